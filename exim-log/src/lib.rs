@@ -1,0 +1,36 @@
+//! # exim-log
+//!
+//! A fast, exact, zero-copy parser for the logs of the [Exim](https://www.exim.org)
+//! mail server: mainlog, rejectlog and paniclog lines, `Received:` headers and
+//! `log_selector` settings.
+//!
+//! ```
+//! use exim_log::{parse_line, Event};
+//!
+//! let line = parse_line(b"2006-04-27 17:43:53 1FZ8zt-0005lz-E7 Completed").unwrap();
+//! assert_eq!(line.timestamp.to_string(), "2006-04-27T17:43:53");
+//! assert_eq!(line.event.name(), "completed");
+//! ```
+#![forbid(unsafe_code)]
+
+mod duration;
+mod error;
+mod event;
+mod host;
+mod line;
+mod message_id;
+mod parse;
+mod text;
+mod timestamp;
+
+pub use duration::LogDuration;
+pub use error::{ErrorKind, ParseError};
+pub use event::{
+    AddressIter, AddressList, ArgIter, ArgList, Arguments, Arrival, Auth, Completed, Delivery,
+    Event, Field, Flag, Tls,
+};
+pub use host::{Endpoint, Host};
+pub use line::{LogLine, parse_line};
+pub use message_id::{IdFormat, MessageId};
+pub use text::{Escaping, Quoted, Text};
+pub use timestamp::Timestamp;

@@ -1,0 +1,363 @@
+//! `H=` values (spec §3.1, §4.1; `host.c host_build_sender_fullhost`,
+//! `deliver.c d_hostlog`):
+//!
+//! * arrivals and rejects: `[name ][(helo) ]"["ip"]"[:port]`
+//! * deliveries: `name[ DS] "["ip"]"[:port][*]`
+//!
+//! The HELO is chosen by the client and may hold spaces, brackets and
+//! parentheses; the spec says only the final bracketed address is reliable. So
+//! the HELO ends at the first `) [` that is followed by a well-formed address.
+
+use memchr::memmem;
+
+use crate::host::{Endpoint, Host};
+use crate::text::Text;
+
+/// Bytes allowed inside `[...]`: IPv4, IPv6 (with `%scope`), and the test
+/// suite's placeholders such as `ip4.ip4.ip4.ip4` or `V4NET.0.0.1`.
+fn is_ip_byte(b: u8) -> bool {
+    b.is_ascii_alphanumeric() || matches!(b, b'.' | b':' | b'%' | b'_')
+}
+
+/// `[ip][:port][*]` at the start of `i`, which must then end or continue with a
+/// space. Returns the ip, the port, the `*` and the rest.
+fn bracketed(i: &[u8]) -> Option<(Text<'_>, Option<u16>, bool, &[u8])> {
+    let inner = i.strip_prefix(b"[")?;
+    let close = inner.iter().position(|b| !is_ip_byte(*b))?;
+    if close == 0 || inner.get(close) != Some(&b']') {
+        return None;
+    }
+    let (ip, rest) = inner.split_at(close);
+    let mut rest = rest.get(1..).unwrap_or_default();
+    let mut port = None;
+    if let Some(p) = rest.strip_prefix(b":") {
+        // The test suite writes `PORT_D` for ports, so any token is accepted here;
+        // only a decimal number becomes `port`.
+        let n = p.iter().take_while(|b| !matches!(b, b' ' | b'*')).count();
+        let (digits, r) = p.split_at(n);
+        port = std::str::from_utf8(digits)
+            .ok()
+            .and_then(|d| d.parse().ok());
+        rest = r;
+    }
+    let star = rest.first() == Some(&b'*');
+    if star {
+        rest = rest.get(1..).unwrap_or_default();
+    }
+    match rest.first() {
+        None | Some(b' ') => Some((Text::new(ip), port, star, rest)),
+        _ => None,
+    }
+}
+
+/// Parses an `H=` value (the text after `H=`). Returns the host and the rest of
+/// the line after it (starting at the space that ends it, or empty).
+pub(crate) fn host(i: &[u8]) -> Option<(Host<'_>, &[u8])> {
+    let mut h = Host::default();
+    let mut rest = i;
+    if !matches!(rest.first(), Some(b'(' | b'[')) {
+        let end = memchr::memchr(b' ', rest).unwrap_or(rest.len());
+        let (name, r) = rest.split_at(end);
+        if name.is_empty() {
+            return None;
+        }
+        h.name = Some(Text::new(name));
+        rest = r;
+        let after = rest.strip_prefix(b" ").unwrap_or(rest);
+        let after = match after.strip_prefix(b"DS ") {
+            Some(a) if matches!(a.first(), Some(b'[')) => {
+                h.dnssec = true;
+                a
+            }
+            _ => after,
+        };
+        if !matches!(after.first(), Some(b'(' | b'[')) {
+            // A bare name (e.g. a delivery host without an address).
+            return Some((h, rest));
+        }
+        rest = after;
+    }
+    if rest.first() == Some(&b'(') {
+        let mut found = None;
+        for pos in memmem::find_iter(rest, b") [") {
+            if let Some(b) = rest.get(pos + 2..).and_then(bracketed) {
+                found = Some((pos, b));
+                break;
+            }
+        }
+        match found {
+            Some((pos, b)) => {
+                h.helo = rest.get(1..pos).map(Text::new);
+                return Some(finish(h, b));
+            }
+            None => {
+                // `(helo)` with no address after it: keep what is there.
+                let inner = rest.get(1..).unwrap_or_default();
+                let (helo, after) = match memchr::memchr(b')', inner) {
+                    Some(p) => (inner.get(..p), inner.get(p + 1..)),
+                    None => (Some(inner), None),
+                };
+                h.helo = helo.map(Text::new);
+                return Some((h, after.unwrap_or_default()));
+            }
+        }
+    }
+    match bracketed(rest) {
+        Some(b) => Some(finish(h, b)),
+        None if h.name.is_some() => Some((
+            h,
+            i.get(h.name.map_or(0, |n| n.len())..).unwrap_or_default(),
+        )),
+        None => None,
+    }
+}
+
+fn finish<'a>(
+    mut h: Host<'a>,
+    (ip, port, star, rest): (Text<'a>, Option<u16>, bool, &'a [u8]),
+) -> (Host<'a>, &'a [u8]) {
+    h.ip = Some(ip);
+    h.port = port;
+    h.connection_reused = star;
+    (h, rest)
+}
+
+/// `[ip]:port` or `ip` (the `I=` and `PRX=` values), up to the next space.
+pub(crate) fn endpoint(i: &[u8]) -> Option<(Endpoint<'_>, &[u8])> {
+    if i.first() == Some(&b'[') {
+        let (ip, port, _, rest) = bracketed(i)?;
+        return Some((Endpoint { ip, port }, rest));
+    }
+    let end = memchr::memchr(b' ', i).unwrap_or(i.len());
+    let (ip, rest) = i.split_at(end);
+    if ip.is_empty() || !ip.iter().all(|b| is_ip_byte(*b)) {
+        return None;
+    }
+    Some((
+        Endpoint {
+            ip: Text::new(ip),
+            port: None,
+        },
+        rest,
+    ))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    type Want<'s> = (
+        Option<&'s str>,
+        Option<&'s str>,
+        Option<&'s str>,
+        Option<u16>,
+        bool,
+        bool,
+        &'s str,
+    );
+
+    #[test]
+    fn host_table() {
+        // input, (name, helo, ip, port, dnssec, reused, rest)
+        let cases: &[(&str, Want)] = &[
+            (
+                "mailer.fict.example [192.168.123.123] U=exim",
+                (
+                    Some("mailer.fict.example"),
+                    None,
+                    Some("192.168.123.123"),
+                    None,
+                    false,
+                    false,
+                    " U=exim",
+                ),
+            ),
+            (
+                "localhost (myhost.test.ex) [127.0.0.1] P=esmtps",
+                (
+                    Some("localhost"),
+                    Some("myhost.test.ex"),
+                    Some("127.0.0.1"),
+                    None,
+                    false,
+                    false,
+                    " P=esmtps",
+                ),
+            ),
+            (
+                "(rhu.barb) [127.0.0.1]:10001 I=[127.0.0.1]:25",
+                (
+                    None,
+                    Some("rhu.barb"),
+                    Some("127.0.0.1"),
+                    Some(10001),
+                    false,
+                    false,
+                    " I=[127.0.0.1]:25",
+                ),
+            ),
+            (
+                "([10.0.0.1]) [10.0.0.1]",
+                (
+                    None,
+                    Some("[10.0.0.1]"),
+                    Some("10.0.0.1"),
+                    None,
+                    false,
+                    false,
+                    "",
+                ),
+            ),
+            (
+                "[2001:db8::1]:587 P=esmtpa",
+                (
+                    None,
+                    None,
+                    Some("2001:db8::1"),
+                    Some(587),
+                    false,
+                    false,
+                    " P=esmtpa",
+                ),
+            ),
+            (
+                "(evil ) [1.1.1.1] x) [10.0.0.2] F=<a@b>",
+                (
+                    None,
+                    Some("evil "),
+                    Some("1.1.1.1"),
+                    None,
+                    false,
+                    false,
+                    " x) [10.0.0.2] F=<a@b>",
+                ),
+            ),
+            (
+                "(a (b) [c) [10.0.0.2] F=<>",
+                (
+                    None,
+                    Some("a (b) [c"),
+                    Some("10.0.0.2"),
+                    None,
+                    false,
+                    false,
+                    " F=<>",
+                ),
+            ),
+            (
+                "l-sec.test.ex DS [127.0.0.1] C=\"250\"",
+                (
+                    Some("l-sec.test.ex"),
+                    None,
+                    Some("127.0.0.1"),
+                    None,
+                    true,
+                    false,
+                    " C=\"250\"",
+                ),
+            ),
+            (
+                "127.0.0.1 [127.0.0.1]* L C=\"250 OK\"",
+                (
+                    Some("127.0.0.1"),
+                    None,
+                    Some("127.0.0.1"),
+                    None,
+                    false,
+                    true,
+                    " L C=\"250 OK\"",
+                ),
+            ),
+            (
+                "127.0.0.1 [127.0.0.1]:1224*",
+                (
+                    Some("127.0.0.1"),
+                    None,
+                    Some("127.0.0.1"),
+                    Some(1224),
+                    false,
+                    true,
+                    "",
+                ),
+            ),
+            (
+                "(tester) [127.0.0.1]:PORT_D x",
+                (
+                    None,
+                    Some("tester"),
+                    Some("127.0.0.1"),
+                    None,
+                    false,
+                    false,
+                    " x",
+                ),
+            ),
+            (
+                "mx.example Connection refused",
+                (
+                    Some("mx.example"),
+                    None,
+                    None,
+                    None,
+                    false,
+                    false,
+                    " Connection refused",
+                ),
+            ),
+            (
+                "(unclosed [1.2.3.4",
+                (
+                    None,
+                    Some("unclosed [1.2.3.4"),
+                    None,
+                    None,
+                    false,
+                    false,
+                    "",
+                ),
+            ),
+            ("(x) y", (None, Some("x"), None, None, false, false, " y")),
+        ];
+        for (input, want) in cases {
+            let (h, rest) = host(input.as_bytes()).unwrap_or_else(|| panic!("{input}"));
+            let got = (
+                h.name.map(|t| t.to_string_lossy().into_owned()),
+                h.helo.map(|t| t.to_string_lossy().into_owned()),
+                h.ip.map(|t| t.to_string_lossy().into_owned()),
+                h.port,
+                h.dnssec,
+                h.connection_reused,
+                String::from_utf8_lossy(rest).into_owned(),
+            );
+            let want = (
+                want.0.map(String::from),
+                want.1.map(String::from),
+                want.2.map(String::from),
+                want.3,
+                want.4,
+                want.5,
+                want.6.to_string(),
+            );
+            assert_eq!(got, want, "{input}");
+        }
+    }
+
+    #[test]
+    fn host_rejects_empty_and_garbage() {
+        assert!(host(b"").is_none());
+        assert!(host(b" [1.2.3.4]").is_none());
+        assert!(host(b"[1.2.3.4]x").is_none());
+    }
+
+    #[test]
+    fn endpoints() {
+        let (e, rest) = endpoint(b"[127.0.0.1]:25 P=x").unwrap();
+        assert_eq!(
+            (e.ip, e.port, rest),
+            (Text::from("127.0.0.1"), Some(25), &b" P=x"[..])
+        );
+        let (e, _) = endpoint(b"10.1.2.3 S=1").unwrap();
+        assert_eq!((e.ip, e.port), (Text::from("10.1.2.3"), None));
+        assert!(endpoint(b"[x y]").is_none());
+    }
+}

@@ -1,0 +1,124 @@
+//! The timestamp that starts every log line (`tod.c tod_stamp(tod_log)`).
+
+use std::fmt;
+
+use serde::{Serialize, Serializer};
+
+/// A log timestamp: local wall-clock time as Exim wrote it, with optional
+/// milliseconds (`+millisec`) and optional UTC offset (`log_timezone = true`).
+///
+/// Values are range-checked when parsed (month 1-12, day 1-31, hour 0-23,
+/// minute 0-59, second 0-60), but not against the calendar.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct Timestamp {
+    /// Year, e.g. 2024.
+    pub year: u16,
+    /// Month, 1-12.
+    pub month: u8,
+    /// Day of the month, 1-31.
+    pub day: u8,
+    /// Hour, 0-23.
+    pub hour: u8,
+    /// Minute, 0-59.
+    pub minute: u8,
+    /// Second, 0-60 (a leap second is accepted).
+    pub second: u8,
+    /// Milliseconds, when the log has `+millisec`.
+    pub millisecond: Option<u16>,
+    /// Offset from UTC in minutes, when the log has `log_timezone = true`.
+    pub utc_offset_minutes: Option<i16>,
+}
+
+impl Timestamp {
+    /// Seconds since the Unix epoch. Without a logged offset the wall-clock time is
+    /// taken as UTC (Exim logs local time; pass the server's offset yourself if needed).
+    pub fn unix_seconds(&self) -> i64 {
+        let days = days_from_civil(i64::from(self.year), self.month, self.day);
+        let secs = days * 86_400
+            + i64::from(self.hour) * 3600
+            + i64::from(self.minute) * 60
+            + i64::from(self.second);
+        secs - i64::from(self.utc_offset_minutes.unwrap_or(0)) * 60
+    }
+
+    /// Milliseconds since the Unix epoch (see [`Timestamp::unix_seconds`]).
+    pub fn unix_millis(&self) -> i64 {
+        self.unix_seconds() * 1000 + i64::from(self.millisecond.unwrap_or(0))
+    }
+}
+
+/// Days since 1970-01-01 of a proleptic Gregorian date (Howard Hinnant's algorithm).
+fn days_from_civil(y: i64, m: u8, d: u8) -> i64 {
+    let m = i64::from(m);
+    let d = i64::from(d);
+    let y = if m <= 2 { y - 1 } else { y };
+    let era = y.div_euclid(400);
+    let yoe = y - era * 400;
+    let mp = (m + 9) % 12;
+    let doy = (153 * mp + 2) / 5 + d - 1;
+    let doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
+    era * 146_097 + doe - 719_468
+}
+
+impl fmt::Display for Timestamp {
+    /// ISO 8601: `2024-05-25T11:10:28`, with `.mmm` and `+01:00` when logged.
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(
+            f,
+            "{:04}-{:02}-{:02}T{:02}:{:02}:{:02}",
+            self.year, self.month, self.day, self.hour, self.minute, self.second
+        )?;
+        if let Some(ms) = self.millisecond {
+            write!(f, ".{ms:03}")?;
+        }
+        if let Some(off) = self.utc_offset_minutes {
+            let sign = if off < 0 { '-' } else { '+' };
+            let a = off.unsigned_abs();
+            write!(f, "{sign}{:02}:{:02}", a / 60, a % 60)?;
+        }
+        Ok(())
+    }
+}
+
+impl Serialize for Timestamp {
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.collect_str(self)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn ts(y: u16, mo: u8, d: u8, h: u8, mi: u8, s: u8) -> Timestamp {
+        Timestamp {
+            year: y,
+            month: mo,
+            day: d,
+            hour: h,
+            minute: mi,
+            second: s,
+            millisecond: None,
+            utc_offset_minutes: None,
+        }
+    }
+
+    #[test]
+    fn unix_seconds_matches_known_dates() {
+        assert_eq!(ts(1970, 1, 1, 0, 0, 0).unix_seconds(), 0);
+        // 2024-05-25T10:10:28Z, the Received example of the format reference.
+        assert_eq!(ts(2024, 5, 25, 10, 10, 28).unix_seconds(), 1_716_631_828);
+        let mut t = ts(2024, 5, 25, 11, 10, 28);
+        t.utc_offset_minutes = Some(60);
+        assert_eq!(t.unix_seconds(), 1_716_631_828);
+    }
+
+    #[test]
+    fn display_is_iso8601() {
+        let mut t = ts(2003, 4, 25, 11, 17, 7);
+        assert_eq!(t.to_string(), "2003-04-25T11:17:07");
+        t.millisecond = Some(12);
+        t.utc_offset_minutes = Some(-330);
+        assert_eq!(t.to_string(), "2003-04-25T11:17:07.012-05:30");
+    }
+}

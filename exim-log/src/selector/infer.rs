@@ -435,7 +435,8 @@ impl Scanner<'_> {
 
     /// `DT=` on `==` and `**` lines sits after free text (`defer (N): strerror`, or
     /// the error message), so it is searched for: ` DT=` + a duration-like value
-    /// (§4.2, §4.3), then a space, `:` or the end.
+    /// (§4.2, §4.3), then a space, `:` or the end. A remote server's error text that
+    /// itself holds ` DT=1s` would be taken as evidence too.
     fn trailing_dt(&mut self, rest: &[u8]) {
         for pos in memmem::find_iter(rest, b" DT=") {
             let v = rest.get(pos + 4..).unwrap_or_default();
@@ -706,5 +707,279 @@ mod tests {
             token(br#" T="x S=1 QT=2s" id=1"#),
             Some((&br#"T="x S=1 QT=2s""#[..], &b" id=1"[..]))
         );
+    }
+
+    #[test]
+    fn spam_hunting_server_log() {
+        // A server with log_selector = +arguments +subject +received_recipients +pid.
+        let log = "\
+2024-05-25 11:10:28 [4711] cwd=/var/www/html 4 args: /usr/sbin/sendmail -t -i -fnoreply@example.com
+2024-05-25 11:10:28 [4711] 1sAoM5-00000009r3p-06vq <= noreply@example.com U=www-data P=local S=1520 id=E1sAoM5@example.com T=\"You won!\" for victim@example.org other@example.net
+2024-05-25 11:10:29 [4712] 1sAoM5-00000009r3p-06vq => victim@example.org R=dnslookup T=remote_smtp H=mx.example.org [192.0.2.25] X=TLS1.3:TLS_AES_256_GCM_SHA384:256 CV=yes C=\"250 2.0.0 Ok: queued as 4Vm\"
+2024-05-25 11:10:29 [4712] 1sAoM5-00000009r3p-06vq Completed
+";
+        assert_eq!(
+            seen(log),
+            [
+                Arguments,
+                MsgId,
+                Pid,
+                ReceivedRecipients,
+                SmtpConfirmation,
+                Subject,
+                TlsCertificateVerified,
+                TlsCipher
+            ]
+        );
+        let inf = Inference::from_bytes(log.as_bytes());
+        assert_eq!(inf.lines(), 4);
+        assert_eq!(inf.evidence(Millisec), Evidence::Off);
+        assert_eq!(inf.evidence(QueueTime), Evidence::NoEvidence);
+        let obs: Vec<Observation> = inf
+            .observations()
+            .filter(|o| o.selector == Subject)
+            .collect();
+        assert_eq!(
+            obs.first().map(|o| (o.lines, o.first_line)),
+            Some((1, Some(2)))
+        );
+    }
+
+    #[test]
+    fn default_server_shows_no_arguments() {
+        // A default configuration: the tool that needs +arguments learns it is missing.
+        let log = "\
+2024-05-25 11:10:28 1sAoM5-00000009r3p-06vq <= noreply@example.com U=www-data P=local S=1520 id=E1sAoM5@example.com
+2024-05-25 11:10:29 1sAoM5-00000009r3p-06vq => victim@example.org R=dnslookup T=remote_smtp H=mx.example.org [192.0.2.25] C=\"250 OK\"
+2024-05-25 11:10:29 1sAoM5-00000009r3p-06vq Completed
+";
+        let inf = Inference::from_bytes(log.as_bytes());
+        let wanted: LogSelector = [Arguments, Subject, ReceivedRecipients]
+            .into_iter()
+            .collect();
+        assert_eq!(inf.missing(wanted), wanted);
+        assert_eq!(inf.evidence(Pid), Evidence::Off);
+        assert_eq!(seen(log), [MsgId, SmtpConfirmation]);
+    }
+
+    #[test]
+    fn arrival_fields() {
+        let cases: &[(&str, &[Selector])] = &[
+            (
+                "<= a@example.com H=(helo) [192.0.2.1]:41000 I=[198.51.100.1]:25 P=esmtp S=10",
+                &[IncomingInterface, IncomingPort],
+            ),
+            (
+                "<= a@example.com H=mail.example.com [192.0.2.1] Ci=3344 P=esmtps X=TLS1.3:TLS_AES_128_GCM_SHA256:128* CV=no DN=\"CN=mail\" SNI=mx.example.org S=10",
+                &[
+                    ConnectionId,
+                    TlsCertificateVerified,
+                    TlsCipher,
+                    TlsPeerdn,
+                    TlsResumption,
+                    TlsSni,
+                ],
+            ),
+            (
+                "<= a@example.com H=(h) [192.0.2.1] P=esmtpa L. A=plain:alice:alice@example.com S=10 M8S=8 DKIM=example.com RT=1.2s id*=E1@example.com",
+                &[
+                    EightBitMime,
+                    Dkim,
+                    MsgIdCreated,
+                    Pipelining,
+                    ReceiveTime,
+                    SmtpMailauth,
+                ],
+            ),
+            (
+                "<= a@example.com DS H=mail.example.com [192.0.2.1] P=ssmtp PRX=203.0.113.9 SPF=pass DMARC S=10",
+                &[Dmarc, Dnssec, Proxy, SpfVerbose, TlsOnConnect],
+            ),
+            // The sender is quoted and holds a space; the subject holds tags.
+            (
+                "<= \"a b\"@example.com U=u P=local S=10 T=\"S=1 QT=5s M8S=8\" from <a@example.com> for c@example.org",
+                &[ReceivedRecipients, ReceivedSender, Subject],
+            ),
+            // A `from`/`for` word in the subject is not the tail.
+            (
+                "<= a@example.com U=u P=local S=10 T=\"mail for you\"",
+                &[Subject],
+            ),
+        ];
+        for (body, want) in cases {
+            let line = format!("2024-05-25 11:10:28 1sAoM5-00000009r3p-06vq {body}\n");
+            let got: Vec<Selector> = seen(&line)
+                .into_iter()
+                .filter(|s| *s != Pid && *s != Millisec)
+                .collect();
+            assert_eq!(got, *want, "{body}");
+        }
+    }
+
+    #[test]
+    fn delivery_fields() {
+        let cases: &[(&str, &[Selector])] = &[
+            (
+                "=> b@example.org F=<a@example.com> P=<a@example.com> R=r T=t S=2048 H=mx.example.org [192.0.2.7]:2525 I=[198.51.100.1]:40000 PS=se X=TLS1.3:A:256 CV=dane C=\"250 OK\" QT=3s DT=1s",
+                &[
+                    DeliverTime,
+                    DeliverySize,
+                    IncomingInterface,
+                    OutgoingInterface,
+                    OutgoingPort,
+                    ProtocolDetail,
+                    QueueTime,
+                    ReturnPathOnDelivery,
+                    SenderOnDelivery,
+                    SmtpConfirmation,
+                    TlsCertificateVerified,
+                    TlsCipher,
+                ],
+            ),
+            (
+                "=> b@example.org (list@example.org, alias@example.org) <orig@example.org> R=r T=t H=mx.example.org DS [192.0.2.7]* L DKIM=example.com:sel C=\"250 OK\"",
+                &[
+                    AllParents,
+                    DkimVerbose,
+                    Dnssec,
+                    Pipelining,
+                    SmtpConfirmation,
+                ],
+            ),
+            // One parent only: not +all_parents.
+            (
+                "=> |/usr/bin/procmail (alias@example.org) <u@example.org> R=r T=pipe",
+                &[],
+            ),
+            (
+                "== b@example.org R=r T=t defer (-44) H=mx.example.org [192.0.2.7]: SMTP error from remote mail server after RCPT TO:<b@example.org>: 451 4.7.1 Greylisted",
+                &[],
+            ),
+            (
+                "== b@example.org R=r T=t defer (111): Connection refused DT=0.003s",
+                &[DeliverTime],
+            ),
+            (
+                "== b@example.org routing defer (-52): retry time not reached",
+                &[RetryDefer],
+            ),
+            (
+                "** b@example.org F=<a@example.com> R=r T=t H=mx.example.org [192.0.2.7] : SMTP error from remote mail server after RCPT TO:<b@example.org>: 550 No such user DT=2s",
+                &[DeliverTime, SenderOnDelivery],
+            ),
+            ("** b@example.org: Unrouteable address", &[]),
+        ];
+        for (body, want) in cases {
+            let line = format!("2024-05-25 11:10:28 1sAoM5-00000009r3p-06vq {body}\n");
+            let got: Vec<Selector> = seen(&line)
+                .into_iter()
+                .filter(|s| *s != Pid && *s != Millisec)
+                .collect();
+            assert_eq!(got, *want, "{body}");
+        }
+    }
+
+    #[test]
+    fn other_lines() {
+        let cases: &[(&str, &[Selector])] = &[
+            (
+                "SMTP connection from [192.0.2.1]:41000 I=[198.51.100.1]:25 Ci=77 (TCP/IP connection count = 3)",
+                &[
+                    ConnectionId,
+                    IncomingInterface,
+                    IncomingPort,
+                    SmtpConnection,
+                ],
+            ),
+            (
+                "SMTP connection Ci=77 from (helo) [192.0.2.1] D=5s closed by QUIT",
+                &[ConnectionId, SmtpConnection],
+            ),
+            (
+                "no MAIL in SMTP connection from (helo) [192.0.2.1] D=2s C=EHLO,QUIT",
+                &[SmtpNoMail],
+            ),
+            (
+                "1sAoM5-00000009r3p-06vq Completed QT=5s",
+                &[QueueTimeOverall],
+            ),
+            ("Start queue run: pid=1234", &[QueueRun]),
+            (
+                "H=(helo) [192.0.2.1]:5555 I=[198.51.100.1]:25 F=<a@example.com> rejected RCPT <b@example.org>: relay not permitted",
+                &[IncomingInterface, IncomingPort],
+            ),
+            (
+                "H=(helo) [192.0.2.1] sender verify fail for <a@example.com>: no such user",
+                &[SenderVerifyFail],
+            ),
+            (
+                "H=(helo) [192.0.2.1] incomplete transaction (QUIT) from <a@example.com> for b@example.org",
+                &[SmtpIncompleteTransaction],
+            ),
+            (
+                "SMTP protocol error in \"AUTH LOGIN\" H=(helo) [192.0.2.1] AUTH command used when not advertised",
+                &[SmtpProtocolError],
+            ),
+            (
+                "SMTP syntax error in \"XYZ\" H=(helo) [192.0.2.1] unrecognized command",
+                &[SmtpSyntaxError],
+            ),
+            (
+                "no host name found for IP address 192.0.2.1",
+                &[HostLookupFailed],
+            ),
+            (
+                "ETRN #example.org received from (helo) [192.0.2.1]",
+                &[Etrn],
+            ),
+            (
+                "Connection from [192.0.2.1] refused: too many connections",
+                &[ConnectionReject],
+            ),
+            (
+                "rejected MAIL FROM:<a@example.com> H=(helo) [192.0.2.1]: message too big: size=99999999 max=52428800",
+                &[SizeReject],
+            ),
+            (
+                "Spool file for 1sAoM5-00000009r3p-06vq is locked (another process is handling this message)",
+                &[SkipDelivery],
+            ),
+            (
+                "\"a@example\" from env-from rewritten as \"a@example.com\" by rule 1",
+                &[AddressRewrite],
+            ),
+            (
+                "exim 4.98 daemon started: pid=1, -q30m, listening for SMTP on port 25",
+                &[],
+            ),
+        ];
+        for (body, want) in cases {
+            let line = format!("2024-05-25 11:10:28 {body}\n");
+            let got: Vec<Selector> = seen(&line)
+                .into_iter()
+                .filter(|s| *s != Pid && *s != Millisec)
+                .collect();
+            assert_eq!(got, *want, "{body}");
+        }
+    }
+
+    #[test]
+    fn unprefixed_lines_are_counted_not_used() {
+        let log = "2024-05-25 11:10:28.042 [9] 1sAoM5-00000009r3p-06vq F=<a@example.com> rejected after DATA: spam\nEnvelope-from: <a@example.com>\n  Subject: x\n";
+        let inf = Inference::from_bytes(log.as_bytes());
+        assert_eq!((inf.lines(), inf.unparsed()), (3, 2));
+        assert_eq!(inf.seen().iter().collect::<Vec<_>>(), [Millisec, Pid]);
+        assert_eq!(
+            inf.reliable_fields().map(|(s, _)| s).collect::<Vec<_>>(),
+            [Millisec, Pid]
+        );
+    }
+
+    #[test]
+    fn every_selector_has_a_rule_or_says_why_not() {
+        let without: Vec<Selector> = Selector::all()
+            .filter(|s| s.inference_rule().is_none())
+            .collect();
+        assert_eq!(without, [QueueTimeExclusive, RejectedHeader]);
     }
 }

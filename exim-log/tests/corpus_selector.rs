@@ -103,3 +103,112 @@ fn corpus_values_parse_and_round_trip() {
     assert_eq!(parsed + skipped.len(), 93);
     assert_eq!(skipped.len(), 3);
 }
+
+/// Inference must not claim a selector the configuration did not set: for every
+/// test with a single `log_selector` value in its configuration and none passed by
+/// its script (a script's `-D` applies to some runs only), each selector seen in its
+/// mainlog is on in that value.
+#[test]
+fn inference_has_no_false_positives_on_corpus() {
+    let Some(dir) = common::corpus_dir() else {
+        return;
+    };
+    let mut values: std::collections::BTreeMap<String, Vec<String>> = Default::default();
+    for file in ["log-selectors.txt", "log-selectors-from-scripts.txt"] {
+        let text = std::fs::read_to_string(dir.join(file)).expect("corpus file");
+        for line in text.lines() {
+            if let Some((test, value)) = line.split_once(": ") {
+                // A script value marks the test as multi-setting.
+                let v = if file.contains("scripts") {
+                    "-D"
+                } else {
+                    value.trim()
+                };
+                values
+                    .entry(test.to_owned())
+                    .or_default()
+                    .push(v.to_owned());
+            }
+        }
+    }
+    let (mut checked, mut evidence) = (0, 0);
+    for (test, vals) in &values {
+        let [value] = vals.as_slice() else { continue };
+        let Ok(configured) = LogSelector::parse(value) else {
+            continue; // a macro
+        };
+        let Ok(log) = std::fs::read(dir.join("mainlog").join(test)) else {
+            continue;
+        };
+        let inf = exim_log::Inference::from_bytes(&log);
+        let extra: Vec<Selector> = inf
+            .seen()
+            .iter()
+            .filter(|s| !configured.contains(*s))
+            .collect();
+        assert!(
+            extra.is_empty(),
+            "mainlog/{test} ({value}): seen but not configured: {extra:?}"
+        );
+        checked += 1;
+        evidence += inf.seen().len();
+    }
+    // And every mainlog file goes through inference without panicking.
+    let mut lines = 0;
+    for f in common::corpus_files("mainlog") {
+        let log = std::fs::read(&f).expect("mainlog");
+        lines += exim_log::Inference::from_bytes(&log).lines();
+    }
+    println!(
+        "inference: {checked} single-setting tests checked, {evidence} selectors evidenced, none unconfigured; {lines} mainlog lines scanned"
+    );
+    assert!(checked >= 40, "only {checked} tests checked");
+}
+
+/// Strict [`exim_log::Options`] built from each single-setting test's value accepts
+/// every line of its mainlog that has a prefix.
+#[test]
+fn strict_options_accept_their_own_corpus_logs() {
+    let Some(dir) = common::corpus_dir() else {
+        return;
+    };
+    let scripts =
+        std::fs::read_to_string(dir.join("log-selectors-from-scripts.txt")).expect("corpus");
+    let confs = std::fs::read_to_string(dir.join("log-selectors.txt")).expect("corpus");
+    let mut counts: std::collections::BTreeMap<&str, (usize, &str)> = Default::default();
+    for (test, value) in confs.lines().filter_map(|l| l.split_once(": ")) {
+        let e = counts.entry(test).or_insert((0, value));
+        e.0 += 1;
+    }
+    let (mut tests, mut lines, mut rejected) = (0, 0, Vec::new());
+    for (test, (n, value)) in counts {
+        if n != 1 || scripts.lines().any(|l| l.starts_with(&format!("{test}:"))) {
+            continue;
+        }
+        let Ok(opts) = exim_log::Options::from_setting(value) else {
+            continue;
+        };
+        let opts = opts.strict();
+        let Ok(log) = std::fs::read(dir.join("mainlog").join(test)) else {
+            continue;
+        };
+        tests += 1;
+        for line in log.split(|b| *b == b'\n') {
+            if exim_log::parse_line(line).is_err() {
+                continue;
+            }
+            lines += 1;
+            if let Err(e) = opts.parse_line(line) {
+                rejected.push(format!("{test}: {e:?}: {}", String::from_utf8_lossy(line)));
+            }
+        }
+    }
+    println!(
+        "strict options: {tests} tests, {lines} lines, {} rejected",
+        rejected.len()
+    );
+    for r in rejected.iter().take(20) {
+        println!("  {r}");
+    }
+    assert!(rejected.is_empty());
+}

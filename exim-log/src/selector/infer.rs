@@ -356,6 +356,9 @@ impl Inference {
 struct Scanner<'f> {
     line_len: usize,
     cur: usize,
+    /// The line carries a message id (then an `H=` line may be a delivery's
+    /// per-host line, `transports/smtp.c write_logs`, §4.2).
+    has_id: bool,
     hit: &'f mut dyn FnMut(Selector, usize),
 }
 
@@ -367,6 +370,7 @@ pub(crate) fn scan_body(line: &LogLine<'_>, hit: &mut dyn FnMut(Selector, usize)
     let mut sc = Scanner {
         line_len: raw.len(),
         cur: line.text_offset(),
+        has_id: line.message_id.is_some(),
         hit,
     };
     let flag = match text.get(..3) {
@@ -473,7 +477,9 @@ impl Scanner<'_> {
                     self.hit(Dnssec);
                 }
                 if hv.port.is_some() || port_placeholder(h, after) {
-                    self.hit(if delivery { OutgoingPort } else { IncomingPort });
+                    let outgoing = delivery
+                        || (kind == Kind::Connection && self.has_id && !host_and_ident(after));
+                    self.hit(if outgoing { OutgoingPort } else { IncomingPort });
                 }
                 rest = after;
                 continue;
@@ -580,7 +586,17 @@ impl Scanner<'_> {
             self.hit(Arguments);
         } else if starts(b"Completed QT=") {
             self.hit(QueueTimeOverall);
-        } else if starts(b"SMTP connection ") && has(b" from ") {
+        } else if has(b" lost while reading message data")
+            || starts(b"unexpected disconnection while reading SMTP command")
+            || starts(b"unexpected EOF while reading SMTP command")
+            || starts(b"SMTP command timeout on")
+            || starts(b"SMTP data timeout ")
+        {
+            // Checked before `SMTP connection from`: the lost-in-DATA line starts
+            // with the connection info too (§10).
+            self.hit(LostIncomingConnection);
+        } else if starts(b"SMTP connection ") && !starts(b"SMTP connection lost") && has(b" from ")
+        {
             self.hit(SmtpConnection);
             // `SMTP connection[ Ci=n] from <host>[ I=..]`
             let after = text.get(b"SMTP connection".len()..).unwrap_or_default();
@@ -614,13 +630,6 @@ impl Scanner<'_> {
             self.hit(HostLookupFailed);
         } else if starts(b"DNS list lookup defer ") {
             self.hit(DnslistDefer);
-        } else if starts(b"unexpected disconnection while reading SMTP command")
-            || starts(b"unexpected EOF while reading SMTP command")
-            || starts(b"SMTP command timeout on")
-            || starts(b"SMTP data timeout ")
-            || has(b" lost while reading message data")
-        {
-            self.hit(LostIncomingConnection);
         } else if starts(b"Connection from ") && has(b" refused") {
             self.hit(ConnectionReject);
         } else if starts(b"\"") && has(b" rewritten ") {
@@ -677,6 +686,16 @@ fn port_placeholder(whole: &[u8], after: &[u8]) -> bool {
             .is_some_and(|s| s.starts_with(b":") && s.len() > 1),
         None => false,
     }
+}
+
+/// After the `H=` value of a line with a message id: does a host_and_ident field
+/// or a reject follow (an incoming host), rather than the free text of a delivery's
+/// per-host line (`H=mx [ip]:25: SMTP error ...`, `H=mx [ip] Connection refused`)?
+fn host_and_ident(after: &[u8]) -> bool {
+    let Some(tok) = after.strip_prefix(b" ").and_then(token).map(|(t, _)| t) else {
+        return false;
+    };
+    tok.contains(&b'=') || matches!(tok, b"rejected" | b"temporarily" | b"Warning:")
 }
 
 /// `ssmtp`, `essmtp`, `essmtpa` with optional `local-` and `utf8` (§6).

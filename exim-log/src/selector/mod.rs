@@ -12,6 +12,11 @@
 //! assert_eq!(set.to_string(), "+arguments +subject -retry_defer");
 //! assert_eq!(set.to_string().parse::<LogSelector>().unwrap(), set);
 //! ```
+//!
+//! Not handled, because they happen before Exim sees the value: macro expansion
+//! (`LOG_SELECTOR` in a configuration is replaced by its definition first) and
+//! `.include`/`.ifdef` lines. A value in double quotes is not dequoted either
+//! (nobody quotes a selector list; Exim would dequote it as a string option).
 
 use std::fmt;
 use std::str::FromStr;
@@ -37,7 +42,6 @@ use names::{Row, TABLE};
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
 #[non_exhaustive]
 #[repr(u8)]
-#[allow(missing_docs)] // each variant is documented by its name and effect in `names.rs`
 pub enum Selector {
     /// `8bitmime`
     EightBitMime,

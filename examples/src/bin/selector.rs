@@ -122,6 +122,20 @@ fn infer(files: &[String], want: Option<&str>) -> Result<Value, String> {
     }))
 }
 
+/// SCHEMA.md: absent fields are omitted, never `null`.
+fn strip_nulls(v: Value) -> Value {
+    match v {
+        Value::Object(m) => Value::Object(
+            m.into_iter()
+                .filter(|(_, v)| !v.is_null())
+                .map(|(k, v)| (k, strip_nulls(v)))
+                .collect(),
+        ),
+        Value::Array(a) => Value::Array(a.into_iter().map(strip_nulls).collect()),
+        v => v,
+    }
+}
+
 fn main() -> ExitCode {
     let args: Vec<String> = std::env::args().skip(1).collect();
     let (value, code) = if args.first().is_some_and(|a| a == "--infer") {
@@ -163,7 +177,7 @@ fn main() -> ExitCode {
             },
         )
     };
-    match serde_json::to_string_pretty(&value) {
+    match serde_json::to_string_pretty(&strip_nulls(value)) {
         Ok(s) => println!("{s}"),
         Err(e) => {
             eprintln!("selector: {e}");

@@ -89,6 +89,20 @@ impl Default for Inference {
     }
 }
 
+impl<'l, 'a: 'l> Extend<&'l LogLine<'a>> for Inference {
+    /// Adds parsed lines (see [`Inference::add_line`]).
+    fn extend<I: IntoIterator<Item = &'l LogLine<'a>>>(&mut self, lines: I) {
+        lines.into_iter().for_each(|l| self.add_line(l));
+    }
+}
+
+impl<'a> Extend<LogLine<'a>> for Inference {
+    /// Adds parsed lines (see [`Inference::add_line`]).
+    fn extend<I: IntoIterator<Item = LogLine<'a>>>(&mut self, lines: I) {
+        lines.into_iter().for_each(|l| self.add_line(&l));
+    }
+}
+
 impl Selector {
     /// How [`Inference`] recognizes that the selector was on, or `None` when a log
     /// cannot show it (e.g. `outgoing_interface` alone, `rejected_header`).
@@ -980,6 +994,21 @@ mod tests {
                 .collect();
             assert_eq!(got, *want, "{body}");
         }
+    }
+
+    #[test]
+    fn parsed_lines_can_be_added() {
+        let lines = [
+            "2024-05-25 11:10:28 [1] cwd=/tmp 2 args: exim -bp",
+            "2024-05-25 11:10:29 [2] 1sAoM5-00000009r3p-06vq Completed QT=1s",
+        ];
+        let mut inf = Inference::new();
+        inf.extend(lines.iter().filter_map(|l| parse_line(l.as_bytes()).ok()));
+        assert_eq!(
+            inf.seen().iter().collect::<Vec<_>>(),
+            [Arguments, Pid, QueueTimeOverall]
+        );
+        assert_eq!(inf, Inference::from_bytes(lines.join("\n").as_bytes()));
     }
 
     #[test]

@@ -336,8 +336,9 @@ impl LogSelector {
         was
     }
 
-    /// The selectors in the set, in table (name) order.
-    pub fn iter(&self) -> impl Iterator<Item = Selector> + '_ {
+    /// The selectors in the set, in table (name) order. The iterator owns a copy of
+    /// the set.
+    pub fn iter(&self) -> impl Iterator<Item = Selector> + use<> {
         let bits = self.0;
         Selector::all().filter(move |s| bits & s.bit() != 0)
     }
@@ -579,6 +580,51 @@ mod tests {
             assert_eq!(back, set, "{text}");
             // The canonical form is a fixed point.
             assert_eq!(back.to_setting(), text);
+        }
+    }
+
+    #[test]
+    fn random_item_sequences_follow_left_to_right() {
+        // Random settings (items, separators and continuation lines) against a
+        // direct fold of the items (exim-log-format.md §9.1).
+        let mut state = 0xD1B5_4A32_D192_ED03u64;
+        let names: Vec<&str> = Selector::all()
+            .map(Selector::name)
+            .chain(["all", "rejected_headers"])
+            .collect();
+        for _ in 0..2000 {
+            let mut text = String::new();
+            let mut want = LogSelector::default();
+            for _ in 0..(next(&mut state) % 8) {
+                let r = next(&mut state);
+                let name = names[(r % names.len() as u64) as usize];
+                let add = r & (1 << 40) != 0;
+                text.push_str(match (r >> 41) % 4 {
+                    0 => "",
+                    1 => " ",
+                    2 => "\t ",
+                    _ => " \\\n   ",
+                });
+                text.push(if add { '+' } else { '-' });
+                text.push_str(name);
+                match (name, add) {
+                    ("all", true) => want = LogSelector::all(),
+                    ("all", false) => want = LogSelector::empty(),
+                    (n, true) => {
+                        want.insert(Selector::from_name(n).unwrap());
+                    }
+                    (n, false) => {
+                        want.remove(Selector::from_name(n).unwrap());
+                    }
+                }
+            }
+            let got = LogSelector::parse(&text).unwrap_or_else(|e| panic!("{text:?}: {e}"));
+            assert_eq!(got, want, "{text:?}");
+            assert_eq!(
+                LogSelector::parse(&got.to_setting()).ok(),
+                Some(got),
+                "{text:?}"
+            );
         }
     }
 }

@@ -19,7 +19,9 @@ mod event;
 mod host;
 mod line;
 mod message_id;
+mod options;
 mod parse;
+mod selector;
 mod text;
 mod timestamp;
 
@@ -32,5 +34,9 @@ pub use event::{
 pub use host::{Endpoint, Host};
 pub use line::{LogLine, parse_line};
 pub use message_id::{IdFormat, MessageId};
+pub use options::{Options, Strictness};
+pub use selector::{
+    Evidence, Inference, LogSelector, Observation, Selector, SelectorError, SelectorErrorKind,
+};
 pub use text::{Escaping, Quoted, Text};
 pub use timestamp::Timestamp;

@@ -20,6 +20,7 @@ mod host;
 mod line;
 mod message_id;
 mod parse;
+mod received;
 mod text;
 mod timestamp;
 
@@ -32,5 +33,9 @@ pub use event::{
 pub use host::{Endpoint, Host};
 pub use line::{LogLine, parse_line};
 pub use message_id::{IdFormat, MessageId};
+pub use received::{
+    Folded, Mta, Received, ReceivedHeaders, ReceivedTls, exim_message_ids, parse_received,
+    received_headers,
+};
 pub use text::{Escaping, Quoted, Text};
 pub use timestamp::Timestamp;

@@ -71,38 +71,64 @@ fn zone(w: &[u8]) -> Option<i16> {
     Some(h * 60)
 }
 
-/// Parses the date text; `None` when it is not a date.
-pub(crate) fn parse(text: &[u8]) -> Option<Timestamp> {
-    let mut words = Tokens::new(text).filter_map(|(_, t)| match t {
-        Token::Word(w) => Some(w),
+/// Parses the date text. Returns the date (when it is one) and the part of
+/// `text` that holds it: up to the zone and a zone-name comment such as `(PDT)`,
+/// so that a later comment (Sendmail's `(envelope-from ...)`) is not included.
+/// When the text is not a date, the part is the whole text, trimmed.
+pub(crate) fn parse(text: &[u8]) -> (Option<Timestamp>, &[u8]) {
+    match parse_at(text) {
+        Some((t, start, end)) => (Some(t), text.get(start..end).unwrap_or_default()),
+        None => (None, super::trim(text)),
+    }
+}
+
+fn parse_at(text: &[u8]) -> Option<(Timestamp, usize, usize)> {
+    let mut toks = Tokens::new(text).filter(|(_, t)| *t != Token::Semi);
+    let mut words = toks.by_ref().filter_map(|(o, t)| match t {
+        Token::Word(w) => Some((o, w)),
         Token::Comment(_) | Token::Semi => None,
     });
-    let mut w = words.next()?;
+    let (start, mut w) = words.next()?;
     // Optional weekday: `Tue,` (or `Tue ,`).
     if w.first().is_some_and(u8::is_ascii_alphabetic) {
-        w = words.next()?;
+        w = words.next()?.1;
         if w == b"," {
-            w = words.next()?;
+            w = words.next()?.1;
         }
     }
     let (_, day) = all_consuming(number(1, 2)).parse(w).ok()?;
-    let mon = words.next()?;
+    let mon = words.next()?.1;
     let month = MONTHS
         .iter()
         .position(|m| mon.eq_ignore_ascii_case(&m[..]))?;
-    let (_, year) = all_consuming(number(2, 4)).parse(words.next()?).ok()?;
+    let (_, year) = all_consuming(number(2, 4)).parse(words.next()?.1).ok()?;
     // RFC 5322 §4.3: two-digit years below 50 are 20xx, others 19xx.
     let year = match year {
         0..=49 => year + 2000,
         50..=999 => year + 1900,
         _ => year,
     };
-    let (hour, minute, second) = time(words.next()?)?;
-    let utc_offset_minutes = words.next().and_then(zone);
+    let (to, tw) = words.next()?;
+    let (hour, minute, second) = time(tw)?;
+    let mut end = to + tw.len();
+    let mut utc_offset_minutes = None;
+    if let Some((zo, zw)) = words.next()
+        && let Some(z) = zone(zw)
+    {
+        utc_offset_minutes = Some(z);
+        end = zo + zw.len();
+    }
+    // A zone-name comment right after the zone: `(PDT)`, `(UTC)`.
+    if let Some((co, Token::Comment(c))) = toks.next()
+        && !c.is_empty()
+        && c.iter().all(u8::is_ascii_alphanumeric)
+    {
+        end = (co + c.len() + 2).min(text.len());
+    }
     if !(1..=31).contains(&day) || hour > 23 || minute > 59 || second > 60 {
         return None;
     }
-    Some(Timestamp {
+    let t = Timestamp {
         year,
         month: u8::try_from(month + 1).ok()?,
         day: u8::try_from(day).ok()?,
@@ -111,12 +137,35 @@ pub(crate) fn parse(text: &[u8]) -> Option<Timestamp> {
         second: u8::try_from(second).ok()?,
         millisecond: None,
         utc_offset_minutes,
-    })
+    };
+    Some((t, start, end))
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn date_text_stops_after_the_zone_comment() {
+        let cases: &[(&str, &str)] = &[
+            (
+                "\n\tTue, 2 Mar 1999 09:44:33 +0000 (PST)\n\t(envelope-from a@b.example)",
+                "Tue, 2 Mar 1999 09:44:33 +0000 (PST)",
+            ),
+            (
+                " Sat, 25 May 2024 11:10:28 +0100",
+                "Sat, 25 May 2024 11:10:28 +0100",
+            ),
+            (
+                " Fri, 9 Apr 2021 10:11:12 (x y)",
+                "Fri, 9 Apr 2021 10:11:12",
+            ),
+            ("  not a date  ", "not a date"),
+        ];
+        for (input, want) in cases {
+            assert_eq!(parse(input.as_bytes()).1, want.as_bytes(), "{input}");
+        }
+    }
 
     #[test]
     fn date_table() {
@@ -163,11 +212,12 @@ mod tests {
             ("Fri, 9 Apr 2021 25:11:12 +0000", None),
             ("Fri, 9 Apr 2021 10:11:12:13 +0000", None),
             ("", None),
+            ("Tue, 2 Mar 1999", None),
             ("garbage", None),
         ];
         for (input, want) in cases {
             assert_eq!(
-                parse(input.as_bytes()).map(|t| t.to_string()).as_deref(),
+                parse(input.as_bytes()).0.map(|t| t.to_string()).as_deref(),
                 *want,
                 "{input}"
             );

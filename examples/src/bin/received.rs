@@ -16,39 +16,25 @@ use std::process::ExitCode;
 use exim_log::{Received, received_headers};
 
 /// Splits the input at blank lines (lines that are empty or only `\r`).
-fn records(input: &[u8]) -> impl Iterator<Item = &[u8]> {
-    let mut rest = input;
-    std::iter::from_fn(move || {
-        // Skip blank lines between records.
-        loop {
-            let end = rest.iter().position(|b| *b == b'\n');
-            let line = &rest[..end.unwrap_or(rest.len())];
-            if rest.is_empty() || !line.iter().all(|b| *b == b'\r') {
-                break;
+fn records(input: &[u8]) -> Vec<&[u8]> {
+    let mut out = Vec::new();
+    let (mut start, mut pos) = (None, 0usize);
+    for line in input.split_inclusive(|b| *b == b'\n') {
+        let blank = line.iter().all(|b| matches!(b, b'\r' | b'\n'));
+        match (blank, start) {
+            (true, Some(s)) => {
+                out.extend(input.get(s..pos));
+                start = None;
             }
-            rest = &rest[end.map_or(rest.len(), |e| e + 1)..];
+            (false, None) => start = Some(pos),
+            _ => {}
         }
-        if rest.is_empty() {
-            return None;
-        }
-        let mut pos = 0;
-        loop {
-            let end = rest[pos..].iter().position(|b| *b == b'\n');
-            let line_end = end.map_or(rest.len(), |e| pos + e);
-            let line = &rest[pos..line_end];
-            if line.iter().all(|b| *b == b'\r') {
-                break;
-            }
-            pos = end.map_or(rest.len(), |e| pos + e + 1);
-            if pos >= rest.len() {
-                break;
-            }
-        }
-        let pos = pos.min(rest.len());
-        let (rec, r) = rest.split_at(pos);
-        rest = r;
-        Some(rec)
-    })
+        pos += line.len();
+    }
+    if let Some(s) = start {
+        out.extend(input.get(s..));
+    }
+    out
 }
 
 /// A record without a header name that starts like a `Received:` body.

@@ -96,3 +96,33 @@ pub fn exim_message_ids(block: &[u8]) -> Vec<MessageId<'_>> {
     ids.reverse();
     ids
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn walker_table() {
+        let cases: &[(&[u8], &[&[u8]])] = &[
+            (b"", &[]),
+            (b"Subject: x\n", &[]),
+            (b"Received: a\n", &[b"Received: a"]),
+            (b"Received: a", &[b"Received: a"]),
+            (
+                b"RECEIVED: a\r\n b\r\nX: y\r\nReceived: c\r\n\r\nReceived: body",
+                &[b"RECEIVED: a\r\n b", b"Received: c"],
+            ),
+            // A folded non-Received field that mentions Received is skipped whole.
+            (
+                b"X-Note: a\n Received: no\nReceived: yes\n",
+                &[b"Received: yes"],
+            ),
+            (b"Received-SPF: pass\nReceived:x\n", &[b"Received:x"]),
+            (b"\nReceived: after blank", &[]),
+        ];
+        for (block, want) in cases {
+            let got: Vec<&[u8]> = received_headers(block).collect();
+            assert_eq!(got, *want, "{}", String::from_utf8_lossy(block));
+        }
+    }
+}

@@ -524,6 +524,50 @@ mod tests {
         }
     }
 
+    /// Every protocol name of format reference §6 comes back as written.
+    #[test]
+    fn exim_protocol_names() {
+        let names = [
+            "smtp",
+            "esmtp",
+            "esmtps",
+            "esmtpa",
+            "esmtpsa",
+            "smtps",
+            "ssmtp",
+            "essmtp",
+            "essmtpa",
+            "local-smtp",
+            "local-smtps",
+            "local-esmtp",
+            "local-esmtps",
+            "local-esmtpa",
+            "local-esmtpsa",
+            "local-ssmtp",
+            "local-essmtp",
+            "local-essmtpa",
+            "local-bsmtp",
+            "local",
+            "local-rmail",
+            "utf8esmtp",
+            "utf8esmtps",
+            "utf8esmtpa",
+            "utf8esmtpsa",
+            "utf8local-esmtp",
+            "spam-scanned",
+            "scanned-ok",
+        ];
+        for p in names {
+            let h = format!(
+                "Received: from [192.0.2.3] (helo=c)\n\tby mx.example.com with {p} (Exim 4.99)\n\tid 1vQa1b-00000003Xy2-0Zz9;\n\tTue, 02 Dec 2025 12:00:00 +0000"
+            );
+            let r = Received::parse(h.as_bytes());
+            assert_eq!(r.protocol.unwrap(), p);
+            assert!(r.tls.is_none(), "{p}");
+            assert_eq!(r.message_id.unwrap().as_str(), "1vQa1b-00000003Xy2-0Zz9");
+        }
+    }
+
     #[test]
     fn unknown_layouts_keep_what_is_there() {
         let cases: &[(&str, Value)] = &[
@@ -571,6 +615,91 @@ mod tests {
         let s = "Received: ".to_string() + &"((a) ".repeat(10_000) + "\"" + &"by x ".repeat(1000);
         let r = Received::parse(s.as_bytes());
         assert_eq!(r.raw.as_bytes(), s.trim_end().as_bytes());
+    }
+
+    /// Pseudo-random header-like input: no panic, and every borrowed field is a
+    /// slice of the input (nothing is copied or invented).
+    #[test]
+    fn random_input_never_panics_and_only_borrows() {
+        const PIECES: &[&str] = &[
+            "from ",
+            "by ",
+            "with ",
+            "id ",
+            "for ",
+            "via ",
+            "(",
+            ")",
+            "[",
+            "]",
+            ";",
+            "\"",
+            "\\",
+            " ",
+            "\r\n\t",
+            "\n ",
+            "helo=",
+            "ident=",
+            "port=",
+            "Exim ",
+            "tls ",
+            "envelope-from <",
+            ">",
+            "1sAoM5-00000009r3p-06vq",
+            "192.0.2.1",
+            ":25",
+            "Mon, 06 Jan 2025 10:00:00 +0000",
+            "TLS1.3",
+            "using ",
+            "version=",
+            "HELO ",
+            "Received: ",
+            "x",
+            "\u{e9}",
+            "\0",
+        ];
+        let mut seed: u64 = 0x9e37_79b9_7f4a_7c15;
+        let mut next = || {
+            seed ^= seed << 13;
+            seed ^= seed >> 7;
+            seed ^= seed << 17;
+            seed
+        };
+        for _ in 0..20_000 {
+            let n = next() % 40;
+            let s: String = (0..n)
+                .map(|_| PIECES[(next() % PIECES.len() as u64) as usize])
+                .collect();
+            let input = s.as_bytes();
+            let r = Received::parse(input);
+            let range = input.as_ptr_range();
+            let inside = |b: &[u8]| {
+                b.is_empty() || (range.contains(&b.as_ptr()) && b.as_ptr_range().end <= range.end)
+            };
+            let from = r.from.unwrap_or_default();
+            for t in [
+                from.name,
+                from.helo,
+                from.ip,
+                from.ident,
+                r.by,
+                r.id,
+                r.recipient,
+                r.envelope_from,
+            ]
+            .into_iter()
+            .flatten()
+            {
+                assert!(inside(t.as_bytes()), "{s:?}");
+            }
+            for f in [r.via, r.protocol, r.exim_version, r.date_text]
+                .into_iter()
+                .flatten()
+            {
+                assert!(inside(f.as_bytes()), "{s:?}");
+            }
+            serde_json::to_string(&r).unwrap();
+        }
     }
 
     #[test]

@@ -193,7 +193,7 @@ pub(crate) struct Clauses<'a> {
     pub(crate) for_: Option<Clause<'a>>,
     /// The text after the last `;` (outside comments and quotes).
     pub(crate) date: Option<&'a [u8]>,
-    /// Inner text of every comment whose text starts with `Exim ` (the first one).
+    /// The first comment after `by` whose text starts with `Exim `, without it.
     pub(crate) exim: Option<&'a [u8]>,
     /// `(envelope-from X)` anywhere, even after the date (Sendmail puts it there).
     pub(crate) envelope_from: Option<&'a [u8]>,
@@ -215,6 +215,8 @@ impl<'a> Clauses<'a> {
 /// A clause being read.
 struct Open {
     keyword: Keyword,
+    /// End of the keyword, where the tail of a clause without value starts.
+    kw_end: usize,
     value: Option<(usize, usize)>,
     phrase_end: usize,
     phrase_open: bool,
@@ -238,7 +240,9 @@ pub(crate) fn split(input: &[u8]) -> Clauses<'_> {
     for (off, tok) in Tokens::new(input) {
         match tok {
             Token::Comment(inner) => {
-                if out.exim.is_none() {
+                // Exim writes its version after `by`/`with` (§11.1); a comment in
+                // the `from` clause holds client-chosen text, so it does not count.
+                if out.exim.is_none() && open.as_ref().is_some_and(|o| o.keyword != Keyword::From) {
                     out.exim = inner.strip_prefix(b"Exim ");
                 }
                 if out.envelope_from.is_none() {
@@ -252,9 +256,11 @@ pub(crate) fn split(input: &[u8]) -> Clauses<'_> {
                 let end = off + w.len();
                 if let Some(o) = open.as_mut()
                     && o.value.is_none()
+                    && (o.phrase_open || Keyword::of(w).is_none())
                 {
                     // The word after a keyword is its value, even if it reads like
-                    // a keyword (`from by.example.com`).
+                    // a keyword (`from by.example.com`); after a comment, a keyword
+                    // starts the next clause (`from (comment) by host`).
                     o.value = Some((off, end));
                     o.phrase_end = end;
                     continue;
@@ -266,6 +272,7 @@ pub(crate) fn split(input: &[u8]) -> Clauses<'_> {
                     lead_end.get_or_insert(off);
                     open = Some(Open {
                         keyword: k,
+                        kw_end: end,
                         value: None,
                         phrase_end: end,
                         phrase_open: true,
@@ -300,7 +307,10 @@ fn store<'a>(out: &mut Clauses<'a>, input: &'a [u8], o: Open, end: usize) {
             phrase: input.get(vs..o.phrase_end.max(ve)).unwrap_or_default(),
             tail: input.get(ve..end.max(ve)).unwrap_or_default(),
         },
-        None => Clause::default(),
+        None => Clause {
+            tail: input.get(o.kw_end..end.max(o.kw_end)).unwrap_or_default(),
+            ..Clause::default()
+        },
     };
     *slot = Some(c);
 }

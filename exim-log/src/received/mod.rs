@@ -593,6 +593,13 @@ mod tests {
                     "date": "2025-01-06T10:00:00+00:00",
                     "date_text": "Mon, 06 Jan 2025 10:00:00 +0000"}),
             ),
+            // A client-chosen `(Exim ...)` in the `from` clause does not make the
+            // header Exim's.
+            (
+                "Received: from (Exim 4.99) (unknown [192.0.2.8]) by mx.example.com (Postfix) with ESMTP id 4Xy1Z2",
+                json!({"mta": "postfix", "from": {"name": "unknown", "ip": "192.0.2.8"},
+                    "by": "mx.example.com", "protocol": "ESMTP", "id": "4Xy1Z2"}),
+            ),
             // An id that is not an Exim id stays text only.
             (
                 "Received: from a by b with local (Exim 4.96) id notanid; garbage",

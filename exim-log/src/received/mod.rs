@@ -355,6 +355,25 @@ mod tests {
                     "date": "2025-01-06T10:00:00+00:00",
                     "date_text": "Mon, 06 Jan 2025 10:00:00 +0000"}),
             ),
+            // Local `-bs` without an ident: only `(helo=..)` after `from`.
+            (
+                "Received: from (helo=batch.example)\n\tby host.example.com with local-smtp (Exim 4.98)\n\tid 1tAbCd-00000001xYz-0aBc;\n\tMon, 06 Jan 2025 10:00:00 +0000",
+                json!({"mta": "exim", "from": {"helo": "batch.example"},
+                    "by": "host.example.com", "protocol": "local-smtp", "exim_version": "4.98",
+                    "id": "1tAbCd-00000001xYz-0aBc", "message_id": "1tAbCd-00000001xYz-0aBc",
+                    "date": "2025-01-06T10:00:00+00:00",
+                    "date_text": "Mon, 06 Jan 2025 10:00:00 +0000"}),
+            ),
+            // No ident, no HELO: no `from` clause at all.
+            (
+                "Received: by host.example.com with local (Exim 4.98)\n\tid 1tAbCd-00000001xYz-0aBc\n\tfor <root@host.example.com>; Mon, 06 Jan 2025 10:00:00 +0000",
+                json!({"mta": "exim", "by": "host.example.com", "protocol": "local",
+                    "exim_version": "4.98",
+                    "id": "1tAbCd-00000001xYz-0aBc", "message_id": "1tAbCd-00000001xYz-0aBc",
+                    "for": "root@host.example.com",
+                    "date": "2025-01-06T10:00:00+00:00",
+                    "date_text": "Mon, 06 Jan 2025 10:00:00 +0000"}),
+            ),
             // Verified + ident + different HELO: the comment goes to the next line.
             // SMTPUTF8 protocol name; the header name is absent; CRLF with spaces.
             (

@@ -21,6 +21,7 @@ mod line;
 mod message_id;
 mod options;
 mod parse;
+mod received;
 mod selector;
 mod text;
 mod timestamp;
@@ -35,6 +36,10 @@ pub use host::{Endpoint, Host};
 pub use line::{LogLine, parse_line};
 pub use message_id::{IdFormat, MessageId};
 pub use options::{Options, Strictness};
+pub use received::{
+    Folded, Mta, Received, ReceivedHeaders, ReceivedTls, exim_message_ids, parse_received,
+    received_headers,
+};
 pub use selector::{
     Evidence, Inference, LogSelector, Observation, Selector, SelectorError, SelectorErrorKind,
 };

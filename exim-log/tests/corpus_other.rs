@@ -1,0 +1,97 @@
+//! Every timestamped line of the Exim test-suite mainlogs parses, and the lines
+//! without a flag (issue 3's share) get a specific event kind.
+//!
+//! A line is "timestamped" when it starts with `YYYY-MM-DD ` (spec §1.1); the
+//! corpus README says the other lines (SERVER separators, `**NOTE`, simulator
+//! transcripts in 5100/5101/5103, filter debug in 4144, continuation lines)
+//! are not Exim log lines. A line is "flagged" (parsed by the message-line
+//! parser, issue 2) when its text after the prefix starts with one of the 8
+//! flags or `Completed`.
+
+mod common;
+
+use std::collections::HashMap;
+
+use exim_log::{Event, parse_line};
+
+fn timestamped(line: &[u8]) -> bool {
+    let d = |i: usize| line.get(i).is_some_and(u8::is_ascii_digit);
+    (0..4).all(d) && line.get(4) == Some(&b'-') && d(5) && d(6) && line.get(7) == Some(&b'-')
+}
+
+fn flagged(text: &[u8]) -> bool {
+    text.starts_with(b"Completed")
+        || matches!(
+            text.get(..2),
+            Some(b"<=" | b"(=" | b"=>" | b"->" | b">>" | b"*>" | b"**" | b"==")
+        )
+}
+
+/// The first words of a text, with addresses and numbers blurred, to group
+/// unknown lines by shape.
+fn shape(text: &[u8]) -> String {
+    let s = String::from_utf8_lossy(text);
+    s.split(' ')
+        .take(4)
+        .map(|w| {
+            if w.starts_with("H=") || w.starts_with('[') || w.starts_with('<') {
+                "*".to_string()
+            } else if w.chars().any(|c| c.is_ascii_digit()) {
+                "N".to_string()
+            } else {
+                w.to_string()
+            }
+        })
+        .collect::<Vec<_>>()
+        .join(" ")
+}
+
+#[test]
+fn mainlog_corpus_other_lines() {
+    let files = common::corpus_files("mainlog");
+    if files.is_empty() {
+        return;
+    }
+    let (mut total, mut other, mut specific) = (0usize, 0usize, 0usize);
+    let mut kinds: HashMap<&'static str, usize> = HashMap::new();
+    let mut unknown: HashMap<String, usize> = HashMap::new();
+    for f in &files {
+        let data = std::fs::read(f).unwrap();
+        for line in data.split(|b| *b == b'\n') {
+            if !timestamped(line) {
+                continue;
+            }
+            total += 1;
+            let l = parse_line(line)
+                .unwrap_or_else(|e| panic!("{}: {e:?}: {}", f.display(), String::from_utf8_lossy(line)));
+            let text = l.text();
+            if flagged(text.as_bytes()) {
+                continue;
+            }
+            other += 1;
+            *kinds.entry(l.event.name()).or_default() += 1;
+            if matches!(l.event, Event::Unknown) {
+                *unknown.entry(shape(text.as_bytes())).or_default() += 1;
+            } else {
+                specific += 1;
+                // Every event serializes.
+                serde_json::to_string(&l).unwrap();
+            }
+        }
+    }
+    let ratio = specific as f64 / other as f64;
+    eprintln!(
+        "timestamped lines: {total}; without a flag: {other}; specific: {specific} ({:.2}%)",
+        ratio * 100.0
+    );
+    let mut k: Vec<_> = kinds.into_iter().collect();
+    k.sort_by(|a, b| b.1.cmp(&a.1));
+    eprintln!("kinds: {k:?}");
+    let mut u: Vec<_> = unknown.into_iter().collect();
+    u.sort_by(|a, b| b.1.cmp(&a.1).then(a.0.cmp(&b.0)));
+    for (s, n) in u.iter().take(20) {
+        eprintln!("{n:6} {s}");
+    }
+    assert!(total > 16_000, "corpus too small: {total}");
+    assert!(ratio > 0.5, "specific share fell to {ratio}");
+}

@@ -107,6 +107,11 @@ pub enum Event<'a> {
     Dkim(Dkim<'a>),
     /// `"old" from <where> rewritten as "new" by rule N`.
     Rewrite(Rewrite<'a>),
+    /// `moved from <queue> input, msglog to <queue> input, msglog` (`exim -MG`).
+    Moved(Note<'a>),
+    /// `failed to expand ...` / `Failed to expand ...`: a configuration string
+    /// did not expand (the text is in `reason`).
+    ExpansionFailed(Note<'a>),
     /// A line this library does not (yet) understand. Its text is in [`crate::LogLine::raw`].
     Unknown,
 }
@@ -155,6 +160,8 @@ impl Event<'_> {
             Event::TransportOutput(_) => "transport_output",
             Event::Dkim(_) => "dkim",
             Event::Rewrite(_) => "rewrite",
+            Event::Moved(_) => "moved",
+            Event::ExpansionFailed(_) => "expansion_failed",
             Event::Unknown => "unknown",
         }
     }

@@ -7,7 +7,8 @@
 use memchr::memmem;
 
 use super::{args, daemon, keywords, reject, smtp};
-use crate::event::{Event, Note, Session};
+use crate::event::{Event, Note, Peer, Session, Warning};
+use crate::text::Text;
 
 /// Parses a line body that carries no flag. `None` when the shape is not known.
 pub(crate) fn event(text: &[u8], _has_id: bool) -> Option<Event<'_>> {
@@ -68,19 +69,51 @@ pub(crate) fn event(text: &[u8], _has_id: bool) -> Option<Event<'_>> {
         b'D' if text.starts_with(b"DNS list lookup defer ") => {
             Some(Event::DnslistDefer(Note {
                 by: None,
-                reason: text.get(22..).map(crate::text::Text::new),
+                reason: text.get(22..).map(Text::new),
             }))
         }
-        b'W' if text.starts_with(b"Warning: ") => Some(Event::Warning(crate::event::Warning {
-            peer: crate::event::Peer::default(),
-            message: crate::text::Text::new(text.get(9..)?),
+        b'W' if text.starts_with(b"Warning: ") || text.starts_with(b"WARNING: ") => {
+            Some(Event::Warning(Warning {
+                peer: Peer::default(),
+                message: Text::new(text.get(9..)?),
+            }))
+        }
+        // `[ip] SSL verify error: ...` (tls-openssl.c verify callback).
+        b'[' => {
+            let close = memchr::memchr(b']', text)?;
+            let r = text.get(close + 1..)?;
+            if !r.starts_with(b" SSL verify error: ") {
+                return None;
+            }
+            let mut s = Session::default();
+            s.peer.host = Some(crate::host::Host {
+                ip: text.get(1..close).map(Text::new),
+                ..Default::default()
+            });
+            s.reason = r.get(1..).map(Text::new);
+            Some(Event::TlsError(s))
+        }
+        // `DANE error: ...`, `DANE attempt failed; ...` (transports/smtp.c).
+        b'D' if text.starts_with(b"DANE ") => Some(Event::TlsError(Session {
+            reason: Some(Text::new(text)),
+            ..Session::default()
+        })),
+        b'f' | b'F' if text.get(1..17) == Some(b"ailed to expand ") => {
+            Some(Event::ExpansionFailed(Note {
+                by: None,
+                reason: Some(Text::new(text)),
+            }))
+        }
+        b'm' if text.starts_with(b"moved from ") => Some(Event::Moved(Note {
+            by: None,
+            reason: Some(Text::new(text.get(6..)?)),
         })),
         b'o' if text.starts_with(b"original recipients ignored") => {
             let r = text.get(27..).unwrap_or_default();
             let r = r.strip_prefix(b" (").unwrap_or(r);
             Some(Event::RecipientsIgnored(Note {
                 by: None,
-                reason: (!r.is_empty()).then(|| crate::text::Text::new(r.strip_suffix(b")").unwrap_or(r))),
+                reason: (!r.is_empty()).then(|| Text::new(r.strip_suffix(b")").unwrap_or(r))),
             }))
         }
         b'"' => keywords::rewrite(text),

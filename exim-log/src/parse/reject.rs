@@ -50,6 +50,7 @@ fn stage(what: &[u8]) -> (Stage, Option<Text<'_>>) {
         b"ETRN" => Stage::Etrn,
         b"STARTTLS" => Stage::Starttls,
         b"by" if rest.starts_with(b" non-SMTP") => Stage::NonSmtp,
+        b"by" if rest.starts_with(b" local_scan") => Stage::Data,
         _ if w.starts_with(b"MAIL") => Stage::Mail,
         _ => Stage::Other,
     };

@@ -49,3 +49,13 @@ pub struct QueueRun<'a> {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub options: Option<Text<'a>>,
 }
+
+/// `pid N: SIGHUP received: re-exec daemon` (`daemon.c`).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+pub struct DaemonSignal<'a> {
+    /// The daemon's pid (absent when not a decimal number).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub pid: Option<u32>,
+    /// The text after `pid N: `.
+    pub detail: Text<'a>,
+}

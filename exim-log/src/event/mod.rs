@@ -15,7 +15,7 @@ mod process;
 mod reject;
 mod session;
 
-pub use daemon::{DaemonStart, QueuePhase, QueueRun};
+pub use daemon::{DaemonSignal, DaemonStart, QueuePhase, QueueRun};
 pub use message::{Arrival, Auth, Completed, Delivery, Tls};
 pub use notice::{Dkim, ErrorIgnored, Note, Rewrite, TransportOutput};
 pub use process::{ArgIter, ArgList, Arguments};
@@ -97,8 +97,12 @@ pub enum Event<'a> {
     NoImmediateDelivery(Note<'a>),
     /// `original recipients ignored (system filter)`.
     RecipientsIgnored(Note<'a>),
-    /// `DNS list lookup defer (probably timeout) for <query>: assumed ...`.
-    DnslistDefer(Note<'a>),
+    /// `DNS list lookup defer (probably timeout) for <query>: assumed ...` and
+    /// `DNS list lookup for <q> at <list> returned <ip>; not in ...`; `reason`
+    /// is the text after `DNS list lookup `.
+    Dnslist(Note<'a>),
+    /// `pid N: SIGHUP received: re-exec daemon`.
+    DaemonSignal(DaemonSignal<'a>),
     /// `<address>: error ignored`.
     ErrorIgnored(ErrorIgnored<'a>),
     /// `<address>: <t> transport output: <line>`.
@@ -155,7 +159,8 @@ impl Event<'_> {
             Event::SpoolLocked(_) => "spool_locked",
             Event::NoImmediateDelivery(_) => "no_immediate_delivery",
             Event::RecipientsIgnored(_) => "recipients_ignored",
-            Event::DnslistDefer(_) => "dnslist_defer",
+            Event::Dnslist(_) => "dnslist",
+            Event::DaemonSignal(_) => "daemon_signal",
             Event::ErrorIgnored(_) => "error_ignored",
             Event::TransportOutput(_) => "transport_output",
             Event::Dkim(_) => "dkim",

@@ -8,7 +8,7 @@ use crate::text::Text;
 
 /// A state change or notice with an optional actor and reason: the `frozen`,
 /// `unfrozen`, `removed`, `cancelled`, `message_is_frozen`, `spool_locked`,
-/// `no_immediate_delivery`, `recipients_ignored` and `dnslist_defer` events.
+/// `no_immediate_delivery`, `recipients_ignored`, `dnslist`, `moved` and `expansion_failed` events.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Default, Serialize)]
 pub struct Note<'a> {
     /// Who did it: `CALLER` in `removed by CALLER`, `ACL`, `the system filter`,

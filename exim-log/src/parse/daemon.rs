@@ -2,7 +2,7 @@
 //! `daemon.c`, `queue.c queue_run`).
 
 use super::peer::{number, word};
-use crate::event::{DaemonStart, Event, QueuePhase, QueueRun};
+use crate::event::{DaemonSignal, DaemonStart, Event, QueuePhase, QueueRun};
 use crate::text::Text;
 
 /// `pid=N` up to `,` or space; the number is `None` for a non-decimal value
@@ -24,6 +24,20 @@ pub(crate) fn daemon_started(i: &[u8]) -> Option<Event<'_>> {
         version: Text::new(version),
         pid,
         detail,
+    }))
+}
+
+/// Parses the text after `pid `: `N: SIGHUP received: re-exec daemon`.
+pub(crate) fn signal(i: &[u8]) -> Option<Event<'_>> {
+    let colon = memchr::memchr(b':', i)?;
+    let (n, rest) = i.split_at(colon);
+    let detail = rest.strip_prefix(b": ")?;
+    if n.is_empty() || n.contains(&b' ') {
+        return None;
+    }
+    Some(Event::DaemonSignal(DaemonSignal {
+        pid: number(n),
+        detail: Text::new(detail),
     }))
 }
 
@@ -90,6 +104,15 @@ mod tests {
             assert_eq!(e.detail.map(|t| t.to_string()).as_deref(), *d, "{input}");
         }
         assert!(daemon_started(b"4.97 shutting down").is_none());
+    }
+
+    #[test]
+    fn daemon_signal() {
+        let Some(Event::DaemonSignal(s)) = signal(b"4711: SIGHUP received: re-exec daemon") else {
+            panic!()
+        };
+        assert_eq!((s.pid, s.detail), (Some(4711), Text::from("SIGHUP received: re-exec daemon")));
+        assert!(signal(b"is 5").is_none());
     }
 
     #[test]

@@ -66,12 +66,11 @@ pub(crate) fn event(text: &[u8], _has_id: bool) -> Option<Event<'_>> {
         b'T' if text.starts_with(b"TLS ") => smtp::tls_error(text, Session::default()),
         b'C' if text.starts_with(b"Connection from ") => smtp::refused(text),
         b'D' if text.starts_with(b"DKIM: ") => keywords::dkim(text),
-        b'D' if text.starts_with(b"DNS list lookup defer ") => {
-            Some(Event::DnslistDefer(Note {
-                by: None,
-                reason: text.get(22..).map(Text::new),
-            }))
-        }
+        b'D' if text.starts_with(b"DNS list lookup ") => Some(Event::Dnslist(Note {
+            by: None,
+            reason: text.get(16..).map(Text::new),
+        })),
+        b'p' if text.starts_with(b"pid ") => daemon::signal(text.get(4..)?),
         b'W' if text.starts_with(b"Warning: ") || text.starts_with(b"WARNING: ") => {
             Some(Event::Warning(Warning {
                 peer: Peer::default(),

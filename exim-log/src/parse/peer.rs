@@ -66,7 +66,13 @@ pub(crate) fn tags(mut i: &[u8], host_value: bool) -> (Tags<'_>, &[u8]) {
     let mut t = Tags::default();
     if host_value {
         if let Some((h, rest)) = host(i) {
-            t.peer.host = Some(h);
+            if h.ip.is_none() && h.helo.is_none() {
+                // `from root`: a local `-bs` session names the caller's
+                // ident instead of a host (spec §10 `<CONN>`).
+                t.peer.user = h.name;
+            } else {
+                t.peer.host = Some(h);
+            }
             i = rest;
         }
     }

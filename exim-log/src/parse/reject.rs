@@ -198,8 +198,12 @@ pub(crate) fn auth_failed(i: &[u8]) -> Option<Event<'_>> {
         Some(r) => (false, r),
         None => (true, r),
     };
-    let (t, rest) = tags(r, !r.starts_with(b"H="));
-    let rest = rest.strip_prefix(b":").unwrap_or(rest);
+    // Incoming lines end the client block with `: ` (so `U=x:` is `x`);
+    // outgoing ones go on with the response after a space.
+    let (t, rest) = match memmem::find(r, b": ").filter(|_| !outgoing) {
+        Some(p) => (tags(r.get(..p)?, !r.starts_with(b"H=")).0, r.get(p + 2..)?),
+        None => tags(r, !r.starts_with(b"H=")),
+    };
     let rest = rest.strip_prefix(b" ").unwrap_or(rest);
     // `... (set_id=<id>)[: more]`; the id may hold spaces.
     let (reason, set_id) = match memmem::rfind(rest, b" (set_id=") {

@@ -40,7 +40,11 @@ mod tests {
         let cases: &[(&str, (&str, u32, &[&str]))] = &[
             (
                 "/home/shop/public_html 4 args: /usr/sbin/sendmail -t -i -fshop@example.com",
-                ("/home/shop/public_html", 4, &["/usr/sbin/sendmail", "-t", "-i", "-fshop@example.com"]),
+                (
+                    "/home/shop/public_html",
+                    4,
+                    &["/usr/sbin/sendmail", "-t", "-i", "-fshop@example.com"],
+                ),
             ),
             (
                 "/var/spool/exim 3 args: /usr/sbin/exim -bd -q30m",

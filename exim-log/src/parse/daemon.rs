@@ -9,7 +9,10 @@ use crate::text::Text;
 /// (the test suite writes `pid=p1234`).
 fn pid(i: &[u8]) -> Option<(Option<u32>, &[u8])> {
     let v = i.strip_prefix(b"pid=")?;
-    let end = v.iter().position(|b| matches!(b, b',' | b' ')).unwrap_or(v.len());
+    let end = v
+        .iter()
+        .position(|b| matches!(b, b',' | b' '))
+        .unwrap_or(v.len());
     let (n, rest) = v.split_at(end);
     (!n.is_empty()).then(|| (number(n), rest))
 }
@@ -19,7 +22,10 @@ pub(crate) fn daemon_started(i: &[u8]) -> Option<Event<'_>> {
     let (version, rest) = word(i);
     let rest = rest.strip_prefix(b" daemon started: ")?;
     let (pid, rest) = pid(rest)?;
-    let detail = rest.strip_prefix(b", ").filter(|d| !d.is_empty()).map(Text::new);
+    let detail = rest
+        .strip_prefix(b", ")
+        .filter(|d| !d.is_empty())
+        .map(Text::new);
     Some(Event::DaemonStarted(DaemonStart {
         version: Text::new(version),
         pid,
@@ -88,11 +94,19 @@ mod tests {
         let cases: &[(&str, (&str, Option<u32>, Option<&str>))] = &[
             (
                 "4.97 daemon started: pid=1234, -q30m, listening for SMTP on port 25 (IPv6 and IPv4)",
-                ("4.97", Some(1234), Some("-q30m, listening for SMTP on port 25 (IPv6 and IPv4)")),
+                (
+                    "4.97",
+                    Some(1234),
+                    Some("-q30m, listening for SMTP on port 25 (IPv6 and IPv4)"),
+                ),
             ),
             (
                 "4.98.1 daemon started: pid=77, no queue runs, not listening for SMTP",
-                ("4.98.1", Some(77), Some("no queue runs, not listening for SMTP")),
+                (
+                    "4.98.1",
+                    Some(77),
+                    Some("no queue runs, not listening for SMTP"),
+                ),
             ),
             ("4.96 daemon started: pid=x9", ("4.96", None, None)),
         ];
@@ -111,28 +125,61 @@ mod tests {
         let Some(Event::DaemonSignal(s)) = signal(b"4711: SIGHUP received: re-exec daemon") else {
             panic!()
         };
-        assert_eq!((s.pid, s.detail), (Some(4711), Text::from("SIGHUP received: re-exec daemon")));
+        assert_eq!(
+            (s.pid, s.detail),
+            (Some(4711), Text::from("SIGHUP received: re-exec daemon"))
+        );
         assert!(signal(b"is 5").is_none());
     }
 
     #[test]
     fn queue_run_table() {
         // input, (phase, queue, odmr, pid, options)
-        type Want<'s> = (QueuePhase, Option<&'s str>, bool, Option<u32>, Option<&'s str>);
+        type Want<'s> = (
+            QueuePhase,
+            Option<&'s str>,
+            bool,
+            Option<u32>,
+            Option<&'s str>,
+        );
         let cases: &[(&str, Want)] = &[
-            ("Start queue run: pid=4242", (QueuePhase::Start, None, false, Some(4242), None)),
-            ("End queue run: pid=4242 -qff", (QueuePhase::End, None, false, Some(4242), Some("-qff"))),
+            (
+                "Start queue run: pid=4242",
+                (QueuePhase::Start, None, false, Some(4242), None),
+            ),
+            (
+                "End queue run: pid=4242 -qff",
+                (QueuePhase::End, None, false, Some(4242), Some("-qff")),
+            ),
             (
                 "Start 'bulk' queue run: pid=9 -R example.com",
-                (QueuePhase::Start, Some("bulk"), false, Some(9), Some("-R example.com")),
+                (
+                    QueuePhase::Start,
+                    Some("bulk"),
+                    false,
+                    Some(9),
+                    Some("-R example.com"),
+                ),
             ),
             (
                 "Start ODMR 'odmr q' queue run: pid=12 -qq",
-                (QueuePhase::Start, Some("odmr q"), true, Some(12), Some("-qq")),
+                (
+                    QueuePhase::Start,
+                    Some("odmr q"),
+                    true,
+                    Some(12),
+                    Some("-qq"),
+                ),
             ),
             (
                 "Abandon queue run: pid=5 (load 9.10, max 8.00)",
-                (QueuePhase::Abandon, None, false, Some(5), Some("(load 9.10, max 8.00)")),
+                (
+                    QueuePhase::Abandon,
+                    None,
+                    false,
+                    Some(5),
+                    Some("(load 9.10, max 8.00)"),
+                ),
             ),
         ];
         for (input, want) in cases {
@@ -146,7 +193,13 @@ mod tests {
                 q.pid,
                 q.options.map(|t| t.to_string()),
             );
-            let want = (want.0, want.1.map(String::from), want.2, want.3, want.4.map(String::from));
+            let want = (
+                want.0,
+                want.1.map(String::from),
+                want.2,
+                want.3,
+                want.4.map(String::from),
+            );
             assert_eq!(got, want, "{input}");
         }
         assert!(queue_run(b"Start the engines").is_none());

@@ -37,7 +37,10 @@ fn bracketed(i: &[u8]) -> Option<(Text<'_>, Option<u16>, bool, &[u8])> {
     {
         // The test suite writes `PORT_D` for ports, so any token is accepted here;
         // only a decimal number becomes `port`.
-        let n = p.iter().take_while(|b| !matches!(b, b' ' | b'*' | b':')).count();
+        let n = p
+            .iter()
+            .take_while(|b| !matches!(b, b' ' | b'*' | b':'))
+            .count();
         let (digits, r) = p.split_at(n);
         port = std::str::from_utf8(digits)
             .ok()
@@ -349,7 +352,10 @@ mod tests {
     #[test]
     fn address_followed_by_colon_text_has_no_port() {
         let (h, rest) = host(b"mx.example [192.0.2.1]: SMTP error").unwrap();
-        assert_eq!((h.ip, h.port, rest), (Some(Text::from("192.0.2.1")), None, &b": SMTP error"[..]));
+        assert_eq!(
+            (h.ip, h.port, rest),
+            (Some(Text::from("192.0.2.1")), None, &b": SMTP error"[..])
+        );
         let (h, rest) = host(b"mx.example [192.0.2.1]:2525: a TLS session").unwrap();
         assert_eq!((h.port, rest), (Some(2525), &b": a TLS session"[..]));
     }

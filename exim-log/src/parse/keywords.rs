@@ -99,10 +99,7 @@ pub(crate) fn dkim(i: &[u8]) -> Option<Event<'_>> {
     let mut rest = detail;
     while let Some(s) = rest.strip_prefix(b" ").or(Some(rest)) {
         if s.first() == Some(&b'[') {
-            d.status = s
-                .get(1..)
-                .and_then(|x| x.strip_suffix(b"]"))
-                .map(Text::new);
+            d.status = s.get(1..).and_then(|x| x.strip_suffix(b"]")).map(Text::new);
             break;
         }
         let (w, r) = word(s);
@@ -199,20 +196,52 @@ mod tests {
         type P = for<'a> fn(&'a [u8]) -> Option<Event<'a>>;
         let cases: &[(P, &str, (&str, Option<&str>, Option<&str>))] = &[
             (frozen, "Frozen", ("frozen", None, None)),
-            (frozen, "Frozen (delivery error message)", ("frozen", None, Some("delivery error message"))),
-            (frozen, "Frozen by the system filter: spam suspected", ("frozen", Some("the system filter"), Some("spam suspected"))),
+            (
+                frozen,
+                "Frozen (delivery error message)",
+                ("frozen", None, Some("delivery error message")),
+            ),
+            (
+                frozen,
+                "Frozen by the system filter: spam suspected",
+                ("frozen", Some("the system filter"), Some("spam suspected")),
+            ),
             (frozen, "frozen by ACL", ("frozen", Some("ACL"), None)),
-            (unfrozen, "Unfrozen by errmsg timer", ("unfrozen", Some("errmsg timer"), None)),
-            (unfrozen, "unfrozen by admin", ("unfrozen", Some("admin"), None)),
+            (
+                unfrozen,
+                "Unfrozen by errmsg timer",
+                ("unfrozen", Some("errmsg timer"), None),
+            ),
+            (
+                unfrozen,
+                "unfrozen by admin",
+                ("unfrozen", Some("admin"), None),
+            ),
             (removed, "removed by root", ("removed", Some("root"), None)),
-            (removed, "cancelled by system filter: bad attachment", ("cancelled", Some("system filter"), Some("bad attachment"))),
-            (skipped, "Message is frozen", ("message_is_frozen", None, None)),
+            (
+                removed,
+                "cancelled by system filter: bad attachment",
+                ("cancelled", Some("system filter"), Some("bad attachment")),
+            ),
+            (
+                skipped,
+                "Message is frozen",
+                ("message_is_frozen", None, None),
+            ),
             (
                 skipped,
                 "Spool file for 1sAoM5-00000009r3p-06vq is locked (another process is handling this message)",
-                ("spool_locked", None, Some("another process is handling this message")),
+                (
+                    "spool_locked",
+                    None,
+                    Some("another process is handling this message"),
+                ),
             ),
-            (no_immediate, "immediate delivery: load average 12.40", ("no_immediate_delivery", None, Some("load average 12.40"))),
+            (
+                no_immediate,
+                "immediate delivery: load average 12.40",
+                ("no_immediate_delivery", None, Some("load average 12.40")),
+            ),
         ];
         for (f, input, want) in cases {
             let got = note(f(input.as_bytes()));
@@ -227,28 +256,58 @@ mod tests {
         let Some(Event::Dkim(d)) = dkim(b"DKIM: d=example.com s=mail2024 c=relaxed/relaxed a=rsa-sha256 b=2048 [verification succeeded]") else {
             panic!()
         };
-        assert_eq!((d.domain.unwrap(), d.selector.unwrap()), (Text::from("example.com"), Text::from("mail2024")));
+        assert_eq!(
+            (d.domain.unwrap(), d.selector.unwrap()),
+            (Text::from("example.com"), Text::from("mail2024"))
+        );
         assert_eq!(d.status.unwrap(), "verification succeeded");
     }
 
     #[test]
     fn address_lines() {
-        let Some(Event::ErrorIgnored(e)) = address_line(b"bob@example.com <list@example.com>: error ignored") else {
+        let Some(Event::ErrorIgnored(e)) =
+            address_line(b"bob@example.com <list@example.com>: error ignored")
+        else {
             panic!()
         };
-        assert_eq!((e.address, e.parent), (Text::from("bob@example.com"), Some(Text::from("<list@example.com>"))));
-        let Some(Event::TransportOutput(t)) = address_line(b"<bob@example.com>: procmail_pipe transport output: procmail: Quota exceeded") else {
+        assert_eq!(
+            (e.address, e.parent),
+            (
+                Text::from("bob@example.com"),
+                Some(Text::from("<list@example.com>"))
+            )
+        );
+        let Some(Event::TransportOutput(t)) = address_line(
+            b"<bob@example.com>: procmail_pipe transport output: procmail: Quota exceeded",
+        ) else {
             panic!()
         };
-        assert_eq!((t.address, t.transport, t.output), (Text::from("<bob@example.com>"), Text::from("procmail_pipe"), Text::from("procmail: Quota exceeded")));
+        assert_eq!(
+            (t.address, t.transport, t.output),
+            (
+                Text::from("<bob@example.com>"),
+                Text::from("procmail_pipe"),
+                Text::from("procmail: Quota exceeded")
+            )
+        );
         assert!(address_line(b"bob: something else").is_none());
     }
 
     #[test]
     fn rewrite_line() {
-        let Some(Event::Rewrite(r)) = rewrite(b"\"bob@host.example.com\" from env-from rewritten as \"bob@example.com\" by rule 2") else {
+        let Some(Event::Rewrite(r)) = rewrite(
+            b"\"bob@host.example.com\" from env-from rewritten as \"bob@example.com\" by rule 2",
+        ) else {
             panic!()
         };
-        assert_eq!((r.original, r.place, r.rewritten, r.rule), (Text::from("bob@host.example.com"), Text::from("env-from"), Text::from("bob@example.com"), Some(2)));
+        assert_eq!(
+            (r.original, r.place, r.rewritten, r.rule),
+            (
+                Text::from("bob@host.example.com"),
+                Text::from("env-from"),
+                Text::from("bob@example.com"),
+                Some(2)
+            )
+        );
     }
 }

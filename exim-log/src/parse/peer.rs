@@ -124,8 +124,10 @@ fn tag<'a>(t: &mut Tags<'a>, s: &'a [u8]) -> Option<&'a [u8]> {
                 inner.get(k) == Some(&b'"') && matches!(inner.get(k + 1), None | Some(b' '))
             })?;
             let (dn, rest) = inner.split_at(end);
-            t.peer.tls.get_or_insert_with(Tls::default).peer_dn =
-                Some(crate::text::Quoted::new(dn, crate::text::Escaping::Printing));
+            t.peer.tls.get_or_insert_with(Tls::default).peer_dn = Some(crate::text::Quoted::new(
+                dn,
+                crate::text::Escaping::Printing,
+            ));
             Some(rest.get(1..).unwrap_or_default())
         }
         _ => {
@@ -148,8 +150,10 @@ fn tag<'a>(t: &mut Tags<'a>, s: &'a [u8]) -> Option<&'a [u8]> {
                     tls.resumed = resumed;
                 }
                 b"CV" => {
-                    t.peer.tls.get_or_insert_with(Tls::default).certificate_verified =
-                        Some(Text::new(val));
+                    t.peer
+                        .tls
+                        .get_or_insert_with(Tls::default)
+                        .certificate_verified = Some(Text::new(val));
                 }
                 b"SNI" => t.peer.tls.get_or_insert_with(Tls::default).sni = Some(Text::new(val)),
                 _ => return None,
@@ -181,19 +185,63 @@ mod tests {
         let cases: &[(&str, Want)] = &[
             (
                 "H=(mx.example.org) [192.0.2.4]:4711 I=[198.51.100.1]:25 U=nobody Ci=8812 F=<a@b.example> rejected RCPT",
-                (Some("192.0.2.4"), Some("mx.example.org"), Some("198.51.100.1"), Some("nobody"), Some(8812), Some("<a@b.example>"), None, None, false, " rejected RCPT"),
+                (
+                    Some("192.0.2.4"),
+                    Some("mx.example.org"),
+                    Some("198.51.100.1"),
+                    Some("nobody"),
+                    Some(8812),
+                    Some("<a@b.example>"),
+                    None,
+                    None,
+                    false,
+                    " rejected RCPT",
+                ),
             ),
             (
                 "DS H=mail.example.com [203.0.113.9] X=TLS1.3:TLS_AES_256_GCM_SHA384:256 CV=no A=plain:joe F=<> rejected after DATA",
-                (Some("203.0.113.9"), None, None, None, None, Some("<>"), Some("plain"), Some("TLS1.3:TLS_AES_256_GCM_SHA384:256"), true, " rejected after DATA"),
+                (
+                    Some("203.0.113.9"),
+                    None,
+                    None,
+                    None,
+                    None,
+                    Some("<>"),
+                    Some("plain"),
+                    Some("TLS1.3:TLS_AES_256_GCM_SHA384:256"),
+                    true,
+                    " rejected after DATA",
+                ),
             ),
             (
                 "U=www-data F=<x y@z> Warning: hi",
-                (None, None, None, Some("www-data"), None, Some("<x y@z>"), None, None, false, " Warning: hi"),
+                (
+                    None,
+                    None,
+                    None,
+                    Some("www-data"),
+                    None,
+                    Some("<x y@z>"),
+                    None,
+                    None,
+                    false,
+                    " Warning: hi",
+                ),
             ),
             (
                 "H=[10.1.1.1] DS dropped",
-                (Some("10.1.1.1"), None, None, None, None, None, None, None, false, " DS dropped"),
+                (
+                    Some("10.1.1.1"),
+                    None,
+                    None,
+                    None,
+                    None,
+                    None,
+                    None,
+                    None,
+                    false,
+                    " DS dropped",
+                ),
             ),
         ];
         for (input, want) in cases {

@@ -131,7 +131,10 @@ pub(crate) fn client_line(i: &[u8]) -> Option<Event<'_>> {
     }
     if let Some(x) = r.strip_prefix(b"dropped by '") {
         let q = memmem::find(x, b"' ACL")?;
-        let reason = x.get(q + 5..).and_then(|s| s.strip_prefix(b": ")).map(Text::new);
+        let reason = x
+            .get(q + 5..)
+            .and_then(|s| s.strip_prefix(b": "))
+            .map(Text::new);
         return Some(Event::Dropped(Reject {
             peer,
             stage: Stage::Connect,
@@ -171,11 +174,9 @@ pub(crate) fn client_line(i: &[u8]) -> Option<Event<'_>> {
     }
     // An outgoing connection's error (`deliver.c`, transports/smtp.c):
     // `H=host [ip] Connection refused`, `H=host [ip]: SMTP error from ...`.
-    let error = rest.strip_prefix(b": ").or_else(|| {
-        r.first()
-            .is_some_and(u8::is_ascii_uppercase)
-            .then_some(r)
-    });
+    let error = rest
+        .strip_prefix(b": ")
+        .or_else(|| r.first().is_some_and(u8::is_ascii_uppercase).then_some(r));
     match error {
         Some(e) if peer.host.is_some() => Some(Event::HostError(Session {
             reason: Some(Text::new(e)),
@@ -247,47 +248,146 @@ mod tests {
         let cases: &[(&str, Want)] = &[
             (
                 "H=(friend) [203.0.113.7] F=<info@shop.example> rejected RCPT <nosuch@example.com>: Unknown user",
-                ("rejection", Some("203.0.113.7"), None, Some("<info@shop.example>"), Stage::Rcpt, Some("nosuch@example.com"), false, Some("Unknown user")),
+                (
+                    "rejection",
+                    Some("203.0.113.7"),
+                    None,
+                    Some("<info@shop.example>"),
+                    Stage::Rcpt,
+                    Some("nosuch@example.com"),
+                    false,
+                    Some("Unknown user"),
+                ),
             ),
             (
                 "H=mx.example.net [192.0.2.3]:4455 I=[198.51.100.2]:25 F=<> temporarily rejected RCPT <a@example.com>: greylisted",
-                ("rejection", Some("192.0.2.3"), None, Some("<>"), Stage::Rcpt, Some("a@example.com"), true, Some("greylisted")),
+                (
+                    "rejection",
+                    Some("192.0.2.3"),
+                    None,
+                    Some("<>"),
+                    Stage::Rcpt,
+                    Some("a@example.com"),
+                    true,
+                    Some("greylisted"),
+                ),
             ),
             (
                 "H=[192.0.2.3] U=root rejected connection in \"connect\" ACL",
-                ("rejection", Some("192.0.2.3"), Some("root"), None, Stage::Connect, None, false, None),
+                (
+                    "rejection",
+                    Some("192.0.2.3"),
+                    Some("root"),
+                    None,
+                    Stage::Connect,
+                    None,
+                    false,
+                    None,
+                ),
             ),
             (
                 "H=(bad_helo) [192.0.2.3] rejected EHLO or HELO bad_helo: invalid HELO name",
-                ("rejection", Some("192.0.2.3"), None, None, Stage::Helo, None, false, Some("invalid HELO name")),
+                (
+                    "rejection",
+                    Some("192.0.2.3"),
+                    None,
+                    None,
+                    Stage::Helo,
+                    None,
+                    false,
+                    Some("invalid HELO name"),
+                ),
             ),
             (
                 "H=(x) [192.0.2.3] F=<a@b.example> rejected after DATA: spam score too high: 12.3",
-                ("rejection", Some("192.0.2.3"), None, Some("<a@b.example>"), Stage::Data, None, false, Some("spam score too high: 12.3")),
+                (
+                    "rejection",
+                    Some("192.0.2.3"),
+                    None,
+                    Some("<a@b.example>"),
+                    Stage::Data,
+                    None,
+                    false,
+                    Some("spam score too high: 12.3"),
+                ),
             ),
             (
                 "U=apache F=<www@example.com> rejected by non-SMTP ACL: local sending disabled",
-                ("rejection", None, Some("apache"), Some("<www@example.com>"), Stage::NonSmtp, None, false, Some("local sending disabled")),
+                (
+                    "rejection",
+                    None,
+                    Some("apache"),
+                    Some("<www@example.com>"),
+                    Stage::NonSmtp,
+                    None,
+                    false,
+                    Some("local sending disabled"),
+                ),
             ),
             (
                 "rejected EHLO from [192.0.2.3]: syntactically invalid argument(s): a_b c",
-                ("rejection", Some("192.0.2.3"), None, None, Stage::Helo, None, false, Some("syntactically invalid argument(s): a_b c")),
+                (
+                    "rejection",
+                    Some("192.0.2.3"),
+                    None,
+                    None,
+                    Stage::Helo,
+                    None,
+                    false,
+                    Some("syntactically invalid argument(s): a_b c"),
+                ),
             ),
             (
                 "rejected MAIL FROM:<big@example.org> H=(x) [192.0.2.3]: message too big: size=90000000 max=52428800",
-                ("rejection", Some("192.0.2.3"), None, None, Stage::Mail, None, false, Some("message too big: size=90000000 max=52428800")),
+                (
+                    "rejection",
+                    Some("192.0.2.3"),
+                    None,
+                    None,
+                    Stage::Mail,
+                    None,
+                    false,
+                    Some("message too big: size=90000000 max=52428800"),
+                ),
             ),
             (
                 "temporarily rejected \"EHLO bogus.example\" from [192.0.2.3]",
-                ("rejection", Some("192.0.2.3"), None, None, Stage::Helo, None, true, None),
+                (
+                    "rejection",
+                    Some("192.0.2.3"),
+                    None,
+                    None,
+                    Stage::Helo,
+                    None,
+                    true,
+                    None,
+                ),
             ),
             (
                 "H=[192.0.2.3] dropped by 'connect' ACL: too many bad commands",
-                ("dropped", Some("192.0.2.3"), None, None, Stage::Connect, None, false, Some("too many bad commands")),
+                (
+                    "dropped",
+                    Some("192.0.2.3"),
+                    None,
+                    None,
+                    Stage::Connect,
+                    None,
+                    false,
+                    Some("too many bad commands"),
+                ),
             ),
             (
                 "H=(x) [192.0.2.3] F=<a@b.example> RCPT <c@d.example>: discarded by RCPT ACL",
-                ("discarded", Some("192.0.2.3"), None, Some("<a@b.example>"), Stage::Rcpt, Some("c@d.example"), false, Some("discarded by RCPT ACL")),
+                (
+                    "discarded",
+                    Some("192.0.2.3"),
+                    None,
+                    Some("<a@b.example>"),
+                    Stage::Rcpt,
+                    Some("c@d.example"),
+                    false,
+                    Some("discarded by RCPT ACL"),
+                ),
             ),
         ];
         for (input, want) in cases {
@@ -343,7 +443,8 @@ mod tests {
             panic!()
         };
         assert_eq!(w.message, "listed in bl.example.net");
-        let Some(Event::HostError(h)) = client_line(b"H=mx.example.org [192.0.2.9] Connection refused")
+        let Some(Event::HostError(h)) =
+            client_line(b"H=mx.example.org [192.0.2.9] Connection refused")
         else {
             panic!()
         };
@@ -360,19 +461,47 @@ mod tests {
     #[test]
     fn auth_failed_table() {
         // input, (authenticator, outgoing, ip, user, set_id, reason)
-        type Want<'s> = (&'s str, bool, Option<&'s str>, Option<&'s str>, Option<&'s str>, Option<&'s str>);
+        type Want<'s> = (
+            &'s str,
+            bool,
+            Option<&'s str>,
+            Option<&'s str>,
+            Option<&'s str>,
+            Option<&'s str>,
+        );
         let cases: &[(&str, Want)] = &[
             (
                 "login authenticator failed for H=(pc) [192.0.2.8] U=x: 535 Incorrect authentication data (set_id=admin)",
-                ("login", false, Some("192.0.2.8"), Some("x"), Some("admin"), Some("535 Incorrect authentication data")),
+                (
+                    "login",
+                    false,
+                    Some("192.0.2.8"),
+                    Some("x"),
+                    Some("admin"),
+                    Some("535 Incorrect authentication data"),
+                ),
             ),
             (
                 "plain authenticator failed for (pc) [192.0.2.8]: 535 Incorrect authentication data (set_id=info@example.com)",
-                ("plain", false, Some("192.0.2.8"), None, Some("info@example.com"), Some("535 Incorrect authentication data")),
+                (
+                    "plain",
+                    false,
+                    Some("192.0.2.8"),
+                    None,
+                    Some("info@example.com"),
+                    Some("535 Incorrect authentication data"),
+                ),
             ),
             (
                 "cram authenticator failed H=smtp.example.net [192.0.2.9] 535 5.7.8 Error: authentication failed",
-                ("cram", true, Some("192.0.2.9"), None, None, Some("535 5.7.8 Error: authentication failed")),
+                (
+                    "cram",
+                    true,
+                    Some("192.0.2.9"),
+                    None,
+                    None,
+                    Some("535 5.7.8 Error: authentication failed"),
+                ),
             ),
         ];
         for (input, want) in cases {

@@ -328,7 +328,13 @@ mod tests {
     #[test]
     fn smtp_table() {
         // text after `SMTP `, (event, ip, duration ms, command, reason)
-        type Want<'s> = (&'s str, Option<&'s str>, Option<i64>, Option<&'s str>, Option<&'s str>);
+        type Want<'s> = (
+            &'s str,
+            Option<&'s str>,
+            Option<i64>,
+            Option<&'s str>,
+            Option<&'s str>,
+        );
         let cases: &[(&str, Want)] = &[
             (
                 "connection from [192.0.2.10]:51234 I=[198.51.100.2]:25 Ci=3141 (TCP/IP connection count = 3)",
@@ -336,55 +342,133 @@ mod tests {
             ),
             (
                 "connection Ci=3141 from mail.example.net (helo.example.net) [192.0.2.10]:51234 I=[198.51.100.2]:25 D=1m2s closed by QUIT",
-                ("connection_close", Some("192.0.2.10"), Some(62_000), None, Some("QUIT")),
+                (
+                    "connection_close",
+                    Some("192.0.2.10"),
+                    Some(62_000),
+                    None,
+                    Some("QUIT"),
+                ),
             ),
             (
                 "connection from (spammer) [203.0.113.5] lost D=20s",
-                ("connection_lost", Some("203.0.113.5"), Some(20_000), None, Some("lost")),
+                (
+                    "connection_lost",
+                    Some("203.0.113.5"),
+                    Some(20_000),
+                    None,
+                    Some("lost"),
+                ),
             ),
             (
                 "connection from (x) [203.0.113.5] lost (error: Connection reset by peer) D=3s",
-                ("connection_lost", Some("203.0.113.5"), Some(3_000), None, Some("lost (error: Connection reset by peer)")),
+                (
+                    "connection_lost",
+                    Some("203.0.113.5"),
+                    Some(3_000),
+                    None,
+                    Some("lost (error: Connection reset by peer)"),
+                ),
             ),
             (
                 "connection from (x) [203.0.113.5] lost while reading message data",
-                ("connection_lost", Some("203.0.113.5"), None, None, Some("lost while reading message data")),
+                (
+                    "connection_lost",
+                    Some("203.0.113.5"),
+                    None,
+                    None,
+                    Some("lost while reading message data"),
+                ),
             ),
             (
                 "connection lost after final dot H=(x) [203.0.113.5] P=esmtp",
-                ("connection_lost", Some("203.0.113.5"), None, None, Some("after final dot")),
+                (
+                    "connection_lost",
+                    Some("203.0.113.5"),
+                    None,
+                    None,
+                    Some("after final dot"),
+                ),
             ),
             (
                 "command timeout on TLS connection from (x) [203.0.113.5] D=5m",
-                ("smtp_timeout", Some("203.0.113.5"), Some(300_000), None, Some("command timeout on TLS connection")),
+                (
+                    "smtp_timeout",
+                    Some("203.0.113.5"),
+                    Some(300_000),
+                    None,
+                    Some("command timeout on TLS connection"),
+                ),
             ),
             (
                 "data timeout (message abandoned) on connection from (x) [203.0.113.5] F=<a@b.example> D=10m",
-                ("smtp_timeout", Some("203.0.113.5"), Some(600_000), None, Some("data timeout")),
+                (
+                    "smtp_timeout",
+                    Some("203.0.113.5"),
+                    Some(600_000),
+                    None,
+                    Some("data timeout"),
+                ),
             ),
             (
                 "syntax error in \"GET / HTTP/1.1\" H=[203.0.113.5] unrecognized command",
-                ("smtp_error", Some("203.0.113.5"), None, Some("GET / HTTP/1.1"), Some("unrecognized command")),
+                (
+                    "smtp_error",
+                    Some("203.0.113.5"),
+                    None,
+                    Some("GET / HTTP/1.1"),
+                    Some("unrecognized command"),
+                ),
             ),
             (
                 "protocol error in \"DATA\" H=(x) [203.0.113.5]:4000 I=[198.51.100.2]:25 valid RCPT command must precede DATA",
-                ("smtp_error", Some("203.0.113.5"), None, Some("DATA"), Some("valid RCPT command must precede DATA")),
+                (
+                    "smtp_error",
+                    Some("203.0.113.5"),
+                    None,
+                    Some("DATA"),
+                    Some("valid RCPT command must precede DATA"),
+                ),
             ),
             (
                 "protocol synchronization error (input sent without waiting for greeting): rejected connection from H=[203.0.113.5] input=\"EHLO x\\r\\n\"",
-                ("smtp_error", Some("203.0.113.5"), None, None, Some("input sent without waiting for greeting")),
+                (
+                    "smtp_error",
+                    Some("203.0.113.5"),
+                    None,
+                    None,
+                    Some("input sent without waiting for greeting"),
+                ),
             ),
             (
                 "protocol synchronization error (next input sent too soon: pipelining was not advertised): rejected \"rcpt to:<a@b>\" H=(x) [203.0.113.5] next input=\"data\\r\\n\"",
-                ("smtp_error", Some("203.0.113.5"), None, Some("rcpt to:<a@b>"), Some("next input sent too soon: pipelining was not advertised")),
+                (
+                    "smtp_error",
+                    Some("203.0.113.5"),
+                    None,
+                    Some("rcpt to:<a@b>"),
+                    Some("next input sent too soon: pipelining was not advertised"),
+                ),
             ),
             (
                 "call from (x) [203.0.113.5] dropped: too many syntax or protocol errors (last command was \"RCPT TO:<>\",  C=EHLO,MAIL,RCPT,RCPT)",
-                ("smtp_dropped", Some("203.0.113.5"), None, Some("RCPT TO:<>"), Some("too many syntax or protocol errors")),
+                (
+                    "smtp_dropped",
+                    Some("203.0.113.5"),
+                    None,
+                    Some("RCPT TO:<>"),
+                    Some("too many syntax or protocol errors"),
+                ),
             ),
             (
                 "call from [203.0.113.5] dropped: too many nonmail commands (last was \"NOOP\")",
-                ("smtp_dropped", Some("203.0.113.5"), None, Some("NOOP"), Some("too many nonmail commands")),
+                (
+                    "smtp_dropped",
+                    Some("203.0.113.5"),
+                    None,
+                    Some("NOOP"),
+                    Some("too many nonmail commands"),
+                ),
             ),
         ];
         for (input, want) in cases {
@@ -396,7 +480,13 @@ mod tests {
                 s.command.map(|t| t.to_string()),
                 s.reason.map(|t| t.to_string()),
             );
-            let want = (want.0, want.1.map(String::from), want.2, want.3.map(String::from), want.4.map(String::from));
+            let want = (
+                want.0,
+                want.1.map(String::from),
+                want.2,
+                want.3.map(String::from),
+                want.4.map(String::from),
+            );
             assert_eq!(got, want, "{input}");
         }
         assert!(smtp(b"connection pool exhausted").is_none());
@@ -404,7 +494,9 @@ mod tests {
 
     #[test]
     fn connection_open_count_and_history() {
-        let (_, s) = ses(smtp(b"connection from [192.0.2.1] (TCP/IP connection count = 17)"));
+        let (_, s) = ses(smtp(
+            b"connection from [192.0.2.1] (TCP/IP connection count = 17)",
+        ));
         assert_eq!(s.connection_count, Some(17));
         let (_, s) = ses(smtp(
             b"call from (x) [192.0.2.1] dropped: too many syntax or protocol errors (last command was \"a\",  C=...,RCPT,QUIT)",
@@ -422,25 +514,58 @@ mod tests {
         assert_eq!(s.commands.unwrap().iter().count(), 5);
         assert_eq!(s.duration.unwrap().as_millis(), 31_000);
         let (n, s) = ses(no(b"host name found for IP address 192.0.2.77"));
-        assert_eq!((n, s.peer.ip().unwrap().to_string()), ("host_lookup_failed", "192.0.2.77".into()));
+        assert_eq!(
+            (n, s.peer.ip().unwrap().to_string()),
+            ("host_lookup_failed", "192.0.2.77".into())
+        );
         assert!(no(b"recipients found in headers").is_none());
     }
 
     #[test]
     fn other_session_lines() {
-        let (n, s) = ses(unexpected(b"disconnection while reading SMTP command from (x) [192.0.2.1] D=1s"));
-        assert_eq!((n, s.duration.unwrap().as_millis()), ("connection_lost", 1000));
+        let (n, s) = ses(unexpected(
+            b"disconnection while reading SMTP command from (x) [192.0.2.1] D=1s",
+        ));
+        assert_eq!(
+            (n, s.duration.unwrap().as_millis()),
+            ("connection_lost", 1000)
+        );
         let (n, s) = ses(tls_error(b"TLS error on connection from (x) [192.0.2.1] (SSL_accept): error:0A000076:SSL routines::no suitable signature algorithm", Session::default()));
         assert_eq!(n, "tls_error");
-        assert_eq!(s.reason.unwrap().to_string(), "(SSL_accept): error:0A000076:SSL routines::no suitable signature algorithm");
-        let (n, s) = ses(refused(b"Connection from [192.0.2.1]:4321 refused: too many connections from that IP address"));
-        assert_eq!((n, s.reason.unwrap().to_string()), ("connection_refused", "too many connections from that IP address".into()));
-        let (n, s) = ses(refused(b"refused connection from [192.0.2.1] (host_reject_connection)"));
-        assert_eq!((n, s.peer.ip().unwrap().to_string()), ("connection_refused", "192.0.2.1".into()));
+        assert_eq!(
+            s.reason.unwrap().to_string(),
+            "(SSL_accept): error:0A000076:SSL routines::no suitable signature algorithm"
+        );
+        let (n, s) = ses(refused(
+            b"Connection from [192.0.2.1]:4321 refused: too many connections from that IP address",
+        ));
+        assert_eq!(
+            (n, s.reason.unwrap().to_string()),
+            (
+                "connection_refused",
+                "too many connections from that IP address".into()
+            )
+        );
+        let (n, s) = ses(refused(
+            b"refused connection from [192.0.2.1] (host_reject_connection)",
+        ));
+        assert_eq!(
+            (n, s.peer.ip().unwrap().to_string()),
+            ("connection_refused", "192.0.2.1".into())
+        );
         let (n, s) = ses(etrn(b"ETRN #example.org received from (x) [192.0.2.1]"));
-        assert_eq!((n, s.command.unwrap().to_string()), ("etrn", "#example.org".into()));
-        let (n, s) = ses(incomplete(b"QUIT) from <a@b.example> for c@d.example e@f.example", Session::default()));
-        assert_eq!((n, s.reason.unwrap().to_string()), ("incomplete_transaction", "QUIT".into()));
+        assert_eq!(
+            (n, s.command.unwrap().to_string()),
+            ("etrn", "#example.org".into())
+        );
+        let (n, s) = ses(incomplete(
+            b"QUIT) from <a@b.example> for c@d.example e@f.example",
+            Session::default(),
+        ));
+        assert_eq!(
+            (n, s.reason.unwrap().to_string()),
+            ("incomplete_transaction", "QUIT".into())
+        );
         assert_eq!(s.recipients.unwrap().iter().count(), 2);
     }
 }

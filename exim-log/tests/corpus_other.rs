@@ -36,16 +36,49 @@ fn flagged(text: &[u8]) -> bool {
 /// The leads are taken from the reference, not from the parser.
 fn reference_shape(text: &[u8]) -> bool {
     const LEADS: &[&str] = &[
-        "H=", "U=", "DS H=", "F=", "SMTP ", "rejected ", "temporarily ", "no MAIL ",
-        "no host name ", "no IP address ", "no immediate delivery", "TLS error ",
-        "TLS session", "unexpected ", "Connection from ", "connection from ",
-        "refused connection ", "ETRN ", "ATRN ", "cwd=", "exim ", "Start ", "End ",
-        "Abandon ", "Frozen", "frozen by ", "Unfrozen ", "unfrozen by ", "removed by ",
-        "cancelled by ", "Message is frozen", "Spool file ", "DKIM: ",
-        "original recipients ignored", "DNS list lookup ", "Warning: ", "pid ",
+        "H=",
+        "U=",
+        "DS H=",
+        "F=",
+        "SMTP ",
+        "rejected ",
+        "temporarily ",
+        "no MAIL ",
+        "no host name ",
+        "no IP address ",
+        "no immediate delivery",
+        "TLS error ",
+        "TLS session",
+        "unexpected ",
+        "Connection from ",
+        "connection from ",
+        "refused connection ",
+        "ETRN ",
+        "ATRN ",
+        "cwd=",
+        "exim ",
+        "Start ",
+        "End ",
+        "Abandon ",
+        "Frozen",
+        "frozen by ",
+        "Unfrozen ",
+        "unfrozen by ",
+        "removed by ",
+        "cancelled by ",
+        "Message is frozen",
+        "Spool file ",
+        "DKIM: ",
+        "original recipients ignored",
+        "DNS list lookup ",
+        "Warning: ",
+        "pid ",
     ];
     const INSIDE: &[&str] = &[
-        " authenticator failed ", ": error ignored", " transport output: ", " rewritten ",
+        " authenticator failed ",
+        ": error ignored",
+        " transport output: ",
+        " rewritten ",
     ];
     LEADS.iter().any(|l| text.starts_with(l.as_bytes()))
         || INSIDE
@@ -93,8 +126,9 @@ fn mainlog_corpus_other_lines() {
                 continue;
             }
             total += 1;
-            let l = parse_line(line)
-                .unwrap_or_else(|e| panic!("{}: {e:?}: {}", f.display(), String::from_utf8_lossy(line)));
+            let l = parse_line(line).unwrap_or_else(|e| {
+                panic!("{}: {e:?}: {}", f.display(), String::from_utf8_lossy(line))
+            });
             let text = l.text();
             if flagged(text.as_bytes()) {
                 continue;
@@ -151,5 +185,8 @@ fn mainlog_corpus_other_lines() {
     top(exim_unknown);
     assert!(total > 16_000, "corpus too small: {total}");
     assert!(ratio > 0.45, "specific share fell to {ratio}");
-    assert!(exim_ratio >= 0.97, "reference-shape share fell to {exim_ratio}");
+    assert!(
+        exim_ratio >= 0.97,
+        "reference-shape share fell to {exim_ratio}"
+    );
 }

@@ -8,6 +8,8 @@
 //! parser, issue 2) when its text after the prefix starts with one of the 8
 //! flags or `Completed`.
 
+// `common` (shared) uses `expect` in a helper, outside any `#[test]`.
+#[allow(clippy::expect_used)]
 mod common;
 
 use std::collections::HashMap;
@@ -166,7 +168,7 @@ fn mainlog_corpus_other_lines() {
         ratio * 100.0
     );
     let mut k: Vec<_> = kinds.into_iter().collect();
-    k.sort_by(|a, b| b.1.cmp(&a.1));
+    k.sort_by_key(|e| std::cmp::Reverse(e.1));
     eprintln!("kinds: {k:?}");
     let top = |m: HashMap<String, usize>| {
         let mut u: Vec<_> = m.into_iter().collect();

@@ -2,6 +2,8 @@
 //! one entry per timestamped line; indented lines continue the entry before
 //! them (spec §10.2).
 
+// `common` (shared) uses `expect` in a helper, outside any `#[test]`.
+#[allow(clippy::expect_used)]
 mod common;
 
 use exim_log::paniclog::PanicLog;
@@ -44,7 +46,10 @@ fn paniclog_corpus_splits_into_entries() {
     let (mut entries, mut continued) = (0, 0);
     for f in &files {
         let data = std::fs::read(f).unwrap();
-        let want = data.split(|b| *b == b'\n').filter(|l| timestamped(l)).count();
+        let want = data
+            .split(|b| *b == b'\n')
+            .filter(|l| timestamped(l))
+            .count();
         let mut got = 0;
         for e in sections(&data).into_iter().flat_map(PanicLog::new) {
             let e = e.unwrap_or_else(|err| panic!("{}: {err:?}", f.display()));

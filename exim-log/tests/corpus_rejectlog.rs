@@ -1,6 +1,8 @@
 //! Every reject log of the Exim test suite splits into entries without error,
 //! one entry per timestamped line (spec §10.1).
 
+// `common` (shared) uses `expect` in a helper, outside any `#[test]`.
+#[allow(clippy::expect_used)]
 mod common;
 
 use exim_log::Event;
@@ -44,7 +46,10 @@ fn rejectlog_corpus_splits_into_entries() {
     let (mut entries, mut with_headers, mut headers, mut unknown) = (0, 0, 0, 0);
     for f in &files {
         let data = std::fs::read(f).unwrap();
-        let want = data.split(|b| *b == b'\n').filter(|l| timestamped(l)).count();
+        let want = data
+            .split(|b| *b == b'\n')
+            .filter(|l| timestamped(l))
+            .count();
         let mut got = 0;
         for e in sections(&data).into_iter().flat_map(RejectLog::new) {
             let e = e.unwrap_or_else(|err| panic!("{}: {err:?}", f.display()));

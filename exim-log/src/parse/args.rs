@@ -37,7 +37,8 @@ mod tests {
     #[test]
     fn arguments_table() {
         // input after `cwd=`, (cwd, argc, args)
-        let cases: &[(&str, (&str, u32, &[&str]))] = &[
+        type Want<'s> = (&'s str, u32, &'s [&'s str]);
+        let cases: &[(&str, Want)] = &[
             (
                 "/home/shop/public_html 4 args: /usr/sbin/sendmail -t -i -fshop@example.com",
                 (

@@ -91,7 +91,8 @@ mod tests {
 
     #[test]
     fn daemon_started_table() {
-        let cases: &[(&str, (&str, Option<u32>, Option<&str>))] = &[
+        type Want<'s> = (&'s str, Option<u32>, Option<&'s str>);
+        let cases: &[(&str, Want)] = &[
             (
                 "4.97 daemon started: pid=1234, -q30m, listening for SMTP on port 25 (IPv6 and IPv4)",
                 (

@@ -194,7 +194,8 @@ mod tests {
     #[test]
     fn notes_table() {
         type P = for<'a> fn(&'a [u8]) -> Option<Event<'a>>;
-        let cases: &[(P, &str, (&str, Option<&str>, Option<&str>))] = &[
+        type Want<'s> = (&'s str, Option<&'s str>, Option<&'s str>);
+        let cases: &[(P, &str, Want)] = &[
             (frozen, "Frozen", ("frozen", None, None)),
             (
                 frozen,

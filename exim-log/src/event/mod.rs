@@ -116,6 +116,13 @@ pub enum Event<'a> {
     /// `failed to expand ...` / `Failed to expand ...`: a configuration string
     /// did not expand (the text is in `reason`).
     ExpansionFailed(Note<'a>),
+    /// `Exim configuration error[ in line N of <file>| in <r> router|...]:`
+    /// (spec §10.2); `reason` is the location, the detail is on the next line
+    /// ([`crate::paniclog::PanicEntry::detail`]).
+    ConfigError(Note<'a>),
+    /// `malware acl condition: <scanner> <error>` (`malware.c`): the virus
+    /// scanner failed; `reason` is the text after the colon.
+    MalwareError(Note<'a>),
     /// A line this library does not (yet) understand. Its text is in [`crate::LogLine::raw`].
     Unknown,
 }
@@ -167,6 +174,8 @@ impl Event<'_> {
             Event::Rewrite(_) => "rewrite",
             Event::Moved(_) => "moved",
             Event::ExpansionFailed(_) => "expansion_failed",
+            Event::ConfigError(_) => "config_error",
+            Event::MalwareError(_) => "malware_error",
             Event::Unknown => "unknown",
         }
     }

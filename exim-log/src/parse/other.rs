@@ -23,6 +23,12 @@ pub(crate) fn event(text: &[u8], _has_id: bool) -> Option<Event<'_>> {
                 keywords::removed(text)
             } else if text.starts_with(b"connection from ") {
                 smtp::refused(text)
+            } else if text.starts_with(b"configured error code ") {
+                // acl.c: a `message` with a wrong SMTP code in the configuration.
+                Some(Event::ConfigError(Note {
+                    by: None,
+                    reason: Some(Text::new(text)),
+                }))
             } else {
                 fallback(text)
             }
@@ -116,6 +122,8 @@ pub(crate) fn event(text: &[u8], _has_id: bool) -> Option<Event<'_>> {
             }))
         }
         b'"' => keywords::rewrite(text),
+        b'V' if text.starts_with(b"VRFY failed for ") => reject::vrfy_failed(text.get(16..)?),
+
         b'E' if text.starts_with(b"Exim configuration error") => {
             let r = text.get(24..).unwrap_or_default();
             let r = r.strip_suffix(b":").unwrap_or(r).trim_ascii();

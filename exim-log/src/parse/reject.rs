@@ -186,6 +186,25 @@ pub(crate) fn client_line(i: &[u8]) -> Option<Event<'_>> {
     }
 }
 
+/// After `VRFY failed for `: `<address> <HI>` (`smtp_in.c`), a VRFY the
+/// server could not verify: a rejection at the VRFY stage.
+pub(crate) fn vrfy_failed(i: &[u8]) -> Option<Event<'_>> {
+    let (addr, rest) = angle(i).unwrap_or_else(|| word(i));
+    let (t, _) = tags(rest, false);
+    let rcpt = addr
+        .strip_prefix(b"<")
+        .and_then(|a| a.strip_suffix(b">"))
+        .unwrap_or(addr);
+    Some(Event::Rejection(Reject {
+        peer: t.peer,
+        stage: Stage::Vrfy,
+        what: Text::new(addr),
+        recipient: Some(Text::new(rcpt)),
+        temporary: false,
+        reason: Some(Text::new(b"VRFY failed")),
+    }))
+}
+
 /// `<name> authenticator failed for <host>...: <reason>` (incoming) and
 /// `<name> authenticator failed H=...` (outgoing); `i` is the whole text.
 pub(crate) fn auth_failed(i: &[u8]) -> Option<Event<'_>> {

@@ -430,6 +430,21 @@ mod tests {
     }
 
     #[test]
+    fn serializes_prefix_and_event_keys_together() {
+        let l = parse_syslog_line(
+            b"<22>Nov 27 07:47:34 mx1 exim[7]: [2/3] H=[192.0.2.1] dropped by 'connect' ACL",
+        )
+        .unwrap();
+        let v = serde_json::to_value(&l).unwrap();
+        assert_eq!(v["event"], "dropped");
+        assert_eq!(v["host"]["ip"], "192.0.2.1");
+        assert_eq!(v["what"], "connect");
+        assert_eq!(v["pid"], 7);
+        assert_eq!(v["chunk"]["index"], 2);
+        assert_eq!(v["priority"], 22);
+    }
+
+    #[test]
     fn priority_parts_and_errors() {
         let l = parse_syslog_line(b"<21>Nov 27 07:47:34 mx1 exim[1]: x").unwrap();
         assert_eq!((l.facility(), l.severity()), (Some(2), Some(5)));

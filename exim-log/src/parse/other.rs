@@ -6,14 +6,25 @@
 
 use memchr::memmem;
 
-use super::{args, daemon, keywords, reject, smtp};
-use crate::event::{Event, Note, Peer, Session, Warning};
+use super::{args, daemon, keywords, peer, reject, smtp};
+use crate::event::{Event, Note, Peer, PrdrResult, Session, Warning};
 use crate::text::Text;
 
 /// Parses a line body that carries no flag. `None` when the shape is not known.
 pub(crate) fn event(text: &[u8], _has_id: bool) -> Option<Event<'_>> {
     let first = text.first()?;
     match first {
+        // OCSP stapling results (tls-openssl.c).
+        b'O' | b'R' | b'S'
+            if text.starts_with(b"OCSP ")
+                || text.starts_with(b"Required TLS certificate status")
+                || text.starts_with(b"Server certificate revoked") =>
+        {
+            Some(Event::TlsError(Session {
+                reason: Some(Text::new(text)),
+                ..Session::default()
+            }))
+        }
         b'H' | b'U' | b'F' if text.get(1) == Some(&b'=') => reject::client_line(text),
         b'D' if text.starts_with(b"DS H=") => reject::client_line(text),
         b'c' => {
@@ -122,6 +133,25 @@ pub(crate) fn event(text: &[u8], _has_id: bool) -> Option<Event<'_>> {
             }))
         }
         b'"' => keywords::rewrite(text),
+        b'P' if text.starts_with(b"PRDR R=") => {
+            let (rcpt, rest) = peer::word(text.get(7..)?);
+            Some(Event::Prdr(PrdrResult {
+                recipient: Text::new(rcpt),
+                result: Text::new(rest.strip_prefix(b" ")?),
+            }))
+        }
+        b'i' if text.starts_with(b"ignoring AUTH=") => {
+            let (value, rest) = peer::word(text.get(14..)?);
+            let rest = rest.strip_prefix(b" from ")?;
+            let (t, why) = peer::tags(rest, true);
+            let why = why.strip_prefix(b" (").unwrap_or(why);
+            Some(Event::AuthSenderIgnored(Session {
+                peer: t.peer,
+                command: Some(Text::new(value)),
+                reason: Some(Text::new(why.strip_suffix(b")").unwrap_or(why))),
+                ..Session::default()
+            }))
+        }
         b'V' if text.starts_with(b"VRFY failed for ") => reject::vrfy_failed(text.get(16..)?),
 
         b'E' if text.starts_with(b"Exim configuration error") => {

@@ -32,7 +32,7 @@ pub use error::{ErrorKind, ParseError};
 pub use event::{
     AddressIter, AddressList, ArgIter, ArgList, Arguments, Arrival, Auth, AuthFailure, CommandList,
     Completed, DaemonSignal, DaemonStart, Delivery, Dkim, ErrorIgnored, Event, Field, Flag, Note,
-    Peer, QueuePhase, QueueRun, Reject, Rewrite, SenderVerify, Session, Stage, Tls,
+    Peer, PrdrResult, QueuePhase, QueueRun, Reject, Rewrite, SenderVerify, Session, Stage, Tls,
     TransportOutput, Warning,
 };
 pub use host::{Endpoint, Host};

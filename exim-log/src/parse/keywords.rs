@@ -15,7 +15,7 @@ fn some(i: &[u8]) -> Option<Text<'_>> {
 
 /// `by <who>[: reason]` -> (who, reason).
 fn by(i: &[u8]) -> Note<'_> {
-    match memmem::find(i, b": ") {
+    match super::peer::find(i, b": ") {
         Some(p) => Note {
             by: i.get(..p).and_then(some),
             reason: i.get(p + 2..).and_then(some),
@@ -69,7 +69,7 @@ pub(crate) fn skipped(i: &[u8]) -> Option<Event<'_>> {
         return Some(Event::MessageIsFrozen(Note::default()));
     }
     let r = i.strip_prefix(b"Spool file ")?;
-    let p = memmem::find(r, b"is locked")?;
+    let p = super::peer::find(r, b"is locked")?;
     let reason = r.get(p + 9..).unwrap_or_default();
     let reason = reason.strip_prefix(b" (").unwrap_or(reason);
     Some(Event::SpoolLocked(Note {
@@ -119,9 +119,9 @@ pub(crate) fn dkim(i: &[u8]) -> Option<Event<'_>> {
 /// `<addr>[ <parent>]: error ignored[: ...]` and
 /// `<addr>: <transport> transport output: <line>`.
 pub(crate) fn address_line(i: &[u8]) -> Option<Event<'_>> {
-    if let Some(p) = memmem::find(i, b": error ignored") {
+    if let Some(p) = super::peer::find(i, b": error ignored") {
         let head = i.get(..p)?;
-        let (address, parent) = match memmem::find(head, b" <") {
+        let (address, parent) = match super::peer::find(head, b" <") {
             Some(s) => (head.get(..s)?, head.get(s + 1..)),
             None => (head, None),
         };
@@ -132,7 +132,7 @@ pub(crate) fn address_line(i: &[u8]) -> Option<Event<'_>> {
             reason: tail.strip_prefix(b": ").map(Text::new),
         }));
     }
-    let p = memmem::find(i, b" transport output: ")?;
+    let p = super::peer::find(i, b" transport output: ")?;
     let head = i.get(..p)?;
     let colon = memmem::rfind(head, b": ")?;
     Some(Event::TransportOutput(TransportOutput {
@@ -146,10 +146,10 @@ pub(crate) fn address_line(i: &[u8]) -> Option<Event<'_>> {
 /// (address part of) "new"`).
 pub(crate) fn rewrite(i: &[u8]) -> Option<Event<'_>> {
     let inner = i.strip_prefix(b"\"")?;
-    let q = memmem::find(inner, b"\" from ")?;
+    let q = super::peer::find(inner, b"\" from ")?;
     let original = inner.get(..q)?;
     let r = inner.get(q + 7..)?;
-    let p = memmem::find(r, b" rewritten ")?;
+    let p = super::peer::find(r, b" rewritten ")?;
     let place = r.get(..p)?;
     let r = r.get(p + 11..)?;
     let open = memchr::memchr(b'"', r)?;

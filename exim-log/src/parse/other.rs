@@ -4,8 +4,6 @@
 //! The kind is chosen by the first word (a `match` on a few bytes), so each line
 //! runs at most a couple of small parsers, not every one in turn.
 
-use memchr::memmem;
-
 use super::{args, daemon, keywords, peer, reject, smtp};
 use crate::event::{Event, Note, Peer, PrdrResult, Session, Warning};
 use crate::text::Text;
@@ -179,7 +177,7 @@ fn fallback(text: &[u8]) -> Option<Event<'_>> {
     if second.starts_with(b"authenticator failed ") {
         return reject::auth_failed(text);
     }
-    if memmem::find(text, b": ").is_some() {
+    if super::peer::find(text, b": ").is_some() {
         return keywords::address_line(text);
     }
     None

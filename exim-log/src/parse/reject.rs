@@ -17,7 +17,7 @@ fn split_reason(i: &[u8]) -> (&[u8], Option<Text<'_>>) {
         .position(|b| *b == b'<')
         .and_then(|lt| angle(i.get(lt..)?).map(|(a, _)| lt + a.len()))
         .unwrap_or(0);
-    match i.get(skip..).and_then(|s| memmem::find(s, b": ")) {
+    match i.get(skip..).and_then(|s| super::peer::find(s, b": ")) {
         Some(p) => (
             i.get(..skip + p).unwrap_or(i),
             i.get(skip + p + 2..).map(Text::new),
@@ -64,14 +64,14 @@ fn rejection<'a>(mut peer: Peer<'a>, i: &'a [u8], temporary: bool) -> Event<'a> 
     if peer.host.is_none() && peer.user.is_none() {
         // `rejected EHLO from [ip]`, `rejected MAIL FROM:<s> H=...`: the host
         // is inside `<what>` (spec §10 "HELO syntax", "size").
-        if let Some(p) = memmem::find(what, b" from ") {
+        if let Some(p) = super::peer::find(what, b" from ") {
             let (t, _) = tags(what.get(p + 6..).unwrap_or_default(), true);
             if t.peer.host.is_some() {
                 peer = t.peer;
             }
         }
         for tag in [&b" H="[..], b" U="] {
-            if let Some(p) = memmem::find(what, tag) {
+            if let Some(p) = super::peer::find(what, tag) {
                 let (t, _) = tags(what.get(p..).unwrap_or_default(), false);
                 peer.host = peer.host.or(t.peer.host);
                 peer.user = peer.user.or(t.peer.user);
@@ -130,7 +130,7 @@ pub(crate) fn client_line(i: &[u8]) -> Option<Event<'_>> {
         }));
     }
     if let Some(x) = r.strip_prefix(b"dropped by '") {
-        let q = memmem::find(x, b"' ACL")?;
+        let q = super::peer::find(x, b"' ACL")?;
         let reason = x
             .get(q + 5..)
             .and_then(|s| s.strip_prefix(b": "))
@@ -208,7 +208,7 @@ pub(crate) fn vrfy_failed(i: &[u8]) -> Option<Event<'_>> {
 /// `<name> authenticator failed for <host>...: <reason>` (incoming) and
 /// `<name> authenticator failed H=...` (outgoing); `i` is the whole text.
 pub(crate) fn auth_failed(i: &[u8]) -> Option<Event<'_>> {
-    let p = memmem::find(i, b" authenticator failed ")?;
+    let p = super::peer::find(i, b" authenticator failed ")?;
     let name = i.get(..p)?;
     if name.is_empty() || name.contains(&b' ') {
         return None;
@@ -220,7 +220,7 @@ pub(crate) fn auth_failed(i: &[u8]) -> Option<Event<'_>> {
     };
     // Incoming lines end the client block with `: ` (so `U=x:` is `x`);
     // outgoing ones go on with the response after a space.
-    let (t, rest) = match memmem::find(r, b": ").filter(|_| !outgoing) {
+    let (t, rest) = match super::peer::find(r, b": ").filter(|_| !outgoing) {
         Some(p) => (tags(r.get(..p)?, !r.starts_with(b"H=")).0, r.get(p + 2..)?),
         None => tags(r, !r.starts_with(b"H=")),
     };

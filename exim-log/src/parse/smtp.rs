@@ -143,7 +143,7 @@ fn connection(i: &[u8]) -> Option<Event<'_>> {
 
 /// After `SMTP protocol synchronization error (`.
 fn sync_error(i: &[u8]) -> Option<Event<'_>> {
-    let close = memmem::find(i, b"): rejected ")?;
+    let close = super::peer::find(i, b"): rejected ")?;
     let reason = i.get(..close)?;
     let r = i.get(close + 12..)?;
     let mut s = Session::default();
@@ -166,9 +166,9 @@ fn dropped(i: &[u8]) -> Option<Event<'_>> {
     let r = r.strip_prefix(b" dropped: ")?;
     let mut s = session(t);
     // `... (last command was "<cmd>",  C=<hist>)` or `(last was "<cmd>")`.
-    let last = memmem::find(r, b" (last command was ")
+    let last = super::peer::find(r, b" (last command was ")
         .map(|p| (p, 19))
-        .or_else(|| memmem::find(r, b" (last was ").map(|p| (p, 11)));
+        .or_else(|| super::peer::find(r, b" (last was ").map(|p| (p, 11)));
     match last {
         Some((p, n)) => {
             s.reason = r.get(..p).map(Text::new);
@@ -272,7 +272,7 @@ pub(crate) fn refused(i: &[u8]) -> Option<Event<'_>> {
 
 /// `ETRN <arg> received from <host>` / `ATRN '<arg>' received from <host>`.
 pub(crate) fn etrn(i: &[u8]) -> Option<Event<'_>> {
-    let p = memmem::find(i, b" received from ")?;
+    let p = super::peer::find(i, b" received from ")?;
     let arg = i.get(5..p)?;
     let arg = arg
         .strip_prefix(b"'")

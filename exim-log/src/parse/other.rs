@@ -66,6 +66,9 @@ pub(crate) fn event(text: &[u8], _has_id: bool) -> Option<Event<'_>> {
                 fallback(text)
             }
         }
+        b't' if text.starts_with(b"too many recipients: ") => {
+            reject::too_many_recipients(text.get(21..)?)
+        }
         b't' if text.starts_with(b"temporarily re") => {
             reject::bare_rejection(text).or_else(|| smtp::refused(text))
         }

@@ -186,6 +186,29 @@ pub(crate) fn client_line(i: &[u8]) -> Option<Event<'_>> {
     }
 }
 
+/// After `too many recipients: `: `message rejected: sender=<s> <HI>` or
+/// `excess temporarily rejected: sender=<s> <HI>` (`smtp_in.c`, spec §10
+/// "recipients"): `recipients_max` was reached.
+pub(crate) fn too_many_recipients(i: &[u8]) -> Option<Event<'_>> {
+    let (temporary, r) = match i.strip_prefix(b"message rejected: ") {
+        Some(r) => (false, r),
+        None => (true, i.strip_prefix(b"excess temporarily rejected: ")?),
+    };
+    let r = r.strip_prefix(b"sender=")?;
+    let (sender, rest) = angle(r).unwrap_or_else(|| word(r));
+    let (t, _) = tags(rest, false);
+    let mut peer = t.peer;
+    peer.sender = Some(Text::new(sender));
+    Some(Event::Rejection(Reject {
+        peer,
+        stage: Stage::Rcpt,
+        what: Text::new(b"too many recipients"),
+        recipient: None,
+        temporary,
+        reason: i.get(..i.len() - r.len() - 9).map(Text::new),
+    }))
+}
+
 /// After `VRFY failed for `: `<address> <HI>` (`smtp_in.c`), a VRFY the
 /// server could not verify: a rejection at the VRFY stage.
 pub(crate) fn vrfy_failed(i: &[u8]) -> Option<Event<'_>> {
@@ -475,6 +498,26 @@ mod tests {
         };
         assert!(h.reason.unwrap().as_bytes().starts_with(b"SMTP error"));
         assert!(client_line(b"H=mx.example.org [192.0.2.9] whatever lower case").is_none());
+    }
+
+    #[test]
+    fn too_many_recipients_lines() {
+        let Some(Event::Rejection(r)) = too_many_recipients(
+            b"excess temporarily rejected: sender=<a@b.example> H=(pc) [192.0.2.1]",
+        ) else {
+            panic!()
+        };
+        assert!(r.temporary);
+        assert_eq!(r.peer.sender.unwrap(), "<a@b.example>");
+        assert_eq!(r.peer.ip().unwrap(), "192.0.2.1");
+        assert_eq!(r.reason.unwrap(), "excess temporarily rejected");
+        let Some(Event::Rejection(r)) = too_many_recipients(b"message rejected: sender=<> U=bob")
+        else {
+            panic!()
+        };
+        assert!(!r.temporary);
+        assert_eq!(r.reason.unwrap(), "message rejected");
+        assert!(too_many_recipients(b"whatever").is_none());
     }
 
     #[test]

@@ -6,7 +6,9 @@
 use memchr::memmem;
 
 use super::peer::word;
-use crate::event::{Dkim, ErrorIgnored, Event, Note, Rewrite, TransportOutput};
+use crate::event::{
+    Dkim, ErrorIgnored, Event, Note, Peer, PrdrResult, Rewrite, TransportOutput, Warning,
+};
 use crate::text::Text;
 
 fn some(i: &[u8]) -> Option<Text<'_>> {
@@ -24,6 +26,64 @@ fn by(i: &[u8]) -> Note<'_> {
             by: some(i),
             reason: None,
         },
+    }
+}
+
+fn note(reason: Option<Text<'_>>) -> Note<'_> {
+    Note { by: None, reason }
+}
+
+/// The fixed-phrase lines of this module, by their first words: `Frozen`,
+/// `removed by`, `Spool file`, `DKIM:`, `Warning:`, `PRDR`, `moved from`,
+/// `failed to expand`, `Exim configuration error`, ...
+pub(crate) fn keyword(text: &[u8]) -> Option<Event<'_>> {
+    let (w, rest) = word(text);
+    let rest = rest.strip_prefix(b" ").unwrap_or(rest);
+    match w {
+        b"Frozen" | b"frozen" => frozen(text),
+        b"Unfrozen" | b"unfrozen" => unfrozen(text),
+        b"removed" | b"cancelled" => removed(text),
+        b"Message" | b"Spool" => skipped(text),
+        b"DKIM:" => dkim(text),
+        b"Warning:" | b"WARNING:" => Some(Event::Warning(Warning {
+            peer: Peer::default(),
+            message: Text::new(rest),
+        })),
+        b"PRDR" => {
+            let r = rest.strip_prefix(b"R=")?;
+            let (rcpt, result) = word(r);
+            Some(Event::Prdr(PrdrResult {
+                recipient: Text::new(rcpt),
+                result: Text::new(result.strip_prefix(b" ")?),
+            }))
+        }
+        b"DNS" if rest.starts_with(b"list lookup ") => {
+            Some(Event::Dnslist(note(rest.get(12..).and_then(some))))
+        }
+        b"moved" if rest.starts_with(b"from ") => Some(Event::Moved(note(some(rest)))),
+        b"failed" | b"Failed" if rest.starts_with(b"to expand ") => {
+            Some(Event::ExpansionFailed(note(some(text))))
+        }
+        b"original" if rest.starts_with(b"recipients ignored") => {
+            let r = rest.get(18..).unwrap_or_default();
+            let r = r.strip_prefix(b" (").unwrap_or(r);
+            Some(Event::RecipientsIgnored(note(some(
+                r.strip_suffix(b")").unwrap_or(r),
+            ))))
+        }
+        b"Exim" if rest.starts_with(b"configuration error") => {
+            let r = rest.get(19..).unwrap_or_default();
+            let r = r.strip_suffix(b":").unwrap_or(r).trim_ascii();
+            Some(Event::ConfigError(note(some(r))))
+        }
+        // acl.c: a `message` with a wrong SMTP code in the configuration.
+        b"configured" if rest.starts_with(b"error code ") => {
+            Some(Event::ConfigError(note(some(text))))
+        }
+        b"malware" if rest.starts_with(b"acl condition: ") => {
+            Some(Event::MalwareError(note(rest.get(15..).and_then(some))))
+        }
+        _ => None,
     }
 }
 

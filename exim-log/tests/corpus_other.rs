@@ -242,3 +242,46 @@ fn truncated_lines_never_panic() {
     }
     eprintln!("parsed {cuts} truncated lines");
 }
+
+/// Every timestamped corpus line, wrapped as syslog would carry it (spec
+/// §1.5) with and without Exim's own timestamp, gives the same event as the
+/// line read from the main log.
+#[test]
+fn syslog_wrapping_keeps_the_event() {
+    use exim_log::syslog::parse_syslog_line;
+    let files = common::corpus_files("mainlog");
+    let mut n = 0usize;
+    for f in &files {
+        let data = std::fs::read(f).unwrap();
+        for line in data.split(|b| *b == b'\n') {
+            let Ok(l) = parse_line(line) else { continue };
+            if l.pid.is_some() {
+                continue;
+            }
+            let with_ts = [&b"<22>Nov 27 07:47:34 mx1 exim[4242]: "[..], line].concat();
+            let id = l.message_id.map(|m| m.as_str());
+            // `syslog_timestamp = false`: the id, then the text.
+            let mut without_text =
+                b"<22>1 2026-11-27T07:47:34.123+00:00 mx1 exim 4242 - - ".to_vec();
+            if let Some(id) = id {
+                without_text.extend_from_slice(id.as_bytes());
+                without_text.push(b' ');
+            }
+            without_text.extend_from_slice(line.get(l.text_offset()..).unwrap());
+            for wrapped in [&with_ts, &without_text] {
+                let s = parse_syslog_line(wrapped)
+                    .unwrap_or_else(|e| panic!("{e:?}: {}", String::from_utf8_lossy(wrapped)));
+                assert_eq!(
+                    s.body.event,
+                    l.event,
+                    "{}",
+                    String::from_utf8_lossy(wrapped)
+                );
+                assert_eq!(s.body.message_id.map(|m| m.as_str()), id);
+                assert_eq!(s.pid, Some(4242));
+                n += 1;
+            }
+        }
+    }
+    eprintln!("{n} syslog-wrapped lines agree with the main log");
+}

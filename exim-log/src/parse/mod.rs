@@ -1,10 +1,13 @@
 //! The nom grammar, one module per production. Nothing here does I/O.
 
-#[allow(dead_code)] // used by the field parsers that land next
+pub(crate) mod arrival;
+pub(crate) mod delivery;
+pub(crate) mod fields;
 pub(crate) mod host;
 pub(crate) mod message;
 pub(crate) mod other;
 pub(crate) mod prefix;
+pub(crate) mod tls;
 
 use crate::event::{Event, Flag};
 

@@ -8,7 +8,7 @@
 
 use super::fields::{
     address, angle, bare_field, is_bare_token, is_pipelining, number, quoted_escaped, tag,
-    unknown_tag, word,
+    unknown_tag, word, words_until_field,
 };
 use super::host::{endpoint, host};
 use super::tls::{auth, tls_field};
@@ -99,7 +99,12 @@ fn field<'a>(a: &mut Arrival<'a>, t: &'a [u8], v: &'a [u8]) -> &'a [u8] {
             a.interface = Some(e);
             rest
         }),
-        b"U" => Some(text(&mut a.user, v)),
+        b"U" => {
+            // A local login is logged raw and may hold spaces (`U=spaced user`).
+            let (u, rest) = words_until_field(v);
+            a.user = Some(Text::new(u));
+            Some(rest)
+        }
         b"Ci" => parsed(&mut a.connection_id, v, number),
         b"P" => Some(text(&mut a.protocol, v)),
         b"SPF" => Some(text(&mut a.spf, v)),
@@ -283,6 +288,11 @@ mod tests {
                 "a@example.com U=joe P=local-esmtp S=10",
                 "protocol",
                 serde_json::json!("local-esmtp"),
+            ),
+            (
+                "\"spaced user\"@example.com U=spaced user P=local S=10",
+                "user",
+                serde_json::json!("spaced user"),
             ),
             (
                 "a@example.com U=joe P=local S=10 T=\"two-line subject,\\n that is\"",

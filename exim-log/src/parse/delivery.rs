@@ -128,9 +128,11 @@ fn tail_text<'a>(d: &mut Delivery<'a>, flag: Flag, e: &'a [u8]) {
 /// empty.
 fn address_part<'a>(d: &mut Delivery<'a>, i: &'a [u8], problem: bool) -> &'a [u8] {
     let mut end = address_end(i);
-    if i.starts_with(b"|") {
-        // A pipe command may have arguments: they run up to the parents, the
-        // original address, the first tag or the error separator.
+    if i.starts_with(b"|") || i.starts_with(b">") || i.starts_with(b"save ") {
+        // A pipe command may have arguments, an autoreply lists its recipients
+        // (`>a@b, c@d, ...`), a relative file has the `save ` prefix (§4.4):
+        // they run up to the parents, the original address, the first tag or
+        // the error separator.
         while let Some(next) = i.get(end..).and_then(|r| r.strip_prefix(b" ")) {
             if next.is_empty()
                 || matches!(next.first(), Some(b'(' | b'<' | b':'))
@@ -279,7 +281,8 @@ mod tests {
     #[test]
     fn address_part_table() {
         // line, recipient, parents, original_recipient, rest key check
-        let cases: &[(Flag, &str, &str, Option<&str>, Option<&str>)] = &[
+        type Case<'s> = (Flag, &'s str, &'s str, Option<&'s str>, Option<&'s str>);
+        let cases: &[Case] = &[
             (
                 Flag::Delivery,
                 "joe <joe@example.com> R=local_user T=mail_spool",
@@ -313,6 +316,20 @@ mod tests {
                 ">joe@example.com <joe@example.com> R=vacation T=autoreply",
                 ">joe@example.com",
                 None,
+                Some("joe@example.com"),
+            ),
+            (
+                Flag::Delivery,
+                ">a@example.com, b@example.com, ... <joe@example.com> R=vacation T=autoreply",
+                ">a@example.com, b@example.com, ...",
+                None,
+                Some("joe@example.com"),
+            ),
+            (
+                Flag::Delivery,
+                "save inbox (joe@example.com) <joe@example.com> R=filter T=address_file",
+                "save inbox",
+                Some("joe@example.com"),
                 Some("joe@example.com"),
             ),
             (
@@ -508,7 +525,8 @@ mod tests {
     #[test]
     fn deferrals() {
         // line, routing, errno, error, host ip
-        let cases: &[(&str, bool, Option<i32>, Option<&str>, Option<&str>)] = &[
+        type Case<'s> = (&'s str, bool, Option<i32>, Option<&'s str>, Option<&'s str>);
+        let cases: &[Case] = &[
             (
                 "u@example.com routing defer (-52): retry time not reached",
                 true,
@@ -599,7 +617,14 @@ mod tests {
     #[test]
     fn failures() {
         // line, router, transport, error, delivery_time
-        let cases: &[(&str, Option<&str>, Option<&str>, Option<&str>, Option<i64>)] = &[
+        type Case<'s> = (
+            &'s str,
+            Option<&'s str>,
+            Option<&'s str>,
+            Option<&'s str>,
+            Option<i64>,
+        );
+        let cases: &[Case] = &[
             (
                 "u@example.com : Unrouteable address",
                 None,

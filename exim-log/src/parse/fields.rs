@@ -18,8 +18,8 @@ pub(crate) fn word(i: &[u8]) -> (&[u8], &[u8]) {
 }
 
 /// Where a raw address ends: the first space outside double quotes. Addresses
-/// are logged raw, and a quoted local part may hold spaces (§7 "Other fields").
-/// An unterminated quote runs to the end.
+/// are logged raw, and a quoted local part may hold spaces and `\"` (§7 "Other
+/// fields", RFC 5321 quoted-string). An unterminated quote runs to the end.
 pub(crate) fn address_end(i: &[u8]) -> usize {
     let mut pos = 0;
     while let Some(off) = i.get(pos..).and_then(|s| memchr2(b' ', b'"', s)) {
@@ -27,9 +27,17 @@ pub(crate) fn address_end(i: &[u8]) -> usize {
         if i.get(at) == Some(&b' ') {
             return at;
         }
-        match i.get(at + 1..).and_then(|s| memchr(b'"', s)) {
-            Some(close) => pos = at + 1 + close + 1,
-            None => return i.len(),
+        // Inside quotes: skip `\x` pairs up to the closing quote.
+        pos = at + 1;
+        loop {
+            match i.get(pos..).and_then(|s| memchr2(b'\\', b'"', s)) {
+                Some(o) if i.get(pos + o) == Some(&b'\\') => pos += o + 2,
+                Some(o) => {
+                    pos += o + 1;
+                    break;
+                }
+                None => return i.len(),
+            }
         }
     }
     i.len()
@@ -49,6 +57,20 @@ pub(crate) fn angle(i: &[u8]) -> (&[u8], &[u8]) {
         .and_then(|t| t.strip_suffix(b">"))
         .unwrap_or(tok);
     (inner, rest)
+}
+
+/// A value that may hold spaces but no field: it runs to the first space that
+/// is followed by another field (`U=spaced user P=local`: a local login name
+/// is logged raw).
+pub(crate) fn words_until_field(i: &[u8]) -> (&[u8], &[u8]) {
+    let mut end = word(i).0.len();
+    while let Some(next) = i.get(end..).and_then(|r| r.strip_prefix(b" ")) {
+        if next.is_empty() || starts_field(next) {
+            break;
+        }
+        end += 1 + word(next).0.len();
+    }
+    i.split_at(end.min(i.len()))
 }
 
 /// `TAG=` at the start of `i`: the tag (`id*` keeps its star) and the text after
@@ -213,12 +235,33 @@ mod tests {
                 "<>",
                 " R=1sAoM5-00000009r3p-06vq",
             ),
+            (
+                "\"a\\\"b\"@example.com U=a\"b",
+                "\"a\\\"b\"@example.com",
+                " U=a\"b",
+            ),
+            ("\"a\\\\\" b@c", "\"a\\\\\"", " b@c"),
             ("\"unterminated x", "\"unterminated x", ""),
             ("", "", ""),
         ];
         for (input, a, rest) in cases {
             let (got, r) = address(input.as_bytes());
             assert_eq!((s(got), s(r)), (a, rest), "{input}");
+        }
+    }
+
+    #[test]
+    fn values_up_to_the_next_field() {
+        let cases = [
+            ("spaced user P=local S=1", "spaced user", " P=local S=1"),
+            ("joe P=local", "joe", " P=local"),
+            ("joe for a@b", "joe", " for a@b"),
+            ("a b c", "a b c", ""),
+            ("joe ", "joe", " "),
+        ];
+        for (input, v, rest) in cases {
+            let (got, r) = words_until_field(input.as_bytes());
+            assert_eq!((s(got), s(r)), (v, rest), "{input}");
         }
     }
 

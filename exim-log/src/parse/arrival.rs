@@ -7,8 +7,8 @@
 //! in `other_fields`, in order.
 
 use super::fields::{
-    address, angle, bare_field, is_bare_token, is_pipelining, number, quoted_escaped, tag,
-    unknown_tag, word, words_until_field,
+    address, angle, bare_field, is_bare_token, is_pipelining, key, number, quoted_escaped, tag,
+    tags, unknown_tag, word, words_until_field,
 };
 use super::host::{endpoint, host};
 use super::tls::{auth, tls_field};
@@ -18,6 +18,7 @@ use crate::message_id::MessageId;
 use crate::text::{Escaping, Quoted, Text};
 
 /// Parses the text after `<= ` (or `(= `). Never fails.
+#[inline(always)] // one caller; lets the large result be built in place
 pub(crate) fn arrival(i: &[u8]) -> Arrival<'_> {
     let (sender, mut rest) = address(i);
     let mut a = Arrival {
@@ -83,52 +84,52 @@ pub(crate) fn arrival(i: &[u8]) -> Arrival<'_> {
 
 /// One `TAG=value` of an arrival; returns the rest of the line.
 fn field<'a>(a: &mut Arrival<'a>, t: &'a [u8], v: &'a [u8]) -> &'a [u8] {
-    let typed: Option<&'a [u8]> = match t {
-        b"R" => {
+    let typed: Option<&'a [u8]> = match key(t) {
+        tags::R => {
             let (w, rest) = word(v);
             MessageId::parse(w).map(|id| {
                 a.bounce_parent = Some(id);
                 rest
             })
         }
-        b"H" => host(v).map(|(h, rest)| {
+        tags::H => host(v).map(|(h, rest)| {
             a.host = Some(h);
             rest
         }),
-        b"I" => endpoint(v).map(|(e, rest)| {
+        tags::I => endpoint(v).map(|(e, rest)| {
             a.interface = Some(e);
             rest
         }),
-        b"U" => {
+        tags::U => {
             // A local login is logged raw and may hold spaces (`U=spaced user`).
             let (u, rest) = words_until_field(v);
             a.user = Some(Text::new(u));
             Some(rest)
         }
-        b"Ci" => parsed(&mut a.connection_id, v, number),
-        b"P" => Some(text(&mut a.protocol, v)),
-        b"SPF" => Some(text(&mut a.spf, v)),
-        b"X" | b"CV" | b"DN" | b"SNI" => tls_field(&mut a.tls, t, v),
-        b"A" => {
+        tags::CI => parsed(&mut a.connection_id, v, number),
+        tags::P => Some(text(&mut a.protocol, v)),
+        tags::SPF => Some(text(&mut a.spf, v)),
+        tags::X | tags::CV | tags::DN | tags::SNI => tls_field(&mut a.tls, t, v),
+        tags::A => {
             let (au, rest) = auth(v);
             a.auth = Some(au);
             Some(rest)
         }
-        b"PRX" => Some(text(&mut a.proxy, v)),
-        b"S" => parsed(&mut a.size, v, number),
-        b"M8S" => parsed(&mut a.mime_8bit, v, number),
-        b"DKIM" => Some(text(&mut a.dkim, v)),
-        b"DMARC" => Some(text(&mut a.dmarc, v)),
-        b"RT" => parsed(&mut a.receive_time, v, LogDuration::parse),
-        b"Q" => Some(text(&mut a.queue, v)),
-        b"id" | b"id*" => {
+        tags::PRX => Some(text(&mut a.proxy, v)),
+        tags::S => parsed(&mut a.size, v, number),
+        tags::M8S => parsed(&mut a.mime_8bit, v, number),
+        tags::DKIM => Some(text(&mut a.dkim, v)),
+        tags::DMARC => Some(text(&mut a.dmarc, v)),
+        tags::RT => parsed(&mut a.receive_time, v, LogDuration::parse),
+        tags::Q => Some(text(&mut a.queue, v)),
+        tags::ID | tags::ID_CREATED => {
             // An addr-spec, unquoted; a quoted local part may hold spaces (§7).
             let (id, rest) = address(v);
             a.header_id = Some(Text::new(id));
             a.header_id_created = t == b"id*";
             Some(rest)
         }
-        b"T" => v.strip_prefix(b"\"").map(|q| {
+        tags::T => v.strip_prefix(b"\"").map(|q| {
             let (inner, rest) = quoted_escaped(q);
             a.subject = Some(Quoted::new(inner, Escaping::Subject));
             rest

@@ -12,8 +12,8 @@ use nom::sequence::{delimited, preceded};
 
 use super::arrival::{parsed, text};
 use super::fields::{
-    address_end, angle, bare_field, is_bare_token, is_pipelining, number, quoted_escaped, tag,
-    unknown_tag, word,
+    address_end, angle, bare_field, is_bare_token, is_pipelining, key, number, quoted_escaped, tag,
+    tags, unknown_tag, word,
 };
 use super::host::{endpoint, host};
 use super::tls::{auth, tls_field};
@@ -22,6 +22,7 @@ use crate::event::{Delivery, Field, Flag};
 use crate::text::{Escaping, Quoted, Text};
 
 /// Parses the text after the flag and its space. Never fails.
+#[inline(always)] // one caller; lets the 600-byte result be built in place
 pub(crate) fn delivery(flag: Flag, i: &[u8]) -> Delivery<'_> {
     let problem = matches!(flag, Flag::Failure | Flag::Deferral);
     let mut d = Delivery::default();
@@ -48,7 +49,7 @@ pub(crate) fn delivery(flag: Flag, i: &[u8]) -> Delivery<'_> {
             break;
         }
         rest = match tag(r) {
-            Some((t, v)) => field(&mut d, t, v),
+            Some((t, v)) => field(&mut d, flag, t, v),
             None => {
                 let (w, after) = word(r);
                 match w {
@@ -109,9 +110,10 @@ fn errno(i: &[u8]) -> Option<(&[u8], &[u8])> {
 fn tail_text<'a>(d: &mut Delivery<'a>, flag: Flag, e: &'a [u8]) {
     let mut e = e;
     if flag == Flag::Failure {
-        if let Some(at) = memchr::memmem::rfind(e, b" DT=") {
-            let (head, dt) = e.split_at(at);
-            if let Some(t) = dt.get(4..).and_then(LogDuration::parse) {
+        // `DT=` is the last token when present.
+        if let Some(at) = memchr::memrchr(b' ', e) {
+            let (head, last) = e.split_at(at);
+            if let Some(t) = last.strip_prefix(b" DT=").and_then(LogDuration::parse) {
                 d.delivery_time = Some(t);
                 e = head;
             }
@@ -185,9 +187,9 @@ fn address_part<'a>(d: &mut Delivery<'a>, i: &'a [u8], problem: bool) -> &'a [u8
 }
 
 /// One `TAG=value` of a delivery line; returns the rest of the line.
-fn field<'a>(d: &mut Delivery<'a>, t: &'a [u8], v: &'a [u8]) -> &'a [u8] {
-    let typed: Option<&'a [u8]> = match t {
-        b"F" | b"P" if v.starts_with(b"<") => {
+fn field<'a>(d: &mut Delivery<'a>, flag: Flag, t: &'a [u8], v: &'a [u8]) -> &'a [u8] {
+    let typed: Option<&'a [u8]> = match key(t) {
+        tags::F | tags::P if v.starts_with(b"<") => {
             let (a, rest) = angle(v);
             let slot = if t == b"F" {
                 &mut d.sender
@@ -197,31 +199,31 @@ fn field<'a>(d: &mut Delivery<'a>, t: &'a [u8], v: &'a [u8]) -> &'a [u8] {
             *slot = Some(Text::new(a));
             Some(rest)
         }
-        b"Q" => Some(text(&mut d.queue, v)),
-        b"R" => Some(text(&mut d.router, v)),
-        b"T" => Some(text(&mut d.transport, v)),
-        b"S" => parsed(&mut d.size, v, number),
-        b"H" => host(v).map(|(h, rest)| {
+        tags::Q => Some(text(&mut d.queue, v)),
+        tags::R => Some(text(&mut d.router, v)),
+        tags::T => Some(text(&mut d.transport, v)),
+        tags::S => parsed(&mut d.size, v, number),
+        tags::H => host(v).map(|(h, rest)| {
             d.host = Some(h);
             rest
         }),
-        b"PRX" => endpoint(v).map(|(e, rest)| {
+        tags::PRX => endpoint(v).map(|(e, rest)| {
             d.proxy = Some(e);
             rest
         }),
-        b"I" => endpoint(v).map(|(e, rest)| {
+        tags::I => endpoint(v).map(|(e, rest)| {
             d.interface = Some(e);
             rest
         }),
-        b"PS" => Some(text(&mut d.protocol_detail, v)),
-        b"X" | b"CV" | b"DN" => tls_field(&mut d.tls, t, v),
-        b"A" => {
+        tags::PS => Some(text(&mut d.protocol_detail, v)),
+        tags::X | tags::CV | tags::DN => tls_field(&mut d.tls, t, v),
+        tags::A => {
             let (au, rest) = auth(v);
             d.auth = Some(au);
             Some(rest)
         }
-        b"DKIM" => Some(text(&mut d.dkim, v)),
-        b"ST" => {
+        tags::DKIM => Some(text(&mut d.dkim, v)),
+        tags::ST => {
             // `ST=name` or `ST=name (error)` (§4.1).
             let (w, mut rest) = word(v);
             let mut end = w.len();
@@ -236,13 +238,21 @@ fn field<'a>(d: &mut Delivery<'a>, t: &'a [u8], v: &'a [u8]) -> &'a [u8] {
             d.shadow_transport = v.get(..end).map(Text::new);
             Some(rest)
         }
-        b"C" => v.strip_prefix(b"\"").map(|q| {
+        tags::C => v.strip_prefix(b"\"").map(|q| {
             let (inner, rest) = quoted_escaped(q);
-            d.confirmation = Some(Quoted::new(inner, Escaping::Confirmation));
+            // Cutthrough `>>` skips string_printing (§7), leaving only the
+            // `\"`/`\\` layer, which the one-pass `Subject` decoding undoes
+            // exactly (every backslash of the response was doubled).
+            let escaping = if flag == Flag::Cutthrough {
+                Escaping::Subject
+            } else {
+                Escaping::Confirmation
+            };
+            d.confirmation = Some(Quoted::new(inner, escaping));
             rest
         }),
-        b"QT" => parsed(&mut d.queue_time, v, LogDuration::parse),
-        b"DT" => {
+        tags::QT => parsed(&mut d.queue_time, v, LogDuration::parse),
+        tags::DT => {
             // On `==` the error separator may follow directly: `DT=2s: msg` (§4.2).
             let (w, _) = word(v);
             let w = w.strip_suffix(b":").unwrap_or(w);
@@ -478,6 +488,19 @@ mod tests {
                 "u@example.com P=<s@example.org> R=all T=smtp H=mx.example.com [192.0.2.1] C=\"250 OK\"",
                 "return_path",
                 json!("s@example.org"),
+            ),
+            (
+                // The response held a literal backslash: only one layer to undo.
+                Flag::Cutthrough,
+                r#"u@example.com R=all T=smtp H=mx.example.com [192.0.2.1] C="250 a\\nb \"q\"""#,
+                "confirmation",
+                json!(r#"250 a\nb "q""#),
+            ),
+            (
+                Flag::Delivery,
+                r#"u@example.com R=all T=smtp H=mx.example.com [192.0.2.1] C="250-a\\n250 b""#,
+                "confirmation",
+                json!("250-a\n250 b"),
             ),
             (
                 Flag::Suppressed,

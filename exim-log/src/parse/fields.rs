@@ -73,6 +73,57 @@ pub(crate) fn words_until_field(i: &[u8]) -> (&[u8], &[u8]) {
     i.split_at(end.min(i.len()))
 }
 
+/// A tag packed into an integer, so that a `match` on tags is one jump instead
+/// of a chain of slice comparisons (measured: the tag `match` was the largest
+/// cost of the field loop). Tags longer than 8 bytes map to 0, which no known
+/// tag has; tags never hold NUL, so the packing is unique.
+pub(crate) const fn key(t: &[u8]) -> u64 {
+    if t.len() > 8 {
+        return 0;
+    }
+    let mut k = 0u64;
+    let mut rest = t;
+    while let [b, r @ ..] = rest {
+        k = (k << 8) | *b as u64;
+        rest = r;
+    }
+    k
+}
+
+/// The known tags of spec §5, as [`key`]s.
+#[allow(missing_docs)]
+pub(crate) mod tags {
+    use super::key;
+    pub const A: u64 = key(b"A");
+    pub const C: u64 = key(b"C");
+    pub const CI: u64 = key(b"Ci");
+    pub const CV: u64 = key(b"CV");
+    pub const DKIM: u64 = key(b"DKIM");
+    pub const DMARC: u64 = key(b"DMARC");
+    pub const DN: u64 = key(b"DN");
+    pub const DT: u64 = key(b"DT");
+    pub const F: u64 = key(b"F");
+    pub const H: u64 = key(b"H");
+    pub const I: u64 = key(b"I");
+    pub const ID: u64 = key(b"id");
+    pub const ID_CREATED: u64 = key(b"id*");
+    pub const M8S: u64 = key(b"M8S");
+    pub const P: u64 = key(b"P");
+    pub const PRX: u64 = key(b"PRX");
+    pub const PS: u64 = key(b"PS");
+    pub const Q: u64 = key(b"Q");
+    pub const QT: u64 = key(b"QT");
+    pub const R: u64 = key(b"R");
+    pub const RT: u64 = key(b"RT");
+    pub const S: u64 = key(b"S");
+    pub const SNI: u64 = key(b"SNI");
+    pub const SPF: u64 = key(b"SPF");
+    pub const ST: u64 = key(b"ST");
+    pub const T: u64 = key(b"T");
+    pub const U: u64 = key(b"U");
+    pub const X: u64 = key(b"X");
+}
+
 /// `TAG=` at the start of `i`: the tag (`id*` keeps its star) and the text after
 /// `=`. Tags are ASCII letters, digits and `_`, starting with a letter, with an
 /// optional trailing `*` (`id*=`).
@@ -204,12 +255,20 @@ pub(crate) fn bare_field(w: &[u8]) -> Field<'_> {
     }
 }
 
-/// A decimal number that fits `T`.
-pub(crate) fn number<T: std::str::FromStr>(v: &[u8]) -> Option<T> {
-    if v.is_empty() || !v.iter().all(u8::is_ascii_digit) {
+/// A decimal number that fits `T` (digits only, no sign).
+pub(crate) fn number<T: TryFrom<u64>>(v: &[u8]) -> Option<T> {
+    if v.is_empty() || v.len() > 19 {
         return None;
     }
-    std::str::from_utf8(v).ok()?.parse().ok()
+    let mut n: u64 = 0;
+    for b in v {
+        if !b.is_ascii_digit() {
+            return None;
+        }
+        // At most 19 digits: fits u64.
+        n = n * 10 + u64::from(b - b'0');
+    }
+    T::try_from(n).ok()
 }
 
 #[cfg(test)]
@@ -363,6 +422,9 @@ mod tests {
                 "{input}"
             );
         }
+        assert_eq!(key(b"id*"), 0x69_64_2a);
+        assert_eq!(key(b"LONGER_THAN_8"), 0);
+        assert_ne!(key(b"S"), key(b"SNI"));
         assert_eq!(number::<u64>(b"123"), Some(123));
         assert_eq!(number::<u64>(b"sss"), None);
         assert_eq!(number::<u64>(b"+1"), None);

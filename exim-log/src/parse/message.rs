@@ -9,6 +9,7 @@ use crate::event::{Completed, Event, Flag};
 
 /// Parses a flagged message line body, or `Completed`. `None` when it is
 /// neither, so the caller can try the unflagged shapes (`Frozen`, ...).
+#[inline]
 pub(crate) fn flagged(text: &[u8]) -> Option<(Option<Flag>, Event<'_>)> {
     if let Some(rest) = text.strip_prefix(b"Completed") {
         let queue_time = rest.strip_prefix(b" QT=").and_then(LogDuration::parse);

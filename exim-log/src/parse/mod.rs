@@ -13,6 +13,7 @@ use crate::event::{Event, Flag};
 
 /// Parses the text after the prefix into an event. Never fails: what is not
 /// understood becomes [`Event::Unknown`].
+#[inline]
 pub(crate) fn body<'a>(text: &'a [u8], has_id: bool) -> (Option<Flag>, Event<'a>) {
     if has_id {
         if let Some(parsed) = message::flagged(text) {

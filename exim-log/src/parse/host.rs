@@ -8,16 +8,30 @@
 //! parentheses; the spec says only the final bracketed address is reliable. So
 //! the HELO ends at the first `) [` that is followed by a well-formed address.
 
-use memchr::memmem;
-
 use crate::host::{Endpoint, Host};
 use crate::text::Text;
 
 /// Bytes allowed inside `[...]`: IPv4, IPv6 (with `%scope`), and the test
 /// suite's placeholders such as `ip4.ip4.ip4.ip4` or `V4NET.0.0.1`.
 fn is_ip_byte(b: u8) -> bool {
-    b.is_ascii_alphanumeric() || matches!(b, b'.' | b':' | b'%' | b'_')
+    IP_BYTES.get(usize::from(b)).copied().unwrap_or(false)
 }
+
+/// [`is_ip_byte`] as a table: one load per byte on the hot path.
+// Evaluated at compile time: an out-of-range index fails the build, never a run.
+#[allow(clippy::indexing_slicing)]
+static IP_BYTES: [bool; 256] = {
+    let mut t = [false; 256];
+    let mut b = 0u8;
+    loop {
+        t[b as usize] = b.is_ascii_alphanumeric() || matches!(b, b'.' | b':' | b'%' | b'_');
+        if b == u8::MAX {
+            break;
+        }
+        b += 1;
+    }
+    t
+};
 
 /// `[ip][:port][*]` at the start of `i`, which must then end or continue with a
 /// space. Returns the ip, the port, the `*` and the rest.
@@ -40,9 +54,7 @@ fn bracketed(i: &[u8]) -> Option<(Text<'_>, Option<u16>, bool, &[u8])> {
             .count();
         if n > 0 {
             let (digits, r) = p.split_at(n);
-            port = std::str::from_utf8(digits)
-                .ok()
-                .and_then(|d| d.parse().ok());
+            port = super::fields::number(digits);
             rest = r;
         }
     }
@@ -84,12 +96,21 @@ pub(crate) fn host(i: &[u8]) -> Option<(Host<'_>, &[u8])> {
         rest = after;
     }
     if rest.first() == Some(&b'(') {
+        // memchr per `)` rather than a memmem finder: building a finder per
+        // line cost more than the whole rest of the H= parse (measured).
         let mut found = None;
-        for pos in memmem::find_iter(rest, b") [") {
-            if let Some(b) = rest.get(pos + 2..).and_then(bracketed) {
+        let mut from = 1;
+        while let Some(off) = rest.get(from..).and_then(|r| memchr::memchr(b')', r)) {
+            let pos = from + off;
+            if let Some(b) = rest
+                .get(pos + 1..)
+                .and_then(|r| r.strip_prefix(b" "))
+                .and_then(bracketed)
+            {
                 found = Some((pos, b));
                 break;
             }
+            from = pos + 1;
         }
         match found {
             Some((pos, b)) => {

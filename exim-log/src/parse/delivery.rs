@@ -172,15 +172,20 @@ fn address_part<'a>(d: &mut Delivery<'a>, i: &'a [u8], problem: bool) -> &'a [u8
         }
     }
     if let Some(o) = rest.strip_prefix(b" <") {
-        let close = address_end(o);
-        let (tok, after) = o.split_at(close.min(o.len()));
-        let (tok, after) = match tok.strip_suffix(b":") {
-            Some(t) if problem => (t, o.get(t.len()..).unwrap_or_default()),
-            _ => (tok, after),
-        };
-        if let Some(orig) = tok.strip_suffix(b">") {
-            d.original = Some(Text::new(orig));
-            rest = after;
+        // The original may hold spaces (`<|/bin/cat\ /etc/aliases>`, quoted
+        // local parts): it ends at a `>` followed by a space, the end, or on
+        // `**`/`==` the `:` of an old-style separator.
+        let mut pos = 0;
+        while let Some(off) = o.get(pos..).and_then(|s| memchr::memchr(b'>', s)) {
+            let at = pos + off;
+            let next = o.get(at + 1).copied();
+            if matches!(next, None | Some(b' ')) || (problem && next == Some(b':')) {
+                let (orig, after) = o.split_at(at);
+                d.original = Some(Text::new(orig));
+                rest = after.get(1..).unwrap_or_default();
+                break;
+            }
+            pos = at + 1;
         }
     }
     rest
@@ -376,6 +381,13 @@ mod tests {
                 "blackhole",
                 Some("DATA ACL discarded recipients"),
                 None,
+            ),
+            (
+                Flag::Failure,
+                r"|/bin/cat /etc/motd <|/bin/cat\ /etc/motd> R=r1 T=pipe : Child process of pipe transport returned 127",
+                "|/bin/cat /etc/motd",
+                None,
+                Some(r"|/bin/cat\ /etc/motd"),
             ),
             (
                 Flag::Failure,

@@ -502,6 +502,12 @@ mod tests {
                 json!("s@example.org"),
             ),
             (
+                Flag::Delivery,
+                "u@example.com F=<> R=dnslookup T=remote_smtp H=mx.example.com [192.0.2.1] C=\"250 OK\"",
+                "sender",
+                json!(""),
+            ),
+            (
                 // The response held a literal backslash: only one layer to undo.
                 Flag::Cutthrough,
                 r#"u@example.com R=all T=smtp H=mx.example.com [192.0.2.1] C="250 a\\nb \"q\"""#,

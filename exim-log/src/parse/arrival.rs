@@ -7,8 +7,8 @@
 //! in `other_fields`, in order.
 
 use super::fields::{
-    address, angle, bare_field, is_bare_token, is_pipelining, key, number, quoted_escaped, tag,
-    tags, unknown_tag, word, words_until_field,
+    address, angle, bare_field, ends_token, is_bare_token, is_pipelining, key, number,
+    quoted_escaped, tag, tags, unknown_tag, word, words_until_field,
 };
 use super::host::{endpoint, host};
 use super::tls::{auth, tls_field};
@@ -62,7 +62,9 @@ pub(crate) fn arrival(i: &[u8]) -> Arrival<'_> {
                     b"K" => a.chunking = true,
                     b"ARC" => a.arc = true,
                     _ if is_pipelining(w) => a.pipelining = Some(Text::new(w)),
-                    _ if is_bare_token(w) => a.other_fields.push(bare_field(w)),
+                    _ if is_bare_token(w) && ends_token(after) => {
+                        a.other_fields.push(bare_field(w))
+                    }
                     _ => {
                         // Free text is not part of the grammar: keep it whole.
                         a.other_fields.push(bare_field(r));

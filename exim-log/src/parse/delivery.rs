@@ -12,8 +12,8 @@ use nom::sequence::{delimited, preceded};
 
 use super::arrival::{parsed, text};
 use super::fields::{
-    address_end, angle, bare_field, is_bare_token, is_pipelining, key, number, quoted_escaped, tag,
-    tags, unknown_tag, word,
+    address_end, angle, bare_field, ends_token, is_bare_token, is_pipelining, key, number,
+    quoted_escaped, tag, tags, unknown_tag, word,
 };
 use super::host::{endpoint, host};
 use super::tls::{auth, tls_field};
@@ -79,7 +79,9 @@ pub(crate) fn delivery(flag: Flag, i: &[u8]) -> Delivery<'_> {
                         }
                     },
                     _ if is_pipelining(w) => d.pipelining = Some(Text::new(w)),
-                    _ if is_bare_token(w) => d.other_fields.push(bare_field(w)),
+                    _ if is_bare_token(w) && ends_token(after) => {
+                        d.other_fields.push(bare_field(w))
+                    }
                     _ => {
                         // Free text: `** a@b routing yielded a local delivery`,
                         // `=> blackhole *msg*`.
@@ -715,6 +717,13 @@ mod tests {
                 None,
                 None,
                 Some("routing yielded a local delivery"),
+                None,
+            ),
+            (
+                "u@example.com R=r T=t SMTP error without a separator",
+                Some("r"),
+                Some("t"),
+                Some("SMTP error without a separator"),
                 None,
             ),
             (

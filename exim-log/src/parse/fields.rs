@@ -156,6 +156,17 @@ pub(crate) fn is_bare_token(w: &[u8]) -> bool {
     }
 }
 
+/// True when `rest` (the text after a token) ends the fields: the end, an
+/// error separator, or a space and another field. An unknown upper-case token
+/// is a bare field only then; otherwise it starts free text (`SMTP error ...`).
+pub(crate) fn ends_token(rest: &[u8]) -> bool {
+    match rest {
+        [] | [b':', ..] | [b' ', b':', ..] => true,
+        [b' ', next @ ..] => starts_field(next),
+        _ => false,
+    }
+}
+
 /// `L`, `L-`, `L.`, `L*`, `L.-` ... (`+pipelining`, §5).
 pub(crate) fn is_pipelining(w: &[u8]) -> bool {
     w.strip_prefix(b"L")
@@ -365,6 +376,17 @@ mod tests {
         }
         for w in ["routing", "retry", "Connection", "", "VERYLONGWORD"] {
             assert!(!is_bare_token(w.as_bytes()), "{w}");
+        }
+        for (rest, ends) in [
+            ("", true),
+            (" R=x", true),
+            (" : err", true),
+            (": err", true),
+            (" K", true),
+            (" error from remote", false),
+            ("x", false),
+        ] {
+            assert_eq!(ends_token(rest.as_bytes()), ends, "{rest:?}");
         }
         assert!(is_pipelining(b"L.-"));
         assert!(!is_pipelining(b"LMTP"));

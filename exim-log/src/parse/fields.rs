@@ -19,7 +19,8 @@ pub(crate) fn word(i: &[u8]) -> (&[u8], &[u8]) {
 
 /// Where a raw address ends: the first space outside double quotes. Addresses
 /// are logged raw, and a quoted local part may hold spaces and `\"` (§7 "Other
-/// fields", RFC 5321 quoted-string). An unterminated quote runs to the end.
+/// fields", RFC 5321 quoted-string). A quote that is never closed does not
+/// swallow the rest of the line: the address then ends at the first space after it.
 pub(crate) fn address_end(i: &[u8]) -> usize {
     let mut pos = 0;
     while let Some(off) = i.get(pos..).and_then(|s| memchr2(b' ', b'"', s)) {
@@ -36,7 +37,10 @@ pub(crate) fn address_end(i: &[u8]) -> usize {
                     pos += o + 1;
                     break;
                 }
-                None => return i.len(),
+                None => {
+                    let after = i.get(at..).unwrap_or_default();
+                    return memchr(b' ', after).map_or(i.len(), |p| at + p);
+                }
             }
         }
     }
@@ -311,7 +315,8 @@ mod tests {
                 " U=a\"b",
             ),
             ("\"a\\\\\" b@c", "\"a\\\\\"", " b@c"),
-            ("\"unterminated x", "\"unterminated x", ""),
+            ("\"unterminated x", "\"unterminated", " x"),
+            ("a\"b c", "a\"b", " c"),
             ("", "", ""),
         ];
         for (input, a, rest) in cases {

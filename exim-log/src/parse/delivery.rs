@@ -12,8 +12,8 @@ use nom::sequence::{delimited, preceded};
 
 use super::arrival::{parsed, text};
 use super::fields::{
-    address_end, angle, bare_field, ends_token, is_bare_token, is_pipelining, key, number,
-    quoted_escaped, tag, tags, unknown_tag, word,
+    address_end, angle, bare_field, ends_token, is_bare_token, is_pipelining, key, missing_address,
+    number, quoted_escaped, tag, tags, unknown_tag, word, words_until_field,
 };
 use super::host::{endpoint, host};
 use super::tls::{auth, tls_field};
@@ -26,7 +26,14 @@ use crate::text::{Escaping, Quoted, Text};
 pub(crate) fn delivery(flag: Flag, i: &[u8]) -> Delivery<'_> {
     let problem = matches!(flag, Flag::Failure | Flag::Deferral);
     let mut d = Delivery::default();
-    let mut rest = address_part(&mut d, i, problem);
+    // Without an address (redacted logs: `=> R=lookuphost T=remote_smtp`) the
+    // fields start at once.
+    let mut first = missing_address(i);
+    let mut rest = if first {
+        i
+    } else {
+        address_part(&mut d, i, problem)
+    };
     loop {
         // The error separators: `" : "` (4.99+) and `": "` (≤ 4.98, retry.c).
         if let Some(e) = rest
@@ -39,12 +46,17 @@ pub(crate) fn delivery(flag: Flag, i: &[u8]) -> Delivery<'_> {
         if rest == b":" || rest == b" :" {
             break;
         }
-        let Some(r) = rest.strip_prefix(b" ") else {
-            if !rest.is_empty() {
-                tail_text(&mut d, flag, rest);
+        let r = match rest.strip_prefix(b" ") {
+            Some(r) => r,
+            None if first => rest,
+            None => {
+                if !rest.is_empty() {
+                    tail_text(&mut d, flag, rest);
+                }
+                break;
             }
-            break;
         };
+        first = false;
         if r.is_empty() {
             break;
         }
@@ -82,9 +94,21 @@ pub(crate) fn delivery(flag: Flag, i: &[u8]) -> Delivery<'_> {
                     _ if is_bare_token(w) && ends_token(after) => {
                         d.other_fields.push(bare_field(w))
                     }
+                    _ if !problem => {
+                        // Success lines have no error part: free text runs to
+                        // the next field (`=> blackhole *msg*`); more of it is
+                        // kept in `other_fields`.
+                        let (text, after) = words_until_field(r);
+                        match d.message {
+                            None => d.message = Some(Text::new(text)),
+                            Some(_) => d.other_fields.push(bare_field(text)),
+                        }
+                        rest = after;
+                        continue;
+                    }
                     _ => {
-                        // Free text: `** a@b routing yielded a local delivery`,
-                        // `=> blackhole *msg*`.
+                        // The error of `**`/`==` is the tail of the line:
+                        // `** a@b routing yielded a local delivery`.
                         tail_text(&mut d, flag, r);
                         break;
                     }
@@ -123,6 +147,7 @@ fn tail_text<'a>(d: &mut Delivery<'a>, flag: Flag, e: &'a [u8]) {
     }
     match flag {
         Flag::Failure | Flag::Deferral => d.error = Some(Text::new(e)),
+        _ if d.message.is_some() => d.other_fields.push(bare_field(e)),
         _ => d.message = Some(Text::new(e)),
     }
 }
@@ -757,6 +782,26 @@ mod tests {
             assert_eq!(d.delivery_time.map(|t| t.as_millis()), *dt, "{line}");
             assert!(d.other_fields.is_empty(), "{line}: {:?}", d.other_fields);
         }
+    }
+
+    #[test]
+    fn redacted_lines_without_an_address() {
+        // Shapes from the spam-hunting notes the project starts from.
+        let d = delivery(
+            Flag::Delivery,
+            b"R=lookuphost T=remote_smtp [] X=TLSv1:AES256-SHA:256",
+        );
+        assert_eq!(d.address, "");
+        assert_eq!(d.router.unwrap(), "lookuphost");
+        assert_eq!(d.transport.unwrap(), "remote_smtp");
+        assert_eq!(d.message.unwrap(), "[]");
+        assert_eq!(d.tls.unwrap().cipher.unwrap(), "TLSv1:AES256-SHA:256");
+        let d = delivery(Flag::Delivery, b"blackhole *this is a blackhole message* ");
+        assert_eq!(d.message.unwrap(), "*this is a blackhole message*");
+        let d = delivery(Flag::Delivery, b"blackhole *hello WORLD again* R=r");
+        assert_eq!(d.message.unwrap(), "*hello");
+        assert_eq!(other(&d), ["WORLD again*"]);
+        assert_eq!(d.router.unwrap(), "r");
     }
 
     #[test]

@@ -128,6 +128,14 @@ pub(crate) mod tags {
     pub const X: u64 = key(b"X");
 }
 
+/// True when a line has no address where one belongs: its first token is a
+/// `TAG=value` without `@` (`<= U=nobody P=local ...`, as in redacted logs).
+/// Real addresses with `=` (`SRS0=...@domain`) keep their domain.
+pub(crate) fn missing_address(i: &[u8]) -> bool {
+    let (tok, _) = address(i);
+    tag(tok).is_some() && memchr(b'@', tok).is_none()
+}
+
 /// `TAG=` at the start of `i`: the tag (`id*` keeps its star) and the text after
 /// `=`. Tags are ASCII letters, digits and `_`, starting with a letter, with an
 /// optional trailing `*` (`id*=`).
@@ -337,6 +345,20 @@ mod tests {
         for (input, v, rest) in cases {
             let (got, r) = words_until_field(input.as_bytes());
             assert_eq!((s(got), s(r)), (v, rest), "{input}");
+        }
+    }
+
+    #[test]
+    fn missing_addresses() {
+        for (i, missing) in [
+            ("U=nobody P=local", true),
+            ("R=lookuphost T=remote_smtp", true),
+            ("SRS0=ab=cd=example.org=u@example.com R=r", false),
+            ("joe R=r", false),
+            ("<> R=x", false),
+            ("", false),
+        ] {
+            assert_eq!(missing_address(i.as_bytes()), missing, "{i}");
         }
     }
 

@@ -132,8 +132,9 @@ pub(crate) mod tags {
 /// `TAG=value` without `@` (`<= U=nobody P=local ...`, as in redacted logs).
 /// Real addresses with `=` (`SRS0=...@domain`) keep their domain.
 pub(crate) fn missing_address(i: &[u8]) -> bool {
-    let (tok, _) = address(i);
-    tag(tok).is_some() && memchr(b'@', tok).is_none()
+    // `tag` looks at a few bytes only; the address is scanned only when it
+    // starts like a tag, which is rare.
+    tag(i).is_some() && memchr(b'@', address(i).0).is_none()
 }
 
 /// `TAG=` at the start of `i`: the tag (`id*` keeps its star) and the text after

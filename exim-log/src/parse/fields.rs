@@ -95,7 +95,6 @@ pub(crate) const fn key(t: &[u8]) -> u64 {
 }
 
 /// The known tags of spec §5, as [`key`]s.
-#[allow(missing_docs)]
 pub(crate) mod tags {
     use super::key;
     pub const A: u64 = key(b"A");

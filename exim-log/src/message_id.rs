@@ -4,6 +4,8 @@ use std::fmt;
 
 use serde::{Serialize, Serializer};
 
+use crate::parse::scan;
+
 /// Which of Exim's two message-id layouts an id uses.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 #[non_exhaustive]
@@ -39,22 +41,22 @@ impl<'a> MessageId<'a> {
     pub fn parse(bytes: &'a [u8]) -> Option<Self> {
         // Positions of the two dashes; checked first because they reject most
         // non-ids (this runs on every log line). Then the other bytes must be
-        // base-62 digits, checked 8 bytes at a time (see `alnum_mask`); a
-        // dash position is excused by setting its bit.
+        // base-62 digits, checked 8 bytes at a time (`scan::alnum`, about 15
+        // instructions a word); a dash position is excused by setting its bit.
         let ok = match bytes.len() {
             16 => {
                 bytes.get(6) == Some(&b'-')
                     && bytes.get(13) == Some(&b'-')
-                    && alnum_mask(word_at(bytes, 0)) | dash_bit(6) == HIGH
-                    && alnum_mask(word_at(bytes, 8)) | dash_bit(13 - 8) == HIGH
+                    && scan::alnum(word_at(bytes, 0)) | scan::byte_bit(6) == scan::HIGH
+                    && scan::alnum(word_at(bytes, 8)) | scan::byte_bit(13 - 8) == scan::HIGH
             }
             23 => {
                 bytes.get(6) == Some(&b'-')
                     && bytes.get(18) == Some(&b'-')
-                    && alnum_mask(word_at(bytes, 0)) | dash_bit(6) == HIGH
-                    && alnum_mask(word_at(bytes, 8)) == HIGH
+                    && scan::alnum(word_at(bytes, 0)) | scan::byte_bit(6) == scan::HIGH
+                    && scan::alnum(word_at(bytes, 8)) == scan::HIGH
                     // Bytes 15..23 overlap the previous word; that is harmless.
-                    && alnum_mask(word_at(bytes, 15)) | dash_bit(18 - 15) == HIGH
+                    && scan::alnum(word_at(bytes, 15)) | scan::byte_bit(18 - 15) == scan::HIGH
             }
             _ => false,
         };
@@ -134,40 +136,10 @@ impl<'a> MessageId<'a> {
     }
 }
 
-const ONES: u64 = 0x0101_0101_0101_0101;
-const HIGH: u64 = ONES * 0x80;
-
-/// The 8 bytes at `at` as a little-endian word (byte `k` in bits `8k..8k+8`);
-/// 0, which has no alphanumeric byte, when fewer than 8 bytes are left.
+/// The 8 bytes at `at`; 0, which has no alphanumeric byte, when fewer are left.
 #[inline(always)]
 fn word_at(b: &[u8], at: usize) -> u64 {
-    b.get(at..at + 8)
-        .and_then(|s| <[u8; 8]>::try_from(s).ok())
-        .map_or(0, u64::from_le_bytes)
-}
-
-/// The high bit of byte `k` of a word.
-const fn dash_bit(k: usize) -> u64 {
-    0x80 << (8 * k)
-}
-
-/// The high bit of every byte of `x` that is an ASCII letter or digit, all
-/// eight bytes at once (SWAR): about 15 instructions instead of a loop of
-/// branches per byte. A byte `b < 0x80` is `>= lo` exactly when
-/// `b + (0x80 - lo)` has its high bit set, and no byte sum carries into the
-/// next byte because the high bits were cleared first.
-#[inline(always)]
-fn alnum_mask(x: u64) -> u64 {
-    let ascii = !x & HIGH;
-    let x = x & !HIGH;
-    let ge = |v: u64, lo: u64| v + ONES * (0x80 - lo);
-    let le = |v: u64, hi: u64| !(v + ONES * (0x7f - hi));
-    let digit = ge(x, 0x30) & le(x, 0x39);
-    // Setting bit 5 folds upper case onto lower case (and moves no other byte
-    // into `a..=z`: those would have to be `A..=Z` already).
-    let lower = x | (ONES * 0x20);
-    let alpha = ge(lower, 0x61) & le(lower, 0x7a);
-    (digit | alpha) & ascii
+    scan::word_at(b, at).unwrap_or(0)
 }
 
 /// Decodes base 62 digits `0-9A-Za-z` (saturating, so hostile input cannot overflow).

@@ -13,7 +13,7 @@ use crate::text::Text;
 
 /// Splits at the first space: `(word, rest)`, `rest` starting at that space.
 pub(crate) fn word(i: &[u8]) -> (&[u8], &[u8]) {
-    let end = memchr(b' ', i).unwrap_or(i.len());
+    let end = super::scan::find(b' ', i).unwrap_or(i.len());
     i.split_at(end)
 }
 
@@ -23,7 +23,7 @@ pub(crate) fn word(i: &[u8]) -> (&[u8], &[u8]) {
 /// swallow the rest of the line: the address then ends at the first space after it.
 pub(crate) fn address_end(i: &[u8]) -> usize {
     let mut pos = 0;
-    while let Some(off) = i.get(pos..).and_then(|s| memchr2(b' ', b'"', s)) {
+    while let Some(off) = i.get(pos..).and_then(|s| super::scan::find2(b' ', b'"', s)) {
         let at = pos + off;
         if i.get(at) == Some(&b' ') {
             return at;

@@ -12,6 +12,7 @@ pub(crate) mod other;
 mod peer;
 pub(crate) mod prefix;
 mod reject;
+pub(crate) mod scan;
 mod smtp;
 pub(crate) mod tls;
 
@@ -28,8 +29,9 @@ pub(crate) fn body<'a>(text: &'a [u8], has_id: bool) -> (Option<Flag>, Event<'a>
 }
 
 /// [`body`], writing into `flag` and `event` (which must be `None` and
-/// [`Event::Unknown`]), so the event is built in its final place.
-#[inline]
+/// [`Event::Unknown`]), so the event is built in its final place. Not inlined:
+/// [`crate::parse_line`] is, into its callers, and must stay small.
+#[inline(never)]
 pub(crate) fn body_into<'a>(
     text: &'a [u8],
     has_id: bool,

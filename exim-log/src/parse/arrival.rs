@@ -11,6 +11,7 @@ use super::fields::{
     number, quoted_escaped, tag, tags, unknown_tag, word, words_until_field,
 };
 use super::host::{endpoint, host};
+use super::scan::find;
 use super::tls::{auth, tls_field};
 use crate::duration::LogDuration;
 use crate::event::{AddressList, Arrival};
@@ -30,9 +31,15 @@ pub(crate) fn arrival(i: &[u8]) -> Arrival<'_> {
 /// than parsing some of its fields (callgrind).
 #[inline(always)] // one caller
 pub(crate) fn arrival_into<'a>(a: &mut Arrival<'a>, i: &'a [u8]) {
-    // Without a sender (redacted logs) the fields start at once.
-    let mut first = missing_address(i);
-    let (sender, mut rest) = if first { (&b""[..], i) } else { address(i) };
+    // Without a sender (redacted logs) the fields start at once. Same test as
+    // `missing_address`, cheapest part first: a real sender has an `@` (or is `<>`).
+    let (sender, after) = address(i);
+    let mut first = find(b'@', sender).is_none() && sender != b"<>" && missing_address(i);
+    let (sender, mut rest) = if first {
+        (&b""[..], i)
+    } else {
+        (sender, after)
+    };
     a.sender = Text::new(sender);
     // `DS` comes before `H=` on arrivals (§3); it belongs to the host.
     let mut dnssec = false;

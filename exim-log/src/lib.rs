@@ -20,6 +20,7 @@ mod host;
 mod line;
 mod message_id;
 mod parse;
+pub mod reader;
 mod text;
 mod timestamp;
 
@@ -32,5 +33,6 @@ pub use event::{
 pub use host::{Endpoint, Host};
 pub use line::{LogLine, parse_line};
 pub use message_id::{IdFormat, MessageId};
+pub use reader::{LogReader, Position, ReadError, Record};
 pub use text::{Escaping, Quoted, Text};
 pub use timestamp::Timestamp;

@@ -13,6 +13,7 @@
 //! ```
 #![forbid(unsafe_code)]
 
+pub mod assemble;
 mod duration;
 mod error;
 mod event;

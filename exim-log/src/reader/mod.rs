@@ -218,6 +218,54 @@ impl Record {
     }
 }
 
+impl serde::Serialize for Record {
+    /// The line's JSON (`SCHEMA.md`) plus a `position` object (`file`, `line`,
+    /// `byte`). A line without a valid prefix gives `error`, `offset` and `raw`
+    /// instead of the line keys, like the `ndjson` example.
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        #[derive(serde::Serialize)]
+        struct Pos<'a> {
+            #[serde(skip_serializing_if = "Option::is_none")]
+            file: Option<std::borrow::Cow<'a, str>>,
+            line: u64,
+            byte: u64,
+        }
+        #[derive(serde::Serialize)]
+        struct Unparsed<'a> {
+            error: &'static str,
+            offset: usize,
+            raw: crate::text::Text<'a>,
+        }
+        #[derive(serde::Serialize)]
+        struct WithPosition<'a, T> {
+            #[serde(flatten)]
+            inner: T,
+            position: Pos<'a>,
+        }
+        let position = Pos {
+            file: self.file.as_deref().map(|f| f.to_string_lossy()),
+            line: self.position.line,
+            byte: self.position.byte,
+        };
+        match parse_line(&self.raw) {
+            Ok(line) => WithPosition {
+                inner: line,
+                position,
+            }
+            .serialize(s),
+            Err(e) => WithPosition {
+                inner: Unparsed {
+                    error: e.kind.description(),
+                    offset: e.offset,
+                    raw: crate::text::Text::new(&self.raw),
+                },
+                position,
+            }
+            .serialize(s),
+        }
+    }
+}
+
 /// A streaming line reader over any [`Read`], with positions and a line cap.
 ///
 /// Wrap a file with [`LogReader::open`] (gzip detected), stdin or any reader

@@ -20,8 +20,10 @@ mod event;
 mod host;
 mod line;
 mod message_id;
+mod options;
 mod parse;
 pub mod reader;
+mod selector;
 mod text;
 mod timestamp;
 
@@ -34,6 +36,10 @@ pub use event::{
 pub use host::{Endpoint, Host};
 pub use line::{LogLine, parse_line};
 pub use message_id::{IdFormat, MessageId};
+pub use options::{Options, Strictness};
 pub use reader::{LogReader, Position, ReadError, Record};
+pub use selector::{
+    Evidence, Inference, LogSelector, Observation, Selector, SelectorError, SelectorErrorKind,
+};
 pub use text::{Escaping, Quoted, Text};
 pub use timestamp::Timestamp;

@@ -8,10 +8,7 @@ use std::path::PathBuf;
 /// `CI=true` a missing corpus fails the test instead of passing silently.
 pub fn corpus_dir() -> Option<PathBuf> {
     let dir = std::env::var_os("EXIM_LOG_CORPUS").map_or_else(
-        || {
-            PathBuf::from(env!("CARGO_MANIFEST_DIR"))
-                .join("../../shared/corpus/exim-testsuite")
-        },
+        || PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../shared/corpus/exim-testsuite"),
         PathBuf::from,
     );
     if dir.is_dir() {

@@ -22,7 +22,9 @@ use std::process::ExitCode;
 use std::sync::Arc;
 
 use exim_log::assemble::{Assembled, Assembler, Link, Message};
-use exim_log::reader::{Input, LogFiles, LogReader, Position, Prefilter, order_rotated, rotated};
+use exim_log::reader::{
+    Follow, Input, LogFiles, LogReader, Position, Prefilter, Sleep, order_rotated, rotated,
+};
 use exim_log::{MessageId, ReadError, Record, parse_line};
 use serde::Serialize;
 
@@ -47,6 +49,8 @@ Options:
   -v           print the messages (and lone lines) that do NOT match
   -t SECONDS   only messages at least SECONDS on the queue (Completed QT=, or
                first to last line); lone lines are then not printed
+  -f, --follow keep reading FILE as Exim appends to it, across rotation (like
+               tail -F; one file; messages print as they complete)
   --json       NDJSON: one object per line, the line's JSON (SCHEMA.md) with
                `position` and a `trace` object (message, status, role, link)
   -h, --help   this help
@@ -69,6 +73,7 @@ struct Options {
     invert: bool,
     min_queue_time: Option<f64>,
     json: bool,
+    follow: bool,
 }
 
 fn parse_args(args: impl IntoIterator<Item = String>) -> Result<Options, String> {
@@ -95,6 +100,7 @@ fn parse_args(args: impl IntoIterator<Item = String>) -> Result<Options, String>
                 o.min_queue_time = Some(secs);
             }
             "--json" => o.json = true,
+            "-f" | "--follow" => o.follow = true,
             "-h" | "--help" => return Err(String::new()),
             _ => return Err(format!("unknown option {a}")),
         }
@@ -106,6 +112,9 @@ fn parse_args(args: impl IntoIterator<Item = String>) -> Result<Options, String>
         o.patterns.push(positional.remove(0));
     }
     o.files = positional;
+    if o.follow && o.files.len() != 1 {
+        return Err("--follow needs exactly one file".into());
+    }
     Ok(o)
 }
 
@@ -168,12 +177,16 @@ impl Matcher {
 enum Source {
     Files(LogFiles),
     Stdin(LogReader<Input<io::StdinLock<'static>>>),
+    Follow(Box<Follow<Sleep>>),
 }
 
 type Next = Option<Result<(Position, Option<Arc<Path>>), ReadError>>;
 
 impl Source {
-    fn open(files: &[String]) -> io::Result<Self> {
+    fn open(files: &[String], follow: bool) -> io::Result<Self> {
+        if let (true, [file]) = (follow, files) {
+            return Ok(Source::Follow(Box::new(Follow::new(file))));
+        }
         if files.is_empty() || files == ["-"] {
             return Ok(Source::Stdin(LogReader::detect(io::stdin().lock())?));
         }
@@ -200,6 +213,17 @@ impl Source {
                 };
                 res.transpose().map(|r| r.map(|pos| (pos, None)))
             }
+            (Source::Follow(f), p) => loop {
+                let rec = match f.next()? {
+                    Ok(rec) => rec,
+                    Err(e) => return Some(Err(e)),
+                };
+                if p.is_none_or(|p| p.is_match(rec.raw())) {
+                    buf.clear();
+                    buf.extend_from_slice(rec.raw());
+                    return Some(Ok((rec.position(), rec.file_arc().cloned())));
+                }
+            },
         }
     }
 }
@@ -364,7 +388,7 @@ fn fast_path(o: &Options, m: &Matcher) -> Option<Prefilter> {
 fn run(opts: Options) -> Result<(bool, bool), String> {
     let matcher = Matcher::new(&opts)?;
     let mut filter = fast_path(&opts, &matcher);
-    let mut source = Source::open(&opts.files).map_err(|e| e.to_string())?;
+    let mut source = Source::open(&opts.files, opts.follow).map_err(|e| e.to_string())?;
     let stdout = io::stdout();
     let mut tracer = Tracer {
         opts,

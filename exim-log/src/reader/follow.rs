@@ -26,6 +26,9 @@ impl<F: FnMut(Duration) -> bool> FollowControl for F {
     }
 }
 
+/// The control of [`Follow::new`]: `std::thread::sleep`, never stopping.
+pub type Sleep = fn(Duration) -> bool;
+
 /// The default control: sleep, and never stop.
 fn sleep_forever(d: Duration) -> bool {
     std::thread::sleep(d);
@@ -95,7 +98,7 @@ impl<C> std::fmt::Debug for Follow<C> {
     }
 }
 
-impl Follow<fn(Duration) -> bool> {
+impl Follow<Sleep> {
     /// Follows `path` from its start, polling every second, forever.
     pub fn new(path: impl AsRef<Path>) -> Self {
         Follow {

@@ -63,7 +63,7 @@ use thiserror::Error;
 use crate::error::ParseError;
 use crate::line::{LogLine, parse_line};
 
-pub use follow::{Follow, FollowControl};
+pub use follow::{Follow, FollowControl, Sleep};
 pub use gz::Input;
 pub use rotate::{RotationKey, order_rotated, rotated};
 pub use search::Prefilter;

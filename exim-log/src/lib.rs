@@ -13,6 +13,7 @@
 //! ```
 #![forbid(unsafe_code)]
 
+pub mod assemble;
 mod duration;
 mod error;
 mod event;
@@ -22,6 +23,7 @@ mod message_id;
 mod options;
 mod parse;
 mod received;
+pub mod reader;
 mod selector;
 mod text;
 mod timestamp;
@@ -40,6 +42,7 @@ pub use received::{
     Folded, Mta, Received, ReceivedHeaders, ReceivedTls, exim_message_ids, parse_received,
     received_headers,
 };
+pub use reader::{LogReader, Position, ReadError, Record};
 pub use selector::{
     Evidence, Inference, LogSelector, Observation, Selector, SelectorError, SelectorErrorKind,
 };

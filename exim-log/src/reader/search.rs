@@ -1,0 +1,85 @@
+//! The search fast path: find candidate lines by their raw bytes before parsing.
+//!
+//! Looking for one message among gigabytes of log should cost about what
+//! reading costs. A [`Prefilter`] holds `memchr::memmem` finders (SIMD
+//! substring search); [`super::LogReader::read_matching_line`] runs them over
+//! whole read buffers, and only lines holding a needle are split out and parsed.
+
+use memchr::memmem::Finder;
+
+/// A set of byte strings; a line is a candidate when it contains any of them.
+///
+/// Matching is exact and case-sensitive (message ids are base 62, where case
+/// matters). Needles must not contain `\n`. Both message-id formats can be
+/// searched in one run: they are just different needles.
+///
+/// ```
+/// use exim_log::reader::Prefilter;
+/// let mut f = Prefilter::new(["1sAoM5-00000009r3p-06vq"]);
+/// f.add("1FZ8zt-0005lz-E7");
+/// assert!(f.is_match(b"2006-04-27 17:43:53 1FZ8zt-0005lz-E7 Completed"));
+/// assert!(!f.is_match(b"2006-04-27 17:43:53 1FZ8zt-0005lz-E8 Completed"));
+/// assert_eq!(f.find(b"xx 1sAoM5-00000009r3p-06vq"), Some(3));
+/// ```
+#[derive(Clone, Debug, Default)]
+pub struct Prefilter {
+    finders: Vec<Finder<'static>>,
+}
+
+impl Prefilter {
+    /// A prefilter for these needles (empty needles are ignored).
+    pub fn new<I, B>(needles: I) -> Self
+    where
+        I: IntoIterator<Item = B>,
+        B: AsRef<[u8]>,
+    {
+        let mut f = Prefilter::default();
+        for n in needles {
+            f.add(n);
+        }
+        f
+    }
+
+    /// Adds a needle, unless it is empty or already present.
+    pub fn add(&mut self, needle: impl AsRef<[u8]>) {
+        let needle = needle.as_ref();
+        if needle.is_empty() || self.contains(needle) {
+            return;
+        }
+        self.finders.push(Finder::new(needle).into_owned());
+    }
+
+    /// True when `needle` is one of the needles.
+    pub fn contains(&self, needle: &[u8]) -> bool {
+        self.finders.iter().any(|f| f.needle() == needle)
+    }
+
+    /// The number of needles.
+    pub fn len(&self) -> usize {
+        self.finders.len()
+    }
+
+    /// True when there is no needle (nothing matches).
+    pub fn is_empty(&self) -> bool {
+        self.finders.is_empty()
+    }
+
+    /// True when `haystack` contains a needle.
+    pub fn is_match(&self, haystack: &[u8]) -> bool {
+        self.finders.iter().any(|f| f.find(haystack).is_some())
+    }
+
+    /// The offset of the earliest needle occurrence in `haystack`.
+    pub fn find(&self, haystack: &[u8]) -> Option<usize> {
+        let mut best: Option<usize> = None;
+        for f in &self.finders {
+            // Search only up to the best match so far: later finders scan less.
+            let end = best.map_or(haystack.len(), |b| b + f.needle().len());
+            let end = end.min(haystack.len());
+            if let Some(at) = haystack.get(..end).and_then(|h| f.find(h)) {
+                best = Some(best.map_or(at, |b| b.min(at)));
+            }
+        }
+        best
+    }
+}

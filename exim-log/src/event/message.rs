@@ -239,6 +239,10 @@ pub struct Delivery<'a> {
     /// The error text of `**` / `==` lines (after `": "` or the 4.99 `" : "`).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub error: Option<Text<'a>>,
+    /// Free text after the fields of a success line, e.g. the ACL message of
+    /// `=> blackhole (DATA ACL discarded recipients): MESSAGE`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub message: Option<Text<'a>>,
     /// Tags without a dedicated field, in logged order.
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub other_fields: Vec<Field<'a>>,

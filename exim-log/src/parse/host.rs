@@ -32,20 +32,26 @@ fn bracketed(i: &[u8]) -> Option<(Text<'_>, Option<u16>, bool, &[u8])> {
     let mut port = None;
     if let Some(p) = rest.strip_prefix(b":") {
         // The test suite writes `PORT_D` for ports, so any token is accepted here;
-        // only a decimal number becomes `port`.
-        let n = p.iter().take_while(|b| !matches!(b, b' ' | b'*')).count();
-        let (digits, r) = p.split_at(n);
-        port = std::str::from_utf8(digits)
-            .ok()
-            .and_then(|d| d.parse().ok());
-        rest = r;
+        // only a decimal number becomes `port`. A `:` followed by a space is not
+        // a port but the error separator of `==`/`**` lines (§4.2, §4.3).
+        let n = p
+            .iter()
+            .take_while(|b| !matches!(b, b' ' | b'*' | b':'))
+            .count();
+        if n > 0 {
+            let (digits, r) = p.split_at(n);
+            port = std::str::from_utf8(digits)
+                .ok()
+                .and_then(|d| d.parse().ok());
+            rest = r;
+        }
     }
     let star = rest.first() == Some(&b'*');
     if star {
         rest = rest.get(1..).unwrap_or_default();
     }
-    match rest.first() {
-        None | Some(b' ') => Some((Text::new(ip), port, star, rest)),
+    match rest {
+        [] | [b' ', ..] | [b':'] | [b':', b' ', ..] => Some((Text::new(ip), port, star, rest)),
         _ => None,
     }
 }
@@ -317,6 +323,30 @@ mod tests {
                 ),
             ),
             ("(x) y", (None, Some("x"), None, None, false, false, " y")),
+            (
+                "mx.example.com [192.0.2.1]: SMTP error",
+                (
+                    Some("mx.example.com"),
+                    None,
+                    Some("192.0.2.1"),
+                    None,
+                    false,
+                    false,
+                    ": SMTP error",
+                ),
+            ),
+            (
+                "mx.example.com [192.0.2.1]:25: TLS session",
+                (
+                    Some("mx.example.com"),
+                    None,
+                    Some("192.0.2.1"),
+                    Some(25),
+                    false,
+                    false,
+                    ": TLS session",
+                ),
+            ),
         ];
         for (input, want) in cases {
             let (h, rest) = host(input.as_bytes()).unwrap_or_else(|| panic!("{input}"));

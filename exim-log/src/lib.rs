@@ -15,6 +15,7 @@
 
 pub mod assemble;
 mod duration;
+mod entries;
 mod error;
 mod event;
 mod host;
@@ -24,15 +25,20 @@ mod options;
 mod parse;
 mod received;
 pub mod reader;
+pub mod paniclog;
 mod selector;
+pub mod rejectlog;
+pub mod syslog;
 mod text;
 mod timestamp;
 
 pub use duration::LogDuration;
 pub use error::{ErrorKind, ParseError};
 pub use event::{
-    AddressIter, AddressList, ArgIter, ArgList, Arguments, Arrival, Auth, Completed, Delivery,
-    Event, Field, Flag, Tls,
+    AddressIter, AddressList, ArgIter, ArgList, Arguments, Arrival, Auth, AuthFailure, CommandList,
+    Completed, DaemonSignal, DaemonStart, Delivery, Dkim, ErrorIgnored, Event, Field, Flag, Note,
+    Peer, QueuePhase, QueueRun, Reject, Rewrite, SenderVerify, Session, Stage, Tls,
+    TransportOutput, Warning,
 };
 pub use host::{Endpoint, Host};
 pub use line::{LogLine, parse_line};

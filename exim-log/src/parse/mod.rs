@@ -3,11 +3,17 @@
 pub(crate) mod arrival;
 pub(crate) mod delivery;
 pub(crate) mod fields;
+mod args;
+mod daemon;
 pub(crate) mod host;
+mod keywords;
 pub(crate) mod message;
 pub(crate) mod other;
+mod peer;
 pub(crate) mod prefix;
 pub(crate) mod tls;
+mod reject;
+mod smtp;
 
 use crate::event::{Event, Flag};
 

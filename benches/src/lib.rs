@@ -40,6 +40,7 @@ mod clock;
 mod generator;
 mod rng;
 mod truth;
+pub mod work;
 
 pub use catalog::{HOSTNAME, OUR_IP};
 pub use rng::Rng;

@@ -1,0 +1,1 @@
+//! `abuse-report` (placeholder, filled below).

@@ -1,0 +1,1 @@
+//! `summary` (placeholder, filled below).

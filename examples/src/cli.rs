@@ -20,8 +20,9 @@ pub struct Common {
     pub window: TimeWindow,
     /// Rows per table.
     pub top: usize,
-    /// Smallest count worth a row (and, for `abuse-report`, a firewall entry).
-    pub threshold: u64,
+    /// Smallest count worth a row (and, for `abuse-report`, a firewall
+    /// entry); `None` for the program's default.
+    pub threshold: Option<u64>,
 }
 
 /// Help text for the options of [`Common`], to append to a program's usage.
@@ -32,7 +33,8 @@ Common options:
                  (TIME is YYYY-MM-DD[ HH:MM[:SS]] or YYYY-MM-DDTHH:MM[:SS],
                  in the log's own clock)
   --top N        rows per table (default 10)
-  --threshold N  leave out rows counting fewer than N (default 1)
+  --threshold N  leave out rows counting fewer than N (default 1; for
+                 abuse-report, hosts and offenders, 5)
   --json         one JSON document instead of text
   -h, --help     this help
 
@@ -58,7 +60,7 @@ impl Common {
             json: false,
             window: TimeWindow::default(),
             top: 10,
-            threshold: 1,
+            threshold: None,
         };
         let mut it = args.into_iter();
         let mut only_files = false;
@@ -75,7 +77,7 @@ impl Common {
                 "--since" => c.window.since = Some(parse_time(&value("--since")?)?),
                 "--until" => c.window.until = Some(parse_time(&value("--until")?)?),
                 "--top" | "-n" => c.top = parse_number(&a, &value(&a)?)?,
-                "--threshold" => c.threshold = parse_number(&a, &value(&a)?)?,
+                "--threshold" => c.threshold = Some(parse_number(&a, &value(&a)?)?),
                 _ => {
                     if !extra(&a, &mut it)? {
                         return Err(format!("unknown option {a}"));
@@ -84,6 +86,11 @@ impl Common {
             }
         }
         Ok(c)
+    }
+
+    /// The threshold given, or `default`.
+    pub fn threshold_or(&self, default: u64) -> u64 {
+        self.threshold.unwrap_or(default)
     }
 
     /// The names of the inputs, for report headers.
@@ -315,7 +322,7 @@ mod tests {
         );
         let c = c.unwrap_or_else(|e| panic!("{e}"));
         assert!(offenders && c.json);
-        assert_eq!((c.top, c.threshold), (3, 20));
+        assert_eq!((c.top, c.threshold_or(1)), (3, 20));
         assert_eq!(c.files, ["a.log", "-"]);
         assert_eq!(
             Common::parse(args(&["--bogus"]), |_, _| Ok(false)),

@@ -54,7 +54,7 @@ fn main() -> ExitCode {
             agg.add(&m);
         }
     });
-    let report = agg.report(common.top, common.threshold);
+    let report = agg.report(common.top, common.threshold_or(1));
     let mut out = BufWriter::new(io::stdout().lock());
     let written = if common.json {
         serde_json::to_writer_pretty(&mut out, &report)

@@ -28,7 +28,10 @@ fn per_kind(c: &mut Criterion) {
         ("cwd", Kind::Cwd),
     ];
     for (name, kind) in kinds {
-        let lines: Vec<&[u8]> = work::lines(&log).filter(|l| Kind::of(l) == kind).take(20_000).collect();
+        let lines: Vec<&[u8]> = work::lines(&log)
+            .filter(|l| Kind::of(l) == kind)
+            .take(20_000)
+            .collect();
         let bytes: usize = lines.iter().map(|l| l.len() + 1).sum();
         group.throughput(Throughput::Bytes(bytes as u64));
         group.bench_function(name, |b| {
@@ -64,8 +67,12 @@ fn whole_buffer(c: &mut Criterion) {
     let mut group = c.benchmark_group("buffer");
     group.throughput(Throughput::Bytes(log.len() as u64));
     group.sample_size(20);
-    group.bench_function("memchr_count_lines", |b| b.iter(|| work::count_lines(black_box(&log))));
-    group.bench_function("naive_split_spaces", |b| b.iter(|| work::naive_split(black_box(&log))));
+    group.bench_function("memchr_count_lines", |b| {
+        b.iter(|| work::count_lines(black_box(&log)))
+    });
+    group.bench_function("naive_split_spaces", |b| {
+        b.iter(|| work::naive_split(black_box(&log)))
+    });
     group.bench_function("parse_all", |b| b.iter(|| work::parse_all(black_box(&log))));
     group.finish();
 }

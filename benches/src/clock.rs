@@ -55,7 +55,13 @@ pub fn write_duration(out: &mut Vec<u8>, ms: u64, millisec: bool) {
         out.extend_from_slice(b"0s");
         return;
     }
-    for (unit, len) in [('w', 604_800), ('d', 86_400), ('h', 3600), ('m', 60), ('s', 1)] {
+    for (unit, len) in [
+        ('w', 604_800),
+        ('d', 86_400),
+        ('h', 3600),
+        ('m', 60),
+        ('s', 1),
+    ] {
         if s >= len {
             let _ = write!(out, "{}{unit}", s / len);
             s %= len;

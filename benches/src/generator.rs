@@ -13,11 +13,11 @@ use std::io::{self, Write};
 
 use exim_log::IdFormat;
 
+use crate::Config;
 use crate::catalog::{self, Catalog, HOSTNAME, OUR_IP, Remote, SPAM_SUBJECTS, SUBJECTS};
 use crate::clock::{message_id, write_duration, write_timestamp};
 use crate::rng::Rng;
 use crate::truth::{MessageTruth, Origin, Truth};
-use crate::Config;
 
 /// Seconds between queue runs (the daemon's `-q15m`).
 const QUEUE_INTERVAL_MS: i64 = 15 * 60 * 1000;
@@ -158,10 +158,14 @@ impl<'c> Generator<'c> {
         for _ in 0..self.cfg.spamming_logins {
             let a = self.rng.below(n) as usize;
             if let Some(acc) = self.cat.accounts.get(a) {
-                let local = self.rng.pick(&acc.mailboxes.iter().map(String::as_str).collect::<Vec<_>>()).to_string();
+                let local = self
+                    .rng
+                    .pick(&acc.mailboxes.iter().map(String::as_str).collect::<Vec<_>>())
+                    .to_string();
                 let login = format!("{local}@{}", acc.domain);
                 self.truth.incidents.spamming_logins.push(login.clone());
-                self.spam_logins.push((a, login, catalog::public_ip(&mut self.rng)));
+                self.spam_logins
+                    .push((a, login, catalog::public_ip(&mut self.rng)));
             }
         }
         for _ in 0..self.cfg.dictionary_attackers {
@@ -169,7 +173,12 @@ impl<'c> Generator<'c> {
             let helo = match self.rng.below(3) {
                 0 => ip.clone(),
                 1 => "User".to_string(),
-                _ => format!("{}-{}.{}", Catalog::word(&mut self.rng), self.rng.range(1, 999), Catalog::tld(&mut self.rng)),
+                _ => format!(
+                    "{}-{}.{}",
+                    Catalog::word(&mut self.rng),
+                    self.rng.range(1, 999),
+                    Catalog::tld(&mut self.rng)
+                ),
             };
             self.truth.incidents.dictionary_attackers.push(ip.clone());
             self.attackers.push((ip, helo));
@@ -230,7 +239,10 @@ impl<'c> Generator<'c> {
         loop {
             let id = message_id(self.cfg.id_format, at, pid, extra);
             if self.ids.insert(id.clone()) {
-                self.ids_by_second.entry(at.div_euclid(1000)).or_default().push(id.clone());
+                self.ids_by_second
+                    .entry(at.div_euclid(1000))
+                    .or_default()
+                    .push(id.clone());
                 return id;
             }
             extra = (extra + 1) % 1000;
@@ -241,7 +253,15 @@ impl<'c> Generator<'c> {
     }
 
     /// A new message; `links` are its script directory and bounce parent, for the truth.
-    fn new_msg(&mut self, at: i64, pid: u32, origin: Origin, sender: String, recipients: usize, links: (Option<&str>, Option<&str>)) -> Msg {
+    fn new_msg(
+        &mut self,
+        at: i64,
+        pid: u32,
+        origin: Origin,
+        sender: String,
+        recipients: usize,
+        links: (Option<&str>, Option<&str>),
+    ) -> Msg {
         let (script, bounce_of) = links;
         let id = self.new_id(at, pid);
         let slot = if self.cfg.record_messages {
@@ -278,7 +298,11 @@ impl<'c> Generator<'c> {
 
     /// `H=` value of a remote client (§3.1), with `:port` when rich (`+incoming_port`).
     fn client_host(&mut self, ip: &str, name: Option<&str>, helo: Option<&str>) -> String {
-        let port = if self.cfg.rich { format!(":{}", self.rng.range(1024, 65535)) } else { String::new() };
+        let port = if self.cfg.rich {
+            format!(":{}", self.rng.range(1024, 65535))
+        } else {
+            String::new()
+        };
         // IPv6 addresses are bare inside the brackets too (§3.1).
         let bracket = format!("[{ip}]{port}");
         match (name, helo) {
@@ -343,10 +367,19 @@ impl<'c> Generator<'c> {
     fn remote_confirmation(&mut self) -> String {
         match self.rng.below(3) {
             0 => {
-                let fake = message_id(IdFormat::New, 1_700_000_000_000 + self.rng.below(1 << 40) as i64, self.rng.range(1000, 900_000) as u32, 0);
+                let fake = message_id(
+                    IdFormat::New,
+                    1_700_000_000_000 + self.rng.below(1 << 40) as i64,
+                    self.rng.range(1000, 900_000) as u32,
+                    0,
+                );
                 format!("250 OK id={fake}")
             }
-            1 => format!("250 2.0.0 OK  {} {:x} - gsmtp", 1_700_000_000 + self.rng.below(1 << 26), self.rng.next_u64() >> 16),
+            1 => format!(
+                "250 2.0.0 OK  {} {:x} - gsmtp",
+                1_700_000_000 + self.rng.below(1 << 26),
+                self.rng.next_u64() >> 16
+            ),
             _ => format!("250 2.0.0 Ok: queued as {:X}", self.rng.next_u64() >> 24),
         }
     }
@@ -355,7 +388,11 @@ impl<'c> Generator<'c> {
     /// `+return_path_on_delivery`).
     fn delivery_sender(&self, b: &mut Vec<u8>, msg: &Msg) {
         if self.cfg.rich {
-            let s = if msg.sender == "<>" { String::new() } else { msg.sender.clone() };
+            let s = if msg.sender == "<>" {
+                String::new()
+            } else {
+                msg.sender.clone()
+            };
             let _ = write!(b, " F=<{s}> P=<{s}>");
         }
     }
@@ -372,9 +409,21 @@ impl<'c> Generator<'c> {
 
     /// `=> local <local@domain> R=virtual_user T=virtual_userdelivery` (or the
     /// system-user form for `user@HOSTNAME`).
-    fn deliver_local(&mut self, at: i64, pid: u32, msg: &Msg, local: &str, domain: &str, first: bool) {
+    fn deliver_local(
+        &mut self,
+        at: i64,
+        pid: u32,
+        msg: &Msg,
+        local: &str,
+        domain: &str,
+        first: bool,
+    ) {
         let mut b = Vec::new();
-        let _ = write!(b, "{} {local} <{local}@{domain}>", if first { "=>" } else { "->" });
+        let _ = write!(
+            b,
+            "{} {local} <{local}@{domain}>",
+            if first { "=>" } else { "->" }
+        );
         self.delivery_sender(&mut b, msg);
         if domain == HOSTNAME {
             b.extend_from_slice(b" R=localuser T=local_delivery");
@@ -415,7 +464,15 @@ impl<'c> Generator<'c> {
 
     /// One SMTP transaction to `remote` for `rcpts`, starting at `at`; returns the
     /// addresses that were deferred and those that failed, and the time it ended.
-    fn deliver_remote(&mut self, at: i64, pid: u32, msg: &Msg, r: &Remote, rcpts: &[(String, Outcome)], confirm: Option<String>) -> i64 {
+    fn deliver_remote(
+        &mut self,
+        at: i64,
+        pid: u32,
+        msg: &Msg,
+        r: &Remote,
+        rcpts: &[(String, Outcome)],
+        confirm: Option<String>,
+    ) -> i64 {
         let tls = r.ip.len() % 3 != 0; // most MXes do STARTTLS; fixed per host
         let mut t = at + self.rng.range(200, 2500) as i64;
         // Refusals are logged as they come back (RCPT stage), the accepted
@@ -425,12 +482,19 @@ impl<'c> Generator<'c> {
             match outcome {
                 Outcome::Delivered => continue,
                 Outcome::Greylisted => {
-                    let _ = write!(b, "== {addr} R=dnslookup T=remote_smtp defer (-44) H={} [{}]", r.mx, r.ip);
+                    let _ = write!(
+                        b,
+                        "== {addr} R=dnslookup T=remote_smtp defer (-44) H={} [{}]",
+                        r.mx, r.ip
+                    );
                     if self.cfg.rich {
                         b.extend_from_slice(b" DT=");
                         self.duration(&mut b, 400);
                     }
-                    let _ = write!(b, ": SMTP error from remote mail server after RCPT TO:<{addr}>: 451 4.7.1 Greylisted, please try again later");
+                    let _ = write!(
+                        b,
+                        ": SMTP error from remote mail server after RCPT TO:<{addr}>: 451 4.7.1 Greylisted, please try again later"
+                    );
                     self.truth.deferrals += 1;
                 }
                 Outcome::Unknown => {
@@ -439,7 +503,10 @@ impl<'c> Generator<'c> {
                     b.extend_from_slice(b" R=dnslookup T=remote_smtp");
                     self.remote_host_part(&mut b, r, tls && self.cfg.rich);
                     let sep = if self.old_style() { ": " } else { " : " };
-                    let _ = write!(b, "{sep}SMTP error from remote mail server after RCPT TO:<{addr}>: 550 5.1.1 <{addr}>: Recipient address rejected: User unknown");
+                    let _ = write!(
+                        b,
+                        "{sep}SMTP error from remote mail server after RCPT TO:<{addr}>: 550 5.1.1 <{addr}>: Recipient address rejected: User unknown"
+                    );
                     if self.cfg.rich {
                         b.extend_from_slice(b" DT=");
                         self.duration(&mut b, 700);
@@ -476,14 +543,24 @@ impl<'c> Generator<'c> {
     /// Delivers `msg` to remote `rcpts` (grouped by domain, one transaction per
     /// domain), retries deferred addresses at later queue runs, bounces the
     /// failed ones, and writes `Completed`. `spam` raises the failure rates.
-    fn deliver_message_remote(&mut self, at: i64, pid: u32, msg: &Msg, rcpts: Vec<(String, usize)>, spam: bool, bounce_to: Option<BounceTo>) {
+    fn deliver_message_remote(
+        &mut self,
+        at: i64,
+        pid: u32,
+        msg: &Msg,
+        rcpts: Vec<(String, usize)>,
+        spam: bool,
+        bounce_to: Option<BounceTo>,
+    ) {
         // Group by remote domain, keeping first-seen order.
         let mut groups: Vec<(usize, Vec<(String, Outcome)>)> = Vec::new();
         for (addr, ri) in rcpts {
             let greylists = self.cat.remotes.get(ri).is_some_and(|r| r.greylists);
             let outcome = if self.rng.percent(if spam { 25 } else { 2 }) {
                 Outcome::Unknown
-            } else if (greylists && self.rng.percent(60)) || self.rng.percent(if spam { 15 } else { 3 }) {
+            } else if (greylists && self.rng.percent(60))
+                || self.rng.percent(if spam { 15 } else { 3 })
+            {
                 Outcome::Greylisted
             } else {
                 Outcome::Delivered
@@ -497,7 +574,9 @@ impl<'c> Generator<'c> {
         let mut deferred: Vec<(usize, String)> = Vec::new();
         let mut failed: Vec<String> = Vec::new();
         for (ri, list) in &groups {
-            let Some(r) = self.cat.remotes.get(*ri).cloned() else { continue };
+            let Some(r) = self.cat.remotes.get(*ri).cloned() else {
+                continue;
+            };
             t = self.deliver_remote(t, pid, msg, &r, list, None);
             for (a, o) in list {
                 match o {
@@ -528,8 +607,14 @@ impl<'c> Generator<'c> {
             let mut still = Vec::new();
             let mut tt = retry_at;
             for (ri, addr) in left {
-                let Some(r) = self.cat.remotes.get(ri).cloned() else { continue };
-                let outcome = if attempt < 2 && self.rng.percent(15) { Outcome::Greylisted } else { Outcome::Delivered };
+                let Some(r) = self.cat.remotes.get(ri).cloned() else {
+                    continue;
+                };
+                let outcome = if attempt < 2 && self.rng.percent(15) {
+                    Outcome::Greylisted
+                } else {
+                    Outcome::Delivered
+                };
                 tt = self.deliver_remote(tt, dpid, msg, &r, &[(addr.clone(), outcome)], None);
                 if outcome == Outcome::Greylisted {
                     still.push((ri, addr));
@@ -565,7 +650,11 @@ impl<'c> Generator<'c> {
             body: format!("Start queue run: pid={pid}").into_bytes(),
             queue_run: Some(k),
         });
-        self.push(start + len as i64, pid, format!("End queue run: pid={pid}").into_bytes());
+        self.push(
+            start + len as i64,
+            pid,
+            format!("End queue run: pid={pid}").into_bytes(),
+        );
         self.truth.queue_runs += 1;
     }
 
@@ -573,7 +662,14 @@ impl<'c> Generator<'c> {
     /// back to the sender or, for a forged remote sender, failed and frozen.
     fn bounce(&mut self, at: i64, parent: &Msg, to: BounceTo) {
         let pid = self.pid();
-        let mut msg = self.new_msg(at, pid, Origin::Bounce, "<>".to_string(), 1, (None, Some(&parent.id)));
+        let mut msg = self.new_msg(
+            at,
+            pid,
+            Origin::Bounce,
+            "<>".to_string(),
+            1,
+            (None, Some(&parent.id)),
+        );
         msg.size = self.rng.range(1800, 9000);
         let mut b = format!("<= <> R={} U=mailnull P=local S={}", parent.id, msg.size).into_bytes();
         if self.cfg.rich {
@@ -605,7 +701,8 @@ impl<'c> Generator<'c> {
             BounceTo::Remote(addr) => {
                 let ri = self.rng.below(self.cat.remotes.len() as u64) as usize;
                 if let Some(r) = self.cat.remotes.get(ri).cloned() {
-                    let t2 = self.deliver_remote(t, dpid, &msg, &r, &[(addr, Outcome::Unknown)], None);
+                    let t2 =
+                        self.deliver_remote(t, dpid, &msg, &r, &[(addr, Outcome::Unknown)], None);
                     self.truth.frozen += 1;
                     self.msg_line(t2 + 2, dpid, &msg, b"Frozen (delivery error message)");
                 }
@@ -614,7 +711,14 @@ impl<'c> Generator<'c> {
     }
 
     /// Writes ` id=<mid> T="subject" for rcpts` tail fields of an arrival.
-    fn arrival_tail(&mut self, b: &mut Vec<u8>, msg: &Msg, header_id: &str, subject: &[u8], rcpts: &[String]) {
+    fn arrival_tail(
+        &mut self,
+        b: &mut Vec<u8>,
+        msg: &Msg,
+        header_id: &str,
+        subject: &[u8],
+        rcpts: &[String],
+    ) {
         if self.cfg.rich {
             let _ = write!(b, " M8S=0 RT=");
             let rt = self.rng.range(40, 4000);
@@ -626,7 +730,11 @@ impl<'c> Generator<'c> {
             push_subject(b, subject, raw);
         }
         if self.cfg.rich {
-            let s = if msg.sender == "<>" { "" } else { msg.sender.as_str() };
+            let s = if msg.sender == "<>" {
+                ""
+            } else {
+                msg.sender.as_str()
+            };
             let _ = write!(b, " from <{s}>");
         }
         if self.cfg.received_recipients {
@@ -638,7 +746,11 @@ impl<'c> Generator<'c> {
     }
 
     fn subject(&mut self, spam: bool) -> &'static [u8] {
-        if spam { self.rng.pick(SPAM_SUBJECTS) } else { self.rng.pick(SUBJECTS) }
+        if spam {
+            self.rng.pick(SPAM_SUBJECTS)
+        } else {
+            self.rng.pick(SUBJECTS)
+        }
     }
 
     fn remote_rcpts(&mut self, n: usize) -> Vec<(String, usize)> {
@@ -651,7 +763,12 @@ impl<'c> Generator<'c> {
                 } else {
                     self.rng.below(self.cat.remotes.len() as u64) as usize
                 };
-                let d = self.cat.remotes.get(ri).map(|r| r.domain.clone()).unwrap_or_default();
+                let d = self
+                    .cat
+                    .remotes
+                    .get(ri)
+                    .map(|r| r.domain.clone())
+                    .unwrap_or_default();
                 (format!("{}@{d}", Catalog::local_part(&mut self.rng)), ri)
             })
             .collect()
@@ -663,13 +780,22 @@ impl<'c> Generator<'c> {
     fn inbound(&mut self, now: i64) {
         let pid = self.pid();
         let v6 = self.rng.percent(8);
-        let ip = if v6 { catalog::ipv6(&mut self.rng) } else { catalog::public_ip(&mut self.rng) };
+        let ip = if v6 {
+            catalog::ipv6(&mut self.rng)
+        } else {
+            catalog::public_ip(&mut self.rng)
+        };
         let ri = self.rng.below(self.cat.remotes.len() as u64) as usize;
-        let Some(remote) = self.cat.remotes.get(ri).cloned() else { return };
+        let Some(remote) = self.cat.remotes.get(ri).cloned() else {
+            return;
+        };
         let out_name = format!("mail{}.{}", self.rng.range(1, 9), remote.domain);
         let (name, helo) = match self.rng.below(10) {
             0..=5 => (Some(out_name.clone()), Some(out_name.clone())),
-            6 => (Some(out_name.clone()), Some(format!("smtp.{}", remote.domain))),
+            6 => (
+                Some(out_name.clone()),
+                Some(format!("smtp.{}", remote.domain)),
+            ),
             7 | 8 => (None, Some(out_name.clone())),
             _ => (None, None),
         };
@@ -677,18 +803,37 @@ impl<'c> Generator<'c> {
         let host = self.client_host(&ip, name.as_deref(), helo.as_deref());
         let t = now + self.rng.range(300, 3000) as i64;
         let sender = format!("{}@{}", Catalog::local_part(&mut self.rng), remote.domain);
-        let nrcpt = if self.rng.percent(80) { 1 } else { self.rng.range(2, 4) as usize };
+        let nrcpt = if self.rng.percent(80) {
+            1
+        } else {
+            self.rng.range(2, 4) as usize
+        };
         let ai = self.rng.below(self.cat.accounts.len() as u64) as usize;
-        let Some(acc) = self.cat.accounts.get(ai).cloned() else { return };
+        let Some(acc) = self.cat.accounts.get(ai).cloned() else {
+            return;
+        };
         let mut locals: Vec<String> = Vec::new();
         for _ in 0..nrcpt {
-            let l = self.rng.pick(&acc.mailboxes.iter().map(String::as_str).collect::<Vec<_>>()).to_string();
+            let l = self
+                .rng
+                .pick(&acc.mailboxes.iter().map(String::as_str).collect::<Vec<_>>())
+                .to_string();
             if !locals.contains(&l) {
                 locals.push(l);
             }
         }
-        let rcpts: Vec<String> = locals.iter().map(|l| format!("{l}@{}", acc.domain)).collect();
-        let msg = self.new_msg(now, pid, Origin::Remote, sender.clone(), rcpts.len(), (None, None));
+        let rcpts: Vec<String> = locals
+            .iter()
+            .map(|l| format!("{l}@{}", acc.domain))
+            .collect();
+        let msg = self.new_msg(
+            now,
+            pid,
+            Origin::Remote,
+            sender.clone(),
+            rcpts.len(),
+            (None, None),
+        );
         let (proto, tls) = match self.rng.below(10) {
             0 => ("smtp", None),
             1 | 2 => ("esmtp", None),
@@ -703,7 +848,12 @@ impl<'c> Generator<'c> {
             }
         }
         let _ = write!(b, " S={}", msg.size);
-        let hid = format!("{:x}.{:x}@{}", self.rng.next_u64() >> 20, self.rng.below(1 << 20), remote.domain);
+        let hid = format!(
+            "{:x}.{:x}@{}",
+            self.rng.next_u64() >> 20,
+            self.rng.below(1 << 20),
+            remote.domain
+        );
         let subject = self.subject(false);
         self.arrival_tail(&mut b, &msg, &hid, subject, &rcpts);
         self.truth.arrivals += 1;
@@ -727,16 +877,27 @@ impl<'c> Generator<'c> {
             Some((ai, dir)) => (ai, dir),
             None => {
                 let ai = self.rng.below(self.cat.accounts.len() as u64) as usize;
-                let Some(acc) = self.cat.accounts.get(ai) else { return };
-                let dir = self.rng.pick(&acc.scripts.iter().map(String::as_str).collect::<Vec<_>>()).to_string();
+                let Some(acc) = self.cat.accounts.get(ai) else {
+                    return;
+                };
+                let dir = self
+                    .rng
+                    .pick(&acc.scripts.iter().map(String::as_str).collect::<Vec<_>>())
+                    .to_string();
                 (ai, dir)
             }
         };
-        let Some(acc) = self.cat.accounts.get(ai).cloned() else { return };
+        let Some(acc) = self.cat.accounts.get(ai).cloned() else {
+            return;
+        };
         let is_spam = spam.is_some();
         let pid = self.pid();
         // suexec runs the script as the account user; without it, as `nobody`.
-        let user = if !is_spam && self.rng.percent(10) { "nobody".to_string() } else { acc.user.clone() };
+        let user = if !is_spam && self.rng.percent(10) {
+            "nobody".to_string()
+        } else {
+            acc.user.clone()
+        };
         let forged = is_spam && self.rng.percent(60);
         let sender = if forged {
             let r = self.remote_rcpts(1);
@@ -749,9 +910,22 @@ impl<'c> Generator<'c> {
         } else {
             "3 args: /usr/sbin/sendmail -t -i".to_string()
         };
-        let nrcpt = if is_spam { self.rng.range(3, 25) as usize } else if self.rng.percent(85) { 1 } else { 2 };
+        let nrcpt = if is_spam {
+            self.rng.range(3, 25) as usize
+        } else if self.rng.percent(85) {
+            1
+        } else {
+            2
+        };
         let rcpts = self.remote_rcpts(nrcpt);
-        let msg = self.new_msg(now, pid, Origin::Local, sender.clone(), rcpts.len(), (Some(&dir), None));
+        let msg = self.new_msg(
+            now,
+            pid,
+            Origin::Local,
+            sender.clone(),
+            rcpts.len(),
+            (Some(&dir), None),
+        );
         self.truth.arguments_lines += 1;
         self.push(now, pid, format!("cwd={dir} {args}").into_bytes());
         let mut b = format!("<= {sender} U={user} P=local S={}", msg.size).into_bytes();
@@ -767,7 +941,11 @@ impl<'c> Generator<'c> {
         self.msg_line(now, pid, &msg, &b);
         let t = now + self.rng.range(5, 200) as i64;
         let dpid = self.delivery_process(t, &msg);
-        let to = if forged { BounceTo::Remote(sender) } else { BounceTo::System(user) };
+        let to = if forged {
+            BounceTo::Remote(sender)
+        } else {
+            BounceTo::System(user)
+        };
         self.deliver_message_remote(t + 5, dpid, &msg, rcpts, is_spam, Some(to));
     }
 
@@ -776,29 +954,66 @@ impl<'c> Generator<'c> {
         let (ai, login, ip) = match spam.and_then(|i| self.spam_logins.get(i).cloned()) {
             Some((ai, login, ip)) => {
                 // A stolen password is used from a few botnet addresses.
-                let ip = if self.rng.percent(50) { ip } else { catalog::public_ip(&mut self.rng) };
+                let ip = if self.rng.percent(50) {
+                    ip
+                } else {
+                    catalog::public_ip(&mut self.rng)
+                };
                 (ai, login, ip)
             }
             None => {
                 let ai = self.rng.below(self.cat.accounts.len() as u64) as usize;
-                let Some(acc) = self.cat.accounts.get(ai) else { return };
-                let local = self.rng.pick(&acc.mailboxes.iter().map(String::as_str).collect::<Vec<_>>()).to_string();
+                let Some(acc) = self.cat.accounts.get(ai) else {
+                    return;
+                };
+                let local = self
+                    .rng
+                    .pick(&acc.mailboxes.iter().map(String::as_str).collect::<Vec<_>>())
+                    .to_string();
                 let login = format!("{local}@{}", acc.domain);
                 (ai, login, catalog::public_ip(&mut self.rng))
             }
         };
-        let Some(acc) = self.cat.accounts.get(ai).cloned() else { return };
+        let Some(acc) = self.cat.accounts.get(ai).cloned() else {
+            return;
+        };
         let is_spam = spam.is_some();
         let pid = self.pid();
         self.connection_open(now, pid, &ip);
-        let helo = if is_spam { format!("[{ip}]") } else { format!("{}-PC", Catalog::word(&mut self.rng).to_uppercase()) };
+        let helo = if is_spam {
+            format!("[{ip}]")
+        } else {
+            format!("{}-PC", Catalog::word(&mut self.rng).to_uppercase())
+        };
         let host = self.client_host(&ip, None, Some(&helo));
-        let nrcpt = if is_spam { self.rng.range(5, 40) as usize } else if self.rng.percent(80) { 1 } else { self.rng.range(2, 3) as usize };
+        let nrcpt = if is_spam {
+            self.rng.range(5, 40) as usize
+        } else if self.rng.percent(80) {
+            1
+        } else {
+            self.rng.range(2, 3) as usize
+        };
         let rcpts = self.remote_rcpts(nrcpt);
         let t = now + self.rng.range(500, 4000) as i64;
-        let msg = self.new_msg(now, pid, Origin::Authenticated, login.clone(), rcpts.len(), (None, None));
-        let mut b = format!("<= {login} H={host} P=esmtpsa X={TLS13} A=dovecot_login:{login} S={}", msg.size).into_bytes();
-        let hid = format!("{:x}.{:x}@{}", self.rng.next_u64() >> 12, self.rng.below(99_999), acc.domain);
+        let msg = self.new_msg(
+            now,
+            pid,
+            Origin::Authenticated,
+            login.clone(),
+            rcpts.len(),
+            (None, None),
+        );
+        let mut b = format!(
+            "<= {login} H={host} P=esmtpsa X={TLS13} A=dovecot_login:{login} S={}",
+            msg.size
+        )
+        .into_bytes();
+        let hid = format!(
+            "{:x}.{:x}@{}",
+            self.rng.next_u64() >> 12,
+            self.rng.below(99_999),
+            acc.domain
+        );
         let subject = self.subject(is_spam);
         let plain: Vec<String> = rcpts.iter().map(|(a, _)| a.clone()).collect();
         self.arrival_tail(&mut b, &msg, &hid, subject, &plain);
@@ -812,23 +1027,38 @@ impl<'c> Generator<'c> {
         let dt = t + self.rng.range(5, 200) as i64;
         let dpid = self.delivery_process(dt, &msg);
         let local = login.split('@').next().unwrap_or_default().to_string();
-        self.deliver_message_remote(dt + 5, dpid, &msg, rcpts, is_spam, Some(BounceTo::Mailbox(local, acc.domain.clone())));
+        self.deliver_message_remote(
+            dt + 5,
+            dpid,
+            &msg,
+            rcpts,
+            is_spam,
+            Some(BounceTo::Mailbox(local, acc.domain.clone())),
+        );
     }
 
     /// One connection guessing recipients (§10 ACL reject, `rejected RCPT`).
     fn dictionary(&mut self, now: i64, who: usize) {
-        let Some((ip, helo)) = self.attackers.get(who).cloned() else { return };
+        let Some((ip, helo)) = self.attackers.get(who).cloned() else {
+            return;
+        };
         let pid = self.pid();
         self.connection_open(now, pid, &ip);
         let host = self.client_host(&ip, None, Some(&helo));
         let ai = self.rng.below(self.cat.accounts.len() as u64) as usize;
-        let domain = self.cat.accounts.get(ai).map(|a| a.domain.clone()).unwrap_or_default();
+        let domain = self
+            .cat
+            .accounts
+            .get(ai)
+            .map(|a| a.domain.clone())
+            .unwrap_or_default();
         let from = format!("{}@{}", Catalog::local_part(&mut self.rng), domain);
         let n = self.rng.range(15, 120);
         let mut t = now + self.rng.range(300, 1500) as i64;
         for _ in 0..n {
             let guess = Catalog::guessed_local_part(&mut self.rng);
-            let b = format!("H={host} F=<{from}> rejected RCPT <{guess}@{domain}>: Unknown user").into_bytes();
+            let b = format!("H={host} F=<{from}> rejected RCPT <{guess}@{domain}>: Unknown user")
+                .into_bytes();
             self.truth.rejected_rcpt += 1;
             self.truth.unknown_user_rejections += 1;
             *self.truth.dictionary_attacks.entry(ip.clone()).or_default() += 1;
@@ -844,15 +1074,43 @@ impl<'c> Generator<'c> {
         let ip = catalog::public_ip(&mut self.rng);
         self.connection_open(now, pid, &ip);
         let named = self.rng.percent(50);
-        let name = format!("{}.dynamic.{}", ip.replace('.', "-"), Catalog::tld(&mut self.rng));
-        let helo = format!("{}.{}", Catalog::word(&mut self.rng), Catalog::tld(&mut self.rng));
+        let name = format!(
+            "{}.dynamic.{}",
+            ip.replace('.', "-"),
+            Catalog::tld(&mut self.rng)
+        );
+        let helo = format!(
+            "{}.{}",
+            Catalog::word(&mut self.rng),
+            Catalog::tld(&mut self.rng)
+        );
         let host = self.client_host(&ip, named.then_some(name.as_str()), Some(&helo));
-        let shown = if named { format!("{name} [{ip}]") } else { format!("[{ip}]") };
-        let list = self.rng.pick(&["zen.spamhaus.org", "bl.spamcop.net", "b.barracudacentral.org"]);
+        let shown = if named {
+            format!("{name} [{ip}]")
+        } else {
+            format!("[{ip}]")
+        };
+        let list = self.rng.pick(&[
+            "zen.spamhaus.org",
+            "bl.spamcop.net",
+            "b.barracudacentral.org",
+        ]);
         let ai = self.rng.below(self.cat.accounts.len() as u64) as usize;
-        let Some(acc) = self.cat.accounts.get(ai).cloned() else { return };
-        let to = format!("{}@{}", self.rng.pick(&acc.mailboxes.iter().map(String::as_str).collect::<Vec<_>>()), acc.domain);
-        let from = format!("{}@{}.{}", Catalog::local_part(&mut self.rng), Catalog::word(&mut self.rng), Catalog::tld(&mut self.rng));
+        let Some(acc) = self.cat.accounts.get(ai).cloned() else {
+            return;
+        };
+        let to = format!(
+            "{}@{}",
+            self.rng
+                .pick(&acc.mailboxes.iter().map(String::as_str).collect::<Vec<_>>()),
+            acc.domain
+        );
+        let from = format!(
+            "{}@{}.{}",
+            Catalog::local_part(&mut self.rng),
+            Catalog::word(&mut self.rng),
+            Catalog::tld(&mut self.rng)
+        );
         let t = now + self.rng.range(200, 1500) as i64;
         let b = format!("H={host} F=<{from}> rejected RCPT <{to}>: JunkMail rejected - {shown} is in an RBL: {list}").into_bytes();
         self.truth.rejected_rcpt += 1;
@@ -870,7 +1128,11 @@ impl<'c> Generator<'c> {
         self.connection_open(now, pid, &ip);
         let t = now + self.rng.range(100, 900) as i64;
         let b = match self.rng.below(3) {
-            0 => format!("rejected EHLO from [{ip}]: syntactically invalid argument(s): {}_{}!", Catalog::word(&mut self.rng), self.rng.below(99)),
+            0 => format!(
+                "rejected EHLO from [{ip}]: syntactically invalid argument(s): {}_{}!",
+                Catalog::word(&mut self.rng),
+                self.rng.below(99)
+            ),
             1 => {
                 let host = self.client_host(&ip, None, Some(OUR_IP));
                 format!("H={host} rejected EHLO or HELO {OUR_IP}: HELO/EHLO set to my IP address")
@@ -878,7 +1140,9 @@ impl<'c> Generator<'c> {
             _ => {
                 let w = Catalog::word(&mut self.rng);
                 let host = self.client_host(&ip, None, Some(w));
-                format!("H={host} rejected EHLO or HELO {w}: EHLO/HELO does not contain a dotted address")
+                format!(
+                    "H={host} rejected EHLO or HELO {w}: EHLO/HELO does not contain a dotted address"
+                )
             }
         };
         self.truth.helo_rejections += 1;
@@ -890,17 +1154,27 @@ impl<'c> Generator<'c> {
         let pid = self.pid();
         let ip = catalog::public_ip(&mut self.rng);
         self.connection_open(now, pid, &ip);
-        let helo = self.rng.pick(&["User", "ylmf-pc", "WIN-3KD9P2", "localhost"]);
+        let helo = self
+            .rng
+            .pick(&["User", "ylmf-pc", "WIN-3KD9P2", "localhost"]);
         let ai = self.rng.below(self.cat.accounts.len() as u64) as usize;
-        let Some(acc) = self.cat.accounts.get(ai).cloned() else { return };
+        let Some(acc) = self.cat.accounts.get(ai).cloned() else {
+            return;
+        };
         let n = self.rng.range(1, 12);
         let mut t = now + self.rng.range(300, 2000) as i64;
         for _ in 0..n {
             let host = self.client_host(&ip, None, Some(helo));
-            let who = self.rng.pick(&acc.mailboxes.iter().map(String::as_str).collect::<Vec<_>>()).to_string();
+            let who = self
+                .rng
+                .pick(&acc.mailboxes.iter().map(String::as_str).collect::<Vec<_>>())
+                .to_string();
             // 4.99 added `H=` after `for` (§10).
             let h = if self.old_style() { "" } else { "H=" };
-            let b = format!("dovecot_login authenticator failed for {h}{host}: 535 Incorrect authentication data (set_id={who}@{})", acc.domain);
+            let b = format!(
+                "dovecot_login authenticator failed for {h}{host}: 535 Incorrect authentication data (set_id={who}@{})",
+                acc.domain
+            );
             self.truth.auth_failures += 1;
             *self.truth.auth_failure_hosts.entry(ip.clone()).or_default() += 1;
             self.push(t, pid, b.into_bytes());
@@ -914,7 +1188,10 @@ impl<'c> Generator<'c> {
         let ip = catalog::public_ip(&mut self.rng);
         let b = match self.rng.below(3) {
             0 => format!("no host name found for IP address {ip}"),
-            1 => format!("TLS error on connection from ({}) [{ip}] (SSL_accept): error:0A000126:SSL routines::unexpected eof while reading", Catalog::word(&mut self.rng)),
+            1 => format!(
+                "TLS error on connection from ({}) [{ip}] (SSL_accept): error:0A000126:SSL routines::unexpected eof while reading",
+                Catalog::word(&mut self.rng)
+            ),
             _ => format!("SMTP command timeout on connection from [{ip}] D=5m"),
         };
         self.truth.other_lines += 1;
@@ -929,17 +1206,32 @@ impl<'c> Generator<'c> {
         let mut now = self.cfg.start_ms;
         self.schedule_queue_run(now.div_euclid(QUEUE_INTERVAL_MS) + 1);
         let mut line = Vec::with_capacity(512);
+        // Weights in 81sts, so the small abuse shares survive integer division.
+        // Ordinary traffic: inbound, script, authenticated, RBL, HELO, AUTH, misc.
+        let normal: u64 = 81 * (40 + 14 + 14 + 8 + 3 + 2 + 3);
+        // Abuse gets `incident_percent` of all activities, split 4:3:2 between
+        // compromised scripts, stolen logins and dictionary attacks; a dictionary
+        // attack is one connection with dozens of lines, so it counts a third.
+        let pct = u64::from(self.cfg.incident_percent.min(90));
+        let abuse = normal * pct / (100 - pct);
+        let share = |present: bool, part: u64| {
+            if present {
+                (abuse * part / 9).max(1)
+            } else {
+                0
+            }
+        };
         let weights = [
-            40,                                                            // inbound
-            14,                                                            // script
-            14,                                                            // authenticated
-            if self.spam_scripts.is_empty() { 0 } else { 4 },              // compromised script
-            if self.spam_logins.is_empty() { 0 } else { 3 },               // spamming login
-            if self.attackers.is_empty() { 0 } else { 2 },                 // dictionary burst
-            8,                                                             // RBL
-            3,                                                             // HELO
-            2,                                                             // AUTH failures
-            3,                                                             // misc
+            81 * 40,
+            81 * 14,
+            81 * 14,
+            share(!self.spam_scripts.is_empty(), 4),
+            share(!self.spam_logins.is_empty(), 3),
+            share(!self.attackers.is_empty(), 2) / 3,
+            81 * 8,
+            81 * 3,
+            81 * 2,
+            81 * 3,
         ];
         while self.truth.bytes < self.cfg.target_bytes {
             now += self.rng.range(100, 4000) as i64;
@@ -970,7 +1262,12 @@ impl<'c> Generator<'c> {
         self.flush_until(i64::MAX, out, &mut line)
     }
 
-    fn flush_until<W: Write>(&mut self, until: i64, out: &mut W, line: &mut Vec<u8>) -> io::Result<()> {
+    fn flush_until<W: Write>(
+        &mut self,
+        until: i64,
+        out: &mut W,
+        line: &mut Vec<u8>,
+    ) -> io::Result<()> {
         while self.heap.peek().is_some_and(|p| p.at <= until) {
             let Some(p) = self.heap.pop() else { break };
             if let Some(k) = p.queue_run {

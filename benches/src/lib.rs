@@ -16,11 +16,12 @@
 //! ```
 //! use exim_log_benches::{Config, generate};
 //!
-//! let mut config = Config::new(42, 64 * 1024);
+//! let mut config = Config::new(42, 256 * 1024);
 //! config.compromised_scripts = 1;
+//! config.incident_percent = 15;
 //! let (log, truth) = generate(&config);
 //! assert_eq!(truth.bytes, log.len() as u64);
-//! assert!(truth.bytes >= 64 * 1024);
+//! assert!(truth.bytes >= 256 * 1024);
 //! // Every arrival is one `<=` line.
 //! let arrivals = log.split(|b| *b == b'\n').filter(|l| memchr::memmem::find(l, b" <= ").is_some()).count();
 //! assert_eq!(arrivals as u64, truth.arrivals);
@@ -87,6 +88,10 @@ pub struct Config {
     pub spamming_logins: u32,
     /// Number of hosts running dictionary attacks.
     pub dictionary_attackers: u32,
+    /// Share of activities (in percent) that are abuse by the injected actors,
+    /// when there are any. Each dictionary attack is one connection with 15-120
+    /// rejected recipients, so it counts for a third of the others. Default 7.
+    pub incident_percent: u32,
     /// Fill [`Truth::messages`] (one entry per message; memory grows with the log).
     pub record_messages: bool,
 }
@@ -110,6 +115,7 @@ impl Config {
             compromised_scripts: 0,
             spamming_logins: 0,
             dictionary_attackers: 0,
+            incident_percent: 7,
             record_messages: false,
         }
     }
@@ -124,6 +130,29 @@ impl Config {
         c.record_messages = true;
         c
     }
+}
+
+/// The config of the project's bundled sample, `examples/data/mainlog` (517
+/// lines; `genlog --sample` writes it). It holds one compromised web script, one
+/// stolen mailbox login and one dictionary attack, with `+pid`. Tests of example
+/// programs get the exact expected answers from `generate(&sample_config()).1`.
+///
+/// ```
+/// use exim_log_benches::{generate, sample_config};
+/// let (_, truth) = generate(&sample_config());
+/// assert_eq!(truth.lines, 517);
+/// let attacker = &truth.incidents.dictionary_attackers[0];
+/// assert_eq!(truth.dictionary_attacks[attacker], 48);
+/// ```
+pub fn sample_config() -> Config {
+    let mut c = Config::new(4, 70 * 1024);
+    c.pid = true;
+    c.compromised_scripts = 1;
+    c.spamming_logins = 1;
+    c.dictionary_attackers = 1;
+    c.incident_percent = 20;
+    c.record_messages = true;
+    c
 }
 
 /// Generates the whole log in memory.

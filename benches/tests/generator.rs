@@ -98,8 +98,14 @@ fn truth_counts_match_the_lines() {
         );
         assert_eq!(count(&log, " => "), t.deliveries);
         assert_eq!(count(&log, " -> "), t.additional_deliveries);
-        assert_eq!(count(&log, " T=remote_smtp") - count(&log, " ** ") - count(&log, " == "), t.deliveries_remote);
-        assert_eq!(t.deliveries + t.additional_deliveries, t.deliveries_local + t.deliveries_remote);
+        assert_eq!(
+            count(&log, " T=remote_smtp") - count(&log, " ** ") - count(&log, " == "),
+            t.deliveries_remote
+        );
+        assert_eq!(
+            t.deliveries + t.additional_deliveries,
+            t.deliveries_local + t.deliveries_remote
+        );
         assert_eq!(count(&log, " == "), t.deferrals);
         assert_eq!(count(&log, " ** "), t.failures);
         assert_eq!(count(&log, " Completed"), t.completed);
@@ -135,6 +141,7 @@ fn tally<'a>(it: impl Iterator<Item = &'a str>) -> BTreeMap<String, u64> {
 fn per_script_user_login_and_attacker_maps_match() {
     let mut config = Config::with_incidents(11, 400_000);
     config.pid = true;
+    config.incident_percent = 15;
     let (log, t) = generate(&config);
     let all: Vec<&[u8]> = lines(&log).collect();
     // Each `sendmail` cwd= line is followed by its `<=` line: same second, same pid.
@@ -174,7 +181,10 @@ fn per_script_user_login_and_attacker_maps_match() {
     let top_login = t.per_login.iter().max_by_key(|(_, n)| **n).unwrap().0;
     assert_eq!(top_login, spam_login);
     for ip in &t.incidents.dictionary_attackers {
-        assert!(t.dictionary_attacks.get(ip).copied().unwrap_or(0) >= 15, "{ip}");
+        assert!(
+            t.dictionary_attacks.get(ip).copied().unwrap_or(0) >= 15,
+            "{ip}"
+        );
     }
 }
 
@@ -190,7 +200,11 @@ fn recorded_messages_match_lines_by_id() {
             *by_id.entry(id.as_str()).or_insert(0) += 1;
         }
     }
-    assert_eq!(by_id.len(), t.messages.len(), "ids are unique and all logged");
+    assert_eq!(
+        by_id.len(),
+        t.messages.len(),
+        "ids are unique and all logged"
+    );
     for m in &t.messages {
         assert_eq!(by_id.get(m.id.as_str()).copied(), Some(m.lines), "{}", m.id);
         if let Some(parent) = &m.bounce_of {
@@ -207,7 +221,8 @@ fn every_line_parses_and_ids_encode_arrival_time() {
         let (log, t) = generate(&config);
         let mut n = 0;
         for l in lines(&log) {
-            let line = parse_line(l).unwrap_or_else(|e| panic!("{e}: {}", String::from_utf8_lossy(l)));
+            let line =
+                parse_line(l).unwrap_or_else(|e| panic!("{e}: {}", String::from_utf8_lossy(l)));
             n += 1;
             assert_eq!(line.pid.is_some(), config.pid);
             assert_eq!(line.timestamp.millisecond.is_some(), config.millisec);

@@ -3,11 +3,12 @@
 //! ```text
 //! genlog [--size BYTES[k|M|G]] [--seed N] [--old-ids] [--pid] [--millisec]
 //!        [--tz ±HHMM] [--rich] [--no-subject] [--no-recipients] [--no-connections]
-//!        [--scripts N] [--logins N] [--attackers N] [--truth] [-o FILE[.gz]]
+//!        [--scripts N] [--logins N] [--attackers N] [--incident-percent N] [--truth] [-o FILE[.gz]]
 //! ```
 //!
 //! Without `-o` the log goes to stdout. A `.gz` output name compresses it.
-//! `--truth` prints the ground truth (counts per kind, per script, per login,
+//! `--sample` selects the config of the bundled `examples/data/mainlog` (later
+//! options still apply). `--truth` prints the ground truth (counts per kind, per script, per login,
 //! dictionary-attack hosts) to stderr.
 
 use std::fs::File;
@@ -19,7 +20,7 @@ use exim_log_benches::{Config, IdFormat, Truth, generate_to};
 fn usage() -> &'static str {
     "usage: genlog [--size BYTES[k|M|G]] [--seed N] [--old-ids] [--pid] [--millisec] [--tz +HHMM] \
      [--rich] [--no-subject] [--no-recipients] [--no-connections] [--scripts N] [--logins N] \
-     [--attackers N] [--truth] [-o FILE[.gz]]"
+     [--attackers N] [--incident-percent N] [--sample] [--truth] [-o FILE[.gz]]"
 }
 
 fn parse_size(s: &str) -> Option<u64> {
@@ -82,6 +83,8 @@ fn parse_args() -> Result<Args, String> {
             "--scripts" => config.compromised_scripts = number(value("--scripts")?)?,
             "--logins" => config.spamming_logins = number(value("--logins")?)?,
             "--attackers" => config.dictionary_attackers = number(value("--attackers")?)?,
+            "--incident-percent" => config.incident_percent = number(value("--incident-percent")?)?,
+            "--sample" => config = exim_log_benches::sample_config(),
             "--truth" => truth = true,
             "-o" | "--output" => output = Some(value("-o")?),
             "-h" | "--help" => return Err(usage().to_string()),

@@ -169,3 +169,95 @@ fn json_and_threshold() {
         t.incidents.spamming_logins[0].as_str()
     );
 }
+
+/// The seed's two cases, written out: a PHP script running as `nobody` whose
+/// only `cwd=` line is the `-Mc` delivery process started in its directory,
+/// and a client relaying through an authenticated session; plus a host
+/// relaying without authentication and an inbound message (not a source).
+const SEED: &str = "\
+2006-04-27 17:43:41 1FZ8zt-0005lz-E7 <= nobody@server.example.com U=nobody P=local S=4001 T=\"Buy Me!\" for a@example.net b@example.org
+2006-04-27 17:43:50 cwd=/home/clientx/public_html/phpBB/ 5 args: /usr/sbin/exim -Mc 1FZ8zt-0005lz-E7
+2006-04-27 17:43:53 1FZ8zt-0005lz-E7 => a@example.net R=lookuphost T=remote_smtp H=mx.example.net [192.0.2.25]
+2006-04-27 17:43:53 1FZ8zt-0005lz-E7 ** b@example.org R=lookuphost T=remote_smtp H=mx.example.org [192.0.2.26]: SMTP error from remote mail server after RCPT TO:<b@example.org>: 550 unknown user
+2006-04-27 17:43:53 1FZ8zt-0005lz-E7 Completed
+2006-04-27 17:54:51 1FZ9lT-000707-O2 <= client@example.com H=(home-pc) [198.51.100.20] P=esmtpa A=fixed_plain:clientx S=715 id=ABCDEFG@home-pc T=\"Buy Me!\" for c@example.net
+2006-04-27 17:54:51 cwd=/var/spool/exim 3 args: /usr/sbin/exim -Mc 1FZ9lT-000707-O2
+2006-04-27 17:54:52 1FZ9lT-000707-O2 == c@example.net R=lookuphost T=remote_smtp defer (-44) H=mx.example.net [192.0.2.25]: SMTP error from remote mail server after RCPT TO:<c@example.net>: 451 later
+2006-04-27 17:55:10 1FZ9lU-000708-A1 <= relay@example.com H=open.example.com [203.0.113.50] P=esmtp S=900 for d@example.net
+2006-04-27 17:55:11 1FZ9lU-000708-A1 => d@example.net R=lookuphost T=remote_smtp H=mx.example.net [192.0.2.25]
+2006-04-27 17:55:11 1FZ9lU-000708-A1 Completed
+2006-04-27 17:56:00 1FZ9lV-000709-B2 <= friend@example.net H=mx.example.net [192.0.2.25] P=esmtp S=1200 for clientx@server.example.com
+2006-04-27 17:56:00 1FZ9lV-000709-B2 => clientx <clientx@server.example.com> R=localuser T=local_delivery
+2006-04-27 17:56:00 1FZ9lV-000709-B2 Completed
+";
+
+#[test]
+fn seed_cases_by_hand() {
+    let r = report(SEED.as_bytes(), TimeWindow::default());
+    assert_eq!(
+        table(&r, SourceKind::Script),
+        BTreeMap::from([("/home/clientx/public_html/phpBB/".to_string(), 1)])
+    );
+    assert_eq!(
+        table(&r, SourceKind::User),
+        BTreeMap::from([("nobody".to_string(), 1)])
+    );
+    assert_eq!(
+        table(&r, SourceKind::Login),
+        BTreeMap::from([("clientx".to_string(), 1)])
+    );
+    assert_eq!(
+        table(&r, SourceKind::Host),
+        BTreeMap::from([("203.0.113.50".to_string(), 1)])
+    );
+    let t = &r.totals;
+    assert_eq!(
+        (
+            t.messages,
+            t.local,
+            t.authenticated,
+            t.relayed,
+            t.inbound,
+            t.without_arrival
+        ),
+        (4, 1, 1, 1, 1, 0)
+    );
+    let script = &r.sections[0].rows[0];
+    assert_eq!(
+        (
+            script.recipients,
+            script.recipient_domains.count,
+            script.delivered,
+            script.failed
+        ),
+        (2, 2, 1, 1)
+    );
+    assert_eq!(script.top_subjects[0].subject, "Buy Me!");
+    assert_eq!(
+        script.example_message_id.as_deref(),
+        Some("1FZ8zt-0005lz-E7")
+    );
+    let login = &r.sections[2].rows[0];
+    assert_eq!((login.deferred, login.bytes), (1, 715));
+    let host = &r.sections[3].rows[0];
+    assert_eq!(host.label.as_deref(), Some("open.example.com"));
+}
+
+#[test]
+fn window_on_the_command_line() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = support::write(dir.path(), "mainlog", SEED.as_bytes());
+    let bin = env!("CARGO_BIN_EXE_spam-sources");
+    let (code, out, err) = support::run(bin, &["--json", "--since", "2006-04-27 17:50", &path]);
+    assert_eq!(code, 0, "{err}");
+    let v: serde_json::Value = serde_json::from_str(&out).unwrap();
+    assert_eq!(v["totals"]["messages"], 3);
+    assert_eq!(v["totals"]["local"], 0);
+    let (code, _, err) = support::run(bin, &["--since", "yesterday", &path]);
+    assert_eq!(code, 2, "{err}");
+    assert!(err.contains("YYYY-MM-DD"), "{err}");
+    // A missing file is an error naming it, with exit status 2.
+    let (code, _, err) = support::run(bin, &["/nonexistent/mainlog"]);
+    assert_eq!(code, 2);
+    assert!(err.contains("/nonexistent/mainlog"), "{err}");
+}

@@ -201,3 +201,23 @@ fn no_argument_run_and_json() {
     assert_eq!(v["totals"]["delivered"]["messages"], t.deliveries);
     assert_eq!(v["totals"]["failed_addresses"], t.failures);
 }
+
+#[test]
+fn window_on_the_command_line() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = support::write(dir.path(), "mainlog", HAND.as_bytes());
+    let bin = env!("CARGO_BIN_EXE_summary");
+    // Until 10:00:05: the four rejections and the temporary one, no message.
+    let (code, out, err) = support::run(bin, &["--json", "--until", "2024-06-01 10:00:05", &path]);
+    assert_eq!(code, 0, "{err}");
+    let v: serde_json::Value = serde_json::from_str(&out).unwrap();
+    assert_eq!(v["totals"]["received"]["messages"], 0);
+    assert_eq!(v["totals"]["rejects"], 4);
+    assert_eq!(v["totals"]["temporary_rejects"], 1);
+    // From 10:00:05: both arrivals, no rejection.
+    let (code, out, err) = support::run(bin, &["--json", "--since", "2024-06-01 10:00:05", &path]);
+    assert_eq!(code, 0, "{err}");
+    let v: serde_json::Value = serde_json::from_str(&out).unwrap();
+    assert_eq!(v["totals"]["received"]["messages"], 2);
+    assert_eq!(v["totals"]["rejects"], 0);
+}

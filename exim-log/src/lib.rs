@@ -22,12 +22,12 @@ mod host;
 mod line;
 mod message_id;
 mod options;
-mod parse;
-mod received;
-pub mod reader;
 pub mod paniclog;
-mod selector;
+mod parse;
+pub mod reader;
+mod received;
 pub mod rejectlog;
+mod selector;
 pub mod syslog;
 mod text;
 mod timestamp;
@@ -37,7 +37,7 @@ pub use error::{ErrorKind, ParseError};
 pub use event::{
     AddressIter, AddressList, ArgIter, ArgList, Arguments, Arrival, Auth, AuthFailure, CommandList,
     Completed, DaemonSignal, DaemonStart, Delivery, Dkim, ErrorIgnored, Event, Field, Flag, Note,
-    Peer, QueuePhase, QueueRun, Reject, Rewrite, SenderVerify, Session, Stage, Tls,
+    Peer, PrdrResult, QueuePhase, QueueRun, Reject, Rewrite, SenderVerify, Session, Stage, Tls,
     TransportOutput, Warning,
 };
 pub use host::{Endpoint, Host};

@@ -60,7 +60,9 @@ impl<'a> Iterator for PanicLog<'a> {
             Ok(line) => Ok(PanicEntry {
                 offset: e.offset,
                 line,
-                detail: (!e.rest.is_empty()).then(|| Text::new(e.rest.trim_ascii_start())),
+                detail: Some(e.rest.trim_ascii_start())
+                    .filter(|d| !d.is_empty())
+                    .map(Text::new),
                 raw: Text::new(e.raw),
             }),
             Err(err) => Err(ParseError::new(err.kind, err.offset + e.offset)),
@@ -83,6 +85,11 @@ mod tests {
             e[1].line.message_id.unwrap().as_str(),
             "1sAoM5-00000009r3p-06vq"
         );
+        let e = PanicLog::new(b"2024-05-25 10:00:00 x\n\n")
+            .next()
+            .unwrap()
+            .unwrap();
+        assert!(e.detail.is_none());
         let mut it = PanicLog::new(b"2024-05-25 10:00:00\n");
         assert_eq!(it.next().unwrap().unwrap_err().offset, 19);
     }

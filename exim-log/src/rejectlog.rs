@@ -315,6 +315,16 @@ T To: z@e.example
     }
 
     #[test]
+    fn serializes_entry() {
+        let e = RejectLog::new(LOG).nth(1).unwrap().unwrap();
+        let v = serde_json::to_value(&e).unwrap();
+        assert_eq!(v["line"]["event"], "rejection");
+        assert_eq!(v["envelope_to"][2], "<c3@d.example>");
+        assert_eq!(v["headers"][3]["flag"], " ");
+        assert_eq!(v["headers"][3]["text"], "Subject: You won");
+    }
+
+    #[test]
     fn leading_garbage_is_an_error_with_offset() {
         let mut it = RejectLog::new(b"stray\n2024-05-25 10:00:00 x\n");
         assert!(it.next().unwrap().is_err());

@@ -10,6 +10,9 @@
 //! * RFC 5424: `<22>1 2026-11-27T07:47:34.123+00:00 host exim 123 - - text`
 //! * `journalctl -o short-iso` (and `short-precise`/`short-full` style first
 //!   tokens): `2026-11-27T07:47:34+0000 host exim[123]: text`
+//! * `journalctl -o export` records ([`JournalExport`]): `MESSAGE=`, `_PID=`,
+//!   `SYSLOG_IDENTIFIER=`, `_HOSTNAME=`, `PRIORITY=`, `SYSLOG_FACILITY=`,
+//!   `__REALTIME_TIMESTAMP=` fields, one record per blank-line-separated block
 //!
 //! ```
 //! use exim_log::syslog::parse_syslog_line;
@@ -133,12 +136,7 @@ fn word(i: &[u8]) -> Option<(&[u8], &[u8])> {
     Some((w, r.get(1..).unwrap_or_default()))
 }
 
-fn number<T: std::str::FromStr>(d: &[u8]) -> Option<T> {
-    if d.is_empty() || !d.iter().all(u8::is_ascii_digit) {
-        return None;
-    }
-    std::str::from_utf8(d).ok()?.parse().ok()
-}
+use crate::parse::fields::number;
 
 /// Parses one syslog line. Fails (with a byte offset) only when the syslog
 /// wrapper itself is not recognized.
@@ -206,22 +204,7 @@ pub fn parse_syslog_line(line: &[u8]) -> Result<SyslogLine<'_>, ParseError> {
         msg = r.get(colon + 2..).unwrap_or_default();
     }
     let (chunk, msg) = chunk(msg);
-    let (timestamp, body) = if starts_entry(msg) {
-        match parse_line(msg) {
-            Ok(l) => (
-                Some(l.timestamp),
-                Body {
-                    message_id: l.message_id,
-                    flag: l.flag,
-                    text: l.text(),
-                    event: l.event,
-                },
-            ),
-            Err(_) => (None, parse_body(msg)),
-        }
-    } else {
-        (None, parse_body(strip_pid(msg)))
-    };
+    let (timestamp, body) = exim_text(msg);
     Ok(SyslogLine {
         priority,
         time: Text::new(time),
@@ -233,6 +216,149 @@ pub fn parse_syslog_line(line: &[u8]) -> Result<SyslogLine<'_>, ParseError> {
         body,
         raw: Text::new(line),
     })
+}
+
+/// Iterator over the records of a `journalctl -o export` buffer, each turned
+/// into a [`SyslogLine`] (`time` is `__REALTIME_TIMESTAMP`, microseconds since
+/// the epoch; `raw` is the `MESSAGE` value). Records without a `MESSAGE` field
+/// are skipped; a record whose binary field is cut short is an `Err` with its
+/// byte offset, and iteration stops.
+///
+/// ```
+/// use exim_log::syslog::JournalExport;
+/// let rec = b"__REALTIME_TIMESTAMP=1795765654000000\n_HOSTNAME=mx1\nSYSLOG_IDENTIFIER=exim\n_PID=812\nPRIORITY=6\nSYSLOG_FACILITY=2\nMESSAGE=Start queue run: pid=812\n\n";
+/// let l = JournalExport::new(rec).next().unwrap().unwrap();
+/// assert_eq!((l.program.to_string(), l.pid, l.priority), ("exim".to_string(), Some(812), Some(22)));
+/// assert_eq!(l.body.event.name(), "queue_run");
+/// ```
+#[derive(Clone, Debug)]
+pub struct JournalExport<'a> {
+    buf: &'a [u8],
+    pos: usize,
+}
+
+impl<'a> JournalExport<'a> {
+    /// Iterates over the records of `buf`.
+    pub fn new(buf: &'a [u8]) -> Self {
+        JournalExport { buf, pos: 0 }
+    }
+}
+
+impl<'a> Iterator for JournalExport<'a> {
+    type Item = Result<SyslogLine<'a>, ParseError>;
+
+    fn next(&mut self) -> Option<Self::Item> {
+        loop {
+            let start = self.pos;
+            let rest = self.buf.get(start..).filter(|r| !r.is_empty())?;
+            let mut rec = JournalRecord::default();
+            let mut k = 0;
+            // Fields until an empty line (or the end).
+            while let Some(field) = rest.get(k..).filter(|f| !f.is_empty()) {
+                if field.first() == Some(&b'\n') {
+                    k += 1;
+                    break;
+                }
+                let nl = memchr::memchr(b'\n', field).unwrap_or(field.len());
+                let head = field.get(..nl).unwrap_or_default();
+                let (name, value, used) = match memchr::memchr(b'=', head) {
+                    Some(eq) => (
+                        head.get(..eq).unwrap_or_default(),
+                        head.get(eq + 1..).unwrap_or_default(),
+                        nl + 1,
+                    ),
+                    None => {
+                        // Binary field: NAME \n le64 size, data, \n.
+                        let size = field
+                            .get(nl + 1..nl + 9)
+                            .and_then(|b| <[u8; 8]>::try_from(b).ok())
+                            .map(u64::from_le_bytes)
+                            .and_then(|n| usize::try_from(n).ok());
+                        let data = size.and_then(|n| field.get(nl + 9..(nl + 9).checked_add(n)?));
+                        let Some(data) = data else {
+                            self.pos = self.buf.len();
+                            return Some(Err(ParseError::new(ErrorKind::Syntax, start + k)));
+                        };
+                        (head, data, nl + 9 + data.len() + 1)
+                    }
+                };
+                rec.set(name, value);
+                k += used;
+            }
+            self.pos = start + k.min(rest.len());
+            if let Some(line) = rec.line() {
+                return Some(Ok(line));
+            }
+        }
+    }
+}
+
+/// The fields of one export record that a [`SyslogLine`] uses.
+#[derive(Default)]
+struct JournalRecord<'a> {
+    message: Option<&'a [u8]>,
+    time: &'a [u8],
+    host: Option<&'a [u8]>,
+    program: &'a [u8],
+    pid: Option<u32>,
+    priority: Option<u16>,
+    facility: Option<u16>,
+}
+
+impl<'a> JournalRecord<'a> {
+    fn set(&mut self, name: &[u8], value: &'a [u8]) {
+        match name {
+            b"MESSAGE" => self.message = Some(value),
+            b"__REALTIME_TIMESTAMP" => self.time = value,
+            b"_HOSTNAME" => self.host = Some(value),
+            b"SYSLOG_IDENTIFIER" => self.program = value,
+            b"_COMM" if self.program.is_empty() => self.program = value,
+            b"_PID" | b"SYSLOG_PID" => self.pid = self.pid.or(number(value)),
+            b"PRIORITY" => self.priority = number(value),
+            b"SYSLOG_FACILITY" => self.facility = number(value),
+            _ => {}
+        }
+    }
+
+    fn line(self) -> Option<SyslogLine<'a>> {
+        let msg = self.message?;
+        let priority = match (self.priority, self.facility) {
+            (Some(p), Some(f)) => Some(f.saturating_mul(8).saturating_add(p)),
+            (p, _) => p,
+        };
+        let (chunk, text) = chunk(msg);
+        let (timestamp, body) = exim_text(text);
+        Some(SyslogLine {
+            priority,
+            time: Text::new(self.time),
+            host: self.host.map(Text::new),
+            program: Text::new(self.program),
+            pid: self.pid,
+            chunk,
+            timestamp,
+            body,
+            raw: Text::new(msg),
+        })
+    }
+}
+
+/// The Exim text of a syslog message: with its own timestamp (parsed as a
+/// main-log line) or without (`[pid] ` dropped, then [`parse_body`]).
+fn exim_text(msg: &[u8]) -> (Option<Timestamp>, Body<'_>) {
+    if starts_entry(msg) {
+        if let Ok(l) = parse_line(msg) {
+            return (
+                Some(l.timestamp),
+                Body {
+                    message_id: l.message_id,
+                    flag: l.flag,
+                    text: l.text(),
+                    event: l.event,
+                },
+            );
+        }
+    }
+    (None, parse_body(strip_pid(msg)))
 }
 
 /// `- ` or `[...]...[...] ` (RFC 5424 STRUCTURED-DATA, with `\]` escapes).
@@ -427,6 +553,51 @@ mod tests {
             );
             assert_eq!(got, want, "{input}");
         }
+    }
+
+    #[test]
+    fn serializes_prefix_and_event_keys_together() {
+        let l = parse_syslog_line(
+            b"<22>Nov 27 07:47:34 mx1 exim[7]: [2/3] H=[192.0.2.1] dropped by 'connect' ACL",
+        )
+        .unwrap();
+        let v = serde_json::to_value(&l).unwrap();
+        assert_eq!(v["event"], "dropped");
+        assert_eq!(v["host"]["ip"], "192.0.2.1");
+        assert_eq!(v["what"], "connect");
+        assert_eq!(v["pid"], 7);
+        assert_eq!(v["chunk"]["index"], 2);
+        assert_eq!(v["priority"], 22);
+    }
+
+    #[test]
+    fn journal_export_records() {
+        let mut buf = Vec::new();
+        buf.extend_from_slice(b"__CURSOR=s=1\n__REALTIME_TIMESTAMP=1795765654000000\n_HOSTNAME=mx1\nSYSLOG_IDENTIFIER=exim\n_PID=812\nMESSAGE=no host name found for IP address 192.0.2.1\n\n");
+        buf.extend_from_slice(b"__REALTIME_TIMESTAMP=1\n_COMM=cron\n\n");
+        // A binary MESSAGE (it holds a newline).
+        let msg = b"1sAoM5-00000009r3p-06vq Frozen by the system filter: two\nlines";
+        buf.extend_from_slice(b"SYSLOG_IDENTIFIER=exim\nMESSAGE\n");
+        buf.extend_from_slice(&(msg.len() as u64).to_le_bytes());
+        buf.extend_from_slice(msg);
+        buf.extend_from_slice(b"\n\n");
+        let v: Vec<_> = JournalExport::new(&buf).map(Result::unwrap).collect();
+        assert_eq!(v.len(), 2);
+        assert_eq!(v[0].body.event.name(), "host_lookup_failed");
+        assert_eq!(
+            (v[0].host.unwrap(), v[0].pid),
+            (Text::from("mx1"), Some(812))
+        );
+        assert_eq!(v[0].time, "1795765654000000");
+        assert_eq!(v[1].body.event.name(), "frozen");
+        assert_eq!(
+            v[1].body.message_id.unwrap().as_str(),
+            "1sAoM5-00000009r3p-06vq"
+        );
+        // A binary field cut short is an error, then the end.
+        let mut it = JournalExport::new(b"MESSAGE\n\x05\x00\x00\x00\x00\x00\x00\x00ab");
+        assert!(it.next().unwrap().is_err());
+        assert!(it.next().is_none());
     }
 
     #[test]

@@ -3,7 +3,6 @@
 //! them (spec §10.2).
 
 // `common` (shared) uses `expect` in a helper, outside any `#[test]`.
-#[allow(clippy::expect_used)]
 mod common;
 
 use exim_log::paniclog::PanicLog;

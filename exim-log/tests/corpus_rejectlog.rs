@@ -2,7 +2,6 @@
 //! one entry per timestamped line (spec §10.1).
 
 // `common` (shared) uses `expect` in a helper, outside any `#[test]`.
-#[allow(clippy::expect_used)]
 mod common;
 
 use exim_log::Event;

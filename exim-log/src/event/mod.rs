@@ -17,7 +17,7 @@ mod session;
 
 pub use daemon::{DaemonSignal, DaemonStart, QueuePhase, QueueRun};
 pub use message::{Arrival, Auth, Completed, Delivery, Tls};
-pub use notice::{Dkim, ErrorIgnored, Note, Rewrite, TransportOutput};
+pub use notice::{Dkim, ErrorIgnored, Note, PrdrResult, Rewrite, TransportOutput};
 pub use process::{ArgIter, ArgList, Arguments};
 pub use reject::{AuthFailure, Reject, SenderVerify, Stage, Warning};
 pub use session::{CommandList, Peer, Session};
@@ -123,6 +123,11 @@ pub enum Event<'a> {
     /// `malware acl condition: <scanner> <error>` (`malware.c`): the virus
     /// scanner failed; `reason` is the text after the colon.
     MalwareError(Note<'a>),
+    /// `PRDR R=<rcpt> acceptance|refusal|temporary refusal`.
+    Prdr(PrdrResult<'a>),
+    /// `ignoring AUTH=<sender> from <HI> (<why>)` (`smtp_in.c`): the AUTH=
+    /// parameter of MAIL FROM was not trusted; `command` is the AUTH= value.
+    AuthSenderIgnored(Session<'a>),
     /// A line this library does not (yet) understand. Its text is in [`crate::LogLine::raw`].
     Unknown,
 }
@@ -176,6 +181,8 @@ impl Event<'_> {
             Event::ExpansionFailed(_) => "expansion_failed",
             Event::ConfigError(_) => "config_error",
             Event::MalwareError(_) => "malware_error",
+            Event::Prdr(_) => "prdr",
+            Event::AuthSenderIgnored(_) => "auth_sender_ignored",
             Event::Unknown => "unknown",
         }
     }

@@ -75,3 +75,13 @@ pub struct Rewrite<'a> {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub rule: Option<u32>,
 }
+
+/// `PRDR R=<recipient> acceptance|refusal|temporary refusal` (`receive.c`): the
+/// per-recipient answer after DATA when PRDR was used.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+pub struct PrdrResult<'a> {
+    /// The recipient, as logged (with `<>`).
+    pub recipient: Text<'a>,
+    /// `acceptance`, `refusal` or `temporary refusal`.
+    pub result: Text<'a>,
+}

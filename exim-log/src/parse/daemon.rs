@@ -65,7 +65,7 @@ pub(crate) fn queue_run(i: &[u8]) -> Option<Event<'_>> {
     };
     let mut queue = None;
     if let Some(r) = rest.strip_prefix(b"'") {
-        let q = memchr::memmem::find(r, b"' ")?;
+        let q = super::peer::find(r, b"' ")?;
         queue = r.get(..q).map(Text::new);
         rest = r.get(q + 2..)?;
     }

@@ -19,7 +19,8 @@ pub(crate) fn word(i: &[u8]) -> (&[u8], &[u8]) {
 
 /// Where a raw address ends: the first space outside double quotes. Addresses
 /// are logged raw, and a quoted local part may hold spaces and `\"` (§7 "Other
-/// fields", RFC 5321 quoted-string). An unterminated quote runs to the end.
+/// fields", RFC 5321 quoted-string). A quote that is never closed does not
+/// swallow the rest of the line: the address then ends at the first space after it.
 pub(crate) fn address_end(i: &[u8]) -> usize {
     let mut pos = 0;
     while let Some(off) = i.get(pos..).and_then(|s| memchr2(b' ', b'"', s)) {
@@ -36,7 +37,10 @@ pub(crate) fn address_end(i: &[u8]) -> usize {
                     pos += o + 1;
                     break;
                 }
-                None => return i.len(),
+                None => {
+                    let after = i.get(at..).unwrap_or_default();
+                    return memchr(b' ', after).map_or(i.len(), |p| at + p);
+                }
             }
         }
     }
@@ -91,7 +95,6 @@ pub(crate) const fn key(t: &[u8]) -> u64 {
 }
 
 /// The known tags of spec §5, as [`key`]s.
-#[allow(missing_docs)]
 pub(crate) mod tags {
     use super::key;
     pub const A: u64 = key(b"A");
@@ -124,6 +127,15 @@ pub(crate) mod tags {
     pub const X: u64 = key(b"X");
 }
 
+/// True when a line has no address where one belongs: its first token is a
+/// `TAG=value` without `@` (`<= U=nobody P=local ...`, as in redacted logs).
+/// Real addresses with `=` (`SRS0=...@domain`) keep their domain.
+pub(crate) fn missing_address(i: &[u8]) -> bool {
+    // `tag` looks at a few bytes only; the address is scanned only when it
+    // starts like a tag, which is rare.
+    tag(i).is_some() && memchr(b'@', address(i).0).is_none()
+}
+
 /// `TAG=` at the start of `i`: the tag (`id*` keeps its star) and the text after
 /// `=`. Tags are ASCII letters, digits and `_`, starting with a letter, with an
 /// optional trailing `*` (`id*=`).
@@ -152,6 +164,17 @@ pub(crate) fn is_bare_token(w: &[u8]) -> bool {
                 && w.iter()
                     .all(|b| b.is_ascii_uppercase() || b.is_ascii_digit() || b"*-.".contains(b))
         }
+        _ => false,
+    }
+}
+
+/// True when `rest` (the text after a token) ends the fields: the end, an
+/// error separator, or a space and another field. An unknown upper-case token
+/// is a bare field only then; otherwise it starts free text (`SMTP error ...`).
+pub(crate) fn ends_token(rest: &[u8]) -> bool {
+    match rest {
+        [] | [b':', ..] | [b' ', b':', ..] => true,
+        [b' ', next @ ..] => starts_field(next),
         _ => false,
     }
 }
@@ -300,7 +323,8 @@ mod tests {
                 " U=a\"b",
             ),
             ("\"a\\\\\" b@c", "\"a\\\\\"", " b@c"),
-            ("\"unterminated x", "\"unterminated x", ""),
+            ("\"unterminated x", "\"unterminated", " x"),
+            ("a\"b c", "a\"b", " c"),
             ("", "", ""),
         ];
         for (input, a, rest) in cases {
@@ -321,6 +345,20 @@ mod tests {
         for (input, v, rest) in cases {
             let (got, r) = words_until_field(input.as_bytes());
             assert_eq!((s(got), s(r)), (v, rest), "{input}");
+        }
+    }
+
+    #[test]
+    fn missing_addresses() {
+        for (i, missing) in [
+            ("U=nobody P=local", true),
+            ("R=lookuphost T=remote_smtp", true),
+            ("SRS0=ab=cd=example.org=u@example.com R=r", false),
+            ("joe R=r", false),
+            ("<> R=x", false),
+            ("", false),
+        ] {
+            assert_eq!(missing_address(i.as_bytes()), missing, "{i}");
         }
     }
 
@@ -365,6 +403,17 @@ mod tests {
         }
         for w in ["routing", "retry", "Connection", "", "VERYLONGWORD"] {
             assert!(!is_bare_token(w.as_bytes()), "{w}");
+        }
+        for (rest, ends) in [
+            ("", true),
+            (" R=x", true),
+            (" : err", true),
+            (": err", true),
+            (" K", true),
+            (" error from remote", false),
+            ("x", false),
+        ] {
+            assert_eq!(ends_token(rest.as_bytes()), ends, "{rest:?}");
         }
         assert!(is_pipelining(b"L.-"));
         assert!(!is_pipelining(b"LMTP"));

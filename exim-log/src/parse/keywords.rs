@@ -6,7 +6,9 @@
 use memchr::memmem;
 
 use super::peer::word;
-use crate::event::{Dkim, ErrorIgnored, Event, Note, Rewrite, TransportOutput};
+use crate::event::{
+    Dkim, ErrorIgnored, Event, Note, Peer, PrdrResult, Rewrite, TransportOutput, Warning,
+};
 use crate::text::Text;
 
 fn some(i: &[u8]) -> Option<Text<'_>> {
@@ -15,7 +17,7 @@ fn some(i: &[u8]) -> Option<Text<'_>> {
 
 /// `by <who>[: reason]` -> (who, reason).
 fn by(i: &[u8]) -> Note<'_> {
-    match memmem::find(i, b": ") {
+    match super::peer::find(i, b": ") {
         Some(p) => Note {
             by: i.get(..p).and_then(some),
             reason: i.get(p + 2..).and_then(some),
@@ -24,6 +26,64 @@ fn by(i: &[u8]) -> Note<'_> {
             by: some(i),
             reason: None,
         },
+    }
+}
+
+fn note(reason: Option<Text<'_>>) -> Note<'_> {
+    Note { by: None, reason }
+}
+
+/// The fixed-phrase lines of this module, by their first words: `Frozen`,
+/// `removed by`, `Spool file`, `DKIM:`, `Warning:`, `PRDR`, `moved from`,
+/// `failed to expand`, `Exim configuration error`, ...
+pub(crate) fn keyword(text: &[u8]) -> Option<Event<'_>> {
+    let (w, rest) = word(text);
+    let rest = rest.strip_prefix(b" ").unwrap_or(rest);
+    match w {
+        b"Frozen" | b"frozen" => frozen(text),
+        b"Unfrozen" | b"unfrozen" => unfrozen(text),
+        b"removed" | b"cancelled" => removed(text),
+        b"Message" | b"Spool" => skipped(text),
+        b"DKIM:" => dkim(text),
+        b"Warning:" | b"WARNING:" => Some(Event::Warning(Warning {
+            peer: Peer::default(),
+            message: Text::new(rest),
+        })),
+        b"PRDR" => {
+            let r = rest.strip_prefix(b"R=")?;
+            let (rcpt, result) = word(r);
+            Some(Event::Prdr(PrdrResult {
+                recipient: Text::new(rcpt),
+                result: Text::new(result.strip_prefix(b" ")?),
+            }))
+        }
+        b"DNS" if rest.starts_with(b"list lookup ") => {
+            Some(Event::Dnslist(note(rest.get(12..).and_then(some))))
+        }
+        b"moved" if rest.starts_with(b"from ") => Some(Event::Moved(note(some(rest)))),
+        b"failed" | b"Failed" if rest.starts_with(b"to expand ") => {
+            Some(Event::ExpansionFailed(note(some(text))))
+        }
+        b"original" if rest.starts_with(b"recipients ignored") => {
+            let r = rest.get(18..).unwrap_or_default();
+            let r = r.strip_prefix(b" (").unwrap_or(r);
+            Some(Event::RecipientsIgnored(note(some(
+                r.strip_suffix(b")").unwrap_or(r),
+            ))))
+        }
+        b"Exim" if rest.starts_with(b"configuration error") => {
+            let r = rest.get(19..).unwrap_or_default();
+            let r = r.strip_suffix(b":").unwrap_or(r).trim_ascii();
+            Some(Event::ConfigError(note(some(r))))
+        }
+        // acl.c: a `message` with a wrong SMTP code in the configuration.
+        b"configured" if rest.starts_with(b"error code ") => {
+            Some(Event::ConfigError(note(some(text))))
+        }
+        b"malware" if rest.starts_with(b"acl condition: ") => {
+            Some(Event::MalwareError(note(rest.get(15..).and_then(some))))
+        }
+        _ => None,
     }
 }
 
@@ -69,7 +129,7 @@ pub(crate) fn skipped(i: &[u8]) -> Option<Event<'_>> {
         return Some(Event::MessageIsFrozen(Note::default()));
     }
     let r = i.strip_prefix(b"Spool file ")?;
-    let p = memmem::find(r, b"is locked")?;
+    let p = super::peer::find(r, b"is locked")?;
     let reason = r.get(p + 9..).unwrap_or_default();
     let reason = reason.strip_prefix(b" (").unwrap_or(reason);
     Some(Event::SpoolLocked(Note {
@@ -119,9 +179,9 @@ pub(crate) fn dkim(i: &[u8]) -> Option<Event<'_>> {
 /// `<addr>[ <parent>]: error ignored[: ...]` and
 /// `<addr>: <transport> transport output: <line>`.
 pub(crate) fn address_line(i: &[u8]) -> Option<Event<'_>> {
-    if let Some(p) = memmem::find(i, b": error ignored") {
+    if let Some(p) = super::peer::find(i, b": error ignored") {
         let head = i.get(..p)?;
-        let (address, parent) = match memmem::find(head, b" <") {
+        let (address, parent) = match super::peer::find(head, b" <") {
             Some(s) => (head.get(..s)?, head.get(s + 1..)),
             None => (head, None),
         };
@@ -132,7 +192,7 @@ pub(crate) fn address_line(i: &[u8]) -> Option<Event<'_>> {
             reason: tail.strip_prefix(b": ").map(Text::new),
         }));
     }
-    let p = memmem::find(i, b" transport output: ")?;
+    let p = super::peer::find(i, b" transport output: ")?;
     let head = i.get(..p)?;
     let colon = memmem::rfind(head, b": ")?;
     Some(Event::TransportOutput(TransportOutput {
@@ -146,10 +206,10 @@ pub(crate) fn address_line(i: &[u8]) -> Option<Event<'_>> {
 /// (address part of) "new"`).
 pub(crate) fn rewrite(i: &[u8]) -> Option<Event<'_>> {
     let inner = i.strip_prefix(b"\"")?;
-    let q = memmem::find(inner, b"\" from ")?;
+    let q = super::peer::find(inner, b"\" from ")?;
     let original = inner.get(..q)?;
     let r = inner.get(q + 7..)?;
-    let p = memmem::find(r, b" rewritten ")?;
+    let p = super::peer::find(r, b" rewritten ")?;
     let place = r.get(..p)?;
     let r = r.get(p + 11..)?;
     let open = memchr::memchr(b'"', r)?;

@@ -92,6 +92,34 @@ mod tests {
     }
 
     #[test]
+    fn every_truncation_and_splice_parses() {
+        // No panic and no lost flag, whatever byte a line is cut at (buffer
+        // overflow, torn writes) or whichever two lines run together.
+        let lines: [&[u8]; 6] = [
+            br#"<= "a b"@example.com DS H=mx.example.com (helo [x]) [192.0.2.1]:25 I=[192.0.2.2]:25 U=a b P=esmtpsa X=TLS1.3:C:256* CV=yes DN="/CN=a "b"" A=p:u:s@x S=10 id=x@y T="a "b" \" from <c@d> for e@f "g h"@i"#,
+            br#"=> |/bin/prog a b (p@x, q@y) <o@z> F=<s@x> P=<r@x> R=r T=t S=1 H=mx DS [192.0.2.1]:25* PRX=[192.0.2.3]:1080 ST=sh (err) C="250 "ok\" QT=1s DT=2s"#,
+            br#"== a@b <c@d> routing defer (-52): retry time not reached"#,
+            br#"== a@b R=r T=t defer (-44) H=mx [192.0.2.1]:25 DT=1s: SMTP error: 451 x"#,
+            br#"** a@b (p) <c@d>: retry timeout exceeded"#,
+            br#"** a@b R=r T=t H=mx [192.0.2.1]* : SMTP error from remote mail server after RCPT TO:<a@b>: 550 no DT=3s"#,
+        ];
+        for line in lines {
+            for cut in 0..=line.len() {
+                let part = line.get(..cut).unwrap_or_default();
+                if let Some((flag, event)) = flagged(part) {
+                    assert!(flag.is_some());
+                    assert_ne!(event.name(), "unknown");
+                }
+            }
+            for other in lines {
+                let mut joined = line.to_vec();
+                joined.extend_from_slice(other);
+                assert!(flagged(&joined).is_some());
+            }
+        }
+    }
+
+    #[test]
     fn completed_queue_time() {
         let (_, e) = flagged(b"Completed QT=3m45s").unwrap();
         assert_eq!(

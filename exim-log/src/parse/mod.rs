@@ -1,19 +1,19 @@
 //! The nom grammar, one module per production. Nothing here does I/O.
 
+mod args;
 pub(crate) mod arrival;
+mod daemon;
 pub(crate) mod delivery;
 pub(crate) mod fields;
-mod args;
-mod daemon;
 pub(crate) mod host;
 mod keywords;
 pub(crate) mod message;
 pub(crate) mod other;
 mod peer;
 pub(crate) mod prefix;
-pub(crate) mod tls;
 mod reject;
 mod smtp;
+pub(crate) mod tls;
 
 use crate::event::{Event, Flag};
 

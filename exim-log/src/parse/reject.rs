@@ -17,7 +17,7 @@ fn split_reason(i: &[u8]) -> (&[u8], Option<Text<'_>>) {
         .position(|b| *b == b'<')
         .and_then(|lt| angle(i.get(lt..)?).map(|(a, _)| lt + a.len()))
         .unwrap_or(0);
-    match i.get(skip..).and_then(|s| memmem::find(s, b": ")) {
+    match i.get(skip..).and_then(|s| super::peer::find(s, b": ")) {
         Some(p) => (
             i.get(..skip + p).unwrap_or(i),
             i.get(skip + p + 2..).map(Text::new),
@@ -64,14 +64,14 @@ fn rejection<'a>(mut peer: Peer<'a>, i: &'a [u8], temporary: bool) -> Event<'a> 
     if peer.host.is_none() && peer.user.is_none() {
         // `rejected EHLO from [ip]`, `rejected MAIL FROM:<s> H=...`: the host
         // is inside `<what>` (spec §10 "HELO syntax", "size").
-        if let Some(p) = memmem::find(what, b" from ") {
+        if let Some(p) = super::peer::find(what, b" from ") {
             let (t, _) = tags(what.get(p + 6..).unwrap_or_default(), true);
             if t.peer.host.is_some() {
                 peer = t.peer;
             }
         }
         for tag in [&b" H="[..], b" U="] {
-            if let Some(p) = memmem::find(what, tag) {
+            if let Some(p) = super::peer::find(what, tag) {
                 let (t, _) = tags(what.get(p..).unwrap_or_default(), false);
                 peer.host = peer.host.or(t.peer.host);
                 peer.user = peer.user.or(t.peer.user);
@@ -130,7 +130,7 @@ pub(crate) fn client_line(i: &[u8]) -> Option<Event<'_>> {
         }));
     }
     if let Some(x) = r.strip_prefix(b"dropped by '") {
-        let q = memmem::find(x, b"' ACL")?;
+        let q = super::peer::find(x, b"' ACL")?;
         let reason = x
             .get(q + 5..)
             .and_then(|s| s.strip_prefix(b": "))
@@ -186,6 +186,29 @@ pub(crate) fn client_line(i: &[u8]) -> Option<Event<'_>> {
     }
 }
 
+/// After `too many recipients: `: `message rejected: sender=<s> <HI>` or
+/// `excess temporarily rejected: sender=<s> <HI>` (`smtp_in.c`, spec §10
+/// "recipients"): `recipients_max` was reached.
+pub(crate) fn too_many_recipients(i: &[u8]) -> Option<Event<'_>> {
+    let (temporary, r) = match i.strip_prefix(b"message rejected: ") {
+        Some(r) => (false, r),
+        None => (true, i.strip_prefix(b"excess temporarily rejected: ")?),
+    };
+    let r = r.strip_prefix(b"sender=")?;
+    let (sender, rest) = angle(r).unwrap_or_else(|| word(r));
+    let (t, _) = tags(rest, false);
+    let mut peer = t.peer;
+    peer.sender = Some(Text::new(sender));
+    Some(Event::Rejection(Reject {
+        peer,
+        stage: Stage::Rcpt,
+        what: Text::new(b"too many recipients"),
+        recipient: None,
+        temporary,
+        reason: i.get(..i.len() - r.len() - 9).map(Text::new),
+    }))
+}
+
 /// After `VRFY failed for `: `<address> <HI>` (`smtp_in.c`), a VRFY the
 /// server could not verify: a rejection at the VRFY stage.
 pub(crate) fn vrfy_failed(i: &[u8]) -> Option<Event<'_>> {
@@ -208,7 +231,7 @@ pub(crate) fn vrfy_failed(i: &[u8]) -> Option<Event<'_>> {
 /// `<name> authenticator failed for <host>...: <reason>` (incoming) and
 /// `<name> authenticator failed H=...` (outgoing); `i` is the whole text.
 pub(crate) fn auth_failed(i: &[u8]) -> Option<Event<'_>> {
-    let p = memmem::find(i, b" authenticator failed ")?;
+    let p = super::peer::find(i, b" authenticator failed ")?;
     let name = i.get(..p)?;
     if name.is_empty() || name.contains(&b' ') {
         return None;
@@ -220,7 +243,7 @@ pub(crate) fn auth_failed(i: &[u8]) -> Option<Event<'_>> {
     };
     // Incoming lines end the client block with `: ` (so `U=x:` is `x`);
     // outgoing ones go on with the response after a space.
-    let (t, rest) = match memmem::find(r, b": ").filter(|_| !outgoing) {
+    let (t, rest) = match super::peer::find(r, b": ").filter(|_| !outgoing) {
         Some(p) => (tags(r.get(..p)?, !r.starts_with(b"H=")).0, r.get(p + 2..)?),
         None => tags(r, !r.starts_with(b"H=")),
     };
@@ -475,6 +498,26 @@ mod tests {
         };
         assert!(h.reason.unwrap().as_bytes().starts_with(b"SMTP error"));
         assert!(client_line(b"H=mx.example.org [192.0.2.9] whatever lower case").is_none());
+    }
+
+    #[test]
+    fn too_many_recipients_lines() {
+        let Some(Event::Rejection(r)) = too_many_recipients(
+            b"excess temporarily rejected: sender=<a@b.example> H=(pc) [192.0.2.1]",
+        ) else {
+            panic!()
+        };
+        assert!(r.temporary);
+        assert_eq!(r.peer.sender.unwrap(), "<a@b.example>");
+        assert_eq!(r.peer.ip().unwrap(), "192.0.2.1");
+        assert_eq!(r.reason.unwrap(), "excess temporarily rejected");
+        let Some(Event::Rejection(r)) = too_many_recipients(b"message rejected: sender=<> U=bob")
+        else {
+            panic!()
+        };
+        assert!(!r.temporary);
+        assert_eq!(r.reason.unwrap(), "message rejected");
+        assert!(too_many_recipients(b"whatever").is_none());
     }
 
     #[test]

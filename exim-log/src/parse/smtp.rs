@@ -143,7 +143,7 @@ fn connection(i: &[u8]) -> Option<Event<'_>> {
 
 /// After `SMTP protocol synchronization error (`.
 fn sync_error(i: &[u8]) -> Option<Event<'_>> {
-    let close = memmem::find(i, b"): rejected ")?;
+    let close = super::peer::find(i, b"): rejected ")?;
     let reason = i.get(..close)?;
     let r = i.get(close + 12..)?;
     let mut s = Session::default();
@@ -166,9 +166,9 @@ fn dropped(i: &[u8]) -> Option<Event<'_>> {
     let r = r.strip_prefix(b" dropped: ")?;
     let mut s = session(t);
     // `... (last command was "<cmd>",  C=<hist>)` or `(last was "<cmd>")`.
-    let last = memmem::find(r, b" (last command was ")
+    let last = super::peer::find(r, b" (last command was ")
         .map(|p| (p, 19))
-        .or_else(|| memmem::find(r, b" (last was ").map(|p| (p, 11)));
+        .or_else(|| super::peer::find(r, b" (last was ").map(|p| (p, 11)));
     match last {
         Some((p, n)) => {
             s.reason = r.get(..p).map(Text::new);
@@ -248,6 +248,68 @@ pub(crate) fn tls_error<'a>(i: &'a [u8], mut s: Session<'a>) -> Option<Event<'a>
     Some(Event::TlsError(s))
 }
 
+/// Does `text` start like one of the refusal lines [`refused`] parses?
+pub(crate) fn is_refusal(text: &[u8]) -> bool {
+    [
+        &b"Connection from "[..],
+        b"connection from ",
+        b"refused connection ",
+        b"temporarily refused connection ",
+    ]
+    .iter()
+    .any(|p| text.starts_with(p))
+}
+
+/// TLS problems that are not `TLS error on connection` lines: `TLS session:
+/// ...` (transports/smtp.c), `[ip] SSL verify error: ...` (tls-openssl.c
+/// verify callback), `DANE error: ...`, `DANE attempt failed; ...`, and the
+/// OCSP stapling results (tls-openssl.c).
+pub(crate) fn tls_notice(text: &[u8]) -> Option<Event<'_>> {
+    if text.starts_with(b"TLS ") {
+        return tls_error(text, Session::default());
+    }
+    if let Some(r) = text.strip_prefix(b"[") {
+        let close = memchr::memchr(b']', r)?;
+        let rest = r.get(close + 1..)?.strip_prefix(b" ")?;
+        if !rest.starts_with(b"SSL verify error: ") {
+            return None;
+        }
+        let mut s = Session::default();
+        s.peer.host = Some(Host {
+            ip: r.get(..close).map(Text::new),
+            ..Host::default()
+        });
+        s.reason = Some(Text::new(rest));
+        return Some(Event::TlsError(s));
+    }
+    let known = [
+        &b"DANE "[..],
+        b"OCSP ",
+        b"Required TLS certificate status",
+        b"Server certificate revoked",
+    ];
+    known.iter().any(|p| text.starts_with(p)).then(|| {
+        Event::TlsError(Session {
+            reason: Some(Text::new(text)),
+            ..Session::default()
+        })
+    })
+}
+
+/// After `ignoring AUTH=`: `<value> from <HI> (<why>)` (`smtp_in.c`).
+pub(crate) fn auth_sender_ignored(i: &[u8]) -> Option<Event<'_>> {
+    let (value, rest) = super::peer::word(i);
+    let rest = rest.strip_prefix(b" from ")?;
+    let (t, why) = tags(rest, true);
+    let why = why.strip_prefix(b" (").unwrap_or(why);
+    Some(Event::AuthSenderIgnored(Session {
+        peer: t.peer,
+        command: Some(Text::new(value)),
+        reason: Some(Text::new(why.strip_suffix(b")").unwrap_or(why))),
+        ..Session::default()
+    }))
+}
+
 /// `Connection from <host>[ I=..] refused: ...`, `connection from <h> refused ...`,
 /// `[temporarily ]refused connection from <host>...`.
 pub(crate) fn refused(i: &[u8]) -> Option<Event<'_>> {
@@ -272,7 +334,7 @@ pub(crate) fn refused(i: &[u8]) -> Option<Event<'_>> {
 
 /// `ETRN <arg> received from <host>` / `ATRN '<arg>' received from <host>`.
 pub(crate) fn etrn(i: &[u8]) -> Option<Event<'_>> {
-    let p = memmem::find(i, b" received from ")?;
+    let p = super::peer::find(i, b" received from ")?;
     let arg = i.get(5..p)?;
     let arg = arg
         .strip_prefix(b"'")

@@ -419,8 +419,14 @@ fn run(opts: Options) -> Result<(bool, bool), String> {
             f.add(id.as_str());
         }
         asm.push(Record::new(std::mem::take(&mut buf), pos, file));
+        let mut emitted = false;
         while let Some(a) = asm.pop() {
             tracer.emit(a).map_err(io_err)?;
+            emitted = true;
+        }
+        if emitted && tracer.opts.follow {
+            // Live output: do not sit on a completed message until the buffer fills.
+            tracer.out.flush().map_err(io_err)?;
         }
     }
     asm.finish();

@@ -67,6 +67,7 @@ pub use follow::{Follow, FollowControl, Sleep};
 pub use gz::Input;
 pub use rotate::{RotationKey, order_rotated, rotated};
 pub use search::Prefilter;
+use search::SearchState;
 
 /// Default cap on the length of one line: 1 MiB. Exim's own log buffer is
 /// `LOG_BUFFER_SIZE` (8 KiB) per line (spec §1.6 overflow marker), so a longer
@@ -280,6 +281,8 @@ pub struct LogReader<R> {
     carry: Vec<u8>,
     /// Set after a read error: the stream cannot be trusted past it.
     done: bool,
+    /// Where each prefilter needle was last found (search fast path).
+    search: Vec<SearchState>,
 }
 
 impl<R> fmt::Debug for LogReader<R> {
@@ -325,6 +328,7 @@ impl<R: Read> LogReader<R> {
             hold_partial: false,
             carry: Vec::new(),
             done: false,
+            search: Vec::new(),
         }
     }
 
@@ -537,7 +541,7 @@ impl<R: Read> LogReader<R> {
                     let whole = chunk.get(..=last_nl).unwrap_or_default();
                     // Skip to the start of the line holding the first match, or past
                     // every complete line of the chunk when nothing matches.
-                    let skip = match filter.find(whole) {
+                    let skip = match filter.find_cached(whole, self.next.byte, &mut self.search) {
                         Some(at) => whole
                             .get(..at)
                             .and_then(|b| memchr::memrchr(b'\n', b))

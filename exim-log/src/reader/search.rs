@@ -7,6 +7,16 @@
 
 use memchr::memmem::Finder;
 
+/// How far one needle was searched in a stream (see [`Prefilter::find_cached`]).
+#[derive(Clone, Debug, Default)]
+pub(crate) struct SearchState {
+    needle: Vec<u8>,
+    /// The next occurrence at or after the last search start, if any before `scanned_to`.
+    hit: Option<u64>,
+    /// Stream offset up to which the needle was searched.
+    scanned_to: u64,
+}
+
 /// A set of byte strings; a line is a candidate when it contains any of them.
 ///
 /// Matching is exact and case-sensitive (message ids are base 62, where case
@@ -67,6 +77,62 @@ impl Prefilter {
     /// True when `haystack` contains a needle.
     pub fn is_match(&self, haystack: &[u8]) -> bool {
         self.finders.iter().any(|f| f.find(haystack).is_some())
+    }
+
+    /// Like [`Prefilter::find`] on `haystack`, which starts at byte `at` of a
+    /// stream, remembering in `cache` how far each needle was searched, so that
+    /// finding match after match in one buffer stays linear: a needle whose next
+    /// occurrence is known (or known to be absent up to some offset) is not
+    /// searched again over the same bytes.
+    pub(crate) fn find_cached(
+        &self,
+        haystack: &[u8],
+        at: u64,
+        cache: &mut Vec<SearchState>,
+    ) -> Option<usize> {
+        let same = cache.len() == self.finders.len()
+            && cache
+                .iter()
+                .zip(&self.finders)
+                .all(|(c, f)| c.needle == f.needle());
+        if !same {
+            cache.clear();
+            cache.extend(self.finders.iter().map(|f| SearchState {
+                needle: f.needle().to_vec(),
+                hit: None,
+                scanned_to: 0,
+            }));
+        }
+        let end = at + haystack.len() as u64;
+        let mut best: Option<u64> = None;
+        for (f, c) in self.finders.iter().zip(cache.iter_mut()) {
+            let hit = match c.hit {
+                Some(h) if h >= at && h < end => Some(h),
+                _ => {
+                    // Resume where the last search stopped, overlapping by a needle
+                    // length less one so an occurrence across the boundary is found.
+                    let resume = if c.hit.is_none() && c.scanned_to > at {
+                        c.scanned_to
+                            .saturating_sub(f.needle().len() as u64 - 1)
+                            .max(at)
+                    } else {
+                        at
+                    };
+                    let skip = usize::try_from(resume - at).unwrap_or(usize::MAX);
+                    let found = haystack
+                        .get(skip..)
+                        .and_then(|h| f.find(h))
+                        .map(|i| resume + i as u64);
+                    c.hit = found;
+                    c.scanned_to = end;
+                    found
+                }
+            };
+            if let Some(h) = hit {
+                best = Some(best.map_or(h, |b| b.min(h)));
+            }
+        }
+        best.and_then(|b| usize::try_from(b - at).ok())
     }
 
     /// The offset of the earliest needle occurrence in `haystack`.

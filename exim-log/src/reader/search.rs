@@ -149,3 +149,41 @@ impl Prefilter {
         best
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The cached search must find exactly what a fresh search finds, while the
+    /// window moves forward (consumed lines) and grows (buffer refills).
+    #[test]
+    fn cached_search_agrees_with_fresh_search() {
+        let hay: Vec<u8> = (0..5000u32)
+            .map(|i| b"abcx\n"[(i * 7 % 13 % 5) as usize])
+            .collect();
+        let f = Prefilter::new(["ab", "cab", "x\na", "bca"]);
+        for grow in [7usize, 64, 1000] {
+            let mut cache = Vec::new();
+            let (mut at, mut end) = (0usize, grow);
+            while at < hay.len() {
+                let window = &hay[at..end.min(hay.len())];
+                let want = f.find(window);
+                assert_eq!(
+                    f.find_cached(window, at as u64, &mut cache),
+                    want,
+                    "{at}..{end}"
+                );
+                match want {
+                    Some(i) => at += i + 1,
+                    None => {
+                        at = end.min(hay.len());
+                        end += grow;
+                    }
+                }
+                if at % 3 == 0 {
+                    end += grow;
+                }
+            }
+        }
+    }
+}

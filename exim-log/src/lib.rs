@@ -23,6 +23,7 @@ mod message_id;
 mod options;
 mod parse;
 pub mod reader;
+mod received;
 mod selector;
 mod text;
 mod timestamp;
@@ -38,6 +39,10 @@ pub use line::{LogLine, parse_line};
 pub use message_id::{IdFormat, MessageId};
 pub use options::{Options, Strictness};
 pub use reader::{LogReader, Position, ReadError, Record};
+pub use received::{
+    Folded, Mta, Received, ReceivedHeaders, ReceivedTls, exim_message_ids, parse_received,
+    received_headers,
+};
 pub use selector::{
     Evidence, Inference, LogSelector, Observation, Selector, SelectorError, SelectorErrorKind,
 };

@@ -32,7 +32,7 @@ pub fn corpus_files(sub: &str) -> Vec<PathBuf> {
     };
     let mut files: Vec<PathBuf> = std::fs::read_dir(dir.join(sub))
         .unwrap_or_else(|e| panic!("reading corpus folder {sub}: {e}"))
-        .map(|e| e.expect("corpus entry").path())
+        .filter_map(|e| e.ok().map(|e| e.path()))
         .filter(|p| p.is_file())
         .collect();
     files.sort();

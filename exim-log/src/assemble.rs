@@ -7,7 +7,8 @@
 //! `Completed`. The [`Assembler`] keeps the messages in flight and emits each
 //! one when its `Completed` line arrives; at the end of input the rest are
 //! emitted marked [`Status::EndOfInput`]. Lines that belong to no message come
-//! out as [`Assembled::Line`] in input order, so no line is lost.
+//! out as [`Assembled::Line`] in input order, so no line is lost. A line that
+//! carries an id after that message's `Completed` (rare) starts a new group.
 //!
 //! # Memory
 //!
@@ -259,13 +260,19 @@ impl Message {
         self.status == Status::Completed
     }
 
-    /// The args line of the submitting process, if linked: the `-Mc` process
-    /// when nothing else was linked (it runs in the submitter's directory).
+    /// The args line of the submitting process, if linked: the `-Mc` delivery
+    /// process when nothing else was linked (it runs in the submitter's
+    /// directory). Other processes naming the id (`-Mrm ID` by an admin) are in
+    /// [`Message::arguments`] but never the submission.
     pub fn submission(&self) -> Option<&LinkedArguments> {
+        let is_mc = |a: &&LinkedArguments| {
+            a.arguments()
+                .is_some_and(|x| x.args.iter().any(|q| q.raw() == b"-Mc"))
+        };
         self.arguments
             .iter()
             .find(|a| a.link != Link::NamedId)
-            .or_else(|| self.arguments.first())
+            .or_else(|| self.arguments.iter().find(is_mc))
     }
 
     /// Seconds on the queue: `Completed QT=` when logged (`+queue_time_overall`),
@@ -901,7 +908,8 @@ mod tests {
         let out = drain(&mut asm);
         let m = message(&out, A);
         assert_eq!(links(&m), [(2, Link::NamedId)]);
-        assert_eq!(m.submission().map(|a| a.link), Some(Link::NamedId));
+        // "line 2" is not a `-Mc` args line, so it is no submission.
+        assert!(m.submission().is_none());
     }
 
     #[test]

@@ -429,3 +429,34 @@ fn follow_rereads_a_truncated_file() {
         ]
     );
 }
+
+#[test]
+fn follow_skips_an_over_long_line_written_in_pieces() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("mainlog");
+    append(&path, &format!("2026-11-25 10:00:00 {}", "x".repeat(300)));
+    let p = path.clone();
+    let mut step = 0;
+    let control = move |_| {
+        step += 1;
+        match step {
+            1 => append(&p, &"y".repeat(300)),
+            2 => append(&p, "\n2026-11-25 10:00:01 next\n"),
+            _ => return false,
+        }
+        true
+    };
+    let got: Vec<_> = Follow::new(&path)
+        .with_max_line_len(100)
+        .with_control(control)
+        .collect();
+    assert_eq!(got.len(), 2, "{got:?}");
+    let e = got[0].as_ref().unwrap_err();
+    assert!(
+        matches!(e.kind, ReadErrorKind::LineTooLong { length: 620, .. }),
+        "{e}"
+    );
+    let r = got[1].as_ref().unwrap();
+    assert_eq!(r.raw(), b"2026-11-25 10:00:01 next");
+    assert_eq!(r.position(), Position { line: 2, byte: 621 });
+}

@@ -24,7 +24,7 @@
 //! **Lines that do not parse** (no timestamp: rejectlog header lines, paniclog
 //! continuation lines, junk) are never dropped: the reader yields every line as
 //! a raw [`Record`], and [`Record::parse`] returns a [`ReadError`] carrying the
-//! file, the position and the [`ParseError`](crate::ParseError) for those.
+//! file, the position and the [`ParseError`] for those.
 //!
 //! **Errors that end a file** (missing or unreadable file, truncated or corrupt
 //! gzip) come after every complete line before the fault, and name the file and
@@ -279,6 +279,8 @@ pub struct LogReader<R> {
     /// In follow mode an unterminated last line is kept here until its end arrives.
     hold_partial: bool,
     carry: Vec<u8>,
+    /// In follow mode, the bytes of an over-long unterminated line skipped so far.
+    skipping: Option<u64>,
     /// Set after a read error: the stream cannot be trusted past it.
     done: bool,
     /// Where each prefilter needle was last found (search fast path).
@@ -327,6 +329,7 @@ impl<R: Read> LogReader<R> {
             max_line: DEFAULT_MAX_LINE_LEN,
             hold_partial: false,
             carry: Vec::new(),
+            skipping: None,
             done: false,
             search: Vec::new(),
         }
@@ -348,6 +351,11 @@ impl<R: Read> LogReader<R> {
     pub fn with_start(mut self, pos: Position) -> Self {
         self.next = pos;
         self
+    }
+
+    /// The underlying reader.
+    pub fn get_ref(&self) -> &R {
+        self.rdr.get_ref()
     }
 
     /// The line-length cap.
@@ -372,6 +380,11 @@ impl<R: Read> LogReader<R> {
     /// The partial last line held in follow mode, if any; taking it advances the
     /// position as if it were complete.
     pub(crate) fn take_partial(&mut self, buf: &mut Vec<u8>) -> Option<Position> {
+        if let Some(n) = self.skipping.take() {
+            // An over-long line that never ended: count it and drop its bytes.
+            self.advance(n);
+            return None;
+        }
         if self.carry.is_empty() {
             return None;
         }
@@ -411,9 +424,12 @@ impl<R: Read> LogReader<R> {
         }
         let start = self.next;
         buf.append(&mut self.carry);
-        // Bytes of this line consumed so far, including skipped ones.
-        let mut consumed = buf.len() as u64;
-        let mut too_long = false;
+        // Bytes of this line consumed so far, including skipped ones; in follow mode
+        // an over-long line may still be being skipped from an earlier call.
+        let (mut consumed, mut too_long) = match self.skipping.take() {
+            Some(n) => (n, true),
+            None => (buf.len() as u64, false),
+        };
         // Keeping at most cap + 2 bytes lets a `\r\n` ending be stripped before the check.
         let keep = self.max_line.saturating_add(2);
         loop {
@@ -437,8 +453,13 @@ impl<R: Read> LogReader<R> {
                 if consumed == 0 {
                     return Ok(None);
                 }
-                if self.hold_partial && !too_long {
-                    std::mem::swap(&mut self.carry, buf);
+                if self.hold_partial {
+                    // The line's end has not been written yet: wait for it.
+                    if too_long {
+                        self.skipping = Some(consumed);
+                    } else {
+                        std::mem::swap(&mut self.carry, buf);
+                    }
                     return Ok(None);
                 }
                 self.advance(consumed);

@@ -415,8 +415,8 @@ impl<R: Read> LogReader<R> {
     /// next call reads the following line. A read error
     /// ([`ReadErrorKind::Read`]) ends the stream: later calls return `None`.
     ///
-    /// `buf`'s capacity never exceeds the cap plus two bytes because of this
-    /// call, so reusing one buffer keeps memory flat.
+    /// This call never grows `buf` past the cap plus two bytes (it reserves
+    /// exactly what it copies), so reusing one buffer keeps memory flat.
     pub fn read_line(&mut self, buf: &mut Vec<u8>) -> Result<Option<Position>, ReadError> {
         buf.clear();
         if self.done {
@@ -471,6 +471,8 @@ impl<R: Read> LogReader<R> {
             };
             if !too_long {
                 let room = keep.saturating_sub(buf.len()).min(take);
+                // Exact growth: doubling could take the buffer to twice the cap.
+                buf.reserve_exact(room);
                 buf.extend_from_slice(chunk.get(..room).unwrap_or_default());
                 if room < take {
                     too_long = true;

@@ -110,11 +110,7 @@ fn a_line_over_the_cap_is_an_error_and_the_stream_goes_on() {
         matches!(e.kind, ReadErrorKind::LineTooLong { limit: 1000, .. }),
         "{e}"
     );
-    assert!(
-        buf.capacity() <= 1002 + 64,
-        "buffer grew to {}",
-        buf.capacity()
-    );
+    assert!(buf.capacity() <= 1002, "buffer grew to {}", buf.capacity());
     let pos = rdr.read_line(&mut buf).unwrap().unwrap();
     assert_eq!((pos.line, pos.byte), (3, 26 + 5002));
     assert_eq!(buf, b"2026-11-25 10:00:01 third");

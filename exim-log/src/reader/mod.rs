@@ -66,8 +66,8 @@ use crate::line::{LogLine, parse_line};
 pub use follow::{Follow, FollowControl, Sleep};
 pub use gz::Input;
 pub use rotate::{RotationKey, order_rotated, rotated};
-pub use search::Prefilter;
 use search::SearchState;
+pub use search::{LineMatcher, Prefilter};
 
 /// Default cap on the length of one line: 1 MiB. Exim's own log buffer is
 /// `LOG_BUFFER_SIZE` (8 KiB) per line (spec §1.6 overflow marker), so a longer
@@ -540,12 +540,40 @@ impl<R: Read> LogReader<R> {
         filter: &Prefilter,
         buf: &mut Vec<u8>,
     ) -> Result<Option<Position>, ReadError> {
+        self.scan(
+            buf,
+            |hay, at, state| filter.find_cached(hay, at, state),
+            |line| filter.is_match(line),
+        )
+    }
+
+    /// Like [`LogReader::read_matching_line`] with any [`LineMatcher`], e.g. a
+    /// regular expression. Linear as long as the matcher's `find` stops at
+    /// the first match.
+    pub fn read_matching_line_by<M: LineMatcher + ?Sized>(
+        &mut self,
+        matcher: &M,
+        buf: &mut Vec<u8>,
+    ) -> Result<Option<Position>, ReadError> {
+        self.scan(
+            buf,
+            |hay, _, _| matcher.find(hay),
+            |line| matcher.is_match(line),
+        )
+    }
+
+    fn scan(
+        &mut self,
+        buf: &mut Vec<u8>,
+        mut find: impl FnMut(&[u8], u64, &mut Vec<SearchState>) -> Option<usize>,
+        is_match: impl Fn(&[u8]) -> bool,
+    ) -> Result<Option<Position>, ReadError> {
         loop {
             if self.done {
                 buf.clear();
                 return Ok(None);
             }
-            if self.carry.is_empty() {
+            if self.carry.is_empty() && self.skipping.is_none() {
                 let chunk = match self.rdr.fill_buf() {
                     Ok(c) => c,
                     Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
@@ -564,7 +592,7 @@ impl<R: Read> LogReader<R> {
                     let whole = chunk.get(..=last_nl).unwrap_or_default();
                     // Skip to the start of the line holding the first match, or past
                     // every complete line of the chunk when nothing matches.
-                    let skip = match filter.find_cached(whole, self.next.byte, &mut self.search) {
+                    let skip = match find(whole, self.next.byte, &mut self.search) {
                         Some(at) => whole
                             .get(..at)
                             .and_then(|b| memchr::memrchr(b'\n', b))
@@ -585,7 +613,7 @@ impl<R: Read> LogReader<R> {
             // buffer's end: read it normally and check it.
             match self.read_line(buf)? {
                 None => return Ok(None),
-                Some(pos) if filter.is_match(buf) => return Ok(Some(pos)),
+                Some(pos) if is_match(buf) => return Ok(Some(pos)),
                 Some(_) => continue,
             }
         }
@@ -715,6 +743,15 @@ impl LogFiles {
     /// with it, the file it came from.
     pub fn read_line(&mut self, buf: &mut Vec<u8>) -> Option<Result<Located, ReadError>> {
         self.next_with(|r| r.read_line(buf))
+    }
+
+    /// Like [`LogReader::read_matching_line_by`], across the files.
+    pub fn read_matching_line_by<M: LineMatcher + ?Sized>(
+        &mut self,
+        matcher: &M,
+        buf: &mut Vec<u8>,
+    ) -> Option<Result<Located, ReadError>> {
+        self.next_with(|r| r.read_matching_line_by(matcher, buf))
     }
 
     /// Like [`LogReader::read_matching_line`], across the files.

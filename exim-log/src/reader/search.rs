@@ -7,6 +7,32 @@
 
 use memchr::memmem::Finder;
 
+/// Finds candidate lines for [`super::LogReader::read_matching_line_by`]:
+/// anything that can find its first match in a buffer of whole lines, and check
+/// one line. Implement it for a regular expression in your program (with
+/// multi-line and CRLF modes, so `^` and `$` mean the same in a buffer as in a
+/// line).
+///
+/// The contract: if a line of `haystack` matches ([`LineMatcher::is_match`]),
+/// [`LineMatcher::find`] returns an offset at or before that line's match. A
+/// match found elsewhere (across lines) only costs a line check.
+pub trait LineMatcher {
+    /// The offset of the first match in `haystack` (whole `\n`-ended lines).
+    fn find(&self, haystack: &[u8]) -> Option<usize>;
+    /// True when one line (without its line ending) matches.
+    fn is_match(&self, line: &[u8]) -> bool;
+}
+
+impl LineMatcher for Prefilter {
+    fn find(&self, haystack: &[u8]) -> Option<usize> {
+        Prefilter::find(self, haystack)
+    }
+
+    fn is_match(&self, line: &[u8]) -> bool {
+        Prefilter::is_match(self, line)
+    }
+}
+
 /// How far one needle was searched in a stream (see [`Prefilter::find_cached`]).
 #[derive(Clone, Debug, Default)]
 pub(crate) struct SearchState {

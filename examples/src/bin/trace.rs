@@ -47,7 +47,7 @@ raw lines, case-insensitively, like exigrep. A pattern that is a message id
 62), and a search for ids only reads at disk speed. A regular expression over
 files is first run alone over the raw bytes; when it matches few messages (up
 to 64) and no `cwd=` line, only those messages are then assembled. `^` and
-`$` match at line ends; `\A` and `\z` are not supported.
+`$` match at line ends; `\\A` and `\\z` are not supported.
 
 Options:
   -e PATTERN   a pattern; repeatable; every positional argument is then a file

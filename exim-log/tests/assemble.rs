@@ -173,7 +173,6 @@ fn message_json_has_status_links_and_positioned_lines() {
 }
 
 #[test]
-#[ignore = "needs the `cwd=` and `<=`/`=>` field parsers (issues 2 and 3); run once they are merged"]
 fn cwd_link_without_pid_uses_adjacency_and_the_named_id() {
     let dir = tempfile::tempdir().unwrap();
     write_set(dir.path(), &older(), &current());
@@ -212,7 +211,6 @@ fn cwd_link_without_pid_uses_adjacency_and_the_named_id() {
 }
 
 #[test]
-#[ignore = "needs the `cwd=` and `<=` field parsers (issues 2 and 3); run once they are merged"]
 fn cwd_link_with_pid_is_exact_even_when_another_submission_is_nearer() {
     let dir = tempfile::tempdir().unwrap();
     let old = format!(
@@ -244,7 +242,6 @@ fn cwd_link_with_pid_is_exact_even_when_another_submission_is_nearer() {
 }
 
 #[test]
-#[ignore = "needs the `<=` and `=>` field parsers (issue 2); run once they are merged"]
 fn bounce_and_next_hop_links() {
     let dir = tempfile::tempdir().unwrap();
     write_set(dir.path(), &older(), &current());

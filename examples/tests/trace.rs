@@ -231,3 +231,42 @@ fn help_and_usage_errors() {
     let o = trace(&["(unclosed", "."], dir.path());
     assert_eq!(o.status.code(), Some(2));
 }
+
+#[test]
+fn two_pass_regex_search_agrees_with_full_assembly() {
+    let dir = set();
+    let all = format!("{OLDER}{CURRENT}");
+    std::fs::write(dir.path().join("all.log"), &all).unwrap();
+    let sorted = |s: String| -> Vec<String> {
+        let mut v: Vec<String> = s.lines().map(str::to_string).collect();
+        v.sort();
+        v
+    };
+    for pattern in [
+        "user unknown",
+        r"example\.net",
+        "spammer",
+        "^2006-",
+        "buy me",
+        "06v[q] Completed$",
+    ] {
+        // From a file: the two-pass path (regex over buffers, then the id path).
+        let files = stdout(&trace(&[pattern, "all.log"], dir.path()));
+        // From stdin: one pass, every line assembled.
+        let mut child = Command::new(env!("CARGO_BIN_EXE_trace"))
+            .arg(pattern)
+            .stdin(Stdio::piped())
+            .stdout(Stdio::piped())
+            .spawn()
+            .unwrap();
+        child
+            .stdin
+            .take()
+            .unwrap()
+            .write_all(all.as_bytes())
+            .unwrap();
+        let piped = stdout(&child.wait_with_output().unwrap());
+        assert!(!files.is_empty(), "{pattern}");
+        assert_eq!(sorted(files), sorted(piped), "{pattern}");
+    }
+}

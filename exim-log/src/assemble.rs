@@ -7,7 +7,8 @@
 //! `Completed`. The [`Assembler`] keeps the messages in flight and emits each
 //! one when its `Completed` line arrives; at the end of input the rest are
 //! emitted marked [`Status::EndOfInput`]. Lines that belong to no message come
-//! out as [`Assembled::Line`] in input order, so no line is lost.
+//! out as [`Assembled::Line`] in input order, so no line is lost. A line that
+//! carries an id after that message's `Completed` (rare) starts a new group.
 //!
 //! # Memory
 //!
@@ -17,7 +18,9 @@
 //! marked [`Status::Evicted`]: a long-deferred message is the likely victim, and
 //! its later lines then start a new, incomplete group. `+arguments` lines wait
 //! in a second bounded queue ([`AssemblerOptions::max_pending_arguments`]) and
-//! leave it after [`AssemblerOptions::pid_max_age`] seconds of log time.
+//! leave it after [`AssemblerOptions::pid_max_age`] seconds of log time
+//! ([`AssemblerOptions::adjacency_seconds`] without `+pid`); one that linked to
+//! nothing is then emitted as an [`Assembled::Line`].
 //!
 //! # Which script sent this message: the `cwd=` link
 //!
@@ -95,8 +98,8 @@ pub struct AssemblerOptions {
     pub adjacency_seconds: i64,
     /// Adjacency rule: most lines between the args line and the arrival (default 10).
     pub adjacency_lines: u64,
-    /// Pid rule, and how long args lines wait: most seconds between the args
-    /// line and the arrival (default 3600).
+    /// Pid rule: most seconds between an args line and the arrival it links to,
+    /// which is also how long an args line with a pid waits (default 3600).
     pub pid_max_age: i64,
 }
 
@@ -259,13 +262,19 @@ impl Message {
         self.status == Status::Completed
     }
 
-    /// The args line of the submitting process, if linked: the `-Mc` process
-    /// when nothing else was linked (it runs in the submitter's directory).
+    /// The args line of the submitting process, if linked: the `-Mc` delivery
+    /// process when nothing else was linked (it runs in the submitter's
+    /// directory). Other processes naming the id (`-Mrm ID` by an admin) are in
+    /// [`Message::arguments`] but never the submission.
     pub fn submission(&self) -> Option<&LinkedArguments> {
+        let is_mc = |a: &&LinkedArguments| {
+            a.arguments()
+                .is_some_and(|x| x.args.iter().any(|q| q.raw() == b"-Mc"))
+        };
         self.arguments
             .iter()
             .find(|a| a.link != Link::NamedId)
-            .or_else(|| self.arguments.first())
+            .or_else(|| self.arguments.iter().find(is_mc))
     }
 
     /// Seconds on the queue: `Completed QT=` when logged (`+queue_time_overall`),
@@ -610,9 +619,19 @@ impl Assembler {
     }
 
     /// Drops args lines too old to link; unlinked ones are emitted as lines.
+    /// An args line without a pid can only link by adjacency, so it waits only
+    /// `adjacency_seconds`. (A log has `+pid` on every line or on none, so the
+    /// queue stays in time order either way.)
     fn expire_pending(&mut self, now: i64) {
-        let keep = self.opts.pid_max_age.max(self.opts.adjacency_seconds);
-        while self.pending.front().is_some_and(|p| now - p.time > keep) {
+        let (pid_age, adjacent_age) = (self.opts.pid_max_age, self.opts.adjacency_seconds);
+        while self.pending.front().is_some_and(|p| {
+            now - p.time
+                > if p.pid.is_some() {
+                    pid_age
+                } else {
+                    adjacent_age
+                }
+        }) {
             self.pop_pending();
         }
     }
@@ -901,7 +920,8 @@ mod tests {
         let out = drain(&mut asm);
         let m = message(&out, A);
         assert_eq!(links(&m), [(2, Link::NamedId)]);
-        assert_eq!(m.submission().map(|a| a.link), Some(Link::NamedId));
+        // "line 2" is not a `-Mc` args line, so it is no submission.
+        assert!(m.submission().is_none());
     }
 
     #[test]

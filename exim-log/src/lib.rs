@@ -44,11 +44,11 @@ pub use host::{Endpoint, Host};
 pub use line::{LogLine, parse_line};
 pub use message_id::{IdFormat, MessageId};
 pub use options::{Options, Strictness};
+pub use reader::{LogReader, Position, ReadError, Record};
 pub use received::{
     Folded, Mta, Received, ReceivedHeaders, ReceivedTls, exim_message_ids, parse_received,
     received_headers,
 };
-pub use reader::{LogReader, Position, ReadError, Record};
 pub use selector::{
     Evidence, Inference, LogSelector, Observation, Selector, SelectorError, SelectorErrorKind,
 };

@@ -173,7 +173,6 @@ fn message_json_has_status_links_and_positioned_lines() {
 }
 
 #[test]
-#[ignore = "needs the `cwd=` and `<=`/`=>` field parsers (issues 2 and 3); run once they are merged"]
 fn cwd_link_without_pid_uses_adjacency_and_the_named_id() {
     let dir = tempfile::tempdir().unwrap();
     write_set(dir.path(), &older(), &current());
@@ -212,7 +211,6 @@ fn cwd_link_without_pid_uses_adjacency_and_the_named_id() {
 }
 
 #[test]
-#[ignore = "needs the `cwd=` and `<=` field parsers (issues 2 and 3); run once they are merged"]
 fn cwd_link_with_pid_is_exact_even_when_another_submission_is_nearer() {
     let dir = tempfile::tempdir().unwrap();
     let old = format!(
@@ -244,7 +242,6 @@ fn cwd_link_with_pid_is_exact_even_when_another_submission_is_nearer() {
 }
 
 #[test]
-#[ignore = "needs the `<=` and `=>` field parsers (issue 2); run once they are merged"]
 fn bounce_and_next_hop_links() {
     let dir = tempfile::tempdir().unwrap();
     write_set(dir.path(), &older(), &current());
@@ -292,4 +289,50 @@ fn memory_is_bounded_by_messages_in_flight() {
         }
     }
     assert_eq!((evicted, at_end), (19_500, 500));
+}
+
+mod common;
+
+/// Every corpus mainlog: each line comes out exactly once (a linked args line
+/// may be shared by several messages), and each message line sits in the
+/// message of its id. Prints the link counts.
+#[test]
+fn corpus_every_line_comes_out_once() {
+    use std::collections::{BTreeMap, HashSet};
+    let files = common::corpus_files("mainlog");
+    let mut counts: BTreeMap<&str, usize> = BTreeMap::new();
+    for file in &files {
+        let lines_in = LogFiles::new([file]).count();
+        let mut seen: HashSet<u64> = HashSet::new();
+        let mut message_lines = 0;
+        for a in Assembler::new().messages(LogFiles::new([file])) {
+            match a.unwrap() {
+                Assembled::Message(m) => {
+                    *counts.entry(m.status.name()).or_default() += 1;
+                    for r in &m.lines {
+                        let id = r.parse().unwrap().message_id.unwrap();
+                        assert_eq!(id.as_str(), m.id, "{}", file.display());
+                        assert!(seen.insert(r.position().line), "{}", file.display());
+                        message_lines += 1;
+                    }
+                    for l in &m.arguments {
+                        *counts.entry(l.link.name()).or_default() += 1;
+                        seen.insert(l.record.position().line);
+                    }
+                    if m.bounce_parent.is_some() {
+                        *counts.entry("bounce_parent").or_default() += 1;
+                    }
+                    *counts.entry("next_hops").or_default() += m.next_hops.len();
+                }
+                Assembled::Line(r) => {
+                    assert!(seen.insert(r.position().line), "{}", file.display());
+                }
+                _ => {}
+            }
+        }
+        assert_eq!(seen.len(), lines_in, "{}", file.display());
+        *counts.entry("lines").or_default() += lines_in;
+        *counts.entry("message_lines").or_default() += message_lines;
+    }
+    eprintln!("corpus assembly over {} files: {counts:?}", files.len());
 }

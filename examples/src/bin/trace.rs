@@ -13,7 +13,10 @@
 //!
 //! Searching for message ids (either format, several in one run) takes a fast
 //! path: raw bytes are scanned with `memmem` and only lines holding an id (or
-//! a `cwd=`) are parsed. Build with `--release` for large logs:
+//! a `cwd=`) are parsed. A regex search over files does a first pass with the
+//! regex alone over whole buffers to collect the ids of matching lines, then
+//! takes the id path (falling back to assembling every line when the regex
+//! matches many messages or a `cwd=` line). Build with `--release` for large logs:
 //! `cargo run --release -p exim-log-examples --bin trace -- ID /var/log/exim4/`.
 
 use std::io::{self, BufWriter, Write};
@@ -23,7 +26,8 @@ use std::sync::Arc;
 
 use exim_log::assemble::{Assembled, Assembler, Link, Message};
 use exim_log::reader::{
-    Follow, Input, LogFiles, LogReader, Position, Prefilter, Sleep, order_rotated, rotated,
+    Follow, Input, LineMatcher, LogFiles, LogReader, Position, Prefilter, Sleep, order_rotated,
+    rotated,
 };
 use exim_log::{MessageId, ReadError, Record, parse_line};
 use serde::Serialize;
@@ -40,7 +44,10 @@ Lines that belong to no message are printed alone when they match.
 Patterns are regular expressions (Rust `regex` syntax), matched against whole
 raw lines, case-insensitively, like exigrep. A pattern that is a message id
 (16 or 23 characters) is always matched literally and with case (ids are base
-62), and a search for ids only reads at disk speed.
+62), and a search for ids only reads at disk speed. A regular expression over
+files is first run alone over the raw bytes; when it matches few messages (up
+to 64) and no `cwd=` line, only those messages are then assembled. `^` and
+`$` match at line ends; `\\A` and `\\z` are not supported.
 
 Options:
   -e PATTERN   a pattern; repeatable; every positional argument is then a file
@@ -160,7 +167,12 @@ impl Matcher {
             .map(|(p, r)| case(p, r))
             .collect();
         let re = format!("(?i){}", joined.join("|"));
-        regex::bytes::Regex::new(&re)
+        // Multi-line and CRLF modes: `^` and `$` mean the same in a read buffer as
+        // in one line, which the buffer-wide search of the first pass relies on.
+        regex::bytes::RegexBuilder::new(&re)
+            .multi_line(true)
+            .crlf(true)
+            .build()
             .map(Matcher::Regex)
             .map_err(|e| e.to_string())
     }
@@ -170,6 +182,19 @@ impl Matcher {
             Matcher::Literal(f) => f.is_match(line),
             Matcher::Regex(r) => r.is_match(line),
         }
+    }
+}
+
+/// A regular expression searched over whole read buffers (first pass).
+struct RegexLines<'a>(&'a regex::bytes::Regex);
+
+impl LineMatcher for RegexLines<'_> {
+    fn find(&self, haystack: &[u8]) -> Option<usize> {
+        self.0.find(haystack).map(|m| m.start())
+    }
+
+    fn is_match(&self, line: &[u8]) -> bool {
+        self.0.is_match(line)
     }
 }
 
@@ -233,6 +258,8 @@ struct Tracer<W: Write> {
     matcher: Matcher,
     out: W,
     printed: bool,
+    /// False when the first pass already printed the lone matching lines.
+    print_lone: bool,
 }
 
 impl<W: Write> Tracer<W> {
@@ -262,24 +289,30 @@ impl<W: Write> Tracer<W> {
                 }
             }
             Assembled::Line(r) => {
-                if self.opts.min_queue_time.is_some()
-                    || self.matcher.is_match(r.raw()) == self.opts.invert
-                {
+                if !self.print_lone || self.matcher.is_match(r.raw()) == self.opts.invert {
                     return Ok(());
                 }
-                self.printed = true;
-                if self.opts.json {
-                    let trace = TraceJson {
-                        role: "standalone",
-                        ..TraceJson::default()
-                    };
-                    self.json_line(&r, trace)
-                } else {
-                    self.out.write_all(r.raw())?;
-                    self.out.write_all(b"\n\n")
-                }
+                self.emit_lone(&r)
             }
             _ => Ok(()),
+        }
+    }
+
+    /// Prints a line that belongs to no message (not with `-t`: it has no queue time).
+    fn emit_lone(&mut self, r: &Record) -> io::Result<()> {
+        if self.opts.min_queue_time.is_some() {
+            return Ok(());
+        }
+        self.printed = true;
+        if self.opts.json {
+            let trace = TraceJson {
+                role: "standalone",
+                ..TraceJson::default()
+            };
+            self.json_line(r, trace)
+        } else {
+            self.out.write_all(r.raw())?;
+            self.out.write_all(b"\n\n")
         }
     }
 
@@ -385,21 +418,107 @@ fn fast_path(o: &Options, m: &Matcher) -> Option<Prefilter> {
     }
 }
 
+/// Above this many matching messages, or lone matching lines, the first pass
+/// gives up and every line is assembled instead.
+const FIRST_PASS_MAX_IDS: usize = 64;
+const FIRST_PASS_MAX_LONE: usize = 10_000;
+
+/// What the first pass of a regex search over files found.
+enum FirstPass {
+    /// The ids of the messages with a matching line, the matching lines that
+    /// belong to no message, and the read errors (to report if no second pass).
+    Found {
+        ids: Vec<String>,
+        lone: Vec<Record>,
+        errors: Vec<String>,
+    },
+    /// Too many matches, or a matching `cwd=` line (its messages are known only
+    /// by assembling): assemble everything.
+    Assemble,
+}
+
+/// A regex search over files reads them twice when that is cheaper: first the
+/// regex alone runs over whole buffers to collect the ids of matching lines
+/// (exigrep's "any line matches" rule), then the id fast path prints those
+/// messages whole. Parsing every line is then avoided.
+fn first_pass(files: &[String], re: &regex::bytes::Regex) -> Result<FirstPass, String> {
+    let Source::Files(mut src) = Source::open(files, false).map_err(|e| e.to_string())? else {
+        return Ok(FirstPass::Assemble);
+    };
+    let (mut ids, mut lone, mut errors) = (Vec::<String>::new(), Vec::new(), Vec::new());
+    let mut buf = Vec::new();
+    while let Some(next) = src.read_matching_line_by(&RegexLines(re), &mut buf) {
+        let (pos, file) = match next {
+            Ok(x) => x,
+            Err(e) => {
+                errors.push(e.to_string());
+                continue;
+            }
+        };
+        match parse_line(&buf) {
+            Ok(line) if line.text().as_bytes().starts_with(b"cwd=") => {
+                return Ok(FirstPass::Assemble);
+            }
+            Ok(line) if line.message_id.is_some() => {
+                let id = line.message_id.map(|i| i.as_str()).unwrap_or_default();
+                if !ids.iter().any(|i| i == id) {
+                    ids.push(id.to_string());
+                }
+                if ids.len() > FIRST_PASS_MAX_IDS {
+                    return Ok(FirstPass::Assemble);
+                }
+            }
+            _ => {
+                lone.push(Record::new(std::mem::take(&mut buf), pos, file));
+                if lone.len() > FIRST_PASS_MAX_LONE {
+                    return Ok(FirstPass::Assemble);
+                }
+            }
+        }
+    }
+    Ok(FirstPass::Found { ids, lone, errors })
+}
+
 fn run(opts: Options) -> Result<(bool, bool), String> {
     let matcher = Matcher::new(&opts)?;
     let mut filter = fast_path(&opts, &matcher);
-    let mut source = Source::open(&opts.files, opts.follow).map_err(|e| e.to_string())?;
     let stdout = io::stdout();
     let mut tracer = Tracer {
         opts,
         matcher,
         out: BufWriter::with_capacity(1 << 16, stdout.lock()),
         printed: false,
+        print_lone: true,
     };
+    let io_err = |e: io::Error| e.to_string();
+    let o = &tracer.opts;
+    let first = match &tracer.matcher {
+        Matcher::Regex(re) if !(o.invert || o.follow || o.files.is_empty() || o.files == ["-"]) => {
+            first_pass(&o.files, re)?
+        }
+        _ => FirstPass::Assemble,
+    };
+    if let FirstPass::Found { ids, lone, errors } = first {
+        for r in &lone {
+            tracer.emit_lone(r).map_err(io_err)?;
+        }
+        if ids.is_empty() {
+            for e in &errors {
+                eprintln!("trace: {e}");
+            }
+            tracer.out.flush().map_err(io_err)?;
+            return Ok((tracer.printed, !errors.is_empty()));
+        }
+        let mut f = Prefilter::new(&ids);
+        f.add("cwd=");
+        filter = Some(f);
+        tracer.print_lone = false;
+    }
+    let mut source =
+        Source::open(&tracer.opts.files, tracer.opts.follow).map_err(|e| e.to_string())?;
     let mut asm = Assembler::new();
     let mut failed = false;
     let mut buf = Vec::with_capacity(4096);
-    let io_err = |e: io::Error| e.to_string();
     while let Some(next) = source.next(filter.as_ref(), &mut buf) {
         let (pos, file) = match next {
             Ok(x) => x,
@@ -419,8 +538,14 @@ fn run(opts: Options) -> Result<(bool, bool), String> {
             f.add(id.as_str());
         }
         asm.push(Record::new(std::mem::take(&mut buf), pos, file));
+        let mut emitted = false;
         while let Some(a) = asm.pop() {
             tracer.emit(a).map_err(io_err)?;
+            emitted = true;
+        }
+        if emitted && tracer.opts.follow {
+            // Live output: do not sit on a completed message until the buffer fills.
+            tracer.out.flush().map_err(io_err)?;
         }
     }
     asm.finish();

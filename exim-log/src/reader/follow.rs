@@ -165,12 +165,13 @@ impl<C: FollowControl> Follow<C> {
     }
 
     /// Has the path been replaced (rotated) or truncated since it was opened?
-    fn replaced(&self, read_up_to: u64) -> bool {
+    /// `read_up_to` is `None` for a gzip file, whose offsets are not file sizes.
+    fn replaced(&self, read_up_to: Option<u64>) -> bool {
         match std::fs::metadata(&self.path) {
             // Missing: rotated away, the new file is not there yet. Keep the old one
             // until it appears, so nothing written to it late is lost.
             Err(_) => false,
-            Ok(m) => identity(&m) != self.id || m.len() < read_up_to,
+            Ok(m) => identity(&m) != self.id || read_up_to.is_some_and(|n| m.len() < n),
         }
     }
 
@@ -227,7 +228,7 @@ impl<C: FollowControl> Iterator for Follow<C> {
                 }
                 Ok(None) => {}
             }
-            let read_up_to = rdr.next_position().byte;
+            let read_up_to = (!rdr.get_ref().is_gzip()).then(|| rdr.next_position().byte);
             if self.replaced(read_up_to) {
                 // Rotated or truncated. Exim may have written to the old file between
                 // our last read and the rename: drain it, then start the new one.

@@ -24,7 +24,7 @@
 //! **Lines that do not parse** (no timestamp: rejectlog header lines, paniclog
 //! continuation lines, junk) are never dropped: the reader yields every line as
 //! a raw [`Record`], and [`Record::parse`] returns a [`ReadError`] carrying the
-//! file, the position and the [`ParseError`](crate::ParseError) for those.
+//! file, the position and the [`ParseError`] for those.
 //!
 //! **Errors that end a file** (missing or unreadable file, truncated or corrupt
 //! gzip) come after every complete line before the fault, and name the file and
@@ -66,7 +66,8 @@ use crate::line::{LogLine, parse_line};
 pub use follow::{Follow, FollowControl, Sleep};
 pub use gz::Input;
 pub use rotate::{RotationKey, order_rotated, rotated};
-pub use search::Prefilter;
+use search::SearchState;
+pub use search::{LineMatcher, Prefilter};
 
 /// Default cap on the length of one line: 1 MiB. Exim's own log buffer is
 /// `LOG_BUFFER_SIZE` (8 KiB) per line (spec §1.6 overflow marker), so a longer
@@ -278,8 +279,12 @@ pub struct LogReader<R> {
     /// In follow mode an unterminated last line is kept here until its end arrives.
     hold_partial: bool,
     carry: Vec<u8>,
+    /// In follow mode, the bytes of an over-long unterminated line skipped so far.
+    skipping: Option<u64>,
     /// Set after a read error: the stream cannot be trusted past it.
     done: bool,
+    /// Where each prefilter needle was last found (search fast path).
+    search: Vec<SearchState>,
 }
 
 impl<R> fmt::Debug for LogReader<R> {
@@ -324,7 +329,9 @@ impl<R: Read> LogReader<R> {
             max_line: DEFAULT_MAX_LINE_LEN,
             hold_partial: false,
             carry: Vec::new(),
+            skipping: None,
             done: false,
+            search: Vec::new(),
         }
     }
 
@@ -344,6 +351,11 @@ impl<R: Read> LogReader<R> {
     pub fn with_start(mut self, pos: Position) -> Self {
         self.next = pos;
         self
+    }
+
+    /// The underlying reader.
+    pub fn get_ref(&self) -> &R {
+        self.rdr.get_ref()
     }
 
     /// The line-length cap.
@@ -368,6 +380,11 @@ impl<R: Read> LogReader<R> {
     /// The partial last line held in follow mode, if any; taking it advances the
     /// position as if it were complete.
     pub(crate) fn take_partial(&mut self, buf: &mut Vec<u8>) -> Option<Position> {
+        if let Some(n) = self.skipping.take() {
+            // An over-long line that never ended: count it and drop its bytes.
+            self.advance(n);
+            return None;
+        }
         if self.carry.is_empty() {
             return None;
         }
@@ -398,8 +415,8 @@ impl<R: Read> LogReader<R> {
     /// next call reads the following line. A read error
     /// ([`ReadErrorKind::Read`]) ends the stream: later calls return `None`.
     ///
-    /// `buf`'s capacity never exceeds the cap plus two bytes because of this
-    /// call, so reusing one buffer keeps memory flat.
+    /// This call never grows `buf` past the cap plus two bytes (it reserves
+    /// exactly what it copies), so reusing one buffer keeps memory flat.
     pub fn read_line(&mut self, buf: &mut Vec<u8>) -> Result<Option<Position>, ReadError> {
         buf.clear();
         if self.done {
@@ -407,9 +424,12 @@ impl<R: Read> LogReader<R> {
         }
         let start = self.next;
         buf.append(&mut self.carry);
-        // Bytes of this line consumed so far, including skipped ones.
-        let mut consumed = buf.len() as u64;
-        let mut too_long = false;
+        // Bytes of this line consumed so far, including skipped ones; in follow mode
+        // an over-long line may still be being skipped from an earlier call.
+        let (mut consumed, mut too_long) = match self.skipping.take() {
+            Some(n) => (n, true),
+            None => (buf.len() as u64, false),
+        };
         // Keeping at most cap + 2 bytes lets a `\r\n` ending be stripped before the check.
         let keep = self.max_line.saturating_add(2);
         loop {
@@ -433,8 +453,13 @@ impl<R: Read> LogReader<R> {
                 if consumed == 0 {
                     return Ok(None);
                 }
-                if self.hold_partial && !too_long {
-                    std::mem::swap(&mut self.carry, buf);
+                if self.hold_partial {
+                    // The line's end has not been written yet: wait for it.
+                    if too_long {
+                        self.skipping = Some(consumed);
+                    } else {
+                        std::mem::swap(&mut self.carry, buf);
+                    }
                     return Ok(None);
                 }
                 self.advance(consumed);
@@ -446,6 +471,8 @@ impl<R: Read> LogReader<R> {
             };
             if !too_long {
                 let room = keep.saturating_sub(buf.len()).min(take);
+                // Exact growth: doubling could take the buffer to twice the cap.
+                buf.reserve_exact(room);
                 buf.extend_from_slice(chunk.get(..room).unwrap_or_default());
                 if room < take {
                     too_long = true;
@@ -513,12 +540,40 @@ impl<R: Read> LogReader<R> {
         filter: &Prefilter,
         buf: &mut Vec<u8>,
     ) -> Result<Option<Position>, ReadError> {
+        self.scan(
+            buf,
+            |hay, at, state| filter.find_cached(hay, at, state),
+            |line| filter.is_match(line),
+        )
+    }
+
+    /// Like [`LogReader::read_matching_line`] with any [`LineMatcher`], e.g. a
+    /// regular expression. Linear as long as the matcher's `find` stops at
+    /// the first match.
+    pub fn read_matching_line_by<M: LineMatcher + ?Sized>(
+        &mut self,
+        matcher: &M,
+        buf: &mut Vec<u8>,
+    ) -> Result<Option<Position>, ReadError> {
+        self.scan(
+            buf,
+            |hay, _, _| matcher.find(hay),
+            |line| matcher.is_match(line),
+        )
+    }
+
+    fn scan(
+        &mut self,
+        buf: &mut Vec<u8>,
+        mut find: impl FnMut(&[u8], u64, &mut Vec<SearchState>) -> Option<usize>,
+        is_match: impl Fn(&[u8]) -> bool,
+    ) -> Result<Option<Position>, ReadError> {
         loop {
             if self.done {
                 buf.clear();
                 return Ok(None);
             }
-            if self.carry.is_empty() {
+            if self.carry.is_empty() && self.skipping.is_none() {
                 let chunk = match self.rdr.fill_buf() {
                     Ok(c) => c,
                     Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
@@ -537,7 +592,7 @@ impl<R: Read> LogReader<R> {
                     let whole = chunk.get(..=last_nl).unwrap_or_default();
                     // Skip to the start of the line holding the first match, or past
                     // every complete line of the chunk when nothing matches.
-                    let skip = match filter.find(whole) {
+                    let skip = match find(whole, self.next.byte, &mut self.search) {
                         Some(at) => whole
                             .get(..at)
                             .and_then(|b| memchr::memrchr(b'\n', b))
@@ -558,7 +613,7 @@ impl<R: Read> LogReader<R> {
             // buffer's end: read it normally and check it.
             match self.read_line(buf)? {
                 None => return Ok(None),
-                Some(pos) if filter.is_match(buf) => return Ok(Some(pos)),
+                Some(pos) if is_match(buf) => return Ok(Some(pos)),
                 Some(_) => continue,
             }
         }
@@ -688,6 +743,15 @@ impl LogFiles {
     /// with it, the file it came from.
     pub fn read_line(&mut self, buf: &mut Vec<u8>) -> Option<Result<Located, ReadError>> {
         self.next_with(|r| r.read_line(buf))
+    }
+
+    /// Like [`LogReader::read_matching_line_by`], across the files.
+    pub fn read_matching_line_by<M: LineMatcher + ?Sized>(
+        &mut self,
+        matcher: &M,
+        buf: &mut Vec<u8>,
+    ) -> Option<Result<Located, ReadError>> {
+        self.next_with(|r| r.read_matching_line_by(matcher, buf))
     }
 
     /// Like [`LogReader::read_matching_line`], across the files.

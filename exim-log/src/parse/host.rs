@@ -30,10 +30,17 @@ fn bracketed(i: &[u8]) -> Option<(Text<'_>, Option<u16>, bool, &[u8])> {
     let (ip, rest) = inner.split_at(close);
     let mut rest = rest.get(1..).unwrap_or_default();
     let mut port = None;
-    if let Some(p) = rest.strip_prefix(b":") {
+    // `[ip]: text` (an outgoing error, `H=host [ip]: SMTP error ...`) has no port.
+    if let Some(p) = rest
+        .strip_prefix(b":")
+        .filter(|p| !matches!(p.first(), None | Some(b' ')))
+    {
         // The test suite writes `PORT_D` for ports, so any token is accepted here;
         // only a decimal number becomes `port`.
-        let n = p.iter().take_while(|b| !matches!(b, b' ' | b'*')).count();
+        let n = p
+            .iter()
+            .take_while(|b| !matches!(b, b' ' | b'*' | b':'))
+            .count();
         let (digits, r) = p.split_at(n);
         port = std::str::from_utf8(digits)
             .ok()
@@ -45,7 +52,7 @@ fn bracketed(i: &[u8]) -> Option<(Text<'_>, Option<u16>, bool, &[u8])> {
         rest = rest.get(1..).unwrap_or_default();
     }
     match rest.first() {
-        None | Some(b' ') => Some((Text::new(ip), port, star, rest)),
+        None | Some(b' ' | b':') => Some((Text::new(ip), port, star, rest)),
         _ => None,
     }
 }
@@ -340,6 +347,17 @@ mod tests {
             );
             assert_eq!(got, want, "{input}");
         }
+    }
+
+    #[test]
+    fn address_followed_by_colon_text_has_no_port() {
+        let (h, rest) = host(b"mx.example [192.0.2.1]: SMTP error").unwrap();
+        assert_eq!(
+            (h.ip, h.port, rest),
+            (Some(Text::from("192.0.2.1")), None, &b": SMTP error"[..])
+        );
+        let (h, rest) = host(b"mx.example [192.0.2.1]:2525: a TLS session").unwrap();
+        assert_eq!((h.port, rest), (Some(2525), &b": a TLS session"[..]));
     }
 
     #[test]

@@ -1,10 +1,15 @@
 //! The nom grammar, one module per production. Nothing here does I/O.
 
-#[allow(dead_code)] // used by the field parsers that land next
+mod args;
+mod daemon;
 pub(crate) mod host;
+mod keywords;
 pub(crate) mod message;
 pub(crate) mod other;
+mod peer;
 pub(crate) mod prefix;
+mod reject;
+mod smtp;
 
 use crate::event::{Event, Flag};
 

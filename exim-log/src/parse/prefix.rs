@@ -131,7 +131,10 @@ pub(crate) fn prefix(line: &[u8]) -> Result<Prefix<'_>, ParseError> {
     let (rest, pid) = match rest {
         [b' ', b'[', ..] => match pid(rest) {
             Ok((r, p)) => (r, Some(p)),
-            Err(_) => return Err(ParseError::new(ErrorKind::Pid, offset(rest) + 1)),
+            // Not a pid: Exim also writes lines that start with `[ip]`
+            // (`tls-openssl.c`: `[1.2.3.4] SSL verify error: ...`), so the
+            // bracket is the start of the text.
+            Err(_) => (rest, None),
         },
         _ => (rest, None),
     };
@@ -244,6 +247,13 @@ mod tests {
     }
 
     #[test]
+    fn bracket_that_is_not_a_pid_is_text() {
+        let line = b"2025-01-06 12:00:00 [192.0.2.1] SSL verify error: depth=0";
+        let p = prefix(line).unwrap();
+        assert_eq!((p.pid, p.body), (None, 20));
+    }
+
+    #[test]
     fn prefix_errors_have_offsets() {
         let cases: &[(&str, ErrorKind, usize)] = &[
             ("", ErrorKind::Empty, 0),
@@ -252,7 +262,6 @@ mod tests {
             ("2025-13-06 12:00:00 x", ErrorKind::TimestampRange, 0),
             ("2025-01-06 24:00:00 x", ErrorKind::TimestampRange, 0),
             ("2025-01-06 12:00:00", ErrorKind::MissingText, 19),
-            ("2025-01-06 12:00:00 [12a] x", ErrorKind::Pid, 20),
             ("2025-01-06 12:00:00x", ErrorKind::Timestamp, 19),
         ];
         for (line, kind, at) in cases {

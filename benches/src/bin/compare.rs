@@ -86,9 +86,10 @@ fn ensure_files(a: &Args) -> io::Result<(PathBuf, PathBuf)> {
     let plain = match &a.input {
         Some(p) => p.clone(),
         None => {
-            let p = a
-                .dir
-                .join(format!("exim-log-compare-v{FORMAT_VERSION}-{}-{}.log", a.seed, a.size));
+            let p = a.dir.join(format!(
+                "exim-log-compare-v{FORMAT_VERSION}-{}-{}.log",
+                a.seed, a.size
+            ));
             if !p.exists() {
                 eprintln!("generating {} ...", p.display());
                 let mut config = Config::with_incidents(a.seed, a.size);
@@ -444,7 +445,10 @@ fn run(a: &Args) -> io::Result<()> {
             let mut config = Config::with_incidents(a.seed, a.stats_size);
             config.id_format = IdFormat::Old;
             config.record_messages = false;
-            let sub = a.dir.join(format!("exim-log-compare-v{FORMAT_VERSION}-{}-{}.old-ids.log", a.seed, a.stats_size));
+            let sub = a.dir.join(format!(
+                "exim-log-compare-v{FORMAT_VERSION}-{}-{}.old-ids.log",
+                a.seed, a.stats_size
+            ));
             let truth = generate_to(&config, BufWriter::new(File::create(&sub)?))?;
             let len = truth.bytes;
             let mut best = Best::default();
@@ -457,14 +461,35 @@ fn run(a: &Args) -> io::Result<()> {
             let file = sub.to_string_lossy();
             let (d, received) = eximstats_received(&eximstats, &file)?;
             let _ = std::fs::remove_file(&sub);
-            writeln!(out, "\nsummary of a {:.1} MB log with old-format ids (generator truth: {} arrivals, {} deliveries incl. ->):", len as f64 / 1e6, truth.arrivals, truth.deliveries + truth.additional_deliveries)?;
+            writeln!(
+                out,
+                "\nsummary of a {:.1} MB log with old-format ids (generator truth: {} arrivals, {} deliveries incl. ->):",
+                len as f64 / 1e6,
+                truth.arrivals,
+                truth.deliveries + truth.additional_deliveries
+            )?;
             writeln!(out, "| summary | time (s) | MB/s | messages received |")?;
             writeln!(out, "|---|---:|---:|---:|")?;
-            writeln!(out, "| ours (read file, one parse + counters) | {:.3} | {:.0} | {} |", best.secs(), mbps(len, best.secs()), counts.0)?;
-            writeln!(out, "| eximstats (Perl), file | {:.3} | {:.0} ({:.0}x slower) | {} |", d.as_secs_f64(), mbps(len, d.as_secs_f64()), d.as_secs_f64() / best.secs(), received.map_or("?".to_string(), |r| r.to_string()))?;
+            writeln!(
+                out,
+                "| ours (read file, one parse + counters) | {:.3} | {:.0} | {} |",
+                best.secs(),
+                mbps(len, best.secs()),
+                counts.0
+            )?;
+            writeln!(
+                out,
+                "| eximstats (Perl), file | {:.3} | {:.0} ({:.0}x slower) | {} |",
+                d.as_secs_f64(),
+                mbps(len, d.as_secs_f64()),
+                d.as_secs_f64() / best.secs(),
+                received.map_or("?".to_string(), |r| r.to_string())
+            )?;
         }
         (false, _) => skipped.push("eximstats (--no-external)".into()),
-        (true, None) => skipped.push("eximstats (not installed: apt-get install exim4-base)".into()),
+        (true, None) => {
+            skipped.push("eximstats (not installed: apt-get install exim4-base)".into())
+        }
     }
     if !skipped.is_empty() {
         writeln!(out, "\nskipped: {}", skipped.join("; "))?;

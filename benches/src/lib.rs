@@ -47,6 +47,10 @@ pub use catalog::{HOSTNAME, OUR_IP};
 pub use rng::Rng;
 pub use truth::{Incidents, MessageTruth, Origin, Truth};
 
+/// Bumped whenever the bytes a given [`Config`] produces change, so cached
+/// generated files can be told apart (the `sample` test catches unplanned changes).
+pub const FORMAT_VERSION: u32 = 1;
+
 /// What to generate. Build with [`Config::new`], then set fields.
 ///
 /// The defaults model a cPanel server with `log_selector = +arguments +subject

@@ -74,6 +74,8 @@ fn check_totals(r: &Report, t: &Truth) {
         assert_eq!(hosts.get(ip.as_str()).copied(), Some(n + rbl), "{ip}");
     }
     assert!(!hosts.contains_key("local"));
+    assert_eq!(r.received_per_hour.iter().sum::<u64>(), t.arrivals);
+    assert_eq!(r.delivered_per_hour.iter().sum::<u64>(), t.deliveries);
 }
 
 #[test]
@@ -152,6 +154,9 @@ fn hand_written_log() {
             ("unknown recipient", 2)
         ])
     );
+    assert_eq!(r.received_per_hour[10], 2);
+    assert_eq!(r.received_per_hour.iter().sum::<u64>(), 2);
+    assert_eq!(r.delivered_per_hour[10], 2);
     // alice's message completed after 20m02s: the 30m bucket.
     let q: Vec<(&str, u64)> = r
         .queue_times

@@ -39,8 +39,10 @@ pub const DISTINCT_CAP: usize = 10_000;
 pub const IDLE_SECONDS: i64 = 300;
 /// Most finished connections kept for the per-connection table.
 pub const CONNECTIONS_CAP: usize = 2_000;
-/// Most connections held open at once (older ones are closed past it).
+/// Most keys with open connections at once (older ones are closed past it).
 pub const OPEN_CAP: usize = 20_000;
+/// Most open connections per key (concurrent connections of one IP).
+pub const PER_KEY_CAP: usize = 256;
 
 /// Count, distinct values and time span of one key.
 #[derive(Clone, Debug)]
@@ -366,6 +368,11 @@ impl AbuseReport {
                 }
                 self.open.remove(&old);
             }
+        }
+        if self.open.get(key).is_some_and(|v| v.len() >= PER_KEY_CAP) {
+            // Opens whose close is logged under another key (the daemon's
+            // pid): the oldest cannot still be running.
+            self.close_at(key, 0);
         }
         self.open
             .entry(key.to_string())
@@ -1073,5 +1080,59 @@ impl Report {
             )?;
         }
         Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn feed(r: &mut AbuseReport, line: &str) {
+        match exim_log::parse_line(line.as_bytes()) {
+            Ok(l) => r.add(&l),
+            Err(e) => panic!("{line}: {e}"),
+        }
+    }
+
+    #[test]
+    fn open_connections_stay_bounded() {
+        let mut r = AbuseReport::new(TimeWindow::default());
+        // The daemon logs every open under its own pid; the closes come from
+        // the children, so these opens are never closed under this key.
+        for _ in 0..1000 {
+            feed(
+                &mut r,
+                "2024-06-01 10:00:00 [100] SMTP connection from [192.0.2.1] (TCP/IP connection count = 1)",
+            );
+        }
+        assert!(r.open.values().all(|v| v.len() <= PER_KEY_CAP));
+        for i in 0..(OPEN_CAP + 100) {
+            let (a, b) = (i / 256, i % 256);
+            feed(
+                &mut r,
+                &format!(
+                    "2024-06-01 10:00:01 SMTP connection from [10.0.{a}.{b}] (TCP/IP connection count = 1)"
+                ),
+            );
+        }
+        assert!(r.open.len() <= OPEN_CAP);
+    }
+
+    #[test]
+    fn protocol_kinds() {
+        let cases = [
+            (
+                "2024-06-01 10:00:00 SMTP protocol synchronization error (input sent without waiting for greeting): rejected connection from H=[192.0.2.1] input=\"EHLO x\"",
+                "SMTP protocol synchronization error",
+            ),
+            (
+                "2024-06-01 10:00:00 SMTP call from (x) [192.0.2.1] dropped: too many nonmail commands (last was \"RSET\")",
+                "dropped: too many nonmail commands",
+            ),
+        ];
+        for (line, want) in cases {
+            let l = exim_log::parse_line(line.as_bytes()).unwrap_or_else(|e| panic!("{e}"));
+            assert_eq!(protocol_kind(&l), want, "{line}");
+        }
     }
 }

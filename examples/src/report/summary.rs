@@ -81,6 +81,8 @@ pub struct Summary {
     completed: u64,
     rejects: u64,
     temp_rejects: u64,
+    received_per_hour: [u64; 24],
+    delivered_per_hour: [u64; 24],
     queue_all: [u64; 10],
     queue_remote: [u64; 10],
     sending_hosts: Table_,
@@ -117,6 +119,8 @@ impl Summary {
             completed: 0,
             rejects: 0,
             temp_rejects: 0,
+            received_per_hour: [0; 24],
+            delivered_per_hour: [0; 24],
             queue_all: [0; 10],
             queue_remote: [0; 10],
             sending_hosts: table(),
@@ -158,6 +162,12 @@ impl Summary {
                     size = a.size.unwrap_or(0);
                     self.received.messages += 1;
                     self.received.bytes += size;
+                    if let Some(n) = self
+                        .received_per_hour
+                        .get_mut(usize::from(line.timestamp.hour))
+                    {
+                        *n += 1;
+                    }
                     let host = match a.host {
                         Some(h) => h
                             .name
@@ -192,6 +202,13 @@ impl Summary {
                         v.addresses += 1;
                     };
                     add(&mut self.delivered);
+                    if first
+                        && let Some(n) = self
+                            .delivered_per_hour
+                            .get_mut(usize::from(line.timestamp.hour))
+                    {
+                        *n += 1;
+                    }
                     remote |= d.host.is_some();
                     let transport = d.transport.map_or_else(
                         || "(none)".to_string(),
@@ -339,6 +356,8 @@ impl Summary {
                 reject_hosts: self.reject_hosts.len() as u64,
                 temporary_rejects: self.temp_rejects,
             },
+            received_per_hour: self.received_per_hour.to_vec(),
+            delivered_per_hour: self.delivered_per_hour.to_vec(),
             transports: vol(&self.transports),
             sending_hosts: vol(&self.sending_hosts),
             local_senders: vol(&self.local_senders),
@@ -364,6 +383,10 @@ pub struct Report {
     pub last: Option<String>,
     /// The grand totals.
     pub totals: Totals,
+    /// Arrivals per hour of the day (0-23), eximstats' "received per hour".
+    pub received_per_hour: Vec<u64>,
+    /// `=>` lines per hour of the day.
+    pub delivered_per_hour: Vec<u64>,
     /// Deliveries by transport (`T=`).
     pub transports: Vec<VolumeRow>,
     /// Received by sending host (name, HELO or IP; `local` for local submissions).
@@ -506,6 +529,28 @@ fn queue_table(out: &mut dyn Write, title: &str, rows: &[QueueRow]) -> io::Resul
     t.write(out)
 }
 
+fn hours_table(out: &mut dyn Write, received: &[u64], delivered: &[u64]) -> io::Result<()> {
+    text::heading(out, "Per hour of the day")?;
+    let mut t = Table::new(&[
+        ("hour", Align::Left),
+        ("received", Align::Right),
+        ("delivered", Align::Right),
+    ]);
+    for (h, (r, d)) in received.iter().zip(delivered).enumerate() {
+        if *r > 0 || *d > 0 {
+            t.row(vec![
+                format!("{h:02}-{:02}", h + 1),
+                r.to_string(),
+                d.to_string(),
+            ]);
+        }
+    }
+    if t.is_empty() {
+        return writeln!(out, "  (none)");
+    }
+    t.write(out)
+}
+
 fn count_table(out: &mut dyn Write, title: &str, rows: &[CountRow]) -> io::Result<()> {
     text::heading(out, title)?;
     if rows.is_empty() {
@@ -586,6 +631,7 @@ impl Report {
             "  (delayed/failed: messages with at least one ==/** line; addresses: lines)"
         )?;
         volume_table(out, "Deliveries by transport", &self.transports, true)?;
+        hours_table(out, &self.received_per_hour, &self.delivered_per_hour)?;
         queue_table(out, "Time on the queue: all messages", &self.queue_times)?;
         queue_table(
             out,

@@ -474,3 +474,32 @@ fn corrupt_gzip_is_reported_as_a_fatal_read_error() {
     assert_eq!(errs[0].position.line, recs.len() as u64 + 1);
     assert!(recs.len() < 2000);
 }
+
+#[test]
+fn a_cpanel_directory_is_read_by_date() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    fs::write(d.join("exim_mainlog"), "2026-11-27 00:00:00 c\n").unwrap();
+    fs::write(
+        d.join("exim_mainlog-20261126.gz"),
+        gzip(b"2026-11-26 00:00:00 b\n"),
+    )
+    .unwrap();
+    fs::write(
+        d.join("exim_mainlog-20261119.gz"),
+        gzip(b"2026-11-19 00:00:00 a\n"),
+    )
+    .unwrap();
+    fs::write(d.join("exim_rejectlog"), "2026-11-27 00:00:00 not this\n").unwrap();
+    let got: Vec<Vec<u8>> = LogFiles::new(rotated(d).unwrap())
+        .map(|r| r.unwrap().raw().to_vec())
+        .collect();
+    assert_eq!(
+        got,
+        [
+            b"2026-11-19 00:00:00 a".to_vec(),
+            b"2026-11-26 00:00:00 b".to_vec(),
+            b"2026-11-27 00:00:00 c".to_vec()
+        ]
+    );
+}

@@ -64,7 +64,8 @@ Options:
 
 Files may be plain or gzip (detected from the content) and are read oldest
 first by their rotation suffix (mainlog.2.gz, mainlog.1, mainlog; or
-mainlog-YYYYMMDD.gz by date). A directory means its mainlog rotated set.
+mainlog-YYYYMMDD.gz by date). A directory means its mainlog (or exim_mainlog)
+rotated set.
 No file, or `-`, reads stdin.
 
 Exit status: 0 if something was printed, 1 if nothing matched, 2 on a read

@@ -16,6 +16,7 @@ use std::path::{Path, PathBuf};
 /// then the current file (no suffix). Exim never mixes the two schemes in one
 /// set; if a directory holds both, dated files are taken as older.
 #[derive(Clone, Debug, PartialEq, Eq)]
+#[non_exhaustive]
 pub enum RotationKey {
     /// `-YYYYMMDD` (or any digits after `-`, e.g. `-2026112512`), compared as a number.
     Dated(u64),

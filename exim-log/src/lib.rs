@@ -102,6 +102,11 @@
 //! ```
 #![forbid(unsafe_code)]
 
+// The README's Rust examples run as doc tests, so they cannot drift from the API.
+#[cfg(doctest)]
+#[doc = include_str!("../../README.md")]
+struct ReadmeDoctests;
+
 pub mod assemble;
 mod duration;
 mod entries;

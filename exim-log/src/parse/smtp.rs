@@ -97,11 +97,19 @@ pub(crate) fn smtp(i: &[u8]) -> Option<Event<'_>> {
 
 /// After `SMTP connection`: `[ Ci=n] from <host>[ I=..] <what>`.
 fn connection(i: &[u8]) -> Option<Event<'_>> {
-    let (ci, r) = tags(i, false);
+    // Usually ` from ` follows at once: then there is no tag to read, and
+    // skipping `tags` saves building and returning an empty `Tags` (~180
+    // instructions, callgrind).
+    let (ci, r) = if i.starts_with(b" from ") {
+        (None, i)
+    } else {
+        let (t, r) = tags(i, false);
+        (t.peer.connection_id, r)
+    };
     let r = r.strip_prefix(b" from ")?;
     let (mut t, rest) = tags(r, true);
     if t.peer.connection_id.is_none() {
-        t.peer.connection_id = ci.peer.connection_id;
+        t.peer.connection_id = ci;
     }
     let mut s = session(t);
     let rest = rest.strip_prefix(b" ").unwrap_or(rest);

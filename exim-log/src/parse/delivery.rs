@@ -269,7 +269,7 @@ fn field<'a>(d: &mut Delivery<'a>, flag: Flag, t: &'a [u8], v: &'a [u8]) -> &'a 
             let mut end = w.len();
             if let Some(p) = rest.strip_prefix(b" (") {
                 if let Some(close) =
-                    memchr::memmem::find(p, b") ").or_else(|| p.strip_suffix(b")").map(<[u8]>::len))
+                    super::peer::find(p, b") ").or_else(|| p.strip_suffix(b")").map(<[u8]>::len))
                 {
                     end = w.len() + 2 + close + 1;
                     rest = p.get(close + 1..).unwrap_or_default();

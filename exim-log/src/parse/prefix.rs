@@ -172,6 +172,11 @@ fn pid(i: &[u8]) -> IResult<&[u8], u32> {
 }
 
 /// Parses the prefix of `line` (which has no line ending).
+// Inlined into `parse_line` (itself inlined into its callers): the prefix
+// fields then go straight into the `LogLine` instead of through a returned
+// `Result<Prefix>` (callgrind: -10 instructions a line on a generated log,
+// -24 on the test-suite corpus).
+#[inline(always)]
 pub(crate) fn prefix(line: &[u8]) -> Result<Prefix<'_>, ParseError> {
     if line.is_empty() {
         return Err(ParseError::new(ErrorKind::Empty, 0));

@@ -136,12 +136,7 @@ fn word(i: &[u8]) -> Option<(&[u8], &[u8])> {
     Some((w, r.get(1..).unwrap_or_default()))
 }
 
-fn number<T: std::str::FromStr>(d: &[u8]) -> Option<T> {
-    if d.is_empty() || !d.iter().all(u8::is_ascii_digit) {
-        return None;
-    }
-    std::str::from_utf8(d).ok()?.parse().ok()
-}
+use crate::parse::fields::number;
 
 /// Parses one syslog line. Fails (with a byte offset) only when the syslog
 /// wrapper itself is not recognized.

@@ -298,19 +298,7 @@ impl<'a> Iterator for AddressIter<'a> {
     fn next(&mut self) -> Option<Text<'a>> {
         let start = self.rest.iter().position(|b| *b != b' ')?;
         let s = self.rest.get(start..)?;
-        let mut in_quotes = false;
-        let mut end = s.len();
-        for (i, &b) in s.iter().enumerate() {
-            match b {
-                b'"' => in_quotes = !in_quotes,
-                b' ' if !in_quotes => {
-                    end = i;
-                    break;
-                }
-                _ => {}
-            }
-        }
-        let (item, rest) = s.split_at(end);
+        let (item, rest) = crate::parse::fields::address(s);
         self.rest = rest;
         Some(Text::new(item))
     }

@@ -36,13 +36,7 @@ pub(crate) fn word(i: &[u8]) -> (&[u8], &[u8]) {
     i.split_at(end)
 }
 
-/// A decimal number, when the whole input is one.
-pub(crate) fn number<T: std::str::FromStr>(d: &[u8]) -> Option<T> {
-    if d.is_empty() || !d.iter().all(u8::is_ascii_digit) {
-        return None;
-    }
-    std::str::from_utf8(d).ok()?.parse().ok()
-}
+pub(crate) use super::fields::number;
 
 /// `<...>` up to the `>` that ends the value (followed by a space, `:` or the end).
 pub(crate) fn angle(i: &[u8]) -> Option<(&[u8], &[u8])> {

@@ -60,6 +60,11 @@ pub fn touch(line: &LogLine<'_>) -> usize {
                 + d.error.map_or(0, |e| e.len())
         }
         Event::Arguments(a) => a.cwd.len() + a.argc as usize,
+        Event::Rejection(r) => {
+            r.peer.ip().map_or(0, |ip| ip.len())
+                + r.recipient.map_or(0, |x| x.len())
+                + r.reason.map_or(0, |x| x.len())
+        }
         Event::Completed(c) => c.queue_time.map_or(1, |q| q.as_millis() as usize),
         other => other.name().len(),
     };

@@ -13,6 +13,7 @@
 //! ```
 #![forbid(unsafe_code)]
 
+pub mod assemble;
 mod duration;
 mod entries;
 mod error;
@@ -23,6 +24,7 @@ mod message_id;
 mod options;
 pub mod paniclog;
 mod parse;
+pub mod reader;
 mod received;
 pub mod rejectlog;
 mod selector;
@@ -42,6 +44,7 @@ pub use host::{Endpoint, Host};
 pub use line::{LogLine, parse_line};
 pub use message_id::{IdFormat, MessageId};
 pub use options::{Options, Strictness};
+pub use reader::{LogReader, Position, ReadError, Record};
 pub use received::{
     Folded, Mta, Received, ReceivedHeaders, ReceivedTls, exim_message_ids, parse_received,
     received_headers,

@@ -21,6 +21,8 @@ use crate::truth::{MessageTruth, Origin, Truth};
 
 /// Seconds between queue runs (the daemon's `-q15m`).
 const QUEUE_INTERVAL_MS: i64 = 15 * 60 * 1000;
+/// The daemon's working directory.
+const SPOOL: &str = "/var/spool/exim";
 const TLS13: &str = "TLS1.3:TLS_AES_256_GCM_SHA384:256";
 const TLS12: &str = "TLS1.2:ECDHE-RSA-AES256-GCM-SHA384:256";
 
@@ -341,11 +343,13 @@ impl<'c> Generator<'c> {
         self.push(at, pid, b);
     }
 
-    /// `cwd=/var/spool/exim 3 args: /usr/sbin/exim -Mc <id>`: the delivery process
-    /// re-executing Exim (as in the seed document).
-    fn delivery_process(&mut self, at: i64, msg: &Msg) -> u32 {
+    /// `cwd=DIR 3 args: /usr/sbin/exim -Mc <id>`: the delivery process
+    /// re-executing Exim (as in the seed document). It inherits the working
+    /// directory of the process that received the message: the spool for the
+    /// SMTP daemon, the script's directory for a local submission.
+    fn delivery_process(&mut self, at: i64, msg: &Msg, cwd: &str) -> u32 {
         let pid = self.pid();
-        let b = format!("cwd=/var/spool/exim 3 args: /usr/sbin/exim -Mc {}", msg.id).into_bytes();
+        let b = format!("cwd={cwd} 3 args: /usr/sbin/exim -Mc {}", msg.id).into_bytes();
         self.truth.arguments_lines += 1;
         self.push(at, pid, b);
         pid
@@ -862,7 +866,7 @@ impl<'c> Generator<'c> {
         self.msg_line(t, pid, &msg, &b);
         let close = t + self.rng.range(50, 400) as i64;
         self.connection_close(close, pid, &host, now);
-        let dpid = self.delivery_process(t + 1, &msg);
+        let dpid = self.delivery_process(t + 1, &msg, SPOOL);
         let mut dt = t + self.rng.range(10, 300) as i64;
         for (i, l) in locals.iter().enumerate() {
             self.deliver_local(dt, dpid, &msg, l, &acc.domain, i == 0);
@@ -936,11 +940,11 @@ impl<'c> Generator<'c> {
         self.truth.arrivals += 1;
         self.truth.arrivals_local += 1;
         self.truth.received_bytes += msg.size;
-        *self.truth.per_script.entry(dir).or_default() += 1;
+        *self.truth.per_script.entry(dir.clone()).or_default() += 1;
         *self.truth.per_user.entry(user.clone()).or_default() += 1;
         self.msg_line(now, pid, &msg, &b);
         let t = now + self.rng.range(5, 200) as i64;
-        let dpid = self.delivery_process(t, &msg);
+        let dpid = self.delivery_process(t, &msg, &dir);
         let to = if forged {
             BounceTo::Remote(sender)
         } else {
@@ -1025,7 +1029,7 @@ impl<'c> Generator<'c> {
         let close = t + self.rng.range(50, 400) as i64;
         self.connection_close(close, pid, &host, now);
         let dt = t + self.rng.range(5, 200) as i64;
-        let dpid = self.delivery_process(dt, &msg);
+        let dpid = self.delivery_process(dt, &msg, SPOOL);
         let local = login.split('@').next().unwrap_or_default().to_string();
         self.deliver_message_remote(
             dt + 5,

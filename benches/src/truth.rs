@@ -71,7 +71,10 @@ pub struct Truth {
 
     /// Messages (`<=` lines) per working directory of the submitting process: the
     /// `cwd=` of the `... args: /usr/sbin/sendmail ...` line that precedes a local
-    /// `<=` line (same second, same `[pid]`).
+    /// `<=` line (same second, same `[pid]`). The delivery process it starts,
+    /// `cwd=DIR 3 args: /usr/sbin/exim -Mc <id>`, logs the same directory (it
+    /// inherits it, as in the seed document); messages from the SMTP daemon get
+    /// `cwd=/var/spool/exim` there, and are not counted here.
     pub per_script: BTreeMap<String, u64>,
     /// Messages (`<=` lines) per `U=` of local submissions (bounces excluded).
     pub per_user: BTreeMap<String, u64>,

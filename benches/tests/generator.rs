@@ -119,6 +119,29 @@ fn truth_counts_match_the_lines() {
         assert_eq!(count(&log, " is in an RBL: "), t.rbl_rejections);
         assert_eq!(count(&log, "rejected EHLO"), t.helo_rejections);
         assert_eq!(count(&log, " authenticator failed for "), t.auth_failures);
+        // Every line is in exactly one count.
+        let sum = t.arrivals
+            + t.deliveries
+            + t.additional_deliveries
+            + t.deferrals
+            + t.failures
+            + t.completed
+            + t.frozen
+            + t.arguments_lines
+            + t.connections
+            + 2 * t.queue_runs
+            + t.rejected_rcpt
+            + t.helo_rejections
+            + t.auth_failures
+            + t.other_lines;
+        assert_eq!(sum, t.lines);
+        assert_eq!(
+            count(&log, " closed by QUIT")
+                + count(&log, "no host name found for IP address")
+                + count(&log, "TLS error on connection from")
+                + count(&log, "SMTP command timeout on connection from"),
+            t.other_lines
+        );
         // Every message is completed or frozen (a frozen bounce never completes).
         assert_eq!(t.completed + t.frozen, t.arrivals);
         let s_sum: u64 = lines(&log)

@@ -43,7 +43,7 @@ mod rng;
 mod truth;
 pub mod work;
 
-pub use catalog::{HOSTNAME, OUR_IP};
+pub use catalog::{HOSTNAME, OUR_IP, SPAM_SUBJECTS, SUBJECTS};
 pub use rng::Rng;
 pub use truth::{Incidents, MessageTruth, Origin, Truth};
 

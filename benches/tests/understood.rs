@@ -188,3 +188,33 @@ fn parsed_events_reproduce_the_ground_truth() {
         assert_eq!(got.auth_failure_hosts, want.auth_failure_hosts);
     }
 }
+
+#[test]
+fn subjects_decode_to_what_was_written() {
+    use exim_log_benches::{SPAM_SUBJECTS, SUBJECTS};
+    let (log, _) = generate(&Config::with_incidents(12, 300_000));
+    let mut seen = std::collections::BTreeSet::new();
+    for l in lines(&log) {
+        let line = parse_line(l).unwrap();
+        let Event::Arrival(a) = &line.event else {
+            continue;
+        };
+        let Some(subject) = a.subject else { continue };
+        let decoded = subject.decode().into_owned();
+        assert!(
+            SUBJECTS.contains(&decoded.as_slice()) || SPAM_SUBJECTS.contains(&decoded.as_slice()),
+            "{:?} from {}",
+            String::from_utf8_lossy(&decoded),
+            String::from_utf8_lossy(l)
+        );
+        seen.insert(decoded);
+    }
+    // The escapes were exercised: quotes, backslashes, a newline, 8-bit bytes.
+    for s in [
+        &b"Fwd: \"Quarterly report\" draft"[..],
+        b"Backup path C:\\Users\\admin\\Desktop",
+        b"R\xe9sum\xe9 attached",
+    ] {
+        assert!(seen.contains(s), "{}", String::from_utf8_lossy(s));
+    }
+}

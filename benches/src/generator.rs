@@ -160,10 +160,7 @@ impl<'c> Generator<'c> {
         for _ in 0..self.cfg.spamming_logins {
             let a = self.rng.below(n) as usize;
             if let Some(acc) = self.cat.accounts.get(a) {
-                let local = self
-                    .rng
-                    .pick(&acc.mailboxes.iter().map(String::as_str).collect::<Vec<_>>())
-                    .to_string();
+                let local = self.rng.pick_string(&acc.mailboxes);
                 let login = format!("{local}@{}", acc.domain);
                 self.truth.incidents.spamming_logins.push(login.clone());
                 self.spam_logins
@@ -466,8 +463,9 @@ impl<'c> Generator<'c> {
         }
     }
 
-    /// One SMTP transaction to `remote` for `rcpts`, starting at `at`; returns the
-    /// addresses that were deferred and those that failed, and the time it ended.
+    /// One SMTP transaction to `r` for `rcpts` (each with its outcome), starting
+    /// at `at`: refusals first, then the accepted addresses (`=>`, then `->`).
+    /// Returns the time it ended.
     fn deliver_remote(
         &mut self,
         at: i64,
@@ -475,7 +473,6 @@ impl<'c> Generator<'c> {
         msg: &Msg,
         r: &Remote,
         rcpts: &[(String, Outcome)],
-        confirm: Option<String>,
     ) -> i64 {
         let tls = r.ip.len() % 3 != 0; // most MXes do STARTTLS; fixed per host
         let mut t = at + self.rng.range(200, 2500) as i64;
@@ -521,7 +518,7 @@ impl<'c> Generator<'c> {
             self.msg_line(t, pid, msg, &b);
         }
         t += self.rng.range(100, 1500) as i64;
-        let confirm = confirm.unwrap_or_else(|| self.remote_confirmation());
+        let confirm = self.remote_confirmation();
         let mut first = true;
         for (addr, _) in rcpts.iter().filter(|(_, o)| *o == Outcome::Delivered) {
             let mut b = Vec::new();
@@ -532,9 +529,6 @@ impl<'c> Generator<'c> {
                 let _ = write!(b, " S={}", msg.size + 500);
             }
             self.remote_host_part(&mut b, r, tls);
-            if self.cfg.rich && tls {
-                // drop nothing: X=/CV= already written
-            }
             let _ = write!(b, " C=\"{confirm}\"");
             self.delivery_times(&mut b, t, msg);
             self.count_delivery(first, false);
@@ -581,7 +575,7 @@ impl<'c> Generator<'c> {
             let Some(r) = self.cat.remotes.get(*ri).cloned() else {
                 continue;
             };
-            t = self.deliver_remote(t, pid, msg, &r, list, None);
+            t = self.deliver_remote(t, pid, msg, &r, list);
             for (a, o) in list {
                 match o {
                     Outcome::Greylisted => deferred.push((*ri, a.clone())),
@@ -619,7 +613,7 @@ impl<'c> Generator<'c> {
                 } else {
                     Outcome::Delivered
                 };
-                tt = self.deliver_remote(tt, dpid, msg, &r, &[(addr.clone(), outcome)], None);
+                tt = self.deliver_remote(tt, dpid, msg, &r, &[(addr.clone(), outcome)]);
                 if outcome == Outcome::Greylisted {
                     still.push((ri, addr));
                 }
@@ -705,8 +699,7 @@ impl<'c> Generator<'c> {
             BounceTo::Remote(addr) => {
                 let ri = self.rng.below(self.cat.remotes.len() as u64) as usize;
                 if let Some(r) = self.cat.remotes.get(ri).cloned() {
-                    let t2 =
-                        self.deliver_remote(t, dpid, &msg, &r, &[(addr, Outcome::Unknown)], None);
+                    let t2 = self.deliver_remote(t, dpid, &msg, &r, &[(addr, Outcome::Unknown)]);
                     self.truth.frozen += 1;
                     self.msg_line(t2 + 2, dpid, &msg, b"Frozen (delivery error message)");
                 }
@@ -818,10 +811,7 @@ impl<'c> Generator<'c> {
         };
         let mut locals: Vec<String> = Vec::new();
         for _ in 0..nrcpt {
-            let l = self
-                .rng
-                .pick(&acc.mailboxes.iter().map(String::as_str).collect::<Vec<_>>())
-                .to_string();
+            let l = self.rng.pick_string(&acc.mailboxes);
             if !locals.contains(&l) {
                 locals.push(l);
             }
@@ -884,10 +874,7 @@ impl<'c> Generator<'c> {
                 let Some(acc) = self.cat.accounts.get(ai) else {
                     return;
                 };
-                let dir = self
-                    .rng
-                    .pick(&acc.scripts.iter().map(String::as_str).collect::<Vec<_>>())
-                    .to_string();
+                let dir = self.rng.pick_string(&acc.scripts);
                 (ai, dir)
             }
         };
@@ -970,10 +957,7 @@ impl<'c> Generator<'c> {
                 let Some(acc) = self.cat.accounts.get(ai) else {
                     return;
                 };
-                let local = self
-                    .rng
-                    .pick(&acc.mailboxes.iter().map(String::as_str).collect::<Vec<_>>())
-                    .to_string();
+                let local = self.rng.pick_string(&acc.mailboxes);
                 let login = format!("{local}@{}", acc.domain);
                 (ai, login, catalog::public_ip(&mut self.rng))
             }
@@ -1103,12 +1087,7 @@ impl<'c> Generator<'c> {
         let Some(acc) = self.cat.accounts.get(ai).cloned() else {
             return;
         };
-        let to = format!(
-            "{}@{}",
-            self.rng
-                .pick(&acc.mailboxes.iter().map(String::as_str).collect::<Vec<_>>()),
-            acc.domain
-        );
+        let to = format!("{}@{}", self.rng.pick_string(&acc.mailboxes), acc.domain);
         let from = format!(
             "{}@{}.{}",
             Catalog::local_part(&mut self.rng),
@@ -1169,10 +1148,7 @@ impl<'c> Generator<'c> {
         let mut t = now + self.rng.range(300, 2000) as i64;
         for _ in 0..n {
             let host = self.client_host(&ip, None, Some(helo));
-            let who = self
-                .rng
-                .pick(&acc.mailboxes.iter().map(String::as_str).collect::<Vec<_>>())
-                .to_string();
+            let who = self.rng.pick_string(&acc.mailboxes);
             // 4.99 added `H=` after `for` (§10).
             let h = if self.old_style() { "" } else { "H=" };
             let b = format!(

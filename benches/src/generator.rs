@@ -295,13 +295,9 @@ impl<'c> Generator<'c> {
         matches!(self.cfg.id_format, IdFormat::Old)
     }
 
-    /// `H=` value of a remote client (§3.1), with `:port` when rich (`+incoming_port`).
-    fn client_host(&mut self, ip: &str, name: Option<&str>, helo: Option<&str>) -> String {
-        let port = if self.cfg.rich {
-            format!(":{}", self.rng.range(1024, 65535))
-        } else {
-            String::new()
-        };
+    /// `H=` value of a remote client (§3.1); `port` is the `:port` suffix of
+    /// `+incoming_port` (empty without it).
+    fn client_host(ip: &str, port: &str, name: Option<&str>, helo: Option<&str>) -> String {
         // IPv6 addresses are bare inside the brackets too (§3.1).
         let bracket = format!("[{ip}]{port}");
         match (name, helo) {
@@ -312,19 +308,27 @@ impl<'c> Generator<'c> {
         }
     }
 
-    /// `SMTP connection from [ip][:port][ I=..] (TCP/IP connection count = n)`.
-    fn connection_open(&mut self, at: i64, pid: u32, ip: &str) {
+    /// A client connects: `SMTP connection from [ip][:port][ I=..] (TCP/IP
+    /// connection count = n)` (with `+smtp_connection`). Returns the client's
+    /// `:port` suffix when rich (`+incoming_port`), for every `H=` of the session.
+    fn connection_open(&mut self, at: i64, pid: u32, ip: &str) -> String {
+        let port = if self.cfg.rich {
+            format!(":{}", self.rng.range(1024, 65535))
+        } else {
+            String::new()
+        };
         if !self.cfg.smtp_connection {
-            return;
+            return port;
         }
         let mut b = Vec::new();
-        let _ = write!(b, "SMTP connection from [{ip}]");
+        let _ = write!(b, "SMTP connection from [{ip}]{port}");
         if self.cfg.rich {
-            let _ = write!(b, ":{} I=[{OUR_IP}]:25", self.rng.range(1024, 65535));
+            let _ = write!(b, " I=[{OUR_IP}]:25");
         }
         let _ = write!(b, " (TCP/IP connection count = {})", self.rng.range(1, 25));
         self.truth.connections += 1;
         self.push(at, pid, b);
+        port
     }
 
     /// `SMTP connection from <host> D=..s closed by QUIT` (§10).
@@ -796,8 +800,8 @@ impl<'c> Generator<'c> {
             7 | 8 => (None, Some(out_name.clone())),
             _ => (None, None),
         };
-        self.connection_open(now, pid, &ip);
-        let host = self.client_host(&ip, name.as_deref(), helo.as_deref());
+        let port = self.connection_open(now, pid, &ip);
+        let host = Self::client_host(&ip, &port, name.as_deref(), helo.as_deref());
         let t = now + self.rng.range(300, 3000) as i64;
         let sender = format!("{}@{}", Catalog::local_part(&mut self.rng), remote.domain);
         let nrcpt = if self.rng.percent(80) {
@@ -967,13 +971,13 @@ impl<'c> Generator<'c> {
         };
         let is_spam = spam.is_some();
         let pid = self.pid();
-        self.connection_open(now, pid, &ip);
+        let port = self.connection_open(now, pid, &ip);
         let helo = if is_spam {
             format!("[{ip}]")
         } else {
             format!("{}-PC", Catalog::word(&mut self.rng).to_uppercase())
         };
-        let host = self.client_host(&ip, None, Some(&helo));
+        let host = Self::client_host(&ip, &port, None, Some(&helo));
         let nrcpt = if is_spam {
             self.rng.range(5, 40) as usize
         } else if self.rng.percent(80) {
@@ -1031,8 +1035,8 @@ impl<'c> Generator<'c> {
             return;
         };
         let pid = self.pid();
-        self.connection_open(now, pid, &ip);
-        let host = self.client_host(&ip, None, Some(&helo));
+        let port = self.connection_open(now, pid, &ip);
+        let host = Self::client_host(&ip, &port, None, Some(&helo));
         let ai = self.rng.below(self.cat.accounts.len() as u64) as usize;
         let domain = self
             .cat
@@ -1060,7 +1064,7 @@ impl<'c> Generator<'c> {
     fn rbl(&mut self, now: i64) {
         let pid = self.pid();
         let ip = catalog::public_ip(&mut self.rng);
-        self.connection_open(now, pid, &ip);
+        let port = self.connection_open(now, pid, &ip);
         let named = self.rng.percent(50);
         let name = format!(
             "{}.dynamic.{}",
@@ -1072,7 +1076,7 @@ impl<'c> Generator<'c> {
             Catalog::word(&mut self.rng),
             Catalog::tld(&mut self.rng)
         );
-        let host = self.client_host(&ip, named.then_some(name.as_str()), Some(&helo));
+        let host = Self::client_host(&ip, &port, named.then_some(name.as_str()), Some(&helo));
         let shown = if named {
             format!("{name} [{ip}]")
         } else {
@@ -1108,7 +1112,7 @@ impl<'c> Generator<'c> {
     fn helo(&mut self, now: i64) {
         let pid = self.pid();
         let ip = catalog::public_ip(&mut self.rng);
-        self.connection_open(now, pid, &ip);
+        let port = self.connection_open(now, pid, &ip);
         let t = now + self.rng.range(100, 900) as i64;
         let b = match self.rng.below(3) {
             0 => format!(
@@ -1117,12 +1121,12 @@ impl<'c> Generator<'c> {
                 self.rng.below(99)
             ),
             1 => {
-                let host = self.client_host(&ip, None, Some(OUR_IP));
+                let host = Self::client_host(&ip, &port, None, Some(OUR_IP));
                 format!("H={host} rejected EHLO or HELO {OUR_IP}: HELO/EHLO set to my IP address")
             }
             _ => {
                 let w = Catalog::word(&mut self.rng);
-                let host = self.client_host(&ip, None, Some(w));
+                let host = Self::client_host(&ip, &port, None, Some(w));
                 format!(
                     "H={host} rejected EHLO or HELO {w}: EHLO/HELO does not contain a dotted address"
                 )
@@ -1136,7 +1140,7 @@ impl<'c> Generator<'c> {
     fn auth_failures(&mut self, now: i64) {
         let pid = self.pid();
         let ip = catalog::public_ip(&mut self.rng);
-        self.connection_open(now, pid, &ip);
+        let port = self.connection_open(now, pid, &ip);
         let helo = self
             .rng
             .pick(&["User", "ylmf-pc", "WIN-3KD9P2", "localhost"]);
@@ -1147,7 +1151,7 @@ impl<'c> Generator<'c> {
         let n = self.rng.range(1, 12);
         let mut t = now + self.rng.range(300, 2000) as i64;
         for _ in 0..n {
-            let host = self.client_host(&ip, None, Some(helo));
+            let host = Self::client_host(&ip, &port, None, Some(helo));
             let who = self.rng.pick_string(&acc.mailboxes);
             // 4.99 added `H=` after `for` (§10).
             let h = if self.old_style() { "" } else { "H=" };

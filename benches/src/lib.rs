@@ -49,7 +49,7 @@ pub use truth::{Incidents, MessageTruth, Origin, Truth};
 
 /// Bumped whenever the bytes a given [`Config`] produces change, so cached
 /// generated files can be told apart (the `sample` test catches unplanned changes).
-pub const FORMAT_VERSION: u32 = 2;
+pub const FORMAT_VERSION: u32 = 3;
 
 /// What to generate. Build with [`Config::new`], then set fields.
 ///

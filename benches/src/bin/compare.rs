@@ -26,6 +26,9 @@ use exim_log_benches::{Config, FORMAT_VERSION, IdFormat, generate_to};
 
 const BLOCK: usize = 1 << 20;
 
+const USAGE: &str = "usage: compare [--size 256M] [--seed N] [--input FILE] [--dir DIR] [--runs N] \
+                     [--stats-size 32M] [--no-external]";
+
 struct Args {
     size: u64,
     seed: u64,
@@ -67,13 +70,11 @@ fn parse_args() -> Result<Args, String> {
             "--runs" => a.runs = value()?.parse().map_err(|_| "bad --runs")?,
             "--stats-size" => a.stats_size = parse_size(&value()?).ok_or("bad --stats-size")?,
             "--no-external" => a.external = false,
-            _ => {
-                return Err(
-                    "usage: compare [--size 256M] [--seed N] [--input FILE] [--dir DIR] [--runs N] \
-                     [--stats-size 32M] [--no-external]"
-                        .into(),
-                );
+            "-h" | "--help" => {
+                println!("{USAGE}");
+                std::process::exit(0);
             }
+            other => return Err(format!("unknown argument {other}\n{USAGE}")),
         }
     }
     a.runs = a.runs.max(1);

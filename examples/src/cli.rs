@@ -2,12 +2,14 @@
 //! (plain, `.gz`, rotated sets, stdin, or the bundled sample), `--json`, a time
 //! window, `--top N` and `--threshold N`.
 
-use std::io;
+use std::io::{self, BufWriter, Write};
 use std::path::PathBuf;
+use std::process::ExitCode;
 
 use exim_log::assemble::{Assembled, Assembler};
 use exim_log::reader::{LogFiles, LogReader, order_rotated, rotated};
 use exim_log::{ReadError, Record, Timestamp};
+use serde::Serialize;
 
 /// The options every program takes, described by [`COMMON_HELP`].
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -105,6 +107,21 @@ impl Common {
     /// Opens the inputs: see [`open`].
     pub fn open(&self) -> io::Result<Records> {
         open(&self.files)
+    }
+
+    /// Writes `report` as asked: JSON with `--json`, otherwise its text
+    /// through `text` (e.g. the report's `write_text`), given the input names.
+    pub fn write_report<R: Serialize>(
+        &self,
+        out: &mut dyn Write,
+        report: &R,
+        text: impl FnOnce(&R, &mut dyn Write, &[String]) -> io::Result<()>,
+    ) -> io::Result<()> {
+        if self.json {
+            write_json(out, report)
+        } else {
+            text(report, out, &self.input_names())
+        }
     }
 }
 
@@ -233,6 +250,18 @@ pub struct ReadProblems {
     pub other: u64,
 }
 
+impl ReadProblems {
+    /// Prints `e` to stderr, prefixed by `program`, and counts it.
+    pub fn note(&mut self, program: &str, e: &ReadError) {
+        eprintln!("{program}: {e}");
+        if e.is_fatal() {
+            self.fatal += 1;
+        } else {
+            self.other += 1;
+        }
+    }
+}
+
 /// Feeds every assembled message and lone line of `records` to `each`,
 /// printing read errors to stderr prefixed by `program`.
 pub fn drive(records: Records, program: &str, mut each: impl FnMut(Assembled)) -> ReadProblems {
@@ -240,17 +269,68 @@ pub fn drive(records: Records, program: &str, mut each: impl FnMut(Assembled)) -
     for item in Assembler::new().messages(records) {
         match item {
             Ok(a) => each(a),
-            Err(e) => {
-                eprintln!("{program}: {e}");
-                if e.is_fatal() {
-                    problems.fatal += 1;
-                } else {
-                    problems.other += 1;
-                }
-            }
+            Err(e) => problems.note(program, &e),
         }
     }
     problems
+}
+
+/// The start of every report program: parses the command line with
+/// [`Common::parse`] (`extra` as there) and opens the inputs.
+///
+/// `--help` prints `usage` and [`COMMON_HELP`] and gives
+/// `Err(ExitCode::SUCCESS)`; a bad option (with the usage) or an input that
+/// cannot be opened is printed to stderr, prefixed by `program`, and gives
+/// `Err(ExitCode::from(2))`.
+pub fn start(
+    program: &str,
+    usage: &str,
+    extra: impl FnMut(&str, &mut dyn Iterator<Item = String>) -> Result<bool, String>,
+) -> Result<(Common, Records), ExitCode> {
+    let common = match Common::parse(std::env::args().skip(1), extra) {
+        Ok(c) => c,
+        Err(e) if e.is_empty() => {
+            print!("{usage}{COMMON_HELP}");
+            return Err(ExitCode::SUCCESS);
+        }
+        Err(e) => {
+            eprintln!("{program}: {e}\n\n{usage}{COMMON_HELP}");
+            return Err(ExitCode::from(2));
+        }
+    };
+    match common.open() {
+        Ok(records) => Ok((common, records)),
+        Err(e) => {
+            eprintln!("{program}: {e}");
+            Err(ExitCode::from(2))
+        }
+    }
+}
+
+/// The end of every report program: runs `write` on a buffered stdout and
+/// flushes it. The exit code is 2 when writing failed (printed to stderr,
+/// prefixed by `program`) or reading met a fatal error, 0 otherwise.
+pub fn finish(
+    program: &str,
+    problems: &ReadProblems,
+    write: impl FnOnce(&mut dyn Write) -> io::Result<()>,
+) -> ExitCode {
+    let mut out = BufWriter::new(io::stdout().lock());
+    if let Err(e) = write(&mut out).and_then(|()| out.flush()) {
+        eprintln!("{program}: {e}");
+        return ExitCode::from(2);
+    }
+    if problems.fatal > 0 {
+        ExitCode::from(2)
+    } else {
+        ExitCode::SUCCESS
+    }
+}
+
+/// Writes `value` as indented JSON and a newline: the `--json` output.
+fn write_json(out: &mut dyn Write, value: &impl Serialize) -> io::Result<()> {
+    serde_json::to_writer_pretty(&mut *out, value)?;
+    writeln!(out)
 }
 
 #[cfg(test)]

@@ -229,6 +229,12 @@ pub fn open(files: &[String]) -> io::Result<Records> {
             LogReader::detect(io::stdin().lock())?.into_records(),
         ));
     }
+    Ok(Box::new(LogFiles::new(input_paths(files)?)))
+}
+
+/// The files named by `files`, oldest first: a directory stands for its
+/// rotated `mainlog` set, and the whole list is put in rotation order.
+pub fn input_paths(files: &[String]) -> io::Result<Vec<PathBuf>> {
     let mut paths = Vec::new();
     for f in files {
         let p = PathBuf::from(f);
@@ -238,7 +244,7 @@ pub fn open(files: &[String]) -> io::Result<Records> {
             paths.push(p);
         }
     }
-    Ok(Box::new(LogFiles::new(order_rotated(paths))))
+    Ok(order_rotated(paths))
 }
 
 /// Read errors met while driving a report.

@@ -148,25 +148,14 @@ impl TimeWindow {
     }
 }
 
-/// Seconds since 1970-01-01 00:00:00 of a timestamp's wall-clock fields.
+/// Seconds since 1970-01-01 00:00:00 of a timestamp's wall-clock fields (its
+/// UTC offset, if logged, ignored).
 pub fn log_seconds(t: &Timestamp) -> i64 {
-    civil_seconds(
-        i64::from(t.year),
-        i64::from(t.month),
-        i64::from(t.day),
-        i64::from(t.hour) * 3600 + i64::from(t.minute) * 60 + i64::from(t.second),
-    )
-}
-
-/// Days from civil (Howard Hinnant's algorithm), plus the seconds of the day.
-fn civil_seconds(y: i64, m: i64, d: i64, secs_of_day: i64) -> i64 {
-    let y = if m <= 2 { y - 1 } else { y };
-    let era = y.div_euclid(400);
-    let yoe = y - era * 400;
-    let mp = (m + 9) % 12;
-    let doy = (153 * mp + 2) / 5 + d - 1;
-    let doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
-    (era * 146_097 + doe - 719_468) * 86_400 + secs_of_day
+    Timestamp {
+        utc_offset_minutes: None,
+        ..*t
+    }
+    .unix_seconds()
 }
 
 /// Parses `YYYY-MM-DD`, `YYYY-MM-DD HH:MM[:SS]` or `YYYY-MM-DDTHH:MM[:SS]`
@@ -177,34 +166,36 @@ pub fn parse_time(s: &str) -> Result<i64, String> {
         Some((d, t)) => (d, Some(t)),
         None => (s, None),
     };
-    let num = |p: Option<&str>, lo: i64, hi: i64| {
-        p.and_then(|p| p.parse::<i64>().ok())
+    fn num<T: std::str::FromStr + PartialOrd>(p: Option<&str>, lo: T, hi: T) -> Option<T> {
+        p.and_then(|p| p.parse::<T>().ok())
             .filter(|n| (lo..=hi).contains(n))
-            .ok_or_else(bad)
-    };
+    }
     let mut d = date.split('-');
-    let (y, m, day) = (
-        num(d.next(), 1970, 9999)?,
-        num(d.next(), 1, 12)?,
-        num(d.next(), 1, 31)?,
-    );
+    let mut t = Timestamp {
+        year: num(d.next(), 1970, 9999).ok_or_else(bad)?,
+        month: num(d.next(), 1, 12).ok_or_else(bad)?,
+        day: num(d.next(), 1, 31).ok_or_else(bad)?,
+        hour: 0,
+        minute: 0,
+        second: 0,
+        millisecond: None,
+        utc_offset_minutes: None,
+    };
     if d.next().is_some() {
         return Err(bad());
     }
-    let mut secs = 0;
-    if let Some(t) = time {
-        let mut p = t.split(':');
-        let (h, mi) = (num(p.next(), 0, 23)?, num(p.next(), 0, 59)?);
-        let sec = match p.next() {
-            Some(x) => num(Some(x), 0, 60)?,
-            None => 0,
-        };
+    if let Some(time) = time {
+        let mut p = time.split(':');
+        t.hour = num(p.next(), 0, 23).ok_or_else(bad)?;
+        t.minute = num(p.next(), 0, 59).ok_or_else(bad)?;
+        if let Some(x) = p.next() {
+            t.second = num(Some(x), 0, 60).ok_or_else(bad)?;
+        }
         if p.next().is_some() {
             return Err(bad());
         }
-        secs = h * 3600 + mi * 60 + sec;
     }
-    Ok(civil_seconds(y, m, day, secs))
+    Ok(t.unix_seconds())
 }
 
 /// A stream of raw lines with their positions.

@@ -1073,13 +1073,7 @@ impl Report {
         if !t.is_empty() {
             t.write(out)?;
         }
-        if self.approximate {
-            writeln!(
-                out,
-                "\n(tables were trimmed to bound memory: counts are lower bounds)"
-            )?;
-        }
-        Ok(())
+        text::trimmed_note(out, self.approximate)
     }
 }
 

@@ -640,12 +640,6 @@ impl SpamReport {
                 writeln!(out, "  ({} {}s in all)", s.sources, s.kind.name())?;
             }
         }
-        if self.approximate {
-            writeln!(
-                out,
-                "\n(tables were trimmed to bound memory: counts are lower bounds)"
-            )?;
-        }
-        Ok(())
+        text::trimmed_note(out, self.approximate)
     }
 }

@@ -646,13 +646,7 @@ impl Report {
         volume_table(out, "Top recipient domains", &self.recipient_domains, true)?;
         count_table(out, "Rejections by reason", &self.reject_reasons)?;
         count_table(out, "Rejections by host", &self.reject_hosts)?;
-        if self.approximate {
-            writeln!(
-                out,
-                "\n(tables were trimmed to bound memory: counts are lower bounds)"
-            )?;
-        }
-        Ok(())
+        text::trimmed_note(out, self.approximate)
     }
 }
 

@@ -24,6 +24,7 @@ use serde::Serialize;
 use super::bounded::{BoundedMap, Weight};
 use super::classify::{domain, reason_class};
 use super::text::{self, Align, Table};
+use super::widen_span;
 use crate::cli::TimeWindow;
 
 /// Most keys per table.
@@ -136,12 +137,7 @@ impl Summary {
     }
 
     fn seen(&mut self, t: Timestamp) {
-        if self.first.is_none_or(|f| t < f) {
-            self.first = Some(t);
-        }
-        if self.last.is_none_or(|l| t > l) {
-            self.last = Some(t);
-        }
+        widen_span(&mut self.first, &mut self.last, t);
     }
 
     /// Counts one message: its arrival, deliveries, deferrals, failures,

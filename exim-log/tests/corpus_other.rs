@@ -15,11 +15,6 @@ use std::collections::HashMap;
 
 use exim_log::{Event, parse_line};
 
-fn timestamped(line: &[u8]) -> bool {
-    let d = |i: usize| line.get(i).is_some_and(u8::is_ascii_digit);
-    (0..4).all(d) && line.get(4) == Some(&b'-') && d(5) && d(6) && line.get(7) == Some(&b'-')
-}
-
 fn flagged(text: &[u8]) -> bool {
     text.starts_with(b"Completed")
         || matches!(
@@ -142,7 +137,7 @@ fn mainlog_corpus_other_lines() {
     for f in &files {
         let data = std::fs::read(f).unwrap();
         for line in data.split(|b| *b == b'\n') {
-            if !timestamped(line) {
+            if !common::timestamped(line) {
                 continue;
             }
             total += 1;

@@ -38,3 +38,34 @@ pub fn corpus_files(sub: &str) -> Vec<PathBuf> {
     files.sort();
     files
 }
+
+/// True when `line` starts like a log line's timestamp, `YYYY-MM-` (spec §1.1);
+/// the corpus README says other lines are not Exim log lines.
+pub fn timestamped(line: &[u8]) -> bool {
+    let d = |i: usize| line.get(i).is_some_and(u8::is_ascii_digit);
+    (0..4).all(d) && line.get(4) == Some(&b'-') && d(5) && d(6) && line.get(7) == Some(&b'-')
+}
+
+/// The test harness appends a daemon's log after a blank line and
+/// `******** SERVER ********` (corpus README: neither is Exim output), so a
+/// file is split there and each part is read as one log.
+pub fn sections(data: &[u8]) -> Vec<&[u8]> {
+    const SEP: &[u8] = b"******** SERVER ********\n";
+    let mut out = Vec::new();
+    let mut rest = data;
+    loop {
+        let at = rest
+            .windows(SEP.len())
+            .position(|w| w == SEP)
+            .filter(|&p| p == 0 || rest.get(p - 1) == Some(&b'\n'));
+        let Some(p) = at else {
+            out.push(rest);
+            return out;
+        };
+        let (head, tail) = rest.split_at(p);
+        // Drop the blank line before the separator.
+        let head = head.strip_suffix(b"\n").unwrap_or(head);
+        out.push(head);
+        rest = tail.get(SEP.len()..).unwrap_or_default();
+    }
+}

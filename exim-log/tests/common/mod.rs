@@ -1,7 +1,7 @@
 //! Shared helpers of the integration tests.
 #![allow(dead_code)]
 
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 
 /// The Exim test-suite corpus, `../shared/corpus/exim-testsuite` beside the
 /// repository (or `$EXIM_LOG_CORPUS`). `None` when it is missing outside CI; under
@@ -68,4 +68,28 @@ pub fn sections(data: &[u8]) -> Vec<&[u8]> {
         out.push(head);
         rest = tail.get(SEP.len()..).unwrap_or_default();
     }
+}
+
+/// Reads every file of the entry-log corpus folder `sub` (`rejectlog`,
+/// `paniclog`) and gives `entries` each file with its harness sections
+/// ([`sections`]); `entries` returns how many entries it read, which must be
+/// the file's count of timestamped lines (spec §10: one entry per timestamped
+/// line). Returns the number of files and of entries.
+pub fn check_entry_logs(
+    sub: &str,
+    mut entries: impl FnMut(&Path, Vec<&[u8]>) -> usize,
+) -> (usize, usize) {
+    let files = corpus_files(sub);
+    let mut total = 0;
+    for f in &files {
+        let data = std::fs::read(f).unwrap_or_else(|e| panic!("{}: {e}", f.display()));
+        let want = data
+            .split(|b| *b == b'\n')
+            .filter(|l| timestamped(l))
+            .count();
+        let got = entries(f, sections(&data));
+        assert_eq!(got, want, "{}", f.display());
+        total += got;
+    }
+    (files.len(), total)
 }

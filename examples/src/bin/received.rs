@@ -13,29 +13,7 @@ use std::fs::File;
 use std::io::{self, BufWriter, Read, Write};
 use std::process::ExitCode;
 
-use exim_log::{Received, received_headers};
-
-/// Splits the input at blank lines (lines that are empty or only `\r`).
-fn records(input: &[u8]) -> Vec<&[u8]> {
-    let mut out = Vec::new();
-    let (mut start, mut pos) = (None, 0usize);
-    for line in input.split_inclusive(|b| *b == b'\n') {
-        let blank = line.iter().all(|b| matches!(b, b'\r' | b'\n'));
-        match (blank, start) {
-            (true, Some(s)) => {
-                out.extend(input.get(s..pos));
-                start = None;
-            }
-            (false, None) => start = Some(pos),
-            _ => {}
-        }
-        pos += line.len();
-    }
-    if let Some(s) = start {
-        out.extend(input.get(s..));
-    }
-    out
-}
+use exim_log::{Received, header_blocks, received_headers};
 
 /// A record without a header name that starts like a `Received:` body.
 fn bare_header(rec: &[u8]) -> bool {
@@ -48,7 +26,7 @@ fn bare_header(rec: &[u8]) -> bool {
 }
 
 fn convert(input: &[u8], out: &mut impl Write) -> io::Result<()> {
-    for rec in records(input) {
+    for rec in header_blocks(input) {
         let mut any = false;
         for h in received_headers(rec) {
             any = true;

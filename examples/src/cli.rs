@@ -2,7 +2,8 @@
 //! (plain, `.gz`, rotated sets, stdin, or the bundled sample), `--json`, a time
 //! window, `--top N` and `--threshold N`.
 
-use std::io::{self, BufWriter, Write};
+use std::fs::File;
+use std::io::{self, BufRead, BufReader, BufWriter, Write};
 use std::path::PathBuf;
 use std::process::ExitCode;
 
@@ -322,6 +323,40 @@ pub fn finish(
     } else {
         ExitCode::SUCCESS
     }
+}
+
+/// The main of the filter programs (`ndjson`, `received`): runs `convert` on
+/// each file named in the arguments, in order (no file, or `-`, is stdin),
+/// writing to one buffered stdout. The first error is printed, prefixed by
+/// `program` and the file name, and gives `ExitCode::FAILURE`.
+pub fn filter_files(
+    program: &str,
+    mut convert: impl FnMut(&mut dyn BufRead, &mut dyn Write) -> io::Result<()>,
+) -> ExitCode {
+    let args: Vec<String> = std::env::args().skip(1).collect();
+    let files = if args.is_empty() {
+        vec!["-".to_string()]
+    } else {
+        args
+    };
+    let mut out = BufWriter::new(io::stdout().lock());
+    for f in &files {
+        let res = if f == "-" {
+            convert(&mut io::stdin().lock(), &mut out)
+        } else {
+            File::open(f).and_then(|h| convert(&mut BufReader::new(h), &mut out))
+        };
+        if let Err(e) = res {
+            let _ = out.flush();
+            eprintln!("{program}: {f}: {e}");
+            return ExitCode::FAILURE;
+        }
+    }
+    if let Err(e) = out.flush() {
+        eprintln!("{program}: {e}");
+        return ExitCode::FAILURE;
+    }
+    ExitCode::SUCCESS
 }
 
 /// Writes `value` as indented JSON and a newline: the `--json` output.

@@ -39,6 +39,19 @@ pub fn corpus_files(sub: &str) -> Vec<PathBuf> {
     files
 }
 
+/// Calls `each` with the path and every line (without its `\n`) of every
+/// file of the corpus folder `sub`, in order; returns the number of files.
+pub fn corpus_lines(sub: &str, mut each: impl FnMut(&Path, &[u8])) -> usize {
+    let files = corpus_files(sub);
+    for f in &files {
+        let data = std::fs::read(f).unwrap_or_else(|e| panic!("{}: {e}", f.display()));
+        for line in data.split(|b| *b == b'\n') {
+            each(f, line);
+        }
+    }
+    files.len()
+}
+
 /// True when `line` starts like a log line's timestamp, `YYYY-MM-` (spec §1.1);
 /// the corpus README says other lines are not Exim log lines.
 pub fn timestamped(line: &[u8]) -> bool {

@@ -8,7 +8,6 @@ mod support;
 use std::collections::BTreeMap;
 
 use exim_log::IdFormat;
-use exim_log::assemble::Assembled;
 use exim_log_benches::{Config, Truth, generate, sample_config};
 use exim_log_examples::cli::TimeWindow;
 use exim_log_examples::report::summary::{Report, Summary};
@@ -16,15 +15,7 @@ use exim_log_examples::report::summary::{Report, Summary};
 fn report(log: &[u8]) -> Report {
     let mut agg = Summary::new(TimeWindow::default());
     for a in support::assembled(log) {
-        match a {
-            Assembled::Message(m) => agg.add_message(&m),
-            Assembled::Line(r) => {
-                if let Ok(line) = r.parse() {
-                    agg.add_line(&line);
-                }
-            }
-            _ => {}
-        }
+        agg.add(&a);
     }
     agg.report(usize::MAX, 1)
 }

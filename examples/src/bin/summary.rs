@@ -10,7 +10,6 @@
 
 use std::process::ExitCode;
 
-use exim_log::assemble::Assembled;
 use exim_log_examples::cli::{drive, finish, start};
 use exim_log_examples::report::summary::{Report, Summary};
 
@@ -32,15 +31,7 @@ fn main() -> ExitCode {
         Err(code) => return code,
     };
     let mut agg = Summary::new(common.window);
-    let problems = drive(records, "summary", |a| match a {
-        Assembled::Message(m) => agg.add_message(&m),
-        Assembled::Line(r) => {
-            if let Ok(line) = r.parse() {
-                agg.add_line(&line);
-            }
-        }
-        _ => {}
-    });
+    let problems = drive(records, "summary", |a| agg.add(&a));
     let report = agg.report(common.top, common.threshold_or(1));
     finish("summary", &problems, |out| {
         common.write_report(out, &report, Report::write_text)

@@ -17,7 +17,7 @@
 
 use std::io::{self, Write};
 
-use exim_log::assemble::Message;
+use exim_log::assemble::{Assembled, Message};
 use exim_log::{Event, Flag, LogLine, Timestamp};
 use serde::Serialize;
 
@@ -256,6 +256,21 @@ impl Summary {
             if remote && let Some(n) = self.queue_remote.get_mut(b) {
                 *n += 1;
             }
+        }
+    }
+
+    /// Counts one item of an [`Assembler`](exim_log::assemble::Assembler): a
+    /// message ([`Summary::add_message`]) or a lone line that parses
+    /// ([`Summary::add_line`]).
+    pub fn add(&mut self, item: &Assembled) {
+        match item {
+            Assembled::Message(m) => self.add_message(m),
+            Assembled::Line(r) => {
+                if let Ok(line) = r.parse() {
+                    self.add_line(&line);
+                }
+            }
+            _ => {}
         }
     }
 

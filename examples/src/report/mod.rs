@@ -30,3 +30,33 @@ pub fn widen_span(
     }
     earliest
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn span_widens_both_ways_and_says_when_first() {
+        let t = |s: &[u8]| {
+            exim_log::parse_line(s)
+                .map(|l| l.timestamp)
+                .unwrap_or_else(|e| panic!("{e}"))
+        };
+        let (mut first, mut last) = (None, None);
+        let noon = t(b"2024-05-25 12:00:00 x");
+        let morning = t(b"2024-05-25 09:00:00 x");
+        let evening = t(b"2024-05-25 20:00:00 x");
+        // (time, new first?, first, last) after each call.
+        let steps = [
+            (noon, true, noon, noon),
+            (evening, false, noon, evening),
+            (morning, true, morning, evening),
+            (noon, false, morning, evening),
+            (morning, false, morning, evening),
+        ];
+        for (time, earliest, want_first, want_last) in steps {
+            assert_eq!(widen_span(&mut first, &mut last, time), earliest);
+            assert_eq!((first, last), (Some(want_first), Some(want_last)));
+        }
+    }
+}

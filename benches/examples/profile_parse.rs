@@ -25,6 +25,10 @@ fn main() {
     }
     let per_run = t.elapsed() / 3;
     eprintln!(
+        "size_of::<LogLine>() = {} bytes",
+        std::mem::size_of::<exim_log::LogLine<'_>>()
+    );
+    eprintln!(
         "{} lines, {} unknown, {:?} per run, {:.0} MB/s",
         stats.lines,
         stats.unknown,

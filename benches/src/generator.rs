@@ -21,6 +21,8 @@ use crate::truth::{MessageTruth, Origin, Truth};
 
 /// Seconds between queue runs (the daemon's `-q15m`).
 const QUEUE_INTERVAL_MS: i64 = 15 * 60 * 1000;
+/// The daemon's working directory.
+const SPOOL: &str = "/var/spool/exim";
 const TLS13: &str = "TLS1.3:TLS_AES_256_GCM_SHA384:256";
 const TLS12: &str = "TLS1.2:ECDHE-RSA-AES256-GCM-SHA384:256";
 
@@ -158,10 +160,7 @@ impl<'c> Generator<'c> {
         for _ in 0..self.cfg.spamming_logins {
             let a = self.rng.below(n) as usize;
             if let Some(acc) = self.cat.accounts.get(a) {
-                let local = self
-                    .rng
-                    .pick(&acc.mailboxes.iter().map(String::as_str).collect::<Vec<_>>())
-                    .to_string();
+                let local = self.rng.pick_string(&acc.mailboxes);
                 let login = format!("{local}@{}", acc.domain);
                 self.truth.incidents.spamming_logins.push(login.clone());
                 self.spam_logins
@@ -296,13 +295,9 @@ impl<'c> Generator<'c> {
         matches!(self.cfg.id_format, IdFormat::Old)
     }
 
-    /// `H=` value of a remote client (§3.1), with `:port` when rich (`+incoming_port`).
-    fn client_host(&mut self, ip: &str, name: Option<&str>, helo: Option<&str>) -> String {
-        let port = if self.cfg.rich {
-            format!(":{}", self.rng.range(1024, 65535))
-        } else {
-            String::new()
-        };
+    /// `H=` value of a remote client (§3.1); `port` is the `:port` suffix of
+    /// `+incoming_port` (empty without it).
+    fn client_host(ip: &str, port: &str, name: Option<&str>, helo: Option<&str>) -> String {
         // IPv6 addresses are bare inside the brackets too (§3.1).
         let bracket = format!("[{ip}]{port}");
         match (name, helo) {
@@ -313,19 +308,27 @@ impl<'c> Generator<'c> {
         }
     }
 
-    /// `SMTP connection from [ip][:port][ I=..] (TCP/IP connection count = n)`.
-    fn connection_open(&mut self, at: i64, pid: u32, ip: &str) {
+    /// A client connects: `SMTP connection from [ip][:port][ I=..] (TCP/IP
+    /// connection count = n)` (with `+smtp_connection`). Returns the client's
+    /// `:port` suffix when rich (`+incoming_port`), for every `H=` of the session.
+    fn connection_open(&mut self, at: i64, pid: u32, ip: &str) -> String {
+        let port = if self.cfg.rich {
+            format!(":{}", self.rng.range(1024, 65535))
+        } else {
+            String::new()
+        };
         if !self.cfg.smtp_connection {
-            return;
+            return port;
         }
         let mut b = Vec::new();
-        let _ = write!(b, "SMTP connection from [{ip}]");
+        let _ = write!(b, "SMTP connection from [{ip}]{port}");
         if self.cfg.rich {
-            let _ = write!(b, ":{} I=[{OUR_IP}]:25", self.rng.range(1024, 65535));
+            let _ = write!(b, " I=[{OUR_IP}]:25");
         }
         let _ = write!(b, " (TCP/IP connection count = {})", self.rng.range(1, 25));
         self.truth.connections += 1;
         self.push(at, pid, b);
+        port
     }
 
     /// `SMTP connection from <host> D=..s closed by QUIT` (§10).
@@ -341,11 +344,13 @@ impl<'c> Generator<'c> {
         self.push(at, pid, b);
     }
 
-    /// `cwd=/var/spool/exim 3 args: /usr/sbin/exim -Mc <id>`: the delivery process
-    /// re-executing Exim (as in the seed document).
-    fn delivery_process(&mut self, at: i64, msg: &Msg) -> u32 {
+    /// `cwd=DIR 3 args: /usr/sbin/exim -Mc <id>`: the delivery process
+    /// re-executing Exim (as in the seed document). It inherits the working
+    /// directory of the process that received the message: the spool for the
+    /// SMTP daemon, the script's directory for a local submission.
+    fn delivery_process(&mut self, at: i64, msg: &Msg, cwd: &str) -> u32 {
         let pid = self.pid();
-        let b = format!("cwd=/var/spool/exim 3 args: /usr/sbin/exim -Mc {}", msg.id).into_bytes();
+        let b = format!("cwd={cwd} 3 args: /usr/sbin/exim -Mc {}", msg.id).into_bytes();
         self.truth.arguments_lines += 1;
         self.push(at, pid, b);
         pid
@@ -462,8 +467,9 @@ impl<'c> Generator<'c> {
         }
     }
 
-    /// One SMTP transaction to `remote` for `rcpts`, starting at `at`; returns the
-    /// addresses that were deferred and those that failed, and the time it ended.
+    /// One SMTP transaction to `r` for `rcpts` (each with its outcome), starting
+    /// at `at`: refusals first, then the accepted addresses (`=>`, then `->`).
+    /// Returns the time it ended.
     fn deliver_remote(
         &mut self,
         at: i64,
@@ -471,7 +477,6 @@ impl<'c> Generator<'c> {
         msg: &Msg,
         r: &Remote,
         rcpts: &[(String, Outcome)],
-        confirm: Option<String>,
     ) -> i64 {
         let tls = r.ip.len() % 3 != 0; // most MXes do STARTTLS; fixed per host
         let mut t = at + self.rng.range(200, 2500) as i64;
@@ -517,7 +522,7 @@ impl<'c> Generator<'c> {
             self.msg_line(t, pid, msg, &b);
         }
         t += self.rng.range(100, 1500) as i64;
-        let confirm = confirm.unwrap_or_else(|| self.remote_confirmation());
+        let confirm = self.remote_confirmation();
         let mut first = true;
         for (addr, _) in rcpts.iter().filter(|(_, o)| *o == Outcome::Delivered) {
             let mut b = Vec::new();
@@ -528,9 +533,6 @@ impl<'c> Generator<'c> {
                 let _ = write!(b, " S={}", msg.size + 500);
             }
             self.remote_host_part(&mut b, r, tls);
-            if self.cfg.rich && tls {
-                // drop nothing: X=/CV= already written
-            }
             let _ = write!(b, " C=\"{confirm}\"");
             self.delivery_times(&mut b, t, msg);
             self.count_delivery(first, false);
@@ -577,7 +579,7 @@ impl<'c> Generator<'c> {
             let Some(r) = self.cat.remotes.get(*ri).cloned() else {
                 continue;
             };
-            t = self.deliver_remote(t, pid, msg, &r, list, None);
+            t = self.deliver_remote(t, pid, msg, &r, list);
             for (a, o) in list {
                 match o {
                     Outcome::Greylisted => deferred.push((*ri, a.clone())),
@@ -615,7 +617,7 @@ impl<'c> Generator<'c> {
                 } else {
                     Outcome::Delivered
                 };
-                tt = self.deliver_remote(tt, dpid, msg, &r, &[(addr.clone(), outcome)], None);
+                tt = self.deliver_remote(tt, dpid, msg, &r, &[(addr.clone(), outcome)]);
                 if outcome == Outcome::Greylisted {
                     still.push((ri, addr));
                 }
@@ -701,8 +703,7 @@ impl<'c> Generator<'c> {
             BounceTo::Remote(addr) => {
                 let ri = self.rng.below(self.cat.remotes.len() as u64) as usize;
                 if let Some(r) = self.cat.remotes.get(ri).cloned() {
-                    let t2 =
-                        self.deliver_remote(t, dpid, &msg, &r, &[(addr, Outcome::Unknown)], None);
+                    let t2 = self.deliver_remote(t, dpid, &msg, &r, &[(addr, Outcome::Unknown)]);
                     self.truth.frozen += 1;
                     self.msg_line(t2 + 2, dpid, &msg, b"Frozen (delivery error message)");
                 }
@@ -799,8 +800,8 @@ impl<'c> Generator<'c> {
             7 | 8 => (None, Some(out_name.clone())),
             _ => (None, None),
         };
-        self.connection_open(now, pid, &ip);
-        let host = self.client_host(&ip, name.as_deref(), helo.as_deref());
+        let port = self.connection_open(now, pid, &ip);
+        let host = Self::client_host(&ip, &port, name.as_deref(), helo.as_deref());
         let t = now + self.rng.range(300, 3000) as i64;
         let sender = format!("{}@{}", Catalog::local_part(&mut self.rng), remote.domain);
         let nrcpt = if self.rng.percent(80) {
@@ -814,10 +815,7 @@ impl<'c> Generator<'c> {
         };
         let mut locals: Vec<String> = Vec::new();
         for _ in 0..nrcpt {
-            let l = self
-                .rng
-                .pick(&acc.mailboxes.iter().map(String::as_str).collect::<Vec<_>>())
-                .to_string();
+            let l = self.rng.pick_string(&acc.mailboxes);
             if !locals.contains(&l) {
                 locals.push(l);
             }
@@ -862,7 +860,7 @@ impl<'c> Generator<'c> {
         self.msg_line(t, pid, &msg, &b);
         let close = t + self.rng.range(50, 400) as i64;
         self.connection_close(close, pid, &host, now);
-        let dpid = self.delivery_process(t + 1, &msg);
+        let dpid = self.delivery_process(t + 1, &msg, SPOOL);
         let mut dt = t + self.rng.range(10, 300) as i64;
         for (i, l) in locals.iter().enumerate() {
             self.deliver_local(dt, dpid, &msg, l, &acc.domain, i == 0);
@@ -880,10 +878,7 @@ impl<'c> Generator<'c> {
                 let Some(acc) = self.cat.accounts.get(ai) else {
                     return;
                 };
-                let dir = self
-                    .rng
-                    .pick(&acc.scripts.iter().map(String::as_str).collect::<Vec<_>>())
-                    .to_string();
+                let dir = self.rng.pick_string(&acc.scripts);
                 (ai, dir)
             }
         };
@@ -936,11 +931,11 @@ impl<'c> Generator<'c> {
         self.truth.arrivals += 1;
         self.truth.arrivals_local += 1;
         self.truth.received_bytes += msg.size;
-        *self.truth.per_script.entry(dir).or_default() += 1;
+        *self.truth.per_script.entry(dir.clone()).or_default() += 1;
         *self.truth.per_user.entry(user.clone()).or_default() += 1;
         self.msg_line(now, pid, &msg, &b);
         let t = now + self.rng.range(5, 200) as i64;
-        let dpid = self.delivery_process(t, &msg);
+        let dpid = self.delivery_process(t, &msg, &dir);
         let to = if forged {
             BounceTo::Remote(sender)
         } else {
@@ -966,10 +961,7 @@ impl<'c> Generator<'c> {
                 let Some(acc) = self.cat.accounts.get(ai) else {
                     return;
                 };
-                let local = self
-                    .rng
-                    .pick(&acc.mailboxes.iter().map(String::as_str).collect::<Vec<_>>())
-                    .to_string();
+                let local = self.rng.pick_string(&acc.mailboxes);
                 let login = format!("{local}@{}", acc.domain);
                 (ai, login, catalog::public_ip(&mut self.rng))
             }
@@ -979,13 +971,13 @@ impl<'c> Generator<'c> {
         };
         let is_spam = spam.is_some();
         let pid = self.pid();
-        self.connection_open(now, pid, &ip);
+        let port = self.connection_open(now, pid, &ip);
         let helo = if is_spam {
             format!("[{ip}]")
         } else {
             format!("{}-PC", Catalog::word(&mut self.rng).to_uppercase())
         };
-        let host = self.client_host(&ip, None, Some(&helo));
+        let host = Self::client_host(&ip, &port, None, Some(&helo));
         let nrcpt = if is_spam {
             self.rng.range(5, 40) as usize
         } else if self.rng.percent(80) {
@@ -1025,7 +1017,7 @@ impl<'c> Generator<'c> {
         let close = t + self.rng.range(50, 400) as i64;
         self.connection_close(close, pid, &host, now);
         let dt = t + self.rng.range(5, 200) as i64;
-        let dpid = self.delivery_process(dt, &msg);
+        let dpid = self.delivery_process(dt, &msg, SPOOL);
         let local = login.split('@').next().unwrap_or_default().to_string();
         self.deliver_message_remote(
             dt + 5,
@@ -1043,8 +1035,8 @@ impl<'c> Generator<'c> {
             return;
         };
         let pid = self.pid();
-        self.connection_open(now, pid, &ip);
-        let host = self.client_host(&ip, None, Some(&helo));
+        let port = self.connection_open(now, pid, &ip);
+        let host = Self::client_host(&ip, &port, None, Some(&helo));
         let ai = self.rng.below(self.cat.accounts.len() as u64) as usize;
         let domain = self
             .cat
@@ -1072,7 +1064,7 @@ impl<'c> Generator<'c> {
     fn rbl(&mut self, now: i64) {
         let pid = self.pid();
         let ip = catalog::public_ip(&mut self.rng);
-        self.connection_open(now, pid, &ip);
+        let port = self.connection_open(now, pid, &ip);
         let named = self.rng.percent(50);
         let name = format!(
             "{}.dynamic.{}",
@@ -1084,7 +1076,7 @@ impl<'c> Generator<'c> {
             Catalog::word(&mut self.rng),
             Catalog::tld(&mut self.rng)
         );
-        let host = self.client_host(&ip, named.then_some(name.as_str()), Some(&helo));
+        let host = Self::client_host(&ip, &port, named.then_some(name.as_str()), Some(&helo));
         let shown = if named {
             format!("{name} [{ip}]")
         } else {
@@ -1099,12 +1091,7 @@ impl<'c> Generator<'c> {
         let Some(acc) = self.cat.accounts.get(ai).cloned() else {
             return;
         };
-        let to = format!(
-            "{}@{}",
-            self.rng
-                .pick(&acc.mailboxes.iter().map(String::as_str).collect::<Vec<_>>()),
-            acc.domain
-        );
+        let to = format!("{}@{}", self.rng.pick_string(&acc.mailboxes), acc.domain);
         let from = format!(
             "{}@{}.{}",
             Catalog::local_part(&mut self.rng),
@@ -1125,7 +1112,7 @@ impl<'c> Generator<'c> {
     fn helo(&mut self, now: i64) {
         let pid = self.pid();
         let ip = catalog::public_ip(&mut self.rng);
-        self.connection_open(now, pid, &ip);
+        let port = self.connection_open(now, pid, &ip);
         let t = now + self.rng.range(100, 900) as i64;
         let b = match self.rng.below(3) {
             0 => format!(
@@ -1134,12 +1121,12 @@ impl<'c> Generator<'c> {
                 self.rng.below(99)
             ),
             1 => {
-                let host = self.client_host(&ip, None, Some(OUR_IP));
+                let host = Self::client_host(&ip, &port, None, Some(OUR_IP));
                 format!("H={host} rejected EHLO or HELO {OUR_IP}: HELO/EHLO set to my IP address")
             }
             _ => {
                 let w = Catalog::word(&mut self.rng);
-                let host = self.client_host(&ip, None, Some(w));
+                let host = Self::client_host(&ip, &port, None, Some(w));
                 format!(
                     "H={host} rejected EHLO or HELO {w}: EHLO/HELO does not contain a dotted address"
                 )
@@ -1153,7 +1140,7 @@ impl<'c> Generator<'c> {
     fn auth_failures(&mut self, now: i64) {
         let pid = self.pid();
         let ip = catalog::public_ip(&mut self.rng);
-        self.connection_open(now, pid, &ip);
+        let port = self.connection_open(now, pid, &ip);
         let helo = self
             .rng
             .pick(&["User", "ylmf-pc", "WIN-3KD9P2", "localhost"]);
@@ -1164,11 +1151,8 @@ impl<'c> Generator<'c> {
         let n = self.rng.range(1, 12);
         let mut t = now + self.rng.range(300, 2000) as i64;
         for _ in 0..n {
-            let host = self.client_host(&ip, None, Some(helo));
-            let who = self
-                .rng
-                .pick(&acc.mailboxes.iter().map(String::as_str).collect::<Vec<_>>())
-                .to_string();
+            let host = Self::client_host(&ip, &port, None, Some(helo));
+            let who = self.rng.pick_string(&acc.mailboxes);
             // 4.99 added `H=` after `for` (§10).
             let h = if self.old_style() { "" } else { "H=" };
             let b = format!(

@@ -43,13 +43,13 @@ mod rng;
 mod truth;
 pub mod work;
 
-pub use catalog::{HOSTNAME, OUR_IP};
+pub use catalog::{HOSTNAME, OUR_IP, SPAM_SUBJECTS, SUBJECTS};
 pub use rng::Rng;
 pub use truth::{Incidents, MessageTruth, Origin, Truth};
 
 /// Bumped whenever the bytes a given [`Config`] produces change, so cached
 /// generated files can be told apart (the `sample` test catches unplanned changes).
-pub const FORMAT_VERSION: u32 = 1;
+pub const FORMAT_VERSION: u32 = 3;
 
 /// What to generate. Build with [`Config::new`], then set fields.
 ///

@@ -43,6 +43,12 @@ impl Rng {
         items.get(i).copied().unwrap_or_default()
     }
 
+    /// A copy of one string of a non-empty slice (empty for an empty one).
+    pub fn pick_string(&mut self, items: &[String]) -> String {
+        let i = self.below(items.len() as u64) as usize;
+        items.get(i).cloned().unwrap_or_default()
+    }
+
     /// An index into `weights`, chosen with probability proportional to its weight.
     pub fn weighted(&mut self, weights: &[u64]) -> usize {
         let total: u64 = weights.iter().sum();

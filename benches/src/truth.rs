@@ -66,12 +66,20 @@ pub struct Truth {
     pub helo_rejections: u64,
     /// `dovecot_login authenticator failed for ...: 535 Incorrect authentication data` lines.
     pub auth_failures: u64,
-    /// Other non-message lines (`no host name found for IP address`, TLS errors, ...).
+    /// The remaining lines: connection closes (`SMTP connection from ... closed by
+    /// QUIT`), `no host name found for IP address`, TLS errors and SMTP command
+    /// timeouts. With it, every line is in exactly one count: `lines` = arrivals +
+    /// deliveries + additional_deliveries + deferrals + failures + completed +
+    /// frozen + arguments_lines + connections + 2 × queue_runs + rejected_rcpt +
+    /// helo_rejections + auth_failures + other_lines.
     pub other_lines: u64,
 
     /// Messages (`<=` lines) per working directory of the submitting process: the
     /// `cwd=` of the `... args: /usr/sbin/sendmail ...` line that precedes a local
-    /// `<=` line (same second, same `[pid]`).
+    /// `<=` line (same second, same `[pid]`). The delivery process it starts,
+    /// `cwd=DIR 3 args: /usr/sbin/exim -Mc <id>`, logs the same directory (it
+    /// inherits it, as in the seed document); messages from the SMTP daemon get
+    /// `cwd=/var/spool/exim` there, and are not counted here.
     pub per_script: BTreeMap<String, u64>,
     /// Messages (`<=` lines) per `U=` of local submissions (bounces excluded).
     pub per_user: BTreeMap<String, u64>,

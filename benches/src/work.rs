@@ -2,7 +2,11 @@
 //! measure exactly the same code: the `memchr` floor, a naive split, and the
 //! full parse that reads every field.
 
-use exim_log::{Event, LogLine, parse_line};
+use std::path::Path;
+
+use exim_log::assemble::{Assembled, Assembler};
+use exim_log::reader::{LogFiles, Prefilter};
+use exim_log::{Event, LogLine, LogReader, ReadError, parse_line};
 
 /// Lines of `buf` without their `\n` (a last line without one included).
 pub fn lines(buf: &[u8]) -> impl Iterator<Item = &[u8]> {
@@ -60,6 +64,11 @@ pub fn touch(line: &LogLine<'_>) -> usize {
                 + d.error.map_or(0, |e| e.len())
         }
         Event::Arguments(a) => a.cwd.len() + a.argc as usize,
+        Event::Rejection(r) => {
+            r.peer.ip().map_or(0, |ip| ip.len())
+                + r.recipient.map_or(0, |x| x.len())
+                + r.reason.map_or(0, |x| x.len())
+        }
         Event::Completed(c) => c.queue_time.map_or(1, |q| q.as_millis() as usize),
         other => other.name().len(),
     };
@@ -147,6 +156,65 @@ pub fn parse_stream<R: std::io::Read>(input: R, block: usize) -> std::io::Result
     Ok(stats)
 }
 
+/// The library's reader ([`LogReader::open`]: plain or gzip, detected) over the
+/// files in order, one reused line buffer; each line parsed and touched when
+/// `parse` is set, else only read. Memory stays flat whatever the total size.
+pub fn reader_pass<P: AsRef<Path>>(files: &[P], parse: bool) -> Result<ParseStats, ReadError> {
+    let mut stats = ParseStats::default();
+    let mut rdr = LogFiles::new(files.iter().map(|p| p.as_ref().to_path_buf()));
+    let mut buf = Vec::new();
+    while let Some(r) = rdr.read_line(&mut buf) {
+        r?;
+        stats.lines += 1;
+        if !parse {
+            stats.checksum = stats.checksum.wrapping_add(buf.len() as u64);
+            continue;
+        }
+        match parse_line(&buf) {
+            Ok(line) => {
+                if matches!(line.event, Event::Unknown) {
+                    stats.unknown += 1;
+                }
+                stats.checksum = stats.checksum.wrapping_add(touch(&line) as u64);
+            }
+            Err(_) => stats.errors += 1,
+        }
+    }
+    Ok(stats)
+}
+
+/// The id trace through the library: the reader's [`Prefilter`] fast path finds
+/// the lines that contain `id` (what `exigrep -l` selects); returns how many,
+/// and how many carry it as their message id.
+pub fn reader_trace(path: &Path, id: &str) -> Result<(u64, u64), ReadError> {
+    let filter = Prefilter::new([id]);
+    let mut rdr = LogReader::open(path)?;
+    let mut buf = Vec::new();
+    let (mut hits, mut own) = (0, 0);
+    while rdr.read_matching_line(&filter, &mut buf)?.is_some() {
+        hits += 1;
+        if parse_line(&buf).is_ok_and(|l| l.message_id.is_some_and(|m| m.as_str() == id)) {
+            own += 1;
+        }
+    }
+    Ok((hits, own))
+}
+
+/// Message assembly over an in-memory log: how many messages, and how many of
+/// them were linked to the `cwd=` of the process that submitted them.
+pub fn assemble(log: &[u8]) -> Result<(u64, u64), ReadError> {
+    let (mut messages, mut linked) = (0, 0);
+    for item in Assembler::new().messages(LogReader::new(log).into_records()) {
+        if let Assembled::Message(m) = item? {
+            messages += 1;
+            if m.submission().is_some() {
+                linked += 1;
+            }
+        }
+    }
+    Ok((messages, linked))
+}
+
 /// Line kinds, told apart with plain byte checks (not with the parser), for
 /// per-kind benches.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
@@ -228,6 +296,48 @@ mod tests {
             let want: Vec<Vec<u8>> = lines(text).map(<[u8]>::to_vec).collect();
             assert_eq!(seen, want, "block {block}");
         }
+    }
+
+    #[test]
+    fn reader_assembly_and_trace_agree_with_the_truth() {
+        let mut config = crate::Config::with_incidents(3, 200_000);
+        config.pid = true;
+        let (log, truth) = crate::generate(&config);
+        let dir =
+            std::env::temp_dir().join(format!("exim-log-benches-work-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let plain = dir.join("mainlog");
+        std::fs::write(&plain, &log).unwrap();
+        let gz = dir.join("mainlog.gz");
+        let mut enc = flate2::write::GzEncoder::new(
+            std::fs::File::create(&gz).unwrap(),
+            flate2::Compression::fast(),
+        );
+        std::io::Write::write_all(&mut enc, &log).unwrap();
+        enc.finish().unwrap();
+
+        let read = reader_pass(&[&plain], false).unwrap();
+        assert_eq!(read.lines, truth.lines);
+        let parsed = reader_pass(&[&plain, &gz], true).unwrap();
+        assert_eq!(parsed.lines, 2 * truth.lines);
+        assert_eq!((parsed.errors, parsed.unknown), (0, 0));
+        let mut both = parse_all(&log);
+        both += parse_all(&log);
+        assert_eq!(parsed, both);
+
+        let m = &truth.messages[truth.messages.len() / 2];
+        let (hits, own) = reader_trace(&gz, &m.id).unwrap();
+        assert_eq!(own, u64::from(m.lines));
+        assert!(hits >= own);
+
+        let (messages, linked) = assemble(&log).unwrap();
+        assert_eq!(messages, truth.arrivals);
+        assert!(
+            linked >= truth.arrivals_local,
+            "{linked} < {}",
+            truth.arrivals_local
+        );
+        std::fs::remove_dir_all(&dir).unwrap();
     }
 
     #[test]

@@ -119,6 +119,29 @@ fn truth_counts_match_the_lines() {
         assert_eq!(count(&log, " is in an RBL: "), t.rbl_rejections);
         assert_eq!(count(&log, "rejected EHLO"), t.helo_rejections);
         assert_eq!(count(&log, " authenticator failed for "), t.auth_failures);
+        // Every line is in exactly one count.
+        let sum = t.arrivals
+            + t.deliveries
+            + t.additional_deliveries
+            + t.deferrals
+            + t.failures
+            + t.completed
+            + t.frozen
+            + t.arguments_lines
+            + t.connections
+            + 2 * t.queue_runs
+            + t.rejected_rcpt
+            + t.helo_rejections
+            + t.auth_failures
+            + t.other_lines;
+        assert_eq!(sum, t.lines);
+        assert_eq!(
+            count(&log, " closed by QUIT")
+                + count(&log, "no host name found for IP address")
+                + count(&log, "TLS error on connection from")
+                + count(&log, "SMTP command timeout on connection from"),
+            t.other_lines
+        );
         // Every message is completed or frozen (a frozen bounce never completes).
         assert_eq!(t.completed + t.frozen, t.arrivals);
         let s_sum: u64 = lines(&log)
@@ -254,4 +277,40 @@ fn truth_is_printable_and_comparable() {
     let t = Truth::default();
     assert_eq!(t.lines, 0);
     assert!(format!("{t:?}").contains("dictionary_attacks"));
+}
+
+#[test]
+fn one_session_one_client_port() {
+    // With +incoming_port, the `[ip]:port` of the connection line and of every
+    // `H=` of that session (same `[pid]`) agree.
+    let mut config = Config::with_incidents(13, 200_000);
+    config.rich = true;
+    config.pid = true;
+    let (log, _) = generate(&config);
+    let mut port_of_pid: BTreeMap<String, String> = BTreeMap::new();
+    let mut checked = 0;
+    for l in lines(&log) {
+        let pid = word_after(l, "[")
+            .unwrap()
+            .trim_end_matches(']')
+            .to_string();
+        if let Some(addr) = word_after(l, "SMTP connection from [") {
+            if contains(l, "(TCP/IP connection count") {
+                port_of_pid.insert(pid, addr.rsplit(':').next().unwrap().to_string());
+            }
+            continue;
+        }
+        if contains(l, " <= ") && contains(l, " H=") {
+            let head = &l[..memchr::memmem::find(l, b" P=").unwrap()];
+            let port = word_after(head, "]:").unwrap();
+            assert_eq!(
+                port_of_pid.get(&pid).map(String::as_str),
+                Some(port),
+                "{}",
+                String::from_utf8_lossy(l)
+            );
+            checked += 1;
+        }
+    }
+    assert!(checked > 50);
 }

@@ -2,12 +2,15 @@
 //! (plain, `.gz`, rotated sets, stdin, or the bundled sample), `--json`, a time
 //! window, `--top N` and `--threshold N`.
 
-use std::io;
+use std::fs::File;
+use std::io::{self, BufRead, BufReader, BufWriter, Write};
 use std::path::PathBuf;
+use std::process::ExitCode;
 
 use exim_log::assemble::{Assembled, Assembler};
 use exim_log::reader::{LogFiles, LogReader, order_rotated, rotated};
 use exim_log::{ReadError, Record, Timestamp};
+use serde::Serialize;
 
 /// The options every program takes, described by [`COMMON_HELP`].
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -106,6 +109,21 @@ impl Common {
     pub fn open(&self) -> io::Result<Records> {
         open(&self.files)
     }
+
+    /// Writes `report` as asked: JSON with `--json`, otherwise its text
+    /// through `text` (e.g. the report's `write_text`), given the input names.
+    pub fn write_report<R: Serialize>(
+        &self,
+        out: &mut dyn Write,
+        report: &R,
+        text: impl FnOnce(&R, &mut dyn Write, &[String]) -> io::Result<()>,
+    ) -> io::Result<()> {
+        if self.json {
+            write_json(out, report)
+        } else {
+            text(report, out, &self.input_names())
+        }
+    }
 }
 
 fn parse_number<T: std::str::FromStr>(name: &str, v: &str) -> Result<T, String> {
@@ -131,25 +149,14 @@ impl TimeWindow {
     }
 }
 
-/// Seconds since 1970-01-01 00:00:00 of a timestamp's wall-clock fields.
+/// Seconds since 1970-01-01 00:00:00 of a timestamp's wall-clock fields (its
+/// UTC offset, if logged, ignored).
 pub fn log_seconds(t: &Timestamp) -> i64 {
-    civil_seconds(
-        i64::from(t.year),
-        i64::from(t.month),
-        i64::from(t.day),
-        i64::from(t.hour) * 3600 + i64::from(t.minute) * 60 + i64::from(t.second),
-    )
-}
-
-/// Days from civil (Howard Hinnant's algorithm), plus the seconds of the day.
-fn civil_seconds(y: i64, m: i64, d: i64, secs_of_day: i64) -> i64 {
-    let y = if m <= 2 { y - 1 } else { y };
-    let era = y.div_euclid(400);
-    let yoe = y - era * 400;
-    let mp = (m + 9) % 12;
-    let doy = (153 * mp + 2) / 5 + d - 1;
-    let doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
-    (era * 146_097 + doe - 719_468) * 86_400 + secs_of_day
+    Timestamp {
+        utc_offset_minutes: None,
+        ..*t
+    }
+    .unix_seconds()
 }
 
 /// Parses `YYYY-MM-DD`, `YYYY-MM-DD HH:MM[:SS]` or `YYYY-MM-DDTHH:MM[:SS]`
@@ -160,34 +167,36 @@ pub fn parse_time(s: &str) -> Result<i64, String> {
         Some((d, t)) => (d, Some(t)),
         None => (s, None),
     };
-    let num = |p: Option<&str>, lo: i64, hi: i64| {
-        p.and_then(|p| p.parse::<i64>().ok())
+    fn num<T: std::str::FromStr + PartialOrd>(p: Option<&str>, lo: T, hi: T) -> Option<T> {
+        p.and_then(|p| p.parse::<T>().ok())
             .filter(|n| (lo..=hi).contains(n))
-            .ok_or_else(bad)
-    };
+    }
     let mut d = date.split('-');
-    let (y, m, day) = (
-        num(d.next(), 1970, 9999)?,
-        num(d.next(), 1, 12)?,
-        num(d.next(), 1, 31)?,
-    );
+    let mut t = Timestamp {
+        year: num(d.next(), 1970, 9999).ok_or_else(bad)?,
+        month: num(d.next(), 1, 12).ok_or_else(bad)?,
+        day: num(d.next(), 1, 31).ok_or_else(bad)?,
+        hour: 0,
+        minute: 0,
+        second: 0,
+        millisecond: None,
+        utc_offset_minutes: None,
+    };
     if d.next().is_some() {
         return Err(bad());
     }
-    let mut secs = 0;
-    if let Some(t) = time {
-        let mut p = t.split(':');
-        let (h, mi) = (num(p.next(), 0, 23)?, num(p.next(), 0, 59)?);
-        let sec = match p.next() {
-            Some(x) => num(Some(x), 0, 60)?,
-            None => 0,
-        };
+    if let Some(time) = time {
+        let mut p = time.split(':');
+        t.hour = num(p.next(), 0, 23).ok_or_else(bad)?;
+        t.minute = num(p.next(), 0, 59).ok_or_else(bad)?;
+        if let Some(x) = p.next() {
+            t.second = num(Some(x), 0, 60).ok_or_else(bad)?;
+        }
         if p.next().is_some() {
             return Err(bad());
         }
-        secs = h * 3600 + mi * 60 + sec;
     }
-    Ok(civil_seconds(y, m, day, secs))
+    Ok(t.unix_seconds())
 }
 
 /// A stream of raw lines with their positions.
@@ -212,6 +221,12 @@ pub fn open(files: &[String]) -> io::Result<Records> {
             LogReader::detect(io::stdin().lock())?.into_records(),
         ));
     }
+    Ok(Box::new(LogFiles::new(input_paths(files)?)))
+}
+
+/// The files named by `files`, oldest first: a directory stands for its
+/// rotated `mainlog` set, and the whole list is put in rotation order.
+pub fn input_paths(files: &[String]) -> io::Result<Vec<PathBuf>> {
     let mut paths = Vec::new();
     for f in files {
         let p = PathBuf::from(f);
@@ -221,7 +236,7 @@ pub fn open(files: &[String]) -> io::Result<Records> {
             paths.push(p);
         }
     }
-    Ok(Box::new(LogFiles::new(order_rotated(paths))))
+    Ok(order_rotated(paths))
 }
 
 /// Read errors met while driving a report.
@@ -233,6 +248,18 @@ pub struct ReadProblems {
     pub other: u64,
 }
 
+impl ReadProblems {
+    /// Prints `e` to stderr, prefixed by `program`, and counts it.
+    pub fn note(&mut self, program: &str, e: &ReadError) {
+        eprintln!("{program}: {e}");
+        if e.is_fatal() {
+            self.fatal += 1;
+        } else {
+            self.other += 1;
+        }
+    }
+}
+
 /// Feeds every assembled message and lone line of `records` to `each`,
 /// printing read errors to stderr prefixed by `program`.
 pub fn drive(records: Records, program: &str, mut each: impl FnMut(Assembled)) -> ReadProblems {
@@ -240,17 +267,102 @@ pub fn drive(records: Records, program: &str, mut each: impl FnMut(Assembled)) -
     for item in Assembler::new().messages(records) {
         match item {
             Ok(a) => each(a),
-            Err(e) => {
-                eprintln!("{program}: {e}");
-                if e.is_fatal() {
-                    problems.fatal += 1;
-                } else {
-                    problems.other += 1;
-                }
-            }
+            Err(e) => problems.note(program, &e),
         }
     }
     problems
+}
+
+/// The start of every report program: parses the command line with
+/// [`Common::parse`] (`extra` as there) and opens the inputs.
+///
+/// `--help` prints `usage` and [`COMMON_HELP`] and gives
+/// `Err(ExitCode::SUCCESS)`; a bad option (with the usage) or an input that
+/// cannot be opened is printed to stderr, prefixed by `program`, and gives
+/// `Err(ExitCode::from(2))`.
+pub fn start(
+    program: &str,
+    usage: &str,
+    extra: impl FnMut(&str, &mut dyn Iterator<Item = String>) -> Result<bool, String>,
+) -> Result<(Common, Records), ExitCode> {
+    let common = match Common::parse(std::env::args().skip(1), extra) {
+        Ok(c) => c,
+        Err(e) if e.is_empty() => {
+            print!("{usage}{COMMON_HELP}");
+            return Err(ExitCode::SUCCESS);
+        }
+        Err(e) => {
+            eprintln!("{program}: {e}\n\n{usage}{COMMON_HELP}");
+            return Err(ExitCode::from(2));
+        }
+    };
+    match common.open() {
+        Ok(records) => Ok((common, records)),
+        Err(e) => {
+            eprintln!("{program}: {e}");
+            Err(ExitCode::from(2))
+        }
+    }
+}
+
+/// The end of every report program: runs `write` on a buffered stdout and
+/// flushes it. The exit code is 2 when writing failed (printed to stderr,
+/// prefixed by `program`) or reading met a fatal error, 0 otherwise.
+pub fn finish(
+    program: &str,
+    problems: &ReadProblems,
+    write: impl FnOnce(&mut dyn Write) -> io::Result<()>,
+) -> ExitCode {
+    let mut out = BufWriter::new(io::stdout().lock());
+    if let Err(e) = write(&mut out).and_then(|()| out.flush()) {
+        eprintln!("{program}: {e}");
+        return ExitCode::from(2);
+    }
+    if problems.fatal > 0 {
+        ExitCode::from(2)
+    } else {
+        ExitCode::SUCCESS
+    }
+}
+
+/// The main of the filter programs (`ndjson`, `received`): runs `convert` on
+/// each file named in the arguments, in order (no file, or `-`, is stdin),
+/// writing to one buffered stdout. The first error is printed, prefixed by
+/// `program` and the file name, and gives `ExitCode::FAILURE`.
+pub fn filter_files(
+    program: &str,
+    mut convert: impl FnMut(&mut dyn BufRead, &mut dyn Write) -> io::Result<()>,
+) -> ExitCode {
+    let args: Vec<String> = std::env::args().skip(1).collect();
+    let files = if args.is_empty() {
+        vec!["-".to_string()]
+    } else {
+        args
+    };
+    let mut out = BufWriter::new(io::stdout().lock());
+    for f in &files {
+        let res = if f == "-" {
+            convert(&mut io::stdin().lock(), &mut out)
+        } else {
+            File::open(f).and_then(|h| convert(&mut BufReader::new(h), &mut out))
+        };
+        if let Err(e) = res {
+            let _ = out.flush();
+            eprintln!("{program}: {f}: {e}");
+            return ExitCode::FAILURE;
+        }
+    }
+    if let Err(e) = out.flush() {
+        eprintln!("{program}: {e}");
+        return ExitCode::FAILURE;
+    }
+    ExitCode::SUCCESS
+}
+
+/// Writes `value` as indented JSON and a newline: the `--json` output.
+fn write_json(out: &mut dyn Write, value: &impl Serialize) -> io::Result<()> {
+    serde_json::to_writer_pretty(&mut *out, value)?;
+    writeln!(out)
 }
 
 #[cfg(test)]

@@ -252,9 +252,7 @@ fn text_and_json_on_the_sample() {
         "{out}"
     );
     assert!(out.contains(attacker.as_str()));
-    let (code, out, err) = support::run(env!("CARGO_BIN_EXE_abuse-report"), &["--json"]);
-    assert_eq!(code, 0, "{err}");
-    let v: serde_json::Value = serde_json::from_str(&out).unwrap();
+    let v = support::run_json(env!("CARGO_BIN_EXE_abuse-report"), &["--json"]);
     assert_eq!(v["dictionary"]["hosts"][0]["ip"], attacker.as_str());
     assert_eq!(
         v["dictionary"]["hosts"][0]["rejected_unknown"],

@@ -150,12 +150,10 @@ fn json_and_threshold() {
     let dir = tempfile::tempdir().unwrap();
     let (log, t) = generate(&Config::with_incidents(14, 100 << 10));
     let path = support::write(dir.path(), "mainlog", &log);
-    let (code, out, err) = support::run(
+    let v = support::run_json(
         env!("CARGO_BIN_EXE_spam-sources"),
         &["--json", "--top", "1", "--threshold", "2", &path],
     );
-    assert_eq!(code, 0, "{err}");
-    let v: serde_json::Value = serde_json::from_str(&out).unwrap();
     assert_eq!(v["totals"]["messages"], t.arrivals);
     for s in v["sections"].as_array().unwrap() {
         let rows = s["rows"].as_array().unwrap();
@@ -248,9 +246,7 @@ fn window_on_the_command_line() {
     let dir = tempfile::tempdir().unwrap();
     let path = support::write(dir.path(), "mainlog", SEED.as_bytes());
     let bin = env!("CARGO_BIN_EXE_spam-sources");
-    let (code, out, err) = support::run(bin, &["--json", "--since", "2006-04-27 17:50", &path]);
-    assert_eq!(code, 0, "{err}");
-    let v: serde_json::Value = serde_json::from_str(&out).unwrap();
+    let v = support::run_json(bin, &["--json", "--since", "2006-04-27 17:50", &path]);
     assert_eq!(v["totals"]["messages"], 3);
     assert_eq!(v["totals"]["local"], 0);
     let (code, _, err) = support::run(bin, &["--since", "yesterday", &path]);

@@ -8,7 +8,6 @@ mod support;
 use std::collections::BTreeMap;
 
 use exim_log::IdFormat;
-use exim_log::assemble::Assembled;
 use exim_log_benches::{Config, Truth, generate, sample_config};
 use exim_log_examples::cli::TimeWindow;
 use exim_log_examples::report::summary::{Report, Summary};
@@ -16,15 +15,7 @@ use exim_log_examples::report::summary::{Report, Summary};
 fn report(log: &[u8]) -> Report {
     let mut agg = Summary::new(TimeWindow::default());
     for a in support::assembled(log) {
-        match a {
-            Assembled::Message(m) => agg.add_message(&m),
-            Assembled::Line(r) => {
-                if let Ok(line) = r.parse() {
-                    agg.add_line(&line);
-                }
-            }
-            _ => {}
-        }
+        agg.add(&a);
     }
     agg.report(usize::MAX, 1)
 }
@@ -199,9 +190,7 @@ fn no_argument_run_and_json() {
     let (code, out, err) = support::run(env!("CARGO_BIN_EXE_summary"), &[]);
     assert_eq!(code, 0, "{err}");
     assert!(out.contains("Grand total"), "{out}");
-    let (code, out, err) = support::run(env!("CARGO_BIN_EXE_summary"), &["--json"]);
-    assert_eq!(code, 0, "{err}");
-    let v: serde_json::Value = serde_json::from_str(&out).unwrap();
+    let v = support::run_json(env!("CARGO_BIN_EXE_summary"), &["--json"]);
     assert_eq!(v["totals"]["received"]["messages"], t.arrivals);
     assert_eq!(v["totals"]["delivered"]["messages"], t.deliveries);
     assert_eq!(v["totals"]["failed_addresses"], t.failures);
@@ -213,16 +202,12 @@ fn window_on_the_command_line() {
     let path = support::write(dir.path(), "mainlog", HAND.as_bytes());
     let bin = env!("CARGO_BIN_EXE_summary");
     // Until 10:00:05: the four rejections and the temporary one, no message.
-    let (code, out, err) = support::run(bin, &["--json", "--until", "2024-06-01 10:00:05", &path]);
-    assert_eq!(code, 0, "{err}");
-    let v: serde_json::Value = serde_json::from_str(&out).unwrap();
+    let v = support::run_json(bin, &["--json", "--until", "2024-06-01 10:00:05", &path]);
     assert_eq!(v["totals"]["received"]["messages"], 0);
     assert_eq!(v["totals"]["rejects"], 4);
     assert_eq!(v["totals"]["temporary_rejects"], 1);
     // From 10:00:05: both arrivals, no rejection.
-    let (code, out, err) = support::run(bin, &["--json", "--since", "2024-06-01 10:00:05", &path]);
-    assert_eq!(code, 0, "{err}");
-    let v: serde_json::Value = serde_json::from_str(&out).unwrap();
+    let v = support::run_json(bin, &["--json", "--since", "2024-06-01 10:00:05", &path]);
     assert_eq!(v["totals"]["received"]["messages"], 2);
     assert_eq!(v["totals"]["rejects"], 0);
 }

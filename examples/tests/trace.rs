@@ -54,6 +54,18 @@ fn trace(args: &[&str], dir: &Path) -> Output {
         .unwrap()
 }
 
+/// Runs `trace` with `args`, `input` on its stdin.
+fn trace_stdin(args: &[&str], input: &[u8]) -> Output {
+    let mut child = Command::new(env!("CARGO_BIN_EXE_trace"))
+        .args(args)
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .spawn()
+        .unwrap();
+    child.stdin.take().unwrap().write_all(input).unwrap();
+    child.wait_with_output().unwrap()
+}
+
 fn stdout(o: &Output) -> String {
     String::from_utf8(o.stdout.clone()).unwrap()
 }
@@ -193,14 +205,7 @@ fn json_is_one_object_per_line_with_position_and_trace() {
 #[test]
 fn stdin_plain_or_gzip() {
     for input in [CURRENT.as_bytes().to_vec(), gzip(CURRENT.as_bytes())] {
-        let mut child = Command::new(env!("CARGO_BIN_EXE_trace"))
-            .arg(BOUNCE)
-            .stdin(Stdio::piped())
-            .stdout(Stdio::piped())
-            .spawn()
-            .unwrap();
-        child.stdin.take().unwrap().write_all(&input).unwrap();
-        let o = child.wait_with_output().unwrap();
+        let o = trace_stdin(&[BOUNCE], &input);
         assert_eq!(ids(&stdout(&o)), [BOUNCE]);
     }
 }
@@ -253,19 +258,7 @@ fn two_pass_regex_search_agrees_with_full_assembly() {
         // From a file: the two-pass path (regex over buffers, then the id path).
         let files = stdout(&trace(&[pattern, "all.log"], dir.path()));
         // From stdin: one pass, every line assembled.
-        let mut child = Command::new(env!("CARGO_BIN_EXE_trace"))
-            .arg(pattern)
-            .stdin(Stdio::piped())
-            .stdout(Stdio::piped())
-            .spawn()
-            .unwrap();
-        child
-            .stdin
-            .take()
-            .unwrap()
-            .write_all(all.as_bytes())
-            .unwrap();
-        let piped = stdout(&child.wait_with_output().unwrap());
+        let piped = stdout(&trace_stdin(&[pattern], all.as_bytes()));
         assert!(!files.is_empty(), "{pattern}");
         assert_eq!(sorted(files), sorted(piped), "{pattern}");
     }

@@ -3,7 +3,8 @@
 //! §10.1: "There is no end marker: the next line that starts with a timestamp
 //! begins a new entry"; §10.2 for the indented configuration-error detail).
 
-use crate::line::trim_line_ending;
+use crate::error::ParseError;
+use crate::line::{LogLine, parse_line, trim_line_ending};
 
 /// True when `line` starts with `YYYY-MM-DD HH:MM:SS` (spec §1.1): the shape
 /// check only; [`crate::parse_line`] validates the values.
@@ -26,6 +27,14 @@ pub(crate) struct RawEntry<'a> {
     pub first: &'a [u8],
     pub rest: &'a [u8],
     pub raw: &'a [u8],
+}
+
+impl<'a> RawEntry<'a> {
+    /// The first line parsed as a main log line; an error's offset is counted
+    /// from the start of the buffer.
+    pub fn parse_first(&self) -> Result<LogLine<'a>, ParseError> {
+        parse_line(self.first).map_err(|err| ParseError::new(err.kind, err.offset + self.offset))
+    }
 }
 
 /// Iterator over the entries of a buffer.

@@ -140,8 +140,8 @@ pub use message_id::{IdFormat, MessageId};
 pub use options::{Options, Strictness};
 pub use reader::{LogReader, Position, ReadError, Record};
 pub use received::{
-    Folded, Mta, Received, ReceivedHeaders, ReceivedTls, exim_message_ids, parse_received,
-    received_headers,
+    Folded, HeaderBlocks, Mta, Received, ReceivedHeaders, ReceivedTls, exim_message_ids,
+    header_blocks, parse_received, received_headers,
 };
 pub use selector::{
     Evidence, Inference, LogSelector, Observation, Selector, SelectorError, SelectorErrorKind,

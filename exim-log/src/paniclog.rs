@@ -15,7 +15,7 @@ use serde::Serialize;
 
 use crate::entries::Entries;
 use crate::error::ParseError;
-use crate::line::{LogLine, parse_line};
+use crate::line::LogLine;
 use crate::text::Text;
 
 /// One panic log entry: a log line and its continuation lines.
@@ -56,17 +56,16 @@ impl<'a> Iterator for PanicLog<'a> {
 
     fn next(&mut self) -> Option<Self::Item> {
         let e = self.entries.next()?;
-        Some(match parse_line(e.first) {
-            Ok(line) => Ok(PanicEntry {
+        Some(e.parse_first().map(|line| {
+            PanicEntry {
                 offset: e.offset,
                 line,
                 detail: Some(e.rest.trim_ascii_start())
                     .filter(|d| !d.is_empty())
                     .map(Text::new),
                 raw: Text::new(e.raw),
-            }),
-            Err(err) => Err(ParseError::new(err.kind, err.offset + e.offset)),
-        })
+            }
+        }))
     }
 }
 

@@ -23,7 +23,7 @@ use serde::{Serialize, Serializer};
 
 use crate::entries::{Entries, RawEntry};
 use crate::error::ParseError;
-use crate::line::{LogLine, parse_line};
+use crate::line::LogLine;
 use crate::text::Text;
 
 /// One reject log entry.
@@ -211,8 +211,7 @@ impl<'a> Iterator for RejectLog<'a> {
 }
 
 fn entry(e: RawEntry<'_>) -> Result<RejectEntry<'_>, ParseError> {
-    let line =
-        parse_line(e.first).map_err(|err| ParseError::new(err.kind, err.offset + e.offset))?;
+    let line = e.parse_first()?;
     let mut rest = e.rest;
     let mut truncated = false;
     if let Some(r) = rest.strip_suffix(b"*** truncated ***") {

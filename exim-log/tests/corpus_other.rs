@@ -15,11 +15,6 @@ use std::collections::HashMap;
 
 use exim_log::{Event, parse_line};
 
-fn timestamped(line: &[u8]) -> bool {
-    let d = |i: usize| line.get(i).is_some_and(u8::is_ascii_digit);
-    (0..4).all(d) && line.get(4) == Some(&b'-') && d(5) && d(6) && line.get(7) == Some(&b'-')
-}
-
 fn flagged(text: &[u8]) -> bool {
     text.starts_with(b"Completed")
         || matches!(
@@ -127,10 +122,6 @@ fn shape(text: &[u8]) -> String {
 
 #[test]
 fn mainlog_corpus_other_lines() {
-    let files = common::corpus_files("mainlog");
-    if files.is_empty() {
-        return;
-    }
     let (mut total, mut other, mut specific) = (0usize, 0usize, 0usize);
     // Lines of a reference shape (or typed anyway), and how many of them are typed.
     let (mut exim, mut exim_specific) = (0usize, 0usize);
@@ -139,43 +130,43 @@ fn mainlog_corpus_other_lines() {
     let mut unknown: HashMap<String, usize> = HashMap::new();
     // EXIM_LOG_DUMP_UNKNOWN=path writes every unknown text there, for study.
     let mut dump = std::env::var_os("EXIM_LOG_DUMP_UNKNOWN").map(|_| Vec::new());
-    for f in &files {
-        let data = std::fs::read(f).unwrap();
-        for line in data.split(|b| *b == b'\n') {
-            if !timestamped(line) {
-                continue;
-            }
-            total += 1;
-            let l = parse_line(line).unwrap_or_else(|e| {
-                panic!("{}: {e:?}: {}", f.display(), String::from_utf8_lossy(line))
-            });
-            let text = l.text();
-            if flagged(text.as_bytes()) {
-                continue;
-            }
-            other += 1;
-            *kinds.entry(l.event.name()).or_default() += 1;
-            let known = !matches!(l.event, Event::Unknown);
-            if known || reference_shape(text.as_bytes()) {
-                exim += 1;
-                if known {
-                    exim_specific += 1;
-                } else {
-                    *exim_unknown.entry(shape(text.as_bytes())).or_default() += 1;
-                }
-            }
-            if !known {
-                *unknown.entry(shape(text.as_bytes())).or_default() += 1;
-                if let Some(d) = dump.as_mut() {
-                    d.extend_from_slice(text.as_bytes());
-                    d.push(b'\n');
-                }
+    let files = common::corpus_lines("mainlog", |f, line| {
+        if !common::timestamped(line) {
+            return;
+        }
+        total += 1;
+        let l = parse_line(line).unwrap_or_else(|e| {
+            panic!("{}: {e:?}: {}", f.display(), String::from_utf8_lossy(line))
+        });
+        let text = l.text();
+        if flagged(text.as_bytes()) {
+            return;
+        }
+        other += 1;
+        *kinds.entry(l.event.name()).or_default() += 1;
+        let known = !matches!(l.event, Event::Unknown);
+        if known || reference_shape(text.as_bytes()) {
+            exim += 1;
+            if known {
+                exim_specific += 1;
             } else {
-                specific += 1;
-                // Every event serializes.
-                serde_json::to_string(&l).unwrap();
+                *exim_unknown.entry(shape(text.as_bytes())).or_default() += 1;
             }
         }
+        if !known {
+            *unknown.entry(shape(text.as_bytes())).or_default() += 1;
+            if let Some(d) = dump.as_mut() {
+                d.extend_from_slice(text.as_bytes());
+                d.push(b'\n');
+            }
+        } else {
+            specific += 1;
+            // Every event serializes.
+            serde_json::to_string(&l).unwrap();
+        }
+    });
+    if files == 0 {
+        return;
     }
     if let (Some(d), Some(p)) = (dump, std::env::var_os("EXIM_LOG_DUMP_UNKNOWN")) {
         std::fs::write(p, d).unwrap();
@@ -216,29 +207,24 @@ fn mainlog_corpus_other_lines() {
 /// started to recognize is complete.
 #[test]
 fn truncated_lines_never_panic() {
-    let files = common::corpus_files("mainlog");
     let mut cuts = 0usize;
-    for f in &files {
-        let data = std::fs::read(f).unwrap();
-        for line in data.split(|b| *b == b'\n') {
-            let Ok(l) = parse_line(line) else { continue };
-            if flagged(l.text().as_bytes()) {
+    common::corpus_lines("mainlog", |_, line| {
+        let Ok(l) = parse_line(line) else { return };
+        if flagged(l.text().as_bytes()) {
+            return;
+        }
+        // Cut next to delimiters, where the parsers branch.
+        let edge = |b: Option<&u8>| b.is_some_and(|b| b" :<>[]()\"=,".contains(b));
+        for k in l.text_offset() + 1..line.len() {
+            if !edge(line.get(k)) && !edge(line.get(k - 1)) {
                 continue;
             }
-            // Cut next to delimiters, where the parsers branch.
-            let edge = |b: Option<&u8>| b.is_some_and(|b| b" :<>[]()\"=,".contains(b));
-            for k in l.text_offset() + 1..line.len() {
-                if !edge(line.get(k)) && !edge(line.get(k - 1)) {
-                    continue;
-                }
-                let cut = line.get(..k).unwrap();
-                let _ = parse_line(cut);
-                let _ =
-                    exim_log::syslog::parse_body(cut.get(l.text_offset()..).unwrap_or_default());
-                cuts += 1;
-            }
+            let cut = line.get(..k).unwrap();
+            let _ = parse_line(cut);
+            let _ = exim_log::syslog::parse_body(cut.get(l.text_offset()..).unwrap_or_default());
+            cuts += 1;
         }
-    }
+    });
     eprintln!("parsed {cuts} truncated lines");
 }
 
@@ -248,39 +234,34 @@ fn truncated_lines_never_panic() {
 #[test]
 fn syslog_wrapping_keeps_the_event() {
     use exim_log::syslog::parse_syslog_line;
-    let files = common::corpus_files("mainlog");
     let mut n = 0usize;
-    for f in &files {
-        let data = std::fs::read(f).unwrap();
-        for line in data.split(|b| *b == b'\n') {
-            let Ok(l) = parse_line(line) else { continue };
-            if l.pid.is_some() {
-                continue;
-            }
-            let with_ts = [&b"<22>Nov 27 07:47:34 mx1 exim[4242]: "[..], line].concat();
-            let id = l.message_id.map(|m| m.as_str());
-            // `syslog_timestamp = false`: the id, then the text.
-            let mut without_text =
-                b"<22>1 2026-11-27T07:47:34.123+00:00 mx1 exim 4242 - - ".to_vec();
-            if let Some(id) = id {
-                without_text.extend_from_slice(id.as_bytes());
-                without_text.push(b' ');
-            }
-            without_text.extend_from_slice(line.get(l.text_offset()..).unwrap());
-            for wrapped in [&with_ts, &without_text] {
-                let s = parse_syslog_line(wrapped)
-                    .unwrap_or_else(|e| panic!("{e:?}: {}", String::from_utf8_lossy(wrapped)));
-                assert_eq!(
-                    s.body.event,
-                    l.event,
-                    "{}",
-                    String::from_utf8_lossy(wrapped)
-                );
-                assert_eq!(s.body.message_id.map(|m| m.as_str()), id);
-                assert_eq!(s.pid, Some(4242));
-                n += 1;
-            }
+    common::corpus_lines("mainlog", |_, line| {
+        let Ok(l) = parse_line(line) else { return };
+        if l.pid.is_some() {
+            return;
         }
-    }
+        let with_ts = [&b"<22>Nov 27 07:47:34 mx1 exim[4242]: "[..], line].concat();
+        let id = l.message_id.map(|m| m.as_str());
+        // `syslog_timestamp = false`: the id, then the text.
+        let mut without_text = b"<22>1 2026-11-27T07:47:34.123+00:00 mx1 exim 4242 - - ".to_vec();
+        if let Some(id) = id {
+            without_text.extend_from_slice(id.as_bytes());
+            without_text.push(b' ');
+        }
+        without_text.extend_from_slice(line.get(l.text_offset()..).unwrap());
+        for wrapped in [&with_ts, &without_text] {
+            let s = parse_syslog_line(wrapped)
+                .unwrap_or_else(|e| panic!("{e:?}: {}", String::from_utf8_lossy(wrapped)));
+            assert_eq!(
+                s.body.event,
+                l.event,
+                "{}",
+                String::from_utf8_lossy(wrapped)
+            );
+            assert_eq!(s.body.message_id.map(|m| m.as_str()), id);
+            assert_eq!(s.pid, Some(4242));
+            n += 1;
+        }
+    });
     eprintln!("{n} syslog-wrapped lines agree with the main log");
 }

@@ -6,30 +6,7 @@
 // does not see it as test code.
 mod common;
 
-use exim_log::{Mta, Received, exim_message_ids, received_headers};
-
-/// Splits the file at blank lines (empty or `\r` only).
-fn records(data: &[u8]) -> Vec<&[u8]> {
-    let mut out = Vec::new();
-    let mut start = None;
-    let mut pos = 0;
-    for line in data.split_inclusive(|b| *b == b'\n') {
-        let blank = line.iter().all(|b| matches!(b, b'\r' | b'\n'));
-        match (blank, start) {
-            (true, Some(s)) => {
-                out.extend(data.get(s..pos));
-                start = None;
-            }
-            (false, None) => start = Some(pos),
-            _ => {}
-        }
-        pos += line.len();
-    }
-    if let Some(s) = start {
-        out.extend(data.get(s..));
-    }
-    out
-}
+use exim_log::{Mta, Received, exim_message_ids, header_blocks, received_headers};
 
 fn contains(h: &[u8], needle: &[u8]) -> bool {
     h.windows(needle.len()).any(|w| w == needle)
@@ -41,7 +18,7 @@ fn corpus_received_headers() {
         return;
     };
     let data = std::fs::read(dir.join("received-headers.txt")).expect("read corpus");
-    let recs = records(&data);
+    let recs: Vec<&[u8]> = header_blocks(&data).collect();
     assert_eq!(recs.len(), 1194, "records in received-headers.txt");
 
     let (mut exim, mut exim_ok, mut dated, mut crlf, mut with_from) = (0, 0, 0, 0, 0);

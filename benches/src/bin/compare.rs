@@ -26,6 +26,9 @@ use exim_log_benches::{Config, FORMAT_VERSION, IdFormat, generate_to};
 
 const BLOCK: usize = 1 << 20;
 
+const USAGE: &str = "usage: compare [--size 256M] [--seed N] [--input FILE] [--dir DIR] [--runs N] \
+                     [--stats-size 32M] [--no-external]";
+
 struct Args {
     size: u64,
     seed: u64,
@@ -67,13 +70,11 @@ fn parse_args() -> Result<Args, String> {
             "--runs" => a.runs = value()?.parse().map_err(|_| "bad --runs")?,
             "--stats-size" => a.stats_size = parse_size(&value()?).ok_or("bad --stats-size")?,
             "--no-external" => a.external = false,
-            _ => {
-                return Err(
-                    "usage: compare [--size 256M] [--seed N] [--input FILE] [--dir DIR] [--runs N] \
-                     [--stats-size 32M] [--no-external]"
-                        .into(),
-                );
+            "-h" | "--help" => {
+                println!("{USAGE}");
+                std::process::exit(0);
             }
+            other => return Err(format!("unknown argument {other}\n{USAGE}")),
         }
     }
     a.runs = a.runs.max(1);
@@ -145,35 +146,6 @@ fn gz_reader(path: &Path) -> io::Result<impl Read> {
     ))
 }
 
-/// Our id trace: every line that contains `id` (what `exigrep -l` selects),
-/// found with a SIMD substring search, each hit parsed and checked.
-fn trace(input: impl Read, id: &[u8]) -> io::Result<(u64, u64)> {
-    let finder = memchr::memmem::Finder::new(id);
-    let mut hits = 0u64;
-    let mut prefixed = 0u64;
-    work::for_each_block(input, BLOCK, |run| {
-        for at in finder.find_iter(run) {
-            let start =
-                memchr::memrchr(b'\n', run.get(..at).unwrap_or_default()).map_or(0, |i| i + 1);
-            let end = memchr::memchr(b'\n', run.get(at..).unwrap_or_default())
-                .map_or(run.len(), |i| at + i);
-            // A line holding the id twice is still one line.
-            if start < at
-                && memchr::memmem::find(run.get(start..at).unwrap_or_default(), id).is_some()
-            {
-                continue;
-            }
-            hits += 1;
-            if let Ok(line) = parse_line(run.get(start..end).unwrap_or_default()) {
-                if line.message_id.is_some_and(|m| m.as_str().as_bytes() == id) {
-                    prefixed += 1;
-                }
-            }
-        }
-    })?;
-    Ok((hits, prefixed))
-}
-
 /// A stand-in for our `summary` example: arrivals, deliveries and received
 /// bytes, from one full parse of a file.
 fn summary(input: impl Read) -> io::Result<(u64, u64, u64)> {
@@ -221,6 +193,12 @@ fn which(cmd: &str) -> Option<PathBuf> {
         .find(|p| p.is_file())
 }
 
+/// A binary of the workspace built next to this one (`target/release/NAME`).
+fn sibling(name: &str) -> Option<PathBuf> {
+    let p = std::env::current_exe().ok()?.parent()?.join(name);
+    p.is_file().then_some(p)
+}
+
 /// Runs an external command with stdout counted and discarded; its wall time.
 fn run_external(cmd: &Path, args: &[&str]) -> io::Result<(Duration, u64)> {
     let t = Instant::now();
@@ -252,7 +230,49 @@ fn middle_id(buf: &[u8]) -> Option<String> {
     })
 }
 
+/// Child mode `compare --rss-child FILE...`: one reader pass with full parse over
+/// the files, then the lines read and the peak resident set size (kB).
+fn rss_child(files: &[String]) -> ExitCode {
+    match work::reader_pass(files, true) {
+        Ok(stats) => {
+            let status = std::fs::read_to_string("/proc/self/status").unwrap_or_default();
+            let hwm = status
+                .lines()
+                .find_map(|l| l.strip_prefix("VmHWM:"))
+                .and_then(|v| v.trim().trim_end_matches("kB").trim().parse::<u64>().ok())
+                .unwrap_or(0);
+            println!("{} {hwm}", stats.lines);
+            ExitCode::SUCCESS
+        }
+        Err(e) => {
+            eprintln!("compare: {e}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+/// Peak RSS of a reader pass over `files`, in a fresh process: (lines, kB).
+fn peak_rss(files: &[&Path]) -> io::Result<(u64, u64)> {
+    let out = Command::new(std::env::current_exe()?)
+        .arg("--rss-child")
+        .args(files)
+        .stderr(Stdio::inherit())
+        .output()?;
+    let text = String::from_utf8_lossy(&out.stdout);
+    let mut it = text
+        .split_whitespace()
+        .filter_map(|w| w.parse::<u64>().ok());
+    match (it.next(), it.next()) {
+        (Some(lines), Some(kb)) => Ok((lines, kb)),
+        _ => Err(io::Error::other("the --rss-child run failed")),
+    }
+}
+
 fn main() -> ExitCode {
+    let raw: Vec<String> = std::env::args().skip(1).collect();
+    if raw.first().is_some_and(|a| a == "--rss-child") {
+        return rss_child(raw.get(1..).unwrap_or_default());
+    }
     let args = match parse_args() {
         Ok(a) => a,
         Err(e) => {
@@ -295,11 +315,15 @@ fn run(a: &Args) -> io::Result<()> {
         parse.add(d);
         stats = s;
     }
-    // From the page cache (one warm-up read first) and from .gz.
+    // From the page cache (one warm-up read first) and from .gz, through the
+    // library's reader (one reused line buffer, gzip detected).
     let _ = work::for_each_block(File::open(&plain)?, BLOCK, |r| {
         black_box(r);
     })?;
-    let (mut read, mut read_parse, mut gunzip, mut gunzip_parse) = (
+    let files = [plain.as_path()];
+    let gz_files = [gz.as_path()];
+    let (mut read, mut lib_read, mut lib_parse, mut gunzip, mut lib_gz_parse) = (
+        Best::default(),
         Best::default(),
         Best::default(),
         Best::default(),
@@ -312,9 +336,12 @@ fn run(a: &Args) -> io::Result<()> {
             })
         });
         read.add(d);
-        let (d, r) = time(|| work::parse_stream(File::open(&plain)?, BLOCK));
-        r?;
-        read_parse.add(d);
+        let (d, r) = time(|| work::reader_pass(&files, false));
+        r.map_err(io::Error::other)?;
+        lib_read.add(d);
+        let (d, r) = time(|| work::reader_pass(&files, true));
+        r.map_err(io::Error::other)?;
+        lib_parse.add(d);
         let (d, r) = time(|| {
             work::for_each_block(gz_reader(&gz)?, BLOCK, |r| {
                 black_box(r);
@@ -322,9 +349,9 @@ fn run(a: &Args) -> io::Result<()> {
         });
         r?;
         gunzip.add(d);
-        let (d, r) = time(|| work::parse_stream(gz_reader(&gz)?, BLOCK));
-        r?;
-        gunzip_parse.add(d);
+        let (d, r) = time(|| work::reader_pass(&gz_files, true));
+        r.map_err(io::Error::other)?;
+        lib_gz_parse.add(d);
     }
 
     writeln!(
@@ -346,9 +373,10 @@ fn run(a: &Args) -> io::Result<()> {
     row(&mut out, "naive split on spaces, memory", &naive)?;
     row(&mut out, "**full parse, memory**", &parse)?;
     row(&mut out, "read file (page cache), 1 MiB blocks", &read)?;
-    row(&mut out, "read file + full parse", &read_parse)?;
-    row(&mut out, "gunzip (flate2) only", &gunzip)?;
-    row(&mut out, "gunzip + full parse", &gunzip_parse)?;
+    row(&mut out, "LogReader, lines only, file", &lib_read)?;
+    row(&mut out, "**LogReader + full parse, file**", &lib_parse)?;
+    row(&mut out, "gunzip (flate2) only, 1 MiB blocks", &gunzip)?;
+    row(&mut out, "**LogReader + full parse, .gz**", &lib_gz_parse)?;
     writeln!(out)?;
     writeln!(
         out,
@@ -366,13 +394,13 @@ fn run(a: &Args) -> io::Result<()> {
     )?;
     writeln!(
         out,
-        "file: read+parse / read: {:.2}x (target <= 1.5x)",
-        read_parse.secs() / read.secs()
+        "file: LogReader+parse / read: {:.2}x (target <= 1.5x)",
+        lib_parse.secs() / read.secs()
     )?;
     writeln!(
         out,
-        "gz: gunzip+parse / gunzip: {:.2}x (target <= 1.5x)",
-        gunzip_parse.secs() / gunzip.secs()
+        "gz: LogReader+parse / gunzip: {:.2}x",
+        lib_gz_parse.secs() / gunzip.secs()
     )?;
 
     // Id trace.
@@ -383,14 +411,14 @@ fn run(a: &Args) -> io::Result<()> {
     let mut ours = Best::default();
     let mut hits = (0, 0);
     for _ in 0..a.runs {
-        let (d, r) = time(|| trace(File::open(&plain)?, id.as_bytes()));
-        hits = r?;
+        let (d, r) = time(|| work::reader_trace(&plain, &id));
+        hits = r.map_err(io::Error::other)?;
         ours.add(d);
     }
     let mut ours_gz = Best::default();
     for _ in 0..a.runs.min(3) {
-        let (d, r) = time(|| trace(gz_reader(&gz)?, id.as_bytes()));
-        r?;
+        let (d, r) = time(|| work::reader_trace(&gz, &id));
+        r.map_err(io::Error::other)?;
         ours_gz.add(d);
     }
     writeln!(
@@ -402,12 +430,12 @@ fn run(a: &Args) -> io::Result<()> {
     writeln!(out, "|---|---:|---:|")?;
     writeln!(
         out,
-        "| ours, file (memmem + parse of hits) | {:.3} | 1.0x |",
+        "| ours: LogReader + Prefilter (memmem over read buffers), parse of hits, file | {:.3} | 1.0x |",
         ours.secs()
     )?;
     writeln!(
         out,
-        "| ours, .gz | {:.3} | {:.1}x (vs gunzip only: {:.2}x) |",
+        "| ours, same, .gz | {:.3} | {:.1}x (vs gunzip only: {:.2}x) |",
         ours_gz.secs(),
         ours_gz.secs() / ours.secs(),
         ours_gz.secs() / gunzip.secs()
@@ -436,6 +464,21 @@ fn run(a: &Args) -> io::Result<()> {
         (false, _) => skipped.push("exigrep (--no-external)".into()),
         (true, None) => skipped.push("exigrep (not installed: apt-get install exim4-base)".into()),
     }
+    match sibling("trace") {
+        Some(trace) => {
+            let file = plain.to_string_lossy();
+            let (d, lines) = run_external(&trace, &[&id, &file])?;
+            writeln!(
+                out,
+                "| `trace ID FILE` example (exim-log-examples) | {:.3} | {:.1}x ({lines} lines out) |",
+                d.as_secs_f64(),
+                d.as_secs_f64() / ours.secs()
+            )?;
+        }
+        None => skipped.push(
+            "trace example (build it: cargo build --release -p exim-log-examples --bins)".into(),
+        ),
+    }
 
     // Summary against eximstats. Debian's eximstats (4.96) reads ids at fixed
     // offsets for the 16-character layout, so it gets a log with old ids (and it is
@@ -460,6 +503,13 @@ fn run(a: &Args) -> io::Result<()> {
             }
             let file = sub.to_string_lossy();
             let (d, received) = eximstats_received(&eximstats, &file)?;
+            let example = match sibling("summary") {
+                Some(summary) => Some(run_external(&summary, &[&file])?.0),
+                None => {
+                    skipped.push("summary example (build it: cargo build --release -p exim-log-examples --bins)".into());
+                    None
+                }
+            };
             let _ = std::fs::remove_file(&sub);
             writeln!(
                 out,
@@ -485,12 +535,43 @@ fn run(a: &Args) -> io::Result<()> {
                 d.as_secs_f64() / best.secs(),
                 received.map_or("?".to_string(), |r| r.to_string())
             )?;
+            if let Some(e) = example {
+                writeln!(
+                    out,
+                    "| `summary FILE` example (exim-log-examples), file | {:.3} | {:.0} | |",
+                    e.as_secs_f64(),
+                    mbps(len, e.as_secs_f64())
+                )?;
+            }
         }
         (false, _) => skipped.push("eximstats (--no-external)".into()),
         (true, None) => {
             skipped.push("eximstats (not installed: apt-get install exim4-base)".into())
         }
     }
+    // Reader memory against input size: one file, then the same file four times
+    // in a row (LogFiles), each in a fresh process.
+    let (l1, kb1) = peak_rss(&[&plain])?;
+    let (l4, kb4) = peak_rss(&[&plain, &plain, &plain, &plain])?;
+    writeln!(
+        out,
+        "\nreader memory (LogReader + full parse, fresh process):"
+    )?;
+    writeln!(out, "| input | lines | peak RSS |")?;
+    writeln!(out, "|---|---:|---:|")?;
+    writeln!(
+        out,
+        "| {:.0} MB | {l1} | {:.1} MB |",
+        n as f64 / 1e6,
+        kb1 as f64 / 1024.0
+    )?;
+    writeln!(
+        out,
+        "| {:.0} MB (4 files) | {l4} | {:.1} MB |",
+        4.0 * n as f64 / 1e6,
+        kb4 as f64 / 1024.0
+    )?;
+
     if !skipped.is_empty() {
         writeln!(out, "\nskipped: {}", skipped.join("; "))?;
     }

@@ -87,7 +87,10 @@ fn parse_args() -> Result<Args, String> {
             "--sample" => config = exim_log_benches::sample_config(),
             "--truth" => truth = true,
             "-o" | "--output" => output = Some(value("-o")?),
-            "-h" | "--help" => return Err(usage().to_string()),
+            "-h" | "--help" => {
+                println!("{}", usage());
+                std::process::exit(0);
+            }
             other => return Err(format!("unknown argument {other}\n{}", usage())),
         }
     }

@@ -9,11 +9,10 @@
 //!
 //! See `abuse-report --help`, and [`exim_log_examples::report::abuse`].
 
-use std::io::{self, BufWriter, Write};
 use std::process::ExitCode;
 
-use exim_log_examples::cli::{COMMON_HELP, Common};
-use exim_log_examples::report::abuse::AbuseReport;
+use exim_log_examples::cli::{ReadProblems, finish, start};
+use exim_log_examples::report::abuse::{AbuseReport, Report};
 
 const USAGE: &str = "\
 Usage: abuse-report [OPTIONS] [FILE|DIR...]
@@ -31,32 +30,18 @@ events of one kind.
 
 fn main() -> ExitCode {
     let mut offenders_only = false;
-    let parsed = Common::parse(std::env::args().skip(1), |a, _| {
+    let started = start("abuse-report", USAGE, |a, _| {
         offenders_only |= a == "--offenders";
         Ok(a == "--offenders")
     });
-    let common = match parsed {
-        Ok(c) => c,
-        Err(e) if e.is_empty() => {
-            print!("{USAGE}{COMMON_HELP}");
-            return ExitCode::SUCCESS;
-        }
-        Err(e) => {
-            eprintln!("abuse-report: {e}\n\n{USAGE}{COMMON_HELP}");
-            return ExitCode::from(2);
-        }
-    };
-    let records = match common.open() {
-        Ok(r) => r,
-        Err(e) => {
-            eprintln!("abuse-report: {e}");
-            return ExitCode::from(2);
-        }
+    let (common, records) = match started {
+        Ok(started) => started,
+        Err(code) => return code,
     };
     // Log order matters (connections open and close), and no message needs
     // assembling: lines are counted as they are read.
     let mut agg = AbuseReport::new(common.window);
-    let mut fatal = false;
+    let mut problems = ReadProblems::default();
     for rec in records {
         match rec {
             Ok(r) => {
@@ -64,33 +49,18 @@ fn main() -> ExitCode {
                     agg.add(&line);
                 }
             }
-            Err(e) => {
-                eprintln!("abuse-report: {e}");
-                fatal |= e.is_fatal();
-            }
+            Err(e) => problems.note("abuse-report", &e),
         }
     }
     let report = agg.report(common.top, common.threshold_or(5));
-    let mut out = BufWriter::new(io::stdout().lock());
-    let written = if offenders_only {
-        report
-            .offenders
-            .iter()
-            .try_for_each(|o| writeln!(out, "{}", o.ip))
-    } else if common.json {
-        serde_json::to_writer_pretty(&mut out, &report)
-            .map_err(io::Error::from)
-            .and_then(|()| writeln!(out))
-    } else {
-        report.write_text(&mut out, &common.input_names())
-    };
-    if let Err(e) = written.and_then(|()| out.flush()) {
-        eprintln!("abuse-report: {e}");
-        return ExitCode::from(2);
-    }
-    if fatal {
-        ExitCode::from(2)
-    } else {
-        ExitCode::SUCCESS
-    }
+    finish("abuse-report", &problems, |out| {
+        if offenders_only {
+            report
+                .offenders
+                .iter()
+                .try_for_each(|o| writeln!(out, "{}", o.ip))
+        } else {
+            common.write_report(out, &report, Report::write_text)
+        }
+    })
 }

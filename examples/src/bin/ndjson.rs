@@ -5,12 +5,12 @@
 //! Every input line produces exactly one output line, in input order. A line
 //! that cannot be parsed (no timestamp) becomes `{"error": ..., "offset": N, "raw": ...}`.
 
-use std::fs::File;
-use std::io::{self, BufRead, BufReader, BufWriter, Write};
+use std::io::{self, BufRead, Write};
 use std::process::ExitCode;
 
-fn convert(input: impl BufRead, out: &mut impl Write) -> io::Result<()> {
-    let mut input = input;
+use exim_log_examples::cli::filter_files;
+
+fn convert(input: &mut dyn BufRead, out: &mut dyn Write) -> io::Result<()> {
     let mut buf = Vec::with_capacity(4096);
     loop {
         buf.clear();
@@ -39,29 +39,5 @@ fn exim_log_trim(b: &[u8]) -> &[u8] {
 }
 
 fn main() -> ExitCode {
-    let args: Vec<String> = std::env::args().skip(1).collect();
-    let stdout = io::stdout();
-    let mut out = BufWriter::new(stdout.lock());
-    let files = if args.is_empty() {
-        vec!["-".to_string()]
-    } else {
-        args
-    };
-    for f in &files {
-        let res = if f == "-" {
-            convert(io::stdin().lock(), &mut out)
-        } else {
-            File::open(f).and_then(|h| convert(BufReader::new(h), &mut out))
-        };
-        if let Err(e) = res {
-            let _ = out.flush();
-            eprintln!("ndjson: {f}: {e}");
-            return ExitCode::FAILURE;
-        }
-    }
-    if let Err(e) = out.flush() {
-        eprintln!("ndjson: {e}");
-        return ExitCode::FAILURE;
-    }
-    ExitCode::SUCCESS
+    filter_files("ndjson", convert)
 }

@@ -9,33 +9,11 @@
 //! such as message body text, print nothing. Output follows the input order;
 //! keys are listed in SCHEMA.md, "Received headers".
 
-use std::fs::File;
-use std::io::{self, BufWriter, Read, Write};
+use std::io::{self, Write};
 use std::process::ExitCode;
 
-use exim_log::{Received, received_headers};
-
-/// Splits the input at blank lines (lines that are empty or only `\r`).
-fn records(input: &[u8]) -> Vec<&[u8]> {
-    let mut out = Vec::new();
-    let (mut start, mut pos) = (None, 0usize);
-    for line in input.split_inclusive(|b| *b == b'\n') {
-        let blank = line.iter().all(|b| matches!(b, b'\r' | b'\n'));
-        match (blank, start) {
-            (true, Some(s)) => {
-                out.extend(input.get(s..pos));
-                start = None;
-            }
-            (false, None) => start = Some(pos),
-            _ => {}
-        }
-        pos += line.len();
-    }
-    if let Some(s) = start {
-        out.extend(input.get(s..));
-    }
-    out
-}
+use exim_log::{Received, header_blocks, received_headers};
+use exim_log_examples::cli::filter_files;
 
 /// A record without a header name that starts like a `Received:` body.
 fn bare_header(rec: &[u8]) -> bool {
@@ -47,8 +25,8 @@ fn bare_header(rec: &[u8]) -> bool {
     rec.first() == Some(&b'(') || matches!(word.as_slice(), b"from" | b"by" | b"with" | b"id")
 }
 
-fn convert(input: &[u8], out: &mut impl Write) -> io::Result<()> {
-    for rec in records(input) {
+fn convert(input: &[u8], out: &mut dyn Write) -> io::Result<()> {
+    for rec in header_blocks(input) {
         let mut any = false;
         for h in received_headers(rec) {
             any = true;
@@ -64,31 +42,9 @@ fn convert(input: &[u8], out: &mut impl Write) -> io::Result<()> {
 }
 
 fn main() -> ExitCode {
-    let args: Vec<String> = std::env::args().skip(1).collect();
-    let files = if args.is_empty() {
-        vec!["-".to_string()]
-    } else {
-        args
-    };
-    let stdout = io::stdout();
-    let mut out = BufWriter::new(stdout.lock());
-    for f in &files {
+    filter_files("received", |input, out| {
         let mut buf = Vec::new();
-        let res = if f == "-" {
-            io::stdin().lock().read_to_end(&mut buf)
-        } else {
-            File::open(f).and_then(|mut h| h.read_to_end(&mut buf))
-        }
-        .and_then(|_| convert(&buf, &mut out));
-        if let Err(e) = res {
-            let _ = out.flush();
-            eprintln!("received: {f}: {e}");
-            return ExitCode::FAILURE;
-        }
-    }
-    if let Err(e) = out.flush() {
-        eprintln!("received: {e}");
-        return ExitCode::FAILURE;
-    }
-    ExitCode::SUCCESS
+        input.read_to_end(&mut buf)?;
+        convert(&buf, out)
+    })
 }

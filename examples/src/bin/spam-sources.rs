@@ -10,12 +10,11 @@
 //! See `spam-sources --help`, and [`exim_log_examples::report::spam`] for what
 //! is counted.
 
-use std::io::{self, BufWriter, Write};
 use std::process::ExitCode;
 
 use exim_log::assemble::Assembled;
-use exim_log_examples::cli::{COMMON_HELP, Common, drive};
-use exim_log_examples::report::spam::SpamSources;
+use exim_log_examples::cli::{drive, finish, start};
+use exim_log_examples::report::spam::{SpamReport, SpamSources};
 
 const USAGE: &str = "\
 Usage: spam-sources [OPTIONS] [FILE|DIR...]
@@ -30,23 +29,9 @@ seen, and a message id to give to `trace`.
 ";
 
 fn main() -> ExitCode {
-    let common = match Common::parse(std::env::args().skip(1), |_, _| Ok(false)) {
-        Ok(c) => c,
-        Err(e) if e.is_empty() => {
-            print!("{USAGE}{COMMON_HELP}");
-            return ExitCode::SUCCESS;
-        }
-        Err(e) => {
-            eprintln!("spam-sources: {e}\n\n{USAGE}{COMMON_HELP}");
-            return ExitCode::from(2);
-        }
-    };
-    let records = match common.open() {
-        Ok(r) => r,
-        Err(e) => {
-            eprintln!("spam-sources: {e}");
-            return ExitCode::from(2);
-        }
+    let (common, records) = match start("spam-sources", USAGE, |_, _| Ok(false)) {
+        Ok(started) => started,
+        Err(code) => return code,
     };
     let mut agg = SpamSources::new(common.window);
     let problems = drive(records, "spam-sources", |a| {
@@ -55,21 +40,7 @@ fn main() -> ExitCode {
         }
     });
     let report = agg.report(common.top, common.threshold_or(1));
-    let mut out = BufWriter::new(io::stdout().lock());
-    let written = if common.json {
-        serde_json::to_writer_pretty(&mut out, &report)
-            .map_err(io::Error::from)
-            .and_then(|()| writeln!(out))
-    } else {
-        report.write_text(&mut out, &common.input_names())
-    };
-    if let Err(e) = written.and_then(|()| out.flush()) {
-        eprintln!("spam-sources: {e}");
-        return ExitCode::from(2);
-    }
-    if problems.fatal > 0 {
-        ExitCode::from(2)
-    } else {
-        ExitCode::SUCCESS
-    }
+    finish("spam-sources", &problems, |out| {
+        common.write_report(out, &report, SpamReport::write_text)
+    })
 }

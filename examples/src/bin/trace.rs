@@ -20,16 +20,16 @@
 //! `cargo run --release -p exim-log-examples --bin trace -- ID /var/log/exim4/`.
 
 use std::io::{self, BufWriter, Write};
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::process::ExitCode;
 use std::sync::Arc;
 
 use exim_log::assemble::{Assembled, Assembler, Link, Message};
 use exim_log::reader::{
-    Follow, Input, LineMatcher, LogFiles, LogReader, Position, Prefilter, Sleep, order_rotated,
-    rotated,
+    Follow, Input, LineMatcher, LogFiles, LogReader, Position, Prefilter, Sleep,
 };
 use exim_log::{MessageId, ReadError, Record, parse_line};
+use exim_log_examples::cli::input_paths;
 use serde::Serialize;
 
 const USAGE: &str = "\
@@ -216,16 +216,7 @@ impl Source {
         if files.is_empty() || files == ["-"] {
             return Ok(Source::Stdin(LogReader::detect(io::stdin().lock())?));
         }
-        let mut paths = Vec::new();
-        for f in files {
-            let p = PathBuf::from(f);
-            if p.is_dir() {
-                paths.extend(rotated(&p)?);
-            } else {
-                paths.push(p);
-            }
-        }
-        Ok(Source::Files(LogFiles::new(order_rotated(paths))))
+        Ok(Source::Files(LogFiles::new(input_paths(files)?)))
     }
 
     fn next(&mut self, filter: Option<&Prefilter>, buf: &mut Vec<u8>) -> Next {

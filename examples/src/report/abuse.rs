@@ -29,6 +29,7 @@ use serde::Serialize;
 use super::bounded::{BoundedMap, CappedSet, Distinct, Weight};
 use super::classify::{is_unknown_recipient, local_part, rbl_list, text_class};
 use super::text::{self, Align, Table};
+use super::widen_span;
 use crate::cli::{TimeWindow, log_seconds};
 
 /// Most keys per table.
@@ -70,15 +71,6 @@ impl Weight for Tally {
     }
 }
 
-fn span(first: &mut Option<Timestamp>, last: &mut Option<Timestamp>, t: Timestamp) {
-    if first.is_none_or(|f| t < f) {
-        *first = Some(t);
-    }
-    if last.is_none_or(|l| t > l) {
-        *last = Some(t);
-    }
-}
-
 /// A table of [`Tally`] by key.
 #[derive(Clone, Debug)]
 struct Tallies(BoundedMap<String, Tally>);
@@ -96,7 +88,7 @@ impl Tallies {
             if let Some(d) = distinct {
                 v.distinct.insert(d);
             }
-            span(&mut v.first, &mut v.last, t);
+            widen_span(&mut v.first, &mut v.last, t);
         });
     }
 
@@ -326,7 +318,7 @@ impl AbuseReport {
                 Kind::Protocol => o.protocol += 1,
                 Kind::SenderVerify => o.sender_verify += 1,
             }
-            span(&mut o.first, &mut o.last, t);
+            widen_span(&mut o.first, &mut o.last, t);
         });
     }
 
@@ -440,7 +432,7 @@ impl AbuseReport {
             return;
         }
         self.lines += 1;
-        span(&mut self.first, &mut self.last, t);
+        widen_span(&mut self.first, &mut self.last, t);
         match &line.event {
             Event::ConnectionOpen(s) => {
                 if let Some(ip) = s.peer.ip() {
@@ -515,7 +507,7 @@ impl AbuseReport {
                         self.dict_hosts.update(ip.as_str(), |h| {
                             h.rejected_unknown += 1;
                             h.local_parts.insert(&lp);
-                            span(&mut h.first, &mut h.last, t);
+                            widen_span(&mut h.first, &mut h.last, t);
                         });
                         self.offense(&ip, Kind::Dictionary, t);
                     }
@@ -1073,13 +1065,7 @@ impl Report {
         if !t.is_empty() {
             t.write(out)?;
         }
-        if self.approximate {
-            writeln!(
-                out,
-                "\n(tables were trimmed to bound memory: counts are lower bounds)"
-            )?;
-        }
-        Ok(())
+        text::trimmed_note(out, self.approximate)
     }
 }
 

@@ -30,6 +30,7 @@ use serde::Serialize;
 
 use super::bounded::{BoundedMap, CappedSet, Distinct, Weight};
 use super::text::{self, Align, Table};
+use super::widen_span;
 use crate::cli::TimeWindow;
 
 /// Most sources kept per table (see [`BoundedMap`]).
@@ -159,14 +160,10 @@ impl Stats {
         if let Some(s) = &f.subject {
             self.subjects.bump(s.as_str());
         }
-        if let Some(t) = f.time {
-            if self.first.is_none_or(|x| t < x) {
-                self.first = Some(t);
-                self.example = Some(f.id.clone());
-            }
-            if self.last.is_none_or(|x| t > x) {
-                self.last = Some(t);
-            }
+        if let Some(t) = f.time
+            && widen_span(&mut self.first, &mut self.last, t)
+        {
+            self.example = Some(f.id.clone());
         }
         if self.example.is_none() {
             self.example = Some(f.id.clone());
@@ -640,12 +637,6 @@ impl SpamReport {
                 writeln!(out, "  ({} {}s in all)", s.sources, s.kind.name())?;
             }
         }
-        if self.approximate {
-            writeln!(
-                out,
-                "\n(tables were trimmed to bound memory: counts are lower bounds)"
-            )?;
-        }
-        Ok(())
+        text::trimmed_note(out, self.approximate)
     }
 }

@@ -17,13 +17,14 @@
 
 use std::io::{self, Write};
 
-use exim_log::assemble::Message;
+use exim_log::assemble::{Assembled, Message};
 use exim_log::{Event, Flag, LogLine, Timestamp};
 use serde::Serialize;
 
 use super::bounded::{BoundedMap, Weight};
 use super::classify::{domain, reason_class};
 use super::text::{self, Align, Table};
+use super::widen_span;
 use crate::cli::TimeWindow;
 
 /// Most keys per table.
@@ -136,12 +137,7 @@ impl Summary {
     }
 
     fn seen(&mut self, t: Timestamp) {
-        if self.first.is_none_or(|f| t < f) {
-            self.first = Some(t);
-        }
-        if self.last.is_none_or(|l| t > l) {
-            self.last = Some(t);
-        }
+        widen_span(&mut self.first, &mut self.last, t);
     }
 
     /// Counts one message: its arrival, deliveries, deferrals, failures,
@@ -260,6 +256,21 @@ impl Summary {
             if remote && let Some(n) = self.queue_remote.get_mut(b) {
                 *n += 1;
             }
+        }
+    }
+
+    /// Counts one item of an [`Assembler`](exim_log::assemble::Assembler): a
+    /// message ([`Summary::add_message`]) or a lone line that parses
+    /// ([`Summary::add_line`]).
+    pub fn add(&mut self, item: &Assembled) {
+        match item {
+            Assembled::Message(m) => self.add_message(m),
+            Assembled::Line(r) => {
+                if let Ok(line) = r.parse() {
+                    self.add_line(&line);
+                }
+            }
+            _ => {}
         }
     }
 
@@ -646,13 +657,7 @@ impl Report {
         volume_table(out, "Top recipient domains", &self.recipient_domains, true)?;
         count_table(out, "Rejections by reason", &self.reject_reasons)?;
         count_table(out, "Rejections by host", &self.reject_hosts)?;
-        if self.approximate {
-            writeln!(
-                out,
-                "\n(tables were trimmed to bound memory: counts are lower bounds)"
-            )?;
-        }
-        Ok(())
+        text::trimmed_note(out, self.approximate)
     }
 }
 

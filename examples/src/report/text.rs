@@ -94,6 +94,18 @@ pub fn heading(out: &mut dyn Write, title: &str) -> io::Result<()> {
     writeln!(out, "\n{title}\n{}", "-".repeat(title.chars().count()))
 }
 
+/// The closing note of a report whose tables dropped light entries to bound
+/// memory (`approximate`); nothing otherwise.
+pub fn trimmed_note(out: &mut dyn Write, approximate: bool) -> io::Result<()> {
+    if approximate {
+        writeln!(
+            out,
+            "\n(tables were trimmed to bound memory: counts are lower bounds)"
+        )?;
+    }
+    Ok(())
+}
+
 /// A text cut to `max` characters, with `...` when cut.
 pub fn clip(s: &str, max: usize) -> String {
     if s.chars().count() <= max {

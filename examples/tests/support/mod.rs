@@ -31,6 +31,14 @@ pub fn run(bin: &str, args: &[&str]) -> (i32, String, String) {
     )
 }
 
+/// Runs a built example program that must succeed and print one JSON
+/// document (`--json`); returns the document.
+pub fn run_json(bin: &str, args: &[&str]) -> serde_json::Value {
+    let (code, out, err) = run(bin, args);
+    assert_eq!(code, 0, "{err}");
+    serde_json::from_str(&out).expect("JSON output")
+}
+
 /// Writes `log` to `dir/name` and returns the path as a string.
 pub fn write(dir: &Path, name: &str, log: &[u8]) -> String {
     let p = dir.join(name);

@@ -403,6 +403,26 @@ impl<R: Read> LogReader<R> {
         }
     }
 
+    /// Ends the stream on a read error met `partial_line_bytes` into the line
+    /// at `position`: later calls return `None`.
+    fn fail(
+        &mut self,
+        buf: &mut Vec<u8>,
+        position: Position,
+        source: io::Error,
+        partial_line_bytes: u64,
+    ) -> ReadError {
+        self.done = true;
+        buf.clear();
+        self.err(
+            position,
+            ReadErrorKind::Read {
+                source,
+                partial_line_bytes,
+            },
+        )
+    }
+
     fn advance(&mut self, bytes: u64) {
         self.next.line += 1;
         self.next.byte += bytes;
@@ -436,17 +456,7 @@ impl<R: Read> LogReader<R> {
             let chunk = match self.rdr.fill_buf() {
                 Ok(c) => c,
                 Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
-                Err(e) => {
-                    self.done = true;
-                    buf.clear();
-                    return Err(self.err(
-                        start,
-                        ReadErrorKind::Read {
-                            source: e,
-                            partial_line_bytes: consumed,
-                        },
-                    ));
-                }
+                Err(e) => return Err(self.fail(buf, start, e, consumed)),
             };
             if chunk.is_empty() {
                 // End of input.
@@ -577,16 +587,8 @@ impl<R: Read> LogReader<R> {
                 let chunk = match self.rdr.fill_buf() {
                     Ok(c) => c,
                     Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
-                    Err(e) => {
-                        // We are at a line start: no partial line was lost.
-                        self.done = true;
-                        buf.clear();
-                        let kind = ReadErrorKind::Read {
-                            source: e,
-                            partial_line_bytes: 0,
-                        };
-                        return Err(self.err(self.next, kind));
-                    }
+                    // We are at a line start: no partial line was lost.
+                    Err(e) => return Err(self.fail(buf, self.next, e, 0)),
                 };
                 if let Some(last_nl) = memchr::memrchr(b'\n', chunk) {
                     let whole = chunk.get(..=last_nl).unwrap_or_default();

@@ -75,6 +75,56 @@ impl<'a> Iterator for ReceivedHeaders<'a> {
     }
 }
 
+/// Iterator over the blank-line-separated blocks of a text holding several
+/// header blocks (saved messages' headers, one after the other). Made by
+/// [`header_blocks`].
+#[derive(Clone, Debug)]
+pub struct HeaderBlocks<'a> {
+    rest: &'a [u8],
+}
+
+/// The blocks of `input` separated by blank lines (lines that are empty or
+/// only `\r`), in order, each with the line ends of its lines; runs of blank
+/// lines, and blank lines at either end, give no empty block.
+///
+/// ```
+/// use exim_log::header_blocks;
+/// let text = b"\r\nReceived: from a\r\n\tby b\r\n\r\n\r\nReceived: from c\n";
+/// let blocks: Vec<&[u8]> = header_blocks(text).collect();
+/// assert_eq!(blocks, [&b"Received: from a\r\n\tby b\r\n"[..], b"Received: from c\n"]);
+/// ```
+pub fn header_blocks(input: &[u8]) -> HeaderBlocks<'_> {
+    HeaderBlocks { rest: input }
+}
+
+impl<'a> Iterator for HeaderBlocks<'a> {
+    type Item = &'a [u8];
+
+    fn next(&mut self) -> Option<&'a [u8]> {
+        let b = self.rest;
+        let (mut start, mut pos) = (None, 0);
+        while pos < b.len() {
+            let (_, next) = line(b.get(pos..).unwrap_or_default());
+            let blank = b
+                .get(pos..pos + next)
+                .unwrap_or_default()
+                .iter()
+                .all(|c| matches!(c, b'\r' | b'\n'));
+            match (blank, start) {
+                (true, Some(s)) => {
+                    self.rest = b.get(pos + next..).unwrap_or_default();
+                    return b.get(s..pos);
+                }
+                (false, None) => start = Some(pos),
+                _ => {}
+            }
+            pos += next;
+        }
+        self.rest = &[];
+        b.get(start?..)
+    }
+}
+
 /// The Exim message ids of a message's `Received:` headers, **oldest hop first**,
 /// ready for the mainlog lookup. Headers without an Exim id are skipped.
 ///
@@ -123,6 +173,24 @@ mod tests {
         for (block, want) in cases {
             let got: Vec<&[u8]> = received_headers(block).collect();
             assert_eq!(got, *want, "{}", String::from_utf8_lossy(block));
+        }
+    }
+
+    #[test]
+    fn blocks_table() {
+        let cases: &[(&[u8], &[&[u8]])] = &[
+            (b"", &[]),
+            (b"\n\r\n\r", &[]),
+            (b"a", &[b"a"]),
+            (b"a\nb\n", &[b"a\nb\n"]),
+            (b"a\n\nb", &[b"a\n", b"b"]),
+            (b"\na\r\n\r\n\r\n b\r\n\r\n", &[b"a\r\n", b" b\r\n"]),
+            // A line of spaces is not blank: it is a folded line's start.
+            (b"a\n \nb\n", &[b"a\n \nb\n"]),
+        ];
+        for (input, want) in cases {
+            let got: Vec<&[u8]> = header_blocks(input).collect();
+            assert_eq!(got, *want, "{}", String::from_utf8_lossy(input));
         }
     }
 }

@@ -33,7 +33,9 @@ mod unfold;
 
 use serde::Serialize;
 
-pub use headers::{ReceivedHeaders, exim_message_ids, received_headers};
+pub use headers::{
+    HeaderBlocks, ReceivedHeaders, exim_message_ids, header_blocks, received_headers,
+};
 pub use unfold::Folded;
 
 use crate::host::Host;

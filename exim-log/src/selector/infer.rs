@@ -731,6 +731,23 @@ mod tests {
             .collect()
     }
 
+    /// The prefix of a message line, and of a line without a message id.
+    const MESSAGE: &str = "2024-05-25 11:10:28 1sAoM5-00000009r3p-06vq ";
+    const OTHER: &str = "2024-05-25 11:10:28 ";
+
+    /// Each body, after `prefix`, shows exactly the selectors given (`+pid`
+    /// and `+millisec`, which every line shows or not, left aside).
+    fn check(prefix: &str, cases: &[(&str, &[Selector])]) {
+        for (body, want) in cases {
+            let line = format!("{prefix}{body}\n");
+            let got: Vec<Selector> = seen(&line)
+                .into_iter()
+                .filter(|s| *s != Pid && *s != Millisec)
+                .collect();
+            assert_eq!(got, *want, "{body}");
+        }
+    }
+
     #[test]
     fn quoted_values_are_skipped_whole() {
         assert_eq!(quoted_len(br#""a b" x"#), 5);
@@ -839,14 +856,7 @@ mod tests {
                 &[Subject],
             ),
         ];
-        for (body, want) in cases {
-            let line = format!("2024-05-25 11:10:28 1sAoM5-00000009r3p-06vq {body}\n");
-            let got: Vec<Selector> = seen(&line)
-                .into_iter()
-                .filter(|s| *s != Pid && *s != Millisec)
-                .collect();
-            assert_eq!(got, *want, "{body}");
-        }
+        check(MESSAGE, cases);
     }
 
     #[test]
@@ -902,14 +912,7 @@ mod tests {
             ),
             ("** b@example.org: Unrouteable address", &[]),
         ];
-        for (body, want) in cases {
-            let line = format!("2024-05-25 11:10:28 1sAoM5-00000009r3p-06vq {body}\n");
-            let got: Vec<Selector> = seen(&line)
-                .into_iter()
-                .filter(|s| *s != Pid && *s != Millisec)
-                .collect();
-            assert_eq!(got, *want, "{body}");
-        }
+        check(MESSAGE, cases);
     }
 
     #[test]
@@ -986,14 +989,7 @@ mod tests {
                 &[],
             ),
         ];
-        for (body, want) in cases {
-            let line = format!("2024-05-25 11:10:28 {body}\n");
-            let got: Vec<Selector> = seen(&line)
-                .into_iter()
-                .filter(|s| *s != Pid && *s != Millisec)
-                .collect();
-            assert_eq!(got, *want, "{body}");
-        }
+        check(OTHER, cases);
     }
 
     #[test]

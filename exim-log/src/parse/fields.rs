@@ -8,12 +8,13 @@
 
 use memchr::{memchr, memchr2};
 
+use super::scan;
 use crate::event::Field;
 use crate::text::Text;
 
 /// Splits at the first space: `(word, rest)`, `rest` starting at that space.
 pub(crate) fn word(i: &[u8]) -> (&[u8], &[u8]) {
-    let end = memchr(b' ', i).unwrap_or(i.len());
+    let end = super::scan::find(b' ', i).unwrap_or(i.len());
     i.split_at(end)
 }
 
@@ -23,7 +24,7 @@ pub(crate) fn word(i: &[u8]) -> (&[u8], &[u8]) {
 /// swallow the rest of the line: the address then ends at the first space after it.
 pub(crate) fn address_end(i: &[u8]) -> usize {
     let mut pos = 0;
-    while let Some(off) = i.get(pos..).and_then(|s| memchr2(b' ', b'"', s)) {
+    while let Some(off) = i.get(pos..).and_then(|s| super::scan::find2(b' ', b'"', s)) {
         let at = pos + off;
         if i.get(at) == Some(&b' ') {
             return at;
@@ -143,15 +144,33 @@ pub(crate) fn tag(i: &[u8]) -> Option<(&[u8], &[u8])> {
     if !i.first()?.is_ascii_alphabetic() {
         return None;
     }
-    let n = i
-        .iter()
-        .position(|b| !(b.is_ascii_alphanumeric() || *b == b'_'))?;
+    if let Some((t, [b'=', v @ ..])) = i.split_at_checked(1) {
+        // Most tags are one letter (`H=`, `P=`, `S=`, `R=`, `T=` ...).
+        return Some((t, v));
+    }
+    // Tags are short: the first 8 bytes are classified at once (SWAR), and
+    // only a longer word is walked byte by byte (measured: the byte loop was
+    // most of the cost of this function, called for every token).
+    let n = match scan::word_at(i, 0) {
+        Some(x) => {
+            let tag_bytes = scan::alnum(x) | scan::in_range(x, b'_', b'_');
+            match !tag_bytes & scan::HIGH {
+                0 => 8 + i.get(8..)?.iter().position(|b| !is_tag_byte(*b))?,
+                m => (m.trailing_zeros() / 8) as usize,
+            }
+        }
+        None => i.iter().position(|b| !is_tag_byte(*b))?,
+    };
     let n = if i.get(n) == Some(&b'*') { n + 1 } else { n };
     if i.get(n) != Some(&b'=') {
         return None;
     }
     let (t, v) = i.split_at(n);
     Some((t, v.get(1..).unwrap_or_default()))
+}
+
+fn is_tag_byte(b: u8) -> bool {
+    b.is_ascii_alphanumeric() || b == b'_'
 }
 
 /// A bare token Exim writes without `=` (§12.9): `DS`, `K`, `L` variants,
@@ -391,6 +410,38 @@ mod tests {
         for (input, want) in cases {
             let got = tag(input.as_bytes()).map(|(t, v)| (s(t), s(v)));
             assert_eq!(got, want, "{input}");
+        }
+    }
+
+    #[test]
+    fn tag_agrees_with_the_byte_by_byte_definition() {
+        // The definition: a letter, then letters, digits and `_`, an optional
+        // `*`, then `=`. Every byte value at every position of tags shorter
+        // and longer than one 8-byte word.
+        fn reference(i: &[u8]) -> Option<(&[u8], &[u8])> {
+            if !i.first()?.is_ascii_alphabetic() {
+                return None;
+            }
+            let mut n = 0;
+            while i
+                .get(n)
+                .is_some_and(|b| b.is_ascii_alphanumeric() || *b == b'_')
+            {
+                n += 1;
+            }
+            if i.get(n) == Some(&b'*') {
+                n += 1;
+            }
+            (i.get(n) == Some(&b'=')).then(|| (&i[..n], &i[n + 1..]))
+        }
+        for base in ["Ab_3=v", "Abcdefg_ijk=v w", "id*=x", "ABCDEFGH", "Ab="] {
+            for k in 0..base.len() {
+                for b in 0..=255u8 {
+                    let mut v = base.as_bytes().to_vec();
+                    v[k] = b;
+                    assert_eq!(tag(&v), reference(&v), "{base} [{k}] = {b:#x}");
+                }
+            }
         }
     }
 

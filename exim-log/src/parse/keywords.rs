@@ -3,8 +3,6 @@
 //! `Spool file ... is locked`, `no immediate delivery`, `error ignored`,
 //! transport output, `DKIM:`, and address rewriting (`rewrite.c`).
 
-use memchr::memmem;
-
 use super::peer::word;
 use crate::event::{
     Dkim, ErrorIgnored, Event, Note, Peer, PrdrResult, Rewrite, TransportOutput, Warning,
@@ -194,7 +192,7 @@ pub(crate) fn address_line(i: &[u8]) -> Option<Event<'_>> {
     }
     let p = super::peer::find(i, b" transport output: ")?;
     let head = i.get(..p)?;
-    let colon = memmem::rfind(head, b": ")?;
+    let colon = super::peer::rfind(head, b": ")?;
     Some(Event::TransportOutput(TransportOutput {
         address: Text::new(head.get(..colon)?),
         transport: Text::new(head.get(colon + 2..)?),

@@ -12,6 +12,7 @@ pub(crate) mod other;
 mod peer;
 pub(crate) mod prefix;
 mod reject;
+pub(crate) mod scan;
 mod smtp;
 pub(crate) mod tls;
 
@@ -21,10 +22,26 @@ use crate::event::{Event, Flag};
 /// understood becomes [`Event::Unknown`].
 #[inline]
 pub(crate) fn body<'a>(text: &'a [u8], has_id: bool) -> (Option<Flag>, Event<'a>) {
-    if has_id {
-        if let Some(parsed) = message::flagged(text) {
-            return parsed;
-        }
+    let mut flag = None;
+    let mut event = Event::Unknown;
+    body_into(text, has_id, &mut flag, &mut event);
+    (flag, event)
+}
+
+/// [`body`], writing into `flag` and `event` (which must be `None` and
+/// [`Event::Unknown`]), so the event is built in its final place. Not inlined:
+/// [`crate::parse_line`] is, into its callers, and must stay small.
+#[inline(never)]
+pub(crate) fn body_into<'a>(
+    text: &'a [u8],
+    has_id: bool,
+    flag: &mut Option<Flag>,
+    event: &mut Event<'a>,
+) {
+    if has_id && message::flagged_into(text, flag, event) {
+        return;
     }
-    (None, other::event(text, has_id).unwrap_or(Event::Unknown))
+    if let Some(e) = other::event(text, has_id) {
+        *event = e;
+    }
 }

@@ -30,11 +30,17 @@ pub(crate) fn find(hay: &[u8], needle: &[u8]) -> Option<usize> {
     })
 }
 
-/// Splits `i` at the first space: (word, rest starting at the space).
-pub(crate) fn word(i: &[u8]) -> (&[u8], &[u8]) {
-    let end = memchr::memchr(b' ', i).unwrap_or(i.len());
-    i.split_at(end)
+/// The last position of `needle` in `hay`, the same way as [`find`] (a
+/// reverse `memmem` searcher cost ~800 instructions to build, per line).
+pub(crate) fn rfind(hay: &[u8], needle: &[u8]) -> Option<usize> {
+    let (&first, rest) = needle.split_first()?;
+    memchr::memrchr_iter(first, hay).find(|&p| {
+        hay.get(p + 1..)
+            .is_some_and(|after| after.starts_with(rest))
+    })
 }
+
+pub(crate) use super::fields::word;
 
 pub(crate) use super::fields::number;
 
@@ -68,6 +74,9 @@ pub(crate) fn auth(v: &[u8]) -> Auth<'_> {
 /// tags and the rest, which starts at the space before the first other word
 /// (or is empty). With `host_value`, a leading value without `H=` is read as
 /// a host first (the `from <host>` of session lines).
+// Inlined so the large `Tags` is built in the caller's frame instead of being
+// copied out (callgrind: generated log 1,335 -> 1,304 instructions a line).
+#[inline]
 pub(crate) fn tags(mut i: &[u8], host_value: bool) -> (Tags<'_>, &[u8]) {
     let mut t = Tags::default();
     if host_value {
@@ -172,6 +181,23 @@ fn tag<'a>(t: &mut Tags<'a>, s: &'a [u8]) -> Option<&'a [u8]> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn rfind_finds_the_last() {
+        for (hay, needle) in [
+            ("a (set_id=x) b (set_id=y)", " (set_id="),
+            ("no id here", " (set_id="),
+            ("x D=1s D=2s", " D="),
+            ("", " D="),
+            (" D=", " D="),
+        ] {
+            assert_eq!(
+                rfind(hay.as_bytes(), needle.as_bytes()),
+                memchr::memmem::rfind(hay.as_bytes(), needle.as_bytes()),
+                "{hay}"
+            );
+        }
+    }
 
     #[test]
     fn tags_table() {

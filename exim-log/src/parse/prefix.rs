@@ -9,6 +9,7 @@ use nom::bytes::complete::{tag, take_while_m_n};
 use nom::combinator::map_res;
 use nom::sequence::delimited;
 
+use super::scan;
 use crate::error::{ErrorKind, ParseError};
 use crate::message_id::MessageId;
 use crate::timestamp::Timestamp;
@@ -50,12 +51,9 @@ const LAYOUT: &[u8; 19] = b"dddd-dd-dd dd:dd:dd";
 ///
 /// A fixed-layout scan rather than a chain of nom combinators: this runs on every
 /// line, and the combinator chain cost about 1,000 instructions a line (callgrind).
+#[inline(always)]
 fn raw_timestamp(i: &[u8]) -> Result<(&[u8], [u32; 7]), usize> {
-    let Some(v) = i
-        .get(..LAYOUT.len())
-        .and_then(|h| <&[u8; 19]>::try_from(h).ok())
-        .and_then(fixed_timestamp)
-    else {
+    let Some(v) = fixed_timestamp(i) else {
         return Err(first_mismatch(i));
     };
     let rest = i.get(LAYOUT.len()..).unwrap_or_default();
@@ -69,22 +67,57 @@ fn raw_timestamp(i: &[u8]) -> Result<(&[u8], [u32; 7]), usize> {
     Ok((rest, [v[0], v[1], v[2], v[3], v[4], v[5], ms]))
 }
 
-/// The six numbers of a well-formed 19-byte timestamp (fast path, constant offsets).
-fn fixed_timestamp(h: &[u8; 19]) -> Option<[u32; 6]> {
-    if h[4] != b'-' || h[7] != b'-' || h[10] != b' ' || h[13] != b':' || h[16] != b':' {
+/// The six numbers of a well-formed timestamp at the start of `i`, checked
+/// and converted eight bytes at a time (SWAR, see [`scan`]): about 40
+/// instructions instead of about 80 for byte-by-byte checks (callgrind).
+///
+/// The 19 bytes are read as three little-endian words: bytes 0..8
+/// `YYYY-MM-`, 8..16 `DD HH:MM` and 11..19 `HH:MM:SS` (overlapping).
+#[inline(always)]
+fn fixed_timestamp(i: &[u8]) -> Option<[u32; 6]> {
+    use scan::{byte_bit as bit, digits, word_at};
+    // Which bytes of each word must be digits, and which are literal.
+    const D0: u64 = bit(0) | bit(1) | bit(2) | bit(3) | bit(5) | bit(6);
+    const D1: u64 = bit(0) | bit(1) | bit(3) | bit(4) | bit(6) | bit(7);
+    const D2: u64 = bit(6) | bit(7);
+    const fn lit(k: usize, b: u8) -> (u64, u64) {
+        (0xff << (8 * k), (b as u64) << (8 * k))
+    }
+    const S0: (u64, u64) = (
+        lit(4, b'-').0 | lit(7, b'-').0,
+        lit(4, b'-').1 | lit(7, b'-').1,
+    );
+    const S1: (u64, u64) = (
+        lit(2, b' ').0 | lit(5, b':').0,
+        lit(2, b' ').1 | lit(5, b':').1,
+    );
+    const S2: (u64, u64) = lit(5, b':');
+    let (w0, w1, w2) = (word_at(i, 0)?, word_at(i, 8)?, word_at(i, 11)?);
+    let ok = digits(w0) & D0 == D0
+        && digits(w1) & D1 == D1
+        && digits(w2) & D2 == D2
+        && w0 & S0.0 == S0.1
+        && w1 & S1.0 == S1.1
+        && w2 & S2.0 == S2.1;
+    if !ok {
         return None;
     }
-    let two = |a: u8, b: u8| {
-        let (a, b) = (a.wrapping_sub(b'0'), b.wrapping_sub(b'0'));
-        (a < 10 && b < 10).then_some(u32::from(a) * 10 + u32::from(b))
+    // Digit values are the low nibbles. Byte k of `pairs` is then
+    // `10 * digit[k] + digit[k + 1]`: every byte stays below 256 (at most
+    // 15 * 10 + 15), so no byte carries into the next.
+    let pairs = |w: u64| {
+        let v = w & (scan::ONES * 0x0f);
+        v * 10 + (v >> 8)
     };
+    let byte = |w: u64, k: u32| ((w >> (8 * k)) & 0xff) as u32;
+    let (p0, p1, p2) = (pairs(w0), pairs(w1), pairs(w2));
     Some([
-        two(h[0], h[1])? * 100 + two(h[2], h[3])?,
-        two(h[5], h[6])?,
-        two(h[8], h[9])?,
-        two(h[11], h[12])?,
-        two(h[14], h[15])?,
-        two(h[17], h[18])?,
+        byte(p0, 0) * 100 + byte(p0, 2),
+        byte(p0, 5),
+        byte(p1, 0),
+        byte(p1, 3),
+        byte(p1, 6),
+        byte(p2, 6),
     ])
 }
 
@@ -139,6 +172,11 @@ fn pid(i: &[u8]) -> IResult<&[u8], u32> {
 }
 
 /// Parses the prefix of `line` (which has no line ending).
+// Inlined into `parse_line` (itself inlined into its callers): the prefix
+// fields then go straight into the `LogLine` instead of through a returned
+// `Result<Prefix>` (callgrind: -10 instructions a line on a generated log,
+// -24 on the test-suite corpus).
+#[inline(always)]
 pub(crate) fn prefix(line: &[u8]) -> Result<Prefix<'_>, ParseError> {
     if line.is_empty() {
         return Err(ParseError::new(ErrorKind::Empty, 0));
@@ -288,6 +326,40 @@ mod tests {
             assert_eq!(p.timestamp.utc_offset_minutes, *off, "{line}");
             assert_eq!(&line.as_bytes()[p.body..], body.as_bytes(), "{line}");
         }
+    }
+
+    #[test]
+    fn timestamp_layout_byte_by_byte() {
+        // The word-at-a-time check must accept exactly the layout: any byte
+        // changed to a non-digit where a digit belongs, or to anything else
+        // where a separator belongs, is rejected; digits anywhere parse.
+        let good = b"2024-05-25 11:10:28";
+        assert_eq!(fixed_timestamp(good), Some([2024, 5, 25, 11, 10, 28]));
+        assert_eq!(
+            fixed_timestamp(b"1999-12-31 23:59:60 x"),
+            Some([1999, 12, 31, 23, 59, 60])
+        );
+        assert_eq!(
+            fixed_timestamp(b"0000-00-00 00:00:00"),
+            Some([0, 0, 0, 0, 0, 0])
+        );
+        assert_eq!(
+            fixed_timestamp(b"9999-99-99 99:99:99"),
+            Some([9999, 99, 99, 99, 99, 99])
+        );
+        for k in 0..good.len() {
+            for b in 0..=255u8 {
+                let mut v = good.to_vec();
+                v[k] = b;
+                let want = if LAYOUT[k] == b'd' {
+                    b.is_ascii_digit()
+                } else {
+                    b == LAYOUT[k]
+                };
+                assert_eq!(fixed_timestamp(&v).is_some(), want, "[{k}] = {b:#x}");
+            }
+        }
+        assert_eq!(fixed_timestamp(&good[..18]), None);
     }
 
     #[test]

@@ -2,8 +2,6 @@
 //! syntax", "size", "discard", "Warning"; `smtp_in.c smtp_handle_acl_fail`,
 //! `acl.c`), and the other lines that start with the client block `<HI>`.
 
-use memchr::memmem;
-
 use super::peer::{angle, tags, word};
 use super::smtp;
 use crate::event::{AuthFailure, Event, Peer, Reject, SenderVerify, Session, Stage, Warning};
@@ -249,7 +247,7 @@ pub(crate) fn auth_failed(i: &[u8]) -> Option<Event<'_>> {
     };
     let rest = rest.strip_prefix(b" ").unwrap_or(rest);
     // `... (set_id=<id>)[: more]`; the id may hold spaces.
-    let (reason, set_id) = match memmem::rfind(rest, b" (set_id=") {
+    let (reason, set_id) = match super::peer::rfind(rest, b" (set_id=") {
         Some(s) => {
             let inner = rest.get(s + 9..)?;
             let close = memchr::memrchr(b')', inner)?;

@@ -2,8 +2,6 @@
 //! syntax/protocol/synchronization errors, dropped connections, refusals, TLS
 //! errors, host lookups, ETRN; `smtp_in.c`, `daemon.c`).
 
-use memchr::memmem;
-
 use super::peer::{Tags, angle, number, tags};
 use crate::event::{AddressList, Event, Session};
 use crate::host::Host;
@@ -97,11 +95,19 @@ pub(crate) fn smtp(i: &[u8]) -> Option<Event<'_>> {
 
 /// After `SMTP connection`: `[ Ci=n] from <host>[ I=..] <what>`.
 fn connection(i: &[u8]) -> Option<Event<'_>> {
-    let (ci, r) = tags(i, false);
+    // Usually ` from ` follows at once: then there is no tag to read, and
+    // skipping `tags` saves building and returning an empty `Tags` (~180
+    // instructions, callgrind).
+    let (ci, r) = if i.starts_with(b" from ") {
+        (None, i)
+    } else {
+        let (t, r) = tags(i, false);
+        (t.peer.connection_id, r)
+    };
     let r = r.strip_prefix(b" from ")?;
     let (mut t, rest) = tags(r, true);
     if t.peer.connection_id.is_none() {
-        t.peer.connection_id = ci.peer.connection_id;
+        t.peer.connection_id = ci;
     }
     let mut s = session(t);
     let rest = rest.strip_prefix(b" ").unwrap_or(rest);
@@ -124,7 +130,7 @@ fn connection(i: &[u8]) -> Option<Event<'_>> {
     let lost = rest.strip_prefix(b"TFO ").unwrap_or(rest);
     if lost.starts_with(b"lost") {
         // `lost[ (error: ...)] D=2s` or `lost while reading message data[ (...)]`.
-        let (d, r) = match memmem::rfind(lost, b" D=") {
+        let (d, r) = match super::peer::rfind(lost, b" D=") {
             Some(p) => {
                 let (r, d) = lost.split_at(p);
                 (
@@ -221,7 +227,7 @@ pub(crate) fn unexpected(i: &[u8]) -> Option<Event<'_>> {
         .or_else(|| i.strip_prefix(b"EOF while reading SMTP command from "))?;
     let (t, rest) = tags(r, true);
     let mut s = session(t);
-    if let Some(p) = memmem::rfind(rest, b" D=") {
+    if let Some(p) = super::peer::rfind(rest, b" D=") {
         s.duration = s
             .duration
             .or_else(|| crate::duration::LogDuration::parse(rest.get(p + 3..)?));

@@ -1,0 +1,32 @@
+//! Python bindings of exim-log (the `exim_log` package's native module).
+//!
+//! The Python API is documented in `python/exim_log/__init__.pyi`.
+#![forbid(unsafe_code)]
+
+mod error;
+mod line;
+mod pick;
+mod record;
+mod source;
+
+use pyo3::prelude::*;
+
+/// Native part of the `exim_log` package; import `exim_log` instead.
+#[pymodule]
+mod _exim_log {
+    use pyo3::prelude::*;
+
+    #[pymodule_export]
+    use crate::error::ParseError;
+    #[pymodule_export]
+    use crate::line::{Line, parse_line};
+    #[pymodule_export]
+    use crate::record::Record;
+    #[pymodule_export]
+    use crate::source::{LineReader, lines};
+
+    #[pymodule_init]
+    fn init(m: &Bound<'_, PyModule>) -> PyResult<()> {
+        m.add("__version__", env!("CARGO_PKG_VERSION"))
+    }
+}

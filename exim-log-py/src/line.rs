@@ -1,0 +1,288 @@
+//! `exim_log.Line`: one parsed log line, and `exim_log.parse_line`.
+//!
+//! A `Line` owns a copy of the line's bytes and the `exim_log::LogLine` parsed from
+//! them (kept together with `self_cell`), so a line is parsed once, in a batch
+//! without the GIL when read from a file, and each attribute is converted to a Python
+//! object only when it is read.
+
+use std::hash::{Hash, Hasher};
+
+use exim_log::LogLine;
+use pyo3::exceptions::PyAttributeError;
+use pyo3::prelude::*;
+use pyo3::types::{PyBytes, PyDict, PyList, PyString};
+
+use crate::error::{Where, line_error};
+use crate::pick::pick;
+
+self_cell::self_cell!(
+    /// A line's bytes and the `LogLine` borrowing them.
+    pub(crate) struct OwnedLine {
+        owner: Box<[u8]>,
+        #[covariant]
+        dependent: LogLine,
+    }
+    impl {Debug}
+);
+
+impl OwnedLine {
+    /// Copies `bytes` and parses them.
+    pub(crate) fn parse(bytes: &[u8]) -> Result<Self, exim_log::ParseError> {
+        OwnedLine::try_new(Box::from(bytes), |b| exim_log::parse_line(b))
+    }
+
+    fn line(&self) -> &LogLine<'_> {
+        self.borrow_dependent()
+    }
+}
+
+/// Where a line came from, when it was read from a stream.
+#[derive(Clone, Debug, Default)]
+pub(crate) struct Origin {
+    /// 1-based line number.
+    pub(crate) line_number: u64,
+    /// Byte offset of the line's first byte in the (decompressed) stream.
+    pub(crate) offset: u64,
+    /// The file, when known (shared by all the lines of a file).
+    pub(crate) file: Option<std::sync::Arc<str>>,
+}
+
+/// One parsed log line. Every key of the JSON schema is an attribute; keys absent
+/// from this line read as `None`.
+#[pyclass(frozen, module = "exim_log", name = "Line")]
+pub(crate) struct Line {
+    pub(crate) inner: OwnedLine,
+    pub(crate) origin: Option<Origin>,
+}
+
+impl Line {
+    pub(crate) fn new(inner: OwnedLine, origin: Option<Origin>) -> Self {
+        Line { inner, origin }
+    }
+
+    fn bytes(&self) -> &[u8] {
+        self.inner.line().raw.as_bytes()
+    }
+}
+
+#[pymethods]
+impl Line {
+    /// ISO 8601 timestamp as logged (the `timestamp` key of `to_dict()`).
+    #[getter]
+    fn timestamp(&self) -> String {
+        self.inner.line().timestamp.to_string()
+    }
+
+    /// The timestamp as a `datetime.datetime` (aware when the log has `log_timezone`).
+    #[getter]
+    fn datetime<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyAny>> {
+        let t = self.inner.line().timestamp;
+        let dt = py.import("datetime")?;
+        let tz = match t.utc_offset_minutes {
+            Some(m) => {
+                let delta = dt.getattr("timedelta")?.call1((0, i64::from(m) * 60))?;
+                Some(dt.getattr("timezone")?.call1((delta,))?)
+            }
+            None => None,
+        };
+        let micro = u32::from(t.millisecond.unwrap_or(0)) * 1000;
+        // datetime refuses second 60 (a leap second Exim may log): clamp to 59.
+        dt.getattr("datetime")?.call1((
+            t.year,
+            t.month,
+            t.day,
+            t.hour,
+            t.minute,
+            t.second.min(59),
+            micro,
+            tz,
+        ))
+    }
+
+    /// Seconds since the Unix epoch (the wall-clock time taken as UTC unless the
+    /// line has an offset).
+    #[getter]
+    fn unix_time(&self) -> f64 {
+        self.inner.line().timestamp.unix_millis() as f64 / 1000.0
+    }
+
+    /// `[pid]` of the writing process (`+pid`), or None.
+    #[getter]
+    fn pid(&self) -> Option<u32> {
+        self.inner.line().pid
+    }
+
+    /// The message id, or None for lines not about a message.
+    #[getter]
+    fn message_id<'py>(&self, py: Python<'py>) -> Option<Bound<'py, PyString>> {
+        self.inner
+            .line()
+            .message_id
+            .map(|id| PyString::new(py, id.as_str()))
+    }
+
+    /// The flag of a message line (`<=`, `=>`, `**`, ...), or None.
+    #[getter]
+    fn flag(&self) -> Option<&'static str> {
+        self.inner.line().flag.map(|f| f.as_str())
+    }
+
+    /// What the line records (`arrival`, `delivery`, ..., `unknown`).
+    #[getter]
+    fn event(&self) -> &'static str {
+        self.inner.line().event.name()
+    }
+
+    /// The whole line without its line ending (invalid UTF-8 replaced by U+FFFD).
+    #[getter]
+    fn raw(&self) -> String {
+        self.inner.line().raw.to_string_lossy().into_owned()
+    }
+
+    /// The whole line without its line ending, as bytes.
+    #[getter]
+    fn raw_bytes<'py>(&self, py: Python<'py>) -> Bound<'py, PyBytes> {
+        PyBytes::new(py, self.bytes())
+    }
+
+    /// The text after the prefix (timestamp, pid and message id).
+    #[getter]
+    fn text(&self) -> String {
+        self.inner.line().text().to_string_lossy().into_owned()
+    }
+
+    /// 1-based line number in the stream it was read from, or None.
+    #[getter]
+    fn line_number(&self) -> Option<u64> {
+        self.origin.as_ref().map(|o| o.line_number)
+    }
+
+    /// Byte offset of the line in the (decompressed) stream it was read from, or None.
+    #[getter]
+    fn offset(&self) -> Option<u64> {
+        self.origin.as_ref().map(|o| o.offset)
+    }
+
+    /// The file the line was read from, or None.
+    #[getter]
+    fn file(&self) -> Option<&str> {
+        self.origin.as_ref().and_then(|o| o.file.as_deref())
+    }
+
+    /// Any other key of the JSON schema (`sender`, `host`, `size`, ...).
+    fn __getattr__<'py>(&self, py: Python<'py>, name: &str) -> PyResult<Bound<'py, PyAny>> {
+        if name.starts_with('_') {
+            return Err(PyAttributeError::new_err(format!(
+                "'Line' object has no attribute '{name}'"
+            )));
+        }
+        Ok(pick(py, self.inner.line(), name)?.unwrap_or_else(|| py.None().into_bound(py)))
+    }
+
+    /// The value of key `name` of `to_dict()`, or `default` when the line has none.
+    #[pyo3(signature = (name, default = None))]
+    fn get<'py>(
+        &self,
+        py: Python<'py>,
+        name: &str,
+        default: Option<Bound<'py, PyAny>>,
+    ) -> PyResult<Bound<'py, PyAny>> {
+        Ok(match pick(py, self.inner.line(), name)? {
+            Some(v) => v,
+            None => default.unwrap_or_else(|| py.None().into_bound(py)),
+        })
+    }
+
+    /// The line as a dict, equal to the Rust JSON object (SCHEMA.md) for the same line.
+    fn to_dict<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyAny>> {
+        pythonize::pythonize(py, self.inner.line()).map_err(PyErr::from)
+    }
+
+    /// The keys of `to_dict()` for this line.
+    fn keys<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyList>> {
+        let d = self.to_dict(py)?.cast_into::<PyDict>()?;
+        Ok(d.keys())
+    }
+
+    fn __dir__<'py>(slf: &Bound<'py, Self>) -> PyResult<Bound<'py, PyList>> {
+        let py = slf.py();
+        let keys = slf.get().keys(py)?;
+        let cls = slf.get_type().dir()?;
+        for k in cls.iter() {
+            keys.append(k)?;
+        }
+        Ok(keys)
+    }
+
+    fn __repr__(&self, py: Python<'_>) -> PyResult<String> {
+        let l = self.inner.line();
+        let mut s = format!(
+            "Line(event='{}', timestamp='{}'",
+            l.event.name(),
+            l.timestamp
+        );
+        if let Some(id) = l.message_id {
+            s.push_str(&format!(", message_id='{}'", id.as_str()));
+        }
+        const MAX: usize = 120;
+        let raw = l.raw.to_string_lossy();
+        let (raw, more) = match raw.char_indices().nth(MAX) {
+            Some((cut, _)) => (raw.get(..cut).unwrap_or_default(), "..."),
+            None => (&*raw, ""),
+        };
+        let raw = PyString::new(py, raw).repr()?;
+        s.push_str(&format!(", raw={raw}{more})"));
+        Ok(s)
+    }
+
+    fn __str__(&self) -> String {
+        self.raw()
+    }
+
+    /// Two lines are equal when their bytes are (the parse is a function of them).
+    fn __eq__(&self, other: &Bound<'_, PyAny>) -> bool {
+        match other.cast::<Line>() {
+            Ok(o) => self.bytes() == o.get().bytes(),
+            Err(_) => false,
+        }
+    }
+
+    fn __hash__(&self) -> u64 {
+        let mut h = std::collections::hash_map::DefaultHasher::new();
+        self.bytes().hash(&mut h);
+        h.finish()
+    }
+
+    fn __reduce__<'py>(
+        slf: &Bound<'py, Self>,
+    ) -> PyResult<(Bound<'py, PyAny>, (Bound<'py, PyBytes>,))> {
+        let py = slf.py();
+        let f = py.import("exim_log")?.getattr("parse_line")?;
+        Ok((f, (PyBytes::new(py, slf.get().bytes()),)))
+    }
+}
+
+/// Text or bytes from Python, as bytes.
+pub(crate) fn input_bytes<'a>(obj: &'a Bound<'_, PyAny>) -> PyResult<std::borrow::Cow<'a, [u8]>> {
+    if let Ok(s) = obj.cast::<PyString>() {
+        return Ok(std::borrow::Cow::Owned(s.to_str()?.as_bytes().to_vec()));
+    }
+    if let Ok(b) = obj.cast::<PyBytes>() {
+        return Ok(std::borrow::Cow::Borrowed(b.as_bytes()));
+    }
+    let v: Vec<u8> = obj.extract()?;
+    Ok(std::borrow::Cow::Owned(v))
+}
+
+/// Parses one log line (`str` or `bytes`; a trailing line ending is ignored).
+///
+/// Raises `ParseError` (a `ValueError`) when the line has no valid prefix; any text
+/// after a valid prefix gives a `Line`, with event `unknown` when not recognized.
+#[pyfunction]
+pub(crate) fn parse_line(py: Python<'_>, line: &Bound<'_, PyAny>) -> PyResult<Line> {
+    let bytes = input_bytes(line)?;
+    match OwnedLine::parse(&bytes) {
+        Ok(inner) => Ok(Line::new(inner, None)),
+        Err(e) => Err(line_error(py, e, &Where::default())),
+    }
+}

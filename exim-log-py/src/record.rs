@@ -1,0 +1,80 @@
+//! `exim_log.Record`: the nested objects of a line (`host`, `tls`, `auth`, ...) as
+//! dicts that also allow attribute access (`line.host.ip`).
+//!
+//! A `dict` subclass, so a `Record` compares equal to the plain dict `to_dict()`
+//! gives for the same value and works wherever a mapping is expected.
+
+use pyo3::exceptions::PyAttributeError;
+use pyo3::prelude::*;
+use pyo3::types::{PyDict, PyList, PyMapping, PyTuple};
+use pythonize::{
+    PythonizeError, PythonizeMappingType, PythonizeTypes, PythonizeUnnamedMappingAdapter,
+};
+
+/// A nested object of a parsed line: a `dict` whose keys are also attributes.
+/// Absent keys read as `None`, as on `Line`.
+#[pyclass(extends = PyDict, module = "exim_log", name = "Record", subclass)]
+pub(crate) struct Record;
+
+#[pymethods]
+impl Record {
+    #[new]
+    #[pyo3(signature = (*_args, **_kwargs))]
+    fn new(_args: &Bound<'_, PyTuple>, _kwargs: Option<&Bound<'_, PyDict>>) -> Self {
+        // dict.__init__ fills the mapping from the same arguments.
+        Record
+    }
+
+    fn __getattr__<'py>(slf: &Bound<'py, Self>, name: &str) -> PyResult<Bound<'py, PyAny>> {
+        if name.starts_with('_') {
+            return Err(PyAttributeError::new_err(name.to_owned()));
+        }
+        let dict = slf.as_super();
+        Ok(dict
+            .get_item(name)?
+            .unwrap_or_else(|| slf.py().None().into_bound(slf.py())))
+    }
+
+    fn __repr__(slf: &Bound<'_, Self>) -> PyResult<String> {
+        // `dict.copy()` of a subclass is a plain dict, whose repr does not recurse here.
+        let inner = slf.as_super().copy()?.repr()?;
+        Ok(format!("Record({inner})"))
+    }
+}
+
+/// pythonize types that build [`Record`]s for structs and plain dicts for maps.
+pub(crate) struct RecordTypes;
+
+/// Builds a [`Record`] for each serialized struct.
+pub(crate) struct RecordMap;
+
+impl PythonizeMappingType for RecordMap {
+    type Builder<'py> = Bound<'py, PyDict>;
+
+    fn builder<'py>(py: Python<'py>, _len: Option<usize>) -> PyResult<Self::Builder<'py>> {
+        Ok(Bound::new(py, Record)?.into_any().cast_into::<PyDict>()?)
+    }
+
+    fn push_item<'py>(
+        builder: &mut Self::Builder<'py>,
+        key: Bound<'py, PyAny>,
+        value: Bound<'py, PyAny>,
+    ) -> PyResult<()> {
+        builder.set_item(key, value)
+    }
+
+    fn finish<'py>(builder: Self::Builder<'py>) -> PyResult<Bound<'py, PyMapping>> {
+        Ok(builder.into_mapping())
+    }
+}
+
+impl PythonizeTypes for RecordTypes {
+    type Map = RecordMap;
+    type NamedMap = PythonizeUnnamedMappingAdapter<RecordMap>;
+    type List = PyList;
+}
+
+/// A pythonize error as a Python exception (it only fails on Python errors).
+pub(crate) fn pythonize_err(e: PythonizeError) -> PyErr {
+    PyErr::from(e)
+}

@@ -19,7 +19,10 @@ mod event;
 mod host;
 mod line;
 mod message_id;
+mod options;
 mod parse;
+mod received;
+mod selector;
 mod text;
 mod timestamp;
 
@@ -32,5 +35,13 @@ pub use event::{
 pub use host::{Endpoint, Host};
 pub use line::{LogLine, parse_line};
 pub use message_id::{IdFormat, MessageId};
+pub use options::{Options, Strictness};
+pub use received::{
+    Folded, Mta, Received, ReceivedHeaders, ReceivedTls, exim_message_ids, parse_received,
+    received_headers,
+};
+pub use selector::{
+    Evidence, Inference, LogSelector, Observation, Selector, SelectorError, SelectorErrorKind,
+};
 pub use text::{Escaping, Quoted, Text};
 pub use timestamp::Timestamp;

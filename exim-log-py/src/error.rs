@@ -4,7 +4,8 @@
 //! keeps working, and carries the position as attributes rather than only in the
 //! message: `offset` (byte offset: into the line for `parse_line`, into the stream for
 //! readers), `line` (1-based line number, or `None`), `file` (path, or `None`) and
-//! `kind` (a short machine-readable name of what went wrong).
+//! `kind` (a short machine-readable name of what went wrong); for `log_selector`
+//! settings also `found` (the offending text) and `suggestion` (closest valid name).
 
 use pyo3::exceptions::PyValueError;
 use pyo3::prelude::*;
@@ -68,6 +69,8 @@ pub(crate) fn parse_error(
     let _ = value.setattr("line", at.line);
     let _ = value.setattr("file", at.file.as_deref());
     let _ = value.setattr("kind", kind);
+    let _ = value.setattr("found", py.None());
+    let _ = value.setattr("suggestion", py.None());
     err
 }
 

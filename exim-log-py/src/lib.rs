@@ -6,7 +6,9 @@
 mod error;
 mod line;
 mod pick;
+mod received;
 mod record;
+mod selector;
 mod source;
 
 use pyo3::prelude::*;
@@ -21,7 +23,11 @@ mod _exim_log {
     #[pymodule_export]
     use crate::line::{Line, parse_line};
     #[pymodule_export]
+    use crate::received::{Received, exim_message_ids, parse_received, received_headers};
+    #[pymodule_export]
     use crate::record::Record;
+    #[pymodule_export]
+    use crate::selector::{LogSelector, parse_log_selector};
     #[pymodule_export]
     use crate::source::{LineReader, lines};
 

@@ -8,12 +8,11 @@
 use std::hash::{Hash, Hasher};
 
 use exim_log::LogLine;
-use pyo3::exceptions::PyAttributeError;
 use pyo3::prelude::*;
 use pyo3::types::{PyBytes, PyDict, PyList, PyString};
 
 use crate::error::{Where, line_error};
-use crate::pick::pick;
+use crate::pick::{get_field, pick, to_dict};
 
 self_cell::self_cell!(
     /// A line's bytes and the `LogLine` borrowing them.
@@ -171,12 +170,7 @@ impl Line {
 
     /// Any other key of the JSON schema (`sender`, `host`, `size`, ...).
     fn __getattr__<'py>(&self, py: Python<'py>, name: &str) -> PyResult<Bound<'py, PyAny>> {
-        if name.starts_with('_') {
-            return Err(PyAttributeError::new_err(format!(
-                "'Line' object has no attribute '{name}'"
-            )));
-        }
-        Ok(pick(py, self.inner.line(), name)?.unwrap_or_else(|| py.None().into_bound(py)))
+        get_field(py, self.inner.line(), "Line", name, name)
     }
 
     /// The value of key `name` of `to_dict()`, or `default` when the line has none.
@@ -195,7 +189,7 @@ impl Line {
 
     /// The line as a dict, equal to the Rust JSON object (SCHEMA.md) for the same line.
     fn to_dict<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyAny>> {
-        pythonize::pythonize(py, self.inner.line()).map_err(PyErr::from)
+        to_dict(py, self.inner.line())
     }
 
     /// The keys of `to_dict()` for this line.

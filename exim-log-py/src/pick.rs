@@ -334,3 +334,29 @@ impl<'a, 'py, 'n> Serializer for &'a mut Picker<'py, 'n> {
         Err(Stop::Other("not a map".into()))
     }
 }
+
+/// `__getattr__` of the parsed objects: the value of `key`, `None` when absent, and
+/// `AttributeError` for private names (so `copy`, `pickle` and friends probing for
+/// dunders behave).
+pub(crate) fn get_field<'py, T: Serialize>(
+    py: Python<'py>,
+    value: &T,
+    class: &str,
+    key: &str,
+    name: &str,
+) -> PyResult<Bound<'py, PyAny>> {
+    if name.starts_with('_') {
+        return Err(pyo3::exceptions::PyAttributeError::new_err(format!(
+            "'{class}' object has no attribute '{name}'"
+        )));
+    }
+    Ok(pick(py, value, key)?.unwrap_or_else(|| py.None().into_bound(py)))
+}
+
+/// The serde serialization as plain Python dicts and lists (the JSON object).
+pub(crate) fn to_dict<'py, T: Serialize>(
+    py: Python<'py>,
+    value: &T,
+) -> PyResult<Bound<'py, PyAny>> {
+    pythonize::pythonize(py, value).map_err(PyErr::from)
+}

@@ -6,19 +6,31 @@ See ``__init__.pyi`` (shown by IDEs and ``help()``) for the documented API.
 from exim_log._exim_log import (
     Line,
     LineReader,
+    LogSelector,
     ParseError,
+    Received,
     Record,
     __version__,
+    exim_message_ids,
     lines,
     parse_line,
+    parse_log_selector,
+    parse_received,
+    received_headers,
 )
 
 __all__ = [
     "Line",
     "LineReader",
+    "LogSelector",
     "ParseError",
+    "Received",
     "Record",
     "__version__",
+    "exim_message_ids",
     "lines",
     "parse_line",
+    "parse_log_selector",
+    "parse_received",
+    "received_headers",
 ]

@@ -1,6 +1,13 @@
 """Fast, exact parser for Exim mail server logs (mainlog, rejectlog, paniclog),
 Received headers and log_selector settings, built in Rust.
 
+The outbound-spam hunt in four lines::
+
+    import exim_log
+    ids = exim_log.exim_message_ids(open("spam.eml", "rb").read())
+    for line in exim_log.lines("/var/log/exim4/mainlog"):
+        if line.message_id in ids: print(line.event, line.raw)
+
 Every parsed line has the keys of the JSON schema (SCHEMA.md in the repository) as
 attributes; ``Line.to_dict()`` returns exactly the object the Rust library
 serializes for the same line.
@@ -15,11 +22,17 @@ from typing_extensions import disjoint_base
 __all__ = [
     "Line",
     "LineReader",
+    "LogSelector",
     "ParseError",
+    "Received",
     "Record",
     "__version__",
+    "exim_message_ids",
     "lines",
     "parse_line",
+    "parse_log_selector",
+    "parse_received",
+    "received_headers",
 ]
 
 __version__: str
@@ -43,7 +56,12 @@ class ParseError(ValueError):
     """The path being read, else ``None``."""
     kind: str
     """Short name of the problem: ``empty``, ``timestamp``, ``timestamp_range``,
-    ``pid``, ``missing_text``, ``syntax``, ..."""
+    ``pid``, ``missing_text``, ``syntax``; for ``log_selector`` settings
+    ``expected_sign``, ``unknown_name``, ``numeric_form``, ``trailing_line``."""
+    found: Optional[str]
+    """For a ``log_selector`` setting: the offending text (else ``None``)."""
+    suggestion: Optional[str]
+    """For an unknown selector name: the closest valid name (else ``None``)."""
 
 @disjoint_base
 class Record(dict[str, Any]):
@@ -149,3 +167,93 @@ def lines(source: _Source, *, errors: Literal["raise", "skip"] = "raise") -> Lin
     stream), ``line`` and ``file``; iteration may continue after it. With
     ``errors="skip"`` such lines are skipped. I/O errors raise ``OSError``.
     """
+
+_Text = Union[str, bytes]
+
+@final
+class Received:
+    """One parsed ``Received:`` header (format reference §11).
+
+    Every key of its JSON form is an attribute, ``None`` when absent: ``mta``
+    (``exim``, ``postfix``, ``sendmail``, ``microsoft``, ``gmail``, ``qmail``,
+    ``unknown``), ``from_`` (a ``Record``: ``name``, ``helo``, ``ip``, ``port``,
+    ``ident``), ``by``, ``via``, ``protocol``, ``tls`` (``version``, ``cipher``,
+    ``bits``, ``text``), ``exim_version``, ``envelope_from``, ``id``, ``message_id``,
+    ``for_``, ``date`` (ISO 8601), ``date_text``, ``raw``. (``from`` and ``for`` are
+    Python keywords: read them as ``from_`` and ``for_``; ``to_dict()`` uses the
+    JSON names.)
+    """
+
+    @property
+    def is_exim(self) -> bool:
+        """True when Exim wrote this header (it has an ``(Exim VERSION)`` comment)."""
+    @property
+    def exim_release(self) -> Optional[str]:
+        """The release part of ``exim_version``: ``4.94.2`` of ``4.94.2 (FreeBSD)``."""
+    @property
+    def message_id(self) -> Optional[str]:
+        """The Exim message id of the header: the id to look up in the mainlog."""
+    def __getattr__(self, name: str) -> Any: ...
+    def to_dict(self) -> dict[str, Any]:
+        """The header as a dict, equal to the Rust JSON serialization."""
+    def __eq__(self, other: object, /) -> bool: ...
+    def __hash__(self) -> int: ...
+
+def parse_received(header: _Text) -> Received:
+    """Parses one ``Received:`` header, with or without its name, folded or not.
+
+    Never fails: what could be read is filled in, and the whole header stays in
+    ``raw``."""
+
+def received_headers(block: _Text) -> list[Received]:
+    """The ``Received:`` headers of a header block (or a whole message: the walk
+    stops at the blank line that ends the headers), parsed, newest first."""
+
+def exim_message_ids(block: _Text) -> list[str]:
+    """The Exim message ids of a header block's ``Received:`` headers, oldest hop
+    first: the ids to look up in the mainlog."""
+
+@final
+class LogSelector:
+    """The set of log selectors a ``log_selector`` setting turns on (format
+    reference §9). ``"subject" in sel`` tests a name; iterating gives the names that
+    are on, in Exim's table order. Equal sets compare equal and hash alike."""
+
+    def __new__(cls, setting: str = "") -> LogSelector:
+        """Parses a ``log_selector`` value, or a whole ``log_selector = ...`` line, as
+        Exim does: start from the defaults, apply ``+name``/``-name`` items left to
+        right, ``+all``/``-all``, backslash-continued lines. Raises ``ParseError``
+        (with ``offset``, ``kind``, ``found``, ``suggestion``) for a bad item."""
+    @staticmethod
+    def default() -> LogSelector:
+        """Exim's default set."""
+    @staticmethod
+    def empty() -> LogSelector:
+        """The empty set (``-all``)."""
+    @staticmethod
+    def all() -> LogSelector:
+        """Every selector (``+all``)."""
+    @staticmethod
+    def names() -> list[str]:
+        """Every selector name Exim knows, in table order."""
+    @staticmethod
+    def effect(name: str) -> str:
+        """What selector ``name`` adds to the log; ``KeyError`` when unknown."""
+    @staticmethod
+    def is_default(name: str) -> bool:
+        """True when Exim turns selector ``name`` on by default; ``KeyError`` when
+        unknown."""
+    def added(self) -> LogSelector:
+        """The selectors on here but not in Exim's defaults."""
+    def removed(self) -> LogSelector:
+        """The default selectors that are off here."""
+    def to_setting(self) -> str:
+        """The canonical (shortest) setting; parsing it gives back the same set."""
+    def __contains__(self, name: object, /) -> bool: ...
+    def __iter__(self) -> Iterator[str]: ...
+    def __len__(self) -> int: ...
+    def __eq__(self, other: object, /) -> bool: ...
+    def __hash__(self) -> int: ...
+
+def parse_log_selector(setting: str) -> LogSelector:
+    """Parses a ``log_selector`` setting; the same as ``LogSelector(setting)``."""

@@ -4,10 +4,10 @@
 #![forbid(unsafe_code)]
 
 mod error;
+mod fields;
 mod line;
 mod pick;
 mod received;
-mod record;
 mod selector;
 mod source;
 
@@ -21,11 +21,11 @@ mod _exim_log {
     #[pymodule_export]
     use crate::error::ParseError;
     #[pymodule_export]
+    use crate::fields::Fields;
+    #[pymodule_export]
     use crate::line::{Line, parse_line};
     #[pymodule_export]
     use crate::received::{Received, exim_message_ids, parse_received, received_headers};
-    #[pymodule_export]
-    use crate::record::Record;
     #[pymodule_export]
     use crate::selector::{LogSelector, parse_log_selector};
     #[pymodule_export]

@@ -55,6 +55,10 @@ pub(crate) struct Line {
 }
 
 impl Line {
+    fn key<'py>(&self, py: Python<'py>, key: &str) -> PyResult<Bound<'py, PyAny>> {
+        Ok(pick(py, self.inner.line(), key)?.unwrap_or_else(|| py.None().into_bound(py)))
+    }
+
     pub(crate) fn new(inner: OwnedLine, origin: Option<Origin>) -> Self {
         Line { inner, origin }
     }
@@ -68,8 +72,14 @@ impl Line {
 impl Line {
     /// ISO 8601 timestamp as logged (the `timestamp` key of `to_dict()`).
     #[getter]
-    fn timestamp(&self) -> String {
-        self.inner.line().timestamp.to_string()
+    fn timestamp<'py>(&self, py: Python<'py>) -> Bound<'py, PyString> {
+        let mut buf = [0u8; 32];
+        let n = iso_timestamp(&self.inner.line().timestamp, &mut buf);
+        // Only ASCII digits and separators were written.
+        PyString::new(
+            py,
+            std::str::from_utf8(buf.get(..n).unwrap_or_default()).unwrap_or_default(),
+        )
     }
 
     /// The timestamp as a `datetime.datetime` (aware when the log has `log_timezone`).
@@ -168,9 +178,108 @@ impl Line {
         self.origin.as_ref().and_then(|o| o.file.as_deref())
     }
 
+    // The keys scripts read most get a getter each: found by the normal attribute
+    // lookup, they skip the failed lookup (and its AttributeError) that precedes
+    // `__getattr__`. The values still come from the generic `pick`.
+    /// `<=`: the envelope sender (`<>` for a bounce); deliveries: `F=`. `None` when absent.
+    #[getter]
+    fn sender<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyAny>> {
+        self.key(py, "sender")
+    }
+
+    /// Deliveries and rejections: the address. `None` when absent.
+    #[getter]
+    fn recipient<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyAny>> {
+        self.key(py, "recipient")
+    }
+
+    /// `<=` with `+received_recipients`: the ` for a b c` addresses. `None` when absent.
+    #[getter]
+    fn recipients<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyAny>> {
+        self.key(py, "recipients")
+    }
+
+    /// `H=`: the remote host (`name`, `helo`, `ip`, `port`, ...), a `Fields`. `None` when absent.
+    #[getter]
+    fn host<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyAny>> {
+        self.key(py, "host")
+    }
+
+    /// `U=`: ident, or the login of a local caller. `None` when absent.
+    #[getter]
+    fn user<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyAny>> {
+        self.key(py, "user")
+    }
+
+    /// `A=`: SMTP authentication (`authenticator`, `id`, `sender`), a `Fields`. `None` when absent.
+    #[getter]
+    fn auth<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyAny>> {
+        self.key(py, "auth")
+    }
+
+    /// `S=`: size in bytes. `None` when absent.
+    #[getter]
+    fn size<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyAny>> {
+        self.key(py, "size")
+    }
+
+    /// `T="..."`: the subject, decoded. `None` when absent.
+    #[getter]
+    fn subject<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyAny>> {
+        self.key(py, "subject")
+    }
+
+    /// `P=`: the protocol (`esmtps`, `local`, ...). `None` when absent.
+    #[getter]
+    fn protocol<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyAny>> {
+        self.key(py, "protocol")
+    }
+
+    /// `X=`, `CV=`, `DN=`, `SNI=`: TLS details, a `Fields`. `None` when absent.
+    #[getter]
+    fn tls<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyAny>> {
+        self.key(py, "tls")
+    }
+
+    /// `R=`: the router. `None` when absent.
+    #[getter]
+    fn router<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyAny>> {
+        self.key(py, "router")
+    }
+
+    /// `T=`: the transport. `None` when absent.
+    #[getter]
+    fn transport<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyAny>> {
+        self.key(py, "transport")
+    }
+
+    /// `**` / `==`: the error text. `None` when absent.
+    #[getter]
+    fn error<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyAny>> {
+        self.key(py, "error")
+    }
+
+    /// Rejections and other events: why, as logged. `None` when absent.
+    #[getter]
+    fn reason<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyAny>> {
+        self.key(py, "reason")
+    }
+
+    /// `cwd=... args:` lines (`+arguments`): the working directory. `None` when absent.
+    #[getter]
+    fn cwd<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyAny>> {
+        self.key(py, "cwd")
+    }
+
+    /// `cwd=... args:` lines: the arguments, unquoted. `None` when absent.
+    #[getter]
+    fn args<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyAny>> {
+        self.key(py, "args")
+    }
+
     /// Any other key of the JSON schema (`sender`, `host`, `size`, ...).
     fn __getattr__<'py>(&self, py: Python<'py>, name: &str) -> PyResult<Bound<'py, PyAny>> {
-        get_field(py, self.inner.line(), "Line", name, name)
+        get_field(py, self.inner.line(), "Line", name)
     }
 
     /// The value of key `name` of `to_dict()`, or `default` when the line has none.
@@ -254,6 +363,47 @@ impl Line {
         let f = py.import("exim_log")?.getattr("parse_line")?;
         Ok((f, (PyBytes::new(py, slf.get().bytes()),)))
     }
+}
+
+/// Writes `t` as `Timestamp`'s `Display` does (ISO 8601, SCHEMA.md), into `buf`;
+/// returns the length. `core::fmt` costs more than the rest of a line's iteration,
+/// and `timestamp` is the field every script reads.
+fn iso_timestamp(t: &exim_log::Timestamp, buf: &mut [u8; 32]) -> usize {
+    let mut n = 0;
+    let mut put = |b: u8| {
+        if let Some(slot) = buf.get_mut(n) {
+            *slot = b;
+            n += 1;
+        }
+    };
+    let digits = |v: u32, width: u32, put: &mut dyn FnMut(u8)| {
+        for i in (0..width).rev() {
+            put(b'0' + ((v / 10u32.pow(i)) % 10) as u8);
+        }
+    };
+    digits(u32::from(t.year), 4, &mut put);
+    put(b'-');
+    digits(u32::from(t.month), 2, &mut put);
+    put(b'-');
+    digits(u32::from(t.day), 2, &mut put);
+    put(b'T');
+    digits(u32::from(t.hour), 2, &mut put);
+    put(b':');
+    digits(u32::from(t.minute), 2, &mut put);
+    put(b':');
+    digits(u32::from(t.second), 2, &mut put);
+    if let Some(ms) = t.millisecond {
+        put(b'.');
+        digits(u32::from(ms), 3, &mut put);
+    }
+    if let Some(off) = t.utc_offset_minutes {
+        put(if off < 0 { b'-' } else { b'+' });
+        let a = u32::from(off.unsigned_abs());
+        digits(a / 60, 2, &mut put);
+        put(b':');
+        digits(a % 60, 2, &mut put);
+    }
+    n
 }
 
 /// Text or bytes from Python, as bytes.

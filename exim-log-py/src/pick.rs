@@ -12,7 +12,7 @@ use std::fmt;
 use pyo3::prelude::*;
 use serde::ser::{self, Impossible, Serialize, SerializeMap, Serializer};
 
-use crate::record::{RecordTypes, pythonize_err};
+use crate::fields::{FieldsTypes, pythonize_err};
 
 /// Why the walk stopped: not an error when the field was found.
 #[derive(Debug)]
@@ -48,7 +48,7 @@ pub(crate) struct Picker<'py, 'n> {
 }
 
 /// The value of top-level key `name` of `value`'s serialization, converted to Python
-/// with nested structs as [`crate::record::Record`]s; `None` when the key is absent.
+/// with nested structs as [`crate::fields::Fields`]s; `None` when the key is absent.
 pub(crate) fn pick<'py, T: Serialize>(
     py: Python<'py>,
     value: &T,
@@ -185,7 +185,7 @@ impl<'py> Picker<'py, '_> {
         V: ?Sized + Serialize,
     {
         if key.serialize(KeyIs(self.name))? {
-            let v = pythonize::pythonize_custom::<RecordTypes, _>(self.py, value)
+            let v = pythonize::pythonize_custom::<FieldsTypes, _>(self.py, value)
                 .map_err(pythonize_err);
             self.found = Some(v);
             return Err(Stop::Found);
@@ -335,16 +335,17 @@ impl<'a, 'py, 'n> Serializer for &'a mut Picker<'py, 'n> {
     }
 }
 
-/// `__getattr__` of the parsed objects: the value of `key`, `None` when absent, and
-/// `AttributeError` for private names (so `copy`, `pickle` and friends probing for
-/// dunders behave).
+/// `__getattr__` of the parsed objects: the value of key `name`, `None` when absent,
+/// and `AttributeError` for private names (so `copy`, `pickle` and friends probing
+/// for dunders behave). A trailing `_` is dropped, for keys that are Python keywords
+/// (`from_`, `for_`).
 pub(crate) fn get_field<'py, T: Serialize>(
     py: Python<'py>,
     value: &T,
     class: &str,
-    key: &str,
     name: &str,
 ) -> PyResult<Bound<'py, PyAny>> {
+    let key = name.strip_suffix('_').unwrap_or(name);
     if name.starts_with('_') {
         return Err(pyo3::exceptions::PyAttributeError::new_err(format!(
             "'{class}' object has no attribute '{name}'"

@@ -39,15 +39,6 @@ impl Received {
     }
 }
 
-/// `from` and `for` are Python keywords: `h.from_` / `h.for_` read them.
-fn key_of(name: &str) -> &str {
-    match name {
-        "from_" => "from",
-        "for_" => "for",
-        other => other,
-    }
-}
-
 #[pymethods]
 impl Received {
     /// True when Exim wrote this header (it has an `(Exim VERSION)` comment).
@@ -71,7 +62,7 @@ impl Received {
     }
 
     fn __getattr__<'py>(&self, py: Python<'py>, name: &str) -> PyResult<Bound<'py, PyAny>> {
-        get_field(py, self.get(), "Received", key_of(name), name)
+        get_field(py, self.get(), "Received", name)
     }
 
     /// The header as a dict (the Rust JSON serialization).

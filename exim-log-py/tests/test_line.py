@@ -33,6 +33,14 @@ PREFIX_CASES = [
         },
     ),
     (
+        "2024-01-02 03:04:05.006 -0530 [1] 1sAoM5-00000009r3p-06vq Completed",
+        {
+            "timestamp": "2024-01-02T03:04:05.006-05:30",
+            "pid": 1,
+            "message_id": "1sAoM5-00000009r3p-06vq",
+        },
+    ),
+    (
         "2024-05-25 11:10:31 Start queue run: pid=4712",
         {
             "timestamp": "2024-05-25T11:10:31",
@@ -162,14 +170,22 @@ def test_wrong_types_raise_type_error() -> None:
 
 
 def test_record_is_a_dict_with_attributes() -> None:
-    r = exim_log.Record(ip="192.0.2.10", port=25)
+    r = exim_log.Fields(ip="192.0.2.10", port=25)
     assert r == {"ip": "192.0.2.10", "port": 25}
     assert isinstance(r, dict)
     assert r.ip == "192.0.2.10"
     assert r.name is None
-    assert repr(r) == "Record({'ip': '192.0.2.10', 'port': 25})"
+    assert repr(r) == "Fields({'ip': '192.0.2.10', 'port': 25})"
 
 
 def test_version() -> None:
     assert isinstance(exim_log.__version__, str)
     assert exim_log.__version__.count(".") == 2
+
+
+def test_field_getters_read_none_when_absent() -> None:
+    line = exim_log.parse_line(COMPLETED)
+    for name in ("sender", "recipient", "recipients", "host", "user", "auth", "size",
+                 "subject", "protocol", "tls", "router", "transport", "error", "reason",
+                 "cwd", "args", "from_", "no_such_key"):
+        assert getattr(line, name) is None, name

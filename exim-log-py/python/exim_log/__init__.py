@@ -4,12 +4,12 @@ See ``__init__.pyi`` (shown by IDEs and ``help()``) for the documented API.
 """
 
 from exim_log._exim_log import (
+    Fields,
     Line,
     LineReader,
     LogSelector,
     ParseError,
     Received,
-    Record,
     __version__,
     exim_message_ids,
     lines,
@@ -20,12 +20,12 @@ from exim_log._exim_log import (
 )
 
 __all__ = [
+    "Fields",
     "Line",
     "LineReader",
     "LogSelector",
     "ParseError",
     "Received",
-    "Record",
     "__version__",
     "exim_message_ids",
     "lines",

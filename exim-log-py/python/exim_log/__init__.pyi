@@ -20,12 +20,12 @@ from typing import IO, Any, Iterator, Literal, Optional, Union, final
 from typing_extensions import disjoint_base
 
 __all__ = [
+    "Fields",
     "Line",
     "LineReader",
     "LogSelector",
     "ParseError",
     "Received",
-    "Record",
     "__version__",
     "exim_message_ids",
     "lines",
@@ -64,7 +64,7 @@ class ParseError(ValueError):
     """For an unknown selector name: the closest valid name (else ``None``)."""
 
 @disjoint_base
-class Record(dict[str, Any]):
+class Fields(dict[str, Any]):
     """A nested object of a line (``host``, ``tls``, ``auth``, ...): a ``dict`` whose
     keys are also attributes (``line.host.ip``). Absent keys read as ``None``.
     Equal to the plain dict ``to_dict()`` has for the same value."""
@@ -77,7 +77,7 @@ class Line:
 
     Every key of the JSON schema is an attribute; a key the line does not have reads
     as ``None`` (e.g. ``line.size`` on a line that logged no ``S=``). Nested objects
-    are ``Record``s. Lines compare equal when their bytes are equal, and are hashable
+    are ``Fields`` objects. Lines compare equal when their bytes are equal, and are hashable
     and picklable.
     """
 
@@ -125,9 +125,58 @@ class Line:
     @property
     def file(self) -> Optional[str]:
         """The file the line was read from."""
+    @property
+    def sender(self) -> Optional[str]:
+        """``<=``: the envelope sender (``<>`` for a bounce); deliveries: ``F=``."""
+    @property
+    def recipient(self) -> Optional[str]:
+        """Deliveries and rejections: the address."""
+    @property
+    def recipients(self) -> Optional[list[str]]:
+        """``<=`` with ``+received_recipients``: the ``for a b c`` addresses."""
+    @property
+    def host(self) -> Optional[Fields]:
+        """``H=``: the remote host (``name``, ``helo``, ``ip``, ``port``, ...)."""
+    @property
+    def user(self) -> Optional[str]:
+        """``U=``: ident, or the login of a local caller."""
+    @property
+    def auth(self) -> Optional[Fields]:
+        """``A=``: SMTP authentication (``authenticator``, ``id``, ``sender``)."""
+    @property
+    def size(self) -> Optional[int]:
+        """``S=``: size in bytes."""
+    @property
+    def subject(self) -> Optional[str]:
+        """``T="..."``: the subject, decoded."""
+    @property
+    def protocol(self) -> Optional[str]:
+        """``P=``: the protocol (``esmtps``, ``local``, ...)."""
+    @property
+    def tls(self) -> Optional[Fields]:
+        """``X=``, ``CV=``, ``DN=``, ``SNI=``: TLS details."""
+    @property
+    def router(self) -> Optional[str]:
+        """``R=``: the router."""
+    @property
+    def transport(self) -> Optional[str]:
+        """``T=``: the transport."""
+    @property
+    def error(self) -> Optional[str]:
+        """``**`` / ``==``: the error text."""
+    @property
+    def reason(self) -> Optional[str]:
+        """Rejections and other events: why, as logged."""
+    @property
+    def cwd(self) -> Optional[str]:
+        """``cwd=... args:`` lines (``+arguments``): the working directory."""
+    @property
+    def args(self) -> Optional[list[str]]:
+        """``cwd=... args:`` lines: the arguments, unquoted."""
     def __getattr__(self, name: str) -> Any:
-        """Any other key of the JSON schema (``sender``, ``host``, ``size``,
-        ``recipient``, ``subject``, ...), ``None`` when the line has none."""
+        """Any other key of the JSON schema (``interface``, ``confirmation``,
+        ``queue_time``, ``stage``, ...), ``None`` when the line has none. A key that
+        is a Python keyword takes a trailing underscore (``line.from_``)."""
     def get(self, name: str, default: Any = None) -> Any:
         """The value of key ``name`` of ``to_dict()``, or ``default``."""
     def to_dict(self) -> dict[str, Any]:
@@ -176,7 +225,7 @@ class Received:
 
     Every key of its JSON form is an attribute, ``None`` when absent: ``mta``
     (``exim``, ``postfix``, ``sendmail``, ``microsoft``, ``gmail``, ``qmail``,
-    ``unknown``), ``from_`` (a ``Record``: ``name``, ``helo``, ``ip``, ``port``,
+    ``unknown``), ``from_`` (a ``Fields``: ``name``, ``helo``, ``ip``, ``port``,
     ``ident``), ``by``, ``via``, ``protocol``, ``tls`` (``version``, ``cipher``,
     ``bits``, ``text``), ``exim_version``, ``envelope_from``, ``id``, ``message_id``,
     ``for_``, ``date`` (ISO 8601), ``date_text``, ``raw``. (``from`` and ``for`` are

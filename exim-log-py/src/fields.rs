@@ -1,7 +1,7 @@
-//! `exim_log.Record`: the nested objects of a line (`host`, `tls`, `auth`, ...) as
+//! `exim_log.Fields`: the nested objects of a line (`host`, `tls`, `auth`, ...) as
 //! dicts that also allow attribute access (`line.host.ip`).
 //!
-//! A `dict` subclass, so a `Record` compares equal to the plain dict `to_dict()`
+//! A `dict` subclass, so a `Fields` compares equal to the plain dict `to_dict()`
 //! gives for the same value and works wherever a mapping is expected.
 
 use pyo3::exceptions::PyAttributeError;
@@ -13,16 +13,16 @@ use pythonize::{
 
 /// A nested object of a parsed line: a `dict` whose keys are also attributes.
 /// Absent keys read as `None`, as on `Line`.
-#[pyclass(extends = PyDict, module = "exim_log", name = "Record", subclass)]
-pub(crate) struct Record;
+#[pyclass(extends = PyDict, module = "exim_log", name = "Fields", subclass)]
+pub(crate) struct Fields;
 
 #[pymethods]
-impl Record {
+impl Fields {
     #[new]
     #[pyo3(signature = (*_args, **_kwargs))]
     fn new(_args: &Bound<'_, PyTuple>, _kwargs: Option<&Bound<'_, PyDict>>) -> Self {
         // dict.__init__ fills the mapping from the same arguments.
-        Record
+        Fields
     }
 
     fn __getattr__<'py>(slf: &Bound<'py, Self>, name: &str) -> PyResult<Bound<'py, PyAny>> {
@@ -38,21 +38,21 @@ impl Record {
     fn __repr__(slf: &Bound<'_, Self>) -> PyResult<String> {
         // `dict.copy()` of a subclass is a plain dict, whose repr does not recurse here.
         let inner = slf.as_super().copy()?.repr()?;
-        Ok(format!("Record({inner})"))
+        Ok(format!("Fields({inner})"))
     }
 }
 
-/// pythonize types that build [`Record`]s for structs and plain dicts for maps.
-pub(crate) struct RecordTypes;
+/// pythonize types that build [`Fields`]s for structs and plain dicts for maps.
+pub(crate) struct FieldsTypes;
 
-/// Builds a [`Record`] for each serialized struct.
-pub(crate) struct RecordMap;
+/// Builds a [`Fields`] for each serialized struct.
+pub(crate) struct FieldsMap;
 
-impl PythonizeMappingType for RecordMap {
+impl PythonizeMappingType for FieldsMap {
     type Builder<'py> = Bound<'py, PyDict>;
 
     fn builder<'py>(py: Python<'py>, _len: Option<usize>) -> PyResult<Self::Builder<'py>> {
-        Ok(Bound::new(py, Record)?.into_any().cast_into::<PyDict>()?)
+        Ok(Bound::new(py, Fields)?.into_any().cast_into::<PyDict>()?)
     }
 
     fn push_item<'py>(
@@ -68,9 +68,9 @@ impl PythonizeMappingType for RecordMap {
     }
 }
 
-impl PythonizeTypes for RecordTypes {
-    type Map = RecordMap;
-    type NamedMap = PythonizeUnnamedMappingAdapter<RecordMap>;
+impl PythonizeTypes for FieldsTypes {
+    type Map = FieldsMap;
+    type NamedMap = PythonizeUnnamedMappingAdapter<FieldsMap>;
     type List = PyList;
 }
 

@@ -6,7 +6,8 @@
 
 use pyo3::exceptions::PyAttributeError;
 use pyo3::prelude::*;
-use pyo3::types::{PyDict, PyList, PyMapping, PyTuple};
+use pyo3::sync::PyOnceLock;
+use pyo3::types::{PyDict, PyList, PyMapping, PyString, PyTuple};
 use pythonize::{
     PythonizeError, PythonizeMappingType, PythonizeTypes, PythonizeUnnamedMappingAdapter,
 };
@@ -25,14 +26,36 @@ impl Fields {
         Fields
     }
 
-    fn __getattr__<'py>(slf: &Bound<'py, Self>, name: &str) -> PyResult<Bound<'py, PyAny>> {
-        if name.starts_with('_') {
-            return Err(PyAttributeError::new_err(name.to_owned()));
+    // `__getattribute__` rather than `__getattr__`: the keys are what scripts read
+    // (`line.host.ip`), and a `__getattr__` would only run after the normal lookup
+    // failed and built an AttributeError. A key therefore wins over a `dict` method
+    // of the same name in attribute access (no schema key is named like one).
+    fn __getattribute__<'py>(
+        slf: &Bound<'py, Self>,
+        name: &Bound<'py, PyString>,
+    ) -> PyResult<Bound<'py, PyAny>> {
+        let py = slf.py();
+        if let Some(v) = slf.as_super().get_item(name)? {
+            return Ok(v);
         }
-        let dict = slf.as_super();
-        Ok(dict
-            .get_item(name)?
-            .unwrap_or_else(|| slf.py().None().into_bound(slf.py())))
+        let generic = OBJECT_GETATTRIBUTE
+            .get_or_try_init(py, || -> PyResult<Py<PyAny>> {
+                Ok(py
+                    .import("builtins")?
+                    .getattr("object")?
+                    .getattr("__getattribute__")?
+                    .unbind())
+            })?
+            .bind(py)
+            .call1((slf, name));
+        match generic {
+            Err(e)
+                if e.is_instance_of::<PyAttributeError>(py) && !name.to_str()?.starts_with('_') =>
+            {
+                Ok(py.None().into_bound(py))
+            }
+            other => other,
+        }
     }
 
     fn __repr__(slf: &Bound<'_, Self>) -> PyResult<String> {
@@ -41,6 +64,9 @@ impl Fields {
         Ok(format!("Fields({inner})"))
     }
 }
+
+/// `object.__getattribute__`: the normal lookup (methods, dunders) for `Fields`.
+static OBJECT_GETATTRIBUTE: PyOnceLock<Py<PyAny>> = PyOnceLock::new();
 
 /// pythonize types that build [`Fields`]s for structs and plain dicts for maps.
 pub(crate) struct FieldsTypes;

@@ -53,7 +53,7 @@ fn tls(tail: &[u8]) -> Option<ReceivedTls<'_>> {
     Some(ReceivedTls {
         version: v.filter(|_| colon).map(Text::new),
         cipher: ci.map(Text::new),
-        bits: bits.and_then(|b| std::str::from_utf8(b).ok()?.parse().ok()),
+        bits: bits.and_then(crate::parse::fields::number),
         text: Folded::new(inner),
     })
 }
@@ -87,7 +87,7 @@ fn from(c: Clause<'_>) -> Host<'_> {
     };
     if let Some(items) = items {
         if h.port.is_none() {
-            h.port = item(items, b"port=").and_then(|p| std::str::from_utf8(p).ok()?.parse().ok());
+            h.port = item(items, b"port=").and_then(crate::parse::fields::number);
         }
         h.helo = item(items, b"helo=").map(Text::new);
         if let Some(i) = item(items, b"ident=") {

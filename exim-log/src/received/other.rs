@@ -175,9 +175,7 @@ fn tls(cm: &[u8]) -> Option<ReceivedTls<'_>> {
                 }
                 Token::Comment(c) if bits.is_none() => {
                     let n = c.iter().take_while(|b| b.is_ascii_digit()).count();
-                    bits = c
-                        .get(..n)
-                        .and_then(|d| std::str::from_utf8(d).ok()?.parse().ok());
+                    bits = c.get(..n).and_then(crate::parse::fields::number);
                     prev = b"";
                 }
                 _ => prev = b"",
@@ -198,7 +196,7 @@ fn tls(cm: &[u8]) -> Option<ReceivedTls<'_>> {
     Some(ReceivedTls {
         version: version.map(Text::new),
         cipher: cipher.map(Text::new),
-        bits: item(cm, b"bits").and_then(|d| std::str::from_utf8(d).ok()?.parse().ok()),
+        bits: item(cm, b"bits").and_then(crate::parse::fields::number),
         text: Folded::new(cm),
     })
 }

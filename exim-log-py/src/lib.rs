@@ -6,6 +6,7 @@
 mod error;
 mod fields;
 mod line;
+mod lines;
 mod pick;
 mod received;
 mod selector;
@@ -25,11 +26,11 @@ mod _exim_log {
     #[pymodule_export]
     use crate::line::{Line, parse_line};
     #[pymodule_export]
+    use crate::lines::{LineReader, lines};
+    #[pymodule_export]
     use crate::received::{Received, exim_message_ids, parse_received, received_headers};
     #[pymodule_export]
     use crate::selector::{LogSelector, parse_log_selector};
-    #[pymodule_export]
-    use crate::source::{LineReader, lines};
 
     #[pymodule_init]
     fn init(m: &Bound<'_, PyModule>) -> PyResult<()> {

@@ -36,14 +36,21 @@ impl OwnedLine {
 }
 
 /// Where a line came from, when it was read from a stream.
-#[derive(Clone, Debug, Default)]
+#[derive(Clone, Debug)]
 pub(crate) struct Origin {
-    /// 1-based line number.
-    pub(crate) line_number: u64,
-    /// Byte offset of the line's first byte in the (decompressed) stream.
-    pub(crate) offset: u64,
+    /// Line number and byte offset (of the decompressed stream) of the line's start.
+    pub(crate) position: exim_log::reader::Position,
     /// The file, when known (shared by all the lines of a file).
-    pub(crate) file: Option<std::sync::Arc<str>>,
+    pub(crate) file: Option<std::sync::Arc<std::path::Path>>,
+}
+
+impl Origin {
+    pub(crate) fn new(
+        position: exim_log::reader::Position,
+        file: Option<std::sync::Arc<std::path::Path>>,
+    ) -> Self {
+        Origin { position, file }
+    }
 }
 
 /// One parsed log line. Every key of the JSON schema is an attribute; keys absent
@@ -115,10 +122,14 @@ impl Line {
         self.inner.line().timestamp.unix_millis() as f64 / 1000.0
     }
 
-    /// `[pid]` of the writing process (`+pid`), or None.
+    /// `[pid]` of the writing process (`+pid`); without one, the event's own `pid`
+    /// key (`Start queue run: pid=N`), as in `to_dict()`; else None.
     #[getter]
-    fn pid(&self) -> Option<u32> {
-        self.inner.line().pid
+    fn pid<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyAny>> {
+        match self.inner.line().pid {
+            Some(pid) => Ok(pid.into_pyobject(py)?.into_any()),
+            None => self.key(py, "pid"),
+        }
     }
 
     /// The message id, or None for lines not about a message.
@@ -163,19 +174,22 @@ impl Line {
     /// 1-based line number in the stream it was read from, or None.
     #[getter]
     fn line_number(&self) -> Option<u64> {
-        self.origin.as_ref().map(|o| o.line_number)
+        self.origin.as_ref().map(|o| o.position.line)
     }
 
     /// Byte offset of the line in the (decompressed) stream it was read from, or None.
     #[getter]
     fn offset(&self) -> Option<u64> {
-        self.origin.as_ref().map(|o| o.offset)
+        self.origin.as_ref().map(|o| o.position.byte)
     }
 
     /// The file the line was read from, or None.
     #[getter]
-    fn file(&self) -> Option<&str> {
-        self.origin.as_ref().and_then(|o| o.file.as_deref())
+    fn file(&self) -> Option<String> {
+        self.origin
+            .as_ref()
+            .and_then(|o| o.file.as_deref())
+            .map(|f| f.display().to_string())
     }
 
     // The keys scripts read most get a getter each: found by the normal attribute

@@ -1,293 +1,243 @@
-//! Iterating parsed lines from bytes, a Python file object or a path.
+//! Where lines come from: bytes, a Python file object, a path (plain or gzip), a
+//! list of paths or a rotated set, all read by `exim_log::reader`.
 //!
-//! Lines are parsed in batches of about [`CHUNK`] bytes with the GIL released
-//! (`Python::detach`): the bytes are split and parsed into [`OwnedLine`]s by Rust
-//! alone, and only `__next__` touches Python, to wrap one ready line in a `Line`.
+//! Reading, decompressing and parsing happen in batches with the GIL released
+//! (`Python::detach`); a Python file object's `read()` is the only step that
+//! re-attaches, once per read buffer.
 
-use std::collections::VecDeque;
-use std::io::Read;
+use std::fs::File;
+use std::io::{self, Read};
+use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
-use pyo3::exceptions::{PyTypeError, PyValueError};
+use exim_log::ReadError;
+use exim_log::reader::{Input, LogFiles, LogReader, Position, Prefilter, ReadErrorKind};
+use pyo3::exceptions::{PyOSError, PyTypeError, PyValueError};
 use pyo3::prelude::*;
-use pyo3::types::{PyByteArray, PyBytes, PyString};
+use pyo3::types::{PyByteArray, PyBytes, PyList, PyString, PyTuple};
 
-use crate::error::{Where, kind_name, parse_error};
-use crate::line::{Line, Origin, OwnedLine};
+use crate::error::{Where, parse_error};
 
-/// Bytes read (or taken from memory) per batch.
-const CHUNK: usize = 1 << 20;
+/// Bytes of input handled per batch (one `detach`).
+pub(crate) const BATCH_BYTES: usize = 1 << 20;
 
-/// Where the bytes come from.
-enum Source {
-    /// Bytes given by the caller (copied once), and how far they were consumed.
-    Memory { data: Arc<[u8]>, pos: usize },
-    /// A Python object with a `read(n)` method (binary or text mode).
-    PyFile(Py<PyAny>),
-    /// Any Rust reader (a file opened by path), read without the GIL.
-    Reader(Box<dyn Read + Send + Sync>),
+/// A Python file object as a `Read`: `read(n)` is called with the GIL
+/// re-attached. Text-mode files give `str`, sent on as UTF-8.
+pub(crate) struct PyRead {
+    file: Py<PyAny>,
+    /// Encoded text not yet handed out (a `str` chunk may exceed `n` bytes).
+    rest: Vec<u8>,
+    pos: usize,
 }
 
-/// A line that failed to parse, kept until `__next__` reaches it.
-struct Failed {
-    description: &'static str,
-    kind: &'static str,
-    offset: u64,
-    line: u64,
-}
-
-/// The result of parsing one line of a batch.
-enum Item {
-    Line(OwnedLine, Origin),
-    Error(Failed),
-}
-
-/// State shared by the batch parser: positions and the partial last line.
-struct Splitter {
-    /// Bytes of a line whose end has not been read yet.
-    carry: Vec<u8>,
-    /// Number of the next line (1-based).
-    line_number: u64,
-    /// Stream offset of the next line.
-    offset: u64,
-    file: Option<Arc<str>>,
-    skip_errors: bool,
-}
-
-impl Splitter {
-    /// Parses every complete line of `carry + data` into `out`; keeps the rest. With
-    /// `last`, the rest is a final line without a line ending.
-    fn feed(&mut self, data: &[u8], last: bool, out: &mut VecDeque<Item>) {
-        if self.carry.is_empty() {
-            let rest = self.lines(data, last, out);
-            self.carry.extend_from_slice(rest);
-        } else {
-            let mut buf = std::mem::take(&mut self.carry);
-            buf.extend_from_slice(data);
-            let rest = self.lines(&buf, last, out).to_vec();
-            self.carry = rest;
-        }
-    }
-
-    /// Parses the complete lines of `data`, returning the unfinished tail.
-    fn lines<'d>(&mut self, data: &'d [u8], last: bool, out: &mut VecDeque<Item>) -> &'d [u8] {
-        let mut rest = data;
-        loop {
-            let (line, tail) = match memchr::memchr(b'\n', rest) {
-                Some(i) => rest.split_at(i + 1),
-                None if last && !rest.is_empty() => (rest, &[][..]),
-                None => return rest,
-            };
-            self.one(line, out);
-            rest = tail;
-        }
-    }
-
-    fn one(&mut self, line: &[u8], out: &mut VecDeque<Item>) {
-        let origin = Origin {
-            line_number: self.line_number,
-            offset: self.offset,
-            file: self.file.clone(),
-        };
-        match OwnedLine::parse(line) {
-            Ok(l) => out.push_back(Item::Line(l, origin)),
-            Err(e) if !self.skip_errors => out.push_back(Item::Error(Failed {
-                description: e.kind.description(),
-                kind: kind_name(e.kind),
-                offset: self.offset + e.offset as u64,
-                line: self.line_number,
-            })),
-            Err(_) => {}
-        }
-        self.line_number += 1;
-        self.offset += line.len() as u64;
-    }
-}
-
-/// An iterator of parsed `Line`s (see `exim_log.lines`).
-#[pyclass(module = "exim_log", name = "LineReader")]
-pub(crate) struct LineReader {
-    source: Option<Source>,
-    split: Splitter,
-    pending: VecDeque<Item>,
-}
-
-impl LineReader {
-    fn new(source: Source, file: Option<String>, skip_errors: bool) -> Self {
-        LineReader {
-            source: Some(source),
-            split: Splitter {
-                carry: Vec::new(),
-                line_number: 1,
-                offset: 0,
-                file: file.map(Arc::from),
-                skip_errors,
-            },
-            pending: VecDeque::new(),
-        }
-    }
-
-    /// Parses the next batch into `pending`; at the end of input drops the source.
-    fn fill(&mut self, py: Python<'_>) -> PyResult<()> {
-        let Some(source) = self.source.as_mut() else {
-            return Ok(());
-        };
-        let split = &mut self.split;
-        let pending = &mut self.pending;
-        let done = match source {
-            Source::Memory { data, pos } => py.detach(|| {
-                let rest = data.get(*pos..).unwrap_or_default();
-                // Cut at the last line ending within the chunk so no line is split.
-                let take = if rest.len() <= CHUNK {
-                    rest.len()
+impl Read for PyRead {
+    fn read(&mut self, out: &mut [u8]) -> io::Result<usize> {
+        if self.pos >= self.rest.len() {
+            let chunk = Python::attach(|py| -> PyResult<Vec<u8>> {
+                let c = self.file.bind(py).call_method1("read", (out.len(),))?;
+                if let Ok(b) = c.cast::<PyBytes>() {
+                    Ok(b.as_bytes().to_vec())
+                } else if let Ok(s) = c.cast::<PyString>() {
+                    Ok(s.to_str()?.as_bytes().to_vec())
+                } else if let Ok(b) = c.cast::<PyByteArray>() {
+                    Ok(b.to_vec())
                 } else {
-                    let window = rest.get(..CHUNK).unwrap_or_default();
-                    memchr::memrchr(b'\n', window).map_or(rest.len(), |i| i + 1)
-                };
-                let (now, _) = rest.split_at(take);
-                *pos += take;
-                let last = *pos >= data.len();
-                split.feed(now, last, pending);
-                last
-            }),
-            Source::PyFile(f) => {
-                let chunk = f.bind(py).call_method1("read", (CHUNK,))?;
-                let bytes: Vec<u8> = if let Ok(s) = chunk.cast::<PyString>() {
-                    s.to_str()?.as_bytes().to_vec()
-                } else if let Ok(b) = chunk.cast::<PyBytes>() {
-                    b.as_bytes().to_vec()
-                } else if let Ok(b) = chunk.cast::<PyByteArray>() {
-                    b.to_vec()
-                } else {
-                    return Err(PyTypeError::new_err(
+                    Err(PyTypeError::new_err(
                         "read() of the file object must return bytes or str",
-                    ));
-                };
-                let last = bytes.is_empty();
-                py.detach(|| split.feed(&bytes, last, pending));
-                last
-            }
-            Source::Reader(r) => py.detach(|| -> std::io::Result<bool> {
-                let mut buf = vec![0u8; CHUNK];
-                let n = loop {
-                    match r.read(&mut buf) {
-                        Ok(n) => break n,
-                        Err(e) if e.kind() == std::io::ErrorKind::Interrupted => {}
-                        Err(e) => return Err(e),
-                    }
-                };
-                let data = buf.get(..n).unwrap_or_default();
-                split.feed(data, n == 0, pending);
-                Ok(n == 0)
-            })?,
-        };
-        if done {
-            self.source = None;
+                    ))
+                }
+            })
+            .map_err(io::Error::other)?;
+            self.rest = chunk;
+            self.pos = 0;
         }
-        Ok(())
+        let avail = self.rest.get(self.pos..).unwrap_or_default();
+        let n = avail.len().min(out.len());
+        let (src, _) = avail.split_at(n);
+        if let Some(dst) = out.get_mut(..n) {
+            dst.copy_from_slice(src);
+        }
+        self.pos += n;
+        Ok(n)
     }
 }
 
-#[pymethods]
-impl LineReader {
-    fn __iter__(slf: PyRef<'_, Self>) -> PyRef<'_, Self> {
-        slf
+/// A stream that is not a named file: bytes or a Python file object.
+type Stream = Box<dyn Read + Send + Sync>;
+
+/// A line's position and file, as `exim_log::reader` reports them.
+pub(crate) type Located = (Position, Option<Arc<Path>>);
+
+/// The reader behind an iterator.
+pub(crate) enum Source {
+    /// One file opened by path (gzip detected).
+    File(LogReader<Input<File>>),
+    /// Bytes or a Python file object (gzip detected).
+    Stream(LogReader<Input<Stream>>),
+    /// Several files read in order (a list, or a rotated set oldest first).
+    Files(LogFiles),
+}
+
+impl Source {
+    /// The next line into `buf`, like `LogFiles::read_line`; `None` at the end.
+    pub(crate) fn read_line(&mut self, buf: &mut Vec<u8>) -> Option<Result<Located, ReadError>> {
+        match self {
+            Source::File(r) => transpose(r.read_line(buf), r.file()),
+            Source::Stream(r) => transpose(r.read_line(buf), r.file()),
+            Source::Files(f) => f.read_line(buf),
+        }
     }
 
-    fn __next__(&mut self, py: Python<'_>) -> PyResult<Option<Line>> {
-        while self.pending.is_empty() {
-            if self.source.is_none() {
-                return Ok(None);
-            }
-            self.fill(py)?;
+    /// The next line that contains a needle of `filter`, into `buf`.
+    #[allow(dead_code)] // used by trace (next commit)
+    pub(crate) fn read_matching_line(
+        &mut self,
+        filter: &Prefilter,
+        buf: &mut Vec<u8>,
+    ) -> Option<Result<Located, ReadError>> {
+        match self {
+            Source::File(r) => transpose(r.read_matching_line(filter, buf), r.file()),
+            Source::Stream(r) => transpose(r.read_matching_line(filter, buf), r.file()),
+            Source::Files(f) => f.read_matching_line(filter, buf),
         }
-        match self.pending.pop_front() {
-            Some(Item::Line(l, origin)) => Ok(Some(Line::new(l, Some(origin)))),
-            Some(Item::Error(f)) => {
-                let at = Where {
-                    line_start: 0,
-                    line: Some(f.line),
-                    file: self.split.file.as_deref().map(str::to_owned),
-                };
-                Err(parse_error(py, f.description, f.kind, f.offset, &at))
-            }
-            None => Ok(None),
-        }
-    }
-
-    /// The path being read, or None.
-    #[getter]
-    fn file(&self) -> Option<&str> {
-        self.split.file.as_deref()
     }
 }
 
-/// What `lines()` accepts: bytes-like, a path, or a file object.
-pub(crate) fn open_source(
-    py: Python<'_>,
-    source: &Bound<'_, PyAny>,
-    skip_errors: bool,
-) -> PyResult<LineReader> {
+fn transpose(
+    r: Result<Option<Position>, ReadError>,
+    file: Option<&Arc<Path>>,
+) -> Option<Result<Located, ReadError>> {
+    match r {
+        Ok(Some(pos)) => Some(Ok((pos, file.cloned()))),
+        Ok(None) => None,
+        Err(e) => Some(Err(e)),
+    }
+}
+
+/// Opens what the Python caller passed: `bytes`/`bytearray`, a path, a list of
+/// paths, or a file object; with `rotated`, the rotated set of the path.
+pub(crate) fn open(py: Python<'_>, source: &Bound<'_, PyAny>, rotated: bool) -> PyResult<Source> {
+    let stream = |s: Stream| -> PyResult<Source> {
+        let r = LogReader::detect(s).map_err(|e| io_error(py, e, None))?;
+        Ok(Source::Stream(r))
+    };
     if let Ok(b) = source.cast::<PyBytes>() {
-        let data: Arc<[u8]> = Arc::from(b.as_bytes());
-        return Ok(LineReader::new(
-            Source::Memory { data, pos: 0 },
-            None,
-            skip_errors,
-        ));
+        return stream(Box::new(io::Cursor::new(b.as_bytes().to_vec())));
     }
     if let Ok(b) = source.cast::<PyByteArray>() {
-        let data: Arc<[u8]> = Arc::from(b.to_vec());
-        return Ok(LineReader::new(
-            Source::Memory { data, pos: 0 },
-            None,
-            skip_errors,
-        ));
+        return stream(Box::new(io::Cursor::new(b.to_vec())));
+    }
+    if source.cast::<PyList>().is_ok() || source.cast::<PyTuple>().is_ok() {
+        if rotated {
+            return Err(PyValueError::new_err(
+                "rotated=True takes one path, not a list",
+            ));
+        }
+        let paths: Vec<PathBuf> = source.extract()?;
+        return Ok(Source::Files(LogFiles::new(paths)));
     }
     if source.hasattr("read")? {
+        if rotated {
+            return Err(PyValueError::new_err(
+                "rotated=True takes a path, not a file object",
+            ));
+        }
+        let file = source.clone().unbind();
+        // Detecting gzip reads the first bytes: through PyRead, with the GIL.
+        let r = LogReader::detect(Box::new(PyRead {
+            file,
+            rest: Vec::new(),
+            pos: 0,
+        }) as Stream)
+        .map_err(|e| io_error(py, e, None))?;
         let name = source
             .getattr("name")
             .ok()
-            .and_then(|n| n.extract::<String>().ok());
-        return Ok(LineReader::new(
-            Source::PyFile(source.clone().unbind()),
-            name,
-            skip_errors,
-        ));
+            .and_then(|n| n.extract::<PathBuf>().ok());
+        return Ok(Source::Stream(match name {
+            Some(n) => r.with_file(n),
+            None => r,
+        }));
     }
-    if let Ok(path) = source.extract::<std::path::PathBuf>() {
-        let shown = path.display().to_string();
-        let f = py.detach(|| std::fs::File::open(&path))?;
-        return Ok(LineReader::new(
-            Source::Reader(Box::new(f)),
-            Some(shown),
-            skip_errors,
-        ));
+    let path: PathBuf = source.extract().map_err(|_| {
+        PyTypeError::new_err(
+            "expected bytes, a path (str or os.PathLike), a list of paths or a file object",
+        )
+    })?;
+    if rotated {
+        let set = py
+            .detach(|| exim_log::reader::rotated(&path))
+            .map_err(|e| io_error(py, e, Some(&path)))?;
+        return Ok(Source::Files(LogFiles::new(set)));
     }
-    Err(PyTypeError::new_err(
-        "expected bytes, a path (str or os.PathLike) or a binary file object",
-    ))
+    let r = py
+        .detach(|| LogReader::open(&path))
+        .map_err(|e| read_error(py, e))?;
+    Ok(Source::File(r))
 }
 
-/// Iterates the parsed lines of `source`: `bytes`/`bytearray`, a path (`str` or
-/// `os.PathLike`), or a file object (binary or text). A line without a valid
-/// prefix raises `ParseError` (with `offset`, `line`, `file`), after which iteration
-/// may go on; with `errors="skip"` such lines are skipped.
-#[pyfunction]
-#[pyo3(signature = (source, *, errors = "raise"))]
-pub(crate) fn lines(
-    py: Python<'_>,
-    source: &Bound<'_, PyAny>,
-    errors: &str,
-) -> PyResult<LineReader> {
-    let skip = match errors {
-        "raise" => false,
-        "skip" => true,
-        other => {
-            return Err(PyValueError::new_err(format!(
-                "errors must be 'raise' or 'skip', not {other:?}"
-            )));
+/// An `io::Error` as the matching `OSError` subclass, with the file name.
+fn io_error(py: Python<'_>, e: io::Error, file: Option<&Path>) -> PyErr {
+    // The caller's own exception, raised inside a file object's read().
+    if e.get_ref().is_some_and(|inner| inner.is::<PyErr>()) {
+        if let Some(inner) = e.into_inner() {
+            if let Ok(pyerr) = inner.downcast::<PyErr>() {
+                return *pyerr;
+            }
         }
+        return PyOSError::new_err("read failed");
+    }
+    let file = file.map(|f| f.display().to_string());
+    match e.raw_os_error() {
+        // OSError(errno, strerror, filename) picks the subclass (FileNotFoundError...).
+        Some(code) => PyOSError::new_err((code, e.to_string(), file)),
+        None => {
+            let _ = py;
+            let msg = match file {
+                Some(f) => format!("{f}: {e}"),
+                None => e.to_string(),
+            };
+            PyOSError::new_err(msg)
+        }
+    }
+}
+
+/// A reader error as a Python exception: `OSError` for open/read failures,
+/// `ParseError` for a line over the length cap.
+pub(crate) fn read_error(py: Python<'_>, e: ReadError) -> PyErr {
+    let file = e.file.clone();
+    let pos = e.position;
+    let at = Where {
+        line_start: pos.byte,
+        line: Some(pos.line),
+        file: file.as_deref().map(|f| f.display().to_string()),
     };
-    open_source(py, source, skip)
+    let description = e.to_string();
+    match e.kind {
+        ReadErrorKind::Open(io) => io_error(py, io, file.as_deref()),
+        ReadErrorKind::Read { source, .. } => {
+            let err = io_error(py, source, file.as_deref());
+            let value = err.value(py);
+            // Where the unreadable part starts (the first line not yielded).
+            let _ = value.setattr("line", pos.line);
+            let _ = value.setattr("offset", pos.byte);
+            err
+        }
+        ReadErrorKind::LineTooLong { .. } => {
+            parse_error(py, &description, "line_too_long", pos.byte, &at)
+        }
+        ReadErrorKind::Parse(p) => crate::error::line_error(py, p, &at),
+        _ => PyOSError::new_err(description),
+    }
+}
+
+/// `errors=` of the readers: raise on a bad line, or skip it.
+pub(crate) fn skip_errors(errors: &str) -> PyResult<bool> {
+    match errors {
+        "raise" => Ok(false),
+        "skip" => Ok(true),
+        other => Err(PyValueError::new_err(format!(
+            "errors must be 'raise' or 'skip', not {other:?}"
+        ))),
+    }
 }

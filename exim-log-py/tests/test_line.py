@@ -40,8 +40,13 @@ PREFIX_CASES = [
             "message_id": "1sAoM5-00000009r3p-06vq",
         },
     ),
+    # Without `+pid`, `pid` is the event's own key (§ queue runs).
     (
         "2024-05-25 11:10:31 Start queue run: pid=4712",
+        {"timestamp": "2024-05-25T11:10:31", "pid": 4712, "message_id": None, "flag": None},
+    ),
+    (
+        "2024-05-25 11:10:31 SMTP connection from [192.0.2.10]:4321 (TCP/IP connection count = 1)",
         {
             "timestamp": "2024-05-25T11:10:31",
             "pid": None,
@@ -75,7 +80,7 @@ def test_line_endings_are_ignored() -> None:
 
 
 def test_to_dict_keys_and_attributes_agree() -> None:
-    for text in (COMPLETED, ARGUMENTS, PREFIX_CASES[2][0]):
+    for text in [COMPLETED, ARGUMENTS] + [c[0] for c in PREFIX_CASES]:
         line = exim_log.parse_line(text)
         d = line.to_dict()
         assert set(line.keys()) == set(d)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gzip
 import io
 import pathlib
 
@@ -38,9 +39,7 @@ def test_path_str_and_pathlike(tmp_path: pathlib.Path) -> None:
     p = tmp_path / "mainlog"
     p.write_text(TEXT)
     check(list(exim_log.lines(str(p))), GOOD, str(p))
-    r = exim_log.lines(p)
-    assert r.file == str(p)
-    check(list(r), GOOD, str(p))
+    check(list(exim_log.lines(p)), GOOD, str(p))
 
 
 def test_binary_and_text_file_objects(tmp_path: pathlib.Path) -> None:
@@ -133,3 +132,75 @@ def test_io_errors_are_oserrors(tmp_path: pathlib.Path) -> None:
 def test_bad_source_type() -> None:
     with pytest.raises(TypeError):
         exim_log.lines(12)  # type: ignore[arg-type]
+
+
+def test_gzip_path_bytes_and_file_object(tmp_path: pathlib.Path) -> None:
+    data = gzip.compress(TEXT.encode())
+    # Detected from the content (1f 8b), whatever the name.
+    for name in ("mainlog.1.gz", "mainlog-gz-without-suffix"):
+        p = tmp_path / name
+        p.write_bytes(data)
+        check(list(exim_log.lines(p)), GOOD, str(p))
+    check(list(exim_log.lines(data)), GOOD, None)
+    with open(tmp_path / "mainlog.1.gz", "rb") as f:
+        check(list(exim_log.lines(f)), GOOD, str(tmp_path / "mainlog.1.gz"))
+    # Offsets count decompressed bytes.
+    two = gzip.compress(TEXT.encode()) + gzip.compress(TEXT.encode())  # multi-member
+    got = list(exim_log.lines(two))
+    assert [l.raw for l in got] == GOOD + GOOD
+    assert got[3].offset == len(TEXT.encode()) and got[3].line_number == 4
+
+
+def test_truncated_gzip_raises_oserror_after_complete_lines(tmp_path: pathlib.Path) -> None:
+    many = "".join(f"2024-05-25 11:10:{i % 60:02d} line {i}\n" for i in range(2000))
+    data = gzip.compress(many.encode())
+    p = tmp_path / "mainlog.2.gz"
+    p.write_bytes(data[: len(data) // 2])
+    got = []
+    with pytest.raises(OSError) as info:
+        for line in exim_log.lines(p):
+            got.append(line.raw)
+    assert 0 < len(got) < 2000
+    assert got == many.splitlines()[: len(got)]
+    assert info.value.line == len(got) + 1
+
+
+def test_rotated_set_oldest_first(tmp_path: pathlib.Path) -> None:
+    day = ["2024-05-2{} 10:00:00 1sAoM5-00000009r3p-06vq Completed".format(d) for d in range(1, 5)]
+    (tmp_path / "mainlog.3.gz").write_bytes(gzip.compress((day[0] + "\n").encode()))
+    (tmp_path / "mainlog.2.gz").write_bytes(gzip.compress((day[1] + "\n").encode()))
+    (tmp_path / "mainlog.1").write_text(day[2] + "\n")
+    (tmp_path / "mainlog").write_text(day[3] + "\n")
+    (tmp_path / "rejectlog").write_text("2024-05-25 10:00:00 not part of the set\n")
+    for source in (tmp_path / "mainlog", tmp_path):
+        got = list(exim_log.lines(source, rotated=True))
+        assert [l.raw for l in got] == day
+        assert [pathlib.Path(l.file).name for l in got] == [
+            "mainlog.3.gz", "mainlog.2.gz", "mainlog.1", "mainlog"]
+        assert all(l.line_number == 1 and l.offset == 0 for l in got)
+
+
+def test_list_of_paths_in_order_and_missing_file(tmp_path: pathlib.Path) -> None:
+    a, b = tmp_path / "a", tmp_path / "b"
+    a.write_text(ARGUMENTS + "\n")
+    b.write_text(COMPLETED + "\n")
+    assert [l.raw for l in exim_log.lines([b, a])] == [COMPLETED, ARGUMENTS]
+    it = exim_log.lines([a, tmp_path / "missing", b])
+    assert next(it).raw == ARGUMENTS
+    with pytest.raises(FileNotFoundError) as info:
+        next(it)
+    assert info.value.filename == str(tmp_path / "missing")
+    assert next(it).raw == COMPLETED  # goes on with the next file
+
+
+def test_line_over_the_cap_is_a_parse_error(tmp_path: pathlib.Path) -> None:
+    huge = "2024-05-25 11:10:28 " + "x" * (1 << 20)
+    data = "\n".join([ARGUMENTS, huge, COMPLETED]) + "\n"
+    it = exim_log.lines(data.encode())
+    assert next(it).raw == ARGUMENTS
+    with pytest.raises(exim_log.ParseError) as info:
+        next(it)
+    assert (info.value.kind, info.value.line) == ("line_too_long", 2)
+    assert info.value.offset == len(ARGUMENTS) + 1
+    assert next(it).raw == COMPLETED
+    assert [l.raw for l in exim_log.lines(data.encode(), errors="skip")] == [ARGUMENTS, COMPLETED]

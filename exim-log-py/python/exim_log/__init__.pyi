@@ -95,7 +95,8 @@ class Line:
         the line has an offset."""
     @property
     def pid(self) -> Optional[int]:
-        """``[pid]`` of the writing process (``+pid``)."""
+        """``[pid]`` of the writing process (``+pid``); without one, the event's own
+        ``pid`` key (``Start queue run: pid=N``), as in ``to_dict()``."""
     @property
     def message_id(self) -> Optional[str]:
         """The Exim message id (16 or 23 characters), for lines about a message."""
@@ -191,9 +192,6 @@ class LineReader(Iterator[Line]):
     """An iterator of parsed lines, returned by ``lines()``. Batches are read and
     parsed with the GIL released."""
 
-    @property
-    def file(self) -> Optional[str]:
-        """The path being read, or ``None``."""
     def __iter__(self) -> "LineReader": ...
     def __next__(self) -> Line: ...
 
@@ -208,13 +206,33 @@ def parse_line(line: Union[str, bytes]) -> Line:
     'completed'
     """
 
-def lines(source: _Source, *, errors: Literal["raise", "skip"] = "raise") -> LineReader:
-    """Iterates the parsed lines of ``source``: ``bytes``/``bytearray``, a path
-    (``str`` or ``os.PathLike``), or a file object (binary or text mode).
+def lines(
+    source: _Source,
+    *,
+    rotated: bool = False,
+    errors: Literal["raise", "skip"] = "raise",
+) -> LineReader:
+    """Iterates the parsed lines of ``source``:
+
+    * a path (``str`` or ``os.PathLike``), plain or gzip (detected from the
+      content, not the name); with ``rotated=True``, the path's rotated set read
+      oldest first (``mainlog.2.gz``, ``mainlog.1``, ``mainlog``; or
+      ``mainlog-YYYYMMDD.gz``), and a directory means its ``mainlog`` set;
+    * a list of paths, read in the given order;
+    * ``bytes``/``bytearray`` (plain or gzip);
+    * a file object, binary (plain or gzip) or text.
+
+    Reading, decompressing and parsing run in batches with the GIL released.
+    Every line has ``line_number``, ``offset`` and ``file``.
 
     A line without a valid prefix raises ``ParseError`` with ``offset`` (into the
-    stream), ``line`` and ``file``; iteration may continue after it. With
-    ``errors="skip"`` such lines are skipped. I/O errors raise ``OSError``.
+    stream), ``line`` and ``file``; a line over 1 MiB raises ``ParseError`` with
+    kind ``line_too_long``; iteration may go on after either. With
+    ``errors="skip"`` such lines are skipped. A file that cannot be opened or read
+    raises ``OSError`` (``FileNotFoundError``...): at the call for a single path,
+    during iteration for a list or a rotated set, which then goes on with the next
+    file. A corrupt or truncated gzip raises ``OSError`` after its last complete
+    line, with ``line`` and ``offset`` attributes.
     """
 
 _Text = Union[str, bytes]

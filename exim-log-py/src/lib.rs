@@ -7,6 +7,7 @@ mod error;
 mod fields;
 mod line;
 mod lines;
+mod messages;
 mod pick;
 mod received;
 mod selector;
@@ -27,6 +28,8 @@ mod _exim_log {
     use crate::line::{Line, parse_line};
     #[pymodule_export]
     use crate::lines::{LineReader, lines};
+    #[pymodule_export]
+    use crate::messages::{LinkedArguments, Message, MessageReader, messages, trace};
     #[pymodule_export]
     use crate::received::{Received, exim_message_ids, parse_received, received_headers};
     #[pymodule_export]

@@ -66,6 +66,11 @@ impl Line {
         Ok(pick(py, self.inner.line(), key)?.unwrap_or_else(|| py.None().into_bound(py)))
     }
 
+    /// The flag as logged, if any.
+    pub(crate) fn flag_str(&self) -> Option<&'static str> {
+        self.inner.line().flag.map(|f| f.as_str())
+    }
+
     pub(crate) fn new(inner: OwnedLine, origin: Option<Origin>) -> Self {
         Line { inner, origin }
     }

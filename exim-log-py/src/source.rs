@@ -89,7 +89,6 @@ impl Source {
     }
 
     /// The next line that contains a needle of `filter`, into `buf`.
-    #[allow(dead_code)] // used by trace (next commit)
     pub(crate) fn read_matching_line(
         &mut self,
         filter: &Prefilter,
@@ -118,7 +117,7 @@ fn transpose(
 /// paths, or a file object; with `rotated`, the rotated set of the path.
 pub(crate) fn open(py: Python<'_>, source: &Bound<'_, PyAny>, rotated: bool) -> PyResult<Source> {
     let stream = |s: Stream| -> PyResult<Source> {
-        let r = LogReader::detect(s).map_err(|e| io_error(py, e, None))?;
+        let r = LogReader::detect(s).map_err(|e| io_error(e, None))?;
         Ok(Source::Stream(r))
     };
     if let Ok(b) = source.cast::<PyBytes>() {
@@ -149,7 +148,7 @@ pub(crate) fn open(py: Python<'_>, source: &Bound<'_, PyAny>, rotated: bool) -> 
             rest: Vec::new(),
             pos: 0,
         }) as Stream)
-        .map_err(|e| io_error(py, e, None))?;
+        .map_err(|e| io_error(e, None))?;
         let name = source
             .getattr("name")
             .ok()
@@ -167,7 +166,7 @@ pub(crate) fn open(py: Python<'_>, source: &Bound<'_, PyAny>, rotated: bool) -> 
     if rotated {
         let set = py
             .detach(|| exim_log::reader::rotated(&path))
-            .map_err(|e| io_error(py, e, Some(&path)))?;
+            .map_err(|e| io_error(e, Some(&path)))?;
         return Ok(Source::Files(LogFiles::new(set)));
     }
     let r = py
@@ -177,7 +176,7 @@ pub(crate) fn open(py: Python<'_>, source: &Bound<'_, PyAny>, rotated: bool) -> 
 }
 
 /// An `io::Error` as the matching `OSError` subclass, with the file name.
-fn io_error(py: Python<'_>, e: io::Error, file: Option<&Path>) -> PyErr {
+fn io_error(e: io::Error, file: Option<&Path>) -> PyErr {
     // The caller's own exception, raised inside a file object's read().
     if e.get_ref().is_some_and(|inner| inner.is::<PyErr>()) {
         if let Some(inner) = e.into_inner() {
@@ -190,9 +189,15 @@ fn io_error(py: Python<'_>, e: io::Error, file: Option<&Path>) -> PyErr {
     let file = file.map(|f| f.display().to_string());
     match e.raw_os_error() {
         // OSError(errno, strerror, filename) picks the subclass (FileNotFoundError...).
-        Some(code) => PyOSError::new_err((code, e.to_string(), file)),
+        Some(code) => {
+            let text = e.to_string();
+            let strerror = text
+                .strip_suffix(&format!(" (os error {code})"))
+                .unwrap_or(&text)
+                .to_owned();
+            PyOSError::new_err((code, strerror, file))
+        }
         None => {
-            let _ = py;
             let msg = match file {
                 Some(f) => format!("{f}: {e}"),
                 None => e.to_string(),
@@ -214,9 +219,9 @@ pub(crate) fn read_error(py: Python<'_>, e: ReadError) -> PyErr {
     };
     let description = e.to_string();
     match e.kind {
-        ReadErrorKind::Open(io) => io_error(py, io, file.as_deref()),
+        ReadErrorKind::Open(io) => io_error(io, file.as_deref()),
         ReadErrorKind::Read { source, .. } => {
-            let err = io_error(py, source, file.as_deref());
+            let err = io_error(source, file.as_deref());
             let value = err.value(py);
             // Where the unreadable part starts (the first line not yielded).
             let _ = value.setattr("line", pos.line);

@@ -5,8 +5,8 @@ The outbound-spam hunt in four lines::
 
     import exim_log
     ids = exim_log.exim_message_ids(open("spam.eml", "rb").read())
-    for line in exim_log.lines("/var/log/exim4/mainlog"):
-        if line.message_id in ids: print(line.event, line.raw)
+    for m in exim_log.trace("/var/log/exim4/mainlog", ids, rotated=True):
+        print(m.id, m.cwd, m.arrival.user if m.arrival else None)
 
 Every parsed line has the keys of the JSON schema (SCHEMA.md in the repository) as
 attributes; ``Line.to_dict()`` returns exactly the object the Rust library
@@ -15,7 +15,7 @@ serializes for the same line.
 
 import datetime as _dt
 import os
-from typing import IO, Any, Iterator, Literal, Optional, Union, final
+from typing import IO, Any, Iterable, Iterator, Literal, Optional, Union, final
 
 from typing_extensions import disjoint_base
 
@@ -23,16 +23,21 @@ __all__ = [
     "Fields",
     "Line",
     "LineReader",
+    "LinkedArguments",
     "LogSelector",
+    "Message",
+    "MessageReader",
     "ParseError",
     "Received",
     "__version__",
     "exim_message_ids",
     "lines",
+    "messages",
     "parse_line",
     "parse_log_selector",
     "parse_received",
     "received_headers",
+    "trace",
 ]
 
 __version__: str
@@ -233,6 +238,118 @@ def lines(
     during iteration for a list or a rotated set, which then goes on with the next
     file. A corrupt or truncated gzip raises ``OSError`` after its last complete
     line, with ``line`` and ``offset`` attributes.
+    """
+
+@final
+class LinkedArguments:
+    """A ``cwd=... N args: ...`` line (``+arguments``) linked to a message: the
+    process that submitted it, or one that named its id (``-Mc ID``)."""
+
+    @property
+    def line(self) -> Line:
+        """The args line."""
+    @property
+    def link(self) -> str:
+        """How it was linked: ``named_id`` (the args name the id, e.g. ``-Mc``),
+        ``pid`` (same ``[pid]``, with ``+pid``; exact) or ``adjacent`` (a heuristic
+        without ``+pid``: the nearest preceding submission-like args line)."""
+    @property
+    def ambiguous(self) -> bool:
+        """True when several args lines qualified for ``adjacent``."""
+    @property
+    def cwd(self) -> Optional[str]:
+        """The process's working directory: a web script's directory."""
+    @property
+    def args(self) -> Optional[list[str]]:
+        """The process's command line, unquoted."""
+
+@final
+class Message:
+    """The lines of one message, in input order, with the process that submitted
+    it (the ``cwd=`` link), its bounce parent, bounces and next hops."""
+
+    @property
+    def id(self) -> str:
+        """The message id."""
+    @property
+    def status(self) -> str:
+        """``completed`` (its ``Completed`` line was read), ``end_of_input`` (still
+        in flight when the input ended) or ``evicted`` (pushed out by the in-flight
+        cap of the assembler)."""
+    @property
+    def is_complete(self) -> bool:
+        """True when its ``Completed`` line was read."""
+    @property
+    def lines(self) -> list[Line]:
+        """Every line carrying the id, in input order."""
+    @property
+    def arrival(self) -> Optional[Line]:
+        """The ``<=`` line, if it was read."""
+    @property
+    def arguments(self) -> list[LinkedArguments]:
+        """Linked args lines, in the order they were linked."""
+    @property
+    def submission(self) -> Optional[LinkedArguments]:
+        """The args line of the process that submitted the message, if linked."""
+    @property
+    def cwd(self) -> Optional[str]:
+        """The submitting process's working directory, if linked: which script
+        sent the message."""
+    @property
+    def bounce_parent(self) -> Optional[str]:
+        """For a bounce, the id of the message that caused it."""
+    @property
+    def bounces(self) -> list[str]:
+        """Ids of bounces of this message seen while it was in flight."""
+    @property
+    def next_hops(self) -> list[dict[str, str]]:
+        """Deliveries whose ``C="... id=X"`` names the next hop's Exim id:
+        ``recipient`` and ``message_id``."""
+    @property
+    def queue_time(self) -> Optional[float]:
+        """Seconds on the queue: ``Completed QT=``, else first to last line."""
+    def to_dict(self) -> dict[str, Any]:
+        """The message as the JSON of SCHEMA.md "Messages (assembled)"."""
+    def __len__(self) -> int: ...
+    def __iter__(self) -> Iterator[Line]: ...
+
+@final
+class MessageReader(Iterator[Union[Message, Line]]):
+    """An iterator of ``Message`` objects (and, with ``standalone=True``, of the
+    ``Line`` objects that belong to no message), returned by ``messages()`` and
+    ``trace()``. Reading, decompressing, parsing and assembly run in batches with
+    the GIL released."""
+
+    def __iter__(self) -> "MessageReader": ...
+    def __next__(self) -> Union[Message, Line]: ...
+
+def messages(
+    source: _Source, *, rotated: bool = False, standalone: bool = False
+) -> MessageReader:
+    """Groups the lines of ``source`` (as for ``lines()``) into messages.
+
+    A message is emitted when its ``Completed`` line is read (messages come in the
+    order they completed); the rest when the input ends. Submissions are linked to
+    their ``cwd=... args:`` line (``+arguments``): exactly by ``[pid]`` with
+    ``+pid``, else by adjacency. With ``standalone=True`` the lines that belong to
+    no message (connections, rejections, ...) are yielded too, in order; lines
+    without a valid prefix are never yielded here (use ``lines()`` to see them).
+    A file that cannot be read raises ``OSError``.
+    """
+
+def trace(
+    source: _Source, ids: Union[str, Iterable[str]], *, rotated: bool = False
+) -> MessageReader:
+    """The messages with the given ids (e.g. from ``exim_message_ids()`` of a
+    spam's headers), across a rotated set with ``rotated=True``.
+
+    Fast: the raw bytes are searched for the ids (and ``cwd=`` lines, for the
+    link) and only those lines are parsed. A message whose line names a traced id
+    (a bounce's ``R=``) is traced too.
+
+    >>> ids = exim_message_ids(open("spam.eml", "rb").read())
+    >>> for m in trace("/var/log/exim4/mainlog", ids, rotated=True):
+    ...     print(m.id, m.cwd, m.arrival.user if m.arrival else None)
     """
 
 _Text = Union[str, bytes]

@@ -36,3 +36,24 @@ def test_one_line_shared_between_threads() -> None:
         parsed = list(pool.map(exim_log.parse_line, [COMPLETED] * 200))
     assert all(d == expected for d in dicts)
     assert all(p == line for p in parsed)
+
+
+def test_thread_pool_reads_gzip_files_and_assembles(tmp_path) -> None:
+    import gzip
+
+    paths = []
+    for s in range(6):
+        p = tmp_path / f"mainlog.{s}.gz"
+        p.write_bytes(gzip.compress(corpus_text(s)))
+        paths.append(p)
+
+    def work(p):
+        n = sum(1 for _ in exim_log.lines(p))
+        ids = [m.id for m in exim_log.messages(p)]
+        return n, ids
+
+    expected = [work(p) for p in paths]
+    with ThreadPoolExecutor(max_workers=3) as pool:
+        assert list(pool.map(work, paths)) == expected
+    assert all(n == 20_000 for n, _ in expected)
+    assert all(ids for _, ids in expected)

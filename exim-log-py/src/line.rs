@@ -8,6 +8,7 @@
 use std::hash::{Hash, Hasher};
 
 use exim_log::LogLine;
+use pyo3::intern;
 use pyo3::prelude::*;
 use pyo3::types::{PyBytes, PyDict, PyList, PyString};
 
@@ -148,14 +149,37 @@ impl Line {
 
     /// The flag of a message line (`<=`, `=>`, `**`, ...), or None.
     #[getter]
-    fn flag(&self) -> Option<&'static str> {
-        self.inner.line().flag.map(|f| f.as_str())
+    fn flag<'py>(&self, py: Python<'py>) -> Option<Bound<'py, PyString>> {
+        use exim_log::Flag;
+        // Interned: read on every line of a typical script.
+        let s = match self.inner.line().flag? {
+            Flag::Arrival => intern!(py, "<="),
+            Flag::Delivery => intern!(py, "=>"),
+            Flag::Additional => intern!(py, "->"),
+            Flag::Deferral => intern!(py, "=="),
+            Flag::Failure => intern!(py, "**"),
+            Flag::Cutthrough => intern!(py, ">>"),
+            Flag::Suppressed => intern!(py, "*>"),
+            Flag::FakeReject => intern!(py, "(="),
+            other => return Some(PyString::new(py, other.as_str())),
+        };
+        Some(s.clone())
     }
 
     /// What the line records (`arrival`, `delivery`, ..., `unknown`).
     #[getter]
-    fn event(&self) -> &'static str {
-        self.inner.line().event.name()
+    fn event<'py>(&self, py: Python<'py>) -> Bound<'py, PyString> {
+        use exim_log::Event;
+        // The message events are most lines of a mainlog: interned.
+        let event = &self.inner.line().event;
+        match event {
+            Event::Arrival(_) => intern!(py, "arrival").clone(),
+            Event::Delivery(_) => intern!(py, "delivery").clone(),
+            Event::Completed(_) => intern!(py, "completed").clone(),
+            Event::Deferral(_) => intern!(py, "deferral").clone(),
+            Event::Failure(_) => intern!(py, "failure").clone(),
+            other => PyString::new(py, other.name()),
+        }
     }
 
     /// The whole line without its line ending (invalid UTF-8 replaced by U+FFFD).

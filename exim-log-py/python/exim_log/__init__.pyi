@@ -1,0 +1,443 @@
+"""Fast, exact parser for Exim mail server logs (mainlog, rejectlog, paniclog),
+Received headers and log_selector settings, built in Rust.
+
+The outbound-spam hunt in four lines::
+
+    import exim_log
+    ids = exim_log.exim_message_ids(open("spam.eml", "rb").read())
+    for m in exim_log.trace("/var/log/exim4/mainlog", ids, rotated=True):
+        print(m.id, m.cwd, m.arrival.user if m.arrival else None)
+
+Every parsed line has the keys of the JSON schema (SCHEMA.md in the repository) as
+attributes; ``Line.to_dict()`` returns exactly the object the Rust library
+serializes for the same line.
+"""
+
+import datetime as _dt
+import os
+from typing import IO, Any, Iterable, Iterator, Literal, Optional, Union, final
+
+from typing_extensions import disjoint_base
+
+__all__ = [
+    "Fields",
+    "Line",
+    "LineReader",
+    "LinkedArguments",
+    "LogSelector",
+    "Message",
+    "MessageReader",
+    "ParseError",
+    "Received",
+    "__version__",
+    "exim_message_ids",
+    "lines",
+    "messages",
+    "parse_line",
+    "parse_log_selector",
+    "parse_received",
+    "received_headers",
+    "trace",
+]
+
+__version__: str
+"""The package version (the Rust crate's version)."""
+
+_Source = Union[bytes, bytearray, str, "os.PathLike[str]", IO[bytes], IO[str]]
+
+class ParseError(ValueError):
+    """Input that could not be parsed: a line without a valid timestamp prefix, a
+    malformed header or setting.
+
+    A ``ValueError``, so ``except ValueError`` catches it too.
+    """
+
+    offset: int
+    """Byte offset of the problem: into the line for ``parse_line``, into the
+    (decompressed) stream when reading a file."""
+    line: Optional[int]
+    """1-based line number when reading a stream, else ``None``."""
+    file: Optional[str]
+    """The path being read, else ``None``."""
+    kind: str
+    """Short name of the problem: ``empty``, ``timestamp``, ``timestamp_range``,
+    ``pid``, ``missing_text``, ``syntax``; for ``log_selector`` settings
+    ``expected_sign``, ``unknown_name``, ``numeric_form``, ``trailing_line``."""
+    found: Optional[str]
+    """For a ``log_selector`` setting: the offending text (else ``None``)."""
+    suggestion: Optional[str]
+    """For an unknown selector name: the closest valid name (else ``None``)."""
+
+@disjoint_base
+class Fields(dict[str, Any]):
+    """A nested object of a line (``host``, ``tls``, ``auth``, ...): a ``dict`` whose
+    keys are also attributes (``line.host.ip``). Absent keys read as ``None``.
+    Equal to the plain dict ``to_dict()`` has for the same value."""
+
+    def __getattr__(self, name: str) -> Any: ...
+
+@final
+class Line:
+    """One parsed log line.
+
+    Every key of the JSON schema is an attribute; a key the line does not have reads
+    as ``None`` (e.g. ``line.size`` on a line that logged no ``S=``). Nested objects
+    are ``Fields`` objects. Lines compare equal when their bytes are equal, and are hashable
+    and picklable.
+    """
+
+    @property
+    def timestamp(self) -> str:
+        """ISO 8601 local time as logged, e.g. ``2024-05-25T11:10:28`` (with ``.mmm``
+        under ``+millisec`` and ``+01:00`` with ``log_timezone``)."""
+    @property
+    def datetime(self) -> _dt.datetime:
+        """The timestamp as a ``datetime.datetime`` (timezone-aware when logged with
+        an offset; a leap second 60 reads as 59)."""
+    @property
+    def unix_time(self) -> float:
+        """Seconds since the Unix epoch; the wall-clock time is taken as UTC unless
+        the line has an offset."""
+    @property
+    def pid(self) -> Optional[int]:
+        """``[pid]`` of the writing process (``+pid``); without one, the event's own
+        ``pid`` key (``Start queue run: pid=N``), as in ``to_dict()``."""
+    @property
+    def message_id(self) -> Optional[str]:
+        """The Exim message id (16 or 23 characters), for lines about a message."""
+    @property
+    def flag(self) -> Optional[str]:
+        """The flag of a message line: ``<=``, ``(=``, ``=>``, ``->``, ``>>``, ``*>``,
+        ``**`` or ``==``."""
+    @property
+    def event(self) -> str:
+        """What the line records: ``arrival``, ``delivery``, ``deferral``,
+        ``failure``, ``completed``, ..., ``unknown`` when not understood."""
+    @property
+    def raw(self) -> str:
+        """The whole line without its line ending (invalid UTF-8 as U+FFFD)."""
+    @property
+    def raw_bytes(self) -> bytes:
+        """The whole line without its line ending, exactly as read."""
+    @property
+    def text(self) -> str:
+        """The text after the prefix (timestamp, pid and message id)."""
+    @property
+    def line_number(self) -> Optional[int]:
+        """1-based line number in the stream the line was read from."""
+    @property
+    def offset(self) -> Optional[int]:
+        """Byte offset of the line in the (decompressed) stream it was read from."""
+    @property
+    def file(self) -> Optional[str]:
+        """The file the line was read from."""
+    @property
+    def sender(self) -> Optional[str]:
+        """``<=``: the envelope sender (``<>`` for a bounce); deliveries: ``F=``."""
+    @property
+    def recipient(self) -> Optional[str]:
+        """Deliveries and rejections: the address."""
+    @property
+    def recipients(self) -> Optional[list[str]]:
+        """``<=`` with ``+received_recipients``: the ``for a b c`` addresses."""
+    @property
+    def host(self) -> Optional[Fields]:
+        """``H=``: the remote host (``name``, ``helo``, ``ip``, ``port``, ...)."""
+    @property
+    def user(self) -> Optional[str]:
+        """``U=``: ident, or the login of a local caller."""
+    @property
+    def auth(self) -> Optional[Fields]:
+        """``A=``: SMTP authentication (``authenticator``, ``id``, ``sender``)."""
+    @property
+    def size(self) -> Optional[int]:
+        """``S=``: size in bytes."""
+    @property
+    def subject(self) -> Optional[str]:
+        """``T="..."``: the subject, decoded."""
+    @property
+    def protocol(self) -> Optional[str]:
+        """``P=``: the protocol (``esmtps``, ``local``, ...)."""
+    @property
+    def tls(self) -> Optional[Fields]:
+        """``X=``, ``CV=``, ``DN=``, ``SNI=``: TLS details."""
+    @property
+    def router(self) -> Optional[str]:
+        """``R=``: the router."""
+    @property
+    def transport(self) -> Optional[str]:
+        """``T=``: the transport."""
+    @property
+    def error(self) -> Optional[str]:
+        """``**`` / ``==``: the error text."""
+    @property
+    def reason(self) -> Optional[str]:
+        """Rejections and other events: why, as logged."""
+    @property
+    def cwd(self) -> Optional[str]:
+        """``cwd=... args:`` lines (``+arguments``): the working directory."""
+    @property
+    def args(self) -> Optional[list[str]]:
+        """``cwd=... args:`` lines: the arguments, unquoted."""
+    def __getattr__(self, name: str) -> Any:
+        """Any other key of the JSON schema (``interface``, ``confirmation``,
+        ``queue_time``, ``stage``, ...), ``None`` when the line has none. A key that
+        is a Python keyword takes a trailing underscore (``line.from_``)."""
+    def get(self, name: str, default: Any = None) -> Any:
+        """The value of key ``name`` of ``to_dict()``, or ``default``."""
+    def to_dict(self) -> dict[str, Any]:
+        """The line as a dict equal to the Rust JSON object (SCHEMA.md)."""
+    def keys(self) -> list[str]:
+        """The keys of ``to_dict()`` for this line."""
+    def __eq__(self, other: object, /) -> bool: ...
+    def __hash__(self) -> int: ...
+
+@final
+class LineReader(Iterator[Line]):
+    """An iterator of parsed lines, returned by ``lines()``. Batches are read and
+    parsed with the GIL released."""
+
+    def __iter__(self) -> "LineReader": ...
+    def __next__(self) -> Line: ...
+
+def parse_line(line: Union[str, bytes]) -> Line:
+    """Parses one log line; a trailing line ending is ignored.
+
+    Raises ``ParseError`` when the line has no valid prefix (timestamp, optional
+    ``[pid]``). Any text after a valid prefix gives a ``Line``, with event
+    ``unknown`` when its shape is not recognized: no input is ever dropped.
+
+    >>> parse_line("2024-05-25 11:10:28 1sAoM5-00000009r3p-06vq Completed").event
+    'completed'
+    """
+
+def lines(
+    source: _Source,
+    *,
+    rotated: bool = False,
+    errors: Literal["raise", "skip"] = "raise",
+) -> LineReader:
+    """Iterates the parsed lines of ``source``:
+
+    * a path (``str`` or ``os.PathLike``), plain or gzip (detected from the
+      content, not the name); with ``rotated=True``, the path's rotated set read
+      oldest first (``mainlog.2.gz``, ``mainlog.1``, ``mainlog``; or
+      ``mainlog-YYYYMMDD.gz``), and a directory means its ``mainlog`` set;
+    * a list of paths, read in the given order;
+    * ``bytes``/``bytearray`` (plain or gzip);
+    * a file object, binary (plain or gzip) or text.
+
+    Reading, decompressing and parsing run in batches with the GIL released.
+    Every line has ``line_number``, ``offset`` and ``file``.
+
+    A line without a valid prefix raises ``ParseError`` with ``offset`` (into the
+    stream), ``line`` and ``file``; a line over 1 MiB raises ``ParseError`` with
+    kind ``line_too_long``; iteration may go on after either. With
+    ``errors="skip"`` such lines are skipped. A file that cannot be opened or read
+    raises ``OSError`` (``FileNotFoundError``...): at the call for a single path,
+    during iteration for a list or a rotated set, which then goes on with the next
+    file. A corrupt or truncated gzip raises ``OSError`` after its last complete
+    line, with ``line`` and ``offset`` attributes.
+    """
+
+@final
+class LinkedArguments:
+    """A ``cwd=... N args: ...`` line (``+arguments``) linked to a message: the
+    process that submitted it, or one that named its id (``-Mc ID``)."""
+
+    @property
+    def line(self) -> Line:
+        """The args line."""
+    @property
+    def link(self) -> str:
+        """How it was linked: ``named_id`` (the args name the id, e.g. ``-Mc``),
+        ``pid`` (same ``[pid]``, with ``+pid``; exact) or ``adjacent`` (a heuristic
+        without ``+pid``: the nearest preceding submission-like args line)."""
+    @property
+    def ambiguous(self) -> bool:
+        """True when several args lines qualified for ``adjacent``."""
+    @property
+    def cwd(self) -> Optional[str]:
+        """The process's working directory: a web script's directory."""
+    @property
+    def args(self) -> Optional[list[str]]:
+        """The process's command line, unquoted."""
+
+@final
+class Message:
+    """The lines of one message, in input order, with the process that submitted
+    it (the ``cwd=`` link), its bounce parent, bounces and next hops."""
+
+    @property
+    def id(self) -> str:
+        """The message id."""
+    @property
+    def status(self) -> str:
+        """``completed`` (its ``Completed`` line was read), ``end_of_input`` (still
+        in flight when the input ended) or ``evicted`` (pushed out by the in-flight
+        cap of the assembler)."""
+    @property
+    def is_complete(self) -> bool:
+        """True when its ``Completed`` line was read."""
+    @property
+    def lines(self) -> list[Line]:
+        """Every line carrying the id, in input order."""
+    @property
+    def arrival(self) -> Optional[Line]:
+        """The ``<=`` line, if it was read."""
+    @property
+    def arguments(self) -> list[LinkedArguments]:
+        """Linked args lines, in the order they were linked."""
+    @property
+    def submission(self) -> Optional[LinkedArguments]:
+        """The args line of the process that submitted the message, if linked."""
+    @property
+    def cwd(self) -> Optional[str]:
+        """The submitting process's working directory, if linked: which script
+        sent the message."""
+    @property
+    def bounce_parent(self) -> Optional[str]:
+        """For a bounce, the id of the message that caused it."""
+    @property
+    def bounces(self) -> list[str]:
+        """Ids of bounces of this message seen while it was in flight."""
+    @property
+    def next_hops(self) -> list[dict[str, str]]:
+        """Deliveries whose ``C="... id=X"`` names the next hop's Exim id:
+        ``recipient`` and ``message_id``."""
+    @property
+    def queue_time(self) -> Optional[float]:
+        """Seconds on the queue: ``Completed QT=``, else first to last line."""
+    def to_dict(self) -> dict[str, Any]:
+        """The message as the JSON of SCHEMA.md "Messages (assembled)"."""
+    def __len__(self) -> int: ...
+    def __iter__(self) -> Iterator[Line]: ...
+
+@final
+class MessageReader(Iterator[Union[Message, Line]]):
+    """An iterator of ``Message`` objects (and, with ``standalone=True``, of the
+    ``Line`` objects that belong to no message), returned by ``messages()`` and
+    ``trace()``. Reading, decompressing, parsing and assembly run in batches with
+    the GIL released."""
+
+    def __iter__(self) -> "MessageReader": ...
+    def __next__(self) -> Union[Message, Line]: ...
+
+def messages(
+    source: _Source, *, rotated: bool = False, standalone: bool = False
+) -> MessageReader:
+    """Groups the lines of ``source`` (as for ``lines()``) into messages.
+
+    A message is emitted when its ``Completed`` line is read (messages come in the
+    order they completed); the rest when the input ends. Submissions are linked to
+    their ``cwd=... args:`` line (``+arguments``): exactly by ``[pid]`` with
+    ``+pid``, else by adjacency. With ``standalone=True`` the lines that belong to
+    no message (connections, rejections, ...) are yielded too, in order; lines
+    without a valid prefix are never yielded here (use ``lines()`` to see them).
+    A file that cannot be read raises ``OSError``.
+    """
+
+def trace(
+    source: _Source, ids: Union[str, Iterable[str]], *, rotated: bool = False
+) -> MessageReader:
+    """The messages with the given ids (e.g. from ``exim_message_ids()`` of a
+    spam's headers), across a rotated set with ``rotated=True``.
+
+    Fast: the raw bytes are searched for the ids (and ``cwd=`` lines, for the
+    link) and only those lines are parsed. A message whose line names a traced id
+    (a bounce's ``R=``) is traced too.
+
+    >>> ids = exim_message_ids(open("spam.eml", "rb").read())
+    >>> for m in trace("/var/log/exim4/mainlog", ids, rotated=True):
+    ...     print(m.id, m.cwd, m.arrival.user if m.arrival else None)
+    """
+
+_Text = Union[str, bytes]
+
+@final
+class Received:
+    """One parsed ``Received:`` header (format reference §11).
+
+    Every key of its JSON form is an attribute, ``None`` when absent: ``mta``
+    (``exim``, ``postfix``, ``sendmail``, ``microsoft``, ``gmail``, ``qmail``,
+    ``unknown``), ``from_`` (a ``Fields``: ``name``, ``helo``, ``ip``, ``port``,
+    ``ident``), ``by``, ``via``, ``protocol``, ``tls`` (``version``, ``cipher``,
+    ``bits``, ``text``), ``exim_version``, ``envelope_from``, ``id``, ``message_id``,
+    ``for_``, ``date`` (ISO 8601), ``date_text``, ``raw``. (``from`` and ``for`` are
+    Python keywords: read them as ``from_`` and ``for_``; ``to_dict()`` uses the
+    JSON names.)
+    """
+
+    @property
+    def is_exim(self) -> bool:
+        """True when Exim wrote this header (it has an ``(Exim VERSION)`` comment)."""
+    @property
+    def exim_release(self) -> Optional[str]:
+        """The release part of ``exim_version``: ``4.94.2`` of ``4.94.2 (FreeBSD)``."""
+    @property
+    def message_id(self) -> Optional[str]:
+        """The Exim message id of the header: the id to look up in the mainlog."""
+    def __getattr__(self, name: str) -> Any: ...
+    def to_dict(self) -> dict[str, Any]:
+        """The header as a dict, equal to the Rust JSON serialization."""
+    def __eq__(self, other: object, /) -> bool: ...
+    def __hash__(self) -> int: ...
+
+def parse_received(header: _Text) -> Received:
+    """Parses one ``Received:`` header, with or without its name, folded or not.
+
+    Never fails: what could be read is filled in, and the whole header stays in
+    ``raw``."""
+
+def received_headers(block: _Text) -> list[Received]:
+    """The ``Received:`` headers of a header block (or a whole message: the walk
+    stops at the blank line that ends the headers), parsed, newest first."""
+
+def exim_message_ids(block: _Text) -> list[str]:
+    """The Exim message ids of a header block's ``Received:`` headers, oldest hop
+    first: the ids to look up in the mainlog."""
+
+@final
+class LogSelector:
+    """The set of log selectors a ``log_selector`` setting turns on (format
+    reference §9). ``"subject" in sel`` tests a name; iterating gives the names that
+    are on, in Exim's table order. Equal sets compare equal and hash alike."""
+
+    def __new__(cls, setting: str = "") -> LogSelector:
+        """Parses a ``log_selector`` value, or a whole ``log_selector = ...`` line, as
+        Exim does: start from the defaults, apply ``+name``/``-name`` items left to
+        right, ``+all``/``-all``, backslash-continued lines. Raises ``ParseError``
+        (with ``offset``, ``kind``, ``found``, ``suggestion``) for a bad item."""
+    @staticmethod
+    def default() -> LogSelector:
+        """Exim's default set."""
+    @staticmethod
+    def empty() -> LogSelector:
+        """The empty set (``-all``)."""
+    @staticmethod
+    def all() -> LogSelector:
+        """Every selector (``+all``)."""
+    @staticmethod
+    def names() -> list[str]:
+        """Every selector name Exim knows, in table order."""
+    @staticmethod
+    def effect(name: str) -> str:
+        """What selector ``name`` adds to the log; ``KeyError`` when unknown."""
+    @staticmethod
+    def is_default(name: str) -> bool:
+        """True when Exim turns selector ``name`` on by default; ``KeyError`` when
+        unknown."""
+    def added(self) -> LogSelector:
+        """The selectors on here but not in Exim's defaults."""
+    def removed(self) -> LogSelector:
+        """The default selectors that are off here."""
+    def to_setting(self) -> str:
+        """The canonical (shortest) setting; parsing it gives back the same set."""
+    def __contains__(self, name: object, /) -> bool: ...
+    def __iter__(self) -> Iterator[str]: ...
+    def __len__(self) -> int: ...
+    def __eq__(self, other: object, /) -> bool: ...
+    def __hash__(self) -> int: ...
+
+def parse_log_selector(setting: str) -> LogSelector:
+    """Parses a ``log_selector`` setting; the same as ``LogSelector(setting)``."""

@@ -1,0 +1,81 @@
+//! `exim_log.ParseError`: a `ValueError` with the position of the problem.
+//!
+//! Like orjson's `JSONDecodeError`, it subclasses `ValueError` so `except ValueError`
+//! keeps working, and carries the position as attributes rather than only in the
+//! message: `offset` (byte offset: into the line for `parse_line`, into the stream for
+//! readers), `line` (1-based line number, or `None`), `file` (path, or `None`) and
+//! `kind` (a short machine-readable name of what went wrong); for `log_selector`
+//! settings also `found` (the offending text) and `suggestion` (closest valid name).
+
+use pyo3::exceptions::PyValueError;
+use pyo3::prelude::*;
+
+pyo3::create_exception!(
+    exim_log,
+    ParseError,
+    PyValueError,
+    "A log line (or header, or setting) could not be parsed.\n\n\
+     Attributes: `offset` (byte offset of the problem), `line` (1-based line number \
+     or None), `file` (path or None), `kind` (short name of the problem)."
+);
+
+/// Where a parse error happened, beyond the offset the parser reports.
+#[derive(Clone, Debug, Default)]
+pub(crate) struct Where {
+    /// Byte offset of the start of the line within the stream (0 for a lone line).
+    pub(crate) line_start: u64,
+    /// 1-based line number, when known.
+    pub(crate) line: Option<u64>,
+    /// The file, when reading one.
+    pub(crate) file: Option<String>,
+}
+
+/// The stable name of an error kind (the `kind` attribute).
+pub(crate) fn kind_name(kind: exim_log::ErrorKind) -> &'static str {
+    match kind {
+        exim_log::ErrorKind::Empty => "empty",
+        exim_log::ErrorKind::Timestamp => "timestamp",
+        exim_log::ErrorKind::TimestampRange => "timestamp_range",
+        exim_log::ErrorKind::Pid => "pid",
+        exim_log::ErrorKind::MissingText => "missing_text",
+        exim_log::ErrorKind::Syntax => "syntax",
+        _ => "other",
+    }
+}
+
+/// Builds a `ParseError` with its attributes.
+pub(crate) fn parse_error(
+    py: Python<'_>,
+    description: &str,
+    kind: &str,
+    offset: u64,
+    at: &Where,
+) -> PyErr {
+    let mut msg = format!("{description} at byte {offset}");
+    if let Some(line) = at.line {
+        msg.push_str(&format!(" (line {line}"));
+        if let Some(f) = &at.file {
+            msg.push_str(&format!(" of {f}"));
+        }
+        msg.push(')');
+    } else if let Some(f) = &at.file {
+        msg.push_str(&format!(" of {f}"));
+    }
+    let err = ParseError::new_err(msg);
+    let value = err.value(py);
+    // Setting attributes on a fresh exception instance cannot fail in practice; if it
+    // did, the error would still be a ParseError with its message.
+    let _ = value.setattr("offset", offset);
+    let _ = value.setattr("line", at.line);
+    let _ = value.setattr("file", at.file.as_deref());
+    let _ = value.setattr("kind", kind);
+    let _ = value.setattr("found", py.None());
+    let _ = value.setattr("suggestion", py.None());
+    err
+}
+
+/// A line parse error (offset into the line) as a Python `ParseError`.
+pub(crate) fn line_error(py: Python<'_>, e: exim_log::ParseError, at: &Where) -> PyErr {
+    let offset = at.line_start + e.offset as u64;
+    parse_error(py, e.kind.description(), kind_name(e.kind), offset, at)
+}

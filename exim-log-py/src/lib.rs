@@ -1,0 +1,42 @@
+//! Python bindings of exim-log (the `exim_log` package's native module).
+//!
+//! The Python API is documented in `python/exim_log/__init__.pyi`.
+#![forbid(unsafe_code)]
+
+mod error;
+mod fields;
+mod line;
+mod lines;
+mod messages;
+mod pick;
+mod received;
+mod selector;
+mod source;
+
+use pyo3::prelude::*;
+
+/// Native part of the `exim_log` package; import `exim_log` instead.
+#[pymodule]
+mod _exim_log {
+    use pyo3::prelude::*;
+
+    #[pymodule_export]
+    use crate::error::ParseError;
+    #[pymodule_export]
+    use crate::fields::Fields;
+    #[pymodule_export]
+    use crate::line::{Line, parse_line};
+    #[pymodule_export]
+    use crate::lines::{LineReader, lines};
+    #[pymodule_export]
+    use crate::messages::{LinkedArguments, Message, MessageReader, messages, trace};
+    #[pymodule_export]
+    use crate::received::{Received, exim_message_ids, parse_received, received_headers};
+    #[pymodule_export]
+    use crate::selector::{LogSelector, parse_log_selector};
+
+    #[pymodule_init]
+    fn init(m: &Bound<'_, PyModule>) -> PyResult<()> {
+        m.add("__version__", env!("CARGO_PKG_VERSION"))
+    }
+}

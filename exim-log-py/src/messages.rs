@@ -1,0 +1,440 @@
+//! `exim_log.messages()` and `exim_log.trace()`: lines grouped into messages by
+//! `exim_log::assemble`, with the `cwd=` link to the submitting process.
+
+use std::collections::{HashSet, VecDeque};
+
+use exim_log::ReadError;
+use exim_log::assemble::{Assembled, Assembler, Link};
+use exim_log::reader::{Prefilter, Record};
+use pyo3::prelude::*;
+use pyo3::types::{PyList, PyString};
+
+use crate::line::{Line, Origin, OwnedLine};
+use crate::pick::to_dict;
+use crate::source::{BATCH_BYTES, Source, open, read_error};
+
+/// A record parsed for Python (lines in a message always have a valid prefix; an
+/// unparsable standalone line is dropped by `messages()`, see the stub).
+fn prepare(r: &Record) -> Option<(OwnedLine, Origin)> {
+    let l = OwnedLine::parse(r.raw()).ok()?;
+    Some((l, Origin::new(r.position(), r.file_arc().cloned())))
+}
+
+/// A message with its lines already parsed (done without the GIL).
+struct Prepared {
+    message: exim_log::assemble::Message,
+    lines: Vec<(OwnedLine, Origin)>,
+    arguments: Vec<Option<(OwnedLine, Origin)>>,
+}
+
+enum Item {
+    Message(Box<Prepared>),
+    Line(OwnedLine, Origin),
+    Read(ReadError),
+}
+
+/// What `trace()` looks for: the ids, and the raw-byte prefilter that skips every
+/// other line (plus `cwd=` lines, needed to link submissions).
+struct Trace {
+    ids: HashSet<String>,
+    ids_only: Prefilter,
+    with_args: Prefilter,
+}
+
+/// An args line linked to a message: the `cwd=... args:` line and how it was linked.
+#[pyclass(frozen, module = "exim_log", name = "LinkedArguments")]
+pub(crate) struct LinkedArguments {
+    line: Py<Line>,
+    link: &'static str,
+    ambiguous: bool,
+}
+
+#[pymethods]
+impl LinkedArguments {
+    /// The `cwd=... N args: ...` line.
+    #[getter]
+    fn line(&self, py: Python<'_>) -> Py<Line> {
+        self.line.clone_ref(py)
+    }
+
+    /// How it was linked: `named_id` (the args name the id, `-Mc ID`), `pid` (same
+    /// `[pid]`, `+pid`) or `adjacent` (the adjacency heuristic, no `+pid`).
+    #[getter]
+    fn link(&self) -> &'static str {
+        self.link
+    }
+
+    /// True when several args lines qualified for the adjacency rule (the nearest won).
+    #[getter]
+    fn ambiguous(&self) -> bool {
+        self.ambiguous
+    }
+
+    /// The working directory of the process: the script's directory for a web form.
+    #[getter]
+    fn cwd<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyAny>> {
+        self.line.bind(py).getattr("cwd")
+    }
+
+    /// The command line of the process, unquoted.
+    #[getter]
+    fn args<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyAny>> {
+        self.line.bind(py).getattr("args")
+    }
+
+    fn __repr__(&self, py: Python<'_>) -> PyResult<String> {
+        let raw = self.line.bind(py).getattr("raw")?.repr()?;
+        Ok(format!("LinkedArguments(link='{}', line={raw})", self.link))
+    }
+}
+
+/// One message: every line carrying its id, in input order, with its links.
+#[pyclass(frozen, module = "exim_log", name = "Message")]
+pub(crate) struct Message {
+    inner: exim_log::assemble::Message,
+    lines: Vec<Py<Line>>,
+    arguments: Vec<Py<LinkedArguments>>,
+    submission: Option<usize>,
+}
+
+impl Message {
+    fn new(py: Python<'_>, p: Prepared) -> PyResult<Self> {
+        let lines = p
+            .lines
+            .into_iter()
+            .map(|(l, o)| Py::new(py, Line::new(l, Some(o))))
+            .collect::<PyResult<Vec<_>>>()?;
+        let mut arguments = Vec::new();
+        for (a, parsed) in p.message.arguments.iter().zip(p.arguments) {
+            let Some((l, o)) = parsed else { continue };
+            arguments.push(Py::new(
+                py,
+                LinkedArguments {
+                    line: Py::new(py, Line::new(l, Some(o)))?,
+                    link: a.link.name(),
+                    ambiguous: matches!(a.link, Link::Adjacent { ambiguous: true }),
+                },
+            )?);
+        }
+        let submission = p
+            .message
+            .submission()
+            .and_then(|s| p.message.arguments.iter().position(|a| std::ptr::eq(a, s)));
+        Ok(Message {
+            inner: p.message,
+            lines,
+            arguments,
+            submission,
+        })
+    }
+}
+
+#[pymethods]
+impl Message {
+    /// The message id.
+    #[getter]
+    fn id(&self) -> &str {
+        &self.inner.id
+    }
+
+    /// Why it was emitted: `completed`, `end_of_input` (still in flight when the
+    /// input ended) or `evicted` (pushed out by the in-flight cap).
+    #[getter]
+    fn status(&self) -> &'static str {
+        self.inner.status.name()
+    }
+
+    /// True when its `Completed` line was read.
+    #[getter]
+    fn is_complete(&self) -> bool {
+        self.inner.is_complete()
+    }
+
+    /// Every line carrying the id, in input order.
+    #[getter]
+    fn lines<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyList>> {
+        PyList::new(py, self.lines.iter().map(|l| l.clone_ref(py)))
+    }
+
+    /// The arrival (`<=`) line, if it was read.
+    #[getter]
+    fn arrival(&self, py: Python<'_>) -> Option<Py<Line>> {
+        self.lines
+            .iter()
+            .find(|l| l.get().flag_str() == Some("<="))
+            .map(|l| l.clone_ref(py))
+    }
+
+    /// Linked `cwd=... args:` lines: the submitting process and processes that
+    /// named the id (`-Mc`), in the order they were linked.
+    #[getter]
+    fn arguments<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyList>> {
+        PyList::new(py, self.arguments.iter().map(|a| a.clone_ref(py)))
+    }
+
+    /// The args line of the process that submitted the message, if linked.
+    #[getter]
+    fn submission(&self, py: Python<'_>) -> Option<Py<LinkedArguments>> {
+        self.submission
+            .and_then(|i| self.arguments.get(i))
+            .map(|a| a.clone_ref(py))
+    }
+
+    /// The working directory of the submitting process (the `cwd=` link), if linked.
+    #[getter]
+    fn cwd<'py>(&self, py: Python<'py>) -> PyResult<Option<Bound<'py, PyAny>>> {
+        match self.submission(py) {
+            Some(s) => Ok(Some(s.get().cwd(py)?)),
+            None => Ok(None),
+        }
+    }
+
+    /// For a bounce, the id of the message that caused it.
+    #[getter]
+    fn bounce_parent(&self) -> Option<&str> {
+        self.inner.bounce_parent.as_deref()
+    }
+
+    /// Ids of bounces of this message seen while it was in flight.
+    #[getter]
+    fn bounces(&self) -> Vec<String> {
+        self.inner.bounces.clone()
+    }
+
+    /// Deliveries whose confirmation names the next hop's Exim id: dicts with
+    /// `recipient` and `message_id`.
+    #[getter]
+    fn next_hops<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyAny>> {
+        to_dict(py, &self.inner.next_hops)
+    }
+
+    /// Seconds on the queue (`Completed QT=`, else first to last line).
+    #[getter]
+    fn queue_time(&self) -> Option<f64> {
+        self.inner.queue_time()
+    }
+
+    /// The message as a dict: the JSON of SCHEMA.md "Messages (assembled)".
+    fn to_dict<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyAny>> {
+        to_dict(py, &self.inner)
+    }
+
+    fn __len__(&self) -> usize {
+        self.lines.len()
+    }
+
+    fn __iter__<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyAny>> {
+        Ok(self.lines(py)?.try_iter()?.into_any())
+    }
+
+    fn __repr__(&self, py: Python<'_>) -> PyResult<String> {
+        let cwd = match self.cwd(py)? {
+            Some(c) => format!(", cwd={}", c.repr()?),
+            None => String::new(),
+        };
+        Ok(format!(
+            "Message(id='{}', status='{}', lines={}{cwd})",
+            self.inner.id,
+            self.inner.status.name(),
+            self.lines.len()
+        ))
+    }
+}
+
+/// An iterator of `Message`s (and, with `standalone=True`, of the `Line`s that
+/// belong to no message), made by `messages()` and `trace()`.
+#[pyclass(module = "exim_log", name = "MessageReader")]
+pub(crate) struct MessageReader {
+    source: Option<Source>,
+    assembler: Assembler,
+    standalone: bool,
+    trace: Option<Trace>,
+    pending: VecDeque<Item>,
+    buf: Vec<u8>,
+}
+
+impl MessageReader {
+    fn new(source: Source, standalone: bool, trace: Option<Trace>) -> Self {
+        MessageReader {
+            source: Some(source),
+            assembler: Assembler::new(),
+            standalone,
+            trace,
+            pending: VecDeque::new(),
+            buf: Vec::new(),
+        }
+    }
+
+    /// Reads, assembles and parses about `BATCH_BYTES` of input, without the GIL.
+    fn fill(&mut self, py: Python<'_>) {
+        let Some(source) = self.source.as_mut() else {
+            return;
+        };
+        let (asm, pending, buf, trace, standalone) = (
+            &mut self.assembler,
+            &mut self.pending,
+            &mut self.buf,
+            &mut self.trace,
+            self.standalone,
+        );
+        let ended = py.detach(|| {
+            let mut bytes = 0;
+            while bytes < BATCH_BYTES {
+                let next = match trace.as_ref() {
+                    Some(t) => source.read_matching_line(&t.with_args, buf),
+                    None => source.read_line(buf),
+                };
+                match next {
+                    None => {
+                        asm.finish();
+                        drain(asm, pending, trace.as_ref(), standalone);
+                        return true;
+                    }
+                    Some(Ok((pos, file))) => {
+                        bytes += buf.len() + 1;
+                        if let Some(t) = trace.as_mut() {
+                            t.follow(buf);
+                        }
+                        asm.push(Record::new(std::mem::take(buf), pos, file));
+                        drain(asm, pending, trace.as_ref(), standalone);
+                    }
+                    // A line over the length cap belongs to no message we can tell.
+                    Some(Err(e)) if !e.is_fatal() => {}
+                    Some(Err(e)) => {
+                        pending.push_back(Item::Read(e));
+                        return false;
+                    }
+                }
+            }
+            false
+        });
+        if ended {
+            self.source = None;
+        }
+    }
+}
+
+impl Trace {
+    fn new(ids: Vec<String>) -> Self {
+        let mut with_args = Prefilter::new(&ids);
+        // `cwd=` lines are needed to link submissions by pid or adjacency.
+        with_args.add("cwd=");
+        Trace {
+            ids_only: Prefilter::new(&ids),
+            ids: ids.into_iter().collect(),
+            with_args,
+        }
+    }
+
+    /// A line that names a traced id but belongs to another message (a bounce's
+    /// `R=parent`): trace that message too, as `exigrep` does.
+    fn follow(&mut self, line: &[u8]) {
+        if !self.ids_only.is_match(line) {
+            return;
+        }
+        if let Ok(l) = exim_log::parse_line(line)
+            && let Some(id) = l.message_id
+            && !self.ids.contains(id.as_str())
+        {
+            self.ids.insert(id.as_str().to_owned());
+            self.ids_only.add(id.as_str());
+            self.with_args.add(id.as_str());
+        }
+    }
+}
+
+fn drain(
+    asm: &mut Assembler,
+    pending: &mut VecDeque<Item>,
+    trace: Option<&Trace>,
+    standalone: bool,
+) {
+    while let Some(a) = asm.pop() {
+        match a {
+            Assembled::Message(m) => {
+                if trace.is_some_and(|t| !t.ids.contains(&m.id)) {
+                    continue;
+                }
+                let lines = m.lines.iter().filter_map(prepare).collect();
+                let arguments = m.arguments.iter().map(|a| prepare(&a.record)).collect();
+                pending.push_back(Item::Message(Box::new(Prepared {
+                    message: m,
+                    lines,
+                    arguments,
+                })));
+            }
+            Assembled::Line(r) if standalone && trace.is_none() => {
+                if let Some((l, o)) = prepare(&r) {
+                    pending.push_back(Item::Line(l, o));
+                }
+            }
+            _ => {}
+        }
+    }
+}
+
+#[pymethods]
+impl MessageReader {
+    fn __iter__(slf: PyRef<'_, Self>) -> PyRef<'_, Self> {
+        slf
+    }
+
+    fn __next__(&mut self, py: Python<'_>) -> PyResult<Option<Py<PyAny>>> {
+        while self.pending.is_empty() {
+            if self.source.is_none() {
+                return Ok(None);
+            }
+            self.fill(py);
+        }
+        match self.pending.pop_front() {
+            Some(Item::Message(p)) => Ok(Some(Py::new(py, Message::new(py, *p)?)?.into_any())),
+            Some(Item::Line(l, o)) => Ok(Some(Py::new(py, Line::new(l, Some(o)))?.into_any())),
+            Some(Item::Read(e)) => Err(read_error(py, e)),
+            None => Ok(None),
+        }
+    }
+}
+
+/// Iterates the messages of `source` (see the stub).
+#[pyfunction]
+#[pyo3(signature = (source, *, rotated = false, standalone = false))]
+pub(crate) fn messages(
+    py: Python<'_>,
+    source: &Bound<'_, PyAny>,
+    rotated: bool,
+    standalone: bool,
+) -> PyResult<MessageReader> {
+    Ok(MessageReader::new(
+        open(py, source, rotated)?,
+        standalone,
+        None,
+    ))
+}
+
+/// Iterates the messages with the given ids (see the stub).
+#[pyfunction]
+#[pyo3(signature = (source, ids, *, rotated = false))]
+pub(crate) fn trace(
+    py: Python<'_>,
+    source: &Bound<'_, PyAny>,
+    ids: &Bound<'_, PyAny>,
+    rotated: bool,
+) -> PyResult<MessageReader> {
+    let ids: Vec<String> = if let Ok(s) = ids.cast::<PyString>() {
+        vec![s.to_str()?.to_owned()]
+    } else {
+        ids.try_iter()?
+            .map(|i| i.and_then(|i| i.extract::<String>()))
+            .collect::<PyResult<_>>()?
+    };
+    if ids.is_empty() {
+        return Err(pyo3::exceptions::PyValueError::new_err(
+            "trace() needs at least one id",
+        ));
+    }
+    Ok(MessageReader::new(
+        open(py, source, rotated)?,
+        false,
+        Some(Trace::new(ids)),
+    ))
+}

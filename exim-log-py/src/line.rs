@@ -128,14 +128,11 @@ impl Line {
         self.inner.line().timestamp.unix_millis() as f64 / 1000.0
     }
 
-    /// `[pid]` of the writing process (`+pid`); without one, the event's own `pid`
-    /// key (`Start queue run: pid=N`), as in `to_dict()`; else None.
+    /// `[pid]` of the writing process (`+pid`), else None. (The pid a daemon or
+    /// queue-run line names is `daemon_pid` / `runner_pid`.)
     #[getter]
-    fn pid<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyAny>> {
-        match self.inner.line().pid {
-            Some(pid) => Ok(pid.into_pyobject(py)?.into_any()),
-            None => self.key(py, "pid"),
-        }
+    fn pid(&self) -> Option<u32> {
+        self.inner.line().pid
     }
 
     /// The message id, or None for lines not about a message.

@@ -40,10 +40,26 @@ PREFIX_CASES = [
             "message_id": "1sAoM5-00000009r3p-06vq",
         },
     ),
-    # Without `+pid`, `pid` is the event's own key (§ queue runs).
+    # The queue runner's `pid=N` is `runner_pid`, never the prefix's `pid`.
     (
         "2024-05-25 11:10:31 Start queue run: pid=4712",
-        {"timestamp": "2024-05-25T11:10:31", "pid": 4712, "message_id": None, "flag": None},
+        {
+            "timestamp": "2024-05-25T11:10:31",
+            "pid": None,
+            "runner_pid": 4712,
+            "message_id": None,
+            "flag": None,
+        },
+    ),
+    (
+        "2024-05-25 11:10:31 [4711] Start queue run: pid=4712",
+        {
+            "timestamp": "2024-05-25T11:10:31",
+            "pid": 4711,
+            "runner_pid": 4712,
+            "message_id": None,
+            "flag": None,
+        },
     ),
     (
         "2024-05-25 11:10:31 SMTP connection from [192.0.2.10]:4321 (TCP/IP connection count = 1)",

@@ -100,8 +100,8 @@ class Line:
         the line has an offset."""
     @property
     def pid(self) -> Optional[int]:
-        """``[pid]`` of the writing process (``+pid``); without one, the event's own
-        ``pid`` key (``Start queue run: pid=N``), as in ``to_dict()``."""
+        """``[pid]`` of the writing process (``+pid``), else None. (The pid a daemon or
+        queue-run line names is ``daemon_pid`` / ``runner_pid``.)"""
     @property
     def message_id(self) -> Optional[str]:
         """The Exim message id (16 or 23 characters), for lines about a message."""

@@ -9,8 +9,9 @@ use crate::text::Text;
 pub struct DaemonStart<'a> {
     /// The Exim version.
     pub version: Text<'a>,
-    /// The daemon's pid (absent when not a decimal number).
-    #[serde(skip_serializing_if = "Option::is_none")]
+    /// The daemon's pid (absent when not a decimal number). JSON key
+    /// `daemon_pid`, apart from the line prefix's `pid` (`+pid`).
+    #[serde(rename = "daemon_pid", skip_serializing_if = "Option::is_none")]
     pub pid: Option<u32>,
     /// The rest after `pid=N, `: queue-run interval and the listening sockets.
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -42,8 +43,9 @@ pub struct QueueRun<'a> {
     /// An ODMR (ATRN) queue run.
     #[serde(skip_serializing_if = "std::ops::Not::not")]
     pub odmr: bool,
-    /// The queue runner's pid (absent when not a decimal number).
-    #[serde(skip_serializing_if = "Option::is_none")]
+    /// The queue runner's pid (absent when not a decimal number). JSON key
+    /// `runner_pid`, apart from the line prefix's `pid` (`+pid`).
+    #[serde(rename = "runner_pid", skip_serializing_if = "Option::is_none")]
     pub pid: Option<u32>,
     /// The options after the pid (`-qff`, `-R dom`, ...).
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -53,8 +55,9 @@ pub struct QueueRun<'a> {
 /// `pid N: SIGHUP received: re-exec daemon` (`daemon.c`).
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
 pub struct DaemonSignal<'a> {
-    /// The daemon's pid (absent when not a decimal number).
-    #[serde(skip_serializing_if = "Option::is_none")]
+    /// The daemon's pid (absent when not a decimal number). JSON key
+    /// `daemon_pid`, apart from the line prefix's `pid` (`+pid`).
+    #[serde(rename = "daemon_pid", skip_serializing_if = "Option::is_none")]
     pub pid: Option<u32>,
     /// The text after `pid N: `.
     pub detail: Text<'a>,

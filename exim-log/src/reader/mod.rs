@@ -10,6 +10,10 @@
 //!   [`LogReader::max_line_len`] is reported as [`ReadErrorKind::LineTooLong`]
 //!   (with its position) while its bytes are skipped, so the buffer never grows
 //!   past the cap. The stream goes on after it.
+//! * [`LogReader::next_line`] (and [`LogFiles::next_line`]) is the zero-copy
+//!   twin of `read_line`: the line is borrowed from the read buffer, and only a
+//!   line that straddles two buffer fills is copied. Same lines, positions and
+//!   errors; use it when each line is looked at once (parse, count, filter).
 //! * [`LogReader::records`] is the convenient iterator of owned [`Record`]s
 //!   (one allocation per line).
 //! * [`LogReader::read_matching_line`] is the search fast path: a

@@ -12,8 +12,9 @@
 //! §"Messages (assembled)" for `--json`.
 //!
 //! Searching for message ids (either format, several in one run) takes a fast
-//! path: raw bytes are scanned with `memmem` and only lines holding an id (or
-//! a `cwd=`) are parsed. A regex search over files does a first pass with the
+//! path: raw bytes are scanned with `memmem` and only lines holding an id are
+//! parsed; `cwd=` lines are held back unparsed and handed to the assembler only
+//! when a wanted line follows (they may link its arrival). A regex search over files does a first pass with the
 //! regex alone over whole buffers to collect the ids of matching lines, then
 //! takes the id path (falling back to assembling every line when the regex
 //! matches many messages or a `cwd=` line). Build with `--release` for large logs:

@@ -43,7 +43,7 @@ impl LogDuration {
                 return None;
             }
             let (num, tail) = rest.split_at(digits);
-            let n: i64 = std::str::from_utf8(num).ok()?.parse().ok()?;
+            let n: i64 = crate::parse::fields::number(num)?;
             let (frac_ms, tail) = match tail.split_first() {
                 Some((b'.', t)) => {
                     let fd = t.iter().take_while(|b| b.is_ascii_digit()).count();
@@ -51,7 +51,7 @@ impl LogDuration {
                         return None;
                     }
                     let (f, t2) = t.split_at(fd);
-                    let mut v: i64 = std::str::from_utf8(f).ok()?.parse().ok()?;
+                    let mut v: i64 = crate::parse::fields::number(f)?;
                     for _ in fd..3 {
                         v *= 10;
                     }

@@ -18,6 +18,12 @@ pub enum ErrorKind {
     MissingText,
     /// A value that must be present is malformed.
     Syntax,
+    /// Strict [`crate::Options`]: the line contradicts the configured `log_selector`
+    /// (e.g. no `[pid]` under `+pid`, or `T=` on an arrival without `+subject`).
+    SelectorMismatch(crate::Selector),
+    /// Strict [`crate::Options`]: the timestamp has (or lacks) a UTC offset against
+    /// the configured `log_timezone`.
+    TimezoneMismatch,
 }
 
 impl ErrorKind {
@@ -30,6 +36,8 @@ impl ErrorKind {
             ErrorKind::Pid => "malformed [pid]",
             ErrorKind::MissingText => "no text after the line prefix",
             ErrorKind::Syntax => "syntax error",
+            ErrorKind::SelectorMismatch(_) => "line contradicts the log_selector setting",
+            ErrorKind::TimezoneMismatch => "line contradicts the log_timezone setting",
         }
     }
 }

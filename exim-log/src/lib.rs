@@ -13,24 +13,44 @@
 //! ```
 #![forbid(unsafe_code)]
 
+pub mod assemble;
 mod duration;
+mod entries;
 mod error;
 mod event;
 mod host;
 mod line;
 mod message_id;
+mod options;
+pub mod paniclog;
 mod parse;
+pub mod reader;
+mod received;
+pub mod rejectlog;
+mod selector;
+pub mod syslog;
 mod text;
 mod timestamp;
 
 pub use duration::LogDuration;
 pub use error::{ErrorKind, ParseError};
 pub use event::{
-    AddressIter, AddressList, ArgIter, ArgList, Arguments, Arrival, Auth, Completed, Delivery,
-    Event, Field, Flag, Tls,
+    AddressIter, AddressList, ArgIter, ArgList, Arguments, Arrival, Auth, AuthFailure, CommandList,
+    Completed, DaemonSignal, DaemonStart, Delivery, Dkim, ErrorIgnored, Event, Field, Flag, Note,
+    Peer, PrdrResult, QueuePhase, QueueRun, Reject, Rewrite, SenderVerify, Session, Stage, Tls,
+    TransportOutput, Warning,
 };
 pub use host::{Endpoint, Host};
 pub use line::{LogLine, parse_line};
 pub use message_id::{IdFormat, MessageId};
+pub use options::{Options, Strictness};
+pub use reader::{LogReader, Position, ReadError, Record};
+pub use received::{
+    Folded, Mta, Received, ReceivedHeaders, ReceivedTls, exim_message_ids, parse_received,
+    received_headers,
+};
+pub use selector::{
+    Evidence, Inference, LogSelector, Observation, Selector, SelectorError, SelectorErrorKind,
+};
 pub use text::{Escaping, Quoted, Text};
 pub use timestamp::Timestamp;

@@ -34,21 +34,22 @@ pub struct MessageId<'a>(&'a str);
 impl<'a> MessageId<'a> {
     /// Parses exactly one id (the whole input must be the id).
     pub fn parse(bytes: &'a [u8]) -> Option<Self> {
-        let (a, b, c) = match bytes.len() {
-            16 => (6, 6, 2),
-            23 => (6, 11, 4),
+        // Positions of the two dashes; checked first because they reject most
+        // non-ids (this runs on every log line).
+        let (d1, d2) = match bytes.len() {
+            16 => (6, 13),
+            23 => (6, 18),
             _ => return None,
         };
-        let ok = |r: std::ops::Range<usize>| {
-            bytes
-                .get(r)
-                .is_some_and(|s| s.iter().all(u8::is_ascii_alphanumeric))
-        };
-        if !(ok(0..a)
-            && bytes.get(a) == Some(&b'-')
-            && ok(a + 1..a + 1 + b)
-            && bytes.get(a + 1 + b) == Some(&b'-')
-            && ok(a + b + 2..a + b + 2 + c))
+        if bytes.get(d1) != Some(&b'-') || bytes.get(d2) != Some(&b'-') {
+            return None;
+        }
+        let (t, rest) = bytes.split_at(d1);
+        let (p, rest) = rest.split_at(d2 - d1);
+        let alnum = |s: &[u8]| s.iter().all(u8::is_ascii_alphanumeric);
+        if !(alnum(t)
+            && alnum(p.get(1..).unwrap_or_default())
+            && alnum(rest.get(1..).unwrap_or_default()))
         {
             return None;
         }
@@ -59,17 +60,18 @@ impl<'a> MessageId<'a> {
     /// Finds an id at the start of `input`: the id must be followed by the end of
     /// the input or by a byte that cannot be part of an id.
     pub fn parse_prefix(input: &'a [u8]) -> Option<(Self, &'a [u8])> {
-        for len in [23, 16] {
-            if let Some(head) = input.get(..len)
-                && let Some(id) = MessageId::parse(head)
-            {
-                let rest = input.get(len..).unwrap_or_default();
-                if rest
-                    .first()
-                    .is_none_or(|b| !(b.is_ascii_alphanumeric() || *b == b'-'))
-                {
-                    return Some((id, rest));
-                }
+        // The dash after the pid part tells the layout; checking it first keeps
+        // this cheap on the many lines that start with no id at all.
+        for (len, dash) in [(23, 18), (16, 13)] {
+            if input.get(dash) != Some(&b'-') {
+                continue;
+            }
+            let rest = input.get(len..).unwrap_or_default();
+            let boundary = rest
+                .first()
+                .is_none_or(|b| !(b.is_ascii_alphanumeric() || *b == b'-'));
+            if boundary && let Some(id) = input.get(..len).and_then(MessageId::parse) {
+                return Some((id, rest));
             }
         }
         None

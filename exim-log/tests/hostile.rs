@@ -193,24 +193,28 @@ fn line_endings() {
 
 #[test]
 fn impossible_timestamps() {
-    // (line, kind, offset): §1.1 ranges; the range error points at the timestamp.
-    let cases: &[(&str, ErrorKind, usize)] = &[
-        ("2024-13-25 10:10:28 x", ErrorKind::TimestampRange, 0),
-        ("2024-00-25 10:10:28 x", ErrorKind::TimestampRange, 0),
-        ("2024-05-32 10:10:28 x", ErrorKind::TimestampRange, 0),
-        ("2024-05-00 10:10:28 x", ErrorKind::TimestampRange, 0),
-        ("2024-05-25 24:10:28 x", ErrorKind::TimestampRange, 0),
-        ("2024-05-25 10:60:28 x", ErrorKind::TimestampRange, 0),
-        ("2024-05-25 10:10:61 x", ErrorKind::TimestampRange, 0),
-        ("9999-99-99 99:99:99 x", ErrorKind::TimestampRange, 0),
-        ("2024-5-25 10:10:28 x", ErrorKind::Timestamp, 5),
-        ("2024-05-25T10:10:28 x", ErrorKind::Timestamp, 10),
-        ("2024-05-25 10:10:28.1 x", ErrorKind::Timestamp, 19),
-        ("-024-05-25 10:10:28 x", ErrorKind::Timestamp, 0),
-        ("2024-05-25 10:10:28", ErrorKind::MissingText, 19),
+    // (line, kind, first, last): §1.1 ranges (a range error points at the start
+    // of the timestamp); a malformed timestamp points into the malformed field,
+    // at most at the first byte that cannot be part of it.
+    let cases: &[(&str, ErrorKind, usize, usize)] = &[
+        ("2024-13-25 10:10:28 x", ErrorKind::TimestampRange, 0, 0),
+        ("2024-00-25 10:10:28 x", ErrorKind::TimestampRange, 0, 0),
+        ("2024-05-32 10:10:28 x", ErrorKind::TimestampRange, 0, 0),
+        ("2024-05-00 10:10:28 x", ErrorKind::TimestampRange, 0, 0),
+        ("2024-05-25 24:10:28 x", ErrorKind::TimestampRange, 0, 0),
+        ("2024-05-25 10:60:28 x", ErrorKind::TimestampRange, 0, 0),
+        ("2024-05-25 10:10:61 x", ErrorKind::TimestampRange, 0, 0),
+        ("9999-99-99 99:99:99 x", ErrorKind::TimestampRange, 0, 0),
+        ("2024-5-25 10:10:28 x", ErrorKind::Timestamp, 5, 6),
+        ("2024-05-25T10:10:28 x", ErrorKind::Timestamp, 10, 10),
+        ("2024-05-25 10:10:28.1 x", ErrorKind::Timestamp, 19, 21),
+        ("-024-05-25 10:10:28 x", ErrorKind::Timestamp, 0, 0),
+        ("2024-05-25 10:10:28", ErrorKind::MissingText, 19, 19),
     ];
-    for (line, kind, at) in cases {
-        assert_eq!(err(line.as_bytes()), (*kind, *at), "{line}");
+    for (line, kind, first, last) in cases {
+        let (k, at) = err(line.as_bytes());
+        assert_eq!(k, *kind, "{line}");
+        assert!((*first..=*last).contains(&at), "{line}: offset {at}");
     }
     // A bracket that is not a valid `[pid]` (too many digits for a pid, empty): an
     // error at the bracket, or no pid and the bracket starts the text (Exim also

@@ -9,7 +9,8 @@
 mod invariants;
 
 use exim_log::{
-    AddressList, ArgList, Escaping, IdFormat, LogDuration, MessageId, Quoted, Text, parse_line,
+    AddressList, ArgList, Escaping, IdFormat, LogDuration, LogSelector, MessageId, Mta, Quoted,
+    Received, Selector, Text, parse_line,
 };
 use proptest::collection::vec;
 use proptest::prelude::*;
@@ -389,5 +390,156 @@ proptest! {
         let list = AddressList::new(Text::from(logged.as_str()));
         let got: Vec<String> = list.iter().map(|t| t.to_string()).collect();
         prop_assert_eq!(got, addrs);
+    }
+}
+
+// ------------------------------------------- received headers and log_selector
+
+const WEEKDAYS: [&str; 7] = ["Thu", "Fri", "Sat", "Sun", "Mon", "Tue", "Wed"];
+const MONTHS: [&str; 12] = [
+    "Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec",
+];
+
+/// Days since 1970-01-01 (Howard Hinnant's `days_from_civil`), for the weekday.
+fn days_from_civil(y: i64, m: i64, d: i64) -> i64 {
+    let y = if m <= 2 { y - 1 } else { y };
+    let era = y.div_euclid(400);
+    let yoe = y - era * 400;
+    let doy = (153 * ((m + 9) % 12) + 2) / 5 + d - 1;
+    era * 146_097 + yoe * 365 + yoe / 4 - yoe / 100 + doy - 719_468
+}
+
+/// A host name or HELO: dot-separated labels.
+fn hostname() -> impl Strategy<Value = String> {
+    // Two labels at least, so that no name is a clause keyword (`by`, `id`...).
+    vec("[a-z][a-z0-9]{0,8}", 2..4).prop_map(|l| l.join("."))
+}
+
+fn ipv4() -> impl Strategy<Value = String> {
+    prop::array::uniform4(any::<u8>()).prop_map(|[a, b, c, d]| format!("{a}.{b}.{c}.{d}"))
+}
+
+proptest! {
+    /// §11.1: Exim's default `received_header_text`, rendered field by field for a
+    /// remote host (with the 4.93+ TLS part and the 4.95+ date line), parses back.
+    #[test]
+    fn exim_received_headers_round_trip(
+        (name, helo, ip, port) in (prop::option::of(hostname()), prop::option::of(hostname()), ipv4(), prop::option::of(1u16..)),
+        by in hostname(),
+        proto in prop::sample::select(vec!["esmtp", "esmtps", "esmtpsa", "smtp", "esmtpa"]),
+        tls in any::<bool>(),
+        sender in prop::option::of(("[a-z]{1,8}", hostname()).prop_map(|(l, d)| format!("{l}@{d}"))),
+        id in (0u64..62u64.pow(6), any::<u64>(), 0u64..62u64.pow(4)),
+        rcpt in prop::option::of(("[a-z]{1,8}", hostname()).prop_map(|(l, d)| format!("{l}@{d}"))),
+        (year, month, day) in (1971i64..2100, 1i64..=12, 1i64..=28),
+        (hour, minute, second) in (0u8..=23, 0u8..=59, 0u8..=59),
+        (neg, oh, om) in (any::<bool>(), 0i16..=14, prop::sample::select(vec![0i16, 30, 45])),
+        crlf in any::<bool>(),
+    ) {
+        // `$sender_rcvhost` (§11.1 table): `name ([ip][:port][ helo=HELO])` when
+        // verified; `[ip]` then ` (port=N helo=HELO)` items, when any, when not.
+        let rcvhost = match &name {
+            Some(n) => {
+                let mut c = format!("[{ip}]");
+                if let Some(p) = port {
+                    c.push_str(&format!(":{p}"));
+                }
+                if let Some(h) = &helo {
+                    c.push_str(&format!(" helo={h}"));
+                }
+                format!("{n} ({c})")
+            }
+            None => {
+                let mut items = Vec::new();
+                if let Some(p) = port {
+                    items.push(format!("port={p}"));
+                }
+                if let Some(h) = &helo {
+                    items.push(format!("helo={h}"));
+                }
+                if items.is_empty() {
+                    format!("[{ip}]")
+                } else {
+                    format!("[{ip}] ({})", items.join(" "))
+                }
+            }
+        };
+        let tls_part = if tls { " (TLS1.3) tls TLS_AES_256_GCM_SHA384\n\t" } else { "" };
+        let id_text = format!("{}-{}-{}", base62(id.0, 6), base62(id.1, 11), base62(id.2, 4));
+        let mut h = format!("Received: from {rcvhost}\n\tby {by} with {proto} {tls_part}(Exim 4.97.1)\n\t");
+        if let Some(s) = &sender {
+            h.push_str(&format!("(envelope-from <{s}>)\n\t"));
+        }
+        h.push_str(&format!("id {id_text}"));
+        if let Some(r) = &rcpt {
+            h.push_str(&format!("\n\tfor {r}"));
+        }
+        let wd = WEEKDAYS[days_from_civil(year, month, day).rem_euclid(7) as usize];
+        let sign = if neg { '-' } else { '+' };
+        h.push_str(&format!(
+            ";\n\t{wd}, {day:02} {} {year} {hour:02}:{minute:02}:{second:02} {sign}{oh:02}{om:02}\n",
+            MONTHS[(month - 1) as usize]
+        ));
+        if crlf {
+            h = h.replace('\n', "\r\n");
+        }
+
+        let r = Received::parse(h.as_bytes());
+        prop_assert_eq!(r.mta, Mta::Exim);
+        prop_assert_eq!(r.message_id.map(|m| m.as_str().to_owned()), Some(id_text));
+        let from = r.from.ok_or_else(|| TestCaseError::fail("no from"))?;
+        prop_assert_eq!(from.ip.map(|t| t.to_string()), Some(ip));
+        prop_assert_eq!(from.port, port);
+        prop_assert_eq!(from.name.map(|t| t.to_string()), name);
+        prop_assert_eq!(from.helo.map(|t| t.to_string()), helo);
+        prop_assert_eq!(r.by.map(|t| t.to_string()), Some(by));
+        prop_assert_eq!(r.protocol.map(|t| t.to_string()), Some(proto.to_owned()));
+        prop_assert_eq!(r.envelope_from.map(|t| t.to_string()), sender);
+        prop_assert_eq!(r.recipient.map(|t| t.to_string()), rcpt);
+        prop_assert_eq!(r.exim_release().map(|t| t.to_string()), Some("4.97.1".to_owned()));
+        if tls {
+            let t = r.tls.ok_or_else(|| TestCaseError::fail("no tls"))?;
+            let cipher = t.cipher.map(|c| c.to_string());
+            prop_assert_eq!(cipher.as_deref(), Some("TLS_AES_256_GCM_SHA384"));
+        }
+        let d = r.date.ok_or_else(|| TestCaseError::fail("no date"))?;
+        prop_assert_eq!((i64::from(d.year), i64::from(d.month), i64::from(d.day)), (year, month, day));
+        prop_assert_eq!((d.hour, d.minute, d.second), (hour, minute, second));
+        let off = oh * 60 + om;
+        prop_assert_eq!(d.utc_offset_minutes, Some(if neg { -off } else { off }));
+        invariants::check_received(h.as_bytes());
+    }
+
+    /// §9.1: items apply left to right, the last one wins, `+all`/`-all` set or
+    /// clear everything; white space between items is optional. Checked against a
+    /// model of those rules, and the canonical form parses back to the same set.
+    #[test]
+    fn log_selector_settings_follow_the_rules(
+        items in vec((any::<bool>(), 0usize..200, prop::sample::select(vec!["", " ", "  ", "\t"])), 0..12),
+    ) {
+        let names: Vec<Selector> = Selector::all().collect();
+        let mut model = LogSelector::default();
+        let mut setting = String::new();
+        for (i, (plus, pick, sep)) in items.iter().enumerate() {
+            if i > 0 {
+                setting.push_str(sep);
+            }
+            setting.push(if *plus { '+' } else { '-' });
+            // About one item in ten is `all`.
+            match names.get(*pick % (names.len() + names.len() / 9 + 1)) {
+                Some(s) => {
+                    setting.push_str(s.name());
+                    if *plus { model.insert(*s); } else { model.remove(*s); }
+                }
+                None => {
+                    setting.push_str("all");
+                    model = if *plus { LogSelector::all() } else { LogSelector::empty() };
+                }
+            }
+        }
+        let set = LogSelector::parse(&setting).map_err(|e| TestCaseError::fail(format!("{setting:?}: {e}")))?;
+        prop_assert_eq!(set, model, "{}", setting);
+        prop_assert_eq!(LogSelector::parse(&set.to_setting()), Ok(set));
+        invariants::check_selector(setting.as_bytes());
     }
 }

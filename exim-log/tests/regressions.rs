@@ -4,12 +4,6 @@
 //! The checks are the fuzz crate's own (`fuzz/src/lib.rs`), compiled in here by
 //! `#[path]`, so a crasher found by libFuzzer and the test that keeps it fixed
 //! assert exactly the same things.
-//!
-//! Inputs under `fuzz/regressions/pending/<target>/` are known failures waiting
-//! for a fix in the parser (like a strict "expected failure"): the test checks
-//! that each still fails, and once the parser is fixed it fails, asking for the
-//! file to be moved into `fuzz/regressions/<target>/`. They live outside the
-//! target folders because libFuzzer reads its corpus folders recursively.
 
 #[path = "../../fuzz/src/lib.rs"]
 mod invariants;
@@ -46,7 +40,7 @@ fn every_regression_folder_is_a_known_target() {
         if path.is_dir() {
             let name = path.file_name().and_then(|n| n.to_str()).unwrap_or("");
             assert!(
-                name == "pending" || invariants::TARGETS.contains(&name),
+                invariants::TARGETS.contains(&name),
                 "fuzz/regressions/{name} does not name a fuzz target ({:?})",
                 invariants::TARGETS
             );
@@ -70,22 +64,6 @@ fn regressions_replay_without_breaking_an_invariant() {
         }
     }
     eprintln!("replayed {replayed} regression inputs");
-}
-
-#[test]
-fn pending_regressions_still_fail() {
-    for target in invariants::TARGETS {
-        for file in inputs(&regressions_dir().join("pending").join(target)) {
-            let data = std::fs::read(&file).expect("read pending input");
-            let ok = std::panic::catch_unwind(|| invariants::check(target, &data));
-            assert!(
-                !matches!(ok, Ok(true)),
-                "{} passes now: move it to fuzz/regressions/{target}/",
-                file.display()
-            );
-            eprintln!("known failure, awaiting a parser fix: {}", file.display());
-        }
-    }
 }
 
 /// The checks must be able to fail: a slice from elsewhere is caught.

@@ -67,6 +67,24 @@ pub struct Auth<'a> {
 }
 
 /// An arrival line: `<=` (or `(=`) and its fields, in the order of spec §3.
+///
+/// ```
+/// use exim_log::{parse_line, Event};
+///
+/// let line = parse_line(
+///     b"2024-05-25 11:10:28 1sAoM5-00000009r3p-06vq <= joe@example.com \
+///       H=mail.example.net (helo.example.net) [192.0.2.7] P=esmtpsa A=plain:joe S=4321 \
+///       T=\"Re: \\\"hi\\\"\" for a@example.com b@example.com",
+/// )
+/// .unwrap();
+/// let Event::Arrival(a) = &line.event else { panic!("not an arrival") };
+/// assert_eq!(a.sender, "joe@example.com");
+/// assert_eq!(a.host.unwrap().ip.unwrap(), "192.0.2.7");
+/// assert_eq!(a.auth.unwrap().id.unwrap(), "joe");
+/// assert_eq!(a.size, Some(4321));
+/// assert_eq!(a.subject.unwrap().to_string_lossy(), "Re: \"hi\"");
+/// assert_eq!(a.recipients.unwrap().iter().count(), 2);
+/// ```
 #[derive(Clone, Debug, PartialEq, Default, Serialize)]
 pub struct Arrival<'a> {
     /// The envelope sender as logged; `<>` for a bounce.
@@ -156,6 +174,22 @@ pub struct Arrival<'a> {
 
 /// A delivery attempt line: `=>`, `->`, `>>`, `*>` (success), `==` (deferral) or
 /// `**` (failure), with the fields of spec §4.
+///
+/// ```
+/// use exim_log::{parse_line, Event};
+///
+/// let line = parse_line(
+///     b"2024-05-25 11:10:30 1sAoM6-00000009r3p-06vq ** u@example.org R=dnslookup \
+///       T=remote_smtp H=mx.example.org [192.0.2.9] : SMTP error from remote mail server \
+///       after RCPT TO:<u@example.org>: 550 5.1.1 No such user",
+/// )
+/// .unwrap();
+/// let Event::Failure(d) = &line.event else { panic!("not a failure") };
+/// assert_eq!(d.address, "u@example.org");
+/// assert_eq!(d.router.unwrap(), "dnslookup");
+/// assert_eq!(d.host.unwrap().ip.unwrap(), "192.0.2.9");
+/// assert!(d.error.unwrap().to_string().ends_with("550 5.1.1 No such user"));
+/// ```
 #[derive(Clone, Debug, PartialEq, Default, Serialize)]
 pub struct Delivery<'a> {
     /// The address delivered to (final address, or local part / pipe / file).
@@ -239,6 +273,10 @@ pub struct Delivery<'a> {
     /// The error text of `**` / `==` lines (after `": "` or the 4.99 `" : "`).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub error: Option<Text<'a>>,
+    /// Free text after the fields of a success line, e.g. the ACL message of
+    /// `=> blackhole (DATA ACL discarded recipients): MESSAGE`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub message: Option<Text<'a>>,
     /// Tags without a dedicated field, in logged order.
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub other_fields: Vec<Field<'a>>,

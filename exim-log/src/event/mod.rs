@@ -8,11 +8,19 @@ use serde::Serialize;
 
 use crate::text::Text;
 
+mod daemon;
 mod message;
+mod notice;
 mod process;
+mod reject;
+mod session;
 
+pub use daemon::{DaemonSignal, DaemonStart, QueuePhase, QueueRun};
 pub use message::{Arrival, Auth, Completed, Delivery, Tls};
+pub use notice::{Dkim, ErrorIgnored, Note, PrdrResult, Rewrite, TransportOutput};
 pub use process::{ArgIter, ArgList, Arguments};
+pub use reject::{AuthFailure, Reject, SenderVerify, Stage, Warning};
+pub use session::{CommandList, Peer, Session};
 
 /// The event a log line records. The set grows as Exim grows: match with a `_` arm.
 #[derive(Clone, Debug, PartialEq, Serialize)]
@@ -31,6 +39,95 @@ pub enum Event<'a> {
     Completed(Completed),
     /// `cwd=DIR N args: ...` (`+arguments`): an Exim process started, with its command line.
     Arguments(Arguments<'a>),
+    /// `exim x.y daemon started: pid=N, ...`.
+    DaemonStarted(DaemonStart<'a>),
+    /// `Start|End|Abandon [ODMR ]['name' ]queue run: pid=N ...`.
+    QueueRun(QueueRun<'a>),
+    /// `SMTP connection from ... (TCP/IP connection count = N)`.
+    ConnectionOpen(Session<'a>),
+    /// `SMTP connection from ... D=5s closed by QUIT|EOF|...` (`reason` is the word after `closed by`).
+    ConnectionClose(Session<'a>),
+    /// `SMTP connection from ... lost`, `... lost while reading message data`, `unexpected disconnection while reading SMTP command`, `SMTP connection lost after final dot`.
+    ConnectionLost(Session<'a>),
+    /// `SMTP command timeout on ...`, `SMTP data timeout (message abandoned) on ...`.
+    SmtpTimeout(Session<'a>),
+    /// `no MAIL in SMTP connection from ... D=.. C=EHLO,QUIT` (`+smtp_no_mail`).
+    NoMail(Session<'a>),
+    /// `SMTP syntax error in "cmd" ...`, `SMTP protocol error in ...`, `SMTP protocol synchronization error ...`.
+    SmtpError(Session<'a>),
+    /// `SMTP call from ... dropped: too many ...`.
+    SmtpDropped(Session<'a>),
+    /// `Connection from [ip] refused: ...`, `refused connection from ...`, `temporarily refused connection from ...`.
+    ConnectionRefused(Session<'a>),
+    /// `TLS error on connection from ... (fn): error`, `TLS session: (fn): ...`.
+    TlsError(Session<'a>),
+    /// `H=host [ip] Connection refused`, `H=host [ip]: SMTP error from remote mail server after ...` and other errors about a remote host Exim delivered to.
+    HostError(Session<'a>),
+    /// `no host name found for IP address ip`, `no IP address found for host name`.
+    HostLookupFailed(Session<'a>),
+    /// `H=... incomplete transaction (QUIT) from <s> for r1 r2`.
+    IncompleteTransaction(Session<'a>),
+    /// `ETRN #dom received from ...` and `ATRN 'dom' received from ...`.
+    Etrn(Session<'a>),
+    /// `[temporarily ]rejected <what>[: reason]`: an ACL (or Exim) refused a command.
+    Rejection(Reject<'a>),
+    /// `H=... dropped by '<acl>' ACL[: msg]`: the connection was dropped.
+    Dropped(Reject<'a>),
+    /// `H=... F=<s> RCPT <r>: discarded by RCPT|MAIL ACL`.
+    Discarded(Reject<'a>),
+    /// `H=... sender verify fail|defer for <a>[: reason]`.
+    SenderVerify(SenderVerify<'a>),
+    /// `[H=... ]Warning: ...` (ACL `warn` with `log_message`).
+    Warning(Warning<'a>),
+    /// `<name> authenticator failed for ...` (incoming) or `<name> authenticator failed H=...` (outgoing).
+    AuthFailed(AuthFailure<'a>),
+    /// `Frozen[ (reason)| by the system filter[: text]]`, `frozen by ACL|local_scan()|user`.
+    Frozen(Note<'a>),
+    /// `Unfrozen by auto-thaw|errmsg timer|forced delivery`, `unfrozen by <user>`.
+    Unfrozen(Note<'a>),
+    /// `removed by <user>` (`exim -Mrm`).
+    Removed(Note<'a>),
+    /// `cancelled by <user>|timeout_frozen_after|system filter[: text]`.
+    Cancelled(Note<'a>),
+    /// `Message is frozen`: a delivery attempt skipped a frozen message.
+    MessageIsFrozen(Note<'a>),
+    /// `Spool file[ for <id>] is locked (another process is handling this message)`.
+    SpoolLocked(Note<'a>),
+    /// `no immediate delivery: <reason>` (the message was queued).
+    NoImmediateDelivery(Note<'a>),
+    /// `original recipients ignored (system filter)`.
+    RecipientsIgnored(Note<'a>),
+    /// `DNS list lookup defer (probably timeout) for <query>: assumed ...` and
+    /// `DNS list lookup for <q> at <list> returned <ip>; not in ...`; `reason`
+    /// is the text after `DNS list lookup `.
+    Dnslist(Note<'a>),
+    /// `pid N: SIGHUP received: re-exec daemon`.
+    DaemonSignal(DaemonSignal<'a>),
+    /// `<address>: error ignored`.
+    ErrorIgnored(ErrorIgnored<'a>),
+    /// `<address>: <t> transport output: <line>`.
+    TransportOutput(TransportOutput<'a>),
+    /// `DKIM: d=.. s=.. ... [status]`.
+    Dkim(Dkim<'a>),
+    /// `"old" from <where> rewritten as "new" by rule N`.
+    Rewrite(Rewrite<'a>),
+    /// `moved from <queue> input, msglog to <queue> input, msglog` (`exim -MG`).
+    Moved(Note<'a>),
+    /// `failed to expand ...` / `Failed to expand ...`: a configuration string
+    /// did not expand (the text is in `reason`).
+    ExpansionFailed(Note<'a>),
+    /// `Exim configuration error[ in line N of <file>| in <r> router|...]:`
+    /// (spec §10.2); `reason` is the location, the detail is on the next line
+    /// ([`crate::paniclog::PanicEntry::detail`]).
+    ConfigError(Note<'a>),
+    /// `malware acl condition: <scanner> <error>` (`malware.c`): the virus
+    /// scanner failed; `reason` is the text after the colon.
+    MalwareError(Note<'a>),
+    /// `PRDR R=<rcpt> acceptance|refusal|temporary refusal`.
+    Prdr(PrdrResult<'a>),
+    /// `ignoring AUTH=<sender> from <HI> (<why>)` (`smtp_in.c`): the AUTH=
+    /// parameter of MAIL FROM was not trusted; `command` is the AUTH= value.
+    AuthSenderIgnored(Session<'a>),
     /// A line this library does not (yet) understand. Its text is in [`crate::LogLine::raw`].
     Unknown,
 }
@@ -45,6 +142,47 @@ impl Event<'_> {
             Event::Failure(_) => "failure",
             Event::Completed(_) => "completed",
             Event::Arguments(_) => "arguments",
+            Event::DaemonStarted(_) => "daemon_started",
+            Event::QueueRun(_) => "queue_run",
+            Event::ConnectionOpen(_) => "connection_open",
+            Event::ConnectionClose(_) => "connection_close",
+            Event::ConnectionLost(_) => "connection_lost",
+            Event::SmtpTimeout(_) => "smtp_timeout",
+            Event::NoMail(_) => "no_mail",
+            Event::SmtpError(_) => "smtp_error",
+            Event::SmtpDropped(_) => "smtp_dropped",
+            Event::ConnectionRefused(_) => "connection_refused",
+            Event::TlsError(_) => "tls_error",
+            Event::HostError(_) => "host_error",
+            Event::HostLookupFailed(_) => "host_lookup_failed",
+            Event::IncompleteTransaction(_) => "incomplete_transaction",
+            Event::Etrn(_) => "etrn",
+            Event::Rejection(_) => "rejection",
+            Event::Dropped(_) => "dropped",
+            Event::Discarded(_) => "discarded",
+            Event::SenderVerify(_) => "sender_verify",
+            Event::Warning(_) => "warning",
+            Event::AuthFailed(_) => "auth_failed",
+            Event::Frozen(_) => "frozen",
+            Event::Unfrozen(_) => "unfrozen",
+            Event::Removed(_) => "removed",
+            Event::Cancelled(_) => "cancelled",
+            Event::MessageIsFrozen(_) => "message_is_frozen",
+            Event::SpoolLocked(_) => "spool_locked",
+            Event::NoImmediateDelivery(_) => "no_immediate_delivery",
+            Event::RecipientsIgnored(_) => "recipients_ignored",
+            Event::Dnslist(_) => "dnslist",
+            Event::DaemonSignal(_) => "daemon_signal",
+            Event::ErrorIgnored(_) => "error_ignored",
+            Event::TransportOutput(_) => "transport_output",
+            Event::Dkim(_) => "dkim",
+            Event::Rewrite(_) => "rewrite",
+            Event::Moved(_) => "moved",
+            Event::ExpansionFailed(_) => "expansion_failed",
+            Event::ConfigError(_) => "config_error",
+            Event::MalwareError(_) => "malware_error",
+            Event::Prdr(_) => "prdr",
+            Event::AuthSenderIgnored(_) => "auth_sender_ignored",
             Event::Unknown => "unknown",
         }
     }
@@ -160,19 +298,7 @@ impl<'a> Iterator for AddressIter<'a> {
     fn next(&mut self) -> Option<Text<'a>> {
         let start = self.rest.iter().position(|b| *b != b' ')?;
         let s = self.rest.get(start..)?;
-        let mut in_quotes = false;
-        let mut end = s.len();
-        for (i, &b) in s.iter().enumerate() {
-            match b {
-                b'"' => in_quotes = !in_quotes,
-                b' ' if !in_quotes => {
-                    end = i;
-                    break;
-                }
-                _ => {}
-            }
-        }
-        let (item, rest) = s.split_at(end);
+        let (item, rest) = crate::parse::fields::address(s);
         self.rest = rest;
         Some(Text::new(item))
     }

@@ -8,16 +8,30 @@
 //! parentheses; the spec says only the final bracketed address is reliable. So
 //! the HELO ends at the first `) [` that is followed by a well-formed address.
 
-use memchr::memmem;
-
 use crate::host::{Endpoint, Host};
 use crate::text::Text;
 
 /// Bytes allowed inside `[...]`: IPv4, IPv6 (with `%scope`), and the test
 /// suite's placeholders such as `ip4.ip4.ip4.ip4` or `V4NET.0.0.1`.
 fn is_ip_byte(b: u8) -> bool {
-    b.is_ascii_alphanumeric() || matches!(b, b'.' | b':' | b'%' | b'_')
+    IP_BYTES.get(usize::from(b)).copied().unwrap_or(false)
 }
+
+/// [`is_ip_byte`] as a table: one load per byte on the hot path.
+// Evaluated at compile time: an out-of-range index fails the build, never a run.
+#[allow(clippy::indexing_slicing)]
+static IP_BYTES: [bool; 256] = {
+    let mut t = [false; 256];
+    let mut b = 0u8;
+    loop {
+        t[b as usize] = b.is_ascii_alphanumeric() || matches!(b, b'.' | b':' | b'%' | b'_');
+        if b == u8::MAX {
+            break;
+        }
+        b += 1;
+    }
+    t
+};
 
 /// `[ip][:port][*]` at the start of `i`, which must then end or continue with a
 /// space. Returns the ip, the port, the `*` and the rest.
@@ -32,20 +46,24 @@ fn bracketed(i: &[u8]) -> Option<(Text<'_>, Option<u16>, bool, &[u8])> {
     let mut port = None;
     if let Some(p) = rest.strip_prefix(b":") {
         // The test suite writes `PORT_D` for ports, so any token is accepted here;
-        // only a decimal number becomes `port`.
-        let n = p.iter().take_while(|b| !matches!(b, b' ' | b'*')).count();
-        let (digits, r) = p.split_at(n);
-        port = std::str::from_utf8(digits)
-            .ok()
-            .and_then(|d| d.parse().ok());
-        rest = r;
+        // only a decimal number becomes `port`. A `:` followed by a space is not
+        // a port but the error separator of `==`/`**` lines (§4.2, §4.3).
+        let n = p
+            .iter()
+            .take_while(|b| !matches!(b, b' ' | b'*' | b':'))
+            .count();
+        if n > 0 {
+            let (digits, r) = p.split_at(n);
+            port = super::fields::number(digits);
+            rest = r;
+        }
     }
     let star = rest.first() == Some(&b'*');
     if star {
         rest = rest.get(1..).unwrap_or_default();
     }
-    match rest.first() {
-        None | Some(b' ') => Some((Text::new(ip), port, star, rest)),
+    match rest {
+        [] | [b' ', ..] | [b':'] | [b':', b' ', ..] => Some((Text::new(ip), port, star, rest)),
         _ => None,
     }
 }
@@ -78,12 +96,21 @@ pub(crate) fn host(i: &[u8]) -> Option<(Host<'_>, &[u8])> {
         rest = after;
     }
     if rest.first() == Some(&b'(') {
+        // memchr per `)` rather than a memmem finder: building a finder per
+        // line cost more than the whole rest of the H= parse (measured).
         let mut found = None;
-        for pos in memmem::find_iter(rest, b") [") {
-            if let Some(b) = rest.get(pos + 2..).and_then(bracketed) {
+        let mut from = 1;
+        while let Some(off) = rest.get(from..).and_then(|r| memchr::memchr(b')', r)) {
+            let pos = from + off;
+            if let Some(b) = rest
+                .get(pos + 1..)
+                .and_then(|r| r.strip_prefix(b" "))
+                .and_then(bracketed)
+            {
                 found = Some((pos, b));
                 break;
             }
+            from = pos + 1;
         }
         match found {
             Some((pos, b)) => {
@@ -317,6 +344,30 @@ mod tests {
                 ),
             ),
             ("(x) y", (None, Some("x"), None, None, false, false, " y")),
+            (
+                "mx.example.com [192.0.2.1]: SMTP error",
+                (
+                    Some("mx.example.com"),
+                    None,
+                    Some("192.0.2.1"),
+                    None,
+                    false,
+                    false,
+                    ": SMTP error",
+                ),
+            ),
+            (
+                "mx.example.com [192.0.2.1]:25: TLS session",
+                (
+                    Some("mx.example.com"),
+                    None,
+                    Some("192.0.2.1"),
+                    Some(25),
+                    false,
+                    false,
+                    ": TLS session",
+                ),
+            ),
         ];
         for (input, want) in cases {
             let (h, rest) = host(input.as_bytes()).unwrap_or_else(|| panic!("{input}"));

@@ -1,9 +1,227 @@
 //! Lines without a flag: connections, rejections, `cwd=` arguments, queue runs,
-//! daemon lines, and message lines such as `Frozen` (spec §10).
+//! daemon lines, and message lines such as `Frozen` (spec §2, §10).
+//!
+//! The kind is chosen by the first word (a `match` on a few bytes), so each line
+//! runs at most a couple of small parsers, not every one in turn.
 
+use super::{args, daemon, keywords, reject, smtp};
 use crate::event::Event;
 
 /// Parses a line body that carries no flag. `None` when the shape is not known.
-pub(crate) fn event(_text: &[u8], _has_id: bool) -> Option<Event<'_>> {
+pub(crate) fn event(text: &[u8], _has_id: bool) -> Option<Event<'_>> {
+    let first = text.first()?;
+    match first {
+        b'H' | b'U' | b'F' if text.get(1) == Some(&b'=') => reject::client_line(text),
+        b'D' if text.starts_with(b"DS H=") => reject::client_line(text),
+        b'S' if text.starts_with(b"SMTP ") => smtp::smtp(text.get(5..)?),
+        b'S' if text.starts_with(b"Start ") => daemon::queue_run(text),
+        b'E' if text.starts_with(b"End ") => daemon::queue_run(text),
+        b'A' if text.starts_with(b"Abandon ") => daemon::queue_run(text),
+        b'e' if text.starts_with(b"exim ") => daemon::daemon_started(text.get(5..)?),
+        b'p' if text.starts_with(b"pid ") => daemon::signal(text.get(4..)?),
+        b'c' if text.starts_with(b"cwd=") => args::arguments(text.get(4..)?),
+        b'r' if text.starts_with(b"rejected ") => reject::bare_rejection(text),
+        b't' if text.starts_with(b"temporarily rejected ") => reject::bare_rejection(text),
+        b't' if text.starts_with(b"too many recipients: ") => {
+            reject::too_many_recipients(text.get(21..)?)
+        }
+        b'V' if text.starts_with(b"VRFY failed for ") => reject::vrfy_failed(text.get(16..)?),
+        b'n' if text.starts_with(b"no ") => {
+            let r = text.get(3..)?;
+            smtp::no(r).or_else(|| keywords::no_immediate(r))
+        }
+        b'u' if text.starts_with(b"unexpected ") => smtp::unexpected(text.get(11..)?),
+        b'C' | b'c' | b'r' | b't' if smtp::is_refusal(text) => smtp::refused(text),
+        b'E' | b'A' if text.get(1..5) == Some(b"TRN ") => smtp::etrn(text),
+        b'i' if text.starts_with(b"ignoring AUTH=") => smtp::auth_sender_ignored(text.get(14..)?),
+        b'T' | b'D' | b'O' | b'R' | b'S' | b'[' => smtp::tls_notice(text)
+            .or_else(|| keywords::keyword(text))
+            .or_else(|| fallback(text)),
+        b'"' => keywords::rewrite(text),
+        _ => keywords::keyword(text).or_else(|| fallback(text)),
+    }
+}
+
+/// Shapes whose first word is free (an address, an authenticator name):
+/// `<addr>: error ignored`, `<addr>: <t> transport output: ...`,
+/// `<name> authenticator failed ...`. One short search each.
+fn fallback(text: &[u8]) -> Option<Event<'_>> {
+    let sp = memchr::memchr(b' ', text)?;
+    let second = text.get(sp + 1..)?;
+    if second.starts_with(b"authenticator failed ") {
+        return reject::auth_failed(text);
+    }
+    if super::peer::find(text, b": ").is_some() {
+        return keywords::address_line(text);
+    }
     None
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// One line per event kind (text after the prefix and id), written from
+    /// the shapes of spec §2 and §10; the JSON `event` tag must equal `name()`.
+    #[test]
+    fn dispatch_table() {
+        let cases: &[(&str, &str)] = &[
+            (
+                "cwd=/home/shop/public_html 3 args: /usr/sbin/sendmail -t -i",
+                "arguments",
+            ),
+            (
+                "exim 4.97.1 daemon started: pid=812, -q30m, listening for SMTP on port 25 (IPv6 and IPv4)",
+                "daemon_started",
+            ),
+            ("pid 812: SIGHUP received: re-exec daemon", "daemon_signal"),
+            ("Start queue run: pid=9001 -qff", "queue_run"),
+            ("End 'bulk' queue run: pid=9001", "queue_run"),
+            (
+                "SMTP connection from [192.0.2.1]:40000 I=[198.51.100.1]:25 (TCP/IP connection count = 2)",
+                "connection_open",
+            ),
+            (
+                "SMTP connection from (pc) [192.0.2.1]:40000 D=3s closed by QUIT",
+                "connection_close",
+            ),
+            (
+                "SMTP connection from (pc) [192.0.2.1] lost D=1m",
+                "connection_lost",
+            ),
+            (
+                "unexpected disconnection while reading SMTP command from (pc) [192.0.2.1] D=4s",
+                "connection_lost",
+            ),
+            (
+                "SMTP command timeout on connection from (pc) [192.0.2.1] D=5m",
+                "smtp_timeout",
+            ),
+            (
+                "no MAIL in SMTP connection from (pc) [192.0.2.1] D=2s C=EHLO,QUIT",
+                "no_mail",
+            ),
+            (
+                "SMTP syntax error in \"HELO\" H=[192.0.2.1] HELO must have a domain name",
+                "smtp_error",
+            ),
+            (
+                "SMTP call from (pc) [192.0.2.1] dropped: too many unrecognized commands (last was \"GET /\")",
+                "smtp_dropped",
+            ),
+            (
+                "Connection from [192.0.2.1]:4000 refused: too many connections",
+                "connection_refused",
+            ),
+            (
+                "temporarily refused connection from [192.0.2.1]: not in reserve list: connected=10 max=10 reserve=2",
+                "connection_refused",
+            ),
+            (
+                "TLS error on connection from (pc) [192.0.2.1] (SSL_accept): error:0A00006C:SSL routines::bad key share",
+                "tls_error",
+            ),
+            (
+                "H=mx.example.net [192.0.2.9] Connection timed out",
+                "host_error",
+            ),
+            (
+                "no host name found for IP address 192.0.2.1",
+                "host_lookup_failed",
+            ),
+            (
+                "H=(pc) [192.0.2.1] incomplete transaction (connection lost) from <a@b.example> for c@d.example",
+                "incomplete_transaction",
+            ),
+            ("ETRN #example.org received from (pc) [192.0.2.1]", "etrn"),
+            (
+                "H=(pc) [192.0.2.1] F=<a@b.example> rejected RCPT <c@d.example>: relay not permitted",
+                "rejection",
+            ),
+            (
+                "DS H=mail.b.example [192.0.2.5] F=<a@b.example> temporarily rejected RCPT <c@d.example>: greylisted",
+                "rejection",
+            ),
+            (
+                "rejected HELO from [192.0.2.1]: syntactically invalid argument(s): (no argument given)",
+                "rejection",
+            ),
+            ("H=[192.0.2.1] dropped by 'connect' ACL: blocked", "dropped"),
+            (
+                "H=(pc) [192.0.2.1] F=<a@b.example> RCPT <c@d.example>: discarded by RCPT ACL",
+                "discarded",
+            ),
+            (
+                "H=(pc) [192.0.2.1] sender verify fail for <a@b.example>: Unrouteable address",
+                "sender_verify",
+            ),
+            (
+                "H=(pc) [192.0.2.1] Warning: 192.0.2.1 is listed in bl.example.net",
+                "warning",
+            ),
+            (
+                "plain authenticator failed for H=(pc) [192.0.2.1]: 535 Incorrect authentication data (set_id=bob)",
+                "auth_failed",
+            ),
+            ("Frozen (delivery error message)", "frozen"),
+            ("Unfrozen by auto-thaw", "unfrozen"),
+            ("removed by root", "removed"),
+            ("cancelled by timeout_frozen_after", "cancelled"),
+            ("Message is frozen", "message_is_frozen"),
+            (
+                "Spool file is locked (another process is handling this message)",
+                "spool_locked",
+            ),
+            (
+                "no immediate delivery: queued by ACL",
+                "no_immediate_delivery",
+            ),
+            (
+                "original recipients ignored (system filter)",
+                "recipients_ignored",
+            ),
+            (
+                "DNS list lookup defer (probably timeout) for 1.2.0.192.zen.example: assumed not in list",
+                "dnslist",
+            ),
+            ("bob@example.com: error ignored", "error_ignored"),
+            (
+                "<bob@example.com>: pipe transport output: hello",
+                "transport_output",
+            ),
+            (
+                "DKIM: d=example.com s=s1 c=relaxed/relaxed a=rsa-sha256 b=2048 [verification succeeded]",
+                "dkim",
+            ),
+            (
+                "\"bob\" from env-from rewritten as \"bob@example.com\" by rule 1",
+                "rewrite",
+            ),
+            ("moved from input, msglog to bulk input, msglog", "moved"),
+            (
+                "failed to expand \"${lookup\" in router r1: missing }",
+                "expansion_failed",
+            ),
+            (
+                "Exim configuration error in line 12 of /etc/exim/exim.conf:",
+                "config_error",
+            ),
+            (
+                "malware acl condition: clamd: unable to connect to socket",
+                "malware_error",
+            ),
+            (
+                "[192.0.2.1] SSL verify error: depth=0 error=certificate has expired cert=/CN=x",
+                "tls_error",
+            ),
+            ("this is free text from an ACL logwrite", "unknown"),
+            ("H=(pc) [192.0.2.1] some lowercase logwrite text", "unknown"),
+        ];
+        for (text, want) in cases {
+            let e = event(text.as_bytes(), false).unwrap_or(Event::Unknown);
+            assert_eq!(e.name(), *want, "{text}");
+            let json = serde_json::to_value(&e).unwrap();
+            assert_eq!(json["event"], *want, "{text}");
+        }
+    }
 }

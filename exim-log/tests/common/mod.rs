@@ -8,10 +8,7 @@ use std::path::PathBuf;
 /// `CI=true` a missing corpus fails the test instead of passing silently.
 pub fn corpus_dir() -> Option<PathBuf> {
     let dir = std::env::var_os("EXIM_LOG_CORPUS").map_or_else(
-        || {
-            PathBuf::from(env!("CARGO_MANIFEST_DIR"))
-                .join("../../shared/corpus/exim-testsuite")
-        },
+        || PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../shared/corpus/exim-testsuite"),
         PathBuf::from,
     );
     if dir.is_dir() {
@@ -35,7 +32,7 @@ pub fn corpus_files(sub: &str) -> Vec<PathBuf> {
     };
     let mut files: Vec<PathBuf> = std::fs::read_dir(dir.join(sub))
         .unwrap_or_else(|e| panic!("reading corpus folder {sub}: {e}"))
-        .map(|e| e.expect("corpus entry").path())
+        .filter_map(|e| e.ok().map(|e| e.path()))
         .filter(|p| p.is_file())
         .collect();
     files.sort();

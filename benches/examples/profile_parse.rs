@@ -1,0 +1,34 @@
+//! Profiling helper: the full parse of a file (read into memory first), three
+//! times, and nothing else, so a profiler sees only the parser:
+//!
+//! ```text
+//! cargo build --release -p exim-log-benches --example profile_parse
+//! perf record -g ./target/release/examples/profile_parse FILE && perf report
+//! ```
+
+fn main() {
+    let Some(path) = std::env::args().nth(1) else {
+        eprintln!("usage: profile_parse FILE");
+        std::process::exit(2);
+    };
+    let buf = match std::fs::read(&path) {
+        Ok(b) => b,
+        Err(e) => {
+            eprintln!("{path}: {e}");
+            std::process::exit(1);
+        }
+    };
+    let t = std::time::Instant::now();
+    let mut stats = exim_log_benches::work::ParseStats::default();
+    for _ in 0..3 {
+        stats = exim_log_benches::work::parse_all(&buf);
+    }
+    let per_run = t.elapsed() / 3;
+    eprintln!(
+        "{} lines, {} unknown, {:?} per run, {:.0} MB/s",
+        stats.lines,
+        stats.unknown,
+        per_run,
+        buf.len() as f64 / 1e6 / per_run.as_secs_f64()
+    );
+}

@@ -1,0 +1,580 @@
+//! `trace`: every line of the messages you are looking for, grouped, with the
+//! script that sent them. The `exigrep` job, done right.
+//!
+//! ```text
+//! trace [OPTIONS] PATTERN [FILE|DIR...]
+//! trace [OPTIONS] -e PATTERN [-e PATTERN...] [FILE|DIR...]
+//! ```
+//!
+//! A message is printed when any of its lines, or the `cwd=` line linked to
+//! it, matches a pattern (so `trace -l /home/shop/public_html` lists what a
+//! script sent). See `trace --help` for the options and `SCHEMA.md`
+//! §"Messages (assembled)" for `--json`.
+//!
+//! Searching for message ids (either format, several in one run) takes a fast
+//! path: raw bytes are scanned with `memmem` and only lines holding an id (or
+//! a `cwd=`) are parsed. A regex search over files does a first pass with the
+//! regex alone over whole buffers to collect the ids of matching lines, then
+//! takes the id path (falling back to assembling every line when the regex
+//! matches many messages or a `cwd=` line). Build with `--release` for large logs:
+//! `cargo run --release -p exim-log-examples --bin trace -- ID /var/log/exim4/`.
+
+use std::io::{self, BufWriter, Write};
+use std::path::{Path, PathBuf};
+use std::process::ExitCode;
+use std::sync::Arc;
+
+use exim_log::assemble::{Assembled, Assembler, Link, Message};
+use exim_log::reader::{
+    Follow, Input, LineMatcher, LogFiles, LogReader, Position, Prefilter, Sleep, order_rotated,
+    rotated,
+};
+use exim_log::{MessageId, ReadError, Record, parse_line};
+use serde::Serialize;
+
+const USAGE: &str = "\
+Usage: trace [OPTIONS] PATTERN [FILE|DIR...]
+       trace [OPTIONS] -e PATTERN [-e PATTERN...] [FILE|DIR...]
+
+Prints every line of each Exim message that has a line matching a pattern,
+grouped per message, with the `cwd=... args:` line of the process that
+submitted it (+arguments), its bounce parent, bounces and next-hop ids.
+Lines that belong to no message are printed alone when they match.
+
+Patterns are regular expressions (Rust `regex` syntax), matched against whole
+raw lines, case-insensitively, like exigrep. A pattern that is a message id
+(16 or 23 characters) is always matched literally and with case (ids are base
+62), and a search for ids only reads at disk speed. A regular expression over
+files is first run alone over the raw bytes; when it matches few messages (up
+to 64) and no `cwd=` line, only those messages are then assembled. `^` and
+`$` match at line ends; `\\A` and `\\z` are not supported.
+
+Options:
+  -e PATTERN   a pattern; repeatable; every positional argument is then a file
+  -l           patterns are literal strings, not regular expressions
+  -I           case-sensitive matching
+  -v           print the messages (and lone lines) that do NOT match
+  -t SECONDS   only messages at least SECONDS on the queue (Completed QT=, or
+               first to last line); lone lines are then not printed
+  -f, --follow keep reading FILE as Exim appends to it, across rotation (like
+               tail -F; one file; messages print as they complete)
+  --json       NDJSON: one object per line, the line's JSON (SCHEMA.md) with
+               `position` and a `trace` object (message, status, role, link)
+  -h, --help   this help
+
+Files may be plain or gzip (detected from the content) and are read oldest
+first by their rotation suffix (mainlog.2.gz, mainlog.1, mainlog; or
+mainlog-YYYYMMDD.gz by date). A directory means its mainlog rotated set.
+No file, or `-`, reads stdin.
+
+Exit status: 0 if something was printed, 1 if nothing matched, 2 on a read
+error (reading goes on after it).
+";
+
+#[derive(Debug, Default)]
+struct Options {
+    patterns: Vec<String>,
+    files: Vec<String>,
+    literal: bool,
+    case_sensitive: bool,
+    invert: bool,
+    min_queue_time: Option<f64>,
+    json: bool,
+    follow: bool,
+}
+
+fn parse_args(args: impl IntoIterator<Item = String>) -> Result<Options, String> {
+    let mut o = Options::default();
+    let mut positional = Vec::new();
+    let mut it = args.into_iter();
+    let mut only_files = false;
+    while let Some(a) = it.next() {
+        if only_files || a == "-" || !a.starts_with('-') {
+            positional.push(a);
+            continue;
+        }
+        match a.as_str() {
+            "--" => only_files = true,
+            "-e" => o.patterns.push(it.next().ok_or("-e needs a pattern")?),
+            "-l" => o.literal = true,
+            "-I" => o.case_sensitive = true,
+            "-v" => o.invert = true,
+            "-t" => {
+                let v = it.next().ok_or("-t needs a number of seconds")?;
+                let secs = v
+                    .parse::<f64>()
+                    .map_err(|_| format!("-t {v}: not a number of seconds"))?;
+                o.min_queue_time = Some(secs);
+            }
+            "--json" => o.json = true,
+            "-f" | "--follow" => o.follow = true,
+            "-h" | "--help" => return Err(String::new()),
+            _ => return Err(format!("unknown option {a}")),
+        }
+    }
+    if o.patterns.is_empty() {
+        if positional.is_empty() {
+            return Err("no pattern given".into());
+        }
+        o.patterns.push(positional.remove(0));
+    }
+    o.files = positional;
+    if o.follow && o.files.len() != 1 {
+        return Err("--follow needs exactly one file".into());
+    }
+    Ok(o)
+}
+
+/// Decides whether a line matches.
+enum Matcher {
+    /// Exact bytes: message ids, or `-l -I`.
+    Literal(Prefilter),
+    Regex(regex::bytes::Regex),
+}
+
+impl Matcher {
+    fn new(o: &Options) -> Result<Self, String> {
+        let is_id = |p: &String| MessageId::parse(p.as_bytes()).is_some();
+        if o.patterns
+            .iter()
+            .all(|p| is_id(p) || (o.literal && o.case_sensitive))
+        {
+            return Ok(Matcher::Literal(Prefilter::new(&o.patterns)));
+        }
+        let alternatives: Vec<String> = o
+            .patterns
+            .iter()
+            .map(|p| {
+                if o.literal || is_id(p) {
+                    regex::escape(p)
+                } else {
+                    format!("(?:{p})")
+                }
+            })
+            .collect();
+        // Ids stay case-sensitive inside a case-insensitive regex.
+        let case = |p: &String, r: String| {
+            if is_id(p) || o.case_sensitive {
+                format!("(?-i:{r})")
+            } else {
+                r
+            }
+        };
+        let joined: Vec<String> = o
+            .patterns
+            .iter()
+            .zip(alternatives)
+            .map(|(p, r)| case(p, r))
+            .collect();
+        let re = format!("(?i){}", joined.join("|"));
+        // Multi-line and CRLF modes: `^` and `$` mean the same in a read buffer as
+        // in one line, which the buffer-wide search of the first pass relies on.
+        regex::bytes::RegexBuilder::new(&re)
+            .multi_line(true)
+            .crlf(true)
+            .build()
+            .map(Matcher::Regex)
+            .map_err(|e| e.to_string())
+    }
+
+    fn is_match(&self, line: &[u8]) -> bool {
+        match self {
+            Matcher::Literal(f) => f.is_match(line),
+            Matcher::Regex(r) => r.is_match(line),
+        }
+    }
+}
+
+/// A regular expression searched over whole read buffers (first pass).
+struct RegexLines<'a>(&'a regex::bytes::Regex);
+
+impl LineMatcher for RegexLines<'_> {
+    fn find(&self, haystack: &[u8]) -> Option<usize> {
+        self.0.find(haystack).map(|m| m.start())
+    }
+
+    fn is_match(&self, line: &[u8]) -> bool {
+        self.0.is_match(line)
+    }
+}
+
+/// Where lines come from: files (a rotated set) or stdin.
+enum Source {
+    Files(LogFiles),
+    Stdin(LogReader<Input<io::StdinLock<'static>>>),
+    Follow(Box<Follow<Sleep>>),
+}
+
+type Next = Option<Result<(Position, Option<Arc<Path>>), ReadError>>;
+
+impl Source {
+    fn open(files: &[String], follow: bool) -> io::Result<Self> {
+        if let (true, [file]) = (follow, files) {
+            return Ok(Source::Follow(Box::new(Follow::new(file))));
+        }
+        if files.is_empty() || files == ["-"] {
+            return Ok(Source::Stdin(LogReader::detect(io::stdin().lock())?));
+        }
+        let mut paths = Vec::new();
+        for f in files {
+            let p = PathBuf::from(f);
+            if p.is_dir() {
+                paths.extend(rotated(&p)?);
+            } else {
+                paths.push(p);
+            }
+        }
+        Ok(Source::Files(LogFiles::new(order_rotated(paths))))
+    }
+
+    fn next(&mut self, filter: Option<&Prefilter>, buf: &mut Vec<u8>) -> Next {
+        match (self, filter) {
+            (Source::Files(f), Some(p)) => f.read_matching_line(p, buf),
+            (Source::Files(f), None) => f.read_line(buf),
+            (Source::Stdin(r), p) => {
+                let res = match p {
+                    Some(p) => r.read_matching_line(p, buf),
+                    None => r.read_line(buf),
+                };
+                res.transpose().map(|r| r.map(|pos| (pos, None)))
+            }
+            (Source::Follow(f), p) => loop {
+                let rec = match f.next()? {
+                    Ok(rec) => rec,
+                    Err(e) => return Some(Err(e)),
+                };
+                if p.is_none_or(|p| p.is_match(rec.raw())) {
+                    buf.clear();
+                    buf.extend_from_slice(rec.raw());
+                    return Some(Ok((rec.position(), rec.file_arc().cloned())));
+                }
+            },
+        }
+    }
+}
+
+struct Tracer<W: Write> {
+    opts: Options,
+    matcher: Matcher,
+    out: W,
+    printed: bool,
+    /// False when the first pass already printed the lone matching lines.
+    print_lone: bool,
+}
+
+impl<W: Write> Tracer<W> {
+    fn message_matches(&self, m: &Message) -> bool {
+        m.lines.iter().any(|r| self.matcher.is_match(r.raw()))
+            || m.arguments
+                .iter()
+                .any(|a| self.matcher.is_match(a.record.raw()))
+    }
+
+    fn emit(&mut self, a: Assembled) -> io::Result<()> {
+        match a {
+            Assembled::Message(m) => {
+                if self.message_matches(&m) == self.opts.invert {
+                    return Ok(());
+                }
+                if let Some(min) = self.opts.min_queue_time
+                    && m.queue_time().is_none_or(|t| t < min)
+                {
+                    return Ok(());
+                }
+                self.printed = true;
+                if self.opts.json {
+                    self.message_json(&m)
+                } else {
+                    self.message_text(&m)
+                }
+            }
+            Assembled::Line(r) => {
+                if !self.print_lone || self.matcher.is_match(r.raw()) == self.opts.invert {
+                    return Ok(());
+                }
+                self.emit_lone(&r)
+            }
+            _ => Ok(()),
+        }
+    }
+
+    /// Prints a line that belongs to no message (not with `-t`: it has no queue time).
+    fn emit_lone(&mut self, r: &Record) -> io::Result<()> {
+        if self.opts.min_queue_time.is_some() {
+            return Ok(());
+        }
+        self.printed = true;
+        if self.opts.json {
+            let trace = TraceJson {
+                role: "standalone",
+                ..TraceJson::default()
+            };
+            self.json_line(r, trace)
+        } else {
+            self.out.write_all(r.raw())?;
+            self.out.write_all(b"\n\n")
+        }
+    }
+
+    fn message_text(&mut self, m: &Message) -> io::Result<()> {
+        let o = &mut self.out;
+        write!(o, "# message {} ({}", m.id, m.status.name())?;
+        if let Some(t) = m.queue_time() {
+            write!(o, ", {t}s on queue")?;
+        }
+        write!(o, ")")?;
+        if let Some(p) = &m.bounce_parent {
+            write!(o, " bounce of {p}")?;
+        }
+        if !m.bounces.is_empty() {
+            write!(o, " bounced as {}", m.bounces.join(" "))?;
+        }
+        for h in &m.next_hops {
+            write!(o, " next hop {} for {}", h.message_id, h.recipient)?;
+        }
+        writeln!(o)?;
+        for a in &m.arguments {
+            let how = match a.link {
+                Link::Adjacent { ambiguous: true } => "adjacent, ambiguous",
+                l => l.name(),
+            };
+            write!(o, "# cwd ({how}): ")?;
+            o.write_all(a.record.raw())?;
+            writeln!(o)?;
+        }
+        for r in &m.lines {
+            o.write_all(r.raw())?;
+            writeln!(o)?;
+        }
+        writeln!(o)
+    }
+
+    fn message_json(&mut self, m: &Message) -> io::Result<()> {
+        let group = TraceJson {
+            message_id: Some(&m.id),
+            status: Some(m.status.name()),
+            bounce_parent: m.bounce_parent.as_deref(),
+            ..TraceJson::default()
+        };
+        for a in &m.arguments {
+            let trace = TraceJson {
+                role: "arguments",
+                link: Some(a.link.name()),
+                ambiguous: matches!(a.link, Link::Adjacent { ambiguous: true }),
+                ..group
+            };
+            self.json_line(&a.record, trace)?;
+        }
+        for r in &m.lines {
+            let trace = TraceJson {
+                role: "line",
+                ..group
+            };
+            self.json_line(r, trace)?;
+        }
+        Ok(())
+    }
+
+    fn json_line(&mut self, record: &Record, trace: TraceJson<'_>) -> io::Result<()> {
+        serde_json::to_writer(&mut self.out, &LineJson { record, trace })?;
+        self.out.write_all(b"\n")
+    }
+}
+
+/// One `--json` output line: the line's JSON plus `trace` (SCHEMA.md).
+#[derive(Serialize)]
+struct LineJson<'a> {
+    #[serde(flatten)]
+    record: &'a Record,
+    trace: TraceJson<'a>,
+}
+
+/// The grouping keys of a `--json` line.
+#[derive(Clone, Copy, Default, Serialize)]
+struct TraceJson<'a> {
+    #[serde(skip_serializing_if = "Option::is_none")]
+    message_id: Option<&'a str>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    status: Option<&'static str>,
+    role: &'static str,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    link: Option<&'static str>,
+    #[serde(skip_serializing_if = "std::ops::Not::not")]
+    ambiguous: bool,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    bounce_parent: Option<&'a str>,
+}
+
+/// The needles of the fast path, or `None` when every line must be assembled.
+fn fast_path(o: &Options, m: &Matcher) -> Option<Prefilter> {
+    match m {
+        Matcher::Literal(f) if !o.invert => {
+            let mut f = f.clone();
+            // `cwd=` lines are needed to link submissions by pid or adjacency.
+            f.add("cwd=");
+            Some(f)
+        }
+        _ => None,
+    }
+}
+
+/// Above this many matching messages, or lone matching lines, the first pass
+/// gives up and every line is assembled instead.
+const FIRST_PASS_MAX_IDS: usize = 64;
+const FIRST_PASS_MAX_LONE: usize = 10_000;
+
+/// What the first pass of a regex search over files found.
+enum FirstPass {
+    /// The ids of the messages with a matching line, the matching lines that
+    /// belong to no message, and the read errors (to report if no second pass).
+    Found {
+        ids: Vec<String>,
+        lone: Vec<Record>,
+        errors: Vec<String>,
+    },
+    /// Too many matches, or a matching `cwd=` line (its messages are known only
+    /// by assembling): assemble everything.
+    Assemble,
+}
+
+/// A regex search over files reads them twice when that is cheaper: first the
+/// regex alone runs over whole buffers to collect the ids of matching lines
+/// (exigrep's "any line matches" rule), then the id fast path prints those
+/// messages whole. Parsing every line is then avoided.
+fn first_pass(files: &[String], re: &regex::bytes::Regex) -> Result<FirstPass, String> {
+    let Source::Files(mut src) = Source::open(files, false).map_err(|e| e.to_string())? else {
+        return Ok(FirstPass::Assemble);
+    };
+    let (mut ids, mut lone, mut errors) = (Vec::<String>::new(), Vec::new(), Vec::new());
+    let mut buf = Vec::new();
+    while let Some(next) = src.read_matching_line_by(&RegexLines(re), &mut buf) {
+        let (pos, file) = match next {
+            Ok(x) => x,
+            Err(e) => {
+                errors.push(e.to_string());
+                continue;
+            }
+        };
+        match parse_line(&buf) {
+            Ok(line) if line.text().as_bytes().starts_with(b"cwd=") => {
+                return Ok(FirstPass::Assemble);
+            }
+            Ok(line) if line.message_id.is_some() => {
+                let id = line.message_id.map(|i| i.as_str()).unwrap_or_default();
+                if !ids.iter().any(|i| i == id) {
+                    ids.push(id.to_string());
+                }
+                if ids.len() > FIRST_PASS_MAX_IDS {
+                    return Ok(FirstPass::Assemble);
+                }
+            }
+            _ => {
+                lone.push(Record::new(std::mem::take(&mut buf), pos, file));
+                if lone.len() > FIRST_PASS_MAX_LONE {
+                    return Ok(FirstPass::Assemble);
+                }
+            }
+        }
+    }
+    Ok(FirstPass::Found { ids, lone, errors })
+}
+
+fn run(opts: Options) -> Result<(bool, bool), String> {
+    let matcher = Matcher::new(&opts)?;
+    let mut filter = fast_path(&opts, &matcher);
+    let stdout = io::stdout();
+    let mut tracer = Tracer {
+        opts,
+        matcher,
+        out: BufWriter::with_capacity(1 << 16, stdout.lock()),
+        printed: false,
+        print_lone: true,
+    };
+    let io_err = |e: io::Error| e.to_string();
+    let o = &tracer.opts;
+    let first = match &tracer.matcher {
+        Matcher::Regex(re) if !(o.invert || o.follow || o.files.is_empty() || o.files == ["-"]) => {
+            first_pass(&o.files, re)?
+        }
+        _ => FirstPass::Assemble,
+    };
+    if let FirstPass::Found { ids, lone, errors } = first {
+        for r in &lone {
+            tracer.emit_lone(r).map_err(io_err)?;
+        }
+        if ids.is_empty() {
+            for e in &errors {
+                eprintln!("trace: {e}");
+            }
+            tracer.out.flush().map_err(io_err)?;
+            return Ok((tracer.printed, !errors.is_empty()));
+        }
+        let mut f = Prefilter::new(&ids);
+        f.add("cwd=");
+        filter = Some(f);
+        tracer.print_lone = false;
+    }
+    let mut source =
+        Source::open(&tracer.opts.files, tracer.opts.follow).map_err(|e| e.to_string())?;
+    let mut asm = Assembler::new();
+    let mut failed = false;
+    let mut buf = Vec::with_capacity(4096);
+    while let Some(next) = source.next(filter.as_ref(), &mut buf) {
+        let (pos, file) = match next {
+            Ok(x) => x,
+            Err(e) => {
+                eprintln!("trace: {e}");
+                failed = true;
+                continue;
+            }
+        };
+        if let Some(f) = filter.as_mut()
+            && tracer.matcher.is_match(&buf)
+            && let Ok(line) = parse_line(&buf)
+            && let Some(id) = line.message_id
+        {
+            // A line that matches but belongs to another message (a bounce's
+            // `R=parent`): gather that message's other lines too, as exigrep does.
+            f.add(id.as_str());
+        }
+        asm.push(Record::new(std::mem::take(&mut buf), pos, file));
+        let mut emitted = false;
+        while let Some(a) = asm.pop() {
+            tracer.emit(a).map_err(io_err)?;
+            emitted = true;
+        }
+        if emitted && tracer.opts.follow {
+            // Live output: do not sit on a completed message until the buffer fills.
+            tracer.out.flush().map_err(io_err)?;
+        }
+    }
+    asm.finish();
+    while let Some(a) = asm.pop() {
+        tracer.emit(a).map_err(io_err)?;
+    }
+    tracer.out.flush().map_err(io_err)?;
+    Ok((tracer.printed, failed))
+}
+
+fn main() -> ExitCode {
+    let opts = match parse_args(std::env::args().skip(1)) {
+        Ok(o) => o,
+        Err(e) if e.is_empty() => {
+            print!("{USAGE}");
+            return ExitCode::SUCCESS;
+        }
+        Err(e) => {
+            eprintln!("trace: {e}\n\n{USAGE}");
+            return ExitCode::from(2);
+        }
+    };
+    match run(opts) {
+        Ok((_, true)) => ExitCode::from(2),
+        Ok((true, false)) => ExitCode::SUCCESS,
+        Ok((false, false)) => ExitCode::from(1),
+        Err(e) => {
+            eprintln!("trace: {e}");
+            ExitCode::from(2)
+        }
+    }
+}

@@ -1,0 +1,212 @@
+//! Reading the free text of rejection reasons: which DNS black list, whether
+//! the recipient was unknown, and a short class to group reasons by.
+//!
+//! Rejection reasons are an ACL's `message`/`log_message` (spec §10 "ACL
+//! reject"), so they are whatever the administrator wrote. Only Exim's default
+//! texts and the widespread cPanel/DirectAdmin ones are recognised; the rest is
+//! grouped by its text.
+
+use exim_log::Reject;
+
+/// The DNS list a rejection names: Exim's default `... is in a black list at
+/// <list>` ([`Reject::dnslist_domain`]), or the usual ACL texts `... is in an
+/// RBL: <list>` / `, see <url>` (cPanel), `blocked using <list>`, `listed at
+/// <list>`, `listed in <list>`. Lower-cased.
+pub fn rbl_list(r: &Reject<'_>) -> Option<String> {
+    if let Some(d) = r.dnslist_domain() {
+        return Some(d.to_string_lossy().to_ascii_lowercase());
+    }
+    rbl_in_text(&r.reason?.to_string_lossy())
+}
+
+/// [`rbl_list`] on a reason text alone.
+pub fn rbl_in_text(reason: &str) -> Option<String> {
+    const MARKERS: [&str; 6] = [
+        " is in a black list at ",
+        " is in an RBL: ",
+        " is in an RBL, see ",
+        "blocked using ",
+        "listed at ",
+        "listed in ",
+    ];
+    let lower = reason.to_ascii_lowercase();
+    let (at, marker) = MARKERS
+        .iter()
+        .find_map(|m| lower.find(&m.to_ascii_lowercase()).map(|at| (at, *m)))?;
+    let rest = lower.get(at + marker.len()..)?;
+    let rest = rest
+        .strip_prefix("http://")
+        .or_else(|| rest.strip_prefix("https://"))
+        .unwrap_or(rest);
+    let end = rest
+        .find(|c: char| !(c.is_ascii_alphanumeric() || c == '.' || c == '-'))
+        .unwrap_or(rest.len());
+    let list = rest.get(..end)?.trim_end_matches('.');
+    list.contains('.').then(|| list.to_string())
+}
+
+/// True when a reason says the recipient does not exist: the dictionary-attack
+/// signature (`Unknown user`, `User unknown`, `No Such User Here` (cPanel),
+/// `Unrouteable address` (Exim's default), `unknown local-part`, ...).
+pub fn is_unknown_recipient(reason: &str) -> bool {
+    const SIGNS: [&str; 9] = [
+        "unknown user",
+        "user unknown",
+        "no such user",
+        "unrouteable address",
+        "unknown local",
+        "unknown recipient",
+        "recipient unknown",
+        "mailbox unavailable",
+        "does not exist",
+    ];
+    let lower = reason.to_ascii_lowercase();
+    SIGNS.iter().any(|s| lower.contains(s))
+}
+
+/// A short class to group rejection reasons by: `RBL <list>`, `unknown
+/// recipient`, or the reason up to its first `": "` with bracketed parts
+/// (`[ip]`, `<address>`) blanked, at most 80 characters. `(no reason)` when
+/// none was logged.
+pub fn reason_class(r: &Reject<'_>) -> String {
+    if let Some(list) = rbl_list(r) {
+        return format!("RBL {list}");
+    }
+    let Some(reason) = r.reason else {
+        return "(no reason)".to_string();
+    };
+    let reason = reason.to_string_lossy();
+    if is_unknown_recipient(&reason) {
+        return "unknown recipient".to_string();
+    }
+    text_class(&reason)
+}
+
+/// The text part of [`reason_class`].
+pub fn text_class(reason: &str) -> String {
+    let head = reason.split(": ").next().unwrap_or(reason);
+    let mut out = String::with_capacity(head.len());
+    let mut depth: Option<char> = None;
+    for c in head.chars() {
+        match (depth, c) {
+            (None, '[') => {
+                out.push_str("[...]");
+                depth = Some(']');
+            }
+            (None, '<') => {
+                out.push_str("<...>");
+                depth = Some('>');
+            }
+            (Some(end), c) if c == end => depth = None,
+            (Some(_), _) => {}
+            (None, c) => out.push(c),
+        }
+    }
+    let mut out: String = out.trim().chars().take(80).collect();
+    if out.is_empty() {
+        out.push_str("(no reason)");
+    }
+    out
+}
+
+/// The domain of an address (after the last `@`, lower-cased, `<>` removed);
+/// `None` for an address without one.
+pub fn domain(address: &str) -> Option<String> {
+    let a = address.trim_start_matches('<').trim_end_matches('>');
+    let (_, d) = a.rsplit_once('@')?;
+    (!d.is_empty()).then(|| d.to_ascii_lowercase())
+}
+
+/// The local part of an address (before the last `@`, `<>` removed).
+pub fn local_part(address: &str) -> &str {
+    let a = address.trim_start_matches('<').trim_end_matches('>');
+    a.rsplit_once('@').map_or(a, |(l, _)| l)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn rbl_lists_from_reason_texts() {
+        let cases: &[(&str, Option<&str>)] = &[
+            (
+                "rejected because 192.0.2.1 is in a black list at zen.spamhaus.org",
+                Some("zen.spamhaus.org"),
+            ),
+            (
+                "JunkMail rejected - mx.example.net [192.0.2.1] is in an RBL: zen.spamhaus.org",
+                Some("zen.spamhaus.org"),
+            ),
+            (
+                "JunkMail rejected - [192.0.2.1] is in an RBL, see http://www.spamhaus.org/query/bl?ip=192.0.2.1",
+                Some("www.spamhaus.org"),
+            ),
+            (
+                "Service unavailable; blocked using bl.spamcop.net.",
+                Some("bl.spamcop.net"),
+            ),
+            (
+                "192.0.2.1 listed at b.barracudacentral.org",
+                Some("b.barracudacentral.org"),
+            ),
+            ("Unknown user", None),
+            ("relay not permitted", None),
+            ("listed in my heart", None),
+        ];
+        for (reason, want) in cases {
+            assert_eq!(rbl_in_text(reason).as_deref(), *want, "{reason}");
+        }
+    }
+
+    #[test]
+    fn unknown_recipient_signs() {
+        for yes in [
+            "Unknown user",
+            "No Such User Here",
+            "Unrouteable address",
+            "550 5.1.1 User unknown",
+            "unknown local-part \"x\" in domain \"example.org\"",
+        ] {
+            assert!(is_unknown_recipient(yes), "{yes}");
+        }
+        for no in [
+            "relay not permitted",
+            "Sender verify failed",
+            "HELO/EHLO set to my IP address",
+        ] {
+            assert!(!is_unknown_recipient(no), "{no}");
+        }
+    }
+
+    #[test]
+    fn text_classes() {
+        let cases = [
+            (
+                "syntactically invalid argument(s): summit_48!",
+                "syntactically invalid argument(s)",
+            ),
+            (
+                "HELO/EHLO set to my IP address",
+                "HELO/EHLO set to my IP address",
+            ),
+            (
+                "host [192.0.2.7] is not allowed <a@b.example> here",
+                "host [...] is not allowed <...> here",
+            ),
+            ("", "(no reason)"),
+        ];
+        for (reason, want) in cases {
+            assert_eq!(text_class(reason), want, "{reason}");
+        }
+    }
+
+    #[test]
+    fn address_parts() {
+        assert_eq!(domain("<Bob@Example.ORG>").as_deref(), Some("example.org"));
+        assert_eq!(domain("\"a@b\"@c.example").as_deref(), Some("c.example"));
+        assert_eq!(domain("postmaster"), None);
+        assert_eq!(local_part("<bob@example.org>"), "bob");
+        assert_eq!(local_part("postmaster"), "postmaster");
+    }
+}

@@ -1,0 +1,87 @@
+//! Message lines without a flag (spec §2 "Other message-level keywords") and a
+//! few other one-off lines: `Frozen`, `removed by`, `no immediate delivery`,
+//! `error ignored`, transport output, `DKIM:`, address rewriting.
+
+use serde::Serialize;
+
+use crate::text::Text;
+
+/// A state change or notice with an optional actor and reason: the `frozen`,
+/// `unfrozen`, `removed`, `cancelled`, `message_is_frozen`, `spool_locked`,
+/// `no_immediate_delivery`, `recipients_ignored`, `dnslist`, `moved` and `expansion_failed` events.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Default, Serialize)]
+pub struct Note<'a> {
+    /// Who did it: `CALLER` in `removed by CALLER`, `ACL`, `the system filter`,
+    /// `auto-thaw`, `timeout_frozen_after`, ...
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub by: Option<Text<'a>>,
+    /// The rest: `delivery error message` in `Frozen (delivery error message)`,
+    /// the text after `: `, the queueing reason, ...
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub reason: Option<Text<'a>>,
+}
+
+/// `<address>[ <parent>]: error ignored[: detail]` (`deliver.c`): a bounce
+/// that was not sent (errors_to empty, or DSN NOTIFY=NEVER).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+pub struct ErrorIgnored<'a> {
+    /// The address, as logged.
+    pub address: Text<'a>,
+    /// The parent address, in `<...>`, when logged.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub parent: Option<Text<'a>>,
+    /// The text after `error ignored: `.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub reason: Option<Text<'a>>,
+}
+
+/// `<address>: <transport> transport output: <line>` (transport `log_output`).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+pub struct TransportOutput<'a> {
+    /// The address, with its angle brackets as logged.
+    pub address: Text<'a>,
+    /// The transport name.
+    pub transport: Text<'a>,
+    /// The first line of output.
+    pub output: Text<'a>,
+}
+
+/// `DKIM: d=<dom> s=<sel> ... [status]` (`+dkim_verbose`, `miscmods/dkim.c`).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+pub struct Dkim<'a> {
+    /// `d=`: the signing domain.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub domain: Option<Text<'a>>,
+    /// `s=`: the selector.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub selector: Option<Text<'a>>,
+    /// The bracketed result at the end, e.g. `verification succeeded`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub status: Option<Text<'a>>,
+    /// Everything after `DKIM: `.
+    pub detail: Text<'a>,
+}
+
+/// `"old" from <where> rewritten as "new" by rule N` (`rewrite.c`).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+pub struct Rewrite<'a> {
+    /// The address before rewriting, without quotes.
+    pub original: Text<'a>,
+    /// Where: `env-from`, `env-to`, `from:`, `smtp recipient`, ...
+    pub place: Text<'a>,
+    /// The rewritten address, without quotes.
+    pub rewritten: Text<'a>,
+    /// The rule number.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub rule: Option<u32>,
+}
+
+/// `PRDR R=<recipient> acceptance|refusal|temporary refusal` (`receive.c`): the
+/// per-recipient answer after DATA when PRDR was used.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+pub struct PrdrResult<'a> {
+    /// The recipient, as logged (with `<>`).
+    pub recipient: Text<'a>,
+    /// `acceptance`, `refusal` or `temporary refusal`.
+    pub result: Text<'a>,
+}

@@ -1,0 +1,633 @@
+//! SMTP session lines (spec §10: connection open/close/lost, timeouts, no MAIL,
+//! syntax/protocol/synchronization errors, dropped connections, refusals, TLS
+//! errors, host lookups, ETRN; `smtp_in.c`, `daemon.c`).
+
+use memchr::memmem;
+
+use super::peer::{Tags, angle, number, tags};
+use crate::event::{AddressList, Event, Session};
+use crate::host::Host;
+use crate::text::Text;
+
+/// A session from parsed tags.
+fn session(t: Tags<'_>) -> Session<'_> {
+    Session {
+        peer: t.peer,
+        duration: t.duration,
+        commands: t.commands,
+        ..Session::default()
+    }
+}
+
+/// Non-empty trimmed text.
+fn text(i: &[u8]) -> Option<Text<'_>> {
+    let i = i.strip_prefix(b" ").unwrap_or(i);
+    (!i.is_empty()).then_some(Text::new(i))
+}
+
+/// `"cmd"` at the start of `i`: the command ends at a `"` followed by a space,
+/// `,`, `)` or the end (the command is client text and may hold quotes).
+fn quoted(i: &[u8]) -> Option<(Text<'_>, &[u8])> {
+    let inner = i.strip_prefix(b"\"")?;
+    let end = (0..inner.len()).find(|&k| {
+        inner.get(k) == Some(&b'"') && matches!(inner.get(k + 1), None | Some(b' ' | b',' | b')'))
+    })?;
+    let (c, rest) = inner.split_at(end);
+    Some((Text::new(c), rest.get(1..).unwrap_or_default()))
+}
+
+/// Parses the text after `SMTP `.
+pub(crate) fn smtp(i: &[u8]) -> Option<Event<'_>> {
+    if let Some(r) = i.strip_prefix(b"connection lost after final dot") {
+        let (t, _) = tags(r, false);
+        let mut s = session(t);
+        s.reason = Some(Text::new(b"after final dot"));
+        return Some(Event::ConnectionLost(s));
+    }
+    if let Some(r) = i.strip_prefix(b"connection") {
+        return connection(r);
+    }
+    if let Some(r) = i.strip_prefix(b"command timeout on ") {
+        let (tls, r) = match r.strip_prefix(b"TLS ") {
+            Some(r) => (true, r),
+            None => (false, r),
+        };
+        let r = r.strip_prefix(b"connection from ")?;
+        let (t, _) = tags(r, true);
+        let mut s = session(t);
+        s.reason = Some(Text::new(if tls {
+            b"command timeout on TLS connection"
+        } else {
+            b"command timeout"
+        }));
+        return Some(Event::SmtpTimeout(s));
+    }
+    if let Some(r) = i.strip_prefix(b"data timeout (message abandoned) on connection from ") {
+        let (t, _) = tags(r, true);
+        let mut s = session(t);
+        s.reason = Some(Text::new(b"data timeout"));
+        return Some(Event::SmtpTimeout(s));
+    }
+    if let Some(r) = i
+        .strip_prefix(b"syntax error in ")
+        .or_else(|| i.strip_prefix(b"protocol error in "))
+    {
+        let (cmd, r) = quoted(r)?;
+        let (t, r) = tags(r, false);
+        let mut s = session(t);
+        s.command = Some(cmd);
+        s.reason = text(r);
+        return Some(Event::SmtpError(s));
+    }
+    if let Some(r) = i.strip_prefix(b"protocol synchronization error (") {
+        return sync_error(r);
+    }
+    if let Some(r) = i.strip_prefix(b"call from ") {
+        return dropped(r);
+    }
+    if i.starts_with(b"error from remote mail server after ") {
+        // The host is on the line before in this form; keep the text.
+        return Some(Event::HostError(Session {
+            reason: text(i),
+            ..Session::default()
+        }));
+    }
+    None
+}
+
+/// After `SMTP connection`: `[ Ci=n] from <host>[ I=..] <what>`.
+fn connection(i: &[u8]) -> Option<Event<'_>> {
+    let (ci, r) = tags(i, false);
+    let r = r.strip_prefix(b" from ")?;
+    let (mut t, rest) = tags(r, true);
+    if t.peer.connection_id.is_none() {
+        t.peer.connection_id = ci.peer.connection_id;
+    }
+    let mut s = session(t);
+    let rest = rest.strip_prefix(b" ").unwrap_or(rest);
+    if rest.is_empty() || rest.starts_with(b"(via ") || rest.starts_with(b"(ODMR") {
+        s.reason = text(rest);
+        return Some(Event::ConnectionOpen(s));
+    }
+    if let Some(c) = rest.strip_prefix(b"(TCP/IP connection count = ") {
+        s.connection_count = number(c.strip_suffix(b")").unwrap_or(c));
+        return Some(Event::ConnectionOpen(s));
+    }
+    if let Some(why) = rest.strip_prefix(b"closed by ") {
+        s.reason = text(why);
+        return Some(Event::ConnectionClose(s));
+    }
+    if rest.starts_with(b"closed ") {
+        s.reason = text(rest);
+        return Some(Event::ConnectionClose(s));
+    }
+    let lost = rest.strip_prefix(b"TFO ").unwrap_or(rest);
+    if lost.starts_with(b"lost") {
+        // `lost[ (error: ...)] D=2s` or `lost while reading message data[ (...)]`.
+        let (d, r) = match memmem::rfind(lost, b" D=") {
+            Some(p) => {
+                let (r, d) = lost.split_at(p);
+                (
+                    crate::duration::LogDuration::parse(d.get(3..).unwrap_or_default()),
+                    r,
+                )
+            }
+            None => (None, lost),
+        };
+        s.duration = s.duration.or(d);
+        s.reason = text(r);
+        return Some(Event::ConnectionLost(s));
+    }
+    None
+}
+
+/// After `SMTP protocol synchronization error (`.
+fn sync_error(i: &[u8]) -> Option<Event<'_>> {
+    let close = super::peer::find(i, b"): rejected ")?;
+    let reason = i.get(..close)?;
+    let r = i.get(close + 12..)?;
+    let mut s = Session::default();
+    let r = if let Some(r) = r.strip_prefix(b"connection from ") {
+        r
+    } else {
+        let (cmd, r) = quoted(r)?;
+        s.command = Some(cmd);
+        r
+    };
+    let (t, _) = tags(r, false);
+    s.peer = t.peer;
+    s.reason = Some(Text::new(reason));
+    Some(Event::SmtpError(s))
+}
+
+/// After `SMTP call from `: `<host>[ tags] dropped: <reason>`.
+fn dropped(i: &[u8]) -> Option<Event<'_>> {
+    let (t, r) = tags(i, true);
+    let r = r.strip_prefix(b" dropped: ")?;
+    let mut s = session(t);
+    // `... (last command was "<cmd>",  C=<hist>)` or `(last was "<cmd>")`.
+    let last = super::peer::find(r, b" (last command was ")
+        .map(|p| (p, 19))
+        .or_else(|| super::peer::find(r, b" (last was ").map(|p| (p, 11)));
+    match last {
+        Some((p, n)) => {
+            s.reason = r.get(..p).map(Text::new);
+            if let Some((cmd, after)) = r.get(p + n..).and_then(quoted) {
+                s.command = Some(cmd);
+                if let Some(h) = after.strip_prefix(b",  C=") {
+                    let h = h.strip_suffix(b")").unwrap_or(h);
+                    s.commands = Some(crate::event::CommandList::new(Text::new(h)));
+                }
+            }
+        }
+        None => s.reason = text(r),
+    }
+    Some(Event::SmtpDropped(s))
+}
+
+/// `no MAIL in ...`, `no host name found ...`, `no IP address found ...`.
+pub(crate) fn no(i: &[u8]) -> Option<Event<'_>> {
+    if let Some(r) = i.strip_prefix(b"MAIL in ") {
+        let r = r.strip_prefix(b"TFO ").unwrap_or(r);
+        let r = r.strip_prefix(b"SMTP connection from ")?;
+        let (t, _) = tags(r, true);
+        return Some(Event::NoMail(session(t)));
+    }
+    if let Some(ip) = i.strip_prefix(b"host name found for IP address ") {
+        let host = Host {
+            ip: Some(Text::new(ip)),
+            ..Host::default()
+        };
+        let mut s = Session::default();
+        s.peer.host = Some(host);
+        return Some(Event::HostLookupFailed(s));
+    }
+    if let Some(name) = i.strip_prefix(b"IP address found for host ") {
+        let host = Host {
+            name: Some(Text::new(name)),
+            ..Host::default()
+        };
+        let mut s = Session::default();
+        s.peer.host = Some(host);
+        return Some(Event::HostLookupFailed(s));
+    }
+    None
+}
+
+/// `unexpected disconnection|EOF while reading SMTP command from <host>[ (error)] D=..`.
+pub(crate) fn unexpected(i: &[u8]) -> Option<Event<'_>> {
+    let r = i
+        .strip_prefix(b"disconnection while reading SMTP command from ")
+        .or_else(|| i.strip_prefix(b"EOF while reading SMTP command from "))?;
+    let (t, rest) = tags(r, true);
+    let mut s = session(t);
+    if let Some(p) = memmem::rfind(rest, b" D=") {
+        s.duration = s
+            .duration
+            .or_else(|| crate::duration::LogDuration::parse(rest.get(p + 3..)?));
+        s.reason = rest.get(..p).and_then(text);
+    } else {
+        s.reason = text(rest);
+    }
+    Some(Event::ConnectionLost(s))
+}
+
+/// `TLS error on connection from <host> (fn): error`, `TLS error on connection
+/// (fn): error` (outgoing, after `H=`), `TLS session: ...`.
+pub(crate) fn tls_error<'a>(i: &'a [u8], mut s: Session<'a>) -> Option<Event<'a>> {
+    if let Some(r) = i.strip_prefix(b"TLS error on connection from ") {
+        let (t, rest) = tags(r, true);
+        let mut s2 = session(t);
+        s2.reason = text(rest);
+        return Some(Event::TlsError(s2));
+    }
+    let r = i
+        .strip_prefix(b"TLS error on connection ")
+        .or_else(|| i.strip_prefix(b"TLS session: "))?;
+    s.reason = text(r);
+    Some(Event::TlsError(s))
+}
+
+/// Does `text` start like one of the refusal lines [`refused`] parses?
+pub(crate) fn is_refusal(text: &[u8]) -> bool {
+    [
+        &b"Connection from "[..],
+        b"connection from ",
+        b"refused connection ",
+        b"temporarily refused connection ",
+    ]
+    .iter()
+    .any(|p| text.starts_with(p))
+}
+
+/// TLS problems that are not `TLS error on connection` lines: `TLS session:
+/// ...` (transports/smtp.c), `[ip] SSL verify error: ...` (tls-openssl.c
+/// verify callback), `DANE error: ...`, `DANE attempt failed; ...`, and the
+/// OCSP stapling results (tls-openssl.c).
+pub(crate) fn tls_notice(text: &[u8]) -> Option<Event<'_>> {
+    if text.starts_with(b"TLS ") {
+        return tls_error(text, Session::default());
+    }
+    if let Some(r) = text.strip_prefix(b"[") {
+        let close = memchr::memchr(b']', r)?;
+        let rest = r.get(close + 1..)?.strip_prefix(b" ")?;
+        if !rest.starts_with(b"SSL verify error: ") {
+            return None;
+        }
+        let mut s = Session::default();
+        s.peer.host = Some(Host {
+            ip: r.get(..close).map(Text::new),
+            ..Host::default()
+        });
+        s.reason = Some(Text::new(rest));
+        return Some(Event::TlsError(s));
+    }
+    let known = [
+        &b"DANE "[..],
+        b"OCSP ",
+        b"Required TLS certificate status",
+        b"Server certificate revoked",
+    ];
+    known.iter().any(|p| text.starts_with(p)).then(|| {
+        Event::TlsError(Session {
+            reason: Some(Text::new(text)),
+            ..Session::default()
+        })
+    })
+}
+
+/// After `ignoring AUTH=`: `<value> from <HI> (<why>)` (`smtp_in.c`).
+pub(crate) fn auth_sender_ignored(i: &[u8]) -> Option<Event<'_>> {
+    let (value, rest) = super::peer::word(i);
+    let rest = rest.strip_prefix(b" from ")?;
+    let (t, why) = tags(rest, true);
+    let why = why.strip_prefix(b" (").unwrap_or(why);
+    Some(Event::AuthSenderIgnored(Session {
+        peer: t.peer,
+        command: Some(Text::new(value)),
+        reason: Some(Text::new(why.strip_suffix(b")").unwrap_or(why))),
+        ..Session::default()
+    }))
+}
+
+/// `Connection from <host>[ I=..] refused: ...`, `connection from <h> refused ...`,
+/// `[temporarily ]refused connection from <host>...`.
+pub(crate) fn refused(i: &[u8]) -> Option<Event<'_>> {
+    let r = i
+        .strip_prefix(b"Connection from ")
+        .or_else(|| i.strip_prefix(b"connection from "));
+    if let Some(r) = r {
+        let (t, rest) = tags(r, true);
+        let why = rest.strip_prefix(b" refused")?;
+        let mut s = session(t);
+        s.reason = text(why.strip_prefix(b":").unwrap_or(why));
+        return Some(Event::ConnectionRefused(s));
+    }
+    let r = i
+        .strip_prefix(b"refused connection from ")
+        .or_else(|| i.strip_prefix(b"temporarily refused connection from "))?;
+    let (t, rest) = tags(r, true);
+    let mut s = session(t);
+    s.reason = text(rest.strip_prefix(b":").unwrap_or(rest));
+    Some(Event::ConnectionRefused(s))
+}
+
+/// `ETRN <arg> received from <host>` / `ATRN '<arg>' received from <host>`.
+pub(crate) fn etrn(i: &[u8]) -> Option<Event<'_>> {
+    let p = super::peer::find(i, b" received from ")?;
+    let arg = i.get(5..p)?;
+    let arg = arg
+        .strip_prefix(b"'")
+        .and_then(|a| a.strip_suffix(b"'"))
+        .unwrap_or(arg);
+    let (t, _) = tags(i.get(p + 15..)?, true);
+    let mut s = session(t);
+    s.command = Some(Text::new(arg));
+    Some(Event::Etrn(s))
+}
+
+/// After `<HI> incomplete transaction (`: `<why>) from <s> for r1 r2`.
+pub(crate) fn incomplete<'a>(i: &'a [u8], mut s: Session<'a>) -> Option<Event<'a>> {
+    let close = memchr::memchr(b')', i)?;
+    s.reason = i.get(..close).map(Text::new);
+    let mut r = i.get(close + 1..).unwrap_or_default();
+    if let Some(f) = r.strip_prefix(b" from ") {
+        let (a, rest) = angle(f)?;
+        s.from = Some(Text::new(a));
+        r = rest;
+    }
+    if let Some(f) = r.strip_prefix(b" for ") {
+        s.recipients = Some(AddressList::new(Text::new(f)));
+    }
+    Some(Event::IncompleteTransaction(s))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn ses(e: Option<Event<'_>>) -> (&'static str, Session<'_>) {
+        let e = e.expect("parsed");
+        let name = e.name();
+        match e {
+            Event::ConnectionOpen(s)
+            | Event::ConnectionClose(s)
+            | Event::ConnectionLost(s)
+            | Event::SmtpTimeout(s)
+            | Event::NoMail(s)
+            | Event::SmtpError(s)
+            | Event::SmtpDropped(s)
+            | Event::ConnectionRefused(s)
+            | Event::TlsError(s)
+            | Event::HostError(s)
+            | Event::HostLookupFailed(s)
+            | Event::IncompleteTransaction(s)
+            | Event::Etrn(s) => (name, s),
+            other => panic!("not a session: {other:?}"),
+        }
+    }
+
+    #[test]
+    fn smtp_table() {
+        // text after `SMTP `, (event, ip, duration ms, command, reason)
+        type Want<'s> = (
+            &'s str,
+            Option<&'s str>,
+            Option<i64>,
+            Option<&'s str>,
+            Option<&'s str>,
+        );
+        let cases: &[(&str, Want)] = &[
+            (
+                "connection from [192.0.2.10]:51234 I=[198.51.100.2]:25 Ci=3141 (TCP/IP connection count = 3)",
+                ("connection_open", Some("192.0.2.10"), None, None, None),
+            ),
+            (
+                "connection Ci=3141 from mail.example.net (helo.example.net) [192.0.2.10]:51234 I=[198.51.100.2]:25 D=1m2s closed by QUIT",
+                (
+                    "connection_close",
+                    Some("192.0.2.10"),
+                    Some(62_000),
+                    None,
+                    Some("QUIT"),
+                ),
+            ),
+            (
+                "connection from (spammer) [203.0.113.5] lost D=20s",
+                (
+                    "connection_lost",
+                    Some("203.0.113.5"),
+                    Some(20_000),
+                    None,
+                    Some("lost"),
+                ),
+            ),
+            (
+                "connection from (x) [203.0.113.5] lost (error: Connection reset by peer) D=3s",
+                (
+                    "connection_lost",
+                    Some("203.0.113.5"),
+                    Some(3_000),
+                    None,
+                    Some("lost (error: Connection reset by peer)"),
+                ),
+            ),
+            (
+                "connection from (x) [203.0.113.5] lost while reading message data",
+                (
+                    "connection_lost",
+                    Some("203.0.113.5"),
+                    None,
+                    None,
+                    Some("lost while reading message data"),
+                ),
+            ),
+            (
+                "connection lost after final dot H=(x) [203.0.113.5] P=esmtp",
+                (
+                    "connection_lost",
+                    Some("203.0.113.5"),
+                    None,
+                    None,
+                    Some("after final dot"),
+                ),
+            ),
+            (
+                "command timeout on TLS connection from (x) [203.0.113.5] D=5m",
+                (
+                    "smtp_timeout",
+                    Some("203.0.113.5"),
+                    Some(300_000),
+                    None,
+                    Some("command timeout on TLS connection"),
+                ),
+            ),
+            (
+                "data timeout (message abandoned) on connection from (x) [203.0.113.5] F=<a@b.example> D=10m",
+                (
+                    "smtp_timeout",
+                    Some("203.0.113.5"),
+                    Some(600_000),
+                    None,
+                    Some("data timeout"),
+                ),
+            ),
+            (
+                "syntax error in \"GET / HTTP/1.1\" H=[203.0.113.5] unrecognized command",
+                (
+                    "smtp_error",
+                    Some("203.0.113.5"),
+                    None,
+                    Some("GET / HTTP/1.1"),
+                    Some("unrecognized command"),
+                ),
+            ),
+            (
+                "protocol error in \"DATA\" H=(x) [203.0.113.5]:4000 I=[198.51.100.2]:25 valid RCPT command must precede DATA",
+                (
+                    "smtp_error",
+                    Some("203.0.113.5"),
+                    None,
+                    Some("DATA"),
+                    Some("valid RCPT command must precede DATA"),
+                ),
+            ),
+            (
+                "protocol synchronization error (input sent without waiting for greeting): rejected connection from H=[203.0.113.5] input=\"EHLO x\\r\\n\"",
+                (
+                    "smtp_error",
+                    Some("203.0.113.5"),
+                    None,
+                    None,
+                    Some("input sent without waiting for greeting"),
+                ),
+            ),
+            (
+                "protocol synchronization error (next input sent too soon: pipelining was not advertised): rejected \"rcpt to:<a@b>\" H=(x) [203.0.113.5] next input=\"data\\r\\n\"",
+                (
+                    "smtp_error",
+                    Some("203.0.113.5"),
+                    None,
+                    Some("rcpt to:<a@b>"),
+                    Some("next input sent too soon: pipelining was not advertised"),
+                ),
+            ),
+            (
+                "call from (x) [203.0.113.5] dropped: too many syntax or protocol errors (last command was \"RCPT TO:<>\",  C=EHLO,MAIL,RCPT,RCPT)",
+                (
+                    "smtp_dropped",
+                    Some("203.0.113.5"),
+                    None,
+                    Some("RCPT TO:<>"),
+                    Some("too many syntax or protocol errors"),
+                ),
+            ),
+            (
+                "call from [203.0.113.5] dropped: too many nonmail commands (last was \"NOOP\")",
+                (
+                    "smtp_dropped",
+                    Some("203.0.113.5"),
+                    None,
+                    Some("NOOP"),
+                    Some("too many nonmail commands"),
+                ),
+            ),
+        ];
+        for (input, want) in cases {
+            let (name, s) = ses(smtp(input.as_bytes()));
+            let got = (
+                name,
+                s.peer.ip().map(|t| t.to_string()),
+                s.duration.map(|d| d.as_millis()),
+                s.command.map(|t| t.to_string()),
+                s.reason.map(|t| t.to_string()),
+            );
+            let want = (
+                want.0,
+                want.1.map(String::from),
+                want.2,
+                want.3.map(String::from),
+                want.4.map(String::from),
+            );
+            assert_eq!(got, want, "{input}");
+        }
+        assert!(smtp(b"connection pool exhausted").is_none());
+    }
+
+    #[test]
+    fn connection_open_count_and_history() {
+        let (_, s) = ses(smtp(
+            b"connection from [192.0.2.1] (TCP/IP connection count = 17)",
+        ));
+        assert_eq!(s.connection_count, Some(17));
+        let (_, s) = ses(smtp(
+            b"call from (x) [192.0.2.1] dropped: too many syntax or protocol errors (last command was \"a\",  C=...,RCPT,QUIT)",
+        ));
+        let c = s.commands.unwrap();
+        assert!(c.truncated());
+        assert_eq!(c.iter().count(), 2);
+    }
+
+    #[test]
+    fn no_mail_and_lookups() {
+        let (n, s) = ses(no(b"MAIL in SMTP connection from (x) [192.0.2.1]:1234 I=[198.51.100.2]:587 D=31s A=login:bob X=TLS1.3:TLS_AES_128_GCM_SHA256:128 C=EHLO,STARTTLS,EHLO,AUTH,QUIT"));
+        assert_eq!(n, "no_mail");
+        assert_eq!(s.peer.auth.unwrap().id.unwrap(), "bob");
+        assert_eq!(s.commands.unwrap().iter().count(), 5);
+        assert_eq!(s.duration.unwrap().as_millis(), 31_000);
+        let (n, s) = ses(no(b"host name found for IP address 192.0.2.77"));
+        assert_eq!(
+            (n, s.peer.ip().unwrap().to_string()),
+            ("host_lookup_failed", "192.0.2.77".into())
+        );
+        assert!(no(b"recipients found in headers").is_none());
+    }
+
+    #[test]
+    fn other_session_lines() {
+        let (n, s) = ses(unexpected(
+            b"disconnection while reading SMTP command from (x) [192.0.2.1] D=1s",
+        ));
+        assert_eq!(
+            (n, s.duration.unwrap().as_millis()),
+            ("connection_lost", 1000)
+        );
+        let (n, s) = ses(tls_error(b"TLS error on connection from (x) [192.0.2.1] (SSL_accept): error:0A000076:SSL routines::no suitable signature algorithm", Session::default()));
+        assert_eq!(n, "tls_error");
+        assert_eq!(
+            s.reason.unwrap().to_string(),
+            "(SSL_accept): error:0A000076:SSL routines::no suitable signature algorithm"
+        );
+        let (n, s) = ses(refused(
+            b"Connection from [192.0.2.1]:4321 refused: too many connections from that IP address",
+        ));
+        assert_eq!(
+            (n, s.reason.unwrap().to_string()),
+            (
+                "connection_refused",
+                "too many connections from that IP address".into()
+            )
+        );
+        let (n, s) = ses(refused(
+            b"refused connection from [192.0.2.1] (host_reject_connection)",
+        ));
+        assert_eq!(
+            (n, s.peer.ip().unwrap().to_string()),
+            ("connection_refused", "192.0.2.1".into())
+        );
+        let (n, s) = ses(etrn(b"ETRN #example.org received from (x) [192.0.2.1]"));
+        assert_eq!(
+            (n, s.command.unwrap().to_string()),
+            ("etrn", "#example.org".into())
+        );
+        let (n, s) = ses(incomplete(
+            b"QUIT) from <a@b.example> for c@d.example e@f.example",
+            Session::default(),
+        ));
+        assert_eq!(
+            (n, s.reason.unwrap().to_string()),
+            ("incomplete_transaction", "QUIT".into())
+        );
+        assert_eq!(s.recipients.unwrap().iter().count(), 2);
+    }
+}

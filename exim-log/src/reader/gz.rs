@@ -1,0 +1,137 @@
+//! Gzip detected from the content: rotated logs are usually `.gz`, but stdin
+//! and renamed files have no useful name.
+
+use std::io::{self, Chain, Cursor, Read};
+
+use flate2::read::MultiGzDecoder;
+
+/// The two magic bytes of a gzip member (RFC 1952 §2.3.1).
+const GZIP_MAGIC: [u8; 2] = [0x1f, 0x8b];
+
+type Head<R> = Chain<Cursor<Vec<u8>>, R>;
+
+/// A byte stream that is either plain text or gzip, decided by its first two
+/// bytes. Gzip input may hold several members (`cat a.gz b.gz`, or logrotate's
+/// `delaycompress` + append); all are read ([`MultiGzDecoder`]).
+///
+/// A truncated or corrupt gzip stream makes [`Read::read`] fail after the
+/// decompressed bytes before the fault were returned.
+///
+/// ```
+/// use std::io::{Read, Write};
+/// use exim_log::reader::Input;
+///
+/// let mut gz = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::fast());
+/// gz.write_all(b"2026-11-25 10:00:01 1sAoM5-00000009r3p-06vq Completed\n")?;
+/// let bytes = gz.finish()?;
+///
+/// let mut input = Input::detect(&bytes[..])?;
+/// assert!(input.is_gzip());
+/// let mut text = String::new();
+/// input.read_to_string(&mut text)?;
+/// assert!(text.ends_with("Completed\n"));
+/// # Ok::<(), std::io::Error>(())
+/// ```
+#[derive(Debug)]
+pub struct Input<R: Read> {
+    inner: Inner<R>,
+}
+
+#[derive(Debug)]
+enum Inner<R: Read> {
+    Plain(Head<R>),
+    Gzip(Box<MultiGzDecoder<Head<R>>>),
+}
+
+impl<R: Read> Input<R> {
+    /// Reads up to two bytes to decide whether `rdr` is gzip. The bytes read are
+    /// not lost: they are chained in front of the rest.
+    pub fn detect(mut rdr: R) -> io::Result<Self> {
+        let mut head = [0u8; 2];
+        let mut got = 0;
+        while let Some(rest) = head.get_mut(got..) {
+            if rest.is_empty() {
+                break;
+            }
+            match rdr.read(rest) {
+                Ok(0) => break,
+                Ok(n) => got += n,
+                Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
+                Err(e) => return Err(e),
+            }
+        }
+        let is_gzip = got == 2 && head == GZIP_MAGIC;
+        let prefix = head.get(..got).unwrap_or_default().to_vec();
+        let chained = Cursor::new(prefix).chain(rdr);
+        let inner = if is_gzip {
+            Inner::Gzip(Box::new(MultiGzDecoder::new(chained)))
+        } else {
+            Inner::Plain(chained)
+        };
+        Ok(Input { inner })
+    }
+
+    /// True when the stream is being decompressed.
+    pub fn is_gzip(&self) -> bool {
+        matches!(self.inner, Inner::Gzip(_))
+    }
+}
+
+impl<R: Read> Read for Input<R> {
+    fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+        match &mut self.inner {
+            Inner::Plain(r) => r.read(buf),
+            Inner::Gzip(r) => r.read(buf),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::io::Write;
+
+    fn gzip(data: &[u8]) -> Vec<u8> {
+        let mut e = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::fast());
+        e.write_all(data).unwrap();
+        e.finish().unwrap()
+    }
+
+    fn read_all(bytes: &[u8]) -> (bool, io::Result<Vec<u8>>) {
+        let mut i = Input::detect(bytes).unwrap();
+        let mut out = Vec::new();
+        let r = i.read_to_end(&mut out).map(|_| out);
+        (i.is_gzip(), r)
+    }
+
+    #[test]
+    fn plain_short_and_empty_inputs_pass_through() {
+        for input in [
+            &b""[..],
+            b"x",
+            b"\x1f",
+            b"\x1fx",
+            b"2026-11-25 10:00:00 x\n",
+        ] {
+            let (gz, out) = read_all(input);
+            assert!(!gz);
+            assert_eq!(out.unwrap(), input);
+        }
+    }
+
+    #[test]
+    fn multi_member_gzip_is_read_whole() {
+        let mut both = gzip(b"first\n");
+        both.extend(gzip(b"second\n"));
+        let (gz, out) = read_all(&both);
+        assert!(gz);
+        assert_eq!(out.unwrap(), b"first\nsecond\n");
+    }
+
+    #[test]
+    fn truncated_gzip_is_an_error() {
+        let full = gzip(&b"2026-11-25 10:00:00 some log line\n".repeat(100));
+        let (_, out) = read_all(&full[..full.len() - 12]);
+        assert!(out.is_err());
+    }
+}

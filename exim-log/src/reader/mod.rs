@@ -1,0 +1,799 @@
+//! Reading real log files: plain or gzipped, one file, a rotated set, or a file
+//! that is still growing.
+//!
+//! The parser ([`crate::parse_line`]) does no I/O; this module feeds it. It is
+//! layered like `csv`/`grep-searcher`:
+//!
+//! * [`LogReader::read_line`] fills a buffer the caller owns and reuses, and
+//!   returns the line's [`Position`]. Memory stays flat whatever the file size:
+//!   the reader holds one fixed-size read buffer, and a line longer than
+//!   [`LogReader::max_line_len`] is reported as [`ReadErrorKind::LineTooLong`]
+//!   (with its position) while its bytes are skipped, so the buffer never grows
+//!   past the cap. The stream goes on after it.
+//! * [`LogReader::records`] is the convenient iterator of owned [`Record`]s
+//!   (one allocation per line).
+//! * [`LogReader::read_matching_line`] is the search fast path: a
+//!   [`Prefilter`] (memchr `memmem`) runs over whole read buffers and only the
+//!   lines that contain a needle are split out.
+//! * [`LogFiles`] chains files (e.g. a [`rotated`] set, oldest first), and
+//!   [`Follow`] keeps reading a file as Exim appends to it, across rotation.
+//!
+//! Gzip is detected from the content (the `1f 8b` magic), not the file name,
+//! and multi-member gzip files are read whole ([`Input`]).
+//!
+//! **Lines that do not parse** (no timestamp: rejectlog header lines, paniclog
+//! continuation lines, junk) are never dropped: the reader yields every line as
+//! a raw [`Record`], and [`Record::parse`] returns a [`ReadError`] carrying the
+//! file, the position and the [`ParseError`] for those.
+//!
+//! **Errors that end a file** (missing or unreadable file, truncated or corrupt
+//! gzip) come after every complete line before the fault, and name the file and
+//! the position of the first line that could not be read.
+//!
+//! ```
+//! use exim_log::reader::LogReader;
+//!
+//! let log = b"2026-11-25 10:00:01 1sAoM5-00000009r3p-06vq Completed\nnot a log line\n";
+//! let mut rdr = LogReader::new(&log[..]);
+//! let mut buf = Vec::new();
+//! let pos = rdr.read_line(&mut buf)?.unwrap();
+//! assert_eq!((pos.line, pos.byte), (1, 0));
+//! assert_eq!(exim_log::parse_line(&buf)?.event.name(), "completed");
+//!
+//! let pos = rdr.read_line(&mut buf)?.unwrap();
+//! assert_eq!((pos.line, pos.byte), (2, 54));
+//! assert!(exim_log::parse_line(&buf).is_err()); // still yielded, never dropped
+//! assert!(rdr.read_line(&mut buf)?.is_none());
+//! # Ok::<(), Box<dyn std::error::Error>>(())
+//! ```
+
+mod follow;
+mod gz;
+mod rotate;
+mod search;
+
+use std::fmt;
+use std::fs::File;
+use std::io::{self, BufRead, BufReader, Read};
+use std::path::Path;
+use std::sync::Arc;
+
+use thiserror::Error;
+
+use crate::error::ParseError;
+use crate::line::{LogLine, parse_line};
+
+pub use follow::{Follow, FollowControl, Sleep};
+pub use gz::Input;
+pub use rotate::{RotationKey, order_rotated, rotated};
+use search::SearchState;
+pub use search::{LineMatcher, Prefilter};
+
+/// Default cap on the length of one line: 1 MiB. Exim's own log buffer is
+/// `LOG_BUFFER_SIZE` (8 KiB) per line (spec §1.6 overflow marker), so a longer
+/// line is not something Exim wrote.
+pub const DEFAULT_MAX_LINE_LEN: usize = 1 << 20;
+
+/// Size of the read buffer: large enough that searching runs at memory speed.
+const READ_BUFFER: usize = 64 * 1024;
+
+/// Where a line starts in its stream.
+///
+/// For a gzipped file, `byte` counts decompressed bytes.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct Position {
+    /// Line number, starting at 1.
+    pub line: u64,
+    /// Byte offset of the start of the line, starting at 0.
+    pub byte: u64,
+}
+
+impl Position {
+    /// The position of the first line of a stream.
+    pub const fn start() -> Self {
+        Position { line: 1, byte: 0 }
+    }
+}
+
+impl fmt::Display for Position {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "line {} (byte {})", self.line, self.byte)
+    }
+}
+
+/// What went wrong while reading.
+#[derive(Debug, Error)]
+#[non_exhaustive]
+pub enum ReadErrorKind {
+    /// The file could not be opened (missing, permission denied, a directory...).
+    #[error("cannot open: {0}")]
+    Open(#[source] io::Error),
+    /// Reading failed: an I/O error, or a truncated or corrupt gzip stream. The
+    /// rest of this file cannot be read; every complete line before it was yielded.
+    #[error("read failed{}: {source}", partial_note(*.partial_line_bytes))]
+    Read {
+        /// The underlying error (flate2 reports gzip faults as I/O errors).
+        #[source]
+        source: io::Error,
+        /// Bytes of the incomplete line at the fault, which were not yielded.
+        partial_line_bytes: u64,
+    },
+    /// A line is longer than the configured cap. Its bytes were skipped; reading
+    /// goes on with the next line.
+    #[error("line of {length} bytes is longer than the limit of {limit}")]
+    LineTooLong {
+        /// The length of the line, without its line ending.
+        length: u64,
+        /// The configured cap.
+        limit: usize,
+    },
+    /// The line has no valid prefix (timestamp, optional `[pid]`).
+    #[error("{0}")]
+    Parse(#[source] ParseError),
+}
+
+fn partial_note(n: u64) -> String {
+    if n == 0 {
+        String::new()
+    } else {
+        format!(" after {n} bytes of an incomplete line")
+    }
+}
+
+/// An error while reading a log: what, in which file, at which line.
+#[derive(Debug, Error)]
+#[error("{}{position}: {kind}", file_prefix(.file.as_deref()))]
+pub struct ReadError {
+    /// The file, when reading a named file (`None` for stdin or a bare reader).
+    pub file: Option<Arc<Path>>,
+    /// The start of the line where the error was found.
+    pub position: Position,
+    /// What went wrong.
+    #[source]
+    pub kind: ReadErrorKind,
+}
+
+fn file_prefix(file: Option<&Path>) -> String {
+    file.map(|f| format!("{}: ", f.display()))
+        .unwrap_or_default()
+}
+
+impl ReadError {
+    /// True when the error ends its file (open or read failure); false when
+    /// reading goes on (a line too long, a line that does not parse).
+    pub fn is_fatal(&self) -> bool {
+        matches!(
+            self.kind,
+            ReadErrorKind::Open(_) | ReadErrorKind::Read { .. }
+        )
+    }
+}
+
+/// One raw line with where it came from. Owns its bytes, so it can be kept
+/// (e.g. by [`crate::assemble::Assembler`]) after the reader moved on.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Record {
+    raw: Vec<u8>,
+    position: Position,
+    file: Option<Arc<Path>>,
+}
+
+impl Record {
+    /// A record from its parts (without its line ending).
+    pub fn new(raw: Vec<u8>, position: Position, file: Option<Arc<Path>>) -> Self {
+        Record {
+            raw,
+            position,
+            file,
+        }
+    }
+
+    /// The line as read, without its line ending.
+    pub fn raw(&self) -> &[u8] {
+        &self.raw
+    }
+
+    /// Where the line starts.
+    pub fn position(&self) -> Position {
+        self.position
+    }
+
+    /// The file it was read from, if named.
+    pub fn file(&self) -> Option<&Path> {
+        self.file.as_deref()
+    }
+
+    /// The shared file name, cheap to clone.
+    pub fn file_arc(&self) -> Option<&Arc<Path>> {
+        self.file.as_ref()
+    }
+
+    /// Parses the line (zero-copy, borrowing from this record). A line without a
+    /// valid prefix gives an error that names the file and position.
+    pub fn parse(&self) -> Result<LogLine<'_>, ReadError> {
+        parse_line(&self.raw).map_err(|e| ReadError {
+            file: self.file.clone(),
+            position: self.position,
+            kind: ReadErrorKind::Parse(e),
+        })
+    }
+}
+
+impl serde::Serialize for Record {
+    /// The line's JSON (`SCHEMA.md`) plus a `position` object (`file`, `line`,
+    /// `byte`). A line without a valid prefix gives `error`, `offset` and `raw`
+    /// instead of the line keys, like the `ndjson` example.
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        #[derive(serde::Serialize)]
+        struct Pos<'a> {
+            #[serde(skip_serializing_if = "Option::is_none")]
+            file: Option<std::borrow::Cow<'a, str>>,
+            line: u64,
+            byte: u64,
+        }
+        #[derive(serde::Serialize)]
+        struct Unparsed<'a> {
+            error: &'static str,
+            offset: usize,
+            raw: crate::text::Text<'a>,
+        }
+        #[derive(serde::Serialize)]
+        struct WithPosition<'a, T> {
+            #[serde(flatten)]
+            inner: T,
+            position: Pos<'a>,
+        }
+        let position = Pos {
+            file: self.file.as_deref().map(|f| f.to_string_lossy()),
+            line: self.position.line,
+            byte: self.position.byte,
+        };
+        match parse_line(&self.raw) {
+            Ok(line) => WithPosition {
+                inner: line,
+                position,
+            }
+            .serialize(s),
+            Err(e) => WithPosition {
+                inner: Unparsed {
+                    error: e.kind.description(),
+                    offset: e.offset,
+                    raw: crate::text::Text::new(&self.raw),
+                },
+                position,
+            }
+            .serialize(s),
+        }
+    }
+}
+
+/// A streaming line reader over any [`Read`], with positions and a line cap.
+///
+/// Wrap a file with [`LogReader::open`] (gzip detected), stdin or any reader
+/// with [`LogReader::new`] (no detection) or [`LogReader::detect`].
+pub struct LogReader<R> {
+    rdr: BufReader<R>,
+    file: Option<Arc<Path>>,
+    next: Position,
+    max_line: usize,
+    /// In follow mode an unterminated last line is kept here until its end arrives.
+    hold_partial: bool,
+    carry: Vec<u8>,
+    /// In follow mode, the bytes of an over-long unterminated line skipped so far.
+    skipping: Option<u64>,
+    /// Set after a read error: the stream cannot be trusted past it.
+    done: bool,
+    /// Where each prefilter needle was last found (search fast path).
+    search: Vec<SearchState>,
+}
+
+impl<R> fmt::Debug for LogReader<R> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("LogReader")
+            .field("file", &self.file)
+            .field("next", &self.next)
+            .field("max_line", &self.max_line)
+            .finish_non_exhaustive()
+    }
+}
+
+impl LogReader<Input<File>> {
+    /// Opens a file, plain or gzipped (detected from its first bytes).
+    pub fn open(path: impl AsRef<Path>) -> Result<Self, ReadError> {
+        let path: Arc<Path> = Arc::from(path.as_ref());
+        let open_err = |e| ReadError {
+            file: Some(path.clone()),
+            position: Position::start(),
+            kind: ReadErrorKind::Open(e),
+        };
+        let f = File::open(&path).map_err(open_err)?;
+        let input = Input::detect(f).map_err(open_err)?;
+        Ok(LogReader::new(input).with_file(path))
+    }
+}
+
+impl<R: Read> LogReader<Input<R>> {
+    /// Wraps a reader (e.g. stdin), detecting gzip from its first bytes.
+    pub fn detect(rdr: R) -> io::Result<Self> {
+        Ok(LogReader::new(Input::detect(rdr)?))
+    }
+}
+
+impl<R: Read> LogReader<R> {
+    /// Wraps a reader of plain text. See [`LogReader::detect`] for gzip.
+    pub fn new(rdr: R) -> Self {
+        LogReader {
+            rdr: BufReader::with_capacity(READ_BUFFER, rdr),
+            file: None,
+            next: Position::start(),
+            max_line: DEFAULT_MAX_LINE_LEN,
+            hold_partial: false,
+            carry: Vec::new(),
+            skipping: None,
+            done: false,
+            search: Vec::new(),
+        }
+    }
+
+    /// Names the stream in positions and errors.
+    pub fn with_file(mut self, file: impl Into<Arc<Path>>) -> Self {
+        self.file = Some(file.into());
+        self
+    }
+
+    /// Sets the line-length cap (bytes, without the line ending).
+    pub fn with_max_line_len(mut self, max: usize) -> Self {
+        self.max_line = max;
+        self
+    }
+
+    /// Starts counting from `pos` (e.g. after seeking into a file).
+    pub fn with_start(mut self, pos: Position) -> Self {
+        self.next = pos;
+        self
+    }
+
+    /// The underlying reader.
+    pub fn get_ref(&self) -> &R {
+        self.rdr.get_ref()
+    }
+
+    /// The line-length cap.
+    pub fn max_line_len(&self) -> usize {
+        self.max_line
+    }
+
+    /// The file name, if any.
+    pub fn file(&self) -> Option<&Arc<Path>> {
+        self.file.as_ref()
+    }
+
+    /// The position the next line will have.
+    pub fn next_position(&self) -> Position {
+        self.next
+    }
+
+    pub(crate) fn set_hold_partial(&mut self, hold: bool) {
+        self.hold_partial = hold;
+    }
+
+    /// The partial last line held in follow mode, if any; taking it advances the
+    /// position as if it were complete.
+    pub(crate) fn take_partial(&mut self, buf: &mut Vec<u8>) -> Option<Position> {
+        if let Some(n) = self.skipping.take() {
+            // An over-long line that never ended: count it and drop its bytes.
+            self.advance(n);
+            return None;
+        }
+        if self.carry.is_empty() {
+            return None;
+        }
+        let pos = self.next;
+        buf.clear();
+        buf.append(&mut self.carry);
+        self.advance(buf.len() as u64);
+        Some(pos)
+    }
+
+    fn err(&self, position: Position, kind: ReadErrorKind) -> ReadError {
+        ReadError {
+            file: self.file.clone(),
+            position,
+            kind,
+        }
+    }
+
+    fn advance(&mut self, bytes: u64) {
+        self.next.line += 1;
+        self.next.byte += bytes;
+    }
+
+    /// Reads the next line into `buf` (cleared first), without its line ending
+    /// (`\n`, `\r\n`). Returns its position, or `None` at the end of input.
+    ///
+    /// A line longer than the cap gives [`ReadErrorKind::LineTooLong`] and the
+    /// next call reads the following line. A read error
+    /// ([`ReadErrorKind::Read`]) ends the stream: later calls return `None`.
+    ///
+    /// This call never grows `buf` past the cap plus two bytes (it reserves
+    /// exactly what it copies), so reusing one buffer keeps memory flat.
+    pub fn read_line(&mut self, buf: &mut Vec<u8>) -> Result<Option<Position>, ReadError> {
+        buf.clear();
+        if self.done {
+            return Ok(None);
+        }
+        let start = self.next;
+        buf.append(&mut self.carry);
+        // Bytes of this line consumed so far, including skipped ones; in follow mode
+        // an over-long line may still be being skipped from an earlier call.
+        let (mut consumed, mut too_long) = match self.skipping.take() {
+            Some(n) => (n, true),
+            None => (buf.len() as u64, false),
+        };
+        // Keeping at most cap + 2 bytes lets a `\r\n` ending be stripped before the check.
+        let keep = self.max_line.saturating_add(2);
+        loop {
+            let chunk = match self.rdr.fill_buf() {
+                Ok(c) => c,
+                Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
+                Err(e) => {
+                    self.done = true;
+                    buf.clear();
+                    return Err(self.err(
+                        start,
+                        ReadErrorKind::Read {
+                            source: e,
+                            partial_line_bytes: consumed,
+                        },
+                    ));
+                }
+            };
+            if chunk.is_empty() {
+                // End of input.
+                if consumed == 0 {
+                    return Ok(None);
+                }
+                if self.hold_partial {
+                    // The line's end has not been written yet: wait for it.
+                    if too_long {
+                        self.skipping = Some(consumed);
+                    } else {
+                        std::mem::swap(&mut self.carry, buf);
+                    }
+                    return Ok(None);
+                }
+                self.advance(consumed);
+                return self.finish_line(start, buf, consumed, too_long);
+            }
+            let (take, found) = match memchr::memchr(b'\n', chunk) {
+                Some(i) => (i + 1, true),
+                None => (chunk.len(), false),
+            };
+            if !too_long {
+                let room = keep.saturating_sub(buf.len()).min(take);
+                // Exact growth: doubling could take the buffer to twice the cap.
+                buf.reserve_exact(room);
+                buf.extend_from_slice(chunk.get(..room).unwrap_or_default());
+                if room < take {
+                    too_long = true;
+                }
+            }
+            consumed += take as u64;
+            self.rdr.consume(take);
+            if found {
+                self.advance(consumed);
+                return self.finish_line(start, buf, consumed, too_long);
+            }
+        }
+    }
+
+    fn finish_line(
+        &self,
+        start: Position,
+        buf: &mut Vec<u8>,
+        consumed: u64,
+        too_long: bool,
+    ) -> Result<Option<Position>, ReadError> {
+        let content = crate::line::trim_line_ending(buf).len();
+        buf.truncate(content);
+        if too_long || content > self.max_line {
+            buf.clear();
+            // The skipped line's length without its ending, best effort for `\r\n`.
+            let ending = if too_long {
+                1
+            } else {
+                consumed - content as u64
+            };
+            return Err(self.err(
+                start,
+                ReadErrorKind::LineTooLong {
+                    length: consumed.saturating_sub(ending),
+                    limit: self.max_line,
+                },
+            ));
+        }
+        Ok(Some(start))
+    }
+
+    /// The next line that contains one of the prefilter's needles (and only
+    /// those), into `buf`. Lines without a needle are skipped a whole read
+    /// buffer at a time, counting their line numbers without copying them.
+    ///
+    /// ```
+    /// use exim_log::reader::{LogReader, Prefilter};
+    ///
+    /// let log = b"2026-11-25 10:00:00 1sAoM5-00000009r3p-06vq <= a@example.com U=a P=local S=1\n\
+    ///             2026-11-25 10:00:00 1sAoM6-0000000AAAA-0000 <= b@example.com U=b P=local S=1\n\
+    ///             2026-11-25 10:00:01 1sAoM5-00000009r3p-06vq Completed\n";
+    /// let wanted = Prefilter::new(["1sAoM5-00000009r3p-06vq"]);
+    /// let mut rdr = LogReader::new(&log[..]);
+    /// let mut buf = Vec::new();
+    /// let mut lines = Vec::new();
+    /// while let Some(pos) = rdr.read_matching_line(&wanted, &mut buf)? {
+    ///     lines.push(pos.line);
+    /// }
+    /// assert_eq!(lines, [1, 3]);
+    /// # Ok::<(), exim_log::reader::ReadError>(())
+    /// ```
+    pub fn read_matching_line(
+        &mut self,
+        filter: &Prefilter,
+        buf: &mut Vec<u8>,
+    ) -> Result<Option<Position>, ReadError> {
+        self.scan(
+            buf,
+            |hay, at, state| filter.find_cached(hay, at, state),
+            |line| filter.is_match(line),
+        )
+    }
+
+    /// Like [`LogReader::read_matching_line`] with any [`LineMatcher`], e.g. a
+    /// regular expression. Linear as long as the matcher's `find` stops at
+    /// the first match.
+    pub fn read_matching_line_by<M: LineMatcher + ?Sized>(
+        &mut self,
+        matcher: &M,
+        buf: &mut Vec<u8>,
+    ) -> Result<Option<Position>, ReadError> {
+        self.scan(
+            buf,
+            |hay, _, _| matcher.find(hay),
+            |line| matcher.is_match(line),
+        )
+    }
+
+    fn scan(
+        &mut self,
+        buf: &mut Vec<u8>,
+        mut find: impl FnMut(&[u8], u64, &mut Vec<SearchState>) -> Option<usize>,
+        is_match: impl Fn(&[u8]) -> bool,
+    ) -> Result<Option<Position>, ReadError> {
+        loop {
+            if self.done {
+                buf.clear();
+                return Ok(None);
+            }
+            if self.carry.is_empty() && self.skipping.is_none() {
+                let chunk = match self.rdr.fill_buf() {
+                    Ok(c) => c,
+                    Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
+                    Err(e) => {
+                        // We are at a line start: no partial line was lost.
+                        self.done = true;
+                        buf.clear();
+                        let kind = ReadErrorKind::Read {
+                            source: e,
+                            partial_line_bytes: 0,
+                        };
+                        return Err(self.err(self.next, kind));
+                    }
+                };
+                if let Some(last_nl) = memchr::memrchr(b'\n', chunk) {
+                    let whole = chunk.get(..=last_nl).unwrap_or_default();
+                    // Skip to the start of the line holding the first match, or past
+                    // every complete line of the chunk when nothing matches.
+                    let skip = match find(whole, self.next.byte, &mut self.search) {
+                        Some(at) => whole
+                            .get(..at)
+                            .and_then(|b| memchr::memrchr(b'\n', b))
+                            .map_or(0, |i| i + 1),
+                        None => whole.len(),
+                    };
+                    if skip > 0 {
+                        let skipped = whole.get(..skip).unwrap_or_default();
+                        let lines = memchr::memchr_iter(b'\n', skipped).count() as u64;
+                        self.rdr.consume(skip);
+                        self.next.line += lines;
+                        self.next.byte += skip as u64;
+                        continue;
+                    }
+                }
+            }
+            // The buffer starts with a matching line, or a line that crosses the
+            // buffer's end: read it normally and check it.
+            match self.read_line(buf)? {
+                None => return Ok(None),
+                Some(pos) if is_match(buf) => return Ok(Some(pos)),
+                Some(_) => continue,
+            }
+        }
+    }
+
+    /// An iterator of owned records (one allocation per line). Errors do not end
+    /// the iteration unless [`ReadError::is_fatal`].
+    pub fn records(&mut self) -> Records<'_, R> {
+        Records { rdr: self }
+    }
+
+    /// Like [`LogReader::records`], taking ownership of the reader.
+    pub fn into_records(self) -> IntoRecords<R> {
+        IntoRecords { rdr: self }
+    }
+
+    /// The next owned record.
+    pub fn read_record(&mut self) -> Option<Result<Record, ReadError>> {
+        let mut buf = Vec::new();
+        match self.read_line(&mut buf) {
+            Ok(Some(position)) => Some(Ok(Record {
+                raw: buf,
+                position,
+                file: self.file.clone(),
+            })),
+            Ok(None) => None,
+            Err(e) => Some(Err(e)),
+        }
+    }
+
+    /// The capacity of the internal read buffer (fixed; for memory checks).
+    pub fn buffer_capacity(&self) -> usize {
+        self.rdr.capacity()
+    }
+}
+
+/// Borrowing iterator of [`Record`]s, see [`LogReader::records`].
+#[derive(Debug)]
+pub struct Records<'r, R> {
+    rdr: &'r mut LogReader<R>,
+}
+
+impl<R: Read> Iterator for Records<'_, R> {
+    type Item = Result<Record, ReadError>;
+
+    fn next(&mut self) -> Option<Self::Item> {
+        self.rdr.read_record()
+    }
+}
+
+/// Owning iterator of [`Record`]s, see [`LogReader::into_records`].
+#[derive(Debug)]
+pub struct IntoRecords<R> {
+    rdr: LogReader<R>,
+}
+
+impl<R: Read> Iterator for IntoRecords<R> {
+    type Item = Result<Record, ReadError>;
+
+    fn next(&mut self) -> Option<Self::Item> {
+        self.rdr.read_record()
+    }
+}
+
+/// A line's position and the file it is in.
+pub type Located = (Position, Option<Arc<Path>>);
+
+/// Several files read one after the other as one stream of records, each file
+/// opened only when reached (plain or gzip, detected per file).
+///
+/// Give it [`rotated`]`(...)` to read a rotated set oldest first. A file that
+/// cannot be opened or read gives one fatal [`ReadError`], and reading goes on
+/// with the next file.
+///
+/// ```
+/// use exim_log::reader::LogFiles;
+/// # let dir = tempfile::tempdir()?;
+/// # std::fs::write(dir.path().join("mainlog.1"), "2026-11-24 23:59:59 1sAoM5-00000009r3p-06vq <= a@example.com U=a P=local S=1\n")?;
+/// # std::fs::write(dir.path().join("mainlog"), "2026-11-25 00:00:01 1sAoM5-00000009r3p-06vq Completed\n")?;
+/// let files = exim_log::reader::rotated(dir.path().join("mainlog"))?;
+/// let lines: Vec<_> = LogFiles::new(files).collect::<Result<_, _>>()?;
+/// assert_eq!(lines.len(), 2);
+/// assert!(lines[0].file().unwrap().ends_with("mainlog.1"));
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// ```
+#[derive(Debug)]
+pub struct LogFiles {
+    pending: std::collections::VecDeque<std::path::PathBuf>,
+    current: Option<LogReader<Input<File>>>,
+    max_line: usize,
+}
+
+impl LogFiles {
+    /// Reads `files` in the given order.
+    pub fn new<I, P>(files: I) -> Self
+    where
+        I: IntoIterator<Item = P>,
+        P: Into<std::path::PathBuf>,
+    {
+        LogFiles {
+            pending: files.into_iter().map(Into::into).collect(),
+            current: None,
+            max_line: DEFAULT_MAX_LINE_LEN,
+        }
+    }
+
+    /// Sets the line-length cap for every file.
+    pub fn with_max_line_len(mut self, max: usize) -> Self {
+        self.max_line = max;
+        self
+    }
+
+    /// The reader of the current file, opening the next one when needed.
+    /// `None` when every file was read.
+    fn reader(&mut self) -> Option<Result<&mut LogReader<Input<File>>, ReadError>> {
+        if self.current.is_none() {
+            let path = self.pending.pop_front()?;
+            match LogReader::open(&path) {
+                Ok(r) => self.current = Some(r.with_max_line_len(self.max_line)),
+                Err(e) => return Some(Err(e)),
+            }
+        }
+        self.current.as_mut().map(Ok)
+    }
+
+    /// Reads the next line of the set into `buf`, like [`LogReader::read_line`];
+    /// with it, the file it came from.
+    pub fn read_line(&mut self, buf: &mut Vec<u8>) -> Option<Result<Located, ReadError>> {
+        self.next_with(|r| r.read_line(buf))
+    }
+
+    /// Like [`LogReader::read_matching_line_by`], across the files.
+    pub fn read_matching_line_by<M: LineMatcher + ?Sized>(
+        &mut self,
+        matcher: &M,
+        buf: &mut Vec<u8>,
+    ) -> Option<Result<Located, ReadError>> {
+        self.next_with(|r| r.read_matching_line_by(matcher, buf))
+    }
+
+    /// Like [`LogReader::read_matching_line`], across the files.
+    pub fn read_matching_line(
+        &mut self,
+        filter: &Prefilter,
+        buf: &mut Vec<u8>,
+    ) -> Option<Result<Located, ReadError>> {
+        self.next_with(|r| r.read_matching_line(filter, buf))
+    }
+
+    fn next_with(
+        &mut self,
+        mut f: impl FnMut(&mut LogReader<Input<File>>) -> Result<Option<Position>, ReadError>,
+    ) -> Option<Result<Located, ReadError>> {
+        loop {
+            let rdr = match self.reader()? {
+                Ok(r) => r,
+                Err(e) => return Some(Err(e)),
+            };
+            match f(rdr) {
+                Ok(Some(pos)) => return Some(Ok((pos, rdr.file().cloned()))),
+                Ok(None) => self.current = None,
+                Err(e) => {
+                    if e.is_fatal() {
+                        self.current = None;
+                    }
+                    return Some(Err(e));
+                }
+            }
+        }
+    }
+}
+
+impl Iterator for LogFiles {
+    type Item = Result<Record, ReadError>;
+
+    fn next(&mut self) -> Option<Self::Item> {
+        let mut buf = Vec::new();
+        Some(
+            self.read_line(&mut buf)?
+                .map(|(position, file)| Record::new(buf, position, file)),
+        )
+    }
+}

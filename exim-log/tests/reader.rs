@@ -1,0 +1,458 @@
+//! The streaming reader on real files: gzip (whole, multi-member, truncated),
+//! rotated sets, the line cap, flat memory, the search fast path and follow mode.
+// Helpers outside #[test] fns may unwrap and index too (clippy.toml allows it only inside them).
+#![allow(clippy::unwrap_used, clippy::indexing_slicing)]
+
+use std::fs::{self, File, OpenOptions};
+use std::io::{self, Read, Write};
+use std::path::{Path, PathBuf};
+
+use exim_log::reader::{
+    Follow, LogFiles, LogReader, Position, Prefilter, ReadErrorKind, Record, rotated,
+};
+
+const ID_A: &str = "1sAoM5-00000009r3p-06vq";
+const ID_OLD: &str = "1FZ8zt-0005lz-E7";
+
+fn gzip(data: &[u8]) -> Vec<u8> {
+    let mut e = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::default());
+    e.write_all(data).unwrap();
+    e.finish().unwrap()
+}
+
+/// `n` distinct, realistic lines (each ends with `\n`).
+fn lines(n: usize) -> Vec<String> {
+    (0..n)
+        .map(|i| {
+            format!(
+                "2026-11-25 10:{:02}:{:02} 1sAoM5-00000009r3p-{:04} => user{i}@example.org R=dnslookup T=remote_smtp H=mx.example.org [192.0.2.{}] C=\"250 OK\"\n",
+                (i / 60) % 60,
+                i % 60,
+                i % 10_000,
+                i % 250
+            )
+        })
+        .collect()
+}
+
+fn read_all(path: &Path) -> (Vec<Record>, Vec<exim_log::ReadError>) {
+    let mut ok = Vec::new();
+    let mut errs = Vec::new();
+    for r in LogFiles::new([path]) {
+        match r {
+            Ok(rec) => ok.push(rec),
+            Err(e) => errs.push(e),
+        }
+    }
+    (ok, errs)
+}
+
+#[test]
+fn positions_count_lines_and_bytes_with_crlf_and_no_final_newline() {
+    let log = b"2026-11-25 10:00:00 a\r\n\r\nno timestamp here\n2026-11-25 10:00:01 b";
+    let mut rdr = LogReader::new(&log[..]);
+    let mut buf = Vec::new();
+    let mut got = Vec::new();
+    while let Some(pos) = rdr.read_line(&mut buf).unwrap() {
+        got.push((pos.line, pos.byte, String::from_utf8(buf.clone()).unwrap()));
+    }
+    let want = [
+        (1, 0, "2026-11-25 10:00:00 a"),
+        (2, 23, ""),
+        (3, 25, "no timestamp here"),
+        (4, 43, "2026-11-25 10:00:01 b"),
+    ];
+    let want: Vec<_> = want
+        .iter()
+        .map(|(l, b, s)| (*l, *b, s.to_string()))
+        .collect();
+    assert_eq!(got, want);
+}
+
+#[test]
+fn lines_without_timestamp_are_yielded_and_their_parse_error_has_a_position() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("paniclog");
+    // A paniclog configuration error: the detail line has no timestamp (spec §10.2).
+    let first = "2026-11-25 10:00:00 Exim configuration error in line 12 of /etc/exim4/exim4.conf:";
+    assert_eq!(first.len(), 81);
+    fs::write(
+        &path,
+        format!("{first}\n  missing quote at end of string value for hold_domains\n"),
+    )
+    .unwrap();
+    let (recs, errs) = read_all(&path);
+    assert!(errs.is_empty());
+    assert_eq!(recs.len(), 2);
+    assert!(recs[0].parse().is_ok());
+    let e = recs[1].parse().unwrap_err();
+    assert_eq!(e.position, Position { line: 2, byte: 82 });
+    assert_eq!(e.file.as_deref(), Some(path.as_path()));
+    assert!(matches!(e.kind, ReadErrorKind::Parse(_)));
+    assert!(!e.is_fatal());
+    let msg = e.to_string();
+    assert!(
+        msg.starts_with(&format!("{}: line 2 (byte 82): ", path.display())),
+        "{msg}"
+    );
+}
+
+#[test]
+fn a_line_over_the_cap_is_an_error_and_the_stream_goes_on() {
+    let long = "x".repeat(5000);
+    let log = format!("2026-11-25 10:00:00 first\n{long}\r\n2026-11-25 10:00:01 third\n{long}");
+    let mut rdr = LogReader::new(log.as_bytes()).with_max_line_len(1000);
+    let mut buf = Vec::new();
+    assert_eq!(rdr.read_line(&mut buf).unwrap().map(|p| p.line), Some(1));
+    let e = rdr.read_line(&mut buf).unwrap_err();
+    assert_eq!(e.position, Position { line: 2, byte: 26 });
+    assert!(
+        matches!(e.kind, ReadErrorKind::LineTooLong { limit: 1000, .. }),
+        "{e}"
+    );
+    assert!(buf.capacity() <= 1002, "buffer grew to {}", buf.capacity());
+    let pos = rdr.read_line(&mut buf).unwrap().unwrap();
+    assert_eq!((pos.line, pos.byte), (3, 26 + 5002));
+    assert_eq!(buf, b"2026-11-25 10:00:01 third");
+    // The last line has no newline and is too long, too.
+    assert!(rdr.read_line(&mut buf).is_err());
+    assert!(rdr.read_line(&mut buf).unwrap().is_none());
+}
+
+#[test]
+fn exactly_the_cap_is_accepted() {
+    let line = "y".repeat(100);
+    for ending in ["\n", "\r\n", ""] {
+        let text = format!("{line}{ending}");
+        let mut rdr = LogReader::new(text.as_bytes()).with_max_line_len(100);
+        let mut buf = Vec::new();
+        assert!(rdr.read_line(&mut buf).unwrap().is_some(), "{ending:?}");
+        assert_eq!(buf.len(), 100);
+    }
+}
+
+#[test]
+fn gzip_is_detected_by_content_and_multi_member_files_are_read_whole() {
+    let dir = tempfile::tempdir().unwrap();
+    let all = lines(300);
+    let (a, b) = all.split_at(120);
+    let mut bytes = gzip(a.concat().as_bytes());
+    bytes.extend(gzip(b.concat().as_bytes()));
+    // No .gz in the name: detection is by content.
+    let path = dir.path().join("mainlog.1");
+    fs::write(&path, bytes).unwrap();
+    let (recs, errs) = read_all(&path);
+    assert!(errs.is_empty(), "{errs:?}");
+    assert_eq!(recs.len(), 300);
+    for (i, (rec, want)) in recs.iter().zip(&all).enumerate() {
+        assert_eq!(rec.raw(), want.trim_end().as_bytes());
+        assert_eq!(rec.position().line, i as u64 + 1);
+    }
+}
+
+#[test]
+fn truncated_gzip_yields_every_complete_line_then_an_error_naming_file_and_position() {
+    let dir = tempfile::tempdir().unwrap();
+    let all = lines(2000);
+    let text = all.concat();
+    let full = gzip(text.as_bytes());
+    // Cut the trailer (CRC + size, 8 bytes) and, in a second file, half the data.
+    for (name, cut) in [("trailer.gz", full.len() - 8), ("half.gz", full.len() / 2)] {
+        let path = dir.path().join(name);
+        fs::write(&path, &full[..cut]).unwrap();
+        let (recs, errs) = read_all(&path);
+        assert_eq!(errs.len(), 1, "{name}: {errs:?}");
+        let e = &errs[0];
+        assert!(e.is_fatal());
+        assert!(matches!(e.kind, ReadErrorKind::Read { .. }), "{e}");
+        assert_eq!(e.file.as_deref(), Some(path.as_path()));
+        // Every line before the fault came out intact and in order...
+        for (rec, want) in recs.iter().zip(&all) {
+            assert_eq!(rec.raw(), want.trim_end().as_bytes());
+        }
+        // ...and the error points at the first line that did not.
+        let n = recs.len();
+        let byte: usize = all[..n].iter().map(String::len).sum();
+        assert_eq!(e.position.line, n as u64 + 1, "{name}");
+        assert_eq!(e.position.byte, byte as u64, "{name}");
+        assert!(e.to_string().contains(name));
+        if name == "trailer.gz" {
+            assert_eq!(n, 2000, "all data was there, only the trailer is missing");
+        } else {
+            assert!(n > 100 && n < 2000, "{n}");
+        }
+    }
+}
+
+#[test]
+fn missing_or_unreadable_files_are_errors_and_the_set_goes_on() {
+    let dir = tempfile::tempdir().unwrap();
+    let good = dir.path().join("mainlog");
+    fs::write(&good, lines(3).concat()).unwrap();
+    let missing = dir.path().join("mainlog.1");
+    let files = [missing.clone(), dir.path().to_path_buf(), good];
+    let results: Vec<_> = LogFiles::new(files).collect();
+    assert_eq!(results.len(), 5, "{results:?}");
+    let e = results[0].as_ref().unwrap_err();
+    assert!(matches!(e.kind, ReadErrorKind::Open(_)));
+    assert_eq!(e.file.as_deref(), Some(missing.as_path()));
+    assert!(e.to_string().contains("mainlog.1"));
+    // A directory opens on Linux but cannot be read.
+    assert!(results[1].as_ref().unwrap_err().is_fatal());
+    assert!(results[2..].iter().all(Result::is_ok));
+}
+
+#[test]
+fn rotated_set_is_read_oldest_first() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    let all = lines(40);
+    // mainlog.10.gz is the oldest; a shell glob would list it before mainlog.2.gz.
+    let parts = [
+        ("mainlog.10.gz", &all[0..10], true),
+        ("mainlog.2.gz", &all[10..20], true),
+        ("mainlog.1", &all[20..30], false),
+        ("mainlog", &all[30..40], false),
+    ];
+    for (name, part, gz) in parts {
+        let text = part.concat();
+        let bytes = if gz {
+            gzip(text.as_bytes())
+        } else {
+            text.into_bytes()
+        };
+        fs::write(d.join(name), bytes).unwrap();
+    }
+    fs::write(d.join("rejectlog.1"), "not part of the set\n").unwrap();
+    for start in [d.join("mainlog"), d.to_path_buf()] {
+        let set = rotated(&start).unwrap();
+        let names: Vec<_> = set
+            .iter()
+            .map(|p| p.file_name().unwrap().to_str().unwrap().to_string())
+            .collect();
+        assert_eq!(
+            names,
+            ["mainlog.10.gz", "mainlog.2.gz", "mainlog.1", "mainlog"]
+        );
+        let got: Vec<Vec<u8>> = LogFiles::new(set)
+            .map(|r| r.unwrap().raw().to_vec())
+            .collect();
+        let want: Vec<Vec<u8>> = all
+            .iter()
+            .map(|l| l.trim_end().as_bytes().to_vec())
+            .collect();
+        assert_eq!(got, want);
+    }
+}
+
+/// An endless-looking generated log: realistic lines made on the fly, so the
+/// test never holds the input in memory.
+struct Generated {
+    remaining: u64,
+    pending: Vec<u8>,
+    i: u64,
+}
+
+impl Read for Generated {
+    fn read(&mut self, out: &mut [u8]) -> io::Result<usize> {
+        while self.pending.len() < out.len() && self.remaining > 0 {
+            let i = self.i;
+            self.i += 1;
+            let line = if i % 50_000 == 7 {
+                // A pathological line, far over the cap.
+                format!("2026-11-25 10:00:00 {}\n", "z".repeat(200_000))
+            } else {
+                format!(
+                    "2026-11-25 10:00:{:02} 1sAoM5-00000009r3p-{:04} <= u{i}@example.com U=u P=local S={i}\n",
+                    i % 60,
+                    i % 10_000
+                )
+            };
+            self.remaining = self.remaining.saturating_sub(line.len() as u64);
+            self.pending.extend_from_slice(line.as_bytes());
+        }
+        let n = out.len().min(self.pending.len());
+        out[..n].copy_from_slice(&self.pending[..n]);
+        self.pending.drain(..n);
+        Ok(n)
+    }
+}
+
+#[test]
+fn memory_stays_flat_on_a_large_input() {
+    let input = Generated {
+        remaining: 64 << 20,
+        pending: Vec::new(),
+        i: 0,
+    };
+    let cap = 16 * 1024;
+    let mut rdr = LogReader::new(input).with_max_line_len(cap);
+    let read_buffer = rdr.buffer_capacity();
+    let mut buf = Vec::new();
+    let (mut lines, mut too_long, mut max_cap) = (0u64, 0u64, 0usize);
+    loop {
+        match rdr.read_line(&mut buf) {
+            Ok(Some(_)) => lines += 1,
+            Ok(None) => break,
+            Err(e) => {
+                assert!(matches!(e.kind, ReadErrorKind::LineTooLong { .. }), "{e}");
+                too_long += 1;
+            }
+        }
+        max_cap = max_cap.max(buf.capacity());
+    }
+    assert!(lines > 500_000, "{lines}");
+    assert!(too_long >= 10, "{too_long}");
+    assert!(max_cap <= cap + 2, "line buffer grew to {max_cap}");
+    assert_eq!(rdr.buffer_capacity(), read_buffer);
+}
+
+#[test]
+fn prefilter_path_finds_exactly_the_lines_a_naive_filter_finds() {
+    let mut text = String::new();
+    for (i, l) in lines(20_000).iter().enumerate() {
+        text.push_str(l);
+        if i % 997 == 0 {
+            text.push_str(&format!(
+                "2026-11-25 10:00:00 {ID_A} <= a@example.com U=a P=local S=1\n"
+            ));
+        }
+        if i % 1499 == 3 {
+            text.push_str(&format!("2006-04-27 17:43:53 {ID_OLD} Completed\n"));
+        }
+    }
+    // The last line has no newline and matches.
+    text.push_str(&format!("2026-11-25 11:00:00 {ID_A} Completed"));
+    let filter = Prefilter::new([ID_A, ID_OLD]);
+    let naive: Vec<(u64, Vec<u8>)> = {
+        let mut rdr = LogReader::new(text.as_bytes());
+        rdr.records()
+            .map(Result::unwrap)
+            .filter(|r| filter.is_match(r.raw()))
+            .map(|r| (r.position().line, r.raw().to_vec()))
+            .collect()
+    };
+    let mut fast = Vec::new();
+    let mut rdr = LogReader::new(text.as_bytes());
+    let mut buf = Vec::new();
+    while let Some(pos) = rdr.read_matching_line(&filter, &mut buf).unwrap() {
+        fast.push((pos.line, buf.clone()));
+    }
+    assert!(naive.len() > 30);
+    assert_eq!(fast, naive);
+}
+
+fn append(path: &Path, text: &str) {
+    let mut f = OpenOptions::new()
+        .append(true)
+        .create(true)
+        .open(path)
+        .unwrap();
+    f.write_all(text.as_bytes()).unwrap();
+}
+
+#[test]
+fn follow_survives_rotation_and_holds_partial_lines() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("mainlog");
+    let rotated_path: PathBuf = dir.path().join("mainlog.1");
+    append(&path, "2026-11-25 10:00:00 one\n2026-11-25 10:00:01 tw");
+    let mut step = 0;
+    let p = path.clone();
+    let control = move |_| {
+        step += 1;
+        match step {
+            1 => append(&p, "o\n"),
+            2 => {
+                // Rotation: rename, a late write to the old file, a new file.
+                fs::rename(&p, &rotated_path).unwrap();
+                append(&rotated_path, "2026-11-25 10:00:02 late\n");
+                File::create(&p).unwrap();
+                append(&p, "2026-11-25 10:00:03 new\n");
+            }
+            3 => append(&p, "2026-11-25 10:00:04 unfinished"),
+            _ => return false,
+        }
+        true
+    };
+    let got: Vec<(u64, String)> = Follow::new(&path)
+        .with_control(control)
+        .map(|r| {
+            let r = r.unwrap();
+            (
+                r.position().line,
+                String::from_utf8(r.raw().to_vec()).unwrap(),
+            )
+        })
+        .collect();
+    let want = [
+        (1, "2026-11-25 10:00:00 one"),
+        (2, "2026-11-25 10:00:01 two"),
+        (3, "2026-11-25 10:00:02 late"),
+        (1, "2026-11-25 10:00:03 new"),
+        (2, "2026-11-25 10:00:04 unfinished"),
+    ];
+    let want: Vec<_> = want.iter().map(|(l, s)| (*l, s.to_string())).collect();
+    assert_eq!(got, want);
+}
+
+#[test]
+fn follow_rereads_a_truncated_file() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("mainlog");
+    append(
+        &path,
+        "2026-11-25 10:00:00 before truncation, a long line\n",
+    );
+    let p = path.clone();
+    let mut step = 0;
+    let control = move |_| {
+        step += 1;
+        if step == 1 {
+            fs::write(&p, "2026-11-25 10:00:09 after\n").unwrap();
+        }
+        step < 2
+    };
+    let got: Vec<_> = Follow::new(&path)
+        .with_control(control)
+        .map(|r| r.unwrap().raw().to_vec())
+        .collect();
+    assert_eq!(
+        got,
+        [
+            b"2026-11-25 10:00:00 before truncation, a long line".to_vec(),
+            b"2026-11-25 10:00:09 after".to_vec()
+        ]
+    );
+}
+
+#[test]
+fn follow_skips_an_over_long_line_written_in_pieces() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("mainlog");
+    append(&path, &format!("2026-11-25 10:00:00 {}", "x".repeat(300)));
+    let p = path.clone();
+    let mut step = 0;
+    let control = move |_| {
+        step += 1;
+        match step {
+            1 => append(&p, &"y".repeat(300)),
+            2 => append(&p, "\n2026-11-25 10:00:01 next\n"),
+            _ => return false,
+        }
+        true
+    };
+    let got: Vec<_> = Follow::new(&path)
+        .with_max_line_len(100)
+        .with_control(control)
+        .collect();
+    assert_eq!(got.len(), 2, "{got:?}");
+    let e = got[0].as_ref().unwrap_err();
+    assert!(
+        matches!(e.kind, ReadErrorKind::LineTooLong { length: 620, .. }),
+        "{e}"
+    );
+    let r = got[1].as_ref().unwrap();
+    assert_eq!(r.raw(), b"2026-11-25 10:00:01 next");
+    assert_eq!(r.position(), Position { line: 2, byte: 621 });
+}

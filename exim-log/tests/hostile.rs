@@ -8,7 +8,9 @@
 #[path = "../../fuzz/src/lib.rs"]
 mod invariants;
 
-use exim_log::{ErrorKind, Escaping, LogLine, MessageId, Quoted, parse_line};
+use exim_log::{
+    ErrorKind, Escaping, LogLine, LogSelector, MessageId, Quoted, Received, parse_line,
+};
 
 const TS: &str = "2024-05-25 10:10:28 ";
 const ID: &str = "1sAoM5-00000009r3p-06vq";
@@ -124,6 +126,61 @@ fn deeply_nested_parentheses() {
     ok(line.as_bytes());
     let line = format!("{TS}{ID} => a@b.example {} R=r", "(".repeat(depth));
     ok(line.as_bytes());
+}
+
+/// §11 "Treat parenthesised comments as nestable": a deep comment is skipped as
+/// one, so the clauses after it are still read.
+#[test]
+fn deeply_nested_parentheses_in_received_headers() {
+    let depth = 100_000;
+    let tail = "\n\tby mx.example.net with esmtp (Exim 4.97)\n\tid 1sAoM5-00000009r3p-06vq;\n\tSat, 25 May 2024 11:10:28 +0100\n";
+    let nested = format!(
+        "Received: from x.example.com ([192.0.2.1] {}c{}){tail}",
+        "(".repeat(depth),
+        ")".repeat(depth)
+    );
+    invariants::check_received(nested.as_bytes());
+    let r = Received::parse(nested.as_bytes());
+    assert_eq!(r.message_id.map(|m| m.as_str()), Some(ID));
+    assert_eq!(
+        r.by.map(|b| b.to_string()).as_deref(),
+        Some("mx.example.net")
+    );
+
+    // Never closed, never opened: a result, whatever was readable.
+    for h in [
+        format!("Received: from x ({}{tail}", "(".repeat(depth)),
+        format!("Received: from x {}{tail}", ")".repeat(depth)),
+        format!("Received: {}", "(a ".repeat(depth)),
+    ] {
+        invariants::check_received(h.as_bytes());
+        assert_eq!(Received::parse(h.as_bytes()).raw.len(), h.trim_end().len());
+    }
+}
+
+/// The other entry points with the same shapes: a result or a clear error.
+#[test]
+fn hostile_reject_logs_and_selectors() {
+    // A reject log entry with 100,000 header lines, CRLF, NUL and invalid UTF-8.
+    let mut log = format!("{TS}{ID} H=(pc) [192.0.2.1] F=<a@b.example> rejected after DATA: x\r\n");
+    log.push_str("Envelope-from: <a@b.example>\r\nEnvelope-to: <c@d.example>\r\n");
+    for i in 0..100_000 {
+        log.push_str(&format!("  X-H{i}: \0 v\r\n"));
+    }
+    let mut bytes = log.into_bytes();
+    bytes.extend_from_slice(b"F From: \xff\xfe\n\tfolded");
+    invariants::check_rejectlog(&bytes);
+
+    // A 1 MB selector value, unbalanced signs, NUL: a set or an error with an
+    // offset inside the input.
+    let long = "+subject -pid ".repeat(75_000);
+    assert!(LogSelector::parse(&long).is_ok());
+    for value in [
+        "+", "-", "++pid", "+pid\0", "+pid -", "=", "+all\\", "\\\n+pid",
+    ] {
+        invariants::check_selector(value.as_bytes());
+    }
+    assert!(LogSelector::parse("+pid\0").is_err());
 }
 
 #[test]

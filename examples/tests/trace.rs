@@ -270,3 +270,26 @@ fn two_pass_regex_search_agrees_with_full_assembly() {
         assert_eq!(sorted(files), sorted(piped), "{pattern}");
     }
 }
+
+#[test]
+fn the_submitting_script_is_shown_and_searchable() {
+    let dir = set();
+    let out = stdout(&trace(&[SPAM, "."], dir.path()));
+    assert!(
+        out.contains(
+            "# cwd (adjacent): 2026-11-25 23:59:58 cwd=/home/shop/public_html 3 args: /usr/sbin/sendmail -t -i\n"
+        ),
+        "{out}"
+    );
+    // Searching the script's directory finds the messages it sent.
+    let out = stdout(&trace(&["-l", "/home/shop/public_html", "."], dir.path()));
+    assert_eq!(ids(&out), [SPAM]);
+    // In JSON the args line comes first, with its link.
+    let out = stdout(&trace(&["--json", SPAM, "."], dir.path()));
+    let first: serde_json::Value = serde_json::from_str(out.lines().next().unwrap()).unwrap();
+    assert_eq!(first["event"], "arguments");
+    assert_eq!(first["cwd"], "/home/shop/public_html");
+    assert_eq!(first["trace"]["role"], "arguments");
+    assert_eq!(first["trace"]["link"], "adjacent");
+    assert_eq!(first["trace"]["message_id"], SPAM);
+}

@@ -365,6 +365,11 @@ pub struct Assembler {
     order: BTreeMap<u64, String>,
     seq: u64,
     pending: VecDeque<Pending>,
+    /// Sequence number of `pending.front()`; entries are numbered consecutively.
+    pending_base: u64,
+    /// For each pid, the sequence number of its latest pending args line, so the
+    /// pid rule is a lookup rather than a scan of the queue.
+    by_pid: HashMap<u32, u64>,
     out: VecDeque<Assembled>,
 }
 
@@ -505,6 +510,10 @@ impl Assembler {
                 self.evict_over_cap();
             }
         } else if a.submission {
+            if let Some(pid) = a.pid {
+                let seq = self.pending_base + self.pending.len() as u64;
+                self.by_pid.insert(pid, seq);
+            }
             self.pending.push_back(Pending {
                 record,
                 time: a.time,
@@ -584,11 +593,12 @@ impl Assembler {
     ) -> Option<LinkedArguments> {
         if let Some(pid) = pid {
             let max_age = self.opts.pid_max_age;
+            let seq = *self.by_pid.get(&pid)?;
+            let index = usize::try_from(seq.checked_sub(self.pending_base)?).ok()?;
             let p = self
                 .pending
-                .iter_mut()
-                .rev()
-                .find(|p| p.pid == Some(pid) && (0..=max_age).contains(&(time - p.time)))?;
+                .get_mut(index)
+                .filter(|p| p.pid == Some(pid) && (0..=max_age).contains(&(time - p.time)))?;
             p.used = true;
             return Some(LinkedArguments {
                 record: p.record.clone(),
@@ -600,15 +610,21 @@ impl Assembler {
         }
         let (secs, lines) = (self.opts.adjacency_seconds, self.opts.adjacency_lines);
         let at = arrival.position();
-        let mut candidates = self.pending.iter_mut().rev().filter(|p| {
-            let pos = p.record.position();
-            p.pid.is_none()
-                && (!p.used || p.batch)
-                && p.record.file() == arrival.file()
-                && pos.line < at.line
-                && at.line - pos.line - 1 <= lines
-                && (0..=secs).contains(&(time - p.time))
-        });
+        // The queue is in time order: stop at the first line older than the window.
+        let mut candidates = self
+            .pending
+            .iter_mut()
+            .rev()
+            .take_while(|p| time - p.time <= secs)
+            .filter(|p| {
+                let pos = p.record.position();
+                p.pid.is_none()
+                    && (!p.used || p.batch)
+                    && p.record.file() == arrival.file()
+                    && pos.line < at.line
+                    && at.line - pos.line - 1 <= lines
+                    && time >= p.time
+            });
         let nearest = candidates.next()?;
         let ambiguous = candidates.next().is_some();
         nearest.used = true;
@@ -637,9 +653,16 @@ impl Assembler {
     }
 
     fn pop_pending(&mut self) {
-        if let Some(p) = self.pending.pop_front()
-            && !p.used
+        let Some(p) = self.pending.pop_front() else {
+            return;
+        };
+        if let Some(pid) = p.pid
+            && self.by_pid.get(&pid) == Some(&self.pending_base)
         {
+            self.by_pid.remove(&pid);
+        }
+        self.pending_base += 1;
+        if !p.used {
             self.out.push_back(Assembled::Line(p.record));
         }
     }

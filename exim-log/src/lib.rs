@@ -1,17 +1,111 @@
 //! # exim-log
 //!
 //! A fast, exact, zero-copy parser for the logs of the [Exim](https://www.exim.org)
-//! mail server: mainlog, rejectlog and paniclog lines, `Received:` headers and
-//! `log_selector` settings.
+//! mail server: mainlog, rejectlog and paniclog lines (also through syslog),
+//! `Received:` headers and `log_selector` settings. Both message-id formats
+//! (16 characters up to Exim 4.96, 23 from 4.97) are understood everywhere.
+//!
+//! * [`parse_line`] turns one line into a [`LogLine`]: timestamp, `[pid]`,
+//!   message id, flag and a typed [`Event`] whose fields borrow from the input.
+//!   It fails only when the line has no valid prefix; a line it does not
+//!   understand is [`Event::Unknown`], so counts in always equal counts out.
+//! * [`reader`] streams plain or gzipped files, rotated sets and growing files,
+//!   with positions; [`assemble`] groups lines into messages and links each to
+//!   the script that submitted it (`cwd=`), its bounce parent and next hop.
+//! * [`Received`] and [`exim_message_ids`] read the headers of a spam message;
+//!   [`LogSelector`] and [`Options`] read `log_selector`, and [`Inference`]
+//!   tells which selectors a log shows.
+//! * Everything serializes with `serde` to the JSON described in `SCHEMA.md`.
+//!
+//! ## Hunting outbound spam, in three steps
+//!
+//! A spam message sent from this server carries, in the `Received:` header
+//! Exim added, the message id to look up in the mainlog:
 //!
 //! ```
-//! use exim_log::{parse_line, Event};
+//! let headers = b"Received: from forums by www.example.com with local (Exim 4.43)\n\
+//! \tid 1FZ8zt-0005lz-E7\n\
+//! \tfor victim@example.org; Thu, 27 Apr 2006 12:05:41 -0400\n\
+//! Subject: Buy Me!\n\n";
+//! let ids = exim_log::exim_message_ids(headers);
+//! assert_eq!(ids[0].as_str(), "1FZ8zt-0005lz-E7");
+//! ```
 //!
-//! let line = parse_line(b"2006-04-27 17:43:53 1FZ8zt-0005lz-E7 Completed").unwrap();
-//! assert_eq!(line.timestamp.to_string(), "2006-04-27T17:43:53");
-//! assert_eq!(line.event.name(), "completed");
+//! Every line of that message, from any number of (rotated, gzipped) logs,
+//! grouped by the [`assemble::Assembler`], says who sent it: a local user
+//! (`U=nobody`), an authenticated login (`A=`) or, with `+arguments`, the
+//! directory of the script (`cwd=`):
+//!
+//! ```
+//! use exim_log::assemble::{Assembled, Assembler};
+//! use exim_log::reader::LogReader;
+//! use exim_log::Event;
+//!
+//! let log = b"\
+//! 2006-04-27 17:43:41 cwd=/home/clientx/public_html/phpBB 3 args: /usr/sbin/sendmail -t -i
+//! 2006-04-27 17:43:41 1FZ8zt-0005lz-E7 <= nobody@www.example.com U=nobody P=local S=4001 T=\"Buy Me!\"
+//! 2006-04-27 17:43:53 1FZ8zt-0005lz-E7 => victim@example.org R=lookuphost T=remote_smtp H=mx.example.org [192.0.2.7]
+//! 2006-04-27 17:43:53 1FZ8zt-0005lz-E7 Completed
+//! ";
+//! let records = LogReader::new(&log[..]).into_records();
+//! for item in Assembler::new().messages(records) {
+//!     let Assembled::Message(msg) = item? else { continue };
+//!     assert_eq!(msg.id, "1FZ8zt-0005lz-E7");
+//!     let script = msg.submission().and_then(|s| s.arguments()).map(|a| a.cwd.to_string());
+//!     assert_eq!(script.as_deref(), Some("/home/clientx/public_html/phpBB"));
+//!     let arrival = msg.lines[0].parse()?;
+//!     let Event::Arrival(a) = arrival.event else { panic!("not an arrival") };
+//!     assert_eq!(a.user.unwrap(), "nobody");
+//!     assert_eq!(a.subject.unwrap().to_string_lossy(), "Buy Me!");
+//! }
+//! # Ok::<(), exim_log::reader::ReadError>(())
+//! ```
+//!
+//! ## One line at a time
+//!
+//! ```
+//! use exim_log::{parse_line, Event, Flag};
+//!
+//! let line = parse_line(b"2024-05-25 11:10:28 1sAoM5-00000009r3p-06vq <= tom@example.com \
+//!     H=mail.example.com (helo.example.com) [192.0.2.1]:38432 P=esmtpsa \
+//!     X=TLS1.3:TLS_AES_256_GCM_SHA384:256 CV=no A=dovecot_login:tom S=4312 \
+//!     id=abc@example.com T=\"caf\\303\\251\"").unwrap();
+//! assert_eq!(line.flag, Some(Flag::Arrival));
+//! let Event::Arrival(a) = &line.event else { panic!() };
+//! let host = a.host.unwrap();
+//! assert_eq!(host.ip.unwrap(), "192.0.2.1");
+//! assert_eq!(host.port, Some(38432));
+//! assert_eq!(a.auth.unwrap().id.unwrap(), "tom");
+//! assert_eq!(a.subject.unwrap().to_string_lossy(), "caf\u{e9}"); // octal escapes decoded lazily
+//! assert_eq!(line.message_id.unwrap().time(), 1_716_631_825); // reception time, from the id
+//!
+//! let json = serde_json::to_value(&line).unwrap();
+//! assert_eq!(json["event"], "arrival");
+//! assert_eq!(json["host"]["helo"], "helo.example.com");
+//! ```
+//!
+//! ## Inbound spam
+//!
+//! Connection-level lines carry no message id but are typed too: the
+//! dictionary-attack line is an [`Event::Rejection`] with the host, the
+//! sender, the recipient tried and the reason.
+//!
+//! ```
+//! use exim_log::{parse_line, Event, Stage};
+//!
+//! let line = parse_line(b"2026-11-27 07:47:34 H=(win-abc) [203.0.113.9] F=<x@spam.example> \
+//!     rejected RCPT <random@example.com>: Unknown user").unwrap();
+//! let Event::Rejection(r) = &line.event else { panic!() };
+//! assert_eq!(r.stage, Stage::Rcpt);
+//! assert_eq!(r.recipient.unwrap(), "random@example.com");
+//! assert_eq!(r.peer.host.unwrap().ip.unwrap(), "203.0.113.9");
 //! ```
 #![forbid(unsafe_code)]
+
+// The README's Rust examples run as doc tests, so they cannot drift from the API.
+#[cfg(doctest)]
+#[doc = include_str!("../../README.md")]
+struct ReadmeDoctests;
 
 pub mod assemble;
 mod duration;

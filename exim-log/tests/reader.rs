@@ -456,3 +456,50 @@ fn follow_skips_an_over_long_line_written_in_pieces() {
     assert_eq!(r.raw(), b"2026-11-25 10:00:01 next");
     assert_eq!(r.position(), Position { line: 2, byte: 621 });
 }
+
+#[test]
+fn corrupt_gzip_is_reported_as_a_fatal_read_error() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut bytes = gzip(lines(2000).concat().as_bytes());
+    let mid = bytes.len() / 2;
+    for b in &mut bytes[mid..mid + 16] {
+        *b = !*b;
+    }
+    let path = dir.path().join("mainlog.3.gz");
+    fs::write(&path, &bytes).unwrap();
+    let (recs, errs) = read_all(&path);
+    assert_eq!(errs.len(), 1, "{errs:?}");
+    assert!(errs[0].is_fatal());
+    assert_eq!(errs[0].file.as_deref(), Some(path.as_path()));
+    assert_eq!(errs[0].position.line, recs.len() as u64 + 1);
+    assert!(recs.len() < 2000);
+}
+
+#[test]
+fn a_cpanel_directory_is_read_by_date() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    fs::write(d.join("exim_mainlog"), "2026-11-27 00:00:00 c\n").unwrap();
+    fs::write(
+        d.join("exim_mainlog-20261126.gz"),
+        gzip(b"2026-11-26 00:00:00 b\n"),
+    )
+    .unwrap();
+    fs::write(
+        d.join("exim_mainlog-20261119.gz"),
+        gzip(b"2026-11-19 00:00:00 a\n"),
+    )
+    .unwrap();
+    fs::write(d.join("exim_rejectlog"), "2026-11-27 00:00:00 not this\n").unwrap();
+    let got: Vec<Vec<u8>> = LogFiles::new(rotated(d).unwrap())
+        .map(|r| r.unwrap().raw().to_vec())
+        .collect();
+    assert_eq!(
+        got,
+        [
+            b"2026-11-19 00:00:00 a".to_vec(),
+            b"2026-11-26 00:00:00 b".to_vec(),
+            b"2026-11-27 00:00:00 c".to_vec()
+        ]
+    );
+}

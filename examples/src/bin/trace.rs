@@ -64,7 +64,8 @@ Options:
 
 Files may be plain or gzip (detected from the content) and are read oldest
 first by their rotation suffix (mainlog.2.gz, mainlog.1, mainlog; or
-mainlog-YYYYMMDD.gz by date). A directory means its mainlog rotated set.
+mainlog-YYYYMMDD.gz by date). A directory means its mainlog (or exim_mainlog)
+rotated set.
 No file, or `-`, reads stdin.
 
 Exit status: 0 if something was printed, 1 if nothing matched, 2 on a read
@@ -418,6 +419,9 @@ fn fast_path(o: &Options, m: &Matcher) -> Option<Prefilter> {
     }
 }
 
+/// The error `run` returns when stdout was closed.
+const BROKEN_PIPE: &str = "broken pipe";
+
 /// Above this many matching messages, or lone matching lines, the first pass
 /// gives up and every line is assembled instead.
 const FIRST_PASS_MAX_IDS: usize = 64;
@@ -490,7 +494,13 @@ fn run(opts: Options) -> Result<(bool, bool), String> {
         printed: false,
         print_lone: true,
     };
-    let io_err = |e: io::Error| e.to_string();
+    let io_err = |e: io::Error| {
+        if e.kind() == io::ErrorKind::BrokenPipe {
+            BROKEN_PIPE.to_string()
+        } else {
+            e.to_string()
+        }
+    };
     let o = &tracer.opts;
     let first = match &tracer.matcher {
         Matcher::Regex(re) if !(o.invert || o.follow || o.files.is_empty() || o.files == ["-"]) => {
@@ -572,6 +582,8 @@ fn main() -> ExitCode {
         Ok((_, true)) => ExitCode::from(2),
         Ok((true, false)) => ExitCode::SUCCESS,
         Ok((false, false)) => ExitCode::from(1),
+        // `trace ... | head`: the reader went away, which is not an error.
+        Err(e) if e == BROKEN_PIPE => ExitCode::SUCCESS,
         Err(e) => {
             eprintln!("trace: {e}");
             ExitCode::from(2)

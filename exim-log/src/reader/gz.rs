@@ -15,7 +15,10 @@ type Head<R> = Chain<Cursor<Vec<u8>>, R>;
 /// `delaycompress` + append); all are read ([`MultiGzDecoder`]).
 ///
 /// A truncated or corrupt gzip stream makes [`Read::read`] fail after the
-/// decompressed bytes before the fault were returned.
+/// decompressed bytes before the fault were returned. Gzip checks its CRC only
+/// at the end of each member, so bytes corrupted inside a member may first come
+/// out as garbled text that still decompresses; the error follows at the
+/// member's end at the latest.
 ///
 /// ```
 /// use std::io::{Read, Write};

@@ -16,6 +16,7 @@ use std::path::{Path, PathBuf};
 /// then the current file (no suffix). Exim never mixes the two schemes in one
 /// set; if a directory holds both, dated files are taken as older.
 #[derive(Clone, Debug, PartialEq, Eq)]
+#[non_exhaustive]
 pub enum RotationKey {
     /// `-YYYYMMDD` (or any digits after `-`, e.g. `-2026112512`), compared as a number.
     Dated(u64),
@@ -126,31 +127,40 @@ pub fn order_rotated(paths: impl IntoIterator<Item = PathBuf>) -> Vec<PathBuf> {
 
 /// The rotated set of a log, oldest first: given `/var/log/exim4/mainlog`, every
 /// file of that directory named `mainlog`, `mainlog.N[.gz]` or
-/// `mainlog-DIGITS[.gz]`. Given a directory, the set of `mainlog` in it.
+/// `mainlog-DIGITS[.gz]`. Given a directory, the set of `mainlog` in it, or of
+/// `exim_mainlog` (cPanel's name) when there is no `mainlog`.
 ///
 /// The current file need not exist (a set may be only rotated files).
 pub fn rotated(path: impl AsRef<Path>) -> io::Result<Vec<PathBuf>> {
     let path = path.as_ref();
-    let (dir, base) = if path.is_dir() {
-        (path.to_path_buf(), "mainlog".to_string())
-    } else {
-        let base = path
-            .file_name()
-            .and_then(|n| n.to_str())
-            .ok_or_else(|| io::Error::new(io::ErrorKind::InvalidInput, "no UTF-8 file name"))?
-            .to_string();
-        let dir = match path.parent() {
-            Some(d) if !d.as_os_str().is_empty() => d.to_path_buf(),
-            _ => PathBuf::from("."),
-        };
-        (dir, base)
+    if path.is_dir() {
+        for base in ["mainlog", "exim_mainlog"] {
+            let set = set_in(path, base)?;
+            if !set.is_empty() {
+                return Ok(set);
+            }
+        }
+        return Ok(Vec::new());
+    }
+    let base = path
+        .file_name()
+        .and_then(|n| n.to_str())
+        .ok_or_else(|| io::Error::new(io::ErrorKind::InvalidInput, "no UTF-8 file name"))?;
+    let dir = match path.parent() {
+        Some(d) if !d.as_os_str().is_empty() => d,
+        _ => Path::new("."),
     };
+    set_in(dir, base)
+}
+
+/// The files of `dir` in the rotated set named `base`, oldest first.
+fn set_in(dir: &Path, base: &str) -> io::Result<Vec<PathBuf>> {
     let mut set = Vec::new();
-    for entry in std::fs::read_dir(&dir)? {
+    for entry in std::fs::read_dir(dir)? {
         let entry = entry?;
         let name = entry.file_name();
         let Some(name) = name.to_str() else { continue };
-        if let Some(key) = RotationKey::of(name, &base)
+        if let Some(key) = RotationKey::of(name, base)
             && entry.file_type()?.is_file()
         {
             set.push((key, entry.path()));

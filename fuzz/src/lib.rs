@@ -730,7 +730,9 @@ pub fn check_rejectlog(data: &[u8]) {
                 assert_eq!(offset_in(data, raw), e.offset, "entry offset");
                 let first = data.get(e.offset..).unwrap_or_default();
                 let first = first.split(|b| *b == b'\n').next().unwrap_or_default();
-                check_parsed_line(first, &e.line);
+                // The entry's first line loses its line ending before `parse_line`
+                // (which ignores one more), as the reader's lines do.
+                check_parsed_line(trim_line_ending(first), &e.line);
                 let mut s = Slices::default();
                 s.line(&e.line);
                 s.text("envelope_from", e.envelope_from);

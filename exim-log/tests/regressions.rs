@@ -1,0 +1,92 @@
+//! Replays every input under `fuzz/regressions/<target>/` through the invariant
+//! checks of that fuzz target, on the stable toolchain, in ordinary `cargo test`.
+//!
+//! The checks are the fuzz crate's own (`fuzz/src/lib.rs`), compiled in here by
+//! `#[path]`, so a crasher found by libFuzzer and the test that keeps it fixed
+//! assert exactly the same things.
+
+#[path = "../../fuzz/src/lib.rs"]
+mod invariants;
+
+use std::path::{Path, PathBuf};
+
+fn regressions_dir() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("../fuzz/regressions")
+}
+
+/// Files directly in `dir`, sorted (README files describe, they are not inputs).
+fn inputs(dir: &Path) -> Vec<PathBuf> {
+    let Ok(entries) = std::fs::read_dir(dir) else {
+        return Vec::new();
+    };
+    let mut files: Vec<PathBuf> = entries
+        .map(|e| {
+            e.unwrap_or_else(|e| panic!("{}: {e}", dir.display()))
+                .path()
+        })
+        .filter(|p| p.is_file() && p.extension().is_none_or(|e| e != "md"))
+        .collect();
+    files.sort();
+    files
+}
+
+#[test]
+fn every_regression_folder_is_a_known_target() {
+    let Ok(entries) = std::fs::read_dir(regressions_dir()) else {
+        return;
+    };
+    for e in entries {
+        let path = e.expect("regression entry").path();
+        if path.is_dir() {
+            let name = path.file_name().and_then(|n| n.to_str()).unwrap_or("");
+            assert!(
+                invariants::TARGETS.contains(&name),
+                "fuzz/regressions/{name} does not name a fuzz target ({:?})",
+                invariants::TARGETS
+            );
+        }
+    }
+}
+
+#[test]
+fn regressions_replay_without_breaking_an_invariant() {
+    let mut replayed = 0;
+    for target in invariants::TARGETS {
+        for file in inputs(&regressions_dir().join(target)) {
+            let data = std::fs::read(&file).expect("read regression input");
+            let ok = std::panic::catch_unwind(|| invariants::check(target, &data));
+            assert!(
+                matches!(ok, Ok(true)),
+                "{target}: {} breaks an invariant (see the panic above)",
+                file.display()
+            );
+            replayed += 1;
+        }
+    }
+    eprintln!("replayed {replayed} regression inputs");
+}
+
+/// The checks must be able to fail: a slice from elsewhere is caught.
+#[test]
+fn inside_rejects_foreign_slices() {
+    let buf = b"2024-05-25 10:10:28 1sAoM5-00000009r3p-06vq Completed".to_vec();
+    let other = buf.clone();
+    assert!(invariants::inside(&buf, &buf[20..43]));
+    assert!(invariants::inside(&buf, &buf[..]));
+    assert!(!invariants::inside(&buf, &other[20..43]));
+    assert!(!invariants::inside(&buf[..20], &buf[10..30]));
+    assert!(
+        invariants::inside(&buf, &other[0..0]),
+        "empty slices are accepted"
+    );
+}
+
+/// Every target's check accepts ordinary input (and so is wired up).
+#[test]
+fn checks_pass_on_valid_input() {
+    let line = b"2024-05-25 10:10:28 1sAoM5-00000009r3p-06vq Completed\n";
+    for target in invariants::TARGETS {
+        assert!(invariants::check(target, line), "{target}");
+    }
+    assert!(!invariants::check("no-such-target", line));
+}

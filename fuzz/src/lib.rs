@@ -1,0 +1,976 @@
+//! Invariant checks shared by the fuzz targets and by the stable regression test.
+//!
+//! Each `check_*` function parses its input through one public entry point of
+//! `exim_log` and panics (with a message saying which invariant broke) when the
+//! result is inconsistent with the input. "No panic" alone is not enough for a
+//! zero-copy parser, so the checks also assert that:
+//!
+//! * every borrowed slice in a result lies inside the input (pointer ranges);
+//! * error offsets are `<=` the input length;
+//! * lines in equal results out;
+//! * the parts of a result that should reassemble the input do;
+//! * serialization (JSON) succeeds and agrees with the typed values.
+//!
+//! This file is the library of the `exim-log-fuzz` crate and is also compiled
+//! into `exim-log/tests/regressions.rs` through `#[path]`, so the minimized
+//! crashers in `fuzz/regressions/` replay through the very same checks under
+//! `cargo test` on the stable toolchain. It therefore names the library only as
+//! `exim_log::...` and uses nothing but `exim_log` and `serde_json`, which both
+//! crates depend on.
+
+use exim_log::assemble::{Assembled, Assembler, AssemblerOptions};
+use exim_log::paniclog::PanicLog;
+use exim_log::reader::{LogReader, Prefilter, ReadErrorKind};
+use exim_log::rejectlog::RejectLog;
+use exim_log::syslog::parse_syslog_line;
+use exim_log::{
+    Event, Inference, LogLine, LogSelector, MessageId, Options, Peer, Quoted, Received, Text,
+    exim_message_ids, parse_line, received_headers,
+};
+
+/// The fuzz targets, by name (the folder names under `fuzz/regressions/`).
+pub const TARGETS: &[&str] = &[
+    "line",
+    "buffer",
+    "rejectlog",
+    "received",
+    "selector",
+    "differential",
+];
+
+/// Runs the check of `target` on `data`. Returns `false` for an unknown target.
+pub fn check(target: &str, data: &[u8]) -> bool {
+    match target {
+        "line" => check_line(data),
+        "buffer" => check_buffer(data),
+        "rejectlog" => check_rejectlog(data),
+        "received" => check_received(data),
+        "selector" => check_selector(data),
+        "differential" => check_differential(data),
+        _ => return false,
+    }
+    true
+}
+
+/// True when `part` lies inside `whole`, compared as address ranges.
+///
+/// An empty `part` is accepted wherever it points: an empty slice carries no
+/// bytes, and `unwrap_or_default()` on a missing sub-slice legitimately yields
+/// one that points elsewhere.
+pub fn inside(whole: &[u8], part: &[u8]) -> bool {
+    if part.is_empty() {
+        return true;
+    }
+    let w = whole.as_ptr() as usize;
+    let p = part.as_ptr() as usize;
+    // `whole` is a live allocation, so `w + len` cannot overflow.
+    p >= w && p.saturating_add(part.len()) <= w + whole.len()
+}
+
+/// Texts that parsers currently build from a string literal instead of slicing
+/// the input: the right words, but not borrowed from the line, so [`borrowed`]
+/// tolerates exactly these until their parser is fixed (remove an entry with its
+/// fix; `fuzz/regressions/` holds an input that reaches each one).
+///
+/// * `DS` on an arrival without `H=` (`parse/arrival.rs`, `bare_field(b"DS")`)
+/// * `errno` tag of a deferral with a non-numeric errno (`parse/delivery.rs`)
+/// * `too many recipients`, `VRFY failed` (`parse/reject.rs`)
+/// * `after final dot`, `command timeout`, `command timeout on TLS connection`,
+///   `data timeout` (`parse/smtp.rs`)
+pub const KNOWN_STATIC: &[&[u8]] = &[
+    b"DS",
+    b"errno",
+    b"too many recipients",
+    b"VRFY failed",
+    b"after final dot",
+    b"command timeout",
+    b"command timeout on TLS connection",
+    b"data timeout",
+];
+
+/// [`inside`], or else exactly one of the [`KNOWN_STATIC`] words.
+pub fn borrowed(whole: &[u8], part: &[u8]) -> bool {
+    inside(whole, part) || KNOWN_STATIC.contains(&part)
+}
+
+/// Byte offset of `part` within `whole` (which must contain it).
+fn offset_in(whole: &[u8], part: &[u8]) -> usize {
+    (part.as_ptr() as usize).wrapping_sub(whole.as_ptr() as usize)
+}
+
+/// Collects the borrowed byte slices of a value, for the [`inside`] check.
+#[derive(Default)]
+pub struct Slices<'a> {
+    /// Each slice with the name of the field it came from.
+    pub all: Vec<(&'static str, &'a [u8])>,
+}
+
+impl<'a> Slices<'a> {
+    fn add(&mut self, name: &'static str, s: &'a [u8]) {
+        self.all.push((name, s));
+    }
+
+    fn text(&mut self, name: &'static str, t: Option<exim_log::Text<'a>>) {
+        if let Some(t) = t {
+            self.add(name, t.as_bytes());
+        }
+    }
+
+    fn quoted(&mut self, name: &'static str, q: Option<Quoted<'a>>) {
+        if let Some(q) = q {
+            check_quoted(q);
+            self.add(name, q.raw());
+        }
+    }
+
+    fn txt(&mut self, name: &'static str, t: Text<'a>) {
+        self.add(name, t.as_bytes());
+    }
+
+    fn peer(&mut self, p: &Peer<'a>) {
+        self.host(p.host);
+        self.endpoint("peer.interface", p.interface);
+        self.text("peer.user", p.user);
+        self.tls(p.tls);
+        self.text("peer.sender", p.sender);
+        self.auth(p.auth);
+        self.text("peer.protocol", p.protocol);
+    }
+
+    fn host(&mut self, h: Option<exim_log::Host<'a>>) {
+        if let Some(h) = h {
+            self.text("host.name", h.name);
+            self.text("host.helo", h.helo);
+            self.text("host.ip", h.ip);
+            self.text("host.ident", h.ident);
+        }
+    }
+
+    fn endpoint(&mut self, name: &'static str, e: Option<exim_log::Endpoint<'a>>) {
+        if let Some(e) = e {
+            self.add(name, e.ip.as_bytes());
+        }
+    }
+
+    fn tls(&mut self, t: Option<exim_log::Tls<'a>>) {
+        if let Some(t) = t {
+            self.text("tls.cipher", t.cipher);
+            self.text("tls.certificate_verified", t.certificate_verified);
+            self.quoted("tls.peer_dn", t.peer_dn);
+            self.text("tls.sni", t.sni);
+            // The accessors split `cipher`; they must stay inside it too.
+            self.text("tls.version", t.version());
+            self.text("tls.cipher_name", t.cipher_name());
+            let _ = t.bits();
+        }
+    }
+
+    fn auth(&mut self, a: Option<exim_log::Auth<'a>>) {
+        if let Some(a) = a {
+            self.add("auth.authenticator", a.authenticator.as_bytes());
+            self.text("auth.id", a.id);
+            self.text("auth.sender", a.sender);
+        }
+    }
+
+    fn fields(&mut self, fields: &[exim_log::Field<'a>]) {
+        for f in fields {
+            self.add("field.tag", f.tag.as_bytes());
+            self.text("field.value", f.value);
+        }
+    }
+
+    fn id(&mut self, name: &'static str, id: Option<MessageId<'a>>) {
+        if let Some(id) = id {
+            check_message_id(id);
+            self.add(name, id.as_str().as_bytes());
+        }
+    }
+
+    /// Every slice of a parsed line.
+    pub fn line(&mut self, line: &LogLine<'a>) {
+        self.add("raw", line.raw.as_bytes());
+        self.add("text", line.text().as_bytes());
+        self.id("message_id", line.message_id);
+        self.event(&line.event);
+    }
+
+    /// Every slice of an event. New variants are added here as they land; an
+    /// unknown variant contributes no slice (it is still checked by the JSON
+    /// and reassembly checks).
+    pub fn event(&mut self, event: &Event<'a>) {
+        match event {
+            Event::Arrival(a) => {
+                self.add("arrival.sender", a.sender.as_bytes());
+                self.id("arrival.bounce_parent", a.bounce_parent);
+                self.host(a.host);
+                self.endpoint("arrival.interface", a.interface);
+                self.text("arrival.tcp_fast_open", a.tcp_fast_open);
+                self.text("arrival.user", a.user);
+                self.text("arrival.protocol", a.protocol);
+                self.text("arrival.pipelining", a.pipelining);
+                self.text("arrival.spf", a.spf);
+                self.tls(a.tls);
+                self.auth(a.auth);
+                self.text("arrival.proxy", a.proxy);
+                self.text("arrival.dkim", a.dkim);
+                self.text("arrival.dmarc", a.dmarc);
+                self.text("arrival.queue", a.queue);
+                self.text("arrival.header_id", a.header_id);
+                self.quoted("arrival.subject", a.subject);
+                self.text("arrival.received_sender", a.received_sender);
+                if let Some(r) = a.recipients {
+                    self.add("arrival.recipients", r.raw().as_bytes());
+                    let raw = r.raw().as_bytes();
+                    for item in r.iter() {
+                        assert!(inside(raw, item.as_bytes()), "recipient outside the list");
+                    }
+                }
+                self.fields(&a.other_fields);
+            }
+            Event::Delivery(d) | Event::Deferral(d) | Event::Failure(d) => {
+                self.add("delivery.address", d.address.as_bytes());
+                self.text("delivery.parents", d.parents);
+                self.text("delivery.original", d.original);
+                self.text("delivery.sender", d.sender);
+                self.text("delivery.queue", d.queue);
+                self.text("delivery.return_path", d.return_path);
+                self.text("delivery.router", d.router);
+                self.text("delivery.transport", d.transport);
+                self.host(d.host);
+                self.endpoint("delivery.proxy", d.proxy);
+                self.endpoint("delivery.interface", d.interface);
+                self.text("delivery.tcp_fast_open", d.tcp_fast_open);
+                self.text("delivery.protocol_detail", d.protocol_detail);
+                self.tls(d.tls);
+                self.auth(d.auth);
+                self.text("delivery.pipelining", d.pipelining);
+                self.text("delivery.dkim", d.dkim);
+                self.text("delivery.shadow_transport", d.shadow_transport);
+                self.quoted("delivery.confirmation", d.confirmation);
+                self.text("delivery.error", d.error);
+                self.fields(&d.other_fields);
+            }
+            Event::Arguments(a) => {
+                self.add("arguments.cwd", a.cwd.as_bytes());
+                let raw = a.args.raw().as_bytes();
+                self.add("arguments.args", raw);
+                let mut last_end = 0;
+                for arg in a.args.iter() {
+                    check_quoted(arg);
+                    assert!(inside(raw, arg.raw()), "argument outside the list");
+                    // Arguments come out in order and do not overlap.
+                    if !arg.raw().is_empty() {
+                        let at = offset_in(raw, arg.raw());
+                        assert!(at >= last_end, "arguments out of order");
+                        last_end = at + arg.raw().len();
+                    }
+                }
+            }
+            Event::DaemonStarted(d) => {
+                self.txt("daemon.version", d.version);
+                self.text("daemon.detail", d.detail);
+            }
+            Event::QueueRun(q) => {
+                self.text("queue_run.queue", q.queue);
+                self.text("queue_run.options", q.options);
+            }
+            Event::ConnectionOpen(s)
+            | Event::ConnectionClose(s)
+            | Event::ConnectionLost(s)
+            | Event::SmtpTimeout(s)
+            | Event::NoMail(s)
+            | Event::SmtpError(s)
+            | Event::SmtpDropped(s)
+            | Event::ConnectionRefused(s)
+            | Event::TlsError(s)
+            | Event::HostError(s)
+            | Event::HostLookupFailed(s)
+            | Event::IncompleteTransaction(s)
+            | Event::Etrn(s) => {
+                self.peer(&s.peer);
+                if let Some(c) = s.commands {
+                    self.txt("session.commands", c.raw());
+                    let raw = c.raw().as_bytes();
+                    for verb in c.iter() {
+                        assert!(inside(raw, verb.as_bytes()), "command outside the list");
+                    }
+                }
+                self.text("session.command", s.command);
+                self.text("session.from", s.from);
+                if let Some(r) = s.recipients {
+                    self.txt("session.recipients", r.raw());
+                    for a in r.iter() {
+                        assert!(inside(r.raw().as_bytes(), a.as_bytes()));
+                    }
+                }
+                self.text("session.reason", s.reason);
+            }
+            Event::Rejection(r) | Event::Dropped(r) | Event::Discarded(r) => {
+                self.peer(&r.peer);
+                self.txt("reject.what", r.what);
+                self.text("reject.recipient", r.recipient);
+                self.text("reject.reason", r.reason);
+                self.text("reject.dnslist_domain", r.dnslist_domain());
+            }
+            Event::SenderVerify(v) => {
+                self.peer(&v.peer);
+                self.txt("sender_verify.address", v.address);
+                self.text("sender_verify.reason", v.reason);
+            }
+            Event::Warning(w) => {
+                self.peer(&w.peer);
+                self.txt("warning.message", w.message);
+            }
+            Event::AuthFailed(a) => {
+                self.txt("auth_failed.authenticator", a.authenticator);
+                self.peer(&a.peer);
+                self.text("auth_failed.set_id", a.set_id);
+                self.text("auth_failed.reason", a.reason);
+            }
+            Event::Frozen(n)
+            | Event::Unfrozen(n)
+            | Event::Removed(n)
+            | Event::Cancelled(n)
+            | Event::MessageIsFrozen(n)
+            | Event::SpoolLocked(n)
+            | Event::NoImmediateDelivery(n)
+            | Event::RecipientsIgnored(n)
+            | Event::Dnslist(n)
+            | Event::Moved(n)
+            | Event::ExpansionFailed(n)
+            | Event::ConfigError(n)
+            | Event::MalwareError(n) => {
+                self.text("note.by", n.by);
+                self.text("note.reason", n.reason);
+            }
+            Event::DaemonSignal(d) => self.txt("daemon_signal.detail", d.detail),
+            Event::ErrorIgnored(e) => {
+                self.txt("error_ignored.address", e.address);
+                self.text("error_ignored.parent", e.parent);
+                self.text("error_ignored.reason", e.reason);
+            }
+            Event::TransportOutput(t) => {
+                self.txt("transport_output.address", t.address);
+                self.txt("transport_output.transport", t.transport);
+                self.txt("transport_output.output", t.output);
+            }
+            Event::Dkim(d) => {
+                self.text("dkim.domain", d.domain);
+                self.text("dkim.selector", d.selector);
+                self.text("dkim.status", d.status);
+                self.txt("dkim.detail", d.detail);
+            }
+            Event::Rewrite(r) => {
+                self.txt("rewrite.original", r.original);
+                self.txt("rewrite.place", r.place);
+                self.txt("rewrite.rewritten", r.rewritten);
+            }
+            // A variant added later contributes no slice until it is listed here;
+            // it is still checked by the JSON and reassembly checks.
+            _ => {}
+        }
+    }
+
+    /// Every slice of a `Received:` header.
+    pub fn received(&mut self, r: &Received<'a>) {
+        self.txt("received.raw", r.raw);
+        self.host(r.from);
+        self.text("received.by", r.by);
+        if let Some(v) = r.via {
+            self.add("received.via", v.as_bytes());
+        }
+        if let Some(p) = r.protocol {
+            self.add("received.protocol", p.as_bytes());
+        }
+        if let Some(t) = r.tls {
+            self.text("received.tls.version", t.version);
+            self.text("received.tls.cipher", t.cipher);
+            self.add("received.tls.text", t.text.as_bytes());
+        }
+        if let Some(v) = r.exim_version {
+            self.add("received.exim_version", v.as_bytes());
+        }
+        self.text("received.exim_release", r.exim_release());
+        self.text("received.envelope_from", r.envelope_from);
+        self.text("received.id", r.id);
+        self.id("received.message_id", r.message_id);
+        self.text("received.recipient", r.recipient);
+        if let Some(d) = r.date_text {
+            self.add("received.date_text", d.as_bytes());
+        }
+    }
+}
+
+/// `Quoted::decode` never grows the value (every escape is at least two bytes
+/// and decodes to one), and borrows when there is nothing to decode.
+pub fn check_quoted(q: Quoted<'_>) {
+    let decoded = q.decode();
+    assert!(
+        decoded.len() <= q.raw().len(),
+        "decoded value longer than the raw value"
+    );
+    if !q.raw().contains(&b'\\') {
+        assert_eq!(decoded.as_ref(), q.raw(), "value without escapes changed");
+    }
+}
+
+/// A parsed id is a valid id on its own and keeps its layout.
+pub fn check_message_id(id: MessageId<'_>) {
+    let s = id.as_str();
+    assert!(matches!(s.len(), 16 | 23), "id of length {}", s.len());
+    assert_eq!(
+        MessageId::parse(s.as_bytes()),
+        Some(id),
+        "id does not re-parse"
+    );
+    let _ = (id.time(), id.pid(), id.fraction(), id.format());
+}
+
+/// The line without one trailing `\n`, `\r\n` or `\r` (as `parse_line` documents).
+pub fn trim_line_ending(line: &[u8]) -> &[u8] {
+    let line = line.strip_suffix(b"\n").unwrap_or(line);
+    line.strip_suffix(b"\r").unwrap_or(line)
+}
+
+/// Checks one parsed line against the input it came from.
+pub fn check_parsed_line<'a>(input: &'a [u8], line: &LogLine<'a>) {
+    let raw = line.raw.as_bytes();
+    assert_eq!(raw, trim_line_ending(input), "raw is not the input line");
+    assert!(inside(input, raw), "raw not borrowed from the input");
+
+    // Prefix + text reassemble the line.
+    let at = line.text_offset();
+    assert!(at <= raw.len(), "text offset {at} past the line");
+    assert_eq!(
+        raw.get(at..),
+        Some(line.text().as_bytes()),
+        "text() is not raw[text_offset..]"
+    );
+
+    // The timestamp passed its range checks.
+    let t = line.timestamp;
+    assert!((1..=12).contains(&t.month) && (1..=31).contains(&t.day));
+    assert!(t.hour <= 23 && t.minute <= 59 && t.second <= 60);
+    assert!(t.millisecond.is_none_or(|ms| ms <= 999));
+    let _ = t.unix_millis();
+
+    // The id, when present, sits right after the timestamp/pid, before the text.
+    if let Some(id) = line.message_id {
+        let id = id.as_str().as_bytes();
+        assert!(inside(raw, id), "message id not in the line");
+        assert!(offset_in(raw, id) + id.len() <= at, "id after the text");
+    }
+
+    let mut slices = Slices::default();
+    slices.line(line);
+    for (name, s) in &slices.all {
+        assert!(borrowed(raw, s), "{name} is not borrowed from the line");
+    }
+
+    // Serialization succeeds and agrees with the typed values.
+    let json = serde_json::to_value(line).unwrap_or_else(|e| panic!("JSON: {e}"));
+    let field = |k: &str| json.get(k).and_then(|v| v.as_str()).map(str::to_owned);
+    assert_eq!(field("event").as_deref(), Some(line.event.name()));
+    assert_eq!(field("timestamp"), Some(t.to_string()));
+    assert_eq!(field("raw"), Some(line.raw.to_string_lossy().into_owned()));
+    assert_eq!(
+        field("message_id").as_deref(),
+        line.message_id.map(|m| m.as_str())
+    );
+}
+
+/// Checks a line-parse result of `input` (a line or an error).
+fn check_line_result<'a>(input: &'a [u8], r: &Result<LogLine<'a>, exim_log::ParseError>) {
+    match r {
+        Ok(line) => check_parsed_line(input, line),
+        Err(e) => {
+            assert!(
+                e.offset <= input.len(),
+                "error offset {} past the input",
+                e.offset
+            );
+            let _ = e.to_string();
+        }
+    }
+}
+
+/// Target `line`: one mainlog line through [`parse_line`], and the same bytes as
+/// a syslog line through `parse_syslog_line`.
+pub fn check_line(data: &[u8]) {
+    let r = parse_line(data);
+    check_line_result(data, &r);
+    // Deterministic.
+    assert_eq!(parse_line(data), r, "second parse differs");
+
+    match parse_syslog_line(data) {
+        Ok(l) => {
+            let raw = l.raw.as_bytes();
+            assert_eq!(raw, trim_line_ending(data), "syslog raw is not the line");
+            let mut slices = Slices::default();
+            slices.txt("syslog.time", l.time);
+            slices.text("syslog.host", l.host);
+            slices.txt("syslog.program", l.program);
+            slices.txt("syslog.text", l.body.text);
+            slices.id("syslog.message_id", l.body.message_id);
+            slices.event(&l.body.event);
+            for (name, s) in &slices.all {
+                assert!(
+                    borrowed(raw, s),
+                    "{name} is not borrowed from the syslog line"
+                );
+            }
+            let _ = (l.facility(), l.severity());
+            serde_json::to_string(&l).unwrap_or_else(|e| panic!("JSON: {e}"));
+        }
+        Err(e) => assert!(e.offset <= data.len(), "syslog error offset past the input"),
+    }
+}
+
+/// Splits a buffer into lines the way a log reader must: on `\n`, a final line
+/// without `\n` included, no empty line after a final `\n`.
+pub fn split_lines(data: &[u8]) -> impl Iterator<Item = &[u8]> {
+    let body = data.strip_suffix(b"\n").unwrap_or(data);
+    let empty = data.is_empty();
+    body.split(|b| *b == b'\n').filter(move |_| !empty)
+}
+
+/// The start offset of every line of `data` (see [`split_lines`]).
+fn line_starts(data: &[u8]) -> Vec<usize> {
+    split_lines(data).map(|l| offset_in(data, l)).collect()
+}
+
+/// Target `buffer`: a whole buffer through the reader path. Every line gives
+/// exactly one result, at the right line number and byte offset, holding the
+/// line's bytes; the selector inference counts the same lines; the message
+/// assembler loses no line and puts each in the right message.
+pub fn check_buffer(data: &[u8]) {
+    let lines: Vec<&[u8]> = split_lines(data).collect();
+    let starts = line_starts(data);
+
+    // The reader, with a small line cap taken from the input, so that long lines
+    // and the cap's edge are exercised too.
+    let cap = 64 + usize::from(data.first().copied().unwrap_or(0)) * 16;
+    let mut rdr = LogReader::new(data).with_max_line_len(cap);
+    let mut buf = Vec::new();
+    let mut n = 0usize;
+    loop {
+        let r = rdr.read_line(&mut buf);
+        let expected = lines.get(n).map(|l| trim_line_ending(l));
+        match r {
+            Ok(None) => break,
+            Ok(Some(pos)) => {
+                let want = expected
+                    .unwrap_or_else(|| panic!("reader yielded line {} of {}", n + 1, lines.len()));
+                assert_eq!(pos.line, n as u64 + 1, "line number");
+                assert_eq!(
+                    Some(pos.byte as usize),
+                    starts.get(n).copied(),
+                    "byte offset of line {}",
+                    n + 1
+                );
+                assert_eq!(buf.as_slice(), want, "bytes of line {}", n + 1);
+                assert!(buf.len() <= cap, "a line over the cap was yielded");
+                let parsed = parse_line(&buf);
+                check_line_result(&buf, &parsed);
+            }
+            Err(e) => {
+                let want =
+                    expected.unwrap_or_else(|| panic!("reader error after the last line: {e}"));
+                assert_eq!(e.position.line, n as u64 + 1, "error line number");
+                assert_eq!(Some(e.position.byte as usize), starts.get(n).copied());
+                match e.kind {
+                    ReadErrorKind::LineTooLong { length, limit } => {
+                        assert_eq!(limit, cap);
+                        assert!(
+                            want.len() > cap,
+                            "line of {} bytes called too long",
+                            want.len()
+                        );
+                        // The reported length is documented as best effort: it
+                        // may count the CR of a CRLF ending, and (reader as of
+                        // this writing) is one short for a last line without `\n`.
+                        let length = usize::try_from(length).unwrap_or(usize::MAX);
+                        assert!(
+                            length + 1 >= want.len() && length <= want.len() + 1,
+                            "too-long line of {} bytes reported as {length}",
+                            want.len()
+                        );
+                    }
+                    _ => panic!("unexpected reader error on a byte slice: {e}"),
+                }
+            }
+        }
+        n += 1;
+        assert!(n <= lines.len() + 1, "reader does not stop");
+    }
+    assert_eq!(n, lines.len(), "lines in != results out");
+    let newlines = data.iter().filter(|b| **b == b'\n').count();
+    let expected = newlines + usize::from(!data.is_empty() && !data.ends_with(b"\n"));
+    assert_eq!(n, expected, "line count");
+
+    // Records (owned) serialize, and their parse matches the borrowed parse.
+    let max = exim_log::reader::DEFAULT_MAX_LINE_LEN;
+    let too_long = |i: usize| {
+        lines
+            .get(i)
+            .is_some_and(|l| trim_line_ending(l).len() > max)
+    };
+    let mut count = 0usize;
+    for rec in LogReader::new(data).into_records() {
+        let rec = match rec {
+            Ok(rec) => rec,
+            Err(e) if matches!(e.kind, ReadErrorKind::LineTooLong { .. }) => {
+                assert!(too_long(count), "line {} called too long", count + 1);
+                count += 1;
+                continue;
+            }
+            Err(e) => panic!("record error on a byte slice: {e}"),
+        };
+        serde_json::to_string(&rec).unwrap_or_else(|e| panic!("record JSON: {e}"));
+        assert_eq!(
+            rec.parse().ok(),
+            parse_line(rec.raw()).ok(),
+            "Record::parse differs from parse_line"
+        );
+        count += 1;
+    }
+    assert_eq!(count, lines.len(), "records in != lines");
+
+    // The selector inference sees the same lines.
+    let inf = Inference::from_bytes(data);
+    assert_eq!(inf.lines(), lines.len() as u64, "inference line count");
+    let unparsed = lines.iter().filter(|l| parse_line(l).is_err()).count();
+    assert_eq!(inf.unparsed(), unparsed as u64, "inference unparsed count");
+    let _ = (inf.seen(), inf.observations().count());
+
+    // The assembler: every line comes out once (an args line linked to a
+    // message comes out with it), and message lines carry their message's id.
+    let opts = AssemblerOptions::default()
+        .max_in_flight(1 + usize::from(data.get(1).copied().unwrap_or(255) % 8))
+        .max_pending_arguments(4);
+    let mut seen = vec![0u32; lines.len() + 1];
+    for item in Assembler::with_options(opts).messages(LogReader::new(data).into_records()) {
+        match item {
+            Ok(Assembled::Message(m)) => {
+                assert!(!m.lines.is_empty(), "message without lines");
+                for rec in &m.lines {
+                    let l = parse_line(rec.raw())
+                        .unwrap_or_else(|e| panic!("message line does not parse: {e}"));
+                    assert_eq!(
+                        l.message_id.map(|i| i.as_str()),
+                        Some(m.id.as_str()),
+                        "line in the wrong message"
+                    );
+                    bump(&mut seen, rec.position().line);
+                }
+                for a in &m.arguments {
+                    bump(&mut seen, a.record.position().line);
+                }
+                serde_json::to_string(&m).unwrap_or_else(|e| panic!("message JSON: {e}"));
+            }
+            Ok(Assembled::Line(rec)) => bump(&mut seen, rec.position().line),
+            Ok(_) => {}
+            Err(e) => assert!(!e.is_fatal(), "fatal error on a byte slice: {e}"),
+        }
+    }
+    for (i, c) in seen.iter().enumerate().skip(1) {
+        // An args line can be linked to several messages (`-bs`), and so come out
+        // more than once; every other line exactly once.
+        let is_args = lines
+            .get(i - 1)
+            .and_then(|l| parse_line(l).ok())
+            .is_some_and(|l| matches!(l.event, Event::Arguments(_)));
+        assert!(
+            *c == 1 || (is_args && *c > 1) || (*c == 0 && too_long(i - 1)),
+            "line {i} emitted {c} times by the assembler"
+        );
+    }
+}
+
+fn bump(seen: &mut [u32], line: u64) {
+    match usize::try_from(line).ok().and_then(|i| seen.get_mut(i)) {
+        Some(c) => *c += 1,
+        None => panic!("assembler emitted line {line}, which is not in the input"),
+    }
+}
+
+/// Lines that start a reject/panic log entry: `YYYY-MM-DD HH:MM:SS` shape (§10.1).
+fn starts_entry(line: &[u8]) -> bool {
+    const SHAPE: &[u8; 19] = b"0000-00-00 00:00:00";
+    line.len() >= SHAPE.len()
+        && line.iter().zip(SHAPE).all(|(b, s)| {
+            if *s == b'0' {
+                b.is_ascii_digit()
+            } else {
+                b == s
+            }
+        })
+}
+
+/// Target `rejectlog`: a buffer through the reject log and panic log entry
+/// iterators. Entries tile the buffer (one per timestamped line, plus one for
+/// text before the first), every slice lies inside its entry, and both logs
+/// split the buffer the same way.
+pub fn check_rejectlog(data: &[u8]) {
+    let mut expected: Vec<usize> = split_lines(data)
+        .filter(|l| starts_entry(l))
+        .map(|l| offset_in(data, l))
+        .collect();
+    if !data.is_empty() && expected.first() != Some(&0) {
+        expected.insert(0, 0);
+    }
+
+    let mut offsets = Vec::new();
+    for r in RejectLog::new(data) {
+        match r {
+            Ok(e) => {
+                let raw = e.raw.as_bytes();
+                assert!(inside(data, raw), "entry not borrowed from the buffer");
+                assert_eq!(offset_in(data, raw), e.offset, "entry offset");
+                let first = data.get(e.offset..).unwrap_or_default();
+                let first = first.split(|b| *b == b'\n').next().unwrap_or_default();
+                // The entry's first line loses its line ending before `parse_line`
+                // (which ignores one more), as the reader's lines do.
+                check_parsed_line(trim_line_ending(first), &e.line);
+                let mut s = Slices::default();
+                s.line(&e.line);
+                s.text("envelope_from", e.envelope_from);
+                s.txt("envelope_to", e.envelope_to.raw());
+                for r in e.envelope_to.iter() {
+                    s.txt("envelope_to.item", r);
+                }
+                let _ = e.envelope_to.more();
+                s.txt("header_block", e.header_block);
+                for h in e.headers() {
+                    assert!(
+                        inside(e.header_block.as_bytes(), h.text.as_bytes()),
+                        "header outside the block"
+                    );
+                    s.txt("header", h.text);
+                    s.text("header.name", h.name());
+                    s.text("header.value", h.value());
+                }
+                for (name, sl) in &s.all {
+                    assert!(borrowed(raw, sl), "{name} is not inside its entry");
+                }
+                serde_json::to_string(&e).unwrap_or_else(|err| panic!("JSON: {err}"));
+                offsets.push(e.offset);
+            }
+            Err(err) => {
+                assert!(err.offset <= data.len(), "error offset past the buffer");
+                // The offset points into the entry's first line: the entry is
+                // the last one that starts at or before it.
+                let at = expected
+                    .iter()
+                    .rev()
+                    .find(|o| **o <= err.offset)
+                    .copied()
+                    .unwrap_or(0);
+                offsets.push(at);
+            }
+        }
+    }
+    assert_eq!(
+        offsets, expected,
+        "entries do not match the timestamped lines"
+    );
+
+    // The panic log splits the same way.
+    let mut count = 0usize;
+    for r in PanicLog::new(data) {
+        match r {
+            Ok(e) => {
+                let raw = e.raw.as_bytes();
+                assert!(
+                    inside(data, raw),
+                    "panic entry not borrowed from the buffer"
+                );
+                assert_eq!(
+                    Some(&e.offset),
+                    expected.get(count),
+                    "panic log entry offset"
+                );
+                if let Some(d) = e.detail {
+                    assert!(inside(raw, d.as_bytes()), "detail outside the entry");
+                }
+                serde_json::to_string(&e).unwrap_or_else(|err| panic!("JSON: {err}"));
+            }
+            Err(err) => assert!(err.offset <= data.len()),
+        }
+        count += 1;
+    }
+    assert_eq!(count, expected.len(), "panic log entry count");
+}
+
+/// Target `received`: one header through `Received::parse`, and the buffer as a
+/// header block through `received_headers` / `exim_message_ids`.
+pub fn check_received(data: &[u8]) {
+    let r = Received::parse(data);
+    let mut s = Slices::default();
+    s.received(&r);
+    for (name, sl) in &s.all {
+        assert!(inside(data, sl), "{name} is not borrowed from the header");
+    }
+    if let Some(d) = r.date {
+        assert!(
+            (1..=12).contains(&d.month) && (1..=31).contains(&d.day),
+            "date {d}"
+        );
+        assert!(d.hour <= 23 && d.minute <= 59 && d.second <= 60, "date {d}");
+        let _ = d.unix_millis();
+    }
+    let _ = r.is_exim();
+    assert_eq!(exim_log::parse_received(data), r, "parse_received differs");
+    let json = serde_json::to_value(r).unwrap_or_else(|e| panic!("JSON: {e}"));
+    assert_eq!(
+        json.get("message_id").and_then(|v| v.as_str()),
+        r.message_id.map(|m| m.as_str())
+    );
+
+    let mut last_end = 0usize;
+    for h in received_headers(data) {
+        assert!(inside(data, h), "header outside the block");
+        if !h.is_empty() {
+            let at = offset_in(data, h);
+            assert!(at >= last_end, "headers overlap or go backwards");
+            last_end = at + h.len();
+        }
+        let hr = Received::parse(h);
+        let mut s = Slices::default();
+        s.received(&hr);
+        for (name, sl) in &s.all {
+            assert!(inside(h, sl), "{name} is not borrowed from its header");
+        }
+    }
+    for id in exim_message_ids(data) {
+        check_message_id(id);
+        assert!(
+            inside(data, id.as_str().as_bytes()),
+            "id not borrowed from the block"
+        );
+    }
+}
+
+/// Target `selector`: a `log_selector` value. A setting that parses renders to a
+/// canonical setting that parses back to the same set; an error points inside
+/// the input.
+pub fn check_selector(data: &[u8]) {
+    let Ok(text) = std::str::from_utf8(data) else {
+        return;
+    };
+    match LogSelector::parse(text) {
+        Ok(set) => {
+            let canon = set.to_setting();
+            assert_eq!(set.to_string(), canon, "Display is not to_setting");
+            assert_eq!(
+                LogSelector::parse(&canon),
+                Ok(set),
+                "{canon:?} does not parse back"
+            );
+            assert_eq!(set.len(), set.iter().count());
+            let o = Options::from_setting(text).unwrap_or_else(|e| panic!("Options: {e}"));
+            let _ = (o.expects_pid(), o.expects_millisec());
+        }
+        Err(e) => {
+            assert!(
+                e.offset() <= text.len(),
+                "error offset {} past the input",
+                e.offset()
+            );
+            assert!(
+                text.is_char_boundary(e.offset()),
+                "error offset inside a character"
+            );
+            assert!(!e.message().is_empty());
+            let _ = (e.kind(), e.found(), e.suggestion(), e.to_string());
+            assert!(
+                Options::from_setting(text).is_err(),
+                "Options accepts what LogSelector rejects"
+            );
+        }
+    }
+}
+
+/// Target `differential`: two ways to the same answer must agree.
+///
+/// * The streaming reader and splitting the buffer in memory give the same lines
+///   at the same positions.
+/// * The reader's search fast path (`read_matching_line`) gives exactly the lines
+///   that contain the needle (1-8 bytes picked from the input), at the same
+///   positions.
+/// * Each line parses the same with no line ending, `\n` and `\r\n`.
+pub fn check_differential(data: &[u8]) {
+    let (needle_len, body) = match data.split_first() {
+        Some((b, r)) => (usize::from(b % 8) + 1, r),
+        None => (1, data),
+    };
+    let needle = body.get(..needle_len.min(body.len())).unwrap_or_default();
+    // A line ending in the needle could match across the end of a line.
+    let needle = if needle.contains(&b'\n') || needle.contains(&b'\r') {
+        &b""[..]
+    } else {
+        needle
+    };
+
+    let lines: Vec<&[u8]> = split_lines(body).collect();
+    let starts = line_starts(body);
+    let expected: Vec<(u64, u64, Vec<u8>)> = lines
+        .iter()
+        .zip(&starts)
+        .enumerate()
+        .map(|(i, (l, s))| (i as u64 + 1, *s as u64, trim_line_ending(l).to_vec()))
+        .collect();
+
+    let mut rdr = LogReader::new(body).with_max_line_len(body.len());
+    let mut buf = Vec::new();
+    let mut all = Vec::new();
+    loop {
+        match rdr.read_line(&mut buf) {
+            Ok(Some(pos)) => all.push((pos.line, pos.byte, buf.clone())),
+            Ok(None) => break,
+            Err(e) => panic!("reader error on a byte slice: {e}"),
+        }
+    }
+    assert_eq!(all, expected, "reader and in-memory split disagree");
+
+    if !needle.is_empty() {
+        let filter = Prefilter::new([needle]);
+        let mut rdr = LogReader::new(body).with_max_line_len(body.len());
+        let mut got = Vec::new();
+        loop {
+            match rdr.read_matching_line(&filter, &mut buf) {
+                Ok(Some(pos)) => got.push((pos.line, pos.byte, buf.clone())),
+                Ok(None) => break,
+                Err(e) => panic!("reader error on a byte slice: {e}"),
+            }
+        }
+        let want: Vec<(u64, u64, Vec<u8>)> = expected
+            .iter()
+            .filter(|(_, _, l)| l.windows(needle.len()).any(|w| w == needle))
+            .cloned()
+            .collect();
+        assert_eq!(
+            got, want,
+            "read_matching_line({needle:?}) disagrees with filtering"
+        );
+    }
+
+    for line in &lines {
+        let line = trim_line_ending(line);
+        if line.contains(&b'\r') {
+            continue;
+        }
+        let bare = parse_line(line);
+        for ending in [&b"\n"[..], b"\r\n"] {
+            let mut with = line.to_vec();
+            with.extend_from_slice(ending);
+            let other = parse_line(&with);
+            match (&bare, &other) {
+                (Ok(a), Ok(b)) => assert_eq!(a, b, "line ending changed the result"),
+                (Err(a), Err(b)) => assert_eq!(a, b, "line ending changed the error"),
+                _ => panic!("line ending changed success into failure or back"),
+            }
+        }
+    }
+}

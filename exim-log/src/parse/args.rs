@@ -6,7 +6,7 @@
 
 use super::peer::number;
 use super::scan;
-use crate::event::{ArgList, Arguments, Event};
+use crate::event::{ArgList, Arguments};
 use crate::text::Text;
 
 /// Positions of ` args:` in `i`, found by their `:` (rare in a directory and
@@ -27,8 +27,10 @@ fn markers(i: &[u8]) -> impl Iterator<Item = usize> + '_ {
     })
 }
 
-/// Parses the text after `cwd=`.
-pub(crate) fn arguments(i: &[u8]) -> Option<Event<'_>> {
+/// Parses the text after `cwd=`. Returns the payload, not an [`Event`]: the
+/// caller writes it into the event in place, which copies these few bytes
+/// instead of a whole event (callgrind: ~90 instructions a line).
+pub(crate) fn arguments(i: &[u8]) -> Option<Arguments<'_>> {
     for pos in markers(i) {
         let head = i.get(..pos)?;
         let sp = memchr::memrchr(b' ', head)?;
@@ -38,11 +40,11 @@ pub(crate) fn arguments(i: &[u8]) -> Option<Event<'_>> {
         };
         let rest = i.get(pos + 6..).unwrap_or_default();
         let rest = rest.strip_prefix(b" ").unwrap_or(rest);
-        return Some(Event::Arguments(Arguments {
+        return Some(Arguments {
             cwd: Text::new(cwd),
             argc,
             args: ArgList::new(Text::new(rest)),
-        }));
+        });
     }
     None
 }
@@ -85,7 +87,7 @@ mod tests {
             ("/ 1 args:", ("/", 1, &[])),
         ];
         for (input, (cwd, argc, args)) in cases {
-            let Some(Event::Arguments(a)) = arguments(input.as_bytes()) else {
+            let Some(a) = arguments(input.as_bytes()) else {
                 panic!("{input}");
             };
             assert_eq!(a.cwd, *cwd, "{input}");

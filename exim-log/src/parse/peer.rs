@@ -186,6 +186,7 @@ fn tag<'a>(t: &mut Tags<'a>, s: &'a [u8]) -> Option<&'a [u8]> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::text::{opt_string, text_string};
 
     #[test]
     fn rfind_finds_the_last() {
@@ -284,7 +285,7 @@ mod tests {
         for (input, want) in cases {
             let (t, rest) = tags(input.as_bytes(), false);
             let p = t.peer;
-            let s = |x: Option<Text<'_>>| x.map(|t| t.to_string());
+            let s = text_string;
             let got = (
                 s(p.host.and_then(|h| h.ip)),
                 s(p.host.and_then(|h| h.helo)),
@@ -298,14 +299,14 @@ mod tests {
                 String::from_utf8_lossy(rest).into_owned(),
             );
             let want = (
-                want.0.map(String::from),
-                want.1.map(String::from),
-                want.2.map(String::from),
-                want.3.map(String::from),
+                opt_string(want.0),
+                opt_string(want.1),
+                opt_string(want.2),
+                opt_string(want.3),
                 want.4,
-                want.5.map(String::from),
-                want.6.map(String::from),
-                want.7.map(String::from),
+                opt_string(want.5),
+                opt_string(want.6),
+                opt_string(want.7),
                 want.8,
                 want.9.to_string(),
             );

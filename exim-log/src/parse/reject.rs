@@ -271,6 +271,43 @@ pub(crate) fn auth_failed(i: &[u8]) -> Option<Event<'_>> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::event::{AuthFailure, Reject, SenderVerify, Session, Warning};
+
+    /// The payload of one event kind, or a panic naming what came instead.
+    fn as_sender_verify(e: Option<Event<'_>>) -> SenderVerify<'_> {
+        match e {
+            Some(Event::SenderVerify(v)) => v,
+            e => panic!("not sender_verify: {e:?}"),
+        }
+    }
+
+    fn as_warning(e: Option<Event<'_>>) -> Warning<'_> {
+        match e {
+            Some(Event::Warning(w)) => w,
+            e => panic!("not warning: {e:?}"),
+        }
+    }
+
+    fn as_host_error(e: Option<Event<'_>>) -> Session<'_> {
+        match e {
+            Some(Event::HostError(h)) => h,
+            e => panic!("not host_error: {e:?}"),
+        }
+    }
+
+    fn as_rejection(e: Option<Event<'_>>) -> Reject<'_> {
+        match e {
+            Some(Event::Rejection(r)) => r,
+            e => panic!("not rejection: {e:?}"),
+        }
+    }
+
+    fn as_auth_failed(e: Option<Event<'_>>) -> AuthFailure<'_> {
+        match e {
+            Some(Event::AuthFailed(a)) => a,
+            e => panic!("not auth_failed: {e:?}"),
+        }
+    }
 
     #[test]
     fn rejection_table() {
@@ -469,50 +506,37 @@ mod tests {
 
     #[test]
     fn sender_verify_warning_and_host_errors() {
-        let Some(Event::SenderVerify(v)) = client_line(
+        let v = as_sender_verify(client_line(
             b"H=(x) [192.0.2.3] sender verify defer for <a@slow.example>: host lookup did not complete",
-        ) else {
-            panic!()
-        };
+        ));
         assert!(v.temporary);
         assert_eq!(v.address, "<a@slow.example>");
         assert_eq!(v.reason.unwrap(), "host lookup did not complete");
-        let Some(Event::Warning(w)) =
-            client_line(b"H=(x) [192.0.2.3] Warning: listed in bl.example.net")
-        else {
-            panic!()
-        };
+        let w = as_warning(client_line(
+            b"H=(x) [192.0.2.3] Warning: listed in bl.example.net",
+        ));
         assert_eq!(w.message, "listed in bl.example.net");
-        let Some(Event::HostError(h)) =
-            client_line(b"H=mx.example.org [192.0.2.9] Connection refused")
-        else {
-            panic!()
-        };
+        let h = as_host_error(client_line(
+            b"H=mx.example.org [192.0.2.9] Connection refused",
+        ));
         assert_eq!(h.reason.unwrap(), "Connection refused");
-        let Some(Event::HostError(h)) = client_line(
+        let h = as_host_error(client_line(
             b"H=mx.example.org [192.0.2.9]: SMTP error from remote mail server after RCPT TO:<a@b>: 550 no",
-        ) else {
-            panic!()
-        };
+        ));
         assert!(h.reason.unwrap().as_bytes().starts_with(b"SMTP error"));
         assert!(client_line(b"H=mx.example.org [192.0.2.9] whatever lower case").is_none());
     }
 
     #[test]
     fn too_many_recipients_lines() {
-        let Some(Event::Rejection(r)) = too_many_recipients(
+        let r = as_rejection(too_many_recipients(
             b"excess temporarily rejected: sender=<a@b.example> H=(pc) [192.0.2.1]",
-        ) else {
-            panic!()
-        };
+        ));
         assert!(r.temporary);
         assert_eq!(r.peer.sender.unwrap(), "<a@b.example>");
         assert_eq!(r.peer.ip().unwrap(), "192.0.2.1");
         assert_eq!(r.reason.unwrap(), "excess temporarily rejected");
-        let Some(Event::Rejection(r)) = too_many_recipients(b"message rejected: sender=<> U=bob")
-        else {
-            panic!()
-        };
+        let r = as_rejection(too_many_recipients(b"message rejected: sender=<> U=bob"));
         assert!(!r.temporary);
         assert_eq!(r.reason.unwrap(), "message rejected");
         assert!(too_many_recipients(b"whatever").is_none());
@@ -565,9 +589,7 @@ mod tests {
             ),
         ];
         for (input, want) in cases {
-            let Some(Event::AuthFailed(a)) = auth_failed(input.as_bytes()) else {
-                panic!("{input}")
-            };
+            let a = as_auth_failed(auth_failed(input.as_bytes()));
             let s = |x: Option<Text<'_>>| x.map(|t| t.to_string());
             let got = (
                 a.authenticator.to_string(),

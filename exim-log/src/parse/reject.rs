@@ -271,42 +271,15 @@ pub(crate) fn auth_failed(i: &[u8]) -> Option<Event<'_>> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::event::{AuthFailure, Reject, SenderVerify, Session, Warning};
 
     /// The payload of one event kind, or a panic naming what came instead.
-    fn as_sender_verify(e: Option<Event<'_>>) -> SenderVerify<'_> {
-        match e {
-            Some(Event::SenderVerify(v)) => v,
-            e => panic!("not sender_verify: {e:?}"),
-        }
-    }
-
-    fn as_warning(e: Option<Event<'_>>) -> Warning<'_> {
-        match e {
-            Some(Event::Warning(w)) => w,
-            e => panic!("not warning: {e:?}"),
-        }
-    }
-
-    fn as_host_error(e: Option<Event<'_>>) -> Session<'_> {
-        match e {
-            Some(Event::HostError(h)) => h,
-            e => panic!("not host_error: {e:?}"),
-        }
-    }
-
-    fn as_rejection(e: Option<Event<'_>>) -> Reject<'_> {
-        match e {
-            Some(Event::Rejection(r)) => r,
-            e => panic!("not rejection: {e:?}"),
-        }
-    }
-
-    fn as_auth_failed(e: Option<Event<'_>>) -> AuthFailure<'_> {
-        match e {
-            Some(Event::AuthFailed(a)) => a,
-            e => panic!("not auth_failed: {e:?}"),
-        }
+    macro_rules! payload {
+        ($e:expr, $kind:path) => {
+            match $e {
+                Some($kind(x)) => x,
+                e => panic!("not {}: {e:?}", stringify!($kind)),
+            }
+        };
     }
 
     #[test]
@@ -506,37 +479,45 @@ mod tests {
 
     #[test]
     fn sender_verify_warning_and_host_errors() {
-        let v = as_sender_verify(client_line(
+        let v = payload!(client_line(
             b"H=(x) [192.0.2.3] sender verify defer for <a@slow.example>: host lookup did not complete",
-        ));
+        ), Event::SenderVerify);
         assert!(v.temporary);
         assert_eq!(v.address, "<a@slow.example>");
         assert_eq!(v.reason.unwrap(), "host lookup did not complete");
-        let w = as_warning(client_line(
-            b"H=(x) [192.0.2.3] Warning: listed in bl.example.net",
-        ));
+        let w = payload!(
+            client_line(b"H=(x) [192.0.2.3] Warning: listed in bl.example.net",),
+            Event::Warning
+        );
         assert_eq!(w.message, "listed in bl.example.net");
-        let h = as_host_error(client_line(
-            b"H=mx.example.org [192.0.2.9] Connection refused",
-        ));
+        let h = payload!(
+            client_line(b"H=mx.example.org [192.0.2.9] Connection refused",),
+            Event::HostError
+        );
         assert_eq!(h.reason.unwrap(), "Connection refused");
-        let h = as_host_error(client_line(
+        let h = payload!(client_line(
             b"H=mx.example.org [192.0.2.9]: SMTP error from remote mail server after RCPT TO:<a@b>: 550 no",
-        ));
+        ), Event::HostError);
         assert!(h.reason.unwrap().as_bytes().starts_with(b"SMTP error"));
         assert!(client_line(b"H=mx.example.org [192.0.2.9] whatever lower case").is_none());
     }
 
     #[test]
     fn too_many_recipients_lines() {
-        let r = as_rejection(too_many_recipients(
-            b"excess temporarily rejected: sender=<a@b.example> H=(pc) [192.0.2.1]",
-        ));
+        let r = payload!(
+            too_many_recipients(
+                b"excess temporarily rejected: sender=<a@b.example> H=(pc) [192.0.2.1]",
+            ),
+            Event::Rejection
+        );
         assert!(r.temporary);
         assert_eq!(r.peer.sender.unwrap(), "<a@b.example>");
         assert_eq!(r.peer.ip().unwrap(), "192.0.2.1");
         assert_eq!(r.reason.unwrap(), "excess temporarily rejected");
-        let r = as_rejection(too_many_recipients(b"message rejected: sender=<> U=bob"));
+        let r = payload!(
+            too_many_recipients(b"message rejected: sender=<> U=bob"),
+            Event::Rejection
+        );
         assert!(!r.temporary);
         assert_eq!(r.reason.unwrap(), "message rejected");
         assert!(too_many_recipients(b"whatever").is_none());
@@ -589,7 +570,7 @@ mod tests {
             ),
         ];
         for (input, want) in cases {
-            let a = as_auth_failed(auth_failed(input.as_bytes()));
+            let a = payload!(auth_failed(input.as_bytes()), Event::AuthFailed);
             let s = |x: Option<Text<'_>>| x.map(|t| t.to_string());
             let got = (
                 a.authenticator.to_string(),

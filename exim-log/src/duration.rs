@@ -38,6 +38,19 @@ impl LogDuration {
         if rest.is_empty() {
             return None;
         }
+        // Most values are `Ns` with one or two digits (`D=0s`, `QT=12s`): read
+        // them without the general loop.
+        match *rest {
+            [d @ b'0'..=b'9', b's'] => {
+                let n = i64::from(d - b'0') * 1000;
+                return Some(LogDuration::from_millis(if neg { -n } else { n }));
+            }
+            [d1 @ b'0'..=b'9', d2 @ b'0'..=b'9', b's'] => {
+                let n = (i64::from(d1 - b'0') * 10 + i64::from(d2 - b'0')) * 1000;
+                return Some(LogDuration::from_millis(if neg { -n } else { n }));
+            }
+            _ => {}
+        }
         let mut total: i64 = 0;
         let mut last_rank = 0u8; // enforce w > d > h > m > s order
         let (mut n, mut digits) = (0i64, 0u32);

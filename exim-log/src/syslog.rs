@@ -62,10 +62,7 @@ pub struct Body<'a> {
 /// assert!(b.message_id.is_none());
 /// ```
 pub fn parse_body(text: &[u8]) -> Body<'_> {
-    let (message_id, text) = match MessageId::parse_prefix(text) {
-        Some((id, r)) => (Some(id), r.strip_prefix(b" ").unwrap_or(r)),
-        None => (None, text),
-    };
+    let (message_id, text) = parse::prefix::message_id(text);
     let (flag, event) = parse::body(text, message_id.is_some());
     Body {
         message_id,

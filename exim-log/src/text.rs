@@ -234,6 +234,19 @@ fn octal3(d: Option<&[u8]>) -> Option<u8> {
     u8::try_from(v).ok()
 }
 
+/// Test helper: an optional text as an owned string (lossy), to compare
+/// parsed fields with tables of `Option<&str>` through [`opt_string`].
+#[cfg(test)]
+pub(crate) fn text_string(t: Option<Text<'_>>) -> Option<String> {
+    t.map(|t| t.to_string_lossy().into_owned())
+}
+
+/// Test helper: the expected side of [`text_string`].
+#[cfg(test)]
+pub(crate) fn opt_string(s: Option<&str>) -> Option<String> {
+    s.map(String::from)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

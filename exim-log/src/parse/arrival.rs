@@ -190,17 +190,7 @@ pub(crate) fn parsed<'a, T>(
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::event::Field;
-
-    fn fields(a: &Arrival<'_>) -> Vec<String> {
-        a.other_fields
-            .iter()
-            .map(|Field { tag, value }| match value {
-                Some(v) => format!("{tag}={v}"),
-                None => tag.to_string(),
-            })
-            .collect()
-    }
+    use crate::parse::fields::field_strings;
 
     #[test]
     fn local_submission_with_recipients() {
@@ -400,13 +390,13 @@ mod tests {
         assert_eq!(a.size, None);
         assert_eq!(a.connection_id, None);
         assert_eq!(
-            fields(&a),
+            field_strings(&a.other_fields),
             ["Ci=p1", "NEW=x", "S=sss", "BARE", "QT=1s", "odd text"]
         );
         let a = arrival(b"a@example.com U=joe P=local free text S=12 [] T=\"x\" more");
         assert_eq!(a.size, Some(12));
         assert_eq!(a.subject.unwrap().to_string_lossy(), "x");
-        assert_eq!(fields(&a), ["free text", "[]", "more"]);
+        assert_eq!(field_strings(&a.other_fields), ["free text", "[]", "more"]);
     }
 
     #[test]
@@ -422,7 +412,7 @@ mod tests {
         assert_eq!(a.sender, "([])");
         assert_eq!(a.protocol.unwrap(), "esmtpa");
         assert_eq!(a.header_id.unwrap(), "ABCDEFG");
-        assert_eq!(fields(&a), ["[]"]);
+        assert_eq!(field_strings(&a.other_fields), ["[]"]);
     }
 
     #[test]
@@ -444,6 +434,6 @@ mod tests {
             let _ = arrival(line);
         }
         let a = arrival(b"a@b DS");
-        assert_eq!(fields(&a), ["DS"]);
+        assert_eq!(field_strings(&a.other_fields), ["DS"]);
     }
 }

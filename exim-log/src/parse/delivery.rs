@@ -313,19 +313,10 @@ fn field<'a>(d: &mut Delivery<'a>, flag: Flag, t: &'a [u8], v: &'a [u8]) -> &'a 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::parse::fields::field_strings;
 
     fn json(flag: Flag, line: &str) -> serde_json::Value {
         serde_json::to_value(delivery(flag, line.as_bytes())).unwrap()
-    }
-
-    fn other(d: &Delivery<'_>) -> Vec<String> {
-        d.other_fields
-            .iter()
-            .map(|Field { tag, value }| match value {
-                Some(v) => format!("{tag}={v}"),
-                None => tag.to_string(),
-            })
-            .collect()
     }
 
     #[test]
@@ -687,7 +678,7 @@ mod tests {
             Flag::Deferral,
             b"u@example.com R=r T=t defer (dd): Connection refused",
         );
-        assert_eq!(other(&d), ["errno=dd"]);
+        assert_eq!(field_strings(&d.other_fields), ["errno=dd"]);
     }
 
     #[test]
@@ -808,7 +799,7 @@ mod tests {
         assert_eq!(d.message.unwrap(), "*this is a blackhole message*");
         let d = delivery(Flag::Delivery, b"blackhole *hello WORLD again* R=r");
         assert_eq!(d.message.unwrap(), "*hello");
-        assert_eq!(other(&d), ["WORLD again*"]);
+        assert_eq!(field_strings(&d.other_fields), ["WORLD again*"]);
         assert_eq!(d.router.unwrap(), "r");
     }
 

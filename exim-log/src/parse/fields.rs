@@ -313,6 +313,19 @@ pub(crate) fn number<T: TryFrom<u64>>(v: &[u8]) -> Option<T> {
     T::try_from(n).ok()
 }
 
+/// Test helper: unknown fields as `tag=value` (or the bare word), to compare
+/// against tables.
+#[cfg(test)]
+pub(crate) fn field_strings(fields: &[crate::event::Field<'_>]) -> Vec<String> {
+    fields
+        .iter()
+        .map(|crate::event::Field { tag, value }| match value {
+            Some(v) => format!("{tag}={v}"),
+            None => tag.to_string(),
+        })
+        .collect()
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

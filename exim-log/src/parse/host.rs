@@ -172,6 +172,7 @@ pub(crate) fn endpoint(i: &[u8]) -> Option<(Endpoint<'_>, &[u8])> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::text::{opt_string, text_string};
 
     type Want<'s> = (
         Option<&'s str>,
@@ -372,18 +373,18 @@ mod tests {
         for (input, want) in cases {
             let (h, rest) = host(input.as_bytes()).unwrap_or_else(|| panic!("{input}"));
             let got = (
-                h.name.map(|t| t.to_string_lossy().into_owned()),
-                h.helo.map(|t| t.to_string_lossy().into_owned()),
-                h.ip.map(|t| t.to_string_lossy().into_owned()),
+                text_string(h.name),
+                text_string(h.helo),
+                text_string(h.ip),
                 h.port,
                 h.dnssec,
                 h.connection_reused,
                 String::from_utf8_lossy(rest).into_owned(),
             );
             let want = (
-                want.0.map(String::from),
-                want.1.map(String::from),
-                want.2.map(String::from),
+                opt_string(want.0),
+                opt_string(want.1),
+                opt_string(want.2),
                 want.3,
                 want.4,
                 want.5,

@@ -41,7 +41,5 @@ pub(crate) fn body_into<'a>(
     if has_id && message::flagged_into(text, flag, event) {
         return;
     }
-    if let Some(e) = other::event(text, has_id) {
-        *event = e;
-    }
+    other::event_into(text, event);
 }

@@ -225,16 +225,24 @@ pub(crate) fn prefix(line: &[u8]) -> Result<Prefix<'_>, ParseError> {
         None => return Err(ParseError::new(ErrorKind::MissingText, line.len())),
         Some(_) => return Err(ParseError::new(ErrorKind::Timestamp, offset(rest))),
     };
-    let (rest, message_id) = match MessageId::parse_prefix(rest) {
-        Some((id, r)) => (r.strip_prefix(b" ").unwrap_or(r), Some(id)),
-        None => (rest, None),
-    };
+    let (message_id, rest) = message_id(rest);
     Ok(Prefix {
         timestamp,
         pid,
         message_id,
         body: offset(rest),
     })
+}
+
+/// The message id that may start a line body and the text after it (one
+/// space skipped), or no id and the text unchanged. Shared by mainlog and
+/// syslog lines (spec §1: `<id> <flag> ...`).
+#[inline]
+pub(crate) fn message_id(text: &[u8]) -> (Option<MessageId<'_>>, &[u8]) {
+    match MessageId::parse_prefix(text) {
+        Some((id, r)) => (Some(id), r.strip_prefix(b" ").unwrap_or(r)),
+        None => (None, text),
+    }
 }
 
 #[cfg(test)]

@@ -272,6 +272,16 @@ pub(crate) fn auth_failed(i: &[u8]) -> Option<Event<'_>> {
 mod tests {
     use super::*;
 
+    /// The payload of one event kind, or a panic naming what came instead.
+    macro_rules! payload {
+        ($e:expr, $kind:path) => {
+            match $e {
+                Some($kind(x)) => x,
+                e => panic!("not {}: {e:?}", stringify!($kind)),
+            }
+        };
+    }
+
     #[test]
     fn rejection_table() {
         // input, (event, ip, user, sender, stage, recipient, temporary, reason)
@@ -469,50 +479,45 @@ mod tests {
 
     #[test]
     fn sender_verify_warning_and_host_errors() {
-        let Some(Event::SenderVerify(v)) = client_line(
+        let v = payload!(client_line(
             b"H=(x) [192.0.2.3] sender verify defer for <a@slow.example>: host lookup did not complete",
-        ) else {
-            panic!()
-        };
+        ), Event::SenderVerify);
         assert!(v.temporary);
         assert_eq!(v.address, "<a@slow.example>");
         assert_eq!(v.reason.unwrap(), "host lookup did not complete");
-        let Some(Event::Warning(w)) =
-            client_line(b"H=(x) [192.0.2.3] Warning: listed in bl.example.net")
-        else {
-            panic!()
-        };
+        let w = payload!(
+            client_line(b"H=(x) [192.0.2.3] Warning: listed in bl.example.net",),
+            Event::Warning
+        );
         assert_eq!(w.message, "listed in bl.example.net");
-        let Some(Event::HostError(h)) =
-            client_line(b"H=mx.example.org [192.0.2.9] Connection refused")
-        else {
-            panic!()
-        };
+        let h = payload!(
+            client_line(b"H=mx.example.org [192.0.2.9] Connection refused",),
+            Event::HostError
+        );
         assert_eq!(h.reason.unwrap(), "Connection refused");
-        let Some(Event::HostError(h)) = client_line(
+        let h = payload!(client_line(
             b"H=mx.example.org [192.0.2.9]: SMTP error from remote mail server after RCPT TO:<a@b>: 550 no",
-        ) else {
-            panic!()
-        };
+        ), Event::HostError);
         assert!(h.reason.unwrap().as_bytes().starts_with(b"SMTP error"));
         assert!(client_line(b"H=mx.example.org [192.0.2.9] whatever lower case").is_none());
     }
 
     #[test]
     fn too_many_recipients_lines() {
-        let Some(Event::Rejection(r)) = too_many_recipients(
-            b"excess temporarily rejected: sender=<a@b.example> H=(pc) [192.0.2.1]",
-        ) else {
-            panic!()
-        };
+        let r = payload!(
+            too_many_recipients(
+                b"excess temporarily rejected: sender=<a@b.example> H=(pc) [192.0.2.1]",
+            ),
+            Event::Rejection
+        );
         assert!(r.temporary);
         assert_eq!(r.peer.sender.unwrap(), "<a@b.example>");
         assert_eq!(r.peer.ip().unwrap(), "192.0.2.1");
         assert_eq!(r.reason.unwrap(), "excess temporarily rejected");
-        let Some(Event::Rejection(r)) = too_many_recipients(b"message rejected: sender=<> U=bob")
-        else {
-            panic!()
-        };
+        let r = payload!(
+            too_many_recipients(b"message rejected: sender=<> U=bob"),
+            Event::Rejection
+        );
         assert!(!r.temporary);
         assert_eq!(r.reason.unwrap(), "message rejected");
         assert!(too_many_recipients(b"whatever").is_none());
@@ -565,9 +570,7 @@ mod tests {
             ),
         ];
         for (input, want) in cases {
-            let Some(Event::AuthFailed(a)) = auth_failed(input.as_bytes()) else {
-                panic!("{input}")
-            };
+            let a = payload!(auth_failed(input.as_bytes()), Event::AuthFailed);
             let s = |x: Option<Text<'_>>| x.map(|t| t.to_string());
             let got = (
                 a.authenticator.to_string(),

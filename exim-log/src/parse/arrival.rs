@@ -42,7 +42,8 @@ pub(crate) fn arrival_into<'a>(a: &mut Arrival<'a>, i: &'a [u8]) {
     };
     a.sender = Text::new(sender);
     // `DS` comes before `H=` on arrivals (§3); it belongs to the host.
-    let mut dnssec = false;
+    // The `DS` token as it stands in the line (fields borrow the input).
+    let mut dnssec: Option<&[u8]> = None;
     loop {
         let r = match rest.strip_prefix(b" ") {
             Some(r) => r,
@@ -75,7 +76,7 @@ pub(crate) fn arrival_into<'a>(a: &mut Arrival<'a>, i: &'a [u8]) {
             None => {
                 let (w, after) = word(r);
                 match w {
-                    b"DS" => dnssec = true,
+                    b"DS" => dnssec = Some(w),
                     b"TFO" | b"TFO*" => a.tcp_fast_open = Some(Text::new(w)),
                     b"SPF" => a.spf = Some(Text::new(w)),
                     b"DMARC" => a.dmarc = Some(Text::new(w)),
@@ -99,10 +100,10 @@ pub(crate) fn arrival_into<'a>(a: &mut Arrival<'a>, i: &'a [u8]) {
             }
         };
     }
-    if dnssec {
+    if let Some(ds) = dnssec {
         match a.host.as_mut() {
             Some(h) => h.dnssec = true,
-            None => a.other_fields.push(bare_field(b"DS")),
+            None => a.other_fields.push(bare_field(ds)),
         }
     }
 }

@@ -39,10 +39,8 @@ fn event(text: &[u8]) -> Option<Event<'_>> {
         b'p' if text.starts_with(b"pid ") => daemon::signal(text.get(4..)?),
         b'r' if text.starts_with(b"rejected ") => reject::bare_rejection(text),
         b't' if text.starts_with(b"temporarily rejected ") => reject::bare_rejection(text),
-        b't' if text.starts_with(b"too many recipients: ") => {
-            reject::too_many_recipients(text.get(21..)?)
-        }
-        b'V' if text.starts_with(b"VRFY failed for ") => reject::vrfy_failed(text.get(16..)?),
+        b't' if text.starts_with(b"too many recipients: ") => reject::too_many_recipients(text),
+        b'V' if text.starts_with(b"VRFY failed for ") => reject::vrfy_failed(text),
         b'n' if text.starts_with(b"no ") => {
             let r = text.get(3..)?;
             smtp::no(r).or_else(|| keywords::no_immediate(r))

@@ -187,7 +187,10 @@ pub(crate) fn client_line(i: &[u8]) -> Option<Event<'_>> {
 /// After `too many recipients: `: `message rejected: sender=<s> <HI>` or
 /// `excess temporarily rejected: sender=<s> <HI>` (`smtp_in.c`, spec §10
 /// "recipients"): `recipients_max` was reached.
-pub(crate) fn too_many_recipients(i: &[u8]) -> Option<Event<'_>> {
+pub(crate) fn too_many_recipients(text: &[u8]) -> Option<Event<'_>> {
+    // Every field borrows the line, so `what` is the line's own words.
+    let what = text.get(..b"too many recipients".len())?;
+    let i = text.strip_prefix(b"too many recipients: ")?;
     let (temporary, r) = match i.strip_prefix(b"message rejected: ") {
         Some(r) => (false, r),
         None => (true, i.strip_prefix(b"excess temporarily rejected: ")?),
@@ -200,7 +203,7 @@ pub(crate) fn too_many_recipients(i: &[u8]) -> Option<Event<'_>> {
     Some(Event::Rejection(Reject {
         peer,
         stage: Stage::Rcpt,
-        what: Text::new(b"too many recipients"),
+        what: Text::new(what),
         recipient: None,
         temporary,
         reason: i.get(..i.len() - r.len() - 9).map(Text::new),
@@ -209,7 +212,9 @@ pub(crate) fn too_many_recipients(i: &[u8]) -> Option<Event<'_>> {
 
 /// After `VRFY failed for `: `<address> <HI>` (`smtp_in.c`), a VRFY the
 /// server could not verify: a rejection at the VRFY stage.
-pub(crate) fn vrfy_failed(i: &[u8]) -> Option<Event<'_>> {
+pub(crate) fn vrfy_failed(text: &[u8]) -> Option<Event<'_>> {
+    let reason = text.get(..b"VRFY failed".len())?;
+    let i = text.strip_prefix(b"VRFY failed for ")?;
     let (addr, rest) = angle(i).unwrap_or_else(|| word(i));
     let (t, _) = tags(rest, false);
     let rcpt = addr
@@ -222,7 +227,7 @@ pub(crate) fn vrfy_failed(i: &[u8]) -> Option<Event<'_>> {
         what: Text::new(addr),
         recipient: Some(Text::new(rcpt)),
         temporary: false,
-        reason: Some(Text::new(b"VRFY failed")),
+        reason: Some(Text::new(reason)),
     }))
 }
 
@@ -506,7 +511,7 @@ mod tests {
     fn too_many_recipients_lines() {
         let r = payload!(
             too_many_recipients(
-                b"excess temporarily rejected: sender=<a@b.example> H=(pc) [192.0.2.1]",
+                b"too many recipients: excess temporarily rejected: sender=<a@b.example> H=(pc) [192.0.2.1]",
             ),
             Event::Rejection
         );
@@ -515,7 +520,7 @@ mod tests {
         assert_eq!(r.peer.ip().unwrap(), "192.0.2.1");
         assert_eq!(r.reason.unwrap(), "excess temporarily rejected");
         let r = payload!(
-            too_many_recipients(b"message rejected: sender=<> U=bob"),
+            too_many_recipients(b"too many recipients: message rejected: sender=<> U=bob"),
             Event::Rejection
         );
         assert!(!r.temporary);

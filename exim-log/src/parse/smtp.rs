@@ -29,7 +29,10 @@ pub(crate) fn smtp(i: &[u8]) -> Option<Event<'_>> {
     if let Some(r) = i.strip_prefix(b"connection lost after final dot") {
         let (t, _) = tags(r, false);
         let mut s = t;
-        s.reason = Some(Text::new(b"after final dot"));
+        // Reasons are slices of the line itself, like every other field.
+        s.reason = i
+            .get(b"connection lost ".len()..i.len() - r.len())
+            .map(Text::new);
         return Some(Event::ConnectionLost(s));
     }
     if let Some(r) = i.strip_prefix(b"command timeout on ") {
@@ -40,17 +43,18 @@ pub(crate) fn smtp(i: &[u8]) -> Option<Event<'_>> {
         let r = r.strip_prefix(b"connection from ")?;
         let (t, _) = tags(r, true);
         let mut s = t;
-        s.reason = Some(Text::new(if tls {
-            b"command timeout on TLS connection"
+        let len = if tls {
+            b"command timeout on TLS connection".len()
         } else {
-            b"command timeout"
-        }));
+            b"command timeout".len()
+        };
+        s.reason = i.get(..len).map(Text::new);
         return Some(Event::SmtpTimeout(s));
     }
     if let Some(r) = i.strip_prefix(b"data timeout (message abandoned) on connection from ") {
         let (t, _) = tags(r, true);
         let mut s = t;
-        s.reason = Some(Text::new(b"data timeout"));
+        s.reason = i.get(..b"data timeout".len()).map(Text::new);
         return Some(Event::SmtpTimeout(s));
     }
     if let Some(r) = i

@@ -41,6 +41,13 @@ fn to_dict<'py, T: serde::Serialize>(py: Python<'py>, v: &T) -> PyResult<Bound<'
     pythonize::pythonize(py, v).map_err(PyErr::from)
 }
 
+/// A deep copy of a stored `to_dict()` result: the caller may change what it gets
+/// (as with `Line.to_dict()`, which builds a new dict each time).
+fn fresh<'py>(py: Python<'py>, dict: &Py<PyAny>) -> PyResult<Bound<'py, PyAny>> {
+    py.import("copy")?
+        .call_method1("deepcopy", (dict.bind(py),))
+}
+
 /// One header of a reject log entry.
 #[pyclass(frozen, get_all, module = "exim_log", name = "Header")]
 pub(crate) struct Header {
@@ -87,11 +94,8 @@ pub(crate) struct RejectEntry {
 #[pymethods]
 impl RejectEntry {
     /// The Rust JSON object of the entry (SCHEMA.md), as Python values.
-    fn to_dict<'py>(&self, py: Python<'py>) -> Bound<'py, PyAny> {
-        self.dict
-            .bind(py)
-            .call_method0("copy")
-            .unwrap_or_else(|_| self.dict.bind(py).clone())
+    fn to_dict<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyAny>> {
+        fresh(py, &self.dict)
     }
 
     fn __repr__(&self, py: Python<'_>) -> String {
@@ -122,11 +126,8 @@ pub(crate) struct PanicEntry {
 #[pymethods]
 impl PanicEntry {
     /// The Rust JSON object of the entry, as Python values.
-    fn to_dict<'py>(&self, py: Python<'py>) -> Bound<'py, PyAny> {
-        self.dict
-            .bind(py)
-            .call_method0("copy")
-            .unwrap_or_else(|_| self.dict.bind(py).clone())
+    fn to_dict<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyAny>> {
+        fresh(py, &self.dict)
     }
 
     fn __repr__(&self, py: Python<'_>) -> String {
@@ -278,11 +279,8 @@ pub(crate) struct SyslogLine {
 #[pymethods]
 impl SyslogLine {
     /// The Rust JSON object of the line, as Python values.
-    fn to_dict<'py>(&self, py: Python<'py>) -> Bound<'py, PyAny> {
-        self.dict
-            .bind(py)
-            .call_method0("copy")
-            .unwrap_or_else(|_| self.dict.bind(py).clone())
+    fn to_dict<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyAny>> {
+        fresh(py, &self.dict)
     }
 
     /// A key of `to_dict()` (an event field such as `host` or `sender`), or `default`.

@@ -57,6 +57,8 @@ def test_reject_entries() -> None:
     assert d["envelope_to"] == ["<c@example.com>", "<d@example.com>"]
     assert d["headers"][0]["flag"] == "P"
     json.dumps(d)  # plain JSON values
+    d["headers"][0]["flag"] = "X"  # a copy: the entry is unchanged
+    assert e1.to_dict()["headers"][0]["flag"] == "P"
     assert "envelope_from" not in e2.to_dict()
 
 

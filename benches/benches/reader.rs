@@ -52,6 +52,12 @@ fn reader(c: &mut Criterion) {
     group.bench_function("file_read_lines", |b| {
         b.iter(|| work::reader_pass(&[black_box(&f.plain)], false).map(|s| s.lines))
     });
+    group.bench_function("file_read_lines_copy", |b| {
+        b.iter(|| work::reader_pass_copying(&[black_box(&f.plain)], false).map(|s| s.lines))
+    });
+    group.bench_function("file_read_parse_copy", |b| {
+        b.iter(|| work::reader_pass_copying(&[black_box(&f.plain)], true).map(|s| s.checksum))
+    });
     group.bench_function("file_read_parse", |b| {
         b.iter(|| work::reader_pass(&[black_box(&f.plain)], true).map(|s| s.checksum))
     });

@@ -157,30 +157,54 @@ pub fn parse_stream<R: std::io::Read>(input: R, block: usize) -> std::io::Result
 }
 
 /// The library's reader ([`LogReader::open`]: plain or gzip, detected) over the
-/// files in order, one reused line buffer; each line parsed and touched when
-/// `parse` is set, else only read. Memory stays flat whatever the total size.
+/// files in order, lines borrowed from its read buffer ([`LogFiles::next_line`],
+/// no copy); each line parsed and touched when `parse` is set, else only read.
+/// Memory stays flat whatever the total size.
 pub fn reader_pass<P: AsRef<Path>>(files: &[P], parse: bool) -> Result<ParseStats, ReadError> {
+    let mut stats = ParseStats::default();
+    let mut rdr = LogFiles::new(files.iter().map(|p| p.as_ref().to_path_buf()));
+    while let Some(r) = rdr.next_line() {
+        let (line, ..) = r?;
+        stats.add_line(line, parse);
+    }
+    Ok(stats)
+}
+
+/// [`reader_pass`] with each line copied into one reused buffer
+/// ([`LogFiles::read_line`]): what the copy costs.
+pub fn reader_pass_copying<P: AsRef<Path>>(
+    files: &[P],
+    parse: bool,
+) -> Result<ParseStats, ReadError> {
     let mut stats = ParseStats::default();
     let mut rdr = LogFiles::new(files.iter().map(|p| p.as_ref().to_path_buf()));
     let mut buf = Vec::new();
     while let Some(r) = rdr.read_line(&mut buf) {
         r?;
-        stats.lines += 1;
-        if !parse {
-            stats.checksum = stats.checksum.wrapping_add(buf.len() as u64);
-            continue;
-        }
-        match parse_line(&buf) {
-            Ok(line) => {
-                if matches!(line.event, Event::Unknown) {
-                    stats.unknown += 1;
-                }
-                stats.checksum = stats.checksum.wrapping_add(touch(&line) as u64);
-            }
-            Err(_) => stats.errors += 1,
-        }
+        stats.add_line(&buf, parse);
     }
     Ok(stats)
+}
+
+impl ParseStats {
+    /// Counts one line read: parsed and touched when `parse` is set, else only
+    /// its length summed.
+    fn add_line(&mut self, line: &[u8], parse: bool) {
+        self.lines += 1;
+        if !parse {
+            self.checksum = self.checksum.wrapping_add(line.len() as u64);
+            return;
+        }
+        match parse_line(line) {
+            Ok(line) => {
+                if matches!(line.event, Event::Unknown) {
+                    self.unknown += 1;
+                }
+                self.checksum = self.checksum.wrapping_add(touch(&line) as u64);
+            }
+            Err(_) => self.errors += 1,
+        }
+    }
 }
 
 /// The id trace through the library: the reader's [`Prefilter`] fast path finds
@@ -320,6 +344,7 @@ mod tests {
         assert_eq!(read.lines, truth.lines);
         let parsed = reader_pass(&[&plain, &gz], true).unwrap();
         assert_eq!(parsed.lines, 2 * truth.lines);
+        assert_eq!(reader_pass_copying(&[&plain, &gz], true).unwrap(), parsed);
         assert_eq!((parsed.errors, parsed.unknown), (0, 0));
         let mut both = parse_all(&log);
         both += parse_all(&log);

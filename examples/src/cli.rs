@@ -8,7 +8,7 @@ use std::path::PathBuf;
 use std::process::ExitCode;
 
 use exim_log::assemble::{Assembled, Assembler};
-use exim_log::reader::{LogFiles, LogReader, order_rotated, rotated};
+use exim_log::reader::{Input, LogFiles, LogReader, order_rotated, rotated};
 use exim_log::{ReadError, Record, Timestamp};
 use serde::Serialize;
 
@@ -224,6 +224,48 @@ pub fn open(files: &[String]) -> io::Result<Records> {
     Ok(Box::new(LogFiles::new(input_paths(files)?)))
 }
 
+/// The inputs read line by line with each line borrowed from the reader's
+/// buffer (no copy, no allocation per line): for programs that look at each
+/// line once and keep nothing (the others assemble owned [`Records`]).
+#[derive(Debug)]
+pub enum Lines {
+    /// Files, read one after the other.
+    Files(LogFiles),
+    /// Standard input, plain or gzip.
+    Stdin(LogReader<Input<io::StdinLock<'static>>>),
+}
+
+impl Lines {
+    /// Opens `files` like [`open`]: nothing means the bundled sample, `-`
+    /// stdin, a directory its rotated `mainlog` set.
+    pub fn open(files: &[String]) -> io::Result<Lines> {
+        if files.is_empty() {
+            return Ok(Lines::Files(LogFiles::new([sample_path()])));
+        }
+        if files == ["-"] {
+            return Ok(Lines::Stdin(LogReader::detect(io::stdin().lock())?));
+        }
+        Ok(Lines::Files(LogFiles::new(input_paths(files)?)))
+    }
+
+    /// Calls `each` on every line, in order; read errors are printed to stderr
+    /// prefixed by `program`, counted, and reading goes on.
+    pub fn for_each(mut self, program: &str, mut each: impl FnMut(&[u8])) -> ReadProblems {
+        let mut problems = ReadProblems::default();
+        loop {
+            let next = match &mut self {
+                Lines::Files(f) => f.next_line().map(|r| r.map(|(line, ..)| line)),
+                Lines::Stdin(r) => r.next_line().transpose().map(|r| r.map(|(line, _)| line)),
+            };
+            match next {
+                Some(Ok(line)) => each(line),
+                Some(Err(e)) => problems.note(program, &e),
+                None => return problems,
+            }
+        }
+    }
+}
+
 /// The files named by `files`, oldest first: a directory stands for its
 /// rotated `mainlog` set, and the whole list is put in rotation order.
 pub fn input_paths(files: &[String]) -> io::Result<Vec<PathBuf>> {
@@ -285,6 +327,24 @@ pub fn start(
     usage: &str,
     extra: impl FnMut(&str, &mut dyn Iterator<Item = String>) -> Result<bool, String>,
 ) -> Result<(Common, Records), ExitCode> {
+    start_with(program, usage, extra, Common::open)
+}
+
+/// [`start`] for a program that reads borrowed [`Lines`] instead of records.
+pub fn start_lines(
+    program: &str,
+    usage: &str,
+    extra: impl FnMut(&str, &mut dyn Iterator<Item = String>) -> Result<bool, String>,
+) -> Result<(Common, Lines), ExitCode> {
+    start_with(program, usage, extra, |c| Lines::open(&c.files))
+}
+
+fn start_with<T>(
+    program: &str,
+    usage: &str,
+    extra: impl FnMut(&str, &mut dyn Iterator<Item = String>) -> Result<bool, String>,
+    open: impl FnOnce(&Common) -> io::Result<T>,
+) -> Result<(Common, T), ExitCode> {
     let common = match Common::parse(std::env::args().skip(1), extra) {
         Ok(c) => c,
         Err(e) if e.is_empty() => {
@@ -296,8 +356,8 @@ pub fn start(
             return Err(ExitCode::from(2));
         }
     };
-    match common.open() {
-        Ok(records) => Ok((common, records)),
+    match open(&common) {
+        Ok(input) => Ok((common, input)),
         Err(e) => {
             eprintln!("{program}: {e}");
             Err(ExitCode::from(2))

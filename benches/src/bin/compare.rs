@@ -329,6 +329,7 @@ fn run(a: &Args) -> io::Result<()> {
         Best::default(),
         Best::default(),
     );
+    let (mut copy_read, mut copy_parse) = (Best::default(), Best::default());
     for _ in 0..a.runs {
         let (d, _) = time(|| {
             work::for_each_block(File::open(&plain)?, BLOCK, |r| {
@@ -342,6 +343,12 @@ fn run(a: &Args) -> io::Result<()> {
         let (d, r) = time(|| work::reader_pass(&files, true));
         r.map_err(io::Error::other)?;
         lib_parse.add(d);
+        let (d, r) = time(|| work::reader_pass_copying(&files, false));
+        r.map_err(io::Error::other)?;
+        copy_read.add(d);
+        let (d, r) = time(|| work::reader_pass_copying(&files, true));
+        r.map_err(io::Error::other)?;
+        copy_parse.add(d);
         let (d, r) = time(|| {
             work::for_each_block(gz_reader(&gz)?, BLOCK, |r| {
                 black_box(r);
@@ -373,8 +380,26 @@ fn run(a: &Args) -> io::Result<()> {
     row(&mut out, "naive split on spaces, memory", &naive)?;
     row(&mut out, "**full parse, memory**", &parse)?;
     row(&mut out, "read file (page cache), 1 MiB blocks", &read)?;
-    row(&mut out, "LogReader, lines only, file", &lib_read)?;
-    row(&mut out, "**LogReader + full parse, file**", &lib_parse)?;
+    row(
+        &mut out,
+        "LogReader::read_line (copy into a buffer), lines only, file",
+        &copy_read,
+    )?;
+    row(
+        &mut out,
+        "LogReader::read_line (copy) + full parse, file",
+        &copy_parse,
+    )?;
+    row(
+        &mut out,
+        "LogFiles::next_line (borrowed), lines only, file",
+        &lib_read,
+    )?;
+    row(
+        &mut out,
+        "**LogFiles::next_line (borrowed) + full parse, file**",
+        &lib_parse,
+    )?;
     row(&mut out, "gunzip (flate2) only, 1 MiB blocks", &gunzip)?;
     row(&mut out, "**LogReader + full parse, .gz**", &lib_gz_parse)?;
     writeln!(out)?;
@@ -394,8 +419,15 @@ fn run(a: &Args) -> io::Result<()> {
     )?;
     writeln!(
         out,
-        "file: LogReader+parse / read: {:.2}x (target <= 1.5x)",
-        lib_parse.secs() / read.secs()
+        "file: LogReader+parse / read: {:.2}x (target <= 1.5x); lines only / read: {:.2}x",
+        lib_parse.secs() / read.secs(),
+        lib_read.secs() / read.secs()
+    )?;
+    writeln!(
+        out,
+        "file, copying each line (read_line): +parse / read: {:.2}x; lines only / read: {:.2}x",
+        copy_parse.secs() / read.secs(),
+        copy_read.secs() / read.secs()
     )?;
     writeln!(
         out,

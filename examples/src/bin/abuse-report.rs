@@ -11,7 +11,7 @@
 
 use std::process::ExitCode;
 
-use exim_log_examples::cli::{ReadProblems, finish, start};
+use exim_log_examples::cli::{finish, start_lines};
 use exim_log_examples::report::abuse::{AbuseReport, Report};
 
 const USAGE: &str = "\
@@ -30,28 +30,22 @@ events of one kind.
 
 fn main() -> ExitCode {
     let mut offenders_only = false;
-    let started = start("abuse-report", USAGE, |a, _| {
+    let started = start_lines("abuse-report", USAGE, |a, _| {
         offenders_only |= a == "--offenders";
         Ok(a == "--offenders")
     });
-    let (common, records) = match started {
+    let (common, lines) = match started {
         Ok(started) => started,
         Err(code) => return code,
     };
     // Log order matters (connections open and close), and no message needs
     // assembling: lines are counted as they are read.
     let mut agg = AbuseReport::new(common.window);
-    let mut problems = ReadProblems::default();
-    for rec in records {
-        match rec {
-            Ok(r) => {
-                if let Ok(line) = r.parse() {
-                    agg.add(&line);
-                }
-            }
-            Err(e) => problems.note("abuse-report", &e),
+    let problems = lines.for_each("abuse-report", |raw| {
+        if let Ok(line) = exim_log::parse_line(raw) {
+            agg.add(&line);
         }
-    }
+    });
     let report = agg.report(common.top, common.threshold_or(5));
     finish("abuse-report", &problems, |out| {
         if offenders_only {

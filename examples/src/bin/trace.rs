@@ -12,19 +12,21 @@
 //! §"Messages (assembled)" for `--json`.
 //!
 //! Searching for message ids (either format, several in one run) takes a fast
-//! path: raw bytes are scanned with `memmem` and only lines holding an id (or
-//! a `cwd=`) are parsed. A regex search over files does a first pass with the
+//! path: raw bytes are scanned with `memmem` and only lines holding an id are
+//! parsed; `cwd=` lines are held back unparsed and handed to the assembler only
+//! when a wanted line follows (they may link its arrival). A regex search over files does a first pass with the
 //! regex alone over whole buffers to collect the ids of matching lines, then
 //! takes the id path (falling back to assembling every line when the regex
 //! matches many messages or a `cwd=` line). Build with `--release` for large logs:
 //! `cargo run --release -p exim-log-examples --bin trace -- ID /var/log/exim4/`.
 
+use std::collections::VecDeque;
 use std::io::{self, BufWriter, Write};
 use std::path::Path;
 use std::process::ExitCode;
 use std::sync::Arc;
 
-use exim_log::assemble::{Assembled, Assembler, Link, Message};
+use exim_log::assemble::{Assembled, Assembler, AssemblerOptions, Link, Message};
 use exim_log::reader::{
     Follow, Input, LineMatcher, LogFiles, LogReader, Position, Prefilter, Sleep,
 };
@@ -398,15 +400,98 @@ struct TraceJson<'a> {
 }
 
 /// The needles of the fast path, or `None` when every line must be assembled.
-fn fast_path(o: &Options, m: &Matcher) -> Option<Prefilter> {
+fn fast_path(o: &Options, m: &Matcher) -> Option<FastPath> {
     match m {
-        Matcher::Literal(f) if !o.invert => {
-            let mut f = f.clone();
-            // `cwd=` lines are needed to link submissions by pid or adjacency.
-            f.add("cwd=");
-            Some(f)
-        }
+        Matcher::Literal(f) if !o.invert => Some(FastPath::new(f.clone())),
         _ => None,
+    }
+}
+
+/// A line held back, unparsed: its bytes, position and file.
+type Held = (Vec<u8>, Position, Option<Arc<Path>>);
+
+/// Most `cwd=` lines held back at once (a memory bound: about 10 MB of lines).
+const HELD_MAX: usize = 1 << 16;
+
+/// The id fast path. The reader skips every line that holds neither a wanted
+/// needle (an id) nor `cwd=`. `cwd=` lines are needed to link a submission to
+/// the script that made it (by pid or adjacency), but on a shared host they are
+/// a large share of the log (one per Exim process) and almost none link to a
+/// wanted message. So a `cwd=` line without a wanted needle is held back
+/// unparsed and is given to the assembler only when a wanted line comes (an
+/// arrival it may link to); until then it costs a copy, not a parse, an
+/// allocation and a trip through the assembler. Lines older than the
+/// assembler's linking windows are dropped, as the assembler itself would.
+struct FastPath {
+    /// The needles of the lines wanted (ids, or `-l -I` strings).
+    wanted: Prefilter,
+    /// `wanted` and `cwd=`: what the reader stops at.
+    read: Prefilter,
+    held: VecDeque<Held>,
+    /// Spare line buffers (no allocation per held line).
+    spare: Vec<Vec<u8>>,
+    /// Held lines older than this many seconds before the newest can link nothing.
+    max_age: i64,
+    /// Prune the held lines when there are this many.
+    prune_at: usize,
+}
+
+impl FastPath {
+    fn new(wanted: Prefilter) -> Self {
+        let mut read = wanted.clone();
+        read.add("cwd=");
+        let opts = AssemblerOptions::default();
+        FastPath {
+            wanted,
+            read,
+            held: VecDeque::new(),
+            spare: Vec::new(),
+            max_age: opts.pid_max_age.max(opts.adjacency_seconds),
+            prune_at: 1024,
+        }
+    }
+
+    /// Wants the lines of one more message (a bounce's parent, ...).
+    fn add(&mut self, needle: &str) {
+        self.wanted.add(needle);
+        self.read.add(needle);
+    }
+
+    /// Keeps the line in `buf` (taking its buffer) for a later [`FastPath::flush`].
+    fn hold(&mut self, buf: &mut Vec<u8>, pos: Position, file: Option<Arc<Path>>) {
+        let spare = self.spare.pop().unwrap_or_default();
+        self.held
+            .push_back((std::mem::replace(buf, spare), pos, file));
+        if self.held.len() >= self.prune_at {
+            self.prune();
+            self.prune_at = (2 * self.held.len()).max(1024);
+        }
+    }
+
+    /// Drops the held lines too old to link to anything still to come: a log is
+    /// in time order, so a binary search parses a few lines, not all of them.
+    fn prune(&mut self) {
+        let time = |h: &Held| parse_line(&h.0).ok().map(|l| l.timestamp.unix_seconds());
+        let Some(newest) = self.held.back().and_then(time) else {
+            return;
+        };
+        let old = self
+            .held
+            .partition_point(|h| time(h).is_some_and(|t| newest - t > self.max_age));
+        let old = old.max(self.held.len().saturating_sub(HELD_MAX));
+        for (mut raw, ..) in self.held.drain(..old) {
+            if self.spare.len() < 64 {
+                raw.clear();
+                self.spare.push(raw);
+            }
+        }
+    }
+
+    /// Gives every held line to the assembler, in log order.
+    fn flush(&mut self, asm: &mut Assembler) {
+        for (raw, pos, file) in self.held.drain(..) {
+            asm.push(Record::new(raw, pos, file));
+        }
     }
 }
 
@@ -476,7 +561,7 @@ fn first_pass(files: &[String], re: &regex::bytes::Regex) -> Result<FirstPass, S
 
 fn run(opts: Options) -> Result<(bool, bool), String> {
     let matcher = Matcher::new(&opts)?;
-    let mut filter = fast_path(&opts, &matcher);
+    let mut fast = fast_path(&opts, &matcher);
     let stdout = io::stdout();
     let mut tracer = Tracer {
         opts,
@@ -510,9 +595,7 @@ fn run(opts: Options) -> Result<(bool, bool), String> {
             tracer.out.flush().map_err(io_err)?;
             return Ok((tracer.printed, !errors.is_empty()));
         }
-        let mut f = Prefilter::new(&ids);
-        f.add("cwd=");
-        filter = Some(f);
+        fast = Some(FastPath::new(Prefilter::new(&ids)));
         tracer.print_lone = false;
     }
     let mut source =
@@ -520,7 +603,7 @@ fn run(opts: Options) -> Result<(bool, bool), String> {
     let mut asm = Assembler::new();
     let mut failed = false;
     let mut buf = Vec::with_capacity(4096);
-    while let Some(next) = source.next(filter.as_ref(), &mut buf) {
+    while let Some(next) = source.next(fast.as_ref().map(|f| &f.read), &mut buf) {
         let (pos, file) = match next {
             Ok(x) => x,
             Err(e) => {
@@ -529,14 +612,21 @@ fn run(opts: Options) -> Result<(bool, bool), String> {
                 continue;
             }
         };
-        if let Some(f) = filter.as_mut()
-            && tracer.matcher.is_match(&buf)
-            && let Ok(line) = parse_line(&buf)
-            && let Some(id) = line.message_id
-        {
-            // A line that matches but belongs to another message (a bounce's
-            // `R=parent`): gather that message's other lines too, as exigrep does.
-            f.add(id.as_str());
+        if let Some(f) = fast.as_mut() {
+            if !f.wanted.is_match(&buf) {
+                // A `cwd=` line only: it matters if a wanted arrival follows.
+                f.hold(&mut buf, pos, file);
+                continue;
+            }
+            f.flush(&mut asm);
+            if tracer.matcher.is_match(&buf)
+                && let Ok(line) = parse_line(&buf)
+                && let Some(id) = line.message_id
+            {
+                // A line that matches but belongs to another message (a bounce's
+                // `R=parent`): gather that message's other lines too, as exigrep does.
+                f.add(id.as_str());
+            }
         }
         asm.push(Record::new(std::mem::take(&mut buf), pos, file));
         let mut emitted = false;

@@ -10,6 +10,10 @@
 //!   [`LogReader::max_line_len`] is reported as [`ReadErrorKind::LineTooLong`]
 //!   (with its position) while its bytes are skipped, so the buffer never grows
 //!   past the cap. The stream goes on after it.
+//! * [`LogReader::next_line`] (and [`LogFiles::next_line`]) is the zero-copy
+//!   twin of `read_line`: the line is borrowed from the read buffer, and only a
+//!   line that straddles two buffer fills is copied. Same lines, positions and
+//!   errors; use it when each line is looked at once (parse, count, filter).
 //! * [`LogReader::records`] is the convenient iterator of owned [`Record`]s
 //!   (one allocation per line).
 //! * [`LogReader::read_matching_line`] is the search fast path: a
@@ -47,6 +51,7 @@
 //! # Ok::<(), Box<dyn std::error::Error>>(())
 //! ```
 
+mod borrowed;
 mod follow;
 mod gz;
 mod rotate;
@@ -63,6 +68,7 @@ use thiserror::Error;
 use crate::error::ParseError;
 use crate::line::{LogLine, parse_line};
 
+pub use borrowed::BorrowedLine;
 pub use follow::{Follow, FollowControl, Sleep};
 pub use gz::Input;
 pub use rotate::{RotationKey, order_rotated, rotated};
@@ -285,6 +291,10 @@ pub struct LogReader<R> {
     done: bool,
     /// Where each prefilter needle was last found (search fast path).
     search: Vec<SearchState>,
+    /// The line [`LogReader::next_line`] returned last.
+    current: borrowed::Current,
+    /// A line of `next_line` that straddled two buffer fills.
+    spill: Vec<u8>,
 }
 
 impl<R> fmt::Debug for LogReader<R> {
@@ -332,6 +342,8 @@ impl<R: Read> LogReader<R> {
             skipping: None,
             done: false,
             search: Vec::new(),
+            current: borrowed::Current::None,
+            spill: Vec::new(),
         }
     }
 
@@ -380,6 +392,7 @@ impl<R: Read> LogReader<R> {
     /// The partial last line held in follow mode, if any; taking it advances the
     /// position as if it were complete.
     pub(crate) fn take_partial(&mut self, buf: &mut Vec<u8>) -> Option<Position> {
+        self.settle();
         if let Some(n) = self.skipping.take() {
             // An over-long line that never ended: count it and drop its bytes.
             self.advance(n);
@@ -438,6 +451,7 @@ impl<R: Read> LogReader<R> {
     /// This call never grows `buf` past the cap plus two bytes (it reserves
     /// exactly what it copies), so reusing one buffer keeps memory flat.
     pub fn read_line(&mut self, buf: &mut Vec<u8>) -> Result<Option<Position>, ReadError> {
+        self.settle();
         buf.clear();
         if self.done {
             return Ok(None);
@@ -452,6 +466,12 @@ impl<R: Read> LogReader<R> {
         };
         // Keeping at most cap + 2 bytes lets a `\r\n` ending be stripped before the check.
         let keep = self.max_line.saturating_add(2);
+        // The last two bytes of the line so far: the ending of a line too long to
+        // keep is told from them.
+        let mut tail = [0u8; 2];
+        for &b in buf.iter().rev().take(2).rev() {
+            tail = [tail[1], b];
+        }
         loop {
             let chunk = match self.rdr.fill_buf() {
                 Ok(c) => c,
@@ -473,7 +493,7 @@ impl<R: Read> LogReader<R> {
                     return Ok(None);
                 }
                 self.advance(consumed);
-                return self.finish_line(start, buf, consumed, too_long);
+                return self.finish_line(start, buf, consumed, too_long, tail);
             }
             let (take, found) = match memchr::memchr(b'\n', chunk) {
                 Some(i) => (i + 1, true),
@@ -488,11 +508,14 @@ impl<R: Read> LogReader<R> {
                     too_long = true;
                 }
             }
+            for &b in chunk.get(take.saturating_sub(2)..take).unwrap_or_default() {
+                tail = [tail[1], b];
+            }
             consumed += take as u64;
             self.rdr.consume(take);
             if found {
                 self.advance(consumed);
-                return self.finish_line(start, buf, consumed, too_long);
+                return self.finish_line(start, buf, consumed, too_long, tail);
             }
         }
     }
@@ -503,14 +526,19 @@ impl<R: Read> LogReader<R> {
         buf: &mut Vec<u8>,
         consumed: u64,
         too_long: bool,
+        tail: [u8; 2],
     ) -> Result<Option<Position>, ReadError> {
         let content = crate::line::trim_line_ending(buf).len();
         buf.truncate(content);
         if too_long || content > self.max_line {
             buf.clear();
-            // The skipped line's length without its ending, best effort for `\r\n`.
+            // The skipped line's length without its ending (`\n`, `\r\n`, or a
+            // `\r` at the end of input, as `trim_line_ending` strips them).
             let ending = if too_long {
-                1
+                let seen = tail
+                    .get(2usize.saturating_sub(consumed.min(2) as usize)..)
+                    .unwrap_or_default();
+                (seen.len() - crate::line::trim_line_ending(seen).len()) as u64
             } else {
                 consumed - content as u64
             };
@@ -578,6 +606,7 @@ impl<R: Read> LogReader<R> {
         mut find: impl FnMut(&[u8], u64, &mut Vec<SearchState>) -> Option<usize>,
         is_match: impl Fn(&[u8]) -> bool,
     ) -> Result<Option<Position>, ReadError> {
+        self.settle();
         loop {
             if self.done {
                 buf.clear();

@@ -3,11 +3,15 @@
 //! The Python API is documented in `python/exim_log/__init__.pyi`.
 #![forbid(unsafe_code)]
 
+mod entries;
 mod error;
 mod fields;
+mod follow;
 mod line;
 mod lines;
 mod messages;
+mod options;
+mod pattern;
 mod pick;
 mod received;
 mod selector;
@@ -21,15 +25,24 @@ mod _exim_log {
     use pyo3::prelude::*;
 
     #[pymodule_export]
+    use crate::entries::{
+        Header, PanicEntry, RejectEntry, SyslogLine, panic_entries, parse_syslog_line,
+        reject_entries,
+    };
+    #[pymodule_export]
     use crate::error::ParseError;
     #[pymodule_export]
     use crate::fields::Fields;
+    #[pymodule_export]
+    use crate::follow::{Follow, follow};
     #[pymodule_export]
     use crate::line::{Line, parse_line};
     #[pymodule_export]
     use crate::lines::{LineReader, lines};
     #[pymodule_export]
     use crate::messages::{LinkedArguments, Message, MessageReader, messages, trace};
+    #[pymodule_export]
+    use crate::options::{Options, infer_selectors};
     #[pymodule_export]
     use crate::received::{Received, exim_message_ids, parse_received, received_headers};
     #[pymodule_export]

@@ -31,6 +31,14 @@ impl OwnedLine {
         OwnedLine::try_new(Box::from(bytes), |b| exim_log::parse_line(b))
     }
 
+    /// Copies `bytes` and parses them with `options` (strictness, expected selectors).
+    pub(crate) fn parse_with(
+        bytes: &[u8],
+        options: &exim_log::Options,
+    ) -> Result<Self, exim_log::ParseError> {
+        OwnedLine::try_new(Box::from(bytes), |b| options.parse_line(b))
+    }
+
     fn line(&self) -> &LogLine<'_> {
         self.borrow_dependent()
     }
@@ -462,10 +470,22 @@ pub(crate) fn input_bytes<'a>(obj: &'a Bound<'_, PyAny>) -> PyResult<std::borrow
 ///
 /// Raises `ParseError` (a `ValueError`) when the line has no valid prefix; any text
 /// after a valid prefix gives a `Line`, with event `unknown` when not recognized.
+///
+/// With `options` (an `Options`), the line is checked against the configured
+/// `log_selector`/`log_timezone` when they are strict.
 #[pyfunction]
-pub(crate) fn parse_line(py: Python<'_>, line: &Bound<'_, PyAny>) -> PyResult<Line> {
+#[pyo3(signature = (line, options = None))]
+pub(crate) fn parse_line(
+    py: Python<'_>,
+    line: &Bound<'_, PyAny>,
+    options: Option<&crate::options::Options>,
+) -> PyResult<Line> {
     let bytes = input_bytes(line)?;
-    match OwnedLine::parse(&bytes) {
+    let parsed = match options {
+        Some(o) => OwnedLine::parse_with(&bytes, &o.inner),
+        None => OwnedLine::parse(&bytes),
+    };
+    match parsed {
         Ok(inner) => Ok(Line::new(inner, None)),
         Err(e) => Err(line_error(py, e, &Where::default())),
     }

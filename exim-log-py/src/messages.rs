@@ -5,11 +5,13 @@ use std::collections::{HashSet, VecDeque};
 
 use exim_log::ReadError;
 use exim_log::assemble::{Assembled, Assembler, Link};
-use exim_log::reader::{Prefilter, Record};
+use exim_log::reader::{LineMatcher, Prefilter, Record};
+use pyo3::exceptions::PyValueError;
 use pyo3::prelude::*;
 use pyo3::types::{PyList, PyString};
 
 use crate::line::{Line, Origin, OwnedLine};
+use crate::pattern::{Pattern, is_id};
 use crate::pick::to_dict;
 use crate::source::{BATCH_BYTES, Source, open, read_error};
 
@@ -249,6 +251,9 @@ pub(crate) struct MessageReader {
     assembler: Assembler,
     standalone: bool,
     trace: Option<Trace>,
+    /// `trace()` with patterns that are not all ids: every line is assembled and a
+    /// message is kept when one of its lines (or its `cwd=` line) matches.
+    grep: Option<Pattern>,
     pending: VecDeque<Item>,
     buf: Vec<u8>,
 }
@@ -260,6 +265,7 @@ impl MessageReader {
             assembler: Assembler::new(),
             standalone,
             trace,
+            grep: None,
             pending: VecDeque::new(),
             buf: Vec::new(),
         }
@@ -277,6 +283,7 @@ impl MessageReader {
             &mut self.trace,
             self.standalone,
         );
+        let grep = self.grep.as_ref();
         let ended = py.detach(|| {
             let mut bytes = 0;
             while bytes < BATCH_BYTES {
@@ -287,7 +294,7 @@ impl MessageReader {
                 match next {
                     None => {
                         asm.finish();
-                        drain(asm, pending, trace.as_ref(), standalone);
+                        drain(asm, pending, trace.as_ref(), grep, standalone);
                         return true;
                     }
                     Some(Ok((pos, file))) => {
@@ -296,7 +303,7 @@ impl MessageReader {
                             t.follow(buf);
                         }
                         asm.push(Record::new(std::mem::take(buf), pos, file));
-                        drain(asm, pending, trace.as_ref(), standalone);
+                        drain(asm, pending, trace.as_ref(), grep, standalone);
                     }
                     // A line over the length cap belongs to no message we can tell.
                     Some(Err(e)) if !e.is_fatal() => {}
@@ -347,6 +354,7 @@ fn drain(
     asm: &mut Assembler,
     pending: &mut VecDeque<Item>,
     trace: Option<&Trace>,
+    grep: Option<&Pattern>,
     standalone: bool,
 ) {
     while let Some(a) = asm.pop() {
@@ -354,6 +362,13 @@ fn drain(
             Assembled::Message(m) => {
                 if trace.is_some_and(|t| !t.ids.contains(&m.id)) {
                     continue;
+                }
+                if let Some(g) = grep {
+                    let hit = m.lines.iter().any(|r| g.is_match(r.raw()))
+                        || m.arguments.iter().any(|a| g.is_match(a.record.raw()));
+                    if !hit {
+                        continue;
+                    }
                 }
                 let lines = m.lines.iter().filter_map(prepare).collect();
                 let arguments = m.arguments.iter().map(|a| prepare(&a.record)).collect();
@@ -363,7 +378,13 @@ fn drain(
                     arguments,
                 })));
             }
-            Assembled::Line(r) if standalone && trace.is_none() => {
+            // A lone line (a rejection, a connection) is yielded when it matches.
+            Assembled::Line(r) if grep.is_some_and(|g| g.is_match(r.raw())) => {
+                if let Some((l, o)) = prepare(&r) {
+                    pending.push_back(Item::Line(l, o));
+                }
+            }
+            Assembled::Line(r) if standalone && trace.is_none() && grep.is_none() => {
                 if let Some((l, o)) = prepare(&r) {
                     pending.push_back(Item::Line(l, o));
                 }
@@ -411,30 +432,46 @@ pub(crate) fn messages(
     ))
 }
 
-/// Iterates the messages with the given ids (see the stub).
+/// Iterates the messages with the given ids, or matching the given patterns (see the stub).
 #[pyfunction]
-#[pyo3(signature = (source, ids, *, rotated = false))]
+#[pyo3(signature = (source, patterns, *, rotated = false, literal = false, ignore_case = true))]
 pub(crate) fn trace(
     py: Python<'_>,
     source: &Bound<'_, PyAny>,
-    ids: &Bound<'_, PyAny>,
+    patterns: &Bound<'_, PyAny>,
     rotated: bool,
+    literal: bool,
+    ignore_case: bool,
 ) -> PyResult<MessageReader> {
-    let ids: Vec<String> = if let Ok(s) = ids.cast::<PyString>() {
+    let patterns: Vec<String> = if let Ok(s) = patterns.cast::<PyString>() {
         vec![s.to_str()?.to_owned()]
     } else {
-        ids.try_iter()?
+        patterns
+            .try_iter()?
             .map(|i| i.and_then(|i| i.extract::<String>()))
             .collect::<PyResult<_>>()?
     };
-    if ids.is_empty() {
-        return Err(pyo3::exceptions::PyValueError::new_err(
-            "trace() needs at least one id",
+    if patterns.is_empty() {
+        return Err(PyValueError::new_err(
+            "trace() needs at least one id or pattern",
         ));
     }
-    Ok(MessageReader::new(
-        open(py, source, rotated)?,
-        false,
-        Some(Trace::new(ids)),
-    ))
+    if patterns.iter().any(|p| p.contains('\n')) {
+        return Err(PyValueError::new_err(
+            "a trace() pattern cannot contain a newline",
+        ));
+    }
+    // Ids only: the raw-byte fast path (only lines naming an id, or `cwd=`, are parsed).
+    if patterns.iter().all(|p| is_id(p)) {
+        return Ok(MessageReader::new(
+            open(py, source, rotated)?,
+            false,
+            Some(Trace::new(patterns)),
+        ));
+    }
+    let grep = Pattern::new(&patterns, literal, ignore_case)
+        .map_err(|e| PyValueError::new_err(format!("invalid trace() pattern: {e}")))?;
+    let mut reader = MessageReader::new(open(py, source, rotated)?, false, None);
+    reader.grep = Some(grep);
+    Ok(reader)
 }

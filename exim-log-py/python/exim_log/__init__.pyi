@@ -21,22 +21,33 @@ from typing_extensions import disjoint_base
 
 __all__ = [
     "Fields",
+    "Follow",
+    "Header",
     "Line",
     "LineReader",
     "LinkedArguments",
     "LogSelector",
     "Message",
     "MessageReader",
+    "Options",
+    "PanicEntry",
     "ParseError",
     "Received",
+    "RejectEntry",
+    "SyslogLine",
     "__version__",
     "exim_message_ids",
+    "follow",
+    "infer_selectors",
     "lines",
     "messages",
+    "panic_entries",
     "parse_line",
     "parse_log_selector",
     "parse_received",
+    "parse_syslog_line",
     "received_headers",
+    "reject_entries",
     "trace",
 ]
 
@@ -61,10 +72,13 @@ class ParseError(ValueError):
     """The path being read, else ``None``."""
     kind: str
     """Short name of the problem: ``empty``, ``timestamp``, ``timestamp_range``,
-    ``pid``, ``missing_text``, ``syntax``; for ``log_selector`` settings
+    ``pid``, ``missing_text``, ``syntax``; with strict ``Options``
+    ``selector_mismatch`` and ``timezone_mismatch``; for ``log_selector`` settings
     ``expected_sign``, ``unknown_name``, ``numeric_form``, ``trailing_line``."""
     found: Optional[str]
-    """For a ``log_selector`` setting: the offending text (else ``None``)."""
+    """For a ``log_selector`` setting: the offending text; for
+    ``selector_mismatch``: the name of the selector the line contradicts (else
+    ``None``)."""
     suggestion: Optional[str]
     """For an unknown selector name: the closest valid name (else ``None``)."""
 
@@ -200,8 +214,13 @@ class LineReader(Iterator[Line]):
     def __iter__(self) -> "LineReader": ...
     def __next__(self) -> Line: ...
 
-def parse_line(line: Union[str, bytes]) -> Line:
+def parse_line(line: Union[str, bytes], options: Optional[Options] = None) -> Line:
     """Parses one log line; a trailing line ending is ignored.
+
+    With ``options`` in strict mode, a line that contradicts the configured
+    ``log_selector`` or ``log_timezone`` raises ``ParseError`` with kind
+    ``selector_mismatch`` (``found`` names the selector; ``offset`` points at the
+    field, or at the missing ``[pid]``) or ``timezone_mismatch``.
 
     Raises ``ParseError`` when the line has no valid prefix (timestamp, optional
     ``[pid]``). Any text after a valid prefix gives a ``Line``, with event
@@ -338,14 +357,34 @@ def messages(
     """
 
 def trace(
-    source: _Source, ids: Union[str, Iterable[str]], *, rotated: bool = False
+    source: _Source,
+    patterns: Union[str, Iterable[str]],
+    *,
+    rotated: bool = False,
+    literal: bool = False,
+    ignore_case: bool = True,
 ) -> MessageReader:
     """The messages with the given ids (e.g. from ``exim_message_ids()`` of a
-    spam's headers), across a rotated set with ``rotated=True``.
+    spam's headers), or with a line matching one of the ``patterns``, across a
+    rotated set with ``rotated=True``; the rules of the ``trace`` program.
 
-    Fast: the raw bytes are searched for the ids (and ``cwd=`` lines, for the
-    link) and only those lines are parsed. A message whose line names a traced id
-    (a bounce's ``R=``) is traced too.
+    Ids only (either format): fast, the raw bytes are searched for the ids (and
+    ``cwd=`` lines, for the link) and only those lines are parsed. A message whose
+    line names a traced id (a bounce's ``R=``) is traced too.
+
+    Other patterns are regular expressions (Rust ``regex`` syntax, close to
+    Python's ``re`` without look-around or backreferences), or literal strings
+    with ``literal=True``, matched against each raw line, case-insensitively
+    unless ``ignore_case=False``. A pattern that is a message id is still matched
+    literally and with case. ``^`` and ``$`` match at line ends. A message is
+    yielded when one of its lines, or its linked ``cwd=`` line, matches (so
+    ``trace(log, "/home/shop/public_html")`` lists what a script sent); a line
+    that belongs to no message (a rejection, a connection) is yielded as a
+    ``Line`` when it matches. This path parses and assembles every line (the
+    speed of ``messages()``). An invalid regex raises ``ValueError``.
+
+    >>> for x in trace("/var/log/exim4/mainlog", r"rejected RCPT .*no such user"):
+    ...     print(x)
 
     >>> ids = exim_message_ids(open("spam.eml", "rb").read())
     >>> for m in trace("/var/log/exim4/mainlog", ids, rotated=True):
@@ -441,3 +480,266 @@ class LogSelector:
 
 def parse_log_selector(setting: str) -> LogSelector:
     """Parses a ``log_selector`` setting; the same as ``LogSelector(setting)``."""
+
+@final
+class Options:
+    """What the Exim that wrote a log was configured to log: a ``log_selector``
+    setting, the ``log_timezone`` option, and whether ``parse_line`` is strict
+    (format reference §1.1, §9). Equal options compare equal and hash alike.
+
+    >>> opts = Options("+pid +subject", strict=True)
+    >>> opts.parse_line("2024-05-25 11:10:28 1sAoM5-00000009r3p-06vq Completed")
+    Traceback (most recent call last):
+    ParseError: line contradicts the log_selector setting at byte 19
+    """
+
+    def __new__(
+        cls,
+        setting: Union[str, LogSelector, None] = None,
+        *,
+        strict: bool = False,
+        log_timezone: Optional[bool] = None,
+    ) -> Options:
+        """``setting``: a ``log_selector`` value (``None`` or ``""``: Exim's
+        defaults) or a ``LogSelector``; a bad setting raises ``ParseError``.
+        ``log_timezone``: ``True`` (every timestamp has ``+HHMM``), ``False``
+        (none), ``None`` (unknown: either). ``strict``: reject lines that
+        contradict the settings; lenient options accept every line
+        ``parse_line`` accepts (a log may span a configuration change)."""
+    @property
+    def selectors(self) -> LogSelector:
+        """The effective ``log_selector``."""
+    @property
+    def strict(self) -> bool:
+        """True in strict mode."""
+    @property
+    def log_timezone(self) -> Optional[bool]:
+        """The ``log_timezone`` option, ``None`` when unknown."""
+    def expects_pid(self) -> bool:
+        """True when every line starts ``TIMESTAMP [pid]`` (``+pid``)."""
+    def expects_millisec(self) -> bool:
+        """True when timestamps carry milliseconds (``+millisec``)."""
+    def parse_line(self, line: Union[str, bytes]) -> Line:
+        """Parses one line with these options; ``parse_line(line, options=self)``."""
+    def __eq__(self, other: object, /) -> bool: ...
+    def __hash__(self) -> int: ...
+
+def infer_selectors(
+    source: _Source,
+    *,
+    rotated: bool = False,
+    wanted: Union[str, LogSelector, None] = None,
+) -> dict[str, Any]:
+    """What a log sample says about the ``log_selector`` that wrote it
+    (``exim_log::Inference``). ``source`` is read like ``lines()``, with the GIL
+    released. Returns a dict:
+
+    * ``lines``, ``unparsed``: lines read, lines without a log prefix;
+    * ``seen``: selectors at least one line shows (names, table order);
+    * ``off``: selectors every line proves off (only ``pid`` and ``millisec``,
+      which change every line's prefix);
+    * ``no_evidence``: the rest: the sample says nothing either way;
+    * ``reliable_fields``: ``{name: effect}`` of every seen selector, the fields a
+      tool can rely on;
+    * ``observations``: one dict per selector, ``{"selector", "evidence"
+      ("seen"/"off"/"no_evidence"), "lines", "first_line"?}`` (the Rust JSON);
+    * ``missing``: the selectors of ``wanted`` (a setting or ``LogSelector``)
+      the sample shows no evidence of, or ``None`` without ``wanted``.
+
+    >>> infer_selectors("/var/log/exim4/mainlog", wanted="+arguments")["missing"]
+    ['arguments']
+    """
+
+@final
+class Follow(Iterator[Line]):
+    """A ``tail -F`` iterator of ``Line``s, returned by ``follow()``. Also a
+    context manager: leaving the ``with`` block closes it."""
+
+    def __iter__(self) -> "Follow": ...
+    def __next__(self) -> Line: ...
+    def close(self) -> None:
+        """Stops the iteration, from any thread: a wait in progress ends at once;
+        a last line still being written (no newline yet) is yielded, then
+        ``StopIteration``."""
+    @property
+    def closed(self) -> bool:
+        """True once ``close()`` was called or ``timeout`` ran out."""
+    def __enter__(self) -> "Follow": ...
+    def __exit__(self, *exc: object) -> bool: ...
+
+def follow(
+    path: Union[str, "os.PathLike[str]"],
+    *,
+    poll_interval: float = 1.0,
+    timeout: Optional[float] = None,
+    from_end: bool = False,
+    errors: Literal["raise", "skip"] = "raise",
+) -> Follow:
+    """Follows the log at ``path`` as Exim appends to it, like ``tail -F``
+    (``exim_log::reader::Follow``): when the file is rotated (renamed away and
+    recreated) the rest of the old file is read, then the new file from its
+    start; a truncated file (``copytruncate``) is read again from its start; a
+    missing file is waited for. A line still being written is held until its
+    newline arrives.
+
+    At the end of the file it polls every ``poll_interval`` seconds, with the
+    GIL released. The iteration ends after ``close()`` or, with ``timeout``,
+    once no new line came for ``timeout`` seconds. ``from_end=True`` starts at
+    the current end (``tail -f``; line numbers then count from there). Lines
+    have ``line_number``, ``offset`` and ``file``; ``errors`` as in ``lines()``.
+
+    >>> with follow("/var/log/exim4/mainlog", from_end=True) as f:
+    ...     for line in f:
+    ...         if line.event == "rejection":
+    ...             print(line.host)
+    """
+
+@final
+class Header:
+    """One header of a reject log entry, as Exim logs it from the spool file."""
+
+    @property
+    def flag(self) -> str:
+        """The one-character spool flag (format reference §10.1): ``P``
+        Received, ``I`` Message-ID, ``F`` From, ``T`` To, ``C`` Cc, ``B`` Bcc,
+        ``R`` Reply-To, ``S`` Sender, ``*`` replaced or deleted, ``' '`` other."""
+    @property
+    def text(self) -> str:
+        """``Name: value`` as logged, folded lines (with their line breaks) included."""
+    @property
+    def name(self) -> Optional[str]:
+        """The header name, before the first ``:``."""
+    @property
+    def value(self) -> Optional[str]:
+        """The value after ``Name:``, folded lines included."""
+
+@final
+class RejectEntry:
+    """One reject log entry (format reference §10.1): the rejection line, then
+    the envelope and headers Exim logged after it."""
+
+    @property
+    def offset(self) -> int:
+        """Byte offset of the entry in the (decompressed) input."""
+    @property
+    def line(self) -> Line:
+        """The first line, parsed as a main log line."""
+    @property
+    def envelope_from(self) -> Optional[str]:
+        """The ``Envelope-from:`` value as logged (with angle brackets)."""
+    @property
+    def envelope_to(self) -> list[str]:
+        """The ``Envelope-to:`` recipients (empty when not logged)."""
+    @property
+    def envelope_to_more(self) -> bool:
+        """True when Exim cut the recipient list short (``...``)."""
+    @property
+    def headers(self) -> list[Header]:
+        """The headers in order, with their flags and folded lines."""
+    @property
+    def truncated(self) -> bool:
+        """The entry ended with ``*** truncated ***``."""
+    @property
+    def raw(self) -> str:
+        """The whole entry, without its final line ending."""
+    def to_dict(self) -> dict[str, Any]:
+        """The Rust JSON object of the entry (``offset``, ``line``,
+        ``envelope_from``, ``envelope_to``, ``headers`` as ``{"flag", "text"}``,
+        ``truncated``)."""
+
+@final
+class PanicEntry:
+    """One panic log entry (format reference §10.2): a log line and its indented
+    continuation lines."""
+
+    @property
+    def offset(self) -> int:
+        """Byte offset of the entry in the (decompressed) input."""
+    @property
+    def line(self) -> Line:
+        """The first line, parsed as a main log line."""
+    @property
+    def detail(self) -> Optional[str]:
+        """The continuation lines (first indent removed), or ``None``."""
+    @property
+    def raw(self) -> str:
+        """The whole entry, without its final line ending."""
+    def to_dict(self) -> dict[str, Any]:
+        """The Rust JSON object of the entry (``offset``, ``line``, ``detail``)."""
+
+def reject_entries(
+    source: _Source,
+    *,
+    rotated: bool = False,
+    errors: Literal["raise", "skip"] = "raise",
+) -> list[RejectEntry]:
+    """The entries of a reject log (``exim_log::rejectlog::RejectLog``). A line
+    that starts with a timestamp starts an entry; the lines after it up to the
+    next one belong to it. ``source`` as in ``lines()``; the whole input is read
+    into memory (reading and splitting with the GIL released). An entry whose
+    first line is not a valid log line (text before the first timestamp) raises
+    ``ParseError`` with its byte ``offset``, or is skipped with ``errors="skip"``.
+    """
+
+def panic_entries(
+    source: _Source,
+    *,
+    rotated: bool = False,
+    errors: Literal["raise", "skip"] = "raise",
+) -> list[PanicEntry]:
+    """The entries of a panic log (``exim_log::paniclog::PanicLog``); as
+    ``reject_entries()``."""
+
+@final
+class SyslogLine:
+    """One syslog line carrying Exim text (``log_file_path = syslog``; format
+    reference §1.5): the syslog wrapper, then the Exim text parsed as a log line
+    body (no Exim timestamp unless ``syslog_timestamp`` left it)."""
+
+    @property
+    def priority(self) -> Optional[int]:
+        """``<PRI>`` (facility * 8 + severity), when present."""
+    @property
+    def facility(self) -> Optional[int]:
+        """The facility part of ``priority`` (2 = mail)."""
+    @property
+    def severity(self) -> Optional[int]:
+        """The severity part of ``priority`` (6 main log, 5 reject log, 1 panic log)."""
+    @property
+    def time(self) -> str:
+        """The syslog timestamp exactly as written."""
+    @property
+    def syslog_host(self) -> Optional[str]:
+        """The syslog host name field (``to_dict()["host"]`` may instead be the
+        event's ``H=`` host, see the README)."""
+    @property
+    def program(self) -> str:
+        """The program (tag), e.g. ``exim``."""
+    @property
+    def pid(self) -> Optional[int]:
+        """The process id from ``exim[123]`` or the RFC 5424 PROCID."""
+    @property
+    def chunk(self) -> Optional[tuple[int, int, bool]]:
+        """``(index, count, at_newline)`` of a ``[n/m]`` split marker."""
+    @property
+    def message_id(self) -> Optional[str]:
+        """The message the Exim text is about."""
+    @property
+    def flag(self) -> Optional[str]:
+        """The flag (``<=``, ``=>``...) of a message line."""
+    @property
+    def event(self) -> str:
+        """The event name, as ``Line.event``."""
+    @property
+    def raw(self) -> str:
+        """The whole line, without its line ending."""
+    def get(self, key: str, default: Any = None) -> Any:
+        """A key of ``to_dict()`` (e.g. an event field: ``sender``, ``reason``), or
+        ``default``."""
+    def to_dict(self) -> dict[str, Any]:
+        """The Rust JSON object of the line."""
+
+def parse_syslog_line(line: Union[str, bytes]) -> SyslogLine:
+    """Parses one syslog line (RFC 3164 or 5424 wrapper, ``exim[pid]:`` tag).
+    Raises ``ParseError`` with the byte offset when the syslog wrapper is not
+    recognized; unknown Exim text gives event ``unknown``."""

@@ -125,6 +125,7 @@ def test_parse_syslog_line(line: str, expected: dict) -> None:
     assert s.raw == line
     d = s.to_dict()
     assert d["raw"] == line and d["program"] == "exim"
+    assert d.get("syslog_host") == expected.get("syslog_host", "mx1")
     assert s.get("no_such_key", 5) == 5
     json.dumps(d)
 

@@ -93,8 +93,9 @@ pub struct SyslogLine<'a> {
     /// The syslog timestamp exactly as written (`Nov 27 07:47:34`,
     /// `2026-11-27T07:47:34.123+00:00`).
     pub time: Text<'a>,
-    /// The host name field.
-    #[serde(skip_serializing_if = "Option::is_none")]
+    /// The host name field. JSON key `syslog_host`, apart from the event's `host`
+    /// (`H=`), which the same object carries.
+    #[serde(rename = "syslog_host", skip_serializing_if = "Option::is_none")]
     pub host: Option<Text<'a>>,
     /// The program (tag / APP-NAME), e.g. `exim`.
     pub program: Text<'a>,
@@ -561,6 +562,7 @@ mod tests {
         let v = serde_json::to_value(&l).unwrap();
         assert_eq!(v["event"], "dropped");
         assert_eq!(v["host"]["ip"], "192.0.2.1");
+        assert_eq!(v["syslog_host"], "mx1");
         assert_eq!(v["what"], "connect");
         assert_eq!(v["pid"], 7);
         assert_eq!(v["chunk"]["index"], 2);

@@ -710,8 +710,8 @@ class SyslogLine:
         """The syslog timestamp exactly as written."""
     @property
     def syslog_host(self) -> Optional[str]:
-        """The syslog host name field (``to_dict()["host"]`` may instead be the
-        event's ``H=`` host, see the README)."""
+        """The syslog host name field (``to_dict()["syslog_host"]``; ``host`` is the
+        event's ``H=`` host)."""
     @property
     def program(self) -> str:
         """The program (tag), e.g. ``exim``."""

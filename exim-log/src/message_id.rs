@@ -181,7 +181,7 @@ mod tests {
     fn accepts_both_formats_and_rejects_near_misses() {
         let cases: &[(&str, Option<IdFormat>)] = &[
             ("1sAoM5-00000009r3p-06vq", Some(IdFormat::New)),
-            ("10HmaX-000000005vi-0000", Some(IdFormat::New)),
+            ("1sAoM6-00000009r3q-0001", Some(IdFormat::New)),
             ("1FZ8zt-0005lz-E7", Some(IdFormat::Old)),
             ("1FZ8zt-0005lz-E", None),
             ("1FZ8zt_0005lz-E7", None),
@@ -232,10 +232,10 @@ mod tests {
     fn prefix_needs_a_boundary() {
         assert!(MessageId::parse_prefix(b"1FZ8zt-0005lz-E7 <= x").is_some());
         assert!(MessageId::parse_prefix(b"1FZ8zt-0005lz-E7x <= x").is_none());
-        let (id, rest) = MessageId::parse_prefix(b"10HmaX-000000005vi-0000 Completed").unwrap();
+        let (id, rest) = MessageId::parse_prefix(b"1sAoM6-00000009r3q-0001 Completed").unwrap();
         assert_eq!(id.format(), IdFormat::New);
         assert_eq!(rest, b" Completed");
-        assert_eq!(id.as_bytes(), b"10HmaX-000000005vi-0000");
+        assert_eq!(id.as_bytes(), b"1sAoM6-00000009r3q-0001");
         // An old id followed by text with a dash at byte 18 is still found.
         let (id, rest) = MessageId::parse_prefix(b"1FZ8zt-0005lz-E7 a-b-c").unwrap();
         assert_eq!((id.format(), rest), (IdFormat::Old, &b" a-b-c"[..]));

@@ -12,7 +12,7 @@ use crate::host::{Endpoint, Host};
 use crate::text::Text;
 
 /// Bytes allowed inside `[...]`: IPv4, IPv6 (with `%scope`), and the test
-/// suite's placeholders such as `ip4.ip4.ip4.ip4` or `V4NET.0.0.1`.
+/// suite's placeholders such as `ip4.ip4.ip4.ip4` (letters, digits and dots).
 fn is_ip_byte(b: u8) -> bool {
     IP_BYTES.get(usize::from(b)).copied().unwrap_or(false)
 }
@@ -201,10 +201,10 @@ mod tests {
                 ),
             ),
             (
-                "localhost (myhost.test.ex) [127.0.0.1] P=esmtps",
+                "localhost (helo.example.net) [127.0.0.1] P=esmtps",
                 (
                     Some("localhost"),
-                    Some("myhost.test.ex"),
+                    Some("helo.example.net"),
                     Some("127.0.0.1"),
                     None,
                     false,

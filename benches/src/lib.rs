@@ -37,6 +37,7 @@ use std::io::{self, Write};
 pub use exim_log::IdFormat;
 
 mod catalog;
+pub mod cli;
 mod clock;
 mod generator;
 mod rng;

@@ -99,14 +99,19 @@ impl RejectEntry {
     }
 
     fn __repr__(&self, py: Python<'_>) -> String {
-        let line = self
-            .line
-            .bind(py)
-            .str()
-            .map(|s| s.to_string())
-            .unwrap_or_default();
-        format!("<RejectEntry at {}: {line:?}>", self.offset)
+        entry_repr(py, "RejectEntry", self.offset, &self.line)
     }
+}
+
+/// `<Kind at OFFSET: 'first line'>`, the `repr()` of a reject or panic entry
+/// (its first line as the `str()` of its `Line`).
+fn entry_repr(py: Python<'_>, kind: &str, offset: u64, line: &Py<Line>) -> String {
+    let line = line
+        .bind(py)
+        .str()
+        .map(|s| s.to_string())
+        .unwrap_or_default();
+    format!("<{kind} at {offset}: {line:?}>")
 }
 
 /// One panic log entry (see the stub).
@@ -131,13 +136,7 @@ impl PanicEntry {
     }
 
     fn __repr__(&self, py: Python<'_>) -> String {
-        let line = self
-            .line
-            .bind(py)
-            .str()
-            .map(|s| s.to_string())
-            .unwrap_or_default();
-        format!("<PanicEntry at {}: {line:?}>", self.offset)
+        entry_repr(py, "PanicEntry", self.offset, &self.line)
     }
 }
 

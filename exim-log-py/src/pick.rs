@@ -65,6 +65,50 @@ pub(crate) fn pick<'py, T: Serialize>(
     }
 }
 
+/// The compound-value methods that the two serializers below refuse (a key is a
+/// string, a line is a map), each with its error message.
+macro_rules! not_compound {
+    (
+        seq: $seq:literal,
+        tuple: $tuple:literal,
+        tuple_struct: $tuple_struct:literal,
+        tuple_variant: $tuple_variant:literal,
+        struct_variant: $struct_variant:literal $(,)?
+    ) => {
+        fn serialize_seq(self, _: Option<usize>) -> Result<Self::SerializeSeq, Stop> {
+            Err(Stop::Other($seq.into()))
+        }
+        fn serialize_tuple(self, _: usize) -> Result<Self::SerializeTuple, Stop> {
+            Err(Stop::Other($tuple.into()))
+        }
+        fn serialize_tuple_struct(
+            self,
+            _: &'static str,
+            _: usize,
+        ) -> Result<Self::SerializeTupleStruct, Stop> {
+            Err(Stop::Other($tuple_struct.into()))
+        }
+        fn serialize_tuple_variant(
+            self,
+            _: &'static str,
+            _: u32,
+            _: &'static str,
+            _: usize,
+        ) -> Result<Self::SerializeTupleVariant, Stop> {
+            Err(Stop::Other($tuple_variant.into()))
+        }
+        fn serialize_struct_variant(
+            self,
+            _: &'static str,
+            _: u32,
+            _: &'static str,
+            _: usize,
+        ) -> Result<Self::SerializeStructVariant, Stop> {
+            Err(Stop::Other($struct_variant.into()))
+        }
+    };
+}
+
 /// Compares a map key with the wanted name.
 struct KeyIs<'n>(&'n str);
 
@@ -139,43 +183,19 @@ impl Serializer for KeyIs<'_> {
     ) -> Result<bool, Stop> {
         Ok(false)
     }
-    fn serialize_seq(self, _: Option<usize>) -> Result<Self::SerializeSeq, Stop> {
-        Err(Stop::Other("sequence key".into()))
-    }
-    fn serialize_tuple(self, _: usize) -> Result<Self::SerializeTuple, Stop> {
-        Err(Stop::Other("tuple key".into()))
-    }
-    fn serialize_tuple_struct(
-        self,
-        _: &'static str,
-        _: usize,
-    ) -> Result<Self::SerializeTupleStruct, Stop> {
-        Err(Stop::Other("tuple key".into()))
-    }
-    fn serialize_tuple_variant(
-        self,
-        _: &'static str,
-        _: u32,
-        _: &'static str,
-        _: usize,
-    ) -> Result<Self::SerializeTupleVariant, Stop> {
-        Err(Stop::Other("tuple key".into()))
-    }
     fn serialize_map(self, _: Option<usize>) -> Result<Self::SerializeMap, Stop> {
         Err(Stop::Other("map key".into()))
     }
     fn serialize_struct(self, _: &'static str, _: usize) -> Result<Self::SerializeStruct, Stop> {
         Err(Stop::Other("struct key".into()))
     }
-    fn serialize_struct_variant(
-        self,
-        _: &'static str,
-        _: u32,
-        _: &'static str,
-        _: usize,
-    ) -> Result<Self::SerializeStructVariant, Stop> {
-        Err(Stop::Other("struct key".into()))
-    }
+    not_compound!(
+        seq: "sequence key",
+        tuple: "tuple key",
+        tuple_struct: "tuple key",
+        tuple_variant: "tuple key",
+        struct_variant: "struct key",
+    );
 }
 
 impl<'py> Picker<'py, '_> {
@@ -296,43 +316,19 @@ impl<'a, 'py, 'n> Serializer for &'a mut Picker<'py, 'n> {
     ) -> Result<(), Stop> {
         Err(Stop::Other("not a map".into()))
     }
-    fn serialize_seq(self, _: Option<usize>) -> Result<Self::SerializeSeq, Stop> {
-        Err(Stop::Other("not a map".into()))
-    }
-    fn serialize_tuple(self, _: usize) -> Result<Self::SerializeTuple, Stop> {
-        Err(Stop::Other("not a map".into()))
-    }
-    fn serialize_tuple_struct(
-        self,
-        _: &'static str,
-        _: usize,
-    ) -> Result<Self::SerializeTupleStruct, Stop> {
-        Err(Stop::Other("not a map".into()))
-    }
-    fn serialize_tuple_variant(
-        self,
-        _: &'static str,
-        _: u32,
-        _: &'static str,
-        _: usize,
-    ) -> Result<Self::SerializeTupleVariant, Stop> {
-        Err(Stop::Other("not a map".into()))
-    }
     fn serialize_map(self, _: Option<usize>) -> Result<Self::SerializeMap, Stop> {
         Ok(self)
     }
     fn serialize_struct(self, _: &'static str, _: usize) -> Result<Self::SerializeStruct, Stop> {
         Ok(self)
     }
-    fn serialize_struct_variant(
-        self,
-        _: &'static str,
-        _: u32,
-        _: &'static str,
-        _: usize,
-    ) -> Result<Self::SerializeStructVariant, Stop> {
-        Err(Stop::Other("not a map".into()))
-    }
+    not_compound!(
+        seq: "not a map",
+        tuple: "not a map",
+        tuple_struct: "not a map",
+        tuple_variant: "not a map",
+        struct_variant: "not a map",
+    );
 }
 
 /// `__getattr__` of the parsed objects: the value of key `name`, `None` when absent,

@@ -60,6 +60,8 @@ def test_reject_entries() -> None:
     d["headers"][0]["flag"] = "X"  # a copy: the entry is unchanged
     assert e1.to_dict()["headers"][0]["flag"] == "P"
     assert "envelope_from" not in e2.to_dict()
+    # repr: the kind, the byte offset and the first line (Rust `{:?}` quoting).
+    assert repr(e1) == f'<RejectEntry at 0: "{REJECT_LINE}">'
 
 
 def test_reject_entries_from_gzip_file_and_errors(tmp_path) -> None:
@@ -92,6 +94,9 @@ def test_panic_entries() -> None:
     assert e1.to_dict()["detail"] == e1.detail
     assert e1.to_dict()["line"] == e1.line.to_dict()
     assert "detail" not in e2.to_dict()
+    assert repr(e2) == (
+        f'<PanicEntry at {e2.offset}: "2024-05-25 10:00:01 {ID} Failed to expand return path">'
+    )
 
 
 @pytest.mark.parametrize(

@@ -21,6 +21,7 @@ use std::process::{Command, ExitCode, Stdio};
 use std::time::{Duration, Instant};
 
 use exim_log::{Event, parse_line};
+use exim_log_benches::cli::{self, parse_size};
 use exim_log_benches::work::{self, ParseStats};
 use exim_log_benches::{Config, FORMAT_VERSION, IdFormat, generate_to};
 
@@ -37,16 +38,6 @@ struct Args {
     runs: u32,
     stats_size: u64,
     external: bool,
-}
-
-fn parse_size(s: &str) -> Option<u64> {
-    let (num, mult) = match s.as_bytes().last()? {
-        b'k' | b'K' => (s.get(..s.len() - 1)?, 1 << 10),
-        b'm' | b'M' => (s.get(..s.len() - 1)?, 1 << 20),
-        b'g' | b'G' => (s.get(..s.len() - 1)?, 1 << 30),
-        _ => (s, 1),
-    };
-    num.parse::<u64>().ok()?.checked_mul(mult)
 }
 
 fn parse_args() -> Result<Args, String> {
@@ -273,12 +264,9 @@ fn main() -> ExitCode {
     if raw.first().is_some_and(|a| a == "--rss-child") {
         return rss_child(raw.get(1..).unwrap_or_default());
     }
-    let args = match parse_args() {
+    let args = match cli::args_or_exit(parse_args()) {
         Ok(a) => a,
-        Err(e) => {
-            eprintln!("{e}");
-            return ExitCode::from(2);
-        }
+        Err(code) => return code,
     };
     match run(&args) {
         Ok(()) => ExitCode::SUCCESS,

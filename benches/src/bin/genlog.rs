@@ -15,22 +15,13 @@ use std::fs::File;
 use std::io::{self, BufWriter, Write};
 use std::process::ExitCode;
 
+use exim_log_benches::cli::{self, parse_size};
 use exim_log_benches::{Config, IdFormat, Truth, generate_to};
 
 fn usage() -> &'static str {
     "usage: genlog [--size BYTES[k|M|G]] [--seed N] [--old-ids] [--pid] [--millisec] [--tz +HHMM] \
      [--rich] [--no-subject] [--no-recipients] [--no-connections] [--scripts N] [--logins N] \
      [--attackers N] [--incident-percent N] [--sample] [--truth] [-o FILE[.gz]]"
-}
-
-fn parse_size(s: &str) -> Option<u64> {
-    let (num, mult) = match s.as_bytes().last()? {
-        b'k' | b'K' => (s.get(..s.len() - 1)?, 1 << 10),
-        b'm' | b'M' => (s.get(..s.len() - 1)?, 1 << 20),
-        b'g' | b'G' => (s.get(..s.len() - 1)?, 1 << 30),
-        _ => (s, 1),
-    };
-    num.parse::<u64>().ok()?.checked_mul(mult)
 }
 
 fn parse_tz(s: &str) -> Option<i16> {
@@ -172,12 +163,9 @@ fn run(args: &Args) -> io::Result<Truth> {
 }
 
 fn main() -> ExitCode {
-    let args = match parse_args() {
+    let args = match cli::args_or_exit(parse_args()) {
         Ok(a) => a,
-        Err(e) => {
-            eprintln!("{e}");
-            return ExitCode::from(2);
-        }
+        Err(code) => return code,
     };
     match run(&args) {
         Ok(t) => {

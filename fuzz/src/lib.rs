@@ -176,10 +176,34 @@ impl<'a> Slices<'a> {
         self.event(&line.event);
     }
 
+    /// The slices of an SMTP connection-level event ([`Event::session`]).
+    fn session(&mut self, s: &exim_log::Session<'a>) {
+        self.peer(&s.peer);
+        if let Some(c) = s.commands {
+            self.txt("session.commands", c.raw());
+            let raw = c.raw().as_bytes();
+            for verb in c.iter() {
+                assert!(inside(raw, verb.as_bytes()), "command outside the list");
+            }
+        }
+        self.text("session.command", s.command);
+        self.text("session.from", s.from);
+        if let Some(r) = s.recipients {
+            self.txt("session.recipients", r.raw());
+            for a in r.iter() {
+                assert!(inside(r.raw().as_bytes(), a.as_bytes()));
+            }
+        }
+        self.text("session.reason", s.reason);
+    }
+
     /// Every slice of an event. New variants are added here as they land; an
     /// unknown variant contributes no slice (it is still checked by the JSON
     /// and reassembly checks).
     pub fn event(&mut self, event: &Event<'a>) {
+        if let Some(s) = event.session() {
+            self.session(s);
+        }
         match event {
             Event::Arrival(a) => {
                 self.add("arrival.sender", a.sender.as_bytes());
@@ -255,37 +279,6 @@ impl<'a> Slices<'a> {
             Event::QueueRun(q) => {
                 self.text("queue_run.queue", q.queue);
                 self.text("queue_run.options", q.options);
-            }
-            Event::ConnectionOpen(s)
-            | Event::ConnectionClose(s)
-            | Event::ConnectionLost(s)
-            | Event::SmtpTimeout(s)
-            | Event::NoMail(s)
-            | Event::SmtpError(s)
-            | Event::SmtpDropped(s)
-            | Event::ConnectionRefused(s)
-            | Event::TlsError(s)
-            | Event::HostError(s)
-            | Event::HostLookupFailed(s)
-            | Event::IncompleteTransaction(s)
-            | Event::Etrn(s) => {
-                self.peer(&s.peer);
-                if let Some(c) = s.commands {
-                    self.txt("session.commands", c.raw());
-                    let raw = c.raw().as_bytes();
-                    for verb in c.iter() {
-                        assert!(inside(raw, verb.as_bytes()), "command outside the list");
-                    }
-                }
-                self.text("session.command", s.command);
-                self.text("session.from", s.from);
-                if let Some(r) = s.recipients {
-                    self.txt("session.recipients", r.raw());
-                    for a in r.iter() {
-                        assert!(inside(r.raw().as_bytes(), a.as_bytes()));
-                    }
-                }
-                self.text("session.reason", s.reason);
             }
             Event::Rejection(r) | Event::Dropped(r) | Event::Discarded(r) => {
                 self.peer(&r.peer);

@@ -132,7 +132,37 @@ pub enum Event<'a> {
     Unknown,
 }
 
-impl Event<'_> {
+impl<'a> Event<'a> {
+    /// The [`Session`] of the SMTP connection-level events (connection open,
+    /// close, lost, timeouts, no MAIL, SMTP errors and drops, refusals, TLS and
+    /// host errors, host lookup failures, incomplete transactions, ETRN); `None`
+    /// for every other event.
+    ///
+    /// ```
+    /// use exim_log::parse_line;
+    /// let l = parse_line(b"2024-05-25 10:00:00 SMTP connection from [192.0.2.1]:4321 \
+    ///     (TCP/IP connection count = 3)").unwrap();
+    /// assert_eq!(l.event.session().unwrap().peer.ip().unwrap(), "192.0.2.1");
+    /// ```
+    pub fn session(&self) -> Option<&Session<'a>> {
+        match self {
+            Event::ConnectionOpen(s)
+            | Event::ConnectionClose(s)
+            | Event::ConnectionLost(s)
+            | Event::SmtpTimeout(s)
+            | Event::NoMail(s)
+            | Event::SmtpError(s)
+            | Event::SmtpDropped(s)
+            | Event::ConnectionRefused(s)
+            | Event::TlsError(s)
+            | Event::HostError(s)
+            | Event::HostLookupFailed(s)
+            | Event::IncompleteTransaction(s)
+            | Event::Etrn(s) => Some(s),
+            _ => None,
+        }
+    }
+
     /// The `event` name used in JSON (`arrival`, `delivery`, ..., `unknown`).
     pub fn name(&self) -> &'static str {
         match self {

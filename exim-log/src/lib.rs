@@ -121,6 +121,7 @@ mod parse;
 pub mod reader;
 mod received;
 pub mod rejectlog;
+mod scan;
 mod selector;
 pub mod syslog;
 mod text;

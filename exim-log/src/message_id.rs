@@ -4,7 +4,7 @@ use std::fmt;
 
 use serde::{Serialize, Serializer};
 
-use crate::parse::scan;
+use crate::scan;
 
 /// Which of Exim's two message-id layouts an id uses.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]

@@ -6,16 +6,17 @@
 //! `S=` the size and `T=` the subject (§5). Whatever is not recognised is kept
 //! in `other_fields`, in order.
 
+use super::auth::auth;
 use super::fields::{
     address, angle, bare_field, ends_token, is_bare_token, is_pipelining, key, missing_address,
     number, quoted_escaped, tag, tags, unknown_tag, word, words_until_field,
 };
 use super::host::{endpoint, host};
-use super::scan::find;
-use super::tls::{auth, tls_field};
+use super::tls::tls_field;
 use crate::duration::LogDuration;
 use crate::event::{AddressList, Arrival};
 use crate::message_id::MessageId;
+use crate::scan::find;
 use crate::text::{Escaping, Quoted, Text};
 
 /// Parses the text after `<= ` (or `(= `). Never fails.

@@ -11,12 +11,13 @@ use nom::bytes::complete::{tag as lit, take_till1};
 use nom::sequence::{delimited, preceded};
 
 use super::arrival::{parsed, text};
+use super::auth::auth;
 use super::fields::{
     address_end, angle, bare_field, ends_token, is_bare_token, is_pipelining, key, missing_address,
     number, quoted_escaped, tag, tags, unknown_tag, word, words_until_field,
 };
 use super::host::{endpoint, host};
-use super::tls::{auth, tls_field};
+use super::tls::tls_field;
 use crate::duration::LogDuration;
 use crate::event::{Delivery, Field, Flag};
 use crate::text::{Escaping, Quoted, Text};

@@ -8,13 +8,13 @@
 
 use memchr::{memchr, memchr2};
 
-use super::scan;
 use crate::event::Field;
+use crate::scan;
 use crate::text::Text;
 
 /// Splits at the first space: `(word, rest)`, `rest` starting at that space.
 pub(crate) fn word(i: &[u8]) -> (&[u8], &[u8]) {
-    let end = super::scan::find(b' ', i).unwrap_or(i.len());
+    let end = crate::scan::find(b' ', i).unwrap_or(i.len());
     i.split_at(end)
 }
 
@@ -24,7 +24,7 @@ pub(crate) fn word(i: &[u8]) -> (&[u8], &[u8]) {
 /// swallow the rest of the line: the address then ends at the first space after it.
 pub(crate) fn address_end(i: &[u8]) -> usize {
     let mut pos = 0;
-    while let Some(off) = i.get(pos..).and_then(|s| super::scan::find2(b' ', b'"', s)) {
+    while let Some(off) = i.get(pos..).and_then(|s| crate::scan::find2(b' ', b'"', s)) {
         let at = pos + off;
         if i.get(at) == Some(&b' ') {
             return at;

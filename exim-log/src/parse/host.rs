@@ -74,7 +74,7 @@ pub(crate) fn host(i: &[u8]) -> Option<(Host<'_>, &[u8])> {
     let mut h = Host::default();
     let mut rest = i;
     if !matches!(rest.first(), Some(b'(' | b'[')) {
-        let end = super::scan::find(b' ', rest).unwrap_or(rest.len());
+        let end = crate::scan::find(b' ', rest).unwrap_or(rest.len());
         let (name, r) = rest.split_at(end);
         if name.is_empty() {
             return None;
@@ -155,7 +155,7 @@ pub(crate) fn endpoint(i: &[u8]) -> Option<(Endpoint<'_>, &[u8])> {
         let (ip, port, _, rest) = bracketed(i)?;
         return Some((Endpoint { ip, port }, rest));
     }
-    let end = super::scan::find(b' ', i).unwrap_or(i.len());
+    let end = crate::scan::find(b' ', i).unwrap_or(i.len());
     let (ip, rest) = i.split_at(end);
     if ip.is_empty() || !ip.iter().all(|b| is_ip_byte(*b)) {
         return None;

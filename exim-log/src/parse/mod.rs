@@ -1,19 +1,24 @@
-//! The nom grammar, one module per production. Nothing here does I/O.
+//! The mainlog line grammar, one module per production, named like the event
+//! module it fills (`notice`, `process`, `session`, ...). Nothing here does I/O.
+//!
+//! The flat `TAG=value` loop of message lines is scanned by hand with `memchr`
+//! and word-at-a-time helpers ([`crate::scan`]), as httparse and jiter do for
+//! their hot loops; see benches/README.md for the profile that decided it.
 
-mod args;
 pub(crate) mod arrival;
+pub(crate) mod auth;
 mod daemon;
 pub(crate) mod delivery;
 pub(crate) mod fields;
 pub(crate) mod host;
-mod keywords;
 pub(crate) mod message;
+mod notice;
 pub(crate) mod other;
 mod peer;
 pub(crate) mod prefix;
+mod process;
 mod reject;
-pub(crate) mod scan;
-mod smtp;
+mod session;
 pub(crate) mod tls;
 
 use crate::event::{Event, Flag};

@@ -4,7 +4,7 @@
 //! The kind is chosen by the first word (a `match` on a few bytes), so each line
 //! runs at most a couple of small parsers, not every one in turn.
 
-use super::{args, daemon, keywords, reject, smtp};
+use super::{daemon, notice, process, reject, session};
 use crate::event::Event;
 
 /// Parses a line body that carries no flag into `event` (which is
@@ -16,9 +16,9 @@ use crate::event::Event;
 #[inline]
 pub(crate) fn event_into<'a>(text: &'a [u8], event: &mut Event<'a>) {
     if let Some(r) = text.strip_prefix(b"SMTP ") {
-        smtp::smtp_into(r, event);
+        session::smtp_into(r, event);
     } else if let Some(r) = text.strip_prefix(b"cwd=") {
-        if let Some(a) = args::arguments(r) {
+        if let Some(a) = process::arguments(r) {
             *event = Event::Arguments(a);
         }
     } else if let Some(e) = self::event(text) {
@@ -43,17 +43,19 @@ fn event(text: &[u8]) -> Option<Event<'_>> {
         b'V' if text.starts_with(b"VRFY failed for ") => reject::vrfy_failed(text),
         b'n' if text.starts_with(b"no ") => {
             let r = text.get(3..)?;
-            smtp::no(r).or_else(|| keywords::no_immediate(r))
+            session::no(r).or_else(|| notice::no_immediate(r))
         }
-        b'u' if text.starts_with(b"unexpected ") => smtp::unexpected(text.get(11..)?),
-        b'C' | b'c' | b'r' | b't' if smtp::is_refusal(text) => smtp::refused(text),
-        b'E' | b'A' if text.get(1..5) == Some(b"TRN ") => smtp::etrn(text),
-        b'i' if text.starts_with(b"ignoring AUTH=") => smtp::auth_sender_ignored(text.get(14..)?),
-        b'T' | b'D' | b'O' | b'R' | b'S' | b'[' => smtp::tls_notice(text)
-            .or_else(|| keywords::keyword(text))
+        b'u' if text.starts_with(b"unexpected ") => session::unexpected(text.get(11..)?),
+        b'C' | b'c' | b'r' | b't' if session::is_refusal(text) => session::refused(text),
+        b'E' | b'A' if text.get(1..5) == Some(b"TRN ") => session::etrn(text),
+        b'i' if text.starts_with(b"ignoring AUTH=") => {
+            session::auth_sender_ignored(text.get(14..)?)
+        }
+        b'T' | b'D' | b'O' | b'R' | b'S' | b'[' => session::tls_notice(text)
+            .or_else(|| notice::keyword(text))
             .or_else(|| fallback(text)),
-        b'"' => keywords::rewrite(text),
-        _ => keywords::keyword(text).or_else(|| fallback(text)),
+        b'"' => notice::rewrite(text),
+        _ => notice::keyword(text).or_else(|| fallback(text)),
     }
 }
 
@@ -67,7 +69,7 @@ fn fallback(text: &[u8]) -> Option<Event<'_>> {
         return reject::auth_failed(text);
     }
     if super::peer::find(text, b": ").is_some() {
-        return keywords::address_line(text);
+        return notice::address_line(text);
     }
     None
 }

@@ -9,9 +9,9 @@ use nom::bytes::complete::{tag, take_while_m_n};
 use nom::combinator::map_res;
 use nom::sequence::delimited;
 
-use super::scan;
 use crate::error::{ErrorKind, ParseError};
 use crate::message_id::MessageId;
+use crate::scan;
 use crate::timestamp::Timestamp;
 
 /// The parsed prefix and the offset of the text after it.

@@ -3,7 +3,7 @@
 //! `acl.c`), and the other lines that start with the client block `<HI>`.
 
 use super::peer::{angle, tags, word};
-use super::smtp;
+use super::session;
 use crate::event::{AuthFailure, Event, Peer, Reject, SenderVerify, Session, Stage, Warning};
 use crate::text::Text;
 
@@ -165,10 +165,10 @@ pub(crate) fn client_line(i: &[u8]) -> Option<Event<'_>> {
         ..Session::default()
     };
     if let Some(x) = r.strip_prefix(b"incomplete transaction (") {
-        return smtp::incomplete(x, session);
+        return session::incomplete(x, session);
     }
     if r.starts_with(b"TLS ") {
-        return smtp::tls_error(r, session);
+        return session::tls_error(r, session);
     }
     // An outgoing connection's error (`deliver.c`, transports/smtp.c):
     // `H=host [ip] Connection refused`, `H=host [ip]: SMTP error from ...`.

@@ -1,8 +1,8 @@
 //! The TLS block of arrival and delivery lines: `X=`, `CV=`, `DN=`, `SNI=`
-//! (spec §3, §4.1 `d_tlslog`, §5), and `A=` (authentication).
+//! (spec §3, §4.1 `d_tlslog`, §5).
 
 use super::fields::{quoted_printing, word};
-use crate::event::{Auth, Tls};
+use crate::event::Tls;
 use crate::text::{Escaping, Quoted, Text};
 
 /// Applies one TLS tag to `tls` (created on first use). `None` when `tag` is
@@ -59,23 +59,6 @@ pub(crate) fn tls_field<'a>(
     Some(rest)
 }
 
-/// `A=authenticator[:id[:auth_sender]]` (§5): `(auth, rest)`.
-pub(crate) fn auth(v: &[u8]) -> (Auth<'_>, &[u8]) {
-    let (w, rest) = word(v);
-    let mut parts = w.splitn(3, |b| *b == b':');
-    let authenticator = Text::new(parts.next().unwrap_or_default());
-    let id = parts.next().map(Text::new);
-    let sender = parts.next().map(Text::new);
-    (
-        Auth {
-            authenticator,
-            id,
-            sender,
-        },
-        rest,
-    )
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -114,30 +97,5 @@ mod tests {
         let mut tls = None;
         assert!(tls_field(&mut tls, b"S", b"12").is_none());
         assert!(tls.is_none());
-    }
-
-    #[test]
-    fn auth_parts() {
-        // value, authenticator, id, sender
-        let cases = [
-            ("fixed_plain S=1", "fixed_plain", None, None),
-            ("au1:username S=1", "au1", Some("username"), None),
-            (
-                "plain:joe:joe@example.com",
-                "plain",
-                Some("joe"),
-                Some("joe@example.com"),
-            ),
-        ];
-        for (v, a, id, sender) in cases {
-            let (got, _) = auth(v.as_bytes());
-            assert_eq!(got.authenticator, a, "{v}");
-            assert_eq!(got.id.map(|t| t.to_string()), id.map(String::from), "{v}");
-            assert_eq!(
-                got.sender.map(|t| t.to_string()),
-                sender.map(String::from),
-                "{v}"
-            );
-        }
     }
 }

@@ -5,8 +5,8 @@
 //! needed, so a later marker inside them cannot confuse this.
 
 use super::peer::number;
-use super::scan;
 use crate::event::{ArgList, Arguments};
+use crate::scan;
 use crate::text::Text;
 
 /// Positions of ` args:` in `i`, found by their `:` (rare in a directory and

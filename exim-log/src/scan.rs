@@ -1,4 +1,5 @@
-//! Byte search tuned for the short values of a log line.
+//! Byte search tuned for the short values of a log line: a speed helper of the
+//! parsers (not a grammar), shared by `parse/` and `message_id`.
 //!
 //! Most searches on a line stop within a few bytes (the end of `R=dnslookup`,
 //! of an address, of a host name). `memchr` is the fastest search over long

@@ -846,13 +846,29 @@ mod tests {
                 Flag::Failure,
                 "u@example.test F=<s@example.org> Q=slow P=<s@example.org> R=dnslookup T=remote_smtp",
                 "SMTP error from remote mail server after RCPT TO:<u@example.test>: 550 5.1.1 unknown",
-                (Some("dnslookup"), Some("remote_smtp"), None, None, None, None, None),
+                (
+                    Some("dnslookup"),
+                    Some("remote_smtp"),
+                    None,
+                    None,
+                    None,
+                    None,
+                    None,
+                ),
             ),
             (
                 Flag::Failure,
                 "u@example.test R=dnslookup T=remote_smtp H=mx.example.test [192.0.2.7]",
                 "SMTP error from remote mail server after RCPT TO:<u@example.test>: 550 no",
-                (Some("dnslookup"), Some("remote_smtp"), Some("192.0.2.7"), None, None, None, None),
+                (
+                    Some("dnslookup"),
+                    Some("remote_smtp"),
+                    Some("192.0.2.7"),
+                    None,
+                    None,
+                    None,
+                    None,
+                ),
             ),
             (
                 Flag::Failure,
@@ -914,7 +930,15 @@ mod tests {
                 Flag::Failure,
                 "|/usr/bin/prog <p@example.test> R=aliases T=address_pipe",
                 "Child process of address_pipe transport returned 69 (could mean service or program unavailable) from command: /usr/bin/prog",
-                (Some("aliases"), Some("address_pipe"), None, None, None, None, None),
+                (
+                    Some("aliases"),
+                    Some("address_pipe"),
+                    None,
+                    None,
+                    None,
+                    None,
+                    None,
+                ),
             ),
             (
                 Flag::Failure,
@@ -926,7 +950,15 @@ mod tests {
                 Flag::Deferral,
                 "u@example.test R=dnslookup T=remote_smtp defer (-44) H=mx.example.test [192.0.2.7]",
                 "SMTP error from remote mail server after RCPT TO:<u@example.test>: 451 later",
-                (Some("dnslookup"), Some("remote_smtp"), Some("192.0.2.7"), None, None, None, None),
+                (
+                    Some("dnslookup"),
+                    Some("remote_smtp"),
+                    Some("192.0.2.7"),
+                    None,
+                    None,
+                    None,
+                    None,
+                ),
             ),
             (
                 Flag::Deferral,
@@ -960,7 +992,11 @@ mod tests {
                     want.6.map(str::to_owned),
                 );
                 assert_eq!(got, want, "{line}");
-                assert_eq!(d.error.map(|t| t.to_string()).as_deref(), Some(*error), "{line}");
+                assert_eq!(
+                    d.error.map(|t| t.to_string()).as_deref(),
+                    Some(*error),
+                    "{line}"
+                );
                 assert!(d.other_fields.is_empty(), "{line}: {:?}", d.other_fields);
             }
         }

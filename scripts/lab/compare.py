@@ -1,10 +1,10 @@
 #!/usr/bin/env python3
 """Compares our parse of the lab's Exim logs with the driver's ground truth.
 
-  compare.py --ndjson PATH [--known known-gaps.json] LAB_DIR
+  compare.py --ndjson PATH_OF_EXIM_LOG [--known known-gaps.json] LAB_DIR
 
 For every profile directory under LAB_DIR (log/mainlog + truth.json): runs our
-`ndjson` program on the mainlog, then checks
+`exim-log ndjson` on the mainlog, then checks
   * every line: not `unknown`; `pid`, millisecond and UTC-offset timestamps when
     the profile's log_selector/timezone makes Exim write them;
   * every expectation of truth.json: the line exists (found by its `match` keys,
@@ -37,7 +37,8 @@ def show(v):
 
 
 def parse(ndjson, path):
-    out = subprocess.run([ndjson, path], capture_output=True, timeout=120)
+    # `ndjson` is the path of the exim-log command.
+    out = subprocess.run([ndjson, "ndjson", path], capture_output=True, timeout=120)
     lines = []
     for n, text in enumerate(out.stdout.decode("utf-8", "replace").splitlines(), 1):
         try:

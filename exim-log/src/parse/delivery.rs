@@ -141,10 +141,11 @@ fn errno(i: &[u8]) -> Option<(&[u8], &[u8])> {
 
 /// Text after the tags: the error of `**`/`==`, the message of a success line
 /// (`=> blackhole (DATA ACL discarded recipients): msg`). On `**` a `DT=` may
-/// follow the error (§4.3).
+/// follow the error (§4.3), on `==` the `strerror` text (`defer (111):
+/// Connection refused DT=1s`, deliver.c `deferral_log`).
 fn tail_text<'a>(d: &mut Delivery<'a>, flag: Flag, e: &'a [u8]) {
     let mut e = e;
-    if flag == Flag::Failure {
+    if matches!(flag, Flag::Failure | Flag::Deferral) {
         // `DT=` is the last token when present.
         if let Some(at) = memchr::memrchr(b' ', e) {
             let (head, last) = e.split_at(at);

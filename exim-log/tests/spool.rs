@@ -3,6 +3,9 @@
 //! with what the script submitted, and the whole queue compared with the
 //! `exim -bp` listing that Exim printed of the same spool.
 
+// Helpers outside #[test] fns may unwrap and index too (clippy.toml allows it only inside them).
+#![allow(clippy::unwrap_used, clippy::indexing_slicing)]
+
 use std::path::PathBuf;
 
 use exim_log::reader::{QueuedFile, SpoolDir};
@@ -226,10 +229,11 @@ fn frozen_thawed_and_bounces() {
     assert!(h.envelope.localerror && h.envelope.frozen.is_some() && h.sender.is_empty());
 }
 
+/// One `exim -bp` record: id, size, sender, frozen, recipients with their `D`.
+type Listed = (String, String, String, bool, Vec<(String, bool)>);
+
 /// What `exim -bp` would print for a spool read by us.
-fn expected_listing(
-    files: &[QueuedFile],
-) -> Vec<(String, String, String, bool, Vec<(String, bool)>)> {
+fn expected_listing(files: &[QueuedFile]) -> Vec<Listed> {
     files
         .iter()
         .map(|f| {
@@ -255,7 +259,7 @@ fn expected_listing(
         .collect()
 }
 
-fn listed(entries: &[QueueEntry<'_>]) -> Vec<(String, String, String, bool, Vec<(String, bool)>)> {
+fn listed(entries: &[QueueEntry<'_>]) -> Vec<Listed> {
     entries
         .iter()
         .map(|e| {

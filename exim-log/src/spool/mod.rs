@@ -24,7 +24,7 @@
 //! victim@example.org\n\
 //! \n\
 //! 042  X-PHP-Originating-Script: 1000:mailer.php\n\
-//! 022T To: victim@example.org\n";
+//! 023T To: victim@example.org\n";
 //! let h = spool::parse_header(file)?;
 //! assert_eq!(h.id.as_str(), "1xZnLD-0006Ud-23");
 //! assert_eq!((h.login.to_string_lossy(), h.uid), ("nobody".into(), 65534));

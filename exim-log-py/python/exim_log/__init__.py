@@ -4,7 +4,6 @@ See ``__init__.pyi`` (shown by IDEs and ``help()``) for the documented API.
 """
 
 from exim_log._exim_log import (
-    Fields,
     Follow,
     Header,
     Line,
@@ -34,6 +33,7 @@ from exim_log._exim_log import (
     reject_entries,
     trace,
 )
+from exim_log._fields import Fields
 
 __all__ = [
     "Fields",

@@ -12,6 +12,7 @@
 use std::process::ExitCode;
 
 use exim_log_examples::cli::{finish, start_lines};
+use exim_log_examples::report::Render;
 use exim_log_examples::report::abuse::{AbuseReport, Report};
 
 const USAGE: &str = "\

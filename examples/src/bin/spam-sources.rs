@@ -14,6 +14,7 @@ use std::process::ExitCode;
 
 use exim_log::assemble::Assembled;
 use exim_log_examples::cli::{drive, finish, start};
+use exim_log_examples::report::Render;
 use exim_log_examples::report::spam::{SpamReport, SpamSources};
 
 const USAGE: &str = "\

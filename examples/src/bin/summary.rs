@@ -11,6 +11,7 @@
 use std::process::ExitCode;
 
 use exim_log_examples::cli::{drive, finish, start};
+use exim_log_examples::report::Render;
 use exim_log_examples::report::summary::{Report, Summary};
 
 const USAGE: &str = "\

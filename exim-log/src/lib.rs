@@ -124,6 +124,7 @@ pub mod rejectlog;
 pub mod report;
 mod scan;
 mod selector;
+pub mod spool;
 pub mod syslog;
 mod text;
 mod timestamp;

@@ -8,7 +8,7 @@ use std::path::PathBuf;
 use std::process::ExitCode;
 
 use exim_log::assemble::{Assembled, Assembler};
-use exim_log::reader::{Input, LogFiles, LogReader, order_rotated, rotated};
+use exim_log::reader::LogFiles;
 use exim_log::{ReadError, Record, Timestamp};
 use serde::Serialize;
 
@@ -209,43 +209,26 @@ pub fn sample_path() -> PathBuf {
         .join("mainlog")
 }
 
-/// Opens `files` as one stream: nothing means the bundled sample, `-` stdin
-/// (gzip detected), a directory its rotated `mainlog` set; files are put in
-/// rotation order, oldest first.
+/// Opens `files` as one stream: nothing means the bundled sample, otherwise
+/// [`LogFiles::from_args`] (`-` stdin, a directory its rotated `mainlog` set,
+/// files put in rotation order, oldest first; gzip detected).
 pub fn open(files: &[String]) -> io::Result<Records> {
-    if files.is_empty() {
-        return Ok(Box::new(LogFiles::new([sample_path()])));
-    }
-    if files == ["-"] {
-        return Ok(Box::new(
-            LogReader::detect(io::stdin().lock())?.into_records(),
-        ));
-    }
-    Ok(Box::new(LogFiles::new(input_paths(files)?)))
+    Ok(Box::new(Lines::open(files)?.0))
 }
 
 /// The inputs read line by line with each line borrowed from the reader's
 /// buffer (no copy, no allocation per line): for programs that look at each
 /// line once and keep nothing (the others assemble owned [`Records`]).
 #[derive(Debug)]
-pub enum Lines {
-    /// Files, read one after the other.
-    Files(LogFiles),
-    /// Standard input, plain or gzip.
-    Stdin(LogReader<Input<io::StdinLock<'static>>>),
-}
+pub struct Lines(LogFiles);
 
 impl Lines {
-    /// Opens `files` like [`open`]: nothing means the bundled sample, `-`
-    /// stdin, a directory its rotated `mainlog` set.
+    /// Opens `files` like [`open`].
     pub fn open(files: &[String]) -> io::Result<Lines> {
         if files.is_empty() {
-            return Ok(Lines::Files(LogFiles::new([sample_path()])));
+            return Ok(Lines(LogFiles::new([sample_path()])));
         }
-        if files == ["-"] {
-            return Ok(Lines::Stdin(LogReader::detect(io::stdin().lock())?));
-        }
-        Ok(Lines::Files(LogFiles::new(input_paths(files)?)))
+        Ok(Lines(LogFiles::from_args(files)))
     }
 
     /// Calls `each` on every line, in order; read errors are printed to stderr
@@ -253,32 +236,13 @@ impl Lines {
     pub fn for_each(mut self, program: &str, mut each: impl FnMut(&[u8])) -> ReadProblems {
         let mut problems = ReadProblems::default();
         loop {
-            let next = match &mut self {
-                Lines::Files(f) => f.next_line().map(|r| r.map(|(line, ..)| line)),
-                Lines::Stdin(r) => r.next_line().transpose().map(|r| r.map(|(line, _)| line)),
-            };
-            match next {
-                Some(Ok(line)) => each(line),
-                Some(Err(e)) => problems.note(program, &e),
-                None => return problems,
+            match self.0.next_line() {
+                Ok(Some((line, _))) => each(line),
+                Err(e) => problems.note(program, &e),
+                Ok(None) => return problems,
             }
         }
     }
-}
-
-/// The files named by `files`, oldest first: a directory stands for its
-/// rotated `mainlog` set, and the whole list is put in rotation order.
-pub fn input_paths(files: &[String]) -> io::Result<Vec<PathBuf>> {
-    let mut paths = Vec::new();
-    for f in files {
-        let p = PathBuf::from(f);
-        if p.is_dir() {
-            paths.extend(rotated(&p)?);
-        } else {
-            paths.push(p);
-        }
-    }
-    Ok(order_rotated(paths))
 }
 
 /// Read errors met while driving a report.

@@ -22,16 +22,11 @@
 
 use std::collections::VecDeque;
 use std::io::{self, BufWriter, Write};
-use std::path::Path;
 use std::process::ExitCode;
-use std::sync::Arc;
 
 use exim_log::assemble::{Assembled, Assembler, AssemblerOptions, Link, Message};
-use exim_log::reader::{
-    Follow, Input, LineMatcher, LogFiles, LogReader, Position, Prefilter, Sleep,
-};
-use exim_log::{MessageId, ReadError, Record, parse_line};
-use exim_log_examples::cli::input_paths;
+use exim_log::reader::{Follow, LineMatcher, LineSource, LogFiles, Position, Prefilter};
+use exim_log::{MessageId, Record, parse_line};
 use serde::Serialize;
 
 const USAGE: &str = "\
@@ -201,49 +196,12 @@ impl LineMatcher for RegexLines<'_> {
     }
 }
 
-/// Where lines come from: files (a rotated set) or stdin.
-enum Source {
-    Files(LogFiles),
-    Stdin(LogReader<Input<io::StdinLock<'static>>>),
-    Follow(Box<Follow<Sleep>>),
-}
-
-type Next = Option<Result<(Position, Option<Arc<Path>>), ReadError>>;
-
-impl Source {
-    fn open(files: &[String], follow: bool) -> io::Result<Self> {
-        if let (true, [file]) = (follow, files) {
-            return Ok(Source::Follow(Box::new(Follow::new(file))));
-        }
-        if files.is_empty() || files == ["-"] {
-            return Ok(Source::Stdin(LogReader::detect(io::stdin().lock())?));
-        }
-        Ok(Source::Files(LogFiles::new(input_paths(files)?)))
-    }
-
-    fn next(&mut self, filter: Option<&Prefilter>, buf: &mut Vec<u8>) -> Next {
-        match (self, filter) {
-            (Source::Files(f), Some(p)) => f.read_matching_line(p, buf),
-            (Source::Files(f), None) => f.read_line(buf),
-            (Source::Stdin(r), p) => {
-                let res = match p {
-                    Some(p) => r.read_matching_line(p, buf),
-                    None => r.read_line(buf),
-                };
-                res.transpose().map(|r| r.map(|pos| (pos, None)))
-            }
-            (Source::Follow(f), p) => loop {
-                let rec = match f.next()? {
-                    Ok(rec) => rec,
-                    Err(e) => return Some(Err(e)),
-                };
-                if p.is_none_or(|p| p.is_match(rec.raw())) {
-                    buf.clear();
-                    buf.extend_from_slice(rec.raw());
-                    return Some(Ok((rec.position(), rec.file_arc().cloned())));
-                }
-            },
-        }
+/// The inputs named on the command line: stdin when none.
+fn inputs(files: &[String]) -> LogFiles {
+    if files.is_empty() {
+        LogFiles::from_args(["-"])
+    } else {
+        LogFiles::from_args(files)
     }
 }
 
@@ -407,8 +365,8 @@ fn fast_path(o: &Options, m: &Matcher) -> Option<FastPath> {
     }
 }
 
-/// A line held back, unparsed: its bytes, position and file.
-type Held = (Vec<u8>, Position, Option<Arc<Path>>);
+/// A line held back, unparsed: its bytes and position.
+type Held = (Vec<u8>, Position);
 
 /// Most `cwd=` lines held back at once (a memory bound: about 10 MB of lines).
 const HELD_MAX: usize = 1 << 16;
@@ -458,10 +416,9 @@ impl FastPath {
     }
 
     /// Keeps the line in `buf` (taking its buffer) for a later [`FastPath::flush`].
-    fn hold(&mut self, buf: &mut Vec<u8>, pos: Position, file: Option<Arc<Path>>) {
+    fn hold(&mut self, buf: &mut Vec<u8>, pos: Position) {
         let spare = self.spare.pop().unwrap_or_default();
-        self.held
-            .push_back((std::mem::replace(buf, spare), pos, file));
+        self.held.push_back((std::mem::replace(buf, spare), pos));
         if self.held.len() >= self.prune_at {
             self.prune();
             self.prune_at = (2 * self.held.len()).max(1024);
@@ -489,14 +446,23 @@ impl FastPath {
 
     /// Gives every held line to the assembler, in log order.
     fn flush(&mut self, asm: &mut Assembler) {
-        for (raw, pos, file) in self.held.drain(..) {
-            asm.push(Record::new(raw, pos, file));
+        for (raw, pos) in self.held.drain(..) {
+            asm.push(Record::new(raw, pos));
         }
     }
 }
 
 /// The error `run` returns when stdout was closed.
 const BROKEN_PIPE: &str = "broken pipe";
+
+/// A write error as `run` returns it.
+fn io_err(e: io::Error) -> String {
+    if e.kind() == io::ErrorKind::BrokenPipe {
+        BROKEN_PIPE.to_string()
+    } else {
+        e.to_string()
+    }
+}
 
 /// Above this many matching messages, or lone matching lines, the first pass
 /// gives up and every line is assembled instead.
@@ -522,14 +488,13 @@ enum FirstPass {
 /// (exigrep's "any line matches" rule), then the id fast path prints those
 /// messages whole. Parsing every line is then avoided.
 fn first_pass(files: &[String], re: &regex::bytes::Regex) -> Result<FirstPass, String> {
-    let Source::Files(mut src) = Source::open(files, false).map_err(|e| e.to_string())? else {
-        return Ok(FirstPass::Assemble);
-    };
+    let mut src = inputs(files);
     let (mut ids, mut lone, mut errors) = (Vec::<String>::new(), Vec::new(), Vec::new());
     let mut buf = Vec::new();
-    while let Some(next) = src.read_matching_line_by(&RegexLines(re), &mut buf) {
-        let (pos, file) = match next {
-            Ok(x) => x,
+    loop {
+        let pos = match src.read_matching_line_by(&RegexLines(re), &mut buf) {
+            Ok(Some(pos)) => pos,
+            Ok(None) => break,
             Err(e) => {
                 errors.push(e.to_string());
                 continue;
@@ -549,7 +514,7 @@ fn first_pass(files: &[String], re: &regex::bytes::Regex) -> Result<FirstPass, S
                 }
             }
             _ => {
-                lone.push(Record::new(std::mem::take(&mut buf), pos, file));
+                lone.push(Record::new(std::mem::take(&mut buf), pos));
                 if lone.len() > FIRST_PASS_MAX_LONE {
                     return Ok(FirstPass::Assemble);
                 }
@@ -569,13 +534,6 @@ fn run(opts: Options) -> Result<(bool, bool), String> {
         out: BufWriter::with_capacity(1 << 16, stdout.lock()),
         printed: false,
         print_lone: true,
-    };
-    let io_err = |e: io::Error| {
-        if e.kind() == io::ErrorKind::BrokenPipe {
-            BROKEN_PIPE.to_string()
-        } else {
-            e.to_string()
-        }
     };
     let o = &tracer.opts;
     let first = match &tracer.matcher {
@@ -598,14 +556,37 @@ fn run(opts: Options) -> Result<(bool, bool), String> {
         fast = Some(FastPath::new(Prefilter::new(&ids)));
         tracer.print_lone = false;
     }
-    let mut source =
-        Source::open(&tracer.opts.files, tracer.opts.follow).map_err(|e| e.to_string())?;
+    let failed = match (tracer.opts.follow, tracer.opts.files.as_slice()) {
+        (true, [file]) => {
+            let file = file.clone();
+            drive(&mut tracer, fast, &mut Follow::new(file))?
+        }
+        _ => {
+            let mut src = inputs(&tracer.opts.files);
+            drive(&mut tracer, fast, &mut src)?
+        }
+    };
+    Ok((tracer.printed, failed))
+}
+
+/// Reads `source` to its end through the assembler, printing as messages
+/// complete; true when a read error was met.
+fn drive<W: Write>(
+    tracer: &mut Tracer<W>,
+    mut fast: Option<FastPath>,
+    source: &mut impl LineSource,
+) -> Result<bool, String> {
     let mut asm = Assembler::new();
     let mut failed = false;
     let mut buf = Vec::with_capacity(4096);
-    while let Some(next) = source.next(fast.as_ref().map(|f| &f.read), &mut buf) {
-        let (pos, file) = match next {
-            Ok(x) => x,
+    loop {
+        let next = match fast.as_ref() {
+            Some(f) => source.read_matching_line(&f.read, &mut buf),
+            None => source.read_line(&mut buf),
+        };
+        let pos = match next {
+            Ok(Some(pos)) => pos,
+            Ok(None) => break,
             Err(e) => {
                 eprintln!("trace: {e}");
                 failed = true;
@@ -615,7 +596,7 @@ fn run(opts: Options) -> Result<(bool, bool), String> {
         if let Some(f) = fast.as_mut() {
             if !f.wanted.is_match(&buf) {
                 // A `cwd=` line only: it matters if a wanted arrival follows.
-                f.hold(&mut buf, pos, file);
+                f.hold(&mut buf, pos);
                 continue;
             }
             f.flush(&mut asm);
@@ -628,7 +609,7 @@ fn run(opts: Options) -> Result<(bool, bool), String> {
                 f.add(id.as_str());
             }
         }
-        asm.push(Record::new(std::mem::take(&mut buf), pos, file));
+        asm.push(Record::new(std::mem::take(&mut buf), pos));
         let mut emitted = false;
         while let Some(a) = asm.pop() {
             tracer.emit(a).map_err(io_err)?;
@@ -644,7 +625,7 @@ fn run(opts: Options) -> Result<(bool, bool), String> {
         tracer.emit(a).map_err(io_err)?;
     }
     tracer.out.flush().map_err(io_err)?;
-    Ok((tracer.printed, failed))
+    Ok(failed)
 }
 
 fn main() -> ExitCode {

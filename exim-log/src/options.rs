@@ -5,7 +5,7 @@
 
 use crate::error::{ErrorKind, ParseError};
 use crate::line::{LogLine, parse_line};
-use crate::selector::{LogSelector, Selector, SelectorError, scan_body};
+use crate::selector::{LogSelector, Selector, SelectorError, line_evidence};
 
 /// How [`Options::parse_line`] treats a line that contradicts the settings.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Default)]
@@ -122,10 +122,10 @@ impl Options {
             return Err(mismatch(Selector::Millisec, after_seconds));
         }
         let after_ms = after_seconds + if ts.millisecond.is_some() { 4 } else { 0 };
-        if let Some(tz) = self.log_timezone {
-            if ts.utc_offset_minutes.is_some() != tz {
-                return Err(ParseError::new(ErrorKind::TimezoneMismatch, after_ms));
-            }
+        if let Some(tz) = self.log_timezone
+            && ts.utc_offset_minutes.is_some() != tz
+        {
+            return Err(ParseError::new(ErrorKind::TimezoneMismatch, after_ms));
         }
         let after_ts = after_ms
             + if ts.utc_offset_minutes.is_some() {
@@ -143,7 +143,7 @@ impl Options {
             return Err(mismatch(Selector::Pid, at));
         }
         let mut first: Option<(Selector, usize)> = None;
-        scan_body(line, &mut |s, at| {
+        line_evidence(line, &mut |s, at| {
             if first.is_none() && !self.selectors.contains(s) {
                 first = Some((s, at));
             }

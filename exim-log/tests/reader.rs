@@ -8,8 +8,9 @@ use std::io::{self, Read, Write};
 use std::path::{Path, PathBuf};
 
 use exim_log::reader::{
-    Follow, Framing, LogFiles, LogReader, Position, Prefilter, ReadErrorKind, Record, rotated,
+    Follow, LogFiles, LogReader, Position, Prefilter, ReadErrorKind, Record, rotated,
 };
+use exim_log::syslog::Framing;
 
 const ID_A: &str = "1sAoM5-00000009r3p-06vq";
 const ID_OLD: &str = "1FZ8zt-0005lz-E7";
@@ -338,7 +339,7 @@ fn streams_and_framing_per_input() {
         seen,
         [
             (None, Some(Framing::Plain)),
-            (Some("syslog".to_string()), Some(Framing::Syslog)),
+            (Some("syslog".to_string()), Some(Framing::Rfc3164)),
         ]
     );
     assert!(files.is_done());

@@ -83,9 +83,6 @@ impl<R: Read> LogReader<R> {
         };
         self.current_pos.line = at.line;
         self.current_pos.byte = at.byte;
-        if self.framing.is_none() {
-            self.framing = Some(super::Framing::detect(self.current_line()));
-        }
         Ok(true)
     }
 
@@ -98,7 +95,7 @@ impl<R: Read> LogReader<R> {
         if self.carry.is_empty() && self.skipping.is_none() {
             // Fast path: a whole line in the read buffer.
             let chunk = loop {
-                match self.rdr.fill_buf() {
+                match super::fill(&mut self.rdr, &mut self.framing) {
                     Ok(c) => break c,
                     Err(e) if e.kind() == std::io::ErrorKind::Interrupted => {}
                     // At a line start: no partial line was lost.

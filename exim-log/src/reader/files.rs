@@ -12,10 +12,13 @@ use std::fs::File;
 use std::io::{self, Read};
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
+
+use crate::syslog::Framing;
 
 use super::{
-    DEFAULT_MAX_LINE_LEN, Framing, Input, LineMatcher, LogReader, Position, Prefilter, ReadError,
-    Record, RotationKey, rotated,
+    DEFAULT_MAX_LINE_LEN, Input, LineMatcher, LogReader, Position, Prefilter, ReadError, Record,
+    RotationKey, rotated,
 };
 
 /// Any byte stream a [`LogFiles`] reads: a file, stdin, a caller's reader.
@@ -89,6 +92,10 @@ pub struct LogFiles {
     pending: VecDeque<Pending>,
     current: Option<LogReader<Input<DynRead>>>,
     max_line: usize,
+    /// Inputs taken from `pending` so far.
+    started: usize,
+    /// Bytes read from the inputs, before decompression (for progress bars).
+    bytes: Arc<AtomicU64>,
 }
 
 impl fmt::Debug for LogFiles {
@@ -97,7 +104,8 @@ impl fmt::Debug for LogFiles {
             .field("pending", &self.pending)
             .field("current", &self.current)
             .field("max_line", &self.max_line)
-            .finish()
+            .field("started", &self.started)
+            .finish_non_exhaustive()
     }
 }
 
@@ -120,6 +128,8 @@ impl LogFiles {
             pending: files.into_iter().map(|p| Pending::Path(p.into())).collect(),
             current: None,
             max_line: DEFAULT_MAX_LINE_LEN,
+            started: 0,
+            bytes: Arc::default(),
         }
     }
 
@@ -172,6 +182,8 @@ impl LogFiles {
             pending: inputs.into(),
             current: None,
             max_line: DEFAULT_MAX_LINE_LEN,
+            started: 0,
+            bytes: Arc::default(),
         }
     }
 
@@ -201,6 +213,20 @@ impl LogFiles {
         self.current.is_none() && self.pending.is_empty()
     }
 
+    /// How many inputs were started (opened, or failed to open) so far: the
+    /// line or error returned last belongs to input number
+    /// `inputs_started() - 1` (counting from 0, in reading order), and every
+    /// input before it is finished. Lets a caller keep per-input accounts.
+    pub fn inputs_started(&self) -> usize {
+        self.started
+    }
+
+    /// Bytes read from the inputs so far, before decompression: what a
+    /// progress bar sets against the files' sizes.
+    pub fn bytes_read(&self) -> u64 {
+        self.bytes.load(Ordering::Relaxed)
+    }
+
     /// Opens the next input now instead of at the first read, so that a
     /// program (or a Python call) given one missing file can say so at once.
     /// On error the input is consumed: the next read goes on with the next one.
@@ -212,9 +238,10 @@ impl LogFiles {
     }
 
     /// How the lines of the current input (that of the line returned last)
-    /// are wrapped: plain Exim lines, syslog or journald records. `None`
-    /// before its first line. Syslog-wrapped lines are unwrapped by
-    /// [`crate::syslog`], per input, by the caller.
+    /// are wrapped: plain Exim lines, syslog or journald records
+    /// ([`Framing::detect`] on its first read buffer). `None` before it was
+    /// read. A caller unwraps syslog lines with [`crate::syslog::Unwrap`],
+    /// made anew when the framing of the input changes.
     pub fn framing(&self) -> Option<Framing> {
         self.current.as_ref().and_then(LogReader::framing)
     }
@@ -223,9 +250,12 @@ impl LogFiles {
     /// `None` when every input was read.
     fn reader(&mut self) -> Option<Result<&mut LogReader<Input<DynRead>>, ReadError>> {
         if self.current.is_none() {
-            let rdr = match self.pending.pop_front()? {
-                Pending::Path(path) => open(path),
-                Pending::Stream(s, name) => detect(s, name),
+            let next = self.pending.pop_front()?;
+            self.started += 1;
+            let bytes = self.bytes.clone();
+            let rdr = match next {
+                Pending::Path(path) => open(path, bytes),
+                Pending::Stream(s, name) => detect(Box::new(Counted { inner: s, bytes }), name),
                 Pending::Failed(e) => Err(e),
             };
             match rdr {
@@ -312,10 +342,24 @@ fn stdin() -> Pending {
     Pending::Stream(Box::new(io::stdin()), None)
 }
 
-fn open(path: PathBuf) -> Result<LogReader<Input<DynRead>>, ReadError> {
+fn open(path: PathBuf, bytes: Arc<AtomicU64>) -> Result<LogReader<Input<DynRead>>, ReadError> {
     let name: Arc<Path> = Arc::from(path);
     let f = File::open(&name).map_err(|e| ReadError::open(name.clone(), e))?;
-    detect(Box::new(f), Some(name))
+    detect(Box::new(Counted { inner: f, bytes }), Some(name))
+}
+
+/// Counts the bytes read through it (once per read buffer fill, not per line).
+struct Counted<R> {
+    inner: R,
+    bytes: Arc<AtomicU64>,
+}
+
+impl<R: Read> Read for Counted<R> {
+    fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+        let n = self.inner.read(buf)?;
+        self.bytes.fetch_add(n as u64, Ordering::Relaxed);
+        Ok(n)
+    }
 }
 
 fn detect(s: DynRead, name: Option<Arc<Path>>) -> Result<LogReader<Input<DynRead>>, ReadError> {

@@ -11,7 +11,9 @@ use std::path::Path;
 use std::sync::Arc;
 use std::time::Duration;
 
-use super::{Framing, Input, LineMatcher, LogReader, Position, ReadError, Record};
+use crate::syslog::Framing;
+
+use super::{Input, LineMatcher, LogReader, Position, ReadError, Record};
 
 /// What a [`Follow`] does when it has read everything: wait, then say whether to
 /// go on. Any `FnMut(Duration) -> bool` is one; return `false` to stop.

@@ -26,9 +26,9 @@
 //! rotated set, `-` for stdin); and [`Follow`], which keeps reading a file as
 //! Exim appends to it, across rotation. [`LogReader::records`] and the
 //! iterators of `LogFiles` and `Follow` give owned [`Record`]s instead (one
-//! allocation per line). Each input's [`Framing`] (plain, syslog, journal
-//! export) is told from its first line, so callers can unwrap syslog lines per
-//! file.
+//! allocation per line). Each input's [`Framing`] (plain, syslog, journald)
+//! is told from its first read buffer, so a caller can unwrap syslog lines per
+//! input with [`crate::syslog::Unwrap`].
 //!
 //! Gzip is detected from the content (the `1f 8b` magic), not the file name,
 //! and multi-member gzip files are read whole ([`Input`]).
@@ -62,10 +62,10 @@
 mod borrowed;
 mod files;
 mod follow;
-mod framing;
 mod gz;
 mod rotate;
 mod search;
+mod spool;
 
 use std::fmt;
 use std::fs::File;
@@ -77,14 +77,15 @@ use thiserror::Error;
 
 use crate::error::ParseError;
 use crate::line::{LogLine, parse_line};
+use crate::syslog::Framing;
 
 pub use files::{DynRead, LogFiles};
 pub use follow::{Follow, FollowControl, Sleep};
-pub use framing::Framing;
 pub use gz::Input;
 pub use rotate::{RotationKey, order_rotated, rotated};
 use search::SearchState;
 pub use search::{LineMatcher, Prefilter};
+pub use spool::{MAX_HEADER_FILE, QueuedFile, SpoolDir, SpoolDirError};
 
 /// Default cap on the length of one line: 1 MiB. Exim's own log buffer is
 /// `LOG_BUFFER_SIZE` (8 KiB) per line (spec §1.6 overflow marker), so a longer
@@ -326,7 +327,7 @@ pub struct LogReader<R> {
     /// The position [`LogReader::next_line`] returned last (its file set once,
     /// so returning it costs no reference count).
     current_pos: Position,
-    /// How the file's lines are wrapped, told from its first line.
+    /// How the file's lines are wrapped, told from the first read buffer.
     framing: Option<Framing>,
     max_line: usize,
     /// In follow mode an unterminated last line is kept here until its end arrives.
@@ -446,8 +447,9 @@ impl<R: Read> LogReader<R> {
         self.position(self.next)
     }
 
-    /// How the lines of this stream are wrapped (plain Exim lines, syslog...),
-    /// told from its first line; `None` before a line was read.
+    /// How the lines of this stream are wrapped (plain Exim lines, syslog,
+    /// journald), told by [`Framing::detect`] from the first read buffer
+    /// (64 KiB); `None` before anything was read.
     pub fn framing(&self) -> Option<Framing> {
         self.framing
     }
@@ -526,20 +528,7 @@ impl<R: Read> LogReader<R> {
     /// This call never grows `buf` past the cap plus two bytes (it reserves
     /// exactly what it copies), so reusing one buffer keeps memory flat.
     pub fn read_line(&mut self, buf: &mut Vec<u8>) -> Result<Option<Position>, ReadError> {
-        match self.read_line_at(buf)? {
-            Some(at) => {
-                self.saw_line(buf);
-                Ok(Some(self.position(at)))
-            }
-            None => Ok(None),
-        }
-    }
-
-    /// Tells the framing from the first line read.
-    fn saw_line(&mut self, line: &[u8]) {
-        if self.framing.is_none() {
-            self.framing = Some(Framing::detect(line));
-        }
+        Ok(self.read_line_at(buf)?.map(|at| self.position(at)))
     }
 
     /// [`LogReader::read_line`], giving where the line starts without its file.
@@ -566,7 +555,7 @@ impl<R: Read> LogReader<R> {
             tail = [tail[1], b];
         }
         loop {
-            let chunk = match self.rdr.fill_buf() {
+            let chunk = match fill(&mut self.rdr, &mut self.framing) {
                 Ok(c) => c,
                 Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
                 Err(e) => return Err(self.fail(buf, start, e, consumed)),
@@ -706,7 +695,7 @@ impl<R: Read> LogReader<R> {
                 return Ok(None);
             }
             if self.carry.is_empty() && self.skipping.is_none() {
-                let chunk = match self.rdr.fill_buf() {
+                let chunk = match fill(&mut self.rdr, &mut self.framing) {
                     Ok(c) => c,
                     Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
                     // We are at a line start: no partial line was lost.
@@ -768,6 +757,20 @@ impl<R: Read> LogReader<R> {
     pub fn buffer_capacity(&self) -> usize {
         self.rdr.capacity()
     }
+}
+
+/// `rdr.fill_buf()`, telling the stream's framing from the first bytes it
+/// gives (a free function: the buffer borrows `rdr` while `framing` is set).
+#[inline]
+fn fill<'a, R: Read>(
+    rdr: &'a mut BufReader<R>,
+    framing: &mut Option<Framing>,
+) -> io::Result<&'a [u8]> {
+    let chunk = rdr.fill_buf()?;
+    if framing.is_none() && !chunk.is_empty() {
+        *framing = Some(Framing::detect(chunk));
+    }
+    Ok(chunk)
 }
 
 /// Borrowing iterator of [`Record`]s, see [`LogReader::records`].

@@ -239,8 +239,9 @@ acl_connect:
           message = blocked by lab policy
   warn    hosts = 127.0.1.81
           delay = 1s
-  # a host list with a name that does not resolve (+all logs "list matching forced
-  # to fail"; Exim 4.96 writes no "no IP address found" line for it)
+  # a host list with a name that does not resolve: "no IP address found for host
+  # ghost.lab.example (during SMTP connection from ...)" (+all adds "list matching
+  # forced to fail")
   warn    condition = ${{if eq{{$sender_host_address}}{{127.0.1.95}}}}
           hosts = ghost.lab.example
   accept
@@ -255,7 +256,7 @@ acl_rcpt:
   drop    condition = ${{if >={{$rcpt_fail_count}}{{3}}}}
           message = too many unknown recipients
   deny    dnslists = rbl.lab.test
-          message = JunkMail rejected - $sender_fullhost is in an RBL: $dnslist_text
+          message = JunkMail rejected - $sender_fullhost is in an RBL: $dnslist_domain
   defer   hosts = 127.0.1.60
           ratelimit = 2 / 1h / per_rcpt / strict / lab-$sender_host_address
           message = rate limit exceeded
@@ -271,7 +272,7 @@ acl_rcpt:
 
 acl_data:
   deny    condition = ${{if match{{$h_subject:}}{{EICAR}}}}
-          message = This message contains a virus (Eicar-Test-Signature)
+          message = This message contains a virus (Eicar-Test-Signature).
   accept
 
 begin routers
@@ -570,7 +571,7 @@ class Lab:
         self.add("rbl", "rejection", {"host.ip": "127.0.1.66"},
                  {"stage": "rcpt", "recipient": "alice@lab.test",
                   "host.helo": "spam66.lab.example"},
-                 contains={"reason": "is in an RBL: listed by lab"})
+                 contains={"reason": "is in an RBL: rbl.lab.test"})
 
         # F. connect ACL drop
         try:
@@ -670,7 +671,7 @@ class Lab:
                                       f"v.{n}@lab.example"))
         s.close()
         self.add("virus", "rejection", {"host.ip": "127.0.1.90"},
-                 {"stage": "data", "reason": "This message contains a virus (Eicar-Test-Signature)"})
+                 {"stage": "data", "reason": "This message contains a virus (Eicar-Test-Signature)."})
 
         # P. host lookup failures, then ordinary mail from those hosts
         for ip, helo in (("127.0.1.95", "forged95.lab.example"), ("127.0.1.96", "nodns96.lab.example")):
@@ -680,6 +681,8 @@ class Lab:
             s.quit()
             arrival(f"lookup-arrival-{ip}", mid, ip, helo, "info@sink.test", ["carol@lab.test"],
                     f"Hello from {helo}", "esmtp")
+        self.add("no-ip-for-host", "host_lookup_failed", {"host.ip": "127.0.1.95"},
+                 {"reason": "ghost.lab.example"}, needs="host_lookup_failed")
         self.add("no-name-for-ip", "host_lookup_failed", {"host.ip": "127.0.1.96"}, {},
                  needs="host_lookup_failed")
 
@@ -747,11 +750,11 @@ class Lab:
             r = self.exim(*args)
             self.events.append({"admin": args, "rc": r.returncode,
                                 "output": r.stdout.decode(errors="replace")})
-        self.add("admin-added", "recipient_added", {"message_id": idr},
+        self.add("admin-added", "admin_action", {"message_id": idr, "action": "recipient_added"},
                  {"address": f"added.{n}@lab.test", "by": "root"})
-        self.add("admin-marked", "marked_delivered", {"message_id": idr},
+        self.add("admin-marked", "admin_action", {"message_id": idr, "action": "marked_delivered"},
                  {"address": f"stay.{n}@remote.test", "by": "root"})
-        self.add("admin-sender", "sender_changed", {"message_id": idr},
+        self.add("admin-sender", "admin_action", {"message_id": idr, "action": "sender_changed"},
                  {"address": f"new.{n}@lab.test", "by": "root"})
         self.add("admin-frozen", "frozen", {"message_id": idr}, {"by": "root"})
         self.add("admin-unfrozen", "unfrozen", {"message_id": idr}, {"by": "root"})

@@ -150,6 +150,7 @@ class Sink:
         self.sock.settimeout(0.5)
         self.stop = False
         self.count = 0
+        self.accepted = {}  # recipient -> the queue id our 250 reply named
         threading.Thread(target=self.serve, daemon=True).start()
 
     def serve(self):
@@ -176,6 +177,9 @@ class Sink:
                     say("250-sink.test\r\n250 PIPELINING")
                 elif up.startswith("HELO"):
                     say("250 sink.test")
+                elif up.startswith("MAIL"):
+                    rcpts = []
+                    say("250 OK")
                 elif up.startswith("RCPT"):
                     local = cmd.split("<", 1)[-1].lower()
                     if local.startswith("reject"):
@@ -183,12 +187,15 @@ class Sink:
                     elif local.startswith("later"):
                         say("451 4.3.0 try again later")
                     else:
+                        rcpts.append(cmd.split("<", 1)[-1].rstrip(">"))
                         say("250 OK")
                 elif up == "DATA":
                     say("354 go ahead")
                     while f.readline() not in (b".\r\n", b".\n", b""):
                         pass
                     self.count += 1
+                    for r in rcpts:
+                        self.accepted[r] = f"SINK{self.count:04d}"
                     say(f"250 OK queued as SINK{self.count:04d}")
                 elif up == "QUIT":
                     say("221 bye")
@@ -354,8 +361,8 @@ dovecot_login:
 # --------------------------------------------------------------------------- the driver
 
 class Lab:
-    def __init__(self, root, out, name, profile):
-        self.root, self.name, self.profile = root, name, profile
+    def __init__(self, root, out, name, profile, sink):
+        self.root, self.name, self.profile, self.sink = root, name, profile, sink
         self.dir = os.path.join(root, name)
         self.out = os.path.join(out, name)
         self.on = selectors_on(profile["selector"])
@@ -530,6 +537,22 @@ class Lab:
                 port=port_b, iface=("127.0.0.1", 587))
         self.add("auth-login-tls-remote", "delivery", {"message_id": idb},
                  {"recipient": rcpts[0], "router": "sink", "transport": "remote_smtp"})
+
+        # B2. subjects as spam has them: RFC 2047 encoded-words, raw 8-bit UTF-8, long.
+        # Exim logs T= from $h_subject: (receive.c), i.e. RFC 2047-decoded into
+        # headers_charset (UTF-8 on Debian), at most 100 bytes, top-bit bytes as \ooo.
+        s = self.client("127.0.1.13", helo="news13.lab.example")
+        long_subject = f"Limited offer {n} " + "x" * 120
+        for i, (sent, logged) in enumerate([
+                (f"=?UTF-8?B?UsOpc3Vtw6kg4pyT?= {n}", f"Résumé ✓ {n}"),
+                (f"=?ISO-8859-1?Q?Caf=E9?= {n}", f"Café {n}"),
+                (f"Résumé ✓ {n}", f"Résumé ✓ {n}"),
+                (long_subject, long_subject[:100])]):
+            mid = f"s{i}.{n}@lab.example"
+            self.send(s, "news@sink.test", ["carol@lab.test"], sent, mid)
+            arrival(f"subject-{i}", mid, "127.0.1.13", "news13.lab.example", "news@sink.test",
+                    ["carol@lab.test"], logged, "esmtp")
+        s.quit()
 
         # C. AUTH failures, both authenticators
         for i, (mech, user, pw) in enumerate([("PLAIN", "alice", "guess1"),
@@ -742,6 +765,14 @@ class Lab:
                  contains={"error": "Unrouteable address"})
 
         self.settle()
+        # the sink's own reply, as Exim logs it in C="..." (+smtp_confirmation)
+        for rcpt, qid in sorted(self.sink.accepted.items()):
+            if f".{n}@" in rcpt:
+                fields = {"confirmation": f"250 OK queued as {qid}", "host.ip": "127.0.0.2"}
+                if self.has("outgoing_port"):
+                    fields["host.port"] = 2525
+                self.add(f"confirmation-{rcpt}", "delivery", {"recipient": rcpt}, fields,
+                         needs="smtp_confirmation")
         # V. administrator actions on the deferred message, and on a second one
         i2 = self.queue_one("admin2")
         for args in (["-Mar", idr, f"added.{n}@lab.test"], ["-Mmd", idr, f"stay.{n}@remote.test"],
@@ -836,7 +867,7 @@ def main():
     namespace_setup(root)
     dns, sink = DnsStub(records()), Sink()
     os.makedirs(args.out, exist_ok=True)
-    labs = [Lab(root, args.out, p, PROFILES[p]) for p in args.profiles.split(",")]
+    labs = [Lab(root, args.out, p, PROFILES[p], sink) for p in args.profiles.split(",")]
     for lab in labs:
         lab.setup()
     failed = False

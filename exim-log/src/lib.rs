@@ -128,6 +128,7 @@ mod text;
 mod timestamp;
 
 pub use duration::LogDuration;
+pub use entries::starts_entry;
 pub use error::{ErrorKind, ParseError};
 pub use event::{
     AddressIter, AddressList, ArgIter, ArgList, Arguments, Arrival, Auth, AuthFailure, CommandList,

@@ -123,6 +123,7 @@ mod received;
 pub mod rejectlog;
 mod scan;
 mod selector;
+pub mod spool;
 pub mod syslog;
 mod text;
 mod timestamp;

@@ -30,7 +30,7 @@ use super::bounded::{BoundedMap, CappedSet, Distinct, Weight};
 use super::classify::{is_unknown_recipient, local_part, rbl_list, text_class};
 use super::text::{self, Align, Table};
 use super::widen_span;
-use crate::cli::{TimeWindow, log_seconds};
+use crate::window::{TimeWindow, log_seconds};
 
 /// Most keys per table.
 pub const TABLE_CAP: usize = 50_000;

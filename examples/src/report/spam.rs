@@ -31,7 +31,7 @@ use serde::Serialize;
 use super::bounded::{BoundedMap, CappedSet, Distinct, Weight};
 use super::text::{self, Align, Table};
 use super::widen_span;
-use crate::cli::TimeWindow;
+use crate::window::TimeWindow;
 
 /// Most sources kept per table (see [`BoundedMap`]).
 pub const SOURCES_CAP: usize = 50_000;

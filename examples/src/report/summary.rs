@@ -25,7 +25,7 @@ use super::bounded::{BoundedMap, Weight};
 use super::classify::{domain, reason_class};
 use super::text::{self, Align, Table};
 use super::widen_span;
-use crate::cli::TimeWindow;
+use crate::window::TimeWindow;
 
 /// Most keys per table.
 pub const TABLE_CAP: usize = 50_000;

@@ -121,6 +121,7 @@ mod parse;
 pub mod reader;
 mod received;
 pub mod rejectlog;
+pub mod report;
 mod scan;
 mod selector;
 pub mod spool;

@@ -74,8 +74,9 @@ class ParseError(ValueError):
     file: Optional[str]
     """The path being read, else ``None``."""
     kind: str
-    """Short name of the problem: ``empty``, ``timestamp``, ``timestamp_range``,
-    ``pid``, ``missing_text``, ``syntax``; with strict ``Options``
+    """Short name of the problem (``ErrorKind::name`` and ``SelectorErrorKind::name``
+    of the Rust crate): ``empty``, ``timestamp``, ``timestamp_range``,
+    ``missing_text``, ``syntax``; with strict ``Options``
     ``selector_mismatch`` and ``timezone_mismatch``; for ``log_selector`` settings
     ``expected_sign``, ``unknown_name``, ``numeric_form``, ``trailing_line``."""
     found: Optional[str]

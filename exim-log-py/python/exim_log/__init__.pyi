@@ -17,7 +17,6 @@ import datetime as _dt
 import os
 from typing import IO, Any, Iterable, Iterator, Literal, Optional, Union, final
 
-from typing_extensions import disjoint_base
 
 __all__ = [
     "Fields",
@@ -87,7 +86,6 @@ class ParseError(ValueError):
     suggestion: Optional[str]
     """For an unknown selector name: the closest valid name (else ``None``)."""
 
-@disjoint_base
 class Fields(dict[str, Any]):
     """A nested object of a line (``host``, ``tls``, ``auth``, ...): a ``dict`` whose
     keys are also attributes (``line.host.ip``). Absent keys read as ``None``.

@@ -1,10 +1,16 @@
 //! What the assembler emits: a [`Message`] with its lines and links.
 
+use std::ops::Range;
+use std::sync::Arc;
+
 use serde::Serialize;
 use serde::ser::{SerializeMap, Serializer};
 
 use crate::event::{Arguments, Event};
+use crate::line::LogLine;
+use crate::message_id::MessageId;
 use crate::reader::Record;
+use crate::{LogDuration, Timestamp};
 
 /// How an args line was linked to a message (see the module docs).
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
@@ -36,13 +42,30 @@ impl Link {
 #[derive(Clone, Debug, PartialEq, Eq)]
 #[non_exhaustive]
 pub struct LinkedArguments {
-    /// The args line.
-    pub record: Record,
+    /// The args line, shared by every message it links to (one `-Mc ID ID
+    /// ...` line naming thousands of ids is held once).
+    pub record: Arc<Record>,
     /// Which rule linked it.
     pub link: Link,
+    /// Where `cwd=` lies in the line, found when it was read.
+    pub(super) cwd: Option<Range<usize>>,
+    /// The args include `-Mc`: a delivery process.
+    pub(super) delivery: bool,
 }
 
 impl LinkedArguments {
+    /// The working directory of the process (`cwd=`), as logged: read from
+    /// where the assembler found it, without parsing the line again.
+    pub fn cwd(&self) -> Option<&[u8]> {
+        self.record.raw().get(self.cwd.clone()?)
+    }
+
+    /// True when the args include `-Mc` (the delivery process a submission
+    /// starts, which runs in the submitter's directory).
+    pub fn is_delivery(&self) -> bool {
+        self.delivery
+    }
+
     /// The parsed args (`None` only if the line no longer parses as args).
     pub fn arguments(&self) -> Option<Arguments<'_>> {
         match self.record.parse().ok()?.event {
@@ -61,7 +84,13 @@ pub enum Status {
     /// The input ended while it was in flight (still queued, or its start or
     /// end is in another file).
     EndOfInput,
-    /// Pushed out by [`AssemblerOptions::max_in_flight`].
+    /// Pushed out by [`AssemblerOptions::max_in_flight`] or by the memory
+    /// budget ([`AssemblerOptions::memory_budget`]): its lines so far. Its
+    /// later lines, if any, come in a message marked
+    /// [`Message::continued`].
+    ///
+    /// [`AssemblerOptions::max_in_flight`]: super::AssemblerOptions::max_in_flight
+    /// [`AssemblerOptions::memory_budget`]: super::AssemblerOptions::memory_budget
     Evicted,
 }
 
@@ -106,6 +135,26 @@ pub struct Message {
     pub bounces: Vec<String>,
     /// Next-hop ids from delivery confirmations.
     pub next_hops: Vec<NextHop>,
+    /// True when earlier lines of this id were emitted before, in a message
+    /// [`Status::Evicted`] (a long-lived message, or the memory budget).
+    pub continued: bool,
+    /// What the assembler read while it parsed the lines, so that nothing
+    /// parses them again.
+    pub(super) facts: MessageFacts,
+}
+
+/// What the assembler learnt from a message's lines as it parsed them.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub(super) struct MessageFacts {
+    /// Time of the first and the last line.
+    pub(super) first: Option<Timestamp>,
+    pub(super) last: Option<Timestamp>,
+    /// `QT=` of its `Completed` line.
+    pub(super) queue_time: Option<LogDuration>,
+    /// Index in `lines` of its first `<=` line.
+    pub(super) arrival: Option<usize>,
+    /// Bytes it holds in the assembler (lines, links, overhead).
+    pub(super) held: usize,
 }
 
 impl Message {
@@ -118,7 +167,31 @@ impl Message {
             bounce_parent: None,
             bounces: Vec::new(),
             next_hops: Vec::new(),
+            continued: false,
+            facts: MessageFacts::default(),
         }
+    }
+
+    /// The message id, typed (`None` only if [`Message::id`] was changed to
+    /// something that is not one).
+    pub fn message_id(&self) -> Option<MessageId<'_>> {
+        MessageId::parse(self.id.as_bytes())
+    }
+
+    /// The arrival (`<=`) line, parsed (the only line parsed again: the
+    /// assembler kept where it is).
+    pub fn arrival(&self) -> Option<LogLine<'_>> {
+        self.lines.get(self.facts.arrival?)?.parse().ok()
+    }
+
+    /// The time of the first line.
+    pub fn first_time(&self) -> Option<Timestamp> {
+        self.facts.first
+    }
+
+    /// The time of the last line.
+    pub fn last_time(&self) -> Option<Timestamp> {
+        self.facts.last
     }
 
     /// True when the `Completed` line was read.
@@ -131,28 +204,22 @@ impl Message {
     /// directory). Other processes naming the id (`-Mrm ID` by an admin) are in
     /// [`Message::arguments`] but never the submission.
     pub fn submission(&self) -> Option<&LinkedArguments> {
-        let is_mc = |a: &&LinkedArguments| {
-            a.arguments()
-                .is_some_and(|x| x.args.iter().any(|q| q.raw() == b"-Mc"))
-        };
         self.arguments
             .iter()
             .find(|a| a.link != Link::NamedId)
-            .or_else(|| self.arguments.iter().find(is_mc))
+            .or_else(|| self.arguments.iter().find(|a| a.delivery))
     }
 
-    /// Seconds on the queue: `Completed QT=` when logged (`+queue_time_overall`),
+    /// Time on the queue: `Completed QT=` when logged (`+queue_time_overall`),
     /// otherwise from the first to the last line's timestamp.
-    pub fn queue_time(&self) -> Option<f64> {
-        let last = self.lines.last()?.parse().ok()?;
-        if let Event::Completed(c) = &last.event
-            && let Some(qt) = c.queue_time
-        {
-            return Some(qt.as_secs_f64());
+    pub fn queue_time(&self) -> Option<LogDuration> {
+        if let Some(qt) = self.facts.queue_time {
+            return Some(qt);
         }
-        let first = self.lines.first()?.parse().ok()?;
-        let ms = last.timestamp.unix_millis() - first.timestamp.unix_millis();
-        Some(ms as f64 / 1000.0)
+        let (first, last) = (self.facts.first?, self.facts.last?);
+        Some(LogDuration::from_millis(
+            last.unix_millis() - first.unix_millis(),
+        ))
     }
 }
 
@@ -162,6 +229,9 @@ impl Serialize for Message {
         let mut m = s.serialize_map(None)?;
         m.serialize_entry("message_id", &self.id)?;
         m.serialize_entry("status", self.status.name())?;
+        if self.continued {
+            m.serialize_entry("continued", &true)?;
+        }
         if let Some(p) = &self.bounce_parent {
             m.serialize_entry("bounce_parent", p)?;
         }
@@ -176,7 +246,7 @@ impl Serialize for Message {
                 .arguments
                 .iter()
                 .map(|a| ArgumentsJson {
-                    line: &a.record,
+                    line: a.record.as_ref(),
                     link: a.link.name(),
                     ambiguous: matches!(a.link, Link::Adjacent { ambiguous: true }),
                 })

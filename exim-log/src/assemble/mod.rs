@@ -12,15 +12,33 @@
 //!
 //! # Memory
 //!
-//! Memory is bounded by the messages in flight, capped by
-//! [`AssemblerOptions::max_in_flight`]. When a new message would exceed the cap,
-//! the **oldest** message in flight (by its first line) is emitted at once,
-//! marked [`Status::Evicted`]: a long-deferred message is the likely victim, and
-//! its later lines then start a new, incomplete group. `+arguments` lines wait
-//! in a second bounded queue ([`AssemblerOptions::max_pending_arguments`]) and
-//! leave it after [`AssemblerOptions::pid_max_age`] seconds of log time
+//! Memory is bounded in bytes: [`AssemblerOptions::memory_budget`] (32 MiB by
+//! default, [`crate::budget`]) caps the log data held: the lines of the
+//! messages in flight, the `+arguments` lines waiting, the links. When a line
+//! would pass it, the **oldest** message in flight (by its first line) is
+//! emitted at once with its lines so far, marked [`Status::Evicted`]; its later
+//! lines start a new message marked [`Message::continued`]. Nothing is dropped,
+//! and [`Assembler::memory`] counts how often that happened. A long-deferred
+//! message is the likely victim, or one message of a million deferrals, which
+//! comes out in pieces. An args line naming many ids (`-Mc ID ID ...`, which
+//! anyone running `sendmail` can make long) is held once and shared by those
+//! messages ([`LinkedArguments::record`]).
+//!
+//! The number of messages in flight is capped too
+//! ([`AssemblerOptions::max_in_flight`]). `+arguments` lines wait in a second
+//! bounded queue ([`AssemblerOptions::max_pending_arguments`]) and leave it
+//! after [`AssemblerOptions::pid_max_age`] seconds of log time
 //! ([`AssemblerOptions::adjacency_seconds`] without `+pid`); one that linked to
 //! nothing is then emitted as an [`Assembled::Line`].
+//!
+//! # What a message keeps
+//!
+//! The assembler parses each line once, as it is read; a [`Message`] keeps the
+//! owned lines plus what that parse found, so nothing parses them again: the
+//! first and last times, `Completed QT=` ([`Message::queue_time`], a
+//! [`crate::LogDuration`]), where its `<=` line is ([`Message::arrival`]), and
+//! for each args line where `cwd=` lies ([`LinkedArguments::cwd`]) and whether
+//! it is the `-Mc` delivery process.
 //!
 //! # Which script sent this message: the `cwd=` link
 //!

@@ -1,5 +1,7 @@
 //! The limits and rules of an [`Assembler`](super::Assembler).
 
+use crate::budget::MemoryBudget;
+
 /// Limits and rules of an [`Assembler`].
 #[derive(Clone, Debug, PartialEq, Eq)]
 #[non_exhaustive]
@@ -16,6 +18,11 @@ pub struct AssemblerOptions {
     /// Pid rule: most seconds between an args line and the arrival it links to,
     /// which is also how long an args line with a pid waits (default 3600).
     pub pid_max_age: i64,
+    /// Most bytes of log data held (lines of the messages in flight, args
+    /// lines waiting); past it the oldest message is flushed early, marked
+    /// [`Status::Evicted`](super::Status::Evicted) (default
+    /// [`MemoryBudget::DEFAULT`], 32 MiB).
+    pub memory_budget: MemoryBudget,
 }
 
 impl Default for AssemblerOptions {
@@ -26,6 +33,7 @@ impl Default for AssemblerOptions {
             adjacency_seconds: 1,
             adjacency_lines: 10,
             pid_max_age: 3600,
+            memory_budget: MemoryBudget::DEFAULT,
         }
     }
 }
@@ -47,6 +55,12 @@ impl AssemblerOptions {
     pub fn adjacency(mut self, seconds: i64, lines: u64) -> Self {
         self.adjacency_seconds = seconds;
         self.adjacency_lines = lines;
+        self
+    }
+
+    /// Sets [`AssemblerOptions::memory_budget`].
+    pub fn memory_budget(mut self, budget: MemoryBudget) -> Self {
+        self.memory_budget = budget;
         self
     }
 

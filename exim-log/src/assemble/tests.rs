@@ -27,6 +27,8 @@ fn args(asm: &mut Assembler, line: u64, time: i64, pid: Option<u32>, named: &[&s
         named: named.iter().map(|s| s.to_string()).collect(),
         submission: true,
         batch: false,
+        cwd: None,
+        delivery: false,
     };
     asm.push_classified(rec(line), Kind::Arguments(a));
 }
@@ -36,6 +38,8 @@ fn line(asm: &mut Assembler, line: u64, id: &str, time: i64, pid: Option<u32>) -
     Facts {
         id: id.to_string(),
         time,
+        timestamp: None,
+        queue_time: None,
         pid,
         arrival: None,
         next_hop: None,
@@ -48,6 +52,7 @@ fn arrival(asm: &mut Assembler, n: u64, id: &str, time: i64, pid: Option<u32>, l
     f.arrival = Some(ArrivalFacts {
         local,
         bounce_parent: None,
+        received: true,
     });
     asm.push_classified(rec(n), Kind::Message(f));
 }
@@ -176,6 +181,7 @@ fn bounce_links_both_ways() {
     f.arrival = Some(ArrivalFacts {
         local: true,
         bounce_parent: Some(A.to_string()),
+        received: true,
     });
     asm.push_classified(rec(2), Kind::Message(f));
     let out = drain(&mut asm);

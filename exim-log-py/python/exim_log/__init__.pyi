@@ -789,7 +789,9 @@ def abuse_report(
     """Inbound abuse at SMTP time, as ``abuse-report``: dictionary attacks (per
     host and per connection), RBL and HELO rejections, sender verification and
     AUTH failures, protocol errors, and the ``offenders``: IPs with at least
-    ``threshold`` events of one kind. Lines are counted in input order."""
+    ``threshold`` offender events in total (every kind fail2ban's and
+    CrowdSec's Exim rules count, see docs/abuse-events.md). Lines are counted
+    in input order."""
 
 def summary(
     source: _Source, *, rotated: bool = False, top: int = 10, threshold: int = 1

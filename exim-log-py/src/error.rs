@@ -30,6 +30,17 @@ pub(crate) struct Where {
     pub(crate) file: Option<String>,
 }
 
+impl Where {
+    /// Where a line read from a stream starts.
+    pub(crate) fn of(pos: &exim_log::reader::Position) -> Self {
+        Where {
+            line_start: pos.byte,
+            line: Some(pos.line),
+            file: pos.file().map(|f| f.display().to_string()),
+        }
+    }
+}
+
 /// The stable name of an error kind (the `kind` attribute).
 pub(crate) fn kind_name(kind: exim_log::ErrorKind) -> &'static str {
     match kind {

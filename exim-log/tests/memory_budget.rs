@@ -41,12 +41,8 @@ impl Feed {
     fn push(&mut self, line: &str) {
         self.line += 1;
         self.biggest_line = self.biggest_line.max(line.len());
-        let pos = Position {
-            line: self.line,
-            byte: 0,
-        };
-        self.asm
-            .push(Record::new(line.as_bytes().to_vec(), pos, None));
+        let pos = Position::new(self.line, 0);
+        self.asm.push(Record::new(line.as_bytes().to_vec(), pos));
         // Emitted items leave the assembler (a caller streams them on).
         self.out.extend(std::iter::from_fn(|| self.asm.pop()));
     }

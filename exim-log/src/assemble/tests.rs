@@ -12,11 +12,7 @@ const B: &str = "1sAoM6-0000000AAAA-0000";
 fn rec(line: u64) -> Record {
     Record::new(
         format!("line {line}").into_bytes(),
-        Position {
-            line,
-            byte: line * 100,
-        },
-        None,
+        Position::new(line, line * 100),
     )
 }
 

@@ -18,7 +18,7 @@ mod session;
 pub use daemon::{DaemonSignal, DaemonStart, QueuePhase, QueueRun};
 pub use message::{Arrival, Auth, Completed, Delivery, Tls};
 pub use notice::{
-    AdminAction, AdminKind, Dkim, ErrorIgnored, Note, PrdrResult, Rewrite, TransportOutput,
+    AdminAction, AdminKind, Dkim, ErrorIgnored, Note, PrdrResult, Rewrite, SaExim, TransportOutput,
 };
 pub use process::{ArgIter, ArgList, Arguments};
 pub use reject::{AuthFailure, Reject, SenderVerify, Stage, Warning};
@@ -150,6 +150,8 @@ pub enum Event<'a> {
     /// `exim <version> daemon terminating, inetd wait timeout reached.`
     /// (daemon.c); `by` is the version, `reason` the text after the comma.
     DaemonStopped(Note<'a>),
+    /// `SA: Action: ...` and the other lines of the SA-Exim add-on.
+    SaExim(SaExim<'a>),
     /// A line this library does not (yet) understand. Its text is in [`crate::LogLine::raw`].
     Unknown,
 }
@@ -157,8 +159,8 @@ pub enum Event<'a> {
 impl<'a> Event<'a> {
     /// The [`Session`] of the SMTP connection-level events (connection open,
     /// close, lost, timeouts, no MAIL, SMTP errors and drops, refusals, TLS and
-    /// host errors, host lookup failures, incomplete transactions, ETRN); `None`
-    /// for every other event.
+    /// host errors, host lookup failures, incomplete transactions, ETRN, ignored
+    /// `AUTH=` senders); `None` for every other event.
     ///
     /// ```
     /// use exim_log::parse_line;
@@ -180,7 +182,8 @@ impl<'a> Event<'a> {
             | Event::HostError(s)
             | Event::HostLookupFailed(s)
             | Event::IncompleteTransaction(s)
-            | Event::Etrn(s) => Some(s),
+            | Event::Etrn(s)
+            | Event::AuthSenderIgnored(s) => Some(s),
             _ => None,
         }
     }
@@ -240,6 +243,7 @@ impl<'a> Event<'a> {
             Event::SelfRouting(_) => "self_routing",
             Event::ListMatchFailed(_) => "list_match_failed",
             Event::DaemonStopped(_) => "daemon_stopped",
+            Event::SaExim(_) => "sa_exim",
             Event::Unknown => "unknown",
         }
     }
@@ -306,6 +310,7 @@ impl Serialize for Flag {
 
 /// A tag this library has no dedicated field for, kept in order so nothing is lost.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize)]
+#[non_exhaustive]
 pub struct Field<'a> {
     /// The tag before `=`, or the whole bare token (e.g. `ARC`).
     pub tag: Text<'a>,

@@ -10,6 +10,7 @@ use crate::text::Text;
 /// `unfrozen`, `removed`, `cancelled`, `message_is_frozen`, `spool_locked`,
 /// `no_immediate_delivery`, `recipients_ignored`, `dnslist`, `moved` and `expansion_failed` events.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Default, Serialize)]
+#[non_exhaustive]
 pub struct Note<'a> {
     /// Who did it: `CALLER` in `removed by CALLER`, `ACL`, `the system filter`,
     /// `auto-thaw`, `timeout_frozen_after`, ...
@@ -24,6 +25,7 @@ pub struct Note<'a> {
 /// `<address>[ <parent>]: error ignored[: detail]` (`deliver.c`): a bounce
 /// that was not sent (errors_to empty, or DSN NOTIFY=NEVER).
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+#[non_exhaustive]
 pub struct ErrorIgnored<'a> {
     /// The address, as logged.
     pub address: Text<'a>,
@@ -37,6 +39,7 @@ pub struct ErrorIgnored<'a> {
 
 /// `<address>: <transport> transport output: <line>` (transport `log_output`).
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+#[non_exhaustive]
 pub struct TransportOutput<'a> {
     /// The address, with its angle brackets as logged.
     pub address: Text<'a>,
@@ -48,6 +51,7 @@ pub struct TransportOutput<'a> {
 
 /// `DKIM: d=<dom> s=<sel> ... [status]` (`+dkim_verbose`, `miscmods/dkim.c`).
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+#[non_exhaustive]
 pub struct Dkim<'a> {
     /// `d=`: the signing domain.
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -64,6 +68,7 @@ pub struct Dkim<'a> {
 
 /// `"old" from <where> rewritten as "new" by rule N` (`rewrite.c`).
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+#[non_exhaustive]
 pub struct Rewrite<'a> {
     /// The address before rewriting, without quotes.
     pub original: Text<'a>,
@@ -79,6 +84,7 @@ pub struct Rewrite<'a> {
 /// `PRDR R=<recipient> acceptance|refusal|temporary refusal` (`receive.c`): the
 /// per-recipient answer after DATA when PRDR was used.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+#[non_exhaustive]
 pub struct PrdrResult<'a> {
     /// The recipient, as logged (with `<>`).
     pub recipient: Text<'a>,
@@ -112,4 +118,44 @@ pub struct AdminAction<'a> {
     /// The user who did it (`root`, the caller's login).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub by: Option<Text<'a>>,
+}
+
+/// A line of the SA-Exim `local_scan` add-on (SpamAssassin at SMTP time,
+/// Debian's `sa-exim`): `SA: Action: <action>: hits|score=S required=R[
+/// trigger=T] (scanned in N/M secs | Message-Id: <id>). From <s> (host=<name>
+/// [<ip>]) for <rcpts>`, and its `SA: Notice:`, `SA: Debug<n>:`, `SA: PANIC:`
+/// lines (where only `kind` and `detail` are set).
+#[derive(Clone, Copy, Debug, PartialEq, Serialize)]
+pub struct SaExim<'a> {
+    /// `Action`, `Notice`, `Debug3`, `PANIC`, ...
+    pub kind: Text<'a>,
+    /// What was done: `permanently rejected message`, `temporarily rejected
+    /// message`, `flagged as Spam but accepted`, `scanned but message isn't
+    /// spam`, `silently tossed message`, `teergrubed sender ...`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub action: Option<Text<'a>>,
+    /// SpamAssassin's score (`hits=` or `score=`).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub score: Option<f64>,
+    /// `required=`: the spam threshold.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub required: Option<f64>,
+    /// `trigger=`: the threshold of the action taken.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub trigger: Option<f64>,
+    /// `Message-Id:` of the message (SA-Exim's cleaned copy).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub header_id: Option<Text<'a>>,
+    /// `From <...>`: the envelope sender, without the brackets.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub sender: Option<Text<'a>>,
+    /// `(host=<name> [<ip>])`: the sending host (`name` is `(null)` when
+    /// it had none); absent for `(local)`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub host: Option<crate::host::Host<'a>>,
+    /// `for <rcpts>`: the recipients, comma-separated as logged.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub recipients: Option<Text<'a>>,
+    /// Everything after `SA: <kind>: `.
+    pub detail: Text<'a>,
 }

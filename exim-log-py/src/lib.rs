@@ -3,6 +3,7 @@
 //! The Python API is documented in `python/exim_log/__init__.pyi`.
 #![forbid(unsafe_code)]
 
+mod cli;
 mod entries;
 mod error;
 mod fields;
@@ -25,6 +26,8 @@ use pyo3::prelude::*;
 mod _exim_log {
     use pyo3::prelude::*;
 
+    #[pymodule_export]
+    use crate::cli::run_command;
     #[pymodule_export]
     use crate::entries::{
         Header, PanicEntry, RejectEntry, SyslogLine, panic_entries, parse_syslog_line,

@@ -128,6 +128,7 @@ pub mod spool;
 pub mod syslog;
 mod text;
 mod timestamp;
+pub mod trace;
 
 pub use duration::LogDuration;
 pub use error::{ErrorKind, ParseError};

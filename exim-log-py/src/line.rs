@@ -443,7 +443,7 @@ fn iso_timestamp(t: &exim_log::Timestamp, buf: &mut [u8; 32]) -> usize {
 /// Text or bytes from Python, as bytes.
 pub(crate) fn input_bytes<'a>(obj: &'a Bound<'_, PyAny>) -> PyResult<std::borrow::Cow<'a, [u8]>> {
     if let Ok(s) = obj.cast::<PyString>() {
-        return Ok(std::borrow::Cow::Owned(s.to_str()?.as_bytes().to_vec()));
+        return Ok(std::borrow::Cow::Owned(s.to_cow()?.as_bytes().to_vec()));
     }
     if let Ok(b) = obj.cast::<PyBytes>() {
         return Ok(std::borrow::Cow::Borrowed(b.as_bytes()));

@@ -419,7 +419,7 @@ pub(crate) fn trace(
     ignore_case: bool,
 ) -> PyResult<MessageReader> {
     let patterns: Vec<String> = if let Ok(s) = patterns.cast::<PyString>() {
-        vec![s.to_str()?.to_owned()]
+        vec![s.to_cow()?.into_owned()]
     } else {
         patterns
             .try_iter()?

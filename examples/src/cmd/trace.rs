@@ -178,7 +178,7 @@ impl<W: Write> Printer<W> {
         let o = &mut self.out;
         write!(o, "# message {} ({}", m.id, m.status.name())?;
         if let Some(t) = m.queue_time() {
-            write!(o, ", {t}s on queue")?;
+            write!(o, ", {}s on queue", t.as_secs_f64())?;
         }
         write!(o, ")")?;
         if let Some(p) = &m.bounce_parent {

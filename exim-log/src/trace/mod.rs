@@ -352,5 +352,5 @@ impl Trace {
 
 /// A message's time on the queue in seconds.
 fn queue_seconds(m: &Message) -> Option<f64> {
-    m.queue_time()
+    m.queue_time().map(|t| t.as_secs_f64())
 }

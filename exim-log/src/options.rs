@@ -5,7 +5,7 @@
 
 use crate::error::{ErrorKind, ParseError};
 use crate::line::{LogLine, parse_line};
-use crate::selector::{LogSelector, Selector, SelectorError, scan_body};
+use crate::selector::{LogSelector, Selector, SelectorError, line_evidence};
 
 /// How [`Options::parse_line`] treats a line that contradicts the settings.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Default)]
@@ -143,7 +143,7 @@ impl Options {
             return Err(mismatch(Selector::Pid, at));
         }
         let mut first: Option<(Selector, usize)> = None;
-        scan_body(line, &mut |s, at| {
+        line_evidence(line, &mut |s, at| {
             if first.is_none() && !self.selectors.contains(s) {
                 first = Some((s, at));
             }

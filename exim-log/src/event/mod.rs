@@ -63,7 +63,10 @@ pub enum Event<'a> {
     TlsError(Session<'a>),
     /// `H=host [ip] Connection refused`, `H=host [ip]: SMTP error from remote mail server after ...` and other errors about a remote host Exim delivered to.
     HostError(Session<'a>),
-    /// `no host name found for IP address ip`, `no IP address found for host name`.
+    /// `no host name found for IP address ip`, `no IP address found for host
+    /// name[ (during SMTP connection from ...)]`. With `during`, `host` is the
+    /// SMTP client whose session made the lookup and `reason` the name that
+    /// had no address; without it, `host.name` is that name.
     HostLookupFailed(Session<'a>),
     /// `H=... incomplete transaction (QUIT) from <s> for r1 r2`.
     IncompleteTransaction(Session<'a>),

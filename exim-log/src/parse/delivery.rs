@@ -141,10 +141,11 @@ fn errno(i: &[u8]) -> Option<(&[u8], &[u8])> {
 
 /// Text after the tags: the error of `**`/`==`, the message of a success line
 /// (`=> blackhole (DATA ACL discarded recipients): msg`). On `**` a `DT=` may
-/// follow the error (§4.3).
+/// follow the error (§4.3), on `==` the `strerror` text (`defer (111):
+/// Connection refused DT=1s`, deliver.c `deferral_log`).
 fn tail_text<'a>(d: &mut Delivery<'a>, flag: Flag, e: &'a [u8]) {
     let mut e = e;
-    if flag == Flag::Failure {
+    if matches!(flag, Flag::Failure | Flag::Deferral) {
         // `DT=` is the last token when present.
         if let Some(at) = memchr::memrchr(b' ', e) {
             let (head, last) = e.split_at(at);
@@ -249,6 +250,27 @@ fn unquoted_address_end(i: &[u8]) -> Option<usize> {
 
 /// One `TAG=value` of a delivery line; returns the rest of the line.
 fn field<'a>(d: &mut Delivery<'a>, flag: Flag, t: &'a [u8], v: &'a [u8]) -> &'a [u8] {
+    if matches!(flag, Flag::Failure | Flag::Deferral) {
+        // Exim <= 4.98 glues the error separator to the last field
+        // (`R=system_aliases: text`, `T=remote_smtp: text`, `X=cipher: text`;
+        // deliver.c `string_append(g, 2, US": ", ...)`), 4.99 writes `" : "`.
+        // Driver names cannot hold a `:` (readconf.c ends a driver name at
+        // it) and the word-valued tags below never end with one, so a word
+        // ending in `:` followed by a space or the end is the separator: the
+        // value is parsed without it and the rest starts at the colon.
+        let (w, after) = word(v);
+        if let Some(value) = w.strip_suffix(b":")
+            && !value.is_empty()
+            && (after.is_empty() || after.starts_with(b" "))
+            && matches!(
+                key(t),
+                tags::Q | tags::R | tags::T | tags::S | tags::X | tags::CV | tags::PS | tags::A
+            )
+        {
+            let _ = field(d, Flag::Delivery, t, value);
+            return v.get(value.len()..).unwrap_or_default();
+        }
+    }
     let typed: Option<&'a [u8]> = match key(t) {
         tags::F | tags::P if v.starts_with(b"<") => {
             let (a, rest) = angle(v);
@@ -804,6 +826,213 @@ mod tests {
             assert_eq!(d.delivery_time.map(|t| t.as_millis()), *dt, "{line}");
             assert!(d.other_fields.is_empty(), "{line}: {:?}", d.other_fields);
         }
+    }
+
+    /// Exim <= 4.98 (`deliver.c failure_log`/`deferral_log`: `US": "`) glues the
+    /// separator to the last field; 4.99 writes `US" : "`. Every field before
+    /// the error must come out the same in both layouts.
+    #[test]
+    fn error_separator_both_layouts() {
+        // flag, fields (without separator), error, then the expected
+        // router, transport, host ip, port, cipher, certificate_verified, peer_dn
+        type Case<'s> = (
+            Flag,
+            &'s str,
+            &'s str,
+            (
+                Option<&'s str>,
+                Option<&'s str>,
+                Option<&'s str>,
+                Option<u16>,
+                Option<&'s str>,
+                Option<&'s str>,
+                Option<&'s str>,
+            ),
+        );
+        let none = (None, None, None, None, None, None, None);
+        let cases: &[Case] = &[
+            (
+                Flag::Failure,
+                "gone@example.test R=system_aliases",
+                "This user has left the company",
+                (Some("system_aliases"), None, None, None, None, None, None),
+            ),
+            (
+                Flag::Failure,
+                "bounce@example.test R=r0",
+                "bounced (:fail:)",
+                (Some("r0"), None, None, None, None, None, None),
+            ),
+            (
+                Flag::Failure,
+                "u@example.test F=<s@example.org> Q=slow P=<s@example.org> R=dnslookup T=remote_smtp",
+                "SMTP error from remote mail server after RCPT TO:<u@example.test>: 550 5.1.1 unknown",
+                (
+                    Some("dnslookup"),
+                    Some("remote_smtp"),
+                    None,
+                    None,
+                    None,
+                    None,
+                    None,
+                ),
+            ),
+            (
+                Flag::Failure,
+                "u@example.test R=dnslookup T=remote_smtp H=mx.example.test [192.0.2.7]",
+                "SMTP error from remote mail server after RCPT TO:<u@example.test>: 550 no",
+                (
+                    Some("dnslookup"),
+                    Some("remote_smtp"),
+                    Some("192.0.2.7"),
+                    None,
+                    None,
+                    None,
+                    None,
+                ),
+            ),
+            (
+                Flag::Failure,
+                "u@example.test R=dnslookup T=remote_smtp H=mx.example.test [2001:db8::7]:587",
+                "SMTP error from remote mail server after MAIL FROM:<> SIZE=1: 550 no",
+                (
+                    Some("dnslookup"),
+                    Some("remote_smtp"),
+                    Some("2001:db8::7"),
+                    Some(587),
+                    None,
+                    None,
+                    None,
+                ),
+            ),
+            (
+                Flag::Failure,
+                "u@example.test R=dnslookup T=remote_smtp H=mx.example.test [192.0.2.7] X=TLS1.2:ECDHE-RSA-AES256-GCM-SHA384:256",
+                "SMTP error from remote mail server after end of data: 550 spam",
+                (
+                    Some("dnslookup"),
+                    Some("remote_smtp"),
+                    Some("192.0.2.7"),
+                    None,
+                    Some("TLS1.2:ECDHE-RSA-AES256-GCM-SHA384:256"),
+                    None,
+                    None,
+                ),
+            ),
+            (
+                Flag::Failure,
+                "u@example.test R=dnslookup T=remote_smtp H=mx.example.test [192.0.2.7] X=TLS1.3:TLS_AES_256_GCM_SHA384:256* CV=yes",
+                "SMTP error from remote mail server after end of data: 550 spam",
+                (
+                    Some("dnslookup"),
+                    Some("remote_smtp"),
+                    Some("192.0.2.7"),
+                    None,
+                    Some("TLS1.3:TLS_AES_256_GCM_SHA384:256"),
+                    Some("yes"),
+                    None,
+                ),
+            ),
+            (
+                Flag::Failure,
+                "u@example.test R=dnslookup T=remote_smtp H=mx.example.test [192.0.2.7] X=TLS1.3:TLS_AES_256_GCM_SHA384:256 CV=no DN=\"CN=mx.example.test\"",
+                "SMTP error from remote mail server after RCPT TO:<u@example.test>: 550 no",
+                (
+                    Some("dnslookup"),
+                    Some("remote_smtp"),
+                    Some("192.0.2.7"),
+                    None,
+                    Some("TLS1.3:TLS_AES_256_GCM_SHA384:256"),
+                    Some("no"),
+                    Some("CN=mx.example.test"),
+                ),
+            ),
+            (
+                Flag::Failure,
+                "|/usr/bin/prog <p@example.test> R=aliases T=address_pipe",
+                "Child process of address_pipe transport returned 69 (could mean service or program unavailable) from command: /usr/bin/prog",
+                (
+                    Some("aliases"),
+                    Some("address_pipe"),
+                    None,
+                    None,
+                    None,
+                    None,
+                    None,
+                ),
+            ),
+            (
+                Flag::Failure,
+                "u@example.test <U@example.test>",
+                "Unrouteable address",
+                none,
+            ),
+            (
+                Flag::Deferral,
+                "u@example.test R=dnslookup T=remote_smtp defer (-44) H=mx.example.test [192.0.2.7]",
+                "SMTP error from remote mail server after RCPT TO:<u@example.test>: 451 later",
+                (
+                    Some("dnslookup"),
+                    Some("remote_smtp"),
+                    Some("192.0.2.7"),
+                    None,
+                    None,
+                    None,
+                    None,
+                ),
+            ),
+            (
+                Flag::Deferral,
+                "u@example.test R=hold defer (-1)",
+                "held by the router",
+                (Some("hold"), None, None, None, None, None, None),
+            ),
+        ];
+        for (flag, fields, error, want) in cases {
+            for sep in [": ", " : "] {
+                let line = format!("{fields}{sep}{error}");
+                let d = delivery(*flag, line.as_bytes());
+                let tls = d.tls.as_ref();
+                let got = (
+                    d.router.map(|t| t.to_string()),
+                    d.transport.map(|t| t.to_string()),
+                    d.host.and_then(|h| h.ip).map(|t| t.to_string()),
+                    d.host.and_then(|h| h.port),
+                    tls.and_then(|t| t.cipher).map(|t| t.to_string()),
+                    tls.and_then(|t| t.certificate_verified)
+                        .map(|t| t.to_string()),
+                    tls.and_then(|t| t.peer_dn).map(|t| t.to_string_lossy()),
+                );
+                let want = (
+                    want.0.map(str::to_owned),
+                    want.1.map(str::to_owned),
+                    want.2.map(str::to_owned),
+                    want.3,
+                    want.4.map(str::to_owned),
+                    want.5.map(str::to_owned),
+                    want.6.map(str::to_owned),
+                );
+                assert_eq!(got, want, "{line}");
+                assert_eq!(
+                    d.error.map(|t| t.to_string()).as_deref(),
+                    Some(*error),
+                    "{line}"
+                );
+                assert!(d.other_fields.is_empty(), "{line}: {:?}", d.other_fields);
+            }
+        }
+        // A success line carries no separator: its fields are untouched.
+        let d = delivery(
+            Flag::Delivery,
+            b"u@example.test R=dnslookup T=remote_smtp H=mx.example.test [192.0.2.7] C=\"250 OK\"",
+        );
+        assert_eq!(d.router.unwrap(), "dnslookup");
+        assert_eq!(d.transport.unwrap(), "remote_smtp");
+        assert_eq!(d.host.unwrap().ip.unwrap(), "192.0.2.7");
+        assert!(d.error.is_none() && d.message.is_none());
+        // A bare separator with no text after it ends the line.
+        let d = delivery(Flag::Failure, b"u@example.test R=r0:");
+        assert_eq!(d.router.unwrap(), "r0");
     }
 
     #[test]

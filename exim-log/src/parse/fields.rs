@@ -236,7 +236,8 @@ pub(crate) fn quoted_escaped(i: &[u8]) -> (&[u8], &[u8]) {
 }
 
 /// The inside of `"..."` where an inner `"` is not escaped (`DN=`, §7): the
-/// value ends at the `"` followed by the end, or by a space and another field.
+/// value ends at the `"` followed by the end, by a space and another field, or
+/// by an error separator `: `.
 pub(crate) fn quoted_printing(i: &[u8]) -> (&[u8], &[u8]) {
     let mut pos = 0;
     while let Some(off) = i.get(pos..).and_then(|s| memchr(b'"', s)) {
@@ -244,6 +245,11 @@ pub(crate) fn quoted_printing(i: &[u8]) -> (&[u8], &[u8]) {
         match i.get(at + 1..) {
             None | Some([]) => return close_at(i, at),
             Some([b' ', after @ ..]) if starts_field(after) => return close_at(i, at),
+            // The error separator right after the value: `DN="...": text`
+            // (<= 4.98) or `DN="..." : text` (4.99; deliver.c failure_log).
+            Some([b':'] | [b':', b' ', ..] | [b' ', b':'] | [b' ', b':', b' ', ..]) => {
+                return close_at(i, at);
+            }
             _ => pos = at + 1,
         }
     }

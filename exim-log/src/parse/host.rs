@@ -149,6 +149,47 @@ fn finish<'a>(
     (h, rest)
 }
 
+/// A whole `sender_fullhost` (`[name ][(helo) ]"["ip"]"[:port]`, or a bare
+/// `sender_host_address`) that is known to end where `i` ends, read from the
+/// right: the address Exim appends last is found first, so no HELO text the
+/// client chose (which may hold `) [`, spaces and brackets) can stand in for
+/// it. `None` when `i` does not end with an address.
+pub(crate) fn fullhost_from_right(i: &[u8]) -> Option<Host<'_>> {
+    let mut h = Host::default();
+    // The last `[` that starts a well-formed `[ip][:port]` running to the end.
+    let mut upto = i.len();
+    let open = loop {
+        let p = memchr::memrchr(b'[', i.get(..upto)?)?;
+        if matches!(i.get(p.wrapping_sub(1)), None | Some(b' '))
+            && let Some((ip, port, false, [])) = i.get(p..).and_then(bracketed)
+        {
+            h.ip = Some(ip);
+            h.port = port;
+            break p;
+        }
+        upto = p;
+    };
+    if open == 0 {
+        return Some(h);
+    }
+    let before = i.get(..open - 1)?;
+    let (name, helo) = match before.strip_suffix(b")") {
+        Some(b) => match b.first() {
+            // `(helo)` alone: the HELO is everything inside.
+            Some(b'(') => (None, b.get(1..)),
+            // `name (helo)`: host names from the DNS hold no space.
+            _ => {
+                let sp = memchr::memchr(b' ', b)?;
+                (b.get(..sp), b.get(sp + 1..)?.strip_prefix(b"("))
+            }
+        },
+        None => (Some(before), None),
+    };
+    h.name = name.filter(|n| !n.is_empty()).map(Text::new);
+    h.helo = helo.map(Text::new);
+    Some(h)
+}
+
 /// `[ip]:port` or `ip` (the `I=` and `PRX=` values), up to the next space.
 pub(crate) fn endpoint(i: &[u8]) -> Option<(Endpoint<'_>, &[u8])> {
     if i.first() == Some(&b'[') {

@@ -68,6 +68,15 @@ fn fallback(text: &[u8]) -> Option<Event<'_>> {
     if second.starts_with(b"authenticator failed ") {
         return reject::auth_failed(text);
     }
+    if second.starts_with(b"[") {
+        // Exim < 4.86 wrote an outgoing connection's error without `H=`
+        // (transports/smtp.c write_logs: `"%s [%s]:%d %s"`, host name,
+        // address, port with +outgoing_port, strerror): `mx.example.com
+        // [192.0.2.1] Connection refused`.
+        if let Some(e) = session::old_host_error(text) {
+            return Some(e);
+        }
+    }
     if super::peer::find(text, b": ").is_some() {
         return notice::address_line(text);
     }
@@ -140,6 +149,14 @@ mod tests {
             ),
             (
                 "H=mx.example.net [192.0.2.9] Connection timed out",
+                "host_error",
+            ),
+            (
+                "mx.example.net [192.0.2.9] Connection timed out",
+                "host_error",
+            ),
+            (
+                "mx.example.net [192.0.2.9]:25 Network is unreachable",
                 "host_error",
             ),
             (

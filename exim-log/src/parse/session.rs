@@ -254,9 +254,19 @@ pub(crate) fn no(i: &[u8]) -> Option<Event<'_>> {
         s.peer.host = Some(host);
         return Some(Event::HostLookupFailed(s));
     }
-    if let Some(name) = i.strip_prefix(b"IP address found for host ") {
+    if let Some(r) = i.strip_prefix(b"IP address found for host ") {
+        // host.c host_find_byname: `no IP address found for host <name>[
+        // (during <CONN>)]`; the `during` part names the SMTP client whose
+        // session made the lookup (smtp_get_connection_info).
+        if let Some(p) = super::peer::find(r, b" (during ")
+            && let Some(conn) = r.get(p + 9..).and_then(|c| c.strip_suffix(b")"))
+            && let Some(mut s) = during(conn)
+        {
+            s.reason = r.get(..p).map(Text::new);
+            return Some(Event::HostLookupFailed(s));
+        }
         let host = Host {
-            name: Some(Text::new(name)),
+            name: Some(Text::new(r)),
             ..Host::default()
         };
         let mut s = Session::default();
@@ -264,6 +274,60 @@ pub(crate) fn no(i: &[u8]) -> Option<Event<'_>> {
         return Some(Event::HostLookupFailed(s));
     }
     None
+}
+
+/// `SMTP connection from <fullhost or ip>[ I=[ip]:port][ (via inetd)]`
+/// (smtp_in.c smtp_get_connection_info), read from the right so that the
+/// client's HELO inside `<fullhost>` cannot move the address.
+fn during(i: &[u8]) -> Option<Session<'_>> {
+    let r = i.strip_prefix(b"SMTP connection from ")?;
+    let r = r.strip_suffix(b" (via inetd)").unwrap_or(r);
+    let mut s = Session::default();
+    let r = match super::peer::rfind(r, b" I=[") {
+        Some(p) => match r.get(p + 3..).and_then(super::host::endpoint) {
+            Some((e, [])) => {
+                s.peer.interface = Some(e);
+                r.get(..p)?
+            }
+            _ => r,
+        },
+        None => r,
+    };
+    let host = super::host::fullhost_from_right(r).or_else(|| {
+        // Before the full host is built Exim names the bare address.
+        super::host::endpoint(r)
+            .filter(|(_, rest)| rest.is_empty())
+            .map(|(e, _)| Host {
+                ip: Some(e.ip),
+                ..Host::default()
+            })
+    })?;
+    s.peer.host = Some(host);
+    Some(s)
+}
+
+/// `name [ip][:port] <strerror>` (transports/smtp.c write_logs before 4.86,
+/// which wrote no `H=`): the error of an outgoing connection. The name is
+/// the DNS name Exim connected to, so it holds no space; the error starts
+/// with an upper-case letter as every strerror text does.
+pub(crate) fn old_host_error(i: &[u8]) -> Option<Event<'_>> {
+    let (h, rest) = super::host::host(i)?;
+    // A host name, not an address (`a@b [x] ...` is some ACL's text).
+    if h.name?.as_bytes().contains(&b'@')
+        || !h.ip?.as_bytes().iter().any(|b| matches!(b, b'.' | b':'))
+        || h.helo.is_some()
+        || h.connection_reused
+    {
+        return None;
+    }
+    let e = rest.strip_prefix(b" ")?;
+    if !e.first().is_some_and(u8::is_ascii_uppercase) {
+        return None;
+    }
+    let mut s = Session::default();
+    s.peer.host = Some(h);
+    s.reason = Some(Text::new(e));
+    Some(Event::HostError(s))
 }
 
 /// `unexpected disconnection|EOF while reading SMTP command from <host>[ (error)] D=..`.
@@ -681,6 +745,144 @@ mod tests {
             ("host_lookup_failed", "192.0.2.77".into())
         );
         assert!(no(b"recipients found in headers").is_none());
+    }
+
+    /// host.c host_find_byname / host_name_lookup, smtp_in.c
+    /// smtp_get_connection_info: the client comes out of the `(during ...)`
+    /// part, the name that had no address is the reason.
+    #[test]
+    fn host_lookup_lines() {
+        // text after `no `, looked-up name (reason), client ip, port, helo, interface
+        type Case<'s> = (
+            &'s str,
+            Option<&'s str>,
+            Option<&'s str>,
+            Option<u16>,
+            Option<&'s str>,
+            Option<&'s str>,
+        );
+        let cases: &[Case] = &[
+            (
+                "IP address found for host mx.example.net (during SMTP connection from [192.0.2.9])",
+                Some("mx.example.net"),
+                Some("192.0.2.9"),
+                None,
+                None,
+                None,
+            ),
+            (
+                "IP address found for host mx.example.net (during SMTP connection from [192.0.2.9]:41234 I=[198.51.100.1]:25)",
+                Some("mx.example.net"),
+                Some("192.0.2.9"),
+                Some(41234),
+                None,
+                Some("198.51.100.1"),
+            ),
+            (
+                "IP address found for host bad.example (during SMTP connection from (helo.example) [2001:db8::9]:587)",
+                Some("bad.example"),
+                Some("2001:db8::9"),
+                Some(587),
+                Some("helo.example"),
+                None,
+            ),
+            (
+                "IP address found for host bad.example (during SMTP connection from ptr.example (x) [10.0.0.1]:25 I=[1.1.1.1]:1) [192.0.2.9]:41234 I=[198.51.100.1]:25)",
+                Some("bad.example"),
+                Some("192.0.2.9"),
+                Some(41234),
+                Some("x) [10.0.0.1]:25 I=[1.1.1.1]:1"),
+                Some("198.51.100.1"),
+            ),
+            (
+                "IP address found for host mx.example.net (during SMTP connection from 192.0.2.9 (via inetd))",
+                Some("mx.example.net"),
+                Some("192.0.2.9"),
+                None,
+                None,
+                None,
+            ),
+            (
+                "host name found for IP address 192.0.2.77",
+                None,
+                Some("192.0.2.77"),
+                None,
+                None,
+                None,
+            ),
+        ];
+        for (text, reason, ip, port, helo, iface) in cases {
+            let (n, s) = ses(no(text.as_bytes()));
+            assert_eq!(n, "host_lookup_failed", "{text}");
+            let h = s.peer.host.unwrap();
+            assert_eq!(
+                (
+                    s.reason.map(|t| t.to_string()),
+                    h.ip.map(|t| t.to_string()),
+                    h.port,
+                    h.helo.map(|t| t.to_string()),
+                    s.peer.interface.map(|e| e.ip.to_string()),
+                ),
+                (
+                    reason.map(String::from),
+                    ip.map(String::from),
+                    *port,
+                    helo.map(String::from),
+                    iface.map(String::from),
+                ),
+                "{text}"
+            );
+        }
+        // Without `(during ...)` (a lookup while routing) the name is the host.
+        let (_, s) = ses(no(b"IP address found for host mx.example.net"));
+        assert_eq!(s.peer.host.unwrap().name.unwrap(), "mx.example.net");
+        assert!(s.peer.host.unwrap().ip.is_none());
+    }
+
+    #[test]
+    fn old_host_errors_without_h() {
+        // transports/smtp.c write_logs of 4.6x-4.85: host name, address,
+        // optional port (+outgoing_port), strerror.
+        let cases: &[(&str, &str, &str, Option<u16>, &str)] = &[
+            (
+                "mx.example.com [192.0.2.1] Connection refused",
+                "mx.example.com",
+                "192.0.2.1",
+                None,
+                "Connection refused",
+            ),
+            (
+                "mx.example.com [192.0.2.1]:25 Network is unreachable",
+                "mx.example.com",
+                "192.0.2.1",
+                Some(25),
+                "Network is unreachable",
+            ),
+            (
+                "mx6.example.com [2001:db8::25] No route to host",
+                "mx6.example.com",
+                "2001:db8::25",
+                None,
+                "No route to host",
+            ),
+        ];
+        for (text, name, ip, port, reason) in cases {
+            let (n, s) = ses(old_host_error(text.as_bytes()));
+            assert_eq!(n, "host_error", "{text}");
+            let h = s.peer.host.unwrap();
+            assert_eq!(h.name.unwrap(), *name, "{text}");
+            assert_eq!(h.ip.unwrap(), *ip, "{text}");
+            assert_eq!(h.port, *port, "{text}");
+            assert_eq!(s.reason.unwrap(), *reason, "{text}");
+        }
+        for text in [
+            "mx.example.com [192.0.2.1]",
+            "mx.example.com [192.0.2.1] lowercase text",
+            "(helo) [192.0.2.1] Connection refused",
+            "a@b [x] Connection refused",
+        ] {
+            assert!(old_host_error(text.as_bytes()).is_none(), "{text}");
+        }
     }
 
     #[test]

@@ -27,7 +27,7 @@ mod infer;
 mod names;
 mod parse;
 
-pub(crate) use infer::scan_body;
+pub(crate) use infer::line_evidence;
 pub use infer::{Evidence, Inference, Observation};
 pub use parse::{SelectorError, SelectorErrorKind};
 

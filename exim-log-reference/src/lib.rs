@@ -108,7 +108,11 @@ pub fn read(line: &str) -> Option<Reading> {
         // A pid too long for the regex, or nothing after the prefix: not ours.
         return None;
     }
-    let mut r = message(body).or_else(|| other(body))?;
+    // §1.3: message lines (flags, `Completed`) carry the message id.
+    let mut r = match cap(&c, 6) {
+        Some(_) => message(body).or_else(|| other(body))?,
+        None => other(body)?,
+    };
     let mut ts = format!("{}T{}", cap(&c, 1)?, cap(&c, 2)?);
     if let (Some(h), Some(m)) = (cap(&c, 3), cap(&c, 4)) {
         ts.push_str(&format!("{h}:{m}"));
@@ -488,6 +492,12 @@ fn address_then(rest: &str, then: &str) -> Option<(Reading, String)> {
     let pattern = format!(r"^(.+?)(?: \(([^()]*)\))?(?: <([^<>]*)>)?({then})$");
     let c = re(&pattern).captures(rest)?;
     let addr = cap(&c, 1)?;
+    // A line that starts with a tag has no address (redacted logs, SCHEMA.md);
+    // the reference leaves those to the parser.
+    static TAG_FIRST: LazyLock<Regex> = LazyLock::new(|| re(r"^[A-Za-z][A-Za-z0-9*]*="));
+    if TAG_FIRST.is_match(addr) {
+        return None;
+    }
     let mut r = Reading::new("");
     r.set("recipient", s(addr));
     r.set("parents", opt(cap(&c, 2)));

@@ -1075,7 +1075,9 @@ mod tests {
                 b"a H=",
                 b"\xff R=\xfe",
             ] {
-                let _ = delivery(flag, line);
+                // The address is where the line starts (or empty), never more.
+                let d = delivery(flag, line);
+                assert!(line.starts_with(d.address.as_bytes()), "{line:?}");
             }
         }
     }

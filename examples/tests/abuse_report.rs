@@ -11,8 +11,8 @@ use std::collections::BTreeMap;
 use exim_log::IdFormat;
 use exim_log::reader::LogReader;
 use exim_log_benches::{Config, generate, sample_config};
-use exim_log_examples::cli::TimeWindow;
-use exim_log_examples::report::abuse::{AbuseReport, Report, Row};
+use exim_log_cli::report::abuse::{AbuseReport, Report, Row};
+use exim_log_cli::window::TimeWindow;
 
 fn report(log: &[u8], threshold: u64) -> Report {
     let mut agg = AbuseReport::new(TimeWindow::default());
@@ -226,7 +226,7 @@ fn hand_written_log_with_pid() {
 #[test]
 fn offenders_flag_lists_ips_only() {
     let (_, t) = generate(&sample_config());
-    let (code, out, err) = support::run(env!("CARGO_BIN_EXE_abuse-report"), &["--offenders"]);
+    let (code, out, err) = support::run("abuse-report", &["--offenders", "--sample"]);
     assert_eq!(code, 0, "{err}");
     let ips: Vec<&str> = out.lines().collect();
     for ip in &t.incidents.dictionary_attackers {
@@ -242,7 +242,7 @@ fn offenders_flag_lists_ips_only() {
 fn text_and_json_on_the_sample() {
     let (_, t) = generate(&sample_config());
     let attacker = &t.incidents.dictionary_attackers[0];
-    let (code, out, err) = support::run(env!("CARGO_BIN_EXE_abuse-report"), &[]);
+    let (code, out, err) = support::run("abuse-report", &["--sample"]);
     assert_eq!(code, 0, "{err}");
     assert!(
         out.contains(&format!(
@@ -252,7 +252,7 @@ fn text_and_json_on_the_sample() {
         "{out}"
     );
     assert!(out.contains(attacker.as_str()));
-    let v = support::run_json(env!("CARGO_BIN_EXE_abuse-report"), &["--json"]);
+    let v = support::run_json("abuse-report", &["--json", "--sample"]);
     assert_eq!(v["dictionary"]["hosts"][0]["ip"], attacker.as_str());
     assert_eq!(
         v["dictionary"]["hosts"][0]["rejected_unknown"],

@@ -9,8 +9,8 @@ use std::collections::BTreeMap;
 use exim_log::IdFormat;
 use exim_log::assemble::Assembled;
 use exim_log_benches::{Config, Truth, generate, sample_config};
-use exim_log_examples::cli::{TimeWindow, parse_time};
-use exim_log_examples::report::spam::{SourceKind, SpamReport, SpamSources};
+use exim_log_cli::report::spam::{SourceKind, SpamReport, SpamSources};
+use exim_log_cli::window::{TimeWindow, parse_time};
 
 fn report(log: &[u8], window: TimeWindow) -> SpamReport {
     let mut agg = SpamSources::new(window);
@@ -124,9 +124,9 @@ fn time_window_splits_the_counts() {
 
 #[test]
 fn no_argument_run_shows_the_sample_findings() {
-    // The README's first command: no file means the bundled sample.
+    // The README's first command: the bundled sample.
     let (_, t) = generate(&sample_config());
-    let (code, out, err) = support::run(env!("CARGO_BIN_EXE_spam-sources"), &[]);
+    let (code, out, err) = support::run("spam-sources", &["--sample"]);
     assert_eq!(code, 0, "{err}");
     let script = &t.incidents.compromised_scripts[0];
     let login = &t.incidents.spamming_logins[0];
@@ -151,7 +151,7 @@ fn json_and_threshold() {
     let (log, t) = generate(&Config::with_incidents(14, 100 << 10));
     let path = support::write(dir.path(), "mainlog", &log);
     let v = support::run_json(
-        env!("CARGO_BIN_EXE_spam-sources"),
+        "spam-sources",
         &["--json", "--top", "1", "--threshold", "2", &path],
     );
     assert_eq!(v["totals"]["messages"], t.arrivals);
@@ -245,7 +245,7 @@ fn seed_cases_by_hand() {
 fn window_on_the_command_line() {
     let dir = tempfile::tempdir().unwrap();
     let path = support::write(dir.path(), "mainlog", SEED.as_bytes());
-    let bin = env!("CARGO_BIN_EXE_spam-sources");
+    let bin = "spam-sources";
     let v = support::run_json(bin, &["--json", "--since", "2006-04-27 17:50", &path]);
     assert_eq!(v["totals"]["messages"], 3);
     assert_eq!(v["totals"]["local"], 0);

@@ -9,8 +9,8 @@ use std::collections::BTreeMap;
 
 use exim_log::IdFormat;
 use exim_log_benches::{Config, Truth, generate, sample_config};
-use exim_log_examples::cli::TimeWindow;
-use exim_log_examples::report::summary::{Report, Summary};
+use exim_log_cli::report::summary::{Report, Summary};
+use exim_log_cli::window::TimeWindow;
 
 fn report(log: &[u8]) -> Report {
     let mut agg = Summary::new(TimeWindow::default());
@@ -187,10 +187,10 @@ fn same_totals_for_old_and_new_ids() {
 #[test]
 fn no_argument_run_and_json() {
     let (_, t) = generate(&sample_config());
-    let (code, out, err) = support::run(env!("CARGO_BIN_EXE_summary"), &[]);
+    let (code, out, err) = support::run("summary", &["--sample"]);
     assert_eq!(code, 0, "{err}");
     assert!(out.contains("Grand total"), "{out}");
-    let v = support::run_json(env!("CARGO_BIN_EXE_summary"), &["--json"]);
+    let v = support::run_json("summary", &["--json", "--sample"]);
     assert_eq!(v["totals"]["received"]["messages"], t.arrivals);
     assert_eq!(v["totals"]["delivered"]["messages"], t.deliveries);
     assert_eq!(v["totals"]["failed_addresses"], t.failures);
@@ -200,7 +200,7 @@ fn no_argument_run_and_json() {
 fn window_on_the_command_line() {
     let dir = tempfile::tempdir().unwrap();
     let path = support::write(dir.path(), "mainlog", HAND.as_bytes());
-    let bin = env!("CARGO_BIN_EXE_summary");
+    let bin = "summary";
     // Until 10:00:05: the four rejections and the temporary one, no message.
     let v = support::run_json(bin, &["--json", "--until", "2024-06-01 10:00:05", &path]);
     assert_eq!(v["totals"]["received"]["messages"], 0);

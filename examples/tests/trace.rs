@@ -47,7 +47,8 @@ fn set() -> tempfile::TempDir {
 }
 
 fn trace(args: &[&str], dir: &Path) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_trace"))
+    Command::new(env!("CARGO_BIN_EXE_exim-log"))
+        .arg("trace")
         .args(args)
         .current_dir(dir)
         .output()
@@ -56,7 +57,8 @@ fn trace(args: &[&str], dir: &Path) -> Output {
 
 /// Runs `trace` with `args`, `input` on its stdin.
 fn trace_stdin(args: &[&str], input: &[u8]) -> Output {
-    let mut child = Command::new(env!("CARGO_BIN_EXE_trace"))
+    let mut child = Command::new(env!("CARGO_BIN_EXE_exim-log"))
+        .arg("trace")
         .args(args)
         .stdin(Stdio::piped())
         .stdout(Stdio::piped())
@@ -228,7 +230,7 @@ fn help_and_usage_errors() {
     let dir = set();
     let o = trace(&["--help"], dir.path());
     assert!(o.status.success());
-    assert!(stdout(&o).contains("-t SECONDS"));
+    assert!(stdout(&o).contains("-t <SECONDS>"));
     let o = trace(&[], dir.path());
     assert_eq!(o.status.code(), Some(2));
     let o = trace(&["-x", "a"], dir.path());

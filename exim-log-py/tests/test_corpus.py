@@ -28,7 +28,7 @@ def rust_ndjson(files: list) -> list[dict]:
             pytest.fail("cargo and the repository are required under CI")
         pytest.skip("cargo or the repository checkout not available")
     proc = subprocess.run(
-        [cargo, "run", "-q", "-p", "exim-log-examples", "--bin", "ndjson", "--"]
+        [cargo, "run", "-q", "-p", "exim-log-cli", "--", "ndjson"]
         + [str(f) for f in files],
         cwd=REPO,
         capture_output=True,

@@ -277,3 +277,124 @@ fn syslog_wrapping_keeps_the_event() {
     });
     eprintln!("{n} syslog-wrapped lines agree with the main log");
 }
+
+/// Every corpus main log, wrapped as each syslog/journald framing would write
+/// it (with and without Exim's timestamp, long lines split into `[n/m]`
+/// chunks as log.c write_syslog does, at 100 bytes here to split many), is
+/// recognized by `Framing::detect` and unwrapped back to lines with the same
+/// events.
+#[test]
+fn every_framing_unwraps_to_the_same_events() {
+    use exim_log::syslog::{Framing, Unwrap};
+    const SPLIT: usize = 100;
+    type Wrapper = fn(&[u8]) -> Vec<u8>;
+    let framings: &[(Framing, Wrapper, bool)] = &[
+        (
+            Framing::Rfc3164,
+            |t| [&b"<22>Nov 27 07:47:34 mx1 exim[42]: "[..], t].concat(),
+            true,
+        ),
+        (
+            Framing::Rfc3164,
+            |t| [&b"Nov  7 07:47:34 mx1 exim[42]: "[..], t].concat(),
+            false,
+        ),
+        (
+            Framing::Rfc5424,
+            |t| [&b"<22>1 2026-11-27T07:47:34.1Z mx1 exim 42 - - "[..], t].concat(),
+            false,
+        ),
+        (
+            Framing::JournalShortIso,
+            |t| [&b"2026-11-27T07:47:34+0100 mx1 exim[42]: "[..], t].concat(),
+            false,
+        ),
+        (
+            Framing::EximTimeFirst,
+            |t| [&b"2019-10-22 03:39:17 mx1 exim[42]: "[..], t].concat(),
+            false,
+        ),
+        (
+            Framing::HostFirst,
+            |t| [&b"mx1 exim[42]: "[..], t].concat(),
+            true,
+        ),
+    ];
+    let mut files: std::collections::BTreeMap<String, Vec<Vec<u8>>> = Default::default();
+    common::corpus_lines("mainlog", |path, line| {
+        files
+            .entry(path.display().to_string())
+            .or_default()
+            .push(line.to_vec());
+    });
+    let mut n = 0usize;
+    for (name, lines) in &files {
+        let parsed: Vec<_> = lines.iter().filter_map(|l| parse_line(l).ok()).collect();
+        // Lines with `+pid` keep it in the text; without a timestamp the
+        // framing's own `[pid]` stands in for it, so they are left out there.
+        for (framing, wrap, with_ts) in framings {
+            let mut file = Vec::new();
+            let mut want = Vec::new();
+            for l in &parsed {
+                if !with_ts && l.pid.is_some() {
+                    continue;
+                }
+                let raw = l.raw.as_bytes();
+                let text = if *with_ts {
+                    raw
+                } else {
+                    raw.get(l.text_offset() - l.message_id.map_or(0, |m| m.as_str().len() + 1)..)
+                        .unwrap()
+                };
+                // `+pid` without the timestamp: `[pid] ` starts the text
+                // that log.c then splits.
+                let text = if *framing == Framing::EximTimeFirst {
+                    [&b"[42] "[..], text].concat()
+                } else {
+                    text.to_vec()
+                };
+                let mut chunks: Vec<&[u8]> = text.chunks(SPLIT).collect();
+                if chunks.is_empty() {
+                    chunks.push(b"");
+                }
+                for (i, c) in chunks.iter().enumerate() {
+                    let body = if chunks.len() > 1 {
+                        [format!("[{}/{}] ", i + 1, chunks.len()).as_bytes(), c].concat()
+                    } else {
+                        c.to_vec()
+                    };
+                    file.extend_from_slice(&wrap(&body));
+                    file.push(b'\n');
+                }
+                want.push((l.message_id.map(|m| m.as_str().to_owned()), l.event.clone()));
+            }
+            if want.is_empty() {
+                continue;
+            }
+            assert_eq!(Framing::detect(&file), *framing, "{name}");
+            let mut u = Unwrap::new(*framing).with_year(2026);
+            let mut got = Vec::new();
+            for line in file.split(|b| *b == b'\n').filter(|l| !l.is_empty()) {
+                if let Some(out) = u.line(line) {
+                    let p = parse_line(out)
+                        .unwrap_or_else(|e| panic!("{e:?}: {}", String::from_utf8_lossy(out)));
+                    // Events borrow the unwrapped line: compare their JSON.
+                    got.push((
+                        p.message_id.map(|m| m.as_str().to_owned()),
+                        serde_json::to_value(&p.event).unwrap(),
+                    ));
+                }
+            }
+            let want: Vec<_> = want
+                .iter()
+                .map(|(id, e)| (id.clone(), serde_json::to_value(e).unwrap()))
+                .collect();
+            assert_eq!(got.len(), want.len(), "{name} {framing:?}");
+            for (g, w) in got.iter().zip(&want) {
+                assert_eq!(g, w, "{name} {framing:?}");
+            }
+            n += want.len();
+        }
+    }
+    eprintln!("{n} wrapped lines unwrap to the same events");
+}

@@ -484,20 +484,20 @@ fn run(a: &Args) -> io::Result<()> {
         (false, _) => skipped.push("exigrep (--no-external)".into()),
         (true, None) => skipped.push("exigrep (not installed: apt-get install exim4-base)".into()),
     }
-    match sibling("trace") {
-        Some(trace) => {
+    match sibling("exim-log") {
+        Some(exim_log) => {
             let file = plain.to_string_lossy();
-            let (d, lines) = run_external(&trace, &[&id, &file])?;
+            let (d, lines) = run_external(&exim_log, &["trace", &id, &file])?;
             writeln!(
                 out,
-                "| `trace ID FILE` example (exim-log-examples) | {:.3} | {:.1}x ({lines} lines out) |",
+                "| `exim-log trace ID FILE` | {:.3} | {:.1}x ({lines} lines out) |",
                 d.as_secs_f64(),
                 d.as_secs_f64() / ours.secs()
             )?;
         }
-        None => skipped.push(
-            "trace example (build it: cargo build --release -p exim-log-examples --bins)".into(),
-        ),
+        None => {
+            skipped.push("exim-log trace (build it: cargo build --release -p exim-log-cli)".into())
+        }
     }
 
     // Summary against eximstats. Debian's eximstats (4.96) reads ids at fixed
@@ -523,10 +523,12 @@ fn run(a: &Args) -> io::Result<()> {
             }
             let file = sub.to_string_lossy();
             let (d, received) = eximstats_received(&eximstats, &file)?;
-            let example = match sibling("summary") {
-                Some(summary) => Some(run_external(&summary, &[&file])?.0),
+            let example = match sibling("exim-log") {
+                Some(exim_log) => Some(run_external(&exim_log, &["summary", &file])?.0),
                 None => {
-                    skipped.push("summary example (build it: cargo build --release -p exim-log-examples --bins)".into());
+                    skipped.push(
+                        "exim-log summary (build it: cargo build --release -p exim-log-cli)".into(),
+                    );
                     None
                 }
             };
@@ -558,7 +560,7 @@ fn run(a: &Args) -> io::Result<()> {
             if let Some(e) = example {
                 writeln!(
                     out,
-                    "| `summary FILE` example (exim-log-examples), file | {:.3} | {:.0} | |",
+                    "| `exim-log summary FILE`, file | {:.3} | {:.0} | |",
                     e.as_secs_f64(),
                     mbps(len, e.as_secs_f64())
                 )?;

@@ -1,5 +1,5 @@
 //! Helpers shared by the report tests: feeding an in-memory log through the
-//! reader and assembler, and running the built programs.
+//! reader and assembler, and running the built `exim-log` command.
 #![allow(
     dead_code,
     clippy::unwrap_used,
@@ -21,9 +21,14 @@ pub fn assembled(log: &[u8]) -> Vec<Assembled> {
         .collect()
 }
 
-/// Runs a built example program; returns (exit code, stdout, stderr).
-pub fn run(bin: &str, args: &[&str]) -> (i32, String, String) {
-    let out = Command::new(bin).args(args).output().expect("run example");
+/// Runs `exim-log SUBCOMMAND ARGS...` (stdin empty, not a terminal);
+/// returns (exit code, stdout, stderr).
+pub fn run(subcommand: &str, args: &[&str]) -> (i32, String, String) {
+    let out = Command::new(env!("CARGO_BIN_EXE_exim-log"))
+        .arg(subcommand)
+        .args(args)
+        .output()
+        .expect("run exim-log");
     (
         out.status.code().unwrap_or(-1),
         String::from_utf8_lossy(&out.stdout).into_owned(),
@@ -31,10 +36,10 @@ pub fn run(bin: &str, args: &[&str]) -> (i32, String, String) {
     )
 }
 
-/// Runs a built example program that must succeed and print one JSON
+/// Runs `exim-log SUBCOMMAND ARGS...`, which must succeed and print one JSON
 /// document (`--json`); returns the document.
-pub fn run_json(bin: &str, args: &[&str]) -> serde_json::Value {
-    let (code, out, err) = run(bin, args);
+pub fn run_json(subcommand: &str, args: &[&str]) -> serde_json::Value {
+    let (code, out, err) = run(subcommand, args);
     assert_eq!(code, 0, "{err}");
     serde_json::from_str(&out).expect("JSON output")
 }

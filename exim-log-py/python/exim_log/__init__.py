@@ -18,8 +18,10 @@ from exim_log._exim_log import (
     ParseError,
     Received,
     RejectEntry,
+    Report,
     SyslogLine,
     __version__,
+    abuse_report,
     exim_message_ids,
     follow,
     infer_selectors,
@@ -32,6 +34,8 @@ from exim_log._exim_log import (
     parse_syslog_line,
     received_headers,
     reject_entries,
+    spam_sources,
+    summary,
     trace,
 )
 
@@ -50,8 +54,10 @@ __all__ = [
     "ParseError",
     "Received",
     "RejectEntry",
+    "Report",
     "SyslogLine",
     "__version__",
+    "abuse_report",
     "exim_message_ids",
     "follow",
     "infer_selectors",
@@ -64,5 +70,7 @@ __all__ = [
     "parse_syslog_line",
     "received_headers",
     "reject_entries",
+    "spam_sources",
+    "summary",
     "trace",
 ]

@@ -56,6 +56,7 @@ mod follow;
 mod gz;
 mod rotate;
 mod search;
+mod spool;
 
 use std::fmt;
 use std::fs::File;
@@ -74,6 +75,7 @@ pub use gz::Input;
 pub use rotate::{RotationKey, order_rotated, rotated};
 use search::SearchState;
 pub use search::{LineMatcher, Prefilter};
+pub use spool::{MAX_HEADER_FILE, QueuedFile, SpoolDir, SpoolDirError};
 
 /// Default cap on the length of one line: 1 MiB. Exim's own log buffer is
 /// `LOG_BUFFER_SIZE` (8 KiB) per line (spec §1.6 overflow marker), so a longer

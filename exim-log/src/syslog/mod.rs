@@ -3,16 +3,26 @@
 //! and split into `[n/m]` (length) or `[n\m]` (embedded newline) chunks unless
 //! Exim was built with `SYSLOG_LONG_LINES`.
 //!
-//! Three wrappers are recognized, the prefix is kept as fields:
+//! These wrappers are recognized (nom productions in `prefix.rs`), the prefix
+//! is kept as fields:
 //!
 //! * RFC 3164 / BSD, as written by rsyslog and syslog-ng by default, and by
-//!   `journalctl -o short`: `[<PRI>]Nov 27 07:47:34 host exim[123]: text`
+//!   `journalctl -o short` / `short-precise`: `[<PRI>]Nov 27 07:47:34 host exim[123]: text`
 //! * RFC 5424: `<22>1 2026-11-27T07:47:34.123+00:00 host exim 123 - - text`
-//! * `journalctl -o short-iso` (and `short-precise`/`short-full` style first
-//!   tokens): `2026-11-27T07:47:34+0000 host exim[123]: text`
+//! * `journalctl -o short-iso` (and RFC 3339 templates):
+//!   `2026-11-27T07:47:34+0000 host exim[123]: text`
+//! * rsyslog templates with Exim's time shape first:
+//!   `2019-10-22 03:39:17 mx1 exim[29786]: [29786] text`
+//! * host and tag with no time, Exim's own following:
+//!   `mx1 exim[812]: 2021-07-17 23:20:49 text` (`time` is then empty)
 //! * `journalctl -o export` records ([`JournalExport`]): `MESSAGE=`, `_PID=`,
 //!   `SYSLOG_IDENTIFIER=`, `_HOSTNAME=`, `PRIORITY=`, `SYSLOG_FACILITY=`,
 //!   `__REALTIME_TIMESTAMP=` fields, one record per blank-line-separated block
+//!
+//! To read a whole file whatever its wrapper, tell it with
+//! [`Framing::detect`] on its first bytes and pass every line through
+//! [`Unwrap::line`]: out come Exim main-log lines for [`crate::parse_line`],
+//! split chunks joined again.
 //!
 //! ```
 //! use exim_log::syslog::parse_syslog_line;
@@ -33,6 +43,11 @@ use crate::message_id::MessageId;
 use crate::parse;
 use crate::text::Text;
 use crate::timestamp::Timestamp;
+
+mod framing;
+mod prefix;
+
+pub use framing::{Framing, Unwrap};
 
 /// The Exim part of a line without its timestamp: what [`crate::LogLine`] holds
 /// after the prefix. Returned by [`parse_body`].
@@ -91,7 +106,8 @@ pub struct SyslogLine<'a> {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub priority: Option<u16>,
     /// The syslog timestamp exactly as written (`Nov 27 07:47:34`,
-    /// `2026-11-27T07:47:34.123+00:00`).
+    /// `2026-11-27T07:47:34.123+00:00`); empty when the wrapper has none
+    /// (`host exim[pid]: <Exim timestamp> ...`).
     pub time: Text<'a>,
     /// The host name field. JSON key `syslog_host`, apart from the event's `host`
     /// (`H=`), which the same object carries.
@@ -128,12 +144,6 @@ impl SyslogLine<'_> {
     }
 }
 
-fn word(i: &[u8]) -> Option<(&[u8], &[u8])> {
-    let end = memchr::memchr(b' ', i)?;
-    let (w, r) = i.split_at(end);
-    Some((w, r.get(1..).unwrap_or_default()))
-}
-
 use crate::parse::fields::number;
 
 /// Parses one syslog line. Fails (with a byte offset) only when the syslog
@@ -143,72 +153,21 @@ pub fn parse_syslog_line(line: &[u8]) -> Result<SyslogLine<'_>, ParseError> {
     if line.is_empty() {
         return Err(ParseError::new(ErrorKind::Empty, 0));
     }
-    let at = |rest: &[u8]| line.len() - rest.len();
-    let bad = |rest: &[u8]| ParseError::new(ErrorKind::Syntax, at(rest));
-    let mut rest = line;
-    let mut priority = None;
-    if let Some(r) = rest.strip_prefix(b"<") {
-        let close = memchr::memchr(b'>', r).ok_or_else(|| bad(r))?;
-        priority = Some(number(r.get(..close).unwrap_or_default()).ok_or_else(|| bad(r))?);
-        rest = r.get(close + 1..).unwrap_or_default();
-    }
-    let (time, host, program, pid, msg);
-    if let Some(r) = rest.strip_prefix(b"1 ") {
-        // RFC 5424: TIMESTAMP HOSTNAME APP-NAME PROCID MSGID SD MSG.
-        let (t, r) = word(r).ok_or_else(|| bad(r))?;
-        let (h, r) = word(r).ok_or_else(|| bad(r))?;
-        let (a, r) = word(r).ok_or_else(|| bad(r))?;
-        let (p, r) = word(r).ok_or_else(|| bad(r))?;
-        let (_msgid, r) = word(r).ok_or_else(|| bad(r))?;
-        let r = skip_structured_data(r).ok_or_else(|| bad(r))?;
-        let r = r.strip_prefix("\u{feff}".as_bytes()).unwrap_or(r);
-        time = t;
-        host = (h != b"-").then_some(h);
-        program = a;
-        pid = number(p);
-        msg = r;
-    } else {
-        let (t, r) =
-            if rest.get(3) == Some(&b' ') && rest.first().is_some_and(u8::is_ascii_alphabetic) {
-                // `Nov 27 07:47:34` or `Nov  7 07:47:34`: three fields.
-                let n = rest
-                    .iter()
-                    .enumerate()
-                    .filter(|(_, b)| **b == b' ')
-                    .map(|(i, _)| i)
-                    .skip_while(|&i| i == 3 || i == 4)
-                    .nth(1)
-                    .ok_or_else(|| bad(rest))?;
-                let (t, r) = rest.split_at(n);
-                (t, r.get(1..).unwrap_or_default())
-            } else {
-                word(rest).ok_or_else(|| bad(rest))?
-            };
-        let (h, r) = word(r).ok_or_else(|| bad(r))?;
-        // TAG: `prog[pid]: ` or `prog: `.
-        let colon = memchr::memmem::find(r, b": ").ok_or_else(|| bad(r))?;
-        let tag = r.get(..colon).unwrap_or_default();
-        let (p, id) = match tag.strip_suffix(b"]").and_then(|t| {
-            let open = memchr::memrchr(b'[', t)?;
-            Some((t.get(..open)?, t.get(open + 1..)?))
-        }) {
-            Some((p, id)) => (p, number(id)),
-            None => (tag, None),
+    let (msg, p) = prefix::prefix(line).map_err(|e| {
+        let at = match e {
+            nom::Err::Error(e) | nom::Err::Failure(e) => line.len() - e.input.len(),
+            nom::Err::Incomplete(_) => line.len(),
         };
-        time = t;
-        host = Some(h);
-        program = p;
-        pid = id;
-        msg = r.get(colon + 2..).unwrap_or_default();
-    }
+        ParseError::new(ErrorKind::Syntax, at)
+    })?;
     let (chunk, msg) = chunk(msg);
     let (timestamp, body) = exim_text(msg);
     Ok(SyslogLine {
-        priority,
-        time: Text::new(time),
-        host: host.map(Text::new),
-        program: Text::new(program),
-        pid,
+        priority: p.priority,
+        time: Text::new(p.time),
+        host: p.host.map(Text::new),
+        program: Text::new(p.program),
+        pid: p.pid,
         chunk,
         timestamp,
         body,
@@ -343,81 +302,40 @@ impl<'a> JournalRecord<'a> {
 /// The Exim text of a syslog message: with its own timestamp (parsed as a
 /// main-log line) or without (`[pid] ` dropped, then [`parse_body`]).
 fn exim_text(msg: &[u8]) -> (Option<Timestamp>, Body<'_>) {
-    if starts_entry(msg) {
-        if let Ok(l) = parse_line(msg) {
-            return (
-                Some(l.timestamp),
-                Body {
-                    message_id: l.message_id,
-                    flag: l.flag,
-                    text: l.text(),
-                    event: l.event,
-                },
-            );
-        }
+    if starts_entry(msg)
+        && let Ok(l) = parse_line(msg)
+    {
+        return (
+            Some(l.timestamp),
+            Body {
+                message_id: l.message_id,
+                flag: l.flag,
+                text: l.text(),
+                event: l.event,
+            },
+        );
     }
     (None, parse_body(strip_pid(msg)))
 }
 
-/// `- ` or `[...]...[...] ` (RFC 5424 STRUCTURED-DATA, with `\]` escapes).
-fn skip_structured_data(i: &[u8]) -> Option<&[u8]> {
-    if let Some(r) = i.strip_prefix(b"-") {
-        return Some(r.strip_prefix(b" ").unwrap_or(r));
-    }
-    let mut k = 0;
-    while i.get(k) == Some(&b'[') {
-        k += 1;
-        loop {
-            match i.get(k)? {
-                b'\\' => k += 2,
-                b']' => {
-                    k += 1;
-                    break;
-                }
-                _ => k += 1,
-            }
-        }
-    }
-    let r = i.get(k..)?;
-    Some(r.strip_prefix(b" ").unwrap_or(r))
-}
-
-/// `[n/m] ` or `[n\m] ` at the start of the text.
+/// `[n/m] ` or `[n\\m] ` at the start of the text.
 fn chunk(i: &[u8]) -> (Option<Chunk>, &[u8]) {
-    let parsed = (|| {
-        let r = i.strip_prefix(b"[")?;
-        let sep = r.iter().position(|b| matches!(b, b'/' | b'\\'))?;
-        let close = memchr::memchr(b']', r)?;
-        let index = number(r.get(..sep)?)?;
-        let count = number(r.get(sep + 1..close)?)?;
-        let rest = r.get(close + 1..)?;
-        Some((
-            Chunk {
+    match prefix::chunk(i) {
+        Ok((r, (index, count, at_newline))) => (
+            Some(Chunk {
                 index,
                 count,
-                at_newline: r.get(sep) == Some(&b'\\'),
-            },
-            rest.strip_prefix(b" ").unwrap_or(rest),
-        ))
-    })();
-    match parsed {
-        Some((c, r)) => (Some(c), r),
-        None => (None, i),
+                at_newline,
+            }),
+            r,
+        ),
+        Err(_) => (None, i),
     }
 }
 
 /// Drops a leading `[pid] ` (`+pid` without the timestamp).
 fn strip_pid(i: &[u8]) -> &[u8] {
-    let Some(r) = i.strip_prefix(b"[") else {
-        return i;
-    };
-    match memchr::memchr(b']', r) {
-        Some(close) if number::<u32>(r.get(..close).unwrap_or_default()).is_some() => {
-            let rest = r.get(close + 1..).unwrap_or_default();
-            rest.strip_prefix(b" ").unwrap_or(rest)
-        }
-        _ => i,
-    }
+    prefix::pid(i).map_or(i, |(r, _)| r)
 }
 
 #[cfg(test)]

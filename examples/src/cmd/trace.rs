@@ -1,43 +1,41 @@
-//! `trace`: every line of the messages you are looking for, grouped, with the
-//! script that sent them. The `exigrep` job, done right.
+//! `exim-log trace`: every line of the messages you are looking for, grouped,
+//! with the script that sent them. The `exigrep` job, done right.
 //!
 //! ```text
-//! trace [OPTIONS] PATTERN [FILE|DIR...]
-//! trace [OPTIONS] -e PATTERN [-e PATTERN...] [FILE|DIR...]
+//! exim-log trace [OPTIONS] PATTERN [FILE|DIR...]
+//! exim-log trace [OPTIONS] -e PATTERN [-e PATTERN...] [FILE|DIR...]
 //! ```
 //!
 //! A message is printed when any of its lines, or the `cwd=` line linked to
 //! it, matches a pattern (so `trace -l /home/shop/public_html` lists what a
-//! script sent). See `trace --help` for the options and `SCHEMA.md`
+//! script sent). See `exim-log trace --help` for the options and `SCHEMA.md`
 //! §"Messages (assembled)" for `--json`.
 //!
 //! Searching for message ids (either format, several in one run) takes a fast
 //! path: raw bytes are scanned with `memmem` and only lines holding an id are
 //! parsed; `cwd=` lines are held back unparsed and handed to the assembler only
-//! when a wanted line follows (they may link its arrival). A regex search over files does a first pass with the
-//! regex alone over whole buffers to collect the ids of matching lines, then
-//! takes the id path (falling back to assembling every line when the regex
-//! matches many messages or a `cwd=` line). Build with `--release` for large logs:
-//! `cargo run --release -p exim-log-examples --bin trace -- ID /var/log/exim4/`.
+//! when a wanted line follows (they may link its arrival). A regex search over
+//! files does a first pass with the regex alone over whole buffers to collect
+//! the ids of matching lines, then takes the id path (falling back to
+//! assembling every line when the regex matches many messages or a `cwd=` line).
 
 use std::collections::VecDeque;
+use std::ffi::OsString;
 use std::io::{self, BufWriter, Write};
-use std::path::Path;
-use std::process::ExitCode;
+use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
 use exim_log::assemble::{Assembled, Assembler, AssemblerOptions, Link, Message};
-use exim_log::reader::{
-    Follow, Input, LineMatcher, LogFiles, LogReader, Position, Prefilter, Sleep,
-};
+use exim_log::reader::{Follow, LineMatcher, Position, Prefilter, Sleep};
 use exim_log::{MessageId, ReadError, Record, parse_line};
-use exim_log_examples::cli::input_paths;
 use serde::Serialize;
 
-const USAGE: &str = "\
-Usage: trace [OPTIONS] PATTERN [FILE|DIR...]
-       trace [OPTIONS] -e PATTERN [-e PATTERN...] [FILE|DIR...]
+use crate::input::{InputArgs, Named, Show, Source as Inputs};
+use crate::outcome::{self, Error, Outcome, Status};
+use crate::window::{TimeWindow, WindowArgs};
 
+/// The long help.
+pub const ABOUT: &str = "\
 Prints every line of each Exim message that has a line matching a pattern,
 grouped per message, with the `cwd=... args:` line of the process that
 submitted it (+arguments), its bounce parent, bounces and next-hop ids.
@@ -51,81 +49,102 @@ files is first run alone over the raw bytes; when it matches few messages (up
 to 64) and no `cwd=` line, only those messages are then assembled. `^` and
 `$` match at line ends; `\\A` and `\\z` are not supported.
 
-Options:
-  -e PATTERN   a pattern; repeatable; every positional argument is then a file
-  -l           patterns are literal strings, not regular expressions
-  -I           case-sensitive matching
-  -v           print the messages (and lone lines) that do NOT match
-  -t SECONDS   only messages at least SECONDS on the queue (Completed QT=, or
-               first to last line); lone lines are then not printed
-  -f, --follow keep reading FILE as Exim appends to it, across rotation (like
-               tail -F; one file; messages print as they complete)
-  --json       NDJSON: one object per line, the line's JSON (SCHEMA.md) with
-               `position` and a `trace` object (message, status, role, link)
-  -h, --help   this help
+With --since/--until, a message is printed when one of its lines is inside
+the window (then whole), a lone line when it is.
 
-Files may be plain or gzip (detected from the content) and are read oldest
-first by their rotation suffix (mainlog.2.gz, mainlog.1, mainlog; or
-mainlog-YYYYMMDD.gz by date). A directory means its mainlog (or exim_mainlog)
-rotated set.
-No file, or `-`, reads stdin.
+Exit status: 0 if something was printed, 1 if nothing matched, 2 on an error
+(reading goes on after a read error).";
 
-Exit status: 0 if something was printed, 1 if nothing matched, 2 on a read
-error (reading goes on after it).
-";
+/// `exim-log trace` options.
+#[derive(Clone, Debug, Default, clap::Args)]
+pub struct Args {
+    /// A pattern; repeatable; every positional argument is then a file
+    #[arg(short = 'e', value_name = "PATTERN")]
+    pub patterns: Vec<String>,
+    /// Patterns are literal strings, not regular expressions
+    #[arg(short = 'l')]
+    pub literal: bool,
+    /// Case-sensitive matching
+    #[arg(short = 'I')]
+    pub case_sensitive: bool,
+    /// Print the messages (and lone lines) that do NOT match
+    #[arg(short = 'v')]
+    pub invert: bool,
+    /// Only messages at least SECONDS on the queue (Completed QT=, or first to
+    /// last line); lone lines are then not printed
+    #[arg(short = 't', value_name = "SECONDS")]
+    pub min_queue_time: Option<f64>,
+    /// Keep reading FILE as Exim appends to it, across rotation (like tail -F;
+    /// one file; messages print as they complete)
+    #[arg(short = 'f', long)]
+    pub follow: bool,
+    /// NDJSON: one object per line, the line's JSON (SCHEMA.md) with
+    /// `position` and a `trace` object (message, status, role, link)
+    #[arg(long)]
+    pub json: bool,
+    #[command(flatten)]
+    #[allow(missing_docs)]
+    pub window: WindowArgs,
+    /// Read the bundled sample log
+    #[arg(long)]
+    pub sample: bool,
+    /// The pattern (unless -e is given), then log files or directories
+    /// (rotated sets, plain or gzip; `-` or none is standard input)
+    #[arg(
+        value_name = "PATTERN] [FILE|DIR",
+        required_unless_present = "patterns"
+    )]
+    pub positional: Vec<OsString>,
+}
 
 #[derive(Debug, Default)]
 struct Options {
     patterns: Vec<String>,
-    files: Vec<String>,
+    input: InputArgs,
     literal: bool,
     case_sensitive: bool,
     invert: bool,
     min_queue_time: Option<f64>,
     json: bool,
     follow: bool,
+    window: TimeWindow,
 }
 
-fn parse_args(args: impl IntoIterator<Item = String>) -> Result<Options, String> {
-    let mut o = Options::default();
-    let mut positional = Vec::new();
-    let mut it = args.into_iter();
-    let mut only_files = false;
-    while let Some(a) = it.next() {
-        if only_files || a == "-" || !a.starts_with('-') {
-            positional.push(a);
-            continue;
+impl Options {
+    fn new(a: Args) -> Result<Options, Error> {
+        let mut positional = a.positional.into_iter();
+        let mut patterns = a.patterns;
+        if patterns.is_empty() {
+            let p = positional.next().ok_or("no pattern given".to_string())?;
+            let p = p
+                .into_string()
+                .map_err(|p| format!("{}: the pattern is not UTF-8", p.to_string_lossy()))?;
+            patterns.push(p);
         }
-        match a.as_str() {
-            "--" => only_files = true,
-            "-e" => o.patterns.push(it.next().ok_or("-e needs a pattern")?),
-            "-l" => o.literal = true,
-            "-I" => o.case_sensitive = true,
-            "-v" => o.invert = true,
-            "-t" => {
-                let v = it.next().ok_or("-t needs a number of seconds")?;
-                let secs = v
-                    .parse::<f64>()
-                    .map_err(|_| format!("-t {v}: not a number of seconds"))?;
-                o.min_queue_time = Some(secs);
-            }
-            "--json" => o.json = true,
-            "-f" | "--follow" => o.follow = true,
-            "-h" | "--help" => return Err(String::new()),
-            _ => return Err(format!("unknown option {a}")),
+        let files: Vec<PathBuf> = positional.map(PathBuf::from).collect();
+        if a.follow && files.len() != 1 {
+            return Err("--follow needs exactly one file".to_string().into());
         }
-    }
-    if o.patterns.is_empty() {
-        if positional.is_empty() {
-            return Err("no pattern given".into());
+        if a.sample && !files.is_empty() {
+            return Err("--sample and files cannot be given together"
+                .to_string()
+                .into());
         }
-        o.patterns.push(positional.remove(0));
+        Ok(Options {
+            patterns,
+            input: InputArgs {
+                files,
+                sample: a.sample,
+            },
+            literal: a.literal,
+            case_sensitive: a.case_sensitive,
+            invert: a.invert,
+            min_queue_time: a.min_queue_time,
+            json: a.json,
+            follow: a.follow,
+            window: a.window.window(),
+        })
     }
-    o.files = positional;
-    if o.follow && o.files.len() != 1 {
-        return Err("--follow needs exactly one file".into());
-    }
-    Ok(o)
 }
 
 /// Decides whether a line matches.
@@ -201,37 +220,21 @@ impl LineMatcher for RegexLines<'_> {
     }
 }
 
-/// Where lines come from: files (a rotated set) or stdin.
+/// Where lines come from: the inputs, or one file followed.
+// One per run: the size difference costs nothing.
+#[allow(clippy::large_enum_variant)]
 enum Source {
-    Files(LogFiles),
-    Stdin(LogReader<Input<io::StdinLock<'static>>>),
+    Inputs(Inputs),
     Follow(Box<Follow<Sleep>>),
 }
 
 type Next = Option<Result<(Position, Option<Arc<Path>>), ReadError>>;
 
 impl Source {
-    fn open(files: &[String], follow: bool) -> io::Result<Self> {
-        if let (true, [file]) = (follow, files) {
-            return Ok(Source::Follow(Box::new(Follow::new(file))));
-        }
-        if files.is_empty() || files == ["-"] {
-            return Ok(Source::Stdin(LogReader::detect(io::stdin().lock())?));
-        }
-        Ok(Source::Files(LogFiles::new(input_paths(files)?)))
-    }
-
     fn next(&mut self, filter: Option<&Prefilter>, buf: &mut Vec<u8>) -> Next {
         match (self, filter) {
-            (Source::Files(f), Some(p)) => f.read_matching_line(p, buf),
-            (Source::Files(f), None) => f.read_line(buf),
-            (Source::Stdin(r), p) => {
-                let res = match p {
-                    Some(p) => r.read_matching_line(p, buf),
-                    None => r.read_line(buf),
-                };
-                res.transpose().map(|r| r.map(|pos| (pos, None)))
-            }
+            (Source::Inputs(f), Some(p)) => f.read_matching_line(p, buf),
+            (Source::Inputs(f), None) => f.read_line(buf),
             (Source::Follow(f), p) => loop {
                 let rec = match f.next()? {
                     Ok(rec) => rec,
@@ -275,6 +278,9 @@ impl<W: Write> Tracer<W> {
                 {
                     return Ok(());
                 }
+                if !m.lines.iter().any(|r| self.in_window(r)) {
+                    return Ok(());
+                }
                 self.printed = true;
                 if self.opts.json {
                     self.message_json(&m)
@@ -292,9 +298,19 @@ impl<W: Write> Tracer<W> {
         }
     }
 
+    /// True when the line is inside the `--since`/`--until` window (always
+    /// without one; never for a line without a timestamp with one).
+    fn in_window(&self, r: &Record) -> bool {
+        let w = &self.opts.window;
+        if w.since.is_none() && w.until.is_none() {
+            return true;
+        }
+        parse_line(r.raw()).is_ok_and(|l| w.contains(&l.timestamp))
+    }
+
     /// Prints a line that belongs to no message (not with `-t`: it has no queue time).
     fn emit_lone(&mut self, r: &Record) -> io::Result<()> {
-        if self.opts.min_queue_time.is_some() {
+        if self.opts.min_queue_time.is_some() || !self.in_window(r) {
             return Ok(());
         }
         self.printed = true;
@@ -495,9 +511,6 @@ impl FastPath {
     }
 }
 
-/// The error `run` returns when stdout was closed.
-const BROKEN_PIPE: &str = "broken pipe";
-
 /// Above this many matching messages, or lone matching lines, the first pass
 /// gives up and every line is assembled instead.
 const FIRST_PASS_MAX_IDS: usize = 64;
@@ -521,10 +534,8 @@ enum FirstPass {
 /// regex alone runs over whole buffers to collect the ids of matching lines
 /// (exigrep's "any line matches" rule), then the id fast path prints those
 /// messages whole. Parsing every line is then avoided.
-fn first_pass(files: &[String], re: &regex::bytes::Regex) -> Result<FirstPass, String> {
-    let Source::Files(mut src) = Source::open(files, false).map_err(|e| e.to_string())? else {
-        return Ok(FirstPass::Assemble);
-    };
+fn first_pass(inputs: &[Named], re: &regex::bytes::Regex) -> FirstPass {
+    let mut src = Inputs::new(inputs.to_vec(), Show::Quiet);
     let (mut ids, mut lone, mut errors) = (Vec::<String>::new(), Vec::new(), Vec::new());
     let mut buf = Vec::new();
     while let Some(next) = src.read_matching_line_by(&RegexLines(re), &mut buf) {
@@ -537,7 +548,7 @@ fn first_pass(files: &[String], re: &regex::bytes::Regex) -> Result<FirstPass, S
         };
         match parse_line(&buf) {
             Ok(line) if line.text().as_bytes().starts_with(b"cwd=") => {
-                return Ok(FirstPass::Assemble);
+                return FirstPass::Assemble;
             }
             Ok(line) if line.message_id.is_some() => {
                 let id = line.message_id.map(|i| i.as_str()).unwrap_or_default();
@@ -545,69 +556,78 @@ fn first_pass(files: &[String], re: &regex::bytes::Regex) -> Result<FirstPass, S
                     ids.push(id.to_string());
                 }
                 if ids.len() > FIRST_PASS_MAX_IDS {
-                    return Ok(FirstPass::Assemble);
+                    return FirstPass::Assemble;
                 }
             }
             _ => {
                 lone.push(Record::new(std::mem::take(&mut buf), pos, file));
                 if lone.len() > FIRST_PASS_MAX_LONE {
-                    return Ok(FirstPass::Assemble);
+                    return FirstPass::Assemble;
                 }
             }
         }
     }
-    Ok(FirstPass::Found { ids, lone, errors })
+    FirstPass::Found { ids, lone, errors }
 }
 
-fn run(opts: Options) -> Result<(bool, bool), String> {
+/// Runs `exim-log trace`.
+pub fn run(args: Args) -> Outcome {
+    let opts = Options::new(args)?;
     let matcher = Matcher::new(&opts)?;
     let mut fast = fast_path(&opts, &matcher);
-    let stdout = io::stdout();
+    let plan = if opts.follow {
+        Vec::new()
+    } else {
+        opts.input.plan()?
+    };
+    let show = if opts.json {
+        Show::Quiet
+    } else {
+        Show::Progress
+    };
     let mut tracer = Tracer {
         opts,
         matcher,
-        out: BufWriter::with_capacity(1 << 16, stdout.lock()),
+        out: BufWriter::with_capacity(1 << 16, io::stdout().lock()),
         printed: false,
         print_lone: true,
     };
-    let io_err = |e: io::Error| {
-        if e.kind() == io::ErrorKind::BrokenPipe {
-            BROKEN_PIPE.to_string()
-        } else {
-            e.to_string()
-        }
-    };
     let o = &tracer.opts;
+    let rereadable = !plan.contains(&Named::Stdin);
     let first = match &tracer.matcher {
-        Matcher::Regex(re) if !(o.invert || o.follow || o.files.is_empty() || o.files == ["-"]) => {
-            first_pass(&o.files, re)?
-        }
+        Matcher::Regex(re) if !(o.invert || o.follow) && rereadable => first_pass(&plan, re),
         _ => FirstPass::Assemble,
     };
+    let mut failed = false;
     if let FirstPass::Found { ids, lone, errors } = first {
         for r in &lone {
-            tracer.emit_lone(r).map_err(io_err)?;
+            tracer.emit_lone(r)?;
         }
         if ids.is_empty() {
             for e in &errors {
-                eprintln!("trace: {e}");
+                outcome::warn(e);
             }
-            tracer.out.flush().map_err(io_err)?;
-            return Ok((tracer.printed, !errors.is_empty()));
+            tracer.out.flush()?;
+            if !tracer.printed {
+                // Nothing matched: was there anything to match?
+                Inputs::new(plan, Show::Quiet).check()?;
+            }
+            return Ok(end(tracer.printed, !errors.is_empty()));
         }
         fast = Some(FastPath::new(Prefilter::new(&ids)));
         tracer.print_lone = false;
     }
-    let mut source =
-        Source::open(&tracer.opts.files, tracer.opts.follow).map_err(|e| e.to_string())?;
+    let mut source = match tracer.opts.input.files.as_slice() {
+        [file] if tracer.opts.follow => Source::Follow(Box::new(Follow::new(file))),
+        _ => Source::Inputs(Inputs::new(plan, show)),
+    };
     let mut asm = Assembler::new();
-    let mut failed = false;
     let mut buf = Vec::with_capacity(4096);
     while let Some(next) = source.next(fast.as_ref().map(|f| &f.read), &mut buf) {
         let (pos, file) = match next {
             Ok(x) => x,
             Err(e) => {
-                eprintln!("trace: {e}");
+                outcome::warn(&e);
                 failed = true;
                 continue;
             }
@@ -631,43 +651,31 @@ fn run(opts: Options) -> Result<(bool, bool), String> {
         asm.push(Record::new(std::mem::take(&mut buf), pos, file));
         let mut emitted = false;
         while let Some(a) = asm.pop() {
-            tracer.emit(a).map_err(io_err)?;
+            tracer.emit(a)?;
             emitted = true;
         }
         if emitted && tracer.opts.follow {
             // Live output: do not sit on a completed message until the buffer fills.
-            tracer.out.flush().map_err(io_err)?;
+            tracer.out.flush()?;
         }
     }
     asm.finish();
     while let Some(a) = asm.pop() {
-        tracer.emit(a).map_err(io_err)?;
+        tracer.emit(a)?;
     }
-    tracer.out.flush().map_err(io_err)?;
-    Ok((tracer.printed, failed))
+    tracer.out.flush()?;
+    if let Source::Inputs(i) = &mut source {
+        // Input with no Exim line is an error, not "nothing matched".
+        failed |= i.check()?;
+    }
+    Ok(end(tracer.printed, failed))
 }
 
-fn main() -> ExitCode {
-    let opts = match parse_args(std::env::args().skip(1)) {
-        Ok(o) => o,
-        Err(e) if e.is_empty() => {
-            print!("{USAGE}");
-            return ExitCode::SUCCESS;
-        }
-        Err(e) => {
-            eprintln!("trace: {e}\n\n{USAGE}");
-            return ExitCode::from(2);
-        }
-    };
-    match run(opts) {
-        Ok((_, true)) => ExitCode::from(2),
-        Ok((true, false)) => ExitCode::SUCCESS,
-        Ok((false, false)) => ExitCode::from(1),
-        // `trace ... | head`: the reader went away, which is not an error.
-        Err(e) if e == BROKEN_PIPE => ExitCode::SUCCESS,
-        Err(e) => {
-            eprintln!("trace: {e}");
-            ExitCode::from(2)
-        }
+/// The exit status: errors first, then whether anything was printed.
+fn end(printed: bool, failed: bool) -> Status {
+    match (printed, failed) {
+        (_, true) => Status::Failed,
+        (true, false) => Status::Success,
+        (false, false) => Status::NothingMatched,
     }
 }

@@ -1,0 +1,107 @@
+//! One module per subcommand: its `Args` (clap derive) and `run`.
+//!
+//! The report subcommands (`spam-sources`, `abuse-report`, `summary`) share
+//! [`ReportArgs`] and the read loops below; what they count is in
+//! [`crate::report`].
+
+use std::io::Write;
+
+use exim_log::ReadError;
+use exim_log::assemble::{Assembled, Assembler};
+use serde::Serialize;
+
+use crate::input::{InputArgs, Show, Source};
+use crate::outcome::{self, Error, warn};
+use crate::window::WindowArgs;
+
+pub mod abuse_report;
+pub mod completions;
+pub mod ndjson;
+pub mod received;
+pub mod selector;
+pub mod spam_sources;
+pub mod summary;
+pub mod trace;
+
+/// The options of every report subcommand.
+#[derive(Clone, Debug, clap::Args)]
+pub struct ReportArgs {
+    #[command(flatten)]
+    #[allow(missing_docs)]
+    pub input: InputArgs,
+    #[command(flatten)]
+    #[allow(missing_docs)]
+    pub window: WindowArgs,
+    /// Rows per table
+    #[arg(long, short = 'n', value_name = "N", default_value_t = 10)]
+    pub top: usize,
+    /// Leave out rows counting fewer than N (default 1; abuse-report's hosts
+    /// and offenders: 5)
+    #[arg(long, value_name = "N")]
+    pub threshold: Option<u64>,
+    /// One JSON document instead of text (SCHEMA.md)
+    #[arg(long)]
+    pub json: bool,
+}
+
+impl ReportArgs {
+    /// Opens the inputs (a progress bar unless `--json`).
+    pub fn open(&self) -> Result<Source, Error> {
+        self.input.open(if self.json {
+            Show::Quiet
+        } else {
+            Show::Progress
+        })
+    }
+
+    /// Writes `report` to stdout: JSON with `--json`, otherwise its text
+    /// through `text` (given the input names).
+    pub fn write<R: Serialize>(
+        &self,
+        report: &R,
+        inputs: &[String],
+        text: impl FnOnce(&R, &mut dyn Write, &[String]) -> std::io::Result<()>,
+    ) -> Result<(), Error> {
+        let mut out = outcome::stdout();
+        if self.json {
+            outcome::write_json(&mut out, report)?;
+        } else {
+            text(report, &mut out, inputs)?;
+        }
+        out.flush()?;
+        Ok(())
+    }
+}
+
+/// Prints a read error; true when it ended its input (the run then exits 2).
+pub fn read_error(e: &ReadError) -> bool {
+    warn(e);
+    e.is_fatal()
+}
+
+/// Feeds every assembled message and lone line of `source` to `each`; true
+/// when an input could not be read to its end.
+pub fn each_message(source: &mut Source, mut each: impl FnMut(Assembled)) -> bool {
+    let mut failed = false;
+    for item in Assembler::new().messages(source) {
+        match item {
+            Ok(a) => each(a),
+            Err(e) => failed |= read_error(&e),
+        }
+    }
+    failed
+}
+
+/// Calls `each` on every line of `source`, borrowed from the read buffer; true
+/// when an input could not be read to its end.
+pub fn each_line(source: &mut Source, mut each: impl FnMut(&[u8])) -> bool {
+    let mut failed = false;
+    let mut buf = Vec::with_capacity(4096);
+    while let Some(next) = source.read_line(&mut buf) {
+        match next {
+            Ok(_) => each(&buf),
+            Err(e) => failed |= read_error(&e),
+        }
+    }
+    failed
+}

@@ -1,0 +1,44 @@
+//! `exim-log spam-sources`: rank who sends the mail leaving this server, by
+//! script directory (`cwd=`), local user (`U=`), authenticated login (`A=`) and
+//! relaying host, to find compromised scripts and accounts. What is counted:
+//! [`crate::report::spam`].
+
+use exim_log::assemble::Assembled;
+
+use super::{ReportArgs, each_message};
+use crate::outcome::{Outcome, status};
+use crate::report::Render;
+use crate::report::spam::{SpamReport, SpamSources};
+
+/// The long help.
+pub const ABOUT: &str = "\
+Ranks who sends mail through this Exim, the outbound-spam hunt: the script
+directory that submitted it (cwd= of +arguments, linked to each message), the
+local user (U=), the authenticated login (A=), and hosts relaying without
+authentication. For each: messages, recipients, recipient domains, failed and
+deferred deliveries, bounces caused, top subjects (+subject), first and last
+seen, and a message id to give to `exim-log trace`.";
+
+/// `exim-log spam-sources` options.
+#[derive(Clone, Debug, clap::Args)]
+pub struct Args {
+    #[command(flatten)]
+    #[allow(missing_docs)]
+    pub report: ReportArgs,
+}
+
+/// Runs `exim-log spam-sources`.
+pub fn run(args: Args) -> Outcome {
+    let a = args.report;
+    let mut source = a.open()?;
+    let mut agg = SpamSources::new(a.window.window());
+    let failed = each_message(&mut source, |item| {
+        if let Assembled::Message(m) = item {
+            agg.add(&m);
+        }
+    });
+    let warned = source.check()?;
+    let report = agg.report(a.top, a.threshold.unwrap_or(1));
+    a.write(&report, source.names(), SpamReport::write_text)?;
+    Ok(status(failed || warned))
+}

@@ -1,0 +1,37 @@
+//! `exim-log summary`: the eximstats totals and tables, right on every Exim
+//! version. How each total is counted (as eximstats does, so they can be
+//! compared): [`crate::report::summary`].
+
+use super::{ReportArgs, each_message};
+use crate::outcome::{Outcome, status};
+use crate::report::Render;
+use crate::report::summary::{Report, Summary};
+
+/// The long help.
+pub const ABOUT: &str = "\
+What eximstats reports: totals (received, delivered, delayed, failed,
+rejected, volume), deliveries by transport, time on the queue, top sending
+hosts, local senders, senders, destination hosts, recipients and recipient
+domains, rejections by reason and by host. Both message-id formats (16 and
+23 characters) are understood, and rejections without a message id are
+counted under their own client IP.";
+
+/// `exim-log summary` options.
+#[derive(Clone, Debug, clap::Args)]
+pub struct Args {
+    #[command(flatten)]
+    #[allow(missing_docs)]
+    pub report: ReportArgs,
+}
+
+/// Runs `exim-log summary`.
+pub fn run(args: Args) -> Outcome {
+    let a = args.report;
+    let mut source = a.open()?;
+    let mut agg = Summary::new(a.window.window());
+    let failed = each_message(&mut source, |item| agg.add(&item));
+    let warned = source.check()?;
+    let report = agg.report(a.top, a.threshold.unwrap_or(1));
+    a.write(&report, source.names(), Report::write_text)?;
+    Ok(status(failed || warned))
+}

@@ -1,0 +1,107 @@
+//! How a subcommand ends: exit statuses as grep and ripgrep give them (0
+//! success, 1 nothing matched, 2 errors), and a closed pipe (`| head`) that ends
+//! the run quietly with 0.
+
+use std::fmt;
+use std::io::{self, BufWriter, StdoutLock, Write};
+use std::process::ExitCode;
+
+/// How a run that got to its end went.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Status {
+    /// Exit 0.
+    Success,
+    /// Exit 1: a grep-like subcommand (`trace`) found nothing.
+    NothingMatched,
+    /// Exit 2: the output was written, but errors were met (and printed) on the
+    /// way, such as a truncated `.gz` file.
+    Failed,
+}
+
+/// Why a run stopped early.
+#[derive(Debug)]
+pub enum Error {
+    /// Standard output was closed by its reader: not an error for a Unix
+    /// filter, so the run ends with 0 and prints nothing.
+    BrokenPipe,
+    /// Exit 2 with this message on stderr (after `exim-log: `).
+    Message(String),
+}
+
+/// The result of a subcommand.
+pub type Outcome = Result<Status, Error>;
+
+impl From<io::Error> for Error {
+    fn from(e: io::Error) -> Self {
+        if e.kind() == io::ErrorKind::BrokenPipe {
+            Error::BrokenPipe
+        } else {
+            Error::Message(e.to_string())
+        }
+    }
+}
+
+impl From<serde_json::Error> for Error {
+    fn from(e: serde_json::Error) -> Self {
+        match e.io_error_kind() {
+            Some(io::ErrorKind::BrokenPipe) => Error::BrokenPipe,
+            _ => Error::Message(e.to_string()),
+        }
+    }
+}
+
+impl From<String> for Error {
+    fn from(s: String) -> Self {
+        Error::Message(s)
+    }
+}
+
+impl fmt::Display for Error {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Error::BrokenPipe => f.write_str("broken pipe"),
+            Error::Message(m) => f.write_str(m),
+        }
+    }
+}
+
+/// Prints an error of the run (`exim-log: ...`) on stderr.
+pub fn warn(message: impl fmt::Display) {
+    eprintln!("exim-log: {message}");
+}
+
+/// The exit code of an outcome, printing its error.
+pub fn exit_code(outcome: Outcome) -> ExitCode {
+    match outcome {
+        Ok(Status::Success) | Err(Error::BrokenPipe) => ExitCode::SUCCESS,
+        Ok(Status::NothingMatched) => ExitCode::from(1),
+        Ok(Status::Failed) => ExitCode::from(2),
+        Err(Error::Message(m)) => {
+            warn(m);
+            ExitCode::from(2)
+        }
+    }
+}
+
+/// Standard output, buffered (flush it at the end: a flush error is an
+/// output error like any other).
+pub fn stdout() -> BufWriter<StdoutLock<'static>> {
+    BufWriter::with_capacity(1 << 16, io::stdout().lock())
+}
+
+/// Writes `value` as indented JSON and a newline: the `--json` output of the
+/// reports.
+pub fn write_json(out: &mut dyn Write, value: &impl serde::Serialize) -> Result<(), Error> {
+    serde_json::to_writer_pretty(&mut *out, value)?;
+    writeln!(out)?;
+    Ok(())
+}
+
+/// `Status::Failed` when `failed`, else `Status::Success`.
+pub fn status(failed: bool) -> Status {
+    if failed {
+        Status::Failed
+    } else {
+        Status::Success
+    }
+}

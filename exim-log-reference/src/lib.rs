@@ -286,7 +286,7 @@ fn tokens<'a>(mut rest: &'a str, inbound: bool) -> (Vec<Tok<'a>>, &'a str) {
     // follows the last tag directly: `R=r0: bounced`); driver names and the
     // other unquoted values never end with a colon.
     static TAGGED: LazyLock<Regex> =
-        LazyLock::new(|| re(r#"^ ([A-Z][A-Za-z0-9]*|id\*?)=([^\s"]*[^\s":]|)(?:$| |: )"#));
+        LazyLock::new(|| re(r#"^ ([A-Z][A-Za-z0-9]*|id\*?)=([^\s"]*[^\s":])(?:$| |: )"#));
     static BARE: LazyLock<Regex> =
         LazyLock::new(|| re(r"^ (DS|K|L|L-|L\.|L\*|L\.-|PRDR|TFO|TFO\*|ARC|SPF|DMARC)(?: |$)"));
     let mut out = Vec::new();
@@ -308,7 +308,12 @@ fn tokens<'a>(mut rest: &'a str, inbound: bool) -> (Vec<Tok<'a>>, &'a str) {
         } else if let Some(c) = QUOTED
             .captures(rest)
             .or_else(|| ANGLE.captures(rest))
-            .or_else(|| TAGGED.captures(rest))
+            .or_else(|| {
+                // On delivery lines `F=` and `P=` are always `<...>` (§5).
+                TAGGED
+                    .captures(rest)
+                    .filter(|c| inbound || !matches!(cap(c, 1), Some("F" | "P")))
+            })
         {
             // The value's end (a closing quote or bracket is part of the match).
             let whole = c.get(0).map_or("", |m| m.as_str()).trim_end_matches(' ');
@@ -496,6 +501,14 @@ fn address_then(rest: &str, then: &str) -> Option<(Reading, String)> {
     // the reference leaves those to the parser.
     static TAG_FIRST: LazyLock<Regex> = LazyLock::new(|| re(r"^[A-Za-z][A-Za-z0-9*]*="));
     if TAG_FIRST.is_match(addr) {
+        return None;
+    }
+    // An address with spaces is claimed only when the original shows why: a
+    // quoted local part (`x y@d <"x y"@d>`) or a pipe command (`|/bin/p a <u@d>`).
+    let orig = cap(&c, 3);
+    if addr.contains(' ')
+        && !(orig.is_some_and(|o| o.starts_with('"')) || (orig.is_some() && addr.starts_with('|')))
+    {
         return None;
     }
     let mut r = Reading::new("");

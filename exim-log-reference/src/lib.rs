@@ -14,7 +14,8 @@
 
 use regex::Regex;
 use serde_json::{Map, Value};
-use std::sync::LazyLock;
+use std::collections::HashMap;
+use std::sync::{LazyLock, Mutex};
 
 /// What the reference read from one line.
 #[derive(Debug, Clone, PartialEq)]
@@ -493,9 +494,21 @@ fn endpoint(r: &mut Reading, v: &str) -> Option<()> {
 /// failure line has (§4.1–4.3): `final [(parents)] [<original>]`. The address is
 /// taken up to the first ` TAG=`, so an address with spaces (a pipe command, a
 /// quoted local part) is read whole.
-fn address_then(rest: &str, then: &str) -> Option<(Reading, String)> {
-    let pattern = format!(r"^(.+?)(?: \(([^()]*)\))?(?: <([^<>]*)>)?({then})$");
-    let c = re(&pattern).captures(rest)?;
+fn address_then(rest: &str, then: &'static str) -> Option<(Reading, String)> {
+    // One compiled regex per `then` (a handful of literals), built on first use.
+    static CACHE: LazyLock<Mutex<HashMap<&'static str, Regex>>> = LazyLock::new(Default::default);
+    let regex = {
+        let mut cache = CACHE.lock().unwrap_or_else(|e| e.into_inner());
+        cache
+            .entry(then)
+            .or_insert_with(|| {
+                re(&format!(
+                    r"^(.+?)(?: \(([^()]*)\))?(?: <([^<>]*)>)?({then})$"
+                ))
+            })
+            .clone()
+    };
+    let c = regex.captures(rest)?;
     let addr = cap(&c, 1)?;
     // A line that starts with a tag has no address (redacted logs, SCHEMA.md);
     // the reference leaves those to the parser.

@@ -102,9 +102,16 @@
 //! ```
 #![forbid(unsafe_code)]
 
-// The README's Rust examples run as doc tests, so they cannot drift from the API.
+/// The JSON of every type (its `serde` serialization), the NDJSON of the
+/// `exim-log` command and the dicts of the Python package: the project's
+/// `SCHEMA.md`, shipped with the crate.
+///
+#[doc = include_str!("../SCHEMA.md")]
+pub mod schema {}
+
+// The crate README's Rust examples run as doc tests, so they cannot drift from the API.
 #[cfg(doctest)]
-#[doc = include_str!("../../README.md")]
+#[doc = include_str!("../README.md")]
 struct ReadmeDoctests;
 
 pub mod assemble;
@@ -130,6 +137,7 @@ mod text;
 mod timestamp;
 
 pub use duration::LogDuration;
+pub use entries::starts_entry;
 pub use error::{ErrorKind, ParseError};
 pub use event::{
     AddressIter, AddressList, AdminAction, AdminKind, ArgIter, ArgList, Arguments, Arrival, Auth,

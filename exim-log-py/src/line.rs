@@ -257,10 +257,32 @@ impl Line {
         self.key(py, "size")
     }
 
-    /// `T="..."`: the subject, decoded. `None` when absent.
+    /// `T="..."`: the subject as logged, Exim's escaping undone. `None` when absent.
     #[getter]
     fn subject<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyAny>> {
         self.key(py, "subject")
+    }
+
+    /// The subject as a mail client shows it (RFC 2047 encoded words
+    /// decoded, raw 8-bit read as UTF-8 or else windows-1252). `None` when absent.
+    #[getter]
+    fn subject_decoded(&self) -> Option<String> {
+        match &self.inner.line().event {
+            exim_log::Event::Arrival(a) => a.subject_decoded(),
+            _ => None,
+        }
+    }
+
+    /// The subject's bytes exactly as logged between the quotes (Exim's
+    /// escaping kept). `None` when absent.
+    #[getter]
+    fn subject_raw<'py>(&self, py: Python<'py>) -> Option<Bound<'py, pyo3::types::PyBytes>> {
+        match &self.inner.line().event {
+            exim_log::Event::Arrival(a) => {
+                a.subject.map(|q| pyo3::types::PyBytes::new(py, q.raw()))
+            }
+            _ => None,
+        }
     }
 
     /// `P=`: the protocol (`esmtps`, `local`, ...). `None` when absent.

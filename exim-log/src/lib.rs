@@ -122,6 +122,7 @@ mod event;
 mod host;
 mod line;
 mod message_id;
+pub mod mime;
 mod options;
 pub mod paniclog;
 mod parse;
@@ -142,7 +143,7 @@ pub use error::{ErrorKind, ParseError};
 pub use event::{
     AddressIter, AddressList, AdminAction, AdminKind, ArgIter, ArgList, Arguments, Arrival, Auth,
     AuthFailure, CommandList, Completed, DaemonSignal, DaemonStart, Delivery, Dkim, ErrorIgnored,
-    Event, Field, Flag, Note, Peer, PrdrResult, QueuePhase, QueueRun, Reject, Rewrite,
+    Event, Field, Flag, Note, Peer, PrdrResult, QueuePhase, QueueRun, Reject, Rewrite, SaExim,
     SenderVerify, Session, Stage, Tls, TransportOutput, Warning,
 };
 pub use host::{Endpoint, Host};

@@ -171,7 +171,14 @@ class Line:
         """``S=``: size in bytes."""
     @property
     def subject(self) -> Optional[str]:
-        """``T="..."``: the subject, decoded."""
+        """``T="..."``: the subject as logged, Exim's escaping undone."""
+    @property
+    def subject_decoded(self) -> Optional[str]:
+        """The subject as a mail client shows it: RFC 2047 encoded words decoded,
+        raw 8-bit text read as UTF-8 or else windows-1252."""
+    @property
+    def subject_raw(self) -> Optional[bytes]:
+        """The subject's bytes exactly as logged between the quotes."""
     @property
     def protocol(self) -> Optional[str]:
         """``P=``: the protocol (``esmtps``, ``local``, ...)."""

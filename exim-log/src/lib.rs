@@ -51,9 +51,12 @@
 //! for item in Assembler::new().messages(records) {
 //!     let Assembled::Message(msg) = item? else { continue };
 //!     assert_eq!(msg.id, "1FZ8zt-0005lz-E7");
-//!     let script = msg.submission().and_then(|s| s.arguments()).map(|a| a.cwd.to_string());
-//!     assert_eq!(script.as_deref(), Some("/home/clientx/public_html/phpBB"));
-//!     let arrival = msg.lines[0].parse()?;
+//!     // Kept from when the lines were read: nothing is parsed again.
+//!     let script = msg.submission().and_then(|s| s.cwd());
+//!     assert_eq!(script, Some(&b"/home/clientx/public_html/phpBB"[..]));
+//!     assert_eq!(msg.queue_time().map(|t| t.as_secs_f64()), Some(12.0));
+//!     // The `<=` line, parsed (zero-copy, from the message's own bytes).
+//!     let arrival = msg.arrival().unwrap();
 //!     let Event::Arrival(a) = arrival.event else { panic!("not an arrival") };
 //!     assert_eq!(a.user.unwrap(), "nobody");
 //!     assert_eq!(a.subject.unwrap().to_string_lossy(), "Buy Me!");
@@ -115,6 +118,7 @@ pub mod schema {}
 struct ReadmeDoctests;
 
 pub mod assemble;
+pub mod budget;
 mod duration;
 mod entries;
 mod error;

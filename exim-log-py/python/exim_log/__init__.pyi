@@ -303,11 +303,17 @@ class Message:
     @property
     def status(self) -> str:
         """``completed`` (its ``Completed`` line was read), ``end_of_input`` (still
-        in flight when the input ended) or ``evicted`` (pushed out by the in-flight
-        cap of the assembler)."""
+        in flight when the input ended) or ``evicted`` (flushed early, its lines
+        so far, by the memory budget or the in-flight cap of the assembler; its
+        later lines come in a message marked ``continued``)."""
     @property
     def is_complete(self) -> bool:
         """True when its ``Completed`` line was read."""
+    @property
+    def continued(self) -> bool:
+        """True when earlier lines of this id came out before in a message with
+        status ``evicted`` (flushed early by the memory budget or the in-flight
+        cap): this message holds the lines that followed."""
     @property
     def lines(self) -> list[Line]:
         """Every line carrying the id, in input order."""

@@ -411,7 +411,8 @@ impl SpamSources {
             }
             let cwd = m
                 .submission()
-                .and_then(|a| a.arguments().map(|x| x.cwd.to_string_lossy().into_owned()));
+                .and_then(|a| a.cwd())
+                .map(|c| String::from_utf8_lossy(c).into_owned());
             if let Some(cwd) = cwd {
                 self.totals.local_with_script += 1;
                 self.table(SourceKind::Script)

@@ -194,7 +194,9 @@ def main():
         new += [(r.profile,) + p for p in bad]
         pct = 100.0 * r.agree / r.checked if r.checked else 0.0
         print(f"| {r.profile} | {r.lines} | {r.unknown} | {r.checked} | {r.agree} | {kn} | {len(bad)} | {pct:.2f}% |")
-    stale = [k for i, k in enumerate(known) if i not in used]
+    ran = {r.profile for r in results}
+    stale = [k for i, k in enumerate(known)
+             if i not in used and k.get("profile", next(iter(ran))) in ran]
     whole = {k["profile"] for k in known if "profile" in k and k["key"] == "*"}
     f2b_missing = fail2ban_table(a.exim_log, a.lab_dir, [r.profile for r in results], whole)
     if new:

@@ -783,10 +783,22 @@ class Report:
         reports of different kinds raises ``ValueError``."""
     def to_dict(self) -> dict[str, Any]:
         """The report: the JSON document the program prints with ``--json``
-        (SCHEMA.md "Reports"), with the ``top`` and ``threshold`` given."""
+        (SCHEMA.md "Reports"), with the ``top`` and ``threshold`` given.
+
+        ``memory_budget`` (bytes, default 32 MiB) bounds the log data held by
+        the assembler and, apart, by the report's tables: past it the oldest
+        message is counted early and the lightest rows dropped (``approximate``);
+        keys over 256 bytes are counted cut, ending ``...[truncated]``
+        (``truncated_keys``); ``memory`` says what was held and how often the
+        budget was hit."""
 
 def spam_sources(
-    source: _Source, *, rotated: bool = False, top: int = 10, threshold: int = 1
+    source: _Source,
+    *,
+    rotated: bool = False,
+    top: int = 10,
+    threshold: int = 1,
+    memory_budget: Optional[int] = None,
 ) -> Report:
     """Who sends the mail leaving the server, as ``spam-sources``: per script
     directory (``cwd=``), local user (``U=``), authenticated login (``A=``) and
@@ -795,7 +807,12 @@ def spam_sources(
     messages. ``source`` as for ``lines()``; read without the GIL."""
 
 def abuse_report(
-    source: _Source, *, rotated: bool = False, top: int = 10, threshold: int = 5
+    source: _Source,
+    *,
+    rotated: bool = False,
+    top: int = 10,
+    threshold: int = 5,
+    memory_budget: Optional[int] = None,
 ) -> Report:
     """Inbound abuse at SMTP time, as ``abuse-report``: dictionary attacks (per
     host and per connection), RBL and HELO rejections, sender verification and
@@ -805,7 +822,12 @@ def abuse_report(
     in input order."""
 
 def summary(
-    source: _Source, *, rotated: bool = False, top: int = 10, threshold: int = 1
+    source: _Source,
+    *,
+    rotated: bool = False,
+    top: int = 10,
+    threshold: int = 1,
+    memory_budget: Optional[int] = None,
 ) -> Report:
     """The eximstats totals and tables, as ``summary``: received, delivered,
     delayed, failed and rejected, by transport, host, sender and recipient, per

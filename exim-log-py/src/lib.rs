@@ -12,7 +12,6 @@ mod line;
 mod lines;
 mod messages;
 mod options;
-mod pattern;
 mod pick;
 mod received;
 mod report;

@@ -64,7 +64,7 @@ impl<R: Read> Input<R> {
     /// decide whether `rdr` is gzip. The bytes read are not lost: they are
     /// chained in front of the rest.
     ///
-    /// The first read asks for [`HEAD`] bytes, not two: what it gets is what a
+    /// The first read asks for `HEAD` bytes, not two: what it gets is what a
     /// reader's first buffer holds, so the framing of the text
     /// ([`crate::syslog::Framing::detect`]) is told from whole lines. It never
     /// waits for more than two bytes (a pipe gives what it has).

@@ -645,8 +645,13 @@ fn deferral(rest: &str) -> Option<Reading> {
     if after.is_empty() {
         r.set("error", Value::Null);
     } else if let Some(e) = after.strip_prefix(": ") {
-        if e.contains(" DT=") {
+        // §4.2: `[: strerror] [H=..] [DT=t][: message]`: with a `DT=` the
+        // reference reads only the time (real 4.96 `+all`: `...: Connection
+        // refused DT=0.000s`) and leaves the error text to the parser.
+        static DT: LazyLock<Regex> = LazyLock::new(|| re(r" DT=(\S+)(?:$|: )"));
+        if let Some(dt) = DT.captures(e) {
             r.forget("error");
+            r.set("delivery_time", dur(cap(&dt, 1)));
         } else {
             r.set("error", s(e));
         }

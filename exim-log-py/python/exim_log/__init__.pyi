@@ -34,6 +34,7 @@ __all__ = [
     "ParseError",
     "Received",
     "RejectEntry",
+    "SpoolHeader",
     "SyslogLine",
     "__version__",
     "exim_message_ids",
@@ -44,10 +45,13 @@ __all__ = [
     "panic_entries",
     "parse_line",
     "parse_log_selector",
+    "parse_queue_listing",
     "parse_received",
+    "parse_spool_header",
     "parse_syslog_line",
     "received_headers",
     "reject_entries",
+    "spool",
     "trace",
 ]
 
@@ -743,3 +747,70 @@ def parse_syslog_line(line: Union[str, bytes]) -> SyslogLine:
     """Parses one syslog line (RFC 3164 or 5424 wrapper, ``exim[pid]:`` tag).
     Raises ``ParseError`` with the byte offset when the syslog wrapper is not
     recognized; unknown Exim text gives event ``unknown``."""
+
+@final
+class SpoolHeader:
+    """One parsed spool ``-H`` file: the envelope and headers of a queued message
+    (the Exim specification's chapter "Format of spool files").
+
+    Every key of its JSON form (SCHEMA.md, "Spool files") is an attribute, ``None``
+    when absent: ``id``, ``login``, ``uid``, ``gid``, ``sender`` (``""`` for a
+    bounce), ``received_time``, ``warning_count``, ``envelope`` (the known
+    ``-name value`` lines: ``auth_id``, ``host_address``, ``helo_name``,
+    ``frozen``...), ``variables`` (every such line, raw), ``non_recipients``,
+    ``recipients``, ``headers`` (``flag``, ``length``, ``name``, ``text``).
+    """
+
+    @property
+    def id(self) -> str:
+        """The message id."""
+    @property
+    def path(self) -> Optional[str]:
+        """The ``-H`` file, when read by ``spool()``."""
+    @property
+    def data_len(self) -> Optional[int]:
+        """The length of the ``-D`` file, when read by ``spool()``."""
+    @property
+    def listing_size(self) -> Optional[int]:
+        """The size ``exim -bp`` shows for the message (needs ``data_len``)."""
+    @property
+    def frozen(self) -> bool:
+        """True when the message is frozen."""
+    @property
+    def subject(self) -> Optional[str]:
+        """The ``Subject:`` header, unfolded."""
+    @property
+    def originating_script(self) -> Optional[dict[str, Any]]:
+        """PHP's ``X-PHP-Originating-Script: uid:script`` as ``{uid, script}``."""
+    @property
+    def php_script(self) -> Optional[dict[str, Any]]:
+        """cPanel's ``X-PHP-Script: host/path for ip`` as ``{host, path, client,
+        clients}``: ``client`` is the web client's address."""
+    def header(self, name: str) -> Optional[str]:
+        """The first live header called ``name`` (case-insensitive), unfolded."""
+    def is_delivered(self, address: str) -> bool:
+        """True when ``address`` was delivered (``D`` in ``exim -bp``)."""
+    def __getattr__(self, name: str) -> Any: ...
+    def to_dict(self) -> dict[str, Any]:
+        """The file as a dict, equal to the Rust JSON serialization."""
+
+def parse_spool_header(data: _Text) -> SpoolHeader:
+    """Parses a spool ``-H`` file. Raises ``ParseError`` with the byte ``offset``
+    and a ``kind`` (``"recipient"``, ``"header"``, ...) when it is not valid."""
+
+def spool(
+    path: Union[str, "os.PathLike[str]"],
+    *,
+    errors: Literal["raise", "skip"] = "raise",
+) -> list[SpoolHeader]:
+    """The queued messages of a spool directory (the one holding ``input/``, or
+    ``input/`` itself; split into ``input/X/`` or not), in ``exim -bp`` order.
+    ``errors="skip"`` leaves out files that do not parse; ``OSError`` when the
+    directory cannot be read."""
+
+def parse_queue_listing(
+    text: _Text, *, errors: Literal["raise", "skip"] = "raise"
+) -> list[dict[str, Any]]:
+    """``exim -bp`` / ``mailq`` output, one dict per message: ``id``, ``age``,
+    ``age_minutes``, ``size``, ``sender``, ``login``, ``frozen``, ``error``,
+    ``recipients`` (``address``, ``delivered``, ``generated``)."""

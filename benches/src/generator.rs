@@ -478,7 +478,7 @@ impl<'c> Generator<'c> {
         r: &Remote,
         rcpts: &[(String, Outcome)],
     ) -> i64 {
-        let tls = r.ip.len() % 3 != 0; // most MXes do STARTTLS; fixed per host
+        let tls = !r.ip.len().is_multiple_of(3); // most MXes do STARTTLS; fixed per host
         let mut t = at + self.rng.range(200, 2500) as i64;
         // Refusals are logged as they come back (RCPT stage), the accepted
         // addresses after the final dot.
@@ -589,11 +589,11 @@ impl<'c> Generator<'c> {
             }
         }
         t += self.rng.range(5, 200) as i64;
-        if !failed.is_empty() {
-            if let Some(to) = bounce_to {
-                self.bounce(t, msg, to);
-                t += 5;
-            }
+        if !failed.is_empty()
+            && let Some(to) = bounce_to
+        {
+            self.bounce(t, msg, to);
+            t += 5;
         }
         if deferred.is_empty() {
             self.completed(t, pid, msg);

@@ -179,10 +179,10 @@ pub(crate) fn open(py: Python<'_>, source: &Bound<'_, PyAny>, rotated: bool) -> 
 fn io_error(e: io::Error, file: Option<&Path>) -> PyErr {
     // The caller's own exception, raised inside a file object's read().
     if e.get_ref().is_some_and(|inner| inner.is::<PyErr>()) {
-        if let Some(inner) = e.into_inner() {
-            if let Ok(pyerr) = inner.downcast::<PyErr>() {
-                return *pyerr;
-            }
+        if let Some(inner) = e.into_inner()
+            && let Ok(pyerr) = inner.downcast::<PyErr>()
+        {
+            return *pyerr;
         }
         return PyOSError::new_err("read failed");
     }

@@ -122,10 +122,10 @@ impl Options {
             return Err(mismatch(Selector::Millisec, after_seconds));
         }
         let after_ms = after_seconds + if ts.millisecond.is_some() { 4 } else { 0 };
-        if let Some(tz) = self.log_timezone {
-            if ts.utc_offset_minutes.is_some() != tz {
-                return Err(ParseError::new(ErrorKind::TimezoneMismatch, after_ms));
-            }
+        if let Some(tz) = self.log_timezone
+            && ts.utc_offset_minutes.is_some() != tz
+        {
+            return Err(ParseError::new(ErrorKind::TimezoneMismatch, after_ms));
         }
         let after_ts = after_ms
             + if ts.utc_offset_minutes.is_some() {

@@ -36,10 +36,12 @@ fn message_id_after_prefix(line: &[u8]) -> bool {
     let Some(mut rest) = line.get(i..).and_then(|r| r.strip_prefix(b" ")) else {
         return false;
     };
-    if let Some(r) = rest.strip_prefix(b"+").or_else(|| rest.strip_prefix(b"-")) {
-        if r.len() > 4 && r.iter().take(4).all(u8::is_ascii_digit) && r.get(4) == Some(&b' ') {
-            rest = r.get(5..).unwrap_or_default();
-        }
+    if let Some(r) = rest.strip_prefix(b"+").or_else(|| rest.strip_prefix(b"-"))
+        && r.len() > 4
+        && r.iter().take(4).all(u8::is_ascii_digit)
+        && r.get(4) == Some(&b' ')
+    {
+        rest = r.get(5..).unwrap_or_default();
     }
     if let Some(r) = rest.strip_prefix(b"[") {
         let n = r.iter().take_while(|b| b.is_ascii_digit()).count();

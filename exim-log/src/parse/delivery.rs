@@ -290,13 +290,12 @@ fn field<'a>(d: &mut Delivery<'a>, flag: Flag, t: &'a [u8], v: &'a [u8]) -> &'a 
             // `ST=name` or `ST=name (error)` (§4.1).
             let (w, mut rest) = word(v);
             let mut end = w.len();
-            if let Some(p) = rest.strip_prefix(b" (") {
-                if let Some(close) =
+            if let Some(p) = rest.strip_prefix(b" (")
+                && let Some(close) =
                     super::peer::find(p, b") ").or_else(|| p.strip_suffix(b")").map(<[u8]>::len))
-                {
-                    end = w.len() + 2 + close + 1;
-                    rest = p.get(close + 1..).unwrap_or_default();
-                }
+            {
+                end = w.len() + 2 + close + 1;
+                rest = p.get(close + 1..).unwrap_or_default();
             }
             d.shadow_transport = v.get(..end).map(Text::new);
             Some(rest)

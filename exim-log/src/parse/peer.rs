@@ -84,17 +84,15 @@ pub(crate) fn tags(i: &[u8], host_value: bool) -> (Tags<'_>, &[u8]) {
 /// nothing is copied. Fields the line does not carry are left as they are.
 #[inline]
 pub(crate) fn tags_into<'a>(t: &mut Tags<'a>, mut i: &'a [u8], host_value: bool) -> &'a [u8] {
-    if host_value {
-        if let Some((h, rest)) = host(i) {
-            if h.ip.is_none() && h.helo.is_none() {
-                // `from root`: a local `-bs` session names the caller's
-                // ident instead of a host (spec §10 `<CONN>`).
-                t.peer.user = h.name;
-            } else {
-                t.peer.host = Some(h);
-            }
-            i = rest;
+    if host_value && let Some((h, rest)) = host(i) {
+        if h.ip.is_none() && h.helo.is_none() {
+            // `from root`: a local `-bs` session names the caller's
+            // ident instead of a host (spec §10 `<CONN>`).
+            t.peer.user = h.name;
+        } else {
+            t.peer.host = Some(h);
         }
+        i = rest;
     }
     loop {
         let s = i.strip_prefix(b" ").unwrap_or(i);

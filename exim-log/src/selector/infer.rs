@@ -559,10 +559,10 @@ impl<'a> Evidence_<'_, 'a, '_> {
         if let Some(at) = self.number_at(a.connection_id.is_some(), b" Ci=", &a.other_fields) {
             self.hit(ConnectionId, at);
         }
-        if let Some(p) = a.protocol {
-            if tls_on_connect(p.as_bytes()) {
-                self.hit(TlsOnConnect, self.tag_at(b"P=", p.as_bytes()));
-            }
+        if let Some(p) = a.protocol
+            && tls_on_connect(p.as_bytes())
+        {
+            self.hit(TlsOnConnect, self.tag_at(b"P=", p.as_bytes()));
         }
         if let Some(p) = a.pipelining {
             self.hit(Pipelining, self.offset(Some(p.as_bytes())));

@@ -174,10 +174,10 @@ fn join(input: &[u8]) -> Joined {
         }
     }
     // Anything but white space after the value's last line is another option line.
-    if let Some(rest) = input.get(pos..) {
-        if let Some(n) = rest.iter().position(|b| !is_space(*b)) {
-            trailing = Some(pos + n);
-        }
+    if let Some(rest) = input.get(pos..)
+        && let Some(n) = rest.iter().position(|b| !is_space(*b))
+    {
+        trailing = Some(pos + n);
     }
     Joined {
         bytes,

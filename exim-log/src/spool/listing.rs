@@ -410,11 +410,11 @@ fn record<'a>(first: &'a [u8], body: &'a [u8]) -> Option<QueueEntry<'a>> {
         let t = line.trim_ascii();
         if t.starts_with(b"***") {
             let mut t = t;
-            if let Some(f) = t.strip_suffix(b"*** frozen ***") {
-                if f.trim_ascii_end().ends_with(b"***") {
-                    frozen = true;
-                    t = f.trim_ascii_end();
-                }
+            if let Some(f) = t.strip_suffix(b"*** frozen ***")
+                && f.trim_ascii_end().ends_with(b"***")
+            {
+                frozen = true;
+                t = f.trim_ascii_end();
             }
             error = Some(Text::new(t));
         }

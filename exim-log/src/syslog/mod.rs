@@ -302,18 +302,18 @@ impl<'a> JournalRecord<'a> {
 /// The Exim text of a syslog message: with its own timestamp (parsed as a
 /// main-log line) or without (`[pid] ` dropped, then [`parse_body`]).
 fn exim_text(msg: &[u8]) -> (Option<Timestamp>, Body<'_>) {
-    if starts_entry(msg) {
-        if let Ok(l) = parse_line(msg) {
-            return (
-                Some(l.timestamp),
-                Body {
-                    message_id: l.message_id,
-                    flag: l.flag,
-                    text: l.text(),
-                    event: l.event,
-                },
-            );
-        }
+    if starts_entry(msg)
+        && let Ok(l) = parse_line(msg)
+    {
+        return (
+            Some(l.timestamp),
+            Body {
+                message_id: l.message_id,
+                flag: l.flag,
+                text: l.text(),
+                event: l.event,
+            },
+        );
     }
     (None, parse_body(strip_pid(msg)))
 }

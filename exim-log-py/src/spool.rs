@@ -45,7 +45,13 @@ fn spool_error(py: Python<'_>, e: SpoolError, file: Option<String>) -> PyErr {
         file,
         ..Where::default()
     };
-    parse_error(py, e.kind.description(), kind_name(e.kind), e.offset as u64, &at)
+    parse_error(
+        py,
+        e.kind.description(),
+        kind_name(e.kind),
+        e.offset as u64,
+        &at,
+    )
 }
 
 fn dir_error(e: SpoolDirError) -> PyErr {
@@ -114,7 +120,9 @@ impl SpoolHeader {
     /// The `Subject:` header, unfolded (`None` when there is none).
     #[getter]
     fn subject(&self) -> Option<String> {
-        self.get().subject().map(|s| s.to_string_lossy().into_owned())
+        self.get()
+            .subject()
+            .map(|s| s.to_string_lossy().into_owned())
     }
 
     /// `X-PHP-Originating-Script` as `{uid, script}` (`None` when absent).

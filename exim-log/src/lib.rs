@@ -127,6 +127,7 @@ pub mod spool;
 pub mod syslog;
 mod text;
 mod timestamp;
+pub mod weblog;
 
 pub use duration::LogDuration;
 pub use error::{ErrorKind, ParseError};

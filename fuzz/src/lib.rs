@@ -39,6 +39,7 @@ pub const TARGETS: &[&str] = &[
     "differential",
     "spool",
     "listing",
+    "weblog",
 ];
 
 /// Runs the check of `target` on `data`. Returns `false` for an unknown target.
@@ -52,6 +53,7 @@ pub fn check(target: &str, data: &[u8]) -> bool {
         "differential" => check_differential(data),
         "spool" => check_spool(data),
         "listing" => check_listing(data),
+        "weblog" => check_weblog(data),
         _ => return false,
     }
     true
@@ -962,7 +964,11 @@ pub fn check_spool(data: &[u8]) {
     let h = match spool::parse_header(data) {
         Ok(h) => h,
         Err(e) => {
-            assert!(e.offset <= data.len(), "error offset {} past the end", e.offset);
+            assert!(
+                e.offset <= data.len(),
+                "error offset {} past the end",
+                e.offset
+            );
             return;
         }
     };
@@ -1008,7 +1014,11 @@ pub fn check_spool(data: &[u8]) {
         s.txt("non_recipient", a);
         assert!(!a.is_empty(), "empty non-recipient");
     }
-    assert_eq!(h.recipients().count(), h.recipient_count(), "recipient count");
+    assert_eq!(
+        h.recipients().count(),
+        h.recipient_count(),
+        "recipient count"
+    );
     for r in h.recipients() {
         s.txt("recipient.address", r.address);
         s.text("recipient.errors_to", r.errors_to);
@@ -1019,7 +1029,10 @@ pub fn check_spool(data: &[u8]) {
         assert_eq!(m.text.len(), m.length, "header length");
         s.add("header.text", m.text);
         assert!(inside(m.text, m.name()), "header name outside its text");
-        assert!(inside(m.text, m.value().as_bytes()), "header value outside its text");
+        assert!(
+            inside(m.text, m.value().as_bytes()),
+            "header value outside its text"
+        );
         let _ = m.kind();
         end = Some(offset_in(data, m.text) + m.text.len());
     }
@@ -1032,7 +1045,7 @@ pub fn check_spool(data: &[u8]) {
     let _ = (h.subject(), h.originating_script(), h.php_script());
     let _ = h.listing_size(u64::MAX);
     let json = serde_json::to_value(h).unwrap_or_else(|e| panic!("JSON: {e}"));
-    assert_eq!(json["id"].as_str(), Some(h.id.as_str()));
+    assert_eq!(json.get("id").and_then(|v| v.as_str()), Some(h.id.as_str()));
 
     let again = render_spool(&h);
     let h2 = spool::parse_header(&again)
@@ -1090,7 +1103,9 @@ fn render_spool(h: &spool::HeaderFile<'_>) -> Vec<u8> {
         o.extend_from_slice(orcpt);
         o.extend_from_slice(format!(" {},{} ", orcpt.len(), r.dsn_flags).as_bytes());
         o.extend_from_slice(errors_to);
-        o.extend_from_slice(format!(" {},{}#3\n", errors_to.len(), r.parent.unwrap_or(-1)).as_bytes());
+        o.extend_from_slice(
+            format!(" {},{}#3\n", errors_to.len(), r.parent.unwrap_or(-1)).as_bytes(),
+        );
     }
     o.push(b'\n');
     for m in h.headers() {
@@ -1110,7 +1125,11 @@ pub fn check_listing(data: &[u8]) {
     for r in spool::parse_listing(data) {
         match r {
             Ok(e) => entries.push(e),
-            Err(e) => assert!(e.offset <= data.len(), "error offset {} past the end", e.offset),
+            Err(e) => assert!(
+                e.offset <= data.len(),
+                "error offset {} past the end",
+                e.offset
+            ),
         }
     }
     let mut out = Vec::new();
@@ -1136,9 +1155,13 @@ pub fn check_listing(data: &[u8]) {
         let awkward = |t: Option<Text<'_>>| {
             t.is_some_and(|t| {
                 let b = t.as_bytes();
-                memmem(b, b"> (") || memmem(b, b"***") || b.first() == Some(&b'<')
+                memmem(b, b"> (")
+                    || memmem(b, b"***")
+                    || b.first() == Some(&b'<')
                     || b.iter().any(|c| c.is_ascii_whitespace() && *c != b' ')
-                    || b.ends_with(b" ") || b.starts_with(b" ") || b.ends_with(b")")
+                    || b.ends_with(b" ")
+                    || b.starts_with(b" ")
+                    || b.ends_with(b")")
             })
         };
         if awkward(e.sender) || awkward(e.login) {
@@ -1150,7 +1173,11 @@ pub fn check_listing(data: &[u8]) {
     let again: Vec<_> = spool::parse_listing(&out)
         .collect::<Result<_, _>>()
         .unwrap_or_else(|err| panic!("rendered listing does not parse: {err}"));
-    assert_eq!(again.len(), comparable.len(), "record count after rendering");
+    assert_eq!(
+        again.len(),
+        comparable.len(),
+        "record count after rendering"
+    );
     for (a, b) in comparable.iter().zip(&again) {
         assert_eq!(
             serde_json::to_value(a).ok(),
@@ -1199,4 +1226,41 @@ fn render_entry(o: &mut Vec<u8>, e: &spool::QueueEntry<'_>) {
         o.push(b'\n');
     }
     o.push(b'\n');
+}
+
+/// Target `weblog`: one web access-log line. A parsed line borrows every text
+/// from the input and its request parts from its request; an error points
+/// inside the input; the time is a valid calendar-ish time.
+pub fn check_weblog(data: &[u8]) {
+    match exim_log::weblog::parse_access_line(data) {
+        Ok(l) => {
+            let mut s = Slices::default();
+            s.text("vhost", l.vhost);
+            s.txt("client", l.client);
+            s.text("ident", l.ident);
+            s.text("user", l.user);
+            s.txt("request", l.request);
+            s.text("referer", l.referer);
+            s.text("user_agent", l.user_agent);
+            s.text("rest", l.rest);
+            for (name, sl) in &s.all {
+                assert!(inside(data, sl), "{name} is not borrowed from the line");
+            }
+            for part in [l.method(), l.target(), l.path()].into_iter().flatten() {
+                assert!(
+                    inside(l.request.as_bytes(), part.as_bytes()),
+                    "request part outside the request"
+                );
+            }
+            let t = l.time;
+            assert!((1..=12).contains(&t.month) && (1..=31).contains(&t.day) && t.hour <= 23);
+            let _ = l.unix_seconds();
+            serde_json::to_value(l).unwrap_or_else(|e| panic!("JSON: {e}"));
+        }
+        Err(e) => assert!(
+            e.offset <= data.len(),
+            "error offset {} past the end",
+            e.offset
+        ),
+    }
 }

@@ -52,6 +52,7 @@
 //! ```
 
 mod borrowed;
+mod domlogs;
 mod follow;
 mod gz;
 mod rotate;
@@ -70,6 +71,7 @@ use crate::error::ParseError;
 use crate::line::{LogLine, parse_line};
 
 pub use borrowed::BorrowedLine;
+pub use domlogs::{DomLog, domlogs};
 pub use follow::{Follow, FollowControl, Sleep};
 pub use gz::Input;
 pub use rotate::{RotationKey, order_rotated, rotated};

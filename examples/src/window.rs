@@ -25,34 +25,7 @@ impl WindowArgs {
     }
 }
 
-/// A half-open window of log time, `[since, until)`, in seconds of the log's
-/// own clock (the timestamp as written, its UTC offset ignored, so that a
-/// window typed by an administrator means what the log says).
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
-pub struct TimeWindow {
-    /// Inclusive start.
-    pub since: Option<i64>,
-    /// Exclusive end.
-    pub until: Option<i64>,
-}
-
-impl TimeWindow {
-    /// True when `t` is inside the window.
-    pub fn contains(&self, t: &Timestamp) -> bool {
-        let s = log_seconds(t);
-        self.since.is_none_or(|a| s >= a) && self.until.is_none_or(|b| s < b)
-    }
-}
-
-/// Seconds since 1970-01-01 00:00:00 of a timestamp's wall-clock fields (its
-/// UTC offset, if logged, ignored).
-pub fn log_seconds(t: &Timestamp) -> i64 {
-    Timestamp {
-        utc_offset_minutes: None,
-        ..*t
-    }
-    .unix_seconds()
-}
+pub use exim_log::report::{TimeWindow, log_seconds};
 
 /// Parses `YYYY-MM-DD`, `YYYY-MM-DD HH:MM[:SS]` or `YYYY-MM-DDTHH:MM[:SS]`
 /// into [`log_seconds`] units.

@@ -14,6 +14,7 @@ mod options;
 mod pattern;
 mod pick;
 mod received;
+mod report;
 mod selector;
 mod source;
 mod spool;
@@ -46,6 +47,8 @@ mod _exim_log {
     use crate::options::{Options, infer_selectors};
     #[pymodule_export]
     use crate::received::{Received, exim_message_ids, parse_received, received_headers};
+    #[pymodule_export]
+    use crate::report::{Report, abuse_report, spam_sources, summary};
     #[pymodule_export]
     use crate::selector::{LogSelector, parse_log_selector};
     #[pymodule_export]

@@ -121,6 +121,7 @@ mod parse;
 pub mod reader;
 mod received;
 pub mod rejectlog;
+pub mod report;
 mod scan;
 mod selector;
 pub mod spool;
@@ -132,10 +133,10 @@ pub mod weblog;
 pub use duration::LogDuration;
 pub use error::{ErrorKind, ParseError};
 pub use event::{
-    AddressIter, AddressList, ArgIter, ArgList, Arguments, Arrival, Auth, AuthFailure, CommandList,
-    Completed, DaemonSignal, DaemonStart, Delivery, Dkim, ErrorIgnored, Event, Field, Flag, Note,
-    Peer, PrdrResult, QueuePhase, QueueRun, Reject, Rewrite, SenderVerify, Session, Stage, Tls,
-    TransportOutput, Warning,
+    AddressIter, AddressList, AdminAction, AdminKind, ArgIter, ArgList, Arguments, Arrival, Auth,
+    AuthFailure, CommandList, Completed, DaemonSignal, DaemonStart, Delivery, Dkim, ErrorIgnored,
+    Event, Field, Flag, Note, Peer, PrdrResult, QueuePhase, QueueRun, Reject, Rewrite,
+    SenderVerify, Session, Stage, Tls, TransportOutput, Warning,
 };
 pub use host::{Endpoint, Host};
 pub use line::{LogLine, parse_line};

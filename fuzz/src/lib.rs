@@ -321,7 +321,11 @@ impl<'a> Slices<'a> {
             | Event::Moved(n)
             | Event::ExpansionFailed(n)
             | Event::ConfigError(n)
-            | Event::MalwareError(n) => {
+            | Event::MalwareError(n)
+            | Event::RewriteError(n)
+            | Event::SelfRouting(n)
+            | Event::ListMatchFailed(n)
+            | Event::DaemonStopped(n) => {
                 self.text("note.by", n.by);
                 self.text("note.reason", n.reason);
             }
@@ -346,6 +350,10 @@ impl<'a> Slices<'a> {
                 self.txt("rewrite.original", r.original);
                 self.txt("rewrite.place", r.place);
                 self.txt("rewrite.rewritten", r.rewritten);
+            }
+            Event::AdminAction(a) => {
+                self.txt("admin_action.address", a.address);
+                self.text("admin_action.by", a.by);
             }
             // A variant added later contributes no slice until it is listed here;
             // it is still checked by the JSON and reassembly checks.

@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """Compares our parse of the lab's Exim logs with the driver's ground truth.
 
-  compare.py --ndjson PATH_OF_EXIM_LOG [--known known-gaps.json] LAB_DIR
+  compare.py --exim-log PATH [--known known-gaps.json] LAB_DIR
 
 For every profile directory under LAB_DIR (log/mainlog + truth.json): runs our
 `exim-log ndjson` on the mainlog, then checks
@@ -36,17 +36,19 @@ def show(v):
     return "(absent)" if v is MISSING else json.dumps(v, ensure_ascii=False)
 
 
-def parse(ndjson, path):
-    # `ndjson` is the path of the exim-log command.
-    out = subprocess.run([ndjson, "ndjson", path], capture_output=True, timeout=120)
+def parse(exim_log, path):
+    out = subprocess.run([exim_log, "ndjson", path], capture_output=True, timeout=120)
     lines = []
     for n, text in enumerate(out.stdout.decode("utf-8", "replace").splitlines(), 1):
         try:
-            lines.append(json.loads(text))
+            obj = json.loads(text)
         except json.JSONDecodeError:
-            lines.append({"event": "unknown", "raw": text, "ndjson_error": True})
+            obj = {"error": "not JSON", "raw": text}
+        if "event" not in obj:  # {"error": ...}: no log prefix; as bad as `unknown` here
+            obj["event"] = "unknown"
+        lines.append(obj)
     if out.returncode not in (0, 1):
-        raise RuntimeError(f"{ndjson} {path}: exit {out.returncode}: {out.stderr.decode()[:500]}")
+        raise RuntimeError(f"{exim_log} ndjson {path}: exit {out.returncode}: {out.stderr.decode()[:500]}")
     return lines, out.stderr.decode("utf-8", "replace")
 
 
@@ -64,11 +66,11 @@ class Result:
             self.problems.append((key, field, expected, got, raw))
 
 
-def compare_profile(ndjson, pdir):
+def compare_profile(exim_log, pdir):
     with open(os.path.join(pdir, "truth.json")) as f:
         truth = json.load(f)
     res = Result(truth["profile"])
-    lines, stderr = parse(ndjson, os.path.join(pdir, "log", "mainlog"))
+    lines, stderr = parse(exim_log, os.path.join(pdir, "log", "mainlog"))
     res.lines = len(lines)
     res.unknown = 0
     checks = truth["line_checks"]
@@ -111,7 +113,7 @@ def compare_profile(ndjson, pdir):
 
 def main():
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    ap.add_argument("--ndjson", required=True)
+    ap.add_argument("--exim-log", required=True, help="our exim-log command")
     ap.add_argument("--known", help="JSON list of known gaps: {key, field, why}")
     ap.add_argument("lab_dir")
     a = ap.parse_args()
@@ -132,7 +134,7 @@ def main():
     for name in sorted(os.listdir(a.lab_dir)):
         pdir = os.path.join(a.lab_dir, name)
         if os.path.exists(os.path.join(pdir, "truth.json")):
-            results.append(compare_profile(a.ndjson, pdir))
+            results.append(compare_profile(a.exim_log, pdir))
     if not results:
         print(f"compare: no profile with truth.json under {a.lab_dir}", file=sys.stderr)
         return 1

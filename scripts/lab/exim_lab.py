@@ -689,9 +689,15 @@ class Lab:
         mid = f"q.{n}@lab.example"
         idq = self.send(s, "alice@lab.test", [f"reject.{n}@sink.test"], "Will bounce", mid)
         s.quit()
-        self.add("bounce-remote", "failure", {"message_id": idq},
-                 {"recipient": f"reject.{n}@sink.test", "router": "sink",
-                  "transport": "remote_smtp", "host.ip": "127.0.0.2"},
+        fields = {"recipient": f"reject.{n}@sink.test", "router": "sink",
+                  "transport": "remote_smtp", "host.ip": "127.0.0.2"}
+        if self.has("sender_on_delivery"):
+            fields["sender"] = "alice@lab.test"
+        if self.has("outgoing_port"):
+            fields["host.port"] = 2525
+        if self.has("outgoing_interface"):
+            fields["interface.ip"] = "127.0.0.1"
+        self.add("bounce-remote", "failure", {"message_id": idq}, fields,
                  contains={"error": "550 5.1.1 no such user here"})
         self.add("bounce-arrival", "arrival", {"bounce_parent": idq}, {"sender": "<>"})
 
@@ -728,7 +734,8 @@ class Lab:
         self.add("pipe", "delivery", {"recipient": "|/bin/cat"},
                  {"original_recipient": "pipe@lab.test", "router": "system_aliases",
                   "transport": "address_pipe"})
-        self.add("unrouteable", "failure", {"recipient": f"nobody.{n}@lab.test"}, {},
+        self.add("unrouteable", "failure", {"recipient": f"nobody.{n}@lab.test"},
+                 {"sender": "www-data@lab.test"} if self.has("sender_on_delivery") else {},
                  contains={"error": "Unrouteable address"})
 
         self.settle()

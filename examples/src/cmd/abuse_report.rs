@@ -7,6 +7,7 @@ use std::io::Write;
 
 use super::{ReportArgs, each_line};
 use crate::outcome::{self, Outcome, status};
+use crate::report::Render;
 use crate::report::abuse::{AbuseReport, Report};
 
 /// The long help.

@@ -7,6 +7,7 @@ use exim_log::assemble::Assembled;
 
 use super::{ReportArgs, each_message};
 use crate::outcome::{Outcome, status};
+use crate::report::Render;
 use crate::report::spam::{SpamReport, SpamSources};
 
 /// The long help.

@@ -4,6 +4,7 @@
 
 use super::{ReportArgs, each_message};
 use crate::outcome::{Outcome, status};
+use crate::report::Render;
 use crate::report::summary::{Report, Summary};
 
 /// The long help.

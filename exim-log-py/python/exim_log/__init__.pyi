@@ -34,9 +34,11 @@ __all__ = [
     "ParseError",
     "Received",
     "RejectEntry",
+    "Report",
     "SpoolHeader",
     "SyslogLine",
     "__version__",
+    "abuse_report",
     "exim_message_ids",
     "follow",
     "infer_selectors",
@@ -51,7 +53,9 @@ __all__ = [
     "parse_syslog_line",
     "received_headers",
     "reject_entries",
+    "spam_sources",
     "spool",
+    "summary",
     "trace",
 ]
 
@@ -747,6 +751,50 @@ def parse_syslog_line(line: Union[str, bytes]) -> SyslogLine:
     """Parses one syslog line (RFC 3164 or 5424 wrapper, ``exim[pid]:`` tag).
     Raises ``ParseError`` with the byte offset when the syslog wrapper is not
     recognized; unknown Exim text gives event ``unknown``."""
+
+@final
+class Report:
+    """A report counted by ``spam_sources()``, ``abuse_report()`` or
+    ``summary()``: the counting of the programs of the same names (the Rust
+    ``exim_log::report``), kept so that partial reports combine."""
+
+    @property
+    def name(self) -> str:
+        """``spam_sources``, ``abuse_report`` or ``summary``."""
+    def merge(self, other: Report) -> None:
+        """Adds the counts of ``other``, a report of the same kind counted over
+        *later* input (the next file, another thread's or Dask partition's
+        share): the result is what one pass over both inputs gives. For
+        ``spam_sources`` and ``summary`` each message must be whole in one part;
+        ``abuse_report`` joins an SMTP connection cut by the split. Merging
+        reports of different kinds raises ``ValueError``."""
+    def to_dict(self) -> dict[str, Any]:
+        """The report: the JSON document the program prints with ``--json``
+        (SCHEMA.md "Reports"), with the ``top`` and ``threshold`` given."""
+
+def spam_sources(
+    source: _Source, *, rotated: bool = False, top: int = 10, threshold: int = 1
+) -> Report:
+    """Who sends the mail leaving the server, as ``spam-sources``: per script
+    directory (``cwd=``), local user (``U=``), authenticated login (``A=``) and
+    relaying host, the messages, recipients, failures, subjects and a message
+    id to trace. ``top`` rows per table, rows with at least ``threshold``
+    messages. ``source`` as for ``lines()``; read without the GIL."""
+
+def abuse_report(
+    source: _Source, *, rotated: bool = False, top: int = 10, threshold: int = 5
+) -> Report:
+    """Inbound abuse at SMTP time, as ``abuse-report``: dictionary attacks (per
+    host and per connection), RBL and HELO rejections, sender verification and
+    AUTH failures, protocol errors, and the ``offenders``: IPs with at least
+    ``threshold`` events of one kind. Lines are counted in input order."""
+
+def summary(
+    source: _Source, *, rotated: bool = False, top: int = 10, threshold: int = 1
+) -> Report:
+    """The eximstats totals and tables, as ``summary``: received, delivered,
+    delayed, failed and rejected, by transport, host, sender and recipient, per
+    hour, and the time on the queue."""
 
 @final
 class SpoolHeader:

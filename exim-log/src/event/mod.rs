@@ -17,7 +17,9 @@ mod session;
 
 pub use daemon::{DaemonSignal, DaemonStart, QueuePhase, QueueRun};
 pub use message::{Arrival, Auth, Completed, Delivery, Tls};
-pub use notice::{Dkim, ErrorIgnored, Note, PrdrResult, Rewrite, TransportOutput};
+pub use notice::{
+    AdminAction, AdminKind, Dkim, ErrorIgnored, Note, PrdrResult, Rewrite, TransportOutput,
+};
 pub use process::{ArgIter, ArgList, Arguments};
 pub use reject::{AuthFailure, Reject, SenderVerify, Stage, Warning};
 pub use session::{CommandList, Peer, Session};
@@ -131,6 +133,23 @@ pub enum Event<'a> {
     /// `ignoring AUTH=<sender> from <HI> (<why>)` (`smtp_in.c`): the AUTH=
     /// parameter of MAIL FROM was not trusted; `command` is the AUTH= value.
     AuthSenderIgnored(Session<'a>),
+    /// `recipient <a> added by <user>`, `address <a> marked delivered by
+    /// <user>`, `sender address changed to <a> by <user>` (queue.c, `exim -M...`).
+    AdminAction(AdminAction<'a>),
+    /// `rewrite: <error>` (rewrite.c): a header address could not be parsed
+    /// for rewriting, e.g. `domain missing or malformed`; `reason` is the error.
+    RewriteError(Note<'a>),
+    /// `remote host address is the local host: <domain>[ (while ...)]` and
+    /// `lowest numbered MX record points to local host: ...`
+    /// (routers/rf_self_action.c, `self = freeze`); `reason` is the text after
+    /// the first `: `.
+    SelfRouting(Note<'a>),
+    /// `list matching forced to fail: <error>` (match.c): a lookup in a host
+    /// or address list failed; `reason` is the error.
+    ListMatchFailed(Note<'a>),
+    /// `exim <version> daemon terminating, inetd wait timeout reached.`
+    /// (daemon.c); `by` is the version, `reason` the text after the comma.
+    DaemonStopped(Note<'a>),
     /// A line this library does not (yet) understand. Its text is in [`crate::LogLine::raw`].
     Unknown,
 }
@@ -216,6 +235,11 @@ impl<'a> Event<'a> {
             Event::MalwareError(_) => "malware_error",
             Event::Prdr(_) => "prdr",
             Event::AuthSenderIgnored(_) => "auth_sender_ignored",
+            Event::AdminAction(_) => "admin_action",
+            Event::RewriteError(_) => "rewrite_error",
+            Event::SelfRouting(_) => "self_routing",
+            Event::ListMatchFailed(_) => "list_match_failed",
+            Event::DaemonStopped(_) => "daemon_stopped",
             Event::Unknown => "unknown",
         }
     }

@@ -85,3 +85,31 @@ pub struct PrdrResult<'a> {
     /// `acceptance`, `refusal` or `temporary refusal`.
     pub result: Text<'a>,
 }
+
+/// What an administrator did to a queued message (`exim -Mar`, `-Mmd`,
+/// `-Mmad`, `-Mes`; queue.c `queue_action`).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize)]
+#[serde(rename_all = "snake_case")]
+#[non_exhaustive]
+pub enum AdminKind {
+    /// `recipient <a> added by <user>` (`-Mar`).
+    RecipientAdded,
+    /// `address <a> marked delivered by <user>` (`-Mmd`, `-Mmad`).
+    MarkedDelivered,
+    /// `sender address changed to <a> by <user>` (`-Mes`).
+    SenderChanged,
+}
+
+/// An administrator's change to a queued message (queue.c): the
+/// `admin_action` event. Freezing, thawing and removal have their own events
+/// (`frozen`, `unfrozen`, `removed`).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+pub struct AdminAction<'a> {
+    /// What was done.
+    pub action: AdminKind,
+    /// The address added, marked or set, without the angle brackets.
+    pub address: Text<'a>,
+    /// The user who did it (`root`, the caller's login).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub by: Option<Text<'a>>,
+}

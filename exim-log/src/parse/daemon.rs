@@ -17,9 +17,17 @@ fn pid(i: &[u8]) -> Option<(Option<u32>, &[u8])> {
     (!n.is_empty()).then(|| (number(n), rest))
 }
 
-/// Parses the text after `exim `: `<version> daemon started: pid=N[, rest]`.
+/// Parses the text after `exim `: `<version> daemon started: pid=N[, rest]`,
+/// or `<version> daemon terminating, <why>` (daemon.c, inetd wait mode).
 pub(crate) fn daemon_started(i: &[u8]) -> Option<Event<'_>> {
     let (version, rest) = word(i);
+    if let Some(why) = rest.strip_prefix(b" daemon terminating") {
+        let why = why.strip_prefix(b", ").unwrap_or(why);
+        return Some(Event::DaemonStopped(crate::event::Note {
+            by: Some(Text::new(version)),
+            reason: (!why.is_empty()).then(|| Text::new(why)),
+        }));
+    }
     let rest = rest.strip_prefix(b" daemon started: ")?;
     let (pid, rest) = pid(rest)?;
     let detail = rest

@@ -242,10 +242,12 @@ fn field<'a>(d: &mut Delivery<'a>, flag: Flag, t: &'a [u8], v: &'a [u8]) -> &'a 
         if let Some(value) = w.strip_suffix(b":")
             && !value.is_empty()
             && (after.is_empty() || after.starts_with(b" "))
-            && matches!(
+            && (matches!(
                 key(t),
                 tags::Q | tags::R | tags::T | tags::S | tags::X | tags::CV | tags::PS | tags::A
-            )
+            ) || (matches!(key(t), tags::F | tags::P)
+                && value.starts_with(b"<")
+                && value.ends_with(b">")))
         {
             let _ = field(d, Flag::Delivery, t, value);
             return v.get(value.len()..).unwrap_or_default();
@@ -1012,6 +1014,42 @@ mod tests {
         // A bare separator with no text after it ends the line.
         let d = delivery(Flag::Failure, b"u@example.test R=r0:");
         assert_eq!(d.router.unwrap(), "r0");
+    }
+
+    #[test]
+    fn separator_glued_to_sender_and_return_path() {
+        // Exim 4.96 (lab, +sender_on_delivery +return_path_on_delivery):
+        // `** u@d F=<s@d>: Unrouteable address`, the separator after `>`.
+        for (fields, sender, return_path) in [
+            (
+                "u@example.test F=<s@example.org>",
+                Some("s@example.org"),
+                None,
+            ),
+            ("u@example.test F=<>", Some(""), None),
+            (
+                "u@example.test F=<s@example.org> P=<r@example.org>",
+                Some("s@example.org"),
+                Some("r@example.org"),
+            ),
+        ] {
+            for flag in [Flag::Failure, Flag::Deferral] {
+                let line = format!("{fields}: Unrouteable address");
+                let d = delivery(flag, line.as_bytes());
+                assert_eq!(
+                    d.sender.map(|t| t.to_string()),
+                    sender.map(String::from),
+                    "{line}"
+                );
+                assert_eq!(
+                    d.return_path.map(|t| t.to_string()),
+                    return_path.map(String::from),
+                    "{line}"
+                );
+                assert_eq!(d.error.unwrap(), "Unrouteable address", "{line}");
+                assert!(d.other_fields.is_empty(), "{line}");
+            }
+        }
     }
 
     #[test]

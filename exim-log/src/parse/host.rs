@@ -68,6 +68,15 @@ fn bracketed(i: &[u8]) -> Option<(Text<'_>, Option<u16>, bool, &[u8])> {
     }
 }
 
+/// `[ip][:port]` (no `*`) at the start of `i`, followed by a space or the end:
+/// the address and the rest.
+pub(crate) fn bracketed_ip(i: &[u8]) -> Option<(Text<'_>, &[u8])> {
+    match bracketed(i)? {
+        (ip, _, false, rest) if rest.is_empty() || rest.starts_with(b" ") => Some((ip, rest)),
+        _ => None,
+    }
+}
+
 /// Parses an `H=` value (the text after `H=`). Returns the host and the rest of
 /// the line after it (starting at the space that ends it, or empty).
 pub(crate) fn host(i: &[u8]) -> Option<(Host<'_>, &[u8])> {

@@ -5,7 +5,8 @@
 
 use super::peer::word;
 use crate::event::{
-    Dkim, ErrorIgnored, Event, Note, Peer, PrdrResult, Rewrite, TransportOutput, Warning,
+    AdminAction, AdminKind, Dkim, ErrorIgnored, Event, Note, Peer, PrdrResult, Rewrite,
+    TransportOutput, Warning,
 };
 use crate::text::Text;
 
@@ -29,6 +30,53 @@ fn by(i: &[u8]) -> Note<'_> {
 
 fn note(reason: Option<Text<'_>>) -> Note<'_> {
     Note { by: None, reason }
+}
+
+/// The administrator's changes to a queued message (queue.c): `recipient <a>
+/// added by U`, `address <a> marked delivered by U`, `sender address changed
+/// to <a> by U`. The address is read up to the last `> <phrase> by `, so one
+/// holding `>` stays whole.
+pub(crate) fn admin(text: &[u8]) -> Option<Event<'_>> {
+    let (action, r, phrase): (_, _, &[u8]) = if let Some(r) = text.strip_prefix(b"recipient <") {
+        (AdminKind::RecipientAdded, r, b"> added by ")
+    } else if let Some(r) = text.strip_prefix(b"address <") {
+        (AdminKind::MarkedDelivered, r, b"> marked delivered by ")
+    } else {
+        let r = text.strip_prefix(b"sender address changed to <")?;
+        (AdminKind::SenderChanged, r, b"> by ")
+    };
+    let at = super::peer::rfind(r, phrase)?;
+    Some(Event::AdminAction(AdminAction {
+        action,
+        address: Text::new(r.get(..at)?),
+        by: r.get(at + phrase.len()..).and_then(some),
+    }))
+}
+
+/// One-line notices Exim writes outside a delivery, by their fixed first
+/// words: `rewrite: ` (rewrite.c), the two `self = freeze` texts
+/// (rf_self_action.c), `list matching forced to fail: ` (match.c), and the
+/// cutthrough warning of receive.c.
+pub(crate) fn fixed(text: &[u8]) -> Option<Event<'_>> {
+    if let Some(r) = text.strip_prefix(b"rewrite: ") {
+        return Some(Event::RewriteError(note(some(r))));
+    }
+    if text.starts_with(b"remote host address is the local host: ")
+        || text.starts_with(b"lowest numbered MX record points to local host: ")
+    {
+        let p = super::peer::find(text, b": ")?;
+        return Some(Event::SelfRouting(note(text.get(p + 2..).and_then(some))));
+    }
+    if let Some(r) = text.strip_prefix(b"list matching forced to fail: ") {
+        return Some(Event::ListMatchFailed(note(some(r))));
+    }
+    if text.starts_with(b"Header modification in data ACLs will not take effect on cutthrough") {
+        return Some(Event::Warning(Warning {
+            peer: Peer::default(),
+            message: Text::new(text),
+        }));
+    }
+    None
 }
 
 /// The fixed-phrase lines of this module, by their first words: `Frozen`,
@@ -229,6 +277,66 @@ pub(crate) fn rewrite(i: &[u8]) -> Option<Event<'_>> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// queue.c queue_action, exim.c: what `-Mar`, `-Mmd`/`-Mmad` and `-Mes` log.
+    #[test]
+    fn admin_actions() {
+        let cases: &[(&str, AdminKind, &str, &str)] = &[
+            (
+                "recipient <new@example.com> added by root",
+                AdminKind::RecipientAdded,
+                "new@example.com",
+                "root",
+            ),
+            (
+                "address <a@example.com> marked delivered by jane",
+                AdminKind::MarkedDelivered,
+                "a@example.com",
+                "jane",
+            ),
+            (
+                "sender address changed to <> by root",
+                AdminKind::SenderChanged,
+                "",
+                "root",
+            ),
+            (
+                "recipient <odd> added by x@example.com> added by root",
+                AdminKind::RecipientAdded,
+                "odd> added by x@example.com",
+                "root",
+            ),
+        ];
+        for (text, kind, address, by) in cases {
+            let Some(Event::AdminAction(a)) = admin(text.as_bytes()) else {
+                panic!("{text}");
+            };
+            assert_eq!(
+                (a.action, a.address.to_string(), a.by.map(|t| t.to_string())),
+                (*kind, address.to_string(), Some(by.to_string())),
+                "{text}"
+            );
+        }
+        assert!(admin(b"recipient added by root").is_none());
+    }
+
+    #[test]
+    fn fixed_notices() {
+        let Some(Event::SelfRouting(n)) =
+            fixed(b"remote host address is the local host: example.com (while verifying <a@example.com> from host (pc) [192.0.2.1])")
+        else {
+            panic!()
+        };
+        assert_eq!(
+            n.reason.unwrap(),
+            "example.com (while verifying <a@example.com> from host (pc) [192.0.2.1])"
+        );
+        let Some(Event::RewriteError(n)) = fixed(b"rewrite: domain missing or malformed") else {
+            panic!()
+        };
+        assert_eq!(n.reason.unwrap(), "domain missing or malformed");
+        assert!(fixed(b"rewritten as").is_none());
+    }
 
     fn note(e: Option<Event<'_>>) -> (&'static str, Option<String>, Option<String>) {
         let e = e.expect("parsed");

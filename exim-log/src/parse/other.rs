@@ -38,6 +38,15 @@ fn event(text: &[u8]) -> Option<Event<'_>> {
         b'e' if text.starts_with(b"exim ") => daemon::daemon_started(text.get(5..)?),
         b'p' if text.starts_with(b"pid ") => daemon::signal(text.get(4..)?),
         b'r' if text.starts_with(b"rejected ") => reject::bare_rejection(text),
+        b'r' | b'a' | b's'
+            if text.starts_with(b"recipient <")
+                || text.starts_with(b"address <")
+                || text.starts_with(b"sender address changed to <") =>
+        {
+            notice::admin(text)
+        }
+        b'r' | b'l' | b'H' if let Some(e) = notice::fixed(text) => Some(e),
+        b'u' if text.starts_with(b"unqualified ") => reject::unqualified(text),
         b't' if text.starts_with(b"temporarily rejected ") => reject::bare_rejection(text),
         b't' if text.starts_with(b"too many recipients: ") => reject::too_many_recipients(text),
         b'V' if text.starts_with(b"VRFY failed for ") => reject::vrfy_failed(text),
@@ -247,6 +256,40 @@ mod tests {
             (
                 "[192.0.2.1] SSL verify error: depth=0 error=certificate has expired cert=/CN=x",
                 "tls_error",
+            ),
+            ("recipient <new@example.com> added by root", "admin_action"),
+            (
+                "address <a@example.com> marked delivered by root",
+                "admin_action",
+            ),
+            (
+                "sender address changed to <s@example.org> by admin",
+                "admin_action",
+            ),
+            ("rewrite: domain missing or malformed", "rewrite_error"),
+            (
+                "remote host address is the local host: example.com (while routing <a@example.com>)",
+                "self_routing",
+            ),
+            (
+                "lowest numbered MX record points to local host: example.com",
+                "self_routing",
+            ),
+            (
+                "list matching forced to fail: failed to open /etc/exim/x for linear search: No such file or directory",
+                "list_match_failed",
+            ),
+            (
+                "Header modification in data ACLs will not take effect on cutthrough deliveries",
+                "warning",
+            ),
+            (
+                "unqualified recipient rejected: <postmaster> H=(pc) [192.0.2.1]:4000 I=[198.51.100.1]:25",
+                "rejection",
+            ),
+            (
+                "exim 4.96 daemon terminating, inetd wait timeout reached.",
+                "daemon_stopped",
             ),
             ("this is free text from an ACL logwrite", "unknown"),
             ("H=(pc) [192.0.2.1] some lowercase logwrite text", "unknown"),

@@ -67,6 +67,50 @@ pub(crate) fn auth(v: &[u8]) -> Auth<'_> {
     }
 }
 
+/// `host_and_ident(TRUE)` (`H=<fullhost>[ I=[ip]:port][ U=<ident>]`, host.c)
+/// when it ends the text: read from the right, so client text before it (an
+/// address, a command) or inside it (the HELO) cannot move the address. The
+/// address is the last `[ip][:port]` after a space that only the interface
+/// and ident tags follow; the host block starts at the last ` H=` before it.
+/// Returns the peer and the text before ` H=`.
+pub(crate) fn host_and_ident_from_right(i: &[u8]) -> Option<(crate::event::Peer<'_>, &[u8])> {
+    let mut upto = i.len();
+    loop {
+        let p = memchr::memrchr(b'[', i.get(..upto)?)?;
+        upto = p;
+        if p == 0 || i.get(p - 1) != Some(&b' ') {
+            continue;
+        }
+        let Some((_, mut tail)) = super::host::bracketed_ip(i.get(p..)?) else {
+            continue;
+        };
+        let mut peer = crate::event::Peer::default();
+        if let Some(r) = tail.strip_prefix(b" I=")
+            && let Some((e, rest)) = endpoint(r)
+        {
+            peer.interface = Some(e);
+            tail = rest;
+        }
+        if let Some(u) = tail.strip_prefix(b" U=")
+            && !u.is_empty()
+            && !u.contains(&b' ')
+        {
+            peer.user = Some(Text::new(u));
+            tail = &[];
+        }
+        if !tail.is_empty() {
+            continue;
+        }
+        let end = p + (i.len() - p - super::host::bracketed_ip(i.get(p..)?)?.1.len());
+        let head = i.get(..end)?;
+        let h = rfind(head, b"H=").filter(|&k| k == 0 || head.get(k - 1) == Some(&b' '))?;
+        let host = super::host::fullhost_from_right(head.get(h + 2..)?)?;
+        peer.host = Some(host);
+        let before = i.get(..h)?;
+        return Some((peer, before.strip_suffix(b" ").unwrap_or(before)));
+    }
+}
+
 /// Consumes the tags at the start of `i` (leading spaces allowed). Returns the
 /// tags and the rest, which starts at the space before the first other word
 /// (or is empty). With `host_value`, a leading value without `H=` is read as

@@ -96,6 +96,37 @@ pub(crate) fn bare_rejection(i: &[u8]) -> Option<Event<'_>> {
     Some(rejection(Peer::default(), r, true))
 }
 
+/// `unqualified sender|recipient rejected: <addr> <HI>[ (failed to find host
+/// name from IP address)]` (smtp_in.c, `sender_unqualified_hosts` /
+/// `recipient_unqualified_hosts`). The address is the client's, so the
+/// client block is read from the right.
+pub(crate) fn unqualified(i: &[u8]) -> Option<Event<'_>> {
+    let r = i.strip_prefix(b"unqualified ")?;
+    let (stage, r) = match r.strip_prefix(b"sender rejected: ") {
+        Some(r) => (Stage::Mail, r),
+        None => (Stage::Rcpt, r.strip_prefix(b"recipient rejected: ")?),
+    };
+    let what = i.get(..i.len() - r.len() - b" rejected: ".len())?;
+    const LOOKUP: &[u8] = b" (failed to find host name from IP address)";
+    let (r, reason) = match r.strip_suffix(LOOKUP) {
+        Some(h) => (h, i.get(i.len() - LOOKUP.len() + 2..i.len() - 1)),
+        None => (r, None),
+    };
+    let (mut peer, addr) = super::peer::host_and_ident_from_right(r)?;
+    let addr = addr.strip_prefix(b"<")?.strip_suffix(b">")?;
+    if stage == Stage::Mail {
+        peer.sender = Some(Text::new(addr));
+    }
+    Some(Event::Rejection(Reject {
+        peer,
+        stage,
+        what: Text::new(what),
+        recipient: (stage == Stage::Rcpt).then(|| Text::new(addr)),
+        temporary: false,
+        reason: reason.map(Text::new),
+    }))
+}
+
 /// A line that starts with the client block (`H=`, `U=`, `DS H=`, `F=`).
 pub(crate) fn client_line(i: &[u8]) -> Option<Event<'_>> {
     let (t, rest) = tags(i, false);
@@ -276,6 +307,91 @@ pub(crate) fn auth_failed(i: &[u8]) -> Option<Event<'_>> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// smtp_in.c: `unqualified %s rejected: <%s> %s%s` with host_and_ident(TRUE)
+    /// and host_lookup_msg. The address is the client's: whatever it holds,
+    /// the client block comes from the right.
+    #[test]
+    fn unqualified_rejections() {
+        // text, stage, address, ip, port, helo, interface, reason
+        type Case<'s> = (
+            &'s str,
+            Stage,
+            &'s str,
+            &'s str,
+            Option<u16>,
+            Option<&'s str>,
+            Option<&'s str>,
+            Option<&'s str>,
+        );
+        let cases: &[Case] = &[
+            (
+                "unqualified sender rejected: <joe> H=(pc) [192.0.2.1]",
+                Stage::Mail,
+                "joe",
+                "192.0.2.1",
+                None,
+                Some("pc"),
+                None,
+                None,
+            ),
+            (
+                "unqualified recipient rejected: <postmaster> H=mx.example.net (pc) [192.0.2.1]:4000 I=[198.51.100.1]:25 (failed to find host name from IP address)",
+                Stage::Rcpt,
+                "postmaster",
+                "192.0.2.1",
+                Some(4000),
+                Some("pc"),
+                Some("198.51.100.1"),
+                Some("failed to find host name from IP address"),
+            ),
+            (
+                "unqualified recipient rejected: <x> H=(y) [8.8.8.8]:25 I=[1.1.1.1]:1> H=(pc) [192.0.2.1]:4000",
+                Stage::Rcpt,
+                "x> H=(y) [8.8.8.8]:25 I=[1.1.1.1]:1",
+                "192.0.2.1",
+                Some(4000),
+                Some("pc"),
+                None,
+                None,
+            ),
+            (
+                "unqualified recipient rejected: <x> H=(x) [8.8.8.8] U=a) [192.0.2.1] U=ident",
+                Stage::Rcpt,
+                "x",
+                "192.0.2.1",
+                None,
+                Some("x) [8.8.8.8] U=a"),
+                None,
+                None,
+            ),
+        ];
+        for (text, stage, addr, ip, port, helo, iface, reason) in cases {
+            let Some(Event::Rejection(r)) = unqualified(text.as_bytes()) else {
+                panic!("{text}");
+            };
+            let h = r.peer.host.unwrap();
+            assert_eq!(r.stage, *stage, "{text}");
+            let got_addr = match stage {
+                Stage::Mail => r.peer.sender,
+                _ => r.recipient,
+            };
+            assert_eq!(got_addr.unwrap(), *addr, "{text}");
+            assert_eq!(h.ip.unwrap(), *ip, "{text}");
+            assert_eq!(h.port, *port, "{text}");
+            assert_eq!(h.helo.map(|t| t.to_string()).as_deref(), *helo, "{text}");
+            assert_eq!(
+                r.peer.interface.map(|e| e.ip.to_string()).as_deref(),
+                *iface,
+                "{text}"
+            );
+            assert_eq!(
+                r.reason.map(|t| t.to_string()).as_deref(),
+                *reason,
+                "{text}"
+            );
+        }
+    }
 
     /// The payload of one event kind, or a panic naming what came instead.
     macro_rules! payload {

@@ -6,7 +6,7 @@
 //! texts and the widespread cPanel/DirectAdmin ones are recognised; the rest is
 //! grouped by its text.
 
-use exim_log::Reject;
+use crate::Reject;
 
 /// The DNS list a rejection names: Exim's default `... is in a black list at
 /// <list>` ([`Reject::dnslist_domain`]), or the usual ACL texts `... is in an

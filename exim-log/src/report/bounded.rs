@@ -26,6 +26,19 @@ impl Weight for u64 {
     }
 }
 
+/// Values that combine with a partial value counted elsewhere (see
+/// [`BoundedMap::merge`]).
+pub trait Merge {
+    /// Adds `other`, counted over later input, into `self`.
+    fn merge(&mut self, other: Self);
+}
+
+impl Merge for u64 {
+    fn merge(&mut self, other: Self) {
+        *self += other;
+    }
+}
+
 /// A map of at most `cap` keys that drops its lightest half when full.
 #[derive(Clone, Debug)]
 pub struct BoundedMap<K, V> {
@@ -81,6 +94,30 @@ impl<K: Hash + Eq + Clone + Ord, V: Default + Weight> BoundedMap<K, V> {
         Q: Hash + Eq + ?Sized,
     {
         self.map.get(key)
+    }
+
+    /// Adds every entry of `other` (counted over later input): values of
+    /// keys in both are merged, the others inserted (pruning as
+    /// [`BoundedMap::update`] does); the dropped counts add up.
+    pub fn merge(&mut self, other: Self)
+    where
+        V: Merge,
+    {
+        self.dropped += other.dropped;
+        let mut entries: Vec<(K, V)> = other.map.into_iter().collect();
+        // Heaviest first, so a prune on the way keeps what matters; by key
+        // for determinism.
+        entries.sort_by(|a, b| b.1.weight().cmp(&a.1.weight()).then_with(|| a.0.cmp(&b.0)));
+        for (k, v) in entries {
+            if let Some(mine) = self.map.get_mut(&k) {
+                mine.merge(v);
+                continue;
+            }
+            if self.map.len() >= self.cap {
+                self.prune();
+            }
+            self.map.insert(k, v);
+        }
     }
 
     /// Drops the lighter half (ties broken by key, for determinism).
@@ -158,7 +195,21 @@ impl CappedSet {
         self.set.insert(v.to_string());
     }
 
-    /// The count: exact, or a lower bound when [`CappedSet::saturated`].
+    /// Adds the values of `other`, up to the cap.
+    pub fn merge(&mut self, other: CappedSet) {
+        self.saturated |= other.saturated;
+        for v in other.set {
+            if self.set.len() >= self.cap {
+                if !self.set.contains(&v) {
+                    self.saturated = true;
+                }
+                continue;
+            }
+            self.set.insert(v);
+        }
+    }
+
+    /// The count: exact, or a lower bound (`at_least`) once the cap was reached.
     pub fn count(&self) -> Distinct {
         Distinct {
             count: self.set.len() as u64,
@@ -190,6 +241,33 @@ impl std::fmt::Display for Distinct {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn merged_maps_and_sets_equal_one_pass() {
+        let words = ["a", "b", "a", "c", "b", "a", "d"];
+        let mut whole: BoundedMap<String, u64> = BoundedMap::new(10);
+        let mut whole_set = CappedSet::new(3);
+        words.iter().for_each(|w| {
+            whole.bump(*w);
+            whole_set.insert(w);
+        });
+        let (mut left, mut right) = (BoundedMap::new(10), BoundedMap::new(10));
+        let (mut left_set, mut right_set) = (CappedSet::new(3), CappedSet::new(3));
+        for w in words.get(..3).unwrap_or_default() {
+            left.bump(*w);
+            left_set.insert(w);
+        }
+        for w in words.get(3..).unwrap_or_default() {
+            right.bump(*w);
+            right_set.insert(w);
+        }
+        left.merge(right);
+        left_set.merge(right_set);
+        assert_eq!(left.top(10, 1), whole.top(10, 1));
+        assert_eq!(left.top(1, 1), vec![(&"a".to_string(), &3)]);
+        assert_eq!(left_set.count(), whole_set.count());
+        assert_eq!(left_set.count().to_string(), ">=3");
+    }
 
     #[test]
     fn heavy_keys_survive_pruning() {

@@ -1,0 +1,201 @@
+//! `exim_log.spam_sources()`, `abuse_report()` and `summary()`: the library's
+//! reports ([`exim_log::report`]) counted over a source with the GIL
+//! released. The object returned keeps the counts, so partial reports (one
+//! per file, thread or Dask partition) `merge()` into the single-pass answer;
+//! `to_dict()` is the report's JSON (SCHEMA.md "Reports"), via pythonize.
+
+use exim_log::assemble::{Assembled, Assembler};
+use exim_log::reader::Record;
+use exim_log::report::TimeWindow;
+use exim_log::report::abuse::AbuseReport;
+use exim_log::report::spam::SpamSources;
+use exim_log::report::summary::Summary;
+use pyo3::exceptions::PyValueError;
+use pyo3::prelude::*;
+
+use crate::pick::to_dict;
+use crate::source::{BATCH_BYTES, Source, open, read_error};
+
+/// The counts of one report.
+#[derive(Clone)]
+enum Counts {
+    Spam(SpamSources),
+    Abuse(AbuseReport),
+    Summary(Summary),
+}
+
+impl Counts {
+    fn name(&self) -> &'static str {
+        match self {
+            Counts::Spam(_) => "spam_sources",
+            Counts::Abuse(_) => "abuse_report",
+            Counts::Summary(_) => "summary",
+        }
+    }
+
+    /// Counts an assembled item (the message reports).
+    fn add(&mut self, item: &Assembled) {
+        match (self, item) {
+            (Counts::Spam(s), Assembled::Message(m)) => s.add(m),
+            (Counts::Summary(s), item) => s.add(item),
+            _ => {}
+        }
+    }
+}
+
+/// A report counted by `spam_sources()`, `abuse_report()` or `summary()` (see
+/// the stub).
+#[pyclass(module = "exim_log")]
+pub struct Report {
+    counts: Counts,
+    top: usize,
+    threshold: u64,
+}
+
+#[pymethods]
+impl Report {
+    /// `spam_sources`, `abuse_report` or `summary`.
+    #[getter]
+    fn name(&self) -> &'static str {
+        self.counts.name()
+    }
+
+    /// Adds the counts of `other`, a report of the same kind over later input.
+    fn merge(&mut self, other: PyRef<'_, Report>) -> PyResult<()> {
+        match (&mut self.counts, &other.counts) {
+            (Counts::Spam(a), Counts::Spam(b)) => a.merge(b.clone()),
+            (Counts::Abuse(a), Counts::Abuse(b)) => a.merge(b.clone()),
+            (Counts::Summary(a), Counts::Summary(b)) => a.merge(b.clone()),
+            (a, b) => {
+                return Err(PyValueError::new_err(format!(
+                    "cannot merge a {} report into a {} report",
+                    b.name(),
+                    a.name()
+                )));
+            }
+        }
+        Ok(())
+    }
+
+    /// The report as a dict: the JSON of the program of the same name.
+    fn to_dict<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyAny>> {
+        let (top, threshold) = (self.top, self.threshold);
+        match &self.counts {
+            Counts::Spam(s) => to_dict(py, &s.report(top, threshold)),
+            Counts::Abuse(s) => to_dict(py, &s.report(top, threshold)),
+            Counts::Summary(s) => to_dict(py, &s.report(top, threshold)),
+        }
+    }
+
+    fn __repr__(&self) -> String {
+        format!(
+            "Report(name='{}', top={}, threshold={})",
+            self.counts.name(),
+            self.top,
+            self.threshold
+        )
+    }
+}
+
+/// Reads `source` to its end into `counts`, in batches without the GIL.
+fn count(py: Python<'_>, mut source: Source, counts: &mut Counts) -> PyResult<()> {
+    let mut asm = Assembler::new();
+    let mut buf = Vec::new();
+    loop {
+        let done = py.detach(|| -> Result<bool, exim_log::ReadError> {
+            let mut bytes = 0;
+            while bytes < BATCH_BYTES {
+                match source.read_line(&mut buf) {
+                    None => {
+                        asm.finish();
+                        while let Some(item) = asm.pop() {
+                            counts.add(&item);
+                        }
+                        return Ok(true);
+                    }
+                    Some(Ok((pos, file))) => {
+                        bytes += buf.len() + 1;
+                        if let Counts::Abuse(a) = counts {
+                            // Line by line, in log order: no message to assemble.
+                            if let Ok(line) = exim_log::parse_line(&buf) {
+                                a.add(&line);
+                            }
+                            continue;
+                        }
+                        asm.push(Record::new(std::mem::take(&mut buf), pos, file));
+                        while let Some(item) = asm.pop() {
+                            counts.add(&item);
+                        }
+                    }
+                    // A line over the length cap is skipped, as by the programs.
+                    Some(Err(e)) if !e.is_fatal() => {}
+                    Some(Err(e)) => return Err(e),
+                }
+            }
+            Ok(false)
+        });
+        match done {
+            Ok(true) => return Ok(()),
+            Ok(false) => {}
+            Err(e) => return Err(read_error(py, e)),
+        }
+    }
+}
+
+fn report(
+    py: Python<'_>,
+    source: &Bound<'_, PyAny>,
+    rotated: bool,
+    mut counts: Counts,
+    top: usize,
+    threshold: u64,
+) -> PyResult<Report> {
+    count(py, open(py, source, rotated)?, &mut counts)?;
+    Ok(Report {
+        counts,
+        top,
+        threshold,
+    })
+}
+
+/// Who sends the mail leaving the server (see the stub).
+#[pyfunction]
+#[pyo3(signature = (source, *, rotated = false, top = 10, threshold = 1))]
+pub(crate) fn spam_sources(
+    py: Python<'_>,
+    source: &Bound<'_, PyAny>,
+    rotated: bool,
+    top: usize,
+    threshold: u64,
+) -> PyResult<Report> {
+    let counts = Counts::Spam(SpamSources::new(TimeWindow::default()));
+    report(py, source, rotated, counts, top, threshold)
+}
+
+/// Inbound abuse at SMTP time and the offending IPs (see the stub).
+#[pyfunction]
+#[pyo3(signature = (source, *, rotated = false, top = 10, threshold = 5))]
+pub(crate) fn abuse_report(
+    py: Python<'_>,
+    source: &Bound<'_, PyAny>,
+    rotated: bool,
+    top: usize,
+    threshold: u64,
+) -> PyResult<Report> {
+    let counts = Counts::Abuse(AbuseReport::new(TimeWindow::default()));
+    report(py, source, rotated, counts, top, threshold)
+}
+
+/// The eximstats totals and tables (see the stub).
+#[pyfunction]
+#[pyo3(signature = (source, *, rotated = false, top = 10, threshold = 1))]
+pub(crate) fn summary(
+    py: Python<'_>,
+    source: &Bound<'_, PyAny>,
+    rotated: bool,
+    top: usize,
+    threshold: u64,
+) -> PyResult<Report> {
+    let counts = Counts::Summary(Summary::new(TimeWindow::default()));
+    report(py, source, rotated, counts, top, threshold)
+}

@@ -1,0 +1,178 @@
+//! Reports: the counting behind `spam-sources`, `abuse-report` and `summary`,
+//! as values every front end shares (the command line, Python, an HTML page,
+//! a metrics exporter).
+//!
+//! Each report is an aggregator fed one item at a time and combined with
+//! others of its kind by `merge`:
+//!
+//! * [`spam::SpamSources`] takes assembled messages
+//!   ([`crate::assemble::Message`]): who sends the mail leaving the server;
+//! * [`summary::Summary`] takes messages and lone lines
+//!   ([`crate::assemble::Assembled`]): the eximstats totals and tables;
+//! * [`abuse::AbuseReport`] takes parsed lines in log order: inbound abuse at
+//!   SMTP time and the offending IPs.
+//!
+//! `merge(other)` adds a partial result counted over *later* input (another
+//! thread's share, the next file, a Dask partition) so that the merged value
+//! reports what one pass over all the input would: the tests split a log into
+//! parts every few items, merge, and compare the JSON with the single pass.
+//! Messages must be whole in one part (assemble first, then share out the
+//! messages); `abuse-report` joins SMTP connections that a split cut in two.
+//!
+//! `report(top, threshold)` returns a plain, `Serialize`-able result: the JSON
+//! of SCHEMA.md ("Reports"). Rendering it as text is the front end's business.
+//! Memory is bounded: every table keeps at most a fixed number of keys
+//! ([`bounded::BoundedMap`]) and says when it had to drop light ones
+//! (`approximate`).
+//!
+//! ```
+//! use exim_log::assemble::{Assembled, Assembler};
+//! use exim_log::reader::LogReader;
+//! use exim_log::report::{TimeWindow, summary::Summary};
+//!
+//! let log = "\
+//! 2024-05-25 10:00:00 1sAbCd-000Xyz-AB <= alice@example.org H=mx.example.net [192.0.2.1] P=esmtp S=1200
+//! 2024-05-25 10:00:01 1sAbCd-000Xyz-AB => bob@example.com R=local T=local_delivery
+//! 2024-05-25 10:00:01 1sAbCd-000Xyz-AB Completed
+//! 2024-05-25 10:00:05 H=(x) [192.0.2.9] F=<a@example.net> rejected RCPT <c@example.com>: relay not permitted
+//! ";
+//! let records = LogReader::new(log.as_bytes()).into_records();
+//! let items: Vec<Assembled> = Assembler::new().messages(records).collect::<Result<_, _>>()?;
+//!
+//! // One pass...
+//! let mut whole = Summary::new(TimeWindow::default());
+//! items.iter().for_each(|item| whole.add(item));
+//! // ...or two partial summaries (two threads, say), merged.
+//! let (head, tail) = items.split_at(1);
+//! let mut first = Summary::new(TimeWindow::default());
+//! head.iter().for_each(|item| first.add(item));
+//! let mut second = Summary::new(TimeWindow::default());
+//! tail.iter().for_each(|item| second.add(item));
+//! first.merge(second);
+//!
+//! let report = first.report(10, 1);
+//! assert_eq!(report.totals.received.messages, 1);
+//! assert_eq!(report.totals.delivered.bytes, 1200);
+//! assert_eq!(report.totals.rejects, 1);
+//! assert_eq!(serde_json::to_value(&report)?, serde_json::to_value(whole.report(10, 1))?);
+//! # Ok::<(), Box<dyn std::error::Error>>(())
+//! ```
+
+use crate::Timestamp;
+
+pub mod abuse;
+pub mod bounded;
+pub mod classify;
+pub mod spam;
+pub mod summary;
+
+/// A half-open window of log time, `[since, until)`, in seconds of the log's
+/// own clock (the timestamp as written, its UTC offset ignored, so that a
+/// window typed by an administrator means what the log says).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct TimeWindow {
+    /// Inclusive start, in [`log_seconds`].
+    pub since: Option<i64>,
+    /// Exclusive end, in [`log_seconds`].
+    pub until: Option<i64>,
+}
+
+impl TimeWindow {
+    /// True when `t` is inside the window.
+    pub fn contains(&self, t: &Timestamp) -> bool {
+        let s = log_seconds(t);
+        self.since.is_none_or(|a| s >= a) && self.until.is_none_or(|b| s < b)
+    }
+}
+
+/// Seconds since 1970-01-01 00:00:00 of a timestamp's wall-clock fields (its
+/// UTC offset, if logged, ignored).
+pub fn log_seconds(t: &Timestamp) -> i64 {
+    Timestamp {
+        utc_offset_minutes: None,
+        ..*t
+    }
+    .unix_seconds()
+}
+
+/// Widens the span `first..=last` to take in `t`; true when `t` is the new
+/// `first` (so a caller can keep an example from the earliest time).
+pub(crate) fn widen_span(
+    first: &mut Option<Timestamp>,
+    last: &mut Option<Timestamp>,
+    t: Timestamp,
+) -> bool {
+    let earliest = first.is_none_or(|f| t < f);
+    if earliest {
+        *first = Some(t);
+    }
+    if last.is_none_or(|l| t > l) {
+        *last = Some(t);
+    }
+    earliest
+}
+
+/// Widens `first..=last` by another span (for `merge`); true when the other
+/// span's first is strictly earlier, so its example replaces ours (on a tie
+/// the earlier part's example stays, as in one pass).
+pub(crate) fn merge_span(
+    first: &mut Option<Timestamp>,
+    last: &mut Option<Timestamp>,
+    other_first: Option<Timestamp>,
+    other_last: Option<Timestamp>,
+) -> bool {
+    let earlier = other_first.is_some_and(|o| widen_span(first, last, o));
+    if let Some(o) = other_last {
+        widen_span(first, last, o);
+    }
+    earlier
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn span_widens_both_ways_and_says_when_first() {
+        let t = |s: &[u8]| {
+            crate::parse_line(s)
+                .map(|l| l.timestamp)
+                .unwrap_or_else(|e| panic!("{e}"))
+        };
+        let (mut first, mut last) = (None, None);
+        let noon = t(b"2024-05-25 12:00:00 x");
+        let morning = t(b"2024-05-25 09:00:00 x");
+        let evening = t(b"2024-05-25 20:00:00 x");
+        // (time, new first?, first, last) after each call.
+        let steps = [
+            (noon, true, noon, noon),
+            (evening, false, noon, evening),
+            (morning, true, morning, evening),
+            (noon, false, morning, evening),
+            (morning, false, morning, evening),
+        ];
+        for (time, earliest, want_first, want_last) in steps {
+            assert_eq!(widen_span(&mut first, &mut last, time), earliest);
+            assert_eq!((first, last), (Some(want_first), Some(want_last)));
+        }
+        let (mut f2, mut l2) = (Some(noon), Some(noon));
+        assert!(merge_span(&mut f2, &mut l2, Some(morning), Some(evening)));
+        assert_eq!((f2, l2), (Some(morning), Some(evening)));
+        assert!(!merge_span(&mut f2, &mut l2, Some(morning), Some(noon)));
+    }
+
+    #[test]
+    fn window_ignores_the_offset() {
+        let ts = |s: &[u8]| crate::parse_line(s).map(|l| l.timestamp);
+        let at = |s: &[u8]| ts(s).map(|t| log_seconds(&t)).unwrap_or_default();
+        let w = TimeWindow {
+            since: Some(at(b"2024-05-25 10:00:00 x")),
+            until: Some(at(b"2024-05-25 11:00:00 x")),
+        };
+        let inside = ts(b"2024-05-25 10:00:00 x").unwrap_or_else(|e| panic!("{e}"));
+        let zoned = ts(b"2024-05-25 10:30:00 +0200 x").unwrap_or_else(|e| panic!("{e}"));
+        let end = ts(b"2024-05-25 11:00:00 x").unwrap_or_else(|e| panic!("{e}"));
+        assert!(w.contains(&inside) && w.contains(&zoned));
+        assert!(!w.contains(&end));
+    }
+}

@@ -1,0 +1,578 @@
+//! `spam-sources`: who sends the mail leaving this server.
+//!
+//! Every message with its arrival (`<=`) in the time window is attributed to
+//! the sources it came from (the seed's two cases of outbound spam, a
+//! compromised script and a compromised account, plus relays):
+//!
+//! * **script**: the `cwd=` directory of the process that submitted a local
+//!   message (`+arguments`), linked by the assembler
+//!   ([`crate::assemble::Message::submission`]);
+//! * **user**: `U=` of a local submission (no `H=`; bounces, sender `<>`, are
+//!   left out, they are counted against the message that caused them);
+//! * **login**: the authenticated id of `A=authenticator:id` (the
+//!   authenticator name when no id is logged);
+//! * **host**: the sending IP of mail received from a host without
+//!   authentication and delivered to at least one remote host (relayed).
+//!
+//! A local message counts under both its script and its user. For each source:
+//! messages, recipients (the `for` list with `+received_recipients`, otherwise
+//! the distinct addresses of its delivery lines), distinct recipient domains,
+//! deliveries, failed (`**`) and deferred (`==`) lines, bounce messages
+//! generated, bytes, top subjects (`+subject`), first and last seen, and the id
+//! of its first message, to give to `trace`.
+
+use std::collections::HashSet;
+
+use crate::assemble::Message;
+use crate::{Event, Flag, Timestamp};
+use serde::Serialize;
+
+use super::bounded::{BoundedMap, CappedSet, Distinct, Merge, Weight};
+use super::{TimeWindow, merge_span, widen_span};
+
+/// Most sources kept per table (see [`BoundedMap`]).
+pub const SOURCES_CAP: usize = 50_000;
+/// Most distinct recipient domains remembered per source.
+pub const DOMAINS_CAP: usize = 10_000;
+/// Most distinct subjects tracked per source.
+pub const SUBJECTS_CAP: usize = 64;
+
+/// What a source is.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum SourceKind {
+    /// `cwd=` directory of a local submission.
+    Script,
+    /// `U=` of a local submission.
+    User,
+    /// Authenticated id (`A=`).
+    Login,
+    /// Sending IP of relayed mail.
+    Host,
+}
+
+impl SourceKind {
+    /// Every kind, in report order.
+    pub const ALL: [SourceKind; 4] = [
+        SourceKind::Script,
+        SourceKind::User,
+        SourceKind::Login,
+        SourceKind::Host,
+    ];
+
+    /// The singular name, as in `script`.
+    pub const fn name(&self) -> &'static str {
+        match self {
+            SourceKind::Script => "script",
+            SourceKind::User => "user",
+            SourceKind::Login => "login",
+            SourceKind::Host => "host",
+        }
+    }
+}
+
+/// What is kept per source while reading.
+#[derive(Clone, Debug)]
+struct Stats {
+    label: Option<String>,
+    messages: u64,
+    recipients: u64,
+    domains: CappedSet,
+    delivered: u64,
+    failed: u64,
+    deferred: u64,
+    bounce_messages: u64,
+    bytes: u64,
+    subjects: BoundedMap<String, u64>,
+    first: Option<Timestamp>,
+    last: Option<Timestamp>,
+    example: Option<String>,
+}
+
+impl Default for Stats {
+    fn default() -> Self {
+        Stats {
+            label: None,
+            messages: 0,
+            recipients: 0,
+            domains: CappedSet::new(DOMAINS_CAP),
+            delivered: 0,
+            failed: 0,
+            deferred: 0,
+            bounce_messages: 0,
+            bytes: 0,
+            subjects: BoundedMap::new(SUBJECTS_CAP),
+            first: None,
+            last: None,
+            example: None,
+        }
+    }
+}
+
+impl Merge for Stats {
+    fn merge(&mut self, o: Self) {
+        if self.label.is_none() {
+            self.label = o.label;
+        }
+        self.messages += o.messages;
+        self.recipients += o.recipients;
+        self.domains.merge(o.domains);
+        self.delivered += o.delivered;
+        self.failed += o.failed;
+        self.deferred += o.deferred;
+        self.bounce_messages += o.bounce_messages;
+        self.bytes += o.bytes;
+        self.subjects.merge(o.subjects);
+        if merge_span(&mut self.first, &mut self.last, o.first, o.last) || self.example.is_none() {
+            self.example = o.example;
+        }
+    }
+}
+
+impl Weight for Stats {
+    fn weight(&self) -> u64 {
+        self.messages
+    }
+}
+
+/// One message, reduced to what the tables need.
+#[derive(Debug, Default)]
+struct Facts {
+    id: String,
+    time: Option<Timestamp>,
+    recipients: Vec<String>,
+    delivered: u64,
+    failed: u64,
+    deferred: u64,
+    remote_delivery: bool,
+    bounces: u64,
+    size: u64,
+    subject: Option<String>,
+}
+
+impl Stats {
+    fn add(&mut self, f: &Facts) {
+        self.messages += 1;
+        self.recipients += f.recipients.len() as u64;
+        for r in &f.recipients {
+            if let Some(d) = super::classify::domain(r) {
+                self.domains.insert(&d);
+            }
+        }
+        self.delivered += f.delivered;
+        self.failed += f.failed;
+        self.deferred += f.deferred;
+        self.bounce_messages += f.bounces;
+        self.bytes += f.size;
+        if let Some(s) = &f.subject {
+            self.subjects.bump(s.as_str());
+        }
+        if let Some(t) = f.time
+            && widen_span(&mut self.first, &mut self.last, t)
+        {
+            self.example = Some(f.id.clone());
+        }
+        if self.example.is_none() {
+            self.example = Some(f.id.clone());
+        }
+    }
+}
+
+/// Counts over every message read.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize)]
+#[non_exhaustive]
+pub struct Totals {
+    /// Arrivals (`<=`) in the window, bounces included.
+    pub messages: u64,
+    /// Local submissions (no `H=`, sender not `<>`).
+    pub local: u64,
+    /// Local submissions linked to a `cwd=` line.
+    pub local_with_script: u64,
+    /// Authenticated submissions (`A=`).
+    pub authenticated: u64,
+    /// Unauthenticated mail from a host, delivered to a remote host.
+    pub relayed: u64,
+    /// Unauthenticated mail from a host delivered only locally (inbound).
+    pub inbound: u64,
+    /// Bounces generated here (`<= <>`).
+    pub bounces: u64,
+    /// Messages whose arrival is not in the input (started before it).
+    pub without_arrival: u64,
+    /// The first arrival counted.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub first: Option<String>,
+    /// The last arrival counted.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub last: Option<String>,
+}
+
+/// One table per [`SourceKind`].
+#[derive(Clone, Debug)]
+struct Tables {
+    script: BoundedMap<String, Stats>,
+    user: BoundedMap<String, Stats>,
+    login: BoundedMap<String, Stats>,
+    host: BoundedMap<String, Stats>,
+}
+
+impl Default for Tables {
+    fn default() -> Self {
+        Tables {
+            script: BoundedMap::new(SOURCES_CAP),
+            user: BoundedMap::new(SOURCES_CAP),
+            login: BoundedMap::new(SOURCES_CAP),
+            host: BoundedMap::new(SOURCES_CAP),
+        }
+    }
+}
+
+impl Tables {
+    fn get(&self, kind: SourceKind) -> &BoundedMap<String, Stats> {
+        match kind {
+            SourceKind::Script => &self.script,
+            SourceKind::User => &self.user,
+            SourceKind::Login => &self.login,
+            SourceKind::Host => &self.host,
+        }
+    }
+
+    fn get_mut(&mut self, kind: SourceKind) -> &mut BoundedMap<String, Stats> {
+        match kind {
+            SourceKind::Script => &mut self.script,
+            SourceKind::User => &mut self.user,
+            SourceKind::Login => &mut self.login,
+            SourceKind::Host => &mut self.host,
+        }
+    }
+}
+
+/// The aggregator: feed it every assembled message with [`SpamSources::add`].
+#[derive(Clone, Debug)]
+pub struct SpamSources {
+    window: TimeWindow,
+    tables: Tables,
+    totals: Totals,
+    first: Option<Timestamp>,
+    last: Option<Timestamp>,
+}
+
+impl SpamSources {
+    /// An empty aggregator counting messages that arrived inside `window`.
+    pub fn new(window: TimeWindow) -> Self {
+        SpamSources {
+            window,
+            tables: Tables::default(),
+            totals: Totals::default(),
+            first: None,
+            last: None,
+        }
+    }
+
+    /// Adds the counts of `other`, made over later input (another thread's
+    /// share of the messages, the next file): the result is what one pass
+    /// over both inputs gives, as long as each message was whole in one part.
+    pub fn merge(&mut self, other: SpamSources) {
+        let (t, o) = (&mut self.totals, other.totals);
+        t.messages += o.messages;
+        t.local += o.local;
+        t.local_with_script += o.local_with_script;
+        t.authenticated += o.authenticated;
+        t.relayed += o.relayed;
+        t.inbound += o.inbound;
+        t.bounces += o.bounces;
+        t.without_arrival += o.without_arrival;
+        merge_span(&mut self.first, &mut self.last, other.first, other.last);
+        let Tables {
+            script,
+            user,
+            login,
+            host,
+        } = other.tables;
+        self.tables.script.merge(script);
+        self.tables.user.merge(user);
+        self.tables.login.merge(login);
+        self.tables.host.merge(host);
+    }
+
+    fn table(&mut self, kind: SourceKind) -> &mut BoundedMap<String, Stats> {
+        self.tables.get_mut(kind)
+    }
+
+    /// Counts one message.
+    pub fn add(&mut self, m: &Message) {
+        // The arrival, reduced to owned values so the lines can be re-parsed.
+        struct Source {
+            login: Option<String>,
+            user: Option<String>,
+            host: Option<(String, Option<String>)>,
+            bounce: bool,
+        }
+        let mut facts = Facts {
+            id: m.id.clone(),
+            bounces: m.bounces.len() as u64,
+            ..Facts::default()
+        };
+        let mut source = None;
+        let mut delivered_to: HashSet<String> = HashSet::new();
+        let mut listed = false;
+        for r in &m.lines {
+            let Ok(line) = r.parse() else { continue };
+            match &line.event {
+                Event::Arrival(a) if line.flag == Some(Flag::Arrival) && source.is_none() => {
+                    facts.time = Some(line.timestamp);
+                    facts.size = a.size.unwrap_or(0);
+                    facts.subject = a.subject.map(|s| s.to_string_lossy());
+                    if let Some(list) = &a.recipients {
+                        listed = true;
+                        facts.recipients = list
+                            .iter()
+                            .map(|t| t.to_string_lossy().into_owned())
+                            .collect();
+                    }
+                    source = Some(Source {
+                        login: a.auth.map(|au| {
+                            au.id
+                                .unwrap_or(au.authenticator)
+                                .to_string_lossy()
+                                .into_owned()
+                        }),
+                        user: a.user.map(|u| u.to_string_lossy().into_owned()),
+                        host: a.host.map(|h| {
+                            let ip = h.ip.map(|i| i.to_string_lossy().into_owned());
+                            let name = h.name.or(h.helo).map(|n| n.to_string_lossy().into_owned());
+                            match ip {
+                                Some(ip) => (ip, name),
+                                None => (name.unwrap_or_default(), None),
+                            }
+                        }),
+                        bounce: a.sender.as_bytes() == b"<>",
+                    });
+                }
+                Event::Delivery(d) => {
+                    facts.delivered += 1;
+                    facts.remote_delivery |= d.host.is_some();
+                    delivered_to.insert(d.address.to_string_lossy().into_owned());
+                }
+                Event::Failure(d) => {
+                    facts.failed += 1;
+                    delivered_to.insert(d.address.to_string_lossy().into_owned());
+                }
+                Event::Deferral(d) => {
+                    facts.deferred += 1;
+                    facts.remote_delivery |= d.host.is_some();
+                    delivered_to.insert(d.address.to_string_lossy().into_owned());
+                }
+                _ => {}
+            }
+        }
+        let Some(src) = source else {
+            self.totals.without_arrival += 1;
+            return;
+        };
+        if facts.time.is_some_and(|t| !self.window.contains(&t)) {
+            return;
+        }
+        if !listed {
+            let mut v: Vec<String> = delivered_to.into_iter().collect();
+            v.sort();
+            facts.recipients = v;
+        }
+        self.totals.messages += 1;
+        if let Some(t) = facts.time {
+            self.first = Some(self.first.map_or(t, |x| x.min(t)));
+            self.last = Some(self.last.map_or(t, |x| x.max(t)));
+        }
+        if let Some(login) = &src.login {
+            self.totals.authenticated += 1;
+            self.table(SourceKind::Login)
+                .update(login.as_str(), |s| s.add(&facts));
+        } else if let Some((ip, name)) = &src.host {
+            if facts.remote_delivery {
+                self.totals.relayed += 1;
+                self.table(SourceKind::Host).update(ip.as_str(), |s| {
+                    if s.label.is_none() {
+                        s.label = name.clone();
+                    }
+                    s.add(&facts);
+                });
+            } else {
+                self.totals.inbound += 1;
+            }
+        } else if src.bounce {
+            self.totals.bounces += 1;
+        }
+        if src.host.is_none() && !src.bounce {
+            self.totals.local += 1;
+            if let Some(user) = &src.user {
+                self.table(SourceKind::User)
+                    .update(user.as_str(), |s| s.add(&facts));
+            }
+            let cwd = m
+                .submission()
+                .and_then(|a| a.arguments().map(|x| x.cwd.to_string_lossy().into_owned()));
+            if let Some(cwd) = cwd {
+                self.totals.local_with_script += 1;
+                self.table(SourceKind::Script)
+                    .update(cwd.as_str(), |s| s.add(&facts));
+            }
+        }
+    }
+
+    /// The report: per kind, the `top` sources with at least `threshold` messages.
+    pub fn report(&self, top: usize, threshold: u64) -> SpamReport {
+        let mut totals = self.totals.clone();
+        totals.first = self.first.map(|t| t.to_string());
+        totals.last = self.last.map(|t| t.to_string());
+        let mut sections = Vec::new();
+        let mut approximate = false;
+        for kind in SourceKind::ALL {
+            let table = self.tables.get(kind);
+            approximate |= table.dropped() > 0;
+            let rows = table
+                .top(top, threshold)
+                .into_iter()
+                .map(|(k, s)| Row::new(k, s))
+                .collect();
+            sections.push(Section {
+                kind,
+                sources: table.len() as u64,
+                rows,
+            });
+        }
+        let findings = sections
+            .iter()
+            .filter_map(|s| s.rows.first().map(|r| Finding::new(s.kind, r)))
+            .collect();
+        SpamReport {
+            totals,
+            findings,
+            sections,
+            approximate,
+        }
+    }
+}
+
+/// The result of [`SpamSources::report`]: the `--json` document.
+#[derive(Clone, Debug, Serialize)]
+#[non_exhaustive]
+pub struct SpamReport {
+    /// Counts over all messages.
+    pub totals: Totals,
+    /// The top source of each kind, in one sentence each.
+    pub findings: Vec<Finding>,
+    /// One ranked table per kind.
+    pub sections: Vec<Section>,
+    /// True when a table dropped light entries to bound memory (counts of the
+    /// rows shown are then lower bounds).
+    pub approximate: bool,
+}
+
+/// The top source of one kind.
+#[derive(Clone, Debug, Serialize)]
+pub struct Finding {
+    /// The kind.
+    pub kind: SourceKind,
+    /// The source (directory, user, login, IP).
+    pub source: String,
+    /// Its messages.
+    pub messages: u64,
+    /// Its recipients.
+    pub recipients: u64,
+    /// A message id to give to `trace`.
+    pub example_message_id: Option<String>,
+}
+
+impl Finding {
+    fn new(kind: SourceKind, r: &Row) -> Self {
+        Finding {
+            kind,
+            source: r.source.clone(),
+            messages: r.messages,
+            recipients: r.recipients,
+            example_message_id: r.example_message_id.clone(),
+        }
+    }
+}
+
+/// One table of the report.
+#[derive(Clone, Debug, Serialize)]
+pub struct Section {
+    /// What the sources are.
+    pub kind: SourceKind,
+    /// Distinct sources of this kind seen.
+    pub sources: u64,
+    /// The top rows, most messages first.
+    pub rows: Vec<Row>,
+}
+
+/// One source.
+#[derive(Clone, Debug, Serialize)]
+pub struct Row {
+    /// The directory, user, login or IP.
+    pub source: String,
+    /// For hosts: the host name (or HELO name) first seen.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub label: Option<String>,
+    /// Messages received from it.
+    pub messages: u64,
+    /// Their recipients.
+    pub recipients: u64,
+    /// Distinct recipient domains.
+    pub recipient_domains: Distinct,
+    /// Successful delivery lines.
+    pub delivered: u64,
+    /// Failed (`**`) lines: recipients that bounced.
+    pub failed: u64,
+    /// Deferral (`==`) lines.
+    pub deferred: u64,
+    /// Bounce messages generated for its messages.
+    pub bounce_messages: u64,
+    /// Sum of `S=`.
+    pub bytes: u64,
+    /// Most frequent subjects, with their counts.
+    pub top_subjects: Vec<Subject>,
+    /// First arrival.
+    pub first_seen: Option<String>,
+    /// Last arrival.
+    pub last_seen: Option<String>,
+    /// The id of its first message, to trace.
+    pub example_message_id: Option<String>,
+}
+
+/// A subject and how many messages had it.
+#[derive(Clone, Debug, Serialize)]
+pub struct Subject {
+    /// The decoded subject.
+    pub subject: String,
+    /// Messages with it.
+    pub count: u64,
+}
+
+impl Row {
+    fn new(key: &str, s: &Stats) -> Self {
+        Row {
+            source: key.to_string(),
+            label: s.label.clone(),
+            messages: s.messages,
+            recipients: s.recipients,
+            recipient_domains: s.domains.count(),
+            delivered: s.delivered,
+            failed: s.failed,
+            deferred: s.deferred,
+            bounce_messages: s.bounce_messages,
+            bytes: s.bytes,
+            top_subjects: s
+                .subjects
+                .top(3, 1)
+                .into_iter()
+                .map(|(subject, count)| Subject {
+                    subject: subject.clone(),
+                    count: *count,
+                })
+                .collect(),
+            first_seen: s.first.map(|t| t.to_string()),
+            last_seen: s.last.map(|t| t.to_string()),
+            example_message_id: s.example.clone(),
+        }
+    }
+}

@@ -1,0 +1,540 @@
+//! `summary`: what `eximstats` reports, computed from parsed lines so it is
+//! right for both message-id formats (eximstats 4.96 reports zero messages for
+//! 23-character ids) and never lumps id-less rejections under one host
+//! (eximstats 4.99 puts them all under `local`).
+//!
+//! Counted as eximstats counts them, so the totals can be compared:
+//!
+//! * **received**: `<=` lines, with the sum of their `S=`;
+//! * **delivered**: `=>` lines as messages, `=>` and `->` lines as addresses,
+//!   and for volume the `S=` of the message's arrival per `=>` line;
+//! * **delayed** / **failed**: messages with at least one `==` / `**` line;
+//! * **rejects**: `rejected` lines (temporary ones apart), by reason
+//!   ([`reason_class`]) and by host IP.
+//!
+//! Plus per-transport and per-host tables, the queue-time distribution of
+//! completed messages, and the top senders and recipients.
+
+use crate::assemble::{Assembled, Message};
+use crate::{Event, Flag, LogLine, Timestamp};
+use serde::Serialize;
+
+use super::TimeWindow;
+use super::bounded::{BoundedMap, Merge, Weight};
+use super::classify::{domain, reason_class};
+use super::{merge_span, widen_span};
+
+/// Most keys per table.
+pub const TABLE_CAP: usize = 50_000;
+
+/// Upper bounds (seconds) of the queue-time buckets, eximstats' own.
+pub const QUEUE_BUCKETS: [(u64, &str); 9] = [
+    (60, "1m"),
+    (300, "5m"),
+    (900, "15m"),
+    (1800, "30m"),
+    (3600, "1h"),
+    (10_800, "3h"),
+    (21_600, "6h"),
+    (43_200, "12h"),
+    (86_400, "1d"),
+];
+
+/// Messages, addresses and bytes of one key.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize)]
+pub struct Volume {
+    /// Messages (`<=` lines, or `=>` lines for deliveries).
+    pub messages: u64,
+    /// Addresses (`=>` and `->` lines); 0 for received mail.
+    pub addresses: u64,
+    /// Bytes.
+    pub bytes: u64,
+}
+
+impl Merge for Volume {
+    fn merge(&mut self, o: Self) {
+        self.messages += o.messages;
+        self.addresses += o.addresses;
+        self.bytes += o.bytes;
+    }
+}
+
+impl Weight for Volume {
+    fn weight(&self) -> u64 {
+        self.messages.max(self.addresses)
+    }
+}
+
+type Table_ = BoundedMap<String, Volume>;
+
+fn table() -> Table_ {
+    BoundedMap::new(TABLE_CAP)
+}
+
+/// The aggregator: feed it every assembled message ([`Summary::add_message`])
+/// and every lone line ([`Summary::add_line`]).
+#[derive(Clone, Debug)]
+pub struct Summary {
+    window: TimeWindow,
+    first: Option<Timestamp>,
+    last: Option<Timestamp>,
+    received: Volume,
+    delivered: Volume,
+    delayed: u64,
+    failed: u64,
+    failed_addresses: u64,
+    deferral_lines: u64,
+    completed: u64,
+    rejects: u64,
+    temp_rejects: u64,
+    received_per_hour: [u64; 24],
+    delivered_per_hour: [u64; 24],
+    queue_all: [u64; 10],
+    queue_remote: [u64; 10],
+    sending_hosts: Table_,
+    local_senders: Table_,
+    senders: Table_,
+    transports: Table_,
+    destinations: Table_,
+    recipients: Table_,
+    recipient_domains: Table_,
+    reject_reasons: BoundedMap<String, u64>,
+    reject_hosts: BoundedMap<String, u64>,
+}
+
+fn bucket(secs: f64) -> usize {
+    QUEUE_BUCKETS
+        .iter()
+        .position(|(b, _)| secs < *b as f64)
+        .unwrap_or(QUEUE_BUCKETS.len())
+}
+
+impl Summary {
+    /// An empty summary of what happened inside `window`.
+    pub fn new(window: TimeWindow) -> Self {
+        Summary {
+            window,
+            first: None,
+            last: None,
+            received: Volume::default(),
+            delivered: Volume::default(),
+            delayed: 0,
+            failed: 0,
+            failed_addresses: 0,
+            deferral_lines: 0,
+            completed: 0,
+            rejects: 0,
+            temp_rejects: 0,
+            received_per_hour: [0; 24],
+            delivered_per_hour: [0; 24],
+            queue_all: [0; 10],
+            queue_remote: [0; 10],
+            sending_hosts: table(),
+            local_senders: table(),
+            senders: table(),
+            transports: table(),
+            destinations: table(),
+            recipients: table(),
+            recipient_domains: table(),
+            reject_reasons: BoundedMap::new(TABLE_CAP),
+            reject_hosts: BoundedMap::new(TABLE_CAP),
+        }
+    }
+
+    /// Adds the counts of `other`, made over other input (another thread's
+    /// share of the messages, the next file): the result is what one pass
+    /// over both inputs gives, as long as each message was whole in one part.
+    pub fn merge(&mut self, other: Summary) {
+        merge_span(&mut self.first, &mut self.last, other.first, other.last);
+        self.received.merge(other.received);
+        self.delivered.merge(other.delivered);
+        self.delayed += other.delayed;
+        self.failed += other.failed;
+        self.failed_addresses += other.failed_addresses;
+        self.deferral_lines += other.deferral_lines;
+        self.completed += other.completed;
+        self.rejects += other.rejects;
+        self.temp_rejects += other.temp_rejects;
+        let add = |a: &mut [u64], b: &[u64]| a.iter_mut().zip(b).for_each(|(x, y)| *x += y);
+        add(&mut self.received_per_hour, &other.received_per_hour);
+        add(&mut self.delivered_per_hour, &other.delivered_per_hour);
+        add(&mut self.queue_all, &other.queue_all);
+        add(&mut self.queue_remote, &other.queue_remote);
+        self.sending_hosts.merge(other.sending_hosts);
+        self.local_senders.merge(other.local_senders);
+        self.senders.merge(other.senders);
+        self.transports.merge(other.transports);
+        self.destinations.merge(other.destinations);
+        self.recipients.merge(other.recipients);
+        self.recipient_domains.merge(other.recipient_domains);
+        self.reject_reasons.merge(other.reject_reasons);
+        self.reject_hosts.merge(other.reject_hosts);
+    }
+
+    fn seen(&mut self, t: Timestamp) {
+        widen_span(&mut self.first, &mut self.last, t);
+    }
+
+    /// Counts one message: its arrival, deliveries, deferrals, failures,
+    /// queue time, and any rejection logged with its id.
+    pub fn add_message(&mut self, m: &Message) {
+        let mut size = 0;
+        let mut arrived = false;
+        let (mut deferred, mut failed, mut remote) = (false, false, false);
+        for r in &m.lines {
+            let Ok(line) = r.parse() else { continue };
+            if !self.window.contains(&line.timestamp) {
+                continue;
+            }
+            self.seen(line.timestamp);
+            match (&line.event, line.flag) {
+                (Event::Arrival(a), Some(Flag::Arrival)) => {
+                    arrived = true;
+                    size = a.size.unwrap_or(0);
+                    self.received.messages += 1;
+                    self.received.bytes += size;
+                    if let Some(n) = self
+                        .received_per_hour
+                        .get_mut(usize::from(line.timestamp.hour))
+                    {
+                        *n += 1;
+                    }
+                    let host = match a.host {
+                        Some(h) => h
+                            .name
+                            .or(h.helo)
+                            .or(h.ip)
+                            .map(|t| t.to_string_lossy().into_owned())
+                            .unwrap_or_default(),
+                        None => "local".to_string(),
+                    };
+                    let add = |v: &mut Volume| {
+                        v.messages += 1;
+                        v.bytes += size;
+                    };
+                    self.sending_hosts.update(host.as_str(), add);
+                    if a.host.is_none()
+                        && let Some(u) = a.user
+                    {
+                        self.local_senders.update(&*u.to_string_lossy(), add);
+                    }
+                    if a.sender.as_bytes() != b"<>" {
+                        let s = a.sender.to_string_lossy().to_ascii_lowercase();
+                        self.senders.update(s.as_str(), add);
+                    }
+                }
+                (Event::Delivery(d), Some(flag)) => {
+                    let first = flag != Flag::Additional;
+                    let add = |v: &mut Volume| {
+                        if first {
+                            v.messages += 1;
+                            v.bytes += size;
+                        }
+                        v.addresses += 1;
+                    };
+                    add(&mut self.delivered);
+                    if first
+                        && let Some(n) = self
+                            .delivered_per_hour
+                            .get_mut(usize::from(line.timestamp.hour))
+                    {
+                        *n += 1;
+                    }
+                    remote |= d.host.is_some();
+                    let transport = d.transport.map_or_else(
+                        || "(none)".to_string(),
+                        |t| t.to_string_lossy().into_owned(),
+                    );
+                    self.transports.update(transport.as_str(), add);
+                    let dest = match d.host {
+                        Some(h) => h
+                            .name
+                            .or(h.ip)
+                            .map(|t| t.to_string_lossy().into_owned())
+                            .unwrap_or_default(),
+                        None => "local".to_string(),
+                    };
+                    self.destinations.update(dest.as_str(), add);
+                    let addr = d.address.to_string_lossy().to_ascii_lowercase();
+                    let addr = d
+                        .original
+                        .filter(|_| !addr.contains('@'))
+                        .map_or(addr, |o| o.to_string_lossy().to_ascii_lowercase());
+                    if let Some(dom) = domain(&addr) {
+                        self.recipient_domains.update(dom.as_str(), add);
+                    }
+                    self.recipients.update(addr.as_str(), add);
+                }
+                (Event::Deferral(_), _) => {
+                    deferred = true;
+                    self.deferral_lines += 1;
+                }
+                (Event::Failure(_), _) => {
+                    failed = true;
+                    self.failed_addresses += 1;
+                }
+                (Event::Completed(_), _) => self.completed += 1,
+                (Event::Rejection(_), _) => self.reject(&line),
+                _ => {}
+            }
+        }
+        self.delayed += u64::from(deferred);
+        self.failed += u64::from(failed);
+        if arrived
+            && m.is_complete()
+            && let Some(q) = m.queue_time()
+        {
+            let b = bucket(q);
+            if let Some(n) = self.queue_all.get_mut(b) {
+                *n += 1;
+            }
+            if remote && let Some(n) = self.queue_remote.get_mut(b) {
+                *n += 1;
+            }
+        }
+    }
+
+    /// Counts one item of an [`Assembler`](crate::assemble::Assembler): a
+    /// message ([`Summary::add_message`]) or a lone line that parses
+    /// ([`Summary::add_line`]).
+    pub fn add(&mut self, item: &Assembled) {
+        match item {
+            Assembled::Message(m) => self.add_message(m),
+            Assembled::Line(r) => {
+                if let Ok(line) = r.parse() {
+                    self.add_line(&line);
+                }
+            }
+        }
+    }
+
+    /// Counts one line that belongs to no message (rejections, mostly).
+    pub fn add_line(&mut self, line: &LogLine<'_>) {
+        if !self.window.contains(&line.timestamp) {
+            return;
+        }
+        self.seen(line.timestamp);
+        if let Event::Rejection(_) = line.event {
+            self.reject(line);
+        }
+    }
+
+    fn reject(&mut self, line: &LogLine<'_>) {
+        let Event::Rejection(r) = &line.event else {
+            return;
+        };
+        if r.temporary {
+            self.temp_rejects += 1;
+            return;
+        }
+        self.rejects += 1;
+        self.reject_reasons.bump(reason_class(r).as_str());
+        // Each rejection under its own client: the IP, else the name, else
+        // an explicit "(no host logged)" (a non-SMTP ACL), never "local".
+        let host = r
+            .peer
+            .host
+            .and_then(|h| h.ip.or(h.name).or(h.helo))
+            .map_or_else(
+                || "(no host logged)".to_string(),
+                |t| t.to_string_lossy().into_owned(),
+            );
+        self.reject_hosts.bump(host.as_str());
+    }
+
+    /// The report, `top` rows per table.
+    pub fn report(&self, top: usize, threshold: u64) -> Report {
+        let vol = |t: &Table_| -> Vec<VolumeRow> {
+            t.top(top, threshold)
+                .into_iter()
+                .map(|(k, v)| VolumeRow {
+                    key: k.clone(),
+                    volume: *v,
+                })
+                .collect()
+        };
+        let counts = |t: &BoundedMap<String, u64>| -> Vec<CountRow> {
+            t.top(top, threshold)
+                .into_iter()
+                .map(|(k, v)| CountRow {
+                    key: k.clone(),
+                    count: *v,
+                })
+                .collect()
+        };
+        let queue = |b: &[u64; 10]| -> Vec<QueueRow> {
+            let labels = QUEUE_BUCKETS
+                .iter()
+                .map(|(_, l)| format!("under {l}"))
+                .chain(std::iter::once("over 1d".to_string()));
+            labels
+                .zip(b.iter())
+                .map(|(label, n)| QueueRow {
+                    bucket: label,
+                    messages: *n,
+                })
+                .collect()
+        };
+        let approximate = [
+            &self.sending_hosts,
+            &self.senders,
+            &self.recipients,
+            &self.destinations,
+        ]
+        .iter()
+        .any(|t| t.dropped() > 0)
+            || self.reject_hosts.dropped() > 0;
+        Report {
+            first: self.first.map(|t| t.to_string()),
+            last: self.last.map(|t| t.to_string()),
+            totals: Totals {
+                received: self.received,
+                received_hosts: self.sending_hosts.len() as u64,
+                delivered: self.delivered,
+                delivered_hosts: self.destinations.len() as u64,
+                delayed: self.delayed,
+                deferral_lines: self.deferral_lines,
+                failed: self.failed,
+                failed_addresses: self.failed_addresses,
+                completed: self.completed,
+                rejects: self.rejects,
+                reject_hosts: self.reject_hosts.len() as u64,
+                temporary_rejects: self.temp_rejects,
+            },
+            received_per_hour: self.received_per_hour.to_vec(),
+            delivered_per_hour: self.delivered_per_hour.to_vec(),
+            transports: vol(&self.transports),
+            sending_hosts: vol(&self.sending_hosts),
+            local_senders: vol(&self.local_senders),
+            senders: vol(&self.senders),
+            destinations: vol(&self.destinations),
+            recipients: vol(&self.recipients),
+            recipient_domains: vol(&self.recipient_domains),
+            queue_times: queue(&self.queue_all),
+            queue_times_remote: queue(&self.queue_remote),
+            reject_reasons: counts(&self.reject_reasons),
+            reject_hosts: counts(&self.reject_hosts),
+            approximate,
+        }
+    }
+}
+
+/// The `--json` document of `summary`.
+#[derive(Clone, Debug, Serialize)]
+#[non_exhaustive]
+pub struct Report {
+    /// First line counted.
+    pub first: Option<String>,
+    /// Last line counted.
+    pub last: Option<String>,
+    /// The grand totals.
+    pub totals: Totals,
+    /// Arrivals per hour of the day (0-23), eximstats' "received per hour".
+    pub received_per_hour: Vec<u64>,
+    /// `=>` lines per hour of the day.
+    pub delivered_per_hour: Vec<u64>,
+    /// Deliveries by transport (`T=`).
+    pub transports: Vec<VolumeRow>,
+    /// Received by sending host (name, HELO or IP; `local` for local submissions).
+    pub sending_hosts: Vec<VolumeRow>,
+    /// Received from local users (`U=`).
+    pub local_senders: Vec<VolumeRow>,
+    /// Received by envelope sender.
+    pub senders: Vec<VolumeRow>,
+    /// Delivered by destination host (`local` for local transports).
+    pub destinations: Vec<VolumeRow>,
+    /// Delivered by recipient address.
+    pub recipients: Vec<VolumeRow>,
+    /// Delivered by recipient domain.
+    pub recipient_domains: Vec<VolumeRow>,
+    /// Completed messages by time on the queue.
+    pub queue_times: Vec<QueueRow>,
+    /// The same, for messages with at least one remote delivery.
+    pub queue_times_remote: Vec<QueueRow>,
+    /// Rejections by reason class.
+    pub reject_reasons: Vec<CountRow>,
+    /// Rejections by client IP.
+    pub reject_hosts: Vec<CountRow>,
+    /// True when a table dropped light entries to bound memory.
+    pub approximate: bool,
+}
+
+/// eximstats' "Grand total summary".
+#[derive(Clone, Debug, Serialize)]
+#[non_exhaustive]
+pub struct Totals {
+    /// `<=` lines and their bytes.
+    pub received: Volume,
+    /// Distinct sending hosts (`local` is one).
+    pub received_hosts: u64,
+    /// `=>` lines (messages), `=>` + `->` (addresses), bytes.
+    pub delivered: Volume,
+    /// Distinct destination hosts (`local` is one).
+    pub delivered_hosts: u64,
+    /// Messages with at least one `==`.
+    pub delayed: u64,
+    /// `==` lines.
+    pub deferral_lines: u64,
+    /// Messages with at least one `**`.
+    pub failed: u64,
+    /// `**` lines.
+    pub failed_addresses: u64,
+    /// `Completed` lines.
+    pub completed: u64,
+    /// `rejected` lines (not temporary).
+    pub rejects: u64,
+    /// Distinct hosts rejected.
+    pub reject_hosts: u64,
+    /// `temporarily rejected` lines.
+    pub temporary_rejects: u64,
+}
+
+/// A key with its volume.
+#[derive(Clone, Debug, Serialize)]
+pub struct VolumeRow {
+    /// The key.
+    pub key: String,
+    /// Its counts.
+    #[serde(flatten)]
+    pub volume: Volume,
+}
+
+/// A key with a count.
+#[derive(Clone, Debug, Serialize)]
+pub struct CountRow {
+    /// The key.
+    pub key: String,
+    /// Its count.
+    pub count: u64,
+}
+
+/// One queue-time bucket.
+#[derive(Clone, Debug, Serialize)]
+pub struct QueueRow {
+    /// `under 1m`, ..., `over 1d`.
+    pub bucket: String,
+    /// Completed messages in it.
+    pub messages: u64,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn queue_buckets() {
+        let cases = [
+            (0.0, 0),
+            (59.9, 0),
+            (60.0, 1),
+            (299.0, 1),
+            (3599.0, 4),
+            (86_399.0, 8),
+            (86_400.0, 9),
+            (1e9, 9),
+        ];
+        for (secs, want) in cases {
+            assert_eq!(bucket(secs), want, "{secs}");
+        }
+    }
+}

@@ -63,6 +63,7 @@ use crate::Timestamp;
 pub mod abuse;
 pub mod bounded;
 pub mod classify;
+pub mod queue;
 pub mod spam;
 pub mod summary;
 

@@ -52,7 +52,7 @@ mod _exim_log {
     #[pymodule_export]
     use crate::selector::{LogSelector, parse_log_selector};
     #[pymodule_export]
-    use crate::spool::{SpoolHeader, parse_queue_listing, parse_spool_header, spool};
+    use crate::spool::{SpoolHeader, parse_queue_listing, parse_spool_header, queue, spool};
 
     #[pymodule_init]
     fn init(m: &Bound<'_, PyModule>) -> PyResult<()> {

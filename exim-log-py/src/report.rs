@@ -8,6 +8,7 @@ use exim_log::assemble::{Assembled, Assembler};
 use exim_log::reader::Record;
 use exim_log::report::TimeWindow;
 use exim_log::report::abuse::AbuseReport;
+use exim_log::report::queue::QueueReport;
 use exim_log::report::spam::SpamSources;
 use exim_log::report::summary::Summary;
 use pyo3::exceptions::PyValueError;
@@ -22,6 +23,8 @@ enum Counts {
     Spam(SpamSources),
     Abuse(AbuseReport),
     Summary(Summary),
+    /// Filled by `exim_log.queue()` (crate::spool), not from a log.
+    Queue(QueueReport),
 }
 
 impl Counts {
@@ -30,6 +33,7 @@ impl Counts {
             Counts::Spam(_) => "spam_sources",
             Counts::Abuse(_) => "abuse_report",
             Counts::Summary(_) => "summary",
+            Counts::Queue(_) => "queue",
         }
     }
 
@@ -66,6 +70,7 @@ impl Report {
             (Counts::Spam(a), Counts::Spam(b)) => a.merge(b.clone()),
             (Counts::Abuse(a), Counts::Abuse(b)) => a.merge(b.clone()),
             (Counts::Summary(a), Counts::Summary(b)) => a.merge(b.clone()),
+            (Counts::Queue(a), Counts::Queue(b)) => a.merge(b.clone()),
             (a, b) => {
                 return Err(PyValueError::new_err(format!(
                     "cannot merge a {} report into a {} report",
@@ -84,6 +89,7 @@ impl Report {
             Counts::Spam(s) => to_dict(py, &s.report(top, threshold)),
             Counts::Abuse(s) => to_dict(py, &s.report(top, threshold)),
             Counts::Summary(s) => to_dict(py, &s.report(top, threshold)),
+            Counts::Queue(s) => to_dict(py, &s.report(top, threshold)),
         }
     }
 
@@ -94,6 +100,17 @@ impl Report {
             self.top,
             self.threshold
         )
+    }
+}
+
+impl Report {
+    /// The report of `exim_log.queue()`.
+    pub(crate) fn queue(q: QueueReport, top: usize, threshold: u64) -> Self {
+        Report {
+            counts: Counts::Queue(q),
+            top,
+            threshold,
+        }
     }
 }
 

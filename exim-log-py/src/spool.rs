@@ -260,3 +260,66 @@ pub(crate) fn parse_queue_listing<'py>(
     }
     Ok(out)
 }
+
+/// The queue report (see the stub): from a spool directory (a path to a
+/// directory) or from `exim -bp` output (`str`/`bytes`, or a path to a file).
+#[pyfunction]
+#[pyo3(signature = (source, *, top = 10, threshold = 1, now = None))]
+pub(crate) fn queue(
+    py: Python<'_>,
+    source: &Bound<'_, PyAny>,
+    top: usize,
+    threshold: u64,
+    now: Option<i64>,
+) -> PyResult<crate::report::Report> {
+    let now = now.unwrap_or_else(|| {
+        std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map_or(0, |d| i64::try_from(d.as_secs()).unwrap_or(i64::MAX))
+    });
+    let mut q = exim_log::report::queue::QueueReport::new(now);
+    let path: Option<std::path::PathBuf> = if source.is_instance_of::<pyo3::types::PyBytes>() {
+        None
+    } else if source.is_instance_of::<PyString>() {
+        // A str is a path when it names something that exists, else the listing.
+        let s: String = source.extract()?;
+        let p = std::path::PathBuf::from(&s);
+        (!s.contains('\n') && p.exists()).then_some(p)
+    } else {
+        source.extract().ok()
+    };
+    match path {
+        Some(p) if p.is_dir() => {
+            let r: Result<(), SpoolDirError> = py.detach(|| {
+                for f in SpoolDir::open(&p)? {
+                    q.add_queued(&f?);
+                }
+                Ok(())
+            });
+            r.map_err(dir_error)?;
+        }
+        Some(p) => {
+            let bytes = std::fs::read(&p).map_err(|e| PyOSError::new_err(format!("{}: {e}", p.display())))?;
+            add_listing(py, &mut q, &bytes)?;
+        }
+        None => {
+            let bytes = input_bytes(source)?;
+            add_listing(py, &mut q, &bytes)?;
+        }
+    }
+    Ok(crate::report::Report::queue(q, top, threshold))
+}
+
+fn add_listing(
+    py: Python<'_>,
+    q: &mut exim_log::report::queue::QueueReport,
+    bytes: &[u8],
+) -> PyResult<()> {
+    for e in rs::parse_listing(bytes) {
+        match e {
+            Ok(e) => q.add_entry(&e),
+            Err(e) => return Err(spool_error(py, e, None)),
+        }
+    }
+    Ok(())
+}

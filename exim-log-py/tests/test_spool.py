@@ -128,3 +128,63 @@ def test_split_spool() -> None:
     for h in files:
         assert pathlib.Path(h.path or "").parent.name == h.id[5]
         assert h.originating_script == {"uid": 1001, "script": "contact-form.php"}
+
+
+def rust_json(args: list[str]) -> list[dict]:
+    """The `exim-log queue` program's JSON lines for the same input."""
+    import json
+    import shutil
+    import subprocess
+
+    from conftest import in_ci
+
+    cargo = shutil.which("cargo")
+    if cargo is None or not (REPO / "Cargo.toml").is_file():
+        if in_ci():
+            pytest.fail("cargo and the repository are required under CI")
+        pytest.skip("cargo or the repository checkout not available")
+    proc = subprocess.run(
+        [cargo, "run", "-q", "-p", "exim-log-cli", "--", "queue"] + args,
+        cwd=REPO,
+        capture_output=True,
+        check=True,
+    )
+    return [json.loads(line) for line in proc.stdout.splitlines()]
+
+
+def test_json_equal_in_rust_and_python() -> None:
+    for name in ("flat", "split"):
+        rust = rust_json(["--each", str(SAMPLES / name)])
+        assert rust == [h.to_dict() for h in queue(name)]
+        rust = rust_json(["--each", str(SAMPLES / f"{name}.bp")])
+        assert rust == exim_log.parse_queue_listing((SAMPLES / f"{name}.bp").read_text())
+    now = queue("flat")[0].received_time + 60
+    (report,) = rust_json(["--json", "--top", "5", str(SAMPLES / "flat")])
+    # The program counts ages at the current time; the report here at `now`.
+    py = exim_log.queue(SAMPLES / "flat", top=5, now=now).to_dict()
+    for d in (report, py):
+        d.pop("ages")
+    assert report == py
+
+
+def test_queue_report() -> None:
+    files = queue("flat")
+    now = files[0].received_time + 60
+    r = exim_log.queue(SAMPLES / "flat", now=now)
+    assert r.name == "queue"
+    d = r.to_dict()
+    assert d["totals"]["messages"] == 6 and d["totals"]["frozen"] == 2
+    assert d["ages"]["under_1h"] == 6
+    clients = [s for s in d["sections"] if s["kind"] == "web_client"][0]["rows"]
+    assert [(c["key"], c["messages"]) for c in clients] == [("198.51.100.23", 2)]
+    assert clients[0]["ids"] == [h.id for h in files if h.php_script]
+
+    # The listing, as text, bytes or a file path; merged with the split spool.
+    listing = (SAMPLES / "flat.bp").read_text()
+    for src in (listing, listing.encode(), SAMPLES / "flat.bp", str(SAMPLES / "flat.bp")):
+        assert exim_log.queue(src, now=now).to_dict()["totals"]["messages"] == 6
+    both = exim_log.queue(SAMPLES / "flat", now=now)
+    both.merge(exim_log.queue(SAMPLES / "split", now=now))
+    assert both.to_dict()["totals"]["messages"] == 8
+    with pytest.raises(ValueError):
+        both.merge(exim_log.summary(b""))

@@ -51,6 +51,7 @@ __all__ = [
     "parse_received",
     "parse_spool_header",
     "parse_syslog_line",
+    "queue",
     "received_headers",
     "reject_entries",
     "spam_sources",
@@ -760,7 +761,7 @@ class Report:
 
     @property
     def name(self) -> str:
-        """``spam_sources``, ``abuse_report`` or ``summary``."""
+        """``spam_sources``, ``abuse_report``, ``summary`` or ``queue``."""
     def merge(self, other: Report) -> None:
         """Adds the counts of ``other``, a report of the same kind counted over
         *later* input (the next file, another thread's or Dask partition's
@@ -862,3 +863,20 @@ def parse_queue_listing(
     """``exim -bp`` / ``mailq`` output, one dict per message: ``id``, ``age``,
     ``age_minutes``, ``size``, ``sender``, ``login``, ``frozen``, ``error``,
     ``recipients`` (``address``, ``delivered``, ``generated``)."""
+
+def queue(
+    source: Union[_Text, "os.PathLike[str]"],
+    *,
+    top: int = 10,
+    threshold: int = 1,
+    now: Optional[int] = None,
+) -> Report:
+    """The mail queue grouped for the spam hunt, as ``exim-log queue``: by
+    ``user``, ``auth_login``, ``host``, ``sender``, ``php_script``
+    (X-PHP-Originating-Script), ``web_script`` and ``web_client``
+    (X-PHP-Script), ``subject`` and ``recipient_domain``, with ages, frozen
+    counts and the message ids of each row. ``source`` is a spool directory
+    (a path), or ``exim -bp`` output (``str``/``bytes``, or a path to a file).
+    Ages of spool files are counted at ``now`` (seconds since the epoch,
+    default the current time). The ``Report`` (``name`` ``"queue"``) merges
+    with other queue reports."""

@@ -163,8 +163,7 @@ pub fn parse_stream<R: std::io::Read>(input: R, block: usize) -> std::io::Result
 pub fn reader_pass<P: AsRef<Path>>(files: &[P], parse: bool) -> Result<ParseStats, ReadError> {
     let mut stats = ParseStats::default();
     let mut rdr = LogFiles::new(files.iter().map(|p| p.as_ref().to_path_buf()));
-    while let Some(r) = rdr.next_line() {
-        let (line, ..) = r?;
+    while let Some((line, _)) = rdr.next_line()? {
         stats.add_line(line, parse);
     }
     Ok(stats)
@@ -179,8 +178,7 @@ pub fn reader_pass_copying<P: AsRef<Path>>(
     let mut stats = ParseStats::default();
     let mut rdr = LogFiles::new(files.iter().map(|p| p.as_ref().to_path_buf()));
     let mut buf = Vec::new();
-    while let Some(r) = rdr.read_line(&mut buf) {
-        r?;
+    while rdr.read_line(&mut buf)?.is_some() {
         stats.add_line(&buf, parse);
     }
     Ok(stats)

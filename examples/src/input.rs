@@ -8,16 +8,14 @@
 //! opened is named once, before any output; and at the end, input with no Exim
 //! line at all is an error that says what was read.
 
-use std::cell::Cell;
-use std::collections::VecDeque;
 use std::fs::File;
-use std::io::{self, IsTerminal, Read};
+use std::io::{self, IsTerminal};
 use std::path::{Path, PathBuf};
-use std::rc::Rc;
-use std::sync::Arc;
 
-use exim_log::reader::{Input, LineMatcher, Located, LogReader, Prefilter, order_rotated, rotated};
-use exim_log::{ReadError, Record, parse_line};
+use exim_log::reader::{
+    LineMatcher, LineSource, LogFiles, LogReader, Prefilter, order_rotated, rotated,
+};
+use exim_log::{Position, ReadError, Record, parse_line};
 
 use crate::outcome::{Error, warn};
 use crate::progress::Progress;
@@ -148,41 +146,33 @@ struct Seen {
     exim: Option<bool>,
 }
 
-type Reader = LogReader<Input<Box<dyn Read>>>;
-
-/// Counts the bytes read from a file, before decompression: what the
-/// progress bar shows against the files' sizes.
-struct Counted<R> {
-    inner: R,
-    bytes: Rc<Cell<u64>>,
-}
-
-impl<R: Read> Read for Counted<R> {
-    fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
-        let n = self.inner.read(buf)?;
-        self.bytes.set(self.bytes.get() + n as u64);
-        Ok(n)
-    }
-}
-
-/// The planned inputs read one after the other as one stream of lines, with
-/// one `read_line` shape whatever they are.
+/// The planned inputs read one after the other as one stream of lines: a
+/// [`LogFiles`] (the library's reader of several inputs), plus what the
+/// command adds: the progress bar and, per input, whether it held an Exim
+/// line at all.
 pub struct Source {
-    pending: VecDeque<Named>,
-    current: Option<(Reader, Seen)>,
+    files: LogFiles,
+    /// What each planned input held, in reading order.
     seen: Vec<Seen>,
+    /// Inputs before this index are finished.
+    finished: usize,
+    /// False once a read skipped lines (`read_matching_line*`): an input with
+    /// no Exim line among those read may still hold some.
+    every_line: bool,
     names: Vec<String>,
-    bytes: Rc<Cell<u64>>,
     progress: Option<Progress>,
     /// Lines since the progress bar was last updated.
     since_tick: u32,
+    /// The line and position of [`LineSource::next_line`].
+    line: Vec<u8>,
+    pos: Position,
 }
 
 impl std::fmt::Debug for Source {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("Source")
             .field("names", &self.names)
-            .field("pending", &self.pending)
+            .field("files", &self.files)
             .finish_non_exhaustive()
     }
 }
@@ -205,14 +195,32 @@ impl Source {
         let progress = (show == Show::Progress && total >= PROGRESS_MIN_BYTES)
             .then(|| Progress::on_terminal(total))
             .flatten();
+        let mut files = LogFiles::default();
+        for input in &inputs {
+            match input {
+                Named::Sample => files.push_reader(SAMPLE, None),
+                Named::Stdin => files.push_reader(io::stdin(), None),
+                Named::File(p) => files.push_path(p),
+            }
+        }
+        let seen = inputs
+            .into_iter()
+            .map(|input| Seen {
+                exim: (input == Named::Sample).then_some(true),
+                input,
+                lines: 0,
+            })
+            .collect();
         Source {
-            pending: inputs.into(),
-            current: None,
-            seen: Vec::new(),
+            files,
+            seen,
+            finished: 0,
+            every_line: true,
             names,
-            bytes: Rc::new(Cell::new(0)),
             progress,
             since_tick: 0,
+            line: Vec::new(),
+            pos: Position::start(),
         }
     }
 
@@ -223,85 +231,28 @@ impl Source {
 
     /// True when the only input is standard input (which cannot be read twice).
     pub fn is_stdin(&self) -> bool {
-        self.names.len() == 1 && self.pending.front() == Some(&Named::Stdin)
+        self.seen.len() == 1 && self.seen.first().map(|s| &s.input) == Some(&Named::Stdin)
     }
 
-    /// The files among the inputs (for a command that reads them twice).
-    pub fn files(&self) -> Vec<PathBuf> {
-        self.pending
-            .iter()
-            .filter_map(|i| match i {
-                Named::File(p) => Some(p.clone()),
-                _ => None,
-            })
-            .collect()
-    }
-
-    fn open_next(&mut self) -> Option<Result<(), ReadError>> {
-        let input = self.pending.pop_front()?;
-        let (rdr, file): (Box<dyn Read>, Option<Arc<Path>>) = match &input {
-            Named::Sample => (Box::new(SAMPLE), None),
-            Named::Stdin => (Box::new(io::stdin().lock()), None),
-            Named::File(p) => {
-                let path: Arc<Path> = Arc::from(p.as_path());
-                match File::open(p) {
-                    Ok(f) => (
-                        Box::new(Counted {
-                            inner: f,
-                            bytes: self.bytes.clone(),
-                        }),
-                        Some(path),
-                    ),
-                    Err(e) => return Some(Err(open_error(path, e))),
-                }
-            }
-        };
-        let input_seen = Seen {
-            input,
-            lines: 0,
-            exim: None,
-        };
-        match Input::detect(rdr) {
-            Ok(i) => {
-                let mut r = LogReader::new(i);
-                if let Some(f) = file {
-                    r = r.with_file(f);
-                }
-                self.current = Some((r, input_seen));
-                Some(Ok(()))
-            }
-            Err(e) => {
-                self.seen.push(input_seen);
-                let file = file.unwrap_or_else(|| Arc::from(Path::new("-")));
-                Some(Err(open_error(file, e)))
-            }
-        }
-    }
-
-    /// Reads the next line into `buf` (without its line ending), with where it
-    /// is; `None` after the last input. An error that ends an input (it cannot
-    /// be opened or read) is given once, and reading goes on with the next.
-    pub fn read_line(&mut self, buf: &mut Vec<u8>) -> Option<Result<Located, ReadError>> {
-        self.next_with(true, |r| r.read_line(buf)).inspect(|r| {
-            if r.is_ok() {
-                self.note_line(buf);
-            }
-        })
+    /// Reads the next line into `buf` (without its line ending); its position
+    /// names its file. `Ok(None)` after the last input. An error that ends an
+    /// input (it cannot be opened or read) is given once, and reading goes on
+    /// with the next.
+    pub fn read_line(&mut self, buf: &mut Vec<u8>) -> Result<Option<Position>, ReadError> {
+        let r = self.files.read_line(buf);
+        self.account(r, buf)
     }
 
     /// Reads the next line that `matcher` matches (see
-    /// [`LogReader::read_matching_line_by`]); the others are skipped unparsed.
+    /// [`LogFiles::read_matching_line_by`]); the others are skipped unparsed.
     pub fn read_matching_line_by<M: LineMatcher + ?Sized>(
         &mut self,
         matcher: &M,
         buf: &mut Vec<u8>,
-    ) -> Option<Result<Located, ReadError>> {
-        self.next_with(false, |r| r.read_matching_line_by(matcher, buf))
-            .inspect(|r| {
-                if r.is_ok() {
-                    self.note_line(buf);
-                }
-            })
+    ) -> Result<Option<Position>, ReadError> {
+        self.every_line = false;
+        let r = self.files.read_matching_line_by(matcher, buf);
+        self.account(r, buf)
     }
 
     /// [`Source::read_matching_line_by`] for a [`Prefilter`] (its fast search).
@@ -309,72 +260,58 @@ impl Source {
         &mut self,
         filter: &Prefilter,
         buf: &mut Vec<u8>,
-    ) -> Option<Result<Located, ReadError>> {
-        self.next_with(false, |r| r.read_matching_line(filter, buf))
-            .inspect(|r| {
-                if r.is_ok() {
-                    self.note_line(buf);
-                }
-            })
+    ) -> Result<Option<Position>, ReadError> {
+        self.every_line = false;
+        let r = self.files.read_matching_line(filter, buf);
+        self.account(r, buf)
     }
 
-    /// Notes a line read: the first Exim line of an input settles it.
-    fn note_line(&mut self, line: &[u8]) {
-        if let Some((_, seen)) = &mut self.current
-            && seen.exim != Some(true)
-            && parse_line(line).is_ok()
+    /// Notes what a read gave: inputs the reader moved past are finished, and
+    /// the first Exim line of an input settles it.
+    fn account(
+        &mut self,
+        r: Result<Option<Position>, ReadError>,
+        line: &[u8],
+    ) -> Result<Option<Position>, ReadError> {
+        let started = self.files.inputs_started();
+        let current = started.checked_sub(1);
+        if let (Ok(Some(pos)), Some(i)) = (&r, current)
+            && let Some(seen) = self.seen.get_mut(i)
         {
-            seen.exim = Some(true);
+            seen.lines = pos.line;
+            if seen.exim != Some(true) && parse_line(line).is_ok() {
+                seen.exim = Some(true);
+            }
         }
+        let done = matches!(r, Ok(None));
+        self.finish_upto(if done { started } else { current.unwrap_or(0) });
         self.since_tick += 1;
         if self.since_tick >= 4096 {
             self.since_tick = 0;
             if let Some(p) = &self.progress {
-                p.set(self.bytes.get());
+                p.set(self.files.bytes_read());
             }
         }
+        r
     }
 
-    fn next_with(
-        &mut self,
-        every_line: bool,
-        mut f: impl FnMut(&mut Reader) -> Result<Option<exim_log::Position>, ReadError>,
-    ) -> Option<Result<Located, ReadError>> {
-        loop {
-            if self.current.is_none()
-                && let Err(e) = self.open_next()?
+    /// Marks the inputs before `upto` finished.
+    fn finish_upto(&mut self, upto: usize) {
+        while self.finished < upto {
+            if let Some(seen) = self.seen.get_mut(self.finished)
+                && self.every_line
+                && seen.exim.is_none()
             {
-                return Some(Err(e));
-            }
-            let (rdr, _) = self.current.as_mut()?;
-            match f(rdr) {
-                Ok(Some(pos)) => return Some(Ok((pos, rdr.file().cloned()))),
-                Ok(None) => self.end_input(every_line),
-                Err(e) => {
-                    if e.is_fatal() {
-                        self.end_input(every_line);
-                    }
-                    return Some(Err(e));
-                }
-            }
-        }
-    }
-
-    fn end_input(&mut self, every_line: bool) {
-        if let Some((rdr, mut seen)) = self.current.take() {
-            seen.lines = rdr.next_position().line.saturating_sub(1);
-            if every_line && seen.exim.is_none() {
                 seen.exim = Some(false);
             }
-            self.seen.push(seen);
+            self.finished += 1;
         }
-        if self.pending.is_empty()
+        if self.files.is_done()
             && let Some(p) = self.progress.take()
         {
             p.finish();
         }
     }
-
     /// After the last line: an error when no input held an Exim line (saying
     /// how many lines were read), a warning for each non-empty input without
     /// one beside others that had some (the result is then `Ok(true)`:
@@ -384,16 +321,6 @@ impl Source {
     pub fn check(&mut self) -> Result<bool, Error> {
         if let Some(p) = self.progress.take() {
             p.finish();
-        }
-        // Inputs never read (a command that stopped early, or a check without
-        // a read) are looked at now.
-        while let Some(input) = self.pending.pop_front() {
-            let exim = (input == Named::Sample).then_some(true);
-            self.seen.push(Seen {
-                input,
-                lines: 0,
-                exim,
-            });
         }
         for s in &mut self.seen {
             if s.exim.is_none()
@@ -434,18 +361,49 @@ impl Iterator for Source {
 
     fn next(&mut self) -> Option<Self::Item> {
         let mut buf = Vec::new();
-        Some(
-            self.read_line(&mut buf)?
-                .map(|(position, file)| Record::new(buf, position, file)),
-        )
+        self.read_line(&mut buf)
+            .map(|p| p.map(|position| Record::new(buf, position)))
+            .transpose()
     }
 }
 
-fn open_error(file: Arc<Path>, e: io::Error) -> ReadError {
-    ReadError {
-        file: Some(file),
-        position: exim_log::Position::start(),
-        kind: exim_log::reader::ReadErrorKind::Open(e),
+impl LineSource for Source {
+    fn read_line(&mut self, buf: &mut Vec<u8>) -> Result<Option<Position>, ReadError> {
+        Source::read_line(self, buf)
+    }
+
+    /// Copies: the per-input accounts need the line after the read.
+    fn next_line(&mut self) -> Result<Option<(&[u8], &Position)>, ReadError> {
+        let mut buf = std::mem::take(&mut self.line);
+        let r = self.read_line(&mut buf);
+        self.line = buf;
+        match r? {
+            Some(pos) => {
+                self.pos = pos;
+                Ok(Some((&self.line, &self.pos)))
+            }
+            None => Ok(None),
+        }
+    }
+
+    fn read_matching_line_by<M: LineMatcher + ?Sized>(
+        &mut self,
+        matcher: &M,
+        buf: &mut Vec<u8>,
+    ) -> Result<Option<Position>, ReadError> {
+        Source::read_matching_line_by(self, matcher, buf)
+    }
+
+    fn read_matching_line(
+        &mut self,
+        filter: &Prefilter,
+        buf: &mut Vec<u8>,
+    ) -> Result<Option<Position>, ReadError> {
+        Source::read_matching_line(self, filter, buf)
+    }
+
+    fn framing(&self) -> Option<exim_log::syslog::Framing> {
+        self.files.framing()
     }
 }
 

@@ -23,14 +23,9 @@ fn read_all(py: Python<'_>, source: &Bound<'_, PyAny>, rotated: bool) -> PyResul
     py.detach(|| {
         let mut all = Vec::new();
         let mut buf = Vec::new();
-        while let Some(r) = src.read_line(&mut buf) {
-            match r {
-                Ok(_) => {
-                    all.extend_from_slice(&buf);
-                    all.push(b'\n');
-                }
-                Err(e) => return Err(e),
-            }
+        while src.read_line(&mut buf)?.is_some() {
+            all.extend_from_slice(&buf);
+            all.push(b'\n');
         }
         Ok(all)
     })

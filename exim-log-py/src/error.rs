@@ -30,18 +30,14 @@ pub(crate) struct Where {
     pub(crate) file: Option<String>,
 }
 
-/// The stable name of an error kind (the `kind` attribute).
-pub(crate) fn kind_name(kind: exim_log::ErrorKind) -> &'static str {
-    match kind {
-        exim_log::ErrorKind::Empty => "empty",
-        exim_log::ErrorKind::Timestamp => "timestamp",
-        exim_log::ErrorKind::TimestampRange => "timestamp_range",
-        exim_log::ErrorKind::Pid => "pid",
-        exim_log::ErrorKind::MissingText => "missing_text",
-        exim_log::ErrorKind::Syntax => "syntax",
-        exim_log::ErrorKind::SelectorMismatch(_) => "selector_mismatch",
-        exim_log::ErrorKind::TimezoneMismatch => "timezone_mismatch",
-        _ => "other",
+impl Where {
+    /// Where a line read from a stream starts.
+    pub(crate) fn of(pos: &exim_log::reader::Position) -> Self {
+        Where {
+            line_start: pos.byte,
+            line: Some(pos.line),
+            file: pos.file().map(|f| f.display().to_string()),
+        }
     }
 }
 
@@ -79,7 +75,7 @@ pub(crate) fn parse_error(
 /// A line parse error (offset into the line) as a Python `ParseError`.
 pub(crate) fn line_error(py: Python<'_>, e: exim_log::ParseError, at: &Where) -> PyErr {
     let offset = at.line_start + e.offset as u64;
-    let err = parse_error(py, e.kind.description(), kind_name(e.kind), offset, at);
+    let err = parse_error(py, e.kind.description(), e.kind.name(), offset, at);
     if let exim_log::ErrorKind::SelectorMismatch(s) = e.kind {
         // The selector the line contradicts, as `found` names the bad item of a setting.
         let _ = err.value(py).setattr("found", s.name());

@@ -14,7 +14,7 @@ use pyo3::exceptions::PyValueError;
 use pyo3::prelude::*;
 
 use crate::error::{Where, line_error};
-use crate::line::{Line, Origin, OwnedLine};
+use crate::line::{Line, OwnedLine};
 use crate::source::{read_error, skip_errors};
 
 /// Stop flag and idle clock shared by the iterator, its control and `close()`.
@@ -103,18 +103,11 @@ impl Follow {
             match next.flatten() {
                 None => return Ok(None),
                 Some(Ok((Ok(l), rec))) => {
-                    let origin = Origin::new(rec.position(), rec.file_arc().cloned());
-                    return Ok(Some(Line::new(l, Some(origin))));
+                    return Ok(Some(Line::new(l, Some(rec.position().clone()))));
                 }
                 Some(Ok((Err(_), _))) if self.skip_errors => {}
                 Some(Ok((Err(e), rec))) => {
-                    let pos = rec.position();
-                    let at = Where {
-                        line_start: pos.byte,
-                        line: Some(pos.line),
-                        file: rec.file().map(|f| f.display().to_string()),
-                    };
-                    return Err(line_error(py, e, &at));
+                    return Err(line_error(py, e, &Where::of(rec.position())));
                 }
                 Some(Err(e)) if self.skip_errors && !e.is_fatal() => {}
                 Some(Err(e)) => return Err(read_error(py, e)),

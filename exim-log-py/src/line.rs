@@ -44,23 +44,9 @@ impl OwnedLine {
     }
 }
 
-/// Where a line came from, when it was read from a stream.
-#[derive(Clone, Debug)]
-pub(crate) struct Origin {
-    /// Line number and byte offset (of the decompressed stream) of the line's start.
-    pub(crate) position: exim_log::reader::Position,
-    /// The file, when known (shared by all the lines of a file).
-    pub(crate) file: Option<std::sync::Arc<std::path::Path>>,
-}
-
-impl Origin {
-    pub(crate) fn new(
-        position: exim_log::reader::Position,
-        file: Option<std::sync::Arc<std::path::Path>>,
-    ) -> Self {
-        Origin { position, file }
-    }
-}
+/// Where a line came from, when it was read from a stream: line number, byte
+/// offset (of the decompressed stream) and file.
+pub(crate) type Origin = exim_log::reader::Position;
 
 /// One parsed log line. Every key of the JSON schema is an attribute; keys absent
 /// from this line read as `None`.
@@ -208,13 +194,13 @@ impl Line {
     /// 1-based line number in the stream it was read from, or None.
     #[getter]
     fn line_number(&self) -> Option<u64> {
-        self.origin.as_ref().map(|o| o.position.line)
+        self.origin.as_ref().map(|o| o.line)
     }
 
     /// Byte offset of the line in the (decompressed) stream it was read from, or None.
     #[getter]
     fn offset(&self) -> Option<u64> {
-        self.origin.as_ref().map(|o| o.position.byte)
+        self.origin.as_ref().map(|o| o.byte)
     }
 
     /// The file the line was read from, or None.

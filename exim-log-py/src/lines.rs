@@ -1,22 +1,20 @@
 //! `exim_log.lines()`: iterate the parsed lines of a source.
 
 use std::collections::VecDeque;
-use std::path::Path;
-use std::sync::Arc;
 
 use exim_log::ReadError;
-use exim_log::reader::Position;
+use exim_log::reader::{LogFiles, Position};
 use pyo3::prelude::*;
 
 use crate::error::{Where, line_error};
-use crate::line::{Line, Origin, OwnedLine};
-use crate::source::{BATCH_BYTES, Source, open, read_error, skip_errors};
+use crate::line::{Line, OwnedLine};
+use crate::source::{BATCH_BYTES, open, read_error, skip_errors};
 
 /// What one line of a batch became.
 enum Item {
-    Line(OwnedLine, Origin),
-    /// No valid prefix: the parse error, where the line starts and its file.
-    Unparsed(exim_log::ParseError, Position, Option<Arc<Path>>),
+    Line(OwnedLine, Position),
+    /// No valid prefix: the parse error, where the line starts (and its file).
+    Unparsed(exim_log::ParseError, Position),
     /// A reader error (open/read failure, line over the cap).
     Read(ReadError),
 }
@@ -24,7 +22,7 @@ enum Item {
 /// An iterator of parsed `Line`s, made by `exim_log.lines()`.
 #[pyclass(module = "exim_log", name = "LineReader")]
 pub(crate) struct LineReader {
-    source: Option<Source>,
+    source: Option<LogFiles>,
     skip_errors: bool,
     pending: VecDeque<Item>,
     buf: Vec<u8>,
@@ -41,17 +39,17 @@ impl LineReader {
             let mut bytes = 0;
             while bytes < BATCH_BYTES {
                 match source.read_line(buf) {
-                    None => return true,
-                    Some(Ok((pos, file))) => {
+                    Ok(None) => return true,
+                    Ok(Some(pos)) => {
                         bytes += buf.len() + 1;
                         match OwnedLine::parse(buf) {
-                            Ok(l) => pending.push_back(Item::Line(l, Origin::new(pos, file))),
+                            Ok(l) => pending.push_back(Item::Line(l, pos)),
                             Err(_) if skip => {}
-                            Err(e) => pending.push_back(Item::Unparsed(e, pos, file)),
+                            Err(e) => pending.push_back(Item::Unparsed(e, pos)),
                         }
                     }
-                    Some(Err(e)) if skip && !e.is_fatal() => {}
-                    Some(Err(e)) => {
+                    Err(e) if skip && !e.is_fatal() => {}
+                    Err(e) => {
                         pending.push_back(Item::Read(e));
                         // Hand the error over now, so it is raised in order.
                         return false;
@@ -81,14 +79,7 @@ impl LineReader {
         }
         match self.pending.pop_front() {
             Some(Item::Line(l, origin)) => Ok(Some(Line::new(l, Some(origin)))),
-            Some(Item::Unparsed(e, pos, file)) => {
-                let at = Where {
-                    line_start: pos.byte,
-                    line: Some(pos.line),
-                    file: file.as_deref().map(|f| f.display().to_string()),
-                };
-                Err(line_error(py, e, &at))
-            }
+            Some(Item::Unparsed(e, pos)) => Err(line_error(py, e, &Where::of(&pos))),
             Some(Item::Read(e)) => Err(read_error(py, e)),
             None => Ok(None),
         }

@@ -5,7 +5,7 @@ use std::collections::{HashSet, VecDeque};
 
 use exim_log::ReadError;
 use exim_log::assemble::{Assembled, Assembler, Link};
-use exim_log::reader::{LineMatcher, Prefilter, Record};
+use exim_log::reader::{LineMatcher, LogFiles, Prefilter, Record};
 use pyo3::exceptions::PyValueError;
 use pyo3::prelude::*;
 use pyo3::types::{PyList, PyString};
@@ -13,13 +13,13 @@ use pyo3::types::{PyList, PyString};
 use crate::line::{Line, Origin, OwnedLine};
 use crate::pattern::{Pattern, is_id};
 use crate::pick::to_dict;
-use crate::source::{BATCH_BYTES, Source, open, read_error};
+use crate::source::{BATCH_BYTES, open, read_error};
 
 /// A record parsed for Python (lines in a message always have a valid prefix; an
 /// unparsable standalone line is dropped by `messages()`, see the stub).
 fn prepare(r: &Record) -> Option<(OwnedLine, Origin)> {
     let l = OwnedLine::parse(r.raw()).ok()?;
-    Some((l, Origin::new(r.position(), r.file_arc().cloned())))
+    Some((l, r.position().clone()))
 }
 
 /// A message with its lines already parsed (done without the GIL).
@@ -247,7 +247,7 @@ impl Message {
 /// belong to no message), made by `messages()` and `trace()`.
 #[pyclass(module = "exim_log", name = "MessageReader")]
 pub(crate) struct MessageReader {
-    source: Option<Source>,
+    source: Option<LogFiles>,
     assembler: Assembler,
     standalone: bool,
     trace: Option<Trace>,
@@ -259,7 +259,7 @@ pub(crate) struct MessageReader {
 }
 
 impl MessageReader {
-    fn new(source: Source, standalone: bool, trace: Option<Trace>) -> Self {
+    fn new(source: LogFiles, standalone: bool, trace: Option<Trace>) -> Self {
         MessageReader {
             source: Some(source),
             assembler: Assembler::new(),
@@ -292,22 +292,22 @@ impl MessageReader {
                     None => source.read_line(buf),
                 };
                 match next {
-                    None => {
+                    Ok(None) => {
                         asm.finish();
                         drain(asm, pending, trace.as_ref(), grep, standalone);
                         return true;
                     }
-                    Some(Ok((pos, file))) => {
+                    Ok(Some(pos)) => {
                         bytes += buf.len() + 1;
                         if let Some(t) = trace.as_mut() {
                             t.follow(buf);
                         }
-                        asm.push(Record::new(std::mem::take(buf), pos, file));
+                        asm.push(Record::new(std::mem::take(buf), pos));
                         drain(asm, pending, trace.as_ref(), grep, standalone);
                     }
                     // A line over the length cap belongs to no message we can tell.
-                    Some(Err(e)) if !e.is_fatal() => {}
-                    Some(Err(e)) => {
+                    Err(e) if !e.is_fatal() => {}
+                    Err(e) => {
                         pending.push_back(Item::Read(e));
                         return false;
                     }

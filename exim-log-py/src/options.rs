@@ -121,9 +121,10 @@ pub(crate) fn infer_selectors<'py>(
     let result = py.detach(|| {
         let mut inf = Inference::new();
         let mut buf = Vec::new();
-        while let Some(r) = src.read_line(&mut buf) {
-            match r {
-                Ok(_) => inf.add_raw(&buf),
+        loop {
+            match src.read_line(&mut buf) {
+                Ok(Some(_)) => inf.add_raw(&buf),
+                Ok(None) => break,
                 // A line over the cap says nothing; a failed read ends the sample.
                 Err(e) if !e.is_fatal() => {}
                 Err(e) => return Err(e),

@@ -5,7 +5,7 @@
 //! `to_dict()` is the report's JSON (SCHEMA.md "Reports"), via pythonize.
 
 use exim_log::assemble::{Assembled, Assembler};
-use exim_log::reader::Record;
+use exim_log::reader::{LogFiles, Record};
 use exim_log::report::TimeWindow;
 use exim_log::report::abuse::AbuseReport;
 use exim_log::report::queue::QueueReport;
@@ -15,7 +15,7 @@ use pyo3::exceptions::PyValueError;
 use pyo3::prelude::*;
 
 use crate::pick::to_dict;
-use crate::source::{BATCH_BYTES, Source, open, read_error};
+use crate::source::{BATCH_BYTES, open, read_error};
 
 /// The counts of one report.
 #[derive(Clone)]
@@ -115,7 +115,7 @@ impl Report {
 }
 
 /// Reads `source` to its end into `counts`, in batches without the GIL.
-fn count(py: Python<'_>, mut source: Source, counts: &mut Counts) -> PyResult<()> {
+fn count(py: Python<'_>, mut source: LogFiles, counts: &mut Counts) -> PyResult<()> {
     let mut asm = Assembler::new();
     let mut buf = Vec::new();
     loop {
@@ -123,14 +123,14 @@ fn count(py: Python<'_>, mut source: Source, counts: &mut Counts) -> PyResult<()
             let mut bytes = 0;
             while bytes < BATCH_BYTES {
                 match source.read_line(&mut buf) {
-                    None => {
+                    Ok(None) => {
                         asm.finish();
                         while let Some(item) = asm.pop() {
                             counts.add(&item);
                         }
                         return Ok(true);
                     }
-                    Some(Ok((pos, file))) => {
+                    Ok(Some(pos)) => {
                         bytes += buf.len() + 1;
                         if let Counts::Abuse(a) = counts {
                             // Line by line, in log order: no message to assemble.
@@ -139,14 +139,14 @@ fn count(py: Python<'_>, mut source: Source, counts: &mut Counts) -> PyResult<()
                             }
                             continue;
                         }
-                        asm.push(Record::new(std::mem::take(&mut buf), pos, file));
+                        asm.push(Record::new(std::mem::take(&mut buf), pos));
                         while let Some(item) = asm.pop() {
                             counts.add(&item);
                         }
                     }
                     // A line over the length cap is skipped, as by the programs.
-                    Some(Err(e)) if !e.is_fatal() => {}
-                    Some(Err(e)) => return Err(e),
+                    Err(e) if !e.is_fatal() => {}
+                    Err(e) => return Err(e),
                 }
             }
             Ok(false)

@@ -1,7 +1,7 @@
 //! `exim_log.LogSelector`: a `log_selector` setting (format reference §9), bound to
 //! `exim_log::LogSelector`.
 
-use exim_log::{LogSelector as RustSelector, Selector, SelectorErrorKind};
+use exim_log::{LogSelector as RustSelector, Selector};
 use pyo3::exceptions::{PyKeyError, PyTypeError};
 use pyo3::prelude::*;
 use pyo3::types::PyString;
@@ -17,23 +17,13 @@ pub(crate) struct LogSelector {
     pub(crate) set: RustSelector,
 }
 
-fn selector_kind(k: SelectorErrorKind) -> &'static str {
-    match k {
-        SelectorErrorKind::ExpectedSign => "expected_sign",
-        SelectorErrorKind::UnknownName => "unknown_name",
-        SelectorErrorKind::NumericForm => "numeric_form",
-        SelectorErrorKind::TrailingLine => "trailing_line",
-        _ => "other",
-    }
-}
-
 /// Parses a setting into a set, or a `ParseError` with the offset of the bad item.
 pub(crate) fn parse_setting(py: Python<'_>, setting: &str) -> PyResult<RustSelector> {
     RustSelector::parse(setting).map_err(|e| {
         let err = parse_error(
             py,
             &e.message(),
-            selector_kind(e.kind()),
+            e.kind().name(),
             e.offset() as u64,
             &Where::default(),
         );

@@ -5,13 +5,12 @@
 //! (`Python::detach`); a Python file object's `read()` is the only step that
 //! re-attaches, once per read buffer.
 
-use std::fs::File;
 use std::io::{self, Read};
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
 use exim_log::ReadError;
-use exim_log::reader::{Input, LogFiles, LogReader, Position, Prefilter, ReadErrorKind};
+use exim_log::reader::{LogFiles, ReadErrorKind};
 use pyo3::exceptions::{PyOSError, PyTypeError, PyValueError};
 use pyo3::prelude::*;
 use pyo3::types::{PyByteArray, PyBytes, PyList, PyString, PyTuple};
@@ -62,117 +61,66 @@ impl Read for PyRead {
     }
 }
 
-/// A stream that is not a named file: bytes or a Python file object.
-type Stream = Box<dyn Read + Send + Sync>;
-
-/// A line's position and file, as `exim_log::reader` reports them.
-pub(crate) type Located = (Position, Option<Arc<Path>>);
-
-/// The reader behind an iterator.
-pub(crate) enum Source {
-    /// One file opened by path (gzip detected).
-    File(LogReader<Input<File>>),
-    /// Bytes or a Python file object (gzip detected).
-    Stream(LogReader<Input<Stream>>),
-    /// Several files read in order (a list, or a rotated set oldest first).
-    Files(LogFiles),
-}
-
-impl Source {
-    /// The next line into `buf`, like `LogFiles::read_line`; `None` at the end.
-    pub(crate) fn read_line(&mut self, buf: &mut Vec<u8>) -> Option<Result<Located, ReadError>> {
-        match self {
-            Source::File(r) => transpose(r.read_line(buf), r.file()),
-            Source::Stream(r) => transpose(r.read_line(buf), r.file()),
-            Source::Files(f) => f.read_line(buf),
-        }
-    }
-
-    /// The next line that contains a needle of `filter`, into `buf`.
-    pub(crate) fn read_matching_line(
-        &mut self,
-        filter: &Prefilter,
-        buf: &mut Vec<u8>,
-    ) -> Option<Result<Located, ReadError>> {
-        match self {
-            Source::File(r) => transpose(r.read_matching_line(filter, buf), r.file()),
-            Source::Stream(r) => transpose(r.read_matching_line(filter, buf), r.file()),
-            Source::Files(f) => f.read_matching_line(filter, buf),
-        }
-    }
-}
-
-fn transpose(
-    r: Result<Option<Position>, ReadError>,
-    file: Option<&Arc<Path>>,
-) -> Option<Result<Located, ReadError>> {
-    match r {
-        Ok(Some(pos)) => Some(Ok((pos, file.cloned()))),
-        Ok(None) => None,
-        Err(e) => Some(Err(e)),
-    }
-}
-
 /// Opens what the Python caller passed: `bytes`/`bytearray`, a path, a list of
-/// paths, or a file object; with `rotated`, the rotated set of the path.
-pub(crate) fn open(py: Python<'_>, source: &Bound<'_, PyAny>, rotated: bool) -> PyResult<Source> {
-    let stream = |s: Stream| -> PyResult<Source> {
-        let r = LogReader::detect(s).map_err(|e| io_error(e, None))?;
-        Ok(Source::Stream(r))
-    };
+/// paths, or a file object; with `rotated`, the rotated set of the path. Every
+/// form is one `exim_log::reader::LogFiles`; its first input is opened now, so
+/// a missing file or a failing `read()` raises at the call, not at the first
+/// `next()`.
+pub(crate) fn open(py: Python<'_>, source: &Bound<'_, PyAny>, rotated: bool) -> PyResult<LogFiles> {
+    let mut files = LogFiles::default();
     if let Ok(b) = source.cast::<PyBytes>() {
-        return stream(Box::new(io::Cursor::new(b.as_bytes().to_vec())));
-    }
-    if let Ok(b) = source.cast::<PyByteArray>() {
-        return stream(Box::new(io::Cursor::new(b.to_vec())));
-    }
-    if source.cast::<PyList>().is_ok() || source.cast::<PyTuple>().is_ok() {
+        files.push_reader(io::Cursor::new(b.as_bytes().to_vec()), None);
+    } else if let Ok(b) = source.cast::<PyByteArray>() {
+        files.push_reader(io::Cursor::new(b.to_vec()), None);
+    } else if source.cast::<PyList>().is_ok() || source.cast::<PyTuple>().is_ok() {
         if rotated {
             return Err(PyValueError::new_err(
                 "rotated=True takes one path, not a list",
             ));
         }
         let paths: Vec<PathBuf> = source.extract()?;
-        return Ok(Source::Files(LogFiles::new(paths)));
-    }
-    if source.hasattr("read")? {
+        // A list is read in the order given (no open now: an error belongs to its turn).
+        return Ok(LogFiles::new(paths));
+    } else if source.hasattr("read")? {
         if rotated {
             return Err(PyValueError::new_err(
                 "rotated=True takes a path, not a file object",
             ));
         }
-        let file = source.clone().unbind();
-        // Detecting gzip reads the first bytes: through PyRead, with the GIL.
-        let r = LogReader::detect(Box::new(PyRead {
-            file,
-            rest: Vec::new(),
-            pos: 0,
-        }) as Stream)
-        .map_err(|e| io_error(e, None))?;
         let name = source
             .getattr("name")
             .ok()
-            .and_then(|n| n.extract::<PathBuf>().ok());
-        return Ok(Source::Stream(match name {
-            Some(n) => r.with_file(n),
-            None => r,
-        }));
+            .and_then(|n| n.extract::<PathBuf>().ok())
+            .map(Arc::from);
+        let file = source.clone().unbind();
+        files.push_reader(
+            PyRead {
+                file,
+                rest: Vec::new(),
+                pos: 0,
+            },
+            name,
+        );
+        // Detecting gzip reads the first bytes: through PyRead, with the GIL.
+        files.open_first().map_err(|e| read_error(py, e))?;
+        return Ok(files);
+    } else {
+        let path: PathBuf = source.extract().map_err(|_| {
+            PyTypeError::new_err(
+                "expected bytes, a path (str or os.PathLike), a list of paths or a file object",
+            )
+        })?;
+        if rotated {
+            let set = py
+                .detach(|| exim_log::reader::rotated(&path))
+                .map_err(|e| io_error(e, Some(&path)))?;
+            return Ok(LogFiles::new(set));
+        }
+        files.push_path(path);
     }
-    let path: PathBuf = source.extract().map_err(|_| {
-        PyTypeError::new_err(
-            "expected bytes, a path (str or os.PathLike), a list of paths or a file object",
-        )
-    })?;
-    if rotated {
-        let set = py
-            .detach(|| exim_log::reader::rotated(&path))
-            .map_err(|e| io_error(e, Some(&path)))?;
-        return Ok(Source::Files(LogFiles::new(set)));
-    }
-    let r = py
-        .detach(|| LogReader::open(&path))
+    py.detach(|| files.open_first())
         .map_err(|e| read_error(py, e))?;
-    Ok(Source::File(r))
+    Ok(files)
 }
 
 /// An `io::Error` as the matching `OSError` subclass, with the file name.
@@ -210,13 +158,9 @@ fn io_error(e: io::Error, file: Option<&Path>) -> PyErr {
 /// A reader error as a Python exception: `OSError` for open/read failures,
 /// `ParseError` for a line over the length cap.
 pub(crate) fn read_error(py: Python<'_>, e: ReadError) -> PyErr {
-    let file = e.file.clone();
-    let pos = e.position;
-    let at = Where {
-        line_start: pos.byte,
-        line: Some(pos.line),
-        file: file.as_deref().map(|f| f.display().to_string()),
-    };
+    let pos = e.position.clone();
+    let file = pos.file.clone();
+    let at = Where::of(&pos);
     let description = e.to_string();
     match e.kind {
         ReadErrorKind::Open(io) => io_error(io, file.as_deref()),

@@ -791,11 +791,7 @@ mod tests {
     fn rec(line: u64) -> Record {
         Record::new(
             format!("line {line}").into_bytes(),
-            Position {
-                line,
-                byte: line * 100,
-            },
-            None,
+            Position::new(line, line * 100),
         )
     }
 

@@ -28,8 +28,8 @@ impl LogDuration {
 
     /// Parses `3m45s`, `1d2h`, `0s`, `0.304s`, `-5s`. `None` when it is not a duration.
     // One pass over the bytes, digits accumulated as they are read: this runs
-    // for every `QT=`/`DT=`/`D=`, and the former digit-run scans cost about
-    // 100 instructions a value (callgrind).
+    // for every `QT=`/`DT=`/`D=`, and the former digit-run scans cost more
+    // than the rest of the parse (callgrind; the count is in benches/README.md).
     pub fn parse(s: &[u8]) -> Option<Self> {
         let (neg, rest) = match s.split_first() {
             Some((b'-', r)) => (true, r),

@@ -7,8 +7,18 @@ use crate::error::ParseError;
 use crate::line::{LogLine, parse_line, trim_line_ending};
 
 /// True when `line` starts with `YYYY-MM-DD HH:MM:SS` (spec §1.1): the shape
-/// check only; [`crate::parse_line`] validates the values.
-pub(crate) fn starts_entry(line: &[u8]) -> bool {
+/// check only; [`crate::parse_line`] validates the values. This is how
+/// [`crate::rejectlog::RejectLog`] and [`crate::paniclog::PanicLog`] find where an
+/// entry begins (§10.1).
+///
+/// ```
+/// use exim_log::starts_entry;
+/// assert!(starts_entry(b"2024-05-25 11:10:28 H=(helo) [192.0.2.1] rejected RCPT"));
+/// assert!(starts_entry(b"2024-13-99 99:99:99 the shape is enough"));
+/// assert!(!starts_entry(b"Envelope-from: <a@example.com>"));
+/// assert!(!starts_entry(b"  Subject: 2024-05-25 11:10:28"));
+/// ```
+pub fn starts_entry(line: &[u8]) -> bool {
     const SHAPE: &[u8; 19] = b"0000-00-00 00:00:00";
     line.len() >= SHAPE.len()
         && line.iter().zip(SHAPE).all(|(b, s)| {

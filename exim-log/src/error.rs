@@ -12,8 +12,6 @@ pub enum ErrorKind {
     Timestamp,
     /// A date or time field is out of range (month 13, hour 24, ...).
     TimestampRange,
-    /// `[pid]` is malformed.
-    Pid,
     /// The prefix is not followed by any text.
     MissingText,
     /// A value that must be present is malformed.
@@ -27,13 +25,32 @@ pub enum ErrorKind {
 }
 
 impl ErrorKind {
+    /// The stable `snake_case` name of the kind, as the command-line programs and
+    /// the Python `ParseError.kind` attribute show it (like [`crate::Event::name`]).
+    ///
+    /// ```
+    /// use exim_log::{ErrorKind, Selector};
+    /// assert_eq!(ErrorKind::TimestampRange.name(), "timestamp_range");
+    /// assert_eq!(ErrorKind::SelectorMismatch(Selector::Pid).name(), "selector_mismatch");
+    /// ```
+    pub const fn name(&self) -> &'static str {
+        match self {
+            ErrorKind::Empty => "empty",
+            ErrorKind::Timestamp => "timestamp",
+            ErrorKind::TimestampRange => "timestamp_range",
+            ErrorKind::MissingText => "missing_text",
+            ErrorKind::Syntax => "syntax",
+            ErrorKind::SelectorMismatch(_) => "selector_mismatch",
+            ErrorKind::TimezoneMismatch => "timezone_mismatch",
+        }
+    }
+
     /// A short human description.
     pub const fn description(&self) -> &'static str {
         match self {
             ErrorKind::Empty => "empty line",
             ErrorKind::Timestamp => "line does not start with a timestamp (YYYY-MM-DD HH:MM:SS)",
             ErrorKind::TimestampRange => "timestamp field out of range",
-            ErrorKind::Pid => "malformed [pid]",
             ErrorKind::MissingText => "no text after the line prefix",
             ErrorKind::Syntax => "syntax error",
             ErrorKind::SelectorMismatch(_) => "line contradicts the log_selector setting",

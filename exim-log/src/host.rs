@@ -12,6 +12,7 @@ use crate::text::Text;
 /// reliable, since the HELO text is chosen by the client. On delivery lines it is
 /// `name[ DS] "["ip"]"[:port][*]`.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Default, Serialize)]
+#[non_exhaustive]
 pub struct Host<'a> {
     /// Verified reverse-DNS name (arrivals) or target host name (deliveries).
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -38,6 +39,7 @@ pub struct Host<'a> {
 
 /// A local or proxy endpoint `[ip]:port` (`I=`, `PRX=`).
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Default, Serialize)]
+#[non_exhaustive]
 pub struct Endpoint<'a> {
     /// The IP address, without brackets.
     pub ip: Text<'a>,

@@ -131,6 +131,7 @@ mod timestamp;
 pub mod weblog;
 
 pub use duration::LogDuration;
+pub use entries::starts_entry;
 pub use error::{ErrorKind, ParseError};
 pub use event::{
     AddressIter, AddressList, AdminAction, AdminKind, ArgIter, ArgList, Arguments, Arrival, Auth,

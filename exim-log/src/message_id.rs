@@ -31,8 +31,8 @@ pub enum IdFormat {
 /// assert!(MessageId::parse(b"1neFfG-000Bu6-U").is_none());
 /// ```
 #[derive(Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
-// Kept as bytes: turning them into `&str` at parse time cost a `from_utf8` of
-// about 100 instructions on every line (callgrind); `as_str` does it on demand.
+// Kept as bytes: turning them into `&str` at parse time cost a `from_utf8` on
+// every line (callgrind; the count is in benches/README.md); `as_str` does it on demand.
 pub struct MessageId<'a>(&'a [u8]);
 
 impl<'a> MessageId<'a> {
@@ -41,8 +41,8 @@ impl<'a> MessageId<'a> {
     pub fn parse(bytes: &'a [u8]) -> Option<Self> {
         // Positions of the two dashes; checked first because they reject most
         // non-ids (this runs on every log line). Then the other bytes must be
-        // base-62 digits, checked 8 bytes at a time (`scan::alnum`, about 15
-        // instructions a word); a dash position is excused by setting its bit.
+        // base-62 digits, checked 8 bytes at a time (`scan::alnum`); a dash
+        // position is excused by setting its bit.
         let ok = match bytes.len() {
             16 => {
                 bytes.get(6) == Some(&b'-')

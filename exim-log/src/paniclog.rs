@@ -20,6 +20,7 @@ use crate::text::Text;
 
 /// One panic log entry: a log line and its continuation lines.
 #[derive(Clone, Debug, PartialEq, Serialize)]
+#[non_exhaustive]
 pub struct PanicEntry<'a> {
     /// Byte offset of the entry in the buffer.
     pub offset: usize,

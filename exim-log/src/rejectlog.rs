@@ -28,6 +28,7 @@ use crate::text::Text;
 
 /// One reject log entry.
 #[derive(Clone, Debug, PartialEq, Serialize)]
+#[non_exhaustive]
 pub struct RejectEntry<'a> {
     /// Byte offset of the entry in the buffer.
     pub offset: usize,
@@ -108,6 +109,7 @@ impl Serialize for Recipients<'_> {
 
 /// A header of a reject log entry.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+#[non_exhaustive]
 pub struct Header<'a> {
     /// The type flag from the spool file (spec §10.1): `P` Received, `I`
     /// Message-ID, `F` From, `T` To, `C` Cc, `B` Bcc, `R` Reply-To, `S` Sender,

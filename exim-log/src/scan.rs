@@ -4,7 +4,7 @@
 //! Most searches on a line stop within a few bytes (the end of `R=dnslookup`,
 //! of an address, of a host name). `memchr` is the fastest search over long
 //! text, but each call pays a dispatch and setup that cost more than the short
-//! scan itself (callgrind: ~58 instructions a call, ~3 calls a line). These
+//! scan itself (callgrind; the count is in benches/README.md). These
 //! helpers look at the first [`INLINE`] bytes eight at a time in a plain `u64`
 //! (SWAR), and hand the rest to `memchr`. The same word-at-a-time tricks check
 //! the fixed-layout parts of a line (timestamp, message id).

@@ -10,6 +10,7 @@ use std::path::{Path, PathBuf};
 use exim_log::reader::{
     Follow, LogFiles, LogReader, Position, Prefilter, ReadErrorKind, Record, rotated,
 };
+use exim_log::syslog::Framing;
 
 const ID_A: &str = "1sAoM5-00000009r3p-06vq";
 const ID_OLD: &str = "1FZ8zt-0005lz-E7";
@@ -86,8 +87,8 @@ fn lines_without_timestamp_are_yielded_and_their_parse_error_has_a_position() {
     assert_eq!(recs.len(), 2);
     assert!(recs[0].parse().is_ok());
     let e = recs[1].parse().unwrap_err();
-    assert_eq!(e.position, Position { line: 2, byte: 82 });
-    assert_eq!(e.file.as_deref(), Some(path.as_path()));
+    assert_eq!((e.position.line, e.position.byte), (2, 82));
+    assert_eq!(e.file(), Some(path.as_path()));
     assert!(matches!(e.kind, ReadErrorKind::Parse(_)));
     assert!(!e.is_fatal());
     let msg = e.to_string();
@@ -105,7 +106,7 @@ fn a_line_over_the_cap_is_an_error_and_the_stream_goes_on() {
     let mut buf = Vec::new();
     assert_eq!(rdr.read_line(&mut buf).unwrap().map(|p| p.line), Some(1));
     let e = rdr.read_line(&mut buf).unwrap_err();
-    assert_eq!(e.position, Position { line: 2, byte: 26 });
+    assert_eq!(e.position, Position::new(2, 26));
     assert!(
         matches!(e.kind, ReadErrorKind::LineTooLong { limit: 1000, .. }),
         "{e}"
@@ -165,7 +166,7 @@ fn truncated_gzip_yields_every_complete_line_then_an_error_naming_file_and_posit
         let e = &errs[0];
         assert!(e.is_fatal());
         assert!(matches!(e.kind, ReadErrorKind::Read { .. }), "{e}");
-        assert_eq!(e.file.as_deref(), Some(path.as_path()));
+        assert_eq!(e.file(), Some(path.as_path()));
         // Every line before the fault came out intact and in order...
         for (rec, want) in recs.iter().zip(&all) {
             assert_eq!(rec.raw(), want.trim_end().as_bytes());
@@ -195,7 +196,7 @@ fn missing_or_unreadable_files_are_errors_and_the_set_goes_on() {
     assert_eq!(results.len(), 5, "{results:?}");
     let e = results[0].as_ref().unwrap_err();
     assert!(matches!(e.kind, ReadErrorKind::Open(_)));
-    assert_eq!(e.file.as_deref(), Some(missing.as_path()));
+    assert_eq!(e.file(), Some(missing.as_path()));
     assert!(e.to_string().contains("mainlog.1"));
     // A directory opens on Linux but cannot be read.
     assert!(results[1].as_ref().unwrap_err().is_fatal());
@@ -243,6 +244,105 @@ fn rotated_set_is_read_oldest_first() {
             .collect();
         assert_eq!(got, want);
     }
+}
+
+/// What a command line names: a directory is its rotated set, files are put in
+/// rotation order with the rest, a directory without a log set and a missing
+/// file are errors naming them at their turn, and every line's position names
+/// its file, for `read_line` and `next_line` alike.
+#[test]
+fn inputs_from_the_command_line() {
+    let dir = tempfile::tempdir().unwrap();
+    let logs = dir.path().join("logs");
+    let empty = dir.path().join("empty");
+    fs::create_dir(&logs).unwrap();
+    fs::create_dir(&empty).unwrap();
+    let all = lines(6);
+    fs::write(
+        logs.join("mainlog.2.gz"),
+        gzip(all[0..2].concat().as_bytes()),
+    )
+    .unwrap();
+    fs::write(logs.join("mainlog.1"), all[2..4].concat()).unwrap();
+    fs::write(logs.join("mainlog"), all[4..5].concat()).unwrap();
+    let extra = dir.path().join("extra.log");
+    fs::write(&extra, all[5..6].concat()).unwrap();
+    let missing = dir.path().join("missing");
+    let args = [
+        extra.as_os_str(),
+        logs.as_os_str(),
+        missing.as_os_str(),
+        empty.as_os_str(),
+    ];
+    // Both APIs give the same lines, positions and errors.
+    let mut by_copy = LogFiles::from_args(args);
+    let mut borrowed = LogFiles::from_args(args);
+    let mut buf = Vec::new();
+    let mut got = Vec::new();
+    loop {
+        let a = by_copy.read_line(&mut buf);
+        let b = borrowed.next_line();
+        let item = match (a, b) {
+            (Ok(None), Ok(None)) => break,
+            (Ok(Some(pa)), Ok(Some((line, pb)))) => {
+                assert_eq!(&pa, pb);
+                assert_eq!(buf, line);
+                let name = pa.file().unwrap().file_name().unwrap().to_owned();
+                Ok((name.into_string().unwrap(), pa.line, buf.clone()))
+            }
+            (Err(ea), Err(eb)) => {
+                assert_eq!(ea.to_string(), eb.to_string());
+                assert!(ea.is_fatal());
+                Err(ea.file().unwrap().to_path_buf())
+            }
+            (a, b) => panic!(
+                "read_line gave {a:?}, next_line {:?}",
+                b.map(|o| o.map(|(_, p)| p.clone()))
+            ),
+        };
+        got.push(item);
+    }
+    let line = |i: usize| all[i].trim_end().as_bytes().to_vec();
+    // Rotated files first (oldest first); the current-named inputs keep their
+    // order: extra.log, logs/mainlog, missing, empty.
+    let want = vec![
+        Ok(("mainlog.2.gz".to_string(), 1, line(0))),
+        Ok(("mainlog.2.gz".to_string(), 2, line(1))),
+        Ok(("mainlog.1".to_string(), 1, line(2))),
+        Ok(("mainlog.1".to_string(), 2, line(3))),
+        Ok(("extra.log".to_string(), 1, line(5))),
+        Ok(("mainlog".to_string(), 1, line(4))),
+        Err(missing.clone()),
+        Err(empty.clone()),
+    ];
+    assert_eq!(got, want);
+}
+
+/// Streams (a caller's reader, gzip or not) join files in one `LogFiles`, and
+/// each input's framing is told from its own first line.
+#[test]
+fn streams_and_framing_per_input() {
+    let plain = "2026-11-25 10:00:01 1sAoM5-00000009r3p-06vq Completed\n";
+    let syslog = "Nov 25 10:00:02 mx1 exim[4321]: 1sAoM5-00000009r3p-06vq Completed\n";
+    let mut files = LogFiles::default();
+    files.push_reader(io::Cursor::new(gzip(plain.as_bytes())), None);
+    files.push_reader(
+        io::Cursor::new(syslog.as_bytes().to_vec()),
+        Some(Path::new("syslog").into()),
+    );
+    let mut seen = Vec::new();
+    while let Some((_, pos)) = files.next_line().unwrap() {
+        let name = pos.file().map(|f| f.display().to_string());
+        seen.push((name, files.framing()));
+    }
+    assert_eq!(
+        seen,
+        [
+            (None, Some(Framing::Plain)),
+            (Some("syslog".to_string()), Some(Framing::Rfc3164)),
+        ]
+    );
+    assert!(files.is_done());
 }
 
 /// An endless-looking generated log: realistic lines made on the fly, so the
@@ -454,7 +554,7 @@ fn follow_skips_an_over_long_line_written_in_pieces() {
     );
     let r = got[1].as_ref().unwrap();
     assert_eq!(r.raw(), b"2026-11-25 10:00:01 next");
-    assert_eq!(r.position(), Position { line: 2, byte: 621 });
+    assert_eq!((r.position().line, r.position().byte), (2, 621));
 }
 
 #[test]
@@ -470,7 +570,7 @@ fn corrupt_gzip_is_reported_as_a_fatal_read_error() {
     let (recs, errs) = read_all(&path);
     assert_eq!(errs.len(), 1, "{errs:?}");
     assert!(errs[0].is_fatal());
-    assert_eq!(errs[0].file.as_deref(), Some(path.as_path()));
+    assert_eq!(errs[0].file(), Some(path.as_path()));
     assert_eq!(errs[0].position.line, recs.len() as u64 + 1);
     assert!(recs.len() < 2000);
 }

@@ -26,7 +26,7 @@ use exim_log::spool;
 use exim_log::syslog::parse_syslog_line;
 use exim_log::{
     Event, Inference, LogLine, LogSelector, MessageId, Options, Peer, Quoted, Received, Text,
-    exim_message_ids, parse_line, received_headers,
+    exim_message_ids, parse_line, received_headers, starts_entry,
 };
 
 /// The fuzz targets, by name (the folder names under `fuzz/regressions/`).
@@ -682,19 +682,6 @@ fn bump(seen: &mut [u32], line: u64) {
         Some(c) => *c += 1,
         None => panic!("assembler emitted line {line}, which is not in the input"),
     }
-}
-
-/// Lines that start a reject/panic log entry: `YYYY-MM-DD HH:MM:SS` shape (§10.1).
-fn starts_entry(line: &[u8]) -> bool {
-    const SHAPE: &[u8; 19] = b"0000-00-00 00:00:00";
-    line.len() >= SHAPE.len()
-        && line.iter().zip(SHAPE).all(|(b, s)| {
-            if *s == b'0' {
-                b.is_ascii_digit()
-            } else {
-                b == s
-            }
-        })
 }
 
 /// Target `rejectlog`: a buffer through the reject log and panic log entry

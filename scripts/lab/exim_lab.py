@@ -150,6 +150,7 @@ class Sink:
         self.sock.settimeout(0.5)
         self.stop = False
         self.count = 0
+        self.accepted = {}  # recipient -> the queue id our 250 reply named
         threading.Thread(target=self.serve, daemon=True).start()
 
     def serve(self):
@@ -176,6 +177,9 @@ class Sink:
                     say("250-sink.test\r\n250 PIPELINING")
                 elif up.startswith("HELO"):
                     say("250 sink.test")
+                elif up.startswith("MAIL"):
+                    rcpts = []
+                    say("250 OK")
                 elif up.startswith("RCPT"):
                     local = cmd.split("<", 1)[-1].lower()
                     if local.startswith("reject"):
@@ -183,12 +187,15 @@ class Sink:
                     elif local.startswith("later"):
                         say("451 4.3.0 try again later")
                     else:
+                        rcpts.append(cmd.split("<", 1)[-1].rstrip(">"))
                         say("250 OK")
                 elif up == "DATA":
                     say("354 go ahead")
                     while f.readline() not in (b".\r\n", b".\n", b""):
                         pass
                     self.count += 1
+                    for r in rcpts:
+                        self.accepted[r] = f"SINK{self.count:04d}"
                     say(f"250 OK queued as SINK{self.count:04d}")
                 elif up == "QUIT":
                     say("221 bye")
@@ -239,8 +246,9 @@ acl_connect:
           message = blocked by lab policy
   warn    hosts = 127.0.1.81
           delay = 1s
-  # a host list with a name that does not resolve (+all logs "list matching forced
-  # to fail"; Exim 4.96 writes no "no IP address found" line for it)
+  # a host list with a name that does not resolve: "no IP address found for host
+  # ghost.lab.example (during SMTP connection from ...)" (+all adds "list matching
+  # forced to fail")
   warn    condition = ${{if eq{{$sender_host_address}}{{127.0.1.95}}}}
           hosts = ghost.lab.example
   accept
@@ -255,7 +263,7 @@ acl_rcpt:
   drop    condition = ${{if >={{$rcpt_fail_count}}{{3}}}}
           message = too many unknown recipients
   deny    dnslists = rbl.lab.test
-          message = JunkMail rejected - $sender_fullhost is in an RBL: $dnslist_text
+          message = JunkMail rejected - $sender_fullhost is in an RBL: $dnslist_domain
   defer   hosts = 127.0.1.60
           ratelimit = 2 / 1h / per_rcpt / strict / lab-$sender_host_address
           message = rate limit exceeded
@@ -271,7 +279,7 @@ acl_rcpt:
 
 acl_data:
   deny    condition = ${{if match{{$h_subject:}}{{EICAR}}}}
-          message = This message contains a virus (Eicar-Test-Signature)
+          message = This message contains a virus (Eicar-Test-Signature).
   accept
 
 begin routers
@@ -353,8 +361,8 @@ dovecot_login:
 # --------------------------------------------------------------------------- the driver
 
 class Lab:
-    def __init__(self, root, out, name, profile):
-        self.root, self.name, self.profile = root, name, profile
+    def __init__(self, root, out, name, profile, sink):
+        self.root, self.name, self.profile, self.sink = root, name, profile, sink
         self.dir = os.path.join(root, name)
         self.out = os.path.join(out, name)
         self.on = selectors_on(profile["selector"])
@@ -530,6 +538,22 @@ class Lab:
         self.add("auth-login-tls-remote", "delivery", {"message_id": idb},
                  {"recipient": rcpts[0], "router": "sink", "transport": "remote_smtp"})
 
+        # B2. subjects as spam has them: RFC 2047 encoded-words, raw 8-bit UTF-8, long.
+        # Exim logs T= from $h_subject: (receive.c), i.e. RFC 2047-decoded into
+        # headers_charset (UTF-8 on Debian), at most 100 bytes, top-bit bytes as \ooo.
+        s = self.client("127.0.1.13", helo="news13.lab.example")
+        long_subject = f"Limited offer {n} " + "x" * 120
+        for i, (sent, logged) in enumerate([
+                (f"=?UTF-8?B?UsOpc3Vtw6kg4pyT?= {n}", f"Résumé ✓ {n}"),
+                (f"=?ISO-8859-1?Q?Caf=E9?= {n}", f"Café {n}"),
+                (f"Résumé ✓ {n}", f"Résumé ✓ {n}"),
+                (long_subject, long_subject[:100])]):
+            mid = f"s{i}.{n}@lab.example"
+            self.send(s, "news@sink.test", ["carol@lab.test"], sent, mid)
+            arrival(f"subject-{i}", mid, "127.0.1.13", "news13.lab.example", "news@sink.test",
+                    ["carol@lab.test"], logged, "esmtp")
+        s.quit()
+
         # C. AUTH failures, both authenticators
         for i, (mech, user, pw) in enumerate([("PLAIN", "alice", "guess1"),
                                               ("PLAIN", "alice", "guess2"),
@@ -570,7 +594,7 @@ class Lab:
         self.add("rbl", "rejection", {"host.ip": "127.0.1.66"},
                  {"stage": "rcpt", "recipient": "alice@lab.test",
                   "host.helo": "spam66.lab.example"},
-                 contains={"reason": "is in an RBL: listed by lab"})
+                 contains={"reason": "is in an RBL: rbl.lab.test"})
 
         # F. connect ACL drop
         try:
@@ -670,7 +694,7 @@ class Lab:
                                       f"v.{n}@lab.example"))
         s.close()
         self.add("virus", "rejection", {"host.ip": "127.0.1.90"},
-                 {"stage": "data", "reason": "This message contains a virus (Eicar-Test-Signature)"})
+                 {"stage": "data", "reason": "This message contains a virus (Eicar-Test-Signature)."})
 
         # P. host lookup failures, then ordinary mail from those hosts
         for ip, helo in (("127.0.1.95", "forged95.lab.example"), ("127.0.1.96", "nodns96.lab.example")):
@@ -680,6 +704,8 @@ class Lab:
             s.quit()
             arrival(f"lookup-arrival-{ip}", mid, ip, helo, "info@sink.test", ["carol@lab.test"],
                     f"Hello from {helo}", "esmtp")
+        self.add("no-ip-for-host", "host_lookup_failed", {"host.ip": "127.0.1.95"},
+                 {"reason": "ghost.lab.example"}, needs="host_lookup_failed")
         self.add("no-name-for-ip", "host_lookup_failed", {"host.ip": "127.0.1.96"}, {},
                  needs="host_lookup_failed")
 
@@ -739,6 +765,14 @@ class Lab:
                  contains={"error": "Unrouteable address"})
 
         self.settle()
+        # the sink's own reply, as Exim logs it in C="..." (+smtp_confirmation)
+        for rcpt, qid in sorted(self.sink.accepted.items()):
+            if f".{n}@" in rcpt:
+                fields = {"confirmation": f"250 OK queued as {qid}", "host.ip": "127.0.0.2"}
+                if self.has("outgoing_port"):
+                    fields["host.port"] = 2525
+                self.add(f"confirmation-{rcpt}", "delivery", {"recipient": rcpt}, fields,
+                         needs="smtp_confirmation")
         # V. administrator actions on the deferred message, and on a second one
         i2 = self.queue_one("admin2")
         for args in (["-Mar", idr, f"added.{n}@lab.test"], ["-Mmd", idr, f"stay.{n}@remote.test"],
@@ -747,11 +781,11 @@ class Lab:
             r = self.exim(*args)
             self.events.append({"admin": args, "rc": r.returncode,
                                 "output": r.stdout.decode(errors="replace")})
-        self.add("admin-added", "recipient_added", {"message_id": idr},
+        self.add("admin-added", "admin_action", {"message_id": idr, "action": "recipient_added"},
                  {"address": f"added.{n}@lab.test", "by": "root"})
-        self.add("admin-marked", "marked_delivered", {"message_id": idr},
+        self.add("admin-marked", "admin_action", {"message_id": idr, "action": "marked_delivered"},
                  {"address": f"stay.{n}@remote.test", "by": "root"})
-        self.add("admin-sender", "sender_changed", {"message_id": idr},
+        self.add("admin-sender", "admin_action", {"message_id": idr, "action": "sender_changed"},
                  {"address": f"new.{n}@lab.test", "by": "root"})
         self.add("admin-frozen", "frozen", {"message_id": idr}, {"by": "root"})
         self.add("admin-unfrozen", "unfrozen", {"message_id": idr}, {"by": "root"})
@@ -833,7 +867,7 @@ def main():
     namespace_setup(root)
     dns, sink = DnsStub(records()), Sink()
     os.makedirs(args.out, exist_ok=True)
-    labs = [Lab(root, args.out, p, PROFILES[p]) for p in args.profiles.split(",")]
+    labs = [Lab(root, args.out, p, PROFILES[p], sink) for p in args.profiles.split(",")]
     for lab in labs:
         lab.setup()
     failed = False

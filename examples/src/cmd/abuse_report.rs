@@ -17,7 +17,11 @@ unknown, per host and per connection, distinct local parts tried, messages
 accepted beside them), RBL rejections by list and host, HELO/EHLO rejections
 by reason, sender verification failures, AUTH failures by host and by login,
 SMTP protocol errors; then the offenders: IPs with at least --threshold
-events of one kind.";
+offender events in total. Offender events are what fail2ban's exim and
+exim-spam filters and CrowdSec's exim scenarios count (AUTH failures,
+rejected RCPTs, relay attempts, RBL, sender verify, no MAIL, DROP in ACL,
+local_scan and virus rejections, protocol errors, host lookup failures)
+plus HELO rejections and rate-limit deferrals; see docs/abuse-events.md.";
 
 /// `exim-log abuse-report` options.
 #[derive(Clone, Debug, clap::Args)]

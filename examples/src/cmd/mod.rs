@@ -98,9 +98,10 @@ pub fn each_message(source: &mut Source, mut each: impl FnMut(Assembled)) -> boo
 pub fn each_line(source: &mut Source, mut each: impl FnMut(&[u8])) -> bool {
     let mut failed = false;
     let mut buf = Vec::with_capacity(4096);
-    while let Some(next) = source.read_line(&mut buf) {
-        match next {
-            Ok(_) => each(&buf),
+    loop {
+        match source.read_line(&mut buf) {
+            Ok(Some(_)) => each(&buf),
+            Ok(None) => break,
             Err(e) => failed |= read_error(&e),
         }
     }

@@ -37,10 +37,14 @@ pub fn run(args: Args) -> Outcome {
     let mut out = outcome::stdout();
     let mut buf = Vec::with_capacity(4096);
     let mut failed = false;
-    while let Some(next) = source.read_line(&mut buf) {
-        if let Err(e) = next {
-            failed |= read_error(&e);
-            continue;
+    loop {
+        match source.read_line(&mut buf) {
+            Ok(Some(_)) => {}
+            Ok(None) => break,
+            Err(e) => {
+                failed |= read_error(&e);
+                continue;
+            }
         }
         match exim_log::parse_line(&buf) {
             Ok(line) => {

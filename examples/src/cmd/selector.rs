@@ -18,7 +18,7 @@ use std::ffi::OsString;
 use std::io::{self, IsTerminal, Read, Write};
 use std::path::PathBuf;
 
-use exim_log::{Evidence, Inference, LogSelector, Selector, SelectorErrorKind};
+use exim_log::{Evidence, Inference, LogSelector, Selector};
 use serde_json::{Value, json};
 
 use super::each_line;
@@ -65,16 +65,6 @@ fn names(set: LogSelector) -> Vec<&'static str> {
     set.iter().map(Selector::name).collect()
 }
 
-fn kind_name(k: SelectorErrorKind) -> &'static str {
-    match k {
-        SelectorErrorKind::ExpectedSign => "expected_sign",
-        SelectorErrorKind::UnknownName => "unknown_name",
-        SelectorErrorKind::NumericForm => "numeric_form",
-        SelectorErrorKind::TrailingLine => "trailing_line",
-        _ => "other",
-    }
-}
-
 fn setting(input: &str) -> (Value, bool) {
     match LogSelector::parse(input) {
         Ok(set) => {
@@ -99,7 +89,7 @@ fn setting(input: &str) -> (Value, bool) {
                 "input": input,
                 "ok": false,
                 "error": {
-                    "kind": kind_name(e.kind()),
+                    "kind": e.kind().name(),
                     "message": e.message(),
                     "offset": e.offset(),
                     "found": e.found(),

@@ -22,12 +22,11 @@
 use std::collections::VecDeque;
 use std::ffi::OsString;
 use std::io::{self, BufWriter, Write};
-use std::path::{Path, PathBuf};
-use std::sync::Arc;
+use std::path::PathBuf;
 
 use exim_log::assemble::{Assembled, Assembler, AssemblerOptions, Link, Message};
-use exim_log::reader::{Follow, LineMatcher, Position, Prefilter, Sleep};
-use exim_log::{MessageId, ReadError, Record, parse_line};
+use exim_log::reader::{Follow, LineMatcher, LineSource, Position, Prefilter};
+use exim_log::{MessageId, Record, parse_line};
 use serde::Serialize;
 
 use crate::input::{InputArgs, Named, Show, Source as Inputs};
@@ -220,36 +219,6 @@ impl LineMatcher for RegexLines<'_> {
     }
 }
 
-/// Where lines come from: the inputs, or one file followed.
-// One per run: the size difference costs nothing.
-#[allow(clippy::large_enum_variant)]
-enum Source {
-    Inputs(Inputs),
-    Follow(Box<Follow<Sleep>>),
-}
-
-type Next = Option<Result<(Position, Option<Arc<Path>>), ReadError>>;
-
-impl Source {
-    fn next(&mut self, filter: Option<&Prefilter>, buf: &mut Vec<u8>) -> Next {
-        match (self, filter) {
-            (Source::Inputs(f), Some(p)) => f.read_matching_line(p, buf),
-            (Source::Inputs(f), None) => f.read_line(buf),
-            (Source::Follow(f), p) => loop {
-                let rec = match f.next()? {
-                    Ok(rec) => rec,
-                    Err(e) => return Some(Err(e)),
-                };
-                if p.is_none_or(|p| p.is_match(rec.raw())) {
-                    buf.clear();
-                    buf.extend_from_slice(rec.raw());
-                    return Some(Ok((rec.position(), rec.file_arc().cloned())));
-                }
-            },
-        }
-    }
-}
-
 struct Tracer<W: Write> {
     opts: Options,
     matcher: Matcher,
@@ -423,8 +392,8 @@ fn fast_path(o: &Options, m: &Matcher) -> Option<FastPath> {
     }
 }
 
-/// A line held back, unparsed: its bytes, position and file.
-type Held = (Vec<u8>, Position, Option<Arc<Path>>);
+/// A line held back, unparsed: its bytes and position.
+type Held = (Vec<u8>, Position);
 
 /// Most `cwd=` lines held back at once (a memory bound: about 10 MB of lines).
 const HELD_MAX: usize = 1 << 16;
@@ -474,10 +443,9 @@ impl FastPath {
     }
 
     /// Keeps the line in `buf` (taking its buffer) for a later [`FastPath::flush`].
-    fn hold(&mut self, buf: &mut Vec<u8>, pos: Position, file: Option<Arc<Path>>) {
+    fn hold(&mut self, buf: &mut Vec<u8>, pos: Position) {
         let spare = self.spare.pop().unwrap_or_default();
-        self.held
-            .push_back((std::mem::replace(buf, spare), pos, file));
+        self.held.push_back((std::mem::replace(buf, spare), pos));
         if self.held.len() >= self.prune_at {
             self.prune();
             self.prune_at = (2 * self.held.len()).max(1024);
@@ -505,8 +473,8 @@ impl FastPath {
 
     /// Gives every held line to the assembler, in log order.
     fn flush(&mut self, asm: &mut Assembler) {
-        for (raw, pos, file) in self.held.drain(..) {
-            asm.push(Record::new(raw, pos, file));
+        for (raw, pos) in self.held.drain(..) {
+            asm.push(Record::new(raw, pos));
         }
     }
 }
@@ -538,9 +506,10 @@ fn first_pass(inputs: &[Named], re: &regex::bytes::Regex) -> FirstPass {
     let mut src = Inputs::new(inputs.to_vec(), Show::Quiet);
     let (mut ids, mut lone, mut errors) = (Vec::<String>::new(), Vec::new(), Vec::new());
     let mut buf = Vec::new();
-    while let Some(next) = src.read_matching_line_by(&RegexLines(re), &mut buf) {
-        let (pos, file) = match next {
-            Ok(x) => x,
+    loop {
+        let pos = match src.read_matching_line_by(&RegexLines(re), &mut buf) {
+            Ok(Some(pos)) => pos,
+            Ok(None) => break,
             Err(e) => {
                 errors.push(e.to_string());
                 continue;
@@ -560,7 +529,7 @@ fn first_pass(inputs: &[Named], re: &regex::bytes::Regex) -> FirstPass {
                 }
             }
             _ => {
-                lone.push(Record::new(std::mem::take(&mut buf), pos, file));
+                lone.push(Record::new(std::mem::take(&mut buf), pos));
                 if lone.len() > FIRST_PASS_MAX_LONE {
                     return FirstPass::Assemble;
                 }
@@ -617,15 +586,39 @@ pub fn run(args: Args) -> Outcome {
         fast = Some(FastPath::new(Prefilter::new(&ids)));
         tracer.print_lone = false;
     }
-    let mut source = match tracer.opts.input.files.as_slice() {
-        [file] if tracer.opts.follow => Source::Follow(Box::new(Follow::new(file))),
-        _ => Source::Inputs(Inputs::new(plan, show)),
-    };
+    match tracer.opts.input.files.as_slice() {
+        [file] if tracer.opts.follow => {
+            let mut source = Follow::new(file);
+            failed |= drive(&mut tracer, fast, &mut source)?;
+        }
+        _ => {
+            let mut source = Inputs::new(plan, show);
+            failed |= drive(&mut tracer, fast, &mut source)?;
+            // Input with no Exim line is an error, not "nothing matched".
+            failed |= source.check()?;
+        }
+    }
+    Ok(end(tracer.printed, failed))
+}
+
+/// Reads `source` to its end through the assembler, printing as messages
+/// complete; true when a read error was met.
+fn drive<W: Write>(
+    tracer: &mut Tracer<W>,
+    mut fast: Option<FastPath>,
+    source: &mut impl LineSource,
+) -> Result<bool, Error> {
+    let mut failed = false;
     let mut asm = Assembler::new();
     let mut buf = Vec::with_capacity(4096);
-    while let Some(next) = source.next(fast.as_ref().map(|f| &f.read), &mut buf) {
-        let (pos, file) = match next {
-            Ok(x) => x,
+    loop {
+        let next = match fast.as_ref() {
+            Some(f) => source.read_matching_line(&f.read, &mut buf),
+            None => source.read_line(&mut buf),
+        };
+        let pos = match next {
+            Ok(Some(pos)) => pos,
+            Ok(None) => break,
             Err(e) => {
                 outcome::warn(&e);
                 failed = true;
@@ -635,7 +628,7 @@ pub fn run(args: Args) -> Outcome {
         if let Some(f) = fast.as_mut() {
             if !f.wanted.is_match(&buf) {
                 // A `cwd=` line only: it matters if a wanted arrival follows.
-                f.hold(&mut buf, pos, file);
+                f.hold(&mut buf, pos);
                 continue;
             }
             f.flush(&mut asm);
@@ -648,7 +641,7 @@ pub fn run(args: Args) -> Outcome {
                 f.add(id.as_str());
             }
         }
-        asm.push(Record::new(std::mem::take(&mut buf), pos, file));
+        asm.push(Record::new(std::mem::take(&mut buf), pos));
         let mut emitted = false;
         while let Some(a) = asm.pop() {
             tracer.emit(a)?;
@@ -664,11 +657,7 @@ pub fn run(args: Args) -> Outcome {
         tracer.emit(a)?;
     }
     tracer.out.flush()?;
-    if let Source::Inputs(i) = &mut source {
-        // Input with no Exim line is an error, not "nothing matched".
-        failed |= i.check()?;
-    }
-    Ok(end(tracer.printed, failed))
+    Ok(failed)
 }
 
 /// The exit status: errors first, then whether anything was printed.

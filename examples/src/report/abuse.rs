@@ -10,16 +10,8 @@ use super::text::{self, Align, Table};
 
 /// `dictionary 72, auth 3`: the non-zero kinds of an offender.
 pub fn why(o: &Offender) -> String {
-    let c = &o.counts;
-    let parts = [
-        ("dictionary", c.dictionary),
-        ("rbl", c.rbl),
-        ("helo", c.helo),
-        ("auth", c.auth),
-        ("protocol", c.protocol),
-        ("sender-verify", c.sender_verify),
-    ];
-    parts
+    o.counts
+        .kinds()
         .iter()
         .filter(|(_, n)| *n > 0)
         .map(|(k, n)| format!("{k} {n}"))
@@ -196,7 +188,7 @@ impl Render for Report {
         text::heading(
             out,
             &format!(
-                "Offenders (IPs with at least {} events of one kind; `--offenders` lists the IPs alone)",
+                "Offenders (IPs with at least {} offender events; `--offenders` lists the IPs alone)",
                 self.threshold
             ),
         )?;

@@ -80,8 +80,9 @@ class ParseError(ValueError):
     file: Optional[str]
     """The path being read, else ``None``."""
     kind: str
-    """Short name of the problem: ``empty``, ``timestamp``, ``timestamp_range``,
-    ``pid``, ``missing_text``, ``syntax``; with strict ``Options``
+    """Short name of the problem (``ErrorKind::name`` and ``SelectorErrorKind::name``
+    of the Rust crate): ``empty``, ``timestamp``, ``timestamp_range``,
+    ``missing_text``, ``syntax``; with strict ``Options``
     ``selector_mismatch`` and ``timezone_mismatch``; for ``log_selector`` settings
     ``expected_sign``, ``unknown_name``, ``numeric_form``, ``trailing_line``."""
     found: Optional[str]
@@ -788,7 +789,9 @@ def abuse_report(
     """Inbound abuse at SMTP time, as ``abuse-report``: dictionary attacks (per
     host and per connection), RBL and HELO rejections, sender verification and
     AUTH failures, protocol errors, and the ``offenders``: IPs with at least
-    ``threshold`` events of one kind. Lines are counted in input order."""
+    ``threshold`` offender events in total (every kind fail2ban's and
+    CrowdSec's Exim rules count, see docs/abuse-events.md). Lines are counted
+    in input order."""
 
 def summary(
     source: _Source, *, rotated: bool = False, top: int = 10, threshold: int = 1

@@ -6,6 +6,7 @@ use crate::text::Text;
 
 /// `exim 4.97 daemon started: pid=1234, -q30m, listening for SMTP on port 25 ...`.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+#[non_exhaustive]
 pub struct DaemonStart<'a> {
     /// The Exim version.
     pub version: Text<'a>,
@@ -34,6 +35,7 @@ pub enum QueuePhase {
 /// `Start queue run: pid=12345 -qff`, `End 'name' queue run: pid=N`,
 /// `Start ODMR queue run: ...`, `Abandon queue run: ... (load L, max M)`.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+#[non_exhaustive]
 pub struct QueueRun<'a> {
     /// Start, end or abandon.
     pub phase: QueuePhase,
@@ -54,6 +56,7 @@ pub struct QueueRun<'a> {
 
 /// `pid N: SIGHUP received: re-exec daemon` (`daemon.c`).
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+#[non_exhaustive]
 pub struct DaemonSignal<'a> {
     /// The daemon's pid (absent when not a decimal number). JSON key
     /// `daemon_pid`, apart from the line prefix's `pid` (`+pid`).

@@ -10,6 +10,7 @@ use crate::text::{Quoted, Text};
 
 /// The TLS block of a line: `X=`, `CV=`, `DN=`, `SNI=`.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Default, Serialize)]
+#[non_exhaustive]
 pub struct Tls<'a> {
     /// `X=` as logged without a resumption `*`: `VER:CIPHER:BITS[:GROUP]`.
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -55,6 +56,7 @@ impl<'a> Tls<'a> {
 
 /// `A=authenticator[:id[:auth_sender]]`.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize)]
+#[non_exhaustive]
 pub struct Auth<'a> {
     /// The authenticator (driver instance) name, e.g. `fixed_plain`.
     pub authenticator: Text<'a>,
@@ -86,6 +88,7 @@ pub struct Auth<'a> {
 /// assert_eq!(a.recipients.unwrap().iter().count(), 2);
 /// ```
 #[derive(Clone, Debug, PartialEq, Default, Serialize)]
+#[non_exhaustive]
 pub struct Arrival<'a> {
     /// The envelope sender as logged; `<>` for a bounce.
     pub sender: Text<'a>,
@@ -191,6 +194,7 @@ pub struct Arrival<'a> {
 /// assert!(d.error.unwrap().to_string().ends_with("550 5.1.1 No such user"));
 /// ```
 #[derive(Clone, Debug, PartialEq, Default, Serialize)]
+#[non_exhaustive]
 pub struct Delivery<'a> {
     /// The address delivered to (final address, or local part / pipe / file).
     #[serde(rename = "recipient")]
@@ -284,6 +288,7 @@ pub struct Delivery<'a> {
 
 /// `Completed`, optionally with `QT=` (`+queue_time_overall`).
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Default, Serialize)]
+#[non_exhaustive]
 pub struct Completed {
     /// `QT=`: total time on queue.
     #[serde(skip_serializing_if = "Option::is_none")]

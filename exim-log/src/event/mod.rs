@@ -157,8 +157,8 @@ pub enum Event<'a> {
 impl<'a> Event<'a> {
     /// The [`Session`] of the SMTP connection-level events (connection open,
     /// close, lost, timeouts, no MAIL, SMTP errors and drops, refusals, TLS and
-    /// host errors, host lookup failures, incomplete transactions, ETRN); `None`
-    /// for every other event.
+    /// host errors, host lookup failures, incomplete transactions, ETRN, ignored
+    /// `AUTH=` senders); `None` for every other event.
     ///
     /// ```
     /// use exim_log::parse_line;
@@ -180,7 +180,8 @@ impl<'a> Event<'a> {
             | Event::HostError(s)
             | Event::HostLookupFailed(s)
             | Event::IncompleteTransaction(s)
-            | Event::Etrn(s) => Some(s),
+            | Event::Etrn(s)
+            | Event::AuthSenderIgnored(s) => Some(s),
             _ => None,
         }
     }
@@ -306,6 +307,7 @@ impl Serialize for Flag {
 
 /// A tag this library has no dedicated field for, kept in order so nothing is lost.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize)]
+#[non_exhaustive]
 pub struct Field<'a> {
     /// The tag before `=`, or the whole bare token (e.g. `ARC`).
     pub tag: Text<'a>,

@@ -10,6 +10,7 @@ use crate::text::Text;
 /// `unfrozen`, `removed`, `cancelled`, `message_is_frozen`, `spool_locked`,
 /// `no_immediate_delivery`, `recipients_ignored`, `dnslist`, `moved` and `expansion_failed` events.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Default, Serialize)]
+#[non_exhaustive]
 pub struct Note<'a> {
     /// Who did it: `CALLER` in `removed by CALLER`, `ACL`, `the system filter`,
     /// `auto-thaw`, `timeout_frozen_after`, ...
@@ -24,6 +25,7 @@ pub struct Note<'a> {
 /// `<address>[ <parent>]: error ignored[: detail]` (`deliver.c`): a bounce
 /// that was not sent (errors_to empty, or DSN NOTIFY=NEVER).
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+#[non_exhaustive]
 pub struct ErrorIgnored<'a> {
     /// The address, as logged.
     pub address: Text<'a>,
@@ -37,6 +39,7 @@ pub struct ErrorIgnored<'a> {
 
 /// `<address>: <transport> transport output: <line>` (transport `log_output`).
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+#[non_exhaustive]
 pub struct TransportOutput<'a> {
     /// The address, with its angle brackets as logged.
     pub address: Text<'a>,
@@ -48,6 +51,7 @@ pub struct TransportOutput<'a> {
 
 /// `DKIM: d=<dom> s=<sel> ... [status]` (`+dkim_verbose`, `miscmods/dkim.c`).
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+#[non_exhaustive]
 pub struct Dkim<'a> {
     /// `d=`: the signing domain.
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -64,6 +68,7 @@ pub struct Dkim<'a> {
 
 /// `"old" from <where> rewritten as "new" by rule N` (`rewrite.c`).
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+#[non_exhaustive]
 pub struct Rewrite<'a> {
     /// The address before rewriting, without quotes.
     pub original: Text<'a>,
@@ -79,6 +84,7 @@ pub struct Rewrite<'a> {
 /// `PRDR R=<recipient> acceptance|refusal|temporary refusal` (`receive.c`): the
 /// per-recipient answer after DATA when PRDR was used.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+#[non_exhaustive]
 pub struct PrdrResult<'a> {
     /// The recipient, as logged (with `<>`).
     pub recipient: Text<'a>,

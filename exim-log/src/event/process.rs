@@ -8,6 +8,7 @@ use crate::text::{Escaping, Quoted, Text};
 /// `exim.c`): the working directory and command line of an Exim process. This is
 /// how a message sent by a web script is traced back to the script's directory.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+#[non_exhaustive]
 pub struct Arguments<'a> {
     /// The current working directory of the process.
     pub cwd: Text<'a>,

@@ -49,6 +49,7 @@ pub enum Stage {
 /// This is the line behind dictionary attacks (many `rcpt` rejections from one
 /// host), RBL and HELO rejections.
 #[derive(Clone, Copy, Debug, PartialEq, Serialize)]
+#[non_exhaustive]
 pub struct Reject<'a> {
     /// The client: host, interface, ident, sender, auth, TLS.
     #[serde(flatten)]
@@ -106,6 +107,7 @@ pub(crate) fn dnslist_domain(reason: Text<'_>) -> Option<Text<'_>> {
 /// `<HI> sender verify fail|defer for <address>[: reason]`, logged before the
 /// rejection it causes.
 #[derive(Clone, Copy, Debug, PartialEq, Serialize)]
+#[non_exhaustive]
 pub struct SenderVerify<'a> {
     /// The client.
     #[serde(flatten)]
@@ -122,6 +124,7 @@ pub struct SenderVerify<'a> {
 /// `<HI> Warning: <message>`: an ACL `warn` verb with `log_message`, or a
 /// skipped `warn` statement.
 #[derive(Clone, Copy, Debug, PartialEq, Serialize)]
+#[non_exhaustive]
 pub struct Warning<'a> {
     /// The client, when the line names one.
     #[serde(flatten)]
@@ -134,6 +137,7 @@ pub struct Warning<'a> {
 /// (incoming; before 4.99 without `H=`) or `<name> authenticator failed H=host
 /// [ip] 535 ...` (outgoing, the smtp transport).
 #[derive(Clone, Copy, Debug, PartialEq, Serialize)]
+#[non_exhaustive]
 pub struct AuthFailure<'a> {
     /// The authenticator (driver instance) name.
     pub authenticator: Text<'a>,

@@ -13,6 +13,7 @@ use crate::text::Text;
 /// spec §10 `<HI>`) and the tags that follow it on reject and session lines
 /// (`X=`/`CV=`, `F=`, `A=`, `P=`). Every field is optional.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Default, Serialize)]
+#[non_exhaustive]
 pub struct Peer<'a> {
     /// `H=` (or the host after `from`): the remote host.
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -56,6 +57,7 @@ impl Peer<'_> {
 /// `smtp_error`, `smtp_dropped`, `connection_refused`, `tls_error`,
 /// `host_error`, `host_lookup_failed`, `incomplete_transaction` and `etrn` events.
 #[derive(Clone, Copy, Debug, PartialEq, Default, Serialize)]
+#[non_exhaustive]
 pub struct Session<'a> {
     /// The remote host and the tags about it.
     #[serde(flatten)]

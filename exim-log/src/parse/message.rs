@@ -19,7 +19,7 @@ pub(crate) fn flagged(text: &[u8]) -> Option<(Option<Flag>, Event<'_>)> {
 /// [`flagged`], writing into `flag` and `event` (which must be `None` and
 /// [`Event::Unknown`]) and returning whether the line was one. The event is
 /// built where it lies: returning it by value through the callers copied its
-/// 600 bytes twice per line (callgrind).
+/// several hundred bytes twice per line (callgrind; the count is in benches/README.md).
 #[inline]
 pub(crate) fn flagged_into<'a>(
     text: &'a [u8],

@@ -11,8 +11,8 @@ use crate::event::Event;
 /// [`Event::Unknown`] and stays so when the shape is not known).
 ///
 /// The most common kinds (`SMTP connection`, `cwd=`) are written in place:
-/// returning an event and assigning it copies the whole event, ~90
-/// instructions a line (callgrind); the others go through [`event`].
+/// returning an event and assigning it copies the whole event on every line
+/// (callgrind; the count is in benches/README.md); the others go through [`event`].
 #[inline]
 pub(crate) fn event_into<'a>(text: &'a [u8], event: &mut Event<'a>) {
     if let Some(r) = text.strip_prefix(b"SMTP ") {

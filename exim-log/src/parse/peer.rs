@@ -12,7 +12,7 @@ use super::host::{endpoint, host};
 
 /// A [`Peer`] plus the session tags `D=` and `C=`: the fields of a
 /// [`Session`], so session lines keep the tags as their event payload without
-/// copying them into a new struct (callgrind: one ~500-byte copy a line).
+/// copying them into a new struct (one copy of the whole struct a line, callgrind).
 pub(crate) type Tags<'a> = Session<'a>;
 
 /// The first position of `needle` in `hay`. Lines are short and needles are
@@ -28,7 +28,8 @@ pub(crate) fn find(hay: &[u8], needle: &[u8]) -> Option<usize> {
 }
 
 /// The last position of `needle` in `hay`, the same way as [`find`] (a
-/// reverse `memmem` searcher cost ~800 instructions to build, per line).
+/// reverse `memmem` searcher cost more to build, per line, than the search:
+/// callgrind, the count is in benches/README.md).
 pub(crate) fn rfind(hay: &[u8], needle: &[u8]) -> Option<usize> {
     let (&first, rest) = needle.split_first()?;
     memchr::memrchr_iter(first, hay).find(|&p| {
@@ -116,7 +117,7 @@ pub(crate) fn host_and_ident_from_right(i: &[u8]) -> Option<(crate::event::Peer<
 /// (or is empty). With `host_value`, a leading value without `H=` is read as
 /// a host first (the `from <host>` of session lines).
 // Inlined so the large `Tags` is built in the caller's frame instead of being
-// copied out (callgrind: generated log 1,335 -> 1,304 instructions a line).
+// copied out (callgrind; the count is in benches/README.md).
 #[inline]
 pub(crate) fn tags(i: &[u8], host_value: bool) -> (Tags<'_>, &[u8]) {
     let mut t = Tags::default();

@@ -50,7 +50,7 @@ const LAYOUT: &[u8; 19] = b"dddd-dd-dd dd:dd:dd";
 /// mismatch, the error holds the offset of the offending byte.
 ///
 /// A fixed-layout scan rather than a chain of nom combinators: this runs on every
-/// line, and the combinator chain cost about 1,000 instructions a line (callgrind).
+/// line, and the combinator chain cost several times the scan (callgrind; the count is in benches/README.md).
 #[inline(always)]
 fn raw_timestamp(i: &[u8]) -> Result<(&[u8], [u32; 7]), usize> {
     let Some(v) = fixed_timestamp(i) else {
@@ -68,8 +68,8 @@ fn raw_timestamp(i: &[u8]) -> Result<(&[u8], [u32; 7]), usize> {
 }
 
 /// The six numbers of a well-formed timestamp at the start of `i`, checked
-/// and converted eight bytes at a time (SWAR, see [`scan`]): about 40
-/// instructions instead of about 80 for byte-by-byte checks (callgrind).
+/// and converted eight bytes at a time (SWAR, see [`scan`]): half the
+/// instructions of byte-by-byte checks (callgrind; the count is in benches/README.md).
 ///
 /// The 19 bytes are read as three little-endian words: bytes 0..8
 /// `YYYY-MM-`, 8..16 `DD HH:MM` and 11..19 `HH:MM:SS` (overlapping).
@@ -174,8 +174,7 @@ fn pid(i: &[u8]) -> IResult<&[u8], u32> {
 /// Parses the prefix of `line` (which has no line ending).
 // Inlined into `parse_line` (itself inlined into its callers): the prefix
 // fields then go straight into the `LogLine` instead of through a returned
-// `Result<Prefix>` (callgrind: -10 instructions a line on a generated log,
-// -24 on the test-suite corpus).
+// `Result<Prefix>` (callgrind; the count is in benches/README.md).
 #[inline(always)]
 pub(crate) fn prefix(line: &[u8]) -> Result<Prefix<'_>, ParseError> {
     if line.is_empty() {

@@ -11,7 +11,7 @@ use crate::text::Text;
 
 /// Positions of ` args:` in `i`, found by their `:` (rare in a directory and
 /// the first one is usually the marker): building a `memmem` searcher for
-/// every line cost about 360 instructions (callgrind), more than the parse.
+/// every line cost more than the parse (callgrind; the count is in benches/README.md).
 fn markers(i: &[u8]) -> impl Iterator<Item = usize> + '_ {
     let mut from = 0;
     std::iter::from_fn(move || {
@@ -29,7 +29,7 @@ fn markers(i: &[u8]) -> impl Iterator<Item = usize> + '_ {
 
 /// Parses the text after `cwd=`. Returns the payload, not an [`Event`]: the
 /// caller writes it into the event in place, which copies these few bytes
-/// instead of a whole event (callgrind: ~90 instructions a line).
+/// instead of a whole event (callgrind; the count is in benches/README.md).
 pub(crate) fn arguments(i: &[u8]) -> Option<Arguments<'_>> {
     for pos in markers(i) {
         let head = i.get(..pos)?;

@@ -108,13 +108,13 @@ enum Connection {
 /// After `SMTP connection`: `[ Ci=n] from <host>[ I=..] <what>`, into `event`.
 ///
 /// The session is a few hundred bytes: built in a local and moved into the
-/// event it cost two full copies a line (callgrind: ~130 instructions). So the
+/// event it cost two full copies a line (callgrind; the count is in benches/README.md). So the
 /// kind is guessed first from the last byte (`... count = N)` opens, `closed
 /// by QUIT` closes), the tags are parsed straight into that variant, and only
 /// a wrong guess pays one copy. Unknown shapes leave [`Event::Unknown`].
 fn connection_into<'a>(i: &'a [u8], event: &mut Event<'a>) {
     // Usually ` from ` follows at once: then there is no tag to read, and
-    // skipping `tags` saves building an empty `Tags` (~180 instructions).
+    // skipping `tags` saves building an empty `Tags` (callgrind; the count is in benches/README.md).
     let (ci, r) = if i.starts_with(b" from ") {
         (None, i)
     } else {

@@ -7,10 +7,8 @@
 //! same positions, same line cap, same errors.
 
 use std::io::{BufRead, Read};
-use std::path::Path;
-use std::sync::Arc;
 
-use super::{LogFiles, LogReader, Position, ReadError, ReadErrorKind};
+use super::{LogReader, Mark, Position, ReadError, ReadErrorKind};
 use crate::line::trim_line_ending;
 
 /// Where the current line of [`LogReader::next_line`] lives.
@@ -36,7 +34,7 @@ impl<R: Read> LogReader<R> {
     }
 
     /// The next line without its line ending, borrowed from the reader, and its
-    /// position; `None` at the end of input. The zero-copy twin of
+    /// position (with the file); `None` at the end of input. The zero-copy twin of
     /// [`LogReader::read_line`], with the same lines, positions and errors: a
     /// line longer than the cap gives [`ReadErrorKind::LineTooLong`] and the next
     /// call goes on after it; a read error ends the stream after every complete
@@ -59,17 +57,37 @@ impl<R: Read> LogReader<R> {
     /// assert_eq!(seen, [(1, 0, Some("completed")), (2, 55, None)]);
     /// # Ok::<(), exim_log::reader::ReadError>(())
     /// ```
-    pub fn next_line(&mut self) -> Result<Option<(&[u8], Position)>, ReadError> {
-        match self.advance_line()? {
-            Some(pos) => Ok(Some((self.current_line(), pos))),
-            None => Ok(None),
+    pub fn next_line(&mut self) -> Result<Option<(&[u8], &Position)>, ReadError> {
+        if self.advance_line()? {
+            Ok(Some(self.current()))
+        } else {
+            Ok(None)
         }
     }
 
+    /// The line and position [`LogReader::advance_line`] moved to.
+    #[inline]
+    pub(super) fn current(&self) -> (&[u8], &Position) {
+        (self.current_line(), &self.current_pos)
+    }
+
     /// Moves to the next line (see [`LogReader::next_line`]) without borrowing
-    /// it; [`LogReader::current_line`] then gives its bytes. Split in two so
-    /// that [`LogFiles`] can move on to the next file in a loop.
-    fn advance_line(&mut self) -> Result<Option<Position>, ReadError> {
+    /// it; [`LogReader::current`] then gives it. Split in two so that
+    /// [`super::LogFiles`] can move on to the next file in a loop. `false` at
+    /// the end of input.
+    #[inline]
+    pub(super) fn advance_line(&mut self) -> Result<bool, ReadError> {
+        let at = match self.advance_at()? {
+            Some(at) => at,
+            None => return Ok(false),
+        };
+        self.current_pos.line = at.line;
+        self.current_pos.byte = at.byte;
+        Ok(true)
+    }
+
+    #[inline]
+    fn advance_at(&mut self) -> Result<Option<Mark>, ReadError> {
         self.settle();
         if self.done {
             return Ok(None);
@@ -77,7 +95,7 @@ impl<R: Read> LogReader<R> {
         if self.carry.is_empty() && self.skipping.is_none() {
             // Fast path: a whole line in the read buffer.
             let chunk = loop {
-                match self.rdr.fill_buf() {
+                match super::fill(&mut self.rdr, &mut self.framing) {
                     Ok(c) => break c,
                     Err(e) if e.kind() == std::io::ErrorKind::Interrupted => {}
                     // At a line start: no partial line was lost.
@@ -113,7 +131,7 @@ impl<R: Read> LogReader<R> {
         // The line straddles the end of the buffer (or input ends without a
         // line ending, or in follow mode a partial line is held): gather it.
         let mut spill = std::mem::take(&mut self.spill);
-        let res = self.read_line(&mut spill);
+        let res = self.read_line_at(&mut spill);
         self.spill = spill;
         if let Ok(Some(_)) = res {
             self.current = Current::Spill;
@@ -131,41 +149,10 @@ impl<R: Read> LogReader<R> {
     }
 }
 
-impl LogFiles {
-    /// The next line of the set, borrowed, with its position and file: the
-    /// zero-copy twin of [`LogFiles::read_line`] (see [`LogReader::next_line`]).
-    /// A file that cannot be opened or read gives one fatal error, and the next
-    /// call goes on with the next file.
-    pub fn next_line(&mut self) -> Option<Result<BorrowedLine<'_>, ReadError>> {
-        loop {
-            let rdr = match self.reader()? {
-                Ok(r) => r,
-                Err(e) => return Some(Err(e)),
-            };
-            match rdr.advance_line() {
-                Ok(Some(pos)) => {
-                    let rdr = self.current.as_ref()?;
-                    return Some(Ok((rdr.current_line(), pos, rdr.file())));
-                }
-                Ok(None) => self.current = None,
-                Err(e) => {
-                    if e.is_fatal() {
-                        self.current = None;
-                    }
-                    return Some(Err(e));
-                }
-            }
-        }
-    }
-}
-
-/// A line of [`LogFiles::next_line`]: its bytes (without the line ending), its
-/// position, and the file it is in.
-pub type BorrowedLine<'a> = (&'a [u8], Position, Option<&'a Arc<Path>>);
-
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::reader::LogFiles;
     use std::io::{self, Write};
 
     /// A small deterministic generator (xorshift64*), so failures reproduce.
@@ -240,7 +227,7 @@ mod tests {
     }
 
     fn err(e: &ReadError) -> Got {
-        Got::Err(e.kind.to_string(), e.position, e.is_fatal())
+        Got::Err(e.kind.to_string(), e.position.clone(), e.is_fatal())
     }
 
     /// Reads `rdr` to its end, calling `next_line` or (when `mix` picks it)
@@ -257,7 +244,7 @@ mod tests {
                 }
             } else {
                 match rdr.next_line() {
-                    Ok(Some((line, pos))) => Some(Got::Line(line.to_vec(), pos)),
+                    Ok(Some((line, pos))) => Some(Got::Line(line.to_vec(), pos.clone())),
                     Ok(None) => None,
                     Err(e) => Some(err(&e)),
                 }
@@ -352,16 +339,16 @@ mod tests {
         let mut buf = Vec::new();
         let mut n = 0;
         loop {
-            let want = a.read_line(&mut buf).map(|r| match r {
-                Ok((pos, file)) => Ok((buf.clone(), pos, file)),
+            let want = match a.read_line(&mut buf) {
+                Ok(r) => Ok(r.map(|pos| (buf.clone(), pos))),
                 Err(e) => Err(err(&e)),
-            });
-            let got = b.next_line().map(|r| match r {
-                Ok((line, pos, file)) => Ok((line.to_vec(), pos, file.cloned())),
+            };
+            let got = match b.next_line() {
+                Ok(r) => Ok(r.map(|(line, pos)| (line.to_vec(), pos.clone()))),
                 Err(e) => Err(err(&e)),
-            });
+            };
             assert_eq!(got, want, "item {n}");
-            if want.is_none() {
+            if matches!(want, Ok(None)) {
                 break;
             }
             n += 1;

@@ -11,7 +11,9 @@ use std::path::Path;
 use std::sync::Arc;
 use std::time::Duration;
 
-use super::{Input, LogReader, Position, ReadError, ReadErrorKind, Record};
+use crate::syslog::Framing;
+
+use super::{Input, LineMatcher, LogReader, Position, ReadError, Record};
 
 /// What a [`Follow`] does when it has read everything: wait, then say whether to
 /// go on. Any `FnMut(Duration) -> bool` is one; return `false` to stop.
@@ -87,6 +89,9 @@ pub struct Follow<C> {
     from_end: bool,
     max_line: usize,
     stopped: bool,
+    /// The line and position of [`Follow::next_line`].
+    line: Vec<u8>,
+    pos: Position,
 }
 
 impl<C> std::fmt::Debug for Follow<C> {
@@ -110,6 +115,8 @@ impl Follow<Sleep> {
             from_end: false,
             max_line: super::DEFAULT_MAX_LINE_LEN,
             stopped: false,
+            line: Vec::new(),
+            pos: Position::start(),
         }
     }
 }
@@ -126,6 +133,8 @@ impl<C: FollowControl> Follow<C> {
             from_end: self.from_end,
             max_line: self.max_line,
             stopped: self.stopped,
+            line: self.line,
+            pos: self.pos,
         }
     }
 
@@ -183,23 +192,19 @@ impl<C: FollowControl> Follow<C> {
         false
     }
 
-    fn record(&self, raw: Vec<u8>, pos: Position) -> Record {
-        Record::new(raw, pos, Some(self.path.clone()))
-    }
-}
-
-impl<C: FollowControl> Iterator for Follow<C> {
-    type Item = Result<Record, ReadError>;
-
-    fn next(&mut self) -> Option<Self::Item> {
-        let mut buf = Vec::new();
+    /// Reads the next line into `buf`, like [`LogReader::read_line`]: waits
+    /// ([`FollowControl`]) at the end of the file until a line comes; `Ok(None)`
+    /// once the control said stop (after a last partial line, if any).
+    pub fn read_line(&mut self, buf: &mut Vec<u8>) -> Result<Option<Position>, ReadError> {
         loop {
             if self.stopped {
                 // A partial last line is yielded once at the end, not lost.
-                let rdr = self.reader.as_mut()?;
-                let pos = rdr.take_partial(&mut buf);
+                let Some(rdr) = self.reader.as_mut() else {
+                    return Ok(None);
+                };
+                let pos = rdr.take_partial(buf);
                 self.reader = None;
-                return pos.map(|p| Ok(self.record(buf, p)));
+                return Ok(pos);
             }
             let Some(rdr) = self.reader.as_mut() else {
                 match self.open() {
@@ -210,21 +215,17 @@ impl<C: FollowControl> Iterator for Follow<C> {
                     }
                     Err(e) => {
                         self.stopped = true;
-                        return Some(Err(ReadError {
-                            file: Some(self.path.clone()),
-                            position: Position::start(),
-                            kind: ReadErrorKind::Open(e),
-                        }));
+                        return Err(ReadError::open(self.path.clone(), e));
                     }
                 }
             };
-            match rdr.read_line(&mut buf) {
-                Ok(Some(pos)) => return Some(Ok(self.record(buf, pos))),
+            match rdr.read_line(buf) {
+                Ok(Some(pos)) => return Ok(Some(pos)),
                 Err(e) => {
                     if e.is_fatal() {
                         self.stopped = true;
                     }
-                    return Some(Err(e));
+                    return Err(e);
                 }
                 Ok(None) => {}
             }
@@ -232,20 +233,79 @@ impl<C: FollowControl> Iterator for Follow<C> {
             if self.replaced(read_up_to) {
                 // Rotated or truncated. Exim may have written to the old file between
                 // our last read and the rename: drain it, then start the new one.
-                let rdr = self.reader.as_mut()?;
-                match rdr.read_line(&mut buf) {
-                    Ok(Some(pos)) => return Some(Ok(self.record(buf, pos))),
-                    Err(e) => return Some(Err(e)),
-                    Ok(None) => {}
-                }
-                let pos = rdr.take_partial(&mut buf);
-                self.reader = None;
-                if let Some(p) = pos {
-                    return Some(Ok(self.record(buf, p)));
+                if let Some(rdr) = self.reader.as_mut() {
+                    if let Some(pos) = rdr.read_line(buf)? {
+                        return Ok(Some(pos));
+                    }
+                    let pos = rdr.take_partial(buf);
+                    self.reader = None;
+                    if pos.is_some() {
+                        return Ok(pos);
+                    }
                 }
                 continue;
             }
             self.wait();
         }
+    }
+
+    /// The zero-copy shape of [`Follow::read_line`]: the line is borrowed from
+    /// a buffer the follower keeps.
+    pub fn next_line(&mut self) -> Result<Option<(&[u8], &Position)>, ReadError> {
+        let mut line = std::mem::take(&mut self.line);
+        let res = self.read_line(&mut line);
+        self.line = line;
+        match res? {
+            Some(pos) => {
+                self.pos = pos;
+                Ok(Some((&self.line, &self.pos)))
+            }
+            None => Ok(None),
+        }
+    }
+
+    /// How the followed file's lines are wrapped, once a line was read.
+    pub fn framing(&self) -> Option<Framing> {
+        self.reader.as_ref().and_then(LogReader::framing)
+    }
+}
+
+impl<C: FollowControl> Iterator for Follow<C> {
+    type Item = Result<Record, ReadError>;
+
+    fn next(&mut self) -> Option<Self::Item> {
+        let mut buf = Vec::new();
+        self.read_line(&mut buf)
+            .map(|p| p.map(|position| Record::new(buf, position)))
+            .transpose()
+    }
+}
+
+impl<C: FollowControl> super::LineSource for Follow<C> {
+    fn read_line(&mut self, buf: &mut Vec<u8>) -> Result<Option<Position>, ReadError> {
+        Follow::read_line(self, buf)
+    }
+
+    fn next_line(&mut self) -> Result<Option<(&[u8], &Position)>, ReadError> {
+        Follow::next_line(self)
+    }
+
+    /// No buffer to skip through: each line is read and checked.
+    fn read_matching_line_by<M: LineMatcher + ?Sized>(
+        &mut self,
+        matcher: &M,
+        buf: &mut Vec<u8>,
+    ) -> Result<Option<Position>, ReadError> {
+        loop {
+            match self.read_line(buf)? {
+                Some(pos) if matcher.is_match(buf) => return Ok(Some(pos)),
+                Some(_) => {}
+                None => return Ok(None),
+            }
+        }
+    }
+
+    fn framing(&self) -> Option<Framing> {
+        Follow::framing(self)
     }
 }

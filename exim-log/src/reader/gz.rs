@@ -8,6 +8,9 @@ use flate2::read::MultiGzDecoder;
 /// The two magic bytes of a gzip member (RFC 1952 §2.3.1).
 const GZIP_MAGIC: [u8; 2] = [0x1f, 0x8b];
 
+/// Bytes asked for by the first read of [`Input::detect`].
+const HEAD: usize = 8 * 1024;
+
 type Head<R> = Chain<Cursor<Vec<u8>>, R>;
 
 /// A byte stream that is either plain text or gzip, decided by its first two
@@ -47,15 +50,21 @@ enum Inner<R: Read> {
 }
 
 impl<R: Read> Input<R> {
-    /// Reads up to two bytes to decide whether `rdr` is gzip. The bytes read are
-    /// not lost: they are chained in front of the rest.
+    /// Reads the first bytes (at least two, unless the input is shorter) to
+    /// decide whether `rdr` is gzip. The bytes read are not lost: they are
+    /// chained in front of the rest.
+    ///
+    /// The first read asks for [`HEAD`] bytes, not two: what it gets is what a
+    /// reader's first buffer holds, so the framing of the text
+    /// ([`crate::syslog::Framing::detect`]) is told from whole lines. It never
+    /// waits for more than two bytes (a pipe gives what it has).
     pub fn detect(mut rdr: R) -> io::Result<Self> {
-        let mut head = [0u8; 2];
+        let mut head = vec![0u8; HEAD];
         let mut got = 0;
-        while let Some(rest) = head.get_mut(got..) {
-            if rest.is_empty() {
+        while got < GZIP_MAGIC.len() {
+            let Some(rest) = head.get_mut(got..) else {
                 break;
-            }
+            };
             match rdr.read(rest) {
                 Ok(0) => break,
                 Ok(n) => got += n,
@@ -63,8 +72,9 @@ impl<R: Read> Input<R> {
                 Err(e) => return Err(e),
             }
         }
-        let is_gzip = got == 2 && head == GZIP_MAGIC;
-        let prefix = head.get(..got).unwrap_or_default().to_vec();
+        head.truncate(got);
+        let is_gzip = head.starts_with(&GZIP_MAGIC);
+        let prefix = head;
         let chained = Cursor::new(prefix).chain(rdr);
         let inner = if is_gzip {
             Inner::Gzip(Box::new(MultiGzDecoder::new(chained)))

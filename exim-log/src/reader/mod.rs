@@ -1,26 +1,34 @@
-//! Reading real log files: plain or gzipped, one file, a rotated set, or a file
-//! that is still growing.
+//! Reading real log files: plain or gzipped, one file, a rotated set, stdin,
+//! or a file that is still growing.
 //!
-//! The parser ([`crate::parse_line`]) does no I/O; this module feeds it. It is
-//! layered like `csv`/`grep-searcher`:
+//! The parser ([`crate::parse_line`]) does no I/O; this module feeds it. Every
+//! reader has one shape, that of `csv`'s `Reader::read_record` ([`LineSource`]):
 //!
-//! * [`LogReader::read_line`] fills a buffer the caller owns and reuses, and
-//!   returns the line's [`Position`]. Memory stays flat whatever the file size:
-//!   the reader holds one fixed-size read buffer, and a line longer than
-//!   [`LogReader::max_line_len`] is reported as [`ReadErrorKind::LineTooLong`]
-//!   (with its position) while its bytes are skipped, so the buffer never grows
-//!   past the cap. The stream goes on after it.
-//! * [`LogReader::next_line`] (and [`LogFiles::next_line`]) is the zero-copy
-//!   twin of `read_line`: the line is borrowed from the read buffer, and only a
-//!   line that straddles two buffer fills is copied. Same lines, positions and
+//! * `read_line(&mut buf) -> Result<Option<Position>, ReadError>` fills a
+//!   buffer the caller owns and reuses, and returns the line's [`Position`],
+//!   which names its file. `Ok(None)` is the end; an error is one line's or
+//!   one file's problem, and the next call goes on. Memory stays flat whatever
+//!   the file size: the reader holds one fixed-size read buffer, and a line
+//!   longer than [`LogReader::max_line_len`] is reported as
+//!   [`ReadErrorKind::LineTooLong`] (with its position) while its bytes are
+//!   skipped, so the buffer never grows past the cap.
+//! * `next_line() -> Result<Option<(&[u8], &Position)>, ReadError>` is the
+//!   zero-copy twin: the line is borrowed from the read buffer, and only a line
+//!   that straddles two buffer fills is copied. Same lines, positions and
 //!   errors; use it when each line is looked at once (parse, count, filter).
-//! * [`LogReader::records`] is the convenient iterator of owned [`Record`]s
-//!   (one allocation per line).
-//! * [`LogReader::read_matching_line`] is the search fast path: a
-//!   [`Prefilter`] (memchr `memmem`) runs over whole read buffers and only the
-//!   lines that contain a needle are split out.
-//! * [`LogFiles`] chains files (e.g. a [`rotated`] set, oldest first), and
-//!   [`Follow`] keeps reading a file as Exim appends to it, across rotation.
+//! * `read_matching_line` is the search fast path: a [`Prefilter`] (memchr
+//!   `memmem`) runs over whole read buffers and only the lines that contain a
+//!   needle are split out.
+//!
+//! The readers: [`LogReader`] over any [`Read`] (a file, stdin, bytes);
+//! [`LogFiles`], several inputs as one stream, built from what a command line
+//! names ([`LogFiles::from_args`]: files, directories standing for their
+//! rotated set, `-` for stdin); and [`Follow`], which keeps reading a file as
+//! Exim appends to it, across rotation. [`LogReader::records`] and the
+//! iterators of `LogFiles` and `Follow` give owned [`Record`]s instead (one
+//! allocation per line). Each input's [`Framing`] (plain, syslog, journald)
+//! is told from its first read buffer, so a caller can unwrap syslog lines per
+//! input with [`crate::syslog::Unwrap`].
 //!
 //! Gzip is detected from the content (the `1f 8b` magic), not the file name,
 //! and multi-member gzip files are read whole ([`Input`]).
@@ -53,6 +61,7 @@
 
 mod borrowed;
 mod domlogs;
+mod files;
 mod follow;
 mod gz;
 mod rotate;
@@ -69,9 +78,10 @@ use thiserror::Error;
 
 use crate::error::ParseError;
 use crate::line::{LogLine, parse_line};
+use crate::syslog::Framing;
 
-pub use borrowed::BorrowedLine;
 pub use domlogs::{DomLog, domlogs};
+pub use files::{DynRead, LogFiles};
 pub use follow::{Follow, FollowControl, Sleep};
 pub use gz::Input;
 pub use rotate::{RotationKey, order_rotated, rotated};
@@ -87,26 +97,56 @@ pub const DEFAULT_MAX_LINE_LEN: usize = 1 << 20;
 /// Size of the read buffer: large enough that searching runs at memory speed.
 const READ_BUFFER: usize = 64 * 1024;
 
-/// Where a line starts in its stream.
+/// Where a line starts: its file (when named), line number and byte offset.
 ///
+/// Every reader returns one with each line ([`LogReader::read_line`],
+/// [`LogFiles::read_line`], [`Follow::read_line`], and by reference from the
+/// `next_line` twins), so a caller never pairs a position with a file itself.
 /// For a gzipped file, `byte` counts decompressed bytes.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+#[derive(Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub struct Position {
     /// Line number, starting at 1.
     pub line: u64,
     /// Byte offset of the start of the line, starting at 0.
     pub byte: u64,
+    /// The file, when reading a named file (`None` for stdin or a bare reader).
+    /// Shared by every line of the file: cloning a position is cheap.
+    pub file: Option<Arc<Path>>,
 }
 
 impl Position {
-    /// The position of the first line of a stream.
+    /// The position of the first line of a stream (no file).
     pub const fn start() -> Self {
-        Position { line: 1, byte: 0 }
+        Position::new(1, 0)
+    }
+
+    /// A position in a stream without a file name.
+    pub const fn new(line: u64, byte: u64) -> Self {
+        Position {
+            line,
+            byte,
+            file: None,
+        }
+    }
+
+    /// The same position in `file`.
+    pub fn in_file(mut self, file: Option<Arc<Path>>) -> Self {
+        self.file = file;
+        self
+    }
+
+    /// The file name, if any.
+    pub fn file(&self) -> Option<&Path> {
+        self.file.as_deref()
     }
 }
 
 impl fmt::Display for Position {
+    /// `FILE: line N (byte B)`, or `line N (byte B)` without a file.
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        if let Some(file) = &self.file {
+            write!(f, "{}: ", file.display())?;
+        }
         write!(f, "line {} (byte {})", self.line, self.byte)
     }
 }
@@ -152,20 +192,13 @@ fn partial_note(n: u64) -> String {
 
 /// An error while reading a log: what, in which file, at which line.
 #[derive(Debug, Error)]
-#[error("{}{position}: {kind}", file_prefix(.file.as_deref()))]
+#[error("{position}: {kind}")]
 pub struct ReadError {
-    /// The file, when reading a named file (`None` for stdin or a bare reader).
-    pub file: Option<Arc<Path>>,
-    /// The start of the line where the error was found.
+    /// The start of the line where the error was found, with its file.
     pub position: Position,
     /// What went wrong.
     #[source]
     pub kind: ReadErrorKind,
-}
-
-fn file_prefix(file: Option<&Path>) -> String {
-    file.map(|f| format!("{}: ", f.display()))
-        .unwrap_or_default()
 }
 
 impl ReadError {
@@ -177,6 +210,19 @@ impl ReadError {
             ReadErrorKind::Open(_) | ReadErrorKind::Read { .. }
         )
     }
+
+    /// The file, when reading a named file.
+    pub fn file(&self) -> Option<&Path> {
+        self.position.file()
+    }
+
+    /// A file that cannot be opened.
+    pub(crate) fn open(file: Arc<Path>, e: io::Error) -> Self {
+        ReadError {
+            position: Position::start().in_file(Some(file)),
+            kind: ReadErrorKind::Open(e),
+        }
+    }
 }
 
 /// One raw line with where it came from. Owns its bytes, so it can be kept
@@ -185,17 +231,12 @@ impl ReadError {
 pub struct Record {
     raw: Vec<u8>,
     position: Position,
-    file: Option<Arc<Path>>,
 }
 
 impl Record {
     /// A record from its parts (without its line ending).
-    pub fn new(raw: Vec<u8>, position: Position, file: Option<Arc<Path>>) -> Self {
-        Record {
-            raw,
-            position,
-            file,
-        }
+    pub fn new(raw: Vec<u8>, position: Position) -> Self {
+        Record { raw, position }
     }
 
     /// The line as read, without its line ending.
@@ -203,27 +244,26 @@ impl Record {
         &self.raw
     }
 
-    /// Where the line starts.
-    pub fn position(&self) -> Position {
-        self.position
+    /// Where the line starts, with its file.
+    pub fn position(&self) -> &Position {
+        &self.position
     }
 
     /// The file it was read from, if named.
     pub fn file(&self) -> Option<&Path> {
-        self.file.as_deref()
+        self.position.file()
     }
 
     /// The shared file name, cheap to clone.
     pub fn file_arc(&self) -> Option<&Arc<Path>> {
-        self.file.as_ref()
+        self.position.file.as_ref()
     }
 
     /// Parses the line (zero-copy, borrowing from this record). A line without a
     /// valid prefix gives an error that names the file and position.
     pub fn parse(&self) -> Result<LogLine<'_>, ReadError> {
         parse_line(&self.raw).map_err(|e| ReadError {
-            file: self.file.clone(),
-            position: self.position,
+            position: self.position.clone(),
             kind: ReadErrorKind::Parse(e),
         })
     }
@@ -254,7 +294,7 @@ impl serde::Serialize for Record {
             position: Pos<'a>,
         }
         let position = Pos {
-            file: self.file.as_deref().map(|f| f.to_string_lossy()),
+            file: self.position.file().map(|f| f.to_string_lossy()),
             line: self.position.line,
             byte: self.position.byte,
         };
@@ -284,7 +324,13 @@ impl serde::Serialize for Record {
 pub struct LogReader<R> {
     rdr: BufReader<R>,
     file: Option<Arc<Path>>,
-    next: Position,
+    /// Where the next line starts.
+    next: Mark,
+    /// The position [`LogReader::next_line`] returned last (its file set once,
+    /// so returning it costs no reference count).
+    current_pos: Position,
+    /// How the file's lines are wrapped, told from the first read buffer.
+    framing: Option<Framing>,
     max_line: usize,
     /// In follow mode an unterminated last line is kept here until its end arrives.
     hold_partial: bool,
@@ -301,6 +347,17 @@ pub struct LogReader<R> {
     spill: Vec<u8>,
 }
 
+/// A line start without the file: what the reader counts with.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+struct Mark {
+    line: u64,
+    byte: u64,
+}
+
+impl Mark {
+    const START: Mark = Mark { line: 1, byte: 0 };
+}
+
 impl<R> fmt::Debug for LogReader<R> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("LogReader")
@@ -315,11 +372,7 @@ impl LogReader<Input<File>> {
     /// Opens a file, plain or gzipped (detected from its first bytes).
     pub fn open(path: impl AsRef<Path>) -> Result<Self, ReadError> {
         let path: Arc<Path> = Arc::from(path.as_ref());
-        let open_err = |e| ReadError {
-            file: Some(path.clone()),
-            position: Position::start(),
-            kind: ReadErrorKind::Open(e),
-        };
+        let open_err = |e| ReadError::open(path.clone(), e);
         let f = File::open(&path).map_err(open_err)?;
         let input = Input::detect(f).map_err(open_err)?;
         Ok(LogReader::new(input).with_file(path))
@@ -339,7 +392,9 @@ impl<R: Read> LogReader<R> {
         LogReader {
             rdr: BufReader::with_capacity(READ_BUFFER, rdr),
             file: None,
-            next: Position::start(),
+            next: Mark::START,
+            current_pos: Position::start(),
+            framing: None,
             max_line: DEFAULT_MAX_LINE_LEN,
             hold_partial: false,
             carry: Vec::new(),
@@ -354,6 +409,7 @@ impl<R: Read> LogReader<R> {
     /// Names the stream in positions and errors.
     pub fn with_file(mut self, file: impl Into<Arc<Path>>) -> Self {
         self.file = Some(file.into());
+        self.current_pos.file = self.file.clone();
         self
     }
 
@@ -363,9 +419,13 @@ impl<R: Read> LogReader<R> {
         self
     }
 
-    /// Starts counting from `pos` (e.g. after seeking into a file).
+    /// Starts counting from `pos` (e.g. after seeking into a file); its file
+    /// is ignored ([`LogReader::with_file`] names the stream).
     pub fn with_start(mut self, pos: Position) -> Self {
-        self.next = pos;
+        self.next = Mark {
+            line: pos.line,
+            byte: pos.byte,
+        };
         self
     }
 
@@ -386,7 +446,23 @@ impl<R: Read> LogReader<R> {
 
     /// The position the next line will have.
     pub fn next_position(&self) -> Position {
-        self.next
+        self.position(self.next)
+    }
+
+    /// How the lines of this stream are wrapped (plain Exim lines, syslog,
+    /// journald), told by [`Framing::detect`] from the first read buffer
+    /// (64 KiB); `None` before anything was read.
+    pub fn framing(&self) -> Option<Framing> {
+        self.framing
+    }
+
+    /// `mark` in this stream's file.
+    fn position(&self, mark: Mark) -> Position {
+        Position {
+            line: mark.line,
+            byte: mark.byte,
+            file: self.file.clone(),
+        }
     }
 
     pub(crate) fn set_hold_partial(&mut self, hold: bool) {
@@ -405,17 +481,16 @@ impl<R: Read> LogReader<R> {
         if self.carry.is_empty() {
             return None;
         }
-        let pos = self.next;
+        let pos = self.position(self.next);
         buf.clear();
         buf.append(&mut self.carry);
         self.advance(buf.len() as u64);
         Some(pos)
     }
 
-    fn err(&self, position: Position, kind: ReadErrorKind) -> ReadError {
+    fn err(&self, at: Mark, kind: ReadErrorKind) -> ReadError {
         ReadError {
-            file: self.file.clone(),
-            position,
+            position: self.position(at),
             kind,
         }
     }
@@ -425,14 +500,14 @@ impl<R: Read> LogReader<R> {
     fn fail(
         &mut self,
         buf: &mut Vec<u8>,
-        position: Position,
+        at: Mark,
         source: io::Error,
         partial_line_bytes: u64,
     ) -> ReadError {
         self.done = true;
         buf.clear();
         self.err(
-            position,
+            at,
             ReadErrorKind::Read {
                 source,
                 partial_line_bytes,
@@ -455,6 +530,11 @@ impl<R: Read> LogReader<R> {
     /// This call never grows `buf` past the cap plus two bytes (it reserves
     /// exactly what it copies), so reusing one buffer keeps memory flat.
     pub fn read_line(&mut self, buf: &mut Vec<u8>) -> Result<Option<Position>, ReadError> {
+        Ok(self.read_line_at(buf)?.map(|at| self.position(at)))
+    }
+
+    /// [`LogReader::read_line`], giving where the line starts without its file.
+    fn read_line_at(&mut self, buf: &mut Vec<u8>) -> Result<Option<Mark>, ReadError> {
         self.settle();
         buf.clear();
         if self.done {
@@ -477,7 +557,7 @@ impl<R: Read> LogReader<R> {
             tail = [tail[1], b];
         }
         loop {
-            let chunk = match self.rdr.fill_buf() {
+            let chunk = match fill(&mut self.rdr, &mut self.framing) {
                 Ok(c) => c,
                 Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
                 Err(e) => return Err(self.fail(buf, start, e, consumed)),
@@ -526,12 +606,12 @@ impl<R: Read> LogReader<R> {
 
     fn finish_line(
         &self,
-        start: Position,
+        start: Mark,
         buf: &mut Vec<u8>,
         consumed: u64,
         too_long: bool,
         tail: [u8; 2],
-    ) -> Result<Option<Position>, ReadError> {
+    ) -> Result<Option<Mark>, ReadError> {
         let content = crate::line::trim_line_ending(buf).len();
         buf.truncate(content);
         if too_long || content > self.max_line {
@@ -617,7 +697,7 @@ impl<R: Read> LogReader<R> {
                 return Ok(None);
             }
             if self.carry.is_empty() && self.skipping.is_none() {
-                let chunk = match self.rdr.fill_buf() {
+                let chunk = match fill(&mut self.rdr, &mut self.framing) {
                     Ok(c) => c,
                     Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
                     // We are at a line start: no partial line was lost.
@@ -669,11 +749,7 @@ impl<R: Read> LogReader<R> {
     pub fn read_record(&mut self) -> Option<Result<Record, ReadError>> {
         let mut buf = Vec::new();
         match self.read_line(&mut buf) {
-            Ok(Some(position)) => Some(Ok(Record {
-                raw: buf,
-                position,
-                file: self.file.clone(),
-            })),
+            Ok(Some(position)) => Some(Ok(Record { raw: buf, position })),
             Ok(None) => None,
             Err(e) => Some(Err(e)),
         }
@@ -683,6 +759,20 @@ impl<R: Read> LogReader<R> {
     pub fn buffer_capacity(&self) -> usize {
         self.rdr.capacity()
     }
+}
+
+/// `rdr.fill_buf()`, telling the stream's framing from the first bytes it
+/// gives (a free function: the buffer borrows `rdr` while `framing` is set).
+#[inline]
+fn fill<'a, R: Read>(
+    rdr: &'a mut BufReader<R>,
+    framing: &mut Option<Framing>,
+) -> io::Result<&'a [u8]> {
+    let chunk = rdr.fill_buf()?;
+    if framing.is_none() && !chunk.is_empty() {
+        *framing = Some(Framing::detect(chunk));
+    }
+    Ok(chunk)
 }
 
 /// Borrowing iterator of [`Record`]s, see [`LogReader::records`].
@@ -713,122 +803,117 @@ impl<R: Read> Iterator for IntoRecords<R> {
     }
 }
 
-/// A line's position and the file it is in.
-pub type Located = (Position, Option<Arc<Path>>);
-
-/// Several files read one after the other as one stream of records, each file
-/// opened only when reached (plain or gzip, detected per file).
-///
-/// Give it [`rotated`]`(...)` to read a rotated set oldest first. A file that
-/// cannot be opened or read gives one fatal [`ReadError`], and reading goes on
-/// with the next file.
+/// The shape every reader shares ([`LogReader`], [`LogFiles`], [`Follow`]), as
+/// `csv`'s `Reader::read_record`: the caller owns the buffer, each line comes
+/// with its [`Position`] (which names its file), `Ok(None)` is the end, and an
+/// error is one line's or one file's problem, not the end. Write a consumer
+/// once, generic over `S: LineSource`, and it reads a file, a rotated set,
+/// stdin or a growing log alike.
 ///
 /// ```
-/// use exim_log::reader::LogFiles;
-/// # let dir = tempfile::tempdir()?;
-/// # std::fs::write(dir.path().join("mainlog.1"), "2026-11-24 23:59:59 1sAoM5-00000009r3p-06vq <= a@example.com U=a P=local S=1\n")?;
-/// # std::fs::write(dir.path().join("mainlog"), "2026-11-25 00:00:01 1sAoM5-00000009r3p-06vq Completed\n")?;
-/// let files = exim_log::reader::rotated(dir.path().join("mainlog"))?;
-/// let lines: Vec<_> = LogFiles::new(files).collect::<Result<_, _>>()?;
-/// assert_eq!(lines.len(), 2);
-/// assert!(lines[0].file().unwrap().ends_with("mainlog.1"));
-/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// use exim_log::reader::{LineSource, LogReader};
+///
+/// fn count_completed(src: &mut impl LineSource) -> Result<usize, exim_log::ReadError> {
+///     let mut n = 0;
+///     while let Some((line, _pos)) = src.next_line()? {
+///         n += usize::from(line.ends_with(b" Completed"));
+///     }
+///     Ok(n)
+/// }
+/// let log = b"2026-11-25 10:00:01 1sAoM5-00000009r3p-06vq Completed\n";
+/// assert_eq!(count_completed(&mut LogReader::new(&log[..]))?, 1);
+/// # Ok::<(), exim_log::ReadError>(())
 /// ```
-#[derive(Debug)]
-pub struct LogFiles {
-    pending: std::collections::VecDeque<std::path::PathBuf>,
-    current: Option<LogReader<Input<File>>>,
-    max_line: usize,
-}
+pub trait LineSource {
+    /// The next line into `buf` (cleared first, without its line ending), and
+    /// its position; `Ok(None)` at the end.
+    fn read_line(&mut self, buf: &mut Vec<u8>) -> Result<Option<Position>, ReadError>;
 
-impl LogFiles {
-    /// Reads `files` in the given order.
-    pub fn new<I, P>(files: I) -> Self
-    where
-        I: IntoIterator<Item = P>,
-        P: Into<std::path::PathBuf>,
-    {
-        LogFiles {
-            pending: files.into_iter().map(Into::into).collect(),
-            current: None,
-            max_line: DEFAULT_MAX_LINE_LEN,
-        }
-    }
+    /// The zero-copy twin of [`LineSource::read_line`]: the line borrowed from
+    /// the reader's buffer where it can be.
+    fn next_line(&mut self) -> Result<Option<(&[u8], &Position)>, ReadError>;
 
-    /// Sets the line-length cap for every file.
-    pub fn with_max_line_len(mut self, max: usize) -> Self {
-        self.max_line = max;
-        self
-    }
-
-    /// The reader of the current file, opening the next one when needed.
-    /// `None` when every file was read.
-    fn reader(&mut self) -> Option<Result<&mut LogReader<Input<File>>, ReadError>> {
-        if self.current.is_none() {
-            let path = self.pending.pop_front()?;
-            match LogReader::open(&path) {
-                Ok(r) => self.current = Some(r.with_max_line_len(self.max_line)),
-                Err(e) => return Some(Err(e)),
-            }
-        }
-        self.current.as_mut().map(Ok)
-    }
-
-    /// Reads the next line of the set into `buf`, like [`LogReader::read_line`];
-    /// with it, the file it came from.
-    pub fn read_line(&mut self, buf: &mut Vec<u8>) -> Option<Result<Located, ReadError>> {
-        self.next_with(|r| r.read_line(buf))
-    }
-
-    /// Like [`LogReader::read_matching_line_by`], across the files.
-    pub fn read_matching_line_by<M: LineMatcher + ?Sized>(
+    /// The next line that `matcher` accepts, into `buf`; lines it cannot match
+    /// are skipped as cheaply as the reader can (whole buffers at a time for
+    /// files and streams).
+    fn read_matching_line_by<M: LineMatcher + ?Sized>(
         &mut self,
         matcher: &M,
         buf: &mut Vec<u8>,
-    ) -> Option<Result<Located, ReadError>> {
-        self.next_with(|r| r.read_matching_line_by(matcher, buf))
-    }
+    ) -> Result<Option<Position>, ReadError>;
 
-    /// Like [`LogReader::read_matching_line`], across the files.
-    pub fn read_matching_line(
+    /// The next line holding one of the prefilter's needles, into `buf`; the
+    /// search fast path of [`LogReader::read_matching_line`] where the reader
+    /// has one.
+    fn read_matching_line(
         &mut self,
         filter: &Prefilter,
         buf: &mut Vec<u8>,
-    ) -> Option<Result<Located, ReadError>> {
-        self.next_with(|r| r.read_matching_line(filter, buf))
+    ) -> Result<Option<Position>, ReadError> {
+        self.read_matching_line_by(filter, buf)
     }
 
-    fn next_with(
+    /// How the current input's lines are wrapped ([`Framing`]), once a line of
+    /// it was read.
+    fn framing(&self) -> Option<Framing>;
+}
+
+impl<R: Read> LineSource for LogReader<R> {
+    fn read_line(&mut self, buf: &mut Vec<u8>) -> Result<Option<Position>, ReadError> {
+        LogReader::read_line(self, buf)
+    }
+
+    fn next_line(&mut self) -> Result<Option<(&[u8], &Position)>, ReadError> {
+        LogReader::next_line(self)
+    }
+
+    fn read_matching_line_by<M: LineMatcher + ?Sized>(
         &mut self,
-        mut f: impl FnMut(&mut LogReader<Input<File>>) -> Result<Option<Position>, ReadError>,
-    ) -> Option<Result<Located, ReadError>> {
-        loop {
-            let rdr = match self.reader()? {
-                Ok(r) => r,
-                Err(e) => return Some(Err(e)),
-            };
-            match f(rdr) {
-                Ok(Some(pos)) => return Some(Ok((pos, rdr.file().cloned()))),
-                Ok(None) => self.current = None,
-                Err(e) => {
-                    if e.is_fatal() {
-                        self.current = None;
-                    }
-                    return Some(Err(e));
-                }
-            }
-        }
+        matcher: &M,
+        buf: &mut Vec<u8>,
+    ) -> Result<Option<Position>, ReadError> {
+        LogReader::read_matching_line_by(self, matcher, buf)
+    }
+
+    fn read_matching_line(
+        &mut self,
+        filter: &Prefilter,
+        buf: &mut Vec<u8>,
+    ) -> Result<Option<Position>, ReadError> {
+        LogReader::read_matching_line(self, filter, buf)
+    }
+
+    fn framing(&self) -> Option<Framing> {
+        LogReader::framing(self)
     }
 }
 
-impl Iterator for LogFiles {
-    type Item = Result<Record, ReadError>;
+impl LineSource for LogFiles {
+    fn read_line(&mut self, buf: &mut Vec<u8>) -> Result<Option<Position>, ReadError> {
+        LogFiles::read_line(self, buf)
+    }
 
-    fn next(&mut self) -> Option<Self::Item> {
-        let mut buf = Vec::new();
-        Some(
-            self.read_line(&mut buf)?
-                .map(|(position, file)| Record::new(buf, position, file)),
-        )
+    fn next_line(&mut self) -> Result<Option<(&[u8], &Position)>, ReadError> {
+        LogFiles::next_line(self)
+    }
+
+    fn read_matching_line_by<M: LineMatcher + ?Sized>(
+        &mut self,
+        matcher: &M,
+        buf: &mut Vec<u8>,
+    ) -> Result<Option<Position>, ReadError> {
+        LogFiles::read_matching_line_by(self, matcher, buf)
+    }
+
+    fn read_matching_line(
+        &mut self,
+        filter: &Prefilter,
+        buf: &mut Vec<u8>,
+    ) -> Result<Option<Position>, ReadError> {
+        LogFiles::read_matching_line(self, filter, buf)
+    }
+
+    fn framing(&self) -> Option<Framing> {
+        LogFiles::framing(self)
     }
 }

@@ -67,6 +67,7 @@ pub enum Mta {
 
 /// TLS details of the hop, in whichever form the MTA wrote them.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Default, Serialize)]
+#[non_exhaustive]
 pub struct ReceivedTls<'a> {
     /// Protocol version: `TLS1.3`, `TLSv1.2`, `TLS1_2`.
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -88,6 +89,7 @@ pub struct ReceivedTls<'a> {
 /// Parsing never fails: what could be read is filled in, and the whole header
 /// stays in [`Received::raw`].
 #[derive(Clone, Copy, Debug, PartialEq, Default, Serialize)]
+#[non_exhaustive]
 pub struct Received<'a> {
     /// Who wrote the header, as far as its layout tells.
     pub mta: Mta,

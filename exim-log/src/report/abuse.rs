@@ -18,7 +18,13 @@
 //! * **SMTP protocol errors** (syntax, protocol, synchronization errors, and
 //!   `dropped: too many ...`) by kind and by host;
 //! * other rejections by reason;
-//! * **offenders**: every IP with at least `threshold` events of one kind.
+//! * **offenders**: every IP with at least `threshold` offender events in
+//!   total, each of a kind ([`Offense`]): everything fail2ban's `exim` (all
+//!   modes) and `exim-spam` filters and CrowdSec's `exim` scenarios treat as
+//!   abuse, plus HELO rejections and rate-limit deferrals (side by side in
+//!   `docs/abuse-events.md`). A total, not a per-kind maximum, because that is
+//!   what those tools ban on: fail2ban's `maxretry` counts every matching line
+//!   of an IP.
 
 use std::collections::HashMap;
 
@@ -197,21 +203,43 @@ impl Weight for DictHost {
     }
 }
 
-/// What one IP did, for the offenders list.
+/// What one IP did, for the offenders list: one count per kind of offender
+/// event (each line counts once, in one kind).
 #[derive(Clone, Debug, Default, Serialize)]
+#[non_exhaustive]
 pub struct Offense {
-    /// RCPTs rejected as unknown recipients.
+    /// RCPTs rejected as unknown recipients, and `too many unknown recipients`.
     pub dictionary: u64,
-    /// RBL rejections.
+    /// RBL (DNSBL) rejections.
     pub rbl: u64,
-    /// HELO/EHLO rejections.
+    /// HELO/EHLO rejections (counted by neither fail2ban nor CrowdSec).
     pub helo: u64,
-    /// AUTH failures.
+    /// Incoming AUTH failures, any authenticator name.
     pub auth: u64,
-    /// SMTP protocol errors.
+    /// SMTP protocol and syntax errors, synchronization errors, `dropped: too
+    /// many ...`.
     pub protocol: u64,
-    /// Sender verification failures.
+    /// `sender verify fail` lines (not `defer`).
     pub sender_verify: u64,
+    /// `rejected RCPT ...: relay not permitted`.
+    pub relay: u64,
+    /// Other permanent RCPT rejections (`Sender verify failed`, `SMTP AUTH
+    /// required`, ACL denials).
+    pub rcpt: u64,
+    /// Temporary rejections at any stage whose reason speaks of a rate limit
+    /// (`ratelimit`, `rate limit`).
+    pub rate_limit: u64,
+    /// `no MAIL in SMTP connection` (`+smtp_no_mail`).
+    pub no_mail: u64,
+    /// `SMTP connection ... closed by DROP in ACL` and `dropped by '<acl>' ACL`.
+    pub acl_drop: u64,
+    /// Messages rejected by `local_scan()`, or after DATA for a virus or
+    /// malware.
+    pub content: u64,
+    /// Host lookup failures naming the client (`no host name found for IP
+    /// address`, `no IP address found for host ... (during SMTP connection
+    /// from ...)`).
+    pub host_lookup: u64,
     #[serde(skip)]
     first: Option<Timestamp>,
     #[serde(skip)]
@@ -226,29 +254,42 @@ impl Merge for Offense {
         self.auth += o.auth;
         self.protocol += o.protocol;
         self.sender_verify += o.sender_verify;
+        self.relay += o.relay;
+        self.rcpt += o.rcpt;
+        self.rate_limit += o.rate_limit;
+        self.no_mail += o.no_mail;
+        self.acl_drop += o.acl_drop;
+        self.content += o.content;
+        self.host_lookup += o.host_lookup;
         merge_span(&mut self.first, &mut self.last, o.first, o.last);
     }
 }
 
 impl Weight for Offense {
     fn weight(&self) -> u64 {
-        self.dictionary + self.rbl + self.helo + self.auth + self.protocol + self.sender_verify
+        self.kinds().iter().map(|(_, n)| n).sum()
     }
 }
 
 impl Offense {
-    fn max(&self) -> u64 {
+    /// Every kind with its count, in a fixed order (names as the text
+    /// report prints them).
+    pub fn kinds(&self) -> [(&'static str, u64); 13] {
         [
-            self.dictionary,
-            self.rbl,
-            self.helo,
-            self.auth,
-            self.protocol,
-            self.sender_verify,
+            ("dictionary", self.dictionary),
+            ("rbl", self.rbl),
+            ("helo", self.helo),
+            ("auth", self.auth),
+            ("protocol", self.protocol),
+            ("sender-verify", self.sender_verify),
+            ("relay", self.relay),
+            ("rcpt", self.rcpt),
+            ("rate-limit", self.rate_limit),
+            ("no-mail", self.no_mail),
+            ("acl-drop", self.acl_drop),
+            ("content", self.content),
+            ("host-lookup", self.host_lookup),
         ]
-        .into_iter()
-        .max()
-        .unwrap_or(0)
     }
 }
 
@@ -261,6 +302,29 @@ enum Kind {
     Auth,
     Protocol,
     SenderVerify,
+    Relay,
+    Rcpt,
+    RateLimit,
+    NoMail,
+    AclDrop,
+    Content,
+    HostLookup,
+}
+
+/// Whether a temporary rejection's reason speaks of a rate limit (Exim's
+/// `ratelimit` ACL condition; cPanel's `Host is ratelimited`).
+fn is_rate_limit(reason: &str) -> bool {
+    let lower = reason.to_ascii_lowercase();
+    ["ratelimit", "rate limit", "rate-limit"]
+        .iter()
+        .any(|m| lower.contains(m))
+}
+
+/// Whether a DATA-stage rejection is about content: `local_scan()`, a virus
+/// or malware (fail2ban's `exim-spam`).
+fn is_content_rejection(what: &str, reason: &str) -> bool {
+    let lower = reason.to_ascii_lowercase();
+    what.contains("local_scan()") || lower.contains("virus") || lower.contains("malware")
 }
 
 /// The aggregator.
@@ -376,6 +440,13 @@ impl AbuseReport {
                 Kind::Auth => o.auth += 1,
                 Kind::Protocol => o.protocol += 1,
                 Kind::SenderVerify => o.sender_verify += 1,
+                Kind::Relay => o.relay += 1,
+                Kind::Rcpt => o.rcpt += 1,
+                Kind::RateLimit => o.rate_limit += 1,
+                Kind::NoMail => o.no_mail += 1,
+                Kind::AclDrop => o.acl_drop += 1,
+                Kind::Content => o.content += 1,
+                Kind::HostLookup => o.host_lookup += 1,
             }
             widen_span(&mut o.first, &mut o.last, t);
         });
@@ -521,7 +592,25 @@ impl AbuseReport {
                     let ip = ip.to_string_lossy();
                     let d = s.duration.map(|d| d.as_millis() / 1000);
                     self.close(&conn_key(&ip, &s.peer, line), t, d);
+                    if matches!(line.event, Event::NoMail(_)) {
+                        self.offense(&ip, Kind::NoMail, t);
+                    } else if matches!(line.event, Event::ConnectionClose(_))
+                        && s.reason.is_some_and(|r| r.as_bytes() == b"DROP in ACL")
+                    {
+                        self.offense(&ip, Kind::AclDrop, t);
+                    }
                 }
+            }
+            Event::HostLookupFailed(s) => {
+                // Only the client's IP: `no IP address found for host X` of a
+                // delivery names no client.
+                if let Some(ip) = s.peer.ip() {
+                    self.offense(&ip.to_string_lossy(), Kind::HostLookup, t);
+                }
+            }
+            Event::Dropped(r) => {
+                let ip = host_key(&r.peer);
+                self.offense(&ip, Kind::AclDrop, t);
             }
             Event::SmtpError(s) | Event::SmtpDropped(s) => {
                 let ip = host_key(&s.peer);
@@ -600,6 +689,24 @@ impl AbuseReport {
                         }
                         let class = text_class(&reason);
                         self.other_reasons.note(&class, Some(&ip), t);
+                        let what = r.what.to_string_lossy();
+                        if r.temporary {
+                            if is_rate_limit(&reason) {
+                                self.offense(&ip, Kind::RateLimit, t);
+                            }
+                        } else if stage == Stage::Rcpt {
+                            // fail2ban's `more` mode counts every permanent
+                            // RCPT rejection.
+                            let kind =
+                                if reason.to_ascii_lowercase().contains("relay not permitted") {
+                                    Kind::Relay
+                                } else {
+                                    Kind::Rcpt
+                                };
+                            self.offense(&ip, kind, t);
+                        } else if stage == Stage::Data && is_content_rejection(&what, &reason) {
+                            self.offense(&ip, Kind::Content, t);
+                        }
                     }
                 }
             }
@@ -823,7 +930,7 @@ impl AbuseReport {
         let mut offenders: Vec<(&String, &Offense)> = self
             .offenders
             .iter()
-            .filter(|(_, o)| o.max() >= threshold)
+            .filter(|(_, o)| o.weight() >= threshold)
             .collect();
         offenders.sort_by(|a, b| b.1.weight().cmp(&a.1.weight()).then(a.0.cmp(b.0)));
         let approximate = [
@@ -950,7 +1057,7 @@ pub struct Report {
     pub protocol: Section,
     /// Other rejections (MAIL, DATA, connect, other RCPT reasons) by reason.
     pub other_rejections: Section,
-    /// IPs with at least `threshold` events of one kind, most events first.
+    /// IPs with at least `threshold` offender events in total, most events first.
     pub offenders: Vec<Offender>,
     /// True when a table dropped light entries to bound memory.
     pub approximate: bool,

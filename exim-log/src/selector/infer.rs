@@ -39,6 +39,7 @@ pub enum Evidence {
 
 /// The evidence for one selector.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+#[non_exhaustive]
 pub struct Observation {
     /// The selector.
     pub selector: Selector,

@@ -25,6 +25,23 @@ pub enum SelectorErrorKind {
 }
 
 impl SelectorErrorKind {
+    /// The stable `snake_case` name of the kind, as the command-line programs and
+    /// the Python `ParseError.kind` attribute show it (like [`crate::Event::name`]).
+    ///
+    /// ```
+    /// use exim_log::LogSelector;
+    /// let e = LogSelector::parse("+no_such_thing").unwrap_err();
+    /// assert_eq!(e.kind().name(), "unknown_name");
+    /// ```
+    pub const fn name(&self) -> &'static str {
+        match self {
+            SelectorErrorKind::ExpectedSign => "expected_sign",
+            SelectorErrorKind::UnknownName => "unknown_name",
+            SelectorErrorKind::NumericForm => "numeric_form",
+            SelectorErrorKind::TrailingLine => "trailing_line",
+        }
+    }
+
     /// A short human description.
     pub const fn description(&self) -> &'static str {
         match self {

@@ -1,0 +1,390 @@
+//! Several inputs read as one stream, and the inputs a command line names.
+//!
+//! A program given `mainlog.1 -` or `/var/log/exim4/` should not have to know
+//! which of its inputs is a file, stdin, a directory or gzip: [`LogFiles`]
+//! takes them as a command line names them ([`LogFiles::from_args`]) and reads
+//! them in order, each line carrying its file in its [`Position`].
+
+use std::collections::VecDeque;
+use std::ffi::OsStr;
+use std::fmt;
+use std::fs::File;
+use std::io::{self, Read};
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
+
+use crate::syslog::Framing;
+
+use super::{
+    DEFAULT_MAX_LINE_LEN, Input, LineMatcher, LogReader, Position, Prefilter, ReadError, Record,
+    RotationKey, rotated,
+};
+
+/// Any byte stream a [`LogFiles`] reads: a file, stdin, a caller's reader.
+pub type DynRead = Box<dyn Read + Send + Sync>;
+
+/// One input waiting for its turn.
+enum Pending {
+    /// A file, opened when reached (a missing file is an error at its turn).
+    Path(PathBuf),
+    /// A stream (stdin, bytes, a caller's reader), with an optional name.
+    Stream(DynRead, Option<Arc<Path>>),
+    /// An input that could not be listed (a directory without a log set):
+    /// reported at its turn, like a missing file.
+    Failed(ReadError),
+}
+
+impl Pending {
+    /// Where the input sorts in a rotated set (streams and errors count as current).
+    fn rotation_key(&self) -> RotationKey {
+        match self {
+            Pending::Path(p) => p
+                .file_name()
+                .and_then(|n| n.to_str())
+                .map_or(RotationKey::Current, |n| RotationKey::split(n).1),
+            _ => RotationKey::Current,
+        }
+    }
+}
+
+impl fmt::Debug for Pending {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Pending::Path(p) => f.debug_tuple("Path").field(p).finish(),
+            Pending::Stream(_, name) => f.debug_tuple("Stream").field(name).finish(),
+            Pending::Failed(e) => f.debug_tuple("Failed").field(e).finish(),
+        }
+    }
+}
+
+/// Several inputs read one after the other as one stream of lines: files
+/// (each opened only when reached), stdin or any reader; plain or gzip,
+/// detected per input from its content.
+///
+/// Build it from a list of files ([`LogFiles::new`], read in the given order;
+/// give it [`rotated`]`(...)` for a rotated set, oldest first), from what a
+/// command line names ([`LogFiles::from_args`]: files, directories, `-`), or
+/// add streams ([`LogFiles::push_reader`]). It reads like a [`LogReader`]:
+/// [`LogFiles::read_line`], the zero-copy [`LogFiles::next_line`], the search
+/// fast path, and each line's [`Position`] names its file.
+///
+/// An input that cannot be opened or read gives one fatal [`ReadError`]
+/// (naming the file), and the next call goes on with the next input.
+///
+/// ```
+/// use exim_log::reader::LogFiles;
+/// # let dir = tempfile::tempdir()?;
+/// # std::fs::write(dir.path().join("mainlog.1"), "2026-11-24 23:59:59 1sAoM5-00000009r3p-06vq <= a@example.com U=a P=local S=1\n")?;
+/// # std::fs::write(dir.path().join("mainlog"), "2026-11-25 00:00:01 1sAoM5-00000009r3p-06vq Completed\n")?;
+/// // A directory stands for its rotated mainlog set, oldest first.
+/// let mut files = LogFiles::from_args([dir.path()]);
+/// let mut buf = Vec::new();
+/// let first = files.read_line(&mut buf)?.unwrap();
+/// assert!(first.file().unwrap().ends_with("mainlog.1"));
+/// let (line, second) = files.next_line()?.unwrap();
+/// assert!(line.ends_with(b"Completed"));
+/// assert!(second.file().unwrap().ends_with("mainlog"));
+/// assert!(files.next_line()?.is_none());
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// ```
+pub struct LogFiles {
+    pending: VecDeque<Pending>,
+    current: Option<LogReader<Input<DynRead>>>,
+    max_line: usize,
+    /// Inputs taken from `pending` so far.
+    started: usize,
+    /// Bytes read from the inputs, before decompression (for progress bars).
+    bytes: Arc<AtomicU64>,
+}
+
+impl fmt::Debug for LogFiles {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("LogFiles")
+            .field("pending", &self.pending)
+            .field("current", &self.current)
+            .field("max_line", &self.max_line)
+            .field("started", &self.started)
+            .finish_non_exhaustive()
+    }
+}
+
+impl Default for LogFiles {
+    /// No input at all (add some with [`LogFiles::push_path`] or
+    /// [`LogFiles::push_reader`]).
+    fn default() -> Self {
+        LogFiles::new(Vec::<PathBuf>::new())
+    }
+}
+
+impl LogFiles {
+    /// Reads `files` in the given order.
+    pub fn new<I, P>(files: I) -> Self
+    where
+        I: IntoIterator<Item = P>,
+        P: Into<PathBuf>,
+    {
+        LogFiles {
+            pending: files.into_iter().map(|p| Pending::Path(p.into())).collect(),
+            current: None,
+            max_line: DEFAULT_MAX_LINE_LEN,
+            started: 0,
+            bytes: Arc::default(),
+        }
+    }
+
+    /// The inputs a command line names, like `cat` or `exigrep` take them:
+    ///
+    /// * `-` is standard input (plain or gzip);
+    /// * a directory is its rotated `mainlog` set (or `exim_mainlog`, cPanel's
+    ///   name), see [`rotated`]; a directory holding neither is an error at its
+    ///   turn;
+    /// * anything else is a file, plain or gzip (detected from the content, not
+    ///   the name), opened when reached: a missing file is an error at its turn
+    ///   and reading goes on with the next input.
+    ///
+    /// The whole list is then put in rotation order, oldest first
+    /// ([`super::order_rotated`]: `mainlog mainlog.1` reads `mainlog.1` first);
+    /// inputs without a rotation suffix keep their order. An empty list gives
+    /// no input: a program chooses its own default (stdin, a sample).
+    pub fn from_args<I, S>(args: I) -> Self
+    where
+        I: IntoIterator<Item = S>,
+        S: AsRef<OsStr>,
+    {
+        let mut inputs = Vec::new();
+        for arg in args {
+            let arg = arg.as_ref();
+            if arg == "-" {
+                inputs.push(stdin());
+                continue;
+            }
+            let path = PathBuf::from(arg);
+            if !path.is_dir() {
+                inputs.push(Pending::Path(path));
+                continue;
+            }
+            match rotated(&path) {
+                Ok(set) if !set.is_empty() => inputs.extend(set.into_iter().map(Pending::Path)),
+                Ok(_) => inputs.push(Pending::Failed(ReadError::open(
+                    Arc::from(path),
+                    io::Error::new(
+                        io::ErrorKind::NotFound,
+                        "directory holds no mainlog or exim_mainlog file",
+                    ),
+                ))),
+                Err(e) => inputs.push(Pending::Failed(ReadError::open(Arc::from(path), e))),
+            }
+        }
+        // Stable: inputs with equal keys (e.g. two current files) keep their order.
+        inputs.sort_by_key(Pending::rotation_key);
+        LogFiles {
+            pending: inputs.into(),
+            current: None,
+            max_line: DEFAULT_MAX_LINE_LEN,
+            started: 0,
+            bytes: Arc::default(),
+        }
+    }
+
+    /// Adds a file to read after the inputs already given.
+    pub fn push_path(&mut self, path: impl Into<PathBuf>) {
+        self.pending.push_back(Pending::Path(path.into()));
+    }
+
+    /// Adds a stream (plain or gzip, detected when reached) to read after the
+    /// inputs already given; `name` names it in positions and errors.
+    pub fn push_reader<R: Read + Send + Sync + 'static>(
+        &mut self,
+        rdr: R,
+        name: Option<Arc<Path>>,
+    ) {
+        self.pending.push_back(Pending::Stream(Box::new(rdr), name));
+    }
+
+    /// Sets the line-length cap for every input.
+    pub fn with_max_line_len(mut self, max: usize) -> Self {
+        self.max_line = max;
+        self
+    }
+
+    /// True when every input was read.
+    pub fn is_done(&self) -> bool {
+        self.current.is_none() && self.pending.is_empty()
+    }
+
+    /// How many inputs were started (opened, or failed to open) so far: the
+    /// line or error returned last belongs to input number
+    /// `inputs_started() - 1` (counting from 0, in reading order), and every
+    /// input before it is finished. Lets a caller keep per-input accounts.
+    pub fn inputs_started(&self) -> usize {
+        self.started
+    }
+
+    /// Bytes read from the inputs so far, before decompression: what a
+    /// progress bar sets against the files' sizes.
+    pub fn bytes_read(&self) -> u64 {
+        self.bytes.load(Ordering::Relaxed)
+    }
+
+    /// Opens the next input now instead of at the first read, so that a
+    /// program (or a Python call) given one missing file can say so at once.
+    /// On error the input is consumed: the next read goes on with the next one.
+    pub fn open_first(&mut self) -> Result<(), ReadError> {
+        match self.reader() {
+            Some(Err(e)) => Err(e),
+            _ => Ok(()),
+        }
+    }
+
+    /// How the lines of the current input (that of the line returned last)
+    /// are wrapped: plain Exim lines, syslog or journald records
+    /// ([`Framing::detect`] on its first read buffer). `None` before it was
+    /// read. A caller unwraps syslog lines with [`crate::syslog::Unwrap`],
+    /// made anew when the framing of the input changes.
+    pub fn framing(&self) -> Option<Framing> {
+        self.current.as_ref().and_then(LogReader::framing)
+    }
+
+    /// The reader of the current input, opening the next one when needed.
+    /// `None` when every input was read.
+    fn reader(&mut self) -> Option<Result<&mut LogReader<Input<DynRead>>, ReadError>> {
+        if self.current.is_none() {
+            let next = self.pending.pop_front()?;
+            self.started += 1;
+            let bytes = self.bytes.clone();
+            let rdr = match next {
+                Pending::Path(path) => open(path, bytes),
+                Pending::Stream(s, name) => detect(Box::new(Counted { inner: s, bytes }), name),
+                Pending::Failed(e) => Err(e),
+            };
+            match rdr {
+                Ok(r) => self.current = Some(r.with_max_line_len(self.max_line)),
+                Err(e) => return Some(Err(e)),
+            }
+        }
+        self.current.as_mut().map(Ok)
+    }
+
+    /// Reads the next line of the inputs into `buf`, like
+    /// [`LogReader::read_line`]; its position names its file. `Ok(None)` when
+    /// every input was read; after an error the next call goes on.
+    pub fn read_line(&mut self, buf: &mut Vec<u8>) -> Result<Option<Position>, ReadError> {
+        self.next_with(|r| r.read_line(buf))
+    }
+
+    /// Like [`LogReader::read_matching_line_by`], across the inputs.
+    pub fn read_matching_line_by<M: LineMatcher + ?Sized>(
+        &mut self,
+        matcher: &M,
+        buf: &mut Vec<u8>,
+    ) -> Result<Option<Position>, ReadError> {
+        self.next_with(|r| r.read_matching_line_by(matcher, buf))
+    }
+
+    /// Like [`LogReader::read_matching_line`], across the inputs.
+    pub fn read_matching_line(
+        &mut self,
+        filter: &Prefilter,
+        buf: &mut Vec<u8>,
+    ) -> Result<Option<Position>, ReadError> {
+        self.next_with(|r| r.read_matching_line(filter, buf))
+    }
+
+    fn next_with(
+        &mut self,
+        mut f: impl FnMut(&mut LogReader<Input<DynRead>>) -> Result<Option<Position>, ReadError>,
+    ) -> Result<Option<Position>, ReadError> {
+        loop {
+            let Some(rdr) = self.reader() else {
+                return Ok(None);
+            };
+            match f(rdr?) {
+                Ok(Some(pos)) => return Ok(Some(pos)),
+                Ok(None) => self.current = None,
+                Err(e) => {
+                    if e.is_fatal() {
+                        self.current = None;
+                    }
+                    return Err(e);
+                }
+            }
+        }
+    }
+
+    /// The next line of the inputs, borrowed, with its position (and file):
+    /// the zero-copy twin of [`LogFiles::read_line`] (see
+    /// [`LogReader::next_line`]).
+    pub fn next_line(&mut self) -> Result<Option<(&[u8], &Position)>, ReadError> {
+        loop {
+            let Some(rdr) = self.reader() else {
+                return Ok(None);
+            };
+            match rdr?.advance_line() {
+                Ok(true) => break,
+                Ok(false) => self.current = None,
+                Err(e) => {
+                    if e.is_fatal() {
+                        self.current = None;
+                    }
+                    return Err(e);
+                }
+            }
+        }
+        Ok(self.current.as_ref().map(LogReader::current))
+    }
+}
+
+/// Standard input as a pending input.
+fn stdin() -> Pending {
+    // `Stdin` (not its lock, which is not `Send`) locks per read: once per
+    // 64 KiB buffer fill.
+    Pending::Stream(Box::new(io::stdin()), None)
+}
+
+fn open(path: PathBuf, bytes: Arc<AtomicU64>) -> Result<LogReader<Input<DynRead>>, ReadError> {
+    let name: Arc<Path> = Arc::from(path);
+    let f = File::open(&name).map_err(|e| ReadError::open(name.clone(), e))?;
+    detect(Box::new(Counted { inner: f, bytes }), Some(name))
+}
+
+/// Counts the bytes read through it (once per read buffer fill, not per line).
+struct Counted<R> {
+    inner: R,
+    bytes: Arc<AtomicU64>,
+}
+
+impl<R: Read> Read for Counted<R> {
+    fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+        let n = self.inner.read(buf)?;
+        self.bytes.fetch_add(n as u64, Ordering::Relaxed);
+        Ok(n)
+    }
+}
+
+fn detect(s: DynRead, name: Option<Arc<Path>>) -> Result<LogReader<Input<DynRead>>, ReadError> {
+    match Input::detect(s) {
+        Ok(input) => {
+            let rdr = LogReader::new(input);
+            Ok(match name {
+                Some(n) => rdr.with_file(n),
+                None => rdr,
+            })
+        }
+        Err(e) => Err(ReadError {
+            position: Position::start().in_file(name),
+            kind: super::ReadErrorKind::Open(e),
+        }),
+    }
+}
+
+impl Iterator for LogFiles {
+    type Item = Result<Record, ReadError>;
+
+    fn next(&mut self) -> Option<Self::Item> {
+        let mut buf = Vec::new();
+        self.read_line(&mut buf)
+            .map(|p| p.map(|position| Record::new(buf, position)))
+            .transpose()
+    }
+}

@@ -100,8 +100,7 @@ fn domlogs_sets_are_read_oldest_first_through_the_log_reader() {
         let mut files = LogFiles::new(set.files.clone());
         let mut buf = Vec::new();
         let mut times = Vec::new();
-        while let Some(r) = files.read_line(&mut buf) {
-            r.unwrap();
+        while files.read_line(&mut buf).unwrap().is_some() {
             let l = parse_access_line(&buf).unwrap();
             times.push(l.unix_seconds());
             paths.push(l.path().unwrap().to_string());

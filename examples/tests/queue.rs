@@ -67,7 +67,11 @@ fn ids_of_a_row_for_exim_mrm() {
         .collect();
     assert_eq!(out.lines().collect::<Vec<_>>(), want);
     let (code, out, _) = run(&["--ids", "web_client=192.0.2.99", d], b"");
-    assert_eq!((code, out.as_str()), (1, ""), "no such row: nothing matched");
+    assert_eq!(
+        (code, out.as_str()),
+        (1, ""),
+        "no such row: nothing matched"
+    );
     let (code, _, err) = run(&["--ids", "colour=red", d], b"");
     assert_eq!(code, 2);
     assert!(err.contains("unknown kind"), "{err}");
@@ -78,7 +82,10 @@ fn each_message_as_json_equals_the_library() {
     let dir = samples().join("flat");
     let (code, out, err) = run(&["--each", dir.to_str().unwrap()], b"");
     assert_eq!(code, 0, "{err}");
-    let got: Vec<serde_json::Value> = out.lines().map(|l| serde_json::from_str(l).unwrap()).collect();
+    let got: Vec<serde_json::Value> = out
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
     let want: Vec<serde_json::Value> = SpoolDir::open(&dir)
         .unwrap()
         .map(|f| {

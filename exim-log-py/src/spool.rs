@@ -299,7 +299,8 @@ pub(crate) fn queue(
             r.map_err(dir_error)?;
         }
         Some(p) => {
-            let bytes = std::fs::read(&p).map_err(|e| PyOSError::new_err(format!("{}: {e}", p.display())))?;
+            let bytes = std::fs::read(&p)
+                .map_err(|e| PyOSError::new_err(format!("{}: {e}", p.display())))?;
             add_listing(py, &mut q, &bytes)?;
         }
         None => {

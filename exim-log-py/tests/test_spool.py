@@ -131,7 +131,8 @@ def test_split_spool() -> None:
 
 
 def rust_json(args: list[str]) -> list[dict]:
-    """The `exim-log queue` program's JSON lines for the same input."""
+    """The `exim-log queue` program's JSON for the same input: one object per
+    line with `--each`, one (indented) document with `--json`."""
     import json
     import shutil
     import subprocess
@@ -149,6 +150,8 @@ def rust_json(args: list[str]) -> list[dict]:
         capture_output=True,
         check=True,
     )
+    if "--json" in args:
+        return [json.loads(proc.stdout)]
     return [json.loads(line) for line in proc.stdout.splitlines()]
 
 

@@ -191,7 +191,10 @@ pub fn run(args: Args) -> Outcome {
             writeln!(out, "{id}")?;
         }
         if row.more_ids {
-            warn(format!("{kind:?} {key}: only the first {} ids were kept", row.ids.len()));
+            warn(format!(
+                "{kind:?} {key}: only the first {} ids were kept",
+                row.ids.len()
+            ));
         }
         out.flush()?;
         return Ok(status(failed));

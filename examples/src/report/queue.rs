@@ -72,7 +72,13 @@ impl Render for QueueSummary {
                 (s.kind.name(), Align::Left),
             ]);
             for r in &s.rows {
-                let mut ids = r.ids.iter().take(IDS_SHOWN).cloned().collect::<Vec<_>>().join(" ");
+                let mut ids = r
+                    .ids
+                    .iter()
+                    .take(IDS_SHOWN)
+                    .cloned()
+                    .collect::<Vec<_>>()
+                    .join(" ");
                 let more = r.messages.saturating_sub(IDS_SHOWN as u64);
                 if more > 0 {
                     ids.push_str(&format!(" +{more}"));

@@ -32,7 +32,7 @@ pub mod progress;
 pub mod report;
 pub mod window;
 
-use outcome::{Outcome, exit_code};
+use outcome::{Outcome, exit_status};
 
 /// Exim log tools: spam sources, abuse, statistics, message trace.
 ///
@@ -123,18 +123,25 @@ where
     I: IntoIterator<Item = T>,
     T: Into<OsString> + Clone,
 {
+    ExitCode::from(run(args))
+}
+
+/// [`main_with`] with the exit status as a number, for a host program that
+/// runs the command in its own process (the Python package's
+/// `python -m exim_log`). Output goes to the process's stdout and stderr.
+pub fn run<I, T>(args: I) -> u8
+where
+    I: IntoIterator<Item = T>,
+    T: Into<OsString> + Clone,
+{
     let cli = match Cli::try_parse_from(args) {
         Ok(cli) => cli,
         Err(e) => {
             // --help and --version are "errors" that print to stdout; a closed
             // pipe there (`exim-log --help | head -1`) is fine too.
             let _ = e.print();
-            return if e.use_stderr() {
-                ExitCode::from(2)
-            } else {
-                ExitCode::SUCCESS
-            };
+            return if e.use_stderr() { 2 } else { 0 };
         }
     };
-    exit_code(cli.command.run())
+    exit_status(cli.command.run())
 }

@@ -70,17 +70,22 @@ pub fn warn(message: impl fmt::Display) {
     eprintln!("exim-log: {message}");
 }
 
-/// The exit code of an outcome, printing its error.
-pub fn exit_code(outcome: Outcome) -> ExitCode {
+/// The exit status of an outcome (0, 1 or 2), printing its error.
+pub fn exit_status(outcome: Outcome) -> u8 {
     match outcome {
-        Ok(Status::Success) | Err(Error::BrokenPipe) => ExitCode::SUCCESS,
-        Ok(Status::NothingMatched) => ExitCode::from(1),
-        Ok(Status::Failed) => ExitCode::from(2),
+        Ok(Status::Success) | Err(Error::BrokenPipe) => 0,
+        Ok(Status::NothingMatched) => 1,
+        Ok(Status::Failed) => 2,
         Err(Error::Message(m)) => {
             warn(m);
-            ExitCode::from(2)
+            2
         }
     }
+}
+
+/// [`exit_status`] as the `ExitCode` of `main`.
+pub fn exit_code(outcome: Outcome) -> ExitCode {
+    ExitCode::from(exit_status(outcome))
 }
 
 /// Standard output, buffered (flush it at the end: a flush error is an

@@ -34,8 +34,6 @@ mod _exim_log {
     #[pymodule_export]
     use crate::error::ParseError;
     #[pymodule_export]
-    use crate::fields::Fields;
-    #[pymodule_export]
     use crate::follow::{Follow, follow};
     #[pymodule_export]
     use crate::line::{Line, parse_line};

@@ -257,10 +257,32 @@ impl Line {
         self.key(py, "size")
     }
 
-    /// `T="..."`: the subject, decoded. `None` when absent.
+    /// `T="..."`: the subject as logged, Exim's escaping undone. `None` when absent.
     #[getter]
     fn subject<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyAny>> {
         self.key(py, "subject")
+    }
+
+    /// The subject as a mail client shows it (RFC 2047 encoded words
+    /// decoded, raw 8-bit read as UTF-8 or else windows-1252). `None` when absent.
+    #[getter]
+    fn subject_decoded(&self) -> Option<String> {
+        match &self.inner.line().event {
+            exim_log::Event::Arrival(a) => a.subject_decoded(),
+            _ => None,
+        }
+    }
+
+    /// The subject's bytes exactly as logged between the quotes (Exim's
+    /// escaping kept). `None` when absent.
+    #[getter]
+    fn subject_raw<'py>(&self, py: Python<'py>) -> Option<Bound<'py, pyo3::types::PyBytes>> {
+        match &self.inner.line().event {
+            exim_log::Event::Arrival(a) => {
+                a.subject.map(|q| pyo3::types::PyBytes::new(py, q.raw()))
+            }
+            _ => None,
+        }
     }
 
     /// `P=`: the protocol (`esmtps`, `local`, ...). `None` when absent.
@@ -443,7 +465,7 @@ fn iso_timestamp(t: &exim_log::Timestamp, buf: &mut [u8; 32]) -> usize {
 /// Text or bytes from Python, as bytes.
 pub(crate) fn input_bytes<'a>(obj: &'a Bound<'_, PyAny>) -> PyResult<std::borrow::Cow<'a, [u8]>> {
     if let Ok(s) = obj.cast::<PyString>() {
-        return Ok(std::borrow::Cow::Owned(s.to_str()?.as_bytes().to_vec()));
+        return Ok(std::borrow::Cow::Owned(s.to_cow()?.as_bytes().to_vec()));
     }
     if let Ok(b) = obj.cast::<PyBytes>() {
         return Ok(std::borrow::Cow::Borrowed(b.as_bytes()));

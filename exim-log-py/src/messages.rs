@@ -191,6 +191,13 @@ impl Message {
         }
     }
 
+    /// True when earlier lines of this id came out before, in a message
+    /// flushed early (status ``evicted``: the memory budget or the in-flight cap).
+    #[getter]
+    fn continued(&self) -> bool {
+        self.inner.continued
+    }
+
     /// For a bounce, the id of the message that caused it.
     #[getter]
     fn bounce_parent(&self) -> Option<&str> {
@@ -213,7 +220,7 @@ impl Message {
     /// Seconds on the queue (`Completed QT=`, else first to last line).
     #[getter]
     fn queue_time(&self) -> Option<f64> {
-        self.inner.queue_time()
+        self.inner.queue_time().map(|t| t.as_secs_f64())
     }
 
     /// The message as a dict: the JSON of SCHEMA.md "Messages (assembled)".
@@ -444,7 +451,7 @@ pub(crate) fn trace(
     ignore_case: bool,
 ) -> PyResult<MessageReader> {
     let patterns: Vec<String> = if let Ok(s) = patterns.cast::<PyString>() {
-        vec![s.to_str()?.to_owned()]
+        vec![s.to_cow()?.into_owned()]
     } else {
         patterns
             .try_iter()?

@@ -116,7 +116,7 @@ impl LogSelector {
         let name = name
             .cast::<PyString>()
             .map_err(|_| PyTypeError::new_err("selector names are str"))?;
-        Ok(Selector::from_name(name.to_str()?).is_some_and(|s| self.set.contains(s)))
+        Ok(Selector::from_name(&name.to_cow()?).is_some_and(|s| self.set.contains(s)))
     }
 
     fn __iter__(&self, py: Python<'_>) -> PyResult<Py<PyAny>> {

@@ -37,7 +37,7 @@ impl Read for PyRead {
                 if let Ok(b) = c.cast::<PyBytes>() {
                     Ok(b.as_bytes().to_vec())
                 } else if let Ok(s) = c.cast::<PyString>() {
-                    Ok(s.to_str()?.as_bytes().to_vec())
+                    Ok(s.to_cow()?.as_bytes().to_vec())
                 } else if let Ok(b) = c.cast::<PyByteArray>() {
                     Ok(b.to_vec())
                 } else {

@@ -210,3 +210,25 @@ def test_field_getters_read_none_when_absent() -> None:
                  "subject", "protocol", "tls", "router", "transport", "error", "reason",
                  "cwd", "args", "from_", "no_such_key"):
         assert getattr(line, name) is None, name
+
+
+def test_subject_decoded_and_raw() -> None:
+    # RFC 2047 words (B and Q, two charsets, adjacent words joined) and raw 8-bit.
+    line = exim_log.parse_line(
+        b'2024-05-25 10:00:00 1sAoM5-00000009r3p-06vq <= a@b.example H=(x) [192.0.2.1] '
+        b'P=esmtp S=100 T="=?UTF-8?B?UHLDvGZ1bmc=?= =?windows-1251?Q?=EF=F0=E8?= \\"ok\\""'
+    )
+    assert line.subject == '=?UTF-8?B?UHLDvGZ1bmc=?= =?windows-1251?Q?=EF=F0=E8?= "ok"'
+    assert line.subject_decoded == "Pr\u00fcfung\u043f\u0440\u0438 \"ok\""
+    assert line.subject_raw == b'=?UTF-8?B?UHLDvGZ1bmc=?= =?windows-1251?Q?=EF=F0=E8?= \\"ok\\"'
+    assert line.to_dict()["subject_decoded"] == line.subject_decoded
+    latin = exim_log.parse_line(
+        b'2024-05-25 10:00:00 1sAoM5-00000009r3p-06vq <= a@b.example P=local S=1 T="R\\351sum\\351"'
+    )
+    assert latin.subject_decoded == "R\u00e9sum\u00e9"
+    plain = exim_log.parse_line(
+        b'2024-05-25 10:00:00 1sAoM5-00000009r3p-06vq <= a@b.example P=local S=1 T="hello"'
+    )
+    assert plain.subject_decoded == "hello"
+    assert "subject_decoded" not in plain.to_dict()
+    assert exim_log.parse_line(COMPLETED).subject_decoded is None

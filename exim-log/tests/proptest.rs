@@ -4,8 +4,10 @@
 //!
 //! `PROPTEST_CASES=10000 cargo test -p exim-log --test proptest` runs longer.
 
-#[allow(dead_code)] // not every check is used here
-#[path = "../../fuzz/src/lib.rs"]
+#[allow(dead_code)]
+// not every check is used here
+// The fuzz crate's checks, through a symlink so that the packaged crate has them.
+#[path = "fuzz_checks/mod.rs"]
 mod invariants;
 
 use exim_log::{

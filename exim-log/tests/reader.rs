@@ -603,3 +603,63 @@ fn a_cpanel_directory_is_read_by_date() {
         ]
     );
 }
+
+/// Syslog and journald inputs come out as Exim lines, each input's framing
+/// told from its own content, with no option (issue 13): split chunks
+/// joined, other programs' lines skipped, the wrapper's time put in front.
+#[test]
+fn log_files_unwrap_syslog_inputs() {
+    let dir = tempfile::tempdir().unwrap();
+    let syslog = dir.path().join("mail.log");
+    std::fs::write(
+        &syslog,
+        "Nov 27 07:47:34 mx1 exim[4]: 2026-11-27 07:47:34 Start queue run: pid=4\n\
+         Nov 27 07:47:35 mx1 dovecot: imap-login: Login: user=<a>\n\
+         Nov 27 07:47:36 mx1 exim[5]: [1/2] 2026-11-27 07:47:36 H=[192.0.2.1] rejected RCPT <a@exa\n\
+         Nov 27 07:47:36 mx1 exim[5]: [2/2] mple.test>: relay not permitted\n",
+    )
+    .unwrap();
+    let plain = dir.path().join("mainlog");
+    std::fs::write(&plain, "2026-11-27 07:48:00 End queue run: pid=4\n").unwrap();
+    let want = [
+        "2026-11-27 07:47:34 Start queue run: pid=4",
+        "2026-11-27 07:47:36 H=[192.0.2.1] rejected RCPT <a@example.test>: relay not permitted",
+        "2026-11-27 07:48:00 End queue run: pid=4",
+    ];
+    // read_line
+    let mut files = LogFiles::new([&syslog, &plain]);
+    let mut buf = Vec::new();
+    let mut got = Vec::new();
+    let mut framings = Vec::new();
+    while let Some(_pos) = files.read_line(&mut buf).unwrap() {
+        got.push(String::from_utf8(buf.clone()).unwrap());
+        framings.push(files.framing());
+    }
+    assert_eq!(got, want);
+    assert_eq!(
+        framings,
+        [
+            Some(Framing::Rfc3164),
+            Some(Framing::Rfc3164),
+            Some(Framing::Plain)
+        ]
+    );
+    // next_line, the zero-copy path, agrees.
+    let mut files = LogFiles::new([&syslog, &plain]);
+    let mut got = Vec::new();
+    while let Some((line, _)) = files.next_line().unwrap() {
+        got.push(String::from_utf8(line.to_vec()).unwrap());
+    }
+    assert_eq!(got, want);
+    // Every line parses as a main-log line.
+    for l in &got {
+        exim_log::parse_line(l.as_bytes()).unwrap();
+    }
+    // keep_wrappers gives the lines as written.
+    let mut files = LogFiles::new([&syslog]).keep_wrappers();
+    let mut n = 0;
+    while files.read_line(&mut buf).unwrap().is_some() {
+        n += 1;
+    }
+    assert_eq!(n, 4);
+}

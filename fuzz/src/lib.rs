@@ -351,6 +351,14 @@ impl<'a> Slices<'a> {
                 self.txt("rewrite.place", r.place);
                 self.txt("rewrite.rewritten", r.rewritten);
             }
+            Event::SaExim(a) => {
+                self.txt("sa_exim.kind", a.kind);
+                self.text("sa_exim.action", a.action);
+                self.text("sa_exim.header_id", a.header_id);
+                self.text("sa_exim.sender", a.sender);
+                self.text("sa_exim.recipients", a.recipients);
+                self.txt("sa_exim.detail", a.detail);
+            }
             Event::AdminAction(a) => {
                 self.txt("admin_action.address", a.address);
                 self.text("admin_action.by", a.by);

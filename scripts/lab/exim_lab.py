@@ -24,6 +24,7 @@ import signal
 import smtplib
 import socket
 import ssl
+import stat
 import struct
 import subprocess
 import sys
@@ -59,6 +60,11 @@ PROFILES = {
     "all": {"selector": "+all", "timezone": None},
     "pid_millisec": {"selector": "+pid +millisec", "timezone": None},
     "timezone": {"selector": "+subject +arguments", "timezone": "Asia/Kolkata"},
+    # Exim writing to syslog (log_file_path = syslog, its own timestamp off), through
+    # a real rsyslogd: the mainlog of this profile is rsyslog's traditional (RFC 3164)
+    # file; the same lines in rsyslog's ISO 8601 format become profile syslog_iso.
+    "syslog": {"selector": "+received_recipients +subject +smtp_no_mail", "timezone": None,
+               "syslog": True},
 }
 
 
@@ -218,7 +224,7 @@ domainlist local_domains = lab.test
 exim_user = {exim_user}
 exim_group = {exim_user}
 spool_directory = {dir}/spool
-log_file_path = {dir}/log/%slog
+{log_line}
 pid_file_path = {dir}/exim.pid
 local_interfaces = <; 127.0.0.1 ; ::1
 daemon_smtp_ports = 25 : 587
@@ -392,7 +398,9 @@ class Lab:
         text = CONFIG.format(
             profile=self.name, dir=self.dir, root=self.root, exim_user=EXIM_USER,
             selector_line=f"log_selector = {sel}" if sel else "",
-            timezone_line=f"timezone = {tz}\nlog_timezone = true" if tz else "")
+            timezone_line=f"timezone = {tz}\nlog_timezone = true" if tz else "",
+            log_line="log_file_path = syslog\nsyslog_timestamp = false"
+            if self.profile.get("syslog") else f"log_file_path = {self.dir}/log/%slog")
         with open(self.cfg, "w") as f:
             f.write(text)
         os.chmod(self.cfg, 0o644)
@@ -411,6 +419,8 @@ class Lab:
         # namespace: no -C, so Exim keeps its privileges for any caller (a -C file keeps
         # them only for root and the Exim user) and www-data can submit like PHP does.
         shutil.copy(self.cfg, "/etc/exim4/exim4.conf")
+        self.daemon = None
+        self.rsyslog = start_rsyslog(self.root, self.dir) if self.profile.get("syslog") else None
         self.daemon = subprocess.Popen([EXIM, "-bdf", "-odi"])  # -bdf: stays our child
         deadline = time.time() + 15
         while time.time() < deadline:
@@ -423,7 +433,8 @@ class Lab:
 
     def settle(self, quiet=1.5, limit=25):
         """Waits until the mainlog stops growing (deliveries are done)."""
-        log = os.path.join(self.dir, "log", "mainlog")
+        log = os.path.join(self.dir, "log",
+                           "traditional.log" if self.profile.get("syslog") else "mainlog")
         last, since, deadline = -1, time.time(), time.time() + limit
         while time.time() < deadline:
             size = os.path.getsize(log) if os.path.exists(log) else 0
@@ -434,12 +445,15 @@ class Lab:
             time.sleep(0.25)
 
     def stop(self):
-        self.daemon.send_signal(signal.SIGTERM)
-        try:
-            self.daemon.wait(10)
-        except subprocess.TimeoutExpired:
-            self.daemon.kill()
-            self.daemon.wait(5)
+        for proc in (self.daemon, self.rsyslog):
+            if proc is None:
+                continue
+            proc.send_signal(signal.SIGTERM)
+            try:
+                proc.wait(10)
+            except subprocess.TimeoutExpired:
+                proc.kill()
+                proc.wait(5)
 
     # ---- SMTP helpers
     def client(self, ip, port=25, helo=None, timeout=15):
@@ -553,6 +567,18 @@ class Lab:
             arrival(f"subject-{i}", mid, "127.0.1.13", "news13.lab.example", "news@sink.test",
                     ["carol@lab.test"], logged, "esmtp")
         s.quit()
+
+        # B3. one message to 30 long addresses: a line over Exim's 870-byte syslog limit
+        s = self.client("127.0.1.10", helo="client10.lab.example")
+        self.auth(s, "PLAIN", "alice", "wonderland")
+        rcpts = [f"subscriber-{i:02d}-with-a-rather-long-local-part.{n}@sink.test"
+                 for i in range(30)]
+        mid = f"bulk.{n}@lab.example"
+        self.send(s, "alice@lab.test", rcpts, f"Newsletter {n}", mid)
+        s.quit()
+        arrival("bulk", mid, "127.0.1.10", "client10.lab.example", "alice@lab.test", rcpts,
+                f"Newsletter {n}", "esmtpa", auth=("plain_server", "alice"),
+                name="client10.lab.example")
 
         # C. AUTH failures, both authenticators
         for i, (mech, user, pw) in enumerate([("PLAIN", "alice", "guess1"),
@@ -819,6 +845,46 @@ class Lab:
                 "expect": self.expect, "events": self.events}
 
 
+RSYSLOG_CONF = """
+module(load="imuxsock" SysSock.Name="/dev/log" SysSock.RateLimit.Interval="0")
+global(workDirectory="{work}")
+mail.* action(type="omfile" file="{log}/traditional.log" template="RSYSLOG_TraditionalFileFormat")
+mail.* action(type="omfile" file="{log}/iso.log" template="RSYSLOG_FileFormat")
+"""
+
+
+def start_rsyslog(root, pdir):
+    """rsyslogd listening on our namespace's own /dev/log, writing mail.* to two files."""
+    work = os.path.join(pdir, "rsyslog")
+    os.makedirs(work)
+    conf = os.path.join(pdir, "rsyslog.conf")
+    with open(conf, "w") as f:
+        f.write(RSYSLOG_CONF.format(work=work, log=os.path.join(pdir, "log")))
+    proc = subprocess.Popen(["rsyslogd", "-n", "-f", conf, "-i", os.path.join(pdir, "rsyslog.pid")],
+                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    deadline = time.time() + 10
+    while not os.path.exists("/dev/log"):
+        if time.time() > deadline:
+            raise RuntimeError("rsyslogd did not create /dev/log")
+        time.sleep(0.1)
+    return proc
+
+
+def private_dev(root):
+    """A tmpfs /dev in our mount namespace, with its own null, zero, full, random,
+    urandom and tty nodes: rsyslogd's /dev/log socket then exists only here. Never a
+    bind mount of the host's /dev (deleting our temp dir must not reach it)."""
+    subprocess.run(["mount", "-t", "tmpfs", "-o", "mode=755", "tmpfs", "/dev"], check=True)
+    for name, minor in (("null", 3), ("zero", 5), ("full", 7), ("random", 8), ("urandom", 9)):
+        os.mknod(f"/dev/{name}", stat.S_IFCHR | 0o666, os.makedev(1, minor))
+        os.chmod(f"/dev/{name}", 0o666)  # mknod's mode went through the umask
+    os.mknod("/dev/tty", stat.S_IFCHR | 0o666, os.makedev(5, 0))
+    os.chmod("/dev/tty", 0o666)
+    for name, target in (("fd", "/proc/self/fd"), ("stdin", "/proc/self/fd/0"),
+                         ("stdout", "/proc/self/fd/1"), ("stderr", "/proc/self/fd/2")):
+        os.symlink(target, f"/dev/{name}")
+
+
 def records():
     r = {("mx.lab.test", DnsStub.A): "127.0.0.1",
          ("10.1.0.127.in-addr.arpa", DnsStub.PTR): "client10.lab.example",
@@ -868,24 +934,41 @@ def main():
     dns, sink = DnsStub(records()), Sink()
     os.makedirs(args.out, exist_ok=True)
     labs = [Lab(root, args.out, p, PROFILES[p], sink) for p in args.profiles.split(",")]
+    if any(lab.profile.get("syslog") for lab in labs):
+        if not shutil.which("rsyslogd"):
+            sys.exit("exim-lab: the syslog profile needs rsyslogd (apt-get install rsyslog)")
+        private_dev(root)
     for lab in labs:
         lab.setup()
     failed = False
     for lab in labs:
         t0 = time.time()
-        lab.start()
         try:
+            lab.start()
             lab.run()
         except Exception as e:  # keep the logs of a failed run: they explain it
             failed = True
             print(f"exim-lab: profile {lab.name}: {type(e).__name__}: {e}", file=sys.stderr)
         finally:
             lab.stop()
-        if os.path.exists(lab.out):
-            shutil.rmtree(lab.out)
-        shutil.copytree(os.path.join(lab.dir, "log"), os.path.join(lab.out, "log"))
-        with open(os.path.join(lab.out, "truth.json"), "w") as f:
-            json.dump(lab.truth(), f, indent=1)
+        outs = [(lab.out, lab.name, None)]
+        if lab.profile.get("syslog"):
+            # one run, two files: rsyslog's traditional and ISO 8601 formats
+            outs = [(lab.out, lab.name, "traditional.log"),
+                    (lab.out + "_iso", lab.name + "_iso", "iso.log")]
+        for out, name, src in outs:
+            if os.path.exists(out):
+                shutil.rmtree(out)
+            os.makedirs(os.path.join(out, "log"))
+            logdir = os.path.join(lab.dir, "log")
+            for f in os.listdir(logdir):
+                if src is None or f == src:
+                    shutil.copy(os.path.join(logdir, f),
+                                os.path.join(out, "log", "mainlog" if src else f))
+            truth = lab.truth()
+            truth["profile"] = name
+            with open(os.path.join(out, "truth.json"), "w") as f:
+                json.dump(truth, f, indent=1)
         print(f"exim-lab: profile {lab.name}: {len(lab.expect)} expectations, "
               f"{time.time() - t0:.1f}s", file=sys.stderr)
     dns.stop = sink.stop = True

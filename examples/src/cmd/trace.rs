@@ -243,7 +243,7 @@ impl<W: Write> Tracer<W> {
                     return Ok(());
                 }
                 if let Some(min) = self.opts.min_queue_time
-                    && m.queue_time().is_none_or(|t| t < min)
+                    && m.queue_time().is_none_or(|t| t.as_secs_f64() < min)
                 {
                     return Ok(());
                 }
@@ -299,7 +299,7 @@ impl<W: Write> Tracer<W> {
         let o = &mut self.out;
         write!(o, "# message {} ({}", m.id, m.status.name())?;
         if let Some(t) = m.queue_time() {
-            write!(o, ", {t}s on queue")?;
+            write!(o, ", {}s on queue", t.as_secs_f64())?;
         }
         write!(o, ")")?;
         if let Some(p) = &m.bounce_parent {

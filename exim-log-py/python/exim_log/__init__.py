@@ -4,7 +4,6 @@ See ``__init__.pyi`` (shown by IDEs and ``help()``) for the documented API.
 """
 
 from exim_log._exim_log import (
-    Fields,
     Follow,
     Header,
     Line,
@@ -43,6 +42,7 @@ from exim_log._exim_log import (
     summary,
     trace,
 )
+from exim_log._fields import Fields
 
 __all__ = [
     "Fields",

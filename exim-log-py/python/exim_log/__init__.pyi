@@ -17,7 +17,6 @@ import datetime as _dt
 import os
 from typing import IO, Any, Iterable, Iterator, Literal, Optional, Union, final
 
-from typing_extensions import disjoint_base
 
 __all__ = [
     "Fields",
@@ -92,7 +91,6 @@ class ParseError(ValueError):
     suggestion: Optional[str]
     """For an unknown selector name: the closest valid name (else ``None``)."""
 
-@disjoint_base
 class Fields(dict[str, Any]):
     """A nested object of a line (``host``, ``tls``, ``auth``, ...): a ``dict`` whose
     keys are also attributes (``line.host.ip``). Absent keys read as ``None``.
@@ -178,7 +176,14 @@ class Line:
         """``S=``: size in bytes."""
     @property
     def subject(self) -> Optional[str]:
-        """``T="..."``: the subject, decoded."""
+        """``T="..."``: the subject as logged, Exim's escaping undone."""
+    @property
+    def subject_decoded(self) -> Optional[str]:
+        """The subject as a mail client shows it: RFC 2047 encoded words decoded,
+        raw 8-bit text read as UTF-8 or else windows-1252."""
+    @property
+    def subject_raw(self) -> Optional[bytes]:
+        """The subject's bytes exactly as logged between the quotes."""
     @property
     def protocol(self) -> Optional[str]:
         """``P=``: the protocol (``esmtps``, ``local``, ...)."""
@@ -303,11 +308,17 @@ class Message:
     @property
     def status(self) -> str:
         """``completed`` (its ``Completed`` line was read), ``end_of_input`` (still
-        in flight when the input ended) or ``evicted`` (pushed out by the in-flight
-        cap of the assembler)."""
+        in flight when the input ended) or ``evicted`` (flushed early, its lines
+        so far, by the memory budget or the in-flight cap of the assembler; its
+        later lines come in a message marked ``continued``)."""
     @property
     def is_complete(self) -> bool:
         """True when its ``Completed`` line was read."""
+    @property
+    def continued(self) -> bool:
+        """True when earlier lines of this id came out before in a message with
+        status ``evicted`` (flushed early by the memory budget or the in-flight
+        cap): this message holds the lines that followed."""
     @property
     def lines(self) -> list[Line]:
         """Every line carrying the id, in input order."""

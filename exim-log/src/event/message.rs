@@ -161,8 +161,14 @@ pub struct Arrival<'a> {
     /// True for `id*=`: Exim had to create the Message-ID.
     #[serde(skip_serializing_if = "std::ops::Not::not")]
     pub header_id_created: bool,
-    /// `T="..."`: the subject (`+subject`), decoded when read.
-    #[serde(skip_serializing_if = "Option::is_none")]
+    /// `T="..."`: the subject (`+subject`) exactly as logged, Exim's escaping
+    /// undone when read; [`Arrival::subject_decoded`] gives it as a reader
+    /// sees it. JSON: `subject`, plus `subject_decoded` when that differs.
+    #[serde(
+        flatten,
+        serialize_with = "subject_keys",
+        skip_serializing_if = "Option::is_none"
+    )]
     pub subject: Option<Quoted<'a>>,
     /// ` from <raw>` tail (`+received_sender`), without the angle brackets.
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -173,6 +179,41 @@ pub struct Arrival<'a> {
     /// Tags without a dedicated field, in logged order.
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub other_fields: Vec<Field<'a>>,
+}
+
+impl Arrival<'_> {
+    /// The subject as a mail client shows it: RFC 2047 encoded words decoded,
+    /// raw 8-bit text read as UTF-8 or else windows-1252
+    /// ([`crate::mime::decode_header`]). `None` without `T=`.
+    ///
+    /// ```
+    /// use exim_log::{parse_line, Event};
+    /// let l = parse_line(b"2024-05-25 10:00:00 1sAoM5-00000009r3p-06vq <= a@b.example \
+    ///     H=(x) [192.0.2.1] P=esmtp S=100 T=\"=?UTF-8?B?UHLDvGZ1bmc=?=\"").unwrap();
+    /// let Event::Arrival(a) = l.event else { panic!() };
+    /// assert_eq!(a.subject.unwrap().to_string_lossy(), "=?UTF-8?B?UHLDvGZ1bmc=?=");
+    /// assert_eq!(a.subject_decoded().unwrap(), "Pr\u{fc}fung");
+    /// ```
+    pub fn subject_decoded(&self) -> Option<String> {
+        self.subject
+            .map(|q| crate::mime::decode_header(&q.decode()).into_owned())
+    }
+}
+
+/// `subject` as logged, then `subject_decoded` when decoding changed it.
+fn subject_keys<S: serde::Serializer>(q: &Option<Quoted<'_>>, s: S) -> Result<S::Ok, S::Error> {
+    use serde::ser::SerializeMap;
+    let mut m = s.serialize_map(None)?;
+    if let Some(q) = q {
+        let bytes = q.decode();
+        let logged = String::from_utf8_lossy(&bytes);
+        m.serialize_entry("subject", &logged)?;
+        let decoded = crate::mime::decode_header(&bytes);
+        if decoded != logged {
+            m.serialize_entry("subject_decoded", &decoded)?;
+        }
+    }
+    m.end()
 }
 
 /// A delivery attempt line: `=>`, `->`, `>>`, `*>` (success), `==` (deferral) or
@@ -293,4 +334,46 @@ pub struct Completed {
     /// `QT=`: total time on queue.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub queue_time: Option<LogDuration>,
+}
+
+#[cfg(test)]
+mod tests {
+    use crate::{Event, parse_line};
+
+    #[test]
+    fn subject_decoded_in_json_only_when_it_differs() {
+        let cases: &[(&str, &str, Option<&str>)] = &[
+            ("T=\"hello\"", "hello", None),
+            (
+                "T=\"=?iso-8859-1?q?caf=E9?=\"",
+                "=?iso-8859-1?q?caf=E9?=",
+                Some("caf\u{e9}"),
+            ),
+            // `string_printing` wrote the 8-bit bytes as octal escapes.
+            (
+                "T=\"R\\351sum\\351\"",
+                "R\u{fffd}sum\u{fffd}",
+                Some("R\u{e9}sum\u{e9}"),
+            ),
+        ];
+        for (t, subject, decoded) in cases {
+            let line = format!(
+                "2024-05-25 10:00:00 1sAoM5-00000009r3p-06vq <= a@b.example P=local S=1 {t}"
+            );
+            let l = parse_line(line.as_bytes()).unwrap();
+            let v = serde_json::to_value(&l).unwrap();
+            assert_eq!(v["subject"], *subject, "{line}");
+            assert_eq!(
+                v.get("subject_decoded").and_then(|d| d.as_str()),
+                *decoded,
+                "{line}"
+            );
+            let Event::Arrival(a) = l.event else { panic!() };
+            assert_eq!(
+                a.subject_decoded().as_deref(),
+                Some(decoded.unwrap_or(subject)),
+                "{line}"
+            );
+        }
+    }
 }

@@ -18,7 +18,7 @@ mod session;
 pub use daemon::{DaemonSignal, DaemonStart, QueuePhase, QueueRun};
 pub use message::{Arrival, Auth, Completed, Delivery, Tls};
 pub use notice::{
-    AdminAction, AdminKind, Dkim, ErrorIgnored, Note, PrdrResult, Rewrite, TransportOutput,
+    AdminAction, AdminKind, Dkim, ErrorIgnored, Note, PrdrResult, Rewrite, SaExim, TransportOutput,
 };
 pub use process::{ArgIter, ArgList, Arguments};
 pub use reject::{AuthFailure, Reject, SenderVerify, Stage, Warning};
@@ -150,6 +150,8 @@ pub enum Event<'a> {
     /// `exim <version> daemon terminating, inetd wait timeout reached.`
     /// (daemon.c); `by` is the version, `reason` the text after the comma.
     DaemonStopped(Note<'a>),
+    /// `SA: Action: ...` and the other lines of the SA-Exim add-on.
+    SaExim(SaExim<'a>),
     /// A line this library does not (yet) understand. Its text is in [`crate::LogLine::raw`].
     Unknown,
 }
@@ -241,6 +243,7 @@ impl<'a> Event<'a> {
             Event::SelfRouting(_) => "self_routing",
             Event::ListMatchFailed(_) => "list_match_failed",
             Event::DaemonStopped(_) => "daemon_stopped",
+            Event::SaExim(_) => "sa_exim",
             Event::Unknown => "unknown",
         }
     }

@@ -119,3 +119,43 @@ pub struct AdminAction<'a> {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub by: Option<Text<'a>>,
 }
+
+/// A line of the SA-Exim `local_scan` add-on (SpamAssassin at SMTP time,
+/// Debian's `sa-exim`): `SA: Action: <action>: hits|score=S required=R[
+/// trigger=T] (scanned in N/M secs | Message-Id: <id>). From <s> (host=<name>
+/// [<ip>]) for <rcpts>`, and its `SA: Notice:`, `SA: Debug<n>:`, `SA: PANIC:`
+/// lines (where only `kind` and `detail` are set).
+#[derive(Clone, Copy, Debug, PartialEq, Serialize)]
+pub struct SaExim<'a> {
+    /// `Action`, `Notice`, `Debug3`, `PANIC`, ...
+    pub kind: Text<'a>,
+    /// What was done: `permanently rejected message`, `temporarily rejected
+    /// message`, `flagged as Spam but accepted`, `scanned but message isn't
+    /// spam`, `silently tossed message`, `teergrubed sender ...`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub action: Option<Text<'a>>,
+    /// SpamAssassin's score (`hits=` or `score=`).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub score: Option<f64>,
+    /// `required=`: the spam threshold.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub required: Option<f64>,
+    /// `trigger=`: the threshold of the action taken.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub trigger: Option<f64>,
+    /// `Message-Id:` of the message (SA-Exim's cleaned copy).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub header_id: Option<Text<'a>>,
+    /// `From <...>`: the envelope sender, without the brackets.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub sender: Option<Text<'a>>,
+    /// `(host=<name> [<ip>])`: the sending host (`name` is `(null)` when
+    /// it had none); absent for `(local)`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub host: Option<crate::host::Host<'a>>,
+    /// `for <rcpts>`: the recipients, comma-separated as logged.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub recipients: Option<Text<'a>>,
+    /// Everything after `SA: <kind>: `.
+    pub detail: Text<'a>,
+}

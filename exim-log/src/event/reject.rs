@@ -88,16 +88,27 @@ impl<'a> Reject<'a> {
     }
 }
 
-/// Finds `... is in a black list at <domain>` (Exim's default dnslists message,
-/// `acl.c`) and returns the domain, which ends at a space, `:` or a literal `\n`.
+/// Finds the DNS list domain in Exim's default dnslists message (`... is in a
+/// black list at <domain>`, `acl.c`) or in cPanel's stock RBL messages
+/// (`JunkMail rejected - <fullhost> is in an RBL (<domain>), see <url>` and
+/// `... is in an RBL on <domain>, see ...`). The domain ends at a space,
+/// `:`, `,`, `)` or a literal `\n`. cPanel's text starts with the client's
+/// HELO, so its marker is searched from the right: a HELO that imitates it
+/// comes before the real one.
 pub(crate) fn dnslist_domain(reason: Text<'_>) -> Option<Text<'_>> {
     let r = reason.as_bytes();
-    let marker: &[u8] = b" is in a black list at ";
-    let at = memchr::memmem::find(r, marker)? + marker.len();
+    let at = memchr::memmem::find(r, b" is in a black list at ")
+        .map(|p| p + b" is in a black list at ".len())
+        .or_else(|| {
+            memchr::memmem::rfind(r, b" is in an RBL (").map(|p| p + b" is in an RBL (".len())
+        })
+        .or_else(|| {
+            memchr::memmem::rfind(r, b" is in an RBL on ").map(|p| p + b" is in an RBL on ".len())
+        })?;
     let rest = r.get(at..)?;
     let end = rest
         .iter()
-        .position(|b| matches!(b, b' ' | b':' | b'\\' | b'\n'))
+        .position(|b| matches!(b, b' ' | b':' | b',' | b')' | b'\\' | b'\n'))
         .unwrap_or(rest.len());
     let d = rest.get(..end)?;
     let d = d.strip_suffix(b".").unwrap_or(d);
@@ -175,6 +186,20 @@ mod tests {
             ),
             ("relay not permitted", None),
             ("192.0.2.1 is in an RBL, see http://x", None),
+            // cPanel's stock RBL messages (`$sender_fullhost is in an RBL ...`).
+            (
+                "JunkMail rejected - (pc) [192.0.2.1]:4000 is in an RBL (bl.example.net), see https://bl.example.net/q?192.0.2.1",
+                Some("bl.example.net"),
+            ),
+            (
+                "JunkMail rejected - mx.example.org [192.0.2.1]:4000 is in an RBL on zen.example.net, see listed",
+                Some("zen.example.net"),
+            ),
+            // A HELO that imitates the text names no list: the real one is last.
+            (
+                "JunkMail rejected - (x is in an RBL (fake.example)) [192.0.2.1]:4000 is in an RBL (bl.example.net), see u",
+                Some("bl.example.net"),
+            ),
         ];
         for (reason, want) in cases {
             let got = dnslist_domain(Text::from(*reason)).map(|t| t.to_string());

@@ -5,7 +5,7 @@
 
 use super::peer::word;
 use crate::event::{
-    AdminAction, AdminKind, Dkim, ErrorIgnored, Event, Note, Peer, PrdrResult, Rewrite,
+    AdminAction, AdminKind, Dkim, ErrorIgnored, Event, Note, Peer, PrdrResult, Rewrite, SaExim,
     TransportOutput, Warning,
 };
 use crate::text::Text;
@@ -77,6 +77,128 @@ pub(crate) fn fixed(text: &[u8]) -> Option<Event<'_>> {
         }));
     }
     None
+}
+
+/// A number of SpamAssassin's status (`5.0`, `-1.2`).
+fn score(w: &[u8]) -> Option<f64> {
+    std::str::from_utf8(w).ok()?.parse().ok()
+}
+
+/// `SA: <kind>: <detail>` (the SA-Exim add-on's `log_write` calls).
+pub(crate) fn sa_exim(text: &[u8]) -> Option<Event<'_>> {
+    let r = text.strip_prefix(b"SA: ")?;
+    let colon = super::peer::find(r, b": ")?;
+    let kind = r.get(..colon)?;
+    if kind.is_empty() || kind.contains(&b' ') {
+        return None;
+    }
+    let detail = r.get(colon + 2..)?;
+    let mut sa = SaExim {
+        kind: Text::new(kind),
+        action: None,
+        score: None,
+        required: None,
+        trigger: None,
+        header_id: None,
+        sender: None,
+        host: None,
+        recipients: None,
+        detail: Text::new(detail),
+    };
+    if kind == b"Action" {
+        sa_action(&mut sa, detail);
+    }
+    Some(Event::SaExim(sa))
+}
+
+/// `<action>[: <status>] (scanned in|time: N/M secs | Message-Id: <id>).
+/// From <s> (host=<name> [<ip>])|(local) for <rcpts>`. Action, status and
+/// id are SA-Exim's and SpamAssassin's words; the sender and recipients are
+/// the client's, so the host block is the first `> (host=<name> [<ip>])
+/// for ` whose name is one word and whose address is well formed.
+fn sa_action<'a>(sa: &mut SaExim<'a>, d: &'a [u8]) {
+    let Some(open) =
+        super::peer::find(d, b" (scanned in ").or_else(|| super::peer::find(d, b" (time: "))
+    else {
+        sa.action = some(d);
+        return;
+    };
+    let head = d.get(..open).unwrap_or_default();
+    let status_at = [&b": hits="[..], b": score="]
+        .iter()
+        .find_map(|m| super::peer::find(head, m));
+    match status_at {
+        Some(p) => {
+            sa.action = head.get(..p).and_then(some);
+            for w in head.get(p + 2..).unwrap_or_default().split(|b| *b == b' ') {
+                if let Some(v) = w
+                    .strip_prefix(b"hits=")
+                    .or_else(|| w.strip_prefix(b"score="))
+                {
+                    sa.score = score(v);
+                } else if let Some(v) = w.strip_prefix(b"required=") {
+                    sa.required = score(v);
+                } else if let Some(v) = w.strip_prefix(b"trigger=") {
+                    sa.trigger = score(v);
+                }
+            }
+        }
+        None => sa.action = some(head),
+    }
+    let tail = d.get(open..).unwrap_or_default();
+    let Some(end) = super::peer::find(tail, b"). From <") else {
+        return;
+    };
+    if let Some(m) = super::peer::find(tail, b"| Message-Id: ").filter(|&m| m < end) {
+        sa.header_id = tail.get(m + 14..end).and_then(some);
+    }
+    let from = tail.get(end + 9..).unwrap_or_default();
+    if let Some(p) = super::peer::find(from, b"> (local) for ") {
+        sa.sender = from.get(..p).map(Text::new);
+        sa.recipients = from.get(p + 14..).and_then(some);
+        return;
+    }
+    let mut pos = 0;
+    while let Some(off) = from
+        .get(pos..)
+        .and_then(|f| super::peer::find(f, b"> (host="))
+    {
+        let at = pos + off;
+        pos = at + 1;
+        let Some(h) = from.get(at + 8..) else { break };
+        let Some(sp) = memchr::memchr(b' ', h) else {
+            break;
+        };
+        let (name, r) = h.split_at(sp);
+        let Some((ip, rest)) = r
+            .strip_prefix(b" ")
+            .and_then(|r| r.strip_prefix(b"["))
+            .and_then(|r| {
+                let close = memchr::memchr(b']', r)?;
+                Some((r.get(..close)?, r.get(close + 1..)?))
+            })
+        else {
+            continue;
+        };
+        let Some(rcpts) = rest.strip_prefix(b") for ") else {
+            continue;
+        };
+        if ip.is_empty()
+            || !ip
+                .iter()
+                .all(|b| b.is_ascii_hexdigit() || matches!(b, b'.' | b':'))
+        {
+            continue;
+        }
+        sa.sender = from.get(..at).map(Text::new);
+        sa.host = Some(crate::host::Host {
+            name: some(name),
+            ip: Some(Text::new(ip)),
+            ..crate::host::Host::default()
+        });
+        sa.recipients = some(rcpts);
+        return;
+    }
 }
 
 /// The fixed-phrase lines of this module, by their first words: `Frozen`,
@@ -318,6 +440,133 @@ mod tests {
             );
         }
         assert!(admin(b"recipient added by root").is_none());
+    }
+
+    /// The format strings of sa-exim.c (`"SA: Action: %s: %s (scanned in %d/%d
+    /// secs | Message-Id: %s). %s"`, mailinfo `"From <%s> (host=%s [%s]) for"`
+    /// or `"From <%s> (local) for"` and the recipients).
+    #[test]
+    fn sa_exim_lines() {
+        type Want<'s> = (
+            &'s str,
+            Option<&'s str>,
+            Option<f64>,
+            Option<f64>,
+            Option<f64>,
+            Option<&'s str>,
+            Option<&'s str>,
+            Option<(&'s str, &'s str)>,
+            Option<&'s str>,
+        );
+        let cases: &[(&str, Want)] = &[
+            (
+                "SA: Action: permanently rejected message: hits=14.2 required=5.0 trigger=12.0 (scanned in 3/3 secs | Message-Id: 4f2a.1c@spam.example). From <x@spam.example> (host=mail.spam.example [192.0.2.66]) for a@example.org, b@example.org",
+                (
+                    "Action",
+                    Some("permanently rejected message"),
+                    Some(14.2),
+                    Some(5.0),
+                    Some(12.0),
+                    Some("4f2a.1c@spam.example"),
+                    Some("x@spam.example"),
+                    Some(("mail.spam.example", "192.0.2.66")),
+                    Some("a@example.org, b@example.org"),
+                ),
+            ),
+            (
+                "SA: Action: scanned but message isn't spam: score=-1.9 required=5.0 (scanned in 1/1 secs | Message-Id: abc@ham.example). From <> (host=(null) [2001:db8::5]) for a@example.org",
+                (
+                    "Action",
+                    Some("scanned but message isn't spam"),
+                    Some(-1.9),
+                    Some(5.0),
+                    None,
+                    Some("abc@ham.example"),
+                    Some(""),
+                    Some(("(null)", "2001:db8::5")),
+                    Some("a@example.org"),
+                ),
+            ),
+            (
+                "SA: Action: flagged as Spam but accepted: score=6.1 required=5.0 (scanned in 2/2 secs | Message-Id: q@local.example). From <joe@example.org> (local) for a@example.org",
+                (
+                    "Action",
+                    Some("flagged as Spam but accepted"),
+                    Some(6.1),
+                    Some(5.0),
+                    None,
+                    Some("q@local.example"),
+                    Some("joe@example.org"),
+                    None,
+                    Some("a@example.org"),
+                ),
+            ),
+            (
+                // The sender imitates the host block: the address must not move.
+                "SA: Action: temporarily rejected message: hits=9.0 required=5.0 trigger=8.0 (scanned in 2/2 secs | Message-Id: m@x.example). From <a> (host=fake [8.8.8.8]) for> (host=mx.x.example [192.0.2.7]) for a@example.org",
+                (
+                    "Action",
+                    Some("temporarily rejected message"),
+                    Some(9.0),
+                    Some(5.0),
+                    Some(8.0),
+                    Some("m@x.example"),
+                    Some("a> (host=fake [8.8.8.8]) for"),
+                    Some(("mx.x.example", "192.0.2.7")),
+                    Some("a@example.org"),
+                ),
+            ),
+            (
+                "SA: Action: SA didn't successfully run against message, accepting (time: 0/0 secs | Message-Id: m@x.example). From <a@x.example> (host=mx.x.example [192.0.2.7]) for b@example.org",
+                (
+                    "Action",
+                    Some("SA didn't successfully run against message, accepting"),
+                    None,
+                    None,
+                    None,
+                    Some("m@x.example"),
+                    Some("a@x.example"),
+                    Some(("mx.x.example", "192.0.2.7")),
+                    Some("b@example.org"),
+                ),
+            ),
+            (
+                "SA: Notice: SAEximRejCond expanded to false, not applying reject rules",
+                ("Notice", None, None, None, None, None, None, None, None),
+            ),
+        ];
+        for (text, want) in cases {
+            let Some(Event::SaExim(sa)) = sa_exim(text.as_bytes()) else {
+                panic!("{text}");
+            };
+            let s = |t: Option<Text<'_>>| t.map(|t| t.to_string());
+            let got = (
+                sa.kind.to_string(),
+                s(sa.action),
+                sa.score,
+                sa.required,
+                sa.trigger,
+                s(sa.header_id),
+                s(sa.sender),
+                sa.host
+                    .map(|h| (h.name.unwrap().to_string(), h.ip.unwrap().to_string())),
+                s(sa.recipients),
+            );
+            let o = |t: Option<&str>| t.map(String::from);
+            let want = (
+                want.0.to_string(),
+                o(want.1),
+                want.2,
+                want.3,
+                want.4,
+                o(want.5),
+                o(want.6),
+                want.7.map(|(n, i)| (n.to_string(), i.to_string())),
+                o(want.8),
+            );
+            assert_eq!(got, want, "{text}");
+        }
+        assert!(sa_exim(b"SA:x").is_none());
     }
 
     #[test]

@@ -33,6 +33,7 @@ fn event(text: &[u8]) -> Option<Event<'_>> {
         b'H' | b'U' | b'F' if text.get(1) == Some(&b'=') => reject::client_line(text),
         b'D' if text.starts_with(b"DS H=") => reject::client_line(text),
         b'S' if text.starts_with(b"Start ") => daemon::queue_run(text),
+        b'S' if text.starts_with(b"SA: ") => notice::sa_exim(text),
         b'E' if text.starts_with(b"End ") => daemon::queue_run(text),
         b'A' if text.starts_with(b"Abandon ") => daemon::queue_run(text),
         b'e' if text.starts_with(b"exim ") => daemon::daemon_started(text.get(5..)?),
@@ -290,6 +291,10 @@ mod tests {
             (
                 "exim 4.96 daemon terminating, inetd wait timeout reached.",
                 "daemon_stopped",
+            ),
+            (
+                "SA: Action: scanned but message isn't spam: score=0.1 required=5.0 (scanned in 1/1 secs | Message-Id: a@b.example). From <a@b.example> (host=mx.b.example [192.0.2.1]) for c@d.example",
+                "sa_exim",
             ),
             ("this is free text from an ACL logwrite", "unknown"),
             ("H=(pc) [192.0.2.1] some lowercase logwrite text", "unknown"),

@@ -43,11 +43,28 @@ pub(crate) use super::fields::word;
 pub(crate) use super::fields::number;
 
 /// `<...>` up to the `>` that ends the value (followed by a space, `:` or the end).
+/// A quoted local part (`<"a> b"@c>`, RFC 5321, logged raw) is skipped whole,
+/// so the client cannot end the address early with a `>` inside quotes; an
+/// unterminated quote is not skipped.
 pub(crate) fn angle(i: &[u8]) -> Option<(&[u8], &[u8])> {
     if i.first() != Some(&b'<') {
         return None;
     }
     let mut from = 0;
+    if i.get(1) == Some(&b'"') {
+        let mut k = 2;
+        loop {
+            match i.get(k) {
+                Some(b'\\') => k += 2,
+                Some(b'"') => {
+                    from = k + 1;
+                    break;
+                }
+                Some(_) => k += 1,
+                None => break,
+            }
+        }
+    }
     while let Some(p) = i.get(from..).and_then(|s| memchr::memchr(b'>', s)) {
         let end = from + p + 1;
         if matches!(i.get(end), None | Some(b' ' | b':' | b',')) {

@@ -174,11 +174,17 @@ pub(crate) fn client_line(i: &[u8]) -> Option<Event<'_>> {
         }));
     }
     if r.starts_with(b"RCPT ") || r.starts_with(b"MAIL ") {
-        // `RCPT <r>: discarded by RCPT ACL[: msg]`
-        let (what, reason) = split_reason(r);
-        if !reason.is_some_and(|t| t.as_bytes().starts_with(b"discarded by ")) {
-            return None;
-        }
+        // `RCPT <r>: discarded by RCPT|MAIL ACL[: msg]` (smtp_in.c). The
+        // address is the client's and may hold that very text: the phrase
+        // Exim wrote is the last one.
+        let p = [&b": discarded by RCPT ACL"[..], b": discarded by MAIL ACL"]
+            .iter()
+            .filter_map(|m| {
+                super::peer::rfind(r, m)
+                    .filter(|&p| matches!(r.get(p + m.len()..), Some([] | [b':', b' ', ..])))
+            })
+            .max()?;
+        let (what, reason) = (r.get(..p)?, r.get(p + 2..).map(Text::new));
         let (stage, recipient) = stage(what);
         return Some(Event::Discarded(Reject {
             peer,

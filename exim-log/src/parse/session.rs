@@ -24,6 +24,36 @@ fn quoted(i: &[u8]) -> Option<(Text<'_>, &[u8])> {
     Some((Text::new(c), rest.get(1..).unwrap_or_default()))
 }
 
+/// `"<cmd>" <HI>` (smtp_in.c `"SMTP %s error in \"%s\" %s %s"` with
+/// `string_printing(smtp_cmd_buffer)` and `host_and_ident(TRUE)`): the
+/// command is the client's and `string_printing` leaves `"` as it is, so a
+/// command may hold `" H=(x) [ip]`. The client block Exim wrote comes after
+/// all of it: the command ends at the last `" H=` (or `" U=`) that starts a
+/// well-formed client block. Returns the command and the text from the space
+/// before the block.
+fn command_then_client(i: &[u8]) -> Option<(Text<'_>, &[u8])> {
+    let inner = i.strip_prefix(b"\"")?;
+    let mut upto = inner.len();
+    while let Some(p) = inner.get(..upto).and_then(|h| memchr::memrchr(b'"', h)) {
+        upto = p;
+        let Some(after) = inner.get(p + 1..) else {
+            continue;
+        };
+        if !(after.starts_with(b" H=") || after.starts_with(b" U=")) {
+            continue;
+        }
+        let (t, _) = tags(after, false);
+        let ok = match t.peer.host {
+            Some(h) => h.ip.is_some(),
+            None => t.peer.user.is_some(),
+        };
+        if ok {
+            return Some((Text::new(inner.get(..p)?), after));
+        }
+    }
+    quoted(i)
+}
+
 /// Parses the text after `SMTP `.
 pub(crate) fn smtp(i: &[u8]) -> Option<Event<'_>> {
     if let Some(r) = i.strip_prefix(b"connection lost after final dot") {
@@ -61,7 +91,7 @@ pub(crate) fn smtp(i: &[u8]) -> Option<Event<'_>> {
         .strip_prefix(b"syntax error in ")
         .or_else(|| i.strip_prefix(b"protocol error in "))
     {
-        let (cmd, r) = quoted(r)?;
+        let (cmd, r) = command_then_client(r)?;
         let (t, r) = tags(r, false);
         let mut s = t;
         s.command = Some(cmd);

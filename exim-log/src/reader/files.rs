@@ -14,7 +14,7 @@ use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
 
-use crate::syslog::Framing;
+use crate::syslog::{Framing, Located, Unwrap};
 
 use super::{
     DEFAULT_MAX_LINE_LEN, Input, LineMatcher, LogReader, Position, Prefilter, ReadError, Record,
@@ -96,6 +96,10 @@ pub struct LogFiles {
     started: usize,
     /// Bytes read from the inputs, before decompression (for progress bars).
     bytes: Arc<AtomicU64>,
+    /// Unwraps syslog and journald lines back to Exim lines (issue 13);
+    /// `None` for plain inputs or with [`LogFiles::keep_wrappers`].
+    unwrap: Option<Unwrap>,
+    keep_wrappers: bool,
 }
 
 impl fmt::Debug for LogFiles {
@@ -130,6 +134,8 @@ impl LogFiles {
             max_line: DEFAULT_MAX_LINE_LEN,
             started: 0,
             bytes: Arc::default(),
+            unwrap: None,
+            keep_wrappers: false,
         }
     }
 
@@ -184,6 +190,8 @@ impl LogFiles {
             max_line: DEFAULT_MAX_LINE_LEN,
             started: 0,
             bytes: Arc::default(),
+            unwrap: None,
+            keep_wrappers: false,
         }
     }
 
@@ -270,7 +278,61 @@ impl LogFiles {
     /// [`LogReader::read_line`]; its position names its file. `Ok(None)` when
     /// every input was read; after an error the next call goes on.
     pub fn read_line(&mut self, buf: &mut Vec<u8>) -> Result<Option<Position>, ReadError> {
-        self.next_with(|r| r.read_line(buf))
+        loop {
+            let pos = self.next_with(|r| r.read_line(buf))?;
+            if self.unwrapped(buf, pos.is_some()) {
+                return Ok(pos);
+            }
+        }
+    }
+
+    /// Returns syslog and journald lines as they are instead of unwrapping
+    /// them. By default an input whose [`LogFiles::framing`] is not
+    /// [`Framing::Plain`] gives Exim main-log lines ([`Unwrap`]): the
+    /// wrapper's time put in front where Exim left its own out, `[n/m]`
+    /// chunks joined, other programs' lines skipped. Positions stay those of
+    /// the wrapped lines (of the last chunk for a joined line).
+    #[must_use]
+    pub fn keep_wrappers(mut self) -> Self {
+        self.keep_wrappers = true;
+        self
+    }
+
+    /// The unwrapper for the current input, made anew when its framing
+    /// changes; `None` for plain inputs and with [`LogFiles::keep_wrappers`].
+    fn unwrapper(&mut self) -> Option<&mut Unwrap> {
+        let f = self
+            .framing()
+            .filter(|f| !self.keep_wrappers && *f != Framing::Plain)?;
+        if self.unwrap.as_ref().map(Unwrap::framing) != Some(f) {
+            self.unwrap = Some(Unwrap::new(f));
+        }
+        self.unwrap.as_mut()
+    }
+
+    /// Unwraps the line just read into `buf`; `false` when it gave nothing
+    /// to return (a chunk waiting for the rest, another program's line), so
+    /// the caller reads on.
+    fn unwrapped(&mut self, buf: &mut Vec<u8>, got: bool) -> bool {
+        if !got {
+            return true;
+        }
+        let Some(u) = self.unwrapper() else {
+            return true;
+        };
+        match u.locate(buf) {
+            None => false,
+            Some(Located::Input(r)) => {
+                buf.truncate(r.end.min(buf.len()));
+                buf.drain(..r.start.min(buf.len()));
+                true
+            }
+            Some(Located::Buffer) => {
+                buf.clear();
+                buf.extend_from_slice(u.buffer());
+                true
+            }
+        }
     }
 
     /// Like [`LogReader::read_matching_line_by`], across the inputs.
@@ -279,7 +341,12 @@ impl LogFiles {
         matcher: &M,
         buf: &mut Vec<u8>,
     ) -> Result<Option<Position>, ReadError> {
-        self.next_with(|r| r.read_matching_line_by(matcher, buf))
+        loop {
+            let pos = self.next_with(|r| r.read_matching_line_by(matcher, buf))?;
+            if self.unwrapped(buf, pos.is_some()) {
+                return Ok(pos);
+            }
+        }
     }
 
     /// Like [`LogReader::read_matching_line`], across the inputs.
@@ -288,7 +355,12 @@ impl LogFiles {
         filter: &Prefilter,
         buf: &mut Vec<u8>,
     ) -> Result<Option<Position>, ReadError> {
-        self.next_with(|r| r.read_matching_line(filter, buf))
+        loop {
+            let pos = self.next_with(|r| r.read_matching_line(filter, buf))?;
+            if self.unwrapped(buf, pos.is_some()) {
+                return Ok(pos);
+            }
+        }
     }
 
     fn next_with(
@@ -316,13 +388,16 @@ impl LogFiles {
     /// the zero-copy twin of [`LogFiles::read_line`] (see
     /// [`LogReader::next_line`]).
     pub fn next_line(&mut self) -> Result<Option<(&[u8], &Position)>, ReadError> {
-        loop {
+        let located = loop {
             let Some(rdr) = self.reader() else {
                 return Ok(None);
             };
             match rdr?.advance_line() {
-                Ok(true) => break,
-                Ok(false) => self.current = None,
+                Ok(true) => {}
+                Ok(false) => {
+                    self.current = None;
+                    continue;
+                }
                 Err(e) => {
                     if e.is_fatal() {
                         self.current = None;
@@ -330,8 +405,30 @@ impl LogFiles {
                     return Err(e);
                 }
             }
-        }
-        Ok(self.current.as_ref().map(LogReader::current))
+            let framing = self.framing();
+            let keep = self.keep_wrappers;
+            let Some(f) = framing.filter(|f| !keep && *f != Framing::Plain) else {
+                break None;
+            };
+            if self.unwrap.as_ref().map(Unwrap::framing) != Some(f) {
+                self.unwrap = Some(Unwrap::new(f));
+            }
+            let (Some(u), Some(cur)) = (self.unwrap.as_mut(), self.current.as_ref()) else {
+                break None;
+            };
+            if let Some(l) = u.locate(cur.current().0) {
+                break Some(l);
+            }
+        };
+        let Some(cur) = self.current.as_ref() else {
+            return Ok(None);
+        };
+        let (line, pos) = cur.current();
+        Ok(Some(match (located, self.unwrap.as_ref()) {
+            (Some(Located::Input(r)), _) => (line.get(r).unwrap_or(line), pos),
+            (Some(Located::Buffer), Some(u)) => (u.buffer(), pos),
+            _ => (line, pos),
+        }))
     }
 }
 

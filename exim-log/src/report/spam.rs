@@ -321,7 +321,9 @@ impl SpamSources {
                 Event::Arrival(a) if line.flag == Some(Flag::Arrival) && source.is_none() => {
                     facts.time = Some(line.timestamp);
                     facts.size = a.size.unwrap_or(0);
-                    facts.subject = a.subject.map(|s| s.to_string_lossy());
+                    // Grouped and shown as a reader sees it: encoded words
+                    // decoded, legacy 8-bit text readable (issue 13).
+                    facts.subject = a.subject_decoded();
                     if let Some(list) = &a.recipients {
                         listed = true;
                         facts.recipients = list
@@ -409,7 +411,8 @@ impl SpamSources {
             }
             let cwd = m
                 .submission()
-                .and_then(|a| a.arguments().map(|x| x.cwd.to_string_lossy().into_owned()));
+                .and_then(|a| a.cwd())
+                .map(|c| String::from_utf8_lossy(c).into_owned());
             if let Some(cwd) = cwd {
                 self.totals.local_with_script += 1;
                 self.table(SourceKind::Script)

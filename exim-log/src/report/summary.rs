@@ -284,7 +284,7 @@ impl Summary {
             && m.is_complete()
             && let Some(q) = m.queue_time()
         {
-            let b = bucket(q);
+            let b = bucket(q.as_secs_f64());
             if let Some(n) = self.queue_all.get_mut(b) {
                 *n += 1;
             }

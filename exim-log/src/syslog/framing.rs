@@ -214,12 +214,36 @@ impl Unwrap {
     /// the rest, another program's line, a journal field that is not
     /// `MESSAGE`).
     pub fn line<'a>(&'a mut self, line: &'a [u8]) -> Option<&'a [u8]> {
-        let line = trim_line_ending(line);
-        match self.framing {
-            Framing::Plain => Some(line),
-            Framing::JournalExport => self.export_line(line),
-            _ => self.syslog_line(line),
+        match self.locate(line)? {
+            Located::Input(r) => line.get(r),
+            Located::Buffer => Some(&self.out),
         }
+    }
+
+    /// [`Unwrap::line`] that says where the result is instead of borrowing
+    /// it, for readers that must return it from a loop.
+    pub(crate) fn locate(&mut self, line: &[u8]) -> Option<Located> {
+        let base = line.as_ptr() as usize;
+        let out = {
+            let line = trim_line_ending(line);
+            match self.framing {
+                Framing::Plain => Some(line),
+                Framing::JournalExport => self.export_line(line),
+                _ => self.syslog_line(line),
+            }
+        }?;
+        let (at, len) = (out.as_ptr() as usize, out.len());
+        let start = at.wrapping_sub(base);
+        Some(if len > 0 && at == self.out.as_ptr() as usize {
+            Located::Buffer
+        } else {
+            Located::Input(start..start + len)
+        })
+    }
+
+    /// The line [`Unwrap::locate`] built ([`Located::Buffer`]).
+    pub(crate) fn buffer(&self) -> &[u8] {
+        &self.out
     }
 
     fn syslog_line<'a>(&'a mut self, line: &'a [u8]) -> Option<&'a [u8]> {
@@ -338,6 +362,14 @@ impl Unwrap {
         self.out.extend_from_slice(text);
         Some(&self.out)
     }
+}
+
+/// Where [`Unwrap::locate`] put a line: a range of the input, or the
+/// unwrapper's own buffer.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub(crate) enum Located {
+    Input(std::ops::Range<usize>),
+    Buffer,
 }
 
 /// Writes the wrapper's time in Exim's shape (`YYYY-MM-DD HH:MM:SS[.mmm][

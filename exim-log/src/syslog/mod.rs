@@ -47,6 +47,7 @@ use crate::timestamp::Timestamp;
 mod framing;
 mod prefix;
 
+pub(crate) use framing::Located;
 pub use framing::{Framing, Unwrap};
 
 /// The Exim part of a line without its timestamp: what [`crate::LogLine`] holds

@@ -1,0 +1,593 @@
+//! The [`Assembler`]: lines in, messages out, with the `cwd=` link by id,
+//! pid or adjacency, bounce parents and next hops.
+
+use std::collections::{BTreeMap, HashMap, HashSet, VecDeque};
+use std::ops::Range;
+use std::sync::Arc;
+
+use super::{
+    Assembled, AssemblerOptions, Link, LinkedArguments, Message, Messages, NextHop, Status,
+};
+use crate::budget::MemoryUse;
+use crate::event::{Arguments, Event, Flag};
+use crate::line::parse_line;
+use crate::message_id::MessageId;
+use crate::reader::{ReadError, Record};
+use crate::{LogDuration, Timestamp};
+
+/// Bytes counted for a message in flight besides its lines: the `Message`
+/// itself, its map entries, its id twice.
+const MESSAGE_OVERHEAD: usize = std::mem::size_of::<Message>() + 96;
+/// Bytes counted per line held besides its text (the `Record`, its slot).
+const LINE_OVERHEAD: usize = std::mem::size_of::<Record>() + 16;
+/// Bytes counted per link to an args line (the line itself is counted once,
+/// however many messages share it).
+const LINK_OVERHEAD: usize = std::mem::size_of::<LinkedArguments>();
+/// Most ids remembered as flushed early, to mark their next lines
+/// [`Message::continued`].
+const EVICTED_MEMORY: usize = 4096;
+
+/// An args line waiting for the arrival it belongs to.
+#[derive(Debug)]
+struct Pending {
+    record: Arc<Record>,
+    cwd: Option<Range<usize>>,
+    delivery: bool,
+    time: i64,
+    pid: Option<u32>,
+    used: bool,
+    /// `-bs` / `-bS`: one process, many messages.
+    batch: bool,
+}
+
+/// Groups records into messages; see the module docs for rules and limits.
+#[derive(Debug)]
+pub struct Assembler {
+    opts: AssemblerOptions,
+    in_flight: HashMap<String, (u64, Message)>,
+    /// First-line order of the messages in flight, for eviction.
+    order: BTreeMap<u64, String>,
+    seq: u64,
+    pending: VecDeque<Pending>,
+    /// Sequence number of `pending.front()`; entries are numbered consecutively.
+    pending_base: u64,
+    /// For each pid, the sequence number of its latest pending args line, so the
+    /// pid rule is a lookup rather than a scan of the queue.
+    by_pid: HashMap<u32, u64>,
+    out: VecDeque<Assembled>,
+    /// Bytes held against [`AssemblerOptions::memory_budget`].
+    mem: MemoryUse,
+    /// Args lines held (by address of their `Arc`): their size and how many
+    /// holders in the assembler (the pending queue, messages in flight) share
+    /// them, so a line is counted once and released with its last holder.
+    shared: HashMap<usize, (usize, usize)>,
+    /// Ids flushed early, oldest first (at most [`EVICTED_MEMORY`]).
+    evicted: VecDeque<String>,
+    evicted_set: HashSet<String>,
+}
+
+/// What one message line contributes, extracted before the record moves.
+pub(super) struct Facts {
+    pub(super) id: String,
+    pub(super) time: i64,
+    pub(super) timestamp: Option<Timestamp>,
+    pub(super) queue_time: Option<LogDuration>,
+    pub(super) pid: Option<u32>,
+    pub(super) arrival: Option<ArrivalFacts>,
+    pub(super) next_hop: Option<NextHop>,
+    pub(super) completed: bool,
+}
+
+/// What an args line contributes.
+pub(super) struct ArgsFacts {
+    pub(super) time: i64,
+    pub(super) pid: Option<u32>,
+    /// Message ids named in the args (`-Mc ID`).
+    pub(super) named: Vec<String>,
+    pub(super) submission: bool,
+    pub(super) batch: bool,
+    pub(super) cwd: Option<Range<usize>>,
+    pub(super) delivery: bool,
+}
+
+/// The part of a parsed line the assembler acts on.
+pub(super) enum Kind {
+    Arguments(ArgsFacts),
+    Message(Facts),
+    /// No message id, or no valid prefix (`time` is `None` then).
+    Other {
+        time: Option<i64>,
+    },
+}
+
+/// Parses a record once and keeps only what assembly needs, so the record can
+/// move into its message.
+fn classify(record: &Record) -> Kind {
+    let Ok(line) = parse_line(record.raw()) else {
+        return Kind::Other { time: None };
+    };
+    let time = line.timestamp.unix_seconds();
+    if let Event::Arguments(args) = &line.event {
+        let named = args
+            .args
+            .iter()
+            .filter_map(|a| MessageId::parse(a.raw()))
+            .map(|id| id.as_str().to_string())
+            .collect();
+        // Where cwd= lies in the line (its Text borrows from the line).
+        let cwd = args.cwd.as_bytes();
+        let start = (cwd.as_ptr() as usize).wrapping_sub(record.raw().as_ptr() as usize);
+        let cwd = (start <= record.raw().len()).then_some(start..start + cwd.len());
+        return Kind::Arguments(ArgsFacts {
+            time,
+            pid: line.pid,
+            named,
+            submission: is_submission(args),
+            batch: args.args.iter().any(|a| matches!(a.raw(), b"-bs" | b"-bS")),
+            cwd: cwd.filter(|r| record.raw().get(r.clone()).is_some()),
+            delivery: args.args.iter().any(|a| a.raw() == b"-Mc"),
+        });
+    }
+    let Some(id) = line.message_id else {
+        return Kind::Other { time: Some(time) };
+    };
+    Kind::Message(Facts {
+        id: id.as_str().to_string(),
+        time,
+        timestamp: Some(line.timestamp),
+        queue_time: match &line.event {
+            Event::Completed(c) => c.queue_time,
+            _ => None,
+        },
+        pid: line.pid,
+        arrival: match &line.event {
+            Event::Arrival(a) => Some(ArrivalFacts {
+                local: a.host.is_none(),
+                bounce_parent: a.bounce_parent.map(|p| p.as_str().to_string()),
+                received: line.flag == Some(Flag::Arrival),
+            }),
+            _ => None,
+        },
+        next_hop: match &line.event {
+            Event::Delivery(d) => next_hop_id(d.confirmation.map(|c| c.raw())).map(|nh| NextHop {
+                recipient: d.address.to_string_lossy().into_owned(),
+                message_id: nh,
+            }),
+            _ => None,
+        },
+        completed: matches!(line.event, Event::Completed(_)),
+    })
+}
+
+pub(super) struct ArrivalFacts {
+    pub(super) local: bool,
+    pub(super) bounce_parent: Option<String>,
+    /// A `<=` line (not `(=`).
+    pub(super) received: bool,
+}
+
+impl Default for Assembler {
+    fn default() -> Self {
+        Assembler::new()
+    }
+}
+
+impl Assembler {
+    /// An assembler with default options.
+    pub fn new() -> Self {
+        Assembler::with_options(AssemblerOptions::default())
+    }
+
+    /// An assembler with these options.
+    pub fn with_options(opts: AssemblerOptions) -> Self {
+        Assembler {
+            mem: MemoryUse::new(opts.memory_budget),
+            opts,
+            in_flight: HashMap::new(),
+            order: BTreeMap::new(),
+            seq: 0,
+            pending: VecDeque::new(),
+            pending_base: 0,
+            by_pid: HashMap::new(),
+            out: VecDeque::new(),
+            shared: HashMap::new(),
+            evicted: VecDeque::new(),
+            evicted_set: HashSet::new(),
+        }
+    }
+
+    /// The bytes of log data held now, the most held at once, the budget and
+    /// how often it was hit (messages flushed early, args lines let go).
+    pub fn memory(&self) -> MemoryUse {
+        self.mem
+    }
+
+    /// The number of messages in flight.
+    pub fn in_flight(&self) -> usize {
+        self.in_flight.len()
+    }
+
+    /// Feeds one record. Whatever it completes is available from [`Assembler::pop`].
+    pub fn push(&mut self, record: Record) {
+        let kind = classify(&record);
+        self.push_classified(record, kind);
+    }
+
+    pub(super) fn push_classified(&mut self, record: Record, kind: Kind) {
+        match kind {
+            Kind::Other { time } => {
+                if let Some(t) = time {
+                    self.expire_pending(t);
+                }
+                self.out.push_back(Assembled::Line(record));
+            }
+            Kind::Arguments(a) => {
+                self.expire_pending(a.time);
+                self.push_arguments(record, a);
+            }
+            Kind::Message(f) => {
+                self.expire_pending(f.time);
+                self.push_message_line(record, f);
+            }
+        }
+    }
+
+    fn push_arguments(&mut self, record: Record, a: ArgsFacts) {
+        if !a.named.is_empty() {
+            // One line for every id it names: shared, not copied (a line
+            // naming 20,000 ids would otherwise be held 20,000 times).
+            let record = Arc::new(record);
+            self.share(&record, a.named.len());
+            for id in a.named {
+                let link = LinkedArguments {
+                    record: Arc::clone(&record),
+                    link: Link::NamedId,
+                    cwd: a.cwd.clone(),
+                    delivery: a.delivery,
+                };
+                let msg = self.entry(&id);
+                msg.arguments.push(link);
+                msg.facts.held += LINK_OVERHEAD;
+                self.mem.add(LINK_OVERHEAD);
+                self.evict_over_cap();
+            }
+            self.enforce_budget();
+        } else if a.submission {
+            let record = Arc::new(record);
+            self.share(&record, 1);
+            if let Some(pid) = a.pid {
+                let seq = self.pending_base + self.pending.len() as u64;
+                self.by_pid.insert(pid, seq);
+            }
+            self.pending.push_back(Pending {
+                record,
+                cwd: a.cwd,
+                delivery: a.delivery,
+                time: a.time,
+                pid: a.pid,
+                used: false,
+                batch: a.batch,
+            });
+            if self.pending.len() > self.opts.max_pending_arguments {
+                self.pop_pending();
+            }
+            self.enforce_budget();
+        } else {
+            self.out.push_back(Assembled::Line(record));
+        }
+    }
+
+    fn push_message_line(&mut self, record: Record, f: Facts) {
+        let link = match &f.arrival {
+            Some(a) => self.link_submission(&record, f.time, f.pid, a.local),
+            None => None,
+        };
+        let mut held = record.raw().len() + LINE_OVERHEAD;
+        let entry = self.entry(&f.id);
+        if let Some(t) = f.timestamp {
+            entry.facts.first.get_or_insert(t);
+            entry.facts.last = Some(t);
+        }
+        if f.queue_time.is_some() {
+            entry.facts.queue_time = f.queue_time;
+        }
+        if f.arrival.as_ref().is_some_and(|a| a.received) && entry.facts.arrival.is_none() {
+            entry.facts.arrival = Some(entry.lines.len());
+        }
+        entry.lines.push(record);
+        if link.is_some() {
+            held += LINK_OVERHEAD;
+        }
+        entry.arguments.extend(link);
+        if let Some(nh) = f.next_hop {
+            held += nh.recipient.len() + nh.message_id.len() + std::mem::size_of::<NextHop>();
+            entry.next_hops.push(nh);
+        }
+        let mut parent_held = 0;
+        if let Some(parent) = f.arrival.and_then(|a| a.bounce_parent) {
+            held += parent.len();
+            entry.bounce_parent = Some(parent.clone());
+            if let Some((_, p)) = self.in_flight.get_mut(&parent) {
+                parent_held = f.id.len() + std::mem::size_of::<String>();
+                p.facts.held += parent_held;
+                p.bounces.push(f.id.clone());
+            }
+        }
+        if let Some((_, m)) = self.in_flight.get_mut(&f.id) {
+            m.facts.held += held;
+        }
+        self.mem.add(held + parent_held);
+        if f.completed {
+            if let Some((seq, msg)) = self.in_flight.remove(&f.id) {
+                self.order.remove(&seq);
+                self.emit(msg, Status::Completed);
+            }
+        } else {
+            self.evict_over_cap();
+            self.enforce_budget();
+        }
+    }
+
+    /// Emits a message that left the in-flight table, releasing what it held.
+    fn emit(&mut self, mut msg: Message, status: Status) {
+        self.mem.sub(msg.facts.held);
+        msg.facts.held = 0;
+        for a in &msg.arguments {
+            self.unshare(&a.record);
+        }
+        if status == Status::Evicted {
+            // Its next lines start a new message: mark it as a continuation.
+            if self.evicted.len() >= EVICTED_MEMORY
+                && let Some(old) = self.evicted.pop_front()
+            {
+                self.evicted_set.remove(&old);
+            }
+            self.evicted.push_back(msg.id.clone());
+            self.evicted_set.insert(msg.id.clone());
+        }
+        msg.status = status;
+        self.out.push_back(Assembled::Message(msg));
+    }
+
+    /// Counts `holders` more holders of a shared args line (the line itself
+    /// is counted once, when its first holder takes it).
+    fn share(&mut self, record: &Arc<Record>, holders: usize) {
+        let e = self
+            .shared
+            .entry(Arc::as_ptr(record) as usize)
+            .or_insert((record.raw().len() + LINE_OVERHEAD, 0));
+        if e.1 == 0 {
+            self.mem.add(e.0);
+        }
+        e.1 += holders;
+    }
+
+    /// One holder of a shared args line let it go; the last releases it.
+    fn unshare(&mut self, record: &Arc<Record>) {
+        let key = Arc::as_ptr(record) as usize;
+        if let Some(e) = self.shared.get_mut(&key) {
+            e.1 = e.1.saturating_sub(1);
+            if e.1 == 0 {
+                let bytes = e.0;
+                self.shared.remove(&key);
+                self.mem.sub(bytes);
+            }
+        }
+    }
+
+    /// While more is held than the budget allows, flushes the oldest message
+    /// in flight early (its lines so far, [`Status::Evicted`]), then lets
+    /// waiting args lines go (emitted as lines): nothing is dropped, and each
+    /// time is counted in [`MemoryUse::hits`].
+    fn enforce_budget(&mut self) {
+        while self.mem.over() {
+            if let Some((_, id)) = self.order.pop_first() {
+                if let Some((_, msg)) = self.in_flight.remove(&id) {
+                    self.mem.hit();
+                    self.emit(msg, Status::Evicted);
+                }
+            } else if !self.pending.is_empty() {
+                self.mem.hit();
+                self.pop_pending();
+            } else {
+                return;
+            }
+        }
+    }
+
+    /// The message in flight with this id, created if new.
+    fn entry(&mut self, id: &str) -> &mut Message {
+        let (seq, order, mem) = (&mut self.seq, &mut self.order, &mut self.mem);
+        let evicted = &mut self.evicted_set;
+        &mut self
+            .in_flight
+            .entry(id.to_string())
+            .or_insert_with(|| {
+                *seq += 1;
+                order.insert(*seq, id.to_string());
+                let mut msg = Message::new(id);
+                msg.continued = evicted.remove(id);
+                msg.facts.held = MESSAGE_OVERHEAD + 2 * id.len();
+                mem.add(msg.facts.held);
+                (*seq, msg)
+            })
+            .1
+    }
+
+    fn evict_over_cap(&mut self) {
+        while self.in_flight.len() > self.opts.max_in_flight {
+            let Some((_, id)) = self.order.pop_first() else {
+                return;
+            };
+            if let Some((_, msg)) = self.in_flight.remove(&id) {
+                self.emit(msg, Status::Evicted);
+            }
+        }
+    }
+
+    /// Finds the args line of the process that submitted an arrival.
+    fn link_submission(
+        &mut self,
+        arrival: &Record,
+        time: i64,
+        pid: Option<u32>,
+        local: bool,
+    ) -> Option<LinkedArguments> {
+        if let Some(pid) = pid {
+            let max_age = self.opts.pid_max_age;
+            let seq = *self.by_pid.get(&pid)?;
+            let index = usize::try_from(seq.checked_sub(self.pending_base)?).ok()?;
+            let p = self
+                .pending
+                .get_mut(index)
+                .filter(|p| p.pid == Some(pid) && (0..=max_age).contains(&(time - p.time)))?;
+            p.used = true;
+            let link = LinkedArguments {
+                record: Arc::clone(&p.record),
+                link: Link::Pid,
+                cwd: p.cwd.clone(),
+                delivery: p.delivery,
+            };
+            self.share(&link.record, 1);
+            return Some(link);
+        }
+        if !local {
+            return None;
+        }
+        let (secs, lines) = (self.opts.adjacency_seconds, self.opts.adjacency_lines);
+        let at = arrival.position();
+        // The queue is in time order: stop at the first line older than the window.
+        let mut candidates = self
+            .pending
+            .iter_mut()
+            .rev()
+            .take_while(|p| time - p.time <= secs)
+            .filter(|p| {
+                let pos = p.record.position();
+                p.pid.is_none()
+                    && (!p.used || p.batch)
+                    && p.record.file() == arrival.file()
+                    && pos.line < at.line
+                    && at.line - pos.line - 1 <= lines
+                    && time >= p.time
+            });
+        let nearest = candidates.next()?;
+        let ambiguous = candidates.next().is_some();
+        nearest.used = true;
+        let link = LinkedArguments {
+            record: Arc::clone(&nearest.record),
+            link: Link::Adjacent { ambiguous },
+            cwd: nearest.cwd.clone(),
+            delivery: nearest.delivery,
+        };
+        self.share(&link.record, 1);
+        Some(link)
+    }
+
+    /// Drops args lines too old to link; unlinked ones are emitted as lines.
+    /// An args line without a pid can only link by adjacency, so it waits only
+    /// `adjacency_seconds`. (A log has `+pid` on every line or on none, so the
+    /// queue stays in time order either way.)
+    fn expire_pending(&mut self, now: i64) {
+        let (pid_age, adjacent_age) = (self.opts.pid_max_age, self.opts.adjacency_seconds);
+        while self.pending.front().is_some_and(|p| {
+            now - p.time
+                > if p.pid.is_some() {
+                    pid_age
+                } else {
+                    adjacent_age
+                }
+        }) {
+            self.pop_pending();
+        }
+    }
+
+    fn pop_pending(&mut self) {
+        let Some(p) = self.pending.pop_front() else {
+            return;
+        };
+        if let Some(pid) = p.pid
+            && self.by_pid.get(&pid) == Some(&self.pending_base)
+        {
+            self.by_pid.remove(&pid);
+        }
+        self.pending_base += 1;
+        self.unshare(&p.record);
+        if !p.used {
+            // Nothing else holds an args line that linked to nothing.
+            let record = Arc::try_unwrap(p.record).unwrap_or_else(|shared| (*shared).clone());
+            self.out.push_back(Assembled::Line(record));
+        }
+    }
+
+    /// The next emitted message or line, if any.
+    pub fn pop(&mut self) -> Option<Assembled> {
+        self.out.pop_front()
+    }
+
+    /// Ends the input: unlinked args lines, then every message in flight (in
+    /// order of their first line, marked [`Status::EndOfInput`]), become
+    /// available from [`Assembler::pop`].
+    pub fn finish(&mut self) {
+        while !self.pending.is_empty() {
+            self.pop_pending();
+        }
+        while let Some((_, id)) = self.order.pop_first() {
+            if let Some((_, msg)) = self.in_flight.remove(&id) {
+                self.emit(msg, Status::EndOfInput);
+            }
+        }
+    }
+
+    /// Assembles a stream of records (e.g. [`crate::reader::LogFiles`]).
+    /// Read errors pass through and do not stop the stream.
+    pub fn messages<I>(self, records: I) -> Messages<I::IntoIter>
+    where
+        I: IntoIterator<Item = Result<Record, ReadError>>,
+    {
+        Messages {
+            records: records.into_iter(),
+            asm: self,
+            finished: false,
+        }
+    }
+}
+
+/// Does this args line start a submission (see the module docs)?
+pub(super) fn is_submission(args: &Arguments<'_>) -> bool {
+    let mut marker = false;
+    for a in args.args.iter().skip(1) {
+        let a = a.raw();
+        let excluded = [
+            &b"-q"[..],
+            b"-M",
+            b"-bd",
+            b"-bp",
+            b"-bt",
+            b"-bv",
+            b"-be",
+            b"-bV",
+            b"-bh",
+            b"-bP",
+            b"-br",
+            b"-bF",
+            b"-bf",
+            b"-bi",
+        ];
+        if excluded.iter().any(|x| a.starts_with(x)) {
+            return false;
+        }
+        marker |= matches!(a, b"-t" | b"-i" | b"-oi" | b"-bm" | b"-bs" | b"-bS")
+            || a.starts_with(b"-od")
+            || !a.starts_with(b"-");
+    }
+    marker
+}
+
+/// The Exim id in a confirmation such as `250 OK id=1sAoM7-...` (spec §0).
+pub(super) fn next_hop_id(confirmation: Option<&[u8]>) -> Option<String> {
+    let c = confirmation?;
+    let at = memchr::memmem::find(c, b"id=")?;
+    let (id, _) = MessageId::parse_prefix(c.get(at + 3..)?)?;
+    Some(id.as_str().to_string())
+}

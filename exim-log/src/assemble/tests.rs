@@ -1,0 +1,257 @@
+//! The linking rules, fed with facts directly so they are tested apart from
+//! the line parser (tests/assemble.rs runs them on full log lines).
+use super::assembler::{ArgsFacts, ArrivalFacts, Facts, Kind, is_submission, next_hop_id};
+use super::*;
+use crate::event::Arguments;
+use crate::reader::{Position, Record};
+
+const T: i64 = 1_795_600_000;
+const A: &str = "1sAoM5-00000009r3p-06vq";
+const B: &str = "1sAoM6-0000000AAAA-0000";
+
+fn rec(line: u64) -> Record {
+    Record::new(
+        format!("line {line}").into_bytes(),
+        Position::new(line, line * 100),
+    )
+}
+
+fn args(asm: &mut Assembler, line: u64, time: i64, pid: Option<u32>, named: &[&str]) {
+    let a = ArgsFacts {
+        time,
+        pid,
+        named: named.iter().map(|s| s.to_string()).collect(),
+        submission: true,
+        batch: false,
+        cwd: None,
+        delivery: false,
+    };
+    asm.push_classified(rec(line), Kind::Arguments(a));
+}
+
+fn line(asm: &mut Assembler, line: u64, id: &str, time: i64, pid: Option<u32>) -> Facts {
+    let _ = (asm, line);
+    Facts {
+        id: id.to_string(),
+        time,
+        timestamp: None,
+        queue_time: None,
+        pid,
+        arrival: None,
+        next_hop: None,
+        completed: false,
+    }
+}
+
+fn arrival(asm: &mut Assembler, n: u64, id: &str, time: i64, pid: Option<u32>, local: bool) {
+    let mut f = line(asm, n, id, time, pid);
+    f.arrival = Some(ArrivalFacts {
+        local,
+        bounce_parent: None,
+        received: true,
+    });
+    asm.push_classified(rec(n), Kind::Message(f));
+}
+
+fn drain(asm: &mut Assembler) -> Vec<Assembled> {
+    asm.finish();
+    std::iter::from_fn(|| asm.pop()).collect()
+}
+
+fn message(out: &[Assembled], id: &str) -> Message {
+    out.iter()
+        .find_map(|a| match a {
+            Assembled::Message(m) if m.id == id => Some(m.clone()),
+            _ => None,
+        })
+        .unwrap_or_else(|| panic!("no message {id}"))
+}
+
+fn links(m: &Message) -> Vec<(u64, Link)> {
+    m.arguments
+        .iter()
+        .map(|a| (a.record.position().line, a.link))
+        .collect()
+}
+
+#[test]
+fn pid_links_to_latest_args_line_of_that_pid() {
+    let mut asm = Assembler::new();
+    args(&mut asm, 1, T, Some(100), &[]);
+    args(&mut asm, 2, T, Some(200), &[]);
+    args(&mut asm, 3, T + 5, Some(100), &[]);
+    arrival(&mut asm, 4, A, T + 9, Some(100), true);
+    // A remote arrival by pid too (inetd `-bs` logs args, then `H=` arrivals).
+    arrival(&mut asm, 5, B, T + 9, Some(200), false);
+    let out = drain(&mut asm);
+    assert_eq!(links(&message(&out, A)), [(3, Link::Pid)]);
+    assert_eq!(links(&message(&out, B)), [(2, Link::Pid)]);
+}
+
+#[test]
+fn pid_link_has_a_maximum_age() {
+    let mut asm = Assembler::with_options(AssemblerOptions::default().pid_max_age(60));
+    args(&mut asm, 1, T, Some(100), &[]);
+    arrival(&mut asm, 2, A, T + 61, Some(100), true);
+    let out = drain(&mut asm);
+    assert!(message(&out, A).arguments.is_empty());
+    // The expired args line is still emitted.
+    assert!(matches!(&out[0], Assembled::Line(r) if r.position().line == 1));
+}
+
+#[test]
+fn adjacency_links_nearest_preceding_local_submission_once() {
+    let mut asm = Assembler::new();
+    args(&mut asm, 10, T, None, &[]);
+    arrival(&mut asm, 12, A, T + 1, None, true);
+    arrival(&mut asm, 13, B, T + 1, None, true);
+    let out = drain(&mut asm);
+    assert_eq!(
+        links(&message(&out, A)),
+        [(10, Link::Adjacent { ambiguous: false })]
+    );
+    assert!(message(&out, B).arguments.is_empty(), "args line used once");
+}
+
+#[test]
+fn adjacency_marks_ambiguous_candidates() {
+    let mut asm = Assembler::new();
+    args(&mut asm, 10, T, None, &[]);
+    args(&mut asm, 11, T, None, &[]);
+    arrival(&mut asm, 12, A, T, None, true);
+    let out = drain(&mut asm);
+    assert_eq!(
+        links(&message(&out, A)),
+        [(11, Link::Adjacent { ambiguous: true })]
+    );
+}
+
+#[test]
+fn adjacency_window_and_locality() {
+    // (args line, args time, arrival line, arrival time, local, linked?)
+    let cases = [
+        (10, T, 21, T, true, true),      // 10 lines between: at the limit
+        (10, T, 22, T, true, false),     // 11 lines between
+        (10, T, 11, T + 2, true, false), // 2 seconds later
+        (10, T, 11, T - 1, true, false), // args line logged after the arrival
+        (10, T, 11, T, false, false),    // remote arrival (H=)
+    ];
+    for (al, at, rl, rt, local, want) in cases {
+        let mut asm = Assembler::new();
+        args(&mut asm, al, at, None, &[]);
+        arrival(&mut asm, rl, A, rt, None, local);
+        let out = drain(&mut asm);
+        assert_eq!(
+            !message(&out, A).arguments.is_empty(),
+            want,
+            "{al} {at} {rl} {rt} {local}"
+        );
+    }
+}
+
+#[test]
+fn args_with_pid_are_not_used_by_adjacency() {
+    let mut asm = Assembler::new();
+    args(&mut asm, 1, T, Some(7), &[]);
+    arrival(&mut asm, 2, A, T, None, true);
+    assert!(message(&drain(&mut asm), A).arguments.is_empty());
+}
+
+#[test]
+fn named_id_links_even_after_the_arrival() {
+    let mut asm = Assembler::new();
+    arrival(&mut asm, 1, A, T, None, true);
+    args(&mut asm, 2, T + 9, None, &[A]);
+    let out = drain(&mut asm);
+    let m = message(&out, A);
+    assert_eq!(links(&m), [(2, Link::NamedId)]);
+    // "line 2" is not a `-Mc` args line, so it is no submission.
+    assert!(m.submission().is_none());
+}
+
+#[test]
+fn bounce_links_both_ways() {
+    let mut asm = Assembler::new();
+    arrival(&mut asm, 1, A, T, None, false);
+    let mut f = line(&mut asm, 2, B, T, None);
+    f.arrival = Some(ArrivalFacts {
+        local: true,
+        bounce_parent: Some(A.to_string()),
+        received: true,
+    });
+    asm.push_classified(rec(2), Kind::Message(f));
+    let out = drain(&mut asm);
+    assert_eq!(message(&out, B).bounce_parent.as_deref(), Some(A));
+    assert_eq!(message(&out, A).bounces, [B]);
+}
+
+#[test]
+fn completed_emits_and_cap_evicts_oldest() {
+    let mut asm = Assembler::with_options(AssemblerOptions::default().max_in_flight(2));
+    let ids = [A, B, "1sAoM7-0000000CCCC-0000"];
+    for (i, id) in ids.iter().enumerate() {
+        arrival(&mut asm, i as u64 + 1, id, T, None, false);
+        assert!(asm.in_flight() <= 2);
+    }
+    let mut done = line(&mut asm, 9, B, T, None);
+    done.completed = true;
+    asm.push_classified(rec(9), Kind::Message(done));
+    let out: Vec<(String, Status)> = drain(&mut asm)
+        .into_iter()
+        .filter_map(|a| match a {
+            Assembled::Message(m) => Some((m.id, m.status)),
+            Assembled::Line(_) => None,
+        })
+        .collect();
+    assert_eq!(
+        out,
+        [
+            (A.to_string(), Status::Evicted),
+            (B.to_string(), Status::Completed),
+            (ids[2].to_string(), Status::EndOfInput),
+        ]
+    );
+}
+
+#[test]
+fn submissions_are_told_from_other_invocations() {
+    let cases = [
+        ("/usr/sbin/sendmail -t -i", true),
+        (
+            "/usr/sbin/sendmail -i -f www@example.com -- user@example.org",
+            true,
+        ),
+        ("/usr/sbin/exim -odi user@example.org", true),
+        ("/usr/sbin/exim -bs", true),
+        ("/usr/sbin/exim -bd -q30m", false),
+        ("/usr/sbin/exim -q", false),
+        ("/usr/sbin/exim -Mc 1sAoM5-00000009r3p-06vq", false),
+        ("/usr/sbin/exim -bpc", false),
+        ("/usr/sbin/exim -bt user@example.org", false),
+        ("/usr/sbin/exim", false),
+    ];
+    for (argv, want) in cases {
+        let a = Arguments {
+            cwd: crate::text::Text::from("/home/u"),
+            argc: 0,
+            args: crate::event::ArgList::new(crate::text::Text::from(argv)),
+        };
+        assert_eq!(is_submission(&a), want, "{argv}");
+    }
+}
+
+#[test]
+fn next_hop_ids_in_confirmations() {
+    let cases: &[(&[u8], Option<&str>)] = &[
+        (
+            b"250 OK id=1sAoM7-0000000BBBB-0001",
+            Some("1sAoM7-0000000BBBB-0001"),
+        ),
+        (b"250 OK id=1FZ8zt-0005lz-E7", Some("1FZ8zt-0005lz-E7")),
+        (b"250 2.0.0 Ok: queued as 4XyZ1234", None),
+        (b"250 OK id=not-an-id", None),
+    ];
+    for (c, want) in cases {
+        assert_eq!(next_hop_id(Some(c)).as_deref(), *want);
+    }
+}

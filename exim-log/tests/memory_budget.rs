@@ -1,0 +1,195 @@
+//! The assembler holds at most its memory budget in bytes on the hostile
+//! inputs of issue 16 (generated here, never committed), loses no line, and
+//! says how often the budget was hit; messages keep what was parsed.
+// Helpers outside #[test] fns may unwrap and index too (clippy.toml allows it only inside them).
+#![allow(clippy::unwrap_used, clippy::indexing_slicing)]
+
+use exim_log::assemble::{Assembled, Assembler, AssemblerOptions, Message, Status};
+use exim_log::budget::MemoryBudget;
+use exim_log::reader::{Position, Record};
+
+/// A message id of the new format for `n` (distinct for every `n`).
+fn id(n: u64) -> String {
+    const B62: &[u8] = b"0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz";
+    let mut pid = String::new();
+    let mut x = n;
+    for _ in 0..11 {
+        pid.insert(0, B62[(x % 62) as usize] as char);
+        x /= 62;
+    }
+    format!("1sAoM5-{pid}-0000")
+}
+
+struct Feed {
+    asm: Assembler,
+    line: u64,
+    out: Vec<Assembled>,
+    biggest_line: usize,
+}
+
+impl Feed {
+    fn new(budget: usize) -> Self {
+        let opts = AssemblerOptions::default().memory_budget(MemoryBudget::bytes(budget));
+        Feed {
+            asm: Assembler::with_options(opts),
+            line: 0,
+            out: Vec::new(),
+            biggest_line: 0,
+        }
+    }
+
+    fn push(&mut self, line: &str) {
+        self.line += 1;
+        self.biggest_line = self.biggest_line.max(line.len());
+        let pos = Position::new(self.line, 0);
+        self.asm.push(Record::new(line.as_bytes().to_vec(), pos));
+        // Emitted items leave the assembler (a caller streams them on).
+        self.out.extend(std::iter::from_fn(|| self.asm.pop()));
+    }
+
+    fn finish(mut self) -> (Vec<Assembled>, exim_log::budget::MemoryUse, usize) {
+        self.asm.finish();
+        self.out.extend(std::iter::from_fn(|| self.asm.pop()));
+        (self.out, self.asm.memory(), self.biggest_line)
+    }
+}
+
+fn messages(out: &[Assembled]) -> Vec<&Message> {
+    out.iter()
+        .filter_map(|a| match a {
+            Assembled::Message(m) => Some(m),
+            _ => None,
+        })
+        .collect()
+}
+
+/// Every line pushed comes out exactly once (in a message or alone).
+fn lines_out(out: &[Assembled]) -> usize {
+    out.iter()
+        .map(|a| match a {
+            Assembled::Message(m) => m.lines.len(),
+            Assembled::Line(_) => 1,
+            _ => 0,
+        })
+        .sum()
+}
+
+#[test]
+fn a_line_naming_20000_ids_is_held_once() {
+    const IDS: u64 = 20_000;
+    let ids: Vec<String> = (0..IDS).map(id).collect();
+    let args = format!(
+        "2024-05-25 10:00:00 cwd=/var/spool/exim {} args: /usr/sbin/exim -Mc {}",
+        IDS + 2,
+        ids.join(" ")
+    );
+    assert!(args.len() > 400_000);
+    let budget = 16 << 20;
+    let mut feed = Feed::new(budget);
+    feed.push(&args);
+    let (out, mem, _) = feed.finish();
+    // Once: the line (~460 KB) plus a message entry of a few hundred bytes
+    // per id; 20,000 copies of the line would be 9 GB.
+    assert!(mem.peak < 12 << 20, "peak {}", mem.peak);
+    assert_eq!(mem.held, 0, "everything released at the end");
+    assert_eq!(mem.hits, 0);
+    let msgs = messages(&out);
+    assert_eq!(msgs.len(), IDS as usize);
+    for m in &msgs {
+        let a = m.submission().unwrap();
+        assert!(a.is_delivery());
+        assert_eq!(a.cwd(), Some(&b"/var/spool/exim"[..]));
+    }
+}
+
+#[test]
+fn a_message_with_endless_deferrals_is_flushed_in_pieces() {
+    const LINES: usize = 60_000;
+    let budget = 1 << 20;
+    let mut feed = Feed::new(budget);
+    let me = id(7);
+    feed.push(&format!(
+        "2024-05-25 10:00:00 {me} <= a@example.com H=mx.example.com [192.0.2.1] P=esmtp S=100"
+    ));
+    for i in 0..LINES {
+        feed.push(&format!(
+            "2024-05-25 10:{:02}:{:02} {me} == b{i}@example.net R=dnslookup T=remote_smtp defer (-44) H=mx.example.net [192.0.2.9]: SMTP error from remote mail server after RCPT TO:<b@example.net>: 451 4.7.1 Try again later",
+            (i / 60) % 60,
+            i % 60
+        ));
+    }
+    let (out, mem, biggest) = feed.finish();
+    // Held bytes never pass the budget by more than the line just read.
+    assert!(mem.peak <= budget + biggest + 1024, "peak {}", mem.peak);
+    assert!(mem.hits > 10, "hits {}", mem.hits);
+    assert_eq!(lines_out(&out), LINES + 1, "no line lost");
+    let msgs = messages(&out);
+    assert!(msgs.iter().all(|m| m.id == me));
+    // The first piece has the arrival; every later piece says it continues.
+    assert_eq!(msgs[0].status, Status::Evicted);
+    assert!(!msgs[0].continued && msgs[0].arrival().is_some());
+    assert!(
+        msgs[1..]
+            .iter()
+            .all(|m| m.continued && m.arrival().is_none())
+    );
+    let json = serde_json::to_value(msgs[1]).unwrap();
+    assert_eq!(json["continued"], true);
+}
+
+#[test]
+fn unfinished_arrivals_with_huge_subjects_stay_under_budget() {
+    const MESSAGES: u64 = 2_000;
+    let budget = 1 << 20;
+    let subject = "x".repeat(20_000);
+    let mut feed = Feed::new(budget);
+    for n in 0..MESSAGES {
+        feed.push(&format!(
+            "2024-05-25 10:00:00 {} <= a@example.com H=mx.example.com [192.0.2.1] P=esmtp S=100 T=\"{subject}\"",
+            id(n)
+        ));
+    }
+    let (out, mem, biggest) = feed.finish();
+    assert!(mem.peak <= budget + biggest + 1024, "peak {}", mem.peak);
+    assert!(mem.hits >= MESSAGES - 60, "hits {}", mem.hits);
+    assert_eq!(lines_out(&out), MESSAGES as usize);
+    assert_eq!(messages(&out).len(), MESSAGES as usize);
+}
+
+#[test]
+fn messages_keep_what_was_parsed() {
+    let a = id(1);
+    let b = id(2);
+    let log = format!(
+        "\
+2024-05-25 10:00:00 cwd=/home/shop/public_html 3 args: /usr/sbin/sendmail -t -i
+2024-05-25 10:00:00 {a} <= shop@example.com U=shop P=local S=800
+2024-05-25 10:00:05 {a} => x@example.org R=dnslookup T=remote_smtp H=mx.example.org [192.0.2.7]
+2024-05-25 10:03:05 {a} Completed
+2024-05-25 10:00:06 {b} <= friend@example.org H=mail.example.org [192.0.2.8] P=esmtp S=200
+2024-05-25 10:00:09 {b} Completed QT=1m2s
+"
+    );
+    let mut feed = Feed::new(1 << 20);
+    log.lines().for_each(|l| feed.push(l));
+    let (out, mem, _) = feed.finish();
+    assert_eq!(mem.held, 0);
+    let msgs = messages(&out);
+    let (ma, mb) = (msgs[0], msgs[1]);
+    assert_eq!(ma.message_id().map(|i| i.to_string()), Some(a.clone()));
+    // First to last line when no QT= was logged; QT= when it was.
+    assert_eq!(ma.queue_time().map(|d| d.as_millis()), Some(185_000));
+    assert_eq!(mb.queue_time().map(|d| d.as_millis()), Some(62_000));
+    assert_eq!(
+        ma.arrival()
+            .and_then(|l| l.message_id)
+            .map(|i| i.to_string()),
+        Some(a)
+    );
+    assert_eq!(ma.first_time().map(|t| t.minute), Some(0));
+    assert_eq!(ma.last_time().map(|t| (t.minute, t.second)), Some((3, 5)));
+    let s = ma.submission().unwrap();
+    assert_eq!(s.cwd(), Some(&b"/home/shop/public_html"[..]));
+    assert!(!s.is_delivery());
+    assert!(mb.submission().is_none());
+}

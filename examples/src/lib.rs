@@ -94,6 +94,9 @@ pub enum Command {
     /// The mail queue grouped by user, login, host, PHP script, web client...
     #[command(long_about = cmd::queue::ABOUT)]
     Queue(cmd::queue::Args),
+    /// The web requests (domlogs) that ran the scripts that sent mail
+    #[command(long_about = cmd::web_origins::ABOUT)]
+    WebOrigins(cmd::web_origins::Args),
     /// Shell completion script for bash, zsh, fish, elvish or powershell
     Completions(cmd::completions::Args),
 }
@@ -110,6 +113,7 @@ impl Command {
             Command::Selector(a) => cmd::selector::run(a),
             Command::Ndjson(a) => cmd::ndjson::run(a),
             Command::Queue(a) => cmd::queue::run(a),
+            Command::WebOrigins(a) => cmd::web_origins::run(a),
             Command::Completions(a) => cmd::completions::run(a),
         }
     }

@@ -23,6 +23,7 @@ pub mod selector;
 pub mod spam_sources;
 pub mod summary;
 pub mod trace;
+pub mod web_origins;
 
 /// The options of every report subcommand.
 #[derive(Clone, Debug, clap::Args)]

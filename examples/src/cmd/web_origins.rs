@@ -7,6 +7,7 @@ use std::io::Write;
 use std::path::PathBuf;
 
 use exim_log::assemble::Assembled;
+use exim_log::budget::MemoryBudget;
 use exim_log::reader::{LogFiles, domlogs};
 use exim_log::report::web_origins::WebOrigins;
 use exim_log::weblog::parse_access_line;
@@ -94,7 +95,7 @@ pub fn run(args: Args) -> Outcome {
         Show::Progress
     })?;
     let mut w = WebOrigins::new(args.window, roots);
-    let mut failed = each_message(&mut source, |item| {
+    let mut failed = each_message(&mut source, MemoryBudget::DEFAULT, |item| {
         let Assembled::Message(m) = item else { return };
         let Some(cwd) = m
             .submission()

@@ -4,7 +4,8 @@
 //! per file, thread or Dask partition) `merge()` into the single-pass answer;
 //! `to_dict()` is the report's JSON (SCHEMA.md "Reports"), via pythonize.
 
-use exim_log::assemble::{Assembled, Assembler};
+use exim_log::assemble::{Assembled, Assembler, AssemblerOptions};
+use exim_log::budget::MemoryBudget;
 use exim_log::reader::{LogFiles, Record};
 use exim_log::report::TimeWindow;
 use exim_log::report::abuse::AbuseReport;
@@ -98,8 +99,13 @@ impl Report {
 }
 
 /// Reads `source` to its end into `counts`, in batches without the GIL.
-fn count(py: Python<'_>, mut source: LogFiles, counts: &mut Counts) -> PyResult<()> {
-    let mut asm = Assembler::new();
+fn count(
+    py: Python<'_>,
+    mut source: LogFiles,
+    counts: &mut Counts,
+    budget: MemoryBudget,
+) -> PyResult<()> {
+    let mut asm = Assembler::with_options(AssemblerOptions::default().memory_budget(budget));
     let mut buf = Vec::new();
     loop {
         let done = py.detach(|| -> Result<bool, exim_log::ReadError> {
@@ -149,8 +155,9 @@ fn report(
     mut counts: Counts,
     top: usize,
     threshold: u64,
+    budget: MemoryBudget,
 ) -> PyResult<Report> {
-    count(py, open(py, source, rotated)?, &mut counts)?;
+    count(py, open(py, source, rotated)?, &mut counts, budget)?;
     Ok(Report {
         counts,
         top,
@@ -160,42 +167,48 @@ fn report(
 
 /// Who sends the mail leaving the server (see the stub).
 #[pyfunction]
-#[pyo3(signature = (source, *, rotated = false, top = 10, threshold = 1))]
+#[pyo3(signature = (source, *, rotated = false, top = 10, threshold = 1, memory_budget = None))]
 pub(crate) fn spam_sources(
     py: Python<'_>,
     source: &Bound<'_, PyAny>,
     rotated: bool,
     top: usize,
     threshold: u64,
+    memory_budget: Option<usize>,
 ) -> PyResult<Report> {
-    let counts = Counts::Spam(SpamSources::new(TimeWindow::default()));
-    report(py, source, rotated, counts, top, threshold)
+    let budget = memory_budget.map_or(MemoryBudget::DEFAULT, MemoryBudget::bytes);
+    let counts = Counts::Spam(SpamSources::with_budget(TimeWindow::default(), budget));
+    report(py, source, rotated, counts, top, threshold, budget)
 }
 
 /// Inbound abuse at SMTP time and the offending IPs (see the stub).
 #[pyfunction]
-#[pyo3(signature = (source, *, rotated = false, top = 10, threshold = 5))]
+#[pyo3(signature = (source, *, rotated = false, top = 10, threshold = 5, memory_budget = None))]
 pub(crate) fn abuse_report(
     py: Python<'_>,
     source: &Bound<'_, PyAny>,
     rotated: bool,
     top: usize,
     threshold: u64,
+    memory_budget: Option<usize>,
 ) -> PyResult<Report> {
-    let counts = Counts::Abuse(AbuseReport::new(TimeWindow::default()));
-    report(py, source, rotated, counts, top, threshold)
+    let budget = memory_budget.map_or(MemoryBudget::DEFAULT, MemoryBudget::bytes);
+    let counts = Counts::Abuse(AbuseReport::with_budget(TimeWindow::default(), budget));
+    report(py, source, rotated, counts, top, threshold, budget)
 }
 
 /// The eximstats totals and tables (see the stub).
 #[pyfunction]
-#[pyo3(signature = (source, *, rotated = false, top = 10, threshold = 1))]
+#[pyo3(signature = (source, *, rotated = false, top = 10, threshold = 1, memory_budget = None))]
 pub(crate) fn summary(
     py: Python<'_>,
     source: &Bound<'_, PyAny>,
     rotated: bool,
     top: usize,
     threshold: u64,
+    memory_budget: Option<usize>,
 ) -> PyResult<Report> {
-    let counts = Counts::Summary(Summary::new(TimeWindow::default()));
-    report(py, source, rotated, counts, top, threshold)
+    let budget = memory_budget.map_or(MemoryBudget::DEFAULT, MemoryBudget::bytes);
+    let counts = Counts::Summary(Summary::with_budget(TimeWindow::default(), budget));
+    report(py, source, rotated, counts, top, threshold, budget)
 }

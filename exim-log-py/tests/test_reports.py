@@ -107,3 +107,22 @@ def test_sample_file_is_read_by_path() -> None:
     d = exim_log.abuse_report(str(sample)).to_dict()
     assert d["lines"] == 517
     assert d["dictionary"]["rejected_unknown"] == 48
+
+
+def test_memory_budget_and_truncated_keys_are_reported() -> None:
+    long = "x" * 1000
+    log = "".join(
+        f"2024-05-25 10:00:0{i} 1sAoM5-000000000{i:02d}-0000 <= s{i}{long}@example.net "
+        f"H=mx.example.net [192.0.2.1] P=esmtp S=100\n"
+        f"2024-05-25 10:00:0{i} 1sAoM5-000000000{i:02d}-0000 Completed\n"
+        for i in range(5)
+    )
+    d = exim_log.summary(log.encode(), memory_budget=1 << 20).to_dict()
+    assert d["totals"]["received"]["messages"] == 5
+    assert d["memory"]["budget"] == 1 << 20
+    assert d["memory"]["held"] > 0
+    # Each sender is cut to 256 bytes: five keys, five truncations.
+    assert d["truncated_keys"] == 5
+    assert len(d["senders"]) == 5
+    assert all(r["key"].endswith("...[truncated]") for r in d["senders"])
+    assert all(len(r["key"]) == 256 + len("...[truncated]") for r in d["senders"])

@@ -193,3 +193,56 @@ fn messages_keep_what_was_parsed() {
     assert!(!s.is_delivery());
     assert!(mb.submission().is_none());
 }
+
+#[test]
+fn report_tables_keyed_by_huge_senders_stay_under_budget() {
+    use exim_log::report::TimeWindow;
+    use exim_log::report::bounded::TRUNCATED;
+    use exim_log::report::spam::SpamSources;
+    use exim_log::report::summary::Summary;
+
+    const MESSAGES: u64 = 1_500;
+    let budget = 256 << 10;
+    let long = "x".repeat(5_000);
+    let mut feed = Feed::new(4 << 20);
+    for n in 0..MESSAGES {
+        let m = id(n);
+        // Senders differ in their first bytes, so each is its own key.
+        feed.push(&format!(
+            "2024-05-25 10:00:00 {m} <= s{n:05}{long}@example.com U=web P=local S=100 T=\"{n:05}{long}\""
+        ));
+        feed.push(&format!("2024-05-25 10:00:01 {m} Completed"));
+    }
+    let (out, _, _) = feed.finish();
+    let mut summary = Summary::with_budget(TimeWindow::default(), MemoryBudget::bytes(budget));
+    let mut spam = SpamSources::with_budget(TimeWindow::default(), MemoryBudget::bytes(budget));
+    for item in &out {
+        summary.add(item);
+        if let Assembled::Message(m) = item {
+            spam.add(m);
+        }
+    }
+    let r = summary.report(5, 1);
+    // The tables held at most their budget (plus one entry each, inserted
+    // after a prune), said they were trimmed, and counted the cut keys.
+    assert!(r.memory.held <= budget + 9 * 1024, "held {}", r.memory.held);
+    assert!(r.memory.hits > 0 && r.approximate);
+    assert_eq!(r.truncated_keys, MESSAGES);
+    let sender = &r.senders[0].key;
+    assert!(
+        sender.ends_with(TRUNCATED) && sender.len() < 300,
+        "{sender}"
+    );
+    // Totals are counted apart from the tables: exact.
+    assert_eq!(r.totals.received.messages, MESSAGES);
+    let s = spam.report(5, 1);
+    assert!(s.memory.held <= budget + 4 * 1024, "held {}", s.memory.held);
+    assert_eq!(s.totals.messages, MESSAGES);
+    let json = serde_json::to_value(&s).unwrap();
+    assert_eq!(json["memory"]["budget"], budget);
+    let subject = json["sections"][1]["rows"][0]["top_subjects"][0]["subject"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    assert!(subject.ends_with(TRUNCATED), "{subject}");
+}

@@ -10,8 +10,9 @@ For every profile directory under LAB_DIR (log/mainlog + truth.json): runs our
   * every expectation of truth.json: the line exists (found by its `match` keys,
     with the expected `event`) and each expected field has the expected value.
 Prints a table per profile and the disagreements; exits 1 on any disagreement that
-is not listed in the known-gaps file, and on a listed gap that no longer occurs
-(so the list cannot rot).
+is not listed in the known-gaps file (a listed gap that no longer occurs is named
+with a warning, so the list does not rot), and on an IP that fail2ban-regex
+matches but our abuse report does not name.
 """
 
 import argparse
@@ -194,7 +195,9 @@ def main():
         new += [(r.profile,) + p for p in bad]
         pct = 100.0 * r.agree / r.checked if r.checked else 0.0
         print(f"| {r.profile} | {r.lines} | {r.unknown} | {r.checked} | {r.agree} | {kn} | {len(bad)} | {pct:.2f}% |")
-    stale = [k for i, k in enumerate(known) if i not in used]
+    ran = {r.profile for r in results}
+    stale = [k for i, k in enumerate(known)
+             if i not in used and k.get("profile", next(iter(ran))) in ran]
     whole = {k["profile"] for k in known if "profile" in k and k["key"] == "*"}
     f2b_missing = fail2ban_table(a.exim_log, a.lab_dir, [r.profile for r in results], whole)
     if new:
@@ -202,10 +205,12 @@ def main():
         for prof, key, field, want, got, raw in new:
             print(f"  {prof} | {key} | {field} | {want} | {got}\n      {raw}")
     if stale:
-        print("\nKnown gaps that no longer occur (remove them from the known-gaps file):")
+        # A warning, not a failure: another branch may close a gap before this
+        # list is updated; the lab must not turn red for a fix.
+        print("\nWARNING: known gaps that no longer occur (remove them from the known-gaps file):")
         for k in stale:
             print(f"  {k}")
-    ok = not new and not stale and not f2b_missing
+    ok = not new and not f2b_missing
     print("\nexim-lab: " + ("all fields agree (apart from listed known gaps)" if ok else "FAILED"))
     return 0 if ok else 1
 

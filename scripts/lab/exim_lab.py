@@ -244,6 +244,8 @@ acl_smtp_connect = acl_connect
 acl_smtp_helo = acl_helo
 acl_smtp_rcpt = acl_rcpt
 acl_smtp_data = acl_data
+acl_smtp_etrn = acl_etrn
+smtp_receive_timeout = 3s
 
 begin acl
 
@@ -282,6 +284,9 @@ acl_rcpt:
   require verify = sender
   require verify = recipient
   accept
+
+acl_etrn:
+  accept  hosts = 127.0.1.14
 
 acl_data:
   deny    condition = ${{if match{{$h_subject:}}{{EICAR}}}}
@@ -342,6 +347,9 @@ local_delivery:
 
 address_pipe:
   driver = pipe
+
+begin rewrite
+*@legacy.lab.test  ${{local_part}}@sink.test  F
 
 begin retry
 *  *  F,1h,10m
@@ -580,6 +588,47 @@ class Lab:
                 f"Newsletter {n}", "esmtpa", auth=("plain_server", "alice"),
                 name="client10.lab.example")
 
+        # B4. a client that stops in the middle of DATA (Exim's data timeout is 3 s):
+        # run beside the rest, joined before settling
+        def stall():
+            raw = socket.create_connection(("127.0.0.1", 25), timeout=20,
+                                           source_address=("127.0.1.15", 0))
+            f = raw.makefile("rb")
+            f.readline()
+            for cmd in (b"EHLO slow15.lab.example", b"MAIL FROM:<slow@sink.test>",
+                        b"RCPT TO:<carol@lab.test>", b"DATA"):
+                raw.sendall(cmd + b"\r\n")
+                while True:  # read a (possibly multi-line) reply
+                    line = f.readline()
+                    if not line or line[3:4] != b"-":
+                        break
+            raw.sendall(b"Subject: half a message\r\n")
+            try:
+                f.readline()  # Exim's 421 after its timeout, or EOF
+            except OSError:
+                pass
+            raw.close()
+        staller = threading.Thread(target=stall, daemon=True)
+        staller.start()
+        self.add("data-timeout", "smtp_timeout", {"host.ip": "127.0.1.15"},
+                 {"reason": "data timeout", "host.helo": "slow15.lab.example",
+                  "sender": "<slow@sink.test>"})
+
+        # B5. ETRN, VRFY, EXPN; a sender rewritten by the rewrite section
+        s = self.client("127.0.1.14", helo="relay14.lab.example")
+        s.docmd("ETRN", "#lab.test")
+        s.docmd("VRFY", "alice")
+        s.docmd("EXPN", "team")
+        mid = f"rw.{n}@lab.example"
+        self.send(s, "old@legacy.lab.test", ["carol@lab.test"], f"Rewritten {n}", mid)
+        s.quit()
+        self.add("etrn", "etrn", {"host.ip": "127.0.1.14"}, {"command": "#lab.test"},
+                 needs="etrn")
+        arrival("rewritten-sender", mid, "127.0.1.14", "relay14.lab.example", "old@sink.test",
+                ["carol@lab.test"], f"Rewritten {n}", "esmtp")
+        self.add("rewrite", "rewrite", {"original": "old@legacy.lab.test", "place": "env-from"},
+                 {"rewritten": "old@sink.test"}, needs="address_rewrite")
+
         # C. AUTH failures, both authenticators
         for i, (mech, user, pw) in enumerate([("PLAIN", "alice", "guess1"),
                                               ("PLAIN", "alice", "guess2"),
@@ -776,6 +825,15 @@ class Lab:
                             "stderr": r.stderr.decode(errors="replace")})
         if r.returncode not in (0, 1):
             raise RuntimeError(f"web submission failed: {r.stderr.decode()}")
+        # W. a local SMTP session on stdin (exim -bs), as a mail() replacement talks
+        mid = f"bs.{n}@lab.example"
+        session = ("EHLO webhost\r\nMAIL FROM:<www-data@lab.test>\r\nRCPT TO:<carol@lab.test>\r\n"
+                   f"DATA\r\nSubject: Local SMTP {n}\r\nMessage-ID: <{mid}>\r\n\r\nhi\r\n.\r\n"
+                   "QUIT\r\n").encode()
+        r = self.exim("-bs", user=WEB_USER, cwd=webdir, stdin=session)
+        self.events.append({"bs_session": r.returncode, "stdout": r.stdout.decode(errors="replace")})
+        arrival("bs-arrival", mid, None, None, "www-data@lab.test", ["carol@lab.test"],
+                f"Local SMTP {n}", "local-esmtp", user="www-data")
         self.add("web-args", "arguments", {"cwd": webdir},
                  {"args": [EXIM, "-t", "-i"]}, needs="arguments")
         arrival("web-arrival", f"w.{n}@lab.example", None, None, "www-data@lab.test",
@@ -790,6 +848,7 @@ class Lab:
                  {"sender": "www-data@lab.test"} if self.has("sender_on_delivery") else {},
                  contains={"error": "Unrouteable address"})
 
+        staller.join(15)
         self.settle()
         # the sink's own reply, as Exim logs it in C="..." (+smtp_confirmation)
         for rcpt, qid in sorted(self.sink.accepted.items()):
@@ -972,6 +1031,13 @@ def main():
         print(f"exim-lab: profile {lab.name}: {len(lab.expect)} expectations, "
               f"{time.time() - t0:.1f}s", file=sys.stderr)
     dns.stop = sink.stop = True
+    if os.getpid() == 1:
+        # pid 1 of our own pid namespace (scripts/exim-lab): end every Exim child
+        # still running, so none writes into the directory we remove next
+        try:
+            os.kill(-1, signal.SIGKILL)
+        except ProcessLookupError:
+            pass
     shutil.rmtree(root, ignore_errors=True)
     sys.exit(1 if failed else 0)
 

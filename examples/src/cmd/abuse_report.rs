@@ -40,7 +40,7 @@ pub fn run(args: Args) -> Outcome {
     let mut source = a.open()?;
     // Log order matters (connections open and close), and no message needs
     // assembling: lines are counted as they are read.
-    let mut agg = AbuseReport::new(a.window.window());
+    let mut agg = AbuseReport::with_budget(a.window.window(), a.budget());
     let failed = each_line(&mut source, |raw| {
         if let Ok(line) = exim_log::parse_line(raw) {
             agg.add(&line);

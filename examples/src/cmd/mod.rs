@@ -7,7 +7,8 @@
 use std::io::Write;
 
 use exim_log::ReadError;
-use exim_log::assemble::{Assembled, Assembler};
+use exim_log::assemble::{Assembled, Assembler, AssemblerOptions};
+use exim_log::budget::MemoryBudget;
 use serde::Serialize;
 
 use crate::input::{InputArgs, Show, Source};
@@ -42,9 +43,19 @@ pub struct ReportArgs {
     /// One JSON document instead of text (SCHEMA.md)
     #[arg(long)]
     pub json: bool,
+    /// Most MiB of log data held at once, by the messages being assembled
+    /// and by the tables each; past it the oldest message is counted early
+    /// and the lightest table rows are dropped (the report says so)
+    #[arg(long, value_name = "MIB", default_value_t = 32)]
+    pub memory_budget: usize,
 }
 
 impl ReportArgs {
+    /// The memory budget of `--memory-budget`.
+    pub fn budget(&self) -> MemoryBudget {
+        MemoryBudget::bytes(self.memory_budget.saturating_mul(1 << 20))
+    }
+
     /// Opens the inputs (a progress bar unless `--json`).
     pub fn open(&self) -> Result<Source, Error> {
         self.input.open(if self.json {
@@ -81,9 +92,14 @@ pub fn read_error(e: &ReadError) -> bool {
 
 /// Feeds every assembled message and lone line of `source` to `each`; true
 /// when an input could not be read to its end.
-pub fn each_message(source: &mut Source, mut each: impl FnMut(Assembled)) -> bool {
+pub fn each_message(
+    source: &mut Source,
+    budget: MemoryBudget,
+    mut each: impl FnMut(Assembled),
+) -> bool {
     let mut failed = false;
-    for item in Assembler::new().messages(source) {
+    let asm = Assembler::with_options(AssemblerOptions::default().memory_budget(budget));
+    for item in asm.messages(source) {
         match item {
             Ok(a) => each(a),
             Err(e) => failed |= read_error(&e),

@@ -31,8 +31,8 @@ pub struct Args {
 pub fn run(args: Args) -> Outcome {
     let a = args.report;
     let mut source = a.open()?;
-    let mut agg = SpamSources::new(a.window.window());
-    let failed = each_message(&mut source, |item| {
+    let mut agg = SpamSources::with_budget(a.window.window(), a.budget());
+    let failed = each_message(&mut source, a.budget(), |item| {
         if let Assembled::Message(m) = item {
             agg.add(&m);
         }

@@ -28,8 +28,8 @@ pub struct Args {
 pub fn run(args: Args) -> Outcome {
     let a = args.report;
     let mut source = a.open()?;
-    let mut agg = Summary::new(a.window.window());
-    let failed = each_message(&mut source, |item| agg.add(&item));
+    let mut agg = Summary::with_budget(a.window.window(), a.budget());
+    let failed = each_message(&mut source, a.budget(), |item| agg.add(&item));
     let warned = source.check()?;
     let report = agg.report(a.top, a.threshold.unwrap_or(1));
     a.write(&report, source.names(), Report::write_text)?;

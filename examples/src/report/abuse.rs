@@ -214,6 +214,7 @@ impl Render for Report {
         if !t.is_empty() {
             t.write(out)?;
         }
-        text::trimmed_note(out, self.approximate)
+        text::trimmed_note(out, self.approximate)?;
+        text::truncated_note(out, self.truncated_keys)
     }
 }

@@ -106,6 +106,19 @@ pub fn trimmed_note(out: &mut dyn Write, approximate: bool) -> io::Result<()> {
     Ok(())
 }
 
+/// The closing note of a report whose keys were cut to bound memory (each
+/// long key counted under its first bytes, marked `...[truncated]`);
+/// nothing otherwise.
+pub fn truncated_note(out: &mut dyn Write, truncated_keys: u64) -> io::Result<()> {
+    if truncated_keys > 0 {
+        writeln!(
+            out,
+            "({truncated_keys} updates were counted under keys cut to 256 bytes, marked ...[truncated])"
+        )?;
+    }
+    Ok(())
+}
+
 /// A text cut to `max` characters, with `...` when cut.
 pub fn clip(s: &str, max: usize) -> String {
     if s.chars().count() <= max {

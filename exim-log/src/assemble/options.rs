@@ -2,7 +2,7 @@
 
 use crate::budget::MemoryBudget;
 
-/// Limits and rules of an [`Assembler`].
+/// Limits and rules of an [`Assembler`](super::Assembler).
 #[derive(Clone, Debug, PartialEq, Eq)]
 #[non_exhaustive]
 pub struct AssemblerOptions {

@@ -8,11 +8,19 @@ use crate::event::{AuthFailure, Event, Peer, Reject, SenderVerify, Session, Stag
 use crate::text::Text;
 
 /// Splits `what: reason` at the first `: ` (after the `<...>` of an RCPT or MAIL
-/// argument, which may itself hold `: `).
+/// argument, which may itself hold `: `). Only a `<` in the first two words is
+/// that argument (`RCPT <a>`, `MAIL FROM:<s>`); one further on is in the reason
+/// (`after DATA: message body <...>`).
 fn split_reason(i: &[u8]) -> (&[u8], Option<Text<'_>>) {
+    let first_space = memchr::memchr(b' ', i).map_or(i.len(), |p| p + 1);
+    let second_space = i
+        .get(first_space..)
+        .and_then(|s| memchr::memchr(b' ', s))
+        .map_or(i.len(), |p| first_space + p);
     let skip = i
         .iter()
         .position(|b| *b == b'<')
+        .filter(|&lt| lt < second_space)
         .and_then(|lt| angle(i.get(lt..)?).map(|(a, _)| lt + a.len()))
         .unwrap_or(0);
     match i.get(skip..).and_then(|s| super::peer::find(s, b": ")) {
@@ -96,15 +104,19 @@ pub(crate) fn bare_rejection(i: &[u8]) -> Option<Event<'_>> {
     Some(rejection(Peer::default(), r, true))
 }
 
-/// `unqualified sender|recipient rejected: <addr> <HI>[ (failed to find host
-/// name from IP address)]` (smtp_in.c, `sender_unqualified_hosts` /
-/// `recipient_unqualified_hosts`). The address is the client's, so the
+/// `unqualified sender|recipient|verify rejected: <addr> <HI>[ (failed to find
+/// host name from IP address)]` (smtp_in.c, `sender_unqualified_hosts` /
+/// `recipient_unqualified_hosts`; `verify` is a VRFY of a bare local part,
+/// seen in the lab with `+smtp_syntax_error`). The address is the client's, so the
 /// client block is read from the right.
 pub(crate) fn unqualified(i: &[u8]) -> Option<Event<'_>> {
     let r = i.strip_prefix(b"unqualified ")?;
-    let (stage, r) = match r.strip_prefix(b"sender rejected: ") {
-        Some(r) => (Stage::Mail, r),
-        None => (Stage::Rcpt, r.strip_prefix(b"recipient rejected: ")?),
+    let (stage, r) = if let Some(r) = r.strip_prefix(b"sender rejected: ") {
+        (Stage::Mail, r)
+    } else if let Some(r) = r.strip_prefix(b"verify rejected: ") {
+        (Stage::Vrfy, r)
+    } else {
+        (Stage::Rcpt, r.strip_prefix(b"recipient rejected: ")?)
     };
     let what = i.get(..i.len() - r.len() - b" rejected: ".len())?;
     const LOOKUP: &[u8] = b" (failed to find host name from IP address)";
@@ -121,7 +133,7 @@ pub(crate) fn unqualified(i: &[u8]) -> Option<Event<'_>> {
         peer,
         stage,
         what: Text::new(what),
-        recipient: (stage == Stage::Rcpt).then(|| Text::new(addr)),
+        recipient: (stage != Stage::Mail).then(|| Text::new(addr)),
         temporary: false,
         reason: reason.map(Text::new),
     }))
@@ -359,6 +371,17 @@ mod tests {
                 Some(4000),
                 Some("pc"),
                 None,
+                None,
+            ),
+            (
+                // Exim 4.96 in the lab: `VRFY alice` with +smtp_syntax_error
+                "unqualified verify rejected: <alice> H=(relay.example) [192.0.2.14]:57899 I=[198.51.100.1]:25",
+                Stage::Vrfy,
+                "alice",
+                "192.0.2.14",
+                Some(57899),
+                Some("relay.example"),
+                Some("198.51.100.1"),
                 None,
             ),
             (

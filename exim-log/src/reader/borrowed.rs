@@ -152,8 +152,7 @@ impl<R: Read> LogReader<R> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::reader::LogFiles;
-    use std::io::{self, Write};
+    use std::io;
 
     /// A small deterministic generator (xorshift64*), so failures reproduce.
     struct Rng(u64);
@@ -313,7 +312,11 @@ mod tests {
     }
 
     #[test]
+    #[cfg(feature = "gzip")]
     fn log_files_next_line_agrees_with_read_line() {
+        use crate::reader::LogFiles;
+        use std::io::Write;
+
         let dir = tempfile::tempdir().unwrap();
         let plain = dir.path().join("mainlog.1");
         let gz = dir.path().join("mainlog.2.gz");

@@ -3,6 +3,7 @@
 
 use std::io::{self, Chain, Cursor, Read};
 
+#[cfg(feature = "gzip")]
 use flate2::read::MultiGzDecoder;
 
 /// The two magic bytes of a gzip member (RFC 1952 §2.3.1).
@@ -15,7 +16,10 @@ type Head<R> = Chain<Cursor<Vec<u8>>, R>;
 
 /// A byte stream that is either plain text or gzip, decided by its first two
 /// bytes. Gzip input may hold several members (`cat a.gz b.gz`, or logrotate's
-/// `delaycompress` + append); all are read ([`MultiGzDecoder`]).
+/// `delaycompress` + append); all are read (`flate2`'s `MultiGzDecoder`).
+///
+/// Without the `gzip` feature (on by default), gzip input is detected all the
+/// same, and reading it fails with an error that says the feature is off.
 ///
 /// A truncated or corrupt gzip stream makes [`Read::read`] fail after the
 /// decompressed bytes before the fault were returned. Gzip checks its CRC only
@@ -24,6 +28,7 @@ type Head<R> = Chain<Cursor<Vec<u8>>, R>;
 /// member's end at the latest.
 ///
 /// ```
+/// # #[cfg(feature = "gzip")] {
 /// use std::io::{Read, Write};
 /// use exim_log::reader::Input;
 ///
@@ -36,6 +41,7 @@ type Head<R> = Chain<Cursor<Vec<u8>>, R>;
 /// let mut text = String::new();
 /// input.read_to_string(&mut text)?;
 /// assert!(text.ends_with("Completed\n"));
+/// # }
 /// # Ok::<(), std::io::Error>(())
 /// ```
 #[derive(Debug)]
@@ -46,7 +52,11 @@ pub struct Input<R: Read> {
 #[derive(Debug)]
 enum Inner<R: Read> {
     Plain(Head<R>),
+    #[cfg(feature = "gzip")]
     Gzip(Box<MultiGzDecoder<Head<R>>>),
+    /// Gzip input in a build without the `gzip` feature.
+    #[cfg(not(feature = "gzip"))]
+    Gzip(Head<R>),
 }
 
 impl<R: Read> Input<R> {
@@ -54,7 +64,7 @@ impl<R: Read> Input<R> {
     /// decide whether `rdr` is gzip. The bytes read are not lost: they are
     /// chained in front of the rest.
     ///
-    /// The first read asks for [`HEAD`] bytes, not two: what it gets is what a
+    /// The first read asks for `HEAD` bytes, not two: what it gets is what a
     /// reader's first buffer holds, so the framing of the text
     /// ([`crate::syslog::Framing::detect`]) is told from whole lines. It never
     /// waits for more than two bytes (a pipe gives what it has).
@@ -77,14 +87,19 @@ impl<R: Read> Input<R> {
         let prefix = head;
         let chained = Cursor::new(prefix).chain(rdr);
         let inner = if is_gzip {
-            Inner::Gzip(Box::new(MultiGzDecoder::new(chained)))
+            #[cfg(feature = "gzip")]
+            let inner = Inner::Gzip(Box::new(MultiGzDecoder::new(chained)));
+            #[cfg(not(feature = "gzip"))]
+            let inner = Inner::Gzip(chained);
+            inner
         } else {
             Inner::Plain(chained)
         };
         Ok(Input { inner })
     }
 
-    /// True when the stream is being decompressed.
+    /// True when the stream is gzip (decompressed as it is read; an error
+    /// without the `gzip` feature).
     pub fn is_gzip(&self) -> bool {
         matches!(self.inner, Inner::Gzip(_))
     }
@@ -94,7 +109,13 @@ impl<R: Read> Read for Input<R> {
     fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
         match &mut self.inner {
             Inner::Plain(r) => r.read(buf),
+            #[cfg(feature = "gzip")]
             Inner::Gzip(r) => r.read(buf),
+            #[cfg(not(feature = "gzip"))]
+            Inner::Gzip(_) => Err(io::Error::new(
+                io::ErrorKind::Unsupported,
+                "gzip input, but exim-log was built without its `gzip` feature",
+            )),
         }
     }
 }
@@ -133,6 +154,17 @@ mod tests {
     }
 
     #[test]
+    #[cfg(not(feature = "gzip"))]
+    fn gzip_without_the_feature_is_an_error_that_says_so() {
+        let (gz, out) = read_all(&gzip(b"2026-11-25 10:00:00 x\n"));
+        assert!(gz);
+        let e = out.unwrap_err();
+        assert_eq!(e.kind(), io::ErrorKind::Unsupported);
+        assert!(e.to_string().contains("`gzip` feature"), "{e}");
+    }
+
+    #[test]
+    #[cfg(feature = "gzip")]
     fn multi_member_gzip_is_read_whole() {
         let mut both = gzip(b"first\n");
         both.extend(gzip(b"second\n"));

@@ -31,9 +31,12 @@ use std::collections::HashMap;
 use crate::{Event, LogLine, Peer, Stage, Timestamp};
 use serde::Serialize;
 
-use super::bounded::{BoundedMap, CappedSet, Distinct, Merge, Weight};
+use super::bounded::{
+    BoundedMap, CappedSet, Distinct, Merge, Table, Weight, report_memory, share_budget,
+};
 use super::classify::{is_unknown_recipient, local_part, rbl_list, text_class};
 use super::{TimeWindow, log_seconds, merge_span, widen_span};
+use crate::budget::{MemoryBudget, MemoryUse};
 
 /// Most keys per table.
 pub const TABLE_CAP: usize = 50_000;
@@ -79,6 +82,10 @@ impl Merge for Tally {
 impl Weight for Tally {
     fn weight(&self) -> u64 {
         self.count
+    }
+
+    fn heap_bytes(&self) -> usize {
+        self.distinct.bytes()
     }
 }
 
@@ -200,6 +207,10 @@ impl Merge for DictHost {
 impl Weight for DictHost {
     fn weight(&self) -> u64 {
         self.rejected_unknown
+    }
+
+    fn heap_bytes(&self) -> usize {
+        self.local_parts.bytes()
     }
 }
 
@@ -331,6 +342,7 @@ fn is_content_rejection(what: &str, reason: &str) -> bool {
 #[derive(Clone, Debug)]
 pub struct AbuseReport {
     window: TimeWindow,
+    budget: MemoryBudget,
     lines: u64,
     first: Option<Timestamp>,
     last: Option<Timestamp>,
@@ -399,8 +411,14 @@ fn host_key(peer: &Peer<'_>) -> String {
 impl AbuseReport {
     /// An empty aggregator counting lines inside `window`.
     pub fn new(window: TimeWindow) -> Self {
-        AbuseReport {
+        AbuseReport::with_budget(window, MemoryBudget::DEFAULT)
+    }
+
+    /// An empty aggregator whose tables hold at most `budget` bytes in all.
+    pub fn with_budget(window: TimeWindow, budget: MemoryBudget) -> Self {
+        let mut r = AbuseReport {
             window,
+            budget,
             lines: 0,
             first: None,
             last: None,
@@ -425,7 +443,47 @@ impl AbuseReport {
             protocol_hosts: Tallies::default(),
             other_reasons: Tallies::default(),
             offenders: BoundedMap::new(TABLE_CAP),
-        }
+        };
+        share_budget(&mut r.tables_mut(), budget);
+        r
+    }
+
+    fn tables_mut(&mut self) -> [&mut dyn Table; 14] {
+        [
+            &mut self.dict_hosts,
+            &mut self.rcpt_other,
+            &mut self.rbl_lists.0,
+            &mut self.rbl_hosts.0,
+            &mut self.helo_reasons.0,
+            &mut self.helo_hosts.0,
+            &mut self.verify_hosts.0,
+            &mut self.verify_domains.0,
+            &mut self.auth_hosts.0,
+            &mut self.auth_logins.0,
+            &mut self.protocol_kinds.0,
+            &mut self.protocol_hosts.0,
+            &mut self.other_reasons.0,
+            &mut self.offenders,
+        ]
+    }
+
+    fn tables(&self) -> [&dyn Table; 14] {
+        [
+            &self.dict_hosts,
+            &self.rcpt_other,
+            &self.rbl_lists.0,
+            &self.rbl_hosts.0,
+            &self.helo_reasons.0,
+            &self.helo_hosts.0,
+            &self.verify_hosts.0,
+            &self.verify_domains.0,
+            &self.auth_hosts.0,
+            &self.auth_logins.0,
+            &self.protocol_kinds.0,
+            &self.protocol_hosts.0,
+            &self.other_reasons.0,
+            &self.offenders,
+        ]
     }
 
     fn offense(&mut self, ip: &str, kind: Kind, t: Timestamp) {
@@ -933,14 +991,8 @@ impl AbuseReport {
             .filter(|(_, o)| o.weight() >= threshold)
             .collect();
         offenders.sort_by(|a, b| b.1.weight().cmp(&a.1.weight()).then(a.0.cmp(b.0)));
-        let approximate = [
-            self.dict_hosts.dropped(),
-            self.offenders.dropped(),
-            self.rbl_hosts.0.dropped(),
-            self.auth_hosts.0.dropped(),
-        ]
-        .iter()
-        .any(|d| *d > 0);
+        let approximate = self.tables().iter().any(|t| t.dropped() > 0);
+        let (memory, truncated_keys) = report_memory(&self.tables(), self.budget);
         Report {
             lines: self.lines,
             first: self.first.map(|t| t.to_string()),
@@ -989,6 +1041,8 @@ impl AbuseReport {
                 })
                 .collect(),
             approximate,
+            truncated_keys,
+            memory,
         }
     }
 }
@@ -1061,6 +1115,11 @@ pub struct Report {
     pub offenders: Vec<Offender>,
     /// True when a table dropped light entries to bound memory.
     pub approximate: bool,
+    /// Updates counted under a key cut to its first 256 bytes (marked
+    /// `...[truncated]`).
+    pub truncated_keys: u64,
+    /// The tables' memory: budget, bytes held, hits (prunes, truncations).
+    pub memory: MemoryUse,
 }
 
 /// Dictionary attacks.

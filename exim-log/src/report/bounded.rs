@@ -1,12 +1,16 @@
-//! Tables whose memory is bounded whatever the log size.
+//! Tables whose memory is bounded in bytes whatever the log.
 //!
 //! A month of a busy server's log can name millions of hosts, addresses and
-//! subjects. [`BoundedMap`] keeps at most `cap` keys: when a new key would pass
-//! the cap, the lighter half of the table is dropped (the idea of lossy
-//! counting, simplified), and the map remembers that it dropped some. The keys
-//! worth reporting, the heavy ones, survive; a key dropped and seen again
-//! restarts from zero, so counts are exact when [`BoundedMap::dropped`] is 0
-//! and lower bounds otherwise. [`CappedSet`] counts distinct values up to a cap.
+//! subjects, and some of that text is written by strangers (a 50 KB sender, a
+//! subject of any length). [`BoundedMap`] keeps at most `cap` keys and at most
+//! its byte budget: when a new key would pass either, the lighter half of the
+//! table is dropped (the idea of lossy counting, simplified), and the map
+//! remembers that it dropped some. The keys worth reporting, the heavy ones,
+//! survive; a key dropped and seen again restarts from zero, so counts are
+//! exact when [`BoundedMap::dropped`] is 0 and lower bounds otherwise. A key
+//! longer than [`MAX_KEY_BYTES`] is counted under its first bytes followed by
+//! [`TRUNCATED`] ([`BoundedMap::truncated`] says how often). [`CappedSet`]
+//! counts distinct values up to a cap, truncating long values the same way.
 
 use std::borrow::Borrow;
 use std::collections::{HashMap, HashSet};
@@ -14,10 +18,26 @@ use std::hash::Hash;
 
 use serde::Serialize;
 
+use crate::budget::{MemoryBudget, MemoryUse};
+
+/// The longest key (or distinct value) kept whole, in bytes.
+pub const MAX_KEY_BYTES: usize = 256;
+/// What ends a key cut to [`MAX_KEY_BYTES`].
+pub const TRUNCATED: &str = "...[truncated]";
+/// Bytes counted per entry besides its key text and value (hash slot, key
+/// and value headers).
+const ENTRY_OVERHEAD: usize = 64;
+
 /// What a [`BoundedMap`] ranks its values by.
 pub trait Weight {
     /// The weight; the lightest entries are dropped first.
     fn weight(&self) -> u64;
+
+    /// Bytes the value holds outside itself (nested tables, strings), so
+    /// that the map counts them against its budget. 0 by default.
+    fn heap_bytes(&self) -> usize {
+        0
+    }
 }
 
 impl Weight for u64 {
@@ -39,49 +59,148 @@ impl Merge for u64 {
     }
 }
 
-/// A map of at most `cap` keys that drops its lightest half when full.
+/// Keys a [`BoundedMap`] can measure and cut.
+pub trait Key {
+    /// Bytes of the key's text.
+    fn key_bytes(&self) -> usize;
+}
+
+impl Key for String {
+    fn key_bytes(&self) -> usize {
+        self.len()
+    }
+}
+
+impl Key for str {
+    fn key_bytes(&self) -> usize {
+        self.len()
+    }
+}
+
+/// `s` cut to [`MAX_KEY_BYTES`] (at a character boundary) and marked
+/// [`TRUNCATED`]; `None` when it is short enough.
+pub fn truncate_key(s: &str) -> Option<String> {
+    if s.len() <= MAX_KEY_BYTES {
+        return None;
+    }
+    let mut end = MAX_KEY_BYTES;
+    while !s.is_char_boundary(end) {
+        end -= 1;
+    }
+    Some(format!("{}{TRUNCATED}", s.get(..end).unwrap_or_default()))
+}
+
+/// A map of at most `cap` keys and about `max_bytes` bytes that drops its
+/// lightest half when full.
 #[derive(Clone, Debug)]
 pub struct BoundedMap<K, V> {
     map: HashMap<K, V>,
     cap: usize,
+    max_bytes: usize,
+    bytes: usize,
     dropped: u64,
+    prunes: u64,
+    truncated: u64,
 }
 
-impl<K: Hash + Eq + Clone + Ord, V: Default + Weight> BoundedMap<K, V> {
-    /// An empty map holding at most `cap` keys (at least 2).
+impl<K: Hash + Eq + Clone + Ord + Key, V: Default + Weight> BoundedMap<K, V> {
+    /// An empty map holding at most `cap` keys (at least 2), without a byte
+    /// budget (see [`BoundedMap::with_max_bytes`]).
     pub fn new(cap: usize) -> Self {
         BoundedMap {
             map: HashMap::new(),
             cap: cap.max(2),
+            max_bytes: usize::MAX,
+            bytes: 0,
             dropped: 0,
+            prunes: 0,
+            truncated: 0,
         }
+    }
+
+    /// The same map holding at most about `max_bytes` bytes of keys and values.
+    pub fn with_max_bytes(mut self, max_bytes: usize) -> Self {
+        self.max_bytes = max_bytes;
+        self
+    }
+
+    /// Sets the byte budget (pruning at once if the map is over it).
+    pub fn set_max_bytes(&mut self, max_bytes: usize) {
+        self.max_bytes = max_bytes;
+        if self.bytes > self.max_bytes {
+            self.prune();
+        }
+    }
+
+    /// What the table holds and how often its budget was hit.
+    pub fn usage(&self) -> TableUse {
+        TableUse {
+            bytes: self.bytes,
+            prunes: self.prunes,
+            truncated: self.truncated,
+        }
+    }
+
+    fn entry_bytes(k: &K, v: &V) -> usize {
+        k.key_bytes() + ENTRY_OVERHEAD + std::mem::size_of::<V>() + v.heap_bytes()
+    }
+
+    fn full(&self) -> bool {
+        self.map.len() >= self.cap || self.bytes > self.max_bytes
     }
 
     /// Applies `f` to the value of `key`, inserted as `V::default()` when
     /// absent (after dropping the lighter half if the map is full). A key
-    /// already present costs no allocation.
+    /// already present costs no allocation; a key longer than
+    /// [`MAX_KEY_BYTES`] is counted under its truncated form.
     pub fn update<Q>(&mut self, key: &Q, f: impl FnOnce(&mut V))
     where
-        K: Borrow<Q>,
-        Q: Hash + Eq + ToOwned<Owned = K> + ?Sized,
+        K: Borrow<Q> + From<String>,
+        Q: Hash + Eq + ToOwned<Owned = K> + AsRef<str> + ?Sized,
     {
-        if let Some(v) = self.map.get_mut(key) {
-            f(v);
+        if let Some(cut) = truncate_key(key.as_ref()) {
+            self.truncated += 1;
+            self.update_owned(K::from(cut), f);
             return;
         }
-        if self.map.len() >= self.cap {
+        if let Some(v) = self.map.get_mut(key) {
+            let before = v.heap_bytes();
+            f(v);
+            let after = v.heap_bytes();
+            self.bytes = (self.bytes + after).saturating_sub(before);
+            if self.bytes > self.max_bytes {
+                self.prune();
+            }
+            return;
+        }
+        self.insert_new(key.to_owned(), f);
+    }
+
+    fn update_owned(&mut self, key: K, f: impl FnOnce(&mut V)) {
+        if let Some(v) = self.map.get_mut(&key) {
+            let before = v.heap_bytes();
+            f(v);
+            self.bytes = (self.bytes + v.heap_bytes()).saturating_sub(before);
+            return;
+        }
+        self.insert_new(key, f);
+    }
+
+    fn insert_new(&mut self, key: K, f: impl FnOnce(&mut V)) {
+        if self.full() {
             self.prune();
         }
         let mut v = V::default();
         f(&mut v);
-        self.map.insert(key.to_owned(), v);
+        self.bytes += Self::entry_bytes(&key, &v);
+        self.map.insert(key, v);
     }
 
     /// Adds 1 to the count of `key` (for maps of counts).
     pub fn bump<Q>(&mut self, key: &Q)
     where
-        K: Borrow<Q>,
-        Q: Hash + Eq + ToOwned<Owned = K> + ?Sized,
+        K: Borrow<Q> + From<String>,
+        Q: Hash + Eq + ToOwned<Owned = K> + AsRef<str> + ?Sized,
         V: std::ops::AddAssign<u64>,
     {
         self.update(key, |v| *v += 1);
@@ -104,23 +223,29 @@ impl<K: Hash + Eq + Clone + Ord, V: Default + Weight> BoundedMap<K, V> {
         V: Merge,
     {
         self.dropped += other.dropped;
+        self.prunes += other.prunes;
+        self.truncated += other.truncated;
         let mut entries: Vec<(K, V)> = other.map.into_iter().collect();
         // Heaviest first, so a prune on the way keeps what matters; by key
         // for determinism.
         entries.sort_by(|a, b| b.1.weight().cmp(&a.1.weight()).then_with(|| a.0.cmp(&b.0)));
         for (k, v) in entries {
             if let Some(mine) = self.map.get_mut(&k) {
+                let before = mine.heap_bytes();
                 mine.merge(v);
+                self.bytes = (self.bytes + mine.heap_bytes()).saturating_sub(before);
                 continue;
             }
-            if self.map.len() >= self.cap {
+            if self.full() {
                 self.prune();
             }
+            self.bytes += Self::entry_bytes(&k, &v);
             self.map.insert(k, v);
         }
     }
 
-    /// Drops the lighter half (ties broken by key, for determinism).
+    /// Drops the lighter entries (ties broken by key, for determinism) until
+    /// at most half the cap and half the byte budget are used.
     fn prune(&mut self) {
         let mut keys: Vec<(u64, K)> = self
             .map
@@ -128,16 +253,39 @@ impl<K: Hash + Eq + Clone + Ord, V: Default + Weight> BoundedMap<K, V> {
             .map(|(k, v)| (v.weight(), k.clone()))
             .collect();
         keys.sort_unstable();
-        let remove = keys.len() - self.cap / 2;
-        for (_, k) in keys.into_iter().take(remove) {
-            self.map.remove(&k);
-            self.dropped += 1;
+        self.prunes += 1;
+        let mut left = keys.len();
+        for (_, k) in keys {
+            if left <= self.cap / 2 && self.bytes <= self.max_bytes / 2 {
+                break;
+            }
+            if let Some(v) = self.map.remove(&k) {
+                self.bytes = self.bytes.saturating_sub(Self::entry_bytes(&k, &v));
+                self.dropped += 1;
+                left -= 1;
+            }
         }
     }
 
-    /// How many keys were dropped to stay under the cap (0: counts are exact).
+    /// How many keys were dropped to stay under the cap or the byte budget
+    /// (0: counts are exact).
     pub fn dropped(&self) -> u64 {
         self.dropped
+    }
+
+    /// How many times the table was pruned.
+    pub fn prunes(&self) -> u64 {
+        self.prunes
+    }
+
+    /// How many updates were counted under a truncated key.
+    pub fn truncated(&self) -> u64 {
+        self.truncated
+    }
+
+    /// Bytes held (keys, values, their nested tables), as counted.
+    pub fn bytes(&self) -> usize {
+        self.bytes
     }
 
     /// The number of keys held.
@@ -165,12 +313,93 @@ impl<K: Hash + Eq + Clone + Ord, V: Default + Weight> BoundedMap<K, V> {
     }
 }
 
-/// Counts distinct strings, remembering at most `cap` of them.
+/// A table of a report, whatever its key and value types: what a report
+/// needs to give each table its share of the budget and to add up usage.
+pub trait Table {
+    /// Sets the table's byte budget.
+    fn set_max_bytes(&mut self, max_bytes: usize);
+    /// What it holds and how often its limits were hit.
+    fn usage(&self) -> TableUse;
+    /// Keys dropped to stay under its limits.
+    fn dropped(&self) -> u64;
+}
+
+impl<K: Hash + Eq + Clone + Ord + Key, V: Default + Weight> Table for BoundedMap<K, V> {
+    fn set_max_bytes(&mut self, max_bytes: usize) {
+        BoundedMap::set_max_bytes(self, max_bytes);
+    }
+    fn usage(&self) -> TableUse {
+        BoundedMap::usage(self)
+    }
+    fn dropped(&self) -> u64 {
+        BoundedMap::dropped(self)
+    }
+}
+
+/// Gives each of `tables` an equal share of `budget`.
+pub fn share_budget(tables: &mut [&mut dyn Table], budget: MemoryBudget) {
+    let share = budget.share(tables.len()).get();
+    for t in tables.iter_mut() {
+        t.set_max_bytes(share);
+    }
+}
+
+/// The ledger of a report made of `tables`, and how many keys were truncated.
+pub fn report_memory(tables: &[&dyn Table], budget: MemoryBudget) -> (MemoryUse, u64) {
+    let used: TableUse = tables.iter().map(|t| t.usage()).sum();
+    (used.memory(budget), used.truncated)
+}
+
+/// What a table holds and how often its limits were hit (see
+/// [`BoundedMap::usage`]); tables of one report add up.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct TableUse {
+    /// Bytes held.
+    pub bytes: usize,
+    /// Prunes (lighter half dropped).
+    pub prunes: u64,
+    /// Updates counted under a truncated key.
+    pub truncated: u64,
+}
+
+impl std::ops::Add for TableUse {
+    type Output = TableUse;
+    fn add(self, o: TableUse) -> TableUse {
+        TableUse {
+            bytes: self.bytes + o.bytes,
+            prunes: self.prunes + o.prunes,
+            truncated: self.truncated + o.truncated,
+        }
+    }
+}
+
+impl std::iter::Sum for TableUse {
+    fn sum<I: Iterator<Item = TableUse>>(iter: I) -> TableUse {
+        iter.fold(TableUse::default(), |a, b| a + b)
+    }
+}
+
+impl TableUse {
+    /// The report's ledger for `budget`: held bytes, hits = prunes and
+    /// truncations.
+    pub fn memory(&self, budget: MemoryBudget) -> MemoryUse {
+        MemoryUse {
+            budget: budget.get(),
+            held: self.bytes,
+            peak: self.bytes,
+            hits: self.prunes + self.truncated,
+        }
+    }
+}
+
+/// Counts distinct strings, remembering at most `cap` of them (long ones
+/// under their first [`MAX_KEY_BYTES`] bytes).
 #[derive(Clone, Debug, Default)]
 pub struct CappedSet {
     set: HashSet<String>,
     cap: usize,
     saturated: bool,
+    bytes: usize,
 }
 
 impl CappedSet {
@@ -180,33 +409,42 @@ impl CappedSet {
             set: HashSet::new(),
             cap,
             saturated: false,
+            bytes: 0,
         }
     }
 
     /// Adds a value (ignored, and the set marked saturated, once full).
     pub fn insert(&mut self, v: &str) {
-        if self.set.contains(v) {
+        match truncate_key(v) {
+            Some(cut) => self.insert_owned(cut),
+            None if self.set.contains(v) => {}
+            None => self.insert_owned(v.to_string()),
+        }
+    }
+
+    fn insert_owned(&mut self, v: String) {
+        if self.set.contains(&v) {
             return;
         }
         if self.set.len() >= self.cap {
             self.saturated = true;
             return;
         }
-        self.set.insert(v.to_string());
+        self.bytes += v.len() + ENTRY_OVERHEAD;
+        self.set.insert(v);
     }
 
     /// Adds the values of `other`, up to the cap.
     pub fn merge(&mut self, other: CappedSet) {
         self.saturated |= other.saturated;
         for v in other.set {
-            if self.set.len() >= self.cap {
-                if !self.set.contains(&v) {
-                    self.saturated = true;
-                }
-                continue;
-            }
-            self.set.insert(v);
+            self.insert_owned(v);
         }
+    }
+
+    /// Bytes held, as counted.
+    pub fn bytes(&self) -> usize {
+        self.bytes
     }
 
     /// The count: exact, or a lower bound (`at_least`) once the cap was reached.

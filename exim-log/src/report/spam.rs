@@ -27,8 +27,9 @@ use crate::assemble::Message;
 use crate::{Event, Flag, Timestamp};
 use serde::Serialize;
 
-use super::bounded::{BoundedMap, CappedSet, Distinct, Merge, Weight};
+use super::bounded::{BoundedMap, CappedSet, Distinct, Merge, Weight, report_memory, share_budget};
 use super::{TimeWindow, merge_span, widen_span};
+use crate::budget::{MemoryBudget, MemoryUse};
 
 /// Most sources kept per table (see [`BoundedMap`]).
 pub const SOURCES_CAP: usize = 50_000;
@@ -132,6 +133,13 @@ impl Merge for Stats {
 impl Weight for Stats {
     fn weight(&self) -> u64 {
         self.messages
+    }
+
+    fn heap_bytes(&self) -> usize {
+        self.domains.bytes()
+            + self.subjects.bytes()
+            + self.label.as_ref().map_or(0, String::len)
+            + self.example.as_ref().map_or(0, String::len)
     }
 }
 
@@ -250,6 +258,7 @@ impl Tables {
 #[derive(Clone, Debug)]
 pub struct SpamSources {
     window: TimeWindow,
+    budget: MemoryBudget,
     tables: Tables,
     totals: Totals,
     first: Option<Timestamp>,
@@ -259,13 +268,25 @@ pub struct SpamSources {
 impl SpamSources {
     /// An empty aggregator counting messages that arrived inside `window`.
     pub fn new(window: TimeWindow) -> Self {
-        SpamSources {
+        SpamSources::with_budget(window, MemoryBudget::DEFAULT)
+    }
+
+    /// An empty aggregator whose tables hold at most `budget` bytes in all.
+    pub fn with_budget(window: TimeWindow, budget: MemoryBudget) -> Self {
+        let mut s = SpamSources {
             window,
+            budget,
             tables: Tables::default(),
             totals: Totals::default(),
             first: None,
             last: None,
-        }
+        };
+        let t = &mut s.tables;
+        share_budget(
+            &mut [&mut t.script, &mut t.user, &mut t.login, &mut t.host],
+            budget,
+        );
+        s
     }
 
     /// Adds the counts of `other`, made over later input (another thread's
@@ -446,11 +467,16 @@ impl SpamSources {
             .iter()
             .filter_map(|s| s.rows.first().map(|r| Finding::new(s.kind, r)))
             .collect();
+        let t = &self.tables;
+        let (memory, truncated_keys) =
+            report_memory(&[&t.script, &t.user, &t.login, &t.host], self.budget);
         SpamReport {
             totals,
             findings,
             sections,
             approximate,
+            truncated_keys,
+            memory,
         }
     }
 }
@@ -468,6 +494,11 @@ pub struct SpamReport {
     /// True when a table dropped light entries to bound memory (counts of the
     /// rows shown are then lower bounds).
     pub approximate: bool,
+    /// Updates counted under a key cut to its first 256 bytes (marked
+    /// `...[truncated]`).
+    pub truncated_keys: u64,
+    /// The tables' memory: budget, bytes held, hits (prunes, truncations).
+    pub memory: MemoryUse,
 }
 
 /// The top source of one kind.

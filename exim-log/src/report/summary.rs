@@ -20,9 +20,10 @@ use crate::{Event, Flag, LogLine, Timestamp};
 use serde::Serialize;
 
 use super::TimeWindow;
-use super::bounded::{BoundedMap, Merge, Weight};
+use super::bounded::{BoundedMap, Merge, Table, Weight, report_memory, share_budget};
 use super::classify::{domain, reason_class};
 use super::{merge_span, widen_span};
+use crate::budget::{MemoryBudget, MemoryUse};
 
 /// Most keys per table.
 pub const TABLE_CAP: usize = 50_000;
@@ -76,6 +77,7 @@ fn table() -> Table_ {
 #[derive(Clone, Debug)]
 pub struct Summary {
     window: TimeWindow,
+    budget: MemoryBudget,
     first: Option<Timestamp>,
     last: Option<Timestamp>,
     received: Volume,
@@ -112,8 +114,14 @@ fn bucket(secs: f64) -> usize {
 impl Summary {
     /// An empty summary of what happened inside `window`.
     pub fn new(window: TimeWindow) -> Self {
-        Summary {
+        Summary::with_budget(window, MemoryBudget::DEFAULT)
+    }
+
+    /// An empty summary whose tables hold at most `budget` bytes in all.
+    pub fn with_budget(window: TimeWindow, budget: MemoryBudget) -> Self {
+        let mut s = Summary {
             window,
+            budget,
             first: None,
             last: None,
             received: Volume::default(),
@@ -138,7 +146,37 @@ impl Summary {
             recipient_domains: table(),
             reject_reasons: BoundedMap::new(TABLE_CAP),
             reject_hosts: BoundedMap::new(TABLE_CAP),
-        }
+        };
+        share_budget(&mut s.tables_mut(), budget);
+        s
+    }
+
+    fn tables_mut(&mut self) -> [&mut dyn Table; 9] {
+        [
+            &mut self.sending_hosts,
+            &mut self.local_senders,
+            &mut self.senders,
+            &mut self.transports,
+            &mut self.destinations,
+            &mut self.recipients,
+            &mut self.recipient_domains,
+            &mut self.reject_reasons,
+            &mut self.reject_hosts,
+        ]
+    }
+
+    fn tables(&self) -> [&dyn Table; 9] {
+        [
+            &self.sending_hosts,
+            &self.local_senders,
+            &self.senders,
+            &self.transports,
+            &self.destinations,
+            &self.recipients,
+            &self.recipient_domains,
+            &self.reject_reasons,
+            &self.reject_hosts,
+        ]
     }
 
     /// Adds the counts of `other`, made over other input (another thread's
@@ -375,15 +413,8 @@ impl Summary {
                 })
                 .collect()
         };
-        let approximate = [
-            &self.sending_hosts,
-            &self.senders,
-            &self.recipients,
-            &self.destinations,
-        ]
-        .iter()
-        .any(|t| t.dropped() > 0)
-            || self.reject_hosts.dropped() > 0;
+        let approximate = self.tables().iter().any(|t| t.dropped() > 0);
+        let (memory, truncated_keys) = report_memory(&self.tables(), self.budget);
         Report {
             first: self.first.map(|t| t.to_string()),
             last: self.last.map(|t| t.to_string()),
@@ -415,6 +446,8 @@ impl Summary {
             reject_reasons: counts(&self.reject_reasons),
             reject_hosts: counts(&self.reject_hosts),
             approximate,
+            truncated_keys,
+            memory,
         }
     }
 }
@@ -457,6 +490,11 @@ pub struct Report {
     pub reject_hosts: Vec<CountRow>,
     /// True when a table dropped light entries to bound memory.
     pub approximate: bool,
+    /// Updates counted under a key cut to its first 256 bytes (marked
+    /// `...[truncated]`).
+    pub truncated_keys: u64,
+    /// The tables' memory: budget, bytes held, hits (prunes, truncations).
+    pub memory: MemoryUse,
 }
 
 /// eximstats' "Grand total summary".

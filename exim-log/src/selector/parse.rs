@@ -1,7 +1,26 @@
 //! Parsing a `log_selector` setting like Exim's `log.c decode_bits`
 //! (exim-log-format.md §9.1), after the config reader's line joining
 //! (`readconf.c get_config_line`).
+//!
+//! The grammar is written as nom combinators, one function per production:
+//!
+//! ```text
+//! option-line = [blank] "log_selector" *(SP / TAB) "=" setting   ; or a bare setting
+//! setting     = numeric-form / *(blank item) [blank]
+//! numeric-form = "=" *any                                         ; Exim's re-exec form
+//! item        = sign name
+//! sign        = "+" / "-"
+//! name        = *(ALPHA / DIGIT / "_")
+//! ```
+//!
+//! The nom error type stays inside this module: the public error is
+//! [`SelectorError`] (a kind, an offset into the input, the text found).
 
+use nom::branch::alt;
+use nom::bytes::complete::{tag, take_while};
+use nom::combinator::{eof, opt, value};
+use nom::sequence::preceded;
+use nom::{IResult, Parser};
 use thiserror::Error;
 
 use super::{ALL_BITS, DEFAULT_BITS, LogSelector, Selector, TABLE};
@@ -127,23 +146,112 @@ fn is_space(b: u8) -> bool {
     matches!(b, b' ' | b'\t' | b'\n' | b'\r' | 0x0b | 0x0c)
 }
 
-/// Skips `log_selector` `=` when the input is a whole option line.
-fn value_start(input: &[u8]) -> usize {
-    let lead = input.iter().take_while(|b| is_space(**b)).count();
-    let Some(rest) = input
-        .get(lead..)
-        .and_then(|r| r.strip_prefix(b"log_selector"))
-    else {
-        return 0;
-    };
-    let ws = rest
-        .iter()
-        .take_while(|b| matches!(b, b' ' | b'\t'))
-        .count();
-    match rest.get(ws..).and_then(|r| r.strip_prefix(b"=")) {
-        Some(after) => input.len() - after.len(),
-        None => 0,
+/// Where a production failed, and why; mapped to [`SelectorError`] at the edge.
+#[derive(Debug, PartialEq)]
+struct Syntax<'a> {
+    /// The input at the failure.
+    at: &'a [u8],
+    kind: SelectorErrorKind,
+}
+
+impl<'a> nom::error::ParseError<&'a [u8]> for Syntax<'a> {
+    fn from_error_kind(at: &'a [u8], _: nom::error::ErrorKind) -> Self {
+        // Every failing production of a setting is a place where an item (a sign)
+        // was expected.
+        Syntax {
+            at,
+            kind: SelectorErrorKind::ExpectedSign,
+        }
     }
+
+    fn append(_: &'a [u8], _: nom::error::ErrorKind, other: Self) -> Self {
+        other
+    }
+}
+
+type Res<'a, T> = IResult<&'a [u8], T, Syntax<'a>>;
+
+/// `blank`: white space as Exim's `isspace` sees it (the joined setting may still
+/// hold a newline only if the input had a lone `\r`).
+fn blank(i: &[u8]) -> Res<'_, &[u8]> {
+    take_while(is_space)(i)
+}
+
+/// `option-line` up to the value: `[blank] log_selector *(SP / TAB) =`.
+fn option_name(i: &[u8]) -> Res<'_, ()> {
+    value(
+        (),
+        (
+            blank,
+            tag(&b"log_selector"[..]),
+            take_while(|b| matches!(b, b' ' | b'\t')),
+            tag(&b"="[..]),
+        ),
+    )
+    .parse(i)
+}
+
+/// Skips `log_selector =` when the input is a whole option line.
+fn value_start(input: &[u8]) -> usize {
+    match option_name(input) {
+        Ok((after, ())) => input.len() - after.len(),
+        Err(_) => 0,
+    }
+}
+
+/// `sign`: `true` for `+` (add), `false` for `-` (remove).
+fn sign(i: &[u8]) -> Res<'_, bool> {
+    alt((value(true, tag(&b"+"[..])), value(false, tag(&b"-"[..])))).parse(i)
+}
+
+/// `name`: the selector name after the sign, possibly empty (`+ pid` names nothing,
+/// which is an unknown name, as Exim says).
+fn name(i: &[u8]) -> Res<'_, &[u8]> {
+    take_while(|b: u8| b.is_ascii_alphanumeric() || b == b'_')(i)
+}
+
+/// One `item`: a sign and a name.
+#[derive(Debug, PartialEq)]
+struct Item<'a> {
+    add: bool,
+    name: &'a [u8],
+}
+
+/// `item = sign name`.
+fn item(i: &[u8]) -> Res<'_, Item<'_>> {
+    (sign, name).map(|(add, name)| Item { add, name }).parse(i)
+}
+
+/// `numeric-form`: the internal `=N` form Exim passes on re-exec.
+fn numeric_form(i: &[u8]) -> Res<'_, ()> {
+    match tag::<_, _, Syntax<'_>>(&b"="[..]).parse(i) {
+        Ok(_) => Err(nom::Err::Failure(Syntax {
+            at: i,
+            kind: SelectorErrorKind::NumericForm,
+        })),
+        Err(e) => Err(e),
+    }
+}
+
+/// `setting = numeric-form / *(blank item) [blank]`, to the end of the input.
+/// Each item goes to `each` as soon as it is read, so the first problem from the
+/// left is the one reported, whether a bad name (from `each`) or a missing sign.
+fn setting<'a>(
+    i: &'a [u8],
+    mut each: impl FnMut(Item<'a>) -> Result<(), Syntax<'a>>,
+) -> Res<'a, ()> {
+    let (mut i, _) = opt(numeric_form).parse(i)?;
+    loop {
+        match preceded(blank, item).parse(i) {
+            Ok((rest, it)) => {
+                each(it).map_err(nom::Err::Failure)?;
+                i = rest;
+            }
+            Err(nom::Err::Error(_)) => break,
+            Err(e) => return Err(e),
+        }
+    }
+    value((), (blank, eof)).parse(i)
 }
 
 /// Joins backslash-continued lines like Exim's config reader: trailing white space
@@ -252,57 +360,46 @@ pub(super) fn parse(input: &str) -> Result<LogSelector, SelectorError> {
         found: String::from_utf8_lossy(found).into(),
         suggestion,
     };
+    // Where a slice of the joined setting starts in it.
+    let at = |part: &[u8]| (part.as_ptr() as usize).saturating_sub(s.as_ptr() as usize);
     let mut bits = DEFAULT_BITS;
-    let mut i = 0;
-    if s.first() == Some(&b'=') {
-        return Err(err(SelectorErrorKind::NumericForm, 0, s, None));
-    }
-    loop {
-        i += s
-            .get(i..)
-            .unwrap_or_default()
-            .iter()
-            .take_while(|b| is_space(**b))
-            .count();
-        let Some(&sign) = s.get(i) else { break };
-        if sign != b'+' && sign != b'-' {
-            let rest = s.get(i..).unwrap_or_default();
-            let tok = rest.iter().take_while(|b| !is_space(**b)).count().min(40);
-            return Err(err(
-                SelectorErrorKind::ExpectedSign,
-                i,
-                rest.get(..tok).unwrap_or_default(),
-                None,
-            ));
-        }
-        let start = i + 1;
-        let len = s
-            .get(start..)
-            .unwrap_or_default()
-            .iter()
-            .take_while(|b| b.is_ascii_alphanumeric() || **b == b'_')
-            .count();
-        i = start + len;
-        let name_bytes = s.get(start..i).unwrap_or_default();
+    let apply = |Item { add, name }| {
         // Only ASCII name bytes were taken: always valid UTF-8.
-        let name = std::str::from_utf8(name_bytes).unwrap_or_default();
-        let adding = sign == b'+';
-        if name == "all" {
+        match std::str::from_utf8(name).unwrap_or_default() {
             // `log_notall` is empty: `+all` sets every bit, `-all` clears the defaults too.
-            bits = if adding { ALL_BITS } else { 0 };
-            continue;
+            "all" => bits = if add { ALL_BITS } else { 0 },
+            n => match Selector::from_name(n) {
+                Some(sel) if add => bits |= sel.bit(),
+                Some(sel) => bits &= !sel.bit(),
+                None => {
+                    return Err(Syntax {
+                        at: name,
+                        kind: SelectorErrorKind::UnknownName,
+                    });
+                }
+            },
         }
-        match Selector::from_name(name) {
-            Some(sel) if adding => bits |= sel.bit(),
-            Some(sel) => bits &= !sel.bit(),
-            None => {
-                return Err(err(
-                    SelectorErrorKind::UnknownName,
-                    start,
-                    name_bytes,
-                    closest(name),
-                ));
-            }
+        Ok(())
+    };
+    match setting(s, apply) {
+        Ok(_) => {}
+        Err(nom::Err::Error(e) | nom::Err::Failure(e)) => {
+            let (found, suggestion) = match e.kind {
+                SelectorErrorKind::NumericForm => (e.at, None),
+                SelectorErrorKind::UnknownName => {
+                    (e.at, closest(std::str::from_utf8(e.at).unwrap_or_default()))
+                }
+                // The token found where a sign was expected, as Exim quotes it.
+                _ => {
+                    let tok = e.at.iter().take_while(|b| !is_space(**b)).count();
+                    (e.at.get(..tok.min(40)).unwrap_or_default(), None)
+                }
+            };
+            return Err(err(e.kind, at(e.at), found, suggestion));
+        }
+        // Complete parsers never ask for more input.
+        Err(nom::Err::Incomplete(_)) => {
+            return Err(err(SelectorErrorKind::ExpectedSign, 0, s, None));
         }
     }
     if let Some(at) = joined.trailing {
@@ -525,6 +622,72 @@ mod tests {
             e.to_string(),
             "unknown log_selector setting: \"subjct\" (closest valid name: subject) at byte 1"
         );
+    }
+
+    #[test]
+    fn productions() {
+        assert_eq!(sign(b"+pid"), Ok((&b"pid"[..], true)));
+        assert_eq!(sign(b"-pid"), Ok((&b"pid"[..], false)));
+        assert!(sign(b"pid").is_err());
+        assert_eq!(name(b"tls_sni +pid"), Ok((&b" +pid"[..], &b"tls_sni"[..])));
+        assert_eq!(name(b" pid"), Ok((&b" pid"[..], &b""[..])));
+        assert_eq!(
+            item(b"-retry_defer+pid"),
+            Ok((
+                &b"+pid"[..],
+                Item {
+                    add: false,
+                    name: b"retry_defer"
+                }
+            ))
+        );
+        assert_eq!(
+            option_name(b" log_selector\t= +pid"),
+            Ok((&b" +pid"[..], ()))
+        );
+        assert!(option_name(b"log_selectors = +pid").is_err());
+        assert!(option_name(b"+pid").is_err());
+        let items = |i| {
+            let mut v = Vec::new();
+            setting(i, |it| {
+                v.push((it.add, it.name));
+                Ok(())
+            })
+            .map(|_| v)
+        };
+        assert_eq!(
+            items(b" +pid\t-all +subject "),
+            Ok(vec![
+                (true, &b"pid"[..]),
+                (false, b"all"),
+                (true, b"subject")
+            ])
+        );
+        assert_eq!(items(b""), Ok(vec![]));
+        // The failure points at the token that lacks a sign.
+        let Err(nom::Err::Error(e)) = items(b"+pid x+y") else {
+            panic!("no error")
+        };
+        assert_eq!(
+            (e.at, e.kind),
+            (&b"x+y"[..], SelectorErrorKind::ExpectedSign)
+        );
+        let Err(nom::Err::Failure(e)) = items(b"=42") else {
+            panic!("no failure")
+        };
+        assert_eq!(e.kind, SelectorErrorKind::NumericForm);
+        // What `each` refuses stops the parse there.
+        let refused = setting(b"+a +b c", |it| match it.name {
+            b"b" => Err(Syntax {
+                at: it.name,
+                kind: SelectorErrorKind::UnknownName,
+            }),
+            _ => Ok(()),
+        });
+        assert!(matches!(
+            refused,
+            Err(nom::Err::Failure(Syntax { at: b"b", .. }))
+        ));
     }
 
     #[test]

@@ -21,9 +21,9 @@ impl MemoryBudget {
     /// stays well under 64 MB with it on any input.
     pub const DEFAULT: MemoryBudget = MemoryBudget(32 << 20);
 
-    /// A budget of `bytes` (at least 64 KiB, so one ordinary message fits).
+    /// A budget of `bytes` (at least 1 KiB).
     pub const fn bytes(bytes: usize) -> Self {
-        MemoryBudget(if bytes < 64 << 10 { 64 << 10 } else { bytes })
+        MemoryBudget(if bytes < 1 << 10 { 1 << 10 } else { bytes })
     }
 
     /// The budget in bytes.
@@ -113,7 +113,7 @@ mod tests {
         u.sub(70 << 10);
         assert!(!u.over());
         assert_eq!((u.held, u.peak, u.hits), (40 << 10, 110 << 10, 1));
-        assert_eq!(MemoryBudget::bytes(1).get(), 64 << 10);
+        assert_eq!(MemoryBudget::bytes(1).get(), 1 << 10);
         assert_eq!(MemoryBudget::bytes(1 << 20).share(4).get(), 256 << 10);
     }
 }

@@ -780,7 +780,7 @@ class Report:
         """The report: the JSON document the program prints with ``--json``
         (SCHEMA.md "Reports"), with the ``top`` and ``threshold`` given.
 
-        ``memory_budget`` (bytes, default 32 MiB) bounds the log data held by
+        ``memory_budget`` (bytes, default 24 MiB) bounds the log data held by
         the assembler and, apart, by the report's tables: past it the oldest
         message is counted early and the lightest rows dropped (``approximate``);
         keys over 256 bytes are counted cut, ending ``...[truncated]``

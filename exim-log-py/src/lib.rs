@@ -11,7 +11,6 @@ mod line;
 mod lines;
 mod messages;
 mod options;
-mod pattern;
 mod pick;
 mod received;
 mod report;

@@ -1,17 +1,17 @@
 //! `exim_log.messages()` and `exim_log.trace()`: lines grouped into messages by
 //! `exim_log::assemble`, with the `cwd=` link to the submitting process.
 
-use std::collections::{HashSet, VecDeque};
+use std::collections::VecDeque;
 
 use exim_log::ReadError;
 use exim_log::assemble::{Assembled, Assembler, Link};
-use exim_log::reader::{LineMatcher, LogFiles, Prefilter, Record};
+use exim_log::reader::{LogFiles, Record};
+use exim_log::trace::{Pattern, PatternError, Trace, TraceOptions, Traced};
 use pyo3::exceptions::PyValueError;
 use pyo3::prelude::*;
 use pyo3::types::{PyList, PyString};
 
 use crate::line::{Line, Origin, OwnedLine};
-use crate::pattern::{Pattern, is_id};
 use crate::pick::to_dict;
 use crate::source::{BATCH_BYTES, open, read_error};
 
@@ -33,14 +33,6 @@ enum Item {
     Message(Box<Prepared>),
     Line(OwnedLine, Origin),
     Read(ReadError),
-}
-
-/// What `trace()` looks for: the ids, and the raw-byte prefilter that skips every
-/// other line (plus `cwd=` lines, needed to link submissions).
-struct Trace {
-    ids: HashSet<String>,
-    ids_only: Prefilter,
-    with_args: Prefilter,
 }
 
 /// An args line linked to a message: the `cwd=... args:` line and how it was linked.
@@ -250,77 +242,50 @@ impl Message {
     }
 }
 
+/// What a `MessageReader` does with the lines it reads.
+enum Kind {
+    /// `messages()`: every message, and with `standalone` the other lines.
+    Messages {
+        assembler: Box<Assembler>,
+        standalone: bool,
+    },
+    /// `trace()`: the library's trace engine.
+    Trace(Box<Trace>),
+}
+
 /// An iterator of `Message`s (and, with `standalone=True`, of the `Line`s that
 /// belong to no message), made by `messages()` and `trace()`.
 #[pyclass(module = "exim_log", name = "MessageReader")]
 pub(crate) struct MessageReader {
     source: Option<LogFiles>,
-    assembler: Assembler,
-    standalone: bool,
-    trace: Option<Trace>,
-    /// `trace()` with patterns that are not all ids: every line is assembled and a
-    /// message is kept when one of its lines (or its `cwd=` line) matches.
-    grep: Option<Pattern>,
+    kind: Kind,
     pending: VecDeque<Item>,
     buf: Vec<u8>,
 }
 
 impl MessageReader {
-    fn new(source: LogFiles, standalone: bool, trace: Option<Trace>) -> Self {
+    fn new(source: LogFiles, kind: Kind) -> Self {
         MessageReader {
             source: Some(source),
-            assembler: Assembler::new(),
-            standalone,
-            trace,
-            grep: None,
+            kind,
             pending: VecDeque::new(),
             buf: Vec::new(),
         }
     }
 
-    /// Reads, assembles and parses about `BATCH_BYTES` of input, without the GIL.
+    /// Reads, assembles and parses about `BATCH_BYTES` of input (or, for a
+    /// trace, a batch of results), without the GIL.
     fn fill(&mut self, py: Python<'_>) {
         let Some(source) = self.source.as_mut() else {
             return;
         };
-        let (asm, pending, buf, trace, standalone) = (
-            &mut self.assembler,
-            &mut self.pending,
-            &mut self.buf,
-            &mut self.trace,
-            self.standalone,
-        );
-        let grep = self.grep.as_ref();
-        let ended = py.detach(|| {
-            let mut bytes = 0;
-            while bytes < BATCH_BYTES {
-                let next = match trace.as_ref() {
-                    Some(t) => source.read_matching_line(&t.with_args, buf),
-                    None => source.read_line(buf),
-                };
-                match next {
-                    Ok(None) => {
-                        asm.finish();
-                        drain(asm, pending, trace.as_ref(), grep, standalone);
-                        return true;
-                    }
-                    Ok(Some(pos)) => {
-                        bytes += buf.len() + 1;
-                        if let Some(t) = trace.as_mut() {
-                            t.follow(buf);
-                        }
-                        asm.push(Record::new(std::mem::take(buf), pos));
-                        drain(asm, pending, trace.as_ref(), grep, standalone);
-                    }
-                    // A line over the length cap belongs to no message we can tell.
-                    Err(e) if !e.is_fatal() => {}
-                    Err(e) => {
-                        pending.push_back(Item::Read(e));
-                        return false;
-                    }
-                }
-            }
-            false
+        let (kind, pending, buf) = (&mut self.kind, &mut self.pending, &mut self.buf);
+        let ended = py.detach(|| match kind {
+            Kind::Messages {
+                assembler,
+                standalone,
+            } => fill_messages(source, assembler, *standalone, pending, buf),
+            Kind::Trace(trace) => fill_trace(source, trace, pending),
         });
         if ended {
             self.source = None;
@@ -328,70 +293,79 @@ impl MessageReader {
     }
 }
 
-impl Trace {
-    fn new(ids: Vec<String>) -> Self {
-        let mut with_args = Prefilter::new(&ids);
-        // `cwd=` lines are needed to link submissions by pid or adjacency.
-        with_args.add("cwd=");
-        Trace {
-            ids_only: Prefilter::new(&ids),
-            ids: ids.into_iter().collect(),
-            with_args,
+/// `messages()`: true at the end of the input.
+fn fill_messages(
+    source: &mut LogFiles,
+    asm: &mut Assembler,
+    standalone: bool,
+    pending: &mut VecDeque<Item>,
+    buf: &mut Vec<u8>,
+) -> bool {
+    let mut bytes = 0;
+    while bytes < BATCH_BYTES {
+        match source.read_line(buf) {
+            Ok(None) => {
+                asm.finish();
+                drain(asm, pending, standalone);
+                return true;
+            }
+            Ok(Some(pos)) => {
+                bytes += buf.len() + 1;
+                asm.push(Record::new(std::mem::take(buf), pos));
+                drain(asm, pending, standalone);
+            }
+            // A line over the length cap belongs to no message we can tell.
+            Err(e) if !e.is_fatal() => {}
+            Err(e) => {
+                pending.push_back(Item::Read(e));
+                return false;
+            }
         }
     }
-
-    /// A line that names a traced id but belongs to another message (a bounce's
-    /// `R=parent`): trace that message too, as `exigrep` does.
-    fn follow(&mut self, line: &[u8]) {
-        if !self.ids_only.is_match(line) {
-            return;
-        }
-        if let Ok(l) = exim_log::parse_line(line)
-            && let Some(id) = l.message_id
-            && !self.ids.contains(id.as_str())
-        {
-            self.ids.insert(id.as_str().to_owned());
-            self.ids_only.add(id.as_str());
-            self.with_args.add(id.as_str());
-        }
-    }
+    false
 }
 
-fn drain(
-    asm: &mut Assembler,
-    pending: &mut VecDeque<Item>,
-    trace: Option<&Trace>,
-    grep: Option<&Pattern>,
-    standalone: bool,
-) {
-    while let Some(a) = asm.pop() {
-        match a {
-            Assembled::Message(m) => {
-                if trace.is_some_and(|t| !t.ids.contains(&m.id)) {
-                    continue;
-                }
-                if let Some(g) = grep {
-                    let hit = m.lines.iter().any(|r| g.is_match(r.raw()))
-                        || m.arguments.iter().any(|a| g.is_match(a.record.raw()));
-                    if !hit {
-                        continue;
-                    }
-                }
-                let lines = m.lines.iter().filter_map(prepare).collect();
-                let arguments = m.arguments.iter().map(|a| prepare(&a.record)).collect();
-                pending.push_back(Item::Message(Box::new(Prepared {
-                    message: m,
-                    lines,
-                    arguments,
-                })));
-            }
-            // A lone line (a rejection, a connection) is yielded when it matches.
-            Assembled::Line(r) if grep.is_some_and(|g| g.is_match(r.raw())) => {
+/// Results of a trace handed over per batch.
+const TRACE_BATCH: usize = 256;
+
+/// `trace()`: true at the end of the input.
+fn fill_trace(source: &mut LogFiles, trace: &mut Trace, pending: &mut VecDeque<Item>) -> bool {
+    for _ in 0..TRACE_BATCH {
+        match trace.next(source) {
+            None => return true,
+            Some(Ok(Traced::Message(m))) => pending.push_back(prepare_message(*m)),
+            Some(Ok(Traced::Line(r))) => {
                 if let Some((l, o)) = prepare(&r) {
                     pending.push_back(Item::Line(l, o));
                 }
             }
-            Assembled::Line(r) if standalone && trace.is_none() && grep.is_none() => {
+            Some(Ok(_)) => {}
+            // A line over the length cap belongs to no message we can tell.
+            Some(Err(e)) if !e.is_fatal() => {}
+            Some(Err(e)) => {
+                pending.push_back(Item::Read(e));
+                return false;
+            }
+        }
+    }
+    false
+}
+
+fn prepare_message(m: exim_log::assemble::Message) -> Item {
+    let lines = m.lines.iter().filter_map(prepare).collect();
+    let arguments = m.arguments.iter().map(|a| prepare(&a.record)).collect();
+    Item::Message(Box::new(Prepared {
+        message: m,
+        lines,
+        arguments,
+    }))
+}
+
+fn drain(asm: &mut Assembler, pending: &mut VecDeque<Item>, standalone: bool) {
+    while let Some(a) = asm.pop() {
+        match a {
+            Assembled::Message(m) => pending.push_back(prepare_message(m)),
+            Assembled::Line(r) if standalone => {
                 if let Some((l, o)) = prepare(&r) {
                     pending.push_back(Item::Line(l, o));
                 }
@@ -432,14 +406,15 @@ pub(crate) fn messages(
     rotated: bool,
     standalone: bool,
 ) -> PyResult<MessageReader> {
-    Ok(MessageReader::new(
-        open(py, source, rotated)?,
+    let kind = Kind::Messages {
+        assembler: Box::default(),
         standalone,
-        None,
-    ))
+    };
+    Ok(MessageReader::new(open(py, source, rotated)?, kind))
 }
 
-/// Iterates the messages with the given ids, or matching the given patterns (see the stub).
+/// Iterates the messages with the given ids, or matching the given patterns
+/// (see the stub): `exim_log::trace`, as the `exim-log trace` command.
 #[pyfunction]
 #[pyo3(signature = (source, patterns, *, rotated = false, literal = false, ignore_case = true))]
 pub(crate) fn trace(
@@ -458,27 +433,22 @@ pub(crate) fn trace(
             .map(|i| i.and_then(|i| i.extract::<String>()))
             .collect::<PyResult<_>>()?
     };
-    if patterns.is_empty() {
-        return Err(PyValueError::new_err(
-            "trace() needs at least one id or pattern",
-        ));
+    let pattern = Pattern::new(&patterns, literal, ignore_case).map_err(|e| match e {
+        PatternError::Empty => PyValueError::new_err("trace() needs at least one id or pattern"),
+        PatternError::Newline => {
+            PyValueError::new_err("a trace() pattern cannot contain a newline")
+        }
+        e => PyValueError::new_err(format!("invalid trace() pattern: {e}")),
+    })?;
+    let mut trace = Trace::new(pattern, TraceOptions::default());
+    // Anything but a file object can be read twice: a regular expression first
+    // runs alone over the raw bytes (see `exim_log::trace`).
+    if trace.wants_first_pass() && !source.hasattr("read")? {
+        let mut first = open(py, source, rotated)?;
+        py.detach(|| trace.first_pass(&mut first));
     }
-    if patterns.iter().any(|p| p.contains('\n')) {
-        return Err(PyValueError::new_err(
-            "a trace() pattern cannot contain a newline",
-        ));
-    }
-    // Ids only: the raw-byte fast path (only lines naming an id, or `cwd=`, are parsed).
-    if patterns.iter().all(|p| is_id(p)) {
-        return Ok(MessageReader::new(
-            open(py, source, rotated)?,
-            false,
-            Some(Trace::new(patterns)),
-        ));
-    }
-    let grep = Pattern::new(&patterns, literal, ignore_case)
-        .map_err(|e| PyValueError::new_err(format!("invalid trace() pattern: {e}")))?;
-    let mut reader = MessageReader::new(open(py, source, rotated)?, false, None);
-    reader.grep = Some(grep);
-    Ok(reader)
+    Ok(MessageReader::new(
+        open(py, source, rotated)?,
+        Kind::Trace(Box::new(trace)),
+    ))
 }

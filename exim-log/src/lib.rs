@@ -140,6 +140,7 @@ pub mod spool;
 pub mod syslog;
 mod text;
 mod timestamp;
+pub mod trace;
 
 pub use duration::LogDuration;
 pub use entries::starts_entry;

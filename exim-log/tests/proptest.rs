@@ -215,7 +215,15 @@ proptest! {
         for e in [Escaping::Printing, Escaping::Subject, Escaping::Confirmation] {
             invariants::check_quoted(Quoted::new(&data, e));
         }
-        let _ = LogDuration::parse(&data);
+        // A duration is made of Exim's duration characters only, and agrees
+        // with the independent reading of the format reference (§8).
+        let d = LogDuration::parse(&data);
+        if d.is_some() {
+            prop_assert!(data.iter().all(|b| b"-0123456789wdhms.".contains(b)), "{:?}", data);
+        }
+        if let Some(want) = std::str::from_utf8(&data).ok().filter(|s| s.len() <= 12).and_then(invariants::reference::duration) {
+            prop_assert_eq!(d.map(|d| d.as_secs_f64()), Some(want));
+        }
         if let Some(id) = MessageId::parse(&data) {
             invariants::check_message_id(id);
         }

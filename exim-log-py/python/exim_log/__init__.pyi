@@ -382,11 +382,13 @@ def trace(
 ) -> MessageReader:
     """The messages with the given ids (e.g. from ``exim_message_ids()`` of a
     spam's headers), or with a line matching one of the ``patterns``, across a
-    rotated set with ``rotated=True``; the rules of the ``trace`` program.
+    rotated set with ``rotated=True``: the library's trace engine
+    (``exim_log::trace``), the same as the ``exim-log trace`` command.
 
     Ids only (either format): fast, the raw bytes are searched for the ids (and
     ``cwd=`` lines, for the link) and only those lines are parsed. A message whose
-    line names a traced id (a bounce's ``R=``) is traced too.
+    line names a traced id (a bounce's ``R=``) is traced too. A line that
+    belongs to no message is yielded as a ``Line`` when it holds an id.
 
     Other patterns are regular expressions (Rust ``regex`` syntax, close to
     Python's ``re`` without look-around or backreferences), or literal strings
@@ -396,8 +398,11 @@ def trace(
     yielded when one of its lines, or its linked ``cwd=`` line, matches (so
     ``trace(log, "/home/shop/public_html")`` lists what a script sent); a line
     that belongs to no message (a rejection, a connection) is yielded as a
-    ``Line`` when it matches. This path parses and assembles every line (the
-    speed of ``messages()``). An invalid regex raises ``ValueError``.
+    ``Line`` when it matches. A source that can be read twice (not a file
+    object) is first searched with the pattern alone over the raw bytes; when
+    few messages (up to 64) and no ``cwd=`` line match, only those messages are
+    then assembled. Otherwise every line is parsed and assembled (the speed of
+    ``messages()``). An invalid regex raises ``ValueError``.
 
     >>> for x in trace("/var/log/exim4/mainlog", r"rejected RCPT .*no such user"):
     ...     print(x)

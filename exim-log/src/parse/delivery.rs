@@ -166,7 +166,7 @@ fn tail_text<'a>(d: &mut Delivery<'a>, flag: Flag, e: &'a [u8]) {
 /// which starts at a space, at the `:` of an old-style error separator, or is
 /// empty.
 fn address_part<'a>(d: &mut Delivery<'a>, i: &'a [u8], problem: bool) -> &'a [u8] {
-    let mut end = address_end(i);
+    let mut end = address_end(i).max(unquoted_address_end(i).unwrap_or(0));
     if i.starts_with(b"|") || i.starts_with(b">") || i.starts_with(b"save ") {
         // A pipe command may have arguments, an autoreply lists its recipients
         // (`>a@b, c@d, ...`), a relative file has the `save ` prefix (§4.4):
@@ -226,6 +226,26 @@ fn address_part<'a>(d: &mut Delivery<'a>, i: &'a [u8], problem: bool) -> &'a [u8
         }
     }
     rest
+}
+
+/// The end of a final address whose local part needed quotes: Exim logs it
+/// unquoted, spaces and all, and then the original quoted (§4.4, §7 "Addresses":
+/// `:fail: no such user@d <":fail: no such user"@d>`). The address runs to that
+/// original only when it is the original without its quotes (domain case
+/// ignored, as Exim compares them), so free text is never taken for it.
+fn unquoted_address_end(i: &[u8]) -> Option<usize> {
+    let p = memchr::memmem::find(i, b" <\"")?;
+    let (addr, rest) = i.split_at(p);
+    let orig = rest.get(3..)?;
+    let orig = orig.get(..memchr::memchr(b'>', orig)?)?;
+    let close = memchr::memrchr(b'"', orig)?;
+    let (local, domain) = (orig.get(..close)?, orig.get(close + 1..)?);
+    let same = addr.len() == local.len() + domain.len()
+        && addr.starts_with(local)
+        && addr
+            .get(local.len()..)
+            .is_some_and(|d| d.eq_ignore_ascii_case(domain));
+    same.then_some(p)
 }
 
 /// One `TAG=value` of a delivery line; returns the rest of the line.
@@ -1092,7 +1112,9 @@ mod tests {
                 b"a H=",
                 b"\xff R=\xfe",
             ] {
-                let _ = delivery(flag, line);
+                // The address is where the line starts (or empty), never more.
+                let d = delivery(flag, line);
+                assert!(line.starts_with(d.address.as_bytes()), "{line:?}");
             }
         }
     }

@@ -8,11 +8,19 @@ use crate::event::{AuthFailure, Event, Peer, Reject, SenderVerify, Session, Stag
 use crate::text::Text;
 
 /// Splits `what: reason` at the first `: ` (after the `<...>` of an RCPT or MAIL
-/// argument, which may itself hold `: `).
+/// argument, which may itself hold `: `). Only a `<` in the first two words is
+/// that argument (`RCPT <a>`, `MAIL FROM:<s>`); one further on is in the reason
+/// (`after DATA: message body <...>`).
 fn split_reason(i: &[u8]) -> (&[u8], Option<Text<'_>>) {
+    let first_space = memchr::memchr(b' ', i).map_or(i.len(), |p| p + 1);
+    let second_space = i
+        .get(first_space..)
+        .and_then(|s| memchr::memchr(b' ', s))
+        .map_or(i.len(), |p| first_space + p);
     let skip = i
         .iter()
         .position(|b| *b == b'<')
+        .filter(|&lt| lt < second_space)
         .and_then(|lt| angle(i.get(lt..)?).map(|(a, _)| lt + a.len()))
         .unwrap_or(0);
     match i.get(skip..).and_then(|s| super::peer::find(s, b": ")) {

@@ -473,6 +473,19 @@ impl<R: Read> LogReader<R> {
         self.hold_partial = hold;
     }
 
+    /// Names the stream anew (a followed file found under its rotated name).
+    pub(crate) fn rename(&mut self, file: Arc<Path>) {
+        self.current_pos.file = Some(file.clone());
+        self.file = Some(file);
+    }
+
+    /// Bytes taken from the stream so far, the held partial line included:
+    /// at the end of input, the offset in the file (from where counting
+    /// started).
+    pub(crate) fn bytes_taken(&self) -> u64 {
+        self.next.byte + self.carry.len() as u64 + self.skipping.unwrap_or(0)
+    }
+
     /// The partial last line held in follow mode, if any; taking it advances the
     /// position as if it were complete.
     pub(crate) fn take_partial(&mut self, buf: &mut Vec<u8>) -> Option<Position> {

@@ -15,9 +15,11 @@
 //! into `exim-log/tests/regressions.rs` through `#[path]`, so the minimized
 //! crashers in `fuzz/regressions/` replay through the very same checks under
 //! `cargo test` on the stable toolchain. It therefore names the library only as
-//! `exim_log::...` and uses nothing but `exim_log`, `serde_json` and
-//! `exim_log_reference` (the independent reading of issue 21), which both
-//! crates depend on.
+//! `exim_log::...` and uses nothing but `exim_log`, `serde_json` and `regex`
+//! (in [`reference`], the independent reading of issue 21), which both crates
+//! depend on.
+
+pub mod reference;
 
 use exim_log::assemble::{Assembled, Assembler, AssemblerOptions};
 use exim_log::paniclog::PanicLog;
@@ -519,8 +521,8 @@ pub fn check_line(data: &[u8]) {
     }
 }
 
-/// The parser agrees with the independent reading of `exim_log_reference`
-/// (regexes written from the format reference) on every field that reading
+/// The parser agrees with the independent reading of [`reference`]
+/// ([`reference`]: regexes written from the format reference) on every field that reading
 /// claims: a value that is a wrong slice of the line (a router that took the
 /// ` : ` separator, an IP short by a character) passes the slice checks above
 /// but not this one. The reference claims nothing on shapes it does not know.
@@ -529,7 +531,7 @@ pub fn check_reference(data: &[u8], r: &Result<LogLine<'_>, exim_log::ParseError
     let Ok(text) = std::str::from_utf8(line) else {
         return;
     };
-    let Some(reading) = exim_log_reference::read(text) else {
+    let Some(reading) = reference::read(text) else {
         return;
     };
     let json = match r {
@@ -539,7 +541,7 @@ pub fn check_reference(data: &[u8], r: &Result<LogLine<'_>, exim_log::ParseError
             reading.event
         ),
     };
-    let d = exim_log_reference::compare(&reading, &json);
+    let d = reference::compare(&reading, &json);
     assert!(d.is_empty(), "the parser and the reference disagree: {d:?}");
 }
 

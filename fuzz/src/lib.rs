@@ -22,6 +22,7 @@
 pub mod reference;
 
 use exim_log::assemble::{Assembled, Assembler, AssemblerOptions};
+use exim_log::budget::MemoryBudget;
 use exim_log::paniclog::PanicLog;
 use exim_log::reader::{LogReader, Prefilter, ReadErrorKind};
 use exim_log::rejectlog::RejectLog;
@@ -671,11 +672,22 @@ pub fn check_buffer(data: &[u8]) {
 
     // The assembler: every line comes out once (an args line linked to a
     // message comes out with it), and message lines carry their message's id.
+    // A budget of 1 to 16 KiB, so that inputs of a few KiB hit it: bytes held
+    // never pass it once a line is handled, and all is released at the end.
+    let budget =
+        MemoryBudget::bytes(1024 * (1 + usize::from(data.get(2).copied().unwrap_or(0) % 16)));
     let opts = AssemblerOptions::default()
         .max_in_flight(1 + usize::from(data.get(1).copied().unwrap_or(255) % 8))
-        .max_pending_arguments(4);
+        .max_pending_arguments(4)
+        .memory_budget(budget);
     let mut seen = vec![0u32; lines.len() + 1];
-    for item in Assembler::with_options(opts).messages(LogReader::new(data).into_records()) {
+    let mut items = Assembler::with_options(opts).messages(LogReader::new(data).into_records());
+    while let Some(item) = items.next() {
+        let held = items.assembler().memory().held;
+        assert!(
+            held <= budget.get(),
+            "assembler holds {held} bytes, over its budget"
+        );
         match item {
             Ok(Assembled::Message(m)) => {
                 assert!(!m.lines.is_empty(), "message without lines");
@@ -699,6 +711,8 @@ pub fn check_buffer(data: &[u8]) {
             Err(e) => assert!(!e.is_fatal(), "fatal error on a byte slice: {e}"),
         }
     }
+    let mem = items.assembler().memory();
+    assert_eq!(mem.held, 0, "bytes still held after the end: {mem:?}");
     for (i, c) in seen.iter().enumerate().skip(1) {
         // An args line can be linked to several messages (`-bs`), and so come out
         // more than once; every other line exactly once.

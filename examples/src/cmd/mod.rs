@@ -48,7 +48,7 @@ pub struct ReportArgs {
     /// Most MiB of log data held at once, by the messages being assembled
     /// and by the tables each; past it the oldest message is counted early
     /// and the lightest table rows are dropped (the report says so)
-    #[arg(long, value_name = "MIB", default_value_t = 32)]
+    #[arg(long, value_name = "MIB", default_value_t = 24)]
     pub memory_budget: usize,
 }
 

@@ -600,13 +600,17 @@ def follow(
     timeout: Optional[float] = None,
     from_end: bool = False,
     errors: Literal["raise", "skip"] = "raise",
+    rotate_wait: float = 5.0,
 ) -> Follow:
     """Follows the log at ``path`` as Exim appends to it, like ``tail -F``
-    (``exim_log::reader::Follow``): when the file is rotated (renamed away and
-    recreated) the rest of the old file is read, then the new file from its
-    start; a truncated file (``copytruncate``) is read again from its start; a
-    missing file is waited for. A line still being written is held until its
-    newline arrives.
+    (``exim_log::reader::Follow``), yielding every line once: when the file is
+    rotated (renamed away and recreated) the old file is still read for
+    ``rotate_wait`` seconds (Exim writes to it until it reopens its log) while
+    the new file is read from its start; a file rotated twice between polls is
+    found under its rotated name; a truncated file (``copytruncate``, told by
+    its first bytes even when refilled to the same size) is read again from its
+    start, after the lines only the copy holds; a missing file is waited for.
+    A line still being written is held until its newline arrives.
 
     At the end of the file it polls every ``poll_interval`` seconds, with the
     GIL released. The iteration ends after ``close()`` or, with ``timeout``,
@@ -790,7 +794,7 @@ class Report:
         """The report: the JSON document the program prints with ``--json``
         (SCHEMA.md "Reports"), with the ``top`` and ``threshold`` given.
 
-        ``memory_budget`` (bytes, default 32 MiB) bounds the log data held by
+        ``memory_budget`` (bytes, default 24 MiB) bounds the log data held by
         the assembler and, apart, by the report's tables: past it the oldest
         message is counted early and the lightest rows dropped (``approximate``);
         keys over 256 bytes are counted cut, ending ``...[truncated]``

@@ -239,6 +239,12 @@ impl Record {
         Record { raw, position }
     }
 
+    /// Frees the spare capacity of the line's buffer (a long line read in
+    /// pieces may have up to twice its length), before it is kept.
+    pub fn shrink_to_fit(&mut self) {
+        self.raw.shrink_to_fit();
+    }
+
     /// The line as read, without its line ending.
     pub fn raw(&self) -> &[u8] {
         &self.raw

@@ -60,6 +60,7 @@
 //! ```
 
 mod borrowed;
+mod domlogs;
 mod files;
 mod follow;
 mod gz;
@@ -79,6 +80,7 @@ use crate::error::ParseError;
 use crate::line::{LogLine, parse_line};
 use crate::syslog::Framing;
 
+pub use domlogs::{DomLog, domlogs};
 pub use files::{DynRead, LogFiles};
 pub use follow::{Follow, FollowControl, Sleep};
 pub use gz::Input;
@@ -235,6 +237,12 @@ impl Record {
     /// A record from its parts (without its line ending).
     pub fn new(raw: Vec<u8>, position: Position) -> Self {
         Record { raw, position }
+    }
+
+    /// Frees the spare capacity of the line's buffer (a long line read in
+    /// pieces may have up to twice its length), before it is kept.
+    pub fn shrink_to_fit(&mut self) {
+        self.raw.shrink_to_fit();
     }
 
     /// The line as read, without its line ending.

@@ -42,6 +42,7 @@ mod clock;
 mod generator;
 mod rng;
 mod truth;
+pub mod weblogs;
 pub mod work;
 
 pub use catalog::{HOSTNAME, OUR_IP, SPAM_SUBJECTS, SUBJECTS};

@@ -64,7 +64,8 @@ Examples:
   exim-log spam-sources /var/log/exim4/
   zcat /var/log/exim4/mainlog.1.gz | exim-log abuse-report --offenders
   exim-log trace 1FZ8zt-0005lz-E7 /var/log/exim4/
-  exim-log summary --json --since 2026-11-25 /var/log/exim4/mainlog*";
+  exim-log summary --json --since 2026-11-25 /var/log/exim4/mainlog*
+  exim-log queue /var/spool/exim4            (or: exim -bp | exim-log queue)";
 
 /// The subcommands.
 #[derive(Debug, Subcommand)]
@@ -90,6 +91,12 @@ pub enum Command {
     /// Any Exim log to one JSON object per line
     #[command(long_about = cmd::ndjson::ABOUT)]
     Ndjson(cmd::ndjson::Args),
+    /// The mail queue grouped by user, login, host, PHP script, web client...
+    #[command(long_about = cmd::queue::ABOUT)]
+    Queue(cmd::queue::Args),
+    /// The web requests (domlogs) that ran the scripts that sent mail
+    #[command(long_about = cmd::web_origins::ABOUT)]
+    WebOrigins(cmd::web_origins::Args),
     /// Shell completion script for bash, zsh, fish, elvish or powershell
     Completions(cmd::completions::Args),
 }
@@ -105,6 +112,8 @@ impl Command {
             Command::Received(a) => cmd::received::run(a),
             Command::Selector(a) => cmd::selector::run(a),
             Command::Ndjson(a) => cmd::ndjson::run(a),
+            Command::Queue(a) => cmd::queue::run(a),
+            Command::WebOrigins(a) => cmd::web_origins::run(a),
             Command::Completions(a) => cmd::completions::run(a),
         }
     }

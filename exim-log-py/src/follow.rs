@@ -144,19 +144,21 @@ impl Follow {
 
 /// Follows `path` like `tail -F` (see the stub).
 #[pyfunction]
-#[pyo3(signature = (path, *, poll_interval = 1.0, timeout = None, from_end = false, errors = "raise"))]
+#[pyo3(signature = (path, *, poll_interval = 1.0, timeout = None, from_end = false, errors = "raise", rotate_wait = 5.0))]
 pub(crate) fn follow(
     path: std::path::PathBuf,
     poll_interval: f64,
     timeout: Option<f64>,
     from_end: bool,
     errors: &str,
+    rotate_wait: f64,
 ) -> PyResult<Follow> {
     let secs = |v: f64, what: &str| {
         Duration::try_from_secs_f64(v)
             .map_err(|_| PyValueError::new_err(format!("{what} must be a non-negative number")))
     };
     let interval = secs(poll_interval, "poll_interval")?;
+    let rotate_wait = secs(rotate_wait, "rotate_wait")?;
     let max_idle = timeout.map(|t| secs(t, "timeout")).transpose()?;
     let skip_errors = skip_errors(errors)?;
     let shared: Shared = Arc::default();
@@ -166,6 +168,7 @@ pub(crate) fn follow(
     };
     let mut f = RustFollow::new(path)
         .with_interval(interval)
+        .with_rotate_wait(rotate_wait)
         .with_control(control);
     if from_end {
         f = f.from_end();

@@ -17,6 +17,7 @@ mod received;
 mod report;
 mod selector;
 mod source;
+mod spool;
 
 use pyo3::prelude::*;
 
@@ -50,6 +51,8 @@ mod _exim_log {
     use crate::report::{Report, abuse_report, spam_sources, summary};
     #[pymodule_export]
     use crate::selector::{LogSelector, parse_log_selector};
+    #[pymodule_export]
+    use crate::spool::{SpoolHeader, parse_queue_listing, parse_spool_header, queue, spool};
 
     #[pymodule_init]
     fn init(m: &Bound<'_, PyModule>) -> PyResult<()> {

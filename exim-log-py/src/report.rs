@@ -9,6 +9,7 @@ use exim_log::budget::MemoryBudget;
 use exim_log::reader::{LogFiles, Record};
 use exim_log::report::TimeWindow;
 use exim_log::report::abuse::AbuseReport;
+use exim_log::report::queue::QueueReport;
 use exim_log::report::spam::SpamSources;
 use exim_log::report::summary::Summary;
 use pyo3::exceptions::PyValueError;
@@ -23,6 +24,8 @@ enum Counts {
     Spam(SpamSources),
     Abuse(AbuseReport),
     Summary(Summary),
+    /// Filled by `exim_log.queue()` (crate::spool), not from a log.
+    Queue(QueueReport),
 }
 
 impl Counts {
@@ -31,6 +34,7 @@ impl Counts {
             Counts::Spam(_) => "spam_sources",
             Counts::Abuse(_) => "abuse_report",
             Counts::Summary(_) => "summary",
+            Counts::Queue(_) => "queue",
         }
     }
 
@@ -67,6 +71,7 @@ impl Report {
             (Counts::Spam(a), Counts::Spam(b)) => a.merge(b.clone()),
             (Counts::Abuse(a), Counts::Abuse(b)) => a.merge(b.clone()),
             (Counts::Summary(a), Counts::Summary(b)) => a.merge(b.clone()),
+            (Counts::Queue(a), Counts::Queue(b)) => a.merge(b.clone()),
             (a, b) => {
                 return Err(PyValueError::new_err(format!(
                     "cannot merge a {} report into a {} report",
@@ -85,6 +90,7 @@ impl Report {
             Counts::Spam(s) => to_dict(py, &s.report(top, threshold)),
             Counts::Abuse(s) => to_dict(py, &s.report(top, threshold)),
             Counts::Summary(s) => to_dict(py, &s.report(top, threshold)),
+            Counts::Queue(s) => to_dict(py, &s.report(top, threshold)),
         }
     }
 
@@ -95,6 +101,17 @@ impl Report {
             self.top,
             self.threshold
         )
+    }
+}
+
+impl Report {
+    /// The report of `exim_log.queue()`.
+    pub(crate) fn queue(q: QueueReport, top: usize, threshold: u64) -> Self {
+        Report {
+            counts: Counts::Queue(q),
+            top,
+            threshold,
+        }
     }
 }
 

@@ -152,7 +152,9 @@ def test_bad_line_raises_with_position_or_is_skipped(tmp_path: pathlib.Path) -> 
     assert [l.event for l in f2] == ["completed"]
 
 
-@pytest.mark.parametrize("kw", [{"poll_interval": -1.0}, {"timeout": float("nan")}])
+@pytest.mark.parametrize(
+    "kw", [{"poll_interval": -1.0}, {"timeout": float("nan")}, {"rotate_wait": -2.0}]
+)
 def test_bad_arguments(tmp_path: pathlib.Path, kw: dict) -> None:
     with pytest.raises(ValueError):
         exim_log.follow(tmp_path / "mainlog", **kw)

@@ -141,6 +141,7 @@ pub mod syslog;
 mod text;
 mod timestamp;
 pub mod trace;
+pub mod weblog;
 
 pub use duration::LogDuration;
 pub use entries::starts_entry;

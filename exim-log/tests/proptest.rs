@@ -221,7 +221,7 @@ proptest! {
         if d.is_some() {
             prop_assert!(data.iter().all(|b| b"-0123456789wdhms.".contains(b)), "{:?}", data);
         }
-        if let Some(want) = std::str::from_utf8(&data).ok().filter(|s| s.len() <= 12).and_then(exim_log_reference::duration) {
+        if let Some(want) = std::str::from_utf8(&data).ok().filter(|s| s.len() <= 12).and_then(invariants::reference::duration) {
             prop_assert_eq!(d.map(|d| d.as_secs_f64()), Some(want));
         }
         if let Some(id) = MessageId::parse(&data) {

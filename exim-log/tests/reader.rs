@@ -671,3 +671,141 @@ fn log_files_unwrap_syslog_inputs() {
     }
     assert_eq!(n, 4);
 }
+
+/// Renames `mainlog.N` to `mainlog.N+1`, highest first, as logrotate does
+/// before it rotates `mainlog` itself.
+fn shift_rotated(dir: &Path) {
+    let mut n = 1;
+    while dir.join(format!("mainlog.{n}")).exists() {
+        n += 1;
+    }
+    for i in (1..n).rev() {
+        fs::rename(
+            dir.join(format!("mainlog.{i}")),
+            dir.join(format!("mainlog.{}", i + 1)),
+        )
+        .unwrap();
+    }
+}
+
+/// A distinct log line; `pad` makes it longer.
+fn numbered(i: u32, pad: usize) -> String {
+    format!(
+        "2026-11-25 10:{:02}:{:02} line {i:03}{}\n",
+        i / 60,
+        i % 60,
+        "p".repeat(pad)
+    )
+}
+
+/// Every way logrotate and Exim move a log under a follower, each between two
+/// polls (driven by the control, no sleeping): append; rename with late
+/// writes by Exim to the old file; copytruncate with a smaller, an equal-sized
+/// and a larger refill, each after lines the follower had not read yet; two
+/// rotations between polls. Every line is yielded exactly once.
+#[test]
+fn follow_finds_every_line_once_across_rotations() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path().to_path_buf();
+    let path = d.join("mainlog");
+    // History that was there before: never read.
+    fs::write(d.join("mainlog.1"), numbered(900, 0)).unwrap();
+    let mut written: Vec<String> = Vec::new();
+    let write = |p: &Path, i: u32, pad: usize, written: &mut Vec<String>| {
+        let l = numbered(i, pad);
+        append(p, &l);
+        written.push(l.trim_end().to_string());
+    };
+    for i in 1..=3 {
+        write(&path, i, 0, &mut written);
+    }
+    let mut step = 0;
+    let mut old: Option<File> = None;
+    let p = path.clone();
+    let copytruncate = |refill: &[(u32, usize)], written: &mut Vec<String>| {
+        shift_rotated(&d);
+        fs::copy(&p, d.join("mainlog.1")).unwrap();
+        OpenOptions::new()
+            .write(true)
+            .open(&p)
+            .unwrap()
+            .set_len(0)
+            .unwrap();
+        for &(i, pad) in refill {
+            let l = numbered(i, pad);
+            append(&p, &l);
+            written.push(l.trim_end().to_string());
+        }
+    };
+    let control = |_| {
+        step += 1;
+        match step {
+            1 => {
+                write(&p, 4, 0, &mut written);
+                write(&p, 5, 0, &mut written);
+            }
+            2 => {
+                // Rename: Exim still holds the old file open and writes to it.
+                old = Some(OpenOptions::new().append(true).open(&p).unwrap());
+                shift_rotated(&d);
+                fs::rename(&p, d.join("mainlog.1")).unwrap();
+                write(&p, 6, 0, &mut written);
+                let late = numbered(7, 0);
+                old.as_mut().unwrap().write_all(late.as_bytes()).unwrap();
+                written.push(late.trim_end().to_string());
+            }
+            3 => {
+                write(&p, 8, 0, &mut written);
+                let late = numbered(9, 0);
+                old.as_mut().unwrap().write_all(late.as_bytes()).unwrap();
+                written.push(late.trim_end().to_string());
+            }
+            // Polls 4-6: the old file's grace period runs out.
+            7 => {
+                // copytruncate, refilled smaller; line 10 was never read here.
+                write(&p, 10, 0, &mut written);
+                copytruncate(&[(11, 0)], &mut written);
+            }
+            8 => {
+                // Refilled to exactly the size the follower had read (line 11's),
+                // after line 12 that only the copy holds.
+                write(&p, 12, 0, &mut written);
+                let size = numbered(11, 0).len();
+                let pad = size - numbered(13, 0).len();
+                assert_eq!(numbered(13, pad).len(), size);
+                copytruncate(&[(13, pad)], &mut written);
+            }
+            9 => {
+                // Refilled larger than before within one poll.
+                write(&p, 14, 0, &mut written);
+                copytruncate(&[(15, 40), (16, 40), (17, 40)], &mut written);
+            }
+            10 => {
+                // Two rotations between polls: the middle file holds 19 and 20.
+                write(&p, 18, 0, &mut written);
+                shift_rotated(&d);
+                fs::rename(&p, d.join("mainlog.1")).unwrap();
+                write(&p, 19, 0, &mut written);
+                write(&p, 20, 0, &mut written);
+                shift_rotated(&d);
+                fs::rename(&p, d.join("mainlog.1")).unwrap();
+                write(&p, 21, 0, &mut written);
+            }
+            4..=6 | 11..=15 => {}
+            _ => return false,
+        }
+        true
+    };
+    let got: Vec<String> = Follow::new(&path)
+        .with_interval(std::time::Duration::from_secs(1))
+        .with_rotate_wait(std::time::Duration::from_secs(3))
+        .with_control(control)
+        .map(|r| String::from_utf8(r.unwrap().raw().to_vec()).unwrap())
+        .collect();
+    let mut sorted_got = got.clone();
+    sorted_got.sort();
+    let mut sorted_written = written.clone();
+    sorted_written.sort();
+    assert_eq!(sorted_got, sorted_written, "got, in order: {got:#?}");
+    assert_eq!(written.len(), 21);
+}

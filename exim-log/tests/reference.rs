@@ -1,6 +1,6 @@
 //! The parser against an independent reading of every corpus line (issue 21).
 //!
-//! `exim-log-reference` reads the core fields with simple regexes written from
+//! `fuzz/src/reference.rs` reads the core fields with simple regexes written from
 //! the format reference, never from our parser; here both read every line of the
 //! corpus mainlogs (and of real Exim logs given in `$EXIM_LOG_LAB_LOGS`), and
 //! every field on which they disagree fails the test, unless it is listed in
@@ -9,8 +9,13 @@
 
 mod common;
 
+// The reference reading, shared with the fuzz crate (see its module doc).
+#[allow(dead_code)] // not every item is used here
+#[path = "fuzz_checks/reference.rs"]
+mod reference;
+
 use exim_log::parse_line;
-use exim_log_reference::{Disagreement, compare, read};
+use reference::{Disagreement, compare, read};
 use std::path::{Path, PathBuf};
 
 /// Disagreements that are understood: (a substring of the line, the key, why).
@@ -327,7 +332,7 @@ fn plain(v: Option<&serde_json::Value>) -> String {
 fn known_values_from_the_format_reference() {
     for (line, want) in KNOWN {
         let parsed = serde_json::to_value(parse_line(line.as_bytes()).expect("prefix")).unwrap();
-        let flat = exim_log_reference::flatten(&parsed);
+        let flat = reference::flatten(&parsed);
         let r = read(line).unwrap_or_else(|| panic!("the reference does not read {line}"));
         for (key, value) in *want {
             assert_eq!(plain(flat.get(*key)), *value, "parser, {key} of {line}");
@@ -337,5 +342,124 @@ fn known_values_from_the_format_reference() {
             assert_eq!(plain(Some(claimed)), *value, "reference, {key} of {line}");
         }
         assert_eq!(compare(&r, &parsed), [], "{line}");
+    }
+}
+
+/// Unit tests of the reference reading itself (so a wrong reference is caught
+/// before it is trusted).
+mod reference_reading {
+    use super::reference::*;
+    use serde_json::Value;
+
+    fn get(line: &str, key: &str) -> Value {
+        let r = read(line).unwrap_or_else(|| panic!("no reading of {line}"));
+        r.get(key)
+            .cloned()
+            .unwrap_or_else(|| panic!("{key} not claimed in {line}"))
+    }
+
+    #[test]
+    fn prefix() {
+        let l = "2024-05-25 11:10:28.123 +0100 [77] 1sAoM5-00000009r3p-06vq Completed";
+        assert_eq!(get(l, "timestamp"), "2024-05-25T11:10:28.123+01:00");
+        assert_eq!(get(l, "pid"), 77);
+        assert_eq!(get(l, "message_id"), "1sAoM5-00000009r3p-06vq");
+        assert_eq!(read(l).map(|r| r.event), Some("completed"));
+    }
+
+    #[test]
+    fn failure_separators() {
+        let l = "2025-01-06 12:00:00 1sAoM5-00000009r3p-06vq ** a@b.example R=nope : Unrouteable address";
+        assert_eq!(get(l, "router"), "nope");
+        assert_eq!(get(l, "error"), "Unrouteable address");
+        let l = "2025-01-06 12:00:00 1sAoM5-00000009r3p-06vq ** a@b.example R=r0: bounced (:fail:)";
+        assert_eq!(get(l, "router"), "r0");
+        assert_eq!(get(l, "error"), "bounced (:fail:)");
+        let l = "2025-01-06 12:00:00 1neFfG-000Bu6-U9 ** a@b.example: retry timeout exceeded";
+        assert_eq!(get(l, "recipient"), "a@b.example");
+        assert_eq!(get(l, "router"), Value::Null);
+    }
+
+    #[test]
+    fn delivery_hosts_and_confirmation() {
+        let l = r#"2025-01-06 12:00:00 1sAoM5-00000009r3p-06vq => x@y.example <X@y.example> R=dnslookup T=remote_smtp H=mx.y.example DS [192.0.2.7]:2525* X=TLS1.3:TLS_AES_256_GCM_SHA384:256 CV=yes C="250- a\\nb \"q\"" QT=1m2s DT=0.304s"#;
+        assert_eq!(get(l, "recipient"), "x@y.example");
+        assert_eq!(get(l, "original_recipient"), "X@y.example");
+        assert_eq!(get(l, "router"), "dnslookup");
+        assert_eq!(get(l, "transport"), "remote_smtp");
+        assert_eq!(get(l, "host.name"), "mx.y.example");
+        assert_eq!(get(l, "host.ip"), "192.0.2.7");
+        assert_eq!(get(l, "host.port"), 2525);
+        assert_eq!(get(l, "host.dnssec"), true);
+        assert_eq!(get(l, "host.connection_reused"), true);
+        assert_eq!(get(l, "tls.cipher"), "TLS1.3:TLS_AES_256_GCM_SHA384:256");
+        assert_eq!(get(l, "confirmation"), "250- a\nb \"q\"");
+        assert_eq!(get(l, "queue_time"), 62.0);
+        assert_eq!(get(l, "delivery_time"), 0.304);
+    }
+
+    #[test]
+    fn arrival_fields() {
+        let l = r#"2025-01-06 12:00:00 1sAoM5-00000009r3p-06vq <= a@b.example H=mx.b.example (helo.b) [192.0.2.1]:4321 I=[192.0.2.2]:25 P=esmtpsa X=TLS1.3:X:256 A=plain:joe S=1234 id=m@b T="Hi \"there\"\\ \303\251" from <raw@b> for c@d e@f"#;
+        assert_eq!(get(l, "sender"), "a@b.example");
+        assert_eq!(get(l, "host.name"), "mx.b.example");
+        assert_eq!(get(l, "host.helo"), "helo.b");
+        assert_eq!(get(l, "host.ip"), "192.0.2.1");
+        assert_eq!(get(l, "host.port"), 4321);
+        assert_eq!(get(l, "interface.port"), 25);
+        assert_eq!(get(l, "auth.authenticator"), "plain");
+        assert_eq!(get(l, "auth.id"), "joe");
+        assert_eq!(get(l, "size"), 1234);
+        assert_eq!(get(l, "subject"), "Hi \"there\"\\ é");
+        assert_eq!(get(l, "received_sender"), "raw@b");
+        assert_eq!(get(l, "recipients"), serde_json::json!(["c@d", "e@f"]));
+    }
+
+    #[test]
+    fn deferral_shapes() {
+        let l = "2025-01-06 12:00:00 1sAoM5-00000009r3p-06vq == u@e.example R=dnslookup T=remote_smtp defer (-44) H=mx.e.example [192.0.2.1]: SMTP error from remote mail server after RCPT TO:<u@e.example>: 451 Greylisted";
+        assert_eq!(get(l, "errno"), -44);
+        assert_eq!(get(l, "host.ip"), "192.0.2.1");
+        assert_eq!(
+            get(l, "error"),
+            "SMTP error from remote mail server after RCPT TO:<u@e.example>: 451 Greylisted"
+        );
+        let l = "2025-01-06 12:00:00 1sAoM5-00000009r3p-06vq == u@e.example routing defer (-52): retry time not reached";
+        assert_eq!(get(l, "routing"), true);
+        assert_eq!(get(l, "router"), Value::Null);
+    }
+
+    #[test]
+    fn rejections_and_sessions() {
+        let l = "2025-01-06 12:00:00 H=(x.example) [192.0.2.9] F=<s@x.example> temporarily rejected RCPT <r@y.example>: greylisted";
+        assert_eq!(get(l, "stage"), "rcpt");
+        assert_eq!(get(l, "host.helo"), "x.example");
+        assert_eq!(get(l, "host.ip"), "192.0.2.9");
+        assert_eq!(get(l, "recipient"), "r@y.example");
+        assert_eq!(get(l, "temporary"), true);
+        assert_eq!(get(l, "reason"), "greylisted");
+        let l = "2025-01-06 12:00:00 SMTP connection from [192.0.2.9]:5678 I=[192.0.2.1]:25 (TCP/IP connection count = 3)";
+        assert_eq!(get(l, "host.port"), 5678);
+        assert_eq!(get(l, "connection_count"), 3);
+        let l = "2025-01-06 12:00:00 cwd=/var/spool/exim 3 args: /usr/sbin/exim -bd -q30m";
+        assert_eq!(get(l, "cwd"), "/var/spool/exim");
+        assert_eq!(get(l, "argc"), 3);
+    }
+
+    #[test]
+    fn unknown_shapes_claim_nothing() {
+        assert!(read("2025-01-06 12:00:00 something new").is_none());
+        assert!(read("not a log line").is_none());
+        // A tag the reference does not read makes it decline the whole line.
+        assert!(read("2025-01-06 12:00:00 1sAoM5-00000009r3p-06vq => a@b R=r T=t NEW=1").is_none());
+    }
+
+    #[test]
+    fn durations() {
+        assert_eq!(duration("1w2d3h4m5s"), Some(788_645.0));
+        assert_eq!(duration("0s"), Some(0.0));
+        assert_eq!(duration("1.578s"), Some(1.578));
+        assert_eq!(duration("qqs"), None);
+        assert_eq!(duration(""), None);
     }
 }

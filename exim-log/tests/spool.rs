@@ -368,3 +368,126 @@ fn every_truncation_is_an_error_inside_the_input() {
         }
     }
 }
+
+#[test]
+fn queue_report_of_the_samples() {
+    use exim_log::report::queue::{QueueGroup, QueueReport};
+    let files = queue("flat");
+    let now = files[0].parse().unwrap().received_time + 120;
+    let mut whole = QueueReport::new(now);
+    files.iter().for_each(|f| whole.add_queued(f));
+    let r = whole.report(10, 1);
+    let t = r.totals;
+    assert_eq!(
+        (
+            t.messages,
+            t.frozen,
+            t.bounces,
+            t.recipients,
+            t.undelivered,
+            t.unreadable
+        ),
+        (6, 2, 2, 11, 8, 0)
+    );
+    assert_eq!(r.ages.under_1h, 6);
+    let rows = |g: QueueGroup| -> Vec<(String, u64, u64)> {
+        r.sections
+            .iter()
+            .find(|s| s.kind == g)
+            .unwrap()
+            .rows
+            .iter()
+            .map(|row| (row.key.clone(), row.messages, row.recipients))
+            .collect()
+    };
+    assert_eq!(
+        rows(QueueGroup::User),
+        [("nobody (65534)".into(), 3, 4), ("root (0)".into(), 3, 4)]
+    );
+    assert_eq!(
+        rows(QueueGroup::AuthLogin),
+        [("spammer@shop.example".into(), 1, 1)]
+    );
+    assert_eq!(
+        rows(QueueGroup::Host),
+        [("2001:db8::7".into(), 1, 1), ("203.0.113.45".into(), 1, 1)]
+    );
+    assert_eq!(
+        rows(QueueGroup::PhpScript),
+        [("1000:mailer.php".into(), 2, 3)]
+    );
+    assert_eq!(
+        rows(QueueGroup::WebScript),
+        [(
+            "www.shop.example/wp-content/uploads/mailer.php".into(),
+            2,
+            3
+        )]
+    );
+    assert_eq!(
+        rows(QueueGroup::WebClient),
+        [("198.51.100.23".into(), 2, 3)]
+    );
+    assert_eq!(
+        rows(QueueGroup::RecipientDomain),
+        [
+            ("later.example".into(), 5, 7),
+            ("shop.example".into(), 1, 1)
+        ]
+    );
+    assert_eq!(rows(QueueGroup::Sender)[0], ("<>".into(), 2, 2));
+    let php = &r
+        .sections
+        .iter()
+        .find(|s| s.kind == QueueGroup::WebClient)
+        .unwrap()
+        .rows[0];
+    let ids: Vec<String> = files
+        .iter()
+        .filter_map(|f| {
+            let h = f.parse().unwrap();
+            h.php_script().map(|_| h.id.to_string())
+        })
+        .collect();
+    assert_eq!(php.ids, ids);
+
+    // Two partial reports merged give the single pass.
+    for split in 0..=files.len() {
+        let mut a = QueueReport::new(now);
+        let mut b = QueueReport::new(now);
+        files[..split].iter().for_each(|f| a.add_queued(f));
+        files[split..].iter().for_each(|f| b.add_queued(f));
+        a.merge(b);
+        assert_eq!(
+            serde_json::to_value(a.report(10, 1)).unwrap(),
+            serde_json::to_value(whole.report(10, 1)).unwrap(),
+            "split at {split}"
+        );
+    }
+
+    // The listing of the same queue gives the same totals, senders and domains.
+    let bp = std::fs::read(sample("flat.bp")).unwrap();
+    let mut listed = QueueReport::new(now);
+    for e in spool::parse_listing(&bp) {
+        listed.add_entry(&e.unwrap());
+    }
+    let l = listed.report(10, 1);
+    assert_eq!(
+        serde_json::to_value(l.totals).unwrap(),
+        serde_json::to_value(t).unwrap()
+    );
+    for g in [QueueGroup::Sender, QueueGroup::RecipientDomain] {
+        let keys = |s: &exim_log::report::queue::QueueSummary| {
+            serde_json::to_value(&s.sections.iter().find(|x| x.kind == g).unwrap().rows).unwrap()
+        };
+        let (mut a, mut b) = (keys(&l), keys(&r));
+        // Spool rows carry reception times, listing rows do not.
+        for v in [&mut a, &mut b] {
+            for row in v.as_array_mut().unwrap() {
+                row.as_object_mut().unwrap().remove("oldest");
+                row.as_object_mut().unwrap().remove("newest");
+            }
+        }
+        assert_eq!(a, b, "{g:?}");
+    }
+}

@@ -120,8 +120,9 @@ FAIL2BAN_FILTERS = ["exim[mode=aggressive]", "exim-spam"]
 
 def fail2ban_table(exim_log, lab_dir, profiles, known_profiles):
     """Every IP fail2ban's exim filters match in a profile's mainlog must be one
-    of our offenders at threshold 1 (`exim-log abuse-report --offenders`); prints
-    the IPs we count beyond them with their kinds. Returns the missing IPs."""
+    of our offenders at threshold 1 (`exim-log abuse-report --offenders`), and no
+    client the driver knows to be innocent may be; prints the IPs we count beyond
+    fail2ban with their kinds. Returns the failures."""
     if not shutil.which("fail2ban-regex"):
         print("\nfail2ban-regex not installed: offender comparison skipped")
         return []
@@ -148,8 +149,14 @@ def fail2ban_table(exim_log, lab_dir, profiles, known_profiles):
             print(f"  ({prof}: exim-log abuse-report: {out.stderr.decode().strip()[:200]})")
         missing = sorted(theirs - set(ours))
         extra = sorted(set(ours) - theirs)
+        with open(os.path.join(lab_dir, prof, "truth.json")) as f:
+            innocent = set(json.load(f).get("innocent_ips", []))
+        wrongly = sorted(innocent & set(ours))
         if prof not in known_profiles:
             missing_all += [(prof, ip) for ip in missing]
+            missing_all += [(prof, f"{ip} (innocent, named by us)") for ip in wrongly]
+        if wrongly:
+            print(f"  ({prof}: innocent clients among our offenders: {' '.join(wrongly)})")
         why = "; ".join(f"{ip} ({', '.join(k for k, v in ours[ip].items() if v)})" for ip in extra)
         gap = " (known gap)" if missing and prof in known_profiles else ""
         print(f"| {prof} | {len(theirs)} | {len(ours)} | {' '.join(missing) or '-'}{gap} | {why or '-'} |")

@@ -901,7 +901,10 @@ class Lab:
                 "timezone": self.profile["timezone"], "exim": EXIM,
                 "line_checks": {"pid": self.has("pid"), "millisec": self.has("millisec"),
                                 "offset": "+05:30" if self.profile["timezone"] else None},
-                "expect": self.expect, "events": self.events}
+                "expect": self.expect, "events": self.events,
+                # clients that only sent good mail (or stalled): never offenders
+                "innocent_ips": ["127.0.1.10", "127.0.1.11", "127.0.1.13", "127.0.1.14",
+                                 "127.0.1.15", "::1"]}
 
 
 RSYSLOG_CONF = """

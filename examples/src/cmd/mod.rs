@@ -18,11 +18,13 @@ use crate::window::WindowArgs;
 pub mod abuse_report;
 pub mod completions;
 pub mod ndjson;
+pub mod queue;
 pub mod received;
 pub mod selector;
 pub mod spam_sources;
 pub mod summary;
 pub mod trace;
+pub mod web_origins;
 
 /// The options of every report subcommand.
 #[derive(Clone, Debug, clap::Args)]
@@ -46,7 +48,7 @@ pub struct ReportArgs {
     /// Most MiB of log data held at once, by the messages being assembled
     /// and by the tables each; past it the oldest message is counted early
     /// and the lightest table rows are dropped (the report says so)
-    #[arg(long, value_name = "MIB", default_value_t = 32)]
+    #[arg(long, value_name = "MIB", default_value_t = 24)]
     pub memory_budget: usize,
 }
 

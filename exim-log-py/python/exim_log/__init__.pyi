@@ -34,6 +34,7 @@ __all__ = [
     "Received",
     "RejectEntry",
     "Report",
+    "SpoolHeader",
     "SyslogLine",
     "__version__",
     "abuse_report",
@@ -45,11 +46,15 @@ __all__ = [
     "panic_entries",
     "parse_line",
     "parse_log_selector",
+    "parse_queue_listing",
     "parse_received",
+    "parse_spool_header",
     "parse_syslog_line",
+    "queue",
     "received_headers",
     "reject_entries",
     "spam_sources",
+    "spool",
     "summary",
     "trace",
 ]
@@ -595,13 +600,17 @@ def follow(
     timeout: Optional[float] = None,
     from_end: bool = False,
     errors: Literal["raise", "skip"] = "raise",
+    rotate_wait: float = 5.0,
 ) -> Follow:
     """Follows the log at ``path`` as Exim appends to it, like ``tail -F``
-    (``exim_log::reader::Follow``): when the file is rotated (renamed away and
-    recreated) the rest of the old file is read, then the new file from its
-    start; a truncated file (``copytruncate``) is read again from its start; a
-    missing file is waited for. A line still being written is held until its
-    newline arrives.
+    (``exim_log::reader::Follow``), yielding every line once: when the file is
+    rotated (renamed away and recreated) the old file is still read for
+    ``rotate_wait`` seconds (Exim writes to it until it reopens its log) while
+    the new file is read from its start; a file rotated twice between polls is
+    found under its rotated name; a truncated file (``copytruncate``, told by
+    its first bytes even when refilled to the same size) is read again from its
+    start, after the lines only the copy holds; a missing file is waited for.
+    A line still being written is held until its newline arrives.
 
     At the end of the file it polls every ``poll_interval`` seconds, with the
     GIL released. The iteration ends after ``close()`` or, with ``timeout``,
@@ -773,7 +782,7 @@ class Report:
 
     @property
     def name(self) -> str:
-        """``spam_sources``, ``abuse_report`` or ``summary``."""
+        """``spam_sources``, ``abuse_report``, ``summary`` or ``queue``."""
     def merge(self, other: Report) -> None:
         """Adds the counts of ``other``, a report of the same kind counted over
         *later* input (the next file, another thread's or Dask partition's
@@ -785,7 +794,7 @@ class Report:
         """The report: the JSON document the program prints with ``--json``
         (SCHEMA.md "Reports"), with the ``top`` and ``threshold`` given.
 
-        ``memory_budget`` (bytes, default 32 MiB) bounds the log data held by
+        ``memory_budget`` (bytes, default 24 MiB) bounds the log data held by
         the assembler and, apart, by the report's tables: past it the oldest
         message is counted early and the lightest rows dropped (``approximate``);
         keys over 256 bytes are counted cut, ending ``...[truncated]``
@@ -832,3 +841,87 @@ def summary(
     """The eximstats totals and tables, as ``summary``: received, delivered,
     delayed, failed and rejected, by transport, host, sender and recipient, per
     hour, and the time on the queue."""
+
+@final
+class SpoolHeader:
+    """One parsed spool ``-H`` file: the envelope and headers of a queued message
+    (the Exim specification's chapter "Format of spool files").
+
+    Every key of its JSON form (SCHEMA.md, "Spool files") is an attribute, ``None``
+    when absent: ``id``, ``login``, ``uid``, ``gid``, ``sender`` (``""`` for a
+    bounce), ``received_time``, ``warning_count``, ``envelope`` (the known
+    ``-name value`` lines: ``auth_id``, ``host_address``, ``helo_name``,
+    ``frozen``...), ``variables`` (every such line, raw), ``non_recipients``,
+    ``recipients``, ``headers`` (``flag``, ``length``, ``name``, ``text``).
+    """
+
+    @property
+    def id(self) -> str:
+        """The message id."""
+    @property
+    def path(self) -> Optional[str]:
+        """The ``-H`` file, when read by ``spool()``."""
+    @property
+    def data_len(self) -> Optional[int]:
+        """The length of the ``-D`` file, when read by ``spool()``."""
+    @property
+    def listing_size(self) -> Optional[int]:
+        """The size ``exim -bp`` shows for the message (needs ``data_len``)."""
+    @property
+    def frozen(self) -> bool:
+        """True when the message is frozen."""
+    @property
+    def subject(self) -> Optional[str]:
+        """The ``Subject:`` header, unfolded."""
+    @property
+    def originating_script(self) -> Optional[dict[str, Any]]:
+        """PHP's ``X-PHP-Originating-Script: uid:script`` as ``{uid, script}``."""
+    @property
+    def php_script(self) -> Optional[dict[str, Any]]:
+        """cPanel's ``X-PHP-Script: host/path for ip`` as ``{host, path, client,
+        clients}``: ``client`` is the web client's address."""
+    def header(self, name: str) -> Optional[str]:
+        """The first live header called ``name`` (case-insensitive), unfolded."""
+    def is_delivered(self, address: str) -> bool:
+        """True when ``address`` was delivered (``D`` in ``exim -bp``)."""
+    def __getattr__(self, name: str) -> Any: ...
+    def to_dict(self) -> dict[str, Any]:
+        """The file as a dict, equal to the Rust JSON serialization."""
+
+def parse_spool_header(data: _Text) -> SpoolHeader:
+    """Parses a spool ``-H`` file. Raises ``ParseError`` with the byte ``offset``
+    and a ``kind`` (``"recipient"``, ``"header"``, ...) when it is not valid."""
+
+def spool(
+    path: Union[str, "os.PathLike[str]"],
+    *,
+    errors: Literal["raise", "skip"] = "raise",
+) -> list[SpoolHeader]:
+    """The queued messages of a spool directory (the one holding ``input/``, or
+    ``input/`` itself; split into ``input/X/`` or not), in ``exim -bp`` order.
+    ``errors="skip"`` leaves out files that do not parse; ``OSError`` when the
+    directory cannot be read."""
+
+def parse_queue_listing(
+    text: _Text, *, errors: Literal["raise", "skip"] = "raise"
+) -> list[dict[str, Any]]:
+    """``exim -bp`` / ``mailq`` output, one dict per message: ``id``, ``age``,
+    ``age_minutes``, ``size``, ``sender``, ``login``, ``frozen``, ``error``,
+    ``recipients`` (``address``, ``delivered``, ``generated``)."""
+
+def queue(
+    source: Union[_Text, "os.PathLike[str]"],
+    *,
+    top: int = 10,
+    threshold: int = 1,
+    now: Optional[int] = None,
+) -> Report:
+    """The mail queue grouped for the spam hunt, as ``exim-log queue``: by
+    ``user``, ``auth_login``, ``host``, ``sender``, ``php_script``
+    (X-PHP-Originating-Script), ``web_script`` and ``web_client``
+    (X-PHP-Script), ``subject`` and ``recipient_domain``, with ages, frozen
+    counts and the message ids of each row. ``source`` is a spool directory
+    (a path), or ``exim -bp`` output (``str``/``bytes``, or a path to a file).
+    Ages of spool files are counted at ``now`` (seconds since the epoch,
+    default the current time). The ``Report`` (``name`` ``"queue"``) merges
+    with other queue reports."""

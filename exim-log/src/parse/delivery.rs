@@ -250,7 +250,22 @@ fn unquoted_address_end(i: &[u8]) -> Option<usize> {
 
 /// One `TAG=value` of a delivery line; returns the rest of the line.
 fn field<'a>(d: &mut Delivery<'a>, flag: Flag, t: &'a [u8], v: &'a [u8]) -> &'a [u8] {
-    if matches!(flag, Flag::Failure | Flag::Deferral) {
+    let k = key(t);
+    if matches!(flag, Flag::Failure | Flag::Deferral)
+        && matches!(
+            k,
+            tags::Q
+                | tags::R
+                | tags::T
+                | tags::S
+                | tags::X
+                | tags::CV
+                | tags::PS
+                | tags::A
+                | tags::F
+                | tags::P
+        )
+    {
         // Exim <= 4.98 glues the error separator to the last field
         // (`R=system_aliases: text`, `T=remote_smtp: text`, `X=cipher: text`;
         // deliver.c `string_append(g, 2, US": ", ...)`), 4.99 writes `" : "`.
@@ -262,18 +277,14 @@ fn field<'a>(d: &mut Delivery<'a>, flag: Flag, t: &'a [u8], v: &'a [u8]) -> &'a 
         if let Some(value) = w.strip_suffix(b":")
             && !value.is_empty()
             && (after.is_empty() || after.starts_with(b" "))
-            && (matches!(
-                key(t),
-                tags::Q | tags::R | tags::T | tags::S | tags::X | tags::CV | tags::PS | tags::A
-            ) || (matches!(key(t), tags::F | tags::P)
-                && value.starts_with(b"<")
-                && value.ends_with(b">")))
+            && (!matches!(k, tags::F | tags::P)
+                || (value.starts_with(b"<") && value.ends_with(b">")))
         {
             let _ = field(d, Flag::Delivery, t, value);
             return v.get(value.len()..).unwrap_or_default();
         }
     }
-    let typed: Option<&'a [u8]> = match key(t) {
+    let typed: Option<&'a [u8]> = match k {
         tags::F | tags::P if v.starts_with(b"<") => {
             let (a, rest) = angle(v);
             let slot = if t == b"F" {

@@ -1,12 +1,13 @@
 //! Follow mode (`tail -F`): keep reading a log as Exim appends to it, and carry
-//! on with the new file when it is rotated.
+//! on across rotation without losing or repeating a line.
 //!
 //! Polling, not inotify: it works on every platform and filesystem (NFS
 //! included), and the wait between polls is injectable ([`FollowControl`]), so
-//! tests drive it step by step without timing.
+//! tests drive it step by step without timing. What rotation does and what is
+//! done about it: see [`Follow`].
 
 use std::fs::File;
-use std::io::{self, Seek, SeekFrom};
+use std::io::{self, Read, Seek, SeekFrom};
 use std::path::Path;
 use std::sync::Arc;
 use std::time::Duration;
@@ -49,14 +50,86 @@ fn identity(_meta: &std::fs::Metadata) -> Option<(u64, u64)> {
     None
 }
 
-/// Iterator of the records of a growing log file, surviving rotation.
+/// Bytes of a file's start kept as its fingerprint.
+const FINGERPRINT: usize = 256;
+
+/// Most files remembered as already read (identities and fingerprints).
+const KNOWN_MAX: usize = 1024;
+
+/// Up to `n` bytes of `path`'s start (decompressed when gzip).
+fn head(path: &Path, n: usize) -> io::Result<Vec<u8>> {
+    let mut out = Vec::with_capacity(n);
+    Input::detect(File::open(path)?)?
+        .take(n as u64)
+        .read_to_end(&mut out)?;
+    Ok(out)
+}
+
+/// True when two starts of files agree on the bytes both have.
+fn agree(a: &[u8], b: &[u8]) -> bool {
+    let n = a.len().min(b.len());
+    a.get(..n) == b.get(..n)
+}
+
+/// A file being read.
+struct Tail {
+    rdr: LogReader<Input<File>>,
+    id: Option<(u64, u64)>,
+    /// The first bytes read from it (up to [`FINGERPRINT`]); plain files only.
+    fingerprint: Vec<u8>,
+    /// Polls left before a rotated file is let go (`None` for the current file).
+    polls_left: Option<u32>,
+}
+
+impl Tail {
+    fn open(path: &Arc<Path>, start: Position, max_line: usize) -> io::Result<Tail> {
+        let mut f = File::open(path)?;
+        let id = identity(&f.metadata()?);
+        if start.byte > 0 {
+            f.seek(SeekFrom::Start(start.byte))?;
+        }
+        let mut rdr = LogReader::new(Input::detect(f)?)
+            .with_file(path.clone())
+            .with_max_line_len(max_line)
+            .with_start(start);
+        rdr.set_hold_partial(true);
+        Ok(Tail {
+            rdr,
+            id,
+            fingerprint: Vec::new(),
+            polls_left: None,
+        })
+    }
+
+    fn is_gzip(&self) -> bool {
+        self.rdr.get_ref().is_gzip()
+    }
+}
+
+/// Iterator of the records of a growing log file, surviving rotation: every
+/// line written to the followed file, under any of its names, is yielded once.
 ///
-/// At the end of the file it checks the path: if it now names another file
-/// (rotated: renamed away and recreated), the old file's last partial line is
-/// yielded and the new file is read from its start; if the file shrank
-/// (`copytruncate`), it is read again from its start. Otherwise it waits
-/// ([`FollowControl`]) and tries again. A line still being written (no `\n`
-/// yet) is held until it is complete.
+/// What rotation does, and what is done about it (as Vector's and Fluent Bit's
+/// file sources do):
+///
+/// * **Rename** (`exicyclog`, logrotate's default): the path names a new file
+///   (another device and inode). Exim keeps writing to the old file until it
+///   reopens its log, so the old file is kept open and drained for a grace
+///   period ([`Follow::with_rotate_wait`], Fluent Bit's `rotate_wait`) while
+///   the new one is read from its start.
+/// * **Two rotations between polls**: the middle file is found in the rotated
+///   set under its rotated name (`mainlog.1`) by its identity and its first
+///   bytes, and read whole.
+/// * **`copytruncate`**: the same file is truncated, then refilled, possibly to
+///   its old size or more within one poll, so size alone cannot tell. The first
+///   bytes (a fingerprint) are compared: when they changed, the file is read
+///   again from its start, and the lines written between the last read and
+///   the copy are read from the copy (found by the same fingerprint).
+///
+/// A line still being written (no `\n` yet) is held until it is complete; a
+/// partial last line is yielded when the follow stops or a rotated file is let
+/// go. At the end of what can be read it checks the path for rotation, then
+/// waits ([`FollowControl`]) and checks again before reading on.
 ///
 /// ```
 /// use std::io::Write;
@@ -81,14 +154,32 @@ fn identity(_meta: &std::fs::Metadata) -> Option<(u64, u64)> {
 /// # Ok::<(), Box<dyn std::error::Error>>(())
 /// ```
 pub struct Follow<C> {
-    path: Arc<Path>,
-    reader: Option<LogReader<Input<File>>>,
-    id: Option<(u64, u64)>,
-    interval: Duration,
+    st: State,
     control: C,
+}
+
+/// Everything but the control (so `with_control` moves it whole).
+struct State {
+    path: Arc<Path>,
+    /// The file the path named when last opened.
+    current: Option<Tail>,
+    /// Rotated files still read (the old file after a rename, a middle file,
+    /// a copy's tail), oldest first.
+    draining: Vec<Tail>,
+    /// Identities of the files already read or there before the follow
+    /// started (never read as new).
+    known_ids: Vec<(u64, u64)>,
+    /// Fingerprints of the files read.
+    known_prints: Vec<Vec<u8>>,
+    /// The rotated set was looked at (at the first open).
+    started: bool,
+    interval: Duration,
+    rotate_wait: Duration,
     from_end: bool,
     max_line: usize,
     stopped: bool,
+    /// The path is checked before the next read (after every wait).
+    check_due: bool,
     /// The line and position of [`Follow::next_line`].
     line: Vec<u8>,
     pos: Position,
@@ -97,26 +188,36 @@ pub struct Follow<C> {
 impl<C> std::fmt::Debug for Follow<C> {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("Follow")
-            .field("path", &self.path)
-            .field("interval", &self.interval)
+            .field("path", &self.st.path)
+            .field("interval", &self.st.interval)
+            .field("rotate_wait", &self.st.rotate_wait)
+            .field("draining", &self.st.draining.len())
             .finish_non_exhaustive()
     }
 }
 
 impl Follow<Sleep> {
-    /// Follows `path` from its start, polling every second, forever.
+    /// Follows `path` from its start, polling every second, forever; a
+    /// rotated file is drained for 5 seconds.
     pub fn new(path: impl AsRef<Path>) -> Self {
         Follow {
-            path: Arc::from(path.as_ref()),
-            reader: None,
-            id: None,
-            interval: Duration::from_secs(1),
+            st: State {
+                path: Arc::from(path.as_ref()),
+                current: None,
+                draining: Vec::new(),
+                known_ids: Vec::new(),
+                known_prints: Vec::new(),
+                started: false,
+                interval: Duration::from_secs(1),
+                rotate_wait: Duration::from_secs(5),
+                from_end: false,
+                max_line: super::DEFAULT_MAX_LINE_LEN,
+                stopped: false,
+                check_due: false,
+                line: Vec::new(),
+                pos: Position::start(),
+            },
             control: sleep_forever,
-            from_end: false,
-            max_line: super::DEFAULT_MAX_LINE_LEN,
-            stopped: false,
-            line: Vec::new(),
-            pos: Position::start(),
         }
     }
 }
@@ -125,125 +226,84 @@ impl<C: FollowControl> Follow<C> {
     /// Replaces the wait between polls (tests, or a stop flag).
     pub fn with_control<D: FollowControl>(self, control: D) -> Follow<D> {
         Follow {
-            path: self.path,
-            reader: self.reader,
-            id: self.id,
-            interval: self.interval,
+            st: self.st,
             control,
-            from_end: self.from_end,
-            max_line: self.max_line,
-            stopped: self.stopped,
-            line: self.line,
-            pos: self.pos,
         }
     }
 
     /// The poll interval passed to the control.
     pub fn with_interval(mut self, interval: Duration) -> Self {
-        self.interval = interval;
+        self.st.interval = interval;
+        self
+    }
+
+    /// How long a rotated file is still read after the path names a new one
+    /// (Exim writes to the old file until it reopens its log); counted in
+    /// polls, at least one. Default 5 seconds.
+    pub fn with_rotate_wait(mut self, wait: Duration) -> Self {
+        self.st.rotate_wait = wait;
         self
     }
 
     /// Starts at the current end of the file, like `tail -f` (line numbers then
     /// count from that point). Files found after a rotation are read whole.
     pub fn from_end(mut self) -> Self {
-        self.from_end = true;
+        self.st.from_end = true;
         self
     }
 
     /// Sets the line-length cap.
     pub fn with_max_line_len(mut self, max: usize) -> Self {
-        self.max_line = max;
+        self.st.max_line = max;
         self
     }
 
-    fn open(&mut self) -> io::Result<()> {
-        let mut f = File::open(&self.path)?;
-        self.id = identity(&f.metadata()?);
-        let mut start = Position::start();
-        if std::mem::take(&mut self.from_end) {
-            start.byte = f.seek(SeekFrom::End(0))?;
-        }
-        let mut rdr = LogReader::new(Input::detect(f)?)
-            .with_file(self.path.clone())
-            .with_max_line_len(self.max_line)
-            .with_start(start);
-        rdr.set_hold_partial(true);
-        self.reader = Some(rdr);
-        Ok(())
-    }
-
-    /// Has the path been replaced (rotated) or truncated since it was opened?
-    /// `read_up_to` is `None` for a gzip file, whose offsets are not file sizes.
-    fn replaced(&self, read_up_to: Option<u64>) -> bool {
-        match std::fs::metadata(&self.path) {
-            // Missing: rotated away, the new file is not there yet. Keep the old one
-            // until it appears, so nothing written to it late is lost.
-            Err(_) => false,
-            Ok(m) => identity(&m) != self.id || read_up_to.is_some_and(|n| m.len() < n),
-        }
-    }
-
     fn wait(&mut self) -> bool {
-        if self.control.wait(self.interval) {
+        if self.control.wait(self.st.interval) {
+            self.st.check_due = true;
+            for t in &mut self.st.draining {
+                if let Some(n) = &mut t.polls_left {
+                    *n = n.saturating_sub(1);
+                }
+            }
             return true;
         }
-        self.stopped = true;
+        self.st.stopped = true;
         false
     }
 
     /// Reads the next line into `buf`, like [`LogReader::read_line`]: waits
     /// ([`FollowControl`]) at the end of the file until a line comes; `Ok(None)`
-    /// once the control said stop (after a last partial line, if any).
+    /// once the control said stop (after the partial last lines, if any).
     pub fn read_line(&mut self, buf: &mut Vec<u8>) -> Result<Option<Position>, ReadError> {
         loop {
-            if self.stopped {
-                // A partial last line is yielded once at the end, not lost.
-                let Some(rdr) = self.reader.as_mut() else {
-                    return Ok(None);
-                };
-                let pos = rdr.take_partial(buf);
-                self.reader = None;
-                return Ok(pos);
+            if self.st.stopped {
+                // Partial last lines are yielded once at the end, not lost.
+                return Ok(self.st.take_last_partial(buf));
             }
-            let Some(rdr) = self.reader.as_mut() else {
-                match self.open() {
+            if self.st.check_due {
+                self.st.check_due = false;
+                self.st.check();
+            }
+            if let Some(pos) = self.st.read_available(buf)? {
+                return Ok(Some(pos));
+            }
+            if self.st.current.is_none() {
+                match self.st.open() {
                     Ok(()) => continue,
-                    Err(e) if e.kind() == io::ErrorKind::NotFound => {
-                        self.wait();
-                        continue;
-                    }
+                    Err(e) if e.kind() == io::ErrorKind::NotFound => {}
                     Err(e) => {
-                        self.stopped = true;
-                        return Err(ReadError::open(self.path.clone(), e));
+                        self.st.stopped = true;
+                        return Err(ReadError::open(self.st.path.clone(), e));
                     }
                 }
-            };
-            match rdr.read_line(buf) {
-                Ok(Some(pos)) => return Ok(Some(pos)),
-                Err(e) => {
-                    if e.is_fatal() {
-                        self.stopped = true;
-                    }
-                    return Err(e);
-                }
-                Ok(None) => {}
-            }
-            let read_up_to = (!rdr.get_ref().is_gzip()).then(|| rdr.next_position().byte);
-            if self.replaced(read_up_to) {
-                // Rotated or truncated. Exim may have written to the old file between
-                // our last read and the rename: drain it, then start the new one.
-                if let Some(rdr) = self.reader.as_mut() {
-                    if let Some(pos) = rdr.read_line(buf)? {
-                        return Ok(Some(pos));
-                    }
-                    let pos = rdr.take_partial(buf);
-                    self.reader = None;
-                    if pos.is_some() {
-                        return Ok(pos);
-                    }
-                }
+            } else if self.st.check() {
+                // Rotated or truncated: read on without waiting.
                 continue;
+            }
+            // Rotated files whose grace period ended are let go.
+            if let Some(pos) = self.st.let_go(buf) {
+                return Ok(Some(pos));
             }
             self.wait();
         }
@@ -252,13 +312,13 @@ impl<C: FollowControl> Follow<C> {
     /// The zero-copy shape of [`Follow::read_line`]: the line is borrowed from
     /// a buffer the follower keeps.
     pub fn next_line(&mut self) -> Result<Option<(&[u8], &Position)>, ReadError> {
-        let mut line = std::mem::take(&mut self.line);
+        let mut line = std::mem::take(&mut self.st.line);
         let res = self.read_line(&mut line);
-        self.line = line;
+        self.st.line = line;
         match res? {
             Some(pos) => {
-                self.pos = pos;
-                Ok(Some((&self.line, &self.pos)))
+                self.st.pos = pos;
+                Ok(Some((&self.st.line, &self.st.pos)))
             }
             None => Ok(None),
         }
@@ -266,7 +326,225 @@ impl<C: FollowControl> Follow<C> {
 
     /// How the followed file's lines are wrapped, once a line was read.
     pub fn framing(&self) -> Option<Framing> {
-        self.reader.as_ref().and_then(LogReader::framing)
+        self.st.current.as_ref().and_then(|t| t.rdr.framing())
+    }
+}
+
+impl State {
+    fn open(&mut self) -> io::Result<()> {
+        if !self.started {
+            self.started = true;
+            // The rotated files there now are history: never read as new.
+            for p in super::rotated(&self.path).unwrap_or_default() {
+                if let Some(id) = std::fs::metadata(&p).ok().as_ref().and_then(identity)
+                    && p.as_path() != &*self.path
+                {
+                    self.remember_id(id);
+                }
+            }
+        }
+        let mut start = Position::start();
+        if std::mem::take(&mut self.from_end) {
+            start.byte = std::fs::metadata(&self.path)?.len();
+        }
+        let tail = Tail::open(&self.path, start, self.max_line)?;
+        if let Some(id) = tail.id {
+            self.remember_id(id);
+        }
+        self.current = Some(tail);
+        Ok(())
+    }
+
+    fn remember_id(&mut self, id: (u64, u64)) {
+        if !self.known_ids.contains(&id) {
+            if self.known_ids.len() >= KNOWN_MAX {
+                self.known_ids.remove(0);
+            }
+            self.known_ids.push(id);
+        }
+    }
+
+    fn remember_print(&mut self, print: Vec<u8>) {
+        if !print.is_empty() && !self.known_prints.contains(&print) {
+            if self.known_prints.len() >= KNOWN_MAX {
+                self.known_prints.remove(0);
+            }
+            self.known_prints.push(print);
+        }
+    }
+
+    /// The next complete line of the rotated files (oldest first), then of
+    /// the current file.
+    fn read_available(&mut self, buf: &mut Vec<u8>) -> Result<Option<Position>, ReadError> {
+        for t in self.draining.iter_mut() {
+            match t.rdr.read_line(buf) {
+                Ok(Some(pos)) => return Ok(Some(pos)),
+                Ok(None) => {}
+                Err(e) => {
+                    if e.is_fatal() {
+                        // The file cannot be read on: let it go.
+                        t.polls_left = Some(0);
+                    }
+                    return Err(e);
+                }
+            }
+        }
+        let Some(t) = self.current.as_mut() else {
+            return Ok(None);
+        };
+        match t.rdr.read_line(buf) {
+            Err(e) => {
+                if e.is_fatal() {
+                    self.stopped = true;
+                }
+                Err(e)
+            }
+            r => r,
+        }
+    }
+
+    /// Lets go of the rotated files whose grace period ended; the partial
+    /// last line of one, if any, is yielded.
+    fn let_go(&mut self, buf: &mut Vec<u8>) -> Option<Position> {
+        while let Some(i) = self.draining.iter().position(|t| t.polls_left == Some(0)) {
+            let mut t = self.draining.remove(i);
+            if let Some(pos) = t.rdr.take_partial(buf) {
+                return Some(pos);
+            }
+        }
+        None
+    }
+
+    /// After the stop: the partial lines of every file, oldest first.
+    fn take_last_partial(&mut self, buf: &mut Vec<u8>) -> Option<Position> {
+        while !self.draining.is_empty() {
+            let mut t = self.draining.remove(0);
+            if let Some(pos) = t.rdr.take_partial(buf) {
+                return Some(pos);
+            }
+        }
+        let mut t = self.current.take()?;
+        t.rdr.take_partial(buf)
+    }
+
+    fn grace_polls(&self) -> u32 {
+        let per = self.interval.as_secs_f64();
+        if per <= 0.0 {
+            return 1;
+        }
+        ((self.rotate_wait.as_secs_f64() / per).ceil() as u32).max(1)
+    }
+
+    /// Has the path been rotated or truncated since the current file was
+    /// opened? If so, sets up what must be read (the old file, middle files,
+    /// a copy's tail) and returns true; the current file is then reopened.
+    fn check(&mut self) -> bool {
+        let Some(cur) = self.current.as_mut() else {
+            return false;
+        };
+        // Missing: rotated away, the new file is not there yet. Keep reading the
+        // old one until it appears, so nothing written to it late is lost.
+        let Ok(meta) = std::fs::metadata(&self.path) else {
+            return false;
+        };
+        let gzip = cur.is_gzip();
+        let taken = cur.rdr.bytes_taken();
+        if identity(&meta) != cur.id {
+            self.rotated();
+            return true;
+        }
+        if gzip {
+            return false;
+        }
+        let now = head(&self.path, FINGERPRINT).unwrap_or_default();
+        if meta.len() < taken || !agree(&now, &cur.fingerprint) {
+            self.truncated();
+            return true;
+        }
+        // Unchanged: complete the fingerprint from what was read.
+        if cur.fingerprint.len() < FINGERPRINT {
+            let n = (taken as usize).min(FINGERPRINT).min(now.len());
+            cur.fingerprint = now.get(..n).unwrap_or_default().to_vec();
+        }
+        false
+    }
+
+    /// The path names a new file: the old one is drained for the grace
+    /// period, under its rotated name, and files rotated in between are read.
+    fn rotated(&mut self) {
+        let Some(mut old) = self.current.take() else {
+            return;
+        };
+        let set = super::rotated(&self.path).unwrap_or_default();
+        // The old file's new name, found by its identity.
+        if let Some(p) = set.iter().find(|p| {
+            std::fs::metadata(p).ok().as_ref().and_then(identity) == old.id && old.id.is_some()
+        }) {
+            old.rdr.rename(Arc::from(p.as_path()));
+        }
+        old.polls_left = Some(self.grace_polls());
+        self.remember_print(std::mem::take(&mut old.fingerprint));
+        self.draining.push(old);
+        // Rotated twice (or more) between polls: the files in between, oldest
+        // first (the set is oldest first), read whole.
+        let path = self.path.clone();
+        for p in set.iter().filter(|p| p.as_path() != &*path) {
+            let Some(id) = std::fs::metadata(p).ok().as_ref().and_then(identity) else {
+                continue;
+            };
+            if self.known_ids.contains(&id) {
+                continue;
+            }
+            self.remember_id(id);
+            let print = head(p, FINGERPRINT).unwrap_or_default();
+            if print.is_empty() || self.known_prints.iter().any(|k| agree(k, &print)) {
+                // A compressed or copied version of a file already read.
+                continue;
+            }
+            if let Ok(mut t) = Tail::open(&Arc::from(p.as_path()), Position::start(), self.max_line)
+            {
+                t.polls_left = Some(self.grace_polls());
+                t.fingerprint = print.clone();
+                self.remember_print(print);
+                self.draining.push(t);
+            }
+        }
+    }
+
+    /// The file was truncated in place (`copytruncate`): the lines written
+    /// after the last read are in the copy (found in the rotated set by the
+    /// fingerprint); then the file is read again from its start.
+    fn truncated(&mut self) {
+        let Some(old) = self.current.take() else {
+            return;
+        };
+        // Where the first line not read yet starts (a held partial line included).
+        let resume = old.rdr.next_position();
+        let set = super::rotated(&self.path).unwrap_or_default();
+        let path = self.path.clone();
+        for p in set.iter().rev().filter(|p| p.as_path() != &*path) {
+            let Some(meta) = std::fs::metadata(p).ok() else {
+                continue;
+            };
+            let Some(id) = identity(&meta) else { continue };
+            if self.known_ids.contains(&id) {
+                continue;
+            }
+            let print = head(p, FINGERPRINT).unwrap_or_default();
+            if old.fingerprint.is_empty() || !agree(&print, &old.fingerprint) {
+                continue;
+            }
+            self.remember_id(id);
+            if meta.len() > resume.byte
+                && let Ok(mut t) =
+                    Tail::open(&Arc::from(p.as_path()), resume.clone(), self.max_line)
+            {
+                t.polls_left = Some(self.grace_polls());
+                self.draining.push(t);
+            }
+            break;
+        }
+        self.remember_print(old.fingerprint);
     }
 }
 

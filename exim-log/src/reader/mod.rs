@@ -60,6 +60,7 @@
 //! ```
 
 mod borrowed;
+mod domlogs;
 mod files;
 mod follow;
 mod gz;
@@ -79,6 +80,7 @@ use crate::error::ParseError;
 use crate::line::{LogLine, parse_line};
 use crate::syslog::Framing;
 
+pub use domlogs::{DomLog, domlogs};
 pub use files::{DynRead, LogFiles};
 pub use follow::{Follow, FollowControl, Sleep};
 pub use gz::Input;
@@ -235,6 +237,12 @@ impl Record {
     /// A record from its parts (without its line ending).
     pub fn new(raw: Vec<u8>, position: Position) -> Self {
         Record { raw, position }
+    }
+
+    /// Frees the spare capacity of the line's buffer (a long line read in
+    /// pieces may have up to twice its length), before it is kept.
+    pub fn shrink_to_fit(&mut self) {
+        self.raw.shrink_to_fit();
     }
 
     /// The line as read, without its line ending.
@@ -465,6 +473,19 @@ impl<R: Read> LogReader<R> {
 
     pub(crate) fn set_hold_partial(&mut self, hold: bool) {
         self.hold_partial = hold;
+    }
+
+    /// Names the stream anew (a followed file found under its rotated name).
+    pub(crate) fn rename(&mut self, file: Arc<Path>) {
+        self.current_pos.file = Some(file.clone());
+        self.file = Some(file);
+    }
+
+    /// Bytes taken from the stream so far, the held partial line included:
+    /// at the end of input, the offset in the file (from where counting
+    /// started).
+    pub(crate) fn bytes_taken(&self) -> u64 {
+        self.next.byte + self.carry.len() as u64 + self.skipping.unwrap_or(0)
     }
 
     /// The partial last line held in follow mode, if any; taking it advances the

@@ -3,12 +3,23 @@
 //! may be followed by comments `( ... )`, and comments nest (§3.2.2 of RFC 5322;
 //! Exim writes `(Exim 4.94.2 (FreeBSD))`, format reference §11.1).
 //!
+//! The tokens are nom productions, one function each (`semi`, `nested_comment`,
+//! `flat_comment`, `quoted_string`, `escaped_pair`, `word`); the clause layout
+//! is read from the token stream by [`split`].
+//!
 //! Parsing never unfolds: CR, LF, SP and TAB all separate tokens, and tokens are
 //! slices of the input. Comments are scanned with a depth counter, not recursion,
 //! so 10,000 `(` cannot overflow the stack. An unclosed comment (a hostile HELO
 //! such as `helo=a(b`) would swallow the rest of the header, so when one is found
 //! the scanner switches to "flat" mode, where a comment ends at the first `)`;
 //! this also keeps the scan linear (at most one failed depth scan per scanner).
+
+use nom::Parser;
+use nom::branch::alt;
+use nom::bytes::complete::{is_not, tag, take, take_till, take_while1};
+use nom::combinator::{opt, recognize, value};
+use nom::multi::{fold_many0, fold_many1};
+use nom::sequence::{preceded, terminated};
 
 /// Header whitespace: folds are whitespace too.
 pub(crate) fn is_ws(b: u8) -> bool {
@@ -25,6 +36,112 @@ pub(crate) enum Token<'a> {
     Comment(&'a [u8]),
     /// `;` outside comments and quotes.
     Semi,
+}
+
+/// The result of a token production: the rest of the input and the token.
+type Res<'a, T> = nom::IResult<&'a [u8], T, ()>;
+
+/// `";"` outside comments and quotes.
+fn semi(i: &[u8]) -> Res<'_, Token<'_>> {
+    value(Token::Semi, tag(&b";"[..])).parse(i)
+}
+
+/// A comment with nested comments (RFC 5322 §3.2.2 `comment`), `\` quoting one
+/// byte: the inner text without the outer parentheses. Written as a loop with a
+/// depth counter rather than a recursive combinator, so 10,000 `(` cannot overflow
+/// the stack. Fails when the comment is not closed.
+fn nested_comment(i: &[u8]) -> Res<'_, &[u8]> {
+    let (inner, _) = tag(&b"("[..]).parse(i)?;
+    let mut depth = 1usize;
+    let mut n = 0;
+    while let Some(&c) = inner.get(n) {
+        match c {
+            b'\\' => n += 1,
+            b'(' => depth += 1,
+            b')' => {
+                depth -= 1;
+                if depth == 0 {
+                    let text = inner.get(..n).unwrap_or_default();
+                    return Ok((inner.get(n + 1..).unwrap_or_default(), text));
+                }
+            }
+            _ => {}
+        }
+        n += 1;
+    }
+    Err(nom::Err::Error(()))
+}
+
+/// A comment read "flat", once an unclosed comment was seen: it ends at the
+/// first `)`, or at the end of the input.
+fn flat_comment(i: &[u8]) -> Res<'_, &[u8]> {
+    preceded(
+        tag(&b"("[..]),
+        terminated(take_till(|b| b == b')'), opt(tag(&b")"[..]))),
+    )
+    .parse(i)
+}
+
+/// A quoted string (RFC 5322 `quoted-string`), `\` quoting one byte. Fails when
+/// it is not closed.
+fn quoted_string(i: &[u8]) -> Res<'_, &[u8]> {
+    recognize((
+        tag(&b"\""[..]),
+        // Folds, not `many0`: nothing is collected, so nothing is allocated.
+        fold_many0(alt((escaped_pair, is_not(&b"\\\""[..]))), || (), |(), _| ()),
+        tag(&b"\""[..]),
+    ))
+    .parse(i)
+}
+
+/// `\` and the byte it quotes (none at the end of the input).
+fn escaped_pair(i: &[u8]) -> Res<'_, &[u8]> {
+    recognize((tag(&b"\\"[..]), opt(take(1usize)))).parse(i)
+}
+
+/// Bytes that end a word: whitespace (folds too), `(` and `;`.
+fn ends_word(b: u8) -> bool {
+    is_ws(b) || b == b'(' || b == b';'
+}
+
+/// A run of ordinary word bytes. With `quotes`, `"` is not one of them.
+fn word_run(quotes: bool) -> impl Fn(&[u8]) -> Res<'_, &[u8]> {
+    move |i| take_while1(|b| !ends_word(b) && b != b'\\' && !(quotes && b == b'"'))(i)
+}
+
+/// A word: up to whitespace, `(` or `;`, which quoted strings and backslash
+/// pairs do not end. With `quotes` off, `"` is an ordinary byte. Also says
+/// whether an unclosed `"` was met (it is then taken as an ordinary byte, and the
+/// caller turns quotes off, so that a header of many lone `"` stays linear).
+fn word(i: &[u8], quotes: bool) -> Res<'_, (&[u8], bool)> {
+    // Most words hold no `"` or `\\`: then the word is just the run of word bytes
+    // (callgrind: the general production below costs much more per word; a
+    // `memchr2` setup, too, on words this short; benches/README.md).
+    let (rest, plain) = take_while1(|b| !ends_word(b)).parse(i)?;
+    if !plain.iter().any(|b| matches!(b, b'"' | b'\\')) {
+        return Ok((rest, (plain, false)));
+    }
+    let unclosed = std::cell::Cell::new(false);
+    let pieces = alt((
+        word_run(quotes),
+        escaped_pair,
+        |j| {
+            if !quotes || unclosed.get() {
+                return Err(nom::Err::Error(()));
+            }
+            quoted_string(j)
+        },
+        |j| {
+            let r = tag(&b"\""[..]).parse(j);
+            if r.is_ok() {
+                unclosed.set(true);
+            }
+            r
+        },
+    ));
+    // A fold, not `many1`: nothing is collected, so nothing is allocated.
+    let (rest, w) = recognize(fold_many1(pieces, || (), |(), _| ())).parse(i)?;
+    Ok((rest, (w, unclosed.get())))
 }
 
 /// Iterator over `(offset, token)` of a byte slice.
@@ -47,70 +164,26 @@ impl<'a> Tokens<'a> {
         }
     }
 
-    /// The end (exclusive) of the comment whose `(` is at `open`, and the end of
-    /// its inner text.
-    fn comment_end(&mut self, open: usize) -> (usize, usize) {
-        let b = self.input;
-        if !self.flat {
-            let mut depth = 0usize;
-            let mut i = open;
-            while let Some(&c) = b.get(i) {
-                match c {
-                    b'\\' => i += 1,
-                    b'(' => depth += 1,
-                    b')' => {
-                        depth -= 1;
-                        if depth == 0 {
-                            return (i + 1, i);
-                        }
-                    }
-                    _ => {}
+    /// One token at the start of `i`: `;`, a comment or a word.
+    fn token(&mut self, i: &'a [u8]) -> Res<'a, Token<'a>> {
+        if let Ok(r) = semi(i) {
+            return Ok(r);
+        }
+        if i.first() == Some(&b'(') {
+            if !self.flat {
+                match nested_comment(i) {
+                    Ok((rest, c)) => return Ok((rest, Token::Comment(c))),
+                    // Without this, one unclosed comment would make every later
+                    // `(` scan to the end: quadratic on a hostile header.
+                    Err(_) => self.flat = true,
                 }
-                i += 1;
             }
-            self.flat = true;
+            return flat_comment(i).map(|(rest, c)| (rest, Token::Comment(c)));
         }
-        let from = open + 1;
-        match b.get(from..).and_then(|r| memchr::memchr(b')', r)) {
-            Some(p) => (from + p + 1, from + p),
-            None => (b.len(), b.len()),
-        }
+        let (rest, (w, unclosed)) = word(i, !self.no_quotes)?;
+        self.no_quotes |= unclosed;
+        Ok((rest, Token::Word(w)))
     }
-
-    /// The end of the word starting at `start`.
-    fn word_end(&mut self, start: usize) -> usize {
-        let b = self.input;
-        let mut i = start;
-        while let Some(&c) = b.get(i) {
-            match c {
-                c if is_ws(c) => break,
-                b'(' | b';' => break,
-                b'\\' => i += 2,
-                b'"' if !self.no_quotes => match closing_quote(b, i + 1) {
-                    Some(q) => i = q + 1,
-                    None => {
-                        self.no_quotes = true;
-                        i += 1;
-                    }
-                },
-                _ => i += 1,
-            }
-        }
-        i.min(b.len())
-    }
-}
-
-/// The index of the `"` that closes a quoted string whose content starts at `from`.
-fn closing_quote(b: &[u8], from: usize) -> Option<usize> {
-    let mut i = from;
-    while let Some(&c) = b.get(i) {
-        match c {
-            b'\\' => i += 2,
-            b'"' => return Some(i),
-            _ => i += 1,
-        }
-    }
-    None
 }
 
 impl<'a> Iterator for Tokens<'a> {
@@ -118,26 +191,12 @@ impl<'a> Iterator for Tokens<'a> {
 
     fn next(&mut self) -> Option<Self::Item> {
         let b = self.input;
-        while b.get(self.pos).is_some_and(|c| is_ws(*c)) {
-            self.pos += 1;
-        }
-        let start = self.pos;
-        let tok = match b.get(start)? {
-            b';' => {
-                self.pos += 1;
-                Token::Semi
-            }
-            b'(' => {
-                let (end, inner_end) = self.comment_end(start);
-                self.pos = end;
-                Token::Comment(b.get(start + 1..inner_end).unwrap_or_default())
-            }
-            _ => {
-                let end = self.word_end(start).max(start + 1);
-                self.pos = end;
-                Token::Word(b.get(start..end).unwrap_or_default())
-            }
-        };
+        let rest = b.get(self.pos..)?;
+        let ws = rest.iter().take_while(|c| is_ws(**c)).count();
+        let start = self.pos + ws;
+        let i = b.get(start..).filter(|i| !i.is_empty())?;
+        let (rest, tok) = self.token(i).ok()?;
+        self.pos = b.len() - rest.len();
         Some((start, tok))
     }
 }
@@ -343,6 +402,51 @@ pub(crate) fn item<'a>(text: &'a [u8], key: &[u8]) -> Option<&'a [u8]> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn token_productions() {
+        assert_eq!(semi(b"; x"), Ok((&b" x"[..], Token::Semi)));
+        assert!(semi(b"x;").is_err());
+        // Nested comments, a quoted `)`, the rest after the outer `)`.
+        assert_eq!(
+            nested_comment(b"(Exim 4.94.2 (FreeBSD)) id"),
+            Ok((&b" id"[..], &b"Exim 4.94.2 (FreeBSD)"[..]))
+        );
+        assert_eq!(
+            nested_comment(br"(a \) b) c"),
+            Ok((&b" c"[..], &br"a \) b"[..]))
+        );
+        assert!(nested_comment(b"(helo=a(b) by x").is_err());
+        assert_eq!(flat_comment(b"(a(b) c"), Ok((&b" c"[..], &b"a(b"[..])));
+        assert_eq!(flat_comment(b"(open"), Ok((&b""[..], &b"open"[..])));
+        assert_eq!(
+            quoted_string(br#""a \" b" c"#),
+            Ok((&b" c"[..], &br#""a \" b""#[..]))
+        );
+        assert!(quoted_string(br#""open"#).is_err());
+        assert_eq!(escaped_pair(br"\ x"), Ok((&b"x"[..], &br"\ "[..])));
+        assert_eq!(escaped_pair(br"\"), Ok((&b""[..], &br"\"[..])));
+        // Words end at whitespace, `(` and `;`, but not inside quotes or after `\`.
+        assert_eq!(
+            word(br#"a"b c"d(e"#, true),
+            Ok((&b"(e"[..], (&br#"a"b c"d"#[..], false)))
+        );
+        assert_eq!(
+            word(br"a\ b c", true),
+            Ok((&b" c"[..], (&br"a\ b"[..], false)))
+        );
+        assert_eq!(word(b"id;", true), Ok((&b";"[..], (&b"id"[..], false))));
+        // An unclosed quote is an ordinary byte, and says so.
+        assert_eq!(
+            word(br#"a"b c"#, true),
+            Ok((&b" c"[..], (&br#"a"b"#[..], true)))
+        );
+        assert_eq!(
+            word(br#"a"b c"#, false),
+            Ok((&b" c"[..], (&br#"a"b"#[..], false)))
+        );
+        assert!(word(b" a", true).is_err());
+    }
 
     fn words(s: &str) -> Vec<String> {
         Tokens::new(s.as_bytes())

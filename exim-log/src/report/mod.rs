@@ -63,8 +63,10 @@ use crate::Timestamp;
 pub mod abuse;
 pub mod bounded;
 pub mod classify;
+pub mod queue;
 pub mod spam;
 pub mod summary;
+pub mod web_origins;
 
 /// A half-open window of log time, `[since, until)`, in seconds of the log's
 /// own clock (the timestamp as written, its UTC offset ignored, so that a

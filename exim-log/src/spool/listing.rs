@@ -257,8 +257,12 @@ fn recipient_line(line: &[u8]) -> Option<QueueRecipient<'_>> {
     } else {
         (false, false, t)
     };
+    let addr = addr.trim_ascii();
+    if addr.is_empty() {
+        return None;
+    }
     Some(QueueRecipient {
-        address: Text::new(addr.trim_ascii()),
+        address: Text::new(addr),
         delivered,
         generated,
     })

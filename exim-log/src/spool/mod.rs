@@ -245,11 +245,13 @@ impl<'a> HeaderFile<'a> {
         let headers: u64 = self
             .headers()
             .filter(|h| h.kind() != HeaderKind::Deleted)
-            .map(|h| h.length as u64)
-            .sum();
+            .fold(0u64, |n, h| n.saturating_add(h.length as u64));
         // The -D file starts with `ID-D\n`, not part of the message.
         let id_line = self.id.as_str().len() as u64 + 3;
-        (headers + data_file_len + 1).saturating_sub(id_line)
+        headers
+            .saturating_add(data_file_len)
+            .saturating_add(1)
+            .saturating_sub(id_line)
     }
 }
 

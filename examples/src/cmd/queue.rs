@@ -1,0 +1,210 @@
+//! `exim-log queue`: the mail queue grouped for the spam hunt, from a spool
+//! directory or from `exim -bp` output. What is counted:
+//! [`exim_log::report::queue`].
+
+use std::io::{IsTerminal, Read, Write};
+use std::path::PathBuf;
+
+use exim_log::reader::{Input, SpoolDir};
+use exim_log::report::queue::{QueueGroup, QueueReport};
+use exim_log::spool::parse_listing;
+
+use crate::input::io_reason;
+use crate::outcome::{self, Error, Outcome, status, warn};
+use crate::report::Render;
+
+/// The long help.
+pub const ABOUT: &str = "\
+Groups the messages waiting in Exim's queue the way a spam hunt needs: by
+the user and uid that submitted them, the SMTP-authenticated login, the
+sending host, the envelope sender, PHP's X-PHP-Originating-Script, cPanel's
+X-PHP-Script site/path and the web client IP it names, the subject and the
+recipient domains; with ages, frozen counts and the message ids of each row
+(for exim -Mrm, or `exim-log trace`).
+
+PATH is a spool directory (/var/spool/exim4 or /var/spool/exim, or its input/
+folder; split or not), read file by file (needs read access, usually root);
+or a file of `exim -bp` / `mailq` output; `-` or no PATH reads that output
+from standard input (exim -bp | exim-log queue). The listing tells only the
+sender, recipients, age and frozen flag; the other tables need the spool.";
+
+/// `exim-log queue` options.
+#[derive(Clone, Debug, clap::Args)]
+pub struct Args {
+    /// A spool directory, or a file of `exim -bp` output (`-`: standard input)
+    #[arg(value_name = "PATH")]
+    pub paths: Vec<PathBuf>,
+    /// Rows per table
+    #[arg(long, short = 'n', value_name = "N", default_value_t = 10)]
+    pub top: usize,
+    /// Leave out rows of fewer than N messages
+    #[arg(long, value_name = "N", default_value_t = 1)]
+    pub threshold: u64,
+    /// Print only the ids of the messages of one row, one a line: KIND=KEY,
+    /// e.g. web_client=198.51.100.23 or php_script=1000:mailer.php
+    #[arg(long, value_name = "KIND=KEY")]
+    pub ids: Option<String>,
+    /// One JSON document instead of text (SCHEMA.md "Queue report")
+    #[arg(long)]
+    pub json: bool,
+    /// Instead of the report, one JSON object per message: the parsed spool
+    /// file, or the listing record (SCHEMA.md "Spool files")
+    #[arg(long, conflicts_with_all = ["json", "ids"])]
+    pub each: bool,
+}
+
+fn now() -> i64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| i64::try_from(d.as_secs()).unwrap_or(i64::MAX))
+}
+
+/// Where each message goes: into the report, or printed as JSON (`--each`).
+enum Sink<'a> {
+    Report(&'a mut QueueReport),
+    Each(&'a mut dyn Write),
+}
+
+/// Adds a spool directory; true when a file could not be read.
+fn add_spool(sink: &mut Sink<'_>, dir: &PathBuf) -> Result<bool, Error> {
+    let files = SpoolDir::open(dir).map_err(|e| Error::Message(e.to_string()))?;
+    let mut failed = false;
+    for f in files {
+        match f {
+            Ok(f) => {
+                let parsed = f.parse();
+                if let Err(e) = &parsed {
+                    warn(format!("{}: {e}", f.path.display()));
+                }
+                match sink {
+                    Sink::Report(q) => q.add_queued(&f),
+                    Sink::Each(out) => {
+                        if let Ok(h) = parsed {
+                            serde_json::to_writer(&mut **out, &h)?;
+                            out.write_all(b"\n")?;
+                        }
+                    }
+                }
+            }
+            Err(e) => {
+                warn(e);
+                failed = true;
+            }
+        }
+    }
+    Ok(failed)
+}
+
+/// Adds an `exim -bp` listing; true when a record could not be read.
+fn add_listing(sink: &mut Sink<'_>, name: &str, rdr: Box<dyn Read>) -> Result<bool, Error> {
+    let mut buf = Vec::new();
+    Input::detect(rdr)
+        .and_then(|mut i| i.read_to_end(&mut buf))
+        .map_err(|e| format!("{name}: {}", io_reason(&e)))?;
+    let mut failed = false;
+    for e in parse_listing(&buf) {
+        match e {
+            Ok(e) => match sink {
+                Sink::Report(q) => q.add_entry(&e),
+                Sink::Each(out) => {
+                    serde_json::to_writer(&mut **out, &e)?;
+                    out.write_all(b"\n")?;
+                }
+            },
+            Err(e) => {
+                warn(format!("{name}: {e}"));
+                failed = true;
+            }
+        }
+    }
+    Ok(failed)
+}
+
+/// Runs `exim-log queue`.
+pub fn run(args: Args) -> Outcome {
+    let paths = if args.paths.is_empty() {
+        if std::io::stdin().is_terminal() {
+            return Err("give a spool directory (e.g. /var/spool/exim4) or pipe `exim -bp` into `exim-log queue`".to_string().into());
+        }
+        vec![PathBuf::from("-")]
+    } else {
+        args.paths.clone()
+    };
+    let want = match &args.ids {
+        Some(spec) => {
+            let (kind, key) = spec
+                .split_once('=')
+                .ok_or_else(|| format!("--ids {spec}: expected KIND=KEY"))?;
+            let kind = QueueGroup::ALL
+                .into_iter()
+                .find(|g| g.name() == kind)
+                .ok_or_else(|| {
+                    let names: Vec<_> = QueueGroup::ALL.iter().map(|g| g.name()).collect();
+                    format!("--ids: unknown kind {kind:?} (one of {})", names.join(", "))
+                })?;
+            Some((kind, key.to_string()))
+        }
+        None => None,
+    };
+    let mut q = QueueReport::new(now());
+    let mut out = outcome::stdout();
+    let mut failed = false;
+    let mut names = Vec::new();
+    {
+        let mut sink = if args.each {
+            Sink::Each(&mut out)
+        } else {
+            Sink::Report(&mut q)
+        };
+        for p in &paths {
+            if p.as_os_str() == "-" {
+                names.push("standard input".to_string());
+                let stdin = Box::new(std::io::stdin().lock());
+                failed |= add_listing(&mut sink, "standard input", stdin)?;
+            } else if p.is_dir() {
+                names.push(p.display().to_string());
+                failed |= add_spool(&mut sink, p)?;
+            } else {
+                let name = p.display().to_string();
+                let f = std::fs::File::open(p).map_err(|e| format!("{name}: {}", io_reason(&e)))?;
+                failed |= add_listing(&mut sink, &name, Box::new(f))?;
+                names.push(name);
+            }
+        }
+    }
+    if args.each {
+        out.flush()?;
+        return Ok(status(failed));
+    }
+    if let Some((kind, key)) = want {
+        let report = q.report(usize::MAX, 1);
+        let row = report
+            .sections
+            .iter()
+            .find(|s| s.kind == kind)
+            .and_then(|s| s.rows.iter().find(|r| r.key == key));
+        let Some(row) = row else {
+            out.flush()?;
+            return Ok(outcome::Status::NothingMatched);
+        };
+        for id in &row.ids {
+            writeln!(out, "{id}")?;
+        }
+        if row.more_ids {
+            warn(format!(
+                "{kind:?} {key}: only the first {} ids were kept",
+                row.ids.len()
+            ));
+        }
+        out.flush()?;
+        return Ok(status(failed));
+    }
+    let report = q.report(args.top, args.threshold);
+    if args.json {
+        outcome::write_json(&mut out, &report)?;
+    } else {
+        report.write_text(&mut out, &names)?;
+    }
+    out.flush()?;
+    Ok(status(failed))
+}

@@ -1,0 +1,198 @@
+//! `exim-log web-origins`: the web requests that ran the scripts that sent
+//! mail, from the mainlog (`cwd=` of each submission, `+arguments`) and the
+//! web server's access logs (cPanel's `domlogs/`). What is matched:
+//! [`exim_log::report::web_origins`].
+
+use std::io::Write;
+use std::path::PathBuf;
+
+use exim_log::assemble::Assembled;
+use exim_log::budget::MemoryBudget;
+use exim_log::reader::{LogFiles, domlogs};
+use exim_log::report::web_origins::WebOrigins;
+use exim_log::weblog::parse_access_line;
+
+use super::each_message;
+use crate::input::{InputArgs, Show};
+use crate::outcome::{self, Outcome, status, warn};
+use crate::report::text;
+
+/// The long help.
+pub const ABOUT: &str = "\
+Finds the web requests behind the mail that scripts sent: for every message a
+script submitted (cwd= of +arguments, linked to the message), the requests in
+the access logs (--domlogs: cPanel's domlogs folder, USER/DOMAIN and
+-ssl_log files, rotated and .gz) to paths under that script's directory
+(/home/USER/public_html/X is /X on the account's sites; --docroot maps other
+folders) at most --window seconds before the arrival. Per script: messages,
+messages explained, and the client IPs, URLs and user agents ranked by the
+messages they explain. Mainlog times are taken as UTC unless --log-offset is
+given (the server's offset, e.g. -0500).";
+
+/// `exim-log web-origins` options.
+#[derive(Clone, Debug, clap::Args)]
+pub struct Args {
+    #[command(flatten)]
+    #[allow(missing_docs)]
+    pub input: InputArgs,
+    /// The access logs: a domlogs folder (or a user's logs folder)
+    #[arg(long, value_name = "DIR", required = true)]
+    pub domlogs: Vec<PathBuf>,
+    /// A document root of a domain, PATH=DOMAIN (repeatable)
+    #[arg(long, value_name = "PATH=DOMAIN")]
+    pub docroot: Vec<String>,
+    /// Seconds before an arrival in which a request counts
+    #[arg(long, value_name = "SECONDS", default_value_t = 10)]
+    pub window: i64,
+    /// UTC offset of the mainlog's times (+HHMM or -HHMM)
+    #[arg(
+        long,
+        value_name = "OFFSET",
+        default_value = "+0000",
+        allow_hyphen_values = true
+    )]
+    pub log_offset: String,
+    /// Rows per table
+    #[arg(long, short = 'n', value_name = "N", default_value_t = 5)]
+    pub top: usize,
+    /// One JSON document instead of text (SCHEMA.md "Web origins")
+    #[arg(long)]
+    pub json: bool,
+}
+
+fn offset_seconds(s: &str) -> Option<i64> {
+    let (sign, digits) = match s.as_bytes().first()? {
+        b'+' => (1, s.get(1..)?),
+        b'-' => (-1, s.get(1..)?),
+        _ => (1, s),
+    };
+    if digits.len() != 4 || !digits.bytes().all(|b| b.is_ascii_digit()) {
+        return None;
+    }
+    let h: i64 = digits.get(..2)?.parse().ok()?;
+    let m: i64 = digits.get(2..)?.parse().ok()?;
+    Some(sign * (h * 3600 + m * 60))
+}
+
+/// Runs `exim-log web-origins`.
+pub fn run(args: Args) -> Outcome {
+    let offset = offset_seconds(&args.log_offset)
+        .ok_or_else(|| format!("--log-offset {}: expected +HHMM or -HHMM", args.log_offset))?;
+    let mut roots = Vec::new();
+    for d in &args.docroot {
+        let (path, domain) = d
+            .split_once('=')
+            .ok_or_else(|| format!("--docroot {d}: expected PATH=DOMAIN"))?;
+        roots.push((path.to_string(), domain.to_string()));
+    }
+    let mut sets = Vec::new();
+    for dir in &args.domlogs {
+        sets.extend(domlogs(dir).map_err(|e| format!("{}: {e}", dir.display()))?);
+    }
+    let mut source = args.input.open(if args.json {
+        Show::Quiet
+    } else {
+        Show::Progress
+    })?;
+    let mut w = WebOrigins::new(args.window, roots);
+    let mut failed = each_message(&mut source, MemoryBudget::DEFAULT, |item| {
+        let Assembled::Message(m) = item else { return };
+        let Some(cwd) = m
+            .submission()
+            .and_then(|s| s.arguments())
+            .map(|a| a.cwd.to_string())
+        else {
+            return;
+        };
+        let Some(Ok(arrival)) = m.lines.first().map(|l| l.parse()) else {
+            return;
+        };
+        w.add_submission(&cwd, arrival.timestamp.unix_seconds() - offset, &m.id);
+    });
+    failed |= source.check()?;
+    let mut buf = Vec::new();
+    for set in &sets {
+        let mut files = LogFiles::new(set.files.clone());
+        loop {
+            match files.read_line(&mut buf) {
+                Ok(Some(_)) => {
+                    if let Ok(l) = parse_access_line(&buf) {
+                        w.add_request(&set.domain, set.user.as_deref(), &l);
+                    }
+                }
+                Ok(None) => break,
+                Err(e) => {
+                    warn(&e);
+                    if e.is_fatal() {
+                        failed = true;
+                        break;
+                    }
+                }
+            }
+        }
+    }
+    let report = w.report(args.top);
+    let mut out = outcome::stdout();
+    if args.json {
+        outcome::write_json(&mut out, &report)?;
+    } else {
+        writeln!(
+            out,
+            "web-origins: {} script directories, {} access-log sets, window {} s",
+            report.scripts.len(),
+            sets.len(),
+            report.window
+        )?;
+        for s in &report.scripts {
+            text::heading(&mut out, &s.dir)?;
+            let site = match &s.site {
+                Some(site) => format!(
+                    "{}{}",
+                    site.domain
+                        .clone()
+                        .or_else(|| site.user.as_ref().map(|u| format!("(sites of {u})")))
+                        .unwrap_or_default(),
+                    if site.url_prefix.is_empty() {
+                        "/"
+                    } else {
+                        &site.url_prefix
+                    }
+                ),
+                None => "(no site: not under a document root or public_html)".to_string(),
+            };
+            writeln!(
+                out,
+                "  {} messages, {} explained; served as {site}",
+                s.messages, s.explained
+            )?;
+            for (what, rows) in [
+                ("client", &s.clients),
+                ("url", &s.urls),
+                ("user agent", &s.user_agents),
+            ] {
+                for r in rows {
+                    writeln!(
+                        out,
+                        "  {what:<10} {:>6} msgs {:>6} reqs  {}",
+                        r.messages, r.requests, r.key
+                    )?;
+                }
+            }
+        }
+    }
+    out.flush()?;
+    Ok(status(failed))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn offsets() {
+        assert_eq!(offset_seconds("+0000"), Some(0));
+        assert_eq!(offset_seconds("-0530"), Some(-19_800));
+        assert_eq!(offset_seconds("0100"), Some(3600));
+        assert_eq!(offset_seconds("+1"), None);
+    }
+}

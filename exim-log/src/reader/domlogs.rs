@@ -1,0 +1,157 @@
+//! cPanel's (and plain Apache's) per-site access logs: which files belong to
+//! which site, oldest first.
+//!
+//! cPanel writes one combined-format log per domain: `domlogs/DOMAIN` for
+//! HTTP and `domlogs/DOMAIN-ssl_log` for HTTPS, in newer releases under a
+//! folder per account (`domlogs/USER/DOMAIN`). Rotated copies are numbered or
+//! dated like other logs (`DOMAIN.1`, `DOMAIN-20261201.gz`, see
+//! [`RotationKey`]), and the monthly archives in `~/logs/` are named
+//! `DOMAIN-Mon-YYYY.gz`. The `-bytes_log`, `-ftp_log` and error logs are not
+//! access logs and are left out, as are cPanel's `.offset` and `.bkup` files.
+
+use std::fs;
+use std::io;
+use std::path::{Path, PathBuf};
+
+use super::RotationKey;
+
+/// The access logs of one site: the files of its rotated set, oldest first.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct DomLog {
+    /// The domain (the file's base name).
+    pub domain: String,
+    /// The account, for `domlogs/USER/DOMAIN`.
+    pub user: Option<String>,
+    /// True for the `-ssl_log` (HTTPS) set.
+    pub ssl: bool,
+    /// Its files, oldest first; read them with [`super::LogFiles`].
+    pub files: Vec<PathBuf>,
+}
+
+const MONTHS: [&str; 12] = [
+    "Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec",
+];
+
+/// Splits a file name into (domain, ssl, rotation) or `None` for files that are
+/// not access logs.
+fn classify(name: &str) -> Option<(String, bool, RotationKey)> {
+    let skip = [
+        "bytes_log",
+        "ftp_log",
+        "error_log",
+        ".offset",
+        ".bkup",
+        ".swp",
+    ];
+    if name.starts_with('.') || skip.iter().any(|s| name.contains(s)) {
+        return None;
+    }
+    let stem = name.strip_suffix(".gz").unwrap_or(name);
+    // cPanel's monthly archive: DOMAIN[-ssl_log]-Mon-YYYY.gz
+    let mut parts = stem.rsplitn(3, '-');
+    let (year, mon, base) = (parts.next(), parts.next(), parts.next());
+    let (base, key) = match (
+        year,
+        mon.and_then(|m| MONTHS.iter().position(|n| *n == m)),
+        base,
+    ) {
+        (Some(y), Some(m), Some(base)) if y.len() == 4 && y.bytes().all(|b| b.is_ascii_digit()) => {
+            let y: u64 = y.parse().ok()?;
+            (base.to_string(), RotationKey::Dated(y * 100 + m as u64 + 1))
+        }
+        _ => {
+            let (base, key) = RotationKey::split(name);
+            (base.to_string(), key)
+        }
+    };
+    let (domain, ssl) = match base.strip_suffix("-ssl_log") {
+        Some(d) => (d.to_string(), true),
+        None => (base, false),
+    };
+    (!domain.is_empty()).then_some((domain, ssl, key))
+}
+
+/// The access-log sets under `dir`: a `domlogs` folder (files, and one level of
+/// account folders), or an account's `logs` folder of archives.
+///
+/// ```no_run
+/// for site in exim_log::reader::domlogs("/usr/local/apache/domlogs")? {
+///     println!("{} {:?} ssl={} {} files", site.domain, site.user, site.ssl, site.files.len());
+/// }
+/// # Ok::<(), std::io::Error>(())
+/// ```
+pub fn domlogs(dir: impl AsRef<Path>) -> io::Result<Vec<DomLog>> {
+    let mut found: Vec<(String, Option<String>, bool, RotationKey, PathBuf)> = Vec::new();
+    let mut add = |path: PathBuf, user: Option<String>| {
+        if let Some(name) = path.file_name().and_then(|n| n.to_str())
+            && let Some((domain, ssl, key)) = classify(name)
+        {
+            found.push((domain, user, ssl, key, path));
+        }
+    };
+    for entry in fs::read_dir(dir.as_ref())? {
+        let entry = entry?;
+        let ty = entry.file_type()?;
+        let path = entry.path();
+        if ty.is_dir() {
+            let user = entry.file_name().to_string_lossy().into_owned();
+            for sub in fs::read_dir(&path)? {
+                let sub = sub?;
+                if sub.file_type()?.is_file() {
+                    add(sub.path(), Some(user.clone()));
+                }
+            }
+        } else if ty.is_file() {
+            add(path, None);
+        }
+    }
+    found.sort_by(|a, b| (&a.1, &a.0, a.2, &a.3).cmp(&(&b.1, &b.0, b.2, &b.3)));
+    let mut sets: Vec<DomLog> = Vec::new();
+    for (domain, user, ssl, _, path) in found {
+        match sets.last_mut() {
+            Some(last) if last.domain == domain && last.user == user && last.ssl == ssl => {
+                last.files.push(path);
+            }
+            _ => sets.push(DomLog {
+                domain,
+                user,
+                ssl,
+                files: vec![path],
+            }),
+        }
+    }
+    Ok(sets)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn names() {
+        let c = classify;
+        assert_eq!(
+            c("shop.example"),
+            Some(("shop.example".into(), false, RotationKey::Current))
+        );
+        assert_eq!(
+            c("shop.example-ssl_log"),
+            Some(("shop.example".into(), true, RotationKey::Current))
+        );
+        assert_eq!(
+            c("shop.example.2.gz"),
+            Some(("shop.example".into(), false, RotationKey::Numbered(2)))
+        );
+        assert_eq!(
+            c("shop.example-ssl_log-Dec-2026.gz"),
+            Some(("shop.example".into(), true, RotationKey::Dated(202612)))
+        );
+        assert_eq!(
+            c("shop.example-20261201.gz"),
+            Some(("shop.example".into(), false, RotationKey::Dated(20261201)))
+        );
+        assert_eq!(c("shop.example-bytes_log"), None);
+        assert_eq!(c("ftp.shop.example-ftp_log"), None);
+        assert_eq!(c("shop.example.offset"), None);
+    }
+}

@@ -1,0 +1,1 @@
+../../../fuzz/src/reference.rs

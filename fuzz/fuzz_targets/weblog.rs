@@ -1,0 +1,4 @@
+//! Fuzz target `weblog`: see `exim_log_fuzz::check_weblog` for the invariants.
+#![no_main]
+
+libfuzzer_sys::fuzz_target!(|data: &[u8]| exim_log_fuzz::check_weblog(data));

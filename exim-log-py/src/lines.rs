@@ -1,6 +1,7 @@
 //! `exim_log.lines()`: iterate the parsed lines of a source.
 
 use std::collections::VecDeque;
+use std::sync::{Mutex, PoisonError};
 
 use exim_log::ReadError;
 use exim_log::reader::{LogFiles, Position};
@@ -20,48 +21,75 @@ enum Item {
 }
 
 /// An iterator of parsed `Line`s, made by `exim_log.lines()`.
-#[pyclass(module = "exim_log", name = "LineReader")]
+///
+/// Frozen, its state behind a mutex: one iterator shared by several threads
+/// hands each line to exactly one of them (a `&mut self` method would raise
+/// `RuntimeError: Already borrowed` instead). The mutex is only taken with
+/// the GIL released, so a thread waiting for it never blocks the holder.
+#[pyclass(frozen, module = "exim_log", name = "LineReader")]
 pub(crate) struct LineReader {
+    state: Mutex<State>,
+}
+
+struct State {
     source: Option<LogFiles>,
     skip_errors: bool,
     pending: VecDeque<Item>,
     buf: Vec<u8>,
 }
 
-impl LineReader {
-    /// Reads and parses about `BATCH_BYTES` of input into `pending`, without the GIL.
-    fn fill(&mut self, py: Python<'_>) {
+impl State {
+    /// Reads and parses about `BATCH_BYTES` of input into `pending` (called
+    /// without the GIL).
+    fn fill(&mut self) {
         let Some(source) = self.source.as_mut() else {
             return;
         };
         let (pending, buf, skip) = (&mut self.pending, &mut self.buf, self.skip_errors);
-        let ended = py.detach(|| {
-            let mut bytes = 0;
-            while bytes < BATCH_BYTES {
-                match source.read_line(buf) {
-                    Ok(None) => return true,
-                    Ok(Some(pos)) => {
-                        bytes += buf.len() + 1;
-                        match OwnedLine::parse(buf) {
-                            Ok(l) => pending.push_back(Item::Line(l, pos)),
-                            Err(_) if skip => {}
-                            Err(e) => pending.push_back(Item::Unparsed(e, pos)),
-                        }
-                    }
-                    Err(e) if skip && !e.is_fatal() => {}
-                    Err(e) => {
-                        pending.push_back(Item::Read(e));
-                        // Hand the error over now, so it is raised in order.
-                        return false;
-                    }
-                }
-            }
-            false
-        });
+        let ended = read_batch(source, pending, buf, skip);
         if ended {
             self.source = None;
         }
     }
+
+    /// The next item, reading a batch when none is pending; `None` at the end.
+    fn next(&mut self) -> Option<Item> {
+        while self.pending.is_empty() {
+            self.source.as_ref()?;
+            self.fill();
+        }
+        self.pending.pop_front()
+    }
+}
+
+/// Reads and parses about `BATCH_BYTES` of input into `pending`; true at the end.
+fn read_batch(
+    source: &mut LogFiles,
+    pending: &mut VecDeque<Item>,
+    buf: &mut Vec<u8>,
+    skip: bool,
+) -> bool {
+    let mut bytes = 0;
+    while bytes < BATCH_BYTES {
+        match source.read_line(buf) {
+            Ok(None) => return true,
+            Ok(Some(pos)) => {
+                bytes += buf.len() + 1;
+                match OwnedLine::parse(buf) {
+                    Ok(l) => pending.push_back(Item::Line(l, pos)),
+                    Err(_) if skip => {}
+                    Err(e) => pending.push_back(Item::Unparsed(e, pos)),
+                }
+            }
+            Err(e) if skip && !e.is_fatal() => {}
+            Err(e) => {
+                pending.push_back(Item::Read(e));
+                // Hand the error over now, so it is raised in order.
+                return false;
+            }
+        }
+    }
+    false
 }
 
 #[pymethods]
@@ -70,14 +98,11 @@ impl LineReader {
         slf
     }
 
-    fn __next__(&mut self, py: Python<'_>) -> PyResult<Option<Line>> {
-        while self.pending.is_empty() {
-            if self.source.is_none() {
-                return Ok(None);
-            }
-            self.fill(py);
-        }
-        match self.pending.pop_front() {
+    fn __next__(&self, py: Python<'_>) -> PyResult<Option<Line>> {
+        let state = &self.state;
+        // Lock and parse without the GIL (see the type's comment).
+        let item = py.detach(|| state.lock().unwrap_or_else(PoisonError::into_inner).next());
+        match item {
             Some(Item::Line(l, origin)) => Ok(Some(Line::new(l, Some(origin)))),
             Some(Item::Unparsed(e, pos)) => Err(line_error(py, e, &Where::of(&pos))),
             Some(Item::Read(e)) => Err(read_error(py, e)),
@@ -97,9 +122,11 @@ pub(crate) fn lines(
 ) -> PyResult<LineReader> {
     let skip_errors = skip_errors(errors)?;
     Ok(LineReader {
-        source: Some(open(py, source, rotated)?),
-        skip_errors,
-        pending: VecDeque::new(),
-        buf: Vec::new(),
+        state: Mutex::new(State {
+            source: Some(open(py, source, rotated)?),
+            skip_errors,
+            pending: VecDeque::new(),
+            buf: Vec::new(),
+        }),
     })
 }

@@ -2,6 +2,7 @@
 //! `exim_log::assemble`, with the `cwd=` link to the submitting process.
 
 use std::collections::VecDeque;
+use std::sync::{Mutex, PoisonError};
 
 use exim_log::ReadError;
 use exim_log::assemble::{Assembled, Assembler, Link};
@@ -255,8 +256,16 @@ enum Kind {
 
 /// An iterator of `Message`s (and, with `standalone=True`, of the `Line`s that
 /// belong to no message), made by `messages()` and `trace()`.
-#[pyclass(module = "exim_log", name = "MessageReader")]
+///
+/// Frozen, its state behind a mutex, as `LineReader`: one iterator shared by
+/// several threads hands each item to exactly one of them, and the mutex is
+/// only taken with the GIL released.
+#[pyclass(frozen, module = "exim_log", name = "MessageReader")]
 pub(crate) struct MessageReader {
+    state: Mutex<State>,
+}
+
+struct State {
     source: Option<LogFiles>,
     kind: Kind,
     pending: VecDeque<Item>,
@@ -266,30 +275,43 @@ pub(crate) struct MessageReader {
 impl MessageReader {
     fn new(source: LogFiles, kind: Kind) -> Self {
         MessageReader {
-            source: Some(source),
-            kind,
-            pending: VecDeque::new(),
-            buf: Vec::new(),
+            state: Mutex::new(State {
+                source: Some(source),
+                kind,
+                pending: VecDeque::new(),
+                buf: Vec::new(),
+            }),
         }
     }
+}
 
+impl State {
     /// Reads, assembles and parses about `BATCH_BYTES` of input (or, for a
-    /// trace, a batch of results), without the GIL.
-    fn fill(&mut self, py: Python<'_>) {
+    /// trace, a batch of results); called without the GIL.
+    fn fill(&mut self) {
         let Some(source) = self.source.as_mut() else {
             return;
         };
         let (kind, pending, buf) = (&mut self.kind, &mut self.pending, &mut self.buf);
-        let ended = py.detach(|| match kind {
+        let ended = match kind {
             Kind::Messages {
                 assembler,
                 standalone,
             } => fill_messages(source, assembler, *standalone, pending, buf),
             Kind::Trace(trace) => fill_trace(source, trace, pending),
-        });
+        };
         if ended {
             self.source = None;
         }
+    }
+
+    /// The next item, reading a batch when none is pending; `None` at the end.
+    fn next(&mut self) -> Option<Item> {
+        while self.pending.is_empty() {
+            self.source.as_ref()?;
+            self.fill();
+        }
+        self.pending.pop_front()
     }
 }
 
@@ -381,14 +403,11 @@ impl MessageReader {
         slf
     }
 
-    fn __next__(&mut self, py: Python<'_>) -> PyResult<Option<Py<PyAny>>> {
-        while self.pending.is_empty() {
-            if self.source.is_none() {
-                return Ok(None);
-            }
-            self.fill(py);
-        }
-        match self.pending.pop_front() {
+    fn __next__(&self, py: Python<'_>) -> PyResult<Option<Py<PyAny>>> {
+        let state = &self.state;
+        // Lock and assemble without the GIL (see the type's comment).
+        let item = py.detach(|| state.lock().unwrap_or_else(PoisonError::into_inner).next());
+        match item {
             Some(Item::Message(p)) => Ok(Some(Py::new(py, Message::new(py, *p)?)?.into_any())),
             Some(Item::Line(l, o)) => Ok(Some(Py::new(py, Line::new(l, Some(o)))?.into_any())),
             Some(Item::Read(e)) => Err(read_error(py, e)),

@@ -133,6 +133,50 @@ def test_datetime_and_unix_time() -> None:
     assert naive.unix_time == 1716631828
 
 
+# Every calendar edge the parser accepts gives a datetime (it must never raise
+# on an accepted line): leap days, a leap second (clamped to :59, as
+# datetime has no second 60), the extreme offsets in use and the largest
+# offset accepted.
+DATETIME_EDGES = [
+    ("2024-02-29 23:59:59 x", datetime.datetime(2024, 2, 29, 23, 59, 59)),
+    ("2000-02-29 00:00:00 x", datetime.datetime(2000, 2, 29)),
+    ("2016-12-31 23:59:60 x", datetime.datetime(2016, 12, 31, 23, 59, 59)),
+    ("0001-01-01 00:00:00 x", datetime.datetime(1, 1, 1)),
+    ("9999-12-31 23:59:59.999 x", datetime.datetime(9999, 12, 31, 23, 59, 59, 999000)),
+    (
+        "2024-05-25 11:10:28 +1400 x",
+        datetime.datetime(
+            2024, 5, 25, 11, 10, 28, tzinfo=datetime.timezone(datetime.timedelta(hours=14))
+        ),
+    ),
+    (
+        "2024-05-25 11:10:28 -1200 x",
+        datetime.datetime(
+            2024, 5, 25, 11, 10, 28, tzinfo=datetime.timezone(datetime.timedelta(hours=-12))
+        ),
+    ),
+    (
+        "2024-05-25 11:10:28 -2359 x",
+        datetime.datetime(
+            2024,
+            5,
+            25,
+            11,
+            10,
+            28,
+            tzinfo=datetime.timezone(-datetime.timedelta(hours=23, minutes=59)),
+        ),
+    ),
+]
+
+
+@pytest.mark.parametrize("text,expected", DATETIME_EDGES)
+def test_datetime_of_every_accepted_edge(text: str, expected: datetime.datetime) -> None:
+    got = exim_log.parse_line(text).datetime
+    assert got == expected
+    assert got.utcoffset() == expected.utcoffset()
+
+
 def test_undecodable_bytes_are_kept() -> None:
     raw = b"2024-05-25 11:10:28 odd \xff byte"
     line = exim_log.parse_line(raw)
@@ -167,7 +211,12 @@ ERROR_CASES = [
     ("", "empty", 0),
     ("\n", "empty", 0),
     ("hello world", "timestamp", 0),
-    ("2024-13-25 11:10:28 x", "timestamp_range", 0),
+    ("2024-13-25 11:10:28 x", "timestamp_range", 5),
+    ("2024-02-30 11:10:28 x", "timestamp_range", 8),
+    ("2023-02-29 11:10:28 x", "timestamp_range", 8),
+    ("2024-05-25 11:10:61 x", "timestamp_range", 17),
+    ("2024-05-25 11:10:28 +9959 x", "timestamp_range", 20),
+    ("2024-05-25 11:10:28 -2400 x", "timestamp_range", 20),
     ("2024-05-25 11:10:28", "missing_text", 19),
 ]
 

@@ -96,7 +96,8 @@ def test_errors_carry_stream_position_and_iteration_goes_on(tmp_path: pathlib.Pa
     with pytest.raises(exim_log.ParseError) as info:
         next(it)
     assert (info.value.kind, info.value.line) == ("timestamp_range", 3)
-    assert info.value.offset == len(ARGUMENTS) + 1 + len(bad) + 1
+    # the month, 5 bytes into line 3
+    assert info.value.offset == len(ARGUMENTS) + 1 + len(bad) + 1 + 5
     last = next(it)
     assert (last.raw, last.line_number) == (COMPLETED, 4)
     with pytest.raises(StopIteration):

@@ -57,3 +57,46 @@ def test_thread_pool_reads_gzip_files_and_assembles(tmp_path) -> None:
         assert list(pool.map(work, paths)) == expected
     assert all(n == 20_000 for n, _ in expected)
     assert all(ids for _, ids in expected)
+
+
+def _drain_shared(it, n_threads: int = 2) -> list:
+    """Consumes one iterator from `n_threads` threads at once; every item seen."""
+    import threading
+
+    seen: list[list] = [[] for _ in range(n_threads)]
+    errors: list[BaseException] = []
+    start = threading.Barrier(n_threads)
+
+    def work(k: int) -> None:
+        start.wait()
+        try:
+            for item in it:
+                seen[k].append(item)
+        except BaseException as e:  # noqa: BLE001 - reported by the assertion below
+            errors.append(e)
+
+    threads = [threading.Thread(target=work, args=(k,)) for k in range(n_threads)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(timeout=120)
+    assert not any(t.is_alive() for t in threads), "a thread hangs on the shared iterator"
+    assert errors == []
+    return [x for s in seen for x in s]
+
+
+def test_one_lines_iterator_shared_by_two_threads() -> None:
+    # Many batches (BATCH_BYTES each), so both threads refill the iterator.
+    data = b"".join(corpus_text(s) for s in range(4))
+    n = data.count(b"\n")
+    got = _drain_shared(exim_log.lines(data))
+    numbers = sorted(l.line_number for l in got)
+    assert numbers == list(range(1, n + 1))  # every line exactly once
+
+
+def test_one_messages_iterator_shared_by_two_threads() -> None:
+    data = b"".join(corpus_text(s) for s in range(4))
+    expected = sorted(m.id for m in exim_log.messages(data))
+    assert expected
+    got = _drain_shared(exim_log.messages(data))
+    assert sorted(m.id for m in got) == expected

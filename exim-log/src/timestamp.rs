@@ -7,8 +7,9 @@ use serde::{Serialize, Serializer};
 /// A log timestamp: local wall-clock time as Exim wrote it, with optional
 /// milliseconds (`+millisec`) and optional UTC offset (`log_timezone = true`).
 ///
-/// Values are range-checked when parsed (month 1-12, day 1-31, hour 0-23,
-/// minute 0-59, second 0-60), but not against the calendar.
+/// Values are checked when parsed: a real calendar date (year 1-9999, month 1-12,
+/// day within the month, leap years included), hour 0-23, minute 0-59, second
+/// 0-60 (a leap second), and a UTC offset of at most 23:59 either way.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub struct Timestamp {
     /// Year, e.g. 2024.
@@ -44,6 +45,20 @@ impl Timestamp {
     /// Milliseconds since the Unix epoch (see [`Timestamp::unix_seconds`]).
     pub fn unix_millis(&self) -> i64 {
         self.unix_seconds() * 1000 + i64::from(self.millisecond.unwrap_or(0))
+    }
+}
+
+/// Number of days in `month` (1-12) of `year`, proleptic Gregorian; 0 for
+/// a month outside 1-12.
+pub(crate) const fn days_in_month(year: u32, month: u32) -> u32 {
+    match month {
+        1 | 3 | 5 | 7 | 8 | 10 | 12 => 31,
+        4 | 6 | 9 | 11 => 30,
+        2 if year.is_multiple_of(4) && (!year.is_multiple_of(100) || year.is_multiple_of(400)) => {
+            29
+        }
+        2 => 28,
+        _ => 0,
     }
 }
 
@@ -111,6 +126,18 @@ mod tests {
         let mut t = ts(2024, 5, 25, 11, 10, 28);
         t.utc_offset_minutes = Some(60);
         assert_eq!(t.unix_seconds(), 1_716_631_828);
+    }
+
+    #[test]
+    fn days_in_month_knows_leap_years() {
+        assert_eq!(days_in_month(2024, 2), 29);
+        assert_eq!(days_in_month(2023, 2), 28);
+        assert_eq!(days_in_month(2000, 2), 29);
+        assert_eq!(days_in_month(1900, 2), 28);
+        assert_eq!(days_in_month(2024, 4), 30);
+        assert_eq!(days_in_month(2024, 12), 31);
+        assert_eq!(days_in_month(2024, 0), 0);
+        assert_eq!(days_in_month(2024, 13), 0);
     }
 
     #[test]

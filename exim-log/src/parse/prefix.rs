@@ -12,7 +12,7 @@ use nom::sequence::delimited;
 use crate::error::{ErrorKind, ParseError};
 use crate::message_id::MessageId;
 use crate::scan;
-use crate::timestamp::Timestamp;
+use crate::timestamp::{Timestamp, days_in_month};
 
 /// The parsed prefix and the offset of the text after it.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -143,8 +143,16 @@ fn utc_offset(i: &[u8]) -> IResult<&[u8], i16> {
         digits::<2>,
     )
         .parse(i)?;
-    if !(rest.is_empty() || rest.first() == Some(&b' ')) || mm > 59 {
+    if !(rest.is_empty() || rest.first() == Some(&b' ')) {
         return Err(nom::Err::Error(nom::error::Error::new(
+            i,
+            nom::error::ErrorKind::Verify,
+        )));
+    }
+    // Well-formed but out of range (`+9959`): a hard failure, reported by
+    // the caller, so that a line with a broken offset is not accepted.
+    if hh > 23 || mm > 59 {
+        return Err(nom::Err::Failure(nom::error::Error::new(
             i,
             nom::error::ErrorKind::Verify,
         )));
@@ -183,17 +191,34 @@ pub(crate) fn prefix(line: &[u8]) -> Result<Prefix<'_>, ParseError> {
     let offset = |rest: &[u8]| line.len() - rest.len();
     let (rest, t) = raw_timestamp(line).map_err(|at| ParseError::new(ErrorKind::Timestamp, at))?;
     let [year, month, day, hour, minute, second, ms] = t;
-    let in_range = (1..=12).contains(&month)
-        && (1..=31).contains(&day)
-        && hour <= 23
-        && minute <= 59
-        && second <= 60;
-    if !in_range {
-        return Err(ParseError::new(ErrorKind::TimestampRange, 0));
+    // Once per line on numbers already parsed: a few compares, no allocation.
+    // The error points at the first field out of range.
+    let bad_field = if year == 0 {
+        Some(0)
+    } else if !(1..=12).contains(&month) {
+        Some(5)
+    } else if day == 0 || day > days_in_month(year, month) {
+        Some(8)
+    } else if hour > 23 {
+        Some(11)
+    } else if minute > 59 {
+        Some(14)
+    } else if second > 60 {
+        Some(17)
+    } else {
+        None
+    };
+    if let Some(at) = bad_field {
+        return Err(ParseError::new(ErrorKind::TimestampRange, at));
     }
     let (rest, off) = match rest {
         [b' ', b'+' | b'-', ..] => match utc_offset(rest) {
             Ok((r, o)) => (r, Some(o)),
+            // The offset's shape with hours > 23 or minutes > 59: a broken
+            // offset, not text (the sign is the offending byte).
+            Err(nom::Err::Failure(_)) => {
+                return Err(ParseError::new(ErrorKind::TimestampRange, offset(rest) + 1));
+            }
             Err(_) => (rest, None),
         },
         _ => (rest, None),
@@ -377,13 +402,57 @@ mod tests {
     }
 
     #[test]
+    fn calendar_edges_are_accepted() {
+        // line, (year, month, day, second), UTC offset in minutes
+        type Case = (&'static str, (u16, u8, u8, u8), Option<i16>);
+        let cases: &[Case] = &[
+            ("2024-02-29 12:00:00 x", (2024, 2, 29, 0), None),
+            ("2000-02-29 12:00:00 x", (2000, 2, 29, 0), None),
+            ("2023-02-28 12:00:00 x", (2023, 2, 28, 0), None),
+            ("2016-12-31 23:59:60 x", (2016, 12, 31, 60), None),
+            ("0001-01-01 00:00:00 x", (1, 1, 1, 0), None),
+            ("9999-12-31 00:00:00 x", (9999, 12, 31, 0), None),
+            ("2025-01-06 12:00:00 +1400 x", (2025, 1, 6, 0), Some(840)),
+            ("2025-01-06 12:00:00 -1200 x", (2025, 1, 6, 0), Some(-720)),
+            ("2025-01-06 12:00:00 +2359 x", (2025, 1, 6, 0), Some(1439)),
+        ];
+        for (line, (y, mo, d, s), off) in cases {
+            let t = prefix(line.as_bytes()).expect(line).timestamp;
+            assert_eq!(
+                (t.year, t.month, t.day, t.second),
+                (*y, *mo, *d, *s),
+                "{line}"
+            );
+            assert_eq!(t.utc_offset_minutes, *off, "{line}");
+        }
+    }
+
+    #[test]
     fn prefix_errors_have_offsets() {
         let cases: &[(&str, ErrorKind, usize)] = &[
             ("", ErrorKind::Empty, 0),
             ("Envelope-from: <a@b>", ErrorKind::Timestamp, 0),
             ("2025-01-0x 12:00:00 x", ErrorKind::Timestamp, 9), // the offending byte
-            ("2025-13-06 12:00:00 x", ErrorKind::TimestampRange, 0),
-            ("2025-01-06 24:00:00 x", ErrorKind::TimestampRange, 0),
+            ("2025-13-06 12:00:00 x", ErrorKind::TimestampRange, 5),
+            ("2025-00-06 12:00:00 x", ErrorKind::TimestampRange, 5),
+            ("0000-01-06 12:00:00 x", ErrorKind::TimestampRange, 0),
+            ("2025-01-00 12:00:00 x", ErrorKind::TimestampRange, 8),
+            ("2025-01-32 12:00:00 x", ErrorKind::TimestampRange, 8),
+            ("2024-02-30 12:00:00 x", ErrorKind::TimestampRange, 8),
+            ("2023-02-29 12:00:00 x", ErrorKind::TimestampRange, 8),
+            ("1900-02-29 12:00:00 x", ErrorKind::TimestampRange, 8),
+            ("2025-04-31 12:00:00 x", ErrorKind::TimestampRange, 8),
+            ("2025-01-06 24:00:00 x", ErrorKind::TimestampRange, 11),
+            ("2025-01-06 12:60:00 x", ErrorKind::TimestampRange, 14),
+            ("2025-01-06 12:00:61 x", ErrorKind::TimestampRange, 17),
+            ("2025-01-06 12:00:00 +9959 x", ErrorKind::TimestampRange, 20),
+            ("2025-01-06 12:00:00 +2400 x", ErrorKind::TimestampRange, 20),
+            ("2025-01-06 12:00:00 -0060 x", ErrorKind::TimestampRange, 20),
+            (
+                "2025-01-06 12:00:00.123 +0099",
+                ErrorKind::TimestampRange,
+                24,
+            ),
             ("2025-01-06 12:00:00", ErrorKind::MissingText, 19),
             ("2025-01-06 12:00:00x", ErrorKind::Timestamp, 19),
         ];

@@ -45,17 +45,39 @@ pub struct ReportArgs {
     /// One JSON document instead of text (SCHEMA.md)
     #[arg(long)]
     pub json: bool,
+    #[command(flatten)]
+    #[allow(missing_docs)]
+    pub memory: BudgetArgs,
+}
+
+/// `--memory-budget`, shared by the report subcommands and `trace`.
+#[derive(Clone, Debug, clap::Args)]
+pub struct BudgetArgs {
     /// Most MiB of log data held at once, by the messages being assembled
-    /// and by the tables each; past it the oldest message is counted early
-    /// and the lightest table rows are dropped (the report says so)
+    /// and by the tables (or trace's held cwd= lines) each; past it the
+    /// oldest message is counted early and the lightest table rows (or
+    /// oldest cwd= lines) are dropped (the report says so)
     #[arg(long, value_name = "MIB", default_value_t = 24)]
     pub memory_budget: usize,
+}
+
+impl Default for BudgetArgs {
+    fn default() -> Self {
+        BudgetArgs { memory_budget: 24 }
+    }
+}
+
+impl BudgetArgs {
+    /// The memory budget of `--memory-budget`.
+    pub fn budget(&self) -> MemoryBudget {
+        MemoryBudget::bytes(self.memory_budget.saturating_mul(1 << 20))
+    }
 }
 
 impl ReportArgs {
     /// The memory budget of `--memory-budget`.
     pub fn budget(&self) -> MemoryBudget {
-        MemoryBudget::bytes(self.memory_budget.saturating_mul(1 << 20))
+        self.memory.budget()
     }
 
     /// Opens the inputs (a progress bar unless `--json`).

@@ -303,6 +303,68 @@ fn received_reads_files_gzip_and_stdin() {
         .stderr(predicate::str::contains("no Received: header"));
 }
 
+#[test]
+fn received_streams_and_skips_over_long_blocks() {
+    // Records are read one at a time with a 1 MiB cap: a 2 MiB header block
+    // (short lines) and a block holding one 1.5 MiB line are each reported
+    // and skipped, and the records around them still print.
+    let hop = |n: usize| {
+        format!(
+            "Received: from h{n}.example.com ([192.0.2.{}])\n\tby mx.example.org with esmtp \
+             (Exim 4.96)\n\tid 1sAoM6-0000000AAA{}-0000;\n\tWed, 25 Nov 2026 10:00:00 +0000\n",
+            n % 250,
+            (b'A' + (n % 26) as u8) as char
+        )
+    };
+    let mut input = String::new();
+    for n in 0..3 {
+        input += &hop(n);
+        input += "\n";
+    }
+    input += &hop(3);
+    for _ in 0..2048 {
+        input += &format!("X-Filler: {}\n", "f".repeat(1014));
+    }
+    input += "\n";
+    for n in 4..6 {
+        input += &hop(n);
+        input += "\n";
+    }
+    input += &format!("Subject: {}\n\n", "s".repeat(3 << 19));
+    input += &hop(6);
+    assert!(input.len() > 3 << 20);
+    let out = exim_log()
+        .arg("received")
+        .write_stdin(input)
+        .output()
+        .unwrap();
+    // Errors were met on the way: exit 2 after the output.
+    assert_eq!(out.status.code(), Some(2));
+    let ids: Vec<String> = out
+        .stdout
+        .lines()
+        .map(|l| {
+            let v: Value = serde_json::from_str(&l.unwrap()).unwrap();
+            v["from"]["name"].as_str().unwrap().to_string()
+        })
+        .collect();
+    let want: Vec<String> = [0, 1, 2, 4, 5, 6]
+        .iter()
+        .map(|n| format!("h{n}.example.com"))
+        .collect();
+    assert_eq!(ids, want);
+    let err = String::from_utf8(out.stderr).unwrap();
+    assert_eq!(
+        err.matches("header block longer than 1048576 bytes, skipped")
+            .count(),
+        2,
+        "{err}"
+    );
+    // Each is named by the line its record starts on.
+    assert!(err.contains("-: line 16: header block"), "{err}");
+    assert!(err.contains("-: line 2079: header block"), "{err}");
+}
+
 /// Spawns `exim-log ARGS`, reads up to one line of its output, closes the
 /// read end and waits: a closed pipe ends the run quietly with 0.
 fn closed_pipe(args: &[&str], read_first: bool) {

@@ -211,3 +211,32 @@ fn window_on_the_command_line() {
     assert_eq!(v["totals"]["received"]["messages"], 2);
     assert_eq!(v["totals"]["rejects"], 0);
 }
+
+/// Issue 16: the assembler's ledger is in the JSON as `assembler_memory`;
+/// 3 MB of messages in flight hit a 1 MiB budget (flushed early, none lost)
+/// and not the default one.
+#[test]
+fn assembler_memory_in_the_json() {
+    let dir = tempfile::tempdir().unwrap();
+    let subject = "s".repeat(1000);
+    let mut log = String::new();
+    for i in 0..3000 {
+        log.push_str(&format!(
+            "2024-06-01 10:00:00 1sAoM5-{i:011}-0000 <= a@example.com H=mx.example.net [192.0.2.1] P=esmtp S=100 T=\"{subject}\"\n"
+        ));
+    }
+    let path = support::write(dir.path(), "mainlog", log.as_bytes());
+    let small = support::run_json("summary", &["--json", "--memory-budget", "1", &path]);
+    let default = support::run_json("summary", &["--json", &path]);
+    for v in [&small, &default] {
+        assert_eq!(v["totals"]["received"]["messages"], 3000);
+    }
+    let (s, d) = (&small["assembler_memory"], &default["assembler_memory"]);
+    assert_eq!(s["budget"], 1 << 20);
+    assert!(s["hits"].as_u64().unwrap() > 0, "{s}");
+    // The assembler takes a line, then flushes: at most one line over.
+    assert!(s["peak"].as_u64().unwrap() <= (1 << 20) + 2048, "{s}");
+    assert_eq!(d["budget"], 24 << 20);
+    assert_eq!(d["hits"], 0, "{d}");
+    assert!(d["peak"].as_u64().unwrap() > 3_000_000, "{d}");
+}

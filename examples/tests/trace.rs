@@ -288,3 +288,39 @@ fn the_submitting_script_is_shown_and_searchable() {
     assert_eq!(first["trace"]["link"], "adjacent");
     assert_eq!(first["trace"]["message_id"], SPAM);
 }
+
+/// Issue 16: `--memory-budget` reaches the trace engine: 2 MB of long `cwd=`
+/// lines before the wanted message hit a 1 MiB budget (said on stderr), not
+/// the default one, and the message is still printed with its script.
+#[test]
+fn memory_budget_bounds_held_cwd_lines_and_says_so() {
+    let dir = tempfile::tempdir().unwrap();
+    let filler = "x".repeat(1000);
+    let mut log = String::new();
+    for i in 0..2000 {
+        log.push_str(&format!(
+            "2026-11-25 23:59:57 cwd=/home/u{i}/{filler} 3 args: /usr/sbin/sendmail -t\n"
+        ));
+    }
+    log.push_str(OLDER);
+    std::fs::write(dir.path().join("mainlog"), &log).unwrap();
+    let small = trace(&["--memory-budget", "1", SPAM, "mainlog"], dir.path());
+    let default = trace(&[SPAM, "mainlog"], dir.path());
+    for o in [&small, &default] {
+        assert!(o.status.success(), "{o:?}");
+        let out = stdout(o);
+        assert!(out.contains("cwd=/home/shop/public_html"), "{out}");
+        assert!(out.contains("=> victim1@example.org"), "{out}");
+    }
+    let err = |o: &Output| String::from_utf8_lossy(&o.stderr).into_owned();
+    assert!(
+        err(&small).contains("memory budget was hit"),
+        "{}",
+        err(&small)
+    );
+    assert!(
+        !err(&default).contains("memory budget"),
+        "{}",
+        err(&default)
+    );
+}

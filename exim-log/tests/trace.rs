@@ -297,3 +297,53 @@ fn regular_expressions_ignore_case_but_ids_do_not() {
         Err(PatternError::Regex(_))
     ));
 }
+
+/// Issue 16: on the id fast path, thousands of long `cwd=` lines that link to
+/// nothing are held back within half the assembler's memory budget (counted by
+/// the engine's own ledger), the budget hits are counted, and the wanted
+/// message is still found with the `cwd=` line just before it.
+#[test]
+fn held_cwd_lines_stay_within_the_memory_budget() {
+    use exim_log::assemble::AssemblerOptions;
+    use exim_log::budget::MemoryBudget;
+    let budget = MemoryBudget::bytes(64 << 10);
+    let filler = "x".repeat(1000);
+    let mut log = String::new();
+    for i in 0..2000 {
+        log.push_str(&format!(
+            "2026-11-25 09:59:59 cwd=/home/u{i}/{filler} 3 args: /usr/sbin/sendmail -t\n"
+        ));
+    }
+    log.push_str(
+        "2026-11-25 10:00:00 cwd=/home/shop/public_html 3 args: /usr/sbin/sendmail -t -i\n",
+    );
+    log.push_str(&format!(
+        "2026-11-25 10:00:00 {A} <= shop@example.com U=shop P=local S=900\n"
+    ));
+    log.push_str(&format!("2026-11-25 10:00:01 {A} Completed\n"));
+    let opts = TraceOptions::default().assembler(AssemblerOptions::default().memory_budget(budget));
+    let mut trace = Trace::new(Pattern::ids([A]), opts);
+    let mut src = LogReader::new(log.as_bytes());
+    let mut found = Vec::new();
+    while let Some(t) = trace.next(&mut src) {
+        if let Traced::Message(m) = t.unwrap() {
+            let cwd = m.submission().map(|s| s.record.raw().to_vec());
+            found.push((m.id.clone(), cwd));
+        }
+    }
+    let mem = trace.memory();
+    assert_eq!(trace.assembler_memory().budget, budget.get());
+    assert_eq!(mem.budget, budget.get() / 2);
+    assert!(mem.peak <= mem.budget, "peak {} over the budget", mem.peak);
+    assert!(mem.peak > mem.budget / 2, "peak {}: nothing held", mem.peak);
+    assert!(mem.hits > 0, "2 MB of cwd= lines never hit a 64 KiB budget");
+    assert_eq!(
+        found.len(),
+        1,
+        "{:?}",
+        found.iter().map(|f| &f.0).collect::<Vec<_>>()
+    );
+    assert_eq!(found[0].0, A);
+    let cwd = found[0].1.as_deref().map(String::from_utf8_lossy);
+    assert!(cwd.is_some_and(|c| c.contains("cwd=/home/shop/public_html")));
+}

@@ -55,7 +55,7 @@ pub fn run(args: Args) -> Outcome {
         }
         out.flush()?;
     } else {
-        a.write(&report, source.names(), Report::write_text)?;
+        a.write(&report, None, source.names(), Report::write_text)?;
     }
     Ok(status(failed || warned))
 }

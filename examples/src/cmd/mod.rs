@@ -8,7 +8,7 @@ use std::io::Write;
 
 use exim_log::ReadError;
 use exim_log::assemble::{Assembled, Assembler, AssemblerOptions};
-use exim_log::budget::MemoryBudget;
+use exim_log::budget::{MemoryBudget, MemoryUse};
 use serde::Serialize;
 
 use crate::input::{InputArgs, Show, Source};
@@ -45,17 +45,39 @@ pub struct ReportArgs {
     /// One JSON document instead of text (SCHEMA.md)
     #[arg(long)]
     pub json: bool,
+    #[command(flatten)]
+    #[allow(missing_docs)]
+    pub memory: BudgetArgs,
+}
+
+/// `--memory-budget`, shared by the report subcommands and `trace`.
+#[derive(Clone, Debug, clap::Args)]
+pub struct BudgetArgs {
     /// Most MiB of log data held at once, by the messages being assembled
-    /// and by the tables each; past it the oldest message is counted early
-    /// and the lightest table rows are dropped (the report says so)
+    /// and by the tables (or trace's held cwd= lines) each; past it the
+    /// oldest message is counted early and the lightest table rows (or
+    /// oldest cwd= lines) are dropped (the report says so)
     #[arg(long, value_name = "MIB", default_value_t = 24)]
     pub memory_budget: usize,
+}
+
+impl Default for BudgetArgs {
+    fn default() -> Self {
+        BudgetArgs { memory_budget: 24 }
+    }
+}
+
+impl BudgetArgs {
+    /// The memory budget of `--memory-budget`.
+    pub fn budget(&self) -> MemoryBudget {
+        MemoryBudget::bytes(self.memory_budget.saturating_mul(1 << 20))
+    }
 }
 
 impl ReportArgs {
     /// The memory budget of `--memory-budget`.
     pub fn budget(&self) -> MemoryBudget {
-        MemoryBudget::bytes(self.memory_budget.saturating_mul(1 << 20))
+        self.memory.budget()
     }
 
     /// Opens the inputs (a progress bar unless `--json`).
@@ -69,15 +91,27 @@ impl ReportArgs {
 
     /// Writes `report` to stdout: JSON with `--json`, otherwise its text
     /// through `text` (given the input names).
+    /// `assembler` (the ledger of [`each_message`]) goes into the JSON as
+    /// `assembler_memory`.
     pub fn write<R: Serialize>(
         &self,
         report: &R,
+        assembler: Option<MemoryUse>,
         inputs: &[String],
         text: impl FnOnce(&R, &mut dyn Write, &[String]) -> std::io::Result<()>,
     ) -> Result<(), Error> {
         let mut out = outcome::stdout();
         if self.json {
-            outcome::write_json(&mut out, report)?;
+            match assembler {
+                Some(assembler_memory) => outcome::write_json(
+                    &mut out,
+                    &WithAssembler {
+                        report,
+                        assembler_memory,
+                    },
+                )?,
+                None => outcome::write_json(&mut out, report)?,
+            }
         } else {
             text(report, &mut out, inputs)?;
         }
@@ -93,21 +127,32 @@ pub fn read_error(e: &ReadError) -> bool {
 }
 
 /// Feeds every assembled message and lone line of `source` to `each`; true
-/// when an input could not be read to its end.
+/// when an input could not be read to its end, and the assembler's memory
+/// ledger (its hits are messages flushed early by the budget).
 pub fn each_message(
     source: &mut Source,
     budget: MemoryBudget,
     mut each: impl FnMut(Assembled),
-) -> bool {
+) -> (bool, MemoryUse) {
     let mut failed = false;
     let asm = Assembler::with_options(AssemblerOptions::default().memory_budget(budget));
-    for item in asm.messages(source) {
+    let mut messages = asm.messages(source);
+    for item in messages.by_ref() {
         match item {
             Ok(a) => each(a),
             Err(e) => failed |= read_error(&e),
         }
     }
-    failed
+    (failed, messages.assembler().memory())
+}
+
+/// A report's JSON with the assembler's ledger added as `assembler_memory`
+/// (SCHEMA.md): the report's own `memory` counts only its tables.
+#[derive(Serialize)]
+pub struct WithAssembler<'a, R> {
+    #[serde(flatten)]
+    report: &'a R,
+    assembler_memory: MemoryUse,
 }
 
 /// Calls `each` on every line of `source`, borrowed from the read buffer; true

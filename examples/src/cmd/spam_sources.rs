@@ -32,13 +32,18 @@ pub fn run(args: Args) -> Outcome {
     let a = args.report;
     let mut source = a.open()?;
     let mut agg = SpamSources::with_budget(a.window.window(), a.budget());
-    let failed = each_message(&mut source, a.budget(), |item| {
+    let (failed, assembler) = each_message(&mut source, a.budget(), |item| {
         if let Assembled::Message(m) = item {
             agg.add(&m);
         }
     });
     let warned = source.check()?;
     let report = agg.report(a.top, a.threshold.unwrap_or(1));
-    a.write(&report, source.names(), SpamReport::write_text)?;
+    a.write(
+        &report,
+        Some(assembler),
+        source.names(),
+        SpamReport::write_text,
+    )?;
     Ok(status(failed || warned))
 }

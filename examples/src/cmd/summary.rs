@@ -29,9 +29,9 @@ pub fn run(args: Args) -> Outcome {
     let a = args.report;
     let mut source = a.open()?;
     let mut agg = Summary::with_budget(a.window.window(), a.budget());
-    let failed = each_message(&mut source, a.budget(), |item| agg.add(&item));
+    let (failed, assembler) = each_message(&mut source, a.budget(), |item| agg.add(&item));
     let warned = source.check()?;
     let report = agg.report(a.top, a.threshold.unwrap_or(1));
-    a.write(&report, source.names(), Report::write_text)?;
+    a.write(&report, Some(assembler), source.names(), Report::write_text)?;
     Ok(status(failed || warned))
 }

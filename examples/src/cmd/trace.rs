@@ -20,11 +20,13 @@ use std::io::{self, BufWriter, Write};
 use std::path::PathBuf;
 
 use exim_log::Record;
-use exim_log::assemble::{Link, Message};
+use exim_log::assemble::{AssemblerOptions, Link, Message};
+use exim_log::budget::MemoryBudget;
 use exim_log::reader::{Follow, LineSource};
 use exim_log::trace::{Pattern, Trace, TraceOptions, Traced};
 use serde::Serialize;
 
+use super::BudgetArgs;
 use crate::input::{InputArgs, Named, Show, Source as Inputs};
 use crate::outcome::{self, Error, Outcome, Status};
 use crate::window::{TimeWindow, WindowArgs};
@@ -83,6 +85,9 @@ pub struct Args {
     /// Read the bundled sample log
     #[arg(long)]
     pub sample: bool,
+    #[command(flatten)]
+    #[allow(missing_docs)]
+    pub memory: BudgetArgs,
     /// The pattern (unless -e is given), then log files or directories
     /// (rotated sets, plain or gzip; `-` or none is standard input)
     #[arg(
@@ -103,6 +108,7 @@ struct Options {
     json: bool,
     follow: bool,
     window: TimeWindow,
+    budget: MemoryBudget,
 }
 
 impl Options {
@@ -138,6 +144,7 @@ impl Options {
             json: a.json,
             follow: a.follow,
             window: a.window.window(),
+            budget: a.memory.budget(),
         })
     }
 }
@@ -271,7 +278,8 @@ pub fn run(args: Args) -> Outcome {
     let trace_opts = TraceOptions::default()
         .invert(opts.invert)
         .min_queue_time(opts.min_queue_time)
-        .window(opts.window);
+        .window(opts.window)
+        .assembler(AssemblerOptions::default().memory_budget(opts.budget));
     let mut trace = Trace::new(pattern, trace_opts);
     let mut printer = Printer {
         json: opts.json,
@@ -283,6 +291,7 @@ pub fn run(args: Args) -> Outcome {
             return Err("--follow needs exactly one file".to_string().into());
         };
         let failed = drive(&mut trace, &mut printer, &mut Follow::new(file), true)?;
+        budget_hits(&trace);
         return Ok(end(printer.printed, failed));
     }
     let plan = opts.input.plan()?;
@@ -297,9 +306,23 @@ pub fn run(args: Args) -> Outcome {
     }
     let mut source = Inputs::new(plan, show);
     let mut failed = drive(&mut trace, &mut printer, &mut source, false)?;
+    budget_hits(&trace);
     // Input with no Exim line is an error, not "nothing matched".
     failed |= source.check()?;
     Ok(end(printer.printed, failed))
+}
+
+/// Says on stderr when the memory budget made the trace give something up
+/// (never silently): a message printed in parts, or `cwd=` lines dropped
+/// before a wanted line could link to them.
+fn budget_hits(trace: &Trace) {
+    let (held, asm) = (trace.memory(), trace.assembler_memory());
+    if held.hits > 0 || asm.hits > 0 {
+        outcome::warn(format_args!(
+            "the memory budget was hit: {} messages printed early, held cwd= lines dropped {} times (--memory-budget)",
+            asm.hits, held.hits
+        ));
+    }
 }
 
 /// Prints everything the trace finds in `source`; true when a read error was

@@ -95,7 +95,7 @@ pub fn run(args: Args) -> Outcome {
         Show::Progress
     })?;
     let mut w = WebOrigins::new(args.window, roots);
-    let mut failed = each_message(&mut source, MemoryBudget::DEFAULT, |item| {
+    let (mut failed, _) = each_message(&mut source, MemoryBudget::DEFAULT, |item| {
         let Assembled::Message(m) = item else { return };
         let Some(cwd) = m
             .submission()

@@ -13,6 +13,7 @@
 use std::collections::VecDeque;
 
 use crate::assemble::{Assembler, AssemblerOptions};
+use crate::budget::MemoryUse;
 use crate::line::parse_line;
 use crate::reader::{Position, Prefilter, Record};
 
@@ -22,10 +23,6 @@ type Held = (Vec<u8>, Position);
 /// Most `cwd=` lines held back at once (a memory bound).
 const HELD_MAX: usize = 1 << 16;
 
-/// Most bytes of `cwd=` lines held back at once: a file of long `cwd=` lines
-/// (a script's arguments are written by strangers) must not hold gigabytes.
-const HELD_MAX_BYTES: usize = 16 << 20;
-
 #[derive(Debug)]
 pub(super) struct FastPath {
     /// The needles of the lines wanted (ids, or literal strings).
@@ -33,7 +30,10 @@ pub(super) struct FastPath {
     /// `wanted` and `cwd=`: what the reader stops at.
     pub(super) read: Prefilter,
     held: VecDeque<Held>,
-    held_bytes: usize,
+    /// Bytes of held lines against half the assembler's memory budget (a file of
+    /// long `cwd=` lines, written by strangers, must not hold gigabytes);
+    /// a hit is counted each time lines are dropped to keep within it.
+    pub(super) mem: MemoryUse,
     /// Spare line buffers (no allocation per held line).
     spare: Vec<Vec<u8>>,
     /// Held lines older than this many seconds before the newest can link nothing.
@@ -50,7 +50,9 @@ impl FastPath {
             wanted,
             read,
             held: VecDeque::new(),
-            held_bytes: 0,
+            // Half the budget: the held lines go to the assembler on a wanted
+            // line, which must then still have room for the message.
+            mem: MemoryUse::new(opts.memory_budget.share(2)),
             spare: Vec::new(),
             max_age: opts.pid_max_age.max(opts.adjacency_seconds),
             prune_at: 1024,
@@ -70,10 +72,19 @@ impl FastPath {
 
     /// Keeps the line in `buf` (taking its buffer) for a later [`FastPath::flush`].
     pub(super) fn hold(&mut self, buf: &mut Vec<u8>, pos: Position) {
+        // The oldest go first, so that what is held never passes the budget
+        // (the ledger's peak included).
+        let n = buf.len();
+        if self.mem.held.saturating_add(n) > self.mem.budget {
+            self.mem.hit();
+            while self.mem.held.saturating_add(n) > self.mem.budget && !self.held.is_empty() {
+                self.drop_oldest();
+            }
+        }
         let spare = self.spare.pop().unwrap_or_default();
-        self.held_bytes += buf.len();
+        self.mem.add(n);
         self.held.push_back((std::mem::replace(buf, spare), pos));
-        if self.held.len() >= self.prune_at || self.held_bytes > HELD_MAX_BYTES {
+        if self.held.len() >= self.prune_at {
             self.prune();
             self.prune_at = (2 * self.held.len()).max(1024);
         }
@@ -81,7 +92,7 @@ impl FastPath {
 
     /// Drops the held lines too old to link to anything still to come: a log is
     /// in time order, so a binary search parses a few lines, not all of them.
-    /// Then the oldest go until the count and byte bounds hold.
+    /// Then the oldest go until the count bound holds.
     fn prune(&mut self) {
         let time = |h: &Held| parse_line(&h.0).ok().map(|l| l.timestamp.unix_seconds());
         let old = match self.held.back().and_then(time) {
@@ -94,14 +105,11 @@ impl FastPath {
         for _ in 0..old {
             self.drop_oldest();
         }
-        while self.held_bytes > HELD_MAX_BYTES && !self.held.is_empty() {
-            self.drop_oldest();
-        }
     }
 
     fn drop_oldest(&mut self) {
         if let Some((mut raw, _)) = self.held.pop_front() {
-            self.held_bytes -= raw.len();
+            self.mem.sub(raw.len());
             if self.spare.len() < 64 && raw.capacity() <= 64 * 1024 {
                 raw.clear();
                 self.spare.push(raw);
@@ -111,7 +119,7 @@ impl FastPath {
 
     /// Gives every held line to the assembler, in log order.
     pub(super) fn flush(&mut self, asm: &mut Assembler) {
-        self.held_bytes = 0;
+        self.mem.sub(self.mem.held);
         for (raw, pos) in self.held.drain(..) {
             asm.push(Record::new(raw, pos));
         }

@@ -52,6 +52,7 @@ mod pattern;
 use std::collections::VecDeque;
 
 use crate::assemble::{Assembled, Assembler, AssemblerOptions, Message};
+use crate::budget::MemoryUse;
 use crate::line::parse_line;
 use crate::reader::{LineMatcher, LineSource, Prefilter, ReadError, Record};
 use crate::report::TimeWindow;
@@ -254,6 +255,24 @@ impl Trace {
     /// read may wait for the log to grow.)
     pub fn has_queued(&self) -> bool {
         !self.out.is_empty()
+    }
+
+    /// The ledger of the `cwd=` lines the id fast path holds back unparsed
+    /// (empty without the fast path): they keep within half of
+    /// [`AssemblerOptions::memory_budget`] (the assembler, which gets them
+    /// when a wanted line comes, needs room too), the oldest dropped first;
+    /// `hits` counts how often that happened.
+    pub fn memory(&self) -> MemoryUse {
+        match &self.fast {
+            Some(f) => f.mem,
+            None => MemoryUse::new(self.opts.assembler.memory_budget.share(2)),
+        }
+    }
+
+    /// The assembler's ledger ([`Assembler::memory`]): the messages in
+    /// flight, within the same budget.
+    pub fn assembler_memory(&self) -> MemoryUse {
+        self.asm.memory()
     }
 
     /// Reads one line (or the end) of `src` and queues what it completes.

@@ -266,7 +266,12 @@ fn impossible_timestamps() {
         ("2024-05-25 24:10:28 x", ErrorKind::TimestampRange, 11, 11),
         ("2024-05-25 10:60:28 x", ErrorKind::TimestampRange, 14, 14),
         ("2024-05-25 10:10:61 x", ErrorKind::TimestampRange, 17, 17),
-        ("2024-05-25 10:10:28 +9959 x", ErrorKind::TimestampRange, 20, 20),
+        (
+            "2024-05-25 10:10:28 +9959 x",
+            ErrorKind::TimestampRange,
+            20,
+            20,
+        ),
         ("9999-99-99 99:99:99 x", ErrorKind::TimestampRange, 5, 5),
         ("2024-5-25 10:10:28 x", ErrorKind::Timestamp, 5, 6),
         ("2024-05-25T10:10:28 x", ErrorKind::Timestamp, 10, 10),
@@ -296,7 +301,10 @@ fn impossible_timestamps() {
         ok(line.as_bytes());
     }
     // An offset-shaped field out of range is an error, not text.
-    assert_eq!(err(b"2024-05-25 10:10:28 +2460 x"), (ErrorKind::TimestampRange, 20));
+    assert_eq!(
+        err(b"2024-05-25 10:10:28 +2460 x"),
+        (ErrorKind::TimestampRange, 20)
+    );
     // Not offset-shaped (three digits): it stays in the text.
     let l = ok(b"2024-05-25 10:10:28 +246 x");
     assert_eq!(l.timestamp.utc_offset_minutes, None);

@@ -5,7 +5,8 @@ use std::collections::VecDeque;
 use std::sync::{Mutex, PoisonError};
 
 use exim_log::ReadError;
-use exim_log::assemble::{Assembled, Assembler, Link};
+use exim_log::assemble::{Assembled, Assembler, AssemblerOptions, Link};
+use exim_log::budget::MemoryBudget;
 use exim_log::reader::{LogFiles, Record};
 use exim_log::trace::{Pattern, PatternError, Trace, TraceOptions, Traced};
 use pyo3::exceptions::PyValueError;
@@ -418,15 +419,19 @@ impl MessageReader {
 
 /// Iterates the messages of `source` (see the stub).
 #[pyfunction]
-#[pyo3(signature = (source, *, rotated = false, standalone = false))]
+#[pyo3(signature = (source, *, rotated = false, standalone = false, memory_budget = None))]
 pub(crate) fn messages(
     py: Python<'_>,
     source: &Bound<'_, PyAny>,
     rotated: bool,
     standalone: bool,
+    memory_budget: Option<usize>,
 ) -> PyResult<MessageReader> {
+    let budget = memory_budget.map_or(MemoryBudget::DEFAULT, MemoryBudget::bytes);
     let kind = Kind::Messages {
-        assembler: Box::default(),
+        assembler: Box::new(Assembler::with_options(
+            AssemblerOptions::default().memory_budget(budget),
+        )),
         standalone,
     };
     Ok(MessageReader::new(open(py, source, rotated)?, kind))

@@ -138,3 +138,27 @@ def test_unreadable_file_in_a_list_raises_oserror(tmp_path: pathlib.Path) -> Non
     with pytest.raises(FileNotFoundError):
         next(it)
     assert [m.id for m in it] == [SPAM, BOUNCE, OTHER]
+
+
+def test_memory_budget_flushes_early_and_loses_no_line(tmp_path: pathlib.Path) -> None:
+    # 300 messages in flight with 1 KB subjects (about 330 KB), then each one's
+    # Completed line: a 64 KiB budget must flush most of them early.
+    subject = "s" * 1000
+    ids = [f"1sAoM5-{i:011d}-0000" for i in range(300)]
+    text = "".join(
+        f'2024-05-25 11:10:27 {i} <= a@example.com P=local S=100 T="{subject}"\n'
+        for i in ids
+    ) + "".join(f"2024-05-25 11:10:28 {i} Completed\n" for i in ids)
+    path = tmp_path / "mainlog"
+    path.write_text(text)
+    small = list(exim_log.messages(str(path), memory_budget=64 << 10))
+    default = list(exim_log.messages(str(path)))
+    assert not any(m.continued for m in default)
+    assert len(default) == 300
+    assert any(m.continued for m in small)
+    assert any(m.status == "evicted" for m in small)
+    # Every line comes out once, in one part or the other.
+    got = sorted(line.raw for m in small for line in m.lines)
+    want = sorted(line.raw for m in default for line in m.lines)
+    assert len(want) == 600
+    assert got == want

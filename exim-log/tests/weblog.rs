@@ -4,9 +4,12 @@
 // Helpers outside #[test] fns may unwrap and index too (clippy.toml allows it only inside them).
 #![allow(clippy::unwrap_used, clippy::indexing_slicing)]
 
+#[cfg(feature = "gzip")]
 use std::io::Write;
+#[cfg(feature = "gzip")]
 use std::path::Path;
 
+#[cfg(feature = "gzip")]
 use exim_log::reader::{LogFiles, domlogs};
 use exim_log::weblog::parse_access_line;
 
@@ -16,6 +19,8 @@ fn line(ip: &str, minute: u32, path: &str) -> String {
     )
 }
 
+// Rotated members are gzipped: reading them needs the `gzip` feature.
+#[cfg(feature = "gzip")]
 fn write(path: &Path, text: &str, gz: bool) {
     std::fs::create_dir_all(path.parent().unwrap()).unwrap();
     let f = std::fs::File::create(path).unwrap();
@@ -29,6 +34,7 @@ fn write(path: &Path, text: &str, gz: bool) {
     }
 }
 
+#[cfg(feature = "gzip")]
 #[test]
 fn domlogs_sets_are_read_oldest_first_through_the_log_reader() {
     let dir = tempfile::tempdir().unwrap();

@@ -364,7 +364,11 @@ class MessageReader(Iterator[Union[Message, Line]]):
     def __next__(self) -> Union[Message, Line]: ...
 
 def messages(
-    source: _Source, *, rotated: bool = False, standalone: bool = False
+    source: _Source,
+    *,
+    rotated: bool = False,
+    standalone: bool = False,
+    memory_budget: Optional[int] = None,
 ) -> MessageReader:
     """Groups the lines of ``source`` (as for ``lines()``) into messages.
 
@@ -374,7 +378,10 @@ def messages(
     ``+pid``, else by adjacency. With ``standalone=True`` the lines that belong to
     no message (connections, rejections, ...) are yielded too, in order; lines
     without a valid prefix are never yielded here (use ``lines()`` to see them).
-    A file that cannot be read raises ``OSError``.
+    A file that cannot be read raises ``OSError``. ``memory_budget`` (bytes,
+    default 24 MiB) bounds the log data held by the messages in flight: past it
+    the oldest is yielded early (status ``evicted``) and its later lines come in
+    a message marked ``continued``; no line is lost.
     """
 
 def trace(

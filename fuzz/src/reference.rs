@@ -115,6 +115,11 @@ pub fn read(line: &str) -> Option<Reading> {
         return None;
     }
     let c = PREFIX.captures(line)?;
+    if !real_time(&c) {
+        // An impossible date, time or offset: Exim never writes one (§1.1), and
+        // the parser refuses it; the reference claims nothing about it.
+        return None;
+    }
     let body = cap(&c, 7)?;
     if body.starts_with('[') || body.is_empty() {
         // A pid too long for the regex, or nothing after the prefix: not ours.
@@ -133,6 +138,35 @@ pub fn read(line: &str) -> Option<Reading> {
     r.set("pid", int(cap(&c, 5)));
     r.set("message_id", opt(cap(&c, 6)));
     Some(r)
+}
+
+/// Whether the prefix's date, time and UTC offset exist on the calendar:
+/// months of 28-31 days (Gregorian leap years), hours to 23, minutes to 59,
+/// seconds to 60 (a leap second), offsets to 23:59, year from 1.
+fn real_time(c: &regex::Captures<'_>) -> bool {
+    let num = |s: &str| s.parse::<u32>().ok();
+    let Some(date) = cap(c, 1) else { return false };
+    let Some(time) = cap(c, 2) else { return false };
+    let d: Vec<u32> = date.split('-').filter_map(num).collect();
+    let t: Vec<u32> = time.split(['.', ':']).filter_map(num).collect();
+    let (&[y, m, day], &[h, min, sec, ..]) = (d.as_slice(), t.as_slice()) else {
+        return false;
+    };
+    let leap = y % 4 == 0 && (y % 100 != 0 || y % 400 == 0);
+    let month_days = match m {
+        1 | 3 | 5 | 7 | 8 | 10 | 12 => 31,
+        4 | 6 | 9 | 11 => 30,
+        2 if leap => 29,
+        2 => 28,
+        _ => return false,
+    };
+    let offset_ok = match (cap(c, 3), cap(c, 4)) {
+        (Some(oh), Some(om)) => {
+            oh.get(1..).and_then(num).is_some_and(|h| h <= 23) && num(om).is_some_and(|m| m <= 59)
+        }
+        _ => true,
+    };
+    y >= 1 && (1..=month_days).contains(&day) && h <= 23 && min <= 59 && sec <= 60 && offset_ok
 }
 
 // ---------------------------------------------------------------------------

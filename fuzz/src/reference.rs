@@ -563,9 +563,23 @@ fn address_then(rest: &str, then: &'static str) -> Option<(Reading, String)> {
     }
     // An address with spaces is claimed only when the original shows why: a
     // quoted local part (`x y@d <"x y"@d>`) or a pipe command (`|/bin/p a <u@d>`).
+    // The quoted original must spell the same address with its quotes removed.
     let orig = cap(&c, 3);
+    let spelled = |o: &str| {
+        let Some(q) = o.strip_prefix('"') else {
+            return false;
+        };
+        let Some(close) = q.rfind('"') else {
+            return false;
+        };
+        let (Some(local), Some(domain)) = (q.get(..close), q.get(close + 1..)) else {
+            return false;
+        };
+        addr.strip_prefix(local)
+            .is_some_and(|d| d.eq_ignore_ascii_case(domain))
+    };
     if addr.contains(' ')
-        && !(orig.is_some_and(|o| o.starts_with('"')) || (orig.is_some() && addr.starts_with('|')))
+        && !(orig.is_some_and(spelled) || (orig.is_some() && addr.starts_with('|')))
     {
         return None;
     }

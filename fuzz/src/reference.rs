@@ -282,10 +282,11 @@ fn confirmation(v: &str, cutthrough: bool) -> Option<Value> {
 
 /// §3.1 inbound `H=`: `[name ][(helo) ][ip][:port]`. A HELO with parentheses or
 /// brackets is not claimed (the spec warns only the last `[ip]` is reliable).
-const HOST_IN: &str = r"(?:([^\s()\[\]]+) )?(?:\(([^()\[\]]*)\) )?\[([^\[\]\s]+)\](?::(\d+))?";
-/// §4.1 outbound `H=`: `name[ DS] [ip][:port][*]`.
+const HOST_IN: &str = r"(?:([^\s()\[\]]+) )?(?:\(([^()\[\]]*)\) )?\[([^\[\]\s<>]+)\](?::(\d+))?";
+/// §4.1 outbound `H=`: `name[ DS] [ip][:port][*]`. An address never holds `<` or
+/// `>` (they delimit mail addresses), so an `[ip]` with them is not claimed.
 /// A port that is not a number (the test suite's `PORT_D`) is no port.
-const HOST_OUT: &str = r"([^\s\[\]]+)( DS)? \[([^\[\]\s]+)\](?::([0-9A-Za-z_]+))?(\*)?";
+const HOST_OUT: &str = r"([^\s\[\]]+)( DS)? \[([^\[\]\s<>]+)\](?::([0-9A-Za-z_]+))?(\*)?";
 
 fn host_in(r: &mut Reading, c: &regex::Captures<'_>, first: usize) {
     r.set("host.name", opt(cap(c, first)));

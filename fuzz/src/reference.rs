@@ -106,6 +106,11 @@ static PREFIX: LazyLock<Regex> = LazyLock::new(|| {
     ))
 });
 
+/// A message id alone, both formats (§0, `msgid.frag`).
+static MESSAGE_ID: LazyLock<Regex> = LazyLock::new(|| {
+    re(r"^[0-9A-Za-z]{6}-(?:[0-9A-Za-z]{11}-[0-9A-Za-z]{4}|[0-9A-Za-z]{6}-[0-9A-Za-z]{2})$")
+});
+
 /// Reads one line (without its line end). `None`: the reference does not know
 /// this shape and claims nothing.
 pub fn read(line: &str) -> Option<Reading> {
@@ -505,7 +510,10 @@ fn arrival(rest: &str) -> Option<Reading> {
                 let c = tok.caps.as_ref()?;
                 host_in(&mut r, c, 1);
             }
-            "R" => r.set("bounce_parent", s(v)),
+            // `R=` of a bounce names the parent's message id (§3); other text is
+            // not an id and not claimed.
+            "R" if MESSAGE_ID.is_match(v) => r.set("bounce_parent", s(v)),
+            "R" => r.forget("bounce_parent"),
             "U" => r.set("user", s(v)),
             "P" => r.set("protocol", s(v)),
             "S" => r.set("size", int(Some(v))),

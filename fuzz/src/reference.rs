@@ -287,11 +287,13 @@ fn confirmation(v: &str, cutthrough: bool) -> Option<Value> {
 
 /// §3.1 inbound `H=`: `[name ][(helo) ][ip][:port]`. A HELO with parentheses or
 /// brackets is not claimed (the spec warns only the last `[ip]` is reliable).
-const HOST_IN: &str = r"(?:([^\s()\[\]]+) )?(?:\(([^()\[\]]*)\) )?\[([^\[\]\s<>]+)\](?::(\d+))?";
-/// §4.1 outbound `H=`: `name[ DS] [ip][:port][*]`. An address never holds `<` or
-/// `>` (they delimit mail addresses), so an `[ip]` with them is not claimed.
+const HOST_IN: &str =
+    r"(?:([^\s()\[\]]+) )?(?:\(([^()\[\]]*)\) )?\[([0-9A-Za-z.:%_]+)\](?::(\d+))?";
+/// §4.1 outbound `H=`: `name[ DS] [ip][:port][*]`. An `[ip]` is IPv4 or IPv6 (hex
+/// digits, dots, colons, a `%scope`) or a letters-and-digits placeholder; other
+/// bytes there are not an address and the line is not claimed.
 /// A port that is not a number (the test suite's `PORT_D`) is no port.
-const HOST_OUT: &str = r"([^\s\[\]]+)( DS)? \[([^\[\]\s<>]+)\](?::([0-9A-Za-z_]+))?(\*)?";
+const HOST_OUT: &str = r"([^\s\[\]]+)( DS)? \[([0-9A-Za-z.:%_]+)\](?::([0-9A-Za-z_]+))?(\*)?";
 
 fn host_in(r: &mut Reading, c: &regex::Captures<'_>, first: usize) {
     r.set("host.name", opt(cap(c, first)));
@@ -537,7 +539,7 @@ fn arrival(rest: &str) -> Option<Reading> {
 
 /// `I=[ip]:port` (§5); a port that is not a number is not a port.
 fn endpoint(r: &mut Reading, v: &str) -> Option<()> {
-    static I: LazyLock<Regex> = LazyLock::new(|| re(r"^\[([^\[\]\s]+)\](?::(\S+))?$"));
+    static I: LazyLock<Regex> = LazyLock::new(|| re(r"^\[([0-9A-Za-z.:%_]+)\](?::(\S+))?$"));
     let c = I.captures(v)?;
     r.set("interface.ip", opt(cap(&c, 1)));
     r.set("interface.port", int(cap(&c, 2)));

@@ -119,6 +119,11 @@ pub fn read(line: &str) -> Option<Reading> {
     if line.len() > 8192 {
         return None;
     }
+    // Exim prints the control bytes of what it logs as escapes (string_printing):
+    // a raw one is not a line Exim writes, and the reference claims nothing.
+    if line.bytes().any(|b| b < 0x20 || b == 0x7f) {
+        return None;
+    }
     let c = PREFIX.captures(line)?;
     if !real_time(&c) {
         // An impossible date, time or offset: Exim never writes one (§1.1), and

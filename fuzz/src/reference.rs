@@ -296,9 +296,10 @@ const HOST_IN: &str =
     r"(?:([^\s()\[\]]+) )?(?:\(([^()\[\]]*)\) )?\[([0-9A-Za-z.:%_]+)\](?::(\d+))?";
 /// §4.1 outbound `H=`: `name[ DS] [ip][:port][*]`. An `[ip]` is IPv4 or IPv6 (hex
 /// digits, dots, colons, a `%scope`) or a letters-and-digits placeholder; other
-/// bytes there are not an address and the line is not claimed.
+/// bytes there are not an address and the line is not claimed. A host name holds no
+/// parentheses (a DNS name; the HELO in parentheses is inbound only).
 /// A port that is not a number (the test suite's `PORT_D`) is no port.
-const HOST_OUT: &str = r"([^\s\[\]]+)( DS)? \[([0-9A-Za-z.:%_]+)\](?::([0-9A-Za-z_]+))?(\*)?";
+const HOST_OUT: &str = r"([^\s\[\]()]+)( DS)? \[([0-9A-Za-z.:%_]+)\](?::([0-9A-Za-z_]+))?(\*)?";
 
 fn host_in(r: &mut Reading, c: &regex::Captures<'_>, first: usize) {
     r.set("host.name", opt(cap(c, first)));

@@ -774,13 +774,13 @@ fn other(body: &str) -> Option<Reading> {
     // §10 connection open: `SMTP connection from <h>[ I=[ip]:port][ Ci=n] (TCP/IP connection count = N)`.
     static OPEN: LazyLock<Regex> = LazyLock::new(|| {
         re(&format!(
-            r"^SMTP connection from {HOST_IN}(?: I=\[([^\[\]\s]+)\]:(\S+))?(?: Ci=\S+)? \(TCP/IP connection count = (\d+)\)$"
+            r"^SMTP connection from {HOST_IN}(?: I=\[([0-9A-Za-z.:%_]+)\]:(\S+))?(?: Ci=\S+)? \(TCP/IP connection count = (\d+)\)$"
         ))
     });
     // §10 connection close: `<CONN> D=5s closed by QUIT|EOF`.
     static CLOSE: LazyLock<Regex> = LazyLock::new(|| {
         re(&format!(
-            r"^SMTP connection from {HOST_IN}(?: I=\[([^\[\]\s]+)\]:(\S+))?(?: Ci=\S+)? D=(\S+) closed by (QUIT|EOF)$"
+            r"^SMTP connection from {HOST_IN}(?: I=\[([0-9A-Za-z.:%_]+)\]:(\S+))?(?: Ci=\S+)? D=(\S+) closed by (QUIT|EOF)$"
         ))
     });
     // §10 args: `cwd=<dir> <N> args: <argv...>`.

@@ -503,7 +503,13 @@ pub fn check_line(data: &[u8]) {
     check_line_result(data, &r);
     // Deterministic.
     assert_eq!(parse_line(data), r, "second parse differs");
-    check_reference(data, &r);
+    // The reference comparison runs everywhere (regressions replay, property tests,
+    // local fuzzing) except where EXIM_LOG_FUZZ_NO_REFERENCE is set: the CI smoke run,
+    // until random fuzzing stops finding gaps in the reference (see fuzz/README.md).
+    static REFERENCE: std::sync::OnceLock<bool> = std::sync::OnceLock::new();
+    if *REFERENCE.get_or_init(|| std::env::var_os("EXIM_LOG_FUZZ_NO_REFERENCE").is_none()) {
+        check_reference(data, &r);
+    }
 
     match parse_syslog_line(data) {
         Ok(l) => {

@@ -32,9 +32,10 @@
 //! # for i in 0..200 { log += &format!("2026-11-25 10:00:{:02} H=(x) [192.0.2.{}] F=<a@example.net> rejected RCPT <u{i}@example.com>: Unknown user\n", i % 60, i % 3); }
 //! # std::fs::write(&path, log)?;
 //! let plan = Plan::new([&path], 4)?;
-//! let (report, _errors) = fold_lines(
+//! let folded = fold_lines(
 //!     &plan,
 //!     2,
+//!     AbuseReport::new(TimeWindow::default()),
 //!     || AbuseReport::new(TimeWindow::default()),
 //!     |r, raw, _pos| {
 //!         if let Ok(line) = exim_log::parse_line(raw) {
@@ -43,7 +44,8 @@
 //!     },
 //!     |r, other| r.merge(other),
 //! );
-//! assert_eq!(report.report(10, 1).dictionary.rejected_rcpts, 200);
+//! assert_eq!(folded.value.report(10, 1).dictionary.rejected_rcpts, 200);
+//! assert_eq!(folded.lines.iter().sum::<u64>(), 200);
 //! # Ok::<(), Box<dyn std::error::Error>>(())
 //! ```
 
@@ -61,7 +63,7 @@ use std::thread;
 
 use crate::reader::{LineSource, LogFiles, Position, ReadError, split};
 
-pub use stitch::{Stitch, UnitMessages, assemble_unit, fold_messages};
+pub use stitch::{QUIET_LINES, Stitch, UnitMessages, assemble_unit, fold_messages};
 
 /// The number of threads to use by default: the cores available to this
 /// process (1 when it cannot be told).
@@ -342,26 +344,50 @@ impl LineNumbers {
     }
 }
 
+/// What a fold over a [`Plan`] gives: the merged value, the read errors in
+/// input order (line numbers in their file), the lines read per unit, and
+/// the ledger of what was held between lines (message folds).
+#[derive(Debug)]
+pub struct Folded<T> {
+    /// The merged result.
+    pub value: T,
+    /// Read errors, in input order (at most [`MAX_UNIT_ERRORS`] per unit).
+    pub errors: Vec<ReadError>,
+    /// Lines read, per unit of the plan.
+    pub lines: Vec<u64>,
+    /// For [`fold_messages`]: the assemblers' and the stitch's ledger
+    /// (`peak`: the most one of them held; `hits`: all of theirs).
+    pub memory: crate::budget::MemoryUse,
+    /// For [`fold_messages`]: units assembled a second time because an id
+    /// in flight across their start was used again in them (see [`Stitch`]).
+    pub again: usize,
+}
+
 /// Folds every line of the plan on `threads` threads: each unit into a
-/// value of its own (`init`, `each`), the values merged left to right in
-/// input order (`merge`, which must add a partial counted over *later*
-/// input, as the reports' `merge` does). Also returns the read errors, in
-/// order, with line numbers in their file.
+/// value of its own (`init`, `each`), merged in input order into `total`
+/// (`merge`, which must add a partial counted over *later* input, as the
+/// reports' `merge` does).
 pub fn fold_lines<T, I, E, M>(
     plan: &Plan,
     threads: usize,
+    total: T,
     init: I,
     each: E,
     mut merge: M,
-) -> (T, Vec<ReadError>)
+) -> Folded<T>
 where
     T: Send,
     I: Fn() -> T + Sync,
     E: Fn(&mut T, &[u8], &Position) + Sync,
     M: FnMut(&mut T, T),
 {
-    let mut total: Option<T> = None;
-    let mut errors = Vec::new();
+    let mut folded = Folded {
+        value: total,
+        errors: Vec::new(),
+        lines: Vec::new(),
+        memory: crate::budget::MemoryUse::default(),
+        again: 0,
+    };
     let mut numbers = LineNumbers::default();
     let units = plan.units();
     run_ordered(
@@ -369,10 +395,10 @@ where
         threads,
         |i| {
             let mut value = init();
-            let Some(u) = units.get(i) else {
-                return (value, read_lines(&mut LogFiles::default(), |_, _| {}));
+            let out = match units.get(i) {
+                Some(u) => read_lines(&mut u.open(true), |line, pos| each(&mut value, line, pos)),
+                None => read_lines(&mut LogFiles::default(), |_, _| {}),
             };
-            let out = read_lines(&mut u.open(true), |line, pos| each(&mut value, line, pos));
             (value, out)
         },
         |i, (value, out)| {
@@ -380,16 +406,14 @@ where
                 let before = numbers.unit(u, out.lines);
                 for mut e in out.errors {
                     LineNumbers::fix(&mut e, before);
-                    errors.push(e);
+                    folded.errors.push(e);
                 }
             }
-            match &mut total {
-                Some(t) => merge(t, value),
-                None => total = Some(value),
-            }
+            folded.lines.push(out.lines);
+            merge(&mut folded.value, value);
         },
     );
-    (total.unwrap_or_else(init), errors)
+    folded
 }
 
 #[cfg(test)]

@@ -23,7 +23,7 @@ use std::collections::HashMap;
 use std::fs::File;
 use std::io::{BufRead, BufReader, Seek, SeekFrom};
 
-use super::{LineNumbers, MAX_UNIT_ERRORS, Plan, Unit, run_ordered};
+use super::{Folded, LineNumbers, MAX_UNIT_ERRORS, Plan, Unit, run_ordered};
 use crate::assemble::{Assembled, Assembler, AssemblerOptions, Message, Status};
 use crate::budget::{MemoryBudget, MemoryUse};
 use crate::reader::{LogFiles, Position, ReadError};
@@ -146,19 +146,37 @@ pub struct UnitMessages<R> {
     /// The unit assembler's ledger (hits: messages flushed early, pieces
     /// counted at once because the hold budget was full).
     pub memory: MemoryUse,
+    /// Hashes of the ids of the messages counted at once, sorted (`None`:
+    /// too many to keep): if one of them is in flight from an earlier unit
+    /// (an id used again, as in concatenated test logs), one pass would have
+    /// joined them, and the unit is assembled again knowing that id.
+    counted: Option<Vec<u64>>,
+}
+
+/// Most ids of messages counted at once that a unit remembers (8 bytes
+/// each); past it, a unit is assembled again whenever messages are in flight
+/// across its start.
+const MAX_COUNTED: usize = 1 << 21;
+
+fn id_hash(id: &str) -> u64 {
+    use std::hash::{BuildHasher, BuildHasherDefault, DefaultHasher};
+    BuildHasherDefault::<DefaultHasher>::default().hash_one(id)
 }
 
 /// Assembles the lines of `files` (one unit) with `opts`, giving `add`
 /// every item that cannot continue a message of an earlier unit and holding
 /// the others (up to `hold` bytes; past it they are counted at once, a hit)
-/// for [`Stitch::unit`].
+/// for [`Stitch::unit`]. Messages whose id is in `in_flight` (the ids in
+/// flight before the unit, when known) are held too.
 pub fn assemble_unit<R>(
     files: &mut LogFiles,
     opts: AssemblerOptions,
     hold: MemoryBudget,
+    in_flight: Option<&std::collections::HashSet<String>>,
     mut value: R,
     add: impl Fn(&mut R, &Assembled),
 ) -> UnitMessages<R> {
+    let mut counted = Some(Vec::new());
     let mut asm = Assembler::with_options(opts);
     asm.track_unresolved_bounces();
     let mut held = Vec::new();
@@ -170,8 +188,11 @@ pub fn assemble_unit<R>(
                     value: &mut R,
                     held: &mut Vec<Message>,
                     held_bytes: &mut usize,
-                    hits: &mut u64| match item {
-        Assembled::Message(m) if !m.starts_with_arrival() => {
+                    hits: &mut u64,
+                    counted: &mut Option<Vec<u64>>| match item {
+        Assembled::Message(m)
+            if !m.starts_with_arrival() || in_flight.is_some_and(|f| f.contains(&m.id)) =>
+        {
             let bytes = m.text_bytes();
             if *held_bytes + bytes <= hold.get() {
                 *held_bytes += bytes;
@@ -180,6 +201,16 @@ pub fn assemble_unit<R>(
                 *hits += 1;
                 add(value, &Assembled::Message(m));
             }
+        }
+        Assembled::Message(m) => {
+            if let Some(c) = counted.as_mut() {
+                if c.len() < MAX_COUNTED {
+                    c.push(id_hash(&m.id));
+                } else {
+                    *counted = None;
+                }
+            }
+            add(value, &Assembled::Message(m));
         }
         other => add(value, &other),
     };
@@ -190,7 +221,7 @@ pub fn assemble_unit<R>(
                 lines += 1;
                 asm.push(crate::reader::Record::new(std::mem::take(&mut buf), pos));
                 while let Some(item) = asm.pop() {
-                    take(item, &mut value, &mut held, &mut held_bytes, &mut hits);
+                    take(item, &mut value, &mut held, &mut held_bytes, &mut hits, &mut counted);
                 }
             }
             Ok(None) => break,
@@ -203,7 +234,11 @@ pub fn assemble_unit<R>(
     }
     let open = asm.finish_open();
     while let Some(item) = asm.pop() {
-        take(item, &mut value, &mut held, &mut held_bytes, &mut hits);
+        take(item, &mut value, &mut held, &mut held_bytes, &mut hits, &mut counted);
+    }
+    if let Some(c) = counted.as_mut() {
+        c.sort_unstable();
+        c.dedup();
     }
     let mut memory = asm.memory();
     memory.hits += hits;
@@ -215,6 +250,7 @@ pub fn assemble_unit<R>(
         lines,
         errors,
         memory,
+        counted,
     }
 }
 
@@ -243,6 +279,27 @@ impl Stitch {
         }
     }
 
+    /// True when the unit counted at once a message whose id is in flight
+    /// from an earlier unit: it must be assembled again, knowing the ids in
+    /// flight ([`Stitch::in_flight`]), before [`Stitch::unit`] takes it.
+    pub fn needs_again<R>(&self, out: &UnitMessages<R>) -> bool {
+        if self.index.is_empty() {
+            return false;
+        }
+        match &out.counted {
+            None => true,
+            Some(c) => self
+                .index
+                .keys()
+                .any(|id| c.binary_search(&id_hash(id)).is_ok()),
+        }
+    }
+
+    /// The ids of the messages in flight across the cut.
+    pub fn in_flight(&self) -> std::collections::HashSet<String> {
+        self.index.keys().cloned().collect()
+    }
+
     /// The ledger of the messages held across cuts.
     pub fn memory(&self) -> MemoryUse {
         self.mem
@@ -266,6 +323,7 @@ impl Stitch {
             lines,
             mut errors,
             memory,
+            ..
         } = out;
         let before = self.numbers.unit(unit, lines);
         for e in &mut errors {
@@ -374,20 +432,20 @@ impl Stitch {
 }
 
 /// Assembles the plan's lines into messages on `threads` threads and folds
-/// every item ([`Assembled`]) into a report: each unit into a value of its
-/// own (`init`, `add`), merged left to right in input order (`merge`), the
-/// messages that cuts split joined by [`Stitch`] and counted whole. The
-/// memory `budget` is shared: half for the units' assemblers and held
-/// pieces, half for the messages held across cuts. Returns the result, the
-/// assemblers' merged ledger and the read errors in order.
+/// every item ([`Assembled`]) into `total`: each unit into a value of its
+/// own (`init`, `add`), merged in input order (`merge`), the messages that
+/// cuts split joined by [`Stitch`] and counted whole. The assembler's memory
+/// budget (`opts`) is shared: half by the units' assemblers and held pieces,
+/// half by the messages held across cuts.
 pub fn fold_messages<T, I, A, M>(
     plan: &Plan,
     threads: usize,
     opts: AssemblerOptions,
+    total: T,
     init: I,
     add: A,
     mut merge: M,
-) -> (T, MemoryUse, Vec<ReadError>)
+) -> Folded<T>
 where
     T: Send,
     I: Fn() -> T + Sync,
@@ -397,59 +455,55 @@ where
     let units = plan.units();
     let budget = opts.memory_budget;
     let window = 2 * threads.max(1);
-    let unit_opts = opts
-        .clone()
-        .memory_budget(budget.share(4 * window));
+    let unit_opts = opts.memory_budget(budget.share(4 * window));
     let hold = budget.share(4 * window);
     let mut stitch = Stitch::new(budget.share(2));
-    let mut total: Option<T> = None;
-    // Messages the stitch completes, counted in a value of their own that is
-    // merged after each unit's (they complete in that unit).
-    let mut memory = MemoryUse::new(budget);
-    let mut errors = Vec::new();
+    let mut folded = Folded {
+        value: total,
+        errors: Vec::new(),
+        lines: Vec::new(),
+        memory: MemoryUse::new(budget),
+        again: 0,
+    };
     run_ordered(
         units.len(),
         threads,
         |i| {
-            let value = init();
-            match units.get(i) {
-                Some(u) => assemble_unit(
+            let mut files = units.get(i).map_or_else(LogFiles::default, |u| u.open(true));
+            assemble_unit(&mut files, unit_opts.clone(), hold, None, init(), &add)
+        },
+        |i, mut out| {
+            let Some(u) = units.get(i) else { return };
+            if stitch.needs_again(&out) {
+                // An id in flight across the cut starts anew in this unit:
+                // assemble it again holding that id's messages for the stitch.
+                let ids = stitch.in_flight();
+                out = assemble_unit(
                     &mut u.open(true),
                     unit_opts.clone(),
                     hold,
-                    value,
+                    Some(&ids),
+                    init(),
                     &add,
-                ),
-                None => assemble_unit(
-                    &mut LogFiles::default(),
-                    unit_opts.clone(),
-                    hold,
-                    value,
-                    &add,
-                ),
+                );
+                folded.again += 1;
             }
-        },
-        |i, out| {
-            let Some(u) = units.get(i) else { return };
+            folded.lines.push(out.lines);
+            // The messages the stitch completes complete in this unit: they
+            // are counted after the unit's own.
             let mut joined = init();
             let (value, errs, mem) = stitch.unit(u, out, |item| add(&mut joined, &item));
-            errors.extend(errs);
-            memory.hits += mem.hits;
-            memory.peak = memory.peak.max(mem.peak);
-            match &mut total {
-                Some(t) => merge(t, value),
-                None => total = Some(value),
-            }
-            if let Some(t) = &mut total {
-                merge(t, joined);
-            }
+            folded.errors.extend(errs);
+            folded.memory.hits += mem.hits;
+            folded.memory.peak = folded.memory.peak.max(mem.peak);
+            merge(&mut folded.value, value);
+            merge(&mut folded.value, joined);
         },
     );
     let mut rest = init();
     let carried = stitch.finish(|item| add(&mut rest, &item));
-    memory.hits += carried.hits;
-    memory.peak = memory.peak.max(carried.peak);
-    let mut total = total.unwrap_or_else(&init);
-    merge(&mut total, rest);
-    (total, memory, errors)
+    folded.memory.hits += carried.hits;
+    folded.memory.peak = folded.memory.peak.max(carried.peak);
+    merge(&mut folded.value, rest);
+    folded
 }

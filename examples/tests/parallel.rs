@@ -72,7 +72,10 @@ const RUNS: &[(&[&str], bool)] = &[
     (&["summary", "--json"], true),
     (&["summary"], false),
     (&["spam-sources", "--json", "-n", "50"], true),
-    (&["abuse-report", "--json", "-n", "50", "--threshold", "1"], true),
+    (
+        &["abuse-report", "--json", "-n", "50", "--threshold", "1"],
+        true,
+    ),
     (&["abuse-report", "--offenders", "--threshold", "1"], false),
 ];
 

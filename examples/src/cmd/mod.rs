@@ -119,7 +119,8 @@ impl ReportArgs {
     ) -> (T, bool, MemoryUse) {
         let Some(plan) = self.threads.plan(source, 2) else {
             let mut total = total;
-            let (failed, memory) = each_message(source, self.budget(), |item| add(&mut total, &item));
+            let (failed, memory) =
+                each_message(source, self.budget(), |item| add(&mut total, &item));
             return (total, failed, memory);
         };
         let plan = plan.quiet();

@@ -67,7 +67,13 @@ pub fn run(args: Args) -> Outcome {
     let window = args.window.window();
     let mut out = outcome::stdout();
     let failed = match args.threads.plan(&source, UNITS_PER_THREAD) {
-        Some(plan) => in_parallel(&mut source, &plan, args.threads.threads(), &window, &mut out)?,
+        Some(plan) => in_parallel(
+            &mut source,
+            &plan,
+            args.threads.threads(),
+            &window,
+            &mut out,
+        )?,
         None => {
             let mut buf = Vec::with_capacity(4096);
             let mut failed = false;

@@ -325,7 +325,10 @@ impl Assembler {
                 parent_held = f.id.len() + std::mem::size_of::<String>();
                 p.facts.held += parent_held;
                 p.bounces.push(f.id.clone());
-            } else if let Some(u) = self.unresolved.as_mut().filter(|u| u.len() < MAX_UNRESOLVED)
+            } else if let Some(u) = self
+                .unresolved
+                .as_mut()
+                .filter(|u| u.len() < MAX_UNRESOLVED)
                 && let Some(at) = entry_position(&self.in_flight, &f.id)
             {
                 u.push((parent, f.id.clone(), at));
@@ -566,8 +569,13 @@ impl Assembler {
 
     /// The bounces kept by [`Assembler::track_unresolved_bounces`]: (parent
     /// id, bounce id, position of the bounce's `<=` line).
-    pub(crate) fn take_unresolved_bounces(&mut self) -> Vec<(String, String, crate::reader::Position)> {
-        self.unresolved.as_mut().map(std::mem::take).unwrap_or_default()
+    pub(crate) fn take_unresolved_bounces(
+        &mut self,
+    ) -> Vec<(String, String, crate::reader::Position)> {
+        self.unresolved
+            .as_mut()
+            .map(std::mem::take)
+            .unwrap_or_default()
     }
 
     /// Ends one part of a log: unlinked args lines become available from

@@ -44,7 +44,7 @@
 //!     },
 //!     |r, other| r.merge(other),
 //! );
-//! assert_eq!(folded.value.report(10, 1).dictionary.rejected_rcpts, 200);
+//! assert_eq!(folded.value.report(10, 1).dictionary.rejected_unknown, 200);
 //! assert_eq!(folded.lines.iter().sum::<u64>(), 200);
 //! # Ok::<(), Box<dyn std::error::Error>>(())
 //! ```
@@ -460,6 +460,9 @@ mod tests {
         assert_eq!(ranges.first().map(|r| r.start), Some(0));
         assert_eq!(ranges.last().map(|r| r.end), Some(5 << 20));
         assert!(ranges.windows(2).all(|w| w[0].end == w[1].start));
-        assert_eq!(u.last().map(|u| (&u.path, &u.range)), Some((&missing, &None)));
+        assert_eq!(
+            u.last().map(|u| (&u.path, &u.range)),
+            Some((&missing, &None))
+        );
     }
 }

@@ -111,7 +111,8 @@ fn quiet_cut(path: &std::path::Path, at: u64, end: u64) -> std::io::Result<u64> 
 
 /// An `+arguments` line: `cwd=DIR N args: ...` after the prefix.
 fn is_args_line(line: &[u8]) -> bool {
-    memchr::memmem::find(line, b" cwd=").is_some() && memchr::memmem::find(line, b" args: ").is_some()
+    memchr::memmem::find(line, b" cwd=").is_some()
+        && memchr::memmem::find(line, b" args: ").is_some()
 }
 
 trait TakeLimit: Sized {
@@ -185,11 +186,11 @@ pub fn assemble_unit<R>(
     let mut lines = 0u64;
     let mut errors = Vec::new();
     let take = |item: Assembled,
-                    value: &mut R,
-                    held: &mut Vec<Message>,
-                    held_bytes: &mut usize,
-                    hits: &mut u64,
-                    counted: &mut Option<Vec<u64>>| match item {
+                value: &mut R,
+                held: &mut Vec<Message>,
+                held_bytes: &mut usize,
+                hits: &mut u64,
+                counted: &mut Option<Vec<u64>>| match item {
         Assembled::Message(m)
             if !m.starts_with_arrival() || in_flight.is_some_and(|f| f.contains(&m.id)) =>
         {
@@ -221,7 +222,14 @@ pub fn assemble_unit<R>(
                 lines += 1;
                 asm.push(crate::reader::Record::new(std::mem::take(&mut buf), pos));
                 while let Some(item) = asm.pop() {
-                    take(item, &mut value, &mut held, &mut held_bytes, &mut hits, &mut counted);
+                    take(
+                        item,
+                        &mut value,
+                        &mut held,
+                        &mut held_bytes,
+                        &mut hits,
+                        &mut counted,
+                    );
                 }
             }
             Ok(None) => break,
@@ -234,7 +242,14 @@ pub fn assemble_unit<R>(
     }
     let open = asm.finish_open();
     while let Some(item) = asm.pop() {
-        take(item, &mut value, &mut held, &mut held_bytes, &mut hits, &mut counted);
+        take(
+            item,
+            &mut value,
+            &mut held,
+            &mut held_bytes,
+            &mut hits,
+            &mut counted,
+        );
     }
     if let Some(c) = counted.as_mut() {
         c.sort_unstable();
@@ -253,6 +268,10 @@ pub fn assemble_unit<R>(
         counted,
     }
 }
+
+/// A piece completed in a unit, or a bounce (parent, bounce id) whose
+/// parent was not in flight there.
+type Event = Result<Message, (String, String)>;
 
 /// Joins the pieces of messages that cuts split, unit after unit in input
 /// order; see the module docs. Holds the messages in flight across cuts, up
@@ -339,9 +358,12 @@ impl Stitch {
         // Pieces completed in the unit, and bounces whose parent may be in
         // flight, in the order of their lines: a bounce goes to a parent
         // still in flight when the bounce arrived (its piece ends later).
-        let mut events: Vec<(u64, Result<Message, (String, String)>)> = held
+        let mut events: Vec<(u64, Event)> = held
             .into_iter()
-            .map(|m| (m.lines.last().map_or(0, |r| r.position().byte), Ok(m)))
+            .map(|m| {
+                let at = m.lines.last().map_or(0, |r| r.position().byte);
+                (at, Ok(m))
+            })
             .chain(
                 bounces
                     .into_iter()
@@ -469,7 +491,9 @@ where
         units.len(),
         threads,
         |i| {
-            let mut files = units.get(i).map_or_else(LogFiles::default, |u| u.open(true));
+            let mut files = units
+                .get(i)
+                .map_or_else(LogFiles::default, |u| u.open(true));
             assemble_unit(&mut files, unit_opts.clone(), hold, None, init(), &add)
         },
         |i, mut out| {

@@ -45,7 +45,7 @@ pub struct Userdata {
 fn scalar(v: &str) -> String {
     let v = v.trim();
     for q in ['\'', '"'] {
-        if let Some(inner) = v.strip_prefix(q).and_then(|r| r.strip_suffix(q)) {
+        if let Some(inner) = v.strip_prefix(q).and_then(|r| r.split(q).next()) {
             return inner.to_string();
         }
     }

@@ -37,7 +37,10 @@ fn start(args: &[&str]) -> Exporter {
     let mut addr = None;
     let mut line = String::new();
     while err.read_line(&mut line).unwrap() > 0 {
-        if let Some(rest) = line.trim().strip_prefix("exim-log metrics: serving http://") {
+        if let Some(rest) = line
+            .trim()
+            .strip_prefix("exim-log metrics: serving http://")
+        {
             addr = rest.strip_suffix("/metrics").map(str::to_string);
             break;
         }
@@ -145,7 +148,10 @@ fn serves_the_counts_of_its_inputs_and_stops_on_sigterm() {
         assert_eq!(value(&body, sample), Some(want), "{sample}");
     }
     assert!(!body.contains("192.0.2."), "an IP became a label:\n{body}");
-    assert!(!body.contains("\nexim_queue "), "no --spool, no queue gauges");
+    assert!(
+        !body.contains("\nexim_queue "),
+        "no --spool, no queue gauges"
+    );
     assert_eq!(get(&e.addr, "/nothing-here").0, 404);
     assert_eq!(sigterm(e), 0);
 }
@@ -162,7 +168,10 @@ fn follow_starts_at_the_end_unless_from_start() {
     append(&log, LOG);
     append(&tail, LOG);
     let body = scrape_until(&e, "exim_log_lines_total", 4);
-    assert_eq!(value(&body, "exim_messages_total{flag=\"arrived\"}"), Some(1));
+    assert_eq!(
+        value(&body, "exim_messages_total{flag=\"arrived\"}"),
+        Some(1)
+    );
     scrape_until(&from_start, "exim_log_lines_total", 8);
     // Through a rename rotation: the new file is read from its start.
     std::fs::rename(&log, format!("{log}.1")).unwrap();

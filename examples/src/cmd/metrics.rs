@@ -143,7 +143,10 @@ impl Collector for Exporter {
             .unwrap_or_else(PoisonError::into_inner)
             .families();
         let queue = *self.0.queue.lock().unwrap_or_else(PoisonError::into_inner);
-        for f in families.iter().chain(queue.map(|q| q.families()).iter().flatten()) {
+        for f in families
+            .iter()
+            .chain(queue.map(|q| q.families()).iter().flatten())
+        {
             encode_family(f, &mut encoder)?;
         }
         Ok(())
@@ -151,12 +154,7 @@ impl Collector for Exporter {
 }
 
 /// Reads `path` with [`Follow`] until stopped, giving each line to `each`.
-fn follow(
-    shared: &Shared,
-    path: PathBuf,
-    args: &Args,
-    each: impl Fn(&mut Metrics, &[u8]),
-) {
+fn follow(shared: &Shared, path: PathBuf, args: &Args, each: impl Fn(&mut Metrics, &[u8])) {
     let f = Follow::new(&path)
         .with_interval(Duration::from_millis(args.poll_ms.max(1)))
         .with_rotate_wait(Duration::from_secs(args.rotate_wait));
@@ -166,7 +164,10 @@ fn follow(
         match f.next_line() {
             Ok(Some((line, _))) => {
                 each(
-                    &mut shared.metrics.lock().unwrap_or_else(PoisonError::into_inner),
+                    &mut shared
+                        .metrics
+                        .lock()
+                        .unwrap_or_else(PoisonError::into_inner),
                     line,
                 );
             }
@@ -302,7 +303,9 @@ pub fn run(args: Args) -> Outcome {
                         Err(()) => r,
                     }
                 }
-                Err(_) => tiny_http::Response::from_string("encoding failed\n").with_status_code(500),
+                Err(_) => {
+                    tiny_http::Response::from_string("encoding failed\n").with_status_code(500)
+                }
             }
         } else if request.url() == "/" {
             tiny_http::Response::from_string("exim-log metrics: see /metrics\n")
@@ -320,4 +323,3 @@ pub fn run(args: Args) -> Outcome {
     eprintln!("exim-log metrics: stopped");
     Ok(status(failed.load(Ordering::Relaxed)))
 }
-

@@ -181,7 +181,11 @@ impl LabelCounts {
 
     /// The entries, sorted by label values.
     pub fn sorted(&self) -> Vec<(&[String], u64)> {
-        let mut v: Vec<_> = self.counts.iter().map(|(k, n)| (k.as_slice(), *n)).collect();
+        let mut v: Vec<_> = self
+            .counts
+            .iter()
+            .map(|(k, n)| (k.as_slice(), *n))
+            .collect();
         v.sort();
         v
     }
@@ -250,7 +254,10 @@ impl Metrics {
             *n += 1;
         }
         let text = |t: Option<crate::Text<'_>>| {
-            t.map_or_else(|| "(none)".to_string(), |t| t.to_string_lossy().into_owned())
+            t.map_or_else(
+                || "(none)".to_string(),
+                |t| t.to_string_lossy().into_owned(),
+            )
         };
         match &line.event {
             Event::Unknown => self.unknown += 1,
@@ -380,7 +387,11 @@ impl Metrics {
         let mut events: Vec<_> = self.events.iter().collect();
         events.sort();
         let mut out = vec![
-            one("exim_log_lines", "Lines read from the main log.", self.lines),
+            one(
+                "exim_log_lines",
+                "Lines read from the main log.",
+                self.lines,
+            ),
             one(
                 "exim_log_bytes",
                 "Bytes read from the main log (line endings included).",
@@ -539,7 +550,10 @@ impl QueueGauges {
             .recipients()
             .filter(|r| !file.is_delivered(&h, r.address.as_bytes()))
             .count() as u64;
-        self.oldest = Some(self.oldest.map_or(h.received_time, |o| o.min(h.received_time)));
+        self.oldest = Some(
+            self.oldest
+                .map_or(h.received_time, |o| o.min(h.received_time)),
+        );
     }
 
     /// Adds a scan of other files (another directory, another thread's share).
@@ -572,7 +586,9 @@ impl QueueGauges {
                 value,
             }],
         };
-        let age = self.oldest.map_or(0, |o| u64::try_from(self.now - o).unwrap_or(0));
+        let age = self
+            .oldest
+            .map_or(0, |o| u64::try_from(self.now - o).unwrap_or(0));
         vec![
             gauge(
                 "exim_queue",
@@ -655,7 +671,12 @@ mod tests {
         let f = m.iter().find(|f| f.name == name)?;
         f.samples
             .iter()
-            .find(|s| s.labels.iter().map(|(_, v)| v.as_str()).eq(labels.iter().copied()))
+            .find(|s| {
+                s.labels
+                    .iter()
+                    .map(|(_, v)| v.as_str())
+                    .eq(labels.iter().copied())
+            })
             .map(|s| s.value)
     }
 
@@ -795,7 +816,12 @@ mod tests {
             journal: None,
         };
         let mut q = QueueGauges::new(10_000);
-        q.add_queued(&header("1sAoM5-00000009r3p-06vq", "a@example.com", 9_000, true));
+        q.add_queued(&header(
+            "1sAoM5-00000009r3p-06vq",
+            "a@example.com",
+            9_000,
+            true,
+        ));
         let mut r = QueueGauges::new(10_000);
         r.add_queued(&header("1sAoM6-00000009r3p-06vq", "", 9_500, false));
         r.add_queued(&QueuedFile {

@@ -10,7 +10,7 @@
 
 use std::path::PathBuf;
 use std::sync::atomic::{AtomicBool, Ordering};
-use std::sync::{Arc, Mutex, PoisonError};
+use std::sync::{Arc, Mutex, PoisonError, mpsc};
 use std::thread;
 use std::time::{Duration, Instant};
 
@@ -154,12 +154,24 @@ impl Collector for Exporter {
 }
 
 /// Reads `path` with [`Follow`] until stopped, giving each line to `each`.
-fn follow(shared: &Shared, path: PathBuf, args: &Args, each: impl Fn(&mut Metrics, &[u8])) {
+/// `opened` is sent once the file was first read to its end (or found
+/// missing): from then on every line appended is counted.
+fn follow(
+    shared: &Shared,
+    path: PathBuf,
+    args: &Args,
+    opened: mpsc::Sender<()>,
+    each: impl Fn(&mut Metrics, &[u8]),
+) {
     let f = Follow::new(&path)
         .with_interval(Duration::from_millis(args.poll_ms.max(1)))
         .with_rotate_wait(Duration::from_secs(args.rotate_wait));
     let f = if args.from_start { f } else { f.from_end() };
-    let mut f = f.with_control(|d| shared.wait(d));
+    let mut f = f.with_control(|d| {
+        // The receiver may be gone (it waits only at start-up).
+        let _ = opened.send(());
+        shared.wait(d)
+    });
     loop {
         match f.next_line() {
             Ok(Some((line, _))) => {
@@ -237,20 +249,18 @@ pub fn run(args: Args) -> Outcome {
     };
     let server = tiny_http::Server::http(&args.listen)
         .map_err(|e| Error::Message(format!("cannot listen on {}: {e}", args.listen)))?;
-    match server.server_addr().to_ip() {
-        Some(addr) => eprintln!("exim-log metrics: serving http://{addr}/metrics"),
-        None => eprintln!("exim-log metrics: serving on {}", args.listen),
-    }
 
     let mut registry = Registry::default();
     registry.register_collector(Box::new(Exporter(Arc::clone(&shared))));
 
     let mut workers = Vec::new();
     let failed = Arc::new(AtomicBool::new(false));
+    let (opened, followed_open) = mpsc::channel();
     {
         let (shared, args, failed) = (Arc::clone(&shared), args.clone(), Arc::clone(&failed));
+        let opened = opened.clone();
         workers.push(thread::spawn(move || match (followed, source) {
-            (Some(path), _) => follow(&shared, path, &args, Metrics::add_raw),
+            (Some(path), _) => follow(&shared, path, &args, opened, Metrics::add_raw),
             (None, Some(mut source)) => {
                 let mut buf = Vec::with_capacity(4096);
                 while !shared.stopped() {
@@ -273,15 +283,30 @@ pub fn run(args: Args) -> Outcome {
         }));
     }
     if let Some(path) = args.paniclog.clone() {
-        let (shared, args) = (Arc::clone(&shared), args.clone());
+        let (shared, args, opened) = (Arc::clone(&shared), args.clone(), opened.clone());
         workers.push(thread::spawn(move || {
-            follow(&shared, path, &args, Metrics::add_panic_raw);
+            follow(&shared, path, &args, opened, Metrics::add_panic_raw);
         }));
     }
     if let Some(dir) = args.spool.clone() {
         let shared = Arc::clone(&shared);
         let interval = Duration::from_secs(args.spool_interval.max(1));
         workers.push(thread::spawn(move || scan_spool(&shared, dir, interval)));
+    }
+
+    // "Serving" is said once the followed logs are open at their end, so that
+    // a caller (a test, a soak run) knows that what it appends next is counted.
+    drop(opened);
+    let logs = usize::from(args.follow) + usize::from(args.paniclog.is_some());
+    for _ in 0..logs {
+        if followed_open.recv_timeout(Duration::from_secs(30)).is_err() {
+            break;
+        }
+    }
+    drop(followed_open);
+    match server.server_addr().to_ip() {
+        Some(addr) => eprintln!("exim-log metrics: serving http://{addr}/metrics"),
+        None => eprintln!("exim-log metrics: serving on {}", args.listen),
     }
 
     while !shared.stopped() {

@@ -216,7 +216,7 @@ fn spool_gauges_and_panic_log() {
         &panic,
         "2026-11-25 10:00:00 Exim configuration error in line 12 of /etc/exim.conf:\n  missing quote\n",
     );
-    scrape_until(&e, "exim_panics_total", 1);
+    scrape_until(&e, "exim_panic_total", 1);
     assert_eq!(sigterm(e), 0);
 }
 

@@ -75,7 +75,7 @@ pub struct Args {
     /// Seconds between scans of the spool directory
     #[arg(long, value_name = "SECS", default_value_t = 30)]
     pub spool_interval: u64,
-    /// Exim's panic log, followed like the main log, for exim_panics_total
+    /// Exim's panic log, followed like the main log, for exim_panic_total
     #[arg(long, value_name = "FILE")]
     pub paniclog: Option<PathBuf>,
     #[command(flatten)]

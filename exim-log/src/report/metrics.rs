@@ -487,7 +487,7 @@ impl Metrics {
             ),
             one("exim_queue_runs", "Queue runs started.", self.queue_runs),
             one(
-                "exim_panics",
+                "exim_panic",
                 "Panic log entries (lines with a timestamp).",
                 self.panics,
             ),
@@ -798,7 +798,7 @@ mod tests {
             m.add_panic_raw(l.as_bytes());
         }
         let f = m.families();
-        assert_eq!(sample(&f, "exim_panics", &[]), Some(2));
+        assert_eq!(sample(&f, "exim_panic", &[]), Some(2));
         assert_eq!(sample(&f, "exim_panic_log_parse_errors", &[]), Some(1));
         assert_eq!(m.lines(), 0);
     }

@@ -119,6 +119,7 @@ struct ReadmeDoctests;
 
 pub mod assemble;
 pub mod budget;
+pub mod cpanel;
 mod duration;
 mod entries;
 mod error;

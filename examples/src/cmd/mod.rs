@@ -21,6 +21,7 @@ pub mod metrics;
 pub mod ndjson;
 pub mod queue;
 pub mod received;
+pub mod report;
 pub mod selector;
 pub mod spam_sources;
 pub mod summary;

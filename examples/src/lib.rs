@@ -30,6 +30,7 @@ pub mod input;
 pub mod outcome;
 pub mod progress;
 pub mod report;
+pub mod threads;
 pub mod window;
 
 use outcome::{Outcome, exit_status};

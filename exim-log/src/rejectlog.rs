@@ -323,6 +323,7 @@ T To: z@e.example
         assert_eq!(c.offset, LOG.len() - 163);
     }
 
+    #[cfg(feature = "serde")]
     #[test]
     fn serializes_entry() {
         let e = RejectLog::new(LOG).nth(1).unwrap().unwrap();

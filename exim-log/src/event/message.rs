@@ -346,7 +346,7 @@ pub struct Completed {
     pub queue_time: Option<LogDuration>,
 }
 
-#[cfg(test)]
+#[cfg(all(test, feature = "serde"))]
 mod tests {
     use crate::{Event, parse_line};
 

@@ -245,8 +245,10 @@ pub(crate) fn strip_angle(b: &[u8]) -> &[u8] {
 #[cfg(test)]
 mod tests {
     use super::*;
+    #[cfg(feature = "serde")]
     use serde_json::{Value, json};
 
+    #[cfg(feature = "serde")]
     /// The JSON of a parsed header, without `raw` (checked separately).
     fn js(input: &str) -> Value {
         let r = Received::parse(input.as_bytes());
@@ -256,6 +258,7 @@ mod tests {
         v
     }
 
+    #[cfg(feature = "serde")]
     /// Exim's layouts (format reference §11.1), one case per form.
     #[test]
     fn exim_forms() {
@@ -436,6 +439,7 @@ mod tests {
         }
     }
 
+    #[cfg(feature = "serde")]
     /// Other MTAs (format reference §11.2), written from the documented shapes.
     #[test]
     fn other_mtas() {
@@ -595,6 +599,7 @@ mod tests {
         }
     }
 
+    #[cfg(feature = "serde")]
     #[test]
     fn unknown_layouts_keep_what_is_there() {
         let cases: &[(&str, Value)] = &[
@@ -651,6 +656,7 @@ mod tests {
         assert_eq!(r.raw.as_bytes(), s.trim_end().as_bytes());
     }
 
+    #[cfg(feature = "serde")]
     /// Pseudo-random header-like input: no panic, and every borrowed field is a
     /// slice of the input (nothing is copied or invented).
     #[test]

@@ -141,6 +141,7 @@ mod tests {
         assert!(matches!(unfold(b"no folds"), Cow::Borrowed(_)));
     }
 
+    #[cfg(feature = "serde")]
     #[test]
     fn folded_compares_unfolded() {
         let f = Folded::new(b"Microsoft SMTP\r\n Server");

@@ -448,6 +448,7 @@ mod tests {
             );
         }
         first.merge(second);
+        #[cfg(feature = "serde")]
         assert_eq!(
             serde_json::to_value(first.report(10)).unwrap(),
             serde_json::to_value(whole.report(10)).unwrap()

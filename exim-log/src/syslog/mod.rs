@@ -476,6 +476,7 @@ mod tests {
         }
     }
 
+    #[cfg(feature = "serde")]
     #[test]
     fn serializes_prefix_and_event_keys_together() {
         let l = parse_syslog_line(

@@ -135,6 +135,7 @@ struct ReadmeDoctests;
 
 pub mod assemble;
 pub mod budget;
+pub mod cpanel;
 mod duration;
 mod entries;
 mod error;

@@ -20,6 +20,7 @@ pub mod completions;
 pub mod ndjson;
 pub mod queue;
 pub mod received;
+pub mod report;
 pub mod selector;
 pub mod spam_sources;
 pub mod summary;

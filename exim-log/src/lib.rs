@@ -146,6 +146,7 @@ mod message_id;
 pub mod mime;
 mod options;
 pub mod paniclog;
+pub mod parallel;
 mod parse;
 pub mod reader;
 mod received;

@@ -238,3 +238,71 @@ fn usage_errors_exit_2_before_listening() {
     assert_eq!(out.status.code(), Some(2));
     assert!(String::from_utf8_lossy(&out.stderr).contains("cannot listen"));
 }
+
+#[test]
+fn counters_on_the_bundled_sample_equal_summary_json() {
+    let out = Command::new(env!("CARGO_BIN_EXE_exim-log"))
+        .args(["summary", "--json", "--top", "1000", "--sample"])
+        .output()
+        .unwrap();
+    assert!(out.status.success());
+    let s: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    let t = &s["totals"];
+    let lines = exim_log_cli::input::SAMPLE
+        .iter()
+        .filter(|b| **b == b'\n')
+        .count() as u64;
+    let e = start(&["--sample"]);
+    let body = scrape_until(&e, "exim_log_lines_total", lines);
+    let sum = |prefix: &str| -> u64 {
+        body.lines()
+            .filter(|l| l.starts_with(prefix))
+            .filter_map(|l| l.rsplit(' ').next()?.parse::<u64>().ok())
+            .sum()
+    };
+    let n = |v: &serde_json::Value| v.as_u64().unwrap();
+    for (sample, want) in [
+        (
+            "exim_messages_total{flag=\"arrived\"}",
+            &t["received"]["messages"],
+        ),
+        ("exim_received_bytes_total", &t["received"]["bytes"]),
+        (
+            "exim_messages_total{flag=\"deferred\"}",
+            &t["deferral_lines"],
+        ),
+        (
+            "exim_messages_total{flag=\"failed\"}",
+            &t["failed_addresses"],
+        ),
+        ("exim_messages_total{flag=\"completed\"}", &t["completed"]),
+    ] {
+        assert_eq!(value(&body, sample), Some(n(want)), "{sample}");
+    }
+    assert_eq!(
+        sum("exim_deliveries_total{"),
+        n(&t["delivered"]["addresses"])
+    );
+    assert_eq!(sum("exim_rejections_total{"), n(&t["rejects"]));
+    assert_eq!(
+        sum("exim_temporary_rejections_total{"),
+        n(&t["temporary_rejects"])
+    );
+    for row in s["transports"].as_array().unwrap() {
+        let key = row["key"].as_str().unwrap();
+        let sample = format!("exim_deliveries_total{{transport=\"{key}\"}}");
+        assert_eq!(value(&body, &sample), Some(n(&row["addresses"])), "{key}");
+    }
+    for row in s["reject_reasons"].as_array().unwrap() {
+        let key = row["key"].as_str().unwrap();
+        let label = format!("reason=\"{key}\"");
+        let by_reason: u64 = body
+            .lines()
+            .filter(|l| l.starts_with("exim_rejections_total{") && l.contains(&label))
+            .filter_map(|l| l.rsplit(' ').next()?.parse::<u64>().ok())
+            .sum();
+        assert_eq!(by_reason, n(&row["count"]), "{key}");
+    }
+    assert!(n(&t["received"]["messages"]) > 0 && n(&t["rejects"]) > 0);
+    assert_eq!(sigterm(e), 0);
+}

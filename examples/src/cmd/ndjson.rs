@@ -36,6 +36,9 @@ pub fn run(args: Args) -> Outcome {
     let windowed = window.since.is_some() || window.until.is_some();
     let mut out = outcome::stdout();
     let mut buf = Vec::with_capacity(4096);
+    // The JSON of many lines is gathered here and written in one call: the
+    // library's writer fills this buffer directly (exim_log::json).
+    let mut json = Vec::with_capacity(1 << 16);
     let mut failed = false;
     loop {
         match source.read_line(&mut buf) {
@@ -51,7 +54,7 @@ pub fn run(args: Args) -> Outcome {
                 if windowed && !window.contains(&line.timestamp) {
                     continue;
                 }
-                serde_json::to_writer(&mut out, &line)?;
+                exim_log::json::write(&mut json, &line)?;
             }
             Err(_) if windowed => continue,
             Err(e) => {
@@ -60,11 +63,16 @@ pub fn run(args: Args) -> Outcome {
                     "offset": e.offset,
                     "raw": String::from_utf8_lossy(&buf),
                 });
-                serde_json::to_writer(&mut out, &obj)?;
+                exim_log::json::write(&mut json, &obj)?;
             }
         }
-        out.write_all(b"\n")?;
+        json.push(b'\n');
+        if json.len() >= 1 << 16 {
+            out.write_all(&json)?;
+            json.clear();
+        }
     }
+    out.write_all(&json)?;
     out.flush()?;
     let warned = source.check()?;
     Ok(status(failed || warned))

@@ -2,6 +2,7 @@
 
 use std::fmt;
 
+#[cfg(feature = "serde")]
 use serde::{Serialize, Serializer};
 
 /// A log timestamp: local wall-clock time as Exim wrote it, with optional
@@ -109,6 +110,7 @@ impl fmt::Display for Timestamp {
     }
 }
 
+#[cfg(feature = "serde")]
 impl Timestamp {
     /// The [`fmt::Display`] form written digit by digit into `buf`, without
     /// the formatting machinery (NDJSON writes one a line); `None` when a
@@ -155,6 +157,7 @@ impl Timestamp {
     }
 }
 
+#[cfg(feature = "serde")]
 impl Serialize for Timestamp {
     fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
         let mut buf = [0; 32];
@@ -192,6 +195,7 @@ mod tests {
         assert_eq!(t.unix_seconds(), 1_716_631_828);
     }
 
+    #[cfg(feature = "serde")]
     #[test]
     fn iso_digits_equal_the_display() {
         let mut cases = vec![

@@ -27,7 +27,6 @@
 //!   of an IP.
 
 use crate::{Event, LogLine, Peer, Stage, Timestamp};
-use serde::Serialize;
 
 use super::bounded::{
     BoundedMap, CappedSet, Distinct, Merge, Table, Weight, report_memory, share_budget,
@@ -215,7 +214,8 @@ impl Weight for DictHost {
 
 /// What one IP did, for the offenders list: one count per kind of offender
 /// event (each line counts once, in one kind).
-#[derive(Clone, Debug, Default, Serialize)]
+#[derive(Clone, Debug, Default)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize))]
 #[non_exhaustive]
 pub struct Offense {
     /// RCPTs rejected as unknown recipients, and `too many unknown recipients`.
@@ -250,9 +250,9 @@ pub struct Offense {
     /// address`, `no IP address found for host ... (during SMTP connection
     /// from ...)`).
     pub host_lookup: u64,
-    #[serde(skip)]
+    #[cfg_attr(feature = "serde", serde(skip))]
     first: Option<Timestamp>,
-    #[serde(skip)]
+    #[cfg_attr(feature = "serde", serde(skip))]
     last: Option<Timestamp>,
 }
 
@@ -1084,7 +1084,8 @@ fn protocol_kind(line: &LogLine<'_>) -> String {
 }
 
 /// The `--json` document of `abuse-report`.
-#[derive(Clone, Debug, Serialize)]
+#[derive(Clone, Debug)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize))]
 #[non_exhaustive]
 pub struct Report {
     /// Lines counted (inside the window).
@@ -1122,7 +1123,8 @@ pub struct Report {
 }
 
 /// Dictionary attacks.
-#[derive(Clone, Debug, Serialize)]
+#[derive(Clone, Debug)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize))]
 pub struct Dictionary {
     /// RCPTs rejected as unknown, in all.
     pub rejected_unknown: u64,
@@ -1137,7 +1139,8 @@ pub struct Dictionary {
 }
 
 /// A host guessing recipients.
-#[derive(Clone, Debug, Serialize)]
+#[derive(Clone, Debug)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize))]
 pub struct DictHostRow {
     /// Its IP.
     pub ip: String,
@@ -1160,7 +1163,8 @@ pub struct DictHostRow {
 }
 
 /// One SMTP connection guessing recipients.
-#[derive(Clone, Debug, Serialize)]
+#[derive(Clone, Debug)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize))]
 pub struct ConnRow {
     /// The client IP.
     pub ip: String,
@@ -1181,7 +1185,8 @@ pub struct ConnRow {
 }
 
 /// One kind of abuse: a total, a table by key and a table by host.
-#[derive(Clone, Debug, Serialize)]
+#[derive(Clone, Debug)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize))]
 pub struct Section {
     /// Events in all.
     pub total: u64,
@@ -1192,7 +1197,8 @@ pub struct Section {
 }
 
 /// Sender verification failures.
-#[derive(Clone, Debug, Serialize)]
+#[derive(Clone, Debug)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize))]
 pub struct SenderVerifySection {
     /// `sender verify fail` lines.
     pub failed: u64,
@@ -1205,7 +1211,8 @@ pub struct SenderVerifySection {
 }
 
 /// A key, its count, its distinct companions and its time span.
-#[derive(Clone, Debug, Serialize)]
+#[derive(Clone, Debug)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize))]
 pub struct Row {
     /// The key.
     pub key: String,
@@ -1220,7 +1227,8 @@ pub struct Row {
 }
 
 /// An IP a firewall could block.
-#[derive(Clone, Debug, Serialize)]
+#[derive(Clone, Debug)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize))]
 pub struct Offender {
     /// The IP.
     pub ip: String,

@@ -174,7 +174,8 @@ fn address_part<'a>(d: &mut Delivery<'a>, i: &'a [u8], problem: bool) -> &'a [u8
         // the error separator.
         while let Some(next) = i.get(end..).and_then(|r| r.strip_prefix(b" ")) {
             if next.is_empty()
-                || matches!(next.first(), Some(b'(' | b'<' | b':'))
+                || matches!(next.first(), Some(b'(' | b':'))
+                || original_at(next, problem)
                 || tag(next).is_some()
                 || next.starts_with(b"defer (")
                 || next.starts_with(b"routing defer (")
@@ -226,6 +227,27 @@ fn address_part<'a>(d: &mut Delivery<'a>, i: &'a [u8], problem: bool) -> &'a [u8
         }
     }
     rest
+}
+
+/// Whether `next` (a word of a pipe command, autoreply list or file name) opens
+/// the `<original>`: a `<` whose group closes where the original loop of
+/// [`address_part`] ends it, with no other `<` inside. A command argument such as
+/// `<=` or `<<EOF` is text of the command (`|/bin/prog <= x <orig@d>`): the
+/// original is a single top-level address and holds no `<` of its own.
+fn original_at(next: &[u8], problem: bool) -> bool {
+    let Some(o) = next.strip_prefix(b"<") else {
+        return false;
+    };
+    let mut pos = 0;
+    while let Some(off) = o.get(pos..).and_then(|s| memchr::memchr(b'>', s)) {
+        let at = pos + off;
+        let after = o.get(at + 1).copied();
+        if matches!(after, None | Some(b' ')) || (problem && after == Some(b':')) {
+            return o.get(..at).is_some_and(|inner| !inner.contains(&b'<'));
+        }
+        pos = at + 1;
+    }
+    false
 }
 
 /// The end of a final address whose local part needed quotes: Exim logs it
@@ -398,6 +420,22 @@ mod tests {
                 "|/usr/bin/procmail -d joe (alias@example.com) <joe@example.com> R=aliases T=address_pipe",
                 "|/usr/bin/procmail -d joe",
                 Some("alias@example.com"),
+                Some("joe@example.com"),
+            ),
+            // A pipe command's own `<` words are arguments (the original is one
+            // address, with no `<` inside).
+            (
+                Flag::Failure,
+                r#"|/usr/bin/filter <= sender@example.org "${if eq{$1}{x}}" <<EOF <system-filter> T=t1 : return message generated"#,
+                r#"|/usr/bin/filter <= sender@example.org "${if eq{$1}{x}}" <<EOF"#,
+                None,
+                Some("system-filter"),
+            ),
+            (
+                Flag::Delivery,
+                "|/usr/bin/prog <in <joe@example.com> R=aliases T=address_pipe",
+                "|/usr/bin/prog <in",
+                None,
                 Some("joe@example.com"),
             ),
             (

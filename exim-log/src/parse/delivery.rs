@@ -1142,6 +1142,82 @@ mod tests {
     }
 
     #[test]
+    fn flag_specific_blocks() {
+        // `routing defer (N)` and `defer (N)` are the deferral_log block (§4.2,
+        // deliver.c): only `==` lines carry them, and `routing` only right
+        // before `defer (`. On a `**` line the words are error text and the
+        // line has no errno (failure_log prints strerror, never the number).
+        let d = delivery(Flag::Failure, b"u@example.com R=r defer (111): refused");
+        assert_eq!(d.errno, None);
+        assert_eq!(d.error.unwrap(), "defer (111): refused");
+        let d = delivery(Flag::Failure, b"u@example.com routing defer (-52): retry");
+        assert!(!d.routing);
+        assert_eq!(d.errno, None);
+        assert_eq!(d.error.unwrap(), "routing defer (-52): retry");
+        // A `==` line cut before its defer block: `routing` alone is not the flag.
+        let d = delivery(Flag::Deferral, b"u@example.com R=r routing");
+        assert!(!d.routing);
+        assert_eq!(d.router.unwrap(), "r");
+        let d = delivery(Flag::Delivery, b"u@example.com R=r T=t routing defer (1)");
+        assert!(!d.routing);
+        assert_eq!(d.errno, None);
+    }
+
+    #[test]
+    fn empty_error_after_a_separator() {
+        // failure_log appends `" : "` and the message (deliver.c); an empty
+        // message leaves a bare separator, which loses its space when the
+        // line is trimmed, and ≤ 4.98 glues `": "` to the last field. Either
+        // way the error is empty and the fields keep their values.
+        for line in [
+            &b"u@example.com R=r T=t : "[..],
+            b"u@example.com R=r T=t :",
+            b"u@example.com R=r T=t:",
+        ] {
+            let d = delivery(Flag::Failure, line);
+            assert_eq!(d.address, "u@example.com", "{line:?}");
+            assert_eq!(d.router.unwrap(), "r", "{line:?}");
+            assert_eq!(d.transport.unwrap(), "t", "{line:?}");
+            assert!(
+                d.error.is_none_or(|e| e.is_empty()),
+                "{line:?}: {:?}",
+                d.error
+            );
+            assert!(d.other_fields.is_empty(), "{line:?}");
+        }
+    }
+
+    #[test]
+    fn fields_start_after_a_space() {
+        // Every field is appended with its leading space (`" R="`, deliver.c
+        // delivery_log): text glued to the end of a value is not a field.
+        let d = delivery(Flag::Deferral, b"u@example.com defer (111)R=r T=t");
+        assert_eq!(d.errno, Some(111));
+        assert_eq!(d.router, None);
+        assert_eq!(d.transport, None);
+        assert_eq!(d.error.unwrap(), "R=r T=t");
+        // An upper-case bare word between fields is a field (`K`, `PRDR`,
+        // `DS` are such words; a newer Exim may add others), not free text
+        // and not part of the error.
+        let d = delivery(Flag::Delivery, b"u@example.com R=r NEWWORD T=t");
+        assert_eq!(d.message, None);
+        assert_eq!(field_strings(&d.other_fields), ["NEWWORD"]);
+        assert_eq!(d.transport.unwrap(), "t");
+        let d = delivery(Flag::Failure, b"u@example.com R=r NEWWORD T=t : gone");
+        assert_eq!(d.error.unwrap(), "gone");
+        assert_eq!(field_strings(&d.other_fields), ["NEWWORD"]);
+        // A success line's first free text is its message; text after a
+        // separator does not replace it (nothing of the line is lost).
+        let d = delivery(Flag::Delivery, b"u@example.com note R=r : more");
+        assert_eq!(d.message.unwrap(), "note");
+        assert_eq!(d.router.unwrap(), "r");
+        assert_eq!(field_strings(&d.other_fields), ["more"]);
+        let d = delivery(Flag::Delivery, b"u@example.com R=r : more");
+        assert_eq!(d.message.unwrap(), "more");
+        assert!(d.other_fields.is_empty());
+    }
+
+    #[test]
     fn malformed_lines_do_not_panic() {
         for flag in [Flag::Delivery, Flag::Failure, Flag::Deferral] {
             for line in [

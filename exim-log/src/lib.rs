@@ -119,6 +119,7 @@ struct ReadmeDoctests;
 
 pub mod assemble;
 pub mod budget;
+pub mod cpanel;
 mod duration;
 mod entries;
 mod error;
@@ -129,6 +130,7 @@ mod message_id;
 pub mod mime;
 mod options;
 pub mod paniclog;
+pub mod parallel;
 mod parse;
 pub mod reader;
 mod received;

@@ -4,6 +4,7 @@ See ``__init__.pyi`` (shown by IDEs and ``help()``) for the documented API.
 """
 
 from exim_log._exim_log import (
+    AccessLines,
     Follow,
     Header,
     Line,
@@ -22,12 +23,15 @@ from exim_log._exim_log import (
     SyslogLine,
     __version__,
     abuse_report,
+    access_lines,
+    domlogs,
     exim_message_ids,
     follow,
     infer_selectors,
     lines,
     messages,
     panic_entries,
+    parse_access_line,
     parse_line,
     parse_log_selector,
     parse_queue_listing,
@@ -41,10 +45,12 @@ from exim_log._exim_log import (
     spool,
     summary,
     trace,
+    web_origins,
 )
 from exim_log._fields import Fields
 
 __all__ = [
+    "AccessLines",
     "Fields",
     "Follow",
     "Header",
@@ -64,12 +70,15 @@ __all__ = [
     "SyslogLine",
     "__version__",
     "abuse_report",
+    "access_lines",
+    "domlogs",
     "exim_message_ids",
     "follow",
     "infer_selectors",
     "lines",
     "messages",
     "panic_entries",
+    "parse_access_line",
     "parse_line",
     "parse_log_selector",
     "parse_queue_listing",
@@ -83,4 +92,5 @@ __all__ = [
     "spool",
     "summary",
     "trace",
+    "web_origins",
 ]

@@ -69,7 +69,14 @@ pub struct Assembler {
     /// Ids flushed early, oldest first (at most [`EVICTED_MEMORY`]).
     evicted: VecDeque<String>,
     evicted_set: HashSet<String>,
+    /// Working on one part of a log ([`crate::parallel`]): bounces whose
+    /// parent is not in flight here, with the bounce's `<=` line position,
+    /// for the parent's part to take (at most [`MAX_UNRESOLVED`]).
+    unresolved: Option<Vec<(String, String, crate::reader::Position)>>,
 }
+
+/// Most bounces without a parent in flight remembered in one part of a log.
+const MAX_UNRESOLVED: usize = 1 << 16;
 
 /// What one message line contributes, extracted before the record moves.
 pub(super) struct Facts {
@@ -198,6 +205,7 @@ impl Assembler {
             shared: HashMap::new(),
             evicted: VecDeque::new(),
             evicted_set: HashSet::new(),
+            unresolved: None,
         }
     }
 
@@ -317,6 +325,13 @@ impl Assembler {
                 parent_held = f.id.len() + std::mem::size_of::<String>();
                 p.facts.held += parent_held;
                 p.bounces.push(f.id.clone());
+            } else if let Some(u) = self
+                .unresolved
+                .as_mut()
+                .filter(|u| u.len() < MAX_UNRESOLVED)
+                && let Some(at) = entry_position(&self.in_flight, &f.id)
+            {
+                u.push((parent, f.id.clone(), at));
             }
         }
         if let Some((_, m)) = self.in_flight.get_mut(&f.id) {
@@ -546,6 +561,46 @@ impl Assembler {
         }
     }
 
+    /// Keeps the bounces whose parent is not in flight, for
+    /// [`crate::parallel::Stitch`] to give to the parent in an earlier part.
+    pub(crate) fn track_unresolved_bounces(&mut self) {
+        self.unresolved.get_or_insert_with(Vec::new);
+    }
+
+    /// The bounces kept by [`Assembler::track_unresolved_bounces`]: (parent
+    /// id, bounce id, position of the bounce's `<=` line).
+    pub(crate) fn take_unresolved_bounces(
+        &mut self,
+    ) -> Vec<(String, String, crate::reader::Position)> {
+        self.unresolved
+            .as_mut()
+            .map(std::mem::take)
+            .unwrap_or_default()
+    }
+
+    /// Ends one part of a log: unlinked args lines become available from
+    /// [`Assembler::pop`] as at [`Assembler::finish`], but the messages in
+    /// flight are returned (in order of their first line) instead of
+    /// emitted, for the next part's lines to complete them.
+    pub(crate) fn finish_open(&mut self) -> Vec<Message> {
+        while !self.pending.is_empty() {
+            self.pop_pending();
+        }
+        let mut open = Vec::new();
+        while let Some((_, id)) = self.order.pop_first() {
+            if let Some((_, msg)) = self.in_flight.remove(&id) {
+                let mut msg = *msg;
+                self.mem.sub(msg.facts.held);
+                for a in &msg.arguments {
+                    self.unshare(&a.record);
+                }
+                msg.status = Status::EndOfInput;
+                open.push(msg);
+            }
+        }
+        open
+    }
+
     /// Assembles a stream of records (e.g. [`crate::reader::LogFiles`]).
     /// Read errors pass through and do not stop the stream.
     pub fn messages<I>(self, records: I) -> Messages<I::IntoIter>
@@ -558,6 +613,15 @@ impl Assembler {
             finished: false,
         }
     }
+}
+
+/// Where the line just added to message `id` starts.
+fn entry_position(
+    in_flight: &HashMap<String, (u64, Box<Message>)>,
+    id: &str,
+) -> Option<crate::reader::Position> {
+    let (_, m) = in_flight.get(id)?;
+    Some(m.lines.last()?.position().clone())
 }
 
 /// Does this args line start a submission (see the module docs)?

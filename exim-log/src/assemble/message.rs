@@ -172,6 +172,54 @@ impl Message {
         }
     }
 
+    /// True when its first line is its arrival (`<=`): a message that did
+    /// not start in an earlier part of the log.
+    pub(crate) fn starts_with_arrival(&self) -> bool {
+        self.facts.arrival == Some(0)
+    }
+
+    /// Bytes of log text it holds (its lines), for the memory ledgers.
+    pub(crate) fn text_bytes(&self) -> usize {
+        self.lines.iter().map(|r| r.raw().len()).sum::<usize>()
+            + self.lines.len() * std::mem::size_of::<Record>()
+    }
+
+    /// Appends the part of the same message read in a later part of the log
+    /// (a continuation cut off by a split, [`crate::parallel::Stitch`]): the
+    /// lines, links and facts as one pass would have gathered them.
+    pub(crate) fn absorb(&mut self, later: Message) {
+        let Message {
+            lines,
+            status,
+            arguments,
+            bounce_parent,
+            bounces,
+            next_hops,
+            facts,
+            ..
+        } = later;
+        if self.facts.arrival.is_none() {
+            self.facts.arrival = facts.arrival.map(|i| i + self.lines.len());
+        }
+        self.lines.extend(lines);
+        self.status = status;
+        self.arguments.extend(arguments);
+        if self.bounce_parent.is_none() {
+            self.bounce_parent = bounce_parent;
+        }
+        self.bounces.extend(bounces);
+        self.next_hops.extend(next_hops);
+        if self.facts.first.is_none() {
+            self.facts.first = facts.first;
+        }
+        if facts.last.is_some() {
+            self.facts.last = facts.last;
+        }
+        if facts.queue_time.is_some() {
+            self.facts.queue_time = facts.queue_time;
+        }
+    }
+
     /// The message id, typed (`None` only if [`Message::id`] was changed to
     /// something that is not one).
     pub fn message_id(&self) -> Option<MessageId<'_>> {

@@ -64,6 +64,8 @@ mod domlogs;
 mod files;
 mod follow;
 mod gz;
+mod pipe;
+mod range;
 mod rotate;
 mod search;
 mod spool;
@@ -80,10 +82,12 @@ use crate::error::ParseError;
 use crate::line::{LogLine, parse_line};
 use crate::syslog::Framing;
 
-pub use domlogs::{DomLog, domlogs};
+pub use domlogs::{DomLog, cpanel_userdata, domlogs};
 pub use files::{DynRead, LogFiles};
 pub use follow::{Follow, FollowControl, Sleep};
 pub use gz::Input;
+pub use pipe::Pipelined;
+pub use range::{RangeRead, split};
 pub use rotate::{RotationKey, order_rotated, rotated};
 use search::SearchState;
 pub use search::{LineMatcher, Prefilter};
@@ -243,6 +247,12 @@ impl Record {
     /// pieces may have up to twice its length), before it is kept.
     pub fn shrink_to_fit(&mut self) {
         self.raw.shrink_to_fit();
+    }
+
+    /// Adds `by` to its line number (a line of a byte range, numbered from
+    /// the range's start, renumbered once the lines before it are counted).
+    pub(crate) fn shift_line(&mut self, by: u64) {
+        self.position.line += by;
     }
 
     /// The line as read, without its line ending.

@@ -61,11 +61,13 @@
 use crate::Timestamp;
 
 pub mod abuse;
+pub mod arrival;
 pub mod bounded;
 pub mod classify;
 pub mod queue;
 pub mod spam;
 pub mod summary;
+pub mod timeline;
 pub mod web_origins;
 
 /// A half-open window of log time, `[since, until)`, in seconds of the log's

@@ -2,6 +2,7 @@
 
 use std::fmt;
 
+#[cfg(feature = "serde")]
 use serde::{Serialize, Serializer};
 
 use crate::scan;
@@ -167,6 +168,7 @@ impl fmt::Display for MessageId<'_> {
     }
 }
 
+#[cfg(feature = "serde")]
 impl Serialize for MessageId<'_> {
     fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
         s.serialize_str(self.as_str())

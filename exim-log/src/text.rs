@@ -7,6 +7,7 @@
 use std::borrow::Cow;
 use std::fmt;
 
+#[cfg(feature = "serde")]
 use serde::{Serialize, Serializer};
 
 /// A run of bytes borrowed from the input, usually (but not always) UTF-8.
@@ -85,6 +86,7 @@ impl fmt::Display for Text<'_> {
     }
 }
 
+#[cfg(feature = "serde")]
 impl Serialize for Text<'_> {
     fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
         s.serialize_str(&self.to_string_lossy())
@@ -156,6 +158,7 @@ impl fmt::Debug for Quoted<'_> {
     }
 }
 
+#[cfg(feature = "serde")]
 impl Serialize for Quoted<'_> {
     fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
         s.serialize_str(&self.to_string_lossy())

@@ -2,6 +2,7 @@
 
 use std::fmt;
 
+#[cfg(feature = "serde")]
 use serde::{Serialize, Serializer};
 
 /// A log timestamp: local wall-clock time as Exim wrote it, with optional
@@ -109,6 +110,7 @@ impl fmt::Display for Timestamp {
     }
 }
 
+#[cfg(feature = "serde")]
 impl Serialize for Timestamp {
     fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
         s.collect_str(self)

@@ -29,7 +29,6 @@
 use std::collections::HashMap;
 
 use crate::{Event, LogLine, Peer, Stage, Timestamp};
-use serde::Serialize;
 
 use super::bounded::{
     BoundedMap, CappedSet, Distinct, Merge, Table, Weight, report_memory, share_budget,
@@ -216,7 +215,8 @@ impl Weight for DictHost {
 
 /// What one IP did, for the offenders list: one count per kind of offender
 /// event (each line counts once, in one kind).
-#[derive(Clone, Debug, Default, Serialize)]
+#[derive(Clone, Debug, Default)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize))]
 #[non_exhaustive]
 pub struct Offense {
     /// RCPTs rejected as unknown recipients, and `too many unknown recipients`.
@@ -251,9 +251,9 @@ pub struct Offense {
     /// address`, `no IP address found for host ... (during SMTP connection
     /// from ...)`).
     pub host_lookup: u64,
-    #[serde(skip)]
+    #[cfg_attr(feature = "serde", serde(skip))]
     first: Option<Timestamp>,
-    #[serde(skip)]
+    #[cfg_attr(feature = "serde", serde(skip))]
     last: Option<Timestamp>,
 }
 
@@ -1085,7 +1085,8 @@ fn protocol_kind(line: &LogLine<'_>) -> String {
 }
 
 /// The `--json` document of `abuse-report`.
-#[derive(Clone, Debug, Serialize)]
+#[derive(Clone, Debug)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize))]
 #[non_exhaustive]
 pub struct Report {
     /// Lines counted (inside the window).
@@ -1123,7 +1124,8 @@ pub struct Report {
 }
 
 /// Dictionary attacks.
-#[derive(Clone, Debug, Serialize)]
+#[derive(Clone, Debug)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize))]
 pub struct Dictionary {
     /// RCPTs rejected as unknown, in all.
     pub rejected_unknown: u64,
@@ -1138,7 +1140,8 @@ pub struct Dictionary {
 }
 
 /// A host guessing recipients.
-#[derive(Clone, Debug, Serialize)]
+#[derive(Clone, Debug)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize))]
 pub struct DictHostRow {
     /// Its IP.
     pub ip: String,
@@ -1161,7 +1164,8 @@ pub struct DictHostRow {
 }
 
 /// One SMTP connection guessing recipients.
-#[derive(Clone, Debug, Serialize)]
+#[derive(Clone, Debug)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize))]
 pub struct ConnRow {
     /// The client IP.
     pub ip: String,
@@ -1182,7 +1186,8 @@ pub struct ConnRow {
 }
 
 /// One kind of abuse: a total, a table by key and a table by host.
-#[derive(Clone, Debug, Serialize)]
+#[derive(Clone, Debug)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize))]
 pub struct Section {
     /// Events in all.
     pub total: u64,
@@ -1193,7 +1198,8 @@ pub struct Section {
 }
 
 /// Sender verification failures.
-#[derive(Clone, Debug, Serialize)]
+#[derive(Clone, Debug)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize))]
 pub struct SenderVerifySection {
     /// `sender verify fail` lines.
     pub failed: u64,
@@ -1206,7 +1212,8 @@ pub struct SenderVerifySection {
 }
 
 /// A key, its count, its distinct companions and its time span.
-#[derive(Clone, Debug, Serialize)]
+#[derive(Clone, Debug)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize))]
 pub struct Row {
     /// The key.
     pub key: String,
@@ -1221,7 +1228,8 @@ pub struct Row {
 }
 
 /// An IP a firewall could block.
-#[derive(Clone, Debug, Serialize)]
+#[derive(Clone, Debug)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize))]
 pub struct Offender {
     /// The IP.
     pub ip: String,

@@ -16,8 +16,6 @@ use std::borrow::Borrow;
 use std::collections::{HashMap, HashSet};
 use std::hash::Hash;
 
-use serde::Serialize;
-
 use crate::budget::{MemoryBudget, MemoryUse};
 
 /// The longest key (or distinct value) kept whole, in bytes.
@@ -457,12 +455,13 @@ impl CappedSet {
 }
 
 /// A count of distinct values that may be a lower bound.
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize)]
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize))]
 pub struct Distinct {
     /// Distinct values seen (up to the cap).
     pub count: u64,
     /// True when the cap was reached: there were at least `count`.
-    #[serde(skip_serializing_if = "std::ops::Not::not")]
+    #[cfg_attr(feature = "serde", serde(skip_serializing_if = "std::ops::Not::not"))]
     pub at_least: bool,
 }
 

@@ -56,6 +56,7 @@
 //! assert_eq!(report.totals.received.messages, 1);
 //! assert_eq!(report.totals.delivered.bytes, 1200);
 //! assert_eq!(report.totals.rejects, 1);
+//! # #[cfg(feature = "serde")]
 //! assert_eq!(serde_json::to_value(&report)?, serde_json::to_value(whole.report(10, 1))?);
 //! # Ok::<(), Box<dyn std::error::Error>>(())
 //! ```

@@ -140,7 +140,10 @@ mod duration;
 mod entries;
 mod error;
 mod event;
+mod hash;
 mod host;
+#[cfg(feature = "serde")]
+pub mod json;
 mod line;
 mod message_id;
 pub mod mime;

@@ -26,8 +26,6 @@
 //!   what those tools ban on: fail2ban's `maxretry` counts every matching line
 //!   of an IP.
 
-use std::collections::HashMap;
-
 use crate::{Event, LogLine, Peer, Stage, Timestamp};
 
 use super::bounded::{
@@ -36,6 +34,7 @@ use super::bounded::{
 use super::classify::{is_unknown_recipient, local_part, rbl_list, text_class};
 use super::{TimeWindow, log_seconds, merge_span, widen_span};
 use crate::budget::{MemoryBudget, MemoryUse};
+use crate::hash::Map;
 
 /// Most keys per table.
 pub const TABLE_CAP: usize = 50_000;
@@ -347,10 +346,10 @@ pub struct AbuseReport {
     first: Option<Timestamp>,
     last: Option<Timestamp>,
     /// Open connections by [`conn_key`], oldest first.
-    open: HashMap<String, Vec<Conn>>,
+    open: Map<String, Vec<Conn>>,
     /// Closed [`Conn::head`]s, the first of each key, held for
     /// [`AbuseReport::merge`] until the report.
-    closed_heads: HashMap<String, Conn>,
+    closed_heads: Map<String, Conn>,
     /// Closes that found nothing open of their key: they may end a
     /// connection of the previous part (key, time, `D=` seconds, and whether
     /// they came before this part's head of that key).
@@ -422,8 +421,8 @@ impl AbuseReport {
             lines: 0,
             first: None,
             last: None,
-            open: HashMap::new(),
-            closed_heads: HashMap::new(),
+            open: Map::default(),
+            closed_heads: Map::default(),
             orphan_closes: Vec::new(),
             connections: Vec::new(),
             connections_seen: 0,

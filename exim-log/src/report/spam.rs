@@ -21,7 +21,7 @@
 //! generated, bytes, top subjects (`+subject`), first and last seen, and the id
 //! of its first message, to give to `trace`.
 
-use std::collections::HashSet;
+use crate::hash::Set;
 
 use crate::assemble::Message;
 use crate::{Event, Flag, Timestamp};
@@ -335,7 +335,7 @@ impl SpamSources {
             ..Facts::default()
         };
         let mut source = None;
-        let mut delivered_to: HashSet<String> = HashSet::new();
+        let mut delivered_to: Set<String> = Set::default();
         let mut listed = false;
         for r in &m.lines {
             let Ok(line) = r.parse() else { continue };

@@ -18,6 +18,7 @@ use crate::window::WindowArgs;
 
 pub mod abuse_report;
 pub mod completions;
+pub mod metrics;
 pub mod ndjson;
 pub mod queue;
 pub mod received;

@@ -36,16 +36,22 @@ pub struct Args {
     pub threads: ThreadsArgs,
 }
 
-/// Writes the JSON of one input line and its newline to `out` (nothing for
+/// Appends the JSON of one input line and its newline to `json` (nothing for
 /// a line outside `window`, or without a timestamp when there is a window).
-pub fn write_line(out: &mut impl Write, raw: &[u8], window: &TimeWindow) -> std::io::Result<()> {
+/// The library's writer fills the buffer directly (`exim_log::json`: the same
+/// bytes as serde_json, several times cheaper).
+pub fn write_line(
+    json: &mut Vec<u8>,
+    raw: &[u8],
+    window: &TimeWindow,
+) -> Result<(), exim_log::json::Error> {
     let windowed = window.since.is_some() || window.until.is_some();
     match exim_log::parse_line(raw) {
         Ok(line) => {
             if windowed && !window.contains(&line.timestamp) {
                 return Ok(());
             }
-            serde_json::to_writer(&mut *out, &line)?;
+            exim_log::json::write(json, &line)?;
         }
         Err(_) if windowed => return Ok(()),
         Err(e) => {
@@ -54,10 +60,11 @@ pub fn write_line(out: &mut impl Write, raw: &[u8], window: &TimeWindow) -> std:
                 "offset": e.offset,
                 "raw": String::from_utf8_lossy(raw),
             });
-            serde_json::to_writer(&mut *out, &obj)?;
+            exim_log::json::write(json, &obj)?;
         }
     }
-    out.write_all(b"\n")
+    json.push(b'\n');
+    Ok(())
 }
 
 /// Runs `exim-log ndjson`.
@@ -76,14 +83,21 @@ pub fn run(args: Args) -> Outcome {
         )?,
         None => {
             let mut buf = Vec::with_capacity(4096);
+            // The JSON of many lines, written in one call.
+            let mut json = Vec::with_capacity(1 << 16);
             let mut failed = false;
             loop {
                 match source.read_line(&mut buf) {
-                    Ok(Some(_)) => write_line(&mut out, &buf, &window)?,
+                    Ok(Some(_)) => write_line(&mut json, &buf, &window)?,
                     Ok(None) => break,
                     Err(e) => failed |= read_error(&e),
                 }
+                if json.len() >= 1 << 16 {
+                    out.write_all(&json)?;
+                    json.clear();
+                }
             }
+            out.write_all(&json)?;
             failed
         }
     };
@@ -108,7 +122,7 @@ fn in_parallel(
 ) -> Result<bool, Error> {
     let units = plan.units();
     let mut failed = false;
-    let mut written: std::io::Result<()> = Ok(());
+    let mut written: Result<(), Error> = Ok(());
     let mut numbers = LineNumbers::default();
     run_ordered(
         units.len(),
@@ -134,7 +148,9 @@ fn in_parallel(
                 }
             }
             if written.is_ok() {
-                written = res.and_then(|()| out.write_all(&json));
+                written = res
+                    .map_err(Error::from)
+                    .and_then(|()| out.write_all(&json).map_err(Error::from));
             }
         },
     );

@@ -3,7 +3,9 @@
 use std::ops::Range;
 use std::sync::Arc;
 
+#[cfg(feature = "serde")]
 use serde::Serialize;
+#[cfg(feature = "serde")]
 use serde::ser::{SerializeMap, Serializer};
 
 use crate::event::{Arguments, Event};
@@ -107,7 +109,8 @@ impl Status {
 
 /// A delivery whose confirmation names the receiving Exim's message id
 /// (`C="250 OK id=1sAoM7-..."`).
-#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+#[derive(Clone, Debug, PartialEq, Eq)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize))]
 #[non_exhaustive]
 pub struct NextHop {
     /// The address delivered to.
@@ -271,6 +274,7 @@ impl Message {
     }
 }
 
+#[cfg(feature = "serde")]
 impl Serialize for Message {
     /// The JSON of `SCHEMA.md` §"Messages (assembled)".
     fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
@@ -306,7 +310,8 @@ impl Serialize for Message {
     }
 }
 
-#[derive(Serialize)]
+#[cfg(feature = "serde")]
+#[derive(serde::Serialize)]
 struct ArgumentsJson<'a> {
     #[serde(flatten)]
     line: &'a Record,

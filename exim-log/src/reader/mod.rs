@@ -285,6 +285,7 @@ impl Record {
     }
 }
 
+#[cfg(feature = "serde")]
 impl serde::Serialize for Record {
     /// The line's JSON (`SCHEMA.md`) plus a `position` object (`file`, `line`,
     /// `byte`). A line without a valid prefix gives `error`, `offset` and `raw`

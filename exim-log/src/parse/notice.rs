@@ -114,8 +114,9 @@ pub(crate) fn sa_exim(text: &[u8]) -> Option<Event<'_>> {
 /// `<action>[: <status>] (scanned in|time: N/M secs | Message-Id: <id>).
 /// From <s> (host=<name> [<ip>])|(local) for <rcpts>`. Action, status and
 /// id are SA-Exim's and SpamAssassin's words; the sender and recipients are
-/// the client's, so the host block is the first `> (host=<name> [<ip>])
-/// for ` whose name is one word and whose address is well formed.
+/// the client's; the host block is the last `> (host=<name> [<ip>]) for `
+/// (or `> (local) for `) whose name is one word and whose address is well
+/// formed, since a recipient passed RCPT verification and the sender did not.
 fn sa_action<'a>(sa: &mut SaExim<'a>, d: &'a [u8]) {
     let Some(open) =
         super::peer::find(d, b" (scanned in ").or_else(|| super::peer::find(d, b" (time: "))
@@ -153,21 +154,27 @@ fn sa_action<'a>(sa: &mut SaExim<'a>, d: &'a [u8]) {
         sa.header_id = tail.get(m + 14..end).and_then(some);
     }
     let from = tail.get(end + 9..).unwrap_or_default();
-    if let Some(p) = super::peer::find(from, b"> (local) for ") {
-        sa.sender = from.get(..p).map(Text::new);
-        sa.recipients = from.get(p + 14..).and_then(some);
-        return;
-    }
-    let mut pos = 0;
-    while let Some(off) = from
-        .get(pos..)
-        .and_then(|f| super::peer::find(f, b"> (host="))
-    {
-        let at = pos + off;
-        pos = at + 1;
-        let Some(h) = from.get(at + 8..) else { break };
-        let Some(sp) = memchr::memchr(b' ', h) else {
+    // `From <%s> (host=%s [%s]) for %s` or `From <%s> (local) for %s`: the
+    // sender and the recipients are both the client's, but a recipient passed
+    // RCPT verification (an existing local part, as a rule) while the sender
+    // is any text MAIL FROM gave. So the block is the last `> (` that starts
+    // a well-formed one: a sender imitating it stays in the sender.
+    let mut upto = from.len();
+    while let Some(at) = from.get(..upto).and_then(|f| super::peer::rfind(f, b"> (")) {
+        upto = at;
+        let Some(block) = from.get(at + 3..) else {
             break;
+        };
+        if let Some(rcpts) = block.strip_prefix(b"local) for ") {
+            sa.sender = from.get(..at).map(Text::new);
+            sa.recipients = some(rcpts);
+            return;
+        }
+        let Some(h) = block.strip_prefix(b"host=") else {
+            continue;
+        };
+        let Some(sp) = memchr::memchr(b' ', h) else {
+            continue;
         };
         let (name, r) = h.split_at(sp);
         let Some((ip, rest)) = r
@@ -513,6 +520,52 @@ mod tests {
                     Some("m@x.example"),
                     Some("a> (host=fake [8.8.8.8]) for"),
                     Some(("mx.x.example", "192.0.2.7")),
+                    Some("a@example.org"),
+                ),
+            ),
+            (
+                // The sender imitates the whole block, `) for ` included: the
+                // block is read from the right, so the address stays.
+                "SA: Action: permanently rejected message: hits=20.0 required=5.0 (scanned in 1/1 secs | Message-Id: m@x.example). From <a> (host=fake [8.8.8.8]) for x> (host=mx.x.example [192.0.2.7]) for a@example.org",
+                (
+                    "Action",
+                    Some("permanently rejected message"),
+                    Some(20.0),
+                    Some(5.0),
+                    None,
+                    Some("m@x.example"),
+                    Some("a> (host=fake [8.8.8.8]) for x"),
+                    Some(("mx.x.example", "192.0.2.7")),
+                    Some("a@example.org"),
+                ),
+            ),
+            (
+                // A sender imitating `(local)` does not hide the host.
+                "SA: Action: permanently rejected message: hits=20.0 required=5.0 (scanned in 1/1 secs | Message-Id: m@x.example). From <a> (local) for x> (host=(null) [192.0.2.8]) for a@example.org",
+                (
+                    "Action",
+                    Some("permanently rejected message"),
+                    Some(20.0),
+                    Some(5.0),
+                    None,
+                    Some("m@x.example"),
+                    Some("a> (local) for x"),
+                    Some(("(null)", "192.0.2.8")),
+                    Some("a@example.org"),
+                ),
+            ),
+            (
+                // And a sender imitating a host block on a local message.
+                "SA: Action: flagged as Spam but accepted: hits=6.0 required=5.0 (scanned in 1/1 secs | Message-Id: m@x.example). From <a> (host=fake [8.8.8.8]) for x> (local) for a@example.org",
+                (
+                    "Action",
+                    Some("flagged as Spam but accepted"),
+                    Some(6.0),
+                    Some(5.0),
+                    None,
+                    Some("m@x.example"),
+                    Some("a> (host=fake [8.8.8.8]) for x"),
+                    None,
                     Some("a@example.org"),
                 ),
             ),

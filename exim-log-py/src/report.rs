@@ -165,15 +165,20 @@ fn count(
     }
 }
 
+/// Counts `source` into the report that `make` builds with the budget (the
+/// one body of the three report functions).
+#[allow(clippy::too_many_arguments)]
 fn report(
     py: Python<'_>,
     source: &Bound<'_, PyAny>,
     rotated: bool,
-    mut counts: Counts,
     top: usize,
     threshold: u64,
-    budget: MemoryBudget,
+    memory_budget: Option<usize>,
+    make: fn(MemoryBudget) -> Counts,
 ) -> PyResult<Report> {
+    let budget = memory_budget.map_or(MemoryBudget::DEFAULT, MemoryBudget::bytes);
+    let mut counts = make(budget);
     count(py, open(py, source, rotated)?, &mut counts, budget)?;
     Ok(Report {
         counts,
@@ -193,9 +198,9 @@ pub(crate) fn spam_sources(
     threshold: u64,
     memory_budget: Option<usize>,
 ) -> PyResult<Report> {
-    let budget = memory_budget.map_or(MemoryBudget::DEFAULT, MemoryBudget::bytes);
-    let counts = Counts::Spam(SpamSources::with_budget(TimeWindow::default(), budget));
-    report(py, source, rotated, counts, top, threshold, budget)
+    report(py, source, rotated, top, threshold, memory_budget, |b| {
+        Counts::Spam(SpamSources::with_budget(TimeWindow::default(), b))
+    })
 }
 
 /// Inbound abuse at SMTP time and the offending IPs (see the stub).
@@ -209,9 +214,9 @@ pub(crate) fn abuse_report(
     threshold: u64,
     memory_budget: Option<usize>,
 ) -> PyResult<Report> {
-    let budget = memory_budget.map_or(MemoryBudget::DEFAULT, MemoryBudget::bytes);
-    let counts = Counts::Abuse(AbuseReport::with_budget(TimeWindow::default(), budget));
-    report(py, source, rotated, counts, top, threshold, budget)
+    report(py, source, rotated, top, threshold, memory_budget, |b| {
+        Counts::Abuse(AbuseReport::with_budget(TimeWindow::default(), b))
+    })
 }
 
 /// The eximstats totals and tables (see the stub).
@@ -225,7 +230,7 @@ pub(crate) fn summary(
     threshold: u64,
     memory_budget: Option<usize>,
 ) -> PyResult<Report> {
-    let budget = memory_budget.map_or(MemoryBudget::DEFAULT, MemoryBudget::bytes);
-    let counts = Counts::Summary(Summary::with_budget(TimeWindow::default(), budget));
-    report(py, source, rotated, counts, top, threshold, budget)
+    report(py, source, rotated, top, threshold, memory_budget, |b| {
+        Counts::Summary(Summary::with_budget(TimeWindow::default(), b))
+    })
 }

@@ -1043,9 +1043,10 @@ impl AbuseReport {
         offenders.sort_by(|a, b| b.1.weight().cmp(&a.1.weight()).then(a.0.cmp(b.0)));
         let approximate = self.tables().iter().any(|t| t.dropped() > 0);
         let (mut memory, truncated_keys) = report_memory(&self.tables(), self.budget);
-        // The open connections, counted beside the tables.
+        // The open connections, counted beside the tables (their peak is
+        // not: it depends on how the input was cut for threads, and the
+        // report must not).
         memory.held += self.open_bytes;
-        memory.peak += self.open_peak;
         memory.hits += self.open_evicted;
         Report {
             lines: self.lines,

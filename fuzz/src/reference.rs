@@ -608,6 +608,11 @@ fn address_then(rest: &str, then: &'static str) -> Option<(Reading, String)> {
     {
         return None;
     }
+    // A pipe command with double quotes may quote spaces and `<...>` inside its
+    // arguments; this reading does not follow quotes, so it claims nothing there.
+    if addr.contains(' ') && addr.starts_with('|') && addr.contains('"') {
+        return None;
+    }
     let mut r = Reading::new("");
     r.set("recipient", s(addr));
     r.set("parents", opt(cap(&c, 2)));

@@ -117,6 +117,8 @@ pub mod schema {}
 #[doc = include_str!("../README.md")]
 struct ReadmeDoctests;
 
+#[cfg(feature = "arrow")]
+pub mod arrow;
 pub mod assemble;
 pub mod budget;
 mod duration;

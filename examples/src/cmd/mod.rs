@@ -18,6 +18,8 @@ use crate::window::WindowArgs;
 pub mod abuse_report;
 pub mod completions;
 pub mod ndjson;
+#[cfg(feature = "parquet")]
+pub mod parquet;
 pub mod queue;
 pub mod received;
 pub mod selector;

@@ -37,6 +37,8 @@ use crate::line::{LogLine, parse_line};
 use columns::{C, COLUMNS, Col, Table};
 
 pub use messages::MessagesBuilder;
+/// The Arrow crates the batches are made with, so a caller uses the same versions.
+pub use {arrow_array, arrow_schema};
 
 /// What goes into the tables.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]

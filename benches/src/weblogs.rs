@@ -236,6 +236,20 @@ pub fn domlogs(
     (files, truth)
 }
 
+/// The seed of the bundled sample's access logs.
+pub const SAMPLE_SEED: u64 = 4;
+
+/// The access logs bundled beside the sample (`examples/data/domlogs/`): those
+/// of the sample mainlog ([`crate::sample_config`]) followed by `extra`, the
+/// mainlog Exim itself wrote for the bundled spool (`examples/data/spool/log/`,
+/// made by `scripts/make-spool-samples --sample`), whose messages the same
+/// attacker's requests ran.
+pub fn sample_domlogs(extra: &[u8]) -> (BTreeMap<String, Vec<u8>>, WebTruth) {
+    let (mut log, truth) = crate::generate(&crate::sample_config());
+    log.extend_from_slice(extra);
+    domlogs(&log, SAMPLE_SEED, &truth.incidents.compromised_scripts)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

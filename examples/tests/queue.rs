@@ -111,3 +111,86 @@ fn listing_on_standard_input() {
     assert_eq!(code, 2, "a record that cannot be read is an error");
     assert!(err.contains("exim -bp record"), "{err}");
 }
+
+/// The bundled sample's queue (examples/data/spool, written by Exim) linked to
+/// the mainlog Exim wrote beside it: each queued message's arrival gives the
+/// script directory, and a listing record gets the arrival's user.
+#[test]
+fn queued_messages_linked_to_their_arrivals() {
+    let data = Path::new(env!("CARGO_MANIFEST_DIR")).join("data/spool");
+    let spool = data.to_str().unwrap();
+    let log = data.join("log/mainlog");
+    let log = log.to_str().unwrap();
+    let script = "/home/farmurba/public_html/wp-includes/css/dist/.cache";
+    let (code, out, err) = run(&["--json", spool, "--log", log], b"");
+    assert_eq!(code, 0, "{err}");
+    let v: serde_json::Value = serde_json::from_str(&out).unwrap();
+    assert_eq!(v["totals"]["messages"], 4);
+    assert_eq!(v["totals"]["linked"], 4);
+    let section = |kind: &str| {
+        v["sections"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|s| s["kind"] == kind)
+            .unwrap()
+            .clone()
+    };
+    let scripts = section("script");
+    assert_eq!(scripts["rows"][0]["key"], script);
+    assert_eq!(scripts["rows"][0]["messages"], 4);
+    // The RFC 2047 subject is grouped decoded.
+    let subjects = section("subject");
+    assert!(
+        subjects["rows"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|r| r["key"] == "Ihre Rechnung ist überfällig"),
+        "{subjects}"
+    );
+    // Without --log nothing is linked and there is no script row.
+    let (_, out, _) = run(&["--json", spool], b"");
+    let v: serde_json::Value = serde_json::from_str(&out).unwrap();
+    assert_eq!(v["totals"]["linked"], 0);
+
+    // --each: every message with its arrival, the ids matching.
+    let (code, out, err) = run(&["--each", spool, "--log", log], b"");
+    assert_eq!(code, 0, "{err}");
+    let mut n = 0;
+    for line in out.lines() {
+        let m: serde_json::Value = serde_json::from_str(line).unwrap();
+        assert_eq!(m["log"]["id"], m["id"]);
+        assert_eq!(m["log"]["cwd"], script);
+        assert_eq!(m["log"]["user"], "farmurba");
+        n += 1;
+    }
+    assert_eq!(n, 4);
+
+    // A listing (what `exim -bp` prints) of two of the ids: the user comes
+    // from the log, since a listing names none.
+    let ids: Vec<String> = SpoolDir::open(&data)
+        .unwrap()
+        .map(|f| f.unwrap().id().unwrap().to_string())
+        .take(2)
+        .collect();
+    let listing = format!(
+        " 5m   700 {} <farmurba@cp01.hostingco.example.net>\n          a@example.com\n\n\
+          5m   700 {} <farmurba@cp01.hostingco.example.net>\n          b@example.com\n\n\
+          5m   700 1sAfZZ-0001ZZ-00 <other@example.com>\n          c@example.com\n\n",
+        ids[0], ids[1]
+    );
+    let (code, out, err) = run(&["--json", "--log", log], listing.as_bytes());
+    assert_eq!(code, 0, "{err}");
+    let v: serde_json::Value = serde_json::from_str(&out).unwrap();
+    assert_eq!(v["totals"]["linked"], 2);
+    let users = v["sections"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|s| s["kind"] == "user")
+        .unwrap()
+        .clone();
+    assert_eq!(users["rows"][0]["key"], "farmurba");
+    assert_eq!(users["rows"][0]["messages"], 2);
+}

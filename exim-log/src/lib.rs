@@ -121,6 +121,7 @@ struct ReadmeDoctests;
 pub mod arrow;
 pub mod assemble;
 pub mod budget;
+pub mod cpanel;
 mod duration;
 mod entries;
 mod error;

@@ -39,7 +39,7 @@ use serde::Serialize;
 use thiserror::Error;
 
 use crate::text::Text;
-use crate::timestamp::Timestamp;
+use crate::timestamp::{Timestamp, days_in_month};
 
 /// Which part of an access-log line could not be read.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
@@ -188,7 +188,9 @@ fn time(i: &[u8]) -> Res<'_, Timestamp> {
             )));
         }
     };
-    let ok = (1..=31).contains(&day) && hour <= 23 && minute <= 59 && second <= 60;
+    // The calendar, as for log line dates: no 30 February, no 31 April.
+    let month_days = days_in_month(u32::from(year), u32::from(month));
+    let ok = day >= 1 && u32::from(day) <= month_days && hour <= 23 && minute <= 59 && second <= 60;
     if !ok {
         return Err(nom::Err::Error(nom::error::Error::new(
             i,
@@ -320,6 +322,12 @@ mod tests {
         assert_eq!(l.path().unwrap(), "/a");
         assert_eq!(l.target().unwrap(), "/a?b=1");
         assert_eq!(l.unix_seconds(), 1_767_225_600 + 90 * 60);
+        // 29 February of a leap year is a date.
+        let l = parse_access_line(
+            b"192.0.2.9 - - [29/Feb/2024:00:00:00 +0000] \"GET / HTTP/1.0\" 200 1",
+        )
+        .unwrap();
+        assert_eq!(l.unix_seconds(), 1_709_164_800);
 
         let l = parse_access_line(
             b"www.shop.example:443 2001:db8::5 - - [05/Dec/2026:10:49:58 +0100] \"POST /x.php HTTP/2.0\" 200 5 \"https://r.example/\" \"curl/8 \\\"q\\\"\" \"10.0.0.1\"",
@@ -357,6 +365,19 @@ mod tests {
             ),
             (
                 b"a - - [05/Dec/2026:25:49:58 +0000] \"GET /\" 200 1",
+                WeblogErrorKind::Time,
+            ),
+            // The calendar: no 30 February, no 31 April, 29 February only in leap years.
+            (
+                b"a - - [30/Feb/2024:10:49:58 +0000] \"GET /\" 200 1",
+                WeblogErrorKind::Time,
+            ),
+            (
+                b"a - - [31/Apr/2026:10:49:58 +0000] \"GET /\" 200 1",
+                WeblogErrorKind::Time,
+            ),
+            (
+                b"a - - [29/Feb/2026:10:49:58 +0000] \"GET /\" 200 1",
                 WeblogErrorKind::Time,
             ),
             (

@@ -10,6 +10,11 @@
 //! `--sample` selects the config of the bundled `examples/data/mainlog` (later
 //! options still apply). `--truth` prints the ground truth (counts per kind, per script, per login,
 //! dictionary-attack hosts) to stderr.
+//!
+//! `genlog --sample-domlogs DIR [--extra-log FILE]` writes instead the access
+//! logs bundled beside the sample (cPanel layout, `DIR/USER/DOMAIN`): those of
+//! the sample mainlog followed by FILE (the bundled spool's own mainlog), and
+//! prints which attacker IP ran which compromised script.
 
 use std::fs::File;
 use std::io::{self, BufWriter, Write};
@@ -21,7 +26,8 @@ use exim_log_benches::{Config, IdFormat, Truth, generate_to};
 fn usage() -> &'static str {
     "usage: genlog [--size BYTES[k|M|G]] [--seed N] [--old-ids] [--pid] [--millisec] [--tz +HHMM] \
      [--rich] [--no-subject] [--no-recipients] [--no-connections] [--scripts N] [--logins N] \
-     [--attackers N] [--incident-percent N] [--sample] [--truth] [-o FILE[.gz]]"
+     [--attackers N] [--incident-percent N] [--sample] [--truth] [-o FILE[.gz]]\n       \
+     genlog --sample-domlogs DIR [--extra-log FILE]"
 }
 
 fn parse_tz(s: &str) -> Option<i16> {
@@ -41,12 +47,16 @@ struct Args {
     config: Config,
     output: Option<String>,
     truth: bool,
+    sample_domlogs: Option<String>,
+    extra_log: Option<String>,
 }
 
 fn parse_args() -> Result<Args, String> {
     let mut config = Config::new(1, 10 << 20);
     let mut output = None;
     let mut truth = false;
+    let mut sample_domlogs = None;
+    let mut extra_log = None;
     let mut it = std::env::args().skip(1);
     while let Some(a) = it.next() {
         let mut value = |name: &str| it.next().ok_or(format!("{name} needs a value"));
@@ -77,6 +87,8 @@ fn parse_args() -> Result<Args, String> {
             "--incident-percent" => config.incident_percent = number(value("--incident-percent")?)?,
             "--sample" => config = exim_log_benches::sample_config(),
             "--truth" => truth = true,
+            "--sample-domlogs" => sample_domlogs = Some(value("--sample-domlogs")?),
+            "--extra-log" => extra_log = Some(value("--extra-log")?),
             "-o" | "--output" => output = Some(value("-o")?),
             "-h" | "--help" => {
                 println!("{}", usage());
@@ -89,6 +101,8 @@ fn parse_args() -> Result<Args, String> {
         config,
         output,
         truth,
+        sample_domlogs,
+        extra_log,
     })
 }
 
@@ -162,11 +176,41 @@ fn run(args: &Args) -> io::Result<Truth> {
     }
 }
 
+/// `--sample-domlogs DIR`: the sample's access logs, and who attacked.
+fn write_sample_domlogs(dir: &str, extra: Option<&str>) -> io::Result<()> {
+    let extra = match extra {
+        Some(p) => std::fs::read(p)?,
+        None => Vec::new(),
+    };
+    let (files, truth) = exim_log_benches::weblogs::sample_domlogs(&extra);
+    for (name, data) in &files {
+        let path = std::path::Path::new(dir).join(name);
+        if let Some(parent) = path.parent() {
+            std::fs::create_dir_all(parent)?;
+        }
+        std::fs::write(path, data)?;
+    }
+    let mut e = io::stderr().lock();
+    for (script, ip) in &truth.attackers {
+        writeln!(e, "attacker {ip} ran {script}")?;
+    }
+    writeln!(e, "{} requests, {} bytes", truth.requests, truth.bytes)
+}
+
 fn main() -> ExitCode {
     let args = match cli::args_or_exit(parse_args()) {
         Ok(a) => a,
         Err(code) => return code,
     };
+    if let Some(dir) = &args.sample_domlogs {
+        return match write_sample_domlogs(dir, args.extra_log.as_deref()) {
+            Ok(()) => ExitCode::SUCCESS,
+            Err(e) => {
+                eprintln!("genlog: {e}");
+                ExitCode::FAILURE
+            }
+        };
+    }
     match run(&args) {
         Ok(t) => {
             if args.truth && print_truth(&t).is_err() {

@@ -2,14 +2,19 @@
 //! directory or from `exim -bp` output. What is counted:
 //! [`exim_log::report::queue`].
 
+use std::collections::{HashMap, HashSet};
 use std::io::{IsTerminal, Read, Write};
 use std::path::PathBuf;
 
+use exim_log::assemble::Assembled;
+use exim_log::budget::MemoryBudget;
 use exim_log::reader::{Input, SpoolDir};
+use exim_log::report::arrival::LoggedArrival;
 use exim_log::report::queue::{QueueGroup, QueueReport};
 use exim_log::spool::parse_listing;
 
-use crate::input::io_reason;
+use super::each_message;
+use crate::input::{InputArgs, Show, io_reason};
 use crate::outcome::{self, Error, Outcome, status, warn};
 use crate::report::Render;
 
@@ -26,7 +31,12 @@ PATH is a spool directory (/var/spool/exim4 or /var/spool/exim, or its input/
 folder; split or not), read file by file (needs read access, usually root);
 or a file of `exim -bp` / `mailq` output; `-` or no PATH reads that output
 from standard input (exim -bp | exim-log queue). The listing tells only the
-sender, recipients, age and frozen flag; the other tables need the spool.";
+sender, recipients, age and frozen flag; the other tables need the spool.
+
+--log FILE|DIR links each queued message to its arrival in the mainlog (a
+rotated set, .gz): the cwd= of the process that submitted it (the script
+directory, +arguments) becomes a table, and listing records get the U=, A=
+and H= of their arrival. With --each, each message gets a log object.";
 
 /// `exim-log queue` options.
 #[derive(Clone, Debug, clap::Args)]
@@ -51,6 +61,65 @@ pub struct Args {
     /// file, or the listing record (SCHEMA.md "Spool files")
     #[arg(long, conflicts_with_all = ["json", "ids"])]
     pub each: bool,
+    /// Mainlogs (files or directories, plain or gzip) in which to find the
+    /// arrival of each queued message (repeatable)
+    #[arg(long, value_name = "FILE|DIR")]
+    pub log: Vec<PathBuf>,
+}
+
+/// One input of the queue: a spool directory, or listing text read whole.
+enum Queued {
+    Spool(PathBuf),
+    Listing(String, Vec<u8>),
+}
+
+/// The ids of the queued messages (to find in the logs).
+fn queued_ids(inputs: &[Queued]) -> Result<HashSet<String>, Error> {
+    let mut ids = HashSet::new();
+    for q in inputs {
+        match q {
+            Queued::Spool(dir) => {
+                let files = SpoolDir::open(dir).map_err(|e| Error::Message(e.to_string()))?;
+                ids.extend(files.flatten().filter_map(|f| f.id().map(str::to_string)));
+            }
+            Queued::Listing(_, buf) => {
+                ids.extend(parse_listing(buf).flatten().map(|e| e.id.to_string()));
+            }
+        }
+    }
+    Ok(ids)
+}
+
+/// The arrivals of `ids` in the logs; true when a log could not be read.
+fn arrivals(
+    logs: &[PathBuf],
+    ids: &HashSet<String>,
+) -> Result<(HashMap<String, LoggedArrival>, bool), Error> {
+    let input = InputArgs {
+        files: logs.to_vec(),
+        sample: false,
+    };
+    let mut source = input.open(Show::Quiet)?;
+    let mut found = HashMap::new();
+    let (mut failed, _) = each_message(&mut source, MemoryBudget::DEFAULT, |item| {
+        if let Assembled::Message(m) = item
+            && ids.contains(&m.id)
+            && let Some(a) = LoggedArrival::of(&m)
+        {
+            found.insert(a.id.clone(), a);
+        }
+    });
+    failed |= source.check()?;
+    Ok((found, failed))
+}
+
+/// A message of `--each`, with its arrival when `--log` found it.
+#[derive(serde::Serialize)]
+struct WithLog<'a, T> {
+    #[serde(flatten)]
+    item: T,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    log: Option<&'a LoggedArrival>,
 }
 
 fn now() -> i64 {
@@ -59,10 +128,11 @@ fn now() -> i64 {
         .map_or(0, |d| i64::try_from(d.as_secs()).unwrap_or(i64::MAX))
 }
 
-/// Where each message goes: into the report, or printed as JSON (`--each`).
+/// Where each message goes: into the report, or printed as JSON (`--each`,
+/// with the arrivals found by `--log`).
 enum Sink<'a> {
     Report(&'a mut QueueReport),
-    Each(&'a mut dyn Write),
+    Each(&'a mut dyn Write, &'a HashMap<String, LoggedArrival>),
 }
 
 /// Adds a spool directory; true when a file could not be read.
@@ -78,9 +148,10 @@ fn add_spool(sink: &mut Sink<'_>, dir: &PathBuf) -> Result<bool, Error> {
                 }
                 match sink {
                     Sink::Report(q) => q.add_queued(&f),
-                    Sink::Each(out) => {
+                    Sink::Each(out, links) => {
                         if let Ok(h) = parsed {
-                            serde_json::to_writer(&mut **out, &h)?;
+                            let log = links.get(&h.id.to_string());
+                            serde_json::to_writer(&mut **out, &WithLog { item: h, log })?;
                             out.write_all(b"\n")?;
                         }
                     }
@@ -95,19 +166,25 @@ fn add_spool(sink: &mut Sink<'_>, dir: &PathBuf) -> Result<bool, Error> {
     Ok(failed)
 }
 
-/// Adds an `exim -bp` listing; true when a record could not be read.
-fn add_listing(sink: &mut Sink<'_>, name: &str, rdr: Box<dyn Read>) -> Result<bool, Error> {
+/// Reads an `exim -bp` listing (plain or gzip) whole.
+fn read_listing(name: &str, rdr: Box<dyn Read>) -> Result<Vec<u8>, Error> {
     let mut buf = Vec::new();
     Input::detect(rdr)
         .and_then(|mut i| i.read_to_end(&mut buf))
         .map_err(|e| format!("{name}: {}", io_reason(&e)))?;
+    Ok(buf)
+}
+
+/// Adds an `exim -bp` listing; true when a record could not be read.
+fn add_listing(sink: &mut Sink<'_>, name: &str, buf: &[u8]) -> Result<bool, Error> {
     let mut failed = false;
-    for e in parse_listing(&buf) {
+    for e in parse_listing(buf) {
         match e {
             Ok(e) => match sink {
                 Sink::Report(q) => q.add_entry(&e),
-                Sink::Each(out) => {
-                    serde_json::to_writer(&mut **out, &e)?;
+                Sink::Each(out, links) => {
+                    let log = links.get(&e.id.to_string());
+                    serde_json::to_writer(&mut **out, &WithLog { item: &e, log })?;
                     out.write_all(b"\n")?;
                 }
             },
@@ -146,29 +223,50 @@ pub fn run(args: Args) -> Outcome {
         }
         None => None,
     };
-    let mut q = QueueReport::new(now());
-    let mut out = outcome::stdout();
-    let mut failed = false;
+    let mut inputs = Vec::new();
     let mut names = Vec::new();
+    for p in &paths {
+        if p.as_os_str() == "-" {
+            let name = "standard input".to_string();
+            let buf = read_listing(&name, Box::new(std::io::stdin().lock()))?;
+            names.push(name.clone());
+            inputs.push(Queued::Listing(name, buf));
+        } else if p.is_dir() {
+            names.push(p.display().to_string());
+            inputs.push(Queued::Spool(p.clone()));
+        } else {
+            let name = p.display().to_string();
+            let f = std::fs::File::open(p).map_err(|e| format!("{name}: {}", io_reason(&e)))?;
+            let buf = read_listing(&name, Box::new(f))?;
+            names.push(name.clone());
+            inputs.push(Queued::Listing(name, buf));
+        }
+    }
+    let mut failed = false;
+    let mut links = HashMap::new();
+    if !args.log.is_empty() {
+        let ids = queued_ids(&inputs)?;
+        let (found, log_failed) = arrivals(&args.log, &ids)?;
+        failed |= log_failed;
+        links = found;
+    }
+    let mut q = QueueReport::new(now());
+    if !args.each {
+        for a in links.values() {
+            q.link(a.clone());
+        }
+    }
+    let mut out = outcome::stdout();
     {
         let mut sink = if args.each {
-            Sink::Each(&mut out)
+            Sink::Each(&mut out, &links)
         } else {
             Sink::Report(&mut q)
         };
-        for p in &paths {
-            if p.as_os_str() == "-" {
-                names.push("standard input".to_string());
-                let stdin = Box::new(std::io::stdin().lock());
-                failed |= add_listing(&mut sink, "standard input", stdin)?;
-            } else if p.is_dir() {
-                names.push(p.display().to_string());
-                failed |= add_spool(&mut sink, p)?;
-            } else {
-                let name = p.display().to_string();
-                let f = std::fs::File::open(p).map_err(|e| format!("{name}: {}", io_reason(&e)))?;
-                failed |= add_listing(&mut sink, &name, Box::new(f))?;
-                names.push(name);
+        for i in &inputs {
+            match i {
+                Queued::Spool(dir) => failed |= add_spool(&mut sink, dir)?,
+                Queued::Listing(name, buf) => failed |= add_listing(&mut sink, name, buf)?,
             }
         }
     }

@@ -8,7 +8,7 @@ use std::path::PathBuf;
 
 use exim_log::assemble::Assembled;
 use exim_log::budget::MemoryBudget;
-use exim_log::reader::{LogFiles, domlogs};
+use exim_log::reader::{LogFiles, SpoolDir, cpanel_userdata, domlogs};
 use exim_log::report::web_origins::WebOrigins;
 use exim_log::weblog::parse_access_line;
 
@@ -24,10 +24,16 @@ script submitted (cwd= of +arguments, linked to the message), the requests in
 the access logs (--domlogs: cPanel's domlogs folder, USER/DOMAIN and
 -ssl_log files, rotated and .gz) to paths under that script's directory
 (/home/USER/public_html/X is /X on the account's sites; --docroot maps other
-folders) at most --window seconds before the arrival. Per script: messages,
-messages explained, and the client IPs, URLs and user agents ranked by the
-messages they explain. Mainlog times are taken as UTC unless --log-offset is
-given (the server's offset, e.g. -0500).";
+folders; --cpanel-userdata reads cPanel's document roots and homes) at most
+--window seconds before the arrival. Per script: messages, messages
+explained, and the client IPs, URLs and user agents ranked by the messages
+they explain. Mainlog times are taken as UTC unless --log-offset is given
+(the server's offset, e.g. -0500).
+
+--queue SPOOL also takes the messages waiting in Exim's queue whose cPanel
+X-PHP-Script header names the script (host/path for IP): the requests for
+that path on that site before each message's reception. With --queue and no
+log FILE, no mainlog is read.";
 
 /// `exim-log web-origins` options.
 #[derive(Clone, Debug, clap::Args)]
@@ -41,6 +47,14 @@ pub struct Args {
     /// A document root of a domain, PATH=DOMAIN (repeatable)
     #[arg(long, value_name = "PATH=DOMAIN")]
     pub docroot: Vec<String>,
+    /// cPanel's user data folder (/var/cpanel/userdata): document roots and
+    /// home directories of every site
+    #[arg(long, value_name = "DIR")]
+    pub cpanel_userdata: Option<PathBuf>,
+    /// A spool directory whose queued messages' X-PHP-Script headers name
+    /// scripts (repeatable)
+    #[arg(long, value_name = "SPOOL")]
+    pub queue: Vec<PathBuf>,
     /// Seconds before an arrival in which a request counts
     #[arg(long, value_name = "SECONDS", default_value_t = 10)]
     pub window: i64,
@@ -89,27 +103,44 @@ pub fn run(args: Args) -> Outcome {
     for dir in &args.domlogs {
         sets.extend(domlogs(dir).map_err(|e| format!("{}: {e}", dir.display()))?);
     }
-    let mut source = args.input.open(if args.json {
-        Show::Quiet
-    } else {
-        Show::Progress
-    })?;
     let mut w = WebOrigins::new(args.window, roots);
-    let (mut failed, _) = each_message(&mut source, MemoryBudget::DEFAULT, |item| {
-        let Assembled::Message(m) = item else { return };
-        let Some(cwd) = m
-            .submission()
-            .and_then(|s| s.arguments())
-            .map(|a| a.cwd.to_string())
-        else {
-            return;
-        };
-        let Some(Ok(arrival)) = m.lines.first().map(|l| l.parse()) else {
-            return;
-        };
-        w.add_submission(&cwd, arrival.timestamp.unix_seconds() - offset, &m.id);
-    });
-    failed |= source.check()?;
+    if let Some(dir) = &args.cpanel_userdata {
+        let sites = cpanel_userdata(dir).map_err(|e| format!("{}: {e}", dir.display()))?;
+        for u in &sites {
+            w.add_userdata(u);
+        }
+    }
+    let mut failed = false;
+    for dir in &args.queue {
+        let files = SpoolDir::open(dir).map_err(|e| format!("{}: {e}", dir.display()))?;
+        for f in files {
+            match f {
+                Ok(f) => match f.parse() {
+                    Ok(h) => {
+                        w.add_header(&h);
+                    }
+                    Err(e) => warn(format!("{}: {e}", f.path.display())),
+                },
+                Err(e) => {
+                    warn(e);
+                    failed = true;
+                }
+            }
+        }
+    }
+    if args.queue.is_empty() || args.input.sample || !args.input.files.is_empty() {
+        let mut source = args.input.open(if args.json {
+            Show::Quiet
+        } else {
+            Show::Progress
+        })?;
+        let (log_failed, _) = each_message(&mut source, MemoryBudget::DEFAULT, |item| {
+            if let Assembled::Message(m) = item {
+                w.add_message(&m, offset);
+            }
+        });
+        failed |= log_failed | source.check()?;
+    }
     let mut buf = Vec::new();
     for set in &sets {
         let mut files = LogFiles::new(set.files.clone());
@@ -144,7 +175,11 @@ pub fn run(args: Args) -> Outcome {
             report.window
         )?;
         for s in &report.scripts {
-            text::heading(&mut out, &s.dir)?;
+            if s.from_queue {
+                text::heading(&mut out, &format!("{} (X-PHP-Script in the queue)", s.dir))?;
+            } else {
+                text::heading(&mut out, &s.dir)?;
+            }
             let site = match &s.site {
                 Some(site) => format!(
                     "{}{}",

@@ -14,6 +14,7 @@ const IDS_SHOWN: usize = 3;
 /// The section title of a group.
 pub const fn title(kind: QueueGroup) -> &'static str {
     match kind {
+        QueueGroup::Script => "Script directories (cwd= of the submission, from the mainlog)",
         QueueGroup::User => "Submitting users (login and uid that called Exim)",
         QueueGroup::AuthLogin => "Authenticated logins (SMTP AUTH)",
         QueueGroup::Host => "Sending hosts",
@@ -46,6 +47,9 @@ impl Render for QueueSummary {
                 String::new()
             }
         )?;
+        if t.linked > 0 {
+            writeln!(out, "{} of them found in the mainlog", t.linked)?;
+        }
         writeln!(
             out,
             "age: {} under 1h, {} under 1d, {} under 1w, {} older{}",

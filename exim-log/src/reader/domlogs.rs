@@ -123,6 +123,57 @@ pub fn domlogs(dir: impl AsRef<Path>) -> io::Result<Vec<DomLog>> {
     Ok(sets)
 }
 
+/// The sites' user data under cPanel's `/var/cpanel/userdata` (`dir`): every
+/// `USER/DOMAIN` file, read with [`crate::cpanel::parse_userdata`]; the
+/// account's `main` list, the `_SSL` twins (same document root), caches and
+/// JSON copies are left out. A `USER` folder that cannot be read is skipped
+/// (cPanel keeps it readable by root only); an unreadable `dir` is the error.
+///
+/// ```no_run
+/// for u in exim_log::reader::cpanel_userdata("/var/cpanel/userdata")? {
+///     println!("{} {:?} {:?}", u.domain, u.user, u.documentroot);
+/// }
+/// # Ok::<(), std::io::Error>(())
+/// ```
+pub fn cpanel_userdata(dir: impl AsRef<Path>) -> io::Result<Vec<crate::cpanel::Userdata>> {
+    let mut out = Vec::new();
+    let mut users: Vec<_> = fs::read_dir(dir.as_ref())?
+        .filter_map(Result::ok)
+        .filter(|e| e.file_type().is_ok_and(|t| t.is_dir()))
+        .collect();
+    users.sort_by_key(fs::DirEntry::file_name);
+    for user in users {
+        let Ok(files) = fs::read_dir(user.path()) else {
+            continue;
+        };
+        let mut files: Vec<_> = files.filter_map(Result::ok).collect();
+        files.sort_by_key(fs::DirEntry::file_name);
+        for f in files {
+            let name = f.file_name().to_string_lossy().into_owned();
+            let not_a_site = name == "main"
+                || name == "cache"
+                || name.starts_with('.')
+                || name.ends_with("_SSL")
+                || [".cache", ".json", ".yaml", ".lock", ".stor"]
+                    .iter()
+                    .any(|s| name.ends_with(s))
+                || !name.contains('.');
+            if not_a_site || !f.file_type().is_ok_and(|t| t.is_file()) {
+                continue;
+            }
+            let Ok(text) = fs::read(f.path()) else {
+                continue;
+            };
+            let mut u = crate::cpanel::parse_userdata(&name, &text);
+            if u.user.is_none() {
+                u.user = Some(user.file_name().to_string_lossy().into_owned());
+            }
+            out.push(u);
+        }
+    }
+    Ok(out)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

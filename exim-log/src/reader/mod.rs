@@ -80,7 +80,7 @@ use crate::error::ParseError;
 use crate::line::{LogLine, parse_line};
 use crate::syslog::Framing;
 
-pub use domlogs::{DomLog, domlogs};
+pub use domlogs::{DomLog, cpanel_userdata, domlogs};
 pub use files::{DynRead, LogFiles};
 pub use follow::{Follow, FollowControl, Sleep};
 pub use gz::Input;

@@ -12,7 +12,7 @@ use nom::combinator::{all_consuming, map_res, opt};
 use nom::sequence::preceded;
 
 use super::clauses::{Token, Tokens};
-use crate::timestamp::Timestamp;
+use crate::timestamp::{Timestamp, days_in_month};
 
 const MONTHS: [&[u8; 3]; 12] = [
     b"jan", b"feb", b"mar", b"apr", b"may", b"jun", b"jul", b"aug", b"sep", b"oct", b"nov", b"dec",
@@ -125,7 +125,9 @@ fn parse_at(text: &[u8]) -> Option<(Timestamp, usize, usize)> {
     {
         end = (co + c.len() + 2).min(text.len());
     }
-    if !(1..=31).contains(&day) || hour > 23 || minute > 59 || second > 60 {
+    // The calendar, as for log line dates: no 30 February, no 31 April.
+    let month_days = days_in_month(u32::from(year), month as u32 + 1);
+    if day == 0 || u32::from(day) > month_days || hour > 23 || minute > 59 || second > 60 {
         return None;
     }
     let t = Timestamp {
@@ -208,6 +210,13 @@ mod tests {
             ("Fri, 9 Apr 2021 10:11:12 J", Some("2021-04-09T10:11:12")),
             ("Fri, 9 Apr 2021 10:11:12", Some("2021-04-09T10:11:12")),
             ("Fri, 32 Apr 2021 10:11:12 +0000", None),
+            // The calendar: no 31 April, 29 February only in leap years.
+            ("Sat, 31 Apr 2021 10:11:12 +0000", None),
+            ("Mon, 29 Feb 2021 10:11:12 +0000", None),
+            (
+                "Thu, 29 Feb 2024 10:11:12 +0000",
+                Some("2024-02-29T10:11:12+00:00"),
+            ),
             ("Fri, 9 Foo 2021 10:11:12 +0000", None),
             ("Fri, 9 Apr 2021 25:11:12 +0000", None),
             ("Fri, 9 Apr 2021 10:11:12:13 +0000", None),

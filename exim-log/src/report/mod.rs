@@ -61,6 +61,7 @@
 use crate::Timestamp;
 
 pub mod abuse;
+pub mod arrival;
 pub mod bounded;
 pub mod classify;
 pub mod queue;

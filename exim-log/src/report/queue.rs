@@ -28,7 +28,11 @@
 
 use serde::Serialize;
 
+use std::collections::HashMap;
+
+use super::arrival::LoggedArrival;
 use super::bounded::{BoundedMap, Merge, Weight};
+use crate::message_id::MessageId;
 use crate::reader::QueuedFile;
 use crate::spool::{HeaderFile, QueueEntry};
 
@@ -62,11 +66,15 @@ pub enum QueueGroup {
     Subject,
     /// The domains of the recipients not yet delivered.
     RecipientDomain,
+    /// The `cwd=` of the process that submitted the message, from the
+    /// mainlog ([`QueueReport::link`]).
+    Script,
 }
 
 impl QueueGroup {
     /// Every group, in report order.
-    pub const ALL: [QueueGroup; 9] = [
+    pub const ALL: [QueueGroup; 10] = [
+        QueueGroup::Script,
         QueueGroup::User,
         QueueGroup::AuthLogin,
         QueueGroup::Host,
@@ -90,6 +98,7 @@ impl QueueGroup {
             QueueGroup::WebClient => "web_client",
             QueueGroup::Subject => "subject",
             QueueGroup::RecipientDomain => "recipient_domain",
+            QueueGroup::Script => "script",
         }
     }
 
@@ -202,7 +211,12 @@ pub struct QueueTotals {
     pub undelivered: u64,
     /// Spool files that could not be parsed (listed by id only).
     pub unreadable: u64,
+    /// Messages whose arrival was found in the mainlog ([`QueueReport::link`]).
+    pub linked: u64,
 }
+
+/// A table, its key and the recipients counted under it.
+type Key<'k> = (QueueGroup, std::borrow::Cow<'k, str>, u64);
 
 /// What is known of one queued message, from a spool file or a listing.
 struct Facts<'k> {
@@ -210,7 +224,7 @@ struct Facts<'k> {
     time: Option<i64>,
     minutes: Option<u64>,
     frozen: bool,
-    keys: Vec<(QueueGroup, std::borrow::Cow<'k, str>, u64)>,
+    keys: Vec<Key<'k>>,
 }
 
 /// The queue report: add messages one at a time, [`QueueReport::merge`]
@@ -221,6 +235,7 @@ pub struct QueueReport {
     totals: QueueTotals,
     ages: Ages,
     tables: Vec<BoundedMap<String, Stats>>,
+    links: HashMap<String, LoggedArrival>,
 }
 
 impl QueueReport {
@@ -235,6 +250,41 @@ impl QueueReport {
                 .iter()
                 .map(|_| BoundedMap::new(GROUP_CAP))
                 .collect(),
+            links: HashMap::new(),
+        }
+    }
+
+    /// Links the message `arrival.id`, when it is added later, to its arrival
+    /// in the mainlog: its `cwd=` counts under [`QueueGroup::Script`], and a
+    /// listing record (which names no user) gets its `U=`, `A=` and `H=`.
+    /// Give only the arrivals of queued messages (memory).
+    pub fn link(&mut self, arrival: LoggedArrival) {
+        self.links.insert(arrival.id.clone(), arrival);
+    }
+
+    /// The keys a message's linked arrival adds; `listing`: the record has no
+    /// user, login or host of its own.
+    fn linked_keys(&mut self, id: &MessageId<'_>, listing: bool, keys: &mut Vec<Key>, open: u64) {
+        if self.links.is_empty() {
+            return;
+        }
+        let Some(a) = self.links.get(&id.to_string()) else {
+            return;
+        };
+        self.totals.linked += 1;
+        if let Some(cwd) = &a.cwd {
+            keys.push((QueueGroup::Script, cwd.clone().into(), open));
+        }
+        if listing {
+            for (group, value) in [
+                (QueueGroup::User, &a.user),
+                (QueueGroup::AuthLogin, &a.auth),
+                (QueueGroup::Host, &a.host),
+            ] {
+                if let Some(v) = value {
+                    keys.push((group, v.clone().into(), open));
+                }
+            }
         }
     }
 
@@ -332,8 +382,9 @@ impl QueueReport {
             }
         }
         if let Some(s) = h.subject() {
-            let s: String = s
-                .to_string_lossy()
+            // Grouped as a reader sees it (issue 13): RFC 2047 words decoded,
+            // like the subjects of `spam-sources`.
+            let s: String = crate::mime::decode_header(&s.unfold())
                 .trim()
                 .chars()
                 .take(SUBJECT_CHARS)
@@ -343,6 +394,7 @@ impl QueueReport {
         for (d, n) in domains {
             keys.push((QueueGroup::RecipientDomain, d.into(), n));
         }
+        self.linked_keys(&h.id, false, &mut keys, open);
         let minutes = u64::try_from(self.now.saturating_sub(h.received_time) / 60).unwrap_or(0);
         self.record(Facts {
             id: h.id.to_string(),
@@ -384,6 +436,7 @@ impl QueueReport {
         for (d, n) in domains {
             keys.push((QueueGroup::RecipientDomain, d.into(), n));
         }
+        self.linked_keys(&e.id, true, &mut keys, open);
         self.record(Facts {
             id: e.id.to_string(),
             time: None,
@@ -402,6 +455,8 @@ impl QueueReport {
         self.totals.recipients += t.recipients;
         self.totals.undelivered += t.undelivered;
         self.totals.unreadable += t.unreadable;
+        self.totals.linked += t.linked;
+        self.links.extend(other.links);
         self.ages.merge(other.ages);
         for (mine, theirs) in self.tables.iter_mut().zip(other.tables) {
             mine.merge(theirs);

@@ -16,9 +16,14 @@
 //! bounded tables per script.
 //!
 //! A directory is mapped to a site by the document roots given (cPanel's
-//! `/var/cpanel/userdata/USER/DOMAIN` `documentroot:` lines), the longest
-//! root first; otherwise `/home*/USER/public_html/REST` is the URL path
-//! `/REST` on any of that account's sites.
+//! `/var/cpanel/userdata/USER/DOMAIN` `documentroot:` lines,
+//! [`WebOrigins::add_userdata`]), the longest root first; otherwise
+//! `HOME/public_html/REST` is the URL path `/REST` on any of that account's
+//! sites, `HOME` being `/home*/USER` or a user data `homedir:`.
+//!
+//! The queue names scripts too: cPanel's `X-PHP-Script: host/path for IP`
+//! header of a queued message ([`WebOrigins::add_header`]) is matched against
+//! the requests for that path on that site before the message's reception.
 //!
 //! ```
 //! use exim_log::report::web_origins::WebOrigins;
@@ -72,19 +77,41 @@ pub struct Site {
 /// assert_eq!((s.domain, s.user.as_deref(), s.url_prefix.as_str()), (None, Some("u"), "/forum"));
 /// ```
 pub fn site_of(dir: &str, docroots: &[(String, String)]) -> Option<Site> {
+    site_in(dir, docroots, &[])
+}
+
+/// True when `dir` is `root` or under it.
+fn is_under(dir: &str, root: &str) -> bool {
+    let root = root.trim_end_matches('/');
+    dir == root || dir.strip_prefix(root).is_some_and(|r| r.starts_with('/'))
+}
+
+/// The account's home containing `dir` and the account: the longest of
+/// `homes` (cPanel's `homedir:`), else `/home*/USER`.
+fn home_of<'d>(dir: &'d str, homes: &[(String, String)]) -> Option<(&'d str, String)> {
+    if let Some((home, user)) = homes
+        .iter()
+        .filter(|(home, _)| is_under(dir, home))
+        .max_by_key(|(home, _)| home.trim_end_matches('/').len())
+    {
+        return Some((dir.get(..home.trim_end_matches('/').len())?, user.clone()));
+    }
+    let mut parts = dir.split('/').skip(1);
+    let top = parts.next()?;
+    let user = parts.next()?;
+    if !top.starts_with("home") || user.is_empty() {
+        return None;
+    }
+    Some((dir.get(..top.len() + user.len() + 2)?, user.to_string()))
+}
+
+/// [`site_of`] knowing the accounts' homes (`(homedir, user)`).
+fn site_in(dir: &str, docroots: &[(String, String)], homes: &[(String, String)]) -> Option<Site> {
     let dir = dir.trim_end_matches('/');
-    let user_of = |d: &str| {
-        let mut parts = d.split('/').skip(1);
-        let home = parts.next()?;
-        home.starts_with("home")
-            .then(|| parts.next().map(str::to_string))?
-    };
+    let user_of = |d: &str| home_of(d, homes).map(|(_, u)| u);
     let best = docroots
         .iter()
-        .filter(|(root, _)| {
-            let root = root.trim_end_matches('/');
-            dir == root || dir.strip_prefix(root).is_some_and(|r| r.starts_with('/'))
-        })
+        .filter(|(root, _)| is_under(dir, root))
         .max_by_key(|(root, _)| root.trim_end_matches('/').len());
     if let Some((root, domain)) = best {
         let rest = dir
@@ -96,18 +123,29 @@ pub fn site_of(dir: &str, docroots: &[(String, String)]) -> Option<Site> {
             url_prefix: rest.to_string(),
         });
     }
-    let user = user_of(dir)?;
-    let after = dir.split('/').skip(3).collect::<Vec<_>>();
-    let (first, rest) = after.split_first()?;
-    if *first != "public_html" {
+    let (home, user) = home_of(dir, homes)?;
+    let rest = dir.get(home.len()..)?;
+    let url = rest.strip_prefix("/public_html")?;
+    if !(url.is_empty() || url.starts_with('/')) {
         return None;
     }
-    let url = rest.iter().map(|p| format!("/{p}")).collect::<String>();
     Some(Site {
         domain: None,
         user: Some(user),
-        url_prefix: url,
+        url_prefix: url.to_string(),
     })
+}
+
+/// Two names of the same site: equal but for case and a leading `www.`.
+fn same_site(a: &str, b: &str) -> bool {
+    let strip = |d: &str| {
+        if d.len() > 4 && d.get(..4).is_some_and(|w| w.eq_ignore_ascii_case("www.")) {
+            d.get(4..).unwrap_or(d).to_string()
+        } else {
+            d.to_string()
+        }
+    };
+    strip(a).eq_ignore_ascii_case(&strip(b))
 }
 
 /// The counts of one client, URL or user agent of a script.
@@ -133,6 +171,7 @@ impl Merge for Hits {
 #[derive(Clone, Debug)]
 struct Script {
     dir: String,
+    from_queue: bool,
     site: Option<Site>,
     /// (time, message id), sorted by time once requests start.
     arrivals: Vec<(i64, String)>,
@@ -147,6 +186,7 @@ struct Script {
 pub struct WebOrigins {
     window: i64,
     docroots: Vec<(String, String)>,
+    homes: Vec<(String, String)>,
     scripts: Vec<Script>,
     by_dir: HashMap<String, usize>,
     sorted: bool,
@@ -159,10 +199,65 @@ impl WebOrigins {
         WebOrigins {
             window: window.max(0),
             docroots,
+            homes: Vec::new(),
             scripts: Vec::new(),
             by_dir: HashMap::new(),
             sorted: true,
         }
+    }
+
+    /// A site of cPanel's user data ([`crate::reader::cpanel_userdata`]):
+    /// its document root maps directories under it to the site, its home
+    /// directory names the account of paths not under `/home*/USER`.
+    pub fn add_userdata(&mut self, u: &crate::cpanel::Userdata) {
+        if let Some(root) = &u.documentroot {
+            self.docroots.push((root.clone(), u.domain.clone()));
+        }
+        if let (Some(home), Some(user)) = (&u.homedir, &u.user)
+            && !self.homes.iter().any(|(h, _)| h == home)
+        {
+            self.homes.push((home.clone(), user.clone()));
+        }
+        for s in &mut self.scripts {
+            if !s.from_queue {
+                s.site = site_in(&s.dir, &self.docroots, &self.homes);
+            }
+        }
+    }
+
+    /// Phase 1 from an assembled message: a local submission (no client
+    /// host, not a bounce) with a linked `cwd=` is added under that
+    /// directory, at its arrival time minus `offset` (the server's UTC offset
+    /// in seconds: mainlog times are local). True when it was added.
+    pub fn add_message(&mut self, m: &crate::assemble::Message, offset: i64) -> bool {
+        let Some(a) = super::arrival::LoggedArrival::of(m) else {
+            return false;
+        };
+        let Some(cwd) = a.cwd.as_deref().filter(|_| a.is_local()) else {
+            return false;
+        };
+        self.add_submission(cwd, a.unix_time - offset, &a.id);
+        true
+    }
+
+    /// Phase 1 from the mail queue: a spool file whose cPanel `X-PHP-Script:
+    /// host/path for IP` names the script that sent it; the requests for
+    /// that exact path on that site (`www.` or not) before its reception
+    /// count. True when it had the header.
+    pub fn add_header(&mut self, h: &crate::spool::HeaderFile<'_>) -> bool {
+        let Some(p) = h.php_script() else {
+            return false;
+        };
+        let host = p.host.to_string_lossy();
+        let path = p.path.to_string_lossy();
+        let key = format!("{host}{path}");
+        let site = Site {
+            domain: Some(host.into_owned()),
+            user: None,
+            url_prefix: path.into_owned(),
+        };
+        self.add_arrival(&key, true, Some(site), h.received_time, &h.id.to_string());
+        true
     }
 
     /// Phase 1: a message the script in `dir` submitted, arrived at `time`
@@ -170,12 +265,25 @@ impl WebOrigins {
     /// offset).
     pub fn add_submission(&mut self, dir: &str, time: i64, id: &str) {
         let dir = dir.trim_end_matches('/');
+        let site = site_in(dir, &self.docroots, &self.homes);
+        self.add_arrival(dir, false, site, time, id);
+    }
+
+    fn add_arrival(
+        &mut self,
+        dir: &str,
+        from_queue: bool,
+        site: Option<Site>,
+        time: i64,
+        id: &str,
+    ) {
         let i = match self.by_dir.get(dir) {
             Some(&i) => i,
             None => {
                 self.scripts.push(Script {
                     dir: dir.to_string(),
-                    site: site_of(dir, &self.docroots),
+                    from_queue,
+                    site,
                     arrivals: Vec::new(),
                     explained: Vec::new(),
                     clients: BoundedMap::new(KEYS_CAP),
@@ -215,7 +323,7 @@ impl WebOrigins {
         for s in &mut self.scripts {
             let Some(site) = &s.site else { continue };
             let domain_ok = match (&site.domain, &site.user, user) {
-                (Some(d), _, _) => d.eq_ignore_ascii_case(domain),
+                (Some(d), _, _) => same_site(d, domain),
                 // Unknown site: any domain of the account, or any domain when
                 // the log's account is not known.
                 (None, Some(u), Some(lu)) => u == lu,
@@ -301,6 +409,7 @@ impl WebOrigins {
             .iter()
             .map(|s| ScriptOrigins {
                 dir: s.dir.clone(),
+                from_queue: s.from_queue,
                 site: s.site.clone(),
                 messages: s.arrivals.len() as u64,
                 explained: s.explained.iter().filter(|e| **e).count() as u64,
@@ -331,8 +440,12 @@ pub struct WebOriginsReport {
 /// The requests behind one script.
 #[derive(Clone, Debug, Serialize)]
 pub struct ScriptOrigins {
-    /// The script's directory (`cwd=`).
+    /// The script's directory (`cwd=`), or for a script named by the
+    /// queue's `X-PHP-Script`, its `host/path`.
     pub dir: String,
+    /// True when the script is named by `X-PHP-Script` headers in the queue
+    /// ([`WebOrigins::add_header`]), not by the mainlog's `cwd=`.
+    pub from_queue: bool,
     /// Where it is served from; `None` when the directory maps to no site.
     pub site: Option<Site>,
     /// Messages it submitted.
@@ -450,6 +563,83 @@ mod tests {
             serde_json::to_value(first.report(10)).unwrap(),
             serde_json::to_value(whole.report(10)).unwrap()
         );
+    }
+
+    #[test]
+    fn cpanel_userdata_maps_addon_domains_and_homes_outside_home() {
+        let submit = |w: &mut WebOrigins| {
+            w.add_submission("/data/u1/public_html/up", T0 + 5, "a");
+            w.add_submission("/home/u2/addon.example/up", T0 + 5, "b");
+        };
+        let requests = |w: &mut WebOrigins| {
+            for (domain, user, l) in [
+                (
+                    "u1.example",
+                    Some("u1"),
+                    line("198.51.100.1", 3, "/up/m.php"),
+                ),
+                (
+                    "www.addon.example",
+                    None,
+                    line("198.51.100.2", 3, "/up/m.php"),
+                ),
+            ] {
+                w.add_request(domain, user, &parse_access_line(l.as_bytes()).unwrap());
+            }
+        };
+        // By path alone neither maps to a site.
+        let mut plain = WebOrigins::new(10, vec![]);
+        submit(&mut plain);
+        requests(&mut plain);
+        let r = plain.report(5);
+        assert!(
+            r.scripts
+                .iter()
+                .all(|s| s.site.is_none() && s.explained == 0)
+        );
+
+        let mut w = WebOrigins::new(10, vec![]);
+        submit(&mut w);
+        for text in [
+            &b"documentroot: /data/u1/public_html\nhomedir: /data/u1\nuser: u1\n"[..],
+            b"documentroot: /home/u2/addon.example\nhomedir: /home/u2\nuser: u2\nservername: addon.example\n",
+        ] {
+            w.add_userdata(&crate::cpanel::parse_userdata("u1.example", text));
+        }
+        requests(&mut w);
+        let r = w.report(5);
+        let by = |dir: &str| r.scripts.iter().find(|s| s.dir == dir).unwrap();
+        let a = by("/data/u1/public_html/up");
+        assert_eq!(a.site.as_ref().unwrap().user.as_deref(), Some("u1"));
+        assert_eq!(
+            (a.explained, a.clients[0].key.as_str()),
+            (1, "198.51.100.1")
+        );
+        let b = by("/home/u2/addon.example/up");
+        assert_eq!(
+            b.site.as_ref().unwrap().domain.as_deref(),
+            Some("addon.example")
+        );
+        assert_eq!(
+            (b.explained, b.clients[0].key.as_str()),
+            (1, "198.51.100.2")
+        );
+        assert_eq!(b.clients.len(), 1);
+    }
+
+    #[test]
+    fn homes_and_site_names() {
+        let homes = vec![("/srv/www/u".to_string(), "u".to_string())];
+        let s = site_in("/srv/www/u/public_html/x/y", &[], &homes).unwrap();
+        assert_eq!(
+            (s.user.as_deref(), s.url_prefix.as_str()),
+            (Some("u"), "/x/y")
+        );
+        assert_eq!(site_in("/srv/www/u/public_htmlx", &[], &homes), None);
+        assert_eq!(site_in("/home/u/private/x", &[], &[]), None);
+        assert!(same_site("WWW.Example.org", "example.org"));
+        assert!(!same_site("www.", "other"));
+        assert!(!same_site("example.org", "example.net"));
     }
 
     #[test]

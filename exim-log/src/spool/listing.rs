@@ -409,14 +409,9 @@ fn record<'a>(first: &'a [u8], body: &'a [u8]) -> Option<QueueEntry<'a>> {
         lines = next;
         let t = line.trim_ascii();
         if t.starts_with(b"***") {
-            let mut t = t;
-            if let Some(f) = t.strip_suffix(b"*** frozen ***")
-                && f.trim_ascii_end().ends_with(b"***")
-            {
-                frozen = true;
-                t = f.trim_ascii_end();
-            }
-            error = Some(Text::new(t));
+            let (text, frozen_after) = error_line(t);
+            frozen |= frozen_after;
+            error = Some(Text::new(text));
         }
     }
     Some(QueueEntry {
@@ -429,6 +424,28 @@ fn record<'a>(first: &'a [u8], body: &'a [u8]) -> Option<QueueEntry<'a>> {
         error,
         recipients: body,
     })
+}
+
+/// Splits an error line (trimmed, starting with `***`) into the error text and
+/// whether ` *** frozen ***` follows it. `queue.c queue_list` prints one of
+/// `*** spool format error: size=N ***`, `*** spool format error ***` and
+/// `*** spool read error: <strerror> ***`, each opening and closing with `***`
+/// and holding no other `***`; after a header error it adds ` *** frozen ***`
+/// for a frozen message. So the text ends at the first `***` after the opening
+/// one, and what follows is the frozen flag or nothing. A line of any other
+/// shape is kept whole as the error text, which reads back the same.
+fn error_line(t: &[u8]) -> (&[u8], bool) {
+    let close = t
+        .get(3..)
+        .and_then(|r| memchr::memmem::find(r, b"***"))
+        .map(|at| at + 6);
+    if let Some(end) = close
+        && let (Some(text), Some(after)) = (t.get(..end), t.get(end..))
+        && after.trim_ascii() == b"*** frozen ***"
+    {
+        return (text, true);
+    }
+    (t, false)
 }
 
 #[cfg(test)]
@@ -503,6 +520,44 @@ mod tests {
         .unwrap();
         assert!(e.frozen);
         assert_eq!(e.error.unwrap(), "*** spool read error: x ***");
+
+        // The three error texts of queue.c, with and without the frozen flag
+        // Exim prints after a header error.
+        for (line, text, frozen) in [
+            (
+                &b"    *** spool format error: size=1234 *** *** frozen ***"[..],
+                &b"*** spool format error: size=1234 ***"[..],
+                true,
+            ),
+            (
+                b"    *** spool format error ***",
+                b"*** spool format error ***",
+                false,
+            ),
+            (
+                b"    *** spool read error: Permission denied *** *** frozen ***",
+                b"*** spool read error: Permission denied ***",
+                true,
+            ),
+            // Not Exim's shape: kept whole, so printing it again reads the same.
+            (
+                b"    ***\x0c\x0c *** frozen ***\x0c *** frozen ***",
+                b"***\x0c\x0c *** frozen ***\x0c *** frozen ***",
+                false,
+            ),
+            (
+                b"    ***\x0c\x0c *** frozen ***",
+                b"***\x0c\x0c *** frozen ***",
+                false,
+            ),
+            (b"    ****** *** frozen ***", b"******", true),
+            (b"    *** frozen ***", b"*** frozen ***", false),
+        ] {
+            let e = record(b"1xZnLD-0006Uh-25", line).unwrap();
+            assert_eq!(e.error.unwrap().as_bytes(), text, "{line:?}");
+            assert_eq!(e.frozen, frozen, "{line:?}");
+            assert_eq!(e.recipients().count(), 0);
+        }
 
         assert!(record(b"hello world", b"").is_none());
         assert!(record(b" 0m   423 1xZnLD-0006Uh-25 spammer", b"").is_none());

@@ -4,6 +4,7 @@ See ``__init__.pyi`` (shown by IDEs and ``help()``) for the documented API.
 """
 
 from exim_log._exim_log import (
+    ArrowBatches,
     Follow,
     Header,
     Line,
@@ -34,6 +35,7 @@ from exim_log._exim_log import (
     parse_received,
     parse_spool_header,
     parse_syslog_line,
+    read_arrow,
     queue,
     received_headers,
     reject_entries,
@@ -45,6 +47,7 @@ from exim_log._exim_log import (
 from exim_log._fields import Fields
 
 __all__ = [
+    "ArrowBatches",
     "Fields",
     "Follow",
     "Header",
@@ -76,6 +79,7 @@ __all__ = [
     "parse_received",
     "parse_spool_header",
     "parse_syslog_line",
+    "read_arrow",
     "queue",
     "received_headers",
     "reject_entries",

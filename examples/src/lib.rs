@@ -65,6 +65,7 @@ Examples:
   zcat /var/log/exim4/mainlog.1.gz | exim-log abuse-report --offenders
   exim-log trace 1FZ8zt-0005lz-E7 /var/log/exim4/
   exim-log summary --json --since 2026-11-25 /var/log/exim4/mainlog*
+  exim-log report --html report.html /var/log/exim4/
   exim-log queue /var/spool/exim4            (or: exim -bp | exim-log queue)";
 
 /// The subcommands.
@@ -79,6 +80,9 @@ pub enum Command {
     /// What eximstats reports: totals and top tables
     #[command(long_about = cmd::summary::ABOUT)]
     Summary(cmd::summary::Args),
+    /// One self-contained HTML page of summary, spam-sources and abuse-report
+    #[command(long_about = cmd::report::ABOUT)]
+    Report(cmd::report::Args),
     /// Every line of the messages matching a pattern or id (exigrep)
     #[command(long_about = cmd::trace::ABOUT)]
     Trace(cmd::trace::Args),
@@ -112,6 +116,7 @@ impl Command {
             Command::SpamSources(a) => cmd::spam_sources::run(a),
             Command::AbuseReport(a) => cmd::abuse_report::run(a),
             Command::Summary(a) => cmd::summary::run(a),
+            Command::Report(a) => cmd::report::run(a),
             Command::Trace(a) => cmd::trace::run(a),
             Command::Received(a) => cmd::received::run(a),
             Command::Selector(a) => cmd::selector::run(a),

@@ -35,6 +35,33 @@ fn check_totals(r: &Report, t: &Truth) {
     // The generator writes no temporary rejections.
     assert_eq!(x.rejects, t.rejected_rcpt + t.helo_rejections);
     assert_eq!(x.temporary_rejects, 0);
+    // The timeline and the size histogram count the same events over time
+    // and size.
+    let mut over_time = [0u64; 5];
+    for p in &r.timeline.points {
+        let c = &p.counts;
+        let each = [
+            c.received,
+            c.delivered,
+            c.deferrals,
+            c.failures,
+            c.rejections,
+        ];
+        over_time.iter_mut().zip(each).for_each(|(a, b)| *a += b);
+    }
+    assert_eq!(
+        over_time,
+        [
+            t.arrivals,
+            t.deliveries,
+            t.deferrals,
+            t.failures,
+            t.rejected_rcpt + t.helo_rejections
+        ]
+    );
+    assert!(!r.timeline.points.is_empty() && r.timeline.points.len() <= 168);
+    let by_size: u64 = r.sizes.iter().map(|s| s.messages).sum();
+    assert_eq!(by_size, t.arrivals);
     let by_transport: u64 = r.transports.iter().map(|row| row.volume.addresses).sum();
     assert_eq!(by_transport, t.deliveries + t.additional_deliveries);
     let local: u64 = r

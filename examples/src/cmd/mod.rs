@@ -22,6 +22,7 @@ pub mod ndjson;
 pub mod parquet;
 pub mod queue;
 pub mod received;
+pub mod report;
 pub mod selector;
 pub mod spam_sources;
 pub mod summary;

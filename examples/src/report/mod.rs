@@ -5,6 +5,7 @@
 use std::io::{self, Write};
 
 pub mod abuse;
+pub mod html;
 pub mod queue;
 pub mod spam;
 pub mod summary;

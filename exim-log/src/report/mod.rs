@@ -67,6 +67,7 @@ pub mod classify;
 pub mod queue;
 pub mod spam;
 pub mod summary;
+pub mod timeline;
 pub mod web_origins;
 
 /// A half-open window of log time, `[since, until)`, in seconds of the log's

@@ -13,7 +13,9 @@
 //!   ([`reason_class`]) and by host IP.
 //!
 //! Plus per-transport and per-host tables, the queue-time distribution of
-//! completed messages, and the top senders and recipients.
+//! completed messages, the size distribution of arrivals, the top senders and
+//! recipients, and a [`Timeline`] of received, delivered, deferred, failed
+//! and rejected over log time.
 
 use crate::assemble::{Assembled, Message};
 use crate::{Event, Flag, LogLine, Timestamp};
@@ -22,6 +24,7 @@ use serde::Serialize;
 use super::TimeWindow;
 use super::bounded::{BoundedMap, Merge, Table, Weight, report_memory, share_budget};
 use super::classify::{domain, reason_class};
+use super::timeline::{REPORT_POINTS, Series, Timeline, TimelineReport};
 use super::{merge_span, widen_span};
 use crate::budget::{MemoryBudget, MemoryUse};
 
@@ -39,6 +42,15 @@ pub const QUEUE_BUCKETS: [(u64, &str); 9] = [
     (21_600, "6h"),
     (43_200, "12h"),
     (86_400, "1d"),
+];
+
+/// Upper bounds (bytes) of the arrival-size buckets, and their labels.
+pub const SIZE_BUCKETS: [(u64, &str); 5] = [
+    (1 << 10, "1 KiB"),
+    (10 << 10, "10 KiB"),
+    (100 << 10, "100 KiB"),
+    (1 << 20, "1 MiB"),
+    (10 << 20, "10 MiB"),
 ];
 
 /// Messages, addresses and bytes of one key.
@@ -93,6 +105,8 @@ pub struct Summary {
     delivered_per_hour: [u64; 24],
     queue_all: [u64; 10],
     queue_remote: [u64; 10],
+    sizes: [u64; 6],
+    timeline: Timeline,
     sending_hosts: Table_,
     local_senders: Table_,
     senders: Table_,
@@ -137,6 +151,8 @@ impl Summary {
             delivered_per_hour: [0; 24],
             queue_all: [0; 10],
             queue_remote: [0; 10],
+            sizes: [0; 6],
+            timeline: Timeline::new(),
             sending_hosts: table(),
             local_senders: table(),
             senders: table(),
@@ -198,6 +214,8 @@ impl Summary {
         add(&mut self.delivered_per_hour, &other.delivered_per_hour);
         add(&mut self.queue_all, &other.queue_all);
         add(&mut self.queue_remote, &other.queue_remote);
+        add(&mut self.sizes, &other.sizes);
+        self.timeline.merge(other.timeline);
         self.sending_hosts.merge(other.sending_hosts);
         self.local_senders.merge(other.local_senders);
         self.senders.merge(other.senders);
@@ -231,6 +249,14 @@ impl Summary {
                     size = a.size.unwrap_or(0);
                     self.received.messages += 1;
                     self.received.bytes += size;
+                    let b = SIZE_BUCKETS
+                        .iter()
+                        .position(|(b, _)| size < *b)
+                        .unwrap_or(SIZE_BUCKETS.len());
+                    if let Some(n) = self.sizes.get_mut(b) {
+                        *n += 1;
+                    }
+                    self.timeline.add(&line.timestamp, Series::Received);
                     if let Some(n) = self
                         .received_per_hour
                         .get_mut(usize::from(line.timestamp.hour))
@@ -271,6 +297,9 @@ impl Summary {
                         v.addresses += 1;
                     };
                     add(&mut self.delivered);
+                    if first {
+                        self.timeline.add(&line.timestamp, Series::Delivered);
+                    }
                     if first
                         && let Some(n) = self
                             .delivered_per_hour
@@ -306,10 +335,12 @@ impl Summary {
                 (Event::Deferral(_), _) => {
                     deferred = true;
                     self.deferral_lines += 1;
+                    self.timeline.add(&line.timestamp, Series::Deferrals);
                 }
                 (Event::Failure(_), _) => {
                     failed = true;
                     self.failed_addresses += 1;
+                    self.timeline.add(&line.timestamp, Series::Failures);
                 }
                 (Event::Completed(_), _) => self.completed += 1,
                 (Event::Rejection(_), _) => self.reject(&line),
@@ -366,6 +397,7 @@ impl Summary {
             return;
         }
         self.rejects += 1;
+        self.timeline.add(&line.timestamp, Series::Rejections);
         self.reject_reasons.bump(reason_class(r).as_str());
         // Each rejection under its own client: the IP, else the name, else
         // an explicit "(no host logged)" (a non-SMTP ACL), never "local".
@@ -413,6 +445,19 @@ impl Summary {
                 })
                 .collect()
         };
+        let sizes = SIZE_BUCKETS
+            .iter()
+            .map(|(_, l)| format!("under {l}"))
+            .chain(std::iter::once(format!(
+                "{} and over",
+                SIZE_BUCKETS.last().map_or("", |(_, l)| l)
+            )))
+            .zip(self.sizes.iter())
+            .map(|(bucket, n)| SizeRow {
+                bucket,
+                messages: *n,
+            })
+            .collect();
         let approximate = self.tables().iter().any(|t| t.dropped() > 0);
         let (memory, truncated_keys) = report_memory(&self.tables(), self.budget);
         Report {
@@ -443,6 +488,8 @@ impl Summary {
             recipient_domains: vol(&self.recipient_domains),
             queue_times: queue(&self.queue_all),
             queue_times_remote: queue(&self.queue_remote),
+            sizes,
+            timeline: self.timeline.report(REPORT_POINTS),
             reject_reasons: counts(&self.reject_reasons),
             reject_hosts: counts(&self.reject_hosts),
             approximate,
@@ -484,6 +531,12 @@ pub struct Report {
     pub queue_times: Vec<QueueRow>,
     /// The same, for messages with at least one remote delivery.
     pub queue_times_remote: Vec<QueueRow>,
+    /// Arrivals by size (`S=`): `under 1 KiB`, ..., `10 MiB and over`.
+    pub sizes: Vec<SizeRow>,
+    /// Received, delivered, deferred, failed and rejected over log time:
+    /// per minute, 5 or 15 minutes, hour, day or more, the finest that gives
+    /// at most [`REPORT_POINTS`] points.
+    pub timeline: TimelineReport,
     /// Rejections by reason class.
     pub reject_reasons: Vec<CountRow>,
     /// Rejections by client IP.
@@ -544,6 +597,15 @@ pub struct CountRow {
     pub key: String,
     /// Its count.
     pub count: u64,
+}
+
+/// One arrival-size bucket.
+#[derive(Clone, Debug, Serialize)]
+pub struct SizeRow {
+    /// `under 1 KiB`, ..., `10 MiB and over`.
+    pub bucket: String,
+    /// Arrivals in it.
+    pub messages: u64,
 }
 
 /// One queue-time bucket.

@@ -17,6 +17,7 @@
 use super::prefix::{self, Kind};
 use crate::entries::starts_entry;
 use crate::line::trim_line_ending;
+use crate::timestamp::civil_from_days;
 
 /// How the lines of one file are wrapped. Growing: match with a `_` arm.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -458,20 +459,6 @@ fn utc_time(micros: u64, out: &mut Vec<u8>) {
         )
         .as_bytes(),
     );
-}
-
-/// The date of a day count since 1970-01-01 (Howard Hinnant's algorithm).
-fn civil_from_days(z: i64) -> (i64, i64, i64) {
-    let z = z + 719_468;
-    let era = z.div_euclid(146_097);
-    let doe = z - era * 146_097;
-    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
-    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-    let mp = (5 * doy + 2) / 153;
-    let d = doy - (153 * mp + 2) / 5 + 1;
-    let m = if mp < 10 { mp + 3 } else { mp - 9 };
-    let y = yoe + era * 400 + i64::from(m <= 2);
-    (y, m, d)
 }
 
 /// This year (UTC), for RFC 3164 times.

@@ -199,3 +199,19 @@ def test_sql_dictionary_attackers_equal_the_command(fleet):
     got = {ip: n for ip, n, *_ in con.sql((SQL / "dictionary_attackers.sql").read_text()).fetchall()}
     assert got == want
     assert want, "the sample has a dictionary attack"
+
+
+def test_benchmark_script_runs_on_a_small_input(capsys):
+    """bench/bench_arrow.py (timed by hand on a quiet machine) still works:
+    both ways give one row per line of the sample."""
+    import importlib.util
+
+    spec = importlib.util.spec_from_file_location("bench_arrow", REPO / "exim-log-py" / "bench" / "bench_arrow.py")
+    mod = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(mod)
+    results = mod.main(["--file", str(SAMPLE), "--repeat", "1"])
+    assert {name: rows for name, _, rows in results} == {
+        "read_arrow": len(sample_lines()),
+        "polars": len(sample_lines()),
+    }
+    assert "vs Polars" in capsys.readouterr().out

@@ -219,16 +219,17 @@ impl Col {
         }
     }
 
-    pub(crate) fn append_null(&mut self) {
+    /// Appends `n` nulls.
+    pub(crate) fn append_nulls(&mut self, n: usize) {
         match self {
-            Col::Str(b) => b.append_null(),
-            Col::Dict(b) => b.append_null(),
-            Col::Int(b) => b.append_null(),
-            Col::Float(b) => b.append_null(),
-            Col::Bool(b) => b.append_null(),
-            Col::List(b) => b.append_null(),
-            Col::Time(b) => b.append_null(),
-            Col::Fields(b) => b.append_null(),
+            Col::Str(b) => b.append_nulls(n),
+            Col::Dict(b) => b.append_nulls(n),
+            Col::Int(b) => b.append_nulls(n),
+            Col::Float(b) => b.append_nulls(n),
+            Col::Bool(b) => b.append_nulls(n),
+            Col::List(b) => b.append_nulls(n),
+            Col::Time(b) => b.append_nulls(n),
+            Col::Fields(b) => b.append_nulls(n),
         }
     }
 
@@ -281,32 +282,41 @@ impl Table {
         self.schema.clone()
     }
 
+    /// Column `i`, ready for the current row's value: `None` when it is off
+    /// or already set in this row (a column keeps its first value).
+    ///
+    /// Most columns are null in most rows (a wide table of sparse keys), so a
+    /// column is padded with nulls only when it gets a value (and at the
+    /// end), not at every row.
     #[inline]
     pub(crate) fn col(&mut self, i: usize) -> Option<&mut Col> {
         let row = self.rows;
-        // A column already set in this row keeps its first value.
-        self.cols
-            .get_mut(i)
-            .and_then(Option::as_mut)
-            .filter(|c| c.len() == row)
+        let c = self.cols.get_mut(i)?.as_mut()?;
+        let len = c.len();
+        if len > row {
+            return None;
+        }
+        if len < row {
+            c.append_nulls(row - len);
+        }
+        Some(c)
     }
 
-    /// Ends the current row: columns it did not set get a null.
+    /// Ends the current row.
     pub(crate) fn end_row(&mut self) {
-        let row = self.rows;
-        for c in self.cols.iter_mut().flatten() {
-            if c.len() == row {
-                c.append_null();
-            }
-        }
         self.rows += 1;
     }
 
     fn finish_arrays(&mut self) -> (SchemaRef, Vec<ArrayRef>) {
         let mut fields = Vec::new();
         let mut arrays = Vec::new();
+        let rows = self.rows;
         for (c, name) in self.cols.iter_mut().zip(&self.names) {
             if let Some(c) = c {
+                let len = c.len();
+                if len < rows {
+                    c.append_nulls(rows - len);
+                }
                 let a = c.finish();
                 fields.push(Field::new(*name, a.data_type().clone(), true));
                 arrays.push(a);

@@ -1,15 +1,25 @@
-//! Profiling helper: the full parse of a file (read into memory first), three
-//! times, and nothing else, so a profiler sees only the parser:
+//! Profiling helper: the full parse of a file (read into memory first), RUNS
+//! times (3 by default), and nothing else, so a profiler sees only the parser:
 //!
 //! ```text
 //! cargo build --release -p exim-log-benches --example profile_parse
 //! perf record -g ./target/release/examples/profile_parse FILE && perf report
 //! ```
+//!
+//! `profile_parse FILE 1` is the "bare parse" row of `scripts/bench-speed`.
 
 fn main() {
     let Some(path) = std::env::args().nth(1) else {
-        eprintln!("usage: profile_parse FILE");
+        eprintln!("usage: profile_parse FILE [RUNS]");
         std::process::exit(2);
+    };
+    let runs: u32 = match std::env::args().nth(2).map(|r| r.parse()) {
+        None => 3,
+        Some(Ok(n)) if n > 0 => n,
+        Some(_) => {
+            eprintln!("usage: profile_parse FILE [RUNS] (RUNS a positive number)");
+            std::process::exit(2);
+        }
     };
     let buf = match std::fs::read(&path) {
         Ok(b) => b,
@@ -20,10 +30,10 @@ fn main() {
     };
     let t = std::time::Instant::now();
     let mut stats = exim_log_benches::work::ParseStats::default();
-    for _ in 0..3 {
+    for _ in 0..runs {
         stats = exim_log_benches::work::parse_all(&buf);
     }
-    let per_run = t.elapsed() / 3;
+    let per_run = t.elapsed() / runs;
     eprintln!(
         "size_of::<LogLine>() = {} bytes",
         std::mem::size_of::<exim_log::LogLine<'_>>()

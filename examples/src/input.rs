@@ -229,6 +229,41 @@ impl Source {
         &self.names
     }
 
+    /// The files to read, in order, or `None` when an input is not a file
+    /// (standard input, the sample), which only this thread can read.
+    pub fn paths(&self) -> Option<Vec<PathBuf>> {
+        self.seen
+            .iter()
+            .map(|s| match &s.input {
+                Named::File(p) => Some(p.clone()),
+                _ => None,
+            })
+            .collect()
+    }
+
+    /// Reads with `threads` > 1 went past this source: `lines` lines were
+    /// read from `path`. Whether the file held an Exim line is then found by
+    /// [`Source::check`] (which reads it up to its first one).
+    pub fn read_elsewhere(&mut self, path: &Path, lines: u64) {
+        self.every_line = false;
+        if let Some(s) = self
+            .seen
+            .iter_mut()
+            .find(|s| matches!(&s.input, Named::File(p) if p == path))
+        {
+            s.lines += lines;
+        }
+        if let Some(p) = self.progress.take() {
+            p.finish();
+        }
+    }
+
+    /// Makes `files` decompress gzip on a thread of its own.
+    pub fn pipelined(&mut self, on: bool) {
+        let files = std::mem::take(&mut self.files);
+        self.files = files.pipelined(on);
+    }
+
     /// True when the only input is standard input (which cannot be read twice).
     pub fn is_stdin(&self) -> bool {
         self.seen.len() == 1 && self.seen.first().map(|s| &s.input) == Some(&Named::Stdin)

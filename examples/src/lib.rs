@@ -30,6 +30,7 @@ pub mod input;
 pub mod outcome;
 pub mod progress;
 pub mod report;
+pub mod threads;
 pub mod window;
 
 use outcome::{Outcome, exit_status};
@@ -105,6 +106,9 @@ pub enum Command {
     /// The web requests (domlogs) that ran the scripts that sent mail
     #[command(long_about = cmd::web_origins::ABOUT)]
     WebOrigins(cmd::web_origins::Args),
+    /// A Prometheus exporter of the log's counters and the queue's gauges
+    #[command(long_about = cmd::metrics::ABOUT)]
+    Metrics(cmd::metrics::Args),
     /// Shell completion script for bash, zsh, fish, elvish or powershell
     Completions(cmd::completions::Args),
 }
@@ -125,6 +129,7 @@ impl Command {
             Command::Parquet(a) => cmd::parquet::run(a),
             Command::Queue(a) => cmd::queue::run(a),
             Command::WebOrigins(a) => cmd::web_origins::run(a),
+            Command::Metrics(a) => cmd::metrics::run(a),
             Command::Completions(a) => cmd::completions::run(a),
         }
     }

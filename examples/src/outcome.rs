@@ -50,6 +50,12 @@ impl From<serde_json::Error> for Error {
     }
 }
 
+impl From<exim_log::json::Error> for Error {
+    fn from(e: exim_log::json::Error) -> Self {
+        Error::Message(e.to_string())
+    }
+}
+
 impl From<String> for Error {
     fn from(s: String) -> Self {
         Error::Message(s)

@@ -493,3 +493,31 @@ fn writes_the_file_named() {
     assert_eq!(code, 2);
     assert!(err.contains("/nonexistent/dir/r.html"), "{err}");
 }
+
+/// `--threads` (files cut into byte ranges) gives the page of one thread.
+#[test]
+fn threads_give_the_same_page() {
+    let dir = tempfile::tempdir().unwrap();
+    let (log, _) =
+        exim_log_benches::generate(&exim_log_benches::Config::with_incidents(7, 1 << 20));
+    let path = support::write(dir.path(), "mainlog", &log);
+    let page = |threads: &str| {
+        let (code, html, err) = support::run(
+            "report",
+            &[
+                "--html",
+                "-",
+                "--threads",
+                threads,
+                "--unit-bytes",
+                "65536",
+                &path,
+            ],
+        );
+        assert_eq!(code, 0, "{err}");
+        html
+    };
+    let one = page("1");
+    assert!(one.contains("data-table=\"spam.sections.0.rows\""));
+    assert_eq!(page("3"), one);
+}

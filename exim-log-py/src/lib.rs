@@ -19,6 +19,7 @@ mod report;
 mod selector;
 mod source;
 mod spool;
+mod weblog;
 
 use pyo3::prelude::*;
 
@@ -56,6 +57,8 @@ mod _exim_log {
     use crate::selector::{LogSelector, parse_log_selector};
     #[pymodule_export]
     use crate::spool::{SpoolHeader, parse_queue_listing, parse_spool_header, queue, spool};
+    #[pymodule_export]
+    use crate::weblog::{AccessLines, access_lines, domlogs, parse_access_line, web_origins};
 
     #[pymodule_init]
     fn init(m: &Bound<'_, PyModule>) -> PyResult<()> {

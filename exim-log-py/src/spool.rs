@@ -264,13 +264,15 @@ pub(crate) fn parse_queue_listing<'py>(
 /// The queue report (see the stub): from a spool directory (a path to a
 /// directory) or from `exim -bp` output (`str`/`bytes`, or a path to a file).
 #[pyfunction]
-#[pyo3(signature = (source, *, top = 10, threshold = 1, now = None))]
+#[pyo3(signature = (source, *, top = 10, threshold = 1, now = None, logs = None, rotated = false))]
 pub(crate) fn queue(
     py: Python<'_>,
     source: &Bound<'_, PyAny>,
     top: usize,
     threshold: u64,
     now: Option<i64>,
+    logs: Option<&Bound<'_, PyAny>>,
+    rotated: bool,
 ) -> PyResult<crate::report::Report> {
     let now = now.unwrap_or_else(|| {
         std::time::SystemTime::now()
@@ -288,6 +290,39 @@ pub(crate) fn queue(
     } else {
         source.extract().ok()
     };
+    // Read a listing once: its ids are looked up in `logs` before it is counted.
+    let listing = match &path {
+        Some(p) if p.is_dir() => None,
+        Some(p) => Some(
+            std::fs::read(p).map_err(|e| PyOSError::new_err(format!("{}: {e}", p.display())))?,
+        ),
+        None => Some(input_bytes(source)?.into_owned()),
+    };
+    if let Some(logs) = logs {
+        let ids: std::collections::HashSet<String> = match (&listing, &path) {
+            (Some(bytes), _) => rs::parse_listing(bytes)
+                .flatten()
+                .map(|e| e.id.to_string())
+                .collect(),
+            (None, Some(p)) => SpoolDir::open(p)
+                .map_err(dir_error)?
+                .flatten()
+                .filter_map(|f| f.id().map(str::to_string))
+                .collect(),
+            (None, None) => Default::default(),
+        };
+        let mut found = Vec::new();
+        crate::weblog::each_message(py, crate::source::open(py, logs, rotated)?, |m| {
+            if ids.contains(&m.id)
+                && let Some(a) = exim_log::report::arrival::LoggedArrival::of(m)
+            {
+                found.push(a);
+            }
+        })?;
+        for a in found {
+            q.link(a);
+        }
+    }
     match path {
         Some(p) if p.is_dir() => {
             let r: Result<(), SpoolDirError> = py.detach(|| {
@@ -298,15 +333,7 @@ pub(crate) fn queue(
             });
             r.map_err(dir_error)?;
         }
-        Some(p) => {
-            let bytes = std::fs::read(&p)
-                .map_err(|e| PyOSError::new_err(format!("{}: {e}", p.display())))?;
-            add_listing(py, &mut q, &bytes)?;
-        }
-        None => {
-            let bytes = input_bytes(source)?;
-            add_listing(py, &mut q, &bytes)?;
-        }
+        _ => add_listing(py, &mut q, listing.as_deref().unwrap_or_default())?,
     }
     Ok(crate::report::Report::queue(q, top, threshold))
 }

@@ -10,8 +10,6 @@
 //! give up (flushes a message early, truncates a key) and counts it in
 //! [`MemoryUse::hits`], which front ends show.
 
-use serde::Serialize;
-
 /// A limit in bytes on the log data an engine holds between lines.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub struct MemoryBudget(usize);
@@ -46,7 +44,8 @@ impl Default for MemoryBudget {
 
 /// The ledger of an engine: the bytes it holds against its budget, the most it
 /// held, and how often the budget made it give something up.
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize)]
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize))]
 pub struct MemoryUse {
     /// The budget, in bytes.
     pub budget: usize,

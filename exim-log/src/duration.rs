@@ -1,6 +1,7 @@
 //! Durations as Exim prints them (`string_timediff`, `readconf_printtime`):
 //! `[-][Nw][Nd][Nh][Nm][Ns]`, or `S.mmms` under `+millisec` for short times.
 
+#[cfg(feature = "serde")]
 use serde::{Serialize, Serializer};
 
 /// A duration from `QT=`, `DT=`, `RT=`, `D=` or `Completed QT=`, in milliseconds.
@@ -107,6 +108,7 @@ impl LogDuration {
     }
 }
 
+#[cfg(feature = "serde")]
 impl Serialize for LogDuration {
     fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
         if self.millis % 1000 == 0 {

@@ -15,7 +15,19 @@
 //! * [`Received`] and [`exim_message_ids`] read the headers of a spam message;
 //!   [`LogSelector`] and [`Options`] read `log_selector`, and [`Inference`]
 //!   tells which selectors a log shows.
-//! * Everything serializes with `serde` to the JSON described in `SCHEMA.md`.
+//! * Everything serializes with `serde` to the JSON described in [`schema`]
+//!   (`SCHEMA.md`).
+//!
+//! ## Features
+//!
+//! | feature | default | what it adds |
+//! |---|---|---|
+//! | `serde` | on | `serde::Serialize` for every public type: the JSON of [`schema`], used by the `exim-log` command and the Python package. |
+//! | `gzip` | on | reading `.gz` logs (detected from the content) through `flate2` (pure-Rust backend); without it gzip input is a read error (`std::io::ErrorKind::Unsupported`) that says so. |
+//! | `regex` | off | regular expressions and case-insensitive matching in [`trace::Pattern`] (without it, literal patterns and [`trace::Pattern::custom`]). |
+//!
+//! A minimal build (`default-features = false`) parses, reads, assembles and
+//! counts exactly the same; it only cannot serialize or read `.gz`.
 //!
 //! ## Hunting outbound spam, in three steps
 //!
@@ -82,9 +94,12 @@
 //! assert_eq!(a.subject.unwrap().to_string_lossy(), "caf\u{e9}"); // octal escapes decoded lazily
 //! assert_eq!(line.message_id.unwrap().time(), 1_716_631_825); // reception time, from the id
 //!
+//! // The JSON of SCHEMA.md (the `serde` feature, on by default).
+//! # #[cfg(feature = "serde")] {
 //! let json = serde_json::to_value(&line).unwrap();
 //! assert_eq!(json["event"], "arrival");
 //! assert_eq!(json["host"]["helo"], "helo.example.com");
+//! # }
 //! ```
 //!
 //! ## Inbound spam
@@ -113,7 +128,8 @@
 pub mod schema {}
 
 // The crate README's Rust examples run as doc tests, so they cannot drift from the API.
-#[cfg(doctest)]
+// They show the default features (the README's JSON line needs `serde`).
+#[cfg(all(doctest, feature = "serde"))]
 #[doc = include_str!("../README.md")]
 struct ReadmeDoctests;
 
@@ -126,12 +142,16 @@ mod duration;
 mod entries;
 mod error;
 mod event;
+mod hash;
 mod host;
+#[cfg(feature = "serde")]
+pub mod json;
 mod line;
 mod message_id;
 pub mod mime;
 mod options;
 pub mod paniclog;
+pub mod parallel;
 mod parse;
 pub mod reader;
 mod received;

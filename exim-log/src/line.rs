@@ -1,7 +1,5 @@
 //! One mainlog line: [`LogLine`] and [`parse_line`].
 
-use serde::Serialize;
-
 use crate::error::ParseError;
 use crate::event::{Event, Flag};
 use crate::message_id::MessageId;
@@ -17,25 +15,26 @@ use crate::timestamp::Timestamp;
 /// assert_eq!(line.message_id.unwrap().as_str(), "1FZ8zt-0005lz-E7");
 /// assert!(matches!(line.event, Event::Completed(_)));
 /// ```
-#[derive(Clone, Debug, PartialEq, Serialize)]
+#[derive(Clone, Debug, PartialEq)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize))]
 pub struct LogLine<'a> {
     /// When Exim wrote the line.
     pub timestamp: Timestamp,
     /// `[pid]` of the writing process (`+pid`).
-    #[serde(skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(feature = "serde", serde(skip_serializing_if = "Option::is_none"))]
     pub pid: Option<u32>,
     /// The message the line is about, when it is about one.
-    #[serde(skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(feature = "serde", serde(skip_serializing_if = "Option::is_none"))]
     pub message_id: Option<MessageId<'a>>,
     /// The flag (`<=`, `=>`, ...) of a message line.
-    #[serde(skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(feature = "serde", serde(skip_serializing_if = "Option::is_none"))]
     pub flag: Option<Flag>,
     /// What the line says.
-    #[serde(flatten)]
+    #[cfg_attr(feature = "serde", serde(flatten))]
     pub event: Event<'a>,
     /// The whole line, without its line ending.
     pub raw: Text<'a>,
-    #[serde(skip)]
+    #[cfg_attr(feature = "serde", serde(skip))]
     body: usize,
 }
 

@@ -2,6 +2,7 @@
 
 use std::fmt;
 
+#[cfg(feature = "serde")]
 use serde::{Serialize, Serializer};
 
 use crate::scan;
@@ -137,6 +138,38 @@ impl<'a> MessageId<'a> {
 }
 
 /// The 8 bytes at `at`; 0, which has no alphanumeric byte, when fewer are left.
+/// A message id held by value, without an allocation: the key of the
+/// assembler's table of messages in flight, looked up several times a line.
+#[derive(Clone, Copy, Default, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub(crate) struct IdBuf {
+    len: u8,
+    bytes: [u8; 23],
+}
+
+impl IdBuf {
+    /// The id's bytes (at most 23, the longer id format), or `None`.
+    pub(crate) fn new(id: &[u8]) -> Option<Self> {
+        let mut bytes = [0; 23];
+        bytes.get_mut(..id.len())?.copy_from_slice(id);
+        Some(IdBuf {
+            len: u8::try_from(id.len()).ok()?,
+            bytes,
+        })
+    }
+
+    /// The id as text (ids are ASCII; `""` otherwise).
+    pub(crate) fn as_str(&self) -> &str {
+        std::str::from_utf8(self.bytes.get(..usize::from(self.len)).unwrap_or_default())
+            .unwrap_or_default()
+    }
+}
+
+impl fmt::Debug for IdBuf {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
 #[inline(always)]
 fn word_at(b: &[u8], at: usize) -> u64 {
     scan::word_at(b, at).unwrap_or(0)
@@ -167,6 +200,7 @@ impl fmt::Display for MessageId<'_> {
     }
 }
 
+#[cfg(feature = "serde")]
 impl Serialize for MessageId<'_> {
     fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
         s.serialize_str(self.as_str())

@@ -11,15 +11,14 @@
 //! assert!(e[1].detail.is_none());
 //! ```
 
-use serde::Serialize;
-
 use crate::entries::Entries;
 use crate::error::ParseError;
 use crate::line::LogLine;
 use crate::text::Text;
 
 /// One panic log entry: a log line and its continuation lines.
-#[derive(Clone, Debug, PartialEq, Serialize)]
+#[derive(Clone, Debug, PartialEq)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize))]
 #[non_exhaustive]
 pub struct PanicEntry<'a> {
     /// Byte offset of the entry in the buffer.
@@ -28,10 +27,10 @@ pub struct PanicEntry<'a> {
     pub line: LogLine<'a>,
     /// The continuation lines, without the two-space indent of the first one
     /// (later lines keep theirs) and without the final line ending.
-    #[serde(skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(feature = "serde", serde(skip_serializing_if = "Option::is_none"))]
     pub detail: Option<Text<'a>>,
     /// The whole entry, without its final line ending.
-    #[serde(skip)]
+    #[cfg_attr(feature = "serde", serde(skip))]
     pub raw: Text<'a>,
 }
 

@@ -19,6 +19,7 @@
 //! assert_eq!(h, [('P', "Received".to_string()), (' ', "Subject".to_string())]);
 //! ```
 
+#[cfg(feature = "serde")]
 use serde::{Serialize, Serializer};
 
 use crate::entries::{Entries, RawEntry};
@@ -27,7 +28,8 @@ use crate::line::LogLine;
 use crate::text::Text;
 
 /// One reject log entry.
-#[derive(Clone, Debug, PartialEq, Serialize)]
+#[derive(Clone, Debug, PartialEq)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize))]
 #[non_exhaustive]
 pub struct RejectEntry<'a> {
     /// Byte offset of the entry in the buffer.
@@ -35,19 +37,22 @@ pub struct RejectEntry<'a> {
     /// The reject line, parsed as a main log line.
     pub line: LogLine<'a>,
     /// `Envelope-from:` value, as logged (with angle brackets).
-    #[serde(skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(feature = "serde", serde(skip_serializing_if = "Option::is_none"))]
     pub envelope_from: Option<Text<'a>>,
     /// `Envelope-to:` and the indented recipient lines after it.
-    #[serde(skip_serializing_if = "Recipients::is_empty")]
+    #[cfg_attr(feature = "serde", serde(skip_serializing_if = "Recipients::is_empty"))]
     pub envelope_to: Recipients<'a>,
     /// The header block, flags included (see [`RejectEntry::headers`]).
-    #[serde(rename = "headers", serialize_with = "ser_headers")]
+    #[cfg_attr(
+        feature = "serde",
+        serde(rename = "headers", serialize_with = "ser_headers")
+    )]
     pub header_block: Text<'a>,
     /// The entry ended with `*** truncated ***` (the log buffer overflowed).
-    #[serde(skip_serializing_if = "std::ops::Not::not")]
+    #[cfg_attr(feature = "serde", serde(skip_serializing_if = "std::ops::Not::not"))]
     pub truncated: bool,
     /// The whole entry, without its final line ending.
-    #[serde(skip)]
+    #[cfg_attr(feature = "serde", serde(skip))]
     pub raw: Text<'a>,
 }
 
@@ -60,6 +65,7 @@ impl<'a> RejectEntry<'a> {
     }
 }
 
+#[cfg(feature = "serde")]
 fn ser_headers<S: Serializer>(block: &Text<'_>, s: S) -> Result<S::Ok, S::Error> {
     s.collect_seq(HeaderIter {
         rest: block.as_bytes(),
@@ -101,6 +107,7 @@ impl<'a> Recipients<'a> {
     }
 }
 
+#[cfg(feature = "serde")]
 impl Serialize for Recipients<'_> {
     fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
         s.collect_seq(self.iter())
@@ -108,7 +115,8 @@ impl Serialize for Recipients<'_> {
 }
 
 /// A header of a reject log entry.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize))]
 #[non_exhaustive]
 pub struct Header<'a> {
     /// The type flag from the spool file (spec §10.1): `P` Received, `I`
@@ -315,6 +323,7 @@ T To: z@e.example
         assert_eq!(c.offset, LOG.len() - 163);
     }
 
+    #[cfg(feature = "serde")]
     #[test]
     fn serializes_entry() {
         let e = RejectLog::new(LOG).nth(1).unwrap().unwrap();

@@ -2,6 +2,7 @@
 
 use std::fmt;
 
+#[cfg(feature = "serde")]
 use serde::{Serialize, Serializer};
 
 /// A log timestamp: local wall-clock time as Exim wrote it, with optional
@@ -109,9 +110,61 @@ impl fmt::Display for Timestamp {
     }
 }
 
+#[cfg(feature = "serde")]
+impl Timestamp {
+    /// The [`fmt::Display`] form written digit by digit into `buf`, without
+    /// the formatting machinery (NDJSON writes one a line); `None` when a
+    /// field has more digits than its place (only a hand-made value can).
+    fn iso<'b>(&self, buf: &'b mut [u8; 32]) -> Option<&'b str> {
+        fn digits(out: &mut [u8], mut v: u32) -> Option<()> {
+            for b in out.iter_mut().rev() {
+                *b = b'0' + (v % 10) as u8;
+                v /= 10;
+            }
+            (v == 0).then_some(())
+        }
+        let mut len = 19;
+        let (date, rest) = buf.split_at_mut(len);
+        for (at, sep) in [(4, b'-'), (7, b'-'), (10, b'T'), (13, b':'), (16, b':')] {
+            *date.get_mut(at)? = sep;
+        }
+        digits(date.get_mut(0..4)?, u32::from(self.year))?;
+        digits(date.get_mut(5..7)?, u32::from(self.month))?;
+        digits(date.get_mut(8..10)?, u32::from(self.day))?;
+        digits(date.get_mut(11..13)?, u32::from(self.hour))?;
+        digits(date.get_mut(14..16)?, u32::from(self.minute))?;
+        digits(date.get_mut(17..19)?, u32::from(self.second))?;
+        let mut rest = rest.iter_mut();
+        if let Some(ms) = self.millisecond {
+            let mut part = [b'.', 0, 0, 0];
+            digits(part.get_mut(1..)?, u32::from(ms))?;
+            for b in part {
+                *rest.next()? = b;
+            }
+            len += 4;
+        }
+        if let Some(off) = self.utc_offset_minutes {
+            let a = u32::from(off.unsigned_abs());
+            let mut part = [if off < 0 { b'-' } else { b'+' }, 0, 0, b':', 0, 0];
+            digits(part.get_mut(1..3)?, a / 60)?;
+            digits(part.get_mut(4..6)?, a % 60)?;
+            for b in part {
+                *rest.next()? = b;
+            }
+            len += 6;
+        }
+        std::str::from_utf8(buf.get(..len)?).ok()
+    }
+}
+
+#[cfg(feature = "serde")]
 impl Serialize for Timestamp {
     fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
-        s.collect_str(self)
+        let mut buf = [0; 32];
+        match self.iso(&mut buf) {
+            Some(text) => s.serialize_str(text),
+            None => s.collect_str(self),
+        }
     }
 }
 
@@ -140,6 +193,38 @@ mod tests {
         let mut t = ts(2024, 5, 25, 11, 10, 28);
         t.utc_offset_minutes = Some(60);
         assert_eq!(t.unix_seconds(), 1_716_631_828);
+    }
+
+    #[cfg(feature = "serde")]
+    #[test]
+    fn iso_digits_equal_the_display() {
+        let mut cases = vec![
+            ts(2024, 5, 25, 9, 3, 7),
+            ts(1, 1, 1, 0, 0, 60),
+            ts(9999, 12, 31, 23, 59, 59),
+        ];
+        let mut t = ts(2024, 5, 25, 11, 10, 28);
+        for (ms, off) in [
+            (Some(7), None),
+            (None, Some(-330)),
+            (Some(999), Some(60)),
+            (Some(0), Some(0)),
+        ] {
+            t.millisecond = ms;
+            t.utc_offset_minutes = off;
+            cases.push(t);
+        }
+        for t in cases {
+            let mut buf = [0; 32];
+            assert_eq!(t.iso(&mut buf), Some(t.to_string().as_str()));
+        }
+        // Too wide for its place: the Display fallback.
+        for t in [ts(10_000, 1, 1, 0, 0, 0), ts(2024, 1, 1, 100, 0, 0)] {
+            assert_eq!(t.iso(&mut [0; 32]), None, "{t}");
+        }
+        let mut t = ts(2024, 1, 1, 0, 0, 0);
+        t.millisecond = Some(1000);
+        assert_eq!(t.iso(&mut [0; 32]), None);
     }
 
     #[test]

@@ -35,7 +35,6 @@ use nom::character::complete::char;
 use nom::combinator::{map_opt, opt};
 use nom::sequence::preceded;
 use nom::{IResult, Parser};
-use serde::Serialize;
 use thiserror::Error;
 
 use crate::text::Text;
@@ -66,37 +65,38 @@ pub struct WeblogError {
 }
 
 /// One access-log line. Every text borrows from the line.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize))]
 pub struct AccessLine<'a> {
     /// `%v:%p` of `vhost_combined`: the virtual host (and port) served.
-    #[serde(skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(feature = "serde", serde(skip_serializing_if = "Option::is_none"))]
     pub vhost: Option<Text<'a>>,
     /// `%h`: the client address (or name, with `HostnameLookups`).
     pub client: Text<'a>,
     /// `%l`: RFC 1413 ident; `None` for `-`.
-    #[serde(skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(feature = "serde", serde(skip_serializing_if = "Option::is_none"))]
     pub ident: Option<Text<'a>>,
     /// `%u`: HTTP-authenticated user; `None` for `-`.
-    #[serde(skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(feature = "serde", serde(skip_serializing_if = "Option::is_none"))]
     pub user: Option<Text<'a>>,
     /// `%t`: when the request was received, with its UTC offset.
     pub time: Timestamp,
     /// `%r`: the request line as logged (escapes kept: `\"`, `\xhh`).
     pub request: Text<'a>,
     /// `%>s`: the final status; `None` for `-`.
-    #[serde(skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(feature = "serde", serde(skip_serializing_if = "Option::is_none"))]
     pub status: Option<u16>,
     /// `%b`: response bytes; `None` for `-`.
-    #[serde(skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(feature = "serde", serde(skip_serializing_if = "Option::is_none"))]
     pub bytes: Option<u64>,
     /// `"%{Referer}i"` (combined); `None` when absent or `-`.
-    #[serde(skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(feature = "serde", serde(skip_serializing_if = "Option::is_none"))]
     pub referer: Option<Text<'a>>,
     /// `"%{User-agent}i"` (combined); `None` when absent or `-`.
-    #[serde(skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(feature = "serde", serde(skip_serializing_if = "Option::is_none"))]
     pub user_agent: Option<Text<'a>>,
     /// Whatever follows the known fields (Nginx's `"$http_x_forwarded_for"`, ...).
-    #[serde(skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(feature = "serde", serde(skip_serializing_if = "Option::is_none"))]
     pub rest: Option<Text<'a>>,
 }
 

@@ -162,6 +162,7 @@ fn mainlog_corpus_other_lines() {
         } else {
             specific += 1;
             // Every event serializes.
+            #[cfg(feature = "serde")]
             serde_json::to_string(&l).unwrap();
         }
     });
@@ -278,6 +279,7 @@ fn syslog_wrapping_keeps_the_event() {
     eprintln!("{n} syslog-wrapped lines agree with the main log");
 }
 
+#[cfg(feature = "serde")]
 /// Every corpus main log, wrapped as each syslog/journald framing would write
 /// it (with and without Exim's timestamp, long lines split into `[n/m]`
 /// chunks as log.c write_syslog does, at 100 bytes here to split many), is

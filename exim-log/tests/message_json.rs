@@ -2,6 +2,7 @@
 //! ("Message events"). Each expected object is written from the schema and the
 //! format reference, not from the parser's output.
 #![allow(clippy::unwrap_used)] // test helper: a panic is the failure report
+#![cfg(feature = "serde")] // the JSON is `serde`'s
 
 use exim_log::parse_line;
 use serde_json::{Value, json};

@@ -6,6 +6,7 @@
 //! every field on which they disagree fails the test, unless it is listed in
 //! [`EXPLAINED`] with the reason. Values are compared through the public JSON
 //! (SCHEMA.md), so the test survives refactors of the Rust types.
+#![cfg(feature = "serde")] // compares through the JSON: `serde`'s
 
 mod common;
 

@@ -327,6 +327,7 @@ fn split_spool_is_found_in_subdirectories() {
     );
 }
 
+#[cfg(feature = "serde")]
 #[test]
 fn json_of_a_header_file() {
     let files = queue("flat");
@@ -369,6 +370,7 @@ fn every_truncation_is_an_error_inside_the_input() {
     }
 }
 
+#[cfg(feature = "serde")]
 #[test]
 fn queue_report_of_the_samples() {
     use exim_log::report::queue::{QueueGroup, QueueReport};

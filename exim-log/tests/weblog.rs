@@ -11,8 +11,10 @@ use std::path::Path;
 
 #[cfg(feature = "gzip")]
 use exim_log::reader::{LogFiles, domlogs};
+#[cfg(any(feature = "gzip", feature = "serde"))]
 use exim_log::weblog::parse_access_line;
 
+#[cfg(any(feature = "gzip", feature = "serde"))]
 fn line(ip: &str, minute: u32, path: &str) -> String {
     format!(
         "{ip} - - [05/Dec/2026:10:{minute:02}:00 +0000] \"POST {path} HTTP/1.1\" 200 17 \"-\" \"agent/{minute}\"\n"
@@ -131,6 +133,7 @@ fn domlogs_sets_are_read_oldest_first_through_the_log_reader() {
     );
 }
 
+#[cfg(feature = "serde")]
 #[test]
 fn json_of_an_access_line() {
     let text = line("198.51.100.23", 30, "/x.php?a=1");

@@ -9,7 +9,8 @@
 //! * error offsets are `<=` the input length;
 //! * lines in equal results out;
 //! * the parts of a result that should reassemble the input do;
-//! * serialization (JSON) succeeds and agrees with the typed values.
+//! * serialization (JSON) succeeds and agrees with the typed values (with the
+//!   `serde` feature, on by default: `exim-log`'s when compiled into its tests).
 //!
 //! This file is the library of the `exim-log-fuzz` crate and is also compiled
 //! into `exim-log/tests/regressions.rs` through `#[path]`, so the minimized
@@ -19,6 +20,9 @@
 //! (in [`reference`], the independent reading of issue 21), which both crates
 //! depend on.
 
+// Compared with the parser through its JSON (`check_reference`): without `serde`
+// only its duration reading is used (by exim-log's property tests).
+#[cfg_attr(not(feature = "serde"), allow(dead_code))]
 pub mod reference;
 
 use exim_log::assemble::{Assembled, Assembler, AssemblerOptions};
@@ -470,15 +474,18 @@ pub fn check_parsed_line<'a>(input: &'a [u8], line: &LogLine<'a>) {
     }
 
     // Serialization succeeds and agrees with the typed values.
-    let json = serde_json::to_value(line).unwrap_or_else(|e| panic!("JSON: {e}"));
-    let field = |k: &str| json.get(k).and_then(|v| v.as_str()).map(str::to_owned);
-    assert_eq!(field("event").as_deref(), Some(line.event.name()));
-    assert_eq!(field("timestamp"), Some(t.to_string()));
-    assert_eq!(field("raw"), Some(line.raw.to_string_lossy().into_owned()));
-    assert_eq!(
-        field("message_id").as_deref(),
-        line.message_id.map(|m| m.as_str())
-    );
+    #[cfg(feature = "serde")]
+    {
+        let json = serde_json::to_value(line).unwrap_or_else(|e| panic!("JSON: {e}"));
+        let field = |k: &str| json.get(k).and_then(|v| v.as_str()).map(str::to_owned);
+        assert_eq!(field("event").as_deref(), Some(line.event.name()));
+        assert_eq!(field("timestamp"), Some(t.to_string()));
+        assert_eq!(field("raw"), Some(line.raw.to_string_lossy().into_owned()));
+        assert_eq!(
+            field("message_id").as_deref(),
+            line.message_id.map(|m| m.as_str())
+        );
+    }
 }
 
 /// Checks a line-parse result of `input` (a line or an error).
@@ -503,10 +510,13 @@ pub fn check_line(data: &[u8]) {
     check_line_result(data, &r);
     // Deterministic.
     assert_eq!(parse_line(data), r, "second parse differs");
+    // The reference compares with the JSON: only with `serde`.
     // The reference comparison runs everywhere (regressions replay, property tests,
     // local fuzzing) except where EXIM_LOG_FUZZ_NO_REFERENCE is set: the CI smoke run,
     // until random fuzzing stops finding gaps in the reference (see fuzz/README.md).
+    #[cfg(feature = "serde")]
     static REFERENCE: std::sync::OnceLock<bool> = std::sync::OnceLock::new();
+    #[cfg(feature = "serde")]
     if *REFERENCE.get_or_init(|| std::env::var_os("EXIM_LOG_FUZZ_NO_REFERENCE").is_none()) {
         check_reference(data, &r);
     }
@@ -529,6 +539,7 @@ pub fn check_line(data: &[u8]) {
                 );
             }
             let _ = (l.facility(), l.severity());
+            #[cfg(feature = "serde")]
             serde_json::to_string(&l).unwrap_or_else(|e| panic!("JSON: {e}"));
         }
         Err(e) => assert!(e.offset <= data.len(), "syslog error offset past the input"),
@@ -540,6 +551,7 @@ pub fn check_line(data: &[u8]) {
 /// claims: a value that is a wrong slice of the line (a router that took the
 /// ` : ` separator, an IP short by a character) passes the slice checks above
 /// but not this one. The reference claims nothing on shapes it does not know.
+#[cfg(feature = "serde")]
 pub fn check_reference(data: &[u8], r: &Result<LogLine<'_>, exim_log::ParseError>) {
     let line = trim_line_ending(data);
     let Ok(text) = std::str::from_utf8(line) else {
@@ -659,6 +671,7 @@ pub fn check_buffer(data: &[u8]) {
             }
             Err(e) => panic!("record error on a byte slice: {e}"),
         };
+        #[cfg(feature = "serde")]
         serde_json::to_string(&rec).unwrap_or_else(|e| panic!("record JSON: {e}"));
         assert_eq!(
             rec.parse().ok(),
@@ -710,6 +723,7 @@ pub fn check_buffer(data: &[u8]) {
                 for a in &m.arguments {
                     bump(&mut seen, a.record.position().line);
                 }
+                #[cfg(feature = "serde")]
                 serde_json::to_string(&m).unwrap_or_else(|e| panic!("message JSON: {e}"));
             }
             Ok(Assembled::Line(rec)) => bump(&mut seen, rec.position().line),
@@ -786,6 +800,7 @@ pub fn check_rejectlog(data: &[u8]) {
                 for (name, sl) in &s.all {
                     assert!(borrowed(raw, sl), "{name} is not inside its entry");
                 }
+                #[cfg(feature = "serde")]
                 serde_json::to_string(&e).unwrap_or_else(|err| panic!("JSON: {err}"));
                 offsets.push(e.offset);
             }
@@ -826,6 +841,7 @@ pub fn check_rejectlog(data: &[u8]) {
                 if let Some(d) = e.detail {
                     assert!(inside(raw, d.as_bytes()), "detail outside the entry");
                 }
+                #[cfg(feature = "serde")]
                 serde_json::to_string(&e).unwrap_or_else(|err| panic!("JSON: {err}"));
             }
             Err(err) => assert!(err.offset <= data.len()),
@@ -854,11 +870,14 @@ pub fn check_received(data: &[u8]) {
     }
     let _ = r.is_exim();
     assert_eq!(exim_log::parse_received(data), r, "parse_received differs");
-    let json = serde_json::to_value(r).unwrap_or_else(|e| panic!("JSON: {e}"));
-    assert_eq!(
-        json.get("message_id").and_then(|v| v.as_str()),
-        r.message_id.map(|m| m.as_str())
-    );
+    #[cfg(feature = "serde")]
+    {
+        let json = serde_json::to_value(r).unwrap_or_else(|e| panic!("JSON: {e}"));
+        assert_eq!(
+            json.get("message_id").and_then(|v| v.as_str()),
+            r.message_id.map(|m| m.as_str())
+        );
+    }
 
     let mut last_end = 0usize;
     for h in received_headers(data) {
@@ -1095,14 +1114,19 @@ pub fn check_spool(data: &[u8]) {
     }
     let _ = (h.subject(), h.originating_script(), h.php_script());
     let _ = h.listing_size(u64::MAX);
-    let json = serde_json::to_value(h).unwrap_or_else(|e| panic!("JSON: {e}"));
-    assert_eq!(json.get("id").and_then(|v| v.as_str()), Some(h.id.as_str()));
-
     let again = render_spool(&h);
     let h2 = spool::parse_header(&again)
         .unwrap_or_else(|e| panic!("rendered file does not parse: {e}: {again:?}"));
-    let json2 = serde_json::to_value(h2).unwrap_or_else(|e| panic!("JSON: {e}"));
-    assert_eq!(json, json2, "render and parse again differs");
+    // Compared through their JSON: only with `serde`.
+    #[cfg(feature = "serde")]
+    {
+        let json = serde_json::to_value(h).unwrap_or_else(|e| panic!("JSON: {e}"));
+        assert_eq!(json.get("id").and_then(|v| v.as_str()), Some(h.id.as_str()));
+        let json2 = serde_json::to_value(h2).unwrap_or_else(|e| panic!("JSON: {e}"));
+        assert_eq!(json, json2, "render and parse again differs");
+    }
+    #[cfg(not(feature = "serde"))]
+    let _ = h2;
 }
 
 /// Writes a parsed `-H` file in Exim's format (`spool_out.c`), the tree as a
@@ -1200,6 +1224,7 @@ pub fn check_listing(data: &[u8]) {
             assert!(inside(data, sl), "{name} is not borrowed from the listing");
         }
         let _ = (e.size_bytes(), e.age.map(|a| a.minutes()));
+        #[cfg(feature = "serde")]
         serde_json::to_value(e).unwrap_or_else(|err| panic!("JSON: {err}"));
         // Texts that the reading of the first line cannot tell apart from its
         // own delimiters do not come back the same; Exim has the same ambiguity.
@@ -1229,6 +1254,8 @@ pub fn check_listing(data: &[u8]) {
         comparable.len(),
         "record count after rendering"
     );
+    // Compared through their JSON: only with `serde`.
+    #[cfg(feature = "serde")]
     for (a, b) in comparable.iter().zip(&again) {
         assert_eq!(
             serde_json::to_value(a).ok(),
@@ -1306,6 +1333,7 @@ pub fn check_weblog(data: &[u8]) {
             let t = l.time;
             assert!((1..=12).contains(&t.month) && (1..=31).contains(&t.day) && t.hour <= 23);
             let _ = l.unix_seconds();
+            #[cfg(feature = "serde")]
             serde_json::to_value(l).unwrap_or_else(|e| panic!("JSON: {e}"));
         }
         Err(e) => assert!(

@@ -15,6 +15,10 @@
 //! logs bundled beside the sample (cPanel layout, `DIR/USER/DOMAIN`): those of
 //! the sample mainlog followed by FILE (the bundled spool's own mainlog), and
 //! prints which attacker IP ran which compromised script.
+//!
+//! `--domlogs DIR [--visits K]` writes, beside the log, its access logs in
+//! cPanel's layout (`weblogs::domlogs_with`, K times the background
+//! browsing) and prints the attackers the same way (scripts/bench-web-origins).
 
 use std::fs::File;
 use std::io::{self, BufWriter, Write};
@@ -27,7 +31,8 @@ fn usage() -> &'static str {
     "usage: genlog [--size BYTES[k|M|G]] [--seed N] [--old-ids] [--pid] [--millisec] [--tz +HHMM] \
      [--rich] [--no-subject] [--no-recipients] [--no-connections] [--scripts N] [--logins N] \
      [--attackers N] [--incident-percent N] [--sample] [--truth] [-o FILE[.gz]]\n       \
-     genlog --sample-domlogs DIR [--extra-log FILE]"
+     genlog --sample-domlogs DIR [--extra-log FILE]\n       \
+     genlog [options above] --domlogs DIR [--visits K] [-o FILE]"
 }
 
 fn parse_tz(s: &str) -> Option<i16> {
@@ -49,6 +54,8 @@ struct Args {
     truth: bool,
     sample_domlogs: Option<String>,
     extra_log: Option<String>,
+    domlogs: Option<String>,
+    visits: u64,
 }
 
 fn parse_args() -> Result<Args, String> {
@@ -57,6 +64,8 @@ fn parse_args() -> Result<Args, String> {
     let mut truth = false;
     let mut sample_domlogs = None;
     let mut extra_log = None;
+    let mut domlogs = None;
+    let mut visits = 1;
     let mut it = std::env::args().skip(1);
     while let Some(a) = it.next() {
         let mut value = |name: &str| it.next().ok_or(format!("{name} needs a value"));
@@ -89,6 +98,8 @@ fn parse_args() -> Result<Args, String> {
             "--truth" => truth = true,
             "--sample-domlogs" => sample_domlogs = Some(value("--sample-domlogs")?),
             "--extra-log" => extra_log = Some(value("--extra-log")?),
+            "--domlogs" => domlogs = Some(value("--domlogs")?),
+            "--visits" => visits = u64::from(number(value("--visits")?)?),
             "-o" | "--output" => output = Some(value("-o")?),
             "-h" | "--help" => {
                 println!("{}", usage());
@@ -103,6 +114,8 @@ fn parse_args() -> Result<Args, String> {
         truth,
         sample_domlogs,
         extra_log,
+        domlogs,
+        visits,
     })
 }
 
@@ -183,7 +196,33 @@ fn write_sample_domlogs(dir: &str, extra: Option<&str>) -> io::Result<()> {
         None => Vec::new(),
     };
     let (files, truth) = exim_log_benches::weblogs::sample_domlogs(&extra);
-    for (name, data) in &files {
+    write_domlogs(dir, &files, &truth)
+}
+
+/// `--domlogs DIR`: the log (to `-o` or stdout) and its access logs.
+fn run_with_domlogs(args: &Args, dir: &str) -> io::Result<Truth> {
+    let (log, truth) = exim_log_benches::generate(&args.config);
+    match &args.output {
+        Some(path) => std::fs::write(path, &log)?,
+        None => io::stdout().lock().write_all(&log)?,
+    }
+    let (files, web) = exim_log_benches::weblogs::domlogs_with(
+        &log,
+        args.config.seed,
+        &truth.incidents.compromised_scripts,
+        args.visits,
+    );
+    drop(log);
+    write_domlogs(dir, &files, &web)?;
+    Ok(truth)
+}
+
+fn write_domlogs(
+    dir: &str,
+    files: &std::collections::BTreeMap<String, Vec<u8>>,
+    truth: &exim_log_benches::weblogs::WebTruth,
+) -> io::Result<()> {
+    for (name, data) in files {
         let path = std::path::Path::new(dir).join(name);
         if let Some(parent) = path.parent() {
             std::fs::create_dir_all(parent)?;
@@ -211,7 +250,11 @@ fn main() -> ExitCode {
             }
         };
     }
-    match run(&args) {
+    let result = match &args.domlogs {
+        Some(dir) => run_with_domlogs(&args, dir),
+        None => run(&args),
+    };
+    match result {
         Ok(t) => {
             if args.truth && print_truth(&t).is_err() {
                 return ExitCode::FAILURE;

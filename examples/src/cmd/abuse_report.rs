@@ -5,7 +5,7 @@
 
 use std::io::Write;
 
-use super::{ReportArgs, each_line};
+use super::ReportArgs;
 use crate::outcome::{self, Outcome, status};
 use crate::report::Render;
 use crate::report::abuse::{AbuseReport, Report};
@@ -40,12 +40,19 @@ pub fn run(args: Args) -> Outcome {
     let mut source = a.open()?;
     // Log order matters (connections open and close), and no message needs
     // assembling: lines are counted as they are read.
-    let mut agg = AbuseReport::with_budget(a.window.window(), a.budget());
-    let failed = each_line(&mut source, |raw| {
-        if let Ok(line) = exim_log::parse_line(raw) {
-            agg.add(&line);
-        }
-    });
+    // On several threads, each part's connections are joined by `merge`.
+    let window = a.window.window();
+    let (agg, failed) = a.fold_lines(
+        &mut source,
+        AbuseReport::with_budget(window, a.budget()),
+        || AbuseReport::with_budget(window, a.partial_budget()),
+        |agg, raw| {
+            if let Ok(line) = exim_log::parse_line(raw) {
+                agg.add(&line);
+            }
+        },
+        AbuseReport::merge,
+    );
     let warned = source.check()?;
     let report = agg.report(a.top, a.threshold.unwrap_or(5));
     if args.offenders {

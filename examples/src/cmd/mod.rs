@@ -13,10 +13,12 @@ use serde::Serialize;
 
 use crate::input::{InputArgs, Show, Source};
 use crate::outcome::{self, Error, warn};
+use crate::threads::ThreadsArgs;
 use crate::window::WindowArgs;
 
 pub mod abuse_report;
 pub mod completions;
+pub mod metrics;
 pub mod ndjson;
 #[cfg(feature = "parquet")]
 pub mod parquet;
@@ -51,6 +53,9 @@ pub struct ReportArgs {
     #[command(flatten)]
     #[allow(missing_docs)]
     pub memory: BudgetArgs,
+    #[command(flatten)]
+    #[allow(missing_docs)]
+    pub threads: ThreadsArgs,
 }
 
 /// `--memory-budget`, shared by the report subcommands and `trace`.
@@ -83,13 +88,87 @@ impl ReportArgs {
         self.memory.budget()
     }
 
-    /// Opens the inputs (a progress bar unless `--json`).
+    /// Opens the inputs (a progress bar unless `--json`); with more than one
+    /// thread, gzip inputs are decompressed on a thread of their own.
     pub fn open(&self) -> Result<Source, Error> {
-        self.input.open(if self.json {
+        let mut source = self.input.open(if self.json {
             Show::Quiet
         } else {
             Show::Progress
-        })
+        })?;
+        source.pipelined(self.threads.threads() > 1);
+        Ok(source)
+    }
+
+    /// The memory budget of one partial report when `threads` count at
+    /// once: the partials in flight (two per thread) share one budget, the
+    /// merged report has its own.
+    pub fn partial_budget(&self) -> MemoryBudget {
+        self.budget().share(2 * self.threads.threads())
+    }
+
+    /// Folds every assembled message and lone line of `source` into `total`:
+    /// on this thread ([`each_message`]), or with `--threads` on several
+    /// ([`exim_log::parallel::fold_messages`]: each unit into `init()`, the
+    /// partials merged in input order by `merge`; the same result). Returns
+    /// the result, whether an input could not be read to its end, and the
+    /// assembler's ledger.
+    pub fn fold_messages<T: Send>(
+        &self,
+        source: &mut Source,
+        total: T,
+        init: impl Fn() -> T + Sync,
+        add: impl Fn(&mut T, &Assembled) + Sync,
+        merge: impl FnMut(&mut T, T),
+    ) -> (T, bool, MemoryUse) {
+        let Some(plan) = self.threads.plan(source, 2) else {
+            let mut total = total;
+            let (failed, memory) =
+                each_message(source, self.budget(), |item| add(&mut total, &item));
+            return (total, failed, memory);
+        };
+        let plan = plan.quiet();
+        let opts = AssemblerOptions::default().memory_budget(self.budget());
+        let f = exim_log::parallel::fold_messages(
+            &plan,
+            self.threads.threads(),
+            opts,
+            total,
+            init,
+            add,
+            merge,
+        );
+        let failed = read_elsewhere(source, &plan, &f.lines, &f.errors);
+        (f.value, failed, f.memory)
+    }
+
+    /// Folds every line of `source` into `total`: on this thread
+    /// ([`each_line`]), or with `--threads` on several
+    /// ([`exim_log::parallel::fold_lines`]; the same result). Returns the
+    /// result and whether an input could not be read to its end.
+    pub fn fold_lines<T: Send>(
+        &self,
+        source: &mut Source,
+        total: T,
+        init: impl Fn() -> T + Sync,
+        each: impl Fn(&mut T, &[u8]) + Sync,
+        merge: impl FnMut(&mut T, T),
+    ) -> (T, bool) {
+        let Some(plan) = self.threads.plan(source, 2) else {
+            let mut total = total;
+            let failed = each_line(source, |raw| each(&mut total, raw));
+            return (total, failed);
+        };
+        let f = exim_log::parallel::fold_lines(
+            &plan,
+            self.threads.threads(),
+            total,
+            init,
+            |t, raw, _| each(t, raw),
+            merge,
+        );
+        let failed = read_elsewhere(source, &plan, &f.lines, &f.errors);
+        (f.value, failed)
     }
 
     /// Writes `report` to stdout: JSON with `--json`, otherwise its text
@@ -121,6 +200,24 @@ impl ReportArgs {
         out.flush()?;
         Ok(())
     }
+}
+
+/// After a read on several threads: tells `source` how many lines each
+/// file had, prints the read errors in order; true when one ended its input.
+pub fn read_elsewhere(
+    source: &mut Source,
+    plan: &exim_log::parallel::Plan,
+    lines: &[u64],
+    errors: &[ReadError],
+) -> bool {
+    for (u, n) in plan.units().iter().zip(lines) {
+        source.read_elsewhere(&u.path, *n);
+    }
+    let mut failed = false;
+    for e in errors {
+        failed |= read_error(e);
+    }
+    failed
 }
 
 /// Prints a read error; true when it ended its input (the run then exits 2).

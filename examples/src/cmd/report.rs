@@ -1,6 +1,6 @@
 //! `exim-log report --html FILE`: the `summary`, `spam-sources` and
-//! `abuse-report` reports of one pass over the input, as one self-contained
-//! HTML page ([`crate::report::html`]).
+//! `abuse-report` reports of the input, as one self-contained HTML page
+//! ([`crate::report::html`]).
 
 use std::io::Write;
 use std::path::PathBuf;
@@ -10,10 +10,11 @@ use exim_log::report::abuse::AbuseReport;
 use exim_log::report::spam::SpamSources;
 use exim_log::report::summary::Summary;
 
-use super::{BudgetArgs, read_error};
-use crate::input::{InputArgs, Show};
+use super::{BudgetArgs, ReportArgs, read_error};
+use crate::input::{InputArgs, Source};
 use crate::outcome::{self, Outcome, status};
 use crate::report::html::Page;
+use crate::threads::ThreadsArgs;
 use crate::window::WindowArgs;
 
 /// The long help.
@@ -48,52 +49,36 @@ pub struct Args {
     #[command(flatten)]
     #[allow(missing_docs)]
     pub memory: BudgetArgs,
+    #[command(flatten)]
+    #[allow(missing_docs)]
+    pub threads: ThreadsArgs,
 }
 
 /// Runs `exim-log report`.
 pub fn run(args: Args) -> Outcome {
     let to_stdout = args.html.as_os_str() == "-";
-    let mut source = args.input.open(if to_stdout {
-        Show::Quiet
-    } else {
-        Show::Progress
-    })?;
-    let (window, budget) = (args.window.window(), args.memory.budget());
-    // One pass feeds the three engines, each as its own subcommand would:
-    // abuse-report every line in log order, the other two the assembled
-    // messages (and summary the lone lines too). Each has the whole budget,
-    // so the page equals the three subcommands run alone.
-    let mut abuse = AbuseReport::with_budget(window, budget);
-    let mut summary = Summary::with_budget(window, budget);
-    let mut spam = SpamSources::with_budget(window, budget);
-    let mut failed = false;
-    {
-        let lines = source.by_ref().inspect(|r| {
-            if let Ok(record) = r
-                && let Ok(line) = record.parse()
-            {
-                abuse.add(&line);
-            }
-        });
-        let asm = Assembler::with_options(AssemblerOptions::default().memory_budget(budget));
-        for item in asm.messages(lines) {
-            match item {
-                Ok(a) => {
-                    summary.add(&a);
-                    if let Assembled::Message(m) = &a {
-                        spam.add(m);
-                    }
-                }
-                Err(e) => failed |= read_error(&e),
-            }
-        }
-    }
+    // The options of the three subcommands, so that each engine counts as
+    // its subcommand would (quiet, like --json, when the page goes to stdout).
+    let a = ReportArgs {
+        input: args.input,
+        window: args.window,
+        top: args.top,
+        threshold: args.threshold,
+        json: to_stdout,
+        memory: args.memory,
+        threads: args.threads,
+    };
+    let mut source = a.open()?;
+    let (abuse, summary, spam, failed) = match a.threads.plan(&source, 2) {
+        Some(plan) => on_threads(&a, &mut source, &plan),
+        None => one_pass(&a, &mut source),
+    };
     let warned = source.check()?;
     let page = Page {
         inputs: source.names(),
-        summary: &summary.report(args.top, args.threshold.unwrap_or(1)),
-        spam: &spam.report(args.top, args.threshold.unwrap_or(1)),
-        abuse: &abuse.report(args.top, args.threshold.unwrap_or(5)),
+        summary: &summary.report(a.top, a.threshold.unwrap_or(1)),
+        spam: &spam.report(a.top, a.threshold.unwrap_or(1)),
+        abuse: &abuse.report(a.top, a.threshold.unwrap_or(5)),
     }
     .render();
     if to_stdout {
@@ -105,4 +90,86 @@ pub fn run(args: Args) -> Outcome {
             .map_err(|e| format!("{}: {}", args.html.display(), crate::input::io_reason(&e)))?;
     }
     Ok(status(failed || warned))
+}
+
+/// One pass on this thread feeds the three engines, each as its subcommand
+/// would: abuse-report every line in log order, the other two the assembled
+/// messages (and summary the lone lines too). Each has the whole budget, so
+/// the page equals the three subcommands run alone. Standard input is read
+/// this way (it cannot be read twice).
+fn one_pass(a: &ReportArgs, source: &mut Source) -> (AbuseReport, Summary, SpamSources, bool) {
+    let (window, budget) = (a.window.window(), a.budget());
+    let mut abuse = AbuseReport::with_budget(window, budget);
+    let mut summary = Summary::with_budget(window, budget);
+    let mut spam = SpamSources::with_budget(window, budget);
+    let mut failed = false;
+    let lines = source.by_ref().inspect(|r| {
+        if let Ok(record) = r
+            && let Ok(line) = record.parse()
+        {
+            abuse.add(&line);
+        }
+    });
+    let asm = Assembler::with_options(AssemblerOptions::default().memory_budget(budget));
+    for item in asm.messages(lines) {
+        match item {
+            Ok(a) => {
+                summary.add(&a);
+                if let Assembled::Message(m) = &a {
+                    spam.add(m);
+                }
+            }
+            Err(e) => failed |= read_error(&e),
+        }
+    }
+    (abuse, summary, spam, failed)
+}
+
+/// With `--threads` over files: the messages folded on several threads as
+/// `summary` and `spam-sources` do, then the lines as `abuse-report` does
+/// (a second read of the files; its read errors and line counts are those
+/// of the first, so they are not said twice).
+fn on_threads(
+    a: &ReportArgs,
+    source: &mut Source,
+    plan: &exim_log::parallel::Plan,
+) -> (AbuseReport, Summary, SpamSources, bool) {
+    let window = a.window.window();
+    let ((summary, spam), failed, _) = a.fold_messages(
+        source,
+        (
+            Summary::with_budget(window, a.budget()),
+            SpamSources::with_budget(window, a.budget()),
+        ),
+        || {
+            (
+                Summary::with_budget(window, a.partial_budget()),
+                SpamSources::with_budget(window, a.partial_budget()),
+            )
+        },
+        |(summary, spam), item| {
+            summary.add(item);
+            if let Assembled::Message(m) = item {
+                spam.add(m);
+            }
+        },
+        |(summary, spam), (s, p)| {
+            summary.merge(s);
+            spam.merge(p);
+        },
+    );
+    let abuse = exim_log::parallel::fold_lines(
+        plan,
+        a.threads.threads(),
+        AbuseReport::with_budget(window, a.budget()),
+        || AbuseReport::with_budget(window, a.partial_budget()),
+        |agg, raw, _| {
+            if let Ok(line) = exim_log::parse_line(raw) {
+                agg.add(&line);
+            }
+        },
+        AbuseReport::merge,
+    )
+    .value;
+    (abuse, summary, spam, failed)
 }

@@ -5,7 +5,7 @@
 
 use exim_log::assemble::Assembled;
 
-use super::{ReportArgs, each_message};
+use super::ReportArgs;
 use crate::outcome::{Outcome, status};
 use crate::report::Render;
 use crate::report::spam::{SpamReport, SpamSources};
@@ -31,12 +31,18 @@ pub struct Args {
 pub fn run(args: Args) -> Outcome {
     let a = args.report;
     let mut source = a.open()?;
-    let mut agg = SpamSources::with_budget(a.window.window(), a.budget());
-    let (failed, assembler) = each_message(&mut source, a.budget(), |item| {
-        if let Assembled::Message(m) = item {
-            agg.add(&m);
-        }
-    });
+    let window = a.window.window();
+    let (agg, failed, assembler) = a.fold_messages(
+        &mut source,
+        SpamSources::with_budget(window, a.budget()),
+        || SpamSources::with_budget(window, a.partial_budget()),
+        |agg, item| {
+            if let Assembled::Message(m) = item {
+                agg.add(m);
+            }
+        },
+        SpamSources::merge,
+    );
     let warned = source.check()?;
     let report = agg.report(a.top, a.threshold.unwrap_or(1));
     a.write(

@@ -2,7 +2,7 @@
 //! version. How each total is counted (as eximstats does, so they can be
 //! compared): [`crate::report::summary`].
 
-use super::{ReportArgs, each_message};
+use super::ReportArgs;
 use crate::outcome::{Outcome, status};
 use crate::report::Render;
 use crate::report::summary::{Report, Summary};
@@ -28,8 +28,14 @@ pub struct Args {
 pub fn run(args: Args) -> Outcome {
     let a = args.report;
     let mut source = a.open()?;
-    let mut agg = Summary::with_budget(a.window.window(), a.budget());
-    let (failed, assembler) = each_message(&mut source, a.budget(), |item| agg.add(&item));
+    let window = a.window.window();
+    let (agg, failed, assembler) = a.fold_messages(
+        &mut source,
+        Summary::with_budget(window, a.budget()),
+        || Summary::with_budget(window, a.partial_budget()),
+        |agg, item| agg.add(item),
+        Summary::merge,
+    );
     let warned = source.check()?;
     let report = agg.report(a.top, a.threshold.unwrap_or(1));
     a.write(&report, Some(assembler), source.names(), Report::write_text)?;

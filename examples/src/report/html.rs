@@ -255,6 +255,11 @@ fn hbars(path: &str, series: &str, title: &str, rows: &[(String, u64)]) -> Marku
     }
 }
 
+/// `1 host`, `2,048 hosts`.
+fn count(n: u64, noun: &str) -> String {
+    format!("{} {noun}{}", thousands(n), if n == 1 { "" } else { "s" })
+}
+
 fn fmt1(x: f64) -> String {
     format!("{x:.1}")
 }
@@ -586,8 +591,8 @@ impl Page<'_> {
                     &a.offenders, &off_cols))
                 h3 { "Dictionary attacks" }
                 p.sub { (thousands(a.dictionary.rejected_unknown)) " RCPTs rejected as unknown from "
-                    (thousands(a.dictionary.hosts_seen)) " hosts in "
-                    (thousands(a.dictionary.connections_seen)) " connections" }
+                    (count(a.dictionary.hosts_seen, "host")) " in "
+                    (count(a.dictionary.connections_seen, "connection")) }
                 (hbars("abuse.dictionary.hosts", "rejected_unknown", "Unknown recipients tried per host",
                     &a.dictionary.hosts.iter().map(|h| (h.ip.clone(), h.rejected_unknown)).collect::<Vec<_>>()))
                 (table("abuse.dictionary.hosts", "Dictionary attackers", &a.dictionary.hosts, &dict_cols))

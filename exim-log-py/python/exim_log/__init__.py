@@ -4,6 +4,7 @@ See ``__init__.pyi`` (shown by IDEs and ``help()``) for the documented API.
 """
 
 from exim_log._exim_log import (
+    AccessLines,
     ArrowBatches,
     Follow,
     Header,
@@ -23,12 +24,15 @@ from exim_log._exim_log import (
     SyslogLine,
     __version__,
     abuse_report,
+    access_lines,
+    domlogs,
     exim_message_ids,
     follow,
     infer_selectors,
     lines,
     messages,
     panic_entries,
+    parse_access_line,
     parse_line,
     parse_log_selector,
     parse_queue_listing,
@@ -43,10 +47,12 @@ from exim_log._exim_log import (
     spool,
     summary,
     trace,
+    web_origins,
 )
 from exim_log._fields import Fields
 
 __all__ = [
+    "AccessLines",
     "ArrowBatches",
     "Fields",
     "Follow",
@@ -67,12 +73,15 @@ __all__ = [
     "SyslogLine",
     "__version__",
     "abuse_report",
+    "access_lines",
+    "domlogs",
     "exim_message_ids",
     "follow",
     "infer_selectors",
     "lines",
     "messages",
     "panic_entries",
+    "parse_access_line",
     "parse_line",
     "parse_log_selector",
     "parse_queue_listing",
@@ -87,4 +96,5 @@ __all__ = [
     "spool",
     "summary",
     "trace",
+    "web_origins",
 ]

@@ -15,10 +15,11 @@ serializes for the same line.
 
 import datetime as _dt
 import os
-from typing import IO, Any, Iterable, Iterator, Literal, Optional, Union, final
+from typing import IO, Any, Iterable, Iterator, Literal, Optional, Sequence, Union, final
 
 
 __all__ = [
+    "AccessLines",
     "ArrowBatches",
     "Fields",
     "Follow",
@@ -39,12 +40,15 @@ __all__ = [
     "SyslogLine",
     "__version__",
     "abuse_report",
+    "access_lines",
+    "domlogs",
     "exim_message_ids",
     "follow",
     "infer_selectors",
     "lines",
     "messages",
     "panic_entries",
+    "parse_access_line",
     "parse_line",
     "parse_log_selector",
     "parse_queue_listing",
@@ -59,6 +63,7 @@ __all__ = [
     "spool",
     "summary",
     "trace",
+    "web_origins",
 ]
 
 __version__: str
@@ -975,13 +980,71 @@ def queue(
     top: int = 10,
     threshold: int = 1,
     now: Optional[int] = None,
+    logs: Optional[_Source] = None,
+    rotated: bool = False,
 ) -> Report:
     """The mail queue grouped for the spam hunt, as ``exim-log queue``: by
-    ``user``, ``auth_login``, ``host``, ``sender``, ``php_script``
+    ``script`` (with ``logs``), ``user``, ``auth_login``, ``host``, ``sender``, ``php_script``
     (X-PHP-Originating-Script), ``web_script`` and ``web_client``
     (X-PHP-Script), ``subject`` and ``recipient_domain``, with ages, frozen
     counts and the message ids of each row. ``source`` is a spool directory
     (a path), or ``exim -bp`` output (``str``/``bytes``, or a path to a file).
     Ages of spool files are counted at ``now`` (seconds since the epoch,
-    default the current time). The ``Report`` (``name`` ``"queue"``) merges
-    with other queue reports."""
+    default the current time). ``logs`` (mainlogs, as for ``lines()``) links
+    each queued message to its arrival, as ``exim-log queue --log``: its
+    ``cwd=`` counts under ``script`` and ``totals.linked``; a listing record
+    gets the arrival's ``U=``, ``A=`` and ``H=``. The ``Report`` (``name``
+    ``"queue"``) merges with other queue reports."""
+
+def parse_access_line(line: _Text) -> dict[str, Any]:
+    """One web server access-log line (common, combined or vhost_combined) as
+    the dict of SCHEMA.md "Web access-log lines": ``client``, ``ident``,
+    ``user``, ``time`` (ISO 8601), ``request``, ``status``, ``bytes``,
+    ``referer``, ``user_agent``, ``vhost``, ``rest`` (absent values left
+    out). ``ParseError`` (``kind`` ``"fields"``, ``"time"``, ``"request"`` or
+    ``"status"``) when it is not one."""
+
+@final
+class AccessLines(Iterator[dict[str, Any]]):
+    """The parsed lines of access-log files, returned by ``access_lines()``."""
+
+    def __iter__(self) -> "AccessLines": ...
+    def __next__(self) -> dict[str, Any]: ...
+
+def access_lines(
+    paths: Sequence[Union[str, "os.PathLike[str]"]],
+    *,
+    errors: Literal["raise", "skip"] = "raise",
+) -> AccessLines:
+    """The lines of access-log files (plain or gzip, read in the order given,
+    e.g. a ``domlogs()`` set's ``files``), each as ``parse_access_line()``
+    returns it. ``errors="skip"`` leaves out lines that are not access-log
+    lines; otherwise ``ParseError`` names the file and line."""
+
+def domlogs(dir: Union[str, "os.PathLike[str]"]) -> list[dict[str, Any]]:
+    """The access-log sets of a cPanel ``domlogs`` folder (``DOMAIN``,
+    ``USER/DOMAIN``, ``-ssl_log``, rotated and ``.gz``) or an account's
+    ``logs`` folder: one dict per site and scheme, ``domain``, ``user``
+    (``None`` when not in a user folder), ``ssl``, ``files`` (oldest first)."""
+
+def web_origins(
+    logs: Optional[_Source] = None,
+    *,
+    domlogs: Sequence[Union[str, "os.PathLike[str]"]],
+    rotated: bool = False,
+    window: int = 10,
+    docroots: Optional[Sequence[tuple[str, str]]] = None,
+    cpanel_userdata: Optional[Union[str, "os.PathLike[str]"]] = None,
+    queue: Optional[Sequence[Union[str, "os.PathLike[str]"]]] = None,
+    log_offset: int = 0,
+    top: int = 5,
+) -> dict[str, Any]:
+    """The web requests behind the mail scripts sent, as ``exim-log
+    web-origins --json`` (SCHEMA.md "Web origins"): for each local submission
+    of ``logs`` with a ``cwd=`` (and each message of the ``queue`` spool
+    directories with a cPanel ``X-PHP-Script`` header), the requests in the
+    ``domlogs`` folders under the script's directory at most ``window``
+    seconds before the arrival; clients, URLs and user agents ranked by the
+    messages they explain. ``docroots`` are ``(path, domain)`` pairs;
+    ``cpanel_userdata`` is ``/var/cpanel/userdata``; ``log_offset`` the
+    server's UTC offset in seconds (mainlog times are local)."""

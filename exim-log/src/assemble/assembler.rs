@@ -1,7 +1,7 @@
 //! The [`Assembler`]: lines in, messages out, with the `cwd=` link by id,
 //! pid or adjacency, bounce parents and next hops.
 
-use std::collections::{BTreeMap, HashMap, HashSet, VecDeque};
+use std::collections::{BTreeMap, VecDeque};
 use std::ops::Range;
 use std::sync::Arc;
 
@@ -10,8 +10,9 @@ use super::{
 };
 use crate::budget::MemoryUse;
 use crate::event::{Arguments, Event, Flag};
+use crate::hash::{Map, Set};
 use crate::line::parse_line;
-use crate::message_id::MessageId;
+use crate::message_id::{IdBuf, MessageId};
 use crate::reader::{ReadError, Record};
 use crate::{LogDuration, Timestamp};
 
@@ -49,31 +50,38 @@ pub struct Assembler {
     opts: AssemblerOptions,
     /// Boxed: the table keeps spare slots (it never shrinks), which should
     /// cost a pointer each, not a message.
-    in_flight: HashMap<String, (u64, Box<Message>)>,
+    in_flight: Map<IdBuf, (u64, Box<Message>)>,
     /// First-line order of the messages in flight, for eviction.
-    order: BTreeMap<u64, String>,
+    order: BTreeMap<u64, IdBuf>,
     seq: u64,
     pending: VecDeque<Pending>,
     /// Sequence number of `pending.front()`; entries are numbered consecutively.
     pending_base: u64,
     /// For each pid, the sequence number of its latest pending args line, so the
     /// pid rule is a lookup rather than a scan of the queue.
-    by_pid: HashMap<u32, u64>,
+    by_pid: Map<u32, u64>,
     out: VecDeque<Assembled>,
     /// Bytes held against [`AssemblerOptions::memory_budget`].
     mem: MemoryUse,
     /// Args lines held (by address of their `Arc`): their size and how many
     /// holders in the assembler (the pending queue, messages in flight) share
     /// them, so a line is counted once and released with its last holder.
-    shared: HashMap<usize, (usize, usize)>,
+    shared: Map<usize, (usize, usize)>,
     /// Ids flushed early, oldest first (at most [`EVICTED_MEMORY`]).
-    evicted: VecDeque<String>,
-    evicted_set: HashSet<String>,
+    evicted: VecDeque<IdBuf>,
+    evicted_set: Set<IdBuf>,
+    /// Working on one part of a log ([`crate::parallel`]): bounces whose
+    /// parent is not in flight here, with the bounce's `<=` line position,
+    /// for the parent's part to take (at most [`MAX_UNRESOLVED`]).
+    unresolved: Option<Vec<(String, String, crate::reader::Position)>>,
 }
+
+/// Most bounces without a parent in flight remembered in one part of a log.
+const MAX_UNRESOLVED: usize = 1 << 16;
 
 /// What one message line contributes, extracted before the record moves.
 pub(super) struct Facts {
-    pub(super) id: String,
+    pub(super) id: IdBuf,
     pub(super) time: i64,
     pub(super) timestamp: Option<Timestamp>,
     pub(super) queue_time: Option<LogDuration>,
@@ -88,7 +96,7 @@ pub(super) struct ArgsFacts {
     pub(super) time: i64,
     pub(super) pid: Option<u32>,
     /// Message ids named in the args (`-Mc ID`).
-    pub(super) named: Vec<String>,
+    pub(super) named: Vec<IdBuf>,
     pub(super) submission: bool,
     pub(super) batch: bool,
     pub(super) cwd: Option<Range<usize>>,
@@ -117,7 +125,7 @@ fn classify(record: &Record) -> Kind {
             .args
             .iter()
             .filter_map(|a| MessageId::parse(a.raw()))
-            .map(|id| id.as_str().to_string())
+            .filter_map(|id| IdBuf::new(id.as_bytes()))
             .collect();
         // Where cwd= lies in the line (its Text borrows from the line).
         let cwd = args.cwd.as_bytes();
@@ -133,11 +141,11 @@ fn classify(record: &Record) -> Kind {
             delivery: args.args.iter().any(|a| a.raw() == b"-Mc"),
         });
     }
-    let Some(id) = line.message_id else {
+    let Some(id) = line.message_id.and_then(|id| IdBuf::new(id.as_bytes())) else {
         return Kind::Other { time: Some(time) };
     };
     Kind::Message(Facts {
-        id: id.as_str().to_string(),
+        id,
         time,
         timestamp: Some(line.timestamp),
         queue_time: match &line.event {
@@ -188,16 +196,17 @@ impl Assembler {
         Assembler {
             mem: MemoryUse::new(opts.memory_budget),
             opts,
-            in_flight: HashMap::new(),
+            in_flight: Map::default(),
             order: BTreeMap::new(),
             seq: 0,
             pending: VecDeque::new(),
             pending_base: 0,
-            by_pid: HashMap::new(),
+            by_pid: Map::default(),
             out: VecDeque::new(),
-            shared: HashMap::new(),
+            shared: Map::default(),
             evicted: VecDeque::new(),
-            evicted_set: HashSet::new(),
+            evicted_set: Set::default(),
+            unresolved: None,
         }
     }
 
@@ -251,7 +260,7 @@ impl Assembler {
                     cwd: a.cwd.clone(),
                     delivery: a.delivery,
                 };
-                let msg = self.entry(&id);
+                let msg = self.entry(id);
                 msg.arguments.push(link);
                 msg.facts.held += LINK_OVERHEAD;
                 self.mem.add(LINK_OVERHEAD);
@@ -289,7 +298,7 @@ impl Assembler {
             None => None,
         };
         let mut held = record.raw().len() + LINE_OVERHEAD;
-        let entry = self.entry(&f.id);
+        let entry = self.entry(f.id);
         if let Some(t) = f.timestamp {
             entry.facts.first.get_or_insert(t);
             entry.facts.last = Some(t);
@@ -313,10 +322,19 @@ impl Assembler {
         if let Some(parent) = f.arrival.and_then(|a| a.bounce_parent) {
             held += parent.len();
             entry.bounce_parent = Some(parent.clone());
-            if let Some((_, p)) = self.in_flight.get_mut(&parent) {
-                parent_held = f.id.len() + std::mem::size_of::<String>();
+            if let Some((_, p)) =
+                IdBuf::new(parent.as_bytes()).and_then(|parent| self.in_flight.get_mut(&parent))
+            {
+                parent_held = f.id.as_str().len() + std::mem::size_of::<String>();
                 p.facts.held += parent_held;
-                p.bounces.push(f.id.clone());
+                p.bounces.push(f.id.as_str().to_string());
+            } else if let Some(u) = self
+                .unresolved
+                .as_mut()
+                .filter(|u| u.len() < MAX_UNRESOLVED)
+                && let Some(at) = entry_position(&self.in_flight, &f.id)
+            {
+                u.push((parent, f.id.as_str().to_string(), at));
             }
         }
         if let Some((_, m)) = self.in_flight.get_mut(&f.id) {
@@ -349,8 +367,10 @@ impl Assembler {
             {
                 self.evicted_set.remove(&old);
             }
-            self.evicted.push_back(msg.id.clone());
-            self.evicted_set.insert(msg.id.clone());
+            if let Some(id) = IdBuf::new(msg.id.as_bytes()) {
+                self.evicted.push_back(id);
+                self.evicted_set.insert(id);
+            }
         }
         msg.status = status;
         self.out.push_back(Assembled::Message(msg));
@@ -403,18 +423,18 @@ impl Assembler {
     }
 
     /// The message in flight with this id, created if new.
-    fn entry(&mut self, id: &str) -> &mut Message {
+    fn entry(&mut self, id: IdBuf) -> &mut Message {
         let (seq, order, mem) = (&mut self.seq, &mut self.order, &mut self.mem);
         let evicted = &mut self.evicted_set;
         &mut self
             .in_flight
-            .entry(id.to_string())
+            .entry(id)
             .or_insert_with(|| {
                 *seq += 1;
-                order.insert(*seq, id.to_string());
-                let mut msg = Message::new(id);
-                msg.continued = evicted.remove(id);
-                msg.facts.held = MESSAGE_OVERHEAD + 2 * id.len();
+                order.insert(*seq, id);
+                let mut msg = Message::new(id.as_str());
+                msg.continued = evicted.remove(&id);
+                msg.facts.held = MESSAGE_OVERHEAD + 2 * id.as_str().len();
                 mem.add(msg.facts.held);
                 (*seq, Box::new(msg))
             })
@@ -546,6 +566,46 @@ impl Assembler {
         }
     }
 
+    /// Keeps the bounces whose parent is not in flight, for
+    /// [`crate::parallel::Stitch`] to give to the parent in an earlier part.
+    pub(crate) fn track_unresolved_bounces(&mut self) {
+        self.unresolved.get_or_insert_with(Vec::new);
+    }
+
+    /// The bounces kept by [`Assembler::track_unresolved_bounces`]: (parent
+    /// id, bounce id, position of the bounce's `<=` line).
+    pub(crate) fn take_unresolved_bounces(
+        &mut self,
+    ) -> Vec<(String, String, crate::reader::Position)> {
+        self.unresolved
+            .as_mut()
+            .map(std::mem::take)
+            .unwrap_or_default()
+    }
+
+    /// Ends one part of a log: unlinked args lines become available from
+    /// [`Assembler::pop`] as at [`Assembler::finish`], but the messages in
+    /// flight are returned (in order of their first line) instead of
+    /// emitted, for the next part's lines to complete them.
+    pub(crate) fn finish_open(&mut self) -> Vec<Message> {
+        while !self.pending.is_empty() {
+            self.pop_pending();
+        }
+        let mut open = Vec::new();
+        while let Some((_, id)) = self.order.pop_first() {
+            if let Some((_, msg)) = self.in_flight.remove(&id) {
+                let mut msg = *msg;
+                self.mem.sub(msg.facts.held);
+                for a in &msg.arguments {
+                    self.unshare(&a.record);
+                }
+                msg.status = Status::EndOfInput;
+                open.push(msg);
+            }
+        }
+        open
+    }
+
     /// Assembles a stream of records (e.g. [`crate::reader::LogFiles`]).
     /// Read errors pass through and do not stop the stream.
     pub fn messages<I>(self, records: I) -> Messages<I::IntoIter>
@@ -558,6 +618,15 @@ impl Assembler {
             finished: false,
         }
     }
+}
+
+/// Where the line just added to message `id` starts.
+fn entry_position(
+    in_flight: &Map<IdBuf, (u64, Box<Message>)>,
+    id: &IdBuf,
+) -> Option<crate::reader::Position> {
+    let (_, m) = in_flight.get(id)?;
+    Some(m.lines.last()?.position().clone())
 }
 
 /// Does this args line start a submission (see the module docs)?

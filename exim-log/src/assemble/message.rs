@@ -3,7 +3,9 @@
 use std::ops::Range;
 use std::sync::Arc;
 
+#[cfg(feature = "serde")]
 use serde::Serialize;
+#[cfg(feature = "serde")]
 use serde::ser::{SerializeMap, Serializer};
 
 use crate::event::{Arguments, Event};
@@ -107,7 +109,8 @@ impl Status {
 
 /// A delivery whose confirmation names the receiving Exim's message id
 /// (`C="250 OK id=1sAoM7-..."`).
-#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+#[derive(Clone, Debug, PartialEq, Eq)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize))]
 #[non_exhaustive]
 pub struct NextHop {
     /// The address delivered to.
@@ -172,6 +175,54 @@ impl Message {
         }
     }
 
+    /// True when its first line is its arrival (`<=`): a message that did
+    /// not start in an earlier part of the log.
+    pub(crate) fn starts_with_arrival(&self) -> bool {
+        self.facts.arrival == Some(0)
+    }
+
+    /// Bytes of log text it holds (its lines), for the memory ledgers.
+    pub(crate) fn text_bytes(&self) -> usize {
+        self.lines.iter().map(|r| r.raw().len()).sum::<usize>()
+            + self.lines.len() * std::mem::size_of::<Record>()
+    }
+
+    /// Appends the part of the same message read in a later part of the log
+    /// (a continuation cut off by a split, [`crate::parallel::Stitch`]): the
+    /// lines, links and facts as one pass would have gathered them.
+    pub(crate) fn absorb(&mut self, later: Message) {
+        let Message {
+            lines,
+            status,
+            arguments,
+            bounce_parent,
+            bounces,
+            next_hops,
+            facts,
+            ..
+        } = later;
+        if self.facts.arrival.is_none() {
+            self.facts.arrival = facts.arrival.map(|i| i + self.lines.len());
+        }
+        self.lines.extend(lines);
+        self.status = status;
+        self.arguments.extend(arguments);
+        if self.bounce_parent.is_none() {
+            self.bounce_parent = bounce_parent;
+        }
+        self.bounces.extend(bounces);
+        self.next_hops.extend(next_hops);
+        if self.facts.first.is_none() {
+            self.facts.first = facts.first;
+        }
+        if facts.last.is_some() {
+            self.facts.last = facts.last;
+        }
+        if facts.queue_time.is_some() {
+            self.facts.queue_time = facts.queue_time;
+        }
+    }
+
     /// The message id, typed (`None` only if [`Message::id`] was changed to
     /// something that is not one).
     pub fn message_id(&self) -> Option<MessageId<'_>> {
@@ -223,6 +274,7 @@ impl Message {
     }
 }
 
+#[cfg(feature = "serde")]
 impl Serialize for Message {
     /// The JSON of `SCHEMA.md` §"Messages (assembled)".
     fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
@@ -258,7 +310,8 @@ impl Serialize for Message {
     }
 }
 
-#[derive(Serialize)]
+#[cfg(feature = "serde")]
+#[derive(serde::Serialize)]
 struct ArgumentsJson<'a> {
     #[serde(flatten)]
     line: &'a Record,

@@ -20,7 +20,10 @@ fn args(asm: &mut Assembler, line: u64, time: i64, pid: Option<u32>, named: &[&s
     let a = ArgsFacts {
         time,
         pid,
-        named: named.iter().map(|s| s.to_string()).collect(),
+        named: named
+            .iter()
+            .filter_map(|s| crate::message_id::IdBuf::new(s.as_bytes()))
+            .collect(),
         submission: true,
         batch: false,
         cwd: None,
@@ -32,7 +35,7 @@ fn args(asm: &mut Assembler, line: u64, time: i64, pid: Option<u32>, named: &[&s
 fn line(asm: &mut Assembler, line: u64, id: &str, time: i64, pid: Option<u32>) -> Facts {
     let _ = (asm, line);
     Facts {
-        id: id.to_string(),
+        id: crate::message_id::IdBuf::new(id.as_bytes()).unwrap_or_default(),
         time,
         timestamp: None,
         queue_time: None,

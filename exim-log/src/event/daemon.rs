@@ -1,27 +1,30 @@
 //! Daemon and queue-runner lines (spec §10, `daemon.c`, `queue.c`).
 
-use serde::Serialize;
-
 use crate::text::Text;
 
 /// `exim 4.97 daemon started: pid=1234, -q30m, listening for SMTP on port 25 ...`.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize))]
 #[non_exhaustive]
 pub struct DaemonStart<'a> {
     /// The Exim version.
     pub version: Text<'a>,
     /// The daemon's pid (absent when not a decimal number). JSON key
     /// `daemon_pid`, apart from the line prefix's `pid` (`+pid`).
-    #[serde(rename = "daemon_pid", skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(
+        feature = "serde",
+        serde(rename = "daemon_pid", skip_serializing_if = "Option::is_none")
+    )]
     pub pid: Option<u32>,
     /// The rest after `pid=N, `: queue-run interval and the listening sockets.
-    #[serde(skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(feature = "serde", serde(skip_serializing_if = "Option::is_none"))]
     pub detail: Option<Text<'a>>,
 }
 
 /// Which queue-run line this is.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize)]
-#[serde(rename_all = "snake_case")]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize))]
+#[cfg_attr(feature = "serde", serde(rename_all = "snake_case"))]
 #[non_exhaustive]
 pub enum QueuePhase {
     /// `Start ... queue run`.
@@ -34,33 +37,41 @@ pub enum QueuePhase {
 
 /// `Start queue run: pid=12345 -qff`, `End 'name' queue run: pid=N`,
 /// `Start ODMR queue run: ...`, `Abandon queue run: ... (load L, max M)`.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize))]
 #[non_exhaustive]
 pub struct QueueRun<'a> {
     /// Start, end or abandon.
     pub phase: QueuePhase,
     /// The named queue, without quotes; absent for the default queue.
-    #[serde(skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(feature = "serde", serde(skip_serializing_if = "Option::is_none"))]
     pub queue: Option<Text<'a>>,
     /// An ODMR (ATRN) queue run.
-    #[serde(skip_serializing_if = "std::ops::Not::not")]
+    #[cfg_attr(feature = "serde", serde(skip_serializing_if = "std::ops::Not::not"))]
     pub odmr: bool,
     /// The queue runner's pid (absent when not a decimal number). JSON key
     /// `runner_pid`, apart from the line prefix's `pid` (`+pid`).
-    #[serde(rename = "runner_pid", skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(
+        feature = "serde",
+        serde(rename = "runner_pid", skip_serializing_if = "Option::is_none")
+    )]
     pub pid: Option<u32>,
     /// The options after the pid (`-qff`, `-R dom`, ...).
-    #[serde(skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(feature = "serde", serde(skip_serializing_if = "Option::is_none"))]
     pub options: Option<Text<'a>>,
 }
 
 /// `pid N: SIGHUP received: re-exec daemon` (`daemon.c`).
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize))]
 #[non_exhaustive]
 pub struct DaemonSignal<'a> {
     /// The daemon's pid (absent when not a decimal number). JSON key
     /// `daemon_pid`, apart from the line prefix's `pid` (`+pid`).
-    #[serde(rename = "daemon_pid", skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(
+        feature = "serde",
+        serde(rename = "daemon_pid", skip_serializing_if = "Option::is_none")
+    )]
     pub pid: Option<u32>,
     /// The text after `pid N: `.
     pub detail: Text<'a>,

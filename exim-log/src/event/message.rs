@@ -1,7 +1,5 @@
 //! Fields of message lines: arrivals, deliveries, deferrals, failures, `Completed`.
 
-use serde::Serialize;
-
 use super::{AddressList, Field};
 use crate::duration::LogDuration;
 use crate::host::{Endpoint, Host};
@@ -9,23 +7,24 @@ use crate::message_id::MessageId;
 use crate::text::{Quoted, Text};
 
 /// The TLS block of a line: `X=`, `CV=`, `DN=`, `SNI=`.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Default, Serialize)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Default)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize))]
 #[non_exhaustive]
 pub struct Tls<'a> {
     /// `X=` as logged without a resumption `*`: `VER:CIPHER:BITS[:GROUP]`.
-    #[serde(skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(feature = "serde", serde(skip_serializing_if = "Option::is_none"))]
     pub cipher: Option<Text<'a>>,
     /// A trailing `*` on `X=`: the session was resumed (`+tls_resumption`).
-    #[serde(skip_serializing_if = "std::ops::Not::not")]
+    #[cfg_attr(feature = "serde", serde(skip_serializing_if = "std::ops::Not::not"))]
     pub resumed: bool,
     /// `CV=`: `yes`, `no` or `dane`.
-    #[serde(skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(feature = "serde", serde(skip_serializing_if = "Option::is_none"))]
     pub certificate_verified: Option<Text<'a>>,
     /// `DN="..."`: the peer certificate's distinguished name (`+tls_peerdn`).
-    #[serde(skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(feature = "serde", serde(skip_serializing_if = "Option::is_none"))]
     pub peer_dn: Option<Quoted<'a>>,
     /// `SNI=`: the server name the client asked for (`+tls_sni`).
-    #[serde(skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(feature = "serde", serde(skip_serializing_if = "Option::is_none"))]
     pub sni: Option<Text<'a>>,
 }
 
@@ -55,16 +54,17 @@ impl<'a> Tls<'a> {
 }
 
 /// `A=authenticator[:id[:auth_sender]]`.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize))]
 #[non_exhaustive]
 pub struct Auth<'a> {
     /// The authenticator (driver instance) name, e.g. `fixed_plain`.
     pub authenticator: Text<'a>,
     /// The authenticated id (login name), when logged.
-    #[serde(skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(feature = "serde", serde(skip_serializing_if = "Option::is_none"))]
     pub id: Option<Text<'a>>,
     /// The AUTH= sender of MAIL FROM (`+smtp_mailauth`).
-    #[serde(skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(feature = "serde", serde(skip_serializing_if = "Option::is_none"))]
     pub sender: Option<Text<'a>>,
 }
 
@@ -87,97 +87,101 @@ pub struct Auth<'a> {
 /// assert_eq!(a.subject.unwrap().to_string_lossy(), "Re: \"hi\"");
 /// assert_eq!(a.recipients.unwrap().iter().count(), 2);
 /// ```
-#[derive(Clone, Debug, PartialEq, Default, Serialize)]
+#[derive(Clone, Debug, PartialEq, Default)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize))]
 #[non_exhaustive]
 pub struct Arrival<'a> {
     /// The envelope sender as logged; `<>` for a bounce.
     pub sender: Text<'a>,
     /// `R=`: for a locally generated bounce, the id of the message that caused it.
-    #[serde(skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(feature = "serde", serde(skip_serializing_if = "Option::is_none"))]
     pub bounce_parent: Option<MessageId<'a>>,
     /// `H=`: the sending host, with `DS` folded in as `dnssec`.
-    #[serde(skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(feature = "serde", serde(skip_serializing_if = "Option::is_none"))]
     pub host: Option<Host<'a>>,
     /// `I=`: the local interface the message came in on.
-    #[serde(skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(feature = "serde", serde(skip_serializing_if = "Option::is_none"))]
     pub interface: Option<Endpoint<'a>>,
     /// `TFO` / `TFO*`: TCP Fast Open.
-    #[serde(skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(feature = "serde", serde(skip_serializing_if = "Option::is_none"))]
     pub tcp_fast_open: Option<Text<'a>>,
     /// `U=`: ident of a remote host, or the login of a local caller.
-    #[serde(skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(feature = "serde", serde(skip_serializing_if = "Option::is_none"))]
     pub user: Option<Text<'a>>,
     /// `Ci=`: the pid of the connection handler (`+connection_id`).
-    #[serde(skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(feature = "serde", serde(skip_serializing_if = "Option::is_none"))]
     pub connection_id: Option<u64>,
     /// `P=`: the protocol (`esmtpsa`, `local`, ...).
-    #[serde(skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(feature = "serde", serde(skip_serializing_if = "Option::is_none"))]
     pub protocol: Option<Text<'a>>,
     /// `L`, `L-`, `L.`, `L*`...: pipelining (`+pipelining`).
-    #[serde(skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(feature = "serde", serde(skip_serializing_if = "Option::is_none"))]
     pub pipelining: Option<Text<'a>>,
     /// `SPF` / `SPF=result`.
-    #[serde(skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(feature = "serde", serde(skip_serializing_if = "Option::is_none"))]
     pub spf: Option<Text<'a>>,
     /// `X=`, `CV=`, `DN=`, `SNI=`.
-    #[serde(skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(feature = "serde", serde(skip_serializing_if = "Option::is_none"))]
     pub tls: Option<Tls<'a>>,
     /// `A=`: SMTP authentication.
-    #[serde(skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(feature = "serde", serde(skip_serializing_if = "Option::is_none"))]
     pub auth: Option<Auth<'a>>,
     /// `PRDR` was used.
-    #[serde(skip_serializing_if = "std::ops::Not::not")]
+    #[cfg_attr(feature = "serde", serde(skip_serializing_if = "std::ops::Not::not"))]
     pub prdr: bool,
     /// `PRX=`: the proxy's address (`+proxy`).
-    #[serde(skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(feature = "serde", serde(skip_serializing_if = "Option::is_none"))]
     pub proxy: Option<Text<'a>>,
     /// `K`: CHUNKING (BDAT) was used.
-    #[serde(skip_serializing_if = "std::ops::Not::not")]
+    #[cfg_attr(feature = "serde", serde(skip_serializing_if = "std::ops::Not::not"))]
     pub chunking: bool,
     /// `S=`: size in bytes.
-    #[serde(skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(feature = "serde", serde(skip_serializing_if = "Option::is_none"))]
     pub size: Option<u64>,
     /// `M8S=`: 0, 7 or 8 (`+8bitmime`).
-    #[serde(skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(feature = "serde", serde(skip_serializing_if = "Option::is_none"))]
     pub mime_8bit: Option<u8>,
     /// `DKIM=`: the first domain whose signature verified.
-    #[serde(skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(feature = "serde", serde(skip_serializing_if = "Option::is_none"))]
     pub dkim: Option<Text<'a>>,
     /// `ARC`: experimental ARC pass.
-    #[serde(skip_serializing_if = "std::ops::Not::not")]
+    #[cfg_attr(feature = "serde", serde(skip_serializing_if = "std::ops::Not::not"))]
     pub arc: bool,
     /// `DMARC` / `DMARC=status`.
-    #[serde(skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(feature = "serde", serde(skip_serializing_if = "Option::is_none"))]
     pub dmarc: Option<Text<'a>>,
     /// `RT=`: time taken to receive the message (`+receive_time`).
-    #[serde(skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(feature = "serde", serde(skip_serializing_if = "Option::is_none"))]
     pub receive_time: Option<LogDuration>,
     /// `Q=`: named queue.
-    #[serde(skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(feature = "serde", serde(skip_serializing_if = "Option::is_none"))]
     pub queue: Option<Text<'a>>,
     /// `id=` / `id*=`: the Message-ID header (addr-spec, without `<>`).
-    #[serde(skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(feature = "serde", serde(skip_serializing_if = "Option::is_none"))]
     pub header_id: Option<Text<'a>>,
     /// True for `id*=`: Exim had to create the Message-ID.
-    #[serde(skip_serializing_if = "std::ops::Not::not")]
+    #[cfg_attr(feature = "serde", serde(skip_serializing_if = "std::ops::Not::not"))]
     pub header_id_created: bool,
     /// `T="..."`: the subject (`+subject`) exactly as logged, Exim's escaping
     /// undone when read; [`Arrival::subject_decoded`] gives it as a reader
     /// sees it. JSON: `subject`, plus `subject_decoded` when that differs.
-    #[serde(
-        flatten,
-        serialize_with = "subject_keys",
-        skip_serializing_if = "Option::is_none"
+    #[cfg_attr(
+        feature = "serde",
+        serde(
+            flatten,
+            serialize_with = "subject_keys",
+            skip_serializing_if = "Option::is_none"
+        )
     )]
     pub subject: Option<Quoted<'a>>,
     /// ` from <raw>` tail (`+received_sender`), without the angle brackets.
-    #[serde(skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(feature = "serde", serde(skip_serializing_if = "Option::is_none"))]
     pub received_sender: Option<Text<'a>>,
     /// ` for a b c` tail (`+received_recipients`).
-    #[serde(skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(feature = "serde", serde(skip_serializing_if = "Option::is_none"))]
     pub recipients: Option<AddressList<'a>>,
     /// Tags without a dedicated field, in logged order.
-    #[serde(skip_serializing_if = "Vec::is_empty")]
+    #[cfg_attr(feature = "serde", serde(skip_serializing_if = "Vec::is_empty"))]
     pub other_fields: Vec<Field<'a>>,
 }
 
@@ -201,6 +205,7 @@ impl Arrival<'_> {
 }
 
 /// `subject` as logged, then `subject_decoded` when decoding changed it.
+#[cfg(feature = "serde")]
 fn subject_keys<S: serde::Serializer>(q: &Option<Quoted<'_>>, s: S) -> Result<S::Ok, S::Error> {
     use serde::ser::SerializeMap;
     let mut m = s.serialize_map(None)?;
@@ -234,109 +239,114 @@ fn subject_keys<S: serde::Serializer>(q: &Option<Quoted<'_>>, s: S) -> Result<S:
 /// assert_eq!(d.host.unwrap().ip.unwrap(), "192.0.2.9");
 /// assert!(d.error.unwrap().to_string().ends_with("550 5.1.1 No such user"));
 /// ```
-#[derive(Clone, Debug, PartialEq, Default, Serialize)]
+#[derive(Clone, Debug, PartialEq, Default)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize))]
 #[non_exhaustive]
 pub struct Delivery<'a> {
     /// The address delivered to (final address, or local part / pipe / file).
-    #[serde(rename = "recipient")]
+    #[cfg_attr(feature = "serde", serde(rename = "recipient"))]
     pub address: Text<'a>,
     /// Intermediate parent addresses, the text inside `(...)`.
-    #[serde(skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(feature = "serde", serde(skip_serializing_if = "Option::is_none"))]
     pub parents: Option<Text<'a>>,
     /// The original top-level address, the text inside `<...>`.
-    #[serde(rename = "original_recipient", skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(
+        feature = "serde",
+        serde(rename = "original_recipient", skip_serializing_if = "Option::is_none")
+    )]
     pub original: Option<Text<'a>>,
     /// `F=<sender>` (`+sender_on_delivery`), without the angle brackets.
-    #[serde(skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(feature = "serde", serde(skip_serializing_if = "Option::is_none"))]
     pub sender: Option<Text<'a>>,
     /// `Q=`: named queue.
-    #[serde(skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(feature = "serde", serde(skip_serializing_if = "Option::is_none"))]
     pub queue: Option<Text<'a>>,
     /// `P=<return-path>` (`+return_path_on_delivery`), without the angle brackets.
-    #[serde(skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(feature = "serde", serde(skip_serializing_if = "Option::is_none"))]
     pub return_path: Option<Text<'a>>,
     /// `R=`: the router.
-    #[serde(skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(feature = "serde", serde(skip_serializing_if = "Option::is_none"))]
     pub router: Option<Text<'a>>,
     /// `T=`: the transport.
-    #[serde(skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(feature = "serde", serde(skip_serializing_if = "Option::is_none"))]
     pub transport: Option<Text<'a>>,
     /// `S=`: bytes written by the transport (`+delivery_size`).
-    #[serde(skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(feature = "serde", serde(skip_serializing_if = "Option::is_none"))]
     pub size: Option<u64>,
     /// `H=`: the remote host.
-    #[serde(skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(feature = "serde", serde(skip_serializing_if = "Option::is_none"))]
     pub host: Option<Host<'a>>,
     /// `PRX=`: SOCKS proxy.
-    #[serde(skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(feature = "serde", serde(skip_serializing_if = "Option::is_none"))]
     pub proxy: Option<Endpoint<'a>>,
     /// `I=`: the outgoing interface.
-    #[serde(skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(feature = "serde", serde(skip_serializing_if = "Option::is_none"))]
     pub interface: Option<Endpoint<'a>>,
     /// `TFO` / `TFO*`.
-    #[serde(skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(feature = "serde", serde(skip_serializing_if = "Option::is_none"))]
     pub tcp_fast_open: Option<Text<'a>>,
     /// `PS=`: protocol startup sequence (`+protocol_detail`, 4.99+).
-    #[serde(skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(feature = "serde", serde(skip_serializing_if = "Option::is_none"))]
     pub protocol_detail: Option<Text<'a>>,
     /// `X=`, `CV=`, `DN=`.
-    #[serde(skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(feature = "serde", serde(skip_serializing_if = "Option::is_none"))]
     pub tls: Option<Tls<'a>>,
     /// `A=`: client authentication.
-    #[serde(skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(feature = "serde", serde(skip_serializing_if = "Option::is_none"))]
     pub auth: Option<Auth<'a>>,
     /// `L` / `L*`: pipelining.
-    #[serde(skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(feature = "serde", serde(skip_serializing_if = "Option::is_none"))]
     pub pipelining: Option<Text<'a>>,
     /// `PRDR` was used.
-    #[serde(skip_serializing_if = "std::ops::Not::not")]
+    #[cfg_attr(feature = "serde", serde(skip_serializing_if = "std::ops::Not::not"))]
     pub prdr: bool,
     /// `K`: CHUNKING was used.
-    #[serde(skip_serializing_if = "std::ops::Not::not")]
+    #[cfg_attr(feature = "serde", serde(skip_serializing_if = "std::ops::Not::not"))]
     pub chunking: bool,
     /// `DKIM=d:s[:d:s]`: signing domain/selector pairs (`+dkim_verbose`).
-    #[serde(skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(feature = "serde", serde(skip_serializing_if = "Option::is_none"))]
     pub dkim: Option<Text<'a>>,
     /// `ST=`: shadow transport, with its error in parentheses if it failed.
-    #[serde(skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(feature = "serde", serde(skip_serializing_if = "Option::is_none"))]
     pub shadow_transport: Option<Text<'a>>,
     /// `C="..."`: the remote server's final response, decoded when read.
-    #[serde(skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(feature = "serde", serde(skip_serializing_if = "Option::is_none"))]
     pub confirmation: Option<Quoted<'a>>,
     /// `QT=`: time on queue (`+queue_time`).
-    #[serde(skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(feature = "serde", serde(skip_serializing_if = "Option::is_none"))]
     pub queue_time: Option<LogDuration>,
     /// `DT=`: time the delivery took (`+deliver_time`).
-    #[serde(skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(feature = "serde", serde(skip_serializing_if = "Option::is_none"))]
     pub delivery_time: Option<LogDuration>,
     /// `routing`: the deferral happened while routing (`== addr routing defer (...)`).
-    #[serde(skip_serializing_if = "std::ops::Not::not")]
+    #[cfg_attr(feature = "serde", serde(skip_serializing_if = "std::ops::Not::not"))]
     pub routing: bool,
     /// `defer (N)` errno: positive system errno or negative Exim code (`macros.h ERRNO_*`).
-    #[serde(skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(feature = "serde", serde(skip_serializing_if = "Option::is_none"))]
     pub errno: Option<i32>,
     /// The error text of `**` / `==` lines (after `": "` or the 4.99 `" : "`).
-    #[serde(skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(feature = "serde", serde(skip_serializing_if = "Option::is_none"))]
     pub error: Option<Text<'a>>,
     /// Free text after the fields of a success line, e.g. the ACL message of
     /// `=> blackhole (DATA ACL discarded recipients): MESSAGE`.
-    #[serde(skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(feature = "serde", serde(skip_serializing_if = "Option::is_none"))]
     pub message: Option<Text<'a>>,
     /// Tags without a dedicated field, in logged order.
-    #[serde(skip_serializing_if = "Vec::is_empty")]
+    #[cfg_attr(feature = "serde", serde(skip_serializing_if = "Vec::is_empty"))]
     pub other_fields: Vec<Field<'a>>,
 }
 
 /// `Completed`, optionally with `QT=` (`+queue_time_overall`).
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Default, Serialize)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Default)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize))]
 #[non_exhaustive]
 pub struct Completed {
     /// `QT=`: total time on queue.
-    #[serde(skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(feature = "serde", serde(skip_serializing_if = "Option::is_none"))]
     pub queue_time: Option<LogDuration>,
 }
 
-#[cfg(test)]
+#[cfg(all(test, feature = "serde"))]
 mod tests {
     use crate::{Event, parse_line};
 

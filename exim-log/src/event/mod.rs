@@ -4,6 +4,7 @@
 //! follows `SCHEMA.md`: absent fields are omitted, the event name is the
 //! `event` key.
 
+#[cfg(feature = "serde")]
 use serde::Serialize;
 
 use crate::text::Text;
@@ -25,8 +26,9 @@ pub use reject::{AuthFailure, Reject, SenderVerify, Stage, Warning};
 pub use session::{CommandList, Peer, Session};
 
 /// The event a log line records. The set grows as Exim grows: match with a `_` arm.
-#[derive(Clone, Debug, PartialEq, Serialize)]
-#[serde(tag = "event", rename_all = "snake_case")]
+#[derive(Clone, Debug, PartialEq)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize))]
+#[cfg_attr(feature = "serde", serde(tag = "event", rename_all = "snake_case"))]
 #[non_exhaustive]
 pub enum Event<'a> {
     /// `<=` message arrival, or `(=` fake-reject arrival.
@@ -302,6 +304,7 @@ impl Flag {
     }
 }
 
+#[cfg(feature = "serde")]
 impl Serialize for Flag {
     fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
         s.serialize_str(self.as_str())
@@ -309,13 +312,14 @@ impl Serialize for Flag {
 }
 
 /// A tag this library has no dedicated field for, kept in order so nothing is lost.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize))]
 #[non_exhaustive]
 pub struct Field<'a> {
     /// The tag before `=`, or the whole bare token (e.g. `ARC`).
     pub tag: Text<'a>,
     /// The value after `=`, absent for bare tokens.
-    #[serde(skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(feature = "serde", serde(skip_serializing_if = "Option::is_none"))]
     pub value: Option<Text<'a>>,
 }
 
@@ -366,6 +370,7 @@ impl<'a> Iterator for AddressIter<'a> {
     }
 }
 
+#[cfg(feature = "serde")]
 impl Serialize for AddressList<'_> {
     fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
         s.collect_seq(self.iter())

@@ -2,43 +2,44 @@
 //! few other one-off lines: `Frozen`, `removed by`, `no immediate delivery`,
 //! `error ignored`, transport output, `DKIM:`, address rewriting.
 
-use serde::Serialize;
-
 use crate::text::Text;
 
 /// A state change or notice with an optional actor and reason: the `frozen`,
 /// `unfrozen`, `removed`, `cancelled`, `message_is_frozen`, `spool_locked`,
 /// `no_immediate_delivery`, `recipients_ignored`, `dnslist`, `moved` and `expansion_failed` events.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Default, Serialize)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Default)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize))]
 #[non_exhaustive]
 pub struct Note<'a> {
     /// Who did it: `CALLER` in `removed by CALLER`, `ACL`, `the system filter`,
     /// `auto-thaw`, `timeout_frozen_after`, ...
-    #[serde(skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(feature = "serde", serde(skip_serializing_if = "Option::is_none"))]
     pub by: Option<Text<'a>>,
     /// The rest: `delivery error message` in `Frozen (delivery error message)`,
     /// the text after `: `, the queueing reason, ...
-    #[serde(skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(feature = "serde", serde(skip_serializing_if = "Option::is_none"))]
     pub reason: Option<Text<'a>>,
 }
 
 /// `<address>[ <parent>]: error ignored[: detail]` (`deliver.c`): a bounce
 /// that was not sent (errors_to empty, or DSN NOTIFY=NEVER).
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize))]
 #[non_exhaustive]
 pub struct ErrorIgnored<'a> {
     /// The address, as logged.
     pub address: Text<'a>,
     /// The parent address, in `<...>`, when logged.
-    #[serde(skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(feature = "serde", serde(skip_serializing_if = "Option::is_none"))]
     pub parent: Option<Text<'a>>,
     /// The text after `error ignored: `.
-    #[serde(skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(feature = "serde", serde(skip_serializing_if = "Option::is_none"))]
     pub reason: Option<Text<'a>>,
 }
 
 /// `<address>: <transport> transport output: <line>` (transport `log_output`).
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize))]
 #[non_exhaustive]
 pub struct TransportOutput<'a> {
     /// The address, with its angle brackets as logged.
@@ -50,24 +51,26 @@ pub struct TransportOutput<'a> {
 }
 
 /// `DKIM: d=<dom> s=<sel> ... [status]` (`+dkim_verbose`, `miscmods/dkim.c`).
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize))]
 #[non_exhaustive]
 pub struct Dkim<'a> {
     /// `d=`: the signing domain.
-    #[serde(skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(feature = "serde", serde(skip_serializing_if = "Option::is_none"))]
     pub domain: Option<Text<'a>>,
     /// `s=`: the selector.
-    #[serde(skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(feature = "serde", serde(skip_serializing_if = "Option::is_none"))]
     pub selector: Option<Text<'a>>,
     /// The bracketed result at the end, e.g. `verification succeeded`.
-    #[serde(skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(feature = "serde", serde(skip_serializing_if = "Option::is_none"))]
     pub status: Option<Text<'a>>,
     /// Everything after `DKIM: `.
     pub detail: Text<'a>,
 }
 
 /// `"old" from <where> rewritten as "new" by rule N` (`rewrite.c`).
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize))]
 #[non_exhaustive]
 pub struct Rewrite<'a> {
     /// The address before rewriting, without quotes.
@@ -77,13 +80,14 @@ pub struct Rewrite<'a> {
     /// The rewritten address, without quotes.
     pub rewritten: Text<'a>,
     /// The rule number.
-    #[serde(skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(feature = "serde", serde(skip_serializing_if = "Option::is_none"))]
     pub rule: Option<u32>,
 }
 
 /// `PRDR R=<recipient> acceptance|refusal|temporary refusal` (`receive.c`): the
 /// per-recipient answer after DATA when PRDR was used.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize))]
 #[non_exhaustive]
 pub struct PrdrResult<'a> {
     /// The recipient, as logged (with `<>`).
@@ -94,8 +98,9 @@ pub struct PrdrResult<'a> {
 
 /// What an administrator did to a queued message (`exim -Mar`, `-Mmd`,
 /// `-Mmad`, `-Mes`; queue.c `queue_action`).
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize)]
-#[serde(rename_all = "snake_case")]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize))]
+#[cfg_attr(feature = "serde", serde(rename_all = "snake_case"))]
 #[non_exhaustive]
 pub enum AdminKind {
     /// `recipient <a> added by <user>` (`-Mar`).
@@ -109,14 +114,15 @@ pub enum AdminKind {
 /// An administrator's change to a queued message (queue.c): the
 /// `admin_action` event. Freezing, thawing and removal have their own events
 /// (`frozen`, `unfrozen`, `removed`).
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize))]
 pub struct AdminAction<'a> {
     /// What was done.
     pub action: AdminKind,
     /// The address added, marked or set, without the angle brackets.
     pub address: Text<'a>,
     /// The user who did it (`root`, the caller's login).
-    #[serde(skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(feature = "serde", serde(skip_serializing_if = "Option::is_none"))]
     pub by: Option<Text<'a>>,
 }
 
@@ -125,36 +131,37 @@ pub struct AdminAction<'a> {
 /// trigger=T] (scanned in N/M secs | Message-Id: <id>). From <s> (host=<name>
 /// [<ip>]) for <rcpts>`, and its `SA: Notice:`, `SA: Debug<n>:`, `SA: PANIC:`
 /// lines (where only `kind` and `detail` are set).
-#[derive(Clone, Copy, Debug, PartialEq, Serialize)]
+#[derive(Clone, Copy, Debug, PartialEq)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize))]
 pub struct SaExim<'a> {
     /// `Action`, `Notice`, `Debug3`, `PANIC`, ...
     pub kind: Text<'a>,
     /// What was done: `permanently rejected message`, `temporarily rejected
     /// message`, `flagged as Spam but accepted`, `scanned but message isn't
     /// spam`, `silently tossed message`, `teergrubed sender ...`.
-    #[serde(skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(feature = "serde", serde(skip_serializing_if = "Option::is_none"))]
     pub action: Option<Text<'a>>,
     /// SpamAssassin's score (`hits=` or `score=`).
-    #[serde(skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(feature = "serde", serde(skip_serializing_if = "Option::is_none"))]
     pub score: Option<f64>,
     /// `required=`: the spam threshold.
-    #[serde(skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(feature = "serde", serde(skip_serializing_if = "Option::is_none"))]
     pub required: Option<f64>,
     /// `trigger=`: the threshold of the action taken.
-    #[serde(skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(feature = "serde", serde(skip_serializing_if = "Option::is_none"))]
     pub trigger: Option<f64>,
     /// `Message-Id:` of the message (SA-Exim's cleaned copy).
-    #[serde(skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(feature = "serde", serde(skip_serializing_if = "Option::is_none"))]
     pub header_id: Option<Text<'a>>,
     /// `From <...>`: the envelope sender, without the brackets.
-    #[serde(skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(feature = "serde", serde(skip_serializing_if = "Option::is_none"))]
     pub sender: Option<Text<'a>>,
     /// `(host=<name> [<ip>])`: the sending host (`name` is `(null)` when
     /// it had none); absent for `(local)`.
-    #[serde(skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(feature = "serde", serde(skip_serializing_if = "Option::is_none"))]
     pub host: Option<crate::host::Host<'a>>,
     /// `for <rcpts>`: the recipients, comma-separated as logged.
-    #[serde(skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(feature = "serde", serde(skip_serializing_if = "Option::is_none"))]
     pub recipients: Option<Text<'a>>,
     /// Everything after `SA: <kind>: `.
     pub detail: Text<'a>,

@@ -1,5 +1,6 @@
 //! Lines about Exim processes rather than messages: the `+arguments` line.
 
+#[cfg(feature = "serde")]
 use serde::{Serialize, Serializer};
 
 use crate::text::{Escaping, Quoted, Text};
@@ -7,7 +8,8 @@ use crate::text::{Escaping, Quoted, Text};
 /// `cwd=/home/u/public_html 5 args: /usr/sbin/sendmail -t -i` (`+arguments`,
 /// `exim.c`): the working directory and command line of an Exim process. This is
 /// how a message sent by a web script is traced back to the script's directory.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize))]
 #[non_exhaustive]
 pub struct Arguments<'a> {
     /// The current working directory of the process.
@@ -73,6 +75,7 @@ impl<'a> Iterator for ArgIter<'a> {
     }
 }
 
+#[cfg(feature = "serde")]
 impl Serialize for ArgList<'_> {
     fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
         s.collect_seq(self.iter())

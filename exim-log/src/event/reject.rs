@@ -2,15 +2,14 @@
 //! `warn` lines and authentication failures (spec §10, `smtp_in.c
 //! smtp_handle_acl_fail`, `acl.c`).
 
-use serde::Serialize;
-
 use super::Peer;
 use crate::text::Text;
 
 /// The SMTP stage an ACL decision was taken at, from the `<what>` of the line
 /// (`globals.c acl_wherenames`, spec §10 "Reject `<what>` values").
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize)]
-#[serde(rename_all = "snake_case")]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize))]
+#[cfg_attr(feature = "serde", serde(rename_all = "snake_case"))]
 #[non_exhaustive]
 pub enum Stage {
     /// `connection in "connect" ACL`, connection refusals.
@@ -48,11 +47,12 @@ pub enum Stage {
 ///
 /// This is the line behind dictionary attacks (many `rcpt` rejections from one
 /// host), RBL and HELO rejections.
-#[derive(Clone, Copy, Debug, PartialEq, Serialize)]
+#[derive(Clone, Copy, Debug, PartialEq)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize))]
 #[non_exhaustive]
 pub struct Reject<'a> {
     /// The client: host, interface, ident, sender, auth, TLS.
-    #[serde(flatten)]
+    #[cfg_attr(feature = "serde", serde(flatten))]
     pub peer: Peer<'a>,
     /// The SMTP stage.
     pub stage: Stage,
@@ -60,12 +60,12 @@ pub struct Reject<'a> {
     /// the ACL name of a drop.
     pub what: Text<'a>,
     /// The recipient of an RCPT rejection, without the angle brackets.
-    #[serde(skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(feature = "serde", serde(skip_serializing_if = "Option::is_none"))]
     pub recipient: Option<Text<'a>>,
     /// `temporarily rejected` (a 4xx answer) rather than `rejected` (5xx).
     pub temporary: bool,
     /// The text after `: ` (the ACL's `log_message` or Exim's own reason).
-    #[serde(skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(feature = "serde", serde(skip_serializing_if = "Option::is_none"))]
     pub reason: Option<Text<'a>>,
 }
 
@@ -117,28 +117,30 @@ pub(crate) fn dnslist_domain(reason: Text<'_>) -> Option<Text<'_>> {
 
 /// `<HI> sender verify fail|defer for <address>[: reason]`, logged before the
 /// rejection it causes.
-#[derive(Clone, Copy, Debug, PartialEq, Serialize)]
+#[derive(Clone, Copy, Debug, PartialEq)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize))]
 #[non_exhaustive]
 pub struct SenderVerify<'a> {
     /// The client.
-    #[serde(flatten)]
+    #[cfg_attr(feature = "serde", serde(flatten))]
     pub peer: Peer<'a>,
     /// `true` for `defer` (temporary), `false` for `fail`.
     pub temporary: bool,
     /// The address that failed verification, as logged (with brackets).
     pub address: Text<'a>,
     /// The text after `: `.
-    #[serde(skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(feature = "serde", serde(skip_serializing_if = "Option::is_none"))]
     pub reason: Option<Text<'a>>,
 }
 
 /// `<HI> Warning: <message>`: an ACL `warn` verb with `log_message`, or a
 /// skipped `warn` statement.
-#[derive(Clone, Copy, Debug, PartialEq, Serialize)]
+#[derive(Clone, Copy, Debug, PartialEq)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize))]
 #[non_exhaustive]
 pub struct Warning<'a> {
     /// The client, when the line names one.
-    #[serde(flatten)]
+    #[cfg_attr(feature = "serde", serde(flatten))]
     pub peer: Peer<'a>,
     /// The text after `Warning: `.
     pub message: Text<'a>,
@@ -147,21 +149,22 @@ pub struct Warning<'a> {
 /// `<name> authenticator failed for H=(helo) [ip][ U=..]: 535 ... (set_id=user)`
 /// (incoming; before 4.99 without `H=`) or `<name> authenticator failed H=host
 /// [ip] 535 ...` (outgoing, the smtp transport).
-#[derive(Clone, Copy, Debug, PartialEq, Serialize)]
+#[derive(Clone, Copy, Debug, PartialEq)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize))]
 #[non_exhaustive]
 pub struct AuthFailure<'a> {
     /// The authenticator (driver instance) name.
     pub authenticator: Text<'a>,
     /// The client (incoming) or the server (outgoing).
-    #[serde(flatten)]
+    #[cfg_attr(feature = "serde", serde(flatten))]
     pub peer: Peer<'a>,
     /// `true` when Exim was the client (transport line, no `for`).
     pub outgoing: bool,
     /// The login name the client tried (`set_id=`), when logged.
-    #[serde(skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(feature = "serde", serde(skip_serializing_if = "Option::is_none"))]
     pub set_id: Option<Text<'a>>,
     /// The SMTP response and any detail, as logged (without the `set_id` part).
-    #[serde(skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(feature = "serde", serde(skip_serializing_if = "Option::is_none"))]
     pub reason: Option<Text<'a>>,
 }
 

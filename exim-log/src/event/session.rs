@@ -2,6 +2,7 @@
 //! closing, timeouts, protocol errors, TLS errors, refused connections
 //! (spec §10, `smtp_in.c`, `daemon.c`).
 
+#[cfg(feature = "serde")]
 use serde::Serialize;
 
 use super::{AddressList, Auth, Tls};
@@ -12,36 +13,37 @@ use crate::text::Text;
 /// Who a line is about: the `host_and_ident` block (`H=`, `I=`, `U=`, `Ci=`,
 /// spec §10 `<HI>`) and the tags that follow it on reject and session lines
 /// (`X=`/`CV=`, `F=`, `A=`, `P=`). Every field is optional.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Default, Serialize)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Default)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize))]
 #[non_exhaustive]
 pub struct Peer<'a> {
     /// `H=` (or the host after `from`): the remote host.
-    #[serde(skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(feature = "serde", serde(skip_serializing_if = "Option::is_none"))]
     pub host: Option<Host<'a>>,
     /// `I=`: the local interface the connection came in on.
-    #[serde(skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(feature = "serde", serde(skip_serializing_if = "Option::is_none"))]
     pub interface: Option<Endpoint<'a>>,
     /// `U=`: RFC 1413 ident of the remote host, or the local caller's login.
-    #[serde(skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(feature = "serde", serde(skip_serializing_if = "Option::is_none"))]
     pub user: Option<Text<'a>>,
     /// `Ci=`: the pid of the connection handler (`+connection_id`). Only a
     /// decimal value becomes a number.
-    #[serde(skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(feature = "serde", serde(skip_serializing_if = "Option::is_none"))]
     pub connection_id: Option<u64>,
     /// `DS` before `H=`: the host name was DNSSEC-verified (`+dnssec`).
-    #[serde(skip_serializing_if = "std::ops::Not::not")]
+    #[cfg_attr(feature = "serde", serde(skip_serializing_if = "std::ops::Not::not"))]
     pub dnssec: bool,
     /// `X=`, `CV=`, `DN=`, `SNI=`.
-    #[serde(skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(feature = "serde", serde(skip_serializing_if = "Option::is_none"))]
     pub tls: Option<Tls<'a>>,
     /// `F=<sender>`: the envelope sender as given in MAIL FROM, with the brackets.
-    #[serde(skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(feature = "serde", serde(skip_serializing_if = "Option::is_none"))]
     pub sender: Option<Text<'a>>,
     /// `A=`: SMTP authentication.
-    #[serde(skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(feature = "serde", serde(skip_serializing_if = "Option::is_none"))]
     pub auth: Option<Auth<'a>>,
     /// `P=`: the protocol (`esmtp`, ...), on `lost after final dot` lines.
-    #[serde(skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(feature = "serde", serde(skip_serializing_if = "Option::is_none"))]
     pub protocol: Option<Text<'a>>,
 }
 
@@ -56,35 +58,36 @@ impl Peer<'_> {
 /// `connection_close`, `connection_lost`, `smtp_timeout`, `no_mail`,
 /// `smtp_error`, `smtp_dropped`, `connection_refused`, `tls_error`,
 /// `host_error`, `host_lookup_failed`, `incomplete_transaction` and `etrn` events.
-#[derive(Clone, Copy, Debug, PartialEq, Default, Serialize)]
+#[derive(Clone, Copy, Debug, PartialEq, Default)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize))]
 #[non_exhaustive]
 pub struct Session<'a> {
     /// The remote host and the tags about it.
-    #[serde(flatten)]
+    #[cfg_attr(feature = "serde", serde(flatten))]
     pub peer: Peer<'a>,
     /// `D=`: how long the connection had lasted.
-    #[serde(skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(feature = "serde", serde(skip_serializing_if = "Option::is_none"))]
     pub duration: Option<LogDuration>,
     /// `C=EHLO,STARTTLS,...`: the SMTP command history (`no MAIL`, `dropped`),
     /// a leading `...` when Exim kept only the last 20.
-    #[serde(skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(feature = "serde", serde(skip_serializing_if = "Option::is_none"))]
     pub commands: Option<CommandList<'a>>,
     /// The SMTP command the line is about (`in "<cmd>"`, `last command was
     /// "<cmd>"`, `rejected "<cmd>"`, the ETRN/ATRN argument), without quotes.
-    #[serde(skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(feature = "serde", serde(skip_serializing_if = "Option::is_none"))]
     pub command: Option<Text<'a>>,
     /// `(TCP/IP connection count = N)` on a `connection_open` line.
-    #[serde(skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(feature = "serde", serde(skip_serializing_if = "Option::is_none"))]
     pub connection_count: Option<u32>,
     /// `from <sender>` of an `incomplete_transaction` line.
-    #[serde(skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(feature = "serde", serde(skip_serializing_if = "Option::is_none"))]
     pub from: Option<Text<'a>>,
     /// `for r1 r2` of an `incomplete_transaction` line.
-    #[serde(skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(feature = "serde", serde(skip_serializing_if = "Option::is_none"))]
     pub recipients: Option<AddressList<'a>>,
     /// What happened, as logged: `QUIT` for `closed by QUIT`, the error text
     /// of a TLS error, the reason of a refusal, ...
-    #[serde(skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(feature = "serde", serde(skip_serializing_if = "Option::is_none"))]
     pub reason: Option<Text<'a>>,
 }
 
@@ -118,6 +121,7 @@ impl<'a> CommandList<'a> {
     }
 }
 
+#[cfg(feature = "serde")]
 impl Serialize for CommandList<'_> {
     fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
         s.collect_seq(self.iter())

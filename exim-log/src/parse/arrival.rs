@@ -288,6 +288,7 @@ mod tests {
         assert!(a.other_fields.is_empty(), "{:?}", a.other_fields);
     }
 
+    #[cfg(feature = "serde")]
     #[test]
     fn field_table() {
         // One line shape per field (spec §3.2), checked through the JSON keys.

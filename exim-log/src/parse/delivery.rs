@@ -370,6 +370,7 @@ mod tests {
     use super::*;
     use crate::parse::fields::field_strings;
 
+    #[cfg(feature = "serde")]
     fn json(flag: Flag, line: &str) -> serde_json::Value {
         serde_json::to_value(delivery(flag, line.as_bytes())).unwrap()
     }
@@ -553,6 +554,7 @@ mod tests {
         assert_eq!(d.other_fields.capacity(), 0);
     }
 
+    #[cfg(feature = "serde")]
     #[test]
     fn field_table() {
         // flag, line, key, expected JSON value (shapes of spec §4).

@@ -10,6 +10,7 @@ use std::ffi::OsStr;
 use std::fmt;
 use std::fs::File;
 use std::io::{self, Read};
+use std::ops::Range;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -30,6 +31,9 @@ enum Pending {
     Path(PathBuf),
     /// A stream (stdin, bytes, a caller's reader), with an optional name.
     Stream(DynRead, Option<Arc<Path>>),
+    /// The lines of a plain file that start in a byte range
+    /// ([`LogReader::open_range`]).
+    Range(PathBuf, Range<u64>),
     /// An input that could not be listed (a directory without a log set):
     /// reported at its turn, like a missing file.
     Failed(ReadError),
@@ -39,7 +43,7 @@ impl Pending {
     /// Where the input sorts in a rotated set (streams and errors count as current).
     fn rotation_key(&self) -> RotationKey {
         match self {
-            Pending::Path(p) => p
+            Pending::Path(p) | Pending::Range(p, _) => p
                 .file_name()
                 .and_then(|n| n.to_str())
                 .map_or(RotationKey::Current, |n| RotationKey::split(n).1),
@@ -53,6 +57,7 @@ impl fmt::Debug for Pending {
         match self {
             Pending::Path(p) => f.debug_tuple("Path").field(p).finish(),
             Pending::Stream(_, name) => f.debug_tuple("Stream").field(name).finish(),
+            Pending::Range(p, r) => f.debug_tuple("Range").field(p).field(r).finish(),
             Pending::Failed(e) => f.debug_tuple("Failed").field(e).finish(),
         }
     }
@@ -100,6 +105,8 @@ pub struct LogFiles {
     /// `None` for plain inputs or with [`LogFiles::keep_wrappers`].
     unwrap: Option<Unwrap>,
     keep_wrappers: bool,
+    /// Decompress gzip inputs on a thread of their own ([`LogFiles::pipelined`]).
+    pipelined: bool,
 }
 
 impl fmt::Debug for LogFiles {
@@ -136,6 +143,7 @@ impl LogFiles {
             bytes: Arc::default(),
             unwrap: None,
             keep_wrappers: false,
+            pipelined: false,
         }
     }
 
@@ -192,6 +200,7 @@ impl LogFiles {
             bytes: Arc::default(),
             unwrap: None,
             keep_wrappers: false,
+            pipelined: false,
         }
     }
 
@@ -208,6 +217,32 @@ impl LogFiles {
         name: Option<Arc<Path>>,
     ) {
         self.pending.push_back(Pending::Stream(Box::new(rdr), name));
+    }
+
+    /// Adds the lines of the plain file `path` that start in the byte range
+    /// `range`, to read after the inputs already given (see
+    /// [`LogReader::open_range`]: line numbers count from the first line of
+    /// the range). A gzip file is an error at its turn: it has no ranges.
+    pub fn push_range(&mut self, path: impl Into<PathBuf>, range: Range<u64>) {
+        self.pending.push_back(Pending::Range(path.into(), range));
+    }
+
+    /// Decompresses each gzip input on a thread of its own, a few blocks
+    /// ahead of the lines being read ([`super::Pipelined`]), so that reading
+    /// and parsing a `.gz` log use two cores. Plain inputs are read as
+    /// before.
+    #[must_use]
+    pub fn pipelined(mut self, on: bool) -> Self {
+        self.pipelined = on;
+        self
+    }
+
+    /// Counts the bytes read into `counter` (shared, e.g. by the readers of
+    /// several threads, for one progress bar) instead of a counter of its own.
+    #[must_use]
+    pub fn with_byte_counter(mut self, counter: Arc<AtomicU64>) -> Self {
+        self.bytes = counter;
+        self
     }
 
     /// Sets the line-length cap for every input.
@@ -261,9 +296,13 @@ impl LogFiles {
             let next = self.pending.pop_front()?;
             self.started += 1;
             let bytes = self.bytes.clone();
+            let piped = self.pipelined;
             let rdr = match next {
-                Pending::Path(path) => open(path, bytes),
-                Pending::Stream(s, name) => detect(Box::new(Counted { inner: s, bytes }), name),
+                Pending::Path(path) => open(path, bytes, piped),
+                Pending::Stream(s, name) => {
+                    detect(Box::new(Counted { inner: s, bytes }), name, piped)
+                }
+                Pending::Range(path, range) => open_range(path, range, bytes),
                 Pending::Failed(e) => Err(e),
             };
             match rdr {
@@ -439,10 +478,25 @@ fn stdin() -> Pending {
     Pending::Stream(Box::new(io::stdin()), None)
 }
 
-fn open(path: PathBuf, bytes: Arc<AtomicU64>) -> Result<LogReader<Input<DynRead>>, ReadError> {
+fn open(
+    path: PathBuf,
+    bytes: Arc<AtomicU64>,
+    pipelined: bool,
+) -> Result<LogReader<Input<DynRead>>, ReadError> {
     let name: Arc<Path> = Arc::from(path);
     let f = File::open(&name).map_err(|e| ReadError::open(name.clone(), e))?;
-    detect(Box::new(Counted { inner: f, bytes }), Some(name))
+    detect(Box::new(Counted { inner: f, bytes }), Some(name), pipelined)
+}
+
+fn open_range(
+    path: PathBuf,
+    range: Range<u64>,
+    bytes: Arc<AtomicU64>,
+) -> Result<LogReader<Input<DynRead>>, ReadError> {
+    let name: Arc<Path> = Arc::from(path);
+    let (rdr, start) = super::range::open_range_read(&name, range)?;
+    let rdr = detect(Box::new(Counted { inner: rdr, bytes }), Some(name), false)?;
+    Ok(rdr.with_start(Position::new(1, start)))
 }
 
 /// Counts the bytes read through it (once per read buffer fill, not per line).
@@ -459,8 +513,20 @@ impl<R: Read> Read for Counted<R> {
     }
 }
 
-fn detect(s: DynRead, name: Option<Arc<Path>>) -> Result<LogReader<Input<DynRead>>, ReadError> {
-    match Input::detect(s) {
+fn detect(
+    s: DynRead,
+    name: Option<Arc<Path>>,
+    pipelined: bool,
+) -> Result<LogReader<Input<DynRead>>, ReadError> {
+    let input = Input::detect(s).and_then(|input| {
+        if pipelined && input.is_gzip() {
+            // The decompressed text is detected again (plain, or gzip in gzip).
+            Input::detect(Box::new(super::Pipelined::new(input)) as DynRead)
+        } else {
+            Ok(input)
+        }
+    });
+    match input {
         Ok(input) => {
             let rdr = LogReader::new(input);
             Ok(match name {

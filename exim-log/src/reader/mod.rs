@@ -64,6 +64,8 @@ mod domlogs;
 mod files;
 mod follow;
 mod gz;
+mod pipe;
+mod range;
 mod rotate;
 mod search;
 mod spool;
@@ -84,6 +86,8 @@ pub use domlogs::{DomLog, cpanel_userdata, domlogs};
 pub use files::{DynRead, LogFiles};
 pub use follow::{Follow, FollowControl, Sleep};
 pub use gz::Input;
+pub use pipe::Pipelined;
+pub use range::{RangeRead, split};
 pub use rotate::{RotationKey, order_rotated, rotated};
 use search::SearchState;
 pub use search::{LineMatcher, Prefilter};
@@ -245,6 +249,12 @@ impl Record {
         self.raw.shrink_to_fit();
     }
 
+    /// Adds `by` to its line number (a line of a byte range, numbered from
+    /// the range's start, renumbered once the lines before it are counted).
+    pub(crate) fn shift_line(&mut self, by: u64) {
+        self.position.line += by;
+    }
+
     /// The line as read, without its line ending.
     pub fn raw(&self) -> &[u8] {
         &self.raw
@@ -275,6 +285,7 @@ impl Record {
     }
 }
 
+#[cfg(feature = "serde")]
 impl serde::Serialize for Record {
     /// The line's JSON (`SCHEMA.md`) plus a `position` object (`file`, `line`,
     /// `byte`). A line without a valid prefix gives `error`, `offset` and `raw`

@@ -31,8 +31,6 @@ mod headers;
 mod other;
 mod unfold;
 
-use serde::Serialize;
-
 pub use headers::{
     HeaderBlocks, ReceivedHeaders, exim_message_ids, header_blocks, received_headers,
 };
@@ -44,8 +42,9 @@ use crate::text::Text;
 use crate::timestamp::Timestamp;
 
 /// Which software wrote a `Received:` header, as far as its layout tells.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Default, Serialize)]
-#[serde(rename_all = "snake_case")]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Default)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize))]
+#[cfg_attr(feature = "serde", serde(rename_all = "snake_case"))]
 #[non_exhaustive]
 pub enum Mta {
     /// Exim: a `(Exim VERSION)` comment (§11.1).
@@ -66,17 +65,18 @@ pub enum Mta {
 }
 
 /// TLS details of the hop, in whichever form the MTA wrote them.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Default, Serialize)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Default)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize))]
 #[non_exhaustive]
 pub struct ReceivedTls<'a> {
     /// Protocol version: `TLS1.3`, `TLSv1.2`, `TLS1_2`.
-    #[serde(skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(feature = "serde", serde(skip_serializing_if = "Option::is_none"))]
     pub version: Option<Text<'a>>,
     /// Cipher suite name.
-    #[serde(skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(feature = "serde", serde(skip_serializing_if = "Option::is_none"))]
     pub cipher: Option<Text<'a>>,
     /// Key size in bits, when written.
-    #[serde(skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(feature = "serde", serde(skip_serializing_if = "Option::is_none"))]
     pub bits: Option<u16>,
     /// The TLS text as written: `TLSv1.2:ECDHE-RSA-AES256-GCM-SHA384:256` (Exim
     /// up to 4.92), `(TLS1.3) tls TLS_AES_256_GCM_SHA384` (Exim 4.93+), or the
@@ -88,7 +88,8 @@ pub struct ReceivedTls<'a> {
 ///
 /// Parsing never fails: what could be read is filled in, and the whole header
 /// stays in [`Received::raw`].
-#[derive(Clone, Copy, Debug, PartialEq, Default, Serialize)]
+#[derive(Clone, Copy, Debug, PartialEq, Default)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize))]
 #[non_exhaustive]
 pub struct Received<'a> {
     /// Who wrote the header, as far as its layout tells.
@@ -98,43 +99,46 @@ pub struct Received<'a> {
     /// ident; for a local submission (no IP) `ident` is the caller's login. For
     /// RFC 5321 layouts (Postfix, Sendmail, Gmail...) the word after `from` is the
     /// HELO and `name` the reverse-DNS name from the comment.
-    #[serde(skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(feature = "serde", serde(skip_serializing_if = "Option::is_none"))]
     pub from: Option<Host<'a>>,
     /// The `by` host: the receiving server.
-    #[serde(skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(feature = "serde", serde(skip_serializing_if = "Option::is_none"))]
     pub by: Option<Text<'a>>,
     /// The `via` clause (`Frontend Transport`).
-    #[serde(skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(feature = "serde", serde(skip_serializing_if = "Option::is_none"))]
     pub via: Option<Folded<'a>>,
     /// The `with` protocol: `esmtpsa`, `local`, `ESMTPS`, `Microsoft SMTP Server`...
-    #[serde(skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(feature = "serde", serde(skip_serializing_if = "Option::is_none"))]
     pub protocol: Option<Folded<'a>>,
     /// TLS version and cipher, when written.
-    #[serde(skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(feature = "serde", serde(skip_serializing_if = "Option::is_none"))]
     pub tls: Option<ReceivedTls<'a>>,
     /// Exim's `$version_number` from `(Exim 4.96)`; distribution suffixes stay:
     /// `4.94.2 (FreeBSD)`. See [`Received::exim_release`].
-    #[serde(skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(feature = "serde", serde(skip_serializing_if = "Option::is_none"))]
     pub exim_version: Option<Folded<'a>>,
     /// `(envelope-from <addr>)`, without the angle brackets.
-    #[serde(skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(feature = "serde", serde(skip_serializing_if = "Option::is_none"))]
     pub envelope_from: Option<Text<'a>>,
     /// The `id` clause as written: an Exim message id or another MTA's queue id.
-    #[serde(skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(feature = "serde", serde(skip_serializing_if = "Option::is_none"))]
     pub id: Option<Text<'a>>,
     /// The `id` as an Exim message id (16 or 23 characters, §0), when it is one
     /// and the header is Exim's (or of unknown layout).
-    #[serde(skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(feature = "serde", serde(skip_serializing_if = "Option::is_none"))]
     pub message_id: Option<MessageId<'a>>,
     /// The `for` recipient, without angle brackets (present only when the
     /// message had exactly one recipient).
-    #[serde(rename = "for", skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(
+        feature = "serde",
+        serde(rename = "for", skip_serializing_if = "Option::is_none")
+    )]
     pub recipient: Option<Text<'a>>,
     /// The date after the last `;`, when it parses (ISO 8601 in JSON).
-    #[serde(skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(feature = "serde", serde(skip_serializing_if = "Option::is_none"))]
     pub date: Option<Timestamp>,
     /// The text after the last `;` as written (unfolded in JSON).
-    #[serde(skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(feature = "serde", serde(skip_serializing_if = "Option::is_none"))]
     pub date_text: Option<Folded<'a>>,
     /// The whole header as given, without a final line end.
     pub raw: Text<'a>,
@@ -241,8 +245,10 @@ pub(crate) fn strip_angle(b: &[u8]) -> &[u8] {
 #[cfg(test)]
 mod tests {
     use super::*;
+    #[cfg(feature = "serde")]
     use serde_json::{Value, json};
 
+    #[cfg(feature = "serde")]
     /// The JSON of a parsed header, without `raw` (checked separately).
     fn js(input: &str) -> Value {
         let r = Received::parse(input.as_bytes());
@@ -252,6 +258,7 @@ mod tests {
         v
     }
 
+    #[cfg(feature = "serde")]
     /// Exim's layouts (format reference §11.1), one case per form.
     #[test]
     fn exim_forms() {
@@ -432,6 +439,7 @@ mod tests {
         }
     }
 
+    #[cfg(feature = "serde")]
     /// Other MTAs (format reference §11.2), written from the documented shapes.
     #[test]
     fn other_mtas() {
@@ -591,6 +599,7 @@ mod tests {
         }
     }
 
+    #[cfg(feature = "serde")]
     #[test]
     fn unknown_layouts_keep_what_is_there() {
         let cases: &[(&str, Value)] = &[
@@ -647,6 +656,7 @@ mod tests {
         assert_eq!(r.raw.as_bytes(), s.trim_end().as_bytes());
     }
 
+    #[cfg(feature = "serde")]
     /// Pseudo-random header-like input: no panic, and every borrowed field is a
     /// slice of the input (nothing is copied or invented).
     #[test]

@@ -6,6 +6,7 @@
 use std::borrow::Cow;
 use std::fmt;
 
+#[cfg(feature = "serde")]
 use serde::{Serialize, Serializer};
 
 /// Header text borrowed from the input that may contain folds (a line end
@@ -74,6 +75,7 @@ impl fmt::Display for Folded<'_> {
     }
 }
 
+#[cfg(feature = "serde")]
 impl Serialize for Folded<'_> {
     fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
         s.serialize_str(&self.to_string_lossy())
@@ -139,6 +141,7 @@ mod tests {
         assert!(matches!(unfold(b"no folds"), Cow::Borrowed(_)));
     }
 
+    #[cfg(feature = "serde")]
     #[test]
     fn folded_compares_unfolded() {
         let f = Folded::new(b"Microsoft SMTP\r\n Server");

@@ -26,10 +26,7 @@
 //!   what those tools ban on: fail2ban's `maxretry` counts every matching line
 //!   of an IP.
 
-use std::collections::HashMap;
-
 use crate::{Event, LogLine, Peer, Stage, Timestamp};
-use serde::Serialize;
 
 use super::bounded::{
     BoundedMap, CappedSet, Distinct, Merge, Table, Weight, report_memory, share_budget,
@@ -37,6 +34,7 @@ use super::bounded::{
 use super::classify::{is_unknown_recipient, local_part, rbl_list, text_class};
 use super::{TimeWindow, log_seconds, merge_span, widen_span};
 use crate::budget::{MemoryBudget, MemoryUse};
+use crate::hash::Map;
 
 /// Most keys per table.
 pub const TABLE_CAP: usize = 50_000;
@@ -216,7 +214,8 @@ impl Weight for DictHost {
 
 /// What one IP did, for the offenders list: one count per kind of offender
 /// event (each line counts once, in one kind).
-#[derive(Clone, Debug, Default, Serialize)]
+#[derive(Clone, Debug, Default)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize))]
 #[non_exhaustive]
 pub struct Offense {
     /// RCPTs rejected as unknown recipients, and `too many unknown recipients`.
@@ -251,9 +250,9 @@ pub struct Offense {
     /// address`, `no IP address found for host ... (during SMTP connection
     /// from ...)`).
     pub host_lookup: u64,
-    #[serde(skip)]
+    #[cfg_attr(feature = "serde", serde(skip))]
     first: Option<Timestamp>,
-    #[serde(skip)]
+    #[cfg_attr(feature = "serde", serde(skip))]
     last: Option<Timestamp>,
 }
 
@@ -347,10 +346,10 @@ pub struct AbuseReport {
     first: Option<Timestamp>,
     last: Option<Timestamp>,
     /// Open connections by [`conn_key`], oldest first.
-    open: HashMap<String, Vec<Conn>>,
+    open: Map<String, Vec<Conn>>,
     /// Closed [`Conn::head`]s, the first of each key, held for
     /// [`AbuseReport::merge`] until the report.
-    closed_heads: HashMap<String, Conn>,
+    closed_heads: Map<String, Conn>,
     /// Closes that found nothing open of their key: they may end a
     /// connection of the previous part (key, time, `D=` seconds, and whether
     /// they came before this part's head of that key).
@@ -422,8 +421,8 @@ impl AbuseReport {
             lines: 0,
             first: None,
             last: None,
-            open: HashMap::new(),
-            closed_heads: HashMap::new(),
+            open: Map::default(),
+            closed_heads: Map::default(),
             orphan_closes: Vec::new(),
             connections: Vec::new(),
             connections_seen: 0,
@@ -1085,7 +1084,8 @@ fn protocol_kind(line: &LogLine<'_>) -> String {
 }
 
 /// The `--json` document of `abuse-report`.
-#[derive(Clone, Debug, Serialize)]
+#[derive(Clone, Debug)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize))]
 #[non_exhaustive]
 pub struct Report {
     /// Lines counted (inside the window).
@@ -1123,7 +1123,8 @@ pub struct Report {
 }
 
 /// Dictionary attacks.
-#[derive(Clone, Debug, Serialize)]
+#[derive(Clone, Debug)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize))]
 pub struct Dictionary {
     /// RCPTs rejected as unknown, in all.
     pub rejected_unknown: u64,
@@ -1138,7 +1139,8 @@ pub struct Dictionary {
 }
 
 /// A host guessing recipients.
-#[derive(Clone, Debug, Serialize)]
+#[derive(Clone, Debug)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize))]
 pub struct DictHostRow {
     /// Its IP.
     pub ip: String,
@@ -1161,7 +1163,8 @@ pub struct DictHostRow {
 }
 
 /// One SMTP connection guessing recipients.
-#[derive(Clone, Debug, Serialize)]
+#[derive(Clone, Debug)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize))]
 pub struct ConnRow {
     /// The client IP.
     pub ip: String,
@@ -1182,7 +1185,8 @@ pub struct ConnRow {
 }
 
 /// One kind of abuse: a total, a table by key and a table by host.
-#[derive(Clone, Debug, Serialize)]
+#[derive(Clone, Debug)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize))]
 pub struct Section {
     /// Events in all.
     pub total: u64,
@@ -1193,7 +1197,8 @@ pub struct Section {
 }
 
 /// Sender verification failures.
-#[derive(Clone, Debug, Serialize)]
+#[derive(Clone, Debug)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize))]
 pub struct SenderVerifySection {
     /// `sender verify fail` lines.
     pub failed: u64,
@@ -1206,7 +1211,8 @@ pub struct SenderVerifySection {
 }
 
 /// A key, its count, its distinct companions and its time span.
-#[derive(Clone, Debug, Serialize)]
+#[derive(Clone, Debug)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize))]
 pub struct Row {
     /// The key.
     pub key: String,
@@ -1221,7 +1227,8 @@ pub struct Row {
 }
 
 /// An IP a firewall could block.
-#[derive(Clone, Debug, Serialize)]
+#[derive(Clone, Debug)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize))]
 pub struct Offender {
     /// The IP.
     pub ip: String,

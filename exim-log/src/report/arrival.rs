@@ -27,7 +27,8 @@ use crate::event::Event;
 
 /// A message's arrival (`<=` line) as logged, with the `cwd=` of the
 /// process that submitted it.
-#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize)]
+#[derive(Clone, Debug, PartialEq, Eq)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize))]
 #[non_exhaustive]
 pub struct LoggedArrival {
     /// The message id.

@@ -13,12 +13,10 @@
 //! counts distinct values up to a cap, truncating long values the same way.
 
 use std::borrow::Borrow;
-use std::collections::{HashMap, HashSet};
 use std::hash::Hash;
 
-use serde::Serialize;
-
 use crate::budget::{MemoryBudget, MemoryUse};
+use crate::hash::{Map, Set};
 
 /// The longest key (or distinct value) kept whole, in bytes.
 pub const MAX_KEY_BYTES: usize = 256;
@@ -94,7 +92,7 @@ pub fn truncate_key(s: &str) -> Option<String> {
 /// lightest half when full.
 #[derive(Clone, Debug)]
 pub struct BoundedMap<K, V> {
-    map: HashMap<K, V>,
+    map: Map<K, V>,
     cap: usize,
     max_bytes: usize,
     bytes: usize,
@@ -108,7 +106,7 @@ impl<K: Hash + Eq + Clone + Ord + Key, V: Default + Weight> BoundedMap<K, V> {
     /// budget (see [`BoundedMap::with_max_bytes`]).
     pub fn new(cap: usize) -> Self {
         BoundedMap {
-            map: HashMap::new(),
+            map: Map::default(),
             cap: cap.max(2),
             max_bytes: usize::MAX,
             bytes: 0,
@@ -307,8 +305,15 @@ impl<K: Hash + Eq + Clone + Ord + Key, V: Default + Weight> BoundedMap<K, V> {
     /// first, ties by key.
     pub fn top(&self, n: usize, min: u64) -> Vec<(&K, &V)> {
         let mut v: Vec<(&K, &V)> = self.map.iter().filter(|(_, v)| v.weight() >= min).collect();
-        v.sort_by(|a, b| b.1.weight().cmp(&a.1.weight()).then_with(|| a.0.cmp(b.0)));
-        v.truncate(n);
+        let order =
+            |a: &(&K, &V), b: &(&K, &V)| b.1.weight().cmp(&a.1.weight()).then_with(|| a.0.cmp(b.0));
+        // Only the first `n` are sorted: a table of 50,000 recipients is
+        // partitioned around the n-th in linear time, not sorted whole.
+        if n < v.len() {
+            v.select_nth_unstable_by(n, order);
+            v.truncate(n);
+        }
+        v.sort_unstable_by(order);
         v
     }
 }
@@ -396,7 +401,7 @@ impl TableUse {
 /// under their first [`MAX_KEY_BYTES`] bytes).
 #[derive(Clone, Debug, Default)]
 pub struct CappedSet {
-    set: HashSet<String>,
+    set: Set<String>,
     cap: usize,
     saturated: bool,
     bytes: usize,
@@ -406,7 +411,7 @@ impl CappedSet {
     /// An empty set remembering at most `cap` values.
     pub fn new(cap: usize) -> Self {
         CappedSet {
-            set: HashSet::new(),
+            set: Set::default(),
             cap,
             saturated: false,
             bytes: 0,
@@ -457,12 +462,13 @@ impl CappedSet {
 }
 
 /// A count of distinct values that may be a lower bound.
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize)]
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize))]
 pub struct Distinct {
     /// Distinct values seen (up to the cap).
     pub count: u64,
     /// True when the cap was reached: there were at least `count`.
-    #[serde(skip_serializing_if = "std::ops::Not::not")]
+    #[cfg_attr(feature = "serde", serde(skip_serializing_if = "std::ops::Not::not"))]
     pub at_least: bool,
 }
 

@@ -6,6 +6,10 @@
 //! texts and the widespread cPanel/DirectAdmin ones are recognised; the rest is
 //! grouped by its text.
 
+use std::sync::LazyLock;
+
+use memchr::memmem::Finder;
+
 use crate::Reject;
 
 /// The DNS list a rejection names: Exim's default `... is in a black list at
@@ -19,21 +23,39 @@ pub fn rbl_list(r: &Reject<'_>) -> Option<String> {
     rbl_in_text(&r.reason?.to_string_lossy())
 }
 
+/// [`rbl_list`] when the caller has the lower-cased reason already.
+fn rbl_list_lower(r: &Reject<'_>, lower: Option<&str>) -> Option<String> {
+    if let Some(d) = r.dnslist_domain() {
+        return Some(d.to_string_lossy().to_ascii_lowercase());
+    }
+    rbl_in_lower(lower?)
+}
+
 /// [`rbl_list`] on a reason text alone.
 pub fn rbl_in_text(reason: &str) -> Option<String> {
-    const MARKERS: [&str; 6] = [
+    rbl_in_lower(&reason.to_ascii_lowercase())
+}
+
+/// The markers of [`rbl_in_text`], lower-cased, each searcher built once
+/// (building one per call cost more than the search: callgrind).
+static RBL_MARKERS: LazyLock<[Finder<'static>; 6]> = LazyLock::new(|| {
+    [
         " is in a black list at ",
-        " is in an RBL: ",
-        " is in an RBL, see ",
+        " is in an rbl: ",
+        " is in an rbl, see ",
         "blocked using ",
         "listed at ",
         "listed in ",
-    ];
-    let lower = reason.to_ascii_lowercase();
-    let (at, marker) = MARKERS
+    ]
+    .map(Finder::new)
+});
+
+/// [`rbl_in_text`] of an already lower-cased reason.
+fn rbl_in_lower(lower: &str) -> Option<String> {
+    let (at, len) = RBL_MARKERS
         .iter()
-        .find_map(|m| lower.find(&m.to_ascii_lowercase()).map(|at| (at, *m)))?;
-    let rest = lower.get(at + marker.len()..)?;
+        .find_map(|m| m.find(lower.as_bytes()).map(|at| (at, m.needle().len())))?;
+    let rest = lower.get(at + len..)?;
     let rest = rest
         .strip_prefix("http://")
         .or_else(|| rest.strip_prefix("https://"))
@@ -45,11 +67,9 @@ pub fn rbl_in_text(reason: &str) -> Option<String> {
     list.contains('.').then(|| list.to_string())
 }
 
-/// True when a reason says the recipient does not exist: the dictionary-attack
-/// signature (`Unknown user`, `User unknown`, `No Such User Here` (cPanel),
-/// `Unrouteable address` (Exim's default), `unknown local-part`, ...).
-pub fn is_unknown_recipient(reason: &str) -> bool {
-    const SIGNS: [&str; 9] = [
+/// The signs of [`is_unknown_recipient`], each searcher built once.
+static UNKNOWN_SIGNS: LazyLock<[Finder<'static>; 9]> = LazyLock::new(|| {
+    [
         "unknown user",
         "user unknown",
         "no such user",
@@ -59,9 +79,21 @@ pub fn is_unknown_recipient(reason: &str) -> bool {
         "recipient unknown",
         "mailbox unavailable",
         "does not exist",
-    ];
-    let lower = reason.to_ascii_lowercase();
-    SIGNS.iter().any(|s| lower.contains(s))
+    ]
+    .map(Finder::new)
+});
+
+/// True when a reason says the recipient does not exist: the dictionary-attack
+/// signature (`Unknown user`, `User unknown`, `No Such User Here` (cPanel),
+/// `Unrouteable address` (Exim's default), `unknown local-part`, ...).
+pub fn is_unknown_recipient(reason: &str) -> bool {
+    unknown_in_lower(&reason.to_ascii_lowercase())
+}
+
+fn unknown_in_lower(lower: &str) -> bool {
+    UNKNOWN_SIGNS
+        .iter()
+        .any(|s| s.find(lower.as_bytes()).is_some())
 }
 
 /// A short class to group rejection reasons by: `RBL <list>`, `unknown
@@ -69,14 +101,16 @@ pub fn is_unknown_recipient(reason: &str) -> bool {
 /// (`[ip]`, `<address>`) blanked, at most 80 characters. `(no reason)` when
 /// none was logged.
 pub fn reason_class(r: &Reject<'_>) -> String {
-    if let Some(list) = rbl_list(r) {
+    // Decoded and lower-cased once for every test below.
+    let reason = r.reason.map(|t| t.to_string_lossy());
+    let lower = reason.as_deref().map(str::to_ascii_lowercase);
+    if let Some(list) = rbl_list_lower(r, lower.as_deref()) {
         return format!("RBL {list}");
     }
-    let Some(reason) = r.reason else {
+    let (Some(reason), Some(lower)) = (reason, lower) else {
         return "(no reason)".to_string();
     };
-    let reason = reason.to_string_lossy();
-    if is_unknown_recipient(&reason) {
+    if unknown_in_lower(&lower) {
         return "unknown recipient".to_string();
     }
     text_class(&reason)

@@ -10,7 +10,9 @@
 //! * [`summary::Summary`] takes messages and lone lines
 //!   ([`crate::assemble::Assembled`]): the eximstats totals and tables;
 //! * [`abuse::AbuseReport`] takes parsed lines in log order: inbound abuse at
-//!   SMTP time and the offending IPs.
+//!   SMTP time and the offending IPs;
+//! * [`metrics::Metrics`] takes raw lines one at a time, as a follower reads
+//!   them: the counters of the Prometheus exporter (`exim-log metrics`).
 //!
 //! `merge(other)` adds a partial result counted over *later* input (another
 //! thread's share, the next file, a Dask partition) so that the merged value
@@ -54,6 +56,7 @@
 //! assert_eq!(report.totals.received.messages, 1);
 //! assert_eq!(report.totals.delivered.bytes, 1200);
 //! assert_eq!(report.totals.rejects, 1);
+//! # #[cfg(feature = "serde")]
 //! assert_eq!(serde_json::to_value(&report)?, serde_json::to_value(whole.report(10, 1))?);
 //! # Ok::<(), Box<dyn std::error::Error>>(())
 //! ```
@@ -64,6 +67,7 @@ pub mod abuse;
 pub mod arrival;
 pub mod bounded;
 pub mod classify;
+pub mod metrics;
 pub mod queue;
 pub mod spam;
 pub mod summary;

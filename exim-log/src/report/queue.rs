@@ -26,8 +26,6 @@
 //! # Ok::<(), exim_log::spool::SpoolError>(())
 //! ```
 
-use serde::Serialize;
-
 use std::collections::HashMap;
 
 use super::arrival::LoggedArrival;
@@ -44,8 +42,9 @@ pub const IDS_PER_ROW: usize = 1_000;
 const SUBJECT_CHARS: usize = 200;
 
 /// What a table groups the queued messages by.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize)]
-#[serde(rename_all = "snake_case")]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize))]
+#[cfg_attr(feature = "serde", serde(rename_all = "snake_case"))]
 #[non_exhaustive]
 pub enum QueueGroup {
     /// The login and uid that called Exim (`nobody (65534)` for a web script).
@@ -162,7 +161,8 @@ fn push_id(ids: &mut Vec<String>, more: &mut bool, id: String) {
 }
 
 /// Ages of the queued messages.
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize)]
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize))]
 pub struct Ages {
     /// Under an hour on the queue.
     pub under_1h: u64,
@@ -197,7 +197,8 @@ impl Ages {
 }
 
 /// Counts over the whole queue.
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize)]
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize))]
 pub struct QueueTotals {
     /// Messages.
     pub messages: u64,
@@ -515,7 +516,8 @@ fn domain_of(a: &[u8]) -> String {
 }
 
 /// The result of [`QueueReport::report`]: the `--json` document of `queue`.
-#[derive(Clone, Debug, Serialize)]
+#[derive(Clone, Debug)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize))]
 #[non_exhaustive]
 pub struct QueueSummary {
     /// Counts over the whole queue.
@@ -529,7 +531,8 @@ pub struct QueueSummary {
 }
 
 /// One table.
-#[derive(Clone, Debug, Serialize)]
+#[derive(Clone, Debug)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize))]
 pub struct QueueSection {
     /// What the rows are.
     pub kind: QueueGroup,
@@ -540,7 +543,8 @@ pub struct QueueSection {
 }
 
 /// One key of a table.
-#[derive(Clone, Debug, Serialize)]
+#[derive(Clone, Debug)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize))]
 pub struct QueueRow {
     /// The user, login, IP, sender, script, subject or domain.
     pub key: String,

@@ -21,11 +21,10 @@
 //! generated, bytes, top subjects (`+subject`), first and last seen, and the id
 //! of its first message, to give to `trace`.
 
-use std::collections::HashSet;
+use crate::hash::Set;
 
 use crate::assemble::Message;
 use crate::{Event, Flag, Timestamp};
-use serde::Serialize;
 
 use super::bounded::{BoundedMap, CappedSet, Distinct, Merge, Weight, report_memory, share_budget};
 use super::{TimeWindow, merge_span, widen_span};
@@ -39,8 +38,9 @@ pub const DOMAINS_CAP: usize = 10_000;
 pub const SUBJECTS_CAP: usize = 64;
 
 /// What a source is.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize)]
-#[serde(rename_all = "snake_case")]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize))]
+#[cfg_attr(feature = "serde", serde(rename_all = "snake_case"))]
 pub enum SourceKind {
     /// `cwd=` directory of a local submission.
     Script,
@@ -187,7 +187,8 @@ impl Stats {
 }
 
 /// Counts over every message read.
-#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize)]
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize))]
 #[non_exhaustive]
 pub struct Totals {
     /// Arrivals (`<=`) in the window, bounces included.
@@ -207,10 +208,10 @@ pub struct Totals {
     /// Messages whose arrival is not in the input (started before it).
     pub without_arrival: u64,
     /// The first arrival counted.
-    #[serde(skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(feature = "serde", serde(skip_serializing_if = "Option::is_none"))]
     pub first: Option<String>,
     /// The last arrival counted.
-    #[serde(skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(feature = "serde", serde(skip_serializing_if = "Option::is_none"))]
     pub last: Option<String>,
 }
 
@@ -334,7 +335,7 @@ impl SpamSources {
             ..Facts::default()
         };
         let mut source = None;
-        let mut delivered_to: HashSet<String> = HashSet::new();
+        let mut delivered_to: Set<String> = Set::default();
         let mut listed = false;
         for r in &m.lines {
             let Ok(line) = r.parse() else { continue };
@@ -482,7 +483,8 @@ impl SpamSources {
 }
 
 /// The result of [`SpamSources::report`]: the `--json` document.
-#[derive(Clone, Debug, Serialize)]
+#[derive(Clone, Debug)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize))]
 #[non_exhaustive]
 pub struct SpamReport {
     /// Counts over all messages.
@@ -502,7 +504,8 @@ pub struct SpamReport {
 }
 
 /// The top source of one kind.
-#[derive(Clone, Debug, Serialize)]
+#[derive(Clone, Debug)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize))]
 pub struct Finding {
     /// The kind.
     pub kind: SourceKind,
@@ -529,7 +532,8 @@ impl Finding {
 }
 
 /// One table of the report.
-#[derive(Clone, Debug, Serialize)]
+#[derive(Clone, Debug)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize))]
 pub struct Section {
     /// What the sources are.
     pub kind: SourceKind,
@@ -540,12 +544,13 @@ pub struct Section {
 }
 
 /// One source.
-#[derive(Clone, Debug, Serialize)]
+#[derive(Clone, Debug)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize))]
 pub struct Row {
     /// The directory, user, login or IP.
     pub source: String,
     /// For hosts: the host name (or HELO name) first seen.
-    #[serde(skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(feature = "serde", serde(skip_serializing_if = "Option::is_none"))]
     pub label: Option<String>,
     /// Messages received from it.
     pub messages: u64,
@@ -574,7 +579,8 @@ pub struct Row {
 }
 
 /// A subject and how many messages had it.
-#[derive(Clone, Debug, Serialize)]
+#[derive(Clone, Debug)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize))]
 pub struct Subject {
     /// The decoded subject.
     pub subject: String,

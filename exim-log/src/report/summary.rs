@@ -19,7 +19,6 @@
 
 use crate::assemble::{Assembled, Message};
 use crate::{Event, Flag, LogLine, Timestamp};
-use serde::Serialize;
 
 use super::TimeWindow;
 use super::bounded::{BoundedMap, Merge, Table, Weight, report_memory, share_budget};
@@ -54,7 +53,8 @@ pub const SIZE_BUCKETS: [(u64, &str); 5] = [
 ];
 
 /// Messages, addresses and bytes of one key.
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize)]
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize))]
 pub struct Volume {
     /// Messages (`<=` lines, or `=>` lines for deliveries).
     pub messages: u64,
@@ -500,7 +500,8 @@ impl Summary {
 }
 
 /// The `--json` document of `summary`.
-#[derive(Clone, Debug, Serialize)]
+#[derive(Clone, Debug)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize))]
 #[non_exhaustive]
 pub struct Report {
     /// First line counted.
@@ -551,7 +552,8 @@ pub struct Report {
 }
 
 /// eximstats' "Grand total summary".
-#[derive(Clone, Debug, Serialize)]
+#[derive(Clone, Debug)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize))]
 #[non_exhaustive]
 pub struct Totals {
     /// `<=` lines and their bytes.
@@ -581,17 +583,19 @@ pub struct Totals {
 }
 
 /// A key with its volume.
-#[derive(Clone, Debug, Serialize)]
+#[derive(Clone, Debug)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize))]
 pub struct VolumeRow {
     /// The key.
     pub key: String,
     /// Its counts.
-    #[serde(flatten)]
+    #[cfg_attr(feature = "serde", serde(flatten))]
     pub volume: Volume,
 }
 
 /// A key with a count.
-#[derive(Clone, Debug, Serialize)]
+#[derive(Clone, Debug)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize))]
 pub struct CountRow {
     /// The key.
     pub key: String,
@@ -600,7 +604,8 @@ pub struct CountRow {
 }
 
 /// One arrival-size bucket.
-#[derive(Clone, Debug, Serialize)]
+#[derive(Clone, Debug)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize))]
 pub struct SizeRow {
     /// `under 1 KiB`, ..., `10 MiB and over`.
     pub bucket: String,
@@ -609,7 +614,8 @@ pub struct SizeRow {
 }
 
 /// One queue-time bucket.
-#[derive(Clone, Debug, Serialize)]
+#[derive(Clone, Debug)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize))]
 pub struct QueueRow {
     /// `under 1m`, ..., `over 1d`.
     pub bucket: String,

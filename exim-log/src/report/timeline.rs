@@ -15,8 +15,6 @@
 
 use std::collections::BTreeMap;
 
-use serde::Serialize;
-
 use super::log_seconds;
 use crate::Timestamp;
 
@@ -28,7 +26,8 @@ pub const MAX_BUCKETS: usize = 8_784;
 pub const REPORT_POINTS: usize = 168;
 
 /// What is counted in one bucket.
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize)]
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize))]
 #[non_exhaustive]
 pub struct Counts {
     /// Arrivals (`<=` lines).
@@ -214,7 +213,8 @@ fn minute_label(minute: i64) -> String {
 }
 
 /// A timeline as reported: `summary --json`'s `timeline` (SCHEMA.md).
-#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+#[derive(Clone, Debug, PartialEq, Eq)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize))]
 #[non_exhaustive]
 pub struct TimelineReport {
     /// Width of each point in minutes: 1, 5, 15, 60, 1440, 2880, ...
@@ -224,13 +224,14 @@ pub struct TimelineReport {
 }
 
 /// One bucket of a [`TimelineReport`].
-#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+#[derive(Clone, Debug, PartialEq, Eq)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize))]
 #[non_exhaustive]
 pub struct TimelinePoint {
     /// Its start on the log's clock, `YYYY-MM-DDTHH:MM:00`.
     pub start: String,
     /// Its counts.
-    #[serde(flatten)]
+    #[cfg_attr(feature = "serde", serde(flatten))]
     pub counts: Counts,
 }
 

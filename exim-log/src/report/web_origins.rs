@@ -46,8 +46,6 @@
 
 use std::collections::{HashMap, HashSet};
 
-use serde::Serialize;
-
 use super::bounded::{BoundedMap, Merge, Weight};
 use crate::weblog::AccessLine;
 
@@ -55,7 +53,8 @@ use crate::weblog::AccessLine;
 pub const KEYS_CAP: usize = 10_000;
 
 /// Where a script directory is served from.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+#[derive(Clone, Debug, PartialEq, Eq)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize))]
 pub struct Site {
     /// The domain, when a document root said it; `None`: any site of `user`.
     pub domain: Option<String>,
@@ -428,7 +427,8 @@ impl WebOrigins {
 }
 
 /// The result of [`WebOrigins::report`].
-#[derive(Clone, Debug, Serialize)]
+#[derive(Clone, Debug)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize))]
 #[non_exhaustive]
 pub struct WebOriginsReport {
     /// The window, in seconds before an arrival.
@@ -438,7 +438,8 @@ pub struct WebOriginsReport {
 }
 
 /// The requests behind one script.
-#[derive(Clone, Debug, Serialize)]
+#[derive(Clone, Debug)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize))]
 pub struct ScriptOrigins {
     /// The script's directory (`cwd=`), or for a script named by the
     /// queue's `X-PHP-Script`, its `host/path`.
@@ -463,7 +464,8 @@ pub struct ScriptOrigins {
 }
 
 /// A client, URL or user agent.
-#[derive(Clone, Debug, Serialize)]
+#[derive(Clone, Debug)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize))]
 pub struct OriginRow {
     /// The address, path or agent.
     pub key: String,
@@ -559,6 +561,7 @@ mod tests {
             );
         }
         first.merge(second);
+        #[cfg(feature = "serde")]
         assert_eq!(
             serde_json::to_value(first.report(10)).unwrap(),
             serde_json::to_value(whole.report(10)).unwrap()

@@ -14,7 +14,6 @@
 //! every line, so only they can be reported [`Evidence::Off`].
 
 use memchr::memmem;
-use serde::Serialize;
 
 use super::{LogSelector, Selector, TABLE};
 use crate::event::{Arrival, Auth, Delivery, Event, Field, Peer, Reject, Stage, Tls};
@@ -23,8 +22,9 @@ use crate::line::{LogLine, parse_line};
 use crate::text::Text;
 
 /// What a log sample says about one selector.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize)]
-#[serde(rename_all = "snake_case")]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize))]
+#[cfg_attr(feature = "serde", serde(rename_all = "snake_case"))]
 #[non_exhaustive]
 pub enum Evidence {
     /// At least one line shows the selector's field or line: it was on when that line
@@ -38,7 +38,8 @@ pub enum Evidence {
 }
 
 /// The evidence for one selector.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize))]
 #[non_exhaustive]
 pub struct Observation {
     /// The selector.
@@ -48,7 +49,7 @@ pub struct Observation {
     /// How many lines showed it.
     pub lines: u64,
     /// 1-based number of the first line that showed it.
-    #[serde(skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(feature = "serde", serde(skip_serializing_if = "Option::is_none"))]
     pub first_line: Option<u64>,
 }
 

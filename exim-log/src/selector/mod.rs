@@ -21,6 +21,7 @@
 use std::fmt;
 use std::str::FromStr;
 
+#[cfg(feature = "serde")]
 use serde::{Serialize, Serializer};
 
 mod infer;
@@ -244,6 +245,7 @@ impl fmt::Display for Selector {
     }
 }
 
+#[cfg(feature = "serde")]
 impl Serialize for Selector {
     fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
         s.serialize_str(self.name())
@@ -445,6 +447,7 @@ impl FromIterator<Selector> for LogSelector {
     }
 }
 
+#[cfg(feature = "serde")]
 impl Serialize for LogSelector {
     /// A list of the names that are on.
     fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {

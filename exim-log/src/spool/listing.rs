@@ -24,7 +24,9 @@
 
 use std::fmt;
 
+#[cfg(feature = "serde")]
 use serde::ser::SerializeSeq;
+#[cfg(feature = "serde")]
 use serde::{Serialize, Serializer};
 
 use super::{SpoolError, SpoolErrorKind};
@@ -76,6 +78,7 @@ impl fmt::Display for QueueAge {
     }
 }
 
+#[cfg(feature = "serde")]
 impl Serialize for QueueAge {
     fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
         s.collect_str(self)
@@ -177,6 +180,7 @@ impl<'a> QueueEntry<'a> {
     }
 }
 
+#[cfg(feature = "serde")]
 impl Serialize for QueueEntry<'_> {
     fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
         use serde::ser::SerializeStruct;
@@ -204,8 +208,10 @@ impl Serialize for QueueEntry<'_> {
     }
 }
 
+#[cfg(feature = "serde")]
 struct AllRecipients<'a>(QueueRecipients<'a>);
 
+#[cfg(feature = "serde")]
 impl Serialize for AllRecipients<'_> {
     fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
         let mut seq = s.serialize_seq(None)?;
@@ -217,14 +223,15 @@ impl Serialize for AllRecipients<'_> {
 }
 
 /// A recipient line of an `exim -bp` record.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize))]
 pub struct QueueRecipient<'a> {
     /// The address.
     pub address: Text<'a>,
     /// `D`: already delivered.
     pub delivered: bool,
     /// `+D` (`-bpa`): an address routing generated, delivered.
-    #[serde(skip_serializing_if = "std::ops::Not::not")]
+    #[cfg_attr(feature = "serde", serde(skip_serializing_if = "std::ops::Not::not"))]
     pub generated: bool,
 }
 

@@ -48,7 +48,9 @@ mod recipient;
 
 use std::borrow::Cow;
 
+#[cfg(feature = "serde")]
 use serde::ser::{SerializeSeq, SerializeStruct};
+#[cfg(feature = "serde")]
 use serde::{Serialize, Serializer};
 use thiserror::Error;
 
@@ -255,6 +257,7 @@ impl<'a> HeaderFile<'a> {
     }
 }
 
+#[cfg(feature = "serde")]
 impl Serialize for HeaderFile<'_> {
     fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
         struct All<I>(I);
@@ -288,22 +291,23 @@ impl Serialize for HeaderFile<'_> {
 }
 
 /// One `-name value` line of a `-H` file.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize))]
 pub struct SpoolVariable<'a> {
     /// The name after the dash(es): `auth_id`, `host_address`, `aclm`, ...
     pub name: Text<'a>,
     /// The text after the first space, if any (for ACL variables: `NAME LENGTH`).
-    #[serde(skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(feature = "serde", serde(skip_serializing_if = "Option::is_none"))]
     pub value: Option<Text<'a>>,
     /// Written with two dashes: the value is tainted (it came from outside).
-    #[serde(skip_serializing_if = "std::ops::Not::not")]
+    #[cfg_attr(feature = "serde", serde(skip_serializing_if = "std::ops::Not::not"))]
     pub tainted: bool,
     /// `--(lookup)name`: the value is quoted for that lookup type.
-    #[serde(skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(feature = "serde", serde(skip_serializing_if = "Option::is_none"))]
     pub quoter: Option<Text<'a>>,
     /// For `-aclc`, `-aclm` and the old `-acl`: the variable's value, read by
     /// length from the following line(s) (it may contain newlines).
-    #[serde(skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(feature = "serde", serde(skip_serializing_if = "Option::is_none"))]
     pub data: Option<Text<'a>>,
 }
 
@@ -327,135 +331,136 @@ impl<'a> SpoolVariable<'a> {
 
 /// The `-name value` lines that Exim writes (`spool_out.c`), typed. A line
 /// missing from the file is `None` / `false` here.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Default, Serialize)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Default)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize))]
 #[non_exhaustive]
 pub struct Envelope<'a> {
     /// `-received_time_usec .NNNNNN`: microseconds of the reception time (4.92+).
-    #[serde(skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(feature = "serde", serde(skip_serializing_if = "Option::is_none"))]
     pub received_time_usec: Option<u32>,
     /// `-received_time_complete SECS.USEC`: when reception finished.
-    #[serde(skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(feature = "serde", serde(skip_serializing_if = "Option::is_none"))]
     pub received_time_complete: Option<Text<'a>>,
     /// `-helo_name`: the HELO/EHLO argument.
-    #[serde(skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(feature = "serde", serde(skip_serializing_if = "Option::is_none"))]
     pub helo_name: Option<Text<'a>>,
     /// `-host_address [IP]:PORT` (4.96+) or `IP.PORT`: the client.
-    #[serde(skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(feature = "serde", serde(skip_serializing_if = "Option::is_none"))]
     pub host_address: Option<Endpoint<'a>>,
     /// `-host_name`: the client's verified reverse-DNS name.
-    #[serde(skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(feature = "serde", serde(skip_serializing_if = "Option::is_none"))]
     pub host_name: Option<Text<'a>>,
     /// `-host_auth`: the authenticator's name (`$sender_host_authenticated`).
-    #[serde(skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(feature = "serde", serde(skip_serializing_if = "Option::is_none"))]
     pub host_auth: Option<Text<'a>>,
     /// `-host_auth_pubname`: the authenticator's public name (`PLAIN`, `LOGIN`).
-    #[serde(skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(feature = "serde", serde(skip_serializing_if = "Option::is_none"))]
     pub host_auth_pubname: Option<Text<'a>>,
     /// `-interface_address`: the local address and port the message came in on.
-    #[serde(skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(feature = "serde", serde(skip_serializing_if = "Option::is_none"))]
     pub interface_address: Option<Endpoint<'a>>,
     /// `-active_hostname`: `$smtp_active_hostname` when it differed.
-    #[serde(skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(feature = "serde", serde(skip_serializing_if = "Option::is_none"))]
     pub active_hostname: Option<Text<'a>>,
     /// `-ident`: the RFC 1413 ident, or the login of a local submitter.
-    #[serde(skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(feature = "serde", serde(skip_serializing_if = "Option::is_none"))]
     pub ident: Option<Text<'a>>,
     /// `-received_protocol`: `local`, `esmtpsa`, ...
-    #[serde(skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(feature = "serde", serde(skip_serializing_if = "Option::is_none"))]
     pub received_protocol: Option<Text<'a>>,
     /// `-auth_id`: `$authenticated_id`, the login that authenticated (for a
     /// local submission Exim sets it to the caller's login).
-    #[serde(skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(feature = "serde", serde(skip_serializing_if = "Option::is_none"))]
     pub auth_id: Option<Text<'a>>,
     /// `-auth_sender`: `$authenticated_sender` (`AUTH=` of MAIL).
-    #[serde(skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(feature = "serde", serde(skip_serializing_if = "Option::is_none"))]
     pub auth_sender: Option<Text<'a>>,
     /// `-body_linecount`.
-    #[serde(skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(feature = "serde", serde(skip_serializing_if = "Option::is_none"))]
     pub body_linecount: Option<i64>,
     /// `-body_zerocount`: binary zeros in the body.
-    #[serde(skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(feature = "serde", serde(skip_serializing_if = "Option::is_none"))]
     pub body_zerocount: Option<i64>,
     /// `-max_received_linelength`.
-    #[serde(skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(feature = "serde", serde(skip_serializing_if = "Option::is_none"))]
     pub max_received_linelength: Option<i64>,
     /// `-frozen TIME`: the message is frozen, since that time.
-    #[serde(skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(feature = "serde", serde(skip_serializing_if = "Option::is_none"))]
     pub frozen: Option<i64>,
     /// `-manual_thaw`: it was frozen and thawed by an administrator.
-    #[serde(skip_serializing_if = "std::ops::Not::not")]
+    #[cfg_attr(feature = "serde", serde(skip_serializing_if = "std::ops::Not::not"))]
     pub manual_thaw: bool,
     /// `-deliver_firsttime`: no delivery attempt yet.
-    #[serde(skip_serializing_if = "std::ops::Not::not")]
+    #[cfg_attr(feature = "serde", serde(skip_serializing_if = "std::ops::Not::not"))]
     pub deliver_firsttime: bool,
     /// `-local`: from a local sender.
-    #[serde(skip_serializing_if = "std::ops::Not::not")]
+    #[cfg_attr(feature = "serde", serde(skip_serializing_if = "std::ops::Not::not"))]
     pub local: bool,
     /// `-localerror`: a bounce generated here.
-    #[serde(skip_serializing_if = "std::ops::Not::not")]
+    #[cfg_attr(feature = "serde", serde(skip_serializing_if = "std::ops::Not::not"))]
     pub localerror: bool,
     /// `-N`: deliveries suppressed (`exim -N`).
-    #[serde(skip_serializing_if = "std::ops::Not::not")]
+    #[cfg_attr(feature = "serde", serde(skip_serializing_if = "std::ops::Not::not"))]
     pub dont_deliver: bool,
     /// `-sender_set_untrusted`: an untrusted caller set the sender.
-    #[serde(skip_serializing_if = "std::ops::Not::not")]
+    #[cfg_attr(feature = "serde", serde(skip_serializing_if = "std::ops::Not::not"))]
     pub sender_set_untrusted: bool,
     /// `-allow_unqualified_recipient`.
-    #[serde(skip_serializing_if = "std::ops::Not::not")]
+    #[cfg_attr(feature = "serde", serde(skip_serializing_if = "std::ops::Not::not"))]
     pub allow_unqualified_recipient: bool,
     /// `-allow_unqualified_sender`.
-    #[serde(skip_serializing_if = "std::ops::Not::not")]
+    #[cfg_attr(feature = "serde", serde(skip_serializing_if = "std::ops::Not::not"))]
     pub allow_unqualified_sender: bool,
     /// `-host_lookup_deferred`.
-    #[serde(skip_serializing_if = "std::ops::Not::not")]
+    #[cfg_attr(feature = "serde", serde(skip_serializing_if = "std::ops::Not::not"))]
     pub host_lookup_deferred: bool,
     /// `-host_lookup_failed`.
-    #[serde(skip_serializing_if = "std::ops::Not::not")]
+    #[cfg_attr(feature = "serde", serde(skip_serializing_if = "std::ops::Not::not"))]
     pub host_lookup_failed: bool,
     /// `-spool_file_wireformat`: the `-D` file has CRLF line ends.
-    #[serde(skip_serializing_if = "std::ops::Not::not")]
+    #[cfg_attr(feature = "serde", serde(skip_serializing_if = "std::ops::Not::not"))]
     pub spool_file_wireformat: bool,
     /// `-local_scan`: what `local_scan()` returned.
-    #[serde(skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(feature = "serde", serde(skip_serializing_if = "Option::is_none"))]
     pub local_scan: Option<Text<'a>>,
     /// `-spam_bar`.
-    #[serde(skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(feature = "serde", serde(skip_serializing_if = "Option::is_none"))]
     pub spam_bar: Option<Text<'a>>,
     /// `-spam_score`.
-    #[serde(skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(feature = "serde", serde(skip_serializing_if = "Option::is_none"))]
     pub spam_score: Option<Text<'a>>,
     /// `-spam_score_int`: SpamAssassin's score times ten.
-    #[serde(skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(feature = "serde", serde(skip_serializing_if = "Option::is_none"))]
     pub spam_score_int: Option<Text<'a>>,
     /// `-tls_certificate_verified`.
-    #[serde(skip_serializing_if = "std::ops::Not::not")]
+    #[cfg_attr(feature = "serde", serde(skip_serializing_if = "std::ops::Not::not"))]
     pub tls_certificate_verified: bool,
     /// `-tls_cipher`.
-    #[serde(skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(feature = "serde", serde(skip_serializing_if = "Option::is_none"))]
     pub tls_cipher: Option<Text<'a>>,
     /// `-tls_ver`: `TLS1.3`, ...
-    #[serde(skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(feature = "serde", serde(skip_serializing_if = "Option::is_none"))]
     pub tls_ver: Option<Text<'a>>,
     /// `-tls_peerdn`: the client certificate's DN (escaped by `string_printing`).
-    #[serde(skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(feature = "serde", serde(skip_serializing_if = "Option::is_none"))]
     pub tls_peerdn: Option<Quoted<'a>>,
     /// `-tls_sni`: the SNI the client sent (escaped by `string_printing`).
-    #[serde(skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(feature = "serde", serde(skip_serializing_if = "Option::is_none"))]
     pub tls_sni: Option<Quoted<'a>>,
     /// `-tls_ocsp N`.
-    #[serde(skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(feature = "serde", serde(skip_serializing_if = "Option::is_none"))]
     pub tls_ocsp: Option<i64>,
     /// `-tls_resumption X`: the resumption state letter.
-    #[serde(skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(feature = "serde", serde(skip_serializing_if = "Option::is_none"))]
     pub tls_resumption: Option<Text<'a>>,
     /// `-smtputf8`: the message needs SMTPUTF8.
-    #[serde(skip_serializing_if = "std::ops::Not::not")]
+    #[cfg_attr(feature = "serde", serde(skip_serializing_if = "std::ops::Not::not"))]
     pub smtputf8: bool,
     /// `-dsn_envid`: the DSN `ENVID=`.
-    #[serde(skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(feature = "serde", serde(skip_serializing_if = "Option::is_none"))]
     pub dsn_envid: Option<Text<'a>>,
     /// `-dsn_ret`: the DSN `RET=` (1 full, 2 headers).
-    #[serde(skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(feature = "serde", serde(skip_serializing_if = "Option::is_none"))]
     pub dsn_ret: Option<i64>,
 }
 
@@ -715,6 +720,7 @@ impl<'a> MessageHeader<'a> {
     }
 }
 
+#[cfg(feature = "serde")]
 impl Serialize for MessageHeader<'_> {
     fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
         let mut st = s.serialize_struct("MessageHeader", 4)?;

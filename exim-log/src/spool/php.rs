@@ -6,15 +6,14 @@
 //!   other hosting panels') patched PHP; the site, the script's URL path and the
 //!   web client's IP address (then any addresses of `X-Forwarded-For`).
 
-use serde::Serialize;
-
 use crate::text::Text;
 
 /// `X-PHP-Originating-Script: 1000:mailer.php`.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize))]
 pub struct OriginatingScript<'a> {
     /// The uid before the colon, when it is a number.
-    #[serde(skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(feature = "serde", serde(skip_serializing_if = "Option::is_none"))]
     pub uid: Option<u32>,
     /// The script, as PHP wrote it (a file name or a path).
     pub script: Text<'a>,
@@ -52,17 +51,18 @@ impl<'a> OriginatingScript<'a> {
 }
 
 /// `X-PHP-Script: www.example.com/wp-content/x.php for 198.51.100.23`.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize))]
 pub struct PhpScript<'a> {
     /// The site (virtual host) the script ran for.
     pub host: Text<'a>,
     /// The script's URL path, from its first `/` (empty when none was written).
     pub path: Text<'a>,
     /// The web client's address: the first one after `for`.
-    #[serde(skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(feature = "serde", serde(skip_serializing_if = "Option::is_none"))]
     pub client: Option<Text<'a>>,
     /// All the addresses after `for` as written (`client, proxy, ...`).
-    #[serde(skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(feature = "serde", serde(skip_serializing_if = "Option::is_none"))]
     pub clients: Option<Text<'a>>,
 }
 

@@ -9,31 +9,31 @@
 //!   the flags says the `errors_to len,pno` part is there, bit 2 the DSN part.
 //!   Exim writes `#3` whenever any of them is set (`spool_out.c`).
 
-use serde::Serialize;
-
 use crate::text::Text;
 
 /// A recipient of a queued message, as stored in the `-H` file.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize))]
 pub struct SpoolRecipient<'a> {
     /// The address.
     pub address: Text<'a>,
     /// The `errors_to` address a `redirect` router set for it, if any.
-    #[serde(skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(feature = "serde", serde(skip_serializing_if = "Option::is_none"))]
     pub errors_to: Option<Text<'a>>,
     /// The DSN `ORCPT=` value (`rfc822;addr`), if given.
-    #[serde(skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(feature = "serde", serde(skip_serializing_if = "Option::is_none"))]
     pub orcpt: Option<Text<'a>>,
     /// The DSN flags (`rf_notify_*` bits: 2 never, 4 success, 8 failure, 16
     /// delay; 1 is `orcpt` given), 0 when none.
-    #[serde(skip_serializing_if = "is_zero")]
+    #[cfg_attr(feature = "serde", serde(skip_serializing_if = "is_zero"))]
     pub dsn_flags: i64,
     /// For a `one_time` child address: the index of its parent in the recipient
     /// list.
-    #[serde(skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(feature = "serde", serde(skip_serializing_if = "Option::is_none"))]
     pub parent: Option<i64>,
 }
 
+#[cfg(feature = "serde")]
 fn is_zero(n: &i64) -> bool {
     *n == 0
 }

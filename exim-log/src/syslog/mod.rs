@@ -33,8 +33,6 @@
 //! assert_eq!(l.body.event.name(), "completed");
 //! ```
 
-use serde::Serialize;
-
 use crate::entries::starts_entry;
 use crate::error::{ErrorKind, ParseError};
 use crate::event::{Event, Flag};
@@ -52,19 +50,20 @@ pub use framing::{Framing, Unwrap};
 
 /// The Exim part of a line without its timestamp: what [`crate::LogLine`] holds
 /// after the prefix. Returned by [`parse_body`].
-#[derive(Clone, Debug, PartialEq, Serialize)]
+#[derive(Clone, Debug, PartialEq)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize))]
 pub struct Body<'a> {
     /// The message the line is about, when it is about one.
-    #[serde(skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(feature = "serde", serde(skip_serializing_if = "Option::is_none"))]
     pub message_id: Option<MessageId<'a>>,
     /// The flag (`<=`, `=>`, ...) of a message line.
-    #[serde(skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(feature = "serde", serde(skip_serializing_if = "Option::is_none"))]
     pub flag: Option<Flag>,
     /// What the line says.
-    #[serde(flatten)]
+    #[cfg_attr(feature = "serde", serde(flatten))]
     pub event: Event<'a>,
     /// The text after the message id (what the event was parsed from).
-    #[serde(skip)]
+    #[cfg_attr(feature = "serde", serde(skip))]
     pub text: Text<'a>,
 }
 
@@ -90,7 +89,8 @@ pub fn parse_body(text: &[u8]) -> Body<'_> {
 
 /// `[n/m]` (split for length) or `[n\m]` (split at a newline) at the start of
 /// the Exim text (spec §1.5).
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize))]
 pub struct Chunk {
     /// This chunk's number, from 1.
     pub index: u32,
@@ -101,10 +101,11 @@ pub struct Chunk {
 }
 
 /// One syslog line carrying Exim text.
-#[derive(Clone, Debug, PartialEq, Serialize)]
+#[derive(Clone, Debug, PartialEq)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize))]
 pub struct SyslogLine<'a> {
     /// `<PRI>`: facility * 8 + severity, when the line has it.
-    #[serde(skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(feature = "serde", serde(skip_serializing_if = "Option::is_none"))]
     pub priority: Option<u16>,
     /// The syslog timestamp exactly as written (`Nov 27 07:47:34`,
     /// `2026-11-27T07:47:34.123+00:00`); empty when the wrapper has none
@@ -112,21 +113,24 @@ pub struct SyslogLine<'a> {
     pub time: Text<'a>,
     /// The host name field. JSON key `syslog_host`, apart from the event's `host`
     /// (`H=`), which the same object carries.
-    #[serde(rename = "syslog_host", skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(
+        feature = "serde",
+        serde(rename = "syslog_host", skip_serializing_if = "Option::is_none")
+    )]
     pub host: Option<Text<'a>>,
     /// The program (tag / APP-NAME), e.g. `exim`.
     pub program: Text<'a>,
     /// The process id from `exim[123]` or the RFC 5424 PROCID.
-    #[serde(skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(feature = "serde", serde(skip_serializing_if = "Option::is_none"))]
     pub pid: Option<u32>,
     /// The `[n/m]` split marker, when the Exim text was split.
-    #[serde(skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(feature = "serde", serde(skip_serializing_if = "Option::is_none"))]
     pub chunk: Option<Chunk>,
     /// Exim's own timestamp, when `syslog_timestamp` left it in the text.
-    #[serde(skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(feature = "serde", serde(skip_serializing_if = "Option::is_none"))]
     pub timestamp: Option<Timestamp>,
     /// The parsed Exim text.
-    #[serde(flatten)]
+    #[cfg_attr(feature = "serde", serde(flatten))]
     pub body: Body<'a>,
     /// The whole line, without its line ending.
     pub raw: Text<'a>,
@@ -472,6 +476,7 @@ mod tests {
         }
     }
 
+    #[cfg(feature = "serde")]
     #[test]
     fn serializes_prefix_and_event_keys_together() {
         let l = parse_syslog_line(

@@ -1,0 +1,208 @@
+//! `--threads N` gives the output of `--threads 1`, byte for byte, for every
+//! subcommand that takes it: on the Exim test-suite corpus (835 small files,
+//! message ids used again from file to file) and on generated logs, alone and
+//! as a rotated set with `.gz` members, cut into many small units
+//! (`--unit-bytes`) so that hundreds of messages, SMTP connections and
+//! `+arguments` links cross a cut.
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::indexing_slicing)]
+
+mod support;
+
+use std::io::Write;
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+use exim_log_benches::{Config, generate};
+use serde_json::Value;
+
+/// The corpus's mainlogs (`$EXIM_LOG_CORPUS` or ../shared/corpus); `None`
+/// when missing outside CI (under `CI=true` a missing corpus fails).
+fn corpus_mainlogs() -> Option<Vec<PathBuf>> {
+    let dir = std::env::var_os("EXIM_LOG_CORPUS").map_or_else(
+        || PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../shared/corpus/exim-testsuite"),
+        PathBuf::from,
+    );
+    if !dir.is_dir() {
+        assert!(
+            std::env::var("CI").map_or(true, |v| v != "true"),
+            "corpus not found at {}; CI requires it",
+            dir.display()
+        );
+        eprintln!("skipping corpus test: no corpus at {}", dir.display());
+        return None;
+    }
+    let mut files: Vec<PathBuf> = std::fs::read_dir(dir.join("mainlog"))
+        .unwrap()
+        .filter_map(|e| e.ok().map(|e| e.path()))
+        .filter(|p| p.is_file())
+        .collect();
+    files.sort();
+    Some(files)
+}
+
+/// Runs the command; (exit code, stdout, stderr).
+fn exim_log(args: &[&str]) -> (i32, Vec<u8>, String) {
+    let out = Command::new(env!("CARGO_BIN_EXE_exim-log"))
+        .args(args)
+        .output()
+        .expect("run exim-log");
+    (
+        out.status.code().unwrap_or(-1),
+        out.stdout,
+        String::from_utf8_lossy(&out.stderr).into_owned(),
+    )
+}
+
+/// The report JSON without `assembler_memory.peak`: the most bytes one
+/// assembler held, which depends on how the input was shared out.
+fn comparable(stdout: &[u8], json: bool) -> Vec<u8> {
+    if !json {
+        return stdout.to_vec();
+    }
+    let mut v: Value = serde_json::from_slice(stdout).expect("one JSON document");
+    if let Some(m) = v.get_mut("assembler_memory").and_then(Value::as_object_mut) {
+        assert!(m.remove("peak").is_some(), "assembler_memory.peak");
+    }
+    serde_json::to_vec_pretty(&v).unwrap()
+}
+
+/// Every subcommand with `--threads`, as (arguments, output is one JSON).
+const RUNS: &[(&[&str], bool)] = &[
+    (&["ndjson"], false),
+    (&["summary", "--json"], true),
+    (&["summary"], false),
+    (&["spam-sources", "--json", "-n", "50"], true),
+    (
+        &["abuse-report", "--json", "-n", "50", "--threshold", "1"],
+        true,
+    ),
+    (&["abuse-report", "--offenders", "--threshold", "1"], false),
+];
+
+/// Checks that every run of [`RUNS`] over `inputs` gives the same exit code,
+/// output and warnings with `threads` threads and `unit` bytes per unit as
+/// with one thread.
+fn same_with_threads(what: &str, inputs: &[PathBuf], threads: &str, unit: &str) {
+    same_runs_with_threads(RUNS, what, inputs, threads, unit);
+}
+
+fn same_runs_with_threads(
+    runs: &[(&[&str], bool)],
+    what: &str,
+    inputs: &[PathBuf],
+    threads: &str,
+    unit: &str,
+) {
+    let inputs: Vec<&str> = inputs.iter().map(|p| p.to_str().unwrap()).collect();
+    for (args, json) in runs {
+        let one: Vec<&str> = args
+            .iter()
+            .copied()
+            .chain(["--threads", "1"])
+            .chain(inputs.iter().copied())
+            .collect();
+        let many: Vec<&str> = args
+            .iter()
+            .copied()
+            .chain(["--threads", threads, "--unit-bytes", unit])
+            .chain(inputs.iter().copied())
+            .collect();
+        let (code1, out1, err1) = exim_log(&one);
+        let (code2, out2, err2) = exim_log(&many);
+        assert!(!out1.is_empty(), "{what} {args:?}: no output ({err1})");
+        assert_eq!(code1, code2, "{what} {args:?}: exit codes");
+        assert_eq!(err1, err2, "{what} {args:?}: warnings");
+        let (a, b) = (comparable(&out1, *json), comparable(&out2, *json));
+        if a != b {
+            let a = String::from_utf8_lossy(&a);
+            let b = String::from_utf8_lossy(&b);
+            let first = a
+                .lines()
+                .zip(b.lines())
+                .position(|(x, y)| x != y)
+                .unwrap_or(0);
+            panic!(
+                "{what} {args:?} --threads {threads}: output differs from line {first}:\n\
+                 one thread: {:?}\n{threads} threads: {:?}",
+                a.lines().nth(first),
+                b.lines().nth(first)
+            );
+        }
+    }
+}
+
+#[test]
+fn corpus_output_is_the_same_on_several_threads() {
+    let Some(files) = corpus_mainlogs() else {
+        return;
+    };
+    assert!(files.len() > 100, "{} corpus mainlogs", files.len());
+    // abuse-report at its default threshold: below it, the dictionary
+    // connections table shows one connection counted differently, the limit
+    // `AbuseReport::merge` documents (a cut among several connections open
+    // at once under one key: the test-suite files reuse one IP without pids
+    // and leave connections open at their ends).
+    let runs: Vec<(&[&str], bool)> = RUNS
+        .iter()
+        .copied()
+        .filter(|(args, _)| !args.contains(&"--threshold"))
+        .chain([(&["abuse-report", "--json"][..], true)])
+        .collect();
+    same_runs_with_threads(&runs, "corpus", &files, "3", "3000");
+}
+
+/// Writes `log` cut at line starts into a rotated set: `mainlog.2.gz`,
+/// `mainlog.1`, `mainlog` (oldest first, as `LogFiles::from_args` orders a
+/// directory).
+fn rotated_set(dir: &Path, log: &[u8]) -> PathBuf {
+    let cut = |at: usize| at + log[at..].iter().position(|b| *b == b'\n').unwrap() + 1;
+    let (a, b) = (cut(log.len() / 3), cut(2 * log.len() / 3));
+    let set = dir.join("set");
+    std::fs::create_dir(&set).unwrap();
+    let mut gz = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::fast());
+    gz.write_all(&log[..a]).unwrap();
+    std::fs::write(set.join("mainlog.2.gz"), gz.finish().unwrap()).unwrap();
+    std::fs::write(set.join("mainlog.1"), &log[a..b]).unwrap();
+    std::fs::write(set.join("mainlog"), &log[b..]).unwrap();
+    set
+}
+
+#[test]
+fn generated_output_is_the_same_on_several_threads() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut with_pid = Config::with_incidents(21, 600_000);
+    with_pid.pid = true;
+    with_pid.incident_percent = 25;
+    let mut plain = Config::with_incidents(22, 600_000);
+    plain.incident_percent = 25;
+    for (name, config) in [("generated+pid", with_pid), ("generated", plain)] {
+        let log = generate(&config).0;
+        let path = dir.path().join(format!("{name}.log"));
+        std::fs::write(&path, &log).unwrap();
+        for (threads, unit) in [("2", "20000"), ("4", "7000")] {
+            same_with_threads(name, std::slice::from_ref(&path), threads, unit);
+        }
+        if name == "generated" {
+            let set = rotated_set(dir.path(), &log);
+            same_with_threads("rotated set", &[set], "3", "20000");
+        }
+    }
+}
+
+#[test]
+fn a_gzip_log_is_read_the_same_pipelined() {
+    let dir = tempfile::tempdir().unwrap();
+    let log = generate(&Config::with_incidents(23, 300_000)).0;
+    let path = dir.path().join("mainlog.1.gz");
+    let mut gz = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::fast());
+    gz.write_all(&log).unwrap();
+    std::fs::write(&path, gz.finish().unwrap()).unwrap();
+    let (code, one, _) = exim_log(&["ndjson", "--threads", "1", path.to_str().unwrap()]);
+    let (code2, two, _) = exim_log(&["ndjson", "--threads", "2", path.to_str().unwrap()]);
+    assert_eq!((code, code2), (0, 0));
+    assert_eq!(
+        one.iter().filter(|b| **b == b'\n').count(),
+        log.iter().filter(|b| **b == b'\n').count()
+    );
+    assert!(one == two, "pipelined .gz output differs");
+}

@@ -1,0 +1,468 @@
+//! Reading one log on every core: a [`Plan`] cuts the inputs into units
+//! (byte ranges of plain files, whole `.gz` files), [`run_ordered`] works on
+//! them on several threads and hands the results back **in input order**,
+//! and the engines merge the per-unit partial results so that the answer is
+//! the one a single pass gives:
+//!
+//! * reports that take lines ([`crate::report::abuse::AbuseReport`]) merge
+//!   their partials left to right ([`fold_lines`]);
+//! * reports that take messages ([`crate::report::summary::Summary`],
+//!   [`crate::report::spam::SpamSources`]) assemble each unit apart, and
+//!   [`Stitch`] joins the messages that a cut split in two
+//!   ([`fold_messages`]);
+//! * ordered outputs (NDJSON, a trace) write each unit's output in turn
+//!   ([`run_ordered`]).
+//!
+//! Threads are std's scoped threads, not a pool such as `rayon`: the units
+//! are few and large (a few per thread), results must come back in order
+//! with a bound on how many wait (memory), and the crate stays without a
+//! runtime dependency. At most `2 × threads` units are being worked on or
+//! waiting to be merged at any time; each holds a share of the memory
+//! budget ([`crate::budget::MemoryBudget::share`]).
+//!
+//! A single `.gz` file cannot be cut; [`crate::reader::LogFiles::pipelined`]
+//! decompresses it on one thread while another parses.
+//!
+//! ```
+//! use exim_log::parallel::{Plan, fold_lines};
+//! use exim_log::report::{TimeWindow, abuse::AbuseReport};
+//! # let dir = tempfile::tempdir()?;
+//! # let path = dir.path().join("mainlog");
+//! # let mut log = String::new();
+//! # for i in 0..200 { log += &format!("2026-11-25 10:00:{:02} H=(x) [192.0.2.{}] F=<a@example.net> rejected RCPT <u{i}@example.com>: Unknown user\n", i % 60, i % 3); }
+//! # std::fs::write(&path, log)?;
+//! let plan = Plan::new([&path], 4)?;
+//! let folded = fold_lines(
+//!     &plan,
+//!     2,
+//!     AbuseReport::new(TimeWindow::default()),
+//!     || AbuseReport::new(TimeWindow::default()),
+//!     |r, raw, _pos| {
+//!         if let Ok(line) = exim_log::parse_line(raw) {
+//!             r.add(&line);
+//!         }
+//!     },
+//!     |r, other| r.merge(other),
+//! );
+//! assert_eq!(folded.value.report(10, 1).dictionary.rejected_unknown, 200);
+//! assert_eq!(folded.lines.iter().sum::<u64>(), 200);
+//! # Ok::<(), Box<dyn std::error::Error>>(())
+//! ```
+
+mod stitch;
+
+use std::collections::BTreeMap;
+use std::fs::File;
+use std::io::{self, Read};
+use std::ops::Range;
+use std::path::{Path, PathBuf};
+use std::sync::atomic::AtomicU64;
+use std::sync::mpsc;
+use std::sync::{Arc, Condvar, Mutex};
+use std::thread;
+
+use crate::reader::{LineSource, LogFiles, Position, ReadError, split};
+
+pub use stitch::{QUIET_LINES, Stitch, UnitMessages, assemble_unit, fold_messages};
+
+/// The number of threads to use by default: the cores available to this
+/// process (1 when it cannot be told).
+pub fn available_threads() -> usize {
+    thread::available_parallelism().map_or(1, |n| n.get())
+}
+
+/// Units smaller than this are not cut further: opening a range costs a
+/// file open and a seek, and each unit's partial result a merge.
+pub const MIN_UNIT_BYTES: u64 = 1 << 20;
+
+/// One piece of work: a whole file (plain or gzip), or the lines of a plain
+/// file that start in a byte range.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Unit {
+    /// The file.
+    pub path: PathBuf,
+    /// The byte range, or `None` for the whole file.
+    pub range: Option<Range<u64>>,
+    /// The bytes of the file this unit reads (compressed bytes for gzip).
+    pub bytes: u64,
+}
+
+impl Unit {
+    /// The unit's lines as a [`LogFiles`] of one input (gzip pipelined when
+    /// `pipelined`), so every reader feature (syslog unwrapping, line cap)
+    /// applies. Line numbers of a range count from its first line.
+    pub fn open(&self, pipelined: bool) -> LogFiles {
+        self.open_counted(pipelined, None)
+    }
+
+    /// [`Unit::open`], counting the bytes read into a shared counter (one
+    /// progress bar for every thread).
+    pub fn open_counted(&self, pipelined: bool, counter: Option<Arc<AtomicU64>>) -> LogFiles {
+        let mut files = LogFiles::default().pipelined(pipelined);
+        if let Some(c) = counter {
+            files = files.with_byte_counter(c);
+        }
+        match &self.range {
+            Some(r) => files.push_range(&self.path, r.clone()),
+            None => files.push_path(&self.path),
+        }
+        files
+    }
+}
+
+/// The inputs cut into units, in reading order.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct Plan {
+    units: Vec<Unit>,
+}
+
+impl Plan {
+    /// Cuts `paths` (read in this order; give a rotated set oldest first)
+    /// into about `parts` units of equal size: a plain file into byte ranges
+    /// (none smaller than [`MIN_UNIT_BYTES`]), a gzip file (told from its
+    /// content) whole. A file that cannot be opened is a unit of its own: its
+    /// error comes when it is read, in its turn.
+    pub fn new<I, P>(paths: I, parts: usize) -> io::Result<Plan>
+    where
+        I: IntoIterator<Item = P>,
+        P: AsRef<Path>,
+    {
+        Plan::sized(paths, parts, MIN_UNIT_BYTES)
+    }
+
+    /// [`Plan::new`] with another smallest unit size than
+    /// [`MIN_UNIT_BYTES`] (tests cut small logs into many units).
+    pub fn sized<I, P>(paths: I, parts: usize, min_unit: u64) -> io::Result<Plan>
+    where
+        I: IntoIterator<Item = P>,
+        P: AsRef<Path>,
+    {
+        let files: Vec<(PathBuf, u64, bool)> = paths
+            .into_iter()
+            .map(|p| {
+                let p = p.as_ref().to_path_buf();
+                let (len, gzip) = sniff(&p).unwrap_or((0, true));
+                (p, len, gzip)
+            })
+            .collect();
+        let total: u64 = files.iter().map(|f| f.1).sum();
+        let target = (total / parts.max(1) as u64).max(min_unit.max(1));
+        let mut units = Vec::new();
+        for (path, len, gzip) in files {
+            if gzip || len <= target {
+                units.push(Unit {
+                    path,
+                    range: None,
+                    bytes: len,
+                });
+                continue;
+            }
+            let n = usize::try_from(len.div_ceil(target)).unwrap_or(usize::MAX);
+            for r in split(len, n) {
+                units.push(Unit {
+                    path: path.clone(),
+                    bytes: r.end - r.start,
+                    range: Some(r),
+                });
+            }
+        }
+        Ok(Plan { units })
+    }
+
+    /// A plan of the given units.
+    pub fn from_units(units: Vec<Unit>) -> Plan {
+        Plan { units }
+    }
+
+    /// The units, in reading order.
+    pub fn units(&self) -> &[Unit] {
+        &self.units
+    }
+
+    /// The number of units.
+    pub fn len(&self) -> usize {
+        self.units.len()
+    }
+
+    /// True when there is nothing to read.
+    pub fn is_empty(&self) -> bool {
+        self.units.is_empty()
+    }
+}
+
+/// The length of a file and whether it is gzip (its first two bytes).
+fn sniff(path: &Path) -> io::Result<(u64, bool)> {
+    let mut f = File::open(path)?;
+    let len = f.metadata()?.len();
+    let mut magic = [0u8; 2];
+    let mut got = 0;
+    while got < 2 {
+        match f.read(magic.get_mut(got..).unwrap_or_default()) {
+            Ok(0) => break,
+            Ok(n) => got += n,
+            Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
+            Err(e) => return Err(e),
+        }
+    }
+    Ok((len, got == 2 && magic == [0x1f, 0x8b]))
+}
+
+/// Runs `work` on units `0..units` on up to `threads` threads (the calling
+/// thread waits) and gives each result to `sink` in unit order, on the
+/// calling thread, as soon as the results before it were given. At most
+/// `2 × threads` units are started and not yet sunk, so memory is bounded by
+/// what that many results hold. With `threads <= 1` it all runs on the
+/// calling thread.
+pub fn run_ordered<T, W, S>(units: usize, threads: usize, work: W, mut sink: S)
+where
+    T: Send,
+    W: Fn(usize) -> T + Sync,
+    S: FnMut(usize, T),
+{
+    let threads = threads.max(1).min(units.max(1));
+    if threads == 1 {
+        for i in 0..units {
+            sink(i, work(i));
+        }
+        return;
+    }
+    let window = 2 * threads;
+    // (next unit to start, units sunk): a worker starts unit `i` only when
+    // `i < sunk + window`.
+    let state = Mutex::new((0usize, 0usize));
+    let turn = Condvar::new();
+    let (tx, rx) = mpsc::channel::<(usize, T)>();
+    thread::scope(|s| {
+        for _ in 0..threads {
+            let tx = tx.clone();
+            let (state, turn, work) = (&state, &turn, &work);
+            s.spawn(move || {
+                loop {
+                    let i = {
+                        let mut st = state.lock().unwrap_or_else(|p| p.into_inner());
+                        while st.0 < units && st.0 >= st.1 + window {
+                            st = turn.wait(st).unwrap_or_else(|p| p.into_inner());
+                        }
+                        if st.0 >= units {
+                            return;
+                        }
+                        st.0 += 1;
+                        st.0 - 1
+                    };
+                    if tx.send((i, work(i))).is_err() {
+                        return;
+                    }
+                }
+            });
+        }
+        drop(tx);
+        let mut waiting = BTreeMap::new();
+        let mut next = 0;
+        for (i, r) in rx {
+            waiting.insert(i, r);
+            while let Some(r) = waiting.remove(&next) {
+                sink(next, r);
+                next += 1;
+                state.lock().unwrap_or_else(|p| p.into_inner()).1 = next;
+                turn.notify_all();
+            }
+        }
+    });
+}
+
+/// What reading one unit gave besides its result: its lines and the read
+/// errors met (at most [`MAX_UNIT_ERRORS`] kept, positions as read).
+#[derive(Debug)]
+pub struct UnitOutput<T> {
+    /// The unit's result.
+    pub value: T,
+    /// Lines read.
+    pub lines: u64,
+    /// Read errors, in order (the first [`MAX_UNIT_ERRORS`]).
+    pub errors: Vec<ReadError>,
+    /// Read errors met, kept or not.
+    pub error_count: u64,
+}
+
+/// Read errors kept per unit: a unit of a file full of over-long lines must
+/// not hold all of them.
+pub const MAX_UNIT_ERRORS: usize = 1000;
+
+/// Reads every line of `source` into `each`; the lines and errors met.
+pub fn read_lines<S: LineSource>(
+    source: &mut S,
+    mut each: impl FnMut(&[u8], &Position),
+) -> UnitOutput<()> {
+    let mut out = UnitOutput {
+        value: (),
+        lines: 0,
+        errors: Vec::new(),
+        error_count: 0,
+    };
+    loop {
+        match source.next_line() {
+            Ok(Some((line, pos))) => {
+                out.lines += 1;
+                each(line, pos);
+            }
+            Ok(None) => return out,
+            Err(e) => {
+                out.error_count += 1;
+                if out.errors.len() < MAX_UNIT_ERRORS {
+                    out.errors.push(e);
+                }
+            }
+        }
+    }
+}
+
+/// Turns the line numbers of each unit's positions (counted from each
+/// range's first line) into line numbers in the file, as the units are
+/// sunk in order.
+#[derive(Debug, Default)]
+pub struct LineNumbers {
+    file: Option<PathBuf>,
+    before: u64,
+}
+
+impl LineNumbers {
+    /// Starts unit `u`, which read `lines` lines: returns the number of
+    /// lines of its file before its first line.
+    pub fn unit(&mut self, u: &Unit, lines: u64) -> u64 {
+        if self.file.as_deref() != Some(u.path.as_path()) || u.range.is_none() {
+            self.file = Some(u.path.clone());
+            self.before = 0;
+        }
+        let before = self.before;
+        self.before += lines;
+        before
+    }
+
+    /// Fixes an error's position given the lines before its unit.
+    pub fn fix(e: &mut ReadError, before: u64) {
+        e.position.line += before;
+    }
+}
+
+/// What a fold over a [`Plan`] gives: the merged value, the read errors in
+/// input order (line numbers in their file), the lines read per unit, and
+/// the ledger of what was held between lines (message folds).
+#[derive(Debug)]
+pub struct Folded<T> {
+    /// The merged result.
+    pub value: T,
+    /// Read errors, in input order (at most [`MAX_UNIT_ERRORS`] per unit).
+    pub errors: Vec<ReadError>,
+    /// Lines read, per unit of the plan.
+    pub lines: Vec<u64>,
+    /// For [`fold_messages`]: the assemblers' and the stitch's ledger
+    /// (`peak`: the most one of them held; `hits`: all of theirs).
+    pub memory: crate::budget::MemoryUse,
+    /// For [`fold_messages`]: units assembled a second time because an id
+    /// in flight across their start was used again in them (see [`Stitch`]).
+    pub again: usize,
+}
+
+/// Folds every line of the plan on `threads` threads: each unit into a
+/// value of its own (`init`, `each`), merged in input order into `total`
+/// (`merge`, which must add a partial counted over *later* input, as the
+/// reports' `merge` does).
+pub fn fold_lines<T, I, E, M>(
+    plan: &Plan,
+    threads: usize,
+    total: T,
+    init: I,
+    each: E,
+    mut merge: M,
+) -> Folded<T>
+where
+    T: Send,
+    I: Fn() -> T + Sync,
+    E: Fn(&mut T, &[u8], &Position) + Sync,
+    M: FnMut(&mut T, T),
+{
+    let mut folded = Folded {
+        value: total,
+        errors: Vec::new(),
+        lines: Vec::new(),
+        memory: crate::budget::MemoryUse::default(),
+        again: 0,
+    };
+    let mut numbers = LineNumbers::default();
+    let units = plan.units();
+    run_ordered(
+        units.len(),
+        threads,
+        |i| {
+            let mut value = init();
+            let out = match units.get(i) {
+                Some(u) => read_lines(&mut u.open(true), |line, pos| each(&mut value, line, pos)),
+                None => read_lines(&mut LogFiles::default(), |_, _| {}),
+            };
+            (value, out)
+        },
+        |i, (value, out)| {
+            if let Some(u) = units.get(i) {
+                let before = numbers.unit(u, out.lines);
+                for mut e in out.errors {
+                    LineNumbers::fix(&mut e, before);
+                    folded.errors.push(e);
+                }
+            }
+            folded.lines.push(out.lines);
+            merge(&mut folded.value, value);
+        },
+    );
+    folded
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn results_come_in_order_whatever_the_threads() {
+        for threads in [1, 2, 3, 8] {
+            let mut got = Vec::new();
+            run_ordered(
+                50,
+                threads,
+                |i| {
+                    // Later units finish first.
+                    std::thread::sleep(std::time::Duration::from_micros(((50 - i) * 20) as u64));
+                    i * 2
+                },
+                |i, r| got.push((i, r)),
+            );
+            let want: Vec<(usize, usize)> = (0..50).map(|i| (i, i * 2)).collect();
+            assert_eq!(got, want, "{threads} threads");
+        }
+        let mut none = 0;
+        run_ordered(0, 4, |i| i, |_, _| none += 1);
+        assert_eq!(none, 0);
+    }
+
+    #[test]
+    fn plans_cut_plain_files_and_keep_gzip_whole() {
+        let dir = tempfile::tempdir().unwrap();
+        let big = dir.path().join("mainlog");
+        std::fs::write(&big, vec![b'x'; 5 << 20]).unwrap();
+        let gz = dir.path().join("mainlog.1.gz");
+        std::fs::write(&gz, [0x1f, 0x8b, 0, 0]).unwrap();
+        let missing = dir.path().join("nothing");
+        let plan = Plan::new([&gz, &big, &missing], 4).unwrap();
+        let u = plan.units();
+        assert_eq!(u[0].path, gz);
+        assert_eq!(u[0].range, None);
+        // 5 MiB + 4 bytes over 4 parts: 4 ranges that tile the plain file.
+        let ranges: Vec<_> = u.iter().filter_map(|u| u.range.clone()).collect();
+        assert_eq!(ranges.len(), 4);
+        assert_eq!(ranges.first().map(|r| r.start), Some(0));
+        assert_eq!(ranges.last().map(|r| r.end), Some(5 << 20));
+        assert!(ranges.windows(2).all(|w| w[0].end == w[1].start));
+        assert_eq!(
+            u.last().map(|u| (&u.path, &u.range)),
+            Some((&missing, &None))
+        );
+    }
+}

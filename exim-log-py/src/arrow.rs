@@ -8,8 +8,6 @@
 //! pyo3-arrow would do the same and more, but pulls arrow-cast/arrow-select
 //! and lags arrow releases.
 
-use std::fs::File;
-use std::io::{BufRead, Seek, SeekFrom};
 use std::path::PathBuf;
 
 use exim_log::ReadError;
@@ -18,8 +16,8 @@ use exim_log::arrow::arrow_array::{RecordBatch, RecordBatchIterator};
 use exim_log::arrow::arrow_schema::SchemaRef;
 use exim_log::arrow::{ArrowOptions, LinesBuilder, MessagesBuilder};
 use exim_log::assemble::{Assembled, Assembler};
-use exim_log::reader::{LogFiles, LogReader, Position, Record};
-use pyo3::exceptions::{PyOSError, PyValueError};
+use exim_log::reader::{LogFiles, Record};
+use pyo3::exceptions::PyValueError;
 use pyo3::prelude::*;
 use pyo3::types::PyCapsule;
 
@@ -83,43 +81,6 @@ impl ArrowBatches {
     }
 }
 
-/// Where lines come from.
-enum Lines {
-    Files(LogFiles),
-    /// A byte range of a plain file: the lines that start in it.
-    Range(LogReader<File>, u64),
-}
-
-impl Lines {
-    fn read_line(&mut self, buf: &mut Vec<u8>) -> Result<Option<Position>, ReadError> {
-        match self {
-            Lines::Files(f) => f.read_line(buf),
-            Lines::Range(r, end) => match r.read_line(buf)? {
-                Some(p) if p.byte < *end => Ok(Some(p)),
-                _ => Ok(None),
-            },
-        }
-    }
-}
-
-/// Opens `path` at the first line that starts at or after `start`.
-fn open_range(path: PathBuf, start: u64, end: u64) -> std::io::Result<Lines> {
-    let mut f = File::open(&path)?;
-    let mut first = start;
-    if start > 0 {
-        // A range starting inside a line leaves that line to the range before.
-        f.seek(SeekFrom::Start(start - 1))?;
-        let mut skip = Vec::new();
-        let n = std::io::BufReader::new(&mut f).read_until(b'\n', &mut skip)?;
-        first = (start - 1) + n as u64;
-    }
-    f.seek(SeekFrom::Start(first))?;
-    let r = LogReader::new(f)
-        .with_file(path)
-        .with_start(Position::new(0, first));
-    Ok(Lines::Range(r, end))
-}
-
 /// What to build.
 enum Builder {
     Lines(LinesBuilder),
@@ -129,7 +90,7 @@ enum Builder {
 /// Parses everything into batches of at most `batch_rows` rows (no GIL needed
 /// except for a Python file object's `read()`).
 fn build(
-    mut src: Lines,
+    mut src: LogFiles,
     mut b: Builder,
     batch_rows: usize,
 ) -> Result<(SchemaRef, Vec<RecordBatch>), ReadError> {
@@ -232,10 +193,14 @@ pub(crate) fn read_arrow(
                     "byte_range= and rotated=True do not mix",
                 ));
             }
-            py.detach(|| open_range(path.clone(), start, end))
-                .map_err(|e| PyOSError::new_err(format!("{}: {e}", path.display())))?
+            // The library's byte-range reader (exim_log::reader::LogReader::open_range).
+            let mut files = LogFiles::default();
+            files.push_range(path, start..end.max(start));
+            py.detach(|| files.open_first())
+                .map_err(|e| read_error(py, e))?;
+            files
         }
-        None => Lines::Files(open(py, source, rotated)?),
+        None => open(py, source, rotated)?,
     };
     let batch_rows = batch_rows.max(1);
     let (schema, batches) = py

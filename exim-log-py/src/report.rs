@@ -6,6 +6,7 @@
 
 use exim_log::assemble::{Assembled, Assembler, AssemblerOptions};
 use exim_log::budget::MemoryBudget;
+use exim_log::parallel::{Plan, available_threads, fold_lines, fold_messages};
 use exim_log::reader::{LogFiles, Record};
 use exim_log::report::TimeWindow;
 use exim_log::report::abuse::AbuseReport;
@@ -16,7 +17,7 @@ use pyo3::exceptions::PyValueError;
 use pyo3::prelude::*;
 
 use crate::pick::to_dict;
-use crate::source::{BATCH_BYTES, open, read_error};
+use crate::source::{BATCH_BYTES, open, paths, read_error};
 
 /// The counts of one report.
 #[derive(Clone)]
@@ -35,6 +36,28 @@ impl Counts {
             Counts::Abuse(_) => "abuse_report",
             Counts::Summary(_) => "summary",
             Counts::Queue(_) => "queue",
+        }
+    }
+
+    /// An empty report of the same kind, with `budget` (a thread's share).
+    fn empty_like(&self, budget: MemoryBudget) -> Counts {
+        let w = TimeWindow::default();
+        match self {
+            Counts::Spam(_) => Counts::Spam(SpamSources::with_budget(w, budget)),
+            Counts::Abuse(_) => Counts::Abuse(AbuseReport::with_budget(w, budget)),
+            Counts::Summary(_) => Counts::Summary(Summary::with_budget(w, budget)),
+            Counts::Queue(_) => Counts::Queue(QueueReport::new(0)),
+        }
+    }
+
+    /// Adds a report of the same kind counted over later input.
+    fn merge(&mut self, other: Counts) {
+        match (self, other) {
+            (Counts::Spam(a), Counts::Spam(b)) => a.merge(b),
+            (Counts::Abuse(a), Counts::Abuse(b)) => a.merge(b),
+            (Counts::Summary(a), Counts::Summary(b)) => a.merge(b),
+            (Counts::Queue(a), Counts::Queue(b)) => a.merge(b),
+            _ => {}
         }
     }
 
@@ -165,6 +188,54 @@ fn count(
     }
 }
 
+/// Counts the files of `plan` on `threads` threads ([`exim_log::parallel`]),
+/// without the GIL: the same counts as [`count`]. The first read error that
+/// ends a file is raised, as [`count`] raises it.
+fn count_parallel(
+    py: Python<'_>,
+    plan: &Plan,
+    threads: usize,
+    counts: Counts,
+    budget: MemoryBudget,
+) -> PyResult<Counts> {
+    let share = budget.share(2 * threads);
+    let init = || counts.empty_like(share);
+    let (value, errors) = py.detach(|| {
+        if let Counts::Abuse(_) = counts {
+            let f = fold_lines(
+                plan,
+                threads,
+                counts.clone(),
+                init,
+                |c, raw, _| {
+                    if let (Counts::Abuse(a), Ok(line)) = (c, exim_log::parse_line(raw)) {
+                        a.add(&line);
+                    }
+                },
+                Counts::merge,
+            );
+            (f.value, f.errors)
+        } else {
+            let opts = AssemblerOptions::default().memory_budget(budget);
+            let f = fold_messages(
+                &plan.clone().quiet(),
+                threads,
+                opts,
+                counts.clone(),
+                init,
+                Counts::add,
+                Counts::merge,
+            );
+            (f.value, f.errors)
+        }
+    });
+    match errors.into_iter().find(|e| e.is_fatal()) {
+        Some(e) => Err(read_error(py, e)),
+        None => Ok(value),
+    }
+}
+
+#[allow(clippy::too_many_arguments)]
 fn report(
     py: Python<'_>,
     source: &Bound<'_, PyAny>,
@@ -173,8 +244,19 @@ fn report(
     top: usize,
     threshold: u64,
     budget: MemoryBudget,
+    threads: Option<usize>,
 ) -> PyResult<Report> {
-    count(py, open(py, source, rotated)?, &mut counts, budget)?;
+    let threads = threads.unwrap_or_else(available_threads).max(1);
+    let plan = match threads {
+        1 => None,
+        _ => paths(py, source, rotated)?
+            .and_then(|p| Plan::new(p, 2 * threads).ok())
+            .filter(|plan| plan.len() > 1),
+    };
+    match plan {
+        Some(plan) => counts = count_parallel(py, &plan, threads, counts, budget)?,
+        None => count(py, open(py, source, rotated)?, &mut counts, budget)?,
+    }
     Ok(Report {
         counts,
         top,
@@ -184,7 +266,7 @@ fn report(
 
 /// Who sends the mail leaving the server (see the stub).
 #[pyfunction]
-#[pyo3(signature = (source, *, rotated = false, top = 10, threshold = 1, memory_budget = None))]
+#[pyo3(signature = (source, *, rotated = false, top = 10, threshold = 1, memory_budget = None, threads = None))]
 pub(crate) fn spam_sources(
     py: Python<'_>,
     source: &Bound<'_, PyAny>,
@@ -192,15 +274,16 @@ pub(crate) fn spam_sources(
     top: usize,
     threshold: u64,
     memory_budget: Option<usize>,
+    threads: Option<usize>,
 ) -> PyResult<Report> {
     let budget = memory_budget.map_or(MemoryBudget::DEFAULT, MemoryBudget::bytes);
     let counts = Counts::Spam(SpamSources::with_budget(TimeWindow::default(), budget));
-    report(py, source, rotated, counts, top, threshold, budget)
+    report(py, source, rotated, counts, top, threshold, budget, threads)
 }
 
 /// Inbound abuse at SMTP time and the offending IPs (see the stub).
 #[pyfunction]
-#[pyo3(signature = (source, *, rotated = false, top = 10, threshold = 5, memory_budget = None))]
+#[pyo3(signature = (source, *, rotated = false, top = 10, threshold = 5, memory_budget = None, threads = None))]
 pub(crate) fn abuse_report(
     py: Python<'_>,
     source: &Bound<'_, PyAny>,
@@ -208,15 +291,16 @@ pub(crate) fn abuse_report(
     top: usize,
     threshold: u64,
     memory_budget: Option<usize>,
+    threads: Option<usize>,
 ) -> PyResult<Report> {
     let budget = memory_budget.map_or(MemoryBudget::DEFAULT, MemoryBudget::bytes);
     let counts = Counts::Abuse(AbuseReport::with_budget(TimeWindow::default(), budget));
-    report(py, source, rotated, counts, top, threshold, budget)
+    report(py, source, rotated, counts, top, threshold, budget, threads)
 }
 
 /// The eximstats totals and tables (see the stub).
 #[pyfunction]
-#[pyo3(signature = (source, *, rotated = false, top = 10, threshold = 1, memory_budget = None))]
+#[pyo3(signature = (source, *, rotated = false, top = 10, threshold = 1, memory_budget = None, threads = None))]
 pub(crate) fn summary(
     py: Python<'_>,
     source: &Bound<'_, PyAny>,
@@ -224,8 +308,9 @@ pub(crate) fn summary(
     top: usize,
     threshold: u64,
     memory_budget: Option<usize>,
+    threads: Option<usize>,
 ) -> PyResult<Report> {
     let budget = memory_budget.map_or(MemoryBudget::DEFAULT, MemoryBudget::bytes);
     let counts = Counts::Summary(Summary::with_budget(TimeWindow::default(), budget));
-    report(py, source, rotated, counts, top, threshold, budget)
+    report(py, source, rotated, counts, top, threshold, budget, threads)
 }

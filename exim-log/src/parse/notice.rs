@@ -855,6 +855,22 @@ pub(crate) fn system(text: &[u8]) -> Option<Event<'_>> {
             return None;
         }
         n.peer.interface = Some(e);
+    } else if let Some(r) = text
+        .strip_prefix(b"queue run: process ")
+        .or_else(|| text.strip_prefix(b"process "))
+    {
+        // `process %d crashed with signal %d while delivering %s`.
+        n = system_notice(SystemKind::DeliveryCrash);
+        let sp = memchr::memchr(b' ', r)?;
+        number::<u32>(r.get(..sp)?)?;
+        let r = r.get(sp + 1..)?.strip_prefix(b"crashed with signal ")?;
+        let sp = memchr::memchr(b' ', r)?;
+        n.count = Some(number(r.get(..sp)?)?);
+        n.detail = r
+            .get(sp + 1..)?
+            .strip_prefix(b"while delivering ")
+            .and_then(some);
+        n.detail?;
     } else if text == b"notify triggered queue run" {
         n = system_notice(SystemKind::NotifyQueueRun);
     } else if let Some(r) = text.strip_prefix(b"SIGSEGV (") {
@@ -1099,6 +1115,8 @@ mod system_tests {
             "3 accepted() failures: x",
             "notify triggered queue run now",
             "12 messages",
+            "process x crashed with signal 11 while delivering y",
+            "process 12 exited",
         ] {
             assert_eq!(system(line.as_bytes()), None, "{line}");
         }

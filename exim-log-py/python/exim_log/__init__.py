@@ -5,6 +5,7 @@ See ``__init__.pyi`` (shown by IDEs and ``help()``) for the documented API.
 
 from exim_log._exim_log import (
     AccessLines,
+    ArrowBatches,
     Follow,
     Header,
     Line,
@@ -38,6 +39,7 @@ from exim_log._exim_log import (
     parse_received,
     parse_spool_header,
     parse_syslog_line,
+    read_arrow,
     queue,
     received_headers,
     reject_entries,
@@ -51,6 +53,7 @@ from exim_log._fields import Fields
 
 __all__ = [
     "AccessLines",
+    "ArrowBatches",
     "Fields",
     "Follow",
     "Header",
@@ -85,6 +88,7 @@ __all__ = [
     "parse_received",
     "parse_spool_header",
     "parse_syslog_line",
+    "read_arrow",
     "queue",
     "received_headers",
     "reject_entries",

@@ -196,6 +196,16 @@ pub enum SystemKind {
     NotifyQueueRun,
     /// `SIGSEGV (<what>)` (exim.c segv_handler; also written to the paniclog).
     Crash,
+    /// `[queue run: ]process <pid> crashed with signal <n> while delivering
+    /// <id>` (exim.c, queue.c): a delivery process died; `count` is the
+    /// signal, `detail` the message id.
+    DeliveryCrash,
+    /// `local_scan() function crashed with signal <n> - message temporarily
+    /// rejected (size <n>)` (receive.c); `count` is the signal.
+    LocalScanCrash,
+    /// `local_scan() function timed out - message temporarily rejected (size
+    /// <n>)` (receive.c).
+    LocalScanTimeout,
 }
 
 /// A line about Exim itself rather than a message or a session: resource
@@ -213,7 +223,8 @@ pub struct SystemNotice<'a> {
     pub peer: crate::event::Peer<'a>,
     /// The number the line reports: failures in a row (`AcceptFailures`,
     /// `SelectFailures`), the backlog (`ListenBacklog`), the configured limit
-    /// in characters (`HeaderTooLong`, `HeaderLineTooLong`).
+    /// in characters (`HeaderTooLong`, `HeaderLineTooLong`), the signal
+    /// (`DeliveryCrash`, `LocalScanCrash`).
     #[cfg_attr(feature = "serde", serde(skip_serializing_if = "Option::is_none"))]
     pub count: Option<u64>,
     /// `space=` of a space check: free kilobytes (-1: not checked).
@@ -223,7 +234,9 @@ pub struct SystemNotice<'a> {
     #[cfg_attr(feature = "serde", serde(skip_serializing_if = "Option::is_none"))]
     pub inodes: Option<i64>,
     /// The error text (`AcceptFailures`, `SelectFailures`: strerror) or what
-    /// the crash handler said (`Crash`: the text in parentheses).
+    /// the crash handler said (`Crash`: the text in parentheses), the message
+    /// id (`DeliveryCrash`), the text after ` - ` (`LocalScanCrash`,
+    /// `LocalScanTimeout`).
     #[cfg_attr(feature = "serde", serde(skip_serializing_if = "Option::is_none"))]
     pub detail: Option<Text<'a>>,
 }

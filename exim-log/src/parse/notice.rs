@@ -855,6 +855,33 @@ pub(crate) fn system(text: &[u8]) -> Option<Event<'_>> {
             return None;
         }
         n.peer.interface = Some(e);
+    } else if let Some(r) = text
+        .strip_prefix(b"queue run: process ")
+        .or_else(|| text.strip_prefix(b"process "))
+    {
+        // `process %d crashed with signal %d while delivering %s`.
+        n = system_notice(SystemKind::DeliveryCrash);
+        let sp = memchr::memchr(b' ', r)?;
+        number::<u32>(r.get(..sp)?)?;
+        let r = r.get(sp + 1..)?.strip_prefix(b"crashed with signal ")?;
+        let sp = memchr::memchr(b' ', r)?;
+        n.count = Some(number(r.get(..sp)?)?);
+        n.detail = r
+            .get(sp + 1..)?
+            .strip_prefix(b"while delivering ")
+            .and_then(some);
+        n.detail?;
+    } else if let Some(r) = text.strip_prefix(b"local_scan() function ") {
+        // `crashed with signal %d - <why>` or `timed out - <why>`.
+        let at = super::peer::find(r, b" - ")?;
+        let what = r.get(..at)?;
+        if what == b"timed out" {
+            n = system_notice(SystemKind::LocalScanTimeout);
+        } else {
+            n = system_notice(SystemKind::LocalScanCrash);
+            n.count = Some(number(what.strip_prefix(b"crashed with signal ")?)?);
+        }
+        n.detail = r.get(at + 3..).and_then(some);
     } else if text == b"notify triggered queue run" {
         n = system_notice(SystemKind::NotifyQueueRun);
     } else if let Some(r) = text.strip_prefix(b"SIGSEGV (") {
@@ -1099,6 +1126,9 @@ mod system_tests {
             "3 accepted() failures: x",
             "notify triggered queue run now",
             "12 messages",
+            "process x crashed with signal 11 while delivering y",
+            "process 12 exited",
+            "local_scan() function crashed with signal x - y",
         ] {
             assert_eq!(system(line.as_bytes()), None, "{line}");
         }

@@ -47,7 +47,7 @@ fn event(text: &[u8]) -> Option<Event<'_>> {
             notice::admin(text)
         }
         b'r' | b'l' | b'H' if let Some(e) = notice::fixed(text) => Some(e),
-        b's' | b'l' | b'r' | b'o' | b'i' | b'n' | b'S' | b'0'..=b'9'
+        b's' | b'l' | b'r' | b'o' | b'i' | b'n' | b'S' | b'q' | b'p' | b'0'..=b'9'
             if let Some(e) = notice::system(text) =>
         {
             Some(e)

@@ -118,9 +118,10 @@ fn a_message_with_endless_deferrals_is_flushed_in_pieces() {
             i % 60
         ));
     }
-    let (out, mem, biggest) = feed.finish();
-    // Held bytes never pass the budget by more than the line just read.
-    assert!(mem.peak <= budget + biggest + 1024, "peak {}", mem.peak);
+    let (out, mem, _) = feed.finish();
+    // Held bytes never pass the budget, not even by the line just read.
+    assert!(mem.peak <= budget, "peak {}", mem.peak);
+    assert!(mem.peak > budget - 4096, "peak {}", mem.peak);
     assert!(mem.hits > 10, "hits {}", mem.hits);
     assert_eq!(lines_out(&out), LINES + 1, "no line lost");
     let msgs = messages(&out);
@@ -149,8 +150,8 @@ fn unfinished_arrivals_with_huge_subjects_stay_under_budget() {
             id(n)
         ));
     }
-    let (out, mem, biggest) = feed.finish();
-    assert!(mem.peak <= budget + biggest + 1024, "peak {}", mem.peak);
+    let (out, mem, _) = feed.finish();
+    assert!(mem.peak <= budget, "peak {}", mem.peak);
     assert!(mem.hits >= MESSAGES - 60, "hits {}", mem.hits);
     assert_eq!(lines_out(&out), MESSAGES as usize);
     assert_eq!(messages(&out).len(), MESSAGES as usize);

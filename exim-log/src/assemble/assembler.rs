@@ -251,9 +251,11 @@ impl Assembler {
         if !a.named.is_empty() {
             // One line for every id it names: shared, not copied (a line
             // naming 20,000 ids would otherwise be held 20,000 times).
+            self.make_room(record.raw().len() + LINE_OVERHEAD);
             let record = Arc::new(record);
             self.share(&record, a.named.len());
             for id in a.named {
+                self.make_room(LINK_OVERHEAD + MESSAGE_OVERHEAD + 2 * id.as_str().len());
                 let link = LinkedArguments {
                     record: Arc::clone(&record),
                     link: Link::NamedId,
@@ -268,6 +270,7 @@ impl Assembler {
             }
             self.enforce_budget();
         } else if a.submission {
+            self.make_room(record.raw().len() + LINE_OVERHEAD);
             let record = Arc::new(record);
             self.share(&record, 1);
             if let Some(pid) = a.pid {
@@ -293,6 +296,22 @@ impl Assembler {
     }
 
     fn push_message_line(&mut self, record: Record, f: Facts) {
+        // Room first (at most what this line can add), so what is held never
+        // passes the budget, not even by one line.
+        let parent = f.arrival.as_ref().and_then(|a| a.bounce_parent.as_ref());
+        self.make_room(
+            record.raw().len()
+                + LINE_OVERHEAD
+                + LINK_OVERHEAD
+                + MESSAGE_OVERHEAD
+                + 2 * f.id.as_str().len()
+                + f.next_hop.as_ref().map_or(0, |nh| {
+                    nh.recipient.len() + nh.message_id.len() + std::mem::size_of::<NextHop>()
+                })
+                + parent.map_or(0, |p| {
+                    p.len() + f.id.as_str().len() + std::mem::size_of::<String>()
+                }),
+        );
         let link = match &f.arrival {
             Some(a) => self.link_submission(&record, f.time, f.pid, a.local),
             None => None,
@@ -407,7 +426,13 @@ impl Assembler {
     /// waiting args lines go (emitted as lines): nothing is dropped, and each
     /// time is counted in [`MemoryUse::hits`].
     fn enforce_budget(&mut self) {
-        while self.mem.over() {
+        self.make_room(0);
+    }
+
+    /// Flushes early, as [`Assembler::enforce_budget`] does, until `n` more
+    /// bytes fit in the budget.
+    fn make_room(&mut self, n: usize) {
+        while self.mem.held.saturating_add(n) > self.mem.budget {
             if let Some((_, id)) = self.order.pop_first() {
                 if let Some((_, msg)) = self.in_flight.remove(&id) {
                     self.mem.hit();

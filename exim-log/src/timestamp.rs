@@ -168,6 +168,49 @@ impl Serialize for Timestamp {
     }
 }
 
+/// The [`fmt::Display`] (ISO 8601) form back: so that report state holding
+/// timestamps travels between processes (`SpamSources`, `AbuseReport`).
+/// Checked as a logged timestamp is.
+#[cfg(feature = "serde")]
+impl<'de> serde::Deserialize<'de> for Timestamp {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        let text = <std::borrow::Cow<'de, str>>::deserialize(d)?;
+        Timestamp::from_iso(&text)
+            .ok_or_else(|| serde::de::Error::custom(format!("not a timestamp: {text:?}")))
+    }
+}
+
+#[cfg(feature = "serde")]
+impl Timestamp {
+    /// Parses `YYYY-MM-DDTHH:MM:SS[.mmm][+HH:MM]` by rewriting it into the log's
+    /// own form and parsing that (one parser, one set of range checks).
+    fn from_iso(text: &str) -> Option<Timestamp> {
+        let b = text.as_bytes();
+        let (date, rest) = (b.get(..10)?, b.get(10..)?);
+        let (sep, time, mut rest) = (rest.first()?, rest.get(1..9)?, rest.get(9..)?);
+        if *sep != b'T' {
+            return None;
+        }
+        let mut line = Vec::with_capacity(32);
+        line.extend_from_slice(date);
+        line.push(b' ');
+        line.extend_from_slice(time);
+        if rest.first() == Some(&b'.') {
+            line.extend_from_slice(rest.get(..4)?);
+            rest = rest.get(4..)?;
+        }
+        if let [sign @ (b'+' | b'-'), h1, h2, b':', m1, m2] = rest {
+            line.extend_from_slice(&[b' ', *sign, *h1, *h2, *m1, *m2]);
+        } else if !rest.is_empty() {
+            return None;
+        }
+        line.extend_from_slice(b" x");
+        let t = crate::parse_line(&line).ok()?.timestamp;
+        // A value the log parser reads differently (e.g. a shorter field) is refused.
+        (t.to_string() == text).then_some(t)
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

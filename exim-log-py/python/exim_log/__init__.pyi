@@ -54,6 +54,7 @@ __all__ = [
     "parse_received",
     "parse_spool_header",
     "parse_syslog_line",
+    "plan",
     "queue",
     "received_headers",
     "reject_entries",
@@ -812,6 +813,28 @@ class Report:
         keys over 256 bytes are counted cut, ending ``...[truncated]``
         (``truncated_keys``); ``memory`` says what was held and how often the
         budget was hit."""
+    def __reduce__(self) -> tuple[Any, ...]:
+        """Pickling (Dask, ``multiprocessing``): the library's counting state,
+        so a partial report counted in a worker process merges in another.
+        ``spam_sources`` and ``abuse_report`` only: a ``summary`` or ``queue``
+        report raises ``TypeError``."""
+
+def plan(
+    paths: Sequence[Union[str, "os.PathLike[str]"]],
+    parts: int,
+    *,
+    min_unit: Optional[int] = None,
+) -> list[tuple[str, Optional[tuple[int, int]], int]]:
+    """Cuts ``paths`` (read in this order) into about ``parts`` units of work
+    for other processes or machines, as ``--threads`` does: ``(path,
+    byte_range, bytes)``, ``byte_range`` a ``(start, end)`` of a plain file
+    (the lines that *start* in it; cuts fall anywhere, each line is read by
+    exactly one unit) or ``None`` for a whole file (gzip, or one smaller than
+    ``min_unit`` bytes, default 1 MiB). Give each unit to a report function
+    as ``report(path, byte_range=byte_range)`` and ``merge()`` the results in
+    plan order. ``abuse_report`` joins the SMTP connections a cut splits; a
+    message cut in two is counted twice by ``spam_sources``/``summary``, so
+    give those reports whole files (or rotated sets)."""
 
 def spam_sources(
     source: _Source,
@@ -820,12 +843,15 @@ def spam_sources(
     top: int = 10,
     threshold: int = 1,
     memory_budget: Optional[int] = None,
+    byte_range: Optional[tuple[int, int]] = None,
 ) -> Report:
     """Who sends the mail leaving the server, as ``spam-sources``: per script
     directory (``cwd=``), local user (``U=``), authenticated login (``A=``) and
     relaying host, the messages, recipients, failures, subjects and a message
     id to trace. ``top`` rows per table, rows with at least ``threshold``
-    messages. ``source`` as for ``lines()``; read without the GIL."""
+    messages. ``source`` as for ``lines()``; read without the GIL.
+    ``byte_range=(start, end)``: only the lines of the plain file ``source``
+    (a path) that start in that byte range, a unit of ``plan()``.
 
 def abuse_report(
     source: _Source,
@@ -834,6 +860,7 @@ def abuse_report(
     top: int = 10,
     threshold: int = 5,
     memory_budget: Optional[int] = None,
+    byte_range: Optional[tuple[int, int]] = None,
 ) -> Report:
     """Inbound abuse at SMTP time, as ``abuse-report``: dictionary attacks (per
     host and per connection), RBL and HELO rejections, sender verification and
@@ -849,6 +876,7 @@ def summary(
     top: int = 10,
     threshold: int = 1,
     memory_budget: Optional[int] = None,
+    byte_range: Optional[tuple[int, int]] = None,
 ) -> Report:
     """The eximstats totals and tables, as ``summary``: received, delivered,
     delayed, failed and rejected, by transport, host, sender and recipient, per

@@ -51,6 +51,7 @@ pub const PER_KEY_CAP: usize = 256;
 
 /// Count, distinct values and time span of one key.
 #[derive(Clone, Debug)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
 struct Tally {
     count: u64,
     distinct: CappedSet,
@@ -89,6 +90,7 @@ impl Weight for Tally {
 
 /// A table of [`Tally`] by key.
 #[derive(Clone, Debug)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
 struct Tallies(BoundedMap<String, Tally>);
 
 impl Default for Tallies {
@@ -133,6 +135,7 @@ impl Tallies {
 
 /// One SMTP connection's dictionary-attack counts.
 #[derive(Clone, Debug)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
 struct Conn {
     ip: String,
     start: Timestamp,
@@ -167,6 +170,7 @@ impl Conn {
 
 /// Per-host dictionary-attack counts.
 #[derive(Clone, Debug)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
 struct DictHost {
     rejected_unknown: u64,
     local_parts: CappedSet,
@@ -215,7 +219,7 @@ impl Weight for DictHost {
 /// What one IP did, for the offenders list: one count per kind of offender
 /// event (each line counts once, in one kind).
 #[derive(Clone, Debug, Default)]
-#[cfg_attr(feature = "serde", derive(serde::Serialize))]
+#[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
 #[non_exhaustive]
 pub struct Offense {
     /// RCPTs rejected as unknown recipients, and `too many unknown recipients`.
@@ -337,8 +341,47 @@ fn is_content_rejection(what: &str, reason: &str) -> bool {
     what.contains("local_scan()") || lower.contains("virus") || lower.contains("malware")
 }
 
+/// The offenders table as state: each [`Offense`] with its first and last
+/// seen, which the report's JSON of an `Offense` leaves out.
+#[cfg(feature = "serde")]
+mod offenders_state {
+    use super::{BoundedMap, Offense, Timestamp};
+    use serde::{Deserialize, Deserializer, Serialize, Serializer};
+
+    #[derive(Serialize, Deserialize)]
+    struct State {
+        counts: Offense,
+        first: Option<Timestamp>,
+        last: Option<Timestamp>,
+    }
+
+    pub(super) fn serialize<S: Serializer>(
+        map: &BoundedMap<String, Offense>,
+        s: S,
+    ) -> Result<S::Ok, S::Error> {
+        map.map_values(|o| State {
+            counts: o.clone(),
+            first: o.first,
+            last: o.last,
+        })
+        .serialize(s)
+    }
+
+    pub(super) fn deserialize<'de, D: Deserializer<'de>>(
+        d: D,
+    ) -> Result<BoundedMap<String, Offense>, D::Error> {
+        let map = BoundedMap::<String, State>::deserialize(d)?;
+        Ok(map.map_values(|st| Offense {
+            first: st.first,
+            last: st.last,
+            ..st.counts.clone()
+        }))
+    }
+}
+
 /// The aggregator.
 #[derive(Clone, Debug)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
 pub struct AbuseReport {
     window: TimeWindow,
     budget: MemoryBudget,
@@ -373,12 +416,15 @@ pub struct AbuseReport {
     protocol_kinds: Tallies,
     protocol_hosts: Tallies,
     other_reasons: Tallies,
+    // Offense's own serialization is the report's (no first/last seen).
+    #[cfg_attr(feature = "serde", serde(with = "offenders_state"))]
     offenders: BoundedMap<String, Offense>,
 }
 
 /// A close that found no open connection of its key (see
 /// [`AbuseReport::merge`]).
 #[derive(Clone, Debug)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
 struct OrphanClose {
     key: String,
     time: Timestamp,

@@ -851,7 +851,7 @@ def spam_sources(
     id to trace. ``top`` rows per table, rows with at least ``threshold``
     messages. ``source`` as for ``lines()``; read without the GIL.
     ``byte_range=(start, end)``: only the lines of the plain file ``source``
-    (a path) that start in that byte range, a unit of ``plan()``.
+    (a path) that start in that byte range, a unit of ``plan()``."""
 
 def abuse_report(
     source: _Source,

@@ -57,6 +57,9 @@ impl Counts {
     }
 }
 
+/// What `Report.__reduce__` gives `_report_from_state`: state, top, threshold.
+type PickledReport = (Vec<u8>, usize, u64);
+
 /// A report counted by `spam_sources()`, `abuse_report()` or `summary()` (see
 /// the stub).
 #[pyclass(module = "exim_log")]
@@ -105,13 +108,14 @@ impl Report {
 
     /// Pickling: the library's counting state (JSON bytes), rebuilt by
     /// `exim_log._report_from_state`. Only `spam_sources` and `abuse_report`.
-    fn __reduce__<'py>(
-        slf: &Bound<'py, Self>,
-    ) -> PyResult<(Bound<'py, PyAny>, (Vec<u8>, usize, u64))> {
+    fn __reduce__<'py>(slf: &Bound<'py, Self>) -> PyResult<(Bound<'py, PyAny>, PickledReport)> {
         let py = slf.py();
         let this = slf.borrow();
         let state = serde_json::to_vec(&this.counts).map_err(|e| {
-            PyTypeError::new_err(format!("cannot pickle a {} report: {e}", this.counts.name()))
+            PyTypeError::new_err(format!(
+                "cannot pickle a {} report: {e}",
+                this.counts.name()
+            ))
         })?;
         let rebuild = py
             .import("exim_log._exim_log")?
@@ -233,7 +237,9 @@ fn report(
                 PyTypeError::new_err("byte_range= takes a path (str or os.PathLike)")
             })?;
             if rotated {
-                return Err(PyValueError::new_err("byte_range= cannot be used with rotated=True"));
+                return Err(PyValueError::new_err(
+                    "byte_range= cannot be used with rotated=True",
+                ));
             }
             Unit {
                 path,
@@ -334,7 +340,11 @@ type PlanUnit = (PathBuf, Option<(u64, u64)>, u64);
 /// `exim_log::parallel::Plan`, the cut `--threads` uses.
 #[pyfunction]
 #[pyo3(signature = (paths, parts, *, min_unit = None))]
-pub(crate) fn plan(paths: Vec<PathBuf>, parts: usize, min_unit: Option<u64>) -> PyResult<Vec<PlanUnit>> {
+pub(crate) fn plan(
+    paths: Vec<PathBuf>,
+    parts: usize,
+    min_unit: Option<u64>,
+) -> PyResult<Vec<PlanUnit>> {
     let min_unit = min_unit.unwrap_or(exim_log::parallel::MIN_UNIT_BYTES);
     let plan = Plan::sized(&paths, parts, min_unit)?;
     Ok(plan

@@ -240,6 +240,36 @@ mod tests {
 
     #[cfg(feature = "serde")]
     #[test]
+    fn deserialize_reads_the_serialized_form_back() {
+        let mut t = ts(2024, 2, 29, 23, 59, 60);
+        for (ms, off) in [
+            (None, None),
+            (Some(7), None),
+            (None, Some(-330)),
+            (Some(999), Some(60)),
+        ] {
+            t.millisecond = ms;
+            t.utc_offset_minutes = off;
+            let json = serde_json::to_string(&t).unwrap_or_default();
+            let back: Result<Timestamp, _> = serde_json::from_str(&json);
+            assert_eq!(back.ok(), Some(t), "{json}");
+        }
+        for bad in [
+            "2023-02-29T00:00:00",
+            "2024-05-25 10:00:00",
+            "2024-05-25T10:00:00+0100",
+            "2024-05-25T10:00:00.12",
+            "2024-05-25T10:00:00 junk",
+            "2024-5-25T10:00:00",
+            "",
+        ] {
+            let r: Result<Timestamp, _> = serde_json::from_str(&format!("{bad:?}"));
+            assert!(r.is_err(), "{bad}");
+        }
+    }
+
+    #[cfg(feature = "serde")]
+    #[test]
     fn iso_digits_equal_the_display() {
         let mut cases = vec![
             ts(2024, 5, 25, 9, 3, 7),

@@ -1299,6 +1299,42 @@ mod tests {
         }
     }
 
+    /// The state travels (Python pickles a `Report`): a report cut in two,
+    /// each half serialized and read back, merges into the one-pass report,
+    /// offenders' first and last seen included.
+    #[cfg(feature = "serde")]
+    #[test]
+    fn serialized_halves_merge_into_one_pass() {
+        let lines: Vec<String> = (0..40)
+            .map(|i| {
+                format!(
+                    "2024-05-25 10:{:02}:{:02} [{}] H=(x) [192.0.2.{}] F=<a@example.net> rejected RCPT <u{i}@example.com>: Unknown user",
+                    i / 60,
+                    i % 60,
+                    100 + i / 7,
+                    i % 3
+                )
+            })
+            .collect();
+        let mut whole = AbuseReport::new(TimeWindow::default());
+        let (mut a, mut b) = (whole.clone(), whole.clone());
+        for (i, l) in lines.iter().enumerate() {
+            feed(&mut whole, l);
+            feed(if i < 17 { &mut a } else { &mut b }, l);
+        }
+        let travel = |r: &AbuseReport| -> AbuseReport {
+            let json = serde_json::to_vec(r).unwrap_or_default();
+            serde_json::from_slice(&json).unwrap_or_else(|e| panic!("{e}"))
+        };
+        let mut merged = travel(&a);
+        merged.merge(travel(&b));
+        let (want, got) = (whole.report(10, 1), merged.report(10, 1));
+        let json = |r| serde_json::to_value(r).unwrap_or_default();
+        assert_eq!(json(&got), json(&want));
+        assert_eq!(want.offenders.len(), 3);
+        assert!(json(&want).to_string().contains("2024-05-25T10:00:39"));
+    }
+
     #[test]
     fn open_connections_stay_bounded() {
         let mut r = AbuseReport::new(TimeWindow::default());

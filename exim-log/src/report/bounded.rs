@@ -94,7 +94,9 @@ pub fn truncate_key(s: &str) -> Option<String> {
 #[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
 #[cfg_attr(
     feature = "serde",
-    serde(bound(deserialize = "K: serde::Deserialize<'de> + Eq + Hash, V: serde::Deserialize<'de>"))
+    serde(bound(
+        deserialize = "K: serde::Deserialize<'de> + Eq + Hash, V: serde::Deserialize<'de>"
+    ))
 )]
 pub struct BoundedMap<K, V> {
     map: Map<K, V>,

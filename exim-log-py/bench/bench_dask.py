@@ -3,8 +3,8 @@
 Generates two servers' mainlogs with the benches' `genlog` (half of --size
 each, seeds 1 and 2), then times, in one run:
 
-* one process: ``exim_log.abuse_report`` and ``spam_sources`` over both logs in
-  turn (merged), as examples/dask_fleet.py's ``single_process``;
+* one process, one thread: ``exim_log.abuse_report`` and ``spam_sources`` over
+  both logs in turn (merged), as examples/dask_fleet.py's ``single_process``;
 * Dask: the same tables with examples/dask_fleet.py on a ``LocalCluster`` of
   ``--workers`` processes (one thread each, loopback), cluster start-up not
   counted; the tables are checked equal to the single-process ones.
@@ -76,7 +76,8 @@ def main() -> int:
                 logs.append(str(p))
         size = sum(os.path.getsize(p) for p in logs)
         print(f"logs: {len(logs)}, {size / 1e6:.1f} MB; load: {os.getloadavg()}")
-        t1, want = best(args.repeat, lambda: dask_fleet.single_process(logs))
+        # One process on one core (threads=1): the per-byte cost Dask divides.
+        t1, want = best(args.repeat, lambda: dask_fleet.single_process(logs, threads=1))
         client = dask_fleet.local_client(args.workers)
         try:
             # One small run first: the workers import exim_log.

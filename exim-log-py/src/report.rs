@@ -8,7 +8,7 @@ use exim_log::assemble::{Assembled, Assembler, AssemblerOptions};
 use std::path::PathBuf;
 
 use exim_log::budget::MemoryBudget;
-use exim_log::parallel::{Plan, Unit};
+use exim_log::parallel::{Plan, Unit, available_threads, fold_lines, fold_messages};
 use exim_log::reader::{LogFiles, Record};
 use exim_log::report::TimeWindow;
 use exim_log::report::abuse::AbuseReport;
@@ -19,7 +19,7 @@ use pyo3::exceptions::{PyTypeError, PyValueError};
 use pyo3::prelude::*;
 
 use crate::pick::to_dict;
-use crate::source::{BATCH_BYTES, open, read_error};
+use crate::source::{BATCH_BYTES, open, paths, read_error};
 
 /// The counts of one report. Serialized (the library's report state, serde)
 /// so that a `Report` pickles: Dask and multiprocessing move partial reports
@@ -44,6 +44,28 @@ impl Counts {
             Counts::Abuse(_) => "abuse_report",
             Counts::Summary(_) => "summary",
             Counts::Queue(_) => "queue",
+        }
+    }
+
+    /// An empty report of the same kind, with `budget` (a thread's share).
+    fn empty_like(&self, budget: MemoryBudget) -> Counts {
+        let w = TimeWindow::default();
+        match self {
+            Counts::Spam(_) => Counts::Spam(SpamSources::with_budget(w, budget)),
+            Counts::Abuse(_) => Counts::Abuse(AbuseReport::with_budget(w, budget)),
+            Counts::Summary(_) => Counts::Summary(Summary::with_budget(w, budget)),
+            Counts::Queue(_) => Counts::Queue(QueueReport::new(0)),
+        }
+    }
+
+    /// Adds a report of the same kind counted over later input.
+    fn merge(&mut self, other: Counts) {
+        match (self, other) {
+            (Counts::Spam(a), Counts::Spam(b)) => a.merge(b),
+            (Counts::Abuse(a), Counts::Abuse(b)) => a.merge(b),
+            (Counts::Summary(a), Counts::Summary(b)) => a.merge(b),
+            (Counts::Queue(a), Counts::Queue(b)) => a.merge(b),
+            _ => {}
         }
     }
 
@@ -206,12 +228,60 @@ fn count(
     }
 }
 
+/// Counts the files of `plan` on `threads` threads ([`exim_log::parallel`]),
+/// without the GIL: the same counts as [`count`]. The first read error that
+/// ends a file is raised, as [`count`] raises it.
+fn count_parallel(
+    py: Python<'_>,
+    plan: &Plan,
+    threads: usize,
+    counts: Counts,
+    budget: MemoryBudget,
+) -> PyResult<Counts> {
+    let share = budget.share(2 * threads);
+    let init = || counts.empty_like(share);
+    let (value, errors) = py.detach(|| {
+        if let Counts::Abuse(_) = counts {
+            let f = fold_lines(
+                plan,
+                threads,
+                counts.clone(),
+                init,
+                |c, raw, _| {
+                    if let (Counts::Abuse(a), Ok(line)) = (c, exim_log::parse_line(raw)) {
+                        a.add(&line);
+                    }
+                },
+                Counts::merge,
+            );
+            (f.value, f.errors)
+        } else {
+            let opts = AssemblerOptions::default().memory_budget(budget);
+            let f = fold_messages(
+                &plan.clone().quiet(),
+                threads,
+                opts,
+                counts.clone(),
+                init,
+                Counts::add,
+                Counts::merge,
+            );
+            (f.value, f.errors)
+        }
+    });
+    match errors.into_iter().find(|e| e.is_fatal()) {
+        Some(e) => Err(read_error(py, e)),
+        None => Ok(value),
+    }
+}
+
 /// The options every report function takes.
 struct Args {
     rotated: bool,
     top: usize,
     threshold: u64,
     budget: MemoryBudget,
+    threads: Option<usize>,
     byte_range: Option<(u64, u64)>,
 }
 
@@ -226,30 +296,43 @@ fn report(
         top,
         threshold,
         budget,
+        threads,
         byte_range,
     } = args;
-    let files = match byte_range {
-        None => open(py, source, rotated)?,
-        Some((start, end)) => {
-            // One unit of `exim_log.plan()`: the lines of a plain file that
-            // start in the range (exim_log::parallel, the reader of --threads).
-            let path: PathBuf = source.extract().map_err(|_| {
-                PyTypeError::new_err("byte_range= takes a path (str or os.PathLike)")
-            })?;
-            if rotated {
-                return Err(PyValueError::new_err(
-                    "byte_range= cannot be used with rotated=True",
-                ));
-            }
-            Unit {
-                path,
-                range: Some(start..end),
-                bytes: end.saturating_sub(start),
-            }
-            .open(false)
+    if let Some((start, end)) = byte_range {
+        // One unit of `exim_log.plan()`: the lines of a plain file that start
+        // in the range (exim_log::parallel's reader), on this thread.
+        let path: PathBuf = source
+            .extract()
+            .map_err(|_| PyTypeError::new_err("byte_range= takes a path (str or os.PathLike)"))?;
+        if rotated {
+            return Err(PyValueError::new_err(
+                "byte_range= cannot be used with rotated=True",
+            ));
         }
+        let unit = Unit {
+            path,
+            range: Some(start..end),
+            bytes: end.saturating_sub(start),
+        };
+        count(py, unit.open(false), &mut counts, budget)?;
+        return Ok(Report {
+            counts,
+            top,
+            threshold,
+        });
+    }
+    let threads = threads.unwrap_or_else(available_threads).max(1);
+    let plan = match threads {
+        1 => None,
+        _ => paths(py, source, rotated)?
+            .and_then(|p| Plan::new(p, 2 * threads).ok())
+            .filter(|plan| plan.len() > 1),
     };
-    count(py, files, &mut counts, budget)?;
+    match plan {
+        Some(plan) => counts = count_parallel(py, &plan, threads, counts, budget)?,
+        None => count(py, open(py, source, rotated)?, &mut counts, budget)?,
+    }
     Ok(Report {
         counts,
         top,
@@ -259,7 +342,7 @@ fn report(
 
 /// Who sends the mail leaving the server (see the stub).
 #[pyfunction]
-#[pyo3(signature = (source, *, rotated = false, top = 10, threshold = 1, memory_budget = None, byte_range = None))]
+#[pyo3(signature = (source, *, rotated = false, top = 10, threshold = 1, memory_budget = None, threads = None, byte_range = None))]
 #[allow(clippy::too_many_arguments)]
 pub(crate) fn spam_sources(
     py: Python<'_>,
@@ -268,6 +351,7 @@ pub(crate) fn spam_sources(
     top: usize,
     threshold: u64,
     memory_budget: Option<usize>,
+    threads: Option<usize>,
     byte_range: Option<(u64, u64)>,
 ) -> PyResult<Report> {
     let budget = memory_budget.map_or(MemoryBudget::DEFAULT, MemoryBudget::bytes);
@@ -277,6 +361,7 @@ pub(crate) fn spam_sources(
         top,
         threshold,
         budget,
+        threads,
         byte_range,
     };
     report(py, source, counts, args)
@@ -284,7 +369,7 @@ pub(crate) fn spam_sources(
 
 /// Inbound abuse at SMTP time and the offending IPs (see the stub).
 #[pyfunction]
-#[pyo3(signature = (source, *, rotated = false, top = 10, threshold = 5, memory_budget = None, byte_range = None))]
+#[pyo3(signature = (source, *, rotated = false, top = 10, threshold = 5, memory_budget = None, threads = None, byte_range = None))]
 #[allow(clippy::too_many_arguments)]
 pub(crate) fn abuse_report(
     py: Python<'_>,
@@ -293,6 +378,7 @@ pub(crate) fn abuse_report(
     top: usize,
     threshold: u64,
     memory_budget: Option<usize>,
+    threads: Option<usize>,
     byte_range: Option<(u64, u64)>,
 ) -> PyResult<Report> {
     let budget = memory_budget.map_or(MemoryBudget::DEFAULT, MemoryBudget::bytes);
@@ -302,6 +388,7 @@ pub(crate) fn abuse_report(
         top,
         threshold,
         budget,
+        threads,
         byte_range,
     };
     report(py, source, counts, args)
@@ -309,7 +396,7 @@ pub(crate) fn abuse_report(
 
 /// The eximstats totals and tables (see the stub).
 #[pyfunction]
-#[pyo3(signature = (source, *, rotated = false, top = 10, threshold = 1, memory_budget = None, byte_range = None))]
+#[pyo3(signature = (source, *, rotated = false, top = 10, threshold = 1, memory_budget = None, threads = None, byte_range = None))]
 #[allow(clippy::too_many_arguments)]
 pub(crate) fn summary(
     py: Python<'_>,
@@ -318,6 +405,7 @@ pub(crate) fn summary(
     top: usize,
     threshold: u64,
     memory_budget: Option<usize>,
+    threads: Option<usize>,
     byte_range: Option<(u64, u64)>,
 ) -> PyResult<Report> {
     let budget = memory_budget.map_or(MemoryBudget::DEFAULT, MemoryBudget::bytes);
@@ -327,6 +415,7 @@ pub(crate) fn summary(
         top,
         threshold,
         budget,
+        threads,
         byte_range,
     };
     report(py, source, counts, args)

@@ -123,6 +123,32 @@ pub(crate) fn open(py: Python<'_>, source: &Bound<'_, PyAny>, rotated: bool) -> 
     Ok(files)
 }
 
+/// The files `source` names (a path, a list of paths, a path's rotated set
+/// with `rotated`), oldest first; `None` for bytes and file objects, which
+/// only one thread can read.
+pub(crate) fn paths(
+    py: Python<'_>,
+    source: &Bound<'_, PyAny>,
+    rotated: bool,
+) -> PyResult<Option<Vec<PathBuf>>> {
+    if source.cast::<PyBytes>().is_ok()
+        || source.cast::<PyByteArray>().is_ok()
+        || source.hasattr("read")?
+    {
+        return Ok(None);
+    }
+    if source.cast::<PyList>().is_ok() || source.cast::<PyTuple>().is_ok() {
+        return Ok(source.extract::<Vec<PathBuf>>().ok());
+    }
+    let Ok(path) = source.extract::<PathBuf>() else {
+        return Ok(None);
+    };
+    if rotated {
+        return Ok(py.detach(|| exim_log::reader::rotated(&path)).ok());
+    }
+    Ok(Some(vec![path]))
+}
+
 /// An `io::Error` as the matching `OSError` subclass, with the file name.
 fn io_error(e: io::Error, file: Option<&Path>) -> PyErr {
     // The caller's own exception, raised inside a file object's read().

@@ -199,8 +199,11 @@ pub(crate) fn web_origins<'py>(
             loop {
                 match files.read_line(&mut buf) {
                     Ok(Some(_)) => {
-                        if let Ok(l) = rs_parse(&buf) {
-                            w.add_request(&set.domain, set.user.as_deref(), &l);
+                        let user = set.user.as_deref();
+                        if w.may_match(&set.domain, user, &buf)
+                            && let Ok(l) = rs_parse(&buf)
+                        {
+                            w.add_request(&set.domain, user, &l);
                         }
                     }
                     Ok(None) => break,

@@ -126,3 +126,28 @@ def test_memory_budget_and_truncated_keys_are_reported() -> None:
     assert len(d["senders"]) == 5
     assert all(r["key"].endswith("...[truncated]") for r in d["senders"])
     assert all(len(r["key"]) == 256 + len("...[truncated]") for r in d["senders"])
+
+
+@pytest.mark.parametrize("report", [exim_log.spam_sources, exim_log.abuse_report, exim_log.summary])
+def test_threads_give_the_one_thread_report(report, tmp_path) -> None:  # type: ignore[no-untyped-def]
+    # The bundled sample as a rotated set: an old .gz and two plain files,
+    # cut so that messages and connections cross from file to file.
+    import gzip
+
+    log = (REPO / "examples" / "data" / "mainlog").read_bytes()
+    cuts = [0]
+    for part in (1, 2):
+        at = log.index(b"\n", len(log) * part // 3) + 1
+        cuts.append(at)
+    cuts.append(len(log))
+    (tmp_path / "mainlog.2.gz").write_bytes(gzip.compress(log[cuts[0] : cuts[1]]))
+    (tmp_path / "mainlog.1").write_bytes(log[cuts[1] : cuts[2]])
+    (tmp_path / "mainlog").write_bytes(log[cuts[2] :])
+    one = report(str(tmp_path / "mainlog"), rotated=True, threads=1, top=50, threshold=1)
+    many = report(str(tmp_path / "mainlog"), rotated=True, threads=3, top=50, threshold=1)
+    whole = report(log, top=50, threshold=1)
+    assert one.to_dict() == many.to_dict() == whole.to_dict()
+    listed = [str(tmp_path / n) for n in ("mainlog.2.gz", "mainlog.1", "mainlog")]
+    assert report(listed, threads=2, top=50, threshold=1).to_dict() == whole.to_dict()
+    with pytest.raises(FileNotFoundError):
+        report([str(tmp_path / "mainlog.1"), str(tmp_path / "missing")], threads=2)

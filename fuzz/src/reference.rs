@@ -369,10 +369,15 @@ fn tokens<'a>(mut rest: &'a str, inbound: bool) -> (Vec<Tok<'a>>, &'a str) {
             .captures(rest)
             .or_else(|| ANGLE.captures(rest))
             .or_else(|| {
-                // On delivery lines `F=` and `P=` are always `<...>` (§5).
-                TAGGED
-                    .captures(rest)
-                    .filter(|c| inbound || !matches!(cap(c, 1), Some("F" | "P")))
+                // On delivery lines `F=` and `P=` are always `<...>` (§5); on
+                // arrivals `T=` is always the quoted subject (§7, receive.c).
+                TAGGED.captures(rest).filter(|c| {
+                    if inbound {
+                        cap(c, 1) != Some("T")
+                    } else {
+                        !matches!(cap(c, 1), Some("F" | "P"))
+                    }
+                })
             })
         {
             // The value's end (a closing quote or bracket is part of the match).

@@ -163,6 +163,12 @@ fn follow(
     opened: mpsc::Sender<()>,
     each: impl Fn(&mut Metrics, &[u8]),
 ) {
+    if !path.exists() {
+        warn(format!(
+            "{}: not there (yet); waiting for it",
+            path.display()
+        ));
+    }
     let f = Follow::new(&path)
         .with_interval(Duration::from_millis(args.poll_ms.max(1)))
         .with_rotate_wait(Duration::from_secs(args.rotate_wait));

@@ -147,8 +147,11 @@ pub fn run(args: Args) -> Outcome {
         loop {
             match files.read_line(&mut buf) {
                 Ok(Some(_)) => {
-                    if let Ok(l) = parse_access_line(&buf) {
-                        w.add_request(&set.domain, set.user.as_deref(), &l);
+                    let user = set.user.as_deref();
+                    if w.may_match(&set.domain, user, &buf)
+                        && let Ok(l) = parse_access_line(&buf)
+                    {
+                        w.add_request(&set.domain, user, &l);
                     }
                 }
                 Ok(None) => break,

@@ -457,8 +457,10 @@ impl Stitch {
 /// every item ([`Assembled`]) into `total`: each unit into a value of its
 /// own (`init`, `add`), merged in input order (`merge`), the messages that
 /// cuts split joined by [`Stitch`] and counted whole. The assembler's memory
-/// budget (`opts`) is shared: half by the units' assemblers and held pieces,
-/// half by the messages held across cuts.
+/// budget (`opts`) is shared, so that all of them together stay within it:
+/// half by the assemblers of the units in flight (at most two per thread),
+/// an eighth by their held pieces, a quarter by the messages held across
+/// cuts.
 pub fn fold_messages<T, I, A, M>(
     plan: &Plan,
     threads: usize,
@@ -477,9 +479,11 @@ where
     let units = plan.units();
     let budget = opts.memory_budget;
     let window = 2 * threads.max(1);
-    let unit_opts = opts.memory_budget(budget.share(4 * window));
-    let hold = budget.share(4 * window);
-    let mut stitch = Stitch::new(budget.share(2));
+    // Half the budget for the assemblers of the units in flight, an eighth
+    // for their held pieces, a quarter for the messages held across cuts.
+    let unit_opts = opts.memory_budget(budget.share(2 * window));
+    let hold = budget.share(8 * window);
+    let mut stitch = Stitch::new(budget.share(4));
     let mut folded = Folded {
         value: total,
         errors: Vec::new(),

@@ -174,7 +174,8 @@ fn address_part<'a>(d: &mut Delivery<'a>, i: &'a [u8], problem: bool) -> &'a [u8
         // the error separator.
         while let Some(next) = i.get(end..).and_then(|r| r.strip_prefix(b" ")) {
             if next.is_empty()
-                || matches!(next.first(), Some(b'(' | b'<' | b':'))
+                || matches!(next.first(), Some(b'(' | b':'))
+                || original_at(next, problem)
                 || tag(next).is_some()
                 || next.starts_with(b"defer (")
                 || next.starts_with(b"routing defer (")
@@ -226,6 +227,27 @@ fn address_part<'a>(d: &mut Delivery<'a>, i: &'a [u8], problem: bool) -> &'a [u8
         }
     }
     rest
+}
+
+/// Whether `next` (a word of a pipe command, autoreply list or file name) opens
+/// the `<original>`: a `<` whose group closes where the original loop of
+/// [`address_part`] ends it, with no other `<` inside. A command argument such as
+/// `<=` or `<<EOF` is text of the command (`|/bin/prog <= x <orig@d>`): the
+/// original is a single top-level address and holds no `<` of its own.
+fn original_at(next: &[u8], problem: bool) -> bool {
+    let Some(o) = next.strip_prefix(b"<") else {
+        return false;
+    };
+    let mut pos = 0;
+    while let Some(off) = o.get(pos..).and_then(|s| memchr::memchr(b'>', s)) {
+        let at = pos + off;
+        let after = o.get(at + 1).copied();
+        if matches!(after, None | Some(b' ')) || (problem && after == Some(b':')) {
+            return o.get(..at).is_some_and(|inner| !inner.contains(&b'<'));
+        }
+        pos = at + 1;
+    }
+    false
 }
 
 /// The end of a final address whose local part needed quotes: Exim logs it
@@ -399,6 +421,22 @@ mod tests {
                 "|/usr/bin/procmail -d joe (alias@example.com) <joe@example.com> R=aliases T=address_pipe",
                 "|/usr/bin/procmail -d joe",
                 Some("alias@example.com"),
+                Some("joe@example.com"),
+            ),
+            // A pipe command's own `<` words are arguments (the original is one
+            // address, with no `<` inside).
+            (
+                Flag::Failure,
+                r#"|/usr/bin/filter <= sender@example.org "${if eq{$1}{x}}" <<EOF <system-filter> T=t1 : return message generated"#,
+                r#"|/usr/bin/filter <= sender@example.org "${if eq{$1}{x}}" <<EOF"#,
+                None,
+                Some("system-filter"),
+            ),
+            (
+                Flag::Delivery,
+                "|/usr/bin/prog <in <joe@example.com> R=aliases T=address_pipe",
+                "|/usr/bin/prog <in",
+                None,
                 Some("joe@example.com"),
             ),
             (
@@ -1103,6 +1141,82 @@ mod tests {
         assert_eq!(d.message.unwrap(), "*hello");
         assert_eq!(field_strings(&d.other_fields), ["WORLD again*"]);
         assert_eq!(d.router.unwrap(), "r");
+    }
+
+    #[test]
+    fn flag_specific_blocks() {
+        // `routing defer (N)` and `defer (N)` are the deferral_log block (§4.2,
+        // deliver.c): only `==` lines carry them, and `routing` only right
+        // before `defer (`. On a `**` line the words are error text and the
+        // line has no errno (failure_log prints strerror, never the number).
+        let d = delivery(Flag::Failure, b"u@example.com R=r defer (111): refused");
+        assert_eq!(d.errno, None);
+        assert_eq!(d.error.unwrap(), "defer (111): refused");
+        let d = delivery(Flag::Failure, b"u@example.com routing defer (-52): retry");
+        assert!(!d.routing);
+        assert_eq!(d.errno, None);
+        assert_eq!(d.error.unwrap(), "routing defer (-52): retry");
+        // A `==` line cut before its defer block: `routing` alone is not the flag.
+        let d = delivery(Flag::Deferral, b"u@example.com R=r routing");
+        assert!(!d.routing);
+        assert_eq!(d.router.unwrap(), "r");
+        let d = delivery(Flag::Delivery, b"u@example.com R=r T=t routing defer (1)");
+        assert!(!d.routing);
+        assert_eq!(d.errno, None);
+    }
+
+    #[test]
+    fn empty_error_after_a_separator() {
+        // failure_log appends `" : "` and the message (deliver.c); an empty
+        // message leaves a bare separator, which loses its space when the
+        // line is trimmed, and ≤ 4.98 glues `": "` to the last field. Either
+        // way the error is empty and the fields keep their values.
+        for line in [
+            &b"u@example.com R=r T=t : "[..],
+            b"u@example.com R=r T=t :",
+            b"u@example.com R=r T=t:",
+        ] {
+            let d = delivery(Flag::Failure, line);
+            assert_eq!(d.address, "u@example.com", "{line:?}");
+            assert_eq!(d.router.unwrap(), "r", "{line:?}");
+            assert_eq!(d.transport.unwrap(), "t", "{line:?}");
+            assert!(
+                d.error.is_none_or(|e| e.is_empty()),
+                "{line:?}: {:?}",
+                d.error
+            );
+            assert!(d.other_fields.is_empty(), "{line:?}");
+        }
+    }
+
+    #[test]
+    fn fields_start_after_a_space() {
+        // Every field is appended with its leading space (`" R="`, deliver.c
+        // delivery_log): text glued to the end of a value is not a field.
+        let d = delivery(Flag::Deferral, b"u@example.com defer (111)R=r T=t");
+        assert_eq!(d.errno, Some(111));
+        assert_eq!(d.router, None);
+        assert_eq!(d.transport, None);
+        assert_eq!(d.error.unwrap(), "R=r T=t");
+        // An upper-case bare word between fields is a field (`K`, `PRDR`,
+        // `DS` are such words; a newer Exim may add others), not free text
+        // and not part of the error.
+        let d = delivery(Flag::Delivery, b"u@example.com R=r NEWWORD T=t");
+        assert_eq!(d.message, None);
+        assert_eq!(field_strings(&d.other_fields), ["NEWWORD"]);
+        assert_eq!(d.transport.unwrap(), "t");
+        let d = delivery(Flag::Failure, b"u@example.com R=r NEWWORD T=t : gone");
+        assert_eq!(d.error.unwrap(), "gone");
+        assert_eq!(field_strings(&d.other_fields), ["NEWWORD"]);
+        // A success line's first free text is its message; text after a
+        // separator does not replace it (nothing of the line is lost).
+        let d = delivery(Flag::Delivery, b"u@example.com note R=r : more");
+        assert_eq!(d.message.unwrap(), "note");
+        assert_eq!(d.router.unwrap(), "r");
+        assert_eq!(field_strings(&d.other_fields), ["more"]);
+        let d = delivery(Flag::Delivery, b"u@example.com R=r : more");
+        assert_eq!(d.message.unwrap(), "more");
+        assert!(d.other_fields.is_empty());
     }
 
     #[test]

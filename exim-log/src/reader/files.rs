@@ -353,7 +353,8 @@ impl LogFiles {
     /// to return (a chunk waiting for the rest, another program's line), so
     /// the caller reads on.
     fn unwrapped(&mut self, buf: &mut Vec<u8>, got: bool) -> bool {
-        if !got {
+        // The usual case first, in a few instructions a line: a plain input.
+        if !got || self.keep_wrappers || matches!(self.framing(), None | Some(Framing::Plain)) {
             return true;
         }
         let Some(u) = self.unwrapper() else {

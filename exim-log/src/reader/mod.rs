@@ -571,7 +571,9 @@ impl<R: Read> LogReader<R> {
             return Ok(None);
         }
         let start = self.next;
-        buf.append(&mut self.carry);
+        if !self.carry.is_empty() {
+            buf.append(&mut self.carry);
+        }
         // Bytes of this line consumed so far, including skipped ones; in follow mode
         // an over-long line may still be being skipped from an earlier call.
         let (mut consumed, mut too_long) = match self.skipping.take() {
@@ -583,8 +585,10 @@ impl<R: Read> LogReader<R> {
         // The last two bytes of the line so far: the ending of a line too long to
         // keep is told from them.
         let mut tail = [0u8; 2];
-        for &b in buf.iter().rev().take(2).rev() {
-            tail = [tail[1], b];
+        if let [.., a, b] = buf.as_slice() {
+            tail = [*a, *b];
+        } else if let [b] = buf.as_slice() {
+            tail = [0, *b];
         }
         loop {
             let chunk = match fill(&mut self.rdr, &mut self.framing) {
@@ -622,8 +626,12 @@ impl<R: Read> LogReader<R> {
                     too_long = true;
                 }
             }
-            for &b in chunk.get(take.saturating_sub(2)..take).unwrap_or_default() {
-                tail = [tail[1], b];
+            // The tail matters only for a line too long to keep (and one not
+            // yet ended may become so): not for the usual line, a cost a line.
+            if too_long || !found {
+                for &b in chunk.get(take.saturating_sub(2)..take).unwrap_or_default() {
+                    tail = [tail[1], b];
+                }
             }
             consumed += take as u64;
             self.rdr.consume(take);

@@ -631,6 +631,7 @@ impl QueueGauges {
 
 /// One metric family: a name, its help, its type and its samples.
 #[derive(Clone, Debug, PartialEq)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize))]
 #[non_exhaustive]
 pub struct Family {
     /// The name (counters without `_total`).
@@ -645,6 +646,8 @@ pub struct Family {
 
 /// The type of a [`Family`].
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize))]
+#[cfg_attr(feature = "serde", serde(rename_all = "snake_case"))]
 #[non_exhaustive]
 pub enum Kind {
     /// Only goes up (while the exporter runs).
@@ -655,6 +658,7 @@ pub enum Kind {
 
 /// One sample of a [`Family`].
 #[derive(Clone, Debug, PartialEq)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize))]
 #[non_exhaustive]
 pub struct Sample {
     /// Label names and values.

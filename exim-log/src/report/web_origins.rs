@@ -45,6 +45,7 @@
 //! ```
 
 use std::collections::{HashMap, HashSet};
+use std::sync::Arc;
 
 use super::bounded::{BoundedMap, Merge, Weight};
 use crate::weblog::AccessLine;
@@ -137,14 +138,14 @@ fn site_in(dir: &str, docroots: &[(String, String)], homes: &[(String, String)])
 
 /// Two names of the same site: equal but for case and a leading `www.`.
 fn same_site(a: &str, b: &str) -> bool {
-    let strip = |d: &str| {
+    fn strip(d: &str) -> &str {
         if d.len() > 4 && d.get(..4).is_some_and(|w| w.eq_ignore_ascii_case("www.")) {
-            d.get(4..).unwrap_or(d).to_string()
+            d.get(4..).unwrap_or(d)
         } else {
-            d.to_string()
+            d
         }
-    };
-    strip(a).eq_ignore_ascii_case(&strip(b))
+    }
+    strip(a).eq_ignore_ascii_case(strip(b))
 }
 
 /// The counts of one client, URL or user agent of a script.
@@ -180,6 +181,14 @@ struct Script {
     agents: BoundedMap<String, Hits>,
 }
 
+/// A script a log's lines can match, and a searcher for its URL prefix
+/// (`None`: the site's root, every line).
+#[derive(Clone, Debug)]
+struct Candidate {
+    script: usize,
+    prefix: Option<memchr::memmem::Finder<'static>>,
+}
+
 /// The web-origins engine (see the module documentation).
 #[derive(Clone, Debug)]
 pub struct WebOrigins {
@@ -189,6 +198,10 @@ pub struct WebOrigins {
     scripts: Vec<Script>,
     by_dir: HashMap<String, usize>,
     sorted: bool,
+    /// The scripts a log's lines can match, for the last (domain, user)
+    /// seen: every line of a file has the same, so the site test runs once
+    /// per file, not once per line and script.
+    candidates: Option<(String, Option<String>, Arc<[Candidate]>)>,
 }
 
 impl WebOrigins {
@@ -202,6 +215,7 @@ impl WebOrigins {
             scripts: Vec::new(),
             by_dir: HashMap::new(),
             sorted: true,
+            candidates: None,
         }
     }
 
@@ -222,6 +236,7 @@ impl WebOrigins {
                 s.site = site_in(&s.dir, &self.docroots, &self.homes);
             }
         }
+        self.candidates = None;
     }
 
     /// Phase 1 from an assembled message: a local submission (no client
@@ -309,6 +324,56 @@ impl WebOrigins {
             s.explained = vec![false; s.arrivals.len()];
         }
         self.sorted = true;
+        self.candidates = None;
+    }
+
+    /// The scripts whose site the lines of `domain` (of `user`) can be on.
+    fn candidates(&mut self, domain: &str, user: Option<&str>) -> Arc<[Candidate]> {
+        if let Some((d, u, c)) = &self.candidates
+            && d == domain
+            && u.as_deref() == user
+        {
+            return c.clone();
+        }
+        let c: Arc<[Candidate]> = self
+            .scripts
+            .iter()
+            .enumerate()
+            .filter(|(_, s)| {
+                let Some(site) = &s.site else { return false };
+                match (&site.domain, &site.user, user) {
+                    (Some(d), _, _) => same_site(d, domain),
+                    // Unknown site: any domain of the account, or any domain
+                    // when the log's account is not known.
+                    (None, Some(u), Some(lu)) => u == lu,
+                    (None, _, _) => true,
+                }
+            })
+            .map(|(i, s)| Candidate {
+                script: i,
+                prefix: s
+                    .site
+                    .as_ref()
+                    .filter(|site| !site.url_prefix.is_empty())
+                    .map(|site| {
+                        memchr::memmem::Finder::new(site.url_prefix.as_bytes()).into_owned()
+                    }),
+            })
+            .collect();
+        self.candidates = Some((domain.to_string(), user.map(str::to_string), c.clone()));
+        c
+    }
+
+    /// A quick test before parsing a raw access-log line of `domain` (of
+    /// `user`): false when [`WebOrigins::add_request`] would certainly ignore
+    /// it, because no script of that site has its URL prefix anywhere in the
+    /// line (the request's path is a slice of the line, so this never drops a
+    /// match). Most lines of a busy site are skipped without being parsed.
+    pub fn may_match(&mut self, domain: &str, user: Option<&str>, raw: &[u8]) -> bool {
+        self.sort();
+        self.candidates(domain, user)
+            .iter()
+            .any(|c| c.prefix.as_ref().is_none_or(|f| f.find(raw).is_some()))
     }
 
     /// Phase 2: one access-log line of `domain` (in `user`'s `domlogs/USER/`
@@ -319,19 +384,15 @@ impl WebOrigins {
         let path = path.as_bytes();
         let t = line.unix_seconds();
         let window = self.window;
-        for s in &mut self.scripts {
-            let Some(site) = &s.site else { continue };
-            let domain_ok = match (&site.domain, &site.user, user) {
-                (Some(d), _, _) => same_site(d, domain),
-                // Unknown site: any domain of the account, or any domain when
-                // the log's account is not known.
-                (None, Some(u), Some(lu)) => u == lu,
-                (None, _, _) => true,
+        for i in self.candidates(domain, user).iter().map(|c| c.script) {
+            let Some(s) = self.scripts.get_mut(i) else {
+                continue;
             };
+            let Some(site) = &s.site else { continue };
             let prefix = site.url_prefix.as_bytes();
             let under = path.starts_with(prefix)
                 && (path.len() == prefix.len() || path.get(prefix.len()) == Some(&b'/'));
-            if !domain_ok || !under {
+            if !under {
                 continue;
             }
             // Arrivals in [t, t + window].
@@ -523,6 +584,27 @@ mod tests {
                 &parse_access_line(l.as_bytes()).unwrap(),
             );
         }
+        // The quick test before parsing skips lines, never a match.
+        let mut filtered = base.clone();
+        let mut skipped = 0;
+        for l in &lines {
+            if filtered.may_match("shop.example", None, l.as_bytes()) {
+                filtered.add_request(
+                    "shop.example",
+                    None,
+                    &parse_access_line(l.as_bytes()).unwrap(),
+                );
+            } else {
+                skipped += 1;
+            }
+        }
+        // The /shop/cart.php lines; /upload/x.php holds "/up" and is parsed.
+        assert_eq!(skipped, 5);
+        assert!(!filtered.may_match("blog.example", None, lines[0].as_bytes()));
+        assert_eq!(
+            serde_json::to_value(filtered.report(10)).unwrap(),
+            serde_json::to_value(whole.report(10)).unwrap()
+        );
         let r = whole.report(10);
         let s = &r.scripts[0];
         assert_eq!((s.messages, s.explained), (5, 5));

@@ -86,6 +86,7 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
     servers = dict(s.split("=", 1) for s in args.servers)
 
     os.environ.setdefault("PYSPARK_PYTHON", sys.executable)
+    os.environ.setdefault("SPARK_LOCAL_IP", "127.0.0.1")  # loopback only
     from pyspark.sql import SparkSession
 
     spark = (

@@ -76,6 +76,34 @@ pub fn warn(message: impl fmt::Display) {
     eprintln!("exim-log: {message}");
 }
 
+/// Says on stderr, in one line, when a memory budget made the run give
+/// something up (issue 16: never silently). `parts` are counts with what
+/// they count (`(3, "messages flushed early")`); parts at 0 are left out,
+/// and nothing is printed when all are 0. Every subcommand with a budget
+/// says it through here, so the line reads the same everywhere:
+/// `exim-log: the memory budget was hit: 3 messages flushed early (raise --memory-budget)`.
+pub fn budget_hits(parts: &[(u64, &str)]) {
+    if let Some(line) = budget_hits_line(parts) {
+        warn(line);
+    }
+}
+
+/// The line of [`budget_hits`], or `None` when nothing was given up.
+pub fn budget_hits_line(parts: &[(u64, &str)]) -> Option<String> {
+    let hit: Vec<String> = parts
+        .iter()
+        .filter(|(n, _)| *n > 0)
+        .map(|(n, what)| format!("{n} {what}"))
+        .collect();
+    if hit.is_empty() {
+        return None;
+    }
+    Some(format!(
+        "the memory budget was hit: {} (raise --memory-budget)",
+        hit.join(", ")
+    ))
+}
+
 /// The exit status of an outcome (0, 1 or 2), printing its error.
 pub fn exit_status(outcome: Outcome) -> u8 {
     match outcome {
@@ -114,5 +142,23 @@ pub fn status(failed: bool) -> Status {
         Status::Failed
     } else {
         Status::Success
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn budget_hits_line_names_only_what_was_hit() {
+        assert_eq!(budget_hits_line(&[(0, "a"), (0, "b")]), None);
+        assert_eq!(
+            budget_hits_line(&[(0, "messages flushed early"), (2, "keys cut")]).as_deref(),
+            Some("the memory budget was hit: 2 keys cut (raise --memory-budget)")
+        );
+        assert_eq!(
+            budget_hits_line(&[(1, "x"), (3, "y")]).as_deref(),
+            Some("the memory budget was hit: 1 x, 3 y (raise --memory-budget)")
+        );
     }
 }

@@ -266,4 +266,15 @@ fn assembler_memory_in_the_json() {
     assert_eq!(d["budget"], 24 << 20);
     assert_eq!(d["hits"], 0, "{d}");
     assert!(d["peak"].as_u64().unwrap() > 3_000_000, "{d}");
+    // The text report says it too, in one line on stderr; the default run
+    // (no hit) says nothing.
+    let (code, out, err) = support::run("summary", &["--memory-budget", "1", &path]);
+    assert_eq!(code, 0, "{err}");
+    assert!(out.contains("3000"), "{out}");
+    let hits = s["hits"].as_u64().unwrap();
+    let line = format!("the memory budget was hit: {hits} messages flushed early");
+    assert_eq!(err.matches("memory budget").count(), 1, "{err}");
+    assert!(err.contains(&line), "{err}");
+    let (_, _, err) = support::run("summary", &[&path]);
+    assert!(!err.contains("memory budget"), "{err}");
 }

@@ -323,4 +323,15 @@ fn memory_budget_bounds_held_cwd_lines_and_says_so() {
         "{}",
         err(&default)
     );
+    // With --json too (stdout stays one object per message), in one line.
+    let json = trace(
+        &["--json", "--memory-budget", "1", SPAM, "mainlog"],
+        dir.path(),
+    );
+    assert!(json.status.success(), "{json:?}");
+    assert_eq!(err(&json).matches("memory budget was hit").count(), 1);
+    assert!(err(&json).contains("times held cwd= lines were dropped"));
+    for l in stdout(&json).lines() {
+        serde_json::from_str::<serde_json::Value>(l).unwrap();
+    }
 }

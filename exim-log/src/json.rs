@@ -1,6 +1,6 @@
 //! Compact JSON written straight into a byte buffer: the fast path of NDJSON.
 //!
-//! [`write`] appends the JSON of any [`serde::Serialize`] value (a
+//! [`write()`] appends the JSON of any [`serde::Serialize`] value (a
 //! [`crate::LogLine`], an assembled message, a report) to a `Vec<u8>`, with
 //! the same bytes as `serde_json::to_writer` (compact): borrowed strings are
 //! copied in runs, eight bytes checked at a time for the few that JSON must

@@ -171,7 +171,7 @@ pub use event::{
     AddressIter, AddressList, AdminAction, AdminKind, ArgIter, ArgList, Arguments, Arrival, Auth,
     AuthFailure, CommandList, Completed, DaemonSignal, DaemonStart, Delivery, Dkim, ErrorIgnored,
     Event, Field, Flag, Note, Peer, PrdrResult, QueuePhase, QueueRun, Reject, Rewrite, SaExim,
-    SenderVerify, Session, Stage, Tls, TransportOutput, Warning,
+    SenderVerify, Session, Stage, SystemKind, SystemNotice, Tls, TransportOutput, Warning,
 };
 pub use host::{Endpoint, Host};
 pub use line::{LogLine, parse_line};

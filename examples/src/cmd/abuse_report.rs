@@ -62,7 +62,13 @@ pub fn run(args: Args) -> Outcome {
         }
         out.flush()?;
     } else {
-        a.write(&report, None, source.names(), Report::write_text)?;
+        a.write(
+            &report,
+            report.memory,
+            None,
+            source.names(),
+            Report::write_text,
+        )?;
     }
     Ok(status(failed || warned))
 }

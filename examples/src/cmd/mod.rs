@@ -172,14 +172,21 @@ impl ReportArgs {
     /// Writes `report` to stdout: JSON with `--json`, otherwise its text
     /// through `text` (given the input names).
     /// `assembler` (the ledger of [`each_message`]) goes into the JSON as
-    /// `assembler_memory`.
+    /// `assembler_memory`. When the budget was hit (`memory`, the report's
+    /// own ledger, or the assembler's), one line on stderr says so, with
+    /// `--json` or not ([`outcome::budget_hits`]).
     pub fn write<R: Serialize>(
         &self,
         report: &R,
+        memory: MemoryUse,
         assembler: Option<MemoryUse>,
         inputs: &[String],
         text: impl FnOnce(&R, &mut dyn Write, &[String]) -> std::io::Result<()>,
     ) -> Result<(), Error> {
+        outcome::budget_hits(&[
+            (assembler.map_or(0, |a| a.hits), "messages flushed early"),
+            (memory.hits, "times report tables were trimmed or keys cut"),
+        ]);
         let mut out = outcome::stdout();
         if self.json {
             match assembler {

@@ -38,6 +38,12 @@ pub fn run(args: Args) -> Outcome {
     );
     let warned = source.check()?;
     let report = agg.report(a.top, a.threshold.unwrap_or(1));
-    a.write(&report, Some(assembler), source.names(), Report::write_text)?;
+    a.write(
+        &report,
+        report.memory,
+        Some(assembler),
+        source.names(),
+        Report::write_text,
+    )?;
     Ok(status(failed || warned))
 }

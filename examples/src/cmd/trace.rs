@@ -316,13 +316,10 @@ pub fn run(args: Args) -> Outcome {
 /// (never silently): a message printed in parts, or `cwd=` lines dropped
 /// before a wanted line could link to them.
 fn budget_hits(trace: &Trace) {
-    let (held, asm) = (trace.memory(), trace.assembler_memory());
-    if held.hits > 0 || asm.hits > 0 {
-        outcome::warn(format_args!(
-            "the memory budget was hit: {} messages printed early, held cwd= lines dropped {} times (--memory-budget)",
-            asm.hits, held.hits
-        ));
-    }
+    outcome::budget_hits(&[
+        (trace.assembler_memory().hits, "messages printed early"),
+        (trace.memory().hits, "times held cwd= lines were dropped"),
+    ]);
 }
 
 /// Prints everything the trace finds in `source`; true when a read error was

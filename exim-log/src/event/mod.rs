@@ -19,7 +19,8 @@ mod session;
 pub use daemon::{DaemonSignal, DaemonStart, QueuePhase, QueueRun};
 pub use message::{Arrival, Auth, Completed, Delivery, Tls};
 pub use notice::{
-    AdminAction, AdminKind, Dkim, ErrorIgnored, Note, PrdrResult, Rewrite, SaExim, TransportOutput,
+    AdminAction, AdminKind, Dkim, ErrorIgnored, Note, PrdrResult, Rewrite, SaExim, SystemKind,
+    SystemNotice, TransportOutput,
 };
 pub use process::{ArgIter, ArgList, Arguments};
 pub use reject::{AuthFailure, Reject, SenderVerify, Stage, Warning};
@@ -154,6 +155,10 @@ pub enum Event<'a> {
     DaemonStopped(Note<'a>),
     /// `SA: Action: ...` and the other lines of the SA-Exim add-on.
     SaExim(SaExim<'a>),
+    /// A line about Exim itself (space checks, oversized headers, ident
+    /// timeouts, accept() failures, listen backlog, notify-triggered queue
+    /// runs, SIGSEGV); see [`SystemKind`].
+    SystemNotice(SystemNotice<'a>),
     /// A line this library does not (yet) understand. Its text is in [`crate::LogLine::raw`].
     Unknown,
 }
@@ -245,6 +250,7 @@ impl<'a> Event<'a> {
             Event::SelfRouting(_) => "self_routing",
             Event::ListMatchFailed(_) => "list_match_failed",
             Event::DaemonStopped(_) => "daemon_stopped",
+            Event::SystemNotice(_) => "system_notice",
             Event::SaExim(_) => "sa_exim",
             Event::Unknown => "unknown",
         }

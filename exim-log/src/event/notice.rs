@@ -166,3 +166,77 @@ pub struct SaExim<'a> {
     /// Everything after `SA: <kind>: `.
     pub detail: Text<'a>,
 }
+
+/// What a [`SystemNotice`] reports.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize))]
+#[cfg_attr(feature = "serde", serde(rename_all = "snake_case"))]
+#[non_exhaustive]
+pub enum SystemKind {
+    /// `spool directory space check failed: space=N inodes=N` (receive.c):
+    /// a message was refused because `check_spool_space`/`_inodes` failed.
+    SpoolSpace,
+    /// `log directory space check failed: space=N inodes=N` (receive.c).
+    LogSpace,
+    /// `ridiculously long message header received from <host> (more than N
+    /// characters): message abandoned` (receive.c, `header_maxsize`).
+    HeaderTooLong,
+    /// `overlong message header line received from <host> (more than N
+    /// characters): message abandoned` (receive.c, `header_line_maxsize`).
+    HeaderLineTooLong,
+    /// `ident connection to <ip> timed out` (verify.c, `+ident_timeout`).
+    IdentTimeout,
+    /// `N accept() failure[s]: <strerror>` (daemon.c, batched errors).
+    AcceptFailures,
+    /// `N select() failure[s]: <strerror>` (daemon.c, batched errors).
+    SelectFailures,
+    /// `listen backlog N I=[ip]:port` (daemon.c, `smtp_backlog_monitor`).
+    ListenBacklog,
+    /// `notify triggered queue run` (daemon.c, queue_run_in_order ramp).
+    NotifyQueueRun,
+    /// `SIGSEGV (<what>)` (exim.c segv_handler; also written to the paniclog).
+    Crash,
+    /// `[queue run: ]process <pid> crashed with signal <n> while delivering
+    /// <id>` (exim.c, queue.c): a delivery process died; `count` is the
+    /// signal, `detail` the message id.
+    DeliveryCrash,
+    /// `local_scan() function crashed with signal <n> - message temporarily
+    /// rejected (size <n>)` (receive.c); `count` is the signal.
+    LocalScanCrash,
+    /// `local_scan() function timed out - message temporarily rejected (size
+    /// <n>)` (receive.c).
+    LocalScanTimeout,
+}
+
+/// A line about Exim itself rather than a message or a session: resource
+/// checks, oversized headers, ident timeouts, daemon socket trouble, crashes.
+#[derive(Clone, Copy, Debug, PartialEq)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize))]
+#[non_exhaustive]
+pub struct SystemNotice<'a> {
+    /// What happened.
+    pub kind: SystemKind,
+    /// The client (`HeaderTooLong`, `HeaderLineTooLong`: its `sender_fullhost`,
+    /// or `user` when the message was local; `IdentTimeout`: its address) or
+    /// the listening interface (`ListenBacklog`).
+    #[cfg_attr(feature = "serde", serde(flatten))]
+    pub peer: crate::event::Peer<'a>,
+    /// The number the line reports: failures in a row (`AcceptFailures`,
+    /// `SelectFailures`), the backlog (`ListenBacklog`), the configured limit
+    /// in characters (`HeaderTooLong`, `HeaderLineTooLong`), the signal
+    /// (`DeliveryCrash`, `LocalScanCrash`).
+    #[cfg_attr(feature = "serde", serde(skip_serializing_if = "Option::is_none"))]
+    pub count: Option<u64>,
+    /// `space=` of a space check: free kilobytes (-1: not checked).
+    #[cfg_attr(feature = "serde", serde(skip_serializing_if = "Option::is_none"))]
+    pub space: Option<i64>,
+    /// `inodes=` of a space check: free inodes (-1: not checked).
+    #[cfg_attr(feature = "serde", serde(skip_serializing_if = "Option::is_none"))]
+    pub inodes: Option<i64>,
+    /// The error text (`AcceptFailures`, `SelectFailures`: strerror) or what
+    /// the crash handler said (`Crash`: the text in parentheses), the message
+    /// id (`DeliveryCrash`), the text after ` - ` (`LocalScanCrash`,
+    /// `LocalScanTimeout`).
+    #[cfg_attr(feature = "serde", serde(skip_serializing_if = "Option::is_none"))]
+    pub detail: Option<Text<'a>>,
+}

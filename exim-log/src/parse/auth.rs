@@ -8,18 +8,17 @@ use crate::text::Text;
 /// `A=authenticator[:id[:auth_sender]]` (§5): `(auth, rest)`.
 pub(crate) fn auth(v: &[u8]) -> (Auth<'_>, &[u8]) {
     let (w, rest) = word(v);
+    (auth_value(w), rest)
+}
+
+/// The value of `A=` already cut at its end, split at its first two `:`.
+pub(crate) fn auth_value(w: &[u8]) -> Auth<'_> {
     let mut parts = w.splitn(3, |b| *b == b':');
-    let authenticator = Text::new(parts.next().unwrap_or_default());
-    let id = parts.next().map(Text::new);
-    let sender = parts.next().map(Text::new);
-    (
-        Auth {
-            authenticator,
-            id,
-            sender,
-        },
-        rest,
-    )
+    Auth {
+        authenticator: Text::new(parts.next().unwrap_or_default()),
+        id: parts.next().map(Text::new),
+        sender: parts.next().map(Text::new),
+    }
 }
 
 #[cfg(test)]

@@ -1166,6 +1166,40 @@ mod tests {
     }
 
     #[test]
+    fn pipe_address_ends_at_the_defer_block() {
+        // §4.2 `== ADDRESS-PART [R=] [T=] [routing] defer (errno): error`: a pipe
+        // command's words run up to the block even without tags before it.
+        for (line, routing, errno) in [
+            (
+                &b"|/usr/bin/prog -x defer (-1): retry time not reached"[..],
+                false,
+                -1,
+            ),
+            (
+                b"|/usr/bin/prog -x routing defer (-52): retry time not reached",
+                true,
+                -52,
+            ),
+            (
+                b">a@example.com, b@example.com routing defer (-52): retry time not reached",
+                true,
+                -52,
+            ),
+        ] {
+            let d = delivery(Flag::Deferral, line);
+            let want = if line.starts_with(b"|") {
+                "|/usr/bin/prog -x"
+            } else {
+                ">a@example.com, b@example.com"
+            };
+            assert_eq!(d.address, want, "{line:?}");
+            assert_eq!(d.routing, routing, "{line:?}");
+            assert_eq!(d.errno, Some(errno), "{line:?}");
+            assert_eq!(d.error.unwrap(), "retry time not reached", "{line:?}");
+        }
+    }
+
+    #[test]
     fn empty_error_after_a_separator() {
         // failure_log appends `" : "` and the message (deliver.c); an empty
         // message leaves a bare separator, which loses its space when the

@@ -6,7 +6,7 @@
 use super::peer::word;
 use crate::event::{
     AdminAction, AdminKind, Dkim, ErrorIgnored, Event, Note, Peer, PrdrResult, Rewrite, SaExim,
-    TransportOutput, Warning,
+    SystemKind, SystemNotice, TransportOutput, Warning,
 };
 use crate::text::Text;
 
@@ -114,8 +114,9 @@ pub(crate) fn sa_exim(text: &[u8]) -> Option<Event<'_>> {
 /// `<action>[: <status>] (scanned in|time: N/M secs | Message-Id: <id>).
 /// From <s> (host=<name> [<ip>])|(local) for <rcpts>`. Action, status and
 /// id are SA-Exim's and SpamAssassin's words; the sender and recipients are
-/// the client's, so the host block is the first `> (host=<name> [<ip>])
-/// for ` whose name is one word and whose address is well formed.
+/// the client's; the host block is the last `> (host=<name> [<ip>]) for `
+/// (or `> (local) for `) whose name is one word and whose address is well
+/// formed, since a recipient passed RCPT verification and the sender did not.
 fn sa_action<'a>(sa: &mut SaExim<'a>, d: &'a [u8]) {
     let Some(open) =
         super::peer::find(d, b" (scanned in ").or_else(|| super::peer::find(d, b" (time: "))
@@ -153,21 +154,27 @@ fn sa_action<'a>(sa: &mut SaExim<'a>, d: &'a [u8]) {
         sa.header_id = tail.get(m + 14..end).and_then(some);
     }
     let from = tail.get(end + 9..).unwrap_or_default();
-    if let Some(p) = super::peer::find(from, b"> (local) for ") {
-        sa.sender = from.get(..p).map(Text::new);
-        sa.recipients = from.get(p + 14..).and_then(some);
-        return;
-    }
-    let mut pos = 0;
-    while let Some(off) = from
-        .get(pos..)
-        .and_then(|f| super::peer::find(f, b"> (host="))
-    {
-        let at = pos + off;
-        pos = at + 1;
-        let Some(h) = from.get(at + 8..) else { break };
-        let Some(sp) = memchr::memchr(b' ', h) else {
+    // `From <%s> (host=%s [%s]) for %s` or `From <%s> (local) for %s`: the
+    // sender and the recipients are both the client's, but a recipient passed
+    // RCPT verification (an existing local part, as a rule) while the sender
+    // is any text MAIL FROM gave. So the block is the last `> (` that starts
+    // a well-formed one: a sender imitating it stays in the sender.
+    let mut upto = from.len();
+    while let Some(at) = from.get(..upto).and_then(|f| super::peer::rfind(f, b"> (")) {
+        upto = at;
+        let Some(block) = from.get(at + 3..) else {
             break;
+        };
+        if let Some(rcpts) = block.strip_prefix(b"local) for ") {
+            sa.sender = from.get(..at).map(Text::new);
+            sa.recipients = some(rcpts);
+            return;
+        }
+        let Some(h) = block.strip_prefix(b"host=") else {
+            continue;
+        };
+        let Some(sp) = memchr::memchr(b' ', h) else {
+            continue;
         };
         let (name, r) = h.split_at(sp);
         let Some((ip, rest)) = r
@@ -517,6 +524,52 @@ mod tests {
                 ),
             ),
             (
+                // The sender imitates the whole block, `) for ` included: the
+                // block is read from the right, so the address stays.
+                "SA: Action: permanently rejected message: hits=20.0 required=5.0 (scanned in 1/1 secs | Message-Id: m@x.example). From <a> (host=fake [8.8.8.8]) for x> (host=mx.x.example [192.0.2.7]) for a@example.org",
+                (
+                    "Action",
+                    Some("permanently rejected message"),
+                    Some(20.0),
+                    Some(5.0),
+                    None,
+                    Some("m@x.example"),
+                    Some("a> (host=fake [8.8.8.8]) for x"),
+                    Some(("mx.x.example", "192.0.2.7")),
+                    Some("a@example.org"),
+                ),
+            ),
+            (
+                // A sender imitating `(local)` does not hide the host.
+                "SA: Action: permanently rejected message: hits=20.0 required=5.0 (scanned in 1/1 secs | Message-Id: m@x.example). From <a> (local) for x> (host=(null) [192.0.2.8]) for a@example.org",
+                (
+                    "Action",
+                    Some("permanently rejected message"),
+                    Some(20.0),
+                    Some(5.0),
+                    None,
+                    Some("m@x.example"),
+                    Some("a> (local) for x"),
+                    Some(("(null)", "192.0.2.8")),
+                    Some("a@example.org"),
+                ),
+            ),
+            (
+                // And a sender imitating a host block on a local message.
+                "SA: Action: flagged as Spam but accepted: hits=6.0 required=5.0 (scanned in 1/1 secs | Message-Id: m@x.example). From <a> (host=fake [8.8.8.8]) for x> (local) for a@example.org",
+                (
+                    "Action",
+                    Some("flagged as Spam but accepted"),
+                    Some(6.0),
+                    Some(5.0),
+                    None,
+                    Some("m@x.example"),
+                    Some("a> (host=fake [8.8.8.8]) for x"),
+                    None,
+                    Some("a@example.org"),
+                ),
+            ),
+            (
                 "SA: Action: SA didn't successfully run against message, accepting (time: 0/0 secs | Message-Id: m@x.example). From <a@x.example> (host=mx.x.example [192.0.2.7]) for b@example.org",
                 (
                     "Action",
@@ -725,5 +778,359 @@ mod tests {
                 Some(2)
             )
         );
+    }
+}
+
+fn system_notice(kind: SystemKind) -> SystemNotice<'static> {
+    SystemNotice {
+        kind,
+        peer: Peer::default(),
+        count: None,
+        space: None,
+        inodes: None,
+        detail: None,
+    }
+}
+
+fn number<T: std::str::FromStr>(w: &[u8]) -> Option<T> {
+    std::str::from_utf8(w).ok()?.parse().ok()
+}
+
+/// Lines about Exim itself, by their fixed words (receive.c, verify.c,
+/// daemon.c, exim.c of 4.93-4.98); see [`SystemKind`]. `None` for any
+/// other text.
+pub(crate) fn system(text: &[u8]) -> Option<Event<'_>> {
+    let mut n;
+    if let Some((kind, r)) = text
+        .strip_prefix(b"spool directory space check failed: ")
+        .map(|r| (SystemKind::SpoolSpace, r))
+        .or_else(|| {
+            text.strip_prefix(b"log directory space check failed: ")
+                .map(|r| (SystemKind::LogSpace, r))
+        })
+    {
+        // `space=%d inodes=%d` (PR_EXIM_ARITH: a signed 64-bit number).
+        n = system_notice(kind);
+        let r = r.strip_prefix(b"space=")?;
+        let at = super::peer::find(r, b" inodes=")?;
+        n.space = number(r.get(..at)?);
+        n.inodes = number(r.get(at + 8..)?);
+    } else if let Some((kind, r)) = text
+        .strip_prefix(b"ridiculously long message header received from ")
+        .map(|r| (SystemKind::HeaderTooLong, r))
+        .or_else(|| {
+            text.strip_prefix(b"overlong message header line received from ")
+                .map(|r| (SystemKind::HeaderLineTooLong, r))
+        })
+    {
+        // `<sender_fullhost or sender_ident> (more than N characters):
+        // message abandoned`: Exim's words end the line, so they are read
+        // from the right; the host (its HELO is the client's) is what is left.
+        n = system_notice(kind);
+        let r = r.strip_suffix(b" characters): message abandoned")?;
+        let at = super::peer::rfind(r, b" (more than ")?;
+        n.count = number(r.get(at + 12..)?);
+        let who = r.get(..at)?;
+        match crate::parse::host::fullhost_from_right(who) {
+            Some(h) => n.peer.host = Some(h),
+            // A local message: `sender_ident`, the login of the caller.
+            None => n.peer.user = some(who),
+        }
+    } else if let Some(r) = text.strip_prefix(b"ident connection to ") {
+        n = system_notice(SystemKind::IdentTimeout);
+        let ip = r.strip_suffix(b" timed out")?;
+        if ip.is_empty() || ip.contains(&b' ') {
+            return None;
+        }
+        n.peer.host = Some(crate::host::Host {
+            ip: Some(Text::new(ip)),
+            ..Default::default()
+        });
+    } else if let Some(r) = text.strip_prefix(b"listen backlog ") {
+        n = system_notice(SystemKind::ListenBacklog);
+        let sp = memchr::memchr(b' ', r)?;
+        n.count = number(r.get(..sp)?);
+        let (e, rest) = super::host::endpoint(r.get(sp + 1..)?.strip_prefix(b"I=")?)?;
+        if !rest.is_empty() {
+            return None;
+        }
+        n.peer.interface = Some(e);
+    } else if let Some(r) = text
+        .strip_prefix(b"queue run: process ")
+        .or_else(|| text.strip_prefix(b"process "))
+    {
+        // `process %d crashed with signal %d while delivering %s`.
+        n = system_notice(SystemKind::DeliveryCrash);
+        let sp = memchr::memchr(b' ', r)?;
+        number::<u32>(r.get(..sp)?)?;
+        let r = r.get(sp + 1..)?.strip_prefix(b"crashed with signal ")?;
+        let sp = memchr::memchr(b' ', r)?;
+        n.count = Some(number(r.get(..sp)?)?);
+        n.detail = r
+            .get(sp + 1..)?
+            .strip_prefix(b"while delivering ")
+            .and_then(some);
+        n.detail?;
+    } else if let Some(r) = text.strip_prefix(b"local_scan() function ") {
+        // `crashed with signal %d - <why>` or `timed out - <why>`.
+        let at = super::peer::find(r, b" - ")?;
+        let what = r.get(..at)?;
+        if what == b"timed out" {
+            n = system_notice(SystemKind::LocalScanTimeout);
+        } else {
+            n = system_notice(SystemKind::LocalScanCrash);
+            n.count = Some(number(what.strip_prefix(b"crashed with signal ")?)?);
+        }
+        n.detail = r.get(at + 3..).and_then(some);
+    } else if text == b"notify triggered queue run" {
+        n = system_notice(SystemKind::NotifyQueueRun);
+    } else if let Some(r) = text.strip_prefix(b"SIGSEGV (") {
+        n = system_notice(SystemKind::Crash);
+        n.detail = r.strip_suffix(b")").and_then(some);
+    } else if text.first().is_some_and(u8::is_ascii_digit) {
+        // `%d %s() failure%s: %s` with `accept` or `select`.
+        let sp = memchr::memchr(b' ', text)?;
+        let r = text.get(sp + 1..)?;
+        let (kind, r) = if let Some(r) = r.strip_prefix(b"accept() failure") {
+            (SystemKind::AcceptFailures, r)
+        } else {
+            (
+                SystemKind::SelectFailures,
+                r.strip_prefix(b"select() failure")?,
+            )
+        };
+        let r = r.strip_prefix(b"s").unwrap_or(r).strip_prefix(b": ")?;
+        n = system_notice(kind);
+        n.count = Some(number(text.get(..sp)?)?);
+        n.detail = some(r);
+    } else {
+        return None;
+    }
+    Some(Event::SystemNotice(n))
+}
+
+#[cfg(test)]
+mod system_tests {
+    use super::*;
+
+    fn get(text: &str) -> SystemNotice<'_> {
+        match system(text.as_bytes()) {
+            Some(Event::SystemNotice(n)) => n,
+            other => panic!("{text}: {other:?}"),
+        }
+    }
+
+    /// One line per log_write format of receive.c, verify.c, daemon.c and
+    /// exim.c (4.93-4.98), with the values Exim fills in.
+    #[test]
+    fn system_lines() {
+        // (line, kind, count, space, inodes, detail, host ip, helo, user, interface ip)
+        type Case = (
+            &'static str,
+            SystemKind,
+            Option<u64>,
+            Option<i64>,
+            Option<i64>,
+            Option<&'static str>,
+            Option<&'static str>,
+            Option<&'static str>,
+            Option<&'static str>,
+            Option<&'static str>,
+        );
+        let cases: &[Case] = &[
+            (
+                "spool directory space check failed: space=812 inodes=-1",
+                SystemKind::SpoolSpace,
+                None,
+                Some(812),
+                Some(-1),
+                None,
+                None,
+                None,
+                None,
+                None,
+            ),
+            (
+                "log directory space check failed: space=-1 inodes=40",
+                SystemKind::LogSpace,
+                None,
+                Some(-1),
+                Some(40),
+                None,
+                None,
+                None,
+                None,
+                None,
+            ),
+            (
+                "ridiculously long message header received from mx.b.example (pc) [192.0.2.7]:4100 (more than 1048576 characters): message abandoned",
+                SystemKind::HeaderTooLong,
+                Some(1_048_576),
+                None,
+                None,
+                None,
+                Some("192.0.2.7"),
+                Some("pc"),
+                None,
+                None,
+            ),
+            // A junk HELO imitating Exim's own words stays inside the HELO.
+            (
+                "overlong message header line received from (x (more than 1 characters) [10.0.0.1]) [192.0.2.8] (more than 998 characters): message abandoned",
+                SystemKind::HeaderLineTooLong,
+                Some(998),
+                None,
+                None,
+                None,
+                Some("192.0.2.8"),
+                Some("x (more than 1 characters) [10.0.0.1]"),
+                None,
+                None,
+            ),
+            // A local message: sender_ident, the caller's login.
+            (
+                "overlong message header line received from alice (more than 998 characters): message abandoned",
+                SystemKind::HeaderLineTooLong,
+                Some(998),
+                None,
+                None,
+                None,
+                None,
+                None,
+                Some("alice"),
+                None,
+            ),
+            (
+                "ident connection to 2001:db8::5 timed out",
+                SystemKind::IdentTimeout,
+                None,
+                None,
+                None,
+                None,
+                Some("2001:db8::5"),
+                None,
+                None,
+                None,
+            ),
+            (
+                "listen backlog 27 I=[198.51.100.1]:25",
+                SystemKind::ListenBacklog,
+                Some(27),
+                None,
+                None,
+                None,
+                None,
+                None,
+                None,
+                Some("198.51.100.1"),
+            ),
+            (
+                "notify triggered queue run",
+                SystemKind::NotifyQueueRun,
+                None,
+                None,
+                None,
+                None,
+                None,
+                None,
+                None,
+                None,
+            ),
+            (
+                "SIGSEGV (fault address: 0x7f3a00001000)",
+                SystemKind::Crash,
+                None,
+                None,
+                None,
+                Some("fault address: 0x7f3a00001000"),
+                None,
+                None,
+                None,
+                None,
+            ),
+            (
+                "SIGSEGV (null pointer indirection)",
+                SystemKind::Crash,
+                None,
+                None,
+                None,
+                Some("null pointer indirection"),
+                None,
+                None,
+                None,
+                None,
+            ),
+            (
+                "1 accept() failure: Too many open files",
+                SystemKind::AcceptFailures,
+                Some(1),
+                None,
+                None,
+                Some("Too many open files"),
+                None,
+                None,
+                None,
+                None,
+            ),
+            (
+                "50 select() failures: Interrupted system call",
+                SystemKind::SelectFailures,
+                Some(50),
+                None,
+                None,
+                Some("Interrupted system call"),
+                None,
+                None,
+                None,
+                None,
+            ),
+        ];
+        for &(line, kind, count, space, inodes, detail, ip, helo, user, iface) in cases {
+            let n = get(line);
+            assert_eq!(n.kind, kind, "{line}");
+            assert_eq!(n.count, count, "{line}");
+            assert_eq!(n.space, space, "{line}");
+            assert_eq!(n.inodes, inodes, "{line}");
+            assert_eq!(n.detail.map(|t| t.to_string()).as_deref(), detail, "{line}");
+            let h = n.peer.host;
+            assert_eq!(
+                h.and_then(|h| h.ip).map(|t| t.to_string()).as_deref(),
+                ip,
+                "{line}"
+            );
+            assert_eq!(
+                h.and_then(|h| h.helo).map(|t| t.to_string()).as_deref(),
+                helo,
+                "{line}"
+            );
+            assert_eq!(
+                n.peer.user.map(|t| t.to_string()).as_deref(),
+                user,
+                "{line}"
+            );
+            assert_eq!(
+                n.peer.interface.map(|e| e.ip.to_string()).as_deref(),
+                iface,
+                "{line}"
+            );
+        }
+    }
+
+    /// Texts that only look like these lines stay unknown here.
+    #[test]
+    fn system_near_misses() {
+        for line in [
+            "spool directory space check failed",
+            "ident connection to 192.0.2.1 failed: Connection refused",
+            "listen backlog 27",
+            "3 accepted() failures: x",
+            "notify triggered queue run now",
+            "12 messages",
+            "process x crashed with signal 11 while delivering y",
+            "process 12 exited",
+            "local_scan() function crashed with signal x - y",
+        ] {
+            assert_eq!(system(line.as_bytes()), None, "{line}");
+        }
     }
 }

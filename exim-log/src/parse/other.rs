@@ -47,6 +47,11 @@ fn event(text: &[u8]) -> Option<Event<'_>> {
             notice::admin(text)
         }
         b'r' | b'l' | b'H' if let Some(e) = notice::fixed(text) => Some(e),
+        b's' | b'l' | b'r' | b'o' | b'i' | b'n' | b'S' | b'q' | b'p' | b'0'..=b'9'
+            if let Some(e) = notice::system(text) =>
+        {
+            Some(e)
+        }
         b'u' if text.starts_with(b"unqualified ") => reject::unqualified(text),
         b't' if text.starts_with(b"temporarily rejected ") => reject::bare_rejection(text),
         b't' if text.starts_with(b"too many recipients: ") => reject::too_many_recipients(text),
@@ -296,6 +301,19 @@ mod tests {
                 "SA: Action: scanned but message isn't spam: score=0.1 required=5.0 (scanned in 1/1 secs | Message-Id: a@b.example). From <a@b.example> (host=mx.b.example [192.0.2.1]) for c@d.example",
                 "sa_exim",
             ),
+            (
+                "spool directory space check failed: space=100 inodes=-1",
+                "system_notice",
+            ),
+            (
+                "ridiculously long message header received from [192.0.2.1] (more than 1000 characters): message abandoned",
+                "system_notice",
+            ),
+            ("ident connection to 192.0.2.1 timed out", "system_notice"),
+            ("listen backlog 30 I=[192.0.2.2]:25", "system_notice"),
+            ("notify triggered queue run", "system_notice"),
+            ("SIGSEGV (null pointer indirection)", "system_notice"),
+            ("2 accept() failures: Too many open files", "system_notice"),
             ("this is free text from an ACL logwrite", "unknown"),
             ("H=(pc) [192.0.2.1] some lowercase logwrite text", "unknown"),
         ];

@@ -5,7 +5,7 @@
 //! word that is not one of them.
 
 use crate::duration::LogDuration;
-use crate::event::{Auth, CommandList, Session, Tls};
+use crate::event::{CommandList, Session, Tls};
 use crate::text::Text;
 
 use super::host::{endpoint, host};
@@ -73,16 +73,6 @@ pub(crate) fn angle(i: &[u8]) -> Option<(&[u8], &[u8])> {
         from = end;
     }
     None
-}
-
-/// Parses `A=name[:id[:sender]]`.
-pub(crate) fn auth(v: &[u8]) -> Auth<'_> {
-    let mut parts = v.splitn(3, |b| *b == b':');
-    Auth {
-        authenticator: Text::new(parts.next().unwrap_or_default()),
-        id: parts.next().map(Text::new),
-        sender: parts.next().map(Text::new),
-    }
 }
 
 /// `host_and_ident(TRUE)` (`H=<fullhost>[ I=[ip]:port][ U=<ident>]`, host.c)
@@ -215,7 +205,7 @@ fn tag<'a>(t: &mut Tags<'a>, s: &'a [u8]) -> Option<&'a [u8]> {
             match name {
                 b"U" => t.peer.user = Some(Text::new(val)),
                 b"Ci" => t.peer.connection_id = number(val),
-                b"A" => t.peer.auth = Some(auth(val)),
+                b"A" => t.peer.auth = Some(super::auth::auth_value(val)),
                 b"P" => t.peer.protocol = Some(Text::new(val)),
                 // The test suite writes `D=qqs`: keep going without a value.
                 b"D" => t.duration = LogDuration::parse(val),

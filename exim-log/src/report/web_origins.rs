@@ -601,10 +601,14 @@ mod tests {
         // The /shop/cart.php lines; /upload/x.php holds "/up" and is parsed.
         assert_eq!(skipped, 5);
         assert!(!filtered.may_match("blog.example", None, lines[0].as_bytes()));
+        #[cfg(feature = "serde")]
         assert_eq!(
             serde_json::to_value(filtered.report(10)).unwrap(),
             serde_json::to_value(whole.report(10)).unwrap()
         );
+        let f = filtered.report(10);
+        assert_eq!(f.scripts[0].explained, 5);
+        assert_eq!(f.scripts[0].clients[0].key, "198.51.100.23");
         let r = whole.report(10);
         let s = &r.scripts[0];
         assert_eq!((s.messages, s.explained), (5, 5));

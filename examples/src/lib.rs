@@ -96,6 +96,10 @@ pub enum Command {
     /// Any Exim log to one JSON object per line
     #[command(long_about = cmd::ndjson::ABOUT)]
     Ndjson(cmd::ndjson::Args),
+    /// Logs to a Parquet dataset (lines and messages, by server and date)
+    #[cfg(feature = "parquet")]
+    #[command(long_about = cmd::parquet::ABOUT)]
+    Parquet(cmd::parquet::Args),
     /// The mail queue grouped by user, login, host, PHP script, web client...
     #[command(long_about = cmd::queue::ABOUT)]
     Queue(cmd::queue::Args),
@@ -121,6 +125,8 @@ impl Command {
             Command::Received(a) => cmd::received::run(a),
             Command::Selector(a) => cmd::selector::run(a),
             Command::Ndjson(a) => cmd::ndjson::run(a),
+            #[cfg(feature = "parquet")]
+            Command::Parquet(a) => cmd::parquet::run(a),
             Command::Queue(a) => cmd::queue::run(a),
             Command::WebOrigins(a) => cmd::web_origins::run(a),
             Command::Metrics(a) => cmd::metrics::run(a),

@@ -3,6 +3,7 @@
 //! The Python API is documented in `python/exim_log/__init__.pyi`.
 #![forbid(unsafe_code)]
 
+mod arrow;
 mod cli;
 mod entries;
 mod error;
@@ -27,6 +28,8 @@ use pyo3::prelude::*;
 mod _exim_log {
     use pyo3::prelude::*;
 
+    #[pymodule_export]
+    use crate::arrow::{ArrowBatches, read_arrow};
     #[pymodule_export]
     use crate::cli::run_command;
     #[pymodule_export]

@@ -133,6 +133,8 @@ pub mod schema {}
 #[doc = include_str!("../README.md")]
 struct ReadmeDoctests;
 
+#[cfg(feature = "arrow")]
+pub mod arrow;
 pub mod assemble;
 pub mod budget;
 pub mod cpanel;

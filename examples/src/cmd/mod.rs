@@ -20,6 +20,8 @@ pub mod abuse_report;
 pub mod completions;
 pub mod metrics;
 pub mod ndjson;
+#[cfg(feature = "parquet")]
+pub mod parquet;
 pub mod queue;
 pub mod received;
 pub mod report;

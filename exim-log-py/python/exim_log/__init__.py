@@ -5,6 +5,7 @@ See ``__init__.pyi`` (shown by IDEs and ``help()``) for the documented API.
 
 from exim_log._exim_log import (
     AccessLines,
+    ArrowBatches,
     Follow,
     Header,
     Line,
@@ -39,6 +40,7 @@ from exim_log._exim_log import (
     parse_spool_header,
     parse_syslog_line,
     plan,
+    read_arrow,
     queue,
     received_headers,
     reject_entries,
@@ -52,6 +54,7 @@ from exim_log._fields import Fields
 
 __all__ = [
     "AccessLines",
+    "ArrowBatches",
     "Fields",
     "Follow",
     "Header",
@@ -87,6 +90,7 @@ __all__ = [
     "parse_spool_header",
     "parse_syslog_line",
     "plan",
+    "read_arrow",
     "queue",
     "received_headers",
     "reject_entries",

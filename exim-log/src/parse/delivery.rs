@@ -1200,6 +1200,28 @@ mod tests {
     }
 
     #[test]
+    fn where_a_pipe_command_original_starts() {
+        // The original is one top-level address: a `<...>` group with no other
+        // `<`, closed by a `>` before a space, the end or (on `**`/`==`, ≤ 4.98)
+        // the `:` of the error separator; a `>` inside it does not close it.
+        assert!(original_at(b"<u@example.com> R=r", false));
+        assert!(original_at(b"<u@example.com>", false));
+        assert!(original_at(
+            b"<u@example.com>: retry timeout exceeded",
+            true
+        ));
+        assert!(!original_at(
+            b"<u@example.com>: retry timeout exceeded",
+            false
+        ));
+        assert!(original_at(b"<a>b@example.com> R=r", false));
+        assert!(!original_at(b"<a>b<c> R=r", true));
+        assert!(!original_at(b"<in <u@example.com> R=r", false));
+        assert!(!original_at(b"<u@example.com", false));
+        assert!(!original_at(b"u@example.com>", false));
+    }
+
+    #[test]
     fn empty_error_after_a_separator() {
         // failure_log appends `" : "` and the message (deliver.c); an empty
         // message leaves a bare separator, which loses its space when the

@@ -1,0 +1,92 @@
+//! Lines -> Arrow record batches against the bare parse, on one generated log
+//! in memory, in one process (issue 18: Arrow at >= 60% of the parse speed).
+//!
+//! ```sh
+//! cargo run --release -p exim-log-benches --features arrow --example arrow_ratio -- [MIB] [RUNS]
+//! taskset -c 1 target/release/examples/arrow_ratio 256 5
+//! ```
+//!
+//! Prints MB/s and lines/s of each (best of RUNS, alternating) and the ratio.
+
+use std::hint::black_box;
+use std::time::{Duration, Instant};
+
+use exim_log::arrow::{ArrowOptions, DEFAULT_BATCH_ROWS, LinesBuilder};
+use exim_log::parse_line;
+use exim_log_benches::work;
+use exim_log_benches::{Config, generate};
+
+fn best(runs: usize, mut f: impl FnMut() -> usize) -> (Duration, usize) {
+    let mut best = Duration::MAX;
+    let mut out = 0;
+    for _ in 0..runs {
+        let t = Instant::now();
+        out = black_box(f());
+        best = best.min(t.elapsed());
+    }
+    (best, out)
+}
+
+fn main() {
+    let mut args = std::env::args().skip(1);
+    let mib: u64 = args.next().and_then(|a| a.parse().ok()).unwrap_or(64);
+    let runs: usize = args.next().and_then(|a| a.parse().ok()).unwrap_or(3).max(1);
+    let mut config = Config::with_incidents(2024, mib << 20);
+    config.record_messages = false;
+    let log = generate(&config).0;
+    let lines: Vec<&[u8]> = work::lines(&log).collect();
+    let lines = &lines;
+    let bytes = log.len() as f64;
+
+    let parse = || {
+        let mut sum = 0usize;
+        for l in lines {
+            if let Ok(line) = parse_line(l) {
+                sum = sum.wrapping_add(work::touch(&line));
+            }
+        }
+        sum
+    };
+    let arrow = move |raw: bool| {
+        move || {
+            let mut b = LinesBuilder::new(ArrowOptions::default().with_raw(raw));
+            let mut rows = 0;
+            for l in lines {
+                b.push_bytes(l);
+                if b.len() >= DEFAULT_BATCH_ROWS {
+                    rows += b.finish().map_or(0, |x| x.num_rows());
+                }
+            }
+            rows + b.finish().map_or(0, |x| x.num_rows())
+        }
+    };
+    // Alternate so that load changes hit both alike.
+    let (mut tp, mut ta, mut tr) = (Duration::MAX, Duration::MAX, Duration::MAX);
+    for _ in 0..runs {
+        tp = tp.min(best(1, &parse).0);
+        let (t, rows) = best(1, arrow(false));
+        assert_eq!(rows, lines.len(), "one row per line");
+        ta = ta.min(t);
+        tr = tr.min(best(1, arrow(true)).0);
+    }
+    println!(
+        "{:.1} MB generated log, {} lines, best of {runs}",
+        bytes / 1e6,
+        lines.len()
+    );
+    println!("| measurement | time (s) | MB/s | lines/s | speed vs bare parse |");
+    println!("|---|---:|---:|---:|---:|");
+    for (name, t) in [
+        ("bare parse (parse_line + touch)", tp),
+        ("lines -> Arrow batches", ta),
+        ("lines -> Arrow batches, with raw", tr),
+    ] {
+        let s = t.as_secs_f64();
+        println!(
+            "| {name} | {s:.3} | {:.0} | {:.2}M | {:.0}% |",
+            bytes / s / 1e6,
+            lines.len() as f64 / s / 1e6,
+            tp.as_secs_f64() / s * 100.0
+        );
+    }
+}

@@ -1,0 +1,336 @@
+//! `exim-log parquet`: logs to a Parquet dataset partitioned by server and
+//! date (hive layout), for DuckDB, Polars, pandas, Spark or any Arrow reader.
+//!
+//! The rows are the library's Arrow tables ([`exim_log::arrow`]): one per
+//! line (`lines/`) and one per assembled message (`messages/`), written with
+//! zstd in row groups of `--row-group-rows` rows. `server` and `date` are not
+//! stored in the files: they are the `server=NAME/date=YYYY-MM-DD` directories,
+//! which dataset readers turn into columns (`hive_partitioning`).
+
+use std::collections::HashMap;
+use std::fs::File;
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+
+use exim_log::arrow::{ArrowOptions, LinesBuilder, MessagesBuilder};
+use exim_log::assemble::{Assembled, Assembler, AssemblerOptions, Message};
+use exim_log::reader::Record;
+use exim_log::{Timestamp, parse_line};
+use parquet::arrow::ArrowWriter;
+use parquet::basic::{Compression, ZstdLevel};
+use parquet::file::properties::WriterProperties;
+
+use super::{BudgetArgs, read_error};
+use crate::input::{InputArgs, Show};
+use crate::outcome::{Error, Outcome, status, warn};
+
+/// The long help.
+pub const ABOUT: &str = "\
+Writes Exim logs to a Parquet dataset: OUT/lines/ (one row per input line,
+typed columns as in SCHEMA.md \"Arrow tables\") and OUT/messages/ (one row per
+assembled message, with its linked cwd= script, user and login), each
+partitioned as server=NAME/date=YYYY-MM-DD/part-N.parquet (zstd). NAME is
+--server, or else the name of the directory holding each log file (a fleet's
+logs copied to logs/<server>/ land in one dataset); the date is the logged
+date of the line (of the message's first line). Query with DuckDB:
+  SELECT server, count(*) FROM read_parquet('OUT/lines/*/*/*.parquet',
+    hive_partitioning = true) GROUP BY server;";
+
+/// Which tables to write.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum)]
+pub enum Tables {
+    /// One row per input line.
+    Lines,
+    /// One row per assembled message.
+    Messages,
+    /// Both.
+    Both,
+}
+
+/// `exim-log parquet` options.
+#[derive(Clone, Debug, clap::Args)]
+pub struct Args {
+    #[command(flatten)]
+    #[allow(missing_docs)]
+    pub input: InputArgs,
+    /// The dataset directory (created; files already there are replaced)
+    #[arg(long, short = 'o', value_name = "DIR")]
+    pub out: PathBuf,
+    /// Which tables to write
+    #[arg(long, value_enum, default_value_t = Tables::Both)]
+    pub tables: Tables,
+    /// The server the logs are from (default: each file's directory name;
+    /// `unknown` for standard input and the sample)
+    #[arg(long, value_name = "NAME")]
+    pub server: Option<String>,
+    /// Keep the whole line in a `raw` column of the lines table
+    #[arg(long)]
+    pub raw: bool,
+    /// Rows per Parquet row group
+    #[arg(long, value_name = "N", default_value_t = 512 * 1024)]
+    pub row_group_rows: usize,
+    #[command(flatten)]
+    #[allow(missing_docs)]
+    pub memory: BudgetArgs,
+}
+
+/// Rows of a batch handed to a writer.
+const BATCH_ROWS: usize = 64 * 1024;
+
+/// One open part file of a partition, and the rows not yet handed to it.
+struct Part<B> {
+    builder: B,
+    writer: ArrowWriter<File>,
+    date: String,
+}
+
+/// A table being written: a part per (server, date) partition.
+struct Dataset<B> {
+    dir: PathBuf,
+    opts: ArrowOptions,
+    props: WriterProperties,
+    parts: HashMap<(Arc<str>, String), Part<B>>,
+    /// Part files made per partition, for the next file's number.
+    made: HashMap<(Arc<str>, String), usize>,
+    written: u64,
+}
+
+/// What the two builders have in common.
+trait Table {
+    fn make(opts: ArrowOptions) -> Self;
+    fn rows(&self) -> usize;
+    fn schema(&self) -> exim_log::arrow::arrow_schema::SchemaRef;
+    fn batch(&mut self) -> Result<exim_log::arrow::arrow_array::RecordBatch, Error>;
+}
+
+impl Table for LinesBuilder {
+    fn make(opts: ArrowOptions) -> Self {
+        LinesBuilder::new(opts)
+    }
+    fn rows(&self) -> usize {
+        self.len()
+    }
+    fn schema(&self) -> exim_log::arrow::arrow_schema::SchemaRef {
+        self.schema()
+    }
+    fn batch(&mut self) -> Result<exim_log::arrow::arrow_array::RecordBatch, Error> {
+        Ok(self.finish().map_err(|e| e.to_string())?)
+    }
+}
+
+impl Table for MessagesBuilder {
+    fn make(opts: ArrowOptions) -> Self {
+        MessagesBuilder::new(opts)
+    }
+    fn rows(&self) -> usize {
+        self.len()
+    }
+    fn schema(&self) -> exim_log::arrow::arrow_schema::SchemaRef {
+        self.schema()
+    }
+    fn batch(&mut self) -> Result<exim_log::arrow::arrow_array::RecordBatch, Error> {
+        Ok(self.finish().map_err(|e| e.to_string())?)
+    }
+}
+
+fn date_of(t: &Timestamp) -> String {
+    format!("{:04}-{:02}-{:02}", t.year, t.month, t.day)
+}
+
+/// Days since 0000-03-01 of a `YYYY-MM-DD` date, to compare dates cheaply.
+fn day_number(d: &str) -> i64 {
+    let n = |r: std::ops::Range<usize>| d.get(r).and_then(|x| x.parse::<i64>().ok()).unwrap_or(0);
+    n(0..4) * 372 + n(5..7) * 31 + n(8..10)
+}
+
+impl<B: Table> Dataset<B> {
+    fn new(dir: PathBuf, opts: ArrowOptions, props: WriterProperties) -> Self {
+        Dataset {
+            dir,
+            opts,
+            props,
+            parts: HashMap::new(),
+            made: HashMap::new(),
+            written: 0,
+        }
+    }
+
+    /// The builder of the partition `(server, date)`, opening its part file
+    /// when needed. Logs are in time order, so a partition two days older
+    /// than a new one is done: it is closed, bounding the open row groups.
+    fn part(&mut self, server: &Arc<str>, date: &str) -> Result<&mut B, Error> {
+        let key = (server.clone(), date.to_string());
+        if !self.parts.contains_key(&key) {
+            let now = day_number(date);
+            let old: Vec<_> = self
+                .parts
+                .iter()
+                .filter(|(k, p)| k.0 == *server && day_number(&p.date) + 1 < now)
+                .map(|(k, _)| k.clone())
+                .collect();
+            for k in old {
+                if let Some(p) = self.parts.remove(&k) {
+                    self.close(p)?;
+                }
+            }
+            let dir = self
+                .dir
+                .join(format!("server={server}"))
+                .join(format!("date={date}"));
+            std::fs::create_dir_all(&dir).map_err(|e| format!("{}: {e}", dir.display()))?;
+            let n = self.made.entry(key.clone()).or_insert(0);
+            let path = dir.join(format!("part-{n}.parquet"));
+            *n += 1;
+            let file = File::create(&path).map_err(|e| format!("{}: {e}", path.display()))?;
+            let builder = B::make(self.opts.clone());
+            let writer = ArrowWriter::try_new(file, builder.schema(), Some(self.props.clone()))
+                .map_err(|e| format!("{}: {e}", path.display()))?;
+            self.parts.insert(
+                key.clone(),
+                Part {
+                    builder,
+                    writer,
+                    date: date.to_string(),
+                },
+            );
+        }
+        let part = self
+            .parts
+            .get_mut(&key)
+            .ok_or_else(|| "partition vanished".to_string())?;
+        if part.builder.rows() >= BATCH_ROWS {
+            let batch = part.builder.batch()?;
+            self.written += batch.num_rows() as u64;
+            part.writer.write(&batch).map_err(|e| e.to_string())?;
+        }
+        Ok(&mut part.builder)
+    }
+
+    fn close(&mut self, mut p: Part<B>) -> Result<(), Error> {
+        let batch = p.builder.batch()?;
+        self.written += batch.num_rows() as u64;
+        p.writer.write(&batch).map_err(|e| e.to_string())?;
+        p.writer.close().map_err(|e| e.to_string())?;
+        Ok(())
+    }
+
+    fn finish(mut self) -> Result<u64, Error> {
+        for (_, p) in std::mem::take(&mut self.parts) {
+            self.close(p)?;
+        }
+        Ok(self.written)
+    }
+}
+
+/// The server of a line read from `file`: `--server`, else the name of the
+/// file's directory, else `unknown`.
+fn server_of(fixed: Option<&Arc<str>>, file: Option<&Path>) -> Arc<str> {
+    if let Some(s) = fixed {
+        return s.clone();
+    }
+    file.and_then(|f| f.canonicalize().ok())
+        .and_then(|f| {
+            f.parent()
+                .and_then(|d| d.file_name())
+                .map(|n| n.to_string_lossy().into_owned())
+        })
+        .map_or_else(|| Arc::from("unknown"), Arc::from)
+}
+
+/// Runs `exim-log parquet`.
+pub fn run(args: Args) -> Outcome {
+    let mut source = args.input.open(Show::Progress)?;
+    let props = WriterProperties::builder()
+        .set_compression(Compression::ZSTD(
+            ZstdLevel::try_new(3).map_err(|e| e.to_string())?,
+        ))
+        .set_max_row_group_row_count(Some(args.row_group_rows.max(1)))
+        .build();
+    let opts = ArrowOptions::default().with_raw(args.raw);
+    let want_lines = args.tables != Tables::Messages;
+    let want_messages = args.tables != Tables::Lines;
+    let mut lines: Dataset<LinesBuilder> =
+        Dataset::new(args.out.join("lines"), opts.clone(), props.clone());
+    let mut messages: Dataset<MessagesBuilder> =
+        Dataset::new(args.out.join("messages"), opts, props);
+    let mut asm =
+        Assembler::with_options(AssemblerOptions::default().memory_budget(args.memory.budget()));
+    let fixed: Option<Arc<str>> = args.server.as_deref().map(Arc::from);
+    // The server of the last file seen, by its path (lines come file by file).
+    let mut current: Option<(Arc<Path>, Arc<str>)> = None;
+    let mut date = String::from("unknown");
+    let mut failed = false;
+    let mut buf = Vec::with_capacity(4096);
+    let emit = |a: Assembled, messages: &mut Dataset<MessagesBuilder>| -> Result<(), Error> {
+        if let Assembled::Message(m) = a {
+            push_message(messages, fixed.as_ref(), &m)?;
+        }
+        Ok(())
+    };
+    loop {
+        let pos = match source.read_line(&mut buf) {
+            Ok(Some(p)) => p,
+            Ok(None) => break,
+            Err(e) => {
+                failed |= read_error(&e);
+                continue;
+            }
+        };
+        let server = match (&current, &pos.file) {
+            (Some((f, s)), Some(pf)) if Arc::ptr_eq(f, pf) => s.clone(),
+            (Some((_, s)), None) if fixed.is_some() || pos.file.is_none() => s.clone(),
+            _ => {
+                let s = server_of(fixed.as_ref(), pos.file.as_deref());
+                if let Some(f) = &pos.file {
+                    current = Some((f.clone(), s.clone()));
+                }
+                s
+            }
+        };
+        if want_lines {
+            match parse_line(&buf) {
+                Ok(line) => {
+                    if line.timestamp.day != 0 {
+                        date = date_of(&line.timestamp);
+                    }
+                    lines.part(&server, &date)?.push(&line);
+                }
+                Err(e) => lines.part(&server, &date)?.push_error(&buf, &e),
+            }
+        }
+        if want_messages {
+            asm.push(Record::new(buf.clone(), pos));
+            while let Some(a) = asm.pop() {
+                emit(a, &mut messages)?;
+            }
+        }
+    }
+    if want_messages {
+        asm.finish();
+        while let Some(a) = asm.pop() {
+            emit(a, &mut messages)?;
+        }
+    }
+    let n_lines = lines.finish()?;
+    let n_messages = messages.finish()?;
+    let warned = source.check()?;
+    warn(format_args!(
+        "wrote {n_lines} lines and {n_messages} messages to {}",
+        args.out.display()
+    ));
+    Ok(status(failed || warned))
+}
+
+fn push_message(
+    messages: &mut Dataset<MessagesBuilder>,
+    fixed: Option<&Arc<str>>,
+    m: &Message,
+) -> Result<(), Error> {
+    let first = m.lines.first();
+    let server = server_of(fixed, first.and_then(Record::file));
+    let date = m
+        .first_time()
+        .map_or_else(|| "unknown".to_string(), |t| date_of(&t));
+    messages.part(&server, &date)?.push(m);
+    Ok(())
+}

@@ -1,0 +1,246 @@
+//! The messages table: one row per assembled message.
+
+use arrow_array::RecordBatch;
+use arrow_schema::{ArrowError, SchemaRef};
+
+use super::ArrowOptions;
+use super::columns::{Col, Kind, Table};
+use crate::assemble::Message;
+use crate::{Event, Flag, Timestamp};
+
+macro_rules! message_columns {
+    ($($c:ident $kind:ident,)*) => {
+        #[allow(non_camel_case_types)]
+        #[derive(Clone, Copy)]
+        #[repr(usize)]
+        enum M { $($c,)* }
+        const MESSAGE_COLUMNS: &[(&str, Kind)] = &[$((stringify!($c), Kind::$kind),)*];
+    };
+}
+
+message_columns! {
+    server Dict,
+    message_id Str,
+    status Dict,
+    continued Bool,
+    arrival_time Time,
+    utc_offset_minutes Int,
+    first_time Time,
+    last_time Time,
+    queue_time Float,
+    sender Str,
+    bounce Bool,
+    bounce_parent Str,
+    size Int,
+    protocol Dict,
+    host_name Str,
+    host_helo Str,
+    host_ip Str,
+    user Str,
+    login Str,
+    auth_authenticator Str,
+    subject Str,
+    recipients List,
+    deliveries Int,
+    remote_deliveries Int,
+    deferrals Int,
+    remote_deferrals Int,
+    failures Int,
+    bounces Int,
+    cwd Str,
+    args List,
+    link Dict,
+    lines Int,
+}
+
+/// Builds the messages table, one row per [`Message`] pushed: its arrival
+/// (`<=`) fields, counts of its delivery (`=>` `->` `>>` `*>`), deferral (`==`)
+/// and failure (`**`) lines, first/last times, and the linked submission
+/// (`cwd=` and args of [`Message::submission`]). `login` is the
+/// authenticated id of `A=` (the authenticator's name when no id is logged),
+/// as `spam-sources` counts it.
+pub struct MessagesBuilder {
+    table: Table,
+    server: Option<String>,
+}
+
+impl std::fmt::Debug for MessagesBuilder {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("MessagesBuilder")
+            .field("rows", &self.table.rows)
+            .field("server", &self.server)
+            .finish()
+    }
+}
+
+fn micros(t: Timestamp) -> i64 {
+    t.unix_millis().saturating_mul(1000)
+}
+
+impl MessagesBuilder {
+    /// An empty table (`opts.raw` does not apply: a message's lines are in the lines table).
+    pub fn new(opts: ArrowOptions) -> Self {
+        let server = opts.server.is_some();
+        MessagesBuilder {
+            table: Table::new(MESSAGE_COLUMNS, |i| i != M::server as usize || server),
+            server: opts.server,
+        }
+    }
+
+    /// The schema of the batches this builder makes.
+    pub fn schema(&self) -> SchemaRef {
+        self.table.schema()
+    }
+
+    /// Messages pushed since the last [`finish`](Self::finish).
+    pub fn len(&self) -> usize {
+        self.table.rows
+    }
+
+    /// True when no message was pushed since the last [`finish`](Self::finish).
+    pub fn is_empty(&self) -> bool {
+        self.table.rows == 0
+    }
+
+    fn str(&mut self, c: M, v: impl AsRef<str>) {
+        match self.table.col(c as usize) {
+            Some(Col::Str(b)) => b.append_value(v),
+            Some(Col::Dict(b)) => {
+                b.append_value(v);
+            }
+            _ => {}
+        }
+    }
+
+    fn int(&mut self, c: M, v: i64) {
+        if let Some(Col::Int(b)) = self.table.col(c as usize) {
+            b.append_value(v);
+        }
+    }
+
+    fn time(&mut self, c: M, t: Option<Timestamp>) {
+        if let (Some(t), Some(Col::Time(b))) = (t, self.table.col(c as usize)) {
+            b.append_value(micros(t));
+        }
+    }
+
+    fn list<'x>(&mut self, c: M, items: impl Iterator<Item = std::borrow::Cow<'x, str>>) {
+        if let Some(Col::List(b)) = self.table.col(c as usize) {
+            for i in items {
+                b.values().append_value(i);
+            }
+            b.append(true);
+        }
+    }
+
+    /// Adds a message.
+    pub fn push(&mut self, m: &Message) {
+        if let Some(s) = self.server.clone() {
+            self.str(M::server, s);
+        }
+        self.str(M::message_id, &m.id);
+        self.str(M::status, m.status.name());
+        if let Some(Col::Bool(b)) = self.table.col(M::continued as usize) {
+            b.append_value(m.continued);
+        }
+        self.time(M::first_time, m.first_time());
+        self.time(M::last_time, m.last_time());
+        if let (Some(q), Some(Col::Float(b))) =
+            (m.queue_time(), self.table.col(M::queue_time as usize))
+        {
+            b.append_value(q.as_secs_f64());
+        }
+        if let Some(p) = &m.bounce_parent {
+            self.str(M::bounce_parent, p);
+        }
+        self.int(M::bounces, m.bounces.len() as i64);
+        self.int(M::lines, m.lines.len() as i64);
+        if let Some(line) = m.arrival().filter(|l| l.flag == Some(Flag::Arrival))
+            && let Event::Arrival(a) = &line.event
+        {
+            self.time(M::arrival_time, Some(line.timestamp));
+            if let Some(off) = line.timestamp.utc_offset_minutes {
+                self.int(M::utc_offset_minutes, i64::from(off));
+            }
+            self.str(M::sender, a.sender.to_string_lossy());
+            if let Some(Col::Bool(b)) = self.table.col(M::bounce as usize) {
+                b.append_value(a.sender.as_bytes() == b"<>");
+            }
+            if let Some(s) = a.size {
+                self.int(M::size, i64::try_from(s).unwrap_or(i64::MAX));
+            }
+            if let Some(p) = a.protocol {
+                self.str(M::protocol, p.to_string_lossy());
+            }
+            if let Some(h) = a.host {
+                for (c, v) in [
+                    (M::host_name, h.name),
+                    (M::host_helo, h.helo),
+                    (M::host_ip, h.ip),
+                ] {
+                    if let Some(v) = v {
+                        self.str(c, v.to_string_lossy());
+                    }
+                }
+            }
+            if let Some(u) = a.user {
+                self.str(M::user, u.to_string_lossy());
+            }
+            if let Some(au) = a.auth {
+                self.str(
+                    M::login,
+                    au.id.unwrap_or(au.authenticator).to_string_lossy(),
+                );
+                self.str(M::auth_authenticator, au.authenticator.to_string_lossy());
+            }
+            if let Some(s) = a.subject_decoded() {
+                self.str(M::subject, s);
+            }
+            if let Some(r) = &a.recipients {
+                self.list(M::recipients, r.iter().map(|t| t.to_string_lossy()));
+            }
+        }
+        let (mut delivered, mut remote, mut deferred, mut remote_deferred, mut failed) =
+            (0, 0, 0, 0, 0);
+        for r in &m.lines {
+            let Ok(line) = r.parse() else { continue };
+            match &line.event {
+                Event::Delivery(d) => {
+                    delivered += 1;
+                    remote += i64::from(d.host.is_some());
+                }
+                Event::Deferral(d) => {
+                    deferred += 1;
+                    remote_deferred += i64::from(d.host.is_some());
+                }
+                Event::Failure(_) => failed += 1,
+                _ => {}
+            }
+        }
+        self.int(M::deliveries, delivered);
+        self.int(M::remote_deliveries, remote);
+        self.int(M::deferrals, deferred);
+        self.int(M::remote_deferrals, remote_deferred);
+        self.int(M::failures, failed);
+        if let Some(sub) = m.submission() {
+            if let Some(cwd) = sub.cwd() {
+                self.str(M::cwd, String::from_utf8_lossy(cwd));
+            }
+            self.str(M::link, sub.link.name());
+            if let Some(args) = sub.arguments() {
+                self.list(
+                    M::args,
+                    args.args
+                        .iter()
+                        .map(|q| std::borrow::Cow::Owned(q.to_string_lossy())),
+                );
+            }
+        }
+        self.table.end_row();
+    }
+
+    /// The messages pushed so far as a batch; the builder starts empty again.
+    pub fn finish(&mut self) -> Result<RecordBatch, ArrowError> {
+        self.table.finish()
+    }
+}

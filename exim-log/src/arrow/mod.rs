@@ -1,0 +1,179 @@
+//! Parsed lines and assembled messages as Apache Arrow [`RecordBatch`]es
+//! (feature `arrow`), for DataFrames (Polars, pandas), DuckDB and Parquet.
+//!
+//! * [`LinesBuilder`]: one row per input line, typed columns that follow the
+//!   JSON of SCHEMA.md: `timestamp` as a UTC timestamp with the logged offset
+//!   kept in `utc_offset_minutes`, integers as Int64, durations as Float64
+//!   seconds, nested objects flattened (`host_ip`, `tls_cipher`, `auth_id`),
+//!   lists as lists, `event`, `flag` and other few-valued columns
+//!   dictionary-encoded, `raw` optional. A line without a valid prefix is still
+//!   a row (with `parse_error`), so rows in = lines in.
+//! * [`MessagesBuilder`]: one row per [`assemble::Message`](crate::assemble::Message),
+//!   with its arrival, delivery counts, times and the linked `cwd=` script.
+//!
+//! The column lists are in SCHEMA.md ("Arrow tables").
+//!
+//! ```
+//! use exim_log::arrow::{ArrowOptions, LinesBuilder};
+//!
+//! let mut b = LinesBuilder::new(ArrowOptions::default());
+//! b.push_bytes(b"2024-05-25 11:10:28 +0100 1sAoM5-00000009r3p-06vq <= a@example.org \
+//!     H=mx.example.org [192.0.2.7] P=esmtps S=2048");
+//! b.push_bytes(b"not a log line");
+//! let batch = b.finish().unwrap();
+//! assert_eq!(batch.num_rows(), 2);
+//! assert!(batch.column_by_name("host_ip").is_some());
+//! ```
+
+mod columns;
+mod messages;
+mod sink;
+
+use arrow_array::RecordBatch;
+use arrow_schema::{ArrowError, SchemaRef};
+
+use crate::error::ParseError;
+use crate::line::{LogLine, parse_line};
+use columns::{C, COLUMNS, Col, Table};
+
+pub use messages::MessagesBuilder;
+/// The Arrow crates the batches are made with, so a caller uses the same versions.
+pub use {arrow_array, arrow_schema};
+
+/// What goes into the tables.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct ArrowOptions {
+    /// Add the `raw` column (the whole line): bigger output, but nothing is lost.
+    pub raw: bool,
+    /// Add a `server` column with this value on every row (which server of a
+    /// fleet the log is from).
+    pub server: Option<String>,
+}
+
+impl ArrowOptions {
+    /// With (or without) the `raw` column.
+    pub fn with_raw(mut self, raw: bool) -> Self {
+        self.raw = raw;
+        self
+    }
+
+    /// With a `server` column holding `server`.
+    pub fn with_server(mut self, server: impl Into<String>) -> Self {
+        self.server = Some(server.into());
+        self
+    }
+}
+
+/// Rows a batch usually holds before the caller should [`finish`](LinesBuilder::finish) it.
+pub const DEFAULT_BATCH_ROWS: usize = 64 * 1024;
+
+/// Builds the lines table, one row per line pushed.
+pub struct LinesBuilder {
+    table: Table,
+    server: Option<String>,
+}
+
+impl std::fmt::Debug for LinesBuilder {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("LinesBuilder")
+            .field("rows", &self.table.rows)
+            .field("server", &self.server)
+            .finish()
+    }
+}
+
+impl LinesBuilder {
+    /// An empty table with the columns `opts` asks for.
+    pub fn new(opts: ArrowOptions) -> Self {
+        let raw = opts.raw;
+        let server = opts.server.is_some();
+        let table = Table::new(COLUMNS, |i| {
+            (i != C::raw as usize || raw) && (i != C::server as usize || server)
+        });
+        LinesBuilder {
+            table,
+            server: opts.server,
+        }
+    }
+
+    /// The schema of the batches this builder makes.
+    pub fn schema(&self) -> SchemaRef {
+        self.table.schema()
+    }
+
+    /// Rows pushed since the last [`finish`](Self::finish).
+    pub fn len(&self) -> usize {
+        self.table.rows
+    }
+
+    /// True when no row was pushed since the last [`finish`](Self::finish).
+    pub fn is_empty(&self) -> bool {
+        self.table.rows == 0
+    }
+
+    fn start_row(&mut self) {
+        if let (Some(s), Some(Col::Dict(b))) = (&self.server, self.table.col(C::server as usize)) {
+            b.append_value(s);
+        }
+    }
+
+    /// Adds a parsed line.
+    pub fn push(&mut self, line: &LogLine<'_>) {
+        self.start_row();
+        let ts = line.timestamp;
+        if let Some(Col::Time(b)) = self.table.col(C::timestamp as usize) {
+            // Without a logged offset the local time is taken as UTC (and
+            // `utc_offset_minutes` stays null).
+            b.append_value(ts.unix_millis().saturating_mul(1000));
+        }
+        if let (Some(off), Some(Col::Int(b))) = (
+            ts.utc_offset_minutes,
+            self.table.col(C::utc_offset_minutes as usize),
+        ) {
+            b.append_value(i64::from(off));
+        }
+        sink::LineSink { t: &mut self.table }.write(line);
+        self.table.end_row();
+    }
+
+    /// Adds a line that has no valid prefix: `parse_error` and
+    /// `parse_error_offset` say why, `raw` (when on) keeps the text.
+    pub fn push_error(&mut self, raw: &[u8], err: &ParseError) {
+        self.start_row();
+        if let Some(Col::Str(b)) = self.table.col(C::parse_error as usize) {
+            b.append_value(err.kind.name());
+        }
+        if let Some(Col::Int(b)) = self.table.col(C::parse_error_offset as usize) {
+            b.append_value(i64::try_from(err.offset).unwrap_or(i64::MAX));
+        }
+        if let Some(Col::Str(b)) = self.table.col(C::raw as usize) {
+            let line = crate::line::trim_line_ending(raw);
+            b.append_value(String::from_utf8_lossy(line));
+        }
+        self.table.end_row();
+    }
+
+    /// Parses `line` (with or without its line ending) and adds it.
+    pub fn push_bytes(&mut self, line: &[u8]) {
+        match parse_line(line) {
+            Ok(l) => self.push(&l),
+            Err(e) => self.push_error(line, &e),
+        }
+    }
+
+    /// The rows pushed so far as a batch; the builder starts empty again.
+    pub fn finish(&mut self) -> Result<RecordBatch, ArrowError> {
+        self.table.finish()
+    }
+}
+
+/// The schema of the lines table for `opts` (what [`LinesBuilder::schema`] gives).
+pub fn lines_schema(opts: &ArrowOptions) -> SchemaRef {
+    LinesBuilder::new(opts.clone()).schema()
+}
+
+/// The schema of the messages table for `opts` (what [`MessagesBuilder::schema`] gives).
+pub fn messages_schema(opts: &ArrowOptions) -> SchemaRef {
+    MessagesBuilder::new(opts.clone()).schema()
+}

@@ -1,0 +1,277 @@
+//! Differential test of the Arrow lines table (issue 18): over every line of
+//! the corpus mainlogs and the bundled generated sample, the table has one
+//! row per line, and every column of a row equals the JSON (SCHEMA.md) of the
+//! same line; every key of that JSON has a column.
+//!
+//! Run with `cargo test -p exim-log --features arrow --test arrow_lines`.
+#![cfg(feature = "arrow")]
+// Test code: a panic is the failure report (this also covers `common`).
+#![allow(clippy::expect_used, clippy::unwrap_used, clippy::indexing_slicing)]
+
+mod common;
+
+use std::collections::BTreeSet;
+
+use arrow_array::cast::AsArray;
+use arrow_array::types::{Float64Type, Int16Type, Int64Type, TimestampMicrosecondType};
+use arrow_array::{Array, RecordBatch};
+use arrow_schema::DataType;
+use exim_log::arrow::{ArrowOptions, LinesBuilder};
+use exim_log::parse_line;
+use serde_json::{Map, Value, json};
+
+/// The value of column `c` at `row` as JSON (`Null` for a null).
+fn cell(batch: &RecordBatch, c: usize, row: usize) -> Value {
+    let a = batch.column(c);
+    if a.is_null(row) {
+        return Value::Null;
+    }
+    match a.data_type() {
+        DataType::Utf8 => json!(a.as_string::<i32>().value(row)),
+        DataType::Dictionary(_, _) => {
+            let d = a.as_dictionary::<Int16Type>();
+            let k = d.keys().value(row) as usize;
+            json!(d.values().as_string::<i32>().value(k))
+        }
+        DataType::Int64 => json!(a.as_primitive::<Int64Type>().value(row)),
+        DataType::Float64 => json!(a.as_primitive::<Float64Type>().value(row)),
+        DataType::Boolean => json!(a.as_boolean().value(row)),
+        DataType::Timestamp(_, _) => json!(a.as_primitive::<TimestampMicrosecondType>().value(row)),
+        DataType::List(_) => {
+            let l = a.as_list::<i32>().value(row);
+            match l.data_type() {
+                DataType::Utf8 => {
+                    let s = l.as_string::<i32>();
+                    Value::Array((0..s.len()).map(|i| json!(s.value(i))).collect())
+                }
+                DataType::Struct(_) => {
+                    let s = l.as_struct();
+                    let (tag, value) = (
+                        s.column(0).as_string::<i32>(),
+                        s.column(1).as_string::<i32>(),
+                    );
+                    Value::Array(
+                        (0..s.len())
+                            .map(|i| {
+                                let mut m = Map::new();
+                                m.insert("tag".into(), json!(tag.value(i)));
+                                if !value.is_null(i) {
+                                    m.insert("value".into(), json!(value.value(i)));
+                                }
+                                Value::Object(m)
+                            })
+                            .collect(),
+                    )
+                }
+                t => panic!("list of {t}"),
+            }
+        }
+        t => panic!("column type {t}"),
+    }
+}
+
+/// Microseconds since the epoch and offset, from the JSON timestamp text.
+fn json_time(s: &str) -> (i64, Option<i64>) {
+    let b = s.as_bytes();
+    let n = |r: std::ops::Range<usize>| s[r].parse::<i64>().unwrap();
+    let (y, mo, d, h, mi, sec) = (n(0..4), n(5..7), n(8..10), n(11..13), n(14..16), n(17..19));
+    let mut i = 19;
+    let mut ms = 0;
+    if b.get(i) == Some(&b'.') {
+        ms = n(20..23);
+        i = 23;
+    }
+    let off = (i < b.len()).then(|| {
+        let sign = if b[i] == b'-' { -1 } else { 1 };
+        sign * (n(i + 1..i + 3) * 60 + n(i + 4..i + 6))
+    });
+    // Days from civil (Howard Hinnant), independent of the library's.
+    let (yy, mm) = if mo <= 2 {
+        (y - 1, mo + 9)
+    } else {
+        (y, mo - 3)
+    };
+    let era = yy.div_euclid(400);
+    let yoe = yy - era * 400;
+    let doy = (153 * mm + 2) / 5 + d - 1;
+    let days = era * 146_097 + yoe * 365 + yoe / 4 - yoe / 100 + doy - 719_468;
+    let secs = days * 86_400 + h * 3600 + mi * 60 + sec - off.unwrap_or(0) * 60;
+    ((secs * 1000 + ms) * 1000, off)
+}
+
+/// What column `name` should hold for a line whose JSON is `j`.
+fn expected(name: &str, j: &Map<String, Value>, used: &mut BTreeSet<String>) -> Value {
+    let mut take = |path: &[&str]| -> Value {
+        let mut v = Value::Object(j.clone());
+        for p in path {
+            v = match v.get(*p) {
+                Some(x) => x.clone(),
+                None => return Value::Null,
+            };
+        }
+        used.insert(path.join("."));
+        v
+    };
+    match name {
+        "timestamp" => j.get("timestamp").map_or(Value::Null, |t| {
+            used.insert("timestamp".into());
+            json!(json_time(t.as_str().unwrap()).0)
+        }),
+        "utc_offset_minutes" => j
+            .get("timestamp")
+            .and_then(|t| json_time(t.as_str().unwrap()).1)
+            .map_or(Value::Null, |o| json!(o)),
+        "recipients" => match take(&["recipients"]) {
+            v @ Value::Array(_) => v,
+            _ => Value::Null,
+        },
+        "recipients_text" => match take(&["recipients"]) {
+            v @ Value::String(_) => v,
+            _ => Value::Null,
+        },
+        "proxy_ip" => match take(&["proxy"]) {
+            v @ Value::String(_) => v,
+            Value::Object(_) => take(&["proxy", "ip"]),
+            _ => Value::Null,
+        },
+        "server" => Value::Null,
+        _ => {
+            for g in ["host", "interface", "proxy", "tls", "auth"] {
+                if let Some(rest) = name.strip_prefix(g).and_then(|r| r.strip_prefix('_')) {
+                    return take(&[g, rest]);
+                }
+            }
+            take(&[name])
+        }
+    }
+}
+
+/// Every leaf key path of a JSON object (`host.ip`, `other_fields`).
+fn leaf_paths(v: &Value, prefix: String, out: &mut BTreeSet<String>) {
+    match v {
+        Value::Object(m) if prefix.is_empty() || !m.contains_key("tag") => {
+            for (k, x) in m {
+                let p = if prefix.is_empty() {
+                    k.clone()
+                } else {
+                    format!("{prefix}.{k}")
+                };
+                leaf_paths(x, p, out);
+            }
+        }
+        _ => {
+            out.insert(prefix);
+        }
+    }
+}
+
+fn same(a: &Value, b: &Value) -> bool {
+    match (a, b) {
+        (Value::Number(x), Value::Number(y)) => x.as_f64() == y.as_f64(),
+        _ => a == b,
+    }
+}
+
+/// Checks the table of `lines` against their JSON; returns the rows checked.
+fn check(lines: &[&[u8]], what: &str) -> usize {
+    let mut b = LinesBuilder::new(ArrowOptions::default().with_raw(true));
+    for l in lines {
+        b.push_bytes(l);
+    }
+    let batch = b.finish().unwrap();
+    assert_eq!(batch.num_rows(), lines.len(), "{what}: one row per line");
+    let schema = batch.schema();
+    for (row, l) in lines.iter().enumerate() {
+        let mut used = BTreeSet::new();
+        let j = match parse_line(l) {
+            Ok(line) => serde_json::to_value(&line).unwrap(),
+            Err(e) => {
+                // The JSON of `exim-log ndjson` for such a line: error, offset, raw.
+                let text = String::from_utf8_lossy(l);
+                json!({
+                    "parse_error": e.kind.name(),
+                    "parse_error_offset": e.offset,
+                    "raw": text.trim_end_matches(['\n', '\r']),
+                })
+            }
+        };
+        let j = j.as_object().unwrap();
+        for (c, f) in schema.fields().iter().enumerate() {
+            let want = expected(f.name(), j, &mut used);
+            let got = cell(&batch, c, row);
+            assert!(
+                same(&got, &want),
+                "{what} row {row} column {}: arrow {got} != json {want}\n{}",
+                f.name(),
+                String::from_utf8_lossy(l)
+            );
+        }
+        let mut keys = BTreeSet::new();
+        leaf_paths(&Value::Object(j.clone()), String::new(), &mut keys);
+        let missing: Vec<_> = keys.difference(&used).collect();
+        assert!(
+            missing.is_empty(),
+            "{what} row {row}: JSON keys without a column: {missing:?}"
+        );
+    }
+    lines.len()
+}
+
+fn lines_of(data: &[u8]) -> Vec<&[u8]> {
+    let mut v: Vec<&[u8]> = data.split(|b| *b == b'\n').collect();
+    if v.last().is_some_and(|l| l.is_empty()) {
+        v.pop();
+    }
+    v
+}
+
+#[test]
+fn corpus_rows_equal_json() {
+    let files = common::corpus_files("mainlog");
+    let mut rows = 0;
+    for f in &files {
+        let data = std::fs::read(f).unwrap();
+        rows += check(&lines_of(&data), &f.display().to_string());
+    }
+    eprintln!("{} files, {rows} rows checked", files.len());
+}
+
+#[test]
+fn generated_sample_rows_equal_json() {
+    let path = concat!(env!("CARGO_MANIFEST_DIR"), "/../examples/data/mainlog");
+    let data = std::fs::read(path).unwrap();
+    let lines = lines_of(&data);
+    assert!(lines.len() > 100);
+    assert_eq!(
+        check(&lines, "sample"),
+        data.iter().filter(|b| **b == b'\n').count()
+    );
+}
+
+#[test]
+fn unknown_shapes_and_offsets() {
+    let lines: [&[u8]; 4] = [
+        b"2024-05-25 11:10:28.123 -0530 [77] 1sAoM5-00000009r3p-06vq <= <> R=1sAoM4-00000009r3o-05xx \
+          U=mailnull P=local S=900 T=\"x\\\"y\" NEWTAG=1 BARE for a@b c@d",
+        b"2024-05-25 11:10:28 SA: Action: scanned but message isn't spam: score=2.3 required=5.0 \
+          (scanned in 1/1 secs | Message-Id: abc). From <s@x> (host=h [192.0.2.9]) for a@b",
+        b"garbage",
+        b"",
+    ];
+    check(&lines, "shapes");
+}
+
+#[test]
+fn server_column_and_no_raw() {
+    let mut b = LinesBuilder::new(ArrowOptions::default().with_server("mx1"));
+    b.push_bytes(b"2024-05-25 11:10:28 1sAoM5-00000009r3p-06vq Completed");
+    let batch = b.finish().unwrap();
+    let s = batch.schema();
+    assert!(s.index_of("raw").is_err());
+    assert_eq!(cell(&batch, s.index_of("server").unwrap(), 0), json!("mx1"));
+    assert_eq!(
+        cell(&batch, s.index_of("event").unwrap(), 0),
+        json!("completed")
+    );
+    assert_eq!(b.schema(), s, "the schema does not depend on the rows");
+}

@@ -46,6 +46,10 @@ pub const IDLE_SECONDS: i64 = 300;
 pub const CONNECTIONS_CAP: usize = 2_000;
 /// Most keys with open connections at once (older ones are closed past it).
 pub const OPEN_CAP: usize = 20_000;
+/// The share of a report's memory budget for its open connections (one
+/// eighth; the tables share the rest): past it the oldest half is closed
+/// early and counted in [`Report::memory`]'s hits.
+pub const OPEN_SHARE: usize = 8;
 /// Most open connections per key (concurrent connections of one IP).
 pub const PER_KEY_CAP: usize = 256;
 
@@ -390,6 +394,12 @@ pub struct AbuseReport {
     last: Option<Timestamp>,
     /// Open connections by [`conn_key`], oldest first.
     open: Map<String, Vec<Conn>>,
+    /// Bytes `open` holds ([`conn_bytes`]), most ever, and its budget.
+    open_bytes: usize,
+    open_peak: usize,
+    open_budget: usize,
+    /// Open connections closed early because `open` was full.
+    open_evicted: u64,
     /// Closed [`Conn::head`]s, the first of each key, held for
     /// [`AbuseReport::merge`] until the report.
     closed_heads: Map<String, Conn>,
@@ -432,6 +442,11 @@ struct OrphanClose {
     before_head: bool,
 }
 
+/// Bytes an open connection of `key` holds, as counted against the budget.
+fn conn_bytes(key: &str, c: &Conn) -> usize {
+    std::mem::size_of::<Conn>() + key.len() + c.ip.len() + c.local_parts.bytes()
+}
+
 /// What tells one connection of an IP from another: `Ci=` (`+connection_id`),
 /// else the `[pid]` of the line (`+pid`; the connection's own process logs
 /// its rejections and its end), else nothing (concurrent connections from one
@@ -468,6 +483,10 @@ impl AbuseReport {
             first: None,
             last: None,
             open: Map::default(),
+            open_bytes: 0,
+            open_peak: 0,
+            open_budget: budget.get() / OPEN_SHARE,
+            open_evicted: 0,
             closed_heads: Map::default(),
             orphan_closes: Vec::new(),
             connections: Vec::new(),
@@ -489,7 +508,8 @@ impl AbuseReport {
             other_reasons: Tallies::default(),
             offenders: BoundedMap::new(TABLE_CAP),
         };
-        share_budget(&mut r.tables_mut(), budget);
+        let tables = MemoryBudget::bytes(budget.get() - budget.get() / OPEN_SHARE);
+        share_budget(&mut r.tables_mut(), tables);
         r
     }
 
@@ -579,21 +599,39 @@ impl AbuseReport {
         Some(c)
     }
 
-    fn start(&mut self, key: &str, ip: &str, t: Timestamp, head: bool) {
-        if self.open.len() >= OPEN_CAP {
-            // Connections whose end was never logged: close the oldest half.
-            let mut by_age: Vec<(Timestamp, String)> = self
-                .open
-                .iter()
-                .filter_map(|(k, v)| v.last().map(|c| (c.last, k.clone())))
-                .collect();
-            by_age.sort();
-            for (_, old) in by_age.into_iter().take(OPEN_CAP / 2) {
-                while self.open.get(&old).is_some_and(|v| !v.is_empty()) {
-                    self.close_at(&old, 0);
-                }
-                self.open.remove(&old);
+    /// Counts `n` more bytes in `open`; past its budget, closes the oldest
+    /// half of its keys early.
+    fn grow_open(&mut self, n: usize) {
+        self.open_bytes = self.open_bytes.saturating_add(n);
+        self.open_peak = self.open_peak.max(self.open_bytes);
+        if self.open_bytes > self.open_budget {
+            self.close_oldest_half();
+        }
+    }
+
+    /// Closes the connections of the oldest half of the open keys (at least
+    /// one): their end was never logged, or the budget is full. Counted.
+    fn close_oldest_half(&mut self) {
+        let mut by_age: Vec<(Timestamp, String)> = self
+            .open
+            .iter()
+            .filter_map(|(k, v)| v.last().map(|c| (c.last, k.clone())))
+            .collect();
+        by_age.sort();
+        let n = by_age.len().div_ceil(2);
+        for (_, old) in by_age.into_iter().take(n) {
+            while self.open.get(&old).is_some_and(|v| !v.is_empty()) {
+                self.close_at(&old, 0);
+                self.open_evicted += 1;
             }
+            self.open.remove(&old);
+        }
+    }
+
+    fn start(&mut self, key: &str, ip: &str, t: Timestamp, head: bool) {
+        let need = std::mem::size_of::<Conn>() + key.len() + ip.len();
+        if self.open.len() >= OPEN_CAP || self.open_bytes + need > self.open_budget {
+            self.close_oldest_half();
         }
         if self.open.get(key).is_some_and(|v| v.len() >= PER_KEY_CAP) {
             // Opens whose close is logged under another key (the daemon's
@@ -604,6 +642,7 @@ impl AbuseReport {
             .entry(key.to_string())
             .or_default()
             .push(Conn::new(ip, t, head));
+        self.grow_open(need);
     }
 
     /// Ends a connection of `key` closed at `t` after `duration` seconds: the
@@ -647,6 +686,7 @@ impl AbuseReport {
         if v.is_empty() {
             self.open.remove(key);
         }
+        self.open_bytes = self.open_bytes.saturating_sub(conn_bytes(key, &c));
         if c.head && !self.closed_heads.contains_key(key) && self.closed_heads.len() < OPEN_CAP {
             self.closed_heads.insert(key.to_string(), c);
             return;
@@ -767,7 +807,10 @@ impl AbuseReport {
                         let key = conn_key(&ip, &r.peer, line);
                         if let Some(c) = self.conn(&key, &ip, t) {
                             c.rejected_unknown += 1;
+                            let before = c.local_parts.bytes();
                             c.local_parts.insert(&lp);
+                            let grown = c.local_parts.bytes() - before;
+                            self.grow_open(grown);
                         }
                         self.dict_hosts.update(ip.as_str(), |h| {
                             h.rejected_unknown += 1;
@@ -914,6 +957,14 @@ impl AbuseReport {
                 }
             }
         }
+        // What `open` holds now, counted again (connections were moved in).
+        self.open_bytes = self
+            .open
+            .iter()
+            .flat_map(|(k, v)| v.iter().map(move |c| conn_bytes(k, c)))
+            .sum();
+        self.open_peak = self.open_peak.max(other.open_peak).max(self.open_bytes);
+        self.open_evicted += other.open_evicted;
         self.connections_seen += other.connections_seen;
         self.connections.append(&mut other.connections);
         if self.connections.len() > CONNECTIONS_CAP {
@@ -1037,7 +1088,12 @@ impl AbuseReport {
             .collect();
         offenders.sort_by(|a, b| b.1.weight().cmp(&a.1.weight()).then(a.0.cmp(b.0)));
         let approximate = self.tables().iter().any(|t| t.dropped() > 0);
-        let (memory, truncated_keys) = report_memory(&self.tables(), self.budget);
+        let (mut memory, truncated_keys) = report_memory(&self.tables(), self.budget);
+        // The open connections, counted beside the tables (their peak is
+        // not: it depends on how the input was cut for threads, and the
+        // report must not).
+        memory.held += self.open_bytes;
+        memory.hits += self.open_evicted;
         Report {
             lines: self.lines,
             first: self.first.map(|t| t.to_string()),
@@ -1357,6 +1413,57 @@ mod tests {
             );
         }
         assert!(r.open.len() <= OPEN_CAP);
+    }
+
+    /// Issue 16: the open connections are held within their share of the
+    /// budget in bytes (counted honestly), and what is closed early to stay
+    /// there is counted in `memory.hits`; the default budget closes none.
+    #[test]
+    fn open_connections_stay_within_their_bytes() {
+        let budget = MemoryBudget::bytes(256 << 10);
+        let mut small = AbuseReport::with_budget(TimeWindow::default(), budget);
+        let mut default = AbuseReport::new(TimeWindow::default());
+        for i in 0..3000 {
+            let (a, b) = (i / 256, i % 256);
+            // Never closed; each rejects a few unknown users (its local parts
+            // grow while it is open).
+            let mut lines = vec![format!(
+                "2024-06-01 10:00:00 [{}] SMTP connection from [10.1.{a}.{b}] (TCP/IP connection count = 1)",
+                1000 + i
+            )];
+            for j in 0..3 {
+                lines.push(format!(
+                    "2024-06-01 10:00:00 [{}] H=(x) [10.1.{a}.{b}] F=<p@example.org> rejected RCPT <user{j}-{}@example.test>: Unknown user",
+                    1000 + i,
+                    "l".repeat(40)
+                ));
+            }
+            for l in &lines {
+                feed(&mut small, l);
+                feed(&mut default, l);
+            }
+            assert!(
+                small.open_bytes <= small.open_budget,
+                "{}",
+                small.open_bytes
+            );
+            let counted: usize = small
+                .open
+                .iter()
+                .flat_map(|(k, v)| v.iter().map(move |c| conn_bytes(k, c)))
+                .sum();
+            assert_eq!(small.open_bytes, counted);
+        }
+        assert_eq!(small.open_budget, (256 << 10) / OPEN_SHARE);
+        assert!(small.open_peak > small.open_budget / 2);
+        let (s, d) = (small.report(10, 1), default.report(10, 1));
+        assert!(s.memory.hits >= small.open_evicted && small.open_evicted > 0);
+        assert_eq!(default.open_evicted, 0);
+        assert!(d.memory.hits < s.memory.hits);
+        // Closed early is still counted (a connection closed early that
+        // rejects again counts as two, as a message flushed early continues).
+        assert!(s.dictionary.connections_seen >= 3000);
+        assert_eq!(d.dictionary.connections_seen, 3000);
     }
 
     #[test]

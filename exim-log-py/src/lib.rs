@@ -52,7 +52,7 @@ mod _exim_log {
     #[pymodule_export]
     use crate::received::{Received, exim_message_ids, parse_received, received_headers};
     #[pymodule_export]
-    use crate::report::{Report, abuse_report, spam_sources, summary};
+    use crate::report::{_report_from_state, Report, abuse_report, plan, spam_sources, summary};
     #[pymodule_export]
     use crate::selector::{LogSelector, parse_log_selector};
     #[pymodule_export]

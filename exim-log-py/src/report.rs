@@ -5,26 +5,34 @@
 //! `to_dict()` is the report's JSON (SCHEMA.md "Reports"), via pythonize.
 
 use exim_log::assemble::{Assembled, Assembler, AssemblerOptions};
+use std::path::PathBuf;
+
 use exim_log::budget::MemoryBudget;
-use exim_log::parallel::{Plan, available_threads, fold_lines, fold_messages};
+use exim_log::parallel::{Plan, Unit, available_threads, fold_lines, fold_messages};
 use exim_log::reader::{LogFiles, Record};
 use exim_log::report::TimeWindow;
 use exim_log::report::abuse::AbuseReport;
 use exim_log::report::queue::QueueReport;
 use exim_log::report::spam::SpamSources;
 use exim_log::report::summary::Summary;
-use pyo3::exceptions::PyValueError;
+use pyo3::exceptions::{PyTypeError, PyValueError};
 use pyo3::prelude::*;
 
 use crate::pick::to_dict;
 use crate::source::{BATCH_BYTES, open, paths, read_error};
 
-/// The counts of one report.
-#[derive(Clone)]
+/// The counts of one report. Serialized (the library's report state, serde)
+/// so that a `Report` pickles: Dask and multiprocessing move partial reports
+/// between processes.
+#[derive(Clone, serde::Serialize, serde::Deserialize)]
 enum Counts {
     Spam(SpamSources),
     Abuse(AbuseReport),
+    /// Not serializable yet: pickling one raises `TypeError`.
+    #[serde(skip)]
     Summary(Summary),
+    /// Not serializable yet: pickling one raises `TypeError`.
+    #[serde(skip)]
     /// Filled by `exim_log.queue()` (crate::spool), not from a log.
     Queue(QueueReport),
 }
@@ -70,6 +78,9 @@ impl Counts {
         }
     }
 }
+
+/// What `Report.__reduce__` gives `_report_from_state`: state, top, threshold.
+type PickledReport = (Vec<u8>, usize, u64);
 
 /// A report counted by `spam_sources()`, `abuse_report()` or `summary()` (see
 /// the stub).
@@ -117,6 +128,23 @@ impl Report {
         }
     }
 
+    /// Pickling: the library's counting state (JSON bytes), rebuilt by
+    /// `exim_log._report_from_state`. Only `spam_sources` and `abuse_report`.
+    fn __reduce__<'py>(slf: &Bound<'py, Self>) -> PyResult<(Bound<'py, PyAny>, PickledReport)> {
+        let py = slf.py();
+        let this = slf.borrow();
+        let state = serde_json::to_vec(&this.counts).map_err(|e| {
+            PyTypeError::new_err(format!(
+                "cannot pickle a {} report: {e}",
+                this.counts.name()
+            ))
+        })?;
+        let rebuild = py
+            .import("exim_log._exim_log")?
+            .getattr("_report_from_state")?;
+        Ok((rebuild, (state, this.top, this.threshold)))
+    }
+
     fn __repr__(&self) -> String {
         format!(
             "Report(name='{}', top={}, threshold={})",
@@ -136,6 +164,18 @@ impl Report {
             threshold,
         }
     }
+}
+
+/// A pickled `Report` back (see `Report.__reduce__`).
+#[pyfunction]
+pub(crate) fn _report_from_state(state: &[u8], top: usize, threshold: u64) -> PyResult<Report> {
+    let counts: Counts = serde_json::from_slice(state)
+        .map_err(|e| PyValueError::new_err(format!("not a pickled report: {e}")))?;
+    Ok(Report {
+        counts,
+        top,
+        threshold,
+    })
 }
 
 /// Reads `source` to its end into `counts`, in batches without the GIL.
@@ -235,17 +275,53 @@ fn count_parallel(
     }
 }
 
-#[allow(clippy::too_many_arguments)]
-fn report(
-    py: Python<'_>,
-    source: &Bound<'_, PyAny>,
+/// The options every report function takes.
+struct Args {
     rotated: bool,
-    mut counts: Counts,
     top: usize,
     threshold: u64,
     budget: MemoryBudget,
     threads: Option<usize>,
+    byte_range: Option<(u64, u64)>,
+}
+
+fn report(
+    py: Python<'_>,
+    source: &Bound<'_, PyAny>,
+    mut counts: Counts,
+    args: Args,
 ) -> PyResult<Report> {
+    let Args {
+        rotated,
+        top,
+        threshold,
+        budget,
+        threads,
+        byte_range,
+    } = args;
+    if let Some((start, end)) = byte_range {
+        // One unit of `exim_log.plan()`: the lines of a plain file that start
+        // in the range (exim_log::parallel's reader), on this thread.
+        let path: PathBuf = source
+            .extract()
+            .map_err(|_| PyTypeError::new_err("byte_range= takes a path (str or os.PathLike)"))?;
+        if rotated {
+            return Err(PyValueError::new_err(
+                "byte_range= cannot be used with rotated=True",
+            ));
+        }
+        let unit = Unit {
+            path,
+            range: Some(start..end),
+            bytes: end.saturating_sub(start),
+        };
+        count(py, unit.open(false), &mut counts, budget)?;
+        return Ok(Report {
+            counts,
+            top,
+            threshold,
+        });
+    }
     let threads = threads.unwrap_or_else(available_threads).max(1);
     let plan = match threads {
         1 => None,
@@ -266,7 +342,8 @@ fn report(
 
 /// Who sends the mail leaving the server (see the stub).
 #[pyfunction]
-#[pyo3(signature = (source, *, rotated = false, top = 10, threshold = 1, memory_budget = None, threads = None))]
+#[pyo3(signature = (source, *, rotated = false, top = 10, threshold = 1, memory_budget = None, threads = None, byte_range = None))]
+#[allow(clippy::too_many_arguments)]
 pub(crate) fn spam_sources(
     py: Python<'_>,
     source: &Bound<'_, PyAny>,
@@ -275,15 +352,25 @@ pub(crate) fn spam_sources(
     threshold: u64,
     memory_budget: Option<usize>,
     threads: Option<usize>,
+    byte_range: Option<(u64, u64)>,
 ) -> PyResult<Report> {
     let budget = memory_budget.map_or(MemoryBudget::DEFAULT, MemoryBudget::bytes);
     let counts = Counts::Spam(SpamSources::with_budget(TimeWindow::default(), budget));
-    report(py, source, rotated, counts, top, threshold, budget, threads)
+    let args = Args {
+        rotated,
+        top,
+        threshold,
+        budget,
+        threads,
+        byte_range,
+    };
+    report(py, source, counts, args)
 }
 
 /// Inbound abuse at SMTP time and the offending IPs (see the stub).
 #[pyfunction]
-#[pyo3(signature = (source, *, rotated = false, top = 10, threshold = 5, memory_budget = None, threads = None))]
+#[pyo3(signature = (source, *, rotated = false, top = 10, threshold = 5, memory_budget = None, threads = None, byte_range = None))]
+#[allow(clippy::too_many_arguments)]
 pub(crate) fn abuse_report(
     py: Python<'_>,
     source: &Bound<'_, PyAny>,
@@ -292,15 +379,25 @@ pub(crate) fn abuse_report(
     threshold: u64,
     memory_budget: Option<usize>,
     threads: Option<usize>,
+    byte_range: Option<(u64, u64)>,
 ) -> PyResult<Report> {
     let budget = memory_budget.map_or(MemoryBudget::DEFAULT, MemoryBudget::bytes);
     let counts = Counts::Abuse(AbuseReport::with_budget(TimeWindow::default(), budget));
-    report(py, source, rotated, counts, top, threshold, budget, threads)
+    let args = Args {
+        rotated,
+        top,
+        threshold,
+        budget,
+        threads,
+        byte_range,
+    };
+    report(py, source, counts, args)
 }
 
 /// The eximstats totals and tables (see the stub).
 #[pyfunction]
-#[pyo3(signature = (source, *, rotated = false, top = 10, threshold = 1, memory_budget = None, threads = None))]
+#[pyo3(signature = (source, *, rotated = false, top = 10, threshold = 1, memory_budget = None, threads = None, byte_range = None))]
+#[allow(clippy::too_many_arguments)]
 pub(crate) fn summary(
     py: Python<'_>,
     source: &Bound<'_, PyAny>,
@@ -309,8 +406,42 @@ pub(crate) fn summary(
     threshold: u64,
     memory_budget: Option<usize>,
     threads: Option<usize>,
+    byte_range: Option<(u64, u64)>,
 ) -> PyResult<Report> {
     let budget = memory_budget.map_or(MemoryBudget::DEFAULT, MemoryBudget::bytes);
     let counts = Counts::Summary(Summary::with_budget(TimeWindow::default(), budget));
-    report(py, source, rotated, counts, top, threshold, budget, threads)
+    let args = Args {
+        rotated,
+        top,
+        threshold,
+        budget,
+        threads,
+        byte_range,
+    };
+    report(py, source, counts, args)
+}
+
+/// One unit of a plan: the path, the byte range (`None`: the whole file) and
+/// its size in bytes.
+type PlanUnit = (PathBuf, Option<(u64, u64)>, u64);
+
+/// The inputs cut into units for workers (see the stub): the library's
+/// `exim_log::parallel::Plan`, the cut `--threads` uses.
+#[pyfunction]
+#[pyo3(signature = (paths, parts, *, min_unit = None))]
+pub(crate) fn plan(
+    paths: Vec<PathBuf>,
+    parts: usize,
+    min_unit: Option<u64>,
+) -> PyResult<Vec<PlanUnit>> {
+    let min_unit = min_unit.unwrap_or(exim_log::parallel::MIN_UNIT_BYTES);
+    let plan = Plan::sized(&paths, parts, min_unit)?;
+    Ok(plan
+        .units()
+        .iter()
+        .map(|u| {
+            let range = u.range.as_ref().map(|r| (r.start, r.end));
+            (u.path.clone(), range, u.bytes)
+        })
+        .collect())
 }

@@ -12,6 +12,7 @@
 
 /// A limit in bytes on the log data an engine holds between lines.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
 pub struct MemoryBudget(usize);
 
 impl MemoryBudget {

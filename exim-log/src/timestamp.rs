@@ -168,6 +168,49 @@ impl Serialize for Timestamp {
     }
 }
 
+/// The [`fmt::Display`] (ISO 8601) form back: so that report state holding
+/// timestamps travels between processes (`SpamSources`, `AbuseReport`).
+/// Checked as a logged timestamp is.
+#[cfg(feature = "serde")]
+impl<'de> serde::Deserialize<'de> for Timestamp {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        let text = <std::borrow::Cow<'de, str>>::deserialize(d)?;
+        Timestamp::from_iso(&text)
+            .ok_or_else(|| serde::de::Error::custom(format!("not a timestamp: {text:?}")))
+    }
+}
+
+#[cfg(feature = "serde")]
+impl Timestamp {
+    /// Parses `YYYY-MM-DDTHH:MM:SS[.mmm][+HH:MM]` by rewriting it into the log's
+    /// own form and parsing that (one parser, one set of range checks).
+    fn from_iso(text: &str) -> Option<Timestamp> {
+        let b = text.as_bytes();
+        let (date, rest) = (b.get(..10)?, b.get(10..)?);
+        let (sep, time, mut rest) = (rest.first()?, rest.get(1..9)?, rest.get(9..)?);
+        if *sep != b'T' {
+            return None;
+        }
+        let mut line = Vec::with_capacity(32);
+        line.extend_from_slice(date);
+        line.push(b' ');
+        line.extend_from_slice(time);
+        if rest.first() == Some(&b'.') {
+            line.extend_from_slice(rest.get(..4)?);
+            rest = rest.get(4..)?;
+        }
+        if let [sign @ (b'+' | b'-'), h1, h2, b':', m1, m2] = rest {
+            line.extend_from_slice(&[b' ', *sign, *h1, *h2, *m1, *m2]);
+        } else if !rest.is_empty() {
+            return None;
+        }
+        line.extend_from_slice(b" x");
+        let t = crate::parse_line(&line).ok()?.timestamp;
+        // A value the log parser reads differently (e.g. a shorter field) is refused.
+        (t.to_string() == text).then_some(t)
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -193,6 +236,36 @@ mod tests {
         let mut t = ts(2024, 5, 25, 11, 10, 28);
         t.utc_offset_minutes = Some(60);
         assert_eq!(t.unix_seconds(), 1_716_631_828);
+    }
+
+    #[cfg(feature = "serde")]
+    #[test]
+    fn deserialize_reads_the_serialized_form_back() {
+        let mut t = ts(2024, 2, 29, 23, 59, 60);
+        for (ms, off) in [
+            (None, None),
+            (Some(7), None),
+            (None, Some(-330)),
+            (Some(999), Some(60)),
+        ] {
+            t.millisecond = ms;
+            t.utc_offset_minutes = off;
+            let json = serde_json::to_string(&t).unwrap_or_default();
+            let back: Result<Timestamp, _> = serde_json::from_str(&json);
+            assert_eq!(back.ok(), Some(t), "{json}");
+        }
+        for bad in [
+            "2023-02-29T00:00:00",
+            "2024-05-25 10:00:00",
+            "2024-05-25T10:00:00+0100",
+            "2024-05-25T10:00:00.12",
+            "2024-05-25T10:00:00 junk",
+            "2024-5-25T10:00:00",
+            "",
+        ] {
+            let r: Result<Timestamp, _> = serde_json::from_str(&format!("{bad:?}"));
+            assert!(r.is_err(), "{bad}");
+        }
     }
 
     #[cfg(feature = "serde")]

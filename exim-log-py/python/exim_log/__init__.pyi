@@ -55,6 +55,7 @@ __all__ = [
     "parse_received",
     "parse_spool_header",
     "parse_syslog_line",
+    "plan",
     "read_arrow",
     "queue",
     "received_headers",
@@ -865,6 +866,28 @@ class Report:
         keys over 256 bytes are counted cut, ending ``...[truncated]``
         (``truncated_keys``); ``memory`` says what was held and how often the
         budget was hit."""
+    def __reduce__(self) -> tuple[Any, ...]:
+        """Pickling (Dask, ``multiprocessing``): the library's counting state,
+        so a partial report counted in a worker process merges in another.
+        ``spam_sources`` and ``abuse_report`` only: a ``summary`` or ``queue``
+        report raises ``TypeError``."""
+
+def plan(
+    paths: Sequence[Union[str, "os.PathLike[str]"]],
+    parts: int,
+    *,
+    min_unit: Optional[int] = None,
+) -> list[tuple[str, Optional[tuple[int, int]], int]]:
+    """Cuts ``paths`` (read in this order) into about ``parts`` units of work
+    for other processes or machines, as ``--threads`` does: ``(path,
+    byte_range, bytes)``, ``byte_range`` a ``(start, end)`` of a plain file
+    (the lines that *start* in it; cuts fall anywhere, each line is read by
+    exactly one unit) or ``None`` for a whole file (gzip, or one smaller than
+    ``min_unit`` bytes, default 1 MiB). Give each unit to a report function
+    as ``report(path, byte_range=byte_range)`` and ``merge()`` the results in
+    plan order. ``abuse_report`` joins the SMTP connections a cut splits; a
+    message cut in two is counted twice by ``spam_sources``/``summary``, so
+    give those reports whole files (or rotated sets)."""
 
 def spam_sources(
     source: _Source,
@@ -874,6 +897,7 @@ def spam_sources(
     threshold: int = 1,
     memory_budget: Optional[int] = None,
     threads: Optional[int] = None,
+    byte_range: Optional[tuple[int, int]] = None,
 ) -> Report:
     """Who sends the mail leaving the server, as ``spam-sources``: per script
     directory (``cwd=``), local user (``U=``), authenticated login (``A=``) and
@@ -884,7 +908,10 @@ def spam_sources(
     ``threads`` (default: the available cores) reads paths on that many
     threads (plain files cut into byte ranges, each ``.gz`` file on a core
     of its own; bytes and file objects on one): the same report as one
-    thread gives. This applies to ``abuse_report()`` and ``summary()`` too."""
+    thread gives. ``byte_range=(start, end)``: only the lines of the plain
+    file ``source`` (a path) that start in that byte range, a unit of
+    ``plan()``, on one thread. This applies to ``abuse_report()`` and
+    ``summary()`` too."""
 
 def abuse_report(
     source: _Source,
@@ -894,6 +921,7 @@ def abuse_report(
     threshold: int = 5,
     memory_budget: Optional[int] = None,
     threads: Optional[int] = None,
+    byte_range: Optional[tuple[int, int]] = None,
 ) -> Report:
     """Inbound abuse at SMTP time, as ``abuse-report``: dictionary attacks (per
     host and per connection), RBL and HELO rejections, sender verification and
@@ -910,6 +938,7 @@ def summary(
     threshold: int = 1,
     memory_budget: Optional[int] = None,
     threads: Optional[int] = None,
+    byte_range: Optional[tuple[int, int]] = None,
 ) -> Report:
     """The eximstats totals and tables, as ``summary``: received, delivered,
     delayed, failed and rejected, by transport, host, sender and recipient, per

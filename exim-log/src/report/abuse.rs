@@ -55,6 +55,7 @@ pub const PER_KEY_CAP: usize = 256;
 
 /// Count, distinct values and time span of one key.
 #[derive(Clone, Debug)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
 struct Tally {
     count: u64,
     distinct: CappedSet,
@@ -93,6 +94,7 @@ impl Weight for Tally {
 
 /// A table of [`Tally`] by key.
 #[derive(Clone, Debug)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
 struct Tallies(BoundedMap<String, Tally>);
 
 impl Default for Tallies {
@@ -137,6 +139,7 @@ impl Tallies {
 
 /// One SMTP connection's dictionary-attack counts.
 #[derive(Clone, Debug)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
 struct Conn {
     ip: String,
     start: Timestamp,
@@ -171,6 +174,7 @@ impl Conn {
 
 /// Per-host dictionary-attack counts.
 #[derive(Clone, Debug)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
 struct DictHost {
     rejected_unknown: u64,
     local_parts: CappedSet,
@@ -219,7 +223,7 @@ impl Weight for DictHost {
 /// What one IP did, for the offenders list: one count per kind of offender
 /// event (each line counts once, in one kind).
 #[derive(Clone, Debug, Default)]
-#[cfg_attr(feature = "serde", derive(serde::Serialize))]
+#[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
 #[non_exhaustive]
 pub struct Offense {
     /// RCPTs rejected as unknown recipients, and `too many unknown recipients`.
@@ -341,8 +345,47 @@ fn is_content_rejection(what: &str, reason: &str) -> bool {
     what.contains("local_scan()") || lower.contains("virus") || lower.contains("malware")
 }
 
+/// The offenders table as state: each [`Offense`] with its first and last
+/// seen, which the report's JSON of an `Offense` leaves out.
+#[cfg(feature = "serde")]
+mod offenders_state {
+    use super::{BoundedMap, Offense, Timestamp};
+    use serde::{Deserialize, Deserializer, Serialize, Serializer};
+
+    #[derive(Serialize, Deserialize)]
+    struct State {
+        counts: Offense,
+        first: Option<Timestamp>,
+        last: Option<Timestamp>,
+    }
+
+    pub(super) fn serialize<S: Serializer>(
+        map: &BoundedMap<String, Offense>,
+        s: S,
+    ) -> Result<S::Ok, S::Error> {
+        map.map_values(|o| State {
+            counts: o.clone(),
+            first: o.first,
+            last: o.last,
+        })
+        .serialize(s)
+    }
+
+    pub(super) fn deserialize<'de, D: Deserializer<'de>>(
+        d: D,
+    ) -> Result<BoundedMap<String, Offense>, D::Error> {
+        let map = BoundedMap::<String, State>::deserialize(d)?;
+        Ok(map.map_values(|st| Offense {
+            first: st.first,
+            last: st.last,
+            ..st.counts.clone()
+        }))
+    }
+}
+
 /// The aggregator.
 #[derive(Clone, Debug)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
 pub struct AbuseReport {
     window: TimeWindow,
     budget: MemoryBudget,
@@ -383,12 +426,15 @@ pub struct AbuseReport {
     protocol_kinds: Tallies,
     protocol_hosts: Tallies,
     other_reasons: Tallies,
+    // Offense's own serialization is the report's (no first/last seen).
+    #[cfg_attr(feature = "serde", serde(with = "offenders_state"))]
     offenders: BoundedMap<String, Offense>,
 }
 
 /// A close that found no open connection of its key (see
 /// [`AbuseReport::merge`]).
 #[derive(Clone, Debug)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
 struct OrphanClose {
     key: String,
     time: Timestamp,
@@ -1307,6 +1353,42 @@ mod tests {
             Ok(l) => r.add(&l),
             Err(e) => panic!("{line}: {e}"),
         }
+    }
+
+    /// The state travels (Python pickles a `Report`): a report cut in two,
+    /// each half serialized and read back, merges into the one-pass report,
+    /// offenders' first and last seen included.
+    #[cfg(feature = "serde")]
+    #[test]
+    fn serialized_halves_merge_into_one_pass() {
+        let lines: Vec<String> = (0..40)
+            .map(|i| {
+                format!(
+                    "2024-05-25 10:{:02}:{:02} [{}] H=(x) [192.0.2.{}] F=<a@example.net> rejected RCPT <u{i}@example.com>: Unknown user",
+                    i / 60,
+                    i % 60,
+                    100 + i / 7,
+                    i % 3
+                )
+            })
+            .collect();
+        let mut whole = AbuseReport::new(TimeWindow::default());
+        let (mut a, mut b) = (whole.clone(), whole.clone());
+        for (i, l) in lines.iter().enumerate() {
+            feed(&mut whole, l);
+            feed(if i < 17 { &mut a } else { &mut b }, l);
+        }
+        let travel = |r: &AbuseReport| -> AbuseReport {
+            let json = serde_json::to_vec(r).unwrap_or_default();
+            serde_json::from_slice(&json).unwrap_or_else(|e| panic!("{e}"))
+        };
+        let mut merged = travel(&a);
+        merged.merge(travel(&b));
+        let (want, got) = (whole.report(10, 1), merged.report(10, 1));
+        let json = |r| serde_json::to_value(r).unwrap_or_default();
+        assert_eq!(json(&got), json(&want));
+        assert_eq!(want.offenders.len(), 3);
+        assert!(json(&want).to_string().contains("2024-05-25T10:00:39"));
     }
 
     #[test]

@@ -91,6 +91,13 @@ pub fn truncate_key(s: &str) -> Option<String> {
 /// A map of at most `cap` keys and about `max_bytes` bytes that drops its
 /// lightest half when full.
 #[derive(Clone, Debug)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
+#[cfg_attr(
+    feature = "serde",
+    serde(bound(
+        deserialize = "K: serde::Deserialize<'de> + Eq + Hash, V: serde::Deserialize<'de>"
+    ))
+)]
 pub struct BoundedMap<K, V> {
     map: Map<K, V>,
     cap: usize,
@@ -99,6 +106,24 @@ pub struct BoundedMap<K, V> {
     dropped: u64,
     prunes: u64,
     truncated: u64,
+}
+
+#[cfg(feature = "serde")]
+impl<K: Hash + Eq + Clone, V> BoundedMap<K, V> {
+    /// The same map with each value replaced by `f(value)`, its bounds and
+    /// counts kept (report state written in another shape).
+    #[cfg(feature = "serde")]
+    pub(crate) fn map_values<W>(&self, f: impl Fn(&V) -> W) -> BoundedMap<K, W> {
+        BoundedMap {
+            map: self.map.iter().map(|(k, v)| (k.clone(), f(v))).collect(),
+            cap: self.cap,
+            max_bytes: self.max_bytes,
+            bytes: self.bytes,
+            dropped: self.dropped,
+            prunes: self.prunes,
+            truncated: self.truncated,
+        }
+    }
 }
 
 impl<K: Hash + Eq + Clone + Ord + Key, V: Default + Weight> BoundedMap<K, V> {
@@ -400,6 +425,7 @@ impl TableUse {
 /// Counts distinct strings, remembering at most `cap` of them (long ones
 /// under their first [`MAX_KEY_BYTES`] bytes).
 #[derive(Clone, Debug, Default)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
 pub struct CappedSet {
     set: Set<String>,
     cap: usize,

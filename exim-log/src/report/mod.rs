@@ -78,6 +78,7 @@ pub mod web_origins;
 /// own clock (the timestamp as written, its UTC offset ignored, so that a
 /// window typed by an administrator means what the log says).
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
 pub struct TimeWindow {
     /// Inclusive start, in [`log_seconds`].
     pub since: Option<i64>,

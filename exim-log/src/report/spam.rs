@@ -74,6 +74,7 @@ impl SourceKind {
 
 /// What is kept per source while reading.
 #[derive(Clone, Debug)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
 struct Stats {
     label: Option<String>,
     messages: u64,
@@ -188,7 +189,7 @@ impl Stats {
 
 /// Counts over every message read.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
-#[cfg_attr(feature = "serde", derive(serde::Serialize))]
+#[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
 #[non_exhaustive]
 pub struct Totals {
     /// Arrivals (`<=`) in the window, bounces included.
@@ -217,6 +218,7 @@ pub struct Totals {
 
 /// One table per [`SourceKind`].
 #[derive(Clone, Debug)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
 struct Tables {
     script: BoundedMap<String, Stats>,
     user: BoundedMap<String, Stats>,
@@ -257,6 +259,7 @@ impl Tables {
 
 /// The aggregator: feed it every assembled message with [`SpamSources::add`].
 #[derive(Clone, Debug)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
 pub struct SpamSources {
     window: TimeWindow,
     budget: MemoryBudget,

@@ -733,6 +733,13 @@ pub fn check_buffer(data: &[u8]) {
     }
     let mem = items.assembler().memory();
     assert_eq!(mem.held, 0, "bytes still held after the end: {mem:?}");
+    // Room is made before a line is taken in: the peak stays within the
+    // budget too, unless one line (with its bookkeeping) is bigger than it.
+    let longest = lines.iter().map(|l| l.len()).max().unwrap_or(0);
+    assert!(
+        mem.peak <= budget.get().max(longest + 4096),
+        "assembler peak over its budget: {mem:?}"
+    );
     for (i, c) in seen.iter().enumerate().skip(1) {
         // An args line can be linked to several messages (`-bs`), and so come out
         // more than once; every other line exactly once.

@@ -59,6 +59,8 @@ def polars_way(path: str) -> pl.DataFrame:
         quote_char=None,
         schema_overrides={"line": pl.String},
         truncate_ragged_lines=True,
+        # Logs hold bytes that are not UTF-8 (8-bit subjects, attackers' text).
+        encoding="utf8-lossy",
     )
     return (
         lines.lazy()

@@ -50,6 +50,10 @@ pub const OPEN_CAP: usize = 20_000;
 /// eighth; the tables share the rest): past it the oldest half is closed
 /// early and counted in [`Report::memory`]'s hits.
 pub const OPEN_SHARE: usize = 8;
+
+/// The share of the tables' bytes (after [`OPEN_SHARE`]) that goes to the
+/// dictionary table, whose rows carry sets of local parts: one quarter.
+pub const DICT_SHARE: usize = 4;
 /// Most open connections per key (concurrent connections of one IP).
 pub const PER_KEY_CAP: usize = 256;
 
@@ -92,19 +96,20 @@ impl Weight for Tally {
     }
 }
 
-/// A table of [`Tally`] by key.
+/// A table of [`Tally`] by key, and the number of events noted (exact, past trims).
 #[derive(Clone, Debug)]
 #[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
-struct Tallies(BoundedMap<String, Tally>);
+struct Tallies(BoundedMap<String, Tally>, u64);
 
 impl Default for Tallies {
     fn default() -> Self {
-        Tallies(BoundedMap::new(TABLE_CAP))
+        Tallies(BoundedMap::new(TABLE_CAP), 0)
     }
 }
 
 impl Tallies {
     fn note(&mut self, key: &str, distinct: Option<&str>, t: Timestamp) {
+        self.1 += 1;
         self.0.update(key, |v| {
             v.count += 1;
             if let Some(d) = distinct {
@@ -130,10 +135,13 @@ impl Tallies {
 
     fn merge(&mut self, other: Tallies) {
         self.0.merge(other.0);
+        self.1 += other.1;
     }
 
+    /// Every event noted, counted apart from the rows: a row trimmed when
+    /// the table is over its budget must not make the total smaller.
     fn total(&self) -> u64 {
-        self.0.iter().map(|(_, v)| v.count).sum()
+        self.1
     }
 }
 
@@ -508,8 +516,18 @@ impl AbuseReport {
             other_reasons: Tallies::default(),
             offenders: BoundedMap::new(TABLE_CAP),
         };
-        let tables = MemoryBudget::bytes(budget.get() - budget.get() / OPEN_SHARE);
-        share_budget(&mut r.tables_mut(), tables);
+        let tables = budget.get() - budget.get() / OPEN_SHARE;
+        // The dictionary table (first) holds a set of up to DISTINCT_CAP local
+        // parts per host: its rows are hundreds of times larger than the other
+        // tables' counters, so an equal share starved it on a busy server's
+        // day (the top attackers' rows were trimmed and counted again from
+        // zero). It gets DICT_SHARE of the tables' bytes; the others share the rest.
+        let dict = tables / DICT_SHARE;
+        let mut all = r.tables_mut();
+        if let Some((dict_hosts, rest)) = all.split_first_mut() {
+            dict_hosts.set_max_bytes(dict);
+            share_budget(rest, MemoryBudget::bytes(tables - dict));
+        }
         r
     }
 
@@ -1353,6 +1371,30 @@ mod tests {
             Ok(l) => r.add(&l),
             Err(e) => panic!("{line}: {e}"),
         }
+    }
+
+    /// A kind's total counts every event even when its table, over budget,
+    /// dropped rows (it summed the rows before: 30% short on a busy day).
+    #[test]
+    fn a_total_stays_exact_when_rows_are_trimmed() {
+        let ts = crate::parse_line(b"2024-05-25 10:10:28 Start queue run: pid=1")
+            .unwrap()
+            .timestamp;
+        let mut t = Tallies::default();
+        t.0.set_max_bytes(16 << 10);
+        for i in 0..5_000 {
+            t.note(&format!("host-{i}.example"), None, ts);
+        }
+        assert!(
+            t.0.len() < 5_000,
+            "the table kept every row: no trim tested"
+        );
+        assert_eq!(t.total(), 5_000);
+        let mut later = Tallies::default();
+        later.note("host-1.example", None, ts);
+        later.note("other.example", None, ts);
+        t.merge(later);
+        assert_eq!(t.total(), 5_002);
     }
 
     /// The state travels (Python pickles a `Report`): a report cut in two,

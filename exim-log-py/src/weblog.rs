@@ -193,24 +193,8 @@ pub(crate) fn web_origins<'py>(
         );
     }
     let r = py.detach(|| -> Result<(), exim_log::ReadError> {
-        let mut buf = Vec::new();
         for set in &sets {
-            let mut files = LogFiles::new(set.files.clone());
-            loop {
-                match files.read_line(&mut buf) {
-                    Ok(Some(_)) => {
-                        let user = set.user.as_deref();
-                        if w.may_match(&set.domain, user, &buf)
-                            && let Ok(l) = rs_parse(&buf)
-                        {
-                            w.add_request(&set.domain, user, &l);
-                        }
-                    }
-                    Ok(None) => break,
-                    Err(e) if !e.is_fatal() => {}
-                    Err(e) => return Err(e),
-                }
-            }
+            w.add_domlog(set, |_| {})?;
         }
         Ok(())
     });

@@ -8,9 +8,8 @@ use std::path::PathBuf;
 
 use exim_log::assemble::Assembled;
 use exim_log::budget::MemoryBudget;
-use exim_log::reader::{LogFiles, SpoolDir, cpanel_userdata, domlogs};
+use exim_log::reader::{SpoolDir, cpanel_userdata, domlogs};
 use exim_log::report::web_origins::WebOrigins;
-use exim_log::weblog::parse_access_line;
 
 use super::each_message;
 use crate::input::{InputArgs, Show};
@@ -141,28 +140,10 @@ pub fn run(args: Args) -> Outcome {
         });
         failed |= log_failed | source.check()?;
     }
-    let mut buf = Vec::new();
     for set in &sets {
-        let mut files = LogFiles::new(set.files.clone());
-        loop {
-            match files.read_line(&mut buf) {
-                Ok(Some(_)) => {
-                    let user = set.user.as_deref();
-                    if w.may_match(&set.domain, user, &buf)
-                        && let Ok(l) = parse_access_line(&buf)
-                    {
-                        w.add_request(&set.domain, user, &l);
-                    }
-                }
-                Ok(None) => break,
-                Err(e) => {
-                    warn(&e);
-                    if e.is_fatal() {
-                        failed = true;
-                        break;
-                    }
-                }
-            }
+        if let Err(e) = w.add_domlog(set, |e| warn(e)) {
+            warn(&e);
+            failed = true;
         }
     }
     let report = w.report(args.top);

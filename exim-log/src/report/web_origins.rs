@@ -376,6 +376,35 @@ impl WebOrigins {
             .any(|c| c.prefix.as_ref().is_none_or(|f| f.find(raw).is_some()))
     }
 
+    /// Phase 2 for a whole set of cPanel `domlogs/` files (see
+    /// [`crate::reader::domlogs`]): every line read, skipped early by
+    /// [`WebOrigins::may_match`], parsed and added; lines that are not access-log
+    /// lines are ignored. Read errors that let reading go on are given to
+    /// `on_error`; a fatal one ends the set and is returned.
+    pub fn add_domlog(
+        &mut self,
+        set: &crate::reader::DomLog,
+        mut on_error: impl FnMut(&crate::ReadError),
+    ) -> Result<(), crate::ReadError> {
+        let mut files = crate::reader::LogFiles::new(set.files.clone());
+        let user = set.user.as_deref();
+        let mut buf = Vec::new();
+        loop {
+            match files.read_line(&mut buf) {
+                Ok(Some(_)) => {
+                    if self.may_match(&set.domain, user, &buf)
+                        && let Ok(l) = crate::weblog::parse_access_line(&buf)
+                    {
+                        self.add_request(&set.domain, user, &l);
+                    }
+                }
+                Ok(None) => return Ok(()),
+                Err(e) if e.is_fatal() => return Err(e),
+                Err(e) => on_error(&e),
+            }
+        }
+    }
+
     /// Phase 2: one access-log line of `domain` (in `user`'s `domlogs/USER/`
     /// folder, if known).
     pub fn add_request(&mut self, domain: &str, user: Option<&str>, line: &AccessLine<'_>) {

@@ -157,16 +157,22 @@ fn same_site(a: &str, b: &str) -> bool {
 /// coarsened them, the buckets of `grain` seconds) in which its messages
 /// arrived, each with its count, in time order. Messages of the same second
 /// are alike to the join (a request explains all of them or none), so this
-/// loses nothing while the resolution is 1 s, and it holds 16 bytes per
-/// distinct second instead of a time and an id per message.
+/// loses nothing while the resolution is 1 s, and it holds 8 bytes per
+/// distinct second instead of a time and an id per message. Times are kept
+/// in units of the engine's grain: unit `u` is the seconds `u * grain ..
+/// u * grain + grain - 1`.
 #[derive(Clone, Debug, Default)]
 struct Arrivals {
-    /// (bucket start, messages in it) before the request phase; (bucket
-    /// start, messages in it and every earlier bucket) during it, so that
-    /// the messages of any range of buckets are one subtraction.
-    buckets: Vec<(i64, u64)>,
-    /// Bucket starts that came out of time order, not yet in `buckets`.
-    pending: Vec<i64>,
+    /// The unit of offset 0.
+    origin: i64,
+    /// (unit - origin, messages in it) before the request phase; (unit -
+    /// origin, messages in it and every earlier bucket) during it, so that
+    /// the messages of any range of buckets are one subtraction. Counts
+    /// saturate at `u32::MAX` (4 billion messages of one script).
+    buckets: Vec<(u32, u32)>,
+    /// Units (with their messages) that came out of time order, or too far
+    /// from `origin` for 32 bits, not yet in `buckets`.
+    pending: Vec<(i64, u32)>,
     /// True while `buckets` holds running totals (the request phase).
     sealed: bool,
     /// One bit per bucket explained by some request (request phase).
@@ -179,84 +185,129 @@ struct Arrivals {
 
 impl Arrivals {
     fn bytes(&self) -> usize {
-        self.buckets.capacity() * std::mem::size_of::<(i64, u64)>()
-            + self.pending.capacity() * 8
+        self.buckets.capacity() * std::mem::size_of::<(u32, u32)>()
+            + self.pending.capacity() * std::mem::size_of::<(i64, u32)>()
             + self.explained.capacity() * 8
     }
 
-    /// A message arrived in the bucket starting at `start`.
-    fn push(&mut self, start: i64) {
+    /// A message arrived in `unit`. False when its units no longer fit in
+    /// 32 bits from one origin: the engine must coarsen.
+    fn push(&mut self, unit: i64) -> bool {
         self.unseal();
         self.messages += 1;
-        match self.buckets.last_mut() {
-            Some(last) if self.pending.is_empty() && last.0 == start => last.1 += 1,
-            Some(last) if self.pending.is_empty() && last.0 < start => {
-                self.buckets.push((start, 1));
+        if self.pending.is_empty() {
+            if self.buckets.is_empty() {
+                self.origin = unit;
+                self.buckets.push((0, 1));
+                return true;
             }
-            None if self.pending.is_empty() => self.buckets.push((start, 1)),
-            _ => {
-                self.pending.push(start);
-                // Merged once they are as many as a quarter of the buckets:
-                // out-of-order input costs amortized O(log n) per message.
-                if self.pending.len() > 64 + self.buckets.len() / 4 {
-                    self.flush();
+            let off = unit
+                .checked_sub(self.origin)
+                .and_then(|d| u32::try_from(d).ok());
+            match (self.buckets.last_mut(), off) {
+                (Some(last), Some(off)) if last.0 == off => {
+                    last.1 = last.1.saturating_add(1);
+                    return true;
                 }
+                (Some(last), Some(off)) if last.0 < off => {
+                    self.buckets.push((off, 1));
+                    return true;
+                }
+                _ => {}
             }
         }
+        self.pending.push((unit, 1));
+        // Merged once they are as many as a quarter of the buckets:
+        // out-of-order input costs amortized O(log n) per message.
+        if self.pending.len() > 64 + self.buckets.len() / 4 {
+            return self.flush();
+        }
+        true
     }
 
-    /// Merges the pending starts into the buckets.
-    fn flush(&mut self) {
-        if self.pending.is_empty() {
-            return;
-        }
+    /// Every bucket, pending ones merged in: (unit, messages) in order.
+    fn take_units(&mut self) -> Vec<(i64, u32)> {
         let mut pending = std::mem::take(&mut self.pending);
         pending.sort_unstable();
-        let mut merged: Vec<(i64, u64)> = Vec::with_capacity(self.buckets.len() + pending.len());
-        let mut add = |start: i64, n: u64| match merged.last_mut() {
-            Some(last) if last.0 == start => last.1 += n,
-            _ => merged.push((start, n)),
+        let mut merged: Vec<(i64, u32)> = Vec::with_capacity(self.buckets.len() + pending.len());
+        let mut add = |unit: i64, n: u32| match merged.last_mut() {
+            Some(last) if last.0 == unit => last.1 = last.1.saturating_add(n),
+            _ => merged.push((unit, n)),
         };
-        let mut old = std::mem::take(&mut self.buckets).into_iter().peekable();
-        for start in pending {
-            while let Some(&(s, n)) = old.peek() {
-                if s > start {
+        let origin = self.origin;
+        let mut old = std::mem::take(&mut self.buckets)
+            .into_iter()
+            .map(|(off, n)| (origin.saturating_add(i64::from(off)), n))
+            .peekable();
+        for (unit, k) in pending {
+            while let Some(&(u, n)) = old.peek() {
+                if u > unit {
                     break;
                 }
-                add(s, n);
+                add(u, n);
                 old.next();
             }
-            add(start, 1);
+            add(unit, k);
         }
-        old.for_each(|(s, n)| add(s, n));
-        merged.shrink_to_fit();
-        self.buckets = merged;
+        old.for_each(|(u, n)| add(u, n));
+        merged
     }
 
-    /// Buckets of `grain` seconds: starts rounded down, equal ones joined.
-    fn coarsen(&mut self, grain: i64) {
-        self.flush();
-        let mut out: Vec<(i64, u64)> = Vec::with_capacity(self.buckets.len());
-        for &(s, n) in &self.buckets {
-            let start = s.div_euclid(grain).saturating_mul(grain);
+    /// Stores `units` (in order) as the buckets; when they span more than
+    /// 32 bits of units they stay pending and this returns false.
+    fn store(&mut self, units: Vec<(i64, u32)>) -> bool {
+        let (Some(&(first, _)), Some(&(last, _))) = (units.first(), units.last()) else {
+            return true;
+        };
+        if last
+            .checked_sub(first)
+            .and_then(|d| u32::try_from(d).ok())
+            .is_none()
+        {
+            self.pending = units;
+            return false;
+        }
+        self.origin = first;
+        self.buckets = units
+            .into_iter()
+            .map(|(u, n)| (u32::try_from(u - first).unwrap_or(u32::MAX), n))
+            .collect();
+        true
+    }
+
+    /// Merges the pending units into the buckets; false when they do not
+    /// fit in 32 bits (the engine must coarsen).
+    fn flush(&mut self) -> bool {
+        if self.pending.is_empty() {
+            return true;
+        }
+        let units = self.take_units();
+        self.store(units)
+    }
+
+    /// Halves the resolution: units of twice the seconds, equal ones joined.
+    /// False when they still do not fit in 32 bits.
+    fn coarsen(&mut self) -> bool {
+        let mut out: Vec<(i64, u32)> = Vec::new();
+        for (u, n) in self.take_units() {
+            let u = u.div_euclid(2);
             match out.last_mut() {
-                Some(last) if last.0 == start => last.1 += n,
-                _ => out.push((start, n)),
+                Some(last) if last.0 == u => last.1 = last.1.saturating_add(n),
+                _ => out.push((u, n)),
             }
         }
-        out.shrink_to_fit();
-        self.buckets = out;
+        self.store(out)
     }
 
-    /// Enters the request phase: running totals, nothing explained yet.
+    /// Enters the request phase: running totals, nothing explained yet
+    /// (pending units must be flushed).
     fn seal(&mut self) {
         if self.sealed {
             return;
         }
-        self.flush();
-        let mut total = 0u64;
+        let mut total = 0u32;
         for b in &mut self.buckets {
-            total += b.1;
+            total = total.saturating_add(b.1);
             b.1 = total;
         }
         self.explained = vec![0; self.buckets.len().div_ceil(64)];
@@ -270,10 +321,10 @@ impl Arrivals {
         if !self.sealed {
             return;
         }
-        let mut before = 0u64;
+        let mut before = 0u32;
         for b in &mut self.buckets {
             let total = b.1;
-            b.1 = total - before;
+            b.1 = total.saturating_sub(before);
             before = total;
         }
         self.explained = Vec::new();
@@ -286,20 +337,19 @@ impl Arrivals {
         let upto = |k: usize| {
             k.checked_sub(1)
                 .and_then(|k| self.buckets.get(k))
-                .map_or(0, |x| x.1)
+                .map_or(0, |x| u64::from(x.1))
         };
         upto(b).saturating_sub(upto(a))
     }
 
     /// The buckets `[from, to)` holding an arrival in `[t, t + window]`
-    /// (a bucket of `grain` seconds holds times up to its start + grain - 1).
+    /// (seconds; units of `grain` seconds).
     fn within(&self, t: i64, window: i64, grain: i64) -> (usize, usize) {
-        let from = self
-            .buckets
-            .partition_point(|&(s, _)| s.saturating_add(grain) <= t);
-        let to = self
-            .buckets
-            .partition_point(|&(s, _)| s <= t.saturating_add(window));
+        let lo = t.div_euclid(grain);
+        let hi = t.saturating_add(window).div_euclid(grain);
+        let unit = |off: u32| self.origin.saturating_add(i64::from(off));
+        let from = self.buckets.partition_point(|&(o, _)| unit(o) < lo);
+        let to = self.buckets.partition_point(|&(o, _)| unit(o) <= hi);
         (from, to.max(from))
     }
 
@@ -590,13 +640,40 @@ impl WebOrigins {
             return;
         };
         let before = s.arrivals.bytes();
-        s.arrivals
-            .push(time.div_euclid(grain).saturating_mul(grain));
+        let fits = s.arrivals.push(time.div_euclid(grain));
         self.script_bytes = (self.script_bytes + s.arrivals.bytes()).saturating_sub(before);
         self.note_peak();
+        if !fits {
+            self.settle();
+        }
         if self.script_bytes > self.budget.get() / 2 {
             self.fit();
         }
+    }
+
+    /// Doubles the seconds of an arrival bucket.
+    fn coarsen(&mut self) -> bool {
+        self.grain = self.grain.saturating_mul(2);
+        self.hits += 1;
+        let mut fits = true;
+        for s in &mut self.scripts {
+            fits &= s.arrivals.coarsen();
+        }
+        fits
+    }
+
+    /// Every script's pending arrivals merged in, coarsening while some
+    /// span more than 32 bits of units (times centuries apart: a hostile
+    /// log).
+    fn settle(&mut self) {
+        let mut fits = true;
+        for s in &mut self.scripts {
+            fits &= s.arrivals.flush();
+        }
+        while !fits && self.grain < i64::MAX / 2 {
+            fits = self.coarsen();
+        }
+        self.recount();
     }
 
     /// Back to phase 1 after requests: counts again, tables emptied.
@@ -626,8 +703,8 @@ impl WebOrigins {
     /// arrival buckets while the buckets are most of the bytes, else the
     /// lighter half of the scripts dropped.
     fn fit(&mut self) {
+        self.settle();
         for s in &mut self.scripts {
-            s.arrivals.flush();
             s.arrivals.buckets.shrink_to_fit();
             s.arrivals.pending.shrink_to_fit();
         }
@@ -637,19 +714,18 @@ impl WebOrigins {
             let buckets: usize = self
                 .scripts
                 .iter()
-                .map(|s| s.arrivals.buckets.len() * std::mem::size_of::<(i64, u64)>())
+                .map(|s| s.arrivals.buckets.len() * std::mem::size_of::<(u32, u32)>())
                 .sum();
             if buckets * 2 >= self.script_bytes && self.grain < MAX_GRAIN {
-                self.grain *= 2;
-                for s in &mut self.scripts {
-                    s.arrivals.coarsen(self.grain);
+                if !self.coarsen() {
+                    self.settle();
                 }
             } else if self.scripts.len() > 1 {
                 self.drop_lighter_scripts();
+                self.hits += 1;
             } else {
                 break;
             }
-            self.hits += 1;
             self.recount();
         }
     }
@@ -686,6 +762,7 @@ impl WebOrigins {
         if self.sealed {
             return;
         }
+        self.settle();
         let share = (self.budget.get() / 2) / (3 * self.scripts.len()).max(1);
         for s in &mut self.scripts {
             s.arrivals.seal();
@@ -831,12 +908,15 @@ impl WebOrigins {
 
     /// Adds the request-phase results of `other`, an engine given the same
     /// submissions (and budget) and other access-log lines. A script whose
-    /// arrivals differ in `other` (other submissions, or coarsened by
-    /// another budget) is left as it is.
+    /// arrivals differ in `other` (other submissions, or coarsened to
+    /// another resolution) is left as it is.
     pub fn merge(&mut self, mut other: WebOrigins) {
         self.seal();
         other.seal();
         self.merged_table_hits += other.merged_table_hits;
+        if self.grain != other.grain {
+            return;
+        }
         for o in other.scripts {
             let Some(&i) = self.by_dir.get(&o.dir) else {
                 continue;
@@ -844,7 +924,8 @@ impl WebOrigins {
             let Some(s) = self.scripts.get_mut(i) else {
                 continue;
             };
-            if s.arrivals.buckets != o.arrivals.buckets {
+            if (s.arrivals.origin, &s.arrivals.buckets) != (o.arrivals.origin, &o.arrivals.buckets)
+            {
                 continue;
             }
             for (k, w) in o.arrivals.explained.iter().enumerate() {
@@ -1346,6 +1427,26 @@ mod tests {
         assert_eq!(s.clients[0].messages, 60_000);
         assert!(s.clients[1..].iter().all(|c| c.messages < 60_000 / 10));
         assert_eq!(r.scripts[0].dir, s.dir);
+    }
+
+    #[test]
+    fn times_centuries_apart_are_coarsened_not_lost() {
+        let mut w = WebOrigins::new(10, vec![]);
+        for t in [T0, i64::MIN, T0 + 5, i64::MAX, 0, T0 + 5, -1] {
+            w.add_submission("/home/u/public_html/up", t, "x");
+        }
+        let l = at("198.51.100.23", T0 + 1, "/up/m.php", "evil");
+        w.add_request(
+            "u.example",
+            Some("u"),
+            &parse_access_line(l.as_bytes()).unwrap(),
+        );
+        let r = w.report(5);
+        assert!(r.resolution >= 1 << 32 && r.approximate, "{r:?}");
+        assert_eq!(r.scripts[0].messages, 7);
+        // Coarse buckets: the request counts for every message of its bucket.
+        assert!(r.scripts[0].explained >= 3);
+        assert_eq!(r.scripts[0].clients[0].key, "198.51.100.23");
     }
 
     #[test]

@@ -620,6 +620,16 @@ fn address_then(rest: &str, then: &'static str) -> Option<(Reading, String)> {
     if addr.contains(' ') && addr.starts_with('|') && addr.contains('"') {
         return None;
     }
+    // Nor one with a whole `<...>` word before the original: which group is the
+    // original is then a guess (the parser takes the first, this regex the last).
+    if addr.starts_with('|')
+        && addr
+            .split(' ')
+            .skip(1)
+            .any(|w| w.len() > 1 && w.starts_with('<') && w.ends_with('>'))
+    {
+        return None;
+    }
     let mut r = Reading::new("");
     r.set("recipient", s(addr));
     r.set("parents", opt(cap(&c, 2)));

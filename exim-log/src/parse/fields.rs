@@ -391,6 +391,8 @@ mod tests {
             // `\"` inside quotes neither closes them nor hides the next byte.
             ("\"a\\\" b\"@d R=r", "\"a\\\" b\"@d", " R=r"),
             ("\"a\\\\\" b@d R=r", "\"a\\\\\"", " b@d R=r"),
+            // The closing quote does not open another one, even after a `.`.
+            ("\"a b.\"@d C=\"x y\"", "\"a b.\"@d", " C=\"x y\""),
             ("x\"a b\"@d R=r", "x\"a", " b\"@d R=r"),
             ("\"a@b\".\"c d\"@e R=r", "\"a@b\".\"c d\"@e", " R=r"),
             ("<\"a b\"@d> R=r", "<\"a b\"@d>", " R=r"),

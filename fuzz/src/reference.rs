@@ -701,6 +701,13 @@ fn delivery_fields(r: &mut Reading, toks: &[Tok<'_>], cutthrough: bool) -> Optio
 
 /// §4.1 `=> ADDRESS-PART [tags]` (also `->`, `>>`, `*>`).
 fn delivery(rest: &str, cutthrough: bool) -> Option<Reading> {
+    // receive.c's `=> blackhole <local_scan_data>` has no fields: free text
+    // that may look like them (the `(.. discarded recipients)` shape is read).
+    static ACL_DISCARD: LazyLock<Regex> =
+        LazyLock::new(|| re(r"^blackhole \([^)]* discarded recipients\)"));
+    if rest.starts_with("blackhole ") && !ACL_DISCARD.is_match(rest) {
+        return None;
+    }
     let (mut r, tail) = address_then(rest, r"(?: (?:F|P|R|T|Q)=.*)?")?;
     let (toks, left) = tokens(&tail, false);
     if !left.is_empty() || !known(&toks, DELIVERY_TAGS) {

@@ -463,7 +463,8 @@ fn a_closed_stderr_changes_nothing_but_the_messages() {
     let out = with_closed_stderr(&["summary", missing]);
     assert_eq!(out.status.code(), Some(2), "{out:?}");
     // A warning (a truncated .gz) in a run that still writes its output.
-    let (text, _) = exim_log_benches::generate(&exim_log_benches::Config::with_incidents(3, 1 << 16));
+    let (text, _) =
+        exim_log_benches::generate(&exim_log_benches::Config::with_incidents(3, 1 << 16));
     let gz = gzip(&text);
     let log = dir.path().join("mainlog.gz");
     std::fs::write(&log, &gz[..gz.len() / 2]).unwrap();

@@ -8,8 +8,8 @@
 
 use std::path::PathBuf;
 
-use exim_log::assemble::{Assembled, Assembler};
 use exim_log::Event;
+use exim_log::assemble::{Assembled, Assembler};
 use exim_log::reader::LogReader;
 use exim_log_benches::{Config, IdFormat, generate};
 
@@ -67,7 +67,8 @@ fn same<T: serde::Serialize>(what: &str, value: &T) {
 
 /// The line's JSON against the derived schema's ([`OldLine`]).
 fn derived_same(what: &str, line: &exim_log::LogLine<'_>) {
-    let event = old(&line.event).unwrap_or_else(|| panic!("{what}: add {} to Old", line.event.name()));
+    let event =
+        old(&line.event).unwrap_or_else(|| panic!("{what}: add {} to Old", line.event.name()));
     let derived = OldLine {
         timestamp: line.timestamp,
         pid: line.pid,
@@ -87,7 +88,11 @@ fn derived_same(what: &str, line: &exim_log::LogLine<'_>) {
     // The event alone: `{"event": name, ...}` as the tagged enum wrote it.
     let ours = serde_json::to_vec(&line.event).unwrap_or_else(|e| panic!("{what}: {e}"));
     let theirs = serde_json::to_vec(&derived.event).unwrap_or_else(|e| panic!("{what}: {e}"));
-    assert_eq!(String::from_utf8_lossy(&ours), String::from_utf8_lossy(&theirs), "{what}");
+    assert_eq!(
+        String::from_utf8_lossy(&ours),
+        String::from_utf8_lossy(&theirs),
+        "{what}"
+    );
 }
 
 /// The line's JSON as serde's derive wrote it before `LogLine` and `Event`

@@ -105,9 +105,9 @@ fn escape(b: u8, buf: &mut [u8; 6]) -> Option<&[u8]> {
 /// compiler turns the fold into a few vector compares.
 #[inline]
 fn chunk_needs_escape(chunk: &[u8; 16]) -> bool {
-    chunk
-        .iter()
-        .fold(false, |acc, &b| acc | (b < 0x20) | (b == b'"') | (b == b'\\'))
+    chunk.iter().fold(false, |acc, &b| {
+        acc | (b < 0x20) | (b == b'"') | (b == b'\\')
+    })
 }
 
 /// True when `bytes` holds no byte that JSON escapes. Sixteen bytes at a
@@ -152,9 +152,7 @@ fn clean(bytes: &[u8]) -> bool {
         };
         return !needs_escape(word(0)) && !needs_escape(word(len - 4));
     }
-    bytes
-        .iter()
-        .all(|&b| b >= 0x20 && b != b'"' && b != b'\\')
+    bytes.iter().all(|&b| b >= 0x20 && b != b'"' && b != b'\\')
 }
 
 /// Writes `s` as a JSON string: copied whole unless a byte must be escaped.

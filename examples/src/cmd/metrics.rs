@@ -311,7 +311,9 @@ pub fn run(args: Args) -> Outcome {
     }
     drop(followed_open);
     match server.server_addr().to_ip() {
-        Some(addr) => crate::outcome::say(format_args!("exim-log metrics: serving http://{addr}/metrics")),
+        Some(addr) => crate::outcome::say(format_args!(
+            "exim-log metrics: serving http://{addr}/metrics"
+        )),
         None => crate::outcome::say(format_args!("exim-log metrics: serving on {}", args.listen)),
     }
 

@@ -14,9 +14,9 @@ mod message;
 mod notice;
 mod process;
 mod reject;
-mod session;
 #[cfg(feature = "serde")]
 mod ser;
+mod session;
 
 pub use daemon::{DaemonSignal, DaemonStart, QueuePhase, QueueRun};
 pub use message::{Arrival, Auth, Completed, Delivery, Tls};

@@ -666,3 +666,62 @@ fn ndjson_takes_the_window() {
             .all(|v| v["timestamp"].as_str().unwrap() >= "2024-05-25T00:30")
     );
 }
+
+/// A reject log entry through `ndjson`: the reject line is a line object, the
+/// envelope and header lines after it say what they are (SCHEMA.md), and only
+/// text that is neither is an `error`.
+#[test]
+fn ndjson_reads_reject_log_entries() {
+    let log = "2024-05-25 10:00:01 1sAoM5-00000009r3p-06vq H=(pc) [192.0.2.1] F=<a@b.example> rejected after DATA: spam\n\
+Envelope-from: <a@b.example>\n\
+Envelope-to: <c1@d.example>\n\
+\x20   <c2@d.example>\n\
+P Received: from [192.0.2.1] (helo=pc)\n\
+\tby mx.d.example\n\
+\x20 Subject: You won\n\
+*** truncated ***\n\
+stray text\n";
+    let out = exim_log()
+        .args(["ndjson", "-"])
+        .write_stdin(log)
+        .output()
+        .unwrap();
+    assert!(out.status.success());
+    let got: Vec<Value> = out
+        .stdout
+        .split(|&b| b == b'\n')
+        .filter(|l| !l.is_empty())
+        .map(|l| serde_json::from_slice(l).unwrap())
+        .collect();
+    let kinds: Vec<&str> = got
+        .iter()
+        .map(|v| {
+            v["event"]
+                .as_str()
+                .or(v["rejectlog"].as_str())
+                .unwrap_or("error")
+        })
+        .collect();
+    assert_eq!(
+        kinds,
+        [
+            "rejection",
+            "envelope_from",
+            "envelope_to",
+            "continuation",
+            "header",
+            "continuation",
+            "header",
+            "truncated",
+            "error"
+        ]
+    );
+    assert_eq!(got[2]["value"], "<c1@d.example>");
+    assert_eq!(got[3]["value"], "<c2@d.example>");
+    assert_eq!(got[4]["flag"], "P");
+    assert_eq!(got[4]["name"], "Received");
+    assert_eq!(got[6]["flag"], " ");
+    assert_eq!(got[6]["value"], "You won");
+    assert_eq!(got[5]["raw"], "\tby mx.d.example");
+    assert_eq!(got[8]["raw"], "stray text");
+}

@@ -170,6 +170,7 @@ enum Old<'a> {
     DaemonStopped(&'a exim_log::Note<'a>),
     SaExim(&'a exim_log::SaExim<'a>),
     SystemNotice(&'a exim_log::SystemNotice<'a>),
+    DmarcResult(&'a exim_log::DmarcResult<'a>),
     Unknown,
 }
 
@@ -231,6 +232,7 @@ fn old<'a>(event: &'a Event<'a>) -> Option<Old<'a>> {
         Event::DaemonStopped(x) => Old::DaemonStopped(x),
         Event::SaExim(x) => Old::SaExim(x),
         Event::SystemNotice(x) => Old::SystemNotice(x),
+        Event::DmarcResult(x) => Old::DmarcResult(x),
         Event::Unknown => Old::Unknown,
         _ => return None,
     })

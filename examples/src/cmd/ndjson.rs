@@ -1,7 +1,9 @@
 //! `exim-log ndjson`: any Exim log to one JSON object per line (SCHEMA.md).
 //!
-//! Every input line gives exactly one output line, in input order. A line that
-//! cannot be parsed (no timestamp) becomes `{"error": ..., "offset": N, "raw": ...}`.
+//! Every input line gives exactly one output line, in input order. A reject
+//! log entry's envelope and header lines become `{"rejectlog": kind, ...}`
+//! (`exim_log::rejectlog::entry_line`); any other line that cannot be parsed
+//! (no timestamp) becomes `{"error": ..., "offset": N, "raw": ...}`.
 
 use std::io::Write;
 
@@ -17,8 +19,9 @@ use crate::window::WindowArgs;
 /// The long help.
 pub const ABOUT: &str = "\
 Turns Exim log lines into NDJSON: one JSON object per input line, in input
-order, with the fields of SCHEMA.md. A line that cannot be parsed becomes
-{\"error\": ..., \"offset\": N, \"raw\": ...}. With --since/--until only the
+order, with the fields of SCHEMA.md. The envelope and header lines of a
+reject log entry become {\"rejectlog\": kind, ...}; any other line that cannot
+be parsed becomes {\"error\": ..., \"offset\": N, \"raw\": ...}. With --since/--until only the
 lines inside the window are written (lines without a timestamp are then
 left out).";
 
@@ -54,6 +57,10 @@ pub fn write_line(
             exim_log::json::write(json, &line)?;
         }
         Err(_) if windowed => return Ok(()),
+        // The envelope and header lines after a reject log's reject line.
+        Err(_) if let Some(l) = exim_log::rejectlog::entry_line(raw) => {
+            exim_log::json::write(json, &l)?;
+        }
         Err(e) => {
             let obj = serde_json::json!({
                 "error": e.kind.description(),

@@ -21,8 +21,8 @@ mod session;
 pub use daemon::{DaemonSignal, DaemonStart, QueuePhase, QueueRun};
 pub use message::{Arrival, Auth, Completed, Delivery, Tls};
 pub use notice::{
-    AdminAction, AdminKind, Dkim, ErrorIgnored, Note, PrdrResult, Rewrite, SaExim, SystemKind,
-    SystemNotice, TransportOutput,
+    AdminAction, AdminKind, Dkim, DmarcResult, ErrorIgnored, Note, PrdrResult, Rewrite, SaExim,
+    SystemKind, SystemNotice, TransportOutput,
 };
 pub use process::{ArgIter, ArgList, Arguments};
 pub use reject::{AuthFailure, Reject, SenderVerify, Stage, Warning};
@@ -160,6 +160,8 @@ pub enum Event<'a> {
     /// timeouts, accept() failures, listen backlog, notify-triggered queue
     /// runs, SIGSEGV); see [`SystemKind`].
     SystemNotice(SystemNotice<'a>),
+    /// `DMARC results: ...` (dmarc.c): the DMARC verdict of a message.
+    DmarcResult(DmarcResult<'a>),
     /// A line this library does not (yet) understand. Its text is in [`crate::LogLine::raw`].
     Unknown,
 }
@@ -252,6 +254,7 @@ impl<'a> Event<'a> {
             Event::ListMatchFailed(_) => "list_match_failed",
             Event::DaemonStopped(_) => "daemon_stopped",
             Event::SystemNotice(_) => "system_notice",
+            Event::DmarcResult(_) => "dmarc_result",
             Event::SaExim(_) => "sa_exim",
             Event::Unknown => "unknown",
         }

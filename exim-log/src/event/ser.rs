@@ -73,6 +73,7 @@ impl Event<'_> {
             Event::AdminAction(a) => a.serialize(fields),
             Event::SaExim(s) => s.serialize(fields),
             Event::SystemNotice(s) => s.serialize(fields),
+            Event::DmarcResult(d) => d.serialize(fields),
             Event::Unknown => Ok(()),
         }
     }

@@ -620,6 +620,25 @@ fn address_then(rest: &str, then: &'static str) -> Option<(Reading, String)> {
     if addr.contains(' ') && addr.starts_with('|') && addr.contains('"') {
         return None;
     }
+    // An address never holds a word that starts a field written first after
+    // it (`F= Q= P= R= T=`, deliver.c): the address would end there.
+    if addr.split(' ').skip(1).any(|w| {
+        ["F=", "Q=", "P=", "R=", "T="]
+            .iter()
+            .any(|t| w.starts_with(t))
+    }) {
+        return None;
+    }
+    // A pipe command with a whole `<...>` word before the original: which group is the
+    // original is then a guess (the parser takes the first, this regex the last).
+    if addr.starts_with('|')
+        && addr
+            .split(' ')
+            .skip(1)
+            .any(|w| w.len() > 1 && w.starts_with('<') && w.ends_with('>'))
+    {
+        return None;
+    }
     let mut r = Reading::new("");
     r.set("recipient", s(addr));
     r.set("parents", opt(cap(&c, 2)));

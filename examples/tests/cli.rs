@@ -440,6 +440,45 @@ fn a_closed_pipe_ends_quietly() {
     }
 }
 
+/// Runs `exim-log ARGS` with stderr a pipe whose read end is already closed:
+/// every diagnostic write fails with EPIPE.
+fn with_closed_stderr(args: &[&str]) -> std::process::Output {
+    let (reader, writer) = std::io::pipe().unwrap();
+    drop(reader);
+    std::process::Command::new(env!("CARGO_BIN_EXE_exim-log"))
+        .args(args)
+        .stdin(Stdio::null())
+        .stderr(writer)
+        .output()
+        .unwrap()
+}
+
+#[test]
+fn a_closed_stderr_changes_nothing_but_the_messages() {
+    // `eprintln!` panicked here (exit 101): the run must end as it would
+    // have, with its status and its stdout.
+    let dir = tempfile::tempdir().unwrap();
+    let missing = dir.path().join("missing");
+    let missing = missing.to_str().unwrap();
+    let out = with_closed_stderr(&["summary", missing]);
+    assert_eq!(out.status.code(), Some(2), "{out:?}");
+    // A warning (a truncated .gz) in a run that still writes its output.
+    let (text, _) =
+        exim_log_benches::generate(&exim_log_benches::Config::with_incidents(3, 1 << 16));
+    let gz = gzip(&text);
+    let log = dir.path().join("mainlog.gz");
+    std::fs::write(&log, &gz[..gz.len() / 2]).unwrap();
+    let log = log.to_str().unwrap();
+    for args in [&["ndjson", log][..], &["summary", "--json", log][..]] {
+        let out = with_closed_stderr(args);
+        let shown = exim_log().args(args).output().unwrap();
+        assert!(!shown.stderr.is_empty(), "{args:?}: no warning to lose");
+        assert_eq!(out.status.code(), shown.status.code(), "{args:?}");
+        assert_eq!(out.stdout, shown.stdout, "{args:?}");
+        assert!(!out.stdout.is_empty(), "{args:?}");
+    }
+}
+
 #[test]
 fn bad_inputs_are_errors_that_say_what_was_read() {
     let dir = tempfile::tempdir().unwrap();

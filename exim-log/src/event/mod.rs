@@ -14,6 +14,8 @@ mod message;
 mod notice;
 mod process;
 mod reject;
+#[cfg(feature = "serde")]
+mod ser;
 mod session;
 
 pub use daemon::{DaemonSignal, DaemonStart, QueuePhase, QueueRun};
@@ -27,9 +29,8 @@ pub use reject::{AuthFailure, Reject, SenderVerify, Stage, Warning};
 pub use session::{CommandList, Peer, Session};
 
 /// The event a log line records. The set grows as Exim grows: match with a `_` arm.
+// `Serialize` (`{"event": name, ...fields}`) is written by hand in ser.rs.
 #[derive(Clone, Debug, PartialEq)]
-#[cfg_attr(feature = "serde", derive(serde::Serialize))]
-#[cfg_attr(feature = "serde", serde(tag = "event", rename_all = "snake_case"))]
 #[non_exhaustive]
 pub enum Event<'a> {
     /// `<=` message arrival, or `(=` fake-reject arrival.

@@ -341,7 +341,11 @@ fn tokens<'a>(mut rest: &'a str, inbound: bool) -> (Vec<Tok<'a>>, &'a str) {
     static HOUT: LazyLock<Regex> = LazyLock::new(|| re(&format!(r"^ H={HOST_OUT}")));
     static QUOTED: LazyLock<Regex> =
         LazyLock::new(|| re(r#"^ (T|C|DN)="((?:[^"\\]|\\.)*)"(?: |$)"#));
-    static ANGLE: LazyLock<Regex> = LazyLock::new(|| re(r"^ (F|P)=<([^<>]*)>(?: |$)"));
+    // `F=<sender>`: an address holds a space only in a quoted local part, and
+    // only a local part's word is quoted (Exim's parse.c); other quotes are not
+    // claimed.
+    static ANGLE: LazyLock<Regex> =
+        LazyLock::new(|| re(r#"^ (F|P)=<((?:"(?:[^"\\]|\\.)*"@)?[^<>\s"]*)>(?: |$)"#));
     // A value ends before a space, or before `: ` (the ≤ 4.98 error separator
     // follows the last tag directly: `R=r0: bounced`); driver names and the
     // other unquoted values never end with a colon.
@@ -370,9 +374,12 @@ fn tokens<'a>(mut rest: &'a str, inbound: bool) -> (Vec<Tok<'a>>, &'a str) {
             .or_else(|| ANGLE.captures(rest))
             .or_else(|| {
                 // On delivery lines `F=` and `P=` are always `<...>` (§5); on
-                // arrivals `T=` is always the quoted subject (§7, receive.c).
+                // arrivals `T=` is always the quoted subject (§7, receive.c);
+                // `C=` and `DN=` are always quoted (deliver.c, tls.c).
                 TAGGED.captures(rest).filter(|c| {
-                    if inbound {
+                    if matches!(cap(c, 1), Some("C" | "DN")) {
+                        false
+                    } else if inbound {
                         cap(c, 1) != Some("T")
                     } else {
                         !matches!(cap(c, 1), Some("F" | "P"))
@@ -613,6 +620,25 @@ fn address_then(rest: &str, then: &'static str) -> Option<(Reading, String)> {
     if addr.contains(' ') && addr.starts_with('|') && addr.contains('"') {
         return None;
     }
+    // An address never holds a word that starts a field written first after
+    // it (`F= Q= P= R= T=`, deliver.c): the address would end there.
+    if addr.split(' ').skip(1).any(|w| {
+        ["F=", "Q=", "P=", "R=", "T="]
+            .iter()
+            .any(|t| w.starts_with(t))
+    }) {
+        return None;
+    }
+    // A pipe command with a whole `<...>` word before the original: which group is the
+    // original is then a guess (the parser takes the first, this regex the last).
+    if addr.starts_with('|')
+        && addr
+            .split(' ')
+            .skip(1)
+            .any(|w| w.len() > 1 && w.starts_with('<') && w.ends_with('>'))
+    {
+        return None;
+    }
     let mut r = Reading::new("");
     r.set("recipient", s(addr));
     r.set("parents", opt(cap(&c, 2)));
@@ -675,6 +701,13 @@ fn delivery_fields(r: &mut Reading, toks: &[Tok<'_>], cutthrough: bool) -> Optio
 
 /// §4.1 `=> ADDRESS-PART [tags]` (also `->`, `>>`, `*>`).
 fn delivery(rest: &str, cutthrough: bool) -> Option<Reading> {
+    // receive.c's `=> blackhole <local_scan_data>` has no fields: free text
+    // that may look like them (the `(.. discarded recipients)` shape is read).
+    static ACL_DISCARD: LazyLock<Regex> =
+        LazyLock::new(|| re(r"^blackhole \([^)]* discarded recipients\)"));
+    if rest.starts_with("blackhole ") && !ACL_DISCARD.is_match(rest) {
+        return None;
+    }
     let (mut r, tail) = address_then(rest, r"(?: (?:F|P|R|T|Q)=.*)?")?;
     let (toks, left) = tokens(&tail, false);
     if !left.is_empty() || !known(&toks, DELIVERY_TAGS) {

@@ -514,7 +514,8 @@ impl WebOrigins {
 
     /// [`WebOrigins::new`] holding at most about `budget` bytes: half for
     /// the scripts and their arrival times, half for their client, URL and
-    /// user-agent tables (equal shares). When the arrivals outgrow their
+    /// user-agent tables (one pool: past it, the biggest table drops its
+    /// lightest keys). When the arrivals outgrow their
     /// half, their times are kept to 2, 4, 8... seconds (a request then
     /// counts for a whole bucket touching its window) or, when the scripts
     /// themselves are too many, the scripts with the fewest messages are
@@ -763,12 +764,8 @@ impl WebOrigins {
             return;
         }
         self.settle();
-        let share = (self.budget.get() / 2) / (3 * self.scripts.len()).max(1);
         for s in &mut self.scripts {
             s.arrivals.seal();
-            for t in [&mut s.clients, &mut s.urls, &mut s.agents] {
-                t.set_max_bytes(share);
-            }
         }
         self.sealed = true;
         self.candidates = None;
@@ -903,6 +900,34 @@ impl WebOrigins {
             let after = s.table_use().bytes;
             self.table_bytes = (self.table_bytes + after).saturating_sub(before);
             self.peak = self.peak.max(self.script_bytes + self.table_bytes);
+        }
+        if self.table_bytes > self.budget.get() / 2 {
+            self.trim_tables();
+        }
+    }
+
+    /// The tables share one pool, half the budget: a busy site's root
+    /// script may need most of it while a hundred quiet scripts need
+    /// little. Past it, the biggest table drops its lighter half (as a
+    /// [`BoundedMap`] does when full), until a quarter of the pool is free.
+    fn trim_tables(&mut self) {
+        let goal = self.budget.get() / 2 / 4 * 3;
+        while self.table_bytes > goal {
+            let biggest = self
+                .scripts
+                .iter_mut()
+                .flat_map(|s| [&mut s.clients, &mut s.urls, &mut s.agents])
+                .max_by_key(|t| t.bytes());
+            let Some(t) = biggest else { break };
+            let before = t.bytes();
+            if before == 0 {
+                break;
+            }
+            // Over a budget just below what it holds, the map prunes to
+            // half of it; then it may grow again within the pool.
+            t.set_max_bytes(before - 1);
+            t.set_max_bytes(usize::MAX);
+            self.table_bytes = self.table_bytes.saturating_sub(before - t.bytes());
         }
     }
 

@@ -202,8 +202,11 @@ fn address_part<'a>(d: &mut Delivery<'a>, i: &'a [u8], problem: bool) -> &'a [u8
         // or the error separator. The first field after an address is always
         // one of `F= Q= P= R= T=` (deliver.c `delivery_log`, `deferral_log`,
         // `failure_log`); any other `X=` word is an argument (`|prog U=x`).
+        // On a failure or deferral a word ending in `:` is the ≤ 4.98 error
+        // separator (`** |/bin/prog: error`), as for a plain address below.
         while let Some(next) = i.get(end..).and_then(|r| r.strip_prefix(b" ")) {
-            if next.is_empty()
+            if (problem && i.get(..end).is_some_and(|a| a.ends_with(b":")))
+                || next.is_empty()
                 || matches!(next.first(), Some(b'(' | b':'))
                 || original_at(next, problem)
                 || tag(next).is_some_and(|(t, _)| {
@@ -1208,6 +1211,19 @@ mod tests {
         let d = delivery(Flag::Delivery, b"u@example.com R=r T=t routing defer (1)");
         assert!(!d.routing);
         assert_eq!(d.errno, None);
+    }
+
+    #[test]
+    fn pipe_address_before_an_old_separator() {
+        // ≤ 4.98 glues the error separator to the address: `** addr: error`.
+        let d = delivery(Flag::Failure, b"|/bin/prog: discarded by RCPT ACL");
+        assert_eq!(d.address, "|/bin/prog");
+        assert_eq!(d.error.unwrap(), "discarded by RCPT ACL");
+        let d = delivery(Flag::Deferral, b"|/bin/prog -x: retry time not reached");
+        assert_eq!(d.address, "|/bin/prog -x");
+        // On a delivery a colon is part of the command.
+        let d = delivery(Flag::Delivery, b"|/bin/prog -x: y R=r T=t");
+        assert_eq!(d.address, "|/bin/prog -x: y");
     }
 
     #[test]

@@ -512,10 +512,11 @@ impl WebOrigins {
         WebOrigins::with_budget(window, docroots, MemoryBudget::DEFAULT)
     }
 
-    /// [`WebOrigins::new`] holding at most about `budget` bytes: half for
-    /// the scripts and their arrival times, half for their client, URL and
-    /// user-agent tables (one pool: past it, the biggest table drops its
-    /// lightest keys). When the arrivals outgrow their
+    /// [`WebOrigins::new`] holding at most about `budget` bytes: a quarter
+    /// for the scripts and their arrival times (8 bytes per second with
+    /// messages), three quarters for their client, URL and user-agent
+    /// tables (one pool: past it, the biggest table drops its lightest
+    /// keys). When the arrivals outgrow their
     /// half, their times are kept to 2, 4, 8... seconds (a request then
     /// counts for a whole bucket touching its window) or, when the scripts
     /// themselves are too many, the scripts with the fewest messages are
@@ -647,7 +648,7 @@ impl WebOrigins {
         if !fits {
             self.settle();
         }
-        if self.script_bytes > self.budget.get() / 2 {
+        if self.script_bytes > self.budget.get() / 4 {
             self.fit();
         }
     }
@@ -699,8 +700,8 @@ impl WebOrigins {
         self.peak = self.peak.max(self.script_bytes + self.table_bytes);
     }
 
-    /// Brings the scripts and their arrivals back under a quarter of the
-    /// budget (half of their half, so that this runs rarely): coarser
+    /// Brings the scripts and their arrivals back under an eighth of the
+    /// budget (half of their quarter, so that this runs rarely): coarser
     /// arrival buckets while the buckets are most of the bytes, else the
     /// lighter half of the scripts dropped.
     fn fit(&mut self) {
@@ -710,7 +711,7 @@ impl WebOrigins {
             s.arrivals.pending.shrink_to_fit();
         }
         self.recount();
-        let limit = self.budget.get() / 4;
+        let limit = self.budget.get() / 8;
         while self.script_bytes > limit {
             let buckets: usize = self
                 .scripts
@@ -901,17 +902,17 @@ impl WebOrigins {
             self.table_bytes = (self.table_bytes + after).saturating_sub(before);
             self.peak = self.peak.max(self.script_bytes + self.table_bytes);
         }
-        if self.table_bytes > self.budget.get() / 2 {
+        if self.table_bytes > self.budget.get() / 4 * 3 {
             self.trim_tables();
         }
     }
 
-    /// The tables share one pool, half the budget: a busy site's root
+    /// The tables share one pool, 3/4 of the budget: a busy site's root
     /// script may need most of it while a hundred quiet scripts need
     /// little. Past it, the biggest table drops its lighter half (as a
     /// [`BoundedMap`] does when full), until a quarter of the pool is free.
     fn trim_tables(&mut self) {
-        let goal = self.budget.get() / 2 / 4 * 3;
+        let goal = self.budget.get() / 4 * 3 / 4 * 3;
         while self.table_bytes > goal {
             let biggest = self
                 .scripts

@@ -313,7 +313,7 @@ pub(crate) fn queue(
         };
         let mut found = Vec::new();
         crate::weblog::each_message(py, crate::source::open(py, logs, rotated)?, |m| {
-            if ids.contains(&m.id)
+            if ids.contains(m.id().as_str())
                 && let Some(a) = exim_log::report::arrival::LoggedArrival::of(m)
             {
                 found.push(a);

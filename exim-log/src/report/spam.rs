@@ -23,7 +23,7 @@
 
 use crate::hash::Set;
 
-use crate::assemble::Message;
+use crate::assemble::{LineKind, Message, MessageLine};
 use crate::{Event, Flag, Timestamp};
 
 use super::bounded::{BoundedMap, CappedSet, Distinct, Merge, Weight, report_memory, share_budget};
@@ -325,6 +325,12 @@ impl SpamSources {
 
     /// Counts one message.
     pub fn add(&mut self, m: &Message) {
+        let address = |l: &MessageLine| {
+            l.address()
+                .unwrap_or_default()
+                .to_string_lossy()
+                .into_owned()
+        };
         // The arrival, reduced to owned values so the lines can be re-parsed.
         struct Source {
             login: Option<String>,
@@ -333,17 +339,22 @@ impl SpamSources {
             bounce: bool,
         }
         let mut facts = Facts {
-            id: m.id.clone(),
+            id: m.id().as_str().to_string(),
             bounces: m.bounces.len() as u64,
             ..Facts::default()
         };
         let mut source = None;
         let mut delivered_to: Set<String> = Set::default();
         let mut listed = false;
-        for r in &m.lines {
-            let Ok(line) = r.parse() else { continue };
-            match &line.event {
-                Event::Arrival(a) if line.flag == Some(Flag::Arrival) && source.is_none() => {
+        // The assembler kept each line's kind and a delivery's fields: only
+        // the arrival is parsed again.
+        for l in &m.lines {
+            match l.kind() {
+                LineKind::Arrival if l.flag() == Some(Flag::Arrival) && source.is_none() => {
+                    let Ok(line) = l.parse() else { continue };
+                    let Event::Arrival(a) = &line.event else {
+                        continue;
+                    };
                     facts.time = Some(line.timestamp);
                     facts.size = a.size.unwrap_or(0);
                     // Grouped and shown as a reader sees it: encoded words
@@ -375,19 +386,19 @@ impl SpamSources {
                         bounce: a.sender.as_bytes() == b"<>",
                     });
                 }
-                Event::Delivery(d) => {
+                LineKind::Delivery => {
                     facts.delivered += 1;
-                    facts.remote_delivery |= d.host.is_some();
-                    delivered_to.insert(d.address.to_string_lossy().into_owned());
+                    facts.remote_delivery |= l.has_host();
+                    delivered_to.insert(address(l));
                 }
-                Event::Failure(d) => {
+                LineKind::Failure => {
                     facts.failed += 1;
-                    delivered_to.insert(d.address.to_string_lossy().into_owned());
+                    delivered_to.insert(address(l));
                 }
-                Event::Deferral(d) => {
+                LineKind::Deferral => {
                     facts.deferred += 1;
-                    facts.remote_delivery |= d.host.is_some();
-                    delivered_to.insert(d.address.to_string_lossy().into_owned());
+                    facts.remote_delivery |= l.has_host();
+                    delivered_to.insert(address(l));
                 }
                 _ => {}
             }

@@ -32,6 +32,18 @@ fn names_the_attacker_of_each_compromised_script() {
         String::from_utf8_lossy(&out.stderr)
     );
     let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    // The default budget is not hit: exact, and nothing said on stderr.
+    assert_eq!(
+        (&v["resolution"], &v["approximate"], &v["memory"]["hits"]),
+        (&1.into(), &false.into(), &0.into())
+    );
+    assert_eq!(v["memory"]["budget"], 24 << 20);
+    assert!(v["assembler_memory"]["peak"].as_u64().unwrap() > 0);
+    assert!(
+        out.stderr.is_empty(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     for (script, ip) in &web.attackers {
         let s = v["scripts"]
             .as_array()
@@ -142,4 +154,98 @@ fn cpanel_userdata_maps_the_script_to_its_site() {
         (Some(4), Some(4))
     );
     assert_eq!(s["clients"][0]["key"], "198.18.84.178");
+}
+
+/// `2024-05-25 00:00:00` plus `t` seconds, as the mainlog writes it and as
+/// an access log does.
+fn times(t: u64) -> (String, String) {
+    let (day, h, m, s) = (25 + t / 86_400, t % 86_400 / 3600, t % 3600 / 60, t % 60);
+    (
+        format!("2024-05-{day:02} {h:02}:{m:02}:{s:02}"),
+        format!("[{day:02}/May/2024:{h:02}:{m:02}:{s:02} +0000]"),
+    )
+}
+
+#[test]
+fn memory_budget_bounds_the_arrivals_and_says_so() {
+    // One script sends a message every 7 s for three days (40,000 distinct
+    // seconds: more than a 1 MiB budget holds one by one); its attacker ran
+    // each a second before; a visitor browses the folder now and then.
+    let dir = tempfile::tempdir().unwrap();
+    let mut log = String::new();
+    let mut web = String::new();
+    for k in 0..40_000u64 {
+        let (t, _) = times(k * 7);
+        let (_, before) = times((k * 7).saturating_sub(1));
+        let id = format!("1sAepT-{k:011}-1PAK");
+        let pid = 1000 + k % 30_000;
+        log += &format!(
+            "{t} [{pid}] cwd=/home/u/public_html/up 3 args: /usr/sbin/sendmail -t -i\n\
+             {t} [{pid}] {id} <= u@host.example U=u P=local S=900\n\
+             {t} [{pid}] {id} Completed\n"
+        );
+        web +=
+            &format!("203.0.113.9 - - {before} \"POST /up/m.php HTTP/1.1\" 200 5 \"-\" \"evil\"\n");
+        if k % 50 == 0 {
+            let (_, at) = times(k * 7 + 3);
+            web += &format!(
+                "100.64.0.{} - - {at} \"GET /up/logo.png HTTP/1.1\" 200 5 \"-\" \"browser\"\n",
+                k % 200
+            );
+        }
+    }
+    std::fs::write(dir.path().join("mainlog"), log).unwrap();
+    std::fs::create_dir_all(dir.path().join("domlogs/u")).unwrap();
+    std::fs::write(dir.path().join("domlogs/u/u.example"), web).unwrap();
+    let run = |budget: &str| {
+        let out = Command::new(env!("CARGO_BIN_EXE_exim-log"))
+            .args([
+                "web-origins",
+                "--json",
+                "--memory-budget",
+                budget,
+                "--domlogs",
+            ])
+            .arg(dir.path().join("domlogs"))
+            .arg(dir.path().join("mainlog"))
+            .output()
+            .unwrap();
+        assert!(out.status.success());
+        let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+        (v, String::from_utf8(out.stderr).unwrap())
+    };
+    let (exact, said) = run("24");
+    assert_eq!(
+        (&exact["resolution"], &exact["approximate"]),
+        (&1.into(), &false.into())
+    );
+    assert!(said.is_empty(), "{said}");
+    let (small, said) = run("1");
+    assert!(said.contains("the memory budget was hit"), "{said}");
+    assert!(small["resolution"].as_i64().unwrap() > 1);
+    assert_eq!(small["approximate"], true);
+    let m = &small["memory"];
+    assert!(
+        m["peak"].as_u64().unwrap() <= m["budget"].as_u64().unwrap(),
+        "{m}"
+    );
+    assert!(m["hits"].as_u64().unwrap() > 0);
+    for v in [&exact, &small] {
+        let s = &v["scripts"][0];
+        assert_eq!(s["dir"], "/home/u/public_html/up");
+        assert_eq!(
+            (&s["messages"], &s["explained"]),
+            (&40_000.into(), &40_000.into())
+        );
+        assert_eq!(s["clients"][0]["key"], "203.0.113.9");
+        assert_eq!(s["clients"][0]["messages"], 40_000);
+        assert!(s["clients"][1]["messages"].as_u64().unwrap() < 40_000 / 10);
+    }
+    // Exact: each visit, 3 s after an arrival, explains the next one only
+    // (4 visitors of 200 visits each).
+    let visitor = &exact["scripts"][0]["clients"][1];
+    assert_eq!(
+        (&visitor["messages"], &visitor["requests"]),
+        (&200.into(), &200.into())
+    );
 }

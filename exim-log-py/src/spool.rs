@@ -312,13 +312,18 @@ pub(crate) fn queue(
             (None, None) => Default::default(),
         };
         let mut found = Vec::new();
-        crate::weblog::each_message(py, crate::source::open(py, logs, rotated)?, |m| {
-            if ids.contains(m.id().as_str())
-                && let Some(a) = exim_log::report::arrival::LoggedArrival::of(m)
-            {
-                found.push(a);
-            }
-        })?;
+        crate::weblog::each_message(
+            py,
+            crate::source::open(py, logs, rotated)?,
+            exim_log::budget::MemoryBudget::DEFAULT,
+            |m| {
+                if ids.contains(m.id().as_str())
+                    && let Some(a) = exim_log::report::arrival::LoggedArrival::of(m)
+                {
+                    found.push(a);
+                }
+            },
+        )?;
         for a in found {
             q.link(a);
         }

@@ -5,7 +5,8 @@
 
 use std::path::PathBuf;
 
-use exim_log::assemble::{Assembled, Assembler, Message};
+use exim_log::assemble::{Assembled, Assembler, AssemblerOptions, Message};
+use exim_log::budget::MemoryBudget;
 use exim_log::reader::{LogFiles, Record, SpoolDir, cpanel_userdata};
 use exim_log::report::web_origins::WebOrigins;
 use exim_log::weblog::{WeblogError, WeblogErrorKind, parse_access_line as rs_parse};
@@ -115,10 +116,11 @@ pub(crate) fn domlogs<'py>(py: Python<'py>, dir: PathBuf) -> PyResult<Bound<'py,
 pub(crate) fn each_message(
     py: Python<'_>,
     mut source: LogFiles,
+    budget: MemoryBudget,
     mut each: impl FnMut(&Message) + Send,
 ) -> PyResult<()> {
     let r = py.detach(|| -> Result<(), exim_log::ReadError> {
-        let mut asm = Assembler::new();
+        let mut asm = Assembler::with_options(AssemblerOptions::default().memory_budget(budget));
         let mut buf = Vec::new();
         let mut drain = |asm: &mut Assembler| {
             while let Some(item) = asm.pop() {
@@ -149,7 +151,7 @@ pub(crate) fn each_message(
 /// The web requests behind the mail scripts sent (see the stub).
 #[pyfunction]
 #[pyo3(signature = (logs = None, *, domlogs, rotated = false, window = 10, docroots = None,
-    cpanel_userdata = None, queue = None, log_offset = 0, top = 5))]
+    cpanel_userdata = None, queue = None, log_offset = 0, top = 5, memory_budget = None))]
 #[allow(clippy::too_many_arguments)]
 pub(crate) fn web_origins<'py>(
     py: Python<'py>,
@@ -162,8 +164,10 @@ pub(crate) fn web_origins<'py>(
     queue: Option<Vec<PathBuf>>,
     log_offset: i64,
     top: usize,
+    memory_budget: Option<usize>,
 ) -> PyResult<Bound<'py, PyAny>> {
-    let mut w = WebOrigins::new(window, docroots.unwrap_or_default());
+    let budget = memory_budget.map_or(MemoryBudget::DEFAULT, MemoryBudget::bytes);
+    let mut w = WebOrigins::with_budget(window, docroots.unwrap_or_default(), budget);
     if let Some(dir) = &cpanel_userdata {
         let sites = self::cpanel_userdata_of(dir)?;
         for u in &sites {
@@ -181,7 +185,7 @@ pub(crate) fn web_origins<'py>(
     }
     if let Some(logs) = logs {
         let source = open(py, logs, rotated)?;
-        each_message(py, source, |m| {
+        each_message(py, source, budget, |m| {
             w.add_message(m, log_offset);
         })?;
     }

@@ -86,6 +86,13 @@ def test_web_origins_from_the_mainlog_and_from_the_queue() -> None:
     # Equal to the command's JSON.
     cli = exim_log.web_origins(DATA / "mainlog", domlogs=[DATA / "domlogs"], top=5)
     assert cli == r
+    # Within the default budget: exact; a small one gives the same here.
+    assert (r["resolution"], r["approximate"], r["scripts_dropped"]) == (1, False, 0)
+    assert r["memory"]["budget"] == 24 << 20 and 0 < r["memory"]["peak"] <= r["memory"]["budget"]
+    small = exim_log.web_origins(DATA / "mainlog", domlogs=[DATA / "domlogs"], memory_budget=1 << 20)
+    assert small["memory"]["budget"] == 1 << 20
+    small.pop("memory"), r.pop("memory")
+    assert small == r
 
 
 def test_web_origins_with_cpanel_userdata(tmp_path) -> None:

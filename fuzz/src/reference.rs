@@ -341,7 +341,11 @@ fn tokens<'a>(mut rest: &'a str, inbound: bool) -> (Vec<Tok<'a>>, &'a str) {
     static HOUT: LazyLock<Regex> = LazyLock::new(|| re(&format!(r"^ H={HOST_OUT}")));
     static QUOTED: LazyLock<Regex> =
         LazyLock::new(|| re(r#"^ (T|C|DN)="((?:[^"\\]|\\.)*)"(?: |$)"#));
-    static ANGLE: LazyLock<Regex> = LazyLock::new(|| re(r"^ (F|P)=<([^<>]*)>(?: |$)"));
+    // `F=<sender>`: an address holds a space only in a quoted local part, and
+    // only a local part's word is quoted (Exim's parse.c); other quotes are not
+    // claimed.
+    static ANGLE: LazyLock<Regex> =
+        LazyLock::new(|| re(r#"^ (F|P)=<((?:"(?:[^"\\]|\\.)*"@)?[^<>\s"]*)>(?: |$)"#));
     // A value ends before a space, or before `: ` (the ≤ 4.98 error separator
     // follows the last tag directly: `R=r0: bounced`); driver names and the
     // other unquoted values never end with a colon.
@@ -370,9 +374,12 @@ fn tokens<'a>(mut rest: &'a str, inbound: bool) -> (Vec<Tok<'a>>, &'a str) {
             .or_else(|| ANGLE.captures(rest))
             .or_else(|| {
                 // On delivery lines `F=` and `P=` are always `<...>` (§5); on
-                // arrivals `T=` is always the quoted subject (§7, receive.c).
+                // arrivals `T=` is always the quoted subject (§7, receive.c);
+                // `C=` and `DN=` are always quoted (deliver.c, tls.c).
                 TAGGED.captures(rest).filter(|c| {
-                    if inbound {
+                    if matches!(cap(c, 1), Some("C" | "DN")) {
+                        false
+                    } else if inbound {
                         cap(c, 1) != Some("T")
                     } else {
                         !matches!(cap(c, 1), Some("F" | "P"))

@@ -7,11 +7,10 @@ use std::io::Write;
 use std::path::PathBuf;
 
 use exim_log::assemble::Assembled;
-use exim_log::budget::MemoryBudget;
 use exim_log::reader::{SpoolDir, cpanel_userdata, domlogs};
 use exim_log::report::web_origins::WebOrigins;
 
-use super::each_message;
+use super::{BudgetArgs, WithAssembler, each_message};
 use crate::input::{InputArgs, Show};
 use crate::outcome::{self, Outcome, status, warn};
 use crate::report::text;
@@ -32,7 +31,12 @@ they explain. Mainlog times are taken as UTC unless --log-offset is given
 --queue SPOOL also takes the messages waiting in Exim's queue whose cPanel
 X-PHP-Script header names the script (host/path for IP): the requests for
 that path on that site before each message's reception. With --queue and no
-log FILE, no mainlog is read.";
+log FILE, no mainlog is read.
+
+Memory is bounded (--memory-budget): each script's arrival times are kept
+per second with counts; past the budget they are kept to coarser buckets
+(\"resolution\" in the JSON), the scripts with fewest messages are dropped,
+or the lightest table rows, and a line on stderr says so.";
 
 /// `exim-log web-origins` options.
 #[derive(Clone, Debug, clap::Args)]
@@ -71,6 +75,9 @@ pub struct Args {
     /// One JSON document instead of text (SCHEMA.md "Web origins")
     #[arg(long)]
     pub json: bool,
+    #[command(flatten)]
+    #[allow(missing_docs)]
+    pub memory: BudgetArgs,
 }
 
 fn offset_seconds(s: &str) -> Option<i64> {
@@ -102,7 +109,8 @@ pub fn run(args: Args) -> Outcome {
     for dir in &args.domlogs {
         sets.extend(domlogs(dir).map_err(|e| format!("{}: {e}", dir.display()))?);
     }
-    let mut w = WebOrigins::new(args.window, roots);
+    let budget = args.memory.budget();
+    let mut w = WebOrigins::with_budget(args.window, roots, budget);
     if let Some(dir) = &args.cpanel_userdata {
         let sites = cpanel_userdata(dir).map_err(|e| format!("{}: {e}", dir.display()))?;
         for u in &sites {
@@ -110,6 +118,7 @@ pub fn run(args: Args) -> Outcome {
         }
     }
     let mut failed = false;
+    let mut assembler = None;
     for dir in &args.queue {
         let files = SpoolDir::open(dir).map_err(|e| format!("{}: {e}", dir.display()))?;
         for f in files {
@@ -133,11 +142,12 @@ pub fn run(args: Args) -> Outcome {
         } else {
             Show::Progress
         })?;
-        let (log_failed, _) = each_message(&mut source, MemoryBudget::DEFAULT, |item| {
+        let (log_failed, memory) = each_message(&mut source, budget, |item| {
             if let Assembled::Message(m) = item {
                 w.add_message(&m, offset);
             }
         });
+        assembler = Some(memory);
         failed |= log_failed | source.check()?;
     }
     for set in &sets {
@@ -147,9 +157,28 @@ pub fn run(args: Args) -> Outcome {
         }
     }
     let report = w.report(args.top);
+    outcome::budget_hits(&[
+        (
+            assembler.map_or(0, |a: exim_log::budget::MemoryUse| a.hits),
+            "messages flushed early",
+        ),
+        (
+            report.memory.hits,
+            "times arrival times were coarsened, scripts dropped, tables trimmed or keys cut",
+        ),
+    ]);
     let mut out = outcome::stdout();
     if args.json {
-        outcome::write_json(&mut out, &report)?;
+        match assembler {
+            Some(assembler_memory) => outcome::write_json(
+                &mut out,
+                &WithAssembler {
+                    report: &report,
+                    assembler_memory,
+                },
+            )?,
+            None => outcome::write_json(&mut out, &report)?,
+        }
     } else {
         writeln!(
             out,
@@ -158,6 +187,20 @@ pub fn run(args: Args) -> Outcome {
             sets.len(),
             report.window
         )?;
+        if report.resolution > 1 {
+            writeln!(
+                out,
+                "(approximate: arrival times kept to {} s by the memory budget)",
+                report.resolution
+            )?;
+        }
+        if report.scripts_dropped > 0 {
+            writeln!(
+                out,
+                "({} script directories with fewest messages dropped by the memory budget)",
+                report.scripts_dropped
+            )?;
+        }
         for s in &report.scripts {
             if s.from_queue {
                 text::heading(&mut out, &format!("{} (X-PHP-Script in the queue)", s.dir))?;

@@ -1075,6 +1075,7 @@ def web_origins(
     queue: Optional[Sequence[Union[str, "os.PathLike[str]"]]] = None,
     log_offset: int = 0,
     top: int = 5,
+    memory_budget: Optional[int] = None,
 ) -> dict[str, Any]:
     """The web requests behind the mail scripts sent, as ``exim-log
     web-origins --json`` (SCHEMA.md "Web origins"): for each local submission
@@ -1084,4 +1085,9 @@ def web_origins(
     seconds before the arrival; clients, URLs and user agents ranked by the
     messages they explain. ``docroots`` are ``(path, domain)`` pairs;
     ``cpanel_userdata`` is ``/var/cpanel/userdata``; ``log_offset`` the
-    server's UTC offset in seconds (mainlog times are local)."""
+    server's UTC offset in seconds (mainlog times are local).
+    ``memory_budget`` (bytes, default 24 MiB) bounds the messages being
+    assembled and, apart, the scripts' arrival times and tables: past it the
+    arrival times are kept to coarser buckets (``resolution``), the scripts
+    with fewest messages or the lightest rows dropped (``approximate``);
+    ``memory`` says what was held."""

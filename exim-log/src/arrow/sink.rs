@@ -116,11 +116,10 @@ impl V<'_> {
     }
 
     fn str(&mut self, v: &str) {
-        match self.col() {
-            Some(Col::Str(b)) => b.append_value(v),
-            Some(Col::Dict(b)) => {
-                b.append_value(v);
-            }
+        match self.target {
+            Target::Col(c) => self.t.put_str(c, v),
+            Target::Proxy => self.t.put_str(C::proxy_ip, v),
+            Target::Recipients => self.t.put_str(C::recipients_text, v),
             _ => {}
         }
     }

@@ -170,13 +170,17 @@ fn address_part<'a>(d: &mut Delivery<'a>, i: &'a [u8], problem: bool) -> &'a [u8
     if i.starts_with(b"|") || i.starts_with(b">") || i.starts_with(b"save ") {
         // A pipe command may have arguments, an autoreply lists its recipients
         // (`>a@b, c@d, ...`), a relative file has the `save ` prefix (§4.4):
-        // they run up to the parents, the original address, the first tag or
-        // the error separator.
+        // they run up to the parents, the original address, the first field
+        // or the error separator. The first field after an address is always
+        // one of `F= Q= P= R= T=` (deliver.c `delivery_log`, `deferral_log`,
+        // `failure_log`); any other `X=` word is an argument (`|prog U=x`).
         while let Some(next) = i.get(end..).and_then(|r| r.strip_prefix(b" ")) {
             if next.is_empty()
                 || matches!(next.first(), Some(b'(' | b':'))
                 || original_at(next, problem)
-                || tag(next).is_some()
+                || tag(next).is_some_and(|(t, _)| {
+                    matches!(key(t), tags::F | tags::Q | tags::P | tags::R | tags::T)
+                })
                 || next.starts_with(b"defer (")
                 || next.starts_with(b"routing defer (")
             {
@@ -1163,6 +1167,32 @@ mod tests {
         let d = delivery(Flag::Delivery, b"u@example.com R=r T=t routing defer (1)");
         assert!(!d.routing);
         assert_eq!(d.errno, None);
+    }
+
+    #[test]
+    fn pipe_arguments_that_look_like_tags() {
+        // The first field after an address is F=, Q=, P=, R= or T= (deliver.c):
+        // another `X=` word is an argument of the command.
+        let d = delivery(
+            Flag::Deferral,
+            b"|/bin/prog U=x -q <u@example.org> R=r0 T=t0 defer (0): Tainted",
+        );
+        assert_eq!(d.address, "|/bin/prog U=x -q");
+        assert_eq!(d.original.unwrap(), "u@example.org");
+        assert_eq!(d.router.unwrap(), "r0");
+        assert_eq!(d.transport.unwrap(), "t0");
+        assert_eq!(d.errno, Some(0));
+        for (tag, line) in [
+            ("F", &b"|/bin/prog -x F=<s@example.org> R=r T=t"[..]),
+            ("Q", b"|/bin/prog -x Q=q1 R=r T=t"),
+            ("P", b"|/bin/prog -x P=<s@example.org> R=r T=t"),
+            ("R", b"|/bin/prog -x R=r T=t"),
+            ("T", b"|/bin/prog -x T=t"),
+        ] {
+            let d = delivery(Flag::Delivery, line);
+            assert_eq!(d.address, "|/bin/prog -x", "{tag}");
+            assert_eq!(d.transport.unwrap(), "t", "{tag}");
+        }
     }
 
     #[test]

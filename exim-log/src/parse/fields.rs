@@ -22,15 +22,32 @@ pub(crate) fn word(i: &[u8]) -> (&[u8], &[u8]) {
 /// are logged raw, and a quoted local part may hold spaces and `\"` (§7 "Other
 /// fields", RFC 5321 quoted-string). A quote that is never closed does not
 /// swallow the rest of the line: the address then ends at the first space after it.
+///
+/// Only a word of the local part can be quoted (Exim's parse.c
+/// `read_local_part`: a word starts the local part or follows a `.`; an atom
+/// holds `\x` pairs and ends at a `"`; the domain after the `@` is never
+/// quoted). So a `"` opens a quoted string only before any `@` and at the start
+/// of the token, after `<` or `>` (`F=<"a b"@d>`, an autoreply `>"a b"@d`) or
+/// after a `.`; elsewhere (`a@example.org\" F=<..>`) it is a plain byte.
 pub(crate) fn address_end(i: &[u8]) -> usize {
     let mut pos = 0;
+    // Whether an unquoted `@` has been seen: the domain holds no quotes.
+    let mut domain = false;
     while let Some(off) = i.get(pos..).and_then(|s| crate::scan::find2(b' ', b'"', s)) {
         let at = pos + off;
         if i.get(at) == Some(&b' ') {
             return at;
         }
-        // Inside quotes: skip `\x` pairs up to the closing quote.
+        domain = domain || memchr(b'@', i.get(pos..at).unwrap_or_default()).is_some();
+        let word_start = match at.checked_sub(1).and_then(|p| i.get(p)) {
+            None => true,
+            Some(c) => matches!(c, b'.' | b'<' | b'>'),
+        };
         pos = at + 1;
+        if domain || !word_start {
+            continue;
+        }
+        // Inside quotes: skip `\x` pairs up to the closing quote.
         loop {
             match i.get(pos..).and_then(|s| memchr2(b'\\', b'"', s)) {
                 Some(o) if i.get(pos + o) == Some(&b'\\') => pos += o + 2,
@@ -363,6 +380,17 @@ mod tests {
             ("\"a\\\\\" b@c", "\"a\\\\\"", " b@c"),
             ("\"unterminated x", "\"unterminated", " x"),
             ("a\"b c", "a\"b", " c"),
+            // A quote after the `@` or inside an atom opens nothing (parse.c).
+            (
+                "a@example.org\\\" F=<s@example.org> C=\"250 OK\"",
+                "a@example.org\\\"",
+                " F=<s@example.org> C=\"250 OK\"",
+            ),
+            ("a@b\"c d\" R=r", "a@b\"c", " d\" R=r"),
+            ("x\"a b\"@d R=r", "x\"a", " b\"@d R=r"),
+            ("\"a@b\".\"c d\"@e R=r", "\"a@b\".\"c d\"@e", " R=r"),
+            ("<\"a b\"@d> R=r", "<\"a b\"@d>", " R=r"),
+            (">\"a b\"@d, c@d", ">\"a b\"@d,", " c@d"),
             ("", "", ""),
         ];
         for (input, a, rest) in cases {

@@ -12,8 +12,12 @@
 //! It works in two phases: first every submission
 //! ([`WebOrigins::add_submission`]), then the access-log lines, streamed
 //! ([`WebOrigins::add_request`]); partial results of the second phase over
-//! different log files [`WebOrigins::merge`]. Memory: the arrival times, and
-//! bounded tables per script.
+//! different log files [`WebOrigins::merge`]. Memory is bounded in bytes
+//! ([`WebOrigins::with_budget`]): a script's arrivals are kept as the
+//! seconds in which its messages arrived, with counts (messages of one
+//! second are alike to the join), and a client, URL or user agent keeps the
+//! ranges of those seconds it explains; while the budget is not hit, the
+//! result is exact.
 //!
 //! A directory is mapped to a site by the document roots given (cPanel's
 //! `/var/cpanel/userdata/USER/DOMAIN` `documentroot:` lines,
@@ -47,7 +51,8 @@
 use std::collections::{HashMap, HashSet};
 use std::sync::Arc;
 
-use super::bounded::{BoundedMap, Merge, Weight};
+use super::bounded::{BoundedMap, TableUse, Weight};
+use crate::budget::{MemoryBudget, MemoryUse};
 use crate::weblog::AccessLine;
 
 /// Keys kept per table of a script.
@@ -148,23 +153,276 @@ fn same_site(a: &str, b: &str) -> bool {
     strip(a).eq_ignore_ascii_case(strip(b))
 }
 
+/// The arrival times of one script: the seconds (or, once the budget
+/// coarsened them, the buckets of `grain` seconds) in which its messages
+/// arrived, each with its count, in time order. Messages of the same second
+/// are alike to the join (a request explains all of them or none), so this
+/// loses nothing while the resolution is 1 s, and it holds 8 bytes per
+/// distinct second instead of a time and an id per message. Times are kept
+/// in units of the engine's grain: unit `u` is the seconds `u * grain ..
+/// u * grain + grain - 1`.
+#[derive(Clone, Debug, Default)]
+struct Arrivals {
+    /// The unit of offset 0.
+    origin: i64,
+    /// (unit - origin, messages in it) before the request phase; (unit -
+    /// origin, messages in it and every earlier bucket) during it, so that
+    /// the messages of any range of buckets are one subtraction. Counts
+    /// saturate at `u32::MAX` (4 billion messages of one script).
+    buckets: Vec<(u32, u32)>,
+    /// Units (with their messages) that came out of time order, or too far
+    /// from `origin` for 32 bits, not yet in `buckets`.
+    pending: Vec<(i64, u32)>,
+    /// True while `buckets` holds running totals (the request phase).
+    sealed: bool,
+    /// One bit per bucket explained by some request (request phase).
+    explained: Vec<u64>,
+    /// Messages in the explained buckets.
+    explained_messages: u64,
+    /// Messages submitted.
+    messages: u64,
+}
+
+impl Arrivals {
+    fn bytes(&self) -> usize {
+        self.buckets.capacity() * std::mem::size_of::<(u32, u32)>()
+            + self.pending.capacity() * std::mem::size_of::<(i64, u32)>()
+            + self.explained.capacity() * 8
+    }
+
+    /// A message arrived in `unit`. False when its units no longer fit in
+    /// 32 bits from one origin: the engine must coarsen.
+    fn push(&mut self, unit: i64) -> bool {
+        self.unseal();
+        self.messages += 1;
+        if self.pending.is_empty() {
+            if self.buckets.is_empty() {
+                self.origin = unit;
+                self.buckets.push((0, 1));
+                return true;
+            }
+            let off = unit
+                .checked_sub(self.origin)
+                .and_then(|d| u32::try_from(d).ok());
+            match (self.buckets.last_mut(), off) {
+                (Some(last), Some(off)) if last.0 == off => {
+                    last.1 = last.1.saturating_add(1);
+                    return true;
+                }
+                (Some(last), Some(off)) if last.0 < off => {
+                    self.buckets.push((off, 1));
+                    return true;
+                }
+                _ => {}
+            }
+        }
+        self.pending.push((unit, 1));
+        // Merged once they are as many as a quarter of the buckets:
+        // out-of-order input costs amortized O(log n) per message.
+        if self.pending.len() > 64 + self.buckets.len() / 4 {
+            return self.flush();
+        }
+        true
+    }
+
+    /// Every bucket, pending ones merged in: (unit, messages) in order.
+    fn take_units(&mut self) -> Vec<(i64, u32)> {
+        let mut pending = std::mem::take(&mut self.pending);
+        pending.sort_unstable();
+        let mut merged: Vec<(i64, u32)> = Vec::with_capacity(self.buckets.len() + pending.len());
+        let mut add = |unit: i64, n: u32| match merged.last_mut() {
+            Some(last) if last.0 == unit => last.1 = last.1.saturating_add(n),
+            _ => merged.push((unit, n)),
+        };
+        let origin = self.origin;
+        let mut old = std::mem::take(&mut self.buckets)
+            .into_iter()
+            .map(|(off, n)| (origin.saturating_add(i64::from(off)), n))
+            .peekable();
+        for (unit, k) in pending {
+            while let Some(&(u, n)) = old.peek() {
+                if u > unit {
+                    break;
+                }
+                add(u, n);
+                old.next();
+            }
+            add(unit, k);
+        }
+        old.for_each(|(u, n)| add(u, n));
+        merged
+    }
+
+    /// Stores `units` (in order) as the buckets; when they span more than
+    /// 32 bits of units they stay pending and this returns false.
+    fn store(&mut self, units: Vec<(i64, u32)>) -> bool {
+        let (Some(&(first, _)), Some(&(last, _))) = (units.first(), units.last()) else {
+            return true;
+        };
+        if last
+            .checked_sub(first)
+            .and_then(|d| u32::try_from(d).ok())
+            .is_none()
+        {
+            self.pending = units;
+            return false;
+        }
+        self.origin = first;
+        self.buckets = units
+            .into_iter()
+            .map(|(u, n)| (u32::try_from(u - first).unwrap_or(u32::MAX), n))
+            .collect();
+        true
+    }
+
+    /// Merges the pending units into the buckets; false when they do not
+    /// fit in 32 bits (the engine must coarsen).
+    fn flush(&mut self) -> bool {
+        if self.pending.is_empty() {
+            return true;
+        }
+        let units = self.take_units();
+        self.store(units)
+    }
+
+    /// Halves the resolution: units of twice the seconds, equal ones joined.
+    /// False when they still do not fit in 32 bits.
+    fn coarsen(&mut self) -> bool {
+        let mut out: Vec<(i64, u32)> = Vec::new();
+        for (u, n) in self.take_units() {
+            let u = u.div_euclid(2);
+            match out.last_mut() {
+                Some(last) if last.0 == u => last.1 = last.1.saturating_add(n),
+                _ => out.push((u, n)),
+            }
+        }
+        self.store(out)
+    }
+
+    /// Enters the request phase: running totals, nothing explained yet
+    /// (pending units must be flushed).
+    fn seal(&mut self) {
+        if self.sealed {
+            return;
+        }
+        let mut total = 0u32;
+        for b in &mut self.buckets {
+            total = total.saturating_add(b.1);
+            b.1 = total;
+        }
+        self.explained = vec![0; self.buckets.len().div_ceil(64)];
+        self.explained_messages = 0;
+        self.sealed = true;
+    }
+
+    /// Back to counts (a submission after requests: the request phase
+    /// starts over).
+    fn unseal(&mut self) {
+        if !self.sealed {
+            return;
+        }
+        let mut before = 0u32;
+        for b in &mut self.buckets {
+            let total = b.1;
+            b.1 = total.saturating_sub(before);
+            before = total;
+        }
+        self.explained = Vec::new();
+        self.explained_messages = 0;
+        self.sealed = false;
+    }
+
+    /// Messages in buckets `[a, b)` (sealed).
+    fn messages_in(&self, a: usize, b: usize) -> u64 {
+        let upto = |k: usize| {
+            k.checked_sub(1)
+                .and_then(|k| self.buckets.get(k))
+                .map_or(0, |x| u64::from(x.1))
+        };
+        upto(b).saturating_sub(upto(a))
+    }
+
+    /// The buckets `[from, to)` holding an arrival in `[t, t + window]`
+    /// (seconds; units of `grain` seconds).
+    fn within(&self, t: i64, window: i64, grain: i64) -> (usize, usize) {
+        let lo = t.div_euclid(grain);
+        let hi = t.saturating_add(window).div_euclid(grain);
+        let unit = |off: u32| self.origin.saturating_add(i64::from(off));
+        let from = self.buckets.partition_point(|&(o, _)| unit(o) < lo);
+        let to = self.buckets.partition_point(|&(o, _)| unit(o) <= hi);
+        (from, to.max(from))
+    }
+
+    /// Marks buckets `[a, b)` explained.
+    fn explain(&mut self, a: usize, b: usize) {
+        for k in a..b {
+            let bit = 1u64 << (k % 64);
+            if let Some(w) = self.explained.get_mut(k / 64)
+                && *w & bit == 0
+            {
+                *w |= bit;
+                self.explained_messages += self.messages_in(k, k + 1);
+            }
+        }
+    }
+}
+
+/// The buckets of a script's [`Arrivals`] a client, URL or user agent
+/// explains: disjoint ranges of bucket indices, with the messages in them.
+/// Requests come in time order, so a key's ranges mostly extend its last
+/// one: the attacker who ran every message of a script holds one range.
+#[derive(Clone, Debug, Default)]
+struct Covered {
+    /// Half-open `[start, end)` ranges, in order, neither overlapping nor
+    /// touching.
+    spans: Vec<(u32, u32)>,
+    /// Messages in the covered buckets.
+    messages: u64,
+}
+
+impl Covered {
+    /// Adds the buckets `[a, b)` of `arrivals` (sealed).
+    fn cover(&mut self, a: usize, b: usize, arrivals: &Arrivals) {
+        let (Ok(a), Ok(b)) = (u32::try_from(a), u32::try_from(b)) else {
+            return;
+        };
+        if a >= b {
+            return;
+        }
+        // The spans overlapping or touching [a, b): spans[i..j].
+        let i = self.spans.partition_point(|&(_, e)| e < a);
+        let j = self.spans.partition_point(|&(s, _)| s <= b);
+        let mut new = arrivals.messages_in(a as usize, b as usize);
+        let (mut lo, mut hi) = (a, b);
+        for &(s, e) in self.spans.get(i..j).unwrap_or_default() {
+            let (os, oe) = (s.max(a), e.min(b));
+            if os < oe {
+                new = new.saturating_sub(arrivals.messages_in(os as usize, oe as usize));
+            }
+            lo = lo.min(s);
+            hi = hi.max(e);
+        }
+        if i <= j && j <= self.spans.len() {
+            self.spans.splice(i..j, [(lo, hi)]);
+        }
+        self.messages += new;
+    }
+}
+
 /// The counts of one client, URL or user agent of a script.
 #[derive(Clone, Debug, Default)]
 struct Hits {
     requests: u64,
-    arrivals: HashSet<u32>,
+    covered: Covered,
 }
 
 impl Weight for Hits {
     fn weight(&self) -> u64 {
-        self.arrivals.len() as u64
+        self.covered.messages
     }
-}
 
-impl Merge for Hits {
-    fn merge(&mut self, o: Self) {
-        self.requests += o.requests;
-        self.arrivals.extend(o.arrivals);
+    fn heap_bytes(&self) -> usize {
+        self.covered.spans.capacity() * std::mem::size_of::<(u32, u32)>()
     }
 }
 
@@ -173,13 +431,39 @@ struct Script {
     dir: String,
     from_queue: bool,
     site: Option<Site>,
-    /// (time, message id), sorted by time once requests start.
-    arrivals: Vec<(i64, String)>,
-    explained: Vec<bool>,
+    arrivals: Arrivals,
     clients: BoundedMap<String, Hits>,
     urls: BoundedMap<String, Hits>,
     agents: BoundedMap<String, Hits>,
+    /// Keys the tables of merged partial results dropped.
+    dropped_elsewhere: u64,
 }
+
+impl Script {
+    /// Bytes of the script besides its tables: its texts and arrivals.
+    fn bytes(&self) -> usize {
+        SCRIPT_OVERHEAD
+            + self.dir.len()
+            + self.site.as_ref().map_or(0, |s| {
+                s.url_prefix.len()
+                    + s.domain.as_ref().map_or(0, String::len)
+                    + s.user.as_ref().map_or(0, String::len)
+            })
+            + self.arrivals.bytes()
+    }
+
+    fn table_use(&self) -> TableUse {
+        self.clients.usage() + self.urls.usage() + self.agents.usage()
+    }
+}
+
+/// Bytes counted per script besides its texts and arrival times (the
+/// struct, its entry in the directory index).
+const SCRIPT_OVERHEAD: usize = std::mem::size_of::<Script>() + 64;
+
+/// The coarsest arrival buckets the budget may make (about 34 years): past
+/// it, script directories are dropped instead.
+const MAX_GRAIN: i64 = 1 << 30;
 
 /// A script a log's lines can match, and a searcher for its URL prefix
 /// (`None`: the site's root, every line).
@@ -197,25 +481,62 @@ pub struct WebOrigins {
     homes: Vec<(String, String)>,
     scripts: Vec<Script>,
     by_dir: HashMap<String, usize>,
-    sorted: bool,
+    /// True once requests are being added (arrivals sealed, tables given
+    /// their budget).
+    sealed: bool,
     /// The scripts a log's lines can match, for the last (domain, user)
     /// seen: every line of a file has the same, so the site test runs once
     /// per file, not once per line and script.
     candidates: Option<(String, Option<String>, Arc<[Candidate]>)>,
+    budget: MemoryBudget,
+    /// Seconds per arrival bucket: 1 (exact) unless the budget coarsened.
+    grain: i64,
+    /// Bytes of the scripts and their arrivals (half the budget).
+    script_bytes: usize,
+    /// Bytes of the scripts' tables (the other half).
+    table_bytes: usize,
+    /// Budget hits of the arrivals: coarsenings and script prunes.
+    hits: u64,
+    /// Script directories dropped by the budget.
+    scripts_dropped: u64,
+    /// Table hits (prunes, truncations) of merged partial results.
+    merged_table_hits: u64,
+    peak: usize,
 }
 
 impl WebOrigins {
-    /// An engine matching requests at most `window` seconds before an arrival,
-    /// with the document roots `(path, domain)` known (may be empty).
+    /// An engine matching requests at most `window` seconds before an
+    /// arrival, with the document roots `(path, domain)` known (may be
+    /// empty), within the default memory budget.
     pub fn new(window: i64, docroots: Vec<(String, String)>) -> Self {
+        WebOrigins::with_budget(window, docroots, MemoryBudget::DEFAULT)
+    }
+
+    /// [`WebOrigins::new`] holding at most about `budget` bytes: half for
+    /// the scripts and their arrival times, half for their client, URL and
+    /// user-agent tables (equal shares). When the arrivals outgrow their
+    /// half, their times are kept to 2, 4, 8... seconds (a request then
+    /// counts for a whole bucket touching its window) or, when the scripts
+    /// themselves are too many, the scripts with the fewest messages are
+    /// dropped; tables drop their lightest keys. The report says so
+    /// (`approximate`, `memory.hits`); below the budget, results are exact.
+    pub fn with_budget(window: i64, docroots: Vec<(String, String)>, budget: MemoryBudget) -> Self {
         WebOrigins {
             window: window.max(0),
             docroots,
             homes: Vec::new(),
             scripts: Vec::new(),
             by_dir: HashMap::new(),
-            sorted: true,
+            sealed: false,
             candidates: None,
+            budget,
+            grain: 1,
+            script_bytes: 0,
+            table_bytes: 0,
+            hits: 0,
+            scripts_dropped: 0,
+            merged_table_hits: 0,
+            peak: 0,
         }
     }
 
@@ -237,6 +558,7 @@ impl WebOrigins {
             }
         }
         self.candidates = None;
+        self.recount();
     }
 
     /// Phase 1 from an assembled message: a local submission (no client
@@ -265,66 +587,192 @@ impl WebOrigins {
         let host = p.host.to_string_lossy();
         let path = p.path.to_string_lossy();
         let key = format!("{host}{path}");
-        let site = Site {
-            domain: Some(host.into_owned()),
-            user: None,
-            url_prefix: path.into_owned(),
-        };
-        self.add_arrival(&key, true, Some(site), h.received_time, &h.id.to_string());
+        if !self.by_dir.contains_key(&key) {
+            let site = Site {
+                domain: Some(host.into_owned()),
+                user: None,
+                url_prefix: path.into_owned(),
+            };
+            self.new_script(&key, true, Some(site));
+        }
+        self.add_arrival(&key, h.received_time);
         true
     }
 
     /// Phase 1: a message the script in `dir` submitted, arrived at `time`
     /// (seconds since the epoch, UTC: convert mainlog times with the server's
-    /// offset).
+    /// offset). `id` (the message id) is not kept: messages of one second
+    /// are counted together. A submission added after requests starts the
+    /// request phase over (the requests so far are forgotten).
     pub fn add_submission(&mut self, dir: &str, time: i64, id: &str) {
+        let _ = id;
         let dir = dir.trim_end_matches('/');
-        let site = site_in(dir, &self.docroots, &self.homes);
-        self.add_arrival(dir, false, site, time, id);
-    }
-
-    fn add_arrival(
-        &mut self,
-        dir: &str,
-        from_queue: bool,
-        site: Option<Site>,
-        time: i64,
-        id: &str,
-    ) {
-        let i = match self.by_dir.get(dir) {
-            Some(&i) => i,
-            None => {
-                self.scripts.push(Script {
-                    dir: dir.to_string(),
-                    from_queue,
-                    site,
-                    arrivals: Vec::new(),
-                    explained: Vec::new(),
-                    clients: BoundedMap::new(KEYS_CAP),
-                    urls: BoundedMap::new(KEYS_CAP),
-                    agents: BoundedMap::new(KEYS_CAP),
-                });
-                self.by_dir.insert(dir.to_string(), self.scripts.len() - 1);
-                self.scripts.len() - 1
-            }
-        };
-        if let Some(s) = self.scripts.get_mut(i) {
-            s.arrivals.push((time, id.to_string()));
-            s.explained.push(false);
+        if !self.by_dir.contains_key(dir) {
+            let site = site_in(dir, &self.docroots, &self.homes);
+            self.new_script(dir, false, site);
         }
-        self.sorted = false;
+        self.add_arrival(dir, time);
     }
 
-    fn sort(&mut self) {
-        if self.sorted {
+    fn new_script(&mut self, dir: &str, from_queue: bool, site: Option<Site>) {
+        let s = Script {
+            dir: dir.to_string(),
+            from_queue,
+            site,
+            arrivals: Arrivals::default(),
+            clients: BoundedMap::new(KEYS_CAP),
+            urls: BoundedMap::new(KEYS_CAP),
+            agents: BoundedMap::new(KEYS_CAP),
+            dropped_elsewhere: 0,
+        };
+        self.script_bytes += s.bytes();
+        self.scripts.push(s);
+        self.by_dir.insert(dir.to_string(), self.scripts.len() - 1);
+        self.candidates = None;
+    }
+
+    fn add_arrival(&mut self, dir: &str, time: i64) {
+        if self.sealed {
+            self.restart();
+        }
+        let grain = self.grain;
+        let Some(s) = self.by_dir.get(dir).and_then(|&i| self.scripts.get_mut(i)) else {
+            return;
+        };
+        let before = s.arrivals.bytes();
+        let fits = s.arrivals.push(time.div_euclid(grain));
+        self.script_bytes = (self.script_bytes + s.arrivals.bytes()).saturating_sub(before);
+        self.note_peak();
+        if !fits {
+            self.settle();
+        }
+        if self.script_bytes > self.budget.get() / 2 {
+            self.fit();
+        }
+    }
+
+    /// Doubles the seconds of an arrival bucket.
+    fn coarsen(&mut self) -> bool {
+        self.grain = self.grain.saturating_mul(2);
+        self.hits += 1;
+        let mut fits = true;
+        for s in &mut self.scripts {
+            fits &= s.arrivals.coarsen();
+        }
+        fits
+    }
+
+    /// Every script's pending arrivals merged in, coarsening while some
+    /// span more than 32 bits of units (times centuries apart: a hostile
+    /// log).
+    fn settle(&mut self) {
+        let mut fits = true;
+        for s in &mut self.scripts {
+            fits &= s.arrivals.flush();
+        }
+        while !fits && self.grain < i64::MAX / 2 {
+            fits = self.coarsen();
+        }
+        self.recount();
+    }
+
+    /// Back to phase 1 after requests: counts again, tables emptied.
+    fn restart(&mut self) {
+        for s in &mut self.scripts {
+            s.arrivals.unseal();
+            for t in [&mut s.clients, &mut s.urls, &mut s.agents] {
+                *t = BoundedMap::new(KEYS_CAP);
+            }
+        }
+        self.sealed = false;
+        self.recount();
+    }
+
+    fn recount(&mut self) {
+        self.script_bytes = self.scripts.iter().map(Script::bytes).sum();
+        self.table_bytes = self.scripts.iter().map(|s| s.table_use().bytes).sum();
+        self.note_peak();
+    }
+
+    fn note_peak(&mut self) {
+        self.peak = self.peak.max(self.script_bytes + self.table_bytes);
+    }
+
+    /// Brings the scripts and their arrivals back under a quarter of the
+    /// budget (half of their half, so that this runs rarely): coarser
+    /// arrival buckets while the buckets are most of the bytes, else the
+    /// lighter half of the scripts dropped.
+    fn fit(&mut self) {
+        self.settle();
+        for s in &mut self.scripts {
+            s.arrivals.buckets.shrink_to_fit();
+            s.arrivals.pending.shrink_to_fit();
+        }
+        self.recount();
+        let limit = self.budget.get() / 4;
+        while self.script_bytes > limit {
+            let buckets: usize = self
+                .scripts
+                .iter()
+                .map(|s| s.arrivals.buckets.len() * std::mem::size_of::<(u32, u32)>())
+                .sum();
+            if buckets * 2 >= self.script_bytes && self.grain < MAX_GRAIN {
+                if !self.coarsen() {
+                    self.settle();
+                }
+            } else if self.scripts.len() > 1 {
+                self.drop_lighter_scripts();
+                self.hits += 1;
+            } else {
+                break;
+            }
+            self.recount();
+        }
+    }
+
+    /// Drops the scripts with the fewest messages (ties: by directory), half
+    /// of them.
+    fn drop_lighter_scripts(&mut self) {
+        let mut order: Vec<(u64, String)> = self
+            .scripts
+            .iter()
+            .map(|s| (s.arrivals.messages, s.dir.clone()))
+            .collect();
+        order.sort_unstable_by(|a, b| b.cmp(a));
+        let keep: HashSet<String> = order
+            .into_iter()
+            .take(self.scripts.len() / 2)
+            .map(|(_, d)| d)
+            .collect();
+        let before = self.scripts.len();
+        self.scripts.retain(|s| keep.contains(&s.dir));
+        self.scripts_dropped += (before - self.scripts.len()) as u64;
+        self.by_dir = self
+            .scripts
+            .iter()
+            .enumerate()
+            .map(|(i, s)| (s.dir.clone(), i))
+            .collect();
+        self.candidates = None;
+    }
+
+    /// Enters the request phase: arrivals as running totals, each table
+    /// given its share of the tables' half of the budget.
+    fn seal(&mut self) {
+        if self.sealed {
             return;
         }
+        self.settle();
+        let share = (self.budget.get() / 2) / (3 * self.scripts.len()).max(1);
         for s in &mut self.scripts {
-            s.arrivals.sort();
-            s.explained = vec![false; s.arrivals.len()];
+            s.arrivals.seal();
+            for t in [&mut s.clients, &mut s.urls, &mut s.agents] {
+                t.set_max_bytes(share);
+            }
         }
-        self.sorted = true;
+        self.sealed = true;
         self.candidates = None;
+        self.recount();
     }
 
     /// The scripts whose site the lines of `domain` (of `user`) can be on.
@@ -370,7 +818,7 @@ impl WebOrigins {
     /// line (the request's path is a slice of the line, so this never drops a
     /// match). Most lines of a busy site are skipped without being parsed.
     pub fn may_match(&mut self, domain: &str, user: Option<&str>, raw: &[u8]) -> bool {
-        self.sort();
+        self.seal();
         self.candidates(domain, user)
             .iter()
             .any(|c| c.prefix.as_ref().is_none_or(|f| f.find(raw).is_some()))
@@ -408,11 +856,11 @@ impl WebOrigins {
     /// Phase 2: one access-log line of `domain` (in `user`'s `domlogs/USER/`
     /// folder, if known).
     pub fn add_request(&mut self, domain: &str, user: Option<&str>, line: &AccessLine<'_>) {
-        self.sort();
+        self.seal();
         let Some(path) = line.path() else { return };
         let path = path.as_bytes();
         let t = line.unix_seconds();
-        let window = self.window;
+        let (window, grain) = (self.window, self.grain);
         for i in self.candidates(domain, user).iter().map(|c| c.script) {
             let Some(s) = self.scripts.get_mut(i) else {
                 continue;
@@ -424,43 +872,51 @@ impl WebOrigins {
             if !under {
                 continue;
             }
-            // Arrivals in [t, t + window].
-            let from = s.arrivals.partition_point(|(a, _)| *a < t);
-            let to = s
-                .arrivals
-                .partition_point(|(a, _)| *a <= t.saturating_add(window));
+            let (from, to) = s.arrivals.within(t, window, grain);
             if from >= to {
                 continue;
             }
-            let hit: Vec<u32> = (from..to).filter_map(|k| u32::try_from(k).ok()).collect();
-            for &k in &hit {
-                if let Some(e) = s.explained.get_mut(k as usize) {
-                    *e = true;
-                }
-            }
+            let before = s.table_use().bytes;
+            s.arrivals.explain(from, to);
+            let Script {
+                arrivals,
+                clients,
+                urls,
+                agents,
+                ..
+            } = s;
             let add = |m: &mut BoundedMap<String, Hits>, key: &str| {
                 m.update(key, |h: &mut Hits| {
                     h.requests += 1;
-                    h.arrivals.extend(hit.iter().copied());
+                    h.covered.cover(from, to, arrivals);
                 });
             };
-            add(&mut s.clients, &line.client.to_string_lossy());
-            add(&mut s.urls, &String::from_utf8_lossy(path));
+            add(clients, &line.client.to_string_lossy());
+            add(urls, &String::from_utf8_lossy(path));
             add(
-                &mut s.agents,
+                agents,
                 &line
                     .user_agent
                     .map(|a| a.to_string_lossy().into_owned())
                     .unwrap_or_default(),
             );
+            let after = s.table_use().bytes;
+            self.table_bytes = (self.table_bytes + after).saturating_sub(before);
+            self.peak = self.peak.max(self.script_bytes + self.table_bytes);
         }
     }
 
     /// Adds the request-phase results of `other`, an engine given the same
-    /// submissions and other access-log lines.
+    /// submissions (and budget) and other access-log lines. A script whose
+    /// arrivals differ in `other` (other submissions, or coarsened to
+    /// another resolution) is left as it is.
     pub fn merge(&mut self, mut other: WebOrigins) {
-        self.sort();
-        other.sort();
+        self.seal();
+        other.seal();
+        self.merged_table_hits += other.merged_table_hits;
+        if self.grain != other.grain {
+            return;
+        }
         for o in other.scripts {
             let Some(&i) = self.by_dir.get(&o.dir) else {
                 continue;
@@ -468,31 +924,74 @@ impl WebOrigins {
             let Some(s) = self.scripts.get_mut(i) else {
                 continue;
             };
-            if s.arrivals.len() != o.arrivals.len() {
+            if (s.arrivals.origin, &s.arrivals.buckets) != (o.arrivals.origin, &o.arrivals.buckets)
+            {
                 continue;
             }
-            for (e, oe) in s.explained.iter_mut().zip(o.explained) {
-                *e |= oe;
+            for (k, w) in o.arrivals.explained.iter().enumerate() {
+                let mine = s.arrivals.explained.get(k).copied().unwrap_or(0);
+                let mut new = w & !mine;
+                while new != 0 {
+                    let b = k * 64 + new.trailing_zeros() as usize;
+                    s.arrivals.explain(b, b + 1);
+                    new &= new - 1;
+                }
             }
-            s.clients.merge(o.clients);
-            s.urls.merge(o.urls);
-            s.agents.merge(o.agents);
+            let used = o.table_use();
+            s.dropped_elsewhere +=
+                o.dropped_elsewhere + o.clients.dropped() + o.urls.dropped() + o.agents.dropped();
+            self.merged_table_hits += used.prunes + used.truncated;
+            let Script {
+                arrivals,
+                clients,
+                urls,
+                agents,
+                ..
+            } = s;
+            for (mine, theirs) in [(clients, o.clients), (urls, o.urls), (agents, o.agents)] {
+                // Heaviest first, so that a prune on the way keeps what
+                // matters (as BoundedMap::merge does).
+                for (k, h) in theirs.top(usize::MAX, 0) {
+                    mine.update(k.as_str(), |m: &mut Hits| {
+                        m.requests += h.requests;
+                        for &(a, b) in &h.covered.spans {
+                            m.covered.cover(a as usize, b as usize, arrivals);
+                        }
+                    });
+                }
+            }
+        }
+        self.peak = self.peak.max(other.peak);
+        self.recount();
+    }
+
+    /// The memory ledger: the bytes held against the budget, the most held,
+    /// and how often the budget was hit (arrival times coarsened, scripts
+    /// dropped, table prunes and keys cut).
+    pub fn memory(&self) -> MemoryUse {
+        let tables: TableUse = self.scripts.iter().map(Script::table_use).sum();
+        MemoryUse {
+            budget: self.budget.get(),
+            held: self.script_bytes + self.table_bytes,
+            peak: self.peak.max(self.script_bytes + self.table_bytes),
+            hits: self.hits + tables.prunes + tables.truncated + self.merged_table_hits,
         }
     }
 
     /// The result, `top` rows per table, scripts with most messages first.
     pub fn report(&mut self, top: usize) -> WebOriginsReport {
-        self.sort();
+        self.seal();
         let rows = |m: &BoundedMap<String, Hits>| -> Vec<OriginRow> {
             m.top(top, 1)
                 .into_iter()
                 .map(|(k, h)| OriginRow {
                     key: k.clone(),
-                    messages: h.arrivals.len() as u64,
+                    messages: h.covered.messages,
                     requests: h.requests,
                 })
                 .collect()
         };
+        let coarse = self.grain > 1;
         let mut scripts: Vec<ScriptOrigins> = self
             .scripts
             .iter()
@@ -500,17 +999,26 @@ impl WebOrigins {
                 dir: s.dir.clone(),
                 from_queue: s.from_queue,
                 site: s.site.clone(),
-                messages: s.arrivals.len() as u64,
-                explained: s.explained.iter().filter(|e| **e).count() as u64,
+                messages: s.arrivals.messages,
+                explained: s.arrivals.explained_messages,
                 clients: rows(&s.clients),
                 urls: rows(&s.urls),
                 user_agents: rows(&s.agents),
-                approximate: s.clients.dropped() + s.urls.dropped() + s.agents.dropped() > 0,
+                approximate: coarse
+                    || s.dropped_elsewhere
+                        + s.clients.dropped()
+                        + s.urls.dropped()
+                        + s.agents.dropped()
+                        > 0,
             })
             .collect();
         scripts.sort_by(|a, b| b.messages.cmp(&a.messages).then_with(|| a.dir.cmp(&b.dir)));
         WebOriginsReport {
             window: self.window,
+            resolution: self.grain,
+            approximate: self.scripts_dropped > 0 || scripts.iter().any(|s| s.approximate),
+            scripts_dropped: self.scripts_dropped,
+            memory: self.memory(),
             scripts,
         }
     }
@@ -523,10 +1031,22 @@ impl WebOrigins {
 pub struct WebOriginsReport {
     /// The window, in seconds before an arrival.
     pub window: i64,
+    /// Seconds to which arrival times were kept: 1 (exact) unless the memory
+    /// budget coarsened them (a request then counts for every message of a
+    /// bucket of that many seconds touching its window).
+    pub resolution: i64,
+    /// True when the budget made any count inexact: arrival times
+    /// coarsened, script directories dropped, or a table's light keys
+    /// dropped (see each script's `approximate`).
+    pub approximate: bool,
+    /// Script directories dropped by the budget (those with fewest
+    /// messages), not in `scripts`.
+    pub scripts_dropped: u64,
+    /// The engine's memory ledger against its budget.
+    pub memory: MemoryUse,
     /// One entry per script directory.
     pub scripts: Vec<ScriptOrigins>,
 }
-
 /// The requests behind one script.
 #[derive(Clone, Debug)]
 #[cfg_attr(feature = "serde", derive(serde::Serialize))]
@@ -569,6 +1089,7 @@ pub struct OriginRow {
 mod tests {
     use super::*;
     use crate::weblog::parse_access_line;
+    use std::collections::{BTreeMap, BTreeSet};
 
     fn line(ip: &str, secs: u32, path: &str) -> String {
         format!(
@@ -681,6 +1202,251 @@ mod tests {
             serde_json::to_value(first.report(10)).unwrap(),
             serde_json::to_value(whole.report(10)).unwrap()
         );
+    }
+
+    /// A request at `t` (in December 2026, UTC).
+    fn at(client: &str, t: i64, path: &str, agent: &str) -> String {
+        let s = t - (T0 - 10 * 3600 - 4 * 86_400);
+        format!(
+            "{client} - - [{:02}/Dec/2026:{:02}:{:02}:{:02} +0000] \"GET {path} HTTP/1.1\" 200 5 \"-\" \"{agent}\"",
+            s / 86_400 + 1,
+            s % 86_400 / 3600,
+            s % 3600 / 60,
+            s % 60
+        )
+    }
+
+    /// A small deterministic generator (xorshift64*).
+    struct Rng(u64);
+    impl Rng {
+        fn below(&mut self, n: u64) -> u64 {
+            self.0 ^= self.0 >> 12;
+            self.0 ^= self.0 << 25;
+            self.0 ^= self.0 >> 27;
+            (self.0.wrapping_mul(0x2545_F491_4F6C_DD1D) >> 33) % n
+        }
+    }
+
+    /// The join done the plain way, one message at a time: every arrival
+    /// kept, and per client, URL and user agent the set of the messages it
+    /// explains. Returns per script (messages, explained, rows by key).
+    #[allow(clippy::type_complexity)]
+    fn per_message_join(
+        arrivals: &[(&str, i64)],
+        requests: &[(String, i64, String, String)],
+        window: i64,
+    ) -> BTreeMap<String, (u64, u64, BTreeMap<(usize, String), (u64, u64)>)> {
+        let mut out = BTreeMap::new();
+        let dirs: BTreeSet<&str> = arrivals.iter().map(|a| a.0).collect();
+        for dir in dirs {
+            let prefix = dir.strip_prefix("/home/u/public_html").unwrap();
+            let times: Vec<i64> = arrivals
+                .iter()
+                .filter(|a| a.0 == dir)
+                .map(|a| a.1)
+                .collect();
+            let mut explained = BTreeSet::new();
+            let mut keys: BTreeMap<(usize, String), (BTreeSet<usize>, u64)> = BTreeMap::new();
+            for (client, t, path, agent) in requests {
+                let under = path.starts_with(prefix)
+                    && (path.len() == prefix.len() || path[prefix.len()..].starts_with('/'));
+                let hit: Vec<usize> = (0..times.len())
+                    .filter(|&k| times[k] >= *t && times[k] <= t + window)
+                    .collect();
+                if !under || hit.is_empty() {
+                    continue;
+                }
+                explained.extend(hit.iter().copied());
+                for (kind, key) in [(0, client), (1, path), (2, agent)] {
+                    let e = keys.entry((kind, key.clone())).or_default();
+                    e.0.extend(hit.iter().copied());
+                    e.1 += 1;
+                }
+            }
+            let rows = keys
+                .into_iter()
+                .map(|(k, (set, n))| (k, (set.len() as u64, n)))
+                .collect();
+            out.insert(
+                dir.to_string(),
+                (times.len() as u64, explained.len() as u64, rows),
+            );
+        }
+        out
+    }
+
+    #[allow(clippy::type_complexity)]
+    fn rows_of(
+        r: &WebOriginsReport,
+    ) -> BTreeMap<String, (u64, u64, BTreeMap<(usize, String), (u64, u64)>)> {
+        r.scripts
+            .iter()
+            .map(|s| {
+                let mut rows = BTreeMap::new();
+                for (kind, t) in [(0, &s.clients), (1, &s.urls), (2, &s.user_agents)] {
+                    for row in t {
+                        rows.insert((kind, row.key.clone()), (row.messages, row.requests));
+                    }
+                }
+                (s.dir.clone(), (s.messages, s.explained, rows))
+            })
+            .collect()
+    }
+
+    #[test]
+    fn equal_to_the_per_message_join_in_any_order_and_merged() {
+        for seed in 1..=20u64 {
+            let mut rng = Rng(seed.wrapping_mul(0x9E37_79B9_7F4A_7C15) | 1);
+            let dirs = [
+                "/home/u/public_html/up",
+                "/home/u/public_html/up/deep",
+                "/home/u/public_html",
+                "/home/u/public_html/forum",
+            ];
+            // Arrivals in bursts (several per second), out of time order.
+            let mut arrivals = Vec::new();
+            for _ in 0..rng.below(400) + 1 {
+                let dir = dirs[rng.below(dirs.len() as u64) as usize];
+                let t = T0 + rng.below(3000) as i64;
+                for _ in 0..rng.below(3) + 1 {
+                    arrivals.push((dir, t));
+                }
+            }
+            let paths = [
+                "/up/m.php",
+                "/up/deep/x.php",
+                "/index.php",
+                "/forum/a.php",
+                "/upx.php",
+            ];
+            let mut requests = Vec::new();
+            for _ in 0..rng.below(1500) {
+                requests.push((
+                    format!("192.0.2.{}", rng.below(30)),
+                    T0 - 20 + rng.below(3040) as i64,
+                    paths[rng.below(paths.len() as u64) as usize].to_string(),
+                    format!("agent-{}", rng.below(5)),
+                ));
+            }
+            // Half the requests in time order (as a log is), half not.
+            if seed % 2 == 0 {
+                requests.sort_by_key(|r| r.1);
+            }
+            let window = rng.below(15) as i64;
+            let mut base = WebOrigins::new(window, vec![]);
+            for (k, (dir, t)) in arrivals.iter().enumerate() {
+                base.add_submission(dir, *t, &format!("id{k}"));
+            }
+            let line = |(client, t, path, agent): &(String, i64, String, String)| {
+                at(client, *t, path, agent)
+            };
+            let mut whole = base.clone();
+            let mut first = base.clone();
+            let mut second = base.clone();
+            let cut = requests.len() / 3;
+            for (k, r) in requests.iter().enumerate() {
+                let l = line(r);
+                let l = parse_access_line(l.as_bytes()).unwrap();
+                assert_eq!(l.unix_seconds(), r.1);
+                whole.add_request("u.example", Some("u"), &l);
+                let part = if k < cut { &mut first } else { &mut second };
+                part.add_request("u.example", Some("u"), &l);
+            }
+            let expected = per_message_join(&arrivals, &requests, window);
+            let r = whole.report(usize::MAX);
+            assert!(!r.approximate && r.resolution == 1, "seed {seed}");
+            assert_eq!(rows_of(&r), expected, "seed {seed}");
+            first.merge(second);
+            assert_eq!(
+                rows_of(&first.report(usize::MAX)),
+                expected,
+                "seed {seed}, merged"
+            );
+        }
+    }
+
+    #[test]
+    fn budget_bounds_memory_and_keeps_the_attacker_on_top() {
+        let budget = MemoryBudget::bytes(256 << 10);
+        let mut w = WebOrigins::with_budget(10, vec![], budget);
+        let mut rng = Rng(7);
+        // The attacker's script sends one message every few seconds for
+        // six days (far more distinct seconds than the budget holds),
+        // amid 3,000 contact forms of one message each.
+        let mut t = T0;
+        let mut sent = Vec::new();
+        for k in 0..60_000u64 {
+            t += 1 + rng.below(17) as i64;
+            w.add_submission("/home/u/public_html/up", t, "x");
+            sent.push(t);
+            if k % 64 == 0 {
+                w.add_submission(&format!("/home/f{k}/public_html/contact"), t, "y");
+            }
+            if k % 1000 == 0 {
+                assert!(w.memory().held <= budget.get(), "after {k} messages");
+            }
+        }
+        assert!(w.grain > 1);
+        let held = w.memory().held;
+        // The attacker ran each, 1 to 3 seconds before; visitors browse the
+        // folder at random times.
+        for (k, &t) in sent.iter().enumerate() {
+            let l = at("198.51.100.23", t - 1 - (k % 3) as i64, "/up/m.php", "evil");
+            w.add_request(
+                "u.example",
+                Some("u"),
+                &parse_access_line(l.as_bytes()).unwrap(),
+            );
+            if k % 5 == 0 {
+                let v = format!("100.64.{}.{}", rng.below(256), rng.below(256));
+                let l = at(
+                    &v,
+                    t - 400 + rng.below(800) as i64,
+                    "/up/logo.png",
+                    "browser",
+                );
+                w.add_request(
+                    "u.example",
+                    Some("u"),
+                    &parse_access_line(l.as_bytes()).unwrap(),
+                );
+            }
+        }
+        let r = w.report(5);
+        assert!(r.approximate && r.resolution > 1);
+        assert!(r.memory.hits > 0);
+        assert!(r.memory.peak <= budget.get(), "{:?}", r.memory);
+        assert!(r.memory.held >= held);
+        let s = r
+            .scripts
+            .iter()
+            .find(|s| s.dir == "/home/u/public_html/up")
+            .unwrap();
+        assert_eq!((s.messages, s.explained), (60_000, 60_000));
+        assert_eq!(s.clients[0].key, "198.51.100.23");
+        assert_eq!(s.clients[0].messages, 60_000);
+        assert!(s.clients[1..].iter().all(|c| c.messages < 60_000 / 10));
+        assert_eq!(r.scripts[0].dir, s.dir);
+    }
+
+    #[test]
+    fn times_centuries_apart_are_coarsened_not_lost() {
+        let mut w = WebOrigins::new(10, vec![]);
+        for t in [T0, i64::MIN, T0 + 5, i64::MAX, 0, T0 + 5, -1] {
+            w.add_submission("/home/u/public_html/up", t, "x");
+        }
+        let l = at("198.51.100.23", T0 + 1, "/up/m.php", "evil");
+        w.add_request(
+            "u.example",
+            Some("u"),
+            &parse_access_line(l.as_bytes()).unwrap(),
+        );
+        let r = w.report(5);
+        assert!(r.resolution >= 1 << 32 && r.approximate, "{r:?}");
+        assert_eq!(r.scripts[0].messages, 7);
+        // Coarse buckets: the request counts for every message of its bucket.
+        assert!(r.scripts[0].explained >= 3);
+        assert_eq!(r.scripts[0].clients[0].key, "198.51.100.23");
     }
 
     #[test]

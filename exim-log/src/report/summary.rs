@@ -17,12 +17,14 @@
 //! recipients, and a [`Timeline`] of received, delivered, deferred, failed
 //! and rejected over log time.
 
+use std::borrow::Cow;
+
 use crate::assemble::{Assembled, LineKind, Message};
 use crate::{Event, Flag, LogLine, Timestamp};
 
 use super::TimeWindow;
 use super::bounded::{BoundedMap, Merge, Table, Weight, report_memory, share_budget};
-use super::classify::{domain, reason_class};
+use super::classify::{domain_part, lower, reason_class};
 use super::timeline::{REPORT_POINTS, Series, Timeline, TimelineReport};
 use super::{merge_span, widen_span};
 use crate::budget::{MemoryBudget, MemoryUse};
@@ -272,23 +274,22 @@ impl Summary {
                             .name
                             .or(h.helo)
                             .or(h.ip)
-                            .map(|t| t.to_string_lossy().into_owned())
+                            .map(|t| t.to_string_lossy())
                             .unwrap_or_default(),
-                        None => "local".to_string(),
+                        None => Cow::Borrowed("local"),
                     };
                     let add = |v: &mut Volume| {
                         v.messages += 1;
                         v.bytes += size;
                     };
-                    self.sending_hosts.update(host.as_str(), add);
+                    self.sending_hosts.update(&*host, add);
                     if a.host.is_none()
                         && let Some(u) = a.user
                     {
                         self.local_senders.update(&*u.to_string_lossy(), add);
                     }
                     if a.sender.as_bytes() != b"<>" {
-                        let s = a.sender.to_string_lossy().to_ascii_lowercase();
-                        self.senders.update(s.as_str(), add);
+                        self.senders.update(&*lower(a.sender), add);
                     }
                 }
                 (LineKind::Delivery, Some(flag)) => {
@@ -311,30 +312,29 @@ impl Summary {
                         *n += 1;
                     }
                     remote |= l.has_host();
-                    let transport = l.transport().map_or_else(
-                        || "(none)".to_string(),
-                        |t| t.to_string_lossy().into_owned(),
-                    );
-                    self.transports.update(transport.as_str(), add);
+                    let transport = l
+                        .transport()
+                        .map_or(Cow::Borrowed("(none)"), |t| t.to_string_lossy());
+                    self.transports.update(&*transport, add);
                     let dest = if l.has_host() {
                         l.host_name()
                             .or(l.host_ip())
-                            .map(|t| t.to_string_lossy().into_owned())
+                            .map(|t| t.to_string_lossy())
                             .unwrap_or_default()
                     } else {
-                        "local".to_string()
+                        Cow::Borrowed("local")
                     };
-                    self.destinations.update(dest.as_str(), add);
-                    let addr = l.address().unwrap_or_default();
-                    let addr = addr.to_string_lossy().to_ascii_lowercase();
+                    self.destinations.update(&*dest, add);
+                    let addr = lower(l.address().unwrap_or_default());
                     let addr = l
                         .original()
                         .filter(|_| !addr.contains('@'))
-                        .map_or(addr, |o| o.to_string_lossy().to_ascii_lowercase());
-                    if let Some(dom) = domain(&addr) {
-                        self.recipient_domains.update(dom.as_str(), add);
+                        .map_or(addr, lower);
+                    // Lower-cased already: its domain is too.
+                    if let Some(dom) = domain_part(&addr) {
+                        self.recipient_domains.update(dom, add);
                     }
-                    self.recipients.update(addr.as_str(), add);
+                    self.recipients.update(&*addr, add);
                 }
                 (LineKind::Deferral, _) => {
                     deferred = true;

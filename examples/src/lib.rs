@@ -19,6 +19,9 @@
 //! its doc comment is the help) and a `run(Args) -> Outcome`, then one variant
 //! in [`Command`] and one arm in [`Command::run`].
 #![forbid(unsafe_code)]
+// `eprintln!` panics when stderr is a closed pipe: diagnostics go through
+// `outcome::say`, which ignores a failed write.
+#![deny(clippy::print_stderr)]
 
 use std::ffi::OsString;
 use std::process::ExitCode;

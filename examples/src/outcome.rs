@@ -73,7 +73,14 @@ impl fmt::Display for Error {
 
 /// Prints an error of the run (`exim-log: ...`) on stderr.
 pub fn warn(message: impl fmt::Display) {
-    eprintln!("exim-log: {message}");
+    say(format_args!("exim-log: {message}"));
+}
+
+/// Writes one line on stderr, ignoring a failed write: `eprintln!` panics
+/// when stderr is a closed pipe (`2>&1 | head`, a log collector gone), and a
+/// diagnostic that cannot be shown must not end the run or change its status.
+pub fn say(line: fmt::Arguments<'_>) {
+    let _ = writeln!(io::stderr().lock(), "{line}");
 }
 
 /// Says on stderr, in one line, when a memory budget made the run give

@@ -440,6 +440,45 @@ fn a_closed_pipe_ends_quietly() {
     }
 }
 
+/// Runs `exim-log ARGS` with stderr a pipe whose read end is already closed:
+/// every diagnostic write fails with EPIPE.
+fn with_closed_stderr(args: &[&str]) -> std::process::Output {
+    let (reader, writer) = std::io::pipe().unwrap();
+    drop(reader);
+    std::process::Command::new(env!("CARGO_BIN_EXE_exim-log"))
+        .args(args)
+        .stdin(Stdio::null())
+        .stderr(writer)
+        .output()
+        .unwrap()
+}
+
+#[test]
+fn a_closed_stderr_changes_nothing_but_the_messages() {
+    // `eprintln!` panicked here (exit 101): the run must end as it would
+    // have, with its status and its stdout.
+    let dir = tempfile::tempdir().unwrap();
+    let missing = dir.path().join("missing");
+    let missing = missing.to_str().unwrap();
+    let out = with_closed_stderr(&["summary", missing]);
+    assert_eq!(out.status.code(), Some(2), "{out:?}");
+    // A warning (a truncated .gz) in a run that still writes its output.
+    let (text, _) =
+        exim_log_benches::generate(&exim_log_benches::Config::with_incidents(3, 1 << 16));
+    let gz = gzip(&text);
+    let log = dir.path().join("mainlog.gz");
+    std::fs::write(&log, &gz[..gz.len() / 2]).unwrap();
+    let log = log.to_str().unwrap();
+    for args in [&["ndjson", log][..], &["summary", "--json", log][..]] {
+        let out = with_closed_stderr(args);
+        let shown = exim_log().args(args).output().unwrap();
+        assert!(!shown.stderr.is_empty(), "{args:?}: no warning to lose");
+        assert_eq!(out.status.code(), shown.status.code(), "{args:?}");
+        assert_eq!(out.stdout, shown.stdout, "{args:?}");
+        assert!(!out.stdout.is_empty(), "{args:?}");
+    }
+}
+
 #[test]
 fn bad_inputs_are_errors_that_say_what_was_read() {
     let dir = tempfile::tempdir().unwrap();
@@ -626,4 +665,63 @@ fn ndjson_takes_the_window() {
         late.iter()
             .all(|v| v["timestamp"].as_str().unwrap() >= "2024-05-25T00:30")
     );
+}
+
+/// A reject log entry through `ndjson`: the reject line is a line object, the
+/// envelope and header lines after it say what they are (SCHEMA.md), and only
+/// text that is neither is an `error`.
+#[test]
+fn ndjson_reads_reject_log_entries() {
+    let log = "2024-05-25 10:00:01 1sAoM5-00000009r3p-06vq H=(pc) [192.0.2.1] F=<a@b.example> rejected after DATA: spam\n\
+Envelope-from: <a@b.example>\n\
+Envelope-to: <c1@d.example>\n\
+\x20   <c2@d.example>\n\
+P Received: from [192.0.2.1] (helo=pc)\n\
+\tby mx.d.example\n\
+\x20 Subject: You won\n\
+*** truncated ***\n\
+stray text\n";
+    let out = exim_log()
+        .args(["ndjson", "-"])
+        .write_stdin(log)
+        .output()
+        .unwrap();
+    assert!(out.status.success());
+    let got: Vec<Value> = out
+        .stdout
+        .split(|&b| b == b'\n')
+        .filter(|l| !l.is_empty())
+        .map(|l| serde_json::from_slice(l).unwrap())
+        .collect();
+    let kinds: Vec<&str> = got
+        .iter()
+        .map(|v| {
+            v["event"]
+                .as_str()
+                .or(v["rejectlog"].as_str())
+                .unwrap_or("error")
+        })
+        .collect();
+    assert_eq!(
+        kinds,
+        [
+            "rejection",
+            "envelope_from",
+            "envelope_to",
+            "continuation",
+            "header",
+            "continuation",
+            "header",
+            "truncated",
+            "error"
+        ]
+    );
+    assert_eq!(got[2]["value"], "<c1@d.example>");
+    assert_eq!(got[3]["value"], "<c2@d.example>");
+    assert_eq!(got[4]["flag"], "P");
+    assert_eq!(got[4]["name"], "Received");
+    assert_eq!(got[6]["flag"], " ");
+    assert_eq!(got[6]["value"], "You won");
+    assert_eq!(got[5]["raw"], "\tby mx.d.example");
+    assert_eq!(got[8]["raw"], "stray text");
 }

@@ -14,6 +14,13 @@ scaling; the issue's bar on two cores: <= 1.3). Best of ``--repeat`` runs.
 Time it on a quiet machine (``uptime`` is printed)::
 
     python exim-log-py/bench/bench_dask.py --size 200M
+
+``--profile`` says where the time goes without trusting wall time (for a
+loaded machine): the recipe's units of work run one after the other in this
+process, each in CPU seconds (``time.process_time``): the reports over the
+units, pickling the partial reports (bytes too), merging, ``to_dict``; then
+the Dask run's task stream: per worker, seconds computing, transferring and
+idle.
 """
 
 from __future__ import annotations
@@ -21,10 +28,13 @@ from __future__ import annotations
 import argparse
 import os
 import pathlib
+import pickle
 import subprocess
 import sys
 import tempfile
 import time
+from collections import defaultdict
+from typing import Any, Callable
 
 REPO = pathlib.Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(REPO / "exim-log-py" / "examples"))
@@ -56,12 +66,100 @@ def best(repeat: int, f):  # type: ignore[no-untyped-def]
     return min(times), result
 
 
+def cpu(f: Callable[[], Any]) -> tuple[float, Any]:
+    t = time.process_time()
+    r = f()
+    return time.process_time() - t, r
+
+
+def profile_work(logs: list[str], parts: int) -> None:
+    """The recipe's work, unit by unit, in CPU seconds of this process."""
+    import exim_log
+
+    budget = dask_fleet.FLEET_BUDGET
+    cost: dict[str, float] = defaultdict(float)
+    for p in logs:
+        cost["single: spam_sources"] += cpu(lambda: exim_log.spam_sources(p, threads=1, memory_budget=budget))[0]
+        cost["single: abuse_report"] += cpu(lambda: exim_log.abuse_report(p, threads=1, memory_budget=budget))[0]
+    cost["single: merges, to_dict"] += cpu(lambda: dask_fleet.single_process(logs[:1], threads=1))[0] - (
+        cpu(lambda: exim_log.spam_sources(logs[0], threads=1, memory_budget=budget))[0]
+        + cpu(lambda: exim_log.abuse_report(logs[0], threads=1, memory_budget=budget))[0]
+    )
+    units = exim_log.plan(logs, parts)
+    for kind, jobs in (
+        ("spam_sources", [lambda p=p: dask_fleet.spam_part(p, 10, 1) for p in logs]),
+        ("abuse_report", [lambda p=p, r=r: dask_fleet.abuse_part(str(p), r, 10, 5) for p, r, _ in units]),
+    ):
+        reports = []
+        for job in jobs:
+            c, rep = cpu(job)
+            cost[f"dask: {kind} units ({len(jobs)})"] += c
+            reports.append(rep)
+        # A merge runs where one of its two inputs is: the other crosses
+        # processes (pickled, unpickled); the merged report's dict is made
+        # where it is (the recipe's to_dict task).
+        while len(reports) > 1:
+            nxt = []
+            for a, b in zip(reports[::2], reports[1::2]):
+                c, blob = cpu(lambda: pickle.dumps(b))
+                cost[f"dask: {kind} pickle dumps"] += c
+                cost[f"dask: {kind} pickled MB"] += len(blob) / 1e6
+                cost[f"dask: {kind} pickle loads"] += cpu(lambda: pickle.loads(blob))[0]
+                cost[f"dask: {kind} merge"] += cpu(lambda: a.merge(b))[0]
+                nxt.append(a)
+            if len(reports) % 2:
+                nxt.append(reports[-1])
+            reports = nxt
+        cost[f"dask: {kind} to_dict"] += cpu(lambda: reports[0].to_dict())[0]
+    single = sum(v for k, v in cost.items() if k.startswith("single"))
+    work = sum(v for k, v in cost.items() if k.startswith("dask") and "MB" not in k)
+    print("CPU seconds, one unit of work after the other (process_time):")
+    for k, v in cost.items():
+        print(f"  {k:<40}{v:>10.3f}")
+    print(f"  dask work / single work: {work / single:.2f} (the overhead with no idle worker and no Dask cost)")
+
+
+def profile_stream(client: Any, logs: list[str], parts: int) -> None:
+    """One Dask run's task stream: per worker, compute / transfer / idle."""
+    from dask.distributed import get_task_stream
+
+    def proc_cpu() -> float:
+        return time.process_time()
+
+    before = client.run(proc_cpu), client.run_on_scheduler(proc_cpu), time.process_time()
+    t = time.perf_counter()
+    with get_task_stream(client) as ts:
+        dask_fleet.fleet_reports(client, logs, parts=parts)
+    wall = time.perf_counter() - t
+    after = client.run(proc_cpu), client.run_on_scheduler(proc_cpu), time.process_time()
+    workers_cpu = sum(after[0][w] - before[0][w] for w in before[0])
+    print(
+        f"CPU seconds of one Dask run: workers {workers_cpu:.2f}, scheduler {after[1] - before[1]:.2f}, "
+        f"client {after[2] - before[2]:.2f}"
+    )
+    busy: dict[str, dict[str, float]] = defaultdict(lambda: defaultdict(float))
+    tasks: dict[str, dict[str, float]] = defaultdict(lambda: defaultdict(float))
+    for task in ts.data:
+        name = str(task["key"][0] if isinstance(task["key"], tuple) else task["key"]).split("-")[0]
+        for ss in task["startstops"]:
+            busy[task["worker"]][ss["action"]] += ss["stop"] - ss["start"]
+            tasks[name][ss["action"]] += ss["stop"] - ss["start"]
+    print(f"Dask task stream, one run ({wall:.2f} s wall on the client; wall seconds, loaded machines inflate them):")
+    for w, acts in sorted(busy.items()):
+        done = sum(acts.values())
+        print(f"  worker {w}: " + ", ".join(f"{a} {v:.2f}" for a, v in sorted(acts.items())) + f", idle {wall - done:.2f}")
+    for name, acts in sorted(tasks.items()):
+        print(f"  {name}: " + ", ".join(f"{a} {v:.2f}" for a, v in sorted(acts.items())))
+
+
 def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("--size", default="200M", help="total generated log size (genlog --size), default 200M")
     ap.add_argument("--logs", nargs="+", help="use these logs (one a server) instead of generating")
     ap.add_argument("--workers", type=int, default=2)
     ap.add_argument("--repeat", type=int, default=3)
+    ap.add_argument("--parts", type=int, help="abuse_report byte-range tasks (default: the recipe's)")
+    ap.add_argument("--profile", action="store_true", help="where the time goes (CPU seconds), then the timing")
     args = ap.parse_args()
     with tempfile.TemporaryDirectory() as tmp:
         if args.logs:
@@ -76,13 +174,17 @@ def main() -> int:
                 logs.append(str(p))
         size = sum(os.path.getsize(p) for p in logs)
         print(f"logs: {len(logs)}, {size / 1e6:.1f} MB; load: {os.getloadavg()}")
+        parts = args.parts or args.workers
+        if args.profile:
+            profile_work(logs, parts)
         # One process on one core (threads=1): the per-byte cost Dask divides.
         t1, want = best(args.repeat, lambda: dask_fleet.single_process(logs, threads=1))
         client = dask_fleet.local_client(args.workers)
         try:
             # One small run first: the workers import exim_log.
             dask_fleet.fleet_reports(client, [str(REPO / "examples" / "data" / "mainlog")])
-            parts = 4 * args.workers
+            if args.profile:
+                profile_stream(client, logs, parts)
             t2, got = best(args.repeat, lambda: dask_fleet.fleet_reports(client, logs, parts=parts))
         finally:
             client.close()

@@ -89,17 +89,20 @@ impl Line {
         )
     }
 
-    /// The timestamp as a `datetime.datetime` (aware when the log has `log_timezone`).
+    /// The timestamp as a timezone-aware `datetime.datetime`: the logged
+    /// offset (`log_timezone`), else UTC, the same reading as `unix_time`
+    /// and the Arrow column (a naive datetime compares with no aware one).
     #[getter]
     fn datetime<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyAny>> {
         let t = self.inner.line().timestamp;
         let dt = py.import("datetime")?;
+        let timezone = dt.getattr("timezone")?;
         let tz = match t.utc_offset_minutes {
             Some(m) => {
                 let delta = dt.getattr("timedelta")?.call1((0, i64::from(m) * 60))?;
-                Some(dt.getattr("timezone")?.call1((delta,))?)
+                timezone.call1((delta,))?
             }
-            None => None,
+            None => timezone.getattr("utc")?,
         };
         let micro = u32::from(t.millisecond.unwrap_or(0)) * 1000;
         // datetime refuses second 60 (a leap second Exim may log): clamp to 59.

@@ -28,11 +28,7 @@ use crate::source::{BATCH_BYTES, open, paths, read_error};
 enum Counts {
     Spam(SpamSources),
     Abuse(AbuseReport),
-    /// Not serializable yet: pickling one raises `TypeError`.
-    #[serde(skip)]
     Summary(Summary),
-    /// Not serializable yet: pickling one raises `TypeError`.
-    #[serde(skip)]
     /// Filled by `exim_log.queue()` (crate::spool), not from a log.
     Queue(QueueReport),
 }
@@ -129,7 +125,7 @@ impl Report {
     }
 
     /// Pickling: the library's counting state (JSON bytes), rebuilt by
-    /// `exim_log._report_from_state`. Only `spam_sources` and `abuse_report`.
+    /// `exim_log._report_from_state`. Every kind of report pickles.
     fn __reduce__<'py>(slf: &Bound<'py, Self>) -> PyResult<(Bound<'py, PyAny>, PickledReport)> {
         let py = slf.py();
         let this = slf.borrow();

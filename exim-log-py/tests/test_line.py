@@ -127,22 +127,27 @@ def test_datetime_and_unix_time() -> None:
     assert line.datetime == datetime.datetime(2024, 5, 25, 11, 10, 30, 123000, tzinfo=tz)
     # 2024-05-25T10:10:30.123Z
     assert line.unix_time == pytest.approx(1716631830.123)
-    naive = exim_log.parse_line("2024-05-25 10:10:28 x")
-    assert naive.datetime == datetime.datetime(2024, 5, 25, 10, 10, 28)
-    assert naive.datetime.tzinfo is None
-    assert naive.unix_time == 1716631828
+    # No offset logged: read as UTC, aware (never naive), as unix_time reads it.
+    plain = exim_log.parse_line("2024-05-25 10:10:28 x")
+    utc = datetime.timezone.utc
+    assert plain.datetime == datetime.datetime(2024, 5, 25, 10, 10, 28, tzinfo=utc)
+    assert plain.datetime.tzinfo is utc
+    assert plain.unix_time == 1716631828
+    for one in (line, plain):
+        assert one.datetime.timestamp() == pytest.approx(one.unix_time)
 
 
 # Every calendar edge the parser accepts gives a datetime (it must never raise
 # on an accepted line): leap days, a leap second (clamped to :59, as
 # datetime has no second 60), the extreme offsets in use and the largest
 # offset accepted.
+UTC = datetime.timezone.utc
 DATETIME_EDGES = [
-    ("2024-02-29 23:59:59 x", datetime.datetime(2024, 2, 29, 23, 59, 59)),
-    ("2000-02-29 00:00:00 x", datetime.datetime(2000, 2, 29)),
-    ("2016-12-31 23:59:60 x", datetime.datetime(2016, 12, 31, 23, 59, 59)),
-    ("0001-01-01 00:00:00 x", datetime.datetime(1, 1, 1)),
-    ("9999-12-31 23:59:59.999 x", datetime.datetime(9999, 12, 31, 23, 59, 59, 999000)),
+    ("2024-02-29 23:59:59 x", datetime.datetime(2024, 2, 29, 23, 59, 59, tzinfo=UTC)),
+    ("2000-02-29 00:00:00 x", datetime.datetime(2000, 2, 29, tzinfo=UTC)),
+    ("2016-12-31 23:59:60 x", datetime.datetime(2016, 12, 31, 23, 59, 59, tzinfo=UTC)),
+    ("0001-01-01 00:00:00 x", datetime.datetime(1, 1, 1, tzinfo=UTC)),
+    ("9999-12-31 23:59:59.999 x", datetime.datetime(9999, 12, 31, 23, 59, 59, 999000, tzinfo=UTC)),
     (
         "2024-05-25 11:10:28 +1400 x",
         datetime.datetime(
@@ -173,6 +178,7 @@ DATETIME_EDGES = [
 @pytest.mark.parametrize("text,expected", DATETIME_EDGES)
 def test_datetime_of_every_accepted_edge(text: str, expected: datetime.datetime) -> None:
     got = exim_log.parse_line(text).datetime
+    assert got.tzinfo is not None
     assert got == expected
     assert got.utcoffset() == expected.utcoffset()
 

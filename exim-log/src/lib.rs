@@ -171,9 +171,10 @@ pub use entries::starts_entry;
 pub use error::{ErrorKind, ParseError};
 pub use event::{
     AddressIter, AddressList, AdminAction, AdminKind, ArgIter, ArgList, Arguments, Arrival, Auth,
-    AuthFailure, CommandList, Completed, DaemonSignal, DaemonStart, Delivery, Dkim, ErrorIgnored,
-    Event, Field, Flag, Note, Peer, PrdrResult, QueuePhase, QueueRun, Reject, Rewrite, SaExim,
-    SenderVerify, Session, Stage, SystemKind, SystemNotice, Tls, TransportOutput, Warning,
+    AuthFailure, CommandList, Completed, DaemonSignal, DaemonStart, Delivery, Dkim, DmarcResult,
+    ErrorIgnored, Event, Field, Flag, Note, Peer, PrdrResult, QueuePhase, QueueRun, Reject,
+    Rewrite, SaExim, SenderVerify, Session, Stage, SystemKind, SystemNotice, Tls, TransportOutput,
+    Warning,
 };
 pub use host::{Endpoint, Host};
 pub use line::{LogLine, parse_line};

@@ -15,26 +15,22 @@ use crate::timestamp::Timestamp;
 /// assert_eq!(line.message_id.unwrap().as_str(), "1FZ8zt-0005lz-E7");
 /// assert!(matches!(line.event, Event::Completed(_)));
 /// ```
+// `Serialize` is written by hand in event/ser.rs: the event's fields go
+// straight into the line's object.
 #[derive(Clone, Debug, PartialEq)]
-#[cfg_attr(feature = "serde", derive(serde::Serialize))]
 pub struct LogLine<'a> {
     /// When Exim wrote the line.
     pub timestamp: Timestamp,
     /// `[pid]` of the writing process (`+pid`).
-    #[cfg_attr(feature = "serde", serde(skip_serializing_if = "Option::is_none"))]
     pub pid: Option<u32>,
     /// The message the line is about, when it is about one.
-    #[cfg_attr(feature = "serde", serde(skip_serializing_if = "Option::is_none"))]
     pub message_id: Option<MessageId<'a>>,
     /// The flag (`<=`, `=>`, ...) of a message line.
-    #[cfg_attr(feature = "serde", serde(skip_serializing_if = "Option::is_none"))]
     pub flag: Option<Flag>,
     /// What the line says.
-    #[cfg_attr(feature = "serde", serde(flatten))]
     pub event: Event<'a>,
     /// The whole line, without its line ending.
     pub raw: Text<'a>,
-    #[cfg_attr(feature = "serde", serde(skip))]
     body: usize,
 }
 

@@ -193,6 +193,104 @@ impl<'a> Iterator for HeaderIter<'a> {
     }
 }
 
+/// What a reject log line after the reject line is, read on its own
+/// ([`entry_line`]).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize))]
+#[cfg_attr(feature = "serde", serde(rename_all = "snake_case"))]
+#[non_exhaustive]
+pub enum EntryLineKind {
+    /// `Envelope-from: <sender>`.
+    EnvelopeFrom,
+    /// `Envelope-to: <first recipient>`.
+    EnvelopeTo,
+    /// The first line of a header: `<flag> Name: value`.
+    Header,
+    /// A line indented by white space: a folded header line, or one of the
+    /// further `Envelope-to:` recipients (`    <addr>`, `    ...`), which look
+    /// the same on their own ([`RejectLog`] tells them apart by position).
+    Continuation,
+    /// `*** truncated ***`: the log buffer overflowed and the entry ends here.
+    Truncated,
+}
+
+/// A reject log line that follows a reject line (spec §10.1), classified
+/// without the lines around it, so that a line-by-line reader (`exim-log
+/// ndjson`) can say what it is. Serialized as `{"rejectlog": kind, "flag",
+/// "name", "value", "raw"}` (absent keys omitted).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize))]
+#[non_exhaustive]
+pub struct EntryLine<'a> {
+    /// What the line is.
+    #[cfg_attr(feature = "serde", serde(rename = "rejectlog"))]
+    pub kind: EntryLineKind,
+    /// A header's type flag (see [`Header::flag`]).
+    #[cfg_attr(feature = "serde", serde(skip_serializing_if = "Option::is_none"))]
+    pub flag: Option<char>,
+    /// A header's name.
+    #[cfg_attr(feature = "serde", serde(skip_serializing_if = "Option::is_none"))]
+    pub name: Option<Text<'a>>,
+    /// The value: the address of `Envelope-from:`/`Envelope-to:` as logged,
+    /// a header's text after `Name:` on this line, a continuation line
+    /// without its leading white space.
+    #[cfg_attr(feature = "serde", serde(skip_serializing_if = "Option::is_none"))]
+    pub value: Option<Text<'a>>,
+    /// The whole line without its line ending.
+    pub raw: Text<'a>,
+}
+
+/// Classifies one reject log line that is not a log line (it has no
+/// timestamp): the envelope and header lines Exim writes after a rejection
+/// (log.c). `None` for any other text. The line ending, if any, is ignored.
+///
+/// ```
+/// use exim_log::rejectlog::{entry_line, EntryLineKind};
+/// let l = entry_line(b"P Received: from [192.0.2.1]\n").unwrap();
+/// assert_eq!(l.kind, EntryLineKind::Header);
+/// assert_eq!((l.flag, l.name.unwrap().as_bytes()), (Some('P'), &b"Received"[..]));
+/// assert_eq!(entry_line(b"Envelope-to: <c@d.example>").unwrap().value.unwrap(), "<c@d.example>");
+/// assert!(entry_line(b"stray words").is_none());
+/// ```
+pub fn entry_line(raw: &[u8]) -> Option<EntryLine<'_>> {
+    let line = raw.strip_suffix(b"\n").unwrap_or(raw);
+    let line = line.strip_suffix(b"\r").unwrap_or(line);
+    let mut l = EntryLine {
+        kind: EntryLineKind::Continuation,
+        flag: None,
+        name: None,
+        value: None,
+        raw: Text::new(line),
+    };
+    if let Some(v) = line.strip_prefix(b"Envelope-from: ") {
+        l.kind = EntryLineKind::EnvelopeFrom;
+        l.value = Some(Text::new(v));
+    } else if let Some(v) = line.strip_prefix(b"Envelope-to: ") {
+        l.kind = EntryLineKind::EnvelopeTo;
+        l.value = Some(Text::new(v));
+    } else if line == b"*** truncated ***" {
+        l.kind = EntryLineKind::Truncated;
+    } else if header_start(line) && line.get(2..).is_some_and(|t| t.contains(&b':')) {
+        let h = Header {
+            flag: char::from(*line.first()?),
+            text: Text::new(line.get(2..)?),
+        };
+        l.kind = EntryLineKind::Header;
+        l.flag = Some(h.flag);
+        l.name = h.name();
+        l.value = h.value();
+    } else if line.first().is_some_and(|b| *b == b' ' || *b == b'\t') {
+        let v = line.trim_ascii_start();
+        if v.is_empty() {
+            return None;
+        }
+        l.value = Some(Text::new(v));
+    } else {
+        return None;
+    }
+    Some(l)
+}
+
 /// Iterator over the entries of a reject log held in memory. Every byte of the
 /// buffer belongs to exactly one entry; an entry whose first line is not a
 /// valid log line (e.g. text before the first timestamp) is an `Err` with the
@@ -332,6 +430,95 @@ T To: z@e.example
         assert_eq!(v["envelope_to"][2], "<c3@d.example>");
         assert_eq!(v["headers"][3]["flag"], " ");
         assert_eq!(v["headers"][3]["text"], "Subject: You won");
+    }
+
+    /// Every line of an entry but the first, read on its own, is what
+    /// log.c wrote it as; the text around the entry is not.
+    #[test]
+    fn entry_lines_on_their_own() {
+        use EntryLineKind::*;
+        let got: Vec<_> = LOG
+            .split(|b| *b == b'\n')
+            .filter(|l| !l.starts_with(b"2024-"))
+            .map(|l| {
+                entry_line(l).map(|e| {
+                    (
+                        e.kind,
+                        e.flag,
+                        e.name.map(|t| t.to_string()),
+                        e.value.map(|t| t.to_string()),
+                    )
+                })
+            })
+            .collect();
+        let s = |v: &str| Some(v.to_string());
+        assert_eq!(
+            got,
+            [
+                Some((EnvelopeFrom, None, None, s("<a@b.example>"))),
+                Some((EnvelopeTo, None, None, s("<c1@d.example>"))),
+                Some((Continuation, None, None, s("<c2@d.example>"))),
+                Some((Continuation, None, None, s("<c3@d.example>"))),
+                Some((Continuation, None, None, s("..."))),
+                Some((
+                    Header,
+                    Some('P'),
+                    s("Received"),
+                    s("from [192.0.2.1] (helo=pc)")
+                )),
+                Some((
+                    Continuation,
+                    None,
+                    None,
+                    s("by mx.d.example with esmtp (Exim 4.97)")
+                )),
+                Some((Continuation, None, None, s("id 1sAoM5-00000009r3p-06vq"))),
+                Some((Header, Some('I'), s("Message-ID"), s("<x@pc>"))),
+                Some((Header, Some('F'), s("From"), s("\"Win\" <a@b.example>"))),
+                Some((Header, Some(' '), s("Subject"), s("You won"))),
+                Some((Header, Some(' '), s("X-Folded"), s("one"))),
+                Some((Continuation, None, None, s("two"))),
+                Some((Header, Some('*'), s("X-Removed"), s("yes"))),
+                Some((EnvelopeFrom, None, None, s("<w@d.example>"))),
+                Some((EnvelopeTo, None, None, s("<z@e.example>"))),
+                Some((Header, Some('T'), s("To"), s("z@e.example"))),
+                Some((Truncated, None, None, None)),
+                // The empty text after the last line ending.
+                None,
+            ]
+        );
+        for stray in [
+            &b"stray words"[..],
+            b"",
+            b"   ",
+            b"P nocolon here",
+            b"Envelope-from:",
+        ] {
+            assert!(entry_line(stray).is_none(), "{:?}", Text::new(stray));
+        }
+        assert_eq!(
+            entry_line(b"Envelope-to: <c@d.example>\r\n")
+                .unwrap()
+                .value
+                .unwrap(),
+            "<c@d.example>"
+        );
+    }
+
+    #[cfg(feature = "serde")]
+    #[test]
+    fn serializes_entry_line() {
+        let v = serde_json::to_value(entry_line(b"S Sender: <a@b.example>").unwrap()).unwrap();
+        assert_eq!(
+            v,
+            serde_json::json!({"rejectlog": "header", "flag": "S", "name": "Sender",
+                "value": "<a@b.example>", "raw": "S Sender: <a@b.example>"})
+        );
+        let v = serde_json::to_value(entry_line(b"*** truncated ***").unwrap()).unwrap();
+        assert_eq!(
+            v,
+            serde_json::json!({"rejectlog": "truncated", "raw": "*** truncated ***"})
+        );
     }
 
     #[test]

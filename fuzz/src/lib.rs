@@ -371,6 +371,16 @@ impl<'a> Slices<'a> {
                 self.txt("admin_action.address", a.address);
                 self.text("admin_action.by", a.by);
             }
+            Event::SystemNotice(n) => {
+                self.peer(&n.peer);
+                self.text("system_notice.detail", n.detail);
+                self.text("system_notice.address", n.address);
+            }
+            Event::DmarcResult(d) => {
+                self.txt("dmarc_result.spf_domain", d.spf_domain);
+                self.txt("dmarc_result.dmarc_domain", d.dmarc_domain);
+                self.txt("dmarc_result.enforcement", d.enforcement);
+            }
             // A variant added later contributes no slice until it is listed here;
             // it is still checked by the JSON and reassembly checks.
             _ => {}
@@ -472,6 +482,7 @@ pub fn check_parsed_line<'a>(input: &'a [u8], line: &LogLine<'a>) {
     for (name, s) in &slices.all {
         assert!(borrowed(raw, s), "{name} is not borrowed from the line");
     }
+    check_notice_values(line);
 
     // Serialization succeeds and agrees with the typed values.
     #[cfg(feature = "serde")]
@@ -485,6 +496,119 @@ pub fn check_parsed_line<'a>(input: &'a [u8], line: &LogLine<'a>) {
             field("message_id").as_deref(),
             line.message_id.map(|m| m.as_str())
         );
+    }
+}
+
+/// The values of `system_notice` and `dmarc_result` agree with the text
+/// they were read from (each field is also checked to be a slice of the line
+/// by [`Slices`]): numbers are written in the line as parsed, the text-valued
+/// kinds keep their text, and the fixed words of each kind are there.
+pub fn check_notice_values(line: &LogLine<'_>) {
+    let text = line.text().as_bytes();
+    let has = |needle: &[u8]| memmem(text, needle);
+    match &line.event {
+        Event::SystemNotice(n) => {
+            use exim_log::SystemKind as K;
+            if let Some(c) = n.count {
+                assert!(has(c.to_string().as_bytes()), "count {c} not in the line");
+            }
+            if n.space.is_some() || n.inodes.is_some() {
+                // `... space=N inodes=N`: each value reads back from its place.
+                let num = |w: &[u8]| std::str::from_utf8(w).ok()?.parse::<i64>().ok();
+                let Some(at) = text.windows(6).position(|w| w == b"space=") else {
+                    panic!("space check without space=");
+                };
+                let r = text.get(at + 6..).unwrap_or_default();
+                let Some(sep) = r.windows(8).position(|w| w == b" inodes=") else {
+                    panic!("space check without inodes=");
+                };
+                assert_eq!(n.space, r.get(..sep).and_then(num), "space value");
+                assert_eq!(n.inodes, r.get(sep + 8..).and_then(num), "inodes value");
+            }
+            if let Some(d) = n.detail {
+                assert!(!d.as_bytes().is_empty(), "empty detail");
+                assert!(
+                    inside(text, d.as_bytes()),
+                    "detail outside the text after the prefix"
+                );
+            }
+            // A client's host and a local login exclude each other.
+            assert!(
+                n.peer.host.is_none() || n.peer.user.is_none(),
+                "both host and user"
+            );
+            let detail = n.detail.map(|d| d.as_bytes());
+            match n.kind {
+                K::SpoolSpace | K::LogSpace => {
+                    assert!(has(b"directory space check failed: space="));
+                }
+                K::RoutingLoop => {
+                    let a = n.address.map(|a| a.as_bytes());
+                    assert!(
+                        a.is_some_and(|a| !a.is_empty()),
+                        "routing loop without address"
+                    );
+                    assert_eq!(
+                        text.strip_prefix(b"routing loop for "),
+                        a,
+                        "routing loop address"
+                    );
+                }
+                K::MessageAbandoned => {
+                    assert_eq!(
+                        text.strip_prefix(b"Message abandoned: "),
+                        detail,
+                        "abandoned detail"
+                    );
+                }
+                K::FilterDeferred => {
+                    assert_eq!(text, b"Delivery deferred by system filter");
+                    assert!(n.detail.is_none() && n.address.is_none());
+                }
+                K::Taint | K::Dmarc => assert_eq!(detail, Some(text), "whole text"),
+                K::Internal => match n.address {
+                    // `<address>: <error>`.
+                    Some(a) => {
+                        let a = a.as_bytes();
+                        assert_eq!(text.get(1..=a.len()), Some(a), "address after <");
+                        assert_eq!(text.get(a.len() + 4..), detail, "error after the address");
+                    }
+                    None => assert_eq!(detail, Some(text), "whole text"),
+                },
+                K::DeliveryCrash | K::LocalScanCrash => {
+                    assert!(n.count.is_some(), "crash without its signal");
+                }
+                _ => {}
+            }
+            #[cfg(feature = "serde")]
+            {
+                let json = serde_json::to_value(n).unwrap_or_else(|e| panic!("JSON: {e}"));
+                assert_eq!(json.get("count").and_then(|v| v.as_u64()), n.count);
+                assert_eq!(json.get("space").and_then(|v| v.as_i64()), n.space);
+                assert_eq!(json.get("inodes").and_then(|v| v.as_i64()), n.inodes);
+                assert!(json.get("kind").is_some_and(|k| k.is_string()));
+            }
+        }
+        Event::DmarcResult(d) => {
+            let yes = |b: bool| if b { "yes" } else { "no" };
+            let want = format!(
+                "DMARC results: spf_domain={} dmarc_domain={} spf_align={} dkim_align={} enforcement='{}'",
+                d.spf_domain.to_string_lossy(),
+                d.dmarc_domain.to_string_lossy(),
+                yes(d.spf_aligned),
+                yes(d.dkim_aligned),
+                d.enforcement.to_string_lossy()
+            );
+            // The fields rebuild the text (bytes compared when they are UTF-8).
+            if std::str::from_utf8(text).is_ok() {
+                assert_eq!(
+                    text,
+                    want.as_bytes(),
+                    "dmarc_result does not rebuild the line"
+                );
+            }
+        }
+        _ => {}
     }
 }
 
@@ -829,6 +953,42 @@ pub fn check_rejectlog(data: &[u8]) {
         offsets, expected,
         "entries do not match the timestamped lines"
     );
+
+    // Each line read on its own (`exim-log ndjson`): the fields are slices of
+    // the line and agree with its kind.
+    for l in split_lines(data) {
+        let Some(e) = exim_log::rejectlog::entry_line(l) else {
+            continue;
+        };
+        use exim_log::rejectlog::EntryLineKind as K;
+        let raw = e.raw.as_bytes();
+        assert_eq!(raw, trim_line_ending(l), "entry line raw");
+        for t in [e.name, e.value].into_iter().flatten() {
+            assert!(
+                borrowed(raw, t.as_bytes()),
+                "entry line field outside the line"
+            );
+        }
+        match e.kind {
+            K::EnvelopeFrom | K::EnvelopeTo => {
+                let v = e.value.map(|v| v.as_bytes()).unwrap_or_default();
+                assert!(raw.ends_with(v) && raw.starts_with(b"Envelope-"));
+            }
+            K::Header => {
+                let f = e.flag.map(|c| c as u32);
+                assert_eq!(f, raw.first().map(|b| u32::from(*b)), "header flag");
+                assert!(e.name.is_some(), "header without a name");
+            }
+            K::Continuation => {
+                assert!(matches!(raw.first(), Some(b' ' | b'\t')));
+                assert!(e.value.is_some_and(|v| !v.as_bytes().is_empty()));
+            }
+            K::Truncated => assert_eq!(raw, b"*** truncated ***"),
+            _ => {}
+        }
+        #[cfg(feature = "serde")]
+        serde_json::to_string(&e).unwrap_or_else(|err| panic!("JSON: {err}"));
+    }
 
     // The panic log splits the same way.
     let mut count = 0usize;

@@ -620,6 +620,25 @@ fn address_then(rest: &str, then: &'static str) -> Option<(Reading, String)> {
     if addr.contains(' ') && addr.starts_with('|') && addr.contains('"') {
         return None;
     }
+    // An address never holds a word that starts a field written first after
+    // it (`F= Q= P= R= T=`, deliver.c): the address would end there.
+    if addr.split(' ').skip(1).any(|w| {
+        ["F=", "Q=", "P=", "R=", "T="]
+            .iter()
+            .any(|t| w.starts_with(t))
+    }) {
+        return None;
+    }
+    // A pipe command with a whole `<...>` word before the original: which group is the
+    // original is then a guess (the parser takes the first, this regex the last).
+    if addr.starts_with('|')
+        && addr
+            .split(' ')
+            .skip(1)
+            .any(|w| w.len() > 1 && w.starts_with('<') && w.ends_with('>'))
+    {
+        return None;
+    }
     let mut r = Reading::new("");
     r.set("recipient", s(addr));
     r.set("parents", opt(cap(&c, 2)));
@@ -682,6 +701,13 @@ fn delivery_fields(r: &mut Reading, toks: &[Tok<'_>], cutthrough: bool) -> Optio
 
 /// §4.1 `=> ADDRESS-PART [tags]` (also `->`, `>>`, `*>`).
 fn delivery(rest: &str, cutthrough: bool) -> Option<Reading> {
+    // receive.c's `=> blackhole <local_scan_data>` has no fields: free text
+    // that may look like them (the `(.. discarded recipients)` shape is read).
+    static ACL_DISCARD: LazyLock<Regex> =
+        LazyLock::new(|| re(r"^blackhole \([^)]* discarded recipients\)"));
+    if rest.starts_with("blackhole ") && !ACL_DISCARD.is_match(rest) {
+        return None;
+    }
     let (mut r, tail) = address_then(rest, r"(?: (?:F|P|R|T|Q)=.*)?")?;
     let (toks, left) = tokens(&tail, false);
     if !left.is_empty() || !known(&toks, DELIVERY_TAGS) {

@@ -311,8 +311,10 @@ pub fn run(args: Args) -> Outcome {
     }
     drop(followed_open);
     match server.server_addr().to_ip() {
-        Some(addr) => eprintln!("exim-log metrics: serving http://{addr}/metrics"),
-        None => eprintln!("exim-log metrics: serving on {}", args.listen),
+        Some(addr) => crate::outcome::say(format_args!(
+            "exim-log metrics: serving http://{addr}/metrics"
+        )),
+        None => crate::outcome::say(format_args!("exim-log metrics: serving on {}", args.listen)),
     }
 
     while !shared.stopped() {
@@ -351,6 +353,6 @@ pub fn run(args: Args) -> Outcome {
     for w in workers {
         let _ = w.join();
     }
-    eprintln!("exim-log metrics: stopped");
+    crate::outcome::say(format_args!("exim-log metrics: stopped"));
     Ok(status(failed.load(Ordering::Relaxed)))
 }

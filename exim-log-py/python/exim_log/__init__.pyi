@@ -122,8 +122,10 @@ class Line:
         under ``+millisec`` and ``+01:00`` with ``log_timezone``)."""
     @property
     def datetime(self) -> _dt.datetime:
-        """The timestamp as a ``datetime.datetime`` (timezone-aware when logged with
-        an offset; a leap second 60 reads as 59)."""
+        """The timestamp as a timezone-aware ``datetime.datetime``: with the
+        logged offset (``log_timezone``), else in UTC (Exim logs local time
+        without an offset; it is read as UTC, as ``unix_time`` and
+        ``read_arrow()`` read it). A leap second 60 reads as 59."""
     @property
     def unix_time(self) -> float:
         """Seconds since the Unix epoch; the wall-clock time is taken as UTC unless
@@ -888,8 +890,8 @@ class Report:
     def __reduce__(self) -> tuple[Any, ...]:
         """Pickling (Dask, ``multiprocessing``): the library's counting state,
         so a partial report counted in a worker process merges in another.
-        ``spam_sources`` and ``abuse_report`` only: a ``summary`` or ``queue``
-        report raises ``TypeError``."""
+        Every kind pickles (``spam_sources``, ``abuse_report``, ``summary``,
+        ``queue``); a pickle is rebuilt by the same version of the package."""
 
 def plan(
     paths: Sequence[Union[str, "os.PathLike[str]"]],

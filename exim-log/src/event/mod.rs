@@ -14,22 +14,23 @@ mod message;
 mod notice;
 mod process;
 mod reject;
+#[cfg(feature = "serde")]
+mod ser;
 mod session;
 
 pub use daemon::{DaemonSignal, DaemonStart, QueuePhase, QueueRun};
 pub use message::{Arrival, Auth, Completed, Delivery, Tls};
 pub use notice::{
-    AdminAction, AdminKind, Dkim, ErrorIgnored, Note, PrdrResult, Rewrite, SaExim, SystemKind,
-    SystemNotice, TransportOutput,
+    AdminAction, AdminKind, Dkim, DmarcResult, ErrorIgnored, Note, PrdrResult, Rewrite, SaExim,
+    SystemKind, SystemNotice, TransportOutput,
 };
 pub use process::{ArgIter, ArgList, Arguments};
 pub use reject::{AuthFailure, Reject, SenderVerify, Stage, Warning};
 pub use session::{CommandList, Peer, Session};
 
 /// The event a log line records. The set grows as Exim grows: match with a `_` arm.
+// `Serialize` (`{"event": name, ...fields}`) is written by hand in ser.rs.
 #[derive(Clone, Debug, PartialEq)]
-#[cfg_attr(feature = "serde", derive(serde::Serialize))]
-#[cfg_attr(feature = "serde", serde(tag = "event", rename_all = "snake_case"))]
 #[non_exhaustive]
 pub enum Event<'a> {
     /// `<=` message arrival, or `(=` fake-reject arrival.
@@ -159,6 +160,8 @@ pub enum Event<'a> {
     /// timeouts, accept() failures, listen backlog, notify-triggered queue
     /// runs, SIGSEGV); see [`SystemKind`].
     SystemNotice(SystemNotice<'a>),
+    /// `DMARC results: ...` (dmarc.c): the DMARC verdict of a message.
+    DmarcResult(DmarcResult<'a>),
     /// A line this library does not (yet) understand. Its text is in [`crate::LogLine::raw`].
     Unknown,
 }
@@ -251,6 +254,7 @@ impl<'a> Event<'a> {
             Event::ListMatchFailed(_) => "list_match_failed",
             Event::DaemonStopped(_) => "daemon_stopped",
             Event::SystemNotice(_) => "system_notice",
+            Event::DmarcResult(_) => "dmarc_result",
             Event::SaExim(_) => "sa_exim",
             Event::Unknown => "unknown",
         }

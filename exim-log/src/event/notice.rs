@@ -194,7 +194,8 @@ pub enum SystemKind {
     ListenBacklog,
     /// `notify triggered queue run` (daemon.c, queue_run_in_order ramp).
     NotifyQueueRun,
-    /// `SIGSEGV (<what>)` (exim.c segv_handler; also written to the paniclog).
+    /// `SIGSEGV (<what>)` (exim.c segv_handler; also written to the paniclog)
+    /// and the `SEGV_MAPERR`-style line after it (`detail` is that word).
     Crash,
     /// `[queue run: ]process <pid> crashed with signal <n> while delivering
     /// <id>` (exim.c, queue.c): a delivery process died; `count` is the
@@ -206,6 +207,28 @@ pub enum SystemKind {
     /// `local_scan() function timed out - message temporarily rejected (size
     /// <n>)` (receive.c).
     LocalScanTimeout,
+    /// `routing loop for <address>` (route.c: more than 100 generations of
+    /// parents); `address` is set.
+    RoutingLoop,
+    /// `Message abandoned: <why>` (receive.c: the spool file could not be
+    /// written); `detail` is `<why>`, `host` (or `user`) the sender when it
+    /// is the `... error (<err>) while receiving message from <host>` form.
+    MessageAbandoned,
+    /// `Delivery deferred by system filter` (deliver.c: the filter's `defer`).
+    FilterDeferred,
+    /// A taint check refused a value (4.94+): `Tainted filename for search`,
+    /// `tainted search query is not properly quoted`, `attempt to use tainted
+    /// ...`; `detail` is the whole text.
+    Taint,
+    /// Another DMARC line (dmarc.c): a library, history-file or forensic
+    /// report failure, the synthesized SPF domain; `detail` is the
+    /// whole text. The verdict line is the `dmarc_result` event.
+    Dmarc,
+    /// A failed system call or an internal error of Exim itself (fork,
+    /// memory, pipes, spool and journal files, lookups, limits, DCC, SRS,
+    /// ...), written to the mainlog and often the paniclog too; `detail` is
+    /// the whole text.
+    Internal,
 }
 
 /// A line about Exim itself rather than a message or a session: resource
@@ -236,7 +259,33 @@ pub struct SystemNotice<'a> {
     /// The error text (`AcceptFailures`, `SelectFailures`: strerror) or what
     /// the crash handler said (`Crash`: the text in parentheses), the message
     /// id (`DeliveryCrash`), the text after ` - ` (`LocalScanCrash`,
-    /// `LocalScanTimeout`).
+    /// `LocalScanTimeout`), the text after `Message abandoned: `
+    /// (`MessageAbandoned`), the whole text (`Taint`, `Dmarc`, `Internal`).
     #[cfg_attr(feature = "serde", serde(skip_serializing_if = "Option::is_none"))]
     pub detail: Option<Text<'a>>,
+    /// The address the line is about (`RoutingLoop`; `Internal` for the
+    /// `<address>: <error>` lines of callout and transport set-up).
+    #[cfg_attr(feature = "serde", serde(skip_serializing_if = "Option::is_none"))]
+    pub address: Option<Text<'a>>,
+}
+
+/// `DMARC results: spf_domain=<d> dmarc_domain=<d> spf_align=yes|no
+/// dkim_align=yes|no enforcement='<text>'` (dmarc.c, after DATA when the
+/// From: domain has a DMARC record): the `dmarc_result` event.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize))]
+#[non_exhaustive]
+pub struct DmarcResult<'a> {
+    /// `spf_domain=`: the domain SPF checked (the envelope sender's, or the
+    /// HELO name when the sender was empty).
+    pub spf_domain: Text<'a>,
+    /// `dmarc_domain=`: the domain whose DMARC record was used.
+    pub dmarc_domain: Text<'a>,
+    /// `spf_align=yes`: SPF passed for a domain aligned with the From: domain.
+    pub spf_aligned: bool,
+    /// `dkim_align=yes`: a DKIM signature aligned with the From: domain verified.
+    pub dkim_aligned: bool,
+    /// `enforcement='...'`: libopendmarc's verdict text, e.g. `Accept`,
+    /// `Reject`, `Quarantine`, `Permit and report`, without the quotes.
+    pub enforcement: Text<'a>,
 }

@@ -36,6 +36,9 @@ pub(crate) fn delivery(flag: Flag, i: &[u8]) -> Delivery<'_> {
 #[inline(always)] // one caller
 pub(crate) fn delivery_into<'a>(d: &mut Delivery<'a>, flag: Flag, i: &'a [u8]) {
     let problem = matches!(flag, Flag::Failure | Flag::Deferral);
+    if flag == Flag::Delivery && i.starts_with(b"blackhole ") && blackhole(d, i) {
+        return;
+    }
     // Without an address (redacted logs: `=> R=lookuphost T=remote_smtp`) the
     // fields start at once.
     let mut first = missing_address(i);
@@ -129,6 +132,31 @@ pub(crate) fn delivery_into<'a>(d: &mut Delivery<'a>, flag: Flag, i: &'a [u8]) {
     }
 }
 
+/// `=> blackhole <detail>[: <msg>]` (receive.c, a message whose recipients
+/// were all discarded): `<detail>` is `(<where> discarded recipients)` or,
+/// when local_scan() set it, `local_scan_data` (free text, never fields: the
+/// line has no tags), and `: <msg>` the ACL's log message. `i` starts with
+/// `blackhole `. `false` for the `(<where> discarded recipients)` shape,
+/// which the general grammar reads (reason in `parents`).
+fn blackhole<'a>(d: &mut Delivery<'a>, i: &'a [u8]) -> bool {
+    let Some((word, r)) = i.split_at_checked(9) else {
+        return false;
+    };
+    let r = r.get(1..).unwrap_or_default();
+    if let Some(inner) = r.strip_prefix(b"(")
+        && let Some(close) = memchr::memchr(b')', inner)
+        && inner
+            .get(..close)
+            .is_some_and(|w| w.ends_with(b" discarded recipients"))
+    {
+        return false;
+    }
+    d.address = Text::new(word);
+    // Nothing follows local_scan_data but a trailing space it may hold.
+    d.message = Some(Text::new(r.trim_ascii_end()));
+    true
+}
+
 /// `defer (N)` at the start of `i`: the errno text and the rest.
 fn errno(i: &[u8]) -> Option<(&[u8], &[u8])> {
     let r: nom::IResult<&[u8], &[u8]> = preceded(
@@ -174,8 +202,11 @@ fn address_part<'a>(d: &mut Delivery<'a>, i: &'a [u8], problem: bool) -> &'a [u8
         // or the error separator. The first field after an address is always
         // one of `F= Q= P= R= T=` (deliver.c `delivery_log`, `deferral_log`,
         // `failure_log`); any other `X=` word is an argument (`|prog U=x`).
+        // On a failure or deferral a word ending in `:` is the ≤ 4.98 error
+        // separator (`** |/bin/prog: error`), as for a plain address below.
         while let Some(next) = i.get(end..).and_then(|r| r.strip_prefix(b" ")) {
-            if next.is_empty()
+            if (problem && i.get(..end).is_some_and(|a| a.ends_with(b":")))
+                || next.is_empty()
                 || matches!(next.first(), Some(b'(' | b':'))
                 || original_at(next, problem)
                 || tag(next).is_some_and(|(t, _)| {
@@ -1141,9 +1172,22 @@ mod tests {
         assert_eq!(d.tls.unwrap().cipher.unwrap(), "TLSv1:AES256-SHA:256");
         let d = delivery(Flag::Delivery, b"blackhole *this is a blackhole message* ");
         assert_eq!(d.message.unwrap(), "*this is a blackhole message*");
+        // receive.c writes local_scan_data whole and nothing after it: what
+        // looks like a tag there is the text local_scan() set.
         let d = delivery(Flag::Delivery, b"blackhole *hello WORLD again* R=r");
-        assert_eq!(d.message.unwrap(), "*hello");
-        assert_eq!(field_strings(&d.other_fields), ["WORLD again*"]);
+        assert_eq!(d.address, "blackhole");
+        assert_eq!(d.message.unwrap(), "*hello WORLD again* R=r");
+        assert!(d.other_fields.is_empty());
+        assert!(d.router.is_none());
+        let d = delivery(Flag::Delivery, b"blackhole (spam score 9) kept: no");
+        assert_eq!(d.message.unwrap(), "(spam score 9) kept: no");
+        assert!(d.parents.is_none());
+        // The ACL shapes keep their reason in `parents`.
+        let d = delivery(Flag::Delivery, b"blackhole (MIME ACL discarded recipients)");
+        assert_eq!(d.parents.unwrap(), "MIME ACL discarded recipients");
+        assert!(d.message.is_none());
+        // Only `=>` lines are receive.c's discard.
+        let d = delivery(Flag::Failure, b"blackhole R=r: gone");
         assert_eq!(d.router.unwrap(), "r");
     }
 
@@ -1167,6 +1211,19 @@ mod tests {
         let d = delivery(Flag::Delivery, b"u@example.com R=r T=t routing defer (1)");
         assert!(!d.routing);
         assert_eq!(d.errno, None);
+    }
+
+    #[test]
+    fn pipe_address_before_an_old_separator() {
+        // ≤ 4.98 glues the error separator to the address: `** addr: error`.
+        let d = delivery(Flag::Failure, b"|/bin/prog: discarded by RCPT ACL");
+        assert_eq!(d.address, "|/bin/prog");
+        assert_eq!(d.error.unwrap(), "discarded by RCPT ACL");
+        let d = delivery(Flag::Deferral, b"|/bin/prog -x: retry time not reached");
+        assert_eq!(d.address, "|/bin/prog -x");
+        // On a delivery a colon is part of the command.
+        let d = delivery(Flag::Delivery, b"|/bin/prog -x: y R=r T=t");
+        assert_eq!(d.address, "|/bin/prog -x: y");
     }
 
     #[test]

@@ -387,6 +387,12 @@ mod tests {
                 " F=<s@example.org> C=\"250 OK\"",
             ),
             ("a@b\"c d\" R=r", "a@b\"c", " d\" R=r"),
+            ("a@b.\"c d\" R=r", "a@b.\"c", " d\" R=r"),
+            // `\"` inside quotes neither closes them nor hides the next byte.
+            ("\"a\\\" b\"@d R=r", "\"a\\\" b\"@d", " R=r"),
+            ("\"a\\\\\" b@d R=r", "\"a\\\\\"", " b@d R=r"),
+            // The closing quote does not open another one, even after a `.`.
+            ("\"a b.\"@d C=\"x y\"", "\"a b.\"@d", " C=\"x y\""),
             ("x\"a b\"@d R=r", "x\"a", " b\"@d R=r"),
             ("\"a@b\".\"c d\"@e R=r", "\"a@b\".\"c d\"@e", " R=r"),
             ("<\"a b\"@d> R=r", "<\"a b\"@d>", " R=r"),

@@ -789,6 +789,7 @@ fn system_notice(kind: SystemKind) -> SystemNotice<'static> {
         space: None,
         inodes: None,
         detail: None,
+        address: None,
     }
 }
 
@@ -907,6 +908,354 @@ pub(crate) fn system(text: &[u8]) -> Option<Event<'_>> {
         return None;
     }
     Some(Event::SystemNotice(n))
+}
+
+/// First words of the TLS and OCSP texts of tls-openssl.c, tls-gnu.c and
+/// tls.c (4.93-4.98) that `session::tls_notice` does not take: library
+/// errors, OCSP stapling, certificate files. They are `tls_error` events.
+const TLS_PREFIXES: &[&[u8]] = &[
+    b"TLS error",
+    b"TLS ALPN (",
+    b"SSL verify ",
+    b"SSL channel closed",
+    b"SSL_write",
+    b"Received TLS cert status response",
+    b"Server OSCP dates invalid",
+    b"Server certificate status unknown",
+    b"Failed to open OCSP response file",
+    b"Error reading OCSP response",
+    b"Failed to read PEM file",
+    b"ALPN unusable",
+    b"SNI unusable",
+    b"already initialised GnuTLS",
+    b"tls_verify_certificates ",
+    b"could not stat '",
+    b"failed to load cert chain",
+    b"fork failed for TLS check",
+];
+
+/// Fixed first words of the log_write texts of Exim 4.93-4.98 (src/src/**/*.c,
+/// LOG_MAIN, often with LOG_PANIC too) that report trouble inside Exim rather
+/// than a message or a client, by the [`SystemKind`] they are. Only lines no
+/// other parser took get here; the whole text is the `detail`.
+const SYSTEM_PREFIXES: &[(&[u8], SystemKind)] = &[
+    // exim.c segv_handler: the si_code line after `SIGSEGV (fault address: ..)`.
+    (b"SEGV_", SystemKind::Crash),
+    // Taint checks (4.94+).
+    (b"Tainted ", SystemKind::Taint),
+    (b"tainted ", SystemKind::Taint),
+    (b"Taint mismatch", SystemKind::Taint),
+    (b"attempt to use tainted ", SystemKind::Taint),
+    (b"attempt to open tainted ", SystemKind::Taint),
+    (b"Attempt to exec tainted ", SystemKind::Taint),
+    // deliver.c, receive.c, spool_*.c, queue.c, daemon.c, exim.c, store.c,
+    // string.c, log.c, readconf.c, acl.c, lookups, dcc.c, srs.c, arc.c,
+    // dkim.c, ...: failed system calls and internal errors.
+    (b"2nd fork for serialized ETRN failed", SystemKind::Internal),
+    (b"ACL for QUIT returned ERROR", SystemKind::Internal),
+    (b"ACL for not-QUIT returned ERROR", SystemKind::Internal),
+    (
+        b"ACL \"warn\" with \"message\" setting",
+        SystemKind::Internal,
+    ),
+    (b"\"discard\" verb not allowed", SystemKind::Internal),
+    (b"\"drop\" verb not allowed", SystemKind::Internal),
+    (
+        b"\"timeout_dns\" is no longer available",
+        SystemKind::Internal,
+    ),
+    (b"ARC: ", SystemKind::Internal),
+    (b"Attempt to open msglog file path", SystemKind::Internal),
+    (b"Bad db record size", SystemKind::Internal),
+    (b"Bad expansion for socks_proxy", SystemKind::Internal),
+    (b"Berkeley DB error", SystemKind::Internal),
+    (b"CNAME loop for ", SystemKind::Internal),
+    (b"Cannot lock ", SystemKind::Internal),
+    (b"Could not open datafile", SystemKind::Internal),
+    (b"Couldn't ", SystemKind::Internal),
+    (b"DCC: ", SystemKind::Internal),
+    (b"Temporary error with DCC", SystemKind::Internal),
+    (b"Unknown DCC response", SystemKind::Internal),
+    (b"Wrong header from DCC", SystemKind::Internal),
+    (
+        b"Daemon cannot be run when mua_wrapper",
+        SystemKind::Internal,
+    ),
+    (b"Input from inetd is not supported", SystemKind::Internal),
+    (b"Delivery status for ", SystemKind::Internal),
+    (
+        b"EHLO/HELO response must not contain newlines",
+        SystemKind::Internal,
+    ),
+    (b"Error in system filter", SystemKind::Internal),
+    (b"Error in ", SystemKind::Internal),
+    (b"Error loading lookup module", SystemKind::Internal),
+    (b"Error reading spool file", SystemKind::Internal),
+    (b"Exim configuration file ", SystemKind::Internal),
+    (b"Exim internal error", SystemKind::Internal),
+    (b"Failed ", SystemKind::Internal),
+    (b"Fork failed", SystemKind::Internal),
+    (b"Format error in spool file", SystemKind::Internal),
+    (b"IPv4 socket creation failed", SystemKind::Internal),
+    (b"IPv6 socket creation failed", SystemKind::Internal),
+    (b"attempt to open journal for reading", SystemKind::Internal),
+    (b"Internal error", SystemKind::Internal),
+    (b"Long ", SystemKind::Internal),
+    (b"Lookup module ", SystemKind::Internal),
+    (b"Loop detected in lookup", SystemKind::Internal),
+    (b"MIME acl condition warning", SystemKind::Internal),
+    (b"Malformed IP address", SystemKind::Internal),
+    (b"Message removed because older than", SystemKind::Internal),
+    (
+        b"More than one path given in log_file_path",
+        SystemKind::Internal,
+    ),
+    (b"Process ", SystemKind::Internal),
+    (b"Rewrite of ", SystemKind::Internal),
+    (b"SRS Configuration Error", SystemKind::Internal),
+    (b"Setting IPV6_V6ONLY", SystemKind::Internal),
+    (b"Spool error", SystemKind::Internal),
+    (b"Stat failed on ", SystemKind::Internal),
+    (b"Too many recipients: ", SystemKind::Internal),
+    (b"Unexpected error return", SystemKind::Internal),
+    (b"Unrecognised socks auth method", SystemKind::Internal),
+    (b"Wrong ownership on ", SystemKind::Internal),
+    (b"acl_smtp_mime: error", SystemKind::Internal),
+    (b"backtrace", SystemKind::Internal),
+    (b"bad ", SystemKind::Internal),
+    (b"bind of [", SystemKind::Internal),
+    (b"bmi warning", SystemKind::Internal),
+    (
+        b"both local_from_check and local_sender_retain",
+        SystemKind::Internal,
+    ),
+    (b"buffer underflow in ", SystemKind::Internal),
+    (b"callout transport ", SystemKind::Internal),
+    (
+        b"can't return to previous working dir",
+        SystemKind::Internal,
+    ),
+    (
+        b"cannot accept message: failed to stat",
+        SystemKind::Internal,
+    ),
+    (b"cannot run initgroups", SystemKind::Internal),
+    (b"creation of pipe for filter", SystemKind::Internal),
+    (b"daemon: ", SystemKind::Internal),
+    (b"debug tag may not contain", SystemKind::Internal),
+    (b"debugging Exim in inetd", SystemKind::Internal),
+    (b"deliver_datafile lseek", SystemKind::Internal),
+    (b"delivery re-exec ", SystemKind::Internal),
+    (b"delivery setrlimit", SystemKind::Internal),
+    (b"dlfunc{", SystemKind::Internal),
+    (b"dns_again_means_nonexist recursion", SystemKind::Internal),
+    (b"dnslist query is too long", SystemKind::Internal),
+    (b"dnslists domain ", SystemKind::Internal),
+    (b"dnssec fail on SRV", SystemKind::Internal),
+    (b"excessive memory alloc", SystemKind::Internal),
+    (b"exec of ", SystemKind::Internal),
+    (b"exim user lost privilege", SystemKind::Internal),
+    (b"failed to ", SystemKind::Internal),
+    (b"fork ", SystemKind::Internal),
+    (b"fork() failed", SystemKind::Internal),
+    (b"getrlimit(", SystemKind::Internal),
+    (b"getsockname() failed", SystemKind::Internal),
+    (b"getsockopt() failed", SystemKind::Internal),
+    (b"header snprintf failed", SystemKind::Internal),
+    (b"host name alias list truncated", SystemKind::Internal),
+    (b"initgroups failed", SystemKind::Internal),
+    (b"internal ", SystemKind::Internal),
+    (b"invalid ", SystemKind::Internal),
+    (b"link(", SystemKind::Internal),
+    (b"live variable ", SystemKind::Internal),
+    (b"local part longer than", SystemKind::Internal),
+    (b"log_file_path ", SystemKind::Internal),
+    (b"log_write called with no log flags", SystemKind::Internal),
+    (b"malformed ratelimit data", SystemKind::Internal),
+    (b"malloc() failed", SystemKind::Internal),
+    (b"mime_regex acl condition warning", SystemKind::Internal),
+    (
+        b"no @ found in the subject of an address list match",
+        SystemKind::Internal,
+    ),
+    (b"no port specified for interface", SystemKind::Internal),
+    (b"non-existent configuration file", SystemKind::Internal),
+    (b"null conn-context pointer", SystemKind::Internal),
+    (b"overlong formatted string", SystemKind::Internal),
+    (b"overlong write_command", SystemKind::Internal),
+    (b"partial matching is not applicable", SystemKind::Internal),
+    (b"peer close after all rcpt responses", SystemKind::Internal),
+    (b"pid file path ", SystemKind::Internal),
+    (b"pid_file_path is longer", SystemKind::Internal),
+    (b"qualify/rewrite: ", SystemKind::Internal),
+    (b"queue run: ", SystemKind::Internal),
+    (b"re-exec of exim ", SystemKind::Internal),
+    (b"read from fakens failed", SystemKind::Internal),
+    (b"readsock fdopen", SystemKind::Internal),
+    (b"redirection process ", SystemKind::Internal),
+    (b"regex acl condition", SystemKind::Internal),
+    (b"regular expression error", SystemKind::Internal),
+    (
+        b"remote delivery process count got out of step",
+        SystemKind::Internal,
+    ),
+    (b"rescind the above message-accept", SystemKind::Internal),
+    (b"responsible-mailbox truncated", SystemKind::Internal),
+    (b"rewrite rule repeat ignored", SystemKind::Internal),
+    (b"rmdir(", SystemKind::Internal),
+    (b"setitimer() failed", SystemKind::Internal),
+    (b"setrlimit(", SystemKind::Internal),
+    (b"setsockopt(", SystemKind::Internal),
+    (b"setting SO_REUSEADDR", SystemKind::Internal),
+    (b"shadow transport ", SystemKind::Internal),
+    (b"signing: ", SystemKind::Internal),
+    (b"signing_init: ", SystemKind::Internal),
+    (b"smtp-wait database entry", SystemKind::Internal),
+    (b"socket bind() to port ", SystemKind::Internal),
+    (b"socks auth failed", SystemKind::Internal),
+    (b"spool_directory ", SystemKind::Internal),
+    (b"spoolfile error on close", SystemKind::Internal),
+    (b"store_mark called", SystemKind::Internal),
+    (b"store_reset called", SystemKind::Internal),
+    (b"string too large in smtp_printf", SystemKind::Internal),
+    (b"string too long in header_add", SystemKind::Internal),
+    (b"string_format", SystemKind::Internal),
+    (b"string_sprintf expansion was longer", SystemKind::Internal),
+    (b"syslog_processname is longer", SystemKind::Internal),
+    (b"system filter generated more than", SystemKind::Internal),
+    (
+        b"timed out while reading local message",
+        SystemKind::Internal,
+    ),
+    (b"too many lookups open", SystemKind::Internal),
+    (b"unable to ", SystemKind::Internal),
+    (b"uname() failed", SystemKind::Internal),
+    (b"unknown item in dnslist", SystemKind::Internal),
+    (b"unknown log name ", SystemKind::Internal),
+    (b"unknown named", SystemKind::Internal),
+    (b"unlink(", SystemKind::Internal),
+];
+
+/// The lines no other parser took that Exim 4.93-4.98 writes about itself
+/// (see [`SystemKind`]) and `DMARC results:`. `None` for any other text.
+pub(crate) fn last_resort(text: &[u8]) -> Option<Event<'_>> {
+    let mut n;
+    if let Some(r) = text.strip_prefix(b"DMARC results: ") {
+        return dmarc_result(r);
+    } else if let Some(r) = text.strip_prefix(b"routing loop for ") {
+        n = system_notice(SystemKind::RoutingLoop);
+        n.address = some(r);
+        n.address?;
+    } else if let Some(r) = text.strip_prefix(b"Message abandoned: ") {
+        // receive.c: `<Input read|Spool write> error (<err>) while receiving
+        // message from <sender_fullhost or sender_ident>`, or the spool
+        // writer's own error text.
+        n = system_notice(SystemKind::MessageAbandoned);
+        n.detail = some(r);
+        n.detail?;
+        if let Some(at) = super::peer::find(r, b") while receiving message from ")
+            && (r.starts_with(b"Input read error (") || r.starts_with(b"Spool write error ("))
+            && let Some(who) = r.get(at + 31..)
+        {
+            match crate::parse::host::fullhost_from_right(who) {
+                Some(h) => n.peer.host = Some(h),
+                None => n.peer.user = some(who),
+            }
+        }
+    } else if let Some(r) = text.strip_prefix(b"<")
+        && let Some(at) = super::peer::find(r, b">: ")
+    {
+        // verify.c, transports/smtp.c: `<%s>: %s` with the address being
+        // verified or delivered and a set-up error of the callout or
+        // transport (interface, port, helo_data, tls_sni expansion).
+        n = system_notice(SystemKind::Internal);
+        n.address = some(r.get(..at)?);
+        n.detail = some(r.get(at + 3..)?);
+        n.detail?;
+    } else if text == b"Delivery deferred by system filter" {
+        n = system_notice(SystemKind::FilterDeferred);
+    } else if text.starts_with(b"expansion of ")
+        || text.starts_with(b"Expansion of ")
+        || text.starts_with(b"unable to expand ")
+    {
+        // Like `failed to expand ...` (keyword()): a configuration expansion.
+        return Some(Event::ExpansionFailed(note(some(text))));
+    } else if let Some(r) = text.strip_prefix(b"[")
+        && let Some(close) = memchr::memchr(b']', r)
+        && let Some(rest) = r.get(close + 1..).and_then(|x| x.strip_prefix(b" "))
+        && (rest.starts_with(b"SSL verify error")
+            || rest.starts_with(b"after QUIT, client reset TCP")
+            || super::peer::find(rest, b" verify denied by event-action").is_some()
+            || super::peer::find(rest, b"Received TLS cert").is_some())
+    {
+        // tls-openssl.c, tls-gnu.c: `[<peer address>] ...`, like the `[ip]
+        // SSL verify error: ` of session::tls_notice.
+        return Some(Event::TlsError(crate::event::Session {
+            peer: Peer {
+                host: Some(crate::host::Host {
+                    ip: some(r.get(..close)?),
+                    ..Default::default()
+                }),
+                ..Peer::default()
+            },
+            reason: some(rest),
+            ..crate::event::Session::default()
+        }));
+    } else if TLS_PREFIXES.iter().any(|p| text.starts_with(p)) {
+        return Some(Event::TlsError(crate::event::Session {
+            reason: some(text),
+            ..crate::event::Session::default()
+        }));
+    } else if let Some((_, kind)) = SYSTEM_PREFIXES.iter().find(|(p, _)| text.starts_with(p)) {
+        n = system_notice(*kind);
+        n.detail = some(text);
+    } else if text.starts_with(b"DMARC ")
+        || (text.starts_with(b"failure to ") && super::peer::find(text, b"DMARC").is_some())
+    {
+        n = system_notice(SystemKind::Dmarc);
+        n.detail = some(text);
+    } else if super::peer::find(text, b"untainted").is_some()
+        || super::peer::find(text, b" tainted ").is_some()
+    {
+        // `<option> is not untainted after expansion`, other taint texts.
+        n = system_notice(SystemKind::Taint);
+        n.detail = some(text);
+    } else {
+        return None;
+    }
+    Some(Event::SystemNotice(n))
+}
+
+/// The text after `DMARC results: ` (dmarc.c): `spf_domain=%s dmarc_domain=%s
+/// spf_align=%s dkim_align=%s enforcement='%s'`. The domains are Exim's
+/// (checked by SPF and the DMARC lookup) and hold no spaces; the verdict is
+/// libopendmarc's text in quotes, last on the line.
+fn dmarc_result(r: &[u8]) -> Option<Event<'_>> {
+    let r = r.strip_prefix(b"spf_domain=")?;
+    let at = super::peer::find(r, b" dmarc_domain=")?;
+    let spf_domain = r.get(..at)?;
+    let r = r.get(at + 14..)?;
+    let at = super::peer::find(r, b" spf_align=")?;
+    let dmarc_domain = r.get(..at)?;
+    let r = r.get(at + 11..)?;
+    let yes = |w: &[u8]| match w {
+        b"yes" => Some(true),
+        b"no" => Some(false),
+        _ => None,
+    };
+    let at = super::peer::find(r, b" dkim_align=")?;
+    let spf_aligned = yes(r.get(..at)?)?;
+    let r = r.get(at + 12..)?;
+    let at = super::peer::find(r, b" enforcement='")?;
+    let dkim_aligned = yes(r.get(..at)?)?;
+    let enforcement = r.get(at + 14..)?.strip_suffix(b"'")?;
+    Some(Event::DmarcResult(crate::event::DmarcResult {
+        spf_domain: Text::new(spf_domain),
+        dmarc_domain: Text::new(dmarc_domain),
+        spf_aligned,
+        dkim_aligned,
+        enforcement: Text::new(enforcement),
+    }))
 }
 
 #[cfg(test)]
@@ -1131,6 +1480,250 @@ mod system_tests {
             "local_scan() function crashed with signal x - y",
         ] {
             assert_eq!(system(line.as_bytes()), None, "{line}");
+        }
+    }
+}
+
+#[cfg(test)]
+mod last_resort_tests {
+    use super::*;
+    use crate::event::DmarcResult;
+
+    fn notice(text: &str) -> SystemNotice<'_> {
+        match last_resort(text.as_bytes()) {
+            Some(Event::SystemNotice(n)) => n,
+            other => panic!("{text}: {other:?}"),
+        }
+    }
+
+    fn dmarc(text: &str) -> DmarcResult<'_> {
+        match last_resort(text.as_bytes()) {
+            Some(Event::DmarcResult(d)) => d,
+            other => panic!("{text}: {other:?}"),
+        }
+    }
+
+    /// dmarc.c: `DMARC results: spf_domain=%s dmarc_domain=%s spf_align=%s
+    /// dkim_align=%s enforcement='%s'`, the aligns `yes`/`no`.
+    #[test]
+    fn dmarc_results() {
+        let d = dmarc(
+            "DMARC results: spf_domain=bounce.example.org dmarc_domain=example.org spf_align=yes dkim_align=no enforcement='Accept'",
+        );
+        assert_eq!(d.spf_domain, "bounce.example.org");
+        assert_eq!(d.dmarc_domain, "example.org");
+        assert!(d.spf_aligned && !d.dkim_aligned);
+        assert_eq!(d.enforcement, "Accept");
+        let d = dmarc(
+            "DMARC results: spf_domain=helo.example.net dmarc_domain=example.com spf_align=no dkim_align=yes enforcement='Permit and report'",
+        );
+        assert!(!d.spf_aligned && d.dkim_aligned);
+        assert_eq!(d.enforcement, "Permit and report");
+        for bad in [
+            "DMARC results: spf_domain=a dmarc_domain=b spf_align=maybe dkim_align=no enforcement='Accept'",
+            "DMARC results: spf_domain=a dmarc_domain=b spf_align=no dkim_align=no enforcement='Accept",
+            "DMARC results: dmarc_domain=b spf_align=no dkim_align=no enforcement='Accept'",
+        ] {
+            assert!(last_resort(bad.as_bytes()).is_none(), "{bad}");
+        }
+    }
+
+    /// route.c, receive.c, deliver.c: the texts with fields of their own.
+    #[test]
+    fn loops_abandoned_deferred() {
+        let n = notice("routing loop for joe@example.org");
+        assert_eq!(n.kind, SystemKind::RoutingLoop);
+        assert_eq!(n.address.unwrap(), "joe@example.org");
+        assert!(last_resort(b"routing loop for ").is_none());
+
+        // receive.c: `%s error (%s) while receiving message from %s` with
+        // sender_fullhost; the HELO is the client's, so the host is read
+        // from the right.
+        let n = notice(
+            "Message abandoned: Spool write error (No space left on device) while receiving message from mx.example.net (x) [1.2.3.4]) [192.0.2.7]",
+        );
+        assert_eq!(n.kind, SystemKind::MessageAbandoned);
+        let h = n.peer.host.unwrap();
+        assert_eq!(h.ip.unwrap(), "192.0.2.7");
+        assert_eq!(h.name.unwrap(), "mx.example.net");
+        assert!(
+            n.detail
+                .unwrap()
+                .as_bytes()
+                .starts_with(b"Spool write error (No space")
+        );
+        // A local message: sender_ident.
+        let n = notice(
+            "Message abandoned: Input read error (Connection reset by peer) while receiving message from www-data",
+        );
+        assert_eq!(n.peer.user.unwrap(), "www-data");
+        assert!(n.peer.host.is_none());
+        // spool_write_header's own error: no sender.
+        let n = notice("Message abandoned: spool file write error: No space left on device");
+        assert_eq!(
+            n.detail.unwrap(),
+            "spool file write error: No space left on device"
+        );
+        assert!(n.peer.host.is_none() && n.peer.user.is_none());
+
+        let n = notice(
+            "<joe@example.org>: failed to expand transport's helo_data value for callout: unknown variable",
+        );
+        assert_eq!(n.kind, SystemKind::Internal);
+        assert_eq!(n.address.unwrap(), "joe@example.org");
+        assert_eq!(
+            n.detail.unwrap(),
+            "failed to expand transport's helo_data value for callout: unknown variable"
+        );
+        assert!(last_resort(b"<joe@example.org>: ").is_none());
+
+        let n = notice("Delivery deferred by system filter");
+        assert_eq!(n.kind, SystemKind::FilterDeferred);
+        assert!(n.detail.is_none());
+        assert!(last_resort(b"Delivery deferred by system filter today").is_none());
+    }
+
+    /// One line per class, with the values Exim writes; `detail` is the
+    /// whole text, `host.ip` the `[peer]` of tls-openssl.c's lines.
+    #[test]
+    fn classes() {
+        let cases: &[(&str, SystemKind, Option<&str>)] = &[
+            (
+                "Tainted filename for search: '/etc/exim4/lists/joe'",
+                SystemKind::Taint,
+                None,
+            ),
+            (
+                "tainted search query is not properly quoted (router r1, /etc/exim4/exim4.conf 69): select 1",
+                SystemKind::Taint,
+                None,
+            ),
+            (
+                "attempt to use tainted value '/tmp/x' from '$local_part' for transport",
+                SystemKind::Taint,
+                None,
+            ),
+            (
+                "bounce_message_file is not untainted after expansion: '/srv/x'",
+                SystemKind::Taint,
+                None,
+            ),
+            (
+                "DMARC failure to load tld list '/etc/exim4/tld.txt': No such file or directory",
+                SystemKind::Dmarc,
+                None,
+            ),
+            (
+                "failure to write to DMARC history file: /var/spool/exim4/dmarc.hist",
+                SystemKind::Dmarc,
+                None,
+            ),
+            (
+                "fork of delivery process from queue runner 4242 failed",
+                SystemKind::Internal,
+                None,
+            ),
+            (
+                "daemon: fork of queue-runner process failed: Resource temporarily unavailable",
+                SystemKind::Internal,
+                None,
+            ),
+            (
+                "Spool error for 1rAbCd-000123-AB: Permission denied",
+                SystemKind::Internal,
+                None,
+            ),
+            (
+                "IPv6 socket creation failed: Address family not supported by protocol",
+                SystemKind::Internal,
+                None,
+            ),
+            ("SEGV_MAPERR", SystemKind::Crash, None),
+        ];
+        for (text, kind, ip) in cases {
+            let n = notice(text);
+            assert_eq!(n.kind, *kind, "{text}");
+            assert_eq!(n.detail.unwrap(), *text, "{text}");
+            assert_eq!(
+                n.peer.host.and_then(|h| h.ip).map(|t| t.to_string()),
+                ip.map(str::to_string),
+                "{text}"
+            );
+        }
+    }
+
+    /// The TLS and OCSP texts join `tls_error` (session::tls_notice): the
+    /// `[peer] ...` ones with the peer's address and the text after it, the
+    /// others whole.
+    #[test]
+    fn tls_texts() {
+        let cases: &[(&str, Option<&str>, &str)] = &[
+            (
+                "[192.0.2.9] SSL verify error (during S-verify for [192.0.2.9]): depth=0 error=certificate has expired cert=/CN=mx.example.net",
+                Some("192.0.2.9"),
+                "SSL verify error (during S-verify for [192.0.2.9]): depth=0 error=certificate has expired cert=/CN=mx.example.net",
+            ),
+            (
+                "[2001:db8::25] after QUIT, client reset TCP before SMTP response and TLS close",
+                Some("2001:db8::25"),
+                "after QUIT, client reset TCP before SMTP response and TLS close",
+            ),
+            (
+                "[192.0.2.9] SSL verify denied by event-action: depth=1 cert=/CN=x: no",
+                Some("192.0.2.9"),
+                "SSL verify denied by event-action: depth=1 cert=/CN=x: no",
+            ),
+            (
+                "TLS error (SSL_read): error:0A000126:SSL routines::unexpected eof while reading",
+                None,
+                "TLS error (SSL_read): error:0A000126:SSL routines::unexpected eof while reading",
+            ),
+            (
+                "Server certificate status unknown, in OCSP stapling",
+                None,
+                "Server certificate status unknown, in OCSP stapling",
+            ),
+            (
+                "Failed to open OCSP response file \"/etc/exim4/ocsp.der\": No such file or directory",
+                None,
+                "Failed to open OCSP response file \"/etc/exim4/ocsp.der\": No such file or directory",
+            ),
+        ];
+        for (text, ip, reason) in cases {
+            let Some(Event::TlsError(s)) = last_resort(text.as_bytes()) else {
+                panic!("{text}");
+            };
+            assert_eq!(s.reason.unwrap(), *reason, "{text}");
+            assert_eq!(
+                s.peer.host.and_then(|h| h.ip).map(|t| t.to_string()),
+                ip.map(str::to_string),
+                "{text}"
+            );
+        }
+    }
+
+    /// Expansion failures join `expansion_failed`; text that is none of
+    /// Exim's is still unknown.
+    #[test]
+    fn expansions_and_misses() {
+        for text in [
+            "Expansion of \"${if\" (smtp_banner) failed: unknown condition",
+            "expansion of smtp_accept_max_per_host failed for 192.0.2.1: bad",
+        ] {
+            let Some(Event::ExpansionFailed(n)) = last_resort(text.as_bytes()) else {
+                panic!("{text}");
+            };
+            assert_eq!(n.reason.unwrap(), text);
+        }
+        for text in [
+            "[192.0.2.9] hello there",
+            "[192.0.2.9 SSL verify error: x",
+            "the DMARC policy is fine",
+            "something untold",
+            "Tainting is fine",
+            "",
+        ] {
+            assert!(last_resort(text.as_bytes()).is_none(), "{text}");
         }
     }
 }

@@ -21,7 +21,7 @@ pub(crate) fn event_into<'a>(text: &'a [u8], event: &mut Event<'a>) {
         if let Some(a) = process::arguments(r) {
             *event = Event::Arguments(a);
         }
-    } else if let Some(e) = self::event(text) {
+    } else if let Some(e) = self::event(text).or_else(|| notice::last_resort(text)) {
         *event = e;
     }
 }
@@ -314,6 +314,26 @@ mod tests {
             ("notify triggered queue run", "system_notice"),
             ("SIGSEGV (null pointer indirection)", "system_notice"),
             ("2 accept() failures: Too many open files", "system_notice"),
+            ("routing loop for joe@example.org", "system_notice"),
+            ("Delivery deferred by system filter", "system_notice"),
+            (
+                "[192.0.2.9] after QUIT, client reset TCP before SMTP response and TLS close",
+                "tls_error",
+            ),
+            ("TLS error (SSL_read): unexpected eof", "tls_error"),
+            ("Tainted filename for search: '/etc/x'", "system_notice"),
+            (
+                "fork() failed when starting daemon: No memory",
+                "system_notice",
+            ),
+            (
+                "DMARC results: spf_domain=a.example dmarc_domain=a.example spf_align=yes dkim_align=yes enforcement='Accept'",
+                "dmarc_result",
+            ),
+            (
+                "Expansion of \"$x\" (smtp_banner) failed: bad",
+                "expansion_failed",
+            ),
             ("this is free text from an ACL logwrite", "unknown"),
             ("H=(pc) [192.0.2.1] some lowercase logwrite text", "unknown"),
         ];

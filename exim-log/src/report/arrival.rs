@@ -28,7 +28,7 @@ use crate::event::Event;
 /// A message's arrival (`<=` line) as logged, with the `cwd=` of the
 /// process that submitted it.
 #[derive(Clone, Debug, PartialEq, Eq)]
-#[cfg_attr(feature = "serde", derive(serde::Serialize))]
+#[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
 #[non_exhaustive]
 pub struct LoggedArrival {
     /// The message id.

@@ -108,6 +108,7 @@ impl QueueGroup {
 
 /// The counts of one key of a table.
 #[derive(Clone, Debug, Default)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
 struct Stats {
     messages: u64,
     recipients: u64,
@@ -162,7 +163,7 @@ fn push_id(ids: &mut Vec<String>, more: &mut bool, id: String) {
 
 /// Ages of the queued messages.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
-#[cfg_attr(feature = "serde", derive(serde::Serialize))]
+#[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
 pub struct Ages {
     /// Under an hour on the queue.
     pub under_1h: u64,
@@ -198,7 +199,7 @@ impl Ages {
 
 /// Counts over the whole queue.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
-#[cfg_attr(feature = "serde", derive(serde::Serialize))]
+#[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
 pub struct QueueTotals {
     /// Messages.
     pub messages: u64,
@@ -231,6 +232,7 @@ struct Facts<'k> {
 /// The queue report: add messages one at a time, [`QueueReport::merge`]
 /// partial reports, then [`QueueReport::report`].
 #[derive(Clone, Debug)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
 pub struct QueueReport {
     now: i64,
     totals: QueueTotals,

@@ -54,7 +54,7 @@ pub const SIZE_BUCKETS: [(u64, &str); 5] = [
 
 /// Messages, addresses and bytes of one key.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
-#[cfg_attr(feature = "serde", derive(serde::Serialize))]
+#[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
 pub struct Volume {
     /// Messages (`<=` lines, or `=>` lines for deliveries).
     pub messages: u64,
@@ -87,6 +87,7 @@ fn table() -> Table_ {
 /// The aggregator: feed it every assembled message ([`Summary::add_message`])
 /// and every lone line ([`Summary::add_line`]).
 #[derive(Clone, Debug)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
 pub struct Summary {
     window: TimeWindow,
     budget: MemoryBudget,

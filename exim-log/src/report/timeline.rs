@@ -27,7 +27,7 @@ pub const REPORT_POINTS: usize = 168;
 
 /// What is counted in one bucket.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
-#[cfg_attr(feature = "serde", derive(serde::Serialize))]
+#[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
 #[non_exhaustive]
 pub struct Counts {
     /// Arrivals (`<=` lines).
@@ -82,6 +82,7 @@ fn coarser(minutes: i64) -> i64 {
 
 /// A bounded, mergeable series of [`Counts`] over log time.
 #[derive(Clone, Debug)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
 pub struct Timeline {
     /// Bucket width in minutes, a step of the ladder.
     minutes: i64,

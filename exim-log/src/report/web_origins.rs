@@ -512,9 +512,11 @@ impl WebOrigins {
         WebOrigins::with_budget(window, docroots, MemoryBudget::DEFAULT)
     }
 
-    /// [`WebOrigins::new`] holding at most about `budget` bytes: half for
-    /// the scripts and their arrival times, half for their client, URL and
-    /// user-agent tables (equal shares). When the arrivals outgrow their
+    /// [`WebOrigins::new`] holding at most about `budget` bytes: a quarter
+    /// for the scripts and their arrival times (8 bytes per second with
+    /// messages), three quarters for their client, URL and user-agent
+    /// tables (one pool: past it, the biggest table drops its lightest
+    /// keys). When the arrivals outgrow their
     /// half, their times are kept to 2, 4, 8... seconds (a request then
     /// counts for a whole bucket touching its window) or, when the scripts
     /// themselves are too many, the scripts with the fewest messages are
@@ -646,7 +648,7 @@ impl WebOrigins {
         if !fits {
             self.settle();
         }
-        if self.script_bytes > self.budget.get() / 2 {
+        if self.script_bytes > self.budget.get() / 4 {
             self.fit();
         }
     }
@@ -698,8 +700,8 @@ impl WebOrigins {
         self.peak = self.peak.max(self.script_bytes + self.table_bytes);
     }
 
-    /// Brings the scripts and their arrivals back under a quarter of the
-    /// budget (half of their half, so that this runs rarely): coarser
+    /// Brings the scripts and their arrivals back under an eighth of the
+    /// budget (half of their quarter, so that this runs rarely): coarser
     /// arrival buckets while the buckets are most of the bytes, else the
     /// lighter half of the scripts dropped.
     fn fit(&mut self) {
@@ -709,7 +711,7 @@ impl WebOrigins {
             s.arrivals.pending.shrink_to_fit();
         }
         self.recount();
-        let limit = self.budget.get() / 4;
+        let limit = self.budget.get() / 8;
         while self.script_bytes > limit {
             let buckets: usize = self
                 .scripts
@@ -763,12 +765,8 @@ impl WebOrigins {
             return;
         }
         self.settle();
-        let share = (self.budget.get() / 2) / (3 * self.scripts.len()).max(1);
         for s in &mut self.scripts {
             s.arrivals.seal();
-            for t in [&mut s.clients, &mut s.urls, &mut s.agents] {
-                t.set_max_bytes(share);
-            }
         }
         self.sealed = true;
         self.candidates = None;
@@ -903,6 +901,34 @@ impl WebOrigins {
             let after = s.table_use().bytes;
             self.table_bytes = (self.table_bytes + after).saturating_sub(before);
             self.peak = self.peak.max(self.script_bytes + self.table_bytes);
+        }
+        if self.table_bytes > self.budget.get() / 4 * 3 {
+            self.trim_tables();
+        }
+    }
+
+    /// The tables share one pool, 3/4 of the budget: a busy site's root
+    /// script may need most of it while a hundred quiet scripts need
+    /// little. Past it, the biggest table drops its lighter half (as a
+    /// [`BoundedMap`] does when full), until a quarter of the pool is free.
+    fn trim_tables(&mut self) {
+        let goal = self.budget.get() / 4 * 3 / 4 * 3;
+        while self.table_bytes > goal {
+            let biggest = self
+                .scripts
+                .iter_mut()
+                .flat_map(|s| [&mut s.clients, &mut s.urls, &mut s.agents])
+                .max_by_key(|t| t.bytes());
+            let Some(t) = biggest else { break };
+            let before = t.bytes();
+            if before == 0 {
+                break;
+            }
+            // Over a budget just below what it holds, the map prunes to
+            // half of it; then it may grow again within the pool.
+            t.set_max_bytes(before - 1);
+            t.set_max_bytes(usize::MAX);
+            self.table_bytes = self.table_bytes.saturating_sub(before - t.bytes());
         }
     }
 

@@ -202,11 +202,16 @@ fn address_part<'a>(d: &mut Delivery<'a>, i: &'a [u8], problem: bool) -> &'a [u8
         // or the error separator. The first field after an address is always
         // one of `F= Q= P= R= T=` (deliver.c `delivery_log`, `deferral_log`,
         // `failure_log`); any other `X=` word is an argument (`|prog U=x`).
-        // On a failure or deferral a word ending in `:` is the ≤ 4.98 error
-        // separator (`** |/bin/prog: error`), as for a plain address below.
+        // On a failure or deferral with nothing of that after the command, the
+        // first word ending in `:` is the ≤ 4.98 error separator
+        // (`** |/bin/prog: error`), as for a plain address below; with an
+        // original or fields after it, it is part of the command.
+        let mut colon = None;
         while let Some(next) = i.get(end..).and_then(|r| r.strip_prefix(b" ")) {
-            if (problem && i.get(..end).is_some_and(|a| a.ends_with(b":")))
-                || next.is_empty()
+            if problem && colon.is_none() && i.get(..end).is_some_and(|a| a.ends_with(b":")) {
+                colon = Some(end);
+            }
+            if next.is_empty()
                 || matches!(next.first(), Some(b'(' | b':'))
                 || original_at(next, problem)
                 || tag(next).is_some_and(|(t, _)| {
@@ -218,6 +223,11 @@ fn address_part<'a>(d: &mut Delivery<'a>, i: &'a [u8], problem: bool) -> &'a [u8
                 break;
             }
             end += 1 + address_end(next);
+        }
+        if end >= i.len()
+            && let Some(c) = colon
+        {
+            end = c;
         }
     }
     let (addr, mut rest) = i.split_at(end.min(i.len()));
@@ -1221,6 +1231,16 @@ mod tests {
         assert_eq!(d.error.unwrap(), "discarded by RCPT ACL");
         let d = delivery(Flag::Deferral, b"|/bin/prog -x: retry time not reached");
         assert_eq!(d.address, "|/bin/prog -x");
+        // With an original or fields after it, a colon is part of the command
+        // (4.99 writes ` : ` before the error).
+        let d = delivery(
+            Flag::Failure,
+            b"|/bin/prog args: x $1 <u@example.org> R=r0 T=t1 : return message generated",
+        );
+        assert_eq!(d.address, "|/bin/prog args: x $1");
+        assert_eq!(d.original.unwrap(), "u@example.org");
+        assert_eq!(d.transport.unwrap(), "t1");
+        assert_eq!(d.error.unwrap(), "return message generated");
         // On a delivery a colon is part of the command.
         let d = delivery(Flag::Delivery, b"|/bin/prog -x: y R=r T=t");
         assert_eq!(d.address, "|/bin/prog -x: y");

@@ -2,7 +2,7 @@
 Polars way (pl.read_csv of the lines + str.extract_groups / str.extract with
 regexes, multi-threaded), side by side in one process (issue 18).
 
-Usage: python bench/bench_arrow.py [--file PATH | --mib N] [--repeat R]
+Usage: python bench/bench_arrow.py [--file PATH | --mib N] [--repeat R] [--threads T]
 
 Without --file, writes a generated mainlog of about N MiB with `genlog` (the
 workspace's generator: target/release/genlog, else target/debug/genlog, else
@@ -11,7 +11,9 @@ same columns for every line: timestamp (as a datetime), message id, flag, the
 address after the flag, H= host name and IP, P=, S= (integer), R=, T=, U=, A=
 and the subject. The Polars regexes do no unquoting and get odd lines wrong;
 read_arrow gives every column of SCHEMA.md ("Arrow tables"), decoded. Prints
-seconds, lines/s and the ratio; the best of R runs is kept.
+seconds, lines/s and the ratio; the best of R runs is kept. read_arrow parses
+on --threads threads (default: every core, as Polars does); a row for one
+thread shows the scaling.
 """
 
 from __future__ import annotations
@@ -78,8 +80,8 @@ def polars_way(path: str) -> pl.DataFrame:
     )
 
 
-def arrow_way(path: str) -> pa.Table:
-    return pa.table(exim_log.read_arrow(path))
+def arrow_way(path: str, threads: int | None = None) -> pa.Table:
+    return pa.table(exim_log.read_arrow(path, threads=threads))
 
 
 def best(repeat: int, f, path: str) -> tuple[float, int]:
@@ -111,6 +113,7 @@ def main(argv: list[str] | None = None) -> list[tuple[str, float, int]]:
     ap.add_argument("--file")
     ap.add_argument("--mib", type=int, default=64)
     ap.add_argument("--repeat", type=int, default=3)
+    ap.add_argument("--threads", type=int, default=None)
     args = ap.parse_args(argv)
     with tempfile.TemporaryDirectory() as tmp:
         path = args.file
@@ -120,19 +123,24 @@ def main(argv: list[str] | None = None) -> list[tuple[str, float, int]]:
         size = os.path.getsize(path)
         results = []
         # Alternate, so that load changes hit both alike.
-        runs: dict[str, list[float]] = {"read_arrow": [], "polars": []}
+        ways = {
+            "read_arrow": lambda p: arrow_way(p, args.threads),
+            "read_arrow, 1 thread": lambda p: arrow_way(p, 1),
+            "polars": polars_way,
+        }
+        runs: dict[str, list[float]] = {name: [] for name in ways}
         rows: dict[str, int] = {}
         for _ in range(args.repeat):
-            for name, f in (("read_arrow", arrow_way), ("polars", polars_way)):
+            for name, f in ways.items():
                 t, n = best(1, f, path)
                 runs[name].append(t)
                 rows[name] = n
         print(f"{size / 1e6:.1f} MB, {rows['read_arrow']} lines, best of {args.repeat}, "
-              f"{os.cpu_count()} CPUs (Polars uses all)")
+              f"{os.cpu_count()} CPUs (Polars uses all; read_arrow threads={args.threads or 'all'})")
         print("| way | time (s) | lines/s | vs Polars |")
         print("|---|---:|---:|---:|")
         tp = min(runs["polars"])
-        for name in ("read_arrow", "polars"):
+        for name in ways:
             t = min(runs[name])
             results.append((name, t, rows[name]))
             print(f"| {name} | {t:.3f} | {rows[name] / t / 1e6:.2f}M | {tp / t:.2f}x |")

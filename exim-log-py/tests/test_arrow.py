@@ -6,6 +6,7 @@ pyarrow, Polars and DuckDB; byte ranges; the Parquet dataset of
 from __future__ import annotations
 
 import datetime as dt
+import gzip
 import json
 import os
 import pathlib
@@ -76,8 +77,57 @@ def test_polars_and_duckdb_take_the_stream():
     df = pl.DataFrame(b)
     assert df.height == b.num_rows
     assert df.schema["timestamp"] == pl.Datetime("us", "UTC")
-    arrivals = duckdb.sql("SELECT count(*) FROM b WHERE event = 'arrival'").fetchall()[0][0]
+    # The stream was handed to Polars; DuckDB reads a new one.
+    again = exim_log.read_arrow(str(SAMPLE))
+    arrivals = duckdb.sql("SELECT count(*) FROM again WHERE event = 'arrival'").fetchall()[0][0]
     assert arrivals == df.filter(pl.col("event") == "arrival").height > 0
+
+
+def test_a_stream_is_read_once_unless_kept():
+    b = exim_log.read_arrow(str(SAMPLE))
+    # An export read for its schema alone (as DuckDB does first) takes nothing.
+    assert pa.RecordBatchReader.from_stream(b).schema.names == b.column_names
+    t = pa.table(b)
+    assert b.num_rows == t.num_rows == len(sample_lines())
+    with pytest.raises(ValueError, match="streamed to a consumer already"):
+        pa.table(b)
+    kept = exim_log.read_arrow(str(SAMPLE))
+    assert len(kept) == t.num_rows
+    assert pa.table(kept).num_rows == pa.table(kept).num_rows == t.num_rows
+
+
+def test_a_file_gone_is_an_error_of_the_stream(tmp_path):
+    b = exim_log.read_arrow([str(SAMPLE), str(tmp_path / "gone")])
+    with pytest.raises(OSError):
+        pa.table(b)
+
+
+def decoded(t: pa.Table, columns: list[str]) -> dict[str, list[object]]:
+    return {c: t.column(c).to_pylist() for c in columns}
+
+
+@pytest.mark.parametrize("source", ["plain", "list", "gzip"])
+def test_threads_give_the_same_rows_in_order(tmp_path, source):
+    # Over 2 MiB, so that the plan cuts it into byte ranges (units >= 1 MiB).
+    log = tmp_path / "mainlog"
+    lines = sample_lines()
+    with log.open("wb") as f:
+        while f.tell() < (5 << 19):
+            f.write(b"\n".join(lines) + b"\n")
+    if source == "plain":
+        src: object = str(log)
+    elif source == "list":
+        src = [str(SAMPLE), str(log), str(SAMPLE)]
+    else:
+        gz = tmp_path / "mainlog.1.gz"
+        gz.write_bytes(gzip.compress(log.read_bytes()))
+        src = [str(gz), str(log)]
+    cols = ["raw", "event", "message_id", "timestamp", "size", "host_ip", "flag"]
+    one = pa.table(exim_log.read_arrow(src, raw=True, threads=1, batch_rows=3000))
+    for threads in (2, 3):
+        many = pa.table(exim_log.read_arrow(src, raw=True, threads=threads, batch_rows=3000))
+        assert many.num_rows == one.num_rows
+        assert decoded(many, cols) == decoded(one, cols)
 
 
 def test_messages_table():
@@ -212,6 +262,7 @@ def test_benchmark_script_runs_on_a_small_input(capsys):
     results = mod.main(["--file", str(SAMPLE), "--repeat", "1"])
     assert {name: rows for name, _, rows in results} == {
         "read_arrow": len(sample_lines()),
+        "read_arrow, 1 thread": len(sample_lines()),
         "polars": len(sample_lines()),
     }
     assert "vs Polars" in capsys.readouterr().out

@@ -178,7 +178,14 @@ fn check(lines: &[&[u8]], what: &str) -> usize {
     for l in lines {
         b.push_bytes(l);
     }
+    let first = b.finish().unwrap();
+    // The builder starts again after `finish` (its dictionaries too): the
+    // second batch of the same lines is the first one.
+    for l in lines {
+        b.push_bytes(l);
+    }
     let batch = b.finish().unwrap();
+    assert_eq!(batch, first, "{what}: a builder reused after finish");
     assert_eq!(batch.num_rows(), lines.len(), "{what}: one row per line");
     let schema = batch.schema();
     for (row, l) in lines.iter().enumerate() {

@@ -290,8 +290,15 @@ class ArrowBatches:
 
     Implements the Arrow PyCapsule stream interface, so ``pyarrow.table(b)``,
     ``polars.DataFrame(b)`` (or ``polars.from_arrow``) and DuckDB
-    (``duckdb.sql("SELECT ... FROM b")``) read it without a copy. Every export
-    streams the same batches again.
+    (``duckdb.sql("SELECT ... FROM b")``) read it without a copy.
+
+    The batches of files are made in the background while the consumer reads
+    them (a stream): the first export hands them over as they come, and a
+    second export raises ``ValueError``. Reading :attr:`num_rows` (or
+    ``len()``) before any export makes them all and keeps them; every export
+    then streams the same batches again. A read error met in the background
+    (a file gone, a corrupt gzip) is raised by the consumer reading the
+    stream (pyarrow raises ``OSError``).
     """
 
     def __arrow_c_stream__(self, requested_schema: Optional[object] = None) -> object:
@@ -299,7 +306,8 @@ class ArrowBatches:
         ``arrow_array_stream`` (``requested_schema`` is ignored)."""
     @property
     def num_rows(self) -> int:
-        """Rows in all batches."""
+        """Rows in all batches: before any export, makes (and keeps) them all
+        first; after a streaming export, the rows the consumer read."""
     @property
     def column_names(self) -> list[str]:
         """The column names, in schema order."""
@@ -314,9 +322,20 @@ def read_arrow(
     server: Optional[str] = None,
     byte_range: Optional[tuple[int, int]] = None,
     batch_rows: int = 65536,
+    threads: Optional[int] = None,
 ) -> ArrowBatches:
     """Parses ``source`` (any source :func:`lines` takes) into Arrow record
-    batches, with the GIL released, and returns them as :class:`ArrowBatches`.
+    batches, without the GIL, and returns them as :class:`ArrowBatches`: a
+    stream the batches are made into in the background (for paths) while the
+    consumer reads them, in input order.
+
+    ``threads`` (default: the cores available) parses the lines of plain
+    files on that many threads, over the units of :func:`plan` (byte ranges
+    cut at line boundaries, whole ``.gz`` files); the rows are the same, in
+    the same order, with any ``threads``. ``table="messages"`` (messages need
+    the whole log in order), ``byte_range`` and file objects or bytes use one
+    thread; a file object is read (GIL held for its ``read()``) before the
+    batches are streamed.
 
     ``table="lines"``: one row per input line (a line without a valid prefix
     is a row with ``parse_error``); ``table="messages"``: one row per assembled

@@ -784,6 +784,21 @@ fn failure(rest: &str) -> Option<Reading> {
     let (mut r, tail) = address_then(rest, r" (?:F|P|R|T|Q|H)=.*")
         .or_else(|| address_then(rest, r" : .*"))
         .or_else(|| address_then(rest, r": .*"))?;
+    // A pipe command's glued `: ` is the separator only when no field follows
+    // (the parser's rule: with one, the colon is part of the command).
+    let field_word = |w: &str| {
+        ["F=", "Q=", "P=", "R=", "T="]
+            .iter()
+            .any(|t| w.starts_with(t))
+    };
+    if r.get("recipient")
+        .and_then(Value::as_str)
+        .is_some_and(|a| a.starts_with('|'))
+        && tail.starts_with(": ")
+        && tail.split(' ').any(field_word)
+    {
+        return None;
+    }
     let (toks, left) = tokens(&tail, false);
     if !known(&toks, DELIVERY_TAGS) {
         return None;

@@ -3,22 +3,21 @@
 
 use std::io::Write;
 
-use exim_log::IdFormat;
+use exim_log::{IdFormat, Timestamp};
 
 /// `YYYY-MM-DD HH:MM:SS[.mmm][ ±HHMM]` for `ms` milliseconds since the epoch (UTC),
 /// shown in the zone `offset` minutes east of UTC (§1.1: Exim logs local time).
 pub fn write_timestamp(out: &mut Vec<u8>, ms: i64, millisec: bool, offset: Option<i16>) {
     let local = ms + i64::from(offset.unwrap_or(0)) * 60_000;
-    let secs = local.div_euclid(1000);
-    let (y, mo, d) = civil_from_days(secs.div_euclid(86_400));
-    let sod = secs.rem_euclid(86_400);
-    let _ = write!(
-        out,
-        "{y:04}-{mo:02}-{d:02} {:02}:{:02}:{:02}",
-        sod / 3600,
-        sod / 60 % 60,
-        sod % 60
-    );
+    // Generated times are near now: within the years a `Timestamp` holds.
+    let t = Timestamp::from_unix_seconds(local.div_euclid(1000));
+    if let Some(t) = t {
+        let _ = write!(
+            out,
+            "{:04}-{:02}-{:02} {:02}:{:02}:{:02}",
+            t.year, t.month, t.day, t.hour, t.minute, t.second
+        );
+    }
     if millisec {
         let _ = write!(out, ".{:03}", local.rem_euclid(1000));
     }
@@ -27,20 +26,6 @@ pub fn write_timestamp(out: &mut Vec<u8>, ms: i64, millisec: bool, offset: Optio
         let a = off.unsigned_abs();
         let _ = write!(out, " {sign}{:02}{:02}", a / 60, a % 60);
     }
-}
-
-/// Howard Hinnant's `civil_from_days`: proleptic Gregorian date of a day number.
-fn civil_from_days(z: i64) -> (i64, u32, u32) {
-    let z = z + 719_468;
-    let era = z.div_euclid(146_097);
-    let doe = z - era * 146_097;
-    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
-    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-    let mp = (5 * doy + 2) / 153;
-    let d = (doy - (153 * mp + 2) / 5 + 1) as u32;
-    let m = if mp < 10 { mp + 3 } else { mp - 9 } as u32;
-    let y = yoe + era * 400 + i64::from(m <= 2);
-    (y, m, d)
 }
 
 /// A duration as `string_timediff` writes it (§8): `1h2m3s`, `0s`, or with

@@ -74,27 +74,16 @@ fn attacker(rng: &mut Rng) -> String {
 
 /// `[05/Dec/2026:10:49:58 +0000]` of seconds since the epoch (UTC).
 fn clf_time(t: i64) -> String {
-    let days = t.div_euclid(86_400);
-    let secs = t.rem_euclid(86_400);
-    // Civil from days (Howard Hinnant's algorithm).
-    let z = days + 719_468;
-    let era = z.div_euclid(146_097);
-    let doe = z - era * 146_097;
-    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
-    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-    let mp = (5 * doy + 2) / 153;
-    let d = doy - (153 * mp + 2) / 5 + 1;
-    let m = if mp < 10 { mp + 3 } else { mp - 9 };
-    let y = yoe + era * 400 + i64::from(m <= 2);
+    let Some(ts) = exim_log::Timestamp::from_unix_seconds(t) else {
+        return String::new();
+    };
     let month = MONTHS
-        .get(usize::try_from(m - 1).unwrap_or(0))
+        .get(usize::from(ts.month.saturating_sub(1)))
         .copied()
         .unwrap_or("Jan");
     format!(
-        "[{d:02}/{month}/{y}:{:02}:{:02}:{:02} +0000]",
-        secs / 3600,
-        secs / 60 % 60,
-        secs % 60
+        "[{:02}/{month}/{}:{:02}:{:02}:{:02} +0000]",
+        ts.day, ts.year, ts.hour, ts.minute, ts.second
     )
 }
 

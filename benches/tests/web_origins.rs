@@ -43,7 +43,7 @@ fn attackers_named_with_precision_and_recall_one() {
                 continue;
             };
             let t = m.lines[0].parse().unwrap().timestamp.unix_seconds();
-            w.add_submission(&cwd, t, &m.id);
+            w.add_submission(&cwd, t, m.id().as_str());
         }
         let mut lines = 0u64;
         for set in domlogs(dir.path()).unwrap() {

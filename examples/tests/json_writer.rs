@@ -251,7 +251,7 @@ fn check_log(name: &str, log: &[u8]) -> usize {
     let records = LogReader::new(log).into_records();
     for item in Assembler::new().messages(records).flatten() {
         if let Assembled::Message(m) = item {
-            same(&format!("{name} message {}", m.id), &m);
+            same(&format!("{name} message {}", m.id()), &m);
         }
     }
     lines

@@ -130,7 +130,7 @@ impl Message {
     /// The message id.
     #[getter]
     fn id(&self) -> &str {
-        &self.inner.id
+        self.inner.id().as_str()
     }
 
     /// Why it was emitted: `completed`, `end_of_input` (still in flight when the
@@ -237,7 +237,7 @@ impl Message {
         };
         Ok(format!(
             "Message(id='{}', status='{}', lines={}{cwd})",
-            self.inner.id,
+            self.inner.id(),
             self.inner.status.name(),
             self.lines.len()
         ))
@@ -375,7 +375,7 @@ fn fill_trace(source: &mut LogFiles, trace: &mut Trace, pending: &mut VecDeque<I
 }
 
 fn prepare_message(m: exim_log::assemble::Message) -> Item {
-    let lines = m.lines.iter().filter_map(prepare).collect();
+    let lines = m.records().filter_map(prepare).collect();
     let arguments = m.arguments.iter().map(|a| prepare(&a.record)).collect();
     Item::Message(Box::new(Prepared {
         message: m,

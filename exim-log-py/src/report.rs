@@ -281,6 +281,25 @@ struct Args {
     byte_range: Option<(u64, u64)>,
 }
 
+/// Which report a function counts.
+#[derive(Clone, Copy)]
+enum Which {
+    Spam,
+    Abuse,
+    Summary,
+}
+
+impl Which {
+    fn counts(self, budget: MemoryBudget) -> Counts {
+        let window = TimeWindow::default();
+        match self {
+            Which::Spam => Counts::Spam(SpamSources::with_budget(window, budget)),
+            Which::Abuse => Counts::Abuse(AbuseReport::with_budget(window, budget)),
+            Which::Summary => Counts::Summary(Summary::with_budget(window, budget)),
+        }
+    }
+}
+
 fn report(
     py: Python<'_>,
     source: &Bound<'_, PyAny>,
@@ -336,86 +355,50 @@ fn report(
     })
 }
 
-/// Who sends the mail leaving the server (see the stub).
-#[pyfunction]
-#[pyo3(signature = (source, *, rotated = false, top = 10, threshold = 1, memory_budget = None, threads = None, byte_range = None))]
-#[allow(clippy::too_many_arguments)]
-pub(crate) fn spam_sources(
-    py: Python<'_>,
-    source: &Bound<'_, PyAny>,
-    rotated: bool,
-    top: usize,
-    threshold: u64,
-    memory_budget: Option<usize>,
-    threads: Option<usize>,
-    byte_range: Option<(u64, u64)>,
-) -> PyResult<Report> {
-    let budget = memory_budget.map_or(MemoryBudget::DEFAULT, MemoryBudget::bytes);
-    let counts = Counts::Spam(SpamSources::with_budget(TimeWindow::default(), budget));
-    let args = Args {
-        rotated,
-        top,
-        threshold,
-        budget,
-        threads,
-        byte_range,
+/// The three report functions: the same options, body and return type; only
+/// the report counted and the default `threshold` differ.
+macro_rules! report_function {
+    ($(#[$doc:meta])* $name:ident, $which:ident, threshold = $threshold:tt) => {
+        $(#[$doc])*
+        #[pyfunction]
+        #[pyo3(signature = (source, *, rotated = false, top = 10, threshold = $threshold, memory_budget = None, threads = None, byte_range = None))]
+        #[allow(clippy::too_many_arguments)]
+        pub(crate) fn $name(
+            py: Python<'_>,
+            source: &Bound<'_, PyAny>,
+            rotated: bool,
+            top: usize,
+            threshold: u64,
+            memory_budget: Option<usize>,
+            threads: Option<usize>,
+            byte_range: Option<(u64, u64)>,
+        ) -> PyResult<Report> {
+            let budget = memory_budget.map_or(MemoryBudget::DEFAULT, MemoryBudget::bytes);
+            let args = Args {
+                rotated,
+                top,
+                threshold,
+                budget,
+                threads,
+                byte_range,
+            };
+            report(py, source, Which::$which.counts(budget), args)
+        }
     };
-    report(py, source, counts, args)
 }
 
-/// Inbound abuse at SMTP time and the offending IPs (see the stub).
-#[pyfunction]
-#[pyo3(signature = (source, *, rotated = false, top = 10, threshold = 5, memory_budget = None, threads = None, byte_range = None))]
-#[allow(clippy::too_many_arguments)]
-pub(crate) fn abuse_report(
-    py: Python<'_>,
-    source: &Bound<'_, PyAny>,
-    rotated: bool,
-    top: usize,
-    threshold: u64,
-    memory_budget: Option<usize>,
-    threads: Option<usize>,
-    byte_range: Option<(u64, u64)>,
-) -> PyResult<Report> {
-    let budget = memory_budget.map_or(MemoryBudget::DEFAULT, MemoryBudget::bytes);
-    let counts = Counts::Abuse(AbuseReport::with_budget(TimeWindow::default(), budget));
-    let args = Args {
-        rotated,
-        top,
-        threshold,
-        budget,
-        threads,
-        byte_range,
-    };
-    report(py, source, counts, args)
-}
-
-/// The eximstats totals and tables (see the stub).
-#[pyfunction]
-#[pyo3(signature = (source, *, rotated = false, top = 10, threshold = 1, memory_budget = None, threads = None, byte_range = None))]
-#[allow(clippy::too_many_arguments)]
-pub(crate) fn summary(
-    py: Python<'_>,
-    source: &Bound<'_, PyAny>,
-    rotated: bool,
-    top: usize,
-    threshold: u64,
-    memory_budget: Option<usize>,
-    threads: Option<usize>,
-    byte_range: Option<(u64, u64)>,
-) -> PyResult<Report> {
-    let budget = memory_budget.map_or(MemoryBudget::DEFAULT, MemoryBudget::bytes);
-    let counts = Counts::Summary(Summary::with_budget(TimeWindow::default(), budget));
-    let args = Args {
-        rotated,
-        top,
-        threshold,
-        budget,
-        threads,
-        byte_range,
-    };
-    report(py, source, counts, args)
-}
+report_function!(
+    /// Who sends the mail leaving the server (see the stub).
+    spam_sources, Spam, threshold = 1
+);
+report_function!(
+    /// Inbound abuse at SMTP time and the offending IPs (see the stub).
+    abuse_report, Abuse, threshold = 5
+);
+report_function!(
+    /// The eximstats totals and tables (see the stub).
+    summary, Summary, threshold = 1
+);
 
 /// One unit of a plan: the path, the byte range (`None`: the whole file) and
 /// its size in bytes.

@@ -317,7 +317,7 @@ pub(crate) fn queue(
             crate::source::open(py, logs, rotated)?,
             exim_log::budget::MemoryBudget::DEFAULT,
             |m| {
-                if ids.contains(&m.id)
+                if ids.contains(m.id().as_str())
                     && let Some(a) = exim_log::report::arrival::LoggedArrival::of(m)
                 {
                     found.push(a);

@@ -62,8 +62,11 @@
 //! let records = LogReader::new(&log[..]).into_records();
 //! for item in Assembler::new().messages(records) {
 //!     let Assembled::Message(msg) = item? else { continue };
-//!     assert_eq!(msg.id, "1FZ8zt-0005lz-E7");
+//!     assert_eq!(msg.id(), "1FZ8zt-0005lz-E7");
 //!     // Kept from when the lines were read: nothing is parsed again.
+//!     let delivery = &msg.lines[1];
+//!     assert_eq!(delivery.address().unwrap(), "victim@example.org");
+//!     assert_eq!(delivery.transport().unwrap(), "remote_smtp");
 //!     let script = msg.submission().and_then(|s| s.cwd());
 //!     assert_eq!(script, Some(&b"/home/clientx/public_html/phpBB"[..]));
 //!     assert_eq!(msg.queue_time().map(|t| t.as_secs_f64()), Some(12.0));

@@ -157,6 +157,11 @@ impl IdBuf {
         })
     }
 
+    /// The id, typed (made only from ids that parsed as one).
+    pub(crate) fn id(&self) -> MessageId<'_> {
+        MessageId(self.bytes.get(..usize::from(self.len)).unwrap_or_default())
+    }
+
     /// The id as text (ids are ASCII; `""` otherwise).
     pub(crate) fn as_str(&self) -> &str {
         std::str::from_utf8(self.bytes.get(..usize::from(self.len)).unwrap_or_default())
@@ -186,6 +191,18 @@ fn base62(s: &[u8]) -> u64 {
         };
         acc.saturating_mul(62).saturating_add(u64::from(d))
     })
+}
+
+impl PartialEq<str> for MessageId<'_> {
+    fn eq(&self, other: &str) -> bool {
+        self.0 == other.as_bytes()
+    }
+}
+
+impl PartialEq<&str> for MessageId<'_> {
+    fn eq(&self, other: &&str) -> bool {
+        self.0 == other.as_bytes()
+    }
 }
 
 impl fmt::Debug for MessageId<'_> {

@@ -47,6 +47,32 @@ impl Timestamp {
     pub fn unix_millis(&self) -> i64 {
         self.unix_seconds() * 1000 + i64::from(self.millisecond.unwrap_or(0))
     }
+
+    /// The UTC time `secs` seconds after the Unix epoch, without milliseconds
+    /// or offset: the inverse of [`Timestamp::unix_seconds`]. `None` outside
+    /// the years 1-9999.
+    ///
+    /// ```
+    /// use exim_log::Timestamp;
+    /// let t = Timestamp::from_unix_seconds(951_782_400).unwrap();
+    /// assert_eq!(t.to_string(), "2000-02-29T00:00:00");
+    /// assert_eq!(t.unix_seconds(), 951_782_400);
+    /// assert!(Timestamp::from_unix_seconds(i64::MAX).is_none());
+    /// ```
+    pub fn from_unix_seconds(secs: i64) -> Option<Timestamp> {
+        let (y, m, d) = civil_from_days(secs.div_euclid(86_400));
+        let sod = secs.rem_euclid(86_400);
+        Some(Timestamp {
+            year: u16::try_from(y).ok().filter(|y| (1..=9999).contains(y))?,
+            month: u8::try_from(m).ok()?,
+            day: u8::try_from(d).ok()?,
+            hour: u8::try_from(sod / 3600).ok()?,
+            minute: u8::try_from(sod / 60 % 60).ok()?,
+            second: u8::try_from(sod % 60).ok()?,
+            millisecond: None,
+            utc_offset_minutes: None,
+        })
+    }
 }
 
 /// Number of days in `month` (1-12) of `year`, proleptic Gregorian; 0 for

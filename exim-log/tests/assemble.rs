@@ -7,8 +7,8 @@
 use std::io::Write;
 use std::path::Path;
 
-use exim_log::assemble::{Assembled, Assembler, Link, Message, Status};
-use exim_log::reader::{LogFiles, Record, rotated};
+use exim_log::assemble::{Assembled, Assembler, Link, Message, MessageLine, Status};
+use exim_log::reader::{LogFiles, rotated};
 
 const SPAM: &str = "1sAoM5-00000009r3p-06vq";
 const INBOUND: &str = "1sAoM6-0000000AAAA-0000";
@@ -77,13 +77,13 @@ fn assemble(dir: &Path) -> Vec<Assembled> {
 fn message<'a>(out: &'a [Assembled], id: &str) -> &'a Message {
     out.iter()
         .find_map(|a| match a {
-            Assembled::Message(m) if m.id == id => Some(m),
+            Assembled::Message(m) if m.id() == id => Some(m),
             _ => None,
         })
         .unwrap_or_else(|| panic!("no message {id}"))
 }
 
-fn raws(recs: &[Record]) -> Vec<String> {
+fn raws(recs: &[MessageLine]) -> Vec<String> {
     recs.iter()
         .map(|r| String::from_utf8(r.raw().to_vec()).unwrap())
         .collect()
@@ -108,7 +108,7 @@ fn interleaved_messages_across_a_rotated_gzipped_set_are_grouped_whole() {
     let order: Vec<(&str, Status)> = out
         .iter()
         .filter_map(|a| match a {
-            Assembled::Message(m) => Some((m.id.as_str(), m.status)),
+            Assembled::Message(m) => Some((m.id().as_str(), m.status)),
             _ => None,
         })
         .collect();
@@ -323,7 +323,7 @@ fn corpus_every_line_comes_out_once() {
                     *counts.entry(m.status.name()).or_default() += 1;
                     for r in &m.lines {
                         let id = r.parse().unwrap().message_id.unwrap();
-                        assert_eq!(id.as_str(), m.id, "{}", file.display());
+                        assert_eq!(m.id(), id.as_str(), "{}", file.display());
                         assert!(seen.insert(r.position().line), "{}", file.display());
                         message_lines += 1;
                     }

@@ -125,7 +125,7 @@ fn a_message_with_endless_deferrals_is_flushed_in_pieces() {
     assert!(mem.hits > 10, "hits {}", mem.hits);
     assert_eq!(lines_out(&out), LINES + 1, "no line lost");
     let msgs = messages(&out);
-    assert!(msgs.iter().all(|m| m.id == me));
+    assert!(msgs.iter().all(|m| m.id() == me.as_str()));
     // The first piece has the arrival; every later piece says it continues.
     assert_eq!(msgs[0].status, Status::Evicted);
     assert!(!msgs[0].continued && msgs[0].arrival().is_some());
@@ -177,7 +177,7 @@ fn messages_keep_what_was_parsed() {
     assert_eq!(mem.held, 0);
     let msgs = messages(&out);
     let (ma, mb) = (msgs[0], msgs[1]);
-    assert_eq!(ma.message_id().map(|i| i.to_string()), Some(a.clone()));
+    assert_eq!(Some(ma.id().to_string()), Some(a.clone()));
     // First to last line when no QT= was logged; QT= when it was.
     assert_eq!(ma.queue_time().map(|d| d.as_millis()), Some(185_000));
     assert_eq!(mb.queue_time().map(|d| d.as_millis()), Some(62_000));

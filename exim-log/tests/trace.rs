@@ -52,7 +52,7 @@ fn collect(mut trace: Trace, src: &mut impl exim_log::reader::LineSource) -> Vec
     while let Some(item) = trace.next(src) {
         match item.unwrap() {
             Traced::Message(m) => out.push(Got::Message {
-                id: m.id.clone(),
+                id: m.id().as_str().to_string(),
                 lines: m.lines.len(),
                 cwd: m
                     .submission()
@@ -328,7 +328,7 @@ fn held_cwd_lines_stay_within_the_memory_budget() {
     while let Some(t) = trace.next(&mut src) {
         if let Traced::Message(m) = t.unwrap() {
             let cwd = m.submission().map(|s| s.record.raw().to_vec());
-            found.push((m.id.clone(), cwd));
+            found.push((m.id().as_str().to_string(), cwd));
         }
     }
     let mem = trace.memory();

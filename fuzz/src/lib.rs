@@ -839,9 +839,24 @@ pub fn check_buffer(data: &[u8]) {
                         .unwrap_or_else(|e| panic!("message line does not parse: {e}"));
                     assert_eq!(
                         l.message_id.map(|i| i.as_str()),
-                        Some(m.id.as_str()),
+                        Some(m.id().as_str()),
                         "line in the wrong message"
                     );
+                    // What the message keeps of the assembler's parse is what
+                    // a parse of the line finds.
+                    assert_eq!(rec.timestamp(), l.timestamp, "kept time");
+                    assert_eq!(rec.flag(), l.flag, "kept flag");
+                    if let exim_log::Event::Delivery(d)
+                    | exim_log::Event::Deferral(d)
+                    | exim_log::Event::Failure(d) = &l.event
+                    {
+                        assert_eq!(rec.address(), Some(d.address), "kept address");
+                        assert_eq!(rec.original(), d.original, "kept original");
+                        assert_eq!(rec.transport(), d.transport, "kept transport");
+                        assert_eq!(rec.has_host(), d.host.is_some(), "kept host");
+                        assert_eq!(rec.host_name(), d.host.and_then(|h| h.name), "kept name");
+                        assert_eq!(rec.host_ip(), d.host.and_then(|h| h.ip), "kept ip");
+                    }
                     bump(&mut seen, rec.position().line);
                 }
                 for a in &m.arguments {

@@ -327,7 +327,7 @@ fn push_message(
     m: &Message,
 ) -> Result<(), Error> {
     let first = m.lines.first();
-    let server = server_of(fixed, first.and_then(Record::file));
+    let server = server_of(fixed, first.and_then(|l| l.file()));
     let date = m
         .first_time()
         .map_or_else(|| "unknown".to_string(), |t| date_of(&t));

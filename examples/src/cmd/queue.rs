@@ -103,7 +103,7 @@ fn arrivals(
     let mut found = HashMap::new();
     let (mut failed, _) = each_message(&mut source, MemoryBudget::DEFAULT, |item| {
         if let Assembled::Message(m) = item
-            && ids.contains(&m.id)
+            && ids.contains(m.id().as_str())
             && let Some(a) = LoggedArrival::of(&m)
         {
             found.insert(a.id.clone(), a);

@@ -183,7 +183,7 @@ impl<W: Write> Printer<W> {
 
     fn message_text(&mut self, m: &Message) -> io::Result<()> {
         let o = &mut self.out;
-        write!(o, "# message {} ({}", m.id, m.status.name())?;
+        write!(o, "# message {} ({}", m.id(), m.status.name())?;
         if let Some(t) = m.queue_time() {
             write!(o, ", {}s on queue", t.as_secs_f64())?;
         }
@@ -216,7 +216,7 @@ impl<W: Write> Printer<W> {
 
     fn message_json(&mut self, m: &Message) -> io::Result<()> {
         let group = TraceJson {
-            message_id: Some(&m.id),
+            message_id: Some(m.id().as_str()),
             status: Some(m.status.name()),
             bounce_parent: m.bounce_parent.as_deref(),
             ..TraceJson::default()
@@ -235,7 +235,7 @@ impl<W: Write> Printer<W> {
                 role: "line",
                 ..group
             };
-            self.json_line(r, trace)?;
+            self.json_line(r.record(), trace)?;
         }
         Ok(())
     }

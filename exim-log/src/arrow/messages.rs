@@ -138,7 +138,7 @@ impl MessagesBuilder {
         if let Some(s) = self.server.clone() {
             self.str(M::server, s);
         }
-        self.str(M::message_id, &m.id);
+        self.str(M::message_id, m.id().as_str());
         self.str(M::status, m.status.name());
         if let Some(Col::Bool(b)) = self.table.col(M::continued as usize) {
             b.append_value(m.continued);

@@ -5,6 +5,7 @@ use std::collections::{BTreeMap, VecDeque};
 use std::ops::Range;
 use std::sync::Arc;
 
+use super::line::{LineFacts, MessageLine};
 use super::{
     Assembled, AssemblerOptions, Link, LinkedArguments, Message, Messages, NextHop, Status,
 };
@@ -21,9 +22,12 @@ use crate::{LogDuration, Timestamp};
 /// allocation of its vectors (generous: allocator rounding). With these, peak
 /// RSS stayed under 64 MB on ten lines naming 20,000 ids each (release build).
 const MESSAGE_OVERHEAD: usize = 2 * std::mem::size_of::<Message>() + 256;
-/// Bytes counted per line held besides its text (the `Record`, twice: the
-/// vector of lines doubles as it grows).
+/// Bytes counted per args line held besides its text (the `Record`, twice:
+/// the vector of lines doubles as it grows).
 const LINE_OVERHEAD: usize = 2 * std::mem::size_of::<Record>();
+/// Bytes counted per message line held besides its text (the `MessageLine`:
+/// record and facts, twice, as above).
+const MESSAGE_LINE_OVERHEAD: usize = 2 * std::mem::size_of::<MessageLine>();
 /// Bytes counted per link to an args line (the line itself is counted once,
 /// however many messages share it).
 const LINK_OVERHEAD: usize = 2 * std::mem::size_of::<LinkedArguments>();
@@ -82,6 +86,8 @@ const MAX_UNRESOLVED: usize = 1 << 16;
 /// What one message line contributes, extracted before the record moves.
 pub(super) struct Facts {
     pub(super) id: IdBuf,
+    /// What the message's line keeps of the parse.
+    pub(super) line: LineFacts,
     pub(super) time: i64,
     pub(super) timestamp: Option<Timestamp>,
     pub(super) queue_time: Option<LogDuration>,
@@ -146,6 +152,7 @@ fn classify(record: &Record) -> Kind {
     };
     Kind::Message(Facts {
         id,
+        line: LineFacts::of(record.raw(), &line),
         time,
         timestamp: Some(line.timestamp),
         queue_time: match &line.event {
@@ -301,7 +308,7 @@ impl Assembler {
         let parent = f.arrival.as_ref().and_then(|a| a.bounce_parent.as_ref());
         self.make_room(
             record.raw().len()
-                + LINE_OVERHEAD
+                + MESSAGE_LINE_OVERHEAD
                 + LINK_OVERHEAD
                 + MESSAGE_OVERHEAD
                 + 2 * f.id.as_str().len()
@@ -316,7 +323,7 @@ impl Assembler {
             Some(a) => self.link_submission(&record, f.time, f.pid, a.local),
             None => None,
         };
-        let mut held = record.raw().len() + LINE_OVERHEAD;
+        let mut held = record.raw().len() + MESSAGE_LINE_OVERHEAD;
         let entry = self.entry(f.id);
         if let Some(t) = f.timestamp {
             entry.facts.first.get_or_insert(t);
@@ -328,7 +335,7 @@ impl Assembler {
         if f.arrival.as_ref().is_some_and(|a| a.received) && entry.facts.arrival.is_none() {
             entry.facts.arrival = Some(entry.lines.len());
         }
-        entry.lines.push(record);
+        entry.lines.push(MessageLine::new(record, f.line));
         if link.is_some() {
             held += LINK_OVERHEAD;
         }
@@ -386,10 +393,8 @@ impl Assembler {
             {
                 self.evicted_set.remove(&old);
             }
-            if let Some(id) = IdBuf::new(msg.id.as_bytes()) {
-                self.evicted.push_back(id);
-                self.evicted_set.insert(id);
-            }
+            self.evicted.push_back(msg.id_buf());
+            self.evicted_set.insert(msg.id_buf());
         }
         msg.status = status;
         self.out.push_back(Assembled::Message(msg));
@@ -457,7 +462,7 @@ impl Assembler {
             .or_insert_with(|| {
                 *seq += 1;
                 order.insert(*seq, id);
-                let mut msg = Message::new(id.as_str());
+                let mut msg = Message::new(id);
                 msg.continued = evicted.remove(&id);
                 msg.facts.held = MESSAGE_OVERHEAD + 2 * id.as_str().len();
                 mem.add(msg.facts.held);

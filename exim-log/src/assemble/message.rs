@@ -10,8 +10,10 @@ use serde::ser::{SerializeMap, Serializer};
 
 use crate::event::{Arguments, Event};
 use crate::line::LogLine;
-use crate::message_id::MessageId;
+use crate::message_id::{IdBuf, MessageId};
 use crate::reader::Record;
+
+use super::line::MessageLine;
 use crate::{LogDuration, Timestamp};
 
 /// How an args line was linked to a message (see the module docs).
@@ -119,14 +121,18 @@ pub struct NextHop {
     pub message_id: String,
 }
 
-/// The lines of one message, in input order, with its links.
+/// The lines of one message, in input order, with its links and what the
+/// assembler read in its lines as it parsed them ([`MessageLine`]'s facts,
+/// the times, `QT=`, where the arrival is), so that nothing parses them
+/// again.
 #[derive(Clone, Debug, PartialEq, Eq)]
 #[non_exhaustive]
 pub struct Message {
-    /// The message id.
-    pub id: String,
-    /// Every line carrying the id, in input order.
-    pub lines: Vec<Record>,
+    /// The message id, held by value ([`Message::id`]).
+    id: IdBuf,
+    /// Every line carrying the id, in input order, each with what its parse
+    /// found.
+    pub lines: Vec<MessageLine>,
     /// Whether it completed.
     pub status: Status,
     /// Linked `+arguments` lines: the submitting process (pid or adjacency) and
@@ -161,9 +167,9 @@ pub(super) struct MessageFacts {
 }
 
 impl Message {
-    pub(super) fn new(id: &str) -> Self {
+    pub(super) fn new(id: IdBuf) -> Self {
         Message {
-            id: id.to_string(),
+            id,
             lines: Vec::new(),
             status: Status::EndOfInput,
             arguments: Vec::new(),
@@ -184,7 +190,7 @@ impl Message {
     /// Bytes of log text it holds (its lines), for the memory ledgers.
     pub(crate) fn text_bytes(&self) -> usize {
         self.lines.iter().map(|r| r.raw().len()).sum::<usize>()
-            + self.lines.len() * std::mem::size_of::<Record>()
+            + self.lines.len() * std::mem::size_of::<MessageLine>()
     }
 
     /// Appends the part of the same message read in a later part of the log
@@ -223,16 +229,30 @@ impl Message {
         }
     }
 
-    /// The message id, typed (`None` only if [`Message::id`] was changed to
-    /// something that is not one).
-    pub fn message_id(&self) -> Option<MessageId<'_>> {
-        MessageId::parse(self.id.as_bytes())
+    /// The message id.
+    pub fn id(&self) -> MessageId<'_> {
+        self.id.id()
+    }
+
+    /// The id, held by value (the key of the tables that gather messages).
+    pub(crate) fn id_buf(&self) -> IdBuf {
+        self.id
     }
 
     /// The arrival (`<=`) line, parsed (the only line parsed again: the
     /// assembler kept where it is).
     pub fn arrival(&self) -> Option<LogLine<'_>> {
-        self.lines.get(self.facts.arrival?)?.parse().ok()
+        self.arrival_line()?.parse().ok()
+    }
+
+    /// The arrival (`<=`) line, unparsed, with its facts.
+    pub fn arrival_line(&self) -> Option<&MessageLine> {
+        self.lines.get(self.facts.arrival?)
+    }
+
+    /// The records of its lines, in input order.
+    pub fn records(&self) -> impl ExactSizeIterator<Item = &Record> + '_ {
+        self.lines.iter().map(MessageLine::record)
     }
 
     /// The time of the first line.
@@ -279,7 +299,7 @@ impl Serialize for Message {
     /// The JSON of `SCHEMA.md` §"Messages (assembled)".
     fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
         let mut m = s.serialize_map(None)?;
-        m.serialize_entry("message_id", &self.id)?;
+        m.serialize_entry("message_id", self.id.as_str())?;
         m.serialize_entry("status", self.status.name())?;
         if self.continued {
             m.serialize_entry("continued", &true)?;

@@ -34,11 +34,14 @@
 //! # What a message keeps
 //!
 //! The assembler parses each line once, as it is read; a [`Message`] keeps the
-//! owned lines plus what that parse found, so nothing parses them again: the
-//! first and last times, `Completed QT=` ([`Message::queue_time`], a
-//! [`crate::LogDuration`]), where its `<=` line is ([`Message::arrival`]), and
-//! for each args line where `cwd=` lies ([`LinkedArguments::cwd`]) and whether
-//! it is the `-Mc` delivery process.
+//! owned lines plus what that parse found, so nothing parses them again (as
+//! csv's `ByteRecord` keeps field offsets beside its bytes): for each line a
+//! [`MessageLine`] with its time, kind and flag and where a delivery's address,
+//! `<original>`, `T=` and host lie; for the message its id by value
+//! ([`Message::id`]), the first and last times, `Completed QT=`
+//! ([`Message::queue_time`], a [`crate::LogDuration`]), where its `<=` line is
+//! ([`Message::arrival`]), and for each args line where `cwd=` lies
+//! ([`LinkedArguments::cwd`]) and whether it is the `-Mc` delivery process.
 //!
 //! # Which script sent this message: the `cwd=` link
 //!
@@ -85,7 +88,7 @@
 //! ";
 //! let mut msgs = Assembler::new().messages(LogReader::new(&log[..]).into_records());
 //! let Some(Ok(Assembled::Message(first))) = msgs.next() else { panic!() };
-//! assert_eq!(first.id, "1sAoM5-00000009r3p-06vq");
+//! assert_eq!(first.id().as_str(), "1sAoM5-00000009r3p-06vq");
 //! assert_eq!(first.lines.len(), 3);
 //! assert_eq!(first.status, Status::Completed);
 //! let Some(Ok(Assembled::Message(second))) = msgs.next() else { panic!() };
@@ -94,12 +97,14 @@
 //! ```
 
 mod assembler;
+mod line;
 mod message;
 mod options;
 #[cfg(test)]
 mod tests;
 
 pub use assembler::Assembler;
+pub use line::{LineKind, MessageLine};
 pub use message::{Link, LinkedArguments, Message, NextHop, Status};
 pub use options::AssemblerOptions;
 

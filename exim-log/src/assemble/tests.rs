@@ -36,6 +36,7 @@ fn line(asm: &mut Assembler, line: u64, id: &str, time: i64, pid: Option<u32>) -
     let _ = (asm, line);
     Facts {
         id: crate::message_id::IdBuf::new(id.as_bytes()).unwrap_or_default(),
+        line: super::line::LineFacts::other(),
         time,
         timestamp: None,
         queue_time: None,
@@ -64,7 +65,7 @@ fn drain(asm: &mut Assembler) -> Vec<Assembled> {
 fn message(out: &[Assembled], id: &str) -> Message {
     out.iter()
         .find_map(|a| match a {
-            Assembled::Message(m) if m.id == id => Some(m.clone()),
+            Assembled::Message(m) if m.id().as_str() == id => Some(m.clone()),
             _ => None,
         })
         .unwrap_or_else(|| panic!("no message {id}"))
@@ -202,7 +203,7 @@ fn completed_emits_and_cap_evicts_oldest() {
     let out: Vec<(String, Status)> = drain(&mut asm)
         .into_iter()
         .filter_map(|a| match a {
-            Assembled::Message(m) => Some((m.id, m.status)),
+            Assembled::Message(m) => Some((m.id().as_str().to_string(), m.status)),
             Assembled::Line(_) => None,
         })
         .collect();
@@ -257,4 +258,59 @@ fn next_hop_ids_in_confirmations() {
     for (c, want) in cases {
         assert_eq!(next_hop_id(Some(c)).as_deref(), *want);
     }
+}
+
+#[test]
+fn message_lines_keep_what_the_parse_found() {
+    let log = b"\
+2026-11-25 10:00:00 1sAoM5-00000009r3p-06vq <= a@example.com H=mail.example.com [192.0.2.1] P=esmtp S=812
+2026-11-25 10:00:01 1sAoM5-00000009r3p-06vq => bob@example.org <Bob@Example.org> R=dnslookup T=remote_smtp H=mx.example.org [192.0.2.7] C=\"250 OK\"
+2026-11-25 10:00:01 1sAoM5-00000009r3p-06vq -> carol <carol@example.net> R=local T=local_delivery
+2026-11-25 10:00:02 1sAoM5-00000009r3p-06vq == dave@example.net R=dnslookup T=remote_smtp defer (-44): SMTP error
+2026-11-25 10:00:03 1sAoM5-00000009r3p-06vq Completed
+";
+    let mut out = Assembler::new().messages(crate::reader::LogReader::new(&log[..]).into_records());
+    let Some(Ok(Assembled::Message(m))) = out.next() else {
+        panic!("no message");
+    };
+    assert_eq!(m.id(), A);
+    let kinds: Vec<_> = m.lines.iter().map(|l| (l.kind(), l.flag())).collect();
+    use crate::event::Flag;
+    assert_eq!(
+        kinds,
+        [
+            (LineKind::Arrival, Some(Flag::Arrival)),
+            (LineKind::Delivery, Some(Flag::Delivery)),
+            (LineKind::Delivery, Some(Flag::Additional)),
+            (LineKind::Deferral, Some(Flag::Deferral)),
+            (LineKind::Completed, None),
+        ]
+    );
+    let text = |t: Option<crate::Text<'_>>| t.map(|t| t.to_string_lossy().into_owned());
+    let [arrival, to_bob, to_carol, to_dave, done] = &m.lines[..] else {
+        panic!("{} lines", m.lines.len());
+    };
+    assert_eq!(
+        arrival.address(),
+        None,
+        "an arrival keeps no delivery fields"
+    );
+    assert_eq!(done.timestamp().second, 3);
+    assert_eq!(text(to_bob.address()).as_deref(), Some("bob@example.org"));
+    assert_eq!(text(to_bob.original()).as_deref(), Some("Bob@Example.org"));
+    assert_eq!(text(to_bob.transport()).as_deref(), Some("remote_smtp"));
+    assert!(to_bob.has_host());
+    assert_eq!(text(to_bob.host_name()).as_deref(), Some("mx.example.org"));
+    assert_eq!(text(to_bob.host_ip()).as_deref(), Some("192.0.2.7"));
+    assert_eq!(text(to_carol.address()).as_deref(), Some("carol"));
+    assert_eq!(
+        text(to_carol.original()).as_deref(),
+        Some("carol@example.net")
+    );
+    assert!(!to_carol.has_host());
+    assert_eq!(to_carol.host_ip(), None);
+    assert_eq!(text(to_dave.address()).as_deref(), Some("dave@example.net"));
+    assert_eq!(to_dave.timestamp().second, 2);
+    assert_eq!(m.arrival_line().map(|l| l.position().line), Some(1));
+    assert_eq!(m.records().count(), 5);
 }

@@ -192,7 +192,8 @@ pub fn assemble_unit<R>(
                 hits: &mut u64,
                 counted: &mut Option<Vec<u64>>| match item {
         Assembled::Message(m)
-            if !m.starts_with_arrival() || in_flight.is_some_and(|f| f.contains(&m.id)) =>
+            if !m.starts_with_arrival()
+                || in_flight.is_some_and(|f| f.contains(m.id().as_str())) =>
         {
             let bytes = m.text_bytes();
             if *held_bytes + bytes <= hold.get() {
@@ -206,7 +207,7 @@ pub fn assemble_unit<R>(
         Assembled::Message(m) => {
             if let Some(c) = counted.as_mut() {
                 if c.len() < MAX_COUNTED {
-                    c.push(id_hash(&m.id));
+                    c.push(id_hash(m.id().as_str()));
                 } else {
                     *counted = None;
                 }
@@ -375,7 +376,7 @@ impl Stitch {
             match e {
                 Ok(mut piece) => {
                     renumber(&mut piece);
-                    match self.take(&piece.id) {
+                    match self.take(piece.id().as_str()) {
                         Some(mut whole) => {
                             self.mem.sub(whole.text_bytes());
                             whole.absorb(piece);
@@ -395,10 +396,11 @@ impl Stitch {
             renumber(&mut piece);
             let bytes = piece.text_bytes();
             self.mem.add(bytes);
-            match self.get_mut(&piece.id) {
+            match self.get_mut(piece.id().as_str()) {
                 Some(whole) => whole.absorb(piece),
                 None => {
-                    self.index.insert(piece.id.clone(), self.carry.len());
+                    self.index
+                        .insert(piece.id().as_str().to_string(), self.carry.len());
                     self.carry.push(Some(piece));
                 }
             }
@@ -407,7 +409,7 @@ impl Stitch {
             let Some(mut oldest) = self.carry.iter_mut().find_map(Option::take) else {
                 break;
             };
-            self.index.remove(&oldest.id);
+            self.index.remove(oldest.id().as_str());
             self.mem.sub(oldest.text_bytes());
             self.mem.hit();
             oldest.status = Status::Evicted;
@@ -447,7 +449,7 @@ impl Stitch {
         self.index.clear();
         for (i, m) in self.carry.iter().enumerate() {
             if let Some(m) = m {
-                self.index.insert(m.id.clone(), i);
+                self.index.insert(m.id().as_str().to_string(), i);
             }
         }
     }

@@ -60,7 +60,7 @@ impl LoggedArrival {
         };
         let lossy = |t: crate::Text<'_>| t.to_string_lossy().into_owned();
         Some(LoggedArrival {
-            id: m.id.clone(),
+            id: m.id().as_str().to_string(),
             time: line.timestamp.to_string(),
             unix_time: line.timestamp.unix_seconds(),
             sender: lossy(a.sender),

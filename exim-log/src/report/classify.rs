@@ -146,9 +146,26 @@ pub fn text_class(reason: &str) -> String {
 /// The domain of an address (after the last `@`, lower-cased, `<>` removed);
 /// `None` for an address without one.
 pub fn domain(address: &str) -> Option<String> {
+    domain_part(address).map(str::to_ascii_lowercase)
+}
+
+/// The domain of an address as written (after the last `@`, `<>` removed);
+/// `None` for an address without one.
+pub fn domain_part(address: &str) -> Option<&str> {
     let a = address.trim_start_matches('<').trim_end_matches('>');
     let (_, d) = a.rsplit_once('@')?;
-    (!d.is_empty()).then(|| d.to_ascii_lowercase())
+    (!d.is_empty()).then_some(d)
+}
+
+/// The text lower-cased (ASCII), borrowed when it already is: most
+/// addresses are, and the tables look keys up by `&str`.
+pub fn lower(t: crate::Text<'_>) -> std::borrow::Cow<'_, str> {
+    match t.to_string_lossy() {
+        std::borrow::Cow::Borrowed(s) if !s.bytes().any(|b| b.is_ascii_uppercase()) => {
+            std::borrow::Cow::Borrowed(s)
+        }
+        s => std::borrow::Cow::Owned(s.to_ascii_lowercase()),
+    }
 }
 
 /// The local part of an address (before the last `@`, `<>` removed).

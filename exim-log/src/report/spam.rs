@@ -23,7 +23,7 @@
 
 use crate::hash::Set;
 
-use crate::assemble::Message;
+use crate::assemble::{LineKind, Message};
 use crate::{Event, Flag, Timestamp};
 
 use super::bounded::{BoundedMap, CappedSet, Distinct, Merge, Weight, report_memory, share_budget};
@@ -146,21 +146,20 @@ impl Weight for Stats {
 
 /// One message, reduced to what the tables need.
 #[derive(Debug, Default)]
-struct Facts {
-    id: String,
+struct Facts<'a> {
+    id: &'a str,
     time: Option<Timestamp>,
     recipients: Vec<String>,
     delivered: u64,
     failed: u64,
     deferred: u64,
-    remote_delivery: bool,
     bounces: u64,
     size: u64,
     subject: Option<String>,
 }
 
 impl Stats {
-    fn add(&mut self, f: &Facts) {
+    fn add(&mut self, f: &Facts<'_>) {
         self.messages += 1;
         self.recipients += f.recipients.len() as u64;
         for r in &f.recipients {
@@ -179,10 +178,10 @@ impl Stats {
         if let Some(t) = f.time
             && widen_span(&mut self.first, &mut self.last, t)
         {
-            self.example = Some(f.id.clone());
+            self.example = Some(f.id.to_string());
         }
         if self.example.is_none() {
-            self.example = Some(f.id.clone());
+            self.example = Some(f.id.to_string());
         }
     }
 }
@@ -325,124 +324,132 @@ impl SpamSources {
 
     /// Counts one message.
     pub fn add(&mut self, m: &Message) {
-        // The arrival, reduced to owned values so the lines can be re-parsed.
-        struct Source {
-            login: Option<String>,
-            user: Option<String>,
-            host: Option<(String, Option<String>)>,
-            bounce: bool,
-        }
-        let mut facts = Facts {
-            id: m.id.clone(),
-            bounces: m.bounces.len() as u64,
-            ..Facts::default()
-        };
-        let mut source = None;
-        let mut delivered_to: Set<String> = Set::default();
-        let mut listed = false;
-        for r in &m.lines {
-            let Ok(line) = r.parse() else { continue };
-            match &line.event {
-                Event::Arrival(a) if line.flag == Some(Flag::Arrival) && source.is_none() => {
-                    facts.time = Some(line.timestamp);
-                    facts.size = a.size.unwrap_or(0);
-                    // Grouped and shown as a reader sees it: encoded words
-                    // decoded, legacy 8-bit text readable (issue 13).
-                    facts.subject = a.subject_decoded();
-                    if let Some(list) = &a.recipients {
-                        listed = true;
-                        facts.recipients = list
-                            .iter()
-                            .map(|t| t.to_string_lossy().into_owned())
-                            .collect();
-                    }
-                    source = Some(Source {
-                        login: a.auth.map(|au| {
-                            au.id
-                                .unwrap_or(au.authenticator)
-                                .to_string_lossy()
-                                .into_owned()
-                        }),
-                        user: a.user.map(|u| u.to_string_lossy().into_owned()),
-                        host: a.host.map(|h| {
-                            let ip = h.ip.map(|i| i.to_string_lossy().into_owned());
-                            let name = h.name.or(h.helo).map(|n| n.to_string_lossy().into_owned());
-                            match ip {
-                                Some(ip) => (ip, name),
-                                None => (name.unwrap_or_default(), None),
-                            }
-                        }),
-                        bounce: a.sender.as_bytes() == b"<>",
-                    });
+        // Counted from what the assembler kept of each line; the arrival is
+        // the only line parsed again.
+        let (mut delivered, mut failed, mut deferred, mut remote_delivery) = (0, 0, 0, false);
+        let mut arrival = None;
+        for l in &m.lines {
+            match l.kind() {
+                LineKind::Arrival if l.flag() == Some(Flag::Arrival) && arrival.is_none() => {
+                    arrival = Some(l);
                 }
-                Event::Delivery(d) => {
-                    facts.delivered += 1;
-                    facts.remote_delivery |= d.host.is_some();
-                    delivered_to.insert(d.address.to_string_lossy().into_owned());
+                LineKind::Delivery => {
+                    delivered += 1;
+                    remote_delivery |= l.has_host();
                 }
-                Event::Failure(d) => {
-                    facts.failed += 1;
-                    delivered_to.insert(d.address.to_string_lossy().into_owned());
-                }
-                Event::Deferral(d) => {
-                    facts.deferred += 1;
-                    facts.remote_delivery |= d.host.is_some();
-                    delivered_to.insert(d.address.to_string_lossy().into_owned());
+                LineKind::Failure => failed += 1,
+                LineKind::Deferral => {
+                    deferred += 1;
+                    remote_delivery |= l.has_host();
                 }
                 _ => {}
             }
         }
-        let Some(src) = source else {
+        let line = arrival.and_then(|l| l.parse().ok());
+        let Some((line, Event::Arrival(a))) = line.as_ref().map(|l| (l, &l.event)) else {
             self.totals.without_arrival += 1;
             return;
         };
-        if facts.time.is_some_and(|t| !self.window.contains(&t)) {
+        let time = line.timestamp;
+        if !self.window.contains(&time) {
             return;
         }
-        if !listed {
-            let mut v: Vec<String> = delivered_to.into_iter().collect();
-            v.sort();
-            facts.recipients = v;
-        }
+        let login = a.auth.map(|au| au.id.unwrap_or(au.authenticator));
+        // The client: its IP, labelled with its name; or its name alone.
+        let host = a.host.map(|h| {
+            let name = h.name.or(h.helo);
+            match h.ip {
+                Some(ip) => (ip.to_string_lossy(), name),
+                None => (name.unwrap_or_default().to_string_lossy(), None),
+            }
+        });
+        let bounce = a.sender.as_bytes() == b"<>";
+        let local = host.is_none() && !bounce;
+        let cwd = m
+            .submission()
+            .and_then(|s| s.cwd())
+            .filter(|_| local)
+            .map(String::from_utf8_lossy);
+
         self.totals.messages += 1;
-        if let Some(t) = facts.time {
-            self.first = Some(self.first.map_or(t, |x| x.min(t)));
-            self.last = Some(self.last.map_or(t, |x| x.max(t)));
-        }
-        if let Some(login) = &src.login {
+        self.first = Some(self.first.map_or(time, |x| x.min(time)));
+        self.last = Some(self.last.map_or(time, |x| x.max(time)));
+        if login.is_some() {
             self.totals.authenticated += 1;
-            self.table(SourceKind::Login)
-                .update(login.as_str(), |s| s.add(&facts));
-        } else if let Some((ip, name)) = &src.host {
-            if facts.remote_delivery {
+        } else if host.is_some() {
+            if remote_delivery {
                 self.totals.relayed += 1;
-                self.table(SourceKind::Host).update(ip.as_str(), |s| {
-                    if s.label.is_none() {
-                        s.label = name.clone();
-                    }
-                    s.add(&facts);
-                });
             } else {
                 self.totals.inbound += 1;
             }
-        } else if src.bounce {
+        } else if bounce {
             self.totals.bounces += 1;
         }
-        if src.host.is_none() && !src.bounce {
+        if local {
             self.totals.local += 1;
-            if let Some(user) = &src.user {
-                self.table(SourceKind::User)
-                    .update(user.as_str(), |s| s.add(&facts));
+            self.totals.local_with_script += u64::from(cwd.is_some());
+        }
+        let user = a.user.filter(|_| local);
+        let to_host = login.is_none() && host.is_some() && remote_delivery;
+        if login.is_none() && !to_host && user.is_none() && cwd.is_none() {
+            // No table takes it (inbound mail, bounces): the rest is not needed.
+            return;
+        }
+
+        let recipients = match &a.recipients {
+            Some(list) => list
+                .iter()
+                .map(|t| t.to_string_lossy().into_owned())
+                .collect(),
+            None => {
+                let mut to: Set<String> = Set::default();
+                for l in &m.lines {
+                    if matches!(
+                        l.kind(),
+                        LineKind::Delivery | LineKind::Failure | LineKind::Deferral
+                    ) {
+                        let addr = l.address().unwrap_or_default().to_string_lossy();
+                        if !to.contains(&*addr) {
+                            to.insert(addr.into_owned());
+                        }
+                    }
+                }
+                let mut v: Vec<String> = to.into_iter().collect();
+                v.sort();
+                v
             }
-            let cwd = m
-                .submission()
-                .and_then(|a| a.cwd())
-                .map(|c| String::from_utf8_lossy(c).into_owned());
-            if let Some(cwd) = cwd {
-                self.totals.local_with_script += 1;
-                self.table(SourceKind::Script)
-                    .update(cwd.as_str(), |s| s.add(&facts));
-            }
+        };
+        let facts = Facts {
+            id: m.id().as_str(),
+            time: Some(time),
+            recipients,
+            delivered,
+            failed,
+            deferred,
+            bounces: m.bounces.len() as u64,
+            size: a.size.unwrap_or(0),
+            // Grouped and shown as a reader sees it: encoded words decoded,
+            // legacy 8-bit text readable (issue 13).
+            subject: a.subject_decoded(),
+        };
+        if let Some(login) = login {
+            self.table(SourceKind::Login)
+                .update(&*login.to_string_lossy(), |s| s.add(&facts));
+        } else if let Some((ip, name)) = host.filter(|_| to_host) {
+            self.table(SourceKind::Host).update(&*ip, |s| {
+                if s.label.is_none() {
+                    s.label = name.map(|n| n.to_string_lossy().into_owned());
+                }
+                s.add(&facts);
+            });
+        }
+        if let Some(user) = user {
+            self.table(SourceKind::User)
+                .update(&*user.to_string_lossy(), |s| s.add(&facts));
+        }
+        if let Some(cwd) = cwd {
+            self.table(SourceKind::Script)
+                .update(&*cwd, |s| s.add(&facts));
         }
     }
 

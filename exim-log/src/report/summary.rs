@@ -17,12 +17,14 @@
 //! recipients, and a [`Timeline`] of received, delivered, deferred, failed
 //! and rejected over log time.
 
-use crate::assemble::{Assembled, Message};
+use std::borrow::Cow;
+
+use crate::assemble::{Assembled, LineKind, Message};
 use crate::{Event, Flag, LogLine, Timestamp};
 
 use super::TimeWindow;
 use super::bounded::{BoundedMap, Merge, Table, Weight, report_memory, share_budget};
-use super::classify::{domain, reason_class};
+use super::classify::{domain_part, lower, reason_class};
 use super::timeline::{REPORT_POINTS, Series, Timeline, TimelineReport};
 use super::{merge_span, widen_span};
 use crate::budget::{MemoryBudget, MemoryUse};
@@ -238,14 +240,21 @@ impl Summary {
         let mut size = 0;
         let mut arrived = false;
         let (mut deferred, mut failed, mut remote) = (false, false, false);
-        for r in &m.lines {
-            let Ok(line) = r.parse() else { continue };
-            if !self.window.contains(&line.timestamp) {
+        // What the assembler's parse kept (kind, flag, time, a delivery's
+        // fields) is read from each line; only the arrival and rejections
+        // are parsed again, for their many fields.
+        for l in &m.lines {
+            let timestamp = l.timestamp();
+            if !self.window.contains(&timestamp) {
                 continue;
             }
-            self.seen(line.timestamp);
-            match (&line.event, line.flag) {
-                (Event::Arrival(a), Some(Flag::Arrival)) => {
+            self.seen(timestamp);
+            match (l.kind(), l.flag()) {
+                (LineKind::Arrival, Some(Flag::Arrival)) => {
+                    let Ok(line) = l.parse() else { continue };
+                    let Event::Arrival(a) = &line.event else {
+                        continue;
+                    };
                     arrived = true;
                     size = a.size.unwrap_or(0);
                     self.received.messages += 1;
@@ -257,11 +266,8 @@ impl Summary {
                     if let Some(n) = self.sizes.get_mut(b) {
                         *n += 1;
                     }
-                    self.timeline.add(&line.timestamp, Series::Received);
-                    if let Some(n) = self
-                        .received_per_hour
-                        .get_mut(usize::from(line.timestamp.hour))
-                    {
+                    self.timeline.add(&timestamp, Series::Received);
+                    if let Some(n) = self.received_per_hour.get_mut(usize::from(timestamp.hour)) {
                         *n += 1;
                     }
                     let host = match a.host {
@@ -269,26 +275,25 @@ impl Summary {
                             .name
                             .or(h.helo)
                             .or(h.ip)
-                            .map(|t| t.to_string_lossy().into_owned())
+                            .map(|t| t.to_string_lossy())
                             .unwrap_or_default(),
-                        None => "local".to_string(),
+                        None => Cow::Borrowed("local"),
                     };
                     let add = |v: &mut Volume| {
                         v.messages += 1;
                         v.bytes += size;
                     };
-                    self.sending_hosts.update(host.as_str(), add);
+                    self.sending_hosts.update(&*host, add);
                     if a.host.is_none()
                         && let Some(u) = a.user
                     {
                         self.local_senders.update(&*u.to_string_lossy(), add);
                     }
                     if a.sender.as_bytes() != b"<>" {
-                        let s = a.sender.to_string_lossy().to_ascii_lowercase();
-                        self.senders.update(s.as_str(), add);
+                        self.senders.update(&*lower(a.sender), add);
                     }
                 }
-                (Event::Delivery(d), Some(flag)) => {
+                (LineKind::Delivery, Some(flag)) => {
                     let first = flag != Flag::Additional;
                     let add = |v: &mut Volume| {
                         if first {
@@ -299,52 +304,55 @@ impl Summary {
                     };
                     add(&mut self.delivered);
                     if first {
-                        self.timeline.add(&line.timestamp, Series::Delivered);
+                        self.timeline.add(&timestamp, Series::Delivered);
                     }
                     if first
-                        && let Some(n) = self
-                            .delivered_per_hour
-                            .get_mut(usize::from(line.timestamp.hour))
+                        && let Some(n) =
+                            self.delivered_per_hour.get_mut(usize::from(timestamp.hour))
                     {
                         *n += 1;
                     }
-                    remote |= d.host.is_some();
-                    let transport = d.transport.map_or_else(
-                        || "(none)".to_string(),
-                        |t| t.to_string_lossy().into_owned(),
-                    );
-                    self.transports.update(transport.as_str(), add);
-                    let dest = match d.host {
-                        Some(h) => h
-                            .name
-                            .or(h.ip)
-                            .map(|t| t.to_string_lossy().into_owned())
-                            .unwrap_or_default(),
-                        None => "local".to_string(),
+                    remote |= l.has_host();
+                    let transport = l
+                        .transport()
+                        .map_or(Cow::Borrowed("(none)"), |t| t.to_string_lossy());
+                    self.transports.update(&*transport, add);
+                    let dest = if l.has_host() {
+                        l.host_name()
+                            .or(l.host_ip())
+                            .map(|t| t.to_string_lossy())
+                            .unwrap_or_default()
+                    } else {
+                        Cow::Borrowed("local")
                     };
-                    self.destinations.update(dest.as_str(), add);
-                    let addr = d.address.to_string_lossy().to_ascii_lowercase();
-                    let addr = d
-                        .original
+                    self.destinations.update(&*dest, add);
+                    let addr = lower(l.address().unwrap_or_default());
+                    let addr = l
+                        .original()
                         .filter(|_| !addr.contains('@'))
-                        .map_or(addr, |o| o.to_string_lossy().to_ascii_lowercase());
-                    if let Some(dom) = domain(&addr) {
-                        self.recipient_domains.update(dom.as_str(), add);
+                        .map_or(addr, lower);
+                    // Lower-cased already: its domain is too.
+                    if let Some(dom) = domain_part(&addr) {
+                        self.recipient_domains.update(dom, add);
                     }
-                    self.recipients.update(addr.as_str(), add);
+                    self.recipients.update(&*addr, add);
                 }
-                (Event::Deferral(_), _) => {
+                (LineKind::Deferral, _) => {
                     deferred = true;
                     self.deferral_lines += 1;
-                    self.timeline.add(&line.timestamp, Series::Deferrals);
+                    self.timeline.add(&timestamp, Series::Deferrals);
                 }
-                (Event::Failure(_), _) => {
+                (LineKind::Failure, _) => {
                     failed = true;
                     self.failed_addresses += 1;
-                    self.timeline.add(&line.timestamp, Series::Failures);
+                    self.timeline.add(&timestamp, Series::Failures);
                 }
-                (Event::Completed(_), _) => self.completed += 1,
-                (Event::Rejection(_), _) => self.reject(&line),
+                (LineKind::Completed, _) => self.completed += 1,
+                (LineKind::Rejection, _) => {
+                    if let Ok(line) = l.parse() {
+                        self.reject(&line);
+                    }
+                }
                 _ => {}
             }
         }

@@ -349,7 +349,9 @@ impl Trace {
         {
             return false;
         }
-        m.lines.iter().any(|r| self.in_window(r))
+        let w = &self.opts.window;
+        (w.since.is_none() && w.until.is_none())
+            || m.lines.iter().any(|l| w.contains(&l.timestamp()))
     }
 
     /// A lone line is kept when inside the window, and never with a minimum

@@ -1,0 +1,249 @@
+//! One line of an assembled message: the owned record plus what the
+//! assembler's parse found in it, as csv's `ByteRecord` keeps field offsets
+//! beside its bytes, so the reports read a delivery's address or transport
+//! without parsing the line again.
+
+use std::ops::Range;
+
+use crate::event::{Event, Flag};
+use crate::line::LogLine;
+use crate::reader::{Position, ReadError, Record};
+use crate::{Text, Timestamp};
+
+/// What kind of event a message line is (the cases the reports tell apart).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+#[non_exhaustive]
+pub enum LineKind {
+    /// An arrival (`<=`, or `(=` fake-reject: see [`MessageLine::flag`]).
+    Arrival,
+    /// A delivery (`=>`, `->`, `>>`, `*>`).
+    Delivery,
+    /// A deferral (`==`).
+    Deferral,
+    /// A permanent failure (`**`).
+    Failure,
+    /// `Completed`.
+    Completed,
+    /// A rejection logged with the message's id.
+    Rejection,
+    /// Anything else (`Frozen`, notes, ...).
+    Other,
+}
+
+/// Where a field lies in the line: a byte range that fits in 32 bits each
+/// way (lines are capped far below 4 GiB), or none.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+struct Span {
+    start: u32,
+    end: u32,
+}
+
+impl Span {
+    /// No such field (`start > end` never comes from a slice).
+    const NONE: Span = Span { start: 1, end: 0 };
+
+    /// Where `field`, a slice of `raw`, lies in it; [`Span::NONE`] when it
+    /// is absent or (never, the parser is zero-copy) not a part of `raw`.
+    fn of(raw: &[u8], field: Option<Text<'_>>) -> Span {
+        let Some(field) = field.map(|t| t.as_bytes()) else {
+            return Span::NONE;
+        };
+        if field.is_empty() {
+            // An empty field may borrow from anywhere (a constant `""`).
+            return Span { start: 0, end: 0 };
+        }
+        let start = (field.as_ptr() as usize).wrapping_sub(raw.as_ptr() as usize);
+        let end = start.wrapping_add(field.len());
+        match (u32::try_from(start), u32::try_from(end)) {
+            (Ok(s), Ok(e)) if start <= end && end <= raw.len() => Span { start: s, end: e },
+            _ => Span::NONE,
+        }
+    }
+
+    fn get(self, raw: &[u8]) -> Option<Text<'_>> {
+        let r: Range<usize> = self.start as usize..self.end as usize;
+        (self.start <= self.end)
+            .then(|| raw.get(r))
+            .flatten()
+            .map(Text::new)
+    }
+}
+
+/// What the assembler's parse found in a message line.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(super) struct LineFacts {
+    timestamp: Timestamp,
+    kind: LineKind,
+    flag: Option<Flag>,
+    has_host: bool,
+    address: Span,
+    original: Span,
+    transport: Span,
+    host_name: Span,
+    host_ip: Span,
+}
+
+impl LineFacts {
+    /// Facts of a line of kind [`LineKind::Other`] at a fixed time, for
+    /// tests that build the assembler's input by hand.
+    #[cfg(test)]
+    pub(super) fn other() -> Self {
+        let timestamp = Timestamp {
+            year: 2026,
+            month: 1,
+            day: 1,
+            hour: 0,
+            minute: 0,
+            second: 0,
+            millisecond: None,
+            utc_offset_minutes: None,
+        };
+        LineFacts::bare(timestamp, LineKind::Other, None)
+    }
+
+    /// A line's time, kind and flag, no fields.
+    fn bare(timestamp: Timestamp, kind: LineKind, flag: Option<Flag>) -> Self {
+        LineFacts {
+            timestamp,
+            kind,
+            flag,
+            has_host: false,
+            address: Span::NONE,
+            original: Span::NONE,
+            transport: Span::NONE,
+            host_name: Span::NONE,
+            host_ip: Span::NONE,
+        }
+    }
+
+    /// The facts of `line`, parsed from `raw`.
+    pub(super) fn of(raw: &[u8], line: &LogLine<'_>) -> Self {
+        let kind = match &line.event {
+            Event::Arrival(_) => LineKind::Arrival,
+            Event::Delivery(_) => LineKind::Delivery,
+            Event::Deferral(_) => LineKind::Deferral,
+            Event::Failure(_) => LineKind::Failure,
+            Event::Completed(_) => LineKind::Completed,
+            Event::Rejection(_) => LineKind::Rejection,
+            _ => LineKind::Other,
+        };
+        let mut facts = LineFacts::bare(line.timestamp, kind, line.flag);
+        if let Event::Delivery(d) | Event::Deferral(d) | Event::Failure(d) = &line.event {
+            facts.has_host = d.host.is_some();
+            facts.address = Span::of(raw, Some(d.address));
+            facts.original = Span::of(raw, d.original);
+            facts.transport = Span::of(raw, d.transport);
+            facts.host_name = Span::of(raw, d.host.and_then(|h| h.name));
+            facts.host_ip = Span::of(raw, d.host.and_then(|h| h.ip));
+        }
+        facts
+    }
+}
+
+/// One line of a [`Message`](super::Message): its owned bytes and position
+/// ([`MessageLine::record`]) plus what the assembler read in it when it
+/// parsed it: the time, the kind of event and flag, and for deliveries,
+/// deferrals and failures where the address, `<original>`, `T=` and the
+/// host's name and IP lie. Reading those costs no parse;
+/// [`MessageLine::parse`] gives the whole line when more is needed.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct MessageLine {
+    record: Record,
+    facts: LineFacts,
+}
+
+impl MessageLine {
+    pub(super) fn new(record: Record, facts: LineFacts) -> Self {
+        MessageLine { record, facts }
+    }
+
+    /// The line as read (bytes and position).
+    pub fn record(&self) -> &Record {
+        &self.record
+    }
+
+    /// The record, giving up the facts.
+    pub fn into_record(self) -> Record {
+        self.record
+    }
+
+    /// Shifts its position by `by` lines (a part of a log read on its own,
+    /// [`crate::parallel`]).
+    pub(crate) fn shift_line(&mut self, by: u64) {
+        self.record.shift_line(by);
+    }
+
+    /// The line's bytes, without the line ending.
+    pub fn raw(&self) -> &[u8] {
+        self.record.raw()
+    }
+
+    /// Where the line was read.
+    pub fn position(&self) -> &Position {
+        self.record.position()
+    }
+
+    /// The file it was read from, if known.
+    pub fn file(&self) -> Option<&std::path::Path> {
+        self.record.file()
+    }
+
+    /// Parses the whole line again (zero-copy), for the fields the facts do
+    /// not hold.
+    pub fn parse(&self) -> Result<LogLine<'_>, ReadError> {
+        self.record.parse()
+    }
+
+    /// The line's time.
+    pub fn timestamp(&self) -> Timestamp {
+        self.facts.timestamp
+    }
+
+    /// The kind of event.
+    pub fn kind(&self) -> LineKind {
+        self.facts.kind
+    }
+
+    /// The flag after the id (`<=`, `=>`, ...), if any.
+    pub fn flag(&self) -> Option<Flag> {
+        self.facts.flag
+    }
+
+    /// For a delivery, deferral or failure: the address.
+    pub fn address(&self) -> Option<Text<'_>> {
+        self.facts.address.get(self.record.raw())
+    }
+
+    /// For a delivery, deferral or failure: the `<original>` address.
+    pub fn original(&self) -> Option<Text<'_>> {
+        self.facts.original.get(self.record.raw())
+    }
+
+    /// For a delivery, deferral or failure: the transport (`T=`).
+    pub fn transport(&self) -> Option<Text<'_>> {
+        self.facts.transport.get(self.record.raw())
+    }
+
+    /// For a delivery, deferral or failure: whether a host (`H=`) is logged.
+    pub fn has_host(&self) -> bool {
+        self.facts.has_host
+    }
+
+    /// For a delivery, deferral or failure: the host's name (`H=name`).
+    pub fn host_name(&self) -> Option<Text<'_>> {
+        self.facts.host_name.get(self.record.raw())
+    }
+
+    /// For a delivery, deferral or failure: the host's IP address.
+    pub fn host_ip(&self) -> Option<Text<'_>> {
+        self.facts.host_ip.get(self.record.raw())
+    }
+}
+
+#[cfg(feature = "serde")]
+impl serde::Serialize for MessageLine {
+    /// As its [`Record`].
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        self.record.serialize(s)
+    }
+}

@@ -202,17 +202,20 @@ fn address_part<'a>(d: &mut Delivery<'a>, i: &'a [u8], problem: bool) -> &'a [u8
         // or the error separator. The first field after an address is always
         // one of `F= Q= P= R= T=` (deliver.c `delivery_log`, `deferral_log`,
         // `failure_log`); any other `X=` word is an argument (`|prog U=x`).
-        // On a failure or deferral with nothing of that after the command, the
-        // first word ending in `:` is the ≤ 4.98 error separator
-        // (`** |/bin/prog: error`), as for a plain address below; with an
-        // original or fields after it, it is part of the command.
+        // On a failure or deferral with no original, field, defer block or
+        // ` : ` after the command, the first word ending in `:` is the ≤ 4.98
+        // error separator (`** |/bin/prog: error`), as for a plain address
+        // below; with one of those after it, it is part of the command.
         let mut colon = None;
+        let mut tail = false;
         while let Some(next) = i.get(end..).and_then(|r| r.strip_prefix(b" ")) {
             if problem && colon.is_none() && i.get(..end).is_some_and(|a| a.ends_with(b":")) {
                 colon = Some(end);
             }
-            if next.is_empty()
-                || matches!(next.first(), Some(b'(' | b':'))
+            if next.is_empty() || next.starts_with(b"(") {
+                break;
+            }
+            if next.starts_with(b":")
                 || original_at(next, problem)
                 || tag(next).is_some_and(|(t, _)| {
                     matches!(key(t), tags::F | tags::Q | tags::P | tags::R | tags::T)
@@ -220,13 +223,12 @@ fn address_part<'a>(d: &mut Delivery<'a>, i: &'a [u8], problem: bool) -> &'a [u8
                 || next.starts_with(b"defer (")
                 || next.starts_with(b"routing defer (")
             {
+                tail = true;
                 break;
             }
             end += 1 + address_end(next);
         }
-        if end >= i.len()
-            && let Some(c) = colon
-        {
+        if !tail && let Some(c) = colon {
             end = c;
         }
     }
@@ -1231,6 +1233,12 @@ mod tests {
         assert_eq!(d.error.unwrap(), "discarded by RCPT ACL");
         let d = delivery(Flag::Deferral, b"|/bin/prog -x: retry time not reached");
         assert_eq!(d.address, "|/bin/prog -x");
+        let d = delivery(Flag::Failure, b"|/bin/prog: <on: (x H=y");
+        assert_eq!(d.address, "|/bin/prog");
+        assert_eq!(d.error.unwrap(), "<on: (x H=y");
+        let d = delivery(Flag::Failure, b"|/bin/prog a: b : error");
+        assert_eq!(d.address, "|/bin/prog a: b");
+        assert_eq!(d.error.unwrap(), "error");
         // With an original or fields after it, a colon is part of the command
         // (4.99 writes ` : ` before the error).
         let d = delivery(

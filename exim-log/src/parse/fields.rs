@@ -358,6 +358,17 @@ mod tests {
     }
 
     #[test]
+    fn tag_keys_pack_up_to_eight_bytes() {
+        // Up to 8 bytes a tag packs uniquely (big-endian bytes); longer is 0.
+        assert_eq!(key(b"R"), 0x52);
+        assert_eq!(key(b"CV"), 0x4356);
+        assert_eq!(key(b"ABCDEFGH"), 0x4142_4344_4546_4748);
+        assert_ne!(key(b"ABCDEFGH"), key(b"ABCDEFGG"));
+        assert_eq!(key(b"ABCDEFGHI"), 0);
+        assert_eq!(key(b""), 0);
+    }
+
+    #[test]
     fn addresses_keep_quoted_spaces() {
         // input, address, rest
         let cases = [

@@ -4,13 +4,13 @@
 
 use std::sync::Arc;
 
-use arrow_array::builder::{ArrayBuilder, ListBuilder, StringBuilder, StructBuilder};
+use arrow_array::builder::{
+    ArrayBuilder, BooleanBuilder, Float64Builder, Int64Builder, ListBuilder, StringBuilder,
+    StringDictionaryBuilder, StructBuilder, TimestampMicrosecondBuilder,
+};
+use arrow_array::types::Int16Type;
 use arrow_array::{ArrayRef, RecordBatch};
 use arrow_schema::{ArrowError, DataType, Field, Fields, Schema, SchemaRef};
-
-use super::builders::{
-    BoolBuilder, DictBuilder, FloatBuilder, IntBuilder, StrBuilder, TimeBuilder,
-};
 
 /// How a column is stored.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -154,11 +154,6 @@ columns! {
     result "result" Str,
     action "action" Str,
     kind "kind" Str,
-    spf_domain "spf_domain" Str,
-    dmarc_domain "dmarc_domain" Str,
-    spf_aligned "spf_aligned" Bool,
-    dkim_aligned "dkim_aligned" Bool,
-    enforcement "enforcement" Str,
     score "score" Float,
     required "required" Float,
     trigger "trigger" Float,
@@ -179,13 +174,13 @@ columns! {
 
 /// One column's builder.
 pub(crate) enum Col {
-    Str(StrBuilder),
-    Dict(DictBuilder),
-    Int(IntBuilder),
-    Float(FloatBuilder),
-    Bool(BoolBuilder),
+    Str(StringBuilder),
+    Dict(StringDictionaryBuilder<Int16Type>),
+    Int(Int64Builder),
+    Float(Float64Builder),
+    Bool(BooleanBuilder),
     List(ListBuilder<StringBuilder>),
-    Time(TimeBuilder),
+    Time(TimestampMicrosecondBuilder),
     Fields(ListBuilder<StructBuilder>),
 }
 
@@ -200,13 +195,13 @@ pub(crate) fn field_struct() -> Fields {
 impl Col {
     pub(crate) fn new(kind: Kind) -> Self {
         match kind {
-            Kind::Str => Col::Str(StrBuilder::new()),
-            Kind::Dict => Col::Dict(DictBuilder::new()),
-            Kind::Int => Col::Int(IntBuilder::new()),
-            Kind::Float => Col::Float(FloatBuilder::new()),
-            Kind::Bool => Col::Bool(BoolBuilder::new()),
+            Kind::Str => Col::Str(StringBuilder::new()),
+            Kind::Dict => Col::Dict(StringDictionaryBuilder::new()),
+            Kind::Int => Col::Int(Int64Builder::new()),
+            Kind::Float => Col::Float(Float64Builder::new()),
+            Kind::Bool => Col::Bool(BooleanBuilder::new()),
             Kind::List => Col::List(ListBuilder::new(StringBuilder::new())),
-            Kind::Time => Col::Time(TimeBuilder::new()),
+            Kind::Time => Col::Time(TimestampMicrosecondBuilder::new().with_timezone("UTC")),
             Kind::Fields => Col::Fields(ListBuilder::new(StructBuilder::from_fields(
                 field_struct(),
                 0,
@@ -243,13 +238,13 @@ impl Col {
 
     pub(crate) fn finish(&mut self) -> ArrayRef {
         match self {
-            Col::Str(b) => b.finish(),
-            Col::Dict(b) => b.finish(),
-            Col::Int(b) => b.finish(),
-            Col::Float(b) => b.finish(),
-            Col::Bool(b) => b.finish(),
+            Col::Str(b) => Arc::new(b.finish()),
+            Col::Dict(b) => Arc::new(b.finish()),
+            Col::Int(b) => Arc::new(b.finish()),
+            Col::Float(b) => Arc::new(b.finish()),
+            Col::Bool(b) => Arc::new(b.finish()),
             Col::List(b) => Arc::new(b.finish()),
-            Col::Time(b) => b.finish(),
+            Col::Time(b) => Arc::new(b.finish()),
             Col::Fields(b) => Arc::new(b.finish()),
         }
     }

@@ -106,11 +106,7 @@ impl MessagesBuilder {
         match self.table.col(c as usize) {
             Some(Col::Str(b)) => b.append_value(v),
             Some(Col::Dict(b)) => {
-                // Past `i16::MAX` distinct values: null, not a failed batch.
-                let added = b.append(v);
-                if added.is_err() {
-                    b.append_null();
-                }
+                b.append_value(v);
             }
             _ => {}
         }

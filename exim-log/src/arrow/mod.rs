@@ -25,7 +25,6 @@
 //! assert!(batch.column_by_name("host_ip").is_some());
 //! ```
 
-mod builders;
 mod columns;
 mod direct;
 mod messages;
@@ -116,8 +115,8 @@ impl LinesBuilder {
     }
 
     fn start_row(&mut self) {
-        if let Some(s) = &self.server {
-            self.table.put_str(C::server, s);
+        if let (Some(s), Some(Col::Dict(b))) = (&self.server, self.table.col(C::server as usize)) {
+            b.append_value(s);
         }
     }
 

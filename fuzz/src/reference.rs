@@ -629,13 +629,14 @@ fn address_then(rest: &str, then: &'static str) -> Option<(Reading, String)> {
     }) {
         return None;
     }
-    // A pipe command with a whole `<...>` word before the original: which group is the
-    // original is then a guess (the parser takes the first, this regex the last).
+    // A pipe command with a `<` word closed by a `>` before the original: which
+    // group is the original is then a guess (the parser takes the first, this
+    // regex the last).
     if addr.starts_with('|')
-        && addr
-            .split(' ')
-            .skip(1)
-            .any(|w| w.len() > 1 && w.starts_with('<') && w.ends_with('>'))
+        && addr.find(" <").is_some_and(|p| {
+            let after = addr.get(p..).unwrap_or("");
+            after.contains("> ") || after.ends_with('>')
+        })
     {
         return None;
     }

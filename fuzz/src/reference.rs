@@ -800,6 +800,11 @@ fn failure(rest: &str) -> Option<Reading> {
     {
         return None;
     }
+    // Nor when a quoted original follows: the address before it needed quotes
+    // and may hold `: ` (`:fail: no such user@d <":fail: no such user"@d>`).
+    if tail.starts_with(": ") && tail.contains(" <\"") {
+        return None;
+    }
     let (toks, left) = tokens(&tail, false);
     if !known(&toks, DELIVERY_TAGS) {
         return None;

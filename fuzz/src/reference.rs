@@ -785,8 +785,8 @@ fn failure(rest: &str) -> Option<Reading> {
     let (mut r, tail) = address_then(rest, r" (?:F|P|R|T|Q|H)=.*")
         .or_else(|| address_then(rest, r" : .*"))
         .or_else(|| address_then(rest, r": .*"))?;
-    // A pipe command's glued `: ` is the separator only when no field follows
-    // (the parser's rule: with one, the colon is part of the command).
+    // A pipe command's glued `: ` is the separator only when no field or
+    // 4.99 ` : ` follows (the parser's rule: then the colon is the command's).
     let field_word = |w: &str| {
         ["F=", "Q=", "P=", "R=", "T="]
             .iter()
@@ -796,7 +796,7 @@ fn failure(rest: &str) -> Option<Reading> {
         .and_then(Value::as_str)
         .is_some_and(|a| a.starts_with('|'))
         && tail.starts_with(": ")
-        && tail.split(' ').any(field_word)
+        && (tail.split(' ').any(field_word) || tail.contains(" : "))
     {
         return None;
     }

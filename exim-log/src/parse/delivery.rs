@@ -1226,6 +1226,16 @@ mod tests {
     }
 
     #[test]
+    fn parents_hold_a_parenthesis() {
+        // The parents end at a `)` followed by a space, a `:` or the end; an
+        // inner `)` is part of them.
+        let d = delivery(Flag::Delivery, b"a@d (p)x@d, q@d) <o@d> R=r T=t");
+        assert_eq!(d.parents.unwrap(), "p)x@d, q@d");
+        assert_eq!(d.original.unwrap(), "o@d");
+        assert_eq!(d.transport.unwrap(), "t");
+    }
+
+    #[test]
     fn pipe_address_before_an_old_separator() {
         // ≤ 4.98 glues the error separator to the address: `** addr: error`.
         let d = delivery(Flag::Failure, b"|/bin/prog: discarded by RCPT ACL");

@@ -160,6 +160,13 @@ impl<'a> Quoted<'a> {
     pub fn to_string_lossy(&self) -> String {
         String::from_utf8_lossy(&self.decode()).into_owned()
     }
+
+    /// A header value (a subject) as a mail client shows it: Exim's escaping
+    /// undone, then RFC 2047 encoded words decoded and raw 8-bit text read
+    /// as UTF-8 or else windows-1252 ([`crate::mime::decode_header`]).
+    pub fn header_text(&self) -> String {
+        crate::mime::decode_header(&self.decode()).into_owned()
+    }
 }
 
 impl fmt::Debug for Quoted<'_> {

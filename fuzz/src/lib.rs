@@ -856,6 +856,26 @@ pub fn check_buffer(data: &[u8]) {
                         assert_eq!(rec.has_host(), d.host.is_some(), "kept host");
                         assert_eq!(rec.host_name(), d.host.and_then(|h| h.name), "kept name");
                         assert_eq!(rec.host_ip(), d.host.and_then(|h| h.ip), "kept ip");
+                        assert_eq!(rec.helo(), d.host.and_then(|h| h.helo), "kept helo");
+                    }
+                    if let exim_log::Event::Arrival(a) = &l.event {
+                        assert_eq!(rec.sender(), Some(a.sender), "kept sender");
+                        assert_eq!(rec.size(), a.size, "kept size");
+                        assert_eq!(rec.has_host(), a.host.is_some(), "kept host");
+                        assert_eq!(rec.host_name(), a.host.and_then(|h| h.name), "kept name");
+                        assert_eq!(rec.host_ip(), a.host.and_then(|h| h.ip), "kept ip");
+                        assert_eq!(rec.helo(), a.host.and_then(|h| h.helo), "kept helo");
+                        assert_eq!(rec.user(), a.user, "kept user");
+                        assert_eq!(rec.protocol(), a.protocol, "kept protocol");
+                        let auth = a.auth.map(|au| (au.authenticator, au.id));
+                        assert_eq!(
+                            rec.authenticator().map(|n| (n, rec.auth_id())),
+                            auth,
+                            "kept A="
+                        );
+                        assert_eq!(rec.subject(), a.subject, "kept subject");
+                        assert_eq!(rec.subject_decoded(), a.subject_decoded(), "kept subject");
+                        assert_eq!(rec.recipients(), a.recipients, "kept recipients");
                     }
                     bump(&mut seen, rec.position().line);
                 }

@@ -1,13 +1,16 @@
 //! One line of an assembled message: the owned record plus what the
 //! assembler's parse found in it, as csv's `ByteRecord` keeps field offsets
 //! beside its bytes, so the reports read a delivery's address or transport
-//! without parsing the line again.
+//! without parsing the line again. An arrival keeps its sender, size,
+//! host, `U=`, `A=`, `P=`, subject and recipients the same way, so no report
+//! parses a message line twice.
 
 use std::ops::Range;
 
-use crate::event::{Event, Flag};
+use crate::event::{AddressList, Event, Flag};
 use crate::line::LogLine;
 use crate::reader::{Position, ReadError, Record};
+use crate::text::{Escaping, Quoted};
 use crate::{Text, Timestamp};
 
 /// What kind of event a message line is (the cases the reports tell apart).
@@ -45,7 +48,12 @@ impl Span {
     /// Where `field`, a slice of `raw`, lies in it; [`Span::NONE`] when it
     /// is absent or (never, the parser is zero-copy) not a part of `raw`.
     fn of(raw: &[u8], field: Option<Text<'_>>) -> Span {
-        let Some(field) = field.map(|t| t.as_bytes()) else {
+        Span::of_bytes(raw, field.map(|t| t.as_bytes()))
+    }
+
+    /// As [`Span::of`], for a field given as bytes.
+    fn of_bytes(raw: &[u8], field: Option<&[u8]>) -> Span {
+        let Some(field) = field else {
             return Span::NONE;
         };
         if field.is_empty() {
@@ -61,11 +69,12 @@ impl Span {
     }
 
     fn get(self, raw: &[u8]) -> Option<Text<'_>> {
+        self.bytes(raw).map(Text::new)
+    }
+
+    fn bytes(self, raw: &[u8]) -> Option<&[u8]> {
         let r: Range<usize> = self.start as usize..self.end as usize;
-        (self.start <= self.end)
-            .then(|| raw.get(r))
-            .flatten()
-            .map(Text::new)
+        (self.start <= self.end).then(|| raw.get(r)).flatten()
     }
 }
 
@@ -81,6 +90,16 @@ pub(super) struct LineFacts {
     transport: Span,
     host_name: Span,
     host_ip: Span,
+    helo: Span,
+    sender: Span,
+    size: Option<u64>,
+    user: Span,
+    protocol: Span,
+    authenticator: Span,
+    auth_id: Span,
+    subject: Span,
+    subject_escaping: Option<Escaping>,
+    recipients: Span,
 }
 
 impl LineFacts {
@@ -113,6 +132,16 @@ impl LineFacts {
             transport: Span::NONE,
             host_name: Span::NONE,
             host_ip: Span::NONE,
+            helo: Span::NONE,
+            sender: Span::NONE,
+            size: None,
+            user: Span::NONE,
+            protocol: Span::NONE,
+            authenticator: Span::NONE,
+            auth_id: Span::NONE,
+            subject: Span::NONE,
+            subject_escaping: None,
+            recipients: Span::NONE,
         }
     }
 
@@ -128,23 +157,41 @@ impl LineFacts {
             _ => LineKind::Other,
         };
         let mut facts = LineFacts::bare(line.timestamp, kind, line.flag);
-        if let Event::Delivery(d) | Event::Deferral(d) | Event::Failure(d) = &line.event {
-            facts.has_host = d.host.is_some();
-            facts.address = Span::of(raw, Some(d.address));
-            facts.original = Span::of(raw, d.original);
-            facts.transport = Span::of(raw, d.transport);
-            facts.host_name = Span::of(raw, d.host.and_then(|h| h.name));
-            facts.host_ip = Span::of(raw, d.host.and_then(|h| h.ip));
-        }
+        let host = match &line.event {
+            Event::Delivery(d) | Event::Deferral(d) | Event::Failure(d) => {
+                facts.address = Span::of(raw, Some(d.address));
+                facts.original = Span::of(raw, d.original);
+                facts.transport = Span::of(raw, d.transport);
+                d.host
+            }
+            Event::Arrival(a) => {
+                facts.sender = Span::of(raw, Some(a.sender));
+                facts.size = a.size;
+                facts.user = Span::of(raw, a.user);
+                facts.protocol = Span::of(raw, a.protocol);
+                facts.authenticator = Span::of(raw, a.auth.map(|au| au.authenticator));
+                facts.auth_id = Span::of(raw, a.auth.and_then(|au| au.id));
+                facts.subject = Span::of_bytes(raw, a.subject.map(|q| q.raw()));
+                facts.subject_escaping = a.subject.map(|q| q.escaping());
+                facts.recipients = Span::of(raw, a.recipients.map(|r| r.raw()));
+                a.host
+            }
+            _ => None,
+        };
+        facts.has_host = host.is_some();
+        facts.host_name = Span::of(raw, host.and_then(|h| h.name));
+        facts.host_ip = Span::of(raw, host.and_then(|h| h.ip));
+        facts.helo = Span::of(raw, host.and_then(|h| h.helo));
         facts
     }
 }
 
 /// One line of a [`Message`](super::Message): its owned bytes and position
 /// ([`MessageLine::record`]) plus what the assembler read in it when it
-/// parsed it: the time, the kind of event and flag, and for deliveries,
+/// parsed it: the time, the kind of event and flag, for deliveries,
 /// deferrals and failures where the address, `<original>`, `T=` and the
-/// host's name and IP lie. Reading those costs no parse;
+/// host's name, HELO and IP lie, and for an arrival where its sender, host,
+/// `U=`, `P=`, `A=`, subject and recipients lie, and its size. Reading those costs no parse;
 /// [`MessageLine::parse`] gives the whole line when more is needed.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct MessageLine {
@@ -224,19 +271,76 @@ impl MessageLine {
         self.facts.transport.get(self.record.raw())
     }
 
-    /// For a delivery, deferral or failure: whether a host (`H=`) is logged.
+    /// For an arrival, delivery, deferral or failure: whether a host (`H=`)
+    /// is logged.
     pub fn has_host(&self) -> bool {
         self.facts.has_host
     }
 
-    /// For a delivery, deferral or failure: the host's name (`H=name`).
+    /// For an arrival, delivery, deferral or failure: the host's name (`H=name`).
     pub fn host_name(&self) -> Option<Text<'_>> {
         self.facts.host_name.get(self.record.raw())
     }
 
-    /// For a delivery, deferral or failure: the host's IP address.
+    /// For an arrival, delivery, deferral or failure: the host's IP address.
     pub fn host_ip(&self) -> Option<Text<'_>> {
         self.facts.host_ip.get(self.record.raw())
+    }
+
+    /// For an arrival, delivery, deferral or failure: the HELO name the
+    /// host gave (`H=name (helo)`).
+    pub fn helo(&self) -> Option<Text<'_>> {
+        self.facts.helo.get(self.record.raw())
+    }
+
+    /// For an arrival: the envelope sender as logged (`<>` for a bounce).
+    pub fn sender(&self) -> Option<Text<'_>> {
+        self.facts.sender.get(self.record.raw())
+    }
+
+    /// For an arrival: the size (`S=`).
+    pub fn size(&self) -> Option<u64> {
+        self.facts.size
+    }
+
+    /// For an arrival: `U=`, the ident or local login.
+    pub fn user(&self) -> Option<Text<'_>> {
+        self.facts.user.get(self.record.raw())
+    }
+
+    /// For an arrival: the protocol (`P=`).
+    pub fn protocol(&self) -> Option<Text<'_>> {
+        self.facts.protocol.get(self.record.raw())
+    }
+
+    /// For an arrival: the authenticator of `A=`.
+    pub fn authenticator(&self) -> Option<Text<'_>> {
+        self.facts.authenticator.get(self.record.raw())
+    }
+
+    /// For an arrival: the authenticated id of `A=name:id`.
+    pub fn auth_id(&self) -> Option<Text<'_>> {
+        self.facts.auth_id.get(self.record.raw())
+    }
+
+    /// For an arrival: the subject (`T="..."`) as logged.
+    pub fn subject(&self) -> Option<Quoted<'_>> {
+        let raw = self.facts.subject.bytes(self.record.raw())?;
+        Some(Quoted::new(raw, self.facts.subject_escaping?))
+    }
+
+    /// For an arrival: the subject as a reader sees it, as
+    /// [`Arrival::subject_decoded`](crate::event::Arrival::subject_decoded).
+    pub fn subject_decoded(&self) -> Option<String> {
+        self.subject().map(|q| q.header_text())
+    }
+
+    /// For an arrival: the ` for a b c` recipients (`+received_recipients`).
+    pub fn recipients(&self) -> Option<AddressList<'_>> {
+        self.facts
+            .recipients
+            .get(self.record.raw())
+            .map(AddressList::new)
     }
 }
 

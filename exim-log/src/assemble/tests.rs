@@ -263,7 +263,7 @@ fn next_hop_ids_in_confirmations() {
 #[test]
 fn message_lines_keep_what_the_parse_found() {
     let log = b"\
-2026-11-25 10:00:00 1sAoM5-00000009r3p-06vq <= a@example.com H=mail.example.com [192.0.2.1] P=esmtp S=812
+2026-11-25 10:00:00 1sAoM5-00000009r3p-06vq <= a@example.com H=mail.example.com (hi.example.com) [192.0.2.1] U=ann P=esmtpa A=plain:ann S=812 T=\"Caf\\351 \\\"x\\\"\" for bob@example.org carol@example.net
 2026-11-25 10:00:01 1sAoM5-00000009r3p-06vq => bob@example.org <Bob@Example.org> R=dnslookup T=remote_smtp H=mx.example.org [192.0.2.7] C=\"250 OK\"
 2026-11-25 10:00:01 1sAoM5-00000009r3p-06vq -> carol <carol@example.net> R=local T=local_delivery
 2026-11-25 10:00:02 1sAoM5-00000009r3p-06vq == dave@example.net R=dnslookup T=remote_smtp defer (-44): SMTP error
@@ -295,6 +295,34 @@ fn message_lines_keep_what_the_parse_found() {
         None,
         "an arrival keeps no delivery fields"
     );
+    assert_eq!(text(arrival.sender()).as_deref(), Some("a@example.com"));
+    assert_eq!(arrival.size(), Some(812));
+    assert!(arrival.has_host());
+    assert_eq!(
+        text(arrival.host_name()).as_deref(),
+        Some("mail.example.com")
+    );
+    assert_eq!(text(arrival.helo()).as_deref(), Some("hi.example.com"));
+    assert_eq!(text(arrival.host_ip()).as_deref(), Some("192.0.2.1"));
+    assert_eq!(text(arrival.user()).as_deref(), Some("ann"));
+    assert_eq!(text(arrival.protocol()).as_deref(), Some("esmtpa"));
+    assert_eq!(text(arrival.authenticator()).as_deref(), Some("plain"));
+    assert_eq!(text(arrival.auth_id()).as_deref(), Some("ann"));
+    assert_eq!(
+        arrival.subject().map(|q| q.raw()),
+        Some(&b"Caf\\351 \\\"x\\\""[..])
+    );
+    assert_eq!(
+        arrival.subject_decoded().as_deref(),
+        Some("Caf\u{e9} \"x\"")
+    );
+    let to: Vec<_> = arrival
+        .recipients()
+        .map(|r| r.iter().collect())
+        .unwrap_or_default();
+    assert_eq!(to, ["bob@example.org", "carol@example.net"]);
+    assert_eq!(to_bob.sender(), None, "a delivery keeps no arrival fields");
+    assert_eq!(to_bob.size(), None);
     assert_eq!(done.timestamp().second, 3);
     assert_eq!(text(to_bob.address()).as_deref(), Some("bob@example.org"));
     assert_eq!(text(to_bob.original()).as_deref(), Some("Bob@Example.org"));

@@ -199,8 +199,7 @@ impl Arrival<'_> {
     /// assert_eq!(a.subject_decoded().unwrap(), "Pr\u{fc}fung");
     /// ```
     pub fn subject_decoded(&self) -> Option<String> {
-        self.subject
-            .map(|q| crate::mime::decode_header(&q.decode()).into_owned())
+        self.subject.map(|q| q.header_text())
     }
 }
 

@@ -24,7 +24,7 @@
 use crate::hash::Set;
 
 use crate::assemble::{LineKind, Message};
-use crate::{Event, Flag, Timestamp};
+use crate::{Flag, Timestamp};
 
 use super::bounded::{BoundedMap, CappedSet, Distinct, Merge, Weight, report_memory, share_budget};
 use super::{TimeWindow, merge_span, widen_span};
@@ -324,8 +324,8 @@ impl SpamSources {
 
     /// Counts one message.
     pub fn add(&mut self, m: &Message) {
-        // Counted from what the assembler kept of each line; the arrival is
-        // the only line parsed again.
+        // Counted from what the assembler kept of each line: no line is
+        // parsed again.
         let (mut delivered, mut failed, mut deferred, mut remote_delivery) = (0, 0, 0, false);
         let mut arrival = None;
         for l in &m.lines {
@@ -345,25 +345,24 @@ impl SpamSources {
                 _ => {}
             }
         }
-        let line = arrival.and_then(|l| l.parse().ok());
-        let Some((line, Event::Arrival(a))) = line.as_ref().map(|l| (l, &l.event)) else {
+        let Some(a) = arrival else {
             self.totals.without_arrival += 1;
             return;
         };
-        let time = line.timestamp;
+        let time = a.timestamp();
         if !self.window.contains(&time) {
             return;
         }
-        let login = a.auth.map(|au| au.id.unwrap_or(au.authenticator));
+        let login = a.authenticator().map(|au| a.auth_id().unwrap_or(au));
         // The client: its IP, labelled with its name; or its name alone.
-        let host = a.host.map(|h| {
-            let name = h.name.or(h.helo);
-            match h.ip {
+        let host = a.has_host().then(|| {
+            let name = a.host_name().or(a.helo());
+            match a.host_ip() {
                 Some(ip) => (ip.to_string_lossy(), name),
                 None => (name.unwrap_or_default().to_string_lossy(), None),
             }
         });
-        let bounce = a.sender.as_bytes() == b"<>";
+        let bounce = a.sender().is_some_and(|s| s.as_bytes() == b"<>");
         let local = host.is_none() && !bounce;
         let cwd = m
             .submission()
@@ -389,14 +388,14 @@ impl SpamSources {
             self.totals.local += 1;
             self.totals.local_with_script += u64::from(cwd.is_some());
         }
-        let user = a.user.filter(|_| local);
+        let user = a.user().filter(|_| local);
         let to_host = login.is_none() && host.is_some() && remote_delivery;
         if login.is_none() && !to_host && user.is_none() && cwd.is_none() {
             // No table takes it (inbound mail, bounces): the rest is not needed.
             return;
         }
 
-        let recipients = match &a.recipients {
+        let recipients = match &a.recipients() {
             Some(list) => list
                 .iter()
                 .map(|t| t.to_string_lossy().into_owned())
@@ -427,7 +426,7 @@ impl SpamSources {
             failed,
             deferred,
             bounces: m.bounces.len() as u64,
-            size: a.size.unwrap_or(0),
+            size: a.size().unwrap_or(0),
             // Grouped and shown as a reader sees it: encoded words decoded,
             // legacy 8-bit text readable (issue 13).
             subject: a.subject_decoded(),

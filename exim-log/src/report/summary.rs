@@ -240,8 +240,8 @@ impl Summary {
         let mut size = 0;
         let mut arrived = false;
         let (mut deferred, mut failed, mut remote) = (false, false, false);
-        // What the assembler's parse kept (kind, flag, time, a delivery's
-        // fields) is read from each line; only the arrival and rejections
+        // What the assembler's parse kept (kind, flag, time, the arrival's
+        // and deliveries' fields) is read from each line; only rejections
         // are parsed again, for their many fields.
         for l in &m.lines {
             let timestamp = l.timestamp();
@@ -251,12 +251,8 @@ impl Summary {
             self.seen(timestamp);
             match (l.kind(), l.flag()) {
                 (LineKind::Arrival, Some(Flag::Arrival)) => {
-                    let Ok(line) = l.parse() else { continue };
-                    let Event::Arrival(a) = &line.event else {
-                        continue;
-                    };
                     arrived = true;
-                    size = a.size.unwrap_or(0);
+                    size = l.size().unwrap_or(0);
                     self.received.messages += 1;
                     self.received.bytes += size;
                     let b = SIZE_BUCKETS
@@ -270,27 +266,28 @@ impl Summary {
                     if let Some(n) = self.received_per_hour.get_mut(usize::from(timestamp.hour)) {
                         *n += 1;
                     }
-                    let host = match a.host {
-                        Some(h) => h
-                            .name
-                            .or(h.helo)
-                            .or(h.ip)
+                    let host = if l.has_host() {
+                        l.host_name()
+                            .or(l.helo())
+                            .or(l.host_ip())
                             .map(|t| t.to_string_lossy())
-                            .unwrap_or_default(),
-                        None => Cow::Borrowed("local"),
+                            .unwrap_or_default()
+                    } else {
+                        Cow::Borrowed("local")
                     };
                     let add = |v: &mut Volume| {
                         v.messages += 1;
                         v.bytes += size;
                     };
                     self.sending_hosts.update(&*host, add);
-                    if a.host.is_none()
-                        && let Some(u) = a.user
+                    if !l.has_host()
+                        && let Some(u) = l.user()
                     {
                         self.local_senders.update(&*u.to_string_lossy(), add);
                     }
-                    if a.sender.as_bytes() != b"<>" {
-                        self.senders.update(&*lower(a.sender), add);
+                    let sender = l.sender().unwrap_or_default();
+                    if sender.as_bytes() != b"<>" {
+                        self.senders.update(&*lower(sender), add);
                     }
                 }
                 (LineKind::Delivery, Some(flag)) => {

@@ -306,21 +306,14 @@ fn report(
     mut counts: Counts,
     args: Args,
 ) -> PyResult<Report> {
-    let Args {
-        rotated,
-        top,
-        threshold,
-        budget,
-        threads,
-        byte_range,
-    } = args;
-    if let Some((start, end)) = byte_range {
+    let (budget, top, threshold) = (args.budget, args.top, args.threshold);
+    if let Some((start, end)) = args.byte_range {
         // One unit of `exim_log.plan()`: the lines of a plain file that start
         // in the range (exim_log::parallel's reader), on this thread.
         let path: PathBuf = source
             .extract()
             .map_err(|_| PyTypeError::new_err("byte_range= takes a path (str or os.PathLike)"))?;
-        if rotated {
+        if args.rotated {
             return Err(PyValueError::new_err(
                 "byte_range= cannot be used with rotated=True",
             ));
@@ -337,16 +330,16 @@ fn report(
             threshold,
         });
     }
-    let threads = threads.unwrap_or_else(available_threads).max(1);
+    let threads = args.threads.unwrap_or_else(available_threads).max(1);
     let plan = match threads {
         1 => None,
-        _ => paths(py, source, rotated)?
+        _ => paths(py, source, args.rotated)?
             .and_then(|p| Plan::new(p, 2 * threads).ok())
             .filter(|plan| plan.len() > 1),
     };
     match plan {
         Some(plan) => counts = count_parallel(py, &plan, threads, counts, budget)?,
-        None => count(py, open(py, source, rotated)?, &mut counts, budget)?,
+        None => count(py, open(py, source, args.rotated)?, &mut counts, budget)?,
     }
     Ok(Report {
         counts,
@@ -374,15 +367,9 @@ macro_rules! report_function {
             byte_range: Option<(u64, u64)>,
         ) -> PyResult<Report> {
             let budget = memory_budget.map_or(MemoryBudget::DEFAULT, MemoryBudget::bytes);
-            let args = Args {
-                rotated,
-                top,
-                threshold,
-                budget,
-                threads,
-                byte_range,
-            };
-            report(py, source, Which::$which.counts(budget), args)
+            let counts = Which::$which.counts(budget);
+            let args = Args { rotated, top, threshold, budget, threads, byte_range };
+            report(py, source, counts, args)
         }
     };
 }

@@ -64,7 +64,7 @@ pub fn run(args: Args) -> Outcome {
     } else {
         a.write(
             &report,
-            report.memory,
+            report.bounds.memory,
             None,
             source.names(),
             Report::write_text,

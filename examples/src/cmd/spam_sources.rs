@@ -47,7 +47,7 @@ pub fn run(args: Args) -> Outcome {
     let report = agg.report(a.top, a.threshold.unwrap_or(1));
     a.write(
         &report,
-        report.memory,
+        report.bounds.memory,
         Some(assembler),
         source.names(),
         SpamReport::write_text,

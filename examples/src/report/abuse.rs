@@ -214,7 +214,6 @@ impl Render for Report {
         if !t.is_empty() {
             t.write(out)?;
         }
-        text::trimmed_note(out, self.approximate)?;
-        text::truncated_note(out, self.truncated_keys)
+        text::bounds_notes(out, &self.bounds)
     }
 }

@@ -368,7 +368,9 @@ impl Page<'_> {
     }
 
     fn approximate(&self) -> Markup {
-        let any = self.summary.approximate || self.spam.approximate || self.abuse.approximate;
+        let any = self.summary.bounds.approximate
+            || self.spam.bounds.approximate
+            || self.abuse.bounds.approximate;
         html! {
             @if any {
                 p.warn { "Some tables reached their memory budget and dropped light rows: \

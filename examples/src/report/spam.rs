@@ -112,7 +112,6 @@ impl Render for SpamReport {
                 writeln!(out, "  ({} {}s in all)", s.sources, s.kind.name())?;
             }
         }
-        text::trimmed_note(out, self.approximate)?;
-        text::truncated_note(out, self.truncated_keys)
+        text::bounds_notes(out, &self.bounds)
     }
 }

@@ -183,7 +183,6 @@ impl Render for Report {
         volume_table(out, "Top recipient domains", &self.recipient_domains, true)?;
         count_table(out, "Rejections by reason", &self.reject_reasons)?;
         count_table(out, "Rejections by host", &self.reject_hosts)?;
-        text::trimmed_note(out, self.approximate)?;
-        text::truncated_note(out, self.truncated_keys)
+        text::bounds_notes(out, &self.bounds)
     }
 }

@@ -106,6 +106,16 @@ pub fn trimmed_note(out: &mut dyn Write, approximate: bool) -> io::Result<()> {
     Ok(())
 }
 
+/// The closing notes of a report that kept to its memory budget
+/// ([`trimmed_note`], [`truncated_note`]).
+pub fn bounds_notes(
+    out: &mut dyn Write,
+    bounds: &exim_log::report::bounded::Bounds,
+) -> io::Result<()> {
+    trimmed_note(out, bounds.approximate)?;
+    truncated_note(out, bounds.truncated_keys)
+}
+
 /// The closing note of a report whose keys were cut to bound memory (each
 /// long key counted under its first bytes, marked `...[truncated]`);
 /// nothing otherwise.

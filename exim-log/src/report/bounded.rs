@@ -374,10 +374,33 @@ pub fn share_budget(tables: &mut [&mut dyn Table], budget: MemoryBudget) {
     }
 }
 
-/// The ledger of a report made of `tables`, and how many keys were truncated.
-pub fn report_memory(tables: &[&dyn Table], budget: MemoryBudget) -> (MemoryUse, u64) {
-    let used: TableUse = tables.iter().map(|t| t.usage()).sum();
-    (used.memory(budget), used.truncated)
+/// How a report kept to its memory budget: the closing fields of the summary,
+/// spam-sources and abuse reports, one struct so that each computes and
+/// renders them alike (serde `flatten` keeps them top-level keys of its JSON).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize))]
+#[non_exhaustive]
+pub struct Bounds {
+    /// True when a table dropped light entries to bound memory (counts of the
+    /// rows shown are then lower bounds).
+    pub approximate: bool,
+    /// Updates counted under a key cut to its first 256 bytes (marked
+    /// `...[truncated]`).
+    pub truncated_keys: u64,
+    /// The tables' memory: budget, bytes held, hits (prunes, truncations).
+    pub memory: MemoryUse,
+}
+
+impl Bounds {
+    /// The bounds of a report made of `tables`.
+    pub fn of(tables: &[&dyn Table], budget: MemoryBudget) -> Bounds {
+        let used: TableUse = tables.iter().map(|t| t.usage()).sum();
+        Bounds {
+            approximate: tables.iter().any(|t| t.dropped() > 0),
+            truncated_keys: used.truncated,
+            memory: used.memory(budget),
+        }
+    }
 }
 
 /// What a table holds and how often its limits were hit (see

@@ -26,9 +26,9 @@ use crate::hash::Set;
 use crate::assemble::{LineKind, Message};
 use crate::{Flag, Timestamp};
 
-use super::bounded::{BoundedMap, CappedSet, Distinct, Merge, Weight, report_memory, share_budget};
+use super::bounded::{BoundedMap, Bounds, CappedSet, Distinct, Merge, Weight, share_budget};
 use super::{TimeWindow, merge_span, widen_span};
-use crate::budget::{MemoryBudget, MemoryUse};
+use crate::budget::MemoryBudget;
 
 /// Most sources kept per table (see [`BoundedMap`]).
 pub const SOURCES_CAP: usize = 50_000;
@@ -458,10 +458,8 @@ impl SpamSources {
         totals.first = self.first.map(|t| t.to_string());
         totals.last = self.last.map(|t| t.to_string());
         let mut sections = Vec::new();
-        let mut approximate = false;
         for kind in SourceKind::ALL {
             let table = self.tables.get(kind);
-            approximate |= table.dropped() > 0;
             let rows = table
                 .top(top, threshold)
                 .into_iter()
@@ -478,15 +476,12 @@ impl SpamSources {
             .filter_map(|s| s.rows.first().map(|r| Finding::new(s.kind, r)))
             .collect();
         let t = &self.tables;
-        let (memory, truncated_keys) =
-            report_memory(&[&t.script, &t.user, &t.login, &t.host], self.budget);
+        let bounds = Bounds::of(&[&t.script, &t.user, &t.login, &t.host], self.budget);
         SpamReport {
             totals,
             findings,
             sections,
-            approximate,
-            truncated_keys,
-            memory,
+            bounds,
         }
     }
 }
@@ -502,14 +497,10 @@ pub struct SpamReport {
     pub findings: Vec<Finding>,
     /// One ranked table per kind.
     pub sections: Vec<Section>,
-    /// True when a table dropped light entries to bound memory (counts of the
-    /// rows shown are then lower bounds).
-    pub approximate: bool,
-    /// Updates counted under a key cut to its first 256 bytes (marked
-    /// `...[truncated]`).
-    pub truncated_keys: u64,
-    /// The tables' memory: budget, bytes held, hits (prunes, truncations).
-    pub memory: MemoryUse,
+    /// How the tables kept to the memory budget (`approximate`,
+    /// `truncated_keys`, `memory`: flattened into the JSON).
+    #[cfg_attr(feature = "serde", serde(flatten))]
+    pub bounds: Bounds,
 }
 
 /// The top source of one kind.

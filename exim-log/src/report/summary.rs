@@ -23,11 +23,11 @@ use crate::assemble::{Assembled, LineKind, Message};
 use crate::{Event, Flag, LogLine, Timestamp};
 
 use super::TimeWindow;
-use super::bounded::{BoundedMap, Merge, Table, Weight, report_memory, share_budget};
+use super::bounded::{BoundedMap, Bounds, Merge, Table, Weight, share_budget};
 use super::classify::{domain_part, lower, reason_class};
 use super::timeline::{REPORT_POINTS, Series, Timeline, TimelineReport};
 use super::{merge_span, widen_span};
-use crate::budget::{MemoryBudget, MemoryUse};
+use crate::budget::MemoryBudget;
 
 /// Most keys per table.
 pub const TABLE_CAP: usize = 50_000;
@@ -464,8 +464,7 @@ impl Summary {
                 messages: *n,
             })
             .collect();
-        let approximate = self.tables().iter().any(|t| t.dropped() > 0);
-        let (memory, truncated_keys) = report_memory(&self.tables(), self.budget);
+        let bounds = Bounds::of(&self.tables(), self.budget);
         Report {
             first: self.first.map(|t| t.to_string()),
             last: self.last.map(|t| t.to_string()),
@@ -498,9 +497,7 @@ impl Summary {
             timeline: self.timeline.report(REPORT_POINTS),
             reject_reasons: counts(&self.reject_reasons),
             reject_hosts: counts(&self.reject_hosts),
-            approximate,
-            truncated_keys,
-            memory,
+            bounds,
         }
     }
 }
@@ -548,13 +545,10 @@ pub struct Report {
     pub reject_reasons: Vec<CountRow>,
     /// Rejections by client IP.
     pub reject_hosts: Vec<CountRow>,
-    /// True when a table dropped light entries to bound memory.
-    pub approximate: bool,
-    /// Updates counted under a key cut to its first 256 bytes (marked
-    /// `...[truncated]`).
-    pub truncated_keys: u64,
-    /// The tables' memory: budget, bytes held, hits (prunes, truncations).
-    pub memory: MemoryUse,
+    /// How the tables kept to the memory budget (`approximate`,
+    /// `truncated_keys`, `memory`: flattened into the JSON).
+    #[cfg_attr(feature = "serde", serde(flatten))]
+    pub bounds: Bounds,
 }
 
 /// eximstats' "Grand total summary".

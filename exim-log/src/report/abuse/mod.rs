@@ -28,12 +28,10 @@
 
 use crate::{Event, LogLine, Peer, Stage, Timestamp};
 
-use super::bounded::{
-    BoundedMap, CappedSet, Distinct, Merge, Table, Weight, report_memory, share_budget,
-};
+use super::bounded::{BoundedMap, Bounds, CappedSet, Distinct, Merge, Table, Weight, share_budget};
 use super::classify::{is_unknown_recipient, local_part, rbl_list, text_class};
 use super::{TimeWindow, log_seconds, merge_span, widen_span};
-use crate::budget::{MemoryBudget, MemoryUse};
+use crate::budget::MemoryBudget;
 use crate::hash::Map;
 
 mod report;

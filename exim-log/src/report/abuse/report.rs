@@ -57,13 +57,12 @@ impl AbuseReport {
             .filter(|(_, o)| o.weight() >= threshold)
             .collect();
         offenders.sort_by(|a, b| b.1.weight().cmp(&a.1.weight()).then(a.0.cmp(b.0)));
-        let approximate = self.tables().iter().any(|t| t.dropped() > 0);
-        let (mut memory, truncated_keys) = report_memory(&self.tables(), self.budget);
+        let mut bounds = Bounds::of(&self.tables(), self.budget);
         // The open connections, counted beside the tables (their peak is
         // not: it depends on how the input was cut for threads, and the
         // report must not).
-        memory.held += self.open_bytes;
-        memory.hits += self.open_evicted;
+        bounds.memory.held += self.open_bytes;
+        bounds.memory.hits += self.open_evicted;
         Report {
             lines: self.lines,
             first: self.first.map(|t| t.to_string()),
@@ -111,9 +110,7 @@ impl AbuseReport {
                     last_seen: o.last.map(|t| t.to_string()),
                 })
                 .collect(),
-            approximate,
-            truncated_keys,
-            memory,
+            bounds,
         }
     }
 }
@@ -148,13 +145,10 @@ pub struct Report {
     pub other_rejections: Section,
     /// IPs with at least `threshold` offender events in total, most events first.
     pub offenders: Vec<Offender>,
-    /// True when a table dropped light entries to bound memory.
-    pub approximate: bool,
-    /// Updates counted under a key cut to its first 256 bytes (marked
-    /// `...[truncated]`).
-    pub truncated_keys: u64,
-    /// The tables' memory: budget, bytes held, hits (prunes, truncations).
-    pub memory: MemoryUse,
+    /// How the tables kept to the memory budget (`approximate`,
+    /// `truncated_keys`, `memory`: flattened into the JSON).
+    #[cfg_attr(feature = "serde", serde(flatten))]
+    pub bounds: Bounds,
 }
 
 /// Dictionary attacks.

@@ -135,9 +135,9 @@ fn open_connections_stay_within_their_bytes() {
     assert_eq!(small.open_budget, (256 << 10) / OPEN_SHARE);
     assert!(small.open_peak > small.open_budget / 2);
     let (s, d) = (small.report(10, 1), default.report(10, 1));
-    assert!(s.memory.hits >= small.open_evicted && small.open_evicted > 0);
+    assert!(s.bounds.memory.hits >= small.open_evicted && small.open_evicted > 0);
     assert_eq!(default.open_evicted, 0);
-    assert!(d.memory.hits < s.memory.hits);
+    assert!(d.bounds.memory.hits < s.bounds.memory.hits);
     // Closed early is still counted (a connection closed early that
     // rejects again counts as two, as a message flushed early continues).
     assert!(s.dictionary.connections_seen >= 3000);

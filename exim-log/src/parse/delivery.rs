@@ -1236,6 +1236,25 @@ mod tests {
     }
 
     #[test]
+    fn unquoted_address_needs_its_own_quoted_original() {
+        // `x y@d <"x y"@d>`: the address runs to the original only when the
+        // original spells it with quotes (§7); a quoted original of the same
+        // length and domain but another local part is not it, and the address
+        // ends at its first space.
+        let d = delivery(
+            Flag::Delivery,
+            b"an yone@example.org <\"an yone\"@Example.ORG> R=r T=t",
+        );
+        assert_eq!(d.address, "an yone@example.org");
+        assert_eq!(d.original.unwrap(), "\"an yone\"@Example.ORG");
+        let d = delivery(
+            Flag::Delivery,
+            b"no body@example.org <\"an yone\"@example.org> R=r T=t",
+        );
+        assert_eq!(d.address, "no");
+    }
+
+    #[test]
     fn originals_hold_an_angle_bracket() {
         // The original ends at a `>` followed by a space or the end (§4.1); a
         // quoted local part may hold `>` and `>:` (RFC 5321 allows any

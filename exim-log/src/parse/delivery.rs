@@ -1236,6 +1236,24 @@ mod tests {
     }
 
     #[test]
+    fn glued_separator_needs_a_whole_sender() {
+        // ≤ 4.98 glues `: error` to the last field (§4.3); an `F=<...>` is
+        // cut there only when the word is the whole `<address>`. A quoted
+        // local part holding `: ` is not a separator.
+        let d = delivery(
+            Flag::Failure,
+            b"a@example.org F=<\"x: y\"@example.org> R=r T=t: mailbox full",
+        );
+        assert_eq!(d.sender.unwrap(), "\"x: y\"@example.org");
+        assert_eq!(d.router.unwrap(), "r");
+        assert_eq!(d.transport.unwrap(), "t");
+        assert_eq!(d.error.unwrap(), "mailbox full");
+        let d = delivery(Flag::Failure, b"a@example.org F=<s@example.org>: gone");
+        assert_eq!(d.sender.unwrap(), "s@example.org");
+        assert_eq!(d.error.unwrap(), "gone");
+    }
+
+    #[test]
     fn unquoted_address_needs_its_own_quoted_original() {
         // `x y@d <"x y"@d>`: the address runs to the original only when the
         // original spells it with quotes (§7); a quoted original of the same

@@ -1617,7 +1617,7 @@ mod last_resort_tests {
             assert_eq!(n.kind, *kind, "{text}");
             assert_eq!(n.detail.unwrap(), *text, "{text}");
             assert_eq!(
-                n.peer.host.and_then(|h| h.ip).map(|t| t.to_string()),
+                n.peer.ip().map(|t| t.to_string()),
                 ip.map(str::to_string),
                 "{text}"
             );
@@ -1667,7 +1667,7 @@ mod last_resort_tests {
             };
             assert_eq!(s.reason.unwrap(), *reason, "{text}");
             assert_eq!(
-                s.peer.host.and_then(|h| h.ip).map(|t| t.to_string()),
+                s.peer.ip().map(|t| t.to_string()),
                 ip.map(str::to_string),
                 "{text}"
             );

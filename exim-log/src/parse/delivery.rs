@@ -1236,6 +1236,29 @@ mod tests {
     }
 
     #[test]
+    fn originals_hold_an_angle_bracket() {
+        // The original ends at a `>` followed by a space or the end (§4.1); a
+        // quoted local part may hold `>` and `>:` (RFC 5321 allows any
+        // printable character in quotes). Only `**`/`==` end it at `>:`, the
+        // ≤ 4.98 glued separator.
+        let d = delivery(
+            Flag::Delivery,
+            b"\"x>y\"@example.org <\"x>y\"@example.org> R=r T=t",
+        );
+        assert_eq!(d.original.unwrap(), "\"x>y\"@example.org");
+        assert_eq!(d.router.unwrap(), "r");
+        let d = delivery(
+            Flag::Delivery,
+            b"\"a>:b\"@example.org <\"a>:b\"@example.org> R=r T=t",
+        );
+        assert_eq!(d.original.unwrap(), "\"a>:b\"@example.org");
+        assert_eq!(d.transport.unwrap(), "t");
+        let d = delivery(Flag::Failure, b"a@example.org <b@example.org>: gone");
+        assert_eq!(d.original.unwrap(), "b@example.org");
+        assert_eq!(d.error.unwrap(), "gone");
+    }
+
+    #[test]
     fn pipe_address_before_an_old_separator() {
         // ≤ 4.98 glues the error separator to the address: `** addr: error`.
         let d = delivery(Flag::Failure, b"|/bin/prog: discarded by RCPT ACL");

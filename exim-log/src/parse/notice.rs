@@ -1468,6 +1468,10 @@ mod last_resort_tests {
         }
     }
 
+    fn ip_of(peer: &Peer<'_>) -> Option<String> {
+        peer.ip().map(|t| t.to_string())
+    }
+
     fn dmarc(text: &str) -> DmarcResult<'_> {
         match last_resort(text.as_bytes()) {
             Some(Event::DmarcResult(d)) => d,
@@ -1616,11 +1620,7 @@ mod last_resort_tests {
             let n = notice(text);
             assert_eq!(n.kind, *kind, "{text}");
             assert_eq!(n.detail.unwrap(), *text, "{text}");
-            assert_eq!(
-                n.peer.host.and_then(|h| h.ip).map(|t| t.to_string()),
-                ip.map(str::to_string),
-                "{text}"
-            );
+            assert_eq!(ip_of(&n.peer).as_deref(), *ip, "{text}");
         }
     }
 
@@ -1666,11 +1666,7 @@ mod last_resort_tests {
                 panic!("{text}");
             };
             assert_eq!(s.reason.unwrap(), *reason, "{text}");
-            assert_eq!(
-                s.peer.host.and_then(|h| h.ip).map(|t| t.to_string()),
-                ip.map(str::to_string),
-                "{text}"
-            );
+            assert_eq!(ip_of(&s.peer).as_deref(), *ip, "{text}");
         }
     }
 

@@ -1236,6 +1236,20 @@ mod tests {
     }
 
     #[test]
+    fn sender_without_angles_is_not_a_sender() {
+        // `F=<address>` and `P=<address>` are always in angle brackets
+        // (§4.1); a bare word there is kept as an unknown field, not read as
+        // an address.
+        let d = delivery(Flag::Delivery, b"a@example.org F=nobody R=r T=t");
+        assert!(d.sender.is_none());
+        assert_eq!(d.router.unwrap(), "r");
+        assert_eq!(d.other_fields.len(), 1);
+        let d = delivery(Flag::Delivery, b"a@example.org P=nobody R=r T=t");
+        assert!(d.return_path.is_none());
+        assert_eq!(d.transport.unwrap(), "t");
+    }
+
+    #[test]
     fn glued_separator_needs_a_whole_sender() {
         // ≤ 4.98 glues `: error` to the last field (§4.3); an `F=<...>` is
         // cut there only when the word is the whole `<address>`. A quoted

@@ -219,6 +219,10 @@ impl<'a> Slices<'a> {
         if let Some(s) = event.session() {
             self.session(s);
         }
+        if let Some(n) = event.note() {
+            self.text("note.by", n.by);
+            self.text("note.reason", n.reason);
+        }
         match event {
             Event::Arrival(a) => {
                 self.add("arrival.sender", a.sender.as_bytes());
@@ -316,26 +320,6 @@ impl<'a> Slices<'a> {
                 self.peer(&a.peer);
                 self.text("auth_failed.set_id", a.set_id);
                 self.text("auth_failed.reason", a.reason);
-            }
-            Event::Frozen(n)
-            | Event::Unfrozen(n)
-            | Event::Removed(n)
-            | Event::Cancelled(n)
-            | Event::MessageIsFrozen(n)
-            | Event::SpoolLocked(n)
-            | Event::NoImmediateDelivery(n)
-            | Event::RecipientsIgnored(n)
-            | Event::Dnslist(n)
-            | Event::Moved(n)
-            | Event::ExpansionFailed(n)
-            | Event::ConfigError(n)
-            | Event::MalwareError(n)
-            | Event::RewriteError(n)
-            | Event::SelfRouting(n)
-            | Event::ListMatchFailed(n)
-            | Event::DaemonStopped(n) => {
-                self.text("note.by", n.by);
-                self.text("note.reason", n.reason);
             }
             Event::DaemonSignal(d) => self.txt("daemon_signal.detail", d.detail),
             Event::ErrorIgnored(e) => {

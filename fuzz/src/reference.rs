@@ -792,11 +792,18 @@ fn failure(rest: &str) -> Option<Reading> {
             .iter()
             .any(|t| w.starts_with(t))
     };
+    // Nor when an original glued to the ≤ 4.98 separator, or ending the line,
+    // follows (`** |cmd: a <x@d>: error`): deliver.c writes the original right
+    // after the address, so that `>` ends the address part and the first `: `
+    // is the command's.
     if r.get("recipient")
         .and_then(Value::as_str)
         .is_some_and(|a| a.starts_with('|'))
         && tail.starts_with(": ")
-        && (tail.split(' ').any(field_word) || tail.contains(" : "))
+        && (tail.split(' ').any(field_word)
+            || tail.contains(" : ")
+            || tail.contains(">: ")
+            || tail.ends_with('>'))
     {
         return None;
     }

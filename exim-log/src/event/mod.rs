@@ -9,6 +9,53 @@ use serde::Serialize;
 
 use crate::text::Text;
 
+/// The variants whose payload is a [`Session`], as one pattern binding it to `$x`:
+/// the accessor and the serializer (`ser.rs`, a child module declared below,
+/// so in the macro's textual scope) list them once, here.
+macro_rules! session_events {
+    ($x:ident) => {
+        $crate::event::Event::ConnectionOpen($x)
+            | $crate::event::Event::ConnectionClose($x)
+            | $crate::event::Event::ConnectionLost($x)
+            | $crate::event::Event::SmtpTimeout($x)
+            | $crate::event::Event::NoMail($x)
+            | $crate::event::Event::SmtpError($x)
+            | $crate::event::Event::SmtpDropped($x)
+            | $crate::event::Event::ConnectionRefused($x)
+            | $crate::event::Event::TlsError($x)
+            | $crate::event::Event::HostError($x)
+            | $crate::event::Event::HostLookupFailed($x)
+            | $crate::event::Event::IncompleteTransaction($x)
+            | $crate::event::Event::Etrn($x)
+            | $crate::event::Event::AuthSenderIgnored($x)
+    };
+}
+
+/// The variants whose payload is a [`Note`], as one pattern binding it to `$x`:
+/// the accessor and the serializer (`ser.rs`, a child module declared below,
+/// so in the macro's textual scope) list them once, here.
+macro_rules! note_events {
+    ($x:ident) => {
+        $crate::event::Event::Frozen($x)
+            | $crate::event::Event::Unfrozen($x)
+            | $crate::event::Event::Removed($x)
+            | $crate::event::Event::Cancelled($x)
+            | $crate::event::Event::MessageIsFrozen($x)
+            | $crate::event::Event::SpoolLocked($x)
+            | $crate::event::Event::NoImmediateDelivery($x)
+            | $crate::event::Event::RecipientsIgnored($x)
+            | $crate::event::Event::Dnslist($x)
+            | $crate::event::Event::Moved($x)
+            | $crate::event::Event::ExpansionFailed($x)
+            | $crate::event::Event::ConfigError($x)
+            | $crate::event::Event::MalwareError($x)
+            | $crate::event::Event::RewriteError($x)
+            | $crate::event::Event::SelfRouting($x)
+            | $crate::event::Event::ListMatchFailed($x)
+            | $crate::event::Event::DaemonStopped($x)
+    };
+}
+
 mod daemon;
 mod message;
 mod notice;
@@ -180,20 +227,25 @@ impl<'a> Event<'a> {
     /// ```
     pub fn session(&self) -> Option<&Session<'a>> {
         match self {
-            Event::ConnectionOpen(s)
-            | Event::ConnectionClose(s)
-            | Event::ConnectionLost(s)
-            | Event::SmtpTimeout(s)
-            | Event::NoMail(s)
-            | Event::SmtpError(s)
-            | Event::SmtpDropped(s)
-            | Event::ConnectionRefused(s)
-            | Event::TlsError(s)
-            | Event::HostError(s)
-            | Event::HostLookupFailed(s)
-            | Event::IncompleteTransaction(s)
-            | Event::Etrn(s)
-            | Event::AuthSenderIgnored(s) => Some(s),
+            session_events!(s) => Some(s),
+            _ => None,
+        }
+    }
+
+    /// The [`Note`] of the events that carry only a `by` and a `reason`
+    /// (frozen, unfrozen, removed, cancelled, spool locked, expansion and
+    /// configuration errors, daemon stopped, ...); `None` for every other
+    /// event.
+    ///
+    /// ```
+    /// use exim_log::parse_line;
+    /// let l = parse_line(b"2024-05-25 10:00:00 1a2B3c-000DEF-gh Frozen (delivery error message)")
+    ///     .unwrap();
+    /// assert_eq!(l.event.note().unwrap().reason.unwrap(), "delivery error message");
+    /// ```
+    pub fn note(&self) -> Option<&Note<'a>> {
+        match self {
+            note_events!(n) => Some(n),
             _ => None,
         }
     }

@@ -29,41 +29,12 @@ impl Event<'_> {
             Event::Arguments(a) => a.serialize(fields),
             Event::DaemonStarted(d) => d.serialize(fields),
             Event::QueueRun(q) => q.serialize(fields),
-            Event::ConnectionOpen(s)
-            | Event::ConnectionClose(s)
-            | Event::ConnectionLost(s)
-            | Event::SmtpTimeout(s)
-            | Event::NoMail(s)
-            | Event::SmtpError(s)
-            | Event::SmtpDropped(s)
-            | Event::ConnectionRefused(s)
-            | Event::TlsError(s)
-            | Event::HostError(s)
-            | Event::HostLookupFailed(s)
-            | Event::IncompleteTransaction(s)
-            | Event::Etrn(s)
-            | Event::AuthSenderIgnored(s) => s.serialize(fields),
+            session_events!(s) => s.serialize(fields),
             Event::Rejection(r) | Event::Dropped(r) | Event::Discarded(r) => r.serialize(fields),
             Event::SenderVerify(v) => v.serialize(fields),
             Event::Warning(w) => w.serialize(fields),
             Event::AuthFailed(a) => a.serialize(fields),
-            Event::Frozen(n)
-            | Event::Unfrozen(n)
-            | Event::Removed(n)
-            | Event::Cancelled(n)
-            | Event::MessageIsFrozen(n)
-            | Event::SpoolLocked(n)
-            | Event::NoImmediateDelivery(n)
-            | Event::RecipientsIgnored(n)
-            | Event::Dnslist(n)
-            | Event::Moved(n)
-            | Event::ExpansionFailed(n)
-            | Event::ConfigError(n)
-            | Event::MalwareError(n)
-            | Event::RewriteError(n)
-            | Event::SelfRouting(n)
-            | Event::ListMatchFailed(n)
-            | Event::DaemonStopped(n) => n.serialize(fields),
+            note_events!(n) => n.serialize(fields),
             Event::DaemonSignal(d) => d.serialize(fields),
             Event::ErrorIgnored(e) => e.serialize(fields),
             Event::TransportOutput(t) => t.serialize(fields),

@@ -1236,6 +1236,80 @@ mod tests {
     }
 
     #[test]
+    fn sender_without_angles_is_not_a_sender() {
+        // `F=<address>` and `P=<address>` are always in angle brackets
+        // (§4.1); a bare word there is kept as an unknown field, not read as
+        // an address.
+        let d = delivery(Flag::Delivery, b"a@example.org F=nobody R=r T=t");
+        assert!(d.sender.is_none());
+        assert_eq!(d.router.unwrap(), "r");
+        assert_eq!(d.other_fields.len(), 1);
+        let d = delivery(Flag::Delivery, b"a@example.org P=nobody R=r T=t");
+        assert!(d.return_path.is_none());
+        assert_eq!(d.transport.unwrap(), "t");
+    }
+
+    #[test]
+    fn glued_separator_needs_a_whole_sender() {
+        // ≤ 4.98 glues `: error` to the last field (§4.3); an `F=<...>` is
+        // cut there only when the word is the whole `<address>`. A quoted
+        // local part holding `: ` is not a separator.
+        let d = delivery(
+            Flag::Failure,
+            b"a@example.org F=<\"x: y\"@example.org> R=r T=t: mailbox full",
+        );
+        assert_eq!(d.sender.unwrap(), "\"x: y\"@example.org");
+        assert_eq!(d.router.unwrap(), "r");
+        assert_eq!(d.transport.unwrap(), "t");
+        assert_eq!(d.error.unwrap(), "mailbox full");
+        let d = delivery(Flag::Failure, b"a@example.org F=<s@example.org>: gone");
+        assert_eq!(d.sender.unwrap(), "s@example.org");
+        assert_eq!(d.error.unwrap(), "gone");
+    }
+
+    #[test]
+    fn unquoted_address_needs_its_own_quoted_original() {
+        // `x y@d <"x y"@d>`: the address runs to the original only when the
+        // original spells it with quotes (§7); a quoted original of the same
+        // length and domain but another local part is not it, and the address
+        // ends at its first space.
+        let d = delivery(
+            Flag::Delivery,
+            b"an yone@example.org <\"an yone\"@Example.ORG> R=r T=t",
+        );
+        assert_eq!(d.address, "an yone@example.org");
+        assert_eq!(d.original.unwrap(), "\"an yone\"@Example.ORG");
+        let d = delivery(
+            Flag::Delivery,
+            b"no body@example.org <\"an yone\"@example.org> R=r T=t",
+        );
+        assert_eq!(d.address, "no");
+    }
+
+    #[test]
+    fn originals_hold_an_angle_bracket() {
+        // The original ends at a `>` followed by a space or the end (§4.1); a
+        // quoted local part may hold `>` and `>:` (RFC 5321 allows any
+        // printable character in quotes). Only `**`/`==` end it at `>:`, the
+        // ≤ 4.98 glued separator.
+        let d = delivery(
+            Flag::Delivery,
+            b"\"x>y\"@example.org <\"x>y\"@example.org> R=r T=t",
+        );
+        assert_eq!(d.original.unwrap(), "\"x>y\"@example.org");
+        assert_eq!(d.router.unwrap(), "r");
+        let d = delivery(
+            Flag::Delivery,
+            b"\"a>:b\"@example.org <\"a>:b\"@example.org> R=r T=t",
+        );
+        assert_eq!(d.original.unwrap(), "\"a>:b\"@example.org");
+        assert_eq!(d.transport.unwrap(), "t");
+        let d = delivery(Flag::Failure, b"a@example.org <b@example.org>: gone");
+        assert_eq!(d.original.unwrap(), "b@example.org");
+        assert_eq!(d.error.unwrap(), "gone");
+    }
+
+    #[test]
     fn pipe_address_before_an_old_separator() {
         // ≤ 4.98 glues the error separator to the address: `** addr: error`.
         let d = delivery(Flag::Failure, b"|/bin/prog: discarded by RCPT ACL");

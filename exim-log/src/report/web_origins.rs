@@ -452,6 +452,19 @@ impl Script {
             + self.arrivals.bytes()
     }
 
+    /// The arrivals (read) and the three request tables (written), borrowed
+    /// apart: counting a request updates the tables against the arrivals.
+    fn tables(&mut self) -> (&Arrivals, [&mut BoundedMap<String, Hits>; 3]) {
+        let Script {
+            arrivals,
+            clients,
+            urls,
+            agents,
+            ..
+        } = self;
+        (arrivals, [clients, urls, agents])
+    }
+
     fn table_use(&self) -> TableUse {
         self.clients.usage() + self.urls.usage() + self.agents.usage()
     }
@@ -876,13 +889,7 @@ impl WebOrigins {
             }
             let before = s.table_use().bytes;
             s.arrivals.explain(from, to);
-            let Script {
-                arrivals,
-                clients,
-                urls,
-                agents,
-                ..
-            } = s;
+            let (arrivals, [clients, urls, agents]) = s.tables();
             let add = |m: &mut BoundedMap<String, Hits>, key: &str| {
                 m.update(key, |h: &mut Hits| {
                     h.requests += 1;
@@ -917,7 +924,7 @@ impl WebOrigins {
             let biggest = self
                 .scripts
                 .iter_mut()
-                .flat_map(|s| [&mut s.clients, &mut s.urls, &mut s.agents])
+                .flat_map(|s| s.tables().1)
                 .max_by_key(|t| t.bytes());
             let Some(t) = biggest else { break };
             let before = t.bytes();
@@ -967,14 +974,8 @@ impl WebOrigins {
             s.dropped_elsewhere +=
                 o.dropped_elsewhere + o.clients.dropped() + o.urls.dropped() + o.agents.dropped();
             self.merged_table_hits += used.prunes + used.truncated;
-            let Script {
-                arrivals,
-                clients,
-                urls,
-                agents,
-                ..
-            } = s;
-            for (mine, theirs) in [(clients, o.clients), (urls, o.urls), (agents, o.agents)] {
+            let (arrivals, tables) = s.tables();
+            for (mine, theirs) in tables.into_iter().zip([o.clients, o.urls, o.agents]) {
                 // Heaviest first, so that a prune on the way keeps what
                 // matters (as BoundedMap::merge does).
                 for (k, h) in theirs.top(usize::MAX, 0) {

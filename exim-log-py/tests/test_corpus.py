@@ -61,6 +61,15 @@ def test_to_dict_equals_rust_ndjson(mainlogs: list) -> None:
     assert len(ours) == len(rust)
     errors = 0
     for r, p in zip(rust, ours):
+        if "rejectlog" in r:
+            # ndjson names the envelope/header/continuation lines of an entry
+            # (exim_log::rejectlog::entry_line; in a mainlog, the indented lines
+            # of a multi-line entry); Python's lines() raises ParseError there.
+            assert "error_message" in p, (r, p)
+            if r["rejectlog"] == "continuation":
+                assert r["raw"][:1] in (" ", "\t"), r
+            errors += 1
+            continue
         if "timestamp" not in r:  # {"error", "offset", "raw"}: no valid prefix
             errors += 1
             assert p.get("error_message", "").startswith(r["error"]), (r, p)

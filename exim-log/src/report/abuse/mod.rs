@@ -51,7 +51,7 @@ pub const CONNECTIONS_CAP: usize = 2_000;
 pub const OPEN_CAP: usize = 20_000;
 /// The share of a report's memory budget for its open connections (one
 /// eighth; the tables share the rest): past it the oldest half is closed
-/// early and counted in [`Report::memory`]'s hits.
+/// early and counted in the hits of [`Report::bounds`]' `memory`.
 pub const OPEN_SHARE: usize = 8;
 
 /// The share of the tables' bytes (after [`OPEN_SHARE`]) that goes to the

@@ -25,7 +25,7 @@
 #[cfg_attr(not(feature = "serde"), allow(dead_code))]
 pub mod reference;
 
-use exim_log::assemble::{Assembled, Assembler, AssemblerOptions};
+use exim_log::assemble::{Assembled, Assembler, AssemblerOptions, Link};
 use exim_log::budget::MemoryBudget;
 use exim_log::paniclog::PanicLog;
 use exim_log::reader::{LogReader, Prefilter, ReadErrorKind};
@@ -817,7 +817,14 @@ pub fn check_buffer(data: &[u8]) {
         );
         match item {
             Ok(Assembled::Message(m)) => {
-                assert!(!m.lines.is_empty(), "message without lines");
+                // A message has lines, or only the args lines that named its
+                // id (`-Mc ID` for a message whose lines are not in this input).
+                assert!(
+                    !m.lines.is_empty()
+                        || (!m.arguments.is_empty()
+                            && m.arguments.iter().all(|a| a.link == Link::NamedId)),
+                    "message without lines"
+                );
                 for rec in &m.lines {
                     let l = parse_line(rec.raw())
                         .unwrap_or_else(|e| panic!("message line does not parse: {e}"));

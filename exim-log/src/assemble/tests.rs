@@ -174,6 +174,18 @@ fn named_id_links_even_after_the_arrival() {
 }
 
 #[test]
+fn named_id_without_lines_is_a_message_of_its_arguments() {
+    // `exim -Mc ID` for a message whose lines are in an older log: the
+    // process that named it is kept, as a message with no lines of its own.
+    let mut asm = Assembler::new();
+    args(&mut asm, 1, T, None, &[A]);
+    let out = drain(&mut asm);
+    let m = message(&out, A);
+    assert!(m.lines.is_empty());
+    assert_eq!(links(&m), [(1, Link::NamedId)]);
+}
+
+#[test]
 fn bounce_links_both_ways() {
     let mut asm = Assembler::new();
     arrival(&mut asm, 1, A, T, None, false);

@@ -660,6 +660,20 @@ mod tests {
         }
     }
 
+    /// The HELO is the client's choice (RFC 5321 §4.1.1.1): the word after `from`
+    /// is its value even when it is a clause keyword.
+    #[test]
+    fn helo_that_reads_like_a_keyword() {
+        let r = Received::parse(
+            b"Received: from id (unknown [192.0.2.1]) by mx.example.com (Postfix) with ESMTP id 4Xy1Z2; Mon,  6 Jan 2025 10:00:00 +0000 (UTC)",
+        );
+        let from = r.from.unwrap();
+        assert_eq!(from.helo.unwrap(), "id");
+        assert_eq!(from.ip.unwrap(), "192.0.2.1");
+        assert_eq!(r.by.unwrap(), "mx.example.com");
+        assert_eq!(r.id.unwrap(), "4Xy1Z2");
+    }
+
     #[test]
     fn hostile_input_does_not_overflow_or_lose_raw() {
         let mut s = String::from("Received: from ");

@@ -294,15 +294,15 @@ fn message_oracle(m: &exim_log::assemble::Message) -> Vec<(&'static str, Value)>
         Event::Arrival(a) if l.flag == Some(Flag::Arrival) => Some((l, a)),
         _ => None,
     });
-    let text = |t: Option<exim_log::Text<'_>>| t.map_or(Value::Null, |t| json!(t.to_string_lossy()));
+    let text =
+        |t: Option<exim_log::Text<'_>>| t.map_or(Value::Null, |t| json!(t.to_string_lossy()));
     if let Some((l, a)) = arrival {
-        out.push((
-            "arrival_time",
-            json!(l.timestamp.unix_millis() * 1000),
-        ));
+        out.push(("arrival_time", json!(l.timestamp.unix_millis() * 1000)));
         out.push((
             "utc_offset_minutes",
-            l.timestamp.utc_offset_minutes.map_or(Value::Null, |o| json!(o)),
+            l.timestamp
+                .utc_offset_minutes
+                .map_or(Value::Null, |o| json!(o)),
         ));
         out.push(("sender", text(Some(a.sender))));
         out.push(("bounce", json!(a.sender.as_bytes() == b"<>")));
@@ -312,7 +312,10 @@ fn message_oracle(m: &exim_log::assemble::Message) -> Vec<(&'static str, Value)>
         out.push(("host_helo", text(a.host.and_then(|h| h.helo))));
         out.push(("host_ip", text(a.host.and_then(|h| h.ip))));
         out.push(("user", text(a.user)));
-        out.push(("login", text(a.auth.map(|x| x.id.unwrap_or(x.authenticator)))));
+        out.push((
+            "login",
+            text(a.auth.map(|x| x.id.unwrap_or(x.authenticator))),
+        ));
         out.push(("auth_authenticator", text(a.auth.map(|x| x.authenticator))));
         out.push((
             "subject",
@@ -344,7 +347,8 @@ fn message_oracle(m: &exim_log::assemble::Message) -> Vec<(&'static str, Value)>
             out.push((c, Value::Null));
         }
     }
-    let count = |f: &dyn Fn(&Event<'_>) -> bool| json!(parsed.iter().filter(|l| f(&l.event)).count());
+    let count =
+        |f: &dyn Fn(&Event<'_>) -> bool| json!(parsed.iter().filter(|l| f(&l.event)).count());
     out.push(("deliveries", count(&|e| matches!(e, Event::Delivery(_)))));
     out.push((
         "remote_deliveries",
@@ -382,7 +386,8 @@ fn messages_equal_their_parsed_lines() {
         let what = format!("{:?}", files.first());
         let mut b = MessagesBuilder::new(ArrowOptions::default());
         let mut messages = Vec::new();
-        let mut check = |b: &mut MessagesBuilder, messages: &mut Vec<exim_log::assemble::Message>| {
+        let mut check = |b: &mut MessagesBuilder,
+                         messages: &mut Vec<exim_log::assemble::Message>| {
             let batch = b.finish().unwrap();
             assert_eq!(batch.num_rows(), messages.len(), "{what}");
             let schema = batch.schema();

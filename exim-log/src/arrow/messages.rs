@@ -191,10 +191,7 @@ impl MessagesBuilder {
                 self.str(M::user, u.to_string_lossy());
             }
             if let Some(au) = line.authenticator() {
-                self.str(
-                    M::login,
-                    line.auth_id().unwrap_or(au).to_string_lossy(),
-                );
+                self.str(M::login, line.auth_id().unwrap_or(au).to_string_lossy());
                 self.str(M::auth_authenticator, au.to_string_lossy());
             }
             if let Some(s) = line.subject_decoded() {

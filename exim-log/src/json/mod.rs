@@ -22,6 +22,11 @@ use std::fmt;
 
 use serde::ser::{self, Serialize};
 
+mod value;
+
+pub use value::write_line;
+pub(crate) use value::{Object, Value, value_via_serde, write_array, write_object, write_text};
+
 /// Why a value could not be written: its `Serialize` failed, or a map key
 /// was not a string, a number, a character or a boolean.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -60,7 +65,7 @@ const fn splat(b: u8) -> u64 {
 /// True when one of the eight bytes of `w` is below 0x20, `"` or `\` (the
 /// bytes JSON escapes): the zero-byte tests of "Bit Twiddling Hacks".
 #[inline]
-fn needs_escape(w: u64) -> bool {
+pub(crate) fn needs_escape(w: u64) -> bool {
     const LOW: u64 = splat(0x01);
     const HIGH: u64 = splat(0x80);
     let below_space = w.wrapping_sub(splat(0x20)) & !w;
@@ -157,7 +162,7 @@ fn clean(bytes: &[u8]) -> bool {
 
 /// Writes `s` as a JSON string: copied whole unless a byte must be escaped.
 #[inline]
-fn write_str(out: &mut Vec<u8>, s: &str) {
+pub(crate) fn write_str(out: &mut Vec<u8>, s: &str) {
     let bytes = s.as_bytes();
     out.reserve(bytes.len() + 2);
     out.push(b'"');
@@ -169,30 +174,50 @@ fn write_str(out: &mut Vec<u8>, s: &str) {
     out.push(b'"');
 }
 
-/// The bytes of a string that holds an escape: sixteen clean bytes at a
-/// time are passed over, a chunk with an escape is done byte by byte, and
-/// the runs between escapes are copied whole. (Raw lines hold quotes: this
-/// is not rare.)
+/// The bytes of a string that holds an escape: sixteen bytes at a time,
+/// a clean chunk is passed over (a vector compare); in a chunk with escapes, a bit mask of
+/// their positions leads from one to the next, and the runs between them
+/// are copied whole. (Raw lines hold quotes: this is not rare.)
 #[inline(never)]
-fn write_escaped(out: &mut Vec<u8>, bytes: &[u8]) {
+pub(crate) fn write_escaped(out: &mut Vec<u8>, bytes: &[u8]) {
     let mut start = 0;
     let mut at = 0;
     let mut chunks = bytes.chunks_exact(16);
     for chunk in &mut chunks {
-        if <&[u8; 16]>::try_from(chunk).is_ok_and(chunk_needs_escape) {
-            escape_run(out, bytes, &mut start, at..at + 16);
+        if let Ok(c) = <&[u8; 16]>::try_from(chunk)
+            && chunk_needs_escape(c)
+        {
+            escape_bits(out, bytes, &mut start, at, escape_mask(c));
         }
         at += 16;
     }
-    escape_run(out, bytes, &mut start, at..bytes.len());
+    let mut tail = [b'a'; 16];
+    let rest = chunks.remainder();
+    if let Some(t) = tail.get_mut(..rest.len()) {
+        t.copy_from_slice(rest);
+    }
+    if chunk_needs_escape(&tail) {
+        escape_bits(out, bytes, &mut start, at, escape_mask(&tail));
+    }
     out.extend_from_slice(bytes.get(start..).unwrap_or_default());
 }
 
-/// Writes the bytes of `bytes[*start..]` up to each byte of `range` that
-/// needs an escape, then the escape; `*start` moves past it.
-fn escape_run(out: &mut Vec<u8>, bytes: &[u8], start: &mut usize, range: std::ops::Range<usize>) {
+/// Bit `i` set when byte `i` of `chunk` is one JSON escapes (only for a
+/// chunk known to hold one: the compiler does not vectorize this).
+#[inline]
+fn escape_mask(chunk: &[u8; 16]) -> u32 {
+    chunk.iter().enumerate().fold(0, |m, (i, &b)| {
+        m | (u32::from((b < 0x20) | (b == b'"') | (b == b'\\')) << i)
+    })
+}
+
+/// Writes the run of `bytes[*start..]` up to each escape of `mask` (bits
+/// counted from `at`), then the escape; `*start` moves past it.
+fn escape_bits(out: &mut Vec<u8>, bytes: &[u8], start: &mut usize, at: usize, mut mask: u32) {
     let mut buf = [0; 6];
-    for i in range {
+    while mask != 0 {
+        let i = at + mask.trailing_zeros() as usize;
+        mask &= mask - 1;
         if let Some(e) = bytes.get(i).and_then(|b| escape(*b, &mut buf)) {
             out.extend_from_slice(bytes.get(*start..i).unwrap_or_default());
             out.extend_from_slice(e);
@@ -201,8 +226,17 @@ fn escape_run(out: &mut Vec<u8>, bytes: &[u8], start: &mut usize, range: std::op
     }
 }
 
-fn write_int(out: &mut Vec<u8>, v: impl itoa::Integer) {
+pub(crate) fn write_int(out: &mut Vec<u8>, v: impl itoa::Integer) {
     out.extend_from_slice(itoa::Buffer::new().format(v).as_bytes());
+}
+
+/// A float as serde_json writes it (`null` when not finite).
+pub(crate) fn write_f64(out: &mut Vec<u8>, v: f64) {
+    if v.is_finite() {
+        out.extend_from_slice(zmij::Buffer::new().format_finite(v).as_bytes());
+    } else {
+        out.extend_from_slice(b"null");
+    }
 }
 
 /// A sequence, map or struct being written: whether a `,` comes before the
@@ -286,12 +320,7 @@ impl<'a, 'o> ser::Serializer for &'a mut Json<'o> {
     }
 
     fn serialize_f64(self, v: f64) -> Result<(), Error> {
-        if v.is_finite() {
-            self.out
-                .extend_from_slice(zmij::Buffer::new().format_finite(v).as_bytes());
-        } else {
-            self.out.extend_from_slice(b"null");
-        }
+        write_f64(self.out, v);
         Ok(())
     }
 

@@ -206,3 +206,135 @@ fn a_gzip_log_is_read_the_same_pipelined() {
     );
     assert!(one == two, "pipelined .gz output differs");
 }
+
+/// Runs `args` with `--threads 1` and with `threads` threads cut into
+/// `unit`-byte units (the options go before `tail`, the files); checks the
+/// exit code, warnings and output (JSON without `assembler_memory.peak`) are
+/// the same, and returns the one-thread output.
+fn same_run(args: &[&str], tail: &[&str], json: bool, threads: &str, unit: &str) -> Vec<u8> {
+    let run = |extra: &[&str]| {
+        let all: Vec<&str> = args.iter().chain(extra).chain(tail).copied().collect();
+        exim_log(&all)
+    };
+    let (code1, out1, err1) = run(&["--threads", "1"]);
+    let (code2, out2, err2) = run(&["--threads", threads, "--unit-bytes", unit]);
+    let what = format!("{args:?} --threads {threads} --unit-bytes {unit}");
+    assert_eq!(
+        (code1, &err1),
+        (code2, &err2),
+        "{what}: exit codes, warnings"
+    );
+    let (a, b) = (comparable(&out1, json), comparable(&out2, json));
+    if a != b {
+        let (a, b) = (String::from_utf8_lossy(&a), String::from_utf8_lossy(&b));
+        let first = a.lines().zip(b.lines()).position(|(x, y)| x != y);
+        let first = first.unwrap_or_else(|| a.lines().count().min(b.lines().count()));
+        panic!(
+            "{what}: output differs from line {first}:\none thread: {:?}\nmany: {:?}",
+            a.lines().nth(first),
+            b.lines().nth(first)
+        );
+    }
+    out1
+}
+
+/// `queue --log` finds the arrivals of the queued messages on several
+/// threads as on one: a listing of every third message of a generated log
+/// (hundreds of them cross a cut), linked to the log and to the rotated set.
+#[test]
+fn queue_links_the_same_arrivals_on_several_threads() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut c = Config::with_incidents(24, 400_000);
+    c.compromised_scripts = 2;
+    c.incident_percent = 25;
+    let log = generate(&c).0;
+    let path = dir.path().join("mainlog");
+    std::fs::write(&path, &log).unwrap();
+    // `exim -bp` records of every third arrival's id.
+    let mut listing = String::new();
+    let text = String::from_utf8_lossy(&log);
+    for (i, id) in text
+        .lines()
+        .filter(|l| l.contains(" <= "))
+        .filter_map(|l| l.split(' ').nth(2))
+        .enumerate()
+    {
+        if i % 3 == 0 {
+            listing += &format!(" 5m   700 {id} <a@example.net>\n          b@example.com\n\n");
+        }
+    }
+    let bp = dir.path().join("bp");
+    std::fs::write(&bp, &listing).unwrap();
+    let set = rotated_set(dir.path(), &log);
+    let bp = bp.to_str().unwrap();
+    for logs in [&path, &set] {
+        let logs = logs.to_str().unwrap();
+        let each = same_run(
+            &["queue", "--each", bp],
+            &["--log", logs],
+            false,
+            "3",
+            "9000",
+        );
+        // Most records were linked (the rest: arrivals without a cwd= or
+        // user still give a log object; ids are all from the log).
+        let linked = String::from_utf8_lossy(&each)
+            .lines()
+            .filter(|l| l.contains("\"log\":"))
+            .count();
+        let records = listing.matches(" 5m ").count();
+        assert!(
+            linked > 50 && linked == records,
+            "{linked} of {records} linked"
+        );
+        same_run(
+            &["queue", "--json", bp],
+            &["--log", logs],
+            true,
+            "2",
+            "20000",
+        );
+    }
+}
+
+/// `web-origins` matches the same submissions on several threads as on one
+/// (a generated log with compromised scripts and its access logs).
+#[test]
+fn web_origins_are_the_same_on_several_threads() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut c = Config::with_incidents(25, 400_000);
+    c.compromised_scripts = 3;
+    c.incident_percent = 25;
+    let (log, truth) = generate(&c);
+    let (files, _) =
+        exim_log_benches::weblogs::domlogs(&log, 25, &truth.incidents.compromised_scripts);
+    for (name, data) in &files {
+        let p = dir.path().join("domlogs").join(name);
+        std::fs::create_dir_all(p.parent().unwrap()).unwrap();
+        std::fs::write(p, data).unwrap();
+    }
+    let path = dir.path().join("mainlog");
+    std::fs::write(&path, &log).unwrap();
+    let set = rotated_set(dir.path(), &log);
+    let domlogs = dir.path().join("domlogs");
+    let domlogs = domlogs.to_str().unwrap();
+    for logs in [&path, &set] {
+        let logs = logs.to_str().unwrap();
+        let out = same_run(
+            &["web-origins", "--json", "--domlogs", domlogs],
+            &[logs],
+            true,
+            "3",
+            "9000",
+        );
+        let v: Value = serde_json::from_slice(&out).unwrap();
+        assert!(v["scripts"].as_array().unwrap().len() >= 3, "{v}");
+        same_run(
+            &["web-origins", "--domlogs", domlogs],
+            &[logs],
+            false,
+            "2",
+            "20000",
+        );
+    }
+}

@@ -282,3 +282,140 @@ fn server_column_and_no_raw() {
     );
     assert_eq!(b.schema(), s, "the schema does not depend on the rows");
 }
+
+/// What the messages table should hold for `m`, found by parsing its lines
+/// again (the way the table was made before it read the assembler's facts):
+/// `(column, value)` for the columns that come from the lines' fields.
+fn message_oracle(m: &exim_log::assemble::Message) -> Vec<(&'static str, Value)> {
+    use exim_log::{Event, Flag};
+    let mut out = Vec::new();
+    let parsed: Vec<_> = m.lines.iter().map(|l| l.parse().unwrap()).collect();
+    let arrival = parsed.iter().find_map(|l| match &l.event {
+        Event::Arrival(a) if l.flag == Some(Flag::Arrival) => Some((l, a)),
+        _ => None,
+    });
+    let text =
+        |t: Option<exim_log::Text<'_>>| t.map_or(Value::Null, |t| json!(t.to_string_lossy()));
+    if let Some((l, a)) = arrival {
+        out.push(("arrival_time", json!(l.timestamp.unix_millis() * 1000)));
+        out.push((
+            "utc_offset_minutes",
+            l.timestamp
+                .utc_offset_minutes
+                .map_or(Value::Null, |o| json!(o)),
+        ));
+        out.push(("sender", text(Some(a.sender))));
+        out.push(("bounce", json!(a.sender.as_bytes() == b"<>")));
+        out.push(("size", a.size.map_or(Value::Null, |s| json!(s))));
+        out.push(("protocol", text(a.protocol)));
+        out.push(("host_name", text(a.host.and_then(|h| h.name))));
+        out.push(("host_helo", text(a.host.and_then(|h| h.helo))));
+        out.push(("host_ip", text(a.host.and_then(|h| h.ip))));
+        out.push(("user", text(a.user)));
+        out.push((
+            "login",
+            text(a.auth.map(|x| x.id.unwrap_or(x.authenticator))),
+        ));
+        out.push(("auth_authenticator", text(a.auth.map(|x| x.authenticator))));
+        out.push((
+            "subject",
+            a.subject_decoded().map_or(Value::Null, |s| json!(s)),
+        ));
+        out.push((
+            "recipients",
+            a.recipients.map_or(Value::Null, |r| {
+                Value::Array(r.iter().map(|t| json!(t.to_string_lossy())).collect())
+            }),
+        ));
+    } else {
+        for c in [
+            "arrival_time",
+            "utc_offset_minutes",
+            "sender",
+            "bounce",
+            "size",
+            "protocol",
+            "host_name",
+            "host_helo",
+            "host_ip",
+            "user",
+            "login",
+            "auth_authenticator",
+            "subject",
+            "recipients",
+        ] {
+            out.push((c, Value::Null));
+        }
+    }
+    let count =
+        |f: &dyn Fn(&Event<'_>) -> bool| json!(parsed.iter().filter(|l| f(&l.event)).count());
+    out.push(("deliveries", count(&|e| matches!(e, Event::Delivery(_)))));
+    out.push((
+        "remote_deliveries",
+        count(&|e| matches!(e, Event::Delivery(d) if d.host.is_some())),
+    ));
+    out.push(("deferrals", count(&|e| matches!(e, Event::Deferral(_)))));
+    out.push((
+        "remote_deferrals",
+        count(&|e| matches!(e, Event::Deferral(d) if d.host.is_some())),
+    ));
+    out.push(("failures", count(&|e| matches!(e, Event::Failure(_)))));
+    out.push(("lines", json!(m.lines.len())));
+    out.push(("message_id", json!(m.id().as_str())));
+    out
+}
+
+/// The messages table against its lines parsed again: every message of the
+/// corpus mainlogs read as one stream, and of the bundled sample. Set
+/// `EXIM_LOG_ARROW_LOG` to a log file (e.g. a generated one) to check it too.
+#[test]
+fn messages_equal_their_parsed_lines() {
+    use exim_log::arrow::MessagesBuilder;
+    use exim_log::assemble::{Assembled, Assembler};
+    use exim_log::reader::LogFiles;
+    let mut sets = vec![common::corpus_files("mainlog")];
+    sets.push(vec![
+        concat!(env!("CARGO_MANIFEST_DIR"), "/../examples/data/mainlog").into(),
+    ]);
+    if let Some(p) = std::env::var_os("EXIM_LOG_ARROW_LOG") {
+        sets.push(vec![p.into()]);
+    }
+    let mut checked = 0;
+    let mut arrivals = 0;
+    for files in sets {
+        let what = format!("{:?}", files.first());
+        let mut b = MessagesBuilder::new(ArrowOptions::default());
+        let mut messages = Vec::new();
+        let mut check = |b: &mut MessagesBuilder,
+                         messages: &mut Vec<exim_log::assemble::Message>| {
+            let batch = b.finish().unwrap();
+            assert_eq!(batch.num_rows(), messages.len(), "{what}");
+            let schema = batch.schema();
+            for (row, m) in messages.iter().enumerate() {
+                for (name, want) in message_oracle(m) {
+                    let got = cell(&batch, schema.index_of(name).unwrap(), row);
+                    assert!(
+                        same(&got, &want),
+                        "{what} message {} column {name}: arrow {got} != parsed {want}",
+                        m.id().as_str()
+                    );
+                }
+                arrivals += usize::from(m.arrival_line().is_some());
+            }
+            checked += messages.len();
+            messages.clear();
+        };
+        for a in Assembler::new().messages(LogFiles::new(files.iter())) {
+            if let Assembled::Message(m) = a.unwrap() {
+                b.push(&m);
+                messages.push(m);
+                if messages.len() == 4096 {
+                    check(&mut b, &mut messages);
+                }
+            }
+        }
+        check(&mut b, &mut messages);
+    }
+    eprintln!("{checked} messages checked, {arrivals} with an arrival");
+    assert!(arrivals > 100);
+}

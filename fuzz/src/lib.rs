@@ -880,6 +880,15 @@ pub fn check_buffer(data: &[u8]) {
                         assert_eq!(rec.subject_decoded(), a.subject_decoded(), "kept subject");
                         assert_eq!(rec.recipients(), a.recipients, "kept recipients");
                     }
+                    if let exim_log::Event::Rejection(r) = &l.event {
+                        let h = r.peer.host;
+                        assert_eq!(rec.temporary(), r.temporary, "kept temporary");
+                        assert_eq!(rec.reason(), r.reason, "kept reason");
+                        assert_eq!(rec.has_host(), h.is_some(), "kept host");
+                        assert_eq!(rec.host_name(), h.and_then(|h| h.name), "kept name");
+                        assert_eq!(rec.host_ip(), h.and_then(|h| h.ip), "kept ip");
+                        assert_eq!(rec.helo(), h.and_then(|h| h.helo), "kept helo");
+                    }
                     bump(&mut seen, rec.position().line);
                 }
                 for a in &m.arguments {

@@ -121,25 +121,15 @@ impl ReportArgs {
         add: impl Fn(&mut T, &Assembled) + Sync,
         merge: impl FnMut(&mut T, T),
     ) -> (T, bool, MemoryUse) {
-        let Some(plan) = self.threads.plan(source, 2) else {
-            let mut total = total;
-            let (failed, memory) =
-                each_message(source, self.budget(), |item| add(&mut total, &item));
-            return (total, failed, memory);
-        };
-        let plan = plan.quiet();
-        let opts = AssemblerOptions::default().memory_budget(self.budget());
-        let f = exim_log::parallel::fold_messages(
-            &plan,
-            self.threads.threads(),
-            opts,
+        fold_messages(
+            &self.threads,
+            self.budget(),
+            source,
             total,
             init,
             add,
             merge,
-        );
-        let failed = read_elsewhere(source, &plan, &f.lines, &f.errors);
-        (f.value, failed, f.memory)
+        )
     }
 
     /// Folds every line of `source` into `total`: on this thread
@@ -207,6 +197,34 @@ impl ReportArgs {
         out.flush()?;
         Ok(())
     }
+}
+
+/// Folds every assembled message and lone line of `source` into `total`
+/// within `budget`: on this thread ([`each_message`]), or with `--threads`
+/// on several ([`exim_log::parallel::fold_messages`]: each unit into
+/// `init()`, the partials merged in input order by `merge`; the same
+/// result). Returns the result, whether an input could not be read to its
+/// end, and the assembler's ledger.
+pub fn fold_messages<T: Send>(
+    threads: &ThreadsArgs,
+    budget: MemoryBudget,
+    source: &mut Source,
+    total: T,
+    init: impl Fn() -> T + Sync,
+    add: impl Fn(&mut T, &Assembled) + Sync,
+    merge: impl FnMut(&mut T, T),
+) -> (T, bool, MemoryUse) {
+    let Some(plan) = threads.plan(source, 2) else {
+        let mut total = total;
+        let (failed, memory) = each_message(source, budget, |item| add(&mut total, &item));
+        return (total, failed, memory);
+    };
+    let plan = plan.quiet();
+    let opts = AssemblerOptions::default().memory_budget(budget);
+    let f =
+        exim_log::parallel::fold_messages(&plan, threads.threads(), opts, total, init, add, merge);
+    let failed = read_elsewhere(source, &plan, &f.lines, &f.errors);
+    (f.value, failed, f.memory)
 }
 
 /// After a read on several threads: tells `source` how many lines each

@@ -13,10 +13,11 @@ use exim_log::report::arrival::LoggedArrival;
 use exim_log::report::queue::{QueueGroup, QueueReport};
 use exim_log::spool::parse_listing;
 
-use super::each_message;
+use super::fold_messages;
 use crate::input::{InputArgs, Show, io_reason};
 use crate::outcome::{self, Error, Outcome, status, warn};
 use crate::report::Render;
+use crate::threads::ThreadsArgs;
 
 /// The long help.
 pub const ABOUT: &str = "\
@@ -65,6 +66,9 @@ pub struct Args {
     /// arrival of each queued message (repeatable)
     #[arg(long, value_name = "FILE|DIR")]
     pub log: Vec<PathBuf>,
+    #[command(flatten)]
+    #[allow(missing_docs)]
+    pub threads: ThreadsArgs,
 }
 
 /// One input of the queue: a spool directory, or listing text read whole.
@@ -90,25 +94,37 @@ fn queued_ids(inputs: &[Queued]) -> Result<HashSet<String>, Error> {
     Ok(ids)
 }
 
-/// The arrivals of `ids` in the logs; true when a log could not be read.
+/// The arrivals of `ids` in the logs (on `threads`); true when a log could
+/// not be read.
 fn arrivals(
     logs: &[PathBuf],
     ids: &HashSet<String>,
+    threads: &ThreadsArgs,
 ) -> Result<(HashMap<String, LoggedArrival>, bool), Error> {
     let input = InputArgs {
         files: logs.to_vec(),
         sample: false,
     };
     let mut source = input.open(Show::Quiet)?;
-    let mut found = HashMap::new();
-    let (mut failed, _) = each_message(&mut source, MemoryBudget::DEFAULT, |item| {
-        if let Assembled::Message(m) = item
-            && ids.contains(m.id().as_str())
-            && let Some(a) = LoggedArrival::of(&m)
-        {
-            found.insert(a.id.clone(), a);
-        }
-    });
+    source.pipelined(threads.threads() > 1);
+    // An id used again (a log of test runs): the last arrival read wins, on
+    // one thread or several (partials merge in input order).
+    let (found, mut failed, _) = fold_messages(
+        threads,
+        MemoryBudget::DEFAULT,
+        &mut source,
+        HashMap::new(),
+        HashMap::new,
+        |found: &mut HashMap<String, LoggedArrival>, item| {
+            if let Assembled::Message(m) = item
+                && ids.contains(m.id().as_str())
+                && let Some(a) = LoggedArrival::of(m)
+            {
+                found.insert(a.id.clone(), a);
+            }
+        },
+        |found, later| found.extend(later),
+    );
     failed |= source.check()?;
     Ok((found, failed))
 }
@@ -246,7 +262,7 @@ pub fn run(args: Args) -> Outcome {
     let mut links = HashMap::new();
     if !args.log.is_empty() {
         let ids = queued_ids(&inputs)?;
-        let (found, log_failed) = arrivals(&args.log, &ids)?;
+        let (found, log_failed) = arrivals(&args.log, &ids, &args.threads)?;
         failed |= log_failed;
         links = found;
     }

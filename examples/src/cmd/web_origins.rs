@@ -8,12 +8,13 @@ use std::path::PathBuf;
 
 use exim_log::assemble::Assembled;
 use exim_log::reader::{SpoolDir, cpanel_userdata, domlogs};
-use exim_log::report::web_origins::WebOrigins;
+use exim_log::report::web_origins::{Submission, WebOrigins};
 
-use super::{BudgetArgs, WithAssembler, each_message};
+use super::{BudgetArgs, WithAssembler, each_message, fold_messages};
 use crate::input::{InputArgs, Show};
 use crate::outcome::{self, Outcome, status, warn};
 use crate::report::text;
+use crate::threads::ThreadsArgs;
 
 /// The long help.
 pub const ABOUT: &str = "\
@@ -78,6 +79,9 @@ pub struct Args {
     #[command(flatten)]
     #[allow(missing_docs)]
     pub memory: BudgetArgs,
+    #[command(flatten)]
+    #[allow(missing_docs)]
+    pub threads: ThreadsArgs,
 }
 
 fn offset_seconds(s: &str) -> Option<i64> {
@@ -142,11 +146,38 @@ pub fn run(args: Args) -> Outcome {
         } else {
             Show::Progress
         })?;
-        let (log_failed, memory) = each_message(&mut source, budget, |item| {
-            if let Assembled::Message(m) = item {
-                w.add_message(&m, offset);
-            }
-        });
+        source.pipelined(args.threads.threads() > 1);
+        let (log_failed, memory) = if args.threads.plan(&source, 2).is_some() {
+            // Each unit collects its submissions, added here in input order
+            // (the report does not depend on their order: it sorts scripts).
+            let (_, failed, memory) = fold_messages(
+                &args.threads,
+                budget,
+                &mut source,
+                Vec::new(),
+                Vec::new,
+                |subs: &mut Vec<Submission>, item| {
+                    if let Assembled::Message(m) = item
+                        && let Some(s) = Submission::of(m, offset)
+                    {
+                        subs.push(s);
+                    }
+                },
+                |_, subs| {
+                    for s in &subs {
+                        w.add(s);
+                    }
+                },
+            );
+            (failed, memory)
+        } else {
+            // One thread: straight into the engine (within its budget).
+            each_message(&mut source, budget, |item| {
+                if let Assembled::Message(m) = item {
+                    w.add_message(&m, offset);
+                }
+            })
+        };
         assembler = Some(memory);
         failed |= log_failed | source.check()?;
     }

@@ -5,8 +5,8 @@ use arrow_schema::{ArrowError, SchemaRef};
 
 use super::ArrowOptions;
 use super::columns::{Col, Kind, Table};
-use crate::assemble::Message;
-use crate::{Event, Flag, Timestamp};
+use crate::assemble::{LineKind, Message};
+use crate::{Flag, Timestamp};
 
 macro_rules! message_columns {
     ($($c:ident $kind:ident,)*) => {
@@ -155,65 +155,65 @@ impl MessagesBuilder {
         }
         self.int(M::bounces, m.bounces.len() as i64);
         self.int(M::lines, m.lines.len() as i64);
-        if let Some(line) = m.arrival().filter(|l| l.flag == Some(Flag::Arrival))
-            && let Event::Arrival(a) = &line.event
+        // Everything below comes from what the assembler kept of each
+        // line's parse (`MessageLine`'s facts): no message line is parsed again.
+        if let Some(line) = m
+            .arrival_line()
+            .filter(|l| l.kind() == LineKind::Arrival && l.flag() == Some(Flag::Arrival))
         {
-            self.time(M::arrival_time, Some(line.timestamp));
-            if let Some(off) = line.timestamp.utc_offset_minutes {
+            let ts = line.timestamp();
+            self.time(M::arrival_time, Some(ts));
+            if let Some(off) = ts.utc_offset_minutes {
                 self.int(M::utc_offset_minutes, i64::from(off));
             }
-            self.str(M::sender, a.sender.to_string_lossy());
-            if let Some(Col::Bool(b)) = self.table.col(M::bounce as usize) {
-                b.append_value(a.sender.as_bytes() == b"<>");
-            }
-            if let Some(s) = a.size {
-                self.int(M::size, i64::try_from(s).unwrap_or(i64::MAX));
-            }
-            if let Some(p) = a.protocol {
-                self.str(M::protocol, p.to_string_lossy());
-            }
-            if let Some(h) = a.host {
-                for (c, v) in [
-                    (M::host_name, h.name),
-                    (M::host_helo, h.helo),
-                    (M::host_ip, h.ip),
-                ] {
-                    if let Some(v) = v {
-                        self.str(c, v.to_string_lossy());
-                    }
+            if let Some(sender) = line.sender() {
+                self.str(M::sender, sender.to_string_lossy());
+                if let Some(Col::Bool(b)) = self.table.col(M::bounce as usize) {
+                    b.append_value(sender.as_bytes() == b"<>");
                 }
             }
-            if let Some(u) = a.user {
+            if let Some(s) = line.size() {
+                self.int(M::size, i64::try_from(s).unwrap_or(i64::MAX));
+            }
+            if let Some(p) = line.protocol() {
+                self.str(M::protocol, p.to_string_lossy());
+            }
+            for (c, v) in [
+                (M::host_name, line.host_name()),
+                (M::host_helo, line.helo()),
+                (M::host_ip, line.host_ip()),
+            ] {
+                if let Some(v) = v {
+                    self.str(c, v.to_string_lossy());
+                }
+            }
+            if let Some(u) = line.user() {
                 self.str(M::user, u.to_string_lossy());
             }
-            if let Some(au) = a.auth {
-                self.str(
-                    M::login,
-                    au.id.unwrap_or(au.authenticator).to_string_lossy(),
-                );
-                self.str(M::auth_authenticator, au.authenticator.to_string_lossy());
+            if let Some(au) = line.authenticator() {
+                self.str(M::login, line.auth_id().unwrap_or(au).to_string_lossy());
+                self.str(M::auth_authenticator, au.to_string_lossy());
             }
-            if let Some(s) = a.subject_decoded() {
+            if let Some(s) = line.subject_decoded() {
                 self.str(M::subject, s);
             }
-            if let Some(r) = &a.recipients {
+            if let Some(r) = line.recipients() {
                 self.list(M::recipients, r.iter().map(|t| t.to_string_lossy()));
             }
         }
         let (mut delivered, mut remote, mut deferred, mut remote_deferred, mut failed) =
             (0, 0, 0, 0, 0);
-        for r in &m.lines {
-            let Ok(line) = r.parse() else { continue };
-            match &line.event {
-                Event::Delivery(d) => {
+        for l in &m.lines {
+            match l.kind() {
+                LineKind::Delivery => {
                     delivered += 1;
-                    remote += i64::from(d.host.is_some());
+                    remote += i64::from(l.has_host());
                 }
-                Event::Deferral(d) => {
+                LineKind::Deferral => {
                     deferred += 1;
-                    remote_deferred += i64::from(d.host.is_some());
+                    remote_deferred += i64::from(l.has_host());
                 }
-                Event::Failure(_) => failed += 1,
+                LineKind::Failure => failed += 1,
                 _ => {}
             }
         }

@@ -100,6 +100,10 @@ pub(super) struct LineFacts {
     subject: Span,
     subject_escaping: Option<Escaping>,
     recipients: Span,
+    /// A rejection: `temporarily rejected` (4xx).
+    temporary: bool,
+    /// A rejection: the reason after `: `.
+    reason: Span,
 }
 
 impl LineFacts {
@@ -142,6 +146,8 @@ impl LineFacts {
             subject: Span::NONE,
             subject_escaping: None,
             recipients: Span::NONE,
+            temporary: false,
+            reason: Span::NONE,
         }
     }
 
@@ -176,6 +182,11 @@ impl LineFacts {
                 facts.recipients = Span::of(raw, a.recipients.map(|r| r.raw()));
                 a.host
             }
+            Event::Rejection(r) => {
+                facts.temporary = r.temporary;
+                facts.reason = Span::of(raw, r.reason);
+                r.peer.host
+            }
             _ => None,
         };
         facts.has_host = host.is_some();
@@ -190,8 +201,10 @@ impl LineFacts {
 /// ([`MessageLine::record`]) plus what the assembler read in it when it
 /// parsed it: the time, the kind of event and flag, for deliveries,
 /// deferrals and failures where the address, `<original>`, `T=` and the
-/// host's name, HELO and IP lie, and for an arrival where its sender, host,
-/// `U=`, `P=`, `A=`, subject and recipients lie, and its size. Reading those costs no parse;
+/// host's name, HELO and IP lie, for an arrival where its sender, host,
+/// `U=`, `P=`, `A=`, subject and recipients lie, and its size, and for a
+/// rejection its host, reason and whether it was temporary. Reading those
+/// costs no parse;
 /// [`MessageLine::parse`] gives the whole line when more is needed.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct MessageLine {
@@ -271,23 +284,23 @@ impl MessageLine {
         self.facts.transport.get(self.record.raw())
     }
 
-    /// For an arrival, delivery, deferral or failure: whether a host (`H=`)
+    /// For an arrival, delivery, deferral, failure or rejection: whether a host (`H=`)
     /// is logged.
     pub fn has_host(&self) -> bool {
         self.facts.has_host
     }
 
-    /// For an arrival, delivery, deferral or failure: the host's name (`H=name`).
+    /// For an arrival, delivery, deferral, failure or rejection: the host's name (`H=name`).
     pub fn host_name(&self) -> Option<Text<'_>> {
         self.facts.host_name.get(self.record.raw())
     }
 
-    /// For an arrival, delivery, deferral or failure: the host's IP address.
+    /// For an arrival, delivery, deferral, failure or rejection: the host's IP address.
     pub fn host_ip(&self) -> Option<Text<'_>> {
         self.facts.host_ip.get(self.record.raw())
     }
 
-    /// For an arrival, delivery, deferral or failure: the HELO name the
+    /// For an arrival, delivery, deferral, failure or rejection: the HELO name the
     /// host gave (`H=name (helo)`).
     pub fn helo(&self) -> Option<Text<'_>> {
         self.facts.helo.get(self.record.raw())
@@ -341,6 +354,18 @@ impl MessageLine {
             .recipients
             .get(self.record.raw())
             .map(AddressList::new)
+    }
+
+    /// For a rejection: `temporarily rejected` (a 4xx answer) rather than
+    /// `rejected`, as [`Reject::temporary`](crate::Reject::temporary).
+    pub fn temporary(&self) -> bool {
+        self.facts.temporary
+    }
+
+    /// For a rejection: the reason after `: `, as
+    /// [`Reject::reason`](crate::Reject::reason).
+    pub fn reason(&self) -> Option<Text<'_>> {
+        self.facts.reason.get(self.record.raw())
     }
 }
 

@@ -354,3 +354,50 @@ fn message_lines_keep_what_the_parse_found() {
     assert_eq!(m.arrival_line().map(|l| l.position().line), Some(1));
     assert_eq!(m.records().count(), 5);
 }
+
+#[test]
+fn rejection_lines_keep_host_reason_and_temporary() {
+    let log = b"\
+2026-11-25 10:00:00 1sAoM6-0000000AAAA-0000 H=(helo.example.org) [192.0.2.9] F=<x@example.com> rejected after DATA: Spam score 21.5 too high
+2026-11-25 10:00:01 1sAoM6-0000000AAAA-0000 H=relay.example.org [192.0.2.10] F=<y@example.com> temporarily rejected after DATA: Try again later
+2026-11-25 10:00:02 1sAoM6-0000000AAAA-0000 F=<z@example.com> rejected after DATA
+";
+    let mut out = Assembler::new().messages(crate::reader::LogReader::new(&log[..]).into_records());
+    let Some(Ok(Assembled::Message(m))) = out.next() else {
+        panic!("no message");
+    };
+    let text = |t: Option<crate::Text<'_>>| t.map(|t| t.to_string_lossy().into_owned());
+    let [helo_only, named, no_host] = &m.lines[..] else {
+        panic!("{} lines", m.lines.len());
+    };
+    assert!(
+        m.lines.iter().all(|l| l.kind() == LineKind::Rejection),
+        "{:?}",
+        m.lines.iter().map(MessageLine::kind).collect::<Vec<_>>()
+    );
+    assert!(!helo_only.temporary());
+    assert_eq!(
+        text(helo_only.reason()).as_deref(),
+        Some("Spam score 21.5 too high")
+    );
+    assert!(helo_only.has_host());
+    assert_eq!(helo_only.host_name(), None);
+    assert_eq!(text(helo_only.helo()).as_deref(), Some("helo.example.org"));
+    assert_eq!(text(helo_only.host_ip()).as_deref(), Some("192.0.2.9"));
+    assert!(named.temporary());
+    assert_eq!(text(named.reason()).as_deref(), Some("Try again later"));
+    assert_eq!(
+        text(named.host_name()).as_deref(),
+        Some("relay.example.org")
+    );
+    assert_eq!(text(named.host_ip()).as_deref(), Some("192.0.2.10"));
+    assert!(!no_host.temporary());
+    assert_eq!(no_host.reason(), None);
+    assert!(!no_host.has_host());
+    assert_eq!(no_host.helo(), None);
+    assert_eq!(
+        no_host.sender(),
+        None,
+        "a rejection keeps no arrival fields"
+    );
+}

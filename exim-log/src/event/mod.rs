@@ -72,6 +72,7 @@ pub use notice::{
     SystemKind, SystemNotice, TransportOutput,
 };
 pub use process::{ArgIter, ArgList, Arguments};
+pub(crate) use reject::dnslist_domain;
 pub use reject::{AuthFailure, Reject, SenderVerify, Stage, Warning};
 pub use session::{CommandList, Peer, Session};
 

@@ -23,7 +23,6 @@
 //! ```
 
 use crate::assemble::Message;
-use crate::event::Event;
 
 /// A message's arrival (`<=` line) as logged, with the `cwd=` of the
 /// process that submitted it.
@@ -54,19 +53,22 @@ pub struct LoggedArrival {
 impl LoggedArrival {
     /// The arrival of `m`; `None` when its `<=` line is not among its lines.
     pub fn of(m: &Message) -> Option<Self> {
-        let line = m.arrival()?;
-        let Event::Arrival(a) = &line.event else {
-            return None;
-        };
+        // What the assembler's parse kept of the `<=` line: no parse here.
+        let line = m.arrival_line()?;
         let lossy = |t: crate::Text<'_>| t.to_string_lossy().into_owned();
+        let time = line.timestamp();
         Some(LoggedArrival {
             id: m.id().as_str().to_string(),
-            time: line.timestamp.to_string(),
-            unix_time: line.timestamp.unix_seconds(),
-            sender: lossy(a.sender),
-            user: a.user.map(lossy),
-            auth: a.auth.map(|au| lossy(au.id.unwrap_or(au.authenticator))),
-            host: a.host.and_then(|h| h.ip.or(h.name).or(h.helo)).map(lossy),
+            time: time.to_string(),
+            unix_time: time.unix_seconds(),
+            sender: line.sender().map(lossy).unwrap_or_default(),
+            user: line.user().map(lossy),
+            auth: line.auth_id().or(line.authenticator()).map(lossy),
+            host: line
+                .host_ip()
+                .or(line.host_name())
+                .or(line.helo())
+                .map(lossy),
             cwd: m
                 .submission()
                 .and_then(|s| s.cwd())

@@ -10,7 +10,7 @@ use std::sync::LazyLock;
 
 use memchr::memmem::Finder;
 
-use crate::Reject;
+use crate::{Reject, Text};
 
 /// The DNS list a rejection names: Exim's default `... is in a black list at
 /// <list>` ([`Reject::dnslist_domain`]), or the usual ACL texts `... is in an
@@ -23,9 +23,9 @@ pub fn rbl_list(r: &Reject<'_>) -> Option<String> {
     rbl_in_text(&r.reason?.to_string_lossy())
 }
 
-/// [`rbl_list`] when the caller has the lower-cased reason already.
-fn rbl_list_lower(r: &Reject<'_>, lower: Option<&str>) -> Option<String> {
-    if let Some(d) = r.dnslist_domain() {
+/// [`rbl_list`] of a reason when the caller has it lower-cased already.
+fn rbl_list_lower(reason: Option<Text<'_>>, lower: Option<&str>) -> Option<String> {
+    if let Some(d) = reason.and_then(crate::event::dnslist_domain) {
         return Some(d.to_string_lossy().to_ascii_lowercase());
     }
     rbl_in_lower(lower?)
@@ -101,19 +101,25 @@ fn unknown_in_lower(lower: &str) -> bool {
 /// (`[ip]`, `<address>`) blanked, at most 80 characters. `(no reason)` when
 /// none was logged.
 pub fn reason_class(r: &Reject<'_>) -> String {
+    reason_text_class(r.reason)
+}
+
+/// [`reason_class`] of a rejection's reason alone (all it reads), as
+/// [`MessageLine::reason`](crate::assemble::MessageLine::reason) keeps it.
+pub fn reason_text_class(reason: Option<Text<'_>>) -> String {
     // Decoded and lower-cased once for every test below.
-    let reason = r.reason.map(|t| t.to_string_lossy());
-    let lower = reason.as_deref().map(str::to_ascii_lowercase);
-    if let Some(list) = rbl_list_lower(r, lower.as_deref()) {
+    let text = reason.map(|t| t.to_string_lossy());
+    let lower = text.as_deref().map(str::to_ascii_lowercase);
+    if let Some(list) = rbl_list_lower(reason, lower.as_deref()) {
         return format!("RBL {list}");
     }
-    let (Some(reason), Some(lower)) = (reason, lower) else {
+    let (Some(text), Some(lower)) = (text, lower) else {
         return "(no reason)".to_string();
     };
     if unknown_in_lower(&lower) {
         return "unknown recipient".to_string();
     }
-    text_class(&reason)
+    text_class(&text)
 }
 
 /// The text part of [`reason_class`].

@@ -10,7 +10,7 @@
 //!   and for volume the `S=` of the message's arrival per `=>` line;
 //! * **delayed** / **failed**: messages with at least one `==` / `**` line;
 //! * **rejects**: `rejected` lines (temporary ones apart), by reason
-//!   ([`reason_class`]) and by host IP.
+//!   ([`reason_class`](super::classify::reason_class)) and by host IP.
 //!
 //! Plus per-transport and per-host tables, the queue-time distribution of
 //! completed messages, the size distribution of arrivals, the top senders and
@@ -20,11 +20,11 @@
 use std::borrow::Cow;
 
 use crate::assemble::{Assembled, LineKind, Message};
-use crate::{Event, Flag, LogLine, Timestamp};
+use crate::{Event, Flag, LogLine, Text, Timestamp};
 
 use super::TimeWindow;
 use super::bounded::{BoundedMap, Bounds, Merge, Table, Weight, share_budget};
-use super::classify::{domain_part, lower, reason_class};
+use super::classify::{domain_part, lower, reason_text_class};
 use super::timeline::{REPORT_POINTS, Series, Timeline, TimelineReport};
 use super::{merge_span, widen_span};
 use crate::budget::MemoryBudget;
@@ -346,9 +346,8 @@ impl Summary {
                 }
                 (LineKind::Completed, _) => self.completed += 1,
                 (LineKind::Rejection, _) => {
-                    if let Ok(line) = l.parse() {
-                        self.reject(&line);
-                    }
+                    let host = l.host_ip().or(l.host_name()).or(l.helo());
+                    self.reject_parts(&timestamp, l.temporary(), l.reason(), host);
                 }
                 _ => {}
             }
@@ -398,24 +397,31 @@ impl Summary {
         let Event::Rejection(r) = &line.event else {
             return;
         };
-        if r.temporary {
+        let host = r.peer.host.and_then(|h| h.ip.or(h.name).or(h.helo));
+        self.reject_parts(&line.timestamp, r.temporary, r.reason, host);
+    }
+
+    /// Counts one rejection from the parts the report reads: its time,
+    /// whether it was temporary, its reason and its client (the IP, else the
+    /// name, else the HELO).
+    fn reject_parts(
+        &mut self,
+        timestamp: &Timestamp,
+        temporary: bool,
+        reason: Option<Text<'_>>,
+        host: Option<Text<'_>>,
+    ) {
+        if temporary {
             self.temp_rejects += 1;
             return;
         }
         self.rejects += 1;
-        self.timeline.add(&line.timestamp, Series::Rejections);
-        self.reject_reasons.bump(reason_class(r).as_str());
-        // Each rejection under its own client: the IP, else the name, else
-        // an explicit "(no host logged)" (a non-SMTP ACL), never "local".
-        let host = r
-            .peer
-            .host
-            .and_then(|h| h.ip.or(h.name).or(h.helo))
-            .map_or_else(
-                || "(no host logged)".to_string(),
-                |t| t.to_string_lossy().into_owned(),
-            );
-        self.reject_hosts.bump(host.as_str());
+        self.timeline.add(timestamp, Series::Rejections);
+        self.reject_reasons.bump(reason_text_class(reason).as_str());
+        // Each rejection under its own client, else an explicit "(no host
+        // logged)" (a non-SMTP ACL), never "local".
+        let host = host.map_or(Cow::Borrowed("(no host logged)"), |t| t.to_string_lossy());
+        self.reject_hosts.bump(&*host);
     }
 
     /// The report, `top` rows per table.
@@ -626,6 +632,8 @@ pub struct QueueRow {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::assemble::Assembler;
+    use crate::reader::LogReader;
 
     #[test]
     fn queue_buckets() {
@@ -642,5 +650,49 @@ mod tests {
         for (secs, want) in cases {
             assert_eq!(bucket(secs), want, "{secs}");
         }
+    }
+
+    /// Rejections logged with a message's id are counted from what the
+    /// assembler kept of them as lone rejections are from their parse.
+    #[test]
+    fn rejections_in_messages_count_like_lone_ones() {
+        let log = b"\
+2026-11-25 10:00:00 H=(bad.example) [192.0.2.9] F=<x@example.com> rejected RCPT <u@example.org>: Unknown user
+2026-11-25 10:00:01 1sAoM6-0000000AAAA-0000 H=(bad.example) [192.0.2.9] F=<x@example.com> rejected after DATA: Spam score 21.5 [too high]
+2026-11-25 10:00:02 1sAoM6-0000000AAAA-0000 H=relay.example.org [192.0.2.10] F=<y@example.com> temporarily rejected after DATA: Try again later
+2026-11-25 10:00:03 1sAoM7-0000000AAAA-0000 F=<z@example.com> rejected after DATA: 192.0.2.8 is in a black list at dnsbl.example.net
+";
+        let mut s = Summary::new(TimeWindow::default());
+        let mut messages = 0;
+        for item in Assembler::new().messages(LogReader::new(&log[..]).into_records()) {
+            let Ok(item) = item else { panic!("read error") };
+            messages += u64::from(matches!(item, Assembled::Message(_)));
+            s.add(&item);
+        }
+        assert_eq!(messages, 2);
+        let r = s.report(10, 1);
+        assert_eq!((r.totals.rejects, r.totals.temporary_rejects), (3, 1));
+        let rows = |v: &[CountRow]| -> Vec<(String, u64)> {
+            let mut v: Vec<_> = v.iter().map(|c| (c.key.clone(), c.count)).collect();
+            v.sort();
+            v
+        };
+        let own = |v: &[(&str, u64)]| -> Vec<(String, u64)> {
+            v.iter().map(|(k, n)| ((*k).to_string(), *n)).collect()
+        };
+        assert_eq!(
+            rows(&r.reject_reasons),
+            own(&[
+                ("RBL dnsbl.example.net", 1),
+                ("Spam score 21.5 [...]", 1),
+                ("unknown recipient", 1),
+            ])
+        );
+        assert_eq!(
+            rows(&r.reject_hosts),
+            own(&[("(no host logged)", 1), ("192.0.2.9", 2)])
+        );
+        assert_eq!(r.first.as_deref(), Some("2026-11-25T10:00:00"));
+        assert_eq!(r.last.as_deref(), Some("2026-11-25T10:00:03"));
     }
 }

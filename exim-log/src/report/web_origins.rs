@@ -486,6 +486,37 @@ struct Candidate {
     prefix: Option<memchr::memmem::Finder<'static>>,
 }
 
+/// What phase 1 takes from an assembled message: a local submission (no
+/// client host, not a bounce) with a linked `cwd=`. Small and `Send`, so
+/// threads that assemble parts of a log can hand them to one
+/// [`WebOrigins`] ([`WebOrigins::add`]).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Submission {
+    /// The `cwd=` directory of the process that submitted the message.
+    pub dir: String,
+    /// The arrival time, seconds since the epoch, UTC.
+    pub time: i64,
+    /// The message id.
+    pub id: String,
+}
+
+impl Submission {
+    /// The submission of `m`, or `None` when `m` is not a local submission
+    /// with a linked `cwd=`; `offset` is the server's UTC offset in seconds
+    /// (mainlog times are local).
+    pub fn of(m: &crate::assemble::Message, offset: i64) -> Option<Submission> {
+        let a = super::arrival::LoggedArrival::of(m)?;
+        if !a.is_local() {
+            return None;
+        }
+        Some(Submission {
+            dir: a.cwd?,
+            time: a.unix_time - offset,
+            id: a.id,
+        })
+    }
+}
+
 /// The web-origins engine (see the module documentation).
 #[derive(Clone, Debug)]
 pub struct WebOrigins {
@@ -581,14 +612,20 @@ impl WebOrigins {
     /// directory, at its arrival time minus `offset` (the server's UTC offset
     /// in seconds: mainlog times are local). True when it was added.
     pub fn add_message(&mut self, m: &crate::assemble::Message, offset: i64) -> bool {
-        let Some(a) = super::arrival::LoggedArrival::of(m) else {
-            return false;
-        };
-        let Some(cwd) = a.cwd.as_deref().filter(|_| a.is_local()) else {
-            return false;
-        };
-        self.add_submission(cwd, a.unix_time - offset, &a.id);
-        true
+        match Submission::of(m, offset) {
+            Some(s) => {
+                self.add(&s);
+                true
+            }
+            None => false,
+        }
+    }
+
+    /// Phase 1 from a [`Submission`] taken from a message elsewhere (on
+    /// another thread: [`crate::parallel::fold_messages`]); the same as
+    /// [`WebOrigins::add_message`] of that message.
+    pub fn add(&mut self, s: &Submission) {
+        self.add_submission(&s.dir, s.time, &s.id);
     }
 
     /// Phase 1 from the mail queue: a spool file whose cPanel `X-PHP-Script:

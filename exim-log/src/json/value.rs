@@ -9,7 +9,7 @@
 //! field) is copied as is. Only text with a byte >= 0x80 is checked for
 //! UTF-8 (and replaced where invalid, as `String::from_utf8_lossy` does).
 
-use super::{needs_escape, write_escaped, write_f64, write_int, write_str};
+use super::{clean, write_escaped, write_f64, write_int, write_str};
 use crate::line::LogLine;
 use crate::text::{Quoted, Text};
 
@@ -70,66 +70,10 @@ pub fn write_line(out: &mut Vec<u8>, line: &LogLine<'_>) {
     write_object(out, line);
 }
 
-/// True when one byte of `chunk` is escaped by JSON or is not ASCII. No
-/// early exit: the compiler turns the fold into a few vector compares.
-#[inline]
-fn chunk_dirty(chunk: &[u8; 16]) -> bool {
-    chunk.iter().fold(false, |acc, &b| {
-        acc | (b < 0x20) | (b == b'"') | (b == b'\\') | (b >= 0x80)
-    })
-}
-
-/// True when `bytes` is ASCII without a byte JSON escapes.
-#[inline]
-fn clean_ascii(bytes: &[u8]) -> bool {
-    let len = bytes.len();
-    if len >= 16 {
-        let mut chunks = bytes.chunks_exact(16);
-        for chunk in &mut chunks {
-            if <&[u8; 16]>::try_from(chunk).is_ok_and(chunk_dirty) {
-                return false;
-            }
-        }
-        if chunks.remainder().is_empty() {
-            return true;
-        }
-        // The last sixteen bytes, overlapping the chunks already checked.
-        return bytes
-            .get(len - 16..)
-            .and_then(|t| <&[u8; 16]>::try_from(t).ok())
-            .is_some_and(|t| !chunk_dirty(t));
-    }
-    // Short text (most fields): two words overlapping in the middle, as
-    // `super::clean` does, with the high bits checked too.
-    const HIGH: u64 = u64::from_ne_bytes([0x80; 8]);
-    let dirty = |w: u64| needs_escape(w) || w & HIGH != 0;
-    if len >= 8 {
-        let word = |at: usize| {
-            bytes
-                .get(at..at + 8)
-                .and_then(|w| <[u8; 8]>::try_from(w).ok())
-                .map_or(HIGH, u64::from_ne_bytes)
-        };
-        return !dirty(word(0)) && !dirty(word(len - 8));
-    }
-    if len >= 4 {
-        let word = |at: usize| {
-            bytes
-                .get(at..at + 4)
-                .and_then(|w| <[u8; 4]>::try_from(w).ok())
-                .map_or(HIGH, |w| u64::from(u32::from_ne_bytes(w)) * 0x1_0000_0001)
-        };
-        return !dirty(word(0)) && !dirty(word(len - 4));
-    }
-    bytes
-        .iter()
-        .all(|&b| (0x20..0x80).contains(&b) && b != b'"' && b != b'\\')
-}
-
 /// Appends bytes as the JSON string of their lossy UTF-8 reading.
 #[inline]
 pub(crate) fn write_text(out: &mut Vec<u8>, bytes: &[u8]) {
-    if clean_ascii(bytes) {
+    if clean::<true>(bytes) {
         out.push(b'"');
         out.extend_from_slice(bytes);
         out.push(b'"');

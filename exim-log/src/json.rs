@@ -10,6 +10,12 @@
 //! (callgrind; the counts are in benches/README.md). A differential test
 //! compares the two on every line of the corpus and of generated logs.
 //!
+//! [`write_line`] goes further for a [`crate::LogLine`] (the NDJSON of
+//! `exim-log ndjson`): no serde at all, each object's entries written from
+//! the one declaration of its keys (`json_object!`, which also generates
+//! the `Serialize` impls), text bytes copied without a UTF-8 pass when they
+//! are plain ASCII. Same bytes again.
+//!
 //! ```
 //! let line = exim_log::parse_line(b"2024-05-25 10:00:01 1sAbCd-000Xyz-AB Completed")?;
 //! let mut out = Vec::new();
@@ -65,7 +71,7 @@ const fn splat(b: u8) -> u64 {
 /// True when one of the eight bytes of `w` is below 0x20, `"` or `\` (the
 /// bytes JSON escapes): the zero-byte tests of "Bit Twiddling Hacks".
 #[inline]
-pub(crate) fn needs_escape(w: u64) -> bool {
+fn needs_escape(w: u64) -> bool {
     const LOW: u64 = splat(0x01);
     const HIGH: u64 = splat(0x80);
     let below_space = w.wrapping_sub(splat(0x20)) & !w;
@@ -106,24 +112,28 @@ fn escape(b: u8, buf: &mut [u8; 6]) -> Option<&[u8]> {
     buf.get(..2)
 }
 
-/// True when a byte of `chunk` is one JSON escapes. No early exit: the
-/// compiler turns the fold into a few vector compares.
+/// True when a byte of `chunk` is one JSON escapes (or, with `ASCII`, is
+/// not ASCII). No early exit: the compiler turns the fold into a few vector
+/// compares.
 #[inline]
-fn chunk_needs_escape(chunk: &[u8; 16]) -> bool {
+fn chunk_needs_escape<const ASCII: bool>(chunk: &[u8; 16]) -> bool {
     chunk.iter().fold(false, |acc, &b| {
-        acc | (b < 0x20) | (b == b'"') | (b == b'\\')
+        acc | (b < 0x20) | (b == b'"') | (b == b'\\') | (ASCII & (b >= 0x80))
     })
 }
 
-/// True when `bytes` holds no byte that JSON escapes. Sixteen bytes at a
-/// time; the tail is checked by overlapping loads, so no byte is copied.
+/// True when `bytes` holds no byte that JSON escapes (and, with `ASCII`,
+/// only ASCII). Sixteen bytes at a time; the tail is checked by
+/// overlapping loads, so no byte is copied.
 #[inline]
-fn clean(bytes: &[u8]) -> bool {
+pub(crate) fn clean<const ASCII: bool>(bytes: &[u8]) -> bool {
+    const HIGH: u64 = splat(0x80);
+    let dirty = |w: u64| needs_escape(w) || (ASCII && w & HIGH != 0);
     let len = bytes.len();
     if len >= 16 {
         let mut chunks = bytes.chunks_exact(16);
         for chunk in &mut chunks {
-            if <&[u8; 16]>::try_from(chunk).is_ok_and(chunk_needs_escape) {
+            if <&[u8; 16]>::try_from(chunk).is_ok_and(chunk_needs_escape::<ASCII>) {
                 return false;
             }
         }
@@ -134,7 +144,7 @@ fn clean(bytes: &[u8]) -> bool {
         return bytes
             .get(len - 16..)
             .and_then(|t| <&[u8; 16]>::try_from(t).ok())
-            .is_some_and(|t| !chunk_needs_escape(t));
+            .is_some_and(|t| !chunk_needs_escape::<ASCII>(t));
     }
     if len >= 8 {
         // Two words, overlapping in the middle.
@@ -144,7 +154,7 @@ fn clean(bytes: &[u8]) -> bool {
                 .and_then(|w| <[u8; 8]>::try_from(w).ok())
                 .map_or(0, u64::from_ne_bytes)
         };
-        return !needs_escape(word(0)) && !needs_escape(word(len - 8));
+        return !dirty(word(0)) && !dirty(word(len - 8));
     }
     if len >= 4 {
         // Two 4-byte words, overlapping in the middle: the eight bytes of
@@ -155,9 +165,11 @@ fn clean(bytes: &[u8]) -> bool {
                 .and_then(|w| <[u8; 4]>::try_from(w).ok())
                 .map_or(0, |w| u64::from(u32::from_ne_bytes(w)) * 0x1_0000_0001)
         };
-        return !needs_escape(word(0)) && !needs_escape(word(len - 4));
+        return !dirty(word(0)) && !dirty(word(len - 4));
     }
-    bytes.iter().all(|&b| b >= 0x20 && b != b'"' && b != b'\\')
+    bytes
+        .iter()
+        .all(|&b| b >= 0x20 && b != b'"' && b != b'\\' && !(ASCII && b >= 0x80))
 }
 
 /// Writes `s` as a JSON string: copied whole unless a byte must be escaped.
@@ -166,7 +178,7 @@ pub(crate) fn write_str(out: &mut Vec<u8>, s: &str) {
     let bytes = s.as_bytes();
     out.reserve(bytes.len() + 2);
     out.push(b'"');
-    if clean(bytes) {
+    if clean::<false>(bytes) {
         out.extend_from_slice(bytes);
     } else {
         write_escaped(out, bytes);
@@ -185,7 +197,7 @@ pub(crate) fn write_escaped(out: &mut Vec<u8>, bytes: &[u8]) {
     let mut chunks = bytes.chunks_exact(16);
     for chunk in &mut chunks {
         if let Ok(c) = <&[u8; 16]>::try_from(chunk)
-            && chunk_needs_escape(c)
+            && chunk_needs_escape::<false>(c)
         {
             escape_bits(out, bytes, &mut start, at, escape_mask(c));
         }
@@ -196,7 +208,7 @@ pub(crate) fn write_escaped(out: &mut Vec<u8>, bytes: &[u8]) {
     if let Some(t) = tail.get_mut(..rest.len()) {
         t.copy_from_slice(rest);
     }
-    if chunk_needs_escape(&tail) {
+    if chunk_needs_escape::<false>(&tail) {
         escape_bits(out, bytes, &mut start, at, escape_mask(&tail));
     }
     out.extend_from_slice(bytes.get(start..).unwrap_or_default());

@@ -28,21 +28,16 @@ impl Table {
     pub(crate) fn put_str(&mut self, c: C, v: &str) {
         match self.at(c) {
             Some(Col::Str(b)) => b.append_value(v),
-            Some(Col::Dict(b)) => {
-                // Past `i16::MAX` distinct values the key would overflow:
-                // the value is left out (null) rather than failing the batch.
-                let added = b.append(v);
-                if added.is_err() {
-                    b.append_null();
-                }
-            }
+            Some(Col::Dict(b)) => b.append(v),
             _ => {}
         }
     }
 
     #[inline]
     fn put_text(&mut self, c: C, v: Text<'_>) {
-        self.put_str(c, &lossy(v.as_bytes()));
+        if self.has(c) {
+            self.put_str(c, &lossy(v.as_bytes()));
+        }
     }
 
     #[inline]
@@ -55,7 +50,9 @@ impl Table {
     /// A quoted value, decoded as its JSON is.
     #[inline]
     fn put_quoted(&mut self, c: C, v: Option<Quoted<'_>>) {
-        if let Some(q) = v {
+        if let Some(q) = v
+            && self.has(c)
+        {
             self.put_str(c, &lossy(&q.decode()));
         }
     }

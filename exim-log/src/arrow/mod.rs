@@ -192,7 +192,12 @@ impl LinesBuilder {
             Event::Arrival(a) => t.put_arrival(a),
             Event::Delivery(d) | Event::Deferral(d) | Event::Failure(d) => t.put_delivery(d),
             Event::Completed(c) => t.put_completed(c),
-            other => sink::LineSink { t }.write(other),
+            Event::Rejection(r) | Event::Dropped(r) | Event::Discarded(r) => t.put_reject(r),
+            Event::Arguments(a) => t.put_arguments(a),
+            other => match other.session() {
+                Some(s) => t.put_session(s),
+                None => sink::LineSink { t }.write(other),
+            },
         }
         if let Some(Col::Str(b)) = self.table.col(C::raw as usize) {
             b.append_value(line.raw.to_string_lossy());

@@ -394,11 +394,15 @@ impl Source {
 impl Iterator for Source {
     type Item = Result<Record, ReadError>;
 
+    /// Reads into the reused line buffer, then copies the line into a
+    /// record of its exact size: one allocation a line, where reading into
+    /// a new vector grew it several times (and the assembler shrank it again).
     fn next(&mut self) -> Option<Self::Item> {
-        let mut buf = Vec::new();
-        self.read_line(&mut buf)
-            .map(|p| p.map(|position| Record::new(buf, position)))
-            .transpose()
+        let mut buf = std::mem::take(&mut self.line);
+        let r = self.read_line(&mut buf);
+        let record = r.map(|p| p.map(|position| Record::new(buf.clone(), position)));
+        self.line = buf;
+        record.transpose()
     }
 }
 

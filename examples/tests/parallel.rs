@@ -338,3 +338,141 @@ fn web_origins_are_the_same_on_several_threads() {
         );
     }
 }
+
+/// Message ids of a log's text: the parents of every `step`-th bounce
+/// (`<= <> R=ID`: the trace then follows the bounce too) and of every
+/// `step`-th arrival.
+fn ids_to_trace(log: &str, step: usize) -> Vec<String> {
+    let mut ids: Vec<String> = log
+        .lines()
+        .filter_map(|l| l.split_once(" <= <> R=").map(|(_, r)| r))
+        .filter_map(|r| r.split(' ').next())
+        .step_by(step)
+        .map(str::to_string)
+        .collect();
+    ids.extend(
+        log.lines()
+            .filter(|l| l.contains(" <= ") && !l.contains(" <= <> "))
+            .filter_map(|l| l.split(' ').nth(2))
+            .step_by(step)
+            .map(str::to_string),
+    );
+    ids.sort();
+    ids.dedup();
+    ids
+}
+
+/// The searches `trace` runs on several threads or one: ids (the id path),
+/// a regular expression over a few of them (the first pass narrows to
+/// them), lone lines only, a pattern matching most messages, an inverted
+/// search (every line assembled, on one thread), each as text and NDJSON.
+fn trace_searches(ids: &[String]) -> Vec<Vec<String>> {
+    let mut by_id = Vec::new();
+    for id in ids.iter().take(40) {
+        by_id.extend(["-e".to_string(), id.clone()]);
+    }
+    let few = ids.iter().take(5).cloned().collect::<Vec<_>>().join("|");
+    let mut searches = vec![
+        by_id,
+        vec!["-e".into(), format!("({few}) ")],
+        vec!["-e".into(), "rejected (RCPT|after)".into()],
+        vec!["-e".into(), "Completed".into()],
+        vec!["-v".into(), "-e".into(), ids[0].clone()],
+    ];
+    for s in searches.clone() {
+        searches.push([vec!["--json".to_string()], s].concat());
+    }
+    searches
+}
+
+/// `trace` prints the same on several threads as on one: the corpus (ids
+/// used again from file to file), generated logs with and without `+pid`
+/// cut into 32 units (traced messages cross the cuts: checked against the
+/// plan's cuts) and a rotated set with a `.gz` member.
+#[test]
+fn trace_is_the_same_on_several_threads() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut straddling = 0;
+    for (seed, pid) in [(26, true), (27, false)] {
+        let mut c = Config::with_incidents(seed, 600_000);
+        c.pid = pid;
+        c.incident_percent = 25;
+        let log = generate(&c).0;
+        let path = dir.path().join(format!("mainlog{seed}"));
+        std::fs::write(&path, &log).unwrap();
+        let ids = ids_to_trace(&String::from_utf8_lossy(&log), 3);
+        assert!(ids.len() >= 30, "{} ids", ids.len());
+        let file = path.to_str().unwrap();
+        // --threads 8 plans 8 x 4 units (trace's units per thread).
+        let cuts: Vec<u64> = exim_log::parallel::Plan::sized([&path], 32, 1000)
+            .unwrap()
+            .units()
+            .iter()
+            .filter_map(|u| u.range.as_ref().map(|r| r.start))
+            .filter(|s| *s > 0)
+            .collect();
+        assert!(cuts.len() >= 20, "{} cuts", cuts.len());
+        // Every search on the +pid log; on the other, those that do not
+        // assemble every line (the id path, the first pass).
+        let searches = trace_searches(&ids);
+        let kept = |i: usize| pid || [0, 1, 2, 5, 6].contains(&i);
+        for (_, search) in searches.iter().enumerate().filter(|(i, _)| kept(*i)) {
+            let args: Vec<&str> = ["trace"]
+                .into_iter()
+                .chain(search.iter().map(String::as_str))
+                .collect();
+            let out = same_run(&args, &[file], false, "8", "1000");
+            if search.first().is_some_and(|a| a == "--json") && search.len() > 50 {
+                // The id search: count the messages whose lines lie on both
+                // sides of a cut.
+                let mut spans: std::collections::BTreeMap<String, (u64, u64)> =
+                    std::collections::BTreeMap::new();
+                for line in String::from_utf8_lossy(&out).lines() {
+                    let v: Value = serde_json::from_str(line).unwrap();
+                    let (Some(id), Some(at)) = (
+                        v["trace"]["message_id"].as_str(),
+                        v["position"]["byte"].as_u64(),
+                    ) else {
+                        continue;
+                    };
+                    let e = spans.entry(id.to_string()).or_insert((at, at));
+                    *e = (e.0.min(at), e.1.max(at));
+                }
+                straddling += spans
+                    .values()
+                    .filter(|(a, b)| cuts.iter().any(|c| a < c && c <= b))
+                    .count();
+            }
+        }
+        if !pid {
+            let set = rotated_set(dir.path(), &log);
+            let set = set.to_str().unwrap();
+            for search in trace_searches(&ids).into_iter().take(3) {
+                let args: Vec<&str> = ["trace"]
+                    .into_iter()
+                    .chain(search.iter().map(String::as_str))
+                    .collect();
+                same_run(&args, &[set], false, "3", "1000");
+            }
+        }
+    }
+    assert!(straddling >= 2, "{straddling} traced messages cross a cut");
+    let Some(files) = corpus_mainlogs() else {
+        return;
+    };
+    let text: String = files
+        .iter()
+        .map(|f| String::from_utf8_lossy(&std::fs::read(f).unwrap()).into_owned())
+        .collect();
+    let ids = ids_to_trace(&text, 5);
+    let files: Vec<&str> = files.iter().map(|p| p.to_str().unwrap()).collect();
+    // The id path and the first pass (the rest is one thread's anyway).
+    let searches = trace_searches(&ids);
+    for i in [0, 1, 2, 5] {
+        let args: Vec<&str> = ["trace"]
+            .into_iter()
+            .chain(searches[i].iter().map(String::as_str))
+            .collect();
+        same_run(&args, &files, false, "3", "3000");
+    }
+}

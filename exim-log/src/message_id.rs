@@ -1,6 +1,7 @@
 //! Exim message ids (`local_scan.h` `MESSAGE_ID_*`; spec "Message identification").
 
 use std::fmt;
+use std::hash::{Hash, Hasher};
 
 #[cfg(feature = "serde")]
 use serde::{Serialize, Serializer};
@@ -140,7 +141,7 @@ impl<'a> MessageId<'a> {
 /// The 8 bytes at `at`; 0, which has no alphanumeric byte, when fewer are left.
 /// A message id held by value, without an allocation: the key of the
 /// assembler's table of messages in flight, looked up several times a line.
-#[derive(Clone, Copy, Default, PartialEq, Eq, Hash, PartialOrd, Ord)]
+#[derive(Clone, Copy, Default, PartialEq, Eq, PartialOrd, Ord)]
 pub(crate) struct IdBuf {
     len: u8,
     bytes: [u8; 23],
@@ -162,10 +163,31 @@ impl IdBuf {
         MessageId(self.bytes.get(..usize::from(self.len)).unwrap_or_default())
     }
 
+    /// The id's length in bytes (what it costs to hold, counted per line).
+    pub(crate) fn byte_len(&self) -> usize {
+        usize::from(self.len)
+    }
+
     /// The id as text (ids are ASCII; `""` otherwise).
     pub(crate) fn as_str(&self) -> &str {
         std::str::from_utf8(self.bytes.get(..usize::from(self.len)).unwrap_or_default())
             .unwrap_or_default()
+    }
+}
+
+/// Three words, not a 23-byte slice: the derived hash fed the bytes to the
+/// hasher's long-input path, and the assembler hashes an id several times a
+/// line. Equal ids give equal words (the unused bytes are zero), as `Eq` wants.
+impl Hash for IdBuf {
+    fn hash<H: Hasher>(&self, state: &mut H) {
+        let mut all = [0u8; 24];
+        if let Some((len, bytes)) = all.split_first_mut() {
+            *len = self.len;
+            bytes.copy_from_slice(&self.bytes);
+        }
+        for word in all.chunks_exact(8) {
+            state.write_u64(u64::from_ne_bytes(word.try_into().unwrap_or_default()));
+        }
     }
 }
 

@@ -6,9 +6,9 @@
 
 use std::io::Write;
 
-use exim_log::ReadError;
 use exim_log::assemble::{Assembled, Assembler, AssemblerOptions};
 use exim_log::budget::{MemoryBudget, MemoryUse};
+use exim_log::{LogLine, ReadError};
 use serde::Serialize;
 
 use crate::input::{InputArgs, Show, Source};
@@ -132,6 +132,44 @@ impl ReportArgs {
         )
     }
 
+    /// As [`ReportArgs::fold_messages`], with the lines that belong to no
+    /// message given to `lone` as the assembler parsed them, on this thread
+    /// ([`each_message_and_line`]: not copied, not parsed again). `add` still
+    /// gets the args lines that linked to nothing, and on several threads
+    /// every lone line as [`Assembled::Line`]: for the same result, `add` of
+    /// a line must count what `lone` of its parse counts.
+    pub fn fold_messages_and_lines<T: Send>(
+        &self,
+        source: &mut Source,
+        total: T,
+        init: impl Fn() -> T + Sync,
+        add: impl Fn(&mut T, &Assembled) + Sync,
+        lone: impl Fn(&mut T, &LogLine<'_>),
+        merge: impl FnMut(&mut T, T),
+    ) -> (T, bool, MemoryUse) {
+        let Some(plan) = self.threads.plan(source, 2) else {
+            // Both callbacks add to the one total, never at once.
+            let total = std::cell::RefCell::new(total);
+            let (failed, memory) = each_message_and_line(
+                source,
+                self.budget(),
+                |item| add(&mut total.borrow_mut(), &item),
+                |line| lone(&mut total.borrow_mut(), line),
+            );
+            return (total.into_inner(), failed, memory);
+        };
+        fold_planned(
+            plan,
+            &self.threads,
+            self.budget(),
+            source,
+            total,
+            init,
+            add,
+            merge,
+        )
+    }
+
     /// Folds every line of `source` into `total`: on this thread
     /// ([`each_line`]), or with `--threads` on several
     /// ([`exim_log::parallel::fold_lines`]; the same result). Returns the
@@ -219,6 +257,21 @@ pub fn fold_messages<T: Send>(
         let (failed, memory) = each_message(source, budget, |item| add(&mut total, &item));
         return (total, failed, memory);
     };
+    fold_planned(plan, threads, budget, source, total, init, add, merge)
+}
+
+/// The several-threads part of [`fold_messages`], on a plan made already.
+#[allow(clippy::too_many_arguments)]
+fn fold_planned<T: Send>(
+    plan: exim_log::parallel::Plan,
+    threads: &ThreadsArgs,
+    budget: MemoryBudget,
+    source: &mut Source,
+    total: T,
+    init: impl Fn() -> T + Sync,
+    add: impl Fn(&mut T, &Assembled) + Sync,
+    merge: impl FnMut(&mut T, T),
+) -> (T, bool, MemoryUse) {
     let plan = plan.quiet();
     let opts = AssemblerOptions::default().memory_budget(budget);
     let f =
@@ -269,6 +322,40 @@ pub fn each_message(
         }
     }
     (failed, messages.assembler().memory())
+}
+
+/// As [`each_message`], but the lines that belong to no message go to
+/// `lone` as the assembler parsed them ([`Assembler::push_line`]: read into
+/// one buffer, never copied; those that do not parse are skipped), not to
+/// `each`; args lines that linked to nothing still come to `each`.
+pub fn each_message_and_line(
+    source: &mut Source,
+    budget: MemoryBudget,
+    mut each: impl FnMut(Assembled),
+    mut lone: impl FnMut(&LogLine<'_>),
+) -> (bool, MemoryUse) {
+    let mut failed = false;
+    let mut asm = Assembler::with_options(AssemblerOptions::default().memory_budget(budget));
+    let mut buf = Vec::with_capacity(4096);
+    loop {
+        match source.read_line(&mut buf) {
+            Ok(Some(position)) => {
+                if let Some(Ok(line)) = asm.push_line(&buf, position) {
+                    lone(&line);
+                }
+                while let Some(a) = asm.pop() {
+                    each(a);
+                }
+            }
+            Ok(None) => break,
+            Err(e) => failed |= read_error(&e),
+        }
+    }
+    asm.finish();
+    while let Some(a) = asm.pop() {
+        each(a);
+    }
+    (failed, asm.memory())
 }
 
 /// A report's JSON with the assembler's ledger added as `assembler_memory`

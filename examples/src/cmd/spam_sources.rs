@@ -32,7 +32,7 @@ pub fn run(args: Args) -> Outcome {
     let a = args.report;
     let mut source = a.open()?;
     let window = a.window.window();
-    let (agg, failed, assembler) = a.fold_messages(
+    let (agg, failed, assembler) = a.fold_messages_and_lines(
         &mut source,
         SpamSources::with_budget(window, a.budget()),
         || SpamSources::with_budget(window, a.partial_budget()),
@@ -41,6 +41,8 @@ pub fn run(args: Args) -> Outcome {
                 agg.add(m);
             }
         },
+        // Lines of no message count for nothing here: never copied.
+        |_, _| {},
         SpamSources::merge,
     );
     let warned = source.check()?;

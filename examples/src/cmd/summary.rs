@@ -29,11 +29,12 @@ pub fn run(args: Args) -> Outcome {
     let a = args.report;
     let mut source = a.open()?;
     let window = a.window.window();
-    let (agg, failed, assembler) = a.fold_messages(
+    let (agg, failed, assembler) = a.fold_messages_and_lines(
         &mut source,
         Summary::with_budget(window, a.budget()),
         || Summary::with_budget(window, a.partial_budget()),
         |agg, item| agg.add(item),
+        |agg, line| agg.add_line(line),
         Summary::merge,
     );
     let warned = source.check()?;

@@ -29,6 +29,7 @@ use serde::Serialize;
 use super::BudgetArgs;
 use crate::input::{InputArgs, Named, Show, Source as Inputs};
 use crate::outcome::{self, Error, Outcome, Status};
+use crate::threads::ThreadsArgs;
 use crate::window::{TimeWindow, WindowArgs};
 
 /// The long help.
@@ -88,6 +89,9 @@ pub struct Args {
     #[command(flatten)]
     #[allow(missing_docs)]
     pub memory: BudgetArgs,
+    #[command(flatten)]
+    #[allow(missing_docs)]
+    pub threads: ThreadsArgs,
     /// The pattern (unless -e is given), then log files or directories
     /// (rotated sets, plain or gzip; `-` or none is standard input)
     #[arg(
@@ -109,6 +113,7 @@ struct Options {
     follow: bool,
     window: TimeWindow,
     budget: MemoryBudget,
+    threads: ThreadsArgs,
 }
 
 impl Options {
@@ -145,6 +150,7 @@ impl Options {
             follow: a.follow,
             window: a.window.window(),
             budget: a.memory.budget(),
+            threads: a.threads,
         })
     }
 }
@@ -300,11 +306,40 @@ pub fn run(args: Args) -> Outcome {
     } else {
         Show::Progress
     };
+    let mut source = Inputs::new(plan.clone(), show);
+    if let Some(units) = opts.threads.plan(&source, 4) {
+        let threads = opts.threads.threads();
+        // The search's reading on several threads, its assembly on this one.
+        trace.first_pass_plan(&units, threads);
+        let mut failed = false;
+        let mut written = Ok(());
+        let lines = trace.run_plan(&units, threads, |item| match item {
+            Ok(t) if written.is_ok() => written = printer.emit(t),
+            Ok(_) => {}
+            Err(e) => {
+                outcome::warn(&e);
+                failed = true;
+            }
+        });
+        if let Some(lines) = lines {
+            written?;
+            printer.out.flush()?;
+            budget_hits(&trace);
+            super::read_elsewhere(&mut source, &units, &lines, &[]);
+            failed |= source.check()?;
+            return Ok(end(printer.printed, failed));
+        }
+        // Every line is assembled, in order, on this thread (what the first
+        // pass found is queued in the trace).
+        let mut failed = drive(&mut trace, &mut printer, &mut source, false)?;
+        budget_hits(&trace);
+        failed |= source.check()?;
+        return Ok(end(printer.printed, failed));
+    }
     // Files can be read twice: a regular expression first runs alone over them.
     if !plan.contains(&Named::Stdin) && trace.wants_first_pass() {
-        trace.first_pass(&mut Inputs::new(plan.clone(), Show::Quiet));
+        trace.first_pass(&mut Inputs::new(plan, Show::Quiet));
     }
-    let mut source = Inputs::new(plan, show);
     let mut failed = drive(&mut trace, &mut printer, &mut source, false)?;
     budget_hits(&trace);
     // Input with no Exim line is an error, not "nothing matched".

@@ -9,12 +9,13 @@ use super::line::{LineFacts, MessageLine};
 use super::{
     Assembled, AssemblerOptions, Link, LinkedArguments, Message, Messages, NextHop, Status,
 };
+use crate::ParseError;
 use crate::budget::MemoryUse;
 use crate::event::{Arguments, Event, Flag};
 use crate::hash::{Map, Set};
-use crate::line::parse_line;
+use crate::line::{LogLine, parse_line};
 use crate::message_id::{IdBuf, MessageId};
-use crate::reader::{ReadError, Record};
+use crate::reader::{Position, ReadError, Record};
 use crate::{LogDuration, Timestamp};
 
 /// Bytes counted for a message in flight besides its lines: the boxed
@@ -129,6 +130,12 @@ fn classify(record: &Record) -> Kind {
     let Ok(line) = parse_line(record.raw()) else {
         return Kind::Other { time: None };
     };
+    classify_parsed(record.raw(), &line)
+}
+
+/// [`classify`] of a line parsed already; what it keeps of `raw` are offsets,
+/// which stay true in a copy of it.
+fn classify_parsed(raw: &[u8], line: &LogLine<'_>) -> Kind {
     let time = line.timestamp.unix_seconds();
     if let Event::Arguments(args) = &line.event {
         let named = args
@@ -139,15 +146,15 @@ fn classify(record: &Record) -> Kind {
             .collect();
         // Where cwd= lies in the line (its Text borrows from the line).
         let cwd = args.cwd.as_bytes();
-        let start = (cwd.as_ptr() as usize).wrapping_sub(record.raw().as_ptr() as usize);
-        let cwd = (start <= record.raw().len()).then_some(start..start + cwd.len());
+        let start = (cwd.as_ptr() as usize).wrapping_sub(raw.as_ptr() as usize);
+        let cwd = (start <= raw.len()).then_some(start..start + cwd.len());
         return Kind::Arguments(ArgsFacts {
             time,
             pid: line.pid,
             named,
             submission: is_submission(args),
             batch: args.args.iter().any(|a| matches!(a.raw(), b"-bs" | b"-bS")),
-            cwd: cwd.filter(|r| record.raw().get(r.clone()).is_some()),
+            cwd: cwd.filter(|r| raw.get(r.clone()).is_some()),
             delivery: args.args.iter().any(|a| a.raw() == b"-Mc"),
         });
     }
@@ -156,7 +163,7 @@ fn classify(record: &Record) -> Kind {
     };
     Kind::Message(Facts {
         id,
-        line: LineFacts::of(record.raw(), &line),
+        line: LineFacts::of(raw, line),
         time,
         timestamp: Some(line.timestamp),
         queue_time: match &line.event {
@@ -239,6 +246,57 @@ impl Assembler {
         self.push_classified(record, kind);
     }
 
+    /// Feeds one line without taking it (`raw` is borrowed, e.g. from a
+    /// reader's buffer): it is copied into a [`Record`] only when the
+    /// assembler keeps it, a line of a message or an args line. A line that
+    /// belongs to no message is not copied nor emitted as
+    /// [`Assembled::Line`]: its parse is returned for the caller to use, an
+    /// `Err` when it does not parse. So a report that counts lone lines
+    /// (rejections without an id) reads the assembler's parse of them
+    /// instead of parsing them again, and one that ignores them pays no copy.
+    ///
+    /// ```
+    /// use exim_log::assemble::{Assembled, Assembler};
+    /// use exim_log::reader::Position;
+    /// use exim_log::Event;
+    ///
+    /// let mut asm = Assembler::new();
+    /// let lone = asm.push_line(
+    ///     b"2024-05-25 10:00:00 H=(x) [192.0.2.7] F=<a@b.example> rejected RCPT <c@d.example>: no",
+    ///     Position::new(1, 0),
+    /// );
+    /// assert!(matches!(lone, Some(Ok(l)) if matches!(l.event, Event::Rejection(_))));
+    /// let kept = asm.push_line(
+    ///     b"2024-05-25 10:00:01 1sAfXv-0001UX-00 Completed",
+    ///     Position::new(2, 88),
+    /// );
+    /// assert!(kept.is_none(), "a message line is kept");
+    /// assert!(matches!(asm.pop(), Some(Assembled::Message(m)) if m.lines.len() == 1));
+    /// ```
+    pub fn push_line<'r>(
+        &mut self,
+        raw: &'r [u8],
+        position: Position,
+    ) -> Option<Result<LogLine<'r>, ParseError>> {
+        let line = match parse_line(raw) {
+            Ok(line) => line,
+            Err(e) => return Some(Err(e)),
+        };
+        match classify_parsed(raw, &line) {
+            Kind::Other { time } => {
+                if let Some(t) = time {
+                    self.expire_pending(t);
+                }
+                Some(Ok(line))
+            }
+            kind => {
+                let raw = crate::line::trim_line_ending(raw);
+                self.push_classified(Record::new(raw.to_vec(), position), kind);
+                None
+            }
+        }
+    }
+
     pub(super) fn push_classified(&mut self, record: Record, kind: Kind) {
         match kind {
             Kind::Other { time } => {
@@ -266,7 +324,7 @@ impl Assembler {
             let record = Arc::new(record);
             self.share(&record, a.named.len());
             for id in a.named {
-                self.make_room(LINK_OVERHEAD + MESSAGE_OVERHEAD + 2 * id.as_str().len());
+                self.make_room(LINK_OVERHEAD + MESSAGE_OVERHEAD + 2 * id.byte_len());
                 let link = LinkedArguments {
                     record: Arc::clone(&record),
                     link: Link::NamedId,
@@ -315,12 +373,12 @@ impl Assembler {
                 + MESSAGE_LINE_OVERHEAD
                 + LINK_OVERHEAD
                 + MESSAGE_OVERHEAD
-                + 2 * f.id.as_str().len()
+                + 2 * f.id.byte_len()
                 + f.next_hop.as_ref().map_or(0, |nh| {
                     nh.recipient.len() + nh.message_id.len() + std::mem::size_of::<NextHop>()
                 })
                 + parent.map_or(0, |p| {
-                    p.len() + f.id.as_str().len() + std::mem::size_of::<String>()
+                    p.len() + f.id.byte_len() + std::mem::size_of::<String>()
                 }),
         );
         let link = match &f.arrival {
@@ -355,7 +413,7 @@ impl Assembler {
             if let Some((_, p)) =
                 IdBuf::new(parent.as_bytes()).and_then(|parent| self.in_flight.get_mut(&parent))
             {
-                parent_held = f.id.as_str().len() + std::mem::size_of::<String>();
+                parent_held = f.id.byte_len() + std::mem::size_of::<String>();
                 p.facts.held += parent_held;
                 p.bounces.push(f.id.as_str().to_string());
             } else if let Some(u) = self
@@ -468,7 +526,7 @@ impl Assembler {
                 order.insert(*seq, id);
                 let mut msg = Message::new(id);
                 msg.continued = evicted.remove(&id);
-                msg.facts.held = MESSAGE_OVERHEAD + 2 * id.as_str().len();
+                msg.facts.held = MESSAGE_OVERHEAD + 2 * id.byte_len();
                 mem.add(msg.facts.held);
                 (*seq, Box::new(msg))
             })

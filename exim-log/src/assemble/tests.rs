@@ -401,3 +401,66 @@ fn rejection_lines_keep_host_reason_and_temporary() {
         "a rejection keeps no arrival fields"
     );
 }
+
+/// `push_line` assembles what `push` does; the lines `push` emits as lone
+/// lines come back from `push_line` as their parse (or parse error), except
+/// args lines, which it still holds and emits.
+#[test]
+fn push_line_keeps_what_push_keeps_and_returns_the_rest() {
+    let log = "\
+2026-11-25 09:59:59 cwd=/home/ann 3 args: /usr/sbin/sendmail -t -i
+2026-11-25 10:00:00 1sAoM5-00000009r3p-06vq <= ann@example.com U=ann P=local S=300
+2026-11-25 10:00:00 H=(x.example) [192.0.2.9] F=<a@b.example> rejected RCPT <c@d.example>: no
+not a log line
+2026-11-25 10:00:01 cwd=/var/spool/exim4 3 args: exim -q -v
+2026-11-25 10:00:01 1sAoM5-00000009r3p-06vq => bob@example.org R=r T=remote_smtp H=mx.example.org [192.0.2.7]
+2026-11-25 10:00:02 1sAoM5-00000009r3p-06vq Completed
+";
+    let mut by_push = Assembler::new();
+    let mut by_line = Assembler::new();
+    let (mut pushed, mut fed, mut returned) = (Vec::new(), Vec::new(), Vec::new());
+    for (n, line) in log.lines().enumerate() {
+        let position = Position::new(n as u64 + 1, 0);
+        by_push.push(Record::new(line.as_bytes().to_vec(), position.clone()));
+        match by_line.push_line(line.as_bytes(), position) {
+            Some(Ok(l)) => returned.push((n + 1, Some(l.timestamp.second))),
+            Some(Err(_)) => returned.push((n + 1, None)),
+            None => {}
+        }
+    }
+    by_push.finish();
+    by_line.finish();
+    while let Some(a) = by_push.pop() {
+        pushed.push(a);
+    }
+    while let Some(a) = by_line.pop() {
+        fed.push(a);
+    }
+    assert_eq!(returned, [(3, Some(0)), (4, None)]);
+    let lone = |v: &[Assembled]| -> Vec<u64> {
+        v.iter()
+            .filter_map(|a| match a {
+                Assembled::Line(r) => Some(r.position().line),
+                Assembled::Message(_) => None,
+            })
+            .collect()
+    };
+    assert_eq!(lone(&pushed), [3, 4, 5]);
+    assert_eq!(lone(&fed), [5], "the args line that linked to nothing");
+    let messages = |v: &[Assembled]| -> Vec<Message> {
+        v.iter()
+            .filter_map(|a| match a {
+                Assembled::Message(m) => Some(m.clone()),
+                Assembled::Line(_) => None,
+            })
+            .collect()
+    };
+    let (a, b) = (messages(&pushed), messages(&fed));
+    assert_eq!(a.len(), 1);
+    assert_eq!(a, b);
+    assert_eq!(b.first().map(|m| m.lines.len()), Some(3));
+    assert_eq!(
+        b.first().and_then(|m| m.submission()).and_then(|s| s.cwd()),
+        Some(&b"/home/ann"[..])
+    );
+}

@@ -107,6 +107,8 @@ pub struct LogFiles {
     keep_wrappers: bool,
     /// Decompress gzip inputs on a thread of their own ([`LogFiles::pipelined`]).
     pipelined: bool,
+    /// Lines of the inputs finished so far ([`LogFiles::lines_read`]).
+    lines_done: u64,
 }
 
 impl fmt::Debug for LogFiles {
@@ -138,6 +140,7 @@ impl LogFiles {
         LogFiles {
             pending: files.into_iter().map(|p| Pending::Path(p.into())).collect(),
             current: None,
+            lines_done: 0,
             max_line: DEFAULT_MAX_LINE_LEN,
             started: 0,
             bytes: Arc::default(),
@@ -195,6 +198,7 @@ impl LogFiles {
         LogFiles {
             pending: inputs.into(),
             current: None,
+            lines_done: 0,
             max_line: DEFAULT_MAX_LINE_LEN,
             started: 0,
             bytes: Arc::default(),
@@ -262,6 +266,25 @@ impl LogFiles {
     /// input before it is finished. Lets a caller keep per-input accounts.
     pub fn inputs_started(&self) -> usize {
         self.started
+    }
+
+    /// Lines read or skipped so far (by [`LogFiles::read_matching_line`]
+    /// too: every line of the inputs read so far counts), as the line
+    /// numbers of the positions count them (a range's from its start). A
+    /// unit read on another thread tells so how many lines it had.
+    pub fn lines_read(&self) -> u64 {
+        self.lines_done
+            + self
+                .current
+                .as_ref()
+                .map_or(0, |r| r.next_position().line.saturating_sub(1))
+    }
+
+    /// Drops the current input, counting its lines.
+    fn end_input(&mut self) {
+        if let Some(r) = self.current.take() {
+            self.lines_done += r.next_position().line.saturating_sub(1);
+        }
     }
 
     /// Bytes read from the inputs so far, before decompression: what a
@@ -413,10 +436,10 @@ impl LogFiles {
             };
             match f(rdr?) {
                 Ok(Some(pos)) => return Ok(Some(pos)),
-                Ok(None) => self.current = None,
+                Ok(None) => self.end_input(),
                 Err(e) => {
                     if e.is_fatal() {
-                        self.current = None;
+                        self.end_input();
                     }
                     return Err(e);
                 }
@@ -435,12 +458,12 @@ impl LogFiles {
             match rdr?.advance_line() {
                 Ok(true) => {}
                 Ok(false) => {
-                    self.current = None;
+                    self.end_input();
                     continue;
                 }
                 Err(e) => {
                     if e.is_fatal() {
-                        self.current = None;
+                        self.end_input();
                     }
                     return Err(e);
                 }

@@ -59,6 +59,11 @@ impl FastPath {
         }
     }
 
+    /// The needles of the lines wanted.
+    pub(super) fn wanted(&self) -> &Prefilter {
+        &self.wanted
+    }
+
     /// True when `line` holds a wanted needle (not only `cwd=`).
     pub(super) fn wants(&self, line: &[u8]) -> bool {
         self.wanted.is_match(line)

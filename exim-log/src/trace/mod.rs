@@ -47,6 +47,7 @@
 //! ```
 
 mod fast;
+mod parallel;
 mod pattern;
 
 use std::collections::VecDeque;
@@ -54,7 +55,7 @@ use std::collections::VecDeque;
 use crate::assemble::{Assembled, Assembler, AssemblerOptions, Message};
 use crate::budget::MemoryUse;
 use crate::line::parse_line;
-use crate::reader::{LineMatcher, LineSource, Prefilter, ReadError, Record};
+use crate::reader::{LineMatcher, LineSource, Position, Prefilter, ReadError, Record};
 use crate::report::TimeWindow;
 
 use fast::FastPath;
@@ -129,7 +130,8 @@ enum State {
 /// The trace engine: see the [module documentation](self).
 #[derive(Debug)]
 pub struct Trace {
-    pattern: Pattern,
+    /// Shared with the threads of [`Trace::run_plan`].
+    pattern: std::sync::Arc<Pattern>,
     opts: TraceOptions,
     fast: Option<FastPath>,
     asm: Assembler,
@@ -150,7 +152,7 @@ impl Trace {
         };
         Trace {
             asm: Assembler::with_options(opts.assembler.clone()),
-            pattern,
+            pattern: std::sync::Arc::new(pattern),
             opts,
             fast,
             lone: true,
@@ -187,37 +189,17 @@ impl Trace {
         if !self.wants_first_pass() {
             return false;
         }
-        let (mut ids, mut lone, mut errors) = (Vec::<String>::new(), Vec::new(), Vec::new());
-        let mut buf = Vec::new();
-        loop {
-            let pos = match src.read_matching_line_by(&self.pattern, &mut buf) {
-                Ok(Some(pos)) => pos,
-                Ok(None) => break,
-                Err(e) => {
-                    errors.push(e);
-                    continue;
-                }
-            };
-            match parse_line(&buf) {
-                // Which message a `cwd=` line links to is known only by assembling.
-                Ok(line) if line.text().as_bytes().starts_with(b"cwd=") => return false,
-                Ok(line) if line.message_id.is_some() => {
-                    let id = line.message_id.map(|i| i.as_str()).unwrap_or_default();
-                    if !ids.iter().any(|i| i == id) {
-                        ids.push(id.to_string());
-                    }
-                    if ids.len() > FIRST_PASS_MAX_IDS {
-                        return false;
-                    }
-                }
-                _ => {
-                    lone.push(Record::new(std::mem::take(&mut buf), pos));
-                    if lone.len() > FIRST_PASS_MAX_LONE {
-                        return false;
-                    }
-                }
-            }
+        match first_scan(&self.pattern, src, &|| false) {
+            Some(found) => self.narrow(found),
+            None => false,
         }
+    }
+
+    /// Takes what the first pass found: queues the lone lines (and, when no
+    /// message matched, the read errors: the trace is then complete), and
+    /// makes the trace read only the lines of the messages found.
+    fn narrow(&mut self, found: FirstScan) -> bool {
+        let FirstScan { ids, lone, errors } = found;
         for r in lone {
             if self.lone_wanted(&r) {
                 self.out.push_back(Ok(Traced::Line(r)));
@@ -281,19 +263,23 @@ impl Trace {
             Some(f) => src.read_matching_line(&f.read, &mut self.buf),
             None => src.read_line(&mut self.buf),
         };
-        let pos = match next {
-            Ok(Some(pos)) => pos,
-            Ok(None) => {
-                self.asm.finish();
-                self.drain();
-                self.state = State::Done;
-                return;
-            }
-            Err(e) => {
-                self.out.push_back(Err(e));
-                return;
-            }
-        };
+        match next {
+            Ok(Some(pos)) => self.take_line(pos),
+            Ok(None) => self.end(),
+            Err(e) => self.out.push_back(Err(e)),
+        }
+    }
+
+    /// Everything was read: queues what the assembler still holds.
+    fn end(&mut self) {
+        self.asm.finish();
+        self.drain();
+        self.state = State::Done;
+    }
+
+    /// Takes the line just read into `self.buf` (at `pos`) and queues what
+    /// it completes.
+    fn take_line(&mut self, pos: Position) {
         if let Some(f) = self.fast.as_mut() {
             if !f.wants(&self.buf) {
                 // A `cwd=` line only: it matters if a wanted arrival follows.
@@ -301,13 +287,10 @@ impl Trace {
                 return;
             }
             f.flush(&mut self.asm);
-            if self.pattern.is_match(&self.buf)
-                && let Ok(line) = parse_line(&self.buf)
-                && let Some(id) = line.message_id
-            {
+            if let Some(id) = other_id(&self.pattern, &self.buf) {
                 // A line that matches but belongs to another message (a bounce's
                 // `R=parent`): gather that message's other lines too.
-                f.add(id.as_str());
+                f.add(&id);
             }
         }
         self.asm
@@ -368,6 +351,70 @@ impl Trace {
             return true;
         }
         parse_line(r.raw()).is_ok_and(|l| w.contains(&l.timestamp))
+    }
+}
+
+/// The id of a line that `pattern` matches, if it has one: the id path
+/// then wants that message's lines too.
+fn other_id(pattern: &Pattern, line: &[u8]) -> Option<String> {
+    if !pattern.is_match(line) {
+        return None;
+    }
+    let parsed = parse_line(line).ok()?;
+    parsed.message_id.map(|id| id.as_str().to_string())
+}
+
+/// What the first pass found in its input: the ids of the messages with a
+/// matching line (in order of first match), the matching lines of no
+/// message, and the read errors.
+#[derive(Debug, Default)]
+struct FirstScan {
+    ids: Vec<String>,
+    lone: Vec<Record>,
+    errors: Vec<ReadError>,
+}
+
+/// The first pass over `src`: `None` when it gives up (a matching `cwd=`
+/// line, too many ids or lone lines: every line must then be assembled),
+/// or when `stop()` says another thread gave up.
+fn first_scan(
+    pattern: &Pattern,
+    src: &mut impl LineSource,
+    stop: &dyn Fn() -> bool,
+) -> Option<FirstScan> {
+    let mut found = FirstScan::default();
+    let mut buf = Vec::new();
+    loop {
+        if stop() {
+            return None;
+        }
+        let pos = match src.read_matching_line_by(pattern, &mut buf) {
+            Ok(Some(pos)) => pos,
+            Ok(None) => return Some(found),
+            Err(e) => {
+                found.errors.push(e);
+                continue;
+            }
+        };
+        match parse_line(&buf) {
+            // Which message a `cwd=` line links to is known only by assembling.
+            Ok(line) if line.text().as_bytes().starts_with(b"cwd=") => return None,
+            Ok(line) if line.message_id.is_some() => {
+                let id = line.message_id.map(|i| i.as_str()).unwrap_or_default();
+                if !found.ids.iter().any(|i| i == id) {
+                    found.ids.push(id.to_string());
+                }
+                if found.ids.len() > FIRST_PASS_MAX_IDS {
+                    return None;
+                }
+            }
+            _ => {
+                found.lone.push(Record::new(std::mem::take(&mut buf), pos));
+                if found.lone.len() > FIRST_PASS_MAX_LONE {
+                    return None;
+                }
+            }
+        }
     }
 }
 

@@ -258,6 +258,13 @@ mod tests {
             ),
             ("Fri, 9 Foo 2021 10:11:12 +0000", None),
             ("Fri, 9 Apr 2021 25:11:12 +0000", None),
+            // RFC 5322 §3.3: minutes 00-59, seconds 00-60 (a leap second).
+            ("Fri, 9 Apr 2021 10:60:12 +0000", None),
+            ("Fri, 9 Apr 2021 10:11:61 +0000", None),
+            (
+                "Thu, 31 Dec 2016 23:59:60 +0000",
+                Some("2016-12-31T23:59:60+00:00"),
+            ),
             ("Fri, 9 Apr 2021 10:11:12:13 +0000", None),
             ("", None),
             ("Tue, 2 Mar 1999", None),

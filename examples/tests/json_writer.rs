@@ -1,5 +1,6 @@
-//! `exim_log::json::write` (the writer of `exim-log ndjson`) against
-//! `serde_json` (the oracle): the same bytes for every line of the Exim
+//! `exim_log::json::write_line` (the line writer of `exim-log ndjson`, no
+//! serde) and `exim_log::json::write` (its serde writer, for the other
+//! objects) against `serde_json` (the oracle): the same bytes for every line of the Exim
 //! test-suite corpus (mainlog, rejectlog, paniclog) and of generated logs in
 //! every layout the generator has (old and new ids, `+pid`, `+millisec`, a UTC
 //! offset, `+all`-like fields, subjects with escapes and raw 8-bit bytes), and
@@ -59,6 +60,19 @@ fn same<T: serde::Serialize>(what: &str, value: &T) {
     let theirs = serde_json::to_vec(value).unwrap_or_else(|e| panic!("{what}: {e}"));
     assert!(
         ours == theirs,
+        "{what}:\n ours:   {}\n serde: {}",
+        String::from_utf8_lossy(&ours),
+        String::from_utf8_lossy(&theirs)
+    );
+}
+
+/// `write_line`'s bytes against serde_json's for one line.
+fn same_line(what: &str, line: &exim_log::LogLine<'_>) {
+    let mut ours = b"prefix".to_vec();
+    exim_log::json::write_line(&mut ours, line);
+    let theirs = serde_json::to_vec(line).unwrap_or_else(|e| panic!("{what}: {e}"));
+    assert!(
+        ours.strip_prefix(b"prefix") == Some(&theirs[..]),
         "{what}:\n ours:   {}\n serde: {}",
         String::from_utf8_lossy(&ours),
         String::from_utf8_lossy(&theirs)
@@ -244,6 +258,7 @@ fn check_log(name: &str, log: &[u8]) -> usize {
         if let Ok(line) = exim_log::parse_line(raw) {
             let what = format!("{name} line {}", i + 1);
             same(&what, &line);
+            same_line(&what, &line);
             derived_same(&what, &line);
             lines += 1;
         }

@@ -111,10 +111,33 @@ impl LogDuration {
 #[cfg(feature = "serde")]
 impl Serialize for LogDuration {
     fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        match self.json_number() {
+            Ok(secs) => s.serialize_i64(secs),
+            Err(secs) => s.serialize_f64(secs),
+        }
+    }
+}
+
+#[cfg(feature = "serde")]
+impl LogDuration {
+    /// The JSON number: whole seconds as an integer (`Ok`), else seconds
+    /// as a float (`Err`).
+    pub(crate) fn json_number(&self) -> Result<i64, f64> {
         if self.millis % 1000 == 0 {
-            s.serialize_i64(self.millis / 1000)
+            Ok(self.millis / 1000)
         } else {
-            s.serialize_f64(self.as_secs_f64())
+            Err(self.as_secs_f64())
+        }
+    }
+}
+
+#[cfg(feature = "serde")]
+impl crate::json::Value for LogDuration {
+    #[inline]
+    fn write_json(&self, out: &mut Vec<u8>) {
+        match self.json_number() {
+            Ok(secs) => secs.write_json(out),
+            Err(secs) => secs.write_json(out),
         }
     }
 }

@@ -10,40 +10,45 @@ use crate::text::Text;
 /// reliable, since the HELO text is chosen by the client. On delivery lines it is
 /// `name[ DS] "["ip"]"[:port][*]`.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Default)]
-#[cfg_attr(feature = "serde", derive(serde::Serialize))]
 #[non_exhaustive]
 pub struct Host<'a> {
     /// Verified reverse-DNS name (arrivals) or target host name (deliveries).
-    #[cfg_attr(feature = "serde", serde(skip_serializing_if = "Option::is_none"))]
     pub name: Option<Text<'a>>,
     /// The HELO/EHLO argument, without the parentheses.
-    #[cfg_attr(feature = "serde", serde(skip_serializing_if = "Option::is_none"))]
     pub helo: Option<Text<'a>>,
     /// The IP address, without brackets.
-    #[cfg_attr(feature = "serde", serde(skip_serializing_if = "Option::is_none"))]
     pub ip: Option<Text<'a>>,
     /// The port (`+incoming_port` / `+outgoing_port`).
-    #[cfg_attr(feature = "serde", serde(skip_serializing_if = "Option::is_none"))]
     pub port: Option<u16>,
     /// RFC 1413 ident, where the line carries one inside the host value.
-    #[cfg_attr(feature = "serde", serde(skip_serializing_if = "Option::is_none"))]
     pub ident: Option<Text<'a>>,
     /// `DS`: the host lookup was DNSSEC-secured (`+dnssec`).
-    #[cfg_attr(feature = "serde", serde(skip_serializing_if = "std::ops::Not::not"))]
     pub dnssec: bool,
     /// Trailing `*` on a delivery: a later message on a reused connection.
-    #[cfg_attr(feature = "serde", serde(skip_serializing_if = "std::ops::Not::not"))]
     pub connection_reused: bool,
 }
 
+crate::json_object::json_object!(Host<'a>, struct {
+    opt name,
+    opt helo,
+    opt ip,
+    opt port,
+    opt ident,
+    opt dnssec,
+    opt connection_reused,
+});
+
 /// A local or proxy endpoint `[ip]:port` (`I=`, `PRX=`).
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Default)]
-#[cfg_attr(feature = "serde", derive(serde::Serialize))]
 #[non_exhaustive]
 pub struct Endpoint<'a> {
     /// The IP address, without brackets.
     pub ip: Text<'a>,
     /// The port, when logged.
-    #[cfg_attr(feature = "serde", serde(skip_serializing_if = "Option::is_none"))]
     pub port: Option<u16>,
 }
+
+crate::json_object::json_object!(Endpoint<'a>, struct {
+    req ip,
+    opt port,
+});

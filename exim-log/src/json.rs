@@ -10,6 +10,12 @@
 //! (callgrind; the counts are in benches/README.md). A differential test
 //! compares the two on every line of the corpus and of generated logs.
 //!
+//! [`write_line`] goes further for a [`crate::LogLine`] (the NDJSON of
+//! `exim-log ndjson`): no serde at all, each object's entries written from
+//! the one declaration of its keys (`json_object!`, which also generates
+//! the `Serialize` impls), text bytes copied without a UTF-8 pass when they
+//! are plain ASCII. Same bytes again.
+//!
 //! ```
 //! let line = exim_log::parse_line(b"2024-05-25 10:00:01 1sAbCd-000Xyz-AB Completed")?;
 //! let mut out = Vec::new();
@@ -21,6 +27,11 @@
 use std::fmt;
 
 use serde::ser::{self, Serialize};
+
+mod value;
+
+pub use value::write_line;
+pub(crate) use value::{Object, Value, value_via_serde, write_array, write_object, write_text};
 
 /// Why a value could not be written: its `Serialize` failed, or a map key
 /// was not a string, a number, a character or a boolean.
@@ -101,24 +112,28 @@ fn escape(b: u8, buf: &mut [u8; 6]) -> Option<&[u8]> {
     buf.get(..2)
 }
 
-/// True when a byte of `chunk` is one JSON escapes. No early exit: the
-/// compiler turns the fold into a few vector compares.
+/// True when a byte of `chunk` is one JSON escapes (or, with `ASCII`, is
+/// not ASCII). No early exit: the compiler turns the fold into a few vector
+/// compares.
 #[inline]
-fn chunk_needs_escape(chunk: &[u8; 16]) -> bool {
+fn chunk_needs_escape<const ASCII: bool>(chunk: &[u8; 16]) -> bool {
     chunk.iter().fold(false, |acc, &b| {
-        acc | (b < 0x20) | (b == b'"') | (b == b'\\')
+        acc | (b < 0x20) | (b == b'"') | (b == b'\\') | (ASCII & (b >= 0x80))
     })
 }
 
-/// True when `bytes` holds no byte that JSON escapes. Sixteen bytes at a
-/// time; the tail is checked by overlapping loads, so no byte is copied.
+/// True when `bytes` holds no byte that JSON escapes (and, with `ASCII`,
+/// only ASCII). Sixteen bytes at a time; the tail is checked by
+/// overlapping loads, so no byte is copied.
 #[inline]
-fn clean(bytes: &[u8]) -> bool {
+pub(crate) fn clean<const ASCII: bool>(bytes: &[u8]) -> bool {
+    const HIGH: u64 = splat(0x80);
+    let dirty = |w: u64| needs_escape(w) || (ASCII && w & HIGH != 0);
     let len = bytes.len();
     if len >= 16 {
         let mut chunks = bytes.chunks_exact(16);
         for chunk in &mut chunks {
-            if <&[u8; 16]>::try_from(chunk).is_ok_and(chunk_needs_escape) {
+            if <&[u8; 16]>::try_from(chunk).is_ok_and(chunk_needs_escape::<ASCII>) {
                 return false;
             }
         }
@@ -129,7 +144,7 @@ fn clean(bytes: &[u8]) -> bool {
         return bytes
             .get(len - 16..)
             .and_then(|t| <&[u8; 16]>::try_from(t).ok())
-            .is_some_and(|t| !chunk_needs_escape(t));
+            .is_some_and(|t| !chunk_needs_escape::<ASCII>(t));
     }
     if len >= 8 {
         // Two words, overlapping in the middle.
@@ -139,7 +154,7 @@ fn clean(bytes: &[u8]) -> bool {
                 .and_then(|w| <[u8; 8]>::try_from(w).ok())
                 .map_or(0, u64::from_ne_bytes)
         };
-        return !needs_escape(word(0)) && !needs_escape(word(len - 8));
+        return !dirty(word(0)) && !dirty(word(len - 8));
     }
     if len >= 4 {
         // Two 4-byte words, overlapping in the middle: the eight bytes of
@@ -150,18 +165,20 @@ fn clean(bytes: &[u8]) -> bool {
                 .and_then(|w| <[u8; 4]>::try_from(w).ok())
                 .map_or(0, |w| u64::from(u32::from_ne_bytes(w)) * 0x1_0000_0001)
         };
-        return !needs_escape(word(0)) && !needs_escape(word(len - 4));
+        return !dirty(word(0)) && !dirty(word(len - 4));
     }
-    bytes.iter().all(|&b| b >= 0x20 && b != b'"' && b != b'\\')
+    bytes
+        .iter()
+        .all(|&b| b >= 0x20 && b != b'"' && b != b'\\' && !(ASCII && b >= 0x80))
 }
 
 /// Writes `s` as a JSON string: copied whole unless a byte must be escaped.
 #[inline]
-fn write_str(out: &mut Vec<u8>, s: &str) {
+pub(crate) fn write_str(out: &mut Vec<u8>, s: &str) {
     let bytes = s.as_bytes();
     out.reserve(bytes.len() + 2);
     out.push(b'"');
-    if clean(bytes) {
+    if clean::<false>(bytes) {
         out.extend_from_slice(bytes);
     } else {
         write_escaped(out, bytes);
@@ -169,30 +186,50 @@ fn write_str(out: &mut Vec<u8>, s: &str) {
     out.push(b'"');
 }
 
-/// The bytes of a string that holds an escape: sixteen clean bytes at a
-/// time are passed over, a chunk with an escape is done byte by byte, and
-/// the runs between escapes are copied whole. (Raw lines hold quotes: this
-/// is not rare.)
+/// The bytes of a string that holds an escape: sixteen bytes at a time,
+/// a clean chunk is passed over (a vector compare); in a chunk with escapes, a bit mask of
+/// their positions leads from one to the next, and the runs between them
+/// are copied whole. (Raw lines hold quotes: this is not rare.)
 #[inline(never)]
-fn write_escaped(out: &mut Vec<u8>, bytes: &[u8]) {
+pub(crate) fn write_escaped(out: &mut Vec<u8>, bytes: &[u8]) {
     let mut start = 0;
     let mut at = 0;
     let mut chunks = bytes.chunks_exact(16);
     for chunk in &mut chunks {
-        if <&[u8; 16]>::try_from(chunk).is_ok_and(chunk_needs_escape) {
-            escape_run(out, bytes, &mut start, at..at + 16);
+        if let Ok(c) = <&[u8; 16]>::try_from(chunk)
+            && chunk_needs_escape::<false>(c)
+        {
+            escape_bits(out, bytes, &mut start, at, escape_mask(c));
         }
         at += 16;
     }
-    escape_run(out, bytes, &mut start, at..bytes.len());
+    let mut tail = [b'a'; 16];
+    let rest = chunks.remainder();
+    if let Some(t) = tail.get_mut(..rest.len()) {
+        t.copy_from_slice(rest);
+    }
+    if chunk_needs_escape::<false>(&tail) {
+        escape_bits(out, bytes, &mut start, at, escape_mask(&tail));
+    }
     out.extend_from_slice(bytes.get(start..).unwrap_or_default());
 }
 
-/// Writes the bytes of `bytes[*start..]` up to each byte of `range` that
-/// needs an escape, then the escape; `*start` moves past it.
-fn escape_run(out: &mut Vec<u8>, bytes: &[u8], start: &mut usize, range: std::ops::Range<usize>) {
+/// Bit `i` set when byte `i` of `chunk` is one JSON escapes (only for a
+/// chunk known to hold one: the compiler does not vectorize this).
+#[inline]
+fn escape_mask(chunk: &[u8; 16]) -> u32 {
+    chunk.iter().enumerate().fold(0, |m, (i, &b)| {
+        m | (u32::from((b < 0x20) | (b == b'"') | (b == b'\\')) << i)
+    })
+}
+
+/// Writes the run of `bytes[*start..]` up to each escape of `mask` (bits
+/// counted from `at`), then the escape; `*start` moves past it.
+fn escape_bits(out: &mut Vec<u8>, bytes: &[u8], start: &mut usize, at: usize, mut mask: u32) {
     let mut buf = [0; 6];
-    for i in range {
+    while mask != 0 {
+        let i = at + mask.trailing_zeros() as usize;
+        mask &= mask - 1;
         if let Some(e) = bytes.get(i).and_then(|b| escape(*b, &mut buf)) {
             out.extend_from_slice(bytes.get(*start..i).unwrap_or_default());
             out.extend_from_slice(e);
@@ -201,8 +238,17 @@ fn escape_run(out: &mut Vec<u8>, bytes: &[u8], start: &mut usize, range: std::op
     }
 }
 
-fn write_int(out: &mut Vec<u8>, v: impl itoa::Integer) {
+pub(crate) fn write_int(out: &mut Vec<u8>, v: impl itoa::Integer) {
     out.extend_from_slice(itoa::Buffer::new().format(v).as_bytes());
+}
+
+/// A float as serde_json writes it (`null` when not finite).
+pub(crate) fn write_f64(out: &mut Vec<u8>, v: f64) {
+    if v.is_finite() {
+        out.extend_from_slice(zmij::Buffer::new().format_finite(v).as_bytes());
+    } else {
+        out.extend_from_slice(b"null");
+    }
 }
 
 /// A sequence, map or struct being written: whether a `,` comes before the
@@ -286,12 +332,7 @@ impl<'a, 'o> ser::Serializer for &'a mut Json<'o> {
     }
 
     fn serialize_f64(self, v: f64) -> Result<(), Error> {
-        if v.is_finite() {
-            self.out
-                .extend_from_slice(zmij::Buffer::new().format_finite(v).as_bytes());
-        } else {
-            self.out.extend_from_slice(b"null");
-        }
+        write_f64(self.out, v);
         Ok(())
     }
 

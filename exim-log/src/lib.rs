@@ -149,6 +149,7 @@ mod hash;
 mod host;
 #[cfg(feature = "serde")]
 pub mod json;
+mod json_object;
 mod line;
 mod message_id;
 pub mod mime;

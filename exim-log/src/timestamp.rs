@@ -142,6 +142,13 @@ impl Timestamp {
     /// the formatting machinery (NDJSON writes one a line); `None` when a
     /// field has more digits than its place (only a hand-made value can).
     fn iso<'b>(&self, buf: &'b mut [u8; 32]) -> Option<&'b str> {
+        let len = self.iso_bytes(buf)?;
+        std::str::from_utf8(buf.get(..len)?).ok()
+    }
+
+    /// [`Timestamp::iso`] as bytes (ASCII), its length returned.
+    #[inline]
+    fn iso_bytes(&self, buf: &mut [u8; 32]) -> Option<usize> {
         fn digits(out: &mut [u8], mut v: u32) -> Option<()> {
             for b in out.iter_mut().rev() {
                 *b = b'0' + (v % 10) as u8;
@@ -179,7 +186,7 @@ impl Timestamp {
             }
             len += 6;
         }
-        std::str::from_utf8(buf.get(..len)?).ok()
+        Some(len)
     }
 }
 
@@ -190,6 +197,23 @@ impl Serialize for Timestamp {
         match self.iso(&mut buf) {
             Some(text) => s.serialize_str(text),
             None => s.collect_str(self),
+        }
+    }
+}
+
+#[cfg(feature = "serde")]
+impl crate::json::Value for Timestamp {
+    #[inline]
+    fn write_json(&self, out: &mut Vec<u8>) {
+        let mut buf = [0; 32];
+        match self.iso_bytes(&mut buf).and_then(|len| buf.get(..len)) {
+            Some(text) => {
+                // Digits, `-`, `:`, `T`, `.` and `+`: nothing to escape.
+                out.push(b'"');
+                out.extend_from_slice(text);
+                out.push(b'"');
+            }
+            None => crate::json::write_str(out, &self.to_string()),
         }
     }
 }

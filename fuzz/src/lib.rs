@@ -472,6 +472,18 @@ pub fn check_parsed_line<'a>(input: &'a [u8], line: &LogLine<'a>) {
     #[cfg(feature = "serde")]
     {
         let json = serde_json::to_value(line).unwrap_or_else(|e| panic!("JSON: {e}"));
+        // The NDJSON writer (`json::write_line`, not serde): valid JSON with
+        // the same value as the `Serialize` impl, and the same bytes.
+        let mut ndjson = Vec::new();
+        exim_log::json::write_line(&mut ndjson, line);
+        let back: serde_json::Value = serde_json::from_slice(&ndjson)
+            .unwrap_or_else(|e| panic!("write_line wrote invalid JSON: {e}"));
+        assert_eq!(back, json, "write_line and Serialize differ");
+        assert_eq!(
+            ndjson,
+            serde_json::to_vec(line).unwrap_or_default(),
+            "write_line and serde_json::to_vec differ"
+        );
         let field = |k: &str| json.get(k).and_then(|v| v.as_str()).map(str::to_owned);
         assert_eq!(field("event").as_deref(), Some(line.event.name()));
         assert_eq!(field("timestamp"), Some(t.to_string()));

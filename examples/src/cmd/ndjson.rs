@@ -41,8 +41,8 @@ pub struct Args {
 
 /// Appends the JSON of one input line and its newline to `json` (nothing for
 /// a line outside `window`, or without a timestamp when there is a window).
-/// The library's writer fills the buffer directly (`exim_log::json`: the same
-/// bytes as serde_json, several times cheaper).
+/// The library's writers fill the buffer directly (`exim_log::json::write_line`
+/// for log lines: the same bytes as serde_json, several times cheaper).
 pub fn write_line(
     json: &mut Vec<u8>,
     raw: &[u8],
@@ -54,7 +54,7 @@ pub fn write_line(
             if windowed && !window.contains(&line.timestamp) {
                 return Ok(());
             }
-            exim_log::json::write(json, &line)?;
+            exim_log::json::write_line(json, &line);
         }
         Err(_) if windowed => return Ok(()),
         // The envelope and header lines after a reject log's reject line.

@@ -8,25 +8,27 @@ use crate::text::{Quoted, Text};
 
 /// The TLS block of a line: `X=`, `CV=`, `DN=`, `SNI=`.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Default)]
-#[cfg_attr(feature = "serde", derive(serde::Serialize))]
 #[non_exhaustive]
 pub struct Tls<'a> {
     /// `X=` as logged without a resumption `*`: `VER:CIPHER:BITS[:GROUP]`.
-    #[cfg_attr(feature = "serde", serde(skip_serializing_if = "Option::is_none"))]
     pub cipher: Option<Text<'a>>,
     /// A trailing `*` on `X=`: the session was resumed (`+tls_resumption`).
-    #[cfg_attr(feature = "serde", serde(skip_serializing_if = "std::ops::Not::not"))]
     pub resumed: bool,
     /// `CV=`: `yes`, `no` or `dane`.
-    #[cfg_attr(feature = "serde", serde(skip_serializing_if = "Option::is_none"))]
     pub certificate_verified: Option<Text<'a>>,
     /// `DN="..."`: the peer certificate's distinguished name (`+tls_peerdn`).
-    #[cfg_attr(feature = "serde", serde(skip_serializing_if = "Option::is_none"))]
     pub peer_dn: Option<Quoted<'a>>,
     /// `SNI=`: the server name the client asked for (`+tls_sni`).
-    #[cfg_attr(feature = "serde", serde(skip_serializing_if = "Option::is_none"))]
     pub sni: Option<Text<'a>>,
 }
+
+crate::json_object::json_object!(Tls<'a>, struct {
+    opt cipher,
+    opt resumed,
+    opt certificate_verified,
+    opt peer_dn,
+    opt sni,
+});
 
 impl<'a> Tls<'a> {
     /// The protocol version part of `X=`, e.g. `TLS1.3` (or `TLSv1.2` before 4.93).
@@ -55,18 +57,21 @@ impl<'a> Tls<'a> {
 
 /// `A=authenticator[:id[:auth_sender]]`.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
-#[cfg_attr(feature = "serde", derive(serde::Serialize))]
 #[non_exhaustive]
 pub struct Auth<'a> {
     /// The authenticator (driver instance) name, e.g. `fixed_plain`.
     pub authenticator: Text<'a>,
     /// The authenticated id (login name), when logged.
-    #[cfg_attr(feature = "serde", serde(skip_serializing_if = "Option::is_none"))]
     pub id: Option<Text<'a>>,
     /// The AUTH= sender of MAIL FROM (`+smtp_mailauth`).
-    #[cfg_attr(feature = "serde", serde(skip_serializing_if = "Option::is_none"))]
     pub sender: Option<Text<'a>>,
 }
+
+crate::json_object::json_object!(Auth<'a>, struct {
+    req authenticator,
+    opt id,
+    opt sender,
+});
 
 /// An arrival line: `<=` (or `(=`) and its fields, in the order of spec §3.
 ///
@@ -88,102 +93,98 @@ pub struct Auth<'a> {
 /// assert_eq!(a.recipients.unwrap().iter().count(), 2);
 /// ```
 #[derive(Clone, Debug, PartialEq, Default)]
-#[cfg_attr(feature = "serde", derive(serde::Serialize))]
 #[non_exhaustive]
 pub struct Arrival<'a> {
     /// The envelope sender as logged; `<>` for a bounce.
     pub sender: Text<'a>,
     /// `R=`: for a locally generated bounce, the id of the message that caused it.
-    #[cfg_attr(feature = "serde", serde(skip_serializing_if = "Option::is_none"))]
     pub bounce_parent: Option<MessageId<'a>>,
     /// `H=`: the sending host, with `DS` folded in as `dnssec`.
-    #[cfg_attr(feature = "serde", serde(skip_serializing_if = "Option::is_none"))]
     pub host: Option<Host<'a>>,
     /// `I=`: the local interface the message came in on.
-    #[cfg_attr(feature = "serde", serde(skip_serializing_if = "Option::is_none"))]
     pub interface: Option<Endpoint<'a>>,
     /// `TFO` / `TFO*`: TCP Fast Open.
-    #[cfg_attr(feature = "serde", serde(skip_serializing_if = "Option::is_none"))]
     pub tcp_fast_open: Option<Text<'a>>,
     /// `U=`: ident of a remote host, or the login of a local caller.
-    #[cfg_attr(feature = "serde", serde(skip_serializing_if = "Option::is_none"))]
     pub user: Option<Text<'a>>,
     /// `Ci=`: the pid of the connection handler (`+connection_id`).
-    #[cfg_attr(feature = "serde", serde(skip_serializing_if = "Option::is_none"))]
     pub connection_id: Option<u64>,
     /// `P=`: the protocol (`esmtpsa`, `local`, ...).
-    #[cfg_attr(feature = "serde", serde(skip_serializing_if = "Option::is_none"))]
     pub protocol: Option<Text<'a>>,
     /// `L`, `L-`, `L.`, `L*`...: pipelining (`+pipelining`).
-    #[cfg_attr(feature = "serde", serde(skip_serializing_if = "Option::is_none"))]
     pub pipelining: Option<Text<'a>>,
     /// `SPF` / `SPF=result`.
-    #[cfg_attr(feature = "serde", serde(skip_serializing_if = "Option::is_none"))]
     pub spf: Option<Text<'a>>,
     /// `X=`, `CV=`, `DN=`, `SNI=`.
-    #[cfg_attr(feature = "serde", serde(skip_serializing_if = "Option::is_none"))]
     pub tls: Option<Tls<'a>>,
     /// `A=`: SMTP authentication.
-    #[cfg_attr(feature = "serde", serde(skip_serializing_if = "Option::is_none"))]
     pub auth: Option<Auth<'a>>,
     /// `PRDR` was used.
-    #[cfg_attr(feature = "serde", serde(skip_serializing_if = "std::ops::Not::not"))]
     pub prdr: bool,
     /// `PRX=`: the proxy's address (`+proxy`).
-    #[cfg_attr(feature = "serde", serde(skip_serializing_if = "Option::is_none"))]
     pub proxy: Option<Text<'a>>,
     /// `K`: CHUNKING (BDAT) was used.
-    #[cfg_attr(feature = "serde", serde(skip_serializing_if = "std::ops::Not::not"))]
     pub chunking: bool,
     /// `S=`: size in bytes.
-    #[cfg_attr(feature = "serde", serde(skip_serializing_if = "Option::is_none"))]
     pub size: Option<u64>,
     /// `M8S=`: 0, 7 or 8 (`+8bitmime`).
-    #[cfg_attr(feature = "serde", serde(skip_serializing_if = "Option::is_none"))]
     pub mime_8bit: Option<u8>,
     /// `DKIM=`: the first domain whose signature verified.
-    #[cfg_attr(feature = "serde", serde(skip_serializing_if = "Option::is_none"))]
     pub dkim: Option<Text<'a>>,
     /// `ARC`: experimental ARC pass.
-    #[cfg_attr(feature = "serde", serde(skip_serializing_if = "std::ops::Not::not"))]
     pub arc: bool,
     /// `DMARC` / `DMARC=status`.
-    #[cfg_attr(feature = "serde", serde(skip_serializing_if = "Option::is_none"))]
     pub dmarc: Option<Text<'a>>,
     /// `RT=`: time taken to receive the message (`+receive_time`).
-    #[cfg_attr(feature = "serde", serde(skip_serializing_if = "Option::is_none"))]
     pub receive_time: Option<LogDuration>,
     /// `Q=`: named queue.
-    #[cfg_attr(feature = "serde", serde(skip_serializing_if = "Option::is_none"))]
     pub queue: Option<Text<'a>>,
     /// `id=` / `id*=`: the Message-ID header (addr-spec, without `<>`).
-    #[cfg_attr(feature = "serde", serde(skip_serializing_if = "Option::is_none"))]
     pub header_id: Option<Text<'a>>,
     /// True for `id*=`: Exim had to create the Message-ID.
-    #[cfg_attr(feature = "serde", serde(skip_serializing_if = "std::ops::Not::not"))]
     pub header_id_created: bool,
     /// `T="..."`: the subject (`+subject`) exactly as logged, Exim's escaping
     /// undone when read; [`Arrival::subject_decoded`] gives it as a reader
     /// sees it. JSON: `subject`, plus `subject_decoded` when that differs.
-    #[cfg_attr(
-        feature = "serde",
-        serde(
-            flatten,
-            serialize_with = "subject_keys",
-            skip_serializing_if = "Option::is_none"
-        )
-    )]
     pub subject: Option<Quoted<'a>>,
     /// ` from <raw>` tail (`+received_sender`), without the angle brackets.
-    #[cfg_attr(feature = "serde", serde(skip_serializing_if = "Option::is_none"))]
     pub received_sender: Option<Text<'a>>,
     /// ` for a b c` tail (`+received_recipients`).
-    #[cfg_attr(feature = "serde", serde(skip_serializing_if = "Option::is_none"))]
     pub recipients: Option<AddressList<'a>>,
     /// Tags without a dedicated field, in logged order.
-    #[cfg_attr(feature = "serde", serde(skip_serializing_if = "Vec::is_empty"))]
     pub other_fields: Vec<Field<'a>>,
 }
+
+crate::json_object::json_object!(Arrival<'a>, map {
+    req sender,
+    opt bounce_parent,
+    opt host,
+    opt interface,
+    opt tcp_fast_open,
+    opt user,
+    opt connection_id,
+    opt protocol,
+    opt pipelining,
+    opt spf,
+    opt tls,
+    opt auth,
+    opt prdr,
+    opt proxy,
+    opt chunking,
+    opt size,
+    opt mime_8bit,
+    opt dkim,
+    opt arc,
+    opt dmarc,
+    opt receive_time,
+    opt queue,
+    opt header_id,
+    opt header_id_created,
+    flat subject via SubjectKeys,
+    opt received_sender,
+    opt recipients,
+    opt other_fields,
+});
 
 impl Arrival<'_> {
     /// The subject as a mail client shows it: RFC 2047 encoded words decoded,
@@ -203,21 +204,58 @@ impl Arrival<'_> {
     }
 }
 
-/// `subject` as logged, then `subject_decoded` when decoding changed it.
+/// `subject` as logged, then `subject_decoded` when decoding changed it:
+/// the entries of an arrival's `T=`.
 #[cfg(feature = "serde")]
-fn subject_keys<S: serde::Serializer>(q: &Option<Quoted<'_>>, s: S) -> Result<S::Ok, S::Error> {
-    use serde::ser::SerializeMap;
-    let mut m = s.serialize_map(None)?;
-    if let Some(q) = q {
-        let bytes = q.decode();
-        let logged = String::from_utf8_lossy(&bytes);
-        m.serialize_entry("subject", &logged)?;
-        let decoded = crate::mime::decode_header(&bytes);
-        if decoded != logged {
-            m.serialize_entry("subject_decoded", &decoded)?;
+struct SubjectKeys<'s, 'a>(&'s Option<Quoted<'a>>);
+
+#[cfg(feature = "serde")]
+impl SubjectKeys<'_, '_> {
+    /// The subject as logged (Exim's escaping undone, lossy) and as decoded
+    /// when that differs.
+    fn entries(&self, mut entry: impl FnMut(&'static str, &str)) {
+        if let Some(q) = self.0 {
+            let bytes = q.decode();
+            let logged = crate::text::lossy(&bytes);
+            entry("subject", &logged);
+            let decoded = crate::mime::decode_header(&bytes);
+            if decoded != logged {
+                entry("subject_decoded", &decoded);
+            }
         }
     }
-    m.end()
+}
+
+#[cfg(feature = "serde")]
+impl crate::json::Object for SubjectKeys<'_, '_> {
+    fn write_fields(&self, out: &mut Vec<u8>) {
+        if let Some(q) = self.0 {
+            let bytes = q.decode();
+            // ASCII without `=?` (most subjects) decodes to itself
+            // (`mime::decode_header`): no `subject_decoded`.
+            if bytes.is_ascii() && memchr::memmem::find(&bytes, b"=?").is_none() {
+                out.extend_from_slice(b",\"subject\":");
+                crate::json::write_text(out, &bytes);
+                return;
+            }
+        }
+        self.entries(|key, value| {
+            out.extend_from_slice(b",\"");
+            out.extend_from_slice(key.as_bytes());
+            out.extend_from_slice(b"\":");
+            crate::json::write_str(out, value);
+        });
+    }
+
+    fn serialize_entries<M: serde::ser::SerializeMap>(&self, map: &mut M) -> Result<(), M::Error> {
+        let mut result = Ok(());
+        self.entries(|key, value| {
+            if result.is_ok() {
+                result = map.serialize_entry(key, value);
+            }
+        });
+        result
+    }
 }
 
 /// A delivery attempt line: `=>`, `->`, `>>`, `*>` (success), `==` (deferral) or
@@ -239,111 +277,112 @@ fn subject_keys<S: serde::Serializer>(q: &Option<Quoted<'_>>, s: S) -> Result<S:
 /// assert!(d.error.unwrap().to_string().ends_with("550 5.1.1 No such user"));
 /// ```
 #[derive(Clone, Debug, PartialEq, Default)]
-#[cfg_attr(feature = "serde", derive(serde::Serialize))]
 #[non_exhaustive]
 pub struct Delivery<'a> {
     /// The address delivered to (final address, or local part / pipe / file).
-    #[cfg_attr(feature = "serde", serde(rename = "recipient"))]
     pub address: Text<'a>,
     /// Intermediate parent addresses, the text inside `(...)`.
-    #[cfg_attr(feature = "serde", serde(skip_serializing_if = "Option::is_none"))]
     pub parents: Option<Text<'a>>,
     /// The original top-level address, the text inside `<...>`.
-    #[cfg_attr(
-        feature = "serde",
-        serde(rename = "original_recipient", skip_serializing_if = "Option::is_none")
-    )]
     pub original: Option<Text<'a>>,
     /// `F=<sender>` (`+sender_on_delivery`), without the angle brackets.
-    #[cfg_attr(feature = "serde", serde(skip_serializing_if = "Option::is_none"))]
     pub sender: Option<Text<'a>>,
     /// `Q=`: named queue.
-    #[cfg_attr(feature = "serde", serde(skip_serializing_if = "Option::is_none"))]
     pub queue: Option<Text<'a>>,
     /// `P=<return-path>` (`+return_path_on_delivery`), without the angle brackets.
-    #[cfg_attr(feature = "serde", serde(skip_serializing_if = "Option::is_none"))]
     pub return_path: Option<Text<'a>>,
     /// `R=`: the router.
-    #[cfg_attr(feature = "serde", serde(skip_serializing_if = "Option::is_none"))]
     pub router: Option<Text<'a>>,
     /// `T=`: the transport.
-    #[cfg_attr(feature = "serde", serde(skip_serializing_if = "Option::is_none"))]
     pub transport: Option<Text<'a>>,
     /// `S=`: bytes written by the transport (`+delivery_size`).
-    #[cfg_attr(feature = "serde", serde(skip_serializing_if = "Option::is_none"))]
     pub size: Option<u64>,
     /// `H=`: the remote host.
-    #[cfg_attr(feature = "serde", serde(skip_serializing_if = "Option::is_none"))]
     pub host: Option<Host<'a>>,
     /// `PRX=`: SOCKS proxy.
-    #[cfg_attr(feature = "serde", serde(skip_serializing_if = "Option::is_none"))]
     pub proxy: Option<Endpoint<'a>>,
     /// `I=`: the outgoing interface.
-    #[cfg_attr(feature = "serde", serde(skip_serializing_if = "Option::is_none"))]
     pub interface: Option<Endpoint<'a>>,
     /// `TFO` / `TFO*`.
-    #[cfg_attr(feature = "serde", serde(skip_serializing_if = "Option::is_none"))]
     pub tcp_fast_open: Option<Text<'a>>,
     /// `PS=`: protocol startup sequence (`+protocol_detail`, 4.99+).
-    #[cfg_attr(feature = "serde", serde(skip_serializing_if = "Option::is_none"))]
     pub protocol_detail: Option<Text<'a>>,
     /// `X=`, `CV=`, `DN=`.
-    #[cfg_attr(feature = "serde", serde(skip_serializing_if = "Option::is_none"))]
     pub tls: Option<Tls<'a>>,
     /// `A=`: client authentication.
-    #[cfg_attr(feature = "serde", serde(skip_serializing_if = "Option::is_none"))]
     pub auth: Option<Auth<'a>>,
     /// `L` / `L*`: pipelining.
-    #[cfg_attr(feature = "serde", serde(skip_serializing_if = "Option::is_none"))]
     pub pipelining: Option<Text<'a>>,
     /// `PRDR` was used.
-    #[cfg_attr(feature = "serde", serde(skip_serializing_if = "std::ops::Not::not"))]
     pub prdr: bool,
     /// `K`: CHUNKING was used.
-    #[cfg_attr(feature = "serde", serde(skip_serializing_if = "std::ops::Not::not"))]
     pub chunking: bool,
     /// `DKIM=d:s[:d:s]`: signing domain/selector pairs (`+dkim_verbose`).
-    #[cfg_attr(feature = "serde", serde(skip_serializing_if = "Option::is_none"))]
     pub dkim: Option<Text<'a>>,
     /// `ST=`: shadow transport, with its error in parentheses if it failed.
-    #[cfg_attr(feature = "serde", serde(skip_serializing_if = "Option::is_none"))]
     pub shadow_transport: Option<Text<'a>>,
     /// `C="..."`: the remote server's final response, decoded when read.
-    #[cfg_attr(feature = "serde", serde(skip_serializing_if = "Option::is_none"))]
     pub confirmation: Option<Quoted<'a>>,
     /// `QT=`: time on queue (`+queue_time`).
-    #[cfg_attr(feature = "serde", serde(skip_serializing_if = "Option::is_none"))]
     pub queue_time: Option<LogDuration>,
     /// `DT=`: time the delivery took (`+deliver_time`).
-    #[cfg_attr(feature = "serde", serde(skip_serializing_if = "Option::is_none"))]
     pub delivery_time: Option<LogDuration>,
     /// `routing`: the deferral happened while routing (`== addr routing defer (...)`).
-    #[cfg_attr(feature = "serde", serde(skip_serializing_if = "std::ops::Not::not"))]
     pub routing: bool,
     /// `defer (N)` errno: positive system errno or negative Exim code (`macros.h ERRNO_*`).
-    #[cfg_attr(feature = "serde", serde(skip_serializing_if = "Option::is_none"))]
     pub errno: Option<i32>,
     /// The error text of `**` / `==` lines (after `": "` or the 4.99 `" : "`).
-    #[cfg_attr(feature = "serde", serde(skip_serializing_if = "Option::is_none"))]
     pub error: Option<Text<'a>>,
     /// Free text after the fields of a success line, e.g. the ACL message of
     /// `=> blackhole (DATA ACL discarded recipients): MESSAGE`.
-    #[cfg_attr(feature = "serde", serde(skip_serializing_if = "Option::is_none"))]
     pub message: Option<Text<'a>>,
     /// Tags without a dedicated field, in logged order.
-    #[cfg_attr(feature = "serde", serde(skip_serializing_if = "Vec::is_empty"))]
     pub other_fields: Vec<Field<'a>>,
 }
 
+crate::json_object::json_object!(Delivery<'a>, struct {
+    req address as "recipient",
+    opt parents,
+    opt original as "original_recipient",
+    opt sender,
+    opt queue,
+    opt return_path,
+    opt router,
+    opt transport,
+    opt size,
+    opt host,
+    opt proxy,
+    opt interface,
+    opt tcp_fast_open,
+    opt protocol_detail,
+    opt tls,
+    opt auth,
+    opt pipelining,
+    opt prdr,
+    opt chunking,
+    opt dkim,
+    opt shadow_transport,
+    opt confirmation,
+    opt queue_time,
+    opt delivery_time,
+    opt routing,
+    opt errno,
+    opt error,
+    opt message,
+    opt other_fields,
+});
+
 /// `Completed`, optionally with `QT=` (`+queue_time_overall`).
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Default)]
-#[cfg_attr(feature = "serde", derive(serde::Serialize))]
 #[non_exhaustive]
 pub struct Completed {
     /// `QT=`: total time on queue.
-    #[cfg_attr(feature = "serde", serde(skip_serializing_if = "Option::is_none"))]
     pub queue_time: Option<LogDuration>,
 }
+
+crate::json_object::json_object!(Completed, struct {
+    opt queue_time,
+});
 
 #[cfg(all(test, feature = "serde"))]
 mod tests {
@@ -353,6 +392,9 @@ mod tests {
     fn subject_decoded_in_json_only_when_it_differs() {
         let cases: &[(&str, &str, Option<&str>)] = &[
             ("T=\"hello\"", "hello", None),
+            // `=?` that starts no encoded word, and escaped quotes.
+            ("T=\"a =? b\"", "a =? b", None),
+            ("T=\"say \\\"hi\\\"\"", "say \"hi\"", None),
             (
                 "T=\"=?iso-8859-1?q?caf=E9?=\"",
                 "=?iso-8859-1?q?caf=E9?=",
@@ -371,6 +413,14 @@ mod tests {
             );
             let l = parse_line(line.as_bytes()).unwrap();
             let v = serde_json::to_value(&l).unwrap();
+            // The NDJSON writer (its own path for plain ASCII subjects).
+            let mut written = Vec::new();
+            crate::json::write_line(&mut written, &l);
+            assert_eq!(
+                String::from_utf8_lossy(&written),
+                serde_json::to_string(&l).unwrap(),
+                "{line}"
+            );
             assert_eq!(v["subject"], *subject, "{line}");
             assert_eq!(
                 v.get("subject_decoded").and_then(|d| d.as_str()),

@@ -376,15 +376,18 @@ impl Serialize for Flag {
 
 /// A tag this library has no dedicated field for, kept in order so nothing is lost.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
-#[cfg_attr(feature = "serde", derive(serde::Serialize))]
 #[non_exhaustive]
 pub struct Field<'a> {
     /// The tag before `=`, or the whole bare token (e.g. `ARC`).
     pub tag: Text<'a>,
     /// The value after `=`, absent for bare tokens.
-    #[cfg_attr(feature = "serde", serde(skip_serializing_if = "Option::is_none"))]
     pub value: Option<Text<'a>>,
 }
+
+crate::json_object::json_object!(Field<'a>, struct {
+    req tag,
+    opt value,
+});
 
 /// A space-separated list of raw addresses (the ` for a b c` tail of `<=`).
 /// A quoted local part may contain spaces; iteration keeps it whole.

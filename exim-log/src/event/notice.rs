@@ -8,38 +8,42 @@ use crate::text::Text;
 /// `unfrozen`, `removed`, `cancelled`, `message_is_frozen`, `spool_locked`,
 /// `no_immediate_delivery`, `recipients_ignored`, `dnslist`, `moved` and `expansion_failed` events.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Default)]
-#[cfg_attr(feature = "serde", derive(serde::Serialize))]
 #[non_exhaustive]
 pub struct Note<'a> {
     /// Who did it: `CALLER` in `removed by CALLER`, `ACL`, `the system filter`,
     /// `auto-thaw`, `timeout_frozen_after`, ...
-    #[cfg_attr(feature = "serde", serde(skip_serializing_if = "Option::is_none"))]
     pub by: Option<Text<'a>>,
     /// The rest: `delivery error message` in `Frozen (delivery error message)`,
     /// the text after `: `, the queueing reason, ...
-    #[cfg_attr(feature = "serde", serde(skip_serializing_if = "Option::is_none"))]
     pub reason: Option<Text<'a>>,
 }
+
+crate::json_object::json_object!(Note<'a>, struct {
+    opt by,
+    opt reason,
+});
 
 /// `<address>[ <parent>]: error ignored[: detail]` (`deliver.c`): a bounce
 /// that was not sent (errors_to empty, or DSN NOTIFY=NEVER).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
-#[cfg_attr(feature = "serde", derive(serde::Serialize))]
 #[non_exhaustive]
 pub struct ErrorIgnored<'a> {
     /// The address, as logged.
     pub address: Text<'a>,
     /// The parent address, in `<...>`, when logged.
-    #[cfg_attr(feature = "serde", serde(skip_serializing_if = "Option::is_none"))]
     pub parent: Option<Text<'a>>,
     /// The text after `error ignored: `.
-    #[cfg_attr(feature = "serde", serde(skip_serializing_if = "Option::is_none"))]
     pub reason: Option<Text<'a>>,
 }
 
+crate::json_object::json_object!(ErrorIgnored<'a>, struct {
+    req address,
+    opt parent,
+    opt reason,
+});
+
 /// `<address>: <transport> transport output: <line>` (transport `log_output`).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
-#[cfg_attr(feature = "serde", derive(serde::Serialize))]
 #[non_exhaustive]
 pub struct TransportOutput<'a> {
     /// The address, with its angle brackets as logged.
@@ -50,27 +54,35 @@ pub struct TransportOutput<'a> {
     pub output: Text<'a>,
 }
 
+crate::json_object::json_object!(TransportOutput<'a>, struct {
+    req address,
+    req transport,
+    req output,
+});
+
 /// `DKIM: d=<dom> s=<sel> ... [status]` (`+dkim_verbose`, `miscmods/dkim.c`).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
-#[cfg_attr(feature = "serde", derive(serde::Serialize))]
 #[non_exhaustive]
 pub struct Dkim<'a> {
     /// `d=`: the signing domain.
-    #[cfg_attr(feature = "serde", serde(skip_serializing_if = "Option::is_none"))]
     pub domain: Option<Text<'a>>,
     /// `s=`: the selector.
-    #[cfg_attr(feature = "serde", serde(skip_serializing_if = "Option::is_none"))]
     pub selector: Option<Text<'a>>,
     /// The bracketed result at the end, e.g. `verification succeeded`.
-    #[cfg_attr(feature = "serde", serde(skip_serializing_if = "Option::is_none"))]
     pub status: Option<Text<'a>>,
     /// Everything after `DKIM: `.
     pub detail: Text<'a>,
 }
 
+crate::json_object::json_object!(Dkim<'a>, struct {
+    opt domain,
+    opt selector,
+    opt status,
+    req detail,
+});
+
 /// `"old" from <where> rewritten as "new" by rule N` (`rewrite.c`).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
-#[cfg_attr(feature = "serde", derive(serde::Serialize))]
 #[non_exhaustive]
 pub struct Rewrite<'a> {
     /// The address before rewriting, without quotes.
@@ -80,14 +92,19 @@ pub struct Rewrite<'a> {
     /// The rewritten address, without quotes.
     pub rewritten: Text<'a>,
     /// The rule number.
-    #[cfg_attr(feature = "serde", serde(skip_serializing_if = "Option::is_none"))]
     pub rule: Option<u32>,
 }
+
+crate::json_object::json_object!(Rewrite<'a>, struct {
+    req original,
+    req place,
+    req rewritten,
+    opt rule,
+});
 
 /// `PRDR R=<recipient> acceptance|refusal|temporary refusal` (`receive.c`): the
 /// per-recipient answer after DATA when PRDR was used.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
-#[cfg_attr(feature = "serde", derive(serde::Serialize))]
 #[non_exhaustive]
 pub struct PrdrResult<'a> {
     /// The recipient, as logged (with `<>`).
@@ -95,6 +112,11 @@ pub struct PrdrResult<'a> {
     /// `acceptance`, `refusal` or `temporary refusal`.
     pub result: Text<'a>,
 }
+
+crate::json_object::json_object!(PrdrResult<'a>, struct {
+    req recipient,
+    req result,
+});
 
 /// What an administrator did to a queued message (`exim -Mar`, `-Mmd`,
 /// `-Mmad`, `-Mes`; queue.c `queue_action`).
@@ -115,16 +137,20 @@ pub enum AdminKind {
 /// `admin_action` event. Freezing, thawing and removal have their own events
 /// (`frozen`, `unfrozen`, `removed`).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
-#[cfg_attr(feature = "serde", derive(serde::Serialize))]
 pub struct AdminAction<'a> {
     /// What was done.
     pub action: AdminKind,
     /// The address added, marked or set, without the angle brackets.
     pub address: Text<'a>,
     /// The user who did it (`root`, the caller's login).
-    #[cfg_attr(feature = "serde", serde(skip_serializing_if = "Option::is_none"))]
     pub by: Option<Text<'a>>,
 }
+
+crate::json_object::json_object!(AdminAction<'a>, struct {
+    req action,
+    req address,
+    opt by,
+});
 
 /// A line of the SA-Exim `local_scan` add-on (SpamAssassin at SMTP time,
 /// Debian's `sa-exim`): `SA: Action: <action>: hits|score=S required=R[
@@ -132,40 +158,44 @@ pub struct AdminAction<'a> {
 /// [<ip>]) for <rcpts>`, and its `SA: Notice:`, `SA: Debug<n>:`, `SA: PANIC:`
 /// lines (where only `kind` and `detail` are set).
 #[derive(Clone, Copy, Debug, PartialEq)]
-#[cfg_attr(feature = "serde", derive(serde::Serialize))]
 pub struct SaExim<'a> {
     /// `Action`, `Notice`, `Debug3`, `PANIC`, ...
     pub kind: Text<'a>,
     /// What was done: `permanently rejected message`, `temporarily rejected
     /// message`, `flagged as Spam but accepted`, `scanned but message isn't
     /// spam`, `silently tossed message`, `teergrubed sender ...`.
-    #[cfg_attr(feature = "serde", serde(skip_serializing_if = "Option::is_none"))]
     pub action: Option<Text<'a>>,
     /// SpamAssassin's score (`hits=` or `score=`).
-    #[cfg_attr(feature = "serde", serde(skip_serializing_if = "Option::is_none"))]
     pub score: Option<f64>,
     /// `required=`: the spam threshold.
-    #[cfg_attr(feature = "serde", serde(skip_serializing_if = "Option::is_none"))]
     pub required: Option<f64>,
     /// `trigger=`: the threshold of the action taken.
-    #[cfg_attr(feature = "serde", serde(skip_serializing_if = "Option::is_none"))]
     pub trigger: Option<f64>,
     /// `Message-Id:` of the message (SA-Exim's cleaned copy).
-    #[cfg_attr(feature = "serde", serde(skip_serializing_if = "Option::is_none"))]
     pub header_id: Option<Text<'a>>,
     /// `From <...>`: the envelope sender, without the brackets.
-    #[cfg_attr(feature = "serde", serde(skip_serializing_if = "Option::is_none"))]
     pub sender: Option<Text<'a>>,
     /// `(host=<name> [<ip>])`: the sending host (`name` is `(null)` when
     /// it had none); absent for `(local)`.
-    #[cfg_attr(feature = "serde", serde(skip_serializing_if = "Option::is_none"))]
     pub host: Option<crate::host::Host<'a>>,
     /// `for <rcpts>`: the recipients, comma-separated as logged.
-    #[cfg_attr(feature = "serde", serde(skip_serializing_if = "Option::is_none"))]
     pub recipients: Option<Text<'a>>,
     /// Everything after `SA: <kind>: `.
     pub detail: Text<'a>,
 }
+
+crate::json_object::json_object!(SaExim<'a>, struct {
+    req kind,
+    opt action,
+    opt score,
+    opt required,
+    opt trigger,
+    opt header_id,
+    opt sender,
+    opt host,
+    opt recipients,
+    req detail,
+});
 
 /// What a [`SystemNotice`] reports.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
@@ -234,7 +264,6 @@ pub enum SystemKind {
 /// A line about Exim itself rather than a message or a session: resource
 /// checks, oversized headers, ident timeouts, daemon socket trouble, crashes.
 #[derive(Clone, Copy, Debug, PartialEq)]
-#[cfg_attr(feature = "serde", derive(serde::Serialize))]
 #[non_exhaustive]
 pub struct SystemNotice<'a> {
     /// What happened.
@@ -242,38 +271,41 @@ pub struct SystemNotice<'a> {
     /// The client (`HeaderTooLong`, `HeaderLineTooLong`: its `sender_fullhost`,
     /// or `user` when the message was local; `IdentTimeout`: its address) or
     /// the listening interface (`ListenBacklog`).
-    #[cfg_attr(feature = "serde", serde(flatten))]
     pub peer: crate::event::Peer<'a>,
     /// The number the line reports: failures in a row (`AcceptFailures`,
     /// `SelectFailures`), the backlog (`ListenBacklog`), the configured limit
     /// in characters (`HeaderTooLong`, `HeaderLineTooLong`), the signal
     /// (`DeliveryCrash`, `LocalScanCrash`).
-    #[cfg_attr(feature = "serde", serde(skip_serializing_if = "Option::is_none"))]
     pub count: Option<u64>,
     /// `space=` of a space check: free kilobytes (-1: not checked).
-    #[cfg_attr(feature = "serde", serde(skip_serializing_if = "Option::is_none"))]
     pub space: Option<i64>,
     /// `inodes=` of a space check: free inodes (-1: not checked).
-    #[cfg_attr(feature = "serde", serde(skip_serializing_if = "Option::is_none"))]
     pub inodes: Option<i64>,
     /// The error text (`AcceptFailures`, `SelectFailures`: strerror) or what
     /// the crash handler said (`Crash`: the text in parentheses), the message
     /// id (`DeliveryCrash`), the text after ` - ` (`LocalScanCrash`,
     /// `LocalScanTimeout`), the text after `Message abandoned: `
     /// (`MessageAbandoned`), the whole text (`Taint`, `Dmarc`, `Internal`).
-    #[cfg_attr(feature = "serde", serde(skip_serializing_if = "Option::is_none"))]
     pub detail: Option<Text<'a>>,
     /// The address the line is about (`RoutingLoop`; `Internal` for the
     /// `<address>: <error>` lines of callout and transport set-up).
-    #[cfg_attr(feature = "serde", serde(skip_serializing_if = "Option::is_none"))]
     pub address: Option<Text<'a>>,
 }
+
+crate::json_object::json_object!(SystemNotice<'a>, map {
+    req kind,
+    flat peer,
+    opt count,
+    opt space,
+    opt inodes,
+    opt detail,
+    opt address,
+});
 
 /// `DMARC results: spf_domain=<d> dmarc_domain=<d> spf_align=yes|no
 /// dkim_align=yes|no enforcement='<text>'` (dmarc.c, after DATA when the
 /// From: domain has a DMARC record): the `dmarc_result` event.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
-#[cfg_attr(feature = "serde", derive(serde::Serialize))]
 #[non_exhaustive]
 pub struct DmarcResult<'a> {
     /// `spf_domain=`: the domain SPF checked (the envelope sender's, or the
@@ -289,3 +321,11 @@ pub struct DmarcResult<'a> {
     /// `Reject`, `Quarantine`, `Permit and report`, without the quotes.
     pub enforcement: Text<'a>,
 }
+
+crate::json_object::json_object!(DmarcResult<'a>, struct {
+    req spf_domain,
+    req dmarc_domain,
+    req spf_aligned,
+    req dkim_aligned,
+    req enforcement,
+});

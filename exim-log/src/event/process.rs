@@ -9,7 +9,6 @@ use crate::text::{Escaping, Quoted, Text};
 /// `exim.c`): the working directory and command line of an Exim process. This is
 /// how a message sent by a web script is traced back to the script's directory.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
-#[cfg_attr(feature = "serde", derive(serde::Serialize))]
 #[non_exhaustive]
 pub struct Arguments<'a> {
     /// The current working directory of the process.
@@ -19,6 +18,12 @@ pub struct Arguments<'a> {
     /// The arguments, with Exim's quoting undone when read.
     pub args: ArgList<'a>,
 }
+
+crate::json_object::json_object!(Arguments<'a>, struct {
+    req cwd,
+    req argc,
+    req args,
+});
 
 /// The raw argument text of an [`Arguments`] line. Exim wraps an empty argument, or
 /// one containing white space, in `"` and escapes non-printing bytes

@@ -48,11 +48,9 @@ pub enum Stage {
 /// This is the line behind dictionary attacks (many `rcpt` rejections from one
 /// host), RBL and HELO rejections.
 #[derive(Clone, Copy, Debug, PartialEq)]
-#[cfg_attr(feature = "serde", derive(serde::Serialize))]
 #[non_exhaustive]
 pub struct Reject<'a> {
     /// The client: host, interface, ident, sender, auth, TLS.
-    #[cfg_attr(feature = "serde", serde(flatten))]
     pub peer: Peer<'a>,
     /// The SMTP stage.
     pub stage: Stage,
@@ -60,14 +58,21 @@ pub struct Reject<'a> {
     /// the ACL name of a drop.
     pub what: Text<'a>,
     /// The recipient of an RCPT rejection, without the angle brackets.
-    #[cfg_attr(feature = "serde", serde(skip_serializing_if = "Option::is_none"))]
     pub recipient: Option<Text<'a>>,
     /// `temporarily rejected` (a 4xx answer) rather than `rejected` (5xx).
     pub temporary: bool,
     /// The text after `: ` (the ACL's `log_message` or Exim's own reason).
-    #[cfg_attr(feature = "serde", serde(skip_serializing_if = "Option::is_none"))]
     pub reason: Option<Text<'a>>,
 }
+
+crate::json_object::json_object!(Reject<'a>, map {
+    flat peer,
+    req stage,
+    req what,
+    opt recipient,
+    req temporary,
+    opt reason,
+});
 
 impl<'a> Reject<'a> {
     /// The DNS list domain of a rejection whose reason uses Exim's default
@@ -118,55 +123,66 @@ pub(crate) fn dnslist_domain(reason: Text<'_>) -> Option<Text<'_>> {
 /// `<HI> sender verify fail|defer for <address>[: reason]`, logged before the
 /// rejection it causes.
 #[derive(Clone, Copy, Debug, PartialEq)]
-#[cfg_attr(feature = "serde", derive(serde::Serialize))]
 #[non_exhaustive]
 pub struct SenderVerify<'a> {
     /// The client.
-    #[cfg_attr(feature = "serde", serde(flatten))]
     pub peer: Peer<'a>,
     /// `true` for `defer` (temporary), `false` for `fail`.
     pub temporary: bool,
     /// The address that failed verification, as logged (with brackets).
     pub address: Text<'a>,
     /// The text after `: `.
-    #[cfg_attr(feature = "serde", serde(skip_serializing_if = "Option::is_none"))]
     pub reason: Option<Text<'a>>,
 }
+
+crate::json_object::json_object!(SenderVerify<'a>, map {
+    flat peer,
+    req temporary,
+    req address,
+    opt reason,
+});
 
 /// `<HI> Warning: <message>`: an ACL `warn` verb with `log_message`, or a
 /// skipped `warn` statement.
 #[derive(Clone, Copy, Debug, PartialEq)]
-#[cfg_attr(feature = "serde", derive(serde::Serialize))]
 #[non_exhaustive]
 pub struct Warning<'a> {
     /// The client, when the line names one.
-    #[cfg_attr(feature = "serde", serde(flatten))]
     pub peer: Peer<'a>,
     /// The text after `Warning: `.
     pub message: Text<'a>,
 }
 
+crate::json_object::json_object!(Warning<'a>, map {
+    flat peer,
+    req message,
+});
+
 /// `<name> authenticator failed for H=(helo) [ip][ U=..]: 535 ... (set_id=user)`
 /// (incoming; before 4.99 without `H=`) or `<name> authenticator failed H=host
 /// [ip] 535 ...` (outgoing, the smtp transport).
 #[derive(Clone, Copy, Debug, PartialEq)]
-#[cfg_attr(feature = "serde", derive(serde::Serialize))]
 #[non_exhaustive]
 pub struct AuthFailure<'a> {
     /// The authenticator (driver instance) name.
     pub authenticator: Text<'a>,
     /// The client (incoming) or the server (outgoing).
-    #[cfg_attr(feature = "serde", serde(flatten))]
     pub peer: Peer<'a>,
     /// `true` when Exim was the client (transport line, no `for`).
     pub outgoing: bool,
     /// The login name the client tried (`set_id=`), when logged.
-    #[cfg_attr(feature = "serde", serde(skip_serializing_if = "Option::is_none"))]
     pub set_id: Option<Text<'a>>,
     /// The SMTP response and any detail, as logged (without the `set_id` part).
-    #[cfg_attr(feature = "serde", serde(skip_serializing_if = "Option::is_none"))]
     pub reason: Option<Text<'a>>,
 }
+
+crate::json_object::json_object!(AuthFailure<'a>, map {
+    req authenticator,
+    flat peer,
+    req outgoing,
+    opt set_id,
+    opt reason,
+});
 
 #[cfg(test)]
 mod tests {

@@ -14,38 +14,40 @@ use crate::text::Text;
 /// spec §10 `<HI>`) and the tags that follow it on reject and session lines
 /// (`X=`/`CV=`, `F=`, `A=`, `P=`). Every field is optional.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Default)]
-#[cfg_attr(feature = "serde", derive(serde::Serialize))]
 #[non_exhaustive]
 pub struct Peer<'a> {
     /// `H=` (or the host after `from`): the remote host.
-    #[cfg_attr(feature = "serde", serde(skip_serializing_if = "Option::is_none"))]
     pub host: Option<Host<'a>>,
     /// `I=`: the local interface the connection came in on.
-    #[cfg_attr(feature = "serde", serde(skip_serializing_if = "Option::is_none"))]
     pub interface: Option<Endpoint<'a>>,
     /// `U=`: RFC 1413 ident of the remote host, or the local caller's login.
-    #[cfg_attr(feature = "serde", serde(skip_serializing_if = "Option::is_none"))]
     pub user: Option<Text<'a>>,
     /// `Ci=`: the pid of the connection handler (`+connection_id`). Only a
     /// decimal value becomes a number.
-    #[cfg_attr(feature = "serde", serde(skip_serializing_if = "Option::is_none"))]
     pub connection_id: Option<u64>,
     /// `DS` before `H=`: the host name was DNSSEC-verified (`+dnssec`).
-    #[cfg_attr(feature = "serde", serde(skip_serializing_if = "std::ops::Not::not"))]
     pub dnssec: bool,
     /// `X=`, `CV=`, `DN=`, `SNI=`.
-    #[cfg_attr(feature = "serde", serde(skip_serializing_if = "Option::is_none"))]
     pub tls: Option<Tls<'a>>,
     /// `F=<sender>`: the envelope sender as given in MAIL FROM, with the brackets.
-    #[cfg_attr(feature = "serde", serde(skip_serializing_if = "Option::is_none"))]
     pub sender: Option<Text<'a>>,
     /// `A=`: SMTP authentication.
-    #[cfg_attr(feature = "serde", serde(skip_serializing_if = "Option::is_none"))]
     pub auth: Option<Auth<'a>>,
     /// `P=`: the protocol (`esmtp`, ...), on `lost after final dot` lines.
-    #[cfg_attr(feature = "serde", serde(skip_serializing_if = "Option::is_none"))]
     pub protocol: Option<Text<'a>>,
 }
+
+crate::json_object::json_object!(Peer<'a>, struct {
+    opt host,
+    opt interface,
+    opt user,
+    opt connection_id,
+    opt dnssec,
+    opt tls,
+    opt sender,
+    opt auth,
+    opt protocol,
+});
 
 impl Peer<'_> {
     /// The remote IP address (`H=[ip]`), when known.
@@ -59,37 +61,39 @@ impl Peer<'_> {
 /// `smtp_error`, `smtp_dropped`, `connection_refused`, `tls_error`,
 /// `host_error`, `host_lookup_failed`, `incomplete_transaction` and `etrn` events.
 #[derive(Clone, Copy, Debug, PartialEq, Default)]
-#[cfg_attr(feature = "serde", derive(serde::Serialize))]
 #[non_exhaustive]
 pub struct Session<'a> {
     /// The remote host and the tags about it.
-    #[cfg_attr(feature = "serde", serde(flatten))]
     pub peer: Peer<'a>,
     /// `D=`: how long the connection had lasted.
-    #[cfg_attr(feature = "serde", serde(skip_serializing_if = "Option::is_none"))]
     pub duration: Option<LogDuration>,
     /// `C=EHLO,STARTTLS,...`: the SMTP command history (`no MAIL`, `dropped`),
     /// a leading `...` when Exim kept only the last 20.
-    #[cfg_attr(feature = "serde", serde(skip_serializing_if = "Option::is_none"))]
     pub commands: Option<CommandList<'a>>,
     /// The SMTP command the line is about (`in "<cmd>"`, `last command was
     /// "<cmd>"`, `rejected "<cmd>"`, the ETRN/ATRN argument), without quotes.
-    #[cfg_attr(feature = "serde", serde(skip_serializing_if = "Option::is_none"))]
     pub command: Option<Text<'a>>,
     /// `(TCP/IP connection count = N)` on a `connection_open` line.
-    #[cfg_attr(feature = "serde", serde(skip_serializing_if = "Option::is_none"))]
     pub connection_count: Option<u32>,
     /// `from <sender>` of an `incomplete_transaction` line.
-    #[cfg_attr(feature = "serde", serde(skip_serializing_if = "Option::is_none"))]
     pub from: Option<Text<'a>>,
     /// `for r1 r2` of an `incomplete_transaction` line.
-    #[cfg_attr(feature = "serde", serde(skip_serializing_if = "Option::is_none"))]
     pub recipients: Option<AddressList<'a>>,
     /// What happened, as logged: `QUIT` for `closed by QUIT`, the error text
     /// of a TLS error, the reason of a refusal, ...
-    #[cfg_attr(feature = "serde", serde(skip_serializing_if = "Option::is_none"))]
     pub reason: Option<Text<'a>>,
 }
+
+crate::json_object::json_object!(Session<'a>, map {
+    flat peer,
+    opt duration,
+    opt commands,
+    opt command,
+    opt connection_count,
+    opt from,
+    opt recipients,
+    opt reason,
+});
 
 /// The `C=` command history of `no MAIL` and `dropped` lines: comma-separated verbs.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Default)]

@@ -138,12 +138,14 @@ fn classify(record: &Record) -> Kind {
 fn classify_parsed(raw: &[u8], line: &LogLine<'_>) -> Kind {
     let time = line.timestamp.unix_seconds();
     if let Event::Arguments(args) = &line.event {
-        let named = args
-            .args
-            .iter()
-            .filter_map(|a| MessageId::parse(a.raw()))
-            .filter_map(|id| IdBuf::new(id.as_bytes()))
-            .collect();
+        // One pass over the args for the ids, `-bs`/`-bS` and `-Mc`.
+        let (mut named, mut batch, mut delivery) = (Vec::new(), false, false);
+        for a in args.args.iter() {
+            let a = a.raw();
+            batch |= matches!(a, b"-bs" | b"-bS");
+            delivery |= a == b"-Mc";
+            named.extend(MessageId::parse(a).and_then(|id| IdBuf::new(id.as_bytes())));
+        }
         // Where cwd= lies in the line (its Text borrows from the line).
         let cwd = args.cwd.as_bytes();
         let start = (cwd.as_ptr() as usize).wrapping_sub(raw.as_ptr() as usize);
@@ -153,9 +155,9 @@ fn classify_parsed(raw: &[u8], line: &LogLine<'_>) -> Kind {
             pid: line.pid,
             named,
             submission: is_submission(args),
-            batch: args.args.iter().any(|a| matches!(a.raw(), b"-bs" | b"-bS")),
+            batch,
             cwd: cwd.filter(|r| raw.get(r.clone()).is_some()),
-            delivery: args.args.iter().any(|a| a.raw() == b"-Mc"),
+            delivery,
         });
     }
     let Some(id) = line.message_id.and_then(|id| IdBuf::new(id.as_bytes())) else {

@@ -7,6 +7,8 @@
 //! ```
 //!
 //! Prints MB/s and lines/s of each (best of RUNS, alternating) and the ratio.
+//! A third argument (`parse`, `all`, `raw`, `narrow`) runs that one only, for
+//! `valgrind --tool=callgrind --toggle-collect='exim_log::arrow::LinesBuilder::*'`.
 
 use std::hint::black_box;
 use std::time::{Duration, Instant};
@@ -15,6 +17,22 @@ use exim_log::arrow::{ArrowOptions, DEFAULT_BATCH_ROWS, LinesBuilder};
 use exim_log::parse_line;
 use exim_log_benches::work;
 use exim_log_benches::{Config, generate};
+
+/// The narrow projection measured beside the whole table.
+const NARROW: [&str; 12] = [
+    "timestamp",
+    "message_id",
+    "flag",
+    "event",
+    "sender",
+    "recipient",
+    "host_ip",
+    "user",
+    "auth_id",
+    "size",
+    "transport",
+    "error",
+];
 
 fn best(runs: usize, mut f: impl FnMut() -> usize) -> (Duration, usize) {
     let mut best = Duration::MAX;
@@ -31,6 +49,9 @@ fn main() {
     let mut args = std::env::args().skip(1);
     let mib: u64 = args.next().and_then(|a| a.parse().ok()).unwrap_or(64);
     let runs: usize = args.next().and_then(|a| a.parse().ok()).unwrap_or(3).max(1);
+    // `parse`, `all`, `raw` or `narrow`: that measurement only (for callgrind).
+    let only = args.next();
+    let on = |name: &str| only.as_deref().is_none_or(|o| o == name);
     let mut config = Config::with_incidents(2024, mib << 20);
     config.record_messages = false;
     let log = generate(&config).0;
@@ -47,9 +68,9 @@ fn main() {
         }
         sum
     };
-    let arrow = move |raw: bool| {
+    let arrow = move |opts: ArrowOptions| {
         move || {
-            let mut b = LinesBuilder::new(ArrowOptions::default().with_raw(raw));
+            let mut b = LinesBuilder::new(opts.clone());
             let mut rows = 0;
             for l in lines {
                 b.push_bytes(l);
@@ -61,13 +82,25 @@ fn main() {
         }
     };
     // Alternate so that load changes hit both alike.
-    let (mut tp, mut ta, mut tr) = (Duration::MAX, Duration::MAX, Duration::MAX);
+    let (mut tp, mut ta, mut tr, mut tn) =
+        (Duration::MAX, Duration::MAX, Duration::MAX, Duration::MAX);
+    let all = ArrowOptions::default();
+    let narrow = ArrowOptions::default().with_columns(NARROW);
     for _ in 0..runs {
-        tp = tp.min(best(1, &parse).0);
-        let (t, rows) = best(1, arrow(false));
-        assert_eq!(rows, lines.len(), "one row per line");
-        ta = ta.min(t);
-        tr = tr.min(best(1, arrow(true)).0);
+        if on("parse") {
+            tp = tp.min(best(1, &parse).0);
+        }
+        if on("all") {
+            let (t, rows) = best(1, arrow(all.clone()));
+            assert_eq!(rows, lines.len(), "one row per line");
+            ta = ta.min(t);
+        }
+        if on("raw") {
+            tr = tr.min(best(1, arrow(all.clone().with_raw(true))).0);
+        }
+        if on("narrow") {
+            tn = tn.min(best(1, arrow(narrow.clone())).0);
+        }
     }
     println!(
         "{:.1} MB generated log, {} lines, best of {runs}",
@@ -80,6 +113,7 @@ fn main() {
         ("bare parse (parse_line + touch)", tp),
         ("lines -> Arrow batches", ta),
         ("lines -> Arrow batches, with raw", tr),
+        ("lines -> Arrow batches, 12 columns (`columns`)", tn),
     ] {
         let s = t.as_secs_f64();
         println!(

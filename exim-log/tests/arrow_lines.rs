@@ -419,3 +419,104 @@ fn messages_equal_their_parsed_lines() {
     eprintln!("{checked} messages checked, {arrivals} with an arrival");
     assert!(arrivals > 100);
 }
+
+/// `ArrowOptions::columns`: the schema holds the named columns only, in
+/// schema order, and each equals the same column of the whole table.
+#[test]
+fn projection_equals_the_whole_table() {
+    let path = concat!(env!("CARGO_MANIFEST_DIR"), "/../examples/data/mainlog");
+    let data = std::fs::read(path).unwrap();
+    let mut lines = lines_of(&data);
+    let corpus: Vec<Vec<u8>> = common::corpus_files("mainlog")
+        .iter()
+        .map(|f| std::fs::read(f).unwrap())
+        .collect();
+    for c in &corpus {
+        lines.extend(lines_of(c));
+    }
+    let build = |opts: ArrowOptions| {
+        let mut b = LinesBuilder::new(opts);
+        for l in &lines {
+            b.push_bytes(l);
+        }
+        b.finish().unwrap()
+    };
+    let whole = build(ArrowOptions::default().with_raw(true));
+    let picks: [&[&str]; 3] = [
+        // Prefix columns only: the events' fields are not walked.
+        &["event", "timestamp", "flag", "no_such_column"],
+        &[
+            "sender",
+            "host_ip",
+            "event",
+            "cwd",
+            "reason",
+            "other_fields",
+        ],
+        &[
+            "recipients",
+            "size",
+            "transport",
+            "tls_cipher",
+            "args",
+            "raw",
+        ],
+    ];
+    for pick in picks {
+        let part = build(
+            ArrowOptions::default()
+                .with_raw(true)
+                .with_columns(pick.iter().copied()),
+        );
+        let (ps, ws) = (part.schema(), whole.schema());
+        let names: Vec<&str> = ps.fields().iter().map(|f| f.name().as_str()).collect();
+        let mut want: Vec<&str> = ws
+            .fields()
+            .iter()
+            .map(|f| f.name().as_str())
+            .filter(|n| pick.contains(n))
+            .collect();
+        want.dedup();
+        assert_eq!(names, want);
+        for n in names {
+            assert_eq!(
+                part.column_by_name(n).unwrap(),
+                whole.column_by_name(n).unwrap(),
+                "column {n} of {pick:?}"
+            );
+        }
+    }
+}
+
+/// A dictionary column takes up to `i16::MAX + 1` distinct values in a
+/// batch (found by a scan while few, then by an index), then nulls; the
+/// next batch starts a new dictionary.
+#[test]
+fn dictionary_keys_and_overflow() {
+    let mut b = LinesBuilder::new(ArrowOptions::default().with_columns(["transport"]));
+    let n = usize::from(i16::MAX.unsigned_abs()) + 3;
+    let line = |i: usize| {
+        format!(
+            "2024-05-25 11:10:28 1sAoM5-00000009r3p-06vq => a@b.example R=r T=t{} H=h [192.0.2.1]",
+            i % (n - 1)
+        )
+    };
+    for i in 0..n {
+        b.push_bytes(line(i).as_bytes());
+    }
+    let batch = b.finish().unwrap();
+    let c = batch.column(0);
+    for i in 0..n {
+        let got = cell(&batch, 0, i);
+        let want = if i % (n - 1) > usize::from(i16::MAX.unsigned_abs()) {
+            Value::Null
+        } else {
+            json!(format!("t{}", i % (n - 1)))
+        };
+        assert_eq!(got, want, "row {i}");
+    }
+    assert_eq!(c.null_count(), 1);
+    b.push_bytes(line(n - 2).as_bytes());
+    let batch = b.finish().unwrap();
+    assert_eq!(cell(&batch, 0, 0), json!(format!("t{}", n - 2)));
+}

@@ -5,11 +5,11 @@
 use std::sync::Arc;
 
 use arrow_array::builder::{
-    ArrayBuilder, BooleanBuilder, Float64Builder, Int64Builder, ListBuilder, StringBuilder,
-    StringDictionaryBuilder, StructBuilder, TimestampMicrosecondBuilder,
+    ArrayBuilder, BooleanBuilder, Float64Builder, Int16Builder, Int64Builder, ListBuilder,
+    StringBuilder, StructBuilder, TimestampMicrosecondBuilder,
 };
 use arrow_array::types::Int16Type;
-use arrow_array::{ArrayRef, RecordBatch};
+use arrow_array::{ArrayRef, DictionaryArray, RecordBatch};
 use arrow_schema::{ArrowError, DataType, Field, Fields, Schema, SchemaRef};
 
 /// How a column is stored.
@@ -175,13 +175,90 @@ columns! {
 /// One column's builder.
 pub(crate) enum Col {
     Str(StringBuilder),
-    Dict(StringDictionaryBuilder<Int16Type>),
+    Dict(Dict),
     Int(Int64Builder),
     Float(Float64Builder),
     Bool(BooleanBuilder),
     List(ListBuilder<StringBuilder>),
     Time(TimestampMicrosecondBuilder),
     Fields(ListBuilder<StructBuilder>),
+}
+
+/// A dictionary-encoded string column (Int16 keys): `event`, `flag`,
+/// `protocol`, ... hold a handful of distinct values, so a value is found
+/// among them by a scan that compares lengths first, cheaper than arrow's
+/// `StringDictionaryBuilder`, which hashes every value.
+#[derive(Default)]
+pub(crate) struct Dict {
+    keys: Int16Builder,
+    values: StringBuilder,
+    /// The distinct values of this batch, in key order (scanned while few).
+    seen: Vec<Box<str>>,
+    /// The same, by value, once there are more than [`Dict::SCAN`].
+    index: std::collections::HashMap<Box<str>, i16>,
+}
+
+impl Dict {
+    /// Distinct values looked up by a scan.
+    const SCAN: usize = 32;
+
+    fn key(&mut self, v: &str) -> Option<i16> {
+        if self.seen.len() <= Self::SCAN {
+            if let Some(i) = self
+                .seen
+                .iter()
+                .position(|s| s.len() == v.len() && **s == *v)
+            {
+                return i16::try_from(i).ok();
+            }
+        } else if let Some(k) = self.index.get(v) {
+            return Some(*k);
+        }
+        // A new value: past `i16::MAX` distinct values the key would
+        // overflow, and the value is left out (null).
+        let k = i16::try_from(self.seen.len()).ok()?;
+        self.values.append_value(v);
+        self.seen.push(v.into());
+        if self.seen.len() > Self::SCAN {
+            if self.index.is_empty() {
+                for (i, s) in self.seen.iter().enumerate() {
+                    if let Ok(i) = i16::try_from(i) {
+                        self.index.insert(s.clone(), i);
+                    }
+                }
+            } else {
+                self.index.insert(v.into(), k);
+            }
+        }
+        Some(k)
+    }
+
+    /// Appends `v` (a null past `i16::MAX` distinct values in a batch).
+    pub(crate) fn append(&mut self, v: &str) {
+        match self.key(v) {
+            Some(k) => self.keys.append_value(k),
+            None => self.keys.append_null(),
+        }
+    }
+
+    fn len(&self) -> usize {
+        self.keys.len()
+    }
+
+    fn append_nulls(&mut self, n: usize) {
+        self.keys.append_nulls(n);
+    }
+
+    /// The batch's column; the dictionary starts empty again.
+    fn finish(&mut self) -> Result<DictionaryArray<Int16Type>, ArrowError> {
+        let n = self.keys.len();
+        let keys = std::mem::replace(&mut self.keys, Int16Builder::with_capacity(n)).finish();
+        let values = Arc::new(self.values.finish());
+        self.seen.clear();
+        self.index.clear();
+        // Every key is below the number of values (`key`): this checks it.
+        DictionaryArray::try_new(keys, values)
+    }
 }
 
 /// The `{tag, value}` struct of `other_fields`.
@@ -196,7 +273,7 @@ impl Col {
     pub(crate) fn new(kind: Kind) -> Self {
         match kind {
             Kind::Str => Col::Str(StringBuilder::new()),
-            Kind::Dict => Col::Dict(StringDictionaryBuilder::new()),
+            Kind::Dict => Col::Dict(Dict::default()),
             Kind::Int => Col::Int(Int64Builder::new()),
             Kind::Float => Col::Float(Float64Builder::new()),
             Kind::Bool => Col::Bool(BooleanBuilder::new()),
@@ -236,17 +313,52 @@ impl Col {
         }
     }
 
-    pub(crate) fn finish(&mut self) -> ArrayRef {
-        match self {
-            Col::Str(b) => Arc::new(b.finish()),
-            Col::Dict(b) => Arc::new(b.finish()),
-            Col::Int(b) => Arc::new(b.finish()),
-            Col::Float(b) => Arc::new(b.finish()),
-            Col::Bool(b) => Arc::new(b.finish()),
-            Col::List(b) => Arc::new(b.finish()),
-            Col::Time(b) => Arc::new(b.finish()),
+    /// The values so far as an array; the builder starts again, sized for
+    /// as many values as this batch held: the next batch is likely as large,
+    /// and a builder grown by doubling copies every buffer of ~110 columns
+    /// again at every batch (`finish` hands its buffers over to the array).
+    pub(crate) fn finish(&mut self) -> Result<ArrayRef, ArrowError> {
+        let n = self.len();
+        Ok(match self {
+            Col::Str(b) => {
+                let a = b.finish();
+                *b = StringBuilder::with_capacity(n, a.values().len());
+                Arc::new(a)
+            }
+            Col::Dict(b) => Arc::new(b.finish()?),
+            Col::Int(b) => {
+                let a = b.finish();
+                *b = Int64Builder::with_capacity(n);
+                Arc::new(a)
+            }
+            Col::Float(b) => {
+                let a = b.finish();
+                *b = Float64Builder::with_capacity(n);
+                Arc::new(a)
+            }
+            Col::Bool(b) => {
+                let a = b.finish();
+                *b = BooleanBuilder::with_capacity(n);
+                Arc::new(a)
+            }
+            Col::List(b) => {
+                let a = b.finish();
+                let items = a.values().len();
+                let bytes = a
+                    .values()
+                    .as_any()
+                    .downcast_ref::<arrow_array::StringArray>()
+                    .map_or(0, |s| s.values().len());
+                *b = ListBuilder::with_capacity(StringBuilder::with_capacity(items, bytes), n);
+                Arc::new(a)
+            }
+            Col::Time(b) => {
+                let a = b.finish();
+                *b = TimestampMicrosecondBuilder::with_capacity(n).with_timezone("UTC");
+                Arc::new(a)
+            }
             Col::Fields(b) => Arc::new(b.finish()),
-        }
+        })
     }
 }
 
@@ -276,8 +388,9 @@ impl Table {
             schema: Arc::new(Schema::empty()),
         };
         // The schema is that of the arrays the builders make, so the two never differ.
-        let (schema, _) = t.finish_arrays();
-        t.schema = schema;
+        if let Ok((schema, _)) = t.finish_arrays() {
+            t.schema = schema;
+        }
         t
     }
 
@@ -305,34 +418,54 @@ impl Table {
         Some(c)
     }
 
+    /// True when column `c` is on and has no value yet in this row (what
+    /// [`Table::col`] checks, without padding it).
+    #[inline]
+    pub(crate) fn has(&self, c: C) -> bool {
+        self.cols
+            .get(c as usize)
+            .and_then(Option::as_ref)
+            .is_some_and(|col| col.len() <= self.rows)
+    }
+
     /// Ends the current row.
     pub(crate) fn end_row(&mut self) {
         self.rows += 1;
     }
 
-    fn finish_arrays(&mut self) -> (SchemaRef, Vec<ArrayRef>) {
+    fn finish_arrays(&mut self) -> Result<(SchemaRef, Vec<ArrayRef>), ArrowError> {
         let mut fields = Vec::new();
         let mut arrays = Vec::new();
+        let mut failed = None;
         let rows = self.rows;
+        // Every column is finished even after a failure, so that the table
+        // starts empty again in step.
         for (c, name) in self.cols.iter_mut().zip(&self.names) {
             if let Some(c) = c {
                 let len = c.len();
                 if len < rows {
                     c.append_nulls(rows - len);
                 }
-                let a = c.finish();
-                fields.push(Field::new(*name, a.data_type().clone(), true));
-                arrays.push(a);
+                match c.finish() {
+                    Ok(a) => {
+                        fields.push(Field::new(*name, a.data_type().clone(), true));
+                        arrays.push(a);
+                    }
+                    Err(e) => failed = failed.or(Some(e)),
+                }
             }
         }
         self.rows = 0;
-        (Arc::new(Schema::new(fields)), arrays)
+        match failed {
+            Some(e) => Err(e),
+            None => Ok((Arc::new(Schema::new(fields)), arrays)),
+        }
     }
 
     /// The rows so far as a batch; the table starts empty again.
     pub(crate) fn finish(&mut self) -> Result<RecordBatch, ArrowError> {
         let rows = self.rows;
-        let (_, arrays) = self.finish_arrays();
+        let (_, arrays) = self.finish_arrays()?;
         let opts = arrow_array::RecordBatchOptions::new().with_row_count(Some(rows));
         RecordBatch::try_new_with_options(self.schema.clone(), arrays, &opts)
     }

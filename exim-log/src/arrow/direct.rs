@@ -10,9 +10,13 @@
 //! JSON of the same line over the corpus, so a field written differently
 //! here, or missed, fails it. Every other event still takes the serde sink.
 
+use std::borrow::Cow;
+
 use super::columns::{C, Col, Table};
 use crate::duration::LogDuration;
-use crate::event::{AddressList, Arrival, Auth, Completed, Delivery, Field, Tls};
+use crate::event::{
+    AddressList, Arguments, Arrival, Auth, Completed, Delivery, Field, Peer, Reject, Session, Tls,
+};
 use crate::host::{Endpoint, Host};
 use crate::text::{Quoted, Text, lossy};
 
@@ -28,21 +32,16 @@ impl Table {
     pub(crate) fn put_str(&mut self, c: C, v: &str) {
         match self.at(c) {
             Some(Col::Str(b)) => b.append_value(v),
-            Some(Col::Dict(b)) => {
-                // Past `i16::MAX` distinct values the key would overflow:
-                // the value is left out (null) rather than failing the batch.
-                let added = b.append(v);
-                if added.is_err() {
-                    b.append_null();
-                }
-            }
+            Some(Col::Dict(b)) => b.append(v),
             _ => {}
         }
     }
 
     #[inline]
     fn put_text(&mut self, c: C, v: Text<'_>) {
-        self.put_str(c, &lossy(v.as_bytes()));
+        if self.has(c) {
+            self.put_str(c, &lossy(v.as_bytes()));
+        }
     }
 
     #[inline]
@@ -55,7 +54,9 @@ impl Table {
     /// A quoted value, decoded as its JSON is.
     #[inline]
     fn put_quoted(&mut self, c: C, v: Option<Quoted<'_>>) {
-        if let Some(q) = v {
+        if let Some(q) = v
+            && self.has(c)
+        {
             self.put_str(c, &lossy(&q.decode()));
         }
     }
@@ -133,6 +134,17 @@ impl Table {
         if let Some(Col::List(b)) = self.at(C::recipients) {
             for a in r.iter() {
                 b.values().append_value(lossy(a.as_bytes()));
+            }
+            b.append(true);
+        }
+    }
+
+    /// A list column from its items (a list is written even when empty,
+    /// as its JSON `[]` is).
+    fn put_list<'x>(&mut self, c: C, items: impl Iterator<Item = Cow<'x, str>>) {
+        if let Some(Col::List(b)) = self.at(c) {
+            for i in items {
+                b.values().append_value(i);
             }
             b.append(true);
         }
@@ -239,6 +251,66 @@ impl Table {
         self.put_opt(C::error, d.error);
         self.put_opt(C::message, d.message);
         self.put_other_fields(&d.other_fields);
+    }
+
+    /// The fields a session or rejection line logs about the remote host,
+    /// in JSON order (`Peer` is flattened into the line's object).
+    fn put_peer(&mut self, p: &Peer<'_>) {
+        self.put_host(&p.host);
+        self.put_endpoint(C::interface_ip, C::interface_port, &p.interface);
+        self.put_opt(C::user, p.user);
+        self.put_uint(C::connection_id, p.connection_id);
+        self.put_flag(C::dnssec, p.dnssec);
+        self.put_tls(&p.tls);
+        self.put_opt(C::sender, p.sender);
+        self.put_auth(&p.auth);
+        self.put_opt(C::protocol, p.protocol);
+    }
+
+    /// The fields of a connection/SMTP session line, in JSON order.
+    pub(crate) fn put_session(&mut self, s: &Session<'_>) {
+        self.put_peer(&s.peer);
+        self.put_duration(C::duration, s.duration);
+        if let Some(c) = s.commands
+            && self.has(C::commands)
+        {
+            self.put_list(C::commands, c.iter().map(|t| lossy(t.as_bytes())));
+        }
+        self.put_opt(C::command, s.command);
+        self.put_uint(C::connection_count, s.connection_count.map(u64::from));
+        self.put_opt(C::from, s.from);
+        self.put_recipients(&s.recipients);
+        self.put_opt(C::reason, s.reason);
+    }
+
+    /// The fields of a rejection (`rejected`, `dropped`, `discarded`), in
+    /// JSON order.
+    pub(crate) fn put_reject(&mut self, r: &Reject<'_>) {
+        self.put_peer(&r.peer);
+        if self.has(C::stage) {
+            super::sink::put_value(self, C::stage, &r.stage);
+        }
+        self.put_text(C::what, r.what);
+        self.put_opt(C::recipient, r.recipient);
+        // Always in the JSON, `false` too.
+        if let Some(Col::Bool(b)) = self.at(C::temporary) {
+            b.append_value(r.temporary);
+        }
+        self.put_opt(C::reason, r.reason);
+    }
+
+    /// The fields of an args line (`cwd=... N args: ...`).
+    pub(crate) fn put_arguments(&mut self, a: &Arguments<'_>) {
+        self.put_text(C::cwd, a.cwd);
+        self.put_int(C::argc, i64::from(a.argc));
+        if self.has(C::args) {
+            self.put_list(
+                C::args,
+                a.args
+                    .iter()
+                    .map(|q| Cow::Owned(lossy(&q.decode()).into_owned())),
+            );
+        }
     }
 
     /// The fields of `Completed`.

@@ -105,9 +105,7 @@ impl MessagesBuilder {
     fn str(&mut self, c: M, v: impl AsRef<str>) {
         match self.table.col(c as usize) {
             Some(Col::Str(b)) => b.append_value(v),
-            Some(Col::Dict(b)) => {
-                b.append_value(v);
-            }
+            Some(Col::Dict(b)) => b.append(v.as_ref()),
             _ => {}
         }
     }

@@ -51,12 +51,25 @@ pub struct ArrowOptions {
     /// Add a `server` column with this value on every row (which server of a
     /// fleet the log is from).
     pub server: Option<String>,
+    /// Only these columns of the lines table (by name, kept in schema order;
+    /// `None`: all of them). A narrower table is made faster: a column left
+    /// out costs nothing, and an event none of whose columns is kept is not
+    /// walked. Names that are not columns are ignored; `raw` and `server`
+    /// still need their own options. The messages table ignores it.
+    pub columns: Option<Vec<String>>,
 }
 
 impl ArrowOptions {
     /// With (or without) the `raw` column.
     pub fn with_raw(mut self, raw: bool) -> Self {
         self.raw = raw;
+        self
+    }
+
+    /// With only the lines-table columns named in `names` (see
+    /// [`ArrowOptions::columns`]).
+    pub fn with_columns<S: Into<String>>(mut self, names: impl IntoIterator<Item = S>) -> Self {
+        self.columns = Some(names.into_iter().map(Into::into).collect());
         self
     }
 
@@ -74,6 +87,8 @@ pub const DEFAULT_BATCH_ROWS: usize = 64 * 1024;
 pub struct LinesBuilder {
     table: Table,
     server: Option<String>,
+    /// Some column of an event's fields is on.
+    fields: bool,
 }
 
 impl std::fmt::Debug for LinesBuilder {
@@ -90,12 +105,36 @@ impl LinesBuilder {
     pub fn new(opts: ArrowOptions) -> Self {
         let raw = opts.raw;
         let server = opts.server.is_some();
-        let table = Table::new(COLUMNS, |i| {
-            (i != C::raw as usize || raw) && (i != C::server as usize || server)
-        });
+        let picked = |i: usize| {
+            opts.columns.as_ref().is_none_or(|names| {
+                COLUMNS
+                    .get(i)
+                    .is_some_and(|(n, _)| names.iter().any(|x| x == n))
+            })
+        };
+        let on = |i: usize| {
+            (i != C::raw as usize || raw) && (i != C::server as usize || server) && picked(i)
+        };
+        let table = Table::new(COLUMNS, on);
+        // The columns every line fills from its prefix; when no other is on,
+        // the event's fields are not looked at.
+        let prefix = [
+            C::server,
+            C::timestamp,
+            C::utc_offset_minutes,
+            C::pid,
+            C::message_id,
+            C::flag,
+            C::event,
+            C::parse_error,
+            C::parse_error_offset,
+            C::raw,
+        ];
+        let fields = (0..COLUMNS.len()).any(|i| on(i) && !prefix.iter().any(|c| *c as usize == i));
         LinesBuilder {
             table,
             server: opts.server,
+            fields,
         }
     }
 
@@ -116,7 +155,7 @@ impl LinesBuilder {
 
     fn start_row(&mut self) {
         if let (Some(s), Some(Col::Dict(b))) = (&self.server, self.table.col(C::server as usize)) {
-            b.append_value(s);
+            b.append(s);
         }
     }
 
@@ -149,10 +188,16 @@ impl LinesBuilder {
         // The frequent events straight from their fields (`direct.rs`), the
         // others through their JSON (`sink.rs`); `raw` is not walked.
         match &line.event {
+            _ if !self.fields => {}
             Event::Arrival(a) => t.put_arrival(a),
             Event::Delivery(d) | Event::Deferral(d) | Event::Failure(d) => t.put_delivery(d),
             Event::Completed(c) => t.put_completed(c),
-            other => sink::LineSink { t }.write(other),
+            Event::Rejection(r) | Event::Dropped(r) | Event::Discarded(r) => t.put_reject(r),
+            Event::Arguments(a) => t.put_arguments(a),
+            other => match other.session() {
+                Some(s) => t.put_session(s),
+                None => sink::LineSink { t }.write(other),
+            },
         }
         if let Some(Col::Str(b)) = self.table.col(C::raw as usize) {
             b.append_value(line.raw.to_string_lossy());

@@ -587,3 +587,12 @@ impl<'t> LineSink<'t> {
         });
     }
 }
+
+/// Writes one value into column `c` as its JSON would be (an enum as its
+/// name), for the direct writers of `direct.rs`.
+pub(crate) fn put_value<T: Serialize + ?Sized>(t: &mut Table, c: C, v: &T) {
+    let _ = v.serialize(V {
+        t,
+        target: Target::Col(c),
+    });
+}

@@ -527,6 +527,33 @@ mod tests {
         assert_eq!(c.by.unwrap().value, b"x");
     }
 
+    /// The keywords are exactly RFC 5321 §4.4's `from by via with id for`, in any
+    /// case; other words of the same length are not keywords (`up 3 days`).
+    #[test]
+    fn keywords_are_the_rfc_5321_clause_names() {
+        let cases: &[(&[u8], Option<Keyword>)] = &[
+            (b"from", Some(Keyword::From)),
+            (b"BY", Some(Keyword::By)),
+            (b"via", Some(Keyword::Via)),
+            (b"With", Some(Keyword::With)),
+            (b"id", Some(Keyword::Id)),
+            (b"ID", Some(Keyword::Id)),
+            (b"for", Some(Keyword::For)),
+            (b"up", None),
+            (b"of", None),
+            (b"fro", None),
+            (b"form", None),
+            (b"withe", None),
+        ];
+        for (w, want) in cases {
+            assert_eq!(Keyword::of(w), *want, "{:?}", String::from_utf8_lossy(w));
+        }
+        // In a phrase: a two-letter word does not end the `with` clause.
+        let c = split(b"by mx.example.com with HTTP on port 80 id 4Xy1Z2; x");
+        assert_eq!(c.with.unwrap().phrase, b"HTTP on port 80");
+        assert_eq!(c.id.unwrap().value, b"4Xy1Z2");
+    }
+
     #[test]
     fn items() {
         assert_eq!(item(b"[1.2.3.4] helo=x ident=y", b"ident"), Some(&b"y"[..]));

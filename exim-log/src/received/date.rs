@@ -169,6 +169,38 @@ mod tests {
         }
     }
 
+    /// RFC 5322 §3.3 `zone` is `(+/-)HHMM` (minutes 00-59); §4.3 names the
+    /// obsolete zones: UT GMT Z = 0, EDT -4, EST/CDT -5, CST/MDT -6, MST/PDT -7,
+    /// PST -8 hours.
+    #[test]
+    fn zone_table() {
+        let cases: &[(&str, Option<i16>)] = &[
+            ("+0000", Some(0)),
+            ("+0130", Some(90)),
+            ("+0545", Some(345)),
+            ("-0930", Some(-570)),
+            ("+0059", Some(59)),
+            ("+0060", None),
+            ("+01", None),
+            ("UT", Some(0)),
+            ("gmt", Some(0)),
+            ("Z", Some(0)),
+            ("EDT", Some(-240)),
+            ("EST", Some(-300)),
+            ("CDT", Some(-300)),
+            ("CST", Some(-360)),
+            ("MDT", Some(-360)),
+            ("MST", Some(-420)),
+            ("PDT", Some(-420)),
+            ("PST", Some(-480)),
+            ("J", None),
+            ("CET", None),
+        ];
+        for (w, want) in cases {
+            assert_eq!(zone(w.as_bytes()), *want, "{w}");
+        }
+    }
+
     #[test]
     fn date_table() {
         let cases: &[(&str, Option<&str>)] = &[

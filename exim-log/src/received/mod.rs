@@ -644,6 +644,36 @@ mod tests {
         }
     }
 
+    /// RFC 5322 §2.2: a field name is followed by `:` and then the body, with no
+    /// space required; the name is matched in any case. `parse_received` is the
+    /// same reading as `Received::parse`.
+    #[test]
+    fn field_name_without_a_space() {
+        let h = b"RECEIVED:from a.example ([192.0.2.1]) by b.example with esmtp (Exim 4.98)\n\tid 1tAbCd-00000001xYz-0aBc; Mon, 06 Jan 2025 10:00:00 +0000";
+        for r in [Received::parse(h), parse_received(h)] {
+            let from = r.from.unwrap();
+            assert_eq!(from.name.unwrap(), "a.example");
+            assert_eq!(from.ip.unwrap(), "192.0.2.1");
+            assert_eq!(r.by.unwrap(), "b.example");
+            assert!(r.is_exim());
+            assert_eq!(r.message_id.unwrap().as_str(), "1tAbCd-00000001xYz-0aBc");
+        }
+    }
+
+    /// The HELO is the client's choice (RFC 5321 §4.1.1.1): the word after `from`
+    /// is its value even when it is a clause keyword.
+    #[test]
+    fn helo_that_reads_like_a_keyword() {
+        let r = Received::parse(
+            b"Received: from id (unknown [192.0.2.1]) by mx.example.com (Postfix) with ESMTP id 4Xy1Z2; Mon,  6 Jan 2025 10:00:00 +0000 (UTC)",
+        );
+        let from = r.from.unwrap();
+        assert_eq!(from.helo.unwrap(), "id");
+        assert_eq!(from.ip.unwrap(), "192.0.2.1");
+        assert_eq!(r.by.unwrap(), "mx.example.com");
+        assert_eq!(r.id.unwrap(), "4Xy1Z2");
+    }
+
     #[test]
     fn hostile_input_does_not_overflow_or_lose_raw() {
         let mut s = String::from("Received: from ");

@@ -90,3 +90,52 @@ fn server_option_and_one_table() {
     );
     assert!(!tmp.path().join("out/messages").exists());
 }
+
+/// `--columns`: the lines files hold the named columns only (in schema
+/// order), one row per line still; the messages table is whole.
+#[test]
+fn columns_option_projects_the_lines_table() {
+    let tmp = tempfile::tempdir().unwrap();
+    let out = tmp.path().join("out").display().to_string();
+    let (code, _, err) = support::run(
+        "parquet",
+        &["--sample", "--columns", "sender,event,host_ip", "-o", &out],
+    );
+    assert_eq!(code, 0, "{err}");
+    let got = rows(&tmp.path().join("out/lines"));
+    let sample_lines = exim_log_cli::input::SAMPLE
+        .iter()
+        .filter(|b| **b == b'\n')
+        .count() as i64;
+    assert_eq!(got.values().sum::<i64>(), sample_lines);
+    let mut files = Vec::new();
+    for table in ["lines", "messages"] {
+        let mut stack = vec![tmp.path().join("out").join(table)];
+        while let Some(d) = stack.pop() {
+            for e in std::fs::read_dir(&d).unwrap() {
+                let p = e.unwrap().path();
+                if p.is_dir() {
+                    stack.push(p);
+                } else {
+                    files.push((table, p));
+                }
+            }
+        }
+    }
+    assert!(files.iter().any(|(t, _)| *t == "messages"));
+    for (table, f) in files {
+        let r = SerializedFileReader::new(std::fs::File::open(&f).unwrap()).unwrap();
+        let schema = r.metadata().file_metadata().schema_descr();
+        let names: Vec<&str> = schema
+            .root_schema()
+            .get_fields()
+            .iter()
+            .map(|c| c.name())
+            .collect();
+        if table == "lines" {
+            assert_eq!(names, ["event", "sender", "host_ip"], "{}", f.display());
+        } else {
+            assert!(names.contains(&"cwd") && names.len() > 20, "{names:?}");
+        }
+    }
+}

@@ -157,7 +157,21 @@ impl Plan {
                 });
                 continue;
             }
-            let n = usize::try_from(len.div_ceil(target)).unwrap_or(usize::MAX);
+            // The nearest number of pieces, not the next: a file a little
+            // over the target stays whole (files of a rotated set of equal
+            // size are one unit each: 2 x threads units balance, 2 x threads
+            // + 1 leave one thread a unit more to read).
+            let n = usize::try_from((len + target / 2) / target)
+                .unwrap_or(usize::MAX)
+                .max(1);
+            if n == 1 {
+                units.push(Unit {
+                    path,
+                    range: None,
+                    bytes: len,
+                });
+                continue;
+            }
             for r in split(len, n) {
                 units.push(Unit {
                     path: path.clone(),
@@ -440,6 +454,27 @@ mod tests {
         let mut none = 0;
         run_ordered(0, 4, |i| i, |_, _| none += 1);
         assert_eq!(none, 0);
+    }
+
+    #[test]
+    fn a_set_of_equal_files_is_one_unit_each() {
+        // Four files of a rotated set, a few bytes apart in size: each a
+        // little over or under a quarter of the whole. Cut to the next
+        // whole number of pieces, one would be two units: five units on
+        // two threads leave one thread a unit more.
+        let dir = tempfile::tempdir().unwrap();
+        let paths: Vec<_> = (0..4)
+            .map(|i| {
+                let p = dir.path().join(format!("mainlog.{i}"));
+                std::fs::write(&p, vec![b'x'; (3 << 20) + i * 7]).unwrap();
+                p
+            })
+            .collect();
+        let plan = Plan::new(&paths, 4).unwrap();
+        assert_eq!(plan.len(), 4);
+        assert!(plan.units().iter().all(|u| u.range.is_none()));
+        // Twice the parts: each file in two.
+        assert_eq!(Plan::new(&paths, 8).unwrap().len(), 8);
     }
 
     #[test]

@@ -139,6 +139,10 @@ mod tests {
             );
         }
         assert!(matches!(unfold(b"no folds"), Cow::Borrowed(_)));
+        // One line, no fold; a lone CR or LF is a line end too.
+        assert!(!Folded::new(b"esmtps  (TLS1.3)").is_folded());
+        assert!(Folded::new(b"a\rb").is_folded());
+        assert!(Folded::new(b"a\n b").is_folded());
     }
 
     #[cfg(feature = "serde")]

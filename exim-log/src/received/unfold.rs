@@ -145,6 +145,18 @@ mod tests {
         assert!(Folded::new(b"a\n b").is_folded());
     }
 
+    /// Comparing and printing see the unfolded text (RFC 5322 §2.2.3).
+    #[test]
+    fn folded_prints_and_compares_unfolded() {
+        let f = Folded::new(b"Microsoft SMTP\r\n Server");
+        assert!(f == *"Microsoft SMTP Server");
+        assert!(f != *"Microsoft SMTP\r\n Server");
+        assert!(f != *"Microsoft");
+        assert!(f != "Microsoft");
+        assert_eq!(f.to_string(), "Microsoft SMTP Server");
+        assert_eq!(format!("{f:?}"), "\"Microsoft SMTP Server\"");
+    }
+
     #[cfg(feature = "serde")]
     #[test]
     fn folded_compares_unfolded() {

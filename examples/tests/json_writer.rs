@@ -290,3 +290,49 @@ fn json_writer_equals_serde_json_on_generated_logs() {
     }
     assert!(lines > 5_000, "only {lines} lines");
 }
+
+/// Hand-made lines with the bytes the writer treats apart (escapes, DEL,
+/// valid and invalid UTF-8, a cut character) put into every field of a few
+/// line shapes: `write_line` against serde_json on each, whatever event the
+/// parser makes of it (often another one, or `unknown`).
+#[test]
+fn json_writer_equals_serde_json_on_hostile_bytes() {
+    let templates: &[&[u8]] = &[
+        b"2024-05-25 10:00:00.123 +0530 [123] 1sAoM5-00000009r3p-06vq <= a@b.example H=mx.example.net (helo) [192.0.2.1]:25 I=[192.0.2.2]:25 P=esmtps X=TLS1.3:AES:256 CV=yes DN=\"C=x\" A=plain:joe S=123 id=x@y T=\"Re: \\\"hi\\\" =?UTF-8?B?w6k=?=\" from <s@b.example> for r@c.example q@d.example",
+        b"2024-05-25 10:00:01 1sAoM5-00000009r3p-06vq ** u@example.org <v@example.org> R=dnslookup T=remote_smtp H=mx.example.org [192.0.2.9] DT=1.5s: SMTP error from remote mail server after RCPT TO:<u@example.org>: 550 no",
+        b"2024-05-25 10:00:02 1sAoM5-00000009r3p-06vq => x@y.example R=r T=t H=h [192.0.2.3] C=\"250 ok \\\"q\\\" id=1\" QT=2m3s",
+        b"2024-05-25 10:00:03 1sAoM5-00000009r3p-06vq Completed QT=0.250s",
+        b"2024-05-25 10:00:04 cwd=/home/u 4 args: /usr/sbin/exim -f \"a b\" -t",
+        b"2024-05-25 10:00:05 SMTP connection from (helo) [192.0.2.4]:4321 closed by QUIT",
+        b"2024-05-25 10:00:06 H=(helo) [192.0.2.5] F=<a@b.example> rejected RCPT <c@d.example>: relay not permitted",
+        b"2024-05-25 10:00:07 no MAIL in SMTP connection from (x) [192.0.2.6] D=5s C=EHLO,STARTTLS,QUIT",
+        b"2024-05-25 10:00:08 1sAoM5-00000009r3p-06vq Frozen (delivery error message)",
+        b"2024-05-25 10:00:09 something this library does not know",
+    ];
+    let inserts: &[&[u8]] = &[
+        b"\x00",
+        b"\x1f",
+        b"\"",
+        b"\\",
+        b"\x7f",
+        b"\x80",
+        b"\xff",
+        "\u{e9}".as_bytes(),
+        b"\xc3",
+        "\u{1f600}".as_bytes(),
+    ];
+    let mut lines = 0;
+    for t in templates {
+        for at in (0..=t.len()).step_by(3) {
+            for ins in inserts {
+                let mut raw = t.to_vec();
+                raw.splice(at..at, ins.iter().copied());
+                if let Ok(line) = exim_log::parse_line(&raw) {
+                    same_line(&String::from_utf8_lossy(&raw), &line);
+                    lines += 1;
+                }
+            }
+        }
+    }
+    assert!(lines > 3_000, "only {lines} lines");
+}

@@ -376,7 +376,7 @@ const MAX_UNIT_BYTES: u64 = 32 << 20;
 
 /// Parses `source` into Arrow record batches (see the stub).
 #[pyfunction]
-#[pyo3(signature = (source, *, table = "lines", rotated = false, raw = false, server = None, byte_range = None, batch_rows = 65536, threads = None))]
+#[pyo3(signature = (source, *, table = "lines", rotated = false, raw = false, server = None, byte_range = None, batch_rows = 65536, threads = None, columns = None))]
 #[allow(clippy::too_many_arguments)]
 pub(crate) fn read_arrow(
     py: Python<'_>,
@@ -388,10 +388,14 @@ pub(crate) fn read_arrow(
     byte_range: Option<(u64, u64)>,
     batch_rows: usize,
     threads: Option<usize>,
+    columns: Option<Vec<String>>,
 ) -> PyResult<ArrowBatches> {
     let mut opts = ArrowOptions::default().with_raw(raw);
     if let Some(s) = server {
         opts = opts.with_server(s);
+    }
+    if let Some(c) = columns {
+        opts = opts.with_columns(c);
     }
     let lines = match table {
         "lines" => true,

@@ -266,3 +266,17 @@ def test_benchmark_script_runs_on_a_small_input(capsys):
         "polars": len(sample_lines()),
     }
     assert "vs Polars" in capsys.readouterr().out
+
+
+def test_columns_keep_the_named_columns_of_the_whole_table():
+    whole = pa.table(exim_log.read_arrow(str(SAMPLE)))
+    part = pa.table(
+        exim_log.read_arrow(str(SAMPLE), columns=["host_ip", "event", "nope", "sender"])
+    )
+    assert part.column_names == [
+        n for n in whole.column_names if n in ("host_ip", "event", "sender")
+    ]
+    assert part.num_rows == whole.num_rows
+    for n in part.column_names:
+        assert part.column(n).to_pylist() == whole.column(n).to_pylist(), n
+    assert any(v is not None for v in part.column("host_ip").to_pylist())

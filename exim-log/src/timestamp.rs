@@ -138,52 +138,58 @@ impl fmt::Display for Timestamp {
 
 #[cfg(feature = "serde")]
 impl Timestamp {
-    /// The [`fmt::Display`] form written digit by digit into `buf`, without
-    /// the formatting machinery (NDJSON writes one a line); `None` when a
+    /// The [`fmt::Display`] form written into `buf`, without the
+    /// formatting machinery (NDJSON writes one a line); `None` when a
     /// field has more digits than its place (only a hand-made value can).
     fn iso<'b>(&self, buf: &'b mut [u8; 32]) -> Option<&'b str> {
         let len = self.iso_bytes(buf)?;
         std::str::from_utf8(buf.get(..len)?).ok()
     }
 
-    /// [`Timestamp::iso`] as bytes (ASCII), its length returned.
+    /// [`Timestamp::iso`] as bytes (ASCII), its length returned: built in
+    /// fixed-size pieces, two digits at a time.
     #[inline]
     fn iso_bytes(&self, buf: &mut [u8; 32]) -> Option<usize> {
-        fn digits(out: &mut [u8], mut v: u32) -> Option<()> {
-            for b in out.iter_mut().rev() {
-                *b = b'0' + (v % 10) as u8;
-                v /= 10;
-            }
-            (v == 0).then_some(())
+        let fits = self.year < 10_000
+            && self.month < 100
+            && self.day < 100
+            && self.hour < 100
+            && self.minute < 100
+            && self.second < 100
+            && self.millisecond.is_none_or(|ms| ms < 1000)
+            && self
+                .utc_offset_minutes
+                .is_none_or(|o| o.unsigned_abs() < 100 * 60);
+        if !fits {
+            return None;
         }
+        // Two digits of a value below 100.
+        let two = |v: u16| [b'0' + (v / 10) as u8, b'0' + (v % 10) as u8];
+        let [y0, y1] = two(self.year / 100);
+        let [y2, y3] = two(self.year % 100);
+        let [mo0, mo1] = two(self.month.into());
+        let [d0, d1] = two(self.day.into());
+        let [h0, h1] = two(self.hour.into());
+        let [mi0, mi1] = two(self.minute.into());
+        let [s0, s1] = two(self.second.into());
+        buf.get_mut(..19)?.copy_from_slice(&[
+            y0, y1, y2, y3, b'-', mo0, mo1, b'-', d0, d1, b'T', h0, h1, b':', mi0, mi1, b':', s0,
+            s1,
+        ]);
         let mut len = 19;
-        let (date, rest) = buf.split_at_mut(len);
-        for (at, sep) in [(4, b'-'), (7, b'-'), (10, b'T'), (13, b':'), (16, b':')] {
-            *date.get_mut(at)? = sep;
-        }
-        digits(date.get_mut(0..4)?, u32::from(self.year))?;
-        digits(date.get_mut(5..7)?, u32::from(self.month))?;
-        digits(date.get_mut(8..10)?, u32::from(self.day))?;
-        digits(date.get_mut(11..13)?, u32::from(self.hour))?;
-        digits(date.get_mut(14..16)?, u32::from(self.minute))?;
-        digits(date.get_mut(17..19)?, u32::from(self.second))?;
-        let mut rest = rest.iter_mut();
         if let Some(ms) = self.millisecond {
-            let mut part = [b'.', 0, 0, 0];
-            digits(part.get_mut(1..)?, u32::from(ms))?;
-            for b in part {
-                *rest.next()? = b;
-            }
+            let [c1, c2] = two(ms % 100);
+            buf.get_mut(len..len + 4)?
+                .copy_from_slice(&[b'.', b'0' + (ms / 100) as u8, c1, c2]);
             len += 4;
         }
         if let Some(off) = self.utc_offset_minutes {
-            let a = u32::from(off.unsigned_abs());
-            let mut part = [if off < 0 { b'-' } else { b'+' }, 0, 0, b':', 0, 0];
-            digits(part.get_mut(1..3)?, a / 60)?;
-            digits(part.get_mut(4..6)?, a % 60)?;
-            for b in part {
-                *rest.next()? = b;
-            }
+            let a = off.unsigned_abs();
+            let [h0, h1] = two(a / 60);
+            let [m0, m1] = two(a % 60);
+            let sign = if off < 0 { b'-' } else { b'+' };
+            buf.get_mut(len..len + 6)?
+                .copy_from_slice(&[sign, h0, h1, b':', m0, m1]);
             len += 6;
         }
         Some(len)
@@ -206,11 +212,15 @@ impl crate::json::Value for Timestamp {
     #[inline]
     fn write_json(&self, out: &mut Vec<u8>) {
         let mut buf = [0; 32];
-        match self.iso_bytes(&mut buf).and_then(|len| buf.get(..len)) {
-            Some(text) => {
-                // Digits, `-`, `:`, `T`, `.` and `+`: nothing to escape.
+        match self.iso_bytes(&mut buf) {
+            Some(len) => {
+                // Digits, `-`, `:`, `T`, `.` and `+`: nothing to escape. The
+                // whole buffer is appended and cut back (a fixed-size copy,
+                // no `memcpy` call).
                 out.push(b'"');
-                out.extend_from_slice(text);
+                let start = out.len();
+                out.extend_from_slice(&buf);
+                out.truncate(start + len);
                 out.push(b'"');
             }
             None => crate::json::write_str(out, &self.to_string()),

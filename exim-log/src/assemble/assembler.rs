@@ -138,12 +138,14 @@ fn classify(record: &Record) -> Kind {
 fn classify_parsed(raw: &[u8], line: &LogLine<'_>) -> Kind {
     let time = line.timestamp.unix_seconds();
     if let Event::Arguments(args) = &line.event {
-        let named = args
-            .args
-            .iter()
-            .filter_map(|a| MessageId::parse(a.raw()))
-            .filter_map(|id| IdBuf::new(id.as_bytes()))
-            .collect();
+        // One pass over the args for the ids, `-bs`/`-bS` and `-Mc`.
+        let (mut named, mut batch, mut delivery) = (Vec::new(), false, false);
+        for a in args.args.iter() {
+            let a = a.raw();
+            batch |= matches!(a, b"-bs" | b"-bS");
+            delivery |= a == b"-Mc";
+            named.extend(MessageId::parse(a).and_then(|id| IdBuf::new(id.as_bytes())));
+        }
         // Where cwd= lies in the line (its Text borrows from the line).
         let cwd = args.cwd.as_bytes();
         let start = (cwd.as_ptr() as usize).wrapping_sub(raw.as_ptr() as usize);
@@ -153,9 +155,9 @@ fn classify_parsed(raw: &[u8], line: &LogLine<'_>) -> Kind {
             pid: line.pid,
             named,
             submission: is_submission(args),
-            batch: args.args.iter().any(|a| matches!(a.raw(), b"-bs" | b"-bS")),
+            batch,
             cwd: cwd.filter(|r| raw.get(r.clone()).is_some()),
-            delivery: args.args.iter().any(|a| a.raw() == b"-Mc"),
+            delivery,
         });
     }
     let Some(id) = line.message_id.and_then(|id| IdBuf::new(id.as_bytes())) else {
@@ -385,7 +387,19 @@ impl Assembler {
             Some(a) => self.link_submission(&record, f.time, f.pid, a.local),
             None => None,
         };
-        let mut held = record.raw().len() + MESSAGE_LINE_OVERHEAD;
+        let received = f.arrival.as_ref().is_some_and(|a| a.received);
+        let parent = f.arrival.and_then(|a| a.bounce_parent);
+        // All this line adds to its message, counted before the message is
+        // looked up, so it is looked up once.
+        let held = record.raw().len()
+            + MESSAGE_LINE_OVERHEAD
+            + link.as_ref().map_or(0, |_| LINK_OVERHEAD)
+            + f.next_hop.as_ref().map_or(0, |nh| {
+                nh.recipient.len() + nh.message_id.len() + std::mem::size_of::<NextHop>()
+            })
+            + parent.as_ref().map_or(0, String::len);
+        // Where this line is, for a bounce whose parent is in another part.
+        let at = (parent.is_some() && self.unresolved.is_some()).then(|| record.position().clone());
         let entry = self.entry(f.id);
         if let Some(t) = f.timestamp {
             entry.facts.first.get_or_insert(t);
@@ -394,22 +408,18 @@ impl Assembler {
         if f.queue_time.is_some() {
             entry.facts.queue_time = f.queue_time;
         }
-        if f.arrival.as_ref().is_some_and(|a| a.received) && entry.facts.arrival.is_none() {
+        if received && entry.facts.arrival.is_none() {
             entry.facts.arrival = Some(entry.lines.len());
         }
         entry.lines.push(MessageLine::new(record, f.line));
-        if link.is_some() {
-            held += LINK_OVERHEAD;
-        }
         entry.arguments.extend(link);
-        if let Some(nh) = f.next_hop {
-            held += nh.recipient.len() + nh.message_id.len() + std::mem::size_of::<NextHop>();
-            entry.next_hops.push(nh);
+        entry.next_hops.extend(f.next_hop);
+        if let Some(p) = &parent {
+            entry.bounce_parent = Some(p.clone());
         }
+        entry.facts.held += held;
         let mut parent_held = 0;
-        if let Some(parent) = f.arrival.and_then(|a| a.bounce_parent) {
-            held += parent.len();
-            entry.bounce_parent = Some(parent.clone());
+        if let Some(parent) = parent {
             if let Some((_, p)) =
                 IdBuf::new(parent.as_bytes()).and_then(|parent| self.in_flight.get_mut(&parent))
             {
@@ -420,13 +430,10 @@ impl Assembler {
                 .unresolved
                 .as_mut()
                 .filter(|u| u.len() < MAX_UNRESOLVED)
-                && let Some(at) = entry_position(&self.in_flight, &f.id)
+                && let Some(at) = at
             {
                 u.push((parent, f.id.as_str().to_string(), at));
             }
-        }
-        if let Some((_, m)) = self.in_flight.get_mut(&f.id) {
-            m.facts.held += held;
         }
         self.mem.add(held + parent_held);
         if f.completed {
@@ -712,15 +719,6 @@ impl Assembler {
     }
 }
 
-/// Where the line just added to message `id` starts.
-fn entry_position(
-    in_flight: &Map<IdBuf, (u64, Box<Message>)>,
-    id: &IdBuf,
-) -> Option<crate::reader::Position> {
-    let (_, m) = in_flight.get(id)?;
-    Some(m.lines.last()?.position().clone())
-}
-
 /// Does this args line start a submission (see the module docs)?
 pub(super) fn is_submission(args: &Arguments<'_>) -> bool {
     let mut marker = false;
@@ -754,8 +752,12 @@ pub(super) fn is_submission(args: &Arguments<'_>) -> bool {
 
 /// The Exim id in a confirmation such as `250 OK id=1sAoM7-...` (spec §0).
 pub(super) fn next_hop_id(confirmation: Option<&[u8]>) -> Option<String> {
+    // One searcher for every call: building one per call cost more than
+    // the search (callgrind).
+    static ID: std::sync::LazyLock<memchr::memmem::Finder<'static>> =
+        std::sync::LazyLock::new(|| memchr::memmem::Finder::new(b"id="));
     let c = confirmation?;
-    let at = memchr::memmem::find(c, b"id=")?;
+    let at = ID.find(c)?;
     let (id, _) = MessageId::parse_prefix(c.get(at + 3..)?)?;
     Some(id.as_str().to_string())
 }

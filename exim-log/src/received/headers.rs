@@ -176,6 +176,22 @@ mod tests {
         }
     }
 
+    /// RFC 5321 §4.4: each hop prepends its header, so the oldest hop is the
+    /// last header; ids of other MTAs and headers that are not Exim's are skipped.
+    #[test]
+    fn exim_ids_oldest_hop_first() {
+        let block = b"Received: from mx.example.net by mail.example.org with esmtp (Exim 4.98)\n\
+            \tid 1tQxyz-00000000AbC-1Xyz;\n\tMon, 06 Jan 2025 10:00:02 +0000\n\
+            Received: from a.example by mx.example.net (Postfix) with ESMTP id 4Xy1Z2;\n\
+            \tMon,  6 Jan 2025 10:00:01 +0000 (UTC)\n\
+            Received: from alice by a.example with local (Exim 4.96)\n\
+            \tid 1tQxyy-000AbC-1X; Mon, 06 Jan 2025 10:00:00 +0000\n\
+            Subject: x\n\n\
+            Received: from body by x with local (Exim 4.96) id 1tQxyx-000AbC-1X; x\n";
+        let ids: Vec<&str> = exim_message_ids(block).iter().map(|i| i.as_str()).collect();
+        assert_eq!(ids, ["1tQxyy-000AbC-1X", "1tQxyz-00000000AbC-1Xyz"]);
+    }
+
     #[test]
     fn blocks_table() {
         let cases: &[(&[u8], &[&[u8]])] = &[
@@ -185,6 +201,9 @@ mod tests {
             (b"a\nb\n", &[b"a\nb\n"]),
             (b"a\n\nb", &[b"a\n", b"b"]),
             (b"\na\r\n\r\n\r\n b\r\n\r\n", &[b"a\r\n", b" b\r\n"]),
+            // CRLF blank lines, and a file mixing LF and CRLF line ends.
+            (b"a\r\n\r\nb\r\n", &[b"a\r\n", b"b\r\n"]),
+            (b"ab\n\r\ncd", &[b"ab\n", b"cd"]),
             // A line of spaces is not blank: it is a folded line's start.
             (b"a\n \nb\n", &[b"a\n \nb\n"]),
         ];

@@ -674,6 +674,19 @@ mod tests {
         assert_eq!(r.id.unwrap(), "4Xy1Z2");
     }
 
+    /// Gmail's internal hops name a bare IPv6 address after `by` (§11.2); a short
+    /// internal host name made of hex digits (`db01`) is not one.
+    #[test]
+    fn bare_hex_host_is_not_gmail() {
+        let r = Received::parse(
+            b"Received: from localhost by db01 with ESMTP id 12AB; Mon, 06 Jan 2025 10:00:00 +0000",
+        );
+        assert_eq!(r.mta, Mta::Unknown);
+        assert_eq!(r.by.unwrap(), "db01");
+        let r = Received::parse(b"Received: by 2002:a05:6102:22c6:0:0:0:0 with SMTP id a6csp126141vsh; Mon, 06 Jan 2025 10:00:00 -0800 (PST)");
+        assert_eq!(r.mta, Mta::Gmail);
+    }
+
     #[test]
     fn hostile_input_does_not_overflow_or_lose_raw() {
         let mut s = String::from("Received: from ");

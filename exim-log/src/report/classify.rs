@@ -159,7 +159,9 @@ pub fn domain(address: &str) -> Option<String> {
 /// `None` for an address without one.
 pub fn domain_part(address: &str) -> Option<&str> {
     let a = address.trim_start_matches('<').trim_end_matches('>');
-    let (_, d) = a.rsplit_once('@')?;
+    // memrchr, not `rsplit_once`: a char searcher per address cost more
+    // than the rest of the lookup (callgrind).
+    let d = a.get(memchr::memrchr(b'@', a.as_bytes())? + 1..)?;
     (!d.is_empty()).then_some(d)
 }
 

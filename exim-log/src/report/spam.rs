@@ -21,6 +21,8 @@
 //! generated, bytes, top subjects (`+subject`), first and last seen, and the id
 //! of its first message, to give to `trace`.
 
+use std::borrow::Cow;
+
 use crate::hash::Set;
 
 use crate::assemble::{LineKind, Message};
@@ -149,7 +151,8 @@ impl Weight for Stats {
 struct Facts<'a> {
     id: &'a str,
     time: Option<Timestamp>,
-    recipients: Vec<String>,
+    /// Borrowed from the arrival line when they are UTF-8 (nearly always).
+    recipients: Vec<Cow<'a, str>>,
     delivered: u64,
     failed: u64,
     deferred: u64,
@@ -163,8 +166,13 @@ impl Stats {
         self.messages += 1;
         self.recipients += f.recipients.len() as u64;
         for r in &f.recipients {
-            if let Some(d) = super::classify::domain(r) {
-                self.domains.insert(&d);
+            // Lower-cased only when it has upper case (no copy otherwise).
+            if let Some(d) = super::classify::domain_part(r) {
+                if d.bytes().any(|b| b.is_ascii_uppercase()) {
+                    self.domains.insert(&d.to_ascii_lowercase());
+                } else {
+                    self.domains.insert(d);
+                }
             }
         }
         self.delivered += f.delivered;
@@ -175,13 +183,15 @@ impl Stats {
         if let Some(s) = &f.subject {
             self.subjects.bump(s.as_str());
         }
-        if let Some(t) = f.time
-            && widen_span(&mut self.first, &mut self.last, t)
-        {
-            self.example = Some(f.id.to_string());
-        }
-        if self.example.is_none() {
-            self.example = Some(f.id.to_string());
+        // The example is replaced nearly every message (they come in time
+        // order): its buffer is reused, not allocated again.
+        let newest = f
+            .time
+            .is_some_and(|t| widen_span(&mut self.first, &mut self.last, t));
+        if newest || self.example.is_none() {
+            let example = self.example.get_or_insert_with(String::new);
+            example.clear();
+            example.push_str(f.id);
         }
     }
 }
@@ -396,10 +406,7 @@ impl SpamSources {
         }
 
         let recipients = match &a.recipients() {
-            Some(list) => list
-                .iter()
-                .map(|t| t.to_string_lossy().into_owned())
-                .collect(),
+            Some(list) => list.iter().map(|t| t.to_string_lossy()).collect(),
             None => {
                 let mut to: Set<String> = Set::default();
                 for l in &m.lines {
@@ -415,7 +422,7 @@ impl SpamSources {
                 }
                 let mut v: Vec<String> = to.into_iter().collect();
                 v.sort();
-                v
+                v.into_iter().map(Cow::Owned).collect()
             }
         };
         let facts = Facts {

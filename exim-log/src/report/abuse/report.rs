@@ -11,8 +11,13 @@ impl AbuseReport {
             .iter()
             .filter(|c| c.rejected_unknown >= threshold)
             .collect();
-        conns.sort_by(|a, b| conn_order(a, b));
-        conns.truncate(top);
+        // Only the first `top` are sorted (the others partitioned away in
+        // linear time); `conn_order` ties only rows that render the same.
+        if top < conns.len() {
+            conns.select_nth_unstable_by(top, |a, b| conn_order(a, b));
+            conns.truncate(top);
+        }
+        conns.sort_unstable_by(|a, b| conn_order(a, b));
         let dictionary = Dictionary {
             rejected_unknown: self
                 .dict_hosts

@@ -687,6 +687,42 @@ mod tests {
         assert_eq!(r.mta, Mta::Gmail);
     }
 
+    /// Microsoft writes the client IP bare in parentheses (§11.2): a one-word
+    /// comment is an IP only when it has a dot or a colon and nothing but hex
+    /// digits, dots, colons and a `%scope`.
+    #[test]
+    fn bare_ip_comment_needs_an_address() {
+        fn ip(h: &str) -> Option<Text<'_>> {
+            Received::parse(h.as_bytes()).from.and_then(|f| f.ip)
+        }
+        assert_eq!(
+            ip("Received: from EX01.example.com (10.1.2.3) by EX02.example.com (10.1.2.4) with Microsoft SMTP Server id 15.2.1; Mon, 06 Jan 2025 10:00:00 +0000").unwrap(),
+            "10.1.2.3"
+        );
+        assert_eq!(
+            ip("Received: from EX01 (fe80::1%12) by EX02 with mapi id 15.2.1; Mon, 06 Jan 2025 10:00:00 +0000").unwrap(),
+            "fe80::1%12"
+        );
+        assert_eq!(
+            ip(
+                "Received: from relay.example.com (relay) by mx.example.org with SMTP; Mon, 06 Jan 2025 10:00:00 +0000"
+            ),
+            None
+        );
+        assert_eq!(
+            ip(
+                "Received: from relay.example.com (2525) by mx.example.org with SMTP; Mon, 06 Jan 2025 10:00:00 +0000"
+            ),
+            None
+        );
+        assert_eq!(
+            ip(
+                "Received: from relay.example.com (10.1.2.x) by mx.example.org with SMTP; Mon, 06 Jan 2025 10:00:00 +0000"
+            ),
+            None
+        );
+    }
+
     #[test]
     fn hostile_input_does_not_overflow_or_lose_raw() {
         let mut s = String::from("Received: from ");

@@ -29,8 +29,9 @@ use super::{FirstScan, Pattern, State, Trace, Traced, first_scan, other_id};
 use crate::parallel::{LineNumbers, Plan, Unit, run_ordered};
 use crate::reader::{LogFiles, Position, Prefilter, ReadError};
 
-/// One item a unit gathered: a line (bytes, position as read) or an error.
-type Item = Result<(Vec<u8>, Position), ReadError>;
+/// One item a unit gathered: a line (bytes, position as read, and whether it
+/// held no wanted needle: a `cwd=` line only) or an error.
+type Item = Result<(Vec<u8>, Position, bool), ReadError>;
 
 /// Reads the lines of one unit that the id path could want.
 struct Gather {
@@ -62,7 +63,8 @@ impl Gather {
         let mut buf = Vec::new();
         match self.files.read_matching_line(&self.read, &mut buf) {
             Ok(Some(pos)) => {
-                if self.wanted.is_match(&buf)
+                let wanted = self.wanted.is_match(&buf);
+                if wanted
                     && let Some(id) = other_id(pattern, &buf)
                     && !self.wanted.contains(id.as_bytes())
                 {
@@ -70,7 +72,7 @@ impl Gather {
                     self.read.add(&id);
                     self.added.push(id);
                 }
-                Some(Ok((buf, pos)))
+                Some(Ok((buf, pos, !wanted)))
             }
             Ok(None) => None,
             Err(e) => Some(Err(e)),
@@ -218,7 +220,7 @@ impl Trace {
                     let Some(item) = out.rest.next(&pattern) else {
                         break;
                     };
-                    if let Ok((raw, _)) = &item {
+                    if let Ok((raw, _, _)) = &item {
                         out.bytes += raw.len();
                     }
                     out.items.push_back(item);
@@ -281,7 +283,16 @@ impl Trace {
     /// path reads it (one pass's reader would have stopped at it), an error.
     fn take_item(&mut self, item: Item, before: u64) {
         match item {
-            Ok((raw, mut pos)) => {
+            // A `cwd=` line without a needle of the (larger) gathering set has
+            // none of this trace's either: the id path holds it, no search
+            // needed (most gathered lines on a shared host).
+            Ok((mut raw, mut pos, true)) => {
+                if let Some(f) = self.fast.as_mut() {
+                    pos.line += before;
+                    f.hold(&mut raw, pos);
+                }
+            }
+            Ok((raw, mut pos, false)) => {
                 if self.fast.as_ref().is_some_and(|f| f.read.is_match(&raw)) {
                     pos.line += before;
                     self.buf = raw;

@@ -892,6 +892,12 @@ pub fn check_buffer(data: &[u8]) {
                     bump(&mut seen, rec.position().line);
                 }
                 for a in &m.arguments {
+                    // What the assembler kept of an args line is its parse.
+                    let fresh = a.record.parse().ok().map(|l| l.event);
+                    let kept = a.arguments().map(exim_log::Event::Arguments);
+                    assert_eq!(kept, fresh, "kept args");
+                    let cwd = a.arguments().map(|x| x.cwd.as_bytes());
+                    assert_eq!(a.cwd(), cwd, "kept cwd");
                     bump(&mut seen, a.record.position().line);
                 }
                 #[cfg(feature = "serde")]

@@ -2,10 +2,9 @@
 //! pid or adjacency, bounce parents and next hops.
 
 use std::collections::{BTreeMap, VecDeque};
-use std::ops::Range;
 use std::sync::Arc;
 
-use super::line::{LineFacts, MessageLine};
+use super::line::{ArgsSpans, LineFacts, MessageLine};
 use super::{
     Assembled, AssemblerOptions, Link, LinkedArguments, Message, Messages, NextHop, Status,
 };
@@ -40,7 +39,7 @@ const EVICTED_MEMORY: usize = 4096;
 #[derive(Debug)]
 struct Pending {
     record: Arc<Record>,
-    cwd: Option<Range<usize>>,
+    spans: ArgsSpans,
     delivery: bool,
     time: i64,
     pid: Option<u32>,
@@ -106,7 +105,7 @@ pub(super) struct ArgsFacts {
     pub(super) named: Vec<IdBuf>,
     pub(super) submission: bool,
     pub(super) batch: bool,
-    pub(super) cwd: Option<Range<usize>>,
+    pub(super) spans: ArgsSpans,
     pub(super) delivery: bool,
 }
 
@@ -146,17 +145,14 @@ fn classify_parsed(raw: &[u8], line: &LogLine<'_>) -> Kind {
             delivery |= a == b"-Mc";
             named.extend(MessageId::parse(a).and_then(|id| IdBuf::new(id.as_bytes())));
         }
-        // Where cwd= lies in the line (its Text borrows from the line).
-        let cwd = args.cwd.as_bytes();
-        let start = (cwd.as_ptr() as usize).wrapping_sub(raw.as_ptr() as usize);
-        let cwd = (start <= raw.len()).then_some(start..start + cwd.len());
         return Kind::Arguments(ArgsFacts {
             time,
             pid: line.pid,
             named,
             submission: is_submission(args),
             batch,
-            cwd: cwd.filter(|r| raw.get(r.clone()).is_some()),
+            // Where cwd= and the args lie (their Texts borrow from the line).
+            spans: ArgsSpans::of(raw, args),
             delivery,
         });
     }
@@ -330,7 +326,7 @@ impl Assembler {
                 let link = LinkedArguments {
                     record: Arc::clone(&record),
                     link: Link::NamedId,
-                    cwd: a.cwd.clone(),
+                    spans: a.spans,
                     delivery: a.delivery,
                 };
                 let msg = self.entry(id);
@@ -350,7 +346,7 @@ impl Assembler {
             }
             self.pending.push_back(Pending {
                 record,
-                cwd: a.cwd,
+                spans: a.spans,
                 delivery: a.delivery,
                 time: a.time,
                 pid: a.pid,
@@ -571,7 +567,7 @@ impl Assembler {
             let link = LinkedArguments {
                 record: Arc::clone(&p.record),
                 link: Link::Pid,
-                cwd: p.cwd.clone(),
+                spans: p.spans,
                 delivery: p.delivery,
             };
             self.share(&link.record, 1);
@@ -603,7 +599,7 @@ impl Assembler {
         let link = LinkedArguments {
             record: Arc::clone(&nearest.record),
             link: Link::Adjacent { ambiguous },
-            cwd: nearest.cwd.clone(),
+            spans: nearest.spans,
             delivery: nearest.delivery,
         };
         self.share(&link.record, 1);

@@ -7,7 +7,7 @@
 
 use std::ops::Range;
 
-use crate::event::{AddressList, Event, Flag};
+use crate::event::{AddressList, ArgList, Arguments, Event, Flag};
 use crate::line::LogLine;
 use crate::reader::{Position, ReadError, Record};
 use crate::text::{Escaping, Quoted};
@@ -36,7 +36,7 @@ pub enum LineKind {
 /// Where a field lies in the line: a byte range that fits in 32 bits each
 /// way (lines are capped far below 4 GiB), or none.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
-struct Span {
+pub(super) struct Span {
     start: u32,
     end: u32,
 }
@@ -47,7 +47,7 @@ impl Span {
 
     /// Where `field`, a slice of `raw`, lies in it; [`Span::NONE`] when it
     /// is absent or (never, the parser is zero-copy) not a part of `raw`.
-    fn of(raw: &[u8], field: Option<Text<'_>>) -> Span {
+    pub(super) fn of(raw: &[u8], field: Option<Text<'_>>) -> Span {
         Span::of_bytes(raw, field.map(|t| t.as_bytes()))
     }
 
@@ -68,13 +68,57 @@ impl Span {
         }
     }
 
-    fn get(self, raw: &[u8]) -> Option<Text<'_>> {
+    pub(super) fn get(self, raw: &[u8]) -> Option<Text<'_>> {
         self.bytes(raw).map(Text::new)
     }
 
-    fn bytes(self, raw: &[u8]) -> Option<&[u8]> {
+    pub(super) fn bytes(self, raw: &[u8]) -> Option<&[u8]> {
         let r: Range<usize> = self.start as usize..self.end as usize;
         (self.start <= self.end).then(|| raw.get(r)).flatten()
+    }
+}
+
+/// What the assembler's parse found in an args line (`cwd=DIR N args:
+/// ARGV`): where `cwd=` and the argument text lie, and the count, so
+/// [`LinkedArguments::arguments`](super::LinkedArguments::arguments) gives
+/// the parse back without parsing the line again.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(super) struct ArgsSpans {
+    cwd: Span,
+    argc: u32,
+    args: Span,
+}
+
+impl ArgsSpans {
+    /// An args line whose fields were not found (tests build facts by hand).
+    #[cfg(test)]
+    pub(super) const NONE: ArgsSpans = ArgsSpans {
+        cwd: Span::NONE,
+        argc: 0,
+        args: Span::NONE,
+    };
+
+    /// Where the fields of `args`, parsed from `raw`, lie in it.
+    pub(super) fn of(raw: &[u8], args: &Arguments<'_>) -> ArgsSpans {
+        ArgsSpans {
+            cwd: Span::of(raw, Some(args.cwd)),
+            argc: args.argc,
+            args: Span::of(raw, Some(args.args.raw())),
+        }
+    }
+
+    /// The `cwd=` directory in `raw`, the line these spans were taken from.
+    pub(super) fn cwd(self, raw: &[u8]) -> Option<&[u8]> {
+        self.cwd.bytes(raw)
+    }
+
+    /// The parse of `raw`, the line these spans were taken from.
+    pub(super) fn arguments(self, raw: &[u8]) -> Option<Arguments<'_>> {
+        Some(Arguments {
+            cwd: self.cwd.get(raw)?,
+            argc: self.argc,
+            args: ArgList::new(self.args.get(raw)?),
+        })
     }
 }
 

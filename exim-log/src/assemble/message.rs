@@ -1,6 +1,5 @@
 //! What the assembler emits: a [`Message`] with its lines and links.
 
-use std::ops::Range;
 use std::sync::Arc;
 
 #[cfg(feature = "serde")]
@@ -8,12 +7,12 @@ use serde::Serialize;
 #[cfg(feature = "serde")]
 use serde::ser::{SerializeMap, Serializer};
 
-use crate::event::{Arguments, Event};
+use crate::event::Arguments;
 use crate::line::LogLine;
 use crate::message_id::{IdBuf, MessageId};
 use crate::reader::Record;
 
-use super::line::MessageLine;
+use super::line::{ArgsSpans, MessageLine};
 use crate::{LogDuration, Timestamp};
 
 /// How an args line was linked to a message (see the module docs).
@@ -51,8 +50,9 @@ pub struct LinkedArguments {
     pub record: Arc<Record>,
     /// Which rule linked it.
     pub link: Link,
-    /// Where `cwd=` lies in the line, found when it was read.
-    pub(super) cwd: Option<Range<usize>>,
+    /// Where `cwd=` and the arguments lie in the line, found when it was
+    /// read.
+    pub(super) spans: ArgsSpans,
     /// The args include `-Mc`: a delivery process.
     pub(super) delivery: bool,
 }
@@ -61,7 +61,7 @@ impl LinkedArguments {
     /// The working directory of the process (`cwd=`), as logged: read from
     /// where the assembler found it, without parsing the line again.
     pub fn cwd(&self) -> Option<&[u8]> {
-        self.record.raw().get(self.cwd.clone()?)
+        self.spans.cwd(self.record.raw())
     }
 
     /// True when the args include `-Mc` (the delivery process a submission
@@ -70,12 +70,11 @@ impl LinkedArguments {
         self.delivery
     }
 
-    /// The parsed args (`None` only if the line no longer parses as args).
+    /// The parsed args, from what the assembler's parse found (the line is
+    /// not parsed again); `None` only when that parse did not place them in
+    /// the line.
     pub fn arguments(&self) -> Option<Arguments<'_>> {
-        match self.record.parse().ok()?.event {
-            Event::Arguments(a) => Some(a),
-            _ => None,
-        }
+        self.spans.arguments(self.record.raw())
     }
 }
 

@@ -1,6 +1,7 @@
 //! The linking rules, fed with facts directly so they are tested apart from
 //! the line parser (tests/assemble.rs runs them on full log lines).
 use super::assembler::{ArgsFacts, ArrivalFacts, Facts, Kind, is_submission, next_hop_id};
+use super::line::ArgsSpans;
 use super::*;
 use crate::event::Arguments;
 use crate::reader::{Position, Record};
@@ -26,7 +27,7 @@ fn args(asm: &mut Assembler, line: u64, time: i64, pid: Option<u32>, named: &[&s
             .collect(),
         submission: true,
         batch: false,
-        cwd: None,
+        spans: ArgsSpans::NONE,
         delivery: false,
     };
     asm.push_classified(rec(line), Kind::Arguments(a));
@@ -463,4 +464,44 @@ not a log line
         b.first().and_then(|m| m.submission()).and_then(|s| s.cwd()),
         Some(&b"/home/ann"[..])
     );
+}
+
+/// A linked args line gives back its parse from the spans the assembler kept
+/// (the line is not parsed again): `cwd=`, the count Exim logged, and the
+/// arguments with Exim's quoting undone (a `"`-wrapped argument holding a
+/// space, as `string_printing` writes it in the `args:` list).
+#[test]
+fn linked_arguments_give_back_their_parse() {
+    let log = "\
+2026-11-25 09:59:59 [4242] cwd=/home/ann/public_html 4 args: /usr/sbin/sendmail -t -i \"-Fann b\"
+2026-11-25 10:00:00 [4242] 1sAoM5-00000009r3p-06vq <= ann@example.com U=ann P=local S=300
+2026-11-25 10:00:02 [4243] 1sAoM5-00000009r3p-06vq Completed
+";
+    let mut asm = Assembler::new();
+    for (n, line) in log.lines().enumerate() {
+        asm.push(Record::new(
+            line.as_bytes().to_vec(),
+            Position::new(n as u64 + 1, 0),
+        ));
+    }
+    asm.finish();
+    let m = message(&drain(&mut asm), "1sAoM5-00000009r3p-06vq");
+    let sub = m.submission().expect("the args line links by pid");
+    assert_eq!(sub.link, Link::Pid);
+    let a = sub.arguments().expect("the kept spans");
+    assert_eq!(a.cwd, "/home/ann/public_html");
+    assert_eq!(a.argc, 4);
+    let args: Vec<Vec<u8>> = a.args.iter().map(|q| q.decode().into_owned()).collect();
+    assert_eq!(
+        args,
+        [
+            &b"/usr/sbin/sendmail"[..],
+            &b"-t"[..],
+            &b"-i"[..],
+            &b"-Fann b"[..]
+        ]
+    );
+    // The same as a fresh parse of the line.
+    let fresh = sub.record.parse().expect("an args line");
+    assert_eq!(fresh.event, crate::event::Event::Arguments(a));
 }

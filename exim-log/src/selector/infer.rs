@@ -954,6 +954,30 @@ mod tests {
         );
     }
 
+    /// Both `Extend` impls add the lines as `from_bytes` does (a `+subject`
+    /// arrival: `T="..."`, exim-log-format.md §9.2).
+    #[test]
+    fn extend_adds_lines_like_from_bytes() {
+        let log = "\
+2024-05-25 11:10:28 1sAoM5-00000009r3p-06vq <= a@example.com P=local S=10 T=\"hi\"
+2024-05-25 11:10:29 1sAoM5-00000009r3p-06vq Completed
+";
+        let lines: Vec<LogLine<'_>> = log
+            .lines()
+            .filter_map(|l| crate::parse_line(l.as_bytes()).ok())
+            .collect();
+        assert_eq!(lines.len(), 2);
+        let mut by_ref = Inference::default();
+        by_ref.extend(lines.iter());
+        let mut by_value = Inference::default();
+        by_value.extend(lines.clone());
+        let whole = Inference::from_bytes(log.as_bytes());
+        assert_eq!(by_ref.lines(), 2);
+        assert_eq!(by_ref.evidence(Subject), Evidence::Seen);
+        assert_eq!(by_ref, whole);
+        assert_eq!(by_value, whole);
+    }
+
     #[test]
     fn default_server_shows_no_arguments() {
         // A default configuration: the tool that needs +arguments learns it is missing.

@@ -630,4 +630,46 @@ mod tests {
             );
         }
     }
+
+    /// The accessors say what the format reference's §9.2 table says (`pid`:
+    /// not a default, `[pid]` after the timestamp; `subject`: not a default,
+    /// `T="..."` on `<=` lines), and `Display` is the name Exim takes.
+    #[test]
+    fn selector_accessors_follow_the_reference() {
+        assert!(!Selector::Pid.is_default());
+        assert!(!Selector::Subject.is_default());
+        assert!(Selector::Pid.effect().contains("[pid]"));
+        assert!(Selector::Subject.effect().contains("T="));
+        assert_eq!(Selector::Pid.to_string(), "pid");
+        assert_eq!(format!("{}", Selector::RejectedHeader), "rejected_header");
+        assert!(!LogSelector::default().is_empty());
+        assert!(!LogSelector::all().is_empty());
+        let one: LogSelector = "-all +pid".parse().expect("a setting");
+        assert!(!one.is_empty());
+        assert_eq!(one.iter().collect::<Vec<_>>(), [Selector::Pid]);
+        assert!("+nonsense".parse::<LogSelector>().is_err());
+        assert_eq!(LogSelector::empty().to_string(), "-all");
+        assert_eq!(one.to_string(), "-all +pid");
+        assert_eq!(format!("{one:?}"), "{Pid}");
+    }
+
+    /// "Ties go to the earlier form": 31 selectors (9 defaults, 22 others) are
+    /// 33 items relative to the defaults, 32 as `-all +...` and 32 as
+    /// `+all -...`; the `-all` form wins the tie, and parses back.
+    #[test]
+    fn to_setting_ties_go_to_the_earlier_form() {
+        let mut set = LogSelector::empty();
+        Selector::all()
+            .filter(|s| s.is_default())
+            .take(9)
+            .chain(Selector::all().filter(|s| !s.is_default()).take(22))
+            .for_each(|s| {
+                set.insert(s);
+            });
+        assert_eq!(set.len(), 31);
+        let setting = set.to_setting();
+        assert!(setting.starts_with("-all +"), "{setting}");
+        assert_eq!(setting.split(' ').count(), 32, "{setting}");
+        assert_eq!(LogSelector::parse(&setting), Ok(set));
+    }
 }

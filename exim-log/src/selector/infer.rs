@@ -978,6 +978,63 @@ mod tests {
         assert_eq!(by_value, whole);
     }
 
+    /// One line each of the event arms the other tests leave out, with the
+    /// selector the format reference names for it (exim-log-format.md §9.2
+    /// and §10's table): `Completed QT=` is queue_time_overall, a command
+    /// timeout lost_incoming_connection, `no immediate delivery` delay_delivery,
+    /// a DNS-list defer dnslist_defer, a skipped warn statement
+    /// acl_warn_skipped; a `[ip]:port` after `H=` is incoming_port on a
+    /// client's line and outgoing_port on a delivery host's error (with a
+    /// message id), and a line without a port shows neither.
+    #[test]
+    fn each_event_arm_shows_its_selector() {
+        let cases: &[(&str, &[Selector])] = &[
+            (
+                "2024-05-25 11:10:29 1sAoM5-00000009r3p-06vq Completed QT=2s",
+                &[QueueTimeOverall],
+            ),
+            ("2024-05-25 11:10:29 1sAoM5-00000009r3p-06vq Completed", &[]),
+            (
+                "2024-05-25 11:10:29 SMTP command timeout on connection from (pc) [192.0.2.1]:4321 D=5m",
+                &[IncomingPort, LostIncomingConnection],
+            ),
+            (
+                "2024-05-25 11:10:29 1sAoM5-00000009r3p-06vq no immediate delivery: queued by ACL",
+                &[DelayDelivery],
+            ),
+            (
+                "2024-05-25 11:10:29 DNS list lookup defer (probably timeout) for 1.2.0.192.zen.example: assumed not in list",
+                &[DnslistDefer],
+            ),
+            (
+                "2024-05-25 11:10:29 H=(pc) [192.0.2.1]:4321 Warning: ACL 'warn' statement skipped (in acl_check_rcpt at line 12 of /etc/exim4/exim4.conf): condition test deferred",
+                &[AclWarnSkipped, IncomingPort],
+            ),
+            (
+                "2024-05-25 11:10:29 H=(pc) [192.0.2.1]:4321 F=<a@b.example> RCPT <c@d.example>: discarded by RCPT ACL",
+                &[IncomingPort],
+            ),
+            (
+                "2024-05-25 11:10:29 H=(pc) [192.0.2.1] F=<a@b.example> RCPT <c@d.example>: discarded by RCPT ACL",
+                &[],
+            ),
+            (
+                "2024-05-25 11:10:29 1sAoM5-00000009r3p-06vq H=mx.example.org [192.0.2.25]:25 Connection refused",
+                &[OutgoingPort],
+            ),
+            (
+                "2024-05-25 11:10:29 H=mx.example.org [192.0.2.25]:25 Connection refused",
+                &[IncomingPort],
+            ),
+        ];
+        for (line, want) in cases {
+            let mut got = seen(line);
+            // A bare line shows the message id only when it has one.
+            got.retain(|s| *s != MsgId);
+            assert_eq!(got, *want, "{line}");
+        }
+    }
+
     #[test]
     fn default_server_shows_no_arguments() {
         // A default configuration: the tool that needs +arguments learns it is missing.

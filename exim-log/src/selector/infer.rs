@@ -1311,6 +1311,39 @@ mod tests {
         assert_eq!(got, want);
     }
 
+    /// The offsets of `DS` before `H=` on an arrival (§5: `DS` precedes the
+    /// host there), of `SPF=`/`DMARC=` under the `_verbose` selectors and of
+    /// the bare words under the plain ones (§4, 4.100 dev), and of the test
+    /// suite's placeholders (`RT=q.qqqs`, `[ip]:PORT_D`), which the parser
+    /// keeps as no number and no port.
+    #[test]
+    fn evidence_points_at_dnssec_spf_dmarc_and_placeholders() {
+        let got = offsets(&format!(
+            "{MESSAGE}<= a@example.com DS H=mx.example.org [192.0.2.1]:4000 P=esmtp SPF=pass S=10 DMARC=pass for b@example.org"
+        ));
+        let want: Vec<(Selector, String)> = vec![
+            (Dnssec, "DS H".into()),
+            (IncomingPort, "H=mx".into()),
+            (ReceivedRecipients, "for ".into()),
+            (SpfVerbose, "SPF=".into()),
+            (DmarcVerbose, "DMAR".into()),
+        ];
+        let mut want = want;
+        want.sort();
+        assert_eq!(got, want);
+        let got = offsets(&format!(
+            "{MESSAGE}<= a@example.com H=(x) [192.0.2.1]:PORT_D P=esmtp SPF S=10 DMARC RT=q.qqqs"
+        ));
+        let mut want: Vec<(Selector, String)> = vec![
+            (IncomingPort, "H=(x".into()),
+            (Spf, "SPF ".into()),
+            (Dmarc, "DMAR".into()),
+            (ReceiveTime, "RT=q".into()),
+        ];
+        want.sort();
+        assert_eq!(got, want);
+    }
+
     #[test]
     fn parsed_lines_can_be_added() {
         let lines = [

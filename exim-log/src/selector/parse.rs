@@ -624,6 +624,31 @@ mod tests {
         );
     }
 
+    /// Each kind has its stable name (what the CLI and Python's
+    /// `ParseError.kind` show) and a description; the first two in Exim's own
+    /// words (readconf.c: "+ or - expected", "unknown log_selector setting").
+    #[test]
+    fn kinds_have_names_and_descriptions() {
+        let kind = |s: &str| LogSelector::parse(s).expect_err(s).kind();
+        let cases = [
+            ("+pid millisec", "expected_sign", "+ or - expected"),
+            ("+subjct", "unknown_name", "unknown log_selector setting"),
+            ("=123", "numeric_form", ""),
+            ("+pid\nfoo", "trailing_line", ""),
+        ];
+        let mut descriptions = Vec::new();
+        for (input, name, words) in cases {
+            let k = kind(input);
+            assert_eq!(k.name(), name, "{input:?}");
+            assert!(k.description().starts_with(words), "{input:?}");
+            assert!(!k.description().is_empty(), "{input:?}");
+            descriptions.push(k.description());
+        }
+        descriptions.sort_unstable();
+        descriptions.dedup();
+        assert_eq!(descriptions.len(), 4, "one description a kind");
+    }
+
     #[test]
     fn productions() {
         assert_eq!(sign(b"+pid"), Ok((&b"pid"[..], true)));

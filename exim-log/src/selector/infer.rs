@@ -1344,6 +1344,29 @@ mod tests {
         assert_eq!(got, want);
     }
 
+    /// A HELO holding ` Ci=` is a value: the connection id's evidence is the
+    /// real `Ci=` field after the client block, on every kind of line that
+    /// carries one (a rejection, a sender-verify failure, a warning; the
+    /// field order of §5's host block).
+    #[test]
+    fn connection_id_in_a_helo_is_a_value() {
+        let bodies = [
+            "H=(x Ci=1) [192.0.2.4]:4711 I=[198.51.100.1]:25 Ci=8812 F=<a@b.example> rejected RCPT <c@d.example>: no",
+            "H=(x Ci=1) [192.0.2.4]:4711 I=[198.51.100.1]:25 Ci=8812 sender verify fail for <a@b.example>: no such user",
+            "H=(x Ci=1) [192.0.2.4]:4711 I=[198.51.100.1]:25 Ci=8812 Warning: ACL 'warn' statement skipped (in a at line 1 of f): condition test deferred",
+        ];
+        for body in bodies {
+            let line = format!("{OTHER}{body}");
+            let got = offsets(&line);
+            let ci: Vec<&String> = got
+                .iter()
+                .filter(|(s, _)| *s == ConnectionId)
+                .map(|(_, at)| at)
+                .collect();
+            assert_eq!(ci, [&"Ci=8".to_string()], "{line}");
+        }
+    }
+
     #[test]
     fn parsed_lines_can_be_added() {
         let lines = [

@@ -725,6 +725,9 @@ mod tests {
             ("pid", "pid", 0),
             ("subjct", "subject", 1),
             ("flaw", "lawn", 2),
+            // One letter too many at the end: a deletion in the last column.
+            ("ca", "c", 1),
+            ("subjects", "subject", 1),
         ];
         for (a, b, d) in cases {
             assert_eq!(distance(a.as_bytes(), b.as_bytes()), d, "{a} {b}");

@@ -36,6 +36,14 @@ fn rows(dir: &Path) -> BTreeMap<String, i64> {
     out
 }
 
+/// How many lines the bundled sample has (one row each in the lines table).
+fn sample_lines() -> i64 {
+    exim_log_cli::input::SAMPLE
+        .iter()
+        .filter(|b| **b == b'\n')
+        .count() as i64
+}
+
 #[test]
 fn rows_per_line_and_message_by_server() {
     let tmp = tempfile::tempdir().unwrap();
@@ -79,11 +87,7 @@ fn server_option_and_one_table() {
     );
     assert_eq!(code, 0, "{err}");
     let got = rows(&tmp.path().join("out/lines"));
-    let sample_lines = exim_log_cli::input::SAMPLE
-        .iter()
-        .filter(|b| **b == b'\n')
-        .count() as i64;
-    assert_eq!(got.values().sum::<i64>(), sample_lines);
+    assert_eq!(got.values().sum::<i64>(), sample_lines());
     assert!(
         got.keys().all(|k| k.starts_with("server=edge/date=")),
         "{got:?}"
@@ -103,11 +107,7 @@ fn columns_option_projects_the_lines_table() {
     );
     assert_eq!(code, 0, "{err}");
     let got = rows(&tmp.path().join("out/lines"));
-    let sample_lines = exim_log_cli::input::SAMPLE
-        .iter()
-        .filter(|b| **b == b'\n')
-        .count() as i64;
-    assert_eq!(got.values().sum::<i64>(), sample_lines);
+    assert_eq!(got.values().sum::<i64>(), sample_lines());
     let mut files = Vec::new();
     for table in ["lines", "messages"] {
         let mut stack = vec![tmp.path().join("out").join(table)];

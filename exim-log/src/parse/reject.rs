@@ -589,6 +589,21 @@ mod tests {
                     Some("discarded by RCPT ACL"),
                 ),
             ),
+            (
+                // The RCPT argument is logged as typed (spec §10): a quoted
+                // local part may hold `: `, which is not the reason's separator.
+                "H=(pc) [192.0.2.3] F=<a@b.example> rejected RCPT <\"a: b\"@example.com>: Unknown user",
+                (
+                    "rejection",
+                    Some("192.0.2.3"),
+                    None,
+                    Some("<a@b.example>"),
+                    Stage::Rcpt,
+                    Some("\"a: b\"@example.com"),
+                    false,
+                    Some("Unknown user"),
+                ),
+            ),
         ];
         for (input, want) in cases {
             let i = input.as_bytes();

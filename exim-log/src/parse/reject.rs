@@ -432,6 +432,43 @@ mod tests {
         };
     }
 
+    /// smtp_in.c smtp_handle_acl_fail: `<what>` is `acl_wherenames[where]`
+    /// and the command's argument (globals.c), except `DATA`, `after DATA[
+    /// PRDR]` and `during MIME ACL checks`; receive.c writes `rejected from
+    /// <s> ...` (size after DATA) and `rejected by local_scan(): ...`.
+    #[test]
+    fn stage_table() {
+        let cases: &[(&str, Stage, Option<&str>)] = &[
+            ("RCPT <a@b.example>", Stage::Rcpt, Some("a@b.example")),
+            ("RCPT a@b.example NOTIFY=NEVER", Stage::Rcpt, Some("a@b.example")),
+            ("MAIL <s@b.example>", Stage::Mail, None),
+            ("MAIL FROM:<s@b.example>", Stage::Mail, None),
+            ("MAILAUTH <id@b.example>", Stage::Mail, None),
+            ("DATA", Stage::Predata, None),
+            ("after DATA", Stage::Data, None),
+            ("after DATA PRDR", Stage::Data, None),
+            ("from <s@b.example> H=[192.0.2.1]", Stage::Data, None),
+            ("during MIME ACL checks", Stage::Mime, None),
+            ("connection in \"connect\" ACL", Stage::Connect, None),
+            ("EHLO or HELO pc.example", Stage::Helo, None),
+            ("\"HELO pc.example\" from [192.0.2.1]", Stage::Helo, None),
+            ("AUTH PLAIN", Stage::Auth, None),
+            ("VRFY alice", Stage::Vrfy, None),
+            ("EXPN staff", Stage::Expn, None),
+            ("ETRN #example.org", Stage::Etrn, None),
+            ("STARTTLS ", Stage::Starttls, None),
+            ("by non-SMTP ACL", Stage::NonSmtp, None),
+            ("by local_scan()", Stage::Data, None),
+            ("QUIT ", Stage::Other, None),
+            ("by someone", Stage::Other, None),
+        ];
+        for (what, want, rcpt) in cases {
+            let (got, r) = stage(what.as_bytes());
+            assert_eq!(got, *want, "{what}");
+            assert_eq!(r.map(|t| t.to_string()).as_deref(), *rcpt, "{what}");
+        }
+    }
+
     #[test]
     fn rejection_table() {
         // input, (event, ip, user, sender, stage, recipient, temporary, reason)

@@ -395,6 +395,17 @@ mod tests {
                 None,
             ),
         ];
+        // `what` is the line's `unqualified <kind>` (the format's words).
+        for (text, what) in [
+            (cases[0].0, "unqualified sender"),
+            (cases[1].0, "unqualified recipient"),
+            (cases[3].0, "unqualified verify"),
+        ] {
+            let Some(Event::Rejection(r)) = unqualified(text.as_bytes()) else {
+                panic!("{text}");
+            };
+            assert_eq!(r.what, what, "{text}");
+        }
         for (text, stage, addr, ip, port, helo, iface, reason) in cases {
             let Some(Event::Rejection(r)) = unqualified(text.as_bytes()) else {
                 panic!("{text}");
@@ -627,6 +638,21 @@ mod tests {
                 ),
             ),
             (
+                // `VRFY <argument>` is the client's text (smtp_in.c): a
+                // ` from [ip]` inside it does not replace the client block.
+                "H=(pc) [192.0.2.3] rejected VRFY x from [198.51.100.9]: Administrative prohibition",
+                (
+                    "rejection",
+                    Some("192.0.2.3"),
+                    None,
+                    None,
+                    Stage::Vrfy,
+                    None,
+                    false,
+                    Some("Administrative prohibition"),
+                ),
+            ),
+            (
                 // The RCPT argument is logged as typed (spec §10): a quoted
                 // local part may hold `: `, which is not the reason's separator.
                 "H=(pc) [192.0.2.3] F=<a@b.example> rejected RCPT <\"a: b\"@example.com>: Unknown user",
@@ -702,6 +728,9 @@ mod tests {
         ), Event::HostError);
         assert!(h.reason.unwrap().as_bytes().starts_with(b"SMTP error"));
         assert!(client_line(b"H=mx.example.org [192.0.2.9] whatever lower case").is_none());
+        // An outgoing connection's error names the host (`H=`); a client
+        // block without one followed by capitalised text is not such an error.
+        assert!(client_line(b"U=exim F=<a@b.example> Frozen by the admin").is_none());
     }
 
     #[test]
@@ -793,5 +822,11 @@ mod tests {
             assert_eq!(got, want, "{input}");
         }
         assert!(auth_failed(b"two words authenticator failed for x").is_none());
+        // Outgoing (transports/smtp.c): `H=` is the tag, not part of the name.
+        let a = payload!(
+            auth_failed(b"cram authenticator failed H=smtp.example.net [192.0.2.9] 535 no"),
+            Event::AuthFailed
+        );
+        assert_eq!(a.peer.host.unwrap().name.unwrap(), "smtp.example.net");
     }
 }

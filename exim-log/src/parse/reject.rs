@@ -451,7 +451,11 @@ mod tests {
     fn stage_table() {
         let cases: &[(&str, Stage, Option<&str>)] = &[
             ("RCPT <a@b.example>", Stage::Rcpt, Some("a@b.example")),
-            ("RCPT a@b.example NOTIFY=NEVER", Stage::Rcpt, Some("a@b.example")),
+            (
+                "RCPT a@b.example NOTIFY=NEVER",
+                Stage::Rcpt,
+                Some("a@b.example"),
+            ),
             ("MAIL <s@b.example>", Stage::Mail, None),
             ("MAIL FROM:<s@b.example>", Stage::Mail, None),
             ("MAILAUTH <id@b.example>", Stage::Mail, None),

@@ -7,8 +7,8 @@ use std::sync::Arc;
 use arrow_array::builder::{ArrayBuilder, ListBuilder, StringBuilder, StructBuilder};
 use arrow_array::types::{Float64Type, Int16Type, Int64Type, TimestampMicrosecondType};
 use arrow_array::{
-    Array, ArrayRef, ArrowPrimitiveType, BooleanArray, DictionaryArray, Int16Array,
-    PrimitiveArray, RecordBatch, new_null_array,
+    Array, ArrayRef, ArrowPrimitiveType, BooleanArray, DictionaryArray, Int16Array, PrimitiveArray,
+    RecordBatch, new_null_array,
 };
 use arrow_buffer::{BooleanBuffer, MutableBuffer, NullBuffer};
 use arrow_schema::{ArrowError, DataType, Field, Fields, Schema, SchemaRef};
@@ -250,7 +250,10 @@ impl<T: Copy + Default> Staged<T> {
         // values are the column as they are.
         if k == n {
             self.rows.clear();
-            return (std::mem::replace(&mut self.vals, Vec::with_capacity(n)), None);
+            return (
+                std::mem::replace(&mut self.vals, Vec::with_capacity(n)),
+                None,
+            );
         }
         let mut values = vec![T::default(); n];
         for (r, v) in self.rows.iter().zip(&self.vals) {

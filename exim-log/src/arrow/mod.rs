@@ -204,7 +204,10 @@ impl LinesBuilder {
         self.start_row();
         let t = &mut self.table;
         t.put_str(C::parse_error, err.kind.name());
-        t.put_int(C::parse_error_offset, i64::try_from(err.offset).unwrap_or(i64::MAX));
+        t.put_int(
+            C::parse_error_offset,
+            i64::try_from(err.offset).unwrap_or(i64::MAX),
+        );
         t.put_bytes(C::raw, crate::line::trim_line_ending(raw));
         self.table.end_row();
     }

@@ -63,7 +63,9 @@ use std::thread;
 
 use crate::reader::{LineSource, LogFiles, Position, ReadError, split};
 
-pub use stitch::{QUIET_LINES, Stitch, UnitMessages, assemble_unit, fold_messages};
+pub use stitch::{
+    QUIET_LINES, Stitch, UnitMessages, assemble_unit, fold_messages, fold_messages_and_lines,
+};
 
 /// The number of threads to use by default: the cores available to this
 /// process (1 when it cannot be told).

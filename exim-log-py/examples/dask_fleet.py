@@ -22,10 +22,9 @@ reference): a budget, not an allocation — a task holds what its rows need
 (18 MB for the abuse tables of 210 MB of generated logs, 2 servers; the
 default 24 MiB dropped rows of the offenders table there). The merged tables
 are then exact, and equal to one process, unless a table of the *merged*
-report passes 50,000 keys (the tables' key cap,
-``exim_log::report::abuse::TABLE_CAP``, whatever the budget: 50,000 offending
-IPs, RBL-listed hosts, ...) or its share of the budget (about
-``memory_budget / 20`` per table, ~13 MiB, more than 50,000 host rows need). Then the
+report passes its key cap (``exim_log::report::abuse::table_cap``: 50,000
+keys at the default 24 MiB, in proportion above it, 533,333 at 256 MiB) or
+its share of the budget (about ``memory_budget / 20`` per table, ~13 MiB). Then the
 result says ``"approximate": true``, ``fleet_reports`` warns
 (``ApproximateWarning``), and the lower rows are lower bounds that depend on
 the partitioning: give a larger ``memory_budget``, or report per group of

@@ -514,6 +514,18 @@ impl Col {
         }
     }
 
+    /// The type of this column when it is a staged one with no value in the
+    /// batch (its array is all nulls; nothing to reset).
+    fn null_type(&self) -> Option<DataType> {
+        match self {
+            Col::Str(b) if b.rows.is_empty() => Some(DataType::Utf8),
+            Col::Int(b) if b.is_empty() => Some(DataType::Int64),
+            Col::Float(b) if b.is_empty() => Some(DataType::Float64),
+            Col::Bool(b) if b.is_empty() => Some(DataType::Boolean),
+            _ => None,
+        }
+    }
+
     /// Pads a builder column with `n` nulls (a staged one needs none).
     #[inline]
     pub(crate) fn append_nulls(&mut self, n: usize) {
@@ -694,6 +706,9 @@ impl Table {
         let mut arrays = Vec::new();
         let mut failed = None;
         let rows = self.rows;
+        // The columns with no value in the batch (most of the rare keys')
+        // share one null array of their type: one allocation, not one each.
+        let mut nulls: Vec<(DataType, ArrayRef)> = Vec::new();
         // Every column is finished even after a failure, so that the table
         // starts empty again in step.
         for (c, name) in self.cols.iter_mut().zip(&self.names) {
@@ -702,7 +717,18 @@ impl Table {
                 if len < rows {
                     c.append_nulls(rows - len);
                 }
-                match c.finish(rows) {
+                let done = match c.null_type() {
+                    Some(t) => Ok(match nulls.iter().find(|(d, _)| *d == t) {
+                        Some((_, a)) => a.clone(),
+                        None => {
+                            let a = new_null_array(&t, rows);
+                            nulls.push((t, a.clone()));
+                            a
+                        }
+                    }),
+                    None => c.finish(rows),
+                };
+                match done {
                     Ok(a) => {
                         fields.push(Field::new(*name, a.data_type().clone(), true));
                         arrays.push(a);

@@ -268,6 +268,34 @@ fn unknown_shapes_and_offsets() {
     check(&lines, "shapes");
 }
 
+/// A string column's values are checked to be UTF-8 once for the batch:
+/// values that are not (`recipient`: the column's bytes are not UTF-8), or
+/// whose bytes only make UTF-8 together with the next row's (`sender`: the
+/// column's bytes are), must still come out as their JSON has them (U+FFFD).
+#[test]
+fn invalid_utf8_values_are_lossy() {
+    let lines: [&[u8]; 5] = [
+        b"2024-05-25 11:10:28 1sAoM5-00000009r3p-06vq <= a\xc3 H=h [192.0.2.7] P=esmtp S=1",
+        b"2024-05-25 11:10:29 1sAoM5-00000009r3p-06vq <= \xa9b H=h [192.0.2.7] P=esmtp S=2",
+        b"2024-05-25 11:10:30 1sAoM5-00000009r3p-06vq => r\xffs@x.example R=dns T=smtp",
+        b"2024-05-25 11:10:31 1sAoM5-00000009r3p-06vq => caf\xc3\xa9@x.example R=dns T=smtp",
+        b"2024-05-25 11:10:32 1sAoM5-00000009r3p-06vq <= \xe2\x82\xac H=h\xe2 [192.0.2.7] P=esmtp",
+    ];
+    check(&lines, "utf8");
+    let mut b = LinesBuilder::new(ArrowOptions::default());
+    for l in lines {
+        b.push_bytes(l);
+    }
+    let batch = b.finish().unwrap();
+    let c = batch.schema().index_of("sender").unwrap();
+    assert_eq!(cell(&batch, c, 0), json!("a\u{fffd}"));
+    assert_eq!(cell(&batch, c, 1), json!("\u{fffd}b"));
+    assert_eq!(cell(&batch, c, 4), json!("\u{20ac}"));
+    let c = batch.schema().index_of("recipient").unwrap();
+    assert_eq!(cell(&batch, c, 2), json!("r\u{fffd}s@x.example"));
+    assert_eq!(cell(&batch, c, 3), json!("caf\u{e9}@x.example"));
+}
+
 #[test]
 fn server_column_and_no_raw() {
     let mut b = LinesBuilder::new(ArrowOptions::default().with_server("mx1"));

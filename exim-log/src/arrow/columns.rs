@@ -4,12 +4,13 @@
 
 use std::sync::Arc;
 
-use arrow_array::builder::{
-    ArrayBuilder, BooleanBuilder, Float64Builder, Int16Builder, Int64Builder, ListBuilder,
-    StringBuilder, StructBuilder, TimestampMicrosecondBuilder,
+use arrow_array::builder::{ArrayBuilder, ListBuilder, StringBuilder, StructBuilder};
+use arrow_array::types::{Float64Type, Int16Type, Int64Type, TimestampMicrosecondType};
+use arrow_array::{
+    Array, ArrayRef, ArrowPrimitiveType, BooleanArray, DictionaryArray, Int16Array, PrimitiveArray,
+    RecordBatch, new_null_array,
 };
-use arrow_array::types::Int16Type;
-use arrow_array::{ArrayRef, DictionaryArray, RecordBatch};
+use arrow_buffer::{BooleanBuffer, MutableBuffer, NullBuffer};
 use arrow_schema::{ArrowError, DataType, Field, Fields, Schema, SchemaRef};
 
 /// How a column is stored.
@@ -172,16 +173,181 @@ columns! {
     raw "raw" Str,
 }
 
-/// One column's builder.
+/// One column's values for the batch being built.
+///
+/// Most columns are null in most rows (~15 of ~110 keys are present in a
+/// line), so the scalar and string columns are *staged*: a value is appended
+/// with its row number, nothing is written for a null, and each column is
+/// laid out as Arrow's arrays in one pass at [`Table::finish`] (column at a
+/// time, cache-friendly; a column with no value in the batch costs nothing
+/// but a null array). The rare list columns keep arrow's builders, padded
+/// with nulls only when they get a value.
 pub(crate) enum Col {
-    Str(StringBuilder),
+    Str(StrCol),
     Dict(Dict),
-    Int(Int64Builder),
-    Float(Float64Builder),
-    Bool(BooleanBuilder),
+    Int(Staged<i64>),
+    Float(Staged<f64>),
+    Bool(Staged<bool>),
     List(ListBuilder<StringBuilder>),
-    Time(TimestampMicrosecondBuilder),
+    Time(Staged<i64>),
     Fields(ListBuilder<StructBuilder>),
+}
+
+/// A scalar column's values with their rows (in increasing order, at most
+/// one value a row).
+pub(crate) struct Staged<T> {
+    rows: Vec<u32>,
+    vals: Vec<T>,
+}
+
+impl<T> Default for Staged<T> {
+    fn default() -> Self {
+        Staged {
+            rows: Vec::new(),
+            vals: Vec::new(),
+        }
+    }
+}
+
+/// The row of the current value, as stored (a batch holds far fewer than
+/// `u32::MAX` rows: [`DEFAULT_BATCH_ROWS`](super::DEFAULT_BATCH_ROWS) is 64 Ki).
+#[inline]
+fn row32(row: usize) -> u32 {
+    u32::try_from(row).unwrap_or(u32::MAX)
+}
+
+/// A validity bitmap of `n` rows with the bits of `rows` set.
+fn validity(rows: &[u32], n: usize) -> NullBuffer {
+    let mut bits = MutableBuffer::new_null(n);
+    let slice = bits.as_slice_mut();
+    for r in rows {
+        let r = *r as usize;
+        if let Some(byte) = slice.get_mut(r / 8) {
+            *byte |= 1 << (r % 8);
+        }
+    }
+    NullBuffer::new(BooleanBuffer::new(bits.into(), 0, n))
+}
+
+impl<T: Copy + Default> Staged<T> {
+    /// Rows covered: one past the last row with a value.
+    #[inline]
+    fn next_row(&self) -> usize {
+        self.rows.last().map_or(0, |r| *r as usize + 1)
+    }
+
+    #[inline]
+    pub(crate) fn push(&mut self, row: usize, v: T) {
+        self.rows.push(row32(row));
+        self.vals.push(v);
+    }
+
+    /// The values of rows `0..n` (a default where null) and their validity
+    /// (`None`: every row has a value); empty again after.
+    fn take(&mut self, n: usize) -> (Vec<T>, Option<NullBuffer>) {
+        let k = self.vals.len();
+        // Every row has a value (rows are increasing and below `n`): the
+        // values are the column as they are.
+        if k == n {
+            self.rows.clear();
+            return (
+                std::mem::replace(&mut self.vals, Vec::with_capacity(n)),
+                None,
+            );
+        }
+        let mut values = vec![T::default(); n];
+        for (r, v) in self.rows.iter().zip(&self.vals) {
+            if let Some(slot) = values.get_mut(*r as usize) {
+                *slot = *v;
+            }
+        }
+        let nulls = validity(&self.rows, n);
+        self.rows.clear();
+        self.vals.clear();
+        (values, Some(nulls))
+    }
+
+    fn is_empty(&self) -> bool {
+        self.rows.is_empty()
+    }
+}
+
+impl Staged<bool> {
+    fn finish_bool(&mut self, n: usize) -> BooleanArray {
+        let mut bits = MutableBuffer::new_null(n);
+        let slice = bits.as_slice_mut();
+        for (r, v) in self.rows.iter().zip(&self.vals) {
+            let r = *r as usize;
+            if *v && let Some(byte) = slice.get_mut(r / 8) {
+                *byte |= 1 << (r % 8);
+            }
+        }
+        let nulls = (self.rows.len() != n).then(|| validity(&self.rows, n));
+        self.rows.clear();
+        self.vals.clear();
+        BooleanArray::new(BooleanBuffer::new(bits.into(), 0, n), nulls)
+    }
+}
+
+/// A Utf8 column staged for the batch: the values' bytes back to back, each
+/// value's row and end. The bytes are checked to be UTF-8 once for the whole
+/// column at [`StrCol::finish`] (instead of once a field); a value that is
+/// not is written as `String::from_utf8_lossy` gives it, as its JSON is.
+#[derive(Default)]
+pub(crate) struct StrCol {
+    rows: Vec<u32>,
+    ends: Vec<usize>,
+    bytes: Vec<u8>,
+}
+
+impl StrCol {
+    #[inline]
+    fn next_row(&self) -> usize {
+        self.rows.last().map_or(0, |r| *r as usize + 1)
+    }
+
+    /// Appends the value of row `row` (any bytes; see [`StrCol`]).
+    #[inline]
+    pub(crate) fn push(&mut self, row: usize, v: &[u8]) {
+        self.bytes.extend_from_slice(v);
+        self.ends.push(self.bytes.len());
+        self.rows.push(row32(row));
+    }
+
+    /// Rows `0..n` as a Utf8 array; empty again after.
+    fn finish(&mut self, n: usize) -> ArrayRef {
+        if self.rows.is_empty() {
+            return new_null_array(&DataType::Utf8, n);
+        }
+        let mut b = StringBuilder::with_capacity(n, self.bytes.len());
+        let whole = std::str::from_utf8(&self.bytes).ok();
+        let mut start = 0;
+        for (r, end) in self.rows.iter().zip(&self.ends) {
+            let (r, end) = (*r as usize, *end);
+            let gap = r.saturating_sub(b.len());
+            if gap > 0 {
+                b.append_nulls(gap);
+            }
+            // A slice of the valid whole is valid when it starts and ends on
+            // character boundaries (`get` checks them); else (bytes not
+            // UTF-8, or a value split inside a character) lossy, per value.
+            match whole.and_then(|s| s.get(start..end)) {
+                Some(v) => b.append_value(v),
+                None => b.append_value(String::from_utf8_lossy(
+                    self.bytes.get(start..end).unwrap_or_default(),
+                )),
+            }
+            start = end;
+        }
+        let gap = n.saturating_sub(b.len());
+        if gap > 0 {
+            b.append_nulls(gap);
+        }
+        self.rows.clear();
+        self.ends.clear();
+        self.bytes.clear();
+        Arc::new(b.finish())
+    }
 }
 
 /// A dictionary-encoded string column (Int16 keys): `event`, `flag`,
@@ -190,7 +356,7 @@ pub(crate) enum Col {
 /// `StringDictionaryBuilder`, which hashes every value.
 #[derive(Default)]
 pub(crate) struct Dict {
-    keys: Int16Builder,
+    keys: Staged<i16>,
     values: StringBuilder,
     /// The distinct values of this batch, in key order (scanned while few).
     seen: Vec<Box<str>>,
@@ -233,26 +399,22 @@ impl Dict {
         Some(k)
     }
 
-    /// Appends `v` (a null past `i16::MAX` distinct values in a batch).
-    pub(crate) fn append(&mut self, v: &str) {
-        match self.key(v) {
-            Some(k) => self.keys.append_value(k),
-            None => self.keys.append_null(),
+    /// Appends `v` as the value of row `row` (a null past `i16::MAX`
+    /// distinct values in a batch).
+    pub(crate) fn append(&mut self, row: usize, v: &str) {
+        if let Some(k) = self.key(v) {
+            self.keys.push(row, k);
         }
     }
 
-    fn len(&self) -> usize {
-        self.keys.len()
+    fn next_row(&self) -> usize {
+        self.keys.next_row()
     }
 
-    fn append_nulls(&mut self, n: usize) {
-        self.keys.append_nulls(n);
-    }
-
-    /// The batch's column; the dictionary starts empty again.
-    fn finish(&mut self) -> Result<DictionaryArray<Int16Type>, ArrowError> {
-        let n = self.keys.len();
-        let keys = std::mem::replace(&mut self.keys, Int16Builder::with_capacity(n)).finish();
+    /// The batch's column of `n` rows; the dictionary starts empty again.
+    fn finish(&mut self, n: usize) -> Result<DictionaryArray<Int16Type>, ArrowError> {
+        let (keys, nulls) = self.keys.take(n);
+        let keys = Int16Array::new(keys.into(), nulls);
         let values = Arc::new(self.values.finish());
         self.seen.clear();
         self.index.clear();
@@ -269,16 +431,25 @@ pub(crate) fn field_struct() -> Fields {
     ])
 }
 
+/// A primitive array of `n` rows from a staged column.
+fn primitive<T: ArrowPrimitiveType>(s: &mut Staged<T::Native>, n: usize) -> PrimitiveArray<T>
+where
+    T::Native: Default,
+{
+    let (values, nulls) = s.take(n);
+    PrimitiveArray::new(values.into(), nulls)
+}
+
 impl Col {
     pub(crate) fn new(kind: Kind) -> Self {
         match kind {
-            Kind::Str => Col::Str(StringBuilder::new()),
+            Kind::Str => Col::Str(StrCol::default()),
             Kind::Dict => Col::Dict(Dict::default()),
-            Kind::Int => Col::Int(Int64Builder::new()),
-            Kind::Float => Col::Float(Float64Builder::new()),
-            Kind::Bool => Col::Bool(BooleanBuilder::new()),
+            Kind::Int => Col::Int(Staged::default()),
+            Kind::Float => Col::Float(Staged::default()),
+            Kind::Bool => Col::Bool(Staged::default()),
             Kind::List => Col::List(ListBuilder::new(StringBuilder::new())),
-            Kind::Time => Col::Time(TimestampMicrosecondBuilder::new().with_timezone("UTC")),
+            Kind::Time => Col::Time(Staged::default()),
             Kind::Fields => Col::Fields(ListBuilder::new(StructBuilder::from_fields(
                 field_struct(),
                 0,
@@ -286,61 +457,45 @@ impl Col {
         }
     }
 
+    /// Rows this column covers: one past its last value (builders: their length).
+    #[inline]
     pub(crate) fn len(&self) -> usize {
         match self {
-            Col::Str(b) => b.len(),
-            Col::Dict(b) => b.len(),
-            Col::Int(b) => b.len(),
-            Col::Float(b) => b.len(),
-            Col::Bool(b) => b.len(),
+            Col::Str(b) => b.next_row(),
+            Col::Dict(b) => b.next_row(),
+            Col::Int(b) => b.next_row(),
+            Col::Float(b) => b.next_row(),
+            Col::Bool(b) => b.next_row(),
             Col::List(b) => b.len(),
-            Col::Time(b) => b.len(),
+            Col::Time(b) => b.next_row(),
             Col::Fields(b) => b.len(),
         }
     }
 
-    /// Appends `n` nulls.
+    /// Pads a builder column with `n` nulls (a staged one needs none).
+    #[inline]
     pub(crate) fn append_nulls(&mut self, n: usize) {
         match self {
-            Col::Str(b) => b.append_nulls(n),
-            Col::Dict(b) => b.append_nulls(n),
-            Col::Int(b) => b.append_nulls(n),
-            Col::Float(b) => b.append_nulls(n),
-            Col::Bool(b) => b.append_nulls(n),
             Col::List(b) => b.append_nulls(n),
-            Col::Time(b) => b.append_nulls(n),
             Col::Fields(b) => b.append_nulls(n),
+            _ => {}
         }
     }
 
-    /// The values so far as an array; the builder starts again, sized for
-    /// as many values as this batch held: the next batch is likely as large,
-    /// and a builder grown by doubling copies every buffer of ~110 columns
-    /// again at every batch (`finish` hands its buffers over to the array).
-    pub(crate) fn finish(&mut self) -> Result<ArrayRef, ArrowError> {
-        let n = self.len();
+    /// The `n` rows so far as an array; the column starts again empty. A
+    /// list builder restarts sized as this batch: the next batch is likely
+    /// as large, and a builder grown by doubling copies its buffers again at
+    /// every batch (`finish` hands its buffers over to the array).
+    pub(crate) fn finish(&mut self, n: usize) -> Result<ArrayRef, ArrowError> {
         Ok(match self {
-            Col::Str(b) => {
-                let a = b.finish();
-                *b = StringBuilder::with_capacity(n, a.values().len());
-                Arc::new(a)
-            }
-            Col::Dict(b) => Arc::new(b.finish()?),
-            Col::Int(b) => {
-                let a = b.finish();
-                *b = Int64Builder::with_capacity(n);
-                Arc::new(a)
-            }
-            Col::Float(b) => {
-                let a = b.finish();
-                *b = Float64Builder::with_capacity(n);
-                Arc::new(a)
-            }
-            Col::Bool(b) => {
-                let a = b.finish();
-                *b = BooleanBuilder::with_capacity(n);
-                Arc::new(a)
-            }
+            Col::Str(b) => b.finish(n),
+            Col::Dict(b) => Arc::new(b.finish(n)?),
+            Col::Int(b) if b.is_empty() => new_null_array(&DataType::Int64, n),
+            Col::Int(b) => Arc::new(primitive::<Int64Type>(b, n)),
+            Col::Float(b) if b.is_empty() => new_null_array(&DataType::Float64, n),
+            Col::Float(b) => Arc::new(primitive::<Float64Type>(b, n)),
+            Col::Bool(b) if b.is_empty() => new_null_array(&DataType::Boolean, n),
+            Col::Bool(b) => Arc::new(b.finish_bool(n)),
             Col::List(b) => {
                 let a = b.finish();
                 let items = a.values().len();
@@ -353,9 +508,7 @@ impl Col {
                 Arc::new(a)
             }
             Col::Time(b) => {
-                let a = b.finish();
-                *b = TimestampMicrosecondBuilder::with_capacity(n).with_timezone("UTC");
-                Arc::new(a)
+                Arc::new(primitive::<TimestampMicrosecondType>(b, n).with_timezone("UTC"))
             }
             Col::Fields(b) => Arc::new(b.finish()),
         })
@@ -401,9 +554,9 @@ impl Table {
     /// Column `i`, ready for the current row's value: `None` when it is off
     /// or already set in this row (a column keeps its first value).
     ///
-    /// Most columns are null in most rows (a wide table of sparse keys), so a
-    /// column is padded with nulls only when it gets a value (and at the
-    /// end), not at every row.
+    /// Most columns are null in most rows (a wide table of sparse keys): a
+    /// staged column writes nothing for a null, and a list builder is padded
+    /// with nulls only when it gets a value (and at the end), not at every row.
     #[inline]
     pub(crate) fn col(&mut self, i: usize) -> Option<&mut Col> {
         let row = self.rows;
@@ -428,6 +581,67 @@ impl Table {
             .is_some_and(|col| col.len() <= self.rows)
     }
 
+    /// Column `i`'s value in this row from text: a string column stages the
+    /// bytes (checked to be UTF-8 at finish), a dictionary looks the text up.
+    #[inline]
+    pub(crate) fn bytes_at(&mut self, i: usize, v: &[u8]) {
+        let row = self.rows;
+        match self.col(i) {
+            Some(Col::Str(b)) => b.push(row, v),
+            Some(Col::Dict(b)) => b.append(row, &crate::text::lossy(v)),
+            _ => {}
+        }
+    }
+
+    /// Column `i`'s value in this row, a string.
+    #[inline]
+    pub(crate) fn str_at(&mut self, i: usize, v: &str) {
+        let row = self.rows;
+        match self.col(i) {
+            Some(Col::Str(b)) => b.push(row, v.as_bytes()),
+            Some(Col::Dict(b)) => b.append(row, v),
+            _ => {}
+        }
+    }
+
+    /// Column `i`'s value in this row, a number (an Int64 or Float64 column).
+    #[inline]
+    pub(crate) fn int_at(&mut self, i: usize, v: i64) {
+        let row = self.rows;
+        match self.col(i) {
+            Some(Col::Int(b)) => b.push(row, v),
+            Some(Col::Float(b)) => b.push(row, v as f64),
+            _ => {}
+        }
+    }
+
+    /// Column `i`'s value in this row, a Float64.
+    #[inline]
+    pub(crate) fn float_at(&mut self, i: usize, v: f64) {
+        let row = self.rows;
+        if let Some(Col::Float(b)) = self.col(i) {
+            b.push(row, v);
+        }
+    }
+
+    /// Column `i`'s value in this row, a Boolean.
+    #[inline]
+    pub(crate) fn bool_at(&mut self, i: usize, v: bool) {
+        let row = self.rows;
+        if let Some(Col::Bool(b)) = self.col(i) {
+            b.push(row, v);
+        }
+    }
+
+    /// Column `i`'s value in this row, a timestamp in microseconds.
+    #[inline]
+    pub(crate) fn time_at(&mut self, i: usize, v: i64) {
+        let row = self.rows;
+        if let Some(Col::Time(b)) = self.col(i) {
+            b.push(row, v);
+        }
+    }
+
     /// Ends the current row.
     pub(crate) fn end_row(&mut self) {
         self.rows += 1;
@@ -446,7 +660,7 @@ impl Table {
                 if len < rows {
                     c.append_nulls(rows - len);
                 }
-                match c.finish() {
+                match c.finish(rows) {
                     Ok(a) => {
                         fields.push(Field::new(*name, a.data_type().clone(), true));
                         arrays.push(a);

@@ -30,18 +30,18 @@ impl Table {
     /// A string (or dictionary-encoded string) value.
     #[inline]
     pub(crate) fn put_str(&mut self, c: C, v: &str) {
-        match self.at(c) {
-            Some(Col::Str(b)) => b.append_value(v),
-            Some(Col::Dict(b)) => b.append(v),
-            _ => {}
-        }
+        self.str_at(c as usize, v);
+    }
+
+    /// Text as its JSON is: the bytes, made UTF-8 (lossy) for the column.
+    #[inline]
+    pub(crate) fn put_bytes(&mut self, c: C, v: &[u8]) {
+        self.bytes_at(c as usize, v);
     }
 
     #[inline]
     fn put_text(&mut self, c: C, v: Text<'_>) {
-        if self.has(c) {
-            self.put_str(c, &lossy(v.as_bytes()));
-        }
+        self.put_bytes(c, v.as_bytes());
     }
 
     #[inline]
@@ -57,15 +57,13 @@ impl Table {
         if let Some(q) = v
             && self.has(c)
         {
-            self.put_str(c, &lossy(&q.decode()));
+            self.put_bytes(c, &q.decode());
         }
     }
 
     #[inline]
     pub(crate) fn put_int(&mut self, c: C, v: i64) {
-        if let Some(Col::Int(b)) = self.at(c) {
-            b.append_value(v);
-        }
+        self.int_at(c as usize, v);
     }
 
     #[inline]
@@ -78,17 +76,15 @@ impl Table {
     /// `true` only: JSON leaves a false flag out, so its column is null.
     #[inline]
     fn put_flag(&mut self, c: C, v: bool) {
-        if v && let Some(Col::Bool(b)) = self.at(c) {
-            b.append_value(true);
+        if v {
+            self.bool_at(c as usize, true);
         }
     }
 
     #[inline]
     fn put_duration(&mut self, c: C, v: Option<LogDuration>) {
-        if let Some(d) = v
-            && let Some(Col::Float(b)) = self.at(c)
-        {
-            b.append_value(d.as_secs_f64());
+        if let Some(d) = v {
+            self.float_at(c as usize, d.as_secs_f64());
         }
     }
 
@@ -293,9 +289,7 @@ impl Table {
         self.put_text(C::what, r.what);
         self.put_opt(C::recipient, r.recipient);
         // Always in the JSON, `false` too.
-        if let Some(Col::Bool(b)) = self.at(C::temporary) {
-            b.append_value(r.temporary);
-        }
+        self.bool_at(C::temporary as usize, r.temporary);
         self.put_opt(C::reason, r.reason);
     }
 

@@ -103,22 +103,16 @@ impl MessagesBuilder {
     }
 
     fn str(&mut self, c: M, v: impl AsRef<str>) {
-        match self.table.col(c as usize) {
-            Some(Col::Str(b)) => b.append_value(v),
-            Some(Col::Dict(b)) => b.append(v.as_ref()),
-            _ => {}
-        }
+        self.table.str_at(c as usize, v.as_ref());
     }
 
     fn int(&mut self, c: M, v: i64) {
-        if let Some(Col::Int(b)) = self.table.col(c as usize) {
-            b.append_value(v);
-        }
+        self.table.int_at(c as usize, v);
     }
 
     fn time(&mut self, c: M, t: Option<Timestamp>) {
-        if let (Some(t), Some(Col::Time(b))) = (t, self.table.col(c as usize)) {
-            b.append_value(micros(t));
+        if let Some(t) = t {
+            self.table.time_at(c as usize, micros(t));
         }
     }
 
@@ -138,15 +132,11 @@ impl MessagesBuilder {
         }
         self.str(M::message_id, m.id().as_str());
         self.str(M::status, m.status.name());
-        if let Some(Col::Bool(b)) = self.table.col(M::continued as usize) {
-            b.append_value(m.continued);
-        }
+        self.table.bool_at(M::continued as usize, m.continued);
         self.time(M::first_time, m.first_time());
         self.time(M::last_time, m.last_time());
-        if let (Some(q), Some(Col::Float(b))) =
-            (m.queue_time(), self.table.col(M::queue_time as usize))
-        {
-            b.append_value(q.as_secs_f64());
+        if let Some(q) = m.queue_time() {
+            self.table.float_at(M::queue_time as usize, q.as_secs_f64());
         }
         if let Some(p) = &m.bounce_parent {
             self.str(M::bounce_parent, p);
@@ -166,9 +156,8 @@ impl MessagesBuilder {
             }
             if let Some(sender) = line.sender() {
                 self.str(M::sender, sender.to_string_lossy());
-                if let Some(Col::Bool(b)) = self.table.col(M::bounce as usize) {
-                    b.append_value(sender.as_bytes() == b"<>");
-                }
+                self.table
+                    .bool_at(M::bounce as usize, sender.as_bytes() == b"<>");
             }
             if let Some(s) = line.size() {
                 self.int(M::size, i64::try_from(s).unwrap_or(i64::MAX));

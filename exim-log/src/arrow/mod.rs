@@ -36,7 +36,7 @@ use arrow_schema::{ArrowError, SchemaRef};
 use crate::error::ParseError;
 use crate::event::Event;
 use crate::line::{LogLine, parse_line};
-use columns::{C, COLUMNS, Col, Table};
+use columns::{C, COLUMNS, Table};
 
 pub use messages::MessagesBuilder;
 /// The Arrow crates the batches are made with, so a caller uses the same versions.
@@ -154,8 +154,8 @@ impl LinesBuilder {
     }
 
     fn start_row(&mut self) {
-        if let (Some(s), Some(Col::Dict(b))) = (&self.server, self.table.col(C::server as usize)) {
-            b.append(s);
+        if let Some(s) = &self.server {
+            self.table.str_at(C::server as usize, s);
         }
     }
 
@@ -163,18 +163,13 @@ impl LinesBuilder {
     pub fn push(&mut self, line: &LogLine<'_>) {
         self.start_row();
         let ts = line.timestamp;
-        if let Some(Col::Time(b)) = self.table.col(C::timestamp as usize) {
-            // Without a logged offset the local time is taken as UTC (and
-            // `utc_offset_minutes` stays null).
-            b.append_value(ts.unix_millis().saturating_mul(1000));
-        }
-        if let (Some(off), Some(Col::Int(b))) = (
-            ts.utc_offset_minutes,
-            self.table.col(C::utc_offset_minutes as usize),
-        ) {
-            b.append_value(i64::from(off));
-        }
         let t = &mut self.table;
+        // Without a logged offset the local time is taken as UTC (and
+        // `utc_offset_minutes` stays null).
+        t.time_at(C::timestamp as usize, ts.unix_millis().saturating_mul(1000));
+        if let Some(off) = ts.utc_offset_minutes {
+            t.put_int(C::utc_offset_minutes, i64::from(off));
+        }
         if let Some(pid) = line.pid {
             t.put_int(C::pid, i64::from(pid));
         }
@@ -199,9 +194,7 @@ impl LinesBuilder {
                 None => sink::LineSink { t }.write(other),
             },
         }
-        if let Some(Col::Str(b)) = self.table.col(C::raw as usize) {
-            b.append_value(line.raw.to_string_lossy());
-        }
+        self.table.put_bytes(C::raw, line.raw.as_bytes());
         self.table.end_row();
     }
 
@@ -209,16 +202,13 @@ impl LinesBuilder {
     /// `parse_error_offset` say why, `raw` (when on) keeps the text.
     pub fn push_error(&mut self, raw: &[u8], err: &ParseError) {
         self.start_row();
-        if let Some(Col::Str(b)) = self.table.col(C::parse_error as usize) {
-            b.append_value(err.kind.name());
-        }
-        if let Some(Col::Int(b)) = self.table.col(C::parse_error_offset as usize) {
-            b.append_value(i64::try_from(err.offset).unwrap_or(i64::MAX));
-        }
-        if let Some(Col::Str(b)) = self.table.col(C::raw as usize) {
-            let line = crate::line::trim_line_ending(raw);
-            b.append_value(String::from_utf8_lossy(line));
-        }
+        let t = &mut self.table;
+        t.put_str(C::parse_error, err.kind.name());
+        t.put_int(
+            C::parse_error_offset,
+            i64::try_from(err.offset).unwrap_or(i64::MAX),
+        );
+        t.put_bytes(C::raw, crate::line::trim_line_ending(raw));
         self.table.end_row();
     }
 

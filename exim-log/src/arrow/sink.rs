@@ -102,8 +102,9 @@ struct V<'t> {
 }
 
 impl V<'_> {
+    /// The column of a scalar value.
     #[inline]
-    fn col(&mut self) -> Option<&mut Col> {
+    fn column(&self) -> Option<usize> {
         let c = match self.target {
             Target::Col(c) => c,
             // `proxy` is an endpoint on deliveries and a bare IP on arrivals.
@@ -112,23 +113,18 @@ impl V<'_> {
             Target::Recipients => C::recipients_text,
             _ => return None,
         };
-        self.t.col(c as usize)
+        Some(c as usize)
     }
 
     fn str(&mut self, v: &str) {
-        match self.target {
-            Target::Col(c) => self.t.put_str(c, v),
-            Target::Proxy => self.t.put_str(C::proxy_ip, v),
-            Target::Recipients => self.t.put_str(C::recipients_text, v),
-            _ => {}
+        if let Some(i) = self.column() {
+            self.t.str_at(i, v);
         }
     }
 
     fn int(&mut self, v: i64) {
-        match self.col() {
-            Some(Col::Int(b)) => b.append_value(v),
-            Some(Col::Float(b)) => b.append_value(v as f64),
-            _ => {}
+        if let Some(i) = self.column() {
+            self.t.int_at(i, v);
         }
     }
 
@@ -169,18 +165,18 @@ impl<'t> ser::Serializer for V<'t> {
         serialize_u64 u64 => uint |v| v;
     }
 
-    fn serialize_bool(mut self, v: bool) -> Result<(), Never> {
-        if let Some(Col::Bool(b)) = self.col() {
-            b.append_value(v);
+    fn serialize_bool(self, v: bool) -> Result<(), Never> {
+        if let Some(i) = self.column() {
+            self.t.bool_at(i, v);
         }
         Ok(())
     }
     fn serialize_f32(self, v: f32) -> Result<(), Never> {
         self.serialize_f64(f64::from(v))
     }
-    fn serialize_f64(mut self, v: f64) -> Result<(), Never> {
-        if let Some(Col::Float(b)) = self.col() {
-            b.append_value(v);
+    fn serialize_f64(self, v: f64) -> Result<(), Never> {
+        if let Some(i) = self.column() {
+            self.t.float_at(i, v);
         }
         Ok(())
     }

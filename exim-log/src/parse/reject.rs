@@ -395,6 +395,17 @@ mod tests {
                 None,
             ),
         ];
+        // `what` is the line's `unqualified <kind>` (the format's words).
+        for (text, what) in [
+            (cases[0].0, "unqualified sender"),
+            (cases[1].0, "unqualified recipient"),
+            (cases[3].0, "unqualified verify"),
+        ] {
+            let Some(Event::Rejection(r)) = unqualified(text.as_bytes()) else {
+                panic!("{text}");
+            };
+            assert_eq!(r.what, what, "{text}");
+        }
         for (text, stage, addr, ip, port, helo, iface, reason) in cases {
             let Some(Event::Rejection(r)) = unqualified(text.as_bytes()) else {
                 panic!("{text}");
@@ -430,6 +441,47 @@ mod tests {
                 e => panic!("not {}: {e:?}", stringify!($kind)),
             }
         };
+    }
+
+    /// smtp_in.c smtp_handle_acl_fail: `<what>` is `acl_wherenames[where]`
+    /// and the command's argument (globals.c), except `DATA`, `after DATA[
+    /// PRDR]` and `during MIME ACL checks`; receive.c writes `rejected from
+    /// <s> ...` (size after DATA) and `rejected by local_scan(): ...`.
+    #[test]
+    fn stage_table() {
+        let cases: &[(&str, Stage, Option<&str>)] = &[
+            ("RCPT <a@b.example>", Stage::Rcpt, Some("a@b.example")),
+            (
+                "RCPT a@b.example NOTIFY=NEVER",
+                Stage::Rcpt,
+                Some("a@b.example"),
+            ),
+            ("MAIL <s@b.example>", Stage::Mail, None),
+            ("MAIL FROM:<s@b.example>", Stage::Mail, None),
+            ("MAILAUTH <id@b.example>", Stage::Mail, None),
+            ("DATA", Stage::Predata, None),
+            ("after DATA", Stage::Data, None),
+            ("after DATA PRDR", Stage::Data, None),
+            ("from <s@b.example> H=[192.0.2.1]", Stage::Data, None),
+            ("during MIME ACL checks", Stage::Mime, None),
+            ("connection in \"connect\" ACL", Stage::Connect, None),
+            ("EHLO or HELO pc.example", Stage::Helo, None),
+            ("\"HELO pc.example\" from [192.0.2.1]", Stage::Helo, None),
+            ("AUTH PLAIN", Stage::Auth, None),
+            ("VRFY alice", Stage::Vrfy, None),
+            ("EXPN staff", Stage::Expn, None),
+            ("ETRN #example.org", Stage::Etrn, None),
+            ("STARTTLS ", Stage::Starttls, None),
+            ("by non-SMTP ACL", Stage::NonSmtp, None),
+            ("by local_scan()", Stage::Data, None),
+            ("QUIT ", Stage::Other, None),
+            ("by someone", Stage::Other, None),
+        ];
+        for (what, want, rcpt) in cases {
+            let (got, r) = stage(what.as_bytes());
+            assert_eq!(got, *want, "{what}");
+            assert_eq!(r.map(|t| t.to_string()).as_deref(), *rcpt, "{what}");
+        }
     }
 
     #[test]
@@ -589,6 +641,36 @@ mod tests {
                     Some("discarded by RCPT ACL"),
                 ),
             ),
+            (
+                // `VRFY <argument>` is the client's text (smtp_in.c): a
+                // ` from [ip]` inside it does not replace the client block.
+                "H=(pc) [192.0.2.3] rejected VRFY x from [198.51.100.9]: Administrative prohibition",
+                (
+                    "rejection",
+                    Some("192.0.2.3"),
+                    None,
+                    None,
+                    Stage::Vrfy,
+                    None,
+                    false,
+                    Some("Administrative prohibition"),
+                ),
+            ),
+            (
+                // The RCPT argument is logged as typed (spec §10): a quoted
+                // local part may hold `: `, which is not the reason's separator.
+                "H=(pc) [192.0.2.3] F=<a@b.example> rejected RCPT <\"a: b\"@example.com>: Unknown user",
+                (
+                    "rejection",
+                    Some("192.0.2.3"),
+                    None,
+                    Some("<a@b.example>"),
+                    Stage::Rcpt,
+                    Some("\"a: b\"@example.com"),
+                    false,
+                    Some("Unknown user"),
+                ),
+            ),
         ];
         for (input, want) in cases {
             let i = input.as_bytes();
@@ -650,6 +732,9 @@ mod tests {
         ), Event::HostError);
         assert!(h.reason.unwrap().as_bytes().starts_with(b"SMTP error"));
         assert!(client_line(b"H=mx.example.org [192.0.2.9] whatever lower case").is_none());
+        // An outgoing connection's error names the host (`H=`); a client
+        // block without one followed by capitalised text is not such an error.
+        assert!(client_line(b"U=exim F=<a@b.example> Frozen by the admin").is_none());
     }
 
     #[test]
@@ -741,5 +826,11 @@ mod tests {
             assert_eq!(got, want, "{input}");
         }
         assert!(auth_failed(b"two words authenticator failed for x").is_none());
+        // Outgoing (transports/smtp.c): `H=` is the tag, not part of the name.
+        let a = payload!(
+            auth_failed(b"cram authenticator failed H=smtp.example.net [192.0.2.9] 535 no"),
+            Event::AuthFailed
+        );
+        assert_eq!(a.peer.host.unwrap().name.unwrap(), "smtp.example.net");
     }
 }

@@ -446,7 +446,9 @@ pub(crate) fn tls_notice(text: &[u8]) -> Option<Event<'_>> {
 pub(crate) fn auth_sender_ignored(i: &[u8]) -> Option<Event<'_>> {
     let (value, rest) = super::peer::word(i);
     let rest = rest.strip_prefix(b" from ")?;
-    let (t, why) = tags(rest, true);
+    // `host_and_ident(TRUE)`: the block starts with its `H=` or `U=` tag, so
+    // no bare host is read first (which took `H=(helo)` for a host name).
+    let (t, why) = tags(rest, false);
     let why = why.strip_prefix(b" (").unwrap_or(why);
     Some(Event::AuthSenderIgnored(Session {
         peer: t.peer,
@@ -910,9 +912,106 @@ mod tests {
             "mx.example.com [192.0.2.1] lowercase text",
             "(helo) [192.0.2.1] Connection refused",
             "a@b [x] Connection refused",
+            // Each check alone: an address-like name, an address without `.`
+            // or `:`, a HELO, a reused connection's `*` (deliveries only).
+            "a@b.example [192.0.2.1] Connection refused",
+            "mx.example.com [x] Connection refused",
+            "mx.example.com (helo) [192.0.2.1] Connection refused",
+            "mx.example.com [192.0.2.1]* Connection refused",
         ] {
             assert!(old_host_error(text.as_bytes()).is_none(), "{text}");
         }
+    }
+
+    /// smtp_in.c: `ignoring AUTH=%s from %s (%s)` with `host_and_ident(TRUE)`,
+    /// so the client block starts with `H=` or, without a host, `U=`.
+    #[test]
+    fn auth_sender_ignored_lines() {
+        let e = auth_sender_ignored(
+            b"a@b.example from H=(pc.example) [192.0.2.1] U=joe (client not authenticated)",
+        );
+        let Some(Event::AuthSenderIgnored(s)) = e else {
+            panic!("{e:?}");
+        };
+        let h = s.peer.host.unwrap();
+        assert_eq!(h.name, None);
+        assert_eq!(h.helo.unwrap(), "pc.example");
+        assert_eq!(h.ip.unwrap(), "192.0.2.1");
+        assert_eq!(s.peer.user.unwrap(), "joe");
+        assert_eq!(s.command.unwrap(), "a@b.example");
+        assert_eq!(s.reason.unwrap(), "client not authenticated");
+        let e = auth_sender_ignored(b"<> from U=root (rejected by ACL)");
+        let Some(Event::AuthSenderIgnored(s)) = e else {
+            panic!("{e:?}");
+        };
+        assert_eq!(s.peer.host, None);
+        assert_eq!(s.peer.user.unwrap(), "root");
+        assert_eq!(s.command.unwrap(), "<>");
+        assert_eq!(s.reason.unwrap(), "rejected by ACL");
+    }
+
+    /// smtp_in.c writes the command with `string_printing`, which leaves `"`:
+    /// a command may hold `" H=(x) [ip]`; the client block Exim wrote is the
+    /// last well-formed one.
+    #[test]
+    fn command_holding_a_client_block() {
+        for (input, cmd, ip, user) in [
+            (
+                &b"syntax error in \"a\" H=(x) [10.0.0.1] b\" H=(pc) [192.0.2.1] unrecognized command"[..],
+                "a\" H=(x) [10.0.0.1] b",
+                Some("192.0.2.1"),
+                None,
+            ),
+            (
+                b"protocol error in \"x\" U=y\" U=joe valid RCPT command must precede DATA",
+                "x\" U=y",
+                None,
+                Some("joe"),
+            ),
+        ] {
+            let (name, s) = ses(smtp(input));
+            let text = String::from_utf8_lossy(input);
+            assert_eq!(name, "smtp_error", "{text}");
+            assert_eq!(s.command.unwrap(), cmd, "{text}");
+            assert_eq!(s.peer.ip().map(|t| t.to_string()).as_deref(), ip, "{text}");
+            assert_eq!(s.peer.user.map(|t| t.to_string()).as_deref(), user, "{text}");
+        }
+        // The error of an outgoing connection whose host is on the line before.
+        let (name, s) = ses(smtp(
+            b"error from remote mail server after RCPT TO:<a@b.example>: 550 unknown user",
+        ));
+        assert_eq!(name, "host_error");
+        assert_eq!(
+            s.reason.unwrap(),
+            "error from remote mail server after RCPT TO:<a@b.example>: 550 unknown user"
+        );
+    }
+
+    /// tls-openssl.c: `[%s] SSL verify error%s: depth=%d error=%s cert=%s`,
+    /// `DANE error: No usable TLSA records`, `OCSP dates invalid`.
+    #[test]
+    fn tls_notices() {
+        let (name, s) = ses(tls_notice(
+            b"[192.0.2.7] SSL verify error: depth=0 error=certificate has expired cert=/CN=mx.example.net",
+        ));
+        assert_eq!(name, "tls_error");
+        assert_eq!(s.peer.ip().unwrap(), "192.0.2.7");
+        assert_eq!(
+            s.reason.unwrap(),
+            "SSL verify error: depth=0 error=certificate has expired cert=/CN=mx.example.net"
+        );
+        for text in [
+            &b"DANE error: No usable TLSA records"[..],
+            b"OCSP dates invalid",
+        ] {
+            let (name, s) = ses(tls_notice(text));
+            assert_eq!(name, "tls_error");
+            assert_eq!(s.reason.unwrap().as_bytes(), text);
+            assert_eq!(s.peer.host, None);
+        }
+        assert!(tls_notice(b"[192.0.2.7] Connection refused").is_none());
+        assert!(tls_notice(b"[192.0.2.7]SSL verify error: x").is_none());
+        assert!(tls_notice(b"Daemon stopped").is_none());
     }
 
     #[test]
@@ -952,6 +1051,8 @@ mod tests {
             (n, s.command.unwrap().to_string()),
             ("etrn", "#example.org".into())
         );
+        assert_eq!(s.peer.host.unwrap().helo.unwrap(), "x");
+        assert_eq!(s.peer.ip().unwrap(), "192.0.2.1");
         let (n, s) = ses(incomplete(
             b"QUIT) from <a@b.example> for c@d.example e@f.example",
             Session::default(),

@@ -1262,6 +1262,19 @@ mod tests {
                 "unexpected disconnection while reading SMTP command from (helo) [192.0.2.1] D=1s",
                 &[LostIncomingConnection],
             ),
+            // Logged with no selector at all (`log_write(0, ...)`, receive.c), so it
+            // is not smtp_connection's `SMTP connection from <conn> lost`.
+            (
+                "SMTP connection lost after final dot H=(helo) [192.0.2.1]",
+                &[],
+            ),
+            // ident_timeout logs the `timed out` line only; the `failed` one is a
+            // debug line (verify.c), no selector's evidence.
+            (
+                "ident connection to 192.0.2.1 failed: Connection refused",
+                &[],
+            ),
+            ("ident connection to 192.0.2.1 timed out", &[IdentTimeout]),
             (
                 "DKIM: d=example.com s=sel c=relaxed/relaxed a=rsa-sha256 b=2048 [verification succeeded]",
                 &[DkimVerbose],

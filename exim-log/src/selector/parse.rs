@@ -591,6 +591,15 @@ mod tests {
                 Some("subject"),
             ),
             ("=12345", SelectorErrorKind::NumericForm, 0, "=12345", None),
+            // The numeric form is the whole setting (Exim reads it with strtoul to
+            // the end, log.c decode_bits), so the whole setting is what was found.
+            (
+                "=12345 +pid",
+                SelectorErrorKind::NumericForm,
+                0,
+                "=12345 +pid",
+                None,
+            ),
             (
                 "+pid\n+subject",
                 SelectorErrorKind::TrailingLine,

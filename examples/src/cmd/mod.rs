@@ -133,18 +133,17 @@ impl ReportArgs {
     }
 
     /// As [`ReportArgs::fold_messages`], with the lines that belong to no
-    /// message given to `lone` as the assembler parsed them, on this thread
-    /// ([`each_message_and_line`]: not copied, not parsed again). `add` still
-    /// gets the args lines that linked to nothing, and on several threads
-    /// every lone line as [`Assembled::Line`]: for the same result, `add` of
-    /// a line must count what `lone` of its parse counts.
+    /// message given to `lone` as the assembler parsed them (not copied, not
+    /// parsed again), on this thread ([`each_message_and_line`]) or on
+    /// several ([`exim_log::parallel::fold_messages_and_lines`]). `add`
+    /// still gets the args lines that linked to nothing.
     pub fn fold_messages_and_lines<T: Send>(
         &self,
         source: &mut Source,
         total: T,
         init: impl Fn() -> T + Sync,
         add: impl Fn(&mut T, &Assembled) + Sync,
-        lone: impl Fn(&mut T, &LogLine<'_>),
+        lone: impl Fn(&mut T, &LogLine<'_>) + Sync,
         merge: impl FnMut(&mut T, T),
     ) -> (T, bool, MemoryUse) {
         let Some(plan) = self.threads.plan(source, 2) else {
@@ -158,16 +157,20 @@ impl ReportArgs {
             );
             return (total.into_inner(), failed, memory);
         };
-        fold_planned(
-            plan,
-            &self.threads,
-            self.budget(),
-            source,
+        let plan = plan.quiet();
+        let opts = AssemblerOptions::default().memory_budget(self.budget());
+        let f = exim_log::parallel::fold_messages_and_lines(
+            &plan,
+            self.threads.threads(),
+            opts,
             total,
             init,
             add,
+            lone,
             merge,
-        )
+        );
+        let failed = read_elsewhere(source, &plan, &f.lines, &f.errors);
+        (f.value, failed, f.memory)
     }
 
     /// Folds every line of `source` into `total`: on this thread
@@ -331,8 +334,25 @@ pub fn each_message(
 pub fn each_message_and_line(
     source: &mut Source,
     budget: MemoryBudget,
-    mut each: impl FnMut(Assembled),
+    each: impl FnMut(Assembled),
     mut lone: impl FnMut(&LogLine<'_>),
+) -> (bool, MemoryUse) {
+    each_message_and_parse(source, budget, each, |line, kept| {
+        if !kept {
+            lone(line);
+        }
+    })
+}
+
+/// As [`each_message_and_line`], but every line that parses goes to
+/// `parsed`, with whether a message (or an args line's record) kept it: the
+/// one parse of each line, for a caller that counts every line besides the
+/// messages (`exim-log report`: abuse-report's counting).
+pub fn each_message_and_parse(
+    source: &mut Source,
+    budget: MemoryBudget,
+    mut each: impl FnMut(Assembled),
+    mut parsed: impl FnMut(&LogLine<'_>, bool),
 ) -> (bool, MemoryUse) {
     let mut failed = false;
     let mut asm = Assembler::with_options(AssemblerOptions::default().memory_budget(budget));
@@ -340,8 +360,9 @@ pub fn each_message_and_line(
     loop {
         match source.read_line(&mut buf) {
             Ok(Some(position)) => {
-                if let Some(Ok(line)) = asm.push_line(&buf, position) {
-                    lone(&line);
+                if let Ok(line) = exim_log::parse_line(&buf) {
+                    let kept = asm.push_parsed(&buf, &line, position);
+                    parsed(&line, kept);
                 }
                 while let Some(a) = asm.pop() {
                     each(a);

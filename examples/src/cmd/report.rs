@@ -5,12 +5,12 @@
 use std::io::Write;
 use std::path::PathBuf;
 
-use exim_log::assemble::{Assembled, Assembler, AssemblerOptions};
+use exim_log::assemble::Assembled;
 use exim_log::report::abuse::AbuseReport;
 use exim_log::report::spam::SpamSources;
 use exim_log::report::summary::Summary;
 
-use super::{BudgetArgs, ReportArgs, read_error};
+use super::{BudgetArgs, ReportArgs, each_message_and_parse};
 use crate::input::{InputArgs, Source};
 use crate::outcome::{self, Outcome, status};
 use crate::report::html::Page;
@@ -102,26 +102,25 @@ fn one_pass(a: &ReportArgs, source: &mut Source) -> (AbuseReport, Summary, SpamS
     let mut abuse = AbuseReport::with_budget(window, budget);
     let mut summary = Summary::with_budget(window, budget);
     let mut spam = SpamSources::with_budget(window, budget);
-    let mut failed = false;
-    let lines = source.by_ref().inspect(|r| {
-        if let Ok(record) = r
-            && let Ok(line) = record.parse()
-        {
-            abuse.add(&line);
-        }
-    });
-    let asm = Assembler::with_options(AssemblerOptions::default().memory_budget(budget));
-    for item in asm.messages(lines) {
-        match item {
-            Ok(a) => {
-                summary.add(&a);
-                if let Assembled::Message(m) = &a {
-                    spam.add(m);
-                }
+    // Both callbacks count into `summary`, never at once.
+    let summary_cell = std::cell::RefCell::new(&mut summary);
+    // Each line is parsed once, for abuse-report and the assembler both.
+    let (failed, _) = each_message_and_parse(
+        source,
+        budget,
+        |a| {
+            summary_cell.borrow_mut().add(&a);
+            if let Assembled::Message(m) = &a {
+                spam.add(m);
             }
-            Err(e) => failed |= read_error(&e),
-        }
-    }
+        },
+        |line, kept| {
+            abuse.add(line);
+            if !kept {
+                summary_cell.borrow_mut().add_line(line);
+            }
+        },
+    );
     (abuse, summary, spam, failed)
 }
 
@@ -135,7 +134,7 @@ fn on_threads(
     plan: &exim_log::parallel::Plan,
 ) -> (AbuseReport, Summary, SpamSources, bool) {
     let window = a.window.window();
-    let ((summary, spam), failed, _) = a.fold_messages(
+    let ((summary, spam), failed, _) = a.fold_messages_and_lines(
         source,
         (
             Summary::with_budget(window, a.budget()),
@@ -153,6 +152,7 @@ fn on_threads(
                 spam.add(m);
             }
         },
+        |(summary, _), line| summary.add_line(line),
         |(summary, spam), (s, p)| {
             summary.merge(s);
             spam.merge(p);

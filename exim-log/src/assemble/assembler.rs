@@ -1,7 +1,7 @@
 //! The [`Assembler`]: lines in, messages out, with the `cwd=` link by id,
 //! pid or adjacency, bounce parents and next hops.
 
-use std::collections::{BTreeMap, VecDeque};
+use std::collections::VecDeque;
 use std::sync::Arc;
 
 use super::line::{ArgsSpans, LineFacts, MessageLine};
@@ -55,8 +55,13 @@ pub struct Assembler {
     /// Boxed: the table keeps spare slots (it never shrinks), which should
     /// cost a pointer each, not a message.
     in_flight: Map<IdBuf, (u64, Box<Message>)>,
-    /// First-line order of the messages in flight, for eviction.
-    order: BTreeMap<u64, IdBuf>,
+    /// First-line order of the messages in flight, for eviction: (sequence
+    /// number, id), oldest first. A message that leaves the table stays here
+    /// until it reaches the front or a compaction (its number no longer
+    /// matches the table's), so completing a message costs no search; at
+    /// most about twice the messages in flight are listed
+    /// ([`Assembler::compact_order`]).
+    order: VecDeque<(u64, IdBuf)>,
     seq: u64,
     pending: VecDeque<Pending>,
     /// Sequence number of `pending.front()`; entries are numbered consecutively.
@@ -213,7 +218,7 @@ impl Assembler {
             mem: MemoryUse::new(opts.memory_budget),
             opts,
             in_flight: Map::default(),
-            order: BTreeMap::new(),
+            order: VecDeque::new(),
             seq: 0,
             pending: VecDeque::new(),
             pending_base: 0,
@@ -280,17 +285,44 @@ impl Assembler {
             Ok(line) => line,
             Err(e) => return Some(Err(e)),
         };
-        match classify_parsed(raw, &line) {
+        if self.push_parsed(raw, &line, position) {
+            None
+        } else {
+            Some(Ok(line))
+        }
+    }
+
+    /// [`Assembler::push_line`] of a line the caller parsed already
+    /// (`line` must be [`parse_line`]`(raw)`), for a caller that reads
+    /// every line's parse too (`exim-log report` feeds the same parse to
+    /// abuse-report's counting and to the assembler): true when the line was
+    /// kept (copied into a message or an args line's record), false when it
+    /// belongs to no message (nothing is emitted for it then).
+    ///
+    /// ```
+    /// use exim_log::assemble::Assembler;
+    /// use exim_log::{Position, parse_line};
+    ///
+    /// let mut asm = Assembler::new();
+    /// let raw = b"2024-05-25 10:00:01 1sAfXv-0001UX-00 Completed\n";
+    /// let line = parse_line(raw).unwrap();
+    /// assert!(asm.push_parsed(raw, &line, Position::new(1, 0)));
+    /// let raw = b"2024-05-25 10:00:02 Start queue run: pid=2\n";
+    /// let line = parse_line(raw).unwrap();
+    /// assert!(!asm.push_parsed(raw, &line, Position::new(2, 48)));
+    /// ```
+    pub fn push_parsed(&mut self, raw: &[u8], line: &LogLine<'_>, position: Position) -> bool {
+        match classify_parsed(raw, line) {
             Kind::Other { time } => {
                 if let Some(t) = time {
                     self.expire_pending(t);
                 }
-                Some(Ok(line))
+                false
             }
             kind => {
                 let raw = crate::line::trim_line_ending(raw);
                 self.push_classified(Record::new(raw.to_vec(), position), kind);
-                None
+                true
             }
         }
     }
@@ -433,8 +465,8 @@ impl Assembler {
         }
         self.mem.add(held + parent_held);
         if f.completed {
-            if let Some((seq, msg)) = self.in_flight.remove(&f.id) {
-                self.order.remove(&seq);
+            if let Some((_, msg)) = self.in_flight.remove(&f.id) {
+                // Its order entry goes when it reaches the front.
                 self.emit(msg, Status::Completed);
             }
         } else {
@@ -503,11 +535,9 @@ impl Assembler {
     /// bytes fit in the budget.
     fn make_room(&mut self, n: usize) {
         while self.mem.held.saturating_add(n) > self.mem.budget {
-            if let Some((_, id)) = self.order.pop_first() {
-                if let Some((_, msg)) = self.in_flight.remove(&id) {
-                    self.mem.hit();
-                    self.emit(msg, Status::Evicted);
-                }
+            if let Some(msg) = self.pop_oldest() {
+                self.mem.hit();
+                self.emit(msg, Status::Evicted);
             } else if !self.pending.is_empty() {
                 self.mem.hit();
                 self.pop_pending();
@@ -517,8 +547,38 @@ impl Assembler {
         }
     }
 
+    /// Takes the oldest message in flight (by its first line) out of the
+    /// table, skipping the order entries of messages gone already.
+    fn pop_oldest(&mut self) -> Option<Box<Message>> {
+        while let Some((seq, id)) = self.order.pop_front() {
+            if self.in_flight.get(&id).is_some_and(|(s, _)| *s == seq) {
+                return self.in_flight.remove(&id).map(|(_, msg)| msg);
+            }
+        }
+        None
+    }
+
+    /// Drops the order entries of messages gone already once they are as
+    /// many as the messages in flight (so the list stays within about twice
+    /// the table, whatever the front message's age; each entry is looked at
+    /// a constant number of times on average).
+    fn compact_order(&mut self) {
+        if self.order.len() > 2 * self.in_flight.len() + 64 {
+            let in_flight = &self.in_flight;
+            self.order
+                .retain(|(seq, id)| in_flight.get(id).is_some_and(|(s, _)| s == seq));
+        }
+    }
+
+    /// Entries of the eviction order list, messages gone included.
+    #[cfg(test)]
+    pub(super) fn order_len(&self) -> usize {
+        self.order.len()
+    }
+
     /// The message in flight with this id, created if new.
     fn entry(&mut self, id: IdBuf) -> &mut Message {
+        self.compact_order();
         let (seq, order, mem) = (&mut self.seq, &mut self.order, &mut self.mem);
         let evicted = &mut self.evicted_set;
         &mut self
@@ -526,7 +586,7 @@ impl Assembler {
             .entry(id)
             .or_insert_with(|| {
                 *seq += 1;
-                order.insert(*seq, id);
+                order.push_back((*seq, id));
                 let mut msg = Message::new(id);
                 msg.continued = evicted.remove(&id);
                 msg.facts.held = MESSAGE_OVERHEAD + 2 * id.byte_len();
@@ -538,12 +598,10 @@ impl Assembler {
 
     fn evict_over_cap(&mut self) {
         while self.in_flight.len() > self.opts.max_in_flight {
-            let Some((_, id)) = self.order.pop_first() else {
+            let Some(msg) = self.pop_oldest() else {
                 return;
             };
-            if let Some((_, msg)) = self.in_flight.remove(&id) {
-                self.emit(msg, Status::Evicted);
-            }
+            self.emit(msg, Status::Evicted);
         }
     }
 
@@ -654,10 +712,8 @@ impl Assembler {
         while !self.pending.is_empty() {
             self.pop_pending();
         }
-        while let Some((_, id)) = self.order.pop_first() {
-            if let Some((_, msg)) = self.in_flight.remove(&id) {
-                self.emit(msg, Status::EndOfInput);
-            }
+        while let Some(msg) = self.pop_oldest() {
+            self.emit(msg, Status::EndOfInput);
         }
     }
 
@@ -687,16 +743,14 @@ impl Assembler {
             self.pop_pending();
         }
         let mut open = Vec::new();
-        while let Some((_, id)) = self.order.pop_first() {
-            if let Some((_, msg)) = self.in_flight.remove(&id) {
-                let mut msg = *msg;
-                self.mem.sub(msg.facts.held);
-                for a in &msg.arguments {
-                    self.unshare(&a.record);
-                }
-                msg.status = Status::EndOfInput;
-                open.push(msg);
+        while let Some(msg) = self.pop_oldest() {
+            let mut msg = *msg;
+            self.mem.sub(msg.facts.held);
+            for a in &msg.arguments {
+                self.unshare(&a.record);
             }
+            msg.status = Status::EndOfInput;
+            open.push(msg);
         }
         open
     }

@@ -231,6 +231,38 @@ fn completed_emits_and_cap_evicts_oldest() {
 }
 
 #[test]
+fn eviction_skips_messages_gone_and_the_order_list_stays_small() {
+    let mut asm = Assembler::with_options(AssemblerOptions::default().max_in_flight(3));
+    let id = |i: u64| format!("1sAoM7-{i:011}-0000");
+    // A stays in flight while a thousand messages arrive and complete.
+    arrival(&mut asm, 1, A, T, None, false);
+    for i in 0..1000 {
+        arrival(&mut asm, 2 * i + 2, &id(i), T, None, false);
+        let mut done = line(&mut asm, 2 * i + 3, &id(i), T, None);
+        done.completed = true;
+        asm.push_classified(rec(2 * i + 3), Kind::Message(done));
+        // About twice the table plus 64 (without compaction: i + 2).
+        assert!(asm.order_len() <= 2 * asm.in_flight() + 66, "at {i}");
+    }
+    // Then B, an id used again after its Completed, and two more: each
+    // arrival past the cap evicts the oldest message still in flight.
+    arrival(&mut asm, 3000, B, T, None, false);
+    arrival(&mut asm, 3001, &id(5), T, None, false);
+    arrival(&mut asm, 3002, &id(1000), T, None, false);
+    arrival(&mut asm, 3003, &id(1001), T, None, false);
+    let evicted: Vec<String> = drain(&mut asm)
+        .into_iter()
+        .filter_map(|a| match a {
+            Assembled::Message(m) if m.status == Status::Evicted => {
+                Some(m.id().as_str().to_string())
+            }
+            _ => None,
+        })
+        .collect();
+    assert_eq!(evicted, [A.to_string(), B.to_string()]);
+}
+
+#[test]
 fn submissions_are_told_from_other_invocations() {
     let cases = [
         ("/usr/sbin/sendmail -t -i", true),

@@ -26,6 +26,7 @@ use std::io::{BufRead, BufReader, Seek, SeekFrom};
 use super::{Folded, LineNumbers, MAX_UNIT_ERRORS, Plan, Unit, run_ordered};
 use crate::assemble::{Assembled, Assembler, AssemblerOptions, Message, Status};
 use crate::budget::{MemoryBudget, MemoryUse};
+use crate::line::LogLine;
 use crate::reader::{LogFiles, Position, ReadError};
 
 /// Lines before a cut that [`Plan::quiet`] keeps free of args lines: more
@@ -174,8 +175,28 @@ pub fn assemble_unit<R>(
     opts: AssemblerOptions,
     hold: MemoryBudget,
     in_flight: Option<&std::collections::HashSet<String>>,
+    value: R,
+    add: impl Fn(&mut R, &Assembled),
+) -> UnitMessages<R> {
+    assemble_unit_with(files, opts, hold, in_flight, value, add, None::<&Lone<R>>)
+}
+
+/// The type of a callback given the lines that belong to no message.
+type Lone<R> = fn(&mut R, &LogLine<'_>);
+
+/// [`assemble_unit`], with the lines that belong to no message given to
+/// `lone` as the assembler parsed them ([`Assembler::push_line`]: read into
+/// one buffer, not copied, not parsed again; those that do not parse are
+/// skipped) instead of to `add` as [`Assembled::Line`], when `lone` is
+/// given.
+fn assemble_unit_with<R, L: Fn(&mut R, &LogLine<'_>) + ?Sized>(
+    files: &mut LogFiles,
+    opts: AssemblerOptions,
+    hold: MemoryBudget,
+    in_flight: Option<&std::collections::HashSet<String>>,
     mut value: R,
     add: impl Fn(&mut R, &Assembled),
+    lone: Option<&L>,
 ) -> UnitMessages<R> {
     let mut counted = Some(Vec::new());
     let mut asm = Assembler::with_options(opts);
@@ -221,7 +242,14 @@ pub fn assemble_unit<R>(
         match files.read_line(&mut buf) {
             Ok(Some(pos)) => {
                 lines += 1;
-                asm.push(crate::reader::Record::new(std::mem::take(&mut buf), pos));
+                match lone {
+                    Some(lone) => {
+                        if let Some(Ok(line)) = asm.push_line(&buf, pos) {
+                            lone(&mut value, &line);
+                        }
+                    }
+                    None => asm.push(crate::reader::Record::new(std::mem::take(&mut buf), pos)),
+                }
                 while let Some(item) = asm.pop() {
                     take(
                         item,
@@ -463,6 +491,13 @@ impl Stitch {
 /// half by the assemblers of the units in flight (at most two per thread),
 /// an eighth by their held pieces, a quarter by the messages held across
 /// cuts.
+///
+/// Positions: every line's byte offset is its file's. Line numbers are known
+/// only once the units before are read, so they are the file's for the
+/// messages joined across a cut (renumbered here) and for read errors, but
+/// counted from the start of the unit for the items `add` sees on a worker
+/// thread (a message read whole in one unit, a lone line). Reports that need
+/// a line's place use its byte offset.
 pub fn fold_messages<T, I, A, M>(
     plan: &Plan,
     threads: usize,
@@ -470,12 +505,69 @@ pub fn fold_messages<T, I, A, M>(
     total: T,
     init: I,
     add: A,
+    merge: M,
+) -> Folded<T>
+where
+    T: Send,
+    I: Fn() -> T + Sync,
+    A: Fn(&mut T, &Assembled) + Sync,
+    M: FnMut(&mut T, T),
+{
+    fold_messages_with(
+        plan,
+        threads,
+        opts,
+        total,
+        init,
+        add,
+        None::<&(dyn Fn(&mut T, &LogLine<'_>) + Sync)>,
+        merge,
+    )
+}
+
+/// As [`fold_messages`], but the lines that belong to no message go to
+/// `lone` as the assembler parsed them ([`Assembler::push_line`]: not
+/// copied, not parsed again; lines that do not parse are skipped), not to
+/// `add`; args lines that linked to nothing still come to `add` as
+/// [`Assembled::Line`]. For a result equal to [`fold_messages`]'s, `lone`
+/// of a line's parse must count what `add` of the line would.
+#[allow(clippy::too_many_arguments)]
+pub fn fold_messages_and_lines<T, I, A, L, M>(
+    plan: &Plan,
+    threads: usize,
+    opts: AssemblerOptions,
+    total: T,
+    init: I,
+    add: A,
+    lone: L,
+    merge: M,
+) -> Folded<T>
+where
+    T: Send,
+    I: Fn() -> T + Sync,
+    A: Fn(&mut T, &Assembled) + Sync,
+    L: Fn(&mut T, &LogLine<'_>) + Sync,
+    M: FnMut(&mut T, T),
+{
+    fold_messages_with(plan, threads, opts, total, init, add, Some(&lone), merge)
+}
+
+#[allow(clippy::too_many_arguments)]
+fn fold_messages_with<T, I, A, L, M>(
+    plan: &Plan,
+    threads: usize,
+    opts: AssemblerOptions,
+    total: T,
+    init: I,
+    add: A,
+    lone: Option<&L>,
     mut merge: M,
 ) -> Folded<T>
 where
     T: Send,
     I: Fn() -> T + Sync,
     A: Fn(&mut T, &Assembled) + Sync,
+    L: Fn(&mut T, &LogLine<'_>) + Sync + ?Sized,
     M: FnMut(&mut T, T),
 {
     let units = plan.units();
@@ -500,7 +592,15 @@ where
             let mut files = units
                 .get(i)
                 .map_or_else(LogFiles::default, |u| u.open(true));
-            assemble_unit(&mut files, unit_opts.clone(), hold, None, init(), &add)
+            assemble_unit_with(
+                &mut files,
+                unit_opts.clone(),
+                hold,
+                None,
+                init(),
+                &add,
+                lone,
+            )
         },
         |i, mut out| {
             let Some(u) = units.get(i) else { return };
@@ -508,13 +608,14 @@ where
                 // An id in flight across the cut starts anew in this unit:
                 // assemble it again holding that id's messages for the stitch.
                 let ids = stitch.in_flight();
-                out = assemble_unit(
+                out = assemble_unit_with(
                     &mut u.open(true),
                     unit_opts.clone(),
                     hold,
                     Some(&ids),
                     init(),
                     &add,
+                    lone,
                 );
                 folded.again += 1;
             }

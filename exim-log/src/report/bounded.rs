@@ -248,10 +248,30 @@ impl<K: Hash + Eq + Clone + Ord + Key, V: Default + Weight> BoundedMap<K, V> {
         self.dropped += other.dropped;
         self.prunes += other.prunes;
         self.truncated += other.truncated;
+        // No prune can happen on the way when both fit together (a key
+        // present in both is held once, and a merged value holds no more
+        // than its two parts): then the order of the entries does not
+        // matter, and neither does sorting them (a third of what the
+        // calling thread did to merge the partial summaries of two threads).
+        let fits = self.map.len().saturating_add(other.map.len()) <= self.cap
+            && self.bytes.saturating_add(other.bytes) <= self.max_bytes;
+        if fits && self.map.is_empty() {
+            // The first partial merged into an empty total: taken as it is,
+            // its bytes counted as the inserts below would count them.
+            self.bytes += other
+                .map
+                .iter()
+                .map(|(k, v)| Self::entry_bytes(k, v))
+                .sum::<usize>();
+            self.map = other.map;
+            return;
+        }
         let mut entries: Vec<(K, V)> = other.map.into_iter().collect();
-        // Heaviest first, so a prune on the way keeps what matters; by key
-        // for determinism.
-        entries.sort_by(|a, b| b.1.weight().cmp(&a.1.weight()).then_with(|| a.0.cmp(&b.0)));
+        if !fits {
+            // Heaviest first, so a prune on the way keeps what matters; by
+            // key for determinism.
+            entries.sort_by(|a, b| b.1.weight().cmp(&a.1.weight()).then_with(|| a.0.cmp(&b.0)));
+        }
         for (k, v) in entries {
             if let Some(mine) = self.map.get_mut(&k) {
                 let before = mine.heap_bytes();
@@ -560,6 +580,50 @@ mod tests {
         assert_eq!(left.top(1, 1), vec![(&"a".to_string(), &3)]);
         assert_eq!(left_set.count(), whole_set.count());
         assert_eq!(left_set.count().to_string(), ">=3");
+    }
+
+    #[test]
+    fn a_partial_merged_into_an_empty_map_is_taken_whole() {
+        let mut part: BoundedMap<String, u64> = BoundedMap::new(10);
+        for k in ["b", "a", "b", "c"] {
+            part.bump(k);
+        }
+        let mut total: BoundedMap<String, u64> = BoundedMap::new(10);
+        total.merge(part.clone());
+        assert_eq!(total.top(10, 0), part.top(10, 0));
+        // Three keys of one byte: each counted once, as by three inserts.
+        assert_eq!(total.bytes(), 3 * (1 + ENTRY_OVERHEAD + 8));
+        assert_eq!(total.bytes(), part.bytes());
+        assert_eq!(total.dropped(), 0);
+        // A later merge still adds up.
+        total.merge(part);
+        assert_eq!(total.get("b"), Some(&4));
+        assert_eq!(total.bytes(), 3 * (1 + ENTRY_OVERHEAD + 8));
+    }
+
+    #[test]
+    fn a_merge_past_the_cap_keeps_the_heaviest() {
+        // 3 + 3 keys into a cap of 4: the merge must prune on the way, and
+        // the heavy keys of the partial come first, so they survive.
+        let mut total: BoundedMap<String, u64> = BoundedMap::new(4);
+        for k in ["x", "y", "z"] {
+            total.bump(k);
+        }
+        let mut part: BoundedMap<String, u64> = BoundedMap::new(4);
+        for (k, n) in [("h1", 9), ("h2", 8), ("l", 1)] {
+            for _ in 0..n {
+                part.bump(k);
+            }
+        }
+        total.merge(part);
+        assert!(total.dropped() > 0);
+        assert!(total.len() <= 4);
+        let top: Vec<(&str, u64)> = total
+            .top(2, 0)
+            .into_iter()
+            .map(|(k, v)| (k.as_str(), *v))
+            .collect();
+        assert_eq!(top, [("h1", 9), ("h2", 8)]);
     }
 
     #[test]

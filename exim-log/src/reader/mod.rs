@@ -993,7 +993,11 @@ mod tests {
         let mut r = LogReader::new(&b"2026-11-25 10:00:00 x\n"[..])
             .with_file(Path::new("mainlog"))
             .with_max_line_len(123);
+        assert_eq!(r.max_line_len(), 123);
+        assert_eq!(r.file().map(|f| f.as_ref()), Some(Path::new("mainlog")));
+        assert_eq!(r.framing(), None);
         let _ = r.read_record();
+        assert_eq!(r.framing(), Some(Framing::Plain));
         let shown = format!("{r:?}");
         for part in [
             "LogReader",

@@ -8,9 +8,9 @@ use arrow_array::builder::{ArrayBuilder, ListBuilder, StringBuilder, StructBuild
 use arrow_array::types::{Float64Type, Int16Type, Int64Type, TimestampMicrosecondType};
 use arrow_array::{
     Array, ArrayRef, ArrowPrimitiveType, BooleanArray, DictionaryArray, Int16Array, PrimitiveArray,
-    RecordBatch, new_null_array,
+    RecordBatch, StringArray, new_null_array,
 };
-use arrow_buffer::{BooleanBuffer, MutableBuffer, NullBuffer};
+use arrow_buffer::{BooleanBuffer, Buffer, MutableBuffer, NullBuffer, OffsetBuffer};
 use arrow_schema::{ArrowError, DataType, Field, Fields, Schema, SchemaRef};
 
 /// How a column is stored.
@@ -188,9 +188,10 @@ pub(crate) enum Col {
     Int(Staged<i64>),
     Float(Staged<f64>),
     Bool(Staged<bool>),
-    List(ListBuilder<StringBuilder>),
+    // Boxed: the big, rare builders would make every column as large.
+    List(Box<ListBuilder<StringBuilder>>),
     Time(Staged<i64>),
-    Fields(ListBuilder<StructBuilder>),
+    Fields(Box<ListBuilder<StructBuilder>>),
 }
 
 /// A scalar column's values with their rows (in increasing order, at most
@@ -315,12 +316,22 @@ impl StrCol {
     }
 
     /// Rows `0..n` as a Utf8 array; empty again after.
-    fn finish(&mut self, n: usize) -> ArrayRef {
+    fn finish(&mut self, n: usize) -> Result<ArrayRef, ArrowError> {
         if self.rows.is_empty() {
-            return new_null_array(&DataType::Utf8, n);
+            return Ok(new_null_array(&DataType::Utf8, n));
         }
-        let mut b = StringBuilder::with_capacity(n, self.bytes.len());
+        // A dense column (a value in a quarter of the rows or more) gets its
+        // offsets laid out here, and the staged bytes become its values
+        // (`try_new` checks them in O(rows)); a sparse one goes through the
+        // builder, which pads nulls without that check.
+        let dense = self.rows.len().saturating_mul(4) >= n
+            && std::str::from_utf8(&self.bytes)
+                .is_ok_and(|s| self.ends.iter().all(|e| s.is_char_boundary(*e)));
+        if dense && let Some(a) = self.finish_dense(n)? {
+            return Ok(a);
+        }
         let whole = std::str::from_utf8(&self.bytes).ok();
+        let mut b = StringBuilder::with_capacity(n, self.bytes.len());
         let mut start = 0;
         for (r, end) in self.rows.iter().zip(&self.ends) {
             let (r, end) = (*r as usize, *end);
@@ -346,29 +357,58 @@ impl StrCol {
         self.rows.clear();
         self.ends.clear();
         self.bytes.clear();
-        Arc::new(b.finish())
+        Ok(Arc::new(b.finish()))
+    }
+
+    /// The column from offsets laid out here (`None`: the values are too
+    /// long for i32 offsets, left to the builder).
+    fn finish_dense(&mut self, n: usize) -> Result<Option<ArrayRef>, ArrowError> {
+        if i32::try_from(self.bytes.len()).is_err() {
+            return Ok(None);
+        }
+        let mut offsets: Vec<i32> = Vec::with_capacity(n + 1);
+        offsets.push(0);
+        let mut last = 0;
+        for (r, end) in self.rows.iter().zip(&self.ends) {
+            offsets.resize(*r as usize + 1, last);
+            last = i32::try_from(*end).unwrap_or(i32::MAX);
+            offsets.push(last);
+        }
+        offsets.resize(n + 1, last);
+        let nulls = (self.rows.len() != n).then(|| validity(&self.rows, n));
+        let len = self.bytes.len();
+        let values = std::mem::replace(&mut self.bytes, Vec::with_capacity(len));
+        self.rows.clear();
+        self.ends.clear();
+        let a = StringArray::try_new(
+            OffsetBuffer::new(offsets.into()),
+            Buffer::from_vec(values),
+            nulls,
+        )?;
+        Ok(Some(Arc::new(a)))
     }
 }
 
 /// A dictionary-encoded string column (Int16 keys): `event`, `flag`,
 /// `protocol`, ... hold a handful of distinct values, so a value is found
-/// among them by a scan that compares lengths first, cheaper than arrow's
-/// `StringDictionaryBuilder`, which hashes every value.
+/// among them by a scan of their bytes that compares lengths first, cheaper
+/// than arrow's `StringDictionaryBuilder`, which hashes every value; only a
+/// new value is made UTF-8 (lossy, as its JSON).
 #[derive(Default)]
 pub(crate) struct Dict {
     keys: Staged<i16>,
     values: StringBuilder,
-    /// The distinct values of this batch, in key order (scanned while few).
-    seen: Vec<Box<str>>,
+    /// The distinct values of this batch as given, in key order (scanned while few).
+    seen: Vec<Box<[u8]>>,
     /// The same, by value, once there are more than [`Dict::SCAN`].
-    index: std::collections::HashMap<Box<str>, i16>,
+    index: std::collections::HashMap<Box<[u8]>, i16>,
 }
 
 impl Dict {
     /// Distinct values looked up by a scan.
     const SCAN: usize = 32;
 
-    fn key(&mut self, v: &str) -> Option<i16> {
+    fn key(&mut self, v: &[u8]) -> Option<i16> {
         if self.seen.len() <= Self::SCAN {
             if let Some(i) = self
                 .seen
@@ -383,7 +423,7 @@ impl Dict {
         // A new value: past `i16::MAX` distinct values the key would
         // overflow, and the value is left out (null).
         let k = i16::try_from(self.seen.len()).ok()?;
-        self.values.append_value(v);
+        self.values.append_value(crate::text::lossy(v));
         self.seen.push(v.into());
         if self.seen.len() > Self::SCAN {
             if self.index.is_empty() {
@@ -401,12 +441,14 @@ impl Dict {
 
     /// Appends `v` as the value of row `row` (a null past `i16::MAX`
     /// distinct values in a batch).
-    pub(crate) fn append(&mut self, row: usize, v: &str) {
+    #[inline]
+    pub(crate) fn append(&mut self, row: usize, v: &[u8]) {
         if let Some(k) = self.key(v) {
             self.keys.push(row, k);
         }
     }
 
+    #[inline]
     fn next_row(&self) -> usize {
         self.keys.next_row()
     }
@@ -448,12 +490,12 @@ impl Col {
             Kind::Int => Col::Int(Staged::default()),
             Kind::Float => Col::Float(Staged::default()),
             Kind::Bool => Col::Bool(Staged::default()),
-            Kind::List => Col::List(ListBuilder::new(StringBuilder::new())),
+            Kind::List => Col::List(Box::new(ListBuilder::new(StringBuilder::new()))),
             Kind::Time => Col::Time(Staged::default()),
-            Kind::Fields => Col::Fields(ListBuilder::new(StructBuilder::from_fields(
+            Kind::Fields => Col::Fields(Box::new(ListBuilder::new(StructBuilder::from_fields(
                 field_struct(),
                 0,
-            ))),
+            )))),
         }
     }
 
@@ -469,6 +511,18 @@ impl Col {
             Col::List(b) => b.len(),
             Col::Time(b) => b.next_row(),
             Col::Fields(b) => b.len(),
+        }
+    }
+
+    /// The type of this column when it is a staged one with no value in the
+    /// batch (its array is all nulls; nothing to reset).
+    fn null_type(&self) -> Option<DataType> {
+        match self {
+            Col::Str(b) if b.rows.is_empty() => Some(DataType::Utf8),
+            Col::Int(b) if b.is_empty() => Some(DataType::Int64),
+            Col::Float(b) if b.is_empty() => Some(DataType::Float64),
+            Col::Bool(b) if b.is_empty() => Some(DataType::Boolean),
+            _ => None,
         }
     }
 
@@ -488,7 +542,7 @@ impl Col {
     /// every batch (`finish` hands its buffers over to the array).
     pub(crate) fn finish(&mut self, n: usize) -> Result<ArrayRef, ArrowError> {
         Ok(match self {
-            Col::Str(b) => b.finish(n),
+            Col::Str(b) => b.finish(n)?,
             Col::Dict(b) => Arc::new(b.finish(n)?),
             Col::Int(b) if b.is_empty() => new_null_array(&DataType::Int64, n),
             Col::Int(b) => Arc::new(primitive::<Int64Type>(b, n)),
@@ -504,7 +558,7 @@ impl Col {
                     .as_any()
                     .downcast_ref::<arrow_array::StringArray>()
                     .map_or(0, |s| s.values().len());
-                *b = ListBuilder::with_capacity(StringBuilder::with_capacity(items, bytes), n);
+                **b = ListBuilder::with_capacity(StringBuilder::with_capacity(items, bytes), n);
                 Arc::new(a)
             }
             Col::Time(b) => {
@@ -588,7 +642,7 @@ impl Table {
         let row = self.rows;
         match self.col(i) {
             Some(Col::Str(b)) => b.push(row, v),
-            Some(Col::Dict(b)) => b.append(row, &crate::text::lossy(v)),
+            Some(Col::Dict(b)) => b.append(row, v),
             _ => {}
         }
     }
@@ -599,7 +653,7 @@ impl Table {
         let row = self.rows;
         match self.col(i) {
             Some(Col::Str(b)) => b.push(row, v.as_bytes()),
-            Some(Col::Dict(b)) => b.append(row, v),
+            Some(Col::Dict(b)) => b.append(row, v.as_bytes()),
             _ => {}
         }
     }
@@ -652,6 +706,9 @@ impl Table {
         let mut arrays = Vec::new();
         let mut failed = None;
         let rows = self.rows;
+        // The columns with no value in the batch (most of the rare keys')
+        // share one null array of their type: one allocation, not one each.
+        let mut nulls: Vec<(DataType, ArrayRef)> = Vec::new();
         // Every column is finished even after a failure, so that the table
         // starts empty again in step.
         for (c, name) in self.cols.iter_mut().zip(&self.names) {
@@ -660,7 +717,18 @@ impl Table {
                 if len < rows {
                     c.append_nulls(rows - len);
                 }
-                match c.finish(rows) {
+                let done = match c.null_type() {
+                    Some(t) => Ok(match nulls.iter().find(|(d, _)| *d == t) {
+                        Some((_, a)) => a.clone(),
+                        None => {
+                            let a = new_null_array(&t, rows);
+                            nulls.push((t, a.clone()));
+                            a
+                        }
+                    }),
+                    None => c.finish(rows),
+                };
+                match done {
                     Ok(a) => {
                         fields.push(Field::new(*name, a.data_type().clone(), true));
                         arrays.push(a);

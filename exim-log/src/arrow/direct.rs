@@ -300,9 +300,11 @@ impl Table {
         if self.has(C::args) {
             self.put_list(
                 C::args,
-                a.args
-                    .iter()
-                    .map(|q| Cow::Owned(lossy(&q.decode()).into_owned())),
+                // Borrowed from the line unless an argument had escapes.
+                a.args.iter().map(|q| match q.decode() {
+                    Cow::Borrowed(b) => lossy(b),
+                    Cow::Owned(v) => Cow::Owned(String::from_utf8_lossy(&v).into_owned()),
+                }),
             );
         }
     }

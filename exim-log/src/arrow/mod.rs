@@ -174,7 +174,7 @@ impl LinesBuilder {
             t.put_int(C::pid, i64::from(pid));
         }
         if let Some(id) = line.message_id {
-            t.put_str(C::message_id, id.as_str());
+            t.put_bytes(C::message_id, id.as_bytes());
         }
         if let Some(flag) = line.flag {
             t.put_str(C::flag, flag.as_str());

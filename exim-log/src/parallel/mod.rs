@@ -458,6 +458,108 @@ mod tests {
         assert_eq!(none, 0);
     }
 
+    /// The positions of the lines of messages assembled on several threads:
+    /// byte offsets are the file's; line numbers are the file's for messages
+    /// joined across a cut, and counted from the unit's
+    /// start for a message read whole in one unit (see [`fold_messages`]).
+    #[test]
+    fn messages_across_cuts_keep_their_positions() {
+        use crate::assemble::{Assembled, AssemblerOptions};
+        // Twenty messages whose lines interleave (each message's delivery
+        // comes three messages later), a line without a timestamp in the
+        // middle: the cuts fall inside messages and between them.
+        let mut text = String::new();
+        // id -> (line, byte) of each of its lines, in the file.
+        let mut want: std::collections::BTreeMap<String, Vec<(u64, u64)>> = Default::default();
+        let push = |text: &mut String, l: String| {
+            let at = (text.lines().count() as u64 + 1, text.len() as u64);
+            text.push_str(&l);
+            text.push('\n');
+            at
+        };
+        for i in 0..23u32 {
+            if i == 15 {
+                push(&mut text, "no timestamp here".to_string());
+            }
+            if i < 20 {
+                let id = format!("1a2b3c-0000{i:02}-AB");
+                let at = push(
+                    &mut text,
+                    format!("2026-11-25 10:00:{i:02} {id} <= a{i}@example.com P=local S=100"),
+                );
+                want.entry(id).or_default().push(at);
+            }
+            if i >= 3 {
+                let id = format!("1a2b3c-0000{:02}-AB", i - 3);
+                let at = push(
+                    &mut text,
+                    format!("2026-11-25 10:00:{i:02} {id} => b@example.org R=r T=t"),
+                );
+                want.entry(id.clone()).or_default().push(at);
+                let at = push(&mut text, format!("2026-11-25 10:00:{i:02} {id} Completed"));
+                want.entry(id).or_default().push(at);
+            }
+        }
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("mainlog");
+        std::fs::write(&path, &text).unwrap();
+        let plan = Plan::sized([&path], 6, 1).unwrap();
+        let starts: Vec<u64> = plan
+            .units()
+            .iter()
+            .map(|u| u.range.as_ref().unwrap().start)
+            .collect();
+        assert!(starts.len() >= 4, "{starts:?}");
+        let unit_of = |byte: u64| starts.iter().rposition(|s| *s <= byte).unwrap();
+        // A message in one unit counts its lines from the unit's start.
+        let want: Vec<(String, Vec<(u64, u64)>)> = want
+            .into_iter()
+            .map(|(id, at)| {
+                let unit = unit_of(at[0].1);
+                let before = if unit > 0 && at.iter().all(|a| unit_of(a.1) == unit) {
+                    // The lines that start before the unit's first byte.
+                    let start = starts[unit] as usize;
+                    1 + text.as_bytes()[..start - 1]
+                        .iter()
+                        .filter(|b| **b == b'\n')
+                        .count() as u64
+                } else {
+                    0
+                };
+                let at = at.iter().map(|(l, b)| (l - before, *b)).collect();
+                (id, at)
+            })
+            .collect();
+        assert!(
+            want.iter()
+                .any(|(_, at)| at[0].0 != at.last().unwrap().0 - 5 && at[0].0 > 1)
+        );
+        for threads in [1, 2, 3] {
+            let folded = fold_messages(
+                &plan,
+                threads,
+                AssemblerOptions::default(),
+                Vec::new(),
+                Vec::new,
+                |v: &mut Vec<(String, Vec<(u64, u64)>)>, item| {
+                    if let Assembled::Message(m) = item {
+                        let at = m
+                            .records()
+                            .map(|r| (r.position().line, r.position().byte))
+                            .collect();
+                        v.push((m.id().as_str().to_string(), at));
+                    }
+                },
+                |all, v| all.extend(v),
+            );
+            let mut got = folded.value;
+            got.sort();
+            assert_eq!(got, want, "{threads} threads");
+            // A line without a timestamp is an item (a lone line), not an error.
+            assert!(folded.errors.is_empty(), "{threads} threads");
+        }
+    }
+
     #[test]
     fn a_set_of_equal_files_is_one_unit_each() {
         // Four files of a rotated set, a few bytes apart in size: each a

@@ -491,6 +491,13 @@ impl Stitch {
 /// half by the assemblers of the units in flight (at most two per thread),
 /// an eighth by their held pieces, a quarter by the messages held across
 /// cuts.
+///
+/// Positions: every line's byte offset is its file's. Line numbers are known
+/// only once the units before are read, so they are the file's for the
+/// messages joined across a cut (renumbered here) and for read errors, but
+/// counted from the start of the unit for the items `add` sees on a worker
+/// thread (a message read whole in one unit, a lone line). Reports that need
+/// a line's place use its byte offset.
 pub fn fold_messages<T, I, A, M>(
     plan: &Plan,
     threads: usize,

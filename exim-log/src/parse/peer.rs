@@ -78,15 +78,19 @@ pub(crate) fn angle(i: &[u8]) -> Option<(&[u8], &[u8])> {
 /// `host_and_ident(TRUE)` (`H=<fullhost>[ I=[ip]:port][ U=<ident>]`, host.c)
 /// when it ends the text: read from the right, so client text before it (an
 /// address, a command) or inside it (the HELO) cannot move the address. The
-/// address is the last `[ip][:port]` after a space that only the interface
-/// and ident tags follow; the host block starts at the last ` H=` before it.
+/// address is the last `[ip][:port]` after a space (or `H=`) that only the interface
+/// and ident tags follow; the host block starts at the last ` H=` before it
+/// from which a whole fullhost reads (the HELO may hold `H=` too).
 /// Returns the peer and the text before ` H=`.
 pub(crate) fn host_and_ident_from_right(i: &[u8]) -> Option<(crate::event::Peer<'_>, &[u8])> {
     let mut upto = i.len();
     loop {
         let p = memchr::memrchr(b'[', i.get(..upto)?)?;
         upto = p;
-        if p == 0 || i.get(p - 1) != Some(&b' ') {
+        // After a space, or right after `H=` (a fullhost that is the bare
+        // `[ip]`: no HELO, no name).
+        let before_open = i.get(..p)?;
+        if !(before_open.ends_with(b" ") || before_open.ends_with(b"H=")) {
             continue;
         }
         let Some((_, mut tail)) = super::host::bracketed_ip(i.get(p..)?) else {
@@ -111,11 +115,22 @@ pub(crate) fn host_and_ident_from_right(i: &[u8]) -> Option<(crate::event::Peer<
         }
         let end = p + (i.len() - p - super::host::bracketed_ip(i.get(p..)?)?.1.len());
         let head = i.get(..end)?;
-        let h = rfind(head, b"H=").filter(|&k| k == 0 || head.get(k - 1) == Some(&b' '))?;
-        let host = super::host::fullhost_from_right(head.get(h + 2..)?)?;
-        peer.host = Some(host);
-        let before = i.get(..h)?;
-        return Some((peer, before.strip_suffix(b" ").unwrap_or(before)));
+        // The HELO is the client's and may hold `H=`: the block starts at the
+        // last `H=` (at the start or after a space) from which a whole
+        // fullhost reads, not just at the last `H=`.
+        let mut h_upto = head.len();
+        while let Some(h) = head.get(..h_upto).and_then(|x| rfind(x, b"H=")) {
+            h_upto = h;
+            if h != 0 && head.get(h - 1) != Some(&b' ') {
+                continue;
+            }
+            if let Some(host) = head.get(h + 2..).and_then(super::host::fullhost_from_right) {
+                peer.host = Some(host);
+                let before = i.get(..h)?;
+                return Some((peer, before.strip_suffix(b" ").unwrap_or(before)));
+            }
+        }
+        return None;
     }
 }
 
@@ -362,6 +377,153 @@ mod tests {
             );
             assert_eq!(got, want, "{input}");
         }
+    }
+
+    /// host.c host_and_ident(TRUE): `H=<fullhost>[ I=[ip]:port][ U=<ident>]`
+    /// at the end of the text; the client's text before it and its HELO may
+    /// hold anything, `H=` included.
+    #[test]
+    fn host_and_ident_from_the_right() {
+        // input, (before, ip, helo, iface, user)
+        type Want<'s> = (
+            &'s str,
+            &'s str,
+            Option<&'s str>,
+            Option<&'s str>,
+            Option<&'s str>,
+        );
+        let cases: &[(&str, Want)] = &[
+            (
+                "<a> H=(pc) [192.0.2.1] U=joe",
+                ("<a>", "192.0.2.1", Some("pc"), None, Some("joe")),
+            ),
+            (
+                "<a> H=(pc) [192.0.2.1]:4000 I=[198.51.100.1]:25 U=joe",
+                (
+                    "<a>",
+                    "192.0.2.1",
+                    Some("pc"),
+                    Some("198.51.100.1"),
+                    Some("joe"),
+                ),
+            ),
+            ("H=[192.0.2.1]", ("", "192.0.2.1", None, None, None)),
+            (
+                "<a> H=[192.0.2.1]:4000 U=joe",
+                ("<a>", "192.0.2.1", None, None, Some("joe")),
+            ),
+            (
+                "<a> H=(pcH=x) [192.0.2.1]",
+                ("<a>", "192.0.2.1", Some("pcH=x"), None, None),
+            ),
+            (
+                "<a> H=(pc H=x) [192.0.2.1]",
+                ("<a>", "192.0.2.1", Some("pc H=x"), None, None),
+            ),
+            (
+                "<b> H=(y) [10.0.0.1] U=z> H=(pc) [192.0.2.1]",
+                (
+                    "<b> H=(y) [10.0.0.1] U=z>",
+                    "192.0.2.1",
+                    Some("pc"),
+                    None,
+                    None,
+                ),
+            ),
+        ];
+        for (input, want) in cases {
+            let (p, before) =
+                host_and_ident_from_right(input.as_bytes()).unwrap_or_else(|| panic!("{input}"));
+            let h = p.host.unwrap();
+            let got = (
+                String::from_utf8_lossy(before).into_owned(),
+                text_string(h.ip).unwrap(),
+                text_string(h.helo),
+                text_string(p.interface.map(|e| e.ip)),
+                text_string(p.user),
+            );
+            let want = (
+                want.0.to_string(),
+                want.1.to_string(),
+                opt_string(want.2),
+                opt_string(want.3),
+                opt_string(want.4),
+            );
+            assert_eq!(got, want, "{input}");
+        }
+        for input in [
+            "<a> H=(pc) [192.0.2.1] U=",
+            "<a> H=(pc) [192.0.2.1] U=jo e",
+            "<a> H=(pc) [192.0.2.1] P=esmtp",
+            "[192.0.2.1]",
+            "<a> xH=(pc) [192.0.2.1]",
+            "<a> H=(pc)[192.0.2.1]",
+        ] {
+            assert!(
+                host_and_ident_from_right(input.as_bytes()).is_none(),
+                "{input}"
+            );
+        }
+    }
+
+    /// `<...>` ends at a `>` followed by a space, `:`, `,` or the end; a
+    /// quoted local part (RFC 5321 quoted-string, `\` escapes one byte) is
+    /// skipped whole.
+    #[test]
+    fn angle_table() {
+        let cases: &[(&str, Option<(&str, &str)>)] = &[
+            ("<a@b.example>", Some(("<a@b.example>", ""))),
+            ("<a>b>, c", Some(("<a>b>", ", c"))),
+            ("<\"a> b\"@c> t", Some(("<\"a> b\"@c>", " t"))),
+            ("<\"a\\\"> b\"@c> t", Some(("<\"a\\\"> b\"@c>", " t"))),
+            ("<\"a\\x\"> b\"@c> t", Some(("<\"a\\x\">", " b\"@c> t"))),
+            ("<\"unclosed> x", Some(("<\"unclosed>", " x"))),
+            ("<a@b", None),
+            ("x<a>", None),
+        ];
+        for (input, want) in cases {
+            let got = angle(input.as_bytes()).map(|(a, r)| {
+                (
+                    String::from_utf8_lossy(a).into_owned(),
+                    String::from_utf8_lossy(r).into_owned(),
+                )
+            });
+            let want = want.map(|(a, r)| (a.to_string(), r.to_string()));
+            assert_eq!(got, want, "{input}");
+        }
+    }
+
+    /// smtp_in.c add_tls_info_for_log: ` X=<cipher>[*] CV=yes|no DN="<dn>"
+    /// SNI=<name>`, `*` with +tls_resumption; the DN is `string_printing`'d and
+    /// may hold spaces.
+    #[test]
+    fn tls_tags() {
+        let (t, rest) = tags(
+            b"H=(pc) [192.0.2.1] X=TLS1.3:TLS_AES_256_GCM_SHA384:256* CV=yes DN=\"/O=Example Ltd/CN=pc.example\" SNI=mx.example.org F=<a@b.example> rejected RCPT <c@d.example>",
+            false,
+        );
+        let tls = t.peer.tls.unwrap();
+        assert_eq!(tls.cipher.unwrap(), "TLS1.3:TLS_AES_256_GCM_SHA384:256");
+        assert!(tls.resumed);
+        assert_eq!(tls.certificate_verified.unwrap(), "yes");
+        assert_eq!(
+            tls.peer_dn.unwrap().to_string_lossy(),
+            "/O=Example Ltd/CN=pc.example"
+        );
+        assert_eq!(tls.sni.unwrap(), "mx.example.org");
+        assert_eq!(t.peer.sender.unwrap(), "<a@b.example>");
+        assert_eq!(rest, b" rejected RCPT <c@d.example>");
+        let (t, _) = tags(
+            b"H=[192.0.2.1] X=TLS1.2:ECDHE-RSA-AES256-GCM-SHA384:256 CV=no",
+            false,
+        );
+        let tls = t.peer.tls.unwrap();
+        assert_eq!(
+            tls.cipher.unwrap(),
+            "TLS1.2:ECDHE-RSA-AES256-GCM-SHA384:256"
+        );
+        assert!(!tls.resumed);
+        assert_eq!(tls.certificate_verified.unwrap(), "no");
     }
 
     #[test]

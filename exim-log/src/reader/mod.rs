@@ -955,3 +955,58 @@ impl LineSource for LogFiles {
         LogFiles::framing(self)
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_read_error_says_how_much_of_a_line_was_lost() {
+        let read = |partial_line_bytes| ReadErrorKind::Read {
+            source: io::Error::new(io::ErrorKind::UnexpectedEof, "unexpected end of file"),
+            partial_line_bytes,
+        };
+        assert_eq!(read(0).to_string(), "read failed: unexpected end of file");
+        assert_eq!(
+            read(17).to_string(),
+            "read failed after 17 bytes of an incomplete line: unexpected end of file"
+        );
+    }
+
+    #[test]
+    fn records_name_their_file() {
+        let path: Arc<Path> = Arc::from(Path::new("/var/log/exim4/mainlog"));
+        let mut r = LogReader::new(&b"2026-11-25 10:00:00 Start queue run: pid=9\n"[..])
+            .with_file(Arc::clone(&path));
+        let rec = r.read_record().unwrap().unwrap();
+        assert_eq!(rec.file(), Some(&*path));
+        assert!(rec.file_arc().is_some_and(|f| Arc::ptr_eq(f, &path)));
+        assert_eq!(rec.position().line, 1);
+        // An unnamed stream: no file.
+        let mut r = LogReader::new(&b"2026-11-25 10:00:00 Start queue run: pid=9\n"[..]);
+        let rec = r.read_record().unwrap().unwrap();
+        assert_eq!((rec.file(), rec.file_arc()), (None, None));
+    }
+
+    #[test]
+    fn a_reader_shows_its_file_and_place_when_debugged() {
+        let mut r = LogReader::new(&b"2026-11-25 10:00:00 x\n"[..])
+            .with_file(Path::new("mainlog"))
+            .with_max_line_len(123);
+        assert_eq!(r.max_line_len(), 123);
+        assert_eq!(r.file().map(|f| f.as_ref()), Some(Path::new("mainlog")));
+        assert_eq!(r.framing(), None);
+        let _ = r.read_record();
+        assert_eq!(r.framing(), Some(Framing::Plain));
+        let shown = format!("{r:?}");
+        for part in [
+            "LogReader",
+            "\"mainlog\"",
+            "max_line: 123",
+            "line: 2",
+            "byte: 22",
+        ] {
+            assert!(shown.contains(part), "{part} in {shown}");
+        }
+    }
+}

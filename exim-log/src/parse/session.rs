@@ -1023,6 +1023,14 @@ mod tests {
             (n, s.duration.unwrap().as_millis()),
             ("connection_lost", 1000)
         );
+        // Spec §10 "lost mid-transaction": an `(error: ...)` comes between
+        // the host and `D=`, so the tags stop before `D=`.
+        let (n, s) = ses(unexpected(
+            b"disconnection while reading SMTP command from (x) [192.0.2.1] (error: Connection reset by peer) D=3s",
+        ));
+        assert_eq!(n, "connection_lost");
+        assert_eq!(s.duration.unwrap().as_millis(), 3000);
+        assert_eq!(s.reason.unwrap(), "(error: Connection reset by peer)");
         let (n, s) = ses(tls_error(b"TLS error on connection from (x) [192.0.2.1] (SSL_accept): error:0A000076:SSL routines::no suitable signature algorithm", Session::default()));
         assert_eq!(n, "tls_error");
         assert_eq!(

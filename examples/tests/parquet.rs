@@ -139,3 +139,167 @@ fn columns_option_projects_the_lines_table() {
         }
     }
 }
+
+/// The `raw` column of every lines part file under `dir`, by partition
+/// (`server=../date=..`), part files read in the order they were made.
+fn raw_rows(dir: &Path) -> BTreeMap<String, Vec<String>> {
+    use exim_log::arrow::arrow_array::{Array, StringArray};
+    use parquet::arrow::arrow_reader::ParquetRecordBatchReaderBuilder;
+    let mut out = BTreeMap::new();
+    for server in std::fs::read_dir(dir).unwrap() {
+        let server = server.unwrap().path();
+        for date in std::fs::read_dir(&server).unwrap() {
+            let date = date.unwrap().path();
+            let mut parts: Vec<_> = std::fs::read_dir(&date)
+                .unwrap()
+                .map(|p| p.unwrap().path())
+                .collect();
+            // part-0, part-1, ...: the order they were written in.
+            parts.sort_by_key(|p| {
+                let name = p.file_stem().unwrap().to_string_lossy().into_owned();
+                name.trim_start_matches("part-").parse::<u32>().unwrap()
+            });
+            let key = format!(
+                "{}/{}",
+                server.file_name().unwrap().to_string_lossy(),
+                date.file_name().unwrap().to_string_lossy()
+            );
+            let rows: &mut Vec<String> = out.entry(key).or_default();
+            for part in parts {
+                let f = std::fs::File::open(&part).unwrap();
+                for batch in ParquetRecordBatchReaderBuilder::try_new(f)
+                    .unwrap()
+                    .build()
+                    .unwrap()
+                {
+                    let batch = batch.unwrap();
+                    let raw = batch.column_by_name("raw").unwrap();
+                    let raw = raw.as_any().downcast_ref::<StringArray>().unwrap();
+                    assert_eq!(raw.null_count(), 0);
+                    rows.extend(raw.iter().map(|s| s.unwrap().to_string()));
+                }
+            }
+        }
+    }
+    out
+}
+
+/// `parquet --raw --tables lines` of `inputs` with `threads` threads (units of
+/// 64 KiB, so that a small log is cut many times): the raw rows by partition.
+fn lines_at(inputs: &[String], threads: &str, tmp: &Path) -> BTreeMap<String, Vec<String>> {
+    let out = tmp.join(format!("out-{threads}"));
+    let out_arg = out.display().to_string();
+    let mut args = vec![
+        "--raw",
+        "--tables",
+        "lines",
+        "--threads",
+        threads,
+        "--unit-bytes",
+        "65536",
+        "-o",
+        &out_arg,
+    ];
+    args.extend(inputs.iter().map(String::as_str));
+    let (code, _, err) = support::run("parquet", &args);
+    assert_eq!(code, 0, "{err}");
+    raw_rows(&out.join("lines"))
+}
+
+/// `--threads`: the lines are parsed on several threads, and every partition
+/// still holds the input's lines in input order, the same rows at 1, 2 and
+/// 3 threads. Two servers' generated logs, each over two days, with indented
+/// lines (no timestamp: they go to the date of the line before them, also
+/// when a cut puts them first in a unit) spread through them.
+#[test]
+fn lines_in_input_order_at_any_thread_count() {
+    let tmp = tempfile::tempdir().unwrap();
+    let mut inputs = Vec::new();
+    let mut want: BTreeMap<String, Vec<String>> = BTreeMap::new();
+    for (server, seed) in [("mx1", 41), ("mx2", 42)] {
+        let mut log = String::new();
+        for day in 0..2 {
+            let mut c = Config::with_incidents(seed + day, 200 << 10);
+            c.start_ms += i64::try_from(day).unwrap() * 86_400_000;
+            let (part, _) = generate(&c);
+            let part = String::from_utf8_lossy(&part).into_owned();
+            for (i, line) in part.lines().enumerate() {
+                // The first lines of the second day are indented ones.
+                if i % 7 == 3 || (day == 1 && i < 3) {
+                    log += &format!("  detail {i} of the line before\n");
+                }
+                log += line;
+                log.push('\n');
+            }
+        }
+        // What one pass gives: each line under the date of the last line
+        // that had one.
+        let mut date = String::from("unknown");
+        for line in log.lines() {
+            if exim_log::parse_line(line.as_bytes()).is_ok() {
+                date = line[..10].to_string();
+            }
+            want.entry(format!("server={server}/date={date}"))
+                .or_default()
+                .push(line.to_string());
+        }
+        let dir = tmp.path().join("logs").join(server);
+        std::fs::create_dir_all(&dir).unwrap();
+        inputs.push(support::write(&dir, "mainlog", log.as_bytes()));
+    }
+    assert_eq!(want.len(), 4, "{:?}", want.keys());
+    for threads in ["1", "2", "3"] {
+        let got = lines_at(&inputs, threads, tmp.path());
+        assert_eq!(
+            got.keys().collect::<Vec<_>>(),
+            want.keys().collect::<Vec<_>>()
+        );
+        for (k, rows) in &want {
+            assert!(got[k] == *rows, "--threads {threads}: {k}: rows differ");
+        }
+    }
+}
+
+/// The same rows in the same order at 1, 2 and 3 threads over the Exim
+/// test-suite corpus (835 small files: many partitions, lines that are not
+/// log lines), one row per line.
+#[test]
+fn corpus_same_rows_at_any_thread_count() {
+    let dir = std::env::var_os("EXIM_LOG_CORPUS").map_or_else(
+        || {
+            std::path::PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+                .join("../../shared/corpus/exim-testsuite")
+        },
+        std::path::PathBuf::from,
+    );
+    if !dir.is_dir() {
+        assert!(
+            std::env::var("CI").map_or(true, |v| v != "true"),
+            "corpus not found at {}; CI requires it",
+            dir.display()
+        );
+        eprintln!("skipping corpus test: no corpus at {}", dir.display());
+        return;
+    }
+    let mut files: Vec<String> = std::fs::read_dir(dir.join("mainlog"))
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .filter(|p| p.is_file())
+        .map(|p| p.display().to_string())
+        .collect();
+    files.sort();
+    let lines: usize = files
+        .iter()
+        .map(|f| {
+            let b = std::fs::read(f).unwrap();
+            b.split(|c| *c == b'\n').count() - usize::from(b.ends_with(b"\n"))
+        })
+        .sum();
+    let tmp = tempfile::tempdir().unwrap();
+    let one = lines_at(&files, "1", tmp.path());
+    assert_eq!(one.values().map(Vec::len).sum::<usize>(), lines);
+    for threads in ["2", "3"] {
+        let many = lines_at(&files, threads, tmp.path());
+        assert!(one == many, "--threads {threads}: rows differ");
+    }
+}

@@ -320,3 +320,116 @@ pub(crate) fn parse_syslog_line(py: Python<'_>, line: &Bound<'_, PyAny>) -> PyRe
         dict: to_dict(py, &s)?.unbind(),
     })
 }
+
+/// A line of a multi-line entry read on its own by `exim_log.lines()`: the
+/// envelope, header and indented continuation lines that follow a reject
+/// line (or a mainlog line with a multi-line detail), which have no
+/// timestamp. What `exim-log ndjson` writes as `{"rejectlog": kind, ...}`
+/// (`exim_log::rejectlog::entry_line`).
+#[pyclass(frozen, module = "exim_log", name = "EntryLine")]
+pub(crate) struct EntryLine {
+    /// The line without its line ending (the classification is made again
+    /// from it for `to_dict()`, so the dict is the Rust serialization).
+    bytes: Vec<u8>,
+    kind: &'static str,
+    flag: Option<char>,
+    name: Option<String>,
+    value: Option<String>,
+    origin: Option<exim_log::reader::Position>,
+}
+
+impl EntryLine {
+    /// The entry line `raw` is, if it is one.
+    pub(crate) fn of(raw: &[u8], origin: Option<exim_log::reader::Position>) -> Option<Self> {
+        let l = exim_log::rejectlog::entry_line(raw)?;
+        let text = |t: exim_log::Text<'_>| t.to_string_lossy().into_owned();
+        Some(EntryLine {
+            bytes: l.raw.as_bytes().to_vec(),
+            kind: kind_name(l.kind),
+            flag: l.flag,
+            name: l.name.map(text),
+            value: l.value.map(text),
+            origin,
+        })
+    }
+}
+
+/// The serialized name of an entry line's kind (SCHEMA.md `rejectlog`).
+fn kind_name(k: exim_log::rejectlog::EntryLineKind) -> &'static str {
+    use exim_log::rejectlog::EntryLineKind as K;
+    match k {
+        K::EnvelopeFrom => "envelope_from",
+        K::EnvelopeTo => "envelope_to",
+        K::Header => "header",
+        K::Truncated => "truncated",
+        _ => "continuation",
+    }
+}
+
+#[pymethods]
+impl EntryLine {
+    /// What the line is: `envelope_from`, `envelope_to`, `header`,
+    /// `continuation` or `truncated` (the `rejectlog` key of `to_dict()`).
+    #[getter]
+    fn rejectlog(&self) -> &'static str {
+        self.kind
+    }
+
+    /// A header's type flag, or None.
+    #[getter]
+    fn flag(&self) -> Option<char> {
+        self.flag
+    }
+
+    /// A header's name, or None.
+    #[getter]
+    fn name(&self) -> Option<String> {
+        self.name.clone()
+    }
+
+    /// The address of `Envelope-from:`/`Envelope-to:`, a header's text after
+    /// `Name:`, a continuation line without its leading white space; or None.
+    #[getter]
+    fn value(&self) -> Option<String> {
+        self.value.clone()
+    }
+
+    /// The whole line without its line ending.
+    #[getter]
+    fn raw(&self) -> String {
+        String::from_utf8_lossy(&self.bytes).into_owned()
+    }
+
+    /// 1-based line number in the stream it was read from, or None.
+    #[getter]
+    fn line_number(&self) -> Option<u64> {
+        self.origin.as_ref().map(|o| o.line)
+    }
+
+    /// Byte offset of the line in the (decompressed) stream, or None.
+    #[getter]
+    fn offset(&self) -> Option<u64> {
+        self.origin.as_ref().map(|o| o.byte)
+    }
+
+    /// The file the line was read from, or None.
+    #[getter]
+    fn file(&self) -> Option<String> {
+        self.origin
+            .as_ref()
+            .and_then(|o| o.file())
+            .map(|f| f.display().to_string())
+    }
+
+    /// The JSON object `exim-log ndjson` writes for the line, as Python values.
+    fn to_dict<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyAny>> {
+        match exim_log::rejectlog::entry_line(&self.bytes) {
+            Some(l) => to_dict(py, &l),
+            None => Err(pyo3::exceptions::PyValueError::new_err("not an entry line")),
+        }
+    }
+
+    fn __repr__(&self) -> String {
+        format!("<EntryLine {} {:?}>", self.kind, self.raw())
+    }
+}

@@ -34,7 +34,7 @@ mod _exim_log {
     use crate::cli::run_command;
     #[pymodule_export]
     use crate::entries::{
-        Header, PanicEntry, RejectEntry, SyslogLine, panic_entries, parse_syslog_line,
+        EntryLine, Header, PanicEntry, RejectEntry, SyslogLine, panic_entries, parse_syslog_line,
         reject_entries,
     };
     #[pymodule_export]

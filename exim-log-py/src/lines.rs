@@ -7,6 +7,7 @@ use exim_log::ReadError;
 use exim_log::reader::{LogFiles, Position};
 use pyo3::prelude::*;
 
+use crate::entries::EntryLine;
 use crate::error::{Where, line_error};
 use crate::line::{Line, OwnedLine};
 use crate::source::{BATCH_BYTES, open, read_error, skip_errors};
@@ -16,6 +17,9 @@ enum Item {
     Line(OwnedLine, Position),
     /// No valid prefix: the parse error, where the line starts (and its file).
     Unparsed(exim_log::ParseError, Position),
+    /// No valid prefix, but a line of a multi-line entry (envelope, header,
+    /// indented continuation), as `exim-log ndjson` writes it.
+    Entry(EntryLine),
     /// A reader error (open/read failure, line over the cap).
     Read(ReadError),
 }
@@ -77,8 +81,12 @@ fn read_batch(
                 bytes += buf.len() + 1;
                 match OwnedLine::parse(buf) {
                     Ok(l) => pending.push_back(Item::Line(l, pos)),
-                    Err(_) if skip => {}
-                    Err(e) => pending.push_back(Item::Unparsed(e, pos)),
+                    // Before skip: these lines are not errors (ndjson writes them).
+                    Err(e) => match EntryLine::of(buf, Some(pos.clone())) {
+                        Some(entry) => pending.push_back(Item::Entry(entry)),
+                        None if skip => {}
+                        None => pending.push_back(Item::Unparsed(e, pos)),
+                    },
                 }
             }
             Err(e) if skip && !e.is_fatal() => {}
@@ -98,12 +106,15 @@ impl LineReader {
         slf
     }
 
-    fn __next__(&self, py: Python<'_>) -> PyResult<Option<Line>> {
+    fn __next__<'py>(&self, py: Python<'py>) -> PyResult<Option<Bound<'py, PyAny>>> {
         let state = &self.state;
         // Lock and parse without the GIL (see the type's comment).
         let item = py.detach(|| state.lock().unwrap_or_else(PoisonError::into_inner).next());
         match item {
-            Some(Item::Line(l, origin)) => Ok(Some(Line::new(l, Some(origin)))),
+            Some(Item::Line(l, origin)) => {
+                Ok(Some(Bound::new(py, Line::new(l, Some(origin)))?.into_any()))
+            }
+            Some(Item::Entry(e)) => Ok(Some(Bound::new(py, e)?.into_any())),
             Some(Item::Unparsed(e, pos)) => Err(line_error(py, e, &Where::of(&pos))),
             Some(Item::Read(e)) => Err(read_error(py, e)),
             None => Ok(None),

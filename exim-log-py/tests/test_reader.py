@@ -205,3 +205,49 @@ def test_line_over_the_cap_is_a_parse_error(tmp_path: pathlib.Path) -> None:
     assert info.value.offset == len(ARGUMENTS) + 1
     assert next(it).raw == COMPLETED
     assert [l.raw for l in exim_log.lines(data.encode(), errors="skip")] == [ARGUMENTS, COMPLETED]
+
+
+def test_entry_lines_are_yielded_as_ndjson_writes_them() -> None:
+    """The lines without a timestamp that belong to a multi-line entry (format
+    reference §10.1 reject log, §10.2 configuration errors), written for this
+    test, come out as ``EntryLine`` with the keys of ndjson's ``rejectlog``
+    object; other text still raises ``ParseError``."""
+    text = (
+        "2025-01-06 12:00:00 Exim configuration error in line 12 of /etc/exim.conf:\n"
+        "  missing quote at end of string value for hold_domains\n"
+        "2024-05-25 10:00:00 1sAoM5-00000009r3p-06vq H=(x) [192.0.2.1] F=<a@b.example> rejected after DATA: spam\n"
+        "Envelope-from: <a@b.example>\n"
+        "Envelope-to: <c@d.example>\n"
+        "    <e@d.example>\n"
+        "P Received: from [192.0.2.1]\n"
+        "\tby mx.d.example\n"
+        "  Subject: win\n"
+        "*** truncated ***\n"
+        "stray words\n"
+    )
+    it = exim_log.lines(text.encode())
+    got = []
+    for _ in range(10):
+        got.append(next(it))
+    with pytest.raises(exim_log.ParseError):
+        next(it)
+    assert [type(x).__name__ for x in got] == ["Line", "EntryLine", "Line"] + ["EntryLine"] * 7
+    want = [
+        {"rejectlog": "continuation", "value": "missing quote at end of string value for hold_domains"},
+        {"rejectlog": "envelope_from", "value": "<a@b.example>"},
+        {"rejectlog": "envelope_to", "value": "<c@d.example>"},
+        {"rejectlog": "continuation", "value": "<e@d.example>"},
+        {"rejectlog": "header", "flag": "P", "name": "Received", "value": "from [192.0.2.1]"},
+        {"rejectlog": "continuation", "value": "by mx.d.example"},
+        {"rejectlog": "header", "flag": " ", "name": "Subject", "value": "win"},
+        {"rejectlog": "truncated"},
+    ]
+    entries = [x for x in got if isinstance(x, exim_log.EntryLine)]
+    lines = text.split("\n")
+    for e, w, n in zip(entries, want, [2, 4, 5, 6, 7, 8, 9, 10]):
+        assert e.to_dict() == {**w, "raw": lines[n - 1]}
+        assert (e.rejectlog, e.flag, e.name, e.value) == (w["rejectlog"], w.get("flag"), w.get("name"), w.get("value"))
+        assert e.raw == lines[n - 1] and e.line_number == n
+        assert e.offset == sum(len(l) + 1 for l in lines[: n - 1])
+    # errors="skip" drops the stray line only.
+    assert len(list(exim_log.lines(text.encode(), errors="skip"))) == 10

@@ -112,39 +112,61 @@ fn escape(b: u8, buf: &mut [u8; 6]) -> Option<&[u8]> {
     buf.get(..2)
 }
 
+/// True when `b` is a byte JSON escapes (below 0x20, `"`, `\\`) or, with
+/// `ASCII`, not ASCII. Read as a signed byte, every byte >= 0x80 is below
+/// 0x20 too: one compare for both.
+#[inline]
+fn dirty_byte<const ASCII: bool>(b: u8) -> bool {
+    (if ASCII {
+        b.cast_signed() < 0x20
+    } else {
+        b < 0x20
+    }) | (b == b'"')
+        | (b == b'\\')
+}
+
 /// True when a byte of `chunk` is one JSON escapes (or, with `ASCII`, is
 /// not ASCII). No early exit: the compiler turns the fold into a few vector
 /// compares.
 #[inline]
 fn chunk_needs_escape<const ASCII: bool>(chunk: &[u8; 16]) -> bool {
-    chunk.iter().fold(false, |acc, &b| {
-        acc | (b < 0x20) | (b == b'"') | (b == b'\\') | (ASCII & (b >= 0x80))
-    })
+    chunk
+        .iter()
+        .fold(false, |acc, &b| acc | dirty_byte::<ASCII>(b))
 }
 
 /// True when `bytes` holds no byte that JSON escapes (and, with `ASCII`,
-/// only ASCII). Sixteen bytes at a time; the tail is checked by
-/// overlapping loads, so no byte is copied.
+/// only ASCII). Text of 32 bytes or more (raw lines, long fields) is folded
+/// whole, with no early exit: the compiler makes it a vector loop of 32
+/// bytes per turn (about four times fewer instructions than a test per
+/// 16-byte chunk); the last 32 bytes are checked by an overlapping load.
+/// Shorter text: overlapping chunks or words, so no byte is copied.
 #[inline]
 pub(crate) fn clean<const ASCII: bool>(bytes: &[u8]) -> bool {
     const HIGH: u64 = splat(0x80);
     let dirty = |w: u64| needs_escape(w) || (ASCII && w & HIGH != 0);
     let len = bytes.len();
+    if len >= 32 {
+        let body = bytes
+            .get(..len & !31)
+            .unwrap_or_default()
+            .iter()
+            .fold(false, |acc, &b| acc | dirty_byte::<ASCII>(b));
+        let tail = bytes
+            .get(len - 32..)
+            .and_then(|t| <&[u8; 32]>::try_from(t).ok())
+            .is_none_or(|t| t.iter().fold(false, |acc, &b| acc | dirty_byte::<ASCII>(b)));
+        return !(body | tail);
+    }
     if len >= 16 {
-        let mut chunks = bytes.chunks_exact(16);
-        for chunk in &mut chunks {
-            if <&[u8; 16]>::try_from(chunk).is_ok_and(chunk_needs_escape::<ASCII>) {
-                return false;
-            }
-        }
-        if chunks.remainder().is_empty() {
-            return true;
-        }
-        // The last sixteen bytes, overlapping the chunks already checked.
-        return bytes
-            .get(len - 16..)
-            .and_then(|t| <&[u8; 16]>::try_from(t).ok())
-            .is_some_and(|t| !chunk_needs_escape::<ASCII>(t));
+        // Two chunks, overlapping in the middle.
+        let chunk = |at: usize| {
+            bytes
+                .get(at..at + 16)
+                .and_then(|c| <&[u8; 16]>::try_from(c).ok())
+                .is_none_or(chunk_needs_escape::<ASCII>)
+        };
+        return !chunk(0) && !chunk(len - 16);
     }
     if len >= 8 {
         // Two words, overlapping in the middle.

@@ -12,17 +12,20 @@ use std::fs::File;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
+use exim_log::arrow::arrow_array::RecordBatch;
 use exim_log::arrow::{ArrowOptions, LinesBuilder, MessagesBuilder};
 use exim_log::assemble::{Assembled, Assembler, AssemblerOptions, Message};
-use exim_log::reader::Record;
+use exim_log::parallel::{LineNumbers, Plan, read_lines, run_ordered};
+use exim_log::reader::{ReadError, Record};
 use exim_log::{Timestamp, parse_line};
 use parquet::arrow::ArrowWriter;
 use parquet::basic::{Compression, ZstdLevel};
 use parquet::file::properties::WriterProperties;
 
 use super::{BudgetArgs, read_error};
-use crate::input::{InputArgs, Show};
+use crate::input::{InputArgs, Show, Source};
 use crate::outcome::{Error, Outcome, status, warn};
+use crate::threads::ThreadsArgs;
 
 /// The long help.
 pub const ABOUT: &str = "\
@@ -32,7 +35,11 @@ assembled message, with its linked cwd= script, user and login), each
 partitioned as server=NAME/date=YYYY-MM-DD/part-N.parquet (zstd). NAME is
 --server, or else the name of the directory holding each log file (a fleet's
 logs copied to logs/<server>/ land in one dataset); the date is the logged
-date of the line (of the message's first line). Query with DuckDB:
+date of the line (of the message's first line). With --threads N (default:
+the available cores) the lines of plain files (byte ranges) and of .gz files
+are parsed into Arrow batches on N threads and written in input order, so
+the files hold the same rows in the same order at any N; the messages are
+assembled in one pass on a thread of their own. Query with DuckDB:
   SELECT server, count(*) FROM read_parquet('OUT/lines/*/*/*.parquet',
     hive_partitioning = true) GROUP BY server;";
 
@@ -77,6 +84,9 @@ pub struct Args {
     #[command(flatten)]
     #[allow(missing_docs)]
     pub memory: BudgetArgs,
+    #[command(flatten)]
+    #[allow(missing_docs)]
+    pub threads: ThreadsArgs,
 }
 
 /// Rows of a batch handed to a writer.
@@ -87,6 +97,8 @@ struct Part<B> {
     builder: B,
     writer: ArrowWriter<File>,
     date: String,
+    /// Rows handed to `writer`.
+    written: u64,
 }
 
 /// A table being written: a part per (server, date) partition.
@@ -160,10 +172,10 @@ impl<B: Table> Dataset<B> {
         }
     }
 
-    /// The builder of the partition `(server, date)`, opening its part file
+    /// The open part of the partition `(server, date)`, opening its file
     /// when needed. Logs are in time order, so a partition two days older
     /// than a new one is done: it is closed, bounding the open row groups.
-    fn part(&mut self, server: &Arc<str>, date: &str) -> Result<&mut B, Error> {
+    fn open(&mut self, server: &Arc<str>, date: &str) -> Result<&mut Part<B>, Error> {
         let key = (server.clone(), date.to_string());
         if !self.parts.contains_key(&key) {
             let now = day_number(date);
@@ -196,24 +208,44 @@ impl<B: Table> Dataset<B> {
                     builder,
                     writer,
                     date: date.to_string(),
+                    written: 0,
                 },
             );
         }
-        let part = self
-            .parts
+        self.parts
             .get_mut(&key)
-            .ok_or_else(|| "partition vanished".to_string())?;
+            .ok_or_else(|| "partition vanished".to_string().into())
+    }
+
+    /// The builder of the partition `(server, date)` (see [`Dataset::open`]),
+    /// its rows handed to the writer every [`BATCH_ROWS`].
+    fn part(&mut self, server: &Arc<str>, date: &str) -> Result<&mut B, Error> {
+        let part = self.open(server, date)?;
         if part.builder.rows() >= BATCH_ROWS {
             let batch = part.builder.batch()?;
-            self.written += batch.num_rows() as u64;
+            part.written += batch.num_rows() as u64;
             part.writer.write(&batch).map_err(|e| e.to_string())?;
         }
         Ok(&mut part.builder)
     }
 
+    /// Writes a batch made elsewhere (on a worker thread) to the partition
+    /// `(server, date)`, after the rows its builder holds.
+    fn write(&mut self, server: &Arc<str>, date: &str, batch: &RecordBatch) -> Result<(), Error> {
+        let part = self.open(server, date)?;
+        if part.builder.rows() > 0 {
+            let held = part.builder.batch()?;
+            part.written += held.num_rows() as u64;
+            part.writer.write(&held).map_err(|e| e.to_string())?;
+        }
+        part.written += batch.num_rows() as u64;
+        part.writer.write(batch).map_err(|e| e.to_string())?;
+        Ok(())
+    }
+
     fn close(&mut self, mut p: Part<B>) -> Result<(), Error> {
         let batch = p.builder.batch()?;
-        self.written += batch.num_rows() as u64;
+        self.written += p.written + batch.num_rows() as u64;
         p.writer.write(&batch).map_err(|e| e.to_string())?;
         p.writer.close().map_err(|e| e.to_string())?;
         Ok(())
@@ -245,6 +277,8 @@ fn server_of(fixed: Option<&Arc<str>>, file: Option<&Path>) -> Arc<str> {
 /// Runs `exim-log parquet`.
 pub fn run(args: Args) -> Outcome {
     let mut source = args.input.open(Show::Progress)?;
+    let threads = args.threads.threads();
+    source.pipelined(threads > 1);
     let props = WriterProperties::builder()
         .set_compression(Compression::ZSTD(
             ZstdLevel::try_new(3).map_err(|e| e.to_string())?,
@@ -260,18 +294,86 @@ pub fn run(args: Args) -> Outcome {
     let mut lines: Dataset<LinesBuilder> =
         Dataset::new(args.out.join("lines"), opts.clone(), props.clone());
     let mut messages: Dataset<MessagesBuilder> =
-        Dataset::new(args.out.join("messages"), opts, props);
-    let mut asm =
-        Assembler::with_options(AssemblerOptions::default().memory_budget(args.memory.budget()));
+        Dataset::new(args.out.join("messages"), opts.clone(), props);
     let fixed: Option<Arc<str>> = args.server.as_deref().map(Arc::from);
+    let budget = args.memory.budget();
+    let plan = if want_lines {
+        args.threads
+            .plan(&source, units_per_thread(&source, threads))
+    } else {
+        None
+    };
+    let failed = match plan {
+        None => one_pass(
+            &mut source,
+            fixed.as_ref(),
+            budget,
+            want_lines.then_some(&mut lines),
+            want_messages.then_some(&mut messages),
+        )?,
+        // The messages in one pass over `source` on a thread of their own (one
+        // assembler sees every line in order, as with one thread), the lines
+        // on `threads` others. The units' read errors are the ones that pass
+        // meets too: only it prints them.
+        Some(plan) if want_messages => std::thread::scope(|s| {
+            let pass = s.spawn(|| {
+                one_pass(
+                    &mut source,
+                    fixed.as_ref(),
+                    budget,
+                    None,
+                    Some(&mut messages),
+                )
+            });
+            let wrote = in_parallel(&plan, threads, &opts, fixed.as_ref(), &mut lines, None);
+            let failed = pass
+                .join()
+                .map_err(|_| Error::from("the messages thread stopped".to_string()))??;
+            wrote.map(|f| f || failed)
+        })?,
+        Some(plan) => in_parallel(
+            &plan,
+            threads,
+            &opts,
+            fixed.as_ref(),
+            &mut lines,
+            Some(&mut source),
+        )?,
+    };
+    let n_lines = lines.finish()?;
+    let n_messages = messages.finish()?;
+    let warned = source.check()?;
+    warn(format_args!(
+        "wrote {n_lines} lines and {n_messages} messages to {}",
+        args.out.display()
+    ));
+    Ok(status(failed || warned))
+}
+
+/// Every line of `source` in order on this thread: into `lines` and, through
+/// one assembler, `messages` (each table when given). True when an input
+/// could not be read to its end.
+fn one_pass(
+    source: &mut Source,
+    fixed: Option<&Arc<str>>,
+    budget: exim_log::budget::MemoryBudget,
+    mut lines: Option<&mut Dataset<LinesBuilder>>,
+    mut messages: Option<&mut Dataset<MessagesBuilder>>,
+) -> Result<bool, Error> {
+    let mut asm = Assembler::with_options(AssemblerOptions::default().memory_budget(budget));
     // The server of the last file seen, by its path (lines come file by file).
     let mut current: Option<(Arc<Path>, Arc<str>)> = None;
     let mut date = String::from("unknown");
     let mut failed = false;
     let mut buf = Vec::with_capacity(4096);
-    let emit = |a: Assembled, messages: &mut Dataset<MessagesBuilder>| -> Result<(), Error> {
-        if let Assembled::Message(m) = a {
-            push_message(messages, fixed.as_ref(), &m)?;
+    let want_messages = messages.is_some();
+    let mut emit = |asm: &mut Assembler| -> Result<(), Error> {
+        if let Some(messages) = messages.as_deref_mut() {
+            while let Some(a) = asm.pop() {
+                if let Assembled::Message(m) = a {
+                    push_message(messages, fixed, &m)?;
+                }
+            }
         }
         Ok(())
     };
@@ -284,18 +386,18 @@ pub fn run(args: Args) -> Outcome {
                 continue;
             }
         };
-        let server = match (&current, &pos.file) {
-            (Some((f, s)), Some(pf)) if Arc::ptr_eq(f, pf) => s.clone(),
-            (Some((_, s)), None) if fixed.is_some() || pos.file.is_none() => s.clone(),
-            _ => {
-                let s = server_of(fixed.as_ref(), pos.file.as_deref());
-                if let Some(f) = &pos.file {
-                    current = Some((f.clone(), s.clone()));
+        if let Some(lines) = lines.as_deref_mut() {
+            let server = match (&current, &pos.file) {
+                (Some((f, s)), Some(pf)) if Arc::ptr_eq(f, pf) => s.clone(),
+                (Some((_, s)), None) if fixed.is_some() || pos.file.is_none() => s.clone(),
+                _ => {
+                    let s = server_of(fixed, pos.file.as_deref());
+                    if let Some(f) = &pos.file {
+                        current = Some((f.clone(), s.clone()));
+                    }
+                    s
                 }
-                s
-            }
-        };
-        if want_lines {
+            };
             match parse_line(&buf) {
                 Ok(line) => {
                     if line.timestamp.day != 0 {
@@ -308,25 +410,157 @@ pub fn run(args: Args) -> Outcome {
         }
         if want_messages {
             asm.push(Record::new(buf.clone(), pos));
-            while let Some(a) = asm.pop() {
-                emit(a, &mut messages)?;
-            }
+            emit(&mut asm)?;
         }
     }
     if want_messages {
         asm.finish();
-        while let Some(a) = asm.pop() {
-            emit(a, &mut messages)?;
-        }
+        emit(&mut asm)?;
     }
-    let n_lines = lines.finish()?;
-    let n_messages = messages.finish()?;
-    let warned = source.check()?;
-    warn(format_args!(
-        "wrote {n_lines} lines and {n_messages} messages to {}",
-        args.out.display()
-    ));
-    Ok(status(failed || warned))
+    Ok(failed)
+}
+
+/// Most bytes of input in one unit on several threads: the batches of up to
+/// `2 × threads` units wait in memory for their turn to be written (Arrow
+/// columns take a few times the bytes of the lines).
+const MAX_UNIT_BYTES: u64 = 16 << 20;
+
+/// Units per thread: at least 4 (balance), more for big inputs so that no
+/// unit passes [`MAX_UNIT_BYTES`].
+fn units_per_thread(source: &Source, threads: usize) -> usize {
+    let total: u64 = source
+        .paths()
+        .unwrap_or_default()
+        .iter()
+        .filter_map(|p| std::fs::metadata(p).ok())
+        .map(|m| m.len())
+        .sum();
+    let units = usize::try_from(total / MAX_UNIT_BYTES).unwrap_or(usize::MAX);
+    units.div_ceil(threads.max(1)).max(4)
+}
+
+/// The lines of a unit with one date (`None`: before the unit's first
+/// timestamp, so the date of the line before the unit), as a batch.
+struct Run {
+    date: Option<String>,
+    batch: RecordBatch,
+}
+
+/// What a worker made of one unit.
+struct UnitRuns {
+    server: Arc<str>,
+    runs: Result<Vec<Run>, String>,
+    read: exim_log::parallel::UnitOutput<()>,
+}
+
+/// Parses the lines of a unit into batches, cut where the date changes and
+/// every [`BATCH_ROWS`] rows.
+fn unit_runs(
+    unit: &exim_log::parallel::Unit,
+    opts: &ArrowOptions,
+    fixed: Option<&Arc<str>>,
+) -> UnitRuns {
+    let server = server_of(fixed, Some(&unit.path));
+    let mut b = LinesBuilder::new(opts.clone());
+    let mut runs = Vec::new();
+    let mut failed = None;
+    // The date of the rows in `b`, as (year, month, day) and as text.
+    let mut day: Option<(u16, u8, u8)> = None;
+    let mut date: Option<String> = None;
+    let mut cut = |b: &mut LinesBuilder, date: &Option<String>, runs: &mut Vec<Run>| {
+        if b.is_empty() {
+            return;
+        }
+        match b.finish() {
+            Ok(batch) => runs.push(Run {
+                date: date.clone(),
+                batch,
+            }),
+            Err(e) => {
+                failed.get_or_insert_with(|| e.to_string());
+            }
+        }
+    };
+    let mut files = unit.open(true);
+    let read = read_lines(&mut files, |raw, _| {
+        match parse_line(raw) {
+            Ok(line) => {
+                let t = &line.timestamp;
+                if t.day != 0 && day != Some((t.year, t.month, t.day)) {
+                    cut(&mut b, &date, &mut runs);
+                    day = Some((t.year, t.month, t.day));
+                    date = Some(date_of(t));
+                }
+                b.push(&line);
+            }
+            Err(e) => b.push_error(raw, &e),
+        }
+        if b.len() >= BATCH_ROWS {
+            cut(&mut b, &date, &mut runs);
+        }
+    });
+    cut(&mut b, &date, &mut runs);
+    UnitRuns {
+        server,
+        runs: failed.map_or(Ok(runs), Err),
+        read,
+    }
+}
+
+/// The lines of `plan`'s units parsed into batches on `threads` threads and
+/// written in input order, so each part file holds the rows of one thread's
+/// run in the same order. With `source`, its units' lines are counted there
+/// and their read errors printed (else another pass over it prints them).
+/// True when an input could not be read to its end.
+fn in_parallel(
+    plan: &Plan,
+    threads: usize,
+    opts: &ArrowOptions,
+    fixed: Option<&Arc<str>>,
+    lines: &mut Dataset<LinesBuilder>,
+    mut source: Option<&mut Source>,
+) -> Result<bool, Error> {
+    let units = plan.units();
+    let mut failed = false;
+    let mut written: Result<(), Error> = Ok(());
+    let mut numbers = LineNumbers::default();
+    // The date of the last line with one, carried across units and files as
+    // one pass does.
+    let mut date = String::from("unknown");
+    run_ordered(
+        units.len(),
+        threads,
+        |i| units.get(i).map(|u| unit_runs(u, opts, fixed)),
+        |i, out| {
+            let (Some(u), Some(out)) = (units.get(i), out) else {
+                return;
+            };
+            if let Some(source) = source.as_deref_mut() {
+                source.read_elsewhere(&u.path, out.read.lines);
+                let before = numbers.unit(u, out.read.lines);
+                for mut e in out.read.errors {
+                    LineNumbers::fix(&mut e, before);
+                    failed |= read_error(&e);
+                }
+            } else {
+                failed |= out.read.errors.iter().any(ReadError::is_fatal);
+            }
+            if written.is_err() {
+                return;
+            }
+            written = out.runs.map_err(Error::from).and_then(|runs| {
+                for run in runs {
+                    if let Some(d) = run.date {
+                        date = d;
+                    }
+                    lines.write(&out.server, &date, &run.batch)?;
+                }
+                Ok(())
+            });
+        },
+    );
+    written?;
+    Ok(failed)
 }
 
 fn push_message(

@@ -6,6 +6,7 @@ See ``__init__.pyi`` (shown by IDEs and ``help()``) for the documented API.
 from exim_log._exim_log import (
     AccessLines,
     ArrowBatches,
+    EntryLine,
     Follow,
     Header,
     Line,
@@ -55,6 +56,7 @@ from exim_log._fields import Fields
 __all__ = [
     "AccessLines",
     "ArrowBatches",
+    "EntryLine",
     "Fields",
     "Follow",
     "Header",

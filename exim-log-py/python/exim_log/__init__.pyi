@@ -21,6 +21,7 @@ from typing import IO, Any, Iterable, Iterator, Literal, Optional, Sequence, Uni
 __all__ = [
     "AccessLines",
     "ArrowBatches",
+    "EntryLine",
     "Fields",
     "Follow",
     "Header",
@@ -232,12 +233,50 @@ class Line:
     def __hash__(self) -> int: ...
 
 @final
-class LineReader(Iterator[Line]):
+class EntryLine:
+    """A line of a multi-line entry, yielded by ``lines()`` where it has no
+    timestamp: the ``Envelope-from:``/``Envelope-to:``, header and indented
+    continuation lines after a reject line (format reference §10.1), or the
+    indented detail lines of a multi-line main log entry. ``to_dict()`` is the
+    object ``exim-log ndjson`` writes for it: ``{"rejectlog": kind, "flag",
+    "name", "value", "raw"}`` (absent keys left out;
+    ``exim_log::rejectlog::entry_line``)."""
+
+    @property
+    def rejectlog(self) -> Literal["envelope_from", "envelope_to", "header", "continuation", "truncated"]:
+        """What the line is (``to_dict()["rejectlog"]``)."""
+    @property
+    def flag(self) -> Optional[str]:
+        """A header's one-character type flag (``P``, ``I``, ``F``, ``T``, ``*``, ``' '``...)."""
+    @property
+    def name(self) -> Optional[str]:
+        """A header's name."""
+    @property
+    def value(self) -> Optional[str]:
+        """The address of ``Envelope-from:``/``Envelope-to:``, a header's text after
+        ``Name:``, or a continuation line without its leading white space."""
+    @property
+    def raw(self) -> str:
+        """The whole line without its line ending."""
+    @property
+    def line_number(self) -> Optional[int]:
+        """1-based line number in the stream it was read from."""
+    @property
+    def offset(self) -> Optional[int]:
+        """Byte offset of the line in the (decompressed) stream it was read from."""
+    @property
+    def file(self) -> Optional[str]:
+        """The file the line was read from, or None."""
+    def to_dict(self) -> dict[str, Any]:
+        """The line as ``exim-log ndjson`` writes it."""
+
+@final
+class LineReader(Iterator[Union[Line, EntryLine]]):
     """An iterator of parsed lines, returned by ``lines()``. Batches are read and
     parsed with the GIL released."""
 
     def __iter__(self) -> "LineReader": ...
-    def __next__(self) -> Line: ...
+    def __next__(self) -> Union[Line, EntryLine]: ...
 
 def parse_line(line: Union[str, bytes], options: Optional[Options] = None) -> Line:
     """Parses one log line; a trailing line ending is ignored.
@@ -274,8 +313,11 @@ def lines(
     Reading, decompressing and parsing run in batches with the GIL released.
     Every line has ``line_number``, ``offset`` and ``file``.
 
-    A line without a valid prefix raises ``ParseError`` with ``offset`` (into the
-    stream), ``line`` and ``file``; a line over 1 MiB raises ``ParseError`` with
+    A line without a timestamp that belongs to a multi-line entry (a reject log's
+    ``Envelope-to:``, header and indented lines; the indented detail of a main log
+    entry) is an ``EntryLine``, as ``exim-log ndjson`` writes it (check with
+    ``isinstance(x, exim_log.Line)``). Any other line without a valid prefix raises
+    ``ParseError`` with ``offset`` (into the stream), ``line`` and ``file``; a line over 1 MiB raises ``ParseError`` with
     kind ``line_too_long``; iteration may go on after either. With
     ``errors="skip"`` such lines are skipped. A file that cannot be opened or read
     raises ``OSError`` (``FileNotFoundError``...): at the call for a single path,

@@ -303,7 +303,12 @@ fn original_at(next: &[u8], problem: bool) -> bool {
 /// original only when it is the original without its quotes (domain case
 /// ignored, as Exim compares them), so free text is never taken for it.
 fn unquoted_address_end(i: &[u8]) -> Option<usize> {
-    let p = memchr::memmem::find(i, b" <\"")?;
+    // The first ` <"`, found from its `<` (rare, mostly once a line):
+    // `memmem::find` built a searcher for each call, 3% of `exim-log
+    // ndjson`'s instructions (callgrind).
+    let p = memchr::memchr_iter(b'<', i)
+        .find(|&at| at > 0 && i.get(at - 1) == Some(&b' ') && i.get(at + 1) == Some(&b'"'))?
+        - 1;
     let (addr, rest) = i.split_at(p);
     let orig = rest.get(3..)?;
     let orig = orig.get(..memchr::memchr(b'>', orig)?)?;

@@ -39,8 +39,17 @@ pub use report::{
     ConnRow, DictHostRow, Dictionary, Offender, Report, Row, Section, SenderVerifySection,
 };
 
-/// Most keys per table.
+/// Most keys per table at the default memory budget ([`MemoryBudget::DEFAULT`]);
+/// a larger budget allows proportionally more ([`table_cap`]).
 pub const TABLE_CAP: usize = 50_000;
+
+/// Most keys per table of a report with `budget`: [`TABLE_CAP`] up to the
+/// default budget, and in proportion to the budget above it, as the tables'
+/// byte shares grow. (A fixed cap made a fleet with more offending IPs than
+/// that approximate at any `--memory-budget`.)
+pub fn table_cap(budget: MemoryBudget) -> usize {
+    (TABLE_CAP.saturating_mul(budget.get()) / MemoryBudget::DEFAULT.get()).max(TABLE_CAP)
+}
 /// Most distinct values remembered per key (local parts, logins, hosts...).
 pub const DISTINCT_CAP: usize = 10_000;
 /// Without connection lines, a pause this long (seconds) ends a host's connection.
@@ -106,11 +115,15 @@ struct Tallies(BoundedMap<String, Tally>, u64);
 
 impl Default for Tallies {
     fn default() -> Self {
-        Tallies(BoundedMap::new(TABLE_CAP), 0)
+        Tallies::with_cap(TABLE_CAP)
     }
 }
 
 impl Tallies {
+    fn with_cap(cap: usize) -> Self {
+        Tallies(BoundedMap::new(cap), 0)
+    }
+
     fn note(&mut self, key: &str, distinct: Option<&str>, t: Timestamp) {
         self.1 += 1;
         self.0.update(key, |v| {
@@ -485,8 +498,10 @@ impl AbuseReport {
         AbuseReport::with_budget(window, MemoryBudget::DEFAULT)
     }
 
-    /// An empty aggregator whose tables hold at most `budget` bytes in all.
+    /// An empty aggregator whose tables hold at most `budget` bytes in all
+    /// and at most [`table_cap`]`(budget)` keys each.
     pub fn with_budget(window: TimeWindow, budget: MemoryBudget) -> Self {
+        let cap = table_cap(budget);
         let mut r = AbuseReport {
             window,
             budget,
@@ -502,22 +517,22 @@ impl AbuseReport {
             orphan_closes: Vec::new(),
             connections: Vec::new(),
             connections_seen: 0,
-            dict_hosts: BoundedMap::new(TABLE_CAP),
-            rcpt_other: BoundedMap::new(TABLE_CAP),
-            rbl_lists: Tallies::default(),
-            rbl_hosts: Tallies::default(),
-            helo_reasons: Tallies::default(),
-            helo_hosts: Tallies::default(),
-            verify_hosts: Tallies::default(),
-            verify_domains: Tallies::default(),
+            dict_hosts: BoundedMap::new(cap),
+            rcpt_other: BoundedMap::new(cap),
+            rbl_lists: Tallies::with_cap(cap),
+            rbl_hosts: Tallies::with_cap(cap),
+            helo_reasons: Tallies::with_cap(cap),
+            helo_hosts: Tallies::with_cap(cap),
+            verify_hosts: Tallies::with_cap(cap),
+            verify_domains: Tallies::with_cap(cap),
             verify_fail: 0,
             verify_defer: 0,
-            auth_hosts: Tallies::default(),
-            auth_logins: Tallies::default(),
-            protocol_kinds: Tallies::default(),
-            protocol_hosts: Tallies::default(),
-            other_reasons: Tallies::default(),
-            offenders: BoundedMap::new(TABLE_CAP),
+            auth_hosts: Tallies::with_cap(cap),
+            auth_logins: Tallies::with_cap(cap),
+            protocol_kinds: Tallies::with_cap(cap),
+            protocol_hosts: Tallies::with_cap(cap),
+            other_reasons: Tallies::with_cap(cap),
+            offenders: BoundedMap::new(cap),
         };
         let tables = budget.get() - budget.get() / OPEN_SHARE;
         // The dictionary table (first) holds a set of up to DISTINCT_CAP local

@@ -161,3 +161,42 @@ fn protocol_kinds() {
         assert_eq!(protocol_kind(&l), want, "{line}");
     }
 }
+
+/// The key cap grows with the budget: more offending IPs than [`TABLE_CAP`]
+/// are all kept, each counted exactly, at 1 GiB (before, 50,000 keys
+/// whatever the budget); at the default budget the table is cut and says so.
+#[test]
+fn key_cap_grows_with_the_budget() {
+    assert_eq!(table_cap(MemoryBudget::DEFAULT), TABLE_CAP);
+    assert_eq!(table_cap(MemoryBudget::bytes(1 << 20)), TABLE_CAP);
+    assert_eq!(table_cap(MemoryBudget::bytes(96 << 20)), 4 * TABLE_CAP);
+    assert_eq!(
+        table_cap(MemoryBudget::bytes(usize::MAX)),
+        usize::MAX / (24 << 20)
+    );
+    let n = TABLE_CAP + TABLE_CAP / 5;
+    let lines: Vec<String> = (0..n)
+        .map(|i| {
+            format!(
+                "2024-05-25 10:00:00 dovecot_login authenticator failed for (pc) [10.{}.{}.{}]: 535 Incorrect authentication data (set_id=u@example.test)",
+                (i >> 16) & 255,
+                (i >> 8) & 255,
+                i & 255
+            )
+        })
+        .collect();
+    let run = |budget| {
+        let mut r = AbuseReport::with_budget(TimeWindow::default(), budget);
+        for l in &lines {
+            feed(&mut r, l);
+        }
+        r.report(10, 1)
+    };
+    let big = run(MemoryBudget::bytes(1 << 30));
+    assert!(!big.bounds.approximate, "{:?}", big.bounds);
+    assert_eq!(big.offenders.len(), n);
+    assert!(big.offenders.iter().all(|o| o.events == 1));
+    let small = run(MemoryBudget::DEFAULT);
+    assert!(small.bounds.approximate);
+    assert!(small.offenders.len() < n);
+}

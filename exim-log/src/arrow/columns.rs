@@ -233,7 +233,7 @@ fn validity(rows: &[u32], n: usize) -> NullBuffer {
 impl<T: Copy + Default> Staged<T> {
     /// Rows covered: one past the last row with a value.
     #[inline]
-    fn next_row(&self) -> usize {
+    pub(crate) fn next_row(&self) -> usize {
         self.rows.last().map_or(0, |r| *r as usize + 1)
     }
 
@@ -658,14 +658,24 @@ impl Table {
             .is_some_and(|col| col.len() <= self.rows)
     }
 
+    /// The staged column `i` when it is on (a staged column needs no
+    /// padding: [`Table::col`]'s work is only its row check, done by the
+    /// callers on the variant they write).
+    #[inline]
+    fn staged(&mut self, i: usize) -> Option<&mut Col> {
+        self.cols.get_mut(i)?.as_mut()
+    }
+
     /// Column `i`'s value in this row from text: a string column stages the
     /// bytes (checked to be UTF-8 at finish), a dictionary looks the text up.
+    /// Like every `*_at`, nothing when the column is off or already has this
+    /// row's value (a column keeps its first value).
     #[inline]
     pub(crate) fn bytes_at(&mut self, i: usize, v: &[u8]) {
         let row = self.rows;
-        match self.col(i) {
-            Some(Col::Str(b)) => b.push(row, v),
-            Some(Col::Dict(b)) => b.append(row, v),
+        match self.staged(i) {
+            Some(Col::Str(b)) if b.next_row() <= row => b.push(row, v),
+            Some(Col::Dict(b)) if b.next_row() <= row => b.append(row, v),
             _ => {}
         }
     }
@@ -673,21 +683,16 @@ impl Table {
     /// Column `i`'s value in this row, a string.
     #[inline]
     pub(crate) fn str_at(&mut self, i: usize, v: &str) {
-        let row = self.rows;
-        match self.col(i) {
-            Some(Col::Str(b)) => b.push(row, v.as_bytes()),
-            Some(Col::Dict(b)) => b.append(row, v.as_bytes()),
-            _ => {}
-        }
+        self.bytes_at(i, v.as_bytes());
     }
 
     /// Column `i`'s value in this row, a number (an Int64 or Float64 column).
     #[inline]
     pub(crate) fn int_at(&mut self, i: usize, v: i64) {
         let row = self.rows;
-        match self.col(i) {
-            Some(Col::Int(b)) => b.push(row, v),
-            Some(Col::Float(b)) => b.push(row, v as f64),
+        match self.staged(i) {
+            Some(Col::Int(b)) if b.next_row() <= row => b.push(row, v),
+            Some(Col::Float(b)) if b.next_row() <= row => b.push(row, v as f64),
             _ => {}
         }
     }
@@ -696,7 +701,9 @@ impl Table {
     #[inline]
     pub(crate) fn float_at(&mut self, i: usize, v: f64) {
         let row = self.rows;
-        if let Some(Col::Float(b)) = self.col(i) {
+        if let Some(Col::Float(b)) = self.staged(i)
+            && b.next_row() <= row
+        {
             b.push(row, v);
         }
     }
@@ -705,7 +712,9 @@ impl Table {
     #[inline]
     pub(crate) fn bool_at(&mut self, i: usize, v: bool) {
         let row = self.rows;
-        if let Some(Col::Bool(b)) = self.col(i) {
+        if let Some(Col::Bool(b)) = self.staged(i)
+            && b.next_row() <= row
+        {
             b.push(row, v);
         }
     }
@@ -714,7 +723,9 @@ impl Table {
     #[inline]
     pub(crate) fn time_at(&mut self, i: usize, v: i64) {
         let row = self.rows;
-        if let Some(Col::Time(b)) = self.col(i) {
+        if let Some(Col::Time(b)) = self.staged(i)
+            && b.next_row() <= row
+        {
             b.push(row, v);
         }
     }

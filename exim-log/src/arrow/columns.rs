@@ -330,23 +330,46 @@ impl StrCol {
         if dense && let Some(a) = self.finish_dense(n)? {
             return Ok(a);
         }
-        let whole = std::str::from_utf8(&self.bytes).ok();
         let mut b = StringBuilder::with_capacity(n, self.bytes.len());
-        let mut start = 0;
+        // `checked` is a stretch of the bytes known to be UTF-8, from its
+        // offset: a value inside it that starts and ends on character
+        // boundaries (`get` checks them) is taken as it is. Else the bytes
+        // are checked again from this value on, as far as they are UTF-8; a
+        // value still not valid (its bytes are not UTF-8, or it splits a
+        // character with the next) is made so per value, as its JSON is.
+        // Each byte is checked about once, however many values are invalid.
+        let bytes = self.bytes.as_slice();
+        let mut checked: (usize, &str) = (0, "");
+        let mut start: usize = 0;
         for (r, end) in self.rows.iter().zip(&self.ends) {
             let (r, end) = (*r as usize, *end);
             let gap = r.saturating_sub(b.len());
             if gap > 0 {
                 b.append_nulls(gap);
             }
-            // A slice of the valid whole is valid when it starts and ends on
-            // character boundaries (`get` checks them); else (bytes not
-            // UTF-8, or a value split inside a character) lossy, per value.
-            match whole.and_then(|s| s.get(start..end)) {
+            let fast = start
+                .checked_sub(checked.0)
+                .zip(end.checked_sub(checked.0))
+                .and_then(|(a, z)| checked.1.get(a..z));
+            match fast {
                 Some(v) => b.append_value(v),
-                None => b.append_value(String::from_utf8_lossy(
-                    self.bytes.get(start..end).unwrap_or_default(),
-                )),
+                None => {
+                    let rest = bytes.get(start..).unwrap_or_default();
+                    let ok = match std::str::from_utf8(rest) {
+                        Ok(s) => s,
+                        Err(e) => rest
+                            .get(..e.valid_up_to())
+                            .and_then(|p| std::str::from_utf8(p).ok())
+                            .unwrap_or_default(),
+                    };
+                    checked = (start, ok);
+                    match ok.get(..end.saturating_sub(start)) {
+                        Some(v) => b.append_value(v),
+                        None => b.append_value(String::from_utf8_lossy(
+                            bytes.get(start..end).unwrap_or_default(),
+                        )),
+                    }
+                }
             }
             start = end;
         }

@@ -758,6 +758,29 @@ mod tests {
         assert!(too_many_recipients(b"whatever").is_none());
     }
 
+    /// smtp_in.c: `VRFY failed for %s %s` with the argument as typed and
+    /// `host_and_ident(TRUE)`.
+    #[test]
+    fn vrfy_failed_lines() {
+        let r = payload!(
+            vrfy_failed(b"VRFY failed for <alice@example.com> H=(pc) [192.0.2.1]"),
+            Event::Rejection
+        );
+        assert_eq!(r.stage, Stage::Vrfy);
+        assert_eq!(r.what, "<alice@example.com>");
+        assert_eq!(r.recipient.unwrap(), "alice@example.com");
+        assert_eq!(r.reason.unwrap(), "VRFY failed");
+        assert_eq!(r.peer.ip().unwrap(), "192.0.2.1");
+        assert!(!r.temporary);
+        let r = payload!(
+            vrfy_failed(b"VRFY failed for bob@example.com U=root"),
+            Event::Rejection
+        );
+        assert_eq!(r.recipient.unwrap(), "bob@example.com");
+        assert_eq!(r.peer.user.unwrap(), "root");
+        assert!(vrfy_failed(b"VRFY failed").is_none());
+    }
+
     #[test]
     fn auth_failed_table() {
         // input, (authenticator, outgoing, ip, user, set_id, reason)

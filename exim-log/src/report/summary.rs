@@ -24,7 +24,7 @@ use crate::{Event, Flag, LogLine, Text, Timestamp};
 
 use super::TimeWindow;
 use super::bounded::{BoundedMap, Bounds, Merge, Table, Weight, share_budget};
-use super::classify::{domain_part, lower, reason_text_class};
+use super::classify::{ReasonClasses, domain_part, lower};
 use super::timeline::{REPORT_POINTS, Series, Timeline, TimelineReport};
 use super::{merge_span, widen_span};
 use crate::budget::MemoryBudget;
@@ -119,6 +119,10 @@ pub struct Summary {
     recipient_domains: Table_,
     reject_reasons: BoundedMap<String, u64>,
     reject_hosts: BoundedMap<String, u64>,
+    /// The class of each rejection reason seen, remembered (a cache: not
+    /// report state).
+    #[cfg_attr(feature = "serde", serde(skip))]
+    reasons: ReasonClasses,
 }
 
 fn bucket(secs: f64) -> usize {
@@ -165,6 +169,7 @@ impl Summary {
             recipient_domains: table(),
             reject_reasons: BoundedMap::new(TABLE_CAP),
             reject_hosts: BoundedMap::new(TABLE_CAP),
+            reasons: ReasonClasses::default(),
         };
         share_budget(&mut s.tables_mut(), budget);
         s
@@ -417,7 +422,8 @@ impl Summary {
         }
         self.rejects += 1;
         self.timeline.add(timestamp, Series::Rejections);
-        self.reject_reasons.bump(reason_text_class(reason).as_str());
+        let class = self.reasons.class(reason);
+        self.reject_reasons.bump(&*class);
         // Each rejection under its own client, else an explicit "(no host
         // logged)" (a non-SMTP ACL), never "local".
         let host = host.map_or(Cow::Borrowed("(no host logged)"), |t| t.to_string_lossy());

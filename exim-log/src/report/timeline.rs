@@ -108,10 +108,14 @@ impl Timeline {
     /// Counts one event of `series` at `t`.
     pub fn add(&mut self, t: &Timestamp, series: Series) {
         let minute = log_seconds(t).div_euclid(60);
-        let c = self
-            .buckets
-            .entry(minute.div_euclid(self.minutes))
-            .or_default();
+        let key = minute.div_euclid(self.minutes);
+        // A log is in time order: the bucket is nearly always the last one,
+        // found without a search of the tree (callgrind: a third of the cost).
+        let mut last = self.buckets.last_entry().filter(|e| *e.key() == key);
+        let c = match &mut last {
+            Some(e) => e.get_mut(),
+            None => self.buckets.entry(key).or_default(),
+        };
         match series {
             Series::Received => c.received += 1,
             Series::Delivered => c.delivered += 1,

@@ -31,10 +31,26 @@ impl ThreadsArgs {
     /// file: standard input, the sample). `units_per_thread` units are made
     /// per thread (more: better balance, more partial results to merge).
     pub fn plan(&self, source: &Source, units_per_thread: usize) -> Option<Plan> {
+        self.plan_by(
+            source,
+            self.threads() * units_per_thread.max(1),
+            MIN_UNIT_BYTES,
+        )
+    }
+
+    /// [`ThreadsArgs::plan`] with units of about `unit_bytes` each (the
+    /// hidden `--unit-bytes` wins), however large the input: for work
+    /// whose output waits in memory for its turn (`ndjson`), so that each
+    /// unit's output stays small enough for the cores' caches.
+    pub fn plan_units_of(&self, source: &Source, unit_bytes: u64) -> Option<Plan> {
+        self.plan_by(source, usize::MAX, unit_bytes)
+    }
+
+    fn plan_by(&self, source: &Source, parts: usize, min_unit: u64) -> Option<Plan> {
         let threads = self.threads();
         let paths = source.paths()?;
-        let min = self.unit_bytes.unwrap_or(MIN_UNIT_BYTES);
-        let plan = Plan::sized(&paths, threads * units_per_thread.max(1), min).ok()?;
+        let min = self.unit_bytes.unwrap_or(min_unit);
+        let plan = Plan::sized(&paths, parts, min).ok()?;
         // One unit (a small file, one .gz) gains nothing from threads but the
         // pipelined .gz, which the one-thread reader does too.
         (threads > 1 && plan.len() > 1).then_some(plan)

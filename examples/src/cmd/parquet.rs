@@ -109,6 +109,9 @@ struct Dataset<B> {
     parts: HashMap<(Arc<str>, String), Part<B>>,
     /// Part files made per partition, for the next file's number.
     made: HashMap<(Arc<str>, String), usize>,
+    /// The partition of the last call to [`Dataset::open`]: the next line is
+    /// nearly always in it, found without making a key.
+    last: Option<(Arc<str>, String)>,
     written: u64,
 }
 
@@ -168,6 +171,7 @@ impl<B: Table> Dataset<B> {
             props,
             parts: HashMap::new(),
             made: HashMap::new(),
+            last: None,
             written: 0,
         }
     }
@@ -176,7 +180,19 @@ impl<B: Table> Dataset<B> {
     /// when needed. Logs are in time order, so a partition two days older
     /// than a new one is done: it is closed, bounding the open row groups.
     fn open(&mut self, server: &Arc<str>, date: &str) -> Result<&mut Part<B>, Error> {
+        let same = |k: &(Arc<str>, String)| *k.0 == **server && k.1 == date;
+        let hit = self
+            .last
+            .as_ref()
+            .is_some_and(|k| same(k) && self.parts.contains_key(k));
+        if hit && let Some(k) = &self.last {
+            return self
+                .parts
+                .get_mut(k)
+                .ok_or_else(|| "partition vanished".to_string().into());
+        }
         let key = (server.clone(), date.to_string());
+        self.last = Some(key.clone());
         if !self.parts.contains_key(&key) {
             let now = day_number(date);
             let old: Vec<_> = self

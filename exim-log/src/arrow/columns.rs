@@ -233,7 +233,7 @@ fn validity(rows: &[u32], n: usize) -> NullBuffer {
 impl<T: Copy + Default> Staged<T> {
     /// Rows covered: one past the last row with a value.
     #[inline]
-    fn next_row(&self) -> usize {
+    pub(crate) fn next_row(&self) -> usize {
         self.rows.last().map_or(0, |r| *r as usize + 1)
     }
 
@@ -330,23 +330,46 @@ impl StrCol {
         if dense && let Some(a) = self.finish_dense(n)? {
             return Ok(a);
         }
-        let whole = std::str::from_utf8(&self.bytes).ok();
         let mut b = StringBuilder::with_capacity(n, self.bytes.len());
-        let mut start = 0;
+        // `checked` is a stretch of the bytes known to be UTF-8, from its
+        // offset: a value inside it that starts and ends on character
+        // boundaries (`get` checks them) is taken as it is. Else the bytes
+        // are checked again from this value on, as far as they are UTF-8; a
+        // value still not valid (its bytes are not UTF-8, or it splits a
+        // character with the next) is made so per value, as its JSON is.
+        // Each byte is checked about once, however many values are invalid.
+        let bytes = self.bytes.as_slice();
+        let mut checked: (usize, &str) = (0, "");
+        let mut start: usize = 0;
         for (r, end) in self.rows.iter().zip(&self.ends) {
             let (r, end) = (*r as usize, *end);
             let gap = r.saturating_sub(b.len());
             if gap > 0 {
                 b.append_nulls(gap);
             }
-            // A slice of the valid whole is valid when it starts and ends on
-            // character boundaries (`get` checks them); else (bytes not
-            // UTF-8, or a value split inside a character) lossy, per value.
-            match whole.and_then(|s| s.get(start..end)) {
+            let fast = start
+                .checked_sub(checked.0)
+                .zip(end.checked_sub(checked.0))
+                .and_then(|(a, z)| checked.1.get(a..z));
+            match fast {
                 Some(v) => b.append_value(v),
-                None => b.append_value(String::from_utf8_lossy(
-                    self.bytes.get(start..end).unwrap_or_default(),
-                )),
+                None => {
+                    let rest = bytes.get(start..).unwrap_or_default();
+                    let ok = match std::str::from_utf8(rest) {
+                        Ok(s) => s,
+                        Err(e) => rest
+                            .get(..e.valid_up_to())
+                            .and_then(|p| std::str::from_utf8(p).ok())
+                            .unwrap_or_default(),
+                    };
+                    checked = (start, ok);
+                    match ok.get(..end.saturating_sub(start)) {
+                        Some(v) => b.append_value(v),
+                        None => b.append_value(String::from_utf8_lossy(
+                            bytes.get(start..end).unwrap_or_default(),
+                        )),
+                    }
+                }
             }
             start = end;
         }
@@ -635,14 +658,24 @@ impl Table {
             .is_some_and(|col| col.len() <= self.rows)
     }
 
+    /// The staged column `i` when it is on (a staged column needs no
+    /// padding: [`Table::col`]'s work is only its row check, done by the
+    /// callers on the variant they write).
+    #[inline]
+    fn staged(&mut self, i: usize) -> Option<&mut Col> {
+        self.cols.get_mut(i)?.as_mut()
+    }
+
     /// Column `i`'s value in this row from text: a string column stages the
     /// bytes (checked to be UTF-8 at finish), a dictionary looks the text up.
+    /// Like every `*_at`, nothing when the column is off or already has this
+    /// row's value (a column keeps its first value).
     #[inline]
     pub(crate) fn bytes_at(&mut self, i: usize, v: &[u8]) {
         let row = self.rows;
-        match self.col(i) {
-            Some(Col::Str(b)) => b.push(row, v),
-            Some(Col::Dict(b)) => b.append(row, v),
+        match self.staged(i) {
+            Some(Col::Str(b)) if b.next_row() <= row => b.push(row, v),
+            Some(Col::Dict(b)) if b.next_row() <= row => b.append(row, v),
             _ => {}
         }
     }
@@ -650,21 +683,16 @@ impl Table {
     /// Column `i`'s value in this row, a string.
     #[inline]
     pub(crate) fn str_at(&mut self, i: usize, v: &str) {
-        let row = self.rows;
-        match self.col(i) {
-            Some(Col::Str(b)) => b.push(row, v.as_bytes()),
-            Some(Col::Dict(b)) => b.append(row, v.as_bytes()),
-            _ => {}
-        }
+        self.bytes_at(i, v.as_bytes());
     }
 
     /// Column `i`'s value in this row, a number (an Int64 or Float64 column).
     #[inline]
     pub(crate) fn int_at(&mut self, i: usize, v: i64) {
         let row = self.rows;
-        match self.col(i) {
-            Some(Col::Int(b)) => b.push(row, v),
-            Some(Col::Float(b)) => b.push(row, v as f64),
+        match self.staged(i) {
+            Some(Col::Int(b)) if b.next_row() <= row => b.push(row, v),
+            Some(Col::Float(b)) if b.next_row() <= row => b.push(row, v as f64),
             _ => {}
         }
     }
@@ -673,7 +701,9 @@ impl Table {
     #[inline]
     pub(crate) fn float_at(&mut self, i: usize, v: f64) {
         let row = self.rows;
-        if let Some(Col::Float(b)) = self.col(i) {
+        if let Some(Col::Float(b)) = self.staged(i)
+            && b.next_row() <= row
+        {
             b.push(row, v);
         }
     }
@@ -682,7 +712,9 @@ impl Table {
     #[inline]
     pub(crate) fn bool_at(&mut self, i: usize, v: bool) {
         let row = self.rows;
-        if let Some(Col::Bool(b)) = self.col(i) {
+        if let Some(Col::Bool(b)) = self.staged(i)
+            && b.next_row() <= row
+        {
             b.push(row, v);
         }
     }
@@ -691,7 +723,9 @@ impl Table {
     #[inline]
     pub(crate) fn time_at(&mut self, i: usize, v: i64) {
         let row = self.rows;
-        if let Some(Col::Time(b)) = self.col(i) {
+        if let Some(Col::Time(b)) = self.staged(i)
+            && b.next_row() <= row
+        {
             b.push(row, v);
         }
     }

@@ -65,8 +65,9 @@ class ApproximateWarning(UserWarning):
 
 
 def merge(a: exim_log.Report, b: exim_log.Report) -> exim_log.Report:
-    """``a`` then ``b`` (later input): the report of both."""
-    a.merge(b)
+    """``a`` then ``b`` (later input): the report of both. ``b`` is not read
+    again: its counts are moved, not copied (``consume=True``)."""
+    a.merge(b, consume=True)
     return a
 
 

@@ -151,8 +151,62 @@ def test_corrupt_state_is_refused() -> None:
     fn, (state, top, threshold) = r.__reduce__()
     with pytest.raises(ValueError, match="not a pickled report"):
         fn(state[:-5], top, threshold)
+    # The state is binary, its timestamps numbers (year as a varint: 2024 is
+    # e8 0f): a month 13 is refused as a logged timestamp is.
+    day = bytes([0xE8, 0x0F, 5, 25])
+    assert day in state
     with pytest.raises(ValueError, match="not a pickled report"):
-        fn(state.replace(b"2024-05-25T", b"2024-13-25T"), top, threshold)
+        fn(state.replace(day, bytes([0xE8, 0x0F, 13, 25])), top, threshold)
+    # Not the JSON state of earlier versions either: it was three times larger.
+    assert b"2024-05-25T" not in state
+
+
+def test_abuse_pickle_round_trip_keeps_every_table() -> None:
+    # Every table of the abuse report filled (dictionary attack, RBL, HELO,
+    # AUTH, protocol errors, offenders with first/last seen), then pickled.
+    log = "".join(
+        f"2024-05-25 10:{k // 60:02d}:{k % 60:02d}.{k % 1000:03d} +0200 {line}\n"
+        for k, line in enumerate(
+            line
+            for i in range(40)
+            for line in (
+                f"SMTP connection from [192.0.2.{i % 7}]:4{i:04d} (TCP/IP connection count = 1)",
+                f"H=(x{i}) [192.0.2.{i % 7}]:4{i:04d} F=<a@example.com> rejected RCPT <u{i}@example.org>: Unknown user",
+                f"H=(x{i}) [192.0.2.{i % 7}]:4{i:04d} rejected EHLO or HELO x{i}: bad HELO",
+                f"H=(x{i}) [198.51.100.{i % 3}] F=<b@example.net> rejected RCPT <c@example.org>: "
+                f"JunkMail rejected - (x) [198.51.100.{i % 3}] is in an RBL: see https://rbl.example/",
+                f"dovecot_login authenticator failed for (x) [203.0.113.{i % 5}]:5{i:04d}: 535 Incorrect "
+                f"authentication data (set_id=user{i % 4}@example.com)",
+                f"SMTP protocol synchronization error (input sent without waiting for greeting): "
+                f"rejected connection from H=[203.0.113.{i % 5}]:5{i:04d} input=\"x\"",
+                f"SMTP connection from (x{i}) [192.0.2.{i % 7}]:4{i:04d} closed by QUIT",
+            )
+        )
+    ).encode()
+    r = exim_log.abuse_report(log, threshold=1)
+    want = r.to_dict()
+    assert want["offenders"] and want["dictionary"]["hosts"], want
+    back = pickle.loads(pickle.dumps(r))
+    assert back.to_dict() == want
+    # Twice: nothing is lost or added by a second round trip.
+    assert pickle.loads(pickle.dumps(back)).to_dict() == want
+
+
+def test_merge_consume_moves_the_counts() -> None:
+    text = server_log(9, 300)
+    cut = text.index("cwd=", len(text) // 2)
+    cut = text.rindex("\n", 0, cut) + 1
+    first, second = text[:cut].encode(), text[cut:].encode()
+    for report in (exim_log.spam_sources, exim_log.abuse_report, exim_log.summary):
+        want = report(text.encode(), threshold=1).to_dict()
+        empty = report(b"", threshold=1).to_dict()
+        a, b = report(first, threshold=1), report(second, threshold=1)
+        a.merge(b, consume=True)
+        assert a.to_dict() == want
+        # `b` is left an empty report of its kind (its counts were moved).
+        assert b.name == a.name and b.to_dict() == empty
+    with pytest.raises(ValueError, match="cannot merge"):
+        exim_log.summary(b"").merge(exim_log.abuse_report(b""), consume=True)
 
 
 def test_byte_ranges_cover_every_line_once(fleet: list[str]) -> None:

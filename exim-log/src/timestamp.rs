@@ -219,6 +219,11 @@ impl Timestamp {
 #[cfg(feature = "serde")]
 impl Serialize for Timestamp {
     fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        if !s.is_human_readable() {
+            // Binary report state (the Python `Report`'s pickle): the fields
+            // as numbers, read back without parsing text.
+            return self.compact().serialize(s);
+        }
         let mut buf = [0; 32];
         match self.iso(&mut buf) {
             Some(text) => s.serialize_str(text),
@@ -254,14 +259,62 @@ impl crate::json::Value for Timestamp {
 #[cfg(feature = "serde")]
 impl<'de> serde::Deserialize<'de> for Timestamp {
     fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        if !d.is_human_readable() {
+            let c = <Compact as serde::Deserialize>::deserialize(d)?;
+            return Timestamp::from_compact(c)
+                .ok_or_else(|| serde::de::Error::custom(format!("not a timestamp: {c:?}")));
+        }
         let text = <std::borrow::Cow<'de, str>>::deserialize(d)?;
         Timestamp::from_iso(&text)
             .ok_or_else(|| serde::de::Error::custom(format!("not a timestamp: {text:?}")))
     }
 }
 
+/// A timestamp in binary report state: year, month, day, hour, minute,
+/// second, milliseconds, UTC offset in minutes.
+#[cfg(feature = "serde")]
+type Compact = (u16, u8, u8, u8, u8, u8, Option<u16>, Option<i16>);
+
 #[cfg(feature = "serde")]
 impl Timestamp {
+    fn compact(&self) -> Compact {
+        (
+            self.year,
+            self.month,
+            self.day,
+            self.hour,
+            self.minute,
+            self.second,
+            self.millisecond,
+            self.utc_offset_minutes,
+        )
+    }
+
+    /// The fields of [`Timestamp::compact`] back, checked against the ranges
+    /// a logged timestamp is parsed with (`parse::prefix`).
+    fn from_compact(c: Compact) -> Option<Timestamp> {
+        let (year, month, day, hour, minute, second, millisecond, off) = c;
+        let ok = (1..=9999).contains(&year)
+            && (1..=12).contains(&month)
+            && day >= 1
+            && u32::from(day) <= days_in_month(u32::from(year), u32::from(month))
+            && hour <= 23
+            && minute <= 59
+            && second <= 60
+            && millisecond.is_none_or(|ms| ms <= 999)
+            && off.is_none_or(|o| o.unsigned_abs() <= 23 * 60 + 59);
+        ok.then_some(Timestamp {
+            year,
+            month,
+            day,
+            hour,
+            minute,
+            second,
+            millisecond,
+            utc_offset_minutes: off,
+        })
+    }
+
     /// Parses `YYYY-MM-DDTHH:MM:SS[.mmm][+HH:MM]` by rewriting it into the log's
     /// own form and parsing that (one parser, one set of range checks).
     fn from_iso(text: &str) -> Option<Timestamp> {
@@ -345,6 +398,34 @@ mod tests {
         ] {
             let r: Result<Timestamp, _> = serde_json::from_str(&format!("{bad:?}"));
             assert!(r.is_err(), "{bad}");
+        }
+    }
+
+    #[cfg(feature = "serde")]
+    #[test]
+    fn compact_form_round_trips_and_is_checked() {
+        let mut t = ts(2024, 2, 29, 23, 59, 60);
+        for (ms, off) in [(None, None), (Some(999), Some(-(23 * 60 + 59)))] {
+            t.millisecond = ms;
+            t.utc_offset_minutes = off;
+            assert_eq!(Timestamp::from_compact(t.compact()), Some(t));
+        }
+        // Each field one past its range, as `parse::prefix` refuses it in a log.
+        for bad in [
+            (0, 1, 1, 0, 0, 0, None, None),
+            (10000, 1, 1, 0, 0, 0, None, None),
+            (2024, 13, 1, 0, 0, 0, None, None),
+            (2024, 0, 1, 0, 0, 0, None, None),
+            (2023, 2, 29, 0, 0, 0, None, None),
+            (2024, 4, 0, 0, 0, 0, None, None),
+            (2024, 4, 1, 24, 0, 0, None, None),
+            (2024, 4, 1, 0, 60, 0, None, None),
+            (2024, 4, 1, 0, 0, 61, None, None),
+            (2024, 4, 1, 0, 0, 0, Some(1000), None),
+            (2024, 4, 1, 0, 0, 0, None, Some(24 * 60)),
+            (2024, 4, 1, 0, 0, 0, None, Some(-24 * 60)),
+        ] {
+            assert_eq!(Timestamp::from_compact(bad), None, "{bad:?}");
         }
     }
 

@@ -916,13 +916,15 @@ class Report:
     @property
     def name(self) -> str:
         """``spam_sources``, ``abuse_report``, ``summary`` or ``queue``."""
-    def merge(self, other: Report) -> None:
+    def merge(self, other: Report, *, consume: bool = False) -> None:
         """Adds the counts of ``other``, a report of the same kind counted over
         *later* input (the next file, another thread's or Dask partition's
         share): the result is what one pass over both inputs gives. For
         ``spam_sources`` and ``summary`` each message must be whole in one part;
         ``abuse_report`` joins an SMTP connection cut by the split. Merging
-        reports of different kinds raises ``ValueError``."""
+        reports of different kinds raises ``ValueError``. With ``consume=True``
+        the counts are moved out of ``other`` instead of copied (``other`` is
+        left an empty report of its kind): for partial reports not read again."""
     def to_dict(self) -> dict[str, Any]:
         """The report: the JSON document the program prints with ``--json``
         (SCHEMA.md "Reports"), with the ``top`` and ``threshold`` given.
@@ -934,8 +936,9 @@ class Report:
         (``truncated_keys``); ``memory`` says what was held and how often the
         budget was hit."""
     def __reduce__(self) -> tuple[Any, ...]:
-        """Pickling (Dask, ``multiprocessing``): the library's counting state,
-        so a partial report counted in a worker process merges in another.
+        """Pickling (Dask, ``multiprocessing``): the library's counting state
+        (binary, compact), so a partial report counted in a worker process
+        merges in another.
         Every kind pickles (``spam_sources``, ``abuse_report``, ``summary``,
         ``queue``); a pickle is rebuilt by the same version of the package."""
 

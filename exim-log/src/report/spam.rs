@@ -266,6 +266,57 @@ impl Tables {
     }
 }
 
+/// The totals as state: the counters alone, every field always written, so
+/// the state also travels in formats that are not self-describing (the Python
+/// `Report`'s binary pickle). `first`/`last` are the report's, filled from
+/// [`SpamSources`]' own timestamps when it is made.
+#[cfg(feature = "serde")]
+mod totals_state {
+    use super::Totals;
+    use serde::{Deserialize, Deserializer, Serialize, Serializer};
+
+    type State = (u64, u64, u64, u64, u64, u64, u64, u64);
+
+    pub(super) fn serialize<S: Serializer>(t: &Totals, s: S) -> Result<S::Ok, S::Error> {
+        let state: State = (
+            t.messages,
+            t.local,
+            t.local_with_script,
+            t.authenticated,
+            t.relayed,
+            t.inbound,
+            t.bounces,
+            t.without_arrival,
+        );
+        state.serialize(s)
+    }
+
+    pub(super) fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<Totals, D::Error> {
+        let (
+            messages,
+            local,
+            local_with_script,
+            authenticated,
+            relayed,
+            inbound,
+            bounces,
+            without_arrival,
+        ) = State::deserialize(d)?;
+        Ok(Totals {
+            messages,
+            local,
+            local_with_script,
+            authenticated,
+            relayed,
+            inbound,
+            bounces,
+            without_arrival,
+            first: None,
+            last: None,
+        })
+    }
+}
+
 /// The aggregator: feed it every assembled message with [`SpamSources::add`].
 #[derive(Clone, Debug)]
 #[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
@@ -273,6 +324,7 @@ pub struct SpamSources {
     window: TimeWindow,
     budget: MemoryBudget,
     tables: Tables,
+    #[cfg_attr(feature = "serde", serde(with = "totals_state"))]
     totals: Totals,
     first: Option<Timestamp>,
     last: Option<Timestamp>,

@@ -1092,6 +1092,54 @@ mod tests {
         assert!(matches!(e.kind, ReadErrorKind::Read { .. }), "{e}");
     }
 
+    /// The length a too-long line is reported with: without its ending,
+    /// `\r\n` included, however the line came in pieces.
+    #[test]
+    fn a_too_long_line_is_measured_without_its_ending() {
+        // 23 bytes, then a line of 21 (the cap is 22).
+        let line: &'static [u8] = b"0123456789ABCDEFGHIJKLM\r\n2026-11-25 10:00:00 x\n";
+        for piece in [1, 2, 23, 24, 25, 64] {
+            let mut r = LogReader::new(Interrupting {
+                data: line,
+                piece,
+                interrupt: false,
+                then: None,
+            })
+            .with_max_line_len(22);
+            let mut buf = Vec::new();
+            let e = r.read_line(&mut buf).unwrap_err();
+            assert!(
+                matches!(
+                    e.kind,
+                    ReadErrorKind::LineTooLong {
+                        length: 23,
+                        limit: 22
+                    }
+                ),
+                "{piece}-byte pieces: {e}"
+            );
+            // Reading goes on with the next line.
+            let pos = r.read_line(&mut buf).unwrap().unwrap();
+            assert_eq!(
+                (pos.line, pos.byte, &buf[..]),
+                (2, 25, &b"2026-11-25 10:00:00 x"[..])
+            );
+        }
+        // One byte over the cap, at the end of input without a line ending.
+        let mut r = LogReader::new(&b"0123456789ABCDEFGHIJKLM"[..]).with_max_line_len(22);
+        let e = r.read_line(&mut Vec::new()).unwrap_err();
+        assert!(
+            matches!(
+                e.kind,
+                ReadErrorKind::LineTooLong {
+                    length: 23,
+                    limit: 22
+                }
+            ),
+            "{e}"
+        );
+    }
+
     #[test]
     fn the_read_buffer_is_64_kib() {
         // What Framing::detect sees of a stream (its docs say 64 KiB).

@@ -1068,6 +1068,17 @@ mod tests {
                 })
                 .collect();
             assert_eq!(lines, want, "{piece}-byte pieces");
+            // The zero-copy path: the same lines and positions.
+            let mut r = interrupting(piece, None);
+            let mut borrowed = Vec::new();
+            while let Some((line, pos)) = r.next_line().unwrap() {
+                borrowed.push((
+                    pos.line,
+                    pos.byte,
+                    String::from_utf8(line.to_vec()).unwrap(),
+                ));
+            }
+            assert_eq!(borrowed, want, "{piece}-byte pieces, next_line");
             // The search path skips whole buffers: the same lines and numbers.
             let mut r = interrupting(piece, None);
             let completed = Prefilter::new(["Completed"]);
@@ -1090,6 +1101,18 @@ mod tests {
         let e = r.read_matching_line(&nothing, &mut Vec::new()).unwrap_err();
         assert!(e.is_fatal(), "{e}");
         assert!(matches!(e.kind, ReadErrorKind::Read { .. }), "{e}");
+        // The same on the zero-copy path, once the complete lines are read.
+        let mut r = interrupting(100, Some(io::ErrorKind::ConnectionReset));
+        let mut lines = 0;
+        let e = loop {
+            match r.next_line() {
+                Ok(Some(_)) => lines += 1,
+                Ok(None) => panic!("no error after {lines} lines"),
+                Err(e) => break e,
+            }
+        };
+        assert_eq!(lines, 6);
+        assert!(e.is_fatal(), "{e}");
     }
 
     /// The length a too-long line is reported with: without its ending,

@@ -960,6 +960,215 @@ impl LineSource for LogFiles {
 mod tests {
     use super::*;
 
+    const SIX: &str = "2026-11-25 10:00:00 Start queue run: pid=9
+2026-11-25 10:00:01 1sAoM5-00000009r3p-06vq Completed
+2026-11-25 10:00:02 End queue run: pid=9
+2026-11-25 10:00:03 1sAoM5-00000009r3p-06vr Completed
+2026-11-25 10:00:04 Start queue run: pid=10
+2026-11-25 10:00:05 End queue run: pid=10
+";
+
+    /// Every way of reading through [`LineSource`], in turn, with the line
+    /// numbers it gave.
+    fn through_the_trait<S: LineSource>(s: &mut S) -> (Vec<(u64, String)>, Option<Framing>) {
+        let mut got = Vec::new();
+        let mut buf = Vec::new();
+        let text = |b: &[u8]| String::from_utf8_lossy(b).into_owned();
+        let framing_before = s.framing();
+        assert_eq!(framing_before, None);
+        let pos = s.read_line(&mut buf).unwrap().unwrap();
+        got.push((pos.line, text(&buf)));
+        let (line, pos) = s.next_line().unwrap().unwrap();
+        got.push((pos.line, text(line)));
+        let completed = Prefilter::new(["Completed"]);
+        let pos = s.read_matching_line(&completed, &mut buf).unwrap().unwrap();
+        got.push((pos.line, text(&buf)));
+        let pid10 = Prefilter::new(["pid=10"]);
+        let pos = s.read_matching_line_by(&pid10, &mut buf).unwrap().unwrap();
+        got.push((pos.line, text(&buf)));
+        let framing = s.framing();
+        let pos = s.read_line(&mut buf).unwrap().unwrap();
+        got.push((pos.line, text(&buf)));
+        assert!(s.read_line(&mut buf).unwrap().is_none());
+        (got, framing)
+    }
+
+    #[test]
+    fn line_sources_read_alike() {
+        let want: Vec<(u64, String)> = [1, 2, 4, 5, 6]
+            .into_iter()
+            .map(|n| (n, SIX.lines().nth(n as usize - 1).unwrap().to_string()))
+            .collect();
+        let mut reader = LogReader::new(SIX.as_bytes());
+        assert_eq!(
+            through_the_trait(&mut reader),
+            (want.clone(), Some(Framing::Plain))
+        );
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("mainlog");
+        std::fs::write(&path, SIX).unwrap();
+        let mut files = LogFiles::new([&path]);
+        assert_eq!(through_the_trait(&mut files), (want, Some(Framing::Plain)));
+    }
+
+    /// A stream that gives `piece` bytes a read, is interrupted (EINTR)
+    /// before every piece, and fails with `then` at the end (or ends).
+    struct Interrupting {
+        data: &'static [u8],
+        piece: usize,
+        interrupt: bool,
+        then: Option<io::ErrorKind>,
+    }
+
+    impl Read for Interrupting {
+        fn read(&mut self, out: &mut [u8]) -> io::Result<usize> {
+            self.interrupt = !self.interrupt;
+            if self.interrupt {
+                return Err(io::ErrorKind::Interrupted.into());
+            }
+            if self.data.is_empty() {
+                return match self.then {
+                    Some(kind) => Err(kind.into()),
+                    None => Ok(0),
+                };
+            }
+            let n = self.piece.min(out.len()).min(self.data.len());
+            let (now, rest) = self.data.split_at(n);
+            out[..n].copy_from_slice(now);
+            self.data = rest;
+            Ok(n)
+        }
+    }
+
+    fn interrupting(piece: usize, then: Option<io::ErrorKind>) -> LogReader<Interrupting> {
+        LogReader::new(Interrupting {
+            data: SIX.as_bytes(),
+            piece,
+            interrupt: false,
+            then,
+        })
+    }
+
+    #[test]
+    fn an_interrupted_read_is_tried_again() {
+        for piece in [7, 100, 4096] {
+            let mut r = interrupting(piece, None);
+            let mut buf = Vec::new();
+            let mut lines = Vec::new();
+            while let Some(pos) = r.read_line(&mut buf).unwrap() {
+                lines.push((pos.line, pos.byte, String::from_utf8(buf.clone()).unwrap()));
+            }
+            let mut byte = 0;
+            let want: Vec<_> = SIX
+                .lines()
+                .zip(1..)
+                .map(|(l, n)| {
+                    byte += l.len() as u64 + 1;
+                    (n, byte - l.len() as u64 - 1, l.to_string())
+                })
+                .collect();
+            assert_eq!(lines, want, "{piece}-byte pieces");
+            // The zero-copy path: the same lines and positions.
+            let mut r = interrupting(piece, None);
+            let mut borrowed = Vec::new();
+            while let Some((line, pos)) = r.next_line().unwrap() {
+                borrowed.push((
+                    pos.line,
+                    pos.byte,
+                    String::from_utf8(line.to_vec()).unwrap(),
+                ));
+            }
+            assert_eq!(borrowed, want, "{piece}-byte pieces, next_line");
+            // The search path skips whole buffers: the same lines and numbers.
+            let mut r = interrupting(piece, None);
+            let completed = Prefilter::new(["Completed"]);
+            let mut found = Vec::new();
+            while let Some(pos) = r.read_matching_line(&completed, &mut buf).unwrap() {
+                found.push((pos.line, pos.byte));
+            }
+            assert_eq!(
+                found,
+                [want[1].clone(), want[3].clone()].map(|w| (w.0, w.1)),
+                "{piece}-byte pieces"
+            );
+        }
+    }
+
+    #[test]
+    fn a_failed_read_ends_the_search_with_a_fatal_error() {
+        let mut r = interrupting(100, Some(io::ErrorKind::ConnectionReset));
+        let nothing = Prefilter::new(["no such text"]);
+        let e = r.read_matching_line(&nothing, &mut Vec::new()).unwrap_err();
+        assert!(e.is_fatal(), "{e}");
+        assert!(matches!(e.kind, ReadErrorKind::Read { .. }), "{e}");
+        // The same on the zero-copy path, once the complete lines are read.
+        let mut r = interrupting(100, Some(io::ErrorKind::ConnectionReset));
+        let mut lines = 0;
+        let e = loop {
+            match r.next_line() {
+                Ok(Some(_)) => lines += 1,
+                Ok(None) => panic!("no error after {lines} lines"),
+                Err(e) => break e,
+            }
+        };
+        assert_eq!(lines, 6);
+        assert!(e.is_fatal(), "{e}");
+    }
+
+    /// The length a too-long line is reported with: without its ending,
+    /// `\r\n` included, however the line came in pieces.
+    #[test]
+    fn a_too_long_line_is_measured_without_its_ending() {
+        // 23 bytes, then a line of 21 (the cap is 22).
+        let line: &'static [u8] = b"0123456789ABCDEFGHIJKLM\r\n2026-11-25 10:00:00 x\n";
+        for piece in [1, 2, 23, 24, 25, 64] {
+            let mut r = LogReader::new(Interrupting {
+                data: line,
+                piece,
+                interrupt: false,
+                then: None,
+            })
+            .with_max_line_len(22);
+            let mut buf = Vec::new();
+            let e = r.read_line(&mut buf).unwrap_err();
+            assert!(
+                matches!(
+                    e.kind,
+                    ReadErrorKind::LineTooLong {
+                        length: 23,
+                        limit: 22
+                    }
+                ),
+                "{piece}-byte pieces: {e}"
+            );
+            // Reading goes on with the next line.
+            let pos = r.read_line(&mut buf).unwrap().unwrap();
+            assert_eq!(
+                (pos.line, pos.byte, &buf[..]),
+                (2, 25, &b"2026-11-25 10:00:00 x"[..])
+            );
+        }
+        // One byte over the cap, at the end of input without a line ending.
+        let mut r = LogReader::new(&b"0123456789ABCDEFGHIJKLM"[..]).with_max_line_len(22);
+        let e = r.read_line(&mut Vec::new()).unwrap_err();
+        assert!(
+            matches!(
+                e.kind,
+                ReadErrorKind::LineTooLong {
+                    length: 23,
+                    limit: 22
+                }
+            ),
+            "{e}"
+        );
+    }
+
+    #[test]
+    fn the_read_buffer_is_64_kib() {
+        // What Framing::detect sees of a stream (its docs say 64 KiB).
+        assert_eq!(LogReader::new(&b""[..]).buffer_capacity(), 64 * 1024);
+    }
+
     #[test]
     fn a_read_error_says_how_much_of_a_line_was_lost() {
         let read = |partial_line_bytes| ReadErrorKind::Read {

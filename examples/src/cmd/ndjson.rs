@@ -167,7 +167,11 @@ fn by_file(
 /// output), units of 256 KiB on 61,000 (one thread: 14,000), for 2.8% more
 /// instructions (each unit is opened and its framing detected). Units of
 /// 5 MiB (16 per thread on a 150 MB log) also cost 13,600 page faults.
-const UNIT_BYTES: u64 = 256 << 10;
+/// Timed on a quiet 2-core VM (2 MiB L2 a core; 161.5 MB log, `taskset -c
+/// 0,1`, best of 7, interleaved): 256 KiB 0.174 s, 512 KiB 0.167 s, 1 MiB
+/// 0.165 s, 2 MiB 0.165 s (one thread 0.288 s): the model's 4 MiB cache
+/// undersells the real one, and 1 MiB is the fastest with the fewest units.
+const UNIT_BYTES: u64 = 1 << 20;
 
 /// Each unit's lines to JSON on its own thread, written in input order; its
 /// read errors printed in order too. True when an input could not be read to

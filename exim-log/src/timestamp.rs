@@ -89,6 +89,23 @@ pub(crate) const fn days_in_month(year: u32, month: u32) -> u32 {
     }
 }
 
+/// True when the fields name a real second of the calendar (no 30 February, a
+/// leap second allowed); a month outside 1-12 has no days, so is refused too.
+pub(crate) fn is_calendar_time(
+    year: u16,
+    month: u8,
+    day: u8,
+    hour: u8,
+    minute: u8,
+    second: u8,
+) -> bool {
+    day >= 1
+        && u32::from(day) <= days_in_month(u32::from(year), u32::from(month))
+        && hour <= 23
+        && minute <= 59
+        && second <= 60
+}
+
 /// Days since 1970-01-01 of a proleptic Gregorian date (Howard Hinnant's algorithm).
 fn days_from_civil(y: i64, m: u8, d: u8) -> i64 {
     let m = i64::from(m);
@@ -295,12 +312,7 @@ impl Timestamp {
     fn from_compact(c: Compact) -> Option<Timestamp> {
         let (year, month, day, hour, minute, second, millisecond, off) = c;
         let ok = (1..=9999).contains(&year)
-            && (1..=12).contains(&month)
-            && day >= 1
-            && u32::from(day) <= days_in_month(u32::from(year), u32::from(month))
-            && hour <= 23
-            && minute <= 59
-            && second <= 60
+            && is_calendar_time(year, month, day, hour, minute, second)
             && millisecond.is_none_or(|ms| ms <= 999)
             && off.is_none_or(|o| o.unsigned_abs() <= 23 * 60 + 59);
         ok.then_some(Timestamp {

@@ -38,7 +38,7 @@ use nom::{IResult, Parser};
 use thiserror::Error;
 
 use crate::text::Text;
-use crate::timestamp::{Timestamp, days_in_month};
+use crate::timestamp::{Timestamp, is_calendar_time};
 
 /// Which part of an access-log line could not be read.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
@@ -189,9 +189,7 @@ fn time(i: &[u8]) -> Res<'_, Timestamp> {
         }
     };
     // The calendar, as for log line dates: no 30 February, no 31 April.
-    let month_days = days_in_month(u32::from(year), u32::from(month));
-    let ok = day >= 1 && u32::from(day) <= month_days && hour <= 23 && minute <= 59 && second <= 60;
-    if !ok {
+    if !is_calendar_time(year, month, day, hour, minute, second) {
         return Err(nom::Err::Error(nom::error::Error::new(
             i,
             nom::error::ErrorKind::Verify,

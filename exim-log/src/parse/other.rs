@@ -217,6 +217,10 @@ mod tests {
             ),
             ("H=[192.0.2.1] dropped by 'connect' ACL: blocked", "dropped"),
             (
+                "F=<a@b.example> H=(pc) [192.0.2.1] TFO* U=joe P=esmtp rejected by local_scan(): no",
+                "rejection",
+            ),
+            (
                 "H=(pc) [192.0.2.1] F=<a@b.example> RCPT <c@d.example>: discarded by RCPT ACL",
                 "discarded",
             ),

@@ -175,6 +175,14 @@ pub(crate) fn tags_into<'a>(t: &mut Tags<'a>, mut i: &'a [u8], host_value: bool)
 fn tag<'a>(t: &mut Tags<'a>, s: &'a [u8]) -> Option<&'a [u8]> {
     let eq = s.iter().take(4).position(|b| *b == b'=');
     let Some(eq) = eq else {
+        // receive.c add_host_info_for_log writes ` TFO`/` TFO*` after `I=`
+        // when the connection used TCP Fast Open (not kept: `Peer` has no
+        // field for it; the tags after it are read).
+        if let Some(r) = s.strip_prefix(b"TFO*").or_else(|| s.strip_prefix(b"TFO"))
+            && matches!(r.first(), None | Some(b' '))
+        {
+            return Some(r);
+        }
         // The only bare tag before `H=` is `DS` (spec §5).
         let r = s.strip_prefix(b"DS ")?;
         if !r.starts_with(b"H=") {
@@ -544,6 +552,19 @@ mod tests {
         let (t, rest) = tags(b" H=[192.0.2.1] P=smtp", false);
         assert_eq!(t.peer.protocol.unwrap(), "smtp");
         assert!(rest.is_empty());
+        // ` TFO`/` TFO*` (TCP Fast Open) sits between `I=` and `U=`.
+        for tfo in ["TFO", "TFO*"] {
+            let line = format!(
+                "F=<a@b.example> H=(pc) [192.0.2.1] I=[198.51.100.1]:25 {tfo} U=joe P=esmtp rejected by local_scan(): no"
+            );
+            let (t, rest) = tags(line.as_bytes(), false);
+            assert_eq!(t.peer.interface.unwrap().ip, "198.51.100.1", "{tfo}");
+            assert_eq!(t.peer.user.unwrap(), "joe", "{tfo}");
+            assert_eq!(t.peer.protocol.unwrap(), "esmtp", "{tfo}");
+            assert_eq!(rest, b" rejected by local_scan(): no", "{tfo}");
+        }
+        let (_, rest) = tags(b"H=[192.0.2.1] TFOX U=joe", false);
+        assert_eq!(rest, b" TFOX U=joe");
     }
 
     #[test]

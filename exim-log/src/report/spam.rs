@@ -23,8 +23,6 @@
 
 use std::borrow::Cow;
 
-use crate::hash::Set;
-
 use crate::assemble::{LineKind, Message};
 use crate::{Flag, Timestamp};
 
@@ -151,8 +149,12 @@ impl Weight for Stats {
 struct Facts<'a> {
     id: &'a str,
     time: Option<Timestamp>,
-    /// Borrowed from the arrival line when they are UTF-8 (nearly always).
-    recipients: Vec<Cow<'a, str>>,
+    /// How many recipients.
+    recipients: u64,
+    /// Their distinct domains, lower-cased: found once per message (which
+    /// counts for up to two sources), borrowed from the message's lines when
+    /// they are UTF-8 and lower case (nearly always).
+    domains: Vec<Cow<'a, str>>,
     delivered: u64,
     failed: u64,
     deferred: u64,
@@ -164,16 +166,9 @@ struct Facts<'a> {
 impl Stats {
     fn add(&mut self, f: &Facts<'_>) {
         self.messages += 1;
-        self.recipients += f.recipients.len() as u64;
-        for r in &f.recipients {
-            // Lower-cased only when it has upper case (no copy otherwise).
-            if let Some(d) = super::classify::domain_part(r) {
-                if d.bytes().any(|b| b.is_ascii_uppercase()) {
-                    self.domains.insert(&d.to_ascii_lowercase());
-                } else {
-                    self.domains.insert(d);
-                }
-            }
+        self.recipients += f.recipients;
+        for d in &f.domains {
+            self.domains.insert(d);
         }
         self.delivered += f.delivered;
         self.failed += f.failed;
@@ -194,6 +189,34 @@ impl Stats {
             example.push_str(f.id);
         }
     }
+}
+
+/// The number of `recipients` and their distinct domains, lower-cased (a
+/// set of the domains is what the tables keep: duplicates and order do not
+/// change it).
+fn recipients_and_domains<'a>(
+    recipients: impl Iterator<Item = Cow<'a, str>>,
+) -> (u64, Vec<Cow<'a, str>>) {
+    let (mut count, mut domains) = (0, Vec::new());
+    for r in recipients {
+        count += 1;
+        // Lower-cased only when it has upper case (no copy otherwise).
+        let lower = |d: &str| d.to_ascii_lowercase();
+        let domain = match r {
+            Cow::Borrowed(r) => super::classify::domain_part(r).map(|d| {
+                if d.bytes().any(|b| b.is_ascii_uppercase()) {
+                    Cow::Owned(lower(d))
+                } else {
+                    Cow::Borrowed(d)
+                }
+            }),
+            Cow::Owned(r) => super::classify::domain_part(&r).map(|d| Cow::Owned(lower(d))),
+        };
+        domains.extend(domain);
+    }
+    domains.sort_unstable();
+    domains.dedup();
+    (count, domains)
 }
 
 /// Counts over every message read.
@@ -457,30 +480,31 @@ impl SpamSources {
             return;
         }
 
-        let recipients = match &a.recipients() {
-            Some(list) => list.iter().map(|t| t.to_string_lossy()).collect(),
+        let (recipients, domains) = match &a.recipients() {
+            Some(list) => recipients_and_domains(list.iter().map(|t| t.to_string_lossy())),
             None => {
-                let mut to: Set<String> = Set::default();
-                for l in &m.lines {
-                    if matches!(
-                        l.kind(),
-                        LineKind::Delivery | LineKind::Failure | LineKind::Deferral
-                    ) {
-                        let addr = l.address().unwrap_or_default().to_string_lossy();
-                        if !to.contains(&*addr) {
-                            to.insert(addr.into_owned());
-                        }
-                    }
-                }
-                let mut v: Vec<String> = to.into_iter().collect();
-                v.sort();
-                v.into_iter().map(Cow::Owned).collect()
+                // The distinct addresses of its delivery lines.
+                let mut to: Vec<Cow<'_, str>> = m
+                    .lines
+                    .iter()
+                    .filter(|l| {
+                        matches!(
+                            l.kind(),
+                            LineKind::Delivery | LineKind::Failure | LineKind::Deferral
+                        )
+                    })
+                    .map(|l| l.address().unwrap_or_default().to_string_lossy())
+                    .collect();
+                to.sort_unstable();
+                to.dedup();
+                recipients_and_domains(to.into_iter())
             }
         };
         let facts = Facts {
             id: m.id().as_str(),
             time: Some(time),
             recipients,
+            domains,
             delivered,
             failed,
             deferred,

@@ -241,6 +241,14 @@ def test_dask_tables_equal_single_process(recipe, client, fleet: list[str]) -> N
     assert got["abuse_report"]["dictionary"]["rejected_unknown"] > 1000
     # A wrong merge order or a lost part shows.
     assert got["spam_sources"]["totals"]["messages"] == want["spam_sources"]["totals"]["messages"] > 600
+    # local_client's workers parse one task each at a time (the resource),
+    # and merge on their second thread: a cluster without the resource runs
+    # the same tasks unrestricted, with the same tables.
+    assert recipe.parse_slots(client) == 2 and sum(client.nthreads().values()) == 4
+    plain = recipe.fleet_reports(
+        client, fleet, parts=12, min_unit=4096, top=50, spam_threshold=1, abuse_threshold=1, timeout=120, restrict=False
+    )
+    assert plain == want
 
 
 def test_a_budget_too_small_is_said(recipe, client, fleet: list[str]) -> None:  # type: ignore[no-untyped-def]

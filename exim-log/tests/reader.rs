@@ -482,25 +482,61 @@ fn follow_survives_rotation_and_holds_partial_lines() {
         }
         true
     };
-    let got: Vec<(u64, String)> = Follow::new(&path)
+    let got: Vec<(u64, String, String)> = Follow::new(&path)
         .with_control(control)
         .map(|r| {
             let r = r.unwrap();
+            let file = r.file().unwrap().file_name().unwrap();
             (
                 r.position().line,
                 String::from_utf8(r.raw().to_vec()).unwrap(),
+                file.to_string_lossy().into_owned(),
             )
         })
         .collect();
+    // A line read from the old file after the rotation is named by the file's
+    // new name (where a user finds it now).
     let want = [
-        (1, "2026-11-25 10:00:00 one"),
-        (2, "2026-11-25 10:00:01 two"),
-        (3, "2026-11-25 10:00:02 late"),
-        (1, "2026-11-25 10:00:03 new"),
-        (2, "2026-11-25 10:00:04 unfinished"),
+        (1, "2026-11-25 10:00:00 one", "mainlog"),
+        (2, "2026-11-25 10:00:01 two", "mainlog"),
+        (3, "2026-11-25 10:00:02 late", "mainlog.1"),
+        (1, "2026-11-25 10:00:03 new", "mainlog"),
+        (2, "2026-11-25 10:00:04 unfinished", "mainlog"),
     ];
-    let want: Vec<_> = want.iter().map(|(l, s)| (*l, s.to_string())).collect();
+    let want: Vec<_> = want
+        .iter()
+        .map(|(l, s, f)| (*l, s.to_string(), f.to_string()))
+        .collect();
     assert_eq!(got, want);
+}
+
+/// copytruncate seen between the truncation and the next write: the file is
+/// shorter than what was read, so it is read again from its start, even when
+/// it is then refilled with the very first line it had (a fingerprint alone
+/// could not tell that from an append).
+#[test]
+fn follow_rereads_a_file_emptied_then_refilled_alike() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("mainlog");
+    let first = "2026-11-25 10:00:00 1sAoM5-00000009r3p-06vq Completed\n";
+    append(&path, first);
+    let p = path.clone();
+    let mut step = 0;
+    let control = move |_| {
+        step += 1;
+        match step {
+            1 => fs::write(&p, "").unwrap(),
+            2 => fs::write(&p, format!("{first}2026-11-25 10:00:01 next\n")).unwrap(),
+            _ => return false,
+        }
+        true
+    };
+    let got: Vec<_> = Follow::new(&path)
+        .with_control(control)
+        .map(|r| String::from_utf8(r.unwrap().raw().to_vec()).unwrap())
+        .collect();
+    let first = first.trim_end();
+    assert_eq!(got, [first, first, "2026-11-25 10:00:01 next"]);
 }
 
 #[test]

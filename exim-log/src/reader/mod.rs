@@ -1008,7 +1008,62 @@ mod tests {
         let path = dir.path().join("mainlog");
         std::fs::write(&path, SIX).unwrap();
         let mut files = LogFiles::new([&path]);
-        assert_eq!(through_the_trait(&mut files), (want, Some(Framing::Plain)));
+        assert_eq!(
+            through_the_trait(&mut files),
+            (want.clone(), Some(Framing::Plain))
+        );
+        // A followed log, searched through the trait's default
+        // `read_matching_line` (Follow has no fast path of its own); the
+        // control ends it at the first poll, at the end of what is written.
+        let mut follow = Follow::new(&path).with_control(|_| false);
+        assert_eq!(through_the_trait(&mut follow), (want, Some(Framing::Plain)));
+    }
+
+    /// A stream of parts with an end of input after each (as a followed file
+    /// has when the writer is mid-line), then more.
+    struct Growing {
+        parts: Vec<&'static [u8]>,
+    }
+
+    impl Read for Growing {
+        fn read(&mut self, out: &mut [u8]) -> io::Result<usize> {
+            let Some(part) = self.parts.first_mut() else {
+                return Ok(0);
+            };
+            if part.is_empty() {
+                // This part's end: one end-of-input, then the next part.
+                self.parts.remove(0);
+                return Ok(0);
+            }
+            let n = part.len().min(out.len());
+            let (now, rest) = part.split_at(n);
+            out[..n].copy_from_slice(now);
+            *part = rest;
+            Ok(n)
+        }
+    }
+
+    /// In follow mode a partial last line is held back; a search that comes
+    /// after the rest of it was written must read the held part with the
+    /// rest, not look for the needle in the rest alone.
+    #[test]
+    fn a_held_partial_line_is_searched_whole() {
+        let mut r = LogReader::new(Growing {
+            parts: vec![
+                b"2026-11-25 10:00:00 one\n2026-11-25 10:00:01 par",
+                b"tial match\n2026-11-25 10:00:02 after\n",
+            ],
+        });
+        r.set_hold_partial(true);
+        let partial = Prefilter::new(["partial"]);
+        let mut buf = Vec::new();
+        // The needle is not whole yet: nothing found, the tail held.
+        assert_eq!(r.read_matching_line(&partial, &mut buf).unwrap(), None);
+        // The skipped first line (24 bytes) and the held part (23).
+        assert_eq!(r.bytes_taken(), 47);
+        let pos = r.read_matching_line(&partial, &mut buf).unwrap().unwrap();
+        assert_eq!(buf, b"2026-11-25 10:00:01 partial match");
+        assert_eq!((pos.line, pos.byte), (2, 24));
     }
 
     /// A stream that gives `piece` bytes a read, is interrupted (EINTR)

@@ -346,6 +346,9 @@ fn report(
             path,
             range: Some(start..end),
             bytes: end.saturating_sub(start),
+            // Told from the range's first lines (as before the plan's units
+            // carried their file's).
+            framing: None,
         };
         count(py, unit.open(false), &mut counts, budget)?;
         return Ok(Report {

@@ -61,7 +61,8 @@ use std::sync::mpsc;
 use std::sync::{Arc, Condvar, Mutex};
 use std::thread;
 
-use crate::reader::{LineSource, LogFiles, Position, ReadError, split};
+use crate::reader::{LineSource, LogFiles, Position, ReadError, file_framing, split};
+use crate::syslog::Framing;
 
 pub use stitch::{
     QUIET_LINES, Stitch, UnitMessages, assemble_unit, fold_messages, fold_messages_and_lines,
@@ -87,6 +88,12 @@ pub struct Unit {
     pub range: Option<Range<u64>>,
     /// The bytes of the file this unit reads (compressed bytes for gzip).
     pub bytes: u64,
+    /// How the file's lines are wrapped (plain, syslog, journald), told once
+    /// from the file's first bytes by [`Plan::new`] for the ranges it cuts,
+    /// so that each range is read as the whole file is (not as its own
+    /// first lines look), and without telling it again per unit. `None`:
+    /// told from the unit's first bytes (a whole file: the same).
+    pub framing: Option<Framing>,
 }
 
 impl Unit {
@@ -105,7 +112,7 @@ impl Unit {
             files = files.with_byte_counter(c);
         }
         match &self.range {
-            Some(r) => files.push_range(&self.path, r.clone()),
+            Some(r) => files.push_range_framed(&self.path, r.clone(), self.framing),
             None => files.push_path(&self.path),
         }
         files
@@ -156,6 +163,7 @@ impl Plan {
                     path,
                     range: None,
                     bytes: len,
+                    framing: None,
                 });
                 continue;
             }
@@ -171,14 +179,18 @@ impl Plan {
                     path,
                     range: None,
                     bytes: len,
+                    framing: None,
                 });
                 continue;
             }
+            // Unreadable now: each range tells its own (and fails alike).
+            let framing = file_framing(&path).ok().flatten();
             for r in split(len, n) {
                 units.push(Unit {
                     path: path.clone(),
                     bytes: r.end - r.start,
                     range: Some(r),
+                    framing,
                 });
             }
         }
@@ -558,6 +570,136 @@ mod tests {
             // A line without a timestamp is an item (a lone line), not an error.
             assert!(folded.errors.is_empty(), "{threads} threads");
         }
+    }
+
+    /// The lines (and their byte offsets) of `units` read in turn.
+    fn lines_of_units(units: &[Unit]) -> Vec<(u64, Vec<u8>)> {
+        let mut out = Vec::new();
+        for u in units {
+            let mut files = u.open(false);
+            while let Some((line, pos)) = files.next_line().unwrap() {
+                out.push((pos.byte, line.to_vec()));
+            }
+        }
+        out
+    }
+
+    /// The lines of the whole file, read by one reader; and its framing.
+    fn lines_of_file(path: &Path) -> (Vec<(u64, Vec<u8>)>, Option<Framing>) {
+        let whole = Unit {
+            path: path.to_path_buf(),
+            range: None,
+            bytes: 0,
+            framing: None,
+        };
+        let mut files = whole.open(false);
+        let (mut out, mut framing) = (Vec::new(), None);
+        while let Some((line, pos)) = files.next_line().unwrap() {
+            out.push((pos.byte, line.to_vec()));
+            // Known once the first buffer was read; gone at the end.
+            framing = framing.or(files.framing());
+        }
+        (out, framing)
+    }
+
+    /// Two ranges cut at every byte of a syslog file with CRLF endings, a
+    /// line longer than a skip block, an empty line and another program's
+    /// line: the lines of the whole file, unwrapped alike. (Not the chunks
+    /// of a long line, `[1/2]` `[2/2]`: a cut between them splits it.)
+    #[test]
+    fn ranges_cut_anywhere_in_syslog_and_crlf_give_the_files_lines() {
+        let mut text = String::new();
+        for i in 0..12 {
+            text += &format!(
+                "Nov 27 07:47:{i:02} mx1 exim[812]: 2026-11-27 07:47:{i:02} 1sAoM5-00000009r3p-{i:04} Completed\r\n"
+            );
+            if i == 4 {
+                text += &format!(
+                    "Nov 27 07:47:04 mx1 exim[812]: 2026-11-27 07:47:04 1sAoM5-00000009r3p-0099 <= a@example.com T=\"{}\"\r\n\r\n",
+                    "x".repeat(5000)
+                );
+            }
+            if i == 8 {
+                text += "Nov 27 07:47:08 mx1 sshd[9]: another program\r\n";
+            }
+        }
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("syslog");
+        std::fs::write(&path, &text).unwrap();
+        let (whole, framing) = lines_of_file(&path);
+        assert_eq!(framing, Some(Framing::Rfc3164));
+        // The framing given to ranges is the one the whole file's reader tells.
+        assert_eq!(file_framing(&path).unwrap(), framing);
+        // Twelve lines, the long one and the empty one; not sshd's.
+        assert_eq!(whole.len(), 12 + 1 + 1);
+        let exim = whole
+            .iter()
+            .filter(|(_, l)| l.starts_with(b"2026-11-27 07:47:"));
+        assert_eq!(exim.count(), 13);
+        let len = text.len() as u64;
+        for cut in 0..=len {
+            let units: Vec<Unit> = [0..cut, cut..len]
+                .into_iter()
+                .map(|r| Unit {
+                    path: path.clone(),
+                    bytes: r.end - r.start,
+                    range: Some(r),
+                    framing,
+                })
+                .collect();
+            assert!(lines_of_units(&units) == whole, "cut at {cut}");
+        }
+    }
+
+    /// A file that starts with Exim's own lines and goes on with syslog
+    /// lines: the whole file is read as plain (its first lines tell), so
+    /// are the ranges of a plan; a range told its framing from its own
+    /// first lines would unwrap the syslog lines instead.
+    #[test]
+    fn a_plan_gives_each_range_the_framing_of_its_file() {
+        let mut text = String::new();
+        for i in 0..60 {
+            text += &format!(
+                "2026-11-27 07:47:{:02} 1sAoM5-00000009r3p-{i:04} Completed\n",
+                i % 60
+            );
+        }
+        for i in 0..60 {
+            text += &format!(
+                "Nov 27 07:48:{:02} mx1 exim[812]: 1sAoM5-00000009r3p-{i:04} Completed\n",
+                i % 60
+            );
+            text += "Nov 27 07:48:00 mx1 sshd[9]: another program\n";
+        }
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("mixed");
+        std::fs::write(&path, &text).unwrap();
+        let (whole, framing) = lines_of_file(&path);
+        assert_eq!(framing, Some(Framing::Plain));
+        assert_eq!(whole.len(), 180);
+        let plan = Plan::sized([&path], 6, 1).unwrap();
+        assert!(plan.len() >= 4, "{plan:?}");
+        assert!(
+            plan.units().iter().all(|u| u.framing == framing),
+            "{plan:?}"
+        );
+        assert!(lines_of_units(plan.units()) == whole);
+        // Told per range, the last ranges would be syslog: what the plan's
+        // framing prevents.
+        let alone: Vec<Unit> = plan
+            .units()
+            .iter()
+            .map(|u| Unit {
+                framing: None,
+                ..u.clone()
+            })
+            .collect();
+        assert!(lines_of_units(&alone) != whole);
+        // A whole file (a gzip one, a file too small to cut) is read by one
+        // reader, which tells its framing itself.
+        let one = Plan::new([&path], 6).unwrap();
+        assert_eq!(one.len(), 1);
+        assert_eq!(one.units()[0].framing, None);
     }
 
     #[test]

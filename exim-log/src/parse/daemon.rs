@@ -129,6 +129,22 @@ mod tests {
         assert!(daemon_started(b"4.97 shutting down").is_none());
     }
 
+    /// daemon.c: `exim %s daemon terminating, inetd wait timeout reached.`
+    #[test]
+    fn daemon_terminating() {
+        let Some(Event::DaemonStopped(n)) =
+            daemon_started(b"4.96 daemon terminating, inetd wait timeout reached.")
+        else {
+            panic!()
+        };
+        assert_eq!(n.by.unwrap(), "4.96");
+        assert_eq!(n.reason.unwrap(), "inetd wait timeout reached.");
+        let Some(Event::DaemonStopped(n)) = daemon_started(b"4.96 daemon terminating") else {
+            panic!()
+        };
+        assert!(n.reason.is_none());
+    }
+
     #[test]
     fn daemon_signal() {
         let Some(Event::DaemonSignal(s)) = signal(b"4711: SIGHUP received: re-exec daemon") else {
@@ -139,6 +155,9 @@ mod tests {
             (Some(4711), Text::from("SIGHUP received: re-exec daemon"))
         );
         assert!(signal(b"is 5").is_none());
+        // daemon.c writes `pid %ld: `: a number, nothing else before the `:`.
+        assert!(signal(b": SIGHUP received").is_none());
+        assert!(signal(b"4711 x: SIGHUP received").is_none());
     }
 
     #[test]

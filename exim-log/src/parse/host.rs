@@ -451,6 +451,100 @@ mod tests {
         assert!(host(b"[1.2.3.4]x").is_none());
     }
 
+    /// host.c host_build_sender_fullhost (spec §3.1): `name [ip]`,
+    /// `name (helo) [ip]`, `(helo) [ip]`, `[ip]`, each with an optional
+    /// `:port`, read from the right; the HELO is the client's text.
+    #[test]
+    fn fullhost_from_right_table() {
+        // input, (name, helo, ip, port)
+        type Want<'s> = (Option<&'s str>, Option<&'s str>, &'s str, Option<u16>);
+        let cases: &[(&str, Want)] = &[
+            (
+                "mail.example.com [192.0.2.1]",
+                (Some("mail.example.com"), None, "192.0.2.1", None),
+            ),
+            (
+                "mail.example.com (helo.example) [192.0.2.1]:4000",
+                (
+                    Some("mail.example.com"),
+                    Some("helo.example"),
+                    "192.0.2.1",
+                    Some(4000),
+                ),
+            ),
+            (
+                "mx.example (pc [10.0.0.1] x) [192.0.2.1]",
+                (
+                    Some("mx.example"),
+                    Some("pc [10.0.0.1] x"),
+                    "192.0.2.1",
+                    None,
+                ),
+            ),
+            (
+                "(my pc) [2001:db8::1]:25",
+                (None, Some("my pc"), "2001:db8::1", Some(25)),
+            ),
+            ("(pc) [192.0.2.1]", (None, Some("pc"), "192.0.2.1", None)),
+            ("[192.0.2.1]", (None, None, "192.0.2.1", None)),
+        ];
+        for (input, want) in cases {
+            let h = fullhost_from_right(input.as_bytes()).unwrap_or_else(|| panic!("{input}"));
+            let got = (
+                text_string(h.name),
+                text_string(h.helo),
+                text_string(h.ip),
+                h.port,
+            );
+            let want = (
+                opt_string(want.0),
+                opt_string(want.1),
+                opt_string(Some(want.2)),
+                want.3,
+            );
+            assert_eq!(got, want, "{input}");
+        }
+        // No address at the end, an address run into the text before it, a
+        // delivery's `*`: not a sender_fullhost.
+        for input in [
+            "mail.example.com",
+            "[192.0.2.1] x",
+            "pc[192.0.2.1]",
+            "mail.example.com [192.0.2.1]*",
+            "",
+        ] {
+            assert!(fullhost_from_right(input.as_bytes()).is_none(), "{input}");
+        }
+    }
+
+    /// `[ip]` holds an address only: an empty or unclosed bracket is none,
+    /// and ` DS` marks DNSSEC only where deliver.c d_hostlog writes it,
+    /// between the name and ` [ip]`.
+    #[test]
+    fn brackets_must_close_on_an_address() {
+        for input in ["[]", "[192.0.2.1)", "[192.0.2.1) x", "[192.0.2.1"] {
+            assert!(host(input.as_bytes()).is_none(), "{input}");
+        }
+        let (h, rest) = host(b"mx.example DS x").unwrap();
+        assert_eq!(
+            (h.name.unwrap(), h.dnssec),
+            (Text::from("mx.example"), false)
+        );
+        assert_eq!(rest, b" DS x");
+        assert_eq!(
+            bracketed_ip(b"[192.0.2.1]:25 x"),
+            Some((Text::from("192.0.2.1"), &b" x"[..]))
+        );
+        for input in [
+            "[192.0.2.1]: x",
+            "[192.0.2.1]:",
+            "[192.0.2.1]*",
+            "[192.0.2.1]x",
+        ] {
+            assert!(bracketed_ip(input.as_bytes()).is_none(), "{input}");
+        }
+    }
+
     #[test]
     fn endpoints() {
         let (e, rest) = endpoint(b"[127.0.0.1]:25 P=x").unwrap();
@@ -461,5 +555,10 @@ mod tests {
         let (e, _) = endpoint(b"10.1.2.3 S=1").unwrap();
         assert_eq!((e.ip, e.port), (Text::from("10.1.2.3"), None));
         assert!(endpoint(b"[x y]").is_none());
+        // `PRX=<ip>` on arrivals has no brackets (spec §5): anything else is
+        // not an address.
+        for input in ["", " S=1", "proxy/1 S=1", "(x)"] {
+            assert!(endpoint(input.as_bytes()).is_none(), "{input}");
+        }
     }
 }

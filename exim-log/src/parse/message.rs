@@ -150,6 +150,23 @@ mod tests {
         }
     }
 
+    /// A line cut right after its flag (a torn write, a full disk) keeps the
+    /// flag and its kind.
+    #[test]
+    fn bare_flag_at_the_end() {
+        for (body, name) in [
+            ("<=", "arrival"),
+            ("(=", "arrival"),
+            ("=>", "delivery"),
+            ("**", "failure"),
+            ("==", "deferral"),
+        ] {
+            let (f, e) = flagged(body.as_bytes()).unwrap_or_else(|| panic!("{body}"));
+            assert_eq!(f.map(|f| f.as_str()), Some(body), "{body}");
+            assert_eq!(e.name(), name, "{body}");
+        }
+    }
+
     #[test]
     fn completed_queue_time() {
         let (_, e) = flagged(b"Completed QT=3m45s").unwrap();

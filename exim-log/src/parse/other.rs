@@ -119,6 +119,26 @@ mod tests {
             ("Start queue run: pid=9001 -qff", "queue_run"),
             ("End 'bulk' queue run: pid=9001", "queue_run"),
             (
+                "Abandon queue run: pid=9001 (load 9.10, max 8.00)",
+                "queue_run",
+            ),
+            (
+                "temporarily rejected RCPT <c@d.example>: greylisted",
+                "rejection",
+            ),
+            (
+                "too many recipients: message rejected: sender=<a@b.example> H=(pc) [192.0.2.1]",
+                "rejection",
+            ),
+            (
+                "VRFY failed for <c@d.example> H=(pc) [192.0.2.1]",
+                "rejection",
+            ),
+            (
+                "ignoring AUTH=a@b.example from H=(pc) [192.0.2.1] (client not authenticated)",
+                "auth_sender_ignored",
+            ),
+            (
                 "SMTP connection from [192.0.2.1]:40000 I=[198.51.100.1]:25 (TCP/IP connection count = 2)",
                 "connection_open",
             ),

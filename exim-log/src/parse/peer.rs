@@ -526,6 +526,26 @@ mod tests {
         assert_eq!(tls.certificate_verified.unwrap(), "no");
     }
 
+    /// receive.c: `rejected by local_scan()` lines start with `F=<sender>`,
+    /// unbracketed, then add_host_info_for_log (` H=<fullhost>[ U=<ident>]
+    /// [ Ci=<id>] P=<received_protocol>`); `SMTP connection lost after final
+    /// dot` ends with the same block.
+    #[test]
+    fn local_scan_block_has_the_protocol() {
+        let (t, rest) = tags(
+            b"F=a@b.example H=(pc) [192.0.2.1] U=joe Ci=77 P=esmtps rejected by local_scan(): no",
+            false,
+        );
+        assert_eq!(t.peer.sender.unwrap(), "a@b.example");
+        assert_eq!(t.peer.user.unwrap(), "joe");
+        assert_eq!(t.peer.connection_id, Some(77));
+        assert_eq!(t.peer.protocol.unwrap(), "esmtps");
+        assert_eq!(rest, b" rejected by local_scan(): no");
+        let (t, rest) = tags(b" H=[192.0.2.1] P=smtp", false);
+        assert_eq!(t.peer.protocol.unwrap(), "smtp");
+        assert!(rest.is_empty());
+    }
+
     #[test]
     fn find_table() {
         assert_eq!(find(b"a: error ignored", b": error"), Some(1));

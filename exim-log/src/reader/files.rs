@@ -32,8 +32,8 @@ enum Pending {
     /// A stream (stdin, bytes, a caller's reader), with an optional name.
     Stream(DynRead, Option<Arc<Path>>),
     /// The lines of a plain file that start in a byte range
-    /// ([`LogReader::open_range`]).
-    Range(PathBuf, Range<u64>),
+    /// ([`LogReader::open_range`]), and the file's framing when known.
+    Range(PathBuf, Range<u64>, Option<Framing>),
     /// An input that could not be listed (a directory without a log set):
     /// reported at its turn, like a missing file.
     Failed(ReadError),
@@ -43,7 +43,7 @@ impl Pending {
     /// Where the input sorts in a rotated set (streams and errors count as current).
     fn rotation_key(&self) -> RotationKey {
         match self {
-            Pending::Path(p) | Pending::Range(p, _) => p
+            Pending::Path(p) | Pending::Range(p, ..) => p
                 .file_name()
                 .and_then(|n| n.to_str())
                 .map_or(RotationKey::Current, |n| RotationKey::split(n).1),
@@ -57,7 +57,7 @@ impl fmt::Debug for Pending {
         match self {
             Pending::Path(p) => f.debug_tuple("Path").field(p).finish(),
             Pending::Stream(_, name) => f.debug_tuple("Stream").field(name).finish(),
-            Pending::Range(p, r) => f.debug_tuple("Range").field(p).field(r).finish(),
+            Pending::Range(p, r, fr) => f.debug_tuple("Range").field(p).field(r).field(fr).finish(),
             Pending::Failed(e) => f.debug_tuple("Failed").field(e).finish(),
         }
     }
@@ -228,7 +228,21 @@ impl LogFiles {
     /// [`LogReader::open_range`]: line numbers count from the first line of
     /// the range). A gzip file is an error at its turn: it has no ranges.
     pub fn push_range(&mut self, path: impl Into<PathBuf>, range: Range<u64>) {
-        self.pending.push_back(Pending::Range(path.into(), range));
+        self.pending
+            .push_back(Pending::Range(path.into(), range, None));
+    }
+
+    /// [`LogFiles::push_range`], the lines wrapped as `framing` (the whole
+    /// file's, [`super::file_framing`]) instead of as the range's first
+    /// lines look (`None`).
+    pub(crate) fn push_range_framed(
+        &mut self,
+        path: impl Into<PathBuf>,
+        range: Range<u64>,
+        framing: Option<Framing>,
+    ) {
+        self.pending
+            .push_back(Pending::Range(path.into(), range, framing));
     }
 
     /// Decompresses each gzip input on a thread of its own, a few blocks
@@ -325,7 +339,7 @@ impl LogFiles {
                 Pending::Stream(s, name) => {
                     detect(Box::new(Counted { inner: s, bytes }), name, piped)
                 }
-                Pending::Range(path, range) => open_range(path, range, bytes),
+                Pending::Range(path, range, framing) => open_range(path, range, framing, bytes),
                 Pending::Failed(e) => Err(e),
             };
             match rdr {
@@ -515,12 +529,15 @@ fn open(
 fn open_range(
     path: PathBuf,
     range: Range<u64>,
+    framing: Option<Framing>,
     bytes: Arc<AtomicU64>,
 ) -> Result<LogReader<Input<DynRead>>, ReadError> {
     let name: Arc<Path> = Arc::from(path);
     let (rdr, start) = super::range::open_range_read(&name, range)?;
     let rdr = detect(Box::new(Counted { inner: rdr, bytes }), Some(name), false)?;
-    Ok(rdr.with_start(Position::new(1, start)))
+    Ok(rdr
+        .with_start(Position::new(1, start))
+        .with_framing(framing))
 }
 
 /// Counts the bytes read through it (once per read buffer fill, not per line).

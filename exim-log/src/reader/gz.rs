@@ -1,10 +1,14 @@
 //! Gzip detected from the content: rotated logs are usually `.gz`, but stdin
 //! and renamed files have no useful name.
 
+use std::fs::File;
 use std::io::{self, Chain, Cursor, Read};
+use std::path::Path;
 
 #[cfg(feature = "gzip")]
 use flate2::read::MultiGzDecoder;
+
+use crate::syslog::Framing;
 
 /// The two magic bytes of a gzip member (RFC 1952 §2.3.1).
 const GZIP_MAGIC: [u8; 2] = [0x1f, 0x8b];
@@ -59,6 +63,38 @@ enum Inner<R: Read> {
     Gzip(Head<R>),
 }
 
+/// The first bytes of a stream as [`Input::detect`] reads them: one read of
+/// [`HEAD`] bytes (more reads only until two bytes came). For plain text
+/// they are the first buffer a [`super::LogReader`] gets, whose framing it
+/// tells ([`crate::syslog::Framing::detect`]).
+fn read_head(rdr: &mut impl Read) -> io::Result<Vec<u8>> {
+    let mut head = vec![0u8; HEAD];
+    let mut got = 0;
+    while got < GZIP_MAGIC.len() {
+        let Some(rest) = head.get_mut(got..) else {
+            break;
+        };
+        match rdr.read(rest) {
+            Ok(0) => break,
+            Ok(n) => got += n,
+            Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
+            Err(e) => return Err(e),
+        }
+    }
+    head.truncate(got);
+    Ok(head)
+}
+
+/// The framing a reader of the file `path` tells from its first buffer
+/// (the same bytes, read the same way), `None` for an empty or gzip file:
+/// what a [`crate::parallel::Plan`] gives the byte ranges it cuts a file
+/// into, so that each is read as the whole file is, and not told again
+/// from its own first lines.
+pub(crate) fn file_framing(path: &Path) -> io::Result<Option<Framing>> {
+    let head = read_head(&mut File::open(path)?)?;
+    Ok((!head.is_empty() && !head.starts_with(&GZIP_MAGIC)).then(|| Framing::detect(&head)))
+}
+
 impl<R: Read> Input<R> {
     /// Reads the first bytes (at least two, unless the input is shorter) to
     /// decide whether `rdr` is gzip. The bytes read are not lost: they are
@@ -69,20 +105,7 @@ impl<R: Read> Input<R> {
     /// ([`crate::syslog::Framing::detect`]) is told from whole lines. It never
     /// waits for more than two bytes (a pipe gives what it has).
     pub fn detect(mut rdr: R) -> io::Result<Self> {
-        let mut head = vec![0u8; HEAD];
-        let mut got = 0;
-        while got < GZIP_MAGIC.len() {
-            let Some(rest) = head.get_mut(got..) else {
-                break;
-            };
-            match rdr.read(rest) {
-                Ok(0) => break,
-                Ok(n) => got += n,
-                Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
-                Err(e) => return Err(e),
-            }
-        }
-        head.truncate(got);
+        let head = read_head(&mut rdr)?;
         let is_gzip = head.starts_with(&GZIP_MAGIC);
         let prefix = head;
         let chained = Cursor::new(prefix).chain(rdr);

@@ -86,6 +86,7 @@ pub use domlogs::{DomLog, cpanel_userdata, domlogs};
 pub use files::{DynRead, LogFiles};
 pub use follow::{Follow, FollowControl, Sleep};
 pub use gz::Input;
+pub(crate) use gz::file_framing;
 pub use pipe::Pipelined;
 pub use range::{RangeRead, split};
 pub use rotate::{RotationKey, order_rotated, rotated};
@@ -443,6 +444,15 @@ impl<R: Read> LogReader<R> {
             line: pos.line,
             byte: pos.byte,
         };
+        self
+    }
+
+    /// Takes the stream's lines to be wrapped as `framing` (`None`: told
+    /// from the first read buffer, the default): a byte range of a file is
+    /// read as the whole file is, with the framing told from the file's
+    /// first bytes, not from the range's ([`crate::parallel::Unit`]).
+    pub(crate) fn with_framing(mut self, framing: Option<Framing>) -> Self {
+        self.framing = framing;
         self
     }
 

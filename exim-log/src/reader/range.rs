@@ -9,7 +9,7 @@
 //! boundaries first ([`split`] cuts evenly).
 
 use std::fs::File;
-use std::io::{self, BufReader, Read, Seek, SeekFrom};
+use std::io::{self, Read, Seek, SeekFrom};
 use std::ops::Range;
 use std::path::Path;
 use std::sync::Arc;
@@ -31,41 +31,17 @@ pub struct RangeRead<R> {
     done: bool,
 }
 
-impl<R: Read> RangeRead<R> {
-    /// Reads `range` of `inner`, which is positioned at `range.start`, and
-    /// whose byte before it (if `range.start > 0`) is `before`. The partial
-    /// line at the start is skipped at once.
-    fn new(mut inner: R, range: Range<u64>, before: Option<u8>) -> io::Result<(Self, u64)> {
-        let mut at = range.start;
-        if before.is_some_and(|b| b != b'\n') {
-            // The line under `start` began in the range before: skip its rest.
-            let mut byte = [0u8; 1];
-            let mut rdr = BufReader::with_capacity(1, &mut inner);
-            loop {
-                match rdr.read(&mut byte) {
-                    Ok(0) => break,
-                    Ok(_) => {
-                        at += 1;
-                        if byte == [b'\n'] {
-                            break;
-                        }
-                    }
-                    Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
-                    Err(e) => return Err(e),
-                }
-            }
-        }
-        let done = at >= range.end;
-        Ok((
-            RangeRead {
-                inner,
-                at,
-                end: range.end,
-                last: b'\n',
-                done,
-            },
+impl<R> RangeRead<R> {
+    /// Reads the lines of `inner` from `at`, a line start where it is
+    /// positioned, that start before `end`.
+    fn new(inner: R, at: u64, end: u64) -> Self {
+        RangeRead {
+            inner,
             at,
-        ))
+            end,
+            last: b'\n',
+            done: at >= end,
+        }
     }
 }
 
@@ -80,7 +56,9 @@ impl<R: Read> Read for RangeRead<R> {
                 self.done = true;
                 return Ok(0);
             }
-            let n = self.inner.read(buf)?;
+            // The rest of one line: not a whole buffer of the next range's.
+            let want = buf.len().min(PAST_END_READ);
+            let n = self.inner.read(buf.get_mut(..want).unwrap_or_default())?;
             let got = buf.get(..n).unwrap_or_default();
             let n = match memchr::memchr(b'\n', got) {
                 Some(i) => {
@@ -169,17 +147,40 @@ pub(super) fn open_range_read(
             "a gzip file has no byte ranges: read it whole",
         )));
     }
-    let before = if range.start > 0 {
-        f.seek(SeekFrom::Start(range.start - 1)).map_err(err)?;
-        let mut b = [0u8; 1];
-        (read_up_to(&mut f, &mut b).map_err(err)? == 1).then_some(b[0])
-    } else {
-        f.seek(SeekFrom::Start(0)).map_err(err)?;
-        None
+    let start = match range.start {
+        0 => 0,
+        // (Past the end of the file: no line, at `s`.)
+        s => line_start_from(&mut f, s - 1).map_err(err)?.max(s),
     };
-    let (rdr, start) = RangeRead::new(f, range, before).map_err(err)?;
-    Ok((rdr, start))
+    f.seek(SeekFrom::Start(start)).map_err(err)?;
+    Ok((RangeRead::new(f, start, range.end), start))
 }
+
+/// The first line start after byte `at` of `f` (the file's length when no
+/// line starts after it): the line under a range's first byte began in the
+/// range before when the byte before it (`at`) is not a `\n`. Read in
+/// blocks, not a byte per read (a system call each: ~150 per range).
+fn line_start_from(f: &mut File, mut at: u64) -> io::Result<u64> {
+    f.seek(SeekFrom::Start(at))?;
+    let mut block = [0u8; SKIP_BLOCK];
+    loop {
+        let got = read_up_to(f, &mut block)?;
+        let seen = block.get(..got).unwrap_or_default();
+        if let Some(i) = memchr::memchr(b'\n', seen) {
+            return Ok(at + i as u64 + 1);
+        }
+        at += got as u64;
+        if got < block.len() {
+            return Ok(at);
+        }
+    }
+}
+
+/// Bytes read per look for the end of the line under a range's start.
+const SKIP_BLOCK: usize = 4096;
+
+/// Bytes read at a time past a range's end, for the rest of its last line.
+const PAST_END_READ: usize = 4096;
 
 /// Reads until `buf` is full or the input ends; the bytes read.
 fn read_up_to(r: &mut impl Read, buf: &mut [u8]) -> io::Result<usize> {
@@ -251,6 +252,34 @@ mod tests {
             let mut cuts: Vec<u64> = split(len, parts).iter().map(|r| r.start).collect();
             cuts.push(len);
             assert_eq!(lines_of(&path, &cuts), whole, "{parts} parts");
+        }
+    }
+
+    #[test]
+    fn cuts_inside_crlf_and_long_lines_give_each_line_once() {
+        // A line longer than a skip block and than a read past the end.
+        let long = "y".repeat(SKIP_BLOCK + PAST_END_READ + 10);
+        let text = format!("one\r\n\r\ntwo\r\n{long}\r\nlast\r");
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("log");
+        std::fs::write(&path, &text).unwrap();
+        let len = text.len() as u64;
+        let whole = lines_of(&path, &[0, len]);
+        assert_eq!(whole.len(), 5);
+        assert_eq!(whole[3], (12, long.as_bytes().to_vec()));
+        assert_eq!(whole[4], (len - 5, b"last".to_vec()));
+        // Every cut near the short lines and the long line's ends, a skip
+        // block into it, and every 61st byte inside it.
+        let block = 12 + SKIP_BLOCK as u64;
+        let near = |a: u64, at: u64| a.abs_diff(at) < 24;
+        for a in (0..=len).filter(|&a| near(a, 0) || near(a, len) || near(a, block) || a % 61 == 0)
+        {
+            assert!(lines_of(&path, &[0, a, len]) == whole, "cut at {a}");
+        }
+        for b in [1, 4, 5, 6, 8, 12, 13, len - 6, len - 5, len - 1] {
+            for a in (0..=b).filter(|a| *a < 16 || b - a < 16) {
+                assert!(lines_of(&path, &[0, a, b, len]) == whole, "cuts {a} {b}");
+            }
         }
     }
 

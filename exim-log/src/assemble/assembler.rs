@@ -15,6 +15,7 @@ use crate::hash::{Map, Set};
 use crate::line::{LogLine, parse_line};
 use crate::message_id::{IdBuf, MessageId};
 use crate::reader::{Position, ReadError, Record};
+use crate::report::LogClock;
 use crate::{LogDuration, Timestamp};
 
 /// Bytes counted for a message in flight besides its lines: the boxed
@@ -205,28 +206,12 @@ fn message_facts(raw: &[u8], line: &LogLine<'_>, id: IdBuf, time: i64) -> Facts 
 /// time order, so nearly every line falls on the day of the line before
 /// (the whole conversion cost about 50 instructions a line, callgrind).
 #[derive(Debug, Default)]
-pub(super) struct Clock {
-    /// The last day converted (date and UTC offset) and its first second.
-    day: Option<(u16, u8, u8, Option<i16>)>,
-    midnight: i64,
-}
+pub(super) struct Clock(LogClock);
 
 impl Clock {
     pub(super) fn seconds(&mut self, t: &Timestamp) -> i64 {
-        let day = (t.year, t.month, t.day, t.utc_offset_minutes);
-        if self.day != Some(day) {
-            let midnight = Timestamp {
-                hour: 0,
-                minute: 0,
-                second: 0,
-                millisecond: None,
-                ..*t
-            };
-            self.midnight = midnight.unix_seconds();
-            self.day = Some(day);
-        }
-        // `unix_seconds` adds the time of day to the day's start.
-        self.midnight + i64::from(t.hour) * 3600 + i64::from(t.minute) * 60 + i64::from(t.second)
+        // `unix_seconds` is the wall-clock seconds less the logged offset.
+        self.0.seconds(t) - i64::from(t.utc_offset_minutes.unwrap_or(0)) * 60
     }
 }
 

@@ -400,6 +400,17 @@ mod tests {
         assert_eq!(a.size, Some(12));
         assert_eq!(a.subject.unwrap().to_string_lossy(), "x");
         assert_eq!(field_strings(&a.other_fields), ["free text", "[]", "more"]);
+        // An upper-case word followed by free text starts that text (the rule
+        // of `ends_token`), it is not a bare token of its own.
+        let a = arrival(b"a@example.com U=joe P=local S=12 SMTP said no");
+        assert_eq!(field_strings(&a.other_fields), ["SMTP said no"]);
+        // A value glued to more text is outside the grammar (an `H=` value
+        // ends with its `[ip]` or `:port`, spec section 3.1): the rest is kept
+        // whole, never read as fields.
+        let a = arrival(b"a@example.com H=(pc)x S=12");
+        assert_eq!(a.host.unwrap().helo.unwrap(), "pc");
+        assert_eq!(a.size, None);
+        assert_eq!(field_strings(&a.other_fields), ["x S=12"]);
     }
 
     #[test]

@@ -254,6 +254,15 @@ mod tests {
                 "dnslist",
             ),
             ("bob@example.com: error ignored", "error_ignored"),
+            // deliver.c `%s: error ignored` starts with the address, so any
+            // first letter: an arm chosen by its first byte must let it by.
+            ("Alice@example.com: error ignored", "error_ignored"),
+            ("editor@example.com: error ignored", "error_ignored"),
+            ("ivan@example.com: error ignored", "error_ignored"),
+            ("nora@example.com: error ignored", "error_ignored"),
+            ("ursula@example.com: error ignored", "error_ignored"),
+            ("Victor@example.com: error ignored", "error_ignored"),
+            ("ATRN 'a.example' received from (pc) [192.0.2.1]", "etrn"),
             (
                 "<bob@example.com>: pipe transport output: hello",
                 "transport_output",

@@ -725,3 +725,47 @@ stray text\n";
     assert_eq!(got[5]["raw"], "\tby mx.d.example");
     assert_eq!(got[8]["raw"], "stray text");
 }
+
+#[test]
+fn a_file_without_exim_lines_beside_a_log_is_named_wherever_it_comes() {
+    // The reports read their inputs' lines without copying them; the
+    // per-input accounts (how many lines, whether one was an Exim line)
+    // must still follow the input each line came from.
+    let dir = tempfile::tempdir().unwrap();
+    let notes = dir.path().join("notes.txt");
+    std::fs::write(&notes, "first\nsecond\nthird\n").unwrap();
+    let log = dir.path().join("mainlog");
+    std::fs::copy(sample(), &log).unwrap();
+    let tail = dir.path().join("tail");
+    // A log whose first line is not an Exim line, so its Exim lines come later.
+    let mut late = b"not a log line\n".to_vec();
+    late.extend(sample_bytes());
+    std::fs::write(&tail, &late).unwrap();
+    for sub in ["spam-sources", "summary"] {
+        for threads in ["1", "2"] {
+            for order in [
+                [&log, &notes, &tail],
+                [&notes, &log, &tail],
+                [&tail, &log, &notes],
+            ] {
+                let out = exim_log()
+                    .args([sub, "--threads", threads])
+                    .args(order)
+                    .output()
+                    .unwrap();
+                let err = String::from_utf8_lossy(&out.stderr);
+                let what = format!("{sub} --threads {threads} {order:?}: {err}");
+                // Something was wrong (exit 2), but the report is written.
+                assert_eq!(out.status.code(), Some(2), "{what}");
+                assert!(!out.stdout.is_empty(), "{what}");
+                assert_eq!(
+                    err.matches("notes.txt: 0 of 3 lines look like Exim log lines")
+                        .count(),
+                    1,
+                    "{what}"
+                );
+                assert_eq!(err.matches("look like Exim").count(), 1, "{what}");
+            }
+        }
+    }
+}

@@ -470,7 +470,11 @@ fn projection_equals_the_whole_table() {
         b.finish().unwrap()
     };
     let whole = build(ArrowOptions::default().with_raw(true));
-    let picks: [&[&str]; 3] = [
+    let picks: [&[&str]; 5] = [
+        // The subject is decoded only when one of its columns is kept:
+        // either alone still gets it.
+        &["subject_decoded", "host_name"],
+        &["subject", "user"],
         // Prefix columns only: the events' fields are not walked.
         &["event", "timestamp", "flag", "no_such_column"],
         &[
@@ -547,4 +551,61 @@ fn dictionary_keys_and_overflow() {
     b.push_bytes(line(n - 2).as_bytes());
     let batch = b.finish().unwrap();
     assert_eq!(cell(&batch, 0, 0), json!(format!("t{}", n - 2)));
+}
+
+#[test]
+fn lists_and_long_dictionary_values() {
+    // List items staged as bytes: an invalid one is made UTF-8 alone, as in
+    // the JSON (not its neighbours); a quoted argument decoded; lists of
+    // different lines apart.
+    let lines: [&[u8]; 7] = [
+        b"2024-05-25 11:10:28 1sAoM5-00000009r3p-06vq <= a@b.example U=u P=local S=1 for x@y.example r\xffs@y.example z@y.example",
+        b"2024-05-25 11:10:28 1sAoM5-00000009r3p-06vq => x@y.example R=r T=remote_smtp_AA_smtp_remote H=h [192.0.2.1]",
+        b"2024-05-25 11:10:29 cwd=/home/u 4 args: /usr/sbin/sendmail -t \"a b\" caf\xc3\xa9",
+        b"2024-05-25 11:10:30 1sAoM5-00000009r3p-06vq => x@y.example R=r T=remote_smtp_BB_smtp_remote H=h [192.0.2.1]",
+        b"2024-05-25 11:10:31 cwd=/tmp 2 args: /usr/sbin/exim \xe2\x82",
+        b"2024-05-25 11:10:32 1sAoM5-00000009r3p-06vq => x@y.example R=r T=remote_smtp_AA_smtp_remote H=h [192.0.2.1]",
+        b"2024-05-25 11:10:33 1sAoM5-00000009r3p-06vq <= a@b.example U=u P=local S=1 for x@y.example",
+    ];
+    check(&lines, "lists");
+    let mut b = LinesBuilder::new(ArrowOptions::default());
+    for l in lines {
+        b.push_bytes(l);
+    }
+    let batch = b.finish().unwrap();
+    let s = batch.schema();
+    let c = s.index_of("recipients").unwrap();
+    assert_eq!(
+        cell(&batch, c, 0),
+        json!(["x@y.example", "r\u{fffd}s@y.example", "z@y.example"])
+    );
+    assert_eq!(cell(&batch, c, 1), Value::Null);
+    assert_eq!(cell(&batch, c, 6), json!(["x@y.example"]));
+    let c = s.index_of("args").unwrap();
+    assert_eq!(
+        cell(&batch, c, 2),
+        json!(["/usr/sbin/sendmail", "-t", "a b", "caf\u{e9}"])
+    );
+    assert_eq!(cell(&batch, c, 4), json!(["/usr/sbin/exim", "\u{fffd}"]));
+    // Two transports alike in their first and last 8 bytes stay apart.
+    let c = s.index_of("transport").unwrap();
+    let t: Vec<_> = [1, 3, 5].iter().map(|r| cell(&batch, c, *r)).collect();
+    assert_eq!(
+        t,
+        [
+            json!("remote_smtp_AA_smtp_remote"),
+            json!("remote_smtp_BB_smtp_remote"),
+            json!("remote_smtp_AA_smtp_remote")
+        ]
+    );
+    assert_eq!(
+        batch.column(c).as_dictionary::<Int16Type>().values().len(),
+        2
+    );
+    // A subject is decoded when only `subject_decoded` is asked for.
+    let line: &[u8] = b"2024-05-25 11:10:28 1sAoM5-00000009r3p-06vq <= a@b.example U=u P=local S=1 T=\"=?utf-8?q?caf=C3=A9?=\"";
+    check(&[line], "encoded subject");
+    let mut b = LinesBuilder::new(ArrowOptions::default().with_columns(["subject_decoded"]));
+    b.push_bytes(line);
+    assert_eq!(cell(&b.finish().unwrap(), 0, 0), json!("caf\u{e9}"));
 }

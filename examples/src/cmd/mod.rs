@@ -356,19 +356,24 @@ pub fn each_message_and_parse(
 ) -> (bool, MemoryUse) {
     let mut failed = false;
     let mut asm = Assembler::with_options(AssemblerOptions::default().memory_budget(budget));
-    let mut buf = Vec::with_capacity(4096);
     loop {
-        match source.read_line(&mut buf) {
-            Ok(Some(position)) => {
-                if let Ok(line) = exim_log::parse_line(&buf) {
-                    let kept = asm.push_parsed(&buf, &line, position);
-                    parsed(&line, kept);
-                }
+        // Each line borrowed from the reader (not copied), its parse
+        // borrowed where it was made (a `LogLine` is large to move).
+        let read = source.next_line_with(|raw, position| match &exim_log::parse_line(raw) {
+            Ok(line) => {
+                let kept = asm.push_parsed(raw, line, position.clone());
+                parsed(line, kept);
+                true
+            }
+            Err(_) => false,
+        });
+        match read {
+            Ok(true) => {
                 while let Some(a) = asm.pop() {
                     each(a);
                 }
             }
-            Ok(None) => break,
+            Ok(false) => break,
             Err(e) => failed |= read_error(&e),
         }
     }

@@ -7,10 +7,12 @@ use std::sync::Arc;
 use arrow_array::builder::{ArrayBuilder, ListBuilder, StringBuilder, StructBuilder};
 use arrow_array::types::{Float64Type, Int16Type, Int64Type, TimestampMicrosecondType};
 use arrow_array::{
-    Array, ArrayRef, ArrowPrimitiveType, BooleanArray, DictionaryArray, Int16Array, PrimitiveArray,
-    RecordBatch, StringArray, new_null_array,
+    Array, ArrayRef, ArrowPrimitiveType, BooleanArray, DictionaryArray, Int16Array, ListArray,
+    PrimitiveArray, RecordBatch, StringArray, new_null_array,
 };
-use arrow_buffer::{BooleanBuffer, Buffer, MutableBuffer, NullBuffer, OffsetBuffer};
+use arrow_buffer::{
+    BooleanBuffer, Buffer, MutableBuffer, NullBuffer, OffsetBuffer, OffsetBufferBuilder,
+};
 use arrow_schema::{ArrowError, DataType, Field, Fields, Schema, SchemaRef};
 
 /// How a column is stored.
@@ -180,16 +182,16 @@ columns! {
 /// with its row number, nothing is written for a null, and each column is
 /// laid out as Arrow's arrays in one pass at [`Table::finish`] (column at a
 /// time, cache-friendly; a column with no value in the batch costs nothing
-/// but a null array). The rare list columns keep arrow's builders, padded
-/// with nulls only when they get a value.
+/// but a null array). The list columns are staged too; only the rare
+/// `other_fields` keeps arrow's builder, padded with nulls only when it
+/// gets a value.
 pub(crate) enum Col {
     Str(StrCol),
     Dict(Dict),
     Int(Staged<i64>),
     Float(Staged<f64>),
     Bool(Staged<bool>),
-    // Boxed: the big, rare builders would make every column as large.
-    List(Box<ListBuilder<StringBuilder>>),
+    List(ListCol),
     Time(Staged<i64>),
     Fields(Box<ListBuilder<StructBuilder>>),
 }
@@ -322,14 +324,20 @@ impl StrCol {
         }
         // A dense column (a value in a quarter of the rows or more) gets its
         // offsets laid out here, and the staged bytes become its values
-        // (`try_new` checks them in O(rows)); a sparse one goes through the
-        // builder, which pads nulls without that check.
-        let dense = self.rows.len().saturating_mul(4) >= n
-            && std::str::from_utf8(&self.bytes)
-                .is_ok_and(|s| self.ends.iter().all(|e| s.is_char_boundary(*e)));
-        if dense && let Some(a) = self.finish_dense(n)? {
+        // (`try_new` checks them, in O(rows)); a sparse one goes through the
+        // builder, which pads nulls without that check. A dense column whose
+        // bytes are not UTF-8 at its values' bounds goes the builder's way too.
+        if self.rows.len().saturating_mul(4) >= n
+            && let Some(a) = self.finish_dense(n)
+        {
             return Ok(a);
         }
+        Ok(self.finish_sparse(n))
+    }
+
+    /// Rows `0..n` through arrow's builder, each value made UTF-8 as its
+    /// JSON is; empty again after.
+    fn finish_sparse(&mut self, n: usize) -> ArrayRef {
         let mut b = StringBuilder::with_capacity(n, self.bytes.len());
         // `checked` is a stretch of the bytes known to be UTF-8, from its
         // offset: a value inside it that starts and ends on character
@@ -380,74 +388,202 @@ impl StrCol {
         self.rows.clear();
         self.ends.clear();
         self.bytes.clear();
-        Ok(Arc::new(b.finish()))
+        Arc::new(b.finish())
     }
 
-    /// The column from offsets laid out here (`None`: the values are too
-    /// long for i32 offsets, left to the builder).
-    fn finish_dense(&mut self, n: usize) -> Result<Option<ArrayRef>, ArrowError> {
-        if i32::try_from(self.bytes.len()).is_err() {
-            return Ok(None);
-        }
-        let mut offsets: Vec<i32> = Vec::with_capacity(n + 1);
-        offsets.push(0);
-        let mut last = 0;
-        for (r, end) in self.rows.iter().zip(&self.ends) {
-            offsets.resize(*r as usize + 1, last);
-            last = i32::try_from(*end).unwrap_or(i32::MAX);
-            offsets.push(last);
-        }
-        offsets.resize(n + 1, last);
+    /// The column from offsets laid out here, empty again after (`None`:
+    /// the values are too long for i32 offsets, or not UTF-8 at their
+    /// bounds; the column is left as it was for [`StrCol::finish_sparse`]).
+    fn finish_dense(&mut self, n: usize) -> Option<ArrayRef> {
+        let offsets = offsets(&self.rows, &self.ends, n)?;
         let nulls = (self.rows.len() != n).then(|| validity(&self.rows, n));
         let len = self.bytes.len();
-        let values = std::mem::replace(&mut self.bytes, Vec::with_capacity(len));
+        let values = Buffer::from_vec(std::mem::take(&mut self.bytes));
+        // `try_new` checks the bytes are UTF-8 and every offset is on a
+        // character boundary: no need to check them first.
+        match StringArray::try_new(offsets, values.clone(), nulls) {
+            Ok(a) => {
+                self.bytes = Vec::with_capacity(len);
+                self.rows.clear();
+                self.ends.clear();
+                Some(Arc::new(a))
+            }
+            Err(_) => {
+                self.bytes = values
+                    .into_vec()
+                    .unwrap_or_else(|b: Buffer| b.as_slice().to_vec());
+                None
+            }
+        }
+    }
+}
+
+/// The offsets of `n` rows whose values (rows `rows`, in increasing order)
+/// end at `ends` (`None`: past `i32::MAX`).
+///
+/// Made from the rows' lengths (a null row's is 0) with arrow's
+/// `OffsetBufferBuilder`, whose sums need no second pass to be checked
+/// increasing (`OffsetBuffer::new` checks each pair, ~15 instructions a row).
+fn offsets(rows: &[u32], ends: &[usize], n: usize) -> Option<OffsetBuffer<i32>> {
+    let mut b = OffsetBufferBuilder::<i32>::new(n);
+    let mut last = 0;
+    let mut next = 0;
+    for (r, end) in rows.iter().zip(ends) {
+        let r = *r as usize;
+        for _ in next..r {
+            b.try_push_length(0).ok()?;
+        }
+        b.try_push_length(end.saturating_sub(last)).ok()?;
+        last = *end;
+        next = r + 1;
+    }
+    for _ in next..n {
+        b.try_push_length(0).ok()?;
+    }
+    b.try_finish().ok()
+}
+
+/// A list-of-Utf8 column (`recipients`, `commands`, `args`) staged as
+/// [`StrCol`] is: the items of every list back to back (an item's "row" is
+/// its index), each list's row and end (in items). One `ListArray` is laid
+/// out at [`ListCol::finish`], without arrow's builders' work per item.
+#[derive(Default)]
+pub(crate) struct ListCol {
+    rows: Vec<u32>,
+    ends: Vec<usize>,
+    items: StrCol,
+}
+
+impl ListCol {
+    #[inline]
+    fn next_row(&self) -> usize {
+        self.rows.last().map_or(0, |r| *r as usize + 1)
+    }
+
+    /// Starts a list: items left by a list never ended are dropped.
+    #[inline]
+    pub(crate) fn begin(&mut self) {
+        let k = self.ends.last().copied().unwrap_or(0);
+        if self.items.rows.len() > k {
+            self.items.rows.truncate(k);
+            self.items.ends.truncate(k);
+            let end = self.items.ends.last().copied().unwrap_or(0);
+            self.items.bytes.truncate(end);
+        }
+    }
+
+    /// Appends an item to the list being made (any bytes, as [`StrCol`]).
+    #[inline]
+    pub(crate) fn item(&mut self, v: &[u8]) {
+        let i = self.items.rows.len();
+        self.items.push(i, v);
+    }
+
+    /// Ends the list being made as the value of row `row`.
+    #[inline]
+    pub(crate) fn end(&mut self, row: usize) {
+        self.rows.push(row32(row));
+        self.ends.push(self.items.rows.len());
+    }
+
+    /// The item field of the lists (as arrow's `ListBuilder` names it).
+    fn field() -> Arc<Field> {
+        Arc::new(Field::new_list_field(DataType::Utf8, true))
+    }
+
+    /// Rows `0..n` as a List array; empty again after.
+    fn finish(&mut self, n: usize) -> Result<ArrayRef, ArrowError> {
+        self.begin();
+        let k = self.items.rows.len();
+        let values = self.items.finish(k)?;
+        let offsets = offsets(&self.rows, &self.ends, n).ok_or_else(|| {
+            ArrowError::InvalidArgumentError("more list items than i32 offsets hold".into())
+        });
+        let nulls = (self.rows.len() != n).then(|| validity(&self.rows, n));
         self.rows.clear();
         self.ends.clear();
-        let a = StringArray::try_new(
-            OffsetBuffer::new(offsets.into()),
-            Buffer::from_vec(values),
+        Ok(Arc::new(ListArray::try_new(
+            Self::field(),
+            offsets?,
+            values,
             nulls,
-        )?;
-        Ok(Some(Arc::new(a)))
+        )?))
     }
 }
 
 /// A dictionary-encoded string column (Int16 keys): `event`, `flag`,
 /// `protocol`, ... hold a handful of distinct values, so a value is found
-/// among them by a scan of their bytes that compares lengths first, cheaper
-/// than arrow's `StringDictionaryBuilder`, which hashes every value; only a
-/// new value is made UTF-8 (lossy, as its JSON).
+/// among them by a scan of their [`Tag`]s (cheaper than arrow's
+/// `StringDictionaryBuilder`, which hashes every value, and than comparing
+/// bytes: a `memcmp` call a candidate); only a new value is made UTF-8
+/// (lossy, as its JSON).
 #[derive(Default)]
 pub(crate) struct Dict {
     keys: Staged<i16>,
     values: StringBuilder,
-    /// The distinct values of this batch as given, in key order (scanned while few).
+    /// The tags of the distinct values of this batch, in key order (scanned while few).
+    tags: Vec<Tag>,
+    /// The distinct values of this batch as given, in key order.
     seen: Vec<Box<[u8]>>,
     /// The same, by value, once there are more than [`Dict::SCAN`].
     index: std::collections::HashMap<Box<[u8]>, i16>,
+}
+
+/// A value's length and its first and last 8 bytes (fewer: packed): equal
+/// tags are equal values up to 16 bytes, the length of most dictionary
+/// values (event names, flags, router and transport names); longer ones are
+/// compared byte for byte after their tags match.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+struct Tag(usize, u64, u64);
+
+impl Tag {
+    /// Values of this length or shorter are told apart by their tags alone.
+    const EXACT: usize = 16;
+
+    #[inline]
+    fn of(v: &[u8]) -> Tag {
+        let (a, b) = match (v.first_chunk::<8>(), v.last_chunk::<8>()) {
+            (Some(a), Some(b)) => (u64::from_le_bytes(*a), u64::from_le_bytes(*b)),
+            // Shorter than 8 bytes: all of them in one word.
+            _ => (v.iter().fold(0, |a, b| a << 8 | u64::from(*b)), 0),
+        };
+        Tag(v.len(), a, b)
+    }
 }
 
 impl Dict {
     /// Distinct values looked up by a scan.
     const SCAN: usize = 32;
 
+    #[inline]
     fn key(&mut self, v: &[u8]) -> Option<i16> {
         if self.seen.len() <= Self::SCAN {
-            if let Some(i) = self
-                .seen
-                .iter()
-                .position(|s| s.len() == v.len() && **s == *v)
+            let tag = Tag::of(v);
+            let mut from = 0;
+            while let Some(i) = self
+                .tags
+                .get(from..)
+                .and_then(|t| t.iter().position(|t| *t == tag))
             {
-                return i16::try_from(i).ok();
+                let i = from + i;
+                if v.len() <= Tag::EXACT || self.seen.get(i).is_some_and(|s| **s == *v) {
+                    return i16::try_from(i).ok();
+                }
+                from = i + 1;
             }
         } else if let Some(k) = self.index.get(v) {
             return Some(*k);
         }
-        // A new value: past `i16::MAX` distinct values the key would
-        // overflow, and the value is left out (null).
+        self.add(v)
+    }
+
+    /// A value not seen yet in this batch: its key. Past `i16::MAX`
+    /// distinct values the key would overflow, and the value is left out (null).
+    fn add(&mut self, v: &[u8]) -> Option<i16> {
         let k = i16::try_from(self.seen.len()).ok()?;
         self.values.append_value(crate::text::lossy(v));
         self.seen.push(v.into());
+        self.tags.push(Tag::of(v));
         if self.seen.len() > Self::SCAN {
             if self.index.is_empty() {
                 for (i, s) in self.seen.iter().enumerate() {
@@ -482,6 +618,7 @@ impl Dict {
         let keys = Int16Array::new(keys.into(), nulls);
         let values = Arc::new(self.values.finish());
         self.seen.clear();
+        self.tags.clear();
         self.index.clear();
         // Every key is below the number of values (`key`): this checks it.
         DictionaryArray::try_new(keys, values)
@@ -513,7 +650,7 @@ impl Col {
             Kind::Int => Col::Int(Staged::default()),
             Kind::Float => Col::Float(Staged::default()),
             Kind::Bool => Col::Bool(Staged::default()),
-            Kind::List => Col::List(Box::new(ListBuilder::new(StringBuilder::new()))),
+            Kind::List => Col::List(ListCol::default()),
             Kind::Time => Col::Time(Staged::default()),
             Kind::Fields => Col::Fields(Box::new(ListBuilder::new(StructBuilder::from_fields(
                 field_struct(),
@@ -531,7 +668,7 @@ impl Col {
             Col::Int(b) => b.next_row(),
             Col::Float(b) => b.next_row(),
             Col::Bool(b) => b.next_row(),
-            Col::List(b) => b.len(),
+            Col::List(b) => b.next_row(),
             Col::Time(b) => b.next_row(),
             Col::Fields(b) => b.len(),
         }
@@ -545,6 +682,7 @@ impl Col {
             Col::Int(b) if b.is_empty() => Some(DataType::Int64),
             Col::Float(b) if b.is_empty() => Some(DataType::Float64),
             Col::Bool(b) if b.is_empty() => Some(DataType::Boolean),
+            Col::List(b) if b.rows.is_empty() => Some(DataType::List(ListCol::field())),
             _ => None,
         }
     }
@@ -552,17 +690,12 @@ impl Col {
     /// Pads a builder column with `n` nulls (a staged one needs none).
     #[inline]
     pub(crate) fn append_nulls(&mut self, n: usize) {
-        match self {
-            Col::List(b) => b.append_nulls(n),
-            Col::Fields(b) => b.append_nulls(n),
-            _ => {}
+        if let Col::Fields(b) = self {
+            b.append_nulls(n);
         }
     }
 
-    /// The `n` rows so far as an array; the column starts again empty. A
-    /// list builder restarts sized as this batch: the next batch is likely
-    /// as large, and a builder grown by doubling copies its buffers again at
-    /// every batch (`finish` hands its buffers over to the array).
+    /// The `n` rows so far as an array; the column starts again empty.
     pub(crate) fn finish(&mut self, n: usize) -> Result<ArrayRef, ArrowError> {
         Ok(match self {
             Col::Str(b) => b.finish(n)?,
@@ -573,17 +706,7 @@ impl Col {
             Col::Float(b) => Arc::new(primitive::<Float64Type>(b, n)),
             Col::Bool(b) if b.is_empty() => new_null_array(&DataType::Boolean, n),
             Col::Bool(b) => Arc::new(b.finish_bool(n)),
-            Col::List(b) => {
-                let a = b.finish();
-                let items = a.values().len();
-                let bytes = a
-                    .values()
-                    .as_any()
-                    .downcast_ref::<arrow_array::StringArray>()
-                    .map_or(0, |s| s.values().len());
-                **b = ListBuilder::with_capacity(StringBuilder::with_capacity(items, bytes), n);
-                Arc::new(a)
-            }
+            Col::List(b) => b.finish(n)?,
             Col::Time(b) => {
                 Arc::new(primitive::<TimestampMicrosecondType>(b, n).with_timezone("UTC"))
             }

@@ -127,22 +127,19 @@ impl Table {
 
     fn put_recipients(&mut self, r: &Option<AddressList<'_>>) {
         let Some(r) = r else { return };
-        if let Some(Col::List(b)) = self.at(C::recipients) {
-            for a in r.iter() {
-                b.values().append_value(lossy(a.as_bytes()));
-            }
-            b.append(true);
-        }
+        self.put_list(C::recipients, r.iter().map(|a| Cow::Borrowed(a.as_bytes())));
     }
 
-    /// A list column from its items (a list is written even when empty,
-    /// as its JSON `[]` is).
-    fn put_list<'x>(&mut self, c: C, items: impl Iterator<Item = Cow<'x, str>>) {
+    /// A list column from its items' bytes (made UTF-8 as their JSON is, at
+    /// `finish`); a list is written even when empty, as its JSON `[]` is.
+    fn put_list<'x>(&mut self, c: C, items: impl Iterator<Item = Cow<'x, [u8]>>) {
+        let row = self.rows;
         if let Some(Col::List(b)) = self.at(c) {
+            b.begin();
             for i in items {
-                b.values().append_value(i);
+                b.item(&i);
             }
-            b.append(true);
+            b.end(row);
         }
     }
 
@@ -198,7 +195,9 @@ impl Table {
         self.put_opt(C::queue, a.queue);
         self.put_opt(C::header_id, a.header_id);
         self.put_flag(C::header_id_created, a.header_id_created);
-        if let Some(q) = a.subject {
+        if let Some(q) = a.subject
+            && (self.has(C::subject) || self.has(C::subject_decoded))
+        {
             // As `Arrival`'s JSON: the logged text, and the decoded one
             // only when it differs.
             let bytes = q.decode();
@@ -270,7 +269,7 @@ impl Table {
         if let Some(c) = s.commands
             && self.has(C::commands)
         {
-            self.put_list(C::commands, c.iter().map(|t| lossy(t.as_bytes())));
+            self.put_list(C::commands, c.iter().map(|t| Cow::Borrowed(t.as_bytes())));
         }
         self.put_opt(C::command, s.command);
         self.put_uint(C::connection_count, s.connection_count.map(u64::from));
@@ -298,14 +297,8 @@ impl Table {
         self.put_text(C::cwd, a.cwd);
         self.put_int(C::argc, i64::from(a.argc));
         if self.has(C::args) {
-            self.put_list(
-                C::args,
-                // Borrowed from the line unless an argument had escapes.
-                a.args.iter().map(|q| match q.decode() {
-                    Cow::Borrowed(b) => lossy(b),
-                    Cow::Owned(v) => Cow::Owned(String::from_utf8_lossy(&v).into_owned()),
-                }),
-            );
+            // Borrowed from the line unless an argument had escapes.
+            self.put_list(C::args, a.args.iter().map(|q| q.decode()));
         }
     }
 

@@ -117,11 +117,13 @@ impl MessagesBuilder {
     }
 
     fn list<'x>(&mut self, c: M, items: impl Iterator<Item = std::borrow::Cow<'x, str>>) {
+        let row = self.table.rows;
         if let Some(Col::List(b)) = self.table.col(c as usize) {
+            b.begin();
             for i in items {
-                b.values().append_value(i);
+                b.item(i.as_bytes());
             }
-            b.append(true);
+            b.end(row);
         }
     }
 

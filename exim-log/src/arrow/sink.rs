@@ -234,7 +234,14 @@ impl<'t> ser::Serializer for V<'t> {
             _ => None,
         };
         // Only a column not yet set in this row takes the list.
-        let c = c.filter(|c| self.t.col(*c as usize).is_some());
+        let c = c.filter(|c| match self.t.col(*c as usize) {
+            Some(Col::List(b)) => {
+                b.begin();
+                true
+            }
+            Some(_) => true,
+            None => false,
+        });
         Ok(Seq { t: self.t, c })
     }
     fn serialize_tuple(self, _: usize) -> Result<Impossible<(), Never>, Never> {
@@ -343,7 +350,7 @@ impl ser::SerializeSeq for Seq<'_> {
     fn serialize_element<T: ?Sized + Serialize>(&mut self, v: &T) -> Result<(), Never> {
         let Some(c) = self.c else { return Ok(()) };
         match self.t.col(c as usize) {
-            Some(Col::List(b)) => v.serialize(ItemSer(b.values())),
+            Some(Col::List(b)) => v.serialize(ItemSer(b)),
             Some(Col::Fields(b)) => {
                 let s = b.values();
                 v.serialize(FieldSer { s })?;
@@ -354,8 +361,9 @@ impl ser::SerializeSeq for Seq<'_> {
     }
     fn end(self) -> Result<(), Never> {
         let Some(c) = self.c else { return Ok(()) };
+        let row = self.t.rows;
         match self.t.col(c as usize) {
-            Some(Col::List(b)) => b.append(true),
+            Some(Col::List(b)) => b.end(row),
             Some(Col::Fields(b)) => b.append(true),
             _ => {}
         }
@@ -364,7 +372,7 @@ impl ser::SerializeSeq for Seq<'_> {
 }
 
 /// A string element of a list.
-struct ItemSer<'b>(&'b mut arrow_array::builder::StringBuilder);
+struct ItemSer<'b>(&'b mut super::columns::ListCol);
 
 /// An `other_fields` entry, `{tag, value}`.
 struct FieldSer<'b> {
@@ -483,7 +491,7 @@ impl ser::Serializer for ItemSer<'_> {
     unsupported_compounds!(());
 
     fn serialize_str(self, v: &str) -> Result<(), Never> {
-        self.0.append_value(v);
+        self.0.item(v.as_bytes());
         Ok(())
     }
     fn serialize_map(self, _: Option<usize>) -> Result<Self::SerializeMap, Never> {

@@ -1,6 +1,6 @@
 //! The linking rules, fed with facts directly so they are tested apart from
 //! the line parser (tests/assemble.rs runs them on full log lines).
-use super::assembler::{ArgsFacts, ArrivalFacts, Facts, Kind, is_submission, next_hop_id};
+use super::assembler::{ArgsFacts, ArrivalFacts, Clock, Facts, Kind, is_submission, next_hop_id};
 use super::line::ArgsSpans;
 use super::*;
 use crate::event::Arguments;
@@ -536,4 +536,42 @@ fn linked_arguments_give_back_their_parse() {
     // The same as a fresh parse of the line.
     let fresh = sub.record.parse().expect("an args line");
     assert_eq!(fresh.event, crate::event::Event::Arguments(a));
+}
+
+#[test]
+fn the_clock_gives_unix_seconds_across_days_offsets_and_leap_seconds() {
+    let mut clock = Clock::default();
+    let at = |y, mo, d, h, mi, s, off| crate::Timestamp {
+        year: y,
+        month: mo,
+        day: d,
+        hour: h,
+        minute: mi,
+        second: s,
+        millisecond: Some(999),
+        utc_offset_minutes: off,
+    };
+    // Same day twice (the remembered part), the next day, a new year, a
+    // leap day, a leap second, an offset on the same date, then back.
+    let times = [
+        at(2024, 5, 25, 0, 0, 1, None),
+        at(2024, 5, 25, 23, 59, 59, None),
+        at(2024, 5, 26, 0, 0, 0, None),
+        at(2024, 12, 31, 23, 59, 60, None),
+        at(2025, 1, 1, 0, 0, 0, None),
+        at(2024, 2, 29, 12, 30, 0, None),
+        at(2024, 2, 29, 12, 30, 0, Some(-210)),
+        at(2024, 2, 29, 12, 30, 0, Some(330)),
+        at(1969, 12, 31, 23, 0, 0, None),
+        at(2024, 2, 29, 12, 31, 0, None),
+    ];
+    let mut seen = Vec::new();
+    for t in times {
+        let got = clock.seconds(&t);
+        assert_eq!(got, t.unix_seconds(), "{t}");
+        seen.push(got);
+    }
+    // The offsets moved the same wall-clock time by their minutes.
+    assert_eq!(seen[6] - seen[5], 210 * 60);
+    assert_eq!(seen[5] - seen[7], 330 * 60);
 }

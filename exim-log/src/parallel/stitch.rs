@@ -239,17 +239,25 @@ fn assemble_unit_with<R, L: Fn(&mut R, &LogLine<'_>) + ?Sized>(
     };
     let mut buf = Vec::new();
     loop {
-        match files.read_line(&mut buf) {
-            Ok(Some(pos)) => {
-                lines += 1;
-                match lone {
-                    Some(lone) => {
-                        if let Some(Ok(line)) = asm.push_line(&buf, pos) {
-                            lone(&mut value, &line);
-                        }
+        let read = match lone {
+            // `push_line`, with the line borrowed from the reader (not
+            // copied) and its parse where it was made (not moved).
+            Some(lone) => files.next_line().map(|l| {
+                l.map(|(raw, pos)| {
+                    if let Ok(line) = &crate::line::parse_line(raw)
+                        && !asm.push_parsed(raw, line, pos.clone())
+                    {
+                        lone(&mut value, line);
                     }
-                    None => asm.push(crate::reader::Record::new(std::mem::take(&mut buf), pos)),
-                }
+                })
+            }),
+            None => files.read_line(&mut buf).map(|p| {
+                p.map(|pos| asm.push(crate::reader::Record::new(std::mem::take(&mut buf), pos)))
+            }),
+        };
+        match read {
+            Ok(Some(())) => {
+                lines += 1;
                 while let Some(item) = asm.pop() {
                     take(
                         item,

@@ -23,9 +23,9 @@
 
 use std::borrow::Cow;
 
-use crate::hash::Set;
-
 use crate::assemble::{LineKind, Message};
+use crate::hash::Map;
+use crate::text::{Escaping, Quoted};
 use crate::{Flag, Timestamp};
 
 use super::bounded::{BoundedMap, Bounds, CappedSet, Distinct, Merge, Weight, share_budget};
@@ -151,37 +151,70 @@ impl Weight for Stats {
 struct Facts<'a> {
     id: &'a str,
     time: Option<Timestamp>,
-    /// Borrowed from the arrival line when they are UTF-8 (nearly always).
-    recipients: Vec<Cow<'a, str>>,
+    /// How many recipients.
+    recipients: u64,
+    /// Their distinct domains, lower-cased: found once per message (which
+    /// counts for up to two sources), borrowed from the message's lines when
+    /// they are UTF-8 and lower case (nearly always).
+    domains: Vec<Cow<'a, str>>,
     delivered: u64,
     failed: u64,
     deferred: u64,
     bounces: u64,
     size: u64,
-    subject: Option<String>,
+    subject: Option<&'a str>,
+}
+
+/// Subjects as a reader sees them ([`Quoted::header_text`]), by their text
+/// as logged: the messages of a campaign share a few, and decoding one
+/// (escapes, encoded words, charsets) into a new string cost about 900
+/// instructions a message (callgrind). At most [`SubjectMemo::MAX`]
+/// subjects of at most [`SubjectMemo::LONGEST`] bytes (about 200 KB), then
+/// it starts again; longer ones are decoded each time.
+#[derive(Clone, Debug, Default)]
+struct SubjectMemo {
+    decoded: Map<Box<[u8]>, (Escaping, String)>,
+    /// A subject too long to remember, decoded last.
+    long: String,
+}
+
+impl SubjectMemo {
+    const MAX: usize = 256;
+    const LONGEST: usize = 256;
+
+    /// `q.header_text()`.
+    fn get(&mut self, q: Quoted<'_>) -> &str {
+        let raw = q.raw();
+        if raw.len() > Self::LONGEST {
+            self.long = q.header_text();
+            return &self.long;
+        }
+        let known = matches!(self.decoded.get(raw), Some((e, _)) if *e == q.escaping());
+        if !known {
+            if self.decoded.len() >= Self::MAX {
+                self.decoded.clear();
+            }
+            self.decoded
+                .insert(raw.into(), (q.escaping(), q.header_text()));
+        }
+        self.decoded.get(raw).map_or("", |(_, s)| s.as_str())
+    }
 }
 
 impl Stats {
     fn add(&mut self, f: &Facts<'_>) {
         self.messages += 1;
-        self.recipients += f.recipients.len() as u64;
-        for r in &f.recipients {
-            // Lower-cased only when it has upper case (no copy otherwise).
-            if let Some(d) = super::classify::domain_part(r) {
-                if d.bytes().any(|b| b.is_ascii_uppercase()) {
-                    self.domains.insert(&d.to_ascii_lowercase());
-                } else {
-                    self.domains.insert(d);
-                }
-            }
+        self.recipients += f.recipients;
+        for d in &f.domains {
+            self.domains.insert(d);
         }
         self.delivered += f.delivered;
         self.failed += f.failed;
         self.deferred += f.deferred;
         self.bounce_messages += f.bounces;
         self.bytes += f.size;
-        if let Some(s) = &f.subject {
-            self.subjects.bump(s.as_str());
+        if let Some(s) = f.subject {
+            self.subjects.bump(s);
         }
         // The example is replaced nearly every message (they come in time
         // order): its buffer is reused, not allocated again.
@@ -194,6 +227,34 @@ impl Stats {
             example.push_str(f.id);
         }
     }
+}
+
+/// The number of `recipients` and their distinct domains, lower-cased (a
+/// set of the domains is what the tables keep: duplicates and order do not
+/// change it).
+fn recipients_and_domains<'a>(
+    recipients: impl Iterator<Item = Cow<'a, str>>,
+) -> (u64, Vec<Cow<'a, str>>) {
+    let (mut count, mut domains) = (0, Vec::new());
+    for r in recipients {
+        count += 1;
+        // Lower-cased only when it has upper case (no copy otherwise).
+        let lower = |d: &str| d.to_ascii_lowercase();
+        let domain = match r {
+            Cow::Borrowed(r) => super::classify::domain_part(r).map(|d| {
+                if d.bytes().any(|b| b.is_ascii_uppercase()) {
+                    Cow::Owned(lower(d))
+                } else {
+                    Cow::Borrowed(d)
+                }
+            }),
+            Cow::Owned(r) => super::classify::domain_part(&r).map(|d| Cow::Owned(lower(d))),
+        };
+        domains.extend(domain);
+    }
+    domains.sort_unstable();
+    domains.dedup();
+    (count, domains)
 }
 
 /// Counts over every message read.
@@ -328,6 +389,8 @@ pub struct SpamSources {
     totals: Totals,
     first: Option<Timestamp>,
     last: Option<Timestamp>,
+    #[cfg_attr(feature = "serde", serde(skip))]
+    subject_memo: SubjectMemo,
 }
 
 impl SpamSources {
@@ -345,6 +408,7 @@ impl SpamSources {
             totals: Totals::default(),
             first: None,
             last: None,
+            subject_memo: SubjectMemo::default(),
         };
         let t = &mut s.tables;
         share_budget(
@@ -378,10 +442,6 @@ impl SpamSources {
         self.tables.user.merge(user);
         self.tables.login.merge(login);
         self.tables.host.merge(host);
-    }
-
-    fn table(&mut self, kind: SourceKind) -> &mut BoundedMap<String, Stats> {
-        self.tables.get_mut(kind)
     }
 
     /// Counts one message.
@@ -457,30 +517,31 @@ impl SpamSources {
             return;
         }
 
-        let recipients = match &a.recipients() {
-            Some(list) => list.iter().map(|t| t.to_string_lossy()).collect(),
+        let (recipients, domains) = match &a.recipients() {
+            Some(list) => recipients_and_domains(list.iter().map(|t| t.to_string_lossy())),
             None => {
-                let mut to: Set<String> = Set::default();
-                for l in &m.lines {
-                    if matches!(
-                        l.kind(),
-                        LineKind::Delivery | LineKind::Failure | LineKind::Deferral
-                    ) {
-                        let addr = l.address().unwrap_or_default().to_string_lossy();
-                        if !to.contains(&*addr) {
-                            to.insert(addr.into_owned());
-                        }
-                    }
-                }
-                let mut v: Vec<String> = to.into_iter().collect();
-                v.sort();
-                v.into_iter().map(Cow::Owned).collect()
+                // The distinct addresses of its delivery lines.
+                let mut to: Vec<Cow<'_, str>> = m
+                    .lines
+                    .iter()
+                    .filter(|l| {
+                        matches!(
+                            l.kind(),
+                            LineKind::Delivery | LineKind::Failure | LineKind::Deferral
+                        )
+                    })
+                    .map(|l| l.address().unwrap_or_default().to_string_lossy())
+                    .collect();
+                to.sort_unstable();
+                to.dedup();
+                recipients_and_domains(to.into_iter())
             }
         };
         let facts = Facts {
             id: m.id().as_str(),
             time: Some(time),
             recipients,
+            domains,
             delivered,
             failed,
             deferred,
@@ -488,13 +549,16 @@ impl SpamSources {
             size: a.size().unwrap_or(0),
             // Grouped and shown as a reader sees it: encoded words decoded,
             // legacy 8-bit text readable (issue 13).
-            subject: a.subject_decoded(),
+            subject: a.subject().map(|q| self.subject_memo.get(q)),
         };
+        // The tables by field: `facts` borrows the subject memo.
+        let tables = &mut self.tables;
         if let Some(login) = login {
-            self.table(SourceKind::Login)
+            tables
+                .get_mut(SourceKind::Login)
                 .update(&*login.to_string_lossy(), |s| s.add(&facts));
         } else if let Some((ip, name)) = host.filter(|_| to_host) {
-            self.table(SourceKind::Host).update(&*ip, |s| {
+            tables.get_mut(SourceKind::Host).update(&*ip, |s| {
                 if s.label.is_none() {
                     s.label = name.map(|n| n.to_string_lossy().into_owned());
                 }
@@ -502,11 +566,13 @@ impl SpamSources {
             });
         }
         if let Some(user) = user {
-            self.table(SourceKind::User)
+            tables
+                .get_mut(SourceKind::User)
                 .update(&*user.to_string_lossy(), |s| s.add(&facts));
         }
         if let Some(cwd) = cwd {
-            self.table(SourceKind::Script)
+            tables
+                .get_mut(SourceKind::Script)
                 .update(&*cwd, |s| s.add(&facts));
         }
     }
@@ -673,5 +739,71 @@ impl Row {
             last_seen: s.last.map(|t| t.to_string()),
             example_message_id: s.example.clone(),
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn recipients_are_counted_and_their_domains_kept_once_lower_cased() {
+        let to = [
+            Cow::Borrowed("a@Example.ORG"),
+            Cow::Borrowed("<b@example.org>"),
+            Cow::Borrowed("postmaster"),
+            Cow::Owned("c@Other.example".to_string()),
+            Cow::Borrowed("a@Example.ORG"),
+            Cow::Borrowed("d@z.example"),
+        ];
+        let (count, domains) = recipients_and_domains(to.into_iter());
+        // Every recipient counts, duplicates too (the old count: the list's length).
+        assert_eq!(count, 6);
+        assert_eq!(domains, ["example.org", "other.example", "z.example"]);
+        assert!(
+            matches!(domains[2], Cow::Borrowed(_)),
+            "no copy when lower case"
+        );
+        let (count, domains) = recipients_and_domains(std::iter::empty());
+        assert_eq!((count, domains.len()), (0, 0));
+    }
+
+    #[test]
+    fn remembered_subjects_are_the_decoded_subjects() {
+        let mut memo = SubjectMemo::default();
+        let long = format!("=?utf-8?q?Cr=C3=A9dit?= {}", "x".repeat(300));
+        let subjects: Vec<(Vec<u8>, Escaping)> = vec![
+            (b"Buy Me!".to_vec(), Escaping::Subject),
+            (
+                b"=?utf-8?q?Cr=C3=A9dit_imm=C3=A9diat?=".to_vec(),
+                Escaping::Subject,
+            ),
+            (
+                br"Tab\there \\ and \042quote\042".to_vec(),
+                Escaping::Subject,
+            ),
+            // The same bytes under another escaping decode otherwise.
+            (
+                br"Tab\there \\ and \042quote\042".to_vec(),
+                Escaping::Printing,
+            ),
+            (b"caf\xe9 cr\xe8me".to_vec(), Escaping::Subject),
+            (long.into_bytes(), Escaping::Subject),
+        ];
+        // Twice over (the second time from the memo), then past its cap.
+        for round in 0..2 {
+            for (raw, e) in &subjects {
+                let q = Quoted::new(raw, *e);
+                assert_eq!(memo.get(q), q.header_text(), "round {round}: {raw:?}");
+            }
+        }
+        for i in 0..3 * SubjectMemo::MAX {
+            let raw = format!("=?iso-8859-1?q?num=E9ro_{i}?=");
+            let q = Quoted::new(raw.as_bytes(), Escaping::Subject);
+            assert_eq!(memo.get(q), format!("numéro {i}"));
+            assert!(memo.decoded.len() <= SubjectMemo::MAX);
+        }
+        let (raw, e) = &subjects[1];
+        assert_eq!(memo.get(Quoted::new(raw, *e)), "Crédit immédiat");
     }
 }

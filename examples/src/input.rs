@@ -12,9 +12,7 @@ use std::fs::File;
 use std::io::{self, IsTerminal};
 use std::path::{Path, PathBuf};
 
-use exim_log::reader::{
-    LineMatcher, LineSource, LogFiles, LogReader, Prefilter, order_rotated, rotated,
-};
+use exim_log::reader::{LineMatcher, LineSource, LogFiles, Prefilter, order_rotated, rotated};
 use exim_log::{Position, ReadError, Record, parse_line};
 
 use crate::outcome::{Error, warn};
@@ -478,22 +476,31 @@ impl LineSource for Source {
     fn framing(&self) -> Option<exim_log::syslog::Framing> {
         self.files.framing()
     }
+
+    fn lines_read(&self) -> Option<u64> {
+        Some(self.files.lines_read())
+    }
 }
 
 /// Reads `path` up to its first Exim line: (lines read, one was Exim).
 fn sniff(path: &Path) -> (u64, bool) {
-    let Ok(mut r) = LogReader::open(path) else {
-        return (0, false);
-    };
-    let mut buf = Vec::new();
-    let mut lines = 0;
-    while let Ok(Some(_)) = r.read_line(&mut buf) {
-        lines += 1;
-        if parse_line(&buf).is_ok() {
-            return (lines, true);
+    // Read as the commands read it: syslog and journald lines unwrapped
+    // (a raw `exim[pid]: ...` syslog line is not an Exim line, its
+    // content is).
+    let mut files = LogFiles::default();
+    files.push_path(path);
+    loop {
+        match files.next_line() {
+            Ok(Some((line, _))) => {
+                if parse_line(line).is_ok() {
+                    return (files.lines_read(), true);
+                }
+            }
+            Ok(None) => return (files.lines_read(), false),
+            Err(e) if e.is_fatal() => return (files.lines_read(), false),
+            Err(_) => {}
         }
     }
-    (lines, false)
 }
 
 /// `1204` as `1,204`.

@@ -193,6 +193,61 @@ fn generated_output_is_the_same_on_several_threads() {
     }
 }
 
+/// A generated log as rsyslog writes it (RFC 3164, `exim[pid]:` before each
+/// Exim line), with other programs' lines between and lines longer than
+/// the reader's limit: every subcommand gives one thread's output and
+/// warnings on several, and read errors name the same line numbers (the
+/// units' skipped lines count: positions number them).
+#[test]
+fn a_syslog_file_gives_the_same_output_and_line_numbers_on_several_threads() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut c = Config::with_incidents(23, 300_000);
+    c.incident_percent = 25;
+    let log = generate(&c).0;
+    let mut text = Vec::new();
+    for (i, line) in log.split(|b| *b == b'\n').filter(|l| !l.is_empty()).enumerate() {
+        if i % 3 == 0 {
+            writeln!(text, "Nov 27 07:47:34 mx1 sshd[{i}]: Accepted publickey for root").unwrap();
+        }
+        if i % 700 == 350 {
+            // Over the 1 MiB line limit: a read error with its line number.
+            text.extend_from_slice(b"Nov 27 07:47:34 mx1 exim[7]: ");
+            text.extend(std::iter::repeat_n(b'x', (1 << 20) + 10));
+            text.push(b'\n');
+        }
+        text.extend_from_slice(b"Nov 27 07:47:34 mx1 exim[812]: ");
+        text.extend_from_slice(line);
+        text.push(b'\n');
+    }
+    let path = dir.path().join("syslog");
+    std::fs::write(&path, &text).unwrap();
+    let file = path.to_str().unwrap();
+    // One thread: the Exim lines inside are found (no "0 of N lines look
+    // like Exim log lines"), and each over-long line is named by its number.
+    let (code, out, err) = exim_log(&["ndjson", "--threads", "1", file]);
+    // (A line too long is said and skipped: not a failure.)
+    assert_eq!(code, 0, "{err}");
+    assert!(!err.contains("look like Exim"), "{err}");
+    let long: Vec<usize> = text
+        .split(|b| *b == b'\n')
+        .enumerate()
+        .filter(|(_, l)| l.len() > 1 << 20)
+        .map(|(i, _)| i + 1)
+        .collect();
+    assert!(long.len() >= 2, "{long:?}");
+    for n in &long {
+        assert!(err.contains(&format!("line {n} ")), "line {n} not named: {err}");
+    }
+    assert_eq!(
+        out.iter().filter(|b| **b == b'\n').count(),
+        log.iter().filter(|b| **b == b'\n').count(),
+        "one JSON line per Exim line"
+    );
+    for (threads, unit) in [("2", "20000"), ("3", "7000")] {
+        same_with_threads("syslog", std::slice::from_ref(&path), threads, unit);
+    }
+}
+
 #[test]
 fn a_gzip_log_is_read_the_same_pipelined() {
     let dir = tempfile::tempdir().unwrap();

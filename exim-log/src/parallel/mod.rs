@@ -304,7 +304,11 @@ where
 pub struct UnitOutput<T> {
     /// The unit's result.
     pub value: T,
-    /// Lines read.
+    /// Lines read: every line of the unit's input, as its positions number
+    /// them ([`LineSource::lines_read`]): those returned and those the reader
+    /// skipped (other programs' syslog lines, `[n/m]` chunks, lines too long),
+    /// so that the next unit's line numbers go on from them
+    /// ([`LineNumbers`]).
     pub lines: u64,
     /// Read errors, in order (the first [`MAX_UNIT_ERRORS`]).
     pub errors: Vec<ReadError>,
@@ -333,7 +337,11 @@ pub fn read_lines<S: LineSource>(
                 out.lines += 1;
                 each(line, pos);
             }
-            Ok(None) => return out,
+            Ok(None) => {
+                // The lines skipped count too: positions number them.
+                out.lines = source.lines_read().unwrap_or(out.lines);
+                return out;
+            }
             Err(e) => {
                 out.error_count += 1;
                 if out.errors.len() < MAX_UNIT_ERRORS {

@@ -204,7 +204,6 @@ fn assemble_unit_with<R, L: Fn(&mut R, &LogLine<'_>) + ?Sized>(
     let mut held = Vec::new();
     let mut held_bytes = 0usize;
     let mut hits = 0u64;
-    let mut lines = 0u64;
     let mut errors = Vec::new();
     let take = |item: Assembled,
                 value: &mut R,
@@ -257,7 +256,6 @@ fn assemble_unit_with<R, L: Fn(&mut R, &LogLine<'_>) + ?Sized>(
         };
         match read {
             Ok(Some(())) => {
-                lines += 1;
                 while let Some(item) = asm.pop() {
                     take(
                         item,
@@ -277,6 +275,9 @@ fn assemble_unit_with<R, L: Fn(&mut R, &LogLine<'_>) + ?Sized>(
             }
         }
     }
+    // Every line gone through, as positions number them (skipped syslog
+    // lines and lines too long included): the next unit's numbers go on.
+    let lines = files.lines_read();
     let open = asm.finish_open();
     while let Some(item) = asm.pop() {
         take(

@@ -904,6 +904,16 @@ pub trait LineSource {
     /// How the current input's lines are wrapped ([`Framing`]), once a line of
     /// it was read.
     fn framing(&self) -> Option<Framing>;
+
+    /// Lines of the input gone through so far, as the line numbers of the
+    /// positions count them: the lines returned and those skipped (other
+    /// programs' syslog lines, `[n/m]` chunks before the last, lines too long
+    /// to return). A unit that read a range tells the next one so, and that
+    /// one's line numbers go on from there. `None` where the source does not
+    /// count them.
+    fn lines_read(&self) -> Option<u64> {
+        None
+    }
 }
 
 impl<R: Read> LineSource for LogReader<R> {
@@ -934,6 +944,10 @@ impl<R: Read> LineSource for LogReader<R> {
     fn framing(&self) -> Option<Framing> {
         LogReader::framing(self)
     }
+
+    fn lines_read(&self) -> Option<u64> {
+        Some(self.next_position().line.saturating_sub(1))
+    }
 }
 
 impl LineSource for LogFiles {
@@ -963,6 +977,10 @@ impl LineSource for LogFiles {
 
     fn framing(&self) -> Option<Framing> {
         LogFiles::framing(self)
+    }
+
+    fn lines_read(&self) -> Option<u64> {
+        Some(LogFiles::lines_read(self))
     }
 }
 

@@ -205,9 +205,17 @@ fn a_syslog_file_gives_the_same_output_and_line_numbers_on_several_threads() {
     c.incident_percent = 25;
     let log = generate(&c).0;
     let mut text = Vec::new();
-    for (i, line) in log.split(|b| *b == b'\n').filter(|l| !l.is_empty()).enumerate() {
+    for (i, line) in log
+        .split(|b| *b == b'\n')
+        .filter(|l| !l.is_empty())
+        .enumerate()
+    {
         if i % 3 == 0 {
-            writeln!(text, "Nov 27 07:47:34 mx1 sshd[{i}]: Accepted publickey for root").unwrap();
+            writeln!(
+                text,
+                "Nov 27 07:47:34 mx1 sshd[{i}]: Accepted publickey for root"
+            )
+            .unwrap();
         }
         if i % 700 == 350 {
             // Over the 1 MiB line limit: a read error with its line number.
@@ -236,7 +244,10 @@ fn a_syslog_file_gives_the_same_output_and_line_numbers_on_several_threads() {
         .collect();
     assert!(long.len() >= 2, "{long:?}");
     for n in &long {
-        assert!(err.contains(&format!("line {n} ")), "line {n} not named: {err}");
+        assert!(
+            err.contains(&format!("line {n} ")),
+            "line {n} not named: {err}"
+        );
     }
     assert_eq!(
         out.iter().filter(|b| **b == b'\n').count(),
@@ -245,6 +256,77 @@ fn a_syslog_file_gives_the_same_output_and_line_numbers_on_several_threads() {
     );
     for (threads, unit) in [("2", "20000"), ("3", "7000")] {
         same_with_threads("syslog", std::slice::from_ref(&path), threads, unit);
+    }
+}
+
+/// Exim splits a long line for syslog into `[n/m]` chunks (log.c
+/// write_syslog), each a syslog line of its own, another process's lines
+/// possibly between them: a unit cut between two chunks of a line reads the
+/// rest past its end, so no line is lost or split, whatever the cuts.
+#[test]
+fn syslog_chunks_of_a_line_cut_between_units_are_joined() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut c = Config::with_incidents(24, 200_000);
+    c.incident_percent = 25;
+    let log = generate(&c).0;
+    let mut text = Vec::new();
+    let mut lines = 0;
+    let mut split = 0;
+    let mut queue_runs = 0;
+    for (i, line) in log
+        .split(|b| *b == b'\n')
+        .filter(|l| !l.is_empty())
+        .enumerate()
+    {
+        lines += 1;
+        let pieces: Vec<&[u8]> = line.chunks(60).collect();
+        if pieces.len() == 1 {
+            text.extend_from_slice(b"Nov 27 07:47:34 mx1 exim[812]: ");
+            text.extend_from_slice(line);
+            text.push(b'\n');
+            continue;
+        }
+        split += 1;
+        let m = pieces.len();
+        for (k, piece) in pieces.iter().enumerate() {
+            write!(
+                text,
+                "Nov 27 07:47:34 mx1 exim[{}]: [{}/{m}] ",
+                1000 + i % 7,
+                k + 1
+            )
+            .unwrap();
+            text.extend_from_slice(piece);
+            text.push(b'\n');
+            if k % 2 == 0 {
+                // Another Exim process and another program between chunks.
+                writeln!(
+                    text,
+                    "Nov 27 07:47:34 mx1 exim[99]: 2026-11-27 07:47:34 Start queue run: pid=99"
+                )
+                .unwrap();
+                queue_runs += 1;
+                writeln!(
+                    text,
+                    "Nov 27 07:47:34 mx1 sshd[9]: Accepted publickey for root"
+                )
+                .unwrap();
+            }
+        }
+    }
+    assert!(split > lines / 2, "{split} of {lines} lines split");
+    let path = dir.path().join("syslog");
+    std::fs::write(&path, &text).unwrap();
+    let file = path.to_str().unwrap();
+    let (code, out, err) = exim_log(&["ndjson", "--threads", "1", file]);
+    assert_eq!(code, 0, "{err}");
+    assert_eq!(
+        out.iter().filter(|b| **b == b'\n').count() - queue_runs,
+        lines,
+        "every line joined again"
+    );
+    for (threads, unit) in [("2", "5000"), ("3", "1777")] {
+        same_with_threads("syslog chunks", std::slice::from_ref(&path), threads, unit);
     }
 }
 

@@ -611,9 +611,10 @@ mod tests {
     }
 
     /// Two ranges cut at every byte of a syslog file with CRLF endings, a
-    /// line longer than a skip block, an empty line and another program's
-    /// line: the lines of the whole file, unwrapped alike. (Not the chunks
-    /// of a long line, `[1/2]` `[2/2]`: a cut between them splits it.)
+    /// line longer than a skip block, an empty line, another program's line
+    /// and two lines Exim split into `[n/m]` chunks, interleaved: the lines
+    /// of the whole file, unwrapped alike, in the same order (a line cut
+    /// between its chunks is returned by the range where it ends).
     #[test]
     fn ranges_cut_anywhere_in_syslog_and_crlf_give_the_files_lines() {
         let mut text = String::new();
@@ -630,6 +631,14 @@ mod tests {
             if i == 8 {
                 text += "Nov 27 07:47:08 mx1 sshd[9]: another program\r\n";
             }
+            if i == 6 {
+                text += "Nov 27 07:47:06 mx1 exim[900]: [1/3] 2026-11-27 07:47:06 1sAoM5-00000009r3p-0200 ** a@example.com R=r0: \r\n\
+                         Nov 27 07:47:06 mx1 exim[901]: [1/2] 2026-11-27 07:47:06 1sAoM5-00000009r3p-0201 Comp\r\n\
+                         Nov 27 07:47:06 mx1 exim[900]: [2/3] bounced (:fail:)\r\n\
+                         Nov 27 07:47:06 mx1 sshd[9]: between\r\n\
+                         Nov 27 07:47:06 mx1 exim[901]: [2/2] leted\r\n\
+                         Nov 27 07:47:06 mx1 exim[900]: [3/3]  and more\r\n";
+            }
         }
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join("syslog");
@@ -638,12 +647,25 @@ mod tests {
         assert_eq!(framing, Some(Framing::Rfc3164));
         // The framing given to ranges is the one the whole file's reader tells.
         assert_eq!(file_framing(&path).unwrap(), framing);
-        // Twelve lines, the long one and the empty one; not sshd's.
-        assert_eq!(whole.len(), 12 + 1 + 1);
+        // Twelve lines, the long one, the empty one and the two joined
+        // (each at its last chunk); not sshd's.
+        assert_eq!(whole.len(), 12 + 1 + 1 + 2);
         let exim = whole
             .iter()
             .filter(|(_, l)| l.starts_with(b"2026-11-27 07:47:"));
-        assert_eq!(exim.count(), 13);
+        assert_eq!(exim.count(), 15);
+        let joined: Vec<&[u8]> = whole
+            .iter()
+            .map(|(_, l)| l.as_slice())
+            .filter(|l| l.windows(6).any(|w| w == b"r3p-02"))
+            .collect();
+        assert_eq!(
+            joined,
+            [
+                &b"2026-11-27 07:47:06 1sAoM5-00000009r3p-0201 Completed"[..],
+                &b"2026-11-27 07:47:06 1sAoM5-00000009r3p-0200 ** a@example.com R=r0: bounced (:fail:) and more"[..],
+            ]
+        );
         let len = text.len() as u64;
         for cut in 0..=len {
             let units: Vec<Unit> = [0..cut, cut..len]

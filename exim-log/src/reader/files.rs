@@ -109,6 +109,11 @@ pub struct LogFiles {
     pipelined: bool,
     /// Lines of the inputs finished so far ([`LogFiles::lines_read`]).
     lines_done: u64,
+    /// The file and first byte of the current input when it is a byte range
+    /// ([`LogFiles::push_range`]), and the lines before its start, unwrapped
+    /// once a syslog chunk needs them ([`LogFiles::look_back`]).
+    range: Option<(Arc<Path>, u64)>,
+    before: Option<(u64, Unwrap)>,
 }
 
 impl fmt::Debug for LogFiles {
@@ -145,6 +150,8 @@ impl LogFiles {
             started: 0,
             bytes: Arc::default(),
             unwrap: None,
+            range: None,
+            before: None,
             keep_wrappers: false,
             pipelined: false,
         }
@@ -203,6 +210,8 @@ impl LogFiles {
             started: 0,
             bytes: Arc::default(),
             unwrap: None,
+            range: None,
+            before: None,
             keep_wrappers: false,
             pipelined: false,
         }
@@ -334,6 +343,7 @@ impl LogFiles {
             self.started += 1;
             let bytes = self.bytes.clone();
             let piped = self.pipelined;
+            let is_range = matches!(next, Pending::Range(..));
             let rdr = match next {
                 Pending::Path(path) => open(path, bytes, piped),
                 Pending::Stream(s, name) => {
@@ -342,8 +352,18 @@ impl LogFiles {
                 Pending::Range(path, range, framing) => open_range(path, range, framing, bytes),
                 Pending::Failed(e) => Err(e),
             };
+            self.range = None;
+            self.before = None;
+            if let Some(u) = self.unwrap.as_mut() {
+                u.start_input();
+            }
             match rdr {
-                Ok(r) => self.current = Some(r.with_max_line_len(self.max_line)),
+                Ok(r) => {
+                    if is_range && let Some(file) = r.next_position().file.clone() {
+                        self.range = Some((file, r.next_position().byte));
+                    }
+                    self.current = Some(r.with_max_line_len(self.max_line));
+                }
                 Err(e) => return Some(Err(e)),
             }
         }
@@ -398,7 +418,9 @@ impl LogFiles {
             return true;
         };
         match u.locate(buf) {
-            None => false,
+            // The chunk of a line begun before this range: its start looked
+            // for there, the chunk added again.
+            None => self.look_back() && self.unwrapped(buf, got),
             Some(Located::Input(r)) => {
                 buf.truncate(r.end.min(buf.len()));
                 buf.drain(..r.start.min(buf.len()));
@@ -496,6 +518,14 @@ impl LogFiles {
             if let Some(l) = u.locate(cur.current().0) {
                 break Some(l);
             }
+            // The chunk of a line begun before this range: its start looked
+            // for there, the chunk added again.
+            if self.look_back()
+                && let (Some(u), Some(cur)) = (self.unwrap.as_mut(), self.current.as_ref())
+                && let Some(l) = u.locate(cur.current().0)
+            {
+                break Some(l);
+            }
         };
         let Some(cur) = self.current.as_ref() else {
             return Ok(None);
@@ -507,6 +537,77 @@ impl LogFiles {
             _ => (line, pos),
         }))
     }
+}
+
+impl LogFiles {
+    /// After the unwrapper dropped a syslog chunk whose line began before the
+    /// current byte range ([`Unwrap::take_orphan`]): takes that line's
+    /// earlier chunks from the lines before the range's start, so the range
+    /// where a line ends returns it whole, where one pass over the file
+    /// does (the range where it began drops it at its end). True when they
+    /// were found: the chunk is to be added again.
+    fn look_back(&mut self) -> bool {
+        let Some(u) = self.unwrap.as_mut() else {
+            return false;
+        };
+        let Some(pid) = u.take_orphan() else {
+            return false;
+        };
+        let Some((path, start)) = self.range.as_ref() else {
+            return false;
+        };
+        let framing = u.framing();
+        // A few KiB hold the chunks of most lines: more is read only when
+        // the start of this one is not in them.
+        for window in LOOK_BACK {
+            if self.before.as_ref().is_some_and(|(w, _)| *w > window) {
+                continue;
+            }
+            let before = match &mut self.before {
+                Some((w, b)) if *w == window => b,
+                other => {
+                    &mut other
+                        .insert((window, lines_before(path, *start, window, framing)))
+                        .1
+                }
+            };
+            if u.adopt(before, pid) {
+                return true;
+            }
+        }
+        false
+    }
+}
+
+/// Bytes before a range's start read for the earlier chunks of a line that
+/// ends in the range, tried in turn: a line's chunks hold at most 64 KiB of
+/// text (the unwrapper's limit), each chunk under its wrapper, other lines
+/// between.
+const LOOK_BACK: [u64; 3] = [16 * 1024, 64 * 1024, 256 * 1024];
+
+/// An unwrapper of `framing` that read the lines of `path` in the `window`
+/// bytes before `start` (from the first line start there): the lines in
+/// progress at `start` that began there, as one pass would hold them.
+fn lines_before(path: &Path, start: u64, window: u64, framing: Framing) -> Unwrap {
+    use std::io::{Seek, SeekFrom};
+    let mut u = Unwrap::new(framing);
+    let from = start.saturating_sub(window);
+    let mut block = Vec::new();
+    if let Ok(mut f) = File::open(path)
+        && f.seek(SeekFrom::Start(from)).is_ok()
+    {
+        // Unreadable: nothing found, the chunk is dropped as before.
+        let _ = f.take(start - from).read_to_end(&mut block);
+    }
+    let whole = if from == 0 {
+        &block[..]
+    } else {
+        memchr::memchr(b'\n', &block).map_or(&[][..], |i| block.get(i + 1..).unwrap_or_default())
+    };
+    for line in whole.split_inclusive(|b| *b == b'\n') {
+        let _ = u.locate(line);
+    }
+    u
 }
 
 /// Standard input as a pending input.

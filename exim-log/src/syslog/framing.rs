@@ -143,7 +143,7 @@ const MAX_PENDING: usize = 64 * 1024;
 const MAX_PENDING_LINES: usize = 16;
 
 /// A line that Exim split into `[n/m]` chunks, being put back together.
-#[derive(Debug, Default)]
+#[derive(Clone, Debug, Default)]
 struct Pending {
     pid: Option<u32>,
     time: Vec<u8>,
@@ -176,7 +176,18 @@ pub struct Unwrap {
     out: Vec<u8>,
     pending: Vec<Pending>,
     export_time: Option<u64>,
+    /// Process ids whose chunks were met since [`Unwrap::start_input`] (at
+    /// most [`MAX_TOUCHED`]): a chunk of another process whose start was not
+    /// seen may have begun before the input did ([`Unwrap::take_orphan`]).
+    touched: Vec<Option<u32>>,
+    /// The process id of the last such chunk, until taken.
+    orphan: Option<Option<u32>>,
 }
+
+/// Processes [`Unwrap`] remembers per input for [`Unwrap::take_orphan`]; past
+/// them no chunk is said to be an orphan (the lines of a range start are all
+/// a look back can find, and they are far fewer).
+const MAX_TOUCHED: usize = 64;
 
 impl Unwrap {
     /// An unwrapper for lines of `framing`.
@@ -188,7 +199,42 @@ impl Unwrap {
             out: Vec::new(),
             pending: Vec::new(),
             export_time: None,
+            touched: Vec::new(),
+            orphan: None,
         }
+    }
+
+    /// A new input starts: no process has had a chunk in it yet (see
+    /// [`Unwrap::take_orphan`]).
+    pub(crate) fn start_input(&mut self) {
+        self.touched.clear();
+        self.orphan = None;
+    }
+
+    /// The process id of the chunk just dropped because the start of its line
+    /// was not seen, when it is the first chunk of that process in this input:
+    /// a byte range cut between the chunks of one line gives them to the
+    /// range where the line ends (where one pass over the file returns it),
+    /// and that range's reader looks back before its start for the earlier
+    /// chunks ([`Unwrap::adopt`]).
+    pub(crate) fn take_orphan(&mut self) -> Option<Option<u32>> {
+        self.orphan.take()
+    }
+
+    /// Takes from `before` (an unwrapper that read the lines before this
+    /// input's start) the line in progress of process `pid`, so that its
+    /// next chunk joins it as one pass over the file would have; `false`
+    /// when `before` has none.
+    pub(crate) fn adopt(&mut self, before: &mut Unwrap, pid: Option<u32>) -> bool {
+        let Some(k) = before.pending.iter().position(|q| q.pid == pid) else {
+            return false;
+        };
+        let q = before.pending.remove(k);
+        if self.pending.len() >= MAX_PENDING_LINES {
+            self.pending.remove(0);
+        }
+        self.pending.push(q);
+        true
     }
 
     /// The year for RFC 3164 times, which have none.
@@ -286,6 +332,14 @@ impl Unwrap {
         text: &[u8],
     ) -> Option<()> {
         let slot = self.pending.iter().position(|q| q.pid == p.pid);
+        if !self.touched.contains(&p.pid) {
+            if index > 1 && slot.is_none() && self.touched.len() < MAX_TOUCHED {
+                self.orphan = Some(p.pid);
+            }
+            if self.touched.len() < MAX_TOUCHED {
+                self.touched.push(p.pid);
+            }
+        }
         if index == 1 {
             let fresh = Pending {
                 pid: p.pid,

@@ -681,6 +681,45 @@ mod tests {
         }
     }
 
+    /// Two ranges cut at every byte of a `journalctl -o export` file whose
+    /// Exim lines have no time of their own (`syslog_timestamp = false`):
+    /// the record's `__REALTIME_TIMESTAMP=` comes lines before its
+    /// `MESSAGE=`, so a range starting between them takes it from before its
+    /// start: the lines of the whole file, with their times, at every cut.
+    #[test]
+    fn ranges_cut_anywhere_in_a_journal_export_give_the_files_lines() {
+        let mut text = String::new();
+        for i in 0..6u64 {
+            text += &format!(
+                "__CURSOR=s=1;i={i}\n__REALTIME_TIMESTAMP={}\n_BOOT_ID=b\nSYSLOG_IDENTIFIER=exim\n_PID=812\n\
+                 MESSAGE=1sAoM5-00000009r3p-{i:04} Completed\n_UID=0\n\n",
+                1_764_229_654_000_000 + i * 1_000_000
+            );
+        }
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("journal.export");
+        std::fs::write(&path, &text).unwrap();
+        let (whole, framing) = lines_of_file(&path);
+        assert_eq!(framing, Some(Framing::JournalExport));
+        let times: Vec<&[u8]> = whole.iter().filter_map(|(_, l)| l.get(..19)).collect();
+        assert_eq!(times.len(), 6);
+        assert_eq!(times.first().copied(), Some(&b"2025-11-27 07:47:34"[..]));
+        assert_eq!(times.last().copied(), Some(&b"2025-11-27 07:47:39"[..]));
+        let len = text.len() as u64;
+        for cut in 0..=len {
+            let units: Vec<Unit> = [0..cut, cut..len]
+                .into_iter()
+                .map(|r| Unit {
+                    path: path.clone(),
+                    bytes: r.end - r.start,
+                    range: Some(r),
+                    framing,
+                })
+                .collect();
+            assert!(lines_of_units(&units) == whole, "cut at {cut}");
+        }
+    }
+
     /// A file that starts with Exim's own lines and goes on with syslog
     /// lines: the whole file is read as plain (its first lines tell), so
     /// are the ranges of a plan; a range told its framing from its own

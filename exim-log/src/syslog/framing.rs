@@ -180,8 +180,11 @@ pub struct Unwrap {
     /// most [`MAX_TOUCHED`]): a chunk of another process whose start was not
     /// seen may have begun before the input did ([`Unwrap::take_orphan`]).
     touched: Vec<Option<u32>>,
-    /// The process id of the last such chunk, until taken.
+    /// The process id of the last such chunk, until taken (`Some(None)` too
+    /// for a journal record's `MESSAGE=` whose time came before the input).
     orphan: Option<Option<u32>>,
+    /// A journal record began in this input (a blank line or its time).
+    record_seen: bool,
 }
 
 /// Processes [`Unwrap`] remembers per input for [`Unwrap::take_orphan`]; past
@@ -201,6 +204,7 @@ impl Unwrap {
             export_time: None,
             touched: Vec::new(),
             orphan: None,
+            record_seen: false,
         }
     }
 
@@ -209,10 +213,13 @@ impl Unwrap {
     pub(crate) fn start_input(&mut self) {
         self.touched.clear();
         self.orphan = None;
+        self.record_seen = false;
     }
 
     /// The process id of the chunk just dropped because the start of its line
-    /// was not seen, when it is the first chunk of that process in this input:
+    /// was not seen, when it is the first chunk of that process in this input
+    /// (or `Some(None)` for a journal record's `MESSAGE=` dropped for want of
+    /// the record's time, in the first record of the input):
     /// a byte range cut between the chunks of one line gives them to the
     /// range where the line ends (where one pass over the file returns it),
     /// and that range's reader looks back before its start for the earlier
@@ -226,6 +233,13 @@ impl Unwrap {
     /// next chunk joins it as one pass over the file would have; `false`
     /// when `before` has none.
     pub(crate) fn adopt(&mut self, before: &mut Unwrap, pid: Option<u32>) -> bool {
+        if self.framing == Framing::JournalExport {
+            // The time of the record the input began in.
+            if self.export_time.is_none() {
+                self.export_time = before.export_time;
+            }
+            return self.export_time.is_some();
+        }
         let Some(k) = before.pending.iter().position(|q| q.pid == pid) else {
             return false;
         };
@@ -400,17 +414,25 @@ impl Unwrap {
     fn export_line<'a>(&'a mut self, line: &'a [u8]) -> Option<&'a [u8]> {
         if line.is_empty() {
             self.export_time = None;
+            self.record_seen = true;
             return None;
         }
         if let Some(t) = line.strip_prefix(b"__REALTIME_TIMESTAMP=") {
             self.export_time = crate::parse::fields::number(t);
+            self.record_seen = true;
             return None;
         }
         let text = line.strip_prefix(b"MESSAGE=")?;
         if starts_entry(text) {
             return Some(text);
         }
-        let micros = self.export_time?;
+        let Some(micros) = self.export_time else {
+            if !self.record_seen {
+                // Its time may be before the input's start (a byte range).
+                self.orphan = Some(None);
+            }
+            return None;
+        };
         self.out.clear();
         utc_time(micros, &mut self.out);
         self.out.push(b' ');

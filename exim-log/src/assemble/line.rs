@@ -195,9 +195,84 @@ impl LineFacts {
         }
     }
 
-    /// The facts of `line`, parsed from `raw`.
+    /// The facts of `line`, parsed from `raw`: where the fields that
+    /// [`LineFields`] reads in the parse lie in `raw`, plus the arrival's.
     pub(super) fn of(raw: &[u8], line: &LogLine<'_>) -> Self {
-        let kind = match &line.event {
+        let mut facts = LineFacts::bare(line.timestamp, line.kind(), line.flag);
+        facts.address = Span::of(raw, line.address());
+        facts.original = Span::of(raw, line.original());
+        facts.transport = Span::of(raw, line.transport());
+        if let Event::Arrival(a) = &line.event {
+            facts.sender = Span::of(raw, Some(a.sender));
+            facts.size = a.size;
+            facts.user = Span::of(raw, a.user);
+            facts.protocol = Span::of(raw, a.protocol);
+            facts.authenticator = Span::of(raw, a.auth.map(|au| au.authenticator));
+            facts.auth_id = Span::of(raw, a.auth.and_then(|au| au.id));
+            facts.subject = Span::of_bytes(raw, a.subject.map(|q| q.raw()));
+            facts.subject_escaping = a.subject.map(|q| q.escaping());
+            facts.recipients = Span::of(raw, a.recipients.map(|r| r.raw()));
+        }
+        facts.temporary = line.temporary();
+        facts.reason = Span::of(raw, line.reason());
+        facts.has_host = line.has_host();
+        facts.host_name = Span::of(raw, line.host_name());
+        facts.host_ip = Span::of(raw, line.host_ip());
+        facts.helo = Span::of(raw, line.helo());
+        facts
+    }
+}
+
+/// The fields of a message line that the reports read, the same from a
+/// kept [`MessageLine`] (where the assembler found them) as from a line's
+/// parse ([`LogLine`], in an assembler that keeps no lines:
+/// [`AssemblerOptions::keep_lines`](super::AssemblerOptions::keep_lines)),
+/// so that a report counts a line one way whichever it is given. Each is as
+/// the [`MessageLine`] accessor of the same name says.
+pub(crate) trait LineFields {
+    fn timestamp(&self) -> Timestamp;
+    fn kind(&self) -> LineKind;
+    fn flag(&self) -> Option<Flag>;
+    fn has_host(&self) -> bool;
+    fn host_name(&self) -> Option<Text<'_>>;
+    fn host_ip(&self) -> Option<Text<'_>>;
+    fn helo(&self) -> Option<Text<'_>>;
+    fn address(&self) -> Option<Text<'_>>;
+    fn original(&self) -> Option<Text<'_>>;
+    fn transport(&self) -> Option<Text<'_>>;
+    fn sender(&self) -> Option<Text<'_>>;
+    fn size(&self) -> Option<u64>;
+    fn user(&self) -> Option<Text<'_>>;
+    fn temporary(&self) -> bool;
+    fn reason(&self) -> Option<Text<'_>>;
+}
+
+/// The host of an arrival, delivery, deferral, failure or rejection.
+fn event_host<'a>(event: &Event<'a>) -> Option<crate::Host<'a>> {
+    match event {
+        Event::Delivery(d) | Event::Deferral(d) | Event::Failure(d) => d.host,
+        Event::Arrival(a) => a.host,
+        Event::Rejection(r) => r.peer.host,
+        _ => None,
+    }
+}
+
+/// A delivery's, deferral's or failure's fields.
+fn delivery_of<'e, 'a>(event: &'e Event<'a>) -> Option<&'e crate::event::Delivery<'a>> {
+    match event {
+        Event::Delivery(d) | Event::Deferral(d) | Event::Failure(d) => Some(d),
+        _ => None,
+    }
+}
+
+/// The one place where a parse's event says what [`MessageLine`] keeps.
+impl LineFields for LogLine<'_> {
+    fn timestamp(&self) -> Timestamp {
+        self.timestamp
+    }
+
+    fn kind(&self) -> LineKind {
+        match &self.event {
             Event::Arrival(_) => LineKind::Arrival,
             Event::Delivery(_) => LineKind::Delivery,
             Event::Deferral(_) => LineKind::Deferral,
@@ -205,39 +280,133 @@ impl LineFacts {
             Event::Completed(_) => LineKind::Completed,
             Event::Rejection(_) => LineKind::Rejection,
             _ => LineKind::Other,
-        };
-        let mut facts = LineFacts::bare(line.timestamp, kind, line.flag);
-        let host = match &line.event {
-            Event::Delivery(d) | Event::Deferral(d) | Event::Failure(d) => {
-                facts.address = Span::of(raw, Some(d.address));
-                facts.original = Span::of(raw, d.original);
-                facts.transport = Span::of(raw, d.transport);
-                d.host
-            }
-            Event::Arrival(a) => {
-                facts.sender = Span::of(raw, Some(a.sender));
-                facts.size = a.size;
-                facts.user = Span::of(raw, a.user);
-                facts.protocol = Span::of(raw, a.protocol);
-                facts.authenticator = Span::of(raw, a.auth.map(|au| au.authenticator));
-                facts.auth_id = Span::of(raw, a.auth.and_then(|au| au.id));
-                facts.subject = Span::of_bytes(raw, a.subject.map(|q| q.raw()));
-                facts.subject_escaping = a.subject.map(|q| q.escaping());
-                facts.recipients = Span::of(raw, a.recipients.map(|r| r.raw()));
-                a.host
-            }
-            Event::Rejection(r) => {
-                facts.temporary = r.temporary;
-                facts.reason = Span::of(raw, r.reason);
-                r.peer.host
-            }
+        }
+    }
+
+    fn flag(&self) -> Option<Flag> {
+        self.flag
+    }
+
+    fn has_host(&self) -> bool {
+        event_host(&self.event).is_some()
+    }
+
+    fn host_name(&self) -> Option<Text<'_>> {
+        event_host(&self.event)?.name
+    }
+
+    fn host_ip(&self) -> Option<Text<'_>> {
+        event_host(&self.event)?.ip
+    }
+
+    fn helo(&self) -> Option<Text<'_>> {
+        event_host(&self.event)?.helo
+    }
+
+    fn address(&self) -> Option<Text<'_>> {
+        Some(delivery_of(&self.event)?.address)
+    }
+
+    fn original(&self) -> Option<Text<'_>> {
+        delivery_of(&self.event)?.original
+    }
+
+    fn transport(&self) -> Option<Text<'_>> {
+        delivery_of(&self.event)?.transport
+    }
+
+    fn sender(&self) -> Option<Text<'_>> {
+        match &self.event {
+            Event::Arrival(a) => Some(a.sender),
             _ => None,
-        };
-        facts.has_host = host.is_some();
-        facts.host_name = Span::of(raw, host.and_then(|h| h.name));
-        facts.host_ip = Span::of(raw, host.and_then(|h| h.ip));
-        facts.helo = Span::of(raw, host.and_then(|h| h.helo));
-        facts
+        }
+    }
+
+    fn size(&self) -> Option<u64> {
+        match &self.event {
+            Event::Arrival(a) => a.size,
+            _ => None,
+        }
+    }
+
+    fn user(&self) -> Option<Text<'_>> {
+        match &self.event {
+            Event::Arrival(a) => a.user,
+            _ => None,
+        }
+    }
+
+    fn temporary(&self) -> bool {
+        matches!(&self.event, Event::Rejection(r) if r.temporary)
+    }
+
+    fn reason(&self) -> Option<Text<'_>> {
+        match &self.event {
+            Event::Rejection(r) => r.reason,
+            _ => None,
+        }
+    }
+}
+
+impl LineFields for MessageLine {
+    fn timestamp(&self) -> Timestamp {
+        MessageLine::timestamp(self)
+    }
+
+    fn kind(&self) -> LineKind {
+        MessageLine::kind(self)
+    }
+
+    fn flag(&self) -> Option<Flag> {
+        MessageLine::flag(self)
+    }
+
+    fn has_host(&self) -> bool {
+        MessageLine::has_host(self)
+    }
+
+    fn host_name(&self) -> Option<Text<'_>> {
+        MessageLine::host_name(self)
+    }
+
+    fn host_ip(&self) -> Option<Text<'_>> {
+        MessageLine::host_ip(self)
+    }
+
+    fn helo(&self) -> Option<Text<'_>> {
+        MessageLine::helo(self)
+    }
+
+    fn address(&self) -> Option<Text<'_>> {
+        MessageLine::address(self)
+    }
+
+    fn original(&self) -> Option<Text<'_>> {
+        MessageLine::original(self)
+    }
+
+    fn transport(&self) -> Option<Text<'_>> {
+        MessageLine::transport(self)
+    }
+
+    fn sender(&self) -> Option<Text<'_>> {
+        MessageLine::sender(self)
+    }
+
+    fn size(&self) -> Option<u64> {
+        MessageLine::size(self)
+    }
+
+    fn user(&self) -> Option<Text<'_>> {
+        MessageLine::user(self)
+    }
+
+    fn temporary(&self) -> bool {
+        MessageLine::temporary(self)
+    }
+
+    fn reason(&self) -> Option<Text<'_>> {
+        MessageLine::reason(self)
     }
 }
 
@@ -259,6 +428,16 @@ pub struct MessageLine {
 impl MessageLine {
     pub(super) fn new(record: Record, facts: LineFacts) -> Self {
         MessageLine { record, facts }
+    }
+
+    /// A copy of a parsed line, with what its parse found (its position
+    /// unknown: the start).
+    pub(crate) fn of_parse(line: &LogLine<'_>) -> Self {
+        let raw = line.raw.as_bytes();
+        MessageLine {
+            record: Record::new(raw.to_vec(), Position::start()),
+            facts: LineFacts::of(raw, line),
+        }
     }
 
     /// The line as read (bytes and position).

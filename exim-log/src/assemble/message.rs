@@ -159,8 +159,13 @@ pub(super) struct MessageFacts {
     pub(super) last: Option<Timestamp>,
     /// `QT=` of its `Completed` line.
     pub(super) queue_time: Option<LogDuration>,
-    /// Index in `lines` of its first `<=` line.
+    /// Index of its first `<=` line among its lines read (in `lines`
+    /// when they are kept).
     pub(super) arrival: Option<usize>,
+    /// Lines read (kept in `lines` or not: [`AssemblerOptions::keep_lines`](super::AssemblerOptions::keep_lines)).
+    pub(super) count: usize,
+    /// Byte offset of its last line.
+    pub(super) last_byte: u64,
     /// Bytes it holds in the assembler (lines, links, overhead).
     pub(super) held: usize,
 }
@@ -207,8 +212,10 @@ impl Message {
             ..
         } = later;
         if self.facts.arrival.is_none() {
-            self.facts.arrival = facts.arrival.map(|i| i + self.lines.len());
+            self.facts.arrival = facts.arrival.map(|i| i + self.facts.count);
         }
+        self.facts.count += facts.count;
+        self.facts.last_byte = facts.last_byte;
         self.lines.extend(lines);
         self.status = status;
         self.arguments.extend(arguments);
@@ -244,9 +251,22 @@ impl Message {
         self.arrival_line()?.parse().ok()
     }
 
-    /// The arrival (`<=`) line, unparsed, with its facts.
+    /// The arrival (`<=`) line, unparsed, with its facts (`None` when the
+    /// lines are not kept, [`AssemblerOptions::keep_lines`](super::AssemblerOptions::keep_lines)).
     pub fn arrival_line(&self) -> Option<&MessageLine> {
         self.lines.get(self.facts.arrival?)
+    }
+
+    /// How many lines of the message were read: `lines.len()`, or with
+    /// [`AssemblerOptions::keep_lines`](super::AssemblerOptions::keep_lines)
+    /// off (no line kept), the lines it had.
+    pub fn line_count(&self) -> usize {
+        self.facts.count
+    }
+
+    /// Byte offset of its last line (in its file).
+    pub(crate) fn last_byte(&self) -> u64 {
+        self.facts.last_byte
     }
 
     /// The records of its lines, in input order.

@@ -468,8 +468,7 @@ impl Assembler {
         // passes the budget, not even by one line.
         let parent = f.arrival.as_ref().and_then(|a| a.bounce_parent.as_ref());
         self.make_room(
-            text
-                + LINK_OVERHEAD
+            text + LINK_OVERHEAD
                 + MESSAGE_OVERHEAD
                 + 2 * f.id.byte_len()
                 + f.next_hop.as_ref().map_or(0, |nh| {
@@ -495,7 +494,6 @@ impl Assembler {
             + parent.as_ref().map_or(0, String::len);
         // Where this line is, for a bounce whose parent is in another part.
         let at = (parent.is_some() && self.unresolved.is_some()).then(|| line.position().clone());
-        let byte = line.position().byte;
         let entry = self.entry(f.id);
         if let Some(t) = f.timestamp {
             entry.facts.first.get_or_insert(t);
@@ -507,8 +505,7 @@ impl Assembler {
         if received && entry.facts.arrival.is_none() {
             entry.facts.arrival = Some(entry.facts.count);
         }
-        entry.facts.count += 1;
-        entry.facts.last_byte = byte;
+        entry.facts.count = entry.facts.count.saturating_add(1);
         if let (LineIn::Record(record), Some(facts)) = (line, f.line) {
             entry.lines.push(MessageLine::new(record, facts));
         }

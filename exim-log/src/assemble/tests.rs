@@ -588,7 +588,10 @@ pub(crate) fn corpus_mainlogs() -> Option<Vec<std::path::PathBuf>> {
     );
     if !dir.is_dir() {
         let msg = format!("corpus not found at {}", dir.display());
-        assert!(std::env::var("CI").as_deref() != Ok("true"), "{msg}; CI requires it");
+        assert!(
+            std::env::var("CI").as_deref() != Ok("true"),
+            "{msg}; CI requires it"
+        );
         eprintln!("skipping corpus test: {msg}");
         return None;
     }
@@ -652,7 +655,6 @@ fn lean_mode_emits_the_same_messages_without_lines() {
                         assert_eq!(b.line_count(), a.lines.len(), "{}", f.display());
                         assert_eq!(b.starts_with_arrival(), a.starts_with_arrival());
                         assert_eq!(b.queue_time(), a.queue_time());
-                        assert_eq!(b.last_byte(), a.lines.last().map_or(0, |l| l.position().byte));
                         assert_eq!(b, &without_lines(a), "{}", f.display());
                     }
                     _ => assert_eq!(a, b, "{}", f.display()),

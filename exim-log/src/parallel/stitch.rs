@@ -398,7 +398,7 @@ impl Stitch {
         let mut events: Vec<(u64, Event)> = held
             .into_iter()
             .map(|m| {
-                let at = m.last_byte();
+                let at = m.lines.last().map_or(0, |r| r.position().byte);
                 (at, Ok(m))
             })
             .chain(

@@ -24,8 +24,8 @@
 use std::borrow::Cow;
 
 use crate::assemble::{LineFields, LineKind, Message, MessageLine};
-use crate::message_id::IdBuf;
 use crate::hash::Map;
+use crate::message_id::IdBuf;
 use crate::text::{Escaping, Quoted};
 use crate::{Flag, LogLine, Timestamp};
 
@@ -508,11 +508,8 @@ impl SpamSources {
             && let Some(open) = self.open.remove(&m.id_buf())
         {
             let to = || {
-                let mut to: Vec<Cow<'_, str>> = open
-                    .to
-                    .iter()
-                    .map(|a| String::from_utf8_lossy(a))
-                    .collect();
+                let mut to: Vec<Cow<'_, str>> =
+                    open.to.iter().map(|a| String::from_utf8_lossy(a)).collect();
                 to.sort_unstable();
                 to.dedup();
                 to
@@ -525,7 +522,8 @@ impl SpamSources {
         let mut tally = Tally::default();
         let mut arrival = None;
         for l in &m.lines {
-            if l.kind() == LineKind::Arrival && l.flag() == Some(Flag::Arrival) && arrival.is_none() {
+            if l.kind() == LineKind::Arrival && l.flag() == Some(Flag::Arrival) && arrival.is_none()
+            {
                 arrival = Some(l);
             }
             tally.line(l);

@@ -1083,7 +1083,10 @@ mod tests {
             assert_eq!(lean_report(&all, opts), full);
             differed += usize::from(full != full_report(&all, AssemblerOptions::default()));
         }
-        assert_eq!(differed, 1, "the cap of 2 changes the report (early flushes)");
+        assert_eq!(
+            differed, 1,
+            "the cap of 2 changes the report (early flushes)"
+        );
     }
 
     /// Rejections logged with a message's id are counted from what the

@@ -664,3 +664,52 @@ fn lean_mode_emits_the_same_messages_without_lines() {
     }
     assert!(messages > 1000, "{messages} messages compared");
 }
+
+/// The fields a report reads are the same from a line's parse
+/// ([`LineFields`] of a `LogLine`, the lean mode) as from what a kept line
+/// holds ([`MessageLine`], where `LineFacts::of` found them): on every line
+/// of every corpus mainlog.
+#[test]
+fn line_fields_of_a_parse_equal_those_kept() {
+    use super::line::LineFields;
+    fn fields<L: LineFields>(l: &L) -> String {
+        format!(
+            "{:?}",
+            (
+                l.timestamp(),
+                l.kind(),
+                l.flag(),
+                l.has_host(),
+                (l.host_name(), l.host_ip(), l.helo()),
+                (l.address(), l.original(), l.transport()),
+                (l.sender(), l.size(), l.user()),
+                (l.temporary(), l.reason()),
+            )
+        )
+    }
+    let Some(files) = corpus_mainlogs() else {
+        return;
+    };
+    let (mut lines, mut kinds) = (0, std::collections::HashSet::new());
+    for f in &files {
+        let log = std::fs::read(f).unwrap_or_else(|e| panic!("{e}"));
+        for raw in log.split_inclusive(|&b| b == b'\n') {
+            let Ok(line) = crate::parse_line(raw) else {
+                continue;
+            };
+            let kept = MessageLine::of_parse(&line);
+            assert_eq!(
+                fields(&line),
+                fields(&kept),
+                "{}",
+                String::from_utf8_lossy(raw)
+            );
+            lines += 1;
+            kinds.insert(LineFields::kind(&line));
+        }
+    }
+    assert!(
+        lines > 10_000 && kinds.len() == 7,
+        "{lines} lines, {kinds:?}"
+    );
+}

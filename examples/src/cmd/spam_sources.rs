@@ -32,9 +32,7 @@ pub fn run(args: Args) -> Outcome {
     let a = args.report;
     let mut source = a.open()?;
     let window = a.window.window();
-    // On one thread the lines of messages are taken as they are read, only
-    // each message's arrival copied (the lean assembler).
-    let (agg, failed, assembler) = a.fold_messages_lean(
+    let (agg, failed, assembler) = a.fold_messages_and_lines(
         &mut source,
         SpamSources::with_budget(window, a.budget()),
         || SpamSources::with_budget(window, a.partial_budget()),
@@ -43,7 +41,6 @@ pub fn run(args: Args) -> Outcome {
                 agg.add(m);
             }
         },
-        |agg, line| agg.add_message_line(line),
         // Lines of no message count for nothing here: never copied.
         |_, _| {},
         SpamSources::merge,

@@ -23,11 +23,10 @@
 
 use std::borrow::Cow;
 
-use crate::assemble::{LineFields, LineKind, Message, MessageLine};
+use crate::assemble::{LineKind, Message};
 use crate::hash::Map;
-use crate::message_id::IdBuf;
 use crate::text::{Escaping, Quoted};
-use crate::{Flag, LogLine, Timestamp};
+use crate::{Flag, Timestamp};
 
 use super::bounded::{BoundedMap, Bounds, CappedSet, Distinct, Merge, Weight, share_budget};
 use super::{TimeWindow, merge_span, widen_span};
@@ -258,53 +257,6 @@ fn recipients_and_domains<'a>(
     (count, domains)
 }
 
-/// What a message's lines add up to: deliveries (`=>`, `->`, ...), failures
-/// (`**`), deferrals (`==`), and whether one of them went to a remote host.
-#[derive(Clone, Copy, Debug, Default)]
-struct Tally {
-    delivered: u64,
-    failed: u64,
-    deferred: u64,
-    remote: bool,
-}
-
-impl Tally {
-    /// A delivery, failure or deferral: a line whose address counts as a
-    /// recipient when the arrival lists none.
-    fn addressed(kind: LineKind) -> bool {
-        matches!(
-            kind,
-            LineKind::Delivery | LineKind::Failure | LineKind::Deferral
-        )
-    }
-
-    fn line<L: LineFields>(&mut self, l: &L) {
-        match l.kind() {
-            LineKind::Delivery => {
-                self.delivered += 1;
-                self.remote |= l.has_host();
-            }
-            LineKind::Failure => self.failed += 1,
-            LineKind::Deferral => {
-                self.deferred += 1;
-                self.remote |= l.has_host();
-            }
-            _ => {}
-        }
-    }
-}
-
-/// What [`SpamSources::add_message_line`] keeps of a message in flight.
-#[derive(Clone, Debug, Default)]
-struct Open {
-    /// Its first arrival (`<=`) line, copied.
-    arrival: Option<MessageLine>,
-    tally: Tally,
-    /// The addresses of its delivery, failure and deferral lines, while
-    /// they may be needed (no arrival read yet, or one without recipients).
-    to: Vec<Box<[u8]>>,
-}
-
 /// Counts over every message read.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 #[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
@@ -439,11 +391,6 @@ pub struct SpamSources {
     last: Option<Timestamp>,
     #[cfg_attr(feature = "serde", serde(skip))]
     subject_memo: SubjectMemo,
-    /// The messages in flight whose lines were taken as they were read
-    /// ([`SpamSources::add_message_line`]; empty when messages come with
-    /// their lines).
-    #[cfg_attr(feature = "serde", serde(skip))]
-    open: Map<IdBuf, Open>,
 }
 
 impl SpamSources {
@@ -462,7 +409,6 @@ impl SpamSources {
             first: None,
             last: None,
             subject_memo: SubjectMemo::default(),
-            open: Map::default(),
         };
         let t = &mut s.tables;
         share_budget(
@@ -498,106 +444,29 @@ impl SpamSources {
         self.tables.host.merge(host);
     }
 
-    /// Counts one message. A message of an assembler that keeps no lines
-    /// ([`AssemblerOptions::keep_lines`]) is counted from what
-    /// [`SpamSources::add_message_line`] kept of its lines.
-    ///
-    /// [`AssemblerOptions::keep_lines`]: crate::assemble::AssemblerOptions::keep_lines
+    /// Counts one message.
     pub fn add(&mut self, m: &Message) {
-        if !self.open.is_empty()
-            && let Some(open) = self.open.remove(&m.id_buf())
-        {
-            let to = || {
-                let mut to: Vec<Cow<'_, str>> =
-                    open.to.iter().map(|a| String::from_utf8_lossy(a)).collect();
-                to.sort_unstable();
-                to.dedup();
-                to
-            };
-            self.count(m, open.arrival.as_ref(), open.tally, to);
-            return;
-        }
         // Counted from what the assembler kept of each line: no line is
         // parsed again.
-        let mut tally = Tally::default();
+        let (mut delivered, mut failed, mut deferred, mut remote_delivery) = (0, 0, 0, false);
         let mut arrival = None;
         for l in &m.lines {
-            if l.kind() == LineKind::Arrival && l.flag() == Some(Flag::Arrival) && arrival.is_none()
-            {
-                arrival = Some(l);
+            match l.kind() {
+                LineKind::Arrival if l.flag() == Some(Flag::Arrival) && arrival.is_none() => {
+                    arrival = Some(l);
+                }
+                LineKind::Delivery => {
+                    delivered += 1;
+                    remote_delivery |= l.has_host();
+                }
+                LineKind::Failure => failed += 1,
+                LineKind::Deferral => {
+                    deferred += 1;
+                    remote_delivery |= l.has_host();
+                }
+                _ => {}
             }
-            tally.line(l);
         }
-        let to = || {
-            // The distinct addresses of its delivery lines.
-            let mut to: Vec<Cow<'_, str>> = m
-                .lines
-                .iter()
-                .filter(|l| Tally::addressed(l.kind()))
-                .map(|l| l.address().unwrap_or_default().to_string_lossy())
-                .collect();
-            to.sort_unstable();
-            to.dedup();
-            to
-        };
-        self.count(m, arrival, tally, to);
-    }
-
-    /// Takes one line of a message as it is read, from its parse, for an
-    /// assembler that keeps no lines
-    /// ([`AssemblerOptions::keep_lines`]`(false)`): give it every line the
-    /// assembler took as a message's ([`Assembler::push_parsed`] true, not
-    /// an args line) after the items that push emitted went to
-    /// [`SpamSources::add`], and the emitted messages to
-    /// [`SpamSources::add`] as usual: the result is the one of messages
-    /// with their lines. What the message's count needs is held here while
-    /// it is in flight: a copy of its arrival line, its delivery counts and,
-    /// when the arrival has no recipients list, the addresses delivered to.
-    ///
-    /// [`AssemblerOptions::keep_lines`]: crate::assemble::AssemblerOptions::keep_lines
-    /// [`Assembler::push_parsed`]: crate::assemble::Assembler::push_parsed
-    pub fn add_message_line(&mut self, line: &LogLine<'_>) {
-        let kind = line.kind();
-        let arrival = kind == LineKind::Arrival && line.flag == Some(Flag::Arrival);
-        if !arrival && !Tally::addressed(kind) {
-            // Nothing else counts here.
-            return;
-        }
-        let Some(id) = line.message_id.and_then(|id| IdBuf::new(id.as_bytes())) else {
-            return;
-        };
-        let open = self.open.entry(id).or_default();
-        if arrival && open.arrival.is_none() {
-            open.arrival = Some(MessageLine::of_parse(line));
-        }
-        open.tally.line(line);
-        if Tally::addressed(kind)
-            && open
-                .arrival
-                .as_ref()
-                .is_none_or(|a| a.recipients().is_none())
-        {
-            open.to
-                .push(line.address().unwrap_or_default().as_bytes().into());
-        }
-    }
-
-    /// Counts message `m`: its first arrival, the tally of its lines, the
-    /// distinct addresses of its delivery lines (`to`, read only when the
-    /// arrival has no recipients list).
-    fn count<'a>(
-        &mut self,
-        m: &'a Message,
-        arrival: Option<&'a MessageLine>,
-        tally: Tally,
-        to: impl FnOnce() -> Vec<Cow<'a, str>>,
-    ) {
-        let Tally {
-            delivered,
-            failed,
-            deferred,
-            remote: remote_delivery,
-        } = tally;
         let Some(a) = arrival else {
             self.totals.without_arrival += 1;
             return;
@@ -650,7 +519,23 @@ impl SpamSources {
 
         let (recipients, domains) = match &a.recipients() {
             Some(list) => recipients_and_domains(list.iter().map(|t| t.to_string_lossy())),
-            None => recipients_and_domains(to().into_iter()),
+            None => {
+                // The distinct addresses of its delivery lines.
+                let mut to: Vec<Cow<'_, str>> = m
+                    .lines
+                    .iter()
+                    .filter(|l| {
+                        matches!(
+                            l.kind(),
+                            LineKind::Delivery | LineKind::Failure | LineKind::Deferral
+                        )
+                    })
+                    .map(|l| l.address().unwrap_or_default().to_string_lossy())
+                    .collect();
+                to.sort_unstable();
+                to.dedup();
+                recipients_and_domains(to.into_iter())
+            }
         };
         let facts = Facts {
             id: m.id().as_str(),
@@ -860,68 +745,6 @@ impl Row {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::assemble::{Assembled, Assembler, AssemblerOptions};
-    use crate::reader::LogReader;
-
-    /// The report of messages with their lines.
-    fn full_report(log: &[u8], opts: AssemblerOptions) -> String {
-        let mut s = SpamSources::new(TimeWindow::default());
-        for item in Assembler::with_options(opts).messages(LogReader::new(log).into_records()) {
-            if let Ok(Assembled::Message(m)) = item {
-                s.add(&m);
-            }
-        }
-        format!("{:?}", s.report(1000, 1))
-    }
-
-    /// The report with each message line taken as it is read, by an
-    /// assembler that keeps none of them.
-    fn lean_report(log: &[u8], opts: AssemblerOptions) -> String {
-        let mut asm = Assembler::with_options(opts.keep_lines(false));
-        let mut s = SpamSources::new(TimeWindow::default());
-        let add = |s: &mut SpamSources, asm: &mut Assembler| {
-            while let Some(item) = asm.pop() {
-                if let Assembled::Message(m) = item {
-                    s.add(&m);
-                }
-            }
-        };
-        for (n, raw) in log.split_inclusive(|&b| b == b'\n').enumerate() {
-            let Ok(line) = crate::parse_line(raw) else {
-                continue;
-            };
-            let kept = asm.push_parsed(raw, &line, crate::Position::new(n as u64 + 1, 0));
-            add(&mut s, &mut asm);
-            if kept && !matches!(line.event, crate::Event::Arguments(_)) {
-                s.add_message_line(&line);
-            }
-        }
-        asm.finish();
-        add(&mut s, &mut asm);
-        assert!(s.open.is_empty(), "a message's state outlived it");
-        format!("{:?}", s.report(1000, 1))
-    }
-
-    /// Taking each line as it is read gives the report of whole messages:
-    /// on every corpus mainlog, one by one and as one log, and with at most
-    /// two messages in flight (most pushed out early and continued).
-    #[test]
-    fn lines_taken_as_read_give_the_report_of_whole_messages() {
-        let Some(files) = crate::assemble::corpus_mainlogs() else {
-            return;
-        };
-        for cap in [100_000, 2] {
-            let opts = AssemblerOptions::default().max_in_flight(cap);
-            let mut all = Vec::new();
-            for f in &files {
-                let log = std::fs::read(f).unwrap_or_else(|e| panic!("{e}"));
-                let full = full_report(&log, opts.clone());
-                assert_eq!(lean_report(&log, opts.clone()), full, "{}", f.display());
-                all.extend_from_slice(&log);
-            }
-            assert_eq!(lean_report(&all, opts.clone()), full_report(&all, opts));
-        }
-    }
 
     #[test]
     fn recipients_are_counted_and_their_domains_kept_once_lower_cased() {

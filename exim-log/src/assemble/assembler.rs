@@ -115,9 +115,10 @@ const MAX_UNRESOLVED: usize = 1 << 16;
 /// What one message line contributes, extracted before the record moves.
 pub(super) struct Facts {
     pub(super) id: IdBuf,
-    /// What the message's line keeps of the parse (`None`: the line is not
-    /// kept, [`AssemblerOptions::keep_lines`]).
-    pub(super) line: Option<LineFacts>,
+    /// What the message's line keeps of the parse (left empty when the
+    /// line is not kept, [`AssemblerOptions::keep_lines`]; not an `Option`:
+    /// wrapping it cost a copy of it per line, callgrind).
+    pub(super) line: LineFacts,
     pub(super) time: i64,
     pub(super) timestamp: Option<Timestamp>,
     pub(super) queue_time: Option<LogDuration>,
@@ -193,7 +194,11 @@ fn args_facts(raw: &[u8], line: &LogLine<'_>, args: &Arguments<'_>, time: i64) -
 fn message_facts(raw: &[u8], line: &LogLine<'_>, id: IdBuf, time: i64, keep: bool) -> Facts {
     Facts {
         id,
-        line: keep.then(|| LineFacts::of(raw, line)),
+        line: if keep {
+            LineFacts::of(raw, line)
+        } else {
+            LineFacts::empty(line.timestamp)
+        },
         time,
         timestamp: Some(line.timestamp),
         queue_time: match &line.event {
@@ -407,7 +412,12 @@ impl Assembler {
             }
             Kind::Message(f) => {
                 self.expire_pending(f.time);
-                self.push_message_line(LineIn::Record(record), f);
+                let line = if self.opts.keep_lines {
+                    LineIn::Record(record)
+                } else {
+                    LineIn::Position(record.position().clone())
+                };
+                self.push_message_line(line, f);
             }
         }
     }
@@ -462,9 +472,9 @@ impl Assembler {
 
     fn push_message_line(&mut self, line: LineIn, f: Facts) {
         // The line's text and overhead, when it is kept.
-        let text = match (&line, &f.line) {
-            (LineIn::Record(r), Some(_)) => r.raw().len() + MESSAGE_LINE_OVERHEAD,
-            _ => 0,
+        let text = match &line {
+            LineIn::Record(r) => r.raw().len() + MESSAGE_LINE_OVERHEAD,
+            LineIn::Position(_) => 0,
         };
         // Room first (at most what this line can add), so what is held never
         // passes the budget, not even by one line.
@@ -508,10 +518,8 @@ impl Assembler {
             entry.facts.arrival = Some(entry.facts.count);
         }
         entry.facts.count = entry.facts.count.saturating_add(1);
-        if let Some(facts) = f.line
-            && let LineIn::Record(record) = line
-        {
-            entry.lines.push(MessageLine::new(record, facts));
+        if let LineIn::Record(record) = line {
+            entry.lines.push(MessageLine::new(record, f.line));
         }
         entry.arguments.extend(link);
         entry.next_hops.extend(f.next_hop);

@@ -168,6 +168,11 @@ impl LineFacts {
         LineFacts::bare(timestamp, LineKind::Other, None)
     }
 
+    /// No facts (a line the assembler does not keep).
+    pub(super) fn empty(timestamp: Timestamp) -> Self {
+        LineFacts::bare(timestamp, LineKind::Other, None)
+    }
+
     /// A line's time, kind and flag, no fields.
     fn bare(timestamp: Timestamp, kind: LineKind, flag: Option<Flag>) -> Self {
         LineFacts {

@@ -37,7 +37,7 @@ fn line(asm: &mut Assembler, line: u64, id: &str, time: i64, pid: Option<u32>) -
     let _ = (asm, line);
     Facts {
         id: crate::message_id::IdBuf::new(id.as_bytes()).unwrap_or_default(),
-        line: Some(super::line::LineFacts::other()),
+        line: super::line::LineFacts::other(),
         time,
         timestamp: None,
         queue_time: None,

@@ -179,6 +179,10 @@ impl IdBuf {
 /// hasher's long-input path, and the assembler hashes an id several times a
 /// line. Equal ids give equal words (the unused bytes are zero), as `Eq` wants.
 impl Hash for IdBuf {
+    // Inlined: the assembler and the reports hash ids several times a line,
+    // and a call cost about as much as the three words it hashes
+    // (callgrind).
+    #[inline]
     fn hash<H: Hasher>(&self, state: &mut H) {
         let mut all = [0u8; 24];
         if let Some((len, bytes)) = all.split_first_mut() {

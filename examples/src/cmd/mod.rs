@@ -173,6 +173,44 @@ impl ReportArgs {
         (f.value, failed, f.memory)
     }
 
+    /// As [`ReportArgs::fold_messages_and_lines`], but on this thread with
+    /// an assembler that keeps no lines ([`each_message_lean`]): the lines
+    /// of messages go to `message_line` as they are read (their parse) and
+    /// the messages come to `add` without them. On several threads the
+    /// messages come with their lines, as there (`message_line` is not
+    /// called). `add`, `message_line` and `lone` together must count what
+    /// `add` counts of messages with their lines.
+    #[allow(clippy::too_many_arguments)]
+    pub fn fold_messages_lean<T: Send>(
+        &self,
+        source: &mut Source,
+        total: T,
+        init: impl Fn() -> T + Sync,
+        add: impl Fn(&mut T, &Assembled) + Sync,
+        message_line: impl Fn(&mut T, &LogLine<'_>),
+        lone: impl Fn(&mut T, &LogLine<'_>) + Sync,
+        merge: impl FnMut(&mut T, T),
+    ) -> (T, bool, MemoryUse) {
+        if self.threads.threads() > 1 {
+            return self.fold_messages_and_lines(source, total, init, add, lone, merge);
+        }
+        let total = std::cell::RefCell::new(total);
+        let (failed, memory) = each_message_lean(
+            source,
+            self.budget(),
+            |item| add(&mut total.borrow_mut(), &item),
+            |line, kept| {
+                let t = &mut *total.borrow_mut();
+                if !kept {
+                    lone(t, line);
+                } else if !matches!(line.event, exim_log::Event::Arguments(_)) {
+                    message_line(t, line);
+                }
+            },
+        );
+        (total.into_inner(), failed, memory)
+    }
+
     /// Folds every line of `source` into `total`: on this thread
     /// ([`each_line`]), or with `--threads` on several
     /// ([`exim_log::parallel::fold_lines`]; the same result). Returns the
@@ -351,17 +389,54 @@ pub fn each_message_and_line(
 pub fn each_message_and_parse(
     source: &mut Source,
     budget: MemoryBudget,
+    each: impl FnMut(Assembled),
+    parsed: impl FnMut(&LogLine<'_>, bool),
+) -> (bool, MemoryUse) {
+    let opts = AssemblerOptions::default().memory_budget(budget);
+    each_message_with(source, opts, false, each, parsed)
+}
+
+/// As [`each_message_and_parse`], with an assembler that keeps no lines
+/// ([`AssemblerOptions::keep_lines`]`(false)`, the messages come to `each`
+/// without them), and each line's parse given to `parsed` after the items
+/// its push emitted went to `each` (a message that the line pushed out
+/// ends before it), as [`exim_log::report::summary::Summary::add_message_line`]
+/// wants.
+pub fn each_message_lean(
+    source: &mut Source,
+    budget: MemoryBudget,
+    each: impl FnMut(Assembled),
+    parsed: impl FnMut(&LogLine<'_>, bool),
+) -> (bool, MemoryUse) {
+    let opts = AssemblerOptions::default()
+        .memory_budget(budget)
+        .keep_lines(false);
+    each_message_with(source, opts, true, each, parsed)
+}
+
+/// The loop of [`each_message_and_parse`] and [`each_message_lean`]
+/// (`emitted_first`: the items a line's push emitted go to `each` before
+/// the line's parse goes to `parsed`).
+fn each_message_with(
+    source: &mut Source,
+    opts: AssemblerOptions,
+    emitted_first: bool,
     mut each: impl FnMut(Assembled),
     mut parsed: impl FnMut(&LogLine<'_>, bool),
 ) -> (bool, MemoryUse) {
     let mut failed = false;
-    let mut asm = Assembler::with_options(AssemblerOptions::default().memory_budget(budget));
+    let mut asm = Assembler::with_options(opts);
     loop {
         // Each line borrowed from the reader (not copied), its parse
         // borrowed where it was made (a `LogLine` is large to move).
         let read = source.next_line_with(|raw, position| match &exim_log::parse_line(raw) {
             Ok(line) => {
                 let kept = asm.push_parsed(raw, line, position.clone());
+                if emitted_first {
+                    while let Some(a) = asm.pop() {
+                        each(a);
+                    }
+                }
                 parsed(line, kept);
                 true
             }

@@ -29,11 +29,14 @@ pub fn run(args: Args) -> Outcome {
     let a = args.report;
     let mut source = a.open()?;
     let window = a.window.window();
-    let (agg, failed, assembler) = a.fold_messages_and_lines(
+    // On one thread the lines of messages are counted as they are read,
+    // never copied (the lean assembler).
+    let (agg, failed, assembler) = a.fold_messages_lean(
         &mut source,
         Summary::with_budget(window, a.budget()),
         || Summary::with_budget(window, a.partial_budget()),
         |agg, item| agg.add(item),
+        |agg, line| agg.add_message_line(line),
         |agg, line| agg.add_line(line),
         Summary::merge,
     );

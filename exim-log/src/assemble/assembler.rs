@@ -93,13 +93,31 @@ fn kept(raw: &[u8], position: Position) -> Record {
     Record::new(crate::line::trim_line_ending(raw).to_vec(), position)
 }
 
+/// A message line as the assembler is given it: owned, or (lean mode,
+/// [`AssemblerOptions::keep_lines`] off) only where it was read.
+enum LineIn {
+    Record(Record),
+    Position(Position),
+}
+
+impl LineIn {
+    fn position(&self) -> &Position {
+        match self {
+            LineIn::Record(r) => r.position(),
+            LineIn::Position(p) => p,
+        }
+    }
+}
+
 /// Most bounces without a parent in flight remembered in one part of a log.
 const MAX_UNRESOLVED: usize = 1 << 16;
 
 /// What one message line contributes, extracted before the record moves.
 pub(super) struct Facts {
     pub(super) id: IdBuf,
-    /// What the message's line keeps of the parse.
+    /// What the message's line keeps of the parse (left empty when the
+    /// line is not kept, [`AssemblerOptions::keep_lines`]; not an `Option`:
+    /// wrapping it cost a copy of it per line, callgrind).
     pub(super) line: LineFacts,
     pub(super) time: i64,
     pub(super) timestamp: Option<Timestamp>,
@@ -139,12 +157,12 @@ pub(super) enum Kind {
 /// What assembly needs of a parsed line, `time` its
 /// [`Timestamp::unix_seconds`], so the record can move into its message;
 /// what it keeps of `raw` are offsets, which stay true in a copy of it.
-fn classify_parsed(raw: &[u8], line: &LogLine<'_>, time: i64) -> Kind {
+fn classify_parsed(raw: &[u8], line: &LogLine<'_>, time: i64, keep: bool) -> Kind {
     if let Event::Arguments(args) = &line.event {
         return Kind::Arguments(args_facts(raw, line, args, time));
     }
     match line.message_id.and_then(|id| IdBuf::new(id.as_bytes())) {
-        Some(id) => Kind::Message(message_facts(raw, line, id, time)),
+        Some(id) => Kind::Message(message_facts(raw, line, id, time, keep)),
         None => Kind::Other { time: Some(time) },
     }
 }
@@ -171,11 +189,16 @@ fn args_facts(raw: &[u8], line: &LogLine<'_>, args: &Arguments<'_>, time: i64) -
     }
 }
 
-/// What a line of message `id` gives the assembler.
-fn message_facts(raw: &[u8], line: &LogLine<'_>, id: IdBuf, time: i64) -> Facts {
+/// What a line of message `id` gives the assembler (`keep`: and what its
+/// [`MessageLine`] keeps).
+fn message_facts(raw: &[u8], line: &LogLine<'_>, id: IdBuf, time: i64, keep: bool) -> Facts {
     Facts {
         id,
-        line: LineFacts::of(raw, line),
+        line: if keep {
+            LineFacts::of(raw, line)
+        } else {
+            LineFacts::empty(line.timestamp)
+        },
         time,
         timestamp: Some(line.timestamp),
         queue_time: match &line.event {
@@ -271,7 +294,12 @@ impl Assembler {
         // Parsed once; only what assembly needs is kept, so the record can
         // move into its message.
         let kind = match parse_line(record.raw()) {
-            Ok(line) => classify_parsed(record.raw(), &line, self.clock.seconds(&line.timestamp)),
+            Ok(line) => classify_parsed(
+                record.raw(),
+                &line,
+                self.clock.seconds(&line.timestamp),
+                self.opts.keep_lines,
+            ),
             Err(_) => Kind::Other { time: None },
         };
         self.push_classified(record, kind);
@@ -324,8 +352,10 @@ impl Assembler {
     /// (`line` must be [`parse_line`]`(raw)`), for a caller that reads
     /// every line's parse too (`exim-log report` feeds the same parse to
     /// abuse-report's counting and to the assembler): true when the line was
-    /// kept (copied into a message or an args line's record), false when it
-    /// belongs to no message (nothing is emitted for it then).
+    /// kept (copied into a message or an args line's record; without
+    /// [`AssemblerOptions::keep_lines`], a message's line is taken but not
+    /// copied), false when it belongs to no message (nothing is emitted for
+    /// it then).
     ///
     /// ```
     /// use exim_log::assemble::Assembler;
@@ -354,7 +384,16 @@ impl Assembler {
             return false;
         };
         self.expire_pending(time);
-        self.push_message_line(kept(raw, position), message_facts(raw, line, id, time));
+        let keep = self.opts.keep_lines;
+        // Lean mode: nothing of the line is copied. (One call with the
+        // facts made in its argument: a `Facts` made first and moved in
+        // cost a copy of it per line, callgrind.)
+        let held = if keep {
+            LineIn::Record(kept(raw, position))
+        } else {
+            LineIn::Position(position)
+        };
+        self.push_message_line(held, message_facts(raw, line, id, time, keep));
         true
     }
 
@@ -373,7 +412,12 @@ impl Assembler {
             }
             Kind::Message(f) => {
                 self.expire_pending(f.time);
-                self.push_message_line(record, f);
+                let line = if self.opts.keep_lines {
+                    LineIn::Record(record)
+                } else {
+                    LineIn::Position(record.position().clone())
+                };
+                self.push_message_line(line, f);
             }
         }
     }
@@ -426,14 +470,17 @@ impl Assembler {
         }
     }
 
-    fn push_message_line(&mut self, record: Record, f: Facts) {
+    fn push_message_line(&mut self, line: LineIn, f: Facts) {
+        // The line's text and overhead, when it is kept.
+        let text = match &line {
+            LineIn::Record(r) => r.raw().len() + MESSAGE_LINE_OVERHEAD,
+            LineIn::Position(_) => 0,
+        };
         // Room first (at most what this line can add), so what is held never
         // passes the budget, not even by one line.
         let parent = f.arrival.as_ref().and_then(|a| a.bounce_parent.as_ref());
         self.make_room(
-            record.raw().len()
-                + MESSAGE_LINE_OVERHEAD
-                + LINK_OVERHEAD
+            text + LINK_OVERHEAD
                 + MESSAGE_OVERHEAD
                 + 2 * f.id.byte_len()
                 + f.next_hop.as_ref().map_or(0, |nh| {
@@ -444,22 +491,21 @@ impl Assembler {
                 }),
         );
         let link = match &f.arrival {
-            Some(a) => self.link_submission(&record, f.time, f.pid, a.local),
+            Some(a) => self.link_submission(line.position(), f.time, f.pid, a.local),
             None => None,
         };
         let received = f.arrival.as_ref().is_some_and(|a| a.received);
         let parent = f.arrival.and_then(|a| a.bounce_parent);
         // All this line adds to its message, counted before the message is
         // looked up, so it is looked up once.
-        let held = record.raw().len()
-            + MESSAGE_LINE_OVERHEAD
+        let held = text
             + link.as_ref().map_or(0, |_| LINK_OVERHEAD)
             + f.next_hop.as_ref().map_or(0, |nh| {
                 nh.recipient.len() + nh.message_id.len() + std::mem::size_of::<NextHop>()
             })
             + parent.as_ref().map_or(0, String::len);
         // Where this line is, for a bounce whose parent is in another part.
-        let at = (parent.is_some() && self.unresolved.is_some()).then(|| record.position().clone());
+        let at = (parent.is_some() && self.unresolved.is_some()).then(|| line.position().clone());
         let entry = self.entry(f.id);
         if let Some(t) = f.timestamp {
             entry.facts.first.get_or_insert(t);
@@ -469,9 +515,12 @@ impl Assembler {
             entry.facts.queue_time = f.queue_time;
         }
         if received && entry.facts.arrival.is_none() {
-            entry.facts.arrival = Some(entry.lines.len());
+            entry.facts.arrival = Some(entry.facts.count);
         }
-        entry.lines.push(MessageLine::new(record, f.line));
+        entry.facts.count = entry.facts.count.saturating_add(1);
+        if let LineIn::Record(record) = line {
+            entry.lines.push(MessageLine::new(record, f.line));
+        }
         entry.arguments.extend(link);
         entry.next_hops.extend(f.next_hop);
         if let Some(p) = &parent {
@@ -640,7 +689,7 @@ impl Assembler {
     /// Finds the args line of the process that submitted an arrival.
     fn link_submission(
         &mut self,
-        arrival: &Record,
+        at: &Position,
         time: i64,
         pid: Option<u32>,
         local: bool,
@@ -667,7 +716,6 @@ impl Assembler {
             return None;
         }
         let (secs, lines) = (self.opts.adjacency_seconds, self.opts.adjacency_lines);
-        let at = arrival.position();
         // The queue is in time order: stop at the first line older than the window.
         let mut candidates = self
             .pending
@@ -678,7 +726,7 @@ impl Assembler {
                 let pos = p.record.position();
                 p.pid.is_none()
                     && (!p.used || p.batch)
-                    && p.record.file() == arrival.file()
+                    && p.record.file() == at.file()
                     && pos.line < at.line
                     && at.line - pos.line - 1 <= lines
                     && time >= p.time

@@ -159,8 +159,15 @@ pub(super) struct MessageFacts {
     pub(super) last: Option<Timestamp>,
     /// `QT=` of its `Completed` line.
     pub(super) queue_time: Option<LogDuration>,
-    /// Index in `lines` of its first `<=` line.
-    pub(super) arrival: Option<usize>,
+    /// Index of its first `<=` line among its lines read (in `lines`
+    /// when they are kept).
+    pub(super) arrival: Option<u32>,
+    /// Lines read, kept in `lines` or not
+    /// ([`AssemblerOptions::keep_lines`](super::AssemblerOptions::keep_lines)):
+    /// 32 bits, so that the facts take no more room than before it (the
+    /// assembler counts each message's size); past 4 billion lines of one
+    /// message it stays at the most.
+    pub(super) count: u32,
     /// Bytes it holds in the assembler (lines, links, overhead).
     pub(super) held: usize,
 }
@@ -207,8 +214,9 @@ impl Message {
             ..
         } = later;
         if self.facts.arrival.is_none() {
-            self.facts.arrival = facts.arrival.map(|i| i + self.lines.len());
+            self.facts.arrival = facts.arrival.map(|i| i.saturating_add(self.facts.count));
         }
+        self.facts.count = self.facts.count.saturating_add(facts.count);
         self.lines.extend(lines);
         self.status = status;
         self.arguments.extend(arguments);
@@ -244,9 +252,17 @@ impl Message {
         self.arrival_line()?.parse().ok()
     }
 
-    /// The arrival (`<=`) line, unparsed, with its facts.
+    /// The arrival (`<=`) line, unparsed, with its facts (`None` when the
+    /// lines are not kept, [`AssemblerOptions::keep_lines`](super::AssemblerOptions::keep_lines)).
     pub fn arrival_line(&self) -> Option<&MessageLine> {
-        self.lines.get(self.facts.arrival?)
+        self.lines.get(usize::try_from(self.facts.arrival?).ok()?)
+    }
+
+    /// How many lines of the message were read: `lines.len()`, or with
+    /// [`AssemblerOptions::keep_lines`](super::AssemblerOptions::keep_lines)
+    /// off (no line kept), the lines it had.
+    pub fn line_count(&self) -> usize {
+        self.facts.count as usize
     }
 
     /// The records of its lines, in input order.

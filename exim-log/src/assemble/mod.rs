@@ -43,6 +43,14 @@
 //! ([`Message::arrival`]), and for each args line where `cwd=` lies
 //! ([`LinkedArguments::cwd`]) and whether it is the `-Mc` delivery process.
 //!
+//! A report that needs of a message only a few facts can have none of its
+//! lines kept: with [`AssemblerOptions::keep_lines`]`(false)` (the lean
+//! mode) the caller reads each line's parse as it feeds it
+//! ([`Assembler::push_parsed`]), and the messages come out with their id,
+//! status, times, links and [`Message::line_count`] but no
+//! [`Message::lines`]; no line is copied, and the memory budget counts no
+//! line text (`exim-log summary` on one thread works so).
+//!
 //! # Which script sent this message: the `cwd=` link
 //!
 //! With `+arguments`, every Exim process logs `cwd=DIR N args: ARGV` when it
@@ -102,8 +110,11 @@ mod message;
 mod options;
 #[cfg(test)]
 mod tests;
+#[cfg(test)]
+pub(crate) use tests::corpus_mainlogs;
 
 pub use assembler::Assembler;
+pub(crate) use line::LineFields;
 pub use line::{LineKind, MessageLine};
 pub use message::{Link, LinkedArguments, Message, NextHop, Status};
 pub use options::AssemblerOptions;

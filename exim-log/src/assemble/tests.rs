@@ -575,3 +575,141 @@ fn the_clock_gives_unix_seconds_across_days_offsets_and_leap_seconds() {
     assert_eq!(seen[6] - seen[5], 210 * 60);
     assert_eq!(seen[5] - seen[7], 330 * 60);
 }
+
+/// The corpus mainlogs (`../shared/corpus`, or `$EXIM_LOG_CORPUS`): `None`
+/// when missing outside CI (under `CI=true` a missing corpus fails).
+pub(crate) fn corpus_mainlogs() -> Option<Vec<std::path::PathBuf>> {
+    let dir = std::env::var_os("EXIM_LOG_CORPUS").map_or_else(
+        || {
+            std::path::PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+                .join("../../shared/corpus/exim-testsuite")
+        },
+        std::path::PathBuf::from,
+    );
+    if !dir.is_dir() {
+        let msg = format!("corpus not found at {}", dir.display());
+        assert!(
+            std::env::var("CI").as_deref() != Ok("true"),
+            "{msg}; CI requires it"
+        );
+        eprintln!("skipping corpus test: {msg}");
+        return None;
+    }
+    let mut files: Vec<_> = std::fs::read_dir(dir.join("mainlog"))
+        .unwrap_or_else(|e| panic!("{e}"))
+        .filter_map(|e| e.ok().map(|e| e.path()))
+        .filter(|p| p.is_file())
+        .collect();
+    files.sort();
+    Some(files)
+}
+
+/// Feeds `log` line by line to an assembler with `opts` through
+/// `push_parsed`, and returns what it emitted.
+fn assemble_parsed(log: &[u8], opts: AssemblerOptions) -> Vec<Assembled> {
+    let mut asm = Assembler::with_options(opts);
+    let mut out = Vec::new();
+    let mut byte = 0;
+    for (n, raw) in log.split_inclusive(|&b| b == b'\n').enumerate() {
+        let position = Position::new(n as u64 + 1, byte);
+        byte += raw.len() as u64;
+        if let Ok(line) = crate::parse_line(raw) {
+            asm.push_parsed(raw, &line, position);
+        }
+        out.extend(std::iter::from_fn(|| asm.pop()));
+    }
+    out.extend(drain(&mut asm));
+    out
+}
+
+/// A message as the lean mode gives it: everything but the lines.
+fn without_lines(m: &Message) -> Message {
+    let mut m = m.clone();
+    m.lines.clear();
+    m
+}
+
+/// The lean mode emits the messages the default mode does, in the same
+/// order, with the same status, links, times and line count, only without
+/// their lines: on every corpus mainlog, and with so few messages in
+/// flight that most are pushed out early.
+#[test]
+fn lean_mode_emits_the_same_messages_without_lines() {
+    let Some(files) = corpus_mainlogs() else {
+        return;
+    };
+    let mut messages = 0;
+    for cap in [100_000, 2] {
+        for f in &files {
+            let log = std::fs::read(f).unwrap_or_else(|e| panic!("{e}"));
+            let opts = AssemblerOptions::default().max_in_flight(cap);
+            let full = assemble_parsed(&log, opts.clone());
+            let lean = assemble_parsed(&log, opts.keep_lines(false));
+            assert_eq!(full.len(), lean.len(), "{}", f.display());
+            for (a, b) in full.iter().zip(&lean) {
+                match (a, b) {
+                    (Assembled::Message(a), Assembled::Message(b)) => {
+                        messages += 1;
+                        assert!(b.lines.is_empty());
+                        assert_eq!(a.line_count(), a.lines.len());
+                        assert_eq!(b.line_count(), a.lines.len(), "{}", f.display());
+                        assert_eq!(b.starts_with_arrival(), a.starts_with_arrival());
+                        assert_eq!(b.queue_time(), a.queue_time());
+                        assert_eq!(b, &without_lines(a), "{}", f.display());
+                    }
+                    _ => assert_eq!(a, b, "{}", f.display()),
+                }
+            }
+        }
+    }
+    assert!(messages > 1000, "{messages} messages compared");
+}
+
+/// The fields a report reads are the same from a line's parse
+/// ([`LineFields`] of a `LogLine`, the lean mode) as from what a kept line
+/// holds ([`MessageLine`], where `LineFacts::of` found them): on every line
+/// of every corpus mainlog.
+#[test]
+fn line_fields_of_a_parse_equal_those_kept() {
+    use super::line::LineFields;
+    fn fields<L: LineFields>(l: &L) -> String {
+        format!(
+            "{:?}",
+            (
+                l.timestamp(),
+                l.kind(),
+                l.flag(),
+                l.has_host(),
+                (l.host_name(), l.host_ip(), l.helo()),
+                (l.address(), l.original(), l.transport()),
+                (l.sender(), l.size(), l.user()),
+                (l.temporary(), l.reason()),
+            )
+        )
+    }
+    let Some(files) = corpus_mainlogs() else {
+        return;
+    };
+    let (mut lines, mut kinds) = (0, std::collections::HashSet::new());
+    for f in &files {
+        let log = std::fs::read(f).unwrap_or_else(|e| panic!("{e}"));
+        for raw in log.split_inclusive(|&b| b == b'\n') {
+            let Ok(line) = crate::parse_line(raw) else {
+                continue;
+            };
+            let kept = MessageLine::of_parse(&line);
+            assert_eq!(
+                fields(&line),
+                fields(&kept),
+                "{}",
+                String::from_utf8_lossy(raw)
+            );
+            lines += 1;
+            kinds.insert(LineFields::kind(&line));
+        }
+    }
+    assert!(
+        lines > 10_000 && kinds.len() == 7,
+        "{lines} lines, {kinds:?}"
+    );
+}

@@ -19,7 +19,10 @@
 
 use std::borrow::Cow;
 
+use crate::assemble::LineFields;
 use crate::assemble::{Assembled, LineKind, Message};
+use crate::hash::Map;
+use crate::message_id::IdBuf;
 use crate::{Event, Flag, LogLine, Text, Timestamp};
 
 use super::bounded::{BoundedMap, Bounds, Merge, Table, Weight, share_budget};
@@ -126,6 +129,27 @@ pub struct Summary {
     /// Lines' times in log seconds, the day's part remembered (a cache).
     #[cfg_attr(feature = "serde", serde(skip))]
     clock: LogClock,
+    /// The messages in flight whose lines were counted as they were read
+    /// ([`Summary::add_message_line`]), with what their later lines need
+    /// (empty when messages come with their lines).
+    #[cfg_attr(feature = "serde", serde(skip))]
+    open: Map<IdBuf, Open>,
+}
+
+/// What a message's lines counted so far leave for its later lines and for
+/// the message as a whole.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+struct Open {
+    /// `S=` of its latest arrival counted (the volume of its deliveries).
+    size: u64,
+    /// An arrival counted.
+    arrived: bool,
+    /// A deferral counted (a delayed message).
+    deferred: bool,
+    /// A failure counted.
+    failed: bool,
+    /// A delivery to a remote host counted.
+    remote: bool,
 }
 
 /// A number that orders timestamps as `Timestamp`'s `Ord` does (field by
@@ -224,6 +248,7 @@ impl Summary {
             reject_hosts: BoundedMap::new(TABLE_CAP),
             reasons: ReasonClasses::default(),
             clock: LogClock::default(),
+            open: Map::default(),
         };
         share_budget(&mut s.tables_mut(), budget);
         s
@@ -294,134 +319,35 @@ impl Summary {
     }
 
     /// Counts one message: its arrival, deliveries, deferrals, failures,
-    /// queue time, and any rejection logged with its id.
+    /// queue time, and any rejection logged with its id. A message of an
+    /// assembler that keeps no lines ([`AssemblerOptions::keep_lines`])
+    /// had its lines counted already ([`Summary::add_message_line`]): what
+    /// is left is what needs the whole message (delayed, failed, its time
+    /// on the queue).
+    ///
+    /// [`AssemblerOptions::keep_lines`]: crate::assemble::AssemblerOptions::keep_lines
     pub fn add_message(&mut self, m: &Message) {
-        let mut size = 0;
-        let mut arrived = false;
-        let (mut deferred, mut failed, mut remote) = (false, false, false);
+        let mut state = if self.open.is_empty() {
+            Open::default()
+        } else {
+            self.open.remove(&m.id_buf()).unwrap_or_default()
+        };
         // The first and last times counted widen the report's span once
         // per message: the same as once per line (min and max).
         let mut span = None;
         // What the assembler's parse kept (kind, flag, time, the arrival's
-        // and deliveries' fields) is read from each line; only rejections
-        // are parsed again, for their many fields.
+        // and deliveries' fields) is read from each line: no line is parsed
+        // again.
         for l in &m.lines {
-            let timestamp = l.timestamp();
-            let secs = self.clock.seconds(&timestamp);
-            if !self.window.contains_seconds(secs) {
-                continue;
-            }
-            Span::widen(&mut span, timestamp);
-            match (l.kind(), l.flag()) {
-                (LineKind::Arrival, Some(Flag::Arrival)) => {
-                    arrived = true;
-                    size = l.size().unwrap_or(0);
-                    self.received.messages += 1;
-                    self.received.bytes += size;
-                    let b = SIZE_BUCKETS
-                        .iter()
-                        .position(|(b, _)| size < *b)
-                        .unwrap_or(SIZE_BUCKETS.len());
-                    if let Some(n) = self.sizes.get_mut(b) {
-                        *n += 1;
-                    }
-                    self.timeline.add_seconds(secs, Series::Received);
-                    if let Some(n) = self.received_per_hour.get_mut(usize::from(timestamp.hour)) {
-                        *n += 1;
-                    }
-                    let host = if l.has_host() {
-                        l.host_name()
-                            .or(l.helo())
-                            .or(l.host_ip())
-                            .map(|t| t.to_string_lossy())
-                            .unwrap_or_default()
-                    } else {
-                        Cow::Borrowed("local")
-                    };
-                    let add = |v: &mut Volume| {
-                        v.messages += 1;
-                        v.bytes += size;
-                    };
-                    self.sending_hosts.update(&*host, add);
-                    if !l.has_host()
-                        && let Some(u) = l.user()
-                    {
-                        self.local_senders.update(&*u.to_string_lossy(), add);
-                    }
-                    let sender = l.sender().unwrap_or_default();
-                    if sender.as_bytes() != b"<>" {
-                        self.senders.update(&*lower(sender), add);
-                    }
-                }
-                (LineKind::Delivery, Some(flag)) => {
-                    let first = flag != Flag::Additional;
-                    let add = |v: &mut Volume| {
-                        if first {
-                            v.messages += 1;
-                            v.bytes += size;
-                        }
-                        v.addresses += 1;
-                    };
-                    add(&mut self.delivered);
-                    if first {
-                        self.timeline.add_seconds(secs, Series::Delivered);
-                    }
-                    if first
-                        && let Some(n) =
-                            self.delivered_per_hour.get_mut(usize::from(timestamp.hour))
-                    {
-                        *n += 1;
-                    }
-                    remote |= l.has_host();
-                    let transport = l
-                        .transport()
-                        .map_or(Cow::Borrowed("(none)"), |t| t.to_string_lossy());
-                    self.transports.update(&*transport, add);
-                    let dest = if l.has_host() {
-                        l.host_name()
-                            .or(l.host_ip())
-                            .map(|t| t.to_string_lossy())
-                            .unwrap_or_default()
-                    } else {
-                        Cow::Borrowed("local")
-                    };
-                    self.destinations.update(&*dest, add);
-                    let addr = lower(l.address().unwrap_or_default());
-                    let addr = l
-                        .original()
-                        .filter(|_| !addr.contains('@'))
-                        .map_or(addr, lower);
-                    // Lower-cased already: its domain is too.
-                    if let Some(dom) = domain_part(&addr) {
-                        self.recipient_domains.update(dom, add);
-                    }
-                    self.recipients.update(&*addr, add);
-                }
-                (LineKind::Deferral, _) => {
-                    deferred = true;
-                    self.deferral_lines += 1;
-                    self.timeline.add_seconds(secs, Series::Deferrals);
-                }
-                (LineKind::Failure, _) => {
-                    failed = true;
-                    self.failed_addresses += 1;
-                    self.timeline.add_seconds(secs, Series::Failures);
-                }
-                (LineKind::Completed, _) => self.completed += 1,
-                (LineKind::Rejection, _) => {
-                    let host = l.host_ip().or(l.host_name()).or(l.helo());
-                    self.reject_parts(secs, l.temporary(), l.reason(), host);
-                }
-                _ => {}
-            }
+            self.count_line(&mut state, &mut span, l);
         }
         if let Some(span) = span {
             self.seen(span.first.1);
             self.seen(span.last.1);
         }
-        self.delayed += u64::from(deferred);
-        self.failed += u64::from(failed);
-        if arrived
+        self.delayed += u64::from(state.deferred);
+        self.failed += u64::from(state.failed);
+        if state.arrived
             && m.is_complete()
             && let Some(q) = m.queue_time()
         {
@@ -429,9 +355,202 @@ impl Summary {
             if let Some(n) = self.queue_all.get_mut(b) {
                 *n += 1;
             }
-            if remote && let Some(n) = self.queue_remote.get_mut(b) {
+            if state.remote
+                && let Some(n) = self.queue_remote.get_mut(b)
+            {
                 *n += 1;
             }
+        }
+    }
+
+    /// Counts one line of a message as it is read, from its parse, for an
+    /// assembler that keeps no lines
+    /// ([`AssemblerOptions::keep_lines`]`(false)`): give it every line the
+    /// assembler took as a message's ([`Assembler::push_parsed`] true, not
+    /// an args line), after the items that push emitted went to
+    /// [`Summary::add`] (an arrival may push the oldest message out, whose
+    /// lines end before it), and the emitted messages to [`Summary::add`]
+    /// as usual: the result is the one of [`Summary::add_message`] on
+    /// messages with their lines. What a message's later lines need of its
+    /// earlier ones (the arrival's size, whether it was deferred) is held
+    /// here, a few bytes per message in flight, until the message comes out.
+    ///
+    /// ```
+    /// use exim_log::assemble::{Assembler, AssemblerOptions};
+    /// use exim_log::report::summary::Summary;
+    /// use exim_log::report::TimeWindow;
+    /// use exim_log::{Event, Position, parse_line};
+    ///
+    /// let log = b"\
+    /// 2026-11-25 10:00:00 1sAoM6-0000000AAAA-0000 <= c@example.com U=carol P=local S=500
+    /// 2026-11-25 10:00:02 1sAoM6-0000000AAAA-0000 => dan@example.com R=localuser T=local_delivery
+    /// 2026-11-25 10:00:03 1sAoM6-0000000AAAA-0000 Completed
+    /// ";
+    /// let mut asm = Assembler::with_options(AssemblerOptions::default().keep_lines(false));
+    /// let mut summary = Summary::new(TimeWindow::default());
+    /// for (n, raw) in log.split_inclusive(|&b| b == b'\n').enumerate() {
+    ///     let Ok(line) = parse_line(raw) else { continue };
+    ///     let kept = asm.push_parsed(raw, &line, Position::new(n as u64 + 1, 0));
+    ///     while let Some(item) = asm.pop() {
+    ///         summary.add(&item);
+    ///     }
+    ///     if !kept {
+    ///         summary.add_line(&line);
+    ///     } else if !matches!(line.event, Event::Arguments(_)) {
+    ///         summary.add_message_line(&line);
+    ///     }
+    /// }
+    /// asm.finish();
+    /// while let Some(item) = asm.pop() {
+    ///     summary.add(&item);
+    /// }
+    /// let r = summary.report(10, 1);
+    /// assert_eq!((r.totals.received.messages, r.totals.delivered.bytes), (1, 500));
+    /// assert_eq!(r.queue_times[0].messages, 1, "3 seconds: under 1m");
+    /// ```
+    ///
+    /// [`AssemblerOptions::keep_lines`]: crate::assemble::AssemblerOptions::keep_lines
+    /// [`Assembler::push_parsed`]: crate::assemble::Assembler::push_parsed
+    pub fn add_message_line(&mut self, line: &LogLine<'_>) {
+        if matches!(line.event, Event::Arguments(_)) {
+            return;
+        }
+        let Some(id) = line.message_id.and_then(|id| IdBuf::new(id.as_bytes())) else {
+            return;
+        };
+        // Only these lines read or change the message's state: the others
+        // cost no lookup.
+        let stateful = matches!(
+            line.event,
+            Event::Arrival(_) | Event::Delivery(_) | Event::Deferral(_) | Event::Failure(_)
+        );
+        let before = if stateful {
+            self.open.get(&id).copied().unwrap_or_default()
+        } else {
+            Open::default()
+        };
+        let mut state = before;
+        let mut span = None;
+        self.count_line(&mut state, &mut span, line);
+        if let Some(span) = span {
+            self.seen(span.first.1);
+        }
+        if state != before {
+            self.open.insert(id, state);
+        }
+    }
+
+    /// Counts one line of a message (`state`: what its earlier lines left;
+    /// `span`: the times counted, widened).
+    fn count_line<L: LineFields>(&mut self, state: &mut Open, span: &mut Option<Span>, l: &L) {
+        let timestamp = l.timestamp();
+        let secs = self.clock.seconds(&timestamp);
+        if !self.window.contains_seconds(secs) {
+            return;
+        }
+        Span::widen(span, timestamp);
+        match (l.kind(), l.flag()) {
+            (LineKind::Arrival, Some(Flag::Arrival)) => {
+                state.arrived = true;
+                let size = l.size().unwrap_or(0);
+                state.size = size;
+                self.received.messages += 1;
+                self.received.bytes += size;
+                let b = SIZE_BUCKETS
+                    .iter()
+                    .position(|(b, _)| size < *b)
+                    .unwrap_or(SIZE_BUCKETS.len());
+                if let Some(n) = self.sizes.get_mut(b) {
+                    *n += 1;
+                }
+                self.timeline.add_seconds(secs, Series::Received);
+                if let Some(n) = self.received_per_hour.get_mut(usize::from(timestamp.hour)) {
+                    *n += 1;
+                }
+                let host = if l.has_host() {
+                    l.host_name()
+                        .or(l.helo())
+                        .or(l.host_ip())
+                        .map(|t| t.to_string_lossy())
+                        .unwrap_or_default()
+                } else {
+                    Cow::Borrowed("local")
+                };
+                let add = |v: &mut Volume| {
+                    v.messages += 1;
+                    v.bytes += size;
+                };
+                self.sending_hosts.update(&*host, add);
+                if !l.has_host()
+                    && let Some(u) = l.user()
+                {
+                    self.local_senders.update(&*u.to_string_lossy(), add);
+                }
+                let sender = l.sender().unwrap_or_default();
+                if sender.as_bytes() != b"<>" {
+                    self.senders.update(&*lower(sender), add);
+                }
+            }
+            (LineKind::Delivery, Some(flag)) => {
+                let first = flag != Flag::Additional;
+                let size = state.size;
+                let add = |v: &mut Volume| {
+                    if first {
+                        v.messages += 1;
+                        v.bytes += size;
+                    }
+                    v.addresses += 1;
+                };
+                add(&mut self.delivered);
+                if first {
+                    self.timeline.add_seconds(secs, Series::Delivered);
+                }
+                if first
+                    && let Some(n) = self.delivered_per_hour.get_mut(usize::from(timestamp.hour))
+                {
+                    *n += 1;
+                }
+                state.remote |= l.has_host();
+                let transport = l
+                    .transport()
+                    .map_or(Cow::Borrowed("(none)"), |t| t.to_string_lossy());
+                self.transports.update(&*transport, add);
+                let dest = if l.has_host() {
+                    l.host_name()
+                        .or(l.host_ip())
+                        .map(|t| t.to_string_lossy())
+                        .unwrap_or_default()
+                } else {
+                    Cow::Borrowed("local")
+                };
+                self.destinations.update(&*dest, add);
+                let addr = lower(l.address().unwrap_or_default());
+                let addr = l
+                    .original()
+                    .filter(|_| !addr.contains('@'))
+                    .map_or(addr, lower);
+                // Lower-cased already: its domain is too.
+                if let Some(dom) = domain_part(&addr) {
+                    self.recipient_domains.update(dom, add);
+                }
+                self.recipients.update(&*addr, add);
+            }
+            (LineKind::Deferral, _) => {
+                state.deferred = true;
+                self.deferral_lines += 1;
+                self.timeline.add_seconds(secs, Series::Deferrals);
+            }
+            (LineKind::Failure, _) => {
+                state.failed = true;
+                self.failed_addresses += 1;
+                self.timeline.add_seconds(secs, Series::Failures);
+            }
+            (LineKind::Completed, _) => self.completed += 1,
+            (LineKind::Rejection, _) => {
+                let host = l.host_ip().or(l.host_name()).or(l.helo());
+                self.reject_parts(secs, l.temporary(), l.reason(), host);
+            }
+            _ => {}
         }
     }
 
@@ -695,7 +814,7 @@ pub struct QueueRow {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::assemble::Assembler;
+    use crate::assemble::{Assembler, AssemblerOptions};
     use crate::reader::LogReader;
 
     #[test]
@@ -901,6 +1020,73 @@ mod tests {
             });
             assert_eq!(c, (3, 2, 2, 1, 1));
         }
+    }
+
+    /// The summary of messages with their lines, one message at a time.
+    fn full_report(log: &[u8], opts: AssemblerOptions) -> String {
+        let mut s = Summary::new(TimeWindow::default());
+        for item in Assembler::with_options(opts).messages(LogReader::new(log).into_records()) {
+            let Ok(item) = item else { panic!("read error") };
+            s.add(&item);
+        }
+        format!("{:?}", s.report(1000, 1))
+    }
+
+    /// The summary with each message line counted as it is read, by an
+    /// assembler that keeps none of them.
+    fn lean_report(log: &[u8], opts: AssemblerOptions) -> String {
+        let mut asm = Assembler::with_options(opts.keep_lines(false));
+        let mut s = Summary::new(TimeWindow::default());
+        for (n, raw) in log.split_inclusive(|&b| b == b'\n').enumerate() {
+            let Ok(line) = crate::parse_line(raw) else {
+                continue;
+            };
+            let kept = asm.push_parsed(raw, &line, crate::Position::new(n as u64 + 1, 0));
+            while let Some(item) = asm.pop() {
+                s.add(&item);
+            }
+            if !kept {
+                s.add_line(&line);
+            } else if !matches!(line.event, Event::Arguments(_)) {
+                s.add_message_line(&line);
+            }
+        }
+        asm.finish();
+        while let Some(item) = asm.pop() {
+            s.add(&item);
+        }
+        assert!(s.open.is_empty(), "a message's state outlived it");
+        format!("{:?}", s.report(1000, 1))
+    }
+
+    /// Counting each line as it is read gives the report of counting whole
+    /// messages: on every corpus mainlog, and with at most two messages in
+    /// flight (most are pushed out early and continued, so a delivery
+    /// often comes without its arrival's size).
+    #[test]
+    fn lines_counted_as_read_give_the_report_of_whole_messages() {
+        let Some(files) = crate::assemble::corpus_mainlogs() else {
+            return;
+        };
+        let mut differed = 0;
+        for cap in [100_000, 2] {
+            let opts = AssemblerOptions::default().max_in_flight(cap);
+            let mut all = Vec::new();
+            for f in &files {
+                let log = std::fs::read(f).unwrap_or_else(|e| panic!("{e}"));
+                let full = full_report(&log, opts.clone());
+                assert_eq!(lean_report(&log, opts.clone()), full, "{}", f.display());
+                all.extend_from_slice(&log);
+            }
+            // All of them as one log: ids used again, much in flight.
+            let full = full_report(&all, opts.clone());
+            assert_eq!(lean_report(&all, opts), full);
+            differed += usize::from(full != full_report(&all, AssemblerOptions::default()));
+        }
+        assert_eq!(
+            differed, 1,
+            "the cap of 2 changes the report (early flushes)"
+        );
     }
 
     /// Rejections logged with a message's id are counted from what the

@@ -54,7 +54,7 @@ pub fn run(args: Args) -> Outcome {
         AbuseReport::merge,
     );
     let warned = source.check()?;
-    let report = agg.report(a.top, a.threshold.unwrap_or(5));
+    let report = agg.into_report(a.top, a.threshold.unwrap_or(5));
     if args.offenders {
         let mut out = outcome::stdout();
         for o in &report.offenders {

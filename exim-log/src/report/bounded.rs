@@ -266,48 +266,78 @@ impl<K: Hash + Eq + Clone + Ord + Key, V: Default + Weight> BoundedMap<K, V> {
             self.map = other.map;
             return;
         }
-        let mut entries: Vec<(K, V)> = other.map.into_iter().collect();
-        if !fits {
-            // Heaviest first, so a prune on the way keeps what matters; by
-            // key for determinism.
-            entries.sort_by(|a, b| b.1.weight().cmp(&a.1.weight()).then_with(|| a.0.cmp(&b.0)));
+        if fits {
+            // No prune on the way: the entries in the order they come (not
+            // gathered into a vector first), each found with one hash.
+            for (k, v) in other.map {
+                self.merge_entry(k, v);
+            }
+            return;
         }
+        let mut entries: Vec<(K, V)> = other.map.into_iter().collect();
+        // Heaviest first, so a prune on the way keeps what matters; by key
+        // for determinism.
+        entries.sort_by(|a, b| b.1.weight().cmp(&a.1.weight()).then_with(|| a.0.cmp(&b.0)));
         for (k, v) in entries {
-            if let Some(mine) = self.map.get_mut(&k) {
+            if self.full() && !self.map.contains_key(&k) {
+                self.prune();
+            }
+            self.merge_entry(k, v);
+        }
+    }
+
+    /// Merges `v` into the value of `k`, or inserts it (the caller made
+    /// room).
+    fn merge_entry(&mut self, k: K, v: V)
+    where
+        V: Merge,
+    {
+        use std::collections::hash_map::Entry;
+        match self.map.entry(k) {
+            Entry::Occupied(mut e) => {
+                let mine = e.get_mut();
                 let before = mine.heap_bytes();
                 mine.merge(v);
                 self.bytes = (self.bytes + mine.heap_bytes()).saturating_sub(before);
-                continue;
             }
-            if self.full() {
-                self.prune();
+            Entry::Vacant(e) => {
+                self.bytes += Self::entry_bytes(e.key(), &v);
+                e.insert(v);
             }
-            self.bytes += Self::entry_bytes(&k, &v);
-            self.map.insert(k, v);
         }
     }
 
     /// Drops the lighter entries (ties broken by key, for determinism) until
     /// at most half the cap and half the byte budget are used.
     fn prune(&mut self) {
-        let mut keys: Vec<(u64, K)> = self
+        self.prunes += 1;
+        // The entries lightest first, by reference: which ones go is
+        // decided before any is removed, so no key is cloned (a prune of a
+        // table of 50,000 keys cloned every one of them).
+        let mut order: Vec<(u64, &K, usize)> = self
             .map
             .iter()
-            .map(|(k, v)| (v.weight(), k.clone()))
+            .map(|(k, v)| (v.weight(), k, Self::entry_bytes(k, v)))
             .collect();
-        keys.sort_unstable();
-        self.prunes += 1;
-        let mut left = keys.len();
-        for (_, k) in keys {
-            if left <= self.cap / 2 && self.bytes <= self.max_bytes / 2 {
+        order.sort_unstable_by(|a, b| (a.0, a.1).cmp(&(b.0, b.1)));
+        let (mut left, mut bytes, mut gone) = (order.len(), self.bytes, 0);
+        for &(_, _, size) in &order {
+            if left <= self.cap / 2 && bytes <= self.max_bytes / 2 {
                 break;
             }
-            if let Some(v) = self.map.remove(&k) {
-                self.bytes = self.bytes.saturating_sub(Self::entry_bytes(&k, &v));
-                self.dropped += 1;
-                left -= 1;
-            }
+            bytes = bytes.saturating_sub(size);
+            left -= 1;
+            gone += 1;
         }
+        // The first `gone` entries go: those below the first one kept
+        // (weight then key is a total order, keys being unique).
+        let keep_from = order.get(gone).map(|&(w, k, _)| (w, k.clone()));
+        match keep_from {
+            None => self.map.clear(),
+            Some((w, ref k)) => self.map.retain(|key, v| (v.weight(), key) >= (w, k)),
+        }
+        self.bytes = bytes;
+        self.dropped += gone as u64;
     }
 
     /// How many keys were dropped to stay under the cap or the byte budget
@@ -489,15 +519,12 @@ impl CappedSet {
 
     /// Adds a value (ignored, and the set marked saturated, once full).
     pub fn insert(&mut self, v: &str) {
-        match truncate_key(v) {
-            Some(cut) => self.insert_owned(cut),
-            None if self.set.contains(v) => {}
-            None => self.insert_owned(v.to_string()),
+        if let Some(cut) = truncate_key(v) {
+            return self.insert_owned(cut);
         }
-    }
-
-    fn insert_owned(&mut self, v: String) {
-        if self.set.contains(&v) {
+        // Looked up once, allocated only when new (not looked up again by
+        // `insert_owned`).
+        if self.set.contains(v) {
             return;
         }
         if self.set.len() >= self.cap {
@@ -505,12 +532,30 @@ impl CappedSet {
             return;
         }
         self.bytes += v.len() + ENTRY_OVERHEAD;
-        self.set.insert(v);
+        self.set.insert(v.to_string());
+    }
+
+    fn insert_owned(&mut self, v: String) {
+        // Below the cap, one lookup: the insert says whether it was new.
+        if self.set.len() < self.cap {
+            let n = v.len();
+            if self.set.insert(v) {
+                self.bytes += n + ENTRY_OVERHEAD;
+            }
+        } else if !self.set.contains(&v) {
+            self.saturated = true;
+        }
     }
 
     /// Adds the values of `other`, up to the cap.
     pub fn merge(&mut self, other: CappedSet) {
         self.saturated |= other.saturated;
+        if self.set.is_empty() && other.set.len() <= self.cap {
+            // Nothing to look up: the other set as it is.
+            self.set = other.set;
+            self.bytes += other.bytes;
+            return;
+        }
         for v in other.set {
             self.insert_owned(v);
         }
@@ -657,6 +702,66 @@ mod tests {
             .map(|(k, v)| (k.as_str(), *v))
             .collect();
         assert_eq!(top, [("b", 3), ("a", 2)]);
+    }
+
+    /// A prune drops the lightest entries first, ties by key, down to half
+    /// the cap, and the bytes held are those of the entries kept.
+    #[test]
+    fn a_prune_drops_the_lightest_then_the_first_keys() {
+        let mut m: BoundedMap<String, u64> = BoundedMap::new(6);
+        for (k, n) in [("f", 1), ("b", 1), ("e", 3), ("d", 1), ("a", 2), ("c", 1)] {
+            for _ in 0..n {
+                m.bump(k);
+            }
+        }
+        assert_eq!((m.len(), m.dropped()), (6, 0));
+        // Full: the seventh key prunes to 3 keys first. Weight 1 goes first
+        // (b, c, d, f), in key order, until 3 are left: b, c, d.
+        m.bump("g");
+        let mut left: Vec<(&str, u64)> = m.iter().map(|(k, v)| (k.as_str(), *v)).collect();
+        left.sort_unstable();
+        assert_eq!(left, [("a", 2), ("e", 3), ("f", 1), ("g", 1)]);
+        assert_eq!((m.dropped(), m.prunes()), (3, 1));
+        assert_eq!(m.bytes(), 4 * (1 + ENTRY_OVERHEAD + 8));
+    }
+
+    /// A byte budget prunes by bytes: down to half the budget.
+    #[test]
+    fn a_prune_by_bytes_keeps_half_the_budget() {
+        let entry = 1 + ENTRY_OVERHEAD + 8;
+        let mut m: BoundedMap<String, u64> = BoundedMap::new(100).with_max_bytes(5 * entry);
+        for (i, k) in ["a", "b", "c", "d", "e", "f"].iter().enumerate() {
+            for _ in 0..=i {
+                m.bump(*k);
+            }
+        }
+        // `f` came in as a sixth entry (the budget was not passed yet), and
+        // its second count passed it: pruned to half the budget (2.5
+        // entries), lightest first, ties by key: a (1), b (2), f (2), c
+        // (3). `f`, seen again, restarts from zero: 4 counts.
+        let mut left: Vec<(&str, u64)> = m.iter().map(|(k, v)| (k.as_str(), *v)).collect();
+        left.sort_unstable();
+        assert_eq!(left, [("d", 4), ("e", 5), ("f", 4)]);
+        assert_eq!((m.dropped(), m.bytes()), (4, 3 * entry));
+    }
+
+    #[test]
+    fn merged_sets_count_once_whatever_is_empty() {
+        let (mut empty, mut part, mut other) =
+            (CappedSet::new(3), CappedSet::new(3), CappedSet::new(3));
+        for v in ["a", "b"] {
+            part.insert(v);
+        }
+        for v in ["b", "c", "d"] {
+            other.insert(v);
+        }
+        empty.merge(part.clone());
+        assert_eq!((empty.count().count, empty.bytes()), (2, part.bytes()));
+        assert!(!empty.count().at_least);
+        // b is there; one of c and d fills the set, the other saturates it.
+        empty.merge(other);
+        assert_eq!(empty.count().to_string(), ">=3");
+        assert_eq!(empty.bytes(), 3 * (1 + ENTRY_OVERHEAD));
     }
 
     #[test]

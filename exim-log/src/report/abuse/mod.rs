@@ -4,13 +4,14 @@
 //! Fed every line in log order ([`AbuseReport::add`]), it counts:
 //!
 //! * **dictionary attacks**: `rejected RCPT` whose reason says the recipient
-//!   does not exist ([`is_unknown_recipient`]), per host and per SMTP
-//!   connection, with the distinct local parts tried and the messages accepted
-//!   (`<=` from the same host) beside them. A connection runs from its
+//!   does not exist
+//!   ([`is_unknown_recipient`](super::classify::is_unknown_recipient)), per
+//!   host and per SMTP connection, with the distinct local parts tried and the
+//!   messages accepted (`<=` from the same host) beside them. A connection runs from its
 //!   `SMTP connection from` line to its close (`closed by`, `lost`, timeout,
 //!   `no MAIL`, `dropped`) for the same IP (`+smtp_connection`); without those
 //!   lines, a host's lines up to a pause of [`IDLE_SECONDS`] are one connection;
-//! * **RBL rejections** by list ([`rbl_list`]) and by host;
+//! * **RBL rejections** by list ([`rbl_list`](super::classify::rbl_list)) and by host;
 //! * **HELO/EHLO rejections** by reason and by host;
 //! * **sender verification failures** (`sender verify fail|defer`) by host and
 //!   by sender domain;
@@ -26,11 +27,15 @@
 //!   what those tools ban on: fail2ban's `maxretry` counts every matching line
 //!   of an IP.
 
-use crate::{Event, LogLine, Peer, Stage, Timestamp};
+use std::borrow::Cow;
+
+use crate::{Event, LogLine, Peer, Reject, Stage, Timestamp};
 
 use super::bounded::{BoundedMap, Bounds, CappedSet, Distinct, Merge, Table, Weight, share_budget};
-use super::classify::{is_unknown_recipient, local_part, rbl_list, text_class};
-use super::{TimeWindow, log_seconds, merge_span, widen_span};
+use super::classify::{
+    domain_part, local_part, lower_str, rbl_in_lower_str, text_class_into, unknown_in_lower,
+};
+use super::{LogClock, TimeWindow, log_seconds, merge_span, widen_span};
 use crate::budget::MemoryBudget;
 use crate::hash::Map;
 
@@ -353,19 +358,17 @@ enum Kind {
     HostLookup,
 }
 
-/// Whether a temporary rejection's reason speaks of a rate limit (Exim's
-/// `ratelimit` ACL condition; cPanel's `Host is ratelimited`).
-fn is_rate_limit(reason: &str) -> bool {
-    let lower = reason.to_ascii_lowercase();
+/// Whether a temporary rejection's reason, lower-cased, speaks of a rate
+/// limit (Exim's `ratelimit` ACL condition; cPanel's `Host is ratelimited`).
+fn is_rate_limit(lower: &str) -> bool {
     ["ratelimit", "rate limit", "rate-limit"]
         .iter()
         .any(|m| lower.contains(m))
 }
 
 /// Whether a DATA-stage rejection is about content: `local_scan()`, a virus
-/// or malware (fail2ban's `exim-spam`).
-fn is_content_rejection(what: &str, reason: &str) -> bool {
-    let lower = reason.to_ascii_lowercase();
+/// or malware (fail2ban's `exim-spam`); `lower` is its reason lower-cased.
+fn is_content_rejection(what: &str, lower: &str) -> bool {
     what.contains("local_scan()") || lower.contains("virus") || lower.contains("malware")
 }
 
@@ -453,6 +456,13 @@ pub struct AbuseReport {
     // Offense's own serialization is the report's (no first/last seen).
     #[cfg_attr(feature = "serde", serde(with = "offenders_state"))]
     offenders: BoundedMap<String, Offense>,
+    /// Lines' times in log seconds, the day's part remembered (a cache).
+    #[cfg_attr(feature = "serde", serde(skip))]
+    clock: LogClock,
+    /// A rejection's reason lower-cased, and its class: buffers reused
+    /// from one rejection to the next (scratch, not report state).
+    #[cfg_attr(feature = "serde", serde(skip))]
+    scratch: (String, String),
 }
 
 /// A close that found no open connection of its key (see
@@ -475,21 +485,27 @@ fn conn_bytes(key: &str, c: &Conn) -> usize {
 /// else the `[pid]` of the line (`+pid`; the connection's own process logs
 /// its rejections and its end), else nothing (concurrent connections from one
 /// IP are then told apart only by their `D=` at close).
-fn conn_key(ip: &str, peer: &Peer<'_>, line: &LogLine<'_>) -> String {
-    match (peer.connection_id, line.pid) {
-        (Some(ci), _) => format!("{ip} Ci={ci}"),
-        (None, Some(pid)) => format!("{ip} [{pid}]"),
-        (None, None) => ip.to_string(),
+fn conn_key<'a>(ip: &'a str, peer: &Peer<'_>, line: &LogLine<'_>) -> Cow<'a, str> {
+    key_of(ip, peer.connection_id, line.pid)
+}
+
+/// [`conn_key`] from its parts: the IP itself (borrowed, no allocation)
+/// when the line has neither `Ci=` nor a pid.
+fn key_of(ip: &str, connection_id: Option<u64>, pid: Option<u32>) -> Cow<'_, str> {
+    match (connection_id, pid) {
+        (Some(ci), _) => Cow::Owned(format!("{ip} Ci={ci}")),
+        (None, Some(pid)) => Cow::Owned(format!("{ip} [{pid}]")),
+        (None, None) => Cow::Borrowed(ip),
     }
 }
 
 /// The IP of a peer, or its name, or `(no host)`: never one shared bucket
 /// for every host (eximstats 4.99 puts id-less lines under `local`).
-fn host_key(peer: &Peer<'_>) -> String {
+/// Borrowed from the line (the tables copy a key only when it is new).
+fn host_key<'a>(peer: &Peer<'a>) -> Cow<'a, str> {
     let h = peer.host;
     h.and_then(|h| h.ip.or(h.name).or(h.helo))
-        .map(|t| t.to_string_lossy().into_owned())
-        .unwrap_or_else(|| "(no host)".to_string())
+        .map_or(Cow::Borrowed("(no host)"), |t| t.to_string_lossy())
 }
 
 impl AbuseReport {
@@ -533,6 +549,8 @@ impl AbuseReport {
             protocol_hosts: Tallies::with_cap(cap),
             other_reasons: Tallies::with_cap(cap),
             offenders: BoundedMap::new(cap),
+            clock: LogClock::default(),
+            scratch: (String::new(), String::new()),
         };
         let tables = budget.get() - budget.get() / OPEN_SHARE;
         // The dictionary table (first) holds a set of up to DISTINCT_CAP local
@@ -615,11 +633,12 @@ impl AbuseReport {
     /// or a new one when there is none or the open ones went idle (logs
     /// without `+smtp_connection`).
     fn conn(&mut self, key: &str, ip: &str, t: Timestamp) -> Option<&mut Conn> {
-        let now = log_seconds(&t);
+        let clock = &mut self.clock;
+        let now = clock.seconds(&t);
         let idle: Vec<usize> = self.open.get(key).map_or(Vec::new(), |v| {
             v.iter()
                 .enumerate()
-                .filter(|(_, c)| now - log_seconds(&c.last) > IDLE_SECONDS)
+                .filter(|(_, c)| now - clock.seconds(&c.last) > IDLE_SECONDS)
                 .map(|(i, _)| i)
                 .collect()
         });
@@ -697,11 +716,14 @@ impl AbuseReport {
             return;
         };
         let i = match duration {
+            // One connection open (the usual case): it is the one.
+            Some(_) if v.len() == 1 => 0,
             Some(d) => {
-                let began = log_seconds(&t) - d;
+                let clock = &mut self.clock;
+                let began = clock.seconds(&t) - d;
                 v.iter()
                     .enumerate()
-                    .min_by_key(|(_, c)| (log_seconds(&c.start) - began).abs())
+                    .min_by_key(|(_, c)| (clock.seconds(&c.start) - began).abs())
                     .map_or(0, |(i, _)| i)
             }
             None => 0,
@@ -756,6 +778,8 @@ impl AbuseReport {
         }
         self.lines += 1;
         widen_span(&mut self.first, &mut self.last, t);
+        // Keys are borrowed from the line (`Cow`): a table copies one only
+        // when it is new to it.
         match &line.event {
             Event::ConnectionOpen(s) => {
                 if let Some(ip) = s.peer.ip() {
@@ -811,91 +835,21 @@ impl AbuseReport {
                 };
                 let ip = ip.to_string_lossy();
                 let rcpts = a.recipients.map_or(0, |r| r.iter().count() as u64);
-                let key = match (a.connection_id, line.pid) {
-                    (Some(ci), _) => format!("{ip} Ci={ci}"),
-                    (None, Some(pid)) => format!("{ip} [{pid}]"),
-                    (None, None) => ip.to_string(),
-                };
+                let key = key_of(&ip, a.connection_id, line.pid);
                 if let Some(c) = self.conn(&key, &ip, t) {
                     c.accepted_messages += 1;
                     c.accepted_recipients += rcpts;
                 }
             }
             Event::Rejection(r) => {
-                let ip = host_key(&r.peer);
-                if let Some(list) = rbl_list(r) {
-                    self.rbl_lists.note(&list, Some(&ip), t);
-                    self.rbl_hosts.note(&ip, Some(&list), t);
-                    self.offense(&ip, Kind::Rbl, t);
-                    return;
-                }
-                let reason = r
-                    .reason
-                    .map(|x| x.to_string_lossy().into_owned())
-                    .unwrap_or_default();
-                match r.stage {
-                    Stage::Rcpt if is_unknown_recipient(&reason) => {
-                        let rcpt = r
-                            .recipient
-                            .map(|x| x.to_string_lossy().into_owned())
-                            .unwrap_or_default();
-                        let lp = local_part(&rcpt).to_ascii_lowercase();
-                        let key = conn_key(&ip, &r.peer, line);
-                        if let Some(c) = self.conn(&key, &ip, t) {
-                            c.rejected_unknown += 1;
-                            let before = c.local_parts.bytes();
-                            c.local_parts.insert(&lp);
-                            let grown = c.local_parts.bytes() - before;
-                            self.grow_open(grown);
-                        }
-                        self.dict_hosts.update(ip.as_str(), |h| {
-                            h.rejected_unknown += 1;
-                            h.local_parts.insert(&lp);
-                            widen_span(&mut h.first, &mut h.last, t);
-                        });
-                        self.offense(&ip, Kind::Dictionary, t);
-                    }
-                    Stage::Helo => {
-                        let class = text_class(&reason);
-                        self.helo_reasons.note(&class, Some(&ip), t);
-                        self.helo_hosts.note(&ip, Some(&class), t);
-                        self.offense(&ip, Kind::Helo, t);
-                    }
-                    stage => {
-                        if stage == Stage::Rcpt {
-                            let key = conn_key(&ip, &r.peer, line);
-                            if let Some(c) = self.conn(&key, &ip, t) {
-                                c.rejected_other += 1;
-                            }
-                            self.rcpt_other.bump(ip.as_str());
-                        }
-                        let class = text_class(&reason);
-                        self.other_reasons.note(&class, Some(&ip), t);
-                        let what = r.what.to_string_lossy();
-                        if r.temporary {
-                            if is_rate_limit(&reason) {
-                                self.offense(&ip, Kind::RateLimit, t);
-                            }
-                        } else if stage == Stage::Rcpt {
-                            // fail2ban's `more` mode counts every permanent
-                            // RCPT rejection.
-                            let kind =
-                                if reason.to_ascii_lowercase().contains("relay not permitted") {
-                                    Kind::Relay
-                                } else {
-                                    Kind::Rcpt
-                                };
-                            self.offense(&ip, kind, t);
-                        } else if stage == Stage::Data && is_content_rejection(&what, &reason) {
-                            self.offense(&ip, Kind::Content, t);
-                        }
-                    }
-                }
+                let (mut lower, mut class) = std::mem::take(&mut self.scratch);
+                self.reject(r, line, &mut lower, &mut class);
+                self.scratch = (lower, class);
             }
             Event::SenderVerify(v) => {
                 let ip = host_key(&v.peer);
                 let addr = v.address.to_string_lossy();
-                let domain = super::classify::domain(&addr).unwrap_or_else(|| "(none)".to_string());
+                let domain = domain_part(&addr).map_or(Cow::Borrowed("(none)"), lower_str);
                 if v.temporary {
                     self.verify_defer += 1;
                 } else {
@@ -909,8 +863,7 @@ impl AbuseReport {
                 let ip = host_key(&a.peer);
                 let login = a
                     .set_id
-                    .map(|s| s.to_string_lossy().into_owned())
-                    .unwrap_or_else(|| "(no login logged)".to_string());
+                    .map_or(Cow::Borrowed("(no login logged)"), |s| s.to_string_lossy());
                 self.auth_hosts.note(&ip, Some(&login), t);
                 self.auth_logins.note(&login, Some(&ip), t);
                 self.offense(&ip, Kind::Auth, t);
@@ -919,13 +872,106 @@ impl AbuseReport {
         }
     }
 
+    /// Counts a rejection. `lower` and `class` are buffers for its reason
+    /// lower-cased (every test below reads that) and its class, reused from
+    /// one rejection to the next: no text of a rejection is copied unless a
+    /// table meets it for the first time.
+    fn reject(
+        &mut self,
+        r: &Reject<'_>,
+        line: &LogLine<'_>,
+        lower: &mut String,
+        class: &mut String,
+    ) {
+        let t = line.timestamp;
+        let ip = host_key(&r.peer);
+        let reason = r.reason.map_or(Cow::Borrowed(""), |x| x.to_string_lossy());
+        lower.clear();
+        lower.push_str(&reason);
+        lower.make_ascii_lowercase();
+        let lower = lower.as_str();
+        // The list of `rbl_list`: Exim's default text, else the usual ACL texts.
+        let list = match r.reason.and_then(crate::event::dnslist_domain) {
+            Some(d) => Some(super::classify::lower(d)),
+            None => rbl_in_lower_str(lower).map(Cow::Borrowed),
+        };
+        if let Some(list) = list {
+            self.rbl_lists.note(&list, Some(&ip), t);
+            self.rbl_hosts.note(&ip, Some(&list), t);
+            self.offense(&ip, Kind::Rbl, t);
+            return;
+        }
+        match r.stage {
+            Stage::Rcpt if unknown_in_lower(lower) => {
+                let rcpt = r
+                    .recipient
+                    .map_or(Cow::Borrowed(""), |x| x.to_string_lossy());
+                let lp = lower_str(local_part(&rcpt));
+                let key = conn_key(&ip, &r.peer, line);
+                if let Some(c) = self.conn(&key, &ip, t) {
+                    c.rejected_unknown += 1;
+                    let before = c.local_parts.bytes();
+                    c.local_parts.insert(&lp);
+                    let grown = c.local_parts.bytes() - before;
+                    self.grow_open(grown);
+                }
+                self.dict_hosts.update(&*ip, |h| {
+                    h.rejected_unknown += 1;
+                    h.local_parts.insert(&lp);
+                    widen_span(&mut h.first, &mut h.last, t);
+                });
+                self.offense(&ip, Kind::Dictionary, t);
+            }
+            Stage::Helo => {
+                text_class_into(&reason, class);
+                self.helo_reasons.note(class, Some(&ip), t);
+                self.helo_hosts.note(&ip, Some(class.as_str()), t);
+                self.offense(&ip, Kind::Helo, t);
+            }
+            stage => {
+                if stage == Stage::Rcpt {
+                    let key = conn_key(&ip, &r.peer, line);
+                    if let Some(c) = self.conn(&key, &ip, t) {
+                        c.rejected_other += 1;
+                    }
+                    self.rcpt_other.bump(&*ip);
+                }
+                text_class_into(&reason, class);
+                self.other_reasons.note(class, Some(&ip), t);
+                if r.temporary {
+                    if is_rate_limit(lower) {
+                        self.offense(&ip, Kind::RateLimit, t);
+                    }
+                } else if stage == Stage::Rcpt {
+                    // fail2ban's `more` mode counts every permanent
+                    // RCPT rejection.
+                    let kind = if lower.contains("relay not permitted") {
+                        Kind::Relay
+                    } else {
+                        Kind::Rcpt
+                    };
+                    self.offense(&ip, kind, t);
+                } else if stage == Stage::Data
+                    && is_content_rejection(&r.what.to_string_lossy(), lower)
+                {
+                    self.offense(&ip, Kind::Content, t);
+                }
+            }
+        }
+    }
+
     /// Ends the input (closes the connections still open) and builds the
     /// report: `top` rows per table, rows and offenders with at least
     /// `threshold` events.
     pub fn report(&self, top: usize, threshold: u64) -> Report {
-        let mut done = self.clone();
-        done.close_all();
-        done.build(top, threshold)
+        self.clone().into_report(top, threshold)
+    }
+
+    /// [`AbuseReport::report`] of an aggregator no longer needed: its
+    /// tables are read where they are, not copied first.
+    pub fn into_report(mut self, top: usize, threshold: u64) -> Report {
+        self.close_all();
+        self.build(top, threshold)
     }
 
     /// Ends every connection still open or held for a merge.

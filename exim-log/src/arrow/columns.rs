@@ -962,3 +962,50 @@ impl Table {
         RecordBatch::try_new_with_options(self.schema.clone(), arrays, &opts)
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use arrow_array::cast::AsArray;
+
+    /// The values of a finished dictionary column, decoded.
+    fn decoded(d: &mut Dict, n: usize) -> Vec<Option<String>> {
+        let a = d.finish(n).unwrap();
+        let v = a.values().as_string::<i32>();
+        a.keys()
+            .iter()
+            .map(|k| k.map(|k| v.value(k as usize).to_string()))
+            .collect()
+    }
+
+    /// Static texts found by address: more of them than slots (so some
+    /// share a slot and evict each other), in changing order, over two
+    /// batches (the second's keys must index its own dictionary, not the
+    /// first's), each row decodes to its own text; equal texts at other
+    /// addresses (`append`) get the same key.
+    #[test]
+    fn static_texts_decode_to_themselves() {
+        let names: Vec<&'static str> = (0..100)
+            .map(|i| &*Box::leak(format!("name-{i}").into_boxed_str()))
+            .collect();
+        let mut d = Dict::default();
+        for batch in 0..2 {
+            let mut want = Vec::new();
+            let mut row = 0;
+            for round in 0..3 {
+                for i in 0..names.len() {
+                    let v = names[(i * 7 + round * 13 + batch * 31) % names.len()];
+                    if row % 5 == 0 {
+                        d.append(row, v.to_string().as_bytes());
+                    } else {
+                        d.append_static(row, v);
+                    }
+                    want.push(Some(v.to_string()));
+                    row += 2;
+                    want.push(None);
+                }
+            }
+            assert_eq!(decoded(&mut d, row), want, "batch {batch}");
+        }
+    }
+}

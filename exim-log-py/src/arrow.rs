@@ -331,6 +331,11 @@ fn finish(b: Result<RecordBatch, ArrowError>, schema: SchemaRef) -> RecordBatch 
 /// The lines of `plan` on `threads` threads, batches in input order.
 fn parallel_lines(plan: Plan, threads: usize, opts: ArrowOptions, batch_rows: usize, out: Out) {
     let units = plan.units();
+    // The builders of units done, for the next units: a builder keeps its
+    // columns' capacity from batch to batch, so a unit parsed with a used one
+    // does not grow every column again from empty (its first batch's
+    // reallocations and copies).
+    let idle: Mutex<Vec<LinesBuilder>> = Mutex::new(Vec::new());
     run_ordered(
         units.len(),
         threads,
@@ -342,12 +347,18 @@ fn parallel_lines(plan: Plan, threads: usize, opts: ArrowOptions, batch_rows: us
             if out.stopped() {
                 return Ok(batches);
             }
-            let mut b = LinesBuilder::new(opts.clone());
-            lines_into(unit.open(false), &mut b, batch_rows, |batch| {
+            let mut b = lock(&idle)
+                .pop()
+                .unwrap_or_else(|| LinesBuilder::new(opts.clone()));
+            let r = lines_into(unit.open(false), &mut b, batch_rows, |batch| {
                 batches.push(batch);
                 !out.stopped()
-            })
-            .map(|()| batches)
+            });
+            // Only an empty builder is reused (a read error leaves rows).
+            if b.is_empty() {
+                lock(&idle).push(b);
+            }
+            r.map(|()| batches)
         },
         |_, r: Result<Vec<RecordBatch>, ReadError>| {
             if out.stopped() {

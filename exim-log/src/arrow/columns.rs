@@ -527,7 +527,15 @@ pub(crate) struct Dict {
     seen: Vec<Box<[u8]>>,
     /// The same, by value, once there are more than [`Dict::SCAN`].
     index: std::collections::HashMap<Box<[u8]>, i16>,
+    /// Keys of `&'static str` values (event names, flags) by their address
+    /// and length, a slot an address: such a value is found in a few
+    /// instructions instead of a scan (`event`: every row). An address of
+    /// static text always holds the same text, so a match is that value.
+    statics: Vec<(usize, usize, i16)>,
 }
+
+/// [`Dict::statics`] has 2^this slots (made at the first static value).
+const STATICS_BITS: u32 = 6;
 
 /// A value's length and its first and last 8 bytes (fewer: packed): equal
 /// tags are equal values up to 16 bytes, the length of most dictionary
@@ -607,6 +615,38 @@ impl Dict {
         }
     }
 
+    /// Appends `v`, a static text, as the value of row `row` (see
+    /// [`Dict::statics`]; a null as [`Dict::append`]).
+    #[inline]
+    pub(crate) fn append_static(&mut self, row: usize, v: &'static str) {
+        let at = v.as_ptr() as usize;
+        // Fibonacci hashing: the top bits of the address times 2^64/phi
+        // (names laid out side by side spread over the slots).
+        let slot =
+            ((at as u64).wrapping_mul(0x9E37_79B9_7F4A_7C15) >> (64 - STATICS_BITS)) as usize;
+        let k = match self.statics.get(slot) {
+            Some(&(a, len, k)) if a == at && len == v.len() => Some(k),
+            _ => self.static_missed(slot, v),
+        };
+        if let Some(k) = k {
+            self.keys.push(row, k);
+        }
+    }
+
+    /// The key of a static text not in its slot, put there.
+    #[cold]
+    #[inline(never)]
+    fn static_missed(&mut self, slot: usize, v: &'static str) -> Option<i16> {
+        if self.statics.is_empty() {
+            self.statics = vec![(0, 0, 0); 1 << STATICS_BITS];
+        }
+        let k = self.key(v.as_bytes());
+        if let (Some(k), Some(s)) = (k, self.statics.get_mut(slot)) {
+            *s = (v.as_ptr() as usize, v.len(), k);
+        }
+        k
+    }
+
     #[inline]
     fn next_row(&self) -> usize {
         self.keys.next_row()
@@ -620,6 +660,7 @@ impl Dict {
         self.seen.clear();
         self.tags.clear();
         self.index.clear();
+        self.statics.fill((0, 0, 0));
         // Every key is below the number of values (`key`): this checks it.
         DictionaryArray::try_new(keys, values)
     }
@@ -809,6 +850,18 @@ impl Table {
         self.bytes_at(i, v.as_bytes());
     }
 
+    /// Column `i`'s value in this row, a static text (a name): a dictionary
+    /// finds it by its address (see [`Dict::statics`]).
+    #[inline]
+    pub(crate) fn static_at(&mut self, i: usize, v: &'static str) {
+        let row = self.rows;
+        match self.staged(i) {
+            Some(Col::Dict(b)) if b.next_row() <= row => b.append_static(row, v),
+            Some(Col::Str(b)) if b.next_row() <= row => b.push(row, v.as_bytes()),
+            _ => {}
+        }
+    }
+
     /// Column `i`'s value in this row, a number (an Int64 or Float64 column).
     #[inline]
     pub(crate) fn int_at(&mut self, i: usize, v: i64) {
@@ -907,5 +960,52 @@ impl Table {
         let (_, arrays) = self.finish_arrays()?;
         let opts = arrow_array::RecordBatchOptions::new().with_row_count(Some(rows));
         RecordBatch::try_new_with_options(self.schema.clone(), arrays, &opts)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use arrow_array::cast::AsArray;
+
+    /// The values of a finished dictionary column, decoded.
+    fn decoded(d: &mut Dict, n: usize) -> Vec<Option<String>> {
+        let a = d.finish(n).unwrap();
+        let v = a.values().as_string::<i32>();
+        a.keys()
+            .iter()
+            .map(|k| k.map(|k| v.value(k as usize).to_string()))
+            .collect()
+    }
+
+    /// Static texts found by address: more of them than slots (so some
+    /// share a slot and evict each other), in changing order, over two
+    /// batches (the second's keys must index its own dictionary, not the
+    /// first's), each row decodes to its own text; equal texts at other
+    /// addresses (`append`) get the same key.
+    #[test]
+    fn static_texts_decode_to_themselves() {
+        let names: Vec<&'static str> = (0..100)
+            .map(|i| &*Box::leak(format!("name-{i}").into_boxed_str()))
+            .collect();
+        let mut d = Dict::default();
+        for batch in 0..2 {
+            let mut want = Vec::new();
+            let mut row = 0;
+            for round in 0..3 {
+                for i in 0..names.len() {
+                    let v = names[(i * 7 + round * 13 + batch * 31) % names.len()];
+                    if row % 5 == 0 {
+                        d.append(row, v.to_string().as_bytes());
+                    } else {
+                        d.append_static(row, v);
+                    }
+                    want.push(Some(v.to_string()));
+                    row += 2;
+                    want.push(None);
+                }
+            }
+            assert_eq!(decoded(&mut d, row), want, "batch {batch}");
+        }
     }
 }

@@ -33,6 +33,12 @@ impl Table {
         self.str_at(c as usize, v);
     }
 
+    /// A static text (an event name, a flag), see [`Table::static_at`].
+    #[inline]
+    pub(crate) fn put_static(&mut self, c: C, v: &'static str) {
+        self.static_at(c as usize, v);
+    }
+
     /// Text as its JSON is: the bytes, made UTF-8 (lossy) for the column.
     #[inline]
     pub(crate) fn put_bytes(&mut self, c: C, v: &[u8]) {

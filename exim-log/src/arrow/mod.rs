@@ -177,9 +177,9 @@ impl LinesBuilder {
             t.put_bytes(C::message_id, id.as_bytes());
         }
         if let Some(flag) = line.flag {
-            t.put_str(C::flag, flag.as_str());
+            t.put_static(C::flag, flag.as_str());
         }
-        t.put_str(C::event, line.event.name());
+        t.put_static(C::event, line.event.name());
         // The frequent events straight from their fields (`direct.rs`), the
         // others through their JSON (`sink.rs`); `raw` is not walked.
         match &line.event {
@@ -203,7 +203,7 @@ impl LinesBuilder {
     pub fn push_error(&mut self, raw: &[u8], err: &ParseError) {
         self.start_row();
         let t = &mut self.table;
-        t.put_str(C::parse_error, err.kind.name());
+        t.put_static(C::parse_error, err.kind.name());
         t.put_int(
             C::parse_error_offset,
             i64::try_from(err.offset).unwrap_or(i64::MAX),

@@ -1695,3 +1695,125 @@ mod last_resort_tests {
         }
     }
 }
+
+#[cfg(test)]
+mod keyword_tests {
+    use super::*;
+
+    /// The kind a whole line body gets through the dispatch of `other`.
+    fn kind(text: &str) -> &'static str {
+        let mut e = Event::Unknown;
+        crate::parse::other::event_into(text.as_bytes(), &mut e);
+        e.name()
+    }
+
+    /// Lines whose first word is one of `keyword`'s but whose next words are
+    /// not that notice's: each is what Exim means by it (the source named),
+    /// not the keyword's event.
+    #[test]
+    fn keyword_words_need_their_phrase() {
+        let cases = [
+            // deliver.c LOG_MAIN|LOG_PANIC: a failed system call, not an expansion.
+            ("failed to fsync journal: Input/output error", "system_notice"),
+            // acl.c: an expansion.
+            (
+                "failed to expand ACL message \"$acl_m1\": unknown variable name \"acl_m1\"",
+                "expansion_failed",
+            ),
+            // readconf.c log_write_die(LOG_MAIN): not a configuration syntax error.
+            (
+                "Exim configuration file /etc/exim/exim.conf has the wrong owner, group, or mode",
+                "system_notice",
+            ),
+            // smtp_in.c LOG_MAIN|LOG_PANIC: a message set with a wrong SMTP code.
+            (
+                "configured error code starts with incorrect digit (expected 5) in \"450 go away\"",
+                "config_error",
+            ),
+            // receive.c: the PRDR answer for one recipient.
+            ("PRDR R=<a@b.example> refusal", "prdr"),
+            // tls-openssl.c: a bare warning, no client block.
+            (
+                "Warning: No server certificate defined; will use a selfsigned one.",
+                "warning",
+            ),
+            ("WARNING: something odd", "warning"),
+        ];
+        for (text, want) in cases {
+            assert_eq!(kind(text), want, "{text}");
+        }
+        // The same first words with other text after them: no such notice.
+        for text in [
+            "original sin",
+            "moved on",
+            "DNS said no",
+            "malware found",
+            "configured nothing",
+            "Exim is fine",
+        ] {
+            assert!(keyword(text.as_bytes()).is_none(), "{text}");
+        }
+        let Some(Event::Prdr(p)) = keyword(b"PRDR R=<a@b.example> temporary refusal") else {
+            panic!()
+        };
+        assert_eq!(
+            (p.recipient, p.result),
+            (Text::from("<a@b.example>"), Text::from("temporary refusal"))
+        );
+        let Some(Event::ConfigError(n)) =
+            keyword(b"configured error code starts with incorrect digit (expected 4) in \"550 x\"")
+        else {
+            panic!()
+        };
+        assert_eq!(
+            n.reason.unwrap(),
+            "configured error code starts with incorrect digit (expected 4) in \"550 x\""
+        );
+    }
+
+    /// deliver.c `"%s%s%s%s: error ignored%s"`: the parent in `<>`, and
+    /// `: RFC 3461 DSN, failure notify not requested` when the error is
+    /// ignored for DSN rather than by configuration.
+    #[test]
+    fn error_ignored_reason() {
+        let Some(Event::ErrorIgnored(e)) = address_line(
+            b"bob@example.com <list@example.com>: error ignored: RFC 3461 DSN, failure notify not requested",
+        ) else {
+            panic!()
+        };
+        assert_eq!(e.address, "bob@example.com");
+        assert_eq!(e.parent.unwrap(), "<list@example.com>");
+        assert_eq!(
+            e.reason.unwrap(),
+            "RFC 3461 DSN, failure notify not requested"
+        );
+        let Some(Event::ErrorIgnored(e)) = address_line(b"bob@example.com: error ignored") else {
+            panic!()
+        };
+        assert!(e.parent.is_none() && e.reason.is_none());
+    }
+
+    /// sa-exim.c writes `SA: <Kind>: ` with one word; a host block whose
+    /// address is not an address belongs to the recipients' text.
+    #[test]
+    fn sa_exim_shapes() {
+        for text in ["SA: : x", "SA: not a kind: x"] {
+            assert!(sa_exim(text.as_bytes()).is_none(), "{text}");
+        }
+        let Some(Event::SaExim(sa)) = sa_exim(
+            b"SA: Action: permanently rejected message: hits=20.0 required=5.0 (scanned in 1/1 secs | Message-Id: m@x.example). From <a> (host=mx.x.example [192.0.2.7]) for x> (host=fake [not.an.ip]) for a@example.org",
+        ) else {
+            panic!()
+        };
+        assert_eq!(sa.sender.unwrap(), "a");
+        let h = sa.host.unwrap();
+        assert_eq!(
+            (h.name.unwrap(), h.ip.unwrap()),
+            (Text::from("mx.x.example"), Text::from("192.0.2.7"))
+        );
+        assert_eq!(
+            sa.recipients.unwrap(),
+            "x> (host=fake [not.an.ip]) for a@example.org"
+        );
+    }
+}

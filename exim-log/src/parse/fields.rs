@@ -594,15 +594,6 @@ mod tests {
         assert_eq!(number::<u64>(b"+1"), None);
     }
 
-    /// `key` packs a tag of up to 8 bytes (doc above): every byte counts, an
-    /// 8-byte tag too; only longer ones are 0.
-    #[test]
-    fn key_packs_up_to_eight_bytes() {
-        assert_eq!(key(b"ABCDEFGH"), 0x4142_4344_4546_4748);
-        assert_eq!(key(b"ABCDEFGHI"), 0);
-        assert_eq!(key(b""), 0);
-    }
-
     /// Exim writes sizes and counts with PR_EXIM_ARITH (a signed 64-bit
     /// number): at most 19 digits. An empty value (`S=` cut short) is no
     /// number, nor is a longer run of digits (no panic, no wrap).

@@ -459,7 +459,7 @@ mod tests {
             ),
             ("2025-01-06 12:00:00", ErrorKind::MissingText, 19),
             ("2025-01-06 12:00:00x", ErrorKind::Timestamp, 19),
-            // Milliseconds are three digits (log.c `.%03d`).
+            // Milliseconds are three digits (tod.c `.%03u`).
             ("2025-01-06 12:00:00.x12 a", ErrorKind::Timestamp, 20),
             ("2025-01-06 12:00:00.1 a", ErrorKind::Timestamp, 21),
             ("2025-01-06 12:00:00.12 a", ErrorKind::Timestamp, 22),

@@ -225,8 +225,16 @@ pub(crate) fn keyword(text: &[u8]) -> Option<Event<'_>> {
             message: Text::new(rest),
         })),
         b"PRDR" => {
-            let r = rest.strip_prefix(b"R=")?;
-            let (rcpt, result) = word(r);
+            // receive.c: `PRDR R=<%s> %s` with Exim's answer when the PRDR
+            // ACL set no message, else `PRDR %s %s` with the bare address
+            // and the ACL's log_message (or message).
+            let (rcpt, result) = match rest.strip_prefix(b"R=") {
+                Some(r) if r.starts_with(b"<") => word(r),
+                _ => super::fields::address(rest),
+            };
+            if rcpt.is_empty() {
+                return None;
+            }
             Some(Event::Prdr(PrdrResult {
                 recipient: Text::new(rcpt),
                 result: Text::new(result.strip_prefix(b" ")?),
@@ -1753,13 +1761,40 @@ mod keyword_tests {
         ] {
             assert!(keyword(text.as_bytes()).is_none(), "{text}");
         }
-        let Some(Event::Prdr(p)) = keyword(b"PRDR R=<a@b.example> temporary refusal") else {
-            panic!()
-        };
-        assert_eq!(
-            (p.recipient, p.result),
-            (Text::from("<a@b.example>"), Text::from("temporary refusal"))
-        );
+        // receive.c writes `PRDR R=<%s> %s` with its own answer, or `PRDR %s
+        // %s` with the PRDR ACL's log_message (or message) and the bare address.
+        let prdr: &[(&str, &str, &str)] = &[
+            (
+                "PRDR R=<a@b.example> temporary refusal",
+                "<a@b.example>",
+                "temporary refusal",
+            ),
+            (
+                "PRDR a@b.example content rejected for this recipient",
+                "a@b.example",
+                "content rejected for this recipient",
+            ),
+            (
+                "PRDR \"a b\"@b.example no thanks",
+                "\"a b\"@b.example",
+                "no thanks",
+            ),
+            // An address that starts like the tag: only `R=<` is one.
+            ("PRDR R=x@b.example spam", "R=x@b.example", "spam"),
+        ];
+        for (text, rcpt, result) in prdr {
+            let Some(Event::Prdr(p)) = keyword(text.as_bytes()) else {
+                panic!("{text}")
+            };
+            assert_eq!(
+                (p.recipient.to_string(), p.result.to_string()),
+                (rcpt.to_string(), result.to_string()),
+                "{text}"
+            );
+        }
+        for text in ["PRDR", "PRDR ", "PRDR a@b.example", "PRDR R=<a@b.example>"] {
+            assert!(keyword(text.as_bytes()).is_none(), "{text}");
+        }
         let Some(Event::ConfigError(n)) =
             keyword(b"configured error code starts with incorrect digit (expected 4) in \"550 x\"")
         else {

@@ -1835,6 +1835,16 @@ mod keyword_tests {
         for text in ["SA: : x", "SA: not a kind: x"] {
             assert!(sa_exim(text.as_bytes()).is_none(), "{text}");
         }
+        // The status words are read after the action, however short it is.
+        let Some(Event::SaExim(sa)) = sa_exim(
+            b"SA: Action: x: score=7.5 required=5.0 (scanned in 1/1 secs | Message-Id: m@x.example). From <a@x.example> (local) for b@example.org",
+        ) else {
+            panic!()
+        };
+        assert_eq!(
+            (sa.action.unwrap(), sa.score, sa.required),
+            (Text::from("x"), Some(7.5), Some(5.0))
+        );
         let Some(Event::SaExim(sa)) = sa_exim(
             b"SA: Action: permanently rejected message: hits=20.0 required=5.0 (scanned in 1/1 secs | Message-Id: m@x.example). From <a> (host=mx.x.example [192.0.2.7]) for x> (host=fake [not.an.ip]) for a@example.org",
         ) else {

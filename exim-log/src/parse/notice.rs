@@ -1722,7 +1722,10 @@ mod keyword_tests {
     fn keyword_words_need_their_phrase() {
         let cases = [
             // deliver.c LOG_MAIN|LOG_PANIC: a failed system call, not an expansion.
-            ("failed to fsync journal: Input/output error", "system_notice"),
+            (
+                "failed to fsync journal: Input/output error",
+                "system_notice",
+            ),
             // acl.c: an expansion.
             (
                 "failed to expand ACL message \"$acl_m1\": unknown variable name \"acl_m1\"",

@@ -103,13 +103,14 @@ crate::json_object::json_object!(Rewrite<'a>, struct {
 });
 
 /// `PRDR R=<recipient> acceptance|refusal|temporary refusal` (`receive.c`): the
-/// per-recipient answer after DATA when PRDR was used.
+/// per-recipient answer after DATA when PRDR was used; `PRDR recipient message`
+/// when the PRDR ACL set a `log_message` (or only a `message`).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 #[non_exhaustive]
 pub struct PrdrResult<'a> {
-    /// The recipient, as logged (with `<>`).
+    /// The recipient, as logged: with `<>` after `R=`, bare before an ACL's message.
     pub recipient: Text<'a>,
-    /// `acceptance`, `refusal` or `temporary refusal`.
+    /// `acceptance`, `refusal` or `temporary refusal`, or the ACL's message.
     pub result: Text<'a>,
 }
 

@@ -1498,6 +1498,10 @@ mod tests {
                 b"a ST=x (y",
                 b"a H=",
                 b"\xff R=\xfe",
+                // A `<` or ` <"` where the line starts: no original before it.
+                b"<a@b> R=r",
+                b"<\"a b\"@c>: x",
+                b" <\"a\"@b>",
             ] {
                 // The address is where the line starts (or empty), never more.
                 let d = delivery(flag, line);

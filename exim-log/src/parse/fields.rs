@@ -593,4 +593,22 @@ mod tests {
         assert_eq!(number::<u64>(b"sss"), None);
         assert_eq!(number::<u64>(b"+1"), None);
     }
+
+    /// Exim writes sizes and counts with PR_EXIM_ARITH (a signed 64-bit
+    /// number): at most 19 digits. An empty value (`S=` cut short) is no
+    /// number, nor is a longer run of digits (no panic, no wrap).
+    #[test]
+    fn number_bounds() {
+        assert_eq!(number::<u64>(b""), None);
+        assert_eq!(
+            number::<u64>(b"9223372036854775807"),
+            Some(9_223_372_036_854_775_807)
+        );
+        assert_eq!(number::<u64>(b"0000000000000000001"), Some(1));
+        assert_eq!(number::<u64>(b"12345678901234567890"), None);
+        assert_eq!(number::<u64>(b"99999999999999999999999"), None);
+        assert_eq!(number::<u16>(b"65535"), Some(65_535));
+        assert_eq!(number::<u16>(b"65536"), None);
+        assert_eq!(number::<u32>(b"4294967296"), None);
+    }
 }

@@ -225,8 +225,16 @@ pub(crate) fn keyword(text: &[u8]) -> Option<Event<'_>> {
             message: Text::new(rest),
         })),
         b"PRDR" => {
-            let r = rest.strip_prefix(b"R=")?;
-            let (rcpt, result) = word(r);
+            // receive.c: `PRDR R=<%s> %s` with Exim's answer when the PRDR
+            // ACL set no message, else `PRDR %s %s` with the bare address
+            // and the ACL's log_message (or message).
+            let (rcpt, result) = match rest.strip_prefix(b"R=") {
+                Some(r) if r.starts_with(b"<") => word(r),
+                _ => super::fields::address(rest),
+            };
+            if rcpt.is_empty() {
+                return None;
+            }
             Some(Event::Prdr(PrdrResult {
                 recipient: Text::new(rcpt),
                 result: Text::new(result.strip_prefix(b" ")?),
@@ -1693,5 +1701,167 @@ mod last_resort_tests {
         ] {
             assert!(last_resort(text.as_bytes()).is_none(), "{text}");
         }
+    }
+}
+
+#[cfg(test)]
+mod keyword_tests {
+    use super::*;
+
+    /// The kind a whole line body gets through the dispatch of `other`.
+    fn kind(text: &str) -> &'static str {
+        let mut e = Event::Unknown;
+        crate::parse::other::event_into(text.as_bytes(), &mut e);
+        e.name()
+    }
+
+    /// Lines whose first word is one of `keyword`'s but whose next words are
+    /// not that notice's: each is what Exim means by it (the source named),
+    /// not the keyword's event.
+    #[test]
+    fn keyword_words_need_their_phrase() {
+        let cases = [
+            // deliver.c LOG_MAIN|LOG_PANIC: a failed system call, not an expansion.
+            (
+                "failed to fsync journal: Input/output error",
+                "system_notice",
+            ),
+            // acl.c: an expansion.
+            (
+                "failed to expand ACL message \"$acl_m1\": unknown variable name \"acl_m1\"",
+                "expansion_failed",
+            ),
+            // readconf.c log_write_die(LOG_MAIN): not a configuration syntax error.
+            (
+                "Exim configuration file /etc/exim/exim.conf has the wrong owner, group, or mode",
+                "system_notice",
+            ),
+            // smtp_in.c LOG_MAIN|LOG_PANIC: a message set with a wrong SMTP code.
+            (
+                "configured error code starts with incorrect digit (expected 5) in \"450 go away\"",
+                "config_error",
+            ),
+            // receive.c: the PRDR answer for one recipient.
+            ("PRDR R=<a@b.example> refusal", "prdr"),
+            // tls-openssl.c: a bare warning, no client block.
+            (
+                "Warning: No server certificate defined; will use a selfsigned one.",
+                "warning",
+            ),
+            ("WARNING: something odd", "warning"),
+        ];
+        for (text, want) in cases {
+            assert_eq!(kind(text), want, "{text}");
+        }
+        // The same first words with other text after them: no such notice.
+        for text in [
+            "original sin",
+            "moved on",
+            "DNS said no",
+            "malware found",
+            "configured nothing",
+            "Exim is fine",
+        ] {
+            assert!(keyword(text.as_bytes()).is_none(), "{text}");
+        }
+        // receive.c writes `PRDR R=<%s> %s` with its own answer, or `PRDR %s
+        // %s` with the PRDR ACL's log_message (or message) and the bare address.
+        let prdr: &[(&str, &str, &str)] = &[
+            (
+                "PRDR R=<a@b.example> temporary refusal",
+                "<a@b.example>",
+                "temporary refusal",
+            ),
+            (
+                "PRDR a@b.example content rejected for this recipient",
+                "a@b.example",
+                "content rejected for this recipient",
+            ),
+            (
+                "PRDR \"a b\"@b.example no thanks",
+                "\"a b\"@b.example",
+                "no thanks",
+            ),
+            // An address that starts like the tag: only `R=<` is one.
+            ("PRDR R=x@b.example spam", "R=x@b.example", "spam"),
+        ];
+        for (text, rcpt, result) in prdr {
+            let Some(Event::Prdr(p)) = keyword(text.as_bytes()) else {
+                panic!("{text}")
+            };
+            assert_eq!(
+                (p.recipient.to_string(), p.result.to_string()),
+                (rcpt.to_string(), result.to_string()),
+                "{text}"
+            );
+        }
+        for text in ["PRDR", "PRDR ", "PRDR a@b.example", "PRDR R=<a@b.example>"] {
+            assert!(keyword(text.as_bytes()).is_none(), "{text}");
+        }
+        let Some(Event::ConfigError(n)) =
+            keyword(b"configured error code starts with incorrect digit (expected 4) in \"550 x\"")
+        else {
+            panic!()
+        };
+        assert_eq!(
+            n.reason.unwrap(),
+            "configured error code starts with incorrect digit (expected 4) in \"550 x\""
+        );
+    }
+
+    /// deliver.c `"%s%s%s%s: error ignored%s"`: the parent in `<>`, and
+    /// `: RFC 3461 DSN, failure notify not requested` when the error is
+    /// ignored for DSN rather than by configuration.
+    #[test]
+    fn error_ignored_reason() {
+        let Some(Event::ErrorIgnored(e)) = address_line(
+            b"bob@example.com <list@example.com>: error ignored: RFC 3461 DSN, failure notify not requested",
+        ) else {
+            panic!()
+        };
+        assert_eq!(e.address, "bob@example.com");
+        assert_eq!(e.parent.unwrap(), "<list@example.com>");
+        assert_eq!(
+            e.reason.unwrap(),
+            "RFC 3461 DSN, failure notify not requested"
+        );
+        let Some(Event::ErrorIgnored(e)) = address_line(b"bob@example.com: error ignored") else {
+            panic!()
+        };
+        assert!(e.parent.is_none() && e.reason.is_none());
+    }
+
+    /// sa-exim.c writes `SA: <Kind>: ` with one word; a host block whose
+    /// address is not an address belongs to the recipients' text.
+    #[test]
+    fn sa_exim_shapes() {
+        for text in ["SA: : x", "SA: not a kind: x"] {
+            assert!(sa_exim(text.as_bytes()).is_none(), "{text}");
+        }
+        // The status words are read after the action, however short it is.
+        let Some(Event::SaExim(sa)) = sa_exim(
+            b"SA: Action: x: score=7.5 required=5.0 (scanned in 1/1 secs | Message-Id: m@x.example). From <a@x.example> (local) for b@example.org",
+        ) else {
+            panic!()
+        };
+        assert_eq!(
+            (sa.action.unwrap(), sa.score, sa.required),
+            (Text::from("x"), Some(7.5), Some(5.0))
+        );
+        let Some(Event::SaExim(sa)) = sa_exim(
+            b"SA: Action: permanently rejected message: hits=20.0 required=5.0 (scanned in 1/1 secs | Message-Id: m@x.example). From <a> (host=mx.x.example [192.0.2.7]) for x> (host=fake [not.an.ip]) for a@example.org",
+        ) else {
+            panic!()
+        };
+        assert_eq!(sa.sender.unwrap(), "a");
+        let h = sa.host.unwrap();
+        assert_eq!(
+            (h.name.unwrap(), h.ip.unwrap()),
+            (Text::from("mx.x.example"), Text::from("192.0.2.7"))
+        );
+        assert_eq!(
+            sa.recipients.unwrap(),
+            "x> (host=fake [not.an.ip]) for a@example.org"
+        );
     }
 }

@@ -60,7 +60,11 @@ fn raw_timestamp(i: &[u8]) -> Result<(&[u8], [u32; 7]), usize> {
     let (rest, ms) = match rest {
         [b'.', r @ ..] => match digits::<3>(r) {
             Ok((r, ms)) => (r, ms),
-            Err(_) => return Err(LAYOUT.len() + 1),
+            // The offending byte: the first of the three that is no digit.
+            Err(_) => {
+                let good = r.iter().take(3).take_while(|b| b.is_ascii_digit()).count();
+                return Err(LAYOUT.len() + 1 + good);
+            }
         },
         _ => (rest, u32::MAX),
     };
@@ -455,6 +459,12 @@ mod tests {
             ),
             ("2025-01-06 12:00:00", ErrorKind::MissingText, 19),
             ("2025-01-06 12:00:00x", ErrorKind::Timestamp, 19),
+            // Milliseconds are three digits (tod.c `.%03u`).
+            ("2025-01-06 12:00:00.x12 a", ErrorKind::Timestamp, 20),
+            ("2025-01-06 12:00:00.1 a", ErrorKind::Timestamp, 21),
+            ("2025-01-06 12:00:00.12 a", ErrorKind::Timestamp, 22),
+            ("2025-01-06 12:00:00.12", ErrorKind::Timestamp, 22),
+            ("2025-01-06 12:00:00.1234 a", ErrorKind::Timestamp, 23),
         ];
         for (line, kind, at) in cases {
             let e = prefix(line.as_bytes()).expect_err(line);

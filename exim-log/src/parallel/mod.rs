@@ -592,6 +592,24 @@ mod tests {
         out
     }
 
+    /// Two ranges of `path` (told its framing), cut at every byte, give
+    /// `whole`, the lines of the whole file.
+    fn every_cut_gives(path: &Path, framing: Option<Framing>, whole: &[(u64, Vec<u8>)]) {
+        let len = std::fs::metadata(path).unwrap().len();
+        for cut in 0..=len {
+            let units: Vec<Unit> = [0..cut, cut..len]
+                .into_iter()
+                .map(|r| Unit {
+                    path: path.to_path_buf(),
+                    bytes: r.end - r.start,
+                    range: Some(r),
+                    framing,
+                })
+                .collect();
+            assert!(lines_of_units(&units) == whole, "cut at {cut}");
+        }
+    }
+
     /// The lines of the whole file, read by one reader; and its framing.
     fn lines_of_file(path: &Path) -> (Vec<(u64, Vec<u8>)>, Option<Framing>) {
         let whole = Unit {
@@ -666,19 +684,7 @@ mod tests {
                 &b"2026-11-27 07:47:06 1sAoM5-00000009r3p-0200 ** a@example.com R=r0: bounced (:fail:) and more"[..],
             ]
         );
-        let len = text.len() as u64;
-        for cut in 0..=len {
-            let units: Vec<Unit> = [0..cut, cut..len]
-                .into_iter()
-                .map(|r| Unit {
-                    path: path.clone(),
-                    bytes: r.end - r.start,
-                    range: Some(r),
-                    framing,
-                })
-                .collect();
-            assert!(lines_of_units(&units) == whole, "cut at {cut}");
-        }
+        every_cut_gives(&path, framing, &whole);
     }
 
     /// Two ranges cut at every byte of a `journalctl -o export` file whose
@@ -705,19 +711,7 @@ mod tests {
         assert_eq!(times.len(), 6);
         assert_eq!(times.first().copied(), Some(&b"2025-11-27 07:47:34"[..]));
         assert_eq!(times.last().copied(), Some(&b"2025-11-27 07:47:39"[..]));
-        let len = text.len() as u64;
-        for cut in 0..=len {
-            let units: Vec<Unit> = [0..cut, cut..len]
-                .into_iter()
-                .map(|r| Unit {
-                    path: path.clone(),
-                    bytes: r.end - r.start,
-                    range: Some(r),
-                    framing,
-                })
-                .collect();
-            assert!(lines_of_units(&units) == whole, "cut at {cut}");
-        }
+        every_cut_gives(&path, framing, &whole);
     }
 
     /// A file that starts with Exim's own lines and goes on with syslog

@@ -179,7 +179,10 @@ impl ReportArgs {
     /// the messages come to `add` without them. On several threads the
     /// messages come with their lines, as there (`message_line` is not
     /// called). `add`, `message_line` and `lone` together must count what
-    /// `add` counts of messages with their lines.
+    /// `add` counts of messages with their lines. For a report that keeps a
+    /// few fixed bytes per message in flight (bounded by the assembler's
+    /// `max_in_flight`); one that keeps more uses
+    /// [`ReportArgs::fold_messages_lean_held`].
     #[allow(clippy::too_many_arguments)]
     pub fn fold_messages_lean<T: Send>(
         &self,
@@ -188,6 +191,29 @@ impl ReportArgs {
         init: impl Fn() -> T + Sync,
         add: impl Fn(&mut T, &Assembled) + Sync,
         message_line: impl Fn(&mut T, &LogLine<'_>),
+        lone: impl Fn(&mut T, &LogLine<'_>) + Sync,
+        merge: impl FnMut(&mut T, T),
+    ) -> (T, bool, MemoryUse) {
+        let held = |t: &mut T, line: &LogLine<'_>| {
+            message_line(t, line);
+            0
+        };
+        self.fold_messages_lean_held(source, total, init, add, held, lone, merge)
+    }
+
+    /// As [`ReportArgs::fold_messages_lean`], with `message_line` returning
+    /// the bytes it added to what `total` holds for the line's message: the
+    /// assembler counts them against the memory budget until the message
+    /// comes out ([`exim_log::assemble::Assembler::hold`]), flushing messages
+    /// early as for their lines, so that state stays within the budget.
+    #[allow(clippy::too_many_arguments)]
+    pub fn fold_messages_lean_held<T: Send>(
+        &self,
+        source: &mut Source,
+        total: T,
+        init: impl Fn() -> T + Sync,
+        add: impl Fn(&mut T, &Assembled) + Sync,
+        message_line: impl Fn(&mut T, &LogLine<'_>) -> usize,
         lone: impl Fn(&mut T, &LogLine<'_>) + Sync,
         merge: impl FnMut(&mut T, T),
     ) -> (T, bool, MemoryUse) {
@@ -203,8 +229,11 @@ impl ReportArgs {
                 let t = &mut *total.borrow_mut();
                 if !kept {
                     lone(t, line);
+                    0
                 } else if !matches!(line.event, exim_log::Event::Arguments(_)) {
-                    message_line(t, line);
+                    message_line(t, line)
+                } else {
+                    0
                 }
             },
         );
@@ -390,10 +419,13 @@ pub fn each_message_and_parse(
     source: &mut Source,
     budget: MemoryBudget,
     each: impl FnMut(Assembled),
-    parsed: impl FnMut(&LogLine<'_>, bool),
+    mut parsed: impl FnMut(&LogLine<'_>, bool),
 ) -> (bool, MemoryUse) {
     let opts = AssemblerOptions::default().memory_budget(budget);
-    each_message_with(source, opts, false, each, parsed)
+    each_message_with(source, opts, false, each, |line, kept| {
+        parsed(line, kept);
+        0
+    })
 }
 
 /// As [`each_message_and_parse`], with an assembler that keeps no lines
@@ -401,12 +433,14 @@ pub fn each_message_and_parse(
 /// without them), and each line's parse given to `parsed` after the items
 /// its push emitted went to `each` (a message that the line pushed out
 /// ends before it), as [`exim_log::report::summary::Summary::add_message_line`]
-/// wants.
+/// wants. `parsed` returns the bytes the caller now holds for the line's
+/// message, which the assembler counts as the message's
+/// ([`Assembler::hold`]; 0 for none).
 pub fn each_message_lean(
     source: &mut Source,
     budget: MemoryBudget,
     each: impl FnMut(Assembled),
-    parsed: impl FnMut(&LogLine<'_>, bool),
+    parsed: impl FnMut(&LogLine<'_>, bool) -> usize,
 ) -> (bool, MemoryUse) {
     let opts = AssemblerOptions::default()
         .memory_budget(budget)
@@ -416,13 +450,14 @@ pub fn each_message_lean(
 
 /// The loop of [`each_message_and_parse`] and [`each_message_lean`]
 /// (`emitted_first`: the items a line's push emitted go to `each` before
-/// the line's parse goes to `parsed`).
+/// the line's parse goes to `parsed`; what `parsed` returns is held for
+/// the line's message, [`Assembler::hold`]).
 fn each_message_with(
     source: &mut Source,
     opts: AssemblerOptions,
     emitted_first: bool,
     mut each: impl FnMut(Assembled),
-    mut parsed: impl FnMut(&LogLine<'_>, bool),
+    mut parsed: impl FnMut(&LogLine<'_>, bool) -> usize,
 ) -> (bool, MemoryUse) {
     let mut failed = false;
     let mut asm = Assembler::with_options(opts);
@@ -437,7 +472,14 @@ fn each_message_with(
                         each(a);
                     }
                 }
-                parsed(line, kept);
+                let held = parsed(line, kept);
+                if held > 0
+                    && let Some(id) = line.message_id
+                {
+                    // Flushes messages early if the budget needs it: they
+                    // go to `each` after this line, as a line's evictions do.
+                    asm.hold(id, held);
+                }
                 true
             }
             Err(_) => false,

@@ -32,7 +32,10 @@ pub fn run(args: Args) -> Outcome {
     let a = args.report;
     let mut source = a.open()?;
     let window = a.window.window();
-    let (agg, failed, assembler) = a.fold_messages_and_lines(
+    // On one thread the lines of messages are taken as they are read, only
+    // each message's arrival copied (the lean assembler), the copies held
+    // against the assembler's budget.
+    let (agg, failed, assembler) = a.fold_messages_lean_held(
         &mut source,
         SpamSources::with_budget(window, a.budget()),
         || SpamSources::with_budget(window, a.partial_budget()),
@@ -41,6 +44,7 @@ pub fn run(args: Args) -> Outcome {
                 agg.add(m);
             }
         },
+        |agg, line| agg.add_message_line(line),
         // Lines of no message count for nothing here: never copied.
         |_, _| {},
         SpamSources::merge,

@@ -288,6 +288,56 @@ impl Assembler {
         self.in_flight.len()
     }
 
+    /// Counts `bytes` that the caller holds for message `id`, in flight, as
+    /// if the message held them: against
+    /// [`AssemblerOptions::memory_budget`] until the message is emitted. For
+    /// a report that keeps state per message in flight in lean mode
+    /// ([`AssemblerOptions::keep_lines`]`(false)`, e.g.
+    /// [`crate::report::spam::SpamSources::add_message_line`]), so that the
+    /// budget bounds that state as it bounds the lines it would otherwise
+    /// keep. Room is made first, as for a line: past the budget the oldest
+    /// messages are flushed early ([`Status::Evicted`], this one too if it
+    /// is the oldest: its state then goes out with it and these bytes are
+    /// not counted). False, and nothing counted, when no message `id` is in
+    /// flight (a message line's own push never emits its message, but for
+    /// `Completed`).
+    ///
+    /// ```
+    /// use exim_log::assemble::{Assembled, Assembler, AssemblerOptions, Status};
+    /// use exim_log::budget::MemoryBudget;
+    /// use exim_log::{Position, parse_line};
+    ///
+    /// let opts = AssemblerOptions::default()
+    ///     .keep_lines(false)
+    ///     .memory_budget(MemoryBudget::bytes(64 << 10));
+    /// let mut asm = Assembler::with_options(opts);
+    /// let raw = b"2024-05-25 10:00:00 1sAfXv-0001UX-00 <= a@b.example U=a P=local S=812";
+    /// let line = parse_line(raw).unwrap();
+    /// asm.push_parsed(raw, &line, Position::new(1, 0));
+    /// let id = line.message_id.unwrap();
+    /// assert!(asm.hold(id, 1000));
+    /// assert!(asm.memory().held >= 1000);
+    /// // More than the budget: the message is flushed early, and nothing held.
+    /// assert!(asm.hold(id, 100 << 10));
+    /// assert!(matches!(asm.pop(), Some(Assembled::Message(m)) if m.status == Status::Evicted));
+    /// assert_eq!(asm.memory().held, 0);
+    /// assert!(!asm.hold(id, 1), "no longer in flight");
+    /// ```
+    pub fn hold(&mut self, id: MessageId<'_>, bytes: usize) -> bool {
+        let Some(id) = IdBuf::new(id.as_bytes()) else {
+            return false;
+        };
+        if !self.in_flight.contains_key(&id) {
+            return false;
+        }
+        self.make_room(bytes);
+        if let Some((_, msg)) = self.in_flight.get_mut(&id) {
+            msg.facts.held += bytes;
+            self.mem.add(bytes);
+        }
+        true
+    }
+
     /// Feeds one record. Whatever it completes is available from [`Assembler::pop`].
     pub fn push(&mut self, mut record: Record) {
         record.shrink_to_fit();

@@ -451,7 +451,6 @@ impl MessageLine {
 
     /// A copy of a parsed line, with what its parse found (its position
     /// unknown: the start).
-    #[cfg(test)]
     pub(crate) fn of_parse(line: &LogLine<'_>) -> Self {
         let raw = line.raw.as_bytes();
         MessageLine {

@@ -23,10 +23,11 @@
 
 use std::borrow::Cow;
 
-use crate::assemble::{LineKind, Message};
+use crate::assemble::{LineFields, LineKind, Message, MessageLine};
 use crate::hash::Map;
+use crate::message_id::IdBuf;
 use crate::text::{Escaping, Quoted};
-use crate::{Flag, Timestamp};
+use crate::{Flag, LogLine, Timestamp};
 
 use super::bounded::{BoundedMap, Bounds, CappedSet, Distinct, Merge, Weight, share_budget};
 use super::{TimeWindow, merge_span, widen_span};
@@ -257,6 +258,63 @@ fn recipients_and_domains<'a>(
     (count, domains)
 }
 
+/// What a message's lines add up to: deliveries (`=>`, `->`, ...), failures
+/// (`**`), deferrals (`==`), and whether one of them went to a remote host.
+#[derive(Clone, Copy, Debug, Default)]
+struct Tally {
+    delivered: u64,
+    failed: u64,
+    deferred: u64,
+    remote: bool,
+}
+
+impl Tally {
+    /// A delivery, failure or deferral: a line whose address counts as a
+    /// recipient when the arrival lists none.
+    fn addressed(kind: LineKind) -> bool {
+        matches!(
+            kind,
+            LineKind::Delivery | LineKind::Failure | LineKind::Deferral
+        )
+    }
+
+    fn line<L: LineFields>(&mut self, l: &L) {
+        match l.kind() {
+            LineKind::Delivery => {
+                self.delivered += 1;
+                self.remote |= l.has_host();
+            }
+            LineKind::Failure => self.failed += 1,
+            LineKind::Deferral => {
+                self.deferred += 1;
+                self.remote |= l.has_host();
+            }
+            _ => {}
+        }
+    }
+}
+
+/// What [`SpamSources::add_message_line`] keeps of a message in flight.
+#[derive(Clone, Debug, Default)]
+struct Open {
+    /// Its first arrival (`<=`) line, copied.
+    arrival: Option<MessageLine>,
+    tally: Tally,
+    /// The addresses of its delivery, failure and deferral lines, while
+    /// they may be needed (no arrival read yet, or one without recipients).
+    to: Vec<Box<[u8]>>,
+}
+
+impl Open {
+    /// Bytes counted for a message's entry besides its text: the entry in
+    /// the table (twice: the table keeps spare slots) and the first
+    /// allocation of the arrival's copy (allocator rounding, generous).
+    const OVERHEAD: usize = 2 * std::mem::size_of::<(IdBuf, Open)>() + 64;
+    /// Bytes counted per address kept besides its text (its box, twice:
+    /// the vector doubles as it grows).
+    const ADDRESS_OVERHEAD: usize = 2 * std::mem::size_of::<Box<[u8]>>();
+}
+
 /// Counts over every message read.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 #[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
@@ -391,6 +449,11 @@ pub struct SpamSources {
     last: Option<Timestamp>,
     #[cfg_attr(feature = "serde", serde(skip))]
     subject_memo: SubjectMemo,
+    /// The messages in flight whose lines were taken as they were read
+    /// ([`SpamSources::add_message_line`]; empty when messages come with
+    /// their lines).
+    #[cfg_attr(feature = "serde", serde(skip))]
+    open: Map<IdBuf, Open>,
 }
 
 impl SpamSources {
@@ -409,6 +472,7 @@ impl SpamSources {
             first: None,
             last: None,
             subject_memo: SubjectMemo::default(),
+            open: Map::default(),
         };
         let t = &mut s.tables;
         share_budget(
@@ -444,29 +508,139 @@ impl SpamSources {
         self.tables.host.merge(host);
     }
 
-    /// Counts one message.
+    /// Counts one message. A message of an assembler that keeps no lines
+    /// ([`AssemblerOptions::keep_lines`]) is counted from what
+    /// [`SpamSources::add_message_line`] kept of its lines.
+    ///
+    /// [`AssemblerOptions::keep_lines`]: crate::assemble::AssemblerOptions::keep_lines
     pub fn add(&mut self, m: &Message) {
+        if !self.open.is_empty()
+            && let Some(open) = self.open.remove(&m.id_buf())
+        {
+            let to = || {
+                let mut to: Vec<Cow<'_, str>> =
+                    open.to.iter().map(|a| String::from_utf8_lossy(a)).collect();
+                to.sort_unstable();
+                to.dedup();
+                to
+            };
+            self.count(m, open.arrival.as_ref(), open.tally, to);
+            return;
+        }
         // Counted from what the assembler kept of each line: no line is
         // parsed again.
-        let (mut delivered, mut failed, mut deferred, mut remote_delivery) = (0, 0, 0, false);
+        let mut tally = Tally::default();
         let mut arrival = None;
         for l in &m.lines {
-            match l.kind() {
-                LineKind::Arrival if l.flag() == Some(Flag::Arrival) && arrival.is_none() => {
-                    arrival = Some(l);
-                }
-                LineKind::Delivery => {
-                    delivered += 1;
-                    remote_delivery |= l.has_host();
-                }
-                LineKind::Failure => failed += 1,
-                LineKind::Deferral => {
-                    deferred += 1;
-                    remote_delivery |= l.has_host();
-                }
-                _ => {}
+            if l.kind() == LineKind::Arrival && l.flag() == Some(Flag::Arrival) && arrival.is_none()
+            {
+                arrival = Some(l);
             }
+            tally.line(l);
         }
+        let to = || {
+            // The distinct addresses of its delivery lines.
+            let mut to: Vec<Cow<'_, str>> = m
+                .lines
+                .iter()
+                .filter(|l| Tally::addressed(l.kind()))
+                .map(|l| l.address().unwrap_or_default().to_string_lossy())
+                .collect();
+            to.sort_unstable();
+            to.dedup();
+            to
+        };
+        self.count(m, arrival, tally, to);
+    }
+
+    /// Takes one line of a message as it is read, from its parse, for an
+    /// assembler that keeps no lines
+    /// ([`AssemblerOptions::keep_lines`]`(false)`): give it every line the
+    /// assembler took as a message's ([`Assembler::push_parsed`] true, not
+    /// an args line) after the items that push emitted went to
+    /// [`SpamSources::add`], and the emitted messages to
+    /// [`SpamSources::add`] as usual: the result is the one of messages
+    /// with their lines. What the message's count needs is held here while
+    /// it is in flight: a copy of its arrival line, its delivery counts and,
+    /// when the arrival has no recipients list, the addresses delivered to.
+    ///
+    /// Returns the bytes this line added to what is held for its message:
+    /// give them to [`Assembler::hold`] for the line's id, so the
+    /// assembler's memory budget counts them and flushes the message early
+    /// (to [`SpamSources::add`], which lets them go) like one whose lines it
+    /// keeps. Without that, a message with many deliveries to long
+    /// addresses would grow here without bound.
+    ///
+    /// [`AssemblerOptions::keep_lines`]: crate::assemble::AssemblerOptions::keep_lines
+    /// [`Assembler::push_parsed`]: crate::assemble::Assembler::push_parsed
+    /// [`Assembler::hold`]: crate::assemble::Assembler::hold
+    pub fn add_message_line(&mut self, line: &LogLine<'_>) -> usize {
+        let kind = line.kind();
+        let arrival = kind == LineKind::Arrival && line.flag == Some(Flag::Arrival);
+        if !arrival && !Tally::addressed(kind) {
+            // Nothing else counts here.
+            return 0;
+        }
+        let Some(id) = line.message_id.and_then(|id| IdBuf::new(id.as_bytes())) else {
+            return 0;
+        };
+        let mut held = 0;
+        let open = self.open.entry(id).or_insert_with(|| {
+            held += Open::OVERHEAD;
+            Open::default()
+        });
+        if arrival && open.arrival.is_none() {
+            let copy = MessageLine::of_parse(line);
+            held += copy.raw().len();
+            open.arrival = Some(copy);
+        }
+        open.tally.line(line);
+        if Tally::addressed(kind)
+            && open
+                .arrival
+                .as_ref()
+                .is_none_or(|a| a.recipients().is_none())
+        {
+            let address: Box<[u8]> = line.address().unwrap_or_default().as_bytes().into();
+            held += address.len() + Open::ADDRESS_OVERHEAD;
+            open.to.push(address);
+        }
+        held
+    }
+
+    /// The bytes held for the messages in flight
+    /// ([`SpamSources::add_message_line`]), counted as it counts them.
+    #[cfg(test)]
+    fn open_bytes(&self) -> usize {
+        self.open
+            .values()
+            .map(|o| {
+                Open::OVERHEAD
+                    + o.arrival.as_ref().map_or(0, |a| a.raw().len())
+                    + o.to
+                        .iter()
+                        .map(|a| a.len() + Open::ADDRESS_OVERHEAD)
+                        .sum::<usize>()
+            })
+            .sum()
+    }
+
+    /// Counts message `m`: its first arrival, the tally of its lines, the
+    /// distinct addresses of its delivery lines (`to`, read only when the
+    /// arrival has no recipients list).
+    fn count<'a>(
+        &mut self,
+        m: &'a Message,
+        arrival: Option<&'a MessageLine>,
+        tally: Tally,
+        to: impl FnOnce() -> Vec<Cow<'a, str>>,
+    ) {
+        let Tally {
+            delivered,
+            failed,
+            deferred,
+            remote: remote_delivery,
+        } = tally;
         let Some(a) = arrival else {
             self.totals.without_arrival += 1;
             return;
@@ -519,23 +693,7 @@ impl SpamSources {
 
         let (recipients, domains) = match &a.recipients() {
             Some(list) => recipients_and_domains(list.iter().map(|t| t.to_string_lossy())),
-            None => {
-                // The distinct addresses of its delivery lines.
-                let mut to: Vec<Cow<'_, str>> = m
-                    .lines
-                    .iter()
-                    .filter(|l| {
-                        matches!(
-                            l.kind(),
-                            LineKind::Delivery | LineKind::Failure | LineKind::Deferral
-                        )
-                    })
-                    .map(|l| l.address().unwrap_or_default().to_string_lossy())
-                    .collect();
-                to.sort_unstable();
-                to.dedup();
-                recipients_and_domains(to.into_iter())
-            }
+            None => recipients_and_domains(to().into_iter()),
         };
         let facts = Facts {
             id: m.id().as_str(),
@@ -745,6 +903,135 @@ impl Row {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::assemble::{Assembled, Assembler, AssemblerOptions};
+    use crate::reader::LogReader;
+
+    /// The report of messages with their lines.
+    fn full_report(log: &[u8], opts: AssemblerOptions) -> String {
+        let mut s = SpamSources::new(TimeWindow::default());
+        for item in Assembler::with_options(opts).messages(LogReader::new(log).into_records()) {
+            if let Ok(Assembled::Message(m)) = item {
+                s.add(&m);
+            }
+        }
+        format!("{:?}", s.report(1000, 1))
+    }
+
+    /// The counts with each message line taken as it is read, by an
+    /// assembler that keeps none of them and holds what the report keeps
+    /// for them (as `exim-log spam-sources --threads 1` does); `check` sees
+    /// both after each line.
+    fn lean_run(
+        log: &[u8],
+        opts: AssemblerOptions,
+        mut check: impl FnMut(&SpamSources, &Assembler),
+    ) -> SpamSources {
+        let mut asm = Assembler::with_options(opts.keep_lines(false));
+        let mut s = SpamSources::new(TimeWindow::default());
+        let add = |s: &mut SpamSources, asm: &mut Assembler| {
+            while let Some(item) = asm.pop() {
+                if let Assembled::Message(m) = item {
+                    s.add(&m);
+                }
+            }
+        };
+        for (n, raw) in log.split_inclusive(|&b| b == b'\n').enumerate() {
+            let Ok(line) = crate::parse_line(raw) else {
+                continue;
+            };
+            let kept = asm.push_parsed(raw, &line, crate::Position::new(n as u64 + 1, 0));
+            add(&mut s, &mut asm);
+            if kept && !matches!(line.event, crate::Event::Arguments(_)) {
+                let held = s.add_message_line(&line);
+                if held > 0 {
+                    let id = line.message_id.unwrap_or_else(|| panic!("no id: {line:?}"));
+                    assert!(asm.hold(id, held), "not in flight: {line:?}");
+                    add(&mut s, &mut asm);
+                }
+            }
+            check(&s, &asm);
+        }
+        asm.finish();
+        add(&mut s, &mut asm);
+        assert!(s.open.is_empty(), "a message's state outlived it");
+        s
+    }
+
+    /// [`lean_run`]'s report.
+    fn lean_report(log: &[u8], opts: AssemblerOptions) -> String {
+        format!("{:?}", lean_run(log, opts, |_, _| {}).report(1000, 1))
+    }
+
+    /// What is kept for the messages in flight is held by the assembler,
+    /// within its budget: a log of many messages that never complete, each
+    /// delivered to many long addresses (no recipients list on the arrival,
+    /// so each address is kept), stays within 64 KiB, the messages flushed
+    /// early with what was kept for them. Every line is still counted once.
+    #[test]
+    fn what_is_kept_for_messages_in_flight_stays_within_the_budget() {
+        let budget = 64 << 10;
+        let (messages, deliveries) = (400, 20);
+        let mut log = Vec::new();
+        let id = |i: usize| format!("1s{i:04}-0001UX-00");
+        for i in 0..messages {
+            log.extend_from_slice(
+                format!(
+                    "2024-05-25 10:00:00 {} <= a@b.example H=(x) [192.0.2.1] A=plain:user{i} P=esmtpa S=812\n",
+                    id(i)
+                )
+                .as_bytes(),
+            );
+        }
+        for d in 0..deliveries {
+            for i in 0..messages {
+                let address = format!("{}{d}@{i}.example", "x".repeat(200));
+                log.extend_from_slice(
+                    format!(
+                        "2024-05-25 10:00:01 {} == {address} R=dnslookup T=remote_smtp defer (-44): x\n",
+                        id(i)
+                    )
+                    .as_bytes(),
+                );
+            }
+        }
+        let opts = AssemblerOptions::default().memory_budget(MemoryBudget::bytes(budget));
+        let mut most = 0;
+        let s = lean_run(&log, opts, |s, asm| {
+            let (kept, held) = (s.open_bytes(), asm.memory().held);
+            most = most.max(kept);
+            assert!(kept <= held, "kept {kept} > held {held}");
+            assert!(held <= budget, "held {held} > budget {budget}");
+        });
+        // The addresses alone are 4 MB: the budget was needed.
+        assert!(most > budget / 2, "{most}");
+        // Each arrival is in the first part of its message, counted once.
+        let report = s.report(usize::MAX, 1);
+        assert_eq!(report.totals.messages, messages as u64);
+        assert_eq!(report.totals.authenticated, messages as u64);
+        assert_eq!(report.sections[2].kind, SourceKind::Login);
+        assert_eq!(report.sections[2].sources, messages as u64);
+    }
+
+    /// Taking each line as it is read gives the report of whole messages:
+    /// on every corpus mainlog, one by one and as one log, and with at most
+    /// two messages in flight (most pushed out early and continued).
+    #[test]
+    fn lines_taken_as_read_give_the_report_of_whole_messages() {
+        let Some(files) = crate::assemble::corpus_mainlogs() else {
+            return;
+        };
+        for cap in [100_000, 2] {
+            let opts = AssemblerOptions::default().max_in_flight(cap);
+            let mut all = Vec::new();
+            for f in &files {
+                let log = std::fs::read(f).unwrap_or_else(|e| panic!("{e}"));
+                let full = full_report(&log, opts.clone());
+                assert_eq!(lean_report(&log, opts.clone()), full, "{}", f.display());
+                all.extend_from_slice(&log);
+            }
+            assert_eq!(lean_report(&all, opts.clone()), full_report(&all, opts));
+        }
+    }
 
     #[test]
     fn recipients_are_counted_and_their_domains_kept_once_lower_cased() {

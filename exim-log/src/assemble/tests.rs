@@ -289,6 +289,44 @@ fn submissions_are_told_from_other_invocations() {
     }
 }
 
+/// Every option of a process that submits nothing (queue runs, `-M...`
+/// actions, the daemon, the test and listing modes: exim's `-q`, `-M`,
+/// `-bd`, `-bp`, `-bt`, `-bv`, `-be`, `-bV`, `-bh`, `-bP`, `-br`, `-bF`,
+/// `-bf`, `-bi`), alone or with more letters, wins over a recipient; the
+/// other `-b` modes and a bare `-b` do not.
+#[test]
+fn every_excluded_option_is_no_submission() {
+    let excluded = [
+        "-q", "-M", "-bd", "-bp", "-bt", "-bv", "-be", "-bV", "-bh", "-bP", "-br", "-bF", "-bf",
+        "-bi",
+    ];
+    let is = |argv: &str| {
+        is_submission(&Arguments {
+            cwd: crate::text::Text::from("/home/u"),
+            argc: 0,
+            args: crate::event::ArgList::new(crate::text::Text::from(argv)),
+        })
+    };
+    for x in excluded {
+        for argv in [
+            format!("/usr/sbin/exim {x} user@example.org"),
+            format!("/usr/sbin/exim -t {x}zz"),
+        ] {
+            assert!(!is(&argv), "{argv}");
+        }
+        // The program name is not an option.
+        assert!(is(&format!("{x} -t")), "{x} -t");
+    }
+    for argv in [
+        "exim -bm u@example.org",
+        "exim -bS",
+        "exim -b u@example.org",
+        "exim -bx u@x",
+    ] {
+        assert!(is(argv), "{argv}");
+    }
+}
+
 #[test]
 fn next_hop_ids_in_confirmations() {
     let cases: &[(&[u8], Option<&str>)] = &[

@@ -650,16 +650,9 @@ impl SpamSources {
             return;
         }
         let login = a.authenticator().map(|au| a.auth_id().unwrap_or(au));
-        // The client: its IP, labelled with its name; or its name alone.
-        let host = a.has_host().then(|| {
-            let name = a.host_name().or(a.helo());
-            match a.host_ip() {
-                Some(ip) => (ip.to_string_lossy(), name),
-                None => (name.unwrap_or_default().to_string_lossy(), None),
-            }
-        });
+        let has_host = a.has_host();
         let bounce = a.sender().is_some_and(|s| s.as_bytes() == b"<>");
-        let local = host.is_none() && !bounce;
+        let local = !has_host && !bounce;
         let cwd = m
             .submission()
             .and_then(|s| s.cwd())
@@ -671,7 +664,7 @@ impl SpamSources {
         self.last = Some(self.last.map_or(time, |x| x.max(time)));
         if login.is_some() {
             self.totals.authenticated += 1;
-        } else if host.is_some() {
+        } else if has_host {
             if remote_delivery {
                 self.totals.relayed += 1;
             } else {
@@ -685,7 +678,7 @@ impl SpamSources {
             self.totals.local_with_script += u64::from(cwd.is_some());
         }
         let user = a.user().filter(|_| local);
-        let to_host = login.is_none() && host.is_some() && remote_delivery;
+        let to_host = login.is_none() && has_host && remote_delivery;
         if login.is_none() && !to_host && user.is_none() && cwd.is_none() {
             // No table takes it (inbound mail, bounces): the rest is not needed.
             return;
@@ -715,7 +708,15 @@ impl SpamSources {
             tables
                 .get_mut(SourceKind::Login)
                 .update(&*login.to_string_lossy(), |s| s.add(&facts));
-        } else if let Some((ip, name)) = host.filter(|_| to_host) {
+        } else if to_host {
+            // The client: its IP, labelled with its name; or its name alone
+            // (decoded only here: most messages with a host go to no table
+            // of hosts).
+            let name = a.host_name().or(a.helo());
+            let (ip, name) = match a.host_ip() {
+                Some(ip) => (ip.to_string_lossy(), name),
+                None => (name.unwrap_or_default().to_string_lossy(), None),
+            };
             tables.get_mut(SourceKind::Host).update(&*ip, |s| {
                 if s.label.is_none() {
                     s.label = name.map(|n| n.to_string_lossy().into_owned());

@@ -478,6 +478,8 @@ fn each_message_with(
                 {
                     // Flushes messages early if the budget needs it: they
                     // go to `each` after this line, as a line's evictions do.
+                    // (Its message is in flight: a line's push emits its own
+                    // message only at `Completed`, for which nothing is held.)
                     asm.hold(id, held);
                 }
                 true

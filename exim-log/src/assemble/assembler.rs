@@ -561,7 +561,16 @@ impl Assembler {
             + parent.as_ref().map_or(0, String::len);
         // Where this line is, for a bounce whose parent is in another part.
         let at = (parent.is_some() && self.unresolved.is_some()).then(|| line.position().clone());
-        let entry = self.entry(f.id);
+        // A `Completed` line ends its message: taken out of the table at
+        // once (one lookup, not a lookup for the line and another to remove).
+        let mut done: Option<Box<Message>> = None;
+        let entry: &mut Message = if f.completed
+            && let Some((_, msg)) = self.in_flight.remove(&f.id)
+        {
+            &mut **done.insert(msg)
+        } else {
+            self.entry(f.id)
+        };
         if let Some(t) = f.timestamp {
             entry.facts.first.get_or_insert(t);
             entry.facts.last = Some(t);
@@ -601,7 +610,9 @@ impl Assembler {
         }
         self.mem.add(held + parent_held);
         if f.completed {
-            if let Some((_, msg)) = self.in_flight.remove(&f.id) {
+            // (Not in flight before this line: made by it, removed now.)
+            let done = done.or_else(|| self.in_flight.remove(&f.id).map(|(_, msg)| msg));
+            if let Some(msg) = done {
                 // Its order entry goes when it reaches the front.
                 self.emit(msg, Status::Completed);
             }

@@ -332,15 +332,8 @@ impl Assembler {
         let Some(id) = IdBuf::new(id.as_bytes()) else {
             return false;
         };
-        let fits = self.mem.held.saturating_add(bytes) <= self.mem.budget;
-        let Some((_, msg)) = self.in_flight.get_mut(&id) else {
+        if !self.in_flight.contains_key(&id) {
             return false;
-        };
-        if fits {
-            // Nearly always: one lookup.
-            msg.facts.held += bytes;
-            self.mem.add(bytes);
-            return true;
         }
         self.make_room(bytes);
         if let Some((_, msg)) = self.in_flight.get_mut(&id) {
@@ -666,14 +659,12 @@ impl Assembler {
 
     /// One holder of a shared args line let it go; the last releases it.
     fn unshare(&mut self, record: &Arc<Record>) {
-        // One lookup, whether the line stays or goes.
-        if let std::collections::hash_map::Entry::Occupied(mut e) =
-            self.shared.entry(Arc::as_ptr(record) as usize)
-        {
-            let holders = &mut e.get_mut().1;
-            *holders = holders.saturating_sub(1);
-            if *holders == 0 {
-                let (bytes, _) = e.remove();
+        let key = Arc::as_ptr(record) as usize;
+        if let Some(e) = self.shared.get_mut(&key) {
+            e.1 = e.1.saturating_sub(1);
+            if e.1 == 0 {
+                let bytes = e.0;
+                self.shared.remove(&key);
                 self.mem.sub(bytes);
             }
         }

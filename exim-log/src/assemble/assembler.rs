@@ -567,7 +567,7 @@ impl Assembler {
         let entry: &mut Message = if f.completed
             && let Some((_, msg)) = self.in_flight.remove(&f.id)
         {
-            &mut **done.insert(msg)
+            done.insert(msg)
         } else {
             self.entry(f.id)
         };

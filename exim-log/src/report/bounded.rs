@@ -772,6 +772,62 @@ impl std::fmt::Display for Distinct {
 mod tests {
     use super::*;
 
+    /// Keys as a log may give them: short and long (around the cut at
+    /// `MAX_KEY_BYTES`, with a multi-byte character across it), valid
+    /// UTF-8 or not, some equal to the text a cut key is kept under.
+    fn byte_keys() -> Vec<Vec<u8>> {
+        let mut keys: Vec<Vec<u8>> = vec![
+            b"local".to_vec(),
+            b"".to_vec(),
+            b"mx1.example.net".to_vec(),
+            "h\u{e9}llo".as_bytes().to_vec(),
+            b"bad\xff\xfebytes".to_vec(),
+            b"bad\xef\xbf\xbd\xef\xbf\xbdbytes".to_vec(),
+            b"\xc3".to_vec(),
+        ];
+        for len in [MAX_KEY_BYTES - 1, MAX_KEY_BYTES, MAX_KEY_BYTES + 1, 300] {
+            keys.push(vec![b'x'; len]);
+            let mut k = vec![b'y'; len - 2];
+            k.extend_from_slice("\u{e9}".as_bytes());
+            keys.push(k);
+            let mut k = vec![b'z'; len - 1];
+            k.push(0xff);
+            keys.push(k);
+        }
+        // The text a cut key is counted under, given as a key itself.
+        let cut = truncate_key(&"x".repeat(300)).unwrap_or_default();
+        keys.push(cut.into_bytes());
+        keys
+    }
+
+    #[test]
+    fn keys_as_bytes_count_as_their_decoded_text() {
+        let keys = byte_keys();
+        let mut by_bytes: BoundedMap<String, u64> = BoundedMap::new(1000);
+        let mut by_text: BoundedMap<String, u64> = BoundedMap::new(1000);
+        // Each key several times, interleaved, so both hits and misses run.
+        for round in 0..3 {
+            for (i, k) in keys.iter().enumerate() {
+                if (i + round) % 2 == 0 {
+                    by_bytes.bump_bytes(k);
+                    by_text.bump(&*String::from_utf8_lossy(k));
+                }
+                by_bytes.update_bytes(k, |v| *v += 10);
+                by_text.update(&*String::from_utf8_lossy(k), |v| *v += 10);
+            }
+        }
+        let entries = |m: &BoundedMap<String, u64>| {
+            let mut e: Vec<(String, u64)> = m.iter().map(|(k, v)| (k.clone(), *v)).collect();
+            e.sort();
+            e
+        };
+        assert_eq!(entries(&by_bytes), entries(&by_text));
+        assert_eq!(by_bytes.usage(), by_text.usage());
+        assert!(by_bytes.truncated() > 0);
+        assert_eq!(by_bytes.get("local"), Some(&32));
+        assert_eq!(by_bytes.get("bad\u{fffd}\u{fffd}bytes"), Some(&63));
+    }
+
     #[test]
     fn merged_maps_and_sets_equal_one_pass() {
         let words = ["a", "b", "a", "c", "b", "a", "d"];

@@ -134,7 +134,14 @@ mod state {
 
     impl<K: Serialize, V: Serialize> Serialize for Entries<'_, K, V> {
         fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
-            s.collect_map(self.0.iter().map(|(k, v)| (k, v)))
+            use serde::ser::SerializeMap;
+            // The length given first: binary formats (postcard, which the
+            // Python package pickles reports with) need it.
+            let mut map = s.serialize_map(Some(self.0.len()))?;
+            for (k, v) in self.0 {
+                map.serialize_entry(k, v)?;
+            }
+            map.end()
         }
     }
 

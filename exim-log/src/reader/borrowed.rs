@@ -77,6 +77,9 @@ impl<R: Read> LogReader<R> {
     /// the end of input.
     #[inline]
     pub(super) fn advance_line(&mut self) -> Result<bool, ReadError> {
+        if self.advance_in_buffer() {
+            return Ok(true);
+        }
         let at = match self.advance_at()? {
             Some(at) => at,
             None => return Ok(false),
@@ -84,6 +87,34 @@ impl<R: Read> LogReader<R> {
         self.current_pos.line = at.line;
         self.current_pos.byte = at.byte;
         Ok(true)
+    }
+
+    /// The usual case of [`LogReader::advance_line`], in a few dozen
+    /// instructions: the next line is whole in the read buffer (nothing to
+    /// read, no partial line held, not too long). `false` otherwise, with
+    /// only the previous line consumed: the caller goes the general way.
+    #[inline]
+    pub(super) fn advance_in_buffer(&mut self) -> bool {
+        self.settle();
+        if self.done || !self.carry.is_empty() || self.skipping.is_some() {
+            return false;
+        }
+        let chunk = self.rdr.buffer();
+        let Some(i) = memchr::memchr(b'\n', chunk) else {
+            return false;
+        };
+        let len = trim_line_ending(chunk.get(..=i).unwrap_or_default()).len();
+        if len > self.max_line {
+            return false;
+        }
+        self.current_pos.line = self.next.line;
+        self.current_pos.byte = self.next.byte;
+        self.advance(i as u64 + 1);
+        self.current = Current::Buffer {
+            len,
+            consume: i + 1,
+        };
+        true
     }
 
     #[inline]

@@ -487,6 +487,40 @@ impl LogFiles {
     /// the zero-copy twin of [`LogFiles::read_line`] (see
     /// [`LogReader::next_line`]).
     pub fn next_line(&mut self) -> Result<Option<(&[u8], &Position)>, ReadError> {
+        // The usual case first: a plain input (or wrappers kept) whose next
+        // line is whole in the read buffer; about 170 instructions a line
+        // less than the general way (callgrind).
+        let plain = match self.current.as_mut() {
+            Some(rdr) => {
+                (self.keep_wrappers || rdr.framing() == Some(Framing::Plain))
+                    && rdr.advance_in_buffer()
+            }
+            None => false,
+        };
+        let located = if plain {
+            None
+        } else {
+            match self.advance_located()? {
+                Some(located) => located,
+                None => return Ok(None),
+            }
+        };
+        let Some(cur) = self.current.as_ref() else {
+            return Ok(None);
+        };
+        let (line, pos) = cur.current();
+        Ok(Some(match (located, self.unwrap.as_ref()) {
+            (Some(Located::Input(r)), _) => (line.get(r).unwrap_or(line), pos),
+            (Some(Located::Buffer), Some(u)) => (u.buffer(), pos),
+            _ => (line, pos),
+        }))
+    }
+
+    /// The general way of [`LogFiles::next_line`]: moves to the next line
+    /// (opening inputs, unwrapping syslog and journald lines); `None` at the
+    /// end of the inputs, else where the line to return is
+    /// ([`Unwrap::locate`]; `None`: the reader's current line as it is).
+    fn advance_located(&mut self) -> Result<Option<Option<Located>>, ReadError> {
         let located = loop {
             let Some(rdr) = self.reader() else {
                 return Ok(None);
@@ -527,15 +561,7 @@ impl LogFiles {
                 break Some(l);
             }
         };
-        let Some(cur) = self.current.as_ref() else {
-            return Ok(None);
-        };
-        let (line, pos) = cur.current();
-        Ok(Some(match (located, self.unwrap.as_ref()) {
-            (Some(Located::Input(r)), _) => (line.get(r).unwrap_or(line), pos),
-            (Some(Located::Buffer), Some(u)) => (u.buffer(), pos),
-            _ => (line, pos),
-        }))
+        Ok(Some(located))
     }
 }
 

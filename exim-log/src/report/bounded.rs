@@ -13,10 +13,13 @@
 //! counts distinct values up to a cap, truncating long values the same way.
 
 use std::borrow::Borrow;
-use std::hash::Hash;
+use std::hash::{BuildHasher, Hash, Hasher};
+
+use foldhash::fast::RandomState;
+use hashbrown::HashTable;
 
 use crate::budget::{MemoryBudget, MemoryUse};
-use crate::hash::{Map, Set};
+use crate::hash::Set;
 
 /// The longest key (or distinct value) kept whole, in bytes.
 pub const MAX_KEY_BYTES: usize = 256;
@@ -90,16 +93,14 @@ pub fn truncate_key(s: &str) -> Option<String> {
 
 /// A map of at most `cap` keys and about `max_bytes` bytes that drops its
 /// lightest half when full.
+///
+/// Its entries are hashed by their key's bytes, so a key borrowed from a
+/// log line is looked up as bytes ([`BoundedMap::update_bytes`]): decoded
+/// (UTF-8 checked) and copied only when it is new.
 #[derive(Clone, Debug)]
-#[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
-#[cfg_attr(
-    feature = "serde",
-    serde(bound(
-        deserialize = "K: serde::Deserialize<'de> + Eq + Hash, V: serde::Deserialize<'de>"
-    ))
-)]
 pub struct BoundedMap<K, V> {
-    map: Map<K, V>,
+    map: HashTable<(K, V)>,
+    hasher: RandomState,
     cap: usize,
     max_bytes: usize,
     bytes: usize,
@@ -108,14 +109,121 @@ pub struct BoundedMap<K, V> {
     truncated: u64,
 }
 
+/// The hash of a key: its bytes, one `write` (the same for a `&str`, a
+/// `String` and the bytes of a line).
+#[inline]
+fn hash_bytes(hasher: &RandomState, key: &[u8]) -> u64 {
+    let mut h = hasher.build_hasher();
+    h.write(key);
+    h.finish()
+}
+
+/// [`hash_bytes`] of a stored key.
+fn hash_key<K: AsRef<str>, V>(hasher: &RandomState) -> impl Fn(&(K, V)) -> u64 + '_ {
+    move |(k, _)| hash_bytes(hasher, k.as_ref().as_bytes())
+}
+
 #[cfg(feature = "serde")]
-impl<K: Hash + Eq + Clone, V> BoundedMap<K, V> {
+mod state {
+    //! The serde form of a [`BoundedMap`]: the one `derive` gave when it
+    //! held a `HashMap` (its entries as a map, then its bounds and counts).
+    use super::{BoundedMap, HashTable, RandomState, hash_key};
+    use serde::{Deserialize, Deserializer, Serialize, Serializer};
+
+    struct Entries<'a, K, V>(&'a HashTable<(K, V)>);
+
+    impl<K: Serialize, V: Serialize> Serialize for Entries<'_, K, V> {
+        fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+            use serde::ser::SerializeMap;
+            // The length given first: binary formats (postcard, which the
+            // Python package pickles reports with) need it.
+            let mut map = s.serialize_map(Some(self.0.len()))?;
+            for (k, v) in self.0 {
+                map.serialize_entry(k, v)?;
+            }
+            map.end()
+        }
+    }
+
+    #[derive(Serialize)]
+    struct Out<'a, K, V> {
+        map: Entries<'a, K, V>,
+        cap: usize,
+        max_bytes: usize,
+        bytes: usize,
+        dropped: u64,
+        prunes: u64,
+        truncated: u64,
+    }
+
+    #[derive(Deserialize)]
+    #[serde(bound(
+        deserialize = "K: Deserialize<'de> + Eq + std::hash::Hash, V: Deserialize<'de>"
+    ))]
+    struct In<K, V> {
+        map: crate::hash::Map<K, V>,
+        cap: usize,
+        max_bytes: usize,
+        bytes: usize,
+        dropped: u64,
+        prunes: u64,
+        truncated: u64,
+    }
+
+    impl<K: Serialize, V: Serialize> Serialize for BoundedMap<K, V> {
+        fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+            Out {
+                map: Entries(&self.map),
+                cap: self.cap,
+                max_bytes: self.max_bytes,
+                bytes: self.bytes,
+                dropped: self.dropped,
+                prunes: self.prunes,
+                truncated: self.truncated,
+            }
+            .serialize(s)
+        }
+    }
+
+    impl<'de, K, V> Deserialize<'de> for BoundedMap<K, V>
+    where
+        K: Deserialize<'de> + Eq + std::hash::Hash + AsRef<str>,
+        V: Deserialize<'de>,
+    {
+        fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+            let st = In::<K, V>::deserialize(d)?;
+            let hasher = RandomState::default();
+            let mut map = HashTable::with_capacity(st.map.len());
+            for e in st.map {
+                map.insert_unique(hash_key(&hasher)(&e), e, hash_key(&hasher));
+            }
+            Ok(BoundedMap {
+                map,
+                hasher,
+                cap: st.cap,
+                max_bytes: st.max_bytes,
+                bytes: st.bytes,
+                dropped: st.dropped,
+                prunes: st.prunes,
+                truncated: st.truncated,
+            })
+        }
+    }
+}
+
+#[cfg(feature = "serde")]
+impl<K: Clone + AsRef<str>, V> BoundedMap<K, V> {
     /// The same map with each value replaced by `f(value)`, its bounds and
     /// counts kept (report state written in another shape).
-    #[cfg(feature = "serde")]
     pub(crate) fn map_values<W>(&self, f: impl Fn(&V) -> W) -> BoundedMap<K, W> {
+        let mut map = HashTable::with_capacity(self.map.len());
+        for (k, v) in &self.map {
+            let e = (k.clone(), f(v));
+            map.insert_unique(hash_key(&self.hasher)(&e), e, hash_key(&self.hasher));
+        }
         BoundedMap {
-            map: self.map.iter().map(|(k, v)| (k.clone(), f(v))).collect(),
+            map,
+            hasher: self.hasher.clone(),
             cap: self.cap,
             max_bytes: self.max_bytes,
             bytes: self.bytes,
@@ -126,12 +234,13 @@ impl<K: Hash + Eq + Clone, V> BoundedMap<K, V> {
     }
 }
 
-impl<K: Hash + Eq + Clone + Ord + Key, V: Default + Weight> BoundedMap<K, V> {
+impl<K: Hash + Eq + Clone + Ord + Key + AsRef<str>, V: Default + Weight> BoundedMap<K, V> {
     /// An empty map holding at most `cap` keys (at least 2), without a byte
     /// budget (see [`BoundedMap::with_max_bytes`]).
     pub fn new(cap: usize) -> Self {
         BoundedMap {
-            map: Map::default(),
+            map: HashTable::new(),
+            hasher: RandomState::default(),
             cap: cap.max(2),
             max_bytes: usize::MAX,
             bytes: 0,
@@ -172,6 +281,33 @@ impl<K: Hash + Eq + Clone + Ord + Key, V: Default + Weight> BoundedMap<K, V> {
         self.map.len() >= self.cap || self.bytes > self.max_bytes
     }
 
+    /// Applies `f` to the value of the key whose bytes are `key` (hashed
+    /// `hash`), keeping the byte count; gives `f` back when the key is
+    /// absent.
+    #[inline]
+    fn try_apply<F: FnOnce(&mut V)>(
+        &mut self,
+        hash: u64,
+        key: &[u8],
+        f: F,
+        prune: bool,
+    ) -> Option<F> {
+        let Some((_, v)) = self
+            .map
+            .find_mut(hash, |(k, _)| k.as_ref().as_bytes() == key)
+        else {
+            return Some(f);
+        };
+        let before = v.heap_bytes();
+        f(v);
+        let after = v.heap_bytes();
+        self.bytes = (self.bytes + after).saturating_sub(before);
+        if prune && self.bytes > self.max_bytes {
+            self.prune();
+        }
+        None
+    }
+
     /// Applies `f` to the value of `key`, inserted as `V::default()` when
     /// absent (after dropping the lighter half if the map is full). A key
     /// already present costs no allocation; a key longer than
@@ -186,37 +322,31 @@ impl<K: Hash + Eq + Clone + Ord + Key, V: Default + Weight> BoundedMap<K, V> {
             self.update_owned(K::from(cut), f);
             return;
         }
-        if let Some(v) = self.map.get_mut(key) {
-            let before = v.heap_bytes();
-            f(v);
-            let after = v.heap_bytes();
-            self.bytes = (self.bytes + after).saturating_sub(before);
-            if self.bytes > self.max_bytes {
-                self.prune();
-            }
-            return;
+        let bytes = key.as_ref().as_bytes();
+        let hash = hash_bytes(&self.hasher, bytes);
+        if let Some(f) = self.try_apply(hash, bytes, f, true) {
+            self.insert_new(hash, key.to_owned(), f);
         }
-        self.insert_new(key.to_owned(), f);
     }
 
     fn update_owned(&mut self, key: K, f: impl FnOnce(&mut V)) {
-        if let Some(v) = self.map.get_mut(&key) {
-            let before = v.heap_bytes();
-            f(v);
-            self.bytes = (self.bytes + v.heap_bytes()).saturating_sub(before);
-            return;
+        let hash = hash_bytes(&self.hasher, key.as_ref().as_bytes());
+        if let Some(f) = self.try_apply(hash, key.as_ref().as_bytes(), f, false) {
+            self.insert_new(hash, key, f);
         }
-        self.insert_new(key, f);
     }
 
-    fn insert_new(&mut self, key: K, f: impl FnOnce(&mut V)) {
+    /// Inserts `key` (hashed `hash`, absent) with `f` applied to a default
+    /// value.
+    fn insert_new(&mut self, hash: u64, key: K, f: impl FnOnce(&mut V)) {
         if self.full() {
             self.prune();
         }
         let mut v = V::default();
         f(&mut v);
         self.bytes += Self::entry_bytes(&key, &v);
-        self.map.insert(key, v);
+        self.map
+            .insert_unique(hash, (key, v), hash_key(&self.hasher));
     }
 
     /// Adds 1 to the count of `key` (for maps of counts).
@@ -233,9 +363,14 @@ impl<K: Hash + Eq + Clone + Ord + Key, V: Default + Weight> BoundedMap<K, V> {
     pub fn get<Q>(&self, key: &Q) -> Option<&V>
     where
         K: Borrow<Q>,
-        Q: Hash + Eq + ?Sized,
+        Q: AsRef<str> + ?Sized,
     {
-        self.map.get(key)
+        let bytes = key.as_ref().as_bytes();
+        self.map
+            .find(hash_bytes(&self.hasher, bytes), |(k, _)| {
+                k.as_ref().as_bytes() == bytes
+            })
+            .map(|(_, v)| v)
     }
 
     /// Adds every entry of `other` (counted over later input): values of
@@ -256,14 +391,16 @@ impl<K: Hash + Eq + Clone + Ord + Key, V: Default + Weight> BoundedMap<K, V> {
         let fits = self.map.len().saturating_add(other.map.len()) <= self.cap
             && self.bytes.saturating_add(other.bytes) <= self.max_bytes;
         if fits && self.map.is_empty() {
-            // The first partial merged into an empty total: taken as it is,
-            // its bytes counted as the inserts below would count them.
+            // The first partial merged into an empty total: taken as it is
+            // (with its hasher, which its entries were placed by), its
+            // bytes counted as the inserts below would count them.
             self.bytes += other
                 .map
                 .iter()
                 .map(|(k, v)| Self::entry_bytes(k, v))
                 .sum::<usize>();
             self.map = other.map;
+            self.hasher = other.hasher;
             return;
         }
         if fits {
@@ -279,7 +416,7 @@ impl<K: Hash + Eq + Clone + Ord + Key, V: Default + Weight> BoundedMap<K, V> {
         // for determinism.
         entries.sort_by(|a, b| b.1.weight().cmp(&a.1.weight()).then_with(|| a.0.cmp(&b.0)));
         for (k, v) in entries {
-            if self.full() && !self.map.contains_key(&k) {
+            if self.full() && self.get::<K>(&k).is_none() {
                 self.prune();
             }
             self.merge_entry(k, v);
@@ -292,17 +429,23 @@ impl<K: Hash + Eq + Clone + Ord + Key, V: Default + Weight> BoundedMap<K, V> {
     where
         V: Merge,
     {
-        use std::collections::hash_map::Entry;
-        match self.map.entry(k) {
+        use hashbrown::hash_table::Entry;
+        let hash = hash_bytes(&self.hasher, k.as_ref().as_bytes());
+        let entry = self.map.entry(
+            hash,
+            |(key, _)| key.as_ref().as_bytes() == k.as_ref().as_bytes(),
+            hash_key(&self.hasher),
+        );
+        match entry {
             Entry::Occupied(mut e) => {
-                let mine = e.get_mut();
+                let mine = &mut e.get_mut().1;
                 let before = mine.heap_bytes();
                 mine.merge(v);
                 self.bytes = (self.bytes + mine.heap_bytes()).saturating_sub(before);
             }
             Entry::Vacant(e) => {
-                self.bytes += Self::entry_bytes(e.key(), &v);
-                e.insert(v);
+                self.bytes += Self::entry_bytes(&k, &v);
+                e.insert((k, v));
             }
         }
     }
@@ -334,7 +477,7 @@ impl<K: Hash + Eq + Clone + Ord + Key, V: Default + Weight> BoundedMap<K, V> {
         let keep_from = order.get(gone).map(|&(w, k, _)| (w, k.clone()));
         match keep_from {
             None => self.map.clear(),
-            Some((w, ref k)) => self.map.retain(|key, v| (v.weight(), key) >= (w, k)),
+            Some((w, ref k)) => self.map.retain(|(key, v)| (v.weight(), &*key) >= (w, k)),
         }
         self.bytes = bytes;
         self.dropped += gone as u64;
@@ -373,13 +516,13 @@ impl<K: Hash + Eq + Clone + Ord + Key, V: Default + Weight> BoundedMap<K, V> {
 
     /// Every entry, in no particular order.
     pub fn iter(&self) -> impl Iterator<Item = (&K, &V)> {
-        self.map.iter()
+        self.map.iter().map(|(k, v)| (k, v))
     }
 
     /// The `n` heaviest entries with a weight of at least `min`, heaviest
     /// first, ties by key.
     pub fn top(&self, n: usize, min: u64) -> Vec<(&K, &V)> {
-        let mut v: Vec<(&K, &V)> = self.map.iter().filter(|(_, v)| v.weight() >= min).collect();
+        let mut v: Vec<(&K, &V)> = self.iter().filter(|(_, v)| v.weight() >= min).collect();
         let order =
             |a: &(&K, &V), b: &(&K, &V)| b.1.weight().cmp(&a.1.weight()).then_with(|| a.0.cmp(b.0));
         // Only the first `n` are sorted: a table of 50,000 recipients is
@@ -390,6 +533,40 @@ impl<K: Hash + Eq + Clone + Ord + Key, V: Default + Weight> BoundedMap<K, V> {
         }
         v.sort_unstable_by(order);
         v
+    }
+}
+
+/// Keys borrowed from log lines.
+impl<V: Default + Weight> BoundedMap<String, V> {
+    /// [`BoundedMap::update`] of a key given as the bytes of a log line,
+    /// decoded as [`crate::Text::to_string_lossy`] decodes them (invalid
+    /// UTF-8 replaced): a key already present is found by its bytes,
+    /// without decoding or copying them.
+    pub fn update_bytes(&mut self, key: &[u8], f: impl FnOnce(&mut V)) {
+        // A key held is valid UTF-8 and, unless cut, at most
+        // `MAX_KEY_BYTES` long (a cut one is longer): bytes this short that
+        // match one are that key whatever the decoding.
+        if key.len() <= MAX_KEY_BYTES {
+            let hash = hash_bytes(&self.hasher, key);
+            let Some(f) = self.try_apply(hash, key, f, true) else {
+                return;
+            };
+            match std::str::from_utf8(key) {
+                Ok(s) => self.insert_new(hash, s.to_owned(), f),
+                Err(_) => self.update(&*crate::text::lossy(key), f),
+            }
+            return;
+        }
+        self.update(&*crate::text::lossy(key), f);
+    }
+
+    /// [`BoundedMap::bump`] of a key given as bytes (see
+    /// [`BoundedMap::update_bytes`]).
+    pub fn bump_bytes(&mut self, key: &[u8])
+    where
+        V: std::ops::AddAssign<u64>,
+    {
+        self.update_bytes(key, |v| *v += 1);
     }
 }
 
@@ -404,7 +581,9 @@ pub trait Table {
     fn dropped(&self) -> u64;
 }
 
-impl<K: Hash + Eq + Clone + Ord + Key, V: Default + Weight> Table for BoundedMap<K, V> {
+impl<K: Hash + Eq + Clone + Ord + Key + AsRef<str>, V: Default + Weight> Table
+    for BoundedMap<K, V>
+{
     fn set_max_bytes(&mut self, max_bytes: usize) {
         BoundedMap::set_max_bytes(self, max_bytes);
     }
@@ -599,6 +778,62 @@ impl std::fmt::Display for Distinct {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// Keys as a log may give them: short and long (around the cut at
+    /// `MAX_KEY_BYTES`, with a multi-byte character across it), valid
+    /// UTF-8 or not, some equal to the text a cut key is kept under.
+    fn byte_keys() -> Vec<Vec<u8>> {
+        let mut keys: Vec<Vec<u8>> = vec![
+            b"local".to_vec(),
+            b"".to_vec(),
+            b"mx1.example.net".to_vec(),
+            "h\u{e9}llo".as_bytes().to_vec(),
+            b"bad\xff\xfebytes".to_vec(),
+            b"bad\xef\xbf\xbd\xef\xbf\xbdbytes".to_vec(),
+            b"\xc3".to_vec(),
+        ];
+        for len in [MAX_KEY_BYTES - 1, MAX_KEY_BYTES, MAX_KEY_BYTES + 1, 300] {
+            keys.push(vec![b'x'; len]);
+            let mut k = vec![b'y'; len - 2];
+            k.extend_from_slice("\u{e9}".as_bytes());
+            keys.push(k);
+            let mut k = vec![b'z'; len - 1];
+            k.push(0xff);
+            keys.push(k);
+        }
+        // The text a cut key is counted under, given as a key itself.
+        let cut = truncate_key(&"x".repeat(300)).unwrap_or_default();
+        keys.push(cut.into_bytes());
+        keys
+    }
+
+    #[test]
+    fn keys_as_bytes_count_as_their_decoded_text() {
+        let keys = byte_keys();
+        let mut by_bytes: BoundedMap<String, u64> = BoundedMap::new(1000);
+        let mut by_text: BoundedMap<String, u64> = BoundedMap::new(1000);
+        // Each key several times, interleaved, so both hits and misses run.
+        for round in 0..3 {
+            for (i, k) in keys.iter().enumerate() {
+                if (i + round) % 2 == 0 {
+                    by_bytes.bump_bytes(k);
+                    by_text.bump(&*String::from_utf8_lossy(k));
+                }
+                by_bytes.update_bytes(k, |v| *v += 10);
+                by_text.update(&*String::from_utf8_lossy(k), |v| *v += 10);
+            }
+        }
+        let entries = |m: &BoundedMap<String, u64>| {
+            let mut e: Vec<(String, u64)> = m.iter().map(|(k, v)| (k.clone(), *v)).collect();
+            e.sort();
+            e
+        };
+        assert_eq!(entries(&by_bytes), entries(&by_text));
+        assert_eq!(by_bytes.usage(), by_text.usage());
+        assert!(by_bytes.truncated() > 0);
+        assert_eq!(by_bytes.get("local"), Some(&32));
+        assert_eq!(by_bytes.get("bad\u{fffd}\u{fffd}bytes"), Some(&63));
+    }
 
     #[test]
     fn merged_maps_and_sets_equal_one_pass() {

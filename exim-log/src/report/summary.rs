@@ -17,8 +17,6 @@
 //! recipients, and a [`Timeline`] of received, delivered, deferred, failed
 //! and rejected over log time.
 
-use std::borrow::Cow;
-
 use crate::assemble::LineFields;
 use crate::assemble::{Assembled, LineKind, Message};
 use crate::hash::Map;
@@ -26,7 +24,7 @@ use crate::message_id::IdBuf;
 use crate::{Event, Flag, LogLine, Text, Timestamp};
 
 use super::bounded::{BoundedMap, Bounds, Merge, Table, Weight, share_budget};
-use super::classify::{ReasonClasses, domain_part, lower};
+use super::classify::{ReasonClasses, domain_part_bytes, lower_bytes};
 use super::timeline::{REPORT_POINTS, Series, Timeline, TimelineReport};
 use super::{LogClock, TimeWindow};
 use super::{merge_span, widen_span};
@@ -467,28 +465,30 @@ impl Summary {
                 if let Some(n) = self.received_per_hour.get_mut(usize::from(timestamp.hour)) {
                     *n += 1;
                 }
-                let host = if l.has_host() {
-                    l.host_name()
-                        .or(l.helo())
-                        .or(l.host_ip())
-                        .map(|t| t.to_string_lossy())
-                        .unwrap_or_default()
-                } else {
-                    Cow::Borrowed("local")
-                };
                 let add = |v: &mut Volume| {
                     v.messages += 1;
                     v.bytes += size;
                 };
-                self.sending_hosts.update(&*host, add);
+                // Keys as the line's bytes: a key counted before is found
+                // without being decoded or copied.
+                let host = if l.has_host() {
+                    l.host_name()
+                        .or(l.helo())
+                        .or(l.host_ip())
+                        .map_or(&b""[..], |t| t.as_bytes())
+                } else {
+                    b"local"
+                };
+                self.sending_hosts.update_bytes(host, add);
                 if !l.has_host()
                     && let Some(u) = l.user()
                 {
-                    self.local_senders.update(&*u.to_string_lossy(), add);
+                    self.local_senders.update_bytes(u.as_bytes(), add);
                 }
                 let sender = l.sender().unwrap_or_default();
                 if sender.as_bytes() != b"<>" {
-                    self.senders.update(&*lower(sender), add);
+                    self.senders
+                        .update_bytes(&lower_bytes(sender.as_bytes()), add);
                 }
             }
             (LineKind::Delivery, Some(flag)) => {
@@ -511,29 +511,26 @@ impl Summary {
                     *n += 1;
                 }
                 state.remote |= l.has_host();
-                let transport = l
-                    .transport()
-                    .map_or(Cow::Borrowed("(none)"), |t| t.to_string_lossy());
-                self.transports.update(&*transport, add);
+                let transport = l.transport().map_or(&b"(none)"[..], |t| t.as_bytes());
+                self.transports.update_bytes(transport, add);
                 let dest = if l.has_host() {
                     l.host_name()
                         .or(l.host_ip())
-                        .map(|t| t.to_string_lossy())
-                        .unwrap_or_default()
+                        .map_or(&b""[..], |t| t.as_bytes())
                 } else {
-                    Cow::Borrowed("local")
+                    b"local"
                 };
-                self.destinations.update(&*dest, add);
-                let addr = lower(l.address().unwrap_or_default());
-                let addr = l
-                    .original()
-                    .filter(|_| !addr.contains('@'))
-                    .map_or(addr, lower);
+                self.destinations.update_bytes(dest, add);
+                let addr = lower_bytes(l.address().map_or(&b""[..], |t| t.as_bytes()));
+                let addr = match l.original() {
+                    Some(o) if !addr.contains(&b'@') => lower_bytes(o.as_bytes()),
+                    _ => addr,
+                };
                 // Lower-cased already: its domain is too.
-                if let Some(dom) = domain_part(&addr) {
-                    self.recipient_domains.update(dom, add);
+                if let Some(dom) = domain_part_bytes(&addr) {
+                    self.recipient_domains.update_bytes(dom, add);
                 }
-                self.recipients.update(&*addr, add);
+                self.recipients.update_bytes(&addr, add);
             }
             (LineKind::Deferral, _) => {
                 state.deferred = true;
@@ -602,8 +599,8 @@ impl Summary {
         self.reject_reasons.bump(&*class);
         // Each rejection under its own client, else an explicit "(no host
         // logged)" (a non-SMTP ACL), never "local".
-        let host = host.map_or(Cow::Borrowed("(no host logged)"), |t| t.to_string_lossy());
-        self.reject_hosts.bump(&*host);
+        let host = host.map_or(&b"(no host logged)"[..], |t| t.as_bytes());
+        self.reject_hosts.bump_bytes(host);
     }
 
     /// The report, `top` rows per table.

@@ -6,12 +6,23 @@ use exim_log::Timestamp;
 /// by time.
 #[derive(Clone, Copy, Debug, Default, clap::Args)]
 pub struct WindowArgs {
-    /// Only what happened at or after TIME (YYYY-MM-DD[ HH:MM[:SS]] or
-    /// YYYY-MM-DDTHH:MM[:SS], in the log's own clock)
-    #[arg(long, value_name = "TIME", value_parser = parse_time)]
+    /// Only what happened at or after TIME, in the log's own clock (the help
+    /// text names the forms; brackets there are optional parts, not links).
+    #[arg(
+        long,
+        value_name = "TIME",
+        value_parser = parse_time,
+        help = "Only what happened at or after TIME (YYYY-MM-DD[ HH:MM[:SS]] or \
+                YYYY-MM-DDTHH:MM[:SS], in the log's own clock)"
+    )]
     pub since: Option<i64>,
-    /// Only what happened before TIME (same forms as --since)
-    #[arg(long, value_name = "TIME", value_parser = parse_time)]
+    /// Only what happened before TIME (same forms as `--since`).
+    #[arg(
+        long,
+        value_name = "TIME",
+        value_parser = parse_time,
+        help = "Only what happened before TIME (same forms as --since)"
+    )]
     pub until: Option<i64>,
 }
 

@@ -172,7 +172,9 @@ pub(crate) fn tag(i: &[u8]) -> Option<(&[u8], &[u8])> {
     // most of the cost of this function, called for every token).
     let n = match scan::word_at(i, 0) {
         Some(x) => {
-            let tag_bytes = scan::alnum(x) | scan::in_range(x, b'_', b'_');
+            // Disjoint sets of bytes: `+` is their union (no bit carries),
+            // where an `|` turned `^` would give the same mask unseen.
+            let tag_bytes = scan::alnum(x) + scan::in_range(x, b'_', b'_');
             match !tag_bytes & scan::HIGH {
                 0 => 8 + i.get(8..)?.iter().position(|b| !is_tag_byte(*b))?,
                 m => (m.trailing_zeros() / 8) as usize,

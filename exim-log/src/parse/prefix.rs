@@ -82,9 +82,11 @@ fn fixed_timestamp(i: &[u8]) -> Option<[u32; 6]> {
     use scan::{digits, word_at};
     // Which bytes of each word must be digits, and which are literal (the
     // digit mask, the literal bytes' mask, their values).
-    const S0: (u64, u64, u64) = layout_masks(0);
-    const S1: (u64, u64, u64) = layout_masks(8);
-    const S2: (u64, u64, u64) = layout_masks(11);
+    // The third word checks only its bytes 5..8 (`:SS`): its bytes 0..5 are
+    // bytes 3..8 of the second word, checked there.
+    const S0: (u64, u64, u64) = layout_masks(0, 0);
+    const S1: (u64, u64, u64) = layout_masks(8, 0);
+    const S2: (u64, u64, u64) = layout_masks(11, 5);
     let (w0, w1, w2) = (word_at(i, 0)?, word_at(i, 8)?, word_at(i, 11)?);
     let ok = digits(w0) & S0.0 == S0.0
         && digits(w1) & S1.0 == S1.0
@@ -114,8 +116,9 @@ fn fixed_timestamp(i: &[u8]) -> Option<[u32; 6]> {
     ])
 }
 
-/// The masks [`fixed_timestamp`] checks the word of [`LAYOUT`]'s bytes
-/// `at..at + 8` with, read from the layout itself (evaluated at compile time):
+/// The masks [`fixed_timestamp`] checks bytes `from..8` of the word of
+/// [`LAYOUT`]'s bytes `at..at + 8` with, read from the layout itself
+/// (evaluated at compile time):
 /// the high bit of each digit byte (as [`scan::digits`] marks them), `0xff`
 /// in each literal byte, and the literal bytes' values. Written once here
 /// rather than as `bit(0) | bit(1) | ...` beside the layout: sums of disjoint
@@ -123,9 +126,9 @@ fn fixed_timestamp(i: &[u8]) -> Option<[u32; 6]> {
 // Only called in const items: an index out of range is a compile error, and
 // `get` is not callable in a const fn.
 #[allow(clippy::indexing_slicing)]
-const fn layout_masks(at: usize) -> (u64, u64, u64) {
+const fn layout_masks(at: usize, from: usize) -> (u64, u64, u64) {
     let (mut digit, mut literal, mut value) = (0u64, 0u64, 0u64);
-    let mut k = 0;
+    let mut k = from;
     while k < 8 {
         let b = LAYOUT[at + k];
         if b == b'd' {

@@ -404,6 +404,10 @@ mod tests {
         // of `ends_token`), it is not a bare token of its own.
         let a = arrival(b"a@example.com U=joe P=local S=12 SMTP said no");
         assert_eq!(field_strings(&a.other_fields), ["SMTP said no"]);
+        // Followed by ` : ` (what `ends_token` takes for an error separator)
+        // it is a token of its own, and the text after it is kept apart.
+        let a = arrival(b"a@example.com U=joe P=local S=12 NEW : odd");
+        assert_eq!(field_strings(&a.other_fields), ["NEW", ": odd"]);
         // A value glued to more text is outside the grammar (an `H=` value
         // ends with its `[ip]` or `:port`, spec section 3.1): the rest is kept
         // whole, never read as fields.

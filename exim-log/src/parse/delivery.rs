@@ -1175,6 +1175,20 @@ mod tests {
         }
     }
 
+    /// Only `**`/`==` glue the error separator to a field: on `=>` a value
+    /// ending in `:` is the value. deliver.c writes `A=<authenticator>:<id>`
+    /// and, with +smtp_mailauth, `:<auth_sndr>`, which is empty after an
+    /// `AUTH=<>`: `A=plain:joe:`, then the next field.
+    #[test]
+    fn a_delivery_value_ending_in_a_colon_is_no_separator() {
+        let line = b"joe@example.com R=dnslookup T=remote_smtp H=mx.example.com [192.0.2.25] A=plain:joe: C=\"250 OK\"";
+        let d = delivery(Flag::Delivery, line);
+        assert_eq!(d.confirmation.unwrap().to_string_lossy(), "250 OK");
+        assert_eq!(d.auth.unwrap().authenticator, "plain");
+        assert!(d.message.is_none() && d.error.is_none());
+        assert!(d.other_fields.is_empty(), "{:?}", d.other_fields);
+    }
+
     #[test]
     fn redacted_lines_without_an_address() {
         // Shapes from the spam-hunting notes the project starts from.

@@ -106,7 +106,9 @@ pub(crate) const fn key(t: &[u8]) -> u64 {
     let mut k = 0u64;
     let mut rest = t;
     while let [b, r @ ..] = rest {
-        k = (k << 8) | *b as u64;
+        // `+`, the same as `|` here (the low byte is free after the shift),
+        // where an `|` turned `^` would give the same key and no test could see it.
+        k = (k << 8) + *b as u64;
         rest = r;
     }
     k
@@ -170,8 +172,12 @@ pub(crate) fn tag(i: &[u8]) -> Option<(&[u8], &[u8])> {
     // most of the cost of this function, called for every token).
     let n = match scan::word_at(i, 0) {
         Some(x) => {
-            let tag_bytes = scan::alnum(x) | scan::in_range(x, b'_', b'_');
-            match !tag_bytes & scan::HIGH {
+            // The bytes that are neither alphanumeric nor `_`: written with
+            // `&` of the complements, not as the complement of `alnum | _`
+            // (the same mask), where an `|` turned `^` gave the same mask
+            // (the sets are disjoint) and no test could see it.
+            let not_tag = !scan::alnum(x) & !scan::in_range(x, b'_', b'_') & scan::HIGH;
+            match not_tag {
                 0 => 8 + i.get(8..)?.iter().position(|b| !is_tag_byte(*b))?,
                 m => (m.trailing_zeros() / 8) as usize,
             }

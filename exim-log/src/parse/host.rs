@@ -531,6 +531,11 @@ mod tests {
             (Text::from("mx.example"), false)
         );
         assert_eq!(rest, b" DS x");
+        // A name before a bracket that holds no address: the name is kept
+        // and the text goes on at the bracket.
+        let (h, rest) = host(b"mx.example [no address] x").unwrap();
+        assert_eq!((h.name.unwrap(), h.ip), (Text::from("mx.example"), None));
+        assert_eq!(rest, b" [no address] x");
         assert_eq!(
             bracketed_ip(b"[192.0.2.1]:25 x"),
             Some((Text::from("192.0.2.1"), &b" x"[..]))

@@ -1353,6 +1353,46 @@ mod system_tests {
                 None,
                 Some("198.51.100.1"),
             ),
+            // queue.c: `queue run: process %d crashed with signal %d while
+            // delivering %s`, the message id.
+            (
+                "queue run: process 4242 crashed with signal 11 while delivering 1rAbCd-000123-AB",
+                SystemKind::DeliveryCrash,
+                Some(11),
+                None,
+                None,
+                Some("1rAbCd-000123-AB"),
+                None,
+                None,
+                None,
+                None,
+            ),
+            // receive.c (the corpus's test 9400): `local_scan() function
+            // crashed with signal %d - <text>`, `... timed out - <text>`.
+            (
+                "local_scan() function crashed with signal 11 - message temporarily rejected (size 35)",
+                SystemKind::LocalScanCrash,
+                Some(11),
+                None,
+                None,
+                Some("message temporarily rejected (size 35)"),
+                None,
+                None,
+                None,
+                None,
+            ),
+            (
+                "local_scan() function timed out - message temporarily rejected (size 29)",
+                SystemKind::LocalScanTimeout,
+                None,
+                None,
+                None,
+                Some("message temporarily rejected (size 29)"),
+                None,
+                None,
+                None,
+                None,
+            ),
             (
                 "notify triggered queue run",
                 SystemKind::NotifyQueueRun,
@@ -1451,6 +1491,9 @@ mod system_tests {
         for line in [
             "spool directory space check failed",
             "ident connection to 192.0.2.1 failed: Connection refused",
+            // ident.c writes sender_host_address there: one word.
+            "ident connection to  timed out",
+            "ident connection to 192.0.2.1 port 113 timed out",
             "listen backlog 27",
             "3 accepted() failures: x",
             "notify triggered queue run now",

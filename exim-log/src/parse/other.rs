@@ -378,4 +378,23 @@ mod tests {
             assert_eq!(serde_json::to_value(&e).unwrap()["event"], *want, "{text}");
         }
     }
+
+    /// The TLS arm reads what `notice::last_resort` (the catch-all for texts
+    /// no arm takes) only names: tls.c's `TLS error on connection from
+    /// <sender_fullhost> (<fn>): <msg>` has the client's host, and the reason
+    /// is the text after it.
+    #[test]
+    fn tls_error_lines_keep_the_client() {
+        let text = b"TLS error on connection from (pc) [192.0.2.1]:4000 (SSL_accept): error:0A00006C:SSL routines::bad key share";
+        let mut e = Event::Unknown;
+        event_into(text, &mut e);
+        let Event::TlsError(s) = e else {
+            panic!("not a tls_error: {e:?}")
+        };
+        assert_eq!(s.peer.ip().unwrap(), "192.0.2.1");
+        assert_eq!(
+            s.reason.unwrap(),
+            "(SSL_accept): error:0A00006C:SSL routines::bad key share"
+        );
+    }
 }

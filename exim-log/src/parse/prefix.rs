@@ -79,30 +79,21 @@ fn raw_timestamp(i: &[u8]) -> Result<(&[u8], [u32; 7]), usize> {
 /// `YYYY-MM-`, 8..16 `DD HH:MM` and 11..19 `HH:MM:SS` (overlapping).
 #[inline(always)]
 fn fixed_timestamp(i: &[u8]) -> Option<[u32; 6]> {
-    use scan::{byte_bit as bit, digits, word_at};
-    // Which bytes of each word must be digits, and which are literal.
-    const D0: u64 = bit(0) | bit(1) | bit(2) | bit(3) | bit(5) | bit(6);
-    const D1: u64 = bit(0) | bit(1) | bit(3) | bit(4) | bit(6) | bit(7);
-    const D2: u64 = bit(6) | bit(7);
-    const fn lit(k: usize, b: u8) -> (u64, u64) {
-        (0xff << (8 * k), (b as u64) << (8 * k))
-    }
-    const S0: (u64, u64) = (
-        lit(4, b'-').0 | lit(7, b'-').0,
-        lit(4, b'-').1 | lit(7, b'-').1,
-    );
-    const S1: (u64, u64) = (
-        lit(2, b' ').0 | lit(5, b':').0,
-        lit(2, b' ').1 | lit(5, b':').1,
-    );
-    const S2: (u64, u64) = lit(5, b':');
+    use scan::{digits, word_at};
+    // Which bytes of each word must be digits, and which are literal (the
+    // digit mask, the literal bytes' mask, their values).
+    // The third word checks only its bytes 5..8 (`:SS`): its bytes 0..5 are
+    // bytes 3..8 of the second word, checked there.
+    const S0: (u64, u64, u64) = layout_masks(0, 0);
+    const S1: (u64, u64, u64) = layout_masks(8, 0);
+    const S2: (u64, u64, u64) = layout_masks(11, 5);
     let (w0, w1, w2) = (word_at(i, 0)?, word_at(i, 8)?, word_at(i, 11)?);
-    let ok = digits(w0) & D0 == D0
-        && digits(w1) & D1 == D1
-        && digits(w2) & D2 == D2
-        && w0 & S0.0 == S0.1
-        && w1 & S1.0 == S1.1
-        && w2 & S2.0 == S2.1;
+    let ok = digits(w0) & S0.0 == S0.0
+        && digits(w1) & S1.0 == S1.0
+        && digits(w2) & S2.0 == S2.0
+        && w0 & S0.1 == S0.2
+        && w1 & S1.1 == S1.2
+        && w2 & S2.1 == S2.2;
     if !ok {
         return None;
     }
@@ -123,6 +114,32 @@ fn fixed_timestamp(i: &[u8]) -> Option<[u32; 6]> {
         byte(p1, 6),
         byte(p2, 6),
     ])
+}
+
+/// The masks [`fixed_timestamp`] checks bytes `from..8` of the word of
+/// [`LAYOUT`]'s bytes `at..at + 8` with, read from the layout itself
+/// (evaluated at compile time):
+/// the high bit of each digit byte (as [`scan::digits`] marks them), `0xff`
+/// in each literal byte, and the literal bytes' values. Written once here
+/// rather than as `bit(0) | bit(1) | ...` beside the layout: sums of disjoint
+/// bits, where an `|` turned `^` gave the same masks (15 mutants no test can see).
+// Only called in const items: an index out of range is a compile error, and
+// `get` is not callable in a const fn.
+#[allow(clippy::indexing_slicing)]
+const fn layout_masks(at: usize, from: usize) -> (u64, u64, u64) {
+    let (mut digit, mut literal, mut value) = (0u64, 0u64, 0u64);
+    let mut k = from;
+    while k < 8 {
+        let b = LAYOUT[at + k];
+        if b == b'd' {
+            digit += scan::byte_bit(k);
+        } else {
+            literal += 0xff << (8 * k);
+            value += (b as u64) << (8 * k);
+        }
+        k += 1;
+    }
+    (digit, literal, value)
 }
 
 /// Offset of the first byte that does not fit [`LAYOUT`] (slow path, for errors).

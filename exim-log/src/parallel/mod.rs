@@ -596,7 +596,18 @@ mod tests {
     /// `whole`, the lines of the whole file.
     fn every_cut_gives(path: &Path, framing: Option<Framing>, whole: &[(u64, Vec<u8>)]) {
         let len = std::fs::metadata(path).unwrap().len();
-        for cut in 0..=len {
+        cuts_give(path, framing, whole, 0..=len);
+    }
+
+    /// Two ranges of `path`, cut at each of `cuts`, give `whole`.
+    fn cuts_give(
+        path: &Path,
+        framing: Option<Framing>,
+        whole: &[(u64, Vec<u8>)],
+        cuts: impl IntoIterator<Item = u64>,
+    ) {
+        let len = std::fs::metadata(path).unwrap().len();
+        for cut in cuts {
             let units: Vec<Unit> = [0..cut, cut..len]
                 .into_iter()
                 .map(|r| Unit {
@@ -685,6 +696,60 @@ mod tests {
             ]
         );
         every_cut_gives(&path, framing, &whole);
+    }
+
+    /// A line split into chunks that starts the file, and one that starts
+    /// after more than the widest look-back window (256 KiB) of other
+    /// lines: cut anywhere in their chunks, the range where each ends reads
+    /// back from the file's first byte (nothing before it to skip) or from
+    /// a window's start (only the bytes up to the range's start: bytes past
+    /// it would hold the line's last chunk, ending it there).
+    #[test]
+    fn split_lines_at_the_start_and_past_the_widest_window_are_found() {
+        let chunk = |pid: u32, part: &str| format!("Nov 27 07:47:06 mx1 exim[{pid}]: {part}\n");
+        let mut text = chunk(
+            900,
+            "[1/2] 2026-11-27 07:47:06 1sAoM5-00000009r3p-0200 ** a@example.com R=r0: ",
+        );
+        text += &chunk(812, "2026-11-27 07:47:06 1sAoM5-00000009r3p-0001 Completed");
+        text += &chunk(900, "[2/2] bounced (:fail:)");
+        let first = 0..text.len() as u64;
+        let subject = "x".repeat(1000);
+        for i in 0..280 {
+            text += &chunk(
+                812,
+                &format!(
+                    "2026-11-27 07:47:07 1sAoM5-00000009r3p-9{i:03} <= b@example.com T=\"{subject}\""
+                ),
+            );
+        }
+        assert!(text.len() > 256 * 1024 + 1024);
+        let start = text.len() as u64;
+        text += &chunk(
+            901,
+            "[1/2] 2026-11-27 07:47:08 1sAoM5-00000009r3p-0201 Comp",
+        );
+        text += &chunk(812, "2026-11-27 07:47:08 1sAoM5-00000009r3p-0002 Completed");
+        text += &chunk(901, "[2/2] leted");
+        let second = start..text.len() as u64;
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("syslog");
+        std::fs::write(&path, &text).unwrap();
+        let (whole, framing) = lines_of_file(&path);
+        assert_eq!(framing, Some(Framing::Rfc3164));
+        let joined: Vec<&[u8]> = whole
+            .iter()
+            .map(|(_, l)| l.as_slice())
+            .filter(|l| l.windows(6).any(|w| w == b"r3p-02"))
+            .collect();
+        assert_eq!(
+            joined,
+            [
+                &b"2026-11-27 07:47:06 1sAoM5-00000009r3p-0200 ** a@example.com R=r0: bounced (:fail:)"[..],
+                &b"2026-11-27 07:47:08 1sAoM5-00000009r3p-0201 Completed"[..],
+            ]
+        );
+        cuts_give(&path, framing, &whole, first.chain(second));
     }
 
     /// Two ranges cut at every byte of a `journalctl -o export` file whose

@@ -719,3 +719,92 @@ impl Iterator for LogFiles {
             .transpose()
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const A: &str = "2026-11-25 10:00:01 1sAoM5-00000009r3p-06vq <= a@example.com\n\
+                     2026-11-25 10:00:02 1sAoM5-00000009r3p-06vq => b@example.com\n\
+                     2026-11-25 10:00:03 1sAoM5-00000009r3p-06vq Completed\n";
+    const B: &str = "2026-11-25 10:00:04 1sAoM6-00000009r3p-06vq <= c@example.com\n";
+
+    fn two_streams() -> LogFiles {
+        let mut files = LogFiles::default();
+        files.push_reader(io::Cursor::new(A.as_bytes().to_vec()), None);
+        files.push_reader(io::Cursor::new(B.as_bytes().to_vec()), None);
+        files
+    }
+
+    /// `is_done`, `inputs_started`, `lines_read` and `bytes_read` as their
+    /// docs say, line by line over two inputs.
+    #[test]
+    fn accounts_follow_the_lines() {
+        assert!(LogFiles::default().is_done(), "no input at all");
+        let mut files = two_streams();
+        assert!(!files.is_done(), "two inputs pending, none started");
+        assert_eq!((files.inputs_started(), files.lines_read()), (0, 0));
+        // (inputs started, lines gone through) after each line returned.
+        let mut seen = Vec::new();
+        while let Some((line, _)) = files.next_line().unwrap() {
+            let line = line.to_vec();
+            seen.push((files.inputs_started(), files.lines_read(), line.len()));
+        }
+        assert_eq!(
+            seen.iter().map(|s| (s.0, s.1)).collect::<Vec<_>>(),
+            [(1, 1), (1, 2), (1, 3), (2, 4)]
+        );
+        assert!(files.is_done());
+        assert_eq!(files.lines_read(), 4);
+        assert_eq!(files.bytes_read(), (A.len() + B.len()) as u64);
+    }
+
+    /// A file that cannot be opened is an input started, and reading goes on
+    /// with the next.
+    #[test]
+    fn a_missing_file_is_started_and_skipped() {
+        let dir = std::env::temp_dir().join(format!("exim-log-files-{}", std::process::id()));
+        let mut files = LogFiles::new([dir.join("missing")]);
+        files.push_reader(io::Cursor::new(B.as_bytes().to_vec()), None);
+        let e = files.next_line().unwrap_err();
+        assert!(e.is_fatal());
+        assert_eq!(e.file(), Some(dir.join("missing").as_path()));
+        assert_eq!(files.inputs_started(), 1);
+        assert!(!files.is_done(), "the stream is still to read");
+        let (line, _) = files.next_line().unwrap().unwrap();
+        assert_eq!(line, B.trim_end().as_bytes());
+        assert_eq!(files.inputs_started(), 2);
+    }
+
+    /// `from_args` reads a rotated set oldest first, whatever the order
+    /// given; files without a rotation suffix keep their order.
+    #[test]
+    fn from_args_orders_rotations_oldest_first() {
+        let dir = std::env::temp_dir().join(format!("exim-log-rot-{}", std::process::id()));
+        let names = ["mainlog", "mainlog.2.gz", "other", "mainlog.1"];
+        let mut files = LogFiles::from_args(names.iter().map(|n| dir.join(n)));
+        let mut order = Vec::new();
+        // None of them exists: each is an open error naming it, in turn.
+        while let Err(e) = files.next_line() {
+            order.push(e.file().and_then(|f| f.file_name()).unwrap().to_owned());
+        }
+        assert_eq!(order, ["mainlog.2.gz", "mainlog.1", "mainlog", "other"]);
+    }
+
+    /// The Debug forms name the inputs still to read.
+    #[test]
+    fn debug_names_the_pending_inputs() {
+        let mut files = LogFiles::new(["/var/log/exim4/mainlog"]);
+        files.push_reader(io::Cursor::new(Vec::new()), Some(Path::new("piped").into()));
+        files.push_range("/var/log/exim4/mainlog", 10..20);
+        let text = format!("{files:?}");
+        for part in [
+            "LogFiles",
+            "Path(\"/var/log/exim4/mainlog\")",
+            "Stream(Some(\"piped\"))",
+            "Range(",
+        ] {
+            assert!(text.contains(part), "{part} not in {text}");
+        }
+    }
+}

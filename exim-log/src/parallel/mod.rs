@@ -752,6 +752,55 @@ mod tests {
         cuts_give(&path, framing, &whole, first.chain(second));
     }
 
+    /// Two lines cut by a range's start: the first found in the narrowest
+    /// look-back window, the second only in a wider one (its first chunk
+    /// lies more than 16 KiB before the start, other lines between): the
+    /// window read for the first is widened for the second, not taken as
+    /// all there is.
+    #[test]
+    fn a_wider_window_after_a_narrower_one() {
+        let chunk = |pid: u32, part: &str| format!("Nov 27 07:47:06 mx1 exim[{pid}]: {part}\n");
+        let mut text = chunk(
+            901,
+            "[1/2] 2026-11-27 07:47:06 1sAoM5-00000009r3p-0201 Comp",
+        );
+        let subject = "x".repeat(1000);
+        for i in 0..20 {
+            text += &chunk(
+                812,
+                &format!(
+                    "2026-11-27 07:47:07 1sAoM5-00000009r3p-9{i:03} <= b@example.com T=\"{subject}\""
+                ),
+            );
+        }
+        text += &chunk(
+            900,
+            "[1/2] 2026-11-27 07:47:08 1sAoM5-00000009r3p-0200 ** a@example.com R=r0: ",
+        );
+        let cut = text.len() as u64;
+        assert!(cut > 16 * 1024 + 1024);
+        // The line begun last ends first in the range: it is looked for first.
+        text += &chunk(900, "[2/2] bounced (:fail:)");
+        text += &chunk(901, "[2/2] leted");
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("syslog");
+        std::fs::write(&path, &text).unwrap();
+        let (whole, framing) = lines_of_file(&path);
+        let joined: Vec<&[u8]> = whole
+            .iter()
+            .map(|(_, l)| l.as_slice())
+            .filter(|l| l.windows(6).any(|w| w == b"r3p-02"))
+            .collect();
+        assert_eq!(
+            joined,
+            [
+                &b"2026-11-27 07:47:08 1sAoM5-00000009r3p-0200 ** a@example.com R=r0: bounced (:fail:)"[..],
+                &b"2026-11-27 07:47:06 1sAoM5-00000009r3p-0201 Completed"[..],
+            ]
+        );
+        cuts_give(&path, framing, &whole, [cut]);
+    }
+
     /// Two ranges cut at every byte of a `journalctl -o export` file whose
     /// Exim lines have no time of their own (`syslog_timestamp = false`):
     /// the record's `__REALTIME_TIMESTAMP=` comes lines before its

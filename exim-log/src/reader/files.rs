@@ -791,6 +791,35 @@ mod tests {
         assert_eq!(order, ["mainlog.2.gz", "mainlog.1", "mainlog", "other"]);
     }
 
+    /// With `keep_wrappers`, a syslog input's lines come as they are in the
+    /// file, `[n/m]` chunks and other programs' lines included, by every
+    /// way of reading them.
+    #[test]
+    fn kept_wrappers_stay_on_every_path() {
+        let text = "Nov 25 10:00:02 mx1 exim[4321]: [1/2] 2026-11-25 10:00:02 1sAoM5-00000009r3p-06vq Comp\n\
+                    Nov 25 10:00:02 mx1 sshd[9]: other\n\
+                    Nov 25 10:00:02 mx1 exim[4321]: [2/2] leted\n";
+        let open = || {
+            let mut files = LogFiles::default().keep_wrappers();
+            files.push_reader(io::Cursor::new(text.as_bytes().to_vec()), None);
+            files
+        };
+        let expected: Vec<&[u8]> = text.lines().map(str::as_bytes).collect();
+        let mut files = open();
+        let mut by_next_line = Vec::new();
+        while let Some((line, _)) = files.next_line().unwrap() {
+            by_next_line.push(line.to_vec());
+        }
+        assert_eq!(by_next_line, expected);
+        let (mut files, mut buf, mut by_read_line) = (open(), Vec::new(), Vec::new());
+        while files.read_line(&mut buf).unwrap().is_some() {
+            by_read_line.push(buf.clone());
+        }
+        assert_eq!(by_read_line, expected);
+        let by_record: Vec<Vec<u8>> = open().map(|r| r.unwrap().raw().to_vec()).collect();
+        assert_eq!(by_record, expected);
+    }
+
     /// The Debug forms name the inputs still to read.
     #[test]
     fn debug_names_the_pending_inputs() {

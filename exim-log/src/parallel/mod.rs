@@ -592,6 +592,16 @@ mod tests {
         out
     }
 
+    /// The lines of `whole` whose ids end `r3p-02..`: the split ones of the
+    /// syslog tests below.
+    fn split_ones(whole: &[(u64, Vec<u8>)]) -> Vec<&[u8]> {
+        whole
+            .iter()
+            .map(|(_, l)| l.as_slice())
+            .filter(|l| l.windows(6).any(|w| w == b"r3p-02"))
+            .collect()
+    }
+
     /// Two ranges of `path` (told its framing), cut at every byte, give
     /// `whole`, the lines of the whole file.
     fn every_cut_gives(path: &Path, framing: Option<Framing>, whole: &[(u64, Vec<u8>)]) {
@@ -683,11 +693,7 @@ mod tests {
             .iter()
             .filter(|(_, l)| l.starts_with(b"2026-11-27 07:47:"));
         assert_eq!(exim.count(), 15);
-        let joined: Vec<&[u8]> = whole
-            .iter()
-            .map(|(_, l)| l.as_slice())
-            .filter(|l| l.windows(6).any(|w| w == b"r3p-02"))
-            .collect();
+        let joined = split_ones(&whole);
         assert_eq!(
             joined,
             [
@@ -737,11 +743,7 @@ mod tests {
         std::fs::write(&path, &text).unwrap();
         let (whole, framing) = lines_of_file(&path);
         assert_eq!(framing, Some(Framing::Rfc3164));
-        let joined: Vec<&[u8]> = whole
-            .iter()
-            .map(|(_, l)| l.as_slice())
-            .filter(|l| l.windows(6).any(|w| w == b"r3p-02"))
-            .collect();
+        let joined = split_ones(&whole);
         assert_eq!(
             joined,
             [
@@ -786,11 +788,7 @@ mod tests {
         let path = dir.path().join("syslog");
         std::fs::write(&path, &text).unwrap();
         let (whole, framing) = lines_of_file(&path);
-        let joined: Vec<&[u8]> = whole
-            .iter()
-            .map(|(_, l)| l.as_slice())
-            .filter(|l| l.windows(6).any(|w| w == b"r3p-02"))
-            .collect();
+        let joined = split_ones(&whole);
         assert_eq!(
             joined,
             [

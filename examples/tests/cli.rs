@@ -741,7 +741,7 @@ fn a_file_without_exim_lines_beside_a_log_is_named_wherever_it_comes() {
     let mut late = b"not a log line\n".to_vec();
     late.extend(sample_bytes());
     std::fs::write(&tail, &late).unwrap();
-    for sub in ["spam-sources", "summary"] {
+    for sub in ["spam-sources", "summary", "abuse-report"] {
         for threads in ["1", "2"] {
             for order in [
                 [&log, &notes, &tail],

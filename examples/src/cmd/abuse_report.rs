@@ -46,10 +46,12 @@ pub fn run(args: Args) -> Outcome {
         &mut source,
         AbuseReport::with_budget(window, a.budget()),
         || AbuseReport::with_budget(window, a.partial_budget()),
-        |agg, raw| {
-            if let Ok(line) = exim_log::parse_line(raw) {
+        |agg, raw| match exim_log::parse_line(raw) {
+            Ok(line) => {
                 agg.add(&line);
+                true
             }
+            Err(_) => false,
         },
         AbuseReport::merge,
     );

@@ -242,14 +242,15 @@ impl ReportArgs {
 
     /// Folds every line of `source` into `total`: on this thread
     /// ([`each_line`]), or with `--threads` on several
-    /// ([`exim_log::parallel::fold_lines`]; the same result). Returns the
-    /// result and whether an input could not be read to its end.
+    /// ([`exim_log::parallel::fold_lines`]; the same result). `each` says
+    /// whether the line parsed (see [`each_line`]). Returns the result and
+    /// whether an input could not be read to its end.
     pub fn fold_lines<T: Send>(
         &self,
         source: &mut Source,
         total: T,
         init: impl Fn() -> T + Sync,
-        each: impl Fn(&mut T, &[u8]) + Sync,
+        each: impl Fn(&mut T, &[u8]) -> bool + Sync,
         merge: impl FnMut(&mut T, T),
     ) -> (T, bool) {
         let Some(plan) = self.threads.plan(source, 2) else {
@@ -262,7 +263,9 @@ impl ReportArgs {
             self.threads.threads(),
             total,
             init,
-            |t, raw, _| each(t, raw),
+            |t, raw, _| {
+                each(t, raw);
+            },
             merge,
         );
         let failed = read_elsewhere(source, &plan, &f.lines, &f.errors);
@@ -512,15 +515,16 @@ pub struct WithAssembler<'a, R> {
     assembler_memory: MemoryUse,
 }
 
-/// Calls `each` on every line of `source`, borrowed from the read buffer; true
-/// when an input could not be read to its end.
-pub fn each_line(source: &mut Source, mut each: impl FnMut(&[u8])) -> bool {
+/// Calls `each` on every line of `source`, borrowed from the read buffer
+/// ([`Source::next_line_with`]: no copy of the line); `each` says whether the
+/// line parsed as an Exim line (the input's accounts need it, and `each`
+/// parses the line anyway). True when an input could not be read to its end.
+pub fn each_line(source: &mut Source, mut each: impl FnMut(&[u8]) -> bool) -> bool {
     let mut failed = false;
-    let mut buf = Vec::with_capacity(4096);
     loop {
-        match source.read_line(&mut buf) {
-            Ok(Some(_)) => each(&buf),
-            Ok(None) => break,
+        match source.next_line_with(|raw, _| each(raw)) {
+            Ok(true) => {}
+            Ok(false) => break,
             Err(e) => failed |= read_error(&e),
         }
     }

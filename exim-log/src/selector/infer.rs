@@ -217,14 +217,19 @@ impl Inference {
         }
     }
 
-    /// Adds one raw line. Lines without a log prefix (reject-log headers,
-    /// continuation lines) are counted in [`Inference::unparsed`] and otherwise ignored.
-    pub fn add_raw(&mut self, line: &[u8]) {
+    /// Adds one raw line; true when it parsed as a log line. Lines without a
+    /// log prefix (reject-log headers, continuation lines) are counted in
+    /// [`Inference::unparsed`] and otherwise ignored.
+    pub fn add_raw(&mut self, line: &[u8]) -> bool {
         match parse_line(line) {
-            Ok(l) => self.add_line(&l),
+            Ok(l) => {
+                self.add_line(&l);
+                true
+            }
             Err(_) => {
                 self.lines += 1;
                 self.unparsed += 1;
+                false
             }
         }
     }

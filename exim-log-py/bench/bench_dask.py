@@ -12,6 +12,10 @@ each, seeds 1 and 2), then times, in one run:
 
 Prints MB/s and ``overhead = workers * t_dask / t_single`` (1.00: perfect
 scaling; the issue's bar on two cores: <= 1.3). Best of ``--repeat`` runs.
+Then where that overhead is: the CPU seconds of the Dask run (workers,
+scheduler, client) against one process's (what the recipe and Dask add), and
+the floor: the same reports in ``--workers`` plain processes, one log each
+(what the cores give; no recipe goes under it on this machine).
 Time it on a quiet machine (``uptime`` is printed)::
 
     python exim-log-py/bench/bench_dask.py --size 200M
@@ -137,9 +141,15 @@ def profile_stream(client: Any, logs: list[str], parts: int) -> None:
     t1 = t0 + wall
     after = client.run(proc_cpu), client.run_on_scheduler(proc_cpu), time.process_time()
     workers_cpu = sum(after[0][w] - before[0][w] for w in before[0])
+    # A local cluster's scheduler runs in this process: one figure for both.
+    here = client.run_on_scheduler(os.getpid) == os.getpid()
     print(
-        f"CPU seconds of one Dask run: workers {workers_cpu:.2f}, scheduler {after[1] - before[1]:.2f}, "
-        f"client {after[2] - before[2]:.2f}"
+        f"CPU seconds of one Dask run: workers {workers_cpu:.2f}, "
+        + (
+            f"scheduler and client (one process) {after[2] - before[2]:.2f}"
+            if here
+            else f"scheduler {after[1] - before[1]:.2f}, client {after[2] - before[2]:.2f}"
+        )
     )
     busy: dict[str, dict[str, float]] = defaultdict(lambda: defaultdict(float))
     spans: dict[str, list[tuple[float, float]]] = defaultdict(list)
@@ -182,6 +192,45 @@ def profile_stream(client: Any, logs: list[str], parts: int) -> None:
     )
 
 
+def reports_of(log: str) -> float:
+    """Both reports over one log on one thread, no merge (the floor's unit of
+    work), in a worker process of :func:`floor`: its CPU seconds."""
+    import exim_log
+
+    c = time.process_time()
+    budget = dask_fleet.FLEET_BUDGET
+    exim_log.spam_sources(log, threads=1, memory_budget=budget)
+    exim_log.abuse_report(log, threads=1, memory_budget=budget)
+    return time.process_time() - c
+
+
+def floor(logs: list[str], workers: int, repeat: int) -> tuple[float, float]:
+    """The same reports with no Dask: ``workers`` plain processes, one log
+    each at a time (no cut, no merge, no pickling), wall seconds of the
+    whole (best of ``repeat``) and the CPU seconds of that run.
+    ``workers * t_floor / t_single`` is what this machine's cores give two
+    independent parses of these logs: the overhead no recipe can go under
+    here (its cores' shared caches, memory bandwidth and clock, the logs'
+    unequal work)."""
+    from concurrent.futures import ProcessPoolExecutor
+
+    with ProcessPoolExecutor(workers) as pool:
+        # Warm: each process imports exim_log before the timing.
+        list(pool.map(reports_of, [str(REPO / "examples" / "data" / "mainlog")] * workers))
+        t, cpus = best(repeat, lambda: list(pool.map(reports_of, logs)))
+        return t, sum(cpus)
+
+
+def cpu_of(client: Any) -> float:
+    """CPU seconds so far of the cluster's worker processes, its scheduler
+    and this process (not the nannies'); a local cluster's scheduler runs in
+    this process, counted once."""
+    workers = client.run(time.process_time)
+    here = client.run_on_scheduler(os.getpid) == os.getpid()
+    scheduler = 0.0 if here else client.run_on_scheduler(time.process_time)
+    return sum(workers.values()) + scheduler + time.process_time()
+
+
 def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("--size", default="200M", help="total generated log size (genlog --size), default 200M")
@@ -208,22 +257,38 @@ def main() -> int:
         if args.profile:
             profile_work(logs, parts)
         # One process on one core (threads=1): the per-byte cost Dask divides.
+        c1 = time.process_time()
         t1, want = best(args.repeat, lambda: dask_fleet.single_process(logs, threads=1))
+        c1 = (time.process_time() - c1) / args.repeat
+        tf, cf = floor(logs, args.workers, args.repeat) if len(logs) >= args.workers else (None, 0.0)
         client = dask_fleet.local_client(args.workers)
         try:
             # One small run first: the workers import exim_log.
             dask_fleet.fleet_reports(client, [str(REPO / "examples" / "data" / "mainlog")])
             if args.profile:
                 profile_stream(client, logs, parts)
+            c2 = cpu_of(client)
             t2, got = best(args.repeat, lambda: dask_fleet.fleet_reports(client, logs, parts=parts))
+            c2 = (cpu_of(client) - c2) / args.repeat
         finally:
             client.close()
             client.cluster.close()
         same = "equal" if got == want else "DIFFERENT"
-        print(f"{'run':<28}{'seconds':>10}{'MB/s':>10}")
-        print(f"{'one process':<28}{t1:>10.2f}{size / 1e6 / t1:>10.1f}")
-        print(f"{f'dask, {args.workers} workers':<28}{t2:>10.2f}{size / 1e6 / t2:>10.1f}")
+        print(f"{'run':<28}{'seconds':>10}{'MB/s':>10}{'CPU s':>10}")
+        print(f"{'one process':<28}{t1:>10.2f}{size / 1e6 / t1:>10.1f}{c1:>10.2f}")
+        if tf is not None:
+            print(f"{f'{args.workers} plain processes':<28}{tf:>10.2f}{size / 1e6 / tf:>10.1f}{cf:>10.2f}")
+        print(f"{f'dask, {args.workers} workers':<28}{t2:>10.2f}{size / 1e6 / t2:>10.1f}{c2:>10.2f}")
         print(f"speed-up {t1 / t2:.2f}x; overhead (workers x t_dask / t_single) {args.workers * t2 / t1:.2f}; tables {same}")
+        # Where the overhead is: the CPU Dask's run spends beyond one
+        # process's (the recipe's and Dask's own work), and what the cores
+        # give plain processes (the floor, see `floor`); the rest is workers
+        # left idle or slowed by each other (the tail, merges overlapping).
+        print(f"  CPU, dask / one process: {c2 / c1:.2f} (all threads of workers, scheduler and client)")
+        if tf is not None:
+            # Plain processes' CPU above one process's: the cores slowing
+            # each other (no merge there, which one process does).
+            print(f"  floor, {args.workers} plain processes: {args.workers * tf / t1:.2f}; CPU / one process {cf / c1:.2f}")
         return 0 if got == want else 1
 
 

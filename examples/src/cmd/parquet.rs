@@ -710,15 +710,26 @@ struct UnitRuns {
     read: exim_log::parallel::UnitOutput<()>,
 }
 
+/// Builders of units done, for the next units: a builder keeps its columns'
+/// capacity from batch to batch, so a unit parsed with a used one does not
+/// grow every column again from empty (as `read_arrow` does in Python).
+type Idle = std::sync::Mutex<Vec<LinesBuilder>>;
+
 /// Parses the lines of a unit into batches, cut where the date changes and
-/// every [`BATCH_ROWS`] rows.
+/// every [`BATCH_ROWS`] rows, with an idle builder of `idle` (or a new one),
+/// given back when it is empty.
 fn unit_runs(
     unit: &exim_log::parallel::Unit,
     opts: &ArrowOptions,
     fixed: Option<&Arc<str>>,
+    idle: &Idle,
 ) -> UnitRuns {
     let server = server_of(fixed, Some(&unit.path));
-    let mut b = LinesBuilder::new(opts.clone());
+    let mut b = idle
+        .lock()
+        .unwrap_or_else(|p| p.into_inner())
+        .pop()
+        .unwrap_or_else(|| LinesBuilder::new(opts.clone()));
     let mut runs = Vec::new();
     let mut failed = None;
     // The date of the rows in `b`, as (year, month, day) and as text.
@@ -757,6 +768,10 @@ fn unit_runs(
         }
     });
     cut(&mut b, &date, &mut runs);
+    // Only an empty builder is reused (a batch that failed leaves rows).
+    if b.is_empty() {
+        idle.lock().unwrap_or_else(|p| p.into_inner()).push(b);
+    }
     UnitRuns {
         server,
         runs: failed.map_or(Ok(runs), Err),
@@ -784,10 +799,11 @@ fn in_parallel(
     // The date of the last line with one, carried across units and files as
     // one pass does.
     let mut date = String::from("unknown");
+    let idle = Idle::default();
     run_ordered(
         units.len(),
         threads,
-        |i| units.get(i).map(|u| unit_runs(u, opts, fixed)),
+        |i| units.get(i).map(|u| unit_runs(u, opts, fixed, &idle)),
         |i, out| {
             let (Some(u), Some(out)) = (units.get(i), out) else {
                 return;

@@ -173,16 +173,17 @@ impl ReportArgs {
         (f.value, failed, f.memory)
     }
 
-    /// As [`ReportArgs::fold_messages_and_lines`], but on this thread with
-    /// an assembler that keeps no lines ([`each_message_lean`]): the lines
-    /// of messages go to `message_line` as they are read (their parse) and
-    /// the messages come to `add` without them. On several threads the
-    /// messages come with their lines, as there (`message_line` is not
-    /// called). `add`, `message_line` and `lone` together must count what
-    /// `add` counts of messages with their lines. For a report that keeps a
-    /// few fixed bytes per message in flight (bounded by the assembler's
-    /// `max_in_flight`); one that keeps more uses
-    /// [`ReportArgs::fold_messages_lean_held`].
+    /// As [`ReportArgs::fold_messages_and_lines`], but with an assembler
+    /// that keeps no lines: the lines of messages go to `message_line` as
+    /// they are read (their parse) and the messages come to `add` without
+    /// them, on this thread ([`each_message_lean`]) or on several
+    /// ([`exim_log::parallel::fold_messages_lean`]: there a message that a
+    /// cut may split keeps its lines, and `merge` must keep what a partial
+    /// holds for its messages in flight). `add`, `message_line` and `lone`
+    /// together must count what `add` counts of messages with their lines.
+    /// For a report that keeps a few fixed bytes per message in flight
+    /// (bounded by the assembler's `max_in_flight`); one that keeps more
+    /// uses [`ReportArgs::fold_messages_lean_held`].
     #[allow(clippy::too_many_arguments)]
     pub fn fold_messages_lean<T: Send>(
         &self,
@@ -190,10 +191,27 @@ impl ReportArgs {
         total: T,
         init: impl Fn() -> T + Sync,
         add: impl Fn(&mut T, &Assembled) + Sync,
-        message_line: impl Fn(&mut T, &LogLine<'_>),
+        message_line: impl Fn(&mut T, &LogLine<'_>) + Sync,
         lone: impl Fn(&mut T, &LogLine<'_>) + Sync,
         merge: impl FnMut(&mut T, T),
     ) -> (T, bool, MemoryUse) {
+        if let Some(plan) = self.threads.plan(source, 2) {
+            let plan = plan.quiet();
+            let opts = AssemblerOptions::default().memory_budget(self.budget());
+            let f = exim_log::parallel::fold_messages_lean(
+                &plan,
+                self.threads.threads(),
+                opts,
+                total,
+                init,
+                add,
+                message_line,
+                lone,
+                merge,
+            );
+            let failed = read_elsewhere(source, &plan, &f.lines, &f.errors);
+            return (f.value, failed, f.memory);
+        }
         let held = |t: &mut T, line: &LogLine<'_>| {
             message_line(t, line);
             0

@@ -283,7 +283,14 @@ impl Summary {
     /// Adds the counts of `other`, made over other input (another thread's
     /// share of the messages, the next file): the result is what one pass
     /// over both inputs gives, as long as each message was whole in one part.
+    /// What `other` holds for the messages in flight at its end, counted
+    /// line by line ([`Summary::add_message_line`]), is kept: the rest of
+    /// such a message, read in a later part, is then counted here as one
+    /// pass counts it ([`crate::parallel::fold_messages_lean`]).
     pub fn merge(&mut self, other: Summary) {
+        if !other.open.is_empty() {
+            self.open.extend(other.open);
+        }
         merge_span(&mut self.first, &mut self.last, other.first, other.last);
         self.received.merge(other.received);
         self.delivered.merge(other.delivered);

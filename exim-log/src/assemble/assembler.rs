@@ -480,6 +480,10 @@ impl Assembler {
         // `Kind` (large) and moving it twice: each case goes straight on.
         let time = self.clock.seconds(&line.timestamp);
         if let Event::Arguments(args) = &line.event {
+            if !self.opts.keep_arguments {
+                self.expire_pending(time);
+                return None;
+            }
             let a = args_facts(raw, line, args, time);
             self.expire_pending(time);
             self.push_arguments(kept(raw, position), a);
@@ -519,7 +523,11 @@ impl Assembler {
             }
             Kind::Arguments(a) => {
                 self.expire_pending(a.time);
-                self.push_arguments(record, a);
+                if self.opts.keep_arguments {
+                    self.push_arguments(record, a);
+                } else {
+                    self.out.push_back(Assembled::Line(record));
+                }
             }
             Kind::Message(f) => {
                 self.expire_pending(f.time);

@@ -1093,6 +1093,74 @@ mod tests {
         );
     }
 
+    /// The lean fold on several threads ([`crate::parallel::fold_messages_lean`])
+    /// over `path`, cut into units of about `unit` bytes, with `opts`: its
+    /// report, and how many units were assembled again (an id in flight
+    /// across a cut used again after it).
+    fn lean_report_on_threads(
+        path: &std::path::Path,
+        threads: usize,
+        unit: u64,
+        opts: AssemblerOptions,
+    ) -> (String, u64) {
+        let plan = crate::parallel::Plan::sized([path], usize::MAX, unit)
+            .unwrap_or_else(|e| panic!("{e}"));
+        let f = crate::parallel::fold_messages_lean(
+            &plan,
+            threads,
+            opts,
+            Summary::new(TimeWindow::default()),
+            || Summary::new(TimeWindow::default()),
+            |s, item| s.add(item),
+            |s, line| s.add_message_line(line),
+            |s, line| s.add_line(line),
+            Summary::merge,
+        );
+        assert!(f.value.open.is_empty(), "a message's state outlived it");
+        (format!("{:?}", f.value.report(1000, 1)), f.again)
+    }
+
+    /// The lean fold on two and three threads gives the one-thread report,
+    /// on every corpus mainlog and on all of them as one log, cut into units
+    /// of a few hundred bytes: most messages cross a cut (their state
+    /// carried to the units after), and ids are used again within a file
+    /// and from file to file (a message completed in a unit, and a new one
+    /// of the same id still in flight at its end).
+    #[test]
+    fn lean_on_several_threads_gives_the_one_thread_report() {
+        let Some(files) = crate::assemble::corpus_mainlogs() else {
+            return;
+        };
+        let dir = tempfile::tempdir().unwrap_or_else(|e| panic!("{e}"));
+        let mut all = Vec::new();
+        let mut cut = 0;
+        for f in &files {
+            let log = std::fs::read(f).unwrap_or_else(|e| panic!("{e}"));
+            let one = lean_report(&log, AssemblerOptions::default());
+            let unlinked = AssemblerOptions::default().keep_arguments(false);
+            let (many, _) = lean_report_on_threads(f, 2, 300, AssemblerOptions::default());
+            assert_eq!(many, one, "{}", f.display());
+            let (many, _) = lean_report_on_threads(f, 3, 300, unlinked.clone());
+            assert_eq!(many, one, "{} without args links", f.display());
+            assert_eq!(lean_report(&log, unlinked), one, "{}", f.display());
+            cut += usize::from(log.len() > 600);
+            all.extend_from_slice(&log);
+        }
+        assert!(cut > 400, "{cut} files cut in three units or more");
+        let path = dir.path().join("all");
+        std::fs::write(&path, &all).unwrap_or_else(|e| panic!("{e}"));
+        let one = lean_report(&all, AssemblerOptions::default());
+        assert_eq!(one, full_report(&all, AssemblerOptions::default()));
+        let mut again = 0;
+        for (threads, unit) in [(2, 500), (3, 3000), (2, 64 << 10)] {
+            let opts = AssemblerOptions::default().keep_arguments(unit > 1000);
+            let (many, n) = lean_report_on_threads(&path, threads, unit, opts);
+            assert_eq!(many, one, "{threads} threads, units of {unit} bytes");
+            again += n;
+        }
+        assert!(again > 0, "an id in flight across a cut used again");
+    }
+
     /// Rejections logged with a message's id are counted from what the
     /// assembler kept of them as lone rejections are from their parse.
     #[test]

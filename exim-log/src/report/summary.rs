@@ -1102,7 +1102,7 @@ mod tests {
         threads: usize,
         unit: u64,
         opts: AssemblerOptions,
-    ) -> (String, u64) {
+    ) -> (String, usize) {
         let plan = crate::parallel::Plan::sized([path], usize::MAX, unit)
             .unwrap_or_else(|e| panic!("{e}"));
         let f = crate::parallel::fold_messages_lean(

@@ -240,7 +240,7 @@ fn window_on_the_command_line() {
 }
 
 /// Issue 16: the assembler's ledger is in the JSON as `assembler_memory`;
-/// 3 MB of messages in flight hit a 1 MiB budget (flushed early, none lost)
+/// 3,000 messages in flight hit a 1 MiB budget (flushed early, none lost)
 /// and not the default one.
 #[test]
 fn assembler_memory_in_the_json() {
@@ -265,7 +265,10 @@ fn assembler_memory_in_the_json() {
     assert!(s["peak"].as_u64().unwrap() <= 1 << 20, "{s}");
     assert_eq!(d["budget"], 24 << 20);
     assert_eq!(d["hits"], 0, "{d}");
-    assert!(d["peak"].as_u64().unwrap() > 3_000_000, "{d}");
+    // Summary keeps no line, on one thread or several (issue 17): what is
+    // held is each message in flight, not its 1 KB line.
+    let peak = d["peak"].as_u64().unwrap();
+    assert!((100_000..3_000_000).contains(&peak), "{d}");
     // The text report says it too, in one line on stderr; the default run
     // (no hit) says nothing.
     let (code, out, err) = support::run("summary", &["--memory-budget", "1", &path]);

@@ -344,7 +344,7 @@ impl Summary {
         // and deliveries' fields) is read from each line: no line is parsed
         // again.
         for l in &m.lines {
-            self.count_line(&mut state, &mut span, l);
+            self.count_line(&mut state, Some(&mut span), l);
         }
         if let Some(span) = span {
             self.seen(span.first.1);
@@ -435,10 +435,10 @@ impl Summary {
             Open::default()
         };
         let mut state = before;
-        let mut span = None;
-        self.count_line(&mut state, &mut span, line);
-        if let Some(span) = span {
-            self.seen(span.first.1);
+        // One line: its time widens the report's span itself (no `Span` of
+        // the message's lines to keep).
+        if self.count_line(&mut state, None, line) {
+            self.seen(line.timestamp);
         }
         if state != before {
             self.open.insert(id, state);
@@ -446,14 +446,22 @@ impl Summary {
     }
 
     /// Counts one line of a message (`state`: what its earlier lines left;
-    /// `span`: the times counted, widened).
-    fn count_line<L: LineFields>(&mut self, state: &mut Open, span: &mut Option<Span>, l: &L) {
+    /// `span`, if given: the times counted, widened); false when the line is
+    /// outside the window (not counted).
+    fn count_line<L: LineFields>(
+        &mut self,
+        state: &mut Open,
+        span: Option<&mut Option<Span>>,
+        l: &L,
+    ) -> bool {
         let timestamp = l.timestamp();
         let secs = self.clock.seconds(&timestamp);
         if !self.window.contains_seconds(secs) {
-            return;
+            return false;
         }
-        Span::widen(span, timestamp);
+        if let Some(span) = span {
+            Span::widen(span, timestamp);
+        }
         match (l.kind(), l.flag()) {
             (LineKind::Arrival, Some(Flag::Arrival)) => {
                 state.arrived = true;
@@ -556,6 +564,7 @@ impl Summary {
             }
             _ => {}
         }
+        true
     }
 
     /// Counts one item of an [`Assembler`](crate::assemble::Assembler): a

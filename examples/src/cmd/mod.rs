@@ -173,15 +173,18 @@ impl ReportArgs {
         (f.value, failed, f.memory)
     }
 
-    /// As [`ReportArgs::fold_messages_and_lines`], but on this thread with
-    /// an assembler that keeps no lines ([`each_message_lean`]): the lines
-    /// of messages go to `message_line` as they are read (their parse) and
-    /// the messages come to `add` without them. On several threads the
-    /// messages come with their lines, as there (`message_line` is not
-    /// called). `add`, `message_line` and `lone` together must count what
-    /// `add` counts of messages with their lines. For a report that keeps a
-    /// few fixed bytes per message in flight (bounded by the assembler's
-    /// `max_in_flight`); one that keeps more uses
+    /// As [`ReportArgs::fold_messages_and_lines`], but with an assembler
+    /// that keeps no lines: the lines of messages go to `message_line` as
+    /// they are read (their parse) and the messages come to `add` without
+    /// them, on this thread ([`each_message_lean`]) or on several
+    /// ([`exim_log::parallel::fold_messages_lean`]: there a message that a
+    /// cut may split keeps its lines, and `merge` must keep what a partial
+    /// holds for its messages in flight). `add`, `message_line` and `lone`
+    /// together must count what `add` counts of messages with their lines.
+    /// For a report that keeps a few fixed bytes per message in flight
+    /// (bounded by the assembler's `max_in_flight`) and reads no args line
+    /// links (`keep_arguments(false)`: args lines go to `lone`, as lines of
+    /// no message); one that keeps more uses
     /// [`ReportArgs::fold_messages_lean_held`].
     #[allow(clippy::too_many_arguments)]
     pub fn fold_messages_lean<T: Send>(
@@ -190,15 +193,38 @@ impl ReportArgs {
         total: T,
         init: impl Fn() -> T + Sync,
         add: impl Fn(&mut T, &Assembled) + Sync,
-        message_line: impl Fn(&mut T, &LogLine<'_>),
+        message_line: impl Fn(&mut T, &LogLine<'_>) + Sync,
         lone: impl Fn(&mut T, &LogLine<'_>) + Sync,
         merge: impl FnMut(&mut T, T),
     ) -> (T, bool, MemoryUse) {
+        if let Some(plan) = self.threads.plan(source, 2) {
+            let plan = plan.quiet();
+            let opts = AssemblerOptions::default()
+                .memory_budget(self.budget())
+                .keep_arguments(false);
+            let f = exim_log::parallel::fold_messages_lean(
+                &plan,
+                self.threads.threads(),
+                opts,
+                total,
+                init,
+                add,
+                message_line,
+                lone,
+                merge,
+            );
+            let failed = read_elsewhere(source, &plan, &f.lines, &f.errors);
+            return (f.value, failed, f.memory);
+        }
         let held = |t: &mut T, line: &LogLine<'_>| {
             message_line(t, line);
             0
         };
-        self.fold_messages_lean_held(source, total, init, add, held, lone, merge)
+        let opts = AssemblerOptions::default()
+            .memory_budget(self.budget())
+            .keep_lines(false)
+            .keep_arguments(false);
+        lean_one_thread(source, opts, total, add, held, lone)
     }
 
     /// As [`ReportArgs::fold_messages_lean`], with `message_line` returning
@@ -220,24 +246,10 @@ impl ReportArgs {
         if self.threads.threads() > 1 {
             return self.fold_messages_and_lines(source, total, init, add, lone, merge);
         }
-        let total = std::cell::RefCell::new(total);
-        let (failed, memory) = each_message_lean(
-            source,
-            self.budget(),
-            |item| add(&mut total.borrow_mut(), &item),
-            |line, kept| {
-                let t = &mut *total.borrow_mut();
-                if !kept {
-                    lone(t, line);
-                    0
-                } else if !matches!(line.event, exim_log::Event::Arguments(_)) {
-                    message_line(t, line)
-                } else {
-                    0
-                }
-            },
-        );
-        (total.into_inner(), failed, memory)
+        let opts = AssemblerOptions::default()
+            .memory_budget(self.budget())
+            .keep_lines(false);
+        lean_one_thread(source, opts, total, add, message_line, lone)
     }
 
     /// Folds every line of `source` into `total`: on this thread
@@ -351,6 +363,38 @@ fn fold_planned<T: Send>(
         exim_log::parallel::fold_messages(&plan, threads.threads(), opts, total, init, add, merge);
     let failed = read_elsewhere(source, &plan, &f.lines, &f.errors);
     (f.value, failed, f.memory)
+}
+
+/// The one-thread part of [`ReportArgs::fold_messages_lean_held`] (and of
+/// [`ReportArgs::fold_messages_lean`]), with an assembler of `opts` (lean:
+/// `keep_lines(false)`).
+fn lean_one_thread<T>(
+    source: &mut Source,
+    opts: AssemblerOptions,
+    total: T,
+    add: impl Fn(&mut T, &Assembled),
+    message_line: impl Fn(&mut T, &LogLine<'_>) -> usize,
+    lone: impl Fn(&mut T, &LogLine<'_>),
+) -> (T, bool, MemoryUse) {
+    let total = std::cell::RefCell::new(total);
+    let (failed, memory) = each_message_with(
+        source,
+        opts,
+        true,
+        |item| add(&mut total.borrow_mut(), &item),
+        |line, kept| {
+            let t = &mut *total.borrow_mut();
+            if !kept {
+                lone(t, line);
+                0
+            } else if !matches!(line.event, exim_log::Event::Arguments(_)) {
+                message_line(t, line)
+            } else {
+                0
+            }
+        },
+    );
+    (total.into_inner(), failed, memory)
 }
 
 /// After a read on several threads: tells `source` how many lines each

@@ -109,6 +109,16 @@ impl LineIn {
     }
 }
 
+/// Which message lines [`Assembler::push_parsed_as`] copies.
+#[derive(Clone, Copy)]
+enum Keep<'a> {
+    /// As [`AssemblerOptions::keep_lines`] says.
+    Options,
+    /// Those of messages that may continue one of an earlier part of the
+    /// log, or whose id is in the set ([`Assembler::push_parsed_part`]).
+    Continuations(Option<&'a std::collections::HashSet<String>>),
+}
+
 /// Most bounces without a parent in flight remembered in one part of a log.
 const MAX_UNRESOLVED: usize = 1 << 16;
 
@@ -425,21 +435,71 @@ impl Assembler {
     /// assert!(!asm.push_parsed(raw, &line, Position::new(2, 48)));
     /// ```
     pub fn push_parsed(&mut self, raw: &[u8], line: &LogLine<'_>, position: Position) -> bool {
+        self.push_parsed_as(raw, line, position, Keep::Options)
+            .is_some()
+    }
+
+    /// [`Assembler::push_parsed`] for one part of a log read leanly
+    /// ([`crate::parallel::fold_messages_lean`]; the options' `keep_lines`
+    /// is not read): a message's lines are copied only when it may continue
+    /// a message of an earlier part (its first line is not its arrival `<=`)
+    /// or its id is in `in_flight` (ids in flight across the part's start),
+    /// for the parts to be joined; a message that starts here with its
+    /// arrival is taken lean. `None` when the line belongs to no message,
+    /// else whether it was copied (an args line always is).
+    pub(crate) fn push_parsed_part(
+        &mut self,
+        raw: &[u8],
+        line: &LogLine<'_>,
+        position: Position,
+        in_flight: Option<&std::collections::HashSet<String>>,
+    ) -> Option<bool> {
+        self.push_parsed_as(raw, line, position, Keep::Continuations(in_flight))
+    }
+
+    /// True when a line of message `id` goes into a message that may
+    /// continue one of an earlier part: one in flight whose first line was
+    /// not its arrival, or (a new message, or one only linked to an args
+    /// line so far) this line is not an arrival.
+    fn continues(&self, id: &IdBuf, line: &LogLine<'_>) -> bool {
+        match self.in_flight.get(id) {
+            Some((_, m)) if m.facts.count > 0 => !m.starts_with_arrival(),
+            _ => !(matches!(line.event, Event::Arrival(_)) && line.flag == Some(Flag::Arrival)),
+        }
+    }
+
+    #[inline(always)]
+    fn push_parsed_as(
+        &mut self,
+        raw: &[u8],
+        line: &LogLine<'_>,
+        position: Position,
+        keep: Keep<'_>,
+    ) -> Option<bool> {
         // As `push_classified(classify_parsed(..))`, without building the
         // `Kind` (large) and moving it twice: each case goes straight on.
         let time = self.clock.seconds(&line.timestamp);
         if let Event::Arguments(args) = &line.event {
+            if !self.opts.keep_arguments {
+                self.expire_pending(time);
+                return None;
+            }
             let a = args_facts(raw, line, args, time);
             self.expire_pending(time);
             self.push_arguments(kept(raw, position), a);
-            return true;
+            return Some(true);
         }
         let Some(id) = line.message_id.and_then(|id| IdBuf::new(id.as_bytes())) else {
             self.expire_pending(time);
-            return false;
+            return None;
         };
         self.expire_pending(time);
-        let keep = self.opts.keep_lines;
+        let keep = match keep {
+            Keep::Options => self.opts.keep_lines,
+            Keep::Continuations(in_flight) => {
+                self.continues(&id, line) || in_flight.is_some_and(|ids| ids.contains(id.as_str()))
+            }
+        };
         // Lean mode: nothing of the line is copied. (One call with the
         // facts made in its argument: a `Facts` made first and moved in
         // cost a copy of it per line, callgrind.)
@@ -449,7 +509,7 @@ impl Assembler {
             LineIn::Position(position)
         };
         self.push_message_line(held, message_facts(raw, line, id, time, keep));
-        true
+        Some(keep)
     }
 
     pub(super) fn push_classified(&mut self, record: Record, kind: Kind) {
@@ -463,7 +523,11 @@ impl Assembler {
             }
             Kind::Arguments(a) => {
                 self.expire_pending(a.time);
-                self.push_arguments(record, a);
+                if self.opts.keep_arguments {
+                    self.push_arguments(record, a);
+                } else {
+                    self.out.push_back(Assembled::Line(record));
+                }
             }
             Kind::Message(f) => {
                 self.expire_pending(f.time);

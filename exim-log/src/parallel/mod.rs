@@ -66,6 +66,7 @@ use crate::syslog::Framing;
 
 pub use stitch::{
     QUIET_LINES, Stitch, UnitMessages, assemble_unit, fold_messages, fold_messages_and_lines,
+    fold_messages_lean,
 };
 
 /// The number of threads to use by default: the cores available to this

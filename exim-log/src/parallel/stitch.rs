@@ -647,3 +647,240 @@ where
     merge(&mut folded.value, rest);
     folded
 }
+
+/// As [`assemble_unit_with`], lean ([`fold_messages_lean`]): a message that
+/// starts here with its arrival (and whose id is not in `in_flight`) keeps
+/// no lines, each of them goes to `message_line` as it is read (after the
+/// items its push emitted went to `add`, as on one thread); the others keep
+/// their lines for [`Stitch`]. Lines of no message go to `lone`.
+#[allow(clippy::too_many_arguments)]
+fn assemble_unit_lean<R, A, ML, L>(
+    files: &mut LogFiles,
+    opts: AssemblerOptions,
+    hold: MemoryBudget,
+    in_flight: Option<&std::collections::HashSet<String>>,
+    mut value: R,
+    add: &A,
+    message_line: &ML,
+    lone: &L,
+) -> UnitMessages<R>
+where
+    A: Fn(&mut R, &Assembled) + ?Sized,
+    ML: Fn(&mut R, &LogLine<'_>) + ?Sized,
+    L: Fn(&mut R, &LogLine<'_>) + ?Sized,
+{
+    let mut counted = Some(Vec::new());
+    let mut asm = Assembler::with_options(opts);
+    asm.track_unresolved_bounces();
+    let mut held = Vec::new();
+    let mut held_bytes = 0usize;
+    let mut hits = 0u64;
+    let mut errors = Vec::new();
+    // Remembers the id of a message counted here, for `needs_again`.
+    let remember = |counted: &mut Option<Vec<u64>>, id: &str| {
+        if let Some(c) = counted.as_mut() {
+            if c.len() < MAX_COUNTED {
+                c.push(id_hash(id));
+            } else {
+                *counted = None;
+            }
+        }
+    };
+    let take = |item: Assembled,
+                value: &mut R,
+                held: &mut Vec<Message>,
+                held_bytes: &mut usize,
+                hits: &mut u64,
+                counted: &mut Option<Vec<u64>>| match item {
+        // Its lines were kept (see `push_parsed_part`): a possible piece.
+        Assembled::Message(m)
+            if !m.starts_with_arrival()
+                || in_flight.is_some_and(|f| f.contains(m.id().as_str())) =>
+        {
+            let bytes = m.text_bytes();
+            if *held_bytes + bytes <= hold.get() {
+                *held_bytes += bytes;
+                held.push(m);
+            } else {
+                *hits += 1;
+                add(value, &Assembled::Message(m));
+            }
+        }
+        Assembled::Message(m) => {
+            remember(counted, m.id().as_str());
+            add(value, &Assembled::Message(m));
+        }
+        other => add(value, &other),
+    };
+    loop {
+        let read = files.next_line().map(|l| {
+            l.map(|(raw, pos)| {
+                let Ok(line) = &crate::line::parse_line(raw) else {
+                    return;
+                };
+                let copied = asm.push_parsed_part(raw, line, pos.clone(), in_flight);
+                while let Some(item) = asm.pop() {
+                    take(
+                        item,
+                        &mut value,
+                        &mut held,
+                        &mut held_bytes,
+                        &mut hits,
+                        &mut counted,
+                    );
+                }
+                match copied {
+                    None => lone(&mut value, line),
+                    Some(false) => message_line(&mut value, line),
+                    Some(true) => {}
+                }
+            })
+        });
+        match read {
+            Ok(Some(())) => {}
+            Ok(None) => break,
+            Err(e) => {
+                if errors.len() < MAX_UNIT_ERRORS {
+                    errors.push(e);
+                }
+            }
+        }
+    }
+    let lines = files.lines_read();
+    let open = asm.finish_open();
+    // A lean message in flight at the end was counted here too: if its id
+    // is in flight from an earlier unit, one pass would have joined them.
+    for m in &open {
+        if m.starts_with_arrival() {
+            remember(&mut counted, m.id().as_str());
+        }
+    }
+    while let Some(item) = asm.pop() {
+        take(
+            item,
+            &mut value,
+            &mut held,
+            &mut held_bytes,
+            &mut hits,
+            &mut counted,
+        );
+    }
+    if let Some(c) = counted.as_mut() {
+        c.sort_unstable();
+        c.dedup();
+    }
+    let mut memory = asm.memory();
+    memory.hits += hits;
+    UnitMessages {
+        value,
+        held,
+        open,
+        bounces: asm.take_unresolved_bounces(),
+        lines,
+        errors,
+        memory,
+        counted,
+    }
+}
+
+/// As [`fold_messages_and_lines`], lean, for a report that counts the lines
+/// of messages as they are read (as on one thread with
+/// [`AssemblerOptions::keep_lines`]`(false)`, e.g.
+/// [`crate::report::summary::Summary::add_message_line`]): in each unit a
+/// message that starts there with its arrival keeps no lines; its lines go
+/// to `message_line` as they are read (after the items their push emitted
+/// went to `add`) and it comes to `add` without them, on the unit's value.
+/// A message that may continue one of an earlier unit (its first line there
+/// is not its arrival) keeps its lines, and [`Stitch`] joins it to the
+/// earlier part, which comes without lines: the joined message goes to `add`
+/// on the total, where the earlier units' values were merged (then the
+/// unit's value is merged). So `merge` must
+/// keep what a value holds for its messages in flight at the unit's end
+/// (what `message_line` left for their later lines), for `add` to find it
+/// on the total ([`crate::report::summary::Summary::merge`] does). Lines of
+/// no message go to `lone`; args lines (never given to `message_line`) that
+/// linked to nothing come to `add` as [`Assembled::Line`].
+///
+/// The result is the one pass's of the same callbacks while the memory
+/// budget is not hit, with the limits of [`fold_messages`]. Only the
+/// assembler's ledger differs: the units hold fewer lines.
+#[allow(clippy::too_many_arguments)]
+pub fn fold_messages_lean<T, I, A, ML, L, M>(
+    plan: &Plan,
+    threads: usize,
+    opts: AssemblerOptions,
+    total: T,
+    init: I,
+    add: A,
+    message_line: ML,
+    lone: L,
+    mut merge: M,
+) -> Folded<T>
+where
+    T: Send,
+    I: Fn() -> T + Sync,
+    A: Fn(&mut T, &Assembled) + Sync,
+    ML: Fn(&mut T, &LogLine<'_>) + Sync,
+    L: Fn(&mut T, &LogLine<'_>) + Sync,
+    M: FnMut(&mut T, T),
+{
+    let units = plan.units();
+    let budget = opts.memory_budget;
+    let window = 2 * threads.max(1);
+    // Shared as in `fold_messages_with`.
+    let unit_opts = opts.memory_budget(budget.share(2 * window));
+    let hold = budget.share(8 * window);
+    let mut stitch = Stitch::new(budget.share(4));
+    let mut folded = Folded {
+        value: total,
+        errors: Vec::new(),
+        lines: Vec::new(),
+        memory: MemoryUse::new(budget),
+        again: 0,
+    };
+    let unit = |i: usize, in_flight: Option<&std::collections::HashSet<String>>| {
+        let mut files = units
+            .get(i)
+            .map_or_else(LogFiles::default, |u| u.open(true));
+        assemble_unit_lean(
+            &mut files,
+            unit_opts.clone(),
+            hold,
+            in_flight,
+            init(),
+            &add,
+            &message_line,
+            &lone,
+        )
+    };
+    run_ordered(
+        units.len(),
+        threads,
+        |i| unit(i, None),
+        |i, mut out| {
+            let Some(u) = units.get(i) else { return };
+            if stitch.needs_again(&out) {
+                // As in `fold_messages_with`.
+                let ids = stitch.in_flight();
+                out = unit(i, Some(&ids));
+                folded.again += 1;
+            }
+            folded.lines.push(out.lines);
+            // The messages the stitch completes are counted on the total,
+            // which holds what the earlier units left for their lean parts,
+            // before this unit's value is merged into it: what that value
+            // holds is for its own messages in flight at its end, which may
+            // reuse the id of a message completed here.
+            let total = &mut folded.value;
+            let (value, errs, mem) = stitch.unit(u, out, |item| add(total, &item));
+            merge(&mut folded.value, value);
+            folded.errors.extend(errs);
+            folded.memory.hits += mem.hits;
+            folded.memory.peak = folded.memory.peak.max(mem.peak);
+        },
+    );
+    let carried = stitch.finish(|item| add(&mut folded.value, &item));
+    folded.memory.hits += carried.hits;
+    folded.memory.peak = folded.memory.peak.max(carried.peak);
+    folded
+}

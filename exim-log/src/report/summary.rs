@@ -283,7 +283,14 @@ impl Summary {
     /// Adds the counts of `other`, made over other input (another thread's
     /// share of the messages, the next file): the result is what one pass
     /// over both inputs gives, as long as each message was whole in one part.
+    /// What `other` holds for the messages in flight at its end, counted
+    /// line by line ([`Summary::add_message_line`]), is kept: the rest of
+    /// such a message, read in a later part, is then counted here as one
+    /// pass counts it ([`crate::parallel::fold_messages_lean`]).
     pub fn merge(&mut self, other: Summary) {
+        if !other.open.is_empty() {
+            self.open.extend(other.open);
+        }
         merge_span(&mut self.first, &mut self.last, other.first, other.last);
         self.received.merge(other.received);
         self.delivered.merge(other.delivered);
@@ -337,7 +344,7 @@ impl Summary {
         // and deliveries' fields) is read from each line: no line is parsed
         // again.
         for l in &m.lines {
-            self.count_line(&mut state, &mut span, l);
+            self.count_line(&mut state, Some(&mut span), l);
         }
         if let Some(span) = span {
             self.seen(span.first.1);
@@ -428,10 +435,10 @@ impl Summary {
             Open::default()
         };
         let mut state = before;
-        let mut span = None;
-        self.count_line(&mut state, &mut span, line);
-        if let Some(span) = span {
-            self.seen(span.first.1);
+        // One line: its time widens the report's span itself (no `Span` of
+        // the message's lines to keep).
+        if self.count_line(&mut state, None, line) {
+            self.seen(line.timestamp);
         }
         if state != before {
             self.open.insert(id, state);
@@ -439,14 +446,22 @@ impl Summary {
     }
 
     /// Counts one line of a message (`state`: what its earlier lines left;
-    /// `span`: the times counted, widened).
-    fn count_line<L: LineFields>(&mut self, state: &mut Open, span: &mut Option<Span>, l: &L) {
+    /// `span`, if given: the times counted, widened); false when the line is
+    /// outside the window (not counted).
+    fn count_line<L: LineFields>(
+        &mut self,
+        state: &mut Open,
+        span: Option<&mut Option<Span>>,
+        l: &L,
+    ) -> bool {
         let timestamp = l.timestamp();
         let secs = self.clock.seconds(&timestamp);
         if !self.window.contains_seconds(secs) {
-            return;
+            return false;
         }
-        Span::widen(span, timestamp);
+        if let Some(span) = span {
+            Span::widen(span, timestamp);
+        }
         match (l.kind(), l.flag()) {
             (LineKind::Arrival, Some(Flag::Arrival)) => {
                 state.arrived = true;
@@ -549,6 +564,7 @@ impl Summary {
             }
             _ => {}
         }
+        true
     }
 
     /// Counts one item of an [`Assembler`](crate::assemble::Assembler): a
@@ -1084,6 +1100,74 @@ mod tests {
             differed, 1,
             "the cap of 2 changes the report (early flushes)"
         );
+    }
+
+    /// The lean fold on several threads ([`crate::parallel::fold_messages_lean`])
+    /// over `path`, cut into units of about `unit` bytes, with `opts`: its
+    /// report, and how many units were assembled again (an id in flight
+    /// across a cut used again after it).
+    fn lean_report_on_threads(
+        path: &std::path::Path,
+        threads: usize,
+        unit: u64,
+        opts: AssemblerOptions,
+    ) -> (String, usize) {
+        let plan = crate::parallel::Plan::sized([path], usize::MAX, unit)
+            .unwrap_or_else(|e| panic!("{e}"));
+        let f = crate::parallel::fold_messages_lean(
+            &plan,
+            threads,
+            opts,
+            Summary::new(TimeWindow::default()),
+            || Summary::new(TimeWindow::default()),
+            |s, item| s.add(item),
+            |s, line| s.add_message_line(line),
+            |s, line| s.add_line(line),
+            Summary::merge,
+        );
+        assert!(f.value.open.is_empty(), "a message's state outlived it");
+        (format!("{:?}", f.value.report(1000, 1)), f.again)
+    }
+
+    /// The lean fold on two and three threads gives the one-thread report,
+    /// on every corpus mainlog and on all of them as one log, cut into units
+    /// of a few hundred bytes: most messages cross a cut (their state
+    /// carried to the units after), and ids are used again within a file
+    /// and from file to file (a message completed in a unit, and a new one
+    /// of the same id still in flight at its end).
+    #[test]
+    fn lean_on_several_threads_gives_the_one_thread_report() {
+        let Some(files) = crate::assemble::corpus_mainlogs() else {
+            return;
+        };
+        let dir = tempfile::tempdir().unwrap_or_else(|e| panic!("{e}"));
+        let mut all = Vec::new();
+        let mut cut = 0;
+        for f in &files {
+            let log = std::fs::read(f).unwrap_or_else(|e| panic!("{e}"));
+            let one = lean_report(&log, AssemblerOptions::default());
+            let unlinked = AssemblerOptions::default().keep_arguments(false);
+            let (many, _) = lean_report_on_threads(f, 2, 300, AssemblerOptions::default());
+            assert_eq!(many, one, "{}", f.display());
+            let (many, _) = lean_report_on_threads(f, 3, 300, unlinked.clone());
+            assert_eq!(many, one, "{} without args links", f.display());
+            assert_eq!(lean_report(&log, unlinked), one, "{}", f.display());
+            cut += usize::from(log.len() > 600);
+            all.extend_from_slice(&log);
+        }
+        assert!(cut > 400, "{cut} files cut in three units or more");
+        let path = dir.path().join("all");
+        std::fs::write(&path, &all).unwrap_or_else(|e| panic!("{e}"));
+        let one = lean_report(&all, AssemblerOptions::default());
+        assert_eq!(one, full_report(&all, AssemblerOptions::default()));
+        let mut again = 0;
+        for (threads, unit) in [(2, 500), (3, 3000), (2, 64 << 10)] {
+            let opts = AssemblerOptions::default().keep_arguments(unit > 1000);
+            let (many, n) = lean_report_on_threads(&path, threads, unit, opts);
+            assert_eq!(many, one, "{threads} threads, units of {unit} bytes");
+            again += n;
+        }
+        assert!(again > 0, "an id in flight across a cut used again");
     }
 
     /// Rejections logged with a message's id are counted from what the

@@ -820,6 +820,76 @@ mod tests {
         assert_eq!(by_record, expected);
     }
 
+    /// A `.gz` input read with `pipelined(true)` (decompressed on a thread
+    /// of its own) gives the same lines as without, and a counter given by
+    /// `with_byte_counter` counts the compressed bytes of the file (what a
+    /// progress bar sets against its size) on top of what it held.
+    #[test]
+    fn pipelined_gzip_into_a_shared_counter() {
+        use std::io::Write;
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("mainlog.1.gz");
+        let mut gz = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::default());
+        gz.write_all(A.as_bytes()).unwrap();
+        let gz = gz.finish().unwrap();
+        std::fs::write(&path, &gz).unwrap();
+        let expected: Vec<&[u8]> = A.lines().map(str::as_bytes).collect();
+        let counter = Arc::new(AtomicU64::new(7));
+        for (round, piped) in [(1, false), (2, true)] {
+            let mut files = LogFiles::new([&path])
+                .pipelined(piped)
+                .with_byte_counter(counter.clone());
+            let mut lines = Vec::new();
+            while let Some((line, _)) = files.next_line().unwrap() {
+                lines.push(line.to_vec());
+            }
+            assert_eq!(lines, expected, "pipelined {piped}");
+            let total = 7 + round * gz.len() as u64;
+            assert_eq!(counter.load(Ordering::Relaxed), total, "pipelined {piped}");
+            assert_eq!(files.bytes_read(), total, "the counter is the one read");
+        }
+    }
+
+    /// A syslog line split into chunks whose first chunk lies more than
+    /// 64 KiB before a range's start (other lines between, each under 1 KiB
+    /// of Exim's 870-byte syslog limit): the range where the line ends reads
+    /// back as far as the unwrapper can hold (256 KiB, four times its 64 KiB
+    /// of a line's text) and returns it whole, once.
+    #[test]
+    fn a_line_begun_far_before_a_range_is_found() {
+        let chunk = |pid: u32, part: &str| format!("Nov 27 07:47:06 mx1 exim[{pid}]: {part}\n");
+        let mut text = chunk(
+            900,
+            "[1/2] 2026-11-27 07:47:06 1sAoM5-00000009r3p-0200 ** a@example.com R=r0: ",
+        );
+        let subject = "x".repeat(700);
+        for i in 0..120 {
+            text += &chunk(
+                812,
+                &format!(
+                    "2026-11-27 07:47:07 1sAoM5-00000009r3p-9{i:03} <= b@example.com T=\"{subject}\""
+                ),
+            );
+        }
+        let cut = text.len() as u64;
+        assert!(cut > 64 * 1024 + 1024 && cut < 256 * 1024 - 1024);
+        text += &chunk(900, "[2/2] bounced (:fail:)");
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("syslog");
+        std::fs::write(&path, &text).unwrap();
+        let mut files = LogFiles::default();
+        files.push_range_framed(&path, 0..cut, Some(Framing::Rfc3164));
+        files.push_range_framed(&path, cut..text.len() as u64, Some(Framing::Rfc3164));
+        let mut lines = Vec::new();
+        while let Some((line, _)) = files.next_line().unwrap() {
+            lines.push(line.to_vec());
+        }
+        assert_eq!(lines.len(), 121);
+        let joined =
+            b"2026-11-27 07:47:06 1sAoM5-00000009r3p-0200 ** a@example.com R=r0: bounced (:fail:)";
+        assert_eq!(lines.last().map(Vec::as_slice), Some(&joined[..]));
+    }
+
     /// The Debug forms name the inputs still to read.
     #[test]
     fn debug_names_the_pending_inputs() {

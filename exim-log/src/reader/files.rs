@@ -776,6 +776,28 @@ mod tests {
         assert_eq!(files.inputs_started(), 2);
     }
 
+    /// `open_first` opens the next input before any read: a missing file is
+    /// its error at once (and consumed: reading goes on with the next
+    /// input); an input that opens is kept for the first read.
+    #[test]
+    fn open_first_reports_a_missing_file_at_once() {
+        let dir = tempfile::tempdir().unwrap();
+        let missing = dir.path().join("missing");
+        let mut files = LogFiles::new([&missing]);
+        files.push_reader(io::Cursor::new(B.as_bytes().to_vec()), None);
+        let e = files.open_first().unwrap_err();
+        assert!(e.is_fatal());
+        assert_eq!(e.file(), Some(missing.as_path()));
+        assert_eq!(files.inputs_started(), 1);
+        files.open_first().unwrap();
+        assert_eq!(files.inputs_started(), 2, "the stream opened");
+        files.open_first().unwrap();
+        assert_eq!(files.inputs_started(), 2, "kept, not skipped");
+        let (line, _) = files.next_line().unwrap().unwrap();
+        assert_eq!(line, B.trim_end().as_bytes());
+        assert!(files.next_line().unwrap().is_none());
+    }
+
     /// `from_args` reads a rotated set oldest first, whatever the order
     /// given; files without a rotation suffix keep their order.
     #[test]

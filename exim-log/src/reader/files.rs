@@ -847,6 +847,7 @@ mod tests {
     /// `with_byte_counter` counts the compressed bytes of the file (what a
     /// progress bar sets against its size) on top of what it held.
     #[test]
+    #[cfg(feature = "gzip")]
     fn pipelined_gzip_into_a_shared_counter() {
         use std::io::Write;
         let dir = tempfile::tempdir().unwrap();

@@ -776,6 +776,57 @@ mod tests {
         assert_eq!(files.inputs_started(), 2);
     }
 
+    /// The narrowest look-back window (16 KiB) starting on the newline that
+    /// ends a line: the window's lines are the ones after that newline, the
+    /// first of them the chunk that starts the line cut by the range.
+    #[test]
+    fn a_look_back_window_starting_on_a_newline() {
+        let chunk = |pid: u32, part: &str| format!("Nov 27 07:47:06 mx1 exim[{pid}]: {part}\n");
+        let mut text = String::new();
+        for i in 0..4 {
+            text += &chunk(
+                812,
+                &format!("2026-11-27 07:47:05 1sAoM5-00000009r3p-8{i:03} Completed"),
+            );
+        }
+        // The newline the window starts on: the last byte of that line.
+        let newline = text.len() - 1;
+        text += &chunk(
+            900,
+            "[1/2] 2026-11-27 07:47:06 1sAoM5-00000009r3p-0200 ** a@example.com R=r0: ",
+        );
+        let start = newline + 16 * 1024;
+        let other = "Nov 27 07:47:06 mx1 sshd[9]: ";
+        while text.len() + other.len() + 1000 < start {
+            text += other;
+            text += &"y".repeat(900);
+            text += "\n";
+        }
+        // A last line of another program that ends right before `start`.
+        let pad = start - text.len() - other.len() - 1;
+        text += other;
+        text += &"z".repeat(pad);
+        text += "\n";
+        assert_eq!(text.len(), start);
+        assert_eq!(text.as_bytes()[start - 16 * 1024], b'\n');
+        text += &chunk(900, "[2/2] bounced (:fail:)");
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("syslog");
+        std::fs::write(&path, &text).unwrap();
+        let mut files = LogFiles::default();
+        files.push_range_framed(
+            &path,
+            start as u64..text.len() as u64,
+            Some(Framing::Rfc3164),
+        );
+        let (line, _) = files.next_line().unwrap().unwrap();
+        assert_eq!(
+            line,
+            b"2026-11-27 07:47:06 1sAoM5-00000009r3p-0200 ** a@example.com R=r0: bounced (:fail:)"
+        );
+        assert!(files.next_line().unwrap().is_none());
+    }
+
     /// `open_first` opens the next input before any read: a missing file is
     /// its error at once (and consumed: reading goes on with the next
     /// input); an input that opens is kept for the first read.

@@ -588,6 +588,8 @@ mod tests {
             ("W=1 S=2", "1", " S=2"),
             (r#"W="a \" b" S=2"#, r#""a \" b""#, " S=2"),
             ("W=<a b@c> S=2", "<a", " b@c> S=2"),
+            // An address value keeps a quoted local part's space (address_end).
+            (r#"W=<"a b"@c> S=2"#, r#"<"a b"@c>"#, " S=2"),
             ("W=", "", ""),
         ];
         for (input, value, rest) in cases {

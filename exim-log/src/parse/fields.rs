@@ -567,6 +567,14 @@ mod tests {
             (r#"/CN=a "b" c" S=12"#, r#"/CN=a "b" c"#, " S=12"),
             (r#"CN=x""#, "CN=x", ""),
             (r#"CN=x" C="250 OK""#, "CN=x", r#" C="250 OK""#),
+            // The error separator after the value (deliver.c: `DN="...": text`
+            // up to 4.98, `DN="..." : text` since 4.99), and those cut at the end.
+            (r#"CN=a "b" c": 550 no"#, r#"CN=a "b" c"#, ": 550 no"),
+            (r#"CN=a "b" c" : 550 no"#, r#"CN=a "b" c"#, " : 550 no"),
+            (r#"CN=x":"#, "CN=x", ":"),
+            (r#"CN=x" :"#, "CN=x", " :"),
+            // A `:` glued to more text is no separator: the value goes on.
+            (r#"CN=a":b" S=1"#, r#"CN=a":b"#, " S=1"),
         ];
         for (input, inner, rest) in cases {
             let (got, r) = quoted_printing(input.as_bytes());
@@ -580,6 +588,8 @@ mod tests {
             ("W=1 S=2", "1", " S=2"),
             (r#"W="a \" b" S=2"#, r#""a \" b""#, " S=2"),
             ("W=<a b@c> S=2", "<a", " b@c> S=2"),
+            // An address value keeps a quoted local part's space (address_end).
+            (r#"W=<"a b"@c> S=2"#, r#"<"a b"@c>"#, " S=2"),
             ("W=", "", ""),
         ];
         for (input, value, rest) in cases {

@@ -776,6 +776,79 @@ mod tests {
         assert_eq!(files.inputs_started(), 2);
     }
 
+    /// The narrowest look-back window (16 KiB) starting on the newline that
+    /// ends a line: the window's lines are the ones after that newline, the
+    /// first of them the chunk that starts the line cut by the range.
+    #[test]
+    fn a_look_back_window_starting_on_a_newline() {
+        let chunk = |pid: u32, part: &str| format!("Nov 27 07:47:06 mx1 exim[{pid}]: {part}\n");
+        let mut text = String::new();
+        for i in 0..4 {
+            text += &chunk(
+                812,
+                &format!("2026-11-27 07:47:05 1sAoM5-00000009r3p-8{i:03} Completed"),
+            );
+        }
+        // The newline the window starts on: the last byte of that line.
+        let newline = text.len() - 1;
+        text += &chunk(
+            900,
+            "[1/2] 2026-11-27 07:47:06 1sAoM5-00000009r3p-0200 ** a@example.com R=r0: ",
+        );
+        let start = newline + 16 * 1024;
+        let other = "Nov 27 07:47:06 mx1 sshd[9]: ";
+        while text.len() + other.len() + 1000 < start {
+            text += other;
+            text += &"y".repeat(900);
+            text += "\n";
+        }
+        // A last line of another program that ends right before `start`.
+        let pad = start - text.len() - other.len() - 1;
+        text += other;
+        text += &"z".repeat(pad);
+        text += "\n";
+        assert_eq!(text.len(), start);
+        assert_eq!(text.as_bytes()[start - 16 * 1024], b'\n');
+        text += &chunk(900, "[2/2] bounced (:fail:)");
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("syslog");
+        std::fs::write(&path, &text).unwrap();
+        let mut files = LogFiles::default();
+        files.push_range_framed(
+            &path,
+            start as u64..text.len() as u64,
+            Some(Framing::Rfc3164),
+        );
+        let (line, _) = files.next_line().unwrap().unwrap();
+        assert_eq!(
+            line,
+            b"2026-11-27 07:47:06 1sAoM5-00000009r3p-0200 ** a@example.com R=r0: bounced (:fail:)"
+        );
+        assert!(files.next_line().unwrap().is_none());
+    }
+
+    /// `open_first` opens the next input before any read: a missing file is
+    /// its error at once (and consumed: reading goes on with the next
+    /// input); an input that opens is kept for the first read.
+    #[test]
+    fn open_first_reports_a_missing_file_at_once() {
+        let dir = tempfile::tempdir().unwrap();
+        let missing = dir.path().join("missing");
+        let mut files = LogFiles::new([&missing]);
+        files.push_reader(io::Cursor::new(B.as_bytes().to_vec()), None);
+        let e = files.open_first().unwrap_err();
+        assert!(e.is_fatal());
+        assert_eq!(e.file(), Some(missing.as_path()));
+        assert_eq!(files.inputs_started(), 1);
+        files.open_first().unwrap();
+        assert_eq!(files.inputs_started(), 2, "the stream opened");
+        files.open_first().unwrap();
+        assert_eq!(files.inputs_started(), 2, "kept, not skipped");
+        let (line, _) = files.next_line().unwrap().unwrap();
+        assert_eq!(line, B.trim_end().as_bytes());
+        assert!(files.next_line().unwrap().is_none());
+    }
+
     /// `from_args` reads a rotated set oldest first, whatever the order
     /// given; files without a rotation suffix keep their order.
     #[test]
@@ -818,6 +891,82 @@ mod tests {
         assert_eq!(by_read_line, expected);
         let by_record: Vec<Vec<u8>> = open().map(|r| r.unwrap().raw().to_vec()).collect();
         assert_eq!(by_record, expected);
+    }
+
+    /// A `.gz` input read with `pipelined(true)` (decompressed on a thread
+    /// of its own) gives the same lines as without, and a counter given by
+    /// `with_byte_counter` counts the compressed bytes of the file (what a
+    /// progress bar sets against its size) on top of what it held.
+    #[test]
+    #[cfg(feature = "gzip")]
+    fn pipelined_gzip_into_a_shared_counter() {
+        use std::io::Write;
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("mainlog.1.gz");
+        let mut gz = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::default());
+        gz.write_all(A.as_bytes()).unwrap();
+        let gz = gz.finish().unwrap();
+        std::fs::write(&path, &gz).unwrap();
+        let expected: Vec<&[u8]> = A.lines().map(str::as_bytes).collect();
+        let counter = Arc::new(AtomicU64::new(7));
+        for (round, piped) in [(1, false), (2, true)] {
+            let mut files = LogFiles::new([&path])
+                .pipelined(piped)
+                .with_byte_counter(counter.clone());
+            let mut lines = Vec::new();
+            while let Some((line, _)) = files.next_line().unwrap() {
+                lines.push(line.to_vec());
+            }
+            assert_eq!(lines, expected, "pipelined {piped}");
+            let total = 7 + round * gz.len() as u64;
+            assert_eq!(counter.load(Ordering::Relaxed), total, "pipelined {piped}");
+            assert_eq!(files.bytes_read(), total, "the counter is the one read");
+        }
+    }
+
+    /// A syslog line split into chunks whose first chunk lies more than
+    /// 64 KiB before a range's start (other lines between, each under 1 KiB
+    /// of Exim's 870-byte syslog limit): the range where the line ends reads
+    /// back as far as the unwrapper can hold (256 KiB, four times its 64 KiB
+    /// of a line's text) and returns it whole, once.
+    #[test]
+    fn a_line_begun_far_before_a_range_is_found() {
+        let chunk = |pid: u32, part: &str| format!("Nov 27 07:47:06 mx1 exim[{pid}]: {part}\n");
+        let mut text = chunk(
+            900,
+            "[1/2] 2026-11-27 07:47:06 1sAoM5-00000009r3p-0200 ** a@example.com R=r0: ",
+        );
+        let subject = "x".repeat(700);
+        for i in 0..120 {
+            text += &chunk(
+                812,
+                &format!(
+                    "2026-11-27 07:47:07 1sAoM5-00000009r3p-9{i:03} <= b@example.com T=\"{subject}\""
+                ),
+            );
+        }
+        let cut = text.len() as u64;
+        assert!(cut > 64 * 1024 + 1024 && cut < 256 * 1024 - 1024);
+        text += &chunk(900, "[2/2] bounced (:fail:)");
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("syslog");
+        std::fs::write(&path, &text).unwrap();
+        // Each range read on its own, as the threads of `parallel` read them
+        // (one reader over both would carry the first chunk across).
+        let range = |r: Range<u64>| {
+            let mut files = LogFiles::default();
+            files.push_range_framed(&path, r, Some(Framing::Rfc3164));
+            let mut lines = Vec::new();
+            while let Some((line, _)) = files.next_line().unwrap() {
+                lines.push(line.to_vec());
+            }
+            lines
+        };
+        // The first range ends inside the split line: it drops it.
+        assert_eq!(range(0..cut).len(), 120);
+        let joined =
+            b"2026-11-27 07:47:06 1sAoM5-00000009r3p-0200 ** a@example.com R=r0: bounced (:fail:)";
+        assert_eq!(range(cut..text.len() as u64), [joined]);
     }
 
     /// The Debug forms name the inputs still to read.

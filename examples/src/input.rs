@@ -283,6 +283,10 @@ impl Source {
     /// whether the line parsed (the caller parses it anyway), which the
     /// per-input accounts need. `Ok(false)` after the last input; errors as
     /// [`Source::read_line`]'s.
+    // Always inlined: each caller's loop is hot, and with two callers LLVM
+    // stopped inlining it into `spam-sources`' loop (+1.3% instructions,
+    // callgrind on the standard log).
+    #[inline(always)]
     pub fn next_line_with(
         &mut self,
         each: impl FnOnce(&[u8], &Position) -> bool,

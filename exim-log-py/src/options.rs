@@ -123,7 +123,9 @@ pub(crate) fn infer_selectors<'py>(
         let mut buf = Vec::new();
         loop {
             match src.read_line(&mut buf) {
-                Ok(Some(_)) => inf.add_raw(&buf),
+                Ok(Some(_)) => {
+                    inf.add_raw(&buf);
+                }
                 Ok(None) => break,
                 // A line over the cap says nothing; a failed read ends the sample.
                 Err(e) if !e.is_fatal() => {}

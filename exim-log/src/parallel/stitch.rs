@@ -198,46 +198,10 @@ fn assemble_unit_with<R, L: Fn(&mut R, &LogLine<'_>) + ?Sized>(
     add: impl Fn(&mut R, &Assembled),
     lone: Option<&L>,
 ) -> UnitMessages<R> {
-    let mut counted = Some(Vec::new());
-    let mut asm = Assembler::with_options(opts);
-    asm.track_unresolved_bounces();
-    let mut held = Vec::new();
-    let mut held_bytes = 0usize;
-    let mut hits = 0u64;
-    let mut errors = Vec::new();
-    let take = |item: Assembled,
-                value: &mut R,
-                held: &mut Vec<Message>,
-                held_bytes: &mut usize,
-                hits: &mut u64,
-                counted: &mut Option<Vec<u64>>| match item {
-        Assembled::Message(m)
-            if !m.starts_with_arrival()
-                || in_flight.is_some_and(|f| f.contains(m.id().as_str())) =>
-        {
-            let bytes = m.text_bytes();
-            if *held_bytes + bytes <= hold.get() {
-                *held_bytes += bytes;
-                held.push(m);
-            } else {
-                *hits += 1;
-                add(value, &Assembled::Message(m));
-            }
-        }
-        Assembled::Message(m) => {
-            if let Some(c) = counted.as_mut() {
-                if c.len() < MAX_COUNTED {
-                    c.push(id_hash(m.id().as_str()));
-                } else {
-                    *counted = None;
-                }
-            }
-            add(value, &Assembled::Message(m));
-        }
-        other => add(value, &other),
-    };
+    let mut work = UnitWork::new(opts, hold, in_flight);
     let mut buf = Vec::new();
     loop {
+        let asm = &mut work.asm;
         let read = match lone {
             // `push_line`, with the line borrowed from the reader (not
             // copied) and its parse where it was made (not moved).
@@ -255,55 +219,135 @@ fn assemble_unit_with<R, L: Fn(&mut R, &LogLine<'_>) + ?Sized>(
             }),
         };
         match read {
-            Ok(Some(())) => {
-                while let Some(item) = asm.pop() {
-                    take(
-                        item,
-                        &mut value,
-                        &mut held,
-                        &mut held_bytes,
-                        &mut hits,
-                        &mut counted,
-                    );
-                }
-            }
+            Ok(Some(())) => work.take_all(&mut value, &add),
             Ok(None) => break,
-            Err(e) => {
-                if errors.len() < MAX_UNIT_ERRORS {
-                    errors.push(e);
-                }
+            Err(e) => work.error(e),
+        }
+    }
+    work.finish(files, value, &add, false)
+}
+
+/// The bookkeeping of assembling one unit, shared by the whole-message
+/// ([`assemble_unit_with`]) and lean ([`assemble_unit_lean`]) ways: the
+/// assembler, the pieces held for [`Stitch`], the ids counted at once.
+struct UnitWork<'a> {
+    asm: Assembler,
+    in_flight: Option<&'a std::collections::HashSet<String>>,
+    /// Bytes the held pieces may take; past it they are counted at once.
+    hold: MemoryBudget,
+    held: Vec<Message>,
+    held_bytes: usize,
+    /// Pieces counted at once because `hold` was full.
+    hits: u64,
+    errors: Vec<ReadError>,
+    /// See [`UnitMessages::counted`].
+    counted: Option<Vec<u64>>,
+}
+
+impl<'a> UnitWork<'a> {
+    fn new(
+        opts: AssemblerOptions,
+        hold: MemoryBudget,
+        in_flight: Option<&'a std::collections::HashSet<String>>,
+    ) -> Self {
+        let mut asm = Assembler::with_options(opts);
+        asm.track_unresolved_bounces();
+        UnitWork {
+            asm,
+            in_flight,
+            hold,
+            held: Vec::new(),
+            held_bytes: 0,
+            hits: 0,
+            errors: Vec::new(),
+            counted: Some(Vec::new()),
+        }
+    }
+
+    /// Remembers the id of a message counted here, for `needs_again`.
+    fn remember(&mut self, id: &str) {
+        if let Some(c) = self.counted.as_mut() {
+            if c.len() < MAX_COUNTED {
+                c.push(id_hash(id));
+            } else {
+                self.counted = None;
             }
         }
     }
-    // Every line gone through, as positions number them (skipped syslog
-    // lines and lines too long included): the next unit's numbers go on.
-    let lines = files.lines_read();
-    let open = asm.finish_open();
-    while let Some(item) = asm.pop() {
-        take(
-            item,
-            &mut value,
-            &mut held,
-            &mut held_bytes,
-            &mut hits,
-            &mut counted,
-        );
+
+    /// Every item the assembler has ready: a message that may continue one
+    /// of an earlier unit (its first line here is not its arrival, or its id
+    /// is in flight before the unit) held for the stitch, the rest to `add`.
+    fn take_all<R, A: Fn(&mut R, &Assembled) + ?Sized>(&mut self, value: &mut R, add: &A) {
+        while let Some(item) = self.asm.pop() {
+            match item {
+                Assembled::Message(m)
+                    if !m.starts_with_arrival()
+                        || self.in_flight.is_some_and(|f| f.contains(m.id().as_str())) =>
+                {
+                    let bytes = m.text_bytes();
+                    if self.held_bytes + bytes <= self.hold.get() {
+                        self.held_bytes += bytes;
+                        self.held.push(m);
+                    } else {
+                        self.hits += 1;
+                        add(value, &Assembled::Message(m));
+                    }
+                }
+                Assembled::Message(m) => {
+                    self.remember(m.id().as_str());
+                    add(value, &Assembled::Message(m));
+                }
+                other => add(value, &other),
+            }
+        }
     }
-    if let Some(c) = counted.as_mut() {
-        c.sort_unstable();
-        c.dedup();
+
+    fn error(&mut self, e: ReadError) {
+        if self.errors.len() < MAX_UNIT_ERRORS {
+            self.errors.push(e);
+        }
     }
-    let mut memory = asm.memory();
-    memory.hits += hits;
-    UnitMessages {
-        value,
-        held,
-        open,
-        bounces: asm.take_unresolved_bounces(),
-        lines,
-        errors,
-        memory,
-        counted,
+
+    /// The unit's result once `files` is read through. `lean`: a message in
+    /// flight at the end that started here with its arrival was counted
+    /// here already (its lines as they were read), so its id is remembered.
+    fn finish<R, A: Fn(&mut R, &Assembled) + ?Sized>(
+        mut self,
+        files: &LogFiles,
+        mut value: R,
+        add: &A,
+        lean: bool,
+    ) -> UnitMessages<R> {
+        // Every line gone through, as positions number them (skipped syslog
+        // lines and lines too long included): the next unit's numbers go on.
+        let lines = files.lines_read();
+        let open = self.asm.finish_open();
+        if lean {
+            // If its id is in flight from an earlier unit, one pass would
+            // have joined them.
+            for m in open.iter().filter(|m| m.starts_with_arrival()) {
+                self.remember(m.id().as_str());
+            }
+        }
+        self.take_all(&mut value, add);
+        let mut counted = self.counted;
+        if let Some(c) = counted.as_mut() {
+            c.sort_unstable();
+            c.dedup();
+        }
+        let mut memory = self.asm.memory();
+        memory.hits += self.hits;
+        UnitMessages {
+            value,
+            held: self.held,
+            open,
+            bounces: self.asm.take_unresolved_bounces(),
+            lines,
+            errors: self.errors,
+            memory,
+            counted,
+        }
     }
 }
 
@@ -669,66 +713,15 @@ where
     ML: Fn(&mut R, &LogLine<'_>) + ?Sized,
     L: Fn(&mut R, &LogLine<'_>) + ?Sized,
 {
-    let mut counted = Some(Vec::new());
-    let mut asm = Assembler::with_options(opts);
-    asm.track_unresolved_bounces();
-    let mut held = Vec::new();
-    let mut held_bytes = 0usize;
-    let mut hits = 0u64;
-    let mut errors = Vec::new();
-    // Remembers the id of a message counted here, for `needs_again`.
-    let remember = |counted: &mut Option<Vec<u64>>, id: &str| {
-        if let Some(c) = counted.as_mut() {
-            if c.len() < MAX_COUNTED {
-                c.push(id_hash(id));
-            } else {
-                *counted = None;
-            }
-        }
-    };
-    let take = |item: Assembled,
-                value: &mut R,
-                held: &mut Vec<Message>,
-                held_bytes: &mut usize,
-                hits: &mut u64,
-                counted: &mut Option<Vec<u64>>| match item {
-        // Its lines were kept (see `push_parsed_part`): a possible piece.
-        Assembled::Message(m)
-            if !m.starts_with_arrival()
-                || in_flight.is_some_and(|f| f.contains(m.id().as_str())) =>
-        {
-            let bytes = m.text_bytes();
-            if *held_bytes + bytes <= hold.get() {
-                *held_bytes += bytes;
-                held.push(m);
-            } else {
-                *hits += 1;
-                add(value, &Assembled::Message(m));
-            }
-        }
-        Assembled::Message(m) => {
-            remember(counted, m.id().as_str());
-            add(value, &Assembled::Message(m));
-        }
-        other => add(value, &other),
-    };
+    let mut work = UnitWork::new(opts, hold, in_flight);
     loop {
         let read = files.next_line().map(|l| {
             l.map(|(raw, pos)| {
                 let Ok(line) = &crate::line::parse_line(raw) else {
                     return;
                 };
-                let copied = asm.push_parsed_part(raw, line, pos.clone(), in_flight);
-                while let Some(item) = asm.pop() {
-                    take(
-                        item,
-                        &mut value,
-                        &mut held,
-                        &mut held_bytes,
-                        &mut hits,
-                        &mut counted,
-                    );
-                }
+                let copied = work.asm.push_parsed_part(raw, line, pos.clone(), in_flight);
+                work.take_all(&mut value, add);
                 match copied {
                     None => lone(&mut value, line),
                     Some(false) => message_line(&mut value, line),
@@ -739,48 +732,10 @@ where
         match read {
             Ok(Some(())) => {}
             Ok(None) => break,
-            Err(e) => {
-                if errors.len() < MAX_UNIT_ERRORS {
-                    errors.push(e);
-                }
-            }
+            Err(e) => work.error(e),
         }
     }
-    let lines = files.lines_read();
-    let open = asm.finish_open();
-    // A lean message in flight at the end was counted here too: if its id
-    // is in flight from an earlier unit, one pass would have joined them.
-    for m in &open {
-        if m.starts_with_arrival() {
-            remember(&mut counted, m.id().as_str());
-        }
-    }
-    while let Some(item) = asm.pop() {
-        take(
-            item,
-            &mut value,
-            &mut held,
-            &mut held_bytes,
-            &mut hits,
-            &mut counted,
-        );
-    }
-    if let Some(c) = counted.as_mut() {
-        c.sort_unstable();
-        c.dedup();
-    }
-    let mut memory = asm.memory();
-    memory.hits += hits;
-    UnitMessages {
-        value,
-        held,
-        open,
-        bounces: asm.take_unresolved_bounces(),
-        lines,
-        errors,
-        memory,
-        counted,
-    }
+    work.finish(files, value, add, true)
 }
 
 /// As [`fold_messages_and_lines`], lean, for a report that counts the lines

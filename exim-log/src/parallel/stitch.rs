@@ -605,6 +605,42 @@ where
     fold_messages_with(plan, threads, opts, total, init, add, Some(&lone), merge)
 }
 
+/// How a fold of messages over units shares its memory budget, and its
+/// empty result: half the budget for the assemblers of the units in flight,
+/// an eighth for their held pieces, a quarter for the messages held across
+/// cuts.
+struct FoldStart<T> {
+    unit_opts: AssemblerOptions,
+    hold: MemoryBudget,
+    stitch: Stitch,
+    folded: Folded<T>,
+}
+
+impl<T> FoldStart<T> {
+    fn new(opts: &AssemblerOptions, threads: usize, total: T) -> Self {
+        let budget = opts.memory_budget;
+        let window = 2 * threads.max(1);
+        FoldStart {
+            unit_opts: opts.clone().memory_budget(budget.share(2 * window)),
+            hold: budget.share(8 * window),
+            stitch: Stitch::new(budget.share(4)),
+            folded: Folded {
+                value: total,
+                errors: Vec::new(),
+                lines: Vec::new(),
+                memory: MemoryUse::new(budget),
+                again: 0,
+            },
+        }
+    }
+}
+
+/// Adds a part's ledger (a unit's, or the stitch's) to the fold's.
+fn add_memory(total: &mut MemoryUse, part: MemoryUse) {
+    total.hits += part.hits;
+    total.peak = total.peak.max(part.peak);
+}
+
 #[allow(clippy::too_many_arguments)]
 fn fold_messages_with<T, I, A, L, M>(
     plan: &Plan,
@@ -624,20 +660,12 @@ where
     M: FnMut(&mut T, T),
 {
     let units = plan.units();
-    let budget = opts.memory_budget;
-    let window = 2 * threads.max(1);
-    // Half the budget for the assemblers of the units in flight, an eighth
-    // for their held pieces, a quarter for the messages held across cuts.
-    let unit_opts = opts.memory_budget(budget.share(2 * window));
-    let hold = budget.share(8 * window);
-    let mut stitch = Stitch::new(budget.share(4));
-    let mut folded = Folded {
-        value: total,
-        errors: Vec::new(),
-        lines: Vec::new(),
-        memory: MemoryUse::new(budget),
-        again: 0,
-    };
+    let FoldStart {
+        unit_opts,
+        hold,
+        mut stitch,
+        mut folded,
+    } = FoldStart::new(&opts, threads, total);
     run_ordered(
         units.len(),
         threads,
@@ -678,16 +706,14 @@ where
             let mut joined = init();
             let (value, errs, mem) = stitch.unit(u, out, |item| add(&mut joined, &item));
             folded.errors.extend(errs);
-            folded.memory.hits += mem.hits;
-            folded.memory.peak = folded.memory.peak.max(mem.peak);
+            add_memory(&mut folded.memory, mem);
             merge(&mut folded.value, value);
             merge(&mut folded.value, joined);
         },
     );
     let mut rest = init();
     let carried = stitch.finish(|item| add(&mut rest, &item));
-    folded.memory.hits += carried.hits;
-    folded.memory.peak = folded.memory.peak.max(carried.peak);
+    add_memory(&mut folded.memory, carried);
     merge(&mut folded.value, rest);
     folded
 }
@@ -780,19 +806,12 @@ where
     M: FnMut(&mut T, T),
 {
     let units = plan.units();
-    let budget = opts.memory_budget;
-    let window = 2 * threads.max(1);
-    // Shared as in `fold_messages_with`.
-    let unit_opts = opts.memory_budget(budget.share(2 * window));
-    let hold = budget.share(8 * window);
-    let mut stitch = Stitch::new(budget.share(4));
-    let mut folded = Folded {
-        value: total,
-        errors: Vec::new(),
-        lines: Vec::new(),
-        memory: MemoryUse::new(budget),
-        again: 0,
-    };
+    let FoldStart {
+        unit_opts,
+        hold,
+        mut stitch,
+        mut folded,
+    } = FoldStart::new(&opts, threads, total);
     let unit = |i: usize, in_flight: Option<&std::collections::HashSet<String>>| {
         let mut files = units
             .get(i)
@@ -830,12 +849,10 @@ where
             let (value, errs, mem) = stitch.unit(u, out, |item| add(total, &item));
             merge(&mut folded.value, value);
             folded.errors.extend(errs);
-            folded.memory.hits += mem.hits;
-            folded.memory.peak = folded.memory.peak.max(mem.peak);
+            add_memory(&mut folded.memory, mem);
         },
     );
     let carried = stitch.finish(|item| add(&mut folded.value, &item));
-    folded.memory.hits += carried.hits;
-    folded.memory.peak = folded.memory.peak.max(carried.peak);
+    add_memory(&mut folded.memory, carried);
     folded
 }

@@ -6,11 +6,14 @@
 //! perf record -g ./target/release/examples/profile_parse FILE && perf report
 //! ```
 //!
-//! `profile_parse FILE 1` is the "bare parse" row of `scripts/bench-speed`.
+//! `profile_parse FILE 1` is the "bare parse" row of `scripts/bench-speed`
+//! (`parse_line` on every line); `profile_parse FILE 1 in-place` its "bare
+//! parse, in place" row (`parse_line_with`: the line read where it was
+//! parsed, not returned by value).
 
 fn main() {
     let Some(path) = std::env::args().nth(1) else {
-        eprintln!("usage: profile_parse FILE [RUNS]");
+        eprintln!("usage: profile_parse FILE [RUNS [in-place]]");
         std::process::exit(2);
     };
     let runs: u32 = match std::env::args().nth(2).map(|r| r.parse()) {
@@ -18,6 +21,14 @@ fn main() {
         Some(Ok(n)) if n > 0 => n,
         Some(_) => {
             eprintln!("usage: profile_parse FILE [RUNS] (RUNS a positive number)");
+            std::process::exit(2);
+        }
+    };
+    let parse = match std::env::args().nth(3).as_deref() {
+        None => exim_log_benches::work::parse_all,
+        Some("in-place") => exim_log_benches::work::parse_all_in_place,
+        Some(other) => {
+            eprintln!("profile_parse: unknown mode {other:?} (only in-place)");
             std::process::exit(2);
         }
     };
@@ -31,7 +42,7 @@ fn main() {
     let t = std::time::Instant::now();
     let mut stats = exim_log_benches::work::ParseStats::default();
     for _ in 0..runs {
-        stats = exim_log_benches::work::parse_all(&buf);
+        stats = parse(&buf);
     }
     let per_run = t.elapsed() / runs;
     eprintln!(

@@ -223,9 +223,7 @@ fn count(
                         bytes += buf.len() + 1;
                         if let Counts::Abuse(a) = counts {
                             // Line by line, in log order: no message to assemble.
-                            if let Ok(line) = exim_log::parse_line(&buf) {
-                                a.add(&line);
-                            }
+                            let _ = exim_log::parse_line_with(&buf, |line| a.add(line));
                             continue;
                         }
                         asm.push(Record::new(std::mem::take(&mut buf), pos));
@@ -268,8 +266,8 @@ fn count_parallel(
                 counts.clone(),
                 init,
                 |c, raw, _| {
-                    if let (Counts::Abuse(a), Ok(line)) = (c, exim_log::parse_line(raw)) {
-                        a.add(&line);
+                    if let Counts::Abuse(a) = c {
+                        let _ = exim_log::parse_line_with(raw, |line| a.add(line));
                     }
                 },
                 Counts::merge,

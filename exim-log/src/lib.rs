@@ -181,7 +181,7 @@ pub use event::{
     Warning,
 };
 pub use host::{Endpoint, Host};
-pub use line::{LogLine, parse_line};
+pub use line::{LogLine, parse_line, parse_line_with};
 pub use message_id::{IdFormat, MessageId};
 pub use options::{Options, Strictness};
 pub use reader::{LogReader, Position, ReadError, Record};

@@ -46,13 +46,7 @@ pub fn run(args: Args) -> Outcome {
         &mut source,
         AbuseReport::with_budget(window, a.budget()),
         || AbuseReport::with_budget(window, a.partial_budget()),
-        |agg, raw| match exim_log::parse_line(raw) {
-            Ok(line) => {
-                agg.add(&line);
-                true
-            }
-            Err(_) => false,
-        },
+        |agg, raw| exim_log::parse_line_with(raw, |line| agg.add(line)).is_ok(),
         AbuseReport::merge,
     );
     let warned = source.check()?;

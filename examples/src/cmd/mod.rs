@@ -511,8 +511,8 @@ fn each_message_with(
     loop {
         // Each line borrowed from the reader (not copied), its parse
         // borrowed where it was made (a `LogLine` is large to move).
-        let read = source.next_line_with(|raw, position| match &exim_log::parse_line(raw) {
-            Ok(line) => {
+        let read = source.next_line_with(|raw, position| {
+            exim_log::parse_line_with(raw, |line| {
                 let kept = asm.push_parsed(raw, line, position.clone());
                 if emitted_first {
                     while let Some(a) = asm.pop() {
@@ -529,9 +529,8 @@ fn each_message_with(
                     // message only at `Completed`, for which nothing is held.)
                     asm.hold(id, held);
                 }
-                true
-            }
-            Err(_) => false,
+            })
+            .is_ok()
         });
         match read {
             Ok(true) => {

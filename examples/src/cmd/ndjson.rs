@@ -53,13 +53,17 @@ pub fn write_line(
     window: &TimeWindow,
 ) -> Result<(), exim_log::json::Error> {
     let windowed = window.since.is_some() || window.until.is_some();
-    match exim_log::parse_line(raw) {
-        Ok(line) => {
-            if windowed && !window.contains(&line.timestamp) {
-                return Ok(());
-            }
-            exim_log::json::write_line(json, &line);
+    // The line parsed and read in place (`parse_line_with`: not moved).
+    let written = exim_log::parse_line_with(raw, |line| {
+        let inside = !windowed || window.contains(&line.timestamp);
+        if inside {
+            exim_log::json::write_line(json, line);
         }
+        inside
+    });
+    match written {
+        Ok(true) => {}
+        Ok(false) => return Ok(()),
         Err(_) if windowed => return Ok(()),
         // The envelope and header lines after a reject log's reject line.
         Err(_) if let Some(l) = exim_log::rejectlog::entry_line(raw) => {

@@ -164,9 +164,7 @@ fn on_threads(
         AbuseReport::with_budget(window, a.budget()),
         || AbuseReport::with_budget(window, a.partial_budget()),
         |agg, raw, _| {
-            if let Ok(line) = exim_log::parse_line(raw) {
-                agg.add(&line);
-            }
+            let _ = exim_log::parse_line_with(raw, |line| agg.add(line));
         },
         AbuseReport::merge,
     )

@@ -35,7 +35,7 @@ use arrow_schema::{ArrowError, SchemaRef};
 
 use crate::error::ParseError;
 use crate::event::Event;
-use crate::line::{LogLine, parse_line};
+use crate::line::{LogLine, parse_line_with};
 use columns::{C, COLUMNS, Table};
 
 pub use messages::MessagesBuilder;
@@ -214,9 +214,9 @@ impl LinesBuilder {
 
     /// Parses `line` (with or without its line ending) and adds it.
     pub fn push_bytes(&mut self, line: &[u8]) {
-        match parse_line(line) {
-            Ok(l) => self.push(&l),
-            Err(e) => self.push_error(line, &e),
+        // Read in place (`parse_line_with`), not moved: a line is large.
+        if let Err(e) = parse_line_with(line, |l| self.push(l)) {
+            self.push_error(line, &e);
         }
     }
 

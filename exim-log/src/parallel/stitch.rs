@@ -207,11 +207,12 @@ fn assemble_unit_with<R, L: Fn(&mut R, &LogLine<'_>) + ?Sized>(
             // copied) and its parse where it was made (not moved).
             Some(lone) => files.next_line().map(|l| {
                 l.map(|(raw, pos)| {
-                    if let Ok(line) = &crate::line::parse_line(raw)
-                        && !asm.push_parsed(raw, line, pos.clone())
-                    {
-                        lone(&mut value, line);
-                    }
+                    // A line without a prefix is counted by the reader.
+                    let _ = crate::line::parse_line_with(raw, |line| {
+                        if !asm.push_parsed(raw, line, pos.clone()) {
+                            lone(&mut value, line);
+                        }
+                    });
                 })
             }),
             None => files.read_line(&mut buf).map(|p| {
@@ -743,16 +744,16 @@ where
     loop {
         let read = files.next_line().map(|l| {
             l.map(|(raw, pos)| {
-                let Ok(line) = &crate::line::parse_line(raw) else {
-                    return;
-                };
-                let copied = work.asm.push_parsed_part(raw, line, pos.clone(), in_flight);
-                work.take_all(&mut value, add);
-                match copied {
-                    None => lone(&mut value, line),
-                    Some(false) => message_line(&mut value, line),
-                    Some(true) => {}
-                }
+                // A line without a prefix is counted by the reader.
+                let _ = crate::line::parse_line_with(raw, |line| {
+                    let copied = work.asm.push_parsed_part(raw, line, pos.clone(), in_flight);
+                    work.take_all(&mut value, add);
+                    match copied {
+                        None => lone(&mut value, line),
+                        Some(false) => message_line(&mut value, line),
+                        Some(true) => {}
+                    }
+                });
             })
         });
         match read {

@@ -7,14 +7,14 @@
 //! ```
 //!
 //! Prints MB/s and lines/s of each (best of RUNS, alternating) and the ratio.
-//! A third argument (`parse`, `all`, `raw`, `narrow`) runs that one only, for
+//! A third argument (`parse`, `in-place`, `all`, `raw`, `narrow`) runs that one only, for
 //! `valgrind --tool=callgrind --toggle-collect='exim_log::arrow::LinesBuilder::*'`.
 
 use std::hint::black_box;
 use std::time::{Duration, Instant};
 
 use exim_log::arrow::{ArrowOptions, DEFAULT_BATCH_ROWS, LinesBuilder};
-use exim_log::parse_line;
+use exim_log::{parse_line, parse_line_with};
 use exim_log_benches::work;
 use exim_log_benches::{Config, generate};
 
@@ -68,6 +68,17 @@ fn main() {
         }
         sum
     };
+    // As the builder reads lines (`push_bytes`): in place, without
+    // `parse_line`'s copy of the returned line.
+    let in_place = || {
+        let mut sum = 0usize;
+        for l in lines {
+            if let Ok(n) = parse_line_with(l, |line| work::touch(line)) {
+                sum = sum.wrapping_add(n);
+            }
+        }
+        sum
+    };
     let arrow = move |opts: ArrowOptions| {
         move || {
             let mut b = LinesBuilder::new(opts.clone());
@@ -82,13 +93,21 @@ fn main() {
         }
     };
     // Alternate so that load changes hit both alike.
-    let (mut tp, mut ta, mut tr, mut tn) =
-        (Duration::MAX, Duration::MAX, Duration::MAX, Duration::MAX);
+    let (mut tp, mut ti, mut ta, mut tr, mut tn) = (
+        Duration::MAX,
+        Duration::MAX,
+        Duration::MAX,
+        Duration::MAX,
+        Duration::MAX,
+    );
     let all = ArrowOptions::default();
     let narrow = ArrowOptions::default().with_columns(NARROW);
     for _ in 0..runs {
         if on("parse") {
             tp = tp.min(best(1, &parse).0);
+        }
+        if on("in-place") {
+            ti = ti.min(best(1, &in_place).0);
         }
         if on("all") {
             let (t, rows) = best(1, arrow(all.clone()));
@@ -107,10 +126,13 @@ fn main() {
         bytes / 1e6,
         lines.len()
     );
-    println!("| measurement | time (s) | MB/s | lines/s | speed vs bare parse |");
-    println!("|---|---:|---:|---:|---:|");
+    println!(
+        "| measurement | time (s) | MB/s | lines/s | speed vs bare parse | vs bare parse in place |"
+    );
+    println!("|---|---:|---:|---:|---:|---:|");
     for (name, t) in [
         ("bare parse (parse_line + touch)", tp),
+        ("bare parse in place (parse_line_with + touch)", ti),
         ("lines -> Arrow batches", ta),
         ("lines -> Arrow batches, with raw", tr),
         ("lines -> Arrow batches, 12 columns (`columns`)", tn),
@@ -119,13 +141,16 @@ fn main() {
             continue; // not measured (a third argument picked another)
         }
         let s = t.as_secs_f64();
-        let ratio = if tp == Duration::MAX {
-            "-".to_string()
-        } else {
-            format!("{:.0}%", tp.as_secs_f64() / s * 100.0)
+        let ratio = |base: Duration| {
+            if base == Duration::MAX {
+                "-".to_string()
+            } else {
+                format!("{:.0}%", base.as_secs_f64() / s * 100.0)
+            }
         };
+        let (vs, vs_in_place) = (ratio(tp), ratio(ti));
         println!(
-            "| {name} | {s:.3} | {:.0} | {:.2}M | {ratio} |",
+            "| {name} | {s:.3} | {:.0} | {:.2}M | {vs} | {vs_in_place} |",
             bytes / s / 1e6,
             lines.len() as f64 / s / 1e6,
         );

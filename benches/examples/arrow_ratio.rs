@@ -73,7 +73,7 @@ fn main() {
     let in_place = || {
         let mut sum = 0usize;
         for l in lines {
-            if let Ok(n) = parse_line_with(l, |line| work::touch(line)) {
+            if let Ok(n) = parse_line_with(l, work::touch) {
                 sum = sum.wrapping_add(n);
             }
         }

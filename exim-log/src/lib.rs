@@ -9,6 +9,8 @@
 //!   message id, flag and a typed [`Event`] whose fields borrow from the input.
 //!   It fails only when the line has no valid prefix; a line it does not
 //!   understand is [`Event::Unknown`], so counts in always equal counts out.
+//!   [`parse_line_with`] reads the line where it was parsed (no copy of the
+//!   large `LogLine`): the fastest way to look at every line.
 //! * [`reader`] streams plain or gzipped files, rotated sets and growing files,
 //!   with positions; [`assemble`] groups lines into messages and links each to
 //!   the script that submitted it (`cwd=`), its bounce parent and next hop.

@@ -73,8 +73,9 @@ pub fn parse_line(line: &[u8]) -> Result<LogLine<'_>, ParseError> {
 }
 
 /// Parses one line as [`parse_line`] does and calls `f` with it borrowed,
-/// returning what `f` returns; the error of a line without a valid prefix
-/// (then `f` is not called).
+/// returning what `f` returns (which may borrow from `line`, as the
+/// line's fields do); the error of a line without a valid prefix (then `f`
+/// is not called).
 ///
 /// The fastest way to look at every line: a [`LogLine`] is large (hundreds
 /// of bytes) and [`parse_line`] returns it by value, which costs a copy of
@@ -89,10 +90,18 @@ pub fn parse_line(line: &[u8]) -> Result<LogLine<'_>, ParseError> {
 ///     matches!(line.event, Event::Completed(_))
 /// });
 /// assert_eq!(completed, Ok(true));
+/// // What `f` returns may borrow from the input, as the fields do.
+/// let id = parse_line_with(b"2006-04-27 17:43:53 1FZ8zt-0005lz-E7 Completed", |line| {
+///     line.message_id
+/// });
+/// assert_eq!(id.unwrap().unwrap().as_str(), "1FZ8zt-0005lz-E7");
 /// assert!(parse_line_with(b"not a log line", |_| ()).is_err());
 /// ```
 #[inline(always)]
-pub fn parse_line_with<R>(line: &[u8], f: impl FnOnce(&LogLine<'_>) -> R) -> Result<R, ParseError> {
+pub fn parse_line_with<'a, R>(
+    line: &'a [u8],
+    f: impl FnOnce(&LogLine<'a>) -> R,
+) -> Result<R, ParseError> {
     let mut out = prefixed(line)?;
     parse_body(&mut out);
     Ok(f(&out))

@@ -217,3 +217,31 @@ fn flagged_lines_carry_their_key_fields() {
         bad
     );
 }
+
+/// `parse_line_with` reads each line where it was built instead of returning
+/// it: the same line, field for field, and the same error, on every line of
+/// the corpus (the programs read with it, the library's users mostly with
+/// `parse_line`).
+#[test]
+fn parse_line_with_sees_what_parse_line_returns() {
+    let files = common::corpus_files("mainlog");
+    if files.is_empty() {
+        return; // explained by common::corpus_dir
+    }
+    let (mut lines, mut errors) = (0, 0);
+    for path in &files {
+        let data = std::fs::read(path).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
+        for (n, line) in data.split_inclusive(|b| *b == b'\n').enumerate() {
+            let returned = parse_line(line);
+            let seen = exim_log::parse_line_with(line, |l| l.clone());
+            assert_eq!(seen, returned, "{}:{}", path.display(), n + 1);
+            lines += 1;
+            errors += usize::from(returned.is_err());
+        }
+    }
+    // Both kinds compared: lines that parse, and lines without a prefix.
+    assert!(
+        lines > 10_000 && errors > 0,
+        "{lines} lines, {errors} errors"
+    );
+}

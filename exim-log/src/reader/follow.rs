@@ -587,3 +587,34 @@ impl<C: FollowControl> super::LineSource for Follow<C> {
         Follow::framing(self)
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The default control never stops the follow (it only sleeps).
+    #[test]
+    fn the_default_control_goes_on() {
+        let mut f = Follow::new("mainlog");
+        assert!(f.control.wait(Duration::ZERO));
+    }
+
+    /// A rotated file is drained for `rotate_wait` counted in polls, rounded
+    /// up, at least one.
+    #[test]
+    fn grace_polls_count_the_rotate_wait_in_polls() {
+        let grace = |interval_ms: u64, wait_ms: u64| {
+            Follow::new("mainlog")
+                .with_interval(Duration::from_millis(interval_ms))
+                .with_rotate_wait(Duration::from_millis(wait_ms))
+                .st
+                .grace_polls()
+        };
+        assert_eq!(grace(1000, 5000), 5, "the defaults: 5 s, a poll a second");
+        assert_eq!(grace(2000, 5000), 3, "2.5 polls: never cut short");
+        assert_eq!(grace(500, 3000), 6);
+        assert_eq!(grace(1000, 0), 1, "at least one");
+        assert_eq!(grace(3000, 1000), 1);
+        assert_eq!(grace(0, 5000), 1, "no interval: one poll");
+    }
+}

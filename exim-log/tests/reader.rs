@@ -944,11 +944,17 @@ fn follow_next_line_lends_each_line() {
 
 /// A rotated file let go after its grace period (here one poll): its partial
 /// last line is yielded then, and what is written to it later is not read.
+/// Its lines are named by its new name, found by its identity among older
+/// files of the set (history, never read).
 #[test]
 fn follow_lets_a_rotated_file_go_after_its_grace_period() {
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join("mainlog");
     let old = dir.path().join("mainlog.1");
+    append(
+        &dir.path().join("mainlog.2"),
+        "2026-11-24 23:59:59 history\n",
+    );
     append(&path, "2026-11-25 10:00:01 one\n");
     let (p, o) = (path.clone(), old.clone());
     let mut step = 0;

@@ -1088,3 +1088,43 @@ fn follow_debug_names_the_path_and_the_intervals() {
         "Follow { path: \"/var/log/exim4/mainlog\", interval: 2s, rotate_wait: 10s, draining: 0, .. }"
     );
 }
+
+/// logrotate's `copytruncate` with `compress` (no `delaycompress`): the copy
+/// is compressed before the follower sees it (`mainlog.1.gz`). The lines
+/// written after the last read are read from the decompressed copy.
+#[test]
+#[cfg(feature = "gzip")]
+fn follow_reads_the_unread_tail_of_a_compressed_copy() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path().to_path_buf();
+    let path = d.join("mainlog");
+    append(&path, &numbered(1, 40));
+    append(&path, &numbered(2, 40));
+    let p = path.clone();
+    let mut step = 0;
+    let control = move |_| {
+        step += 1;
+        if step > 1 {
+            return false;
+        }
+        append(&p, &numbered(3, 40));
+        fs::write(d.join("mainlog.1.gz"), gzip(&fs::read(&p).unwrap())).unwrap();
+        OpenOptions::new()
+            .write(true)
+            .open(&p)
+            .unwrap()
+            .set_len(0)
+            .unwrap();
+        append(&p, &numbered(4, 0));
+        true
+    };
+    let got: Vec<String> = Follow::new(&path)
+        .with_control(control)
+        .map(|r| String::from_utf8_lossy(r.unwrap().raw()).into_owned())
+        .collect();
+    let want: Vec<String> = [(1, 40), (2, 40), (3, 40), (4, 0)]
+        .iter()
+        .map(|&(i, pad)| numbered(i, pad).trim_end().to_string())
+        .collect();
+    assert_eq!(got, want);
+}

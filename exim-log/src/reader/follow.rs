@@ -65,6 +65,14 @@ fn head(path: &Path, n: usize) -> io::Result<Vec<u8>> {
     Ok(out)
 }
 
+/// True when `f` starts with the gzip magic; `f` is left at its start.
+fn starts_gzip(f: &mut File) -> io::Result<bool> {
+    let mut magic = [0u8; 2];
+    let n = f.read(&mut magic)?;
+    f.seek(SeekFrom::Start(0))?;
+    Ok(n == magic.len() && magic == [0x1f, 0x8b])
+}
+
 /// True when two starts of files agree on the bytes both have.
 fn agree(a: &[u8], b: &[u8]) -> bool {
     let n = a.len().min(b.len());
@@ -82,13 +90,21 @@ struct Tail {
 }
 
 impl Tail {
+    /// Opens `path` to read from `start` (a byte offset in its text: in a
+    /// compressed file, the text before it is read and dropped).
     fn open(path: &Arc<Path>, start: Position, max_line: usize) -> io::Result<Tail> {
         let mut f = File::open(path)?;
         let id = identity(&f.metadata()?);
-        if start.byte > 0 {
+        let gzip = start.byte > 0 && starts_gzip(&mut f)?;
+        if start.byte > 0 && !gzip {
             f.seek(SeekFrom::Start(start.byte))?;
         }
-        let mut rdr = LogReader::new(Input::detect(f)?)
+        let mut input = Input::detect(f)?;
+        if gzip {
+            // A compressed copy (copytruncate with `compress`) cannot seek.
+            io::copy(&mut (&mut input).take(start.byte), &mut io::sink())?;
+        }
+        let mut rdr = LogReader::new(input)
             .with_file(path.clone())
             .with_max_line_len(max_line)
             .with_start(start);
@@ -535,10 +551,9 @@ impl State {
                 continue;
             }
             self.remember_id(id);
-            if meta.len() > resume.byte
-                && let Ok(mut t) =
-                    Tail::open(&Arc::from(p.as_path()), resume.clone(), self.max_line)
-            {
+            // Whatever its size on disk (a compressed copy's is not its text's):
+            // a copy with nothing more than was read yields nothing.
+            if let Ok(mut t) = Tail::open(&Arc::from(p.as_path()), resume.clone(), self.max_line) {
                 t.polls_left = Some(self.grace_polls());
                 self.draining.push(t);
             }

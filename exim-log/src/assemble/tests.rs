@@ -751,3 +751,143 @@ fn line_fields_of_a_parse_equal_those_kept() {
         "{lines} lines, {kinds:?}"
     );
 }
+
+/// The messages an assembler makes of `log` (one line each, numbered from 1),
+/// in the order it emits them, ended or not.
+fn assemble_log(log: &str, finish: bool) -> Vec<Message> {
+    let mut asm = Assembler::new();
+    for (n, line) in log.lines().enumerate() {
+        asm.push(Record::new(
+            line.as_bytes().to_vec(),
+            Position::new(n as u64 + 1, 0),
+        ));
+    }
+    if finish {
+        asm.finish();
+    }
+    std::iter::from_fn(|| asm.pop())
+        .filter_map(|a| match a {
+            Assembled::Message(m) => Some(m),
+            Assembled::Line(_) => None,
+        })
+        .collect()
+}
+
+/// A submission's args line is the sending process; a `-Mc ID` line is the
+/// delivery process a submission starts (spec §10 "args").
+#[test]
+fn linked_arguments_tell_the_delivery_process() {
+    let log = "\
+2026-11-25 10:00:00 cwd=/home/ann 3 args: /usr/sbin/sendmail -t -i
+2026-11-25 10:00:00 1sAoM5-00000009r3p-06vq <= ann@example.com U=ann P=local S=300
+2026-11-25 10:00:00 cwd=/home/ann 3 args: /usr/sbin/exim -Mc 1sAoM5-00000009r3p-06vq
+2026-11-25 10:00:01 1sAoM5-00000009r3p-06vq Completed
+";
+    let [m] = &assemble_log(log, true)[..] else {
+        panic!("one message")
+    };
+    let got: Vec<(u64, Link, bool, Option<&[u8]>)> = m
+        .arguments
+        .iter()
+        .map(|a| (a.record.position().line, a.link, a.is_delivery(), a.cwd()))
+        .collect();
+    let home = Some(&b"/home/ann"[..]);
+    assert_eq!(
+        got,
+        [
+            (1, Link::Adjacent { ambiguous: false }, false, home),
+            (3, Link::NamedId, true, home)
+        ]
+    );
+    assert_eq!(m.submission().map(|a| a.record.position().line), Some(1));
+    // With only the `-Mc` line linked, it stands for the submission.
+    let only_mc = assemble_log(&log.lines().skip(1).collect::<Vec<_>>().join("\n"), true);
+    let sub = only_mc[0].submission().expect("the -Mc line");
+    assert!(sub.is_delivery() && sub.link == Link::NamedId);
+}
+
+/// What a message tells of its own lines: the arrival (parsed again), whether
+/// it starts with it, the bytes its lines hold, its id by value.
+#[test]
+fn message_reads_its_arrival_and_counts_its_text() {
+    let arrival =
+        "2026-11-25 10:00:00 1sAoM5-00000009r3p-06vq <= ann@example.com U=ann P=local S=300";
+    let done = "2026-11-25 10:00:01 1sAoM5-00000009r3p-06vq Completed";
+    let [m] = &assemble_log(&format!("{arrival}\n{done}\n"), true)[..] else {
+        panic!("one message")
+    };
+    assert!(m.starts_with_arrival());
+    let a = m.arrival().expect("its arrival, parsed");
+    assert!(
+        matches!(&a.event, crate::Event::Arrival(x) if x.sender == "ann@example.com"),
+        "{a:?}"
+    );
+    assert_eq!(
+        m.arrival_line().map(MessageLine::raw),
+        Some(arrival.as_bytes())
+    );
+    assert_eq!(
+        m.text_bytes(),
+        arrival.len() + done.len() + 2 * std::mem::size_of::<MessageLine>()
+    );
+    assert_eq!(m.id_buf().as_str(), "1sAoM5-00000009r3p-06vq");
+    // A message whose first line here is not its arrival (it started earlier).
+    let deferral = "2026-11-25 09:00:00 1sAoM5-00000009r3p-06vq == b@example.org R=dnslookup T=remote_smtp defer (-44): retry";
+    let [m] = &assemble_log(&format!("{deferral}\n{arrival}\n{done}\n"), true)[..] else {
+        panic!("one message")
+    };
+    assert!(!m.starts_with_arrival());
+    assert_eq!(
+        m.arrival_line().map(MessageLine::raw),
+        Some(arrival.as_bytes())
+    );
+    let [m] = &assemble_log(&format!("{deferral}\n{done}\n"), true)[..] else {
+        panic!("one message")
+    };
+    assert!(!m.starts_with_arrival());
+    assert!(m.arrival().is_none() && m.arrival_line().is_none());
+}
+
+/// A message read in two parts (a log cut in two, `crate::parallel`): the
+/// later part absorbed into the earlier gives what one pass gives.
+#[test]
+fn absorb_joins_two_parts_as_one_pass_reads_them() {
+    let log = "\
+2026-11-25 10:00:00 1sAoM5-00000009r3p-06vq == b@example.org R=dnslookup T=remote_smtp defer (-44): retry
+2026-11-25 10:00:05 1sAoM5-00000009r3p-06vq <= <> R=1sAoM4-00000009r3p-0000 U=Debian-exim P=local S=1200
+2026-11-25 10:00:06 1sAoM5-00000009r3p-06vq => c@example.org R=dnslookup T=remote_smtp H=mx.example.org [192.0.2.7] C=\"250 OK id=1sAoM9-0000000BBBB-0000\"
+2026-11-25 10:00:07 1sAoM5-00000009r3p-06vq Completed QT=7s
+";
+    let lines: Vec<&str> = log.lines().collect();
+    let whole = assemble_log(log, true);
+    let [mut earlier] = assemble_log(lines[0], true)
+        .try_into()
+        .expect("one message");
+    let later = assemble_log(&lines[1..].join("\n"), true);
+    let [later] = later.try_into().expect("one message");
+    assert_eq!(earlier.status, Status::EndOfInput);
+    earlier.absorb(later);
+    // Positions differ (each part counted its lines from 1): compare the rest.
+    let raws = |m: &Message| m.lines.iter().map(|l| l.raw().to_vec()).collect::<Vec<_>>();
+    let [one] = &whole[..] else {
+        panic!("one message")
+    };
+    assert_eq!(raws(&earlier), raws(one));
+    assert_eq!(earlier.status, Status::Completed);
+    assert_eq!(earlier.line_count(), 4);
+    assert_eq!(
+        earlier.arrival_line().map(MessageLine::raw),
+        Some(lines[1].as_bytes())
+    );
+    assert_eq!(
+        earlier.bounce_parent.as_deref(),
+        Some("1sAoM4-00000009r3p-0000")
+    );
+    assert_eq!(earlier.next_hops, one.next_hops);
+    assert_eq!(earlier.next_hops.len(), 1);
+    assert_eq!(earlier.first_time(), one.first_time());
+    assert_eq!(earlier.last_time(), one.last_time());
+    assert_eq!(earlier.first_time().map(|t| t.second), Some(0));
+    assert_eq!(earlier.last_time().map(|t| t.second), Some(7));
+    assert_eq!(earlier.queue_time().map(|q| q.as_secs_f64()), Some(7.0));
+}

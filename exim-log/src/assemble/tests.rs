@@ -817,6 +817,11 @@ fn message_reads_its_arrival_and_counts_its_text() {
         panic!("one message")
     };
     assert!(m.starts_with_arrival());
+    assert!(m.is_complete());
+    let [open] = &assemble_log(arrival, true)[..] else {
+        panic!("one message")
+    };
+    assert!(!open.is_complete(), "{:?}", open.status);
     let a = m.arrival().expect("its arrival, parsed");
     assert!(
         matches!(&a.event, crate::Event::Arrival(x) if x.sender == "ann@example.com"),

@@ -818,6 +818,8 @@ fn message_reads_its_arrival_and_counts_its_text() {
     };
     assert!(m.starts_with_arrival());
     assert!(m.is_complete());
+    // No `QT=`: from the first line's time to the last's.
+    assert_eq!(m.queue_time().map(|q| q.as_secs_f64()), Some(1.0));
     let [open] = &assemble_log(arrival, true)[..] else {
         panic!("one message")
     };

@@ -898,3 +898,96 @@ fn absorb_joins_two_parts_as_one_pass_reads_them() {
     assert_eq!(earlier.last_time().map(|t| t.second), Some(7));
     assert_eq!(earlier.queue_time().map(|q| q.as_secs_f64()), Some(7.0));
 }
+
+/// The JSON of SCHEMA.md §"Messages (assembled)": what a message has, and
+/// no key for what it has not.
+#[cfg(feature = "serde")]
+#[test]
+fn message_json_has_a_key_for_what_the_message_has() {
+    let keys = |m: &Message| -> Vec<String> {
+        let v = serde_json::to_value(m).expect("json");
+        v.as_object().expect("an object").keys().cloned().collect()
+    };
+    let arrival =
+        "2026-11-25 10:00:00 1sAoM5-00000009r3p-06vq <= ann@example.com U=ann P=local S=300";
+    let [m] = &assemble_log(arrival, true)[..] else {
+        panic!("one message")
+    };
+    let mut k = keys(m);
+    k.sort();
+    assert_eq!(k, ["lines", "message_id", "status"]);
+    let v = serde_json::to_value(m).expect("json");
+    assert_eq!(v["status"], "end_of_input");
+    assert_eq!(v["message_id"], "1sAoM5-00000009r3p-06vq");
+
+    let log = "\
+2026-11-25 10:00:00 cwd=/home/ann 3 args: /usr/sbin/sendmail -t -i
+2026-11-25 10:00:00 1sAoM5-00000009r3p-06vq <= <> R=1sAoM4-00000009r3p-0000 U=ann P=local S=300
+2026-11-25 10:00:00 cwd=/home/ann 3 args: /usr/sbin/exim -Mc 1sAoM5-00000009r3p-06vq
+2026-11-25 10:00:01 1sAoM6-0000000AAAA-0000 <= <> R=1sAoM5-00000009r3p-06vq U=Debian-exim P=local S=900
+2026-11-25 10:00:06 1sAoM5-00000009r3p-06vq => c@example.org R=dnslookup T=remote_smtp H=mx.example.org [192.0.2.7] C=\"250 OK id=1sAoM9-0000000BBBB-0000\"
+2026-11-25 10:00:07 1sAoM5-00000009r3p-06vq Completed
+";
+    let out = assemble_log(log, true);
+    let m = out
+        .iter()
+        .find(|m| m.id().as_str() == "1sAoM5-00000009r3p-06vq")
+        .expect("the parent");
+    let v = serde_json::to_value(m).expect("json");
+    assert_eq!(v["status"], "completed");
+    assert_eq!(v["bounce_parent"], "1sAoM4-00000009r3p-0000");
+    assert_eq!(v["bounces"], serde_json::json!(["1sAoM6-0000000AAAA-0000"]));
+    assert_eq!(
+        v["next_hops"],
+        serde_json::json!([{"recipient": "c@example.org", "message_id": "1sAoM9-0000000BBBB-0000"}])
+    );
+    let links: Vec<&str> = v["arguments"]
+        .as_array()
+        .expect("arguments")
+        .iter()
+        .map(|a| a["link"].as_str().expect("a link"))
+        .collect();
+    assert_eq!(links, ["adjacent", "named_id"]);
+    assert_eq!(v["lines"].as_array().map(Vec::len), Some(3));
+    assert!(v.get("continued").is_none());
+
+    // Pushed out by the in-flight cap, then continued.
+    let log = "\
+2026-11-25 10:00:00 [7] cwd=/home/ann 3 args: /usr/sbin/sendmail -t -i
+2026-11-25 10:00:00 [7] 1sAoM5-00000009r3p-06vq <= ann@example.com U=ann P=local S=300
+2026-11-25 10:00:01 [8] 1sAoM6-0000000AAAA-0000 <= bob@example.com U=bob P=local S=300
+2026-11-25 10:00:02 [9] 1sAoM5-00000009r3p-06vq Completed
+";
+    let mut asm = Assembler::with_options(AssemblerOptions::default().max_in_flight(1));
+    for (n, line) in log.lines().enumerate() {
+        asm.push(Record::new(line.into(), Position::new(n as u64 + 1, 0)));
+    }
+    asm.finish();
+    let out: Vec<serde_json::Value> = std::iter::from_fn(|| asm.pop())
+        .filter_map(|a| match a {
+            Assembled::Message(m) => Some(serde_json::to_value(&m).expect("json")),
+            Assembled::Line(_) => None,
+        })
+        .collect();
+    let got: Vec<(String, String, bool)> = out
+        .iter()
+        .map(|v| {
+            (
+                v["message_id"].as_str().unwrap_or_default().to_string(),
+                v["status"].as_str().unwrap_or_default().to_string(),
+                v.get("continued").is_some_and(|c| c == true),
+            )
+        })
+        .collect();
+    let want = [
+        ("1sAoM5-00000009r3p-06vq", "evicted", false),
+        ("1sAoM5-00000009r3p-06vq", "completed", true),
+        ("1sAoM6-0000000AAAA-0000", "end_of_input", false),
+    ];
+    let want: Vec<(String, String, bool)> = want
+        .iter()
+        .map(|(i, s, c)| (i.to_string(), s.to_string(), *c))
+        .collect();
+    assert_eq!(got, want);
+    assert_eq!(out[0]["arguments"][0]["link"], "pid");
+}

@@ -991,3 +991,38 @@ fn message_json_has_a_key_for_what_the_message_has() {
     assert_eq!(got, want);
     assert_eq!(out[0]["arguments"][0]["link"], "pid");
 }
+
+/// Each builder of the options sets its field (the defaults are other values).
+#[test]
+fn options_builders_set_their_fields() {
+    use crate::budget::MemoryBudget;
+    let o = AssemblerOptions::default()
+        .max_in_flight(0)
+        .max_pending_arguments(7)
+        .adjacency(5, 20)
+        .memory_budget(MemoryBudget::bytes(1 << 20))
+        .pid_max_age(60)
+        .keep_lines(false)
+        .keep_arguments(false);
+    assert_eq!(o.max_in_flight, 1, "at least one");
+    assert_eq!(o.max_pending_arguments, 7);
+    assert_eq!((o.adjacency_seconds, o.adjacency_lines), (5, 20));
+    assert_eq!(o.memory_budget, MemoryBudget::bytes(1 << 20));
+    assert_eq!(o.pid_max_age, 60);
+    assert!(!o.keep_lines && !o.keep_arguments);
+    let d = AssemblerOptions::default();
+    assert_eq!(
+        (
+            d.max_in_flight,
+            d.max_pending_arguments,
+            d.adjacency_seconds
+        ),
+        (100_000, 4096, 1)
+    );
+    assert_eq!((d.adjacency_lines, d.pid_max_age), (10, 3600));
+    assert!(d.keep_lines && d.keep_arguments);
+    assert_eq!(
+        AssemblerOptions::default().max_in_flight(9).max_in_flight,
+        9
+    );
+}

@@ -95,12 +95,12 @@ impl Tail {
     fn open(path: &Arc<Path>, start: Position, max_line: usize) -> io::Result<Tail> {
         let mut f = File::open(path)?;
         let id = identity(&f.metadata()?);
-        let gzip = start.byte > 0 && starts_gzip(&mut f)?;
-        if start.byte > 0 && !gzip {
+        // (No test of `start.byte > 0`: a seek to 0 is none, a skip of 0 too.)
+        if !starts_gzip(&mut f)? {
             f.seek(SeekFrom::Start(start.byte))?;
         }
         let mut input = Input::detect(f)?;
-        if gzip {
+        if input.is_gzip() {
             // A compressed copy (copytruncate with `compress`) cannot seek.
             io::copy(&mut (&mut input).take(start.byte), &mut io::sink())?;
         }

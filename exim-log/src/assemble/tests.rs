@@ -1026,3 +1026,19 @@ fn options_builders_set_their_fields() {
         9
     );
 }
+
+/// `Messages::assembler` is the assembler the iterator feeds: what is in
+/// flight there after a message came out.
+#[test]
+fn messages_lends_its_assembler() {
+    let log = b"\
+2026-11-25 10:00:00 1sAoM5-00000009r3p-06vq <= a@example.com U=a P=local S=812
+2026-11-25 10:00:00 1sAoM6-0000000AAAA-0000 <= b@example.com U=b P=local S=900
+2026-11-25 10:00:01 1sAoM5-00000009r3p-06vq Completed
+";
+    let mut msgs =
+        Assembler::new().messages(crate::reader::LogReader::new(&log[..]).into_records());
+    assert_eq!(msgs.assembler().in_flight(), 0);
+    assert!(matches!(msgs.next(), Some(Ok(Assembled::Message(m))) if m.id() == A));
+    assert_eq!(msgs.assembler().in_flight(), 1, "{B} is still in flight");
+}

@@ -1042,3 +1042,20 @@ fn messages_lends_its_assembler() {
     assert!(matches!(msgs.next(), Some(Ok(Assembled::Message(m))) if m.id() == A));
     assert_eq!(msgs.assembler().in_flight(), 1, "{B} is still in flight");
 }
+
+/// The corpus logs' sizes are munged (`S=sss`, the test suite's), so the
+/// corpus comparison above never sees one: the size of an arrival is the same
+/// from its parse as from its kept line, and is the logged one.
+#[test]
+fn line_fields_give_an_arrivals_size_both_ways() {
+    use super::line::LineFields;
+    let raw = b"2026-11-25 10:00:00 1sAoM5-00000009r3p-06vq <= a@example.com H=mail.example.com [192.0.2.1] U=ann P=esmtp S=812";
+    let line = crate::parse_line(raw).expect("an arrival");
+    let kept = MessageLine::of_parse(&line);
+    assert_eq!(LineFields::size(&line), Some(812));
+    assert_eq!(LineFields::size(&kept), Some(812));
+    let raw = b"2026-11-25 10:00:01 1sAoM5-00000009r3p-06vq Completed";
+    let line = crate::parse_line(raw).expect("a completion");
+    assert_eq!(LineFields::size(&line), None);
+    assert_eq!(LineFields::size(&MessageLine::of_parse(&line)), None);
+}

@@ -1059,3 +1059,18 @@ fn line_fields_give_an_arrivals_size_both_ways() {
     assert_eq!(LineFields::size(&line), None);
     assert_eq!(LineFields::size(&MessageLine::of_parse(&line)), None);
 }
+
+/// A line of a part of a log read on its own (`crate::parallel`) is moved by
+/// the lines before the part; its bytes and facts stay.
+#[test]
+fn message_line_shifts_its_line_number() {
+    let raw = b"2026-11-25 10:00:01 1sAoM5-00000009r3p-06vq Completed";
+    let line = crate::parse_line(raw).expect("a completion");
+    let mut kept = MessageLine::of_parse(&line);
+    assert_eq!(kept.position().line, 1);
+    kept.shift_line(41);
+    assert_eq!(kept.position().line, 42);
+    assert_eq!(kept.raw(), raw);
+    assert_eq!(kept.kind(), LineKind::Completed);
+    assert_eq!(kept.into_record().position().line, 42);
+}

@@ -1074,3 +1074,51 @@ fn message_line_shifts_its_line_number() {
     assert_eq!(kept.kind(), LineKind::Completed);
     assert_eq!(kept.into_record().position().line, 42);
 }
+
+/// What the assembler counts against its budget it gives back when what
+/// holds it goes out, no more, no less: once every other message came out
+/// (linked by named ids, adjacency, bounces, next hops, `hold`), what is
+/// held is what the one message still in flight (read first) holds alone.
+#[test]
+fn memory_held_is_released_with_what_holds_it() {
+    let others = "\
+2026-11-25 09:59:59 cwd=/home/ann 3 args: /usr/sbin/sendmail -t -i
+2026-11-25 10:00:00 1sAoM5-00000009r3p-06vq <= ann@example.com U=ann P=local S=300
+2026-11-25 10:00:00 cwd=/home/ann 4 args: /usr/sbin/exim -Mc 1sAoM5-00000009r3p-06vq 1sAoM7-0000000CCCC-0000
+2026-11-25 10:00:02 1sAoM6-0000000AAAA-0000 <= <> R=1sAoM5-00000009r3p-06vq U=Debian-exim P=local S=900
+2026-11-25 10:00:06 1sAoM5-00000009r3p-06vq => c@example.org R=dnslookup T=remote_smtp H=mx.example.org [192.0.2.7] C=\"250 OK id=1sAoM9-0000000BBBB-0000\"
+2026-11-25 10:00:07 1sAoM5-00000009r3p-06vq Completed
+2026-11-25 10:00:07 1sAoM6-0000000AAAA-0000 Completed
+2026-11-25 10:00:07 1sAoM7-0000000CCCC-0000 Completed
+";
+    let alone = "\
+2026-11-25 09:59:50 cwd=/var/spool 3 args: /usr/sbin/sendmail -i bob@example.org
+2026-11-25 09:59:50 1sAoM8-0000000DDDD-0000 <= ann@example.com U=ann P=local S=100
+2026-11-25 09:59:51 1sAoM8-0000000DDDD-0000 == bob@example.org R=dnslookup T=remote_smtp defer (-44): retry
+";
+    let held = |log: &str, keep_lines: bool| {
+        let mut asm = Assembler::with_options(AssemblerOptions::default().keep_lines(keep_lines));
+        let mut out = 0;
+        for (n, raw) in log.lines().enumerate() {
+            let line = crate::parse_line(raw.as_bytes()).expect("a log line");
+            asm.push_parsed(raw.as_bytes(), &line, Position::new(n as u64 + 1, 0));
+            if matches!(line.event, crate::Event::Arrival(_))
+                && line
+                    .message_id
+                    .is_some_and(|id| id == "1sAoM5-00000009r3p-06vq")
+            {
+                assert!(asm.hold(line.message_id.expect("an id"), 500));
+            }
+            out += std::iter::from_fn(|| asm.pop()).count();
+        }
+        assert_eq!(asm.in_flight(), 1, "{log}");
+        (asm.memory().held, asm.memory().peak, out)
+    };
+    for keep_lines in [true, false] {
+        let (one, _, _) = held(alone, keep_lines);
+        let (all, peak, out) = held(&format!("{alone}{others}"), keep_lines);
+        assert!(one > 0 && peak > one + 1500, "{one} {peak}");
+        assert_eq!(out, 3, "three messages came out");
+        assert_eq!(all, one, "keep_lines {keep_lines}");
+    }
+}

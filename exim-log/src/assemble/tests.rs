@@ -863,7 +863,7 @@ fn absorb_joins_two_parts_as_one_pass_reads_them() {
 2026-11-25 10:00:00 1sAoM5-00000009r3p-06vq == b@example.org R=dnslookup T=remote_smtp defer (-44): retry
 2026-11-25 10:00:05 1sAoM5-00000009r3p-06vq <= <> R=1sAoM4-00000009r3p-0000 U=Debian-exim P=local S=1200
 2026-11-25 10:00:06 1sAoM5-00000009r3p-06vq => c@example.org R=dnslookup T=remote_smtp H=mx.example.org [192.0.2.7] C=\"250 OK id=1sAoM9-0000000BBBB-0000\"
-2026-11-25 10:00:07 1sAoM5-00000009r3p-06vq Completed QT=7s
+2026-11-25 10:00:07 1sAoM5-00000009r3p-06vq Completed QT=9s
 ";
     let lines: Vec<&str> = log.lines().collect();
     let whole = assemble_log(log, true);
@@ -896,7 +896,8 @@ fn absorb_joins_two_parts_as_one_pass_reads_them() {
     assert_eq!(earlier.last_time(), one.last_time());
     assert_eq!(earlier.first_time().map(|t| t.second), Some(0));
     assert_eq!(earlier.last_time().map(|t| t.second), Some(7));
-    assert_eq!(earlier.queue_time().map(|q| q.as_secs_f64()), Some(7.0));
+    // `QT=` (9 s: the message came from an earlier log), not 7 s of lines.
+    assert_eq!(earlier.queue_time().map(|q| q.as_secs_f64()), Some(9.0));
 }
 
 /// The JSON of SCHEMA.md §"Messages (assembled)": what a message has, and
@@ -1121,4 +1122,19 @@ fn memory_held_is_released_with_what_holds_it() {
         assert_eq!(out, 3, "three messages came out");
         assert_eq!(all, one, "keep_lines {keep_lines}");
     }
+}
+
+/// Only the arguments after the program name tell a submission: `exim -v`
+/// (a recipient-less, option-only call) submits nothing, so a local arrival
+/// after it is not linked to it.
+#[test]
+fn the_program_name_is_no_submission_marker() {
+    let log = "\
+2026-11-25 10:00:00 cwd=/root 2 args: /usr/sbin/exim -v
+2026-11-25 10:00:00 1sAoM5-00000009r3p-06vq <= root@example.com U=root P=local S=300
+";
+    let [m] = &assemble_log(log, true)[..] else {
+        panic!("one message")
+    };
+    assert!(m.arguments.is_empty(), "{:?}", m.arguments);
 }

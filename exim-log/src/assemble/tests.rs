@@ -1138,3 +1138,31 @@ fn the_program_name_is_no_submission_marker() {
     };
     assert!(m.arguments.is_empty(), "{:?}", m.arguments);
 }
+
+/// `-bs` (SMTP on stdin) submits many messages from one process: its args
+/// line links every local arrival in the window, not only the first.
+#[test]
+fn a_batch_submission_links_each_of_its_messages() {
+    let log = "\
+2026-11-25 10:00:00 cwd=/home/ann 2 args: /usr/sbin/sendmail -bs
+2026-11-25 10:00:00 1sAoM5-00000009r3p-06vq <= ann@example.com U=ann P=local-smtp S=300
+2026-11-25 10:00:01 1sAoM6-0000000AAAA-0000 <= ann@example.com U=ann P=local-smtp S=400
+";
+    let out = assemble_log(log, true);
+    let got: Vec<(String, Vec<u64>)> = out
+        .iter()
+        .map(|m| {
+            let lines = m
+                .arguments
+                .iter()
+                .map(|a| a.record.position().line)
+                .collect();
+            (m.id().as_str().to_string(), lines)
+        })
+        .collect();
+    let want = [
+        ("1sAoM5-00000009r3p-06vq".to_string(), vec![1]),
+        ("1sAoM6-0000000AAAA-0000".to_string(), vec![1]),
+    ];
+    assert_eq!(got, want);
+}

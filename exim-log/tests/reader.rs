@@ -845,3 +845,286 @@ fn follow_finds_every_line_once_across_rotations() {
     assert_eq!(sorted_got, sorted_written, "got, in order: {got:#?}");
     assert_eq!(written.len(), 21);
 }
+
+/// A followed `.gz` (a rotated file named on the command line) is read once:
+/// its size on disk, the compressed one, is less than the text read, which in
+/// a plain file would mean a truncation and a second reading.
+#[test]
+#[cfg(feature = "gzip")]
+fn follow_reads_a_gzipped_log_once() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("mainlog.1.gz");
+    let text = lines(50);
+    let bytes = gzip(text.concat().as_bytes());
+    assert!(
+        bytes.len() < text.concat().len(),
+        "the premise: it compresses"
+    );
+    fs::write(&path, &bytes).unwrap();
+    let mut polls = 0;
+    let got: Vec<String> = Follow::new(&path)
+        .with_control(move |_| {
+            polls += 1;
+            polls < 3
+        })
+        .map(|r| String::from_utf8(r.unwrap().raw().to_vec()).unwrap())
+        .collect();
+    let want: Vec<&str> = text.iter().map(|l| l.trim_end()).collect();
+    assert_eq!(got, want);
+}
+
+/// A log that does not exist yet is waited for (Exim creates it with its
+/// first line); one that cannot be read (here a directory) is an open error
+/// at once, and the follow ends.
+#[test]
+fn follow_waits_for_a_missing_log_and_stops_at_an_unreadable_one() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("mainlog");
+    let line = "2026-11-25 10:00:00 1sAoM5-00000009r3p-06vq Completed";
+    let p = path.clone();
+    let mut step = 0;
+    let got: Vec<String> = Follow::new(&path)
+        .with_control(move |_| {
+            step += 1;
+            match step {
+                1 => {}
+                2 => append(&p, &format!("{line}\n")),
+                _ => return false,
+            }
+            true
+        })
+        .map(|r| String::from_utf8(r.unwrap().raw().to_vec()).unwrap())
+        .collect();
+    assert_eq!(got, [line]);
+
+    let mut polls = 0;
+    let got: Vec<_> = Follow::new(dir.path())
+        .with_control(|_| {
+            polls += 1;
+            false
+        })
+        .collect();
+    assert_eq!(polls, 0, "no wait after the error");
+    assert_eq!(got.len(), 1, "{got:?}");
+    let e = got[0].as_ref().unwrap_err();
+    assert!(matches!(e.kind, ReadErrorKind::Open(_)), "{e}");
+    assert_eq!(e.file(), Some(dir.path()));
+}
+
+/// `next_line`, the zero-copy shape, yields each line and its position;
+/// `framing` is known once a line was read.
+#[test]
+fn follow_next_line_lends_each_line() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("mainlog");
+    let (one, two) = (
+        "2026-11-25 10:00:00 1sAoM5-00000009r3p-06vq <= a@example.com U=a P=local S=1",
+        "2026-11-25 10:00:01 1sAoM5-00000009r3p-06vq Completed",
+    );
+    fs::write(&path, format!("{one}\n{two}\n")).unwrap();
+    let mut follow = Follow::new(&path).with_control(|_| false);
+    assert_eq!(follow.framing(), None, "nothing read yet");
+    let mut got = Vec::new();
+    while let Some((line, pos)) = follow.next_line().unwrap() {
+        got.push((
+            String::from_utf8(line.to_vec()).unwrap(),
+            pos.line,
+            pos.byte,
+        ));
+        if got.len() == 1 {
+            assert_eq!(follow.framing(), Some(Framing::Plain));
+        }
+    }
+    let want = [
+        (one.to_string(), 1, 0),
+        (two.to_string(), 2, one.len() as u64 + 1),
+    ];
+    assert_eq!(got, want);
+}
+
+/// A rotated file let go after its grace period (here one poll): its partial
+/// last line is yielded then, and what is written to it later is not read.
+/// Its lines are named by its new name, found by its identity among older
+/// files of the set (history, never read).
+#[test]
+fn follow_lets_a_rotated_file_go_after_its_grace_period() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("mainlog");
+    let old = dir.path().join("mainlog.1");
+    append(
+        &dir.path().join("mainlog.2"),
+        "2026-11-24 23:59:59 history\n",
+    );
+    append(&path, "2026-11-25 10:00:01 one\n");
+    let (p, o) = (path.clone(), old.clone());
+    let mut step = 0;
+    let control = move |_| {
+        step += 1;
+        match step {
+            1 => {
+                fs::rename(&p, &o).unwrap();
+                append(&o, "2026-11-25 10:00:02 partial");
+                append(&p, "2026-11-25 10:00:03 three\n");
+            }
+            2 => append(&p, "2026-11-25 10:00:04 four\n"),
+            3 => {
+                // After the grace period: not read.
+                append(&o, "\n2026-11-25 10:00:06 too late\n");
+                append(&p, "2026-11-25 10:00:05 five\n");
+            }
+            _ => return false,
+        }
+        true
+    };
+    let got: Vec<(String, String)> = Follow::new(&path)
+        .with_interval(std::time::Duration::from_secs(1))
+        .with_rotate_wait(std::time::Duration::from_secs(1))
+        .with_control(control)
+        .map(|r| {
+            let r = r.unwrap();
+            let file = r.file().unwrap().file_name().unwrap();
+            (
+                String::from_utf8(r.raw().to_vec()).unwrap(),
+                file.to_string_lossy().into_owned(),
+            )
+        })
+        .collect();
+    let want = [
+        ("2026-11-25 10:00:01 one", "mainlog"),
+        ("2026-11-25 10:00:03 three", "mainlog"),
+        ("2026-11-25 10:00:04 four", "mainlog"),
+        ("2026-11-25 10:00:02 partial", "mainlog.1"),
+        ("2026-11-25 10:00:05 five", "mainlog"),
+    ];
+    let want: Vec<_> = want
+        .iter()
+        .map(|(s, f)| (s.to_string(), f.to_string()))
+        .collect();
+    assert_eq!(got, want);
+}
+
+/// Two rotations between polls of a log that was empty when last read: the
+/// middle file is read (an empty file's start is no fingerprint that every
+/// file agrees with).
+#[test]
+fn follow_reads_the_middle_file_after_an_empty_log() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path().to_path_buf();
+    let path = d.join("mainlog");
+    File::create(&path).unwrap();
+    let p = path.clone();
+    let mut step = 0;
+    let control = move |_| {
+        step += 1;
+        if step > 1 {
+            return false;
+        }
+        append(&p, &numbered(1, 0));
+        shift_rotated(&d);
+        fs::rename(&p, d.join("mainlog.1")).unwrap();
+        append(&p, &numbered(2, 0));
+        shift_rotated(&d);
+        fs::rename(&p, d.join("mainlog.1")).unwrap();
+        append(&p, &numbered(3, 0));
+        true
+    };
+    let got: Vec<String> = Follow::new(&path)
+        .with_control(control)
+        .map(|r| String::from_utf8(r.unwrap().raw().to_vec()).unwrap())
+        .collect();
+    let want: Vec<String> = (1..=3)
+        .map(|i| numbered(i, 0).trim_end().to_string())
+        .collect();
+    assert_eq!(got, want);
+}
+
+/// logrotate's `compress`: at the second rotation the first rotated file is
+/// replaced by its compressed copy (a new file, `mainlog.2.gz`). The copy is
+/// known by its first bytes and not read again.
+#[test]
+fn follow_does_not_read_a_compressed_copy_of_a_file_it_read() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path().to_path_buf();
+    let path = d.join("mainlog");
+    append(&path, &numbered(1, 0));
+    let p = path.clone();
+    let mut step = 0;
+    let control = move |_| {
+        step += 1;
+        match step {
+            1 => {
+                fs::rename(&p, d.join("mainlog.1")).unwrap();
+                append(&p, &numbered(2, 0));
+            }
+            2 => {
+                let first = fs::read(d.join("mainlog.1")).unwrap();
+                fs::write(d.join("mainlog.2.gz"), gzip(&first)).unwrap();
+                fs::remove_file(d.join("mainlog.1")).unwrap();
+                fs::rename(&p, d.join("mainlog.1")).unwrap();
+                append(&p, &numbered(3, 0));
+            }
+            _ => return false,
+        }
+        true
+    };
+    let got: Vec<String> = Follow::new(&path)
+        .with_control(control)
+        .map(|r| String::from_utf8(r.unwrap().raw().to_vec()).unwrap())
+        .collect();
+    let want: Vec<String> = (1..=3)
+        .map(|i| numbered(i, 0).trim_end().to_string())
+        .collect();
+    assert_eq!(got, want);
+}
+
+/// What a follower shows of itself when debugged.
+#[test]
+fn follow_debug_names_the_path_and_the_intervals() {
+    let f = Follow::new("/var/log/exim4/mainlog")
+        .with_interval(std::time::Duration::from_secs(2))
+        .with_rotate_wait(std::time::Duration::from_secs(10));
+    assert_eq!(
+        format!("{f:?}"),
+        "Follow { path: \"/var/log/exim4/mainlog\", interval: 2s, rotate_wait: 10s, draining: 0, .. }"
+    );
+}
+
+/// logrotate's `copytruncate` with `compress` (no `delaycompress`): the copy
+/// is compressed before the follower sees it (`mainlog.1.gz`). The lines
+/// written after the last read are read from the decompressed copy.
+#[test]
+#[cfg(feature = "gzip")]
+fn follow_reads_the_unread_tail_of_a_compressed_copy() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path().to_path_buf();
+    let path = d.join("mainlog");
+    append(&path, &numbered(1, 40));
+    append(&path, &numbered(2, 40));
+    let p = path.clone();
+    let mut step = 0;
+    let control = move |_| {
+        step += 1;
+        if step > 1 {
+            return false;
+        }
+        append(&p, &numbered(3, 40));
+        fs::write(d.join("mainlog.1.gz"), gzip(&fs::read(&p).unwrap())).unwrap();
+        OpenOptions::new()
+            .write(true)
+            .open(&p)
+            .unwrap()
+            .set_len(0)
+            .unwrap();
+        append(&p, &numbered(4, 0));
+        true
+    };
+    let got: Vec<String> = Follow::new(&path)
+        .with_control(control)
+        .map(|r| String::from_utf8_lossy(r.unwrap().raw()).into_owned())
+        .collect();
+    let want: Vec<String> = [(1, 40), (2, 40), (3, 40), (4, 0)]
+        .iter()
+        .map(|&(i, pad)| numbered(i, pad).trim_end().to_string())
+        .collect();
+    assert_eq!(got, want);
+}

@@ -751,3 +751,418 @@ fn line_fields_of_a_parse_equal_those_kept() {
         "{lines} lines, {kinds:?}"
     );
 }
+
+/// The messages an assembler makes of `log` (one line each, numbered from 1),
+/// in the order it emits them, ended or not.
+fn assemble_log(log: &str, finish: bool) -> Vec<Message> {
+    let mut asm = Assembler::new();
+    for (n, line) in log.lines().enumerate() {
+        asm.push(Record::new(
+            line.as_bytes().to_vec(),
+            Position::new(n as u64 + 1, 0),
+        ));
+    }
+    if finish {
+        asm.finish();
+    }
+    std::iter::from_fn(|| asm.pop())
+        .filter_map(|a| match a {
+            Assembled::Message(m) => Some(m),
+            Assembled::Line(_) => None,
+        })
+        .collect()
+}
+
+/// A submission's args line is the sending process; a `-Mc ID` line is the
+/// delivery process a submission starts (spec §10 "args").
+#[test]
+fn linked_arguments_tell_the_delivery_process() {
+    let log = "\
+2026-11-25 10:00:00 cwd=/home/ann 3 args: /usr/sbin/sendmail -t -i
+2026-11-25 10:00:00 1sAoM5-00000009r3p-06vq <= ann@example.com U=ann P=local S=300
+2026-11-25 10:00:00 cwd=/home/ann 3 args: /usr/sbin/exim -Mc 1sAoM5-00000009r3p-06vq
+2026-11-25 10:00:01 1sAoM5-00000009r3p-06vq Completed
+";
+    let [m] = &assemble_log(log, true)[..] else {
+        panic!("one message")
+    };
+    let got: Vec<(u64, Link, bool, Option<&[u8]>)> = m
+        .arguments
+        .iter()
+        .map(|a| (a.record.position().line, a.link, a.is_delivery(), a.cwd()))
+        .collect();
+    let home = Some(&b"/home/ann"[..]);
+    assert_eq!(
+        got,
+        [
+            (1, Link::Adjacent { ambiguous: false }, false, home),
+            (3, Link::NamedId, true, home)
+        ]
+    );
+    assert_eq!(m.submission().map(|a| a.record.position().line), Some(1));
+    // With only the `-Mc` line linked, it stands for the submission.
+    let only_mc = assemble_log(&log.lines().skip(1).collect::<Vec<_>>().join("\n"), true);
+    let sub = only_mc[0].submission().expect("the -Mc line");
+    assert!(sub.is_delivery() && sub.link == Link::NamedId);
+}
+
+/// What a message tells of its own lines: the arrival (parsed again), whether
+/// it starts with it, the bytes its lines hold, its id by value.
+#[test]
+fn message_reads_its_arrival_and_counts_its_text() {
+    let arrival =
+        "2026-11-25 10:00:00 1sAoM5-00000009r3p-06vq <= ann@example.com U=ann P=local S=300";
+    let done = "2026-11-25 10:00:01 1sAoM5-00000009r3p-06vq Completed";
+    let [m] = &assemble_log(&format!("{arrival}\n{done}\n"), true)[..] else {
+        panic!("one message")
+    };
+    assert!(m.starts_with_arrival());
+    assert!(m.is_complete());
+    // No `QT=`: from the first line's time to the last's.
+    assert_eq!(m.queue_time().map(|q| q.as_secs_f64()), Some(1.0));
+    let [open] = &assemble_log(arrival, true)[..] else {
+        panic!("one message")
+    };
+    assert!(!open.is_complete(), "{:?}", open.status);
+    let a = m.arrival().expect("its arrival, parsed");
+    assert!(
+        matches!(&a.event, crate::Event::Arrival(x) if x.sender == "ann@example.com"),
+        "{a:?}"
+    );
+    assert_eq!(
+        m.arrival_line().map(MessageLine::raw),
+        Some(arrival.as_bytes())
+    );
+    assert_eq!(
+        m.text_bytes(),
+        arrival.len() + done.len() + 2 * std::mem::size_of::<MessageLine>()
+    );
+    assert_eq!(m.id_buf().as_str(), "1sAoM5-00000009r3p-06vq");
+    // A message whose first line here is not its arrival (it started earlier).
+    let deferral = "2026-11-25 09:00:00 1sAoM5-00000009r3p-06vq == b@example.org R=dnslookup T=remote_smtp defer (-44): retry";
+    let [m] = &assemble_log(&format!("{deferral}\n{arrival}\n{done}\n"), true)[..] else {
+        panic!("one message")
+    };
+    assert!(!m.starts_with_arrival());
+    assert_eq!(
+        m.arrival_line().map(MessageLine::raw),
+        Some(arrival.as_bytes())
+    );
+    let [m] = &assemble_log(&format!("{deferral}\n{done}\n"), true)[..] else {
+        panic!("one message")
+    };
+    assert!(!m.starts_with_arrival());
+    assert!(m.arrival().is_none() && m.arrival_line().is_none());
+}
+
+/// A message read in two parts (a log cut in two, `crate::parallel`): the
+/// later part absorbed into the earlier gives what one pass gives.
+#[test]
+fn absorb_joins_two_parts_as_one_pass_reads_them() {
+    let log = "\
+2026-11-25 10:00:00 1sAoM5-00000009r3p-06vq == b@example.org R=dnslookup T=remote_smtp defer (-44): retry
+2026-11-25 10:00:05 1sAoM5-00000009r3p-06vq <= <> R=1sAoM4-00000009r3p-0000 U=Debian-exim P=local S=1200
+2026-11-25 10:00:06 1sAoM5-00000009r3p-06vq => c@example.org R=dnslookup T=remote_smtp H=mx.example.org [192.0.2.7] C=\"250 OK id=1sAoM9-0000000BBBB-0000\"
+2026-11-25 10:00:07 1sAoM5-00000009r3p-06vq Completed QT=9s
+";
+    let lines: Vec<&str> = log.lines().collect();
+    let whole = assemble_log(log, true);
+    let [mut earlier] = assemble_log(lines[0], true)
+        .try_into()
+        .expect("one message");
+    let later = assemble_log(&lines[1..].join("\n"), true);
+    let [later] = later.try_into().expect("one message");
+    assert_eq!(earlier.status, Status::EndOfInput);
+    earlier.absorb(later);
+    // Positions differ (each part counted its lines from 1): compare the rest.
+    let raws = |m: &Message| m.lines.iter().map(|l| l.raw().to_vec()).collect::<Vec<_>>();
+    let [one] = &whole[..] else {
+        panic!("one message")
+    };
+    assert_eq!(raws(&earlier), raws(one));
+    assert_eq!(earlier.status, Status::Completed);
+    assert_eq!(earlier.line_count(), 4);
+    assert_eq!(
+        earlier.arrival_line().map(MessageLine::raw),
+        Some(lines[1].as_bytes())
+    );
+    assert_eq!(
+        earlier.bounce_parent.as_deref(),
+        Some("1sAoM4-00000009r3p-0000")
+    );
+    assert_eq!(earlier.next_hops, one.next_hops);
+    assert_eq!(earlier.next_hops.len(), 1);
+    assert_eq!(earlier.first_time(), one.first_time());
+    assert_eq!(earlier.last_time(), one.last_time());
+    assert_eq!(earlier.first_time().map(|t| t.second), Some(0));
+    assert_eq!(earlier.last_time().map(|t| t.second), Some(7));
+    // `QT=` (9 s: the message came from an earlier log), not 7 s of lines.
+    assert_eq!(earlier.queue_time().map(|q| q.as_secs_f64()), Some(9.0));
+}
+
+/// The JSON of SCHEMA.md §"Messages (assembled)": what a message has, and
+/// no key for what it has not.
+#[cfg(feature = "serde")]
+#[test]
+fn message_json_has_a_key_for_what_the_message_has() {
+    let keys = |m: &Message| -> Vec<String> {
+        let v = serde_json::to_value(m).expect("json");
+        v.as_object().expect("an object").keys().cloned().collect()
+    };
+    let arrival =
+        "2026-11-25 10:00:00 1sAoM5-00000009r3p-06vq <= ann@example.com U=ann P=local S=300";
+    let [m] = &assemble_log(arrival, true)[..] else {
+        panic!("one message")
+    };
+    let mut k = keys(m);
+    k.sort();
+    assert_eq!(k, ["lines", "message_id", "status"]);
+    let v = serde_json::to_value(m).expect("json");
+    assert_eq!(v["status"], "end_of_input");
+    assert_eq!(v["message_id"], "1sAoM5-00000009r3p-06vq");
+
+    let log = "\
+2026-11-25 10:00:00 cwd=/home/ann 3 args: /usr/sbin/sendmail -t -i
+2026-11-25 10:00:00 1sAoM5-00000009r3p-06vq <= <> R=1sAoM4-00000009r3p-0000 U=ann P=local S=300
+2026-11-25 10:00:00 cwd=/home/ann 3 args: /usr/sbin/exim -Mc 1sAoM5-00000009r3p-06vq
+2026-11-25 10:00:01 1sAoM6-0000000AAAA-0000 <= <> R=1sAoM5-00000009r3p-06vq U=Debian-exim P=local S=900
+2026-11-25 10:00:06 1sAoM5-00000009r3p-06vq => c@example.org R=dnslookup T=remote_smtp H=mx.example.org [192.0.2.7] C=\"250 OK id=1sAoM9-0000000BBBB-0000\"
+2026-11-25 10:00:07 1sAoM5-00000009r3p-06vq Completed
+";
+    let out = assemble_log(log, true);
+    let m = out
+        .iter()
+        .find(|m| m.id().as_str() == "1sAoM5-00000009r3p-06vq")
+        .expect("the parent");
+    let v = serde_json::to_value(m).expect("json");
+    assert_eq!(v["status"], "completed");
+    assert_eq!(v["bounce_parent"], "1sAoM4-00000009r3p-0000");
+    assert_eq!(v["bounces"], serde_json::json!(["1sAoM6-0000000AAAA-0000"]));
+    assert_eq!(
+        v["next_hops"],
+        serde_json::json!([{"recipient": "c@example.org", "message_id": "1sAoM9-0000000BBBB-0000"}])
+    );
+    let links: Vec<&str> = v["arguments"]
+        .as_array()
+        .expect("arguments")
+        .iter()
+        .map(|a| a["link"].as_str().expect("a link"))
+        .collect();
+    assert_eq!(links, ["adjacent", "named_id"]);
+    assert_eq!(v["lines"].as_array().map(Vec::len), Some(3));
+    assert!(v.get("continued").is_none());
+
+    // Pushed out by the in-flight cap, then continued.
+    let log = "\
+2026-11-25 10:00:00 [7] cwd=/home/ann 3 args: /usr/sbin/sendmail -t -i
+2026-11-25 10:00:00 [7] 1sAoM5-00000009r3p-06vq <= ann@example.com U=ann P=local S=300
+2026-11-25 10:00:01 [8] 1sAoM6-0000000AAAA-0000 <= bob@example.com U=bob P=local S=300
+2026-11-25 10:00:02 [9] 1sAoM5-00000009r3p-06vq Completed
+";
+    let mut asm = Assembler::with_options(AssemblerOptions::default().max_in_flight(1));
+    for (n, line) in log.lines().enumerate() {
+        asm.push(Record::new(line.into(), Position::new(n as u64 + 1, 0)));
+    }
+    asm.finish();
+    let out: Vec<serde_json::Value> = std::iter::from_fn(|| asm.pop())
+        .filter_map(|a| match a {
+            Assembled::Message(m) => Some(serde_json::to_value(&m).expect("json")),
+            Assembled::Line(_) => None,
+        })
+        .collect();
+    let got: Vec<(String, String, bool)> = out
+        .iter()
+        .map(|v| {
+            (
+                v["message_id"].as_str().unwrap_or_default().to_string(),
+                v["status"].as_str().unwrap_or_default().to_string(),
+                v.get("continued").is_some_and(|c| c == true),
+            )
+        })
+        .collect();
+    let want = [
+        ("1sAoM5-00000009r3p-06vq", "evicted", false),
+        ("1sAoM5-00000009r3p-06vq", "completed", true),
+        ("1sAoM6-0000000AAAA-0000", "end_of_input", false),
+    ];
+    let want: Vec<(String, String, bool)> = want
+        .iter()
+        .map(|(i, s, c)| (i.to_string(), s.to_string(), *c))
+        .collect();
+    assert_eq!(got, want);
+    assert_eq!(out[0]["arguments"][0]["link"], "pid");
+}
+
+/// Each builder of the options sets its field (the defaults are other values).
+#[test]
+fn options_builders_set_their_fields() {
+    use crate::budget::MemoryBudget;
+    let o = AssemblerOptions::default()
+        .max_in_flight(0)
+        .max_pending_arguments(7)
+        .adjacency(5, 20)
+        .memory_budget(MemoryBudget::bytes(1 << 20))
+        .pid_max_age(60)
+        .keep_lines(false)
+        .keep_arguments(false);
+    assert_eq!(o.max_in_flight, 1, "at least one");
+    assert_eq!(o.max_pending_arguments, 7);
+    assert_eq!((o.adjacency_seconds, o.adjacency_lines), (5, 20));
+    assert_eq!(o.memory_budget, MemoryBudget::bytes(1 << 20));
+    assert_eq!(o.pid_max_age, 60);
+    assert!(!o.keep_lines && !o.keep_arguments);
+    let d = AssemblerOptions::default();
+    assert_eq!(
+        (
+            d.max_in_flight,
+            d.max_pending_arguments,
+            d.adjacency_seconds
+        ),
+        (100_000, 4096, 1)
+    );
+    assert_eq!((d.adjacency_lines, d.pid_max_age), (10, 3600));
+    assert!(d.keep_lines && d.keep_arguments);
+    assert_eq!(
+        AssemblerOptions::default().max_in_flight(9).max_in_flight,
+        9
+    );
+}
+
+/// `Messages::assembler` is the assembler the iterator feeds: what is in
+/// flight there after a message came out.
+#[test]
+fn messages_lends_its_assembler() {
+    let log = b"\
+2026-11-25 10:00:00 1sAoM5-00000009r3p-06vq <= a@example.com U=a P=local S=812
+2026-11-25 10:00:00 1sAoM6-0000000AAAA-0000 <= b@example.com U=b P=local S=900
+2026-11-25 10:00:01 1sAoM5-00000009r3p-06vq Completed
+";
+    let mut msgs =
+        Assembler::new().messages(crate::reader::LogReader::new(&log[..]).into_records());
+    assert_eq!(msgs.assembler().in_flight(), 0);
+    assert!(matches!(msgs.next(), Some(Ok(Assembled::Message(m))) if m.id() == A));
+    assert_eq!(msgs.assembler().in_flight(), 1, "{B} is still in flight");
+}
+
+/// The corpus logs' sizes are munged (`S=sss`, the test suite's), so the
+/// corpus comparison above never sees one: the size of an arrival is the same
+/// from its parse as from its kept line, and is the logged one.
+#[test]
+fn line_fields_give_an_arrivals_size_both_ways() {
+    use super::line::LineFields;
+    let raw = b"2026-11-25 10:00:00 1sAoM5-00000009r3p-06vq <= a@example.com H=mail.example.com [192.0.2.1] U=ann P=esmtp S=812";
+    let line = crate::parse_line(raw).expect("an arrival");
+    let kept = MessageLine::of_parse(&line);
+    assert_eq!(LineFields::size(&line), Some(812));
+    assert_eq!(LineFields::size(&kept), Some(812));
+    let raw = b"2026-11-25 10:00:01 1sAoM5-00000009r3p-06vq Completed";
+    let line = crate::parse_line(raw).expect("a completion");
+    assert_eq!(LineFields::size(&line), None);
+    assert_eq!(LineFields::size(&MessageLine::of_parse(&line)), None);
+}
+
+/// A line of a part of a log read on its own (`crate::parallel`) is moved by
+/// the lines before the part; its bytes and facts stay.
+#[test]
+fn message_line_shifts_its_line_number() {
+    let raw = b"2026-11-25 10:00:01 1sAoM5-00000009r3p-06vq Completed";
+    let line = crate::parse_line(raw).expect("a completion");
+    let mut kept = MessageLine::of_parse(&line);
+    assert_eq!(kept.position().line, 1);
+    kept.shift_line(41);
+    assert_eq!(kept.position().line, 42);
+    assert_eq!(kept.raw(), raw);
+    assert_eq!(kept.kind(), LineKind::Completed);
+    assert_eq!(kept.into_record().position().line, 42);
+}
+
+/// What the assembler counts against its budget it gives back when what
+/// holds it goes out, no more, no less: once every other message came out
+/// (linked by named ids, adjacency, bounces, next hops, `hold`), what is
+/// held is what the one message still in flight (read first) holds alone.
+#[test]
+fn memory_held_is_released_with_what_holds_it() {
+    let others = "\
+2026-11-25 09:59:59 cwd=/home/ann 3 args: /usr/sbin/sendmail -t -i
+2026-11-25 10:00:00 1sAoM5-00000009r3p-06vq <= ann@example.com U=ann P=local S=300
+2026-11-25 10:00:00 cwd=/home/ann 4 args: /usr/sbin/exim -Mc 1sAoM5-00000009r3p-06vq 1sAoM7-0000000CCCC-0000
+2026-11-25 10:00:02 1sAoM6-0000000AAAA-0000 <= <> R=1sAoM5-00000009r3p-06vq U=Debian-exim P=local S=900
+2026-11-25 10:00:06 1sAoM5-00000009r3p-06vq => c@example.org R=dnslookup T=remote_smtp H=mx.example.org [192.0.2.7] C=\"250 OK id=1sAoM9-0000000BBBB-0000\"
+2026-11-25 10:00:07 1sAoM5-00000009r3p-06vq Completed
+2026-11-25 10:00:07 1sAoM6-0000000AAAA-0000 Completed
+2026-11-25 10:00:07 1sAoM7-0000000CCCC-0000 Completed
+";
+    let alone = "\
+2026-11-25 09:59:50 cwd=/var/spool 3 args: /usr/sbin/sendmail -i bob@example.org
+2026-11-25 09:59:50 1sAoM8-0000000DDDD-0000 <= ann@example.com U=ann P=local S=100
+2026-11-25 09:59:51 1sAoM8-0000000DDDD-0000 == bob@example.org R=dnslookup T=remote_smtp defer (-44): retry
+";
+    let held = |log: &str, keep_lines: bool| {
+        let mut asm = Assembler::with_options(AssemblerOptions::default().keep_lines(keep_lines));
+        let mut out = 0;
+        for (n, raw) in log.lines().enumerate() {
+            let line = crate::parse_line(raw.as_bytes()).expect("a log line");
+            asm.push_parsed(raw.as_bytes(), &line, Position::new(n as u64 + 1, 0));
+            if matches!(line.event, crate::Event::Arrival(_))
+                && line
+                    .message_id
+                    .is_some_and(|id| id == "1sAoM5-00000009r3p-06vq")
+            {
+                assert!(asm.hold(line.message_id.expect("an id"), 500));
+            }
+            out += std::iter::from_fn(|| asm.pop()).count();
+        }
+        assert_eq!(asm.in_flight(), 1, "{log}");
+        (asm.memory().held, asm.memory().peak, out)
+    };
+    for keep_lines in [true, false] {
+        let (one, _, _) = held(alone, keep_lines);
+        let (all, peak, out) = held(&format!("{alone}{others}"), keep_lines);
+        assert!(one > 0 && peak > one + 1500, "{one} {peak}");
+        assert_eq!(out, 3, "three messages came out");
+        assert_eq!(all, one, "keep_lines {keep_lines}");
+    }
+}
+
+/// Only the arguments after the program name tell a submission: `exim -v`
+/// (a recipient-less, option-only call) submits nothing, so a local arrival
+/// after it is not linked to it.
+#[test]
+fn the_program_name_is_no_submission_marker() {
+    let log = "\
+2026-11-25 10:00:00 cwd=/root 2 args: /usr/sbin/exim -v
+2026-11-25 10:00:00 1sAoM5-00000009r3p-06vq <= root@example.com U=root P=local S=300
+";
+    let [m] = &assemble_log(log, true)[..] else {
+        panic!("one message")
+    };
+    assert!(m.arguments.is_empty(), "{:?}", m.arguments);
+}
+
+/// `-bs` (SMTP on stdin) submits many messages from one process: its args
+/// line links every local arrival in the window, not only the first.
+#[test]
+fn a_batch_submission_links_each_of_its_messages() {
+    let log = "\
+2026-11-25 10:00:00 cwd=/home/ann 2 args: /usr/sbin/sendmail -bs
+2026-11-25 10:00:00 1sAoM5-00000009r3p-06vq <= ann@example.com U=ann P=local-smtp S=300
+2026-11-25 10:00:01 1sAoM6-0000000AAAA-0000 <= ann@example.com U=ann P=local-smtp S=400
+";
+    let out = assemble_log(log, true);
+    let got: Vec<(String, Vec<u64>)> = out
+        .iter()
+        .map(|m| {
+            let lines = m
+                .arguments
+                .iter()
+                .map(|a| a.record.position().line)
+                .collect();
+            (m.id().as_str().to_string(), lines)
+        })
+        .collect();
+    let want = [
+        ("1sAoM5-00000009r3p-06vq".to_string(), vec![1]),
+        ("1sAoM6-0000000AAAA-0000".to_string(), vec![1]),
+    ];
+    assert_eq!(got, want);
+}

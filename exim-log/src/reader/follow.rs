@@ -65,6 +65,14 @@ fn head(path: &Path, n: usize) -> io::Result<Vec<u8>> {
     Ok(out)
 }
 
+/// True when `f` starts with the gzip magic; `f` is left at its start.
+fn starts_gzip(f: &mut File) -> io::Result<bool> {
+    let mut magic = [0u8; 2];
+    let n = f.read(&mut magic)?;
+    f.seek(SeekFrom::Start(0))?;
+    Ok(n == magic.len() && magic == [0x1f, 0x8b])
+}
+
 /// True when two starts of files agree on the bytes both have.
 fn agree(a: &[u8], b: &[u8]) -> bool {
     let n = a.len().min(b.len());
@@ -82,13 +90,21 @@ struct Tail {
 }
 
 impl Tail {
+    /// Opens `path` to read from `start` (a byte offset in its text: in a
+    /// compressed file, the text before it is read and dropped).
     fn open(path: &Arc<Path>, start: Position, max_line: usize) -> io::Result<Tail> {
         let mut f = File::open(path)?;
         let id = identity(&f.metadata()?);
-        if start.byte > 0 {
+        // (No test of `start.byte > 0`: a seek to 0 is none, a skip of 0 too.)
+        if !starts_gzip(&mut f)? {
             f.seek(SeekFrom::Start(start.byte))?;
         }
-        let mut rdr = LogReader::new(Input::detect(f)?)
+        let mut input = Input::detect(f)?;
+        if input.is_gzip() {
+            // A compressed copy (copytruncate with `compress`) cannot seek.
+            io::copy(&mut (&mut input).take(start.byte), &mut io::sink())?;
+        }
+        let mut rdr = LogReader::new(input)
             .with_file(path.clone())
             .with_max_line_len(max_line)
             .with_start(start);
@@ -535,10 +551,9 @@ impl State {
                 continue;
             }
             self.remember_id(id);
-            if meta.len() > resume.byte
-                && let Ok(mut t) =
-                    Tail::open(&Arc::from(p.as_path()), resume.clone(), self.max_line)
-            {
+            // Whatever its size on disk (a compressed copy's is not its text's):
+            // a copy with nothing more than was read yields nothing.
+            if let Ok(mut t) = Tail::open(&Arc::from(p.as_path()), resume.clone(), self.max_line) {
                 t.polls_left = Some(self.grace_polls());
                 self.draining.push(t);
             }
@@ -585,5 +600,36 @@ impl<C: FollowControl> super::LineSource for Follow<C> {
 
     fn framing(&self) -> Option<Framing> {
         Follow::framing(self)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The default control never stops the follow (it only sleeps).
+    #[test]
+    fn the_default_control_goes_on() {
+        let mut f = Follow::new("mainlog");
+        assert!(f.control.wait(Duration::ZERO));
+    }
+
+    /// A rotated file is drained for `rotate_wait` counted in polls, rounded
+    /// up, at least one.
+    #[test]
+    fn grace_polls_count_the_rotate_wait_in_polls() {
+        let grace = |interval_ms: u64, wait_ms: u64| {
+            Follow::new("mainlog")
+                .with_interval(Duration::from_millis(interval_ms))
+                .with_rotate_wait(Duration::from_millis(wait_ms))
+                .st
+                .grace_polls()
+        };
+        assert_eq!(grace(1000, 5000), 5, "the defaults: 5 s, a poll a second");
+        assert_eq!(grace(2000, 5000), 3, "2.5 polls: never cut short");
+        assert_eq!(grace(500, 3000), 6);
+        assert_eq!(grace(1000, 0), 1, "at least one");
+        assert_eq!(grace(3000, 1000), 1);
+        assert_eq!(grace(0, 5000), 1, "no interval: one poll");
     }
 }

@@ -8,7 +8,7 @@ use std::io::{self, Read, Write};
 use std::path::{Path, PathBuf};
 
 use exim_log::reader::{
-    Follow, LogFiles, LogReader, Position, Prefilter, ReadErrorKind, Record, rotated,
+    Follow, FollowControl, LogFiles, LogReader, Position, Prefilter, ReadErrorKind, Record, rotated,
 };
 use exim_log::syslog::Framing;
 
@@ -724,6 +724,21 @@ fn shift_rotated(dir: &Path) {
     }
 }
 
+/// Every line `follow` yields until its control ends it, as text.
+fn followed<D: FollowControl>(follow: Follow<D>) -> Vec<String> {
+    follow
+        .map(|r| String::from_utf8(r.unwrap().raw().to_vec()).unwrap())
+        .collect()
+}
+
+/// [`numbered`] lines `range` (unpadded) as a follower yields them: without
+/// their line ends.
+fn numbered_lines(range: std::ops::RangeInclusive<u32>) -> Vec<String> {
+    range
+        .map(|i| numbered(i, 0).trim_end().to_string())
+        .collect()
+}
+
 /// A distinct log line; `pad` makes it longer.
 fn numbered(i: u32, pad: usize) -> String {
     format!(
@@ -832,12 +847,12 @@ fn follow_finds_every_line_once_across_rotations() {
         }
         true
     };
-    let got: Vec<String> = Follow::new(&path)
-        .with_interval(std::time::Duration::from_secs(1))
-        .with_rotate_wait(std::time::Duration::from_secs(3))
-        .with_control(control)
-        .map(|r| String::from_utf8(r.unwrap().raw().to_vec()).unwrap())
-        .collect();
+    let got = followed(
+        Follow::new(&path)
+            .with_interval(std::time::Duration::from_secs(1))
+            .with_rotate_wait(std::time::Duration::from_secs(3))
+            .with_control(control),
+    );
     let mut sorted_got = got.clone();
     sorted_got.sort();
     let mut sorted_written = written.clone();
@@ -862,13 +877,10 @@ fn follow_reads_a_gzipped_log_once() {
     );
     fs::write(&path, &bytes).unwrap();
     let mut polls = 0;
-    let got: Vec<String> = Follow::new(&path)
-        .with_control(move |_| {
-            polls += 1;
-            polls < 3
-        })
-        .map(|r| String::from_utf8(r.unwrap().raw().to_vec()).unwrap())
-        .collect();
+    let got = followed(Follow::new(&path).with_control(move |_| {
+        polls += 1;
+        polls < 3
+    }));
     let want: Vec<&str> = text.iter().map(|l| l.trim_end()).collect();
     assert_eq!(got, want);
 }
@@ -883,18 +895,15 @@ fn follow_waits_for_a_missing_log_and_stops_at_an_unreadable_one() {
     let line = "2026-11-25 10:00:00 1sAoM5-00000009r3p-06vq Completed";
     let p = path.clone();
     let mut step = 0;
-    let got: Vec<String> = Follow::new(&path)
-        .with_control(move |_| {
-            step += 1;
-            match step {
-                1 => {}
-                2 => append(&p, &format!("{line}\n")),
-                _ => return false,
-            }
-            true
-        })
-        .map(|r| String::from_utf8(r.unwrap().raw().to_vec()).unwrap())
-        .collect();
+    let got = followed(Follow::new(&path).with_control(move |_| {
+        step += 1;
+        match step {
+            1 => {}
+            2 => append(&p, &format!("{line}\n")),
+            _ => return false,
+        }
+        true
+    }));
     assert_eq!(got, [line]);
 
     let mut polls = 0;
@@ -1028,13 +1037,8 @@ fn follow_reads_the_middle_file_after_an_empty_log() {
         append(&p, &numbered(3, 0));
         true
     };
-    let got: Vec<String> = Follow::new(&path)
-        .with_control(control)
-        .map(|r| String::from_utf8(r.unwrap().raw().to_vec()).unwrap())
-        .collect();
-    let want: Vec<String> = (1..=3)
-        .map(|i| numbered(i, 0).trim_end().to_string())
-        .collect();
+    let got = followed(Follow::new(&path).with_control(control));
+    let want = numbered_lines(1..=3);
     assert_eq!(got, want);
 }
 
@@ -1067,13 +1071,8 @@ fn follow_does_not_read_a_compressed_copy_of_a_file_it_read() {
         }
         true
     };
-    let got: Vec<String> = Follow::new(&path)
-        .with_control(control)
-        .map(|r| String::from_utf8(r.unwrap().raw().to_vec()).unwrap())
-        .collect();
-    let want: Vec<String> = (1..=3)
-        .map(|i| numbered(i, 0).trim_end().to_string())
-        .collect();
+    let got = followed(Follow::new(&path).with_control(control));
+    let want = numbered_lines(1..=3);
     assert_eq!(got, want);
 }
 
@@ -1118,10 +1117,7 @@ fn follow_reads_the_unread_tail_of_a_compressed_copy() {
         append(&p, &numbered(4, 0));
         true
     };
-    let got: Vec<String> = Follow::new(&path)
-        .with_control(control)
-        .map(|r| String::from_utf8_lossy(r.unwrap().raw()).into_owned())
-        .collect();
+    let got = followed(Follow::new(&path).with_control(control));
     let want: Vec<String> = [(1, 40), (2, 40), (3, 40), (4, 0)]
         .iter()
         .map(|&(i, pad)| numbered(i, pad).trim_end().to_string())

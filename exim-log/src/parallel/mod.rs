@@ -53,7 +53,7 @@ mod stitch;
 
 use std::collections::BTreeMap;
 use std::fs::File;
-use std::io::{self, Read};
+use std::io;
 use std::ops::Range;
 use std::path::{Path, PathBuf};
 use std::sync::atomic::AtomicU64;
@@ -61,7 +61,9 @@ use std::sync::mpsc;
 use std::sync::{Arc, Condvar, Mutex};
 use std::thread;
 
-use crate::reader::{LineSource, LogFiles, Position, ReadError, file_framing, split};
+use crate::reader::{
+    LineSource, LogFiles, Position, ReadError, file_framing, split, starts_with_gzip,
+};
 use crate::syslog::Framing;
 
 pub use stitch::{
@@ -223,17 +225,7 @@ impl Plan {
 fn sniff(path: &Path) -> io::Result<(u64, bool)> {
     let mut f = File::open(path)?;
     let len = f.metadata()?.len();
-    let mut magic = [0u8; 2];
-    let mut got = 0;
-    while got < 2 {
-        match f.read(magic.get_mut(got..).unwrap_or_default()) {
-            Ok(0) => break,
-            Ok(n) => got += n,
-            Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
-            Err(e) => return Err(e),
-        }
-    }
-    Ok((len, got == 2 && magic == [0x1f, 0x8b]))
+    Ok((len, starts_with_gzip(&mut f)?))
 }
 
 /// Runs `work` on units `0..units` on up to `threads` threads (the calling

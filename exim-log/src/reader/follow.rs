@@ -14,7 +14,7 @@ use std::time::Duration;
 
 use crate::syslog::Framing;
 
-use super::{Input, LineMatcher, LogReader, Position, ReadError, Record};
+use super::{Input, LineMatcher, LogReader, Position, ReadError, Record, starts_with_gzip};
 
 /// What a [`Follow`] does when it has read everything: wait, then say whether to
 /// go on. Any `FnMut(Duration) -> bool` is one; return `false` to stop.
@@ -65,14 +65,6 @@ fn head(path: &Path, n: usize) -> io::Result<Vec<u8>> {
     Ok(out)
 }
 
-/// True when `f` starts with the gzip magic; `f` is left at its start.
-fn starts_gzip(f: &mut File) -> io::Result<bool> {
-    let mut magic = [0u8; 2];
-    let n = f.read(&mut magic)?;
-    f.seek(SeekFrom::Start(0))?;
-    Ok(n == magic.len() && magic == [0x1f, 0x8b])
-}
-
 /// True when two starts of files agree on the bytes both have.
 fn agree(a: &[u8], b: &[u8]) -> bool {
     let n = a.len().min(b.len());
@@ -95,13 +87,13 @@ impl Tail {
     fn open(path: &Arc<Path>, start: Position, max_line: usize) -> io::Result<Tail> {
         let mut f = File::open(path)?;
         let id = identity(&f.metadata()?);
-        // (No test of `start.byte > 0`: a seek to 0 is none, a skip of 0 too.)
-        if !starts_gzip(&mut f)? {
-            f.seek(SeekFrom::Start(start.byte))?;
-        }
+        // A plain file is read from `start`; a compressed one (a copytruncate
+        // copy with `compress`) cannot seek: its text before `start` is
+        // decompressed and dropped. (At `start` 0 both are no-ops.)
+        let gzip = starts_with_gzip(&mut f)?;
+        f.seek(SeekFrom::Start(if gzip { 0 } else { start.byte }))?;
         let mut input = Input::detect(f)?;
-        if input.is_gzip() {
-            // A compressed copy (copytruncate with `compress`) cannot seek.
+        if gzip {
             io::copy(&mut (&mut input).take(start.byte), &mut io::sink())?;
         }
         let mut rdr = LogReader::new(input)

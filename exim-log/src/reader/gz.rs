@@ -85,6 +85,24 @@ fn read_head(rdr: &mut impl Read) -> io::Result<Vec<u8>> {
     Ok(head)
 }
 
+/// Whether `rdr` starts with the gzip magic: reads at most its two bytes
+/// (more reads only until two came), for a caller that then seeks or
+/// refuses instead of reading the stream ([`Input::detect`] keeps what it
+/// read).
+pub(crate) fn starts_with_gzip(rdr: &mut impl Read) -> io::Result<bool> {
+    let mut magic = [0u8; GZIP_MAGIC.len()];
+    let mut got = 0;
+    while let Some(rest) = magic.get_mut(got..).filter(|r| !r.is_empty()) {
+        match rdr.read(rest) {
+            Ok(0) => break,
+            Ok(n) => got += n,
+            Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
+            Err(e) => return Err(e),
+        }
+    }
+    Ok(got == magic.len() && magic == GZIP_MAGIC)
+}
+
 /// The framing a reader of the file `path` tells from its first buffer
 /// (the same bytes, read the same way), `None` for an empty or gzip file:
 /// what a [`crate::parallel::Plan`] gives the byte ranges it cuts a file
@@ -147,6 +165,38 @@ impl<R: Read> Read for Input<R> {
 mod tests {
     use super::*;
     use std::io::Write;
+
+    /// Gives its bytes one read at a time, one byte each, after an
+    /// interrupted read: the short reads a pipe or a slow disk gives.
+    struct Trickle<'a>(&'a [u8], bool);
+
+    impl Read for Trickle<'_> {
+        fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+            if !self.1 {
+                self.1 = true;
+                return Err(io::ErrorKind::Interrupted.into());
+            }
+            let n = buf.len().min(self.0.len()).min(1);
+            buf[..n].copy_from_slice(&self.0[..n]);
+            self.0 = &self.0[n..];
+            Ok(n)
+        }
+    }
+
+    #[test]
+    fn starts_with_gzip_reads_the_two_magic_bytes_whatever_the_reads() {
+        assert!(starts_with_gzip(&mut Trickle(&[0x1f, 0x8b, 8], false)).unwrap());
+        assert!(!starts_with_gzip(&mut Trickle(&[0x1f, b'x'], false)).unwrap());
+        assert!(
+            !starts_with_gzip(&mut Trickle(&[0x1f], false)).unwrap(),
+            "too short"
+        );
+        assert!(!starts_with_gzip(&mut Trickle(b"", false)).unwrap());
+        // At most the two bytes are taken: the rest is the caller's.
+        let mut r = Trickle(&[0x1f, 0x8b, 8, 0], true);
+        assert!(starts_with_gzip(&mut r).unwrap());
+        assert_eq!(r.0, [8, 0]);
+    }
 
     fn gzip(data: &[u8]) -> Vec<u8> {
         let mut e = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::fast());

@@ -86,7 +86,7 @@ pub use domlogs::{DomLog, cpanel_userdata, domlogs};
 pub use files::{DynRead, LogFiles};
 pub use follow::{Follow, FollowControl, Sleep};
 pub use gz::Input;
-pub(crate) use gz::file_framing;
+pub(crate) use gz::{file_framing, starts_with_gzip};
 pub use pipe::Pipelined;
 pub use range::{RangeRead, split};
 pub use rotate::{RotationKey, order_rotated, rotated};

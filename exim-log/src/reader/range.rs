@@ -139,9 +139,7 @@ pub(super) fn open_range_read(
 ) -> Result<(RangeRead<File>, u64), ReadError> {
     let err = |e| ReadError::open(path.clone(), e);
     let mut f = File::open(path).map_err(err)?;
-    let mut magic = [0u8; 2];
-    let got = read_up_to(&mut f, &mut magic).map_err(err)?;
-    if got == 2 && magic == [0x1f, 0x8b] {
+    if super::starts_with_gzip(&mut f).map_err(err)? {
         return Err(err(io::Error::new(
             io::ErrorKind::InvalidInput,
             "a gzip file has no byte ranges: read it whole",

@@ -91,15 +91,7 @@ fn read_head(rdr: &mut impl Read) -> io::Result<Vec<u8>> {
 /// read).
 pub(crate) fn starts_with_gzip(rdr: &mut impl Read) -> io::Result<bool> {
     let mut magic = [0u8; GZIP_MAGIC.len()];
-    let mut got = 0;
-    while let Some(rest) = magic.get_mut(got..).filter(|r| !r.is_empty()) {
-        match rdr.read(rest) {
-            Ok(0) => break,
-            Ok(n) => got += n,
-            Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
-            Err(e) => return Err(e),
-        }
-    }
+    let got = super::range::read_up_to(rdr, &mut magic)?;
     Ok(got == magic.len() && magic == GZIP_MAGIC)
 }
 

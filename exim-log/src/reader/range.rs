@@ -181,7 +181,7 @@ const SKIP_BLOCK: usize = 4096;
 const PAST_END_READ: usize = 4096;
 
 /// Reads until `buf` is full or the input ends; the bytes read.
-fn read_up_to(r: &mut impl Read, buf: &mut [u8]) -> io::Result<usize> {
+pub(super) fn read_up_to(r: &mut impl Read, buf: &mut [u8]) -> io::Result<usize> {
     let mut got = 0;
     while let Some(rest) = buf.get_mut(got..).filter(|r| !r.is_empty()) {
         match r.read(rest) {

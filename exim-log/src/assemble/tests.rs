@@ -1166,3 +1166,61 @@ fn a_batch_submission_links_each_of_its_messages() {
     ];
     assert_eq!(got, want);
 }
+
+/// One part of a log read leanly ([`Assembler::push_parsed_part`], as
+/// `parallel` reads each byte range): a message whose first line here is its
+/// `<=` arrival starts in this part and is taken lean (nothing copied); any
+/// other message may continue one of an earlier part, so its lines are
+/// copied for the parts to be joined, as are those of ids the caller says
+/// are in flight across the part's start. Args lines are always copied, a
+/// line of no message is not the assembler's.
+#[test]
+fn a_part_copies_only_the_lines_that_may_continue_an_earlier_part() {
+    const C: &str = "1sAoM7-0000000BBBB-0000";
+    const D: &str = "1sAoM8-0000000CCCC-0000";
+    const E: &str = "1sAoM9-0000000DDDD-0000";
+    let log = [
+        // A starts here: lean, its later lines too.
+        format!(
+            "2026-11-25 10:00:00 {A} <= a@example.com H=mx.example.net [192.0.2.1] P=esmtp S=500"
+        ),
+        format!(
+            "2026-11-25 10:00:01 {A} => b@example.org R=dnslookup T=remote_smtp H=mx.example.org [192.0.2.2]"
+        ),
+        // B's first line here is a delivery: its arrival was in an earlier part.
+        format!(
+            "2026-11-25 10:00:02 {B} => c@example.org R=dnslookup T=remote_smtp H=mx.example.org [192.0.2.2]"
+        ),
+        format!("2026-11-25 10:00:03 {B} Completed"),
+        // A fakereject arrival `(=` is no `<=`: copied, as the doc says.
+        format!(
+            "2026-11-25 10:00:04 {C} (= d@example.com H=mx.example.net [192.0.2.1] P=esmtp S=500"
+        ),
+        // D is named by an args line first (a message with no line yet),
+        // then arrives here: lean.
+        format!("2026-11-25 10:00:05 cwd=/var/spool/exim4 3 args: /usr/sbin/exim4 -Mc {D}"),
+        format!("2026-11-25 10:00:06 {D} <= e@example.com U=e P=local S=300"),
+        // E arrives here, but the caller has it in flight across the start.
+        format!("2026-11-25 10:00:07 {E} <= f@example.com U=f P=local S=300"),
+        "2026-11-25 10:00:08 Start queue run: pid=1234".to_string(),
+    ];
+    let expected = [
+        Some(false),
+        Some(false),
+        Some(true),
+        Some(true),
+        Some(true),
+        Some(true),
+        Some(false),
+        Some(true),
+        None,
+    ];
+    let in_flight: std::collections::HashSet<String> = [E.to_string()].into();
+    let mut asm = Assembler::with_options(AssemblerOptions::default().keep_lines(false));
+    for (n, (l, want)) in log.iter().zip(expected).enumerate() {
+        let parsed = crate::parse_line(l.as_bytes()).unwrap_or_else(|e| panic!("{l}: {e}"));
+        let pos = Position::new(n as u64 + 1, 0);
+        let got = asm.push_parsed_part(l.as_bytes(), &parsed, pos, Some(&in_flight));
+        assert_eq!(got, want, "line {}: {l}", n + 1);
+    }
+}

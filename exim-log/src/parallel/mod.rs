@@ -573,6 +573,73 @@ mod tests {
         }
     }
 
+    /// A bounce read in a later unit than its parent is linked both ways, as
+    /// one pass links it: the bounce's `<= <> R=parent` names a message that
+    /// is in flight in no unit of its own (its lines are in earlier units), so
+    /// each unit keeps such bounces for the stitch to give to their parent.
+    #[test]
+    fn a_bounce_cut_off_from_its_parent_is_linked_both_ways() {
+        use crate::assemble::{Assembled, AssemblerOptions};
+        const PARENT: &str = "1a2b3c-000000-PA";
+        const BOUNCE: &str = "1a2b3c-000001-BO";
+        let mut text = format!(
+            "2026-11-25 10:00:00 {PARENT} <= a@example.com U=alice P=local S=100\n\
+             2026-11-25 10:00:01 {PARENT} ** gone@example.org R=dnslookup T=remote_smtp: \
+             SMTP error from remote mail server after RCPT TO:<gone@example.org>: 550 no such user\n"
+        );
+        // Other messages, whole, between the two: the units cut among them.
+        for i in 0..20u32 {
+            let id = format!("1a2b3c-0001{i:02}-AB");
+            text.push_str(&format!(
+                "2026-11-25 10:01:{i:02} {id} <= b{i}@example.com P=local S=100\n\
+                 2026-11-25 10:01:{i:02} {id} => c@example.org R=r T=t\n\
+                 2026-11-25 10:01:{i:02} {id} Completed\n"
+            ));
+        }
+        text.push_str(&format!(
+            "2026-11-25 10:02:00 {BOUNCE} <= <> R={PARENT} U=Debian-exim P=local S=900\n\
+             2026-11-25 10:02:00 {BOUNCE} => a@example.com R=localuser T=local_delivery\n\
+             2026-11-25 10:02:00 {BOUNCE} Completed\n\
+             2026-11-25 10:02:00 {PARENT} Completed\n"
+        ));
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("mainlog");
+        std::fs::write(&path, &text).unwrap();
+        for parts in [1, 6] {
+            let plan = Plan::sized([&path], parts, 1).unwrap();
+            assert_eq!(plan.units().len(), parts);
+            for threads in [1, 2] {
+                let folded = fold_messages(
+                    &plan,
+                    threads,
+                    AssemblerOptions::default(),
+                    Vec::new(),
+                    Vec::new,
+                    |v: &mut Vec<(String, Option<String>, Vec<String>)>, item| {
+                        if let Assembled::Message(m) = item {
+                            let id = m.id().as_str();
+                            if id == PARENT || id == BOUNCE {
+                                v.push((
+                                    id.to_string(),
+                                    m.bounce_parent.clone(),
+                                    m.bounces.clone(),
+                                ));
+                            }
+                        }
+                    },
+                    |all, v| all.extend(v),
+                );
+                let mut got = folded.value;
+                got.sort();
+                let want = vec![
+                    (PARENT.to_string(), None, vec![BOUNCE.to_string()]),
+                    (BOUNCE.to_string(), Some(PARENT.to_string()), vec![]),
+                ];
+                assert_eq!(got, want, "{parts} parts, {threads} threads");
+            }
+        }
+    }
+
     /// The lines (and their byte offsets) of `units` read in turn.
     fn lines_of_units(units: &[Unit]) -> Vec<(u64, Vec<u8>)> {
         let mut out = Vec::new();

@@ -252,3 +252,47 @@ fn report_tables_keyed_by_huge_senders_stay_under_budget() {
         assert!(subject.ends_with(TRUNCATED), "{subject}");
     }
 }
+
+/// Feeds `lines` to an assembler with `budget`; the ledger before `finish`
+/// and how many messages came out before it (flushed early: none of these
+/// messages completes).
+fn before_finish(budget: usize, lines: &[String]) -> (exim_log::budget::MemoryUse, usize) {
+    let mut feed = Feed::new(budget);
+    for l in lines {
+        feed.push(l);
+    }
+    let mem = feed.asm.memory();
+    (mem, messages(&feed.out).len())
+}
+
+/// An args line naming messages (`exim -M id id`), as one waiting for its
+/// arrival (a submission), makes room for exactly what it will hold, no
+/// less and no more: with a budget of what the lines
+/// hold in the end nothing is flushed early, and with one byte less the
+/// oldest message is flushed before the budget is passed, not after.
+#[test]
+fn an_args_line_naming_ids_makes_room_for_what_it_holds() {
+    let mut lines: Vec<String> = (0..3)
+        .map(|n| {
+            format!(
+                "2024-05-25 10:00:0{n} {} <= a{n}@example.com U=alice P=local S=100",
+                id(n)
+            )
+        })
+        .collect();
+    // A submission waiting for its arrival, then the line naming two ids.
+    lines.push("2024-05-25 10:00:04 cwd=/home/alice 3 args: /usr/sbin/sendmail -t -i".to_string());
+    lines.push(format!(
+        "2024-05-25 10:00:05 cwd=/var/spool/exim 4 args: /usr/sbin/exim -M {} {}",
+        id(100),
+        id(101)
+    ));
+    let (all, flushed) = before_finish(1 << 30, &lines);
+    assert_eq!((all.hits, flushed), (0, 0));
+    assert_eq!(all.peak, all.held, "nothing released: the peak is the end");
+    let (fits, flushed) = before_finish(all.held, &lines);
+    assert_eq!((fits.hits, flushed, fits.held), (0, 0, all.held));
+    let (tight, flushed) = before_finish(all.held - 1, &lines);
+    assert!(tight.peak < all.held, "peak {} of {}", tight.peak, all.held);
+    assert!(tight.hits >= 1 && flushed >= 1, "{tight:?} {flushed}");
+}

@@ -23,9 +23,12 @@ use crate::{LogDuration, Timestamp};
 /// allocation of its vectors (generous: allocator rounding). With these, peak
 /// RSS stayed under 64 MB on ten lines naming 20,000 ids each (release build).
 const MESSAGE_OVERHEAD: usize = 2 * std::mem::size_of::<Message>() + 256;
-/// Bytes counted per args line held besides its text (the `Record`, twice:
-/// the vector of lines doubles as it grows).
-const LINE_OVERHEAD: usize = 2 * std::mem::size_of::<Record>();
+/// Bytes counted per args line held besides its text: the `Record` in its
+/// `Arc`, its entry in the table of shared lines and, while it waits for an
+/// arrival, its `Pending` slot and its pid's entry: twice each, as queues
+/// and tables grow by doubling (tests/memory_ledger.rs measures the heap).
+const LINE_OVERHEAD: usize =
+    2 * (std::mem::size_of::<Record>() + std::mem::size_of::<Pending>()) + 64;
 /// Bytes counted per message line held besides its text (the `MessageLine`:
 /// record and facts, twice, as above).
 const MESSAGE_LINE_OVERHEAD: usize = 2 * std::mem::size_of::<MessageLine>();
@@ -647,6 +650,13 @@ impl Assembler {
         }
         entry.facts.count = entry.facts.count.saturating_add(1);
         if let LineIn::Record(record) = line {
+            if entry.lines.capacity() == 0 {
+                // A first push would allocate room for four lines, twice
+                // what MESSAGE_LINE_OVERHEAD counts for a message of one
+                // line (most messages in flight have one, their arrival);
+                // from one, the vector grows to at most twice its length.
+                entry.lines.reserve_exact(1);
+            }
             entry.lines.push(MessageLine::new(record, f.line));
         }
         entry.arguments.extend(link);

@@ -93,7 +93,7 @@ fn messages_of_few_and_many_lines() {
             .max_in_flight(1 << 20)
             .memory_budget(exim_log::budget::MemoryBudget::bytes(1 << 40))
     };
-    for messages in [1, 3, 100, 2_000] {
+    for messages in [1, 3, 300] {
         for lines_each in [1, 2, 5, 40] {
             let what = format!("{messages} messages of {lines_each} lines");
             let got = held(opts(), messages * lines_each, |n| {

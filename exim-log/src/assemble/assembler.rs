@@ -34,7 +34,14 @@ const LINE_OVERHEAD: usize =
 const MESSAGE_LINE_OVERHEAD: usize = 2 * std::mem::size_of::<MessageLine>();
 /// Bytes counted per link to an args line (the line itself is counted once,
 /// however many messages share it).
-const LINK_OVERHEAD: usize = 2 * std::mem::size_of::<LinkedArguments>();
+pub(super) const LINK_OVERHEAD: usize = 2 * std::mem::size_of::<LinkedArguments>();
+/// Bytes counted for message `id` in flight besides its lines (see
+/// [`MESSAGE_OVERHEAD`]; the id is held twice, as the table's key and in
+/// the order queue).
+fn message_bytes(id: &IdBuf) -> usize {
+    MESSAGE_OVERHEAD + 2 * id.byte_len()
+}
+
 /// Most ids remembered as flushed early, to mark their next lines
 /// [`Message::continued`].
 const EVICTED_MEMORY: usize = 4096;
@@ -552,7 +559,7 @@ impl Assembler {
             let record = Arc::new(record);
             self.share(&record, a.named.len());
             for id in a.named {
-                self.make_room(LINK_OVERHEAD + MESSAGE_OVERHEAD + 2 * id.byte_len());
+                self.make_room(LINK_OVERHEAD + message_bytes(&id));
                 let link = LinkedArguments {
                     record: Arc::clone(&record),
                     link: Link::NamedId,
@@ -598,19 +605,20 @@ impl Assembler {
             LineIn::Record(r) => r.raw().len() + MESSAGE_LINE_OVERHEAD,
             LineIn::Position(_) => 0,
         };
-        // Room first (at most what this line can add), so what is held never
-        // passes the budget, not even by one line.
+        let next_hop = f.next_hop.as_ref().map_or(0, |nh| {
+            nh.recipient.len() + nh.message_id.len() + std::mem::size_of::<NextHop>()
+        });
+        // A bounce's id in its parent's list, when the parent is in flight.
+        let in_parent = f.id.byte_len() + std::mem::size_of::<String>();
+        // Room first (at most what this line can add: a link, a new message,
+        // a parent in flight), so what is held never passes the budget, not
+        // even by one line.
         let parent = f.arrival.as_ref().and_then(|a| a.bounce_parent.as_ref());
         self.make_room(
             text + LINK_OVERHEAD
-                + MESSAGE_OVERHEAD
-                + 2 * f.id.byte_len()
-                + f.next_hop.as_ref().map_or(0, |nh| {
-                    nh.recipient.len() + nh.message_id.len() + std::mem::size_of::<NextHop>()
-                })
-                + parent.map_or(0, |p| {
-                    p.len() + f.id.byte_len() + std::mem::size_of::<String>()
-                }),
+                + message_bytes(&f.id)
+                + next_hop
+                + parent.map_or(0, |p| p.len() + in_parent),
         );
         let link = match &f.arrival {
             Some(a) => self.link_submission(line.position(), f.time, f.pid, a.local),
@@ -622,9 +630,7 @@ impl Assembler {
         // looked up, so it is looked up once.
         let held = text
             + link.as_ref().map_or(0, |_| LINK_OVERHEAD)
-            + f.next_hop.as_ref().map_or(0, |nh| {
-                nh.recipient.len() + nh.message_id.len() + std::mem::size_of::<NextHop>()
-            })
+            + next_hop
             + parent.as_ref().map_or(0, String::len);
         // Where this line is, for a bounce whose parent is in another part.
         let at = (parent.is_some() && self.unresolved.is_some()).then(|| line.position().clone());
@@ -670,7 +676,7 @@ impl Assembler {
             if let Some((_, p)) =
                 IdBuf::new(parent.as_bytes()).and_then(|parent| self.in_flight.get_mut(&parent))
             {
-                parent_held = f.id.byte_len() + std::mem::size_of::<String>();
+                parent_held = in_parent;
                 p.facts.held += parent_held;
                 p.bounces.push(f.id.as_str().to_string());
             } else if let Some(u) = self
@@ -810,7 +816,7 @@ impl Assembler {
                 order.push_back((*seq, id));
                 let mut msg = Message::new(id);
                 msg.continued = evicted.remove(&id);
-                msg.facts.held = MESSAGE_OVERHEAD + 2 * id.byte_len();
+                msg.facts.held = message_bytes(&id);
                 mem.add(msg.facts.held);
                 (*seq, Box::new(msg))
             })

@@ -1224,3 +1224,75 @@ fn a_part_copies_only_the_lines_that_may_continue_an_earlier_part() {
         assert_eq!(got, want, "line {}: {l}", n + 1);
     }
 }
+
+/// `lines` parsed and fed to an assembler with `budget`: its ledger then.
+fn ledger_after(lines: &[String], budget: usize) -> crate::budget::MemoryUse {
+    let opts =
+        AssemblerOptions::default().memory_budget(crate::budget::MemoryBudget::bytes(budget));
+    let mut asm = Assembler::with_options(opts);
+    for (n, l) in lines.iter().enumerate() {
+        let parsed = crate::parse_line(l.as_bytes()).unwrap_or_else(|e| panic!("{l}: {e}"));
+        asm.push_parsed(l.as_bytes(), &parsed, Position::new(n as u64 + 1, 0));
+        while asm.pop().is_some() {}
+    }
+    asm.memory()
+}
+
+/// A message line makes room for at most what it can add, and exactly that
+/// when it adds everything: a new message's arrival linked to a waiting
+/// submission, a bounce whose parent is in flight. With a budget of what is
+/// held after the lines nothing is flushed early; with one byte less the
+/// oldest message is flushed before the budget is passed, not after. A line
+/// that adds no link (a new message's first line a delivery, with its next
+/// hop; an arrival nothing links to) asks for the link's bytes besides.
+#[test]
+fn a_message_line_makes_room_for_what_it_can_add() {
+    use super::assembler::LINK_OVERHEAD;
+    const C: &str = "1sAoM7-0000000BBBB-0000";
+    let arrival =
+        |id: &str| format!("2026-11-25 10:00:00 {id} <= a@example.com U=alice P=local S=500");
+    let cases = [
+        (
+            "a bounce linked by pid, its parent in flight",
+            vec![
+                arrival(A),
+                "2026-11-25 10:00:01 [4242] cwd=/home/alice 3 args: /usr/sbin/sendmail -t -i"
+                    .to_string(),
+                format!("2026-11-25 10:00:02 [4242] {B} <= <> R={A} U=alice P=local S=900"),
+            ],
+            0,
+        ),
+        (
+            "a new message's delivery with its next hop",
+            vec![
+                arrival(A),
+                format!(
+                    "2026-11-25 10:00:02 {B} => x@example.org R=dnslookup T=remote_smtp \
+                     H=mx.example.org [192.0.2.2] C=\"250 OK id={C}\""
+                ),
+            ],
+            LINK_OVERHEAD,
+        ),
+        (
+            "an arrival nothing links to",
+            vec![arrival(A), arrival(B)],
+            LINK_OVERHEAD,
+        ),
+    ];
+    for (what, lines, spare) in cases {
+        let end = ledger_after(&lines, 1 << 30);
+        assert_eq!((end.hits, end.peak), (0, end.held), "{what}");
+        let budget = end.held + spare;
+        let fits = ledger_after(&lines, budget);
+        assert_eq!(
+            (fits.hits, fits.held),
+            (0, end.held),
+            "{what}: nothing flushed"
+        );
+        let tight = ledger_after(&lines, budget - 1);
+        assert!(
+            tight.hits >= 1 && tight.peak < budget,
+            "{what}: flushed before the budget is passed: {tight:?}"
+        );
+    }
+}

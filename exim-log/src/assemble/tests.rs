@@ -1296,3 +1296,32 @@ fn a_message_line_makes_room_for_what_it_can_add() {
         );
     }
 }
+
+/// At most `max_pending_arguments` submissions wait for their arrival: the
+/// one over it lets the oldest go, as a line of no message.
+#[test]
+fn at_most_max_pending_arguments_submissions_wait() {
+    let mut asm = Assembler::with_options(AssemblerOptions::default().max_pending_arguments(3));
+    let mut out = Vec::new();
+    for n in 0..4u32 {
+        let l = format!(
+            "2026-11-25 10:00:0{n} [{}] cwd=/home/u{n} 3 args: /usr/sbin/sendmail -t -i",
+            100 + n
+        );
+        let parsed = crate::parse_line(l.as_bytes()).unwrap_or_else(|e| panic!("{l}: {e}"));
+        asm.push_parsed(l.as_bytes(), &parsed, Position::new(u64::from(n) + 1, 0));
+        out.push(drain_lines(&mut asm));
+    }
+    // Three wait; the fourth pushes the first out.
+    assert_eq!(out, [vec![], vec![], vec![], vec![1]]);
+}
+
+/// The line numbers of the lines `asm` let out so far.
+fn drain_lines(asm: &mut Assembler) -> Vec<u64> {
+    std::iter::from_fn(|| asm.pop())
+        .filter_map(|a| match a {
+            Assembled::Line(r) => Some(r.position().line),
+            _ => None,
+        })
+        .collect()
+}

@@ -477,7 +477,6 @@ mod tests {
     /// start for a message read whole in one unit (see [`fold_messages`]).
     #[test]
     fn messages_across_cuts_keep_their_positions() {
-        use crate::assemble::{Assembled, AssemblerOptions};
         // Twenty messages whose lines interleave (each message's delivery
         // comes three messages later), a line without a timestamp in the
         // middle: the cuts fall inside messages and between them.
@@ -548,29 +547,42 @@ mod tests {
                 .any(|(_, at)| at[0].0 != at.last().unwrap().0 - 5 && at[0].0 > 1)
         );
         for threads in [1, 2, 3] {
-            let folded = fold_messages(
-                &plan,
-                threads,
-                AssemblerOptions::default(),
-                Vec::new(),
-                Vec::new,
-                |v: &mut Vec<(String, Vec<(u64, u64)>)>, item| {
-                    if let Assembled::Message(m) = item {
-                        let at = m
-                            .records()
-                            .map(|r| (r.position().line, r.position().byte))
-                            .collect();
-                        v.push((m.id().as_str().to_string(), at));
-                    }
-                },
-                |all, v| all.extend(v),
-            );
-            let mut got = folded.value;
-            got.sort();
+            let (got, errors) = of_messages(&plan, threads, |m| {
+                let at = m
+                    .records()
+                    .map(|r| (r.position().line, r.position().byte))
+                    .collect();
+                Some((m.id().as_str().to_string(), at))
+            });
             assert_eq!(got, want, "{threads} threads");
             // A line without a timestamp is an item (a lone line), not an error.
-            assert!(folded.errors.is_empty(), "{threads} threads");
+            assert_eq!(errors, 0, "{threads} threads");
         }
+    }
+
+    /// What `f` takes of each message [`fold_messages`] assembles from
+    /// `plan` on `threads` threads (sorted), and how many errors it met.
+    fn of_messages<T: Ord + Send>(
+        plan: &Plan,
+        threads: usize,
+        f: impl Fn(&crate::assemble::Message) -> Option<T> + Sync,
+    ) -> (Vec<T>, usize) {
+        let folded = fold_messages(
+            plan,
+            threads,
+            crate::assemble::AssemblerOptions::default(),
+            Vec::new(),
+            Vec::new,
+            |v: &mut Vec<T>, item| {
+                if let crate::assemble::Assembled::Message(m) = item {
+                    v.extend(f(m));
+                }
+            },
+            |all, v| all.extend(v),
+        );
+        let mut got = folded.value;
+        got.sort();
+        (got, folded.errors.len())
     }
 
     /// A bounce read in a later unit than its parent is linked both ways, as
@@ -579,7 +591,6 @@ mod tests {
     /// each unit keeps such bounces for the stitch to give to their parent.
     #[test]
     fn a_bounce_cut_off_from_its_parent_is_linked_both_ways() {
-        use crate::assemble::{Assembled, AssemblerOptions};
         const PARENT: &str = "1a2b3c-000000-PA";
         const BOUNCE: &str = "1a2b3c-000001-BO";
         let mut text = format!(
@@ -609,28 +620,11 @@ mod tests {
             let plan = Plan::sized([&path], parts, 1).unwrap();
             assert_eq!(plan.units().len(), parts);
             for threads in [1, 2] {
-                let folded = fold_messages(
-                    &plan,
-                    threads,
-                    AssemblerOptions::default(),
-                    Vec::new(),
-                    Vec::new,
-                    |v: &mut Vec<(String, Option<String>, Vec<String>)>, item| {
-                        if let Assembled::Message(m) = item {
-                            let id = m.id().as_str();
-                            if id == PARENT || id == BOUNCE {
-                                v.push((
-                                    id.to_string(),
-                                    m.bounce_parent.clone(),
-                                    m.bounces.clone(),
-                                ));
-                            }
-                        }
-                    },
-                    |all, v| all.extend(v),
-                );
-                let mut got = folded.value;
-                got.sort();
+                let (got, _) = of_messages(&plan, threads, |m| {
+                    let id = m.id().as_str();
+                    (id == PARENT || id == BOUNCE)
+                        .then(|| (id.to_string(), m.bounce_parent.clone(), m.bounces.clone()))
+                });
                 let want = vec![
                     (PARENT.to_string(), None, vec![BOUNCE.to_string()]),
                     (BOUNCE.to_string(), Some(PARENT.to_string()), vec![]),

@@ -1325,3 +1325,45 @@ fn drain_lines(asm: &mut Assembler) -> Vec<u64> {
         })
         .collect()
 }
+
+/// Every message flushed early is remembered (up to `EVICTED_MEMORY`), not
+/// only the latest: the next lines of each come out marked `continued`.
+#[test]
+fn each_message_flushed_early_continues_in_its_next_lines() {
+    const C: &str = "1sAoM7-0000000CCCC-0000";
+    let mut asm = Assembler::with_options(AssemblerOptions::default().max_in_flight(1));
+    // B pushes A out, C pushes B out.
+    for (n, id) in [A, B, C].into_iter().enumerate() {
+        arrival(&mut asm, n as u64 + 1, id, T, None, false);
+    }
+    for (n, id) in [A, B].into_iter().enumerate() {
+        let f = line(&mut asm, n as u64 + 10, id, T, None);
+        asm.push_classified(rec(n as u64 + 10), Kind::Message(f));
+    }
+    let continued: Vec<(String, bool)> = drain(&mut asm)
+        .into_iter()
+        .filter_map(|a| match a {
+            Assembled::Message(m) => Some((m.id().as_str().to_string(), m.continued)),
+            Assembled::Line(_) => None,
+        })
+        .collect();
+    let want = [(A, false), (B, false), (C, false), (A, true), (B, true)];
+    let want: Vec<(String, bool)> = want.iter().map(|(i, c)| (i.to_string(), *c)).collect();
+    assert_eq!(continued, want);
+}
+
+/// A pid links an arrival only to an args line logged at or before it
+/// (within `pid_max_age`): one logged after the arrival's time is not its
+/// submission (a log whose lines are out of time order).
+#[test]
+fn a_pid_links_no_args_line_logged_after_the_arrival() {
+    let mut asm = Assembler::new();
+    args(&mut asm, 1, T + 5, Some(100), &[]);
+    arrival(&mut asm, 2, A, T + 4, Some(100), true);
+    let out = drain(&mut asm);
+    assert!(message(&out, A).arguments.is_empty());
+    let mut asm = Assembler::new();
+    args(&mut asm, 1, T + 5, Some(100), &[]);
+    arrival(&mut asm, 2, A, T + 5, Some(100), true);
+    assert_eq!(links(&message(&drain(&mut asm), A)), [(1, Link::Pid)]);
+}

@@ -296,3 +296,28 @@ fn an_args_line_naming_ids_makes_room_for_what_it_holds() {
     assert!(tight.peak < all.held, "peak {} of {}", tight.peak, all.held);
     assert!(tight.hits >= 1 && flushed >= 1, "{tight:?} {flushed}");
 }
+
+/// With no message in flight to flush, submissions waiting for their
+/// arrival are let go (as lines of no message), oldest first, before the
+/// budget is passed.
+#[test]
+fn waiting_submissions_are_let_go_to_stay_under_budget() {
+    let lines: Vec<String> = (0..3)
+        .map(|n| {
+            format!(
+                "2024-05-25 10:00:0{n} [{}] cwd=/home/u{n} 3 args: /usr/sbin/sendmail -t -i",
+                100 + n
+            )
+        })
+        .collect();
+    let (all, _) = before_finish(1 << 30, &lines);
+    assert_eq!(all.hits, 0);
+    let mut feed = Feed::new(all.held - 1);
+    for l in &lines {
+        feed.push(l);
+    }
+    let mem = feed.asm.memory();
+    assert!(mem.peak < all.held && mem.hits >= 1, "{mem:?}");
+    // The first submission came out, as a line.
+    assert_eq!(lines_out(&feed.out), 1);
+}

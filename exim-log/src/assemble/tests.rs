@@ -1367,3 +1367,29 @@ fn a_pid_links_no_args_line_logged_after_the_arrival() {
     arrival(&mut asm, 2, A, T + 5, Some(100), true);
     assert_eq!(links(&message(&drain(&mut asm), A)), [(1, Link::Pid)]);
 }
+
+/// An id that completes and comes back is a new message, its place in the
+/// eviction order its new arrival's: the cap pushes out the oldest message
+/// in flight, not the comeback (its old order entry is stale).
+#[test]
+fn a_comeback_id_is_evicted_in_its_new_turn() {
+    const C: &str = "1sAoM7-0000000CCCC-0000";
+    let mut asm = Assembler::with_options(AssemblerOptions::default().max_in_flight(2));
+    arrival(&mut asm, 1, A, T, None, false);
+    let mut done = line(&mut asm, 2, A, T, None);
+    done.completed = true;
+    asm.push_classified(rec(2), Kind::Message(done));
+    arrival(&mut asm, 3, B, T, None, false);
+    arrival(&mut asm, 4, A, T, None, false);
+    arrival(&mut asm, 5, C, T, None, false);
+    let evicted: Vec<String> = drain(&mut asm)
+        .into_iter()
+        .filter_map(|a| match a {
+            Assembled::Message(m) if m.status == Status::Evicted => {
+                Some(m.id().as_str().to_string())
+            }
+            _ => None,
+        })
+        .collect();
+    assert_eq!(evicted, [B]);
+}

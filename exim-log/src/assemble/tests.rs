@@ -1393,3 +1393,28 @@ fn a_comeback_id_is_evicted_in_its_new_turn() {
         .collect();
     assert_eq!(evicted, [B]);
 }
+
+/// An args line past the adjacency window stays unlinked even while it
+/// still waits in the queue (behind an older one with a pid, which waits
+/// longer: the queue lets lines go from its front only).
+#[test]
+fn adjacency_stops_at_the_window_behind_a_waiting_pid_line() {
+    let secs = AssemblerOptions::default().adjacency_seconds;
+    let mut asm = Assembler::new();
+    args(&mut asm, 1, T, Some(100), &[]);
+    args(&mut asm, 2, T, None, &[]);
+    arrival(&mut asm, 3, A, T + secs + 1, None, true);
+    assert!(message(&drain(&mut asm), A).arguments.is_empty());
+}
+
+/// A pid's latest args line is found by its pid after an older one of the
+/// same pid left the queue (pushed out by `max_pending_arguments`).
+#[test]
+fn a_pids_latest_args_line_outlives_its_older_one() {
+    let mut asm = Assembler::with_options(AssemblerOptions::default().max_pending_arguments(1));
+    args(&mut asm, 1, T, Some(100), &[]);
+    args(&mut asm, 2, T + 1, Some(100), &[]);
+    arrival(&mut asm, 3, A, T + 2, Some(100), true);
+    let out = drain(&mut asm);
+    assert_eq!(links(&message(&out, A)), [(2, Link::Pid)]);
+}

@@ -248,9 +248,9 @@ where
         return;
     }
     let window = 2 * threads;
-    // (next unit to start, units sunk): a worker starts unit `i` only when
-    // `i < sunk + window`.
-    let state = Mutex::new((0usize, 0usize));
+    // (next unit to start, units sunk, stopped): a worker starts unit `i`
+    // only when `i < sunk + window`, and none once the sink side stopped.
+    let state = Mutex::new((0usize, 0usize, false));
     let turn = Condvar::new();
     let (tx, rx) = mpsc::channel::<(usize, T)>();
     thread::scope(|s| {
@@ -261,10 +261,10 @@ where
                 loop {
                     let i = {
                         let mut st = state.lock().unwrap_or_else(|p| p.into_inner());
-                        while st.0 < units && st.0 >= st.1 + window {
+                        while !st.2 && st.0 < units && st.0 >= st.1 + window {
                             st = turn.wait(st).unwrap_or_else(|p| p.into_inner());
                         }
-                        if st.0 >= units {
+                        if st.2 || st.0 >= units {
                             return;
                         }
                         st.0 += 1;
@@ -277,6 +277,10 @@ where
             });
         }
         drop(tx);
+        // Stops the workers when this side ends, also by a panic in `sink`:
+        // a worker waiting for its turn would wait for good, and the scope
+        // for it (a hang instead of the panic).
+        let _stop = Stop(&state, &turn);
         let mut waiting = BTreeMap::new();
         let mut next = 0;
         for (i, r) in rx {
@@ -289,6 +293,16 @@ where
             }
         }
     });
+}
+
+/// Tells [`run_ordered`]'s workers to stop when dropped.
+struct Stop<'a>(&'a Mutex<(usize, usize, bool)>, &'a Condvar);
+
+impl Drop for Stop<'_> {
+    fn drop(&mut self) {
+        self.0.lock().unwrap_or_else(|p| p.into_inner()).2 = true;
+        self.1.notify_all();
+    }
 }
 
 /// What reading one unit gave besides its result: its lines and the read
@@ -469,6 +483,37 @@ mod tests {
         let mut none = 0;
         run_ordered(0, 4, |i| i, |_, _| none += 1);
         assert_eq!(none, 0);
+    }
+
+    /// A panic in the sink (a report's merge) comes out of `run_ordered`
+    /// as a panic: the workers waiting for their turn are stopped, not left
+    /// waiting for a turn that never comes (with the scope waiting for them,
+    /// the program hung). Run on a thread of its own, so that a hang fails
+    /// the test after a minute instead of holding the test run.
+    #[test]
+    fn a_panic_in_the_sink_stops_the_workers() {
+        let (done, finished) = std::sync::mpsc::channel();
+        std::thread::spawn(move || {
+            let caught = std::panic::catch_unwind(|| {
+                run_ordered(
+                    20,
+                    2,
+                    |i| {
+                        if i == 0 {
+                            // The other units fill the window meanwhile.
+                            std::thread::sleep(std::time::Duration::from_millis(50));
+                        }
+                        i
+                    },
+                    |_, _| panic!("the sink fails"),
+                );
+            });
+            let _ = done.send(caught.is_err());
+        });
+        let panicked = finished
+            .recv_timeout(std::time::Duration::from_secs(60))
+            .expect("run_ordered returned within a minute");
+        assert!(panicked, "the sink's panic came out");
     }
 
     /// The positions of the lines of messages assembled on several threads:

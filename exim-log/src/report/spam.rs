@@ -1263,35 +1263,71 @@ mod tests {
     }
 
     /// Two parts merged give the report of the whole, in either order (the
-    /// example stays the earliest message, the label the first seen).
+    /// example stays the earliest message); cut inside the user's messages
+    /// (the failure and bounce in the first part, the deferral in the
+    /// second) and inside the host's.
     #[test]
     fn parts_merged_give_the_report_of_the_whole() {
-        let cut = SOURCES.find("2006-04-27 17:54:51").unwrap_or_default();
-        let (a, b) = SOURCES.split_at(cut);
-        let whole = format!(
-            "{:?}",
-            sources_report(SOURCES, TimeWindow::default()).report(10, 1)
-        );
-        let mut ab = sources_report(a, TimeWindow::default());
-        ab.merge(sources_report(b, TimeWindow::default()));
-        assert_eq!(format!("{:?}", ab.report(10, 1)), whole);
-        // Cut inside the host's two messages and merged the wrong way
-        // round: the later part first.
-        let cut = SOURCES.find("2006-04-27 17:56:00").unwrap_or_default();
-        let (a, b) = SOURCES.split_at(cut);
-        let mut ba = sources_report(b, TimeWindow::default());
-        ba.merge(sources_report(a, TimeWindow::default()));
-        let r = ba.report(10, 1);
-        let open = rows(&r, SourceKind::Host)["203.0.113.50"];
-        assert_eq!(open.label.as_deref(), Some("different-helo"));
-        assert_eq!(open.example_message_id.as_deref(), Some("1FZ9lU-000708-A1"));
-        assert_eq!(open.first_seen.as_deref(), Some("2006-04-27T17:55:10"));
-        assert_eq!(counts(open), (2, 2, 2, 2, 0, 0, 0, 1000));
-        assert_eq!(r.totals.first.as_deref(), Some("2006-04-27T17:43:41"));
-        assert_eq!(r.totals.last.as_deref(), Some("2006-04-27T17:58:00"));
-        let user = rows(&r, SourceKind::User)["nobody"];
-        assert_eq!(counts(user), (3, 5, 3, 5, 1, 1, 1, 5501));
-        assert_eq!(user.example_message_id.as_deref(), Some("1FZ8zt-0005lz-E7"));
+        let whole = sources_report(SOURCES, TimeWindow::default()).report(10, 1);
+        // Each row's counts, span and example, by kind and source.
+        let every = |r: &SpamReport| -> Vec<String> {
+            let rows = r.sections.iter().flat_map(|s| {
+                s.rows.iter().map(move |row| {
+                    let (f, l, e) = (&row.first_seen, &row.last_seen, &row.example_message_id);
+                    format!(
+                        "{:?} {} {:?} {f:?} {l:?} {e:?}",
+                        s.kind,
+                        row.source,
+                        counts(row)
+                    )
+                })
+            });
+            rows.chain([format!("{:?}", r.totals)]).collect()
+        };
+        for at in ["17:50:00", "17:54:51", "17:56:00"] {
+            let cut = SOURCES
+                .find(&format!("2006-04-27 {at}"))
+                .unwrap_or_default();
+            let (a, b) = SOURCES.split_at(cut);
+            let mut ab = sources_report(a, TimeWindow::default());
+            ab.merge(sources_report(b, TimeWindow::default()));
+            assert_eq!(
+                format!("{:?}", ab.report(10, 1)),
+                format!("{whole:?}"),
+                "{at}"
+            );
+            let mut ba = sources_report(b, TimeWindow::default());
+            ba.merge(sources_report(a, TimeWindow::default()));
+            let r = ba.report(10, 1);
+            assert_eq!(every(&r), every(&whole), "{at}, the later part first");
+            // The label is the one seen first in the part merged into.
+            let open = rows(&r, SourceKind::Host)["203.0.113.50"];
+            let label = if at == "17:56:00" {
+                "different-helo"
+            } else {
+                "open.example.com"
+            };
+            assert_eq!(open.label.as_deref(), Some(label), "{at}");
+        }
+    }
+
+    /// What a source's entry holds besides its counts: a label or an
+    /// example adds its length, a domain or a subject adds to it.
+    #[test]
+    fn a_source_weighs_its_messages_and_holds_its_texts() {
+        let mut s = Stats::default();
+        let empty = s.heap_bytes();
+        s.label = Some("open.example.com".to_string());
+        assert_eq!(s.heap_bytes(), empty + 16);
+        s.example = Some("1FZ8zt-0005lz-E7".to_string());
+        assert_eq!(s.heap_bytes(), empty + 32);
+        s.domains.insert("example.net");
+        let domain = s.heap_bytes();
+        assert!(domain >= empty + 32 + "example.net".len(), "{domain}");
+        s.subjects.bump("Buy Me!");
+        assert!(s.heap_bytes() >= domain + "Buy Me!".len());
+        s.messages = 7;
+        assert_eq!(s.weight(), 7);
     }
 
     #[test]

@@ -1352,6 +1352,33 @@ mod tests {
         assert_eq!((count, domains.len()), (0, 0));
     }
 
+    /// The memo keeps subjects of up to [`SubjectMemo::LONGEST`] bytes, at
+    /// most [`SubjectMemo::MAX`] of them (then it starts again), and never
+    /// a longer one.
+    #[test]
+    fn the_subject_memo_keeps_short_subjects_up_to_its_cap() {
+        let mut memo = SubjectMemo::default();
+        let longest = "s".repeat(SubjectMemo::LONGEST);
+        let q = Quoted::new(longest.as_bytes(), Escaping::Subject);
+        assert_eq!(memo.get(q), longest);
+        assert_eq!(
+            memo.decoded.len(),
+            1,
+            "a subject of the longest size is kept"
+        );
+        let longer = "s".repeat(SubjectMemo::LONGEST + 1);
+        let q = Quoted::new(longer.as_bytes(), Escaping::Subject);
+        assert_eq!(memo.get(q), longer);
+        assert_eq!(memo.decoded.len(), 1, "a longer one is not");
+        for i in 1..SubjectMemo::MAX {
+            let raw = format!("subject {i}");
+            memo.get(Quoted::new(raw.as_bytes(), Escaping::Subject));
+            assert_eq!(memo.decoded.len(), i + 1);
+        }
+        memo.get(Quoted::new(b"one more", Escaping::Subject));
+        assert_eq!(memo.decoded.len(), 1, "full: started again");
+    }
+
     #[test]
     fn remembered_subjects_are_the_decoded_subjects() {
         let mut memo = SubjectMemo::default();

@@ -1019,6 +1019,25 @@ mod tests {
                 ])
             );
             assert_eq!(rows(&r.local_senders), own(&[("carol", 1, 0, 500)]));
+            // Received by host name (else HELO, else IP; `local` without
+            // one), delivered by host name or `local`.
+            assert_eq!(
+                rows(&r.sending_hosts),
+                own(&[
+                    ("local", 1, 0, 500),
+                    ("mx.example.net", 1, 0, 2048),
+                    ("relay.example.net", 1, 0, 20_000),
+                ])
+            );
+            assert_eq!(
+                rows(&r.destinations),
+                own(&[("local", 1, 2, 500), ("mx.example.org", 1, 1, 20_000)])
+            );
+            let mut hours = [0; 24];
+            hours[10] = 3;
+            assert_eq!(r.received_per_hour, hours);
+            hours[10] = 2;
+            assert_eq!(r.delivered_per_hour, hours);
             assert_eq!(r.first.as_deref(), Some("2026-11-25T10:00:00"));
             assert_eq!(r.last.as_deref(), Some("2026-11-25T13:31:01"));
             let c = r.timeline.points.iter().fold((0, 0, 0, 0, 0), |a, p| {
@@ -1033,6 +1052,156 @@ mod tests {
             });
             assert_eq!(c, (3, 2, 2, 1, 1));
         }
+    }
+
+    /// The bucket labels, and the bounds of each: a value equal to a bucket's
+    /// bound is in the next one (`under 1m` is under 60 seconds).
+    #[test]
+    fn buckets_at_their_bounds() {
+        let log = b"\
+2026-11-25 10:00:00 1sAoM5-00000009r3p-06vq <= a@example.com U=a P=local S=1023
+2026-11-25 10:00:59 1sAoM5-00000009r3p-06vq Completed
+2026-11-25 10:01:00 1sAoM6-0000000AAAA-0000 <= a@example.com U=a P=local S=1024
+2026-11-25 10:02:00 1sAoM6-0000000AAAA-0000 Completed
+2026-11-25 10:03:00 1sAoM7-0000000AAAA-0000 <= a@example.com U=a P=local S=10485759
+2026-11-25 10:03:00 1sAoM8-0000000AAAA-0000 <= a@example.com U=a P=local S=10485760
+2026-11-25 10:03:00 1sAoM9-0000000AAAA-0000 <= a@example.com U=a P=local S=10240
+";
+        let mut s = Summary::new(TimeWindow::default());
+        for item in Assembler::new().messages(LogReader::new(&log[..]).into_records()) {
+            let Ok(item) = item else { panic!("read error") };
+            s.add(&item);
+        }
+        let r = s.report(10, 1);
+        let sizes: Vec<_> = r
+            .sizes
+            .iter()
+            .map(|b| (b.bucket.as_str(), b.messages))
+            .collect();
+        assert_eq!(
+            sizes,
+            [
+                ("under 1 KiB", 1),
+                ("under 10 KiB", 1),
+                ("under 100 KiB", 1),
+                ("under 1 MiB", 0),
+                ("under 10 MiB", 1),
+                ("10 MiB and over", 1)
+            ]
+        );
+        // 59 seconds and 60 seconds on the queue.
+        let queue: Vec<_> = r
+            .queue_times
+            .iter()
+            .map(|b| (b.bucket.as_str(), b.messages))
+            .collect();
+        assert_eq!(
+            queue,
+            [
+                ("under 1m", 1),
+                ("under 5m", 1),
+                ("under 15m", 0),
+                ("under 30m", 0),
+                ("under 1h", 0),
+                ("under 3h", 0),
+                ("under 6h", 0),
+                ("under 12h", 0),
+                ("under 1d", 0),
+                ("over 1d", 0)
+            ]
+        );
+        assert_eq!(r.totals.completed, 2);
+        let buckets: Vec<usize> = [0.0, 59.9, 60.0, 86_399.0, 86_400.0, 1e9]
+            .into_iter()
+            .map(bucket)
+            .collect();
+        assert_eq!(buckets, [0, 0, 1, 8, 9, 9]);
+    }
+
+    /// Only what falls in `[since, until)` counts, messages' lines and lone
+    /// lines alike; a temporary rejection counts apart from the others.
+    #[test]
+    fn the_window_and_temporary_rejections() {
+        let log = b"\
+2026-11-25 09:59:59 1sAoM5-00000009r3p-06vq <= a@example.com U=a P=local S=100
+2026-11-25 09:59:59 1sAoM5-00000009r3p-06vq => b@example.org R=r T=t
+2026-11-25 09:59:59 1sAoM5-00000009r3p-06vq Completed
+2026-11-25 09:59:59 H=(bad.example) [192.0.2.9] F=<x@example.com> rejected RCPT <u@example.org>: Unknown user
+2026-11-25 10:00:00 1sAoM6-0000000AAAA-0000 <= c@example.com U=carol P=local S=500
+2026-11-25 10:00:01 1sAoM6-0000000AAAA-0000 => d@example.org R=r T=t
+2026-11-25 10:00:02 1sAoM6-0000000AAAA-0000 Completed
+2026-11-25 10:30:00 H=(bad.example) [192.0.2.9] F=<x@example.com> rejected RCPT <u@example.org>: Unknown user
+2026-11-25 10:30:01 H=(bad.example) [192.0.2.9] F=<x@example.com> temporarily rejected RCPT <u@example.org>: greylisted
+2026-11-25 10:59:59 1sAoM7-0000000AAAA-0000 <= e@example.com U=e P=local S=700
+2026-11-25 11:00:00 1sAoM7-0000000AAAA-0000 => f@example.org R=r T=t
+2026-11-25 11:00:00 1sAoM7-0000000AAAA-0000 Completed
+2026-11-25 11:00:00 H=(bad.example) [192.0.2.9] F=<x@example.com> rejected RCPT <u@example.org>: Unknown user
+";
+        let at = |s: &str| {
+            let t = crate::parse_line(format!("2026-11-25 {s} x").as_bytes())
+                .map(|l| l.timestamp)
+                .unwrap_or_else(|e| panic!("{e}"));
+            super::super::log_seconds(&t)
+        };
+        let window = TimeWindow {
+            since: Some(at("10:00:00")),
+            until: Some(at("11:00:00")),
+        };
+        let mut s = Summary::new(window);
+        for item in Assembler::new().messages(LogReader::new(&log[..]).into_records()) {
+            let Ok(item) = item else { panic!("read error") };
+            s.add(&item);
+        }
+        let r = s.report(10, 1);
+        let t = &r.totals;
+        assert_eq!((t.received.messages, t.received.bytes), (2, 1200));
+        assert_eq!((t.delivered.messages, t.delivered.bytes), (1, 500));
+        assert_eq!(t.completed, 1);
+        assert_eq!((t.rejects, t.temporary_rejects, t.reject_hosts), (1, 1, 1));
+        assert_eq!(r.reject_reasons.len(), 1);
+        assert_eq!(r.first.as_deref(), Some("2026-11-25T10:00:00"));
+        assert_eq!(r.last.as_deref(), Some("2026-11-25T10:59:59"));
+    }
+
+    /// [`order_key`] orders times as `Timestamp`'s own order does,
+    /// milliseconds and UTC offsets included.
+    #[test]
+    fn order_keys_order_as_timestamps() {
+        let times: Vec<Timestamp> = [
+            "2026-11-25 10:00:00",
+            "2026-11-25 10:00:00.000",
+            "2026-11-25 10:00:00.001",
+            "2026-11-25 10:00:00.999",
+            "2026-11-25 10:00:00 +0100",
+            "2026-11-25 10:00:00 -0100",
+            "2026-11-25 10:00:00 -1200",
+            "2026-11-25 10:00:00.500 +0530",
+            "2026-11-25 10:00:01",
+            "2026-11-25 10:01:00",
+            "2026-11-25 11:00:00",
+            "2026-11-26 00:00:00",
+            "2026-12-01 00:00:00",
+            "2027-01-01 00:00:00",
+        ]
+        .iter()
+        .map(|s| {
+            crate::parse_line(format!("{s} x").as_bytes())
+                .map(|l| l.timestamp)
+                .unwrap_or_else(|e| panic!("{s}: {e}"))
+        })
+        .collect();
+        for a in &times {
+            for b in &times {
+                assert_eq!(order_key(a).cmp(&order_key(b)), a.cmp(b), "{a} {b}");
+            }
+        }
+        // A message's span takes its earliest and latest lines, in any order.
+        let mut span = None;
+        for i in [3, 1, 8, 0, 2] {
+            Span::widen(&mut span, times[i]);
+        }
+        let span = span.unwrap_or_else(|| panic!("no span"));
+        assert_eq!((span.first.1, span.last.1), (times[0], times[8]));
     }
 
     /// The summary of messages with their lines, one message at a time.

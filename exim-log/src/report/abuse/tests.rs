@@ -565,3 +565,88 @@ fn every_kind_merged_from_any_cut_is_one_pass() {
         );
     }
 }
+
+/// The connections of the dictionary table, as (IP, start, end, unknown
+/// recipients), the times' `HH:MM:SS` only.
+fn connections(lines: &[&str]) -> Vec<(String, String, String, u64)> {
+    let r = every_kind(lines).report(10, 1);
+    let hms = |t: &str| t.get(11..).unwrap_or("").to_string();
+    r.dictionary
+        .connections
+        .iter()
+        .map(|c| (c.ip.clone(), hms(&c.start), hms(&c.end), c.rejected_unknown))
+        .collect()
+}
+
+fn conn(ip: &str, start: &str, end: &str, unknown: u64) -> (String, String, String, u64) {
+    (ip.to_string(), start.to_string(), end.to_string(), unknown)
+}
+
+/// Without connection lines, a host's lines are one connection until a
+/// pause of more than [`IDLE_SECONDS`].
+#[test]
+fn a_pause_longer_than_idle_seconds_ends_a_connection() {
+    let rcpt = |at: &str, u: &str| {
+        format!(
+            "2024-05-25 {at} H=(x) [192.0.2.50] F=<p@example.org> rejected RCPT <{u}@example.com>: Unknown user"
+        )
+    };
+    let lines = [
+        rcpt("10:00:00", "u1"),
+        rcpt("10:00:10", "u2"),
+        rcpt("10:05:11", "u3"),
+        rcpt("10:10:11", "u4"),
+    ];
+    let lines: Vec<&str> = lines.iter().map(String::as_str).collect();
+    // 5m01s after 10:00:10: a new connection; 10:10:11 is 300 s after
+    // 10:05:11: the same. (Equal counts: the earlier first.)
+    assert_eq!(
+        connections(&lines),
+        [
+            conn("192.0.2.50", "10:00:00", "10:00:10", 2),
+            conn("192.0.2.50", "10:05:11", "10:10:11", 2),
+        ]
+    );
+}
+
+/// Two connections open at once from one IP: a line counts under the
+/// newest; a close with `D=` ends the one that started `D` seconds before
+/// it, a close without `D=` the oldest open.
+#[test]
+fn concurrent_connections_of_one_ip_are_told_apart_by_their_duration() {
+    let lines = [
+        "2024-05-25 11:00:00 SMTP connection from [192.0.2.60]:1 (TCP/IP connection count = 1)",
+        "2024-05-25 11:00:30 SMTP connection from [192.0.2.60]:2 (TCP/IP connection count = 2)",
+        "2024-05-25 11:00:31 H=(x) [192.0.2.60]:2 F=<p@example.org> rejected RCPT <u1@example.com>: Unknown user",
+        "2024-05-25 11:00:40 unexpected disconnection while reading SMTP command from [192.0.2.60]:1 D=40s",
+        "2024-05-25 11:00:50 H=(x) [192.0.2.60]:2 F=<p@example.org> rejected RCPT <u2@example.com>: Unknown user",
+        "2024-05-25 11:01:00 SMTP connection from (x) [192.0.2.60]:2 closed by QUIT",
+        "2024-05-25 11:01:05 H=(x) [192.0.2.60]:3 F=<p@example.org> rejected RCPT <u3@example.com>: Unknown user",
+    ];
+    assert_eq!(
+        connections(&lines),
+        [
+            conn("192.0.2.60", "11:00:30", "11:00:50", 2),
+            conn("192.0.2.60", "11:01:05", "11:01:05", 1),
+        ]
+    );
+    // With pids (`+pid`), each process's lines are its connection's,
+    // whatever the order.
+    let lines = [
+        "2024-05-25 12:00:00 [101] SMTP connection from [192.0.2.70]:1 (TCP/IP connection count = 1)",
+        "2024-05-25 12:00:01 [102] SMTP connection from [192.0.2.70]:2 (TCP/IP connection count = 2)",
+        "2024-05-25 12:00:02 [101] H=(x) [192.0.2.70]:1 F=<p@example.org> rejected RCPT <a@example.com>: Unknown user",
+        "2024-05-25 12:00:03 [102] H=(x) [192.0.2.70]:2 F=<p@example.org> rejected RCPT <b@example.com>: Unknown user",
+        "2024-05-25 12:00:04 [101] H=(x) [192.0.2.70]:1 F=<p@example.org> rejected RCPT <c@example.com>: Unknown user",
+        "2024-05-25 12:00:05 [101] SMTP connection from (x) [192.0.2.70]:1 closed by QUIT",
+        "2024-05-25 12:00:06 [102] H=(x) [192.0.2.70]:2 F=<p@example.org> rejected RCPT <d@example.com>: Unknown user",
+        "2024-05-25 12:00:07 [102] H=(x) [192.0.2.70]:2 F=<p@example.org> rejected RCPT <e@example.com>: Unknown user",
+    ];
+    assert_eq!(
+        connections(&lines),
+        [
+            conn("192.0.2.70", "12:00:01", "12:00:07", 3),
+            conn("192.0.2.70", "12:00:00", "12:00:04", 2),
+        ]
+    );
+}

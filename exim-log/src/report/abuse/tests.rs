@@ -582,8 +582,27 @@ fn conn(ip: &str, start: &str, end: &str, unknown: u64) -> (String, String, Stri
     (ip.to_string(), start.to_string(), end.to_string(), unknown)
 }
 
+/// [`connections`] of `lines` cut in two at every line, merged.
+fn connections_merged(lines: &[&str]) -> Vec<Vec<(String, String, String, u64)>> {
+    (1..lines.len())
+        .map(|cut| {
+            let (a, b) = lines.split_at(cut);
+            let mut r = every_kind(a);
+            r.merge(every_kind(b));
+            let hms = |t: &str| t.get(11..).unwrap_or("").to_string();
+            let r = r.report(10, 1);
+            r.dictionary
+                .connections
+                .iter()
+                .map(|c| (c.ip.clone(), hms(&c.start), hms(&c.end), c.rejected_unknown))
+                .collect()
+        })
+        .collect()
+}
+
 /// Without connection lines, a host's lines are one connection until a
-/// pause of more than [`IDLE_SECONDS`].
+/// pause of more than [`IDLE_SECONDS`] (also when the pause falls between
+/// two parts merged).
 #[test]
 fn a_pause_longer_than_idle_seconds_ends_a_connection() {
     let rcpt = |at: &str, u: &str| {
@@ -607,6 +626,9 @@ fn a_pause_longer_than_idle_seconds_ends_a_connection() {
             conn("192.0.2.50", "10:05:11", "10:10:11", 2),
         ]
     );
+    for (cut, merged) in connections_merged(&lines).into_iter().enumerate() {
+        assert_eq!(merged, connections(&lines), "cut before line {}", cut + 2);
+    }
 }
 
 /// Two connections open at once from one IP: a line counts under the
@@ -649,4 +671,7 @@ fn concurrent_connections_of_one_ip_are_told_apart_by_their_duration() {
             conn("192.0.2.70", "12:00:00", "12:00:04", 2),
         ]
     );
+    for (cut, merged) in connections_merged(&lines).into_iter().enumerate() {
+        assert_eq!(merged, connections(&lines), "cut before line {}", cut + 2);
+    }
 }

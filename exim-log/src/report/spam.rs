@@ -1311,6 +1311,36 @@ mod tests {
         }
     }
 
+    /// A source's example is its earliest message, whatever order its
+    /// messages come in (logs read out of time order).
+    #[test]
+    fn the_example_is_the_earliest_message() {
+        let t = |s: &str| {
+            crate::parse_line(format!("2024-05-25 {s} x").as_bytes())
+                .map(|l| l.timestamp)
+                .unwrap_or_else(|e| panic!("{e}"))
+        };
+        let mut s = Stats::default();
+        for (at, id) in [
+            ("10:00:00", "A"),
+            ("09:00:00", "B"),
+            ("11:00:00", "C"),
+            ("09:00:00", "D"),
+        ] {
+            s.add(&Facts {
+                id,
+                time: Some(t(at)),
+                ..Facts::default()
+            });
+        }
+        assert_eq!(s.example.as_deref(), Some("B"));
+        assert_eq!(
+            (s.first, s.last),
+            (Some(t("09:00:00")), Some(t("11:00:00")))
+        );
+        assert_eq!(s.messages, 4);
+    }
+
     /// What a source's entry holds besides its counts: a label or an
     /// example adds its length, a domain or a subject adds to it.
     #[test]

@@ -1311,6 +1311,20 @@ mod tests {
         }
     }
 
+    /// The state travels (the Python `Report` pickles it): read back, it
+    /// gives the same report, totals included.
+    #[cfg(feature = "serde")]
+    #[test]
+    fn the_state_read_back_gives_the_same_report() {
+        let s = sources_report(SOURCES, TimeWindow::default());
+        let json = serde_json::to_vec(&s).unwrap_or_else(|e| panic!("{e}"));
+        let back: SpamSources = serde_json::from_slice(&json).unwrap_or_else(|e| panic!("{e}"));
+        let (want, got) = (s.report(10, 1), back.report(10, 1));
+        assert_eq!(got.totals, want.totals);
+        assert_eq!(got.totals.messages, 10);
+        assert_eq!(format!("{got:?}"), format!("{want:?}"));
+    }
+
     /// A source's example is its earliest message, whatever order its
     /// messages come in (logs read out of time order).
     #[test]

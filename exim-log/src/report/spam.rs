@@ -1325,6 +1325,22 @@ mod tests {
         assert_eq!(format!("{got:?}"), format!("{want:?}"));
     }
 
+    /// What `add_message_line` returns is what it added to the bytes held
+    /// for the messages in flight, line by line.
+    #[test]
+    fn the_bytes_returned_are_the_bytes_held() {
+        let mut s = SpamSources::new(TimeWindow::default());
+        let mut returned = 0;
+        for raw in SOURCES.lines() {
+            let line = crate::parse_line(raw.as_bytes()).unwrap_or_else(|e| panic!("{raw}: {e}"));
+            returned += s.add_message_line(&line);
+            assert_eq!(returned, s.open_bytes(), "{raw}");
+        }
+        // Each of the eleven messages is held (none went to `add`).
+        assert_eq!(s.open.len(), 11);
+        assert!(returned > 11 * Open::OVERHEAD);
+    }
+
     /// A source's example is its earliest message, whatever order its
     /// messages come in (logs read out of time order).
     #[test]

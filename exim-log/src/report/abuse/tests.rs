@@ -223,6 +223,7 @@ const EVERY_KIND: &str = "\
 2024-05-25 10:02:04 login authenticator failed for mail.example.org (pc) [203.0.113.5]: 535 Incorrect authentication data: 1 Time(s)
 2024-05-25 10:03:00 H=(h.example.org) [192.0.2.20] sender verify fail for <s1@Nowhere.test>: Unrouteable address
 2024-05-25 10:03:01 H=(h.example.org) [192.0.2.20] sender verify defer for <s2@nowhere.test>: Could not complete sender verify
+2024-05-25 10:03:02 H=(h.example.org) [192.0.2.20] F=<s1@nowhere.test> rejected RCPT <a@example.com>: Sender verify failed
 2024-05-25 10:04:00 H=(x) [192.0.2.30] F=<n@example.org> temporarily rejected RCPT <a1@example.test>: rate limit exceeded
 2024-05-25 10:04:01 1wQk7c-0000B1-Zz H=(x) [192.0.2.30] F=<s@example.org> rejected after DATA: This message contains a virus (Test.Sig-1).
 2024-05-25 10:04:02 H=(x) [192.0.2.30] F=<s@example.org> temporarily rejected RCPT <a2@example.test>: greylisted, try later
@@ -284,7 +285,7 @@ fn every_kind(lines: &[&str]) -> AbuseReport {
 fn every_kind_of_event_counted_by_hand() {
     let lines: Vec<&str> = EVERY_KIND.lines().collect();
     let r = every_kind(&lines).report(10, 1);
-    assert_eq!(r.lines, 24);
+    assert_eq!(r.lines, 25);
     assert_eq!(r.first.as_deref(), Some("2024-05-25T10:00:00"));
     assert_eq!(r.last.as_deref(), Some("2024-05-25T10:10:00"));
     assert_eq!(r.threshold, 1);
@@ -436,10 +437,11 @@ fn every_kind_of_event_counted_by_hand() {
         [row("192.0.2.20", 2, 2, "10:03:00", "10:03:01")]
     );
 
-    assert_eq!(r.other_rejections.total, 4);
+    assert_eq!(r.other_rejections.total, 5);
     assert_eq!(
         tallied(&r.other_rejections.by_key),
         [
+            row("Sender verify failed", 1, 1, "10:03:02", "10:03:02"),
             row(
                 "This message contains a virus (Test.Sig-1).",
                 1,
@@ -498,16 +500,16 @@ fn every_kind_of_event_counted_by_hand() {
                 (at("2024-05-25T10:02:00"), at("2024-05-25T10:02:04"))
             ),
             (
+                "192.0.2.20",
+                2,
+                vec![("sender-verify", 1), ("rcpt", 1)],
+                (at("2024-05-25T10:03:00"), at("2024-05-25T10:03:02"))
+            ),
+            (
                 "198.51.100.7",
                 2,
                 vec![("rbl", 2)],
                 (at("2024-05-25T10:01:00"), at("2024-05-25T10:01:30"))
-            ),
-            (
-                "192.0.2.20",
-                1,
-                vec![("sender-verify", 1)],
-                (at("2024-05-25T10:03:00"), at("2024-05-25T10:03:00"))
             ),
         ]
     );

@@ -1066,6 +1066,7 @@ mod tests {
 2026-11-25 10:03:00 1sAoM7-0000000AAAA-0000 <= a@example.com U=a P=local S=10485759
 2026-11-25 10:03:00 1sAoM8-0000000AAAA-0000 <= a@example.com U=a P=local S=10485760
 2026-11-25 10:03:00 1sAoM9-0000000AAAA-0000 <= a@example.com U=a P=local S=10240
+2026-11-25 10:03:00 1sAoMA-0000000AAAA-0000 <= a@example.com U=a P=local S=102400
 ";
         let mut s = Summary::new(TimeWindow::default());
         for item in Assembler::new().messages(LogReader::new(&log[..]).into_records()) {
@@ -1084,7 +1085,7 @@ mod tests {
                 ("under 1 KiB", 1),
                 ("under 10 KiB", 1),
                 ("under 100 KiB", 1),
-                ("under 1 MiB", 0),
+                ("under 1 MiB", 1),
                 ("under 10 MiB", 1),
                 ("10 MiB and over", 1)
             ]

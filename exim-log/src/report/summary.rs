@@ -1112,6 +1112,17 @@ mod tests {
             ]
         );
         assert_eq!(r.totals.completed, 2);
+        // A row's weight is its messages: six from `local`, none at 7.
+        let rows = |top, threshold| -> Vec<(String, u64)> {
+            let r = s.report(top, threshold);
+            r.sending_hosts
+                .iter()
+                .map(|v| (v.key.clone(), v.volume.messages))
+                .collect()
+        };
+        assert_eq!(rows(10, 6), [("local".to_string(), 6)]);
+        assert_eq!(rows(10, 7), []);
+        assert_eq!(rows(0, 1), []);
         let buckets: Vec<usize> = [0.0, 59.9, 60.0, 86_399.0, 86_400.0, 1e9]
             .into_iter()
             .map(bucket)

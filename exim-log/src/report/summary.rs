@@ -1154,12 +1154,28 @@ mod tests {
             since: Some(at("10:00:00")),
             until: Some(at("11:00:00")),
         };
-        let mut s = Summary::new(window);
-        for item in Assembler::new().messages(LogReader::new(&log[..]).into_records()) {
-            let Ok(item) = item else { panic!("read error") };
-            s.add(&item);
+        let summary = |log: &[u8]| {
+            let mut s = Summary::new(window);
+            for item in Assembler::new().messages(LogReader::new(log).into_records()) {
+                let Ok(item) = item else { panic!("read error") };
+                s.add(&item);
+            }
+            s
+        };
+        let r = summary(&log[..]).report(10, 1);
+        // Cut before and after the temporary rejection, merged: the same.
+        for at in ["10:30:01", "10:59:59"] {
+            let text = String::from_utf8_lossy(log);
+            let cut = text.find(&format!("2026-11-25 {at}")).unwrap_or_default();
+            let (a, b) = log.split_at(cut);
+            let mut merged = summary(a);
+            merged.merge(summary(b));
+            assert_eq!(
+                format!("{:?}", merged.report(10, 1)),
+                format!("{r:?}"),
+                "{at}"
+            );
         }
-        let r = s.report(10, 1);
         let t = &r.totals;
         assert_eq!((t.received.messages, t.received.bytes), (2, 1200));
         assert_eq!((t.delivered.messages, t.delivered.bytes), (1, 500));

@@ -1186,6 +1186,33 @@ mod tests {
         assert_eq!(r.last.as_deref(), Some("2026-11-25T10:59:59"));
     }
 
+    /// A delivery counts under its address, or under its `<original>` when
+    /// the address is a bare local part (a local user), lower-cased.
+    #[test]
+    fn a_bare_local_part_counts_under_its_original_address() {
+        let log = b"\
+2026-11-25 10:00:00 1sAoM6-0000000AAAA-0000 <= c@example.com H=mx.example.net [192.0.2.1] P=esmtp S=500 for ClientX@Server.example.com alias@example.com
+2026-11-25 10:00:01 1sAoM6-0000000AAAA-0000 => clientx <ClientX@Server.example.com> R=localuser T=local_delivery
+2026-11-25 10:00:02 1sAoM6-0000000AAAA-0000 => fwd@elsewhere.example <alias@example.com> R=redirect T=remote_smtp H=mx.elsewhere.example [192.0.2.5]
+2026-11-25 10:00:03 1sAoM6-0000000AAAA-0000 Completed
+";
+        let mut s = Summary::new(TimeWindow::default());
+        for item in Assembler::new().messages(LogReader::new(&log[..]).into_records()) {
+            let Ok(item) = item else { panic!("read error") };
+            s.add(&item);
+        }
+        let r = s.report(10, 1);
+        let mut keys: Vec<_> = r.recipients.iter().map(|v| v.key.as_str()).collect();
+        keys.sort_unstable();
+        assert_eq!(
+            keys,
+            ["clientx@server.example.com", "fwd@elsewhere.example"]
+        );
+        let mut keys: Vec<_> = r.recipient_domains.iter().map(|v| v.key.as_str()).collect();
+        keys.sort_unstable();
+        assert_eq!(keys, ["elsewhere.example", "server.example.com"]);
+    }
+
     /// A message's span is its earliest and latest lines, in whatever order
     /// they come.
     #[test]

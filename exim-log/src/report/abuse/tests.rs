@@ -231,7 +231,12 @@ const EVERY_KIND: &str = "\
 2024-05-25 10:04:04 SMTP connection from (x) [192.0.2.30] closed by DROP in ACL
 2024-05-25 10:04:05 H=[192.0.2.30] dropped by 'connect' ACL: go away
 2024-05-25 10:04:06 no host name found for IP address 192.0.2.30
+2024-05-25 10:09:59 SMTP connection from [192.0.2.10]:41001 (TCP/IP connection count = 1)
 2024-05-25 10:10:00 H=(dict.example) [192.0.2.10]:41001 F=<p@example.org> rejected RCPT <carol@example.com>: Unknown user
+2024-05-25 10:10:01 SMTP connection from (dict.example) [192.0.2.10]:41001 closed by QUIT
+2024-05-25 10:10:30 H=(x2) [203.0.113.5] rejected EHLO or HELO x2: HELO is our own name
+2024-05-25 10:10:31 H=(h.example.org) [192.0.2.20] sender verify fail for <s3@nowhere.test>: Unrouteable address
+2024-05-25 10:10:32 H=(x) [192.0.2.30] F=<n@example.org> temporarily rejected RCPT <a3@example.test>: rate limit exceeded
 ";
 
 /// A row as (key, count, distinct, first seen, last seen), the times'
@@ -285,9 +290,9 @@ fn every_kind(lines: &[&str]) -> AbuseReport {
 fn every_kind_of_event_counted_by_hand() {
     let lines: Vec<&str> = EVERY_KIND.lines().collect();
     let r = every_kind(&lines).report(10, 1);
-    assert_eq!(r.lines, 25);
+    assert_eq!(r.lines, 30);
     assert_eq!(r.first.as_deref(), Some("2024-05-25T10:00:00"));
-    assert_eq!(r.last.as_deref(), Some("2024-05-25T10:10:00"));
+    assert_eq!(r.last.as_deref(), Some("2024-05-25T10:10:32"));
     assert_eq!(r.threshold, 1);
 
     // Four unknown recipients from one host in two connections; the local
@@ -360,7 +365,7 @@ fn every_kind_of_event_counted_by_hand() {
             ),
             (
                 "192.0.2.10",
-                "2024-05-25T10:10:00",
+                "2024-05-25T10:09:59",
                 "2024-05-25T10:10:00",
                 1,
                 1,
@@ -384,14 +389,14 @@ fn every_kind_of_event_counted_by_hand() {
         [row("198.51.100.7", 2, 2, "10:01:00", "10:01:30")]
     );
 
-    assert_eq!(r.helo.total, 1);
+    assert_eq!(r.helo.total, 2);
     assert_eq!(
         tallied(&r.helo.by_key),
-        [row("HELO is our own name", 1, 1, "10:02:00", "10:02:00")]
+        [row("HELO is our own name", 2, 1, "10:02:00", "10:10:30")]
     );
     assert_eq!(
         tallied(&r.helo.by_host),
-        [row("203.0.113.5", 1, 1, "10:02:00", "10:02:00")]
+        [row("203.0.113.5", 2, 1, "10:02:00", "10:10:30")]
     );
 
     assert_eq!(r.protocol.total, 2);
@@ -427,20 +432,22 @@ fn every_kind_of_event_counted_by_hand() {
     );
 
     let v = &r.sender_verify;
-    assert_eq!((v.failed, v.deferred), (1, 1));
+    assert_eq!((v.failed, v.deferred), (2, 1));
     assert_eq!(
         tallied(&v.by_domain),
-        [row("nowhere.test", 2, 1, "10:03:00", "10:03:01")]
+        [row("nowhere.test", 3, 1, "10:03:00", "10:10:31")]
     );
     assert_eq!(
         tallied(&v.by_host),
-        [row("192.0.2.20", 2, 2, "10:03:00", "10:03:01")]
+        [row("192.0.2.20", 3, 3, "10:03:00", "10:10:31")]
     );
 
-    assert_eq!(r.other_rejections.total, 5);
+    assert_eq!(r.other_rejections.total, 6);
     assert_eq!(
         tallied(&r.other_rejections.by_key),
         [
+            // Most first, then by name.
+            row("rate limit exceeded", 2, 1, "10:04:00", "10:10:32"),
             row("Sender verify failed", 1, 1, "10:03:02", "10:03:02"),
             row(
                 "This message contains a virus (Test.Sig-1).",
@@ -450,7 +457,6 @@ fn every_kind_of_event_counted_by_hand() {
                 "10:04:01"
             ),
             row("greylisted, try later", 1, 1, "10:04:02", "10:04:02"),
-            row("rate limit exceeded", 1, 1, "10:04:00", "10:04:00"),
             row("relay not permitted", 1, 1, "10:00:04", "10:00:04"),
         ]
     );
@@ -477,15 +483,21 @@ fn every_kind_of_event_counted_by_hand() {
         [
             (
                 "192.0.2.30",
-                6,
+                7,
                 vec![
-                    ("rate-limit", 1),
+                    ("rate-limit", 2),
                     ("no-mail", 1),
                     ("acl-drop", 2),
                     ("content", 1),
                     ("host-lookup", 1)
                 ],
-                (at("2024-05-25T10:04:00"), at("2024-05-25T10:04:06"))
+                (at("2024-05-25T10:04:00"), at("2024-05-25T10:10:32"))
+            ),
+            (
+                "203.0.113.5",
+                6,
+                vec![("helo", 2), ("auth", 2), ("protocol", 2)],
+                (at("2024-05-25T10:02:00"), at("2024-05-25T10:10:30"))
             ),
             (
                 "192.0.2.10",
@@ -494,16 +506,10 @@ fn every_kind_of_event_counted_by_hand() {
                 (at("2024-05-25T10:00:01"), at("2024-05-25T10:10:00"))
             ),
             (
-                "203.0.113.5",
-                5,
-                vec![("helo", 1), ("auth", 2), ("protocol", 2)],
-                (at("2024-05-25T10:02:00"), at("2024-05-25T10:02:04"))
-            ),
-            (
                 "192.0.2.20",
-                2,
-                vec![("sender-verify", 1), ("rcpt", 1)],
-                (at("2024-05-25T10:03:00"), at("2024-05-25T10:03:02"))
+                3,
+                vec![("sender-verify", 2), ("rcpt", 1)],
+                (at("2024-05-25T10:03:00"), at("2024-05-25T10:10:31"))
             ),
             (
                 "198.51.100.7",
@@ -537,7 +543,7 @@ fn every_kind_of_event_counted_by_hand() {
     // many events; `top` 1 keeps one row a table.
     let r = every_kind(&lines).report(1, 5);
     let ips: Vec<_> = r.offenders.iter().map(|o| o.ip.as_str()).collect();
-    assert_eq!(ips, ["192.0.2.30", "192.0.2.10", "203.0.113.5"]);
+    assert_eq!(ips, ["192.0.2.30", "203.0.113.5", "192.0.2.10"]);
     assert!(
         r.dictionary.connections.is_empty(),
         "3 and 1 unknown: under 5"
@@ -676,4 +682,19 @@ fn concurrent_connections_of_one_ip_are_told_apart_by_their_duration() {
     for (cut, merged) in connections_merged(&lines).into_iter().enumerate() {
         assert_eq!(merged, connections(&lines), "cut before line {}", cut + 2);
     }
+}
+
+/// What a host's and a key's rows hold besides their counts: their sets.
+#[test]
+fn rows_weigh_their_counts_and_hold_their_sets() {
+    let mut t = Tally::default();
+    let empty = t.heap_bytes();
+    t.distinct.insert("alice-the-local-part");
+    assert!(t.heap_bytes() >= empty + 20, "{}", t.heap_bytes());
+    let mut h = DictHost::default();
+    let empty = h.heap_bytes();
+    h.local_parts.insert("alice-the-local-part");
+    assert!(h.heap_bytes() >= empty + 20, "{}", h.heap_bytes());
+    h.rejected_unknown = 3;
+    assert_eq!(h.weight(), 3);
 }

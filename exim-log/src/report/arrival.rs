@@ -82,3 +82,108 @@ impl LoggedArrival {
         self.host.is_none() && self.sender != "<>"
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::assemble::{Assembled, Assembler};
+    use crate::reader::LogReader;
+
+    /// The arrivals of a log's messages, by id (`None`: no `<=` line).
+    fn arrivals(log: &str) -> Vec<(String, Option<LoggedArrival>)> {
+        let records = LogReader::new(log.as_bytes()).into_records();
+        Assembler::new()
+            .messages(records)
+            .filter_map(|item| match item {
+                Ok(Assembled::Message(m)) => {
+                    Some((m.id().as_str().to_string(), LoggedArrival::of(&m)))
+                }
+                _ => None,
+            })
+            .collect()
+    }
+
+    /// Each field from its part of the `<=` line; local means neither a
+    /// client host nor a bounce.
+    #[test]
+    fn fields_of_the_arrival_line() {
+        let log = "\
+2024-05-25 00:46:03 [5737] cwd=/home/farmurba/public_html/x 3 args: /usr/sbin/sendmail -t -i
+2024-05-25 00:46:03 [5737] 1sAfXv-0001UX-00 <= farmurba@host.example U=farmurba P=local S=709
+2024-05-25 00:47:00 1sAfXw-0001UX-00 <= client@example.com H=(home-pc) [198.51.100.20] P=esmtpa A=fixed_plain:clientx S=715
+2024-05-25 00:48:00 1sAfXx-0001UX-00 <= <> R=1sAfXv-0001UX-00 U=Debian-exim P=local S=2100
+2024-05-25 00:49:00 1sAfXy-0001UX-00 <= a@example.org H=mx.example.org [192.0.2.7] P=esmtps A=cram S=10
+2024-05-25 00:50:00 1sAfXz-0001UX-00 => b@example.org R=r T=t
+";
+        let got = arrivals(log);
+        let want = |id: &str, time: &str, unix: i64, sender: &str, user, auth, host, cwd| {
+            let s = |o: Option<&str>| o.map(str::to_string);
+            (
+                id.to_string(),
+                Some(LoggedArrival {
+                    id: id.to_string(),
+                    time: time.to_string(),
+                    unix_time: unix,
+                    sender: sender.to_string(),
+                    user: s(user),
+                    auth: s(auth),
+                    host: s(host),
+                    cwd: s(cwd),
+                }),
+            )
+        };
+        // 2024-05-25 is day 19868 of the epoch.
+        let day = 19_868 * 86_400;
+        assert_eq!(
+            got,
+            [
+                want(
+                    "1sAfXv-0001UX-00",
+                    "2024-05-25T00:46:03",
+                    day + 46 * 60 + 3,
+                    "farmurba@host.example",
+                    Some("farmurba"),
+                    None,
+                    None,
+                    Some("/home/farmurba/public_html/x")
+                ),
+                want(
+                    "1sAfXw-0001UX-00",
+                    "2024-05-25T00:47:00",
+                    day + 47 * 60,
+                    "client@example.com",
+                    None,
+                    Some("clientx"),
+                    Some("198.51.100.20"),
+                    None
+                ),
+                want(
+                    "1sAfXx-0001UX-00",
+                    "2024-05-25T00:48:00",
+                    day + 48 * 60,
+                    "<>",
+                    Some("Debian-exim"),
+                    None,
+                    None,
+                    None
+                ),
+                want(
+                    "1sAfXy-0001UX-00",
+                    "2024-05-25T00:49:00",
+                    day + 49 * 60,
+                    "a@example.org",
+                    None,
+                    Some("cram"),
+                    Some("192.0.2.7"),
+                    None
+                ),
+                ("1sAfXz-0001UX-00".to_string(), None),
+            ]
+        );
+        let local: Vec<bool> = got
+            .iter()
+            .filter_map(|(_, a)| a.as_ref().map(LoggedArrival::is_local))
+            .collect();
+        assert_eq!(local, [true, false, false, false]);
+    }
+}

@@ -214,6 +214,42 @@ mod tests {
         assert!(!merge_span(&mut f2, &mut l2, Some(morning), Some(noon)));
     }
 
+    /// A window open at one end, or at both (everything), and its bounds:
+    /// `since` inclusive, `until` exclusive.
+    #[test]
+    fn half_open_windows() {
+        let t = |s: &str| {
+            crate::parse_line(format!("2024-05-25 {s} x").as_bytes())
+                .map(|l| l.timestamp)
+                .unwrap_or_else(|e| panic!("{e}"))
+        };
+        let ten = log_seconds(&t("10:00:00"));
+        // 2024-05-25 is day 19868 of the epoch.
+        assert_eq!(ten, 19_868 * 86_400 + 10 * 3600);
+        let since = TimeWindow {
+            since: Some(ten),
+            until: None,
+        };
+        let until = TimeWindow {
+            since: None,
+            until: Some(ten),
+        };
+        let all = TimeWindow::default();
+        for (at, in_since, in_until) in [
+            ("09:59:59", false, true),
+            ("10:00:00", true, false),
+            ("10:00:01", true, false),
+        ] {
+            let t = t(at);
+            assert_eq!(since.contains(&t), in_since, "since 10:00, {at}");
+            assert_eq!(until.contains(&t), in_until, "until 10:00, {at}");
+            assert!(all.contains(&t));
+            let s = log_seconds(&t);
+            assert_eq!(since.contains_seconds(s), in_since);
+            assert_eq!(until.contains_seconds(s), in_until);
+        }
+    }
+
     #[test]
     fn window_ignores_the_offset() {
         let ts = |s: &[u8]| crate::parse_line(s).map(|l| l.timestamp);

@@ -1034,6 +1034,362 @@ mod tests {
         }
     }
 
+    /// Every kind of source and total, each message whole (its lines in a
+    /// row, the bounce inside its parent's): the script's messages are the
+    /// first three, the rest come later (for the merge test's split).
+    const SOURCES: &str = "\
+2006-04-27 17:40:00 1FZ7aa-0004zz-Z9 => k@example.net R=lookuphost T=remote_smtp H=mx.example.net [192.0.2.25]
+2006-04-27 17:40:00 1FZ7aa-0004zz-Z9 Completed
+2006-04-27 17:43:41 1FZ8zt-0005lz-E7 <= nobody@server.example.com U=nobody P=local S=4001 T=\"Buy Me!\" for a@example.net b@Example.ORG
+2006-04-27 17:43:50 cwd=/home/x/public_html/ 5 args: /usr/sbin/exim -Mc 1FZ8zt-0005lz-E7
+2006-04-27 17:43:53 1FZ8zt-0005lz-E7 => a@example.net R=lookuphost T=remote_smtp H=mx.example.net [192.0.2.25]
+2006-04-27 17:43:53 1FZ8zt-0005lz-E7 ** b@Example.ORG R=lookuphost T=remote_smtp H=mx.example.org [192.0.2.26]: SMTP error from remote mail server after RCPT TO:<b@Example.ORG>: 550 unknown user
+2006-04-27 17:43:54 1FZ8zu-0005m0-A1 <= <> R=1FZ8zt-0005lz-E7 U=Debian-exim P=local S=2100 T=\"Mail delivery failed: returning message to sender\" for nobody@server.example.com
+2006-04-27 17:43:54 1FZ8zu-0005m0-A1 => nobody <nobody@server.example.com> R=localuser T=local_delivery
+2006-04-27 17:43:54 1FZ8zu-0005m0-A1 Completed
+2006-04-27 17:43:55 1FZ8zt-0005lz-E7 Completed
+2006-04-27 17:50:00 1FZ8zv-0005m1-B2 <= nobody@server.example.com U=nobody P=local S=1000 T=\"Cheap pills\"
+2006-04-27 17:50:01 cwd=/home/x/public_html/ 5 args: /usr/sbin/exim -Mc 1FZ8zv-0005m1-B2
+2006-04-27 17:50:02 1FZ8zv-0005m1-B2 => c@example.net R=lookuphost T=remote_smtp H=mx.example.net [192.0.2.25]
+2006-04-27 17:50:02 1FZ8zv-0005m1-B2 == d@other.example R=lookuphost T=remote_smtp defer (-44) H=mx.other.example [192.0.2.27]: SMTP error from remote mail server after RCPT TO:<d@other.example>: 451 later
+2006-04-27 17:50:03 1FZ8zv-0005m1-B2 => c@example.net R=lookuphost T=remote_smtp H=mx.example.net [192.0.2.25]
+2006-04-27 17:51:00 1FZ8zv-0005m1-B2 => d@other.example R=lookuphost T=remote_smtp H=mx.other.example [192.0.2.27]
+2006-04-27 17:51:00 1FZ8zv-0005m1-B2 Completed
+2006-04-27 17:52:00 1FZ8zw-0005m2-C3 <= nobody@server.example.com U=nobody P=local S=500 T=\"Buy Me!\" for e@example.net
+2006-04-27 17:52:01 1FZ8zw-0005m2-C3 => e@example.net R=lookuphost T=remote_smtp H=mx.example.net [192.0.2.25]
+2006-04-27 17:52:01 1FZ8zw-0005m2-C3 Completed
+2006-04-27 17:54:51 1FZ9lT-000707-O2 <= client@example.com H=(home-pc) [198.51.100.20] P=esmtpa A=fixed_plain:clientx S=715 id=ABCDEFG@home-pc T=\"Hello\" for f@example.net g@example.net
+2006-04-27 17:54:52 1FZ9lT-000707-O2 => f@example.net R=lookuphost T=remote_smtp H=mx.example.net [192.0.2.25]
+2006-04-27 17:54:52 1FZ9lT-000707-O2 == g@example.net R=lookuphost T=remote_smtp defer (-44) H=mx.example.net [192.0.2.25]: SMTP error from remote mail server after RCPT TO:<g@example.net>: 451 later
+2006-04-27 17:55:10 1FZ9lU-000708-A1 <= relay@example.com H=open.example.com [203.0.113.50] P=esmtp S=900 for d@example.net
+2006-04-27 17:55:11 1FZ9lU-000708-A1 => d@example.net R=lookuphost T=remote_smtp H=mx.example.net [192.0.2.25]
+2006-04-27 17:55:11 1FZ9lU-000708-A1 Completed
+2006-04-27 17:56:00 1FZ9lV-000709-B2 <= friend@example.net H=mx.example.net [192.0.2.25] P=esmtp S=1200 for clientx@server.example.com
+2006-04-27 17:56:00 1FZ9lV-000709-B2 => clientx <clientx@server.example.com> R=localuser T=local_delivery
+2006-04-27 17:56:00 1FZ9lV-000709-B2 Completed
+2006-04-27 17:56:30 1FZ9lW-00070A-C3 <= other@example.com H=(different-helo) [203.0.113.50] P=esmtp S=100 for h@example.org
+2006-04-27 17:56:31 1FZ9lW-00070A-C3 => h@example.org R=lookuphost T=remote_smtp H=mx.example.org [192.0.2.26]
+2006-04-27 17:56:31 1FZ9lW-00070A-C3 Completed
+2006-04-27 17:57:00 1FZ9lX-00070B-D4 <= x@example.com H=(helo-only) [203.0.113.51] P=esmtp S=50 for i@example.com
+2006-04-27 17:57:01 1FZ9lX-00070B-D4 == i@example.com R=lookuphost T=remote_smtp defer (-44) H=mx.example.com [192.0.2.28]: SMTP error from remote mail server after RCPT TO:<i@example.com>: 451 later
+2006-04-27 17:58:00 1FZ9lY-00070C-E5 <= y@example.com H=(pc) [198.51.100.21] P=esmtpa A=cram S=300 for j@example.net
+2006-04-27 17:58:01 1FZ9lY-00070C-E5 => j@example.net R=lookuphost T=remote_smtp H=mx.example.net [192.0.2.25]
+2006-04-27 17:58:01 1FZ9lY-00070C-E5 Completed
+";
+
+    /// [`SOURCES`]' report over `window`.
+    fn sources_report(log: &str, window: TimeWindow) -> SpamSources {
+        let mut s = SpamSources::new(window);
+        for item in Assembler::new().messages(LogReader::new(log.as_bytes()).into_records()) {
+            if let Ok(Assembled::Message(m)) = item {
+                s.add(&m);
+            }
+        }
+        s
+    }
+
+    /// A row's counts: (messages, recipients, domains, delivered, failed,
+    /// deferred, bounce messages, bytes).
+    fn counts(r: &Row) -> (u64, u64, u64, u64, u64, u64, u64, u64) {
+        (
+            r.messages,
+            r.recipients,
+            r.recipient_domains.count,
+            r.delivered,
+            r.failed,
+            r.deferred,
+            r.bounce_messages,
+            r.bytes,
+        )
+    }
+
+    /// The rows of `kind` by source.
+    fn rows(r: &SpamReport, kind: SourceKind) -> Map<&str, &Row> {
+        let section = r.sections.iter().find(|s| s.kind == kind);
+        section.map_or_else(Map::default, |s| {
+            s.rows
+                .iter()
+                .map(|row| (row.source.as_str(), row))
+                .collect()
+        })
+    }
+
+    /// Every field of every table and total of [`SOURCES`], counted by hand
+    /// from its lines.
+    #[test]
+    fn every_count_of_each_kind_of_source() {
+        let r = sources_report(SOURCES, TimeWindow::default()).report(10, 1);
+        let t = &r.totals;
+        // 10 arrivals (the bounce one of them); the first message has none.
+        assert_eq!(
+            (
+                t.messages,
+                t.local,
+                t.local_with_script,
+                t.authenticated,
+                t.relayed,
+                t.inbound,
+                t.bounces,
+                t.without_arrival
+            ),
+            (10, 3, 2, 2, 3, 1, 1, 1)
+        );
+        assert_eq!(t.first.as_deref(), Some("2006-04-27T17:43:41"));
+        assert_eq!(t.last.as_deref(), Some("2006-04-27T17:58:00"));
+        let kinds: Vec<_> = r.sections.iter().map(|s| (s.kind, s.sources)).collect();
+        assert_eq!(
+            kinds,
+            [
+                (SourceKind::Script, 1),
+                (SourceKind::User, 1),
+                (SourceKind::Login, 2),
+                (SourceKind::Host, 2)
+            ]
+        );
+        let names: Vec<_> = SourceKind::ALL.iter().map(SourceKind::name).collect();
+        assert_eq!(names, ["script", "user", "login", "host"]);
+
+        // The script: the first two messages (the third has no cwd= line).
+        // Recipients: the first's `for` list (2), the second's distinct
+        // delivered addresses (c twice, d deferred then delivered: 2).
+        let script = rows(&r, SourceKind::Script)["/home/x/public_html/"];
+        assert_eq!(counts(script), (2, 4, 3, 4, 1, 1, 1, 5001));
+        assert_eq!(script.label, None);
+        assert_eq!(script.first_seen.as_deref(), Some("2006-04-27T17:43:41"));
+        assert_eq!(script.last_seen.as_deref(), Some("2006-04-27T17:50:00"));
+        assert_eq!(
+            script.example_message_id.as_deref(),
+            Some("1FZ8zt-0005lz-E7")
+        );
+        let subjects = |row: &Row| -> Vec<(String, u64)> {
+            let s = row.top_subjects.iter();
+            s.map(|s| (s.subject.clone(), s.count)).collect()
+        };
+        assert_eq!(
+            subjects(script),
+            [("Buy Me!".to_string(), 1), ("Cheap pills".to_string(), 1)]
+        );
+        // The user: the three local messages (not the bounce's Debian-exim).
+        let user = rows(&r, SourceKind::User)["nobody"];
+        assert_eq!(counts(user), (3, 5, 3, 5, 1, 1, 1, 5501));
+        assert_eq!(user.last_seen.as_deref(), Some("2006-04-27T17:52:00"));
+        assert_eq!(user.example_message_id.as_deref(), Some("1FZ8zt-0005lz-E7"));
+        assert_eq!(
+            subjects(user),
+            [("Buy Me!".to_string(), 2), ("Cheap pills".to_string(), 1)]
+        );
+        // Logins: the id of A=, or the authenticator's name without one.
+        let logins = rows(&r, SourceKind::Login);
+        assert_eq!(logins.len(), 2);
+        assert_eq!(counts(logins["clientx"]), (1, 2, 1, 1, 0, 1, 0, 715));
+        assert_eq!(subjects(logins["clientx"]), [("Hello".to_string(), 1)]);
+        assert_eq!(counts(logins["cram"]), (1, 1, 1, 1, 0, 0, 0, 300));
+        assert_eq!(logins["cram"].top_subjects.len(), 0);
+        // Hosts relayed through (a deferral to a remote host counts), named
+        // as first seen; the inbound message and the logins are no host's.
+        let hosts = rows(&r, SourceKind::Host);
+        assert_eq!(hosts.len(), 2);
+        let open = hosts["203.0.113.50"];
+        assert_eq!(counts(open), (2, 2, 2, 2, 0, 0, 0, 1000));
+        assert_eq!(open.label.as_deref(), Some("open.example.com"));
+        assert_eq!(open.first_seen.as_deref(), Some("2006-04-27T17:55:10"));
+        assert_eq!(open.last_seen.as_deref(), Some("2006-04-27T17:56:30"));
+        assert_eq!(open.example_message_id.as_deref(), Some("1FZ9lU-000708-A1"));
+        let helo = hosts["203.0.113.51"];
+        assert_eq!(counts(helo), (1, 1, 1, 0, 0, 1, 0, 50));
+        assert_eq!(helo.label.as_deref(), Some("helo-only"));
+        // One finding a kind: its top row (ties by name).
+        let findings: Vec<_> = r
+            .findings
+            .iter()
+            .map(|f| (f.kind, f.source.as_str(), f.messages, f.recipients))
+            .collect();
+        assert_eq!(
+            findings,
+            [
+                (SourceKind::Script, "/home/x/public_html/", 2, 4),
+                (SourceKind::User, "nobody", 3, 5),
+                (SourceKind::Login, "clientx", 1, 2),
+                (SourceKind::Host, "203.0.113.50", 2, 2)
+            ]
+        );
+        assert_eq!(
+            r.findings[3].example_message_id.as_deref(),
+            Some("1FZ9lU-000708-A1")
+        );
+        // `top` and `threshold`.
+        let r = sources_report(SOURCES, TimeWindow::default()).report(1, 2);
+        let shown: Vec<_> = r.sections.iter().map(|s| s.rows.len()).collect();
+        assert_eq!(shown, [1, 1, 0, 1]);
+        assert_eq!(r.findings.len(), 3);
+        // The lean way (lines taken as read) counts the same.
+        assert_eq!(
+            lean_report(SOURCES.as_bytes(), AssemblerOptions::default()),
+            full_report(SOURCES.as_bytes(), AssemblerOptions::default())
+        );
+    }
+
+    /// A window counts the arrivals inside it (`[since, until)`); a message
+    /// without its arrival is counted whatever the window.
+    #[test]
+    fn the_window_takes_the_arrivals_inside_it() {
+        let at = |s: &str| {
+            let t = crate::parse_line(format!("2006-04-27 {s} x").as_bytes())
+                .map(|l| l.timestamp)
+                .unwrap_or_else(|e| panic!("{e}"));
+            super::super::log_seconds(&t)
+        };
+        let w = TimeWindow {
+            since: Some(at("17:52:00")),
+            until: Some(at("17:57:00")),
+        };
+        let r = sources_report(SOURCES, w).report(10, 1);
+        let t = &r.totals;
+        assert_eq!(
+            (
+                t.messages,
+                t.local,
+                t.authenticated,
+                t.relayed,
+                t.inbound,
+                t.without_arrival
+            ),
+            (5, 1, 1, 2, 1, 1)
+        );
+        assert_eq!(t.first.as_deref(), Some("2006-04-27T17:52:00"));
+        assert_eq!(t.last.as_deref(), Some("2006-04-27T17:56:30"));
+        assert_eq!(counts(rows(&r, SourceKind::User)["nobody"]).0, 1);
+        assert_eq!(rows(&r, SourceKind::Script).len(), 0);
+    }
+
+    /// Two parts merged give the report of the whole, in either order (the
+    /// example stays the earliest message); cut inside the user's messages
+    /// (the failure and bounce in the first part, the deferral in the
+    /// second) and inside the host's.
+    #[test]
+    fn parts_merged_give_the_report_of_the_whole() {
+        let whole = sources_report(SOURCES, TimeWindow::default()).report(10, 1);
+        // Each row's counts, span and example, by kind and source.
+        let every = |r: &SpamReport| -> Vec<String> {
+            let rows = r.sections.iter().flat_map(|s| {
+                s.rows.iter().map(move |row| {
+                    let (f, l, e) = (&row.first_seen, &row.last_seen, &row.example_message_id);
+                    format!(
+                        "{:?} {} {:?} {f:?} {l:?} {e:?}",
+                        s.kind,
+                        row.source,
+                        counts(row)
+                    )
+                })
+            });
+            rows.chain([format!("{:?}", r.totals)]).collect()
+        };
+        for at in ["17:50:00", "17:54:51", "17:56:00"] {
+            let cut = SOURCES
+                .find(&format!("2006-04-27 {at}"))
+                .unwrap_or_default();
+            let (a, b) = SOURCES.split_at(cut);
+            let mut ab = sources_report(a, TimeWindow::default());
+            ab.merge(sources_report(b, TimeWindow::default()));
+            assert_eq!(
+                format!("{:?}", ab.report(10, 1)),
+                format!("{whole:?}"),
+                "{at}"
+            );
+            let mut ba = sources_report(b, TimeWindow::default());
+            ba.merge(sources_report(a, TimeWindow::default()));
+            let r = ba.report(10, 1);
+            assert_eq!(every(&r), every(&whole), "{at}, the later part first");
+            // The label is the one seen first in the part merged into.
+            let open = rows(&r, SourceKind::Host)["203.0.113.50"];
+            let label = if at == "17:56:00" {
+                "different-helo"
+            } else {
+                "open.example.com"
+            };
+            assert_eq!(open.label.as_deref(), Some(label), "{at}");
+        }
+    }
+
+    /// The state travels (the Python `Report` pickles it): read back, it
+    /// gives the same report, totals included.
+    #[cfg(feature = "serde")]
+    #[test]
+    fn the_state_read_back_gives_the_same_report() {
+        let s = sources_report(SOURCES, TimeWindow::default());
+        let json = serde_json::to_vec(&s).unwrap_or_else(|e| panic!("{e}"));
+        let back: SpamSources = serde_json::from_slice(&json).unwrap_or_else(|e| panic!("{e}"));
+        let (want, got) = (s.report(10, 1), back.report(10, 1));
+        assert_eq!(got.totals, want.totals);
+        assert_eq!(got.totals.messages, 10);
+        assert_eq!(format!("{got:?}"), format!("{want:?}"));
+    }
+
+    /// What `add_message_line` returns is what it added to the bytes held
+    /// for the messages in flight, line by line.
+    #[test]
+    fn the_bytes_returned_are_the_bytes_held() {
+        let mut s = SpamSources::new(TimeWindow::default());
+        let mut returned = 0;
+        for raw in SOURCES.lines() {
+            let line = crate::parse_line(raw.as_bytes()).unwrap_or_else(|e| panic!("{raw}: {e}"));
+            returned += s.add_message_line(&line);
+            assert_eq!(returned, s.open_bytes(), "{raw}");
+        }
+        // Each of the eleven messages is held (none went to `add`).
+        assert_eq!(s.open.len(), 11);
+        assert!(returned > 11 * Open::OVERHEAD);
+    }
+
+    /// A source's example is its earliest message, whatever order its
+    /// messages come in (logs read out of time order).
+    #[test]
+    fn the_example_is_the_earliest_message() {
+        let t = |s: &str| {
+            crate::parse_line(format!("2024-05-25 {s} x").as_bytes())
+                .map(|l| l.timestamp)
+                .unwrap_or_else(|e| panic!("{e}"))
+        };
+        let mut s = Stats::default();
+        for (at, id) in [
+            ("10:00:00", "A"),
+            ("09:00:00", "B"),
+            ("11:00:00", "C"),
+            ("09:00:00", "D"),
+        ] {
+            s.add(&Facts {
+                id,
+                time: Some(t(at)),
+                ..Facts::default()
+            });
+        }
+        assert_eq!(s.example.as_deref(), Some("B"));
+        assert_eq!(
+            (s.first, s.last),
+            (Some(t("09:00:00")), Some(t("11:00:00")))
+        );
+        assert_eq!(s.messages, 4);
+    }
+
+    /// What a source's entry holds besides its counts: a label or an
+    /// example adds its length, a domain or a subject adds to it.
+    #[test]
+    fn a_source_weighs_its_messages_and_holds_its_texts() {
+        let mut s = Stats::default();
+        let empty = s.heap_bytes();
+        s.label = Some("open.example.com".to_string());
+        assert_eq!(s.heap_bytes(), empty + 16);
+        s.example = Some("1FZ8zt-0005lz-E7".to_string());
+        assert_eq!(s.heap_bytes(), empty + 32);
+        s.domains.insert("example.net");
+        let domain = s.heap_bytes();
+        assert!(domain >= empty + 32 + "example.net".len(), "{domain}");
+        s.subjects.bump("Buy Me!");
+        assert!(s.heap_bytes() >= domain + "Buy Me!".len());
+        s.messages = 7;
+        assert_eq!(s.weight(), 7);
+    }
+
     #[test]
     fn recipients_are_counted_and_their_domains_kept_once_lower_cased() {
         let to = [
@@ -1054,6 +1410,33 @@ mod tests {
         );
         let (count, domains) = recipients_and_domains(std::iter::empty());
         assert_eq!((count, domains.len()), (0, 0));
+    }
+
+    /// The memo keeps subjects of up to [`SubjectMemo::LONGEST`] bytes, at
+    /// most [`SubjectMemo::MAX`] of them (then it starts again), and never
+    /// a longer one.
+    #[test]
+    fn the_subject_memo_keeps_short_subjects_up_to_its_cap() {
+        let mut memo = SubjectMemo::default();
+        let longest = "s".repeat(SubjectMemo::LONGEST);
+        let q = Quoted::new(longest.as_bytes(), Escaping::Subject);
+        assert_eq!(memo.get(q), longest);
+        assert_eq!(
+            memo.decoded.len(),
+            1,
+            "a subject of the longest size is kept"
+        );
+        let longer = "s".repeat(SubjectMemo::LONGEST + 1);
+        let q = Quoted::new(longer.as_bytes(), Escaping::Subject);
+        assert_eq!(memo.get(q), longer);
+        assert_eq!(memo.decoded.len(), 1, "a longer one is not");
+        for i in 1..SubjectMemo::MAX {
+            let raw = format!("subject {i}");
+            memo.get(Quoted::new(raw.as_bytes(), Escaping::Subject));
+            assert_eq!(memo.decoded.len(), i + 1);
+        }
+        memo.get(Quoted::new(b"one more", Escaping::Subject));
+        assert_eq!(memo.decoded.len(), 1, "full: started again");
     }
 
     #[test]

@@ -1019,6 +1019,25 @@ mod tests {
                 ])
             );
             assert_eq!(rows(&r.local_senders), own(&[("carol", 1, 0, 500)]));
+            // Received by host name (else HELO, else IP; `local` without
+            // one), delivered by host name or `local`.
+            assert_eq!(
+                rows(&r.sending_hosts),
+                own(&[
+                    ("local", 1, 0, 500),
+                    ("mx.example.net", 1, 0, 2048),
+                    ("relay.example.net", 1, 0, 20_000),
+                ])
+            );
+            assert_eq!(
+                rows(&r.destinations),
+                own(&[("local", 1, 2, 500), ("mx.example.org", 1, 1, 20_000)])
+            );
+            let mut hours = [0; 24];
+            hours[10] = 3;
+            assert_eq!(r.received_per_hour, hours);
+            hours[10] = 2;
+            assert_eq!(r.delivered_per_hour, hours);
             assert_eq!(r.first.as_deref(), Some("2026-11-25T10:00:00"));
             assert_eq!(r.last.as_deref(), Some("2026-11-25T13:31:01"));
             let c = r.timeline.points.iter().fold((0, 0, 0, 0, 0), |a, p| {
@@ -1033,6 +1052,186 @@ mod tests {
             });
             assert_eq!(c, (3, 2, 2, 1, 1));
         }
+    }
+
+    /// The bucket labels, and the bounds of each: a value equal to a bucket's
+    /// bound is in the next one (`under 1m` is under 60 seconds).
+    #[test]
+    fn buckets_at_their_bounds() {
+        let log = b"\
+2026-11-25 10:00:00 1sAoM5-00000009r3p-06vq <= a@example.com U=a P=local S=1023
+2026-11-25 10:00:59 1sAoM5-00000009r3p-06vq Completed
+2026-11-25 10:01:00 1sAoM6-0000000AAAA-0000 <= a@example.com U=a P=local S=1024
+2026-11-25 10:02:00 1sAoM6-0000000AAAA-0000 Completed
+2026-11-25 10:03:00 1sAoM7-0000000AAAA-0000 <= a@example.com U=a P=local S=10485759
+2026-11-25 10:03:00 1sAoM8-0000000AAAA-0000 <= a@example.com U=a P=local S=10485760
+2026-11-25 10:03:00 1sAoM9-0000000AAAA-0000 <= a@example.com U=a P=local S=10240
+2026-11-25 10:03:00 1sAoMA-0000000AAAA-0000 <= a@example.com U=a P=local S=102400
+";
+        let mut s = Summary::new(TimeWindow::default());
+        for item in Assembler::new().messages(LogReader::new(&log[..]).into_records()) {
+            let Ok(item) = item else { panic!("read error") };
+            s.add(&item);
+        }
+        let r = s.report(10, 1);
+        let sizes: Vec<_> = r
+            .sizes
+            .iter()
+            .map(|b| (b.bucket.as_str(), b.messages))
+            .collect();
+        assert_eq!(
+            sizes,
+            [
+                ("under 1 KiB", 1),
+                ("under 10 KiB", 1),
+                ("under 100 KiB", 1),
+                ("under 1 MiB", 1),
+                ("under 10 MiB", 1),
+                ("10 MiB and over", 1)
+            ]
+        );
+        // 59 seconds and 60 seconds on the queue.
+        let queue: Vec<_> = r
+            .queue_times
+            .iter()
+            .map(|b| (b.bucket.as_str(), b.messages))
+            .collect();
+        assert_eq!(
+            queue,
+            [
+                ("under 1m", 1),
+                ("under 5m", 1),
+                ("under 15m", 0),
+                ("under 30m", 0),
+                ("under 1h", 0),
+                ("under 3h", 0),
+                ("under 6h", 0),
+                ("under 12h", 0),
+                ("under 1d", 0),
+                ("over 1d", 0)
+            ]
+        );
+        assert_eq!(r.totals.completed, 2);
+        // A row's weight is its messages: six from `local`, none at 7.
+        let rows = |top, threshold| -> Vec<(String, u64)> {
+            let r = s.report(top, threshold);
+            r.sending_hosts
+                .iter()
+                .map(|v| (v.key.clone(), v.volume.messages))
+                .collect()
+        };
+        assert_eq!(rows(10, 6), [("local".to_string(), 6)]);
+        assert_eq!(rows(10, 7), []);
+        assert_eq!(rows(0, 1), []);
+    }
+
+    /// Only what falls in `[since, until)` counts, messages' lines and lone
+    /// lines alike; a temporary rejection counts apart from the others.
+    #[test]
+    fn the_window_and_temporary_rejections() {
+        let log = b"\
+2026-11-25 09:59:59 1sAoM5-00000009r3p-06vq <= a@example.com U=a P=local S=100
+2026-11-25 09:59:59 1sAoM5-00000009r3p-06vq => b@example.org R=r T=t
+2026-11-25 09:59:59 1sAoM5-00000009r3p-06vq Completed
+2026-11-25 09:59:59 H=(bad.example) [192.0.2.9] F=<x@example.com> rejected RCPT <u@example.org>: Unknown user
+2026-11-25 10:00:00 1sAoM6-0000000AAAA-0000 <= c@example.com U=carol P=local S=500
+2026-11-25 10:00:01 1sAoM6-0000000AAAA-0000 => d@example.org R=r T=t
+2026-11-25 10:00:02 1sAoM6-0000000AAAA-0000 Completed
+2026-11-25 10:30:00 H=(bad.example) [192.0.2.9] F=<x@example.com> rejected RCPT <u@example.org>: Unknown user
+2026-11-25 10:30:01 H=(bad.example) [192.0.2.9] F=<x@example.com> temporarily rejected RCPT <u@example.org>: greylisted
+2026-11-25 10:59:59 1sAoM7-0000000AAAA-0000 <= e@example.com U=e P=local S=700
+2026-11-25 11:00:00 1sAoM7-0000000AAAA-0000 => f@example.org R=r T=t
+2026-11-25 11:00:00 1sAoM7-0000000AAAA-0000 Completed
+2026-11-25 11:00:00 H=(bad.example) [192.0.2.9] F=<x@example.com> rejected RCPT <u@example.org>: Unknown user
+";
+        let at = |s: &str| {
+            let t = crate::parse_line(format!("2026-11-25 {s} x").as_bytes())
+                .map(|l| l.timestamp)
+                .unwrap_or_else(|e| panic!("{e}"));
+            super::super::log_seconds(&t)
+        };
+        let window = TimeWindow {
+            since: Some(at("10:00:00")),
+            until: Some(at("11:00:00")),
+        };
+        let summary = |log: &[u8]| {
+            let mut s = Summary::new(window);
+            for item in Assembler::new().messages(LogReader::new(log).into_records()) {
+                let Ok(item) = item else { panic!("read error") };
+                s.add(&item);
+            }
+            s
+        };
+        let r = summary(&log[..]).report(10, 1);
+        // Cut before and after the temporary rejection, merged: the same.
+        for at in ["10:30:01", "10:59:59"] {
+            let text = String::from_utf8_lossy(log);
+            let cut = text.find(&format!("2026-11-25 {at}")).unwrap_or_default();
+            let (a, b) = log.split_at(cut);
+            let mut merged = summary(a);
+            merged.merge(summary(b));
+            assert_eq!(
+                format!("{:?}", merged.report(10, 1)),
+                format!("{r:?}"),
+                "{at}"
+            );
+        }
+        let t = &r.totals;
+        assert_eq!((t.received.messages, t.received.bytes), (2, 1200));
+        assert_eq!((t.delivered.messages, t.delivered.bytes), (1, 500));
+        assert_eq!(t.completed, 1);
+        assert_eq!((t.rejects, t.temporary_rejects, t.reject_hosts), (1, 1, 1));
+        assert_eq!(r.reject_reasons.len(), 1);
+        assert_eq!(r.first.as_deref(), Some("2026-11-25T10:00:00"));
+        assert_eq!(r.last.as_deref(), Some("2026-11-25T10:59:59"));
+    }
+
+    /// A delivery counts under its address, or under its `<original>` when
+    /// the address is a bare local part (a local user), lower-cased.
+    #[test]
+    fn a_bare_local_part_counts_under_its_original_address() {
+        let log = b"\
+2026-11-25 10:00:00 1sAoM6-0000000AAAA-0000 <= c@example.com H=mx.example.net [192.0.2.1] P=esmtp S=500 for ClientX@Server.example.com alias@example.com
+2026-11-25 10:00:01 1sAoM6-0000000AAAA-0000 => clientx <ClientX@Server.example.com> R=localuser T=local_delivery
+2026-11-25 10:00:02 1sAoM6-0000000AAAA-0000 => fwd@elsewhere.example <alias@example.com> R=redirect T=remote_smtp H=mx.elsewhere.example [192.0.2.5]
+2026-11-25 10:00:03 1sAoM6-0000000AAAA-0000 Completed
+";
+        let mut s = Summary::new(TimeWindow::default());
+        for item in Assembler::new().messages(LogReader::new(&log[..]).into_records()) {
+            let Ok(item) = item else { panic!("read error") };
+            s.add(&item);
+        }
+        let r = s.report(10, 1);
+        let mut keys: Vec<_> = r.recipients.iter().map(|v| v.key.as_str()).collect();
+        keys.sort_unstable();
+        assert_eq!(
+            keys,
+            ["clientx@server.example.com", "fwd@elsewhere.example"]
+        );
+        let mut keys: Vec<_> = r.recipient_domains.iter().map(|v| v.key.as_str()).collect();
+        keys.sort_unstable();
+        assert_eq!(keys, ["elsewhere.example", "server.example.com"]);
+    }
+
+    /// A message's span is its earliest and latest lines, in whatever order
+    /// they come.
+    #[test]
+    fn a_span_takes_the_earliest_and_latest_lines() {
+        let times: Vec<Timestamp> = [
+            "2026-11-25 10:00:00",
+            "2026-11-25 10:00:00.001",
+            "2026-11-25 10:00:00 +0100",
+            "2026-11-25 10:00:01",
+        ]
+        .iter()
+        .map(|s| ts(s))
+        .collect();
+        let mut span = None;
+        for i in [2, 1, 3, 0, 2] {
+            Span::widen(&mut span, times[i]);
+        }
+        let span = span.unwrap_or_else(|| panic!("no span"));
+        assert_eq!((span.first.1, span.last.1), (times[0], times[3]));
     }
 
     /// The summary of messages with their lines, one message at a time.

@@ -200,3 +200,501 @@ fn key_cap_grows_with_the_budget() {
     assert!(small.bounds.approximate);
     assert!(small.offenders.len() < n);
 }
+
+/// One of each kind of event, in log order: a dictionary attack over two
+/// connections of one IP (the first with its open and close lines and a
+/// message accepted, the second found by its lines alone), RBL, HELO,
+/// protocol and AUTH failures, sender verification, and the offences that
+/// go to no table but the offenders'.
+const EVERY_KIND: &str = "\
+2024-05-25 10:00:00 SMTP connection from [192.0.2.10]:41000 (TCP/IP connection count = 1)
+2024-05-25 10:00:01 H=(dict.example) [192.0.2.10]:41000 F=<p@example.org> rejected RCPT <Alice@example.com>: Unknown user
+2024-05-25 10:00:02 H=(dict.example) [192.0.2.10]:41000 F=<p@example.org> rejected RCPT <bob@example.com>: Unknown user
+2024-05-25 10:00:03 H=(dict.example) [192.0.2.10]:41000 F=<p@example.org> rejected RCPT <alice@example.com>: Unknown user
+2024-05-25 10:00:04 H=(dict.example) [192.0.2.10]:41000 F=<p@example.org> rejected RCPT <x@elsewhere.test>: relay not permitted
+2024-05-25 10:00:05 1sAfXv-0001UX-00 <= p@example.org H=(dict.example) [192.0.2.10]:41000 P=esmtp S=500 for carol@example.com dave@example.com
+2024-05-25 10:00:06 SMTP connection from (dict.example) [192.0.2.10]:41000 closed by QUIT
+2024-05-25 10:01:00 H=(x) [198.51.100.7] F=<s@example.org> rejected RCPT <a@example.com>: 198.51.100.7 is in a black list at dnsbl.example.net
+2024-05-25 10:01:30 H=(x) [198.51.100.7] F=<s@example.org> rejected RCPT <b@example.com>: 198.51.100.7 is in a black list at bl.example.org
+2024-05-25 10:02:00 H=(x1) [203.0.113.5] rejected EHLO or HELO x1: HELO is our own name
+2024-05-25 10:02:01 SMTP protocol error in \"AUTH LOGIN\" H=(pc) [203.0.113.5]:1111 I=[192.0.2.254]:25 AUTH command used when not advertised
+2024-05-25 10:02:02 SMTP call from (x) [203.0.113.5] dropped: too many syntax or protocol errors (last command was \"NOOP\",  C=EHLO,NOOP)
+2024-05-25 10:02:03 dovecot_login authenticator failed for (pc) [203.0.113.5]: 535 Incorrect authentication data (set_id=u1@example.test)
+2024-05-25 10:02:04 login authenticator failed for mail.example.org (pc) [203.0.113.5]: 535 Incorrect authentication data: 1 Time(s)
+2024-05-25 10:03:00 H=(h.example.org) [192.0.2.20] sender verify fail for <s1@Nowhere.test>: Unrouteable address
+2024-05-25 10:03:01 H=(h.example.org) [192.0.2.20] sender verify defer for <s2@nowhere.test>: Could not complete sender verify
+2024-05-25 10:03:02 H=(h.example.org) [192.0.2.20] F=<s1@nowhere.test> rejected RCPT <a@example.com>: Sender verify failed
+2024-05-25 10:04:00 H=(x) [192.0.2.30] F=<n@example.org> temporarily rejected RCPT <a1@example.test>: rate limit exceeded
+2024-05-25 10:04:01 1wQk7c-0000B1-Zz H=(x) [192.0.2.30] F=<s@example.org> rejected after DATA: This message contains a virus (Test.Sig-1).
+2024-05-25 10:04:02 H=(x) [192.0.2.30] F=<s@example.org> temporarily rejected RCPT <a2@example.test>: greylisted, try later
+2024-05-25 10:04:03 no MAIL in SMTP connection from (idle) [192.0.2.30]:5555 D=2s C=EHLO,QUIT
+2024-05-25 10:04:04 SMTP connection from (x) [192.0.2.30] closed by DROP in ACL
+2024-05-25 10:04:05 H=[192.0.2.30] dropped by 'connect' ACL: go away
+2024-05-25 10:04:06 no host name found for IP address 192.0.2.30
+2024-05-25 10:09:59 SMTP connection from [192.0.2.10]:41001 (TCP/IP connection count = 1)
+2024-05-25 10:10:00 H=(dict.example) [192.0.2.10]:41001 F=<p@example.org> rejected RCPT <carol@example.com>: Unknown user
+2024-05-25 10:10:01 SMTP connection from (dict.example) [192.0.2.10]:41001 closed by QUIT
+2024-05-25 10:10:30 H=(x2) [203.0.113.5] rejected EHLO or HELO x2: HELO is our own name
+2024-05-25 10:10:31 H=(h.example.org) [192.0.2.20] sender verify fail for <s3@nowhere.test>: Unrouteable address
+2024-05-25 10:10:32 H=(x) [192.0.2.30] F=<n@example.org> temporarily rejected RCPT <a3@example.test>: rate limit exceeded
+";
+
+/// A row as (key, count, distinct, first seen, last seen), the times'
+/// `HH:MM:SS` only (every line is of 2024-05-25).
+fn tallied(rows: &[Row]) -> Vec<(String, u64, u64, String, String)> {
+    let hms = |t: &Option<String>| {
+        t.as_deref()
+            .and_then(|t| t.get(11..))
+            .unwrap_or("")
+            .to_string()
+    };
+    rows.iter()
+        .map(|r| {
+            (
+                r.key.clone(),
+                r.count,
+                r.distinct.count,
+                hms(&r.first_seen),
+                hms(&r.last_seen),
+            )
+        })
+        .collect()
+}
+
+fn row(
+    key: &str,
+    count: u64,
+    distinct: u64,
+    first: &str,
+    last: &str,
+) -> (String, u64, u64, String, String) {
+    (
+        key.to_string(),
+        count,
+        distinct,
+        first.to_string(),
+        last.to_string(),
+    )
+}
+
+fn every_kind(lines: &[&str]) -> AbuseReport {
+    let mut r = AbuseReport::new(TimeWindow::default());
+    for l in lines {
+        feed(&mut r, l);
+    }
+    r
+}
+
+/// Every table and count of [`EVERY_KIND`], worked out by hand from its lines.
+#[test]
+fn every_kind_of_event_counted_by_hand() {
+    let lines: Vec<&str> = EVERY_KIND.lines().collect();
+    let r = every_kind(&lines).report(10, 1);
+    assert_eq!(r.lines, 30);
+    assert_eq!(r.first.as_deref(), Some("2024-05-25T10:00:00"));
+    assert_eq!(r.last.as_deref(), Some("2024-05-25T10:10:32"));
+    assert_eq!(r.threshold, 1);
+
+    // Four unknown recipients from one host in two connections; the local
+    // parts lower-cased (alice twice).
+    let d = &r.dictionary;
+    assert_eq!(
+        (d.rejected_unknown, d.hosts_seen, d.connections_seen),
+        (4, 1, 2)
+    );
+    let h: Vec<_> = d
+        .hosts
+        .iter()
+        .map(|h| {
+            let span = (h.first_seen.as_deref(), h.last_seen.as_deref());
+            (
+                h.ip.as_str(),
+                h.rejected_unknown,
+                h.local_parts.count,
+                h.rejected_other,
+                h.connections,
+                h.accepted_messages,
+                h.accepted_recipients,
+                span,
+            )
+        })
+        .collect();
+    assert_eq!(
+        h,
+        [(
+            "192.0.2.10",
+            4,
+            3,
+            1,
+            2,
+            1,
+            2,
+            (Some("2024-05-25T10:00:01"), Some("2024-05-25T10:10:00"))
+        )]
+    );
+    // The first connection ends at its last line counted (the message), not
+    // at its close.
+    let c: Vec<_> = d
+        .connections
+        .iter()
+        .map(|c| {
+            (
+                c.ip.as_str(),
+                c.start.as_str(),
+                c.end.as_str(),
+                c.rejected_unknown,
+                c.local_parts.count,
+                c.rejected_other,
+                c.accepted_messages,
+                c.accepted_recipients,
+            )
+        })
+        .collect();
+    assert_eq!(
+        c,
+        [
+            (
+                "192.0.2.10",
+                "2024-05-25T10:00:00",
+                "2024-05-25T10:00:05",
+                3,
+                2,
+                1,
+                1,
+                2
+            ),
+            (
+                "192.0.2.10",
+                "2024-05-25T10:09:59",
+                "2024-05-25T10:10:00",
+                1,
+                1,
+                0,
+                0,
+                0
+            ),
+        ]
+    );
+
+    assert_eq!(r.rbl.total, 2);
+    assert_eq!(
+        tallied(&r.rbl.by_key),
+        [
+            row("bl.example.org", 1, 1, "10:01:30", "10:01:30"),
+            row("dnsbl.example.net", 1, 1, "10:01:00", "10:01:00"),
+        ]
+    );
+    assert_eq!(
+        tallied(&r.rbl.by_host),
+        [row("198.51.100.7", 2, 2, "10:01:00", "10:01:30")]
+    );
+
+    assert_eq!(r.helo.total, 2);
+    assert_eq!(
+        tallied(&r.helo.by_key),
+        [row("HELO is our own name", 2, 1, "10:02:00", "10:10:30")]
+    );
+    assert_eq!(
+        tallied(&r.helo.by_host),
+        [row("203.0.113.5", 2, 1, "10:02:00", "10:10:30")]
+    );
+
+    assert_eq!(r.protocol.total, 2);
+    assert_eq!(
+        tallied(&r.protocol.by_key),
+        [
+            row("SMTP protocol error", 1, 1, "10:02:01", "10:02:01"),
+            row(
+                "dropped: too many syntax or protocol errors",
+                1,
+                1,
+                "10:02:02",
+                "10:02:02"
+            ),
+        ]
+    );
+    assert_eq!(
+        tallied(&r.protocol.by_host),
+        [row("203.0.113.5", 2, 2, "10:02:01", "10:02:02")]
+    );
+
+    assert_eq!(r.auth.total, 2);
+    assert_eq!(
+        tallied(&r.auth.by_key),
+        [
+            row("(no login logged)", 1, 1, "10:02:04", "10:02:04"),
+            row("u1@example.test", 1, 1, "10:02:03", "10:02:03"),
+        ]
+    );
+    assert_eq!(
+        tallied(&r.auth.by_host),
+        [row("203.0.113.5", 2, 2, "10:02:03", "10:02:04")]
+    );
+
+    let v = &r.sender_verify;
+    assert_eq!((v.failed, v.deferred), (2, 1));
+    assert_eq!(
+        tallied(&v.by_domain),
+        [row("nowhere.test", 3, 1, "10:03:00", "10:10:31")]
+    );
+    assert_eq!(
+        tallied(&v.by_host),
+        [row("192.0.2.20", 3, 3, "10:03:00", "10:10:31")]
+    );
+
+    assert_eq!(r.other_rejections.total, 6);
+    assert_eq!(
+        tallied(&r.other_rejections.by_key),
+        [
+            // Most first, then by name.
+            row("rate limit exceeded", 2, 1, "10:04:00", "10:10:32"),
+            row("Sender verify failed", 1, 1, "10:03:02", "10:03:02"),
+            row(
+                "This message contains a virus (Test.Sig-1).",
+                1,
+                1,
+                "10:04:01",
+                "10:04:01"
+            ),
+            row("greylisted, try later", 1, 1, "10:04:02", "10:04:02"),
+            row("relay not permitted", 1, 1, "10:00:04", "10:00:04"),
+        ]
+    );
+    assert!(r.other_rejections.by_host.is_empty());
+
+    // Most events first, ties by IP.
+    let o: Vec<_> = r
+        .offenders
+        .iter()
+        .map(|o| {
+            let kinds: Vec<_> = o
+                .counts
+                .kinds()
+                .into_iter()
+                .filter(|(_, n)| *n > 0)
+                .collect();
+            let span = (o.first_seen.as_deref(), o.last_seen.as_deref());
+            (o.ip.as_str(), o.events, kinds, span)
+        })
+        .collect();
+    let at = |s: &'static str| Some(s);
+    assert_eq!(
+        o,
+        [
+            (
+                "192.0.2.30",
+                7,
+                vec![
+                    ("rate-limit", 2),
+                    ("no-mail", 1),
+                    ("acl-drop", 2),
+                    ("content", 1),
+                    ("host-lookup", 1)
+                ],
+                (at("2024-05-25T10:04:00"), at("2024-05-25T10:10:32"))
+            ),
+            (
+                "203.0.113.5",
+                6,
+                vec![("helo", 2), ("auth", 2), ("protocol", 2)],
+                (at("2024-05-25T10:02:00"), at("2024-05-25T10:10:30"))
+            ),
+            (
+                "192.0.2.10",
+                5,
+                vec![("dictionary", 4), ("relay", 1)],
+                (at("2024-05-25T10:00:01"), at("2024-05-25T10:10:00"))
+            ),
+            (
+                "192.0.2.20",
+                3,
+                vec![("sender-verify", 2), ("rcpt", 1)],
+                (at("2024-05-25T10:03:00"), at("2024-05-25T10:10:31"))
+            ),
+            (
+                "198.51.100.7",
+                2,
+                vec![("rbl", 2)],
+                (at("2024-05-25T10:01:00"), at("2024-05-25T10:01:30"))
+            ),
+        ]
+    );
+    let names: Vec<_> = Offense::default().kinds().iter().map(|(n, _)| *n).collect();
+    assert_eq!(
+        names,
+        [
+            "dictionary",
+            "rbl",
+            "helo",
+            "auth",
+            "protocol",
+            "sender-verify",
+            "relay",
+            "rcpt",
+            "rate-limit",
+            "no-mail",
+            "acl-drop",
+            "content",
+            "host-lookup"
+        ]
+    );
+
+    // A threshold of 5 keeps the offenders, hosts and connections with as
+    // many events; `top` 1 keeps one row a table.
+    let r = every_kind(&lines).report(1, 5);
+    let ips: Vec<_> = r.offenders.iter().map(|o| o.ip.as_str()).collect();
+    assert_eq!(ips, ["192.0.2.30", "203.0.113.5", "192.0.2.10"]);
+    assert!(
+        r.dictionary.connections.is_empty(),
+        "3 and 1 unknown: under 5"
+    );
+    assert_eq!(r.dictionary.hosts.len(), 0, "4 unknown: under 5");
+    assert_eq!((r.rbl.by_key.len(), r.rbl.by_host.len()), (1, 0));
+    let r = every_kind(&lines).report(1, 3);
+    assert_eq!(r.dictionary.connections.len(), 1);
+    assert_eq!(r.dictionary.hosts.len(), 1);
+}
+
+/// Cut anywhere between two lines, the two parts merged give the one-pass
+/// report (the first connection joined again across the cut).
+#[test]
+fn every_kind_merged_from_any_cut_is_one_pass() {
+    let lines: Vec<&str> = EVERY_KIND.lines().collect();
+    let whole = format!("{:?}", every_kind(&lines).report(10, 1));
+    for cut in 1..lines.len() {
+        let (a, b) = lines.split_at(cut);
+        let mut r = every_kind(a);
+        r.merge(every_kind(b));
+        assert_eq!(
+            format!("{:?}", r.report(10, 1)),
+            whole,
+            "cut before line {}",
+            cut + 1
+        );
+    }
+}
+
+/// The connections of the dictionary table, as (IP, start, end, unknown
+/// recipients), the times' `HH:MM:SS` only.
+fn connections(lines: &[&str]) -> Vec<(String, String, String, u64)> {
+    let r = every_kind(lines).report(10, 1);
+    let hms = |t: &str| t.get(11..).unwrap_or("").to_string();
+    r.dictionary
+        .connections
+        .iter()
+        .map(|c| (c.ip.clone(), hms(&c.start), hms(&c.end), c.rejected_unknown))
+        .collect()
+}
+
+fn conn(ip: &str, start: &str, end: &str, unknown: u64) -> (String, String, String, u64) {
+    (ip.to_string(), start.to_string(), end.to_string(), unknown)
+}
+
+/// [`connections`] of `lines` cut in two at every line, merged.
+fn connections_merged(lines: &[&str]) -> Vec<Vec<(String, String, String, u64)>> {
+    (1..lines.len())
+        .map(|cut| {
+            let (a, b) = lines.split_at(cut);
+            let mut r = every_kind(a);
+            r.merge(every_kind(b));
+            let hms = |t: &str| t.get(11..).unwrap_or("").to_string();
+            let r = r.report(10, 1);
+            r.dictionary
+                .connections
+                .iter()
+                .map(|c| (c.ip.clone(), hms(&c.start), hms(&c.end), c.rejected_unknown))
+                .collect()
+        })
+        .collect()
+}
+
+/// Without connection lines, a host's lines are one connection until a
+/// pause of more than [`IDLE_SECONDS`] (also when the pause falls between
+/// two parts merged).
+#[test]
+fn a_pause_longer_than_idle_seconds_ends_a_connection() {
+    let rcpt = |at: &str, u: &str| {
+        format!(
+            "2024-05-25 {at} H=(x) [192.0.2.50] F=<p@example.org> rejected RCPT <{u}@example.com>: Unknown user"
+        )
+    };
+    let lines = [
+        rcpt("10:00:00", "u1"),
+        rcpt("10:00:10", "u2"),
+        rcpt("10:05:11", "u3"),
+        rcpt("10:10:11", "u4"),
+    ];
+    let lines: Vec<&str> = lines.iter().map(String::as_str).collect();
+    // 5m01s after 10:00:10: a new connection; 10:10:11 is 300 s after
+    // 10:05:11: the same. (Equal counts: the earlier first.)
+    assert_eq!(
+        connections(&lines),
+        [
+            conn("192.0.2.50", "10:00:00", "10:00:10", 2),
+            conn("192.0.2.50", "10:05:11", "10:10:11", 2),
+        ]
+    );
+    for (cut, merged) in connections_merged(&lines).into_iter().enumerate() {
+        assert_eq!(merged, connections(&lines), "cut before line {}", cut + 2);
+    }
+}
+
+/// Two connections open at once from one IP: a line counts under the
+/// newest; a close with `D=` ends the one that started `D` seconds before
+/// it, a close without `D=` the oldest open.
+#[test]
+fn concurrent_connections_of_one_ip_are_told_apart_by_their_duration() {
+    let lines = [
+        "2024-05-25 11:00:00 SMTP connection from [192.0.2.60]:1 (TCP/IP connection count = 1)",
+        "2024-05-25 11:00:30 SMTP connection from [192.0.2.60]:2 (TCP/IP connection count = 2)",
+        "2024-05-25 11:00:31 H=(x) [192.0.2.60]:2 F=<p@example.org> rejected RCPT <u1@example.com>: Unknown user",
+        "2024-05-25 11:00:40 unexpected disconnection while reading SMTP command from [192.0.2.60]:1 D=40s",
+        "2024-05-25 11:00:50 H=(x) [192.0.2.60]:2 F=<p@example.org> rejected RCPT <u2@example.com>: Unknown user",
+        "2024-05-25 11:01:00 SMTP connection from (x) [192.0.2.60]:2 closed by QUIT",
+        "2024-05-25 11:01:05 H=(x) [192.0.2.60]:3 F=<p@example.org> rejected RCPT <u3@example.com>: Unknown user",
+    ];
+    assert_eq!(
+        connections(&lines),
+        [
+            conn("192.0.2.60", "11:00:30", "11:00:50", 2),
+            conn("192.0.2.60", "11:01:05", "11:01:05", 1),
+        ]
+    );
+    // With pids (`+pid`), each process's lines are its connection's,
+    // whatever the order.
+    let lines = [
+        "2024-05-25 12:00:00 [101] SMTP connection from [192.0.2.70]:1 (TCP/IP connection count = 1)",
+        "2024-05-25 12:00:01 [102] SMTP connection from [192.0.2.70]:2 (TCP/IP connection count = 2)",
+        "2024-05-25 12:00:02 [101] H=(x) [192.0.2.70]:1 F=<p@example.org> rejected RCPT <a@example.com>: Unknown user",
+        "2024-05-25 12:00:03 [102] H=(x) [192.0.2.70]:2 F=<p@example.org> rejected RCPT <b@example.com>: Unknown user",
+        "2024-05-25 12:00:04 [101] H=(x) [192.0.2.70]:1 F=<p@example.org> rejected RCPT <c@example.com>: Unknown user",
+        "2024-05-25 12:00:05 [101] SMTP connection from (x) [192.0.2.70]:1 closed by QUIT",
+        "2024-05-25 12:00:06 [102] H=(x) [192.0.2.70]:2 F=<p@example.org> rejected RCPT <d@example.com>: Unknown user",
+        "2024-05-25 12:00:07 [102] H=(x) [192.0.2.70]:2 F=<p@example.org> rejected RCPT <e@example.com>: Unknown user",
+    ];
+    assert_eq!(
+        connections(&lines),
+        [
+            conn("192.0.2.70", "12:00:01", "12:00:07", 3),
+            conn("192.0.2.70", "12:00:00", "12:00:04", 2),
+        ]
+    );
+    for (cut, merged) in connections_merged(&lines).into_iter().enumerate() {
+        assert_eq!(merged, connections(&lines), "cut before line {}", cut + 2);
+    }
+}
+
+/// What a host's and a key's rows hold besides their counts: their sets.
+#[test]
+fn rows_weigh_their_counts_and_hold_their_sets() {
+    let mut t = Tally::default();
+    let empty = t.heap_bytes();
+    t.distinct.insert("alice-the-local-part");
+    assert!(t.heap_bytes() >= empty + 20, "{}", t.heap_bytes());
+    let mut h = DictHost::default();
+    let empty = h.heap_bytes();
+    h.local_parts.insert("alice-the-local-part");
+    assert!(h.heap_bytes() >= empty + 20, "{}", h.heap_bytes());
+    h.rejected_unknown = 3;
+    assert_eq!(h.weight(), 3);
+}

@@ -1587,6 +1587,8 @@ mod tests {
         assert_eq!(site_in("/home/u/private/x", &[], &[]), None);
         assert!(same_site("WWW.Example.org", "example.org"));
         assert!(!same_site("www.", "other"));
+        // "www." alone is a name, not a prefix of the empty one.
+        assert!(!same_site("www.", ""));
         assert!(!same_site("example.org", "example.net"));
     }
 
@@ -1595,5 +1597,45 @@ mod tests {
         assert_eq!(site_of("/var/www/x", &[]), None);
         let s = site_of("/home/u/public_html", &[]).unwrap();
         assert_eq!(s.url_prefix, "");
+    }
+
+    /// The ledger holds what the arrivals allocate: 8 bytes a second kept,
+    /// 16 an arrival pending (out of time order), 8 a word of the explained
+    /// bits, besides the script's overhead and texts; kept up to date on
+    /// every arrival, not only when recounted.
+    #[test]
+    fn the_ledger_counts_the_arrivals_as_allocated() {
+        let mut w = WebOrigins::new(10, vec![]);
+        let dir = "/home/u/public_html/up";
+        // The directory, the account "u" and the URL prefix "/up".
+        let fixed = SCRIPT_OVERHEAD + dir.len() + 1 + 3;
+        let arrivals = |w: &WebOrigins| {
+            let a = &w.scripts[0].arrivals;
+            a.buckets.capacity() * 8 + a.pending.capacity() * 16 + a.explained.capacity() * 8
+        };
+        let tables =
+            |w: &WebOrigins| -> usize { w.scripts.iter().map(|s| s.table_use().bytes).sum() };
+        for k in 0..1000 {
+            w.add_submission(dir, T0 + k, "x");
+        }
+        assert!(w.scripts[0].arrivals.pending.is_empty());
+        assert!(arrivals(&w) >= 8 * 1000);
+        assert_eq!(w.memory().held, fixed + arrivals(&w));
+        // Earlier seconds: pending, not yet merged.
+        for k in 1..=40 {
+            w.add_submission(dir, T0 - k, "x");
+        }
+        assert_eq!(w.scripts[0].arrivals.pending.len(), 40);
+        assert_eq!(w.memory().held, fixed + arrivals(&w));
+        let l = at("198.51.100.23", T0 + 5, "/up/m.php", "evil");
+        w.add_request(
+            "u.example",
+            Some("u"),
+            &parse_access_line(l.as_bytes()).unwrap(),
+        );
+        let a = &w.scripts[0].arrivals;
+        assert!(a.pending.is_empty() && a.buckets.len() == 1040 && a.explained.len() == 17);
+        assert!(tables(&w) > 0);
+        assert_eq!(w.memory().held, fixed + arrivals(&w) + tables(&w));
     }
 }

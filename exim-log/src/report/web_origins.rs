@@ -1638,4 +1638,158 @@ mod tests {
         assert!(tables(&w) > 0);
         assert_eq!(w.memory().held, fixed + arrivals(&w) + tables(&w));
     }
+
+    /// Phase 1 from assembled messages: only a local submission (no client
+    /// host, not a bounce) with its `cwd=` counts, at its time less the
+    /// server's offset; a submission after requests starts phase 2 over.
+    #[test]
+    fn submissions_from_messages_and_the_request_phase_started_over() {
+        use crate::assemble::{Assembled, Assembler};
+        use crate::reader::LogReader;
+        let log = b"\
+2026-12-05 11:00:00 [5737] cwd=/home/u/public_html/up 3 args: /usr/sbin/sendmail -t -i
+2026-12-05 11:00:00 [5737] 1sAfXv-0001UX-00 <= u@host.example U=u P=local S=709
+2026-12-05 11:01:00 1sAfXw-0001UX-00 <= a@remote.example H=mx.example.net [192.0.2.1] P=esmtp S=100
+2026-12-05 11:02:00 [5738] cwd=/home/u/public_html/up 3 args: /usr/sbin/sendmail -t -i
+2026-12-05 11:02:00 [5738] 1sAfXx-0001UX-00 <= <> R=1sAfXv-0001UX-00 U=mailnull P=local S=100
+";
+        let records = LogReader::new(&log[..]).into_records();
+        let messages: Vec<_> = Assembler::new()
+            .messages(records)
+            .filter_map(|a| match a {
+                Ok(Assembled::Message(m)) => Some(m),
+                _ => None,
+            })
+            .collect();
+        assert_eq!(messages.len(), 3);
+        // 11:00:00 logged at UTC+1: 10:00:00 UTC.
+        let t = T0;
+        assert_eq!(
+            Submission::of(&messages[0], 3600),
+            Some(Submission {
+                dir: "/home/u/public_html/up".into(),
+                time: t,
+                id: "1sAfXv-0001UX-00".into(),
+            })
+        );
+        let mut w = WebOrigins::new(30, vec![]);
+        let added: Vec<bool> = messages.iter().map(|m| w.add_message(m, 3600)).collect();
+        assert_eq!(added, [true, false, false]);
+        let request = |w: &mut WebOrigins, client: &str, at_t: i64| {
+            let l = at(client, at_t, "/up/m.php", "ua");
+            w.add_request(
+                "u.example",
+                Some("u"),
+                &parse_access_line(l.as_bytes()).unwrap(),
+            );
+        };
+        request(&mut w, "198.51.100.1", t - 30);
+        request(&mut w, "198.51.100.9", t - 31);
+        let r = w.report(10);
+        let clients = |r: &WebOriginsReport| -> Vec<(String, u64, u64)> {
+            r.scripts[0]
+                .clients
+                .iter()
+                .map(|c| (c.key.clone(), c.messages, c.requests))
+                .collect()
+        };
+        assert_eq!((r.scripts[0].messages, r.scripts[0].explained), (1, 1));
+        assert_eq!(clients(&r), [("198.51.100.1".to_string(), 1, 1)]);
+
+        // A later submission: the requests so far are forgotten.
+        let mut again = w.clone();
+        again.add(&Submission {
+            dir: "/home/u/public_html/up/".into(),
+            time: t + 1000,
+            id: "1sAfXy-0001UX-00".into(),
+        });
+        let r = again.report(10);
+        assert_eq!((r.scripts.len(), r.scripts[0].messages), (1, 2));
+        assert_eq!((r.scripts[0].explained, clients(&r)), (0, vec![]));
+        request(&mut again, "198.51.100.2", t + 995);
+        request(&mut again, "198.51.100.2", t + 999);
+        let r = again.report(10);
+        assert_eq!(r.scripts[0].explained, 1);
+        assert_eq!(clients(&r), [("198.51.100.2".to_string(), 1, 2)]);
+    }
+
+    /// Phase 1 from the queue: cPanel's `X-PHP-Script: host/path for IP`
+    /// names the script by its URL on that site (`www.` or not), and only
+    /// requests for that exact path explain its messages.
+    #[test]
+    fn scripts_named_by_the_queue() {
+        let received = T0 + 50;
+        let spool = |php: Option<&str>| {
+            let mut s = format!(
+                "1xZnLL-0006bM-1H-H\nnobody 65534 65534\n<nobody@h.example>\n{received} 0\n-local\nXX\n1\nv@later.example\n\n"
+            );
+            if let Some(v) = php {
+                let h = format!("X-PHP-Script: {v}");
+                s.push_str(&format!("{:03}  {h}\n", h.len() + 1));
+            }
+            s.into_bytes()
+        };
+        let with = spool(Some("www.shop.example/up/mailer.php for 198.51.100.23"));
+        let without = spool(None);
+        let mut w = WebOrigins::new(10, vec![]);
+        assert!(w.add_header(&crate::spool::parse_header(&with).unwrap()));
+        assert!(!w.add_header(&crate::spool::parse_header(&without).unwrap()));
+        // A document root over the path changes nothing: the header said
+        // where the script is.
+        w.add_userdata(&crate::cpanel::parse_userdata(
+            "shop.example",
+            b"documentroot: /\nuser: u\n",
+        ));
+        for (domain, client, path, t) in [
+            (
+                "shop.example",
+                "203.0.113.1",
+                "/up/mailer.php",
+                received - 2,
+            ),
+            (
+                "shop.example",
+                "203.0.113.2",
+                "/up/mailer.phpx",
+                received - 2,
+            ),
+            (
+                "shop.example",
+                "203.0.113.3",
+                "/up/mailer.php/x",
+                received - 2,
+            ),
+            (
+                "other.example",
+                "203.0.113.4",
+                "/up/mailer.php",
+                received - 2,
+            ),
+            (
+                "shop.example",
+                "203.0.113.5",
+                "/up/mailer.php",
+                received - 20,
+            ),
+        ] {
+            let l = at(client, t, path, "ua");
+            w.add_request(domain, None, &parse_access_line(l.as_bytes()).unwrap());
+        }
+        let r = w.report(10);
+        assert_eq!(r.scripts.len(), 1);
+        let s = &r.scripts[0];
+        assert_eq!(s.dir, "www.shop.example/up/mailer.php");
+        assert!(s.from_queue);
+        assert_eq!(
+            s.site,
+            Some(Site {
+                domain: Some("www.shop.example".into()),
+                user: None,
+                url_prefix: "/up/mailer.php".into(),
+            })
+        );
+        assert_eq!((s.messages, s.explained), (1, 1));
+        let clients: Vec<&str> = s.clients.iter().map(|c| c.key.as_str()).collect();
+        assert_eq!(clients, ["203.0.113.1", "203.0.113.3"]);
+    }
 }

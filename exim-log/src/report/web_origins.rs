@@ -1792,4 +1792,32 @@ mod tests {
         let clients: Vec<&str> = s.clients.iter().map(|c| c.key.as_str()).collect();
         assert_eq!(clients, ["203.0.113.1", "203.0.113.3"]);
     }
+
+    /// Arrivals in time order are counts per second in place; earlier ones
+    /// wait in `pending` until they are more than 64 plus a quarter of the
+    /// buckets, then are merged in, an equal second joining its bucket.
+    #[test]
+    fn arrivals_kept_as_counts_per_second() {
+        let mut a = Arrivals::default();
+        for u in [100, 100, 101, 102, 103, 104, 105, 106, 107] {
+            assert!(a.push(u));
+        }
+        assert_eq!(a.origin, 100);
+        let eight: Vec<(u32, u32)> = (0..8).map(|o| (o, if o == 0 { 2 } else { 1 })).collect();
+        assert_eq!((a.buckets.clone(), a.pending.len()), (eight.clone(), 0));
+        // 8 buckets: up to 64 + 2 pending.
+        assert!(a.push(103));
+        for u in (35..=99).rev() {
+            assert!(a.push(u));
+        }
+        assert_eq!((a.buckets.clone(), a.pending.len()), (eight, 66));
+        assert!(a.push(34));
+        assert!(a.pending.is_empty());
+        assert_eq!(a.origin, 34);
+        let mut expected: Vec<(u32, u32)> = (0..66).map(|o| (o, 1)).collect();
+        expected.extend([(66, 2), (67, 1), (68, 1), (69, 2)]);
+        expected.extend((70..74).map(|o| (o, 1)));
+        assert_eq!(a.buckets, expected);
+        assert_eq!(a.messages, 9 + 67);
+    }
 }

@@ -1820,4 +1820,38 @@ mod tests {
         assert_eq!(a.buckets, expected);
         assert_eq!(a.messages, 9 + 67);
     }
+
+    /// The ledger's hits count a key cut to its first bytes (not an
+    /// approximation: the rows stay exact); its peak survives the tables
+    /// being emptied by a later submission.
+    #[test]
+    fn the_ledger_hits_and_peak() {
+        let mut w = WebOrigins::new(10, vec![]);
+        w.add_submission("/home/u/public_html/up", T0 + 5, "x");
+        let m = w.memory();
+        assert_eq!((m.hits, m.peak), (0, m.held));
+        assert_eq!(m.budget, MemoryBudget::DEFAULT.get());
+        let agent = "a".repeat(300);
+        for client in ["198.51.100.1", "198.51.100.2"] {
+            let l = at(client, T0, "/up/m.php", &agent);
+            w.add_request(
+                "u.example",
+                Some("u"),
+                &parse_access_line(l.as_bytes()).unwrap(),
+            );
+        }
+        let m = w.memory();
+        assert_eq!(m.hits, 2);
+        assert_eq!(m.peak, m.held);
+        let r = w.report(10);
+        assert!(!r.approximate && !r.scripts[0].approximate);
+        assert_eq!(r.memory, m);
+        assert_eq!(r.scripts[0].user_agents[0].requests, 2);
+        // Tables emptied by a submission after the requests: less held, the
+        // peak kept.
+        w.add_submission("/home/u/public_html/up", T0 + 6, "y");
+        let after = w.memory();
+        assert!(after.held < m.held);
+        assert_eq!(after.peak, m.peak);
+    }
 }

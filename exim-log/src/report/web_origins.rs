@@ -1819,6 +1819,12 @@ mod tests {
         expected.extend((70..74).map(|o| (o, 1)));
         assert_eq!(a.buckets, expected);
         assert_eq!(a.messages, 9 + 67);
+        // Coarsened: units of two seconds, 34 and 35 one bucket, and so on.
+        assert!(a.coarsen());
+        assert_eq!(a.origin, 17);
+        let mut halves: Vec<(u32, u32)> = (0..33).map(|o| (o, 2)).collect();
+        halves.extend([(33, 3), (34, 3), (35, 2), (36, 2)]);
+        assert_eq!(a.buckets, halves);
     }
 
     /// The ledger's hits count a key cut to its first bytes (not an

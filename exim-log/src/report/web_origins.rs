@@ -1860,4 +1860,30 @@ mod tests {
         assert!(after.held < m.held);
         assert_eq!(after.peak, m.peak);
     }
+
+    /// A key's covered buckets: ranges that overlap or touch are joined,
+    /// and a bucket's messages count once however often it is covered.
+    #[test]
+    fn covered_ranges_join_and_count_once() {
+        let mut a = Arrivals::default();
+        for u in [10, 11, 11, 12, 13, 14, 15, 16, 17] {
+            a.push(u);
+        }
+        a.seal();
+        // Buckets 0..8 hold 1, 2, 1, 1, 1, 1, 1, 1 messages.
+        let mut c = Covered::default();
+        c.cover(0, 2, &a);
+        assert_eq!((c.spans.clone(), c.messages), (vec![(0, 2)], 3));
+        c.cover(2, 4, &a);
+        assert_eq!((c.spans.clone(), c.messages), (vec![(0, 4)], 5));
+        c.cover(1, 3, &a);
+        c.cover(3, 3, &a);
+        assert_eq!((c.spans.clone(), c.messages), (vec![(0, 4)], 5));
+        c.cover(6, 7, &a);
+        assert_eq!((c.spans.clone(), c.messages), (vec![(0, 4), (6, 7)], 6));
+        c.cover(5, 6, &a);
+        assert_eq!((c.spans.clone(), c.messages), (vec![(0, 4), (5, 7)], 7));
+        c.cover(3, 8, &a);
+        assert_eq!((c.spans.clone(), c.messages), (vec![(0, 8)], 9));
+    }
 }

@@ -1886,4 +1886,31 @@ mod tests {
         c.cover(3, 8, &a);
         assert_eq!((c.spans.clone(), c.messages), (vec![(0, 8)], 9));
     }
+
+    /// Scripts past their quarter of the budget: the lighter half dropped
+    /// (fewest messages), counted, and the report says so.
+    #[test]
+    fn scripts_past_the_budget_drop_the_lighter_half() {
+        let budget = MemoryBudget::bytes(1 << 10);
+        // One script alone is past a quarter of 1 KiB: kept (nothing to
+        // drop it for), each new one dropped at once.
+        assert!(SCRIPT_OVERHEAD > budget.get() / 4);
+        let mut w = WebOrigins::with_budget(10, vec![], budget);
+        for k in 0..3 {
+            w.add_submission("/home/u/public_html/heavy", T0 + k, "x");
+        }
+        assert_eq!((w.scripts.len(), w.scripts_dropped), (1, 0));
+        w.add_submission("/home/u/public_html/light", T0, "x");
+        w.add_submission("/home/v/public_html/light", T0, "x");
+        let r = w.report(10);
+        let dirs: Vec<(&str, u64)> = r
+            .scripts
+            .iter()
+            .map(|s| (s.dir.as_str(), s.messages))
+            .collect();
+        assert_eq!(dirs, [("/home/u/public_html/heavy", 3)]);
+        assert_eq!((r.scripts_dropped, r.memory.hits), (2, 2));
+        assert!(r.approximate && !r.scripts[0].approximate);
+        assert_eq!(r.resolution, 1);
+    }
 }

@@ -1913,4 +1913,67 @@ mod tests {
         assert!(r.approximate && !r.scripts[0].approximate);
         assert_eq!(r.resolution, 1);
     }
+
+    /// The tables' pool (3/4 of the budget): past it, the biggest table
+    /// drops its lighter half until a quarter of the pool is free; the
+    /// ledger stays equal to what the tables hold, and the heavy key stays.
+    #[test]
+    fn tables_past_their_pool_drop_their_lighter_keys() {
+        let budget = MemoryBudget::bytes(64 << 10);
+        let (pool, goal) = (budget.get() / 4 * 3, budget.get() / 4 * 3 / 4 * 3);
+        let mut w = WebOrigins::with_budget(10, vec![], budget);
+        let dir = "/home/u/public_html/up";
+        for k in 0..10 {
+            w.add_submission(dir, T0 + 100 * k, "x");
+        }
+        let fixed = SCRIPT_OVERHEAD + dir.len() + 1 + 3;
+        let tables =
+            |w: &WebOrigins| -> usize { w.scripts.iter().map(|s| s.table_use().bytes).sum() };
+        let parts = |w: &WebOrigins| {
+            let a = &w.scripts[0].arrivals;
+            fixed
+                + a.buckets.capacity() * 8
+                + a.pending.capacity() * 16
+                + a.explained.capacity() * 8
+                + tables(w)
+        };
+        let request = |w: &mut WebOrigins, client: &str, t: i64| {
+            let l = at(client, t, "/up/m.php", "browser");
+            w.add_request(
+                "u.example",
+                Some("u"),
+                &parse_access_line(l.as_bytes()).unwrap(),
+            );
+        };
+        let (mut before, mut trims) = (0, 0);
+        for i in 0..2000i64 {
+            if i % 200 == 0 {
+                request(&mut w, "198.51.100.23", T0 + 100 * (i / 200) - 2);
+            }
+            let v = format!("100.64.{}.{}", i / 256, i % 256);
+            request(&mut w, &v, T0 + 100 * (i % 10) - 1);
+            let now = tables(&w);
+            assert!(now <= pool, "request {i}: {now}");
+            if now < before {
+                trims += 1;
+                assert!(now <= goal, "request {i}: {now} after a trim");
+            }
+            before = now;
+            assert_eq!(w.memory().held, parts(&w), "request {i}");
+        }
+        assert!(trims > 0);
+        let r = w.report(3);
+        let s = &r.scripts[0];
+        assert!(r.approximate && s.approximate && r.memory.hits > 0);
+        assert_eq!((s.messages, s.explained), (10, 10));
+        assert_eq!(
+            (
+                s.clients[0].key.as_str(),
+                s.clients[0].messages,
+                s.clients[0].requests
+            ),
+            ("198.51.100.23", 10, 10)
+        );
+        assert_eq!((s.urls[0].messages, s.urls[0].requests), (10, 2010));
+    }
 }

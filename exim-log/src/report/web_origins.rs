@@ -1885,6 +1885,23 @@ mod tests {
         assert_eq!((c.spans.clone(), c.messages), (vec![(0, 4), (5, 7)], 7));
         c.cover(3, 8, &a);
         assert_eq!((c.spans.clone(), c.messages), (vec![(0, 8)], 9));
+
+        // A key's ranges count against its table: 8 bytes each held.
+        let mut m: BoundedMap<String, Hits> = BoundedMap::new(10);
+        m.update("k", |_| {});
+        let empty = m.bytes();
+        m.update("k", |h| h.covered.spans.reserve_exact(5));
+        let held = m.get("k").map_or(0, |h| h.covered.spans.capacity());
+        assert!(held >= 5);
+        assert_eq!(m.bytes() - empty, 8 * held);
+        assert_eq!(
+            Hits {
+                requests: 7,
+                covered: c
+            }
+            .weight(),
+            9
+        );
     }
 
     /// Scripts past their quarter of the budget: the lighter half dropped

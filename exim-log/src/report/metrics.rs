@@ -863,7 +863,6 @@ mod tests {
             .ok();
         assert!(last.is_some());
         assert_eq!(m.last_timestamp(), last);
-        assert!(m.transports.is_empty() == (m.transports.len() == 0));
         assert!(!m.transports.is_empty() && LabelCounts::default().is_empty());
         assert_eq!(m.rejections.len(), 1);
         assert_eq!(m.rejections.total(), 1);

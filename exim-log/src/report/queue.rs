@@ -574,15 +574,12 @@ mod tests {
     use crate::spool::{parse_header, parse_listing};
 
     /// A spool `-H` file (Exim's spool_out.c layout): the id line, login with
-    /// uid and gid, `<sender>`, reception time, the envelope lines, the
+    /// uid and gid, `<sender>`, reception time (the first argument), the envelope lines, the
     /// non-recipients tree (`NN addr` for one delivered address, else `XX`),
     /// the recipients, a blank line, then each header as `NNN  Name: value`,
     /// NNN counting the header's bytes with its newline.
     fn spool_file(
-        id: &str,
-        login: &str,
-        sender: &str,
-        time: i64,
+        (id, login, sender, time): (&str, &str, &str, i64),
         envelope: &[&str],
         delivered: Option<&str>,
         recipients: &[&str],
@@ -614,10 +611,7 @@ mod tests {
     /// and three recipients, one delivered, two in one domain.
     fn full_message(id: &str, time: i64) -> Vec<u8> {
         spool_file(
-            id,
-            "www 33 33",
-            "shop@shop.example",
-            time,
+            (id, "www 33 33", "shop@shop.example", time),
             &[
                 "--host_address [203.0.113.45]:50123",
                 "--host_auth dovecot_login",
@@ -638,10 +632,7 @@ mod tests {
     /// an SMTP AUTH login), a bounce, not frozen, one recipient.
     fn local_bounce(id: &str, time: i64) -> Vec<u8> {
         spool_file(
-            id,
-            "nobody 65534 65534",
-            "",
-            time,
+            (id, "nobody 65534 65534", "", time),
             &["-auth_id nobody", "-local"],
             None,
             &["x@Later.Example"],

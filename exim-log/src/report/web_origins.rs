@@ -1993,4 +1993,27 @@ mod tests {
         );
         assert_eq!((s.urls[0].messages, s.urls[0].requests), (10, 2010));
     }
+
+    /// Each account's home directory of the user data counts, once.
+    #[test]
+    fn homes_of_several_accounts() {
+        let mut w = WebOrigins::new(10, vec![]);
+        w.add_submission("/srv/u3/public_html/x", T0, "a");
+        for (domain, text) in [
+            ("u1.example", &b"homedir: /data/u1\nuser: u1\n"[..]),
+            ("u1b.example", b"homedir: /data/u1\nuser: u1\n"),
+            ("u3.example", b"homedir: /srv/u3\nuser: u3\n"),
+        ] {
+            w.add_userdata(&crate::cpanel::parse_userdata(domain, text));
+        }
+        assert_eq!(w.homes.len(), 2);
+        let r = w.report(5);
+        let site = r.scripts[0].site.clone().unwrap();
+        assert_eq!(
+            (site.user.as_deref(), site.url_prefix.as_str()),
+            (Some("u3"), "/x")
+        );
+        // The struct itself is the least a script is counted for.
+        assert!(SCRIPT_OVERHEAD > std::mem::size_of::<Script>());
+    }
 }

@@ -2016,4 +2016,46 @@ mod tests {
         // The struct itself is the least a script is counted for.
         assert!(SCRIPT_OVERHEAD > std::mem::size_of::<Script>());
     }
+
+    /// Times too far apart for 32 bits of seconds wait with the earlier
+    /// ones; when they are merged in (65 of them past one bucket), the
+    /// engine coarsens at once, not at the first request.
+    #[test]
+    fn times_too_far_apart_coarsen_when_merged() {
+        let mut w = WebOrigins::new(10, vec![]);
+        w.add_submission("/home/u/public_html/up", T0, "x");
+        for k in 0..64 {
+            w.add_submission("/home/u/public_html/up", T0 + (1 << 33) + k, "x");
+        }
+        assert_eq!((w.grain, w.scripts[0].arrivals.pending.len()), (1, 64));
+        w.add_submission("/home/u/public_html/up", T0 + (1 << 33) + 64, "x");
+        // 2^33 + 64 seconds: in 32 bits at 4 seconds a unit, two halvings.
+        assert_eq!((w.grain, w.memory().hits), (4, 2));
+        assert!(w.scripts[0].arrivals.pending.is_empty());
+    }
+
+    /// Scripts holding exactly a quarter of the budget are within it; a
+    /// byte less of budget and the lighter half is dropped.
+    #[test]
+    fn scripts_at_exactly_a_quarter_of_the_budget() {
+        let dirs = ["/home/a/public_html/x", "/home/b/public_html/x"];
+        let engine = |budget: MemoryBudget| {
+            let mut w = WebOrigins::with_budget(10, vec![], budget);
+            for (k, d) in dirs.iter().enumerate() {
+                for _ in 0..=k {
+                    w.add_submission(d, T0, "x");
+                }
+            }
+            w
+        };
+        let held = engine(MemoryBudget::DEFAULT).memory().held;
+        let w = engine(MemoryBudget::bytes(4 * held));
+        assert_eq!(
+            (w.memory().held, w.scripts.len(), w.scripts_dropped),
+            (held, 2, 0)
+        );
+        let w = engine(MemoryBudget::bytes(4 * held - 1));
+        let kept: Vec<&str> = w.scripts.iter().map(|s| s.dir.as_str()).collect();
+        assert_eq!((kept, w.scripts_dropped), (vec![dirs[1]], 1));
+    }
 }

@@ -1929,6 +1929,8 @@ mod tests {
         assert_eq!((r.scripts_dropped, r.memory.hits), (2, 2));
         assert!(r.approximate && !r.scripts[0].approximate);
         assert_eq!(r.resolution, 1);
+        // The peak remembers the second script, held before it was dropped.
+        assert!(r.memory.peak >= r.memory.held + SCRIPT_OVERHEAD);
     }
 
     /// The tables' pool (3/4 of the budget): past it, the biggest table
@@ -2057,5 +2059,54 @@ mod tests {
         let w = engine(MemoryBudget::bytes(4 * held - 1));
         let kept: Vec<&str> = w.scripts.iter().map(|s| s.dir.as_str()).collect();
         assert_eq!((kept, w.scripts_dropped), (vec![dirs[1]], 1));
+    }
+
+    /// Past a quarter of the budget, scripts are dropped down to an eighth
+    /// of it: 5 alike scripts just past a quarter keep the 2 heaviest. The
+    /// fifth script's first message passes the quarter (its later ones
+    /// add no bytes): u4 and u3 are kept, u5's other 4 messages start it
+    /// again.
+    #[test]
+    fn scripts_are_dropped_down_to_an_eighth_of_the_budget() {
+        let dirs: Vec<String> = (1..=5)
+            .map(|k| format!("/home/u{k}/public_html/x"))
+            .collect();
+        let engine = |budget: MemoryBudget| {
+            let mut w = WebOrigins::with_budget(10, vec![], budget);
+            for (k, d) in dirs.iter().enumerate() {
+                for _ in 0..=k {
+                    w.add_submission(d, T0, "x");
+                }
+            }
+            w
+        };
+        let held = engine(MemoryBudget::DEFAULT).memory().held;
+        let w = engine(MemoryBudget::bytes(4 * held - 4));
+        let kept: Vec<(&str, u64)> = w
+            .scripts
+            .iter()
+            .map(|s| (s.dir.as_str(), s.arrivals.messages))
+            .collect();
+        assert_eq!(
+            kept,
+            [
+                (dirs[2].as_str(), 3),
+                (dirs[3].as_str(), 4),
+                (dirs[4].as_str(), 4)
+            ]
+        );
+        assert_eq!(w.scripts_dropped, 3);
+    }
+
+    /// The budget coarsens arrival times to at most [`MAX_GRAIN`] seconds
+    /// (then it would drop scripts instead).
+    #[test]
+    fn the_budget_coarsens_to_max_grain_at_most() {
+        let mut w = WebOrigins::with_budget(10, vec![], MemoryBudget::bytes(1 << 10));
+        for k in 0..200 {
+            w.add_submission("/home/u/public_html/up", T0 + k * (1 << 31), "x");
+        }
+        assert_eq!(w.grain, MAX_GRAIN);
+        assert_eq!(w.scripts[0].arrivals.buckets.len(), 200);
     }
 }

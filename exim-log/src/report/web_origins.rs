@@ -2109,4 +2109,58 @@ mod tests {
         assert_eq!(w.grain, MAX_GRAIN);
         assert_eq!(w.scripts[0].arrivals.buckets.len(), 200);
     }
+
+    /// Merging partial results: keys a part dropped make the script
+    /// approximate, their prunes count in the ledger (through nested
+    /// merges too), and a part given other submissions is left out.
+    #[test]
+    fn merges_keep_the_parts_budget_hits() {
+        let budget = MemoryBudget::bytes(64 << 10);
+        let dir = "/home/u/public_html/up";
+        let mut base = WebOrigins::with_budget(10, vec![], budget);
+        for k in 0..10 {
+            base.add_submission(dir, T0 + 100 * k, "x");
+        }
+        let request = |w: &mut WebOrigins, client: &str, t: i64| {
+            let l = at(client, t, "/up/m.php", "browser");
+            w.add_request(
+                "u.example",
+                Some("u"),
+                &parse_access_line(l.as_bytes()).unwrap(),
+            );
+        };
+        let mut small = base.clone();
+        request(&mut small, "198.51.100.23", T0 - 2);
+        let mut crowded = base.clone();
+        for i in 0..2000i64 {
+            let v = format!("100.64.{}.{}", i / 256, i % 256);
+            request(&mut crowded, &v, T0 + 100 * (i % 10) - 1);
+        }
+        let pruned = crowded.memory().hits;
+        assert!(pruned > 0 && crowded.report(1).approximate);
+        let mut whole = base.clone();
+        whole.merge(small.clone());
+        assert!(!whole.report(1).scripts[0].approximate);
+        whole.merge(crowded);
+        let r = whole.report(1);
+        assert!(r.approximate && r.scripts[0].approximate);
+        assert!(r.memory.hits >= pruned);
+        assert_eq!(r.scripts[0].explained, 10);
+        let mut top = base.clone();
+        top.merge(whole);
+        assert!(top.memory().hits >= pruned);
+        assert!(top.report(1).scripts[0].approximate);
+
+        // Other submissions: the part's requests do not count here.
+        let mut other = base.clone();
+        other.add_submission(dir, T0 + 5000, "y");
+        request(&mut other, "198.51.100.24", T0 - 2);
+        let mut mine = base.clone();
+        mine.merge(other);
+        let r = mine.report(5);
+        assert_eq!((r.scripts[0].explained, r.scripts[0].clients.len()), (0, 0));
+        mine.merge(small);
+        let r = mine.report(5);
+        assert_eq!((r.scripts[0].explained, r.scripts[0].clients.len()), (1, 1));
+    }
 }

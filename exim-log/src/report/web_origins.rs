@@ -2163,4 +2163,43 @@ mod tests {
         let r = mine.report(5);
         assert_eq!((r.scripts[0].explained, r.scripts[0].clients.len()), (1, 1));
     }
+
+    /// A domlogs set read from its files: every request line counted,
+    /// lines that are not requests skipped, a line too long reported and
+    /// passed, a file that cannot be opened the end (an error).
+    #[test]
+    fn domlog_files_read_to_the_first_fatal_error() {
+        let dir = tempfile::tempdir().unwrap();
+        let log = dir.path().join("u.example");
+        let mut text = String::new();
+        text.push_str(&at("198.51.100.1", T0 - 2, "/up/m.php", "ua"));
+        text.push_str("\nnot an access-log line\n");
+        text.push_str(&"x".repeat(crate::reader::DEFAULT_MAX_LINE_LEN + 1));
+        text.push('\n');
+        text.push_str(&at("198.51.100.2", T0 - 3, "/up/m.php", "ua"));
+        text.push('\n');
+        std::fs::write(&log, text).unwrap();
+        let set = crate::reader::DomLog {
+            domain: "u.example".into(),
+            user: Some("u".into()),
+            ssl: false,
+            files: vec![log, dir.path().join("missing")],
+        };
+        let mut w = WebOrigins::new(10, vec![]);
+        w.add_submission("/home/u/public_html/up", T0 + 5, "x");
+        let mut passed = 0;
+        let end = w.add_domlog(&set, |e| {
+            assert!(!e.is_fatal());
+            passed += 1;
+        });
+        assert!(end.is_err_and(|e| e.is_fatal()));
+        assert_eq!(passed, 1);
+        let r = w.report(5);
+        let clients: Vec<&str> = r.scripts[0]
+            .clients
+            .iter()
+            .map(|c| c.key.as_str())
+            .collect();
+        assert_eq!(clients, ["198.51.100.1", "198.51.100.2"]);
+    }
 }

@@ -1196,4 +1196,87 @@ mod tests {
         assert_eq!((tens.get("a"), tens.get("b")), (Some(&20), Some(&10)));
         assert_eq!((tens.bytes(), tens.truncated(), tens.len()), (bytes, 1, 3));
     }
+
+    /// A value holding heap bytes (a list), merged by appending.
+    #[derive(Clone, Debug, Default)]
+    struct List(Vec<u32>);
+    impl Weight for List {
+        fn weight(&self) -> u64 {
+            self.0.len() as u64
+        }
+        fn heap_bytes(&self) -> usize {
+            self.0.capacity() * 4
+        }
+    }
+    impl Merge for List {
+        fn merge(&mut self, o: Self) {
+            self.0.extend(o.0);
+        }
+    }
+
+    /// Merges: the parts' counts add up; keys present in both need no room,
+    /// so no prune; a byte budget passed by the sum prunes; values that grow
+    /// on an update or a merge are counted at their new size.
+    #[test]
+    fn merges_add_counts_and_keep_the_limits() {
+        let mut a: BoundedMap<String, u64> = BoundedMap::new(2);
+        for k in ["x", "y", "z"] {
+            a.bump(k);
+        }
+        let mut b: BoundedMap<String, u64> = BoundedMap::new(10);
+        b.bump(&*"q".repeat(300));
+        b.bump("w");
+        let mut c: BoundedMap<String, u64> = BoundedMap::new(10);
+        c.bump(&*"r".repeat(300));
+        b.merge(a);
+        assert_eq!((b.dropped(), b.prunes(), b.truncated()), (1, 1, 1));
+        b.merge(c);
+        assert_eq!((b.dropped(), b.prunes(), b.truncated()), (1, 1, 2));
+
+        // 1 + 3 keys, 3 distinct: within a cap of 3, nothing dropped.
+        let mut total: BoundedMap<String, u64> = BoundedMap::new(3);
+        total.bump("a");
+        let mut part: BoundedMap<String, u64> = BoundedMap::new(3);
+        for k in ["a", "b", "c"] {
+            part.bump(k);
+        }
+        total.merge(part);
+        let mut got: Vec<(&str, u64)> = total.iter().map(|(k, v)| (k.as_str(), *v)).collect();
+        got.sort_unstable();
+        assert_eq!(got, [("a", 2), ("b", 1), ("c", 1)]);
+        assert_eq!((total.dropped(), total.prunes()), (0, 0));
+
+        // 3 + 4 entries past a budget of 5: pruned on the way (as inserts
+        // are: once past the budget, so at most one entry over it).
+        let entry = 1 + ENTRY_OVERHEAD + 8;
+        let mut left: BoundedMap<String, u64> = BoundedMap::new(100).with_max_bytes(5 * entry);
+        let mut right: BoundedMap<String, u64> = BoundedMap::new(100).with_max_bytes(5 * entry);
+        for k in ["a", "b", "c"] {
+            left.bump(k);
+        }
+        for k in ["d", "e", "f", "g"] {
+            right.bump(k);
+        }
+        left.merge(right);
+        assert!(left.dropped() > 0 && left.bytes() <= 6 * entry);
+
+        // Values with heap bytes: an update and a merge that grow one.
+        let size = |m: &BoundedMap<String, List>| {
+            m.iter()
+                .map(|(k, v)| {
+                    k.len() + ENTRY_OVERHEAD + std::mem::size_of::<List>() + 4 * v.0.capacity()
+                })
+                .sum::<usize>()
+        };
+        let mut m: BoundedMap<String, List> = BoundedMap::new(10);
+        m.update("k", |l| l.0.extend([1, 2]));
+        m.update("k", |l| l.0.extend([3, 4, 5]));
+        m.update("j", |l| l.0.push(1));
+        assert_eq!(m.bytes(), size(&m));
+        let mut other: BoundedMap<String, List> = BoundedMap::new(10);
+        other.update("k", |l| l.0.extend(0..40));
+        m.merge(other);
+        assert_eq!(m.get("k").map(|l| l.0.len()), Some(45));
+        assert_eq!(m.bytes(), size(&m));
+    }
 }

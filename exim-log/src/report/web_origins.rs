@@ -1975,7 +1975,12 @@ mod tests {
             assert!(now <= pool, "request {i}: {now}");
             if now < before {
                 trims += 1;
-                assert!(now <= goal, "request {i}: {now} after a trim");
+                // Down to the goal, not far below: the clients' table holds
+                // most of the pool, and one halving of it is enough.
+                assert!(
+                    now <= goal && now > goal / 2,
+                    "request {i}: {now} after a trim"
+                );
             }
             before = now;
             most = most.max(now);

@@ -2158,6 +2158,30 @@ mod tests {
         assert!(top.memory().hits >= pruned);
         assert!(top.report(1).scripts[0].approximate);
 
+        // Keys dropped from the URL or user-agent table of a part, or cut.
+        for table in ["url", "agent", "cut"] {
+            let mut part = base.clone();
+            for i in 0..2000i64 {
+                let (path, agent) = match table {
+                    "url" => (format!("/up/{i}.php"), "ua".to_string()),
+                    "agent" => ("/up/m.php".to_string(), format!("agent {i}")),
+                    _ => ("/up/m.php".to_string(), "a".repeat(300)),
+                };
+                let l = at("198.51.100.23", T0 + 100 * (i % 10) - 1, &path, &agent);
+                part.add_request(
+                    "u.example",
+                    Some("u"),
+                    &parse_access_line(l.as_bytes()).unwrap(),
+                );
+            }
+            let hits = part.memory().hits;
+            let mut mine = base.clone();
+            mine.merge(part);
+            let r = mine.report(1);
+            assert_eq!(r.scripts[0].approximate, table != "cut", "{table}");
+            assert!(r.memory.hits >= hits, "{table}");
+        }
+
         // Other submissions: the part's requests do not count here.
         let mut other = base.clone();
         other.add_submission(dir, T0 + 5000, "y");

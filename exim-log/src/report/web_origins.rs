@@ -2175,6 +2175,7 @@ mod tests {
                 );
             }
             let hits = part.memory().hits;
+            assert_eq!(part.report(1).scripts[0].approximate, table != "cut");
             let mut mine = base.clone();
             mine.merge(part);
             let r = mine.report(1);

@@ -2234,4 +2234,36 @@ mod tests {
             .collect();
         assert_eq!(clients, ["198.51.100.1", "198.51.100.2"]);
     }
+
+    /// The scripts a log can match depend on its account too: two
+    /// accounts' logs of one domain, one after the other, each count for
+    /// that account's script only.
+    #[test]
+    fn candidates_by_domain_and_account() {
+        let mut w = WebOrigins::new(10, vec![]);
+        for user in ["u1", "u2"] {
+            w.add_submission(&format!("/home/{user}/public_html/x"), T0 + 5, "x");
+        }
+        for (user, client) in [("u1", "198.51.100.1"), ("u2", "198.51.100.2")] {
+            let l = at(client, T0, "/x/a.php", "ua");
+            w.add_request(
+                "x.example",
+                Some(user),
+                &parse_access_line(l.as_bytes()).unwrap(),
+            );
+        }
+        let r = w.report(5);
+        let clients: Vec<(&str, &str)> = r
+            .scripts
+            .iter()
+            .flat_map(|s| s.clients.iter().map(|c| (s.dir.as_str(), c.key.as_str())))
+            .collect();
+        assert_eq!(
+            clients,
+            [
+                ("/home/u1/public_html/x", "198.51.100.1"),
+                ("/home/u2/public_html/x", "198.51.100.2")
+            ]
+        );
+    }
 }

@@ -1279,4 +1279,14 @@ mod tests {
         assert_eq!(m.get("k").map(|l| l.0.len()), Some(45));
         assert_eq!(m.bytes(), size(&m));
     }
+
+    /// A key is cut before a character that crosses [`MAX_KEY_BYTES`].
+    #[test]
+    fn keys_are_cut_at_a_character_boundary() {
+        let head = "y".repeat(MAX_KEY_BYTES - 1);
+        // "é" takes bytes 255 and 256: the cut at 256 falls inside it.
+        let cut = truncate_key(&format!("{head}\u{e9}z"));
+        assert_eq!(cut, Some(format!("{head}{TRUNCATED}")));
+        assert_eq!(truncate_key(&"y".repeat(MAX_KEY_BYTES)), None);
+    }
 }

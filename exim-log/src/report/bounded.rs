@@ -1015,4 +1015,278 @@ mod tests {
         s.insert("d");
         assert_eq!(s.count().to_string(), ">=3");
     }
+
+    #[test]
+    fn keys_measure_their_bytes() {
+        assert_eq!(<str as Key>::key_bytes("h\u{e9}"), 3);
+        assert_eq!("abcd".to_string().key_bytes(), 4);
+    }
+
+    /// A byte budget reached exactly is not passed: no prune on an update,
+    /// an insert or a new budget equal to what is held; one byte less
+    /// prunes to half of it, lightest first.
+    #[test]
+    fn a_byte_budget_reached_exactly_is_not_passed() {
+        let entry = 1 + ENTRY_OVERHEAD + 8;
+        let mut m: BoundedMap<String, u64> = BoundedMap::new(100).with_max_bytes(2 * entry);
+        m.bump("a");
+        m.bump("a");
+        m.bump("b");
+        assert_eq!(m.bytes(), 2 * entry);
+        m.bump("a");
+        m.set_max_bytes(2 * entry);
+        assert_eq!((m.len(), m.prunes(), m.dropped()), (2, 0, 0));
+        // At the budget, not past it: the insert goes in whole.
+        m.bump("c");
+        assert_eq!((m.len(), m.prunes(), m.bytes()), (3, 0, 3 * entry));
+        // Past it: half of 3 * entry - 1 holds one entry; b and c (1 each,
+        // by key) go, a (3) stays.
+        m.set_max_bytes(3 * entry - 1);
+        let left: Vec<(&str, u64)> = m.iter().map(|(k, v)| (k.as_str(), *v)).collect();
+        assert_eq!(left, [("a", 3)]);
+        assert_eq!((m.prunes(), m.dropped(), m.bytes()), (1, 2, entry));
+    }
+
+    #[test]
+    fn top_of_exactly_n_entries() {
+        let mut m: BoundedMap<String, u64> = BoundedMap::new(10);
+        for k in ["b", "a", "b"] {
+            m.bump(k);
+        }
+        let top = |n| -> Vec<(String, u64)> {
+            m.top(n, 0)
+                .into_iter()
+                .map(|(k, v)| (k.clone(), *v))
+                .collect()
+        };
+        assert_eq!(top(2), [("b".to_string(), 2), ("a".to_string(), 1)]);
+        assert_eq!(top(1), [("b".to_string(), 2)]);
+        assert_eq!(top(0), []);
+        assert!(!m.is_empty() && BoundedMap::<String, u64>::new(2).is_empty());
+    }
+
+    /// What a report's tables add up to: a share of the budget each, and
+    /// their bytes, prunes and truncated keys.
+    #[test]
+    fn tables_share_the_budget_and_add_up() {
+        let entry = |key_len: usize| key_len + ENTRY_OVERHEAD + 8;
+        // Cap 2: z comes in after a prune drops x (lightest, first key).
+        let mut a: BoundedMap<String, u64> = BoundedMap::new(2);
+        for k in ["x", "y", "z"] {
+            a.bump(k);
+        }
+        // One key cut to its first 256 bytes and the mark.
+        let mut b: BoundedMap<String, u64> = BoundedMap::new(10);
+        b.bump(&*"q".repeat(300));
+        let budget = MemoryBudget::bytes(1 << 20);
+        share_budget(&mut [&mut a, &mut b], budget);
+        assert_eq!((a.max_bytes, b.max_bytes), (1 << 19, 1 << 19));
+        let held = 2 * entry(1) + entry(MAX_KEY_BYTES + TRUNCATED.len());
+        assert_eq!(
+            Bounds::of(&[&a, &b], budget),
+            Bounds {
+                approximate: true,
+                truncated_keys: 1,
+                memory: MemoryUse {
+                    budget: 1 << 20,
+                    held,
+                    peak: held,
+                    hits: 2,
+                },
+            }
+        );
+        let exact = Bounds::of(&[&b], budget);
+        assert!(!exact.approximate);
+        assert_eq!(Table::dropped(&a), 1);
+        assert_eq!(Table::usage(&b), b.usage());
+        let (u, v) = (
+            TableUse {
+                bytes: 5,
+                prunes: 2,
+                truncated: 3,
+            },
+            TableUse {
+                bytes: 7,
+                prunes: 4,
+                truncated: 1,
+            },
+        );
+        let total = TableUse {
+            bytes: 12,
+            prunes: 6,
+            truncated: 4,
+        };
+        assert_eq!(u + v, total);
+        assert_eq!([u, v].into_iter().sum::<TableUse>(), total);
+        assert_eq!(total.memory(budget).hits, 10);
+    }
+
+    /// Long values are held cut; a full set ignores new values (saturated)
+    /// but not the ones it holds; a merge keeps to the cap of the set merged
+    /// into.
+    #[test]
+    fn capped_sets_of_long_values_and_merges_past_the_cap() {
+        let long = |c: &str| c.repeat(300);
+        let size = MAX_KEY_BYTES + TRUNCATED.len() + ENTRY_OVERHEAD;
+        let mut s = CappedSet::new(2);
+        s.insert(&long("a"));
+        s.insert(&long("a"));
+        assert_eq!((s.count().count, s.bytes()), (1, size));
+        s.insert(&long("b"));
+        s.insert(&long("a"));
+        assert_eq!(s.count().to_string(), "2");
+        s.insert(&long("c"));
+        assert_eq!(s.count().to_string(), ">=2");
+        assert_eq!(s.bytes(), 2 * size);
+
+        // Saturated elsewhere: saturated here.
+        let mut small = CappedSet::new(1);
+        small.insert("a");
+        small.insert("b");
+        let mut total = CappedSet::new(3);
+        total.merge(small);
+        assert_eq!(total.count().to_string(), ">=1");
+        // A set bigger than the cap merged into an empty one is cut to it.
+        let mut big = CappedSet::new(5);
+        for v in ["a", "b", "c", "d"] {
+            big.insert(v);
+        }
+        let mut total = CappedSet::new(3);
+        total.merge(big);
+        assert_eq!(total.count().to_string(), ">=3");
+        assert_eq!(total.bytes(), 3 * (1 + ENTRY_OVERHEAD));
+    }
+
+    /// The serde form (what `derive` gave the map when it held a HashMap)
+    /// and back; entries found by key after the round trip.
+    #[cfg(feature = "serde")]
+    #[test]
+    fn serde_form_round_trips() {
+        let mut m: BoundedMap<String, u64> = BoundedMap::new(3).with_max_bytes(10_000);
+        for k in ["a", "b", "a"] {
+            m.bump(k);
+        }
+        m.bump(&*"k".repeat(300));
+        let cut = format!("{}{TRUNCATED}", "k".repeat(MAX_KEY_BYTES));
+        let bytes = 2 * (1 + ENTRY_OVERHEAD + 8) + cut.len() + ENTRY_OVERHEAD + 8;
+        let v = serde_json::to_value(&m).unwrap();
+        let mut map = serde_json::Map::new();
+        map.insert("a".into(), 2.into());
+        map.insert("b".into(), 1.into());
+        map.insert(cut.clone(), 1.into());
+        assert_eq!(
+            v,
+            serde_json::json!({
+                "map": map,
+                "cap": 3,
+                "max_bytes": 10_000,
+                "bytes": bytes,
+                "dropped": 0,
+                "prunes": 0,
+                "truncated": 1,
+            })
+        );
+        let back: BoundedMap<String, u64> = serde_json::from_value(v.clone()).unwrap();
+        assert_eq!(serde_json::to_value(&back).unwrap(), v);
+        assert_eq!(
+            (back.get("a"), back.get(cut.as_str())),
+            (Some(&2), Some(&1))
+        );
+        let tens = m.map_values(|n| n * 10);
+        assert_eq!((tens.get("a"), tens.get("b")), (Some(&20), Some(&10)));
+        assert_eq!((tens.bytes(), tens.truncated(), tens.len()), (bytes, 1, 3));
+    }
+
+    /// A value holding heap bytes (a list), merged by appending.
+    #[derive(Clone, Debug, Default)]
+    struct List(Vec<u32>);
+    impl Weight for List {
+        fn weight(&self) -> u64 {
+            self.0.len() as u64
+        }
+        fn heap_bytes(&self) -> usize {
+            self.0.capacity() * 4
+        }
+    }
+    impl Merge for List {
+        fn merge(&mut self, o: Self) {
+            self.0.extend(o.0);
+        }
+    }
+
+    /// Merges: the parts' counts add up; keys present in both need no room,
+    /// so no prune; a byte budget passed by the sum prunes; values that grow
+    /// on an update or a merge are counted at their new size.
+    #[test]
+    fn merges_add_counts_and_keep_the_limits() {
+        let mut a: BoundedMap<String, u64> = BoundedMap::new(2);
+        for k in ["x", "y", "z"] {
+            a.bump(k);
+        }
+        let mut b: BoundedMap<String, u64> = BoundedMap::new(10);
+        b.bump(&*"q".repeat(300));
+        b.bump("w");
+        let mut c: BoundedMap<String, u64> = BoundedMap::new(10);
+        c.bump(&*"r".repeat(300));
+        b.merge(a);
+        assert_eq!((b.dropped(), b.prunes(), b.truncated()), (1, 1, 1));
+        b.merge(c);
+        assert_eq!((b.dropped(), b.prunes(), b.truncated()), (1, 1, 2));
+
+        // 1 + 3 keys, 3 distinct: within a cap of 3, nothing dropped.
+        let mut total: BoundedMap<String, u64> = BoundedMap::new(3);
+        total.bump("a");
+        let mut part: BoundedMap<String, u64> = BoundedMap::new(3);
+        for k in ["a", "b", "c"] {
+            part.bump(k);
+        }
+        total.merge(part);
+        let mut got: Vec<(&str, u64)> = total.iter().map(|(k, v)| (k.as_str(), *v)).collect();
+        got.sort_unstable();
+        assert_eq!(got, [("a", 2), ("b", 1), ("c", 1)]);
+        assert_eq!((total.dropped(), total.prunes()), (0, 0));
+
+        // 3 + 4 entries past a budget of 5: pruned on the way (as inserts
+        // are: once past the budget, so at most one entry over it).
+        let entry = 1 + ENTRY_OVERHEAD + 8;
+        let mut left: BoundedMap<String, u64> = BoundedMap::new(100).with_max_bytes(5 * entry);
+        let mut right: BoundedMap<String, u64> = BoundedMap::new(100).with_max_bytes(5 * entry);
+        for k in ["a", "b", "c"] {
+            left.bump(k);
+        }
+        for k in ["d", "e", "f", "g"] {
+            right.bump(k);
+        }
+        left.merge(right);
+        assert!(left.dropped() > 0 && left.bytes() <= 6 * entry);
+
+        // Values with heap bytes: an update and a merge that grow one.
+        let size = |m: &BoundedMap<String, List>| {
+            m.iter()
+                .map(|(k, v)| {
+                    k.len() + ENTRY_OVERHEAD + std::mem::size_of::<List>() + 4 * v.0.capacity()
+                })
+                .sum::<usize>()
+        };
+        let mut m: BoundedMap<String, List> = BoundedMap::new(10);
+        m.update("k", |l| l.0.extend([1, 2]));
+        m.update("k", |l| l.0.extend([3, 4, 5]));
+        m.update("j", |l| l.0.push(1));
+        assert_eq!(m.bytes(), size(&m));
+        let mut other: BoundedMap<String, List> = BoundedMap::new(10);
+        other.update("k", |l| l.0.extend(0..40));
+        m.merge(other);
+        assert_eq!(m.get("k").map(|l| l.0.len()), Some(45));
+        assert_eq!(m.bytes(), size(&m));
+    }
+
+    /// A key is cut before a character that crosses [`MAX_KEY_BYTES`].
+    #[test]
+    fn keys_are_cut_at_a_character_boundary() {
+        let head = "y".repeat(MAX_KEY_BYTES - 1);
+        // "é" takes bytes 255 and 256: the cut at 256 falls inside it.
+        let cut = truncate_key(&format!("{head}\u{e9}z"));
+        assert_eq!(cut, Some(format!("{head}{TRUNCATED}")));
+        assert_eq!(truncate_key(&"y".repeat(MAX_KEY_BYTES)), None);
+    }
 }

@@ -844,4 +844,77 @@ mod tests {
         assert_eq!(sample(&f, "exim_queue_data_bytes", &[]), Some(200));
         assert_eq!(sample(&f, "exim_queue_oldest_seconds", &[]), Some(1_000));
     }
+
+    /// The accessors agree with the families (what the exporter serves).
+    #[test]
+    fn accessors_of_the_counts() {
+        let mut m = Metrics::new();
+        assert_eq!((m.lines(), m.last_timestamp()), (0, None));
+        LOG.iter().for_each(|l| m.add_raw(l.as_bytes()));
+        assert_eq!(m.lines(), 13);
+        assert_eq!(m.messages("arrived"), 1);
+        assert_eq!(m.messages("additional"), 1);
+        assert_eq!(m.messages("completed"), 1);
+        assert_eq!(m.messages("cutthrough"), 0);
+        assert_eq!(m.messages("no such flag"), 0);
+        // Line 11 is the last with a timestamp ("not a log line" has none).
+        let last = parse_line(LOG.get(11).copied().unwrap_or_default().as_bytes())
+            .map(|l| l.timestamp)
+            .ok();
+        assert!(last.is_some());
+        assert_eq!(m.last_timestamp(), last);
+        assert!(!m.transports.is_empty() && LabelCounts::default().is_empty());
+        assert_eq!(m.rejections.len(), 1);
+        assert_eq!(m.rejections.total(), 1);
+        assert_eq!(m.rejections.get(&["rcpt", "relay not permitted"]), 1);
+        assert_eq!(m.rejections.get(&["rcpt", "no such reason"]), 0);
+        // An earlier line later (two files read in turn) keeps the latest.
+        m.add_raw(b"2026-11-25 09:00:00 Start queue run: pid=1");
+        assert_eq!(m.last_timestamp(), last);
+        let q = QueueGauges::new(0);
+        assert_eq!(q.messages(), 0);
+    }
+
+    /// Lines that look like counted ones but are not: a fakereject's `(=`
+    /// (its S= is no received byte, as eximstats counts only `<=`), the end
+    /// of a queue run, a panic log continuation indented with a tab.
+    #[test]
+    fn near_misses_are_not_counted() {
+        let mut m = Metrics::new();
+        for l in [
+            "2026-11-25 10:00:00 1sAoM5-00000009r3p-06vq (= a@example.com H=(x) [192.0.2.1] P=esmtp S=700",
+            "2026-11-25 10:00:00 1sAoM5-00000009r3p-06vr <= a@example.com H=(x) [192.0.2.1] P=esmtp S=50",
+            "2026-11-25 10:00:09 Start queue run: pid=123",
+            "2026-11-25 10:00:19 End queue run: pid=123",
+        ] {
+            m.add_raw(l.as_bytes());
+        }
+        for l in [
+            "2026-11-25 10:00:00 panic",
+            "\tcontinued",
+            " continued",
+            "x",
+        ] {
+            m.add_panic_raw(l.as_bytes());
+        }
+        let f = m.families();
+        assert_eq!(m.messages("fakereject"), 1);
+        assert_eq!(sample(&f, "exim_received_bytes", &[]), Some(50));
+        assert_eq!(sample(&f, "exim_queue_runs", &[]), Some(1));
+        assert_eq!(sample(&f, "exim_panic", &[]), Some(1));
+        assert_eq!(sample(&f, "exim_panic_log_parse_errors", &[]), Some(1));
+    }
+
+    /// A label value is cut before a character that crosses
+    /// [`LABEL_BYTES`], never inside it.
+    #[test]
+    fn long_label_values_are_cut_at_a_character_boundary() {
+        let x = "x".repeat(LABEL_BYTES - 1);
+        // "é" takes bytes 119 and 120: the cut at 120 falls inside it.
+        assert_eq!(cut(&format!("{x}\u{e9}tail")), x);
+        assert_eq!(cut(&format!("{x}y\u{e9}")), format!("{x}y"));
+        let exact = "z".repeat(LABEL_BYTES);
+        assert_eq!(cut(&exact), exact);
+        assert_eq!(cut("short"), "short");
+    }
 }

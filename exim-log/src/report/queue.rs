@@ -567,3 +567,564 @@ pub struct QueueRow {
     /// True when there were more ids than kept.
     pub more_ids: bool,
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::spool::{parse_header, parse_listing};
+
+    /// A spool `-H` file (Exim's spool_out.c layout): the id line, login with
+    /// uid and gid, `<sender>`, reception time (the first argument), the envelope lines, the
+    /// non-recipients tree (`NN addr` for one delivered address, else `XX`),
+    /// the recipients, a blank line, then each header as `NNN  Name: value`,
+    /// NNN counting the header's bytes with its newline.
+    fn spool_file(
+        (id, login, sender, time): (&str, &str, &str, i64),
+        envelope: &[&str],
+        delivered: Option<&str>,
+        recipients: &[&str],
+        headers: &[&str],
+    ) -> Vec<u8> {
+        let mut s = format!("{id}-H\n{login}\n<{sender}>\n{time} 0\n");
+        for e in envelope {
+            s.push_str(e);
+            s.push('\n');
+        }
+        match delivered {
+            Some(a) => s.push_str(&format!("NN {a}\n")),
+            None => s.push_str("XX\n"),
+        }
+        s.push_str(&format!("{}\n", recipients.len()));
+        for r in recipients {
+            s.push_str(r);
+            s.push('\n');
+        }
+        s.push('\n');
+        for h in headers {
+            s.push_str(&format!("{:03}  {h}\n", h.len() + 1));
+        }
+        s.into_bytes()
+    }
+
+    /// A message submitted by a web script, with every table's key set: the
+    /// login, the SMTP client and its AUTH id, both PHP headers, a subject,
+    /// and three recipients, one delivered, two in one domain.
+    fn full_message(id: &str, time: i64) -> Vec<u8> {
+        spool_file(
+            (id, "www 33 33", "shop@shop.example", time),
+            &[
+                "--host_address [203.0.113.45]:50123",
+                "--host_auth dovecot_login",
+                "--auth_id spammer@shop.example",
+                "-frozen 1796467815",
+            ],
+            Some("c@sink.example"),
+            &["a@Victim.Example", "b@victim.example", "c@sink.example"],
+            &[
+                "Subject: =?UTF-8?B?Q2Fmw6kgb2ZmZXI=?=",
+                "X-PHP-Originating-Script: 1000:mailer.php",
+                "X-PHP-Script: www.shop.example/up/mailer.php for 198.51.100.23",
+            ],
+        )
+    }
+
+    /// A local message of `nobody` with its AUTH id but no `-host_auth` (not
+    /// an SMTP AUTH login), a bounce, not frozen, one recipient.
+    fn local_bounce(id: &str, time: i64) -> Vec<u8> {
+        spool_file(
+            (id, "nobody 65534 65534", "", time),
+            &["-auth_id nobody", "-local"],
+            None,
+            &["x@Later.Example"],
+            &[],
+        )
+    }
+
+    /// (key, messages, recipients, frozen) of each row of the `g` table.
+    fn rows(s: &QueueSummary, g: QueueGroup) -> Vec<(String, u64, u64, u64)> {
+        let section = s.sections.iter().find(|x| x.kind == g);
+        section.map_or_else(Vec::new, |x| {
+            x.rows
+                .iter()
+                .map(|r| (r.key.clone(), r.messages, r.recipients, r.frozen))
+                .collect()
+        })
+    }
+
+    fn row(key: &str, messages: u64, recipients: u64, frozen: u64) -> (String, u64, u64, u64) {
+        (key.to_string(), messages, recipients, frozen)
+    }
+
+    #[test]
+    fn group_names_and_report_order() {
+        let names: Vec<&str> = QueueGroup::ALL.iter().map(QueueGroup::name).collect();
+        assert_eq!(
+            names,
+            [
+                "script",
+                "user",
+                "auth_login",
+                "host",
+                "sender",
+                "php_script",
+                "web_script",
+                "web_client",
+                "subject",
+                "recipient_domain"
+            ]
+        );
+        for (i, g) in QueueGroup::ALL.iter().enumerate() {
+            assert_eq!(g.index(), i, "{g:?}");
+            #[cfg(feature = "serde")]
+            assert_eq!(serde_json::to_value(g).unwrap(), g.name());
+        }
+        let r = QueueReport::new(0).report(10, 1);
+        let kinds: Vec<QueueGroup> = r.sections.iter().map(|s| s.kind).collect();
+        assert_eq!(kinds, QueueGroup::ALL);
+    }
+
+    #[test]
+    fn a_spool_file_counts_under_each_of_its_keys() {
+        let now = 1_796_470_000;
+        let mut q = QueueReport::new(now);
+        let full = full_message("1xZnLL-0006bQ-1M", now - 100);
+        let bounce = local_bounce("1xZnLL-0006bR-1N", now - 200);
+        q.add_header(&parse_header(&full).unwrap());
+        q.add_header(&parse_header(&bounce).unwrap());
+        let r = q.report(10, 1);
+        // 4 recipients, of which c@sink.example is delivered; one frozen
+        // message, one bounce.
+        assert_eq!(
+            r.totals,
+            QueueTotals {
+                messages: 2,
+                frozen: 1,
+                bounces: 1,
+                recipients: 4,
+                undelivered: 3,
+                unreadable: 0,
+                linked: 0,
+            }
+        );
+        assert!(!r.approximate);
+        // Open recipients: 2 for the full message, 1 for the bounce.
+        assert_eq!(
+            rows(&r, QueueGroup::User),
+            [row("nobody (65534)", 1, 1, 0), row("www (33)", 1, 2, 1)]
+        );
+        assert_eq!(
+            rows(&r, QueueGroup::Sender),
+            [row("<>", 1, 1, 0), row("shop@shop.example", 1, 2, 1)]
+        );
+        // `-auth_id` without `-host_auth` is no SMTP AUTH login.
+        assert_eq!(
+            rows(&r, QueueGroup::AuthLogin),
+            [row("spammer@shop.example", 1, 2, 1)]
+        );
+        assert_eq!(rows(&r, QueueGroup::Host), [row("203.0.113.45", 1, 2, 1)]);
+        assert_eq!(
+            rows(&r, QueueGroup::PhpScript),
+            [row("1000:mailer.php", 1, 2, 1)]
+        );
+        assert_eq!(
+            rows(&r, QueueGroup::WebScript),
+            [row("www.shop.example/up/mailer.php", 1, 2, 1)]
+        );
+        assert_eq!(
+            rows(&r, QueueGroup::WebClient),
+            [row("198.51.100.23", 1, 2, 1)]
+        );
+        // The subject decoded (RFC 2047 base64 of "Café offer").
+        assert_eq!(
+            rows(&r, QueueGroup::Subject),
+            [row("Caf\u{e9} offer", 1, 2, 1)]
+        );
+        // Domains lower-cased, one row per domain with its own open
+        // recipients; the delivered one's domain not at all.
+        assert_eq!(
+            rows(&r, QueueGroup::RecipientDomain),
+            [
+                row("later.example", 1, 1, 0),
+                row("victim.example", 1, 2, 1)
+            ]
+        );
+        assert_eq!(rows(&r, QueueGroup::Script), []);
+        let sender = &r.sections[QueueGroup::Sender.index()].rows[1];
+        assert_eq!(
+            (
+                sender.oldest,
+                sender.newest,
+                sender.ids.clone(),
+                sender.more_ids
+            ),
+            (
+                Some(now - 100),
+                Some(now - 100),
+                vec!["1xZnLL-0006bQ-1M".to_string()],
+                false
+            )
+        );
+        // The sections' distinct keys.
+        assert_eq!(r.sections[QueueGroup::RecipientDomain.index()].groups, 2);
+        assert_eq!(r.sections[QueueGroup::Script.index()].groups, 0);
+        // Rows by messages, then key (equal here); none of 2 messages.
+        assert!(q.report(10, 2).sections.iter().all(|s| s.rows.is_empty()));
+        // Top 1: the heavier row (2 recipients do not make it heavier: by
+        // messages, then key).
+        assert_eq!(
+            rows(&q.report(1, 1), QueueGroup::User),
+            [row("nobody (65534)", 1, 1, 0)]
+        );
+    }
+
+    #[test]
+    fn spool_files_through_the_directory_reader() {
+        let now = 1_796_470_000;
+        let mut q = QueueReport::new(now);
+        let file = |header: Vec<u8>, journal: Option<&[u8]>| QueuedFile {
+            path: "x-H".into(),
+            header,
+            data_len: Some(10),
+            journal: journal.map(<[u8]>::to_vec),
+        };
+        // The journal names b@victim.example delivered too.
+        q.add_queued(&file(
+            full_message("1xZnLL-0006bQ-1M", now - 100),
+            Some(b"b@victim.example\n"),
+        ));
+        q.add_queued(&file(b"junk".to_vec(), None));
+        let r = q.report(10, 1);
+        assert_eq!(
+            (r.totals.messages, r.totals.recipients, r.totals.undelivered),
+            (2, 3, 1)
+        );
+        assert_eq!(r.totals.unreadable, 1);
+        assert_eq!(
+            r.ages,
+            Ages {
+                under_1h: 1,
+                unknown: 1,
+                ..Ages::default()
+            }
+        );
+        assert_eq!(
+            rows(&r, QueueGroup::RecipientDomain),
+            [row("victim.example", 1, 1, 1)]
+        );
+    }
+
+    #[test]
+    fn ages_at_the_hour_day_and_week() {
+        let mut a = Ages::default();
+        for m in [
+            0,
+            59,
+            60,
+            24 * 60 - 1,
+            24 * 60,
+            7 * 24 * 60 - 1,
+            7 * 24 * 60,
+        ] {
+            a.add(Some(m));
+        }
+        a.add(None);
+        let expected = Ages {
+            under_1h: 2,
+            under_1d: 2,
+            under_1w: 2,
+            older: 1,
+            unknown: 1,
+        };
+        assert_eq!(a, expected);
+        let mut b = expected;
+        b.merge(expected);
+        assert_eq!(
+            b,
+            Ages {
+                under_1h: 4,
+                under_1d: 4,
+                under_1w: 4,
+                older: 2,
+                unknown: 2,
+            }
+        );
+        // A spool file's age in whole minutes: 3599 s is 59 minutes, 3600 s
+        // an hour.
+        let now = 1_796_470_000;
+        let mut q = QueueReport::new(now);
+        for (k, age) in [3599, 3600, 7 * 86_400].into_iter().enumerate() {
+            let f = local_bounce(&format!("1xZnLL-0006bR-1{k}"), now - age);
+            q.add_header(&parse_header(&f).unwrap());
+        }
+        assert_eq!(
+            q.report(10, 1).ages,
+            Ages {
+                under_1h: 1,
+                under_1d: 1,
+                older: 1,
+                ..Ages::default()
+            }
+        );
+    }
+
+    #[test]
+    fn listing_records_and_their_linked_arrivals() {
+        let bp = b" 2h   540 1xZnLD-0006Ud-23 <nobody@host.example> *** frozen ***\n\
+          D a@Victim.example\n\
+            b@victim.example\n\
+            c@victim.example\n\
+         +D child@generated.example\n\
+\n\
+ 8d   560 1xZnLD-0006Ug-24 <>\n\
+            d@other.example\n\
+\n\
+      1xZnLD-0006Uh-25\n\
+    *** spool format error: size=12 ***\n\
+\n";
+        let mut q = QueueReport::new(0);
+        q.link(LoggedArrival {
+            id: "1xZnLD-0006Ud-23".into(),
+            time: "2026-12-05T10:00:00".into(),
+            unix_time: 0,
+            sender: "nobody@host.example".into(),
+            user: Some("nobody".into()),
+            auth: Some("login1".into()),
+            host: Some("192.0.2.7".into()),
+            cwd: Some("/home/u/public_html/up".into()),
+        });
+        q.link(LoggedArrival {
+            id: "1xZnLD-0006Zz-99".into(),
+            time: String::new(),
+            unix_time: 0,
+            sender: String::new(),
+            user: None,
+            auth: None,
+            host: None,
+            cwd: Some("/elsewhere".into()),
+        });
+        for e in parse_listing(bp) {
+            q.add_entry(&e.unwrap());
+        }
+        let r = q.report(10, 1);
+        // The generated `+D` address is not a recipient of the message.
+        assert_eq!(
+            r.totals,
+            QueueTotals {
+                messages: 3,
+                frozen: 1,
+                bounces: 1,
+                recipients: 4,
+                undelivered: 3,
+                unreadable: 1,
+                linked: 1,
+            }
+        );
+        assert_eq!(
+            r.ages,
+            Ages {
+                under_1d: 1,
+                older: 1,
+                unknown: 1,
+                ..Ages::default()
+            }
+        );
+        assert_eq!(
+            rows(&r, QueueGroup::RecipientDomain),
+            [
+                row("other.example", 1, 1, 0),
+                row("victim.example", 1, 2, 1)
+            ]
+        );
+        assert_eq!(
+            rows(&r, QueueGroup::Sender),
+            [row("<>", 1, 1, 0), row("nobody@host.example", 1, 2, 1)]
+        );
+        // The linked arrival's cwd=, U=, A= and H=.
+        assert_eq!(
+            rows(&r, QueueGroup::Script),
+            [row("/home/u/public_html/up", 1, 2, 1)]
+        );
+        assert_eq!(rows(&r, QueueGroup::User), [row("nobody", 1, 2, 1)]);
+        assert_eq!(rows(&r, QueueGroup::AuthLogin), [row("login1", 1, 2, 1)]);
+        assert_eq!(rows(&r, QueueGroup::Host), [row("192.0.2.7", 1, 2, 1)]);
+        // A listing row has no reception times.
+        let s = &r.sections[QueueGroup::Script.index()].rows[0];
+        assert_eq!((s.oldest, s.newest), (None, None));
+
+        // A spool file links its cwd= only: its own header names the user.
+        let mut q = QueueReport::new(1_796_470_000);
+        q.link(LoggedArrival {
+            id: "1xZnLL-0006bR-1N".into(),
+            time: String::new(),
+            unix_time: 0,
+            sender: String::new(),
+            user: Some("linked-user".into()),
+            auth: None,
+            host: None,
+            cwd: Some("/home/u/public_html/up".into()),
+        });
+        let f = local_bounce("1xZnLL-0006bR-1N", 1_796_469_000);
+        q.add_header(&parse_header(&f).unwrap());
+        let r = q.report(10, 1);
+        assert_eq!(r.totals.linked, 1);
+        assert_eq!(
+            rows(&r, QueueGroup::Script),
+            [row("/home/u/public_html/up", 1, 1, 0)]
+        );
+        assert_eq!(rows(&r, QueueGroup::User), [row("nobody (65534)", 1, 1, 0)]);
+    }
+
+    #[test]
+    fn merged_partial_reports_add_up() {
+        let now = 1_796_470_000;
+        let spool = |id: &str, t: i64| full_message(id, t);
+        let mut a = QueueReport::new(now);
+        let mut b = QueueReport::new(now);
+        a.add_header(&parse_header(&spool("1xZnLL-0006bA-01", now - 300)).unwrap());
+        a.add_header(&parse_header(&local_bounce("1xZnLL-0006bB-02", now - 90_000)).unwrap());
+        b.add_header(&parse_header(&spool("1xZnLL-0006bC-03", now - 100)).unwrap());
+        b.add_header(&parse_header(&spool("1xZnLL-0006bD-04", now - 700)).unwrap());
+        b.add_queued(&QueuedFile {
+            path: "x-H".into(),
+            header: b"junk".to_vec(),
+            data_len: None,
+            journal: None,
+        });
+        let bp = b" 2h   540 1xZnLD-0006Ud-23 <shop@shop.example>\n  a@victim.example\n\n";
+        for e in parse_listing(bp) {
+            b.add_entry(&e.unwrap());
+        }
+        b.link(LoggedArrival {
+            id: "1xZnLD-0006Ud-23".into(),
+            time: String::new(),
+            unix_time: 0,
+            sender: String::new(),
+            user: None,
+            auth: None,
+            host: None,
+            cwd: None,
+        });
+        let bp2 = b" 3h   540 1xZnLD-0006Ud-23 <shop@shop.example>\n  a@victim.example\n\n";
+        for e in parse_listing(bp2) {
+            b.add_entry(&e.unwrap());
+        }
+        a.merge(b);
+        let r = a.report(10, 1);
+        assert_eq!(
+            r.totals,
+            QueueTotals {
+                messages: 7,
+                frozen: 3,
+                bounces: 1,
+                recipients: 3 * 3 + 1 + 1 + 1,
+                undelivered: 3 * 2 + 1 + 1 + 1,
+                unreadable: 1,
+                linked: 1,
+            }
+        );
+        assert_eq!(
+            r.ages,
+            Ages {
+                under_1h: 3,
+                under_1d: 2,
+                under_1w: 1,
+                unknown: 1,
+                ..Ages::default()
+            }
+        );
+        // The sender's row of both parts: times from the spool files only,
+        // ids in the order added (a's, then b's).
+        let s = &r.sections[QueueGroup::Sender.index()].rows[0];
+        assert_eq!(
+            (s.key.as_str(), s.messages, s.recipients, s.frozen),
+            ("shop@shop.example", 5, 3 * 2 + 1 + 1, 3)
+        );
+        assert_eq!((s.oldest, s.newest), (Some(now - 700), Some(now - 100)));
+        assert_eq!(
+            s.ids,
+            [
+                "1xZnLL-0006bA-01",
+                "1xZnLL-0006bC-03",
+                "1xZnLL-0006bD-04",
+                "1xZnLD-0006Ud-23",
+                "1xZnLD-0006Ud-23"
+            ]
+        );
+        // The other order: the times of a row of listing records first.
+        let mut c = QueueReport::new(now);
+        for e in parse_listing(bp) {
+            c.add_entry(&e.unwrap());
+        }
+        let mut d = QueueReport::new(now);
+        d.add_header(&parse_header(&spool("1xZnLL-0006bC-03", now - 100)).unwrap());
+        d.add_header(&parse_header(&spool("1xZnLL-0006bD-04", now - 700)).unwrap());
+        c.merge(d);
+        let s = &c.report(10, 1).sections[QueueGroup::Sender.index()].rows[0];
+        assert_eq!((s.oldest, s.newest), (Some(now - 700), Some(now - 100)));
+        assert_eq!(s.messages, 3);
+    }
+
+    #[test]
+    fn ids_kept_per_row_up_to_the_cap() {
+        let listing = |n: usize, first: usize| {
+            let mut bp = Vec::new();
+            for k in first..first + n {
+                bp.extend_from_slice(
+                    format!(" 0m   540 1xZnLD-{k:06}-23 <s@x.example>\n  a@y.example\n\n")
+                        .as_bytes(),
+                );
+            }
+            let mut q = QueueReport::new(0);
+            for e in parse_listing(&bp) {
+                q.add_entry(&e.unwrap());
+            }
+            q
+        };
+        let sender = |q: &QueueReport| {
+            let r = q.report(1, 1);
+            let s = &r.sections[QueueGroup::Sender.index()].rows[0];
+            (s.messages, s.ids.len(), s.more_ids, s.ids.last().cloned())
+        };
+        let last = |k: usize| Some(format!("1xZnLD-{k:06}-23"));
+        let full = listing(IDS_PER_ROW, 0);
+        assert_eq!(sender(&full), (1000, 1000, false, last(999)));
+        let over = listing(IDS_PER_ROW + 1, 0);
+        assert_eq!(sender(&over), (1001, 1000, true, last(999)));
+        // Merged: a full row stays marked whatever the other part.
+        let mut m = listing(IDS_PER_ROW + 1, 0);
+        m.merge(listing(1, 5000));
+        assert_eq!(sender(&m), (1002, 1000, true, last(999)));
+        let mut m = listing(1, 5000);
+        m.merge(listing(IDS_PER_ROW + 1, 0));
+        assert_eq!(sender(&m), (1002, 1000, true, last(998)));
+        let mut m = listing(2, 5000);
+        m.merge(listing(3, 0));
+        assert_eq!(sender(&m), (5, 5, false, last(2)));
+    }
+
+    #[test]
+    fn approximate_once_a_table_dropped_keys() {
+        let mut q = QueueReport::new(0);
+        let bp = b" 0m   540 1xZnLD-000001-23 <a@x.example>\n  a@y.example\n\n\
+ 0m   540 1xZnLD-000002-23 <b@x.example>\n  a@y.example\n\n\
+ 0m   540 1xZnLD-000003-23 <c@x.example>\n  a@y.example\n\n";
+        q.tables[QueueGroup::Sender.index()] = BoundedMap::new(2);
+        for e in parse_listing(bp).take(2) {
+            q.add_entry(&e.unwrap());
+        }
+        assert!(!q.report(10, 1).approximate);
+        for e in parse_listing(bp).skip(2) {
+            q.add_entry(&e.unwrap());
+        }
+        assert!(q.report(10, 1).approximate);
+    }
+
+    #[test]
+    fn sender_and_domain_keys() {
+        assert_eq!(sender_key(b""), "<>");
+        assert_eq!(sender_key(b"a@b"), "a@b");
+        assert_eq!(domain_of(b"\"a@b\"@Mail.Example.ORG"), "mail.example.org");
+        assert_eq!(domain_of(b"postmaster"), "postmaster");
+        assert_eq!(domain_of(b"x@"), "");
+    }
+}

@@ -365,4 +365,37 @@ mod tests {
         assert_eq!(sums(&r).received, times.len() as u64);
         assert!(r.points.len() <= REPORT_POINTS);
     }
+
+    /// The bounds are inclusive: [`MAX_BUCKETS`] buckets are held as they
+    /// are, one more coarsens (minutes to 5 minutes); a report of exactly
+    /// `max_points` points keeps its width.
+    #[test]
+    fn limits_reached_exactly_are_kept() {
+        let mut t = Timeline::new();
+        let start = 19_000 * 86_400;
+        for m in 0..MAX_BUCKETS as i64 {
+            t.add_seconds(start + 60 * m, Series::Received);
+        }
+        assert_eq!((t.minutes, t.buckets.len()), (1, MAX_BUCKETS));
+        t.add_seconds(start + 60 * MAX_BUCKETS as i64, Series::Received);
+        assert_eq!(t.minutes, 5);
+        assert_eq!(t.buckets.len(), (MAX_BUCKETS + 1).div_ceil(5));
+
+        // 10:00 to 13:30 is 43 five-minute points, 15 quarter hours.
+        let mut t = Timeline::new();
+        t.add(&at("2024-05-25 10:00:00"), Series::Delivered);
+        t.add(&at("2024-05-25 13:30:00"), Series::Rejections);
+        assert_eq!(t.report(43).bucket_minutes, 5);
+        assert_eq!(t.report(42).bucket_minutes, 15);
+        assert_eq!(t.report(15).bucket_minutes, 15);
+        assert_eq!(t.report(14).bucket_minutes, 60);
+        let r = t.report(15);
+        assert_eq!(r.points.len(), 15);
+        assert_eq!(
+            r.points
+                .last()
+                .map(|p| (p.start.as_str(), p.counts.rejections)),
+            Some(("2024-05-25T13:30:00", 1))
+        );
+    }
 }

@@ -1587,6 +1587,8 @@ mod tests {
         assert_eq!(site_in("/home/u/private/x", &[], &[]), None);
         assert!(same_site("WWW.Example.org", "example.org"));
         assert!(!same_site("www.", "other"));
+        // "www." alone is a name, not a prefix of the empty one.
+        assert!(!same_site("www.", ""));
         assert!(!same_site("example.org", "example.net"));
     }
 
@@ -1595,5 +1597,673 @@ mod tests {
         assert_eq!(site_of("/var/www/x", &[]), None);
         let s = site_of("/home/u/public_html", &[]).unwrap();
         assert_eq!(s.url_prefix, "");
+    }
+
+    /// The ledger holds what the arrivals allocate: 8 bytes a second kept,
+    /// 16 an arrival pending (out of time order), 8 a word of the explained
+    /// bits, besides the script's overhead and texts; kept up to date on
+    /// every arrival, not only when recounted.
+    #[test]
+    fn the_ledger_counts_the_arrivals_as_allocated() {
+        let mut w = WebOrigins::new(10, vec![]);
+        let dir = "/home/u/public_html/up";
+        // The directory, the account "u" and the URL prefix "/up".
+        let fixed = SCRIPT_OVERHEAD + dir.len() + 1 + 3;
+        let arrivals = |w: &WebOrigins| {
+            let a = &w.scripts[0].arrivals;
+            a.buckets.capacity() * 8 + a.pending.capacity() * 16 + a.explained.capacity() * 8
+        };
+        let tables =
+            |w: &WebOrigins| -> usize { w.scripts.iter().map(|s| s.table_use().bytes).sum() };
+        for k in 0..1000 {
+            w.add_submission(dir, T0 + k, "x");
+        }
+        assert!(w.scripts[0].arrivals.pending.is_empty());
+        assert!(arrivals(&w) >= 8 * 1000);
+        assert_eq!(w.memory().held, fixed + arrivals(&w));
+        // Earlier seconds: pending, not yet merged.
+        for k in 1..=40 {
+            w.add_submission(dir, T0 - k, "x");
+        }
+        assert_eq!(w.scripts[0].arrivals.pending.len(), 40);
+        assert_eq!(w.memory().held, fixed + arrivals(&w));
+        let l = at("198.51.100.23", T0 + 5, "/up/m.php", "evil");
+        w.add_request(
+            "u.example",
+            Some("u"),
+            &parse_access_line(l.as_bytes()).unwrap(),
+        );
+        let a = &w.scripts[0].arrivals;
+        assert!(a.pending.is_empty() && a.buckets.len() == 1040 && a.explained.len() == 17);
+        assert!(tables(&w) > 0);
+        assert_eq!(w.memory().held, fixed + arrivals(&w) + tables(&w));
+    }
+
+    /// Phase 1 from assembled messages: only a local submission (no client
+    /// host, not a bounce) with its `cwd=` counts, at its time less the
+    /// server's offset; a submission after requests starts phase 2 over.
+    #[test]
+    fn submissions_from_messages_and_the_request_phase_started_over() {
+        use crate::assemble::{Assembled, Assembler};
+        use crate::reader::LogReader;
+        let log = b"\
+2026-12-05 11:00:00 [5737] cwd=/home/u/public_html/up 3 args: /usr/sbin/sendmail -t -i
+2026-12-05 11:00:00 [5737] 1sAfXv-0001UX-00 <= u@host.example U=u P=local S=709
+2026-12-05 11:01:00 1sAfXw-0001UX-00 <= a@remote.example H=mx.example.net [192.0.2.1] P=esmtp S=100
+2026-12-05 11:02:00 [5738] cwd=/home/u/public_html/up 3 args: /usr/sbin/sendmail -t -i
+2026-12-05 11:02:00 [5738] 1sAfXx-0001UX-00 <= <> R=1sAfXv-0001UX-00 U=mailnull P=local S=100
+";
+        let records = LogReader::new(&log[..]).into_records();
+        let messages: Vec<_> = Assembler::new()
+            .messages(records)
+            .filter_map(|a| match a {
+                Ok(Assembled::Message(m)) => Some(m),
+                _ => None,
+            })
+            .collect();
+        assert_eq!(messages.len(), 3);
+        // 11:00:00 logged at UTC+1: 10:00:00 UTC.
+        let t = T0;
+        assert_eq!(
+            Submission::of(&messages[0], 3600),
+            Some(Submission {
+                dir: "/home/u/public_html/up".into(),
+                time: t,
+                id: "1sAfXv-0001UX-00".into(),
+            })
+        );
+        let mut w = WebOrigins::new(30, vec![]);
+        let added: Vec<bool> = messages.iter().map(|m| w.add_message(m, 3600)).collect();
+        assert_eq!(added, [true, false, false]);
+        let request = |w: &mut WebOrigins, client: &str, at_t: i64| {
+            let l = at(client, at_t, "/up/m.php", "ua");
+            w.add_request(
+                "u.example",
+                Some("u"),
+                &parse_access_line(l.as_bytes()).unwrap(),
+            );
+        };
+        request(&mut w, "198.51.100.1", t - 30);
+        request(&mut w, "198.51.100.9", t - 31);
+        let r = w.report(10);
+        let clients = |r: &WebOriginsReport| -> Vec<(String, u64, u64)> {
+            r.scripts[0]
+                .clients
+                .iter()
+                .map(|c| (c.key.clone(), c.messages, c.requests))
+                .collect()
+        };
+        assert_eq!((r.scripts[0].messages, r.scripts[0].explained), (1, 1));
+        assert_eq!(clients(&r), [("198.51.100.1".to_string(), 1, 1)]);
+
+        // A later submission: the requests so far are forgotten.
+        let mut again = w.clone();
+        again.add(&Submission {
+            dir: "/home/u/public_html/up/".into(),
+            time: t + 1000,
+            id: "1sAfXy-0001UX-00".into(),
+        });
+        let r = again.report(10);
+        assert_eq!((r.scripts.len(), r.scripts[0].messages), (1, 2));
+        assert_eq!((r.scripts[0].explained, clients(&r)), (0, vec![]));
+        request(&mut again, "198.51.100.2", t + 995);
+        request(&mut again, "198.51.100.2", t + 999);
+        let r = again.report(10);
+        assert_eq!(r.scripts[0].explained, 1);
+        assert_eq!(clients(&r), [("198.51.100.2".to_string(), 1, 2)]);
+    }
+
+    /// Phase 1 from the queue: cPanel's `X-PHP-Script: host/path for IP`
+    /// names the script by its URL on that site (`www.` or not), and only
+    /// requests for that exact path explain its messages.
+    #[test]
+    fn scripts_named_by_the_queue() {
+        let received = T0 + 50;
+        let spool = |php: Option<&str>| {
+            let mut s = format!(
+                "1xZnLL-0006bM-1H-H\nnobody 65534 65534\n<nobody@h.example>\n{received} 0\n-local\nXX\n1\nv@later.example\n\n"
+            );
+            if let Some(v) = php {
+                let h = format!("X-PHP-Script: {v}");
+                s.push_str(&format!("{:03}  {h}\n", h.len() + 1));
+            }
+            s.into_bytes()
+        };
+        let with = spool(Some("www.shop.example/up/mailer.php for 198.51.100.23"));
+        let without = spool(None);
+        let mut w = WebOrigins::new(10, vec![]);
+        assert!(w.add_header(&crate::spool::parse_header(&with).unwrap()));
+        assert!(!w.add_header(&crate::spool::parse_header(&without).unwrap()));
+        // A document root over the path changes nothing: the header said
+        // where the script is.
+        w.add_userdata(&crate::cpanel::parse_userdata(
+            "shop.example",
+            b"documentroot: /\nuser: u\n",
+        ));
+        for (domain, client, path, t) in [
+            (
+                "shop.example",
+                "203.0.113.1",
+                "/up/mailer.php",
+                received - 2,
+            ),
+            (
+                "shop.example",
+                "203.0.113.2",
+                "/up/mailer.phpx",
+                received - 2,
+            ),
+            (
+                "shop.example",
+                "203.0.113.3",
+                "/up/mailer.php/x",
+                received - 2,
+            ),
+            (
+                "other.example",
+                "203.0.113.4",
+                "/up/mailer.php",
+                received - 2,
+            ),
+            (
+                "shop.example",
+                "203.0.113.5",
+                "/up/mailer.php",
+                received - 20,
+            ),
+        ] {
+            let l = at(client, t, path, "ua");
+            w.add_request(domain, None, &parse_access_line(l.as_bytes()).unwrap());
+        }
+        let r = w.report(10);
+        assert_eq!(r.scripts.len(), 1);
+        let s = &r.scripts[0];
+        assert_eq!(s.dir, "www.shop.example/up/mailer.php");
+        assert!(s.from_queue);
+        assert_eq!(
+            s.site,
+            Some(Site {
+                domain: Some("www.shop.example".into()),
+                user: None,
+                url_prefix: "/up/mailer.php".into(),
+            })
+        );
+        assert_eq!((s.messages, s.explained), (1, 1));
+        let clients: Vec<&str> = s.clients.iter().map(|c| c.key.as_str()).collect();
+        assert_eq!(clients, ["203.0.113.1", "203.0.113.3"]);
+    }
+
+    /// Arrivals in time order are counts per second in place; earlier ones
+    /// wait in `pending` until they are more than 64 plus a quarter of the
+    /// buckets, then are merged in, an equal second joining its bucket.
+    #[test]
+    fn arrivals_kept_as_counts_per_second() {
+        let mut a = Arrivals::default();
+        for u in [100, 100, 101, 102, 103, 104, 105, 106, 107] {
+            assert!(a.push(u));
+        }
+        assert_eq!(a.origin, 100);
+        let eight: Vec<(u32, u32)> = (0..8).map(|o| (o, if o == 0 { 2 } else { 1 })).collect();
+        assert_eq!((a.buckets.clone(), a.pending.len()), (eight.clone(), 0));
+        // 8 buckets: up to 64 + 2 pending.
+        assert!(a.push(103));
+        for u in (35..=99).rev() {
+            assert!(a.push(u));
+        }
+        assert_eq!((a.buckets.clone(), a.pending.len()), (eight, 66));
+        assert!(a.push(34));
+        assert!(a.pending.is_empty());
+        assert_eq!(a.origin, 34);
+        let mut expected: Vec<(u32, u32)> = (0..66).map(|o| (o, 1)).collect();
+        expected.extend([(66, 2), (67, 1), (68, 1), (69, 2)]);
+        expected.extend((70..74).map(|o| (o, 1)));
+        assert_eq!(a.buckets, expected);
+        assert_eq!(a.messages, 9 + 67);
+        // Coarsened: units of two seconds, 34 and 35 one bucket, and so on.
+        assert!(a.coarsen());
+        assert_eq!(a.origin, 17);
+        let mut halves: Vec<(u32, u32)> = (0..33).map(|o| (o, 2)).collect();
+        halves.extend([(33, 3), (34, 3), (35, 2), (36, 2)]);
+        assert_eq!(a.buckets, halves);
+    }
+
+    /// The ledger's hits count a key cut to its first bytes (not an
+    /// approximation: the rows stay exact); its peak survives the tables
+    /// being emptied by a later submission.
+    #[test]
+    fn the_ledger_hits_and_peak() {
+        let mut w = WebOrigins::new(10, vec![]);
+        w.add_submission("/home/u/public_html/up", T0 + 5, "x");
+        let m = w.memory();
+        assert_eq!((m.hits, m.peak), (0, m.held));
+        assert_eq!(m.budget, MemoryBudget::DEFAULT.get());
+        let agent = "a".repeat(300);
+        for client in ["198.51.100.1", "198.51.100.2"] {
+            let l = at(client, T0, "/up/m.php", &agent);
+            w.add_request(
+                "u.example",
+                Some("u"),
+                &parse_access_line(l.as_bytes()).unwrap(),
+            );
+        }
+        let m = w.memory();
+        assert_eq!(m.hits, 2);
+        assert_eq!(m.peak, m.held);
+        let r = w.report(10);
+        assert!(!r.approximate && !r.scripts[0].approximate);
+        assert_eq!(r.memory, m);
+        assert_eq!(r.scripts[0].user_agents[0].requests, 2);
+        // Tables emptied by a submission after the requests: less held, the
+        // peak kept.
+        w.add_submission("/home/u/public_html/up", T0 + 6, "y");
+        let after = w.memory();
+        assert!(after.held < m.held);
+        assert_eq!(after.peak, m.peak);
+    }
+
+    /// A key's covered buckets: ranges that overlap or touch are joined,
+    /// and a bucket's messages count once however often it is covered.
+    #[test]
+    fn covered_ranges_join_and_count_once() {
+        let mut a = Arrivals::default();
+        for u in [10, 11, 11, 12, 13, 14, 15, 16, 17] {
+            a.push(u);
+        }
+        a.seal();
+        // Buckets 0..8 hold 1, 2, 1, 1, 1, 1, 1, 1 messages.
+        let mut c = Covered::default();
+        c.cover(0, 2, &a);
+        assert_eq!((c.spans.clone(), c.messages), (vec![(0, 2)], 3));
+        c.cover(2, 4, &a);
+        assert_eq!((c.spans.clone(), c.messages), (vec![(0, 4)], 5));
+        c.cover(1, 3, &a);
+        c.cover(3, 3, &a);
+        assert_eq!((c.spans.clone(), c.messages), (vec![(0, 4)], 5));
+        c.cover(6, 7, &a);
+        assert_eq!((c.spans.clone(), c.messages), (vec![(0, 4), (6, 7)], 6));
+        c.cover(5, 6, &a);
+        assert_eq!((c.spans.clone(), c.messages), (vec![(0, 4), (5, 7)], 7));
+        c.cover(3, 8, &a);
+        assert_eq!((c.spans.clone(), c.messages), (vec![(0, 8)], 9));
+
+        // A key's ranges count against its table: 8 bytes each held.
+        let mut m: BoundedMap<String, Hits> = BoundedMap::new(10);
+        m.update("k", |_| {});
+        let empty = m.bytes();
+        m.update("k", |h| h.covered.spans.reserve_exact(5));
+        let held = m.get("k").map_or(0, |h| h.covered.spans.capacity());
+        assert!(held >= 5);
+        assert_eq!(m.bytes() - empty, 8 * held);
+        assert_eq!(
+            Hits {
+                requests: 7,
+                covered: c
+            }
+            .weight(),
+            9
+        );
+    }
+
+    /// Scripts past their quarter of the budget: the lighter half dropped
+    /// (fewest messages), counted, and the report says so.
+    #[test]
+    fn scripts_past_the_budget_drop_the_lighter_half() {
+        let budget = MemoryBudget::bytes(1 << 10);
+        // One script alone is past a quarter of 1 KiB: kept (nothing to
+        // drop it for), each new one dropped at once.
+        assert!(SCRIPT_OVERHEAD > budget.get() / 4);
+        let mut w = WebOrigins::with_budget(10, vec![], budget);
+        for k in 0..3 {
+            w.add_submission("/home/u/public_html/heavy", T0 + k, "x");
+        }
+        assert_eq!((w.scripts.len(), w.scripts_dropped), (1, 0));
+        w.add_submission("/home/u/public_html/light", T0, "x");
+        w.add_submission("/home/v/public_html/light", T0, "x");
+        let r = w.report(10);
+        let dirs: Vec<(&str, u64)> = r
+            .scripts
+            .iter()
+            .map(|s| (s.dir.as_str(), s.messages))
+            .collect();
+        assert_eq!(dirs, [("/home/u/public_html/heavy", 3)]);
+        assert_eq!((r.scripts_dropped, r.memory.hits), (2, 2));
+        assert!(r.approximate && !r.scripts[0].approximate);
+        assert_eq!(r.resolution, 1);
+        // The peak remembers the second script, held before it was dropped.
+        assert!(r.memory.peak >= r.memory.held + SCRIPT_OVERHEAD);
+    }
+
+    /// The tables' pool (3/4 of the budget): past it, the biggest table
+    /// drops its lighter half until a quarter of the pool is free; the
+    /// ledger stays equal to what the tables hold, and the heavy key stays.
+    #[test]
+    fn tables_past_their_pool_drop_their_lighter_keys() {
+        let budget = MemoryBudget::bytes(64 << 10);
+        let (pool, goal) = (budget.get() / 4 * 3, budget.get() / 4 * 3 / 4 * 3);
+        let mut w = WebOrigins::with_budget(10, vec![], budget);
+        let dir = "/home/u/public_html/up";
+        for k in 0..10 {
+            w.add_submission(dir, T0 + 100 * k, "x");
+        }
+        let fixed = SCRIPT_OVERHEAD + dir.len() + 1 + 3;
+        let tables =
+            |w: &WebOrigins| -> usize { w.scripts.iter().map(|s| s.table_use().bytes).sum() };
+        let parts = |w: &WebOrigins| {
+            let a = &w.scripts[0].arrivals;
+            fixed
+                + a.buckets.capacity() * 8
+                + a.pending.capacity() * 16
+                + a.explained.capacity() * 8
+                + tables(w)
+        };
+        let request = |w: &mut WebOrigins, client: &str, t: i64| {
+            let l = at(client, t, "/up/m.php", "browser");
+            w.add_request(
+                "u.example",
+                Some("u"),
+                &parse_access_line(l.as_bytes()).unwrap(),
+            );
+        };
+        let (mut before, mut trims, mut most) = (0, 0, 0);
+        for i in 0..2000i64 {
+            if i % 200 == 0 {
+                request(&mut w, "198.51.100.23", T0 + 100 * (i / 200) - 2);
+            }
+            let v = format!("100.64.{}.{}", i / 256, i % 256);
+            request(&mut w, &v, T0 + 100 * (i % 10) - 1);
+            let now = tables(&w);
+            assert!(now <= pool, "request {i}: {now}");
+            if now < before {
+                trims += 1;
+                // Down to the goal, not far below: the clients' table holds
+                // most of the pool, and one halving of it is enough.
+                assert!(
+                    now <= goal && now > goal / 2,
+                    "request {i}: {now} after a trim"
+                );
+            }
+            before = now;
+            most = most.max(now);
+            assert_eq!(w.memory().held, parts(&w), "request {i}");
+        }
+        // Trimmed only when the pool is full, not before.
+        assert!(trims > 0 && most > (pool + goal) / 2, "{most}");
+        let r = w.report(3);
+        let s = &r.scripts[0];
+        assert!(r.approximate && s.approximate && r.memory.hits > 0);
+        assert_eq!((s.messages, s.explained), (10, 10));
+        assert_eq!(
+            (
+                s.clients[0].key.as_str(),
+                s.clients[0].messages,
+                s.clients[0].requests
+            ),
+            ("198.51.100.23", 10, 10)
+        );
+        assert_eq!((s.urls[0].messages, s.urls[0].requests), (10, 2010));
+    }
+
+    /// Each account's home directory of the user data counts, once.
+    #[test]
+    fn homes_of_several_accounts() {
+        let mut w = WebOrigins::new(10, vec![]);
+        w.add_submission("/srv/u3/public_html/x", T0, "a");
+        for (domain, text) in [
+            ("u1.example", &b"homedir: /data/u1\nuser: u1\n"[..]),
+            ("u1b.example", b"homedir: /data/u1\nuser: u1\n"),
+            ("u3.example", b"homedir: /srv/u3\nuser: u3\n"),
+        ] {
+            w.add_userdata(&crate::cpanel::parse_userdata(domain, text));
+        }
+        assert_eq!(w.homes.len(), 2);
+        let r = w.report(5);
+        let site = r.scripts[0].site.clone().unwrap();
+        assert_eq!(
+            (site.user.as_deref(), site.url_prefix.as_str()),
+            (Some("u3"), "/x")
+        );
+        // The struct itself is the least a script is counted for.
+        assert!(SCRIPT_OVERHEAD > std::mem::size_of::<Script>());
+    }
+
+    /// Times too far apart for 32 bits of seconds wait with the earlier
+    /// ones; when they are merged in (65 of them past one bucket), the
+    /// engine coarsens at once, not at the first request.
+    #[test]
+    fn times_too_far_apart_coarsen_when_merged() {
+        let mut w = WebOrigins::new(10, vec![]);
+        w.add_submission("/home/u/public_html/up", T0, "x");
+        for k in 0..64 {
+            w.add_submission("/home/u/public_html/up", T0 + (1 << 33) + k, "x");
+        }
+        assert_eq!((w.grain, w.scripts[0].arrivals.pending.len()), (1, 64));
+        w.add_submission("/home/u/public_html/up", T0 + (1 << 33) + 64, "x");
+        // 2^33 + 64 seconds: in 32 bits at 4 seconds a unit, two halvings.
+        assert_eq!((w.grain, w.memory().hits), (4, 2));
+        assert!(w.scripts[0].arrivals.pending.is_empty());
+    }
+
+    /// Scripts holding exactly a quarter of the budget are within it; a
+    /// byte less of budget and the lighter half is dropped.
+    #[test]
+    fn scripts_at_exactly_a_quarter_of_the_budget() {
+        let dirs = ["/home/a/public_html/x", "/home/b/public_html/x"];
+        let engine = |budget: MemoryBudget| {
+            let mut w = WebOrigins::with_budget(10, vec![], budget);
+            for (k, d) in dirs.iter().enumerate() {
+                for _ in 0..=k {
+                    w.add_submission(d, T0, "x");
+                }
+            }
+            w
+        };
+        let held = engine(MemoryBudget::DEFAULT).memory().held;
+        let w = engine(MemoryBudget::bytes(4 * held));
+        assert_eq!(
+            (w.memory().held, w.scripts.len(), w.scripts_dropped),
+            (held, 2, 0)
+        );
+        let w = engine(MemoryBudget::bytes(4 * held - 1));
+        let kept: Vec<&str> = w.scripts.iter().map(|s| s.dir.as_str()).collect();
+        assert_eq!((kept, w.scripts_dropped), (vec![dirs[1]], 1));
+    }
+
+    /// Past a quarter of the budget, scripts are dropped down to an eighth
+    /// of it: 5 alike scripts just past a quarter keep the 2 heaviest. The
+    /// fifth script's first message passes the quarter (its later ones
+    /// add no bytes): u4 and u3 are kept, u5's other 4 messages start it
+    /// again.
+    #[test]
+    fn scripts_are_dropped_down_to_an_eighth_of_the_budget() {
+        let dirs: Vec<String> = (1..=5)
+            .map(|k| format!("/home/u{k}/public_html/x"))
+            .collect();
+        let engine = |budget: MemoryBudget| {
+            let mut w = WebOrigins::with_budget(10, vec![], budget);
+            for (k, d) in dirs.iter().enumerate() {
+                for _ in 0..=k {
+                    w.add_submission(d, T0, "x");
+                }
+            }
+            w
+        };
+        let held = engine(MemoryBudget::DEFAULT).memory().held;
+        let w = engine(MemoryBudget::bytes(4 * held - 4));
+        let kept: Vec<(&str, u64)> = w
+            .scripts
+            .iter()
+            .map(|s| (s.dir.as_str(), s.arrivals.messages))
+            .collect();
+        assert_eq!(
+            kept,
+            [
+                (dirs[2].as_str(), 3),
+                (dirs[3].as_str(), 4),
+                (dirs[4].as_str(), 4)
+            ]
+        );
+        assert_eq!(w.scripts_dropped, 3);
+    }
+
+    /// The budget coarsens arrival times to at most [`MAX_GRAIN`] seconds
+    /// (then it would drop scripts instead).
+    #[test]
+    fn the_budget_coarsens_to_max_grain_at_most() {
+        let mut w = WebOrigins::with_budget(10, vec![], MemoryBudget::bytes(1 << 10));
+        for k in 0..200 {
+            w.add_submission("/home/u/public_html/up", T0 + k * (1 << 31), "x");
+        }
+        assert_eq!(w.grain, MAX_GRAIN);
+        assert_eq!(w.scripts[0].arrivals.buckets.len(), 200);
+    }
+
+    /// Merging partial results: keys a part dropped make the script
+    /// approximate, their prunes count in the ledger (through nested
+    /// merges too), and a part given other submissions is left out.
+    #[test]
+    fn merges_keep_the_parts_budget_hits() {
+        let budget = MemoryBudget::bytes(64 << 10);
+        let dir = "/home/u/public_html/up";
+        let mut base = WebOrigins::with_budget(10, vec![], budget);
+        for k in 0..10 {
+            base.add_submission(dir, T0 + 100 * k, "x");
+        }
+        let request = |w: &mut WebOrigins, client: &str, t: i64| {
+            let l = at(client, t, "/up/m.php", "browser");
+            w.add_request(
+                "u.example",
+                Some("u"),
+                &parse_access_line(l.as_bytes()).unwrap(),
+            );
+        };
+        let mut small = base.clone();
+        request(&mut small, "198.51.100.23", T0 - 2);
+        let mut crowded = base.clone();
+        for i in 0..2000i64 {
+            let v = format!("100.64.{}.{}", i / 256, i % 256);
+            request(&mut crowded, &v, T0 + 100 * (i % 10) - 1);
+        }
+        let pruned = crowded.memory().hits;
+        assert!(pruned > 0 && crowded.report(1).approximate);
+        let mut whole = base.clone();
+        whole.merge(small.clone());
+        assert!(!whole.report(1).scripts[0].approximate);
+        whole.merge(crowded);
+        let r = whole.report(1);
+        assert!(r.approximate && r.scripts[0].approximate);
+        assert!(r.memory.hits >= pruned);
+        assert_eq!(r.scripts[0].explained, 10);
+        let mut top = base.clone();
+        top.merge(whole);
+        assert!(top.memory().hits >= pruned);
+        assert!(top.report(1).scripts[0].approximate);
+
+        // Keys dropped from the URL or user-agent table of a part, or cut.
+        for table in ["url", "agent", "cut"] {
+            let mut part = base.clone();
+            for i in 0..2000i64 {
+                let (path, agent) = match table {
+                    "url" => (format!("/up/{i}.php"), "ua".to_string()),
+                    "agent" => ("/up/m.php".to_string(), format!("agent {i}")),
+                    _ => ("/up/m.php".to_string(), "a".repeat(300)),
+                };
+                let l = at("198.51.100.23", T0 + 100 * (i % 10) - 1, &path, &agent);
+                part.add_request(
+                    "u.example",
+                    Some("u"),
+                    &parse_access_line(l.as_bytes()).unwrap(),
+                );
+            }
+            let hits = part.memory().hits;
+            assert_eq!(part.report(1).scripts[0].approximate, table != "cut");
+            let mut mine = base.clone();
+            mine.merge(part);
+            let r = mine.report(1);
+            assert_eq!(r.scripts[0].approximate, table != "cut", "{table}");
+            assert!(r.memory.hits >= hits, "{table}");
+        }
+
+        // Other submissions: the part's requests do not count here.
+        let mut other = base.clone();
+        other.add_submission(dir, T0 + 5000, "y");
+        request(&mut other, "198.51.100.24", T0 - 2);
+        let mut mine = base.clone();
+        mine.merge(other);
+        let r = mine.report(5);
+        assert_eq!((r.scripts[0].explained, r.scripts[0].clients.len()), (0, 0));
+        mine.merge(small);
+        let r = mine.report(5);
+        assert_eq!((r.scripts[0].explained, r.scripts[0].clients.len()), (1, 1));
+    }
+
+    /// A domlogs set read from its files: every request line counted,
+    /// lines that are not requests skipped, a line too long reported and
+    /// passed, a file that cannot be opened the end (an error).
+    #[test]
+    fn domlog_files_read_to_the_first_fatal_error() {
+        let dir = tempfile::tempdir().unwrap();
+        let log = dir.path().join("u.example");
+        let mut text = String::new();
+        text.push_str(&at("198.51.100.1", T0 - 2, "/up/m.php", "ua"));
+        text.push_str("\nnot an access-log line\n");
+        text.push_str(&"x".repeat(crate::reader::DEFAULT_MAX_LINE_LEN + 1));
+        text.push('\n');
+        text.push_str(&at("198.51.100.2", T0 - 3, "/up/m.php", "ua"));
+        text.push('\n');
+        std::fs::write(&log, text).unwrap();
+        let set = crate::reader::DomLog {
+            domain: "u.example".into(),
+            user: Some("u".into()),
+            ssl: false,
+            files: vec![log, dir.path().join("missing")],
+        };
+        let mut w = WebOrigins::new(10, vec![]);
+        w.add_submission("/home/u/public_html/up", T0 + 5, "x");
+        let mut passed = 0;
+        let end = w.add_domlog(&set, |e| {
+            assert!(!e.is_fatal());
+            passed += 1;
+        });
+        assert!(end.is_err_and(|e| e.is_fatal()));
+        assert_eq!(passed, 1);
+        let r = w.report(5);
+        let clients: Vec<&str> = r.scripts[0]
+            .clients
+            .iter()
+            .map(|c| c.key.as_str())
+            .collect();
+        assert_eq!(clients, ["198.51.100.1", "198.51.100.2"]);
+    }
+
+    /// The scripts a log can match depend on its account too: two
+    /// accounts' logs of one domain, one after the other, each count for
+    /// that account's script only.
+    #[test]
+    fn candidates_by_domain_and_account() {
+        let mut w = WebOrigins::new(10, vec![]);
+        for user in ["u1", "u2"] {
+            w.add_submission(&format!("/home/{user}/public_html/x"), T0 + 5, "x");
+        }
+        for (user, client) in [("u1", "198.51.100.1"), ("u2", "198.51.100.2")] {
+            let l = at(client, T0, "/x/a.php", "ua");
+            w.add_request(
+                "x.example",
+                Some(user),
+                &parse_access_line(l.as_bytes()).unwrap(),
+            );
+        }
+        let r = w.report(5);
+        let clients: Vec<(&str, &str)> = r
+            .scripts
+            .iter()
+            .flat_map(|s| s.clients.iter().map(|c| (s.dir.as_str(), c.key.as_str())))
+            .collect();
+        assert_eq!(
+            clients,
+            [
+                ("/home/u1/public_html/x", "198.51.100.1"),
+                ("/home/u2/public_html/x", "198.51.100.2")
+            ]
+        );
     }
 }

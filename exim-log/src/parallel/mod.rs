@@ -605,6 +605,37 @@ mod tests {
         }
     }
 
+    /// Args lines still waiting for their arrival when a unit ends come out
+    /// as lines, as at the end of one pass: none is lost at a cut.
+    #[test]
+    fn args_lines_waiting_at_a_cut_come_out() {
+        use crate::assemble::{Assembled, AssemblerOptions};
+        let text: String = (0..20)
+            .map(|n| {
+                format!("2026-11-25 10:00:00 cwd=/home/u{n} 3 args: /usr/sbin/sendmail -t -i\n")
+            })
+            .collect();
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("mainlog");
+        std::fs::write(&path, &text).unwrap();
+        for parts in [1, 6] {
+            let plan = Plan::sized([&path], parts, 1).unwrap();
+            assert_eq!(plan.units().len(), parts);
+            for threads in [1, 2] {
+                let folded = fold_messages(
+                    &plan,
+                    threads,
+                    AssemblerOptions::default(),
+                    0,
+                    || 0,
+                    |n: &mut usize, item| *n += usize::from(matches!(item, Assembled::Line(_))),
+                    |all, n| *all += n,
+                );
+                assert_eq!(folded.value, 20, "{parts} parts, {threads} threads");
+            }
+        }
+    }
+
     /// What `f` takes of each message [`fold_messages`] assembles from
     /// `plan` on `threads` threads (sorted), and how many errors it met.
     fn of_messages<T: Ord + Send>(

@@ -250,15 +250,7 @@ fn eviction_skips_messages_gone_and_the_order_list_stays_small() {
     arrival(&mut asm, 3001, &id(5), T, None, false);
     arrival(&mut asm, 3002, &id(1000), T, None, false);
     arrival(&mut asm, 3003, &id(1001), T, None, false);
-    let evicted: Vec<String> = drain(&mut asm)
-        .into_iter()
-        .filter_map(|a| match a {
-            Assembled::Message(m) if m.status == Status::Evicted => {
-                Some(m.id().as_str().to_string())
-            }
-            _ => None,
-        })
-        .collect();
+    let evicted = evicted_ids(&mut asm);
     assert_eq!(evicted, [A.to_string(), B.to_string()]);
 }
 
@@ -1382,15 +1374,7 @@ fn a_comeback_id_is_evicted_in_its_new_turn() {
     arrival(&mut asm, 3, B, T, None, false);
     arrival(&mut asm, 4, A, T, None, false);
     arrival(&mut asm, 5, C, T, None, false);
-    let evicted: Vec<String> = drain(&mut asm)
-        .into_iter()
-        .filter_map(|a| match a {
-            Assembled::Message(m) if m.status == Status::Evicted => {
-                Some(m.id().as_str().to_string())
-            }
-            _ => None,
-        })
-        .collect();
+    let evicted = evicted_ids(&mut asm);
     assert_eq!(evicted, [B]);
 }
 
@@ -1417,4 +1401,17 @@ fn a_pids_latest_args_line_outlives_its_older_one() {
     arrival(&mut asm, 3, A, T + 2, Some(100), true);
     let out = drain(&mut asm);
     assert_eq!(links(&message(&out, A)), [(2, Link::Pid)]);
+}
+
+/// The ids of the messages `asm` flushed early, in the order they came out.
+fn evicted_ids(asm: &mut Assembler) -> Vec<String> {
+    drain(asm)
+        .into_iter()
+        .filter_map(|a| match a {
+            Assembled::Message(m) if m.status == Status::Evicted => {
+                Some(m.id().as_str().to_string())
+            }
+            _ => None,
+        })
+        .collect()
 }

@@ -615,12 +615,8 @@ mod tests {
                 format!("2026-11-25 10:00:00 cwd=/home/u{n} 3 args: /usr/sbin/sendmail -t -i\n")
             })
             .collect();
-        let dir = tempfile::tempdir().unwrap();
-        let path = dir.path().join("mainlog");
-        std::fs::write(&path, &text).unwrap();
-        for parts in [1, 6] {
-            let plan = Plan::sized([&path], parts, 1).unwrap();
-            assert_eq!(plan.units().len(), parts);
+        let (_dir, plans) = one_and_six_units(&text);
+        for (parts, plan) in plans {
             for threads in [1, 2] {
                 let folded = fold_messages(
                     &plan,
@@ -634,6 +630,23 @@ mod tests {
                 assert_eq!(folded.value, 20, "{parts} parts, {threads} threads");
             }
         }
+    }
+
+    /// `text` as a file (in a directory dropped with the first value) and
+    /// its plans of one unit and of six.
+    fn one_and_six_units(text: &str) -> (tempfile::TempDir, Vec<(usize, Plan)>) {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("mainlog");
+        std::fs::write(&path, text).unwrap();
+        let plans = [1, 6]
+            .into_iter()
+            .map(|parts| {
+                let plan = Plan::sized([&path], parts, 1).unwrap();
+                assert_eq!(plan.units().len(), parts);
+                (parts, plan)
+            })
+            .collect();
+        (dir, plans)
     }
 
     /// What `f` takes of each message [`fold_messages`] assembles from
@@ -689,12 +702,8 @@ mod tests {
              2026-11-25 10:02:00 {BOUNCE} Completed\n\
              2026-11-25 10:02:00 {PARENT} Completed\n"
         ));
-        let dir = tempfile::tempdir().unwrap();
-        let path = dir.path().join("mainlog");
-        std::fs::write(&path, &text).unwrap();
-        for parts in [1, 6] {
-            let plan = Plan::sized([&path], parts, 1).unwrap();
-            assert_eq!(plan.units().len(), parts);
+        let (_dir, plans) = one_and_six_units(&text);
+        for (parts, plan) in plans {
             for threads in [1, 2] {
                 let (got, _) = of_messages(&plan, threads, |m| {
                     let id = m.id().as_str();

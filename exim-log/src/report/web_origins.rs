@@ -2043,20 +2043,24 @@ mod tests {
         assert!(w.scripts[0].arrivals.pending.is_empty());
     }
 
+    /// An engine with `budget` given `k + 1` submissions at `T0` from the
+    /// `k`th of `dirs` (the later, the heavier).
+    fn submitted_ascending<D: AsRef<str>>(dirs: &[D], budget: MemoryBudget) -> WebOrigins {
+        let mut w = WebOrigins::with_budget(10, vec![], budget);
+        for (k, d) in dirs.iter().enumerate() {
+            for _ in 0..=k {
+                w.add_submission(d.as_ref(), T0, "x");
+            }
+        }
+        w
+    }
+
     /// Scripts holding exactly a quarter of the budget are within it; a
     /// byte less of budget and the lighter half is dropped.
     #[test]
     fn scripts_at_exactly_a_quarter_of_the_budget() {
         let dirs = ["/home/a/public_html/x", "/home/b/public_html/x"];
-        let engine = |budget: MemoryBudget| {
-            let mut w = WebOrigins::with_budget(10, vec![], budget);
-            for (k, d) in dirs.iter().enumerate() {
-                for _ in 0..=k {
-                    w.add_submission(d, T0, "x");
-                }
-            }
-            w
-        };
+        let engine = |budget| submitted_ascending(&dirs, budget);
         let held = engine(MemoryBudget::DEFAULT).memory().held;
         let w = engine(MemoryBudget::bytes(4 * held));
         assert_eq!(
@@ -2078,15 +2082,7 @@ mod tests {
         let dirs: Vec<String> = (1..=5)
             .map(|k| format!("/home/u{k}/public_html/x"))
             .collect();
-        let engine = |budget: MemoryBudget| {
-            let mut w = WebOrigins::with_budget(10, vec![], budget);
-            for (k, d) in dirs.iter().enumerate() {
-                for _ in 0..=k {
-                    w.add_submission(d, T0, "x");
-                }
-            }
-            w
-        };
+        let engine = |budget| submitted_ascending(&dirs, budget);
         let held = engine(MemoryBudget::DEFAULT).memory().held;
         let w = engine(MemoryBudget::bytes(4 * held - 4));
         let kept: Vec<(&str, u64)> = w

@@ -255,6 +255,29 @@ fn eviction_skips_messages_gone_and_the_order_list_stays_small() {
 }
 
 #[test]
+fn the_order_list_is_compacted_after_many_messages_complete_between_two_arrivals() {
+    // The list is compacted only when a message is looked up (an arrival or
+    // another line of it); a `Completed` line takes its message out of the
+    // table without that. So 101 messages completed one after another leave
+    // 101 stale entries and none in flight: 101 > 2 * 0 + 64, and the next
+    // arrival must compact the list, although the count never passed
+    // through the threshold exactly (each completion moves it by two).
+    let mut asm = Assembler::new();
+    let id = |i: u64| format!("1sAoM7-{i:011}-0000");
+    for i in 0..101 {
+        arrival(&mut asm, i + 1, &id(i), T, None, false);
+    }
+    for i in 0..101 {
+        let mut done = line(&mut asm, 200 + i, &id(i), T, None);
+        done.completed = true;
+        asm.push_classified(rec(200 + i), Kind::Message(done));
+    }
+    assert_eq!((asm.in_flight(), asm.order_len()), (0, 101));
+    arrival(&mut asm, 400, A, T, None, false);
+    assert_eq!((asm.in_flight(), asm.order_len()), (1, 1));
+}
+
+#[test]
 fn submissions_are_told_from_other_invocations() {
     let cases = [
         ("/usr/sbin/sendmail -t -i", true),

@@ -698,3 +698,33 @@ fn rows_weigh_their_counts_and_hold_their_sets() {
     h.rejected_unknown = 3;
     assert_eq!(h.weight(), 3);
 }
+
+/// The tables leave the open connections their share of the budget
+/// (`OPEN_SHARE`): one table filled with distinct hosts never holds more
+/// than its part of the rest (of what is left after the open connections'
+/// share and the dictionary table's, an equal part).
+#[test]
+fn the_tables_leave_the_open_connections_their_share() {
+    let budget = 1 << 20;
+    let mut r = AbuseReport::with_budget(TimeWindow::default(), MemoryBudget::bytes(budget));
+    let tables = budget - budget / OPEN_SHARE;
+    let share = (tables - tables / DICT_SHARE) / (r.tables().len() - 1);
+    let mut peak = 0;
+    for i in 0..20_000 {
+        let (a, b) = (i / 256, i % 256);
+        feed(
+            &mut r,
+            &format!(
+                "2024-06-01 10:00:00 H=(x{i}) [10.9.{a}.{b}] rejected EHLO or HELO x{i}: HELO is our own name"
+            ),
+        );
+        peak = peak.max(r.helo_hosts.0.usage().bytes);
+    }
+    // Filled past its share (lighter rows dropped), and never held more
+    // than one row over it (a map drops rows when it is over its bytes, at
+    // the next new key; a row here is a few hundred bytes, while giving the
+    // tables the open connections' eighth too would allow 7,562 more).
+    assert!(r.helo_hosts.0.dropped() > 0);
+    assert!(peak <= share + 512, "{peak} > {share} + 512");
+    assert!(peak > share / 2, "{peak} <= {share} / 2");
+}

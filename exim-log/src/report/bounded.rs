@@ -319,20 +319,31 @@ impl<K: Hash + Eq + Clone + Ord + Key + AsRef<str>, V: Default + Weight> Bounded
     {
         if let Some(cut) = truncate_key(key.as_ref()) {
             self.truncated += 1;
-            self.update_owned(K::from(cut), f);
+            let hash = hash_bytes(&self.hasher, cut.as_bytes());
+            if let Some(f) = self.try_apply(hash, cut.as_bytes(), f, false) {
+                self.insert_new(hash, K::from(cut), f);
+            }
             return;
         }
+        self.update_uncut(key, f);
+    }
+
+    /// [`BoundedMap::update`] with a key of another map of this kind (a
+    /// merge): cut already if it was long, so not cut, or counted in
+    /// `truncated`, a second time.
+    pub(crate) fn update_key(&mut self, key: &K, f: impl FnOnce(&mut V)) {
+        self.update_uncut(key, f);
+    }
+
+    fn update_uncut<Q>(&mut self, key: &Q, f: impl FnOnce(&mut V))
+    where
+        K: Borrow<Q>,
+        Q: Hash + Eq + ToOwned<Owned = K> + AsRef<str> + ?Sized,
+    {
         let bytes = key.as_ref().as_bytes();
         let hash = hash_bytes(&self.hasher, bytes);
         if let Some(f) = self.try_apply(hash, bytes, f, true) {
             self.insert_new(hash, key.to_owned(), f);
-        }
-    }
-
-    fn update_owned(&mut self, key: K, f: impl FnOnce(&mut V)) {
-        let hash = hash_bytes(&self.hasher, key.as_ref().as_bytes());
-        if let Some(f) = self.try_apply(hash, key.as_ref().as_bytes(), f, false) {
-            self.insert_new(hash, key, f);
         }
     }
 

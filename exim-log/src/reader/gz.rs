@@ -303,6 +303,12 @@ mod tests {
         let path = dir.path().join("mainlog");
         std::fs::write(&path, &text).unwrap();
         assert_eq!(file_framing(&path).unwrap(), Some(Framing::Plain));
+        // An empty file and a gzip file have none (nothing to tell it from;
+        // a gzip file is not cut into ranges).
+        std::fs::write(&path, "").unwrap();
+        assert_eq!(file_framing(&path).unwrap(), None);
+        std::fs::write(&path, gzip(text.as_bytes())).unwrap();
+        assert_eq!(file_framing(&path).unwrap(), None);
         // The syslog lines alone are syslog (the test's premise).
         assert_eq!(
             Framing::detect(syslog.repeat(20).as_bytes()),

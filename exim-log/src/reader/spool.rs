@@ -266,7 +266,8 @@ mod tests {
             .map(|f| f.unwrap().id().unwrap().to_string())
             .collect();
         assert_eq!(ids, [A, B]);
-        assert!(q.is_empty() && q.len() == 0);
+        assert!(q.is_empty());
+        assert_eq!(q.len(), 0);
         // The input/ directory itself, or a directory without one: alike.
         assert_eq!(SpoolDir::open(dir.path().join("input")).unwrap().len(), 3);
     }

@@ -1256,6 +1256,18 @@ mod tests {
         );
     }
 
+    /// A record kept holds its line's bytes, not the spare room of the
+    /// buffer it was read into.
+    #[test]
+    fn a_record_shrinks_to_its_line() {
+        let mut raw = Vec::with_capacity(4096);
+        raw.extend_from_slice(b"2026-11-25 10:00:00 x");
+        let mut rec = Record::new(raw, Position::start());
+        rec.shrink_to_fit();
+        assert!(rec.raw.capacity() < 64, "{}", rec.raw.capacity());
+        assert_eq!(rec.raw(), b"2026-11-25 10:00:00 x");
+    }
+
     #[test]
     fn records_name_their_file() {
         let path: Arc<Path> = Arc::from(Path::new("/var/log/exim4/mainlog"));

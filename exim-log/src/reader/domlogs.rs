@@ -204,6 +204,16 @@ mod tests {
         assert_eq!(c("shop.example-bytes_log"), None);
         assert_eq!(c("ftp.shop.example-ftp_log"), None);
         assert_eq!(c("shop.example.offset"), None);
+        // A monthly archive's year is four digits; anything else after a
+        // month is a name like any other (here a dated copy, then no key).
+        assert_eq!(
+            c("shop.example-Dec-26"),
+            Some(("shop.example-Dec".into(), false, RotationKey::Dated(26)))
+        );
+        assert_eq!(
+            c("shop.example-Dec-20x6"),
+            Some(("shop.example-Dec-20x6".into(), false, RotationKey::Current))
+        );
     }
 
     /// cPanel's `/var/cpanel/userdata`: a folder per account, a file per

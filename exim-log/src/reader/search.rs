@@ -237,6 +237,37 @@ mod tests {
         assert_eq!(a.find_cached(&hay[6..], 6, &mut cache), Some(4));
     }
 
+    /// What the cache knows is used, not searched again (the search stays
+    /// linear): these calls change bytes of the stream already searched,
+    /// which a real stream never does, to see which bytes are read again.
+    #[test]
+    fn searched_bytes_are_not_searched_again() {
+        let f = Prefilter::new(["ab"]);
+        // No `ab` in bytes 0..8: the next search resumes at byte 7 (one
+        // byte less than the needle, for an `ab` across the old end), so
+        // the `ab` now at 6..8 is not seen, the one at 9 is.
+        let mut cache = Vec::new();
+        assert_eq!(f.find_cached(b"xxxxxxxx", 0, &mut cache), None);
+        assert_eq!(f.find_cached(b"xxabxabxxx", 4, &mut cache), Some(5));
+        // An `ab` known at byte 2 is given again without a search, so the
+        // `ab` now at 1 is not seen.
+        let mut cache = Vec::new();
+        assert_eq!(f.find_cached(b"xxab", 0, &mut cache), Some(2));
+        assert_eq!(f.find_cached(b"abxab", 1, &mut cache), Some(1));
+    }
+
+    /// A known occurrence counts only inside the window asked about: a
+    /// shorter window of the same bytes does not reach it.
+    #[test]
+    fn a_known_occurrence_past_the_window_is_not_given() {
+        let f = Prefilter::new(["ab"]);
+        for window in [4, 3] {
+            let mut cache = Vec::new();
+            assert_eq!(f.find_cached(b"xxxxab", 0, &mut cache), Some(4));
+            assert_eq!(f.find_cached(&b"xxxxab"[..window], 0, &mut cache), None);
+        }
+    }
+
     /// The cached search must find exactly what a fresh search finds, while the
     /// window moves forward (consumed lines) and grows (buffer refills).
     #[test]

@@ -253,6 +253,15 @@ mod tests {
         }
     }
 
+    /// A read that fails (not interrupted) is the caller's error, at once.
+    #[test]
+    fn a_failed_read_is_an_error() {
+        let e = starts_with_gzip(&mut Then(None)).unwrap_err();
+        assert_eq!(e.to_string(), "would wait");
+        let e = Input::detect(Then(None)).err().unwrap();
+        assert_eq!(e.to_string(), "would wait");
+    }
+
     #[test]
     fn detect_waits_for_two_bytes_and_no_more() {
         let i = Input::detect(Then(Some(&[0x1f, 0x8b]))).unwrap();

@@ -204,5 +204,64 @@ mod tests {
         assert_eq!(c("shop.example-bytes_log"), None);
         assert_eq!(c("ftp.shop.example-ftp_log"), None);
         assert_eq!(c("shop.example.offset"), None);
+        // A monthly archive's year is four digits; anything else after a
+        // month is a name like any other (here a dated copy, then no key).
+        assert_eq!(
+            c("shop.example-Dec-26"),
+            Some(("shop.example-Dec".into(), false, RotationKey::Dated(26)))
+        );
+        assert_eq!(
+            c("shop.example-Dec-20x6"),
+            Some(("shop.example-Dec-20x6".into(), false, RotationKey::Current))
+        );
+    }
+
+    /// cPanel's `/var/cpanel/userdata`: a folder per account, a file per
+    /// site; the account's `main` list, `cache`, the `_SSL` twins, cached and
+    /// serialized copies, hidden files and names without a dot are not
+    /// sites. Accounts and sites come in name order; a site file without
+    /// `user:` takes its folder's name.
+    #[test]
+    fn cpanel_userdata_reads_the_site_files() {
+        let dir = tempfile::tempdir().unwrap();
+        let d = dir.path();
+        let site = "documentroot: /home/u2/public_html\nuser: u2\n";
+        let files: &[(&str, &str)] = &[
+            ("u2/b.example", site),
+            ("u2/a.example", "documentroot: /home/u2/a\n"),
+            ("u2/main", site),
+            ("u2/cache", site),
+            ("u2/.a.example", site),
+            ("u2/a.example_SSL", site),
+            ("u2/a.example.cache", site),
+            ("u2/a.example.json", site),
+            ("u2/a.example.yaml", site),
+            ("u2/a.example.lock", site),
+            ("u2/a.example.stor", site),
+            ("u2/nodot", site),
+            ("u1/c.example", "user: owner\n"),
+            ("top.example", site),
+        ];
+        for (name, text) in files {
+            let path = d.join(name);
+            fs::create_dir_all(path.parent().unwrap()).unwrap();
+            fs::write(path, text).unwrap();
+        }
+        fs::create_dir(d.join("u2/d.example")).unwrap();
+        let got: Vec<_> = cpanel_userdata(d)
+            .unwrap()
+            .into_iter()
+            .map(|u| (u.domain, u.user, u.documentroot))
+            .collect();
+        let s = |v: &str| Some(v.to_string());
+        assert_eq!(
+            got,
+            [
+                ("c.example".to_string(), s("owner"), None),
+                ("a.example".to_string(), s("u2"), s("/home/u2/a")),
+                ("b.example".to_string(), s("u2"), s("/home/u2/public_html")),
+            ]
+        );
+        assert!(cpanel_userdata(d.join("missing")).is_err());
     }
 }

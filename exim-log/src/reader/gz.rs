@@ -238,6 +238,93 @@ mod tests {
         assert_eq!(out.unwrap(), b"first\nsecond\n");
     }
 
+    /// Gives `first` in one read, then fails every later read: a pipe whose
+    /// writer has not written more yet (a read would wait).
+    struct Then<'a>(Option<&'a [u8]>);
+
+    impl Read for Then<'_> {
+        fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+            let first = self
+                .0
+                .take()
+                .ok_or_else(|| io::Error::other("would wait"))?;
+            buf[..first.len()].copy_from_slice(first);
+            Ok(first.len())
+        }
+    }
+
+    /// A read that fails (not interrupted) is the caller's error, at once.
+    #[test]
+    fn a_failed_read_is_an_error() {
+        let e = starts_with_gzip(&mut Then(None)).unwrap_err();
+        assert_eq!(e.to_string(), "would wait");
+        let e = Input::detect(Then(None)).err().unwrap();
+        assert_eq!(e.to_string(), "would wait");
+    }
+
+    #[test]
+    fn detect_waits_for_two_bytes_and_no_more() {
+        let i = Input::detect(Then(Some(&[0x1f, 0x8b]))).unwrap();
+        assert!(i.is_gzip());
+        let mut i = Input::detect(Then(Some(b"20"))).unwrap();
+        assert!(!i.is_gzip());
+        let mut two = [0u8; 2];
+        i.read_exact(&mut two).unwrap();
+        assert_eq!(&two, b"20");
+        // The third byte is read when the caller asks for it, not before.
+        assert_eq!(i.read(&mut two).unwrap_err().to_string(), "would wait");
+    }
+
+    #[test]
+    #[cfg(feature = "gzip")]
+    fn detect_reads_on_after_short_and_interrupted_reads() {
+        let bytes = gzip(b"2026-11-25 10:00:00 x\n");
+        let mut i = Input::detect(Trickle(&bytes, false)).unwrap();
+        assert!(i.is_gzip());
+        let mut out = Vec::new();
+        i.read_to_end(&mut out).unwrap();
+        assert_eq!(out, b"2026-11-25 10:00:00 x\n");
+        let mut i = Input::detect(Trickle(b"\x1fx", false)).unwrap();
+        assert!(!i.is_gzip());
+        out.clear();
+        i.read_to_end(&mut out).unwrap();
+        assert_eq!(out, b"\x1fx");
+    }
+
+    /// The framing is told from what a reader's first buffer holds: the
+    /// first read of `detect`, 8 KiB. Here 20 syslog-wrapped lines (1,320
+    /// bytes) come before 30 plain ones (1,620): the whole 2,940 bytes fit
+    /// in 8 KiB, so the plain lines are the majority (30 against 20) and the
+    /// stream is plain, for a reader of the stream and for a byte range's
+    /// reader of the file (`file_framing`) alike. A first read of 1 KiB
+    /// would see only syslog lines.
+    #[test]
+    fn the_framing_is_told_from_the_first_8_kib() {
+        let syslog = "Nov 25 10:00:02 mx1 exim[4321]: 1sAoM5-00000009r3p-06vq Completed\n";
+        let plain = "2026-11-25 10:00:01 1sAoM5-00000009r3p-06vq Completed\n";
+        assert_eq!((syslog.len(), plain.len()), (66, 54));
+        let text = format!("{}{}", syslog.repeat(20), plain.repeat(30));
+        let mut rdr = super::super::LogReader::new(Input::detect(text.as_bytes()).unwrap());
+        let mut buf = Vec::new();
+        rdr.read_line(&mut buf).unwrap();
+        assert_eq!(rdr.framing(), Some(Framing::Plain));
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("mainlog");
+        std::fs::write(&path, &text).unwrap();
+        assert_eq!(file_framing(&path).unwrap(), Some(Framing::Plain));
+        // An empty file and a gzip file have none (nothing to tell it from;
+        // a gzip file is not cut into ranges).
+        std::fs::write(&path, "").unwrap();
+        assert_eq!(file_framing(&path).unwrap(), None);
+        std::fs::write(&path, gzip(text.as_bytes())).unwrap();
+        assert_eq!(file_framing(&path).unwrap(), None);
+        // The syslog lines alone are syslog (the test's premise).
+        assert_eq!(
+            Framing::detect(syslog.repeat(20).as_bytes()),
+            Framing::Rfc3164
+        );
+    }
+
     #[test]
     fn truncated_gzip_is_an_error() {
         let full = gzip(&b"2026-11-25 10:00:00 some log line\n".repeat(100));

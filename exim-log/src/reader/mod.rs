@@ -1047,6 +1047,53 @@ mod tests {
         assert_eq!(through_the_trait(&mut follow), (want, Some(Framing::Plain)));
     }
 
+    /// Lines gone through, as counted by a reader and a set of files (two
+    /// read, one skipped by a search, one more read); a followed log does
+    /// not count them.
+    #[test]
+    fn lines_read_through_the_trait() {
+        fn four<S: LineSource>(s: &mut S) -> Vec<Option<u64>> {
+            let mut buf = Vec::new();
+            let mut counts = vec![s.lines_read()];
+            s.read_line(&mut buf).unwrap().unwrap();
+            s.read_line(&mut buf).unwrap().unwrap();
+            counts.push(s.lines_read());
+            s.read_matching_line(&Prefilter::new(["vr"]), &mut buf)
+                .unwrap()
+                .unwrap();
+            counts.push(s.lines_read());
+            s.read_line(&mut buf).unwrap().unwrap();
+            counts.push(s.lines_read());
+            counts
+        }
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("mainlog");
+        std::fs::write(&path, SIX).unwrap();
+        let counted = [Some(0), Some(2), Some(4), Some(5)];
+        assert_eq!(four(&mut LogReader::new(SIX.as_bytes())), counted);
+        assert_eq!(four(&mut LogFiles::new([&path])), counted);
+        let mut follow = Follow::new(&path).with_control(|_| false);
+        assert_eq!(four(&mut follow), [None; 4]);
+    }
+
+    /// The framing is told once, from the first buffer: lines of another
+    /// shape further on (past the first 64 KiB) do not change it.
+    #[test]
+    fn the_framing_is_told_once() {
+        let plain = "2026-11-25 10:00:01 1sAoM5-00000009r3p-06vq Completed\n";
+        let syslog = "Nov 25 10:00:02 mx1 exim[4321]: 1sAoM5-00000009r3p-06vq Completed\n";
+        let text = format!("{}{}", plain.repeat(1300), syslog.repeat(2000));
+        assert!(plain.len() * 1300 > READ_BUFFER);
+        let mut r = LogReader::new(text.as_bytes());
+        let mut buf = Vec::new();
+        let mut n = 0;
+        while r.read_line(&mut buf).unwrap().is_some() {
+            n += 1;
+            assert_eq!(r.framing(), Some(Framing::Plain), "line {n}");
+        }
+        assert_eq!(n, 3300);
+    }
+
     /// A stream of parts with an end of input after each (as a followed file
     /// has when the writer is mid-line), then more.
     struct Growing {
@@ -1254,6 +1301,18 @@ mod tests {
             read(17).to_string(),
             "read failed after 17 bytes of an incomplete line: unexpected end of file"
         );
+    }
+
+    /// A record kept holds its line's bytes, not the spare room of the
+    /// buffer it was read into.
+    #[test]
+    fn a_record_shrinks_to_its_line() {
+        let mut raw = Vec::with_capacity(4096);
+        raw.extend_from_slice(b"2026-11-25 10:00:00 x");
+        let mut rec = Record::new(raw, Position::start());
+        rec.shrink_to_fit();
+        assert!(rec.raw.capacity() < 64, "{}", rec.raw.capacity());
+        assert_eq!(rec.raw(), b"2026-11-25 10:00:00 x");
     }
 
     #[test]

@@ -166,6 +166,58 @@ mod tests {
         assert_eq!(p.read(&mut buf).unwrap(), 0);
     }
 
+    /// Gives its bytes 100 at a time, with an interrupted read before each
+    /// piece (a signal arriving while a decoder reads).
+    struct Interrupted {
+        data: Vec<u8>,
+        at: usize,
+        interrupt: bool,
+    }
+
+    impl Read for Interrupted {
+        fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+            self.interrupt = !self.interrupt;
+            if self.interrupt {
+                return Err(io::ErrorKind::Interrupted.into());
+            }
+            let n = buf.len().min(100).min(self.data.len() - self.at);
+            buf[..n].copy_from_slice(&self.data[self.at..self.at + n]);
+            self.at += n;
+            Ok(n)
+        }
+    }
+
+    #[test]
+    fn an_interrupted_read_is_tried_again() {
+        let data: Vec<u8> = (0..1234).map(|i| (i % 7) as u8).collect();
+        let mut out = Vec::new();
+        Pipelined::new(Interrupted {
+            data: data.clone(),
+            at: 0,
+            interrupt: false,
+        })
+        .read_to_end(&mut out)
+        .unwrap();
+        assert_eq!(out, data);
+    }
+
+    /// The reading thread hands over whole blocks of 256 KiB (filled from
+    /// small reads), so one read of a large buffer gives one block, and
+    /// the input's end comes as a short last block.
+    #[test]
+    fn blocks_of_256_kib() {
+        let len = 600 * 1024;
+        let mut p = Pipelined::new(Failing {
+            good: vec![b'x'; len],
+            at: 0,
+        });
+        let mut buf = vec![0u8; 1 << 20];
+        assert_eq!(p.read(&mut buf).unwrap(), 256 * 1024);
+        assert_eq!(p.read(&mut buf).unwrap(), 256 * 1024);
+        assert_eq!(p.read(&mut buf).unwrap(), 88 * 1024);
+        assert!(p.read(&mut buf).is_err());
+    }
+
     #[test]
     fn whole_input_and_early_drop() {
         let data: Vec<u8> = (0..BLOCK * 2 + 5).map(|i| (i % 13) as u8).collect();

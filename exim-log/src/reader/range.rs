@@ -281,6 +281,39 @@ mod tests {
         }
     }
 
+    /// Even cuts: `len * i / parts`, at least one range, none empty when
+    /// there are fewer bytes than parts.
+    #[test]
+    // One range is what these cuts are, not a range meant as a Vec's contents.
+    #[allow(clippy::single_range_in_vec_init)]
+    fn split_cuts_evenly() {
+        assert_eq!(split(10, 3), [0..3, 3..6, 6..10]);
+        assert_eq!(split(10, 1), [0..10]);
+        assert_eq!(split(10, 0), [0..10]);
+        assert_eq!(split(0, 4), [0..0]);
+        assert_eq!(split(2, 5), [0..1, 1..2]);
+        assert_eq!(split(7, 7), [0..1, 1..2, 2..3, 3..4, 4..5, 5..6, 6..7]);
+        assert_eq!(split(100, 4), [0..25, 25..50, 50..75, 75..100]);
+    }
+
+    /// A read into an empty buffer gives nothing and ends nothing: the
+    /// range's lines still come after it, in range and past its end.
+    #[test]
+    fn an_empty_read_ends_nothing() {
+        let dir = tempfile::tempdir().unwrap();
+        let path: Arc<Path> = Arc::from(dir.path().join("log"));
+        std::fs::write(&path, "one\ntwo\nthree\n").unwrap();
+        let (mut r, start) = open_range_read(&path, 1..5).unwrap();
+        assert_eq!(start, 4);
+        assert_eq!(r.read(&mut []).unwrap(), 0);
+        let mut one = [0u8; 1];
+        r.read_exact(&mut one).unwrap();
+        assert_eq!(r.read(&mut []).unwrap(), 0, "past the end");
+        let mut rest = Vec::new();
+        r.read_to_end(&mut rest).unwrap();
+        assert_eq!((one[0], rest.as_slice()), (b't', &b"wo\n"[..]));
+    }
+
     #[test]
     fn gzip_has_no_ranges() {
         let dir = tempfile::tempdir().unwrap();

@@ -199,6 +199,45 @@ mod tests {
         assert_eq!(RotationKey::of("mainlog.old", "mainlog"), None);
         assert_eq!(RotationKey::of("mainlog.", "mainlog"), None);
         assert_eq!(RotationKey::of("mainlog-", "mainlog"), None);
+        // Digits only: not what `u64::from_str` also takes.
+        assert_eq!(RotationKey::of("mainlog.+5", "mainlog"), None);
+        assert_eq!(RotationKey::of("mainlog-+20261125", "mainlog"), None);
+    }
+
+    #[test]
+    fn keys_compare_older_first() {
+        use RotationKey::{Current, Dated, Numbered};
+        assert!(Numbered(2) < Numbered(1));
+        assert!(Dated(20261124) < Dated(20261125));
+        assert!(Dated(20261125) < Numbered(9));
+        assert!(Numbered(1) < Current);
+        assert_eq!(Numbered(3).partial_cmp(&Numbered(3)), Some(Ordering::Equal));
+        assert_eq!(Current.partial_cmp(&Dated(1)), Some(Ordering::Greater));
+    }
+
+    /// A bare file name is a file of the working directory (the package's,
+    /// where cargo runs tests): its set is read from `.`.
+    #[test]
+    fn a_bare_file_name_is_looked_up_in_the_working_directory() {
+        assert_eq!(
+            rotated("Cargo.toml").unwrap(),
+            [PathBuf::from("./Cargo.toml")]
+        );
+    }
+
+    /// In a directory: `mainlog`'s set; cPanel's `exim_mainlog` only when
+    /// there is no `mainlog`; directories named like members left out.
+    #[test]
+    fn a_directory_is_its_mainlog_set() {
+        let dir = tempfile::tempdir().unwrap();
+        let d = dir.path();
+        assert!(rotated(d).unwrap().is_empty());
+        std::fs::write(d.join("exim_mainlog"), "").unwrap();
+        assert_eq!(rotated(d).unwrap(), [d.join("exim_mainlog")]);
+        std::fs::write(d.join("mainlog.1"), "").unwrap();
+        std::fs::create_dir(d.join("mainlog.2")).unwrap();
+        assert_eq!(rotated(d).unwrap(), [d.join("mainlog.1")]);
+        assert_eq!(rotated(d.join("mainlog")).unwrap(), [d.join("mainlog.1")]);
     }
 
     #[test]

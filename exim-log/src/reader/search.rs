@@ -180,6 +180,94 @@ impl Prefilter {
 mod tests {
     use super::*;
 
+    #[test]
+    fn needles_are_kept_once_and_empty_ones_left_out() {
+        let mut f = Prefilter::new(["ab", "", "cd", "ab"]);
+        assert_eq!(f.len(), 2);
+        assert!(f.contains(b"ab") && f.contains(b"cd"));
+        assert!(!f.contains(b"a") && !f.contains(b""));
+        assert!(!f.is_empty());
+        f.add("ef");
+        f.add("cd");
+        assert_eq!(f.len(), 3);
+        let none = Prefilter::new([""]);
+        assert!(none.is_empty());
+        assert_eq!(none.len(), 0);
+        assert!(!none.is_match(b"anything"));
+        assert_eq!(none.find(b"anything"), None);
+    }
+
+    /// The earliest occurrence of any needle, whichever needle is found
+    /// first in the list; needles that overlap the best match so far are
+    /// still seen when they start before it.
+    #[test]
+    fn find_gives_the_earliest_occurrence() {
+        let f = Prefilter::new(["world", "lo wo", "o"]);
+        assert_eq!(f.find(b"hello world"), Some(3));
+        assert_eq!(
+            Prefilter::new(["world", "lo wo"]).find(b"hello world"),
+            Some(3)
+        );
+        assert_eq!(Prefilter::new(["xyz", "d"]).find(b"hello world"), Some(10));
+        assert_eq!(Prefilter::new(["xyz"]).find(b"hello world"), None);
+        assert!(f.is_match(b"o") && !f.is_match(b"hell"));
+    }
+
+    /// The `LineMatcher` of a prefilter is the prefilter.
+    #[test]
+    fn a_prefilter_is_a_line_matcher() {
+        fn through<M: LineMatcher>(m: &M, hay: &[u8]) -> (Option<usize>, bool) {
+            (m.find(hay), m.is_match(hay))
+        }
+        let f = Prefilter::new(["lo"]);
+        assert_eq!(through(&f, b"hello"), (Some(3), true));
+        assert_eq!(through(&f, b"help"), (None, false));
+    }
+
+    /// One cache used with another set of needles (as many) starts again:
+    /// what it knew of the old needles says nothing of the new.
+    #[test]
+    fn the_cache_follows_the_needles() {
+        let hay = b"aaaa bbbb aaaa";
+        let a = Prefilter::new(["aaaa"]);
+        let b = Prefilter::new(["bbbb"]);
+        let mut cache = Vec::new();
+        assert_eq!(a.find_cached(hay, 0, &mut cache), Some(0));
+        assert_eq!(b.find_cached(hay, 0, &mut cache), Some(5));
+        assert_eq!(a.find_cached(&hay[6..], 6, &mut cache), Some(4));
+    }
+
+    /// What the cache knows is used, not searched again (the search stays
+    /// linear): these calls change bytes of the stream already searched,
+    /// which a real stream never does, to see which bytes are read again.
+    #[test]
+    fn searched_bytes_are_not_searched_again() {
+        let f = Prefilter::new(["ab"]);
+        // No `ab` in bytes 0..8: the next search resumes at byte 7 (one
+        // byte less than the needle, for an `ab` across the old end), so
+        // the `ab` now at 6..8 is not seen, the one at 9 is.
+        let mut cache = Vec::new();
+        assert_eq!(f.find_cached(b"xxxxxxxx", 0, &mut cache), None);
+        assert_eq!(f.find_cached(b"xxabxabxxx", 4, &mut cache), Some(5));
+        // An `ab` known at byte 2 is given again without a search, so the
+        // `ab` now at 1 is not seen.
+        let mut cache = Vec::new();
+        assert_eq!(f.find_cached(b"xxab", 0, &mut cache), Some(2));
+        assert_eq!(f.find_cached(b"abxab", 1, &mut cache), Some(1));
+    }
+
+    /// A known occurrence counts only inside the window asked about: a
+    /// shorter window of the same bytes does not reach it.
+    #[test]
+    fn a_known_occurrence_past_the_window_is_not_given() {
+        let f = Prefilter::new(["ab"]);
+        for window in [4, 3] {
+            let mut cache = Vec::new();
+            assert_eq!(f.find_cached(b"xxxxab", 0, &mut cache), Some(4));
+            assert_eq!(f.find_cached(&b"xxxxab"[..window], 0, &mut cache), None);
+        }
+    }
+
     /// The cached search must find exactly what a fresh search finds, while the
     /// window moves forward (consumed lines) and grows (buffer refills).
     #[test]

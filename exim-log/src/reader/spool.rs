@@ -220,3 +220,128 @@ fn read_queued(path: PathBuf) -> Result<QueuedFile, SpoolDirError> {
         journal,
     })
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const A: &str = "1sAoM5-0000000AAAA-0001";
+    const B: &str = "1sAoM5-00000009r3p-0002";
+    const OLDER: &str = "1sAoM4-0000000zzzz-0900";
+
+    /// A spool directory holding `files` (name, contents).
+    fn spool(files: &[(&str, &[u8])]) -> tempfile::TempDir {
+        let dir = tempfile::tempdir().unwrap();
+        for (name, bytes) in files {
+            let path = dir.path().join(name);
+            fs::create_dir_all(path.parent().unwrap()).unwrap();
+            fs::write(path, bytes).unwrap();
+        }
+        dir
+    }
+
+    /// `exim -bp` order: the id's time, then its sub-second part, not the
+    /// whole name (B's name sorts before A's: `9` before `A`). Only `-H`
+    /// files with a message id count, flat or in a one-character split
+    /// directory; the rest is left alone.
+    #[test]
+    fn header_files_in_queue_order() {
+        let dir = spool(&[
+            (&format!("input/{B}-H"), b"b"),
+            (&format!("input/A/{A}-H"), b"a"),
+            (&format!("input/{OLDER}-H"), b"o"),
+            (&format!("input/{A}-D"), b"data"),
+            ("input/junk-H", b"j"),
+            (&format!("input/AB/{B}-H"), b"not a split directory"),
+        ]);
+        let mut q = SpoolDir::open(dir.path()).unwrap();
+        assert_eq!((q.len(), q.is_empty()), (3, false));
+        assert_eq!(q.size_hint(), (3, Some(3)));
+        let first = q.next().unwrap().unwrap();
+        assert_eq!(first.id(), Some(OLDER));
+        assert_eq!(first.header, b"o");
+        assert_eq!((q.len(), q.size_hint()), (2, (2, Some(2))));
+        let ids: Vec<_> = q
+            .by_ref()
+            .map(|f| f.unwrap().id().unwrap().to_string())
+            .collect();
+        assert_eq!(ids, [A, B]);
+        assert!(q.is_empty());
+        assert_eq!(q.len(), 0);
+        // The input/ directory itself, or a directory without one: alike.
+        assert_eq!(SpoolDir::open(dir.path().join("input")).unwrap().len(), 3);
+    }
+
+    /// The `-D` file's length and the `-J` journal come with the header;
+    /// an address of the journal counts as delivered, a line at a time.
+    #[test]
+    fn data_length_and_journal() {
+        // A header file Exim 4.96 wrote (tests/data/spool): one recipient,
+        // none delivered, live headers of 194+26+41+42+89+44+51+38 = 525 bytes.
+        const S: &str = "1xZnLL-0006bP-1L";
+        let header = fs::read(format!(
+            "{}/tests/data/spool/flat/input/{S}-H",
+            env!("CARGO_MANIFEST_DIR")
+        ))
+        .unwrap();
+        let dir = spool(&[
+            (&format!("{S}-H"), &header),
+            // `ID-D` and the body: 19 + 5 bytes.
+            (&format!("{S}-D"), b"1xZnLL-0006bP-1L-D\nbody\n"),
+            (&format!("{S}-J"), b"one@example.com\ntwo@example.com\n"),
+            (&format!("{A}-H"), &header),
+        ]);
+        let files: Vec<_> = SpoolDir::open(dir.path())
+            .unwrap()
+            .map(Result::unwrap)
+            .collect();
+        // A's time part (`1sAoM5`) is before S's (`1xZnLL`).
+        let [a, s] = &files[..] else { panic!() };
+        assert_eq!(s.id(), Some(S));
+        assert_eq!(s.data_len, Some(24));
+        // 525 header bytes + the body (24 - 19) + the blank line between.
+        assert_eq!(s.listing_size(), Some(531));
+        assert_eq!(a.data_len, None);
+        assert_eq!(a.journal, None);
+        assert_eq!(a.listing_size(), None, "no -D file");
+        let h = s.parse().unwrap();
+        assert!(!h.is_delivered(b"two@example.com"));
+        assert!(s.is_delivered(&h, b"two@example.com"));
+        assert!(s.is_delivered(&h, b"one@example.com"));
+        assert!(!s.is_delivered(&h, b"two@example"));
+        assert!(!s.is_delivered(&h, b"victim3@later.example"));
+        assert!(!a.is_delivered(&h, b"one@example.com"));
+    }
+
+    /// The name gives the id only when it is one, with `-H`.
+    #[test]
+    fn the_id_is_the_file_name_s() {
+        let f = |p: &str| QueuedFile {
+            path: PathBuf::from(p),
+            header: Vec::new(),
+            data_len: None,
+            journal: None,
+        };
+        assert_eq!(f(&format!("/q/input/{A}-H")).id(), Some(A));
+        assert_eq!(f(&format!("/q/input/{A}-D")).id(), None);
+        assert_eq!(f("/q/input/not-an-id-H").id(), None);
+    }
+
+    /// A header file of exactly the limit is read; one byte more is refused
+    /// (sparse files: nothing is written but the length).
+    #[test]
+    fn header_files_up_to_the_limit() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join(format!("{A}-H"));
+        let f = fs::File::create(&path).unwrap();
+        f.set_len(MAX_HEADER_FILE).unwrap();
+        assert_eq!(
+            read_queued(path.clone()).unwrap().header.len() as u64,
+            MAX_HEADER_FILE
+        );
+        f.set_len(MAX_HEADER_FILE + 1).unwrap();
+        let e = read_queued(path).unwrap_err();
+        assert!(matches!(e, SpoolDirError::TooLarge { .. }), "{e}");
+        assert!(e.to_string().ends_with("larger than 67108864 bytes"), "{e}");
+    }
+}

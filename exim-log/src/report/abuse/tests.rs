@@ -1,6 +1,7 @@
 //! The counting and the report of `abuse-report`, on hand-written lines.
 
 use super::*;
+use crate::report::bounded::TableUse;
 
 fn feed(r: &mut AbuseReport, line: &str) {
     match crate::parse_line(line.as_bytes()) {
@@ -142,6 +143,19 @@ fn open_connections_stay_within_their_bytes() {
     // rejects again counts as two, as a message flushed early continues).
     assert!(s.dictionary.connections_seen >= 3000);
     assert_eq!(d.dictionary.connections_seen, 3000);
+    // The report's memory is its tables' once every connection has ended
+    // (nothing is open then), and its hits add the connections closed
+    // early to the tables' own prunes and truncations.
+    let mut ended = small.clone();
+    ended.close_all();
+    assert_eq!(ended.open_bytes, 0);
+    let tables: TableUse = ended.tables().iter().map(|t| t.usage()).sum();
+    assert!(tables.bytes > 0);
+    assert_eq!(s.bounds.memory.held, tables.bytes);
+    assert_eq!(
+        s.bounds.memory.hits,
+        tables.prunes + tables.truncated + small.open_evicted
+    );
 }
 
 #[test]

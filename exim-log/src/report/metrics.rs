@@ -958,6 +958,7 @@ mod tests {
         q.merge(r);
         let f = q.families();
         assert_eq!(sample(&f, "exim_queue", &[]), Some(4));
+        assert_eq!(q.messages(), 4);
         assert_eq!(sample(&f, "exim_queue_frozen", &[]), Some(3));
     }
 }

@@ -158,6 +158,48 @@ fn open_connections_stay_within_their_bytes() {
     );
 }
 
+/// A dictionary host whose connections in both parts of a cut log had
+/// messages accepted: the merged row adds them (counted by hand: 1 + 1
+/// messages, 2 + 1 recipients, 1 + 2 unknown recipients, 2 connections).
+#[test]
+fn a_dictionary_host_merged_adds_what_both_parts_accepted() {
+    let part = |lines: &[&str]| {
+        let mut r = AbuseReport::new(TimeWindow::default());
+        lines.iter().for_each(|l| feed(&mut r, l));
+        r
+    };
+    let mut a = part(&[
+        "2024-05-25 10:00:00 SMTP connection from [192.0.2.10]:41000 (TCP/IP connection count = 1)",
+        "2024-05-25 10:00:01 H=(d.example) [192.0.2.10]:41000 F=<p@example.org> rejected RCPT <a@example.com>: Unknown user",
+        "2024-05-25 10:00:02 1sAfXv-0001UX-00 <= p@example.org H=(d.example) [192.0.2.10]:41000 P=esmtp S=500 for c@example.com d@example.com",
+        "2024-05-25 10:00:03 SMTP connection from (d.example) [192.0.2.10]:41000 closed by QUIT",
+    ]);
+    a.merge(part(&[
+        "2024-05-25 11:00:00 SMTP connection from [192.0.2.10]:41001 (TCP/IP connection count = 1)",
+        "2024-05-25 11:00:01 H=(d.example) [192.0.2.10]:41001 F=<p@example.org> rejected RCPT <b@example.com>: Unknown user",
+        "2024-05-25 11:00:02 H=(d.example) [192.0.2.10]:41001 F=<p@example.org> rejected RCPT <e@example.com>: Unknown user",
+        "2024-05-25 11:00:03 1sAfXw-0001UX-00 <= p@example.org H=(d.example) [192.0.2.10]:41001 P=esmtp S=600 for c@example.com",
+        "2024-05-25 11:00:04 SMTP connection from (d.example) [192.0.2.10]:41001 closed by QUIT",
+    ]));
+    let r = a.report(10, 1);
+    let h: Vec<_> = r
+        .dictionary
+        .hosts
+        .iter()
+        .map(|h| {
+            (
+                h.ip.as_str(),
+                h.rejected_unknown,
+                h.local_parts.count,
+                h.connections,
+                h.accepted_messages,
+                h.accepted_recipients,
+            )
+        })
+        .collect();
+    assert_eq!(h, [("192.0.2.10", 3, 3, 2, 2, 3)]);
+}
+
 #[test]
 fn protocol_kinds() {
     let cases = [

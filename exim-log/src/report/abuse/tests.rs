@@ -158,6 +158,42 @@ fn open_connections_stay_within_their_bytes() {
     );
 }
 
+/// Two connections open at once under one key (no pid, no `Ci=`): a close
+/// ends the one whose start is nearest its time less its `D=`, here the
+/// newer one first (by hand: B opened 10:00:30, closed 10:00:40 after 10 s;
+/// A opened 10:00:00, closed 10:01:00 after 60 s; a rejection goes to the
+/// newest open connection).
+#[test]
+fn a_close_ends_the_connection_its_duration_names() {
+    let mut r = AbuseReport::new(TimeWindow::default());
+    for l in [
+        "2024-05-25 10:00:00 SMTP connection from [192.0.2.50]:1000 (TCP/IP connection count = 1)",
+        "2024-05-25 10:00:30 SMTP connection from [192.0.2.50]:1001 (TCP/IP connection count = 2)",
+        "2024-05-25 10:00:31 H=(x) [192.0.2.50]:1001 F=<p@example.org> rejected RCPT <u1@example.com>: Unknown user",
+        "2024-05-25 10:00:40 unexpected disconnection while reading SMTP command from [192.0.2.50]:1001 D=10s",
+        "2024-05-25 10:00:50 H=(x) [192.0.2.50]:1000 F=<p@example.org> rejected RCPT <u2@example.com>: Unknown user",
+        "2024-05-25 10:01:00 unexpected disconnection while reading SMTP command from [192.0.2.50]:1000 D=60s",
+    ] {
+        feed(&mut r, l);
+    }
+    let rep = r.report(10, 1);
+    let mut c: Vec<_> = rep
+        .dictionary
+        .connections
+        .iter()
+        .map(|c| (c.start.clone(), c.end.clone(), c.rejected_unknown))
+        .collect();
+    c.sort();
+    let at = |hms: &str| format!("2024-05-25T{hms}");
+    assert_eq!(
+        c,
+        [
+            (at("10:00:00"), at("10:00:50"), 1),
+            (at("10:00:30"), at("10:00:31"), 1)
+        ]
+    );
+}
+
 /// A dictionary host whose connections in both parts of a cut log had
 /// messages accepted: the merged row adds them (counted by hand: 1 + 1
 /// messages, 2 + 1 recipients, 1 + 2 unknown recipients, 2 connections).

@@ -917,4 +917,48 @@ mod tests {
         assert_eq!(cut(&exact), exact);
         assert_eq!(cut("short"), "short");
     }
+
+    /// Merged parts add every count, those that only one kind of input has
+    /// too: panic log entries and their parse errors on both sides, frozen
+    /// messages in both scans (counted by hand: 2 + 1 entries, 1 + 2 errors,
+    /// 2 + 1 frozen of 4 messages).
+    #[test]
+    fn merged_parts_add_panics_and_frozen_messages() {
+        let panics = |lines: &[&str]| {
+            let mut m = Metrics::new();
+            lines.iter().for_each(|l| m.add_panic_raw(l.as_bytes()));
+            m
+        };
+        let mut a = panics(&[
+            "2026-11-25 10:00:00 failed to open DB",
+            "garbage",
+            "2026-11-25 10:00:01 failed to open DB again",
+        ]);
+        a.merge(panics(&["2026-11-25 10:00:02 panic", "x", "y"]));
+        let f = a.families();
+        assert_eq!(sample(&f, "exim_panic", &[]), Some(3));
+        assert_eq!(sample(&f, "exim_panic_log_parse_errors", &[]), Some(3));
+
+        let file = |id: &str, frozen: bool| QueuedFile {
+            path: std::path::PathBuf::from(format!("{id}-H")),
+            header: format!(
+                "{id}-H\nexim 93 93\n<a@example.com>\n9000 0\n-local\n{}XX\n1\nb@example.net\n\n",
+                if frozen { "-frozen 1\n" } else { "" }
+            )
+            .into_bytes(),
+            data_len: Some(10),
+            journal: None,
+        };
+        let mut q = QueueGauges::new(10_000);
+        q.add_queued(&file("1sAoM5-00000009r3p-06vq", true));
+        q.add_queued(&file("1sAoM6-00000009r3p-06vq", true));
+        let mut r = QueueGauges::new(10_000);
+        r.add_queued(&file("1sAoM7-00000009r3p-06vq", true));
+        r.add_queued(&file("1sAoM8-00000009r3p-06vq", false));
+        q.merge(r);
+        let f = q.families();
+        assert_eq!(sample(&f, "exim_queue", &[]), Some(4));
+        assert_eq!(q.messages(), 4);
+        assert_eq!(sample(&f, "exim_queue_frozen", &[]), Some(3));
+    }
 }

@@ -250,6 +250,35 @@ mod tests {
         }
     }
 
+    /// The clock's seconds, counted by hand from the calendar (2024-05-25 is
+    /// day 19868 of the epoch), through days it has and has not converted
+    /// before, back in time, with a logged offset (ignored) and milliseconds.
+    #[test]
+    fn log_clock_gives_the_seconds_of_each_day() {
+        let t = |s: &str| {
+            crate::parse_line(format!("{s} x").as_bytes())
+                .map(|l| l.timestamp)
+                .unwrap_or_else(|e| panic!("{s}: {e}"))
+        };
+        let day = |d: i64| (19_868 + d) * 86_400;
+        let mut clock = LogClock::default();
+        for (at, want) in [
+            ("2024-05-25 10:20:30", day(0) + 10 * 3600 + 20 * 60 + 30),
+            ("2024-05-25 23:59:59", day(0) + 86_399),
+            ("2024-05-26 00:00:01 +0200", day(1) + 1),
+            (
+                "2024-05-26 13:14:15.678 +0200",
+                day(1) + 13 * 3600 + 14 * 60 + 15,
+            ),
+            ("2024-05-25 01:02:03", day(0) + 3600 + 2 * 60 + 3),
+            ("2024-06-01 00:00:00", day(7)),
+            ("2024-06-01 07:08:09 -0130", day(7) + 7 * 3600 + 8 * 60 + 9),
+        ] {
+            assert_eq!(clock.seconds(&t(at)), want, "{at}");
+            assert_eq!(log_seconds(&t(at)), want, "{at}");
+        }
+    }
+
     #[test]
     fn window_ignores_the_offset() {
         let ts = |s: &[u8]| crate::parse_line(s).map(|l| l.timestamp);

@@ -1064,6 +1064,35 @@ mod tests {
         assert_eq!(s.messages, 3);
     }
 
+    /// Totals that both parts have add up: a bounce and a frozen message on
+    /// each side (counted by hand from the two spool files of each part).
+    #[test]
+    fn merged_totals_of_both_sides_add_up() {
+        let now = 1_796_470_000;
+        let part = |bounce: &str, full: &str| {
+            let mut q = QueueReport::new(now);
+            q.add_header(&parse_header(&local_bounce(bounce, now - 100)).unwrap());
+            q.add_header(&parse_header(&full_message(full, now - 100)).unwrap());
+            q
+        };
+        let mut a = part("1xZnLL-0006bA-01", "1xZnLL-0006bB-02");
+        a.merge(part("1xZnLL-0006bC-03", "1xZnLL-0006bD-04"));
+        // Each part: 2 messages, 1 bounce, 1 frozen, 1 + 3 recipients of
+        // which 1 + 2 not delivered.
+        assert_eq!(
+            a.report(10, 1).totals,
+            QueueTotals {
+                messages: 4,
+                frozen: 2,
+                bounces: 2,
+                recipients: 8,
+                undelivered: 6,
+                unreadable: 0,
+                linked: 0,
+            }
+        );
+    }
+
     #[test]
     fn ids_kept_per_row_up_to_the_cap() {
         let listing = |n: usize, first: usize| {

@@ -63,10 +63,11 @@ impl AbuseReport {
             .collect();
         offenders.sort_by(|a, b| b.1.weight().cmp(&a.1.weight()).then(a.0.cmp(b.0)));
         let mut bounds = Bounds::of(&self.tables(), self.budget);
-        // The open connections, counted beside the tables (their peak is
-        // not: it depends on how the input was cut for threads, and the
-        // report must not).
-        bounds.memory.held += self.open_bytes;
+        // The open connections: `into_report` ended them all before this
+        // (`open_bytes` is 0 here), so they hold nothing; those closed
+        // early to keep to their share of the budget count as hits. (Their
+        // peak is not counted: it depends on how the input was cut for
+        // threads, and the report must not.)
         bounds.memory.hits += self.open_evicted;
         Report {
             lines: self.lines,

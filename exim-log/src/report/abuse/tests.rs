@@ -1,6 +1,7 @@
 //! The counting and the report of `abuse-report`, on hand-written lines.
 
 use super::*;
+use crate::report::bounded::TableUse;
 
 fn feed(r: &mut AbuseReport, line: &str) {
     match crate::parse_line(line.as_bytes()) {
@@ -142,6 +143,97 @@ fn open_connections_stay_within_their_bytes() {
     // rejects again counts as two, as a message flushed early continues).
     assert!(s.dictionary.connections_seen >= 3000);
     assert_eq!(d.dictionary.connections_seen, 3000);
+    // The report's memory is its tables' once every connection has ended
+    // (nothing is open then), and its hits add the connections closed
+    // early to the tables' own prunes and truncations.
+    let mut ended = small.clone();
+    ended.close_all();
+    assert_eq!(ended.open_bytes, 0);
+    let tables: TableUse = ended.tables().iter().map(|t| t.usage()).sum();
+    assert!(tables.bytes > 0);
+    assert_eq!(s.bounds.memory.held, tables.bytes);
+    assert_eq!(
+        s.bounds.memory.hits,
+        tables.prunes + tables.truncated + small.open_evicted
+    );
+}
+
+/// Two connections open at once under one key (no pid, no `Ci=`): a close
+/// ends the one whose start is nearest its time less its `D=`, here the
+/// newer one first (by hand: B opened 10:00:30, closed 10:00:40 after 10 s;
+/// A opened 10:00:00, closed 10:01:00 after 60 s; a rejection goes to the
+/// newest open connection).
+#[test]
+fn a_close_ends_the_connection_its_duration_names() {
+    let mut r = AbuseReport::new(TimeWindow::default());
+    for l in [
+        "2024-05-25 10:00:00 SMTP connection from [192.0.2.50]:1000 (TCP/IP connection count = 1)",
+        "2024-05-25 10:00:30 SMTP connection from [192.0.2.50]:1001 (TCP/IP connection count = 2)",
+        "2024-05-25 10:00:31 H=(x) [192.0.2.50]:1001 F=<p@example.org> rejected RCPT <u1@example.com>: Unknown user",
+        "2024-05-25 10:00:40 unexpected disconnection while reading SMTP command from [192.0.2.50]:1001 D=10s",
+        "2024-05-25 10:00:50 H=(x) [192.0.2.50]:1000 F=<p@example.org> rejected RCPT <u2@example.com>: Unknown user",
+        "2024-05-25 10:01:00 unexpected disconnection while reading SMTP command from [192.0.2.50]:1000 D=60s",
+    ] {
+        feed(&mut r, l);
+    }
+    let rep = r.report(10, 1);
+    let mut c: Vec<_> = rep
+        .dictionary
+        .connections
+        .iter()
+        .map(|c| (c.start.clone(), c.end.clone(), c.rejected_unknown))
+        .collect();
+    c.sort();
+    let at = |hms: &str| format!("2024-05-25T{hms}");
+    assert_eq!(
+        c,
+        [
+            (at("10:00:00"), at("10:00:50"), 1),
+            (at("10:00:30"), at("10:00:31"), 1)
+        ]
+    );
+}
+
+/// A dictionary host whose connections in both parts of a cut log had
+/// messages accepted: the merged row adds them (counted by hand: 1 + 1
+/// messages, 2 + 1 recipients, 1 + 2 unknown recipients, 2 connections).
+#[test]
+fn a_dictionary_host_merged_adds_what_both_parts_accepted() {
+    let part = |lines: &[&str]| {
+        let mut r = AbuseReport::new(TimeWindow::default());
+        lines.iter().for_each(|l| feed(&mut r, l));
+        r
+    };
+    let mut a = part(&[
+        "2024-05-25 10:00:00 SMTP connection from [192.0.2.10]:41000 (TCP/IP connection count = 1)",
+        "2024-05-25 10:00:01 H=(d.example) [192.0.2.10]:41000 F=<p@example.org> rejected RCPT <a@example.com>: Unknown user",
+        "2024-05-25 10:00:02 1sAfXv-0001UX-00 <= p@example.org H=(d.example) [192.0.2.10]:41000 P=esmtp S=500 for c@example.com d@example.com",
+        "2024-05-25 10:00:03 SMTP connection from (d.example) [192.0.2.10]:41000 closed by QUIT",
+    ]);
+    a.merge(part(&[
+        "2024-05-25 11:00:00 SMTP connection from [192.0.2.10]:41001 (TCP/IP connection count = 1)",
+        "2024-05-25 11:00:01 H=(d.example) [192.0.2.10]:41001 F=<p@example.org> rejected RCPT <b@example.com>: Unknown user",
+        "2024-05-25 11:00:02 H=(d.example) [192.0.2.10]:41001 F=<p@example.org> rejected RCPT <e@example.com>: Unknown user",
+        "2024-05-25 11:00:03 1sAfXw-0001UX-00 <= p@example.org H=(d.example) [192.0.2.10]:41001 P=esmtp S=600 for c@example.com",
+        "2024-05-25 11:00:04 SMTP connection from (d.example) [192.0.2.10]:41001 closed by QUIT",
+    ]));
+    let r = a.report(10, 1);
+    let h: Vec<_> = r
+        .dictionary
+        .hosts
+        .iter()
+        .map(|h| {
+            (
+                h.ip.as_str(),
+                h.rejected_unknown,
+                h.local_parts.count,
+                h.connections,
+                h.accepted_messages,
+                h.accepted_recipients,
+            )
+        })
+        .collect();
+    assert_eq!(h, [("192.0.2.10", 3, 3, 2, 2, 3)]);
 }
 
 #[test]

@@ -807,17 +807,26 @@ mod tests {
         assert_eq!(m.lines(), 0);
     }
 
-    #[test]
-    fn queue_gauges_from_header_files() {
-        let header = |id: &str, sender: &str, time: i64, frozen: bool| QueuedFile {
+    /// A queued message's `-H` file (Exim's spool format: id line, owner,
+    /// sender, time and delay count, flags, the recipient list), `frozen`
+    /// or not, with a `-D` file of `data_len` bytes.
+    fn queued_file(id: &str, sender: &str, time: i64, frozen: bool, data_len: u64) -> QueuedFile {
+        QueuedFile {
             path: std::path::PathBuf::from(format!("{id}-H")),
             header: format!(
                 "{id}-H\nexim 93 93\n<{sender}>\n{time} 0\n-local\n{}XX\n1\nb@example.net\n\n",
                 if frozen { "-frozen 1\n" } else { "" }
             )
             .into_bytes(),
-            data_len: Some(100),
+            data_len: Some(data_len),
             journal: None,
+        }
+    }
+
+    #[test]
+    fn queue_gauges_from_header_files() {
+        let header = |id: &str, sender: &str, time: i64, frozen: bool| {
+            queued_file(id, sender, time, frozen, 100)
         };
         let mut q = QueueGauges::new(10_000);
         q.add_queued(&header(
@@ -939,16 +948,7 @@ mod tests {
         assert_eq!(sample(&f, "exim_panic", &[]), Some(3));
         assert_eq!(sample(&f, "exim_panic_log_parse_errors", &[]), Some(3));
 
-        let file = |id: &str, frozen: bool| QueuedFile {
-            path: std::path::PathBuf::from(format!("{id}-H")),
-            header: format!(
-                "{id}-H\nexim 93 93\n<a@example.com>\n9000 0\n-local\n{}XX\n1\nb@example.net\n\n",
-                if frozen { "-frozen 1\n" } else { "" }
-            )
-            .into_bytes(),
-            data_len: Some(10),
-            journal: None,
-        };
+        let file = |id: &str, frozen: bool| queued_file(id, "a@example.com", 9000, frozen, 10);
         let mut q = QueueGauges::new(10_000);
         q.add_queued(&file("1sAoM5-00000009r3p-06vq", true));
         q.add_queued(&file("1sAoM6-00000009r3p-06vq", true));

@@ -214,15 +214,18 @@ mod tests {
         assert!(!merge_span(&mut f2, &mut l2, Some(morning), Some(noon)));
     }
 
+    /// The timestamp of a line logged at `s` (date and time, as Exim writes them).
+    fn stamp(s: &str) -> Timestamp {
+        crate::parse_line(format!("{s} x").as_bytes())
+            .map(|l| l.timestamp)
+            .unwrap_or_else(|e| panic!("{s}: {e}"))
+    }
+
     /// A window open at one end, or at both (everything), and its bounds:
     /// `since` inclusive, `until` exclusive.
     #[test]
     fn half_open_windows() {
-        let t = |s: &str| {
-            crate::parse_line(format!("2024-05-25 {s} x").as_bytes())
-                .map(|l| l.timestamp)
-                .unwrap_or_else(|e| panic!("{e}"))
-        };
+        let t = |s: &str| stamp(&format!("2024-05-25 {s}"));
         let ten = log_seconds(&t("10:00:00"));
         // 2024-05-25 is day 19868 of the epoch.
         assert_eq!(ten, 19_868 * 86_400 + 10 * 3600);
@@ -255,11 +258,7 @@ mod tests {
     /// before, back in time, with a logged offset (ignored) and milliseconds.
     #[test]
     fn log_clock_gives_the_seconds_of_each_day() {
-        let t = |s: &str| {
-            crate::parse_line(format!("{s} x").as_bytes())
-                .map(|l| l.timestamp)
-                .unwrap_or_else(|e| panic!("{s}: {e}"))
-        };
+        let t = stamp;
         let day = |d: i64| (19_868 + d) * 86_400;
         let mut clock = LogClock::default();
         for (at, want) in [

@@ -572,6 +572,37 @@ mod tests {
         }
     }
 
+    /// The list of a parsed rejection: Exim's default text (found by the
+    /// parser, lower-cased here), cPanel's, or another ACL's text.
+    #[test]
+    fn rbl_lists_of_rejections() {
+        let cases = [
+            (
+                "rejected because 192.0.2.7 is in a black list at Zen.Spamhaus.ORG",
+                Some("zen.spamhaus.org"),
+            ),
+            (
+                "JunkMail rejected - (x) [192.0.2.7]:4321 is in an RBL (bl.spamcop.net), see https://www.spamcop.net/bl.shtml?192.0.2.7",
+                Some("bl.spamcop.net"),
+            ),
+            (
+                "Service unavailable; Client host [192.0.2.7] blocked using B.Barracudacentral.ORG",
+                Some("b.barracudacentral.org"),
+            ),
+            ("Unknown user", None),
+        ];
+        for (reason, want) in cases {
+            let line = format!(
+                "2024-05-25 10:00:00 H=(x) [192.0.2.7] F=<a@b.example> rejected RCPT <c@d.example>: {reason}"
+            );
+            let l = crate::parse_line(line.as_bytes()).unwrap_or_else(|e| panic!("{line}: {e}"));
+            let crate::Event::Rejection(r) = l.event else {
+                panic!("not a rejection: {line}");
+            };
+            assert_eq!(rbl_list(&r).as_deref(), want, "{reason}");
+        }
+    }
+
     #[test]
     fn unknown_recipient_signs() {
         for yes in [

@@ -572,10 +572,11 @@ mod tests {
         }
     }
 
-    /// The list of a parsed rejection: Exim's default text (found by the
-    /// parser, lower-cased here), cPanel's, or another ACL's text.
+    /// The list and the class of a parsed rejection: Exim's default text
+    /// (its list found by the parser, lower-cased here), cPanel's, another
+    /// ACL's, and no list (the class of an unknown recipient).
     #[test]
-    fn rbl_lists_of_rejections() {
+    fn lists_and_classes_of_rejections() {
         let cases = [
             (
                 "rejected because 192.0.2.7 is in a black list at Zen.Spamhaus.ORG",
@@ -600,6 +601,8 @@ mod tests {
                 panic!("not a rejection: {line}");
             };
             assert_eq!(rbl_list(&r).as_deref(), want, "{reason}");
+            let class = want.map_or("unknown recipient".to_string(), |l| format!("RBL {l}"));
+            assert_eq!(reason_class(&r), class, "{reason}");
         }
     }
 

@@ -495,6 +495,8 @@ mod tests {
             Cow::Borrowed("É@example.com")
         ));
         assert_eq!(lower(t("A@Example.COM")), "a@example.com");
+        // An even number of upper-case letters too (one flag, set by any).
+        assert_eq!(lower(t("AB@example.com")), "ab@example.com");
         assert_eq!(lower(t("Ab@Éx.example")), "ab@Éx.example");
         let bad = crate::Text::new(b"B\xff@x");
         assert_eq!(lower(bad), "b\u{fffd}@x");

@@ -946,9 +946,7 @@ impl WebOrigins {
             self.table_bytes = (self.table_bytes + after).saturating_sub(before);
             self.peak = self.peak.max(self.script_bytes + self.table_bytes);
         }
-        if self.table_bytes > self.budget.get() / 4 * 3 {
-            self.trim_tables();
-        }
+        self.trim_tables();
     }
 
     /// The tables share one pool, 3/4 of the budget: a busy site's root
@@ -956,7 +954,11 @@ impl WebOrigins {
     /// little. Past it, the biggest table drops its lighter half (as a
     /// [`BoundedMap`] does when full), until a quarter of the pool is free.
     fn trim_tables(&mut self) {
-        let goal = self.budget.get() / 4 * 3 / 4 * 3;
+        let pool = self.budget.get() / 4 * 3;
+        if self.table_bytes <= pool {
+            return;
+        }
+        let goal = pool / 4 * 3;
         while self.table_bytes > goal {
             let biggest = self
                 .scripts
@@ -1028,9 +1030,7 @@ impl WebOrigins {
         self.peak = self.peak.max(other.peak);
         self.recount();
         // Each part kept its tables within the pool, together they may not.
-        if self.table_bytes > self.budget.get() / 4 * 3 {
-            self.trim_tables();
-        }
+        self.trim_tables();
     }
 
     /// The memory ledger: the bytes held against the budget, the most held,

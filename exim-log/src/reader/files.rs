@@ -410,10 +410,11 @@ impl LogFiles {
     /// to return (a chunk waiting for the rest, another program's line), so
     /// the caller reads on.
     fn unwrapped(&mut self, buf: &mut Vec<u8>, got: bool) -> bool {
-        // The usual case first, in a few instructions a line: a plain input.
-        if !got || self.keep_wrappers || matches!(self.framing(), None | Some(Framing::Plain)) {
+        if !got {
             return true;
         }
+        // The usual case, in a few instructions a line: a plain input (or
+        // wrappers kept) has no unwrapper.
         let Some(u) = self.unwrapper() else {
             return true;
         };
@@ -538,14 +539,10 @@ impl LogFiles {
                     return Err(e);
                 }
             }
-            let framing = self.framing();
-            let keep = self.keep_wrappers;
-            let Some(f) = framing.filter(|f| !keep && *f != Framing::Plain) else {
+            if self.unwrapper().is_none() {
                 break None;
-            };
-            if self.unwrap.as_ref().map(Unwrap::framing) != Some(f) {
-                self.unwrap = Some(Unwrap::new(f));
             }
+            // The unwrapper and the current line borrowed together.
             let (Some(u), Some(cur)) = (self.unwrap.as_mut(), self.current.as_ref()) else {
                 break None;
             };
@@ -967,6 +964,87 @@ mod tests {
         let joined =
             b"2026-11-27 07:47:06 1sAoM5-00000009r3p-0200 ** a@example.com R=r0: bounced (:fail:)";
         assert_eq!(range(cut..text.len() as u64), [joined]);
+    }
+
+    /// Two lines cut by a range's start, one begun about 4 KiB before it
+    /// and one about 40 KiB before: whichever ends first in the range, each
+    /// is returned whole, by both ways of reading, and the look-back reads
+    /// no more than it needs: the 16 KiB window for the near line, 64 KiB
+    /// for the far one, and a window read once is used again for a later
+    /// line it holds (not read again, not swapped for a narrower one).
+    #[test]
+    fn look_back_windows_grow_only_as_needed() {
+        let chunk = |pid: u32, part: &str| format!("Nov 27 07:47:06 mx1 exim[{pid}]: {part}\n");
+        let head = |pid: u32, id: &str| {
+            chunk(
+                pid,
+                &format!(
+                    "[1/2] 2026-11-27 07:47:06 1sAoM5-00000009r3p-{id} ** a@example.com R=r0: "
+                ),
+            )
+        };
+        let filler = |text: &mut String, bytes: usize| {
+            let goal = text.len() + bytes;
+            while text.len() < goal {
+                text.push_str("Nov 27 07:47:06 mx1 sshd[9]: ");
+                text.push_str(&"y".repeat(800));
+                text.push('\n');
+            }
+        };
+        let mut text = head(901, "0FAR");
+        filler(&mut text, 36 * 1024);
+        let near_begins = text.len();
+        text += &head(902, "NEAR");
+        filler(&mut text, 4 * 1024);
+        let start = text.len();
+        // Outside the narrower window below it, inside the one above it.
+        assert!((start - near_begins) > 2 * 1024 && start - near_begins < 16 * 1024);
+        assert!(start > 16 * 1024 + 2 * 1024 && start < 64 * 1024);
+        let tail = |id: &str| {
+            chunk(
+                if id == "0FAR" { 901 } else { 902 },
+                "[2/2] bounced (:fail:)",
+            )
+        };
+        let joined = |id: &str| {
+            format!(
+                "2026-11-27 07:47:06 1sAoM5-00000009r3p-{id} ** a@example.com R=r0: bounced (:fail:)"
+            )
+        };
+        let dir = tempfile::tempdir().unwrap();
+        for order in [["0FAR", "NEAR"], ["NEAR", "0FAR"]] {
+            let text = format!("{text}{}{}", tail(order[0]), tail(order[1]));
+            let path = dir.path().join(format!("syslog-{}", order[0]));
+            std::fs::write(&path, &text).unwrap();
+            let open = || {
+                let mut files = LogFiles::default();
+                files.push_range_framed(
+                    &path,
+                    start as u64..text.len() as u64,
+                    Some(Framing::Rfc3164),
+                );
+                files
+            };
+            let window = |id: &str| if id == "0FAR" { 64 * 1024 } else { 16 * 1024 };
+            // The window held after each line: the widest needed so far.
+            let expected: Vec<(String, u64)> = vec![
+                (joined(order[0]), window(order[0])),
+                (joined(order[1]), window(order[0]).max(window(order[1]))),
+            ];
+            let mut files = open();
+            let mut by_next_line = Vec::new();
+            while let Some((line, _)) = files.next_line().unwrap() {
+                let line = String::from_utf8(line.to_vec()).unwrap();
+                by_next_line.push((line, files.before.as_ref().map_or(0, |b| b.0)));
+            }
+            assert_eq!(by_next_line, expected, "next_line, {order:?}");
+            let (mut files, mut buf, mut by_read_line) = (open(), Vec::new(), Vec::new());
+            while files.read_line(&mut buf).unwrap().is_some() {
+                let line = String::from_utf8(buf.clone()).unwrap();
+                by_read_line.push((line, files.before.as_ref().map_or(0, |b| b.0)));
+            }
+            assert_eq!(by_read_line, expected, "read_line, {order:?}");
+        }
     }
 
     /// The Debug forms name the inputs still to read.

@@ -282,16 +282,10 @@ impl<K: Hash + Eq + Clone + Ord + Key + AsRef<str>, V: Default + Weight> Bounded
     }
 
     /// Applies `f` to the value of the key whose bytes are `key` (hashed
-    /// `hash`), keeping the byte count; gives `f` back when the key is
-    /// absent.
+    /// `hash`), keeping the byte count and pruning if the value grew past
+    /// the budget; gives `f` back when the key is absent.
     #[inline]
-    fn try_apply<F: FnOnce(&mut V)>(
-        &mut self,
-        hash: u64,
-        key: &[u8],
-        f: F,
-        prune: bool,
-    ) -> Option<F> {
+    fn try_apply<F: FnOnce(&mut V)>(&mut self, hash: u64, key: &[u8], f: F) -> Option<F> {
         let Some((_, v)) = self
             .map
             .find_mut(hash, |(k, _)| k.as_ref().as_bytes() == key)
@@ -302,7 +296,7 @@ impl<K: Hash + Eq + Clone + Ord + Key + AsRef<str>, V: Default + Weight> Bounded
         f(v);
         let after = v.heap_bytes();
         self.bytes = (self.bytes + after).saturating_sub(before);
-        if prune && self.bytes > self.max_bytes {
+        if self.bytes > self.max_bytes {
             self.prune();
         }
         None
@@ -320,7 +314,7 @@ impl<K: Hash + Eq + Clone + Ord + Key + AsRef<str>, V: Default + Weight> Bounded
         if let Some(cut) = truncate_key(key.as_ref()) {
             self.truncated += 1;
             let hash = hash_bytes(&self.hasher, cut.as_bytes());
-            if let Some(f) = self.try_apply(hash, cut.as_bytes(), f, false) {
+            if let Some(f) = self.try_apply(hash, cut.as_bytes(), f) {
                 self.insert_new(hash, K::from(cut), f);
             }
             return;
@@ -342,7 +336,7 @@ impl<K: Hash + Eq + Clone + Ord + Key + AsRef<str>, V: Default + Weight> Bounded
     {
         let bytes = key.as_ref().as_bytes();
         let hash = hash_bytes(&self.hasher, bytes);
-        if let Some(f) = self.try_apply(hash, bytes, f, true) {
+        if let Some(f) = self.try_apply(hash, bytes, f) {
             self.insert_new(hash, key.to_owned(), f);
         }
     }
@@ -559,7 +553,7 @@ impl<V: Default + Weight> BoundedMap<String, V> {
         // match one are that key whatever the decoding.
         if key.len() <= MAX_KEY_BYTES {
             let hash = hash_bytes(&self.hasher, key);
-            let Some(f) = self.try_apply(hash, key, f, true) else {
+            let Some(f) = self.try_apply(hash, key, f) else {
                 return;
             };
             match std::str::from_utf8(key) {
@@ -1289,6 +1283,32 @@ mod tests {
         m.merge(other);
         assert_eq!(m.get("k").map(|l| l.0.len()), Some(45));
         assert_eq!(m.bytes(), size(&m));
+    }
+
+    /// A value that grows past the byte budget on an update prunes the map
+    /// at once, whether its key was cut or not: the budget holds after every
+    /// update, not only at the next new key.
+    #[test]
+    fn a_value_growing_past_the_budget_prunes_at_once() {
+        const BUDGET: usize = 16 * 1024;
+        for key in ["k".to_string(), "k".repeat(MAX_KEY_BYTES + 44)] {
+            let mut m: BoundedMap<String, List> = BoundedMap::new(1000).with_max_bytes(BUDGET);
+            m.update(&*key, |l| l.0.push(1));
+            // Light entries until 1,000 more numbers (4,000 bytes) in the
+            // heavy one would pass the budget.
+            let mut i = 0;
+            while m.bytes() + 4000 <= BUDGET {
+                m.update(&*format!("light{i}"), |l| l.0.push(1));
+                i += 1;
+            }
+            assert_eq!((m.prunes(), m.len()), (0, i + 1), "{} bytes", key.len());
+            m.update(&*key, |l| l.0.extend(0..1000));
+            assert_eq!(m.prunes(), 1, "{} bytes", key.len());
+            assert!(m.bytes() <= BUDGET, "{} > {BUDGET}", m.bytes());
+            assert!(m.len() < i / 2, "the lighter entries dropped");
+            let heavy = m.iter().map(|(_, l)| l.0.len()).max();
+            assert_eq!(heavy, Some(1001), "the heavy one kept");
+        }
     }
 
     /// A key is cut before a character that crosses [`MAX_KEY_BYTES`].

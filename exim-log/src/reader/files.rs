@@ -491,13 +491,13 @@ impl LogFiles {
         // The usual case first: a plain input (or wrappers kept) whose next
         // line is whole in the read buffer; about 170 instructions a line
         // less than the general way (callgrind).
-        let plain = match self.current.as_mut() {
-            Some(rdr) => {
-                (self.keep_wrappers || rdr.framing() == Some(Framing::Plain))
-                    && rdr.advance_in_buffer()
-            }
-            None => false,
-        };
+        // (No unwrapper before an input's first read either: its buffer is
+        // empty then, so the general way reads it.)
+        let plain = self.unwrapper().is_none()
+            && self
+                .current
+                .as_mut()
+                .is_some_and(LogReader::advance_in_buffer);
         let located = if plain {
             None
         } else {

@@ -820,3 +820,107 @@ fn the_tables_leave_the_open_connections_their_share() {
     assert!(peak <= share + 512, "{peak} > {share} + 512");
     assert!(peak > share / 2, "{peak} <= {share} / 2");
 }
+
+/// Two connections of one IP (no pid, no `Ci=`), the first of which opened
+/// before the log begins: its close finds nothing open. Counted by hand:
+/// the one seen opening gets both unknown recipients (10:00:00 to its last
+/// rejection at 10:00:02); the stray close (`D=100s`) ends nothing. Cut
+/// between the rejections, the second part's close of its first connection
+/// comes before that stray close: the stray one must not end the first
+/// part's connection before the second part's head has joined it.
+#[test]
+fn a_close_after_a_parts_first_connection_waits_for_the_join() {
+    let lines = [
+        "2024-05-25 10:00:00 SMTP connection from [192.0.2.80]:1 (TCP/IP connection count = 2)",
+        "2024-05-25 10:00:01 H=(x) [192.0.2.80]:1 F=<p@example.org> rejected RCPT <u1@example.com>: Unknown user",
+        "2024-05-25 10:00:02 H=(x) [192.0.2.80]:1 F=<p@example.org> rejected RCPT <u2@example.com>: Unknown user",
+        "2024-05-25 10:00:03 SMTP connection from (x) [192.0.2.80]:1 closed by QUIT",
+        "2024-05-25 10:00:04 unexpected disconnection while reading SMTP command from [192.0.2.80]:2 D=100s",
+    ];
+    assert_eq!(
+        connections(&lines),
+        [conn("192.0.2.80", "10:00:00", "10:00:02", 2)]
+    );
+    for (cut, merged) in connections_merged(&lines).into_iter().enumerate() {
+        assert_eq!(merged, connections(&lines), "cut before line {}", cut + 2);
+    }
+}
+
+/// A connection seen opening in the second part is no head of that part:
+/// closed there, it is counted there and never joined to the first part's
+/// connection of its key. By hand: 10:00:00 opens one connection (an
+/// unknown recipient at 10:00:01), 10:00:10 a second one of the same IP
+/// (an unknown recipient at 10:00:11), whose close at 10:00:12 after
+/// `D=2s` ends it; the first is still open at the end of the log.
+#[test]
+fn a_connection_opened_in_the_second_part_is_not_joined_to_the_first() {
+    let lines = [
+        "2024-05-25 10:00:00 SMTP connection from [192.0.2.81]:1 (TCP/IP connection count = 1)",
+        "2024-05-25 10:00:01 H=(x) [192.0.2.81]:1 F=<p@example.org> rejected RCPT <u1@example.com>: Unknown user",
+        "2024-05-25 10:00:10 SMTP connection from [192.0.2.81]:2 (TCP/IP connection count = 2)",
+        "2024-05-25 10:00:11 H=(x) [192.0.2.81]:2 F=<p@example.org> rejected RCPT <u2@example.com>: Unknown user",
+        "2024-05-25 10:00:12 unexpected disconnection while reading SMTP command from [192.0.2.81]:2 D=2s",
+    ];
+    // One unknown recipient each: the earlier first.
+    assert_eq!(
+        connections(&lines),
+        [
+            conn("192.0.2.81", "10:00:00", "10:00:01", 1),
+            conn("192.0.2.81", "10:00:10", "10:00:11", 1),
+        ]
+    );
+    for (cut, merged) in connections_merged(&lines).into_iter().enumerate() {
+        assert_eq!(merged, connections(&lines), "cut before line {}", cut + 2);
+    }
+}
+
+/// Cut in three anywhere (between two lines), the parts merged either way
+/// round, `(a + b) + c` or `a + (b + c)` as threads' results are, give the
+/// one-pass report. By hand: 192.0.2.90 opens a connection at 10:00:00 that
+/// gets two unknown recipients and closes at 10:00:03; a second one, whose
+/// open is not logged, gets one at 10:00:04 and closes at 10:00:05. A line
+/// of another host between them lets a middle part hold nothing of
+/// 192.0.2.90: the last part's first connection then continues the first
+/// part's through it.
+#[test]
+fn every_three_part_merge_is_one_pass() {
+    let lines = [
+        "2024-05-25 10:00:00 SMTP connection from [192.0.2.90]:1 (TCP/IP connection count = 1)",
+        "2024-05-25 10:00:01 H=(x) [192.0.2.90]:1 F=<p@example.org> rejected RCPT <u1@example.com>: Unknown user",
+        "2024-05-25 10:00:01 H=(x1) [203.0.113.5] rejected EHLO or HELO x1: HELO is our own name",
+        "2024-05-25 10:00:02 H=(x) [192.0.2.90]:1 F=<p@example.org> rejected RCPT <u2@example.com>: Unknown user",
+        "2024-05-25 10:00:03 SMTP connection from (x) [192.0.2.90]:1 closed by QUIT",
+        "2024-05-25 10:00:04 H=(x) [192.0.2.90]:2 F=<p@example.org> rejected RCPT <u3@example.com>: Unknown user",
+        "2024-05-25 10:00:05 SMTP connection from (x) [192.0.2.90]:2 closed by QUIT",
+    ];
+    assert_eq!(
+        connections(&lines),
+        [
+            conn("192.0.2.90", "10:00:00", "10:00:02", 2),
+            conn("192.0.2.90", "10:00:04", "10:00:04", 1),
+        ]
+    );
+    let whole = format!("{:?}", every_kind(&lines).report(10, 1));
+    for i in 1..lines.len() {
+        for j in i + 1..lines.len() {
+            let (a, rest) = lines.split_at(i);
+            let (b, c) = rest.split_at(j - i);
+            let mut left = every_kind(a);
+            left.merge(every_kind(b));
+            left.merge(every_kind(c));
+            let mut right = every_kind(b);
+            right.merge(every_kind(c));
+            let mut first = every_kind(a);
+            first.merge(right);
+            for (order, r) in [("(a + b) + c", left), ("a + (b + c)", first)] {
+                assert_eq!(
+                    format!("{:?}", r.report(10, 1)),
+                    whole,
+                    "{order}, cuts before lines {} and {}",
+                    i + 1,
+                    j + 1
+                );
+            }
+        }
+    }
+}

@@ -924,3 +924,183 @@ fn every_three_part_merge_is_one_pass() {
         }
     }
 }
+
+/// `n` connections, each of its own IP with its open, `unknown` rejected
+/// unknown recipients and its close (all at one time: the order of the
+/// table is by unknown recipients, then IP).
+fn dictionary_connections(r: &mut AbuseReport, net: u32, n: u32, unknown: u32) {
+    for i in 0..n {
+        let ip = format!("10.{net}.{}.{}", i / 256, i % 256);
+        feed(
+            r,
+            &format!(
+                "2024-06-01 10:00:00 SMTP connection from [{ip}]:1 (TCP/IP connection count = 1)"
+            ),
+        );
+        for u in 0..unknown {
+            feed(
+                r,
+                &format!(
+                    "2024-06-01 10:00:00 H=(x) [{ip}]:1 F=<p@example.org> rejected RCPT <u{u}@example.com>: Unknown user"
+                ),
+            );
+        }
+        feed(
+            r,
+            &format!("2024-06-01 10:00:00 SMTP connection from (x) [{ip}]:1 closed by QUIT"),
+        );
+    }
+}
+
+/// The per-connection table keeps every connection up to
+/// [`CONNECTIONS_CAP`]; past it, no more than that, and those with the most
+/// unknown recipients: the top rows stay exact. Every connection is still
+/// counted (`connections_seen`, the hosts' `connections`).
+#[test]
+fn the_connection_table_keeps_the_top_connections_past_its_cap() {
+    let cap = CONNECTIONS_CAP as u32;
+    let mut r = AbuseReport::new(TimeWindow::default());
+    dictionary_connections(&mut r, 1, cap, 1);
+    let all = r.report(usize::MAX, 1);
+    assert_eq!(all.dictionary.connections.len(), CONNECTIONS_CAP);
+    assert_eq!(all.dictionary.connections_seen, u64::from(cap));
+    // One more, and one with three unknown recipients among them.
+    dictionary_connections(&mut r, 2, 1, 3);
+    let rep = r.report(usize::MAX, 1);
+    let rows = &rep.dictionary.connections;
+    assert!(rows.len() <= CONNECTIONS_CAP, "{}", rows.len());
+    assert!(rows.len() >= 10, "{}", rows.len());
+    assert_eq!(
+        (rows[0].ip.as_str(), rows[0].rejected_unknown),
+        ("10.2.0.0", 3)
+    );
+    // The rest of the top ten: one each, the first IPs in the order of
+    // their text (the key is the IP as logged).
+    let top: Vec<_> = rep.dictionary.connections[1..10]
+        .iter()
+        .map(|c| (c.ip.clone(), c.rejected_unknown))
+        .collect();
+    let mut ips: Vec<_> = (0..cap)
+        .map(|i| format!("10.1.{}.{}", i / 256, i % 256))
+        .collect();
+    ips.sort();
+    let want: Vec<_> = ips.into_iter().take(9).map(|ip| (ip, 1)).collect();
+    assert_eq!(top, want);
+    assert_eq!(rep.dictionary.connections_seen, u64::from(cap) + 1);
+    assert_eq!(rep.dictionary.hosts_seen, u64::from(cap) + 1);
+}
+
+/// The same when the connections come from two parts merged: up to
+/// [`CONNECTIONS_CAP`] all kept, past it the top ones.
+#[test]
+fn merged_connection_tables_keep_the_top_connections_past_the_cap() {
+    let half = (CONNECTIONS_CAP / 2) as u32;
+    let part = |net, n, unknown| {
+        let mut r = AbuseReport::new(TimeWindow::default());
+        dictionary_connections(&mut r, net, n, unknown);
+        r
+    };
+    let mut r = part(1, half, 1);
+    r.merge(part(2, half, 1));
+    let rep = r.report(usize::MAX, 1);
+    assert_eq!(rep.dictionary.connections.len(), CONNECTIONS_CAP);
+    assert_eq!(rep.dictionary.connections_seen, 2 * u64::from(half));
+    // One more: the second part's, with three unknown recipients, first.
+    let mut r = part(1, half, 1);
+    let mut b = part(2, half, 1);
+    dictionary_connections(&mut b, 3, 1, 3);
+    r.merge(b);
+    let rep = r.report(usize::MAX, 1);
+    let rows = &rep.dictionary.connections;
+    assert!(rows.len() <= CONNECTIONS_CAP, "{}", rows.len());
+    assert!(rows.len() >= 10, "{}", rows.len());
+    assert_eq!(
+        (rows[0].ip.as_str(), rows[0].rejected_unknown),
+        ("10.3.0.0", 3)
+    );
+    assert_eq!(
+        (rows[1].ip.as_str(), rows[1].rejected_unknown),
+        ("10.1.0.0", 1)
+    );
+    assert_eq!(rep.dictionary.connections_seen, 2 * u64::from(half) + 1);
+}
+
+/// Connections a part closed early to stay within its budget are counted
+/// in the merged report too (its `memory.hits`).
+#[test]
+fn a_merge_adds_the_connections_closed_early() {
+    let budget = MemoryBudget::bytes(64 << 10);
+    let mut a = AbuseReport::with_budget(TimeWindow::default(), budget);
+    feed(
+        &mut a,
+        "2024-06-01 09:00:00 H=(x1) [203.0.113.5] rejected EHLO or HELO x1: HELO is our own name",
+    );
+    let mut b = AbuseReport::with_budget(TimeWindow::default(), budget);
+    for i in 0..400 {
+        // Never closed (the daemon's pid on the open): they fill b's share.
+        feed(
+            &mut b,
+            &format!(
+                "2024-06-01 10:00:00 [{}] SMTP connection from [10.4.{}.{}] (TCP/IP connection count = 1)",
+                1000 + i,
+                i / 256,
+                i % 256
+            ),
+        );
+    }
+    assert_eq!(a.open_evicted, 0);
+    assert!(b.open_evicted > 0, "nothing closed early: no test");
+    let (evicted, hits) = (b.open_evicted, b.report(10, 1).bounds.memory.hits);
+    a.merge(b);
+    assert_eq!(a.open_evicted, evicted);
+    assert!(a.report(10, 1).bounds.memory.hits >= hits);
+}
+
+/// The closes and closed heads a part holds for a merge are bounded
+/// ([`OPEN_CAP`] each, as its open keys): past it, a head is counted at
+/// once (never lost), and a close that found nothing open is dropped.
+#[test]
+fn closes_and_heads_held_for_a_merge_stay_bounded() {
+    let mut r = AbuseReport::new(TimeWindow::default());
+    let n = OPEN_CAP as u32 + 1;
+    for i in 0..n {
+        // Found by its rejection alone (its open not seen), then closed.
+        let ip = format!("10.5.{}.{}", i / 256, i % 256);
+        feed(
+            &mut r,
+            &format!(
+                "2024-06-01 10:00:00 H=(x) [{ip}] F=<p@example.org> rejected RCPT <u@example.com>: Unknown user"
+            ),
+        );
+        feed(
+            &mut r,
+            &format!("2024-06-01 10:00:00 SMTP connection from (x) [{ip}] closed by QUIT"),
+        );
+    }
+    assert_eq!(r.closed_heads.len(), OPEN_CAP);
+    for i in 0..n {
+        feed(
+            &mut r,
+            &format!(
+                "2024-06-01 10:00:01 SMTP connection from (x) [10.6.{}.{}] closed by QUIT",
+                i / 256,
+                i % 256
+            ),
+        );
+    }
+    assert_eq!(r.orphan_closes.len(), OPEN_CAP);
+    // A merge holds no more heads either: the later part's head of a new
+    // IP, closed, is counted at once.
+    let mut later = AbuseReport::new(TimeWindow::default());
+    for l in [
+        "2024-06-01 10:00:02 H=(x) [192.0.2.1] F=<p@example.org> rejected RCPT <u@example.com>: Unknown user",
+        "2024-06-01 10:00:03 SMTP connection from (x) [192.0.2.1] closed by QUIT",
+    ] {
+        feed(&mut later, l);
+    }
+    r.merge(later);
+    assert_eq!(r.closed_heads.len(), OPEN_CAP);
+    let rep = r.report(10, 1);
+    assert_eq!(rep.dictionary.connections_seen, u64::from(n) + 1);
+    assert_eq!(rep.dictionary.rejected_unknown, u64::from(n) + 1);
+}

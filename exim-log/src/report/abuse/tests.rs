@@ -1104,3 +1104,29 @@ fn closes_and_heads_held_for_a_merge_stay_bounded() {
     assert_eq!(rep.dictionary.connections_seen, u64::from(n) + 1);
     assert_eq!(rep.dictionary.rejected_unknown, u64::from(n) + 1);
 }
+
+/// What is no offence (fail2ban and CrowdSec ban neither): a rejection
+/// after DATA that is not about a virus, malware or `local_scan()`, and our
+/// own AUTH failure as a client (the transport's `authenticator failed H=`,
+/// no `for`): the server named is no attacker. The rejection is still
+/// counted among the other rejections.
+#[test]
+fn a_plain_data_rejection_and_our_own_auth_failure_are_no_offence() {
+    let lines = [
+        "2024-05-25 10:00:00 1wQk7e-0000D1-Zz H=mx.example.org [192.0.2.40] F=<s@example.org> rejected after DATA: message too long for a newsletter",
+        "2024-05-25 10:00:01 1wQk7f-0000E0-Zz smarthost_login authenticator failed H=relay.example.net [192.0.2.41] 535 Incorrect authentication data",
+    ];
+    let r = every_kind(&lines).report(10, 1);
+    assert!(r.offenders.is_empty(), "{:?}", r.offenders);
+    assert_eq!(r.auth.total, 0);
+    assert_eq!(
+        tallied(&r.other_rejections.by_key),
+        [row(
+            "message too long for a newsletter",
+            1,
+            1,
+            "10:00:00",
+            "10:00:00"
+        )]
+    );
+}

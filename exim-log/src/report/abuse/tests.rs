@@ -820,3 +820,313 @@ fn the_tables_leave_the_open_connections_their_share() {
     assert!(peak <= share + 512, "{peak} > {share} + 512");
     assert!(peak > share / 2, "{peak} <= {share} / 2");
 }
+
+/// Two connections of one IP (no pid, no `Ci=`), the first of which opened
+/// before the log begins: its close finds nothing open. Counted by hand:
+/// the one seen opening gets both unknown recipients (10:00:00 to its last
+/// rejection at 10:00:02); the stray close (`D=100s`) ends nothing. Cut
+/// between the rejections, the second part's close of its first connection
+/// comes before that stray close: the stray one must not end the first
+/// part's connection before the second part's head has joined it.
+#[test]
+fn a_close_after_a_parts_first_connection_waits_for_the_join() {
+    let lines = [
+        "2024-05-25 10:00:00 SMTP connection from [192.0.2.80]:1 (TCP/IP connection count = 2)",
+        "2024-05-25 10:00:01 H=(x) [192.0.2.80]:1 F=<p@example.org> rejected RCPT <u1@example.com>: Unknown user",
+        "2024-05-25 10:00:02 H=(x) [192.0.2.80]:1 F=<p@example.org> rejected RCPT <u2@example.com>: Unknown user",
+        "2024-05-25 10:00:03 SMTP connection from (x) [192.0.2.80]:1 closed by QUIT",
+        "2024-05-25 10:00:04 unexpected disconnection while reading SMTP command from [192.0.2.80]:2 D=100s",
+    ];
+    assert_eq!(
+        connections(&lines),
+        [conn("192.0.2.80", "10:00:00", "10:00:02", 2)]
+    );
+    for (cut, merged) in connections_merged(&lines).into_iter().enumerate() {
+        assert_eq!(merged, connections(&lines), "cut before line {}", cut + 2);
+    }
+}
+
+/// A connection seen opening in the second part is no head of that part:
+/// closed there, it is counted there and never joined to the first part's
+/// connection of its key. By hand: 10:00:00 opens one connection (an
+/// unknown recipient at 10:00:01), 10:00:10 a second one of the same IP
+/// (an unknown recipient at 10:00:11), whose close at 10:00:12 after
+/// `D=2s` ends it; the first is still open at the end of the log.
+#[test]
+fn a_connection_opened_in_the_second_part_is_not_joined_to_the_first() {
+    let lines = [
+        "2024-05-25 10:00:00 SMTP connection from [192.0.2.81]:1 (TCP/IP connection count = 1)",
+        "2024-05-25 10:00:01 H=(x) [192.0.2.81]:1 F=<p@example.org> rejected RCPT <u1@example.com>: Unknown user",
+        "2024-05-25 10:00:10 SMTP connection from [192.0.2.81]:2 (TCP/IP connection count = 2)",
+        "2024-05-25 10:00:11 H=(x) [192.0.2.81]:2 F=<p@example.org> rejected RCPT <u2@example.com>: Unknown user",
+        "2024-05-25 10:00:12 unexpected disconnection while reading SMTP command from [192.0.2.81]:2 D=2s",
+    ];
+    // One unknown recipient each: the earlier first.
+    assert_eq!(
+        connections(&lines),
+        [
+            conn("192.0.2.81", "10:00:00", "10:00:01", 1),
+            conn("192.0.2.81", "10:00:10", "10:00:11", 1),
+        ]
+    );
+    for (cut, merged) in connections_merged(&lines).into_iter().enumerate() {
+        assert_eq!(merged, connections(&lines), "cut before line {}", cut + 2);
+    }
+}
+
+/// Cut in three anywhere (between two lines), the parts merged either way
+/// round, `(a + b) + c` or `a + (b + c)` as threads' results are, give the
+/// one-pass report. By hand: 192.0.2.90 opens a connection at 10:00:00 that
+/// gets two unknown recipients and closes at 10:00:03; a second one, whose
+/// open is not logged, gets one at 10:00:04 and closes at 10:00:05. A line
+/// of another host between them lets a middle part hold nothing of
+/// 192.0.2.90: the last part's first connection then continues the first
+/// part's through it.
+#[test]
+fn every_three_part_merge_is_one_pass() {
+    let lines = [
+        "2024-05-25 10:00:00 SMTP connection from [192.0.2.90]:1 (TCP/IP connection count = 1)",
+        "2024-05-25 10:00:01 H=(x) [192.0.2.90]:1 F=<p@example.org> rejected RCPT <u1@example.com>: Unknown user",
+        "2024-05-25 10:00:01 H=(x1) [203.0.113.5] rejected EHLO or HELO x1: HELO is our own name",
+        "2024-05-25 10:00:02 H=(x) [192.0.2.90]:1 F=<p@example.org> rejected RCPT <u2@example.com>: Unknown user",
+        "2024-05-25 10:00:03 SMTP connection from (x) [192.0.2.90]:1 closed by QUIT",
+        "2024-05-25 10:00:04 H=(x) [192.0.2.90]:2 F=<p@example.org> rejected RCPT <u3@example.com>: Unknown user",
+        "2024-05-25 10:00:05 SMTP connection from (x) [192.0.2.90]:2 closed by QUIT",
+    ];
+    assert_eq!(
+        connections(&lines),
+        [
+            conn("192.0.2.90", "10:00:00", "10:00:02", 2),
+            conn("192.0.2.90", "10:00:04", "10:00:04", 1),
+        ]
+    );
+    let whole = format!("{:?}", every_kind(&lines).report(10, 1));
+    for i in 1..lines.len() {
+        for j in i + 1..lines.len() {
+            let (a, rest) = lines.split_at(i);
+            let (b, c) = rest.split_at(j - i);
+            let mut left = every_kind(a);
+            left.merge(every_kind(b));
+            left.merge(every_kind(c));
+            let mut right = every_kind(b);
+            right.merge(every_kind(c));
+            let mut first = every_kind(a);
+            first.merge(right);
+            for (order, r) in [("(a + b) + c", left), ("a + (b + c)", first)] {
+                assert_eq!(
+                    format!("{:?}", r.report(10, 1)),
+                    whole,
+                    "{order}, cuts before lines {} and {}",
+                    i + 1,
+                    j + 1
+                );
+            }
+        }
+    }
+}
+
+/// `n` connections, each of its own IP with its open, `unknown` rejected
+/// unknown recipients and its close (all at one time: the order of the
+/// table is by unknown recipients, then IP).
+fn dictionary_connections(r: &mut AbuseReport, net: u32, n: u32, unknown: u32) {
+    for i in 0..n {
+        let ip = format!("10.{net}.{}.{}", i / 256, i % 256);
+        feed(
+            r,
+            &format!(
+                "2024-06-01 10:00:00 SMTP connection from [{ip}]:1 (TCP/IP connection count = 1)"
+            ),
+        );
+        for u in 0..unknown {
+            feed(
+                r,
+                &format!(
+                    "2024-06-01 10:00:00 H=(x) [{ip}]:1 F=<p@example.org> rejected RCPT <u{u}@example.com>: Unknown user"
+                ),
+            );
+        }
+        feed(
+            r,
+            &format!("2024-06-01 10:00:00 SMTP connection from (x) [{ip}]:1 closed by QUIT"),
+        );
+    }
+}
+
+/// The per-connection table keeps every connection up to
+/// [`CONNECTIONS_CAP`]; past it, no more than that, and those with the most
+/// unknown recipients: the top rows stay exact. Every connection is still
+/// counted (`connections_seen`, the hosts' `connections`).
+#[test]
+fn the_connection_table_keeps_the_top_connections_past_its_cap() {
+    let cap = CONNECTIONS_CAP as u32;
+    let mut r = AbuseReport::new(TimeWindow::default());
+    dictionary_connections(&mut r, 1, cap, 1);
+    let all = r.report(usize::MAX, 1);
+    assert_eq!(all.dictionary.connections.len(), CONNECTIONS_CAP);
+    assert_eq!(all.dictionary.connections_seen, u64::from(cap));
+    // One more, and one with three unknown recipients among them.
+    dictionary_connections(&mut r, 2, 1, 3);
+    let rep = r.report(usize::MAX, 1);
+    let rows = &rep.dictionary.connections;
+    assert!(rows.len() <= CONNECTIONS_CAP, "{}", rows.len());
+    assert!(rows.len() >= 10, "{}", rows.len());
+    assert_eq!(
+        (rows[0].ip.as_str(), rows[0].rejected_unknown),
+        ("10.2.0.0", 3)
+    );
+    // The rest of the top ten: one each, the first IPs in the order of
+    // their text (the key is the IP as logged).
+    let top: Vec<_> = rep.dictionary.connections[1..10]
+        .iter()
+        .map(|c| (c.ip.clone(), c.rejected_unknown))
+        .collect();
+    let mut ips: Vec<_> = (0..cap)
+        .map(|i| format!("10.1.{}.{}", i / 256, i % 256))
+        .collect();
+    ips.sort();
+    let want: Vec<_> = ips.into_iter().take(9).map(|ip| (ip, 1)).collect();
+    assert_eq!(top, want);
+    assert_eq!(rep.dictionary.connections_seen, u64::from(cap) + 1);
+    assert_eq!(rep.dictionary.hosts_seen, u64::from(cap) + 1);
+}
+
+/// The same when the connections come from two parts merged: up to
+/// [`CONNECTIONS_CAP`] all kept, past it the top ones.
+#[test]
+fn merged_connection_tables_keep_the_top_connections_past_the_cap() {
+    let half = (CONNECTIONS_CAP / 2) as u32;
+    let part = |net, n, unknown| {
+        let mut r = AbuseReport::new(TimeWindow::default());
+        dictionary_connections(&mut r, net, n, unknown);
+        r
+    };
+    let mut r = part(1, half, 1);
+    r.merge(part(2, half, 1));
+    let rep = r.report(usize::MAX, 1);
+    assert_eq!(rep.dictionary.connections.len(), CONNECTIONS_CAP);
+    assert_eq!(rep.dictionary.connections_seen, 2 * u64::from(half));
+    // One more: the second part's, with three unknown recipients, first.
+    let mut r = part(1, half, 1);
+    let mut b = part(2, half, 1);
+    dictionary_connections(&mut b, 3, 1, 3);
+    r.merge(b);
+    let rep = r.report(usize::MAX, 1);
+    let rows = &rep.dictionary.connections;
+    assert!(rows.len() <= CONNECTIONS_CAP, "{}", rows.len());
+    assert!(rows.len() >= 10, "{}", rows.len());
+    assert_eq!(
+        (rows[0].ip.as_str(), rows[0].rejected_unknown),
+        ("10.3.0.0", 3)
+    );
+    assert_eq!(
+        (rows[1].ip.as_str(), rows[1].rejected_unknown),
+        ("10.1.0.0", 1)
+    );
+    assert_eq!(rep.dictionary.connections_seen, 2 * u64::from(half) + 1);
+}
+
+/// Connections a part closed early to stay within its budget are counted
+/// in the merged report too (its `memory.hits`).
+#[test]
+fn a_merge_adds_the_connections_closed_early() {
+    let budget = MemoryBudget::bytes(64 << 10);
+    let mut a = AbuseReport::with_budget(TimeWindow::default(), budget);
+    feed(
+        &mut a,
+        "2024-06-01 09:00:00 H=(x1) [203.0.113.5] rejected EHLO or HELO x1: HELO is our own name",
+    );
+    let mut b = AbuseReport::with_budget(TimeWindow::default(), budget);
+    for i in 0..400 {
+        // Never closed (the daemon's pid on the open): they fill b's share.
+        feed(
+            &mut b,
+            &format!(
+                "2024-06-01 10:00:00 [{}] SMTP connection from [10.4.{}.{}] (TCP/IP connection count = 1)",
+                1000 + i,
+                i / 256,
+                i % 256
+            ),
+        );
+    }
+    assert_eq!(a.open_evicted, 0);
+    assert!(b.open_evicted > 0, "nothing closed early: no test");
+    let (evicted, hits) = (b.open_evicted, b.report(10, 1).bounds.memory.hits);
+    a.merge(b);
+    assert_eq!(a.open_evicted, evicted);
+    assert!(a.report(10, 1).bounds.memory.hits >= hits);
+}
+
+/// The closes and closed heads a part holds for a merge are bounded
+/// ([`OPEN_CAP`] each, as its open keys): past it, a head is counted at
+/// once (never lost), and a close that found nothing open is dropped.
+#[test]
+fn closes_and_heads_held_for_a_merge_stay_bounded() {
+    let mut r = AbuseReport::new(TimeWindow::default());
+    let n = OPEN_CAP as u32 + 1;
+    for i in 0..n {
+        // Found by its rejection alone (its open not seen), then closed.
+        let ip = format!("10.5.{}.{}", i / 256, i % 256);
+        feed(
+            &mut r,
+            &format!(
+                "2024-06-01 10:00:00 H=(x) [{ip}] F=<p@example.org> rejected RCPT <u@example.com>: Unknown user"
+            ),
+        );
+        feed(
+            &mut r,
+            &format!("2024-06-01 10:00:00 SMTP connection from (x) [{ip}] closed by QUIT"),
+        );
+    }
+    assert_eq!(r.closed_heads.len(), OPEN_CAP);
+    for i in 0..n {
+        feed(
+            &mut r,
+            &format!(
+                "2024-06-01 10:00:01 SMTP connection from (x) [10.6.{}.{}] closed by QUIT",
+                i / 256,
+                i % 256
+            ),
+        );
+    }
+    assert_eq!(r.orphan_closes.len(), OPEN_CAP);
+    // A merge holds no more heads either: the later part's head of a new
+    // IP, closed, is counted at once.
+    let mut later = AbuseReport::new(TimeWindow::default());
+    for l in [
+        "2024-06-01 10:00:02 H=(x) [192.0.2.1] F=<p@example.org> rejected RCPT <u@example.com>: Unknown user",
+        "2024-06-01 10:00:03 SMTP connection from (x) [192.0.2.1] closed by QUIT",
+    ] {
+        feed(&mut later, l);
+    }
+    r.merge(later);
+    assert_eq!(r.closed_heads.len(), OPEN_CAP);
+    let rep = r.report(10, 1);
+    assert_eq!(rep.dictionary.connections_seen, u64::from(n) + 1);
+    assert_eq!(rep.dictionary.rejected_unknown, u64::from(n) + 1);
+}
+
+/// What is no offence (fail2ban and CrowdSec ban neither): a rejection
+/// after DATA that is not about a virus, malware or `local_scan()`, and our
+/// own AUTH failure as a client (the transport's `authenticator failed H=`,
+/// no `for`): the server named is no attacker. The rejection is still
+/// counted among the other rejections.
+#[test]
+fn a_plain_data_rejection_and_our_own_auth_failure_are_no_offence() {
+    let lines = [
+        "2024-05-25 10:00:00 1wQk7e-0000D1-Zz H=mx.example.org [192.0.2.40] F=<s@example.org> rejected after DATA: message too long for a newsletter",
+        "2024-05-25 10:00:01 1wQk7f-0000E0-Zz smarthost_login authenticator failed H=relay.example.net [192.0.2.41] 535 Incorrect authentication data",
+    ];
+    let r = every_kind(&lines).report(10, 1);
+    assert!(r.offenders.is_empty(), "{:?}", r.offenders);
+    assert_eq!(r.auth.total, 0);
+    assert_eq!(
+        tallied(&r.other_rejections.by_key),
+        [row(
+            "message too long for a newsletter",
+            1,
+            1,
+            "10:00:00",
+            "10:00:00"
+        )]
+    );
+}

@@ -342,6 +342,33 @@ mod tests {
         assert!(matches!(rdr.next_line(), Ok(None)));
     }
 
+    /// The fast path's contract: a line whole in the read buffer (a line of
+    /// exactly the cap included) is served from it without a read. The
+    /// general path gives the same lines, so only this test tells whether the
+    /// fast path is taken at all.
+    #[test]
+    fn a_whole_line_in_the_buffer_takes_the_fast_path() {
+        let log = b"first\n0123456789\r\nnext\nlast";
+        let mut rdr = LogReader::new(&log[..]).with_max_line_len(10);
+        // Nothing read yet: the buffer is empty, the general path fills it.
+        assert!(!rdr.advance_in_buffer());
+        assert!(matches!(rdr.advance_line(), Ok(true)));
+        assert_eq!(rdr.current().0, b"first");
+        // 10 bytes before `\r\n`, the cap: not too long, served from the buffer.
+        assert!(rdr.advance_in_buffer());
+        let (line, pos) = rdr.current();
+        assert_eq!((line, pos.line, pos.byte), (&b"0123456789"[..], 2, 6));
+        assert!(rdr.advance_in_buffer());
+        let (line, pos) = rdr.current();
+        assert_eq!((line, pos.line, pos.byte), (&b"next"[..], 3, 18));
+        // No line ending: the general path gathers the last line.
+        assert!(!rdr.advance_in_buffer());
+        assert!(matches!(rdr.advance_line(), Ok(true)));
+        let (line, pos) = rdr.current();
+        assert_eq!((line, pos.line, pos.byte), (&b"last"[..], 4, 23));
+        assert!(matches!(rdr.advance_line(), Ok(false)));
+    }
+
     #[test]
     #[cfg(feature = "gzip")]
     fn log_files_next_line_agrees_with_read_line() {

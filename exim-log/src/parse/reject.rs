@@ -671,6 +671,22 @@ mod tests {
                     Some("Unknown user"),
                 ),
             ),
+            (
+                // The ACL's own message may hold `<...>: ` too: only a `<` in
+                // the first two words (`RCPT <r>`, `MAIL FROM:<s>`) is the
+                // command's argument, and the reason starts at the first `: `.
+                "H=(x) [192.0.2.3] F=<a@b.example> rejected after DATA: message from <c@d.example>: sender is blacklisted",
+                (
+                    "rejection",
+                    Some("192.0.2.3"),
+                    None,
+                    Some("<a@b.example>"),
+                    Stage::Data,
+                    None,
+                    false,
+                    Some("message from <c@d.example>: sender is blacklisted"),
+                ),
+            ),
         ];
         for (input, want) in cases {
             let i = input.as_bytes();

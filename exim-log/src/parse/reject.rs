@@ -18,9 +18,8 @@ fn split_reason(i: &[u8]) -> (&[u8], Option<Text<'_>>) {
         .and_then(|s| memchr::memchr(b' ', s))
         .map_or(i.len(), |p| first_space + p);
     let skip = i
-        .iter()
-        .position(|b| *b == b'<')
-        .filter(|&lt| lt < second_space)
+        .get(..second_space)
+        .and_then(|words| memchr::memchr(b'<', words))
         .and_then(|lt| angle(i.get(lt..)?).map(|(a, _)| lt + a.len()))
         .unwrap_or(0);
     match i.get(skip..).and_then(|s| super::peer::find(s, b": ")) {
@@ -44,7 +43,8 @@ fn stage(what: &[u8]) -> (Stage, Option<Text<'_>>) {
             };
             return (Stage::Rcpt, rcpt.map(Text::new));
         }
-        b"MAIL" => Stage::Mail,
+        // `MAIL`, and `MAILAUTH` (the ACL of `AUTH=` on MAIL).
+        _ if w.starts_with(b"MAIL") => Stage::Mail,
         b"DATA" => Stage::Predata,
         b"after" | b"from" => Stage::Data,
         b"during" => Stage::Mime,
@@ -57,7 +57,6 @@ fn stage(what: &[u8]) -> (Stage, Option<Text<'_>>) {
         b"STARTTLS" => Stage::Starttls,
         b"by" if rest.starts_with(b" non-SMTP") => Stage::NonSmtp,
         b"by" if rest.starts_with(b" local_scan") => Stage::Data,
-        _ if w.starts_with(b"MAIL") => Stage::Mail,
         _ => Stage::Other,
     };
     (s, None)
@@ -669,6 +668,22 @@ mod tests {
                     Some("\"a: b\"@example.com"),
                     false,
                     Some("Unknown user"),
+                ),
+            ),
+            (
+                // The ACL's own message may hold `<...>: ` too: only a `<` in
+                // the first two words (`RCPT <r>`, `MAIL FROM:<s>`) is the
+                // command's argument, and the reason starts at the first `: `.
+                "H=(x) [192.0.2.3] F=<a@b.example> rejected after DATA: message from <c@d.example>: sender is blacklisted",
+                (
+                    "rejection",
+                    Some("192.0.2.3"),
+                    None,
+                    Some("<a@b.example>"),
+                    Stage::Data,
+                    None,
+                    false,
+                    Some("message from <c@d.example>: sender is blacklisted"),
                 ),
             ),
         ];

@@ -342,6 +342,76 @@ mod tests {
         assert!(matches!(rdr.next_line(), Ok(None)));
     }
 
+    /// The fast path's contract: a line whole in the read buffer (a line of
+    /// exactly the cap included) is served from it without a read. The
+    /// general path gives the same lines, so only this test tells whether the
+    /// fast path is taken at all.
+    #[test]
+    fn a_whole_line_in_the_buffer_takes_the_fast_path() {
+        let log = b"first\n0123456789\r\nnext\nlast";
+        let mut rdr = LogReader::new(&log[..]).with_max_line_len(10);
+        // Nothing read yet: the buffer is empty, the general path fills it.
+        assert!(!rdr.advance_in_buffer());
+        assert!(matches!(rdr.advance_line(), Ok(true)));
+        assert_eq!(rdr.current().0, b"first");
+        // 10 bytes before `\r\n`, the cap: not too long, served from the buffer.
+        assert!(rdr.advance_in_buffer());
+        let (line, pos) = rdr.current();
+        assert_eq!((line, pos.line, pos.byte), (&b"0123456789"[..], 2, 6));
+        assert!(rdr.advance_in_buffer());
+        let (line, pos) = rdr.current();
+        assert_eq!((line, pos.line, pos.byte), (&b"next"[..], 3, 18));
+        // No line ending: the general path gathers the last line.
+        assert!(!rdr.advance_in_buffer());
+        assert!(matches!(rdr.advance_line(), Ok(true)));
+        let (line, pos) = rdr.current();
+        assert_eq!((line, pos.line, pos.byte), (&b"last"[..], 4, 23));
+        assert!(matches!(rdr.advance_line(), Ok(false)));
+    }
+
+    /// A file being written: each read gives the next piece, an empty piece is
+    /// the end of input for now (`Ok(0)`), as a followed file gives it.
+    struct Growing(std::collections::VecDeque<&'static [u8]>);
+
+    impl Read for Growing {
+        fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+            let piece = self.0.pop_front().unwrap_or_default();
+            buf[..piece.len()].copy_from_slice(piece);
+            Ok(piece.len())
+        }
+    }
+
+    /// In follow mode an unterminated last line is held until its end is
+    /// written (`carry`), and an over-long one is being skipped (`skipping`):
+    /// the next line is then read on from what is held, never from the fresh
+    /// bytes alone.
+    #[test]
+    fn a_held_partial_line_is_completed_not_dropped() {
+        let pieces = ["par", "", "tial\n", "0123456789abc", "", "def\nok\n"];
+        let mut rdr = LogReader::new(Growing(pieces.iter().map(|p| p.as_bytes()).collect()))
+            .with_max_line_len(10);
+        rdr.set_hold_partial(true);
+        // `par` held: no line yet.
+        assert!(matches!(rdr.next_line(), Ok(None)));
+        let (line, pos) = rdr.next_line().unwrap().unwrap();
+        assert_eq!((line, pos.line, pos.byte), (&b"partial"[..], 1, 0));
+        // 13 bytes of a line over the cap of 10, still unterminated: skipped.
+        assert!(matches!(rdr.next_line(), Ok(None)));
+        // Its end arrives: the whole line (16 bytes) is reported too long.
+        let e = rdr.next_line().unwrap_err();
+        assert!(matches!(
+            e.kind,
+            ReadErrorKind::LineTooLong {
+                length: 16,
+                limit: 10
+            }
+        ));
+        assert_eq!((e.position.line, e.position.byte), (2, 8));
+        let (line, pos) = rdr.next_line().unwrap().unwrap();
+        assert_eq!((line, pos.line, pos.byte), (&b"ok"[..], 3, 25));
+        assert!(matches!(rdr.next_line(), Ok(None)));
+    }
+
     #[test]
     #[cfg(feature = "gzip")]
     fn log_files_next_line_agrees_with_read_line() {

@@ -351,11 +351,6 @@ pub(crate) fn line_evidence(line: &LogLine<'_>, hit: &mut dyn FnMut(Selector, us
             }
             ev.delivery(d, Outcome::Deferred);
         }
-        Event::Completed(c) => {
-            if c.queue_time.is_some() {
-                ev.hit(QueueTimeOverall, at_text);
-            }
-        }
         Event::Arguments(_) => ev.hit(Arguments, at_text),
         Event::QueueRun(_) => ev.hit(QueueRun, at_text),
         Event::ConnectionOpen(s) | Event::ConnectionClose(s) => {
@@ -378,6 +373,16 @@ pub(crate) fn line_evidence(line: &LogLine<'_>, hit: &mut dyn FnMut(Selector, us
             if !lost_in_data {
                 ev.peer(&s.peer, Direction::Incoming);
             }
+        }
+        // smtp_in.c writes a client's block with host_and_ident (port, I=,
+        // Ci=); transports/smtp.c the server's (with its port).
+        Event::AuthFailed(a) => {
+            let dir = if a.outgoing {
+                Direction::Outgoing
+            } else {
+                Direction::Incoming
+            };
+            ev.peer(&a.peer, dir);
         }
         Event::SmtpTimeout(s) => {
             ev.hit(LostIncomingConnection, at_text);
@@ -464,7 +469,8 @@ pub(crate) fn line_evidence(line: &LogLine<'_>, hit: &mut dyn FnMut(Selector, us
             } else if text.starts_with(b"list matching forced to fail:") {
                 ev.hit(UnknownInList, at_text);
             } else if text.starts_with(b"Completed QT=") {
-                // The test suite's `QT=qqs` placeholder is no duration.
+                // A `Completed` line with its queue time, or the test suite's
+                // `QT=qqs` placeholder (no duration): one test for both.
                 ev.hit(QueueTimeOverall, at_text);
             }
         }
@@ -998,6 +1004,11 @@ mod tests {
                 "2024-05-25 11:10:29 1sAoM5-00000009r3p-06vq Completed QT=2s",
                 &[QueueTimeOverall],
             ),
+            // The test suite's placeholder: no duration, but the field is logged.
+            (
+                "2024-05-25 11:10:29 1sAoM5-00000009r3p-06vq Completed QT=qqs",
+                &[QueueTimeOverall],
+            ),
             ("2024-05-25 11:10:29 1sAoM5-00000009r3p-06vq Completed", &[]),
             (
                 "2024-05-25 11:10:29 SMTP command timeout on connection from (pc) [192.0.2.1]:4321 D=5m",
@@ -1383,6 +1394,39 @@ mod tests {
                 .collect();
             assert_eq!(ci, [&"Ci=8".to_string()], "{line}");
         }
+    }
+
+    /// An AUTH failure's client block is evidence like a rejection's (its
+    /// port, interface and connection id; a HELO holding ` Ci=` a value), an
+    /// outgoing one's server port the outgoing port, and a TLS peer DN is a
+    /// value: a ` RT=` inside it is not the receive time's field.
+    #[test]
+    fn auth_failures_and_peer_dns_as_evidence() {
+        let got = offsets(&format!(
+            "{OTHER}dovecot_login authenticator failed for H=(x Ci=1) [192.0.2.4]:4711 I=[198.51.100.1]:25 Ci=8812: 535 Incorrect authentication data (set_id=joe)"
+        ));
+        let want: Vec<(Selector, String)> = vec![
+            (IncomingInterface, "I=[1".into()),
+            (IncomingPort, "H=(x".into()),
+            (ConnectionId, "Ci=8".into()),
+        ];
+        let mut want = want;
+        want.sort();
+        assert_eq!(got, want);
+        // Our own AUTH failing at a server: its port is the outgoing one.
+        let got = offsets(&format!(
+            "{OTHER}plain authenticator failed H=mx.example.org [192.0.2.7]:587 535 5.7.8 Error: authentication failed"
+        ));
+        assert_eq!(got, [(OutgoingPort, "H=mx".to_string())]);
+        let got = offsets(&format!(
+            "{MESSAGE}<= a@example.com H=(x) [192.0.2.1] P=esmtps X=TLS1.3:TLS_AES_128_GCM_SHA256:128 DN=\"CN=a RT=5s\" S=10 RT=1s"
+        ));
+        let rt: Vec<&String> = got
+            .iter()
+            .filter(|(s, _)| *s == ReceiveTime)
+            .map(|(_, at)| at)
+            .collect();
+        assert_eq!(rt, [&"RT=1".to_string()]);
     }
 
     #[test]

@@ -666,38 +666,49 @@ fn every_kind_merged_from_any_cut_is_one_pass() {
     }
 }
 
-/// The connections of the dictionary table, as (IP, start, end, unknown
+/// A connection of the dictionary table, as (IP, start, end, unknown
 /// recipients), the times' `HH:MM:SS` only.
-fn connections(lines: &[&str]) -> Vec<(String, String, String, u64)> {
-    let r = every_kind(lines).report(10, 1);
+type Conn = (String, String, String, u64);
+
+/// The [`Conn`]s of a report's dictionary table.
+fn conns_of(r: &AbuseReport) -> Vec<Conn> {
     let hms = |t: &str| t.get(11..).unwrap_or("").to_string();
-    r.dictionary
+    r.report(10, 1)
+        .dictionary
         .connections
         .iter()
         .map(|c| (c.ip.clone(), hms(&c.start), hms(&c.end), c.rejected_unknown))
         .collect()
 }
 
-fn conn(ip: &str, start: &str, end: &str, unknown: u64) -> (String, String, String, u64) {
+/// The connections of `lines` read in one pass.
+fn connections(lines: &[&str]) -> Vec<Conn> {
+    conns_of(&every_kind(lines))
+}
+
+fn conn(ip: &str, start: &str, end: &str, unknown: u64) -> Conn {
     (ip.to_string(), start.to_string(), end.to_string(), unknown)
 }
 
 /// [`connections`] of `lines` cut in two at every line, merged.
-fn connections_merged(lines: &[&str]) -> Vec<Vec<(String, String, String, u64)>> {
+fn connections_merged(lines: &[&str]) -> Vec<Vec<Conn>> {
     (1..lines.len())
         .map(|cut| {
             let (a, b) = lines.split_at(cut);
             let mut r = every_kind(a);
             r.merge(every_kind(b));
-            let hms = |t: &str| t.get(11..).unwrap_or("").to_string();
-            let r = r.report(10, 1);
-            r.dictionary
-                .connections
-                .iter()
-                .map(|c| (c.ip.clone(), hms(&c.start), hms(&c.end), c.rejected_unknown))
-                .collect()
+            conns_of(&r)
         })
         .collect()
+}
+
+/// `lines` give the connections `want` in one pass, and cut in two at any
+/// line, the parts merged, too.
+fn assert_connections(lines: &[&str], want: &[Conn]) {
+    assert_eq!(connections(lines), want);
+    for (cut, merged) in connections_merged(lines).into_iter().enumerate() {
+        assert_eq!(merged, want, "cut before line {}", cut + 2);
+    }
 }
 
 /// Without connection lines, a host's lines are one connection until a
@@ -719,16 +730,13 @@ fn a_pause_longer_than_idle_seconds_ends_a_connection() {
     let lines: Vec<&str> = lines.iter().map(String::as_str).collect();
     // 5m01s after 10:00:10: a new connection; 10:10:11 is 300 s after
     // 10:05:11: the same. (Equal counts: the earlier first.)
-    assert_eq!(
-        connections(&lines),
-        [
+    assert_connections(
+        &lines,
+        &[
             conn("192.0.2.50", "10:00:00", "10:00:10", 2),
             conn("192.0.2.50", "10:05:11", "10:10:11", 2),
-        ]
+        ],
     );
-    for (cut, merged) in connections_merged(&lines).into_iter().enumerate() {
-        assert_eq!(merged, connections(&lines), "cut before line {}", cut + 2);
-    }
 }
 
 /// Two connections open at once from one IP: a line counts under the
@@ -764,16 +772,13 @@ fn concurrent_connections_of_one_ip_are_told_apart_by_their_duration() {
         "2024-05-25 12:00:06 [102] H=(x) [192.0.2.70]:2 F=<p@example.org> rejected RCPT <d@example.com>: Unknown user",
         "2024-05-25 12:00:07 [102] H=(x) [192.0.2.70]:2 F=<p@example.org> rejected RCPT <e@example.com>: Unknown user",
     ];
-    assert_eq!(
-        connections(&lines),
-        [
+    assert_connections(
+        &lines,
+        &[
             conn("192.0.2.70", "12:00:01", "12:00:07", 3),
             conn("192.0.2.70", "12:00:00", "12:00:04", 2),
-        ]
+        ],
     );
-    for (cut, merged) in connections_merged(&lines).into_iter().enumerate() {
-        assert_eq!(merged, connections(&lines), "cut before line {}", cut + 2);
-    }
 }
 
 /// What a host's and a key's rows hold besides their counts: their sets.
@@ -837,13 +842,7 @@ fn a_close_after_a_parts_first_connection_waits_for_the_join() {
         "2024-05-25 10:00:03 SMTP connection from (x) [192.0.2.80]:1 closed by QUIT",
         "2024-05-25 10:00:04 unexpected disconnection while reading SMTP command from [192.0.2.80]:2 D=100s",
     ];
-    assert_eq!(
-        connections(&lines),
-        [conn("192.0.2.80", "10:00:00", "10:00:02", 2)]
-    );
-    for (cut, merged) in connections_merged(&lines).into_iter().enumerate() {
-        assert_eq!(merged, connections(&lines), "cut before line {}", cut + 2);
-    }
+    assert_connections(&lines, &[conn("192.0.2.80", "10:00:00", "10:00:02", 2)]);
 }
 
 /// A connection seen opening in the second part is no head of that part:
@@ -862,16 +861,13 @@ fn a_connection_opened_in_the_second_part_is_not_joined_to_the_first() {
         "2024-05-25 10:00:12 unexpected disconnection while reading SMTP command from [192.0.2.81]:2 D=2s",
     ];
     // One unknown recipient each: the earlier first.
-    assert_eq!(
-        connections(&lines),
-        [
+    assert_connections(
+        &lines,
+        &[
             conn("192.0.2.81", "10:00:00", "10:00:01", 1),
             conn("192.0.2.81", "10:00:10", "10:00:11", 1),
-        ]
+        ],
     );
-    for (cut, merged) in connections_merged(&lines).into_iter().enumerate() {
-        assert_eq!(merged, connections(&lines), "cut before line {}", cut + 2);
-    }
 }
 
 /// Cut in three anywhere (between two lines), the parts merged either way

@@ -369,27 +369,18 @@ mod tests {
         assert!(matches!(rdr.advance_line(), Ok(false)));
     }
 
-    /// A file being written: each read gives the next piece, an empty piece is
-    /// the end of input for now (`Ok(0)`), as a followed file gives it.
-    struct Growing(std::collections::VecDeque<&'static [u8]>);
-
-    impl Read for Growing {
-        fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
-            let piece = self.0.pop_front().unwrap_or_default();
-            buf[..piece.len()].copy_from_slice(piece);
-            Ok(piece.len())
-        }
-    }
-
     /// In follow mode an unterminated last line is held until its end is
     /// written (`carry`), and an over-long one is being skipped (`skipping`):
     /// the next line is then read on from what is held, never from the fresh
     /// bytes alone.
     #[test]
     fn a_held_partial_line_is_completed_not_dropped() {
-        let pieces = ["par", "", "tial\n", "0123456789abc", "", "def\nok\n"];
-        let mut rdr = LogReader::new(Growing(pieces.iter().map(|p| p.as_bytes()).collect()))
-            .with_max_line_len(10);
+        // An end of input after `par`, after `abc` and at the end.
+        let parts = ["par", "tial\n0123456789abc", "def\nok\n"];
+        let growing = crate::reader::tests::Growing {
+            parts: parts.iter().map(|p| p.as_bytes()).collect(),
+        };
+        let mut rdr = LogReader::new(growing).with_max_line_len(10);
         rdr.set_hold_partial(true);
         // `par` held: no line yet.
         assert!(matches!(rdr.next_line(), Ok(None)));

@@ -1095,9 +1095,9 @@ mod tests {
     }
 
     /// A stream of parts with an end of input after each (as a followed file
-    /// has when the writer is mid-line), then more.
-    struct Growing {
-        parts: Vec<&'static [u8]>,
+    /// has when the writer is mid-line), then more. Also borrowed.rs's.
+    pub(super) struct Growing {
+        pub(super) parts: Vec<&'static [u8]>,
     }
 
     impl Read for Growing {

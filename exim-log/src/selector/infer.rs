@@ -1312,6 +1312,15 @@ mod tests {
         got
     }
 
+    /// The [`offsets`] of one selector's evidence in `line`.
+    fn offsets_of(line: &str, selector: Selector) -> Vec<String> {
+        offsets(line)
+            .into_iter()
+            .filter(|(s, _)| *s == selector)
+            .map(|(_, at)| at)
+            .collect()
+    }
+
     #[test]
     fn evidence_points_at_the_tag_not_at_look_alikes_in_values() {
         // ` RT=` in the HELO and ` QT=`/` S=` in the subject or response are
@@ -1350,14 +1359,13 @@ mod tests {
         let got = offsets(&format!(
             "{MESSAGE}<= a@example.com DS H=mx.example.org [192.0.2.1]:4000 P=esmtp SPF=pass S=10 DMARC=pass for b@example.org"
         ));
-        let want: Vec<(Selector, String)> = vec![
+        let mut want: Vec<(Selector, String)> = vec![
             (Dnssec, "DS H".into()),
             (IncomingPort, "H=mx".into()),
             (ReceivedRecipients, "for ".into()),
             (SpfVerbose, "SPF=".into()),
             (DmarcVerbose, "DMAR".into()),
         ];
-        let mut want = want;
         want.sort();
         assert_eq!(got, want);
         let got = offsets(&format!(
@@ -1386,13 +1394,7 @@ mod tests {
         ];
         for body in bodies {
             let line = format!("{OTHER}{body}");
-            let got = offsets(&line);
-            let ci: Vec<&String> = got
-                .iter()
-                .filter(|(s, _)| *s == ConnectionId)
-                .map(|(_, at)| at)
-                .collect();
-            assert_eq!(ci, [&"Ci=8".to_string()], "{line}");
+            assert_eq!(offsets_of(&line, ConnectionId), ["Ci=8"], "{line}");
         }
     }
 
@@ -1405,12 +1407,11 @@ mod tests {
         let got = offsets(&format!(
             "{OTHER}dovecot_login authenticator failed for H=(x Ci=1) [192.0.2.4]:4711 I=[198.51.100.1]:25 Ci=8812: 535 Incorrect authentication data (set_id=joe)"
         ));
-        let want: Vec<(Selector, String)> = vec![
+        let mut want: Vec<(Selector, String)> = vec![
             (IncomingInterface, "I=[1".into()),
             (IncomingPort, "H=(x".into()),
             (ConnectionId, "Ci=8".into()),
         ];
-        let mut want = want;
         want.sort();
         assert_eq!(got, want);
         // Our own AUTH failing at a server: its port is the outgoing one.
@@ -1418,15 +1419,10 @@ mod tests {
             "{OTHER}plain authenticator failed H=mx.example.org [192.0.2.7]:587 535 5.7.8 Error: authentication failed"
         ));
         assert_eq!(got, [(OutgoingPort, "H=mx".to_string())]);
-        let got = offsets(&format!(
+        let line = format!(
             "{MESSAGE}<= a@example.com H=(x) [192.0.2.1] P=esmtps X=TLS1.3:TLS_AES_128_GCM_SHA256:128 DN=\"CN=a RT=5s\" S=10 RT=1s"
-        ));
-        let rt: Vec<&String> = got
-            .iter()
-            .filter(|(s, _)| *s == ReceiveTime)
-            .map(|(_, at)| at)
-            .collect();
-        assert_eq!(rt, [&"RT=1".to_string()]);
+        );
+        assert_eq!(offsets_of(&line, ReceiveTime), ["RT=1"]);
     }
 
     #[test]

@@ -467,24 +467,30 @@ impl<K: Hash + Eq + Clone + Ord + Key + AsRef<str>, V: Default + Weight> Bounded
             .iter()
             .map(|(k, v)| (v.weight(), k, Self::entry_bytes(k, v)))
             .collect();
-        order.sort_unstable_by(|a, b| (a.0, a.1).cmp(&(b.0, b.1)));
-        let (mut left, mut bytes, mut gone) = (order.len(), self.bytes, 0);
-        for &(_, _, size) in &order {
-            if left <= self.cap / 2 && bytes <= self.max_bytes / 2 {
-                break;
-            }
-            bytes = bytes.saturating_sub(size);
-            left -= 1;
-            gone += 1;
-        }
-        // The first `gone` entries go: those below the first one kept
-        // (weight then key is a total order, keys being unique).
-        let keep_from = order.get(gone).map(|&(w, k, _)| (w, k.clone()));
+        let (total, bytes) = (order.len(), self.bytes);
+        let gone = lightest_first(&mut order, |n, freed| {
+            total.saturating_sub(n) <= self.cap / 2
+                && bytes.saturating_sub(freed) <= self.max_bytes / 2
+        });
+        let freed: usize = order
+            .get(..gone)
+            .unwrap_or_default()
+            .iter()
+            .map(|e| e.2)
+            .sum();
+        // The first entry kept: the least (weight, key) of the rest.
+        let keep_from = order
+            .get(gone..)
+            .unwrap_or_default()
+            .iter()
+            .map(|&(w, k, _)| (w, k))
+            .min()
+            .map(|(w, k)| (w, k.clone()));
         match keep_from {
             None => self.map.clear(),
             Some((w, ref k)) => self.map.retain(|(key, v)| (v.weight(), &*key) >= (w, k)),
         }
-        self.bytes = bytes;
+        self.bytes = bytes.saturating_sub(freed);
         self.dropped += gone as u64;
     }
 
@@ -573,6 +579,63 @@ impl<V: Default + Weight> BoundedMap<String, V> {
     {
         self.update_bytes(key, |v| *v += 1);
     }
+}
+
+/// Orders `entries` (weight, key, bytes) so that their first `n` are the
+/// `n` least by (weight, key), for the fewest `n` for which
+/// `enough(n, their bytes)` holds (`enough` holds of more when it holds of
+/// fewer); returns `n` (every entry when it never holds).
+///
+/// The order within the first `n` and within the rest is left loose: a
+/// prune needs only which entries go. Sorting them all by (weight, key)
+/// compared keys (strings, scattered in memory) n log n times, about 7% of
+/// `exim-log summary`'s time on a 160 MB log whose tables were pruned 9
+/// times. Here the weights are sorted alone, whole weights go at once, and
+/// keys are compared only within the one weight where the cut falls, by a
+/// search of selections (about 2n comparisons in all, not n log n).
+fn lightest_first<K: Ord>(
+    entries: &mut [(u64, &K, usize)],
+    enough: impl Fn(usize, usize) -> bool,
+) -> usize {
+    entries.sort_unstable_by_key(|e| e.0);
+    let (mut n, mut freed) = (0, 0);
+    while !enough(n, freed) {
+        let Some(&(w, _, _)) = entries.get(n) else {
+            return n;
+        };
+        let group = entries.get_mut(n..).unwrap_or_default();
+        let len = group.partition_point(|e| e.0 == w);
+        let group = group.get_mut(..len).unwrap_or_default();
+        let group_bytes: usize = group.iter().map(|e| e.2).sum();
+        if !enough(n + len, freed + group_bytes) {
+            (n, freed) = (n + len, freed + group_bytes);
+            continue;
+        }
+        // The cut is in this weight: its first `hi` by key go, `hi` the
+        // fewest enough. Kept true: `group[..lo]` are its `lo` least keys
+        // (`lo_bytes` theirs), every key of `group[hi..]` is above those of
+        // `group[..hi]`, and the fewest enough is in `lo + 1..=hi`.
+        let (mut lo, mut hi, mut lo_bytes) = (0, len, 0);
+        while hi - lo > 1 {
+            let mid = lo + (hi - lo) / 2;
+            let part = group.get_mut(lo..hi).unwrap_or_default();
+            part.select_nth_unstable_by(mid - lo, |a, b| a.1.cmp(b.1));
+            let mid_bytes = lo_bytes
+                + part
+                    .get(..mid - lo)
+                    .unwrap_or_default()
+                    .iter()
+                    .map(|e| e.2)
+                    .sum::<usize>();
+            if enough(n + mid, freed + mid_bytes) {
+                hi = mid;
+            } else {
+                (lo, lo_bytes) = (mid, mid_bytes);
+            }
+        }
+        return n + hi;
+    }
+    n
 }
 
 /// A table of a report, whatever its key and value types: what a report
@@ -884,6 +947,59 @@ mod tests {
         total.merge(part);
         assert_eq!(total.get("b"), Some(&4));
         assert_eq!(total.bytes(), 3 * (1 + ENTRY_OVERHEAD + 8));
+    }
+
+    /// `lightest_first` against the plain way: every entry sorted by
+    /// (weight, key), dropped in that order until enough. Tables of few
+    /// weights (long runs of ties, the cut inside one) and of many, cut by
+    /// count, by bytes or both, at every threshold.
+    #[test]
+    fn lightest_first_drops_what_a_full_sort_drops() {
+        let mut seed = 0x2545_f491_4f6c_dd1du64;
+        let mut next = |n: u64| {
+            seed ^= seed << 13;
+            seed ^= seed >> 7;
+            seed ^= seed << 17;
+            seed % n
+        };
+        for case in 0..400 {
+            let len = usize::try_from(next(40)).unwrap_or(0);
+            let weights = 1 + next(if case % 2 == 0 { 3 } else { 50 });
+            let keys: Vec<String> = (0..len).map(|i| format!("k{}-{i}", next(1000))).collect();
+            let entries: Vec<(u64, &String, usize)> = keys
+                .iter()
+                .map(|k| (next(weights), k, 1 + usize::try_from(next(20)).unwrap_or(0)))
+                .collect();
+            let total_bytes: usize = entries.iter().map(|e| e.2).sum();
+            for (max_n, max_bytes) in [
+                (next(45) as usize, usize::MAX),
+                (usize::MAX, next(total_bytes as u64 + 2) as usize),
+                (next(45) as usize, next(total_bytes as u64 + 2) as usize),
+            ] {
+                let enough = |n: usize, freed: usize| {
+                    len.saturating_sub(n) <= max_n && total_bytes.saturating_sub(freed) <= max_bytes
+                };
+                let mut sorted = entries.clone();
+                sorted.sort_unstable_by(|a, b| (a.0, a.1).cmp(&(b.0, b.1)));
+                let (mut want, mut freed) = (0, 0);
+                for e in &sorted {
+                    if enough(want, freed) {
+                        break;
+                    }
+                    want += 1;
+                    freed += e.2;
+                }
+                let mut ours = entries.clone();
+                let n = lightest_first(&mut ours, enough);
+                assert_eq!(n, want, "case {case}");
+                let mut gone: Vec<(u64, &String)> =
+                    ours.iter().take(n).map(|e| (e.0, e.1)).collect();
+                gone.sort_unstable();
+                let want_gone: Vec<(u64, &String)> =
+                    sorted.iter().take(want).map(|e| (e.0, e.1)).collect();
+                assert_eq!(gone, want_gone, "case {case}");
+            }
+        }
     }
 
     #[test]

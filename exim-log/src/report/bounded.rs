@@ -468,16 +468,10 @@ impl<K: Hash + Eq + Clone + Ord + Key + AsRef<str>, V: Default + Weight> Bounded
             .map(|(k, v)| (v.weight(), k, Self::entry_bytes(k, v)))
             .collect();
         let (total, bytes) = (order.len(), self.bytes);
-        let gone = lightest_first(&mut order, |n, freed| {
+        let (gone, freed) = lightest_first(&mut order, |n, freed| {
             total.saturating_sub(n) <= self.cap / 2
                 && bytes.saturating_sub(freed) <= self.max_bytes / 2
         });
-        let freed: usize = order
-            .get(..gone)
-            .unwrap_or_default()
-            .iter()
-            .map(|e| e.2)
-            .sum();
         // The first entry kept: the least (weight, key) of the rest.
         let keep_from = order
             .get(gone..)
@@ -584,7 +578,7 @@ impl<V: Default + Weight> BoundedMap<String, V> {
 /// Orders `entries` (weight, key, bytes) so that their first `n` are the
 /// `n` least by (weight, key), for the fewest `n` for which
 /// `enough(n, their bytes)` holds (`enough` holds of more when it holds of
-/// fewer); returns `n` (every entry when it never holds).
+/// fewer); returns `n` (every entry when it never holds) and their bytes.
 ///
 /// The order within the first `n` and within the rest is left loose: a
 /// prune needs only which entries go. Sorting them all by (weight, key)
@@ -597,12 +591,12 @@ impl<V: Default + Weight> BoundedMap<String, V> {
 fn lightest_first<K: Ord>(
     entries: &mut [(u64, &K, usize)],
     enough: impl Fn(usize, usize) -> bool,
-) -> usize {
+) -> (usize, usize) {
     entries.sort_unstable_by_key(|e| e.0);
     let (mut n, mut freed) = (0, 0);
     while !enough(n, freed) {
         let Some(&(w, _, _)) = entries.get(n) else {
-            return n;
+            return (n, freed);
         };
         let group = entries.get_mut(n..).unwrap_or_default();
         let len = group.partition_point(|e| e.0 == w);
@@ -634,9 +628,10 @@ fn lightest_first<K: Ord>(
                 (lo, lo_bytes) = (mid, mid_bytes);
             }
         }
-        return n + hi;
+        let last = group.get(lo).map_or(0, |e| e.2);
+        return (n + hi, freed + lo_bytes + last);
     }
-    n
+    (n, freed)
 }
 
 /// A table of a report, whatever its key and value types: what a report
@@ -991,8 +986,9 @@ mod tests {
                     freed += e.2;
                 }
                 let mut ours = entries.clone();
-                let n = lightest_first(&mut ours, enough);
+                let (n, ours_freed) = lightest_first(&mut ours, enough);
                 assert_eq!(n, want, "case {case}");
+                assert_eq!(ours_freed, freed, "case {case}");
                 let mut gone: Vec<(u64, &String)> =
                     ours.iter().take(n).map(|e| (e.0, e.1)).collect();
                 gone.sort_unstable();

@@ -14,7 +14,7 @@ order into what one pass over the same logs gives. No report logic here.
   oldest first). A message cut by a byte range would count twice.
 
 **Equal to one process, exactly, while nothing is dropped.** A report's tables
-are bounded by a memory budget; a table that fills its share drops its
+are bounded by a memory budget; a table that fills its room drops its
 lightest rows (lossy counting: ``"approximate": true`` in the report), and
 *which* rows a part drops depends on where the logs were cut. So every task
 gets ``memory_budget=FLEET_BUDGET`` (256 MiB, the same for the single-process
@@ -24,7 +24,8 @@ default 24 MiB dropped rows of the offenders table there). The merged tables
 are then exact, and equal to one process, unless a table of the *merged*
 report passes its key cap (``exim_log::report::abuse::table_cap``: 50,000
 keys at the default 24 MiB, in proportion above it, 533,333 at 256 MiB) or
-its share of the budget (about ``memory_budget / 20`` per table, ~13 MiB). Then the
+the tables together outgrow the budget (a table takes the room the others
+leave: the budget is shared out again by need every 1,024 lines). Then the
 result says ``"approximate": true``, ``fleet_reports`` warns
 (``ApproximateWarning``), and the lower rows are lower bounds that depend on
 the partitioning: give a larger ``memory_budget``, or report per group of

@@ -253,6 +253,56 @@ fn report_tables_keyed_by_huge_senders_stay_under_budget() {
     }
 }
 
+/// One busy table takes the room the others leave: 3,000 messages to
+/// distinct recipients (~300 KB in the recipients table, more than its
+/// first ninth of a 1 MiB budget, while the other tables hold a few keys)
+/// are counted exactly, in one pass and in two halves merged; 30,000 (more
+/// than the whole budget) are not, and the tables stay under it.
+#[test]
+fn a_busy_table_takes_the_room_the_others_leave() {
+    use exim_log::report::TimeWindow;
+    use exim_log::report::summary::Summary;
+
+    let budget = 1 << 20;
+    let run = |messages: u64| {
+        let mut feed = Feed::new(4 << 20);
+        for n in 0..messages {
+            let m = id(n);
+            feed.push(&format!(
+                "2024-05-25 10:00:00 {m} <= s@example.com H=mx.example.net [192.0.2.1] P=esmtp S=100"
+            ));
+            feed.push(&format!(
+                "2024-05-25 10:00:01 {m} => r{n:06}@example.org R=dnslookup T=remote_smtp H=mx.example.org [198.51.100.1]"
+            ));
+            feed.push(&format!("2024-05-25 10:00:01 {m} Completed"));
+        }
+        feed.finish().0
+    };
+    let summary = |items: &[Assembled]| {
+        let mut s = Summary::with_budget(TimeWindow::default(), MemoryBudget::bytes(budget));
+        for item in items {
+            s.add(item);
+        }
+        s
+    };
+    let out = run(3_000);
+    let (a, b) = out.split_at(out.len() / 2);
+    let mut halves = summary(a);
+    halves.merge(summary(b));
+    for (way, s) in [("one pass", summary(&out)), ("halves merged", halves)] {
+        let r = s.report(5, 1);
+        let m = r.bounds.memory;
+        assert!(!r.bounds.approximate && m.hits == 0, "{way}: {m:?}");
+        assert!(m.held > budget / 9 && m.held <= budget, "{way}: {m:?}");
+        assert_eq!(r.totals.delivered.addresses, 3_000, "{way}");
+        assert_eq!(r.recipients.len(), 5, "{way}");
+    }
+    let r = summary(&run(30_000)).report(5, 1);
+    let m = r.bounds.memory;
+    assert!(r.bounds.approximate && m.hits > 0, "{m:?}");
+    assert!(m.held <= budget + 1024, "{m:?}");
+}
+
 /// Feeds `lines` to an assembler with `budget`; the ledger before `finish`
 /// and how many messages came out before it (flushed early: none of these
 /// messages completes).

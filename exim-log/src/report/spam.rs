@@ -29,7 +29,9 @@ use crate::message_id::IdBuf;
 use crate::text::{Escaping, Quoted};
 use crate::{Flag, LogLine, Timestamp};
 
-use super::bounded::{BoundedMap, Bounds, CappedSet, Distinct, Merge, Weight, share_budget};
+use super::bounded::{
+    BoundedMap, Bounds, CappedSet, Distinct, Merge, REBALANCE_EVERY, Weight, rebalance_budget,
+};
 use super::{TimeWindow, merge_span, widen_span};
 use crate::budget::MemoryBudget;
 
@@ -454,6 +456,10 @@ pub struct SpamSources {
     /// their lines).
     #[cfg_attr(feature = "serde", serde(skip))]
     open: Map<IdBuf, Open>,
+    /// Messages counted since the tables' budget was last shared out again
+    /// ([`rebalance_budget`]).
+    #[cfg_attr(feature = "serde", serde(skip))]
+    since_rebalance: u32,
 }
 
 impl SpamSources {
@@ -473,19 +479,34 @@ impl SpamSources {
             last: None,
             subject_memo: SubjectMemo::default(),
             open: Map::default(),
+            since_rebalance: 0,
         };
-        let t = &mut s.tables;
-        share_budget(
-            &mut [&mut t.script, &mut t.user, &mut t.login, &mut t.host],
-            budget,
-        );
+        s.rebalance(&[]);
         s
+    }
+
+    /// Shares the budget among the four tables by what each holds and how
+    /// fast it grows (and `coming`: what a merge adds to each), from equal
+    /// first shares, see [`rebalance_budget`].
+    fn rebalance(&mut self, coming: &[usize]) {
+        self.since_rebalance = 0;
+        let t = &mut self.tables;
+        rebalance_budget(
+            &mut [&mut t.script, &mut t.user, &mut t.login, &mut t.host],
+            coming,
+            self.budget.get(),
+            &[self.budget.get() / 4; 4],
+        );
     }
 
     /// Adds the counts of `other`, made over later input (another thread's
     /// share of the messages, the next file): the result is what one pass
     /// over both inputs gives, as long as each message was whole in one part.
     pub fn merge(&mut self, other: SpamSources) {
+        // Room for both parts' tables first, where the budget allows.
+        let o = &other.tables;
+        let coming = [&o.script, &o.user, &o.login, &o.host].map(|t| t.usage().bytes);
+        self.rebalance(&coming);
         let (t, o) = (&mut self.totals, other.totals);
         t.messages += o.messages;
         t.local += o.local;
@@ -514,6 +535,10 @@ impl SpamSources {
     ///
     /// [`AssemblerOptions::keep_lines`]: crate::assemble::AssemblerOptions::keep_lines
     pub fn add(&mut self, m: &Message) {
+        self.since_rebalance += 1;
+        if self.since_rebalance >= REBALANCE_EVERY {
+            self.rebalance(&[]);
+        }
         if !self.open.is_empty()
             && let Some(open) = self.open.remove(&m.id_buf())
         {

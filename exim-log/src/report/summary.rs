@@ -23,7 +23,10 @@ use crate::hash::Map;
 use crate::message_id::IdBuf;
 use crate::{Event, Flag, LogLine, Text, Timestamp};
 
-use super::bounded::{BoundedMap, Bounds, Merge, Table, Weight, share_budget};
+use super::bounded::{
+    BoundedMap, Bounds, Merge, REBALANCE_EVERY, Table, Weight, rebalance_budget, scaled_cap,
+    share_budget,
+};
 use super::classify::{ReasonClasses, domain_part_bytes, lower_bytes};
 use super::timeline::{REPORT_POINTS, Series, Timeline, TimelineReport};
 use super::{LogClock, TimeWindow};
@@ -83,8 +86,10 @@ impl Weight for Volume {
 
 type Table_ = BoundedMap<String, Volume>;
 
-fn table() -> Table_ {
-    BoundedMap::new(TABLE_CAP)
+/// A table of at most [`TABLE_CAP`] keys at the default budget, more with
+/// a larger one (so that `--memory-budget` also lifts the key cap).
+fn table(budget: MemoryBudget) -> Table_ {
+    BoundedMap::new(scaled_cap(TABLE_CAP, budget))
 }
 
 /// The aggregator: feed it every assembled message ([`Summary::add_message`])
@@ -132,6 +137,10 @@ pub struct Summary {
     /// (empty when messages come with their lines).
     #[cfg_attr(feature = "serde", serde(skip))]
     open: Map<IdBuf, Open>,
+    /// Items counted since the tables' budget was last shared out again
+    /// ([`rebalance_budget`]).
+    #[cfg_attr(feature = "serde", serde(skip))]
+    since_rebalance: u32,
 }
 
 /// What a message's lines counted so far leave for its later lines and for
@@ -235,21 +244,40 @@ impl Summary {
             queue_remote: [0; 10],
             sizes: [0; 6],
             timeline: Timeline::new(),
-            sending_hosts: table(),
-            local_senders: table(),
-            senders: table(),
-            transports: table(),
-            destinations: table(),
-            recipients: table(),
-            recipient_domains: table(),
-            reject_reasons: BoundedMap::new(TABLE_CAP),
-            reject_hosts: BoundedMap::new(TABLE_CAP),
+            sending_hosts: table(budget),
+            local_senders: table(budget),
+            senders: table(budget),
+            transports: table(budget),
+            destinations: table(budget),
+            recipients: table(budget),
+            recipient_domains: table(budget),
+            reject_reasons: BoundedMap::new(scaled_cap(TABLE_CAP, budget)),
+            reject_hosts: BoundedMap::new(scaled_cap(TABLE_CAP, budget)),
             reasons: ReasonClasses::default(),
             clock: LogClock::default(),
             open: Map::default(),
+            since_rebalance: 0,
         };
         share_budget(&mut s.tables_mut(), budget);
         s
+    }
+
+    /// Counts an item towards the next sharing out of the tables' budget.
+    #[inline]
+    fn tick(&mut self) {
+        self.since_rebalance += 1;
+        if self.since_rebalance >= REBALANCE_EVERY {
+            self.rebalance(&[]);
+        }
+    }
+
+    /// Shares the budget among the tables by what they hold (and `coming`:
+    /// what a merge adds to each), see [`rebalance_budget`].
+    fn rebalance(&mut self, coming: &[usize]) {
+        self.since_rebalance = 0;
+        let budget = self.budget.get();
+        // Equal first shares, as `share_budget` gave.
+        rebalance_budget(&mut self.tables_mut(), coming, budget, &[budget / 9; 9]);
     }
 
     fn tables_mut(&mut self) -> [&mut dyn Table; 9] {
@@ -288,6 +316,9 @@ impl Summary {
     /// such a message, read in a later part, is then counted here as one
     /// pass counts it ([`crate::parallel::fold_messages_lean`]).
     pub fn merge(&mut self, other: Summary) {
+        // Room for both parts' tables first, where the budget allows.
+        let coming = other.tables().map(|t| t.usage().bytes);
+        self.rebalance(&coming);
         if !other.open.is_empty() {
             self.open.extend(other.open);
         }
@@ -332,6 +363,7 @@ impl Summary {
     ///
     /// [`AssemblerOptions::keep_lines`]: crate::assemble::AssemblerOptions::keep_lines
     pub fn add_message(&mut self, m: &Message) {
+        self.tick();
         let mut state = if self.open.is_empty() {
             Open::default()
         } else {
@@ -417,6 +449,7 @@ impl Summary {
     /// [`AssemblerOptions::keep_lines`]: crate::assemble::AssemblerOptions::keep_lines
     /// [`Assembler::push_parsed`]: crate::assemble::Assembler::push_parsed
     pub fn add_message_line(&mut self, line: &LogLine<'_>) {
+        self.tick();
         if matches!(line.event, Event::Arguments(_)) {
             return;
         }
@@ -583,6 +616,7 @@ impl Summary {
 
     /// Counts one line that belongs to no message (rejections, mostly).
     pub fn add_line(&mut self, line: &LogLine<'_>) {
+        self.tick();
         let secs = self.clock.seconds(&line.timestamp);
         if !self.window.contains_seconds(secs) {
             return;

@@ -31,7 +31,10 @@ use std::borrow::Cow;
 
 use crate::{Event, LogLine, Peer, Reject, Stage, Timestamp};
 
-use super::bounded::{BoundedMap, Bounds, CappedSet, Distinct, Merge, Table, Weight, share_budget};
+use super::bounded::{
+    BoundedMap, Bounds, CappedSet, Distinct, Merge, REBALANCE_EVERY, Table, Weight,
+    rebalance_budget,
+};
 use super::classify::{
     domain_part, local_part, lower_str, rbl_in_lower_str, text_class_into, unknown_in_lower,
 };
@@ -53,7 +56,7 @@ pub const TABLE_CAP: usize = 50_000;
 /// byte shares grow. (A fixed cap made a fleet with more offending IPs than
 /// that approximate at any `--memory-budget`.)
 pub fn table_cap(budget: MemoryBudget) -> usize {
-    (TABLE_CAP.saturating_mul(budget.get()) / MemoryBudget::DEFAULT.get()).max(TABLE_CAP)
+    super::bounded::scaled_cap(TABLE_CAP, budget)
 }
 /// Most distinct values remembered per key (local parts, logins, hosts...).
 pub const DISTINCT_CAP: usize = 10_000;
@@ -417,6 +420,10 @@ pub struct AbuseReport {
     window: TimeWindow,
     budget: MemoryBudget,
     lines: u64,
+    /// Lines counted since the tables' budget was last shared out again
+    /// ([`rebalance_budget`]).
+    #[cfg_attr(feature = "serde", serde(skip))]
+    since_rebalance: u32,
     first: Option<Timestamp>,
     last: Option<Timestamp>,
     /// Open connections by [`conn_key`], oldest first.
@@ -522,6 +529,7 @@ impl AbuseReport {
             window,
             budget,
             lines: 0,
+            since_rebalance: 0,
             first: None,
             last: None,
             open: Map::default(),
@@ -552,19 +560,33 @@ impl AbuseReport {
             clock: LogClock::default(),
             scratch: (String::new(), String::new()),
         };
-        let tables = budget.get() - budget.get() / OPEN_SHARE;
-        // The dictionary table (first) holds a set of up to DISTINCT_CAP local
-        // parts per host: its rows are hundreds of times larger than the other
-        // tables' counters, so an equal share starved it on a busy server's
-        // day (the top attackers' rows were trimmed and counted again from
-        // zero). It gets DICT_SHARE of the tables' bytes; the others share the rest.
-        let dict = tables / DICT_SHARE;
-        let mut all = r.tables_mut();
-        if let Some((dict_hosts, rest)) = all.split_first_mut() {
-            dict_hosts.set_max_bytes(dict);
-            share_budget(rest, MemoryBudget::bytes(tables - dict));
-        }
+        let (tables, weights) = r.table_shares();
+        rebalance_budget(&mut r.tables_mut(), &[], tables, &weights);
         r
+    }
+
+    /// The tables' bytes (the budget less the open connections' share) and
+    /// each table's first share of them. The dictionary table (first) holds
+    /// a set of up to DISTINCT_CAP local parts per host: its rows are
+    /// hundreds of times larger than the other tables' counters, so an equal
+    /// share starved it on a busy server's day (the top attackers' rows were
+    /// trimmed and counted again from zero). It gets DICT_SHARE of the
+    /// tables' bytes; the others share the rest. The same shares split what
+    /// no table holds when the budget is shared out again ([`rebalance_budget`]).
+    fn table_shares(&self) -> (usize, [usize; 14]) {
+        let tables = self.budget.get() - self.budget.get() / OPEN_SHARE;
+        let dict = tables / DICT_SHARE;
+        let mut shares = [(tables - dict) / 13; 14];
+        shares[0] = dict;
+        (tables, shares)
+    }
+
+    /// Shares the tables' bytes out again by what each holds (and `coming`:
+    /// what a merge adds to each), see [`rebalance_budget`].
+    fn rebalance(&mut self, coming: &[usize]) {
+        self.since_rebalance = 0;
+        let (tables, weights) = self.table_shares();
+        rebalance_budget(&mut self.tables_mut(), coming, tables, &weights);
     }
 
     fn tables_mut(&mut self) -> [&mut dyn Table; 14] {
@@ -777,6 +799,10 @@ impl AbuseReport {
             return;
         }
         self.lines += 1;
+        self.since_rebalance += 1;
+        if self.since_rebalance >= REBALANCE_EVERY {
+            self.rebalance(&[]);
+        }
         widen_span(&mut self.first, &mut self.last, t);
         // Keys are borrowed from the line (`Cow`): a table copies one only
         // when it is new to it.
@@ -999,6 +1025,9 @@ impl AbuseReport {
     /// [`IDLE_SECONDS`], as one pass would do. Exact except when a split
     /// falls among several connections open at once under one key.
     pub fn merge(&mut self, mut other: AbuseReport) {
+        // Room for both parts' tables first, where the budget allows.
+        let coming = other.tables().map(|t| t.usage().bytes);
+        self.rebalance(&coming);
         self.lines += other.lines;
         merge_span(&mut self.first, &mut self.last, other.first, other.last);
         // Closes of the other part before its first connection of their key.

@@ -33,7 +33,8 @@ use super::{LogClock, TimeWindow};
 use super::{merge_span, widen_span};
 use crate::budget::MemoryBudget;
 
-/// Most keys per table.
+/// Most keys per table at the default memory budget ([`MemoryBudget::DEFAULT`]);
+/// a larger budget allows proportionally more ([`scaled_cap`]).
 pub const TABLE_CAP: usize = 50_000;
 
 /// Upper bounds (seconds) of the queue-time buckets, eximstats' own.

@@ -272,8 +272,8 @@ impl Summary {
     /// fixed shares of `budget` and drop their lightest rows when one is
     /// full, instead of taking the room the others leave as the summary
     /// they are merged into does ([`rebalance_budget`]). Merging parts whose
-    /// tables kept everything that fits moved ~7x more entries on the
-    /// merging thread: `summary --threads 2` over a 161.5 MB log scaled
+    /// tables kept everything that fits moved several times more entries
+    /// on the merging thread: `summary --threads 2` over a 161.5 MB log scaled
     /// 1.70x instead of 1.87x (`scripts/bench-parallel`), for a result the
     /// total's own 50,000-key cap made approximate anyway.
     pub fn for_merge(window: TimeWindow, budget: MemoryBudget) -> Self {

@@ -402,11 +402,8 @@ impl<K: Hash + Eq + Clone + Ord + Key + AsRef<str>, V: Default + Weight> Bounded
         self.dropped += other.dropped;
         self.prunes += other.prunes;
         self.truncated += other.truncated;
-        // No prune can happen on the way when both fit together (a key
-        // present in both is held once, and a merged value holds no more
-        // than its two parts): then the order of the entries does not
-        // matter, and neither does sorting them (a third of what the
-        // calling thread did to merge the partial summaries of two threads).
+        // Both fit together (a key present in both is held once, and a
+        // merged value holds no more than its two parts): no prune follows.
         let fits = self.map.len().saturating_add(other.map.len()) <= self.cap
             && self.bytes.saturating_add(other.bytes) <= self.max_bytes;
         if fits && self.map.is_empty() {
@@ -422,22 +419,15 @@ impl<K: Hash + Eq + Clone + Ord + Key + AsRef<str>, V: Default + Weight> Bounded
             self.hasher = other.hasher;
             return;
         }
-        if fits {
-            // No prune on the way: the entries in the order they come (not
-            // gathered into a vector first), each found with one hash.
-            for (k, v) in other.map {
-                self.merge_entry(k, v);
-            }
-            return;
-        }
-        // Too many for the caps: every entry merged first (one hash each),
-        // then the lightest of them all dropped at once, down to the caps
-        // (not to half of them, as a prune on the way would). The
-        // entries were in memory already (`other`'s map), so the table
-        // holds no more than both parts did. (Sorting the incoming entries
-        // heaviest first and pruning on the way cost a sort by key, a
-        // second lookup of every entry, and prunes: with tables that keep
-        // what fits in the budget, a tenth of `summary --threads 2`.)
+        // The entries in the order they come, each found with one hash; when
+        // they are too many for the caps, the lightest of them all are
+        // dropped at once after, down to the caps (not to half of them, as a
+        // prune on the way would). The entries were in memory already
+        // (`other`'s map), so the table holds no more than both parts did.
+        // (Sorting the incoming entries heaviest first and pruning on the
+        // way cost a sort by key, a second lookup of every entry, and
+        // prunes: with tables that keep what fits in the budget, a tenth of
+        // `summary --threads 2`.)
         for (k, v) in other.map {
             self.merge_entry(k, v);
         }
@@ -446,8 +436,8 @@ impl<K: Hash + Eq + Clone + Ord + Key + AsRef<str>, V: Default + Weight> Bounded
         }
     }
 
-    /// Merges `v` into the value of `k`, or inserts it (the caller made
-    /// room).
+    /// Merges `v` into the value of `k`, or inserts it (the caller prunes
+    /// after, if need be).
     fn merge_entry(&mut self, k: K, v: V)
     where
         V: Merge,
@@ -710,6 +700,23 @@ pub fn scaled_cap(cap: usize, budget: MemoryBudget) -> usize {
 /// [`rebalance_budget`] (each call reads every table: a few hundred
 /// instructions, well under one an item).
 pub const REBALANCE_EVERY: u32 = 1024;
+
+/// Counts a report's items and says when to share its budget out again.
+#[derive(Clone, Copy, Debug, Default)]
+pub(crate) struct RebalanceClock(u32);
+
+impl RebalanceClock {
+    /// Counts an item: true at every [`REBALANCE_EVERY`]th.
+    #[inline]
+    pub(crate) fn due(&mut self) -> bool {
+        self.0 += 1;
+        if self.0 < REBALANCE_EVERY {
+            return false;
+        }
+        self.0 = 0;
+        true
+    }
+}
 
 /// Shares `budget` among `tables` by what they hold and how fast they grow.
 ///

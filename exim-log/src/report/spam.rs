@@ -30,7 +30,7 @@ use crate::text::{Escaping, Quoted};
 use crate::{Flag, LogLine, Timestamp};
 
 use super::bounded::{
-    BoundedMap, Bounds, CappedSet, Distinct, Merge, REBALANCE_EVERY, Weight, rebalance_budget,
+    BoundedMap, Bounds, CappedSet, Distinct, Merge, RebalanceClock, Weight, rebalance_budget,
 };
 use super::{TimeWindow, merge_span, widen_span};
 use crate::budget::MemoryBudget;
@@ -459,7 +459,7 @@ pub struct SpamSources {
     /// Messages counted since the tables' budget was last shared out again
     /// ([`rebalance_budget`]).
     #[cfg_attr(feature = "serde", serde(skip))]
-    since_rebalance: u32,
+    since_rebalance: RebalanceClock,
 }
 
 impl SpamSources {
@@ -479,7 +479,7 @@ impl SpamSources {
             last: None,
             subject_memo: SubjectMemo::default(),
             open: Map::default(),
-            since_rebalance: 0,
+            since_rebalance: RebalanceClock::default(),
         };
         s.rebalance(&[]);
         s
@@ -489,7 +489,6 @@ impl SpamSources {
     /// fast it grows (and `coming`: what a merge adds to each), from equal
     /// first shares, see [`rebalance_budget`].
     fn rebalance(&mut self, coming: &[usize]) {
-        self.since_rebalance = 0;
         let t = &mut self.tables;
         rebalance_budget(
             &mut [&mut t.script, &mut t.user, &mut t.login, &mut t.host],
@@ -535,8 +534,7 @@ impl SpamSources {
     ///
     /// [`AssemblerOptions::keep_lines`]: crate::assemble::AssemblerOptions::keep_lines
     pub fn add(&mut self, m: &Message) {
-        self.since_rebalance += 1;
-        if self.since_rebalance >= REBALANCE_EVERY {
+        if self.since_rebalance.due() {
             self.rebalance(&[]);
         }
         if !self.open.is_empty()

@@ -24,7 +24,7 @@ use crate::message_id::IdBuf;
 use crate::{Event, Flag, LogLine, Text, Timestamp};
 
 use super::bounded::{
-    BoundedMap, Bounds, Merge, REBALANCE_EVERY, Table, Weight, rebalance_budget, scaled_cap,
+    BoundedMap, Bounds, Merge, RebalanceClock, Table, Weight, rebalance_budget, scaled_cap,
     share_budget,
 };
 use super::classify::{ReasonClasses, domain_part_bytes, lower_bytes};
@@ -141,7 +141,7 @@ pub struct Summary {
     /// Items counted since the tables' budget was last shared out again
     /// ([`rebalance_budget`]).
     #[cfg_attr(feature = "serde", serde(skip))]
-    since_rebalance: u32,
+    since_rebalance: RebalanceClock,
     /// A part made to be merged ([`Summary::for_merge`]): fixed shares.
     #[cfg_attr(feature = "serde", serde(skip))]
     fixed_shares: bool,
@@ -260,7 +260,7 @@ impl Summary {
             reasons: ReasonClasses::default(),
             clock: LogClock::default(),
             open: Map::default(),
-            since_rebalance: 0,
+            since_rebalance: RebalanceClock::default(),
             fixed_shares: false,
         };
         share_budget(&mut s.tables_mut(), budget);
@@ -285,8 +285,7 @@ impl Summary {
     /// Counts an item towards the next sharing out of the tables' budget.
     #[inline]
     fn tick(&mut self) {
-        self.since_rebalance += 1;
-        if self.since_rebalance >= REBALANCE_EVERY && !self.fixed_shares {
+        if self.since_rebalance.due() && !self.fixed_shares {
             self.rebalance(&[]);
         }
     }
@@ -294,7 +293,6 @@ impl Summary {
     /// Shares the budget among the tables by what they hold (and `coming`:
     /// what a merge adds to each), see [`rebalance_budget`].
     fn rebalance(&mut self, coming: &[usize]) {
-        self.since_rebalance = 0;
         let budget = self.budget.get();
         // Equal first shares, as `share_budget` gave.
         rebalance_budget(&mut self.tables_mut(), coming, budget, &[budget / 9; 9]);

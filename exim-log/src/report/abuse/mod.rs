@@ -32,8 +32,7 @@ use std::borrow::Cow;
 use crate::{Event, LogLine, Peer, Reject, Stage, Timestamp};
 
 use super::bounded::{
-    BoundedMap, Bounds, CappedSet, Distinct, Merge, REBALANCE_EVERY, Table, Weight,
-    rebalance_budget,
+    BoundedMap, Bounds, CappedSet, Distinct, Merge, RebalanceClock, Table, Weight, rebalance_budget,
 };
 use super::classify::{
     domain_part, local_part, lower_str, rbl_in_lower_str, text_class_into, unknown_in_lower,
@@ -423,7 +422,7 @@ pub struct AbuseReport {
     /// Lines counted since the tables' budget was last shared out again
     /// ([`rebalance_budget`]).
     #[cfg_attr(feature = "serde", serde(skip))]
-    since_rebalance: u32,
+    since_rebalance: RebalanceClock,
     first: Option<Timestamp>,
     last: Option<Timestamp>,
     /// Open connections by [`conn_key`], oldest first.
@@ -529,7 +528,7 @@ impl AbuseReport {
             window,
             budget,
             lines: 0,
-            since_rebalance: 0,
+            since_rebalance: RebalanceClock::default(),
             first: None,
             last: None,
             open: Map::default(),
@@ -584,7 +583,6 @@ impl AbuseReport {
     /// Shares the tables' bytes out again by what each holds (and `coming`:
     /// what a merge adds to each), see [`rebalance_budget`].
     fn rebalance(&mut self, coming: &[usize]) {
-        self.since_rebalance = 0;
         let (tables, weights) = self.table_shares();
         rebalance_budget(&mut self.tables_mut(), coming, tables, &weights);
     }
@@ -799,8 +797,7 @@ impl AbuseReport {
             return;
         }
         self.lines += 1;
-        self.since_rebalance += 1;
-        if self.since_rebalance >= REBALANCE_EVERY {
+        if self.since_rebalance.due() {
             self.rebalance(&[]);
         }
         widen_span(&mut self.first, &mut self.last, t);

@@ -21,11 +21,10 @@ gets ``memory_budget=FLEET_BUDGET`` (256 MiB, the same for the single-process
 reference): a budget, not an allocation — a task holds what its rows need
 (18 MB for the abuse tables of 210 MB of generated logs, 2 servers; the
 default 24 MiB dropped rows of the offenders table there). The merged tables
-are then exact, and equal to one process, unless a table of the *merged*
-report passes its key cap (``exim_log::report::abuse::table_cap``: 50,000
-keys at the default 24 MiB, in proportion above it, 533,333 at 256 MiB) or
-the tables together outgrow the budget (a table takes the room the others
-leave: the budget is shared out again by need every 1,024 lines). Then the
+are then exact, and equal to one process, unless the tables of the *merged*
+report together outgrow the budget (their bytes decide, not a count of keys;
+a table takes the room the others leave: the budget is shared out again by
+need every 1,024 lines). Then the
 result says ``"approximate": true``, ``fleet_reports`` warns
 (``ApproximateWarning``), and the lower rows are lower bounds that depend on
 the partitioning: give a larger ``memory_budget``, or report per group of

@@ -49,7 +49,7 @@ impl Counts {
         match self {
             Counts::Spam(_) => Counts::Spam(SpamSources::with_budget(w, budget)),
             Counts::Abuse(_) => Counts::Abuse(AbuseReport::with_budget(w, budget)),
-            Counts::Summary(_) => Counts::Summary(Summary::for_merge(w, budget)),
+            Counts::Summary(_) => Counts::Summary(Summary::with_budget(w, budget)),
             Counts::Queue(_) => Counts::Queue(QueueReport::new(0)),
         }
     }

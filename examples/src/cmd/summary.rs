@@ -34,7 +34,7 @@ pub fn run(args: Args) -> Outcome {
     let (agg, failed, assembler) = a.fold_messages_lean(
         &mut source,
         Summary::with_budget(window, a.budget()),
-        || Summary::for_merge(window, a.partial_budget()),
+        || Summary::with_budget(window, a.partial_budget()),
         |agg, item| agg.add(item),
         |agg, line| agg.add_message_line(line),
         |agg, line| agg.add_line(line),

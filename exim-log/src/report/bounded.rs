@@ -25,9 +25,33 @@ use crate::hash::Set;
 pub const MAX_KEY_BYTES: usize = 256;
 /// What ends a key cut to [`MAX_KEY_BYTES`].
 pub const TRUNCATED: &str = "...[truncated]";
-/// Bytes counted per entry besides its key text and value (hash slot, key
-/// and value headers).
-const ENTRY_OVERHEAD: usize = 64;
+/// The least bytes an entry of a [`BoundedMap`] is counted: its slot
+/// (below) holds a `String` and a value of at least 8 bytes. So a table of a
+/// budget can hold no more keys than the budget over this ([`key_cap`]).
+const MIN_ENTRY_BYTES: usize = slot_bytes(std::mem::size_of::<String>() + 8);
+
+/// What the allocator takes for a string of `len` bytes: glibc's chunk, the
+/// size and an 8-byte header rounded up to 16, at least 32 (nothing for an
+/// empty string, which allocates none). Counted as taken, not as asked: a
+/// 10-byte key costs a 32-byte chunk.
+pub(crate) const fn text_heap_bytes(len: usize) -> usize {
+    if len == 0 {
+        return 0;
+    }
+    let chunk = (len + 8 + 15) & !15;
+    if chunk < 32 { 32 } else { chunk }
+}
+
+/// What an entry of `slot` bytes costs in a hash table at its emptiest:
+/// hashbrown doubles its buckets when they are 7/8 full, so they are 7/16
+/// full just after, and each bucket has a control byte. Counting this worst
+/// case keeps the real memory under the count: with the 64 bytes an entry
+/// was counted before, a `summary` of a million distinct recipients reached
+/// 59.8 MB RSS at the 24 MiB budget, and `abuse-report` of AUTH failures from
+/// a million IPs 67.6 MB (`scripts/bench-memory`).
+const fn slot_bytes(slot: usize) -> usize {
+    (slot + 1) * 16 / 7
+}
 
 /// What a [`BoundedMap`] ranks its values by.
 pub trait Weight {
@@ -287,8 +311,11 @@ impl<K: Hash + Eq + Clone + Ord + Key + AsRef<str>, V: Default + Weight> Bounded
         }
     }
 
+    /// What an entry costs: its key's text as allocated, its slot in the
+    /// table (the key's and value's headers) at the table's emptiest, and
+    /// what its value holds outside itself.
     fn entry_bytes(k: &K, v: &V) -> usize {
-        k.key_bytes() + ENTRY_OVERHEAD + std::mem::size_of::<V>() + v.heap_bytes()
+        text_heap_bytes(k.key_bytes()) + slot_bytes(std::mem::size_of::<(K, V)>()) + v.heap_bytes()
     }
 
     fn full(&self) -> bool {
@@ -500,6 +527,10 @@ impl<K: Hash + Eq + Clone + Ord + Key + AsRef<str>, V: Default + Weight> Bounded
         self.bytes = bytes.saturating_sub(freed);
         self.growth.freed = self.growth.freed.saturating_add(freed as u64);
         self.dropped += gone as u64;
+        // A table's buckets stay as many as it held at most: given back
+        // here, or a table whose budget was shared to the others (or that
+        // dropped half its keys) would keep memory its count says is free.
+        self.map.shrink_to_fit(hash_key(&self.hasher));
     }
 
     /// How many keys were dropped to stay under the cap or the byte budget
@@ -690,10 +721,14 @@ pub fn share_budget(tables: &mut [&mut dyn Table], budget: MemoryBudget) {
     }
 }
 
-/// `cap` keys at the default budget, scaled with `budget` (never fewer):
-/// a report's key caps grow with `--memory-budget` as its bytes do.
-pub fn scaled_cap(cap: usize, budget: MemoryBudget) -> usize {
-    (cap.saturating_mul(budget.get()) / MemoryBudget::DEFAULT.get()).max(cap)
+/// Most keys a table of a report with `budget` holds: as many as the whole
+/// budget could account for at the least an entry is counted
+/// (`MIN_ENTRY_BYTES`), so a table's byte share, not a count of keys,
+/// decides when it prunes. (A fixed cap of 50,000 keys, scaled with the
+/// budget, made `summary` approximate on a month of a busy server's log
+/// while its tables held 17 MB of a 24 MiB budget.)
+pub fn key_cap(budget: MemoryBudget) -> usize {
+    (budget.get() / MIN_ENTRY_BYTES).max(2)
 }
 
 /// Items (lines, messages) a report counts between two calls of
@@ -869,6 +904,11 @@ impl CappedSet {
         }
     }
 
+    /// What a value of `len` bytes costs, as a [`BoundedMap`] entry does.
+    fn value_bytes(len: usize) -> usize {
+        text_heap_bytes(len) + slot_bytes(std::mem::size_of::<String>())
+    }
+
     /// Adds a value (ignored, and the set marked saturated, once full).
     pub fn insert(&mut self, v: &str) {
         if let Some(cut) = truncate_key(v) {
@@ -883,7 +923,7 @@ impl CappedSet {
             self.saturated = true;
             return;
         }
-        self.bytes += v.len() + ENTRY_OVERHEAD;
+        self.bytes += Self::value_bytes(v.len());
         self.set.insert(v.to_string());
     }
 
@@ -892,7 +932,7 @@ impl CappedSet {
         if self.set.len() < self.cap {
             let n = v.len();
             if self.set.insert(v) {
-                self.bytes += n + ENTRY_OVERHEAD;
+                self.bytes += Self::value_bytes(n);
             }
         } else if !self.set.contains(&v) {
             self.saturated = true;
@@ -951,6 +991,35 @@ impl std::fmt::Display for Distinct {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    // Entry costs worked out by hand from the layout (x86-64), to check the
+    // counting against: a 1-byte key's text takes glibc's least chunk, 32
+    // bytes; a `(String, u64)` slot is 24 + 8 bytes and a control byte, at
+    // 7/16 full (just after the table doubled): 33 * 16 / 7 = 75; a
+    // `String` slot of a set: 25 * 16 / 7 = 57.
+    const U64_SLOT: usize = 75;
+    const STRING_SLOT: usize = 57;
+    /// A `BoundedMap<String, u64>` entry of a 1-byte key.
+    const ONE_BYTE_KEY: usize = 32 + U64_SLOT;
+    /// A `CappedSet` value of 1 byte.
+    const ONE_BYTE_VALUE: usize = 32 + STRING_SLOT;
+
+    #[test]
+    fn entries_cost_what_the_allocator_and_the_table_take() {
+        assert_eq!(text_heap_bytes(0), 0);
+        assert_eq!(text_heap_bytes(1), 32);
+        assert_eq!(text_heap_bytes(24), 32);
+        assert_eq!(text_heap_bytes(25), 48);
+        assert_eq!(text_heap_bytes(40), 48);
+        assert_eq!(text_heap_bytes(41), 64);
+        let mut m: BoundedMap<String, u64> = BoundedMap::new(10);
+        m.bump("a");
+        m.bump(&"x".repeat(30));
+        assert_eq!(m.bytes(), ONE_BYTE_KEY + 48 + U64_SLOT);
+        let mut set = CappedSet::new(10);
+        set.insert("a");
+        assert_eq!(set.bytes(), ONE_BYTE_VALUE);
+    }
 
     /// Keys as a log may give them: short and long (around the cut at
     /// `MAX_KEY_BYTES`, with a multi-byte character across it), valid
@@ -1045,13 +1114,13 @@ mod tests {
         total.merge(part.clone());
         assert_eq!(total.top(10, 0), part.top(10, 0));
         // Three keys of one byte: each counted once, as by three inserts.
-        assert_eq!(total.bytes(), 3 * (1 + ENTRY_OVERHEAD + 8));
+        assert_eq!(total.bytes(), 3 * ONE_BYTE_KEY);
         assert_eq!(total.bytes(), part.bytes());
         assert_eq!(total.dropped(), 0);
         // A later merge still adds up.
         total.merge(part);
         assert_eq!(total.get("b"), Some(&4));
-        assert_eq!(total.bytes(), 3 * (1 + ENTRY_OVERHEAD + 8));
+        assert_eq!(total.bytes(), 3 * ONE_BYTE_KEY);
     }
 
     /// `lightest_first` against the plain way: every entry sorted by
@@ -1184,13 +1253,13 @@ mod tests {
         left.sort_unstable();
         assert_eq!(left, [("a", 2), ("e", 3), ("f", 1), ("g", 1)]);
         assert_eq!((m.dropped(), m.prunes()), (3, 1));
-        assert_eq!(m.bytes(), 4 * (1 + ENTRY_OVERHEAD + 8));
+        assert_eq!(m.bytes(), 4 * ONE_BYTE_KEY);
     }
 
     /// A byte budget prunes by bytes: down to half the budget.
     #[test]
     fn a_prune_by_bytes_keeps_half_the_budget() {
-        let entry = 1 + ENTRY_OVERHEAD + 8;
+        let entry = ONE_BYTE_KEY;
         let mut m: BoundedMap<String, u64> = BoundedMap::new(100).with_max_bytes(5 * entry);
         for (i, k) in ["a", "b", "c", "d", "e", "f"].iter().enumerate() {
             for _ in 0..=i {
@@ -1223,7 +1292,7 @@ mod tests {
         // b is there; one of c and d fills the set, the other saturates it.
         empty.merge(other);
         assert_eq!(empty.count().to_string(), ">=3");
-        assert_eq!(empty.bytes(), 3 * (1 + ENTRY_OVERHEAD));
+        assert_eq!(empty.bytes(), 3 * ONE_BYTE_VALUE);
     }
 
     #[test]
@@ -1254,7 +1323,7 @@ mod tests {
     /// prunes to half of it, lightest first.
     #[test]
     fn a_byte_budget_reached_exactly_is_not_passed() {
-        let entry = 1 + ENTRY_OVERHEAD + 8;
+        let entry = ONE_BYTE_KEY;
         let mut m: BoundedMap<String, u64> = BoundedMap::new(100).with_max_bytes(2 * entry);
         m.bump("a");
         m.bump("a");
@@ -1344,7 +1413,7 @@ mod tests {
     /// their bytes, prunes and truncated keys.
     #[test]
     fn tables_share_the_budget_and_add_up() {
-        let entry = |key_len: usize| key_len + ENTRY_OVERHEAD + 8;
+        let entry = |key_len: usize| text_heap_bytes(key_len) + U64_SLOT;
         // Cap 2: z comes in after a prune drops x (lightest, first key).
         let mut a: BoundedMap<String, u64> = BoundedMap::new(2);
         for k in ["x", "y", "z"] {
@@ -1402,7 +1471,7 @@ mod tests {
     #[test]
     fn capped_sets_of_long_values_and_merges_past_the_cap() {
         let long = |c: &str| c.repeat(300);
-        let size = MAX_KEY_BYTES + TRUNCATED.len() + ENTRY_OVERHEAD;
+        let size = text_heap_bytes(MAX_KEY_BYTES + TRUNCATED.len()) + STRING_SLOT;
         let mut s = CappedSet::new(2);
         s.insert(&long("a"));
         s.insert(&long("a"));
@@ -1429,7 +1498,7 @@ mod tests {
         let mut total = CappedSet::new(3);
         total.merge(big);
         assert_eq!(total.count().to_string(), ">=3");
-        assert_eq!(total.bytes(), 3 * (1 + ENTRY_OVERHEAD));
+        assert_eq!(total.bytes(), 3 * ONE_BYTE_VALUE);
     }
 
     /// The serde form (what `derive` gave the map when it held a HashMap)
@@ -1443,7 +1512,7 @@ mod tests {
         }
         m.bump(&*"k".repeat(300));
         let cut = format!("{}{TRUNCATED}", "k".repeat(MAX_KEY_BYTES));
-        let bytes = 2 * (1 + ENTRY_OVERHEAD + 8) + cut.len() + ENTRY_OVERHEAD + 8;
+        let bytes = 2 * ONE_BYTE_KEY + text_heap_bytes(cut.len()) + U64_SLOT;
         let v = serde_json::to_value(&m).unwrap();
         let mut map = serde_json::Map::new();
         map.insert("a".into(), 2.into());
@@ -1523,7 +1592,7 @@ mod tests {
 
         // 3 + 4 entries past a budget of 5: pruned once, after the merge,
         // down to the budget (the lightest go).
-        let entry = 1 + ENTRY_OVERHEAD + 8;
+        let entry = ONE_BYTE_KEY;
         let mut left: BoundedMap<String, u64> = BoundedMap::new(100).with_max_bytes(5 * entry);
         let mut right: BoundedMap<String, u64> = BoundedMap::new(100).with_max_bytes(5 * entry);
         for k in ["a", "b", "c"] {
@@ -1540,7 +1609,9 @@ mod tests {
         let size = |m: &BoundedMap<String, List>| {
             m.iter()
                 .map(|(k, v)| {
-                    k.len() + ENTRY_OVERHEAD + std::mem::size_of::<List>() + 4 * v.0.capacity()
+                    text_heap_bytes(k.len())
+                        + slot_bytes(std::mem::size_of::<(String, List)>())
+                        + 4 * v.0.capacity()
                 })
                 .sum::<usize>()
         };

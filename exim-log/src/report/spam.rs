@@ -30,13 +30,12 @@ use crate::text::{Escaping, Quoted};
 use crate::{Flag, LogLine, Timestamp};
 
 use super::bounded::{
-    BoundedMap, Bounds, CappedSet, Distinct, Merge, RebalanceClock, Weight, rebalance_budget,
+    BoundedMap, Bounds, CappedSet, Distinct, Merge, RebalanceClock, Weight, key_cap,
+    rebalance_budget,
 };
 use super::{TimeWindow, merge_span, widen_span};
 use crate::budget::MemoryBudget;
 
-/// Most sources kept per table (see [`BoundedMap`]).
-pub const SOURCES_CAP: usize = 50_000;
 /// Most distinct recipient domains remembered per source.
 pub const DOMAINS_CAP: usize = 10_000;
 /// Most distinct subjects tracked per source.
@@ -356,18 +355,18 @@ struct Tables {
     host: BoundedMap<String, Stats>,
 }
 
-impl Default for Tables {
-    fn default() -> Self {
+impl Tables {
+    /// Empty tables whose bytes, not a count of keys, bound them ([`key_cap`]).
+    fn new(budget: MemoryBudget) -> Self {
+        let cap = key_cap(budget);
         Tables {
-            script: BoundedMap::new(SOURCES_CAP),
-            user: BoundedMap::new(SOURCES_CAP),
-            login: BoundedMap::new(SOURCES_CAP),
-            host: BoundedMap::new(SOURCES_CAP),
+            script: BoundedMap::new(cap),
+            user: BoundedMap::new(cap),
+            login: BoundedMap::new(cap),
+            host: BoundedMap::new(cap),
         }
     }
-}
 
-impl Tables {
     fn get(&self, kind: SourceKind) -> &BoundedMap<String, Stats> {
         match kind {
             SourceKind::Script => &self.script,
@@ -473,7 +472,7 @@ impl SpamSources {
         let mut s = SpamSources {
             window,
             budget,
-            tables: Tables::default(),
+            tables: Tables::new(budget),
             totals: Totals::default(),
             first: None,
             last: None,

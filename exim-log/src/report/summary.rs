@@ -24,7 +24,7 @@ use crate::message_id::IdBuf;
 use crate::{Event, Flag, LogLine, Text, Timestamp};
 
 use super::bounded::{
-    BoundedMap, Bounds, Merge, RebalanceClock, Table, Weight, rebalance_budget, scaled_cap,
+    BoundedMap, Bounds, Merge, RebalanceClock, Table, Weight, key_cap, rebalance_budget,
     share_budget,
 };
 use super::classify::{ReasonClasses, domain_part_bytes, lower_bytes};
@@ -32,10 +32,6 @@ use super::timeline::{REPORT_POINTS, Series, Timeline, TimelineReport};
 use super::{LogClock, TimeWindow};
 use super::{merge_span, widen_span};
 use crate::budget::MemoryBudget;
-
-/// Most keys per table at the default memory budget ([`MemoryBudget::DEFAULT`]);
-/// a larger budget allows proportionally more ([`scaled_cap`]).
-pub const TABLE_CAP: usize = 50_000;
 
 /// Upper bounds (seconds) of the queue-time buckets, eximstats' own.
 pub const QUEUE_BUCKETS: [(u64, &str); 9] = [
@@ -87,10 +83,9 @@ impl Weight for Volume {
 
 type Table_ = BoundedMap<String, Volume>;
 
-/// A table of at most [`TABLE_CAP`] keys at the default budget, more with
-/// a larger one (so that `--memory-budget` also lifts the key cap).
+/// A table whose bytes, not its count of keys, bound it ([`key_cap`]).
 fn table(budget: MemoryBudget) -> Table_ {
-    BoundedMap::new(scaled_cap(TABLE_CAP, budget))
+    BoundedMap::new(key_cap(budget))
 }
 
 /// The aggregator: feed it every assembled message ([`Summary::add_message`])
@@ -142,9 +137,6 @@ pub struct Summary {
     /// ([`rebalance_budget`]).
     #[cfg_attr(feature = "serde", serde(skip))]
     since_rebalance: RebalanceClock,
-    /// A part made to be merged ([`Summary::for_merge`]): fixed shares.
-    #[cfg_attr(feature = "serde", serde(skip))]
-    fixed_shares: bool,
 }
 
 /// What a message's lines counted so far leave for its later lines and for
@@ -255,37 +247,21 @@ impl Summary {
             destinations: table(budget),
             recipients: table(budget),
             recipient_domains: table(budget),
-            reject_reasons: BoundedMap::new(scaled_cap(TABLE_CAP, budget)),
-            reject_hosts: BoundedMap::new(scaled_cap(TABLE_CAP, budget)),
+            reject_reasons: BoundedMap::new(key_cap(budget)),
+            reject_hosts: BoundedMap::new(key_cap(budget)),
             reasons: ReasonClasses::default(),
             clock: LogClock::default(),
             open: Map::default(),
             since_rebalance: RebalanceClock::default(),
-            fixed_shares: false,
         };
         share_budget(&mut s.tables_mut(), budget);
-        s
-    }
-
-    /// An empty summary of one part of the input (a thread's unit), to be
-    /// merged into another ([`Summary::merge`]): its tables keep equal,
-    /// fixed shares of `budget` and drop their lightest rows when one is
-    /// full, instead of taking the room the others leave as the summary
-    /// they are merged into does ([`rebalance_budget`]). Merging parts whose
-    /// tables kept everything that fits moved several times more entries
-    /// on the merging thread: `summary --threads 2` over a 161.5 MB log scaled
-    /// 1.70x instead of 1.87x (`scripts/bench-parallel`), for a result the
-    /// total's own 50,000-key cap made approximate anyway.
-    pub fn for_merge(window: TimeWindow, budget: MemoryBudget) -> Self {
-        let mut s = Summary::with_budget(window, budget);
-        s.fixed_shares = true;
         s
     }
 
     /// Counts an item towards the next sharing out of the tables' budget.
     #[inline]
     fn tick(&mut self) {
-        if self.since_rebalance.due() && !self.fixed_shares {
+        if self.since_rebalance.due() {
             self.rebalance(&[]);
         }
     }
@@ -1284,6 +1260,44 @@ mod tests {
         }
         let span = span.unwrap_or_else(|| panic!("no span"));
         assert_eq!((span.first.1, span.last.1), (times[0], times[3]));
+    }
+
+    /// A table's bytes, not a count of keys, bound it: 80,000 distinct
+    /// recipients (144 bytes each as the table counts them: 11.5 MB of the
+    /// default 24 MiB) are all kept and counted exactly at the default
+    /// budget. Before, a 50,000-key cap cut the recipients table of a
+    /// month's log at any size and called the whole report approximate.
+    #[test]
+    fn distinct_recipients_past_fifty_thousand_fit_the_default_budget() {
+        let n: usize = 80_000;
+        let mut log = String::new();
+        for i in 0..n {
+            // A distinct new-format id per message (base 62 digits of i).
+            let mut digits = [b'0'; 11];
+            let mut k = i;
+            for d in digits.iter_mut().rev() {
+                *d = b"0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz"[k % 62];
+                k /= 62;
+            }
+            let id = format!("1sAoM5-{}-0000", String::from_utf8_lossy(&digits));
+            log.push_str(&format!(
+                "2024-05-25 10:10:28 {id} <= a@example.com U=u P=local S=100\n\
+                 2024-05-25 10:10:29 {id} => r{i}@example.net R=dnslookup T=remote_smtp H=mx.example.net [192.0.2.7]\n\
+                 2024-05-25 10:10:29 {id} Completed\n"
+            ));
+        }
+        let mut s = Summary::new(TimeWindow::default());
+        let opts = AssemblerOptions::default();
+        for item in
+            Assembler::with_options(opts).messages(LogReader::new(log.as_bytes()).into_records())
+        {
+            let Ok(item) = item else { panic!("read error") };
+            s.add(&item);
+        }
+        let r = s.report(usize::MAX, 1);
+        assert!(!r.bounds.approximate, "{:?}", r.bounds);
+        assert_eq!(r.recipients.len(), n);
+        assert!(r.recipients.iter().all(|row| row.volume.addresses == 1));
     }
 
     /// The summary of messages with their lines, one message at a time.

@@ -32,7 +32,8 @@ use std::borrow::Cow;
 use crate::{Event, LogLine, Peer, Reject, Stage, Timestamp};
 
 use super::bounded::{
-    BoundedMap, Bounds, CappedSet, Distinct, Merge, RebalanceClock, Table, Weight, rebalance_budget,
+    BoundedMap, Bounds, CappedSet, Distinct, Merge, RebalanceClock, Table, Weight, key_cap,
+    rebalance_budget,
 };
 use super::classify::{
     domain_part, local_part, lower_str, rbl_in_lower_str, text_class_into, unknown_in_lower,
@@ -46,17 +47,6 @@ pub use report::{
     ConnRow, DictHostRow, Dictionary, Offender, Report, Row, Section, SenderVerifySection,
 };
 
-/// Most keys per table at the default memory budget ([`MemoryBudget::DEFAULT`]);
-/// a larger budget allows proportionally more ([`table_cap`]).
-pub const TABLE_CAP: usize = 50_000;
-
-/// Most keys per table of a report with `budget`: [`TABLE_CAP`] up to the
-/// default budget, and in proportion to the budget above it, as the tables'
-/// byte shares grow. (A fixed cap made a fleet with more offending IPs than
-/// that approximate at any `--memory-budget`.)
-pub fn table_cap(budget: MemoryBudget) -> usize {
-    super::bounded::scaled_cap(TABLE_CAP, budget)
-}
 /// Most distinct values remembered per key (local parts, logins, hosts...).
 pub const DISTINCT_CAP: usize = 10_000;
 /// Without connection lines, a pause this long (seconds) ends a host's connection.
@@ -122,7 +112,7 @@ struct Tallies(BoundedMap<String, Tally>, u64);
 
 impl Default for Tallies {
     fn default() -> Self {
-        Tallies::with_cap(TABLE_CAP)
+        Tallies::with_cap(key_cap(MemoryBudget::DEFAULT))
     }
 }
 
@@ -521,9 +511,9 @@ impl AbuseReport {
     }
 
     /// An empty aggregator whose tables hold at most `budget` bytes in all
-    /// and at most [`table_cap`]`(budget)` keys each.
+    /// (their bytes bound them, not a count of keys: [`key_cap`]).
     pub fn with_budget(window: TimeWindow, budget: MemoryBudget) -> Self {
-        let cap = table_cap(budget);
+        let cap = key_cap(budget);
         let mut r = AbuseReport {
             window,
             budget,

@@ -37,7 +37,7 @@ fn names_the_attacker_of_each_compromised_script() {
         (&v["resolution"], &v["approximate"], &v["memory"]["hits"]),
         (&1.into(), &false.into(), &0.into())
     );
-    assert_eq!(v["memory"]["budget"], 24 << 20);
+    assert_eq!(v["memory"]["budget"], 32 << 20);
     assert!(v["assembler_memory"]["peak"].as_u64().unwrap() > 0);
     assert!(
         out.stderr.is_empty(),

@@ -20,7 +20,7 @@ lightest rows (lossy counting: ``"approximate": true`` in the report), and
 gets ``memory_budget=FLEET_BUDGET`` (256 MiB, the same for the single-process
 reference): a budget, not an allocation — a task holds what its rows need
 (18 MB for the abuse tables of 210 MB of generated logs, 2 servers; the
-default 24 MiB dropped rows of the offenders table there). The merged tables
+a 24 MiB budget dropped rows of the offenders table there). The merged tables
 are then exact, and equal to one process, unless the tables of the *merged*
 report together outgrow the budget (their bytes decide, not a count of keys;
 a table takes the room the others leave: the budget is shared out again by

@@ -252,7 +252,7 @@ def test_dask_tables_equal_single_process(recipe, client, fleet: list[str]) -> N
 
 
 def test_a_budget_too_small_is_said(recipe, client, fleet: list[str]) -> None:  # type: ignore[no-untyped-def]
-    """The test fleet at a budget it outgrows (as 24 MiB is outgrown by 210 MB
+    """The test fleet at a budget it outgrows (as a 24 MiB budget was outgrown by 210 MB
     of generated logs, bench_dask.py): the partial tables drop rows, which the
     merged report says and the recipe warns about, instead of passing an
     approximation (that depends on the cut) for the single-process answer."""

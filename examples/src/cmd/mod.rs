@@ -58,6 +58,9 @@ pub struct ReportArgs {
     pub threads: ThreadsArgs,
 }
 
+/// `--memory-budget`'s default: the library's ([`MemoryBudget::DEFAULT`]), in MiB.
+const DEFAULT_BUDGET_MIB: usize = MemoryBudget::DEFAULT.get() >> 20;
+
 /// `--memory-budget`, shared by the report subcommands and `trace`.
 #[derive(Clone, Debug, clap::Args)]
 pub struct BudgetArgs {
@@ -65,13 +68,15 @@ pub struct BudgetArgs {
     /// and by the tables (or trace's held cwd= lines) each; past it the
     /// oldest message is counted early and the lightest table rows (or
     /// oldest cwd= lines) are dropped (the report says so)
-    #[arg(long, value_name = "MIB", default_value_t = 24)]
+    #[arg(long, value_name = "MIB", default_value_t = DEFAULT_BUDGET_MIB)]
     pub memory_budget: usize,
 }
 
 impl Default for BudgetArgs {
     fn default() -> Self {
-        BudgetArgs { memory_budget: 24 }
+        BudgetArgs {
+            memory_budget: DEFAULT_BUDGET_MIB,
+        }
     }
 }
 

@@ -505,7 +505,7 @@ def messages(
     no message (connections, rejections, ...) are yielded too, in order; lines
     without a valid prefix are never yielded here (use ``lines()`` to see them).
     A file that cannot be read raises ``OSError``. ``memory_budget`` (bytes,
-    default 24 MiB) bounds the log data held by the messages in flight: past it
+    default 32 MiB) bounds the log data held by the messages in flight: past it
     the oldest is yielded early (status ``evicted``) and its later lines come in
     a message marked ``continued``; no line is lost.
     """
@@ -929,7 +929,7 @@ class Report:
         """The report: the JSON document the program prints with ``--json``
         (SCHEMA.md "Reports"), with the ``top`` and ``threshold`` given.
 
-        ``memory_budget`` (bytes, default 24 MiB) bounds the log data held by
+        ``memory_budget`` (bytes, default 32 MiB) bounds the log data held by
         the assembler and, apart, by the report's tables: past it the oldest
         message is counted early and the lightest rows dropped (``approximate``);
         keys over 256 bytes are counted cut, ending ``...[truncated]``
@@ -1156,7 +1156,7 @@ def web_origins(
     messages they explain. ``docroots`` are ``(path, domain)`` pairs;
     ``cpanel_userdata`` is ``/var/cpanel/userdata``; ``log_offset`` the
     server's UTC offset in seconds (mainlog times are local).
-    ``memory_budget`` (bytes, default 24 MiB) bounds the messages being
+    ``memory_budget`` (bytes, default 32 MiB) bounds the messages being
     assembled and, apart, the scripts' arrival times and tables: past it the
     arrival times are kept to coarser buckets (``resolution``), the scripts
     with fewest messages or the lightest rows dropped (``approximate``);

@@ -12,7 +12,7 @@
 //!
 //! # Memory
 //!
-//! Memory is bounded in bytes: [`AssemblerOptions::memory_budget`] (24 MiB by
+//! Memory is bounded in bytes: [`AssemblerOptions::memory_budget`] (32 MiB by
 //! default, [`crate::budget`]) caps the log data held: the lines of the
 //! messages in flight, the `+arguments` lines waiting, the links. When a line
 //! would pass it, the **oldest** message in flight (by its first line) is

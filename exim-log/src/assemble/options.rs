@@ -21,7 +21,7 @@ pub struct AssemblerOptions {
     /// Most bytes of log data held (lines of the messages in flight, args
     /// lines waiting); past it the oldest message is flushed early, marked
     /// [`Status::Evicted`](super::Status::Evicted) (default
-    /// [`MemoryBudget::DEFAULT`], 24 MiB).
+    /// [`MemoryBudget::DEFAULT`], 32 MiB).
     pub memory_budget: MemoryBudget,
     /// Whether a message keeps its lines (default true). With `false` (the
     /// lean mode, [`AssemblerOptions::keep_lines`]) no line of a message is

@@ -1264,7 +1264,7 @@ mod tests {
 
     /// A table's bytes, not a count of keys, bound it: 80,000 distinct
     /// recipients (144 bytes each as the table counts them: 11.5 MB of the
-    /// default 24 MiB) are all kept and counted exactly at the default
+    /// default budget) are all kept and counted exactly at the default
     /// budget. Before, a 50,000-key cap cut the recipients table of a
     /// month's log at any size and called the whole report approximate.
     #[test]

@@ -305,6 +305,39 @@ fn a_busy_table_takes_the_room_the_others_leave() {
     assert!(m.held <= budget + 1024, "{m:?}");
 }
 
+/// A table's bytes, not a count of keys, bound it: 80,000 distinct
+/// recipients (144 bytes each as the table counts them: 11.5 MB of the
+/// default budget) are all kept and counted exactly at the default budget.
+/// Before, a 50,000-key cap cut the recipients table of a month's log at
+/// any size and called the whole report approximate.
+#[test]
+fn distinct_recipients_past_fifty_thousand_fit_the_default_budget() {
+    use exim_log::report::TimeWindow;
+    use exim_log::report::summary::Summary;
+
+    let n: u64 = 80_000;
+    let mut log = String::new();
+    for i in 0..n {
+        let m = id(i);
+        log.push_str(&format!(
+            "2024-05-25 10:10:28 {m} <= a@example.com U=u P=local S=100\n\
+             2024-05-25 10:10:29 {m} => r{i}@example.net R=dnslookup T=remote_smtp H=mx.example.net [192.0.2.7]\n\
+             2024-05-25 10:10:29 {m} Completed\n"
+        ));
+    }
+    // Streamed: each message is counted as it comes out, none is kept.
+    let mut s = Summary::new(TimeWindow::default());
+    let records = exim_log::reader::LogReader::new(log.as_bytes()).into_records();
+    for item in Assembler::with_options(AssemblerOptions::default()).messages(records) {
+        let Ok(item) = item else { panic!("read error") };
+        s.add(&item);
+    }
+    let r = s.report(usize::MAX, 1);
+    assert!(!r.bounds.approximate, "{:?}", r.bounds);
+    assert_eq!(r.recipients.len() as u64, n);
+    assert!(r.recipients.iter().all(|row| row.volume.addresses == 1));
+}
+
 /// Feeds `lines` to an assembler with `budget`; the ledger before `finish`
 /// and how many messages came out before it (flushed early: none of these
 /// messages completes).

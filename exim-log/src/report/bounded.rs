@@ -34,7 +34,7 @@ const MIN_ENTRY_BYTES: usize = slot_bytes(std::mem::size_of::<String>() + 8);
 /// size and an 8-byte header rounded up to 16, at least 32 (nothing for an
 /// empty string, which allocates none). Counted as taken, not as asked: a
 /// 10-byte key costs a 32-byte chunk.
-pub(crate) const fn text_heap_bytes(len: usize) -> usize {
+const fn text_heap_bytes(len: usize) -> usize {
     if len == 0 {
         return 0;
     }
@@ -286,6 +286,13 @@ impl<K: Hash + Eq + Clone + Ord + Key + AsRef<str>, V: Default + Weight> Bounded
             truncated: 0,
             growth: Growth::default(),
         }
+    }
+
+    /// An empty table of a report with `budget`: its bytes bound it (the
+    /// report shares the budget out to it), never its count of keys
+    /// ([`key_cap`]).
+    pub fn for_budget(budget: MemoryBudget) -> Self {
+        BoundedMap::new(key_cap(budget))
     }
 
     /// The same map holding at most about `max_bytes` bytes of keys and values.
@@ -710,14 +717,6 @@ impl<K: Hash + Eq + Clone + Ord + Key + AsRef<str>, V: Default + Weight> Table
         let g = inflow.saturating_sub(self.growth.mark);
         self.growth.mark = inflow;
         g
-    }
-}
-
-/// Gives each of `tables` an equal share of `budget`.
-pub fn share_budget(tables: &mut [&mut dyn Table], budget: MemoryBudget) {
-    let share = budget.share(tables.len()).get();
-    for t in tables.iter_mut() {
-        t.set_max_bytes(share);
     }
 }
 
@@ -1423,8 +1422,8 @@ mod tests {
         let mut b: BoundedMap<String, u64> = BoundedMap::new(10);
         b.bump(&*"q".repeat(300));
         let budget = MemoryBudget::bytes(1 << 20);
-        share_budget(&mut [&mut a, &mut b], budget);
-        assert_eq!((a.max_bytes, b.max_bytes), (1 << 19, 1 << 19));
+        a.set_max_bytes(1 << 19);
+        b.set_max_bytes(1 << 19);
         let held = 2 * entry(1) + entry(MAX_KEY_BYTES + TRUNCATED.len());
         assert_eq!(
             Bounds::of(&[&a, &b], budget),

@@ -30,8 +30,7 @@ use crate::text::{Escaping, Quoted};
 use crate::{Flag, LogLine, Timestamp};
 
 use super::bounded::{
-    BoundedMap, Bounds, CappedSet, Distinct, Merge, RebalanceClock, Weight, key_cap,
-    rebalance_budget,
+    BoundedMap, Bounds, CappedSet, Distinct, Merge, RebalanceClock, Weight, rebalance_budget,
 };
 use super::{TimeWindow, merge_span, widen_span};
 use crate::budget::MemoryBudget;
@@ -356,14 +355,13 @@ struct Tables {
 }
 
 impl Tables {
-    /// Empty tables whose bytes, not a count of keys, bound them ([`key_cap`]).
+    /// Empty tables of a report with `budget` ([`BoundedMap::for_budget`]).
     fn new(budget: MemoryBudget) -> Self {
-        let cap = key_cap(budget);
         Tables {
-            script: BoundedMap::new(cap),
-            user: BoundedMap::new(cap),
-            login: BoundedMap::new(cap),
-            host: BoundedMap::new(cap),
+            script: BoundedMap::for_budget(budget),
+            user: BoundedMap::for_budget(budget),
+            login: BoundedMap::for_budget(budget),
+            host: BoundedMap::for_budget(budget),
         }
     }
 

@@ -23,10 +23,7 @@ use crate::hash::Map;
 use crate::message_id::IdBuf;
 use crate::{Event, Flag, LogLine, Text, Timestamp};
 
-use super::bounded::{
-    BoundedMap, Bounds, Merge, RebalanceClock, Table, Weight, key_cap, rebalance_budget,
-    share_budget,
-};
+use super::bounded::{BoundedMap, Bounds, Merge, RebalanceClock, Table, Weight, rebalance_budget};
 use super::classify::{ReasonClasses, domain_part_bytes, lower_bytes};
 use super::timeline::{REPORT_POINTS, Series, Timeline, TimelineReport};
 use super::{LogClock, TimeWindow};
@@ -82,11 +79,6 @@ impl Weight for Volume {
 }
 
 type Table_ = BoundedMap<String, Volume>;
-
-/// A table whose bytes, not its count of keys, bound it ([`key_cap`]).
-fn table(budget: MemoryBudget) -> Table_ {
-    BoundedMap::new(key_cap(budget))
-}
 
 /// The aggregator: feed it every assembled message ([`Summary::add_message`])
 /// and every lone line ([`Summary::add_line`]).
@@ -240,21 +232,21 @@ impl Summary {
             queue_remote: [0; 10],
             sizes: [0; 6],
             timeline: Timeline::new(),
-            sending_hosts: table(budget),
-            local_senders: table(budget),
-            senders: table(budget),
-            transports: table(budget),
-            destinations: table(budget),
-            recipients: table(budget),
-            recipient_domains: table(budget),
-            reject_reasons: BoundedMap::new(key_cap(budget)),
-            reject_hosts: BoundedMap::new(key_cap(budget)),
+            sending_hosts: BoundedMap::for_budget(budget),
+            local_senders: BoundedMap::for_budget(budget),
+            senders: BoundedMap::for_budget(budget),
+            transports: BoundedMap::for_budget(budget),
+            destinations: BoundedMap::for_budget(budget),
+            recipients: BoundedMap::for_budget(budget),
+            recipient_domains: BoundedMap::for_budget(budget),
+            reject_reasons: BoundedMap::for_budget(budget),
+            reject_hosts: BoundedMap::for_budget(budget),
             reasons: ReasonClasses::default(),
             clock: LogClock::default(),
             open: Map::default(),
             since_rebalance: RebalanceClock::default(),
         };
-        share_budget(&mut s.tables_mut(), budget);
+        s.rebalance(&[]);
         s
     }
 
@@ -270,7 +262,7 @@ impl Summary {
     /// what a merge adds to each), see [`rebalance_budget`].
     fn rebalance(&mut self, coming: &[usize]) {
         let budget = self.budget.get();
-        // Equal first shares, as `share_budget` gave.
+        // Equal first shares.
         rebalance_budget(&mut self.tables_mut(), coming, budget, &[budget / 9; 9]);
     }
 
@@ -1260,44 +1252,6 @@ mod tests {
         }
         let span = span.unwrap_or_else(|| panic!("no span"));
         assert_eq!((span.first.1, span.last.1), (times[0], times[3]));
-    }
-
-    /// A table's bytes, not a count of keys, bound it: 80,000 distinct
-    /// recipients (144 bytes each as the table counts them: 11.5 MB of the
-    /// default budget) are all kept and counted exactly at the default
-    /// budget. Before, a 50,000-key cap cut the recipients table of a
-    /// month's log at any size and called the whole report approximate.
-    #[test]
-    fn distinct_recipients_past_fifty_thousand_fit_the_default_budget() {
-        let n: usize = 80_000;
-        let mut log = String::new();
-        for i in 0..n {
-            // A distinct new-format id per message (base 62 digits of i).
-            let mut digits = [b'0'; 11];
-            let mut k = i;
-            for d in digits.iter_mut().rev() {
-                *d = b"0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz"[k % 62];
-                k /= 62;
-            }
-            let id = format!("1sAoM5-{}-0000", String::from_utf8_lossy(&digits));
-            log.push_str(&format!(
-                "2024-05-25 10:10:28 {id} <= a@example.com U=u P=local S=100\n\
-                 2024-05-25 10:10:29 {id} => r{i}@example.net R=dnslookup T=remote_smtp H=mx.example.net [192.0.2.7]\n\
-                 2024-05-25 10:10:29 {id} Completed\n"
-            ));
-        }
-        let mut s = Summary::new(TimeWindow::default());
-        let opts = AssemblerOptions::default();
-        for item in
-            Assembler::with_options(opts).messages(LogReader::new(log.as_bytes()).into_records())
-        {
-            let Ok(item) = item else { panic!("read error") };
-            s.add(&item);
-        }
-        let r = s.report(usize::MAX, 1);
-        assert!(!r.bounds.approximate, "{:?}", r.bounds);
-        assert_eq!(r.recipients.len(), n);
-        assert!(r.recipients.iter().all(|row| row.volume.addresses == 1));
     }
 
     /// The summary of messages with their lines, one message at a time.

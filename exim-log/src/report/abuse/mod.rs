@@ -32,8 +32,7 @@ use std::borrow::Cow;
 use crate::{Event, LogLine, Peer, Reject, Stage, Timestamp};
 
 use super::bounded::{
-    BoundedMap, Bounds, CappedSet, Distinct, Merge, RebalanceClock, Table, Weight, key_cap,
-    rebalance_budget,
+    BoundedMap, Bounds, CappedSet, Distinct, Merge, RebalanceClock, Table, Weight, rebalance_budget,
 };
 use super::classify::{
     domain_part, local_part, lower_str, rbl_in_lower_str, text_class_into, unknown_in_lower,
@@ -110,15 +109,9 @@ impl Weight for Tally {
 #[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
 struct Tallies(BoundedMap<String, Tally>, u64);
 
-impl Default for Tallies {
-    fn default() -> Self {
-        Tallies::with_cap(key_cap(MemoryBudget::DEFAULT))
-    }
-}
-
 impl Tallies {
-    fn with_cap(cap: usize) -> Self {
-        Tallies(BoundedMap::new(cap), 0)
+    fn for_budget(budget: MemoryBudget) -> Self {
+        Tallies(BoundedMap::for_budget(budget), 0)
     }
 
     fn note(&mut self, key: &str, distinct: Option<&str>, t: Timestamp) {
@@ -511,9 +504,9 @@ impl AbuseReport {
     }
 
     /// An empty aggregator whose tables hold at most `budget` bytes in all
-    /// (their bytes bound them, not a count of keys: [`key_cap`]).
+    /// (their bytes bound them, not a count of keys:
+    /// [`BoundedMap::for_budget`]).
     pub fn with_budget(window: TimeWindow, budget: MemoryBudget) -> Self {
-        let cap = key_cap(budget);
         let mut r = AbuseReport {
             window,
             budget,
@@ -530,27 +523,26 @@ impl AbuseReport {
             orphan_closes: Vec::new(),
             connections: Vec::new(),
             connections_seen: 0,
-            dict_hosts: BoundedMap::new(cap),
-            rcpt_other: BoundedMap::new(cap),
-            rbl_lists: Tallies::with_cap(cap),
-            rbl_hosts: Tallies::with_cap(cap),
-            helo_reasons: Tallies::with_cap(cap),
-            helo_hosts: Tallies::with_cap(cap),
-            verify_hosts: Tallies::with_cap(cap),
-            verify_domains: Tallies::with_cap(cap),
+            dict_hosts: BoundedMap::for_budget(budget),
+            rcpt_other: BoundedMap::for_budget(budget),
+            rbl_lists: Tallies::for_budget(budget),
+            rbl_hosts: Tallies::for_budget(budget),
+            helo_reasons: Tallies::for_budget(budget),
+            helo_hosts: Tallies::for_budget(budget),
+            verify_hosts: Tallies::for_budget(budget),
+            verify_domains: Tallies::for_budget(budget),
             verify_fail: 0,
             verify_defer: 0,
-            auth_hosts: Tallies::with_cap(cap),
-            auth_logins: Tallies::with_cap(cap),
-            protocol_kinds: Tallies::with_cap(cap),
-            protocol_hosts: Tallies::with_cap(cap),
-            other_reasons: Tallies::with_cap(cap),
-            offenders: BoundedMap::new(cap),
+            auth_hosts: Tallies::for_budget(budget),
+            auth_logins: Tallies::for_budget(budget),
+            protocol_kinds: Tallies::for_budget(budget),
+            protocol_hosts: Tallies::for_budget(budget),
+            other_reasons: Tallies::for_budget(budget),
+            offenders: BoundedMap::for_budget(budget),
             clock: LogClock::default(),
             scratch: (String::new(), String::new()),
         };
-        let (tables, weights) = r.table_shares();
-        rebalance_budget(&mut r.tables_mut(), &[], tables, &weights);
+        r.rebalance(&[]);
         r
     }
 

@@ -17,7 +17,7 @@ fn a_total_stays_exact_when_rows_are_trimmed() {
     let ts = crate::parse_line(b"2024-05-25 10:10:28 Start queue run: pid=1")
         .unwrap()
         .timestamp;
-    let mut t = Tallies::default();
+    let mut t = Tallies::for_budget(MemoryBudget::DEFAULT);
     t.0.set_max_bytes(16 << 10);
     for i in 0..5_000 {
         t.note(&format!("host-{i}.example"), None, ts);
@@ -27,7 +27,7 @@ fn a_total_stays_exact_when_rows_are_trimmed() {
         "the table kept every row: no trim tested"
     );
     assert_eq!(t.total(), 5_000);
-    let mut later = Tallies::default();
+    let mut later = Tallies::for_budget(MemoryBudget::DEFAULT);
     later.note("host-1.example", None, ts);
     later.note("other.example", None, ts);
     t.merge(later);
@@ -262,7 +262,7 @@ fn protocol_kinds() {
 fn the_bytes_not_a_key_count_bound_the_tables() {
     // An entry is counted at least a `(String, u64)` slot at 7/16 full: 75 bytes.
     assert_eq!(
-        key_cap(MemoryBudget::DEFAULT),
+        crate::report::bounded::key_cap(MemoryBudget::DEFAULT),
         MemoryBudget::DEFAULT.get() / 75
     );
     let n = 60_000;

@@ -303,3 +303,66 @@ fn corpus_same_rows_at_any_thread_count() {
         assert!(one == many, "--threads {threads}: rows differ");
     }
 }
+
+/// Partitions are closed when a line two days newer comes (logs are in time
+/// order) and opened again as a new part file when a late line of their day
+/// follows; the partition still open is found again after that. Every line
+/// lands in its day's partition, the late one in `part-1`.
+#[test]
+fn late_lines_reopen_a_closed_day_as_a_new_part() {
+    let tmp = tempfile::tempdir().unwrap();
+    let days = [
+        "2024-05-01",
+        "2024-05-01",
+        "2024-05-02",
+        "2024-05-01",
+        "2024-05-04", // closes the 1st and the 2nd
+        "2024-05-02", // a late line: the 2nd again, as part-1
+        "2024-05-04",
+        "2024-05-02",
+        "2024-05-04",
+    ];
+    let log: String = days
+        .iter()
+        .enumerate()
+        .map(|(i, d)| format!("{d} 10:00:{i:02} Start queue run: pid={i}\n"))
+        .collect();
+    let input = support::write(tmp.path(), "mainlog", log.as_bytes());
+    let out = tmp.path().join("out");
+    let (code, _, err) = support::run(
+        "parquet",
+        &[
+            "--server",
+            "mx",
+            "--tables",
+            "lines",
+            "-o",
+            &out.display().to_string(),
+            &input,
+        ],
+    );
+    assert_eq!(code, 0, "{err}");
+    let want: BTreeMap<String, i64> = [
+        ("server=mx/date=2024-05-01", 3),
+        ("server=mx/date=2024-05-02", 3),
+        ("server=mx/date=2024-05-04", 3),
+    ]
+    .into_iter()
+    .map(|(k, n)| (k.to_string(), n))
+    .collect();
+    assert_eq!(rows(&out.join("lines")), want);
+    let parts = |day: &str| {
+        let mut p: Vec<String> = std::fs::read_dir(out.join("lines/server=mx").join(day))
+            .unwrap()
+            .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+            .collect();
+        p.sort();
+        p
+    };
+    assert_eq!(parts("date=2024-05-01"), ["part-0.parquet"]);
+    assert_eq!(
+        parts("date=2024-05-02"),
+        ["part-0.parquet", "part-1.parquet"]
+    );
+    assert_eq!(parts("date=2024-05-04"), ["part-0.parquet"]);
+}

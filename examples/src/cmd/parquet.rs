@@ -327,6 +327,9 @@ struct Part<B> {
     written: u64,
 }
 
+/// A partition: its server and its date (`YYYY-MM-DD`).
+type PartKey = (Arc<str>, String);
+
 /// A table being written: a part per (server, date) partition.
 struct Dataset<B> {
     dir: PathBuf,
@@ -335,9 +338,9 @@ struct Dataset<B> {
     /// The open parts, in the order they were opened: few (a server's
     /// partitions two days older than its newest are closed), so a new
     /// partition is looked for by a scan.
-    parts: Vec<((Arc<str>, String), Part<B>)>,
+    parts: Vec<(PartKey, Part<B>)>,
     /// Part files made per partition, for the next file's number.
-    made: HashMap<(Arc<str>, String), usize>,
+    made: HashMap<PartKey, usize>,
     /// The index in `parts` of the last call's partition: the next line is
     /// nearly always in it, found by comparing two strings (a hashed
     /// lookup of the key, twice a line, was 8% of a one-thread run's
@@ -442,7 +445,7 @@ impl<B: Table> Dataset<B> {
     /// when needed. Logs are in time order, so a partition two days older
     /// than a new one is done: it is closed, bounding the open row groups.
     fn open(&mut self, server: &Arc<str>, date: &str) -> Result<&mut Part<B>, Error> {
-        let same = |k: &(Arc<str>, String)| *k.0 == **server && k.1 == date;
+        let same = |k: &PartKey| *k.0 == **server && k.1 == date;
         let found = self
             .last
             .filter(|i| self.parts.get(*i).is_some_and(|(k, _)| same(k)))

@@ -15,6 +15,8 @@ pub const fn title(kind: SourceKind) -> &'static str {
         SourceKind::User => "Local users (U= of local submissions)",
         SourceKind::Login => "Authenticated logins (A=)",
         SourceKind::Host => "Relaying hosts (no authentication, delivered remotely)",
+        // A kind added to the library later (the enum is `non_exhaustive`).
+        _ => "Other sources",
     }
 }
 

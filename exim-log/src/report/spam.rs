@@ -44,6 +44,7 @@ pub const SUBJECTS_CAP: usize = 64;
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 #[cfg_attr(feature = "serde", derive(serde::Serialize))]
 #[cfg_attr(feature = "serde", serde(rename_all = "snake_case"))]
+#[non_exhaustive]
 pub enum SourceKind {
     /// `cwd=` directory of a local submission.
     Script,

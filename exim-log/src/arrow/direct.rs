@@ -205,13 +205,15 @@ impl Table {
             && (self.has(C::subject) || self.has(C::subject_decoded))
         {
             // As `Arrival`'s JSON: the logged text, and the decoded one
-            // only when it differs.
+            // only when it differs (decoded only when its column is kept).
             let bytes = q.decode();
             let logged = String::from_utf8_lossy(&bytes);
             self.put_str(C::subject, &logged);
-            let decoded = crate::mime::decode_header(&bytes);
-            if decoded != logged {
-                self.put_str(C::subject_decoded, &decoded);
+            if self.has(C::subject_decoded) {
+                let decoded = crate::mime::decode_header(&bytes);
+                if decoded != logged {
+                    self.put_str(C::subject_decoded, &decoded);
+                }
             }
         }
         self.put_opt(C::received_sender, a.received_sender);

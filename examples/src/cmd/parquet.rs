@@ -343,7 +343,7 @@ struct Dataset<B> {
     made: HashMap<PartKey, usize>,
     /// The index in `parts` of the last call's partition: the next line is
     /// nearly always in it, found by comparing two strings (a hashed
-    /// lookup of the key, twice a line, was 8% of a one-thread run's
+    /// lookup of the key, twice a line, was 7% of a one-thread run's
     /// instructions, callgrind).
     last: Option<usize>,
     written: u64,
@@ -442,8 +442,7 @@ impl<B: Table> Dataset<B> {
     }
 
     /// The open part of the partition `(server, date)`, opening its file
-    /// when needed. Logs are in time order, so a partition two days older
-    /// than a new one is done: it is closed, bounding the open row groups.
+    /// when needed ([`Dataset::add`]).
     fn open(&mut self, server: &Arc<str>, date: &str) -> Result<&mut Part<B>, Error> {
         let same = |k: &PartKey| *k.0 == **server && k.1 == date;
         let found = self
@@ -461,8 +460,10 @@ impl<B: Table> Dataset<B> {
             .ok_or_else(|| "partition vanished".to_string().into())
     }
 
-    /// Opens the partition `(server, date)`'s next part file, after closing
-    /// the server's partitions two days older or more; its index in `parts`.
+    /// Opens the partition `(server, date)`'s next part file; its index in
+    /// `parts`. Logs are in time order, so the server's partitions two days
+    /// older than this one are done: they are closed first, bounding the
+    /// open row groups.
     fn add(&mut self, server: &Arc<str>, date: &str) -> Result<usize, Error> {
         let now = day_number(date);
         let (old, open): (Vec<_>, Vec<_>) = std::mem::take(&mut self.parts)

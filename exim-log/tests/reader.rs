@@ -1042,6 +1042,45 @@ fn follow_reads_the_middle_file_after_an_empty_log() {
     assert_eq!(got, want);
 }
 
+/// `copytruncate` three times between two polls (a follower whose reader
+/// stalled, say behind a slow pipe): the copy of what it read holds the lines
+/// it had not read yet; the two newer copies hold only lines it never saw
+/// and are read whole, oldest first, before the refilled file.
+#[test]
+fn follow_reads_every_copy_of_copytruncates_between_two_polls() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path().to_path_buf();
+    let path = d.join("mainlog");
+    append(&path, &numbered(1, 0));
+    append(&path, &numbered(2, 0));
+    let p = path.clone();
+    let copytruncate = |refill: u32| {
+        shift_rotated(&d);
+        fs::copy(&p, d.join("mainlog.1")).unwrap();
+        OpenOptions::new()
+            .write(true)
+            .open(&p)
+            .unwrap()
+            .set_len(0)
+            .unwrap();
+        append(&p, &numbered(refill, 0));
+    };
+    let mut step = 0;
+    let control = |_| {
+        step += 1;
+        if step > 1 {
+            return false;
+        }
+        append(&p, &numbered(3, 0));
+        copytruncate(4);
+        copytruncate(5);
+        copytruncate(6);
+        true
+    };
+    let got = followed(Follow::new(&path).with_control(control));
+    assert_eq!(got, numbered_lines(1..=6));
+}
+
 /// logrotate's `compress`: at the second rotation the first rotated file is
 /// replaced by its compressed copy (a new file, `mainlog.2.gz`). The copy is
 /// known by its first bytes and not read again.

@@ -8,7 +8,7 @@
 
 use std::fs::File;
 use std::io::{self, Read, Seek, SeekFrom};
-use std::path::Path;
+use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -132,7 +132,9 @@ impl Tail {
 ///   its old size or more within one poll, so size alone cannot tell. The first
 ///   bytes (a fingerprint) are compared: when they changed, the file is read
 ///   again from its start, and the lines written between the last read and
-///   the copy are read from the copy (found by the same fingerprint).
+///   the copy are read from the copy (found by the same fingerprint). Copies
+///   made by more `copytruncate`s before the next poll (a follower stalled
+///   behind a slow reader) are read whole, oldest first.
 ///
 /// A line still being written (no `\n` yet) is held until it is complete; a
 /// partial last line is yielded when the follow stops or a rotated file is let
@@ -493,8 +495,14 @@ impl State {
         old.polls_left = Some(self.grace_polls());
         self.remember_print(std::mem::take(&mut old.fingerprint));
         self.draining.push(old);
-        // Rotated twice (or more) between polls: the files in between, oldest
-        // first (the set is oldest first), read whole.
+        // Rotated twice (or more) between polls: the files in between.
+        self.read_new_files(&set);
+    }
+
+    /// The files of `set` (oldest first) that rotations made since the last
+    /// poll, each read whole after the files being drained: the ones not seen
+    /// yet, unless they are a copy (compressed or not) of a file already read.
+    fn read_new_files(&mut self, set: &[PathBuf]) {
         let path = self.path.clone();
         for p in set.iter().filter(|p| p.as_path() != &*path) {
             let Some(id) = std::fs::metadata(p).ok().as_ref().and_then(identity) else {
@@ -521,7 +529,9 @@ impl State {
 
     /// The file was truncated in place (`copytruncate`): the lines written
     /// after the last read are in the copy (found in the rotated set by the
-    /// fingerprint); then the file is read again from its start.
+    /// fingerprint); copies made by later `copytruncate`s before this poll
+    /// hold only lines not read yet, and are read whole; then the file is
+    /// read again from its start.
     fn truncated(&mut self) {
         let Some(old) = self.current.take() else {
             return;
@@ -530,7 +540,12 @@ impl State {
         let resume = old.rdr.next_position();
         let set = super::rotated(&self.path).unwrap_or_default();
         let path = self.path.clone();
-        for p in set.iter().rev().filter(|p| p.as_path() != &*path) {
+        for (i, p) in set
+            .iter()
+            .enumerate()
+            .rev()
+            .filter(|(_, p)| p.as_path() != &*path)
+        {
             let Some(meta) = std::fs::metadata(p).ok() else {
                 continue;
             };
@@ -549,7 +564,10 @@ impl State {
                 t.polls_left = Some(self.grace_polls());
                 self.draining.push(t);
             }
-            break;
+            self.remember_print(old.fingerprint);
+            // The copies newer than this one (the set is oldest first).
+            self.read_new_files(set.get(i + 1..).unwrap_or_default());
+            return;
         }
         self.remember_print(old.fingerprint);
     }

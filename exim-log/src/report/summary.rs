@@ -30,6 +30,10 @@ use super::{LogClock, TimeWindow};
 use super::{merge_span, widen_span};
 use crate::budget::MemoryBudget;
 
+/// How many bounded tables a [`Summary`] keeps (its budget is shared among
+/// them; see `Summary::tables_mut`).
+const TABLES: usize = 9;
+
 /// Upper bounds (seconds) of the queue-time buckets, eximstats' own.
 pub const QUEUE_BUCKETS: [(u64, &str); 9] = [
     (60, "1m"),
@@ -263,10 +267,11 @@ impl Summary {
     fn rebalance(&mut self, coming: &[usize]) {
         let budget = self.budget.get();
         // Equal first shares.
-        rebalance_budget(&mut self.tables_mut(), coming, budget, &[budget / 9; 9]);
+        let first = [budget / TABLES; TABLES];
+        rebalance_budget(&mut self.tables_mut(), coming, budget, &first);
     }
 
-    fn tables_mut(&mut self) -> [&mut dyn Table; 9] {
+    fn tables_mut(&mut self) -> [&mut dyn Table; TABLES] {
         [
             &mut self.sending_hosts,
             &mut self.local_senders,
@@ -280,7 +285,7 @@ impl Summary {
         ]
     }
 
-    fn tables(&self) -> [&dyn Table; 9] {
+    fn tables(&self) -> [&dyn Table; TABLES] {
         [
             &self.sending_hosts,
             &self.local_senders,

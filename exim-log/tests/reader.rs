@@ -724,6 +724,20 @@ fn shift_rotated(dir: &Path) {
     }
 }
 
+/// logrotate's `copytruncate` of `path` (a file named `mainlog`): the rotated
+/// files move up one, `mainlog.1` becomes a copy, and the file is emptied.
+fn copy_and_truncate(path: &Path) {
+    let dir = path.parent().unwrap();
+    shift_rotated(dir);
+    fs::copy(path, dir.join("mainlog.1")).unwrap();
+    OpenOptions::new()
+        .write(true)
+        .open(path)
+        .unwrap()
+        .set_len(0)
+        .unwrap();
+}
+
 /// Every line `follow` yields until its control ends it, as text.
 fn followed<D: FollowControl>(follow: Follow<D>) -> Vec<String> {
     follow
@@ -774,14 +788,7 @@ fn follow_finds_every_line_once_across_rotations() {
     let mut old: Option<File> = None;
     let p = path.clone();
     let copytruncate = |refill: &[(u32, usize)], written: &mut Vec<String>| {
-        shift_rotated(&d);
-        fs::copy(&p, d.join("mainlog.1")).unwrap();
-        OpenOptions::new()
-            .write(true)
-            .open(&p)
-            .unwrap()
-            .set_len(0)
-            .unwrap();
+        copy_and_truncate(&p);
         for &(i, pad) in refill {
             let l = numbered(i, pad);
             append(&p, &l);
@@ -1055,14 +1062,7 @@ fn follow_reads_every_copy_of_copytruncates_between_two_polls() {
     append(&path, &numbered(2, 0));
     let p = path.clone();
     let copytruncate = |refill: u32| {
-        shift_rotated(&d);
-        fs::copy(&p, d.join("mainlog.1")).unwrap();
-        OpenOptions::new()
-            .write(true)
-            .open(&p)
-            .unwrap()
-            .set_len(0)
-            .unwrap();
+        copy_and_truncate(&p);
         append(&p, &numbered(refill, 0));
     };
     let mut step = 0;

@@ -1056,14 +1056,13 @@ fn follow_reads_the_middle_file_after_an_empty_log() {
 #[test]
 fn follow_reads_every_copy_of_copytruncates_between_two_polls() {
     let dir = tempfile::tempdir().unwrap();
-    let d = dir.path().to_path_buf();
-    let path = d.join("mainlog");
-    append(&path, &numbered(1, 0));
-    append(&path, &numbered(2, 0));
-    let p = path.clone();
+    let path = dir.path().join("mainlog");
+    for i in 1..=2 {
+        append(&path, &numbered(i, 0));
+    }
     let copytruncate = |refill: u32| {
-        copy_and_truncate(&p);
-        append(&p, &numbered(refill, 0));
+        copy_and_truncate(&path);
+        append(&path, &numbered(refill, 0));
     };
     let mut step = 0;
     let control = |_| {
@@ -1071,7 +1070,7 @@ fn follow_reads_every_copy_of_copytruncates_between_two_polls() {
         if step > 1 {
             return false;
         }
-        append(&p, &numbered(3, 0));
+        append(&path, &numbered(3, 0));
         copytruncate(4);
         copytruncate(5);
         copytruncate(6);

@@ -400,3 +400,80 @@ fn every_framing_unwraps_to_the_same_events() {
     }
     eprintln!("{n} wrapped lines unwrap to the same events");
 }
+
+#[cfg(feature = "serde")]
+/// Every corpus main-log line as `journalctl -o json` writes it (`MESSAGE`
+/// encoded by serde_json, or as an array of its bytes when it is not UTF-8,
+/// as journalctl does), with Exim's timestamp and without it: the file is
+/// told to be `JournalJson`, and every record unwraps to the line itself,
+/// byte for byte (without the timestamp: to the `__REALTIME_TIMESTAMP` time
+/// and the text), through `Unwrap` and through the file reader.
+#[test]
+fn journal_json_records_unwrap_to_the_lines() {
+    use exim_log::reader::LogFiles;
+    use exim_log::syslog::{Framing, Unwrap};
+    let mut lines: Vec<Vec<u8>> = Vec::new();
+    common::corpus_lines("mainlog", |_, line| {
+        if parse_line(line).is_ok() {
+            lines.push(line.to_vec());
+        }
+    });
+    if lines.is_empty() {
+        return;
+    }
+    let message = |text: &[u8]| match std::str::from_utf8(text) {
+        Ok(s) => serde_json::Value::from(s),
+        Err(_) => serde_json::Value::from(text.to_vec()),
+    };
+    let dir = tempfile::tempdir().unwrap();
+    for with_ts in [true, false] {
+        let mut file = Vec::new();
+        let mut want: Vec<Vec<u8>> = Vec::new();
+        for (i, l) in lines.iter().enumerate() {
+            let p = parse_line(l).unwrap();
+            let text = if with_ts {
+                l.clone()
+            } else {
+                let from = p.text_offset() - p.message_id.map_or(0, |m| m.as_str().len() + 1);
+                l[from..].to_vec()
+            };
+            let record = serde_json::json!({
+                "__CURSOR": format!("s=1;i={i:x}"),
+                "__REALTIME_TIMESTAMP": "1795765654250000",
+                "_PID": "812",
+                "SYSLOG_IDENTIFIER": "exim",
+                "MESSAGE": message(&text),
+            });
+            file.extend_from_slice(serde_json::to_string(&record).unwrap().as_bytes());
+            file.push(b'\n');
+            want.push(if with_ts {
+                text
+            } else {
+                [&b"2026-11-27 07:47:34.250 +0000 "[..], &text].concat()
+            });
+        }
+        assert_eq!(Framing::detect(&file), Framing::JournalJson);
+        let mut u = Unwrap::new(Framing::JournalJson);
+        let got: Vec<Vec<u8>> = file
+            .split(|b| *b == b'\n')
+            .filter_map(|l| u.line(l).map(<[u8]>::to_vec))
+            .collect();
+        assert_eq!(got.len(), want.len());
+        for (g, w) in got.iter().zip(&want) {
+            assert_eq!(String::from_utf8_lossy(g), String::from_utf8_lossy(w));
+            assert_eq!(g, w);
+        }
+        let path = dir.path().join(format!("journal-{with_ts}.json"));
+        std::fs::write(&path, &file).unwrap();
+        let mut files = LogFiles::new([&path]);
+        let mut n = 0;
+        while let Some((line, _)) = files.next_line().unwrap() {
+            assert_eq!(line, want[n].as_slice());
+            n += 1;
+        }
+        assert_eq!(n, want.len());
+        eprintln!(
+            "{n} journalctl -o json records (timestamp kept: {with_ts}) unwrap to their lines"
+        );
+    }
+}

@@ -31,7 +31,7 @@ use exim_log::paniclog::PanicLog;
 use exim_log::reader::{LogReader, Prefilter, ReadErrorKind};
 use exim_log::rejectlog::RejectLog;
 use exim_log::spool;
-use exim_log::syslog::parse_syslog_line;
+use exim_log::syslog::{Framing, Unwrap, parse_syslog_line};
 use exim_log::{
     Event, Inference, LogLine, LogSelector, MessageId, Options, Peer, Quoted, Received, Text,
     exim_message_ids, parse_line, received_headers, starts_entry,
@@ -663,6 +663,31 @@ pub fn check_line(data: &[u8]) {
             serde_json::to_string(&l).unwrap_or_else(|e| panic!("JSON: {e}"));
         }
         Err(e) => assert!(e.offset <= data.len(), "syslog error offset past the input"),
+    }
+
+    // The line as each framing's line (a file of one line): no panic, and
+    // what comes out is at most the line (decoded, never longer) with a
+    // time put in front, and parses without a panic.
+    for framing in [
+        Framing::Plain,
+        Framing::Rfc3164,
+        Framing::Rfc5424,
+        Framing::JournalShortIso,
+        Framing::EximTimeFirst,
+        Framing::HostFirst,
+        Framing::JournalExport,
+        Framing::JournalJson,
+    ] {
+        let mut u = Unwrap::new(framing).with_year(2026);
+        if let Some(out) = u.line(data) {
+            assert!(
+                out.len() <= data.len() + 40,
+                "{framing:?}: {} bytes out of a {}-byte line",
+                out.len(),
+                data.len()
+            );
+            let _ = parse_line(out);
+        }
     }
 }
 

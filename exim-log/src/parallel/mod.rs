@@ -743,6 +743,19 @@ mod tests {
 
     /// Two ranges of `path` (told its framing), cut at every byte, give
     /// `whole`, the lines of the whole file.
+    /// `text` as a file: told to be `framing`, and cut in two at every byte
+    /// giving the lines of the whole file ([`every_cut_gives`]), which are
+    /// returned.
+    fn cut_everywhere(text: &str, framing: Framing) -> Vec<(u64, Vec<u8>)> {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("log");
+        std::fs::write(&path, text).unwrap();
+        let (whole, told) = lines_of_file(&path);
+        assert_eq!(told, Some(framing));
+        every_cut_gives(&path, told, &whole);
+        whole
+    }
+
     fn every_cut_gives(path: &Path, framing: Option<Framing>, whole: &[(u64, Vec<u8>)]) {
         let len = std::fs::metadata(path).unwrap().len();
         cuts_give(path, framing, whole, 0..=len);
@@ -953,16 +966,33 @@ mod tests {
                 1_764_229_654_000_000 + i * 1_000_000
             );
         }
-        let dir = tempfile::tempdir().unwrap();
-        let path = dir.path().join("journal.export");
-        std::fs::write(&path, &text).unwrap();
-        let (whole, framing) = lines_of_file(&path);
-        assert_eq!(framing, Some(Framing::JournalExport));
+        let whole = cut_everywhere(&text, Framing::JournalExport);
         let times: Vec<&[u8]> = whole.iter().filter_map(|(_, l)| l.get(..19)).collect();
         assert_eq!(times.len(), 6);
         assert_eq!(times.first().copied(), Some(&b"2025-11-27 07:47:34"[..]));
         assert_eq!(times.last().copied(), Some(&b"2025-11-27 07:47:39"[..]));
-        every_cut_gives(&path, framing, &whole);
+    }
+
+    /// Two ranges cut at every byte of a `journalctl -o json` file (a
+    /// record a line, escaped quotes in the text, other programs' records
+    /// between): the lines of the whole file, with their times, at every cut.
+    #[test]
+    fn ranges_cut_anywhere_in_a_journal_json_give_the_files_lines() {
+        let mut text = String::new();
+        for i in 0..6u64 {
+            text += &format!(
+                "{{\"__CURSOR\":\"s=1;i={i}\",\"__REALTIME_TIMESTAMP\":\"{}\",\"SYSLOG_IDENTIFIER\":\"exim\",\
+                 \"MESSAGE\":\"1sAoM5-00000009r3p-{i:04} => a@b.example R=r T=t C=\\\"250 OK\\\"\"}}\n\
+                 {{\"SYSLOG_IDENTIFIER\":\"sshd\",\"MESSAGE\":\"another program\"}}\n",
+                1_764_229_654_000_000 + i * 1_000_000
+            );
+        }
+        let whole = cut_everywhere(&text, Framing::JournalJson);
+        assert_eq!(whole.len(), 6);
+        assert_eq!(
+            whole.first().map(|(_, l)| l.as_slice()),
+            Some(&b"2025-11-27 07:47:34.000 +0000 1sAoM5-00000009r3p-0000 => a@b.example R=r T=t C=\"250 OK\""[..])
+        );
     }
 
     /// A file that starts with Exim's own lines and goes on with syslog

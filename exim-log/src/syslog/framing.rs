@@ -14,6 +14,7 @@
 //! assert_eq!(parsed.timestamp.to_string(), "2026-11-27T07:47:34");
 //! ```
 
+use super::journal_json;
 use super::prefix::{self, Kind};
 use crate::entries::starts_entry;
 use crate::line::trim_line_ending;
@@ -41,6 +42,9 @@ pub enum Framing {
     HostFirst,
     /// `journalctl -o export`: `FIELD=value` lines, records apart by blank lines.
     JournalExport,
+    /// `journalctl -o json` (and `-o json-seq`): a JSON object a line, its
+    /// `MESSAGE`, `__REALTIME_TIMESTAMP` and `SYSLOG_IDENTIFIER` fields.
+    JournalJson,
 }
 
 /// How many non-empty lines [`Framing::detect`] looks at.
@@ -51,7 +55,8 @@ impl Framing {
     /// plenty): each of the first 50 non-empty lines is classified and the
     /// most common wrapper wins; [`Framing::Plain`] when none is found.
     /// `journalctl -o export` is known from its `__CURSOR=` /
-    /// `__REALTIME_TIMESTAMP=` fields.
+    /// `__REALTIME_TIMESTAMP=` fields, `journalctl -o json` from a JSON
+    /// object with such a field or `MESSAGE`.
     pub fn detect(head: &[u8]) -> Framing {
         let mut counts = [0usize; 7];
         for line in head
@@ -62,6 +67,9 @@ impl Framing {
         {
             if line.starts_with(b"__CURSOR=") || line.starts_with(b"__REALTIME_TIMESTAMP=") {
                 return Framing::JournalExport;
+            }
+            if journal_json::is_record(line) {
+                return Framing::JournalJson;
             }
             if let Some(f) = Framing::of_line(line)
                 && let Some(c) = counts.get_mut(f.index())
@@ -110,6 +118,7 @@ impl Framing {
             Framing::EximTimeFirst => 4,
             Framing::HostFirst => 5,
             Framing::JournalExport => 6,
+            Framing::JournalJson => 7,
         }
     }
 
@@ -121,6 +130,7 @@ impl Framing {
             4 => Framing::EximTimeFirst,
             5 => Framing::HostFirst,
             6 => Framing::JournalExport,
+            7 => Framing::JournalJson,
             _ => Framing::Plain,
         }
     }
@@ -290,6 +300,7 @@ impl Unwrap {
             match self.framing {
                 Framing::Plain => Some(line),
                 Framing::JournalExport => self.export_line(line),
+                Framing::JournalJson => self.json_line(line),
                 _ => self.syslog_line(line),
             }
         }?;
@@ -441,6 +452,54 @@ impl Unwrap {
     }
 }
 
+impl Unwrap {
+    /// `journalctl -o json`: the `MESSAGE` of an Exim record, its time from
+    /// `__REALTIME_TIMESTAMP` (UTC) put in front when the text has none. A
+    /// message without escapes that has its timestamp is returned as a slice
+    /// of the line. A line that is not a JSON object, and a record whose
+    /// `MESSAGE` is not text (`null`: longer than `journalctl` prints without
+    /// `--all`), is returned as it is, so that the parser reports it.
+    fn json_line<'a>(&'a mut self, line: &'a [u8]) -> Option<&'a [u8]> {
+        if line.trim_ascii().is_empty() {
+            return None;
+        }
+        let Some(rec) = journal_json::record(line) else {
+            return Some(line);
+        };
+        if !self.any_program
+            && let Some(p) = rec.program
+        {
+            self.out.clear();
+            if !p.decode_into(&mut self.out) || !is_exim(&self.out) {
+                return None;
+            }
+        }
+        let message = rec.message?;
+        if let journal_json::Value::Str {
+            raw,
+            escaped: false,
+        } = message
+            && starts_entry(raw)
+        {
+            return Some(raw);
+        }
+        self.out.clear();
+        if !message.decode_into(&mut self.out) {
+            return Some(line);
+        }
+        if !starts_entry(&self.out)
+            && let Some(micros) = rec.time
+        {
+            let mut time = Vec::with_capacity(30);
+            utc_time(micros, &mut time);
+            time.push(b' ');
+            self.out.splice(0..0, time);
+        }
+        // An empty text with no time to put in front is no line.
+        (!self.out.is_empty()).then_some(&self.out)
+    }
+}
+
 /// Where [`Unwrap::locate`] put a line: a range of the input, or the
 /// unwrapper's own buffer.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -581,6 +640,14 @@ mod tests {
                 "__CURSOR=s=1\n__REALTIME_TIMESTAMP=1\nMESSAGE=x\n\n",
                 Framing::JournalExport,
             ),
+            (
+                "{\"__CURSOR\":\"s=1\",\"__REALTIME_TIMESTAMP\":\"1795765654250000\",\"MESSAGE\":\"Start queue run: pid=812\"}\n",
+                Framing::JournalJson,
+            ),
+            (
+                "\x1e{\"MESSAGE\":\"Start queue run: pid=812\",\"SYSLOG_IDENTIFIER\":\"exim\"}\n",
+                Framing::JournalJson,
+            ),
             // A main log whose lines look like wrappers to a lenient eye.
             (
                 "2019-10-22 03:39:17 1sAoM5-00000009r3p-06vq malware: x\n2019-10-22 03:39:17 Start queue run: pid=1\n",
@@ -663,6 +730,36 @@ mod tests {
                     "2021-07-17 23:20:49 End queue run: pid=812",
                 ],
             ),
+            (
+                // The time put in front when the text has none; escapes
+                // decoded; another program's record, a record without
+                // MESSAGE and a blank line skipped; a MESSAGE too long for
+                // journalctl (null) and a line that is not JSON kept as they
+                // are, for the parser to report.
+                Framing::JournalJson,
+                concat!(
+                    r#"{"__REALTIME_TIMESTAMP":"1795765654250000","SYSLOG_IDENTIFIER":"exim","MESSAGE":"Start queue run: pid=812"}"#,
+                    "\n",
+                    r#"{"SYSLOG_IDENTIFIER":"exim4","MESSAGE":"2026-11-27 07:47:35 1sAoM5-00000009r3p-06vq => a@b.example R=r T=t C=\"250 OK\""}"#,
+                    "\n",
+                    r#"{"SYSLOG_IDENTIFIER":"dovecot","MESSAGE":"imap-login: Login"}"#,
+                    "\n",
+                    r#"{"_COMM":"exim","MESSAGE":[50,48,50,54,45,49,49,45,50,55,32,48,55,58,52,55,58,51,54,32,84,61,34,233,34]}"#,
+                    "\n",
+                    r#"{"__CURSOR":"s=2"}"#,
+                    "\n\n",
+                    r#"{"SYSLOG_IDENTIFIER":"exim","MESSAGE":null}"#,
+                    "\n",
+                    "not json",
+                ),
+                &[
+                    "2026-11-27 07:47:34.250 +0000 Start queue run: pid=812",
+                    "2026-11-27 07:47:35 1sAoM5-00000009r3p-06vq => a@b.example R=r T=t C=\"250 OK\"",
+                    "2026-11-27 07:47:36 T=\"\u{FFFD}\"",
+                    r#"{"SYSLOG_IDENTIFIER":"exim","MESSAGE":null}"#,
+                    "not json",
+                ],
+            ),
         ];
         for (framing, lines, want) in cases {
             assert_eq!(unwrap_all(*framing, lines), *want, "{lines}");
@@ -684,6 +781,11 @@ mod tests {
         let mut u = Unwrap::new(Framing::Rfc3164);
         let out = u.line(line).unwrap();
         assert!(std::ptr::eq(out.as_ptr(), line[29..].as_ptr()));
+        // And in a JSON record whose MESSAGE has no escapes.
+        let line = br#"{"SYSLOG_IDENTIFIER":"exim","MESSAGE":"2026-11-27 07:47:34 Start queue run: pid=4"}"#;
+        let mut u = Unwrap::new(Framing::JournalJson);
+        let out = u.line(line).unwrap();
+        assert!(std::ptr::eq(out.as_ptr(), line[39..].as_ptr()));
     }
 
     #[test]

@@ -18,6 +18,9 @@
 //! * `journalctl -o export` records ([`JournalExport`]): `MESSAGE=`, `_PID=`,
 //!   `SYSLOG_IDENTIFIER=`, `_HOSTNAME=`, `PRIORITY=`, `SYSLOG_FACILITY=`,
 //!   `__REALTIME_TIMESTAMP=` fields, one record per blank-line-separated block
+//! * `journalctl -o json` / `-o json-seq` records (a JSON object a line):
+//!   read by [`Unwrap`] only, which takes `MESSAGE` (decoded; an array of
+//!   bytes when it is not UTF-8), `SYSLOG_IDENTIFIER` and `__REALTIME_TIMESTAMP`
 //!
 //! To read a whole file whatever its wrapper, tell it with
 //! [`Framing::detect`] on its first bytes and pass every line through
@@ -43,6 +46,7 @@ use crate::text::Text;
 use crate::timestamp::Timestamp;
 
 mod framing;
+mod journal_json;
 mod prefix;
 
 pub(crate) use framing::Located;

@@ -404,10 +404,13 @@ fn every_framing_unwraps_to_the_same_events() {
 #[cfg(feature = "serde")]
 /// Every corpus main-log line as `journalctl -o json` writes it (`MESSAGE`
 /// encoded by serde_json, or as an array of its bytes when it is not UTF-8,
-/// as journalctl does), with Exim's timestamp and without it: the file is
-/// told to be `JournalJson`, and every record unwraps to the line itself,
-/// byte for byte (without the timestamp: to the `__REALTIME_TIMESTAMP` time
-/// and the text), through `Unwrap` and through the file reader.
+/// as journalctl does), with Exim's timestamp and without it, a line longer
+/// than 100 bytes split into `[n/m]` records as log.c write_syslog splits
+/// (at 100 bytes here to split many; a chunk may cut a character, its bytes
+/// then an array), the chunks of two processes interleaved: the file is told
+/// to be `JournalJson`, and the records unwrap to the lines themselves, byte
+/// for byte (without the timestamp: to the `__REALTIME_TIMESTAMP` time and
+/// the text), through `Unwrap` and through the file reader.
 #[test]
 fn journal_json_records_unwrap_to_the_lines() {
     use exim_log::reader::LogFiles;
@@ -425,10 +428,27 @@ fn journal_json_records_unwrap_to_the_lines() {
         Ok(s) => serde_json::Value::from(s),
         Err(_) => serde_json::Value::from(text.to_vec()),
     };
+    let record = |i: usize, pid: usize, text: &[u8]| {
+        let r = serde_json::json!({
+            "__CURSOR": format!("s=1;i={i:x}"),
+            "__REALTIME_TIMESTAMP": "1795765654250000",
+            "SYSLOG_PID": pid.to_string(),
+            "SYSLOG_IDENTIFIER": "exim",
+            "MESSAGE": message(text),
+        });
+        let mut line = serde_json::to_vec(&r).unwrap();
+        line.push(b'\n');
+        line
+    };
+    const SPLIT: usize = 100;
     let dir = tempfile::tempdir().unwrap();
     for with_ts in [true, false] {
         let mut file = Vec::new();
         let mut want: Vec<Vec<u8>> = Vec::new();
+        // The chunks of the previous long line, written after the first
+        // chunk of the next one (another process).
+        let mut held: Vec<Vec<u8>> = Vec::new();
+        let mut pending: Option<Vec<u8>> = None;
         for (i, l) in lines.iter().enumerate() {
             let p = parse_line(l).unwrap();
             let text = if with_ts {
@@ -437,20 +457,41 @@ fn journal_json_records_unwrap_to_the_lines() {
                 let from = p.text_offset() - p.message_id.map_or(0, |m| m.as_str().len() + 1);
                 l[from..].to_vec()
             };
-            let record = serde_json::json!({
-                "__CURSOR": format!("s=1;i={i:x}"),
-                "__REALTIME_TIMESTAMP": "1795765654250000",
-                "_PID": "812",
-                "SYSLOG_IDENTIFIER": "exim",
-                "MESSAGE": message(&text),
-            });
-            file.extend_from_slice(serde_json::to_string(&record).unwrap().as_bytes());
-            file.push(b'\n');
-            want.push(if with_ts {
-                text
+            let line = if with_ts {
+                text.clone()
             } else {
                 [&b"2026-11-27 07:47:34.250 +0000 "[..], &text].concat()
+            };
+            let pid = 800 + i % 2;
+            let chunks: Vec<&[u8]> = text.chunks(SPLIT).collect();
+            let n = chunks.len();
+            let mut records = chunks.iter().enumerate().map(|(k, c)| {
+                let body = if n > 1 {
+                    [format!("[{}/{n}] ", k + 1).as_bytes(), c].concat()
+                } else {
+                    c.to_vec()
+                };
+                record(i, pid, &body)
             });
+            file.extend(records.next().unwrap_or_else(|| record(i, pid, b"")));
+            // Unsplit, the line is whole before the rest of the one before.
+            if n <= 1 {
+                want.push(line.clone());
+            }
+            for r in held.drain(..) {
+                file.extend(r);
+            }
+            if let Some(w) = pending.take() {
+                want.push(w);
+            }
+            if n > 1 {
+                held.extend(records);
+                pending = Some(line);
+            }
+        }
+        want.extend(pending.take());
+        for r in held.drain(..) {
+            file.extend(r);
         }
         assert_eq!(Framing::detect(&file), Framing::JournalJson);
         let mut u = Unwrap::new(Framing::JournalJson);

@@ -975,17 +975,25 @@ mod tests {
 
     /// Two ranges cut at every byte of a `journalctl -o json` file (a
     /// record a line, escaped quotes in the text, other programs' records
-    /// between): the lines of the whole file, with their times, at every cut.
+    /// between, each delivery line split in two `[n/2]` records with another
+    /// program's record between): the lines of the whole file, with their
+    /// times, at every cut.
     #[test]
     fn ranges_cut_anywhere_in_a_journal_json_give_the_files_lines() {
         let mut text = String::new();
         for i in 0..6u64 {
-            text += &format!(
-                "{{\"__CURSOR\":\"s=1;i={i}\",\"__REALTIME_TIMESTAMP\":\"{}\",\"SYSLOG_IDENTIFIER\":\"exim\",\
-                 \"MESSAGE\":\"1sAoM5-00000009r3p-{i:04} => a@b.example R=r T=t C=\\\"250 OK\\\"\"}}\n\
-                 {{\"SYSLOG_IDENTIFIER\":\"sshd\",\"MESSAGE\":\"another program\"}}\n",
-                1_764_229_654_000_000 + i * 1_000_000
-            );
+            let record = |msg: &str| {
+                format!(
+                    "{{\"__CURSOR\":\"s=1;i={i}\",\"__REALTIME_TIMESTAMP\":\"{}\",\
+                     \"SYSLOG_IDENTIFIER\":\"exim\",\"SYSLOG_PID\":\"812\",\"MESSAGE\":\"{msg}\"}}\n",
+                    1_764_229_654_000_000 + i * 1_000_000
+                )
+            };
+            text += &record(&format!(
+                "[1/2] 1sAoM5-00000009r3p-{i:04} => a@b.example R=r "
+            ));
+            text += "{\"SYSLOG_IDENTIFIER\":\"sshd\",\"MESSAGE\":\"another program\"}\n";
+            text += &record("[2/2] T=t C=\\\"250 OK\\\"");
         }
         let whole = cut_everywhere(&text, Framing::JournalJson);
         assert_eq!(whole.len(), 6);

@@ -454,11 +454,13 @@ impl Unwrap {
 
 impl Unwrap {
     /// `journalctl -o json`: the `MESSAGE` of an Exim record, its time from
-    /// `__REALTIME_TIMESTAMP` (UTC) put in front when the text has none. A
-    /// message without escapes that has its timestamp is returned as a slice
-    /// of the line. A line that is not a JSON object, and a record whose
-    /// `MESSAGE` is not text (`null`: longer than `journalctl` prints without
-    /// `--all`), is returned as it is, so that the parser reports it.
+    /// `__REALTIME_TIMESTAMP` (UTC) put in front when the text has none;
+    /// `[n/m]` chunks of a long line (log.c write_syslog splits whatever the
+    /// syslog daemon) joined per process as for syslog lines. A message
+    /// without escapes that has its timestamp is returned as a slice of the
+    /// line. A line that is not a JSON object, and a record whose `MESSAGE` is
+    /// not text (`null`: longer than `journalctl` prints without `--all`), is
+    /// returned as it is, so that the parser reports it.
     fn json_line<'a>(&'a mut self, line: &'a [u8]) -> Option<&'a [u8]> {
         if line.trim_ascii().is_empty() {
             return None;
@@ -486,6 +488,26 @@ impl Unwrap {
         self.out.clear();
         if !message.decode_into(&mut self.out) {
             return Some(line);
+        }
+        if let Ok((text, (index, count, at_newline))) = prefix::chunk(&self.out)
+            && count > 1
+        {
+            let text = text.to_vec();
+            let mut time = Vec::new();
+            if let Some(micros) = rec.time {
+                utc_time(micros, &mut time);
+            }
+            // The journal's time in Exim's shape: put in front as it is.
+            let p = prefix::Prefix {
+                priority: None,
+                time: &time,
+                host: None,
+                program: b"",
+                pid: rec.pid,
+                kind: Kind::EximTimeFirst,
+            };
+            self.add_chunk(p, index, count, at_newline, &text)?;
+            return Some(&self.out);
         }
         if !starts_entry(&self.out)
             && let Some(micros) = rec.time

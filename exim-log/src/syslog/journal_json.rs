@@ -4,7 +4,8 @@
 //! them) and a field over 4096 bytes without `journalctl --all` (`null`).
 //!
 //! Only the fields [`super::Unwrap`] needs are taken: `MESSAGE`,
-//! `__REALTIME_TIMESTAMP`, `SYSLOG_IDENTIFIER` (or `_COMM`). A scanner by
+//! `__REALTIME_TIMESTAMP`, `SYSLOG_IDENTIFIER` (or `_COMM`), `SYSLOG_PID` (or
+//! `_PID`). A scanner by
 //! hand, not nom or serde_json: the objects are flat, a value is found by
 //! looking for its closing quote (`memchr2`), and a string without escapes
 //! (an Exim line without `"`) is returned as a slice of the line, decoded
@@ -24,6 +25,8 @@ pub(crate) struct JsonRecord<'a> {
     pub time: Option<u64>,
     /// `SYSLOG_IDENTIFIER`, else `_COMM`.
     pub program: Option<Value<'a>>,
+    /// `SYSLOG_PID`, else `_PID`: whose `[n/m]` chunks are joined.
+    pub pid: Option<u32>,
 }
 
 /// A field's value as the line writes it.
@@ -90,6 +93,7 @@ pub(crate) fn record(line: &[u8]) -> Option<JsonRecord<'_>> {
     };
     let mut rec = JsonRecord::default();
     let mut comm = None;
+    let mut pid = None;
     s.expect(b'{')?;
     if s.eat(b'}') {
         return Some(rec);
@@ -111,6 +115,17 @@ pub(crate) fn record(line: &[u8]) -> Option<JsonRecord<'_>> {
                 rec.program.get_or_insert(value);
             }
             b"_COMM" => comm = comm.or(Some(value)),
+            b"SYSLOG_PID" | b"_PID" => {
+                if let Value::Str { raw, .. } = value
+                    && let Some(n) = crate::parse::fields::number(raw)
+                {
+                    // The process's own id first (`_PID` may be the journal's
+                    // view of a forked child's).
+                    if key == b"SYSLOG_PID" || pid.is_none() {
+                        pid = Some(n);
+                    }
+                }
+            }
             _ => {}
         }
         if s.eat(b',') {
@@ -120,6 +135,7 @@ pub(crate) fn record(line: &[u8]) -> Option<JsonRecord<'_>> {
         break;
     }
     rec.program = rec.program.or(comm);
+    rec.pid = pid;
     Some(rec)
 }
 
@@ -324,6 +340,14 @@ mod tests {
         let line = r#"{"__CURSOR":"s=1;i=2","__REALTIME_TIMESTAMP":"1765101600123456","_PID":"812","_COMM":"exim4","SYSLOG_IDENTIFIER":"exim","MESSAGE":"2026-12-07 10:00:00 Start queue run: pid=812","_HOSTNAME":"mx1"}"#;
         let rec = record(line.as_bytes()).unwrap();
         assert_eq!(rec.time, Some(1_765_101_600_123_456));
+        assert_eq!(rec.pid, Some(812));
+        // SYSLOG_PID (the sender's own) before _PID, in either order.
+        for line in [
+            r#"{"_PID":"2","SYSLOG_PID":"1","MESSAGE":"x"}"#,
+            r#"{"SYSLOG_PID":"1","_PID":"2","MESSAGE":"x"}"#,
+        ] {
+            assert_eq!(record(line.as_bytes()).unwrap().pid, Some(1), "{line}");
+        }
         assert_eq!(
             rec.program,
             Some(Value::Str {

@@ -20,7 +20,8 @@
 //!   `__REALTIME_TIMESTAMP=` fields, one record per blank-line-separated block
 //! * `journalctl -o json` / `-o json-seq` records (a JSON object a line):
 //!   read by [`Unwrap`] only, which takes `MESSAGE` (decoded; an array of
-//!   bytes when it is not UTF-8), `SYSLOG_IDENTIFIER` and `__REALTIME_TIMESTAMP`
+//!   bytes when it is not UTF-8), `SYSLOG_IDENTIFIER`, `SYSLOG_PID` (whose
+//!   `[n/m]` chunks are joined) and `__REALTIME_TIMESTAMP`
 //!
 //! To read a whole file whatever its wrapper, tell it with
 //! [`Framing::detect`] on its first bytes and pass every line through

@@ -62,11 +62,14 @@ Inputs (every subcommand that reads logs): FILE may be plain or gzip
 rotation suffix (mainlog.2.gz, mainlog.1, mainlog); a directory means its
 mainlog (or exim_mainlog) rotated set; `-`, or no FILE when standard input is
 not a terminal, reads standard input. --sample reads the bundled sample log.
+Syslog files (RFC 3164, RFC 5424, rsyslog templates) and journalctl output
+(-o short, short-iso, export, json) are told from their content and unwrapped.
 
 Examples:
   exim-log spam-sources --sample
   exim-log spam-sources /var/log/exim4/
   zcat /var/log/exim4/mainlog.1.gz | exim-log abuse-report --offenders
+  journalctl -u exim4 -o json --since today | exim-log summary
   exim-log trace 1FZ8zt-0005lz-E7 /var/log/exim4/
   exim-log summary --json --since 2026-11-25 /var/log/exim4/mainlog*
   exim-log report --html report.html /var/log/exim4/

@@ -53,11 +53,11 @@ impl Value<'_> {
             } => out.extend_from_slice(raw),
             Value::Str { raw, escaped: true } => unescape(raw, out),
             Value::Bytes(list) => {
+                // journalctl writes numbers 0-255 only: anything else (a
+                // string, 256, an empty element) is not a value of it.
                 for n in list.split(|b| *b == b',') {
-                    let n = n.trim_ascii();
-                    match crate::parse::fields::number::<u8>(n) {
+                    match crate::parse::fields::number::<u8>(n.trim_ascii()) {
                         Some(b) => out.push(b),
-                        None if n.is_empty() => {}
                         None => return false,
                     }
                 }
@@ -398,6 +398,12 @@ mod tests {
             message(r#"{"MESSAGE":["first","second"],"X":[[1],{"a":[2]}]}"#).unwrap(),
             b"first"
         );
+        // Arrays journalctl does not write: not a value.
+        for odd in [r#"[65,"x"]"#, "[65,256]", "[65,,66]", "[65,]"] {
+            let line = format!(r#"{{"MESSAGE":{odd}}}"#);
+            assert_eq!(message(&line), None, "{line}");
+        }
+        assert_eq!(message(r#"{"MESSAGE":[ 65 , 66 ]}"#).unwrap(), b"AB");
         // Too long for journalctl without --all.
         assert_eq!(message(r#"{"MESSAGE":null}"#), None);
         assert_eq!(

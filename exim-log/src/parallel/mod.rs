@@ -741,8 +741,6 @@ mod tests {
             .collect()
     }
 
-    /// Two ranges of `path` (told its framing), cut at every byte, give
-    /// `whole`, the lines of the whole file.
     /// `text` as a file: told to be `framing`, and cut in two at every byte
     /// giving the lines of the whole file ([`every_cut_gives`]), which are
     /// returned.
@@ -756,6 +754,8 @@ mod tests {
         whole
     }
 
+    /// Two ranges of `path` (told its framing), cut at every byte, give
+    /// `whole`, the lines of the whole file.
     fn every_cut_gives(path: &Path, framing: Option<Framing>, whole: &[(u64, Vec<u8>)]) {
         let len = std::fs::metadata(path).unwrap().len();
         cuts_give(path, framing, whole, 0..=len);

@@ -450,9 +450,7 @@ impl Unwrap {
         self.out.extend_from_slice(text);
         Some(&self.out)
     }
-}
 
-impl Unwrap {
     /// `journalctl -o json`: the `MESSAGE` of an Exim record, its time from
     /// `__REALTIME_TIMESTAMP` (UTC) put in front when the text has none;
     /// `[n/m]` chunks of a long line (log.c write_syslog splits whatever the

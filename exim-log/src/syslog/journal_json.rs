@@ -5,11 +5,10 @@
 //!
 //! Only the fields [`super::Unwrap`] needs are taken: `MESSAGE`,
 //! `__REALTIME_TIMESTAMP`, `SYSLOG_IDENTIFIER` (or `_COMM`), `SYSLOG_PID` (or
-//! `_PID`). A scanner by
-//! hand, not nom or serde_json: the objects are flat, a value is found by
-//! looking for its closing quote (`memchr2`), and a string without escapes
-//! (an Exim line without `"`) is returned as a slice of the line, decoded
-//! only when it has some.
+//! `_PID`). A scanner by hand, not nom or serde_json: the objects are flat, a
+//! value is found by looking for its closing quote (`memchr2`), and a string
+//! without escapes (an Exim line without `"`) is returned as a slice of the
+//! line, decoded only when it has some.
 
 use memchr::memchr2;
 
@@ -93,7 +92,6 @@ pub(crate) fn record(line: &[u8]) -> Option<JsonRecord<'_>> {
     };
     let mut rec = JsonRecord::default();
     let mut comm = None;
-    let mut pid = None;
     s.expect(b'{')?;
     if s.eat(b'}') {
         return Some(rec);
@@ -121,8 +119,8 @@ pub(crate) fn record(line: &[u8]) -> Option<JsonRecord<'_>> {
                 {
                     // The process's own id first (`_PID` may be the journal's
                     // view of a forked child's).
-                    if key == b"SYSLOG_PID" || pid.is_none() {
-                        pid = Some(n);
+                    if key == b"SYSLOG_PID" || rec.pid.is_none() {
+                        rec.pid = Some(n);
                     }
                 }
             }
@@ -135,7 +133,6 @@ pub(crate) fn record(line: &[u8]) -> Option<JsonRecord<'_>> {
         break;
     }
     rec.program = rec.program.or(comm);
-    rec.pid = pid;
     Some(rec)
 }
 
